@@ -1,0 +1,127 @@
+package cachestore
+
+import (
+	"strings"
+
+	"github.com/google/btree"
+)
+
+// slot is what ristretto stores for a key: the object and the sequence number this store gave
+// it when it was Set. The sequence tells apart two objects of the same key that ristretto may
+// hold for a moment (one stored, one queued), so the index removes exactly the one that left.
+type slot struct {
+	obj *Object
+	seq uint64
+}
+
+// tagRef is one (tag, object) pair of the tag index.
+type tagRef struct {
+	tag string
+	seq uint64
+	obj *Object
+}
+
+// btreeDegree gives nodes of up to 63 items: shallow trees, little per-item overhead.
+const btreeDegree = 32
+
+// index holds every object ristretto may hold, sorted by URL and by tag, so a purge visits only
+// what it matches. Its entries are 16 B (URL) and 32 B (tag) per object; there is no map per
+// object or per tag. Not safe for concurrent use; Memory guards it with its index mutex.
+type index struct {
+	byURL   *btree.BTreeG[slot]
+	byTag   *btree.BTreeG[tagRef]
+	objects int64
+	bytes   int64
+}
+
+func newIndex() index {
+	return index{
+		byURL: btree.NewG(btreeDegree, func(a, b slot) bool {
+			if c := strings.Compare(a.obj.URL, b.obj.URL); c != 0 {
+				return c < 0
+			}
+			return a.seq < b.seq
+		}),
+		byTag: btree.NewG(btreeDegree, func(a, b tagRef) bool {
+			if c := strings.Compare(a.tag, b.tag); c != 0 {
+				return c < 0
+			}
+			return a.seq < b.seq
+		}),
+	}
+}
+
+// add indexes s; it reports false if s was already indexed.
+func (x *index) add(s slot) bool {
+	if _, dup := x.byURL.ReplaceOrInsert(s); dup {
+		return false
+	}
+	for _, t := range s.obj.Tags {
+		x.byTag.ReplaceOrInsert(tagRef{tag: t, seq: s.seq, obj: s.obj})
+	}
+	x.objects++
+	x.bytes += s.obj.Cost()
+	return true
+}
+
+// remove forgets s; it reports false if s was not indexed (already removed by a purge, or
+// ristretto reporting the exit of a value twice over different callbacks).
+func (x *index) remove(s slot) bool {
+	if _, ok := x.byURL.Delete(s); !ok {
+		return false
+	}
+	for _, t := range s.obj.Tags {
+		x.byTag.Delete(tagRef{tag: t, seq: s.seq})
+	}
+	x.objects--
+	x.bytes -= s.obj.Cost()
+	return true
+}
+
+// hasURL reports whether any object of url is indexed.
+func (x *index) hasURL(url string) bool {
+	found := false
+	x.byURL.AscendGreaterOrEqual(urlProbe(url), func(s slot) bool {
+		found = s.obj.URL == url
+		return false
+	})
+	return found
+}
+
+// each calls fn for every indexed slot that r matches. fn must not change the index.
+func (x *index) each(r purgeRecord, fn func(slot)) {
+	switch r.kind {
+	case kindURL:
+		x.byURL.AscendGreaterOrEqual(urlProbe(r.value), func(s slot) bool {
+			if s.obj.URL != r.value {
+				return false
+			}
+			fn(s)
+			return true
+		})
+	case kindPrefix:
+		x.byURL.AscendGreaterOrEqual(urlProbe(r.value), func(s slot) bool {
+			if !strings.HasPrefix(s.obj.URL, r.value) {
+				return false
+			}
+			fn(s)
+			return true
+		})
+	case kindTag:
+		x.byTag.AscendGreaterOrEqual(tagRef{tag: r.value}, func(t tagRef) bool {
+			if t.tag != r.value {
+				return false
+			}
+			fn(slot{obj: t.obj, seq: t.seq})
+			return true
+		})
+	default:
+		x.byURL.Ascend(func(s slot) bool {
+			fn(s)
+			return true
+		})
+	}
+}
+
+// urlProbe sorts before every slot of url: sequence numbers start at 1.
+func urlProbe(url string) slot { return slot{obj: &Object{URL: url}} }

@@ -1,0 +1,242 @@
+package cachestore
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/dgraph-io/ristretto/v2"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Stats is a snapshot of a store's counters.
+type Stats struct {
+	Objects   int64  // objects held (including Sets ristretto has queued but not yet applied)
+	Bytes     int64  // sum of their Cost
+	Evictions uint64 // objects ristretto evicted to make room
+	Hits      uint64
+	Misses    uint64
+	Rejected  uint64 // Sets ristretto dropped or its admission policy refused
+	Refused   uint64 // Sets refused because a purge newer than their fill matched them
+}
+
+// Memory is the in-memory object store. All methods are safe for concurrent use, except that
+// Close must not run concurrently with any other call (ristretto's own contract).
+type Memory struct {
+	cache    *ristretto.Cache[string, slot]
+	maxBytes int64
+
+	// fillMu orders Sets against hard purges. Set holds it shared from its purge-log check
+	// until ristretto has the object; a hard purge holds it exclusively from finding its
+	// matches until their Dels are queued. Without it, a Set that indexed its object just
+	// before a purge but handed it to ristretto just after the purge's Del would leave a
+	// purged object stored and unindexed, out of reach of every later purge.
+	fillMu sync.RWMutex
+	closed bool // guarded by fillMu
+
+	// mu guards idx, log and seq. ristretto's callbacks take it from ristretto's goroutine
+	// (and from inside Set, Del and Clear), so no code calls into ristretto while holding it.
+	mu  sync.Mutex
+	idx index
+	log purgeLog
+	seq uint64
+
+	gen  atomic.Uint64 // mirrors log.gen for a lock-free Begin
+	vary sync.Map      // URL -> []string
+
+	objects, bytes                             atomic.Int64 // mirror idx for lock-free Stats
+	hits, misses, evictions, rejected, refused atomic.Uint64
+	purged                                     [numKinds]atomic.Uint64
+	metrics                                    *metrics
+
+	// afterIndex, when set by a test, runs in Set between indexing an object and handing it
+	// to ristretto: the window the fill lock protects.
+	afterIndex func()
+}
+
+// NewMemory builds a store and registers its metrics on reg (nil: not registered).
+func NewMemory(cfg Config, reg prometheus.Registerer) (*Memory, error) {
+	cfg = cfg.withDefaults()
+	m := &Memory{maxBytes: cfg.MaxBytes, idx: newIndex(), log: newPurgeLog(purgeLogSize)}
+	cache, err := ristretto.NewCache(&ristretto.Config[string, slot]{
+		NumCounters:        cfg.NumCounters,
+		MaxCost:            cfg.MaxBytes,
+		BufferItems:        bufferItems,
+		IgnoreInternalCost: true, // Object.Cost already charges the store's own overhead
+		// ristretto calls these from its goroutine, and OnExit also from inside Set, Del and
+		// Clear; each value that entered ristretto leaves through exactly one of them (an
+		// eviction or rejection calls OnEvict/OnReject and then OnExit), which keeps the index
+		// equal to what ristretto holds.
+		OnEvict: func(it *ristretto.Item[slot]) {
+			if m.forget(it.Value) {
+				m.evictions.Add(1)
+			}
+		},
+		OnReject: func(it *ristretto.Item[slot]) {
+			if m.forget(it.Value) {
+				m.rejected.Add(1)
+			}
+		},
+		OnExit: func(s slot) { m.forget(s) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cachestore: %w", err)
+	}
+	m.cache = cache
+	if m.metrics, err = newMetrics(m, cfg.Name, reg); err != nil {
+		cache.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// Get returns the object stored under key. It takes no lock of the store's own.
+func (m *Memory) Get(key string) (*Object, bool) {
+	s, ok := m.cache.Get(key)
+	if !ok || s.obj == nil {
+		m.misses.Add(1)
+		return nil, false
+	}
+	m.hits.Add(1)
+	return s.obj, true
+}
+
+// Begin returns the current generation. The edge calls it when a fill starts and puts it in
+// Object.Generation, so Set can tell whether a purge happened while the fill was running.
+func (m *Memory) Begin() uint64 { return m.gen.Load() }
+
+// Set stores o under o.Key. It returns false when refused: a hard purge newer than
+// o.Generation matches o (by URL, prefix, tag or all), the purge log no longer reaches back to
+// o.Generation, o is larger than the budget, or ristretto dropped the Set. A soft purge newer
+// than o.Generation that matches o stores it marked soft-purged.
+//
+// true does not promise a later Get finds o: ristretto applies Sets asynchronously and its
+// admission policy may still reject it. Never re-read the store to answer the request that
+// filled it. o must not be changed after Set.
+func (m *Memory) Set(o *Object) bool {
+	if o == nil {
+		return false
+	}
+	cost := o.Cost()
+	if cost > m.maxBytes {
+		m.rejected.Add(1)
+		return false
+	}
+	m.fillMu.RLock()
+	defer m.fillMu.RUnlock()
+	if m.closed {
+		return false
+	}
+
+	m.mu.Lock()
+	switch m.log.judge(o) {
+	case refuse:
+		m.mu.Unlock()
+		m.refused.Add(1)
+		return false
+	case markStale:
+		o.softPurged.Store(true)
+	}
+	m.seq++
+	s := slot{obj: o, seq: m.seq}
+	// Indexed before ristretto sees it, so its exit callback, which may come at once, finds it.
+	m.idx.add(s)
+	m.syncCounts()
+	m.mu.Unlock()
+	if m.afterIndex != nil {
+		m.afterIndex()
+	}
+
+	if !m.cache.Set(o.Key, s, cost) {
+		m.forget(s) // dropped: ristretto reports no exit for it
+		m.rejected.Add(1)
+		return false
+	}
+	return true
+}
+
+// Del removes the object stored under key, if any.
+func (m *Memory) Del(key string) {
+	m.fillMu.RLock()
+	defer m.fillMu.RUnlock()
+	if !m.closed {
+		m.cache.Del(key) // its OnExit removes the object from the index
+	}
+}
+
+// SetVary records the request header names url varies on, so a lookup can build the secondary
+// key. The record is dropped when the last object of url leaves the store. names must not be
+// changed afterwards.
+func (m *Memory) SetVary(url string, names []string) { m.vary.Store(url, names) }
+
+// Vary returns what SetVary recorded for url. The slice is shared: do not change it.
+func (m *Memory) Vary(url string) ([]string, bool) {
+	v, ok := m.vary.Load(url)
+	if !ok {
+		return nil, false
+	}
+	return v.([]string), true
+}
+
+// Stats returns the store's counters.
+func (m *Memory) Stats() Stats {
+	return Stats{
+		Objects:   m.objects.Load(),
+		Bytes:     m.bytes.Load(),
+		Evictions: m.evictions.Load(),
+		Hits:      m.hits.Load(),
+		Misses:    m.misses.Load(),
+		Rejected:  m.rejected.Load(),
+		Refused:   m.refused.Load(),
+	}
+}
+
+// Wait blocks until ristretto has applied every queued Set and Del. For tests only.
+func (m *Memory) Wait() { m.cache.Wait() }
+
+// Close drops every object, stops ristretto's goroutines and unregisters the metrics. No call
+// may run concurrently with Close or follow it, except Set, Del and purges, which then do
+// nothing.
+func (m *Memory) Close() {
+	m.fillMu.Lock()
+	defer m.fillMu.Unlock()
+	if m.closed {
+		return
+	}
+	m.closed = true
+	m.mu.Lock()
+	m.idx = newIndex()
+	m.syncCounts()
+	m.mu.Unlock()
+	m.cache.Close()
+	m.vary.Clear()
+	m.metrics.unregister()
+}
+
+// forget removes s from the index after ristretto let go of it, and drops the Vary record of
+// its URL when it was the last object there. It reports whether s was indexed.
+func (m *Memory) forget(s slot) bool {
+	if s.obj == nil {
+		return false // ristretto reports deletes of absent keys with a zero value
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.forgetLocked(s)
+}
+
+func (m *Memory) forgetLocked(s slot) bool {
+	if !m.idx.remove(s) {
+		return false
+	}
+	m.syncCounts()
+	if _, ok := m.vary.Load(s.obj.URL); ok && !m.idx.hasURL(s.obj.URL) {
+		m.vary.Delete(s.obj.URL)
+	}
+	return true
+}
+
+// syncCounts publishes the index totals; the caller holds mu.
+func (m *Memory) syncCounts() {
+	m.objects.Store(m.idx.objects)
+	m.bytes.Store(m.idx.bytes)
+}

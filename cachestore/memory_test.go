@@ -1,0 +1,144 @@
+package cachestore
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/shoal-cdn/shoal/edge/httpcache"
+)
+
+func TestMemory_SetThenGet(t *testing.T) {
+	m := newTestMemory(t, Config{})
+	o := object("http://h/a", "", "t")
+	mustSet(t, m, o)
+	if _, ok := m.Get("http://h/missing"); ok {
+		t.Fatal("Get of a key never set found something")
+	}
+	st := m.Stats()
+	want := Stats{Objects: 1, Bytes: o.Cost(), Hits: 1, Misses: 1}
+	if st != want {
+		t.Fatalf("Stats = %+v, want %+v", st, want)
+	}
+	checkIndexMatchesCache(t, m)
+}
+
+func TestMemory_SetRefusesObjectsLargerThanTheBudget(t *testing.T) {
+	m := newTestMemory(t, Config{MaxBytes: 4096})
+	o := object("http://h/big", "")
+	o.Body = bytes.Repeat([]byte("x"), 8192)
+	if m.Set(o) {
+		t.Fatal("Set of an object larger than MaxBytes succeeded")
+	}
+	if st := m.Stats(); st.Rejected != 1 || st.Objects != 0 {
+		t.Fatalf("Stats = %+v, want 1 rejected and nothing stored", st)
+	}
+}
+
+func TestMemory_ReplacingAnObjectKeepsOnlyTheNewOne(t *testing.T) {
+	m := newTestMemory(t, Config{})
+	old := object("http://h/a", "", "old-tag")
+	fresh := object("http://h/a", "", "new-tag")
+	mustSet(t, m, old)
+	mustSet(t, m, fresh)
+	checkIndexMatchesCache(t, m)
+	if n := m.PurgeTag("old-tag", false); n != 0 {
+		t.Fatalf("PurgeTag of the replaced object's tag purged %d, want 0", n)
+	}
+	if got, _ := m.Get("http://h/a"); got != fresh {
+		t.Fatal("the fresh object did not survive a purge of the replaced object's tag")
+	}
+	if st := m.Stats(); st.Objects != 1 || st.Bytes != fresh.Cost() {
+		t.Fatalf("Stats = %+v, want one object of %d bytes", st, fresh.Cost())
+	}
+}
+
+func TestMemory_DelRemovesObjectAndIndexEntries(t *testing.T) {
+	m := newTestMemory(t, Config{})
+	mustSet(t, m, object("http://h/a", "", "t"))
+	m.Del("http://h/a")
+	if _, ok := m.Get("http://h/a"); ok {
+		t.Fatal("Get after Del found the object")
+	}
+	checkIndexMatchesCache(t, m)
+	if st := m.Stats(); st.Objects != 0 || st.Bytes != 0 {
+		t.Fatalf("Stats after Del = %+v, want empty", st)
+	}
+}
+
+func TestMemory_VaryRecordLivesAsLongAsTheURLsObjects(t *testing.T) {
+	m := newTestMemory(t, Config{})
+	url := "http://h/v"
+	m.SetVary(url, []string{"Accept-Encoding"})
+	mustSet(t, m, object(url, "#gzip"))
+	mustSet(t, m, object(url, "#br"))
+	if names, ok := m.Vary(url); !ok || len(names) != 1 || names[0] != "Accept-Encoding" {
+		t.Fatalf("Vary = %v, %v; want [Accept-Encoding]", names, ok)
+	}
+	m.Del(url + "#gzip")
+	m.Wait()
+	if _, ok := m.Vary(url); !ok {
+		t.Fatal("Vary record dropped while a variant is still stored")
+	}
+	m.Del(url + "#br")
+	m.Wait()
+	if _, ok := m.Vary(url); ok {
+		t.Fatal("Vary record kept after the last variant left")
+	}
+}
+
+func TestObject_Cost(t *testing.T) {
+	tests := []struct {
+		name string
+		obj  *Object
+		want int64
+	}{
+		{"empty", &Object{}, objectOverhead},
+		{"body and key", &Object{Key: "k", URL: "u", Body: make([]byte, 1000)}, 1000 + 2 + objectOverhead},
+		{"header line", &Object{Header: httpcache.Header{{Name: "A", Value: "bc"}}}, 1 + 2 + 4 + fieldOverhead + objectOverhead},
+		{"tags", &Object{Tags: []string{"ab", "c"}}, 3 + 2*tagOverhead + objectOverhead},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.obj.Cost(); got != tc.want {
+				t.Fatalf("Cost = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestConfig_Defaults(t *testing.T) {
+	tests := []struct {
+		name string
+		in   Config
+		want Config
+	}{
+		{"zero", Config{}, Config{MaxBytes: 256 << 20, NumCounters: 655_360, Name: "main"}},
+		{"small budget keeps a floor of counters", Config{MaxBytes: 1 << 20}, Config{MaxBytes: 1 << 20, NumCounters: minCounters, Name: "main"}},
+		{"huge budget is capped", Config{MaxBytes: 1 << 50}, Config{MaxBytes: 1 << 50, NumCounters: maxCounters, Name: "main"}},
+		{"explicit values kept", Config{MaxBytes: 5, NumCounters: 7, Name: "hot"}, Config{MaxBytes: 5, NumCounters: 7, Name: "hot"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.in.withDefaults(); got != tc.want {
+				t.Fatalf("withDefaults = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestMemory_CloseMakesWritesNoOps(t *testing.T) {
+	m, err := NewMemory(Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSet(t, m, object("http://h/a", ""))
+	m.Close()
+	if m.Set(object("http://h/b", "")) {
+		t.Fatal("Set after Close succeeded")
+	}
+	m.Del("http://h/a")
+	if n := m.PurgeAll(false); n != 0 {
+		t.Fatalf("PurgeAll after Close = %d, want 0", n)
+	}
+	m.Close() // a second Close is harmless
+}

@@ -1,0 +1,160 @@
+// Command shoal runs a Shoal edge node and its tools: run, check, demo, loadtest, version.
+// It parses flags, loads the configuration, starts an edge.Node and handles signals; the
+// logic lives in the packages it calls.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/shoal-cdn/shoal/conf"
+	"github.com/shoal-cdn/shoal/edge"
+	"github.com/shoal-cdn/shoal/loadtest"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `shoal: a distributed caching reverse proxy
+
+Usage:
+  shoal run -c FILE        start a node with the configuration in FILE
+  shoal check -c FILE      validate FILE and exit (non-zero on errors, each naming key and line)
+  shoal demo [flags]       start a demo site and an edge in front of it, no files needed
+  shoal loadtest attack|report [flags]
+                           vegeta-compatible load tests (shoal loadtest attack -h)
+  shoal version            print the version
+
+Signals (run): SIGHUP reloads the file (an invalid file is refused and the old one stays);
+SIGTERM or SIGINT finish requests in flight and exit.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "run":
+		err = runNode(args[1:], stderr)
+	case "check":
+		err = check(args[1:], stdout, stderr)
+	case "demo":
+		err = runDemo(args[1:], stdout, stderr)
+	case "loadtest":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err = loadtest.Command(ctx, args[1:], stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "shoal %s\n", version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "shoal: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "shoal %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+func configFlag(name string, args []string, stderr io.Writer) (string, error) {
+	fs := flag.NewFlagSet("shoal "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("c", "/etc/shoal/shoal.yaml", "configuration `file`")
+	if err := fs.Parse(args); err != nil {
+		return "", err
+	}
+	if fs.NArg() > 0 {
+		return "", fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return *path, nil
+}
+
+func check(args []string, stdout, stderr io.Writer) error {
+	path, err := configFlag("check", args, stderr)
+	if err != nil {
+		return err
+	}
+	if _, err := conf.Load(path); err != nil {
+		var errs conf.Errors
+		if errors.As(err, &errs) {
+			for _, e := range errs {
+				fmt.Fprintln(stderr, e)
+			}
+			return fmt.Errorf("%s: %d problem(s)", path, len(errs))
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: ok\n", path)
+	return nil
+}
+
+func newLogger(level string, w io.Writer) *slog.Logger {
+	var l slog.Level
+	l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func runNode(args []string, stderr io.Writer) error {
+	path, err := configFlag("run", args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := conf.Load(path)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log.Level, stderr)
+	node, err := edge.New(cfg, edge.Options{Logger: log, AccessLog: os.Stdout, Version: version})
+	if err != nil {
+		return err
+	}
+	if err := node.Start(); err != nil {
+		return err
+	}
+	return serveUntilSignal(node, log, func() (*conf.Config, error) { return conf.Load(path) }, cfg.Cache.FillTimeout.D())
+}
+
+// serveUntilSignal reloads on SIGHUP and shuts down gracefully on SIGTERM or SIGINT.
+func serveUntilSignal(node *edge.Node, log *slog.Logger, reload func() (*conf.Config, error), grace time.Duration) error {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	for sig := range sigs {
+		if sig == syscall.SIGHUP {
+			cfg, err := reload()
+			if err == nil {
+				err = node.Reload(cfg)
+			}
+			if err != nil {
+				log.Error("reload refused; the running configuration stays", "err", err)
+			}
+			continue
+		}
+		log.Info("shutting down", "signal", sig.String())
+		ctx, cancel := context.WithTimeout(context.Background(), grace)
+		err := node.Shutdown(ctx)
+		cancel()
+		return err
+	}
+	return nil
+}

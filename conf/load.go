@@ -1,0 +1,97 @@
+package conf
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Load reads, decodes, defaults and validates the file at path. Files it names (secret_file,
+// token_file, certificates) are resolved relative to the file's directory and read here, so a
+// component never touches the file system for its configuration.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return parse(data, path, filepath.Dir(path))
+}
+
+// Parse is Load for a file already in memory; relative file names resolve against dir.
+func Parse(data []byte, name, dir string) (*Config, error) {
+	return parse(data, name, dir)
+}
+
+func parse(data []byte, name, dir string) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, syntaxError(name, err)
+	}
+	pos := indexPositions(&root)
+	cfg := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, decodeErrors(name, pos, err)
+	}
+	v := &validator{file: name, dir: dir, pos: pos}
+	v.config(cfg)
+	if len(v.errs) > 0 {
+		return nil, v.errs
+	}
+	return cfg, nil
+}
+
+var (
+	lineRe       = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type`)
+	duplicateKey = regexp.MustCompile(`^mapping key "([^"]+)" already defined`)
+)
+
+func syntaxError(name string, err error) error {
+	msg := err.Error()
+	if m := lineRe.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return Errors{{File: name, Line: line, Msg: "invalid YAML: " + m[2]}}
+	}
+	return Errors{{File: name, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}}
+}
+
+// decodeErrors turns yaml.v3's decoding errors into Errors naming the key.
+func decodeErrors(name string, pos *positions, err error) error {
+	var ve *valueError
+	if errors.As(err, &ve) {
+		return Errors{{File: name, Line: ve.node.Line, Key: pos.pathAt(ve.node.Line, ve.node.Column), Msg: ve.msg}}
+	}
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return syntaxError(name, err)
+	}
+	var out Errors
+	for _, msg := range te.Errors {
+		e := &Error{File: name, Msg: msg}
+		if m := lineRe.FindStringSubmatch(msg); m != nil {
+			e.Line, _ = strconv.Atoi(m[1])
+			e.Msg = m[2]
+			if f := unknownField.FindStringSubmatch(m[2]); f != nil {
+				e.Key = pos.keyAt(e.Line, f[1])
+				e.Msg = "unknown key"
+			} else if d := duplicateKey.FindStringSubmatch(m[2]); d != nil {
+				e.Key = pos.keyAt(e.Line, d[1])
+			} else {
+				e.Key = pos.deepestOnLine(e.Line)
+				e.Msg = strings.Replace(e.Msg, "cannot unmarshal", "wrong type:", 1)
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}

@@ -1,0 +1,107 @@
+package conf
+
+import (
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+)
+
+// positions maps key paths of a parsed file to the lines they stand on, so that errors found
+// after decoding (validation) can still point into the file.
+type positions struct {
+	lines  map[string]int      // path -> line of its key (or of the item, in a sequence)
+	byNode map[[2]int][]string // line, column of a value -> paths written there
+}
+
+func indexPositions(root *yaml.Node) *positions {
+	p := &positions{lines: map[string]int{}, byNode: map[[2]int][]string{}}
+	if root != nil && root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		p.walk(root.Content[0], "", root.Content[0].Line)
+	}
+	return p
+}
+
+func (p *positions) walk(n *yaml.Node, path string, line int) {
+	if path != "" {
+		p.lines[path] = line
+	}
+	at := [2]int{n.Line, n.Column}
+	p.byNode[at] = append(p.byNode[at], path)
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i]
+			child := key.Value
+			if path != "" {
+				child = path + "." + key.Value
+			}
+			p.walk(n.Content[i+1], child, key.Line)
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			p.walk(item, path+"["+strconv.Itoa(i)+"]", item.Line)
+		}
+	case yaml.AliasNode:
+		if n.Alias != nil {
+			p.walk(n.Alias, path, line)
+		}
+	}
+}
+
+// line returns the line of path, or of its nearest ancestor present in the file.
+func (p *positions) line(path string) int {
+	for path != "" {
+		if l, ok := p.lines[path]; ok {
+			return l
+		}
+		path = parent(path)
+	}
+	return 0
+}
+
+// pathAt returns the deepest path whose value starts at line and column.
+func (p *positions) pathAt(line, column int) string {
+	paths := p.byNode[[2]int{line, column}]
+	if len(paths) == 0 {
+		return ""
+	}
+	return paths[len(paths)-1]
+}
+
+// keyAt returns the path of a key named name on line, for decoder errors that give only those.
+func (p *positions) keyAt(line int, name string) string {
+	best := ""
+	for path, l := range p.lines {
+		if l == line && (path == name || hasSuffix(path, "."+name)) && (best == "" || path < best) {
+			best = path
+		}
+	}
+	return best
+}
+
+func parent(path string) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		switch path[i] {
+		case '.':
+			return path[:i]
+		case '[':
+			return path[:i]
+		}
+	}
+	return ""
+}
+
+func hasSuffix(s, suffix string) bool {
+	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
+}
+
+// deepestOnLine returns the longest path whose key stands on line.
+func (p *positions) deepestOnLine(line int) string {
+	best := ""
+	for path, l := range p.lines {
+		if l == line && len(path) > len(best) {
+			best = path
+		}
+	}
+	return best
+}

@@ -1,0 +1,105 @@
+package conf
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Size is a byte count written as an integer or with a unit: 512, 64KiB, 1GiB, 10MB.
+type Size int64
+
+// Duration is a time.Duration written in Go syntax: 300ms, 2s, 1h30m.
+type Duration time.Duration
+
+// D returns the duration as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+var sizeUnits = []struct {
+	suffix string
+	factor int64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+	{"B", 1},
+}
+
+// ParseSize reads a Size from its text form.
+func ParseSize(s string) (Size, error) {
+	text := strings.TrimSpace(s)
+	factor := int64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(text, u.suffix) {
+			text, factor = strings.TrimSpace(strings.TrimSuffix(text, u.suffix)), u.factor
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(text, 64)
+	if err != nil || text == "" {
+		return 0, fmt.Errorf("invalid size %q (want a number with an optional unit: KiB, MiB, GiB, KB, MB, GB)", s)
+	}
+	if n < 0 {
+		return 0, fmt.Errorf("invalid size %q: negative", s)
+	}
+	bytes := n * float64(factor)
+	if bytes > 1<<62 {
+		return 0, fmt.Errorf("invalid size %q: too large", s)
+	}
+	return Size(bytes), nil
+}
+
+// UnmarshalYAML accepts a scalar size.
+func (s *Size) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return &valueError{node: n, msg: "want a size such as 64MiB"}
+	}
+	v, err := ParseSize(n.Value)
+	if err != nil {
+		return &valueError{node: n, msg: err.Error()}
+	}
+	*s = v
+	return nil
+}
+
+// String formats the size with the largest binary unit that divides it.
+func (s Size) String() string {
+	for _, u := range []struct {
+		suffix string
+		factor int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if s != 0 && int64(s)%u.factor == 0 {
+			return fmt.Sprintf("%d%s", int64(s)/u.factor, u.suffix)
+		}
+	}
+	return strconv.FormatInt(int64(s), 10)
+}
+
+// UnmarshalYAML accepts a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return &valueError{node: n, msg: "want a duration such as 2s"}
+	}
+	v, err := time.ParseDuration(strings.TrimSpace(n.Value))
+	if err != nil {
+		return &valueError{node: n, msg: fmt.Sprintf("invalid duration %q (Go syntax: 300ms, 2s, 1h)", n.Value)}
+	}
+	if v < 0 {
+		return &valueError{node: n, msg: fmt.Sprintf("invalid duration %q: negative", n.Value)}
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// String formats the duration in Go syntax.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// valueError is a bad scalar; Load turns it into an Error naming the key.
+type valueError struct {
+	node *yaml.Node
+	msg  string
+}
+
+func (e *valueError) Error() string { return fmt.Sprintf("line %d: %s", e.node.Line, e.msg) }

@@ -1,0 +1,415 @@
+package conf
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// validator applies defaults and collects every problem with its key and line.
+type validator struct {
+	file string
+	dir  string
+	pos  *positions
+	errs Errors
+}
+
+func (v *validator) fail(key, format string, args ...any) {
+	v.errs = append(v.errs, &Error{File: v.file, Line: v.pos.line(key), Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) config(c *Config) {
+	v.node(&c.Node)
+	v.listen(&c.Listen)
+	v.limits(&c.Limits)
+	v.cache(&c.Cache)
+	for _, name := range sortedKeys(c.Origins) {
+		v.pool(name, c.Origins[name])
+	}
+	for i := range c.Routes {
+		v.route(fmt.Sprintf("routes[%d]", i), &c.Routes[i], c.Origins)
+	}
+	v.cluster(&c.Cluster)
+	v.gslb(&c.GSLB)
+	v.vip(&c.VIP, c)
+	v.purge(&c.Purge)
+	v.tls(&c.TLS)
+	v.compression(&c.Compression)
+	v.log(&c.Log)
+	v.cidrs("admin.allow", c.Admin.Allow)
+	if len(c.Admin.Allow) == 0 {
+		c.Admin.Allow = []string{"127.0.0.0/8", "::1/128"}
+	}
+}
+
+func (v *validator) node(n *Node) {
+	if n.Name == "" {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			host = "shoal"
+		}
+		n.Name = host
+	}
+	if strings.ContainsAny(n.Name, " \t/;,=") {
+		v.fail("node.name", "%q: no spaces, slashes, commas, semicolons or equals signs", n.Name)
+	}
+	if n.PublicAddr != "" {
+		if _, err := netip.ParseAddr(n.PublicAddr); err != nil {
+			v.fail("node.public_addr", "%q is not an IP address", n.PublicAddr)
+		}
+	}
+	if n.Weight < 0 {
+		v.fail("node.weight", "must not be negative")
+	}
+	if n.Weight == 0 {
+		n.Weight = 1
+	}
+}
+
+func (v *validator) listen(l *Listen) {
+	if l.Admin == "" {
+		l.Admin = "127.0.0.1:9090"
+	}
+	for key, addr := range map[string]string{"listen.http": l.HTTP, "listen.https": l.HTTPS, "listen.peer": l.Peer, "listen.admin": l.Admin} {
+		v.hostPort(key, addr)
+	}
+	if l.HTTP == "" && l.HTTPS == "" {
+		v.fail("listen", "needs http or https: a node with no data listener serves nothing")
+	}
+}
+
+func (v *validator) hostPort(key, addr string) {
+	if addr == "" {
+		return
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		v.fail(key, "%q is not host:port (for all addresses write \":8080\")", addr)
+	}
+}
+
+func (v *validator) limits(l *Limits) {
+	setSize(&l.MaxHeaderBytes, 16<<10)
+	setSize(&l.MaxBodyBytes, 16<<20)
+	setDuration(&l.ReadTimeout, 30*time.Second)
+	setDuration(&l.WriteTimeout, 60*time.Second)
+	setDuration(&l.IdleTimeout, 60*time.Second)
+	if l.MaxConns == 0 {
+		l.MaxConns = 65536
+	}
+	if l.MaxHeaderBytes < 1024 {
+		v.fail("limits.max_header_bytes", "%s is too small (at least 1KiB)", l.MaxHeaderBytes)
+	}
+	if l.MaxConns < 0 || l.MaxConnsPerIP < 0 {
+		v.fail("limits", "connection limits must not be negative")
+	}
+}
+
+func (v *validator) cache(c *Cache) {
+	setSize(&c.Memory, 256<<20)
+	setSize(&c.MaxObjectSize, 64<<20)
+	setDuration(&c.HeuristicMax, 24*time.Hour)
+	setDuration(&c.FillTimeout, 30*time.Second)
+	setDuration(&c.HotTTL, 5*time.Second)
+	if c.HeuristicFraction == 0 {
+		c.HeuristicFraction = 0.1
+	}
+	if c.HotMemory == 0 {
+		c.HotMemory = c.Memory / 8
+	}
+	if c.TargetedField == "" {
+		c.TargetedField = "Shoal-Cache-Control"
+	}
+	if c.HeuristicFraction < 0 || c.HeuristicFraction > 1 {
+		v.fail("cache.heuristic_fraction", "%v is outside 0..1", c.HeuristicFraction)
+	}
+	if c.MaxObjectSize > c.Memory {
+		v.fail("cache.max_object_size", "%s is larger than cache.memory (%s)", c.MaxObjectSize, c.Memory)
+	}
+	if c.Memory < 1<<20 {
+		v.fail("cache.memory", "%s is too small (at least 1MiB)", c.Memory)
+	}
+}
+
+var balancers = map[string]bool{"roundrobin": true, "leastconn": true, "random2": true, "source": true, "uri": true, "first": true}
+
+func (v *validator) pool(name string, p *Pool) {
+	key := "origins." + name
+	if p == nil {
+		v.fail(key, "empty pool: needs servers")
+		return
+	}
+	p.Name = name
+	if !validName(name) {
+		v.fail(key, "pool name %q: letters, digits, - and _ only", name)
+	}
+	if p.Balance == "" {
+		p.Balance = "roundrobin"
+	}
+	if !balancers[p.Balance] {
+		v.fail(key+".balance", "unknown balancer %q (roundrobin, leastconn, random2, source, uri, first)", p.Balance)
+	}
+	if len(p.Servers) == 0 {
+		v.fail(key+".servers", "a pool needs at least one server")
+	}
+	seen := map[string]int{}
+	for i := range p.Servers {
+		s := &p.Servers[i]
+		skey := fmt.Sprintf("%s.servers[%d]", key, i)
+		u, err := url.Parse(s.URL)
+		switch {
+		case s.URL == "":
+			v.fail(skey+".url", "missing")
+		case err != nil:
+			v.fail(skey+".url", "unparsable URL %q: %v", s.URL, err)
+		case u.Scheme != "http" && u.Scheme != "https":
+			v.fail(skey+".url", "%q: scheme must be http or https", s.URL)
+		case u.Host == "":
+			v.fail(skey+".url", "%q: no host", s.URL)
+		case u.Path != "" && u.Path != "/" || u.RawQuery != "":
+			v.fail(skey+".url", "%q: a server URL has no path or query", s.URL)
+		}
+		if j, dup := seen[s.URL]; dup && s.URL != "" {
+			v.fail(skey+".url", "duplicate of %s.servers[%d]", key, j)
+		}
+		seen[s.URL] = i
+		if s.Weight != nil && *s.Weight < 0 {
+			v.fail(skey+".weight", "must not be negative")
+		}
+		if s.Weight == nil {
+			one := 1
+			s.Weight = &one
+		}
+	}
+	h := &p.Health
+	setDuration(&h.Interval, 2*time.Second)
+	setDuration(&h.Timeout, time.Second)
+	if h.Rise == 0 {
+		h.Rise = 2
+	}
+	if h.Fall == 0 {
+		h.Fall = 3
+	}
+	if h.ExpectStatus == 0 {
+		h.ExpectStatus = 200
+	}
+	if h.Path != "" && !strings.HasPrefix(h.Path, "/") {
+		v.fail(key+".health.path", "%q must start with /", h.Path)
+	}
+	if h.Timeout >= h.Interval {
+		v.fail(key+".health.timeout", "%s is not below the interval %s", h.Timeout, h.Interval)
+	}
+	if h.Rise < 0 || h.Fall < 0 {
+		v.fail(key+".health", "rise and fall must be positive")
+	}
+	if p.Passive.Errors == 0 {
+		p.Passive.Errors = 5
+	}
+	setDuration(&p.Passive.Backoff, 5*time.Second)
+	if p.Sticky.Cookie != "" && p.Sticky.Source {
+		v.fail(key+".sticky", "choose cookie or source, not both")
+	}
+	setDuration(&p.ConnectTimeout, 2*time.Second)
+	setDuration(&p.FirstByteTimeout, 15*time.Second)
+	setDuration(&p.IdleTimeout, 60*time.Second)
+	setDuration(&p.QueueTimeout, 5*time.Second)
+	if p.Retries == 0 {
+		p.Retries = 2
+	}
+	if p.Retries < 0 {
+		p.Retries = 0
+	}
+	if p.MaxQueue == 0 {
+		p.MaxQueue = 128
+	}
+	if p.MaxConns < 0 || p.MaxQueue < 0 {
+		v.fail(key, "max_conns and max_queue must not be negative")
+	}
+}
+
+func (v *validator) route(key string, r *Route, origins map[string]*Pool) {
+	if r.Origin == "" {
+		v.fail(key+".origin", "missing: a route names its origin pool")
+	} else if _, ok := origins[r.Origin]; !ok {
+		v.fail(key+".origin", "unknown origin %q (defined: %s)", r.Origin, strings.Join(sortedKeys(origins), ", "))
+	}
+	m := &r.Match
+	if m.PathPrefix != "" && !strings.HasPrefix(m.PathPrefix, "/") {
+		v.fail(key+".match.path_prefix", "%q must start with /", m.PathPrefix)
+	}
+	if m.PathRegex != "" {
+		if _, err := regexp.Compile(m.PathRegex); err != nil {
+			v.fail(key+".match.path_regex", "%v", err)
+		}
+	}
+	for i, ext := range m.Extensions {
+		m.Extensions[i] = strings.ToLower(strings.TrimPrefix(ext, "."))
+		if m.Extensions[i] == "" || strings.ContainsAny(m.Extensions[i], "/.") {
+			v.fail(fmt.Sprintf("%s.match.extensions[%d]", key, i), "%q is not a file extension", ext)
+		}
+	}
+	for i, method := range m.Methods {
+		m.Methods[i] = strings.ToUpper(method)
+		if !validToken(m.Methods[i]) {
+			v.fail(fmt.Sprintf("%s.match.methods[%d]", key, i), "%q is not an HTTP method", method)
+		}
+	}
+	for i, host := range m.Host {
+		m.Host[i] = strings.ToLower(host)
+		if host == "" || strings.ContainsAny(host, "/ ") {
+			v.fail(fmt.Sprintf("%s.match.host[%d]", key, i), "%q is not a host name", host)
+		}
+	}
+	if r.RateLimit.Rate < 0 || r.RateLimit.Burst < 0 {
+		v.fail(key+".rate_limit", "rate and burst must not be negative")
+	}
+}
+
+func (v *validator) cluster(c *Cluster) {
+	if c.VNodes == 0 {
+		c.VNodes = 160
+	}
+	if c.VNodes < 1 || c.VNodes > 4096 {
+		v.fail("cluster.vnodes", "%d is outside 1..4096", c.VNodes)
+	}
+	v.hostPort("cluster.bind", c.Bind)
+	v.hostPort("cluster.advertise", c.Advertise)
+	for i, j := range c.Join {
+		v.hostPort(fmt.Sprintf("cluster.join[%d]", i), j)
+	}
+	if c.BoundedLoad != 0 && c.BoundedLoad <= 1 {
+		v.fail("cluster.bounded_load", "%v must be above 1 (1.25 is usual) or 0 for off", c.BoundedLoad)
+	}
+	c.Secret = v.readSecret("cluster.secret_file", c.SecretFile)
+}
+
+func (v *validator) purge(p *Purge) {
+	p.Token = v.readSecret("purge.token_file", p.TokenFile)
+	v.cidrs("purge.allow", p.Allow)
+	if len(p.Allow) == 0 {
+		p.Allow = []string{"127.0.0.0/8", "::1/128"}
+	}
+	setDuration(&p.Timeout, 2*time.Second)
+}
+
+func (v *validator) readSecret(key, file string) string {
+	if file == "" {
+		return ""
+	}
+	data, err := os.ReadFile(v.resolve(file))
+	if err != nil {
+		v.fail(key, "%v", err)
+		return ""
+	}
+	secret := strings.TrimSpace(string(data))
+	if len(secret) < 16 {
+		v.fail(key, "the secret in %s is shorter than 16 characters", file)
+	}
+	return secret
+}
+
+func (v *validator) resolve(file string) string {
+	if filepath.IsAbs(file) || v.dir == "" {
+		return file
+	}
+	return filepath.Join(v.dir, file)
+}
+
+func (v *validator) cidrs(key string, list []string) {
+	for i, c := range list {
+		if _, err := netip.ParsePrefix(c); err != nil {
+			v.fail(fmt.Sprintf("%s[%d]", key, i), "%q is not a CIDR such as 10.0.0.0/8", c)
+		}
+	}
+}
+
+func (v *validator) tls(t *TLS) {
+	for i := range t.Certificates {
+		c := &t.Certificates[i]
+		key := fmt.Sprintf("tls.certificates[%d]", i)
+		for field, file := range map[string]*string{"cert": &c.Cert, "key": &c.Key} {
+			if *file == "" {
+				v.fail(key+"."+field, "missing")
+				continue
+			}
+			*file = v.resolve(*file)
+			if _, err := os.Stat(*file); err != nil {
+				v.fail(key+"."+field, "%v", err)
+			}
+		}
+	}
+}
+
+func (v *validator) compression(c *Compression) {
+	for i, enc := range c.Encodings {
+		if enc != "gzip" && enc != "zstd" {
+			v.fail(fmt.Sprintf("compression.encodings[%d]", i), "%q: gzip or zstd", enc)
+		}
+	}
+	if len(c.Types) == 0 {
+		c.Types = []string{"text/*", "application/json", "application/javascript", "application/xml", "image/svg+xml"}
+	}
+	if c.MinSize == 0 {
+		c.MinSize = 256
+	}
+}
+
+func (v *validator) log(l *Log) {
+	if l.Level == "" {
+		l.Level = "info"
+	}
+	if l.Access == "" {
+		l.Access = "json"
+	}
+	switch l.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		v.fail("log.level", "%q: debug, info, warn or error", l.Level)
+	}
+	switch l.Access {
+	case "off", "json", "combined":
+	default:
+		v.fail("log.access", "%q: off, json or combined", l.Access)
+	}
+}
+
+func setSize(s *Size, def Size) {
+	if *s == 0 {
+		*s = def
+	}
+}
+
+func setDuration(d *Duration, def time.Duration) {
+	if *d == 0 {
+		*d = Duration(def)
+	}
+}
+
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", r) {
+			return false
+		}
+	}
+	return true
+}

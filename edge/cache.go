@@ -1,0 +1,106 @@
+package edge
+
+import (
+	"bytes"
+	"sync/atomic"
+
+	"github.com/shoal-cdn/shoal/cachestore"
+	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/valyala/fasthttp"
+)
+
+// lookup is one cache-route request on its way through the pipeline.
+type lookup struct {
+	rt     *settings
+	r      *route
+	url    string // primary key
+	key    string // primary plus secondary key
+	vary   []string
+	req    httpcache.Request
+	stale  *cachestore.Object // a stored object that needs validation, or nil
+	use    httpcache.Use      // the stale object's evaluation
+	status httpcache.CacheStatus
+	head   bool // HEAD request
+}
+
+// serveCache answers a GET or HEAD on a cache route: from the store when it can, otherwise
+// through one coalesced fill per key.
+func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route) string {
+	l := &lookup{rt: rt, r: r, head: bytes.Equal(ctx.Method(), []byte("HEAD"))}
+	l.url = cacheKey("http", string(ctx.Host()), string(ctx.Path()), string(ctx.URI().QueryString()))
+	l.status = httpcache.CacheStatus{Cache: "shoal", Detail: n.name}
+	l.key = l.url
+	vary, varies := n.store.Vary(l.url)
+	l.vary = vary
+	l.req = httpcache.Request{Method: string(ctx.Method()), Header: requestView(&ctx.Request.Header, vary)}
+	if varies {
+		secondary, ok := httpcache.SecondaryKey(vary, l.req.Header)
+		if !ok {
+			l.status.Fwd = "vary-miss"
+			return n.fill(ctx, l, true)
+		}
+		l.key = l.url + "\x00" + secondary
+	}
+	now := n.now()
+	obj, found := n.store.Get(l.key)
+	if !found {
+		l.status.Fwd = "uri-miss"
+		if varies {
+			l.status.Fwd = "vary-miss"
+		}
+		if onlyIfCached(l.req) {
+			return n.gatewayTimeoutOnlyIfCached(ctx, l)
+		}
+		return n.fill(ctx, l, n.passMark.active(l.url, now))
+	}
+	meta := obj.Meta.(*objectMeta)
+	use := rt.policy.Evaluate(l.req, meta.response(obj), meta.decision, now)
+	if obj.SoftPurged() && use.State == httpcache.Fresh {
+		use.State = httpcache.StaleWhileRevalidate
+	}
+	switch use.State {
+	case httpcache.Fresh:
+		n.metrics.hits.Inc()
+		l.status.Hit = true
+		n.serveObject(ctx, l, obj, use)
+		return "hit"
+	case httpcache.StaleWhileRevalidate:
+		n.metrics.hits.Inc()
+		l.status.Hit = true
+		n.serveObject(ctx, l, obj, use)
+		n.revalidateInBackground(ctx, l, obj)
+		return "stale"
+	}
+	if use.OnlyIfCached {
+		return n.gatewayTimeoutOnlyIfCached(ctx, l)
+	}
+	l.stale, l.use = obj, use
+	l.status.Fwd = "stale"
+	return n.fill(ctx, l, false)
+}
+
+func onlyIfCached(req httpcache.Request) bool {
+	return httpcache.ParseCacheControl(req.Header.Values("Cache-Control")).OnlyIfCached
+}
+
+// gatewayTimeoutOnlyIfCached is RFC 9111 section 5.2.1.7: nothing usable is stored and the
+// client forbade contacting the origin.
+func (n *Node) gatewayTimeoutOnlyIfCached(ctx *fasthttp.RequestCtx, l *lookup) string {
+	plainError(ctx, fasthttp.StatusGatewayTimeout, "only-if-cached: no stored response")
+	l.status.Fwd = ""
+	ctx.Response.Header.Set("Cache-Status", l.status.String())
+	return "miss"
+}
+
+// objectMeta is what the edge keeps beside a stored object: the storing decision, computed
+// once at fill time so the hit path does not parse the response again.
+type objectMeta struct {
+	decision httpcache.StoreDecision
+}
+
+func (m *objectMeta) response(o *cachestore.Object) httpcache.Response {
+	return httpcache.Response{Status: o.Status, Header: o.Header, RequestTime: o.RequestTime, ResponseTime: o.ResponseTime}
+}
+
+// fillSeq makes keys for fills that must not be shared.
+var fillSeq atomic.Uint64

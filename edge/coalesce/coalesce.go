@@ -1,0 +1,315 @@
+// Package coalesce collapses concurrent fetches of one key into a single fetch whose body
+// streams to every waiter as the bytes arrive, so N requests for a cold object cost one origin
+// request and no waiter has to wait for the whole object.
+//
+// A Call is bounded: its leader must Finish it, and Abort (from a timer the caller owns) wakes
+// every waiter with an error, so a stuck origin never holds waiters forever. Memory is bounded
+// too: once a body outgrows the keep limit the Call stops keeping it, drops the bytes every
+// reader has consumed, and makes the writer wait while the slowest reader is a window behind.
+// Every method is safe for concurrent use.
+package coalesce
+
+import (
+	"errors"
+	"io"
+	"sync"
+)
+
+// ErrAborted is returned to readers and the writer of a Call aborted without a reason.
+var ErrAborted = errors.New("coalesce: fetch aborted")
+
+// Group holds the Calls in flight, one per key.
+type Group struct {
+	mu    sync.Mutex
+	calls map[string]*Call
+}
+
+// Options bound one Call's memory.
+type Options struct {
+	// KeepLimit is the largest body kept whole (for storing). Past it the Call streams through
+	// with a sliding window. 0 means no limit.
+	KeepLimit int64
+	// Window is how far the writer may run ahead of the slowest reader once the body is no longer
+	// kept. 0 means 1 MiB.
+	Window int64
+	// SizeHint preallocates the body when the length is known in advance.
+	SizeHint int64
+}
+
+// Join returns the Call for key and a Reader registered on it from the first byte. leader is
+// true when the caller created the Call and must fetch, SetHead, Write and Finish it. A Call
+// that was Unshared or finished is no longer joinable; Join then starts a new one.
+func (g *Group) Join(key string, opts Options) (c *Call, r *Reader, leader bool) {
+	g.mu.Lock()
+	if g.calls == nil {
+		g.calls = make(map[string]*Call)
+	}
+	c, ok := g.calls[key]
+	if !ok {
+		c = newCall(g, key, opts)
+		g.calls[key] = c
+	}
+	r = c.newReader() // under g.mu: a Call leaves the map before it can stop taking readers
+	g.mu.Unlock()
+	return c, r, !ok
+}
+
+// InFlight reports whether key has a joinable Call (tests and metrics).
+func (g *Group) InFlight(key string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	_, ok := g.calls[key]
+	return ok
+}
+
+func (g *Group) forget(key string, c *Call) {
+	g.mu.Lock()
+	if g.calls[key] == c {
+		delete(g.calls, key)
+	}
+	g.mu.Unlock()
+}
+
+// Call is one fetch shared by its readers.
+type Call struct {
+	group *Group
+	key   string
+	opts  Options
+
+	headReady chan struct{} // closed by SetHead or Finish/Abort
+	head      any
+
+	mu       sync.Mutex
+	cond     sync.Cond
+	buf      []byte // body bytes from offset base
+	base     int64  // offset of buf[0]; > 0 only once trimming began
+	size     int64  // total bytes written
+	trimming bool   // body outgrew KeepLimit: no longer kept whole
+	done     bool
+	err      error
+	readers  map[*Reader]struct{}
+	joined   int
+}
+
+func newCall(g *Group, key string, opts Options) *Call {
+	if opts.Window <= 0 {
+		opts.Window = 1 << 20
+	}
+	c := &Call{group: g, key: key, opts: opts, headReady: make(chan struct{}), readers: map[*Reader]struct{}{}}
+	if opts.SizeHint > 0 && (opts.KeepLimit == 0 || opts.SizeHint <= opts.KeepLimit) {
+		c.buf = make([]byte, 0, opts.SizeHint)
+	}
+	c.cond.L = &c.mu
+	return c
+}
+
+// Key is the key the Call was joined under.
+func (c *Call) Key() string { return c.key }
+
+// Joined is how many readers joined, the leader's included.
+func (c *Call) Joined() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.joined
+}
+
+// SetHead publishes the response head to every reader. Call it once, before Write.
+func (c *Call) SetHead(head any) {
+	c.mu.Lock()
+	c.head = head
+	c.mu.Unlock()
+	close(c.headReady)
+}
+
+// HeadReady is closed once the head is set or the Call ended without one.
+func (c *Call) HeadReady() <-chan struct{} { return c.headReady }
+
+// Head returns the head, or the error that ended the Call before a head was set.
+func (c *Call) Head() (any, error) {
+	<-c.headReady
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.head == nil {
+		if c.err == nil {
+			return nil, ErrAborted
+		}
+		return nil, c.err
+	}
+	return c.head, nil
+}
+
+// Unshare stops new readers from joining: later Joins of the key start their own fetch. The
+// leader calls it when the response must not be shared (not storable, private).
+func (c *Call) Unshare() { c.group.forget(c.key, c) }
+
+// Write appends body bytes and wakes the readers. Once the body is no longer kept it blocks
+// while the slowest reader is more than a window behind; it fails when the Call was aborted.
+func (c *Call) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return 0, c.err
+	}
+	if !c.trimming && c.opts.KeepLimit > 0 && c.size+int64(len(p)) > c.opts.KeepLimit {
+		c.trimming = true
+		c.group.forget(c.key, c) // a newcomer could no longer read from the first byte
+	}
+	for c.trimming && c.err == nil && len(c.readers) > 0 && c.size-c.slowest() > c.opts.Window {
+		c.cond.Wait()
+	}
+	if c.err != nil {
+		return 0, c.err
+	}
+	if c.trimming {
+		c.trim()
+	}
+	c.buf = append(c.buf, p...)
+	c.size += int64(len(p))
+	c.cond.Broadcast()
+	return len(p), nil
+}
+
+// slowest is the smallest read offset; c.mu held.
+func (c *Call) slowest() int64 {
+	low := c.size
+	for r := range c.readers {
+		if r.off < low {
+			low = r.off
+		}
+	}
+	return low
+}
+
+// trim drops bytes every reader has consumed; c.mu held. It compacts only once half the
+// buffer is dead, so the copying stays amortised O(1) per byte written.
+func (c *Call) trim() {
+	drop := c.slowest() - c.base
+	if drop <= 0 || drop < int64(len(c.buf))/2 {
+		return
+	}
+	rest := copy(c.buf, c.buf[drop:])
+	c.buf = c.buf[:rest]
+	c.base += drop
+}
+
+// Finish ends the Call: err nil means the body is complete. Readers drain what was written and
+// then see io.EOF or err.
+func (c *Call) Finish(err error) {
+	c.group.forget(c.key, c)
+	c.mu.Lock()
+	if !c.done {
+		c.done = true
+		if c.err == nil {
+			c.err = err
+		}
+	}
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	c.closeHead()
+}
+
+// Abort fails the Call now: the writer's next Write fails and readers stop with err at once.
+func (c *Call) Abort(err error) {
+	if err == nil {
+		err = ErrAborted
+	}
+	c.group.forget(c.key, c)
+	c.mu.Lock()
+	if c.err == nil && !c.done {
+		c.err = err
+		c.done = true
+	}
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	c.closeHead()
+}
+
+func (c *Call) closeHead() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.headReady:
+	default:
+		if c.head == nil {
+			close(c.headReady)
+		}
+	}
+}
+
+// Body returns the whole body and true when the Call finished without error and kept it.
+// The slice is shared and must not be modified.
+func (c *Call) Body() ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.done || c.err != nil || c.trimming {
+		return nil, false
+	}
+	return c.buf, true
+}
+
+// Size is the number of body bytes written so far.
+func (c *Call) Size() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.size
+}
+
+func (c *Call) newReader() *Reader {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := &Reader{call: c}
+	c.readers[r] = struct{}{}
+	c.joined++
+	return r
+}
+
+// Reader reads a Call's body from the first byte. Close it when done: an open Reader holds
+// the writer back once the body is no longer kept.
+type Reader struct {
+	call   *Call
+	off    int64
+	closed bool
+}
+
+// Read blocks until bytes past the reader's offset exist or the Call ends.
+func (r *Reader) Read(p []byte) (int, error) {
+	c := r.call
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		if r.closed {
+			return 0, io.ErrClosedPipe
+		}
+		if r.off < c.size {
+			n := copy(p, c.buf[r.off-c.base:])
+			r.off += int64(n)
+			if c.trimming {
+				c.cond.Broadcast() // the writer may be waiting for the slowest reader
+			}
+			return n, nil
+		}
+		if c.done {
+			if c.err != nil {
+				return 0, c.err
+			}
+			return 0, io.EOF
+		}
+		if c.err != nil {
+			return 0, c.err
+		}
+		c.cond.Wait()
+	}
+}
+
+// Close unregisters the reader. It is idempotent.
+func (r *Reader) Close() error {
+	c := r.call
+	c.mu.Lock()
+	if !r.closed {
+		r.closed = true
+		delete(c.readers, r)
+		c.cond.Broadcast()
+	}
+	c.mu.Unlock()
+	return nil
+}

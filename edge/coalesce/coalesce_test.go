@@ -1,0 +1,194 @@
+package coalesce
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"sync"
+	"testing"
+)
+
+func TestGroup_oneLeaderManyFollowersSeeEveryByte(t *testing.T) {
+	var g Group
+	const followers = 50
+	c, leaderReader, leader := g.Join("k", Options{})
+	if !leader {
+		t.Fatal("first Join must lead")
+	}
+	readers := []*Reader{leaderReader}
+	for i := 0; i < followers; i++ {
+		c2, r, lead := g.Join("k", Options{})
+		if lead || c2 != c {
+			t.Fatalf("join %d: leader=%v same call=%v", i, lead, c2 == c)
+		}
+		readers = append(readers, r)
+	}
+	want := bytes.Repeat([]byte("0123456789"), 10000)
+	var wg sync.WaitGroup
+	got := make([][]byte, len(readers))
+	for i, r := range readers {
+		wg.Add(1)
+		go func(i int, r *Reader) {
+			defer wg.Done()
+			defer r.Close()
+			got[i], _ = io.ReadAll(r)
+		}(i, r)
+	}
+	c.SetHead("head")
+	for off := 0; off < len(want); off += 777 {
+		end := min(off+777, len(want))
+		if _, err := c.Write(want[off:end]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Finish(nil)
+	wg.Wait()
+	for i := range got {
+		if !bytes.Equal(got[i], want) {
+			t.Fatalf("reader %d got %d bytes, want %d", i, len(got[i]), len(want))
+		}
+	}
+	if body, ok := c.Body(); !ok || !bytes.Equal(body, want) {
+		t.Errorf("Body kept = %v", ok)
+	}
+	if c.Joined() != followers+1 {
+		t.Errorf("Joined = %d", c.Joined())
+	}
+	if g.InFlight("k") {
+		t.Error("finished call still joinable")
+	}
+}
+
+// A follower receives the first bytes before the leader has finished: streaming, not buffering.
+func TestReader_streamsBytesBeforeFinish(t *testing.T) {
+	var g Group
+	c, _, _ := g.Join("k", Options{})
+	_, r, _ := g.Join("k", Options{})
+	c.SetHead(1)
+	if _, err := c.Write([]byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 16)
+	n, err := r.Read(buf)
+	if err != nil || string(buf[:n]) != "first" {
+		t.Fatalf("Read = %q, %v", buf[:n], err)
+	}
+	c.Finish(nil)
+	if _, err := r.Read(buf); err != io.EOF {
+		t.Fatalf("after Finish: %v", err)
+	}
+}
+
+func TestCall_abortWakesWaitersWithError(t *testing.T) {
+	var g Group
+	c, r, _ := g.Join("k", Options{})
+	stuck := errors.New("origin timeout")
+	done := make(chan error)
+	go func() {
+		_, err := c.Head()
+		done <- err
+	}()
+	go func() {
+		_, err := io.ReadAll(r)
+		done <- err
+	}()
+	c.Abort(stuck)
+	for i := 0; i < 2; i++ {
+		if err := <-done; !errors.Is(err, stuck) {
+			t.Fatalf("waiter %d got %v", i, err)
+		}
+	}
+	if _, err := c.Write([]byte("x")); !errors.Is(err, stuck) {
+		t.Fatalf("Write after Abort: %v", err)
+	}
+}
+
+func TestCall_unshareStartsNewCall(t *testing.T) {
+	var g Group
+	c, _, _ := g.Join("k", Options{})
+	c.Unshare()
+	c2, _, leader := g.Join("k", Options{})
+	if !leader || c2 == c {
+		t.Fatal("Join after Unshare must start a new call")
+	}
+}
+
+// Past KeepLimit the body is not kept, memory stays within a window of the slowest reader,
+// and readers still get every byte in order.
+func TestCall_boundedMemoryPastKeepLimit(t *testing.T) {
+	var g Group
+	opts := Options{KeepLimit: 1000, Window: 4096}
+	c, r, _ := g.Join("k", opts)
+	c.SetHead(1)
+	total := 1000 * 1000
+	var got bytes.Buffer
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		io.Copy(&got, r)
+		r.Close()
+	}()
+	maxBuf := 0
+	chunk := make([]byte, 1000)
+	for sent := 0; sent < total; sent += len(chunk) {
+		for i := range chunk {
+			chunk[i] = byte((sent + i) % 251)
+		}
+		if _, err := c.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+		c.mu.Lock()
+		maxBuf = max(maxBuf, len(c.buf))
+		c.mu.Unlock()
+		if g.InFlight("k") && sent > 1000 {
+			t.Fatal("a call past its keep limit must not take new readers")
+		}
+	}
+	c.Finish(nil)
+	<-readDone
+	if got.Len() != total {
+		t.Fatalf("read %d of %d", got.Len(), total)
+	}
+	for i, b := range got.Bytes() {
+		if b != byte(i%251) {
+			t.Fatalf("byte %d corrupted", i)
+		}
+	}
+	if maxBuf > 2*(4096+len(chunk)) {
+		t.Errorf("buffer grew to %d bytes; window is 4096", maxBuf)
+	}
+	if _, ok := c.Body(); ok {
+		t.Error("a body past KeepLimit must not be reported as kept")
+	}
+}
+
+func TestReader_closedReaderDoesNotHoldWriter(t *testing.T) {
+	var g Group
+	c, r, _ := g.Join("k", Options{KeepLimit: 10, Window: 10})
+	r.Close()
+	c.SetHead(1)
+	for i := 0; i < 100; i++ {
+		if _, err := c.Write(make([]byte, 100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Finish(nil)
+}
+
+func BenchmarkGroup_joinWriteRead(b *testing.B) {
+	var g Group
+	payload := make([]byte, 1024)
+	buf := make([]byte, 4096)
+	for i := 0; i < b.N; i++ {
+		c, r, _ := g.Join("k", Options{SizeHint: 1024})
+		c.SetHead(1)
+		c.Write(payload)
+		c.Finish(nil)
+		for {
+			if _, err := r.Read(buf); err != nil {
+				break
+			}
+		}
+		r.Close()
+	}
+}

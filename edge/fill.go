@@ -1,0 +1,357 @@
+package edge
+
+import (
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shoal-cdn/shoal/cachestore"
+	"github.com/shoal-cdn/shoal/edge/coalesce"
+	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/origin"
+	"github.com/valyala/fasthttp"
+)
+
+// fillHead is what a fill publishes to its readers once the origin's head arrived.
+type fillHead struct {
+	status     int
+	header     httpcache.Header
+	length     int64 // -1 when unknown
+	reqTime    time.Time
+	respTime   time.Time
+	decision   httpcache.StoreDecision
+	shareable  bool   // followers may use it: it is going to be stored
+	secondary  string // the secondary key it was fetched for ("" without Vary)
+	vary       []string
+	originCode int // the status the origin answered with (304 on a revalidation)
+}
+
+// conditionalFields are stripped from a fill request: the cache wants the whole object, and
+// answers the client's own conditionals and ranges from it.
+var conditionalFields = []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range"}
+
+// fill joins (or starts) the one origin fetch for l.key and serves its result. alone starts a
+// private fetch that nobody joins: responses that must not be shared.
+func (n *Node) fill(ctx *fasthttp.RequestCtx, l *lookup, alone bool) string {
+	n.metrics.misses.Inc()
+	coalesceKey := l.key
+	if alone {
+		coalesceKey = "\x00alone" + strconv.FormatUint(fillSeq.Add(1), 10)
+	}
+	maxObject := int64(l.rt.cfg.Cache.MaxObjectSize)
+	call, reader, leader := n.fills.Join(coalesceKey, coalesce.Options{KeepLimit: maxObject})
+	if leader {
+		n.startFill(ctx, l, call)
+	} else {
+		n.metrics.coalesced.Inc()
+		l.status.Collapsed = true
+	}
+	headAny, err := call.Head()
+	if err != nil {
+		reader.Close()
+		if l.stale != nil && l.use.StaleIfError {
+			l.status.Fwd, l.status.Hit = "stale", true
+			n.serveObject(ctx, l, l.stale, l.use)
+			return "stale"
+		}
+		n.originError(ctx, l.r.pool, err)
+		return "error"
+	}
+	h := headAny.(*fillHead)
+	if !leader && !h.shareable || !leader && h.secondary != secondaryFor(h.vary, l) {
+		// Not ours to share (private, uncacheable, another variant): fetch alone.
+		reader.Close()
+		l.status.Collapsed = false
+		if len(h.vary) > 0 && h.shareable {
+			if sk, ok := httpcache.SecondaryKey(h.vary, requestViewFor(ctx, h.vary)); ok {
+				l.key = l.url + "\x00" + sk
+				return n.fill(ctx, l, false)
+			}
+		}
+		return n.fill(ctx, l, true)
+	}
+	if h.status >= 500 && l.stale != nil && l.use.StaleIfError {
+		reader.Close()
+		l.status.Fwd, l.status.Hit = "stale", true
+		n.serveObject(ctx, l, l.stale, l.use)
+		return "stale"
+	}
+	l.status.FwdStatus = h.originCode
+	l.status.Stored = h.shareable
+	n.serveFill(ctx, l, h, reader, int64(l.rt.cfg.Cache.MaxObjectSize))
+	return "miss"
+}
+
+func secondaryFor(vary []string, l *lookup) string {
+	if len(vary) == 0 {
+		return ""
+	}
+	sk, _ := httpcache.SecondaryKey(vary, l.req.Header)
+	return sk
+}
+
+func requestViewFor(ctx *fasthttp.RequestCtx, vary []string) httpcache.Header {
+	return requestView(&ctx.Request.Header, vary)
+}
+
+// startFill copies what the fill needs out of the client's request (which fasthttp recycles)
+// and runs the fetch in its own goroutine, so a client that goes away does not end it.
+func (n *Node) startFill(ctx *fasthttp.RequestCtx, l *lookup, call *coalesce.Call) {
+	req := fasthttp.AcquireRequest()
+	ctx.Request.CopyTo(req)
+	req.Header.SetMethod(fasthttp.MethodGet)
+	if l.head {
+		// A HEAD miss still fetches the object with GET: it is what the cache stores.
+		req.Header.SetMethod(fasthttp.MethodGet)
+	}
+	for _, f := range conditionalFields {
+		req.Header.Del(f)
+	}
+	if l.stale != nil {
+		for _, f := range httpcache.ConditionalHeaders(l.stale.Meta.(*objectMeta).response(l.stale)) {
+			req.Header.Set(f.Name, f.Value)
+		}
+	}
+	prepareOriginRequest(req, clientAddr(ctx).String(), "http", n.via())
+	job := &fillJob{
+		lookup:    *l,
+		req:       req,
+		target:    n.target(ctx, l.r),
+		call:      call,
+		secondary: secondaryFor(l.vary, l),
+	}
+	job.target.Idempotent = true
+	n.bg.Add(1)
+	n.metrics.inFlightFills.Inc()
+	go n.runFill(job)
+}
+
+type fillJob struct {
+	lookup
+	req       *fasthttp.Request
+	target    origin.Target
+	call      *coalesce.Call
+	secondary string
+}
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// runFill fetches from the origin, publishes the head, streams the body to the readers and
+// stores the object when it is complete and storable. It always ends the Call: the fill
+// timeout bounds the wait for the head and every stall of the body after it (not the whole
+// transfer, which may legitimately take long), so no reader waits forever.
+func (n *Node) runFill(j *fillJob) {
+	defer n.bg.Done()
+	defer n.metrics.inFlightFills.Dec()
+	defer fasthttp.ReleaseRequest(j.req)
+	timeout := j.rt.cfg.Cache.FillTimeout.D()
+	timer := time.AfterFunc(timeout, func() { j.call.Abort(errFillTimeout) })
+	defer timer.Stop()
+
+	generation := n.store.Begin()
+	resp := fasthttp.AcquireResponse()
+	resp.StreamBody = true
+	sent := n.now()
+	_, done, err := j.r.pool.Do(j.req, resp, j.target)
+	if err != nil {
+		fasthttp.ReleaseResponse(resp)
+		if done != nil {
+			done()
+		}
+		n.metrics.fillsAborted.Inc()
+		j.call.Finish(err)
+		return
+	}
+	received := n.now()
+	n.metrics.originSeconds.WithLabelValues(j.r.pool.Name()).Observe(received.Sub(sent).Seconds())
+	defer func() {
+		resp.CloseBodyStream()
+		done()
+		fasthttp.ReleaseResponse(resp)
+	}()
+
+	status := resp.StatusCode()
+	header := responseHeader(&resp.Header)
+	if status == fasthttp.StatusNotModified && j.stale != nil {
+		n.finishRevalidation(j, header, sent, received, generation)
+		return
+	}
+	h := &fillHead{status: status, header: header, length: int64(resp.Header.ContentLength()), reqTime: sent,
+		respTime: received, originCode: status, secondary: j.secondary}
+	if h.length < 0 {
+		h.length = -1
+	}
+	h.decision = j.rt.policy.Storable(httpcache.Request{Method: "GET", Header: j.req2cache()}, httpcache.Response{Status: status, Header: header, RequestTime: sent, ResponseTime: received})
+	h.vary = httpcache.VaryNames(header)
+	h.shareable = h.decision.Store
+	switch {
+	case !h.decision.Store:
+		n.metrics.notStored.WithLabelValues("policy").Inc()
+	case header.Has("Set-Cookie"):
+		// Like Varnish's built-in rule: a response that sets a cookie is someone's session.
+		h.shareable, h.decision.Reason = false, "set-cookie"
+		n.metrics.notStored.WithLabelValues("policy").Inc()
+	case h.length > int64(j.rt.cfg.Cache.MaxObjectSize):
+		h.shareable, h.decision.Reason = false, "too large"
+		n.metrics.notStored.WithLabelValues("too_large").Inc()
+	case containsStar(h.vary):
+		h.shareable, h.decision.Reason = false, "vary *"
+		n.metrics.notStored.WithLabelValues("policy").Inc()
+	}
+	if !h.shareable {
+		j.call.Unshare()
+		if h.decision.Reason != "too large" {
+			n.passMark.mark(j.url, received)
+		}
+	}
+	j.call.SetHead(h)
+
+	complete := n.copyBody(j, resp.BodyStream(), h.length, func() { timer.Reset(timeout) })
+	if !complete {
+		return
+	}
+	body, kept := j.call.Body()
+	if !h.shareable || !kept {
+		if h.shareable {
+			n.metrics.notStored.WithLabelValues("too_large").Inc()
+		}
+		return
+	}
+	if len(h.vary) > 0 {
+		n.store.SetVary(j.url, h.vary)
+	}
+	n.storeObject(j, h, body, generation)
+}
+
+// copyBody streams the origin body into the Call. It reports whether the body arrived whole.
+func (n *Node) copyBody(j *fillJob, body io.Reader, length int64, progress func()) bool {
+	bufp := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(bufp)
+	buf := *bufp
+	var total int64
+	for {
+		k, err := body.Read(buf)
+		if k > 0 {
+			progress()
+			total += int64(k)
+			n.metrics.bytesIn.Add(float64(k))
+			if _, werr := j.call.Write(buf[:k]); werr != nil {
+				n.metrics.fillsAborted.Inc()
+				return false
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			n.metrics.fillsAborted.Inc()
+			n.metrics.notStored.WithLabelValues("incomplete").Inc()
+			j.call.Finish(err)
+			return false
+		}
+	}
+	if length >= 0 && total != length {
+		n.metrics.notStored.WithLabelValues("incomplete").Inc()
+		j.call.Finish(io.ErrUnexpectedEOF)
+		return false
+	}
+	j.call.Finish(nil)
+	return true
+}
+
+func (n *Node) storeObject(j *fillJob, h *fillHead, body []byte, generation uint64) {
+	stored := httpcache.StripUnstorable(h.header, h.decision)
+	obj := &cachestore.Object{
+		Key: j.key, URL: j.url, Status: h.status, Header: stored, Body: body,
+		RequestTime: h.reqTime, ResponseTime: h.respTime, Generation: generation,
+		Tags: surrogateKeys(stored), Meta: &objectMeta{decision: h.decision},
+	}
+	if len(h.vary) > 0 {
+		sk, ok := httpcache.SecondaryKey(h.vary, j.req2cache())
+		if !ok {
+			return
+		}
+		obj.Key = j.url + "\x00" + sk
+	}
+	if n.store.Set(obj) {
+		n.metrics.stored.Inc()
+	} else {
+		n.metrics.notStored.WithLabelValues("refused").Inc()
+	}
+}
+
+// finishRevalidation turns a 304 into the stored object with freshened fields (RFC 9111
+// section 4.3.4) and serves that to the readers.
+func (n *Node) finishRevalidation(j *fillJob, notModified httpcache.Header, sent, received time.Time, generation uint64) {
+	old := j.stale
+	if !httpcache.NotModifiedMatches(old.Header, notModified) {
+		// RFC 9111 section 4.3.4: a 304 that selects no stored response updates nothing.
+		j.call.Finish(errNotModifiedMismatch)
+		return
+	}
+	stored := j.stale.Meta.(*objectMeta).response(old)
+	resp := httpcache.FreshenResponse(stored, httpcache.Response{Status: fasthttp.StatusNotModified, Header: notModified, RequestTime: sent, ResponseTime: received})
+	header := resp.Header
+	decision := j.rt.policy.Storable(httpcache.Request{Method: "GET", Header: j.req2cache()}, resp)
+	h := &fillHead{status: old.Status, header: header, length: int64(len(old.Body)), reqTime: resp.RequestTime, respTime: resp.ResponseTime,
+		decision: decision, shareable: true, secondary: j.secondary, vary: httpcache.VaryNames(header), originCode: fasthttp.StatusNotModified}
+	j.call.SetHead(h)
+	j.call.Write(old.Body)
+	j.call.Finish(nil)
+	if decision.Store {
+		obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: header, Body: old.Body,
+			RequestTime: resp.RequestTime, ResponseTime: resp.ResponseTime, Generation: generation, Tags: surrogateKeys(header),
+			Meta: &objectMeta{decision: decision}}
+		if n.store.Set(obj) {
+			n.metrics.stored.Inc()
+		}
+	}
+}
+
+var errNotModifiedMismatch = errors.New("edge: origin answered 304 for a response the cache does not hold")
+
+// revalidateInBackground refreshes a stale object served under stale-while-revalidate:
+// exactly one background fetch per key, whoever asks.
+func (n *Node) revalidateInBackground(ctx *fasthttp.RequestCtx, l *lookup, obj *cachestore.Object) {
+	bg := *l
+	bg.stale = obj
+	call, reader, leader := n.fills.Join(bg.key, coalesce.Options{KeepLimit: int64(l.rt.cfg.Cache.MaxObjectSize)})
+	reader.Close()
+	if leader {
+		n.startFill(ctx, &bg, call)
+	}
+}
+
+// req2cache is the fill request as the cache rules see it.
+func (j *fillJob) req2cache() httpcache.Header {
+	return requestView(&j.req.Header, j.vary)
+}
+
+func containsStar(names []string) bool {
+	for _, n := range names {
+		if n == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// surrogateKeys reads the purge tags of a response: Surrogate-Key (space separated) and
+// Cache-Tag (comma separated).
+func surrogateKeys(h httpcache.Header) []string {
+	var tags []string
+	for _, v := range h.Values("Surrogate-Key") {
+		tags = append(tags, strings.Fields(v)...)
+	}
+	for _, v := range h.Values("Cache-Tag") {
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				tags = append(tags, t)
+			}
+		}
+	}
+	return tags
+}

@@ -1,0 +1,94 @@
+package edge
+
+import (
+	"bytes"
+	"errors"
+	"net"
+
+	"github.com/valyala/fasthttp"
+)
+
+// framingProblem inspects the request head as it arrived on the wire for the shapes that let
+// a front end and an origin disagree about where a request ends (request smuggling). Such a
+// request is refused and its connection closed: nothing of it reaches an origin.
+func framingProblem(raw []byte) string {
+	var contentLength []byte
+	haveCL, haveTE := false, false
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			continue
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			return "obsolete line folding in a header field"
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 {
+			return "malformed header line"
+		}
+		name := line[:colon]
+		if bytes.ContainsAny(name, " \t") {
+			return "whitespace in a header field name"
+		}
+		value := bytes.TrimSpace(line[colon+1:])
+		switch {
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			if haveCL && !bytes.Equal(value, contentLength) {
+				return "two different Content-Length values"
+			}
+			if len(value) == 0 || len(bytes.Trim(value, "0123456789")) > 0 {
+				return "invalid Content-Length"
+			}
+			haveCL, contentLength = true, value
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			if haveTE {
+				return "Transfer-Encoding sent twice"
+			}
+			haveTE = true
+			if !bytes.EqualFold(value, []byte("chunked")) {
+				return "unsupported Transfer-Encoding"
+			}
+		}
+	}
+	if haveCL && haveTE {
+		return "both Content-Length and Transfer-Encoding"
+	}
+	return ""
+}
+
+// protocolError answers requests fasthttp could not parse: too-large heads get 431, slow
+// clients 408, anything else 400. The connection is closed.
+func (n *Node) protocolError(ctx *fasthttp.RequestCtx, err error) {
+	ctx.SetConnectionClose()
+	var small *fasthttp.ErrSmallBuffer
+	var ne net.Error
+	switch {
+	case errors.As(err, &small):
+		n.metrics.rejected.WithLabelValues("header_too_large").Inc()
+		plainError(ctx, fasthttp.StatusRequestHeaderFieldsTooLarge, "request header fields too large")
+	case errors.As(err, &ne) && ne.Timeout():
+		n.metrics.rejected.WithLabelValues("timeout").Inc()
+		plainError(ctx, fasthttp.StatusRequestTimeout, "request timeout")
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		n.metrics.rejected.WithLabelValues("body_too_large").Inc()
+		plainError(ctx, fasthttp.StatusRequestEntityTooLarge, "request body too large")
+	default:
+		n.metrics.rejected.WithLabelValues("malformed").Inc()
+		plainError(ctx, fasthttp.StatusBadRequest, "malformed request")
+	}
+}
+
+// plainError writes a short text body that says what went wrong.
+func plainError(ctx *fasthttp.RequestCtx, status int, msg string) {
+	ctx.Response.Reset()
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("text/plain; charset=utf-8")
+	ctx.Response.Header.Set("Cache-Control", "no-store")
+	ctx.SetBodyString(msg + "\n")
+}

@@ -1,0 +1,112 @@
+package edge
+
+import (
+	"bytes"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// handle is the data plane's entry point for every client request.
+func (n *Node) handle(ctx *fasthttp.RequestCtx) {
+	start := n.now()
+	policy, result := "none", "rejected"
+	defer func() { n.finish(ctx, start, policy, result) }()
+
+	if problem := framingProblem(ctx.Request.Header.RawHeaders()); problem != "" {
+		n.metrics.rejected.WithLabelValues("smuggling").Inc()
+		ctx.SetConnectionClose()
+		plainError(ctx, fasthttp.StatusBadRequest, "bad request: "+problem)
+		return
+	}
+	rt := n.rt.Load()
+	r := rt.match(ctx.Method(), hostOnly(ctx.Host()), ctx.Path())
+	if r == nil {
+		n.metrics.rejected.WithLabelValues("no_route").Inc()
+		plainError(ctx, fasthttp.StatusNotFound, "no route matches this request")
+		return
+	}
+	if r.limiter != nil {
+		if ok, wait := r.limiter.allow(clientAddr(ctx), start); !ok {
+			n.metrics.rejected.WithLabelValues("rate_limited").Inc()
+			plainError(ctx, fasthttp.StatusTooManyRequests, "too many requests")
+			ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+			return
+		}
+	}
+	method := ctx.Method()
+	if r.cache && (bytes.Equal(method, []byte("GET")) || bytes.Equal(method, []byte("HEAD"))) {
+		policy = "cache"
+		result = n.serveCache(ctx, rt, r)
+		return
+	}
+	policy = "pass"
+	result = n.servePass(ctx, rt, r)
+	if r.cache && !safeMethod(method) {
+		n.invalidateAfterUnsafe(ctx)
+	}
+}
+
+func (n *Node) finish(ctx *fasthttp.RequestCtx, start time.Time, policy, result string) {
+	n.metrics.requests.WithLabelValues(policy, result).Inc()
+	status := ctx.Response.StatusCode()
+	n.metrics.responses.WithLabelValues(statusClass(status)).Inc()
+	if b := responseBytes(&ctx.Response); b > 0 {
+		n.metrics.bytesOut.Add(float64(b))
+	}
+	n.access.record(ctx, start, n.now(), result)
+}
+
+func statusClass(code int) string {
+	switch {
+	case code < 200:
+		return "1xx"
+	case code < 300:
+		return "2xx"
+	case code < 400:
+		return "3xx"
+	case code < 500:
+		return "4xx"
+	}
+	return "5xx"
+}
+
+func safeMethod(m []byte) bool {
+	switch string(m) {
+	case "GET", "HEAD", "OPTIONS", "TRACE":
+		return true
+	}
+	return false
+}
+
+// idempotent methods may be retried on another server (RFC 9110 section 9.2.2).
+func idempotent(m []byte) bool {
+	switch string(m) {
+	case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE":
+		return true
+	}
+	return false
+}
+
+// hostOnly lower-cases a Host header value and drops its port.
+func hostOnly(host []byte) string {
+	h := string(bytes.ToLower(host))
+	if hh, _, err := net.SplitHostPort(h); err == nil {
+		return hh
+	}
+	return h
+}
+
+func clientAddr(ctx *fasthttp.RequestCtx) netip.Addr {
+	if ta, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
+		if a, ok := netip.AddrFromSlice(ta.IP); ok {
+			return a.Unmap()
+		}
+	}
+	return netip.Addr{}
+}
+
+func (n *Node) via() string { return "1.1 " + n.name }

@@ -1,0 +1,110 @@
+package edge
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/valyala/fasthttp"
+)
+
+// hopByHop are the connection-specific fields of RFC 9110 section 7.6.1 that a proxy never
+// forwards, plus those named in Connection.
+var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+func isHopByHop(name []byte) bool {
+	for _, h := range hopByHop {
+		if len(h) == len(name) && strings.EqualFold(h, string(name)) {
+			return true
+		}
+	}
+	return false
+}
+
+// connectionTokens lists the field names a Connection header marks as hop-by-hop.
+func connectionTokens(v []byte) [][]byte {
+	var out [][]byte
+	for _, t := range bytes.Split(v, []byte(",")) {
+		if t = bytes.TrimSpace(t); len(t) > 0 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// prepareOriginRequest strips hop-by-hop fields and adds the forwarding fields of a request
+// about to be sent to an origin.
+func prepareOriginRequest(req *fasthttp.Request, clientIP, proto, via string) {
+	h := &req.Header
+	for _, t := range connectionTokens(h.Peek("Connection")) {
+		h.DelBytes(t)
+	}
+	for _, name := range hopByHop {
+		h.Del(name)
+	}
+	if prior := h.Peek("X-Forwarded-For"); len(prior) > 0 {
+		h.Set("X-Forwarded-For", string(prior)+", "+clientIP)
+	} else {
+		h.Set("X-Forwarded-For", clientIP)
+	}
+	h.Set("X-Forwarded-Proto", proto)
+	if prior := h.Peek("Via"); len(prior) > 0 {
+		h.Set("Via", string(prior)+", "+via)
+	} else {
+		h.Set("Via", via)
+	}
+}
+
+// responseHeader copies an origin response's end-to-end fields, names as sent.
+func responseHeader(resp *fasthttp.ResponseHeader) httpcache.Header {
+	var drop [][]byte
+	if c := resp.Peek("Connection"); len(c) > 0 {
+		drop = connectionTokens(c)
+	}
+	out := make(httpcache.Header, 0, resp.Len())
+	for k, v := range resp.All() {
+		if isHopByHop(k) || bytes.EqualFold(k, []byte("Content-Length")) || containsFold(drop, k) {
+			continue
+		}
+		out = append(out, httpcache.Field{Name: string(k), Value: string(v)})
+	}
+	return out
+}
+
+func containsFold(list [][]byte, s []byte) bool {
+	for _, l := range list {
+		if bytes.EqualFold(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// requestFields are the request fields the cache rules consult; copying only these keeps the
+// hit path free of a full header copy.
+var requestFields = []string{"Cache-Control", "Pragma", "Authorization", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range", "Accept-Encoding", "CDN-Cache-Control"}
+
+// requestView builds the httpcache view of a request: the cache-relevant fields plus extra
+// (the names a stored response varies on).
+func requestView(h *fasthttp.RequestHeader, extra []string) httpcache.Header {
+	var out httpcache.Header
+	add := func(name string) {
+		if v := h.Peek(name); len(v) > 0 && !out.Has(name) {
+			out = append(out, httpcache.Field{Name: name, Value: string(v)})
+		}
+	}
+	for _, name := range requestFields {
+		add(name)
+	}
+	for _, name := range extra {
+		add(name)
+	}
+	return out
+}
+
+// writeHeader sets stored fields on a client response. Content-Length comes from the body.
+func writeHeader(dst *fasthttp.ResponseHeader, h httpcache.Header) {
+	for _, f := range h {
+		dst.Add(f.Name, f.Value)
+	}
+}

@@ -1,0 +1,109 @@
+package httpcache
+
+import "strings"
+
+// Content-coding buckets, most preferred first when the client ranks them equally.
+var encodingBuckets = [...]string{"zstd", "br", "gzip"}
+
+// NormalizeAcceptEncoding maps an Accept-Encoding value to the one coding the
+// cache would serve: "zstd", "br", "gzip", or "" for identity. It picks the
+// coding with the highest qvalue among those three (RFC 9110 12.5.3), q=0
+// meaning "not acceptable", "*" standing for unlisted codings and "x-gzip"
+// for gzip; ties go to zstd, then br, then gzip, and an explicitly listed
+// identity with a higher qvalue than all of them wins. So the many Accept-Encoding
+// strings browsers send collapse into at most four variants.
+func NormalizeAcceptEncoding(v string) string {
+	var q [len(encodingBuckets)]int // in thousandths; -1 = not mentioned
+	for i := range q {
+		q[i] = -1
+	}
+	star, identity := -1, -1
+	for len(v) > 0 {
+		var elem string
+		elem, v = nextListElement(v)
+		coding, weight, ok := parseCodingWeight(elem)
+		if !ok {
+			continue
+		}
+		if coding == "*" {
+			star = max(star, weight)
+			continue
+		}
+		if equalFold(coding, "identity") {
+			identity = max(identity, weight)
+			continue
+		}
+		if equalFold(coding, "x-gzip") {
+			coding = "gzip"
+		}
+		for i, name := range encodingBuckets {
+			if equalFold(coding, name) {
+				q[i] = max(q[i], weight)
+			}
+		}
+	}
+	best, bestQ := "", 0
+	for i, name := range encodingBuckets {
+		w := q[i]
+		if w < 0 {
+			w = star
+		}
+		if w > bestQ {
+			best, bestQ = name, w
+		}
+	}
+	if identity > bestQ {
+		return "" // the client explicitly ranks identity above every coding
+	}
+	return best
+}
+
+// parseCodingWeight reads `coding [ OWS ";" OWS "q=" qvalue ]`; the weight is
+// in thousandths and defaults to 1000. Unknown parameters are ignored.
+func parseCodingWeight(elem string) (string, int, bool) {
+	coding, params, _ := strings.Cut(elem, ";")
+	coding = trimOWS(coding)
+	if coding == "" || tokenPrefix(coding) != len(coding) {
+		return "", 0, false
+	}
+	weight := 1000
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
+		p = trimOWS(p)
+		if len(p) >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=' {
+			w, ok := parseQValue(p[2:])
+			if !ok {
+				return "", 0, false
+			}
+			weight = w
+		}
+	}
+	return coding, weight, true
+}
+
+// parseQValue reads an RFC 9110 12.4.2 qvalue into thousandths.
+func parseQValue(s string) (int, bool) {
+	if s == "" || len(s) > 5 || (s[0] != '0' && s[0] != '1') {
+		return 0, false
+	}
+	w := int(s[0]-'0') * 1000
+	if len(s) == 1 {
+		return w, true
+	}
+	if s[1] != '.' {
+		return 0, false
+	}
+	scale := 100
+	for i := 2; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		w += int(s[i]-'0') * scale
+		scale /= 10
+	}
+	if w > 1000 {
+		return 0, false
+	}
+	return w, true
+}

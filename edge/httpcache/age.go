@@ -1,0 +1,66 @@
+package httpcache
+
+import (
+	"strconv"
+	"time"
+)
+
+// CurrentAge is the age of a stored response at now, following RFC 9111 4.2.3
+// in full:
+//
+//	apparent_age          = max(0, response_time - date_value)
+//	response_delay        = response_time - request_time
+//	corrected_age_value   = age_value + response_delay
+//	corrected_initial_age = max(apparent_age, corrected_age_value)
+//	resident_time         = now - response_time
+//	current_age           = corrected_initial_age + resident_time
+//
+// A missing or invalid Date counts as response_time (RFC 9110 6.6.1: a
+// recipient with a clock assigns one). A list-valued Age uses its first member
+// and an invalid Age is ignored (RFC 9111 5.1). A zero RequestTime means the
+// delay is unknown and taken as 0. Clock steps never make an age negative.
+func CurrentAge(resp Response, now time.Time) time.Duration {
+	date := responseDate(resp)
+	apparent := max(resp.ResponseTime.Sub(date), 0)
+	var delay time.Duration
+	if !resp.RequestTime.IsZero() {
+		delay = max(resp.ResponseTime.Sub(resp.RequestTime), 0)
+	}
+	corrected := ageValue(resp.Header) + delay
+	initial := max(apparent, corrected)
+	resident := max(now.Sub(resp.ResponseTime), 0)
+	return initial + resident
+}
+
+// responseDate is date_value: the Date field, or response_time without one.
+func responseDate(resp Response) time.Time {
+	if t, ok := parseHTTPDate(resp.Header.Get("Date")); ok {
+		return t
+	}
+	return resp.ResponseTime
+}
+
+// ageValue reads the Age field (RFC 9111 5.1): the first member of the first
+// line, a non-negative integer, else 0.
+func ageValue(h Header) time.Duration {
+	for i := range h {
+		if equalFold(h[i].Name, "Age") {
+			v, _ := deltaOrZero(firstListMember(h[i].Value), true)
+			return v
+		}
+	}
+	return 0
+}
+
+// AgeValue formats an age for the Age field: whole seconds, never negative,
+// capped at 2147483648 as RFC 9111 5.1 asks on overflow.
+func AgeValue(d time.Duration) string {
+	s := int64(d / time.Second)
+	if s < 0 {
+		s = 0
+	}
+	if s > maxDeltaSeconds {
+		s = maxDeltaSeconds
+	}
+	return strconv.FormatInt(s, 10)
+}

@@ -1,0 +1,215 @@
+package httpcache
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Storable decides whether a shared cache may store resp, the answer to req,
+// following RFC 9111 section 3, and computes what later uses need.
+//
+// It judges the head only. A response whose body ended early (fewer bytes than
+// Content-Length, a broken chunked stream) is incomplete and must not be
+// stored as complete (RFC 9111 3.3): the caller sees the body and owns that
+// check. It stores only GET responses; HEAD is answered from the stored GET
+// and may refresh it through HeadFreshens. 206 responses are never stored as
+// a complete response, and 304 updates a stored response via Freshen instead.
+//
+// A response that is stale on arrival is stored only when it can be
+// revalidated (it has ETag or Last-Modified) or carries its own
+// stale-while-revalidate or stale-if-error; a no-cache response only with a
+// validator, since it must be revalidated before every use.
+func (p Policy) Storable(req Request, resp Response) StoreDecision {
+	if reason := methodAndStatus(req.Method, resp.Status); reason != "" {
+		return StoreDecision{Reason: reason}
+	}
+	if requestNoStore(req.Header) {
+		return StoreDecision{Reason: "request no-store"}
+	}
+	d, src := p.responseDirectives(resp.Header)
+	if d.MustUnderstand && !understoodStatus(resp.Status) {
+		return StoreDecision{Reason: "must-understand: status " + strconv.Itoa(resp.Status) + " not understood"}
+	}
+	// RFC 9111 5.2.2.3: must-understand with an understood status overrides no-store.
+	if d.NoStore && !d.MustUnderstand {
+		return StoreDecision{Reason: "no-store"}
+	}
+	if d.Private {
+		return StoreDecision{Reason: "private"}
+	}
+	if req.Header.Has("Authorization") && !p.allowsAuthorized(d, src, resp.Header) {
+		return StoreDecision{Reason: "authorization without public, s-maxage or must-revalidate"}
+	}
+	for _, v := range resp.Header.Values("Vary") {
+		if hasVaryStar(v) {
+			return StoreDecision{Reason: "vary *"}
+		}
+	}
+
+	f := p.freshnessLifetime(resp, d, src)
+	if !f.explicit && !d.Public && !heuristicallyCacheable(resp.Status) {
+		return StoreDecision{Reason: "status " + strconv.Itoa(resp.Status) + " not cacheable without explicit freshness"}
+	}
+	validator := resp.Header.Has("ETag") || resp.Header.Has("Last-Modified")
+	if d.NoCache && !validator {
+		return StoreDecision{Reason: "no-cache without validator"}
+	}
+	if f.lifetime <= 0 && !validator && !d.HasStaleWhileRevalidate && !d.HasStaleIfError {
+		return StoreDecision{Reason: "stale on arrival without validator"}
+	}
+
+	sd := StoreDecision{
+		Store:          true,
+		Lifetime:       f.lifetime,
+		Heuristic:      f.heuristic,
+		MustRevalidate: d.MustRevalidate || d.ProxyRevalidate || d.HasSMaxAge,
+		NoCache:        d.NoCache,
+		NoCacheFields:  d.NoCacheFields,
+		PrivateFields:  d.PrivateFields,
+		Immutable:      d.Immutable,
+		NoTransform:    d.NoTransform,
+	}
+	// RFC 9111 4.2.4: must-revalidate, proxy-revalidate and s-maxage forbid
+	// serving stale without validation, which is all RFC 5861 offers.
+	if !sd.MustRevalidate {
+		sd.StaleWhileRevalidate = p.StaleWhileRevalidate
+		if d.HasStaleWhileRevalidate {
+			sd.StaleWhileRevalidate = d.StaleWhileRevalidate
+		}
+		sd.StaleIfError = p.StaleIfError
+		if d.HasStaleIfError {
+			sd.StaleIfError = d.StaleIfError
+		}
+	}
+	return sd
+}
+
+func methodAndStatus(method string, status int) string {
+	switch {
+	case method != "GET":
+		return "method " + method + " not stored"
+	case status < 200:
+		return "interim response " + strconv.Itoa(status) + " never stored"
+	case status == 206:
+		return "206 partial content not stored as complete"
+	case status == 304:
+		return "304 updates a stored response, not stored itself"
+	case status > 999:
+		return "status " + strconv.Itoa(status) + " invalid"
+	}
+	return ""
+}
+
+// requestNoStore reports request Cache-Control: no-store (RFC 9111 5.2.1.5).
+func requestNoStore(h Header) bool {
+	var d Directives
+	for i := range h {
+		if equalFold(h[i].Name, "Cache-Control") {
+			d.parseLine(h[i].Value)
+		}
+	}
+	return d.NoStore
+}
+
+// allowsAuthorized applies RFC 9111 3.5. When a targeted field governs, an
+// explicit public, s-maxage or must-revalidate in Cache-Control still counts:
+// it is the origin's consent for shared caches, which the targeted field only
+// refines.
+func (p Policy) allowsAuthorized(d Directives, src directiveSource, h Header) bool {
+	if d.Public || d.HasSMaxAge || d.MustRevalidate {
+		return true
+	}
+	if src == fromCacheControl {
+		return false
+	}
+	cc := ParseCacheControl(h.Values("Cache-Control"))
+	return cc.Public || cc.HasSMaxAge || cc.MustRevalidate
+}
+
+// understoodStatus lists the final status codes RFC 9110 defines; must-understand
+// (RFC 9111 5.2.2.3) lets a cache store only responses whose status it knows.
+// 206 is excluded because this cache does not store partial responses.
+func understoodStatus(status int) bool {
+	switch {
+	case status >= 200 && status <= 205,
+		status >= 300 && status <= 305, status == 307, status == 308,
+		status >= 400 && status <= 417, status == 421, status == 422, status == 426,
+		status >= 500 && status <= 505:
+		return true
+	}
+	return false
+}
+
+func hasVaryStar(v string) bool {
+	for len(v) > 0 {
+		var name string
+		name, v = nextListElement(v)
+		if name == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// StripUnstorable returns a copy of resp without the fields a cache must not
+// store (RFC 9111 3.1): Connection and the fields it lists, the other
+// hop-by-hop fields (RFC 9110 7.6.1), the proxy authentication fields, and
+// the fields named by private="..." (shared cache). Fields named by
+// no-cache="..." are kept: the cache strips them when it serves without
+// validation (see StoreDecision.NoCacheFields and StripFields).
+func StripUnstorable(resp Header, d StoreDecision) Header {
+	out := make(Header, 0, len(resp))
+	listed := connectionListed(resp)
+	for _, f := range resp {
+		if hopByHop(f.Name) || containsFold(listed, f.Name) || containsFold(d.PrivateFields, f.Name) {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// StripFields removes every field named in names, e.g. the no-cache="..."
+// fields when serving a stored response without validation (RFC 9111 5.2.2.4).
+func StripFields(h *Header, names []string) {
+	for _, n := range names {
+		h.Del(n)
+	}
+}
+
+// hopByHop names fields that describe one connection, or a proxy's credentials,
+// rather than the response (RFC 9110 7.6.1, RFC 9111 3.1).
+func hopByHop(name string) bool {
+	for _, n := range [...]string{
+		"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Transfer-Encoding", "Upgrade",
+		"Trailer", "Proxy-Authenticate", "Proxy-Authentication-Info", "Proxy-Authorization",
+	} {
+		if equalFold(name, n) {
+			return true
+		}
+	}
+	return false
+}
+
+func connectionListed(h Header) []string {
+	var names []string
+	for _, v := range h.Values("Connection") {
+		for len(v) > 0 {
+			var n string
+			n, v = nextListElement(v)
+			if n != "" {
+				names = append(names, strings.ToLower(n))
+			}
+		}
+	}
+	return names
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if equalFold(v, s) {
+			return true
+		}
+	}
+	return false
+}

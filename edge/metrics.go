@@ -1,0 +1,60 @@
+package edge
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// metrics are the data plane's counters, namespaced shoal_edge_.
+type metrics struct {
+	requests      *prometheus.CounterVec // by policy and result
+	responses     *prometheus.CounterVec // by status class
+	rejected      *prometheus.CounterVec // by reason
+	hits          prometheus.Counter
+	misses        prometheus.Counter
+	coalesced     prometheus.Counter
+	stored        prometheus.Counter
+	notStored     *prometheus.CounterVec
+	originSeconds *prometheus.HistogramVec
+	bytesIn       prometheus.Counter
+	bytesOut      prometheus.Counter
+	fillsAborted  prometheus.Counter
+	reloads       *prometheus.CounterVec
+	inFlightFills prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shoal_edge_requests_total",
+			Help: "Client requests, by route policy (cache, pass, none) and result (hit, miss, stale, pass, error, rejected)."}, []string{"policy", "result"}),
+		responses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shoal_edge_responses_total",
+			Help: "Responses sent to clients, by status class (2xx, 3xx, 4xx, 5xx)."}, []string{"class"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shoal_edge_rejected_requests_total",
+			Help: "Requests refused before routing, by reason (smuggling, no_route, rate_limited, ...)."}, []string{"reason"}),
+		hits: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_cache_hits_total",
+			Help: "Requests answered from the cache without contacting the origin (fresh, or stale while revalidating)."}),
+		misses: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_cache_misses_total",
+			Help: "Cache-route requests that needed the origin (miss or validation), followers included."}),
+		coalesced: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_coalesced_followers_total",
+			Help: "Requests that joined another request's origin fill instead of making their own."}),
+		stored: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_objects_stored_total",
+			Help: "Responses handed to the store after a fill."}),
+		notStored: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shoal_edge_objects_not_stored_total",
+			Help: "Responses of cache routes not stored, by reason (policy, too_large, incomplete, refused)."}, []string{"reason"}),
+		originSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "shoal_edge_origin_seconds",
+			Help:    "Time from sending a request to an origin pool to its response head, by pool.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"pool"}),
+		bytesIn: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_origin_bytes_total",
+			Help: "Body bytes received from origins."}),
+		bytesOut: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_client_bytes_total",
+			Help: "Body bytes sent to clients."}),
+		fillsAborted: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_fills_aborted_total",
+			Help: "Origin fills ended by an error or the fill timeout; their waiters got an error."}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shoal_edge_reloads_total",
+			Help: "Configuration reloads, by result (ok, refused)."}, []string{"result"}),
+		inFlightFills: prometheus.NewGauge(prometheus.GaugeOpts{Name: "shoal_edge_fills_in_flight",
+			Help: "Origin fills running now."}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.requests, m.responses, m.rejected, m.hits, m.misses, m.coalesced, m.stored,
+			m.notStored, m.originSeconds, m.bytesIn, m.bytesOut, m.fillsAborted, m.reloads, m.inFlightFills)
+	}
+	return m
+}

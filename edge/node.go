@@ -1,0 +1,206 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/shoal-cdn/shoal/cachestore"
+	"github.com/shoal-cdn/shoal/conf"
+	"github.com/shoal-cdn/shoal/edge/coalesce"
+)
+
+// Options are a Node's collaborators; the zero value works.
+type Options struct {
+	Logger    *slog.Logger         // nil means discard
+	AccessLog io.Writer            // nil means no access log
+	Registry  *prometheus.Registry // nil means a new one; /metrics serves it
+	Version   string
+	Now       func() time.Time // nil means time.Now; tests inject a clock
+}
+
+// Node is one running edge.
+type Node struct {
+	name    string
+	log     *slog.Logger
+	access  *accessLog
+	now     func() time.Time
+	version string
+
+	registry *prometheus.Registry
+	metrics  *metrics
+	store    *cachestore.Memory
+	fills    coalesce.Group
+	passMark passMarks
+
+	rt    atomic.Pointer[settings]
+	ready atomic.Bool
+
+	mu      sync.Mutex // serialises Start, Reload and Shutdown
+	httpLn  net.Listener
+	feed    *connFeed
+	servers []*serverGen // the current generation last; older ones are draining
+	admin   *http.Server
+	adminLn net.Listener
+	bg      sync.WaitGroup // background revalidations
+	stopped bool
+}
+
+// New assembles a node from a validated configuration. It binds nothing; Start does.
+func New(cfg *conf.Config, opts Options) (*Node, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+		opts.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	n := &Node{
+		name:     cfg.Node.Name,
+		log:      opts.Logger,
+		now:      opts.Now,
+		version:  opts.Version,
+		registry: opts.Registry,
+		metrics:  newMetrics(opts.Registry),
+	}
+	n.access = newAccessLog(opts.AccessLog, cfg.Log.Access)
+	store, err := cachestore.NewMemory(cachestore.Config{MaxBytes: int64(cfg.Cache.Memory)}, opts.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("edge: cache store: %w", err)
+	}
+	n.store = store
+	rt, err := n.buildRuntime(cfg)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("edge: %w", err)
+	}
+	n.rt.Store(rt)
+	return n, nil
+}
+
+// Start binds the listeners and serves until Shutdown.
+func (n *Node) Start() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	rt := n.rt.Load()
+	cfg := rt.cfg
+	ln, err := net.Listen("tcp", cfg.Listen.HTTP)
+	if err != nil {
+		return fmt.Errorf("edge: listen http %s: %w", cfg.Listen.HTTP, err)
+	}
+	n.httpLn = ln
+	n.feed = startFeed(ln)
+	adminLn, err := net.Listen("tcp", cfg.Listen.Admin)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("edge: listen admin %s: %w", cfg.Listen.Admin, err)
+	}
+	n.adminLn = adminLn
+	n.admin = &http.Server{Handler: n.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := n.admin.Serve(adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("admin listener stopped", "err", err)
+		}
+	}()
+	rt.start()
+	n.startServerGen(cfg.Limits)
+	n.ready.Store(true)
+	n.log.Info("edge started", "node", n.name, "http", ln.Addr().String(), "admin", adminLn.Addr().String())
+	return nil
+}
+
+// HTTPAddr is the bound data-plane address (port 0 resolved).
+func (n *Node) HTTPAddr() string { return n.httpLn.Addr().String() }
+
+// AdminAddr is the bound admin address.
+func (n *Node) AdminAddr() string { return n.adminLn.Addr().String() }
+
+// Store is the node's object store (purge and tests use it).
+func (n *Node) Store() *cachestore.Memory { return n.store }
+
+// Reload swaps in a new configuration: routes, pools and limits. The listeners' addresses
+// and the cache size are fixed at start; a change to them is refused so that nothing is
+// half-applied.
+func (n *Node) Reload(cfg *conf.Config) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	old := n.rt.Load()
+	if err := fixedAtStart(old.cfg, cfg); err != nil {
+		n.metrics.reloads.WithLabelValues("refused").Inc()
+		return err
+	}
+	rt, err := n.buildRuntime(cfg)
+	if err != nil {
+		n.metrics.reloads.WithLabelValues("refused").Inc()
+		return fmt.Errorf("edge: reload: %w", err)
+	}
+	rt.start()
+	n.rt.Store(rt)
+	if old.cfg.Limits != cfg.Limits && !n.stopped {
+		n.startServerGen(cfg.Limits)
+	}
+	// Requests already holding the old runtime finish on its pools; closing them only stops
+	// health checks and idle connections.
+	time.AfterFunc(cfg.Cache.FillTimeout.D(), old.close)
+	n.metrics.reloads.WithLabelValues("ok").Inc()
+	n.log.Info("configuration reloaded", "routes", len(rt.routes), "pools", len(rt.pools))
+	return nil
+}
+
+func fixedAtStart(old, cfg *conf.Config) error {
+	switch {
+	case old.Listen != cfg.Listen:
+		return errors.New("edge: reload: listen addresses change only with a restart")
+	case old.Cache.Memory != cfg.Cache.Memory:
+		return errors.New("edge: reload: cache.memory changes only with a restart")
+	case old.Node.Name != cfg.Node.Name:
+		return errors.New("edge: reload: node.name changes only with a restart")
+	}
+	return nil
+}
+
+// SetReady marks the node ready or not for /readyz (draining, failed listener).
+func (n *Node) SetReady(ready bool) { n.ready.Store(ready) }
+
+// Shutdown stops accepting connections, lets requests in flight finish until ctx ends, then
+// closes the pools and the store.
+func (n *Node) Shutdown(ctx context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.stopped {
+		return nil
+	}
+	n.stopped = true
+	n.ready.Store(false)
+	var errs []error
+	if n.httpLn != nil {
+		n.feed.close()
+		for _, g := range n.servers {
+			errs = append(errs, g.shutdown(ctx))
+		}
+	}
+	if n.admin != nil {
+		errs = append(errs, n.admin.Shutdown(ctx))
+	}
+	done := make(chan struct{})
+	go func() { n.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	n.rt.Load().close()
+	n.store.Close()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,130 @@
+package edge
+
+import (
+	"bytes"
+	"errors"
+	"io"
+
+	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/origin"
+	"github.com/valyala/fasthttp"
+)
+
+// servePass sends the request to the route's pool and streams the answer back untouched but
+// for hop-by-hop fields: dynamic pages, POST, anything a cache must not keep.
+func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) string {
+	req := fasthttp.AcquireRequest()
+	ctx.Request.CopyTo(req)
+	prepareOriginRequest(req, clientAddr(ctx).String(), "http", n.via())
+	resp := fasthttp.AcquireResponse()
+	resp.StreamBody = true
+	sent := n.now()
+	res, done, err := r.pool.Do(req, resp, n.target(ctx, r))
+	fasthttp.ReleaseRequest(req)
+	if err != nil {
+		fasthttp.ReleaseResponse(resp)
+		if done != nil {
+			done()
+		}
+		n.originError(ctx, r.pool, err)
+		return "error"
+	}
+	n.metrics.originSeconds.WithLabelValues(r.pool.Name()).Observe(n.now().Sub(sent).Seconds())
+
+	ctx.SetStatusCode(resp.StatusCode())
+	copyEndToEnd(&ctx.Response.Header, &resp.Header)
+	ctx.Response.Header.Add("Via", n.via())
+	if res.SetCookie != "" {
+		ctx.Response.Header.Add("Set-Cookie", res.SetCookie)
+	}
+	ctx.Response.Header.Set("Cache-Status", httpcache.CacheStatus{Cache: "shoal", Fwd: "bypass", FwdStatus: resp.StatusCode(), Detail: n.name}.String())
+	body := &originBody{resp: resp, done: done, count: n.metrics.bytesIn.Add}
+	if bodyless(ctx.Method(), resp.StatusCode()) {
+		body.Close()
+		ctx.Response.SkipBody = bytes.Equal(ctx.Method(), []byte("HEAD"))
+		return "pass"
+	}
+	length := resp.Header.ContentLength()
+	if length < 0 {
+		length = -1
+	}
+	ctx.SetBodyStream(body, length)
+	return "pass"
+}
+
+// target is what the pool's balancer and stickiness may look at.
+func (n *Node) target(ctx *fasthttp.RequestCtx, r *route) origin.Target {
+	t := origin.Target{ClientIP: clientAddr(ctx), HashKey: string(ctx.RequestURI()), Idempotent: idempotent(ctx.Method())}
+	if r.stickyCookie != "" {
+		t.StickyID = string(ctx.Request.Header.Cookie(r.stickyCookie))
+	}
+	return t
+}
+
+// copyEndToEnd copies a response head, names as sent, without hop-by-hop fields.
+func copyEndToEnd(dst, src *fasthttp.ResponseHeader) {
+	var drop [][]byte
+	if c := src.Peek("Connection"); len(c) > 0 {
+		drop = connectionTokens(c)
+	}
+	for k, v := range src.All() {
+		if isHopByHop(k) || bytes.EqualFold(k, []byte("Content-Length")) || containsFold(drop, k) {
+			continue
+		}
+		dst.AddBytesKV(k, v)
+	}
+}
+
+// bodyless reports responses that carry no body (RFC 9110 section 6.4.1).
+func bodyless(method []byte, status int) bool {
+	return bytes.Equal(method, []byte("HEAD")) || status == 204 || status == 304 || status < 200
+}
+
+// originBody streams an origin response to the client and gives the connection back when
+// fasthttp closes it after the last byte (or after the client went away).
+type originBody struct {
+	resp   *fasthttp.Response
+	done   func()
+	count  func(float64)
+	closed bool
+}
+
+func (b *originBody) Read(p []byte) (int, error) {
+	n, err := b.resp.BodyStream().Read(p)
+	if n > 0 {
+		b.count(float64(n))
+	}
+	return n, err
+}
+
+func (b *originBody) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	err := b.resp.CloseBodyStream()
+	if b.done != nil {
+		b.done()
+	}
+	fasthttp.ReleaseResponse(b.resp)
+	return err
+}
+
+// originError maps a pool failure to the status a client should see.
+func (n *Node) originError(ctx *fasthttp.RequestCtx, pool *origin.Pool, err error) {
+	n.log.Warn("origin request failed", "pool", pool.Name(), "err", err)
+	switch {
+	case errors.Is(err, origin.ErrNoServer):
+		plainError(ctx, fasthttp.StatusServiceUnavailable, "service unavailable: no healthy server in origin pool "+pool.Name())
+	case errors.Is(err, origin.ErrQueueTimeout):
+		plainError(ctx, fasthttp.StatusServiceUnavailable, "service unavailable: origin pool "+pool.Name()+" is saturated")
+	case origin.IsTimeout(err) || errors.Is(err, errFillTimeout):
+		plainError(ctx, fasthttp.StatusGatewayTimeout, "gateway timeout: origin pool "+pool.Name()+" did not answer in time")
+	default:
+		plainError(ctx, fasthttp.StatusBadGateway, "bad gateway: origin pool "+pool.Name()+" failed")
+	}
+}
+
+var errFillTimeout = errors.New("edge: origin fill timed out")
+
+var _ io.ReadCloser = (*originBody)(nil)

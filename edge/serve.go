@@ -1,0 +1,155 @@
+package edge
+
+import (
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shoal-cdn/shoal/cachestore"
+	"github.com/shoal-cdn/shoal/edge/coalesce"
+	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/valyala/fasthttp"
+)
+
+// serveObject answers from a stored object: the client's conditionals, HEAD and ranges are
+// answered here, from memory, without copying the body.
+func (n *Node) serveObject(ctx *fasthttp.RequestCtx, l *lookup, obj *cachestore.Object, use httpcache.Use) {
+	resp := obj.Meta.(*objectMeta).response(obj)
+	l.status.TTL, l.status.HasTTL = int64(use.TTL.Seconds()), true
+	if use.TTL < 0 && use.TTL.Seconds() > float64(l.status.TTL) {
+		l.status.TTL-- // floor, so a stale object never shows ttl=0
+	}
+	var skip []string
+	if use.State == httpcache.Fresh || use.State == httpcache.StaleWhileRevalidate {
+		skip = obj.Meta.(*objectMeta).decision.NoCacheFields
+	}
+	if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 {
+		n.writeConditional(ctx, l, code, obj.Header, use.Age)
+		return
+	}
+	n.writeHead(ctx, l, obj.Status, obj.Header, use.Age, skip)
+	if l.head {
+		ctx.Response.SkipBody = true
+		ctx.Response.Header.SetContentLength(len(obj.Body))
+		return
+	}
+	if obj.Status == fasthttp.StatusOK && n.serveRange(ctx, l, resp, obj.Body) {
+		return
+	}
+	ctx.Response.SetBodyRaw(obj.Body)
+}
+
+// serveFill answers from a fill in progress: the head now, the body as it arrives.
+func (n *Node) serveFill(ctx *fasthttp.RequestCtx, l *lookup, h *fillHead, body *coalesce.Reader, maxObject int64) {
+	resp := httpcache.Response{Status: h.status, Header: h.header, RequestTime: h.reqTime, ResponseTime: h.respTime}
+	age := httpcache.CurrentAge(resp, n.now())
+	if h.decision.Store {
+		l.status.TTL, l.status.HasTTL = int64((h.decision.Lifetime - age).Seconds()), true
+	}
+	if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 && h.status == fasthttp.StatusOK {
+		body.Close()
+		n.writeConditional(ctx, l, code, h.header, age)
+		return
+	}
+	n.writeHead(ctx, l, h.status, h.header, age, nil)
+	if l.head || bodyless(ctx.Method(), h.status) {
+		body.Close()
+		ctx.Response.SkipBody = true
+		if h.length >= 0 {
+			ctx.Response.Header.SetContentLength(int(h.length))
+		}
+		return
+	}
+	if h.status == fasthttp.StatusOK && len(l.req.Header.Get("Range")) > 0 && h.length >= 0 && h.length <= maxObject {
+		// A miss with Range fetched the whole object; wait for it and answer the range.
+		whole, err := io.ReadAll(body)
+		body.Close()
+		if err == nil && n.serveRange(ctx, l, resp, whole) {
+			return
+		}
+		if err != nil {
+			ctx.SetConnectionClose()
+		}
+		ctx.Response.SetBodyRaw(whole)
+		return
+	}
+	ctx.SetBodyStream(body, int(h.length))
+}
+
+// writeHead writes status and stored fields plus Age, Via and Cache-Status.
+func (n *Node) writeHead(ctx *fasthttp.RequestCtx, l *lookup, status int, h httpcache.Header, age time.Duration, skip []string) {
+	ctx.SetStatusCode(status)
+	dst := &ctx.Response.Header
+	consumed := l.rt.consumed
+	for _, f := range h {
+		if strings.EqualFold(f.Name, "Age") || containsName(consumed, f.Name) || containsName(skip, f.Name) {
+			continue
+		}
+		dst.Add(f.Name, f.Value)
+	}
+	dst.Set("Age", strconv.FormatInt(int64(age.Seconds()), 10))
+	if via := h.Get("Via"); via != "" {
+		dst.Set("Via", via+", "+n.via())
+	} else {
+		dst.Set("Via", n.via())
+	}
+	dst.Set("Cache-Status", l.status.String())
+}
+
+// writeConditional answers a client's conditional from the cache: 304 with the fields RFC
+// 9110 section 15.4.5 keeps, or 412.
+func (n *Node) writeConditional(ctx *fasthttp.RequestCtx, l *lookup, code int, h httpcache.Header, age time.Duration) {
+	if code == fasthttp.StatusNotModified {
+		h = httpcache.NotModifiedHeader(h)
+	} else {
+		h = nil
+	}
+	n.writeHead(ctx, l, code, h, age, nil)
+	ctx.Response.SkipBody = true
+}
+
+func containsName(list []string, name string) bool {
+	for _, l := range list {
+		if strings.EqualFold(l, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// serveRange answers a Range request from a complete body (RFC 9110 section 14). It reports
+// false when the request has no usable Range and the whole body should be sent.
+func (n *Node) serveRange(ctx *fasthttp.RequestCtx, l *lookup, resp httpcache.Response, body []byte) bool {
+	rangeHeader := l.req.Header.Get("Range")
+	if rangeHeader == "" {
+		return false
+	}
+	if ir := l.req.Header.Get("If-Range"); ir != "" && !httpcache.IfRangeMatches(ir, resp) {
+		return false
+	}
+	size := int64(len(body))
+	ranges, err := httpcache.ParseRange(rangeHeader, size)
+	if errors.Is(err, httpcache.ErrRangeNotSatisfiable) {
+		ctx.SetStatusCode(fasthttp.StatusRequestedRangeNotSatisfiable)
+		ctx.Response.Header.Set("Content-Range", httpcache.ContentRangeUnsatisfied(size))
+		ctx.Response.SetBodyRaw(nil)
+		return true
+	}
+	if err != nil || len(ranges) == 0 {
+		return false // an invalid Range is ignored (RFC 9110 section 14.2)
+	}
+	ctx.SetStatusCode(fasthttp.StatusPartialContent)
+	if len(ranges) == 1 {
+		r := ranges[0]
+		ctx.Response.Header.Set("Content-Range", httpcache.ContentRange(r, size))
+		ctx.Response.SetBodyRaw(body[r.Start : r.End+1])
+		return true
+	}
+	boundary := "shoal" + strconv.FormatUint(fillSeq.Add(1), 36)
+	ctype, out := httpcache.MultipartByteranges(ranges, body, string(ctx.Response.Header.ContentType()), boundary)
+	ctx.Response.Header.SetContentType(ctype)
+	ctx.Response.SetBodyRaw(out)
+	return true
+}

@@ -1,0 +1,75 @@
+package edge
+
+import (
+	"fmt"
+
+	"github.com/shoal-cdn/shoal/conf"
+	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/origin"
+)
+
+// settings is everything a reload replaces, swapped as one value.
+type settings struct {
+	cfg    *conf.Config
+	routes []*route
+	pools  map[string]*origin.Pool
+	policy httpcache.Policy
+	// consumed are the cache-control fields meant for Shoal alone, removed before responses
+	// go downstream (RFC 9213 targeted field, Surrogate-Control).
+	consumed []string
+}
+
+func (n *Node) buildRuntime(cfg *conf.Config) (*settings, error) {
+	rt := &settings{cfg: cfg, pools: map[string]*origin.Pool{}, policy: policyFor(cfg.Cache)}
+	rt.consumed = rt.policy.ConsumedFields()
+	for name, pc := range cfg.Origins {
+		p, err := origin.NewPool(pc, origin.Options{Logger: n.log.With("pool", name), Registerer: n.registry})
+		if err != nil {
+			rt.close()
+			return nil, fmt.Errorf("origin %s: %w", name, err)
+		}
+		rt.pools[name] = p
+	}
+	for i, rc := range cfg.Routes {
+		r, err := compileRoute(i, rc, rt.pools, cfg.Origins)
+		if err != nil {
+			rt.close()
+			return nil, fmt.Errorf("routes[%d]: %w", i, err)
+		}
+		rt.routes = append(rt.routes, r)
+	}
+	return rt, nil
+}
+
+func policyFor(c conf.Cache) httpcache.Policy {
+	return httpcache.Policy{
+		HeuristicFraction:    c.HeuristicFraction,
+		HeuristicMax:         c.HeuristicMax.D(),
+		DefaultTTL:           c.DefaultTTL.D(),
+		TargetedField:        c.TargetedField,
+		StaleWhileRevalidate: c.StaleWhileRevalidate.D(),
+		StaleIfError:         c.StaleIfError.D(),
+	}
+}
+
+func (rt *settings) start() {
+	for _, p := range rt.pools {
+		p.Start()
+	}
+}
+
+func (rt *settings) close() {
+	for _, p := range rt.pools {
+		p.Close()
+	}
+}
+
+// match returns the first route for the request, or nil.
+func (rt *settings) match(method []byte, host string, path []byte) *route {
+	for _, r := range rt.routes {
+		if r.matches(method, host, path) {
+			return r
+		}
+	}
+	return nil
+}

@@ -1,0 +1,83 @@
+// Command gslbserve runs a Shoal gslb.Server alone, configured by flags, for benchmarks such as
+// ../dnsperf.sh. It is not part of the shoal binary.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/shoal-cdn/shoal/conf"
+	"github.com/shoal-cdn/shoal/gslb"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "gslbserve:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg := conf.GSLB{}
+	var names, regions, edges string
+	flag.StringVar(&cfg.Listen, "listen", "127.0.0.1:5300", "UDP and TCP address")
+	flag.StringVar(&cfg.Zone, "zone", "cdn.example.com.", "zone, absolute")
+	flag.StringVar(&names, "names", "www", "comma-separated names in the zone")
+	flag.IntVar(&cfg.TTL, "ttl", 20, "TTL of address answers")
+	flag.IntVar(&cfg.Answers, "answers", 2, "records per answer")
+	flag.StringVar(&regions, "regions", "local:127.0.0.0/8", "comma-separated region:cidr pairs")
+	flag.StringVar(&edges, "edges", "e1:local:192.0.2.1,e2:local:192.0.2.2", "comma-separated name:region:address edges, all healthy")
+	flag.Parse()
+
+	cfg.Names = strings.Split(names, ",")
+	cfg.Regions = map[string]*conf.Region{}
+	for _, rc := range strings.Split(regions, ",") {
+		name, cidr, ok := strings.Cut(rc, ":")
+		if !ok {
+			return fmt.Errorf("-regions: %q is not region:cidr", rc)
+		}
+		if cfg.Regions[name] == nil {
+			cfg.Regions[name] = &conf.Region{}
+		}
+		cfg.Regions[name].CIDRs = append(cfg.Regions[name].CIDRs, cidr)
+	}
+	var list []gslb.Edge
+	for _, e := range strings.Split(edges, ",") {
+		parts := strings.SplitN(e, ":", 3)
+		if len(parts) != 3 {
+			return fmt.Errorf("-edges: %q is not name:region:address", e)
+		}
+		addr, err := netip.ParseAddr(parts[2])
+		if err != nil {
+			return fmt.Errorf("-edges: %w", err)
+		}
+		list = append(list, gslb.Edge{Name: parts[0], Region: parts[1], Addrs: []netip.Addr{addr}, Healthy: true})
+	}
+
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	s, err := gslb.New(cfg, gslb.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	s.SetEdges(list)
+	if err := s.ListenAndServe(); err != nil {
+		return err
+	}
+	udp, _ := s.Addr()
+	log.Info("serving", "addr", udp)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.Shutdown(shutdownCtx)
+}

@@ -1,0 +1,86 @@
+// Package gslb is Shoal's authoritative DNS server: it answers SOA, NS and A/AAAA for one zone
+// with the nearest healthy edges of the cluster, finding the client's region from EDNS Client
+// Subnet or else from the resolver's address.
+//
+// Every node can answer for the zone and they agree: with the same config and the same edge
+// list, every node gives a client the same answer set (the choice is seeded by the client's
+// subnet, the SOA serial is derived from the config), only the order differs. While nodes join,
+// fail and leave, nodes agree again as soon as the ring has converged and each node's SetEdges
+// has run; a query sees the edge list before or after a SetEdges, never a mix. ServeDNS is safe
+// for concurrent use.
+package gslb
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shoal-cdn/shoal/conf"
+)
+
+// Edge is one edge node as DNS sees it.
+type Edge struct {
+	Name    string
+	Region  string
+	Addrs   []netip.Addr // its VIPs when VIPs are configured, else its public address(es); v4 and/or v6
+	Weight  int          // 0 means 1
+	Healthy bool         // alive in the ring and ready (not draining, not overloaded, origins reachable)
+}
+
+// Options are the collaborators of a Server. The zero value works: a nil Logger discards and a
+// nil Registerer registers nothing.
+type Options struct {
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+// Server is the authoritative DNS server for one zone. It is a dns.Handler; ListenAndServe
+// puts it on UDP and TCP, or a caller may mount it on a dns.Server of its own.
+type Server struct {
+	zone     *zone
+	listen   string
+	edges    atomic.Pointer[snapshot]
+	rotation atomic.Uint64 // per-query rotation of answers; need not agree between nodes
+	log      *slog.Logger
+	metrics  *metrics
+
+	mu        sync.Mutex // guards the listeners
+	listeners []*dns.Server
+}
+
+// New validates cfg, applies the defaults stated in conf.GSLB and returns a Server with no
+// edges: until SetEdges, address queries get NODATA, while SOA and NS already answer.
+func New(cfg conf.GSLB, opts Options) (*Server, error) {
+	z, err := compile(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("gslb: %w", err)
+	}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("gslb: %w", err)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{zone: z, listen: cfg.Listen, log: log, metrics: m}
+	s.edges.Store(buildSnapshot(z, nil))
+	return s, nil
+}
+
+// SetEdges replaces the edge list; the edge calls it on every ring change. It may run
+// concurrently with queries and with itself (the last call to store wins). edges is not
+// retained: the caller may reuse it.
+func (s *Server) SetEdges(edges []Edge) {
+	edges = slices.Clone(edges)
+	for i := range edges {
+		edges[i].Addrs = slices.Clone(edges[i].Addrs)
+	}
+	s.edges.Store(buildSnapshot(s.zone, edges))
+}

@@ -1,0 +1,128 @@
+package gslb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// maxQuerySize is the UDP read buffer: queries are small, but EDNS options (cookies, padding)
+// push some past 512 bytes.
+const maxQuerySize = 4096
+
+// ListenAndServe binds UDP and TCP on the configured listen address (the same port on both,
+// also when the port is 0) and returns once both serve, in the background. Errors after that
+// are logged. Shutdown stops both.
+func (s *Server) ListenAndServe() error {
+	if s.listen == "" {
+		return errors.New("gslb: listen address is empty")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listeners != nil {
+		return errors.New("gslb: already listening")
+	}
+	pc, l, err := listenPair(s.listen)
+	if err != nil {
+		return fmt.Errorf("gslb: listen %s: %w", s.listen, err)
+	}
+	udp := s.dnsServer()
+	udp.PacketConn = pc
+	tcp := s.dnsServer()
+	tcp.Listener = l
+	started := make(chan struct{}, 2)
+	failed := make(chan error, 2)
+	for _, srv := range []*dns.Server{udp, tcp} {
+		srv.NotifyStartedFunc = func() { started <- struct{}{} }
+		go func() {
+			err := srv.ActivateAndServe()
+			if err != nil {
+				s.log.Error("gslb: serve", "net", srv.Net, "err", err)
+			}
+			failed <- err
+		}()
+	}
+	for range 2 {
+		select {
+		case <-started:
+		case err := <-failed:
+			pc.Close()
+			l.Close()
+			return fmt.Errorf("gslb: serve %s: %w", s.listen, err)
+		}
+	}
+	s.listeners = []*dns.Server{udp, tcp}
+	return nil
+}
+
+func (s *Server) dnsServer() *dns.Server {
+	return &dns.Server{
+		Handler: s,
+		UDPSize: maxQuerySize,
+		// Let ServeDNS see every message (it answers NOTIMP and FORMERR itself and drops
+		// responses), so the metrics count them; the default would answer some on its own.
+		MsgAcceptFunc: func(dns.Header) dns.MsgAcceptAction { return dns.MsgAccept },
+		ReadTimeout:   2 * time.Second,
+		WriteTimeout:  2 * time.Second,
+	}
+}
+
+// listenPair binds TCP first and then UDP on the port TCP got, retrying when port 0 lands on a
+// UDP port that is taken.
+func listenPair(addr string) (net.PacketConn, net.Listener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	attempts := 1
+	if port == "0" {
+		attempts = 8
+	}
+	for i := 0; ; i++ {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		_, bound, _ := net.SplitHostPort(l.Addr().String())
+		pc, err := net.ListenPacket("udp", net.JoinHostPort(host, bound))
+		if err == nil {
+			return pc, l, nil
+		}
+		l.Close()
+		if i+1 >= attempts {
+			return nil, nil, err
+		}
+	}
+}
+
+// Addr returns the bound UDP and TCP addresses, or nils before ListenAndServe.
+func (s *Server) Addr() (udp, tcp net.Addr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listeners == nil {
+		return nil, nil
+	}
+	return s.listeners[0].PacketConn.LocalAddr(), s.listeners[1].Listener.Addr()
+}
+
+// Shutdown stops both listeners, waiting for in-flight TCP queries until ctx ends. It is a no-op
+// on a Server that is not listening.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, srv := range s.listeners {
+		if err := srv.ShutdownContext(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.listeners = nil
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("gslb: shutdown: %w", err)
+	}
+	return nil
+}

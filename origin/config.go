@@ -1,0 +1,276 @@
+package origin
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/shoal-cdn/shoal/conf"
+	"github.com/shoal-cdn/shoal/origin/balance"
+)
+
+// Defaults for the keys of conf.Pool that are zero when not written.
+const (
+	defaultConnectTimeout   = 2 * time.Second
+	defaultFirstByteTimeout = 15 * time.Second
+	defaultIdleTimeout      = 60 * time.Second
+	defaultRetries          = 2
+	defaultMaxQueue         = 128
+	defaultQueueTimeout     = 5 * time.Second
+	defaultInterval         = 2 * time.Second
+	defaultProbeTimeout     = time.Second
+	defaultRise             = 2
+	defaultFall             = 3
+	defaultExpectStatus     = 200
+	defaultPassiveErrors    = 5
+	defaultPassiveBackoff   = 5 * time.Second
+	maxBackoffDoublings     = 4 // the ejection backoff doubles up to 16x
+)
+
+// settings is a conf.Pool with every default applied; the pool reads nothing else.
+type settings struct {
+	name, balance, hostRewrite                string
+	connectTimeout, firstByteTimeout, idleTTL time.Duration
+	retries, maxConns, maxQueue               int
+	queueTimeout, slowStart                   time.Duration
+	health                                    healthSettings
+	passiveErrors                             int // 0 means passive ejection is off
+	passiveBackoff                            time.Duration
+	stickyCookie                              string
+	stickySource                              bool
+	stickyMaxAge                              time.Duration
+	servers                                   []serverSettings
+}
+
+type healthSettings struct {
+	path, expectBody, host string
+	interval, timeout      time.Duration
+	rise, fall             int
+	expectStatus           int
+}
+
+type serverSettings struct {
+	url    *url.URL
+	raw    string
+	addr   string // host:port with the scheme's default port filled in
+	tls    bool
+	weight int // 0 means drained
+	backup bool
+	id     string
+}
+
+// Validate reports the first problem in cfg that NewPool would refuse, without starting anything;
+// `shoal check` calls it. The error names the pool and the key.
+func Validate(cfg *conf.Pool) error {
+	_, err := resolve(cfg)
+	return err
+}
+
+func resolve(cfg *conf.Pool) (settings, error) {
+	if cfg == nil {
+		return settings{}, errors.New("origin: nil pool configuration")
+	}
+	s, err := resolveFields(cfg)
+	if err != nil {
+		return settings{}, fmt.Errorf("origin: pool %q: %w", cfg.Name, err)
+	}
+	return s, nil
+}
+
+func resolveFields(cfg *conf.Pool) (settings, error) {
+	s := settings{
+		name:             cfg.Name,
+		balance:          cfg.Balance,
+		hostRewrite:      cfg.HostRewrite,
+		connectTimeout:   orDefault(cfg.ConnectTimeout.D(), defaultConnectTimeout),
+		firstByteTimeout: orDefault(cfg.FirstByteTimeout.D(), defaultFirstByteTimeout),
+		idleTTL:          orDefault(cfg.IdleTimeout.D(), defaultIdleTimeout),
+		retries:          cfg.Retries,
+		maxConns:         cfg.MaxConns,
+		maxQueue:         cfg.MaxQueue,
+		queueTimeout:     orDefault(cfg.QueueTimeout.D(), defaultQueueTimeout),
+		slowStart:        cfg.SlowStart.D(),
+		passiveErrors:    cfg.Passive.Errors,
+		passiveBackoff:   orDefault(cfg.Passive.Backoff.D(), defaultPassiveBackoff),
+		stickyCookie:     cfg.Sticky.Cookie,
+		stickySource:     cfg.Sticky.Source,
+		stickyMaxAge:     cfg.Sticky.MaxAge.D(),
+	}
+	if s.balance == "" {
+		s.balance = balance.RoundRobin
+	}
+	if !balance.Known(s.balance) {
+		return s, fmt.Errorf("balance: unknown balancer %q (want roundrobin, leastconn, random2, source, uri or first)", s.balance)
+	}
+	switch s.retries {
+	case 0:
+		s.retries = defaultRetries
+	case -1: // conf says 0 means the default, so -1 is how retries are turned off
+		s.retries = 0
+	}
+	if s.maxQueue == 0 {
+		s.maxQueue = defaultMaxQueue
+	}
+	switch {
+	case s.passiveErrors == 0:
+		s.passiveErrors = defaultPassiveErrors
+	case s.passiveErrors == -1:
+		s.passiveErrors = 0
+	case s.passiveErrors < 0:
+		return s, fmt.Errorf("passive.errors: %d is negative (use -1 to turn passive ejection off)", cfg.Passive.Errors)
+	}
+	for _, f := range []struct {
+		key string
+		v   int
+	}{{"retries", s.retries}, {"max_conns", cfg.MaxConns}, {"max_queue", cfg.MaxQueue}} {
+		if f.v < 0 {
+			return s, fmt.Errorf("%s: %d is negative", f.key, f.v)
+		}
+	}
+	if s.hostRewrite != "" && strings.ContainsAny(s.hostRewrite, " \t\r\n/") {
+		return s, fmt.Errorf("host: %q is not a host name", s.hostRewrite)
+	}
+	if s.stickyCookie != "" && !isToken(s.stickyCookie) {
+		return s, fmt.Errorf("sticky.cookie: %q is not a valid cookie name", s.stickyCookie)
+	}
+	var err error
+	if s.health, err = resolveHealth(cfg.Health); err != nil {
+		return s, err
+	}
+	s.servers, err = resolveServers(cfg.Name, cfg.Servers)
+	return s, err
+}
+
+func resolveHealth(h conf.Health) (healthSettings, error) {
+	hs := healthSettings{
+		path:         h.Path,
+		expectBody:   h.ExpectBody,
+		host:         h.Host,
+		interval:     orDefault(h.Interval.D(), defaultInterval),
+		timeout:      orDefault(h.Timeout.D(), defaultProbeTimeout),
+		rise:         h.Rise,
+		fall:         h.Fall,
+		expectStatus: h.ExpectStatus,
+	}
+	if hs.rise == 0 {
+		hs.rise = defaultRise
+	}
+	if hs.fall == 0 {
+		hs.fall = defaultFall
+	}
+	if hs.expectStatus == 0 {
+		hs.expectStatus = defaultExpectStatus
+	}
+	if hs.path == "" {
+		return hs, nil // no active checks: the rest does not matter
+	}
+	switch {
+	case !strings.HasPrefix(hs.path, "/"):
+		return hs, fmt.Errorf("health.path: %q must start with /", hs.path)
+	case hs.timeout >= hs.interval:
+		return hs, fmt.Errorf("health.timeout: %s must be below health.interval %s", hs.timeout, hs.interval)
+	case hs.rise < 0 || hs.fall < 0:
+		return hs, fmt.Errorf("health.rise/fall: %d/%d must be positive", hs.rise, hs.fall)
+	case hs.expectStatus < 100 || hs.expectStatus > 599:
+		return hs, fmt.Errorf("health.expect_status: %d is not an HTTP status", hs.expectStatus)
+	}
+	return hs, nil
+}
+
+func resolveServers(pool string, servers []conf.Server) ([]serverSettings, error) {
+	if len(servers) == 0 {
+		return nil, errors.New("servers: the pool has no servers")
+	}
+	out := make([]serverSettings, len(servers))
+	seenURL, seenID := map[string]int{}, map[string]int{}
+	for i, cs := range servers {
+		s, err := resolveServer(pool, i, cs)
+		if err != nil {
+			return nil, fmt.Errorf("servers[%d]: %w", i, err)
+		}
+		if j, dup := seenURL[s.raw]; dup {
+			return nil, fmt.Errorf("servers[%d]: url %q repeats servers[%d]", i, s.raw, j)
+		}
+		if j, dup := seenID[s.id]; dup {
+			return nil, fmt.Errorf("servers[%d]: id %q repeats servers[%d]", i, s.id, j)
+		}
+		seenURL[s.raw], seenID[s.id] = i, i
+		out[i] = s
+	}
+	return out, nil
+}
+
+func resolveServer(pool string, position int, cs conf.Server) (serverSettings, error) {
+	s := serverSettings{raw: cs.URL, weight: 1, backup: cs.Backup, id: cs.ID}
+	u, err := url.Parse(cs.URL)
+	if err != nil {
+		return s, fmt.Errorf("url: %w", err)
+	}
+	switch u.Scheme {
+	case "http":
+	case "https":
+		s.tls = true
+	default:
+		return s, fmt.Errorf("url %q: want http:// or https://", cs.URL)
+	}
+	if u.Hostname() == "" {
+		return s, fmt.Errorf("url %q: no host", cs.URL)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil || u.Fragment != "" {
+		return s, fmt.Errorf("url %q: only scheme://host[:port] is allowed (no path, query or credentials)", cs.URL)
+	}
+	s.url = u
+	s.addr = u.Host
+	if u.Port() == "" {
+		port := "80"
+		if s.tls {
+			port = "443"
+		}
+		s.addr = net.JoinHostPort(u.Hostname(), port)
+	}
+	if cs.Weight != nil {
+		if *cs.Weight < 0 {
+			return s, fmt.Errorf("weight: %d is negative (0 drains the server)", *cs.Weight)
+		}
+		s.weight = *cs.Weight
+	}
+	if s.id == "" {
+		s.id = derivedID(pool, position, cs.URL)
+	} else if !isToken(s.id) {
+		return s, fmt.Errorf("id: %q may hold only cookie-safe characters (letters, digits, -._~)", s.id)
+	}
+	return s, nil
+}
+
+// derivedID names a server in sticky cookies without revealing its address to clients: a hash of
+// the pool, its position and its URL. It is stable across restarts and reloads as long as the
+// server keeps its place in the list.
+func derivedID(pool string, position int, rawURL string) string {
+	h := xxhash.Sum64String(fmt.Sprintf("shoal-origin\x00%s\x00%d\x00%s", pool, position, rawURL))
+	return fmt.Sprintf("%016x", h)
+}
+
+// isToken reports whether s is a non-empty run of characters safe in a cookie name or value.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~", r)
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}

@@ -1,0 +1,96 @@
+package origin
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// dialError marks a failure to connect, so that Do can tell it from a failure on an open
+// connection after fasthttp has passed it along.
+type dialError struct{ err error }
+
+func (e *dialError) Error() string { return "connect: " + e.err.Error() }
+func (e *dialError) Unwrap() error { return e.err }
+
+// dialer returns a fasthttp dial function bounded by connectTimeout whose connections enforce
+// idle as an inactivity limit on every read and write.
+func dialer(connectTimeout, idle time.Duration) fasthttp.DialFunc {
+	d := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
+	return func(addr string) (net.Conn, error) {
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			return nil, &dialError{err: err}
+		}
+		return &inactivityConn{Conn: c, limit: idle}, nil
+	}
+}
+
+// inactivityConn bounds every Read and Write by limit from the moment it starts. The first Read
+// after a request is therefore the first-byte timeout, and later reads of a streamed body are
+// an inactivity timeout (HAProxy's "timeout server"), so a large body that keeps flowing is
+// never cut the way fasthttp's whole-response ReadTimeout would cut it. fasthttp's own deadline
+// calls are ignored for the same reason.
+type inactivityConn struct {
+	net.Conn
+	limit time.Duration
+}
+
+func (c *inactivityConn) Read(b []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.limit)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(b)
+}
+
+func (c *inactivityConn) Write(b []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.limit)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(b)
+}
+
+func (c *inactivityConn) SetDeadline(time.Time) error      { return nil }
+func (c *inactivityConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *inactivityConn) SetWriteDeadline(time.Time) error { return nil }
+
+// classify names the kind of a failed exchange for metrics, retries and the 502/504 choice.
+func classify(err error) string {
+	var de *dialError
+	var ne net.Error
+	switch {
+	case errors.As(err, &de):
+		return KindConnect
+	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, os.ErrDeadlineExceeded),
+		errors.As(err, &ne) && ne.Timeout():
+		return KindTimeout
+	case errors.Is(err, fasthttp.ErrConnectionClosed), errors.Is(err, io.EOF),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed):
+		return KindReset
+	}
+	return KindProtocol
+}
+
+// staleConnRetry lets fasthttp repeat a safe request once on the same server when a pooled
+// keep-alive connection turns out to have been closed by the server in the meantime: that is
+// the normal end of an idle connection, not a sign of a failing server.
+func staleConnRetry(req *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
+	if attempts > 1 || req.IsBodyStream() {
+		return false, false
+	}
+	if !errors.Is(err, fasthttp.ErrConnectionClosed) && !errors.Is(err, io.EOF) &&
+		!errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.EPIPE) {
+		return false, false
+	}
+	m := req.Header.Method()
+	safe := string(m) == fasthttp.MethodGet || string(m) == fasthttp.MethodHead ||
+		string(m) == fasthttp.MethodOptions || string(m) == fasthttp.MethodPut ||
+		string(m) == fasthttp.MethodDelete
+	return false, safe
+}

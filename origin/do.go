@@ -1,0 +1,183 @@
+package origin
+
+import (
+	"errors"
+	"io"
+	"net/netip"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Target is what the balancer may look at for one request.
+type Target struct {
+	ClientIP   netip.Addr // for source hashing and stickiness by source
+	StickyID   string     // value of the pool's sticky cookie in the request, "" if none
+	HashKey    string     // for the uri balancer: the request URI
+	Idempotent bool       // may be retried on another server after a connect failure/reset before any response byte
+}
+
+// Result says which server answered.
+type Result struct {
+	Server    string // the server's opaque id
+	SetCookie string // a full Set-Cookie value the edge must add to the response when stickiness (re)assigned this client, "" otherwise
+}
+
+// Do sends req to a server of the pool and reads the response head into resp. The body is
+// streamed: the caller reads resp.BodyStream() (never nil on success) and must call done() once it
+// has finished with the body, and before it releases or resets resp; done releases the connection
+// slot (least connections, max_conns) and returns the connection to the keep-alive pool if the
+// body was read to its end, or closes it otherwise. done is idempotent; closing the body stream
+// (as fasthttp does when it finishes writing a response that carries it) calls it too. It must
+// not run concurrently with a read of the body.
+//
+// Do may rewrite req's Host header (pool key host) and its URI scheme (to the server's). A
+// request is retried on another server, up to retries times, only when t.Idempotent, its body
+// is not a stream, and the failure was a refused or dropped connection before any response
+// byte; all of that happens before Do returns. On error done is nil and resp is unspecified. A
+// 5xx answer is a success for Do (the edge relays it) but counts against the server's passive
+// health.
+func (p *Pool) Do(req *fasthttp.Request, resp *fasthttp.Response, t Target) (res Result, done func(), err error) {
+	if p.cfg.hostRewrite != "" {
+		// fasthttp writes the URI's host as Host once the URI is parsed: set both.
+		req.Header.SetHost(p.cfg.hostRewrite)
+		req.URI().SetHost(p.cfg.hostRewrite)
+	}
+	attempts := 1 + p.cfg.retries
+	if !t.Idempotent || req.IsBodyStream() {
+		attempts = 1
+	}
+	var tried []bool
+	var lastErr error
+	for attempt := range attempts {
+		s, assigned, err := p.acquire(&t, tried)
+		if err != nil {
+			if lastErr != nil {
+				// No other server could take the retry: the failure that caused it is the answer.
+				return Result{}, nil, lastErr
+			}
+			return Result{}, nil, err
+		}
+		if attempt > 0 {
+			p.metrics.retry(p.cfg.name)
+		}
+		done, err := p.exchange(s, req, resp)
+		if err == nil {
+			res = Result{Server: s.cfg.id}
+			if assigned {
+				res.SetCookie = p.stickyCookie(s)
+			}
+			return res, done, nil
+		}
+		var oe *Error
+		if !errors.As(err, &oe) || !oe.retryable() {
+			return Result{}, nil, err
+		}
+		lastErr = err
+		if tried == nil {
+			tried = make([]bool, len(p.servers))
+		}
+		tried[s.index] = true
+	}
+	return Result{}, nil, lastErr
+}
+
+// exchange makes one attempt on s, which holds a slot taken by acquire. On failure it releases
+// the slot; on success the returned done does.
+func (p *Pool) exchange(s *server, req *fasthttp.Request, resp *fasthttp.Response) (func(), error) {
+	if s.cfg.tls {
+		req.URI().SetScheme("https")
+	} else {
+		req.URI().SetScheme("http")
+	}
+	// The exchange reads into a response of our own and hands the caller a copy of its head
+	// plus a body stream that notes whether it reached its end. Only that knowledge lets done
+	// return the connection to the keep-alive pool safely: fasthttp would otherwise reuse a
+	// connection with an unread body still on it.
+	inner := fasthttp.AcquireResponse()
+	inner.StreamBody = true
+	start := p.now()
+	err := s.client.Do(req, inner)
+	elapsed := p.now().Sub(start)
+	if err != nil {
+		fasthttp.ReleaseResponse(inner)
+		kind := classify(err)
+		p.finish(s, kind, 0, elapsed)
+		p.release(s)
+		return nil, &Error{Pool: p.cfg.name, Server: s.cfg.id, Kind: kind, Err: err}
+	}
+	status := inner.StatusCode()
+	p.finish(s, "", status, elapsed)
+
+	inner.Header.CopyTo(&resp.Header)
+	body := &trackedBody{r: inner.BodyStream()}
+	if body.r == nil { // no body (HEAD, 204, 304): nothing is left on the connection
+		body.r, body.eof = eofReader{}, true
+	}
+	var once atomic.Bool
+	release := func() {
+		if !once.CompareAndSwap(false, true) {
+			return
+		}
+		if !body.eof {
+			inner.SetConnectionClose() // fasthttp then closes rather than reuses the connection
+		}
+		_ = inner.CloseBodyStream() // the error of closing a stream we have finished with says nothing
+		fasthttp.ReleaseResponse(inner)
+		p.release(s)
+	}
+	body.done = release
+	// SetBodyStream rewrites Content-Length from its size argument: keep the origin's length,
+	// and send a body the origin delimited by closing the connection as chunked instead.
+	resp.SetBodyStream(body, max(resp.Header.ContentLength(), -1))
+	return release, nil
+}
+
+// finish records one attempt in the server's counters, metrics and passive health.
+func (p *Pool) finish(s *server, errKind string, status int, elapsed time.Duration) {
+	s.requests.Add(1)
+	failed := errKind != "" || status >= 500
+	if failed {
+		s.errors.Add(1)
+	}
+	if errKind == "" {
+		s.latencyNs.Add(int64(elapsed))
+		p.metrics.response(p.cfg.name, s.label, strconv.Itoa(status), elapsed)
+	} else {
+		p.metrics.failure(p.cfg.name, s.label, errKind)
+	}
+	p.mu.Lock()
+	p.recordOutcome(s, failed, p.now())
+	p.mu.Unlock()
+}
+
+// trackedBody is the body stream handed to the caller. It remembers whether the origin's body
+// was read to its end, and its Close (called by fasthttp when the caller's response is written
+// or reset) runs done.
+type trackedBody struct {
+	r    io.Reader
+	eof  bool
+	done func()
+}
+
+func (b *trackedBody) Read(p []byte) (int, error) {
+	if b.eof {
+		return 0, io.EOF // a finished chunked stream would otherwise block on the connection
+	}
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
+}
+
+func (b *trackedBody) Close() error {
+	b.done()
+	return nil
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }

@@ -1,0 +1,315 @@
+package origin
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shoal-cdn/shoal/conf"
+	"github.com/valyala/fasthttp"
+)
+
+// doGet sends GET path through p and returns the status, the body read to its end, and the result.
+func doGet(t *testing.T, p *Pool, path string, target Target) (int, string, Result, error) {
+	t.Helper()
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI("http://www.example.com" + path)
+	resp.StreamBody = true
+	res, done, err := p.Do(req, resp, target)
+	if err != nil {
+		if done != nil {
+			t.Fatal("Do returned an error and a done func")
+		}
+		return 0, "", res, err
+	}
+	defer done()
+	body, err := io.ReadAll(resp.BodyStream())
+	if err != nil {
+		t.Fatalf("reading body: %v", err)
+	}
+	return resp.StatusCode(), string(body), res, nil
+}
+
+func TestPool_DoRelaysResponse(t *testing.T) {
+	var gotHost, gotUA atomic.Value
+	origin := newCountingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		gotHost.Store(r.Host)
+		gotUA.Store(r.UserAgent())
+		w.Header().Set("x-Mixed-Case", "kept")
+		w.WriteHeader(201)
+		io.WriteString(w, "hello "+r.URL.RequestURI())
+	})
+	tests := []struct {
+		name, host, wantHost string
+	}{
+		{"client host kept", "", "www.example.com"},
+		{"host rewritten", "internal.example", "internal.example"},
+	}
+	for _, tt := range tests {
+		cfg := poolConf("roundrobin", origin.URL)
+		cfg.HostRewrite = tt.host
+		p, reg := newTestPool(t, cfg, nil)
+		status, body, res, err := doGet(t, p, "/a//b?q=1", Target{Idempotent: true})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if status != 201 || body != "hello /a//b?q=1" || res.Server != p.servers[0].cfg.id || res.SetCookie != "" {
+			t.Fatalf("%s: got %d %q %+v", tt.name, status, body, res)
+		}
+		if gotHost.Load() != tt.wantHost || gotUA.Load() != "" {
+			t.Fatalf("%s: origin saw Host %q, User-Agent %q", tt.name, gotHost.Load(), gotUA.Load())
+		}
+		if n := counterValue(t, reg, "shoal_origin_requests_total", map[string]string{"code": "201"}); n != 1 {
+			t.Fatalf("%s: requests_total{code=201} = %v, want 1", tt.name, n)
+		}
+	}
+}
+
+func TestPool_DoKeepsHeaderCase(t *testing.T) {
+	origin := newCountingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["x-lower-case"] = []string{"yes"}
+	})
+	p, _ := newTestPool(t, poolConf("", origin.URL), nil)
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI("http://a.example/")
+	_, done, err := p.Do(req, resp, Target{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done()
+	if !bytes.Contains(resp.Header.Header(), []byte("x-lower-case: yes")) {
+		t.Fatalf("header names normalised:\n%s", resp.Header.Header())
+	}
+}
+
+func TestPool_retriesConnectRefusedOnlyWhenIdempotent(t *testing.T) {
+	var hits atomic.Int64
+	origin := newCountingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		io.WriteString(w, "ok")
+	})
+	tests := []struct {
+		name       string
+		idempotent bool
+		retries    int
+		wantErr    bool
+		wantHits   int64
+	}{
+		{"idempotent retried on the next server", true, 0, false, 1},
+		{"non-idempotent not retried", false, 0, true, 0},
+		{"retries off", true, -1, true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hits.Store(0)
+			cfg := poolConf("first", "http://"+closedPort(t), origin.URL)
+			cfg.Retries = tt.retries
+			p, reg := newTestPool(t, cfg, nil)
+			_, body, res, err := doGet(t, p, "/", Target{Idempotent: tt.idempotent})
+			if hits.Load() != tt.wantHits {
+				t.Fatalf("origin hit %d times, want %d", hits.Load(), tt.wantHits)
+			}
+			if !tt.wantErr {
+				if err != nil || body != "ok" || res.Server != p.servers[1].cfg.id {
+					t.Fatalf("got %q from %q, err %v", body, res.Server, err)
+				}
+				if n := counterValue(t, reg, "shoal_origin_retries_total", nil); n != 1 {
+					t.Fatalf("retries_total = %v, want 1", n)
+				}
+				return
+			}
+			var oe *Error
+			if !errors.As(err, &oe) || oe.Kind != KindConnect || IsTimeout(err) {
+				t.Fatalf("err = %v, want a connect Error that is not a timeout", err)
+			}
+			if n := counterValue(t, reg, "shoal_origin_errors_total", map[string]string{"kind": "connect"}); n != 1 {
+				t.Fatalf("errors_total{kind=connect} = %v, want 1", n)
+			}
+		})
+	}
+}
+
+func TestPool_retryGivesUpWhenNoOtherServer(t *testing.T) {
+	p, _ := newTestPool(t, poolConf("", "http://"+closedPort(t)), nil)
+	_, _, _, err := doGet(t, p, "/", Target{Idempotent: true})
+	var oe *Error
+	if !errors.As(err, &oe) || oe.Kind != KindConnect {
+		t.Fatalf("err = %v, want the connect failure", err)
+	}
+}
+
+func TestPool_firstByteTimeoutIsNotRetried(t *testing.T) {
+	var hits atomic.Int64
+	release := make(chan struct{})
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		<-release
+	}
+	slow1, slow2 := newCountingServer(t, handler), newCountingServer(t, handler)
+	defer close(release)
+	cfg := poolConf("roundrobin", slow1.URL, slow2.URL)
+	cfg.FirstByteTimeout = conf.Duration(100 * time.Millisecond)
+	p, reg := newTestPool(t, cfg, nil)
+	_, _, _, err := doGet(t, p, "/", Target{Idempotent: true})
+	if !IsTimeout(err) {
+		t.Fatalf("err = %v, want a timeout", err)
+	}
+	if hits.Load() != 1 {
+		t.Fatalf("slow request sent %d times, want 1 (timeouts are not retried)", hits.Load())
+	}
+	if n := counterValue(t, reg, "shoal_origin_errors_total", map[string]string{"kind": "timeout"}); n != 1 {
+		t.Fatalf("errors_total{kind=timeout} = %v, want 1", n)
+	}
+}
+
+func TestPool_DoPassiveEjectionOn5xx(t *testing.T) {
+	origin := newCountingServer(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) })
+	cfg := poolConf("", origin.URL)
+	cfg.Passive = conf.Passive{Errors: 2, Backoff: conf.Duration(time.Minute)}
+	p, reg := newTestPool(t, cfg, newFakeClock())
+	for range 2 {
+		if status, _, _, err := doGet(t, p, "/", Target{Idempotent: true}); err != nil || status != 503 {
+			t.Fatalf("got %d, %v; want the 503 relayed", status, err)
+		}
+	}
+	if _, _, _, err := doGet(t, p, "/", Target{}); !errors.Is(err, ErrNoServer) {
+		t.Fatalf("after 2 consecutive 5xx: err = %v, want ErrNoServer", err)
+	}
+	if p.Healthy() || p.Snapshot().Servers[0].State != StateDown || !p.Snapshot().Servers[0].Ejected {
+		t.Fatalf("ejected server reported as %+v", p.Snapshot().Servers[0])
+	}
+	if v := counterValue(t, reg, "shoal_origin_server_up", nil); v != 0 {
+		t.Fatalf("server_up = %v, want 0", v)
+	}
+}
+
+func TestPool_maxConnsQueueTimeout(t *testing.T) {
+	origin := newCountingServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "x") })
+	cfg := poolConf("", origin.URL)
+	cfg.MaxConns = 1
+	cfg.MaxQueue = 1
+	cfg.QueueTimeout = conf.Duration(50 * time.Millisecond)
+	p, reg := newTestPool(t, cfg, nil)
+
+	hold := func() func() {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		req.SetRequestURI("http://a.example/")
+		_, done, err := p.Do(req, resp, Target{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func() { done(); fasthttp.ReleaseRequest(req); fasthttp.ReleaseResponse(resp) }
+	}
+	held := hold()
+	if _, _, _, err := doGet(t, p, "/", Target{}); !errors.Is(err, ErrQueueTimeout) {
+		t.Fatalf("with the only slot held: err = %v, want ErrQueueTimeout", err)
+	}
+	if n := counterValue(t, reg, "shoal_origin_queue_timeouts_total", nil); n != 1 {
+		t.Fatalf("queue_timeouts_total = %v, want 1", n)
+	}
+
+	// A queued request is served as soon as the slot is released; a second one finds the
+	// queue (max_queue 1) full and is refused at once.
+	cfg.QueueTimeout = conf.Duration(time.Minute)
+	p, _ = newTestPool(t, cfg, nil)
+	held = hold()
+	served := make(chan error, 1)
+	go func() {
+		_, _, _, err := doGet(t, p, "/", Target{})
+		served <- err
+	}()
+	for p.Snapshot().Queued != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	if _, _, _, err := doGet(t, p, "/", Target{}); !errors.Is(err, ErrQueueTimeout) {
+		t.Fatalf("with the queue full: err = %v, want ErrQueueTimeout", err)
+	}
+	held()
+	if err := <-served; err != nil {
+		t.Fatalf("queued request: %v", err)
+	}
+	if a := p.Snapshot().Servers[0].Active; a != 0 {
+		t.Fatalf("active = %d after every done, want 0", a)
+	}
+}
+
+func TestPool_streamsBodyThroughDone(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789abcdef"), 64<<10) // 1 MiB, beyond what is read in memory
+	origin := newCountingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/chunked" {
+			w.Write(big[:100_000])
+			w.(http.Flusher).Flush()
+			w.Write(big[100_000:])
+			return
+		}
+		w.Header().Set("Content-Length", "1048576")
+		w.Write(big)
+	})
+	p, _ := newTestPool(t, poolConf("leastconn", origin.URL), nil)
+	tests := []struct {
+		name      string
+		path      string
+		readAll   bool
+		wantConns int // connections the origin has accepted after this request
+	}{
+		{"content-length body read fully", "/", true, 1},
+		{"keep-alive reused", "/", true, 1},
+		{"chunked body read fully", "/chunked", true, 1},
+		{"abandoned body closes the connection", "/", false, 1},
+		{"next request needs a new connection", "/", true, 2},
+	}
+	for _, tt := range tests {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		req.SetRequestURI("http://a.example" + tt.path)
+		resp.StreamBody = true
+		_, done, err := p.Do(req, resp, Target{})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if p.Snapshot().Servers[0].Active != 1 {
+			t.Fatalf("%s: slot not held while the body is open", tt.name)
+		}
+		if tt.readAll {
+			got, err := io.ReadAll(resp.BodyStream())
+			if err != nil || !bytes.Equal(got, big) {
+				t.Fatalf("%s: read %d bytes, err %v; want the 1 MiB body", tt.name, len(got), err)
+			}
+		} else {
+			io.ReadFull(resp.BodyStream(), make([]byte, 1000))
+		}
+		done()
+		done() // idempotent
+		fasthttp.ReleaseRequest(req)
+		fasthttp.ReleaseResponse(resp)
+		if p.Snapshot().Servers[0].Active != 0 {
+			t.Fatalf("%s: slot still held after done", tt.name)
+		}
+		if got := origin.connections(); got != tt.wantConns {
+			t.Fatalf("%s: origin accepted %d connections, want %d", tt.name, got, tt.wantConns)
+		}
+	}
+}
+
+func TestPool_closingTheBodyStreamCallsDone(t *testing.T) {
+	origin := newCountingServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "small") })
+	p, _ := newTestPool(t, poolConf("", origin.URL), nil)
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	req.SetRequestURI("http://a.example/")
+	if _, _, err := p.Do(req, resp, Target{}); err != nil {
+		t.Fatal(err)
+	}
+	io.ReadAll(resp.BodyStream())
+	fasthttp.ReleaseResponse(resp) // fasthttp closes the stream, which releases the slot
+	if p.Snapshot().Servers[0].Active != 0 {
+		t.Fatal("slot still held after the response carrying the stream was released")
+	}
+}

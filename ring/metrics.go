@@ -1,0 +1,56 @@
+package ring
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	members          *prometheus.GaugeVec
+	changes          prometheus.Counter
+	broadcasts       prometheus.Counter
+	broadcastDropped prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		members: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "shoal", Subsystem: "ring", Name: "members",
+			Help: "Live cluster members this node sees, including itself, by state.",
+		}, []string{"state"}),
+		changes: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "shoal", Subsystem: "ring", Name: "changes_total",
+			Help: "Membership or metadata changes that rebuilt the ring.",
+		}),
+		broadcasts: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "shoal", Subsystem: "ring", Name: "broadcasts_total",
+			Help: "Cluster broadcasts queued for gossip by this node.",
+		}),
+		broadcastDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "shoal", Subsystem: "ring", Name: "broadcasts_dropped_total",
+			Help: "Cluster broadcasts refused because they exceed MaxBroadcastSize.",
+		}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.members, m.changes, m.broadcasts, m.broadcastDropped} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// setMembers publishes the count of members per state; every known state is set, so a state
+// that drops to zero reads 0 rather than keeping its last value.
+func (m *metrics) setMembers(members []Member) {
+	counts := map[State]int{}
+	for _, mem := range members {
+		counts[mem.State]++
+	}
+	for _, s := range stateCodes {
+		m.members.WithLabelValues(string(s)).Set(float64(counts[s]))
+	}
+}
