@@ -246,3 +246,37 @@ func TestNode_basicFreshness(t *testing.T) {
 		}
 	}
 }
+
+// cache.memory bounds what the store holds, however much passes through.
+func TestNode_cacheMemoryBudgetHonoured(t *testing.T) {
+	body := strings.Repeat("x", 1024)
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=600")
+		io.WriteString(w, body)
+	})
+	cfg := strings.Replace(oneRoute(true, origin.URL), "cache: {memory: 64MiB, max_object_size: 8MiB", "cache: {memory: 2MiB, max_object_size: 256KiB", 1)
+	n := startNode(t, cfg, Options{})
+	const objects = 6000 // about 4x the budget
+	var next atomic.Int64
+	parallel(8, func(int) {
+		c := &http.Client{}
+		for i := next.Add(1); i <= objects; i = next.Add(1) {
+			resp, err := c.Get(fmt.Sprintf("http://%s/obj/%d", n.HTTPAddr(), i))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+	n.Store().Wait()
+	st := n.Store().Stats()
+	t.Logf("after %d objects: store holds %d objects, %d bytes, %d evictions", objects, st.Objects, st.Bytes, st.Evictions)
+	if st.Bytes > 2<<20 {
+		t.Errorf("store holds %d bytes, budget is %d", st.Bytes, 2<<20)
+	}
+	if st.Objects == 0 || st.Objects >= objects {
+		t.Errorf("store holds %d of %d objects: the budget did nothing or nothing was kept", st.Objects, objects)
+	}
+}

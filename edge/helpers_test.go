@@ -114,6 +114,20 @@ func rawRequest(t testing.TB, addr, raw string) string {
 	return strings.TrimSpace(line)
 }
 
+// rawResponse writes raw bytes on a new connection and returns everything read until close.
+func rawResponse(t testing.TB, addr, raw string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, raw)
+	out, _ := io.ReadAll(c)
+	return string(out)
+}
+
 // parallel runs f n times at once and waits.
 func parallel(n int, f func(i int)) {
 	var wg sync.WaitGroup

@@ -1,0 +1,107 @@
+package edge
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestNode_adminMetricsAndHealth(t *testing.T) {
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Write([]byte("hello"))
+	})
+	n := startNode(t, oneRoute(true, origin.URL), Options{})
+	parallel(10, func(int) { get(t, "http://"+n.HTTPAddr()+"/m") })
+	n.Store().Wait()
+	get(t, "http://"+n.HTTPAddr()+"/m")
+
+	_, _, body := get(t, "http://"+n.AdminAddr()+"/metrics")
+	for _, name := range []string{
+		"shoal_edge_requests_total", "shoal_edge_cache_hits_total", "shoal_edge_cache_misses_total",
+		"shoal_edge_coalesced_followers_total", "shoal_edge_origin_seconds_bucket", "shoal_edge_origin_bytes_total",
+		"shoal_edge_client_bytes_total", "shoal_cachestore_bytes", "shoal_cachestore_objects",
+		"shoal_cachestore_evictions_total", "shoal_origin_requests_total",
+	} {
+		if !strings.Contains(body, name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+	if !strings.Contains(body, `shoal_edge_cache_hits_total 1`) {
+		t.Errorf("want exactly one hit counted")
+	}
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200} {
+		if status, _, _ := get(t, "http://"+n.AdminAddr()+path); status != want {
+			t.Errorf("%s = %d", path, status)
+		}
+	}
+	n.SetReady(false)
+	if status, _, _ := get(t, "http://"+n.AdminAddr()+"/readyz"); status != http.StatusServiceUnavailable {
+		t.Errorf("/readyz when not ready = %d", status)
+	}
+}
+
+func TestNode_adminRefusesOtherNetworks(t *testing.T) {
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {})
+	n := startNode(t, "admin: {allow: [10.0.0.0/8]}\n"+oneRoute(false, origin.URL), Options{})
+	if status, _, _ := get(t, "http://"+n.AdminAddr()+"/metrics"); status != http.StatusForbidden {
+		t.Errorf("loopback client outside admin.allow got %d, want 403", status)
+	}
+}
+
+func TestNode_accessLogFormats(t *testing.T) {
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("12345")) })
+	for _, format := range []string{"json", "combined"} {
+		t.Run(format, func(t *testing.T) {
+			var buf syncBuffer
+			n := startNode(t, "log: {access: "+format+"}\n"+oneRoute(false, origin.URL), Options{AccessLog: &buf})
+			get(t, "http://"+n.HTTPAddr()+"/logged?x=1", "User-Agent", "tester/1")
+			line := buf.String()
+			switch format {
+			case "json":
+				var e accessEntry
+				if err := json.Unmarshal([]byte(line), &e); err != nil {
+					t.Fatalf("not JSON: %q", line)
+				}
+				if e.URI != "/logged?x=1" || e.Status != 200 || e.Bytes != 5 || e.UserAgent != "tester/1" || e.Result != "pass" {
+					t.Errorf("entry %+v", e)
+				}
+			case "combined":
+				if !strings.Contains(line, `"GET /logged?x=1 HTTP/1.1" 200 5 "" "tester/1"`) {
+					t.Errorf("combined line %q", line)
+				}
+			}
+		})
+	}
+}
+
+type syncBuffer struct {
+	mu  chan struct{}
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.lock()
+	defer b.unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.lock()
+	defer b.unlock()
+	return b.buf.String()
+}
+
+func (b *syncBuffer) lock() {
+	if b.mu == nil {
+		b.mu = make(chan struct{}, 1)
+	}
+	b.mu <- struct{}{}
+}
+
+func (b *syncBuffer) unlock() { <-b.mu }
+
+var _ io.Writer = (*syncBuffer)(nil)

@@ -1,0 +1,121 @@
+package purge
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// AdminHandler serves POST /purge on the admin listener (mount it at "/purge" without
+// stripping the prefix). A request must come from an address in conf.Purge.Allow and carry
+// "Authorization: Bearer <conf.Purge.Token>"; with no token configured the API refuses
+// everything. The fan-out outlives a client that hangs up, so a purge is never half-sent
+// because curl was interrupted.
+func (s *Service) AdminHandler() http.Handler { return http.HandlerFunc(s.serveAdmin) }
+
+func (s *Service) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/purge" {
+		writeError(w, http.StatusNotFound, "not found: the purge API is POST /purge")
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, http.StatusMethodNotAllowed, "the purge API takes POST")
+		return
+	}
+	if status, reason, msg := s.authorizeAdmin(r); status != 0 {
+		s.metrics.refused.WithLabelValues(reason).Inc()
+		s.logger.Warn("purge: refused", "remote", r.RemoteAddr, "reason", reason)
+		writeError(w, status, msg)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		status := http.StatusBadRequest
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			status = http.StatusRequestEntityTooLarge
+		}
+		s.metrics.refused.WithLabelValues(reasonInvalid).Inc()
+		writeError(w, status, "reading the body: "+err.Error())
+		return
+	}
+	req, err := ParseAPIRequest(body)
+	if err != nil {
+		s.metrics.refused.WithLabelValues(reasonInvalid).Inc()
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	resp, err := s.originate(context.WithoutCancel(r.Context()), req, sourceAPI)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// authorizeAdmin returns a zero status when r may purge. The address is checked before the
+// token, so hosts outside the allow list learn nothing about the token.
+func (s *Service) authorizeAdmin(r *http.Request) (status int, reason, msg string) {
+	st := s.settings.Load()
+	if st.token == "" {
+		return http.StatusForbidden, reasonNoToken, "purge API disabled: no purge.token_file configured"
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil || !st.allows(ap.Addr()) {
+		return http.StatusForbidden, reasonAddress, "address not allowed to purge (purge.allow)"
+	}
+	token, ok := bearerToken(r.Header.Get("Authorization"))
+	if !ok || !s.equal(token, st.token) {
+		return http.StatusUnauthorized, reasonToken, "missing or wrong bearer token"
+	}
+	return 0, "", ""
+}
+
+func bearerToken(h string) (string, bool) {
+	const scheme = "bearer "
+	if len(h) < len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
+		return "", false
+	}
+	return strings.TrimSpace(h[len(scheme):]), true
+}
+
+// constantTimeEqual compares secrets in time independent of where they differ and of their
+// lengths (it compares digests), so a client cannot guess a token byte by byte.
+func constantTimeEqual(a, b string) bool {
+	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, errorBody{Error: msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // the client hung up, nothing left to tell it
+}
+
+// errorMessage extracts the "error" of an answer written by writeError, or the raw text.
+func errorMessage(data []byte) string {
+	var e errorBody
+	if json.Unmarshal(data, &e) == nil && e.Error != "" {
+		return e.Error
+	}
+	msg := strings.TrimSpace(string(data))
+	if len(msg) > 200 {
+		msg = msg[:200] + "..."
+	}
+	return msg
+}

@@ -1,0 +1,15 @@
+// Package vip makes this host hold or release the virtual IPs the edge peers share, the job
+// keepalived/VRRP does elsewhere but with every peer active: each VIP has exactly one holder,
+// chosen by weighted rendezvous hashing over the eligible members, so several VIPs spread
+// over several nodes and a failed node's VIPs (and only those) move to the survivors.
+//
+// Consistency contract: every node computes the same holders from the same view, so once the
+// membership view has converged exactly one node holds each VIP. While views disagree (for
+// about the failure detection time) two nodes may hold one VIP; a node whose view lacks a
+// quorum (a majority of the largest cluster it has seen, see Quorum) holds nothing, so after
+// a partition only the majority side keeps its VIPs. The holder announces a VIP with a burst
+// of gratuitous ARP (IPv4) or unsolicited neighbour advertisements (IPv6) when it acquires it,
+// again whenever a member comes back into view (a healed partition), and periodically while
+// it holds it, so clients never keep a dead MAC for long. A Manager's methods are safe for
+// concurrent use; its address and announcement work runs on its own goroutine.
+package vip

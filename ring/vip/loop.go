@@ -1,0 +1,203 @@
+package vip
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// loopState is what the Manager's goroutine knows; nothing else reads or writes it.
+type loopState struct {
+	view     clusterView
+	names    map[string]bool // eligible names of the applied view, to notice members returning
+	held     map[netip.Addr]*holding
+	released bool      // ReleaseAll was called: hold nothing from now on
+	retryAt  time.Time // zero when no failed change is waiting
+}
+
+// holding is a VIP whose address is on the interface, with its announcement schedule.
+type holding struct {
+	prefix    netip.Prefix
+	burstLeft int       // announcements left in the current burst
+	next      time.Time // when the next announcement is due; zero means never
+}
+
+func (m *Manager) run() {
+	defer close(m.stopped)
+	m.loop.held = map[netip.Addr]*holding{}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		m.armTimer(timer)
+		select {
+		case <-m.wake:
+			m.applyPending()
+		case <-timer.C:
+			m.tick(time.Now())
+		case c := <-m.calls:
+			m.applyPending()
+			c.done <- c.fn()
+		case <-m.done:
+			m.loop.released = true
+			if err := m.reconcile(false); err != nil {
+				m.closeErr = fmt.Errorf("vip: release on close: %w", err)
+			}
+			return
+		}
+	}
+}
+
+// armTimer sets timer to the earliest announcement or retry due, or stops it.
+func (m *Manager) armTimer(timer *time.Timer) {
+	next := m.loop.retryAt
+	for _, h := range m.loop.held {
+		if !h.next.IsZero() && (next.IsZero() || h.next.Before(next)) {
+			next = h.next
+		}
+	}
+	if next.IsZero() {
+		timer.Stop()
+		return
+	}
+	timer.Reset(max(time.Until(next), 0))
+}
+
+// applyPending applies the latest view, if Update stored one since the last call.
+func (m *Manager) applyPending() {
+	m.mu.Lock()
+	v := m.pending
+	m.pending = nil
+	m.mu.Unlock()
+	if v == nil {
+		return
+	}
+	names := make(map[string]bool, len(v.eligible))
+	returned := false
+	for _, c := range v.eligible {
+		names[c.Name] = true
+		if m.loop.names != nil && !m.loop.names[c.Name] {
+			returned = true
+		}
+	}
+	m.loop.view, m.loop.names = *v, names
+	// A member coming (back) into view may have held our VIPs on its side of a partition and
+	// announced its own MAC there: announce ours again so no client keeps the stale entry.
+	_ = m.reconcile(returned) // failures are logged, counted and retried by reconcile
+}
+
+func (m *Manager) tick(now time.Time) {
+	if !m.loop.retryAt.IsZero() && !now.Before(m.loop.retryAt) {
+		m.loop.retryAt = time.Time{}
+		_ = m.reconcile(false) // failures are logged, counted and retried by reconcile
+		return
+	}
+	m.announceDue(now)
+}
+
+// reconcile makes the interface hold exactly the VIPs this node should hold under the
+// applied view, releasing before acquiring so the window in which two nodes answer for a
+// moving VIP is as short as this node can make it. reburst restarts the announcement burst
+// of VIPs that stay held.
+func (m *Manager) reconcile(reburst bool) error {
+	want := map[netip.Addr]bool{}
+	if !m.loop.released {
+		for addr, name := range Holders(m.vips, m.loop.view.eligible, m.loop.view.quorum) {
+			want[addr] = name == m.self
+		}
+	}
+	now := time.Now()
+	var errs []error
+	for _, p := range m.vips {
+		h, held := m.loop.held[p.Addr()]
+		if !held || want[p.Addr()] {
+			continue
+		}
+		if err := m.nl.AddrDel(h.prefix); err != nil {
+			errs = append(errs, m.failed(opDel, p, err))
+			continue
+		}
+		delete(m.loop.held, p.Addr())
+		m.transition(p, actionRelease)
+	}
+	for _, p := range m.vips {
+		if !want[p.Addr()] {
+			continue
+		}
+		if h, held := m.loop.held[p.Addr()]; held {
+			if reburst {
+				h.burstLeft, h.next = m.opts.AnnounceBurst, now
+			}
+			continue
+		}
+		if err := m.nl.AddrAdd(p); err != nil {
+			errs = append(errs, m.failed(opAdd, p, err))
+			continue
+		}
+		m.loop.held[p.Addr()] = &holding{prefix: p, burstLeft: m.opts.AnnounceBurst, next: now}
+		m.transition(p, actionAcquire)
+	}
+	if len(errs) > 0 && m.loop.retryAt.IsZero() {
+		m.loop.retryAt = now.Add(m.opts.RetryEvery)
+	}
+	m.publishHeld()
+	m.announceDue(now)
+	return errors.Join(errs...)
+}
+
+// announceDue sends the announcements whose time has come and schedules the next ones.
+func (m *Manager) announceDue(now time.Time) {
+	for _, p := range m.vips {
+		h, held := m.loop.held[p.Addr()]
+		if !held || h.next.IsZero() || now.Before(h.next) {
+			continue
+		}
+		if err := m.ann.Announce(p.Addr()); err != nil {
+			_ = m.failed(opAnnounce, p, err)
+		} else {
+			m.metrics.announcements.Inc()
+		}
+		if h.burstLeft > 0 {
+			h.burstLeft--
+		}
+		switch {
+		case h.burstLeft > 0:
+			h.next = now.Add(m.opts.BurstInterval)
+		case m.opts.AnnounceEvery > 0:
+			h.next = now.Add(m.opts.AnnounceEvery)
+		default:
+			h.next = time.Time{}
+		}
+	}
+}
+
+func (m *Manager) transition(p netip.Prefix, action string) {
+	vip := p.Addr().String()
+	m.metrics.transitions.WithLabelValues(vip, action).Inc()
+	held := 0.0
+	if action == actionAcquire {
+		held = 1
+	}
+	m.metrics.held.WithLabelValues(vip).Set(held)
+	m.log.Info("vip "+action, "vip", p.String(), "node", m.self)
+}
+
+// failed counts and logs a failed operation; the error has no caller to go to but
+// ReleaseAll, so this is where it is logged.
+func (m *Manager) failed(op string, p netip.Prefix, err error) error {
+	m.metrics.errors.WithLabelValues(op).Inc()
+	m.log.Warn("vip "+op+" failed", "vip", p.String(), "err", err)
+	return err
+}
+
+func (m *Manager) publishHeld() {
+	held := make([]netip.Prefix, 0, len(m.loop.held))
+	for _, p := range m.vips {
+		if _, ok := m.loop.held[p.Addr()]; ok {
+			held = append(held, p)
+		}
+	}
+	m.mu.Lock()
+	m.held = held
+	m.mu.Unlock()
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Fills a Shoal node past its cache.memory with 1 KiB objects and reports the process RSS
+# against the budget, and bytes per cached object. Usage: scripts/measure-memory.sh [MiB] [objects]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+budget_mib="${1:-256}"
+objects="${2:-400000}"
+command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+[ -x bin/shoal ] || go build -o bin/shoal ./cmd/shoal
+work=$(mktemp -d)
+cleanup() { kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+mkdir -p "$work/www" && head -c 1024 /dev/urandom > "$work/www/1k.bin"
+cat > "$work/origin.conf" <<CONF
+daemon off; master_process off; worker_processes 1; pid $work/o.pid; error_log $work/o.err;
+events { worker_connections 1024; }
+http { access_log off; server { listen 127.0.0.1:18200; root $work/www; location / { expires 1h; } } }
+CONF
+cat > "$work/shoal.yaml" <<CONF
+node: {name: mem}
+listen: {http: "127.0.0.1:18201", admin: "127.0.0.1:18202"}
+log: {access: "off", level: warn}
+cache: {memory: ${budget_mib}MiB}
+origins: {o: {servers: [{url: "http://127.0.0.1:18200"}]}}
+routes: [{match: {path_prefix: /}, origin: o, cache: true}]
+CONF
+cat > "$work/fill.lua" <<LUA
+local n = 0
+request = function() n = n + 1; return wrk.format("GET", "/1k.bin?o=" .. n) end
+response = function() if n >= $objects then wrk.thread:stop() end end
+LUA
+nginx -p "$work" -c "$work/origin.conf" &
+bin/shoal run -c "$work/shoal.yaml" 2>"$work/shoal.err" &
+pid=$!
+sleep 1
+idle_rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+wrk -t1 -c32 -d600s -s "$work/fill.lua" http://127.0.0.1:18201 >/dev/null
+sleep 1
+rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+metrics=$(curl -s http://127.0.0.1:18202/metrics)
+stored=$(awk '/^shoal_cachestore_objects/ {print $2}' <<<"$metrics")
+bytes=$(awk '/^shoal_cachestore_bytes/ {print $2}' <<<"$metrics")
+awk -v idle="$idle_rss" -v rss="$rss" -v budget="$budget_mib" -v objs="$stored" -v bytes="$bytes" -v sent="$objects" 'BEGIN {
+  printf "cache.memory budget     %d MiB\n", budget
+  printf "objects requested       %d (1 KiB each)\n", sent
+  printf "objects held            %d\n", objs
+  printf "store charged bytes     %.1f MiB\n", bytes/1048576
+  printf "RSS idle / filled       %.1f MiB / %.1f MiB (%.2fx budget)\n", idle/1024, rss/1024, rss/1024/budget
+  printf "RSS per held object     %.0f bytes (%.0f above the 1 KiB body)\n", (rss-idle)*1024/objs, (rss-idle)*1024/objs-1024
+}'
