@@ -62,7 +62,6 @@ type Cache struct {
 	FillTimeout          Duration `yaml:"fill_timeout"`           // bound on one origin fill; default 30s
 	HotLocal             bool     `yaml:"hot_local"`              // non-owners keep hot objects briefly
 	HotTTL               Duration `yaml:"hot_ttl"`                // default 5s
-	HotMemory            Size     `yaml:"hot_memory"`             // default 1/8 of memory
 }
 
 // Pool is one origin pool.
@@ -152,6 +151,11 @@ type Cluster struct {
 	SecretFile  string   `yaml:"secret_file"`  // gossip encryption and peer-port secret
 	Secret      string   `yaml:"-"`            // read from SecretFile by Load
 	BoundedLoad float64  `yaml:"bounded_load"` // >1 enables bounded loads with this factor; 0 off
+	// Failure detection. The defaults suit a LAN: a crashed node leaves every view in about
+	// 1-2 s. Across a WAN, or on heavily loaded hosts, raise probe_timeout with the round trip.
+	ProbeInterval Duration `yaml:"probe_interval"` // default 200ms
+	ProbeTimeout  Duration `yaml:"probe_timeout"`  // default 100ms; below probe_interval
+	SuspicionMult int      `yaml:"suspicion_mult"` // default 3
 }
 
 // GSLB is the authoritative DNS server.

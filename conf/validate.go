@@ -36,6 +36,9 @@ func (v *validator) config(c *Config) {
 		v.route(fmt.Sprintf("routes[%d]", i), &c.Routes[i], c.Origins)
 	}
 	v.cluster(&c.Cluster)
+	if c.Cluster.Bind != "" && c.Listen.Peer == "" {
+		v.fail("listen.peer", "missing: cluster members reach each other's caches on the peer port")
+	}
 	v.gslb(&c.GSLB)
 	v.vip(&c.VIP, c)
 	v.purge(&c.Purge)
@@ -118,9 +121,6 @@ func (v *validator) cache(c *Cache) {
 	setDuration(&c.HotTTL, 5*time.Second)
 	if c.HeuristicFraction == 0 {
 		c.HeuristicFraction = 0.1
-	}
-	if c.HotMemory == 0 {
-		c.HotMemory = c.Memory / 8
 	}
 	if c.TargetedField == "" {
 		c.TargetedField = "Shoal-Cache-Control"
@@ -282,10 +282,24 @@ func (v *validator) cluster(c *Cluster) {
 	for i, j := range c.Join {
 		v.hostPort(fmt.Sprintf("cluster.join[%d]", i), j)
 	}
+	setDuration(&c.ProbeInterval, 200*time.Millisecond)
+	setDuration(&c.ProbeTimeout, 100*time.Millisecond)
+	if c.SuspicionMult == 0 {
+		c.SuspicionMult = 3
+	}
+	if c.ProbeTimeout >= c.ProbeInterval {
+		v.fail("cluster.probe_timeout", "%s is not below probe_interval %s", c.ProbeTimeout, c.ProbeInterval)
+	}
+	if c.SuspicionMult < 1 {
+		v.fail("cluster.suspicion_mult", "must be at least 1")
+	}
 	if c.BoundedLoad != 0 && c.BoundedLoad <= 1 {
 		v.fail("cluster.bounded_load", "%v must be above 1 (1.25 is usual) or 0 for off", c.BoundedLoad)
 	}
 	c.Secret = v.readSecret("cluster.secret_file", c.SecretFile)
+	if c.Bind != "" && c.SecretFile == "" {
+		v.fail("cluster.secret_file", "a cluster needs a shared secret: it encrypts gossip and admits members to the peer port")
+	}
 }
 
 func (v *validator) purge(p *Purge) {

@@ -23,6 +23,9 @@ func (n *Node) adminHandler() http.Handler {
 		}
 		w.Write([]byte("ready\n"))
 	})
+	mux.HandleFunc("GET /stats", n.statsPage)
+	mux.HandleFunc("GET /stats.json", n.statsJSON)
+	n.mountClusterAdmin(mux)
 	return n.adminGuard(mux)
 }
 

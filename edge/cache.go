@@ -3,6 +3,7 @@ package edge
 import (
 	"bytes"
 	"sync/atomic"
+	"time"
 
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/edge/httpcache"
@@ -21,12 +22,15 @@ type lookup struct {
 	use    httpcache.Use      // the stale object's evaluation
 	status httpcache.CacheStatus
 	head   bool // HEAD request
+	start  time.Time
+	// revalidating is set on a background revalidation: the stale object's mark.
+	revalidating *atomic.Bool
 }
 
 // serveCache answers a GET or HEAD on a cache route: from the store when it can, otherwise
 // through one coalesced fill per key.
 func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route) string {
-	l := &lookup{rt: rt, r: r, head: bytes.Equal(ctx.Method(), []byte("HEAD"))}
+	l := &lookup{rt: rt, r: r, head: bytes.Equal(ctx.Method(), []byte("HEAD")), start: n.now()}
 	l.url = cacheKey("http", string(ctx.Host()), string(ctx.Path()), string(ctx.URI().QueryString()))
 	l.status = httpcache.CacheStatus{Cache: "shoal", Detail: n.name}
 	l.key = l.url
@@ -76,6 +80,11 @@ func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route) stri
 	}
 	l.stale, l.use = obj, use
 	l.status.Fwd = "stale"
+	if use.TTL > 0 && !meta.decision.NoCache && !obj.SoftPurged() {
+		// RFC 9211 section 2.2: a fresh response the request's own directives (no-cache,
+		// max-age, min-fresh) did not let us use.
+		l.status.Fwd = "request"
+	}
 	return n.fill(ctx, l, false)
 }
 
@@ -96,6 +105,9 @@ func (n *Node) gatewayTimeoutOnlyIfCached(ctx *fasthttp.RequestCtx, l *lookup) s
 // once at fill time so the hit path does not parse the response again.
 type objectMeta struct {
 	decision httpcache.StoreDecision
+	// revalidating marks an object whose background revalidation (stale-while-revalidate)
+	// has started, so that it runs once however many requests read the stale object.
+	revalidating atomic.Bool
 }
 
 func (m *objectMeta) response(o *cachestore.Object) httpcache.Response {

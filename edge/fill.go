@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-cdn/shoal/cachestore"
@@ -27,6 +28,9 @@ type fillHead struct {
 	secondary  string // the secondary key it was fetched for ("" without Vary)
 	vary       []string
 	originCode int // the status the origin answered with (304 on a revalidation)
+	// finished is set once the body arrived whole: a Call joined after that is one the group
+	// keeps joinable for a while (Group.Linger), not a fetch this request waited for.
+	finished atomic.Bool
 }
 
 // conditionalFields are stripped from a fill request: the cache wants the whole object, and
@@ -43,11 +47,19 @@ func (n *Node) fill(ctx *fasthttp.RequestCtx, l *lookup, alone bool) string {
 	}
 	maxObject := int64(l.rt.cfg.Cache.MaxObjectSize)
 	call, reader, leader := n.fills.Join(coalesceKey, coalesce.Options{KeepLimit: maxObject})
+	lingering := false
 	if leader {
 		n.startFill(ctx, l, call)
 	} else {
 		n.metrics.coalesced.Inc()
 		l.status.Collapsed = true
+		select {
+		case <-call.HeadReady():
+			if hv, err := call.Head(); err == nil {
+				lingering = hv.(*fillHead).finished.Load()
+			}
+		default:
+		}
 	}
 	headAny, err := call.Head()
 	if err != nil {
@@ -61,7 +73,29 @@ func (n *Node) fill(ctx *fasthttp.RequestCtx, l *lookup, alone bool) string {
 		return "error"
 	}
 	h := headAny.(*fillHead)
-	if !leader && !h.shareable || !leader && h.secondary != secondaryFor(h.vary, l) {
+	if lingering && h.shareable {
+		// A finished fill kept joinable until the store shows its object (Group.Linger):
+		// its response is a stored one in all but name, so it answers only if this request
+		// may use it as is, and then it is a hit.
+		resp := httpcache.Response{Status: h.status, Header: h.header, RequestTime: h.reqTime, ResponseTime: h.respTime}
+		if l.rt.policy.Evaluate(l.req, resp, h.decision, n.now()).State != httpcache.Fresh {
+			reader.Close()
+			l.status.Collapsed = false
+			return n.fill(ctx, l, true)
+		}
+		l.status.Collapsed, l.status.Hit, l.status.Fwd = false, true, ""
+		n.metrics.hits.Inc()
+		n.serveFill(ctx, l, h, reader, int64(l.rt.cfg.Cache.MaxObjectSize))
+		return "hit"
+	}
+	if staleOnError(h.status) && l.stale != nil && l.use.StaleIfError {
+		// RFC 5861 section 4: these statuses are the errors stale-if-error covers.
+		reader.Close()
+		l.status.Fwd, l.status.Hit, l.status.FwdStatus = "stale", true, h.status
+		n.serveObject(ctx, l, l.stale, l.use)
+		return "stale"
+	}
+	if !leader && !h.shareable || !leader && h.secondary != secondaryOf(h.vary, requestViewFor(ctx, h.vary)) {
 		// Not ours to share (private, uncacheable, another variant): fetch alone.
 		reader.Close()
 		l.status.Collapsed = false
@@ -73,24 +107,28 @@ func (n *Node) fill(ctx *fasthttp.RequestCtx, l *lookup, alone bool) string {
 		}
 		return n.fill(ctx, l, true)
 	}
-	if h.status >= 500 && l.stale != nil && l.use.StaleIfError {
-		reader.Close()
-		l.status.Fwd, l.status.Hit = "stale", true
-		n.serveObject(ctx, l, l.stale, l.use)
-		return "stale"
-	}
 	l.status.FwdStatus = h.originCode
 	l.status.Stored = h.shareable
 	n.serveFill(ctx, l, h, reader, int64(l.rt.cfg.Cache.MaxObjectSize))
 	return "miss"
 }
 
-func secondaryFor(vary []string, l *lookup) string {
+// secondaryOf is the variant a request selects under the given Vary names ("" without Vary).
+func secondaryOf(vary []string, req httpcache.Header) string {
 	if len(vary) == 0 {
 		return ""
 	}
-	sk, _ := httpcache.SecondaryKey(vary, l.req.Header)
+	sk, _ := httpcache.SecondaryKey(vary, req)
 	return sk
+}
+
+// staleOnError lists the statuses RFC 5861 section 4 counts as an error.
+func staleOnError(status int) bool {
+	switch status {
+	case 500, 502, 503, 504:
+		return true
+	}
+	return false
 }
 
 func requestViewFor(ctx *fasthttp.RequestCtx, vary []string) httpcache.Header {
@@ -108,7 +146,7 @@ func (n *Node) startFill(ctx *fasthttp.RequestCtx, l *lookup, call *coalesce.Cal
 		req.Header.SetMethod(fasthttp.MethodGet)
 	}
 	for _, f := range conditionalFields {
-		req.Header.Del(f)
+		delFold(&req.Header, f)
 	}
 	if l.stale != nil {
 		for _, f := range httpcache.ConditionalHeaders(l.stale.Meta.(*objectMeta).response(l.stale)) {
@@ -117,11 +155,10 @@ func (n *Node) startFill(ctx *fasthttp.RequestCtx, l *lookup, call *coalesce.Cal
 	}
 	prepareOriginRequest(req, clientAddr(ctx).String(), "http", n.via())
 	job := &fillJob{
-		lookup:    *l,
-		req:       req,
-		target:    n.target(ctx, l.r),
-		call:      call,
-		secondary: secondaryFor(l.vary, l),
+		lookup: *l,
+		req:    req,
+		target: n.target(ctx, l.r),
+		call:   call,
 	}
 	job.target.Idempotent = true
 	n.bg.Add(1)
@@ -131,10 +168,9 @@ func (n *Node) startFill(ctx *fasthttp.RequestCtx, l *lookup, call *coalesce.Cal
 
 type fillJob struct {
 	lookup
-	req       *fasthttp.Request
-	target    origin.Target
-	call      *coalesce.Call
-	secondary string
+	req    *fasthttp.Request
+	target origin.Target
+	call   *coalesce.Call
 }
 
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
@@ -145,6 +181,16 @@ var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return 
 // transfer, which may legitimately take long), so no reader waits forever.
 func (n *Node) runFill(j *fillJob) {
 	defer n.bg.Done()
+	stored := false
+	if j.revalidating != nil {
+		// A background revalidation that stores nothing releases the stale object's mark, so
+		// that a later request may try again.
+		defer func() {
+			if !stored {
+				j.revalidating.Store(false)
+			}
+		}()
+	}
 	defer n.metrics.inFlightFills.Dec()
 	defer fasthttp.ReleaseRequest(j.req)
 	timeout := j.rt.cfg.Cache.FillTimeout.D()
@@ -176,21 +222,27 @@ func (n *Node) runFill(j *fillJob) {
 	status := resp.StatusCode()
 	header := responseHeader(&resp.Header)
 	if status == fasthttp.StatusNotModified && j.stale != nil {
-		n.finishRevalidation(j, header, sent, received, generation)
+		stored = n.finishRevalidation(j, header, sent, received, generation)
 		return
 	}
 	h := &fillHead{status: status, header: header, length: int64(resp.Header.ContentLength()), reqTime: sent,
-		respTime: received, originCode: status, secondary: j.secondary}
+		respTime: received, originCode: status}
 	if h.length < 0 {
 		h.length = -1
 	}
-	h.decision = j.rt.policy.Storable(httpcache.Request{Method: "GET", Header: j.req2cache()}, httpcache.Response{Status: status, Header: header, RequestTime: sent, ResponseTime: received})
 	h.vary = httpcache.VaryNames(header)
+	// The request as the rules see it, with the fields this response varies on: the lookup
+	// may not have known the Vary names yet.
+	view := requestView(&j.req.Header, h.vary)
+	h.secondary = secondaryOf(h.vary, view)
+	h.decision = j.rt.policy.Storable(httpcache.Request{Method: "GET", Header: view}, httpcache.Response{Status: status, Header: header, RequestTime: sent, ResponseTime: received})
 	h.shareable = h.decision.Store
 	switch {
 	case !h.decision.Store:
 		n.metrics.notStored.WithLabelValues("policy").Inc()
-	case header.Has("Set-Cookie"):
+	case header.Has("Set-Cookie") && !containsName(h.decision.NoCacheFields, "Set-Cookie") && !containsName(h.decision.PrivateFields, "Set-Cookie"):
+		// Unless the origin said the cookie is not for sharing (private="Set-Cookie" keeps
+		// it out of the store, no-cache="Set-Cookie" strips it from unvalidated hits).
 		// Like Varnish's built-in rule: a response that sets a cookie is someone's session.
 		h.shareable, h.decision.Reason = false, "set-cookie"
 		n.metrics.notStored.WithLabelValues("policy").Inc()
@@ -203,7 +255,7 @@ func (n *Node) runFill(j *fillJob) {
 	}
 	if !h.shareable {
 		j.call.Unshare()
-		if h.decision.Reason != "too large" {
+		if marksPass(h) {
 			n.passMark.mark(j.url, received)
 		}
 	}
@@ -213,6 +265,7 @@ func (n *Node) runFill(j *fillJob) {
 	if !complete {
 		return
 	}
+	h.finished.Store(true)
 	body, kept := j.call.Body()
 	if !h.shareable || !kept {
 		if h.shareable {
@@ -223,7 +276,19 @@ func (n *Node) runFill(j *fillJob) {
 	if len(h.vary) > 0 {
 		n.store.SetVary(j.url, h.vary)
 	}
-	n.storeObject(j, h, body, generation)
+	stored = n.storeObject(j, h, body, generation)
+}
+
+// marksPass says whether an unshareable response should send the URL's next requests to the
+// origin each on its own. Not for reasons that belong to one request or one moment: a
+// client's no-store, an object too large, or an origin error (queueing behind one fill is
+// what protects a failing origin).
+func marksPass(h *fillHead) bool {
+	switch {
+	case h.decision.Reason == "too large", h.decision.Reason == "request no-store", h.status >= 500:
+		return false
+	}
+	return true
 }
 
 // copyBody streams the origin body into the Call. It reports whether the body arrived whole.
@@ -262,7 +327,7 @@ func (n *Node) copyBody(j *fillJob, body io.Reader, length int64, progress func(
 	return true
 }
 
-func (n *Node) storeObject(j *fillJob, h *fillHead, body []byte, generation uint64) {
+func (n *Node) storeObject(j *fillJob, h *fillHead, body []byte, generation uint64) bool {
 	stored := httpcache.StripUnstorable(h.header, h.decision)
 	obj := &cachestore.Object{
 		Key: j.key, URL: j.url, Status: h.status, Header: stored, Body: body,
@@ -270,34 +335,39 @@ func (n *Node) storeObject(j *fillJob, h *fillHead, body []byte, generation uint
 		Tags: surrogateKeys(stored), Meta: &objectMeta{decision: h.decision},
 	}
 	if len(h.vary) > 0 {
-		sk, ok := httpcache.SecondaryKey(h.vary, j.req2cache())
+		// The key of the variant this request selects under the response's own Vary (RFC
+		// 9111 section 4.1), not under the names the lookup knew before.
+		sk, ok := httpcache.SecondaryKey(h.vary, requestView(&j.req.Header, h.vary))
 		if !ok {
-			return
+			return false
 		}
 		obj.Key = j.url + "\x00" + sk
 	}
 	if n.store.Set(obj) {
 		n.metrics.stored.Inc()
-	} else {
-		n.metrics.notStored.WithLabelValues("refused").Inc()
+		return true
 	}
+	n.metrics.notStored.WithLabelValues("refused").Inc()
+	return false
 }
 
 // finishRevalidation turns a 304 into the stored object with freshened fields (RFC 9111
 // section 4.3.4) and serves that to the readers.
-func (n *Node) finishRevalidation(j *fillJob, notModified httpcache.Header, sent, received time.Time, generation uint64) {
+func (n *Node) finishRevalidation(j *fillJob, notModified httpcache.Header, sent, received time.Time, generation uint64) bool {
 	old := j.stale
 	if !httpcache.NotModifiedMatches(old.Header, notModified) {
 		// RFC 9111 section 4.3.4: a 304 that selects no stored response updates nothing.
 		j.call.Finish(errNotModifiedMismatch)
-		return
+		return false
 	}
 	stored := j.stale.Meta.(*objectMeta).response(old)
 	resp := httpcache.FreshenResponse(stored, httpcache.Response{Status: fasthttp.StatusNotModified, Header: notModified, RequestTime: sent, ResponseTime: received})
 	header := resp.Header
 	decision := j.rt.policy.Storable(httpcache.Request{Method: "GET", Header: j.req2cache()}, resp)
 	h := &fillHead{status: old.Status, header: header, length: int64(len(old.Body)), reqTime: resp.RequestTime, respTime: resp.ResponseTime,
-		decision: decision, shareable: true, secondary: j.secondary, vary: httpcache.VaryNames(header), originCode: fasthttp.StatusNotModified}
+		decision: decision, shareable: true, vary: httpcache.VaryNames(header), originCode: fasthttp.StatusNotModified}
+	h.secondary = secondaryOf(h.vary, requestView(&j.req.Header, h.vary))
+	h.finished.Store(true) // readers see the whole body at once
 	j.call.SetHead(h)
 	j.call.Write(old.Body)
 	j.call.Finish(nil)
@@ -307,22 +377,37 @@ func (n *Node) finishRevalidation(j *fillJob, notModified httpcache.Header, sent
 			Meta: &objectMeta{decision: decision}}
 		if n.store.Set(obj) {
 			n.metrics.stored.Inc()
+			return true
 		}
 	}
+	return false
 }
 
 var errNotModifiedMismatch = errors.New("edge: origin answered 304 for a response the cache does not hold")
 
 // revalidateInBackground refreshes a stale object served under stale-while-revalidate:
 // exactly one background fetch per key, whoever asks.
+//
+// The coalesced fill covers requests that overlap it; the object's mark covers those that
+// still read obj after the fill ended but before the store shows its replacement (the store
+// applies writes asynchronously).
 func (n *Node) revalidateInBackground(ctx *fasthttp.RequestCtx, l *lookup, obj *cachestore.Object) {
+	mark := &obj.Meta.(*objectMeta).revalidating
+	if !mark.CompareAndSwap(false, true) {
+		return
+	}
 	bg := *l
 	bg.stale = obj
-	call, reader, leader := n.fills.Join(bg.key, coalesce.Options{KeepLimit: int64(l.rt.cfg.Cache.MaxObjectSize)})
+	bg.revalidating = mark
+	// Its own key: a finished fill of bg.key may still be joinable (Group.Linger), and it
+	// holds the stale response this fetch is meant to replace.
+	call, reader, leader := n.fills.Join(bg.key+"\x00revalidate", coalesce.Options{KeepLimit: int64(l.rt.cfg.Cache.MaxObjectSize)})
 	reader.Close()
 	if leader {
 		n.startFill(ctx, &bg, call)
+		return
 	}
+	mark.Store(false) // a validation already running will store the replacement
 }
 
 // req2cache is the fill request as the cache rules see it.

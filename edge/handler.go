@@ -38,8 +38,19 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	method := ctx.Method()
+	if bytes.Equal(method, []byte("PURGE")) {
+		policy, result = "purge", n.purgeMethod(ctx)
+		return
+	}
 	if r.cache && (bytes.Equal(method, []byte("GET")) || bytes.Equal(method, []byte("HEAD"))) {
 		policy = "cache"
+		if !isForwarded(ctx) {
+			// One hop at most: a forwarded request is served here, from cache or origin.
+			if res, ok := n.forwardToOwner(ctx, rt, r); ok {
+				result = res
+				return
+			}
+		}
 		result = n.serveCache(ctx, rt, r)
 		return
 	}
@@ -100,7 +111,12 @@ func hostOnly(host []byte) string {
 	return h
 }
 
+// clientAddr is the client's address: the connection's, or for a request a peer forwarded,
+// the address the peer saw.
 func clientAddr(ctx *fasthttp.RequestCtx) netip.Addr {
+	if a, ok := ctx.UserValue(clientIPHeader).(netip.Addr); ok {
+		return a
+	}
 	if ta, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
 		if a, ok := netip.AddrFromSlice(ta.IP); ok {
 			return a.Unmap()

@@ -36,11 +36,11 @@ func connectionTokens(v []byte) [][]byte {
 // about to be sent to an origin.
 func prepareOriginRequest(req *fasthttp.Request, clientIP, proto, via string) {
 	h := &req.Header
-	for _, t := range connectionTokens(h.Peek("Connection")) {
-		h.DelBytes(t)
+	for _, t := range connectionTokens(peekFold(h, "Connection")) {
+		delFold(h, string(t))
 	}
 	for _, name := range hopByHop {
-		h.Del(name)
+		delFold(h, name)
 	}
 	if prior := h.Peek("X-Forwarded-For"); len(prior) > 0 {
 		h.Set("X-Forwarded-For", string(prior)+", "+clientIP)
@@ -58,8 +58,10 @@ func prepareOriginRequest(req *fasthttp.Request, clientIP, proto, via string) {
 // responseHeader copies an origin response's end-to-end fields, names as sent.
 func responseHeader(resp *fasthttp.ResponseHeader) httpcache.Header {
 	var drop [][]byte
-	if c := resp.Peek("Connection"); len(c) > 0 {
-		drop = connectionTokens(c)
+	for k, v := range resp.All() {
+		if bytes.EqualFold(k, []byte("Connection")) {
+			drop = append(drop, connectionTokens(v)...)
+		}
 	}
 	out := make(httpcache.Header, 0, resp.Len())
 	for k, v := range resp.All() {
@@ -85,21 +87,54 @@ func containsFold(list [][]byte, s []byte) bool {
 var requestFields = []string{"Cache-Control", "Pragma", "Authorization", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range", "Accept-Encoding", "CDN-Cache-Control"}
 
 // requestView builds the httpcache view of a request: the cache-relevant fields plus extra
-// (the names a stored response varies on).
+// (the names a stored response varies on). Names match case-insensitively, since the listener
+// keeps them as the client sent them, and every line of a field is kept.
 func requestView(h *fasthttp.RequestHeader, extra []string) httpcache.Header {
 	var out httpcache.Header
-	add := func(name string) {
-		if v := h.Peek(name); len(v) > 0 && !out.Has(name) {
+	for k, v := range h.All() {
+		name, ok := listedFold(requestFields, k)
+		if !ok {
+			name, ok = listedFold(extra, k)
+		}
+		if ok && len(v) > 0 {
 			out = append(out, httpcache.Field{Name: name, Value: string(v)})
 		}
 	}
-	for _, name := range requestFields {
-		add(name)
-	}
-	for _, name := range extra {
-		add(name)
-	}
 	return out
+}
+
+// listedFold returns the entry of list equal to name ignoring case.
+func listedFold(list []string, name []byte) (string, bool) {
+	for _, l := range list {
+		if len(l) == len(name) && strings.EqualFold(l, string(name)) {
+			return l, true
+		}
+	}
+	return "", false
+}
+
+// peekFold returns the first value of a request field, whatever the case of its name.
+func peekFold(h *fasthttp.RequestHeader, name string) []byte {
+	for k, v := range h.All() {
+		if len(k) == len(name) && strings.EqualFold(name, string(k)) {
+			return v
+		}
+	}
+	return nil
+}
+
+// delFold deletes every line of a request field whatever the case of its name: with header
+// name normalising off, fasthttp's Del matches names exactly.
+func delFold(h *fasthttp.RequestHeader, name string) {
+	var names [][]byte
+	for k := range h.All() {
+		if len(k) == len(name) && strings.EqualFold(name, string(k)) {
+			names = append(names, append([]byte(nil), k...))
+		}
+	}
+	for _, k := range names {
+		h.DelBytes(k)
+	}
 }
 
 // writeHeader sets stored fields on a client response. Content-Length comes from the body.

@@ -83,6 +83,10 @@ func get(t testing.TB, url string, header ...string) (int, http.Header, string) 
 		t.Fatal(err)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if strings.EqualFold(header[i], "Host") {
+			req.Host = header[i+1] // Go's client ignores a Host header field
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)

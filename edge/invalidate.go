@@ -1,6 +1,8 @@
 package edge
 
 import (
+	"strings"
+
 	"github.com/shoal-cdn/shoal/edge/httpcache"
 	"github.com/valyala/fasthttp"
 )
@@ -8,13 +10,22 @@ import (
 // invalidateAfterUnsafe applies RFC 9111 section 4.4: a non-error response to an unsafe
 // method invalidates the target URI and the same-origin Location and Content-Location.
 // It runs after the response head is known, before the body streams.
+//
+// It also labels the answer: on a cache route an unsafe method went forward because of its
+// method, which RFC 9211 section 2.2 spells fwd=method (the pass path wrote fwd=bypass).
 func (n *Node) invalidateAfterUnsafe(ctx *fasthttp.RequestCtx) {
 	status := ctx.Response.StatusCode()
+	if len(ctx.Response.Header.Peek("Cache-Status")) > 0 {
+		ctx.Response.Header.Set("Cache-Status", httpcache.CacheStatus{Cache: "shoal", Fwd: "method", FwdStatus: status, Detail: n.name}.String())
+	}
 	target := "http://" + string(ctx.Host()) + string(ctx.RequestURI())
 	var resp httpcache.Header
-	for _, name := range []string{"Location", "Content-Location"} {
-		if v := ctx.Response.Header.Peek(name); len(v) > 0 {
-			resp.Add(name, string(v))
+	for k, v := range ctx.Response.Header.All() {
+		// Names as the origin sent them: compare without case.
+		for _, name := range []string{"Location", "Content-Location"} {
+			if strings.EqualFold(name, string(k)) && len(v) > 0 && !resp.Has(name) {
+				resp.Add(name, string(v))
+			}
 		}
 	}
 	for _, u := range httpcache.InvalidationTargets(string(ctx.Method()), status, target, resp) {

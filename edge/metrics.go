@@ -4,20 +4,25 @@ import "github.com/prometheus/client_golang/prometheus"
 
 // metrics are the data plane's counters, namespaced shoal_edge_.
 type metrics struct {
-	requests      *prometheus.CounterVec // by policy and result
-	responses     *prometheus.CounterVec // by status class
-	rejected      *prometheus.CounterVec // by reason
-	hits          prometheus.Counter
-	misses        prometheus.Counter
-	coalesced     prometheus.Counter
-	stored        prometheus.Counter
-	notStored     *prometheus.CounterVec
-	originSeconds *prometheus.HistogramVec
-	bytesIn       prometheus.Counter
-	bytesOut      prometheus.Counter
-	fillsAborted  prometheus.Counter
-	reloads       *prometheus.CounterVec
-	inFlightFills prometheus.Gauge
+	requests        *prometheus.CounterVec // by policy and result
+	responses       *prometheus.CounterVec // by status class
+	rejected        *prometheus.CounterVec // by reason
+	hits            prometheus.Counter
+	misses          prometheus.Counter
+	coalesced       prometheus.Counter
+	stored          prometheus.Counter
+	notStored       *prometheus.CounterVec
+	originSeconds   *prometheus.HistogramVec
+	bytesIn         prometheus.Counter
+	bytesOut        prometheus.Counter
+	fillsAborted    prometheus.Counter
+	reloads         *prometheus.CounterVec
+	inFlightFills   prometheus.Gauge
+	clusterMembers  prometheus.Gauge
+	forwarded       prometheus.Counter
+	forwardFailures prometheus.Counter
+	peerRefused     prometheus.Counter
+	hotCopies       prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -51,10 +56,21 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Configuration reloads, by result (ok, refused)."}, []string{"result"}),
 		inFlightFills: prometheus.NewGauge(prometheus.GaugeOpts{Name: "shoal_edge_fills_in_flight",
 			Help: "Origin fills running now."}),
+		clusterMembers: prometheus.NewGauge(prometheus.GaugeOpts{Name: "shoal_edge_cluster_members",
+			Help: "Members in this node's view of the ring, itself included."}),
+		forwarded: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_forwarded_total",
+			Help: "Cacheable requests forwarded to the owning peer and answered by it."}),
+		forwardFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_forward_failures_total",
+			Help: "Forwards to a peer that could not be reached; the next owner or the origin served instead."}),
+		peerRefused: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_peer_refused_total",
+			Help: "Requests on the peer port refused for lacking the cluster secret."}),
+		hotCopies: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_hot_copies_total",
+			Help: "Short-lived local copies kept of popular objects another node owns."}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.requests, m.responses, m.rejected, m.hits, m.misses, m.coalesced, m.stored,
-			m.notStored, m.originSeconds, m.bytesIn, m.bytesOut, m.fillsAborted, m.reloads, m.inFlightFills)
+			m.notStored, m.originSeconds, m.bytesIn, m.bytesOut, m.fillsAborted, m.reloads, m.inFlightFills,
+			m.clusterMembers, m.forwarded, m.forwardFailures, m.peerRefused, m.hotCopies)
 	}
 	return m
 }

@@ -17,7 +17,15 @@ import (
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/edge/coalesce"
+	"github.com/shoal-cdn/shoal/gslb"
+	"github.com/shoal-cdn/shoal/purge"
+	"github.com/shoal-cdn/shoal/ring"
+	"github.com/shoal-cdn/shoal/ring/vip"
+	"github.com/valyala/fasthttp"
 )
+
+// fillLinger keeps a finished fill joinable while the store applies its Set.
+const fillLinger = 250 * time.Millisecond
 
 // Options are a Node's collaborators; the zero value works.
 type Options struct {
@@ -45,12 +53,31 @@ type Node struct {
 	rt    atomic.Pointer[settings]
 	ready atomic.Bool
 
+	// The cluster: set by Start, read-only after it.
+	ring       *ring.Ring
+	purge      *purge.Service
+	dns        *gslb.Server
+	vips       *vip.Manager
+	quorum     *vip.Quorum
+	peers      peerClients
+	peerSecret string
+	popularity popularity
+
+	absentMu    sync.Mutex // guards the two below: members out of view, for purge catch-up
+	absentSince map[string]time.Time
+	seen        map[string]bool
+
+	purgePeerOnce    sync.Once
+	purgePeerHandler fasthttp.RequestHandler
+
 	mu      sync.Mutex // serialises Start, Reload and Shutdown
 	httpLn  net.Listener
 	feed    *connFeed
 	servers []*serverGen // the current generation last; older ones are draining
 	admin   *http.Server
 	adminLn net.Listener
+	peerLn  net.Listener
+	peerSrv *fasthttp.Server
 	bg      sync.WaitGroup // background revalidations
 	stopped bool
 }
@@ -75,7 +102,9 @@ func New(cfg *conf.Config, opts Options) (*Node, error) {
 		registry: opts.Registry,
 		metrics:  newMetrics(opts.Registry),
 	}
+	n.fills.Linger = fillLinger
 	n.access = newAccessLog(opts.AccessLog, cfg.Log.Access)
+	n.peerSecret = cfg.Cluster.Secret
 	store, err := cachestore.NewMemory(cachestore.Config{MaxBytes: int64(cfg.Cache.Memory)}, opts.Registry)
 	if err != nil {
 		return nil, fmt.Errorf("edge: cache store: %w", err)
@@ -114,12 +143,46 @@ func (n *Node) Start() error {
 			n.log.Error("admin listener stopped", "err", err)
 		}
 	}()
+	if cfg.Listen.Peer != "" {
+		if n.peerLn, err = net.Listen("tcp", cfg.Listen.Peer); err != nil {
+			n.closeListeners()
+			return fmt.Errorf("edge: listen peer %s: %w", cfg.Listen.Peer, err)
+		}
+		n.peerSrv = &fasthttp.Server{Handler: n.handlePeer, NoDefaultServerHeader: true, NoDefaultDate: true,
+			NoDefaultContentType: true, DisableHeaderNamesNormalizing: true, ReadTimeout: cfg.Limits.ReadTimeout.D(),
+			WriteTimeout: cfg.Limits.WriteTimeout.D(), IdleTimeout: cfg.Limits.IdleTimeout.D(),
+			MaxRequestBodySize: int(cfg.Limits.MaxBodyBytes), ReadBufferSize: int(cfg.Limits.MaxHeaderBytes) + 1024,
+			Logger: fasthttpLogger{n.log}}
+		go n.peerSrv.Serve(n.peerLn)
+	}
 	rt.start()
 	n.startServerGen(cfg.Limits)
+	if err := n.startCluster(cfg); err != nil {
+		n.closeListeners()
+		return fmt.Errorf("edge: %w", err)
+	}
+	if err := n.ring.SetState(ring.StateAlive); err != nil {
+		n.log.Warn("could not announce readiness", "err", err)
+	}
 	n.ready.Store(true)
-	n.log.Info("edge started", "node", n.name, "http", ln.Addr().String(), "admin", adminLn.Addr().String())
+	n.log.Info("edge started", "node", n.name, "http", ln.Addr().String(), "admin", adminLn.Addr().String(),
+		"peer", n.ring.Self().PeerAddr, "gossip", n.ring.GossipAddr())
 	return nil
 }
+
+func (n *Node) closeListeners() {
+	for _, l := range []net.Listener{n.httpLn, n.adminLn, n.peerLn} {
+		if l != nil {
+			l.Close()
+		}
+	}
+}
+
+// PeerAddr is the address peers use for this node's peer port ("" without one).
+func (n *Node) PeerAddr() string { return n.ring.Self().PeerAddr }
+
+// Ring is the node's cluster membership.
+func (n *Node) Ring() *ring.Ring { return n.ring }
 
 // HTTPAddr is the bound data-plane address (port 0 resolved).
 func (n *Node) HTTPAddr() string { return n.httpLn.Addr().String() }
@@ -174,8 +237,9 @@ func fixedAtStart(old, cfg *conf.Config) error {
 // SetReady marks the node ready or not for /readyz (draining, failed listener).
 func (n *Node) SetReady(ready bool) { n.ready.Store(ready) }
 
-// Shutdown stops accepting connections, lets requests in flight finish until ctx ends, then
-// closes the pools and the store.
+// Shutdown leaves gracefully: it announces draining (peers stop sending this node keys and
+// DNS stops answering it), hands its VIPs over, stops accepting connections, lets requests in
+// flight finish until ctx ends, leaves the ring, then closes the pools and the store.
 func (n *Node) Shutdown(ctx context.Context) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -185,11 +249,23 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	n.stopped = true
 	n.ready.Store(false)
 	var errs []error
+	if n.ring != nil {
+		if err := n.ring.SetState(ring.StateDraining); err != nil {
+			n.log.Warn("could not announce draining", "err", err)
+		}
+	}
+	if n.vips != nil {
+		errs = append(errs, n.vips.ReleaseAll(ctx))
+	}
 	if n.httpLn != nil {
 		n.feed.close()
 		for _, g := range n.servers {
 			errs = append(errs, g.shutdown(ctx))
 		}
+	}
+	if n.peerSrv != nil {
+		// Peers keep forwarding until they see the drain; serve them until in-flight work is done.
+		errs = append(errs, n.peerSrv.ShutdownWithContext(ctx))
 	}
 	if n.admin != nil {
 		errs = append(errs, n.admin.Shutdown(ctx))
@@ -199,6 +275,18 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+	}
+	if n.ring != nil {
+		errs = append(errs, n.ring.Leave(2*time.Second))
+	}
+	if n.dns != nil {
+		errs = append(errs, n.dns.Shutdown(ctx))
+	}
+	if n.vips != nil {
+		errs = append(errs, n.vips.Close())
+	}
+	if n.purge != nil {
+		n.purge.Close()
 	}
 	n.rt.Load().close()
 	n.store.Close()

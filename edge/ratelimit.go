@@ -7,15 +7,23 @@ import (
 	"time"
 )
 
-// rateLimiter is nginx limit_req: a token bucket per client address, rate tokens a second,
-// burst extra. Idle buckets are dropped so the table cannot grow without bound.
+// rateLimiter is nginx limit_req with nodelay: a token bucket per client address holding up to
+// 1+burst tokens, refilled at rate tokens a second; a request takes one token or is refused.
+// All methods are safe for concurrent use; the caller passes the time, so tests drive it.
+//
+// Memory is bounded: buckets that have refilled completely carry no state and are swept, and
+// when maxBuckets clients are active at once, clients without a bucket share one overflow
+// bucket. A flood from many addresses then limits itself rather than growing the table or
+// letting new clients through unlimited.
 type rateLimiter struct {
-	rate  float64
-	burst float64
+	rate     float64
+	capacity float64 // 1 + burst
+	max      int
 
-	mu      sync.Mutex
-	buckets map[netip.Addr]*bucket
-	swept   time.Time
+	mu       sync.Mutex
+	buckets  map[netip.Addr]*bucket
+	overflow bucket
+	swept    time.Time
 }
 
 type bucket struct {
@@ -23,41 +31,70 @@ type bucket struct {
 	last   time.Time
 }
 
-const maxBuckets = 1 << 16
+const (
+	maxBuckets = 1 << 16
+	// minSweepInterval keeps a fast rate (a refill time of milliseconds) from sweeping a large
+	// table on nearly every request.
+	minSweepInterval = time.Second
+)
 
 func newRateLimiter(rate float64, burst int) *rateLimiter {
-	return &rateLimiter{rate: rate, burst: float64(burst) + 1, buckets: map[netip.Addr]*bucket{}}
+	l := &rateLimiter{rate: rate, capacity: float64(max(burst, 0)) + 1, max: maxBuckets, buckets: map[netip.Addr]*bucket{}}
+	l.overflow.tokens = l.capacity
+	return l
 }
 
-// allow takes a token for client; when none is left it returns how long until one is.
+// allow takes a token for client at now. When none is left it returns false and how long
+// until one will be (never zero).
 func (l *rateLimiter) allow(client netip.Addr, now time.Time) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.swept) > time.Minute || len(l.buckets) >= maxBuckets {
+	if now.Sub(l.swept) >= max(l.refillTime(), minSweepInterval) && len(l.buckets) > 0 {
 		l.sweep(now)
 	}
 	b, ok := l.buckets[client]
-	if !ok {
-		b = &bucket{tokens: l.burst, last: now}
+	switch {
+	case ok:
+	case len(l.buckets) < l.max:
+		b = &bucket{tokens: l.capacity, last: now}
 		l.buckets[client] = b
+	default:
+		b = &l.overflow
 	}
-	b.tokens = math.Min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
-	b.last = now
+	if elapsed := now.Sub(b.last); elapsed > 0 {
+		// A clock that steps back must not mint tokens, hence only positive elapsed time.
+		b.tokens = math.Min(l.capacity, b.tokens+elapsed.Seconds()*l.rate)
+		b.last = now
+	}
 	if b.tokens >= 1 {
 		b.tokens--
 		return true, 0
 	}
-	wait := time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
-	return false, wait
+	wait := time.Duration(math.Round((1 - b.tokens) / l.rate * float64(time.Second)))
+	return false, max(wait, time.Nanosecond)
 }
 
-// sweep drops buckets that have refilled completely: they carry no state.
+// refillTime is how long an empty bucket takes to fill: after that long unused, a bucket is
+// the same as no bucket.
+func (l *rateLimiter) refillTime() time.Duration {
+	return time.Duration(l.capacity / l.rate * float64(time.Second))
+}
+
+// sweep drops buckets that have refilled completely. It runs at most once per refill time
+// (and per second), so its cost is spread over many requests.
 func (l *rateLimiter) sweep(now time.Time) {
-	full := time.Duration(l.burst / l.rate * float64(time.Second))
+	full := l.refillTime()
 	for k, b := range l.buckets {
 		if now.Sub(b.last) >= full {
 			delete(l.buckets, k)
 		}
 	}
 	l.swept = now
+}
+
+// size is the number of clients holding a bucket (tests).
+func (l *rateLimiter) size() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.buckets)
 }

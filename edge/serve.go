@@ -53,7 +53,14 @@ func (n *Node) serveFill(ctx *fasthttp.RequestCtx, l *lookup, h *fillHead, body 
 		n.writeConditional(ctx, l, code, h.header, age)
 		return
 	}
-	n.writeHead(ctx, l, h.status, h.header, age, nil)
+	var skip []string
+	if l.status.Collapsed {
+		// A follower gets the leader's answer as a cache would serve it: without the fields
+		// the origin kept from the store (private="...") or from unvalidated reuse
+		// (no-cache="..."), RFC 9111 sections 5.2.2.4 and 5.2.2.7.
+		skip = append(append(skip, h.decision.PrivateFields...), h.decision.NoCacheFields...)
+	}
+	n.writeHead(ctx, l, h.status, h.header, age, skip)
 	if l.head || bodyless(ctx.Method(), h.status) {
 		body.Close()
 		ctx.Response.SkipBody = true

@@ -23,7 +23,7 @@ type HitterFunc func(ctx context.Context, seq uint64, res *Result)
 func (f HitterFunc) Hit(ctx context.Context, seq uint64, res *Result) { f(ctx, seq, res) }
 
 // Sink receives every result. It is called from one goroutine, never concurrently, and must
-// not keep res after returning: the attacker reuses it.
+// copy what it keeps: res is valid only during the call.
 type Sink func(res *Result)
 
 // AttackConfig describes one attack. The zero value is a closed-loop attack with 10 workers

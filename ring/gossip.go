@@ -15,7 +15,8 @@ import (
 	"github.com/hashicorp/memberlist"
 )
 
-// Failure detection, tuned for a LAN where a round trip takes well under a millisecond, so
+// Failure detection defaults (conf applies them: cluster.probe_interval, probe_timeout and
+// suspicion_mult), tuned for a LAN where a round trip takes well under a millisecond, so
 // a crashed node leaves every view in about 1-2 s (memberlist's LAN defaults take 5-10 s):
 //
 //   - probeInterval 200ms: each node probes one peer (round robin) every 200ms, so a dead node
@@ -38,9 +39,6 @@ import (
 // typically 1-1.5 s, 2.5 s in the worst case. These values assume a LAN; across a WAN the
 // probe timeout must grow with the round trip.
 const (
-	probeInterval           = 200 * time.Millisecond
-	probeTimeout            = 100 * time.Millisecond
-	suspicionMult           = 3
 	suspicionMaxTimeoutMult = 3
 	gossipInterval          = 100 * time.Millisecond
 	gossipNodes             = 3
@@ -52,13 +50,23 @@ const (
 	defaultGossipPort       = 7946
 )
 
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
 // memberlistConfig turns the cluster section into a memberlist configuration.
 func (r *Ring) memberlistConfig() (*memberlist.Config, error) {
 	c := memberlist.DefaultLANConfig()
 	c.Name = r.selfName
-	c.ProbeInterval = probeInterval
-	c.ProbeTimeout = probeTimeout
-	c.SuspicionMult = suspicionMult
+	c.ProbeInterval = orDefault(r.cluster.ProbeInterval.D(), 200*time.Millisecond)
+	c.ProbeTimeout = orDefault(r.cluster.ProbeTimeout.D(), 100*time.Millisecond)
+	c.SuspicionMult = max(r.cluster.SuspicionMult, 1)
+	if r.cluster.SuspicionMult == 0 {
+		c.SuspicionMult = 3
+	}
 	c.SuspicionMaxTimeoutMult = suspicionMaxTimeoutMult
 	c.GossipInterval = gossipInterval
 	c.GossipNodes = gossipNodes

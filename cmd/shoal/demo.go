@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
-	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/edge"
 	"github.com/shoal-cdn/shoal/internal/demo"
 )
@@ -14,10 +19,15 @@ import (
 func runDemo(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("shoal demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	httpAddr := fs.String("http", "127.0.0.1:8080", "edge HTTP `address`")
-	adminAddr := fs.String("admin", "127.0.0.1:9090", "admin `address`")
+	nodes := fs.Int("nodes", 3, "edge nodes, on 127.0.0.1, 127.0.0.2, ...")
+	httpPort := fs.Int("port", 8080, "HTTP `port` of every node (0: free ports)")
+	adminPort := fs.Int("admin-port", 9090, "admin `port` of every node (0: free ports)")
+	dnsPort := fs.Int("dns-port", 5353, "GSLB DNS `port` of every node (0: free ports)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *nodes < 1 || *nodes > 9 {
+		return errors.New("-nodes must be 1 to 9")
 	}
 	var static, dynamic []*demo.Origin
 	for i, name := range []string{"static-1", "static-2", "app-1", "app-2"} {
@@ -32,31 +42,74 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 			dynamic = append(dynamic, o)
 		}
 	}
-	cfg, _, err := demo.Config(static, dynamic, *httpAddr, *adminAddr)
+	dir, err := os.MkdirTemp("", "shoal-demo-")
 	if err != nil {
 		return err
 	}
-	log := newLogger("info", stderr)
-	node, err := edge.New(cfg, edge.Options{Logger: log, AccessLog: os.Stderr, Version: version})
+	defer os.RemoveAll(dir)
+	site, err := demo.NewSite(static, dynamic, dir, *httpPort, *adminPort, *dnsPort)
 	if err != nil {
 		return err
 	}
-	if err := node.Start(); err != nil {
-		return err
+	log := newLogger("warn", stderr)
+	var running []*edge.Node
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, n := range running {
+			n.Shutdown(ctx)
+		}
+	}()
+	join := ""
+	for i := 0; i < *nodes; i++ {
+		cfg, err := site.NodeConfig(i, join)
+		if err != nil {
+			return err
+		}
+		n, err := edge.New(cfg, edge.Options{Logger: log.With("node", cfg.Node.Name), AccessLog: stderr, Version: version})
+		if err != nil {
+			return err
+		}
+		if err := n.Start(); err != nil {
+			return err
+		}
+		running = append(running, n)
+		if i == 0 {
+			join = n.Ring().GossipAddr()
+		}
 	}
-	base := "http://" + node.HTTPAddr()
-	fmt.Fprintf(stdout, `Shoal demo is running: an edge in front of two static and two dynamic origins.
+	printDemo(stdout, running, site)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	<-sigs
+	return nil
+}
 
-  edge    %[1]s
-  admin   http://%[2]s  (/metrics, /healthz, /readyz)
-
+func printDemo(w io.Writer, nodes []*edge.Node, site *demo.Site) {
+	fmt.Fprintf(w, "Shoal demo: %d edge nodes in one ring, in front of two static and two dynamic origins.\n\n", len(nodes))
+	for _, n := range nodes {
+		fmt.Fprintf(w, "  edge    http://%s    admin http://%s    dns %s\n", n.HTTPAddr(), n.AdminAddr(), n.DNSAddr())
+	}
+	first, second := "http://"+nodes[0].HTTPAddr(), "http://"+nodes[len(nodes)-1].HTTPAddr()
+	fmt.Fprintf(w, `
 Try:
-  curl -si %[1]s/static/site.css | grep -i -e '^HTTP' -e cache-status -e age    # a miss, then run it again: a hit
-  curl -si %[1]s/static/app.js -H 'Cache-Control: only-if-cached'            # 504 until something stored it
-  curl -si -c /tmp/shoal.jar -b /tmp/shoal.jar %[1]s/app/                   # dynamic, never cached, sticky session
-  curl -s  http://%[2]s/metrics | grep shoal_edge_cache
+  curl -si -H 'Host: www.demo.shoal' %[1]s/static/site.css | grep -i cache-status   # a miss, filled by the key's owner
+  curl -si -H 'Host: www.demo.shoal' %[2]s/static/site.css | grep -i cache-status   # another node: a hit on the owner
+  curl -si -c /tmp/shoal.jar -b /tmp/shoal.jar %[1]s/app/                              # dynamic, never cached, sticky
+  dig @%[3]s -p %[4]s www.demo.shoal A +short                          # GSLB: the healthy edges
+  curl -s -H 'Authorization: Bearer %[5]s' -d '{"key": "static"}' http://%[6]s/purge
+  curl -s http://%[6]s/stats.json
 
 Ctrl-C stops it.
-`, base, node.AdminAddr())
-	return serveUntilSignal(node, log, func() (*conf.Config, error) { return cfg, nil }, cfg.Cache.FillTimeout.D())
+`, first, second, hostOf(nodes[0].DNSAddr()), portOf(nodes[0].DNSAddr()), site.Token, nodes[0].AdminAddr())
+}
+
+func hostOf(addr string) string {
+	h, _, _ := net.SplitHostPort(addr)
+	return h
+}
+
+func portOf(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
 }

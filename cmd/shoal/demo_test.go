@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
 	"github.com/shoal-cdn/shoal/internal/testenv"
 )
 
@@ -17,29 +18,35 @@ import (
 // with a session cookie, and prints where.
 func TestDemo_servesMissThenHitAndSessions(t *testing.T) {
 	bin := testenv.ShoalBinary(t)
-	cmd := exec.Command(bin, "demo", "-http", "127.0.0.1:0", "-admin", "127.0.0.1:0")
+	cmd := exec.Command(bin, "demo", "-port", "0", "-admin-port", "0", "-dns-port", "0")
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	edge := make(chan string, 1)
+	type printed struct{ http, dns string }
+	edges := make(chan printed, 3)
 	go func() {
 		s := bufio.NewScanner(stdout)
 		for s.Scan() {
-			if f := strings.Fields(s.Text()); len(f) == 2 && f[0] == "edge" {
-				edge <- f[1]
+			if f := strings.Fields(s.Text()); len(f) == 6 && f[0] == "edge" {
+				edges <- printed{f[1], f[5]}
 			}
 		}
 	}()
-	var base string
-	select {
-	case base = <-edge:
-	case <-time.After(30 * time.Second):
-		t.Fatal("demo printed no edge URL")
+	var nodes []printed
+	for len(nodes) < 3 {
+		select {
+		case e := <-edges:
+			nodes = append(nodes, e)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("demo printed %d edge lines, want 3", len(nodes))
+		}
 	}
+	base := nodes[0].http
 	fetch := func(path string, cookies ...*http.Cookie) *http.Response {
 		req, _ := http.NewRequest("GET", base+path, nil)
+		req.Host = "www.demo.shoal"
 		for _, c := range cookies {
 			req.AddCookie(c)
 		}
@@ -60,6 +67,24 @@ func TestDemo_servesMissThenHitAndSessions(t *testing.T) {
 			t.Fatal("the static file never became a hit")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	// Another node serves the same object: asked of its owner, a hit there.
+	req, _ := http.NewRequest("GET", nodes[2].http+"/static/site.css", nil)
+	req.Host = "www.demo.shoal"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if cs := resp.Header.Get("Cache-Status"); !strings.Contains(cs, "hit") {
+		t.Errorf("the same object through node 3: Cache-Status %q, want a hit", cs)
+	}
+	// GSLB answers with two of the three healthy edges.
+	m := new(dns.Msg)
+	m.SetQuestion("www.demo.shoal.", dns.TypeA)
+	in, _, err := new(dns.Client).Exchange(m, nodes[0].dns)
+	if err != nil || len(in.Answer) != 2 {
+		t.Errorf("GSLB answer: %v, %v", in, err)
 	}
 	first := fetch("/app/")
 	served := first.Header.Get("X-Served-By")

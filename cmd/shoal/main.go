@@ -18,6 +18,7 @@ import (
 	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/edge"
 	"github.com/shoal-cdn/shoal/loadtest"
+	"github.com/shoal-cdn/shoal/purge"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -29,6 +30,8 @@ Usage:
   shoal run -c FILE        start a node with the configuration in FILE
   shoal check -c FILE      validate FILE and exit (non-zero on errors, each naming key and line)
   shoal demo [flags]       start a demo site and an edge in front of it, no files needed
+  shoal purge --admin URL --token-file F url|prefix|key|all [VALUE] [--soft]
+                           invalidate cluster-wide through a node's admin API
   shoal loadtest attack|report [flags]
                            vegeta-compatible load tests (shoal loadtest attack -h)
   shoal version            print the version
@@ -58,6 +61,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		err = loadtest.Command(ctx, args[1:], stdout, stderr)
+	case "purge":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err = purge.Command(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "shoal %s\n", version)
 	case "help", "-h", "--help":

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"time"
 )
 
 // ErrAborted is returned to readers and the writer of a Call aborted without a reason.
@@ -20,6 +21,12 @@ var ErrAborted = errors.New("coalesce: fetch aborted")
 
 // Group holds the Calls in flight, one per key.
 type Group struct {
+	// Linger keeps a call that finished whole joinable this long after it finished, so that
+	// requests arriving before the stored object becomes visible (ristretto applies Sets
+	// asynchronously) read it from the call instead of starting a second fetch. Zero means
+	// a call leaves the group as soon as it finishes. Set it before the first Join.
+	Linger time.Duration
+
 	mu    sync.Mutex
 	calls map[string]*Call
 }
@@ -38,7 +45,8 @@ type Options struct {
 
 // Join returns the Call for key and a Reader registered on it from the first byte. leader is
 // true when the caller created the Call and must fetch, SetHead, Write and Finish it. A Call
-// that was Unshared or finished is no longer joinable; Join then starts a new one.
+// that was Unshared, failed, or finished more than Linger ago is no longer joinable; Join
+// then starts a new one.
 func (g *Group) Join(key string, opts Options) (c *Call, r *Reader, leader bool) {
 	g.mu.Lock()
 	if g.calls == nil {
@@ -60,6 +68,15 @@ func (g *Group) InFlight(key string) bool {
 	defer g.mu.Unlock()
 	_, ok := g.calls[key]
 	return ok
+}
+
+// ForgetAll makes every call unjoinable, in flight or lingering: readers already attached
+// finish, later Joins start new calls. A purge calls it, so nothing fetched before the purge
+// is handed to a request that arrives after it.
+func (g *Group) ForgetAll() {
+	g.mu.Lock()
+	clear(g.calls)
+	g.mu.Unlock()
 }
 
 func (g *Group) forget(key string, c *Call) {
@@ -195,7 +212,6 @@ func (c *Call) trim() {
 // Finish ends the Call: err nil means the body is complete. Readers drain what was written and
 // then see io.EOF or err.
 func (c *Call) Finish(err error) {
-	c.group.forget(c.key, c)
 	c.mu.Lock()
 	if !c.done {
 		c.done = true
@@ -203,8 +219,14 @@ func (c *Call) Finish(err error) {
 			c.err = err
 		}
 	}
+	whole := c.err == nil && !c.trimming
 	c.cond.Broadcast()
 	c.mu.Unlock()
+	if linger := c.group.Linger; whole && linger > 0 {
+		time.AfterFunc(linger, func() { c.group.forget(c.key, c) })
+	} else {
+		c.group.forget(c.key, c)
+	}
 	c.closeHead()
 }
 

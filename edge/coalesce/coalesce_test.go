@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestGroup_oneLeaderManyFollowersSeeEveryByte(t *testing.T) {
@@ -190,5 +191,42 @@ func BenchmarkGroup_joinWriteRead(b *testing.B) {
 			}
 		}
 		r.Close()
+	}
+}
+
+// A call that finished whole stays joinable for Linger: a late request reads the finished
+// body instead of fetching again.
+func TestGroup_lingerServesLateJoiners(t *testing.T) {
+	g := Group{Linger: time.Hour}
+	c, _, _ := g.Join("k", Options{})
+	c.SetHead("h")
+	c.Write([]byte("body"))
+	c.Finish(nil)
+	late, r, leader := g.Join("k", Options{})
+	if leader || late != c {
+		t.Fatal("a late Join within Linger must join the finished call")
+	}
+	if b, _ := io.ReadAll(r); string(b) != "body" {
+		t.Fatalf("late joiner read %q", b)
+	}
+	failed, _, _ := g.Join("f", Options{})
+	failed.Finish(errors.New("origin down"))
+	if _, _, leader := g.Join("f", Options{}); !leader {
+		t.Error("a failed call must not linger")
+	}
+}
+
+func TestGroup_forgetAllDetachesButLetsReadersFinish(t *testing.T) {
+	g := Group{Linger: time.Hour}
+	c, r, _ := g.Join("k", Options{})
+	g.ForgetAll()
+	if _, _, leader := g.Join("k", Options{}); !leader {
+		t.Fatal("a Join after ForgetAll must start a new call")
+	}
+	c.SetHead(1)
+	c.Write([]byte("old"))
+	c.Finish(nil)
+	if b, _ := io.ReadAll(r); string(b) != "old" {
+		t.Errorf("an attached reader lost its body: %q", b)
 	}
 }

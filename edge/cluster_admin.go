@@ -1,0 +1,38 @@
+package edge
+
+import (
+	"net/http"
+
+	"github.com/valyala/fasthttp"
+)
+
+// mountClusterAdmin adds the purge API to the admin mux. The purge service does its own
+// token and CIDR checks on top of the admin listener's.
+func (n *Node) mountClusterAdmin(mux *http.ServeMux) {
+	mux.Handle("/purge", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.purge == nil {
+			http.Error(w, "purge service not running", http.StatusServiceUnavailable)
+			return
+		}
+		n.purge.AdminHandler().ServeHTTP(w, r)
+	}))
+}
+
+// purgeMethod answers the Varnish-style PURGE method on the data port: the request URL,
+// every variant, cluster-wide, for clients in purge.allow.
+func (n *Node) purgeMethod(ctx *fasthttp.RequestCtx) string {
+	if n.purge == nil || !n.purge.AllowPurgeMethod(clientAddr(ctx)) {
+		n.metrics.rejected.WithLabelValues("purge_forbidden").Inc()
+		plainError(ctx, fasthttp.StatusForbidden, "forbidden: PURGE is accepted only from purge.allow")
+		return "rejected"
+	}
+	url := "http://" + string(ctx.Host()) + string(ctx.RequestURI())
+	res, err := n.purge.PurgeMethod(ctx, url, string(ctx.Request.Header.Peek("Purge-Mode")) == "soft")
+	if err != nil {
+		plainError(ctx, fasthttp.StatusBadRequest, "purge: "+err.Error())
+		return "error"
+	}
+	ctx.SetContentType("application/json")
+	ctx.SetBodyString(purgeSummary(res.Purged, res.Acked, res.Missing))
+	return "purged"
+}

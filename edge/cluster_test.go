@@ -1,0 +1,247 @@
+package edge
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// clusterConfig is one member's YAML: a shared secret, gossip and peer ports on loopback.
+func clusterConfig(t testing.TB, name, secretFile, join, originURL string) string {
+	return clusterConfigWith(t, name, secretFile, join, originURL, "")
+}
+
+// clusterConfigWith adds cluster keys, e.g. a failure detector tolerant of a test process
+// that starves memberlist of CPU (hundreds of clients under -race on 2 cores).
+func clusterConfigWith(t testing.TB, name, secretFile, join, originURL, clusterExtra string) string {
+	joinList := "[]"
+	if join != "" {
+		joinList = "[" + join + "]"
+	}
+	return fmt.Sprintf(`node: {name: %s, region: local}
+listen: {http: "127.0.0.1:0", admin: "127.0.0.1:0", peer: "127.0.0.1:0"}
+cache: {memory: 64MiB, max_object_size: 8MiB, fill_timeout: 5s, hot_local: true, hot_ttl: 30s}
+cluster: {bind: "127.0.0.1:0", join: %s, secret_file: %s%s}
+origins: {o: {servers: [{url: %q}]}}
+routes: [{match: {path_prefix: /}, origin: o, cache: true}]
+`, name, joinList, secretFile, clusterExtra, originURL)
+}
+
+func writeSecret(t testing.TB) string {
+	file := filepath.Join(t.TempDir(), "gossip.key")
+	if err := os.WriteFile(file, []byte("cluster-secret-for-tests-0123456789"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// startCluster runs size nodes in this process, all joined to the first, and waits until
+// every node sees every other.
+func startCluster(t testing.TB, size int, originURL string) []*Node {
+	t.Helper()
+	return startClusterWith(t, size, originURL, "")
+}
+
+func startClusterWith(t testing.TB, size int, originURL, clusterExtra string) []*Node {
+	t.Helper()
+	secret := writeSecret(t)
+	var nodes []*Node
+	for i := 0; i < size; i++ {
+		join := ""
+		if i > 0 {
+			join = nodes[0].Ring().GossipAddr()
+		}
+		nodes = append(nodes, startNode(t, clusterConfigWith(t, fmt.Sprintf("node-%d", i+1), secret, join, originURL, clusterExtra), Options{Logger: testLogger(t)}))
+	}
+	waitMembers(t, nodes, size)
+	return nodes
+}
+
+func waitMembers(t testing.TB, nodes []*Node, want int) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for _, n := range nodes {
+		for len(aliveMembers(n)) != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s sees %d alive members, want %d", n.name, len(aliveMembers(n)), want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+func aliveMembers(n *Node) []string {
+	var names []string
+	for _, m := range n.Ring().Members() {
+		if m.State == "alive" {
+			names = append(names, m.Name)
+		}
+	}
+	return names
+}
+
+func TestCluster_ownersAgree(t *testing.T) {
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {})
+	nodes := startCluster(t, 3, origin.URL)
+	for i := 0; i < 500; i++ {
+		key := fmt.Sprintf("http://site/obj/%d", i)
+		want, _ := nodes[0].Ring().Owner(key)
+		for _, n := range nodes[1:] {
+			if got, _ := n.Ring().Owner(key); got.Name != want.Name {
+				t.Fatalf("%s: %s says %s, node-1 says %s", key, n.name, got.Name, want.Name)
+			}
+		}
+	}
+}
+
+// Three nodes, 200 concurrent requests each for one cold URL: one origin request, and every
+// client gets the whole body.
+func TestCluster_oneOriginFetchForAColdObject(t *testing.T) {
+	release := make(chan struct{})
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprint(w, strings.Repeat("z", 4096))
+	})
+	nodes := startClusterWith(t, 3, origin.URL, ", probe_interval: 2s, probe_timeout: 1s")
+	var ok atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		parallel(600, func(i int) {
+			status, _, body := get(t, "http://"+nodes[i%3].HTTPAddr()+"/cold.js", "Host", "www.example.com")
+			if status == 200 && len(body) == 4096 {
+				ok.Add(1)
+			}
+		})
+		close(done)
+	}()
+	time.Sleep(200 * time.Millisecond) // let the requests pile up on the owner's fill
+	close(release)
+	<-done
+	if ok.Load() != 600 {
+		t.Errorf("%d of 600 requests got the full body", ok.Load())
+	}
+	if got := origin.requests.Load(); got != 1 {
+		t.Errorf("origin saw %d requests, want 1", got)
+	}
+}
+
+func TestCluster_peerPortRefusesStrangers(t *testing.T) {
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "secret data") })
+	nodes := startCluster(t, 2, origin.URL)
+	for _, secret := range []string{"", "wrong-secret"} {
+		req, _ := http.NewRequest("GET", "http://"+nodes[0].PeerAddr()+"/x", nil)
+		if secret != "" {
+			req.Header.Set(peerSecretHeader, secret)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("secret %q: peer port answered %d", secret, resp.StatusCode)
+		}
+	}
+	if origin.requests.Load() != 0 {
+		t.Error("a stranger's request reached the origin through the peer port")
+	}
+	_, _, metrics := get(t, "http://"+nodes[0].AdminAddr()+"/metrics")
+	if !strings.Contains(metrics, "shoal_edge_peer_refused_total 2") {
+		t.Error("refusals not counted")
+	}
+}
+
+// A non-owner keeps a popular object briefly, and a purge removes that copy too.
+func TestCluster_hotCopyServedLocallyAndPurged(t *testing.T) {
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprint(w, "hot")
+	})
+	nodes := startCluster(t, 2, origin.URL)
+	owner, _ := nodes[0].Ring().Owner("http://hot.example/popular.css")
+	other := nodes[0]
+	if owner.Name == nodes[0].name {
+		other = nodes[1]
+	}
+	url := "http://" + other.HTTPAddr() + "/popular.css"
+	get(t, url, "Host", "hot.example") // forwarded: owner fills
+	get(t, url, "Host", "hot.example") // forwarded again: popular now, copy kept
+	other.Store().Wait()
+	_, h, _ := get(t, url, "Host", "hot.example")
+	if cs := h.Get("Cache-Status"); !strings.HasPrefix(cs, "shoal; hit") || !strings.Contains(cs, "detail="+other.name) {
+		t.Errorf("third request on the non-owner: Cache-Status %q, want a local hit", cs)
+	}
+	other.Store().PurgeURL("http://hot.example/popular.css", false)
+	_, h, _ = get(t, url, "Host", "hot.example")
+	if cs := h.Get("Cache-Status"); !strings.Contains(cs, "detail="+owner.Name) {
+		t.Errorf("after purge: Cache-Status %q, want it forwarded to the owner again", cs)
+	}
+}
+
+// A joining node takes over its share of keys: the keys it now owns are filled by it.
+func TestCluster_joinRebalances(t *testing.T) {
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprint(w, r.URL.Path)
+	})
+	nodes := startCluster(t, 3, origin.URL)
+	fourth := startNode(t, clusterConfig(t, "node-4", writeSecretSame(t, nodes[0]), nodes[0].Ring().GossipAddr(), origin.URL), Options{})
+	nodes = append(nodes, fourth)
+	waitMembers(t, nodes, 4)
+	moved := 0
+	for i := 0; i < 400; i++ {
+		key := fmt.Sprintf("http://site/k/%d", i)
+		if m, _ := nodes[0].Ring().Owner(key); m.Name == "node-4" {
+			moved++
+			_, h, _ := get(t, "http://"+nodes[0].HTTPAddr()+fmt.Sprintf("/k/%d", i), "Host", "site")
+			if !strings.Contains(h.Get("Cache-Status"), "detail=node-4") {
+				t.Fatalf("key owned by node-4 was not filled by it: %q", h.Get("Cache-Status"))
+			}
+		}
+	}
+	if moved < 400/4/2 || moved > 400/4*3/2 {
+		t.Errorf("node-4 took %d of 400 keys, want about 100", moved)
+	}
+}
+
+// writeSecretSame gives a new member the secret the cluster was started with.
+func writeSecretSame(t testing.TB, n *Node) string {
+	file := filepath.Join(t.TempDir(), "gossip.key")
+	os.WriteFile(file, []byte(n.peerSecret), 0o600)
+	return file
+}
+
+// testLogger sends warnings to the test log until the test ends; memberlist goroutines that
+// outlive it are silenced instead of panicking the test binary.
+func testLogger(t testing.TB) *slog.Logger {
+	w := &testWriter{t: t}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		w.done = true
+		w.mu.Unlock()
+	})
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type testWriter struct {
+	t    testing.TB
+	mu   sync.Mutex
+	done bool
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimSpace(string(p)))
+	}
+	return len(p), nil
+}

@@ -1,0 +1,120 @@
+package edge
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/shoal-cdn/shoal/purge"
+	"github.com/shoal-cdn/shoal/ring"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+)
+
+// Peer-port header fields. The secret authenticates a cluster member; Forwarded marks a
+// request already forwarded once, so the owner serves it itself and never forwards again.
+const (
+	peerSecretHeader = purge.SecretHeader
+	forwardedHeader  = "Shoal-Forwarded"
+	clientIPHeader   = "Shoal-Client-IP"
+	forwardedFlag    = "shoal.forwarded"
+)
+
+// handlePeer serves the peer port: node-to-node traffic only. Anything without the cluster
+// secret is refused and counted.
+func (n *Node) handlePeer(ctx *fasthttp.RequestCtx) {
+	if !n.peerAuthorized(ctx.Request.Header.Peek(peerSecretHeader)) {
+		n.metrics.peerRefused.Inc()
+		ctx.SetConnectionClose()
+		plainError(ctx, fasthttp.StatusForbidden, "forbidden: the peer port serves cluster members only")
+		return
+	}
+	if bytes.HasPrefix(ctx.Path(), []byte(purge.PeerPath)) {
+		n.purgePeer(ctx)
+		return
+	}
+	ctx.SetUserValue(forwardedFlag, true)
+	if ip, err := netip.ParseAddr(string(ctx.Request.Header.Peek(clientIPHeader))); err == nil {
+		ctx.SetUserValue(clientIPHeader, ip)
+	}
+	ctx.Request.Header.Del(peerSecretHeader)
+	ctx.Request.Header.Del(clientIPHeader)
+	n.handle(ctx)
+}
+
+// peerAuthorized compares digests so neither the secret's content nor its length leaks.
+func (n *Node) peerAuthorized(got []byte) bool {
+	if n.peerSecret == "" || len(got) == 0 {
+		return false
+	}
+	want := sha256.Sum256([]byte(n.peerSecret))
+	have := sha256.Sum256(got)
+	return subtle.ConstantTimeCompare(want[:], have[:]) == 1
+}
+
+func isForwarded(ctx *fasthttp.RequestCtx) bool {
+	v, _ := ctx.UserValue(forwardedFlag).(bool)
+	return v
+}
+
+// peerClients keeps one keep-alive client per peer port.
+type peerClients struct {
+	mu      sync.Mutex
+	clients map[string]*fasthttp.HostClient
+}
+
+func (p *peerClients) get(addr string, timeout time.Duration) *fasthttp.HostClient {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.clients[addr]; ok {
+		return c
+	}
+	if p.clients == nil {
+		p.clients = map[string]*fasthttp.HostClient{}
+	}
+	c := &fasthttp.HostClient{
+		Addr:                          addr,
+		Name:                          "shoal-peer",
+		NoDefaultUserAgentHeader:      true,
+		StreamResponseBody:            true,
+		DisableHeaderNamesNormalizing: true,
+		DisablePathNormalizing:        true,
+		MaxConns:                      4096,
+		MaxIdleConnDuration:           60 * time.Second,
+		ReadTimeout:                   timeout,
+		WriteTimeout:                  timeout,
+		Dial:                          func(a string) (net.Conn, error) { return fasthttp.DialTimeout(a, time.Second) },
+	}
+	p.clients[addr] = c
+	return c
+}
+
+// prune closes clients of peers that left.
+func (p *peerClients) prune(members []ring.Member) {
+	live := map[string]bool{}
+	for _, m := range members {
+		live[m.PeerAddr] = true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for addr, c := range p.clients {
+		if !live[addr] {
+			c.CloseIdleConnections()
+			delete(p.clients, addr)
+		}
+	}
+}
+
+// purgePeer hands purge fan-out and catch-up to the purge service.
+func (n *Node) purgePeer(ctx *fasthttp.RequestCtx) {
+	if n.purge == nil {
+		plainError(ctx, fasthttp.StatusServiceUnavailable, "purge service not running")
+		return
+	}
+	n.purgePeerOnce.Do(func() { n.purgePeerHandler = fasthttpadaptor.NewFastHTTPHandler(n.purge.PeerHandler()) })
+	n.purgePeerHandler(ctx)
+}

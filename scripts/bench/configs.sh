@@ -1,0 +1,114 @@
+# Sourced by run.sh: writes the origin's and each target's configuration into $work.
+# Every server listens on 127.0.0.1 only. Inputs: $work, $cache_dir, $mem_mib and the ports below.
+# The targets are configured alike: cache everything under / for the origin's max-age,
+# never cache /pass/, one core's worth of workers, no access logs.
+
+port_origin=18300
+port_varnish=18301
+port_nginx=18302
+port_haproxy=18303
+port_shoal=18304
+port_shoal_admin=18305
+port_varnish_admin=18306
+port_haproxy_cli=18307
+
+write_origin() {
+  mkdir -p "$work/www/pass"
+  head -c 1024 /dev/urandom >"$work/www/1k.bin"
+  head -c 16384 /dev/urandom >"$work/www/16k.bin"
+  head -c 262144 /dev/urandom >"$work/www/256k.bin"
+  head -c 1048576 /dev/urandom >"$work/www/1m.bin"
+  cp "$work/www/1k.bin" "$work/www/pass/1k.bin"
+  # Any path that is not a file gets the 1 KiB body, so misses and fills need no files.
+  # /_status counts the requests that reach the origin: run.sh uses it to prove hits are hits.
+  cat >"$work/origin.conf" <<CONF
+daemon off; master_process off; worker_processes 1; pid $work/origin.pid; error_log $work/origin.err;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 1000000; sendfile on; tcp_nopush on;
+  default_type application/octet-stream;
+  server { listen 127.0.0.1:$port_origin; root $work/www;
+    location = /_status { stub_status; }
+    location / { try_files \$uri /1k.bin; expires 1h; } } }
+CONF
+}
+
+write_varnish() {
+  # Cookies are dropped both ways so nothing keeps an object out of the cache; /pass/ passes.
+  cat >"$work/varnish.vcl" <<VCL
+vcl 4.1;
+backend origin { .host = "127.0.0.1"; .port = "$port_origin"; }
+sub vcl_recv {
+  if (req.url ~ "^/pass/") { return (pass); }
+  unset req.http.Cookie;
+  unset req.http.Authorization;
+  return (hash);
+}
+sub vcl_backend_response {
+  if (bereq.url !~ "^/pass/") {
+    unset beresp.http.Set-Cookie;
+    set beresp.ttl = 1h;
+  }
+}
+VCL
+}
+
+write_nginx() {
+  # Bodies live in files under a tmpfs directory; keys in the shared keys_zone.
+  local keys_mib=$(((objects_total / 4000) + 16))
+  cat >"$work/nginx.conf" <<CONF
+daemon off; master_process off; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx.err;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 1000000; sendfile on; tcp_nopush on;
+  proxy_cache_path $cache_dir keys_zone=c:${keys_mib}m max_size=${mem_mib}m inactive=1h use_temp_path=off;
+  upstream origin { server 127.0.0.1:$port_origin; keepalive 64; }
+  server { listen 127.0.0.1:$port_nginx;
+    proxy_http_version 1.1; proxy_set_header Connection "";
+    location /pass/ { proxy_pass http://origin; }
+    location / { proxy_pass http://origin; proxy_cache c; proxy_cache_valid 200 1h;
+                 proxy_ignore_headers Set-Cookie; } } }
+CONF
+}
+
+write_haproxy() {
+  # total-max-size is in MiB and capped at 4095; max-object-size must stay under half of it.
+  local total=$mem_mib
+  [ "$total" -gt 4095 ] && total=4095
+  cat >"$work/haproxy.cfg" <<CONF
+global
+  nbthread 1
+  maxconn 8000
+  stats socket ipv4@127.0.0.1:$port_haproxy_cli level admin
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+cache c
+  total-max-size $total
+  max-object-size 2097152
+  max-age 3600
+frontend fe
+  bind 127.0.0.1:$port_haproxy
+  default_backend origin
+backend origin
+  http-reuse always
+  http-request set-var(txn.pass) bool(true) if { path_beg /pass/ }
+  http-request cache-use c unless { var(txn.pass) -m bool }
+  http-response cache-store c unless { var(txn.pass) -m bool }
+  server o 127.0.0.1:$port_origin maxconn 1000
+CONF
+}
+
+write_shoal() {
+  cat >"$work/shoal.yaml" <<CONF
+node: {name: bench}
+listen: {http: "127.0.0.1:$port_shoal", admin: "127.0.0.1:$port_shoal_admin"}
+log: {access: "off", level: warn}
+cache: {memory: ${mem_mib}MiB}
+origins: {o: {servers: [{url: "http://127.0.0.1:$port_origin"}]}}
+routes:
+  - {match: {path_prefix: /pass/}, origin: o, cache: false}
+  - {match: {path_prefix: /}, origin: o, cache: true}
+CONF
+}

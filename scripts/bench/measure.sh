@@ -1,0 +1,90 @@
+# Sourced by run.sh: one wrk run, process memory, and per-target object counts.
+# Needs $work, $cache_dir, the ports from configs.sh, and the pid_* variables of run.sh.
+
+# to_ms converts wrk's latency notation (812.00us, 1.23ms, 2.01s) to milliseconds.
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
+    else printf "nan" }'
+}
+
+# origin_requests is the origin's request counter (nginx stub_status); each call adds one.
+origin_requests() {
+  curl -s "http://127.0.0.1:$port_origin/_status" | awk 'NR == 3 {print $3}'
+}
+
+# run_wrk URL [wrk script args...] prints "rps p50_ms p99_ms requests errors" for one run
+# with the load generator pinned to core 1. Every target gets exactly these flags.
+run_wrk() {
+  local url=$1
+  shift
+  local out
+  out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency "$@" "$url" 2>&1) || true
+  printf '%s\n' "$out" >>"$work/wrk.log"
+  local rps p50 p99 reqs errs
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+  errs=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")
+  echo "${rps:-0} $(to_ms "${p50:-nan}") $(to_ms "${p99:-nan}") ${reqs:-0} $errs"
+}
+
+# server_pids lists the processes that hold a target's cache: Varnish's child (not the
+# manager), and the single process of the others (nginx runs with master_process off).
+server_pids() {
+  case $1 in
+  varnish) pgrep -P "$pid_varnish" ;;
+  nginx) echo "$pid_nginx" ;;
+  haproxy) echo "$pid_haproxy" ;;
+  shoal) echo "$pid_shoal" ;;
+  esac
+}
+
+# rss_kib sums VmRSS over a target's server processes.
+rss_kib() {
+  local total=0 pid kib
+  for pid in $(server_pids "$1"); do
+    kib=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    total=$((total + ${kib:-0}))
+  done
+  echo "$total"
+}
+
+# objects_held counts what a target's cache holds right now, from its own accounting.
+objects_held() {
+  case $1 in
+  varnish) varnishstat -n "$work/varnish" -1 -f MAIN.n_object | awk '{print $2}' ;;
+  nginx) find "$cache_dir" -type f | wc -l ;;
+  haproxy) haproxy_cli "show cache" | grep -c '^ *0x[0-9a-f]* hash:' ;;
+  shoal) curl -s "http://127.0.0.1:$port_shoal_admin/metrics" | awk '/^shoal_cachestore_objects / {print $2}' ;;
+  esac
+}
+
+# haproxy_cli sends one command to HAProxy's stats socket (a loopback TCP port).
+haproxy_cli() {
+  local reply
+  exec 3<>"/dev/tcp/127.0.0.1/$port_haproxy_cli"
+  printf '%s\n' "$1" >&3
+  reply=$(cat <&3)
+  exec 3<&-
+  printf '%s\n' "$reply"
+}
+
+# nginx_body_bytes is what the proxy_cache files occupy in the tmpfs (page cache, not RSS).
+nginx_body_bytes() {
+  du -sb "$cache_dir" | awk '{print $1}'
+}
+
+# wait_port blocks until a server answers HTTP on the port, or fails after ten seconds.
+wait_port() {
+  local i
+  for i in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
+    sleep 0.1
+  done
+  echo "server on 127.0.0.1:$1 did not come up; logs in $work" >&2
+  return 1
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Shoal next to Varnish, nginx proxy_cache and HAProxy's cache, one origin (nginx), one run:
+# warm hits at four sizes, pass-through, misses, and memory per cached 1 KiB object.
+# Servers are pinned to core 0 and wrk to core 1; runs are interleaved across targets and
+# repeated in rounds so drift hits every target alike. Prints one table and its file's path.
+# Usage: [SECONDS_PER_RUN=5] [ROUNDS=2] [OBJECTS=100000] [CONNECTIONS=64] scripts/bench/run.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here/../.."
+secs=${SECONDS_PER_RUN:-5}
+rounds=${ROUNDS:-2}
+objects=${OBJECTS:-100000}
+conns=${CONNECTIONS:-64}
+targets=(varnish nginx haproxy shoal)
+workloads=(hit-1k hit-16k hit-256k hit-1m pass-1k miss-1k)
+
+missing=()
+for pair in varnishd:varnish haproxy:haproxy nginx:nginx-light wrk:wrk curl:curl taskset:util-linux; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ! go build -o bin/shoal ./cmd/shoal; then
+  [ -x bin/shoal ] || exit 1
+  echo "warning: go build failed; benchmarking the existing bin/shoal" >&2
+fi
+
+work=$(mktemp -d /tmp/shoal-bench.XXXXXX)
+# nginx keeps bodies in files: a tmpfs keeps disk speed out of the comparison.
+if [ -d /dev/shm ]; then cache_dir=$(mktemp -d /dev/shm/shoal-bench-nginx.XXXXXX); else cache_dir=$work/cache; fi
+results="bench-results/bench-$(date -u +%Y%m%dT%H%M%SZ).txt"
+raw=$work/raw.tsv
+mkdir -p bench-results
+# Room for the fill plus every miss run (at most ~60k objects/s), ~3 KiB each, so no target evicts.
+objects_total=$((objects + rounds * secs * 60000))
+mem_mib=$((objects_total * 3 / 1024 + 256))
+
+cleanup() {
+  local status=$? pid
+  for pid in ${pid_origin:-} ${pid_varnish:-} ${pid_nginx:-} ${pid_haproxy:-} ${pid_shoal:-}; do
+    kill "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  rm -rf "$cache_dir"
+  if [ "$status" -eq 0 ]; then rm -rf "$work"; else echo "failed; configs and logs kept in $work" >&2; fi
+}
+trap cleanup EXIT
+
+. "$here/configs.sh"
+. "$here/measure.sh"
+write_origin
+write_varnish
+write_nginx
+write_haproxy
+write_shoal
+
+taskset -c 0 nginx -p "$work" -c "$work/origin.conf" &
+pid_origin=$!
+taskset -c 0 varnishd -F -j none -n "$work/varnish" -a "127.0.0.1:$port_varnish" \
+  -T "127.0.0.1:$port_varnish_admin" -f "$work/varnish.vcl" -s "malloc,${mem_mib}M" >"$work/varnish.log" 2>&1 &
+pid_varnish=$!
+taskset -c 0 nginx -p "$work" -c "$work/nginx.conf" &
+pid_nginx=$!
+taskset -c 0 haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
+pid_haproxy=$!
+taskset -c 0 bin/shoal run -c "$work/shoal.yaml" >/dev/null 2>"$work/shoal.err" &
+pid_shoal=$!
+for p in $port_origin $port_varnish $port_nginx $port_haproxy $port_shoal; do wait_port "$p"; done
+
+port_of() { local v="port_$1"; echo "${!v}"; }
+path_of() {
+  case $1 in
+  hit-1k) echo /1k.bin ;; hit-16k) echo /16k.bin ;; hit-256k) echo /256k.bin ;; hit-1m) echo /1m.bin ;;
+  pass-1k) echo /pass/1k.bin ;; miss-1k) echo / ;;
+  esac
+}
+
+# Memory first, on fresh processes: a short hit run allocates connection buffers, then the
+# RSS before, the fill of $objects distinct 1 KiB objects, a pause for asynchronous stores,
+# and the RSS after. Targets fill one at a time while the others idle.
+for t in "${targets[@]}"; do
+  port=$(port_of "$t")
+  curl -s -o /dev/null "http://127.0.0.1:$port/1k.bin"
+  secs=1 run_wrk "http://127.0.0.1:$port/1k.bin" >/dev/null
+  sleep 1
+  rss0=$(rss_kib "$t") held0=$(objects_held "$t") files0=0
+  [ "$t" = nginx ] && files0=$(nginx_body_bytes)
+  taskset -c 1 wrk -t1 -c"$conns" -d600s -s "$here/fill.lua" "http://127.0.0.1:$port" -- "$t" "$objects" >>"$work/wrk.log" 2>&1
+  sleep 3
+  rss1=$(rss_kib "$t") held1=$(objects_held "$t") files1=0
+  [ "$t" = nginx ] && files1=$(nginx_body_bytes)
+  printf 'mem\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$rss0" "$rss1" "$held0" "$held1" "$files0" "$files1" >>"$raw"
+done
+
+# Warm the hit objects twice through every target; the origin counter then shows whether
+# any hit run reached the origin.
+for t in "${targets[@]}"; do
+  for w in hit-1k hit-16k hit-256k hit-1m; do
+    for _ in 1 2; do curl -s -o /dev/null "http://127.0.0.1:$(port_of "$t")$(path_of "$w")"; done
+  done
+done
+
+for round in $(seq "$rounds"); do
+  for w in "${workloads[@]}"; do
+    # Rotate the target order each round so no target always runs first or last.
+    for i in "${!targets[@]}"; do
+      t=${targets[$(((i + round - 1) % ${#targets[@]}))]}
+      url="http://127.0.0.1:$(port_of "$t")$(path_of "$w")"
+      before=$(origin_requests)
+      if [ "$w" = miss-1k ]; then
+        m=$(run_wrk "$url" -s "$here/miss.lua" -- "$t-$round-$RANDOM")
+      else
+        m=$(run_wrk "$url")
+      fi
+      after=$(origin_requests)
+      printf 'run\t%s\t%s\t%s\t%s\t%s\n' "$w" "$t" "$round" "${m// /	}" "$((after - before - 1))" >>"$raw"
+    done
+  done
+done
+
+{
+  echo "Shoal edge benchmark, $(date -u +%FT%TZ), $(nproc) cores: servers on core 0, wrk on core 1"
+  echo "wrk -t1 -c$conns -d${secs}s --latency, $rounds rounds interleaved; memory fill: $objects objects of 1 KiB"
+  echo "versions: $(varnishd -V 2>&1 | head -1 | cut -d' ' -f1-2 | tr -d '()'); $(haproxy -v | head -1 | cut -d' ' -f1-3);" \
+    "$(nginx -v 2>&1 | cut -d' ' -f3); shoal $(git describe --always --dirty 2>/dev/null || echo unknown); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
+  echo
+  awk -f "$here/report.awk" "$raw"
+  echo
+  echo "raw rows (run: workload target round rps p50_ms p99_ms requests errors origin_requests;"
+  echo "          mem: target rss_before_kib rss_after_kib held_before held_after tmpfs_before tmpfs_after)"
+  cat "$raw"
+} >"$results"
+cat "$results"
+echo "results: $results"
