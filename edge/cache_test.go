@@ -280,3 +280,25 @@ func TestNode_cacheMemoryBudgetHonoured(t *testing.T) {
 		t.Errorf("store holds %d of %d objects: the budget did nothing or nothing was kept", st.Objects, objects)
 	}
 }
+
+// A cache passes the origin's Date on, on misses and hits alike (RFC 9110 section 6.6.1).
+func TestNode_originDateKept(t *testing.T) {
+	const date = "Mon, 02 Jan 2006 15:04:05 GMT"
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", date)
+		w.Header().Set("Cache-Control", "max-age=600")
+		io.WriteString(w, "dated")
+	})
+	n := startNode(t, oneRoute(true, origin.URL)+"\n", Options{Now: func() time.Time { return time.Date(2006, 1, 2, 15, 5, 0, 0, time.UTC) }})
+	for _, phase := range []string{"miss", "hit"} {
+		_, h, _ := get(t, "http://"+n.HTTPAddr()+"/d")
+		if got := h.Get("Date"); got != date {
+			t.Errorf("%s: Date %q, want the origin's %q", phase, got, date)
+		}
+		n.Store().Wait()
+	}
+	pass := startNode(t, oneRoute(false, origin.URL), Options{})
+	if _, h, _ := get(t, "http://"+pass.HTTPAddr()+"/d"); h.Get("Date") != date {
+		t.Errorf("pass: Date %q", h.Get("Date"))
+	}
+}

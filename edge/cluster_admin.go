@@ -1,6 +1,8 @@
 package edge
 
 import (
+	"context"
+	"time"
 	"net/http"
 
 	"github.com/valyala/fasthttp"
@@ -27,7 +29,10 @@ func (n *Node) purgeMethod(ctx *fasthttp.RequestCtx) string {
 		return "rejected"
 	}
 	url := "http://" + string(ctx.Host()) + string(ctx.RequestURI())
-	res, err := n.purge.PurgeMethod(ctx, url, string(ctx.Request.Header.Peek("Purge-Mode")) == "soft")
+	// Not ctx: fasthttp recycles a RequestCtx, and the fan-out may outlive the request.
+	pctx, cancel := context.WithTimeout(context.Background(), n.rt.Load().cfg.Purge.Timeout.D()+time.Second)
+	defer cancel()
+	res, err := n.purge.PurgeMethod(pctx, url, string(ctx.Request.Header.Peek("Purge-Mode")) == "soft")
 	if err != nil {
 		plainError(ctx, fasthttp.StatusBadRequest, "purge: "+err.Error())
 		return "error"

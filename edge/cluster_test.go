@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -244,4 +245,52 @@ func (w *testWriter) Write(p []byte) (int, error) {
 		w.t.Log(strings.TrimSpace(string(p)))
 	}
 	return len(p), nil
+}
+
+// A node that leaves and comes back takes its keys back from the peers that held them
+// meanwhile: the origin sees no new request.
+func TestCluster_rejoiningNodeTakesKeysBackWithoutOrigin(t *testing.T) {
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=600")
+		fmt.Fprint(w, r.URL.Path)
+	})
+	secret := writeSecret(t)
+	var nodes []*Node
+	for i := 0; i < 3; i++ {
+		join := ""
+		if i > 0 {
+			join = nodes[0].Ring().GossipAddr()
+		}
+		nodes = append(nodes, startNode(t, clusterConfig(t, fmt.Sprintf("node-%d", i+1), secret, join, origin.URL), Options{Logger: testLogger(t)}))
+	}
+	waitMembers(t, nodes, 3)
+	askAll := func(via *Node) {
+		for i := 0; i < 60; i++ {
+			if status, _, _ := get(t, fmt.Sprintf("http://%s/k/%d", via.HTTPAddr(), i), "Host", "site"); status != 200 {
+				t.Fatalf("key %d: %d", i, status)
+			}
+		}
+		for _, n := range nodes {
+			n.Store().Wait()
+		}
+	}
+	askAll(nodes[0])
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	nodes[2].Shutdown(ctx)
+	cancel()
+	waitMembers(t, nodes[:2], 2)
+	askAll(nodes[0]) // node-3's keys are filled by their new owners
+	before := origin.requests.Load()
+
+	back := startNode(t, clusterConfig(t, "node-3", secret, nodes[0].Ring().GossipAddr(), origin.URL), Options{Logger: testLogger(t)})
+	nodes[2] = back
+	waitMembers(t, nodes, 3)
+	askAll(nodes[1]) // not node-1: its hot copies would answer without asking node-3
+	if got := origin.requests.Load() - before; got != 0 {
+		t.Errorf("the origin saw %d requests after node-3 rejoined, want 0", got)
+	}
+	_, _, metrics := get(t, "http://"+back.AdminAddr()+"/metrics")
+	if metricValue(metrics, "shoal_edge_adopted_objects_total") < 1 {
+		t.Error("the rejoined node adopted nothing")
+	}
 }

@@ -83,8 +83,8 @@ func (n *Node) fill(ctx *fasthttp.RequestCtx, l *lookup, alone bool) string {
 			l.status.Collapsed = false
 			return n.fill(ctx, l, true)
 		}
+		// Counted as a coalesced miss in the metrics (it did join a fill); a hit to the client.
 		l.status.Collapsed, l.status.Hit, l.status.Fwd = false, true, ""
-		n.metrics.hits.Inc()
 		n.serveFill(ctx, l, h, reader, int64(l.rt.cfg.Cache.MaxObjectSize))
 		return "hit"
 	}

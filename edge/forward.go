@@ -15,14 +15,32 @@ import (
 // hotMaxObject bounds the objects a non-owner keeps a hot copy of.
 const hotMaxObject = 1 << 20
 
+// retryableBody is the size up to which a peer's response is read whole before anything is
+// sent to the client: if the peer dies meanwhile, the next owner can still answer.
+const retryableBody = 256 << 10
+
 // forwardToOwner serves a cacheable request that another node owns: from a fresh local hot
 // copy if there is one, else from the owner over the peer port, else from the next owner.
 // It reports false when this node should serve the request itself: it is the owner (or the
 // next one, the owner being unreachable), or no peer answered and the origin is the fallback.
+//
+// A request a peer forwarded is never forwarded again, so two nodes that disagree about the
+// owner cannot bounce it. The one exception is adoption: an owner that rejoined asks the
+// runner-up only-if-cached, and the runner-up, seeing a forwarded request, answers from its
+// store or not at all.
 func (n *Node) forwardToOwner(ctx *fasthttp.RequestCtx, rt *settings, r *route) (string, bool) {
 	key := cacheKey("http", string(ctx.Host()), string(ctx.Path()), string(ctx.URI().QueryString()))
 	owners := n.ring.Owners(key, 2)
-	if len(owners) == 0 || owners[0].Name == n.name {
+	if len(owners) == 0 {
+		return "", false
+	}
+	if owners[0].Name == n.name {
+		if len(owners) > 1 && n.adopting() {
+			return n.adoptFrom(ctx, rt, owners[1], key)
+		}
+		return "", false
+	}
+	if isForwarded(ctx) {
 		return "", false
 	}
 	if n.freshLocalCopy(key, rt, ctx) {
@@ -38,6 +56,29 @@ func (n *Node) forwardToOwner(ctx *fasthttp.RequestCtx, rt *settings, r *route) 
 		n.metrics.forwardFailures.Inc()
 	}
 	return "", false
+}
+
+// adoptWindow is how long after start an owner asks the key's runner-up for objects it
+// misses: the runner-up served this node's keys while it was away, so a node that rejoins
+// takes its keys back from its peers instead of refetching them all from the origin.
+const adoptWindow = 2 * time.Minute
+
+func (n *Node) adopting() bool { return n.now().Sub(n.started) < adoptWindow }
+
+// adoptFrom asks the runner-up for a stored copy (only-if-cached: it never goes to the origin
+// for us) and keeps it with its full remaining freshness. It reports false, so the local
+// pipeline fills from the origin, when the runner-up has none.
+func (n *Node) adoptFrom(ctx *fasthttp.RequestCtx, rt *settings, peer ring.Member, key string) (string, bool) {
+	if len(ctx.Request.Header.Peek("Cache-Control")) > 0 || len(ctx.Request.Header.Peek("Range")) > 0 {
+		return "", false // the client's own directives and ranges go through the full pipeline
+	}
+	if _, ok := n.store.Get(key); ok {
+		return "", false
+	}
+	if _, varies := n.store.Vary(key); varies {
+		return "", false
+	}
+	return n.forwardWith(ctx, rt, peer, key, true)
 }
 
 // freshLocalCopy reports whether the store holds a usable copy of a key this node does not
@@ -62,6 +103,11 @@ func (n *Node) freshLocalCopy(key string, rt *settings, ctx *fasthttp.RequestCtx
 // forwardTo relays the request to one peer. It reports false when the peer could not be
 // reached, before anything was sent to the client, so the caller may try the next owner.
 func (n *Node) forwardTo(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Member, key string) (string, bool) {
+	return n.forwardWith(ctx, rt, owner, key, false)
+}
+
+// forwardWith relays to owner; adopt asks only for a stored copy, to be kept as our own.
+func (n *Node) forwardWith(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Member, key string, adopt bool) (string, bool) {
 	if owner.PeerAddr == "" {
 		return "", false
 	}
@@ -71,6 +117,9 @@ func (n *Node) forwardTo(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Memb
 	req.Header.Set(forwardedHeader, n.name)
 	req.Header.Set(peerSecretHeader, n.peerSecret)
 	req.Header.Set(clientIPHeader, clientAddr(ctx).String())
+	if adopt {
+		req.Header.Set("Cache-Control", "only-if-cached")
+	}
 	resp := fasthttp.AcquireResponse()
 	generation := n.store.Begin()
 	sent := n.now()
@@ -78,13 +127,29 @@ func (n *Node) forwardTo(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Memb
 	fasthttp.ReleaseRequest(req)
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)
-		n.log.Warn("peer unreachable", "peer", owner.Name, "err", err)
+		n.log.Debug("peer unreachable", "peer", owner.Name, "err", err)
 		return "", false
 	}
 	received := n.now()
+	status, length := resp.StatusCode(), resp.Header.ContentLength()
+	if adopt && (status != fasthttp.StatusOK || length < 0 || length > int(rt.cfg.Cache.MaxObjectSize) || len(resp.Header.Peek("Vary")) > 0) {
+		resp.CloseBodyStream()
+		fasthttp.ReleaseResponse(resp)
+		return "", false
+	}
+	var body []byte
+	whole := !bodyless(ctx.Method(), status) && length >= 0 && (adopt || length <= max(retryableBody, hotLimit(rt)))
+	if whole {
+		body, err = io.ReadAll(io.LimitReader(resp.BodyStream(), int64(length)+1))
+		if err != nil || len(body) != length {
+			resp.CloseBodyStream()
+			fasthttp.ReleaseResponse(resp)
+			n.log.Debug("peer failed mid-body", "peer", owner.Name, "err", err)
+			return "", false
+		}
+	}
 	n.metrics.forwarded.Inc()
-	status := resp.StatusCode()
-	ctx.SetStatusCode(status)
+	startHead(&ctx.Response.Header, status, string(resp.Header.Peek("Date")), n.now())
 	copyEndToEnd(&ctx.Response.Header, &resp.Header)
 	if via := resp.Header.Peek("Via"); len(via) > 0 {
 		ctx.Response.Header.Set("Via", string(via)+", "+n.via())
@@ -92,33 +157,34 @@ func (n *Node) forwardTo(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Memb
 	ownerStatus := string(resp.Header.Peek("Cache-Status"))
 	mine := httpcache.CacheStatus{Cache: "shoal", Fwd: "miss", FwdStatus: status, Detail: n.name}.String()
 	ctx.Response.Header.Set("Cache-Status", joinList(ownerStatus, mine))
-
-	length := resp.Header.ContentLength()
-	if bodyless(ctx.Method(), status) {
+	switch {
+	case bodyless(ctx.Method(), status):
 		resp.CloseBodyStream()
-		fasthttp.ReleaseResponse(resp)
 		ctx.Response.SkipBody = bytes.Equal(ctx.Method(), []byte("HEAD"))
-		return "forward", true
-	}
-	if n.hotCandidate(rt, key, status, length, &resp.Header) {
-		body, err := io.ReadAll(io.LimitReader(resp.BodyStream(), hotMaxObject+1))
+	case whole:
 		resp.CloseBodyStream()
-		if err == nil && len(body) == length {
-			n.keepHotCopy(rt, key, status, responseHeader(&resp.Header), body, sent, received, generation)
-			fasthttp.ReleaseResponse(resp)
-			ctx.Response.SetBodyRaw(body)
-			return "forward", true
+		if adopt {
+			n.keepCopy(rt, key, status, responseHeader(&resp.Header), body, sent, received, generation, 0)
+			n.metrics.adopted.Inc()
+		} else if n.hotCandidate(rt, key, status, length, &resp.Header) {
+			n.keepCopy(rt, key, status, responseHeader(&resp.Header), body, sent, received, generation, rt.cfg.Cache.HotTTL.D())
+			n.metrics.hotCopies.Inc()
 		}
-		fasthttp.ReleaseResponse(resp)
-		ctx.SetConnectionClose()
-		plainError(ctx, fasthttp.StatusBadGateway, "bad gateway: peer "+owner.Name+" sent an incomplete body")
-		return "error", true
+		ctx.Response.SetBodyRaw(body)
+	default:
+		ctx.SetBodyStream(&peerBody{resp: resp}, -1)
+		return "forward", true // released by peerBody.Close
 	}
-	if length < 0 {
-		length = -1
-	}
-	ctx.SetBodyStream(&peerBody{resp: resp}, length)
+	fasthttp.ReleaseResponse(resp)
 	return "forward", true
+}
+
+// hotLimit is the largest object kept as a hot copy (0 when hot copies are off).
+func hotLimit(rt *settings) int {
+	if !rt.cfg.Cache.HotLocal {
+		return 0
+	}
+	return hotMaxObject
 }
 
 // hotCandidate reports whether a forwarded response is popular and small enough to keep a
@@ -130,25 +196,26 @@ func (n *Node) hotCandidate(rt *settings, key string, status, length int, h *fas
 	return n.popularity.seen(key, n.now(), rt.cfg.Cache.HotTTL.D()) >= 2
 }
 
-// keepHotCopy stores a forwarded object locally for at most hot_ttl beyond its current age.
-// It is an ordinary store object, so purges remove it like any other.
-func (n *Node) keepHotCopy(rt *settings, key string, status int, header httpcache.Header, body []byte, sent, received time.Time, generation uint64) {
+// keepCopy stores an object a peer sent: a hot copy for at most ttl beyond its current age,
+// or (ttl 0) an adopted object with its whole remaining freshness. It is an ordinary store
+// object, so purges remove it like any other.
+func (n *Node) keepCopy(rt *settings, key string, status int, header httpcache.Header, body []byte, sent, received time.Time, generation uint64, ttl time.Duration) {
 	header.Del("Cache-Status")
 	resp := httpcache.Response{Status: status, Header: header, RequestTime: sent, ResponseTime: received}
 	d := rt.policy.Storable(httpcache.Request{Method: "GET"}, resp)
 	if !d.Store || header.Has("Set-Cookie") {
 		return
 	}
-	if limit := httpcache.CurrentAge(resp, received) + rt.cfg.Cache.HotTTL.D(); d.Lifetime > limit {
-		d.Lifetime = limit
+	if ttl > 0 {
+		if limit := httpcache.CurrentAge(resp, received) + ttl; d.Lifetime > limit {
+			d.Lifetime = limit
+		}
+		d.StaleWhileRevalidate, d.StaleIfError = 0, 0 // a stale hot copy is dropped, not served
 	}
-	d.StaleWhileRevalidate, d.StaleIfError = 0, 0 // a stale hot copy is dropped, not served
 	obj := &cachestore.Object{Key: key, URL: key, Status: status, Header: header, Body: body,
 		RequestTime: sent, ResponseTime: received, Generation: generation, Tags: surrogateKeys(header),
 		Meta: &objectMeta{decision: d}}
-	if n.store.Set(obj) {
-		n.metrics.hotCopies.Inc()
-	}
+	n.store.Set(obj)
 }
 
 func joinList(a, b string) string {

@@ -44,12 +44,9 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 	}
 	if r.cache && (bytes.Equal(method, []byte("GET")) || bytes.Equal(method, []byte("HEAD"))) {
 		policy = "cache"
-		if !isForwarded(ctx) {
-			// One hop at most: a forwarded request is served here, from cache or origin.
-			if res, ok := n.forwardToOwner(ctx, rt, r); ok {
-				result = res
-				return
-			}
+		if res, ok := n.forwardToOwner(ctx, rt, r); ok {
+			result = res
+			return
 		}
 		result = n.serveCache(ctx, rt, r)
 		return

@@ -23,6 +23,7 @@ type metrics struct {
 	forwardFailures prometheus.Counter
 	peerRefused     prometheus.Counter
 	hotCopies       prometheus.Counter
+	adopted         prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -66,11 +67,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Requests on the peer port refused for lacking the cluster secret."}),
 		hotCopies: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_hot_copies_total",
 			Help: "Short-lived local copies kept of popular objects another node owns."}),
+		adopted: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_adopted_objects_total",
+			Help: "Objects a node took back from the peer that held them while it was away, instead of the origin."}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.requests, m.responses, m.rejected, m.hits, m.misses, m.coalesced, m.stored,
 			m.notStored, m.originSeconds, m.bytesIn, m.bytesOut, m.fillsAborted, m.reloads, m.inFlightFills,
-			m.clusterMembers, m.forwarded, m.forwardFailures, m.peerRefused, m.hotCopies)
+			m.clusterMembers, m.forwarded, m.forwardFailures, m.peerRefused, m.hotCopies, m.adopted)
 	}
 	return m
 }

@@ -62,6 +62,7 @@ type Node struct {
 	peers      peerClients
 	peerSecret string
 	popularity popularity
+	started    time.Time // when Start finished; adoption of keys runs for a while after it
 
 	absentMu    sync.Mutex // guards the two below: members out of view, for purge catch-up
 	absentSince map[string]time.Time
@@ -164,6 +165,7 @@ func (n *Node) Start() error {
 	if err := n.ring.SetState(ring.StateAlive); err != nil {
 		n.log.Warn("could not announce readiness", "err", err)
 	}
+	n.started = n.now()
 	n.ready.Store(true)
 	n.log.Info("edge started", "node", n.name, "http", ln.Addr().String(), "admin", adminLn.Addr().String(),
 		"peer", n.ring.Self().PeerAddr, "gossip", n.ring.GossipAddr())

@@ -31,7 +31,7 @@ func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) strin
 	}
 	n.metrics.originSeconds.WithLabelValues(r.pool.Name()).Observe(n.now().Sub(sent).Seconds())
 
-	ctx.SetStatusCode(resp.StatusCode())
+	startHead(&ctx.Response.Header, resp.StatusCode(), string(resp.Header.Peek("Date")), n.now())
 	copyEndToEnd(&ctx.Response.Header, &resp.Header)
 	ctx.Response.Header.Add("Via", n.via())
 	if res.SetCookie != "" {

@@ -87,8 +87,8 @@ func (n *Node) serveFill(ctx *fasthttp.RequestCtx, l *lookup, h *fillHead, body 
 
 // writeHead writes status and stored fields plus Age, Via and Cache-Status.
 func (n *Node) writeHead(ctx *fasthttp.RequestCtx, l *lookup, status int, h httpcache.Header, age time.Duration, skip []string) {
-	ctx.SetStatusCode(status)
 	dst := &ctx.Response.Header
+	startHead(dst, status, h.Get("Date"), n.now())
 	consumed := l.rt.consumed
 	for _, f := range h {
 		if strings.EqualFold(f.Name, "Age") || containsName(consumed, f.Name) || containsName(skip, f.Name) {

@@ -1,14 +1,19 @@
--- Fills a cache with distinct 1 KiB objects /fill/<n>, n = 1..count (second script argument),
--- then stops. The first argument is a tag kept in the path so the origin answers any of them.
+-- Fills a cache with distinct 1 KiB objects /fill/<tag>/<n>, n = 1..count (second script
+-- argument), then stops; the origin answers any such path. wrk honours thread:stop() only
+-- from response(), so a few requests past count repeat the last URL (hits, not new objects).
 local tag, count, n = "f", 100000, 0
 init = function(args)
   tag = args[1] or tag
   count = tonumber(args[2]) or count
 end
 request = function()
-  n = n + 1
-  if n > count then
-    wrk.thread:stop()
+  if n < count then
+    n = n + 1
   end
   return wrk.format("GET", "/fill/" .. tag .. "/" .. n)
+end
+response = function()
+  if n >= count then
+    wrk.thread:stop()
+  end
 end

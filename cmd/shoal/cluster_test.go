@@ -1,0 +1,227 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/shoal-cdn/shoal/internal/testenv"
+)
+
+// proc is one `shoal run` process of a test cluster.
+type proc struct {
+	name, http, admin, gossip string
+	cmd                       *exec.Cmd
+	exited                    chan error
+}
+
+// startProcCluster runs size real shoal processes on loopback, all joined to the first.
+func startProcCluster(t *testing.T, size int, originURL string) []*proc {
+	t.Helper()
+	bin := testenv.ShoalBinary(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "gossip.key"), []byte("process-cluster-secret-0123456789"), 0o600)
+	var procs []*proc
+	for i := 0; i < size; i++ {
+		p := &proc{name: fmt.Sprintf("node-%d", i+1), http: testenv.FreePort(t), admin: testenv.FreePort(t), gossip: testenv.FreePort(t)}
+		join := "[]"
+		if i > 0 {
+			join = "[\"" + procs[0].gossip + "\"]"
+		}
+		cfg := fmt.Sprintf(`node: {name: %s}
+listen: {http: %q, admin: %q, peer: "127.0.0.1:0"}
+log: {access: "off", level: warn}
+cache: {memory: 64MiB}
+cluster: {bind: %q, join: %s, secret_file: gossip.key}
+origins: {o: {servers: [{url: %q}]}}
+routes: [{match: {path_prefix: /}, origin: o, cache: true}]
+`, p.name, p.http, p.admin, p.gossip, join, originURL)
+		file := filepath.Join(dir, p.name+".yaml")
+		os.WriteFile(file, []byte(cfg), 0o644)
+		p.cmd = exec.Command(bin, "run", "-c", file)
+		p.cmd.Stderr = &testLog{t: t, prefix: p.name}
+		if err := p.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		p.exited = make(chan error, 1)
+		go func() { p.exited <- p.cmd.Wait() }()
+		t.Cleanup(func() { p.cmd.Process.Kill(); <-p.exited })
+		waitHTTP(t, "http://"+p.admin+"/readyz")
+		procs = append(procs, p)
+	}
+	for _, p := range procs {
+		waitMetric(t, p, "shoal_edge_cluster_members", fmt.Sprint(size))
+	}
+	return procs
+}
+
+func waitHTTP(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s not ready within 30 s", url)
+}
+
+func waitMetric(t *testing.T, p *proc, name, value string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get("http://" + p.admin + "/metrics"); err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), "\n"+name+" "+value+"\n") {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s: %s never reached %s", p.name, name, value)
+}
+
+// testLog forwards a process's stderr to the test log while the test runs.
+type testLog struct {
+	t      *testing.T
+	prefix string
+	mu     sync.Mutex
+}
+
+func (l *testLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.t.Failed() {
+		for _, line := range strings.Split(strings.TrimSpace(string(p)), "\n") {
+			if strings.Contains(line, `"level":"ERROR"`) {
+				l.t.Logf("%s: %s", l.prefix, line)
+			}
+		}
+	}
+	return len(p), nil
+}
+
+// loadUntil sends GETs for keys spread over the ring through the given nodes until stop is
+// closed, and counts requests and failures (any error, non-200 or wrong body).
+func loadUntil(t *testing.T, nodes []*proc, stop <-chan struct{}, done, failed *atomic.Int64) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			client := &http.Client{Timeout: 10 * time.Second}
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				path := fmt.Sprintf("/obj/%d", (i*8+w)%300)
+				req, _ := http.NewRequest("GET", "http://"+nodes[i%len(nodes)].http+path, nil)
+				req.Host = "site.example"
+				resp, err := client.Do(req)
+				if err != nil {
+					failed.Add(1)
+					t.Logf("request failed: %v", err)
+					continue
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 || string(body) != "body of "+path {
+					failed.Add(1)
+					t.Logf("bad answer for %s: %d %q %v", path, resp.StatusCode, body, err)
+				}
+				done.Add(1)
+			}
+		}(w)
+	}
+	return &wg
+}
+
+func objectOrigin(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=600")
+		fmt.Fprint(w, "body of "+r.URL.Path)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+func waitCount(counter *atomic.Int64, n int64) {
+	for start := counter.Load(); counter.Load() < start+n; {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A node killed with SIGKILL under load: its keys move to the next owners and no request
+// through the survivors fails.
+func TestCluster_nodeKilledUnderLoadFailsNoRequest(t *testing.T) {
+	procs := startProcCluster(t, 3, objectOrigin(t))
+	var done, failed atomic.Int64
+	stop := make(chan struct{})
+	wg := loadUntil(t, procs[:2], stop, &done, &failed)
+	waitCount(&done, 500)
+	killed := time.Now()
+	procs[2].cmd.Process.Signal(syscall.SIGKILL)
+	for _, p := range procs[:2] {
+		waitMetric(t, p, "shoal_edge_cluster_members", "2")
+	}
+	t.Logf("the ring dropped the killed node %v after the kill", time.Since(killed).Round(time.Millisecond))
+	waitCount(&done, 500)
+	close(stop)
+	wg.Wait()
+	t.Logf("%d requests, %d failed", done.Load(), failed.Load())
+	if failed.Load() != 0 {
+		t.Errorf("%d of %d requests failed around the kill", failed.Load(), done.Load())
+	}
+}
+
+// SIGTERM: the node announces draining, finishes what it has, leaves, and exits 0; nothing
+// sent through the other nodes fails.
+func TestCluster_gracefulLeaveFailsNoRequest(t *testing.T) {
+	procs := startProcCluster(t, 3, objectOrigin(t))
+	var done, failed atomic.Int64
+	stop := make(chan struct{})
+	wg := loadUntil(t, procs[:2], stop, &done, &failed)
+	waitCount(&done, 500)
+	procs[2].cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-procs[2].exited:
+		procs[2].exited <- err
+		if err != nil {
+			t.Errorf("the leaving node exited with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the leaving node did not exit within 30 s")
+	}
+	for _, p := range procs[:2] {
+		waitMetric(t, p, "shoal_edge_cluster_members", "2")
+	}
+	waitCount(&done, 500)
+	close(stop)
+	wg.Wait()
+	t.Logf("%d requests, %d failed", done.Load(), failed.Load())
+	if failed.Load() != 0 {
+		t.Errorf("%d of %d requests failed around the graceful leave", failed.Load(), done.Load())
+	}
+}
