@@ -2,8 +2,8 @@ package edge
 
 import (
 	"context"
-	"time"
 	"net/http"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
