@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNode_adminMetricsAndHealth(t *testing.T) {
@@ -41,9 +42,34 @@ func TestNode_adminMetricsAndHealth(t *testing.T) {
 			t.Errorf("%s = %d", path, status)
 		}
 	}
-	n.SetReady(false)
-	if status, _, _ := get(t, "http://"+n.AdminAddr()+"/readyz"); status != http.StatusServiceUnavailable {
-		t.Errorf("/readyz when not ready = %d", status)
+}
+
+// A node whose every origin pool is down is not ready: /readyz says so and the ring state
+// carries it to peers, DNS and VIP election.
+func TestNode_notReadyWhenEveryPoolIsDown(t *testing.T) {
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("OK")) })
+	cfg := strings.Replace(oneRoute(false, origin.URL), "    servers:\n", "    health: {path: /health, interval: 100ms, timeout: 50ms, rise: 1, fall: 1}\n    servers:\n", 1)
+	n := startNode(t, cfg, Options{})
+	waitStatus(t, "http://"+n.AdminAddr()+"/readyz", http.StatusOK)
+	origin.srv.Close()
+	waitStatus(t, "http://"+n.AdminAddr()+"/readyz", http.StatusServiceUnavailable)
+	if s := n.Ring().Self().State; s != "notready" {
+		t.Errorf("ring state %q, want notready", s)
+	}
+}
+
+func waitStatus(t *testing.T, url string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status, _, _ := get(t, url)
+		if status == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s stayed %d, want %d", url, status, want)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -31,7 +31,7 @@ type lookup struct {
 // through one coalesced fill per key.
 func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route) string {
 	l := &lookup{rt: rt, r: r, head: bytes.Equal(ctx.Method(), []byte("HEAD")), start: n.now()}
-	l.url = cacheKey("http", string(ctx.Host()), string(ctx.Path()), string(ctx.URI().QueryString()))
+	l.url = cacheKey(scheme(ctx), string(ctx.Host()), string(ctx.Path()), string(ctx.URI().QueryString()))
 	l.status = httpcache.CacheStatus{Cache: "shoal", Detail: n.name}
 	l.key = l.url
 	vary, varies := n.store.Vary(l.url)

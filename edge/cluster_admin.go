@@ -28,7 +28,7 @@ func (n *Node) purgeMethod(ctx *fasthttp.RequestCtx) string {
 		plainError(ctx, fasthttp.StatusForbidden, "forbidden: PURGE is accepted only from purge.allow")
 		return "rejected"
 	}
-	url := "http://" + string(ctx.Host()) + string(ctx.RequestURI())
+	url := scheme(ctx) + "://" + string(ctx.Host()) + string(ctx.RequestURI())
 	// Not ctx: fasthttp recycles a RequestCtx, and the fan-out may outlive the request.
 	pctx, cancel := context.WithTimeout(context.Background(), n.rt.Load().cfg.Purge.Timeout.D()+time.Second)
 	defer cancel()

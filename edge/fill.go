@@ -153,7 +153,7 @@ func (n *Node) startFill(ctx *fasthttp.RequestCtx, l *lookup, call *coalesce.Cal
 			req.Header.Set(f.Name, f.Value)
 		}
 	}
-	prepareOriginRequest(req, clientAddr(ctx).String(), "http", n.via())
+	prepareOriginRequest(req, clientAddr(ctx).String(), scheme(ctx), n.via())
 	job := &fillJob{
 		lookup: *l,
 		req:    req,

@@ -29,7 +29,7 @@ const retryableBody = 256 << 10
 // runner-up only-if-cached, and the runner-up, seeing a forwarded request, answers from its
 // store or not at all.
 func (n *Node) forwardToOwner(ctx *fasthttp.RequestCtx, rt *settings, r *route) (string, bool) {
-	key := cacheKey("http", string(ctx.Host()), string(ctx.Path()), string(ctx.URI().QueryString()))
+	key := cacheKey(scheme(ctx), string(ctx.Host()), string(ctx.Path()), string(ctx.URI().QueryString()))
 	owners := n.ring.Owners(key, 2)
 	if len(owners) == 0 {
 		return "", false
@@ -117,6 +117,7 @@ func (n *Node) forwardWith(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Me
 	req.Header.Set(forwardedHeader, n.name)
 	req.Header.Set(peerSecretHeader, n.peerSecret)
 	req.Header.Set(clientIPHeader, clientAddr(ctx).String())
+	req.Header.Set(schemeHeader, scheme(ctx))
 	if adopt {
 		req.Header.Set("Cache-Control", "only-if-cached")
 	}

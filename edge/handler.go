@@ -23,6 +23,11 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	rt := n.rt.Load()
+	if rt.cfg.TLS.RedirectHTTP && scheme(ctx) == "http" && !isForwarded(ctx) {
+		redirectToHTTPS(ctx)
+		policy, result = "none", "redirect"
+		return
+	}
 	r := rt.match(ctx.Method(), hostOnly(ctx.Host()), ctx.Path())
 	if r == nil {
 		n.metrics.rejected.WithLabelValues("no_route").Inc()
@@ -33,7 +38,7 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 		if ok, wait := r.limiter.allow(clientAddr(ctx), start); !ok {
 			n.metrics.rejected.WithLabelValues("rate_limited").Inc()
 			plainError(ctx, fasthttp.StatusTooManyRequests, "too many requests")
-			ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+			ctx.Response.Header.Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 			return
 		}
 	}
@@ -123,3 +128,29 @@ func clientAddr(ctx *fasthttp.RequestCtx) netip.Addr {
 }
 
 func (n *Node) via() string { return "1.1 " + n.name }
+
+// schemeFlag marks a request that arrived over TLS on a listener fasthttp does not know as
+// TLS (HTTP/2 through the net/http adapter, or forwarded by a peer that received it so).
+const schemeFlag = "shoal.https"
+
+// scheme is the scheme the client used: it is part of the cache key and X-Forwarded-Proto.
+func scheme(ctx *fasthttp.RequestCtx) string {
+	if ctx.IsTLS() {
+		return "https"
+	}
+	if v, _ := ctx.UserValue(schemeFlag).(bool); v {
+		return "https"
+	}
+	return "http"
+}
+
+// redirectToHTTPS sends plain-HTTP clients to the same URL over TLS (tls.redirect_http):
+// 301 for GET and HEAD, 308 for methods whose body must be sent again.
+func redirectToHTTPS(ctx *fasthttp.RequestCtx) {
+	code := fasthttp.StatusPermanentRedirect
+	if m := ctx.Method(); bytes.Equal(m, []byte("GET")) || bytes.Equal(m, []byte("HEAD")) {
+		code = fasthttp.StatusMovedPermanently
+	}
+	ctx.Response.Header.Set("Location", "https://"+hostOnly(ctx.Host())+string(ctx.RequestURI()))
+	ctx.SetStatusCode(code)
+}

@@ -18,7 +18,7 @@ func (n *Node) invalidateAfterUnsafe(ctx *fasthttp.RequestCtx) {
 	if len(ctx.Response.Header.Peek("Cache-Status")) > 0 {
 		ctx.Response.Header.Set("Cache-Status", httpcache.CacheStatus{Cache: "shoal", Fwd: "method", FwdStatus: status, Detail: n.name}.String())
 	}
-	target := "http://" + string(ctx.Host()) + string(ctx.RequestURI())
+	target := scheme(ctx) + "://" + string(ctx.Host()) + string(ctx.RequestURI())
 	var resp httpcache.Header
 	for k, v := range ctx.Response.Header.All() {
 		// Names as the origin sent them: compare without case.

@@ -17,7 +17,6 @@ import (
 // accepting and finishes its connections; no connection is refused in between.
 type serverGen struct {
 	srv *fasthttp.Server
-	ln  *handoffListener
 }
 
 func (n *Node) startServerGen(l conf.Limits) {
@@ -41,16 +40,22 @@ func (n *Node) startServerGen(l conf.Limits) {
 		SecureErrorLogMessage:         true,
 		Logger:                        fasthttpLogger{n.log},
 	}
-	gen := &serverGen{srv: srv, ln: &handoffListener{feed: n.feed, addr: n.httpLn.Addr(), closed: make(chan struct{})}}
+	gen := &serverGen{srv: srv}
 	for _, old := range n.servers {
 		go old.shutdown(context.Background())
 	}
 	n.servers = []*serverGen{gen}
-	go func() {
-		if err := srv.Serve(gen.ln); err != nil {
-			n.log.Debug("server generation ended", "err", err)
+	for _, feed := range []*connFeed{n.feed, n.tlsFeed} {
+		if feed == nil {
+			continue
 		}
-	}()
+		ln := &handoffListener{feed: feed, addr: feed.ln.Addr(), closed: make(chan struct{})}
+		go func() {
+			if err := srv.Serve(ln); err != nil {
+				n.log.Debug("server generation ended", "err", err)
+			}
+		}()
+	}
 }
 
 func (g *serverGen) shutdown(ctx context.Context) error {

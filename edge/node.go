@@ -17,6 +17,7 @@ import (
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/edge/coalesce"
+	"github.com/shoal-cdn/shoal/edge/tlscert"
 	"github.com/shoal-cdn/shoal/gslb"
 	"github.com/shoal-cdn/shoal/purge"
 	"github.com/shoal-cdn/shoal/ring"
@@ -64,6 +65,8 @@ type Node struct {
 	popularity popularity
 	started    time.Time // when Start finished; adoption of keys runs for a while after it
 
+	stopReadiness chan struct{} // closed by Shutdown
+
 	absentMu    sync.Mutex // guards the two below: members out of view, for purge catch-up
 	absentSince map[string]time.Time
 	seen        map[string]bool
@@ -71,16 +74,21 @@ type Node struct {
 	purgePeerOnce    sync.Once
 	purgePeerHandler fasthttp.RequestHandler
 
-	mu      sync.Mutex // serialises Start, Reload and Shutdown
-	httpLn  net.Listener
-	feed    *connFeed
-	servers []*serverGen // the current generation last; older ones are draining
-	admin   *http.Server
-	adminLn net.Listener
-	peerLn  net.Listener
-	peerSrv *fasthttp.Server
-	bg      sync.WaitGroup // background revalidations
-	stopped bool
+	mu       sync.Mutex // serialises Start, Reload and Shutdown
+	httpLn   net.Listener
+	feed     *connFeed
+	servers  []*serverGen // the current generation last; older ones are draining
+	admin    *http.Server
+	adminLn  net.Listener
+	peerLn   net.Listener
+	peerSrv  *fasthttp.Server
+	httpsLn  net.Listener
+	tlsFeed  *connFeed    // HTTP/1.1 connections after their TLS handshake
+	h2       *http.Server // HTTP/2 connections, adapted onto the same handler
+	serveTLS func()       // starts serving listen.https once the node is assembled
+	certs    *tlscert.Store
+	bg       sync.WaitGroup // background revalidations
+	stopped  bool
 }
 
 // New assembles a node from a validated configuration. It binds nothing; Start does.
@@ -126,24 +134,27 @@ func (n *Node) Start() error {
 	defer n.mu.Unlock()
 	rt := n.rt.Load()
 	cfg := rt.cfg
-	ln, err := net.Listen("tcp", cfg.Listen.HTTP)
-	if err != nil {
-		return fmt.Errorf("edge: listen http %s: %w", cfg.Listen.HTTP, err)
+	if cfg.Listen.HTTP != "" {
+		ln, err := net.Listen("tcp", cfg.Listen.HTTP)
+		if err != nil {
+			return fmt.Errorf("edge: listen http %s: %w", cfg.Listen.HTTP, err)
+		}
+		n.httpLn = ln
+		n.feed = startFeed(ln)
 	}
-	n.httpLn = ln
-	n.feed = startFeed(ln)
+	if cfg.Listen.HTTPS != "" {
+		if err := n.startHTTPS(cfg); err != nil {
+			n.closeListeners()
+			return fmt.Errorf("edge: %w", err)
+		}
+	}
 	adminLn, err := net.Listen("tcp", cfg.Listen.Admin)
 	if err != nil {
-		ln.Close()
+		n.closeListeners()
 		return fmt.Errorf("edge: listen admin %s: %w", cfg.Listen.Admin, err)
 	}
 	n.adminLn = adminLn
 	n.admin = &http.Server{Handler: n.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := n.admin.Serve(adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			n.log.Error("admin listener stopped", "err", err)
-		}
-	}()
 	if cfg.Listen.Peer != "" {
 		if n.peerLn, err = net.Listen("tcp", cfg.Listen.Peer); err != nil {
 			n.closeListeners()
@@ -154,26 +165,39 @@ func (n *Node) Start() error {
 			WriteTimeout: cfg.Limits.WriteTimeout.D(), IdleTimeout: cfg.Limits.IdleTimeout.D(),
 			MaxRequestBodySize: int(cfg.Limits.MaxBodyBytes), ReadBufferSize: int(cfg.Limits.MaxHeaderBytes) + 1024,
 			Logger: fasthttpLogger{n.log}}
-		go n.peerSrv.Serve(n.peerLn)
 	}
-	rt.start()
-	n.startServerGen(cfg.Limits)
+	// Everything a request may touch exists before the first one is served.
 	if err := n.startCluster(cfg); err != nil {
 		n.closeListeners()
 		return fmt.Errorf("edge: %w", err)
+	}
+	rt.start()
+	go func() {
+		if err := n.admin.Serve(adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("admin listener stopped", "err", err)
+		}
+	}()
+	if n.peerSrv != nil {
+		go n.peerSrv.Serve(n.peerLn)
+	}
+	n.startServerGen(cfg.Limits)
+	if n.serveTLS != nil {
+		n.serveTLS()
 	}
 	if err := n.ring.SetState(ring.StateAlive); err != nil {
 		n.log.Warn("could not announce readiness", "err", err)
 	}
 	n.started = n.now()
 	n.ready.Store(true)
-	n.log.Info("edge started", "node", n.name, "http", ln.Addr().String(), "admin", adminLn.Addr().String(),
+	n.stopReadiness = make(chan struct{})
+	go n.watchReadiness(n.stopReadiness)
+	n.log.Info("edge started", "node", n.name, "http", n.HTTPAddr(), "https", n.HTTPSAddr(), "admin", adminLn.Addr().String(),
 		"peer", n.ring.Self().PeerAddr, "gossip", n.ring.GossipAddr())
 	return nil
 }
 
 func (n *Node) closeListeners() {
-	for _, l := range []net.Listener{n.httpLn, n.adminLn, n.peerLn} {
+	for _, l := range []net.Listener{n.httpLn, n.adminLn, n.peerLn, n.httpsLn} {
 		if l != nil {
 			l.Close()
 		}
@@ -186,8 +210,13 @@ func (n *Node) PeerAddr() string { return n.ring.Self().PeerAddr }
 // Ring is the node's cluster membership.
 func (n *Node) Ring() *ring.Ring { return n.ring }
 
-// HTTPAddr is the bound data-plane address (port 0 resolved).
-func (n *Node) HTTPAddr() string { return n.httpLn.Addr().String() }
+// HTTPAddr is the bound plain-HTTP address (port 0 resolved; "" without one).
+func (n *Node) HTTPAddr() string {
+	if n.httpLn == nil {
+		return ""
+	}
+	return n.httpLn.Addr().String()
+}
 
 // AdminAddr is the bound admin address.
 func (n *Node) AdminAddr() string { return n.adminLn.Addr().String() }
@@ -210,6 +239,13 @@ func (n *Node) Reload(cfg *conf.Config) error {
 	if err != nil {
 		n.metrics.reloads.WithLabelValues("refused").Inc()
 		return fmt.Errorf("edge: reload: %w", err)
+	}
+	if n.certs != nil {
+		if err := n.certs.Reload(cfg.TLS.Certificates); err != nil {
+			rt.close()
+			n.metrics.reloads.WithLabelValues("refused").Inc()
+			return fmt.Errorf("edge: reload: tls: %w", err)
+		}
 	}
 	rt.start()
 	n.rt.Store(rt)
@@ -236,9 +272,6 @@ func fixedAtStart(old, cfg *conf.Config) error {
 	return nil
 }
 
-// SetReady marks the node ready or not for /readyz (draining, failed listener).
-func (n *Node) SetReady(ready bool) { n.ready.Store(ready) }
-
 // Shutdown leaves gracefully: it announces draining (peers stop sending this node keys and
 // DNS stops answering it), hands its VIPs over, stops accepting connections, lets requests in
 // flight finish until ctx ends, leaves the ring, then closes the pools and the store.
@@ -250,6 +283,9 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	}
 	n.stopped = true
 	n.ready.Store(false)
+	if n.stopReadiness != nil {
+		close(n.stopReadiness)
+	}
 	var errs []error
 	if n.ring != nil {
 		if err := n.ring.SetState(ring.StateDraining); err != nil {
@@ -261,9 +297,10 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	}
 	if n.httpLn != nil {
 		n.feed.close()
-		for _, g := range n.servers {
-			errs = append(errs, g.shutdown(ctx))
-		}
+	}
+	errs = append(errs, n.stopHTTPS(ctx))
+	for _, g := range n.servers {
+		errs = append(errs, g.shutdown(ctx))
 	}
 	if n.peerSrv != nil {
 		// Peers keep forwarding until they see the drain; serve them until in-flight work is done.

@@ -15,7 +15,7 @@ import (
 func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) string {
 	req := fasthttp.AcquireRequest()
 	ctx.Request.CopyTo(req)
-	prepareOriginRequest(req, clientAddr(ctx).String(), "http", n.via())
+	prepareOriginRequest(req, clientAddr(ctx).String(), scheme(ctx), n.via())
 	resp := fasthttp.AcquireResponse()
 	resp.StreamBody = true
 	sent := n.now()

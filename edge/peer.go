@@ -21,6 +21,7 @@ const (
 	peerSecretHeader = purge.SecretHeader
 	forwardedHeader  = "Shoal-Forwarded"
 	clientIPHeader   = "Shoal-Client-IP"
+	schemeHeader     = "Shoal-Scheme"
 	forwardedFlag    = "shoal.forwarded"
 )
 
@@ -41,8 +42,12 @@ func (n *Node) handlePeer(ctx *fasthttp.RequestCtx) {
 	if ip, err := netip.ParseAddr(string(ctx.Request.Header.Peek(clientIPHeader))); err == nil {
 		ctx.SetUserValue(clientIPHeader, ip)
 	}
+	if string(ctx.Request.Header.Peek(schemeHeader)) == "https" {
+		ctx.SetUserValue(schemeFlag, true)
+	}
 	ctx.Request.Header.Del(peerSecretHeader)
 	ctx.Request.Header.Del(clientIPHeader)
+	ctx.Request.Header.Del(schemeHeader)
 	n.handle(ctx)
 }
 

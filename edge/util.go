@@ -3,6 +3,7 @@ package edge
 import (
 	"encoding/json"
 	"sort"
+	"strconv"
 )
 
 func sortStrings(s []string) { sort.Strings(s) }
@@ -15,3 +16,5 @@ func purgeSummary(purged int, acked, missing []string) string {
 	}{purged, acked, missing})
 	return string(b) + "\n"
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }

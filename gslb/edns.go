@@ -88,6 +88,10 @@ func clientOf(w dns.ResponseWriter, e ednsRequest) (client, bool) {
 		}
 	}
 	// SOURCE PREFIX-LENGTH 0 means the client opted out: use the resolver (RFC 7871 7.1.2).
+	if u, ok := w.(addrPortWriter); ok {
+		a := u.remoteAddrPort().Addr().Unmap()
+		return client{addr: a, sourceBits: a.BitLen()}, a.IsValid()
+	}
 	var ip net.IP
 	switch a := w.RemoteAddr().(type) {
 	case *net.UDPAddr:
@@ -123,9 +127,18 @@ func responseOPT(e ednsRequest, scope int) *dns.OPT {
 	return opt
 }
 
+// addrPortWriter is a UDP writer that knows the client's address without allocating a
+// net.Addr: the server's own UDP loop.
+type addrPortWriter interface {
+	remoteAddrPort() netip.AddrPort
+}
+
 // isTCP tells the transport from the writer; anything unknown is treated as UDP, which only
 // ever makes answers smaller.
 func isTCP(w dns.ResponseWriter) bool {
+	if _, ok := w.(addrPortWriter); ok {
+		return false
+	}
 	_, ok := w.RemoteAddr().(*net.TCPAddr)
 	return ok
 }

@@ -13,6 +13,7 @@ package gslb
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -50,8 +51,11 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *metrics
 
-	mu        sync.Mutex // guards the listeners
-	listeners []*dns.Server
+	mu          sync.Mutex // guards the listeners
+	listeners   []*dns.Server
+	udpLoop     *udpLoop // UDP on a specific address; nil when miekg/dns serves UDP too
+	udpConn     net.PacketConn
+	tcpListener net.Listener
 }
 
 // New validates cfg, applies the defaults stated in conf.GSLB and returns a Server with no

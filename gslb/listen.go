@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/miekg/dns"
@@ -23,20 +24,27 @@ func (s *Server) ListenAndServe() error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.listeners != nil {
+	if s.udpConn != nil {
 		return errors.New("gslb: already listening")
 	}
 	pc, l, err := listenPair(s.listen)
 	if err != nil {
 		return fmt.Errorf("gslb: listen %s: %w", s.listen, err)
 	}
-	udp := s.dnsServer()
-	udp.PacketConn = pc
 	tcp := s.dnsServer()
 	tcp.Listener = l
-	started := make(chan struct{}, 2)
-	failed := make(chan error, 2)
-	for _, srv := range []*dns.Server{udp, tcp} {
+	servers := []*dns.Server{tcp}
+	var loop *udpLoop
+	if conn, ok := pc.(*net.UDPConn); ok && specificHost(s.listen) {
+		loop = newUDPLoop(conn, s)
+	} else {
+		udp := s.dnsServer()
+		udp.PacketConn = pc
+		servers = append(servers, udp)
+	}
+	started := make(chan struct{}, len(servers))
+	failed := make(chan error, len(servers))
+	for _, srv := range servers {
 		srv.NotifyStartedFunc = func() { started <- struct{}{} }
 		go func() {
 			err := srv.ActivateAndServe()
@@ -46,7 +54,7 @@ func (s *Server) ListenAndServe() error {
 			failed <- err
 		}()
 	}
-	for range 2 {
+	for range servers {
 		select {
 		case <-started:
 		case err := <-failed:
@@ -55,8 +63,22 @@ func (s *Server) ListenAndServe() error {
 			return fmt.Errorf("gslb: serve %s: %w", s.listen, err)
 		}
 	}
-	s.listeners = []*dns.Server{udp, tcp}
+	if loop != nil {
+		loop.start()
+	}
+	s.listeners, s.udpLoop, s.udpConn, s.tcpListener = servers, loop, pc, l
 	return nil
+}
+
+// specificHost tells whether addr names one address. A wildcard bind ("", 0.0.0.0, ::) must
+// answer from the address each query was sent to, which only miekg/dns's UDP server does.
+func specificHost(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	a, err := netip.ParseAddr(host)
+	return err != nil || !a.IsUnspecified()
 }
 
 func (s *Server) dnsServer() *dns.Server {
@@ -103,10 +125,10 @@ func listenPair(addr string) (net.PacketConn, net.Listener, error) {
 func (s *Server) Addr() (udp, tcp net.Addr) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.listeners == nil {
+	if s.udpConn == nil {
 		return nil, nil
 	}
-	return s.listeners[0].PacketConn.LocalAddr(), s.listeners[1].Listener.Addr()
+	return s.udpConn.LocalAddr(), s.tcpListener.Addr()
 }
 
 // Shutdown stops both listeners, waiting for in-flight TCP queries until ctx ends. It is a no-op
@@ -115,12 +137,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
+	if s.udpLoop != nil {
+		if err := s.udpLoop.close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, srv := range s.listeners {
 		if err := srv.ShutdownContext(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	s.listeners = nil
+	s.listeners, s.udpLoop, s.udpConn, s.tcpListener = nil, nil, nil, nil
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("gslb: shutdown: %w", err)
 	}

@@ -2,11 +2,14 @@
 # Compare the query rate of Shoal's gslb with gdnsd on loopback, same zone, same query.
 # Not run by tests. Needs root for apt-get when dnsperf or gdnsd are missing.
 # Usage: gslb/bench/dnsperf.sh [seconds]   (from anywhere in the checkout)
+# SHOAL_BASELINE=/path/to/gslbserve also measures that build (e.g. one from before a change)
+# in the same run, on port 5302.
 set -euo pipefail
 
 SECONDS_PER_RUN=${1:-10}
 SHOAL_PORT=5300
 GDNSD_PORT=5301
+BASELINE_PORT=5302
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODROOT=$(cd "$HERE/../.." && pwd)
 WORK=$(mktemp -d)
@@ -40,6 +43,11 @@ for i in "${!ADDRS[@]}"; do EDGES+="${EDGES:+,}e$i:local:${ADDRS[$i]}"; done
 "${PIN_SERVER[@]}" "$WORK/gslbserve" -listen "127.0.0.1:$SHOAL_PORT" -answers ${#ADDRS[@]} \
 	-edges "$EDGES" 2>"$WORK/gslbserve.log" &
 PIDS+=($!)
+if [ -n "${SHOAL_BASELINE:-}" ]; then
+	"${PIN_SERVER[@]}" "$SHOAL_BASELINE" -listen "127.0.0.1:$BASELINE_PORT" -answers ${#ADDRS[@]} \
+		-edges "$EDGES" 2>"$WORK/baseline.log" &
+	PIDS+=($!)
+fi
 
 mkdir -p "$WORK/gdnsd/zones" "$WORK/gdnsd/run" "$WORK/gdnsd/state"
 cat >"$WORK/gdnsd/config" <<CONF
@@ -76,5 +84,9 @@ qps() {
 }
 wait_up $SHOAL_PORT
 wait_up $GDNSD_PORT
+if [ -n "${SHOAL_BASELINE:-}" ]; then
+	wait_up $BASELINE_PORT
+	echo "shoal gslb (baseline $SHOAL_BASELINE): $(qps $BASELINE_PORT) qps"
+fi
 echo "shoal gslb: $(qps $SHOAL_PORT) qps"
 echo "gdnsd:      $(qps $GDNSD_PORT) qps"

@@ -88,3 +88,21 @@ wait_port() {
   echo "server on 127.0.0.1:$1 did not come up; logs in $work" >&2
   return 1
 }
+
+# fill sends $objects distinct 1 KiB objects through the target on port $1. wrk keeps running
+# for its whole -d after thread:stop(), so this watches the origin's counter and interrupts
+# wrk once the fills have reached the origin (or after ten minutes).
+fill() {
+  local start wrk_pid i
+  start=$(origin_requests)
+  taskset -c 1 wrk -t1 -c"$conns" -d600s -s "$here/fill.lua" "http://127.0.0.1:$1" -- "$2" "$objects" >>"$work/wrk.log" 2>&1 &
+  wrk_pid=$!
+  for i in $(seq 6000); do
+    [ $(($(origin_requests) - start - i)) -ge "$objects" ] && break
+    kill -0 "$wrk_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  sleep 0.5
+  kill -INT "$wrk_pid" 2>/dev/null || true
+  wait "$wrk_pid" || true
+}

@@ -87,7 +87,7 @@ for t in "${targets[@]}"; do
   sleep 1
   rss0=$(rss_kib "$t") held0=$(objects_held "$t") files0=0
   [ "$t" = nginx ] && files0=$(nginx_body_bytes)
-  taskset -c 1 wrk -t1 -c"$conns" -d600s -s "$here/fill.lua" "http://127.0.0.1:$port" -- "$t" "$objects" >>"$work/wrk.log" 2>&1
+  fill "$port" "$t"
   sleep 3
   rss1=$(rss_kib "$t") held1=$(objects_held "$t") files1=0
   [ "$t" = nginx ] && files1=$(nginx_body_bytes)

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -27,7 +28,8 @@ func main() {
 
 func run() error {
 	cfg := conf.GSLB{}
-	var names, regions, edges string
+	var names, regions, edges, cpuProfile string
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.StringVar(&cfg.Listen, "listen", "127.0.0.1:5300", "UDP and TCP address")
 	flag.StringVar(&cfg.Zone, "zone", "cdn.example.com.", "zone, absolute")
 	flag.StringVar(&names, "names", "www", "comma-separated names in the zone")
@@ -62,6 +64,17 @@ func run() error {
 		list = append(list, gslb.Edge{Name: parts[0], Region: parts[1], Addrs: []netip.Addr{addr}, Healthy: true})
 	}
 
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	s, err := gslb.New(cfg, gslb.Options{Logger: log})
 	if err != nil {

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// pollLimit bounds a poller even if the test forgets to stop it.
+const pollLimit = 3 * time.Minute
+
+// poller is the lab's client: one GET to a VIP every pollEvery, each on a new connection from
+// the client namespace, so every poll goes through the client's neighbour table to whoever
+// holds the address now.
+type poller struct {
+	vip     string
+	mu      sync.Mutex
+	results []pollResult
+}
+
+type pollResult struct {
+	start, end time.Time
+	err        error
+}
+
+func (l *vipLab) startPoller(v string) *poller {
+	p := &poller{vip: v}
+	addr, _, _ := strings.Cut(v, "/")
+	url := "http://" + addr + ":8080/obj"
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	l.t.Cleanup(func() { close(stop); <-done })
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(pollEvery)
+		defer tick.Stop()
+		limit := time.After(pollLimit)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-limit:
+				return
+			case <-tick.C:
+			}
+			r := pollResult{start: time.Now()}
+			code, body, err := nsGet(l.client, url, pollTimeout)
+			if err == nil && (code != 200 || body != "body of /obj") {
+				err = fmt.Errorf("status %d, body %q", code, body)
+			}
+			r.end, r.err = time.Now(), err
+			p.mu.Lock()
+			p.results = append(p.results, r)
+			p.mu.Unlock()
+		}
+	}()
+	return p
+}
+
+// waitGood waits for the first poll sent at or after since that succeeded and returns when
+// its response arrived.
+func (p *poller) waitGood(t *testing.T, since time.Time) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(converge)
+	for time.Now().Before(deadline) {
+		p.mu.Lock()
+		for _, r := range p.results {
+			if r.err == nil && !r.start.Before(since) {
+				p.mu.Unlock()
+				return r.end
+			}
+		}
+		p.mu.Unlock()
+		time.Sleep(pollEvery)
+	}
+	t.Fatalf("no good response from %s within %v (%d failed polls)", p.vip, converge, p.failed(since, time.Now()))
+	return time.Time{}
+}
+
+// failed counts the polls that failed with their answer (or timeout) in (from, to].
+func (p *poller) failed(from, to time.Time) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, r := range p.results {
+		if r.err != nil && r.end.After(from) && !r.end.After(to) {
+			n++
+		}
+	}
+	return n
+}

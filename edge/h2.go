@@ -1,0 +1,66 @@
+package edge
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+)
+
+// serveHTTP2 adapts a net/http request (HTTP/2 over TLS) onto the fasthttp handler, so both
+// protocols go through one cache pipeline. The cost is a copy of the request head and body
+// into a fasthttp request and of the response head back; bodies stream.
+func (n *Node) serveHTTP2(w http.ResponseWriter, r *http.Request) {
+	limits := n.rt.Load().cfg.Limits
+	var req fasthttp.Request
+	req.Header.DisableNormalizing()
+	req.Header.SetMethod(r.Method)
+	req.SetRequestURI(r.RequestURI)
+	req.Header.SetHost(r.Host)
+	for name, values := range r.Header {
+		for _, v := range values {
+			req.Header.Add(name, v)
+		}
+	}
+	if r.Body != nil && r.ContentLength != 0 {
+		body, err := io.ReadAll(io.LimitReader(r.Body, int64(limits.MaxBodyBytes)+1))
+		if err != nil {
+			http.Error(w, "bad request body", http.StatusBadRequest)
+			return
+		}
+		if int64(len(body)) > int64(limits.MaxBodyBytes) {
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		req.SetBodyRaw(body)
+	}
+	var ctx fasthttp.RequestCtx
+	remote, _ := net.ResolveTCPAddr("tcp", r.RemoteAddr)
+	ctx.Init(&req, remote, fasthttpLogger{n.log})
+	ctx.SetUserValue(schemeFlag, true)
+	ctx.Response.Header.DisableNormalizing()
+	n.handle(&ctx)
+
+	resp := &ctx.Response
+	out := w.Header()
+	for k, v := range resp.Header.All() {
+		name := string(k)
+		if isHopByHop(k) || strings.EqualFold(name, "Content-Length") {
+			continue
+		}
+		out.Add(name, string(v))
+	}
+	if !resp.IsBodyStream() && !resp.SkipBody {
+		out.Set("Content-Length", itoa(len(resp.Body())))
+	} else if resp.SkipBody && resp.Header.ContentLength() >= 0 {
+		out.Set("Content-Length", itoa(resp.Header.ContentLength()))
+	}
+	w.WriteHeader(resp.StatusCode())
+	if resp.SkipBody || r.Method == http.MethodHead {
+		resp.CloseBodyStream()
+		return
+	}
+	resp.BodyWriteTo(w)
+}
