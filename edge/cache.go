@@ -12,17 +12,19 @@ import (
 
 // lookup is one cache-route request on its way through the pipeline.
 type lookup struct {
-	rt     *settings
-	r      *route
-	url    string // primary key
-	key    string // primary plus secondary key
-	vary   []string
-	req    httpcache.Request
-	stale  *cachestore.Object // a stored object that needs validation, or nil
-	use    httpcache.Use      // the stale object's evaluation
-	status httpcache.CacheStatus
-	head   bool // HEAD request
-	start  time.Time
+	// varyEncoding: the response depends on Accept-Encoding (the node compresses it).
+	varyEncoding bool
+	rt           *settings
+	r            *route
+	url          string // primary key
+	key          string // primary plus secondary key
+	vary         []string
+	req          httpcache.Request
+	stale        *cachestore.Object // a stored object that needs validation, or nil
+	use          httpcache.Use      // the stale object's evaluation
+	status       httpcache.CacheStatus
+	head         bool // HEAD request
+	start        time.Time
 	// revalidating is set on a background revalidation: the stale object's mark.
 	revalidating *atomic.Bool
 }

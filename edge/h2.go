@@ -13,6 +13,13 @@ import (
 // protocols go through one cache pipeline. The cost is a copy of the request head and body
 // into a fasthttp request and of the response head back; bodies stream.
 func (n *Node) serveHTTP2(w http.ResponseWriter, r *http.Request) {
+	if field := connectionSpecific(r.Header); field != "" {
+		// RFC 9113 section 8.2.2: such a message is malformed. Go's server does not reset
+		// the stream for it, so refuse it here rather than forward it.
+		n.metrics.rejected.WithLabelValues("h2_malformed").Inc()
+		http.Error(w, "malformed HTTP/2 request: connection-specific field "+field, http.StatusBadRequest)
+		return
+	}
 	limits := n.rt.Load().cfg.Limits
 	var req fasthttp.Request
 	req.Header.DisableNormalizing()
@@ -63,4 +70,17 @@ func (n *Node) serveHTTP2(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp.BodyWriteTo(w)
+}
+
+// connectionSpecific names a connection-specific field HTTP/2 forbids, or returns "".
+func connectionSpecific(h http.Header) string {
+	for _, name := range []string{"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade"} {
+		if _, ok := h[name]; ok {
+			return name
+		}
+	}
+	if te := h.Get("Te"); te != "" && !strings.EqualFold(strings.TrimSpace(te), "trailers") {
+		return "TE"
+	}
+	return ""
 }

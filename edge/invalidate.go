@@ -30,7 +30,7 @@ func (n *Node) invalidateAfterUnsafe(ctx *fasthttp.RequestCtx) {
 	}
 	for _, u := range httpcache.InvalidationTargets(string(ctx.Method()), status, target, resp) {
 		if key, ok := keyForURL(u); ok {
-			n.store.PurgeURL(key, false)
+			purgeTarget{n}.PurgeURL(key, false)
 			n.passMark.clear(key)
 		}
 	}

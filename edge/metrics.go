@@ -24,6 +24,9 @@ type metrics struct {
 	peerRefused     prometheus.Counter
 	hotCopies       prometheus.Counter
 	adopted         prometheus.Counter
+	compressed      *prometheus.CounterVec
+	compressedHits  *prometheus.CounterVec
+	compressedSaved prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -67,13 +70,19 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Requests on the peer port refused for lacking the cluster secret."}),
 		hotCopies: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_hot_copies_total",
 			Help: "Short-lived local copies kept of popular objects another node owns."}),
+		compressed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shoal_edge_compressed_variants_total",
+			Help: "Compressed variants made (once per stored object and encoding), by encoding."}, []string{"encoding"}),
+		compressedHits: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shoal_edge_compressed_hits_total",
+			Help: "Responses served from a stored compressed variant, by encoding."}, []string{"encoding"}),
+		compressedSaved: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_compression_saved_bytes_total",
+			Help: "Bytes saved by compressing variants (identity size minus compressed size, once per variant)."}),
 		adopted: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_adopted_objects_total",
 			Help: "Objects a node took back from the peer that held them while it was away, instead of the origin."}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.requests, m.responses, m.rejected, m.hits, m.misses, m.coalesced, m.stored,
 			m.notStored, m.originSeconds, m.bytesIn, m.bytesOut, m.fillsAborted, m.reloads, m.inFlightFills,
-			m.clusterMembers, m.forwarded, m.forwardFailures, m.peerRefused, m.hotCopies, m.adopted)
+			m.clusterMembers, m.forwarded, m.forwardFailures, m.peerRefused, m.hotCopies, m.adopted, m.compressed, m.compressedHits, m.compressedSaved)
 	}
 	return m
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/shoal-cdn/shoal/ring"
 	"github.com/shoal-cdn/shoal/ring/vip"
 	"github.com/valyala/fasthttp"
+	"golang.org/x/sync/singleflight"
 )
 
 // fillLinger keeps a finished fill joinable while the store applies its Set.
@@ -50,6 +51,8 @@ type Node struct {
 	store    *cachestore.Memory
 	fills    coalesce.Group
 	passMark passMarks
+	// compressing makes each compressed variant once, however many clients ask at once.
+	compressing singleflight.Group
 
 	rt    atomic.Pointer[settings]
 	ready atomic.Bool

@@ -16,6 +16,7 @@ import (
 // serveObject answers from a stored object: the client's conditionals, HEAD and ranges are
 // answered here, from memory, without copying the body.
 func (n *Node) serveObject(ctx *fasthttp.RequestCtx, l *lookup, obj *cachestore.Object, use httpcache.Use) {
+	obj = n.variantFor(l, obj)
 	resp := obj.Meta.(*objectMeta).response(obj)
 	l.status.TTL, l.status.HasTTL = int64(use.TTL.Seconds()), true
 	if use.TTL < 0 && use.TTL.Seconds() > float64(l.status.TTL) {
@@ -45,6 +46,8 @@ func (n *Node) serveObject(ctx *fasthttp.RequestCtx, l *lookup, obj *cachestore.
 func (n *Node) serveFill(ctx *fasthttp.RequestCtx, l *lookup, h *fillHead, body *coalesce.Reader, maxObject int64) {
 	resp := httpcache.Response{Status: h.status, Header: h.header, RequestTime: h.reqTime, ResponseTime: h.respTime}
 	age := httpcache.CurrentAge(resp, n.now())
+	// The first response is identity; later hits may be compressed: say so to caches downstream.
+	l.varyEncoding = compressible(l.rt, h.status, h.header, h.length, h.decision.NoTransform)
 	if h.decision.Store {
 		l.status.TTL, l.status.HasTTL = int64((h.decision.Lifetime - age).Seconds()), true
 	}
@@ -89,6 +92,10 @@ func (n *Node) serveFill(ctx *fasthttp.RequestCtx, l *lookup, h *fillHead, body 
 func (n *Node) writeHead(ctx *fasthttp.RequestCtx, l *lookup, status int, h httpcache.Header, age time.Duration, skip []string) {
 	dst := &ctx.Response.Header
 	startHead(dst, status, h.Get("Date"), n.now())
+	if l.varyEncoding {
+		h = h.Clone()
+		addVary(&h, "Accept-Encoding")
+	}
 	consumed := l.rt.consumed
 	for _, f := range h {
 		if strings.EqualFold(f.Name, "Age") || containsName(consumed, f.Name) || containsName(skip, f.Name) {

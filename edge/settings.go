@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/shoal-cdn/shoal/conf"
+	"github.com/shoal-cdn/shoal/edge/compress"
 	"github.com/shoal-cdn/shoal/edge/httpcache"
 	"github.com/shoal-cdn/shoal/origin"
 )
@@ -17,11 +18,22 @@ type settings struct {
 	// consumed are the cache-control fields meant for Shoal alone, removed before responses
 	// go downstream (RFC 9213 targeted field, Surrogate-Control).
 	consumed []string
+	// compressor and encodings are nil when compression is off.
+	compressor *compress.Compressor
+	encodings  []compress.Encoding
 }
 
 func (n *Node) buildRuntime(cfg *conf.Config) (*settings, error) {
 	rt := &settings{cfg: cfg, pools: map[string]*origin.Pool{}, policy: policyFor(cfg.Cache)}
 	rt.consumed = rt.policy.ConsumedFields()
+	for _, name := range cfg.Compression.Encodings {
+		if enc, ok := compress.ParseEncoding(name); ok && enc != compress.Identity {
+			rt.encodings = append(rt.encodings, enc)
+		}
+	}
+	if len(rt.encodings) > 0 {
+		rt.compressor = compress.New(cfg.Compression.Level)
+	}
 	for name, pc := range cfg.Origins {
 		p, err := origin.NewPool(pc, origin.Options{Logger: n.log.With("pool", name), Registerer: n.registry})
 		if err != nil {

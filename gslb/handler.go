@@ -13,12 +13,27 @@ const noRegion = "none"
 // ServeDNS answers one query. It is safe for concurrent use and never blocks on anything but
 // the write: it reads the zone and one edge snapshot, both immutable.
 func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	s.serve(w, r, s.rotation.Add(1))
+}
+
+// served describes an answer for the UDP loop's reply cache.
+type served struct {
+	qtype     uint16
+	rcode     int
+	region    string
+	truncated bool
+	sn        *snapshot // the edge list the answer came from; nil when it used none
+	failOpen  bool      // answered every edge: the order depends on rot beyond the cache's period
+}
+
+// serve is ServeDNS with the rotation chosen by the caller; ok is false when nothing was sent.
+func (s *Server) serve(w dns.ResponseWriter, r *dns.Msg, rot uint64) (out served, ok bool) {
 	start := time.Now()
 	if r == nil || r.Response {
 		// Never answer a response: two servers would bounce errors at each other forever.
-		return
+		return out, false
 	}
-	q := query{s: s, w: w, r: r, region: noRegion}
+	q := query{s: s, w: w, r: r, region: noRegion, rot: rot}
 	m := q.answer()
 	tcp := isTCP(w)
 	limit := dns.MaxMsgSize
@@ -30,7 +45,8 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	}
 	m.Truncate(limit)
 	m.Compress = true // Truncate turns it off when the message fits without; it is smaller with.
-	if m.Truncated && !tcp {
+	truncated := m.Truncated && !tcp
+	if truncated {
 		s.metrics.truncated.Inc()
 	}
 	// Counted before the write, so that whoever reads the reply also sees it counted.
@@ -38,6 +54,8 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	if err := w.WriteMsg(m); err != nil {
 		s.log.Debug("gslb: write reply", "client", w.RemoteAddr(), "err", err)
 	}
+	return served{qtype: q.qtype, rcode: m.Rcode, region: q.region, truncated: truncated, sn: q.sn,
+		failOpen: q.failOpen}, true
 }
 
 // query is the state of answering one message.
@@ -50,6 +68,9 @@ type query struct {
 	qtype  uint16
 	region string // label for metrics
 	scope  int    // ECS scope of the answer
+	rot    uint64 // rotation of the edges inside each tier
+	// failOpen is set when the answer listed every edge for want of a healthy one.
+	failOpen bool
 }
 
 // answer builds the reply, in the order of checks RFC 6891 and RFC 1035 imply: the OPT record
@@ -138,11 +159,12 @@ func (q *query) edgeRecords(name string, qtype uint16) []dns.RR {
 		}
 	}
 	fam := familyOf(qtype)
-	rot := q.s.rotation.Add(1)
+	rot := q.rot
 	var buf [8]net.IP
 	var ips []net.IP
 	switch {
 	case sn.failOpen:
+		q.failOpen = true
 		q.s.metrics.failOpen.Inc()
 		ips = all(sn.tiers[len(z.regions)][fam], rot, buf[:0])
 	case sn.total[fam] > z.answers:

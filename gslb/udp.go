@@ -14,8 +14,9 @@ import (
 // udpLoop serves queries from one UDP socket bound to a specific address. miekg/dns spends
 // most of a query outside the handler: a goroutine and a fresh stack per packet, a read
 // deadline per read, a session object, and control messages that only a wildcard bind needs.
-// Here each of a few readers handles its packet inline, with buffers it owns and reuses; the
-// parallelism is the number of readers (one per CPU), not one goroutine per query.
+// Here each of a few readers handles its packet inline, with buffers and a reply cache it
+// owns and reuses; the parallelism is the number of readers (one per CPU), not one goroutine
+// per query.
 //
 // It is only for sockets bound to a specific address: on a wildcard bind the reply must leave
 // from the address the query was sent to (a VIP), which needs the IP_PKTINFO control messages
@@ -51,6 +52,7 @@ func (u *udpLoop) read() {
 	defer u.wg.Done()
 	in := make([]byte, maxQuerySize)
 	w := &udpWriter{conn: u.conn, out: make([]byte, 0, maxQuerySize)}
+	cache := newReplyCache(u.handler.zone.answers)
 	for {
 		n, from, err := u.conn.ReadFromUDPAddrPort(in)
 		if err != nil {
@@ -72,31 +74,22 @@ func (u *udpLoop) read() {
 			continue
 		}
 		w.remote = from
-		u.serve(in[:n], w)
+		u.serve(in[:n], w, cache)
 	}
 }
 
-// serve decodes one packet and answers it the way miekg/dns would with MsgAccept: a message
-// whose header cannot be read gets nothing (a reply to junk only helps amplification), one
-// whose body cannot be read gets FORMERR, the rest go to ServeDNS.
-func (u *udpLoop) serve(packet []byte, w *udpWriter) {
+// serve answers one packet, from the reader's reply cache when it can.
+func (u *udpLoop) serve(packet []byte, w *udpWriter, cache *replyCache) {
 	if len(packet) < headerLen {
+		return // a reply to junk only helps amplification
+	}
+	if cache.period > 0 {
+		cache.serve(u.handler, packet, w)
 		return
 	}
-	r := new(dns.Msg)
-	if err := r.Unpack(packet); err != nil {
-		if packet[2]&flagQR != 0 {
-			return // never answer a response
-		}
-		formErr := new(dns.Msg)
-		formErr.Id = binary.BigEndian.Uint16(packet)
-		formErr.Opcode = int(packet[2]>>3) & 0xf
-		formErr.Response = true
-		formErr.Rcode = dns.RcodeFormatError
-		w.WriteMsg(formErr)
-		return
+	if r, ok := w.unpack(packet); ok {
+		u.handler.ServeDNS(w, r)
 	}
-	u.handler.ServeDNS(w, r)
 }
 
 // The DNS header: 12 bytes, the QR flag in the top bit of the third.
@@ -111,6 +104,26 @@ type udpWriter struct {
 	conn   *net.UDPConn
 	remote netip.AddrPort
 	out    []byte
+	sent   []byte // the last reply WriteMsg packed, for the reply cache
+}
+
+// unpack decodes a query the way miekg/dns does with MsgAccept: a message whose body cannot
+// be read gets FORMERR (unless it is a response: never answer those), and ok is false.
+func (w *udpWriter) unpack(packet []byte) (r *dns.Msg, ok bool) {
+	r = new(dns.Msg)
+	if err := r.Unpack(packet); err != nil {
+		if packet[2]&flagQR != 0 {
+			return nil, false
+		}
+		formErr := new(dns.Msg)
+		formErr.Id = binary.BigEndian.Uint16(packet)
+		formErr.Opcode = int(packet[2]>>3) & 0xf
+		formErr.Response = true
+		formErr.Rcode = dns.RcodeFormatError
+		w.WriteMsg(formErr)
+		return nil, false
+	}
+	return r, true
 }
 
 func (w *udpWriter) remoteAddrPort() netip.AddrPort { return w.remote }
@@ -127,6 +140,7 @@ func (w *udpWriter) WriteMsg(m *dns.Msg) error {
 	if cap(packed) > cap(w.out) {
 		w.out = packed[:0] // grown by PackBuffer: keep the larger buffer
 	}
+	w.sent = packed
 	_, err = w.Write(packed)
 	return err
 }

@@ -47,7 +47,7 @@ func startDNSProcCluster(t *testing.T) []*dnsProc {
 		cfg := fmt.Sprintf(`node: {name: %s, region: local, public_addr: %s}
 listen: {http: %q, admin: %q, peer: "127.0.0.1:0"}
 log: {access: "off", level: warn}
-cache: {memory: 16MiB}
+cache: {memory: 64MiB}
 cluster: {bind: %q, join: %s, secret_file: gossip.key}
 origins: {o: {servers: [{url: %q}]}}
 routes: [{match: {path_prefix: /}, origin: o, cache: true}]

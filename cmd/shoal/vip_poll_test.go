@@ -91,3 +91,36 @@ func (p *poller) failed(from, to time.Time) int {
 	}
 	return n
 }
+
+// firstError is the first failure in (from, to], for the log; nil when none failed.
+func (p *poller) firstError(from, to time.Time) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range p.results {
+		if r.err != nil && r.end.After(from) && !r.end.After(to) {
+			return fmt.Errorf("poll sent %v after the event: %w", r.start.Sub(from).Round(time.Millisecond), r.err)
+		}
+	}
+	return nil
+}
+
+// outage measures the client's outage around an event at from, looking at polls that ended
+// by to: the failed polls, and when the first good response after the last failure arrived
+// (the recovery; a poll answered just before the failure took effect does not count).
+func (p *poller) outage(from, to time.Time) (recovered time.Time, failed int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	lastFailure := from
+	for _, r := range p.results {
+		if r.err != nil && r.end.After(from) && !r.end.After(to) {
+			failed++
+			lastFailure = r.end
+		}
+	}
+	for _, r := range p.results {
+		if r.err == nil && !r.start.Before(lastFailure) && !r.end.After(to) {
+			return r.end, failed
+		}
+	}
+	return time.Time{}, failed
+}

@@ -22,13 +22,14 @@ import (
 // client namespace, all cabled to one bridge. 10.77.0.0/24 exists only inside these
 // namespaces. The client namespace also runs the origin.
 const (
-	vipA        = "10.77.0.100/24"
-	vipB        = "10.77.0.101/24"
-	clientCIDR  = "10.77.0.2/24"
-	originAddr  = "10.77.0.2:8081"
-	pollEvery   = 10 * time.Millisecond
-	pollTimeout = 200 * time.Millisecond
-	converge    = 10 * time.Second // bound on any detection or takeover
+	vipA          = "10.77.0.100/24"
+	vipB          = "10.77.0.101/24"
+	clientCIDR    = "10.77.0.2/24"
+	originAddr    = "10.77.0.2:8081"
+	pollEvery     = 10 * time.Millisecond
+	pollTimeout   = 200 * time.Millisecond
+	converge      = 10 * time.Second // bound on any detection or takeover
+	announceBound = 2 * time.Second  // well below the 5 s before a stale neighbour entry is probed
 )
 
 type vipNode struct {
@@ -71,22 +72,21 @@ func TestVIP_takeoverWithRealNodes(t *testing.T) {
 		l.sw.SetPort(isolated.port, false)
 		l.waitMembers(l.others(isolated), 2)
 		l.waitMembers([]*vipNode{isolated}, 1)
+		detected := time.Since(split)
 		l.waitHolders(isolated) // one holder each, and none on the isolated node (no quorum)
-		good := polls[vipA].waitGood(t, split)
-		t.Logf("partition: %s cut off; %s answered after %v, %d failed polls", isolated.name, vipA,
-			good.Sub(split).Round(time.Millisecond), polls[vipA].failed(split, good))
+		took, failed := l.outage(polls[vipA], split)
+		t.Logf("partition: %s cut off, both sides saw it after %v; %s served again after %v, %d failed polls",
+			isolated.name, detected.Round(time.Millisecond), vipA, took.Round(time.Millisecond), failed)
 
 		healed := time.Now()
 		l.sw.SetPort(isolated.port, true)
 		l.waitMembers(l.nodes, 3)
 		l.waitHolders(nil)
-		good = polls[vipA].waitGood(t, healed)
 		holder := l.holder(vipA)
-		t.Logf("heal: %s holds %s; first good response %v after the heal, %d failed polls", holder.name, vipA,
-			good.Sub(healed).Round(time.Millisecond), polls[vipA].failed(healed, good))
-		// The client must follow the holder's announcement, not wait for its ARP entry to go
-		// stale (delay_first_probe_time is 5 s, then unicast probes).
 		l.waitClientMAC(vipA, holder)
+		took, failed = l.outage(polls[vipA], healed)
+		t.Logf("heal: all in view and %s back on %s after %v; %d failed polls while it moved (recovered %v after the heal)",
+			vipA, holder.name, time.Since(healed).Round(time.Millisecond), failed, took.Round(time.Millisecond))
 	})
 
 	t.Run("not ready", func(t *testing.T) {
@@ -95,9 +95,9 @@ func TestVIP_takeoverWithRealNodes(t *testing.T) {
 		from := time.Now()
 		l.waitReady(sick, false)
 		l.waitHolders(sick)
-		good := polls[vipB].waitGood(t, from)
-		t.Logf("not ready: %s lost its origin; %s answered by the next holder, %d failed polls while it moved",
-			sick.name, vipB, polls[vipB].failed(from, good))
+		_, failed := l.outage(polls[vipB], from)
+		t.Logf("not ready: %s lost its origin; %s moved after %v, %d failed polls",
+			sick.name, vipB, time.Since(from).Round(time.Millisecond), failed)
 		l.origin.setDown(sick.name, false)
 		l.waitReady(sick, true)
 		l.waitHolders(nil)
@@ -118,13 +118,16 @@ func TestVIP_takeoverWithRealNodes(t *testing.T) {
 		case <-time.After(converge):
 			t.Fatalf("%s did not exit within %v of SIGTERM", leaving.name, converge)
 		}
+		exited := time.Since(term)
 		l.waitMembers(l.others(leaving), 2)
 		l.waitHolders(leaving)
-		settled := time.Now()
-		polls[vipB].waitGood(t, settled)
-		failedB, failedA := polls[vipB].failed(term, settled), polls[vipA].failed(term, settled)
-		t.Logf("graceful: %s left (SIGTERM to exit %v); failed polls: %s %d, %s %d (the issue wants 0)",
-			leaving.name, settled.Sub(term).Round(time.Millisecond), vipB, failedB, vipA, failedA)
+		_, failedB := l.outage(polls[vipB], term)
+		_, failedA := l.outage(polls[vipA], term)
+		t.Logf("graceful: %s exited %v after SIGTERM; failed polls: %s %d, %s %d (the issue wants 0)",
+			leaving.name, exited.Round(time.Millisecond), vipB, failedB, vipA, failedA)
+		if err := polls[vipB].firstError(term, time.Now()); err != nil {
+			t.Logf("graceful: first failure: %v", err)
+		}
 
 		l.start(leaving) // back to three, so the kill below leaves a majority
 		l.waitMembers(l.nodes, 3)
@@ -151,18 +154,26 @@ func TestVIP_takeoverWithRealNodes(t *testing.T) {
 		l.waitHolders(dead)
 		time.Sleep(time.Second) // a second of polls after recovery: the client stays served
 		if n := polls[vipA].failed(good, time.Now()); n > 0 {
-			t.Errorf("%d polls failed after %s had recovered", n, vipA)
+			t.Errorf("%d polls failed after %s had recovered: %v", n, vipA, polls[vipA].firstError(good, time.Now()))
 		}
-		if dead.ns.HasAddr("eth0", vipA) {
-			t.Logf("note: the killed process left %s on %s's interface (the kernel still owns it)", vipA, dead.name)
-		}
-		for i := 0; i < 5; i++ {
-			l.client.IP("neigh", "flush", "dev", "eth0")
-			from := time.Now()
-			time.Sleep(300 * time.Millisecond)
-			t.Logf("EXPERIMENT flush %d: failed %d; neigh %s", i, polls[vipA].failed(from, time.Now()), l.client.IP("neigh", "show", "dev", "eth0"))
-		}
+		// A client that resolves the VIP afresh (new, or its entry expired) gets two ARP replies
+		// while the dead node's kernel still owns the address. Measured, not asserted: see the
+		// report of issue 8 (address lease).
+		l.client.IP("neigh", "flush", "dev", "eth0")
+		fresh := time.Now()
+		time.Sleep(500 * time.Millisecond)
+		t.Logf("SIGKILL: a client resolving %s afresh after recovery: %d failed polls in 500ms; the dead node still has it: %v",
+			vipA, polls[vipA].failed(fresh, time.Now()), dead.ns.HasAddr("eth0", vipA))
 	})
+}
+
+// outage lets the client poll on until it is served again, then measures its outage since
+// from: how long until it was served for good, and how many polls failed.
+func (l *vipLab) outage(p *poller, from time.Time) (time.Duration, int) {
+	l.t.Helper()
+	p.waitGood(l.t, time.Now())
+	at, failed := p.outage(from, time.Now())
+	return at.Sub(from), failed
 }
 
 func newVIPLab(t *testing.T, size int) *vipLab {
@@ -326,7 +337,9 @@ func (l *vipLab) others(self *vipNode) []*vipNode {
 	return out
 }
 
-// waitClientMAC waits until the client's neighbour entry for v is the holder's MAC.
+// waitClientMAC checks that the client's neighbour entry for v turns to the holder's MAC within
+// announceBound of the holder taking v: it must follow the announcement, not wait for the old
+// entry to go stale (delay_first_probe_time is 5 s, then unicast probes).
 func (l *vipLab) waitClientMAC(v string, holder *vipNode) {
 	l.t.Helper()
 	mac := strings.Fields(holder.ns.IP("-o", "link", "show", "dev", "eth0"))
@@ -337,9 +350,17 @@ func (l *vipLab) waitClientMAC(v string, holder *vipNode) {
 		}
 	}
 	addr, _, _ := strings.Cut(v, "/")
-	l.eventually(fmt.Sprintf("the client's neighbour entry for %s is %s's MAC %s", addr, holder.name, want), func() bool {
-		return strings.Contains(l.client.IP("neigh", "show", addr, "dev", "eth0"), " "+want+" ")
-	})
+	deadline := time.Now().Add(announceBound)
+	for {
+		entry := l.client.IP("neigh", "show", addr, "dev", "eth0")
+		if strings.Contains(entry, " "+want+" ") {
+			return
+		}
+		if time.Now().After(deadline) {
+			l.t.Fatalf("client neighbour entry %q %v after %s took %s, want %s's MAC %s", strings.TrimSpace(entry), announceBound, holder.name, addr, holder.name, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func (l *vipLab) eventually(what string, ok func() bool) {

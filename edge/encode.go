@@ -1,0 +1,96 @@
+package edge
+
+import (
+	"strings"
+
+	"github.com/shoal-cdn/shoal/cachestore"
+	"github.com/shoal-cdn/shoal/edge/compress"
+	"github.com/shoal-cdn/shoal/edge/httpcache"
+)
+
+// compressible reports whether responses built from h vary by Accept-Encoding here: the
+// node compresses this type, the origin did not encode it already, it is large enough and
+// the origin did not forbid transformation.
+func compressible(rt *settings, status int, h httpcache.Header, length int64, noTransform bool) bool {
+	if rt.compressor == nil || status != 200 {
+		return false
+	}
+	c := rt.cfg.Compression
+	return compress.Compressible(h.Get("Content-Type"), c.Types, h.Get("Content-Encoding"), length, int64(c.MinSize), noTransform)
+}
+
+// variantFor picks what to send for a stored object: the compressed variant the client
+// accepts (made now, once, and stored beside the identity object when missing), or the
+// identity object. It sets l.varyEncoding when the choice depends on Accept-Encoding.
+func (n *Node) variantFor(l *lookup, obj *cachestore.Object) *cachestore.Object {
+	meta := obj.Meta.(*objectMeta)
+	if !compressible(l.rt, obj.Status, obj.Header, int64(len(obj.Body)), meta.decision.NoTransform) {
+		return obj
+	}
+	l.varyEncoding = true
+	enc := compress.Negotiate(l.req.Header.Get("Accept-Encoding"), l.rt.encodings)
+	if enc == compress.Identity {
+		return obj
+	}
+	key := obj.Key + compress.VariantKey(enc)
+	// A variant belongs to one fill of the identity object: a refreshed object gets a new one.
+	if v, ok := n.store.Get(key); ok && v.ResponseTime.Equal(obj.ResponseTime) && !v.SoftPurged() {
+		n.metrics.compressedHits.WithLabelValues(string(enc)).Inc()
+		return v
+	}
+	made, err, _ := n.compressing.Do(key, func() (any, error) {
+		return n.makeVariant(l.rt, obj, enc, key)
+	})
+	if err != nil {
+		n.log.Warn("compression failed; serving identity", "encoding", enc, "err", err)
+		return obj
+	}
+	return made.(*cachestore.Object)
+}
+
+// makeVariant compresses the identity body once and stores the result under the same URL,
+// so that purging the URL removes every encoding of it.
+func (n *Node) makeVariant(rt *settings, obj *cachestore.Object, enc compress.Encoding, key string) (*cachestore.Object, error) {
+	body, err := rt.compressor.Compress(enc, obj.Body)
+	if err != nil {
+		return nil, err
+	}
+	h := obj.Header.Clone()
+	h.Set("Content-Encoding", string(enc))
+	addVary(&h, "Accept-Encoding")
+	if etag := h.Get("ETag"); etag != "" {
+		h.Set("ETag", variantETag(etag, enc)) // another representation: another validator
+	}
+	v := &cachestore.Object{Key: key, URL: obj.URL, Status: obj.Status, Header: h, Body: body,
+		RequestTime: obj.RequestTime, ResponseTime: obj.ResponseTime, Generation: obj.Generation,
+		Tags: obj.Tags, Meta: obj.Meta}
+	n.store.Set(v)
+	n.metrics.compressed.WithLabelValues(string(enc)).Inc()
+	n.metrics.compressedSaved.Add(float64(len(obj.Body) - len(body)))
+	return v, nil
+}
+
+// variantETag derives the entity tag of an encoded representation: "abc" becomes
+// "abc-gzip", W/"abc" becomes W/"abc-gzip".
+func variantETag(etag string, enc compress.Encoding) string {
+	if i := strings.LastIndexByte(etag, '"'); i > 0 {
+		return etag[:i] + "-" + string(enc) + etag[i:]
+	}
+	return etag
+}
+
+// addVary adds name to the Vary field unless it is there already.
+func addVary(h *httpcache.Header, name string) {
+	for _, v := range h.Values("Vary") {
+		for _, part := range strings.Split(v, ",") {
+			if p := strings.TrimSpace(part); p == "*" || strings.EqualFold(p, name) {
+				return
+			}
+		}
+	}
+	if v := h.Get("Vary"); v != "" {
+		h.Set("Vary", v+", "+name)
+		return
+	}
+	h.Add("Vary", name)
+}
