@@ -5,7 +5,7 @@ PKGS      ?= ./...
 TESTFLAGS ?= -race -timeout 20m
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run build test test-deps vet fmt bench bench-edge clean
+.PHONY: run build test test-deps vet fmt bench bench-micro bench-hitratio bench-peers bench-edge bench-memory h2spec clean
 
 run:
 	$(GO) run ./cmd/shoal demo
@@ -28,12 +28,33 @@ vet:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-# Go micro-benchmarks of the hot paths, then the edge against nginx proxy_cache.
-bench: bench-edge
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2000x ./edge/... ./cachestore/ ./ring/... ./origin/...
+# Whole-system numbers next to Varnish, nginx and HAProxy, then the Go benchmarks. Numbers
+# are printed (and written under bench-results/), never asserted.
+bench: bench-peers bench-micro bench-hitratio
 
+# Shoal, Varnish, nginx proxy_cache and HAProxy on one origin, servers on core 0, load on core 1.
+bench-peers: build
+	@scripts/bench/run.sh
+
+# Go benchmarks of the hot paths.
+bench-micro:
+	$(GO) test -run '^$$' -bench . -skip HitRatio -benchmem -benchtime 2000x ./edge/... ./cachestore/ ./ring/... ./origin/... ./gslb/ ./purge/
+
+# Hit ratio of a sharded ring vs independent caches vs one big cache on a Zipf workload.
+bench-hitratio:
+	$(GO) test -run '^$$' -bench HitRatio -benchtime 1x ./edge/
+
+# Hits and misses of 1 KiB objects, Shoal next to nginx proxy_cache only (quick).
 bench-edge: build
 	@scripts/bench-edge.sh
+
+# Process RSS against cache.memory with many 1 KiB objects.
+bench-memory: build
+	@scripts/measure-memory.sh
+
+# HTTP/2 conformance of the HTTPS listener.
+h2spec: build
+	@scripts/h2spec.sh
 
 clean:
 	rm -rf bin

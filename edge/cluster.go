@@ -57,6 +57,9 @@ func (n *Node) startCluster(cfg *conf.Config) error {
 		n.dns = dns
 	}
 	if err := r.Start(); err != nil {
+		if n.dns != nil {
+			n.dns.Shutdown(context.Background())
+		}
 		return fmt.Errorf("ring: %w", err)
 	}
 	n.onClusterChange()
@@ -102,7 +105,7 @@ func (n *Node) onClusterChange() {
 		n.dns.SetEdges(n.dnsEdges(members))
 	}
 	if n.vips != nil {
-		n.vips.Update(vipCandidates(members), n.quorum.Observe(len(members)))
+		n.vips.Update(vipCandidates(members, n.name), n.quorum.Observe(len(members)))
 	}
 	n.peers.prune(members)
 	n.metrics.clusterMembers.Set(float64(len(members)))
@@ -177,8 +180,10 @@ func (n *Node) dnsEdges(members []ring.Member) []gslb.Edge {
 
 // vipCandidates are the members that may hold VIPs: alive and ready. When no member is
 // ready (every node sees its origins down), the alive ones stay eligible rather than
-// leaving the VIPs unanswered.
-func vipCandidates(members []ring.Member) []vip.Candidate {
+// leaving the VIPs unanswered. A node that is draining keeps its own VIPs in its own view
+// until Shutdown releases them, after peers have seen the drain and taken over; dropping
+// them at once left the address unanswered for the moment peers had not yet noticed.
+func vipCandidates(members []ring.Member, self string) []vip.Candidate {
 	pick := func(ok func(ring.Member) bool) []vip.Candidate {
 		var out []vip.Candidate
 		for _, m := range members {
@@ -195,7 +200,9 @@ func vipCandidates(members []ring.Member) []vip.Candidate {
 		}
 		return out
 	}
-	if ready := pick(func(m ring.Member) bool { return m.State == ring.StateAlive }); len(ready) > 0 {
+	if ready := pick(func(m ring.Member) bool {
+		return m.State == ring.StateAlive || m.Name == self && m.State == ring.StateDraining
+	}); len(ready) > 0 {
 		return ready
 	}
 	return pick(func(m ring.Member) bool { return m.State == ring.StateNotReady })
@@ -255,5 +262,8 @@ func (n *Node) DNSAddr() string {
 		return ""
 	}
 	udp, _ := n.dns.Addr()
+	if udp == nil {
+		return ""
+	}
 	return udp.String()
 }

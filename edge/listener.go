@@ -2,11 +2,13 @@ package edge
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/shoal-cdn/shoal/conf"
 	"github.com/valyala/fasthttp"
@@ -71,6 +73,62 @@ type connFeed struct {
 	done  chan struct{} // closed when the acceptor has stopped
 	stop  chan struct{}
 	once  sync.Once
+
+	mu   sync.Mutex
+	live map[net.Conn]struct{} // handed out and not yet closed, for drain
+}
+
+// drain gives every live connection a read deadline of d from now. fasthttp's shutdown
+// closes only keep-alive connections between requests; one that was accepted but has not
+// sent its request yet (common during a VIP handover) would hold shutdown for the whole
+// read timeout. Responses being written are not affected.
+func (f *connFeed) drain(d time.Duration) {
+	deadline := time.Now().Add(d)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for c := range f.live {
+		c.SetReadDeadline(deadline)
+	}
+}
+
+func (f *connFeed) track(c net.Conn) net.Conn {
+	f.mu.Lock()
+	f.live[c] = struct{}{}
+	f.mu.Unlock()
+	if tc, ok := c.(*tls.Conn); ok {
+		return &trackedTLSConn{Conn: tc, feed: f}
+	}
+	return &trackedConn{Conn: c, feed: f}
+}
+
+func (f *connFeed) untrack(c net.Conn) {
+	f.mu.Lock()
+	delete(f.live, c)
+	f.mu.Unlock()
+}
+
+// trackedConn leaves the feed's live set when closed.
+type trackedConn struct {
+	net.Conn
+	feed *connFeed
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() { c.feed.untrack(c.Conn) })
+	return c.Conn.Close()
+}
+
+// trackedTLSConn keeps *tls.Conn's methods visible, so fasthttp still sees TLS.
+type trackedTLSConn struct {
+	*tls.Conn
+	feed *connFeed
+	once sync.Once
+}
+
+func (c *trackedTLSConn) Close() error {
+	c.once.Do(func() { c.feed.untrack(c.Conn) })
+	return c.Conn.Close()
 }
 
 // close stops accepting and closes the socket.
@@ -82,7 +140,7 @@ func (f *connFeed) close() {
 }
 
 func startFeed(ln net.Listener) *connFeed {
-	f := &connFeed{ln: ln, conns: make(chan net.Conn), done: make(chan struct{}), stop: make(chan struct{})}
+	f := &connFeed{ln: ln, conns: make(chan net.Conn), done: make(chan struct{}), stop: make(chan struct{}), live: map[net.Conn]struct{}{}}
 	go func() {
 		defer close(f.done)
 		for {
@@ -95,7 +153,7 @@ func startFeed(ln net.Listener) *connFeed {
 				return
 			}
 			select {
-			case f.conns <- c:
+			case f.conns <- f.track(c):
 			case <-f.stop:
 				c.Close()
 				return

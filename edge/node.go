@@ -26,6 +26,14 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
+// drainReads bounds, at shutdown, the wait for requests that have not arrived yet on
+// connections already open.
+const drainReads = time.Second
+
+// vipHandover is how long a draining node keeps its VIPs so that peers, having seen the
+// drain, add them before this node removes them.
+const vipHandover = 500 * time.Millisecond
+
 // fillLinger keeps a finished fill joinable while the store applies its Set.
 const fillLinger = 250 * time.Millisecond
 
@@ -296,10 +304,16 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		}
 	}
 	if n.vips != nil {
+		// Peers take a VIP over once they see the drain (gossip, ~100-200 ms); release after.
+		select {
+		case <-time.After(vipHandover):
+		case <-ctx.Done():
+		}
 		errs = append(errs, n.vips.ReleaseAll(ctx))
 	}
 	if n.httpLn != nil {
 		n.feed.close()
+		n.feed.drain(drainReads)
 	}
 	errs = append(errs, n.stopHTTPS(ctx))
 	for _, g := range n.servers {

@@ -132,5 +132,6 @@ func (n *Node) stopHTTPS(ctx context.Context) error {
 	}
 	n.httpsLn.Close()
 	n.tlsFeed.close()
+	n.tlsFeed.drain(drainReads)
 	return n.h2.Shutdown(ctx)
 }

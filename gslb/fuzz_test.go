@@ -1,7 +1,11 @@
 package gslb
 
 import (
+	"encoding/binary"
+	"net"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -50,6 +54,57 @@ func FuzzServeDNS(f *testing.F) {
 		}
 		if packed, _ := w.written.Pack(); !overTCP && len(packed) > ourUDPSize {
 			t.Fatalf("UDP reply of %d bytes", len(packed))
+		}
+	})
+}
+
+// FuzzUDPLoop feeds arbitrary packets to the UDP loop twice (a miss, then a possible cache
+// hit) with a receiving socket on loopback: it must never panic, and every reply must decode,
+// carry the query's ID and be the same both times up to the rotation.
+func FuzzUDPLoop(f *testing.F) {
+	for _, m := range []*dns.Msg{
+		question("www."+zoneName, dns.TypeA),
+		withECS(question("WwW."+zoneName, dns.TypeA), "10.1.2.0/24"),
+		withEDNS(question(zoneName, dns.TypeNS), 512),
+	} {
+		wire, err := m.Pack()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(wire)
+	}
+	f.Add([]byte{0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'w', 'w'})
+	s, _ := newTestServer(f, testConfig(), testEdges())
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer conn.Close()
+	loop := newUDPLoop(conn, s)
+	w := &udpWriter{conn: conn, remote: conn.LocalAddr().(*net.UDPAddr).AddrPort()}
+	cache := newReplyCache(s.zone.answers)
+	buf := make([]byte, 65536)
+	f.Fuzz(func(t *testing.T, wire []byte) {
+		var replies []*dns.Msg
+		for range 2 {
+			loop.serve(slices.Clone(wire), w, cache)
+			conn.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+			n, err := conn.Read(buf)
+			if err != nil {
+				continue // dropped: junk or a response
+			}
+			reply := new(dns.Msg)
+			if err := reply.Unpack(buf[:n]); err != nil {
+				t.Fatalf("reply %x does not decode: %v", buf[:n], err)
+			}
+			if reply.Id != binary.BigEndian.Uint16(wire) || !reply.Response {
+				t.Fatalf("reply id %d response %v to %x", reply.Id, reply.Response, wire[:2])
+			}
+			replies = append(replies, reply)
+		}
+		if len(replies) == 2 && (replies[0].Rcode != replies[1].Rcode ||
+			!slices.Equal(sortedRRs(replies[0].Answer), sortedRRs(replies[1].Answer))) {
+			t.Fatalf("the same query answered differently:\n%v\n%v", replies[0], replies[1])
 		}
 	})
 }

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/shoal-cdn/shoal/internal/testenv"
 )
 
 // pollLimit bounds a poller even if the test forgets to stop it.
@@ -123,4 +129,55 @@ func (p *poller) outage(from, to time.Time) (recovered time.Time, failed int) {
 		}
 	}
 	return time.Time{}, failed
+}
+
+// nsGet is one GET on a new connection dialled from inside ns.
+func nsGet(ns *testenv.Netns, url string, timeout time.Duration) (int, string, error) {
+	client := &http.Client{Timeout: timeout, Transport: &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(_ context.Context, network, addr string) (net.Conn, error) {
+			return ns.Dial(network, addr, timeout)
+		},
+	}}
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), err
+}
+
+// vipOrigin serves cacheable objects, and a health path per node that can be turned down
+// to make that node not ready.
+type vipOrigin struct {
+	mu   sync.Mutex
+	down map[string]bool
+}
+
+func startVIPOrigin(t *testing.T, ns *testenv.Netns) *vipOrigin {
+	o := &vipOrigin{down: map[string]bool{}}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if node, ok := strings.CutPrefix(r.URL.Path, "/health/"); ok {
+			o.mu.Lock()
+			down := o.down[node]
+			o.mu.Unlock()
+			if down {
+				http.Error(w, "down for "+node, http.StatusServiceUnavailable)
+				return
+			}
+		}
+		w.Header().Set("Cache-Control", "max-age=600")
+		fmt.Fprint(w, "body of "+r.URL.Path)
+	})}
+	ln := ns.Listen("tcp", originAddr)
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return o
+}
+
+func (o *vipOrigin) setDown(node string, down bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.down[node] = down
 }

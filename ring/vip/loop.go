@@ -14,7 +14,15 @@ type loopState struct {
 	held     map[netip.Addr]*holding
 	released bool      // ReleaseAll was called: hold nothing from now on
 	retryAt  time.Time // zero when no failed change is waiting
+	renewAt  time.Time // when the held addresses' leases are renewed next; zero when none held
 }
+
+// Lease is the lifetime an address is added with, and LeaseRefresh how often a holder
+// renews it: a holder that dies without releasing leaves the address for at most Lease.
+const (
+	Lease        = 3 * time.Second
+	LeaseRefresh = time.Second
+)
 
 // holding is a VIP whose address is on the interface, with its announcement schedule.
 type holding struct {
@@ -51,6 +59,14 @@ func (m *Manager) run() {
 // armTimer sets timer to the earliest announcement or retry due, or stops it.
 func (m *Manager) armTimer(timer *time.Timer) {
 	next := m.loop.retryAt
+	if len(m.loop.held) == 0 {
+		m.loop.renewAt = time.Time{}
+	} else if m.loop.renewAt.IsZero() {
+		m.loop.renewAt = time.Now().Add(LeaseRefresh)
+	}
+	if !m.loop.renewAt.IsZero() && (next.IsZero() || m.loop.renewAt.Before(next)) {
+		next = m.loop.renewAt
+	}
 	for _, h := range m.loop.held {
 		if !h.next.IsZero() && (next.IsZero() || h.next.Before(next)) {
 			next = h.next
@@ -87,6 +103,14 @@ func (m *Manager) applyPending() {
 }
 
 func (m *Manager) tick(now time.Time) {
+	if !m.loop.renewAt.IsZero() && !now.Before(m.loop.renewAt) {
+		m.loop.renewAt = now.Add(LeaseRefresh)
+		for _, h := range m.loop.held {
+			if err := m.nl.AddrAdd(h.prefix); err != nil {
+				m.failed("renew", h.prefix, err)
+			}
+		}
+	}
 	if !m.loop.retryAt.IsZero() && !now.Before(m.loop.retryAt) {
 		m.loop.retryAt = time.Time{}
 		_ = m.reconcile(false) // failures are logged, counted and retried by reconcile

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -47,7 +48,10 @@ func (l *LinkAddrs) AddrAdd(p netip.Prefix) error {
 	if p.Addr().Is6() {
 		a.Flags = unix.IFA_F_NODAD
 	}
-	if err := l.h.AddrAdd(link, a); err != nil && !errors.Is(err, unix.EEXIST) {
+	// A lease, renewed every LeaseRefresh while held: if this process dies (SIGKILL, OOM) the
+	// kernel drops the address by itself, so the dead host stops answering ARP for it.
+	a.ValidLft, a.PreferedLft = int(Lease/time.Second), int(Lease/time.Second)
+	if err := l.h.AddrReplace(link, a); err != nil && !errors.Is(err, unix.EEXIST) {
 		return fmt.Errorf("add %s to %s: %w", p, l.iface, err)
 	}
 	return nil

@@ -15,13 +15,18 @@ origin_requests() {
   curl -s "http://127.0.0.1:$port_origin/_status" | awk 'NR == 3 {print $3}'
 }
 
-# run_wrk URL [wrk script args...] prints "rps p50_ms p99_ms requests errors" for one run
-# with the load generator pinned to core 1. Every target gets exactly these flags.
+# run_wrk URL [SCRIPT [ARGS...]] prints "rps p50_ms p99_ms requests errors" for one run with
+# the load generator pinned to core 1. Every target gets exactly these flags.
 run_wrk() {
-  local url=$1
+  local url=$1 out
   shift
-  local out
-  out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency "$@" "$url" 2>&1) || true
+  if [ $# -gt 0 ]; then
+    local script=$1
+    shift
+    out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$script" "$url" -- "$@" 2>&1) || true
+  else
+    out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency "$url" 2>&1) || true
+  fi
   printf '%s\n' "$out" >>"$work/wrk.log"
   local rps p50 p99 reqs errs
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -59,7 +64,7 @@ objects_held() {
   varnish) varnishstat -n "$work/varnish" -1 -f MAIN.n_object | awk '{print $2}' ;;
   nginx) find "$cache_dir" -type f | wc -l ;;
   haproxy) haproxy_cli "show cache" | grep -c '^ *0x[0-9a-f]* hash:' ;;
-  shoal) curl -s "http://127.0.0.1:$port_shoal_admin/metrics" | awk '/^shoal_cachestore_objects / {print $2}' ;;
+  shoal) curl -s "http://127.0.0.1:$port_shoal_admin/metrics" | awk '$1 ~ /^shoal_cachestore_objects($|{)/ {n += $2} END {print n + 0}' ;;
   esac
 }
 
@@ -71,6 +76,17 @@ haproxy_cli() {
   reply=$(cat <&3)
   exec 3<&-
   printf '%s\n' "$reply"
+}
+
+# extra_bytes is memory a target's RSS cannot show: nginx's cache files in the tmpfs (page
+# cache), and the blocks HAProxy's cache entries take (its shared memory is all touched at start,
+# and its "available blocks" count keeps unreferenced entries, so only the entries tell).
+extra() {
+  case $1 in
+  nginx) nginx_body_bytes ;;
+  haproxy) haproxy_cli "show cache" | awk -F'[(]' '/ hash:/ {split($2, b, " "); n += b[1]} END {print n + 0}' ;;
+  *) echo 0 ;;
+  esac
 }
 
 # nginx_body_bytes is what the proxy_cache files occupy in the tmpfs (page cache, not RSS).
@@ -93,13 +109,17 @@ wait_port() {
 # for its whole -d after thread:stop(), so this watches the origin's counter and interrupts
 # wrk once the fills have reached the origin (or after ten minutes).
 fill() {
-  local start wrk_pid i
+  local start wrk_pid i fills last=-1 still=0
   start=$(origin_requests)
   taskset -c 1 wrk -t1 -c"$conns" -d600s -s "$here/fill.lua" "http://127.0.0.1:$1" -- "$2" "$objects" >>"$work/wrk.log" 2>&1 &
   wrk_pid=$!
   for i in $(seq 6000); do
-    [ $(($(origin_requests) - start - i)) -ge "$objects" ] && break
-    kill -0 "$wrk_pid" 2>/dev/null || break
+    # Each read of the counter counts itself; wrk abandons the last few requests in flight.
+    fills=$(($(origin_requests) - start - i))
+    [ "$fills" -ge "$objects" ] && break
+    if [ "$fills" -eq "$last" ]; then still=$((still + 1)); else still=0; fi
+    [ "$still" -ge 10 ] && [ "$fills" -ge $((objects - conns)) ] && break
+    last=$fills
     sleep 0.1
   done
   sleep 0.5

@@ -14,20 +14,23 @@ $1 == "run" {
 }
 $1 == "mem" {
   mt[++nm] = $2; rss0[$2] = $3; rss1[$2] = $4; held[$2] = $6 - $5; tmpfs[$2] = $8 - $7
+  # HAProxy touches its whole cache at start; count the blocks taken instead, each 1024 B of
+  # data plus a 40 B struct shared_block header (HAProxy 2.6, amd64).
+  if ($2 == "haproxy") blocks = $8 - $7
 }
 END {
   printf "%-9s %-8s %10s %7s %8s %8s %7s %6s  %s\n", "workload", "target", "req/s", "vs vrn", "p50 ms", "p99 ms", "spread", "errors", "note"
   for (i = 1; i <= nw; i++) {
-    w = wl[i]; base = ((w SUBSEP "varnish") in n) ? rps[w, "varnish"] / n[w, "varnish"] : 0
+    w = wl[i]; base = ((w, "varnish") in n) ? rps[w, "varnish"] / n[w, "varnish"] : 0
     for (j = 1; j <= nt; j++) {
       t = tl[j]; k = w SUBSEP t
       if (!(k in n)) continue
       m = rps[k] / n[k]; mr[k] = m; m99[k] = p99[k] / n[k]
       note = ""
       if (w ~ /^hit/ && orig[k] > 0.01 * reqs[k]) note = sprintf("NOT CACHED: %d of %d requests reached the origin", orig[k], reqs[k])
-      if (w == "hit-1k" && t == "nginx") note = "bodies read from tmpfs files"
-      printf "%-9s %-8s %10.0f %7s %8.2f %8.2f %6.1f%% %6d  %s\n", w, t, m, base > 0 ? sprintf("%.2fx", m / base) : "-", \
-        p50[k] / n[k], m99[k], m > 0 ? 100 * (hi[k] - lo[k]) / m : 0, errs[k], note
+      if (w ~ /^hit/ && t == "nginx") note = "bodies read from tmpfs files"
+      printf "%-9s %-8s %10.0f %7s %8.2f %8.2f %6.1f%% %6d  %s\n", w, t, m, (base > 0 ? sprintf("%.2fx", m / base) : "-"), \
+        p50[k] / n[k], m99[k], (m > 0 ? 100 * (hi[k] - lo[k]) / m : 0), errs[k], note
     }
   }
   if (nm > 0) {
@@ -35,33 +38,34 @@ END {
     printf "%-8s %8s %12s %10s %11s %7s  %s\n", "target", "held", "RSS delta", "B/object", "above body", "vs vrn", "note"
     for (i = 1; i <= nm; i++) {
       t = mt[i]; per[t] = held[t] > 0 ? (rss1[t] - rss0[t]) * 1024 / held[t] : 0
+      if (t == "haproxy" && held[t] > 0) per[t] = blocks * 1064 / held[t]
     }
     for (i = 1; i <= nm; i++) {
       t = mt[i]; note = ""
       if (t == "varnish") note = "child process; -s malloc"
-      if (t == "haproxy") note = "shared-memory cache, counted as pages are first touched"
+      if (t == "haproxy") note = sprintf("%d cache blocks x 1064 B (its shared memory is all in RSS from start)", blocks)
       if (t == "nginx") note = sprintf("RSS holds keys only; bodies are tmpfs files (page cache): with them %.0f B/object", \
-        held[t] > 0 ? ((rss1[t] - rss0[t]) * 1024 + tmpfs[t]) / held[t] : 0)
+        (held[t] > 0 ? ((rss1[t] - rss0[t]) * 1024 + tmpfs[t]) / held[t] : 0))
       printf "%-8s %8d %9.1f MiB %10.0f %11.0f %7s  %s\n", t, held[t], (rss1[t] - rss0[t]) / 1024, per[t], per[t] - 1024, \
-        per["varnish"] > 0 ? sprintf("%.2fx", per[t] / per["varnish"]) : "-", note
+        (per["varnish"] > 0 ? sprintf("%.2fx", per[t] / per["varnish"]) : "-"), note
     }
   }
   printf "\ntracker targets for shoal (measured, not asserted)\n"
   for (i = 1; i <= nw; i++) {
-    w = wl[i]; if (!((w SUBSEP "shoal") in n)) continue
+    w = wl[i]; if (!((w, "shoal") in n)) continue
     best = 0; bestt = ""; bp99 = -1
     for (j = 1; j <= nt; j++) {
-      t = tl[j]; if (t == "shoal" || !((w SUBSEP t) in n)) continue
+      t = tl[j]; if (t == "shoal" || !((w, t) in n)) continue
       if (w !~ /^hit/ && t != "nginx") continue
       if (mr[w, t] > best) { best = mr[w, t]; bestt = t }
     }
     for (j = 1; j <= nt; j++) {
-      t = tl[j]; if (t == "shoal" || !((w SUBSEP t) in n)) continue
+      t = tl[j]; if (t == "shoal" || !((w, t) in n)) continue
       if (bp99 < 0 || m99[w, t] < bp99) { bp99 = m99[w, t]; bp99t = t }
     }
-    printf "%-9s req/s %.2fx %s (%s)   p99 %.2f ms vs best peer %.2f ms (%s)   %s\n", w, best > 0 ? mr[w, "shoal"] / best : 0, \
-      w ~ /^hit/ ? "of best peer" : "of nginx", bestt, m99[w, "shoal"], bp99, bp99t, \
-      (mr[w, "shoal"] >= best && m99[w, "shoal"] <= bp99) ? "met" : "short"
+    printf "%-9s req/s %.2fx %s (%s)   p99 %.2f ms vs best peer %.2f ms (%s)   %s\n", w, (best > 0 ? mr[w, "shoal"] / best : 0), \
+      (w ~ /^hit/ ? "of best peer" : "of nginx"), bestt, m99[w, "shoal"], bp99, bp99t, \
+      (best == 0 ? "n/a" : (mr[w, "shoal"] >= best && m99[w, "shoal"] <= bp99) ? "met" : "short")
   }
-  if ("shoal" in per) printf "memory    %.0f B above the 1 KiB body (target <= 512)   %s\n", per["shoal"] - 1024, per["shoal"] - 1024 <= 512 ? "met" : "short"
+  if ("shoal" in per) printf "memory    %.0f B above the 1 KiB body (target <= 512)   %s\n", per["shoal"] - 1024, (per["shoal"] - 1024 <= 512 ? "met" : "short")
 }

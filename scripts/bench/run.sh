@@ -85,13 +85,11 @@ for t in "${targets[@]}"; do
   curl -s -o /dev/null "http://127.0.0.1:$port/1k.bin"
   secs=1 run_wrk "http://127.0.0.1:$port/1k.bin" >/dev/null
   sleep 1
-  rss0=$(rss_kib "$t") held0=$(objects_held "$t") files0=0
-  [ "$t" = nginx ] && files0=$(nginx_body_bytes)
+  rss0=$(rss_kib "$t") held0=$(objects_held "$t") extra0=$(extra "$t")
   fill "$port" "$t"
   sleep 3
-  rss1=$(rss_kib "$t") held1=$(objects_held "$t") files1=0
-  [ "$t" = nginx ] && files1=$(nginx_body_bytes)
-  printf 'mem\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$rss0" "$rss1" "$held0" "$held1" "$files0" "$files1" >>"$raw"
+  rss1=$(rss_kib "$t") held1=$(objects_held "$t") extra1=$(extra "$t")
+  printf 'mem\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$rss0" "$rss1" "$held0" "$held1" "$extra0" "$extra1" >>"$raw"
 done
 
 # Warm the hit objects twice through every target; the origin counter then shows whether
@@ -110,7 +108,7 @@ for round in $(seq "$rounds"); do
       url="http://127.0.0.1:$(port_of "$t")$(path_of "$w")"
       before=$(origin_requests)
       if [ "$w" = miss-1k ]; then
-        m=$(run_wrk "$url" -s "$here/miss.lua" -- "$t-$round-$RANDOM")
+        m=$(run_wrk "$url" "$here/miss.lua" "$t-$round-$RANDOM")
       else
         m=$(run_wrk "$url")
       fi
@@ -129,7 +127,8 @@ done
   awk -f "$here/report.awk" "$raw"
   echo
   echo "raw rows (run: workload target round rps p50_ms p99_ms requests errors origin_requests;"
-  echo "          mem: target rss_before_kib rss_after_kib held_before held_after tmpfs_before tmpfs_after)"
+  echo "          mem: target rss_before_kib rss_after_kib held_before held_after extra_before extra_after;
+          extra: nginx tmpfs bytes, blocks taken by haproxy cache entries)"
   cat "$raw"
 } >"$results"
 cat "$results"

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# CPU profile of a Shoal node under one of run.sh's workloads, with perf (cpu-clock, call
+# graphs; Go keeps frame pointers). Same origin, pinning and wrk flags as run.sh.
+# Usage: [SECONDS_PER_RUN=10] scripts/bench/profile-shoal.sh [hit-1k|hit-16k|hit-256k|hit-1m|pass-1k|miss-1k]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here/../.."
+workload=${1:-hit-1k}
+secs=${SECONDS_PER_RUN:-10}
+conns=${CONNECTIONS:-64}
+objects=0 rounds=0 objects_total=0 mem_mib=2048
+command -v perf >/dev/null || { apt-get update -qq && apt-get install -y -qq linux-perf >/dev/null; }
+[ -x bin/shoal ] || go build -o bin/shoal ./cmd/shoal
+work=$(mktemp -d /tmp/shoal-profile.XXXXXX)
+cache_dir=$work/cache
+out="bench-results/profile-$workload-$(date -u +%Y%m%dT%H%M%SZ).txt"
+mkdir -p bench-results
+cleanup() {
+  kill ${pid_origin:-} ${pid_shoal:-} 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+. "$here/configs.sh"
+. "$here/measure.sh"
+write_origin
+write_shoal
+taskset -c 0 nginx -p "$work" -c "$work/origin.conf" &
+pid_origin=$!
+taskset -c 0 bin/shoal run -c "$work/shoal.yaml" >/dev/null 2>"$work/shoal.err" &
+pid_shoal=$!
+wait_port "$port_origin"
+wait_port "$port_shoal"
+case $workload in
+hit-1k) path=/1k.bin ;; hit-16k) path=/16k.bin ;; hit-256k) path=/256k.bin ;; hit-1m) path=/1m.bin ;;
+pass-1k) path=/pass/1k.bin ;; miss-1k) path=/ ;;
+*) echo "unknown workload $workload" >&2; exit 2 ;;
+esac
+url="http://127.0.0.1:$port_shoal$path"
+curl -s -o /dev/null "$url"
+curl -s -o /dev/null "$url"
+perf record -e cpu-clock -g -p "$pid_shoal" -o "$work/perf.data" -- sleep "$((secs + 1))" 2>"$work/perf.err" &
+perf_pid=$!
+if [ "$workload" = miss-1k ]; then m=$(run_wrk "http://127.0.0.1:$port_shoal" "$here/miss.lua" "prof-$RANDOM"); else m=$(run_wrk "$url"); fi
+wait "$perf_pid"
+{
+  echo "shoal $workload under wrk -t1 -c$conns -d${secs}s: rps p50_ms p99_ms requests errors = $m"
+  echo
+  echo "== flat (self) =="
+  perf report -i "$work/perf.data" --stdio --no-children --sort symbol -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -45 || true
+  echo
+  echo "== cumulative (children) =="
+  perf report -i "$work/perf.data" --stdio --children --sort symbol -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -60 || true
+} >"$out"
+cat "$out"
+echo "profile: $out"
