@@ -28,14 +28,19 @@ CONF
 cat > "$work/fill.lua" <<LUA
 local n = 0
 request = function() n = n + 1; return wrk.format("GET", "/1k.bin?o=" .. n) end
-response = function() if n >= $objects then wrk.thread:stop() end end
 LUA
 nginx -p "$work" -c "$work/origin.conf" &
 bin/shoal run -c "$work/shoal.yaml" 2>"$work/shoal.err" &
 pid=$!
 sleep 1
 idle_rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
-wrk -t1 -c32 -d600s -s "$work/fill.lua" http://127.0.0.1:18201 >/dev/null
+# wrk runs until stopped: stop it once the node has fetched the requested objects.
+wrk -t1 -c32 -d600s -s "$work/fill.lua" http://127.0.0.1:18201 >/dev/null &
+wrk_pid=$!
+until [ "$(curl -s http://127.0.0.1:18202/metrics | awk '/^shoal_edge_cache_misses_total/ {print int($2)}')" -ge "$objects" ] 2>/dev/null; do
+  sleep 0.5
+done
+kill $wrk_pid; wait $wrk_pid 2>/dev/null || true
 sleep 1
 rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 metrics=$(curl -s http://127.0.0.1:18202/metrics)

@@ -131,6 +131,7 @@ func runNode(args []string, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg.Log.Level, stderr)
+	applyMemoryLimit(cfg, log)
 	node, err := edge.New(cfg, edge.Options{Logger: log, AccessLog: os.Stdout, Version: version})
 	if err != nil {
 		return err

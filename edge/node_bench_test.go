@@ -1,0 +1,73 @@
+package edge
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+// benchCtx prepares a RequestCtx for path, as the listener would hand it to Node.handle.
+func benchCtx(path string) *fasthttp.RequestCtx {
+	var ctx fasthttp.RequestCtx
+	ctx.Init(&fasthttp.Request{}, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
+	ctx.Request.Header.SetMethod("GET")
+	ctx.Request.SetRequestURI(path)
+	ctx.Request.Header.SetHost("bench.local")
+	ctx.Request.Header.Set("User-Agent", "wrk")
+	ctx.Request.Header.Set("Accept", "*/*")
+	return &ctx
+}
+
+// benchDrive runs n.handle b.N times on a reused ctx, resetting the response like the server.
+func benchDrive(b *testing.B, n *Node, path string, wantStatus int) {
+	ctx := benchCtx(path)
+	n.handle(ctx) // warm: fills the cache on a cache route
+	ctx.Response.Reset()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		n.handle(ctx)
+		if ctx.Response.StatusCode() != wantStatus {
+			b.Fatalf("status %d, want %d", ctx.Response.StatusCode(), wantStatus)
+		}
+		ctx.Response.Reset()
+	}
+}
+
+// BenchmarkNode_hit1KiB drives the data plane on a 1 KiB cache hit, without sockets.
+// Run: go test -run '^$' -bench Node_ -benchmem ./edge/
+func BenchmarkNode_hit1KiB(b *testing.B) {
+	body := strings.Repeat("x", 1024)
+	o := startOrigin(b, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=3600")
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("ETag", `"v1"`)
+		w.Header().Set("Last-Modified", "Sat, 21 Nov 2026 10:00:00 GMT")
+		w.Write([]byte(body))
+	})
+	n := startNode(b, oneRoute(true, o.URL), Options{})
+	benchDrive(b, n, "/obj?b=2&a=1", fasthttp.StatusOK)
+	if o.requests.Load() != 1 {
+		b.Fatalf("origin saw %d requests, want 1 (every other should hit)", o.requests.Load())
+	}
+}
+
+// BenchmarkNode_pass1KiB drives a pass-through route to a local origin.
+func BenchmarkNode_pass1KiB(b *testing.B) {
+	body := []byte(strings.Repeat("x", 1024))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		ctx.SetContentType("text/plain")
+		ctx.SetBody(body)
+	}}
+	go srv.Serve(ln)
+	b.Cleanup(func() { srv.Shutdown() })
+	n := startNode(b, oneRoute(false, "http://"+ln.Addr().String()), Options{})
+	benchDrive(b, n, "/obj", fasthttp.StatusOK)
+}
