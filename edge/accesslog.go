@@ -40,6 +40,9 @@ type accessEntry struct {
 	Referer     string  `json:"referer,omitempty"`
 }
 
+// enabled reports whether record writes anything, so callers skip reading the clock.
+func (a *accessLog) enabled() bool { return a.w != nil }
+
 func (a *accessLog) record(ctx *fasthttp.RequestCtx, start, end time.Time, result string) {
 	if a.w == nil {
 		return

@@ -31,14 +31,21 @@ type lookup struct {
 
 // serveCache answers a GET or HEAD on a cache route: from the store when it can, otherwise
 // through one coalesced fill per key.
-func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route) string {
-	l := &lookup{rt: rt, r: r, head: bytes.Equal(ctx.Method(), []byte("HEAD")), start: n.now()}
-	l.url = cacheKey(scheme(ctx), string(ctx.Host()), string(ctx.Path()), string(ctx.URI().QueryString()))
+//
+// key is the request's primary key (requestKey) and now the request's start: one clock read
+// serves the whole lookup.
+func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route, key string, now time.Time) string {
+	l := &lookup{rt: rt, r: r, head: bytes.Equal(ctx.Method(), []byte("HEAD")), start: now}
+	l.url = key
 	l.status = httpcache.CacheStatus{Cache: "shoal", Detail: n.name}
 	l.key = l.url
 	vary, varies := n.store.Vary(l.url)
 	l.vary = vary
-	l.req = httpcache.Request{Method: string(ctx.Method()), Header: requestView(&ctx.Request.Header, vary)}
+	method := "GET" // the only methods a cache route looks up
+	if l.head {
+		method = "HEAD"
+	}
+	l.req = httpcache.Request{Method: method, Header: requestView(&ctx.Request.Header, vary)}
 	if varies {
 		secondary, ok := httpcache.SecondaryKey(vary, l.req.Header)
 		if !ok {
@@ -47,7 +54,6 @@ func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route) stri
 		}
 		l.key = l.url + "\x00" + secondary
 	}
-	now := n.now()
 	obj, found := n.store.Get(l.key)
 	if !found {
 		l.status.Fwd = "uri-miss"
@@ -107,13 +113,30 @@ func (n *Node) gatewayTimeoutOnlyIfCached(ctx *fasthttp.RequestCtx, l *lookup) s
 // once at fill time so the hit path does not parse the response again.
 type objectMeta struct {
 	decision httpcache.StoreDecision
+	// date is the response's Date field parsed, in Unix seconds (HTTP dates have no finer
+	// resolution; 8 bytes instead of a time.Time's 24 on every object), so that evaluating a
+	// hit does not parse it again. 0 means absent or invalid: httpcache then parses Header.
+	date int64
 	// revalidating marks an object whose background revalidation (stale-while-revalidate)
 	// has started, so that it runs once however many requests read the stale object.
 	revalidating atomic.Bool
 }
 
 func (m *objectMeta) response(o *cachestore.Object) httpcache.Response {
-	return httpcache.Response{Status: o.Status, Header: o.Header, RequestTime: o.RequestTime, ResponseTime: o.ResponseTime}
+	r := httpcache.Response{Status: o.Status, Header: o.Header, RequestTime: o.RequestTime, ResponseTime: o.ResponseTime}
+	if m.date != 0 {
+		r.Date = time.Unix(m.date, 0)
+	}
+	return r
+}
+
+// newObjectMeta is the meta of an object about to be stored with header h.
+func newObjectMeta(d httpcache.StoreDecision, h httpcache.Header) *objectMeta {
+	m := &objectMeta{decision: d}
+	if t := httpcache.DateOf(h); !t.IsZero() {
+		m.date = t.Unix()
+	}
+	return m
 }
 
 // fillSeq makes keys for fills that must not be shared.

@@ -332,7 +332,7 @@ func (n *Node) storeObject(j *fillJob, h *fillHead, body []byte, generation uint
 	obj := &cachestore.Object{
 		Key: j.key, URL: j.url, Status: h.status, Header: stored, Body: body,
 		RequestTime: h.reqTime, ResponseTime: h.respTime, Generation: generation,
-		Tags: surrogateKeys(stored), Meta: &objectMeta{decision: h.decision},
+		Tags: surrogateKeys(stored), Meta: newObjectMeta(h.decision, stored),
 	}
 	if len(h.vary) > 0 {
 		// The key of the variant this request selects under the response's own Vary (RFC
@@ -374,7 +374,7 @@ func (n *Node) finishRevalidation(j *fillJob, notModified httpcache.Header, sent
 	if decision.Store {
 		obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: header, Body: old.Body,
 			RequestTime: resp.RequestTime, ResponseTime: resp.ResponseTime, Generation: generation, Tags: surrogateKeys(header),
-			Meta: &objectMeta{decision: decision}}
+			Meta: newObjectMeta(decision, header)}
 		if n.store.Set(obj) {
 			n.metrics.stored.Inc()
 			return true

@@ -28,17 +28,22 @@ const retryableBody = 256 << 10
 // owner cannot bounce it. The one exception is adoption: an owner that rejoined asks the
 // runner-up only-if-cached, and the runner-up, seeing a forwarded request, answers from its
 // store or not at all.
-func (n *Node) forwardToOwner(ctx *fasthttp.RequestCtx, rt *settings, r *route) (string, bool) {
-	key := cacheKey(scheme(ctx), string(ctx.Host()), string(ctx.Path()), string(ctx.URI().QueryString()))
-	owners := n.ring.Owners(key, 2)
-	if len(owners) == 0 {
-		return "", false
-	}
-	if owners[0].Name == n.name {
-		if len(owners) > 1 && n.adopting() {
+//
+// key is the request's primary key and now its start time.
+func (n *Node) forwardToOwner(ctx *fasthttp.RequestCtx, rt *settings, r *route, key string, now time.Time) (string, bool) {
+	if _, self := n.ring.Owner(key); self {
+		// The common case, and the only one on a lone node: no list of owners is built.
+		if !n.adopting(now) {
+			return "", false
+		}
+		if owners := n.ring.Owners(key, 2); len(owners) > 1 && owners[0].Name == n.name {
 			return n.adoptFrom(ctx, rt, owners[1], key)
 		}
 		return "", false
+	}
+	owners := n.ring.Owners(key, 2)
+	if len(owners) == 0 || owners[0].Name == n.name {
+		return "", false // the ring changed since Owner: serve it here, as its owner would
 	}
 	if isForwarded(ctx) {
 		return "", false
@@ -63,7 +68,10 @@ func (n *Node) forwardToOwner(ctx *fasthttp.RequestCtx, rt *settings, r *route) 
 // takes its keys back from its peers instead of refetching them all from the origin.
 const adoptWindow = 2 * time.Minute
 
-func (n *Node) adopting() bool { return n.now().Sub(n.started) < adoptWindow }
+func (n *Node) adopting(now time.Time) bool {
+	started := n.started.Load()
+	return started != nil && now.Sub(*started) < adoptWindow
+}
 
 // adoptFrom asks the runner-up for a stored copy (only-if-cached: it never goes to the origin
 // for us) and keeps it with its full remaining freshness. It reports false, so the local
@@ -215,7 +223,7 @@ func (n *Node) keepCopy(rt *settings, key string, status int, header httpcache.H
 	}
 	obj := &cachestore.Object{Key: key, URL: key, Status: status, Header: header, Body: body,
 		RequestTime: sent, ResponseTime: received, Generation: generation, Tags: surrogateKeys(header),
-		Meta: &objectMeta{decision: d}}
+		Meta: newObjectMeta(d, header)}
 	n.store.Set(obj)
 }
 

@@ -49,11 +49,12 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 	}
 	if r.cache && (bytes.Equal(method, []byte("GET")) || bytes.Equal(method, []byte("HEAD"))) {
 		policy = "cache"
-		if res, ok := n.forwardToOwner(ctx, rt, r); ok {
+		key := requestKey(ctx)
+		if res, ok := n.forwardToOwner(ctx, rt, r, key, start); ok {
 			result = res
 			return
 		}
-		result = n.serveCache(ctx, rt, r)
+		result = n.serveCache(ctx, rt, r, key, start)
 		return
 	}
 	policy = "pass"
@@ -70,7 +71,9 @@ func (n *Node) finish(ctx *fasthttp.RequestCtx, start time.Time, policy, result 
 	if b := responseBytes(&ctx.Response); b > 0 {
 		n.metrics.bytesOut.Add(float64(b))
 	}
-	n.access.record(ctx, start, n.now(), result)
+	if n.access.enabled() {
+		n.access.record(ctx, start, n.now(), result)
+	}
 }
 
 func statusClass(code int) string {
@@ -106,6 +109,9 @@ func idempotent(m []byte) bool {
 
 // hostOnly lower-cases a Host header value and drops its port.
 func hostOnly(host []byte) string {
+	if plainHost(host) {
+		return string(host) // the common case: already lower case, no port
+	}
 	h := string(bytes.ToLower(host))
 	if hh, _, err := net.SplitHostPort(h); err == nil {
 		return hh
@@ -127,7 +133,8 @@ func clientAddr(ctx *fasthttp.RequestCtx) netip.Addr {
 	return netip.Addr{}
 }
 
-func (n *Node) via() string { return "1.1 " + n.name }
+// via is this node's Via member, built once: it goes on every response.
+func (n *Node) via() string { return n.viaValue }
 
 // schemeFlag marks a request that arrived over TLS on a listener fasthttp does not know as
 // TLS (HTTP/2 through the net/http adapter, or forwarded by a peer that received it so).

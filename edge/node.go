@@ -48,11 +48,13 @@ type Options struct {
 
 // Node is one running edge.
 type Node struct {
-	name    string
-	log     *slog.Logger
-	access  *accessLog
-	now     func() time.Time
-	version string
+	name string
+	// viaValue is "1.1 <name>", this node's Via member.
+	viaValue string
+	log      *slog.Logger
+	access   *accessLog
+	now      func() time.Time
+	version  string
 
 	registry *prometheus.Registry
 	metrics  *metrics
@@ -74,7 +76,9 @@ type Node struct {
 	peers      peerClients
 	peerSecret string
 	popularity popularity
-	started    time.Time // when Start finished; adoption of keys runs for a while after it
+	// started is when Start finished (nil before); adoption of keys runs for a while after
+	// it. Atomic: requests are already being served when Start records it.
+	started atomic.Pointer[time.Time]
 
 	stopReadiness chan struct{} // closed by Shutdown
 
@@ -116,6 +120,7 @@ func New(cfg *conf.Config, opts Options) (*Node, error) {
 	}
 	n := &Node{
 		name:     cfg.Node.Name,
+		viaValue: "1.1 " + cfg.Node.Name,
 		log:      opts.Logger,
 		now:      opts.Now,
 		version:  opts.Version,
@@ -198,7 +203,8 @@ func (n *Node) Start() error {
 	if err := n.ring.SetState(ring.StateAlive); err != nil {
 		n.log.Warn("could not announce readiness", "err", err)
 	}
-	n.started = n.now()
+	started := n.now()
+	n.started.Store(&started)
 	n.ready.Store(true)
 	n.stopReadiness = make(chan struct{})
 	go n.watchReadiness(n.stopReadiness)

@@ -91,7 +91,12 @@ func (n *Node) serveFill(ctx *fasthttp.RequestCtx, l *lookup, h *fillHead, body 
 // writeHead writes status and stored fields plus Age, Via and Cache-Status.
 func (n *Node) writeHead(ctx *fasthttp.RequestCtx, l *lookup, status int, h httpcache.Header, age time.Duration, skip []string) {
 	dst := &ctx.Response.Header
-	startHead(dst, status, h.Get("Date"), n.now())
+	date := h.Get("Date")
+	var now time.Time
+	if date == "" {
+		now = n.now() // read the clock only for a response without its own Date
+	}
+	startHead(dst, status, date, now)
 	if l.varyEncoding {
 		h = h.Clone()
 		addVary(&h, "Accept-Encoding")
@@ -103,7 +108,7 @@ func (n *Node) writeHead(ctx *fasthttp.RequestCtx, l *lookup, status int, h http
 		}
 		dst.Add(f.Name, f.Value)
 	}
-	dst.Set("Age", strconv.FormatInt(int64(age.Seconds()), 10))
+	setInt(dst, "Age", int64(age.Seconds()))
 	if via := h.Get("Via"); via != "" {
 		dst.Set("Via", via+", "+n.via())
 	} else {
@@ -166,4 +171,12 @@ func (n *Node) serveRange(ctx *fasthttp.RequestCtx, l *lookup, resp httpcache.Re
 	ctx.Response.Header.SetContentType(ctype)
 	ctx.Response.SetBodyRaw(out)
 	return true
+}
+
+// setInt sets a numeric field without allocating a string for the number.
+func setInt(dst *fasthttp.ResponseHeader, name string, v int64) {
+	p := headSeeds.Get().(*headSeed)
+	p.buf = strconv.AppendInt(p.buf[:0], v, 10)
+	dst.SetBytesV(name, p.buf)
+	headSeeds.Put(p)
 }

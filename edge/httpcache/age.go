@@ -34,6 +34,9 @@ func CurrentAge(resp Response, now time.Time) time.Duration {
 
 // responseDate is date_value: the Date field, or response_time without one.
 func responseDate(resp Response) time.Time {
+	if !resp.Date.IsZero() {
+		return resp.Date
+	}
 	if t, ok := parseHTTPDate(resp.Header.Get("Date")); ok {
 		return t
 	}
@@ -63,4 +66,11 @@ func AgeValue(d time.Duration) string {
 		s = maxDeltaSeconds
 	}
 	return strconv.FormatInt(s, 10)
+}
+
+// DateOf parses the Date field of h, for Response.Date; zero when it has none or it does
+// not parse (the response time then stands in, as RFC 9111 4.2.3 says).
+func DateOf(h Header) time.Time {
+	t, _ := parseHTTPDate(h.Get("Date"))
+	return t
 }

@@ -43,11 +43,11 @@ func (c CacheStatus) String() string {
 	}
 	if c.FwdStatus > 0 {
 		b.WriteString("; fwd-status=")
-		b.WriteString(strconv.Itoa(c.FwdStatus))
+		writeInt(&b, int64(c.FwdStatus))
 	}
 	if c.HasTTL {
 		b.WriteString("; ttl=")
-		b.WriteString(strconv.FormatInt(c.TTL, 10))
+		writeInt(&b, c.TTL)
 	}
 	if c.Stored {
 		b.WriteString("; stored")
@@ -108,4 +108,10 @@ func writeSFString(b *strings.Builder, s string) {
 		}
 	}
 	b.WriteByte('"')
+}
+
+// writeInt writes v in decimal without the temporary string strconv.FormatInt allocates.
+func writeInt(b *strings.Builder, v int64) {
+	var num [20]byte
+	b.Write(strconv.AppendInt(num[:0], v, 10))
 }

@@ -24,23 +24,29 @@ type Response struct {
 	Header       Header
 	RequestTime  time.Time // when the request that produced it was sent (request_time)
 	ResponseTime time.Time // when it was received (response_time)
+	// Date, when not zero, is the Date field already parsed (see DateOf): a cache sets it
+	// once at store time so that evaluating every hit does not parse the field again. It
+	// must agree with Header; zero means "parse Header".
+	Date time.Time
 }
 
 // StoreDecision is the verdict of Policy.Storable and what the cache must
 // remember about the response to use it later.
 type StoreDecision struct {
+	// The flags come first and together: every stored object keeps a StoreDecision, and
+	// packing them saves padding on each.
 	Store                bool
+	Heuristic            bool
+	MustRevalidate       bool // never serve stale without validating
+	NoCache              bool // store, but validate before each use
+	Immutable            bool
+	NoTransform          bool          // no-transform: the edge must not recompress or otherwise alter the content
 	Reason               string        // why not stored, e.g. "no-store", "private"
 	Lifetime             time.Duration // freshness lifetime, RFC 9111 4.2.1 or heuristic 4.2.2
-	Heuristic            bool
 	StaleWhileRevalidate time.Duration
 	StaleIfError         time.Duration
-	MustRevalidate       bool     // never serve stale without validating
-	NoCache              bool     // store, but validate before each use
 	NoCacheFields        []string // header fields to strip when serving without validation
 	PrivateFields        []string // header fields never stored
-	Immutable            bool
-	NoTransform          bool // no-transform: the edge must not recompress or otherwise alter the content
 }
 
 // State says how a stored response may be used for a request.
