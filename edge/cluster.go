@@ -155,18 +155,26 @@ const catchUpSkew = 5 * time.Second
 // dnsEdges maps members to GSLB edges: each configured VIP is answered on the node that holds
 // it, and without VIPs a node answers its public address.
 func (n *Node) dnsEdges(members []ring.Member) []gslb.Edge {
+	return edgesFor(members, n.rt.Load().cfg.VIP.Addresses, func(vip string) string {
+		holder, _ := n.ring.VIPHolder(vip)
+		return holder.Name
+	})
+}
+
+// edgesFor is dnsEdges without the ring: holder names the member holding a VIP ("" none).
+func edgesFor(members []ring.Member, vips []string, holder func(vip string) string) []gslb.Edge {
 	vipsOf := map[string][]netip.Addr{}
-	for _, v := range n.rt.Load().cfg.VIP.Addresses {
-		holder, _ := n.ring.VIPHolder(v)
-		if p, err := netip.ParsePrefix(v); err == nil && holder.Name != "" {
-			vipsOf[holder.Name] = append(vipsOf[holder.Name], p.Addr())
+	for _, v := range vips {
+		if p, err := netip.ParsePrefix(v); err == nil {
+			if name := holder(v); name != "" {
+				vipsOf[name] = append(vipsOf[name], p.Addr())
+			}
 		}
 	}
-	useVIPs := len(n.rt.Load().cfg.VIP.Addresses) > 0
 	var edges []gslb.Edge
 	for _, m := range members {
 		e := gslb.Edge{Name: m.Name, Region: m.Region, Weight: m.Weight, Healthy: m.State == ring.StateAlive}
-		if useVIPs {
+		if len(vips) > 0 {
 			e.Addrs = vipsOf[m.Name]
 		} else if a, err := netip.ParseAddr(m.PublicAddr); err == nil {
 			e.Addrs = []netip.Addr{a}

@@ -294,3 +294,36 @@ func TestCluster_rejoiningNodeTakesKeysBackWithoutOrigin(t *testing.T) {
 		t.Error("the rejoined node adopted nothing")
 	}
 }
+
+// With cluster.bounded_load, a key whose owner already carries more than its share of this
+// node's requests goes to the next owner instead (consistent hashing with bounded loads).
+func TestCluster_boundedLoadSpillsFromABusyOwner(t *testing.T) {
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprint(w, r.URL.Path)
+	})
+	nodes := startClusterWith(t, 3, origin.URL, ", bounded_load: 1.25")
+	entry := nodes[0]
+	var busy, path string
+	for i := 0; busy == ""; i++ {
+		path = fmt.Sprintf("/k/%d", i)
+		if m, _ := entry.Ring().Owner("http://site" + path); m.Name != entry.name {
+			busy = m.Name
+		}
+	}
+	// The owner is carrying 30 of this node's requests, the others none: 30 is above 1.25 x
+	// the mean of 10, so the key goes to the next owner in ring order.
+	entry.inflight.add(busy, 30)
+	_, h, body := get(t, "http://"+entry.HTTPAddr()+path, "Host", "site")
+	if body != path {
+		t.Fatalf("answered %q", body)
+	}
+	if cs := h.Get("Cache-Status"); strings.Contains(cs, "detail="+busy+",") || !strings.Contains(cs, "stored") {
+		t.Errorf("the busy owner %s still got the key: %q", busy, cs)
+	}
+	entry.inflight.add(busy, -30)
+	_, h, _ = get(t, "http://"+entry.HTTPAddr()+path+"?again", "Host", "site")
+	if m, _ := entry.Ring().Owner("http://site" + path + "?again"); m.Name != entry.name && !strings.Contains(h.Get("Cache-Status"), "detail="+m.Name+",") {
+		t.Errorf("with the load gone the owner %s should serve its key: %q", m.Name, h.Get("Cache-Status"))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-cdn/shoal/cachestore"
@@ -31,7 +32,8 @@ const retryableBody = 256 << 10
 //
 // key is the request's primary key and now its start time.
 func (n *Node) forwardToOwner(ctx *fasthttp.RequestCtx, rt *settings, r *route, key string, now time.Time) (string, bool) {
-	if _, self := n.ring.Owner(key); self {
+	first, self := n.ownerOf(rt, key)
+	if self {
 		// The common case, and the only one on a lone node: no list of owners is built.
 		if !n.adopting(now) {
 			return "", false
@@ -41,26 +43,60 @@ func (n *Node) forwardToOwner(ctx *fasthttp.RequestCtx, rt *settings, r *route, 
 		}
 		return "", false
 	}
-	owners := n.ring.Owners(key, 2)
-	if len(owners) == 0 || owners[0].Name == n.name {
-		return "", false // the ring changed since Owner: serve it here, as its owner would
-	}
 	if isForwarded(ctx) {
 		return "", false
 	}
 	if n.freshLocalCopy(key, rt, ctx) {
 		return "", false // a hot copy: the local pipeline answers it as a hit
 	}
-	for _, owner := range owners {
-		if owner.Name == n.name {
-			return "", false
+	candidates := append(make([]ring.Member, 0, 3), first)
+	for _, m := range n.ring.Owners(key, 2) {
+		if m.Name != first.Name {
+			candidates = append(candidates, m)
 		}
-		if result, ok := n.forwardTo(ctx, rt, owner, key); ok {
+	}
+	for _, owner := range candidates {
+		if owner.Name == n.name {
+			return "", false // the owner is unreachable and this node is next: serve it here
+		}
+		n.inflight.add(owner.Name, 1)
+		result, ok := n.forwardTo(ctx, rt, owner, key)
+		n.inflight.add(owner.Name, -1)
+		if ok {
 			return result, true
 		}
 		n.metrics.forwardFailures.Inc()
 	}
 	return "", false
+}
+
+// ownerOf is the key's owner, or with cluster.bounded_load the first owner in ring order
+// whose load stays under that factor of the mean (consistent hashing with bounded loads),
+// load being the requests this node has in flight to each member, its own cache requests
+// included.
+func (n *Node) ownerOf(rt *settings, key string) (ring.Member, bool) {
+	if rt.cfg.Cluster.BoundedLoad <= 1 {
+		return n.ring.Owner(key)
+	}
+	return n.ring.OwnerBounded(key, n.inflight.load)
+}
+
+// inflight counts requests in flight per member, as this node sees them.
+type inflight struct{ counts sync.Map } // member name -> *atomic.Int64
+
+func (f *inflight) add(name string, delta int64) {
+	c, ok := f.counts.Load(name)
+	if !ok {
+		c, _ = f.counts.LoadOrStore(name, new(atomic.Int64))
+	}
+	c.(*atomic.Int64).Add(delta)
+}
+
+func (f *inflight) load(name string) float64 {
+	if c, ok := f.counts.Load(name); ok {
+		return float64(c.(*atomic.Int64).Load())
+	}
+	return 0
 }
 
 // adoptWindow is how long after start an owner asks the key's runner-up for objects it

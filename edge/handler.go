@@ -54,7 +54,9 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 			result = res
 			return
 		}
+		n.inflight.add(n.name, 1)
 		result = n.serveCache(ctx, rt, r, key, start)
+		n.inflight.add(n.name, -1)
 		return
 	}
 	policy = "pass"

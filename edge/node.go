@@ -76,6 +76,7 @@ type Node struct {
 	peers      peerClients
 	peerSecret string
 	popularity popularity
+	inflight   inflight // requests in flight per member, for bounded loads
 	// started is when Start finished (nil before); adoption of keys runs for a while after
 	// it. Atomic: requests are already being served when Start records it.
 	started atomic.Pointer[time.Time]
