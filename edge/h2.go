@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -21,7 +22,17 @@ func (n *Node) serveHTTP2(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	limits := n.rt.Load().cfg.Limits
-	var req fasthttp.Request
+	// Contexts are pooled: a RequestCtx with its request and response buffers is large, and
+	// allocating one per HTTP/2 request dominated the adapter's cost.
+	ctx := n.h2ctx.Get().(*fasthttp.RequestCtx) // pooled
+	defer func() {
+		ctx.Request.Reset()
+		ctx.Response.Reset()
+		ctx.ResetUserValues()
+		n.h2ctx.Put(ctx)
+	}()
+	ctx.Init2(h2conn{remote: remoteAddr(r.RemoteAddr)}, fasthttpLogger{n.log}, false)
+	req := &ctx.Request
 	req.Header.DisableNormalizing()
 	req.Header.SetMethod(r.Method)
 	req.SetRequestURI(r.RequestURI)
@@ -43,12 +54,9 @@ func (n *Node) serveHTTP2(w http.ResponseWriter, r *http.Request) {
 		}
 		req.SetBodyRaw(body)
 	}
-	var ctx fasthttp.RequestCtx
-	remote, _ := net.ResolveTCPAddr("tcp", r.RemoteAddr)
-	ctx.Init(&req, remote, fasthttpLogger{n.log})
 	ctx.SetUserValue(schemeFlag, true)
 	ctx.Response.Header.DisableNormalizing()
-	n.handle(&ctx)
+	n.handle(ctx)
 
 	resp := &ctx.Response
 	out := w.Header()
@@ -83,4 +91,21 @@ func connectionSpecific(h http.Header) string {
 		return "TE"
 	}
 	return ""
+}
+
+// h2conn stands in for the connection fasthttp would have: only the addresses are used.
+type h2conn struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (c h2conn) RemoteAddr() net.Addr { return c.remote }
+func (c h2conn) LocalAddr() net.Addr  { return c.remote }
+
+func remoteAddr(s string) net.Addr {
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil {
+		return &net.TCPAddr{}
+	}
+	return net.TCPAddrFromAddrPort(ap)
 }

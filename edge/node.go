@@ -102,6 +102,7 @@ type Node struct {
 	tlsFeed  *connFeed    // HTTP/1.1 connections after their TLS handshake
 	h2       *http.Server // HTTP/2 connections, adapted onto the same handler
 	serveTLS func()       // starts serving listen.https once the node is assembled
+	h2ctx    sync.Pool    // *fasthttp.RequestCtx for the HTTP/2 adapter
 	certs    *tlscert.Store
 	bg       sync.WaitGroup // background revalidations
 	stopped  bool
@@ -129,6 +130,7 @@ func New(cfg *conf.Config, opts Options) (*Node, error) {
 		metrics:  newMetrics(opts.Registry),
 	}
 	n.fills.Linger = fillLinger
+	n.h2ctx.New = func() any { return new(fasthttp.RequestCtx) }
 	n.access = newAccessLog(opts.AccessLog, cfg.Log.Access)
 	n.peerSecret = cfg.Cluster.Secret
 	store, err := cachestore.NewMemory(cachestore.Config{MaxBytes: int64(cfg.Cache.Memory)}, opts.Registry)
