@@ -83,13 +83,3 @@ func FuzzFramingProblem(f *testing.F) {
 		}
 	})
 }
-
-func FuzzCacheKey(f *testing.F) {
-	f.Add("Example.COM:80", "/a/b", "b=2&a=1")
-	f.Fuzz(func(t *testing.T, host, path, query string) {
-		k := cacheKey("http", host, path, query)
-		if k2 := cacheKey("http", host, path, normalQuery(query)); k2 != k {
-			t.Errorf("normalising twice changed the key: %q vs %q", k, k2)
-		}
-	})
-}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/purge"
 	"github.com/valyala/fasthttp"
 )
 
@@ -29,7 +30,7 @@ func (n *Node) invalidateAfterUnsafe(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	for _, u := range httpcache.InvalidationTargets(string(ctx.Method()), status, target, resp) {
-		if key, ok := keyForURL(u); ok {
+		if key, err := purge.KeyForURL(u); err == nil {
 			purgeTarget{n}.PurgeURL(key, false)
 			n.passMark.clear(key)
 		}

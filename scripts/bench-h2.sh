@@ -7,13 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 requests="${1:-200000}"
 command -v h2load >/dev/null || { apt-get update -qq && apt-get install -y -qq nghttp2-client >/dev/null; }
-[ -x bin/shoal ] || go build -o bin/shoal ./cmd/shoal
-work=$(mktemp -d)
-cleanup() { kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
-  -addext subjectAltName=DNS:localhost -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
-mkdir -p "$work/www" && head -c 1024 /dev/urandom > "$work/www/1k.bin"
+. scripts/tls-workdir.sh
+head -c 1024 /dev/urandom > "$work/www/1k.bin"
 cat > "$work/shoal.yaml" <<CONF
 node: {name: h2bench}
 listen: {http: "127.0.0.1:18500", https: "127.0.0.1:18501", admin: "127.0.0.1:18502"}

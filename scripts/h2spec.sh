@@ -5,13 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v h2spec >/dev/null || [ -x "$(go env GOPATH)/bin/h2spec" ] || go install github.com/summerwind/h2spec/cmd/h2spec@v2.6.0 || go install github.com/summerwind/h2spec/cmd/h2spec@latest
 H2SPEC=$(command -v h2spec || echo "$(go env GOPATH)/bin/h2spec")
-[ -x bin/shoal ] || go build -o bin/shoal ./cmd/shoal
-work=$(mktemp -d)
-cleanup() { kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
-  -addext subjectAltName=DNS:localhost -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
-mkdir -p "$work/www" && echo "<html>h2spec</html>" > "$work/www/index.html"
+. scripts/tls-workdir.sh
+echo "<html>h2spec</html>" > "$work/www/index.html"
 cat > "$work/shoal.yaml" <<CONF
 node: {name: h2spec}
 listen: {https: "127.0.0.1:18443", admin: "127.0.0.1:18444"}
