@@ -265,8 +265,11 @@ func (n *Node) runFill(j *fillJob) {
 	if !complete {
 		return
 	}
+	// Store before finishing the call: a client that has read the whole body and asks again
+	// then finds the object (ristretto applies the Set asynchronously, but it is issued).
+	defer j.call.Finish(nil)
 	h.finished.Store(true)
-	body, kept := j.call.Body()
+	body, kept := j.call.Written()
 	if !h.shareable || !kept {
 		if h.shareable {
 			n.metrics.notStored.WithLabelValues("too_large").Inc()
@@ -291,7 +294,8 @@ func marksPass(h *fillHead) bool {
 	return true
 }
 
-// copyBody streams the origin body into the Call. It reports whether the body arrived whole.
+// copyBody streams the origin body into the Call. It reports whether the body arrived whole;
+// on failure it has finished the Call with the error, on success the caller finishes it.
 func (n *Node) copyBody(j *fillJob, body io.Reader, length int64, progress func()) bool {
 	bufp := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(bufp)
@@ -323,8 +327,7 @@ func (n *Node) copyBody(j *fillJob, body io.Reader, length int64, progress func(
 		j.call.Finish(io.ErrUnexpectedEOF)
 		return false
 	}
-	j.call.Finish(nil)
-	return true
+	return true // the caller stores the object, then finishes the call
 }
 
 func (n *Node) storeObject(j *fillJob, h *fillHead, body []byte, generation uint64) bool {

@@ -128,8 +128,20 @@ func TestVIP_takeoverWithRealNodes(t *testing.T) {
 		_, failedA := l.outage(polls[vipA], term)
 		t.Logf("graceful: %s exited %v after SIGTERM; failed polls: %s %d, %s %d",
 			leaving.name, exited.Round(time.Millisecond), vipB, failedB, vipA, failedA)
-		if failedA+failedB > 0 {
-			t.Errorf("%d polls failed while %s left gracefully, want 0", failedA+failedB, leaving.name)
+		// The only failure a graceful handover can leave is a request in flight at the instant
+		// clients switch to the new holder's MAC: the new holder's kernel does not know that
+		// connection and resets it (keepalived without conntrackd has the same). Anything
+		// else, or more than that one, is a failed handover.
+		if failed := failedA + failedB; failed > 1 {
+			t.Errorf("%d polls failed while %s left gracefully, want at most one in-flight reset", failed, leaving.name)
+		} else if failed == 1 {
+			err := polls[vipB].firstError(term, time.Now())
+			if err == nil {
+				err = polls[vipA].firstError(term, time.Now())
+			}
+			if err == nil || !strings.Contains(err.Error(), "connection reset") {
+				t.Errorf("a poll failed while %s left gracefully, and not by an in-flight reset: %v", leaving.name, err)
+			}
 		}
 		if err := polls[vipB].firstError(term, time.Now()); err != nil {
 			t.Logf("graceful: first failure: %v", err)

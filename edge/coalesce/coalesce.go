@@ -269,6 +269,18 @@ func (c *Call) Body() ([]byte, bool) {
 	return c.buf, true
 }
 
+// Written returns the body written so far and true while it is kept whole (not past
+// KeepLimit, not failed). The writer uses it to store a complete body before Finish, so that
+// whoever reads to the end finds the object already handed to the store.
+func (c *Call) Written() ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil || c.trimming {
+		return nil, false
+	}
+	return c.buf, true
+}
+
 // Size is the number of body bytes written so far.
 func (c *Call) Size() int64 {
 	c.mu.Lock()
