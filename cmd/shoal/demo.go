@@ -51,6 +51,9 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	sigs := make(chan os.Signal, 1) // before the nodes start: see runNode
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
 	log := newLogger("warn", stderr)
 	var running []*edge.Node
 	defer func() {
@@ -79,8 +82,6 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	printDemo(stdout, running, site)
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	<-sigs
 	return nil
 }

@@ -130,6 +130,10 @@ func runNode(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Signals are caught before the node starts: a SIGHUP arriving between start and the
+	// loop below would otherwise kill the process (SIGHUP's default action).
+	sigs := notifySignals()
+	defer signal.Stop(sigs)
 	log := newLogger(cfg.Log.Level, stderr)
 	applyMemoryLimit(cfg, log)
 	node, err := edge.New(cfg, edge.Options{Logger: log, AccessLog: os.Stdout, Version: version})
@@ -139,14 +143,17 @@ func runNode(args []string, stderr io.Writer) error {
 	if err := node.Start(); err != nil {
 		return err
 	}
-	return serveUntilSignal(node, log, func() (*conf.Config, error) { return conf.Load(path) }, cfg.Cache.FillTimeout.D())
+	return serveUntilSignal(sigs, node, log, func() (*conf.Config, error) { return conf.Load(path) }, cfg.Cache.FillTimeout.D())
+}
+
+func notifySignals() chan os.Signal {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	return sigs
 }
 
 // serveUntilSignal reloads on SIGHUP and shuts down gracefully on SIGTERM or SIGINT.
-func serveUntilSignal(node *edge.Node, log *slog.Logger, reload func() (*conf.Config, error), grace time.Duration) error {
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(sigs)
+func serveUntilSignal(sigs chan os.Signal, node *edge.Node, log *slog.Logger, reload func() (*conf.Config, error), grace time.Duration) error {
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
 			cfg, err := reload()
