@@ -28,6 +28,23 @@ type proc struct {
 // startProcCluster runs size real shoal processes on loopback, all joined to the first.
 func startProcCluster(t *testing.T, size int, originURL string) []*proc {
 	t.Helper()
+	return launchProcs(t, size, func(i int, p *proc, join string) string {
+		return fmt.Sprintf(`node: {name: %s}
+listen: {http: %q, admin: %q, peer: "127.0.0.1:0"}
+log: {access: "off", level: warn}
+cache: {memory: 64MiB}
+cluster: {bind: %q, join: %s, secret_file: gossip.key}
+origins: {o: {servers: [{url: %q}]}}
+routes: [{match: {path_prefix: /}, origin: o, cache: true}]
+`, p.name, p.http, p.admin, p.gossip, join, originURL)
+	})
+}
+
+// launchProcs starts size `shoal run` processes named node-1..N with free loopback ports,
+// node i's YAML from config (join is the YAML list of the first node's gossip address; a
+// gossip.key sits beside the files), and waits until each is ready and sees all the others.
+func launchProcs(t *testing.T, size int, config func(i int, p *proc, join string) string) []*proc {
+	t.Helper()
 	bin := testenv.ShoalBinary(t)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "gossip.key"), []byte("process-cluster-secret-0123456789"), 0o600)
@@ -38,16 +55,8 @@ func startProcCluster(t *testing.T, size int, originURL string) []*proc {
 		if i > 0 {
 			join = "[\"" + procs[0].gossip + "\"]"
 		}
-		cfg := fmt.Sprintf(`node: {name: %s}
-listen: {http: %q, admin: %q, peer: "127.0.0.1:0"}
-log: {access: "off", level: warn}
-cache: {memory: 64MiB}
-cluster: {bind: %q, join: %s, secret_file: gossip.key}
-origins: {o: {servers: [{url: %q}]}}
-routes: [{match: {path_prefix: /}, origin: o, cache: true}]
-`, p.name, p.http, p.admin, p.gossip, join, originURL)
 		file := filepath.Join(dir, p.name+".yaml")
-		os.WriteFile(file, []byte(cfg), 0o644)
+		os.WriteFile(file, []byte(config(i, p, join)), 0o644)
 		p.cmd = exec.Command(bin, "run", "-c", file)
 		p.cmd.Stderr = &testLog{t: t, prefix: p.name}
 		if err := p.cmd.Start(); err != nil {

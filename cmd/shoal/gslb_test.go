@@ -5,9 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -31,20 +28,10 @@ type dnsProc struct {
 // 127.0.0.i, each serving the zone, and waits until every one answers with all three edges.
 func startDNSProcCluster(t *testing.T) []*dnsProc {
 	t.Helper()
-	bin := testenv.ShoalBinary(t)
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "gossip.key"), []byte("process-cluster-secret-0123456789"), 0o600)
 	origin := objectOrigin(t)
-	var procs []*dnsProc
-	for i := 1; i <= 3; i++ {
-		p := &dnsProc{proc: &proc{name: fmt.Sprintf("node-%d", i), http: testenv.FreePort(t),
-			admin: testenv.FreePort(t), gossip: testenv.FreePort(t)}, dns: testenv.FreePort(t),
-			public: fmt.Sprintf("127.0.0.%d", i)}
-		join := "[]"
-		if i > 1 {
-			join = "[\"" + procs[0].gossip + "\"]"
-		}
-		cfg := fmt.Sprintf(`node: {name: %s, region: local, public_addr: %s}
+	dnsPorts := []string{testenv.FreePort(t), testenv.FreePort(t), testenv.FreePort(t)}
+	launched := launchProcs(t, 3, func(i int, p *proc, join string) string {
+		return fmt.Sprintf(`node: {name: %s, region: local, public_addr: 127.0.0.%d}
 listen: {http: %q, admin: %q, peer: "127.0.0.1:0"}
 log: {access: "off", level: warn}
 cache: {memory: 64MiB}
@@ -57,22 +44,13 @@ gslb:
   names: [www]
   answers: 2
   regions: {local: {cidrs: [10.0.0.0/8, 127.0.0.0/8]}}
-`, p.name, p.public, p.http, p.admin, p.gossip, join, origin, p.dns, dnsZone)
-		file := filepath.Join(dir, p.name+".yaml")
-		os.WriteFile(file, []byte(cfg), 0o644)
-		p.cmd = exec.Command(bin, "run", "-c", file)
-		p.cmd.Stderr = &testLog{t: t, prefix: p.name}
-		if err := p.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		p.exited = make(chan error, 1)
-		go func() { p.exited <- p.cmd.Wait() }()
-		t.Cleanup(func() { p.cmd.Process.Kill(); <-p.exited })
-		waitHTTP(t, "http://"+p.admin+"/readyz")
-		procs = append(procs, p)
+`, p.name, i+1, p.http, p.admin, p.gossip, join, origin, dnsPorts[i], dnsZone)
+	})
+	var procs []*dnsProc
+	for i, p := range launched {
+		procs = append(procs, &dnsProc{proc: p, dns: dnsPorts[i], public: fmt.Sprintf("127.0.0.%d", i+1)})
 	}
 	for _, p := range procs {
-		waitMetric(t, p.proc, "shoal_edge_cluster_members", "3")
 		deadline := time.Now().Add(10 * time.Second)
 		for len(nsAnswer(p.dns)) != 3 {
 			if time.Now().After(deadline) {
