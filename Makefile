@@ -2,7 +2,7 @@
 # machine with Go: test dependencies (nginx, iproute2) are installed with apt-get when missing.
 GO        ?= go
 PKGS      ?= ./...
-TESTFLAGS ?= -race -timeout 20m
+TESTFLAGS ?= -race -count=1 -timeout 20m
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: run build test test-deps vet fmt bench bench-micro bench-hitratio bench-peers bench-edge bench-memory h2spec clean
