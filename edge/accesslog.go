@@ -1,8 +1,9 @@
 package edge
 
 import (
-	"encoding/json"
+	"context"
 	"io"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
@@ -10,83 +11,101 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// accessLog writes one line per request, as JSON or in the combined log format, to its own
-// writer so that operators can ship it apart from the node's diagnostic log.
+// accessLog writes one record per request through log/slog, to its own writer so that
+// operators can ship it apart from the node's diagnostic log: slog's JSON handler for
+// log.access json, and combinedHandler for Apache's combined format.
 type accessLog struct {
-	mu     sync.Mutex
-	w      io.Writer
-	format string // json or combined; "" or off means no log
+	log *slog.Logger // nil when the access log is off
 }
 
 func newAccessLog(w io.Writer, format string) *accessLog {
-	if w == nil || format == "off" {
+	switch {
+	case w == nil || format == "off":
 		return &accessLog{}
+	case format == "combined":
+		return &accessLog{log: slog.New(&combinedHandler{w: w})}
+	default:
+		return &accessLog{log: slog.New(slog.NewJSONHandler(w, nil))}
 	}
-	return &accessLog{w: w, format: format}
 }
-
-type accessEntry struct {
-	Time        string  `json:"time"`
-	Client      string  `json:"client"`
-	Method      string  `json:"method"`
-	Host        string  `json:"host"`
-	URI         string  `json:"uri"`
-	Status      int     `json:"status"`
-	Bytes       int     `json:"bytes"`
-	Seconds     float64 `json:"seconds"`
-	Result      string  `json:"result"`
-	CacheStatus string  `json:"cache_status,omitempty"`
-	UserAgent   string  `json:"user_agent,omitempty"`
-	Referer     string  `json:"referer,omitempty"`
-}
-
-// enabled reports whether record writes anything, so callers skip reading the clock.
-func (a *accessLog) enabled() bool { return a.w != nil }
 
 func (a *accessLog) record(ctx *fasthttp.RequestCtx, start, end time.Time, result string) {
-	if a.w == nil {
+	if a.log == nil {
 		return
 	}
-	e := accessEntry{
-		Time: start.UTC().Format(time.RFC3339Nano), Client: clientAddr(ctx).String(),
-		Method: string(ctx.Method()), Host: string(ctx.Host()), URI: string(ctx.RequestURI()),
-		Status: ctx.Response.StatusCode(), Bytes: responseBytes(&ctx.Response),
-		Seconds: end.Sub(start).Seconds(), Result: result,
-		CacheStatus: string(ctx.Response.Header.Peek("Cache-Status")),
-		UserAgent:   string(ctx.UserAgent()), Referer: string(ctx.Referer()),
-	}
-	var line []byte
-	if a.format == "combined" {
-		line = combinedLine(e, start)
-	} else {
-		line, _ = json.Marshal(e)
-		line = append(line, '\n')
-	}
-	a.mu.Lock()
-	a.w.Write(line)
-	a.mu.Unlock()
+	a.log.LogAttrs(context.Background(), slog.LevelInfo, "access",
+		slog.Time("start", start.UTC()),
+		slog.String("client", clientAddr(ctx).String()),
+		slog.String("method", string(ctx.Method())),
+		slog.String("host", string(ctx.Host())),
+		slog.String("uri", string(ctx.RequestURI())),
+		slog.Int("status", ctx.Response.StatusCode()),
+		slog.Int("bytes", responseBytes(&ctx.Response)),
+		slog.Float64("seconds", end.Sub(start).Seconds()),
+		slog.String("result", result),
+		slog.String("cache_status", string(ctx.Response.Header.Peek("Cache-Status"))),
+		slog.String("user_agent", string(ctx.UserAgent())),
+		slog.String("referer", string(ctx.Referer())),
+	)
 }
 
-// combinedLine is Apache's combined format, so existing log tooling keeps working.
-func combinedLine(e accessEntry, start time.Time) []byte {
+// combinedHandler renders access records in Apache's combined format, so existing log
+// tooling keeps working. It reads the attributes record writes and ignores others.
+type combinedHandler struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (h *combinedHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *combinedHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *combinedHandler) WithGroup(string) slog.Handler            { return h }
+
+func (h *combinedHandler) Handle(_ context.Context, r slog.Record) error {
+	var start time.Time
+	var client, method, uri, referer, agent string
+	var status, bytes int64
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "start":
+			start = a.Value.Time()
+		case "client":
+			client = a.Value.String()
+		case "method":
+			method = a.Value.String()
+		case "uri":
+			uri = a.Value.String()
+		case "status":
+			status = a.Value.Int64()
+		case "bytes":
+			bytes = a.Value.Int64()
+		case "referer":
+			referer = a.Value.String()
+		case "user_agent":
+			agent = a.Value.String()
+		}
+		return true
+	})
 	b := make([]byte, 0, 256)
-	b = append(b, e.Client...)
+	b = append(b, client...)
 	b = append(b, " - - ["...)
 	b = start.AppendFormat(b, "02/Jan/2006:15:04:05 -0700")
 	b = append(b, "] \""...)
-	b = append(b, e.Method...)
+	b = append(b, method...)
 	b = append(b, ' ')
-	b = append(b, e.URI...)
+	b = append(b, uri...)
 	b = append(b, " HTTP/1.1\" "...)
-	b = strconv.AppendInt(b, int64(e.Status), 10)
+	b = strconv.AppendInt(b, status, 10)
 	b = append(b, ' ')
-	b = strconv.AppendInt(b, int64(e.Bytes), 10)
-	b = append(b, " "...)
-	b = strconv.AppendQuote(b, e.Referer)
+	b = strconv.AppendInt(b, bytes, 10)
 	b = append(b, ' ')
-	b = strconv.AppendQuote(b, e.UserAgent)
+	b = strconv.AppendQuote(b, referer)
+	b = append(b, ' ')
+	b = strconv.AppendQuote(b, agent)
 	b = append(b, '\n')
-	return b
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err := h.w.Write(b)
+	return err
 }
 
 // responseBytes is the body length sent, without reading a streamed body.
@@ -102,3 +121,6 @@ func responseBytes(r *fasthttp.Response) int {
 	}
 	return 0
 }
+
+// enabled lets the caller skip the clock read and the record when the log is off.
+func (a *accessLog) enabled() bool { return a.log != nil }

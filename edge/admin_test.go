@@ -91,11 +91,18 @@ func TestNode_accessLogFormats(t *testing.T) {
 			line := buf.String()
 			switch format {
 			case "json":
-				var e accessEntry
+				var e struct {
+					URI       string `json:"uri"`
+					Status    int    `json:"status"`
+					Bytes     int    `json:"bytes"`
+					UserAgent string `json:"user_agent"`
+					Result    string `json:"result"`
+					Msg       string `json:"msg"`
+				}
 				if err := json.Unmarshal([]byte(line), &e); err != nil {
 					t.Fatalf("not JSON: %q", line)
 				}
-				if e.URI != "/logged?x=1" || e.Status != 200 || e.Bytes != 5 || e.UserAgent != "tester/1" || e.Result != "pass" {
+				if e.URI != "/logged?x=1" || e.Status != 200 || e.Bytes != 5 || e.UserAgent != "tester/1" || e.Result != "pass" || e.Msg != "access" {
 					t.Errorf("entry %+v", e)
 				}
 			case "combined":
