@@ -160,10 +160,3 @@ func delFold(h *fasthttp.RequestHeader, name string) {
 		h.DelBytes(k)
 	}
 }
-
-// writeHeader sets stored fields on a client response. Content-Length comes from the body.
-func writeHeader(dst *fasthttp.ResponseHeader, h httpcache.Header) {
-	for _, f := range h {
-		dst.Add(f.Name, f.Value)
-	}
-}

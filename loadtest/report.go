@@ -77,8 +77,9 @@ func WriteHist(w io.Writer, buckets []Bucket) error {
 // ParseHistBuckets reads the boundaries of "hist[0,2ms,4ms,6ms]": Go durations ("0" allowed),
 // strictly ascending.
 func ParseHistBuckets(spec string) ([]time.Duration, error) {
-	inner, ok := strings.CutPrefix(spec, "hist[")
-	if inner, ok = strings.CutSuffix(inner, "]"); !ok {
+	inner, prefixed := strings.CutPrefix(spec, "hist[")
+	inner, suffixed := strings.CutSuffix(inner, "]")
+	if !prefixed || !suffixed {
 		return nil, fmt.Errorf("report: bad histogram %q: want hist[0,2ms,4ms]", spec)
 	}
 	var out []time.Duration

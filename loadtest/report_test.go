@@ -184,7 +184,7 @@ func TestHistogram_BucketsAndParse(t *testing.T) {
 			t.Fatalf("histogram lacks %q:\n%s", w, out)
 		}
 	}
-	for _, bad := range []string{"hist[", "hist[]", "hist[5ms,1ms]", "hist[1ms,1ms]", "hist[x]", "buckets[1ms]", "hist[1ms"} {
+	for _, bad := range []string{"hist[", "hist[]", "hist[5ms,1ms]", "hist[1ms,1ms]", "hist[x]", "buckets[1ms]", "hist[1ms", "0,1ms]"} {
 		if _, err := ParseHistBuckets(bad); err == nil {
 			t.Errorf("ParseHistBuckets(%q) succeeded", bad)
 		}

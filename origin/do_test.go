@@ -218,6 +218,7 @@ func TestPool_maxConnsQueueTimeout(t *testing.T) {
 
 	// A queued request is served as soon as the slot is released; a second one finds the
 	// queue (max_queue 1) full and is refused at once.
+	held() // release the first pool's slot before moving to a new pool
 	cfg.QueueTimeout = conf.Duration(time.Minute)
 	p, _ = newTestPool(t, cfg, nil)
 	held = hold()

@@ -67,12 +67,6 @@ func (l *banLog) since(t, now time.Time) []Request {
 	return out
 }
 
-func (l *banLog) len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.n
-}
-
 func (l *banLog) expire(now time.Time) {
 	for l.n > 0 && now.Sub(l.entries[l.head].arrived) > l.maxAge {
 		l.dropOldest()

@@ -234,7 +234,7 @@ func (r *Ring) Owners(key string, n int) []string {
 // is what the ring would answer if they had left.
 func (r *Ring) walk(key string, visit func(name string) bool) {
 	var skipSmall [64]bool
-	skip := skipSmall[:0]
+	var skip []bool
 	if len(r.names) <= len(skipSmall) {
 		skip = skipSmall[:len(r.names)]
 	} else {
