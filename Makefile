@@ -5,7 +5,7 @@ PKGS      ?= ./...
 TESTFLAGS ?= -race -count=1 -timeout 20m
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run build test test-deps vet fmt bench bench-micro bench-hitratio bench-peers bench-edge bench-memory h2spec clean
+.PHONY: run build test test-deps vet lint fmt bench bench-micro bench-hitratio bench-peers bench-edge bench-memory h2spec clean
 
 run:
 	$(GO) run ./cmd/shoal demo
@@ -24,6 +24,12 @@ test-deps:
 
 vet:
 	$(GO) vet $(PKGS)
+
+# staticcheck (a Go module, installed with go install when missing): unused code, dead
+# assignments, API misuse. Clean at the time of writing.
+lint: vet
+	@command -v staticcheck >/dev/null || [ -x "$$($(GO) env GOPATH)/bin/staticcheck" ] || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
+	@PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck $(PKGS)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
