@@ -152,13 +152,32 @@ func (n *Node) catchUpReturning(members []ring.Member) {
 // catchUpSkew widens the catch-up window for clocks that disagree a little.
 const catchUpSkew = 5 * time.Second
 
-// dnsEdges maps members to GSLB edges: each configured VIP is answered on the node that holds
-// it, and without VIPs a node answers its public address.
+// dnsEdges maps members to GSLB edges: each configured VIP is answered on the member that
+// holds it, chosen by the very rule the VIP managers apply (vip.Holders over vipCandidates),
+// so DNS never names a node other than the one holding the address; without VIPs a node
+// answers its public address.
 func (n *Node) dnsEdges(members []ring.Member) []gslb.Edge {
-	return edgesFor(members, n.rt.Load().cfg.VIP.Addresses, func(vip string) string {
-		holder, _ := n.ring.VIPHolder(vip)
-		return holder.Name
-	})
+	vips := n.rt.Load().cfg.VIP.Addresses
+	return edgesFor(members, vips, vipHolders(members, vips))
+}
+
+// vipHolders names the holder of each VIP as every VIP manager computes it, for a view in
+// which no node is the draining self.
+func vipHolders(members []ring.Member, vips []string) func(vip string) string {
+	var prefixes []netip.Prefix
+	for _, v := range vips {
+		if p, err := netip.ParsePrefix(v); err == nil {
+			prefixes = append(prefixes, p)
+		}
+	}
+	holders := vip.Holders(prefixes, vipCandidates(members, ""), true)
+	return func(v string) string {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return ""
+		}
+		return holders[p.Addr()]
+	}
 }
 
 // edgesFor is dnsEdges without the ring: holder names the member holding a VIP ("" none).

@@ -2,9 +2,11 @@ package edge
 
 import (
 	"fmt"
+	"net/netip"
 	"testing"
 
 	"github.com/shoal-cdn/shoal/ring"
+	"github.com/shoal-cdn/shoal/ring/vip"
 )
 
 // DNS answers each VIP on the member holding it when VIPs are configured, else each
@@ -36,5 +38,29 @@ func TestEdgesFor_vipsElsePublicAddresses(t *testing.T) {
 		if got != c.want {
 			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// DNS names the holder the VIP managers pick, in the case where a rule of its own would
+// differ: no member ready, so the managers keep the VIP on a notready member rather than
+// leave it unanswered, and DNS must answer it there (it used to answer no one).
+func TestVIPHolders_matchTheManagersWhenNoMemberIsReady(t *testing.T) {
+	vips := []string{"192.0.2.100/24"}
+	members := []ring.Member{
+		{Name: "a", State: ring.StateNotReady, VIPs: vips},
+		{Name: "b", State: ring.StateNotReady, VIPs: vips},
+	}
+	holder := vipHolders(members, vips)(vips[0])
+	if holder == "" {
+		t.Fatal("no holder named for a VIP the managers hold")
+	}
+	prefix := netip.MustParsePrefix(vips[0])
+	want := vip.Holders([]netip.Prefix{prefix}, vipCandidates(members, ""), true)[prefix.Addr()]
+	if holder != want {
+		t.Errorf("DNS names %q, the managers hold it on %q", holder, want)
+	}
+	edges := edgesFor(members, vips, vipHolders(members, vips))
+	if len(edges) != 1 || edges[0].Name != holder || edges[0].Healthy {
+		t.Errorf("edges %+v: want the holder, answered but not healthy (GSLB then fails open)", edges)
 	}
 }

@@ -2,8 +2,6 @@ package ring
 
 import (
 	"slices"
-
-	"github.com/shoal-cdn/shoal/ring/hashring"
 )
 
 // Self returns this node's member record as last set.
@@ -36,24 +34,5 @@ func (r *Ring) OwnerBounded(key string, load func(member string) float64) (m Mem
 		total += load(n.Name)
 	}
 	name := v.ring.OwnerBounded(key, load, total/float64(len(v.nodes)), c)
-	return v.eligible[name], name == v.self.Name
-}
-
-// VIPHolder picks which alive member holds vip among those offering it (Member.VIPs), by
-// weighted rendezvous hashing, so every node agrees and a failed holder's VIPs spread over
-// the others. m.Name is "" when no alive member offers vip.
-func (r *Ring) VIPHolder(vip string) (m Member, self bool) {
-	v := r.view.Load()
-	vip = canonicalVIP(vip)
-	var candidates []hashring.Node
-	for _, n := range v.nodes {
-		if slices.Contains(v.eligible[n.Name].VIPs, vip) {
-			candidates = append(candidates, n)
-		}
-	}
-	name := hashring.Rendezvous(vip, candidates)
-	if name == "" {
-		return Member{}, false
-	}
 	return v.eligible[name], name == v.self.Name
 }

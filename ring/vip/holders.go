@@ -13,14 +13,13 @@ type Candidate struct {
 	Name   string
 	Weight int // share of VIPs relative to the others; 0 (or less) means 1
 	// Offers lists the VIPs this member is configured to hold (its gossiped Member.VIPs);
-	// nil offers none. A member is never chosen for a VIP it does not offer, which keeps
-	// the choice equal to ring.VIPHolder's.
+	// nil offers none. A member is never chosen for a VIP it does not offer.
 	Offers []netip.Prefix
 }
 
 // Holders picks the holder of every VIP among the eligible candidates: the weighted
-// rendezvous winner for the VIP's prefix text (the key ring.VIPHolder uses too), so every
-// node that sees the same candidates picks the same holders whatever their order, and
+// rendezvous winner for the VIP's prefix text, so every node that sees the same candidates
+// picks the same holders whatever their order (the edge's DNS answers use it too), and
 // removing a candidate moves only the VIPs it held. Without quorum the map is empty: a node
 // that cannot see a majority must not claim anything. A VIP that no candidate offers is
 // absent from the map.
