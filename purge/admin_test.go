@@ -93,7 +93,7 @@ func TestAdminHandler_auth(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newAdminFixture(t, conf.Purge{Token: tt.token, Allow: tt.allow})
 			compares := 0
-			f.svc.equal = func(a, b string) bool { compares++; return constantTimeEqual(a, b) }
+			f.svc.equal = func(a, b string) bool { compares++; return SecretEqual(a, b) }
 
 			status, body := f.post(t, `{"all": true}`, tt.auth)
 			if status != tt.wantStatus || !strings.Contains(string(body), tt.wantMsg) {
@@ -107,7 +107,7 @@ func TestAdminHandler_auth(t *testing.T) {
 				return
 			}
 			if compares != 1 {
-				t.Errorf("token compared %d times through constantTimeEqual, want 1", compares)
+				t.Errorf("token compared %d times through SecretEqual, want 1", compares)
 			}
 			for _, o := range f.objs {
 				if present(f.store, o.Key) {
@@ -130,8 +130,8 @@ func TestConstantTimeEqual(t *testing.T) {
 		{"", "x", false},
 	}
 	for _, tt := range tests {
-		if got := constantTimeEqual(tt.a, tt.b); got != tt.want {
-			t.Errorf("constantTimeEqual(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		if got := SecretEqual(tt.a, tt.b); got != tt.want {
+			t.Errorf("SecretEqual(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
 		}
 	}
 }

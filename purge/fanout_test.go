@@ -147,7 +147,7 @@ func TestPeerHandler_secret(t *testing.T) {
 			clock := newFakeClock()
 			s := newTestService(t, conf.Purge{}, store, StaticCluster{Name: "edge-2"}, Options{Secret: tt.configured, Now: clock.Now})
 			compares := 0
-			s.equal = func(a, b string) bool { compares++; return constantTimeEqual(a, b) }
+			s.equal = func(a, b string) bool { compares++; return SecretEqual(a, b) }
 			srv := httptest.NewServer(s.PeerHandler())
 			defer srv.Close()
 
@@ -167,7 +167,7 @@ func TestPeerHandler_secret(t *testing.T) {
 				t.Errorf("object present %v, want %v", got, want)
 			}
 			if tt.configured != "" && compares != 1 {
-				t.Errorf("secret compared %d times through constantTimeEqual, want 1", compares)
+				t.Errorf("secret compared %d times through SecretEqual, want 1", compares)
 			}
 		})
 	}

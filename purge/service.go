@@ -158,7 +158,7 @@ func New(cfg conf.Purge, store Store, cluster Cluster, opts Options) (*Service, 
 		metrics:   m,
 		bans:      newBanLog(logEntries, logAge),
 		broadcast: opts.Broadcast,
-		equal:     constantTimeEqual,
+		equal:     SecretEqual,
 		attempts:  fanoutAttempts,
 		backoff:   firstBackoff,
 	}
