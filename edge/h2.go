@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -68,9 +69,9 @@ func (n *Node) serveHTTP2(w http.ResponseWriter, r *http.Request) {
 		out.Add(name, string(v))
 	}
 	if !resp.IsBodyStream() && !resp.SkipBody {
-		out.Set("Content-Length", itoa(len(resp.Body())))
+		out.Set("Content-Length", strconv.Itoa(len(resp.Body())))
 	} else if resp.SkipBody && resp.Header.ContentLength() >= 0 {
-		out.Set("Content-Length", itoa(resp.Header.ContentLength()))
+		out.Set("Content-Length", strconv.Itoa(resp.Header.ContentLength()))
 	}
 	w.WriteHeader(resp.StatusCode())
 	if resp.SkipBody || r.Method == http.MethodHead {

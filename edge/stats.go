@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -99,6 +100,6 @@ func sortedPoolNames(rt *settings) []string {
 	for name := range rt.pools {
 		names = append(names, name)
 	}
-	sortStrings(names)
+	slices.Sort(names)
 	return names
 }
