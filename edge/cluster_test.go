@@ -123,7 +123,19 @@ func TestCluster_oneOriginFetchForAColdObject(t *testing.T) {
 		})
 		close(done)
 	}()
-	time.Sleep(200 * time.Millisecond) // let the requests pile up on the owner's fill
+	// Every request ends on the owner (200 there, 400 forwarded): release the origin once one
+	// leads the fill and the other 599 have joined it.
+	owner, _ := nodes[0].Ring().Owner(cacheKey("http", "www.example.com", "/cold.js", ""))
+	var ownerNode *Node
+	for _, n := range nodes {
+		if n.name == owner.Name {
+			ownerNode = n
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for counterValue(ownerNode.metrics.coalesced) < 599 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 	close(release)
 	<-done
 	if ok.Load() != 600 {
