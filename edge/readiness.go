@@ -31,6 +31,8 @@ func (n *Node) watchReadiness(stop <-chan struct{}) {
 
 func (n *Node) judgeReadiness() {
 	reason := n.notReadyReason()
+	// n.mu is held across SetState (which may wait up to a second for gossip to confirm):
+	// released, a late "alive" could overwrite the "draining" Shutdown announces under it.
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.stopped {
