@@ -19,6 +19,9 @@ type Config struct {
 	Compression Compression      `yaml:"compression"`
 	Log         Log              `yaml:"log"`
 	Admin       Admin            `yaml:"admin"`
+	// TrustedProxies are the client CIDRs (front load balancers) whose X-Forwarded-Host,
+	// X-Original-URL and similar fields reach origins; from anyone else they are removed.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Node identifies this edge. Name defaults to the host name.
@@ -125,6 +128,8 @@ type Route struct {
 	Cache  bool   `yaml:"cache"`
 	// RateLimit is a per-client token bucket; off when Rate is 0.
 	RateLimit RateLimit `yaml:"rate_limit"`
+	// CacheKey shapes the key of a cache route (and the target the origin is sent).
+	CacheKey CacheKey `yaml:"cache_key"`
 }
 
 // Match selects requests. Every set field must match; an empty Match matches everything.

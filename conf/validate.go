@@ -46,6 +46,7 @@ func (v *validator) config(c *Config) {
 	v.compression(&c.Compression)
 	v.log(&c.Log)
 	v.cidrs("admin.allow", c.Admin.Allow)
+	v.trustedProxies(c.TrustedProxies)
 	if len(c.Admin.Allow) == 0 {
 		c.Admin.Allow = []string{"127.0.0.0/8", "::1/128"}
 	}
