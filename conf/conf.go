@@ -52,7 +52,7 @@ type Limits struct {
 	MaxConnsPerIP  int      `yaml:"max_conns_per_ip"` // 0 means unlimited
 }
 
-// Cache configures the object store and freshness defaults.
+// Cache configures the object store and freshness defaults. Load starts from DefaultCache.
 type Cache struct {
 	Memory               Size     `yaml:"memory"`                 // store budget in bytes of headers+body; default 256MiB
 	MaxObjectSize        Size     `yaml:"max_object_size"`        // larger objects stream through uncached; default 64MiB
@@ -67,7 +67,8 @@ type Cache struct {
 	HotTTL               Duration `yaml:"hot_ttl"`                // default 5s
 }
 
-// Pool is one origin pool.
+// Pool is one origin pool. Load starts from DefaultPool: a key left out of the file keeps the
+// default named on its field.
 type Pool struct {
 	Balance     string   `yaml:"balance"` // roundrobin (default), leastconn, random2, source, uri, first
 	Servers     []Server `yaml:"servers"`
@@ -78,10 +79,10 @@ type Pool struct {
 	// Timeouts; zero means the default.
 	ConnectTimeout   Duration `yaml:"connect_timeout"`    // default 2s
 	FirstByteTimeout Duration `yaml:"first_byte_timeout"` // default 15s
-	IdleTimeout      Duration `yaml:"idle_timeout"`       // keep-alive connections; default 60s
-	Retries          int      `yaml:"retries"`            // extra attempts on other servers; default 2
+	IdleTimeout      Duration `yaml:"idle_timeout"`       // idle keep-alive connections; default 4s, capped by the server's Keep-Alive: timeout
+	Retries          int      `yaml:"retries"`            // extra attempts on other servers; default 2; 0 or -1 none
 	MaxConns         int      `yaml:"max_conns"`          // per server; 0 means unlimited
-	MaxQueue         int      `yaml:"max_queue"`          // waiters when max_conns is reached; default 128
+	MaxQueue         int      `yaml:"max_queue"`          // waiters when max_conns is reached; default 128 (also for 0)
 	QueueTimeout     Duration `yaml:"queue_timeout"`      // default 5s; then 503
 	SlowStart        Duration `yaml:"slow_start"`         // ramp for a server coming back; default 0 (off)
 
@@ -108,10 +109,12 @@ type Health struct {
 	Host         string   `yaml:"host"`          // Host header of the probe
 }
 
-// Passive ejection from live traffic.
+// Passive ejection from live traffic. Passive checks never take a pool's last servers out:
+// when they have ejected every usable server, the least recently failed one still gets traffic.
 type Passive struct {
-	Errors  int      `yaml:"errors"`  // consecutive connection errors or 5xx that eject; default 5, -1 off
+	Errors  int      `yaml:"errors"`  // consecutive failures that eject a server; default 5; 0 or -1 off
 	Backoff Duration `yaml:"backoff"` // first ejection; doubles up to 16x; default 5s
+	Observe string   `yaml:"observe"` // what a failure is: layer4 (default: connection errors and timeouts), layer7 (also 5xx but 501, 505)
 }
 
 // Sticky keeps a client on one server: by inserted cookie, or by source address.
@@ -147,7 +150,7 @@ type RateLimit struct {
 	Burst int     `yaml:"burst"`
 }
 
-// Cluster is the memberlist ring.
+// Cluster is the memberlist ring. Load starts from DefaultCluster.
 type Cluster struct {
 	Bind        string   `yaml:"bind"`      // gossip address; empty means single node
 	Advertise   string   `yaml:"advertise"` // address peers use; default the bind address

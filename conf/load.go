@@ -36,7 +36,7 @@ func parse(data []byte, name, dir string) (*Config, error) {
 		return nil, syntaxError(name, err)
 	}
 	pos := indexPositions(&root)
-	cfg := &Config{}
+	cfg := &Config{Cache: DefaultCache(), Cluster: DefaultCluster()}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {

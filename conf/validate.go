@@ -115,16 +115,17 @@ func (v *validator) limits(l *Limits) {
 }
 
 func (v *validator) cache(c *Cache) {
-	setSize(&c.Memory, 256<<20)
-	setSize(&c.MaxObjectSize, 64<<20)
-	setDuration(&c.HeuristicMax, 24*time.Hour)
-	setDuration(&c.FillTimeout, 30*time.Second)
-	setDuration(&c.HotTTL, 5*time.Second)
+	def := DefaultCache()
+	setSize(&c.Memory, def.Memory)
+	setSize(&c.MaxObjectSize, def.MaxObjectSize)
+	setDuration(&c.HeuristicMax, def.HeuristicMax.D())
+	setDuration(&c.FillTimeout, def.FillTimeout.D())
+	setDuration(&c.HotTTL, def.HotTTL.D())
 	if c.HeuristicFraction == 0 {
-		c.HeuristicFraction = 0.1
+		c.HeuristicFraction = def.HeuristicFraction
 	}
 	if c.TargetedField == "" {
-		c.TargetedField = "Shoal-Cache-Control"
+		c.TargetedField = def.TargetedField
 	}
 	if c.HeuristicFraction < 0 || c.HeuristicFraction > 1 {
 		v.fail("cache.heuristic_fraction", "%v is outside 0..1", c.HeuristicFraction)
@@ -187,17 +188,26 @@ func (v *validator) pool(name string, p *Pool) {
 			s.Weight = &one
 		}
 	}
+	v.poolDefaults(key, p)
+}
+
+// poolDefaults fills the keys whose zero means the default (a pool written as `{}` or built
+// in code) from DefaultPool, turns -1 (the old spelling of "off") into 0, and checks the
+// values. Keys where 0 has a meaning of its own (retries, passive.errors, max_conns,
+// slow_start) keep it.
+func (v *validator) poolDefaults(key string, p *Pool) {
+	def := DefaultPool()
 	h := &p.Health
-	setDuration(&h.Interval, 2*time.Second)
-	setDuration(&h.Timeout, time.Second)
+	setDuration(&h.Interval, def.Health.Interval.D())
+	setDuration(&h.Timeout, def.Health.Timeout.D())
 	if h.Rise == 0 {
-		h.Rise = 2
+		h.Rise = def.Health.Rise
 	}
 	if h.Fall == 0 {
-		h.Fall = 3
+		h.Fall = def.Health.Fall
 	}
 	if h.ExpectStatus == 0 {
-		h.ExpectStatus = 200
+		h.ExpectStatus = def.Health.ExpectStatus
 	}
 	if h.Path != "" && !strings.HasPrefix(h.Path, "/") {
 		v.fail(key+".health.path", "%q must start with /", h.Path)
@@ -208,25 +218,38 @@ func (v *validator) pool(name string, p *Pool) {
 	if h.Rise < 0 || h.Fall < 0 {
 		v.fail(key+".health", "rise and fall must be positive")
 	}
-	if p.Passive.Errors == 0 {
-		p.Passive.Errors = 5
+	if h.ExpectStatus < 100 || h.ExpectStatus > 599 {
+		v.fail(key+".health.expect_status", "%d is not an HTTP status", h.ExpectStatus)
 	}
-	setDuration(&p.Passive.Backoff, 5*time.Second)
+	switch {
+	case p.Passive.Errors == -1:
+		p.Passive.Errors = 0
+	case p.Passive.Errors < 0:
+		v.fail(key+".passive.errors", "%d is negative (0 or -1 turns passive ejection off)", p.Passive.Errors)
+	}
+	setDuration(&p.Passive.Backoff, def.Passive.Backoff.D())
+	switch p.Passive.Observe {
+	case "":
+		p.Passive.Observe = def.Passive.Observe
+	case ObserveLayer4, ObserveLayer7:
+	default:
+		v.fail(key+".passive.observe", "%q: layer4 (connection errors and timeouts) or layer7 (also 5xx)", p.Passive.Observe)
+	}
 	if p.Sticky.Cookie != "" && p.Sticky.Source {
 		v.fail(key+".sticky", "choose cookie or source, not both")
 	}
-	setDuration(&p.ConnectTimeout, 2*time.Second)
-	setDuration(&p.FirstByteTimeout, 15*time.Second)
-	setDuration(&p.IdleTimeout, 60*time.Second)
-	setDuration(&p.QueueTimeout, 5*time.Second)
-	if p.Retries == 0 {
-		p.Retries = 2
-	}
-	if p.Retries < 0 {
+	setDuration(&p.ConnectTimeout, def.ConnectTimeout.D())
+	setDuration(&p.FirstByteTimeout, def.FirstByteTimeout.D())
+	setDuration(&p.IdleTimeout, def.IdleTimeout.D())
+	setDuration(&p.QueueTimeout, def.QueueTimeout.D())
+	switch {
+	case p.Retries == -1:
 		p.Retries = 0
+	case p.Retries < 0:
+		v.fail(key+".retries", "%d is negative (0 or -1 turns retries off)", p.Retries)
 	}
 	if p.MaxQueue == 0 {
-		p.MaxQueue = 128
+		p.MaxQueue = def.MaxQueue
 	}
 	if p.MaxConns < 0 || p.MaxQueue < 0 {
 		v.fail(key, "max_conns and max_queue must not be negative")
@@ -272,8 +295,9 @@ func (v *validator) route(key string, r *Route, origins map[string]*Pool) {
 }
 
 func (v *validator) cluster(c *Cluster) {
+	def := DefaultCluster()
 	if c.VNodes == 0 {
-		c.VNodes = 160
+		c.VNodes = def.VNodes
 	}
 	if c.VNodes < 1 || c.VNodes > 4096 {
 		v.fail("cluster.vnodes", "%d is outside 1..4096", c.VNodes)
@@ -283,10 +307,10 @@ func (v *validator) cluster(c *Cluster) {
 	for i, j := range c.Join {
 		v.hostPort(fmt.Sprintf("cluster.join[%d]", i), j)
 	}
-	setDuration(&c.ProbeInterval, 200*time.Millisecond)
-	setDuration(&c.ProbeTimeout, 100*time.Millisecond)
+	setDuration(&c.ProbeInterval, def.ProbeInterval.D())
+	setDuration(&c.ProbeTimeout, def.ProbeTimeout.D())
 	if c.SuspicionMult == 0 {
-		c.SuspicionMult = 3
+		c.SuspicionMult = def.SuspicionMult
 	}
 	if c.ProbeTimeout >= c.ProbeInterval {
 		v.fail("cluster.probe_timeout", "%s is not below probe_interval %s", c.ProbeTimeout, c.ProbeInterval)
