@@ -40,10 +40,14 @@ func TestParse_poolKeysOverDefaults(t *testing.T) {
 		{"    retries: 5\n", func(p *Pool) bool { return p.Retries == 5 }, "retries 5"},
 		{"    passive: {errors: -1}\n", func(p *Pool) bool { return p.Passive.Errors == 0 && p.Passive.Backoff == def.Passive.Backoff }, "passive off, backoff default"},
 		{"    passive: {errors: 0}\n", func(p *Pool) bool { return p.Passive.Errors == 0 }, "passive 0 is off"},
-		{"    passive: {observe: layer7}\n", func(p *Pool) bool { return p.Passive.Observe == ObserveLayer7 && p.Passive.Errors == def.Passive.Errors }, "layer7, errors default"},
+		{"    passive: {observe: layer7}\n", func(p *Pool) bool {
+			return p.Passive.Observe == ObserveLayer7 && p.Passive.Errors == def.Passive.Errors
+		}, "layer7, errors default"},
 		{"    idle_timeout: 0s\n", func(p *Pool) bool { return p.IdleTimeout == def.IdleTimeout }, "idle 0 is the default"},
 		{"    max_queue: 0\n", func(p *Pool) bool { return p.MaxQueue == def.MaxQueue }, "max_queue 0 is the default"},
-		{"    health: {path: /h}\n", func(p *Pool) bool { return p.Health.Rise == 2 && p.Health.Fall == 3 && p.Health.Interval.D() == 2*time.Second }, "health defaults"},
+		{"    health: {path: /h}\n", func(p *Pool) bool {
+			return p.Health.Rise == 2 && p.Health.Fall == 3 && p.Health.Interval.D() == 2*time.Second
+		}, "health defaults"},
 	}
 	for _, c := range cases {
 		p, err := parsePool(t, c.keys)
