@@ -1,7 +1,5 @@
 package ring
 
-import "bytes"
-
 // Broadcast gossips msg to every other member, best effort: it rides on gossip packets and
 // is retransmitted a few times (4 × log10(N+1)), so it usually arrives within a few hundred
 // milliseconds, but a member may miss it and nothing reports that. A node does not receive
@@ -19,6 +17,6 @@ func (r *Ring) Broadcast(msg []byte) {
 	if r.ml.Load() == nil {
 		return
 	}
-	r.queue.QueueBroadcast(broadcast(bytes.Clone(msg)))
+	r.queue.QueueBroadcast(broadcast(append([]byte{kindBroadcast}, msg...)))
 	r.metrics.broadcasts.Inc()
 }

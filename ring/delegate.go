@@ -26,12 +26,23 @@ func (d delegate) NodeMeta(limit int) []byte {
 	return meta
 }
 
-// NotifyMsg hands a broadcast to OnMessage. memberlist reuses buf, so the callee gets a copy.
+// NotifyMsg hands a broadcast to OnMessage and a direct message to OnDirect, by their kind
+// byte; anything else (a peer of another version, a corrupt packet) is dropped. memberlist
+// reuses buf, so the callee gets a copy.
 func (d delegate) NotifyMsg(buf []byte) {
-	if d.r.opts.OnMessage == nil || len(buf) == 0 {
+	if len(buf) < 2 {
 		return
 	}
-	d.r.opts.OnMessage(append([]byte(nil), buf...))
+	var deliver func([]byte)
+	switch buf[0] {
+	case kindBroadcast:
+		deliver = d.r.opts.OnMessage
+	case kindDirect:
+		deliver = d.r.opts.OnDirect
+	}
+	if deliver != nil {
+		deliver(append([]byte(nil), buf[1:]...))
+	}
 }
 
 func (d delegate) GetBroadcasts(overhead, limit int) [][]byte {

@@ -59,6 +59,10 @@ type Options struct {
 	// not receive its own. It is called from memberlist's packet goroutine, possibly
 	// concurrently with itself, and must not block. msg is the callee's to keep.
 	OnMessage func(msg []byte)
+	// OnDirect receives a message another member sent this node with SendDirect. It is
+	// called like OnMessage (memberlist's packet goroutine, possibly concurrently with
+	// itself) and must not block: it sits on the path of every gossip packet.
+	OnDirect func(msg []byte)
 	// OnChange is called after membership or metadata changed and the new view is in place.
 	// It runs on the ring's own goroutine, never concurrently with itself; bursts of changes
 	// may be coalesced into one call. It must not block; it may call any Ring method.

@@ -1,0 +1,45 @@
+package ring
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Every user message this ring puts on memberlist's transport starts with one kind byte, so
+// a purge broadcast and a direct message never reach the wrong callback.
+const (
+	kindBroadcast byte = 1
+	kindDirect    byte = 2
+)
+
+// ErrUnknownMember is returned by SendDirect for a name that is not a live member.
+var ErrUnknownMember = errors.New("ring: no such live member")
+
+// SendDirect sends msg to the member called name in one UDP datagram on the gossip port
+// (encrypted with the cluster secret like all gossip), outside the gossip queue: it leaves
+// at once and arrives, if at all, about one network round trip later. Delivery is best
+// effort (no retry, no acknowledgement); the receiver gets it through Options.OnDirect. It
+// is for small, frequent, time-critical messages such as the VIP holders' heartbeats, and
+// never blocks beyond one socket write. It fails for an unknown name, on a ring that is not
+// started or runs alone, and for messages over MaxBroadcastSize.
+func (r *Ring) SendDirect(name string, msg []byte) error {
+	if len(msg) > MaxBroadcastSize {
+		return fmt.Errorf("ring: direct message of %d bytes over %d", len(msg), MaxBroadcastSize)
+	}
+	ml := r.ml.Load()
+	if ml == nil {
+		return errors.New("ring: not started or running alone")
+	}
+	for _, n := range ml.Members() {
+		if n.Name != name {
+			continue
+		}
+		buf := make([]byte, 0, len(msg)+1)
+		buf = append(append(buf, kindDirect), msg...)
+		if err := ml.SendBestEffort(n, buf); err != nil {
+			return fmt.Errorf("ring: direct message to %s: %w", name, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: %q", ErrUnknownMember, name)
+}

@@ -1,0 +1,86 @@
+package ring
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestRing_sendDirectReachesOnlyTheNamedMemberOnDirect(t *testing.T) {
+	direct := make([]chan []byte, 3)
+	bcast := make([]chan []byte, 3)
+	nodes := make([]node, 3)
+	for i := range nodes {
+		d, b := make(chan []byte, 4), make(chan []byte, 4)
+		direct[i], bcast[i] = d, b
+		nodes[i].opts.OnDirect = func(msg []byte) { d <- msg }
+		nodes[i].opts.OnMessage = func(msg []byte) { b <- msg }
+	}
+	rings := startCluster(t, nodes...)
+	if err := rings[0].SendDirect("edge-3", []byte("heartbeat 7")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case msg := <-direct[2]:
+		if string(msg) != "heartbeat 7" {
+			t.Errorf("edge-3 received %q", msg)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("edge-3 did not receive the direct message")
+	}
+	rings[0].Broadcast([]byte("purge 1"))
+	for _, i := range []int{1, 2} {
+		select {
+		case msg := <-bcast[i]:
+			if string(msg) != "purge 1" {
+				t.Errorf("%s: broadcast arrived as %q", rings[i].Self().Name, msg)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s did not receive the broadcast", rings[i].Self().Name)
+		}
+	}
+	// The broadcast reached both; by now a misrouted message would have arrived too.
+	for i := range rings {
+		select {
+		case msg := <-direct[i]:
+			t.Errorf("%s: unexpected direct message %q", rings[i].Self().Name, msg)
+		default:
+		}
+		select {
+		case msg := <-bcast[i]:
+			t.Errorf("%s: unexpected broadcast %q", rings[i].Self().Name, msg)
+		default:
+		}
+	}
+}
+
+func TestRing_sendDirectRefusesWhatItCannotDeliver(t *testing.T) {
+	rings := startCluster(t, node{}, node{})
+	if err := rings[0].SendDirect("edge-9", []byte("x")); !errors.Is(err, ErrUnknownMember) {
+		t.Errorf("unknown member: %v, want ErrUnknownMember", err)
+	}
+	if err := rings[0].SendDirect("edge-2", make([]byte, MaxBroadcastSize+1)); err == nil {
+		t.Error("an oversized message was accepted")
+	}
+	alone, err := New(rings[0].cluster, Member{Name: "solo"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alone.SendDirect("edge-1", []byte("x")); err == nil {
+		t.Error("a ring that was never started sent a message")
+	}
+}
+
+func TestDelegate_dropsMessagesOfUnknownKind(t *testing.T) {
+	var got [][]byte
+	r := &Ring{opts: Options{
+		OnMessage: func(m []byte) { got = append(got, m) },
+		OnDirect:  func(m []byte) { got = append(got, m) },
+	}}
+	for _, buf := range [][]byte{nil, {kindDirect}, {0}, {99, 'x'}, []byte("{\"url\":\"x\"}")} {
+		delegate{r}.NotifyMsg(buf)
+	}
+	if len(got) != 0 {
+		t.Errorf("delivered %q", got)
+	}
+}
