@@ -13,23 +13,8 @@ import (
 	"github.com/shoal-cdn/shoal/origin/balance"
 )
 
-// Defaults for the keys of conf.Pool that are zero when not written.
-const (
-	defaultConnectTimeout   = 2 * time.Second
-	defaultFirstByteTimeout = 15 * time.Second
-	defaultIdleTimeout      = 60 * time.Second
-	defaultRetries          = 2
-	defaultMaxQueue         = 128
-	defaultQueueTimeout     = 5 * time.Second
-	defaultInterval         = 2 * time.Second
-	defaultProbeTimeout     = time.Second
-	defaultRise             = 2
-	defaultFall             = 3
-	defaultExpectStatus     = 200
-	defaultPassiveErrors    = 5
-	defaultPassiveBackoff   = 5 * time.Second
-	maxBackoffDoublings     = 4 // the ejection backoff doubles up to 16x
-)
+// maxBackoffDoublings caps the ejection backoff at 16x passive.backoff.
+const maxBackoffDoublings = 4
 
 // settings is a conf.Pool with every default applied; the pool reads nothing else.
 type settings struct {
@@ -40,6 +25,7 @@ type settings struct {
 	health                                    healthSettings
 	passiveErrors                             int // 0 means passive ejection is off
 	passiveBackoff                            time.Duration
+	observe5xx                                bool // passive.observe layer7
 	stickyCookie                              string
 	stickySource                              bool
 	stickyMaxAge                              time.Duration
@@ -81,47 +67,53 @@ func resolve(cfg *conf.Pool) (settings, error) {
 	return s, nil
 }
 
+// resolveFields applies conf.DefaultPool to the keys whose zero value means the default, so a
+// pool built in code with only servers set behaves as one loaded from a file without the keys.
+// Retries and passive.errors keep 0 (and -1) as "off".
 func resolveFields(cfg *conf.Pool) (settings, error) {
+	def := conf.DefaultPool()
 	s := settings{
 		name:             cfg.Name,
 		balance:          cfg.Balance,
 		hostRewrite:      cfg.HostRewrite,
-		connectTimeout:   orDefault(cfg.ConnectTimeout.D(), defaultConnectTimeout),
-		firstByteTimeout: orDefault(cfg.FirstByteTimeout.D(), defaultFirstByteTimeout),
-		idleTTL:          orDefault(cfg.IdleTimeout.D(), defaultIdleTimeout),
+		connectTimeout:   orDefault(cfg.ConnectTimeout.D(), def.ConnectTimeout.D()),
+		firstByteTimeout: orDefault(cfg.FirstByteTimeout.D(), def.FirstByteTimeout.D()),
+		idleTTL:          orDefault(cfg.IdleTimeout.D(), def.IdleTimeout.D()),
 		retries:          cfg.Retries,
 		maxConns:         cfg.MaxConns,
 		maxQueue:         cfg.MaxQueue,
-		queueTimeout:     orDefault(cfg.QueueTimeout.D(), defaultQueueTimeout),
+		queueTimeout:     orDefault(cfg.QueueTimeout.D(), def.QueueTimeout.D()),
 		slowStart:        cfg.SlowStart.D(),
 		passiveErrors:    cfg.Passive.Errors,
-		passiveBackoff:   orDefault(cfg.Passive.Backoff.D(), defaultPassiveBackoff),
+		passiveBackoff:   orDefault(cfg.Passive.Backoff.D(), def.Passive.Backoff.D()),
 		stickyCookie:     cfg.Sticky.Cookie,
 		stickySource:     cfg.Sticky.Source,
 		stickyMaxAge:     cfg.Sticky.MaxAge.D(),
 	}
 	if s.balance == "" {
-		s.balance = balance.RoundRobin
+		s.balance = def.Balance
 	}
 	if !balance.Known(s.balance) {
 		return s, fmt.Errorf("balance: unknown balancer %q (want roundrobin, leastconn, random2, source, uri or first)", s.balance)
 	}
-	switch s.retries {
-	case 0:
-		s.retries = defaultRetries
-	case -1: // conf says 0 means the default, so -1 is how retries are turned off
+	if s.retries == -1 { // the old spelling of "off"
 		s.retries = 0
 	}
 	if s.maxQueue == 0 {
-		s.maxQueue = defaultMaxQueue
+		s.maxQueue = def.MaxQueue
 	}
 	switch {
-	case s.passiveErrors == 0:
-		s.passiveErrors = defaultPassiveErrors
 	case s.passiveErrors == -1:
 		s.passiveErrors = 0
 	case s.passiveErrors < 0:
-		return s, fmt.Errorf("passive.errors: %d is negative (use -1 to turn passive ejection off)", cfg.Passive.Errors)
+		return s, fmt.Errorf("passive.errors: %d is negative (0 or -1 turns passive ejection off)", cfg.Passive.Errors)
+	}
+	switch cfg.Passive.Observe {
+	case "", conf.ObserveLayer4:
+	case conf.ObserveLayer7:
+		s.observe5xx = true
+	default:
+		return s, fmt.Errorf("passive.observe: %q: want layer4 or layer7", cfg.Passive.Observe)
 	}
 	for _, f := range []struct {
 		key string
@@ -146,24 +138,25 @@ func resolveFields(cfg *conf.Pool) (settings, error) {
 }
 
 func resolveHealth(h conf.Health) (healthSettings, error) {
+	def := conf.DefaultPool().Health
 	hs := healthSettings{
 		path:         h.Path,
 		expectBody:   h.ExpectBody,
 		host:         h.Host,
-		interval:     orDefault(h.Interval.D(), defaultInterval),
-		timeout:      orDefault(h.Timeout.D(), defaultProbeTimeout),
+		interval:     orDefault(h.Interval.D(), def.Interval.D()),
+		timeout:      orDefault(h.Timeout.D(), def.Timeout.D()),
 		rise:         h.Rise,
 		fall:         h.Fall,
 		expectStatus: h.ExpectStatus,
 	}
 	if hs.rise == 0 {
-		hs.rise = defaultRise
+		hs.rise = def.Rise
 	}
 	if hs.fall == 0 {
-		hs.fall = defaultFall
+		hs.fall = def.Fall
 	}
 	if hs.expectStatus == 0 {
-		hs.expectStatus = defaultExpectStatus
+		hs.expectStatus = def.ExpectStatus
 	}
 	if hs.path == "" {
 		return hs, nil // no active checks: the rest does not matter

@@ -76,7 +76,7 @@ func TestValidate_appliesDefaults(t *testing.T) {
 		{"balance", s.balance, "roundrobin"},
 		{"connect_timeout", s.connectTimeout, 2 * time.Second},
 		{"first_byte_timeout", s.firstByteTimeout, 15 * time.Second},
-		{"idle_timeout", s.idleTTL, 60 * time.Second},
+		{"idle_timeout", s.idleTTL, 4 * time.Second},
 		{"retries", s.retries, 2},
 		{"max_queue", s.maxQueue, 128},
 		{"queue_timeout", s.queueTimeout, 5 * time.Second},

@@ -135,15 +135,19 @@ func (p *Pool) exchange(s *server, req *fasthttp.Request, resp *fasthttp.Respons
 	return release, nil
 }
 
-// finish records one attempt in the server's counters, metrics and passive health.
+// finish records one attempt in the server's counters, metrics and passive health. A failure
+// is a connection error or timeout, and with passive.observe layer7 also a 5xx other than 501
+// and 505 (HAProxy's layer7 rule: those say the request, not the server, is at fault).
 func (p *Pool) finish(s *server, errKind string, status int, elapsed time.Duration) {
 	s.requests.Add(1)
-	failed := errKind != "" || status >= 500
+	failed := errKind != "" || (p.cfg.observe5xx && status >= 500 && status != 501 && status != 505)
 	if failed {
 		s.errors.Add(1)
 	}
 	if errKind == "" {
-		s.latencyNs.Add(int64(elapsed))
+		if !failed {
+			s.latencyNs.Add(int64(elapsed))
+		}
 		p.metrics.response(p.cfg.name, s.label, strconv.Itoa(status), elapsed)
 	} else {
 		p.metrics.failure(p.cfg.name, s.label, errKind)

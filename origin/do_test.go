@@ -3,7 +3,9 @@ package origin
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -103,9 +105,10 @@ func TestPool_retriesConnectRefusedOnlyWhenIdempotent(t *testing.T) {
 		wantErr    bool
 		wantHits   int64
 	}{
-		{"idempotent retried on the next server", true, 0, false, 1},
-		{"non-idempotent not retried", false, 0, true, 0},
-		{"retries off", true, -1, true, 0},
+		{"idempotent retried on the next server", true, 2, false, 1},
+		{"non-idempotent not retried", false, 2, true, 0},
+		{"retries 0 is off", true, 0, true, 0},
+		{"retries -1 is off", true, -1, true, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,24 +173,120 @@ func TestPool_firstByteTimeoutIsNotRetried(t *testing.T) {
 	}
 }
 
-func TestPool_DoPassiveEjectionOn5xx(t *testing.T) {
-	origin := newCountingServer(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) })
-	cfg := poolConf("", origin.URL)
-	cfg.Passive = conf.Passive{Errors: 2, Backoff: conf.Duration(time.Minute)}
+// With passive.observe layer7, consecutive 5xx eject a server; with another server up, traffic
+// moves to it.
+func TestPool_DoPassiveEjectionOn5xxWithLayer7(t *testing.T) {
+	bad := newCountingServer(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) })
+	good := newCountingServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	cfg := poolConf("first", bad.URL, good.URL)
+	cfg.Passive = conf.Passive{Errors: 2, Backoff: conf.Duration(time.Minute), Observe: conf.ObserveLayer7}
 	p, reg := newTestPool(t, cfg, newFakeClock())
 	for range 2 {
 		if status, _, _, err := doGet(t, p, "/", Target{Idempotent: true}); err != nil || status != 503 {
 			t.Fatalf("got %d, %v; want the 503 relayed", status, err)
 		}
 	}
-	if _, _, _, err := doGet(t, p, "/", Target{}); !errors.Is(err, ErrNoServer) {
-		t.Fatalf("after 2 consecutive 5xx: err = %v, want ErrNoServer", err)
+	if status, body, _, err := doGet(t, p, "/", Target{}); err != nil || status != 200 || body != "ok" {
+		t.Fatalf("after 2 consecutive 5xx: %d %q %v, want the other server's 200", status, body, err)
 	}
-	if p.Healthy() || p.Snapshot().Servers[0].State != StateDown || !p.Snapshot().Servers[0].Ejected {
-		t.Fatalf("ejected server reported as %+v", p.Snapshot().Servers[0])
+	snap := p.Snapshot()
+	if !p.Healthy() || snap.Servers[0].State != StateDown || !snap.Servers[0].Ejected {
+		t.Fatalf("ejected server reported as %+v", snap.Servers[0])
 	}
-	if v := counterValue(t, reg, "shoal_origin_server_up", nil); v != 0 {
+	if v := counterValue(t, reg, "shoal_origin_server_up", map[string]string{"server": bad.Listener.Addr().String()}); v != 0 {
 		t.Fatalf("server_up = %v, want 0", v)
+	}
+}
+
+// Issue 13, input 1: one server, every key at its default. 30 answers of 503 must not take the
+// only server out: 5xx are not counted by default, and the 20 requests after them reach it.
+// The same holds with observe layer7 and with connection failures, which do eject: a pool whose
+// every server passive checks ejected still sends to the least recently failed one.
+func TestPool_neverEjectsItselfIntoEmptiness(t *testing.T) {
+	cases := []struct {
+		name    string
+		observe string
+	}{
+		{"defaults", ""},
+		{"observe layer7", conf.ObserveLayer7},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var hits atomic.Int64
+			origin := newCountingServer(t, func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				if r.URL.Path == "/err" {
+					w.Header().Set("Cache-Control", "no-store")
+					w.WriteHeader(503)
+					return
+				}
+				io.WriteString(w, "ok")
+			})
+			cfg := poolConf("", origin.URL)
+			cfg.Passive.Observe = c.observe
+			p, _ := newTestPool(t, cfg, newFakeClock())
+			for i := range 30 {
+				if status, _, _, err := doGet(t, p, "/err", Target{Idempotent: true}); err != nil || status != 503 {
+					t.Fatalf("/err #%d: %d, %v; want the 503 relayed", i, status, err)
+				}
+			}
+			for i := range 20 {
+				status, body, _, err := doGet(t, p, fmt.Sprintf("/page/%d", i), Target{Idempotent: true})
+				if err != nil || status != 200 || body != "ok" {
+					t.Fatalf("/page/%d after the 503s: %d %q %v, want 200 from the origin", i, status, body, err)
+				}
+			}
+			if hits.Load() != 50 {
+				t.Fatalf("origin saw %d requests, want all 50", hits.Load())
+			}
+			if !p.Healthy() {
+				t.Fatal("pool reports itself unhealthy after passive failures only")
+			}
+		})
+	}
+}
+
+// Connection failures eject by default; when they have ejected every server the least recently
+// failed one is still tried, and a success brings it back at once.
+func TestPool_allEjectedFallsBackOnLeastRecentlyFailed(t *testing.T) {
+	clock := newFakeClock()
+	a, b := closedPort(t), closedPort(t)
+	cfg := poolConf("first", "http://"+a, "http://"+b)
+	cfg.Retries = 0
+	cfg.Passive.Errors = 1
+	p, _ := newTestPool(t, cfg, clock)
+	for range 2 { // a then b fail once each and are ejected
+		if _, _, _, err := doGet(t, p, "/", Target{Idempotent: true}); err == nil {
+			t.Fatal("a closed port answered")
+		}
+		clock.Advance(time.Second)
+	}
+	p.mu.Lock()
+	ejected := p.servers[0].ejected && p.servers[1].ejected
+	p.mu.Unlock()
+	if !ejected {
+		t.Fatal("connection failures did not eject both servers")
+	}
+	// Both ejected: a failed first, so a is tried, not ErrNoServer.
+	_, _, _, err := doGet(t, p, "/", Target{Idempotent: true})
+	var oe *Error
+	if !errors.As(err, &oe) || oe.Kind != KindConnect || oe.Server != p.servers[0].cfg.id {
+		t.Fatalf("err = %v, want a connect failure of server a (least recently failed)", err)
+	}
+	clock.Advance(time.Second)
+	// Now b failed longest ago. Bring a listener up on b: the request reaches it and b is back.
+	ln, lerr := net.Listen("tcp", b)
+	if lerr != nil {
+		t.Fatalf("port %s taken meanwhile: %v", b, lerr)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "b") })}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	if status, body, _, err := doGet(t, p, "/", Target{Idempotent: true}); err != nil || status != 200 || body != "b" {
+		t.Fatalf("got %d %q %v, want b's answer", status, body, err)
+	}
+	if snap := p.Snapshot(); snap.Servers[1].State != StateUp || !snap.Healthy {
+		t.Fatalf("b after a success: %+v", snap.Servers[1])
 	}
 }
 

@@ -34,9 +34,12 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 func weight(w int) *int { return &w }
 
-// poolConf builds a pool of servers with the given URLs, all of weight 1.
+// poolConf builds a pool of servers with the given URLs, all of weight 1, every key at its
+// default (as a file that names only the servers).
 func poolConf(balance string, urls ...string) *conf.Pool {
-	cfg := &conf.Pool{Name: "test", Balance: balance}
+	def := conf.DefaultPool()
+	cfg := &def
+	cfg.Name, cfg.Balance = "test", balance
 	for _, u := range urls {
 		cfg.Servers = append(cfg.Servers, conf.Server{URL: u})
 	}

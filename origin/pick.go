@@ -91,7 +91,8 @@ func (p *Pool) hasSlot(s *server) bool {
 
 // choose applies, in order: the sticky cookie (honoured while its server is usable, even when
 // drained), then the balancer over the usable primaries, or over the usable backups when no
-// primary is usable. Called with mu held.
+// primary is usable, and last the least recently failed of the servers passive checks ejected.
+// Called with mu held.
 func (p *Pool) choose(t *Target, tried []bool, now time.Time) (*server, bool, error) {
 	if p.cfg.stickyCookie != "" && t.StickyID != "" {
 		for _, s := range p.servers {
@@ -130,7 +131,14 @@ func (p *Pool) choose(t *Target, tried []bool, now time.Time) (*server, bool, er
 	case len(cands) == 0 && anyUsable:
 		return nil, false, errAllTried
 	case len(cands) == 0:
-		return nil, false, ErrNoServer
+		s := p.leastRecentlyFailed(tried, now)
+		if s == nil {
+			return nil, false, ErrNoServer
+		}
+		if !p.hasSlot(s) {
+			return nil, false, errAllFull
+		}
+		return s, p.cfg.stickyCookie != "", nil
 	}
 	s, err := p.pickFrom(t, cands)
 	return s, p.cfg.stickyCookie != "" && err == nil, err

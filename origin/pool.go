@@ -168,13 +168,15 @@ func (p *Pool) Close() {
 	})
 }
 
-// Healthy reports whether at least one server (primary or backup) may take requests now.
+// Healthy reports whether the pool may take requests: whether active checks (or their
+// absence) leave at least one server, primary or backup, up and not drained. Passive ejections
+// do not count: a pool whose every server they ejected still sends traffic to the least
+// recently failed one, so only active checks take a pool fully down.
 func (p *Pool) Healthy() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := p.now()
 	for _, s := range p.servers {
-		if p.usable(s, now) && (s.cfg.weight > 0 || s.cfg.backup) {
+		if s.probeUp && (s.cfg.weight > 0 || s.cfg.backup) {
 			return true
 		}
 	}

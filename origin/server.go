@@ -24,7 +24,8 @@ type server struct {
 	// guarded by Pool.mu
 	probeUp      bool      // verdict of the active checks; true when they are off
 	probeStreak  int       // consecutive probe results against the current verdict
-	consecErrors int       // consecutive live failures (connection errors or 5xx)
+	consecErrors int       // consecutive live failures (connection errors, timeouts; 5xx with observe layer7)
+	lastFailed   time.Time // when the last live failure was recorded; zero if never
 	ejected      bool      // passive ejection in force until ejectedUntil
 	ejectedUntil time.Time // end of the current (or last) ejection
 	ejections    int       // ejections in a row without a success, for the backoff doubling
@@ -73,16 +74,27 @@ func (p *Pool) effectiveWeight(s *server, now time.Time) int {
 }
 
 // recordOutcome feeds passive health: failures in a row eject the server with a backoff that
-// doubles with every ejection in a row (up to 16x); a success forgives everything. A server back
-// from an ejection is on probation, and its first failure ejects it again. Called with Pool.mu held.
+// doubles with every ejection in a row (up to 16x); a success forgives everything, and ends an
+// ejection early (a server ejected by passive checks still gets traffic when every server is
+// ejected, see leastRecentlyFailed). A server back from an ejection is on probation, and its
+// first failure ejects it again. Called with Pool.mu held.
 func (p *Pool) recordOutcome(s *server, failed bool, now time.Time) {
 	if p.cfg.passiveErrors == 0 {
 		return
 	}
 	if !failed {
 		s.consecErrors, s.ejections, s.onProbation = 0, 0, false
+		if s.ejected {
+			s.ejected = false
+			if s.probeUp {
+				s.upSince = now
+				p.metrics.setUp(p.cfg.name, s.label, true)
+				p.log.Info("origin server back: answered while ejected", "pool", p.cfg.name, "server", s.label)
+			}
+		}
 		return
 	}
+	s.lastFailed = now
 	s.consecErrors++
 	if s.ejected || (s.consecErrors < p.cfg.passiveErrors && !s.onProbation) {
 		return
@@ -96,6 +108,24 @@ func (p *Pool) recordOutcome(s *server, failed bool, now time.Time) {
 	p.metrics.setUp(p.cfg.name, s.label, false)
 	p.log.Warn("origin server ejected after consecutive errors", "pool", p.cfg.name, "server", s.label,
 		"backoff", backoff)
+}
+
+// leastRecentlyFailed is the server a pool falls back on when passive checks have ejected every
+// server that active checks (or their absence) leave up: the one whose last failure is the
+// oldest. A pool never ejects itself into emptiness (nginx never marks a lone server down,
+// Envoy has a panic threshold); only active checks take a pool fully down. Drained servers and
+// those in tried are skipped. Called with Pool.mu held.
+func (p *Pool) leastRecentlyFailed(tried []bool, now time.Time) *server {
+	var best *server
+	for _, s := range p.servers {
+		if !s.probeUp || !s.ejected || (s.cfg.weight == 0 && !s.cfg.backup) || (tried != nil && tried[s.index]) {
+			continue
+		}
+		if best == nil || s.lastFailed.Before(best.lastFailed) {
+			best = s
+		}
+	}
+	return best
 }
 
 // setProbeVerdict applies one active check result with rise/fall hysteresis and reports whether

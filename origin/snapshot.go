@@ -4,8 +4,8 @@ package origin
 type PoolSnapshot struct {
 	Name    string           `json:"name"`
 	Balance string           `json:"balance"`
-	Healthy bool             `json:"healthy"`
-	Queued  int              `json:"queued"` // requests waiting for a slot (max_conns)
+	Healthy bool             `json:"healthy"` // as Pool.Healthy: some server up by active checks
+	Queued  int              `json:"queued"`  // requests waiting for a slot (max_conns)
 	Servers []ServerSnapshot `json:"servers"`
 }
 
@@ -59,8 +59,8 @@ func (p *Pool) Snapshot() PoolSnapshot {
 		default:
 			ss.State = StateUp
 		}
-		if usable && (s.cfg.weight > 0 || s.cfg.backup) {
-			snap.Healthy = true
+		if s.probeUp && (s.cfg.weight > 0 || s.cfg.backup) {
+			snap.Healthy = true // as Healthy: passive ejections alone never take a pool down
 		}
 		snap.Servers[i] = ss
 	}
