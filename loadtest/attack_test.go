@@ -2,208 +2,213 @@ package loadtest
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
-	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
-// collect runs an attack and returns its results sorted by seq.
-func collect(t *testing.T, cfg AttackConfig, h Hitter) ([]Result, Summary) {
-	t.Helper()
-	return collectCtx(t, context.Background(), cfg, h)
-}
-
-func collectCtx(t *testing.T, ctx context.Context, cfg AttackConfig, h Hitter) ([]Result, Summary) {
-	t.Helper()
-	a, err := NewAttacker(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []Result
-	sum := a.Attack(ctx, h, func(r *Result) { out = append(out, *r) })
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
-	return out, sum
-}
-
-func okServer(t *testing.T, handler http.HandlerFunc) *httptest.Server {
+func testServer(t *testing.T, handler http.HandlerFunc) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	return srv
 }
 
-func oneTarget(url string) TargetFunc {
-	return StaticTargets([]Target{{Method: "GET", URL: url}})
+func get(url string) vegeta.Targeter {
+	return vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: url})
 }
 
-func TestAttacker_OpenLoopSendsEveryScheduledRequest(t *testing.T) {
+// collect runs an attack and returns its results in the order they finished.
+func collect(t *testing.T, cfg Config, tr vegeta.Targeter) []vegeta.Result {
+	t.Helper()
+	var out []vegeta.Result
+	err := Attack(context.Background(), cfg, tr, func(r *vegeta.Result) error {
+		out = append(out, *r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestAttack_SlowServerDoesNotLowerRate is the open-loop property: every response takes
+// longer than the whole schedule's spacing, and still every scheduled request is sent,
+// because vegeta adds workers instead of waiting for responses.
+func TestAttack_SlowServerDoesNotLowerRate(t *testing.T) {
 	var served atomic.Int64
-	srv := okServer(t, func(w http.ResponseWriter, r *http.Request) { served.Add(1) })
-	tests := []struct {
-		rate     float64
-		duration time.Duration
-		want     int
-	}{
-		{rate: 200, duration: 200 * time.Millisecond, want: 40},
-		{rate: 50, duration: 100 * time.Millisecond, want: 5},
-		{rate: 1000, duration: 50 * time.Millisecond, want: 50},
+	srv := testServer(t, func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		time.Sleep(300 * time.Millisecond)
+	})
+	got := collect(t, Config{Pacer: PerSecond(50), Duration: time.Second, Workers: 1}, get(srv.URL))
+	if len(got) != 50 || served.Load() != 50 {
+		t.Fatalf("%d results, %d served; want 50 of each at 50/s for 1s", len(got), served.Load())
 	}
-	for _, tt := range tests {
-		served.Store(0)
-		h := NewHTTPHitter(HTTPConfig{Timeout: 5 * time.Second}, oneTarget(srv.URL))
-		got, sum := collect(t, AttackConfig{Name: "pace", Pacer: ConstantPacer{Rate: tt.rate}, Duration: tt.duration}, h)
-		h.Close()
-		if len(got) != tt.want || sum.Requests != uint64(tt.want) || served.Load() != int64(tt.want) {
-			t.Fatalf("rate %v for %v: %d results, summary %d, served %d; want %d",
-				tt.rate, tt.duration, len(got), sum.Requests, served.Load(), tt.want)
-		}
-		interval := time.Duration(float64(time.Second) / tt.rate)
-		for i, r := range got {
-			if r.Seq != uint64(i) || r.Code != 200 || r.Attack != "pace" {
-				t.Fatalf("result %d = %+v", i, r)
-			}
-			// Timestamps are the schedule itself, not when a worker got round to it.
-			if gap := r.Timestamp.Sub(got[0].Timestamp); gap != time.Duration(i)*interval {
-				t.Fatalf("result %d scheduled %v after the first, want %v", i, gap, time.Duration(i)*interval)
-			}
+	for _, r := range got {
+		if r.Code != 200 || r.Latency < 300*time.Millisecond {
+			t.Fatalf("result %+v", r)
 		}
 	}
 }
 
-// TestAttacker_OpenLoopDoesNotWaitForResponses proves the schedule is independent of the
-// target: the server answers nothing until all requests are in flight at once.
-func TestAttacker_OpenLoopDoesNotWaitForResponses(t *testing.T) {
-	const n = 10
+// TestAttack_FromScheduleCountsTheStall is coordinated omission made visible. One worker, 100
+// requests a second, and the server stalls the 11th request for 700ms: the 70 requests due
+// during the stall wait for the worker and are then sent back to back. vegeta measures them
+// from when they were sent, so they look fast; measured from when they were due, their wait
+// is latency, as it would be for users arriving on schedule.
+func TestAttack_FromScheduleCountsTheStall(t *testing.T) {
+	const stall = 700 * time.Millisecond
+	run := func(fromSchedule bool) *vegeta.Metrics {
+		var n atomic.Int64
+		srv := testServer(t, func(w http.ResponseWriter, r *http.Request) {
+			if n.Add(1) == 11 {
+				time.Sleep(stall)
+			}
+		})
+		m, err := Run(context.Background(), Config{Pacer: PerSecond(100), Duration: time.Second,
+			Workers: 1, MaxWorkers: 1, FromSchedule: fromSchedule}, get(srv.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Requests < 90 || m.Success != 1 || m.Latencies.Max < stall {
+			t.Fatalf("from schedule %v: %d requests, success %v, max %v", fromSchedule, m.Requests, m.Success, m.Latencies.Max)
+		}
+		return m
+	}
+	sent, due := run(false), run(true)
+	if sent.Latencies.P90 > 100*time.Millisecond {
+		t.Errorf("measured from sending, p90 = %v: want the stall hidden (< 100ms)", sent.Latencies.P90)
+	}
+	if due.Latencies.P90 < 300*time.Millisecond {
+		t.Errorf("measured from the schedule, p90 = %v: want the stall counted (> 300ms)", due.Latencies.P90)
+	}
+	t.Logf("p50/p90/max from sending %v/%v/%v, from the schedule %v/%v/%v", sent.Latencies.P50, sent.Latencies.P90,
+		sent.Latencies.Max, due.Latencies.P50, due.Latencies.P90, due.Latencies.Max)
+}
+
+// TestBurst_SendsEachBurstConcurrently: the server holds each request until the whole burst
+// for its key has arrived, so every 200 proves the burst was in flight at once.
+func TestBurst_SendsEachBurstConcurrently(t *testing.T) {
+	const burst = 5
 	var (
 		mu      sync.Mutex
-		arrived int
-		release = make(chan struct{})
+		perPath = map[string]int{}
+		full    = map[string]chan struct{}{}
 	)
-	srv := okServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := testServer(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		arrived++
-		if arrived == n {
-			close(release)
+		ch, ok := full[r.URL.Path]
+		if !ok {
+			ch = make(chan struct{})
+			full[r.URL.Path] = ch
+		}
+		if perPath[r.URL.Path]++; perPath[r.URL.Path] == burst {
+			close(ch)
 		}
 		mu.Unlock()
 		select {
-		case <-release:
-		case <-time.After(10 * time.Second):
+		case <-ch:
+		case <-time.After(5 * time.Second):
 			w.WriteHeader(http.StatusGatewayTimeout)
 		}
 	})
-	h := NewHTTPHitter(HTTPConfig{Timeout: 15 * time.Second}, oneTarget(srv.URL))
-	defer h.Close()
-	got, sum := collect(t, AttackConfig{Pacer: ConstantPacer{Rate: 100}, Duration: 100 * time.Millisecond, Workers: 1, MaxWorkers: 50}, h)
-	if len(got) != n {
-		t.Fatalf("%d results, want %d", len(got), n)
+	// 50/s in bursts of 5: one burst every 100ms, two bursts in 200ms.
+	got := collect(t, Config{Pacer: Burst{Constant: PerSecond(50), Size: burst}, Duration: 200 * time.Millisecond, Workers: 1},
+		StampedeTargeter(KeySpace{Bases: []string{srv.URL}}, burst, "t"))
+	if len(got) != 2*burst {
+		t.Fatalf("%d results, want %d", len(got), 2*burst)
 	}
 	for _, r := range got {
 		if r.Code != 200 {
-			t.Fatalf("seq %d code %d: requests were not all in flight together", r.Seq, r.Code)
+			t.Fatalf("seq %d (%s) code %d: burst was not concurrent", r.Seq, r.URL, r.Code)
 		}
 	}
-	if sum.Workers < n {
-		t.Fatalf("%d workers spawned, want at least %d", sum.Workers, n)
+	if len(perPath) != 2 {
+		t.Fatalf("paths %v, want 2 keys", perPath)
 	}
 }
 
-// TestAttacker_NoCoordinatedOmission holds the pool at one worker against a slow server: the
-// requests must all still be sent, and their latency must include the time spent queued
-// behind the schedule, not just the server's time.
-func TestAttacker_NoCoordinatedOmission(t *testing.T) {
-	const (
-		n        = 10
-		interval = 10 * time.Millisecond
-		service  = 30 * time.Millisecond
-	)
-	srv := okServer(t, func(w http.ResponseWriter, r *http.Request) { time.Sleep(service) })
-	h := NewHTTPHitter(HTTPConfig{Timeout: 5 * time.Second}, oneTarget(srv.URL))
-	defer h.Close()
-	got, sum := collect(t, AttackConfig{Pacer: ConstantPacer{Rate: float64(time.Second / interval)},
-		Duration: n * interval, Workers: 1, MaxWorkers: 1}, h)
-	if len(got) != n || sum.Workers != 1 {
-		t.Fatalf("%d results with %d workers, want %d with 1", len(got), sum.Workers, n)
+// TestSchedule_DueAgreesWithPace: a hit is due when Pace, asked at time zero, says to wait
+// until; for Constant that is vegeta's own ConstantPacer.
+func TestSchedule_DueAgreesWithPace(t *testing.T) {
+	const ms = time.Millisecond
+	tests := []struct {
+		name  string
+		s     Schedule
+		first []time.Duration // Due(0), Due(1), ...
+	}{
+		{"100/s", PerSecond(100), []time.Duration{10 * ms, 20 * ms, 30 * ms, 40 * ms}},
+		{"3/100ms, vegeta's integer interval", Constant{Freq: 3, Per: 100 * ms}, []time.Duration{33333333, 66666666, 99999999}},
+		{"bursts of 3 at 100/s", Burst{Constant: PerSecond(100), Size: 3}, []time.Duration{30 * ms, 30 * ms, 30 * ms, 60 * ms, 60 * ms, 60 * ms, 90 * ms}},
+		{"burst size 0 is 1", Burst{Constant: PerSecond(100)}, []time.Duration{10 * ms, 20 * ms}},
 	}
-	for i, r := range got {
-		// Serial service means request i cannot finish before (i+1)*service from the start,
-		// and it was due at i*interval.
-		floor := time.Duration(i+1)*service - time.Duration(i)*interval
-		if r.Latency < floor {
-			t.Fatalf("seq %d latency %v < %v: queueing delay was omitted", i, r.Latency, floor)
-		}
-	}
-}
-
-func TestAttacker_ClosedLoopKeepsWorkersBusy(t *testing.T) {
-	const workers = 3
-	var inFlight, peak atomic.Int64
-	srv := okServer(t, func(w http.ResponseWriter, r *http.Request) {
-		now := inFlight.Add(1)
-		for {
-			old := peak.Load()
-			if now <= old || peak.CompareAndSwap(old, now) {
-				break
+	for _, tt := range tests {
+		for n, want := range tt.first {
+			if got := tt.s.Due(uint64(n)); got != want {
+				t.Errorf("%s: Due(%d) = %v, want %v", tt.name, n, got, want)
+			}
+			if wait, stop := tt.s.Pace(0, uint64(n)); stop || wait != want {
+				t.Errorf("%s: Pace(0, %d) = %v, %v; want %v", tt.name, n, wait, stop, want)
 			}
 		}
-		time.Sleep(2 * time.Millisecond)
-		inFlight.Add(-1)
-	})
-	h := NewHTTPHitter(HTTPConfig{Timeout: 5 * time.Second}, oneTarget(srv.URL))
-	defer h.Close()
-	got, sum := collect(t, AttackConfig{Workers: workers, Duration: 150 * time.Millisecond}, h)
-	if len(got) <= workers {
-		t.Fatalf("only %d results from a closed loop of %d workers", len(got), workers)
 	}
-	if p := peak.Load(); p > workers {
-		t.Fatalf("peak concurrency %d exceeds %d workers", p, workers)
-	}
-	for i, r := range got {
-		if r.Seq != uint64(i) {
-			t.Fatalf("seq %d at position %d: sequence numbers must be unique and dense", r.Seq, i)
-		}
-	}
-	if sum.Workers != workers || sum.Interrupted {
-		t.Fatalf("summary %+v", sum)
+	if _, stop := (Burst{Constant: Constant{}, Size: 3}).Pace(0, 0); !stop {
+		t.Error("an unpaced Burst must stop, not spin")
 	}
 }
 
-func TestAttacker_CancelStopsUnboundedAttack(t *testing.T) {
-	for _, pacer := range []Pacer{nil, ConstantPacer{Rate: 500}} {
-		ctx, cancel := context.WithCancel(context.Background())
-		hits := atomic.Int64{}
-		h := HitterFunc(func(_ context.Context, _ uint64, r *Result) {
-			if hits.Add(1) == 20 {
-				cancel()
-			}
-			r.Code = 200
-			time.Sleep(time.Millisecond)
-		})
-		got, sum := collectCtx(t, ctx, AttackConfig{Pacer: pacer}, h)
-		if !sum.Interrupted || len(got) < 20 || uint64(len(got)) != sum.Requests {
-			t.Fatalf("pacer %v: %d results, summary %+v", pacer, len(got), sum)
-		}
-		cancel()
+func TestAttack_ConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no pacer", Config{}, "needs a pacer"},
+		{"unpaced without a worker cap", Config{Pacer: Constant{}}, "max workers"},
+		{"unpaced vegeta pacer without a worker cap", Config{Pacer: vegeta.Rate{}}, "max workers"},
+		{"more workers than the cap", Config{Pacer: PerSecond(1), Workers: 5, MaxWorkers: 2}, "above max workers"},
+		{"from schedule without one", Config{Pacer: vegeta.Rate{Freq: 1, Per: time.Second}, FromSchedule: true}, "schedule"},
+		{"from schedule unpaced", Config{Pacer: Constant{}, MaxWorkers: 1, FromSchedule: true}, "schedule"},
 	}
-}
-
-func TestBurstPacer_ReleasesBurstsTogether(t *testing.T) {
-	p := BurstPacer{Rate: 100, Burst: 4}
-	for seq, want := range []time.Duration{0, 0, 0, 0, 40 * time.Millisecond, 40 * time.Millisecond, 40 * time.Millisecond, 40 * time.Millisecond, 80 * time.Millisecond} {
-		if got := p.Due(uint64(seq)); got != want {
-			t.Fatalf("Due(%d) = %v, want %v", seq, got, want)
+	for _, tt := range tests {
+		err := Attack(context.Background(), tt.cfg, get("http://127.0.0.1:1/"), func(*vegeta.Result) error { return nil })
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want one containing %q", tt.name, err, tt.want)
 		}
 	}
 }
 
-func TestNewAttacker_RejectsBadConfig(t *testing.T) {
-	for _, cfg := range []AttackConfig{{Workers: 5, MaxWorkers: 2}, {Duration: -time.Second}} {
-		if _, err := NewAttacker(cfg); err == nil {
-			t.Errorf("NewAttacker(%+v) succeeded", cfg)
-		}
+// TestAttack_SinkErrorStops: a results file that cannot be written ends the attack early
+// instead of load running on with nowhere to record it.
+func TestAttack_SinkErrorStops(t *testing.T) {
+	srv := testServer(t, func(w http.ResponseWriter, r *http.Request) {})
+	full := errors.New("disk full")
+	var calls int
+	start := time.Now()
+	err := Attack(context.Background(), Config{Pacer: PerSecond(100), Duration: 5 * time.Second}, get(srv.URL),
+		func(*vegeta.Result) error { calls++; return full })
+	if !errors.Is(err, full) || calls != 1 {
+		t.Fatalf("error %v after %d calls, want %v after 1", err, calls, full)
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Fatalf("attack ran %v after its sink failed", time.Since(start))
+	}
+}
+
+func TestAttack_ContextEndsIt(t *testing.T) {
+	srv := testServer(t, func(w http.ResponseWriter, r *http.Request) {})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	m, err := Run(ctx, Config{Pacer: PerSecond(100)}, get(srv.URL))
+	if err != nil || m.Requests < 10 || m.Requests > 40 {
+		t.Fatalf("%d requests in 200ms at 100/s, error %v", m.Requests, err)
 	}
 }

@@ -12,19 +12,23 @@ import (
 
 const commandUsage = `usage: shoal loadtest <command> [flags]
 
+Load tests on vegeta's library: results, reports and plots are vegeta's and mix freely with
+the vegeta CLI (go install github.com/tsenart/vegeta/v12@v12.13.0).
+
 commands:
-  attack   send load (vegeta text targets or a built-in scenario) and write JSON-lines results
-  report   summarise JSON-lines results: -type text|json|hist[0,1ms,5ms]|plot
+  attack   send load (vegeta targets or a Shoal scenario) and write vegeta results
+  report   summarise results (gob, JSON or CSV): -type text|json|hist[0,1ms,5ms]|hdrplot
+  plot     HTML latency-over-time plot of results
 
 example:
   shoal loadtest attack -scenario zipf -base http://127.0.0.1:8080 -rate 2000 -duration 30s \
-    -output zipf.json && shoal loadtest report -inputs zipf.json
+    -output zipf.bin && shoal loadtest report zipf.bin
 
 Run "shoal loadtest <command> -h" for the flags of a command.
 `
 
 // Command runs "shoal loadtest ..." with args after "loadtest". Results and reports go to
-// stdout unless -output names a file; usage, progress and summaries go to stderr. A bad flag
+// stdout unless -output names a file; usage and the purge storm's report go to stderr. A bad flag
 // is an error naming it; -h prints usage and returns nil. Cancelling ctx stops an attack
 // early; the results gathered so far are still written.
 func Command(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -35,7 +39,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) error
 func runCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, commandUsage)
-		return errors.New("loadtest: missing command: want attack or report")
+		return errors.New("loadtest: missing command: want attack, report or plot")
 	}
 	var err error
 	switch args[0] {
@@ -43,12 +47,14 @@ func runCommand(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		err = runAttack(ctx, args[1:], stdin, stdout, stderr)
 	case "report":
 		err = runReport(args[1:], stdin, stdout, stderr)
+	case "plot":
+		err = runPlot(args[1:], stdin, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stderr, commandUsage)
 		return nil
 	default:
 		fmt.Fprint(stderr, commandUsage)
-		return fmt.Errorf("loadtest: unknown command %q: want attack or report", args[0])
+		return fmt.Errorf("loadtest: unknown command %q: want attack, report or plot", args[0])
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return nil

@@ -1,28 +1,32 @@
 package loadtest
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/miekg/dns"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 const attackUsage = `usage: shoal loadtest attack [flags]
 
-Sends load and writes one vegeta-compatible JSON result line per request to -output.
-With -rate > 0 (open loop) requests are due on a fixed timeline and latency counts from the
-due time, so a slow target cannot hide behind a lower request rate; workers are added as
-needed up to -max-workers. With -rate 0 (closed loop) -workers send back to back.
+vegeta's attack with Shoal's scenarios: writes one vegeta result per request to -output
+(gob like "vegeta attack", or -encoding json|csv), which "vegeta report" and
+"shoal loadtest report" both read. Requests are due on a fixed timeline at -rate; vegeta adds
+workers when all are busy (up to -max-workers, unlimited by default), so a slow target does
+not lower the rate sent. vegeta measures latency from when a request is sent; -from-schedule
+measures from when it was due, so time spent waiting for a worker counts (no coordinated
+omission). -rate 0 sends as fast as -max-workers workers can (closed loop).
 
-Load comes from -targets (vegeta text format) or from -scenario:
+Load comes from -targets (vegeta's http or json target format) or from -scenario:
   hit          cycle over -keys objects <base><prefix><n>: warm cache hits
   miss         a new URL every request: every request a miss
   zipf         keys drawn from Zipf(-keys, -zipf-s): a realistic hot/cold mix
@@ -35,32 +39,36 @@ flags:
 `
 
 type attackFlags struct {
-	name, targets, output, scenario, prefix, rate string
-	duration, timeout                             time.Duration
-	workers, maxWorkers, keys, burst, maxBody     int
-	keepalive, quiet                              bool
-	zipfS, purgeRate                              float64
-	headers, bases                                listFlag
-	purgeAdmin, purgeTokenFile, runID             string
-	dnsAddr, dnsName, dnsType, dnsNet             string
-	seed                                          uint64
+	name, targets, format, output, encoding, scenario, prefix, rate string
+	duration, timeout                                            time.Duration
+	workers, maxWorkers                                          uint64
+	keys, burst                                                  int
+	maxBody                                                      int64
+	keepalive, fromSchedule                                      bool
+	zipfS                                                        float64
+	headers, bases                                               listFlag
+	purgeAdmin, purgeTokenFile, purgeRate, runID                 string
+	dnsAddr, dnsName, dnsType, dnsNet                            string
+	seed                                                         uint64
 }
 
 func runAttack(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("attack", attackUsage, stderr)
 	var f attackFlags
 	fs.StringVar(&f.name, "name", "", "attack name recorded in every result")
-	fs.StringVar(&f.targets, "targets", "-", "vegeta text targets file; \"-\" is stdin (ignored with -scenario)")
-	fs.StringVar(&f.output, "output", "-", "results file (JSON lines); \"-\" is stdout")
-	fs.StringVar(&f.rate, "rate", "50", "requests per second: N, N/s or N/100ms; 0 means closed loop at maximum throughput")
-	fs.DurationVar(&f.duration, "duration", 10*time.Second, "how long to schedule requests; 0 runs until interrupted")
-	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "per-request timeout")
-	fs.IntVar(&f.workers, "workers", 10, "closed-loop workers, or initial open-loop workers")
-	fs.IntVar(&f.maxWorkers, "max-workers", 10000, "open-loop worker cap")
+	fs.StringVar(&f.targets, "targets", "-", "targets file; \"-\" is stdin (ignored with -scenario)")
+	fs.StringVar(&f.format, "format", vegeta.HTTPTargetFormat, "targets format: http or json (vegeta's)")
+	fs.StringVar(&f.output, "output", "-", "results file; \"-\" is stdout")
+	fs.StringVar(&f.encoding, "encoding", "gob", "results encoding: gob, json or csv (vegeta's)")
+	fs.StringVar(&f.rate, "rate", "50", "requests per time unit: N, N/s or N/100ms; 0 means unpaced (needs -max-workers)")
+	fs.DurationVar(&f.duration, "duration", 10*time.Second, "how long to attack; 0 runs until interrupted")
+	fs.DurationVar(&f.timeout, "timeout", vegeta.DefaultTimeout, "per-request timeout")
+	fs.Uint64Var(&f.workers, "workers", vegeta.DefaultWorkers, "initial workers")
+	fs.Uint64Var(&f.maxWorkers, "max-workers", 0, "worker cap; 0 means unlimited")
 	fs.BoolVar(&f.keepalive, "keepalive", true, "reuse connections")
 	fs.Var(&f.headers, "header", "request header \"Name: value\" (repeatable)")
-	fs.IntVar(&f.maxBody, "max-body", 0, "response body bytes to keep in results; -1 keeps all")
-	fs.BoolVar(&f.quiet, "quiet", false, "no progress line or summary on stderr")
+	fs.Int64Var(&f.maxBody, "max-body", vegeta.DefaultMaxBody, "response body bytes kept in results (and counted as bytes in, by vegeta's rule); -1 keeps all")
+	fs.BoolVar(&f.fromSchedule, "from-schedule", false, "measure latency from when each request was due, not when it was sent")
 	fs.StringVar(&f.scenario, "scenario", "", "hit, miss, zipf, stampede, purge-storm or dns")
 	fs.Var(&f.bases, "base", "base URL for scenarios, e.g. http://127.0.0.1:8080 (repeatable)")
 	fs.StringVar(&f.prefix, "prefix", "/obj/", "path between base and key in scenario URLs")
@@ -71,7 +79,7 @@ func runAttack(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs.StringVar(&f.runID, "run-id", "", "tag making miss/stampede URLs unique; default derived from the time")
 	fs.StringVar(&f.purgeAdmin, "purge-admin", "", "admin API base URL for purge-storm")
 	fs.StringVar(&f.purgeTokenFile, "purge-token-file", "", "file holding the purge bearer token")
-	fs.Float64Var(&f.purgeRate, "purge-rate", 5, "purges per second in purge-storm")
+	fs.StringVar(&f.purgeRate, "purge-rate", "5", "purges per time unit in purge-storm")
 	fs.StringVar(&f.dnsAddr, "dns", "", "DNS server host:port for the dns scenario")
 	fs.StringVar(&f.dnsName, "dns-name", "", "name queried by the dns scenario")
 	fs.StringVar(&f.dnsType, "dns-type", "A", "query type for the dns scenario")
@@ -100,147 +108,156 @@ func (f *attackFlags) run(ctx context.Context, stdin io.Reader, stdout, stderr i
 	if f.runID == "" {
 		f.runID = strconv.FormatInt(time.Now().UnixNano(), 36)
 	}
-	cfg := AttackConfig{Name: f.name, Duration: f.duration, Workers: f.workers, MaxWorkers: f.maxWorkers}
-	if rate > 0 {
-		cfg.Pacer = ConstantPacer{Rate: rate}
-		if f.scenario == "stampede" {
-			cfg.Pacer = BurstPacer{Rate: rate, Burst: f.burst}
+	cfg := Config{Name: f.name, Pacer: rate, Duration: f.duration, Workers: f.workers,
+		MaxWorkers: f.maxWorkers, FromSchedule: f.fromSchedule}
+	if f.scenario == "stampede" {
+		if f.burst <= 0 {
+			return fmt.Errorf("-burst must be positive, got %d", f.burst)
 		}
+		cfg.Pacer = Burst{Constant: rate, Size: f.burst}
 	}
-	hitter, storm, err := f.buildLoad(stdin, header)
+	tr, storm, err := f.load(stdin, header, &cfg)
 	if err != nil {
 		return err
 	}
-	attacker, err := NewAttacker(cfg)
-	if err != nil {
+	if _, _, _, err := cfg.pacer(); err != nil {
 		return err
 	}
-
 	out, closeOut, err := openOutput(f.output, stdout)
 	if err != nil {
 		return fmt.Errorf("-output: %w", err)
 	}
-	enc := NewResultEncoder(out)
-	var writeErr error
-	sink := func(r *Result) {
-		if writeErr == nil {
-			writeErr = enc.Encode(r)
-		}
+	buf := bufio.NewWriter(out)
+	var enc vegeta.Encoder
+	switch f.encoding {
+	case "gob":
+		enc = vegeta.NewEncoder(buf)
+	case "json":
+		enc = vegeta.NewJSONEncoder(buf)
+	case "csv":
+		enc = vegeta.NewCSVEncoder(buf)
+	default:
+		closeOut()
+		return fmt.Errorf("-encoding %q: want gob, json or csv", f.encoding)
 	}
 
 	attackCtx, stopStorm := context.WithCancel(ctx)
-	stormDone := make(chan PurgeStats, 1)
+	defer stopStorm()
+	stormDone := make(chan error, 1)
 	if storm != nil {
-		go func() { stormDone <- storm.Run(attackCtx) }()
+		go func() { stormDone <- storm.run(attackCtx, stderr) }()
 	}
-	stopProgress := func() {}
-	if !f.quiet {
-		stopProgress = runProgress(stderr, time.Second, attacker.Progress)
-	}
-	sum := attacker.Attack(ctx, hitter, sink)
+	err = Attack(ctx, cfg, tr, func(r *vegeta.Result) error { return enc.Encode(r) })
 	stopStorm()
-	stopProgress()
-	if c, ok := hitter.(interface{ Close() }); ok {
-		c.Close()
+	if ferr := buf.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("-output: %w", ferr)
 	}
-
-	if err := enc.Flush(); writeErr == nil {
-		writeErr = err
-	}
-	if err := closeOut(); writeErr == nil && err != nil {
-		writeErr = fmt.Errorf("-output: %w", err)
-	}
-	if !f.quiet {
-		note := ""
-		if sum.Interrupted {
-			note = " (interrupted)"
-		}
-		fmt.Fprintf(stderr, "attack %q: %d requests, %d errors, %d workers%s\n", f.name, sum.Requests, sum.Errors, sum.Workers, note)
+	if cerr := closeOut(); err == nil && cerr != nil {
+		err = fmt.Errorf("-output: %w", cerr)
 	}
 	if storm != nil {
-		stats := <-stormDone
-		if !f.quiet {
-			fmt.Fprintln(stderr, stats.String())
+		if serr := <-stormDone; err == nil {
+			err = serr
 		}
 	}
-	return writeErr
+	return err
 }
 
-// buildLoad turns the flags into a Hitter, plus a purge storm for the purge-storm scenario.
-func (f *attackFlags) buildLoad(stdin io.Reader, header http.Header) (Hitter, *PurgeStorm, error) {
-	httpCfg := HTTPConfig{
-		Timeout: f.timeout, DisableKeepAlive: !f.keepalive, Header: header, MaxBody: f.maxBody,
-		MaxConnsPerHost: f.maxWorkers,
-	}
-	if f.scenario == "" {
-		in, closeIn, err := openInput(f.targets, stdin)
-		if err != nil {
-			return nil, nil, fmt.Errorf("-targets: %w", err)
-		}
-		defer closeIn()
-		opts := ParseOptions{}
-		if f.targets != "-" {
-			opts.BaseDir = filepath.Dir(f.targets)
-		}
-		targets, err := ParseTargets(in, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		return NewHTTPHitter(httpCfg, StaticTargets(targets)), nil, nil
-	}
+// load turns the flags into a targeter and the attacker's transport options, plus a purge
+// storm for the purge-storm scenario.
+func (f *attackFlags) load(stdin io.Reader, header http.Header, cfg *Config) (vegeta.Targeter, *purgeStorm, error) {
 	if f.scenario == "dns" {
 		typ, ok := dns.StringToType[strings.ToUpper(f.dnsType)]
 		if !ok {
 			return nil, nil, fmt.Errorf("-dns-type: unknown type %q", f.dnsType)
 		}
-		h, err := NewDNSHitter(DNSConfig{Addr: f.dnsAddr, Name: f.dnsName, Type: typ, Net: f.dnsNet, Timeout: f.timeout})
-		return h, nil, err
+		if f.dnsNet != "udp" && f.dnsNet != "tcp" {
+			return nil, nil, fmt.Errorf("-dns-net %q: want udp or tcp", f.dnsNet)
+		}
+		tr, err := DNSTargeter(f.dnsAddr, f.dnsName, typ)
+		if err != nil {
+			return nil, nil, fmt.Errorf("-dns, -dns-name: %w", err)
+		}
+		client := &http.Client{Transport: &DNSTransport{Net: f.dnsNet, Timeout: f.timeout}, Timeout: f.timeout}
+		cfg.Options = []func(*vegeta.Attacker){vegeta.Client(client), vegeta.MaxBody(f.maxBody)}
+		return tr, nil, nil
 	}
-
+	cfg.Options = []func(*vegeta.Attacker){vegeta.Timeout(f.timeout), vegeta.KeepAlive(f.keepalive), vegeta.MaxBody(f.maxBody)}
+	if f.scenario == "" {
+		tr, err := f.fileTargets(stdin, header)
+		return tr, nil, err
+	}
 	if len(f.bases) == 0 {
 		return nil, nil, fmt.Errorf("-scenario %s needs at least one -base URL", f.scenario)
 	}
 	for _, b := range f.bases {
-		if err := checkTargetURL(b); err != nil {
-			return nil, nil, fmt.Errorf("-base: %w", err)
+		if u, err := url.ParseRequestURI(b); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, nil, fmt.Errorf("-base %q: want an absolute http(s) URL", b)
 		}
 	}
 	if f.keys <= 0 {
 		return nil, nil, fmt.Errorf("-keys must be positive, got %d", f.keys)
 	}
-	ks := KeySpace{Bases: f.bases, Prefix: f.prefix}
-	var targets TargetFunc
-	var storm *PurgeStorm
+	ks := KeySpace{Bases: f.bases, Prefix: f.prefix, Header: header}
 	switch f.scenario {
 	case "hit":
-		targets = HitTargets(ks, f.keys)
+		return HitTargeter(ks, f.keys), nil, nil
 	case "miss":
-		targets = MissTargets(ks, f.runID)
+		return MissTargeter(ks, f.runID), nil, nil
 	case "stampede":
-		if f.burst <= 0 {
-			return nil, nil, fmt.Errorf("-burst must be positive, got %d", f.burst)
-		}
-		targets = StampedeTargets(ks, f.burst, f.runID)
+		return StampedeTargeter(ks, f.burst, f.runID), nil, nil
 	case "zipf", "purge-storm":
 		z, err := NewZipf(f.keys, f.zipfS)
 		if err != nil {
 			return nil, nil, fmt.Errorf("-zipf-s/-keys: %w", err)
 		}
-		targets = ZipfTargets(ks, z, f.seed)
-		if f.scenario == "purge-storm" {
-			if storm, err = f.buildStorm(ks, header, z); err != nil {
-				return nil, nil, err
-			}
+		tr := ZipfTargeter(ks, z, f.seed)
+		if f.scenario == "zipf" {
+			return tr, nil, nil
 		}
-	default:
-		return nil, nil, fmt.Errorf("-scenario %q: want hit, miss, zipf, stampede, purge-storm or dns", f.scenario)
+		storm, err := f.storm(ks, z, cfg.Options)
+		return tr, storm, err
 	}
-	return NewHTTPHitter(httpCfg, targets), storm, nil
+	return nil, nil, fmt.Errorf("-scenario %q: want hit, miss, zipf, stampede, purge-storm or dns", f.scenario)
 }
 
-func (f *attackFlags) buildStorm(ks KeySpace, header http.Header, z *Zipf) (*PurgeStorm, error) {
+// fileTargets reads every target up front, as vegeta's attack does unless -lazy, and cycles
+// through them.
+func (f *attackFlags) fileTargets(stdin io.Reader, header http.Header) (vegeta.Targeter, error) {
+	in, closeIn, err := openInput(f.targets, stdin)
+	if err != nil {
+		return nil, fmt.Errorf("-targets: %w", err)
+	}
+	defer closeIn()
+	var tr vegeta.Targeter
+	switch f.format {
+	case vegeta.HTTPTargetFormat:
+		tr = vegeta.NewHTTPTargeter(in, nil, header)
+	case vegeta.JSONTargetFormat:
+		tr = vegeta.NewJSONTargeter(in, nil, header)
+	default:
+		return nil, fmt.Errorf("-format %q: want http or json", f.format)
+	}
+	targets, err := vegeta.ReadAllTargets(tr)
+	if err != nil {
+		return nil, fmt.Errorf("-targets %s: %w", f.targets, err)
+	}
+	return vegeta.NewStaticTargeter(targets...), nil
+}
+
+// purgeStorm is the purge-storm scenario's second attack.
+type purgeStorm struct {
+	cfg Config
+	tr  vegeta.Targeter
+}
+
+func (f *attackFlags) storm(ks KeySpace, z *Zipf, opts []func(*vegeta.Attacker)) (*purgeStorm, error) {
 	if f.purgeAdmin == "" {
 		return nil, fmt.Errorf("-scenario purge-storm needs -purge-admin")
+	}
+	rate, err := parseRate(f.purgeRate)
+	if err != nil || rate.Freq == 0 {
+		return nil, fmt.Errorf("-purge-rate %q: want a positive rate", f.purgeRate)
 	}
 	var token string
 	if f.purgeTokenFile != "" {
@@ -252,45 +269,62 @@ func (f *attackFlags) buildStorm(ks KeySpace, header http.Header, z *Zipf) (*Pur
 	}
 	// The cache keys a purge names carry the virtual host the load presents, not the node's.
 	purgeKeys := ks
-	if host := headerValueFold(header, "Host"); host != "" {
-		u, _ := url.Parse(ks.Bases[0]) // validated by buildLoad
+	if host := ks.Header.Get("Host"); host != "" {
+		u, _ := url.Parse(ks.Bases[0]) // checked by load
 		u.Host = host
 		purgeKeys.Bases = []string{u.String()}
 	}
-	return NewPurgeStorm(PurgeStormConfig{Admin: f.purgeAdmin, Token: token, Rate: f.purgeRate, Timeout: f.timeout},
-		MixedPurges(purgeKeys.URL, z, f.seed))
+	cfg := Config{Name: "purge-storm", Pacer: rate, Options: opts}
+	return &purgeStorm{cfg: cfg, tr: PurgeTargeter(f.purgeAdmin, token, MixedPurges(purgeKeys.URL, z, f.seed))}, nil
 }
 
-// parseRate reads "N", "N/s" or "N/<duration>" into requests per second.
-func parseRate(s string) (float64, error) {
-	num, per, hasPer := strings.Cut(s, "/")
-	n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+// run purges until ctx ends and writes vegeta's text report of the purges to w.
+func (s *purgeStorm) run(ctx context.Context, w io.Writer) error {
+	m, err := Run(ctx, s.cfg, s.tr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "purge storm:")
+	return vegeta.NewTextReporter(m).Report(w)
+}
+
+// parseRate reads vegeta's rate syntax: "N", "N/s" or "N/<duration>" ("N/100ms", "N/m");
+// "0" or "infinity" means unpaced.
+func parseRate(s string) (Constant, error) {
+	if s == "infinity" {
+		return Constant{}, nil
+	}
+	num, per, hasPer := strings.Cut(strings.TrimSpace(s), "/")
+	n, err := strconv.Atoi(strings.TrimSpace(num))
 	if err != nil || n < 0 {
-		return 0, fmt.Errorf("bad rate %q: want N, N/s or N/100ms with N >= 0", s)
+		return Constant{}, fmt.Errorf("bad rate %q: want N, N/s or N/100ms with a whole N >= 0", s)
+	}
+	if n == 0 {
+		return Constant{}, nil
 	}
 	if !hasPer {
-		return n, nil
+		return PerSecond(n), nil
 	}
 	per = strings.TrimSpace(per)
-	if per == "s" || per == "" {
-		return n, nil
-	}
-	if !strings.ContainsAny(per[:1], "0123456789") {
+	if per != "" && !strings.ContainsAny(per[:1], "0123456789") {
 		per = "1" + per
 	}
 	d, err := time.ParseDuration(per)
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("bad rate period %q", per)
+		return Constant{}, fmt.Errorf("bad rate period %q in %q", per, s)
 	}
-	return n / d.Seconds(), nil
+	return Constant{Freq: n, Per: d}, nil
 }
 
+// parseHeaders reads "Name: value" lines, keeping the name as written as vegeta does (the
+// systems under test may care about case).
 func parseHeaders(lines []string) (http.Header, error) {
 	h := http.Header{}
 	for _, line := range lines {
-		name, value, err := splitHeader(line)
-		if err != nil {
-			return nil, fmt.Errorf("-header: %w", err)
+		name, value, ok := strings.Cut(line, ":")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+			return nil, fmt.Errorf("-header %q: want \"Name: value\"", line)
 		}
 		h[name] = append(h[name], value)
 	}

@@ -1,10 +1,11 @@
-// Package loadtest generates HTTP and DNS load against Shoal and reports on it in vegeta's
-// formats: text targets in, JSON-lines results out, vegeta-style text/JSON/histogram reports
-// and a self-contained HTML latency plot. Open-loop attacks schedule every request on a fixed
-// timeline and measure latency from the scheduled instant, so a slow target shows up as
-// latency instead of silently lowering the request rate (no coordinated omission).
+// Package loadtest is Shoal's load testing on vegeta's library (tsenart/vegeta v12): attacks
+// run by vegeta's Attacker with its pacers, results are vegeta.Result in vegeta's encodings
+// (gob, JSON, CSV), reports are vegeta's Metrics, histograms and plot, so every file mixes
+// freely with the vegeta CLI. What vegeta lacks is added on top of it: the CDN scenarios as
+// vegeta.Targeters (hit, miss, Zipf mix, stampede, purge storm, several bases for failover),
+// DNS load through an http.RoundTripper that speaks DNS, and measuring latency from when a
+// request was due rather than when it was sent (Config.FromSchedule: no coordinated omission).
 //
-// Concurrency contract: an Attacker runs one attack at a time; Hitters and TargetFuncs are
-// called from many worker goroutines at once and must be safe for that, while a Sink is
-// called from a single goroutine, never concurrently. Aggregator is not safe for concurrent use.
+// Concurrency contract: vegeta calls Targeters from many worker goroutines at once, so every
+// Targeter here is safe for that; Attack calls its sink from the caller's goroutine only.
 package loadtest

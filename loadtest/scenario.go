@@ -4,25 +4,27 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 // Scenario URL layout. Keyed scenarios address objects as <base><prefix><key>, with prefix
 // "/obj/" by default, so an origin that serves any path under the prefix can back them all:
 //
-//	hit       <base>/obj/<n>            n cycles over Keys, so after one pass every request can hit
-//	zipf      <base>/obj/<n>            n drawn from Zipf(Keys, s): a realistic hot/cold mix
-//	miss      <base>/obj/miss-<run>-<seq>   never repeats, so every request misses
-//	stampede  <base>/obj/stampede-<run>-<k> Burst requests share key k and are due together
+//	hit       <base>/obj/<n>                 n cycles over keys: after one pass every hit is cached
+//	zipf      <base>/obj/<n>                 n drawn from Zipf(keys, s): a realistic hot/cold mix
+//	miss      <base>/obj/miss-<run>-<n>      never repeats, so every request misses
+//	stampede  <base>/obj/stampede-<run>-<k>  burst consecutive requests share key k
 //
-// Bases are used round-robin, so listing every node spreads the load and lets a test kill a
-// node mid-run (failover is orchestrated outside this package).
+// Request n goes to base n mod len(Bases), so listing every node spreads the load evenly and
+// a test can kill a node mid-run (failover is orchestrated outside this package).
+//
+// The targeters are vegeta.Targeters: vegeta calls them from many workers at once, so each
+// numbers its requests with an atomic counter; request n is the nth call, which for a paced
+// attack is the nth hit of the schedule give or take the order in which workers start.
 
-// StaticTargets cycles through ts in order.
-func StaticTargets(ts []Target) TargetFunc {
-	return func(seq uint64) Target { return ts[seq%uint64(len(ts))] }
-}
-
-// KeySpace describes the object URLs the generated scenarios request.
+// KeySpace describes the object URLs the scenarios request.
 type KeySpace struct {
 	// Bases are URL prefixes such as "http://127.0.0.1:8080"; at least one is required.
 	Bases []string
@@ -30,57 +32,66 @@ type KeySpace struct {
 	Prefix string
 	// Method is the request method; empty means GET.
 	Method string
-	// Header is set on every generated target; nil is fine.
+	// Header is sent with every request, shared and never modified; a "Host" entry sets the
+	// virtual host while connecting to the base's address.
 	Header http.Header
 }
 
-func (ks KeySpace) target(seq uint64, key string) Target {
-	base := strings.TrimSuffix(ks.Bases[seq%uint64(len(ks.Bases))], "/")
+// target fills t with the request for key, sent to base n.
+func (ks KeySpace) target(t *vegeta.Target, n uint64, key string) error {
+	if t == nil {
+		return vegeta.ErrNilTarget
+	}
+	base := strings.TrimSuffix(ks.Bases[n%uint64(len(ks.Bases))], "/")
 	prefix := ks.Prefix
 	if prefix == "" {
 		prefix = "/obj/"
 	}
-	method := ks.Method
-	if method == "" {
-		method = http.MethodGet
+	t.Method = ks.Method
+	if t.Method == "" {
+		t.Method = http.MethodGet
 	}
-	return Target{Method: method, URL: base + prefix + key, Header: ks.Header}
+	t.URL, t.Header, t.Body = base+prefix+key, ks.Header, nil
+	return nil
 }
 
 // URL is the address of key on the first base, as a purge names it.
-func (ks KeySpace) URL(key string) string { return ks.target(0, key).URL }
+func (ks KeySpace) URL(key string) string {
+	var t vegeta.Target
+	_ = ks.target(&t, 0, key)
+	return t.URL
+}
 
-// HitTargets cycles over keys 0..keys-1 (spread over the bases), so the working set is small
-// and, once warm, every request is a cache hit.
-func HitTargets(ks KeySpace, keys int) TargetFunc {
-	n := uint64(max(keys, 1))
-	nb := uint64(len(ks.Bases))
-	return func(seq uint64) Target {
-		// Advance the key once per round over the bases so every node sees every key.
-		return ks.target(seq, strconv.FormatUint(seq/nb%n, 10))
+// keyed numbers the calls of a targeter and builds the key of call n with key.
+func keyed(ks KeySpace, key func(n uint64) string) vegeta.Targeter {
+	var next atomic.Uint64
+	return func(t *vegeta.Target) error {
+		n := next.Add(1) - 1
+		return ks.target(t, n, key(n))
 	}
 }
 
-// MissTargets never repeats a URL; run keeps separate runs from hitting each other's objects.
-func MissTargets(ks KeySpace, run string) TargetFunc {
-	return func(seq uint64) Target {
-		return ks.target(seq, "miss-"+run+"-"+strconv.FormatUint(seq, 10))
-	}
+// HitTargeter cycles over keys 0..keys-1, advancing the key once per round over the bases so
+// every node sees every key; once warm, every request is a cache hit.
+func HitTargeter(ks KeySpace, keys int) vegeta.Targeter {
+	n, nb := uint64(max(keys, 1)), uint64(len(ks.Bases))
+	return keyed(ks, func(i uint64) string { return strconv.FormatUint(i/nb%n, 10) })
 }
 
-// ZipfTargets draws each request's key from z, reproducibly from seed and seq.
-func ZipfTargets(ks KeySpace, z *Zipf, seed uint64) TargetFunc {
-	return func(seq uint64) Target {
-		return ks.target(seq, strconv.Itoa(z.Rank(uniform(seed, seq))))
-	}
+// MissTargeter never repeats a URL; run keeps separate runs from hitting each other's objects.
+func MissTargeter(ks KeySpace, run string) vegeta.Targeter {
+	return keyed(ks, func(i uint64) string { return "miss-" + run + "-" + strconv.FormatUint(i, 10) })
 }
 
-// StampedeTargets gives burst consecutive requests the same never-seen key. Paired with a
-// BurstPacer of the same burst they are due at one instant: a thundering herd on a cold object
-// that request coalescing must absorb.
-func StampedeTargets(ks KeySpace, burst int, run string) TargetFunc {
+// ZipfTargeter draws request n's key from z with the seed, so a run can be replayed.
+func ZipfTargeter(ks KeySpace, z *Zipf, seed uint64) vegeta.Targeter {
+	return keyed(ks, func(i uint64) string { return strconv.Itoa(z.Rank(uniform(seed, i))) })
+}
+
+// StampedeTargeter gives burst consecutive requests the same never-seen key. Paced by a Burst
+// of the same size they are due at one instant: a thundering herd on a cold object that
+// request coalescing must absorb.
+func StampedeTargeter(ks KeySpace, burst int, run string) vegeta.Targeter {
 	b := uint64(max(burst, 1))
-	return func(seq uint64) Target {
-		return ks.target(seq, "stampede-"+run+"-"+strconv.FormatUint(seq/b, 10))
-	}
+	return keyed(ks, func(i uint64) string { return "stampede-" + run + "-" + strconv.FormatUint(i/b, 10) })
 }
