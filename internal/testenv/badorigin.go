@@ -129,7 +129,7 @@ func StartBadOrigin(t testing.TB) *BadOrigin {
 	}
 	o := &BadOrigin{Addr: ln.Addr().String(), ln: ln, t: t, route: map[string]Handler{}, seen: map[string]int{}, conns: map[net.Conn]struct{}{}}
 	o.URL = "http://" + o.Addr
-	o.def = Always(Script{Header: []Field{{"Cache-Control", "max-age=60"}}, Body: []byte("ok")})
+	o.def = Always(Script{Header: Fields("Cache-Control", "max-age=60"), Body: []byte("ok")})
 	o.wg.Add(1)
 	go o.accept()
 	t.Cleanup(o.Close)
@@ -182,7 +182,9 @@ func Repeat(s Script, n int) []Script {
 }
 
 // HugeField is a field whose value is size bytes of 'x'.
-func HugeField(name string, size int) Field { return Field{name, strings.Repeat("x", size)} }
+func HugeField(name string, size int) Field {
+	return Field{Name: name, Value: strings.Repeat("x", size)}
+}
 
 // Requests returns the log of the requests read so far, in arrival order.
 func (o *BadOrigin) Requests() []RawRequest {
@@ -439,7 +441,7 @@ func readRawRequest(br *bufio.Reader, conn int) (RawRequest, error) {
 		if !ok {
 			return RawRequest{}, fmt.Errorf("bad field line %q", line)
 		}
-		req.Header = append(req.Header, Field{name, strings.TrimSpace(value)})
+		req.Header = append(req.Header, Field{Name: name, Value: strings.TrimSpace(value)})
 	}
 	req.Head = head.Bytes()
 	return req, nil
@@ -486,4 +488,13 @@ func readRawBody(br *bufio.Reader, req *RawRequest) error {
 		return err
 	}
 	return nil
+}
+
+// Fields lists header lines from name, value pairs: Fields("ETag", `"v1"`, "Vary", "Accept").
+func Fields(nameValue ...string) []Field {
+	out := make([]Field, 0, len(nameValue)/2)
+	for i := 0; i+1 < len(nameValue); i += 2 {
+		out = append(out, Field{Name: nameValue[i], Value: nameValue[i+1]})
+	}
+	return out
 }

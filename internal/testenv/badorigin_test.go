@@ -71,7 +71,7 @@ func TestBadOrigin_interimAndSequence(t *testing.T) {
 	o := StartBadOrigin(t)
 	o.Sequence("/s",
 		Script{Status: 503},
-		Script{Interim: []Interim{{103, []Field{{"Link", "</a.css>; rel=preload"}}}, {100, nil}}, Body: []byte("final")})
+		Script{Interim: []Interim{{103, Fields("Link", "</a.css>; rel=preload")}, {100, nil}}, Body: []byte("final")})
 	if resp, _, _ := get(t, o, "/s"); resp.StatusCode != 503 {
 		t.Fatalf("first status %d, want 503", resp.StatusCode)
 	}
