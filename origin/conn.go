@@ -36,9 +36,13 @@ func dialer(connectTimeout, idle time.Duration) fasthttp.DialFunc {
 // an inactivity timeout (HAProxy's "timeout server"), so a large body that keeps flowing is
 // never cut the way fasthttp's whole-response ReadTimeout would cut it. fasthttp's own deadline
 // calls are ignored for the same reason.
+//
+// idleLimit is how long the connection may wait idle in the pool (see keepAliveLimit). Only the
+// request holding the connection reads or writes it; fasthttp's pool lock orders the handovers.
 type inactivityConn struct {
 	net.Conn
-	limit time.Duration
+	limit     time.Duration
+	idleLimit time.Duration
 }
 
 func (c *inactivityConn) Read(b []byte) (int, error) {
@@ -75,22 +79,4 @@ func classify(err error) string {
 		return KindReset
 	}
 	return KindProtocol
-}
-
-// staleConnRetry lets fasthttp repeat a safe request once on the same server when a pooled
-// keep-alive connection turns out to have been closed by the server in the meantime: that is
-// the normal end of an idle connection, not a sign of a failing server.
-func staleConnRetry(req *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
-	if attempts > 1 || req.IsBodyStream() {
-		return false, false
-	}
-	if !errors.Is(err, fasthttp.ErrConnectionClosed) && !errors.Is(err, io.EOF) &&
-		!errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.EPIPE) {
-		return false, false
-	}
-	m := req.Header.Method()
-	safe := string(m) == fasthttp.MethodGet || string(m) == fasthttp.MethodHead ||
-		string(m) == fasthttp.MethodOptions || string(m) == fasthttp.MethodPut ||
-		string(m) == fasthttp.MethodDelete
-	return false, safe
 }

@@ -11,12 +11,21 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// Target is what the balancer may look at for one request.
+// Target is what the balancer may look at for one request, and the request's hook.
 type Target struct {
 	ClientIP   netip.Addr // for source hashing and stickiness by source
 	StickyID   string     // value of the pool's sticky cookie in the request, "" if none
 	HashKey    string     // for the uri balancer: the request URI
-	Idempotent bool       // may be retried on another server after a connect failure/reset before any response byte
+	Idempotent bool       // may be retried after a connect failure/reset before any response byte
+	// OnInterim, if not nil, receives every interim (1xx) response the server sends before its
+	// final one (RFC 9110 §15.2), e.g. 103 Early Hints with its Link fields, or 100 Continue.
+	// It is called on the goroutine of Do, in the order received, before Do returns, and never
+	// after; never for an attempt that is later retried (no retry follows a response byte).
+	// header is valid only during the call: copy what is kept. 101 is never passed (the edge
+	// asks for no upgrade: Do fails with a protocol error), nor is a 1xx ever the final
+	// response Do returns. 100 Continue answers this hop's Expect: a proxy that already
+	// answered its own client's expectation does not relay it.
+	OnInterim InterimFunc
 }
 
 // Result says which server answered.
@@ -63,7 +72,7 @@ func (p *Pool) Do(req *fasthttp.Request, resp *fasthttp.Response, t Target) (res
 		if attempt > 0 {
 			p.metrics.retry(p.cfg.name)
 		}
-		done, err := p.exchange(s, req, resp)
+		done, err := p.exchange(s, req, resp, &t)
 		if err == nil {
 			res = Result{Server: s.cfg.id}
 			if assigned {
@@ -86,7 +95,7 @@ func (p *Pool) Do(req *fasthttp.Request, resp *fasthttp.Response, t Target) (res
 
 // exchange makes one attempt on s, which holds a slot taken by acquire. On failure it releases
 // the slot; on success the returned done does.
-func (p *Pool) exchange(s *server, req *fasthttp.Request, resp *fasthttp.Response) (func(), error) {
+func (p *Pool) exchange(s *server, req *fasthttp.Request, resp *fasthttp.Response, t *Target) (func(), error) {
 	if s.cfg.tls {
 		req.URI().SetScheme("https")
 	} else {
@@ -94,19 +103,19 @@ func (p *Pool) exchange(s *server, req *fasthttp.Request, resp *fasthttp.Respons
 	}
 	// The exchange reads into a response of our own and hands the caller a copy of its head
 	// plus a body stream that notes whether it reached its end. Only that knowledge lets done
-	// return the connection to the keep-alive pool safely: fasthttp would otherwise reuse a
-	// connection with an unread body still on it.
+	// return the connection to the keep-alive pool safely: a connection with an unread body
+	// still on it must be closed.
 	inner := fasthttp.AcquireResponse()
-	inner.StreamBody = true
 	start := p.now()
-	err := s.client.Do(req, inner)
+	finishConn, err := p.roundTrip(s, req, inner, t.Idempotent, t.OnInterim)
 	elapsed := p.now().Sub(start)
 	if err != nil {
 		fasthttp.ReleaseResponse(inner)
 		kind := classify(err)
 		p.finish(s, kind, 0, elapsed)
 		p.release(s)
-		return nil, &Error{Pool: p.cfg.name, Server: s.cfg.id, Kind: kind, Err: err}
+		var se *startedError
+		return nil, &Error{Pool: p.cfg.name, Server: s.cfg.id, Kind: kind, Err: err, started: errors.As(err, &se)}
 	}
 	status := inner.StatusCode()
 	p.finish(s, "", status, elapsed)
@@ -121,10 +130,7 @@ func (p *Pool) exchange(s *server, req *fasthttp.Request, resp *fasthttp.Respons
 		if !once.CompareAndSwap(false, true) {
 			return
 		}
-		if !body.eof {
-			inner.SetConnectionClose() // fasthttp then closes rather than reuses the connection
-		}
-		_ = inner.CloseBodyStream() // the error of closing a stream we have finished with says nothing
+		finishConn(body.eof)
 		fasthttp.ReleaseResponse(inner)
 		p.release(s)
 	}

@@ -29,6 +29,8 @@ type Error struct {
 	Pool, Server string // the server's opaque id
 	Kind         string // KindConnect, KindTimeout, KindReset or KindProtocol
 	Err          error
+
+	started bool // the server had sent part of a response
 }
 
 func (e *Error) Error() string {
@@ -52,8 +54,10 @@ func IsTimeout(err error) bool {
 }
 
 // retryable reports whether a failed attempt may be repeated on another server: nothing of the
-// request can have been processed when the connection was refused or dropped before any answer.
+// request can have been processed when the connection was refused or dropped before any
+// response byte (an interim response counts: the server has the request, and the caller may
+// have relayed it).
 // A timeout is not retried: the first server may still be working on the request.
 func (e *Error) retryable() bool {
-	return e.Kind == KindConnect || e.Kind == KindReset
+	return !e.started && (e.Kind == KindConnect || e.Kind == KindReset)
 }

@@ -44,10 +44,6 @@ type Pool struct {
 	checks    sync.WaitGroup
 }
 
-// responseBodyInMemory is the largest response body fasthttp reads whole before Do returns;
-// larger or chunked bodies stay on the connection and stream through the caller.
-const responseBodyInMemory = 64 << 10
-
 // NewPool validates cfg, applies its defaults and builds the pool's clients. It starts nothing:
 // no connection is made and no check runs before Start (until then every server counts as up).
 func NewPool(cfg *conf.Pool, opts Options) (*Pool, error) {
@@ -94,6 +90,8 @@ func NewPool(cfg *conf.Pool, opts Options) (*Pool, error) {
 	return p, nil
 }
 
+// newClient is the server's connection pool. Requests do not go through its Do: roundTrip
+// uses its connections (interim responses, keep-alive limits, stale connections).
 func (p *Pool) newClient(ss serverSettings) *fasthttp.HostClient {
 	maxConns := p.cfg.maxConns
 	if maxConns == 0 {
@@ -104,12 +102,8 @@ func (p *Pool) newClient(ss serverSettings) *fasthttp.HostClient {
 		IsTLS:                         ss.tls,
 		Dial:                          dialer(p.cfg.connectTimeout, p.cfg.firstByteTimeout),
 		MaxConns:                      maxConns,
-		MaxIdleConnDuration:           p.cfg.idleTTL,
-		MaxIdemponentCallAttempts:     2,
-		RetryIfErr:                    staleConnRetry,
-		ReadBufferSize:                16 << 10, // room for large response heads (cookies)
-		MaxResponseBodySize:           responseBodyInMemory,
-		StreamResponseBody:            true,
+		MaxIdleConnDuration:           p.cfg.idleTTL, // its cleaner closes what roundTrip would refuse
+		ReadBufferSize:                16 << 10,      // room for large response heads (cookies)
 		DisableHeaderNamesNormalizing: true,
 		DisablePathNormalizing:        true,
 		NoDefaultUserAgentHeader:      true,

@@ -1,0 +1,187 @@
+package origin
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// InterimFunc receives one interim (1xx) response of the origin, RFC 9110 §15.2: its status
+// and its fields. See Target.OnInterim for when it is called.
+type InterimFunc func(status int, header *fasthttp.ResponseHeader)
+
+// maxInterim bounds the interim responses read before the final one; an origin that sends
+// more is broken (fasthttp's own client allows 100).
+const maxInterim = 32
+
+// staleAcquireLimit bounds how many pooled connections one request may find expired or has to
+// skip for a fresh one before it dials anyway.
+const staleAcquireLimit = 64
+
+var (
+	errSwitchingProtocols = errors.New("origin answered 101 Switching Protocols to a request that asked for no upgrade")
+	errTooManyInterim     = fmt.Errorf("origin sent more than %d interim (1xx) responses", maxInterim)
+	errBadStatus          = errors.New("origin answered a status below 100")
+)
+
+// startedError marks a failure after the first response byte: the exchange cannot be retried,
+// since the server may have acted on the request and interim responses may have been relayed.
+type startedError struct{ err error }
+
+func (e *startedError) Error() string { return e.err.Error() }
+func (e *startedError) Unwrap() error { return e.err }
+
+// roundTrip sends req to s and reads the final response head into resp, whose body is left on
+// the connection as a stream. It replaces fasthttp's HostClient.Do (it uses the client only for
+// its connection pool) for three things that client does not do:
+//
+//   - Interim responses (RFC 9110 §15.2): every 1xx before the final response is read and
+//     handed to onInterim; fasthttp would consume them unseen. 101 is an error: the edge never
+//     asks for an upgrade.
+//   - Keep-alive limits: a pooled connection idle longer than its limit is closed, never used.
+//     The limit is idle_timeout, lowered by the server's Keep-Alive: timeout=N (RFC 2068
+//     §19.7.1.1; Apache sends it), so no request is written into a connection the server is
+//     closing.
+//   - Stale connections: when idempotent and the request body is not a stream, a failure of a
+//     reused connection before any response byte (the server closed it while it was idle) is
+//     retried once on a new connection to the same server, as nginx and HAProxy do. It is not
+//     a failure of the server: nothing is recorded against its health.
+//
+// finish must be called once the body has been read or abandoned: reuse says the body was read
+// to its end, and the connection goes back to the pool if the response allows it.
+func (p *Pool) roundTrip(s *server, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, onInterim InterimFunc) (finish func(reuse bool), err error) {
+	hc := s.client
+	req.URI().DisablePathNormalizing = true
+	retryStale := idempotent && !req.IsBodyStream()
+	for attempt := 0; ; attempt++ {
+		cc, reused, err := acquireConn(hc.AcquireConn, hc.CloseConn, attempt > 0, p.cfg.idleTTL)
+		if err != nil {
+			return nil, err
+		}
+		conn := cc.Conn()
+		bw := hc.AcquireWriter(conn)
+		err = req.Write(bw)
+		if err == nil {
+			err = bw.Flush()
+		}
+		hc.ReleaseWriter(bw)
+		br := hc.AcquireReader(conn)
+		if err == nil {
+			_, err = br.Peek(1) // the first response byte, or why none came
+		}
+		if err != nil {
+			hc.ReleaseReader(br)
+			hc.CloseConn(cc)
+			if reused && retryStale && attempt == 0 && closedByPeer(err) {
+				continue
+			}
+			return nil, err
+		}
+
+		resp.Reset()
+		resp.Header.DisableNormalizing()
+		if err := readFinalHead(br, &resp.Header, onInterim); err != nil {
+			hc.ReleaseReader(br)
+			hc.CloseConn(cc)
+			return nil, &startedError{err}
+		}
+		closeAfter := req.ConnectionClose() || resp.ConnectionClose() || !keepAliveLimit(conn, &resp.Header, p.cfg.idleTTL)
+		if !req.Header.IsHead() && !noBody(resp.StatusCode()) {
+			resp.StreamBody = true
+			if err := resp.ReadBody(br, 0); err != nil {
+				hc.ReleaseReader(br)
+				hc.CloseConn(cc)
+				return nil, &startedError{err}
+			}
+			// A body delimited by the end of the connection (RFC 9112 §6.3 item 8) leaves
+			// nothing to reuse.
+			closeAfter = closeAfter || resp.Header.ContentLength() == -2
+		}
+		return func(reuse bool) {
+			_ = resp.CloseBodyStream() // releases fasthttp's stream; its error says nothing here
+			hc.ReleaseReader(br)
+			if reuse && !closeAfter {
+				hc.ReleaseConn(cc)
+			} else {
+				hc.CloseConn(cc)
+			}
+		}, nil
+	}
+}
+
+// pooledConn is fasthttp's pooled connection, whose type it does not export: acquireConn is
+// generic so that the HostClient's own methods can take it back.
+type pooledConn interface {
+	Conn() net.Conn
+	LastUseTime() time.Time
+}
+
+// acquireConn takes a connection from a server's pool (acquire and closeConn are its
+// HostClient's AcquireConn and CloseConn), closing the pooled ones idle past their keep-alive
+// limit, or dials one. With fresh, every pooled connection is skipped: the request is being
+// retried because one of them turned out closed by the server, and others of its age may be
+// too. reused reports a connection that served an earlier request.
+func acquireConn[C pooledConn](acquire func(time.Duration, bool) (C, error), closeConn func(C), fresh bool, idle time.Duration) (cc C, reused bool, err error) {
+	for range staleAcquireLimit {
+		c, err := acquire(0, false)
+		if err != nil {
+			return cc, false, err
+		}
+		last := c.LastUseTime()
+		if last.IsZero() {
+			return c, false, nil // dialled for us
+		}
+		if !fresh && time.Since(last) < idleLimit(c.Conn(), idle) {
+			return c, true, nil
+		}
+		closeConn(c)
+	}
+	c, err := acquire(0, false)
+	if err != nil {
+		return cc, false, err
+	}
+	return c, !c.LastUseTime().IsZero(), nil
+}
+
+// readFinalHead reads response heads into h until the final one, handing every interim
+// response to onInterim. A 1xx has no content (RFC 9112 §6.3), so the next head follows it
+// directly.
+func readFinalHead(br *bufio.Reader, h *fasthttp.ResponseHeader, onInterim InterimFunc) error {
+	for n := 0; ; n++ {
+		if err := h.Read(br); err != nil {
+			return err
+		}
+		status := h.StatusCode()
+		switch {
+		case status >= 200:
+			return nil
+		case status == fasthttp.StatusSwitchingProtocols:
+			return errSwitchingProtocols
+		case status < 100:
+			return errBadStatus
+		case n >= maxInterim:
+			return errTooManyInterim
+		}
+		if onInterim != nil {
+			onInterim(status, h)
+		}
+	}
+}
+
+// noBody reports the statuses whose response never has content (RFC 9110 §15.3.5, §15.4.5).
+func noBody(status int) bool {
+	return status == fasthttp.StatusNoContent || status == fasthttp.StatusNotModified
+}
+
+// closedByPeer reports the errors of a connection the server closed or reset: what a request
+// written into a connection the server closed while idle meets.
+func closedByPeer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, fasthttp.ErrConnectionClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
+}
