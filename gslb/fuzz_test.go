@@ -80,14 +80,14 @@ func FuzzUDPLoop(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer conn.Close()
-	loop := newUDPLoop(conn, s)
-	w := &udpWriter{conn: conn, remote: conn.LocalAddr().(*net.UDPAddr).AddrPort()}
-	cache := newReplyCache(s.zone.answers)
+	r := newUDPReader(s, conn)
+	self := conn.LocalAddr().(*net.UDPAddr)
 	buf := make([]byte, 65536)
 	f.Fuzz(func(t *testing.T, wire []byte) {
 		var replies []*dns.Msg
 		for range 2 {
-			loop.serve(slices.Clone(wire), w, cache)
+			r.serve(slices.Clone(wire), self.AddrPort(), self, s.rotation.Add(1), time.Now())
+			r.flush()
 			conn.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 			n, err := conn.Read(buf)
 			if err != nil {

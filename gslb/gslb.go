@@ -47,7 +47,7 @@ type Server struct {
 	zone     *zone
 	listen   string
 	edges    atomic.Pointer[snapshot]
-	rotation atomic.Uint64 // per-query rotation of answers; need not agree between nodes
+	rotation atomic.Uint64 // per-query rotation of answers; need not agree between nodes (UDP readers claim a batch at a time)
 	log      *slog.Logger
 	metrics  *metrics
 
@@ -56,6 +56,11 @@ type Server struct {
 	udpLoop     *udpLoop // UDP on a specific address; nil when miekg/dns serves UDP too
 	udpConn     net.PacketConn
 	tcpListener net.Listener
+
+	// UDP loop shape, for benchmarks: readers (0: one per CPU), and whether they share one
+	// socket instead of one SO_REUSEPORT socket each.
+	udpReaders      int
+	udpSharedSocket bool
 }
 
 // New validates cfg, applies the defaults stated in conf.GSLB and returns a Server with no

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
 	"time"
 
 	"github.com/miekg/dns"
@@ -27,7 +28,8 @@ func (s *Server) ListenAndServe() error {
 	if s.udpConn != nil {
 		return errors.New("gslb: already listening")
 	}
-	pc, l, err := listenPair(s.listen)
+	specific := specificHost(s.listen)
+	pc, l, err := listenPair(s.listen, specific)
 	if err != nil {
 		return fmt.Errorf("gslb: listen %s: %w", s.listen, err)
 	}
@@ -35,8 +37,14 @@ func (s *Server) ListenAndServe() error {
 	tcp.Listener = l
 	servers := []*dns.Server{tcp}
 	var loop *udpLoop
-	if conn, ok := pc.(*net.UDPConn); ok && specificHost(s.listen) {
-		loop = newUDPLoop(conn, s)
+	if conn, ok := pc.(*net.UDPConn); ok && specific {
+		conns, err := s.udpSockets(conn)
+		if err != nil {
+			pc.Close()
+			l.Close()
+			return fmt.Errorf("gslb: listen %s: %w", s.listen, err)
+		}
+		loop = newUDPLoop(conns, s.udpReaders, s)
 	} else {
 		udp := s.dnsServer()
 		udp.PacketConn = pc
@@ -93,9 +101,35 @@ func (s *Server) dnsServer() *dns.Server {
 	}
 }
 
+// udpSockets returns first and, with SO_REUSEPORT, one more socket on its address for each
+// further reader, so that readers do not contend for one socket.
+func (s *Server) udpSockets(first *net.UDPConn) ([]*net.UDPConn, error) {
+	conns := []*net.UDPConn{first}
+	readers := s.udpReaders
+	if readers <= 0 {
+		readers = runtime.GOMAXPROCS(0)
+	}
+	if reusePort == nil || s.udpSharedSocket {
+		return conns, nil
+	}
+	lc := net.ListenConfig{Control: reusePort}
+	for len(conns) < readers {
+		pc, err := lc.ListenPacket(context.Background(), "udp", first.LocalAddr().String())
+		if err != nil {
+			for _, c := range conns[1:] {
+				c.Close()
+			}
+			return nil, err
+		}
+		conns = append(conns, pc.(*net.UDPConn))
+	}
+	return conns, nil
+}
+
 // listenPair binds TCP first and then UDP on the port TCP got, retrying when port 0 lands on a
-// UDP port that is taken.
-func listenPair(addr string) (net.PacketConn, net.Listener, error) {
+// UDP port that is taken. With reuse, the UDP socket allows more sockets on its port
+// (SO_REUSEPORT) for the readers of the UDP loop.
+func listenPair(addr string, reuse bool) (net.PacketConn, net.Listener, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, nil, err
@@ -110,7 +144,11 @@ func listenPair(addr string) (net.PacketConn, net.Listener, error) {
 			return nil, nil, err
 		}
 		_, bound, _ := net.SplitHostPort(l.Addr().String())
-		pc, err := net.ListenPacket("udp", net.JoinHostPort(host, bound))
+		var lc net.ListenConfig
+		if reuse {
+			lc.Control = reusePort
+		}
+		pc, err := lc.ListenPacket(context.Background(), "udp", net.JoinHostPort(host, bound))
 		if err == nil {
 			return pc, l, nil
 		}

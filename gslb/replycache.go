@@ -68,8 +68,7 @@ func (c *replyCache) lookupKey(packet []byte, w *udpWriter, rot uint64) []byte {
 }
 
 // serve answers packet from the cache or through ServeDNS, keeping what ServeDNS sent.
-func (c *replyCache) serve(s *Server, packet []byte, w *udpWriter) {
-	rot := s.rotation.Add(1)
+func (c *replyCache) serve(s *Server, packet []byte, w *udpWriter, rot uint64) {
 	if sn := s.edges.Load(); sn != c.sn {
 		clear(c.entries)
 		c.sn = sn

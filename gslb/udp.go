@@ -1,95 +1,196 @@
 package gslb
 
 import (
-	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 )
 
-// udpLoop serves queries from one UDP socket bound to a specific address. miekg/dns spends
+// udpLoop serves queries from UDP sockets bound to one specific address. miekg/dns spends
 // most of a query outside the handler: a goroutine and a fresh stack per packet, a read
 // deadline per read, a session object, and control messages that only a wildcard bind needs.
-// Here each of a few readers handles its packet inline, with buffers and a reply cache it
-// owns and reuses; the parallelism is the number of readers (one per CPU), not one goroutine
-// per query.
+// Here each of a few readers (one per CPU) reads a batch of datagrams in one system call
+// (recvmmsg), answers each inline into buffers it owns, and sends the batch of replies in one
+// more (sendmmsg). Each reader has a socket of its own on the same port (SO_REUSEPORT, where
+// the kernel spreads clients over them by address and port) so readers never contend for one
+// socket's queue; where that is not available, the readers share one socket.
 //
 // It is only for sockets bound to a specific address: on a wildcard bind the reply must leave
 // from the address the query was sent to (a VIP), which needs the IP_PKTINFO control messages
 // miekg/dns handles, so ListenAndServe keeps miekg/dns there.
 type udpLoop struct {
-	conn    *net.UDPConn
+	conns   []*net.UDPConn // one per reader, or one shared by all
+	readers int
 	handler *Server
 	wg      sync.WaitGroup
 	closing chan struct{}
 }
 
-func newUDPLoop(conn *net.UDPConn, handler *Server) *udpLoop {
-	return &udpLoop{conn: conn, handler: handler, closing: make(chan struct{})}
+// udpBatch is how many datagrams a reader takes from the socket and answers per system call.
+// Under light load a read returns the one datagram waiting; under heavy load the batch
+// amortises the system calls, which cost more than building the replies.
+const udpBatch = 32
+
+// newUDPLoop serves conns with readers goroutines (at least one per conn; 0 means one per CPU).
+func newUDPLoop(conns []*net.UDPConn, readers int, handler *Server) *udpLoop {
+	if readers <= 0 {
+		readers = max(runtime.GOMAXPROCS(0), 1)
+	}
+	return &udpLoop{conns: conns, readers: max(readers, len(conns)), handler: handler, closing: make(chan struct{})}
 }
 
 // start runs the readers in the background.
 func (u *udpLoop) start() {
-	for range max(runtime.GOMAXPROCS(0), 1) {
+	for i := range u.readers {
+		r := newUDPReader(u.handler, u.conns[i%len(u.conns)])
 		u.wg.Add(1)
-		go u.read()
+		go func() {
+			defer u.wg.Done()
+			r.run(u.closing)
+		}()
 	}
 }
 
 // close stops the readers and waits for the queries in hand to be answered.
 func (u *udpLoop) close() error {
 	close(u.closing)
-	err := u.conn.Close()
+	var errs []error
+	for _, c := range u.conns {
+		errs = append(errs, c.Close())
+	}
 	u.wg.Wait()
-	return err
+	return errors.Join(errs...)
 }
 
-func (u *udpLoop) read() {
-	defer u.wg.Done()
-	in := make([]byte, maxQuerySize)
-	w := &udpWriter{conn: u.conn, out: make([]byte, 0, maxQuerySize)}
-	cache := newReplyCache(u.handler.zone.answers)
+// batchConn is the batch I/O of an ipv4.PacketConn or an ipv6.PacketConn; both read and write
+// the same socket.Message.
+type batchConn interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
+func newBatchConn(c *net.UDPConn) batchConn {
+	if a, ok := c.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() == nil {
+		return ipv6.NewPacketConn(c)
+	}
+	return ipv4.NewPacketConn(c)
+}
+
+// udpReader is one reader goroutine's state. Nothing in it is shared: it is used by that
+// goroutine alone.
+type udpReader struct {
+	s     *Server
+	pc    batchConn
+	in    []ipv4.Message
+	out   []ipv4.Message
+	bufs  [][]byte // backing arrays of out's buffers, reused
+	nout  int      // replies queued in out
+	w     udpWriter
+	cache *replyCache
+	fast  *fastScratch
+}
+
+func newUDPReader(s *Server, conn *net.UDPConn) *udpReader {
+	r := &udpReader{s: s, pc: newBatchConn(conn), in: make([]ipv4.Message, udpBatch),
+		out: make([]ipv4.Message, udpBatch), bufs: make([][]byte, udpBatch),
+		cache: newReplyCache(s.zone.answers), fast: newFastScratch(s.zone)}
+	for i := range r.in {
+		r.in[i].Buffers = [][]byte{make([]byte, maxQuerySize)}
+		r.out[i].Buffers = [][]byte{nil}
+		r.bufs[i] = make([]byte, 0, maxQuerySize)
+	}
+	r.w = udpWriter{conn: conn, reader: r, out: make([]byte, 0, maxQuerySize)}
+	return r
+}
+
+func (r *udpReader) run(closing <-chan struct{}) {
 	for {
-		n, from, err := u.conn.ReadFromUDPAddrPort(in)
+		n, err := r.pc.ReadBatch(r.in, 0)
 		if err != nil {
 			select {
-			case <-u.closing:
+			case <-closing:
 				return
 			default:
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
 			}
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			// A transient error (ICMP unreachable reported on the socket, out of buffers): the
 			// socket still works, so keep reading.
-			u.handler.log.Debug("gslb: udp read", "err", err)
+			r.s.log.Debug("gslb: udp read", "err", err)
 			continue
 		}
-		w.remote = from
-		u.serve(in[:n], w, cache)
+		start := time.Now()
+		// One atomic add per batch claims a rotation for each query in it: the server's queries
+		// still rotate one by one, without the readers contending for the counter per query.
+		rot := r.s.rotation.Add(uint64(n)) - uint64(n)
+		for i := range r.in[:n] {
+			rot++
+			m := &r.in[i]
+			ua, ok := m.Addr.(*net.UDPAddr)
+			if !ok || m.N > maxQuerySize {
+				continue
+			}
+			r.serve(m.Buffers[0][:m.N], ua.AddrPort(), ua, rot, start)
+		}
+		r.flush()
 	}
 }
 
-// serve answers one packet, from the reader's reply cache when it can.
-func (u *udpLoop) serve(packet []byte, w *udpWriter, cache *replyCache) {
+// serve answers one datagram into the batch of replies: on the fast path when it can, else
+// from the reply cache or through ServeDNS.
+func (r *udpReader) serve(packet []byte, from netip.AddrPort, to net.Addr, rot uint64, start time.Time) {
 	if len(packet) < headerLen {
 		return // a reply to junk only helps amplification
 	}
-	if cache.period > 0 {
-		cache.serve(u.handler, packet, w)
+	if reply, ok := r.s.answerFast(packet, from, rot, r.bufs[r.nout][:0], r.fast); ok {
+		r.queue(reply, to)
+		r.s.metrics.latency.Observe(time.Since(start).Seconds())
 		return
 	}
-	if r, ok := w.unpack(packet); ok {
-		u.handler.ServeDNS(w, r)
+	r.w.remote, r.w.to = from, to
+	if r.cache.period > 0 {
+		r.cache.serve(r.s, packet, &r.w, rot)
+		return
 	}
+	if m, ok := r.w.unpack(packet); ok {
+		r.s.serve(&r.w, m, rot)
+	}
+}
+
+// queue adds reply, built in r.bufs[r.nout], to the batch.
+func (r *udpReader) queue(reply []byte, to net.Addr) {
+	r.bufs[r.nout] = reply[:0] // keep the array it was built in, should append have grown it
+	r.out[r.nout].Buffers[0] = reply
+	r.out[r.nout].Addr = to
+	r.nout++
+}
+
+// flush sends the queued replies, skipping one that the kernel refuses (a destination it
+// cannot reach) so that the rest still go.
+func (r *udpReader) flush() {
+	for sent := 0; sent < r.nout; {
+		n, err := r.pc.WriteBatch(r.out[sent:r.nout], 0)
+		sent += n
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				break
+			}
+			r.s.log.Debug("gslb: write reply", "client", r.out[sent].Addr, "err", err)
+			sent++
+		}
+	}
+	for i := range r.out[:r.nout] {
+		r.out[i].Addr = nil
+	}
+	r.nout = 0
 }
 
 // The DNS header: 12 bytes, the QR flag in the top bit of the third.
@@ -98,11 +199,14 @@ const (
 	flagQR    = 0x80
 )
 
-// udpWriter is the dns.ResponseWriter of one reader: it is reused for every query that reader
-// handles, so it is never used by two goroutines at once.
+// udpWriter is the dns.ResponseWriter of one reader's general path: it is reused for every
+// query that reader handles, so it is never used by two goroutines at once. Its replies join
+// the reader's batch.
 type udpWriter struct {
 	conn   *net.UDPConn
+	reader *udpReader
 	remote netip.AddrPort
+	to     net.Addr
 	out    []byte
 	sent   []byte // the last reply WriteMsg packed, for the reply cache
 }
@@ -116,7 +220,7 @@ func (w *udpWriter) unpack(packet []byte) (r *dns.Msg, ok bool) {
 			return nil, false
 		}
 		formErr := new(dns.Msg)
-		formErr.Id = binary.BigEndian.Uint16(packet)
+		formErr.Id = uint16(packet[0])<<8 | uint16(packet[1])
 		formErr.Opcode = int(packet[2]>>3) & 0xf
 		formErr.Response = true
 		formErr.Rcode = dns.RcodeFormatError
@@ -145,7 +249,14 @@ func (w *udpWriter) WriteMsg(m *dns.Msg) error {
 	return err
 }
 
-func (w *udpWriter) Write(b []byte) (int, error) { return w.conn.WriteToUDPAddrPort(b, w.remote) }
+// Write queues b in the reader's batch; it is sent when the batch has been answered.
+func (w *udpWriter) Write(b []byte) (int, error) {
+	if w.reader.nout == len(w.reader.out) {
+		w.reader.flush() // a handler wrote more than one reply per query
+	}
+	w.reader.queue(append(w.reader.bufs[w.reader.nout][:0], b...), w.to)
+	return len(b), nil
+}
 
 func (w *udpWriter) Close() error        { return nil }
 func (w *udpWriter) TsigStatus() error   { return nil }

@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Compare the query rate of Shoal's gslb with gdnsd on loopback, same zone, same query.
+# Compare Shoal's gslb with gdnsd on loopback: same zone, same answers, same load, one run.
 # Not run by tests. Needs root for apt-get when dnsperf or gdnsd are missing.
 # Usage: gslb/bench/dnsperf.sh [seconds]   (from anywhere in the checkout)
 # SHOAL_BASELINE=/path/to/gslbserve also measures that build (e.g. one from before a change)
 # in the same run, on port 5302.
+#
+# Workloads, each against every server in turn:
+#   A       dnsperf, one name, type A, from one resolver address, no EDNS
+#   ECS     dnsperf, the same with EDNS Client Subnet 10.1.2.0/24
+#   many    dnsflood (./dnsflood): 10,000 client subnets in ECS from 1,000 resolver addresses
+#           (127.1.x.y), so no reply is ever a repeat of a recent one
+#   10k     dnsperf at 10,000 queries per second (A, no EDNS): p50, p99, p99.9 of the latency
+# Servers are pinned to CPU 0 and the load generators to CPU 1 when there are two cores.
 set -euo pipefail
 
 SECONDS_PER_RUN=${1:-10}
@@ -16,6 +24,7 @@ WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	[ -f "$WORK/gdnsd/run/gdnsd.pid" ] && kill "$(cat "$WORK/gdnsd/run/gdnsd.pid")" 2>/dev/null || true
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -28,28 +37,33 @@ need() {
 need dnsperf dnsperf
 need gdnsd gdnsd
 
-# Pin servers to CPU 0 and dnsperf to CPU 1 when there are two cores.
 PIN_SERVER=() PIN_CLIENT=()
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
 	PIN_SERVER=(taskset -c 0) PIN_CLIENT=(taskset -c 1)
 fi
 
-# The same data for both: www has four A records, all returned.
+# The same data for both: www has four A records, all returned; clients in 127/8 are in region
+# "local" and clients in 10/8 in region "ten", which has no edges of its own (gdnsd: a geoip map
+# from nets, the same four addresses in both datacenters).
 ADDRS=(192.0.2.1 192.0.2.2 192.0.2.3 192.0.2.4)
 EDGES=""
 for i in "${!ADDRS[@]}"; do EDGES+="${EDGES:+,}e$i:local:${ADDRS[$i]}"; done
+REGIONS="local:127.0.0.0/8,ten:10.0.0.0/8"
 
-(cd "$MODROOT" && go build ${GOFLAGS_EXTRA:-} -o "$WORK/gslbserve" ./gslb/bench/gslbserve)
+(cd "$MODROOT" && go build ${GOFLAGS_EXTRA:-} -o "$WORK/gslbserve" ./gslb/bench/gslbserve &&
+	go build -o "$WORK/dnsflood" ./gslb/bench/dnsflood)
 "${PIN_SERVER[@]}" "$WORK/gslbserve" -listen "127.0.0.1:$SHOAL_PORT" -answers ${#ADDRS[@]} \
-	-edges "$EDGES" 2>"$WORK/gslbserve.log" &
+	-regions "$REGIONS" -edges "$EDGES" 2>"$WORK/gslbserve.log" &
 PIDS+=($!)
 if [ -n "${SHOAL_BASELINE:-}" ]; then
 	"${PIN_SERVER[@]}" "$SHOAL_BASELINE" -listen "127.0.0.1:$BASELINE_PORT" -answers ${#ADDRS[@]} \
-		-edges "$EDGES" 2>"$WORK/baseline.log" &
+		-regions "$REGIONS" -edges "$EDGES" 2>"$WORK/baseline.log" &
 	PIDS+=($!)
 fi
 
 mkdir -p "$WORK/gdnsd/zones" "$WORK/gdnsd/run" "$WORK/gdnsd/state"
+DCMAP=""
+for i in "${!ADDRS[@]}"; do DCMAP+="e$i => ${ADDRS[$i]}, "; done
 cat >"$WORK/gdnsd/config" <<CONF
 options => {
   listen => [ 127.0.0.1 ]
@@ -57,36 +71,74 @@ options => {
   run_dir => $WORK/gdnsd/run
   state_dir => $WORK/gdnsd/state
 }
+plugins => {
+  geoip => {
+    maps => {
+      regions => {
+        datacenters => [ local, ten ]
+        nets => { 127.0.0.0/8 => [ local, ten ], 10.0.0.0/8 => [ ten, local ] }
+      }
+    }
+    resources => {
+      www => {
+        map => regions
+        dcmap => { local => { $DCMAP }, ten => { $DCMAP } }
+      }
+    }
+  }
+}
 CONF
 {
 	echo '$TTL 20'
 	echo '@ SOA ns1 hostmaster 1 3600 600 86400 60'
 	echo '@ NS ns1'
 	echo "ns1 A ${ADDRS[0]}"
-	for a in "${ADDRS[@]}"; do echo "www A $a"; done
+	echo "www 20 DYNA geoip!www"
 } >"$WORK/gdnsd/zones/cdn.example.com"
-"${PIN_SERVER[@]}" gdnsd -c "$WORK/gdnsd" start 2>"$WORK/gdnsd.log" &
+"${PIN_SERVER[@]}" gdnsd -c "$WORK/gdnsd" -D start >"$WORK/gdnsd.log" 2>&1 &
 PIDS+=($!)
 
 echo "www.cdn.example.com A" >"$WORK/queries"
 wait_up() {
 	for _ in $(seq 50); do
-		dnsperf -s 127.0.0.1 -p "$1" -d "$WORK/queries" -n 1 >/dev/null 2>&1 && return
+		dnsperf -s 127.0.0.1 -p "$1" -d "$WORK/queries" -n 1 2>/dev/null | grep -q 'Queries completed: *1 ' && return
 		sleep 0.2
 	done
 	echo "server on port $1 did not answer; logs:" >&2
 	cat "$WORK"/*.log >&2
 	exit 1
 }
-qps() {
-	"${PIN_CLIENT[@]}" dnsperf -s 127.0.0.1 -p "$1" -d "$WORK/queries" -l "$SECONDS_PER_RUN" -c 4 -Q 1000000 \
-		| awk '/Queries per second/ {print $4}'
+ECS_OPT="8:00011800$(printf '%02x%02x%02x' 10 1 2)" # family 1, source /24, scope 0, 10.1.2
+perf() { "${PIN_CLIENT[@]}" dnsperf -s 127.0.0.1 -p "$1" -d "$WORK/queries" -l "$SECONDS_PER_RUN" "${@:2}"; }
+qps_of() { awk '/Queries per second/ {printf "%.0f", $4}'; }
+measure() { # workload port
+	case $1 in
+	A) perf "$2" -c 4 -Q 1000000 | qps_of ;;
+	ECS) perf "$2" -c 4 -Q 1000000 -E "$ECS_OPT" | qps_of ;;
+	many) "${PIN_CLIENT[@]}" "$WORK/dnsflood" -s 127.0.0.1 -p "$2" -l "$SECONDS_PER_RUN" \
+		-subnets 10000 -sources 1000 -q 200 | qps_of ;;
+	esac
 }
-wait_up $SHOAL_PORT
-wait_up $GDNSD_PORT
-if [ -n "${SHOAL_BASELINE:-}" ]; then
-	wait_up $BASELINE_PORT
-	echo "shoal gslb (baseline $SHOAL_BASELINE): $(qps $BASELINE_PORT) qps"
-fi
-echo "shoal gslb: $(qps $SHOAL_PORT) qps"
-echo "gdnsd:      $(qps $GDNSD_PORT) qps"
+tail_latency() { # port: p50 p99 p99.9 in ms at 10,000 qps, from dnsperf's per-query report
+	perf "$1" -c 4 -Q 10000 -v 2>/dev/null | awk '$1 == ">" {print $NF}' | sort -g |
+		awk '{v[NR] = $1} END {
+			if (NR == 0) { print "no replies"; exit }
+			printf "%d replies, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms\n", NR,
+				v[int(NR*0.5)+1]*1000, v[int(NR*0.99)+1]*1000, v[int(NR*0.999)+1]*1000 }'
+}
+
+SERVERS=("shoal:$SHOAL_PORT" "gdnsd:$GDNSD_PORT")
+[ -n "${SHOAL_BASELINE:-}" ] && SERVERS+=("baseline:$BASELINE_PORT")
+for s in "${SERVERS[@]}"; do wait_up "${s#*:}"; done
+[ -n "${SHOAL_BASELINE:-}" ] && echo "baseline: $SHOAL_BASELINE"
+printf '%-6s' "qps"
+for s in "${SERVERS[@]}"; do printf ' %10s' "${s%%:*}"; done
+echo
+for w in A ECS many; do
+	printf '%-6s' "$w"
+	for s in "${SERVERS[@]}"; do printf ' %10s' "$(measure "$w" "${s#*:}")"; done
+	echo
+done
+for s in "${SERVERS[@]}"; do
+	printf '%-8s at 10k qps: %s\n' "${s%%:*}" "$(tail_latency "${s#*:}")"
+done
