@@ -73,7 +73,7 @@ func (n *Node) fill(ctx *fasthttp.RequestCtx, l *lookup, alone bool) string {
 		return "error"
 	}
 	h := headAny.(*fillHead)
-	if lingering && h.shareable {
+	if lingering && h.shareable && h.secondary == secondaryOf(h.vary, requestViewFor(ctx, h.vary)) {
 		// A finished fill kept joinable until the store shows its object (Group.Linger):
 		// its response is a stored one in all but name, so it answers only if this request
 		// may use it as is, and then it is a hit.
@@ -198,21 +198,26 @@ func (n *Node) runFill(j *fillJob) {
 	defer timer.Stop()
 
 	generation := n.store.Begin()
-	resp := fasthttp.AcquireResponse()
-	resp.StreamBody = true
-	sent := n.now()
-	_, done, err := j.r.pool.Do(j.req, resp, j.target)
-	if err != nil {
+	resp, done, sent, received, err := n.fetch(j)
+	if err == nil && resp.StatusCode() == fasthttp.StatusNotModified && j.stale != nil &&
+		!httpcache.NotModifiedMatches(j.stale.Header, responseHeader(&resp.Header)) {
+		// RFC 9111 sections 4.3.3-4.3.4: a 304 whose validators select no stored response
+		// (the origin changed the object between our copy and its answer) updates nothing.
+		// The object is wanted, not an error: ask once more without the conditional fields.
+		resp.CloseBodyStream()
+		done()
 		fasthttp.ReleaseResponse(resp)
-		if done != nil {
-			done()
+		for _, f := range conditionalFields {
+			delFold(&j.req.Header, f)
 		}
+		j.stale = nil
+		resp, done, sent, received, err = n.fetch(j)
+	}
+	if err != nil {
 		n.metrics.fillsAborted.Inc()
 		j.call.Finish(err)
 		return
 	}
-	received := n.now()
-	n.metrics.originSeconds.WithLabelValues(j.r.pool.Name()).Observe(received.Sub(sent).Seconds())
 	defer func() {
 		resp.CloseBodyStream()
 		done()
@@ -280,6 +285,25 @@ func (n *Node) runFill(j *fillJob) {
 		n.store.SetVary(j.url, h.vary)
 	}
 	stored = n.storeObject(j, h, body, generation)
+}
+
+// fetch sends the fill request to the pool: the response with its head read, the done
+// function that releases it (see origin.Pool.Do), and when the request left and the head came.
+func (n *Node) fetch(j *fillJob) (resp *fasthttp.Response, done func(), sent, received time.Time, err error) {
+	resp = fasthttp.AcquireResponse()
+	resp.StreamBody = true
+	sent = n.now()
+	_, done, err = j.r.pool.Do(j.req, resp, j.target)
+	if err != nil {
+		fasthttp.ReleaseResponse(resp)
+		if done != nil {
+			done()
+		}
+		return nil, nil, sent, sent, err
+	}
+	received = n.now()
+	n.metrics.originSeconds.WithLabelValues(j.r.pool.Name()).Observe(received.Sub(sent).Seconds())
+	return resp, done, sent, received, nil
 }
 
 // marksPass says whether an unshareable response should send the URL's next requests to the

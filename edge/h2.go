@@ -78,7 +78,13 @@ func (n *Node) serveHTTP2(w http.ResponseWriter, r *http.Request) {
 		resp.CloseBodyStream()
 		return
 	}
-	resp.BodyWriteTo(w)
+	if err := resp.BodyWriteTo(w); err != nil {
+		// The body ended early (origin or peer cut it, a fill failed) or the client left. A
+		// handler that returns would end the stream with END_STREAM, presenting the part as
+		// the whole (RFC 9113 section 8.1): ErrAbortHandler makes net/http reset the stream
+		// instead, and it logs nothing for this panic. The deferred cleanup still runs.
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // connectionSpecific names a connection-specific field HTTP/2 forbids, or returns "".

@@ -38,7 +38,7 @@ func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) strin
 		ctx.Response.Header.Add("Set-Cookie", res.SetCookie)
 	}
 	ctx.Response.Header.Set("Cache-Status", httpcache.CacheStatus{Cache: "shoal", Fwd: "bypass", FwdStatus: resp.StatusCode(), Detail: n.name}.String())
-	body := &originBody{resp: resp, done: done, count: n.metrics.bytesIn.Add}
+	body := &originBody{resp: resp, done: done, count: n.metrics.bytesIn.Add, want: int64(max(resp.Header.ContentLength(), -1))}
 	if bodyless(ctx.Method(), resp.StatusCode()) {
 		body.Close()
 		ctx.Response.SkipBody = bytes.Equal(ctx.Method(), []byte("HEAD"))
@@ -82,17 +82,28 @@ func bodyless(method []byte, status int) bool {
 
 // originBody streams an origin response to the client and gives the connection back when
 // fasthttp closes it after the last byte (or after the client went away).
+//
+// It never ends a short body with io.EOF: a body that stops before its Content-Length, or
+// whose chunked framing or connection broke, reads as an error, so every writer (HTTP/1.1,
+// the HTTP/2 adapter, the peer port) aborts the client's response instead of completing it
+// (RFC 9112 section 6.3).
 type originBody struct {
 	resp   *fasthttp.Response
 	done   func()
 	count  func(float64)
+	want   int64 // Content-Length, -1 when unknown
+	got    int64
 	closed bool
 }
 
 func (b *originBody) Read(p []byte) (int, error) {
 	n, err := b.resp.BodyStream().Read(p)
 	if n > 0 {
+		b.got += int64(n)
 		b.count(float64(n))
+	}
+	if errors.Is(err, io.EOF) && b.want >= 0 && b.got != b.want {
+		err = io.ErrUnexpectedEOF
 	}
 	return n, err
 }
