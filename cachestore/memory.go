@@ -41,8 +41,11 @@ type Memory struct {
 	log purgeLog
 	seq uint64
 
-	gen  atomic.Uint64 // mirrors log.gen for a lock-free Begin
-	vary sync.Map      // URL -> []string
+	gen atomic.Uint64 // mirrors log.gen for a lock-free Begin
+	// vary maps a URL to the request header names its responses vary on (see vary.go).
+	// Written under mu, read without it on every lookup.
+	vary    sync.Map // URL -> []string
+	orphans orphanRing
 
 	objects, bytes                             atomic.Int64 // mirror idx for lock-free Stats
 	hits, misses, evictions, rejected, refused atomic.Uint64
@@ -57,7 +60,8 @@ type Memory struct {
 // NewMemory builds a store and registers its metrics on reg (nil: not registered).
 func NewMemory(cfg Config, reg prometheus.Registerer) (*Memory, error) {
 	cfg = cfg.withDefaults()
-	m := &Memory{maxBytes: cfg.MaxBytes, idx: newIndex(), log: newPurgeLog(purgeLogSize)}
+	m := &Memory{maxBytes: cfg.MaxBytes, idx: newIndex(), log: newPurgeLog(purgeLogSize),
+		orphans: newOrphanRing(orphanCapacity(cfg.MaxBytes))}
 	cache, err := ristretto.NewCache(&ristretto.Config[string, slot]{
 		NumCounters:        cfg.NumCounters,
 		MaxCost:            cfg.MaxBytes,
@@ -68,16 +72,16 @@ func NewMemory(cfg Config, reg prometheus.Registerer) (*Memory, error) {
 		// eviction or rejection calls OnEvict/OnReject and then OnExit), which keeps the index
 		// equal to what ristretto holds.
 		OnEvict: func(it *ristretto.Item[slot]) {
-			if m.forget(it.Value) {
+			if m.forget(it.Value, keepVary) {
 				m.evictions.Add(1)
 			}
 		},
 		OnReject: func(it *ristretto.Item[slot]) {
-			if m.forget(it.Value) {
+			if m.forget(it.Value, keepVary) {
 				m.rejected.Add(1)
 			}
 		},
-		OnExit: func(s slot) { m.forget(s) },
+		OnExit: func(s slot) { m.forget(s, dropVary) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cachestore: %w", err)
@@ -142,13 +146,17 @@ func (m *Memory) Set(o *Object) bool {
 	// Indexed before ristretto sees it, so its exit callback, which may come at once, finds it.
 	m.idx.add(s)
 	m.syncCounts()
+	// Recorded here, under mu with the index, and not only by the caller's SetVary: the
+	// eviction of the URL's last other variant between the two would drop the record and
+	// leave this variant stored but out of reach of every lookup.
+	m.recordVaryLocked(o)
 	m.mu.Unlock()
 	if m.afterIndex != nil {
 		m.afterIndex()
 	}
 
 	if !m.cache.Set(o.Key, s, cost) {
-		m.forget(s) // dropped: ristretto reports no exit for it
+		m.forget(s, keepVary) // dropped: ristretto reports no exit for it
 		m.rejected.Add(1)
 		return false
 	}
@@ -162,20 +170,6 @@ func (m *Memory) Del(key string) {
 	if !m.closed {
 		m.cache.Del(key) // its OnExit removes the object from the index
 	}
-}
-
-// SetVary records the request header names url varies on, so a lookup can build the secondary
-// key. The record is dropped when the last object of url leaves the store. names must not be
-// changed afterwards.
-func (m *Memory) SetVary(url string, names []string) { m.vary.Store(url, names) }
-
-// Vary returns what SetVary recorded for url. The slice is shared: do not change it.
-func (m *Memory) Vary(url string) ([]string, bool) {
-	v, ok := m.vary.Load(url)
-	if !ok {
-		return nil, false
-	}
-	return v.([]string), true
 }
 
 // Stats returns the store's counters.
@@ -207,31 +201,32 @@ func (m *Memory) Close() {
 	m.mu.Lock()
 	m.idx = newIndex()
 	m.syncCounts()
+	m.clearVaryLocked()
 	m.mu.Unlock()
 	m.cache.Close()
-	m.vary.Clear()
 	m.metrics.unregister()
 }
 
-// forget removes s from the index after ristretto let go of it, and drops the Vary record of
-// its URL when it was the last object there. It reports whether s was indexed.
-func (m *Memory) forget(s slot) bool {
+// forget removes s from the index after ristretto let go of it (see forgetLocked). It
+// reports whether s was indexed.
+func (m *Memory) forget(s slot, vary varyFate) bool {
 	if s.obj == nil {
 		return false // ristretto reports deletes of absent keys with a zero value
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.forgetLocked(s)
+	return m.forgetLocked(s, vary)
 }
 
-func (m *Memory) forgetLocked(s slot) bool {
+// forgetLocked removes s from the index; when s was the last object of its URL, the URL's
+// Vary record is dropped or, when the store let go of s for want of room, kept as an orphan.
+// It reports whether s was indexed.
+func (m *Memory) forgetLocked(s slot, vary varyFate) bool {
 	if !m.idx.remove(s) {
 		return false
 	}
 	m.syncCounts()
-	if _, ok := m.vary.Load(s.obj.URL); ok && !m.idx.hasURL(s.obj.URL) {
-		m.vary.Delete(s.obj.URL)
-	}
+	m.releaseVaryLocked(s.obj.URL, vary)
 	return true
 }
 

@@ -63,7 +63,7 @@ func (m *Memory) hardPurge(r purgeRecord) int {
 	var victims []slot
 	m.idx.each(r, func(s slot) { victims = append(victims, s) })
 	for _, s := range victims {
-		m.forgetLocked(s)
+		m.forgetLocked(s, dropVary)
 	}
 	m.mu.Unlock()
 
@@ -85,8 +85,8 @@ func (m *Memory) clear(r purgeRecord) int {
 	n := int(m.idx.objects)
 	m.idx = newIndex()
 	m.syncCounts()
+	m.clearVaryLocked()
 	m.mu.Unlock()
-	m.vary.Clear()
 	m.cache.Clear()
 	return n
 }

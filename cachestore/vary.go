@@ -1,0 +1,119 @@
+package cachestore
+
+import "github.com/shoal-cdn/shoal/edge/httpcache"
+
+// A URL's Vary record is the list of request header names its responses vary on (RFC 9111
+// section 4.1). The edge reads it before a lookup to build the variant's key; without it the
+// lookup uses the primary key, finds nothing and fills.
+//
+// The record must outlive a refused variant. When the admission policy refused a new variant
+// (a full store) and the record went with it, every later lookup of the URL went to the
+// primary key: ristretto counted the primary key's accesses, never the variant's, so on a
+// full store no variant of the URL was ever admitted again, and each request joined the fill
+// of whichever variant was in flight (issue 18). So a record lives while an object of its URL
+// is indexed, and after that, when the store let go of the URL for want of room (eviction,
+// admission refusal, a dropped Set) or no object was stored yet, as one of the last
+// orphanCapacity orphans. A purge that removes the URL's last object drops it: the next fill
+// learns the names again.
+
+// varyFate is what happens to a URL's Vary record when its last indexed object leaves.
+type varyFate uint8
+
+const (
+	dropVary varyFate = iota // removed by a purge, a Del or a replacement: forget the names
+	keepVary                 // evicted, refused or dropped for want of room: keep them as an orphan
+)
+
+// SetVary records the request header names url varies on, so a lookup can build the secondary
+// key. Set records them too, from the object's own Vary field; SetVary lets the caller record
+// them before the object is stored. names must not be changed afterwards.
+func (m *Memory) SetVary(url string, names []string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.vary.Store(url, names)
+	if !m.idx.hasURL(url) {
+		m.orphans.push(url, m.dropOrphanLocked)
+	}
+}
+
+// Vary returns the names recorded for url. It takes no lock. The slice is shared: do not
+// change it.
+func (m *Memory) Vary(url string) ([]string, bool) {
+	v, ok := m.vary.Load(url)
+	if !ok {
+		return nil, false
+	}
+	return v.([]string), true
+}
+
+// recordVaryLocked records the names of a variant o being stored; the caller holds mu and has
+// indexed o. An object stored under its primary key (Key == URL) varies on nothing.
+func (m *Memory) recordVaryLocked(o *Object) {
+	if o.Key == o.URL {
+		return
+	}
+	if names := httpcache.VaryNames(o.Header); len(names) > 0 {
+		m.vary.Store(o.URL, names)
+	}
+}
+
+// releaseVaryLocked runs after an object of url left the index; the caller holds mu.
+func (m *Memory) releaseVaryLocked(url string, fate varyFate) {
+	if _, ok := m.vary.Load(url); !ok || m.idx.hasURL(url) {
+		return
+	}
+	if fate == keepVary {
+		m.orphans.push(url, m.dropOrphanLocked)
+		return
+	}
+	m.vary.Delete(url)
+}
+
+// dropOrphanLocked forgets the record of an orphan pushed out of the ring, unless an object of
+// its URL was stored since.
+func (m *Memory) dropOrphanLocked(url string) {
+	if !m.idx.hasURL(url) {
+		m.vary.Delete(url)
+	}
+}
+
+// clearVaryLocked forgets every record; the caller holds mu.
+func (m *Memory) clearVaryLocked() {
+	m.vary.Clear()
+	m.orphans.reset()
+}
+
+// orphanCapacity bounds the records kept without objects: one per 64 KiB of budget, at least
+// 256 and at most 65,536. A record costs some 200 B of heap beyond the budget (map entry, URL,
+// names), so at most 0.3% of MaxBytes.
+func orphanCapacity(maxBytes int64) int {
+	return int(min(max(maxBytes>>16, 256), 65536))
+}
+
+// orphanRing remembers the URLs of the most recent orphan records, oldest first. A URL may
+// appear twice; dropping its older entry then only costs a lookup that relearns the names.
+// Not safe for concurrent use; Memory guards it with mu.
+type orphanRing struct {
+	urls []string
+	next int // where the next push goes once urls is full
+}
+
+func newOrphanRing(capacity int) orphanRing {
+	return orphanRing{urls: make([]string, 0, capacity)}
+}
+
+// push adds url; when the ring is full the oldest URL is passed to evict.
+func (r *orphanRing) push(url string, evict func(string)) {
+	if len(r.urls) < cap(r.urls) {
+		r.urls = append(r.urls, url)
+		return
+	}
+	evict(r.urls[r.next])
+	r.urls[r.next] = url
+	r.next = (r.next + 1) % len(r.urls)
+}
+
+func (r *orphanRing) reset() {
+	clear(r.urls)
+	r.urls, r.next = r.urls[:0], 0
+}
