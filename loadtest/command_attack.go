@@ -40,16 +40,16 @@ flags:
 
 type attackFlags struct {
 	name, targets, format, output, encoding, scenario, prefix, rate string
-	duration, timeout                                            time.Duration
-	workers, maxWorkers                                          uint64
-	keys, burst                                                  int
-	maxBody                                                      int64
-	keepalive, fromSchedule                                      bool
-	zipfS                                                        float64
-	headers, bases                                               listFlag
-	purgeAdmin, purgeTokenFile, purgeRate, runID                 string
-	dnsAddr, dnsName, dnsType, dnsNet                            string
-	seed                                                         uint64
+	duration, timeout                                               time.Duration
+	workers, maxWorkers                                             uint64
+	keys, burst                                                     int
+	maxBody                                                         int64
+	keepalive, fromSchedule                                         bool
+	zipfS                                                           float64
+	headers, bases                                                  listFlag
+	purgeAdmin, purgeTokenFile, purgeRate, runID                    string
+	dnsAddr, dnsName, dnsType, dnsNet                               string
+	seed                                                            uint64
 }
 
 func runAttack(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -30,6 +30,21 @@ vegeta's HTML latency-over-time plot of the results in FILEs ("-" or none: stdin
 flags:
 `
 
+// parseBuckets reads vegeta's "[0,1ms,10ms]" and, unlike vegeta, rejects bounds that do not
+// increase, which would silently put every latency in the wrong bucket.
+func parseBuckets(spec string) (vegeta.Buckets, error) {
+	var bs vegeta.Buckets
+	if err := bs.UnmarshalText([]byte(spec)); err != nil {
+		return nil, err
+	}
+	for i := 1; i < len(bs); i++ {
+		if bs[i] <= bs[i-1] {
+			return nil, fmt.Errorf("bad buckets %s: %v does not follow %v", spec, bs[i], bs[i-1])
+		}
+	}
+	return bs, nil
+}
+
 // files collects the -inputs flag and the arguments; none means stdin.
 func files(inputs listFlag, args []string) []string {
 	var out []string
@@ -68,10 +83,11 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		rep, add = vegeta.NewTextReporter(&m), m.Add
 	case *typ == "json":
 		if *buckets != "" {
-			m.Histogram = &vegeta.Histogram{}
-			if err := m.Histogram.Buckets.UnmarshalText([]byte(*buckets)); err != nil {
+			bs, err := parseBuckets(*buckets)
+			if err != nil {
 				return fmt.Errorf("loadtest report: -buckets: %w", err)
 			}
+			m.Histogram = &vegeta.Histogram{Buckets: bs}
 		}
 		rep, add = vegeta.NewJSONReporter(&m), m.Add
 	case *typ == "hdrplot":
@@ -81,11 +97,12 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if spec == "" {
 			spec = strings.TrimPrefix(*typ, "hist")
 		}
-		var h vegeta.Histogram
-		if err := h.Buckets.UnmarshalText([]byte(spec)); err != nil {
+		bs, err := parseBuckets(spec)
+		if err != nil {
 			return fmt.Errorf("loadtest report: -type %s: %w", *typ, err)
 		}
-		rep, add = vegeta.NewHistogramReporter(&h), h.Add
+		h := &vegeta.Histogram{Buckets: bs}
+		rep, add = vegeta.NewHistogramReporter(h), h.Add
 	default:
 		return fmt.Errorf("loadtest report: -type %q: want text, json, hist[...] or hdrplot", *typ)
 	}
