@@ -1,0 +1,101 @@
+package h2
+
+import "io"
+
+// Body is a request's content as it arrives in DATA frames. Bytes are kept only up to the
+// stream window this server advertised; reading returns window to the client
+// (WINDOW_UPDATE), so a slow reader slows the upload instead of growing a buffer.
+//
+// Read may be called by one goroutine at a time. It blocks until content arrives, so a
+// handler that has not detached gets ErrBodyNotReady instead of blocking the connection.
+type Body struct {
+	s       *stream
+	buf     []byte // unread content, buf[off:]
+	off     int
+	eof     bool
+	err     error
+	waiting bool
+	wake    chan struct{}
+}
+
+// Read reads content; io.EOF after the client's END_STREAM. It fails with ErrStreamClosed
+// when the stream was reset, ErrBodyTooLarge past Config.MaxBodyBytes.
+func (b *Body) Read(p []byte) (int, error) {
+	if b.s == nil {
+		return 0, io.EOF
+	}
+	c := b.s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for b.off == len(b.buf) {
+		switch {
+		case b.err != nil:
+			return 0, b.err
+		case b.eof:
+			return 0, io.EOF
+		case b.s.sync:
+			return 0, ErrBodyNotReady
+		}
+		b.wait()
+	}
+	n := copy(p, b.buf[b.off:])
+	b.off += n
+	if b.off == len(b.buf) {
+		b.buf, b.off = b.buf[:0], 0
+	}
+	c.refund(b.s, int64(n))
+	c.flush()
+	return n, nil
+}
+
+// Ended reports whether all content has arrived (the client sent END_STREAM), so a handler
+// can answer on the connection's goroutine without reading.
+func (b *Body) Ended() bool {
+	if b.s == nil {
+		return true
+	}
+	b.s.c.mu.Lock()
+	defer b.s.c.mu.Unlock()
+	return b.eof
+}
+
+// append keeps a copy of a DATA payload (the Framer reuses its buffer). Called with mu held.
+func (b *Body) append(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	b.buf = append(b.buf, p...)
+	b.signal()
+}
+
+// fail ends reading with err. Called with mu held.
+func (b *Body) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+	b.signal()
+}
+
+func (b *Body) signal() {
+	if b.waiting {
+		select {
+		case b.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// wait blocks until signalled. Called with mu held; returns with it held.
+func (b *Body) wait() {
+	if b.wake == nil {
+		b.wake = make(chan struct{}, 1)
+	}
+	b.waiting = true
+	b.s.c.mu.Unlock()
+	<-b.wake
+	b.s.c.mu.Lock()
+	b.waiting = false
+}
+
+// unread is how much content is buffered and not read. Called with mu held.
+func (b *Body) unread() int64 { return int64(len(b.buf) - b.off) }

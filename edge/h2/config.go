@@ -1,0 +1,111 @@
+package h2
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config holds the server's limits. The zero value works: each zero field takes the default
+// its comment names.
+type Config struct {
+	// MaxConcurrentStreams is SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §6.5.2). Streams
+	// beyond it are refused with RST_STREAM REFUSED_STREAM. Zero means 100.
+	MaxConcurrentStreams uint32
+	// InitialWindowSize is SETTINGS_INITIAL_WINDOW_SIZE in bytes: how much request content
+	// one stream may have in flight before its handler reads. Zero means 256 KiB; values
+	// below 65535 (the protocol default a client may use before it sees ours) are raised.
+	InitialWindowSize uint32
+	// ConnWindowSize is the connection's receive window in bytes (RFC 9113 §6.9.2), the bound
+	// on request content buffered per connection. Zero means 1 MiB; at least 65535.
+	ConnWindowSize uint32
+	// MaxFrameSize is SETTINGS_MAX_FRAME_SIZE, the largest frame payload accepted, in bytes
+	// (16384 to 16777215). Zero means 16384.
+	MaxFrameSize uint32
+	// MaxHeaderListSize is SETTINGS_MAX_HEADER_LIST_SIZE in bytes as RFC 9113 §6.5.2 counts
+	// them (name + value + 32 per field). A larger request gets 431; a header block whose
+	// encoded size exceeds it ends the connection. Zero means 32 KiB.
+	MaxHeaderListSize uint32
+	// MaxBodyBytes bounds request content per stream: a larger content-length gets 413 at
+	// once, content that grows past it gets 413 (or RST_STREAM CANCEL once the response has
+	// started). Zero means 16 MiB (limits.max_body_bytes' default); negative means no bound.
+	MaxBodyBytes int64
+
+	// MaxResets bounds RST_STREAM frames from the client plus streams this server refused,
+	// per LimitWindow, against rapid reset (CVE-2023-44487). Zero means 200.
+	MaxResets int
+	// MaxControlFrames bounds SETTINGS, PING, PRIORITY, unknown frames and empty DATA frames
+	// without END_STREAM per LimitWindow, against floods that cost the server work or queued
+	// replies (CVE-2019-9512, -9515, -9518). Zero means 1000.
+	MaxControlFrames int
+	// LimitWindow is the interval the two counters above are taken over. Zero means 10s.
+	LimitWindow time.Duration
+
+	// IdleTimeout closes the connection (GOAWAY NO_ERROR) when nothing was read or written
+	// for this long; it also bounds the wait for the connection preface. Zero means 2m.
+	IdleTimeout time.Duration
+	// StallTimeout resets a stream (RST_STREAM CANCEL) whose queued data could not be sent
+	// for this long because the peer's stream window stayed shut, and closes the connection
+	// (GOAWAY FLOW_CONTROL_ERROR) when the connection window did. Zero means 30s.
+	StallTimeout time.Duration
+	// WriteTimeout bounds each write to the socket. Zero means 30s.
+	WriteTimeout time.Duration
+
+	// Logger receives connection errors and limit hits. Nil means none.
+	Logger *slog.Logger
+	// Registerer receives the shoal_h2_* metrics. Nil means they are kept but not registered.
+	Registerer prometheus.Registerer
+}
+
+// maxContinuations bounds CONTINUATION frames per header block: real clients send the
+// block in a frame or two, a flood sends thousands of tiny or empty ones.
+const maxContinuations = 32
+
+func (c Config) withDefaults() (Config, error) {
+	def32 := func(v *uint32, d uint32) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def32(&c.MaxConcurrentStreams, 100)
+	def32(&c.InitialWindowSize, 256<<10)
+	def32(&c.ConnWindowSize, 1<<20)
+	def32(&c.MaxFrameSize, 16384)
+	def32(&c.MaxHeaderListSize, 32<<10)
+	c.InitialWindowSize = max(c.InitialWindowSize, 65535)
+	c.ConnWindowSize = max(c.ConnWindowSize, 65535)
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 16 << 20
+	}
+	if c.MaxResets == 0 {
+		c.MaxResets = 200
+	}
+	if c.MaxControlFrames == 0 {
+		c.MaxControlFrames = 1000
+	}
+	defDur(&c.LimitWindow, 10*time.Second)
+	defDur(&c.IdleTimeout, 2*time.Minute)
+	defDur(&c.StallTimeout, 30*time.Second)
+	defDur(&c.WriteTimeout, 30*time.Second)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case c.MaxFrameSize < 16384 || c.MaxFrameSize > 1<<24-1:
+		return c, fmt.Errorf("h2: MaxFrameSize %d outside 16384..16777215 (RFC 9113 §6.5.2)", c.MaxFrameSize)
+	case c.InitialWindowSize > 1<<31-1:
+		return c, fmt.Errorf("h2: InitialWindowSize %d above 2^31-1", c.InitialWindowSize)
+	case c.ConnWindowSize > 1<<31-1:
+		return c, fmt.Errorf("h2: ConnWindowSize %d above 2^31-1", c.ConnWindowSize)
+	case c.MaxResets < 0 || c.MaxControlFrames < 0:
+		return c, fmt.Errorf("h2: MaxResets and MaxControlFrames must not be negative")
+	}
+	return c, nil
+}

@@ -1,0 +1,312 @@
+package h2
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+)
+
+// conn is one HTTP/2 connection. Its goroutine (serve) reads and dispatches every frame and
+// runs handlers synchronously; detached handlers and the stall timer write from their own
+// goroutines. mu guards the stream table, the flow-control windows and every write through
+// fr and bw, so frames from different goroutines never interleave on the wire.
+type conn struct {
+	srv *Server
+	cfg *Config
+	m   *metrics
+	log *slog.Logger
+	nc  net.Conn
+	br  *bufio.Reader
+	bw  *bufio.Writer
+	fr  *http2.Framer
+
+	// Read side: touched only by the connection's goroutine.
+	hdec         *hpack.Decoder
+	hdr          headerBlock
+	sawSettings  bool
+	resets       meter
+	controls     meter
+	peerGoneAway bool
+
+	mu             sync.Mutex
+	streams        map[uint32]*stream // streams not yet closed (RFC 9113 §5.1)
+	active         int                // streams counting against MaxConcurrentStreams
+	lastStreamID   uint32             // highest client stream id seen
+	blocked        []*stream          // streams with queued data waiting for a window
+	henc           *hpack.Encoder
+	hbuf           bytes.Buffer
+	sendWindow     int64 // connection window the peer granted us
+	peerInitWindow int64 // the peer's SETTINGS_INITIAL_WINDOW_SIZE
+	peerMaxFrame   int64 // the peer's SETTINGS_MAX_FRAME_SIZE
+	recvWindow     int64 // what the peer may still send on the connection
+	recvUnacked    int64 // consumed bytes not yet returned with WINDOW_UPDATE
+	goingAway      bool  // GOAWAY sent: no new streams
+	goAwayID       uint32
+	draining       bool // write side closed; reading until EOF or a short deadline
+	closed         bool
+	werr           error
+	lastActive     time.Time
+	stallArmed     bool
+	stallTimer     *time.Timer
+	resetByUs      [16]uint32 // recent streams we reset: their in-flight frames are ignored
+	resetByUsNext  int
+	dataHdr        [9]byte
+}
+
+// goAwayDrain bounds how long a connection that sent GOAWAY keeps reading so the peer gets
+// the GOAWAY before a TCP reset could discard it.
+const goAwayDrain = time.Second
+
+func newConn(s *Server, nc net.Conn) *conn {
+	c := &conn{
+		srv: s, cfg: &s.cfg, m: s.m, log: s.cfg.Logger, nc: nc,
+		streams:        make(map[uint32]*stream),
+		sendWindow:     65535,
+		peerInitWindow: 65535,
+		peerMaxFrame:   16384,
+		recvWindow:     65535,
+		lastActive:     time.Now(),
+	}
+	c.br = bufio.NewReaderSize(nc, 16<<10)
+	c.bw = bufio.NewWriterSize(deadlineWriter{c}, 16<<10)
+	c.fr = http2.NewFramer(c.bw, c.br)
+	c.fr.SetMaxReadFrameSize(c.cfg.MaxFrameSize)
+	c.fr.SetReuseFrames()
+	c.henc = hpack.NewEncoder(&c.hbuf)
+	c.hdec = hpack.NewDecoder(4096, c.onField)
+	c.hdec.SetMaxStringLength(int(c.cfg.MaxHeaderListSize))
+	c.hdr.fields = make([]Field, 0, 16)
+	return c
+}
+
+// deadlineWriter bounds every socket write by WriteTimeout, including the ones bufio makes
+// on its own when its buffer fills.
+type deadlineWriter struct{ c *conn }
+
+func (w deadlineWriter) Write(p []byte) (int, error) {
+	w.c.nc.SetWriteDeadline(time.Now().Add(w.c.cfg.WriteTimeout))
+	return w.c.nc.Write(p)
+}
+
+// serve runs the connection: preface, SETTINGS, then one frame at a time until the peer
+// leaves, an error ends the connection, or a graceful shutdown finishes.
+func (c *conn) serve() {
+	defer c.teardown()
+	c.nc.SetReadDeadline(time.Now().Add(c.cfg.IdleTimeout))
+	var preface [len(http2.ClientPreface)]byte
+	if _, err := io.ReadFull(c.br, preface[:]); err != nil || string(preface[:]) != http2.ClientPreface {
+		c.log.Debug("h2: bad connection preface", "remote", c.nc.RemoteAddr(), "err", err)
+		c.mu.Lock()
+		c.goAway(http2.ErrCodeProtocol)
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Lock()
+	c.fr.WriteSettings(
+		http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: c.cfg.MaxConcurrentStreams},
+		http2.Setting{ID: http2.SettingInitialWindowSize, Val: c.cfg.InitialWindowSize},
+		http2.Setting{ID: http2.SettingMaxFrameSize, Val: c.cfg.MaxFrameSize},
+		http2.Setting{ID: http2.SettingMaxHeaderListSize, Val: c.cfg.MaxHeaderListSize},
+	)
+	if more := int64(c.cfg.ConnWindowSize) - c.recvWindow; more > 0 {
+		c.fr.WriteWindowUpdate(0, uint32(more))
+		c.recvWindow += more
+	}
+	c.flush()
+	c.mu.Unlock()
+
+	for {
+		if c.br.Buffered() == 0 {
+			c.mu.Lock()
+			c.flush()
+			c.mu.Unlock()
+			if !c.waitReadable() {
+				return
+			}
+		}
+		f, err := c.fr.ReadFrame()
+		if err != nil {
+			if !c.frameError(err) {
+				return
+			}
+			continue
+		}
+		if err := c.processFrame(f); err != nil {
+			c.connError(err)
+			return
+		}
+	}
+}
+
+// waitReadable blocks until a byte arrives at a frame boundary; false ends the connection.
+// A read timeout here means nothing arrived for IdleTimeout: the connection goes away only
+// if it also wrote nothing for that long and has no stream in progress.
+func (c *conn) waitReadable() bool {
+	for {
+		c.mu.Lock()
+		if c.draining || c.closed {
+			c.mu.Unlock()
+			return c.readDiscard()
+		}
+		c.mu.Unlock()
+		c.nc.SetReadDeadline(time.Now().Add(c.cfg.IdleTimeout))
+		_, err := c.br.Peek(1)
+		if err == nil {
+			return true
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return false
+		}
+		c.mu.Lock()
+		busy := c.active > 0 || time.Since(c.lastActive) < c.cfg.IdleTimeout
+		if !busy && !c.draining {
+			c.m.limits.WithLabelValues(limitIdle).Inc()
+			c.goAway(http2.ErrCodeNo)
+		}
+		c.mu.Unlock()
+		if !busy {
+			return false
+		}
+	}
+}
+
+// readDiscard reads until EOF or the drain deadline after our side closed, so the peer
+// reads our last frames before the socket closes. It always ends the connection.
+func (c *conn) readDiscard() bool {
+	c.nc.SetReadDeadline(time.Now().Add(goAwayDrain))
+	io.Copy(io.Discard, c.br)
+	return false
+}
+
+// frameError handles an error from ReadFrame; false ends the connection.
+func (c *conn) frameError(err error) bool {
+	var se http2.StreamError
+	if errors.As(err, &se) {
+		c.mu.Lock()
+		c.resetID(se.StreamID, se.Code)
+		c.mu.Unlock()
+		return true
+	}
+	if errors.Is(err, http2.ErrFrameTooLarge) {
+		c.connError(http2.ConnectionError(http2.ErrCodeFrameSize))
+		return false
+	}
+	var ce http2.ConnectionError
+	if errors.As(err, &ce) {
+		c.connError(ce)
+		return false
+	}
+	c.mu.Lock()
+	if !c.draining && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+		c.log.Debug("h2: read", "remote", c.nc.RemoteAddr(), "err", err)
+	}
+	c.mu.Unlock()
+	return false
+}
+
+// connError answers a connection error (RFC 9113 §5.4.1) with GOAWAY and closes.
+func (c *conn) connError(err error) {
+	code := http2.ErrCodeInternal
+	var ce http2.ConnectionError
+	if errors.As(err, &ce) {
+		code = http2.ErrCode(ce)
+	}
+	c.log.Debug("h2: connection error", "remote", c.nc.RemoteAddr(), "code", code, "detail", c.fr.ErrorDetail())
+	c.mu.Lock()
+	c.goAway(code)
+	c.mu.Unlock()
+	c.readDiscard()
+}
+
+// calm ends an abusive connection with GOAWAY ENHANCE_YOUR_CALM (RFC 9113 §7).
+func (c *conn) calm(limit string) error {
+	c.m.limits.WithLabelValues(limit).Inc()
+	c.log.Warn("h2: limit hit, closing connection", "remote", c.nc.RemoteAddr(), "limit", limit)
+	return http2.ConnectionError(http2.ErrCodeEnhanceYourCalm)
+}
+
+// goAway sends GOAWAY with code and the last stream accepted, then closes the write side;
+// the read side drains. Called with mu held.
+func (c *conn) goAway(code http2.ErrCode) {
+	if c.closed || c.draining {
+		return
+	}
+	if !c.goingAway {
+		c.goingAway = true
+		c.goAwayID = c.lastStreamID
+	}
+	c.m.goawaySent.WithLabelValues(code.String()).Inc()
+	c.fr.WriteGoAway(c.goAwayID, code, nil)
+	c.flush()
+	c.closeWrite()
+}
+
+// startShutdown is Shutdown's GOAWAY NO_ERROR: accepted streams finish, the connection
+// closes when the last one is done.
+func (c *conn) startShutdown() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.goingAway {
+		return
+	}
+	c.goingAway = true
+	c.goAwayID = c.lastStreamID
+	c.m.goawaySent.WithLabelValues(http2.ErrCodeNo.String()).Inc()
+	c.fr.WriteGoAway(c.goAwayID, http2.ErrCodeNo, nil)
+	c.flush()
+	if c.active == 0 {
+		c.closeWrite()
+	}
+}
+
+// closeWrite ends our side after the last frame: a half-close when the transport has one,
+// so the connection's goroutine can drain what the peer still sends. Called with mu held.
+func (c *conn) closeWrite() {
+	if c.draining {
+		return
+	}
+	c.draining = true
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		c.nc.SetReadDeadline(time.Now().Add(goAwayDrain))
+		return
+	}
+	c.nc.Close()
+}
+
+// teardown closes the socket and every stream still open; detached handlers see
+// ErrStreamClosed and Done closes.
+func (c *conn) teardown() {
+	c.mu.Lock()
+	c.closed = true
+	for _, s := range c.streams {
+		c.closeStream(s, ErrStreamClosed)
+	}
+	c.blocked = nil
+	if c.stallTimer != nil {
+		c.stallTimer.Stop()
+	}
+	c.mu.Unlock()
+	c.nc.Close()
+}
+
+// flush writes buffered frames to the socket. Called with mu held.
+func (c *conn) flush() {
+	if c.werr != nil || c.bw.Buffered() == 0 {
+		return
+	}
+	if err := c.bw.Flush(); err != nil {
+		c.werr = err
+		c.nc.Close()
+		return
+	}
+	c.lastActive = time.Now()
+}

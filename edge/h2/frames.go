@@ -1,0 +1,277 @@
+package h2
+
+import (
+	"time"
+
+	"golang.org/x/net/http2"
+)
+
+// maxWindow is the largest flow-control window RFC 9113 §6.9.1 allows.
+const maxWindow = 1<<31 - 1
+
+func connErr(code http2.ErrCode) error { return http2.ConnectionError(code) }
+
+// processFrame dispatches one frame read by the connection's goroutine. A returned error is
+// a connection error; stream errors are answered inside with RST_STREAM.
+func (c *conn) processFrame(f http2.Frame) error {
+	if !c.sawSettings {
+		// RFC 9113 §3.4: the preface ends with a SETTINGS frame.
+		sf, ok := f.(*http2.SettingsFrame)
+		if !ok || sf.IsAck() {
+			return connErr(http2.ErrCodeProtocol)
+		}
+		c.sawSettings = true
+	}
+	switch f := f.(type) {
+	case *http2.DataFrame:
+		return c.onData(f)
+	case *http2.HeadersFrame:
+		return c.onHeaders(f)
+	case *http2.ContinuationFrame:
+		return c.onContinuation(f)
+	case *http2.WindowUpdateFrame:
+		return c.onWindowUpdate(f)
+	case *http2.RSTStreamFrame:
+		return c.onRSTStream(f)
+	case *http2.SettingsFrame:
+		return c.onSettings(f)
+	case *http2.PingFrame:
+		return c.onPing(f)
+	case *http2.PriorityFrame:
+		return c.onPriority(f)
+	case *http2.GoAwayFrame:
+		c.peerGoneAway = true
+		return nil
+	case *http2.PushPromiseFrame:
+		// RFC 9113 §8.4: a client cannot push.
+		return connErr(http2.ErrCodeProtocol)
+	default:
+		// Unknown and extension frames are ignored (RFC 9113 §5.5), but counted: they cost
+		// a read like any other.
+		return c.control()
+	}
+}
+
+// control counts a frame that costs work without carrying a request.
+func (c *conn) control() error {
+	if c.controls.add(time.Now(), c.cfg.LimitWindow, c.cfg.MaxControlFrames) {
+		return c.calm(limitControlFlood)
+	}
+	return nil
+}
+
+// idle reports whether id names a stream the client has not opened yet (RFC 9113 §5.1):
+// above the last one seen, or even (server-initiated, and this server initiates none).
+func (c *conn) idle(id uint32) bool { return id > c.lastStreamID || id%2 == 0 }
+
+func (c *conn) onSettings(f *http2.SettingsFrame) error {
+	if f.IsAck() {
+		return nil
+	}
+	if err := c.control(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	err := f.ForeachSetting(func(s http2.Setting) error {
+		if err := s.Valid(); err != nil {
+			return err
+		}
+		switch s.ID {
+		case http2.SettingInitialWindowSize:
+			// RFC 9113 §6.9.2: the change applies to every open stream's window, which may
+			// go negative; above 2^31-1 is a connection error.
+			delta := int64(s.Val) - c.peerInitWindow
+			c.peerInitWindow = int64(s.Val)
+			for _, st := range c.streams {
+				st.sendWindow += delta
+				if st.sendWindow > maxWindow {
+					return connErr(http2.ErrCodeFlowControl)
+				}
+			}
+		case http2.SettingMaxFrameSize:
+			c.peerMaxFrame = int64(s.Val)
+		case http2.SettingHeaderTableSize:
+			c.henc.SetMaxDynamicTableSizeLimit(s.Val)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	c.fr.WriteSettingsAck()
+	c.pushAll()
+	return nil
+}
+
+func (c *conn) onPing(f *http2.PingFrame) error {
+	if f.IsAck() {
+		return nil // we send no PINGs; an unsolicited ack is ignored
+	}
+	if err := c.control(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.fr.WritePing(true, f.Data)
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *conn) onPriority(f *http2.PriorityFrame) error {
+	if err := c.control(); err != nil {
+		return err
+	}
+	if f.StreamDep == f.StreamID {
+		// RFC 9113 §5.3.1: a stream cannot depend on itself.
+		c.mu.Lock()
+		c.resetID(f.StreamID, http2.ErrCodeProtocol)
+		c.mu.Unlock()
+	}
+	return nil // priorities are otherwise ignored (RFC 9113 §5.3.2)
+}
+
+func (c *conn) onRSTStream(f *http2.RSTStreamFrame) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.idle(f.StreamID) {
+		return connErr(http2.ErrCodeProtocol)
+	}
+	s := c.streams[f.StreamID]
+	if s == nil {
+		return nil // already closed on our side
+	}
+	c.m.rstRecv.Inc()
+	c.closeStream(s, ErrStreamClosed)
+	if c.resets.add(time.Now(), c.cfg.LimitWindow, c.cfg.MaxResets) {
+		return c.calm(limitRapidReset)
+	}
+	return nil
+}
+
+func (c *conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	inc := int64(f.Increment)
+	if f.StreamID == 0 {
+		c.sendWindow += inc
+		if c.sendWindow > maxWindow {
+			return connErr(http2.ErrCodeFlowControl)
+		}
+		c.pushAll()
+		return nil
+	}
+	if c.idle(f.StreamID) {
+		return connErr(http2.ErrCodeProtocol)
+	}
+	s := c.streams[f.StreamID]
+	if s == nil {
+		return nil
+	}
+	s.sendWindow += inc
+	if s.sendWindow > maxWindow {
+		c.resetStream(s, http2.ErrCodeFlowControl)
+		return nil
+	}
+	c.push(s)
+	return nil
+}
+
+func (c *conn) onData(f *http2.DataFrame) error {
+	id := f.StreamID
+	n := int64(f.Length) // padding counts against the windows too (RFC 9113 §6.1)
+	data := f.Data()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.idle(id) {
+		return connErr(http2.ErrCodeProtocol)
+	}
+	if n > c.recvWindow {
+		return connErr(http2.ErrCodeFlowControl)
+	}
+	c.recvWindow -= n
+	s := c.streams[id]
+	if s == nil || s.remoteEnded() {
+		c.refundConn(n)
+		if s == nil && c.wasResetByUs(id) {
+			return nil // in flight when we reset it (RFC 9113 §5.1, "closed")
+		}
+		c.resetID(id, http2.ErrCodeStreamClosed)
+		return nil
+	}
+	if n > s.recvWindow {
+		c.refundConn(n)
+		c.resetStream(s, http2.ErrCodeFlowControl)
+		return nil
+	}
+	s.recvWindow -= n
+	if len(data) == 0 && !f.StreamEnded() {
+		if err := c.control(); err != nil {
+			return err
+		}
+	}
+	s.received += int64(len(data))
+	if s.declared >= 0 && s.received > s.declared {
+		// RFC 9113 §8.1.1: content-length must equal the DATA payload.
+		c.refundConn(n)
+		c.resetStream(s, http2.ErrCodeProtocol)
+		return nil
+	}
+	if c.cfg.MaxBodyBytes >= 0 && s.received > c.cfg.MaxBodyBytes {
+		c.refundConn(n)
+		c.bodyTooLarge(s)
+		return nil
+	}
+	if pad := n - int64(len(data)); pad > 0 {
+		c.refund(s, pad)
+	}
+	if s.wantsBody() {
+		s.body.append(data)
+	} else {
+		c.refund(s, int64(len(data)))
+	}
+	if f.StreamEnded() {
+		if s.declared >= 0 && s.received != s.declared {
+			c.resetStream(s, http2.ErrCodeProtocol)
+			return nil
+		}
+		c.endRemote(s)
+	}
+	return nil
+}
+
+// refundConn returns n bytes of connection window to the peer, batching WINDOW_UPDATEs.
+func (c *conn) refundConn(n int64) {
+	c.recvUnacked += n
+	if c.recvUnacked >= int64(c.cfg.ConnWindowSize)/4 {
+		c.fr.WriteWindowUpdate(0, uint32(c.recvUnacked))
+		c.recvWindow += c.recvUnacked
+		c.recvUnacked = 0
+	}
+}
+
+// refund returns n consumed bytes of s's window and the connection's.
+func (c *conn) refund(s *stream, n int64) {
+	c.refundConn(n)
+	if s.remoteEnded() {
+		return
+	}
+	s.recvUnacked += n
+	if s.recvUnacked >= int64(c.cfg.InitialWindowSize)/4 {
+		c.fr.WriteWindowUpdate(s.id, uint32(s.recvUnacked))
+		s.recvWindow += s.recvUnacked
+		s.recvUnacked = 0
+	}
+}
+
+// bodyTooLarge answers 413 when the response has not started, else resets the stream.
+func (c *conn) bodyTooLarge(s *stream) {
+	c.m.limits.WithLabelValues(limitBody).Inc()
+	s.body.fail(ErrBodyTooLarge)
+	if s.headerSent {
+		c.resetStream(s, http2.ErrCodeCancel)
+		return
+	}
+	s.headerSent = true
+	c.writeHeaders(s.id, 413, nil, true)
+	c.resetStream(s, http2.ErrCodeNo)
+}

@@ -1,0 +1,246 @@
+package h2
+
+import (
+	"time"
+
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+)
+
+// headerBlock is the request header block being decoded: HEADERS plus its CONTINUATION
+// frames, decoded as they arrive so nothing of the encoded block is kept.
+type headerBlock struct {
+	id         uint32
+	endStream  bool
+	selfDep    bool   // HEADERS priority names the stream itself (RFC 9113 §5.3.1)
+	frames     int    // CONTINUATION frames so far
+	encoded    int    // encoded bytes so far
+	listSize   uint32 // RFC 9113 §6.5.2 size of the decoded fields
+	tooLarge   bool   // listSize passed MaxHeaderListSize: answer 431
+	invalid    bool   // malformed (RFC 9113 §8.1.1): stream error PROTOCOL_ERROR
+	sawRegular bool
+	sawPseudo  bool
+
+	method, scheme, authority, path string
+	hasMethod, hasScheme, hasAuth   bool
+	hasPath                         bool
+	host                            string
+	contentLength                   int64
+	cookies                         int
+	fields                          []Field // reused between blocks
+}
+
+func (c *conn) onHeaders(f *http2.HeadersFrame) error {
+	if f.StreamID%2 == 0 {
+		return connErr(http2.ErrCodeProtocol) // clients open odd streams (RFC 9113 §5.1.1)
+	}
+	h := &c.hdr
+	*h = headerBlock{
+		id:            f.StreamID,
+		endStream:     f.StreamEnded(),
+		selfDep:       f.HasPriority() && f.Priority.StreamDep == f.StreamID,
+		contentLength: -1,
+		fields:        h.fields[:0],
+	}
+	c.hdec.SetEmitEnabled(true)
+	return c.headerFragment(f.HeaderBlockFragment(), f.HeadersEnded())
+}
+
+func (c *conn) onContinuation(f *http2.ContinuationFrame) error {
+	// The Framer already refuses a CONTINUATION that does not follow its HEADERS.
+	c.hdr.frames++
+	if c.hdr.frames > maxContinuations {
+		return c.calm(limitContinuation)
+	}
+	return c.headerFragment(f.HeaderBlockFragment(), f.HeadersEnded())
+}
+
+// headerFragment decodes one piece of a header block. The encoded block is bounded by
+// twice MaxHeaderListSize: past that a peer is flooding, not sending a large header (whose
+// decoded size gets 431), and the connection ends before more is decoded.
+func (c *conn) headerFragment(frag []byte, end bool) error {
+	c.hdr.encoded += len(frag)
+	if c.hdr.encoded > 2*int(c.cfg.MaxHeaderListSize) {
+		return c.calm(limitContinuation)
+	}
+	if _, err := c.hdec.Write(frag); err != nil {
+		return connErr(http2.ErrCodeCompression)
+	}
+	if !end {
+		return nil
+	}
+	if err := c.hdec.Close(); err != nil {
+		return connErr(http2.ErrCodeCompression)
+	}
+	return c.endHeaders()
+}
+
+// onField receives each decoded field and checks it against RFC 9113 §8.2 and §8.3.1.
+func (c *conn) onField(f hpack.HeaderField) {
+	h := &c.hdr
+	h.listSize += f.Size()
+	if h.listSize > c.cfg.MaxHeaderListSize {
+		h.tooLarge = true
+		c.hdec.SetEmitEnabled(false) // keep decoding for the HPACK state, stop collecting
+		return
+	}
+	if h.invalid {
+		return
+	}
+	if strings.HasPrefix(f.Name, ":") {
+		h.sawPseudo = true
+		if h.sawRegular {
+			h.invalid = true
+			return
+		}
+		var dup bool
+		switch f.Name {
+		case ":method":
+			dup, h.hasMethod, h.method = h.hasMethod, true, f.Value
+		case ":scheme":
+			dup, h.hasScheme, h.scheme = h.hasScheme, true, f.Value
+		case ":authority":
+			dup, h.hasAuth, h.authority = h.hasAuth, true, f.Value
+		case ":path":
+			dup, h.hasPath, h.path = h.hasPath, true, f.Value
+		default: // :status, :protocol (not enabled) and unknown pseudo-fields
+			dup = true
+		}
+		h.invalid = dup
+		return
+	}
+	h.sawRegular = true
+	if !validFieldName(f.Name) || !httpguts.ValidHeaderFieldValue(f.Value) {
+		h.invalid = true
+		return
+	}
+	switch f.Name {
+	case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade":
+		h.invalid = true // connection-specific (RFC 9113 §8.2.2)
+		return
+	case "te":
+		h.invalid = f.Value != "trailers"
+	case "content-length":
+		n, err := strconv.ParseInt(f.Value, 10, 64)
+		if err != nil || n < 0 || (h.contentLength >= 0 && h.contentLength != n) {
+			h.invalid = true
+			return
+		}
+		h.contentLength = n
+	case "host":
+		h.host = f.Value
+	case "cookie":
+		h.cookies++
+	}
+	h.fields = append(h.fields, Field{Name: f.Name, Value: f.Value})
+}
+
+// validFieldName: a token (RFC 9110 §5.1) in lowercase (RFC 9113 §8.2.1).
+func validFieldName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		b := name[i]
+		if b >= 'A' && b <= 'Z' || !httpguts.IsTokenRune(rune(b)) {
+			return false
+		}
+	}
+	return true
+}
+
+// wellFormed checks the pseudo-fields a request needs (RFC 9113 §8.3.1).
+func (h *headerBlock) wellFormed() bool {
+	if h.invalid || !h.hasMethod {
+		return false
+	}
+	if h.method == "CONNECT" {
+		return h.hasAuth && !h.hasScheme && !h.hasPath
+	}
+	return h.hasScheme && h.hasPath && h.path != ""
+}
+
+// endHeaders acts on a complete header block: trailers of an open stream, or a new stream.
+func (c *conn) endHeaders() error {
+	h := &c.hdr
+	c.mu.Lock()
+	if s := c.streams[h.id]; s != nil {
+		defer c.mu.Unlock()
+		return c.trailers(s)
+	}
+	if h.id <= c.lastStreamID {
+		c.mu.Unlock()
+		return connErr(http2.ErrCodeStreamClosed) // RFC 9113 §5.1, "closed"
+	}
+	c.lastStreamID = h.id
+	if c.goingAway {
+		c.mu.Unlock()
+		return nil // opened after our GOAWAY: ignored, the client retries elsewhere
+	}
+	if h.selfDep || !h.wellFormed() || (h.endStream && h.contentLength > 0) {
+		c.resetID(h.id, http2.ErrCodeProtocol)
+		c.mu.Unlock()
+		return nil
+	}
+	if c.active >= int(c.cfg.MaxConcurrentStreams) {
+		c.m.limits.WithLabelValues(limitStreams).Inc()
+		c.resetID(h.id, http2.ErrCodeRefusedStream)
+		c.mu.Unlock()
+		if c.resets.add(time.Now(), c.cfg.LimitWindow, c.cfg.MaxResets) {
+			return c.calm(limitRapidReset)
+		}
+		return nil
+	}
+	switch {
+	case h.tooLarge:
+		c.m.limits.WithLabelValues(limitHeaderList).Inc()
+		c.reject(h.id, 431, h.endStream)
+		c.mu.Unlock()
+		return nil
+	case c.cfg.MaxBodyBytes >= 0 && h.contentLength > c.cfg.MaxBodyBytes:
+		c.m.limits.WithLabelValues(limitBody).Inc()
+		c.reject(h.id, 413, h.endStream)
+		c.mu.Unlock()
+		return nil
+	}
+	s := c.newStream(h)
+	c.mu.Unlock()
+	c.m.streams.Inc()
+	c.srv.h.ServeH2(s, &s.req)
+	c.mu.Lock()
+	c.handlerReturned(s)
+	c.mu.Unlock()
+	return nil
+}
+
+// trailers handles a second HEADERS on an open stream: it must end the stream and carry no
+// pseudo-fields (RFC 9113 §8.1). Trailers are checked and dropped. Called with mu held.
+func (c *conn) trailers(s *stream) error {
+	h := &c.hdr
+	if s.remoteEnded() {
+		c.resetStream(s, http2.ErrCodeStreamClosed)
+		return nil
+	}
+	if !h.endStream || h.sawPseudo || h.invalid {
+		c.resetStream(s, http2.ErrCodeProtocol)
+		return nil
+	}
+	if s.declared >= 0 && s.received != s.declared {
+		c.resetStream(s, http2.ErrCodeProtocol)
+		return nil
+	}
+	c.endRemote(s)
+	return nil
+}
+
+// reject answers a stream the handler never sees. Called with mu held.
+func (c *conn) reject(id uint32, status int, remoteEnded bool) {
+	c.writeHeaders(id, status, nil, true)
+	if !remoteEnded {
+		c.resetID(id, http2.ErrCodeNo) // stop the upload (RFC 9113 §8.1)
+	}
+}
