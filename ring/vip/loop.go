@@ -82,10 +82,13 @@ func (m *Manager) armTimer(timer *time.Timer) {
 // applyPending applies the latest view, if Update stored one since the last call.
 func (m *Manager) applyPending() {
 	m.mu.Lock()
-	v := m.pending
-	m.pending = nil
+	v, redo := m.pending, m.redo
+	m.pending, m.redo = nil, false
 	m.mu.Unlock()
 	if v == nil {
+		if redo {
+			_ = m.reconcile(false) // failures are logged, counted and retried by reconcile
+		}
 		return
 	}
 	names := make(map[string]bool, len(v.eligible))
@@ -124,13 +127,19 @@ func (m *Manager) tick(now time.Time) {
 // moving VIP is as short as this node can make it. reburst restarts the announcement burst
 // of VIPs that stay held.
 func (m *Manager) reconcile(reburst bool) error {
+	now := time.Now()
+	eligible, quorum := m.loop.view.eligible, m.loop.view.quorum
+	if m.det != nil {
+		var blocked bool
+		eligible, quorum, blocked = m.detect(now)
+		quorum = quorum && !blocked
+	}
 	want := map[netip.Addr]bool{}
 	if !m.loop.released {
-		for addr, name := range Holders(m.vips, m.loop.view.eligible, m.loop.view.quorum) {
+		for addr, name := range Holders(m.vips, eligible, quorum) {
 			want[addr] = name == m.self
 		}
 	}
-	now := time.Now()
 	var errs []error
 	for _, p := range m.vips {
 		h, held := m.loop.held[p.Addr()]

@@ -49,6 +49,11 @@ type Options struct {
 	// RetryEvery is how soon a failed address change is tried again; 0 means
 	// DefaultRetryEvery.
 	RetryEvery time.Duration
+	// Detector, when its Transport is set, runs the fast failure detector for VIP holders
+	// (heartbeats to the member next in line, takeover confirmed by a majority); the
+	// other members' datagrams must be handed to Receive. Without it VIPs move only when
+	// the view given to Update changes.
+	Detector DetectorOptions
 }
 
 // Manager holds and releases this node's share of the VIPs. Update feeds it the cluster view;
@@ -63,12 +68,14 @@ type Manager struct {
 	nl      Netlink
 	ann     Announcer
 	owned   io.Closer // the announcer New opened, closed by Close
+	det     *detector // nil without Options.Detector.Transport
 
 	// loop is touched only by the loop goroutine (and by New before it starts).
 	loop loopState
 
 	mu      sync.Mutex
 	pending *clusterView // latest view not yet applied by the loop; older ones are dropped
+	redo    bool         // the detector changed its verdicts: reconcile the applied view again
 	held    []netip.Prefix
 
 	wake      chan struct{} // capacity 1: "pending changed", coalesced
@@ -131,6 +138,10 @@ func New(cfg conf.VIP, self string, opts Options) (*Manager, error) {
 			}
 			m.ann, m.owned = pa, pa
 		}
+		if opts.Detector.Transport != nil {
+			m.det = newDetector(self, opts.Detector, m.log, met, m.detectorChanged)
+			go m.det.run(m.done)
+		}
 	}
 	go m.run()
 	return m, nil
@@ -168,6 +179,28 @@ func (m *Manager) Update(eligible []Candidate, quorum bool) {
 	select {
 	case m.wake <- struct{}{}:
 	default: // a wake-up is already queued; it will pick up this view
+	}
+}
+
+// Receive hands the Manager a fast failure detector datagram from another member (the
+// counterpart of Options.Detector.Transport). It never blocks and is safe to call from the
+// transport's goroutines; malformed datagrams are counted and dropped. Without a detector
+// it does nothing.
+func (m *Manager) Receive(msg []byte) {
+	if m.det != nil {
+		m.det.receive(msg, time.Now())
+	}
+}
+
+// detectorChanged asks the loop to reconcile the applied view again under the detector's
+// new verdicts. It never blocks.
+func (m *Manager) detectorChanged() {
+	m.mu.Lock()
+	m.redo = true
+	m.mu.Unlock()
+	select {
+	case m.wake <- struct{}{}:
+	default:
 	}
 }
 

@@ -15,6 +15,7 @@ const (
 	opAdd      = "add"
 	opDel      = "del"
 	opAnnounce = "announce"
+	opDetect   = "detect"
 )
 
 type metrics struct {
@@ -22,6 +23,13 @@ type metrics struct {
 	transitions   *prometheus.CounterVec
 	announcements prometheus.Counter
 	errors        *prometheus.CounterVec
+
+	detectorSent, detectorReceived *prometheus.CounterVec
+	detectorRefused                prometheus.Counter
+	detectorSuspicions             prometheus.Counter
+	detectorTakeovers              prometheus.Counter
+	detectorFences                 prometheus.Counter
+	detectorFenced                 prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -40,13 +48,43 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "shoal", Subsystem: "vip", Name: "errors_total",
-			Help: "Failed address additions (add), removals (del) and announcements (announce).",
+			Help: "Failed address additions (add), removals (del), announcements (announce) and detector sends (detect).",
 		}, []string{"op"}),
+		detectorSent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "shoal", Subsystem: "vip", Name: "detector_sent_total",
+			Help: "Fast failure detector datagrams sent, by kind (ping, pong, probe, verdict).",
+		}, []string{"kind"}),
+		detectorReceived: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "shoal", Subsystem: "vip", Name: "detector_received_total",
+			Help: "Fast failure detector datagrams received, by kind.",
+		}, []string{"kind"}),
+		detectorRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "shoal", Subsystem: "vip", Name: "detector_refused_total",
+			Help: "Datagrams refused as malformed by the fast failure detector.",
+		}),
+		detectorSuspicions: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "shoal", Subsystem: "vip", Name: "detector_suspicions_total",
+			Help: "Confirmations started because a holder this node is next in line for fell silent.",
+		}),
+		detectorTakeovers: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "shoal", Subsystem: "vip", Name: "detector_takeovers_total",
+			Help: "Holders a majority confirmed unreachable, whose VIPs this node took over.",
+		}),
+		detectorFences: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "shoal", Subsystem: "vip", Name: "detector_fences_total",
+			Help: "Times this node found no majority reachable and released every VIP.",
+		}),
+		detectorFenced: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "shoal", Subsystem: "vip", Name: "detector_fenced",
+			Help: "1 while this node, cut off from a majority, holds no VIP.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.held, m.transitions, m.announcements, m.errors} {
+	for _, c := range []prometheus.Collector{m.held, m.transitions, m.announcements, m.errors,
+		m.detectorSent, m.detectorReceived, m.detectorRefused, m.detectorSuspicions, m.detectorTakeovers,
+		m.detectorFences, m.detectorFenced} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("vip: register metrics: %w", err)
 		}

@@ -1,0 +1,421 @@
+package vip
+
+import (
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Transport carries the fast failure detector's datagrams to other members by name. Send is
+// best effort (a lost datagram is expected, never retried) and must not block beyond one
+// socket write; it is called concurrently. In Shoal it is the ring's SendDirect: one
+// encrypted UDP datagram on the gossip port.
+type Transport interface {
+	Send(to string, msg []byte) error
+}
+
+// TransportFunc adapts a function to Transport.
+type TransportFunc func(to string, msg []byte) error
+
+// Send calls f(to, msg).
+func (f TransportFunc) Send(to string, msg []byte) error { return f(to, msg) }
+
+// Defaults of the zero DetectorOptions timings.
+const (
+	DefaultHeartbeat    = 50 * time.Millisecond
+	DefaultSuspectAfter = 140 * time.Millisecond
+	DefaultFenceAfter   = 70 * time.Millisecond
+	DefaultProbeEvery   = 5 * time.Millisecond
+	DefaultProbeWindow  = 50 * time.Millisecond
+	DefaultHoldDown     = 150 * time.Millisecond
+)
+
+// DetectorOptions switch on and tune the fast failure detector for VIP holders, which moves
+// a VIP within a few hundred milliseconds of its holder's death instead of waiting for the
+// membership view (about a second): see detector.
+//
+// The timings must keep FenceAfter + ProbeWindow + 2×ProbeEvery below
+// SuspectAfter - Heartbeat + ProbeWindow: a holder cut off at time t heard its successor at
+// most at t and releases by t + FenceAfter + ProbeWindow (plus a tick on either side), while
+// its successor heard it at least at t - Heartbeat and cannot confirm before
+// t - Heartbeat + SuspectAfter + ProbeWindow. The defaults leave 10 ms (130 ms < 140 ms).
+type DetectorOptions struct {
+	// Transport, when set, switches the detector on. Nil leaves VIPs to the view alone.
+	Transport Transport
+	// ClusterSize is the number of members a majority is counted against (Quorum.Size);
+	// nil means the number of eligible members in the latest view.
+	ClusterSize func() int
+	// Heartbeat is how often a holder pings the member next in line for each of its VIPs
+	// (one datagram per distinct member, whatever the number of VIPs). 0 means 50 ms.
+	Heartbeat time.Duration
+	// SuspectAfter is how long the member next in line waits without a word from the holder
+	// before asking the others to confirm. 0 means 140 ms.
+	SuspectAfter time.Duration
+	// FenceAfter is how long a holder waits without an answer from a member next in line
+	// before checking that it still reaches a majority (it releases everything if not).
+	// 0 means 70 ms.
+	FenceAfter time.Duration
+	// ProbeEvery is the ping period of confirmations and checks, ProbeWindow how long they
+	// ping before concluding. 0 means 5 ms and 50 ms: ten pings, so that with 20% of
+	// datagrams lost each way a reachable member stays unanswered once in 10^4 checks.
+	ProbeEvery, ProbeWindow time.Duration
+	// HoldDown is how long a holder that regained a majority waits before holding again,
+	// so the member that took its VIPs over hears from it and releases first. 0 means 150 ms.
+	HoldDown time.Duration
+}
+
+func (o DetectorOptions) withDefaults() DetectorOptions {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.Heartbeat, DefaultHeartbeat)
+	def(&o.SuspectAfter, DefaultSuspectAfter)
+	def(&o.FenceAfter, DefaultFenceAfter)
+	def(&o.ProbeEvery, DefaultProbeEvery)
+	def(&o.ProbeWindow, DefaultProbeWindow)
+	def(&o.HoldDown, DefaultHoldDown)
+	return o
+}
+
+// plan is what the detector watches, recomputed by the Manager from every view it applies.
+type plan struct {
+	heartbeatTo []string // the members next in line for the VIPs this node holds by the view
+	watch       []string // the holders of the VIPs this node is next in line for
+	peers       []string // every other eligible member: witnesses and the reach check
+	size        int      // members a majority is counted against
+}
+
+// confirm is a running confirmation that a silent holder is unreachable.
+type confirm struct {
+	id    uint64
+	start time.Time
+	dead  map[string]bool // witnesses that could not reach it either
+	alive bool            // a witness reached it
+}
+
+// witnessProbe is a probe run for another member: ping target, then answer the requester.
+type witnessProbe struct {
+	requester, target string
+	id                uint64
+	start             time.Time
+}
+
+// detector is the fast failure detector for VIP holders. It runs beside memberlist's
+// general failure detection (about 1 s on a LAN) and only ever decides about VIP holders:
+//
+//   - A holder pings the member next in line for each of its VIPs (its successor: the
+//     rendezvous winner once the holder is removed) every Heartbeat; the successor answers.
+//   - A successor that hears nothing from a holder for SuspectAfter pings it every
+//     ProbeEvery and asks every other eligible member (witnesses) to do the same for
+//     ProbeWindow. Only when the holder stays silent and the successor plus the witnesses
+//     that could not reach it are a strict majority of the cluster size does it mark the
+//     holder down; the Manager then computes holders without it, which hands exactly that
+//     holder's VIPs to their successors. A witness that reaches the holder, or any word
+//     from it, cancels the confirmation. So the quorum rule holds: a successor on the
+//     minority side of a partition never takes over.
+//   - A holder that hears nothing from a successor for FenceAfter checks, the same way,
+//     that it still reaches a majority; if not it is fenced and holds nothing. Its clock
+//     starts one heartbeat before its successor's and runs shorter, so a holder cut off
+//     releases before its successor can have confirmed it unreachable: no two holders,
+//     as long as neither process is frozen for longer than that margin (a stopped or
+//     starved process cannot release; see the README).
+//   - A down mark ends when the holder is heard from again (a healed partition, a
+//     restarted process) or leaves the view. A fenced holder keeps pinging, and holds
+//     again only HoldDown after a check found a majority, by which time its successor has
+//     heard from it and released.
+//
+// Its state is guarded by mu; it calls changed (which must not block) whenever the down
+// set or the fence changed.
+type detector struct {
+	self    string
+	o       DetectorOptions
+	tr      Transport
+	log     *slog.Logger
+	metrics *metrics
+	changed func()
+
+	mu        sync.Mutex
+	plan      plan
+	heard     map[string]time.Time // the last message from each member
+	quiet     map[string]time.Time // a witness found this holder alive: no suspicion before
+	down      map[string]bool      // holders a majority confirmed unreachable
+	confirms  map[string]*confirm  // by holder
+	witness   []*witnessProbe
+	check     time.Time // start of the running reach check; zero when none
+	recheckAt time.Time // while fenced, the next check starts no earlier
+	fenced    bool
+	holdUntil time.Time // after a fence, hold nothing before this
+	nextBeat  time.Time
+	nextID    uint64
+}
+
+func newDetector(self string, o DetectorOptions, log *slog.Logger, met *metrics, changed func()) *detector {
+	return &detector{
+		self: self, o: o.withDefaults(), tr: o.Transport, log: log, metrics: met, changed: changed,
+		heard: map[string]time.Time{}, quiet: map[string]time.Time{}, down: map[string]bool{},
+		confirms: map[string]*confirm{},
+	}
+}
+
+// state is what the Manager needs to compute holders: the members marked down, and whether
+// this node must hold nothing (fenced, or holding down after a fence).
+func (d *detector) state(now time.Time) (down map[string]bool, blocked bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return maps(d.down), d.fenced || now.Before(d.holdUntil)
+}
+
+func maps(m map[string]bool) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// setPlan installs a new plan. Members newly watched or heartbeated get a full period of
+// grace from now: they may not know yet that they are a holder or a successor.
+func (d *detector) setPlan(p plan, eligible map[string]bool, now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, n := range slices.Concat(p.watch, p.heartbeatTo) {
+		if !slices.Contains(d.plan.watch, n) && !slices.Contains(d.plan.heartbeatTo, n) {
+			d.heard[n] = latest(d.heard[n], now)
+		}
+	}
+	for n := range d.down {
+		if !eligible[n] { // it left the view: the view now says what the mark said
+			delete(d.down, n)
+		}
+	}
+	for n := range d.confirms {
+		if !slices.Contains(p.watch, n) {
+			delete(d.confirms, n)
+		}
+	}
+	d.plan = p
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// receive handles one datagram; it is called from the transport's goroutine.
+func (d *detector) receive(b []byte, now time.Time) {
+	m, err := decodeMessage(b)
+	if err != nil {
+		d.metrics.detectorRefused.Inc()
+		return
+	}
+	if m.from == d.self {
+		return
+	}
+	d.metrics.detectorReceived.WithLabelValues(kindNames[m.kind]).Inc()
+	var reply *message
+	notify := false
+	d.mu.Lock()
+	d.heard[m.from] = now
+	if d.down[m.from] {
+		// The holder we took over from is back (a healed partition or a restarted process):
+		// the view decides again, so its VIPs go back to it once it holds them.
+		delete(d.down, m.from)
+		d.log.Info("vip: holder heard from again; it holds its VIPs again", "holder", m.from)
+		notify = true
+	}
+	switch m.kind {
+	case kindPing:
+		reply = &message{kind: kindPong, from: d.self}
+	case kindProbe:
+		if m.target != d.self {
+			d.witness = append(d.witness, &witnessProbe{requester: m.from, target: m.target, id: m.id, start: now})
+		} else { // asked about ourselves: we are evidently alive
+			reply = &message{kind: kindVerdict, id: m.id, from: d.self, target: m.target, alive: true}
+		}
+	case kindVerdict:
+		if c := d.confirms[m.target]; c != nil && c.id == m.id {
+			if m.alive {
+				c.alive = true
+			} else {
+				c.dead[m.from] = true
+			}
+		}
+	}
+	d.mu.Unlock()
+	if reply != nil {
+		d.send(m.from, *reply)
+	}
+	if notify {
+		d.changed()
+	}
+}
+
+// outgoing is a datagram decided under the lock and sent after it.
+type outgoing struct {
+	to  string
+	msg message
+}
+
+// tick runs every ProbeEvery: heartbeats, suspicions, confirmations, witness probes and the
+// reach check.
+func (d *detector) tick(now time.Time) {
+	var out []outgoing
+	notify := false
+	d.mu.Lock()
+	ping := func(to string) { out = append(out, outgoing{to, message{kind: kindPing, from: d.self}}) }
+
+	if !now.Before(d.nextBeat) {
+		d.nextBeat = now.Add(d.o.Heartbeat)
+		for _, s := range d.plan.heartbeatTo {
+			ping(s)
+		}
+	}
+
+	// Successor side: suspect silent holders, confirm through the others.
+	for _, h := range d.plan.watch {
+		if d.down[h] {
+			continue
+		}
+		c := d.confirms[h]
+		if c == nil {
+			if now.Sub(latest(d.heard[h], d.quiet[h])) <= d.o.SuspectAfter {
+				continue
+			}
+			d.nextID++
+			c = &confirm{id: d.nextID, start: now, dead: map[string]bool{}}
+			d.confirms[h] = c
+			d.metrics.detectorSuspicions.Inc()
+			for _, w := range d.plan.peers {
+				if w != h {
+					out = append(out, outgoing{w, message{kind: kindProbe, id: c.id, from: d.self, target: h}})
+				}
+			}
+		}
+		switch {
+		case d.heard[h].After(c.start) || c.alive:
+			delete(d.confirms, h)
+			d.quiet[h] = now
+		case now.Sub(c.start) >= d.o.ProbeWindow && 2*(1+len(c.dead)) > d.plan.size:
+			delete(d.confirms, h)
+			d.down[h] = true
+			notify = true
+			d.metrics.detectorTakeovers.Inc()
+			d.log.Warn("vip: holder unreachable, confirmed by a majority; taking its VIPs over",
+				"holder", h, "silent", now.Sub(d.heard[h]).Round(time.Millisecond),
+				"confirmed_by", len(c.dead), "cluster_size", d.plan.size)
+		case now.Sub(c.start) >= d.o.ProbeWindow+5*d.o.ProbeEvery:
+			// No majority answered (we may be the minority): start over on the next tick.
+			delete(d.confirms, h)
+		default:
+			ping(h)
+		}
+	}
+
+	// Witness side: ping the target, then answer.
+	keep := d.witness[:0]
+	for _, w := range d.witness {
+		switch {
+		case d.heard[w.target].After(w.start):
+			out = append(out, outgoing{w.requester, message{kind: kindVerdict, id: w.id, from: d.self, target: w.target, alive: true}})
+		case now.Sub(w.start) >= d.o.ProbeWindow:
+			out = append(out, outgoing{w.requester, message{kind: kindVerdict, id: w.id, from: d.self, target: w.target}})
+		default:
+			ping(w.target)
+			keep = append(keep, w)
+		}
+	}
+	clear(d.witness[len(keep):])
+	d.witness = keep
+
+	// Holder side: a silent successor starts a check that we still reach a majority.
+	if d.check.IsZero() {
+		start := d.fenced && !now.Before(d.recheckAt)
+		for _, s := range d.plan.heartbeatTo {
+			start = start || now.Sub(d.heard[s]) > d.o.FenceAfter
+		}
+		if start {
+			d.check = now
+		}
+	}
+	if !d.check.IsZero() {
+		reached := 0
+		for _, p := range d.plan.peers {
+			if d.heard[p].After(d.check) {
+				reached++
+			}
+		}
+		majority := 2*(1+reached) > d.plan.size
+		switch {
+		case majority:
+			d.check = time.Time{}
+			for _, s := range d.plan.heartbeatTo {
+				// A dead successor is the view's business; check again a period later.
+				d.heard[s] = latest(d.heard[s], now)
+			}
+			if d.fenced {
+				d.fenced, d.holdUntil = false, now.Add(d.o.HoldDown)
+				d.log.Info("vip: a majority is reachable again; holding after the hold-down", "hold_down", d.o.HoldDown)
+			}
+		case now.Sub(d.check) >= d.o.ProbeWindow:
+			d.check, d.recheckAt = time.Time{}, now.Add(4*d.o.ProbeWindow)
+			if !d.fenced {
+				d.fenced, notify = true, true
+				d.metrics.detectorFences.Inc()
+				d.log.Warn("vip: a majority is unreachable; releasing every VIP", "reached", reached, "cluster_size", d.plan.size)
+			}
+		default:
+			for _, p := range d.plan.peers {
+				if !d.heard[p].After(d.check) {
+					ping(p)
+				}
+			}
+		}
+	}
+	if !d.holdUntil.IsZero() && !now.Before(d.holdUntil) {
+		d.holdUntil, notify = time.Time{}, true
+	}
+	d.metrics.detectorFenced.Set(b2f(d.fenced))
+	d.mu.Unlock()
+
+	for _, o := range out {
+		d.send(o.to, o.msg)
+	}
+	if notify {
+		d.changed()
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (d *detector) send(to string, m message) {
+	if err := d.tr.Send(to, m.append(make([]byte, 0, 32))); err != nil {
+		d.metrics.errors.WithLabelValues(opDetect).Inc()
+		d.log.Debug("vip: detector send failed", "to", to, "err", err)
+		return
+	}
+	d.metrics.detectorSent.WithLabelValues(kindNames[m.kind]).Inc()
+}
+
+// run ticks every ProbeEvery until done is closed.
+func (d *detector) run(done <-chan struct{}) {
+	t := time.NewTicker(d.o.ProbeEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case now := <-t.C:
+			d.tick(now)
+		}
+	}
+}
