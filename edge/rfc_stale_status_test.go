@@ -105,7 +105,8 @@ func TestNodeRFC5861_staleIfError(t *testing.T) {
 }
 
 // Issue 4: every server down (origin.ErrNoServer) serves stale within the grace, otherwise a
-// 503 that says why.
+// 503 that says why. Only active checks take a pool fully down (issue 13: passive checks never
+// eject a pool's last server), so the origin fails its health check here.
 func TestNodeRFC5861_noServerServesStale(t *testing.T) {
 	clock := newTestClock()
 	var down atomic.Bool
@@ -118,12 +119,14 @@ func TestNodeRFC5861_noServerServesStale(t *testing.T) {
 		fmt.Fprint(w, "good")
 	})
 	cfg := strings.Replace(oneRoute(true, origin.URL), "fill_timeout: 5s", "fill_timeout: 5s, stale_if_error: 60s", 1)
-	cfg = strings.Replace(cfg, "    servers:\n", "    retries: 0\n    passive: {errors: 1, backoff: 600s}\n    servers:\n", 1)
+	cfg = strings.Replace(cfg, "    servers:\n", "    retries: 0\n    health: {path: /health, interval: 100ms, timeout: 50ms, fall: 1}\n    servers:\n", 1)
 	n := startNode(t, cfg, Options{Now: clock.Now})
 	fillOnce(t, n, "/cached")
 	clock.Add(20 * time.Second)
 	down.Store(true)
-	fillOnce(t, n, "/ejects") // one 503 ejects the only server
+	pollUntil(t, 5*time.Second, "the health check to take the only server down", func() bool {
+		return !n.stats().Pools[0].Healthy
+	})
 	r := fillOnce(t, n, "/never-cached")
 	if r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "no healthy server") {
 		t.Fatalf("uncached URL with every server down: %d %q", r.status, r.body)
