@@ -23,7 +23,7 @@ func (n *Node) startCluster(cfg *conf.Config) error {
 		State: ring.StateNotReady,
 	}
 	r, err := ring.New(cfg.Cluster, self, ring.Options{Logger: n.log.With("component", "ring"), Registerer: n.registry,
-		OnMessage: n.onClusterMessage, OnChange: n.onClusterChange})
+		OnMessage: n.onClusterMessage, OnChange: n.onClusterChange, OnDirect: n.onDirectMessage})
 	if err != nil {
 		return fmt.Errorf("ring: %w", err)
 	}
@@ -40,7 +40,11 @@ func (n *Node) startCluster(cfg *conf.Config) error {
 			expected = len(cfg.Cluster.Join) + 1
 		}
 		n.quorum = vip.NewQuorum(expected)
-		m, err := vip.New(cfg.VIP, cfg.Node.Name, vip.Options{Logger: n.log.With("component", "vip"), Registerer: n.registry})
+		opts := vip.Options{Logger: n.log.With("component", "vip"), Registerer: n.registry}
+		if cfg.Cluster.Bind != "" {
+			opts.Detector = vip.DetectorOptions{Transport: vip.TransportFunc(r.SendDirect), ClusterSize: n.quorum.Size}
+		}
+		m, err := vip.New(cfg.VIP, cfg.Node.Name, opts)
 		if err != nil {
 			return err
 		}
@@ -233,6 +237,14 @@ func vipCandidates(members []ring.Member, self string) []vip.Candidate {
 		return ready
 	}
 	return pick(func(m ring.Member) bool { return m.State == ring.StateNotReady })
+}
+
+// onDirectMessage hands the VIP manager its failure detector's datagrams. n.vips is set
+// before the ring starts, so it is never written while this runs.
+func (n *Node) onDirectMessage(msg []byte) {
+	if n.vips != nil {
+		n.vips.Receive(msg)
+	}
 }
 
 func (n *Node) onClusterMessage(msg []byte) {
