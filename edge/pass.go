@@ -41,7 +41,13 @@ func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) strin
 	body := &originBody{resp: resp, done: done, count: n.metrics.bytesIn.Add, want: int64(max(resp.Header.ContentLength(), -1))}
 	if bodyless(ctx.Method(), resp.StatusCode()) {
 		body.Close()
-		ctx.Response.SkipBody = bytes.Equal(ctx.Method(), []byte("HEAD"))
+		if bytes.Equal(ctx.Method(), []byte("HEAD")) {
+			// The origin's length of the GET it describes, not the 0 of an empty body.
+			ctx.Response.SkipBody = true
+			if cl := resp.Header.ContentLength(); cl >= 0 {
+				ctx.Response.Header.SetContentLength(cl)
+			}
+		}
 		return "pass"
 	}
 	length := resp.Header.ContentLength()
@@ -61,12 +67,11 @@ func (n *Node) target(ctx *fasthttp.RequestCtx, r *route) origin.Target {
 	return t
 }
 
-// copyEndToEnd copies a response head, names as sent, without hop-by-hop fields.
+// copyEndToEnd copies a response head, names as sent, without hop-by-hop fields: those of
+// RFC 9110 section 7.6.1, the framing fields (the writer computes its own) and every name
+// any Connection line lists, whatever the case of either.
 func copyEndToEnd(dst, src *fasthttp.ResponseHeader) {
-	var drop [][]byte
-	if c := src.Peek("Connection"); len(c) > 0 {
-		drop = connectionTokens(c)
-	}
+	drop := connectionNamed(src)
 	for k, v := range src.All() {
 		if isHopByHop(k) || bytes.EqualFold(k, []byte("Content-Length")) || containsFold(drop, k) {
 			continue

@@ -106,6 +106,13 @@ func (n *Node) writeHead(ctx *fasthttp.RequestCtx, l *lookup, status int, h http
 		if strings.EqualFold(f.Name, "Age") || containsName(consumed, f.Name) || containsName(skip, f.Name) {
 			continue
 		}
+		if framingOrHopByHop(f.Name) {
+			// Computed for this response by the listener, never replayed from storage: a
+			// stored Transfer-Encoding or Content-Length would contradict the framing
+			// actually written (RFC 9112 section 6), and a stored Connection or Keep-Alive
+			// would describe a connection long gone (RFC 9110 section 7.6.1).
+			continue
+		}
 		dst.Add(f.Name, f.Value)
 	}
 	setInt(dst, "Age", int64(age.Seconds()))

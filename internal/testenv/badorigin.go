@@ -263,7 +263,7 @@ func (o *BadOrigin) serve(c net.Conn, id int) {
 		o.mu.Lock()
 		o.log = append(o.log, req)
 		o.mu.Unlock()
-		if !writeScript(c, s) {
+		if !writeScript(c, s, req.Method == "HEAD") {
 			return
 		}
 		idle = s.IdleClose
@@ -271,7 +271,8 @@ func (o *BadOrigin) serve(c net.Conn, id int) {
 }
 
 // writeScript writes one response; it reports whether the connection may carry another.
-func writeScript(c net.Conn, s Script) bool {
+// A HEAD response gets the head the script describes and no body.
+func writeScript(c net.Conn, s Script, head bool) bool {
 	switch {
 	case s.ResetNow:
 		reset(c)
@@ -306,7 +307,7 @@ func writeScript(c net.Conn, s Script) bool {
 	bodyless := status == 204 || status == 304
 	switch s.Framing {
 	case Length:
-		if !bodyless {
+		if !bodyless || head {
 			fmt.Fprintf(w, "Content-Length: %d\r\n", len(body))
 		}
 	case Chunked:
@@ -318,7 +319,7 @@ func writeScript(c net.Conn, s Script) bool {
 	w.WriteString("\r\n")
 	w.Flush()
 	time.Sleep(s.Stall)
-	if bodyless {
+	if bodyless || head {
 		return !s.Close
 	}
 	switch s.Framing {

@@ -1,0 +1,36 @@
+package edge
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+)
+
+// connectionNamed lists the field names every Connection line of a response marks as
+// hop-by-hop (RFC 9110 section 7.6.1). Names are matched without case: the listener and the
+// origin client keep header names as the peer spelled them, so Peek("Connection") would miss
+// "connection" and every line after the first.
+func connectionNamed(h *fasthttp.ResponseHeader) [][]byte {
+	var out [][]byte
+	for k, v := range h.All() {
+		if bytes.EqualFold(k, []byte("Connection")) {
+			out = append(out, connectionTokens(append([]byte(nil), v...))...)
+		}
+	}
+	return out
+}
+
+// framingOrHopByHop reports the fields a response writer computes itself and never copies
+// from a stored or relayed head: the hop-by-hop fields and Content-Length.
+func framingOrHopByHop(name string) bool {
+	if len(name) == len("Content-Length") && strings.EqualFold(name, "Content-Length") {
+		return true
+	}
+	for _, h := range hopByHop {
+		if len(h) == len(name) && strings.EqualFold(h, name) {
+			return true
+		}
+	}
+	return false
+}
