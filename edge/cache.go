@@ -55,6 +55,9 @@ func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route, key 
 		l.key = l.url + "\x00" + secondary
 	}
 	obj, found := n.store.Get(l.key)
+	// The store finds objects by a hash of the key; the stored key itself is the proof that
+	// this is the variant the request selects (RFC 9111 section 4.1), whatever the hash did.
+	found = found && obj.Key == l.key
 	if !found {
 		l.status.Fwd = "uri-miss"
 		if varies {
