@@ -48,7 +48,7 @@ func (r *Ring) memberDown(name string) {
 func sameMember(a, b Member) bool {
 	return a.Name == b.Name && a.Region == b.Region && a.PeerAddr == b.PeerAddr &&
 		a.PublicAddr == b.PublicAddr && a.Weight == b.Weight && a.State == b.State &&
-		slices.Equal(a.VIPs, b.VIPs)
+		a.OriginsDown == b.OriginsDown && slices.Equal(a.VIPs, b.VIPs)
 }
 
 // changedLocked publishes a new view and wakes the OnChange goroutine. r.mu must be held, so
@@ -139,6 +139,12 @@ func (r *Ring) SetState(s State) error {
 // SetVIPs changes the VIPs this node offers to hold and gossips them like SetState.
 func (r *Ring) SetVIPs(vips []string) error {
 	return r.updateSelf(func(m *Member) { m.VIPs = canonicalVIPs(vips) })
+}
+
+// SetOriginsDown changes how many origin pools this node sees down and gossips it like
+// SetState; peers compare it with their own (see Member.OriginsDown).
+func (r *Ring) SetOriginsDown(n int) error {
+	return r.updateSelf(func(m *Member) { m.OriginsDown = max(n, 0) })
 }
 
 func (r *Ring) updateSelf(change func(*Member)) error {

@@ -31,7 +31,8 @@ const (
 )
 
 // encodeMeta renders everything but the name (memberlist carries it) compactly:
-// version, state, weight, region, peer address, public address, VIPs.
+// version, state, weight, region, peer address, public address, VIPs, origins down plus one
+// (appended later: readers that stop after the VIPs ignore it; absent or 0 means unknown).
 func encodeMeta(m Member) ([]byte, error) {
 	buf := make([]byte, 0, 64)
 	buf = append(buf, metaVersion, stateCode(m.State))
@@ -43,6 +44,7 @@ func encodeMeta(m Member) ([]byte, error) {
 	for _, v := range m.VIPs {
 		buf = appendVIP(buf, v)
 	}
+	buf = binary.AppendUvarint(buf, uint64(max(m.OriginsDown, -1)+1)) // 0: unknown
 	if len(buf) > metaMaxSize {
 		return nil, fmt.Errorf("%w: %d bytes for node %q, memberlist allows %d (shorten the region or addresses, or list fewer VIPs)",
 			errMetaTooLarge, len(buf), m.Name, metaMaxSize)
@@ -123,6 +125,14 @@ func decodeMeta(name string, buf []byte) (Member, error) {
 	}
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		m.VIPs = append(m.VIPs, d.vip())
+	}
+	m.OriginsDown = -1
+	if d.err == nil && len(d.buf) > 0 {
+		down := d.uvarint()
+		if down > 1<<16 {
+			return Member{}, fmt.Errorf("metadata origins down %d out of range", down)
+		}
+		m.OriginsDown = int(down) - 1
 	}
 	if d.err != nil {
 		return Member{}, d.err

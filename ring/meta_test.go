@@ -22,6 +22,8 @@ func TestMeta_roundTrip(t *testing.T) {
 		{"ipv6 canonical", Member{Name: "b", State: StateNotReady, VIPs: []string{"2001:DB8:0::1/128"}},
 			Member{Name: "b", State: StateNotReady, VIPs: []string{"2001:db8::1/128"}}},
 		{"unknown state reads as not ready", Member{Name: "c", State: "retired"}, Member{Name: "c", State: StateNotReady}},
+		{"origins down", Member{Name: "d", State: StateAlive, OriginsDown: 3}, Member{Name: "d", State: StateAlive, OriginsDown: 3}},
+		{"origins down unknown", Member{Name: "e", State: StateAlive, OriginsDown: -1}, Member{Name: "e", State: StateAlive, OriginsDown: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,6 +39,18 @@ func TestMeta_roundTrip(t *testing.T) {
 				t.Errorf("round trip = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// Metadata from a version before OriginsDown ends after the VIPs: the field reads as unknown.
+func TestMeta_originsDownAbsentIsUnknown(t *testing.T) {
+	buf, err := encodeMeta(Member{Name: "old", State: StateAlive, OriginsDown: 2, VIPs: []string{"192.0.2.1/24"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := decodeMeta("old", buf[:len(buf)-1])
+	if err != nil || m.OriginsDown != -1 || len(m.VIPs) != 1 {
+		t.Fatalf("decoded %+v, %v; want OriginsDown -1 and the VIP", m, err)
 	}
 }
 

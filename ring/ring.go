@@ -49,6 +49,10 @@ type Member struct {
 	VIPs       []string
 	Weight     int // share of keys; 0 means 1
 	State      State
+	// OriginsDown is how many origin pools the member sees down (every server failed its
+	// active checks), so that a node can tell an outage every node shares from one of its
+	// own; -1 when the member did not say (a version before the field).
+	OriginsDown int
 }
 
 // Options are the ring's collaborators. Every field may be left zero.
