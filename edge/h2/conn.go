@@ -83,7 +83,9 @@ func newConn(s *Server, nc net.Conn) *conn {
 	c.fr.SetReuseFrames()
 	c.henc = hpack.NewEncoder(&c.hbuf)
 	c.hdec = hpack.NewDecoder(4096, c.onField)
-	c.hdec.SetMaxStringLength(int(c.cfg.MaxHeaderListSize))
+	// A field over MaxHeaderListSize still decodes (to answer 431); the encoded block bound
+	// stops anything larger first.
+	c.hdec.SetMaxStringLength(2 * int(c.cfg.MaxHeaderListSize))
 	c.hdr.fields = make([]Field, 0, 16)
 	return c
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 type rawClient struct {
 	t    testing.TB
 	nc   net.Conn
+	wmu  sync.Mutex // writes: a flood goroutine and the reader's SETTINGS ack
 	bw   *bufio.Writer
 	fr   *http2.Framer
 	henc *hpack.Encoder
@@ -53,6 +55,15 @@ func dialRaw(t testing.TB, addr string, settings ...http2.Setting) *rawClient {
 	c.bw.WriteString(http2.ClientPreface)
 	c.fr.WriteSettings(settings...)
 	c.flush()
+	// Take the server's SETTINGS now, so the ack cannot land inside a header block a test
+	// is writing later.
+	f, err := c.readFrame(5 * time.Second)
+	if err != nil {
+		t.Fatalf("reading the server's SETTINGS: %v", err)
+	}
+	if _, ok := f.(*http2.SettingsFrame); !ok {
+		t.Fatalf("first frame %v, want SETTINGS", f)
+	}
 	return c
 }
 
@@ -84,6 +95,19 @@ func (c *rawClient) request(id uint32, path string, end bool, extra ...string) {
 		EndStream: end, EndHeaders: true})
 }
 
+// writeBlock sends a header block as HEADERS and as many CONTINUATION frames as 16 KiB
+// frames need.
+func (c *rawClient) writeBlock(id uint32, block []byte, endStream bool) {
+	first := block[:min(len(block), 16384)]
+	block = block[len(first):]
+	c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: first, EndStream: endStream, EndHeaders: len(block) == 0})
+	for len(block) > 0 {
+		k := min(len(block), 16384)
+		c.fr.WriteContinuation(id, k == len(block), block[:k])
+		block = block[k:]
+	}
+}
+
 // response is what readResponse saw on one stream.
 type response struct {
 	interim []int
@@ -105,6 +129,8 @@ func (c *rawClient) readFrame(deadline time.Duration) (http2.Frame, error) {
 	}
 	switch f := f.(type) {
 	case *http2.DataFrame:
+		c.wmu.Lock()
+		defer c.wmu.Unlock()
 		n := int64(f.Length)
 		if n > c.connWindow {
 			c.t.Fatalf("flow control: DATA of %d bytes with a connection window of %d", n, c.connWindow)
@@ -116,8 +142,10 @@ func (c *rawClient) readFrame(deadline time.Duration) (http2.Frame, error) {
 		c.streamWindow[f.StreamID] -= n
 	case *http2.SettingsFrame:
 		if !f.IsAck() {
+			c.wmu.Lock()
 			c.fr.WriteSettingsAck()
-			c.flush()
+			c.bw.Flush()
+			c.wmu.Unlock()
 		}
 	}
 	return f, nil
@@ -196,6 +224,25 @@ func (c *rawClient) readGoAway(within time.Duration) *http2.GoAwayFrame {
 	}
 	c.t.Fatalf("no GOAWAY within %v", within)
 	return nil
+}
+
+// floodFrom writes n frames with send from a goroutine, flushing every 100, until the
+// server hangs up.
+func (c *rawClient) floodFrom(n int, send func(i int)) {
+	go func() {
+		for i := range n {
+			c.wmu.Lock()
+			send(i)
+			var err error
+			if i%100 == 99 || i == n-1 {
+				err = c.bw.Flush()
+			}
+			c.wmu.Unlock()
+			if err != nil {
+				return // the server hung up, as it should
+			}
+		}
+	}()
 }
 
 // closedWithin reports whether the server closes the connection within d (reading and

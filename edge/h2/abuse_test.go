@@ -1,0 +1,231 @@
+package h2
+
+import (
+	"bytes"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+)
+
+// holdHandler is a miss that never completes on its own: it detaches and holds the
+// stream until the client goes away, as an origin fetch would. It counts calls and the
+// goroutines in flight.
+type holdHandler struct{ calls, inFlight, maxInFlight atomic.Int64 }
+
+func (h *holdHandler) ServeH2(w ResponseWriter, r *Request) {
+	h.calls.Add(1)
+	if r.Path == "/" {
+		w.Respond(200, nil, page1k)
+		return
+	}
+	w.Detach()
+	n := h.inFlight.Add(1)
+	for {
+		m := h.maxInFlight.Load()
+		if n <= m || h.maxInFlight.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	go func() {
+		<-w.Done()
+		h.inFlight.Add(-1)
+		w.Abort()
+	}()
+}
+
+// heapInUse is the live heap after a collection, in bytes.
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// stillServes checks that a fresh connection is answered.
+func stillServes(t *testing.T, addr string) {
+	t.Helper()
+	c := dialRaw(t, addr)
+	c.request(1, "/", true)
+	c.flush()
+	if r := c.readResponse(1, 0); r.status != 200 || !bytes.Equal(r.body, page1k) {
+		t.Fatalf("another connection got %d with %d bytes", r.status, len(r.body))
+	}
+}
+
+// wantCalm reads until GOAWAY ENHANCE_YOUR_CALM and the close that follows.
+func wantCalm(t *testing.T, c *rawClient) {
+	t.Helper()
+	if g := c.readGoAway(20 * time.Second); g.ErrCode != http2.ErrCodeEnhanceYourCalm {
+		t.Fatalf("GOAWAY %v, want ENHANCE_YOUR_CALM", g.ErrCode)
+	}
+	if !c.closedWithin(5 * time.Second) {
+		t.Fatal("connection still open after GOAWAY")
+	}
+}
+
+// TestServer_rapidReset (CVE-2023-44487): streams opened and reset at once, 10,000 of
+// them, end in GOAWAY ENHANCE_YOUR_CALM after MaxResets; handlers started stay within
+// MaxConcurrentStreams because a reset does not free the slot a detached handler holds;
+// another connection is answered and memory returns.
+func TestServer_rapidReset(t *testing.T) {
+	h := &holdHandler{}
+	ts := startServer(t, Config{}, h, false)
+	before := heapInUse()
+	c := dialRaw(t, ts.Addr)
+	c.floodFrom(10000, func(i int) {
+		id := uint32(2*i + 1)
+		c.request(id, "/miss", true)
+		c.fr.WriteRSTStream(id, http2.ErrCodeCancel)
+	})
+	wantCalm(t, c)
+	if calls := h.calls.Load(); calls > 200+100+1 {
+		t.Errorf("handler called %d times, want at most MaxResets+MaxConcurrentStreams", calls)
+	}
+	if m := h.maxInFlight.Load(); m > 100 {
+		t.Errorf("%d detached handlers at once, want at most MaxConcurrentStreams (100)", m)
+	}
+	stillServes(t, ts.Addr)
+	assertNoQueued(t, ts.srv)
+	if grew := int64(heapInUse()) - int64(before); grew > 8<<20 {
+		t.Errorf("heap grew %d bytes", grew)
+	}
+}
+
+// TestServer_abandonedStreams: 10,000 streams opened and never read. Requests that never
+// end are answered and reset (NO_ERROR) so they hold nothing; responses nobody reads pile
+// up only to the connection window, then streams are refused and the connection ends.
+func TestServer_abandonedStreams(t *testing.T) {
+	t.Run("requests never ended", func(t *testing.T) {
+		hit := HandlerFunc(func(w ResponseWriter, r *Request) { w.Respond(200, nil, page1k) })
+		ts := startServer(t, Config{}, hit, false)
+		c := dialRaw(t, ts.Addr)
+		answered, reset := 0, 0
+		for batch := 0; batch < 100; batch++ {
+			for i := range 100 {
+				c.request(uint32(2*(batch*100+i)+1), "/", false)
+			}
+			c.flush()
+			for done := 0; done < 100; {
+				f, err := c.readFrame(10 * time.Second)
+				if err != nil {
+					t.Fatalf("after %d answers: %v", answered, err)
+				}
+				switch f := f.(type) {
+				case *http2.DataFrame:
+					if f.StreamEnded() {
+						answered++
+					}
+					c.grant(0, f.Length)
+					c.flush()
+				case *http2.RSTStreamFrame:
+					if f.ErrCode != http2.ErrCodeNo {
+						t.Fatalf("stream %d reset with %v", f.StreamID, f.ErrCode)
+					}
+					reset++
+					done++
+				case *http2.GoAwayFrame:
+					t.Fatalf("GOAWAY %v after %d answers", f.ErrCode, answered)
+				}
+			}
+		}
+		if answered != 10000 || reset != 10000 {
+			t.Fatalf("%d answered and %d reset, want 10000 each", answered, reset)
+		}
+		assertNoQueued(t, ts.srv)
+	})
+
+	t.Run("responses never read", func(t *testing.T) {
+		ts := startServer(t, Config{}, nil, false)
+		before := heapInUse()
+		c := dialRaw(t, ts.Addr)
+		c.floodFrom(10000, func(i int) { c.request(uint32(2*i+1), "/", true) })
+		wantCalm(t, c)
+		stillServes(t, ts.Addr)
+		assertNoQueued(t, ts.srv)
+		if grew := int64(heapInUse()) - int64(before); grew > 8<<20 {
+			t.Errorf("heap grew %d bytes", grew)
+		}
+	})
+}
+
+// TestServer_continuationFlood (CVE-2024-27316's kind): a header block that never ends,
+// in empty CONTINUATION frames or in valid fields past every bound, ends the connection
+// with ENHANCE_YOUR_CALM after a bounded number of frames; a header list just over
+// MaxHeaderListSize gets 431 and the connection lives on.
+func TestServer_continuationFlood(t *testing.T) {
+	ts := startServer(t, Config{}, nil, false)
+	flood := func(t *testing.T, c *rawClient, frag func(i int) []byte) {
+		c.floodFrom(100000, func(i int) {
+			if i == 0 {
+				c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: c.headerBlock("GET", "/"), EndStream: true})
+			}
+			c.fr.WriteContinuation(1, false, frag(i))
+		})
+		wantCalm(t, c)
+	}
+
+	t.Run("empty frames", func(t *testing.T) {
+		flood(t, dialRaw(t, ts.Addr), func(int) []byte { return nil })
+	})
+
+	t.Run("valid fields", func(t *testing.T) {
+		c := dialRaw(t, ts.Addr)
+		var buf bytes.Buffer
+		enc := hpack.NewEncoder(&buf)
+		flood(t, c, func(i int) []byte {
+			buf.Reset()
+			for j := range 100 {
+				enc.WriteField(hpack.HeaderField{Name: "x-flood", Value: strings.Repeat("v", 50+(i*100+j)%7)})
+			}
+			return append([]byte(nil), buf.Bytes()...)
+		})
+	})
+
+	t.Run("list just too large", func(t *testing.T) {
+		c := dialRaw(t, ts.Addr)
+		block := c.headerBlock("GET", "/", "x-big", strings.Repeat("b", 33<<10))
+		c.writeBlock(1, block, true)
+		c.flush()
+		if r := c.readResponse(1, 0); r.status != 431 {
+			t.Fatalf("status %d, want 431", r.status)
+		}
+		c.request(3, "/", true)
+		c.flush()
+		if r := c.readResponse(3, 0); r.status != 200 {
+			t.Fatalf("next request on the connection: %d", r.status)
+		}
+	})
+	stillServes(t, ts.Addr)
+}
+
+// TestServer_controlFloods (CVE-2019-9512, -9515, -9518): PING, SETTINGS, PRIORITY and empty
+// DATA frames past MaxControlFrames per window end the connection with ENHANCE_YOUR_CALM.
+func TestServer_controlFloods(t *testing.T) {
+	ts := startServer(t, Config{}, nil, false)
+	for name, send := range map[string]func(c *rawClient, i int){
+		"ping":     func(c *rawClient, i int) { c.fr.WritePing(false, [8]byte{byte(i)}) },
+		"settings": func(c *rawClient, i int) { c.fr.WriteSettings() },
+		"priority": func(c *rawClient, i int) {
+			c.fr.WritePriority(uint32(2*i+1001), http2.PriorityParam{Weight: 1})
+		},
+		"empty data": func(c *rawClient, i int) {
+			if i == 0 {
+				c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true,
+					BlockFragment: c.headerBlock("POST", "/echo")})
+			}
+			c.fr.WriteData(1, false, nil)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := dialRaw(t, ts.Addr)
+			c.floodFrom(5000, func(i int) { send(c, i) })
+			wantCalm(t, c)
+		})
+	}
+	stillServes(t, ts.Addr)
+}
