@@ -3,7 +3,9 @@
 # Not run by tests. Needs root for apt-get when dnsperf or gdnsd are missing.
 # Usage: gslb/bench/dnsperf.sh [seconds]   (from anywhere in the checkout)
 # SHOAL_BASELINE=/path/to/gslbserve also measures that build (e.g. one from before a change)
-# in the same run, on port 5302.
+# in the same run, on port 5302. ROUNDS=N repeats the qps table N times (the machine's noise
+# shows as the spread). NICE=-10 runs servers and load generators at that priority (needs root),
+# which keeps other work on a shared machine from dominating the tail figures.
 #
 # Workloads, each against every server in turn:
 #   A       dnsperf, one name, type A, from one resolver address, no EDNS
@@ -40,6 +42,9 @@ need gdnsd gdnsd
 PIN_SERVER=() PIN_CLIENT=()
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
 	PIN_SERVER=(taskset -c 0) PIN_CLIENT=(taskset -c 1)
+fi
+if [ -n "${NICE:-}" ]; then
+	PIN_SERVER=(nice -n "$NICE" "${PIN_SERVER[@]}") PIN_CLIENT=(nice -n "$NICE" "${PIN_CLIENT[@]}")
 fi
 
 # The same data for both: www has four A records, all returned; clients in 127/8 are in region
@@ -134,10 +139,12 @@ for s in "${SERVERS[@]}"; do wait_up "${s#*:}"; done
 printf '%-6s' "qps"
 for s in "${SERVERS[@]}"; do printf ' %10s' "${s%%:*}"; done
 echo
-for w in A ECS many; do
-	printf '%-6s' "$w"
-	for s in "${SERVERS[@]}"; do printf ' %10s' "$(measure "$w" "${s#*:}")"; done
-	echo
+for _ in $(seq "${ROUNDS:-1}"); do
+	for w in A ECS many; do
+		printf '%-6s' "$w"
+		for s in "${SERVERS[@]}"; do printf ' %10s' "$(measure "$w" "${s#*:}")"; done
+		echo
+	done
 done
 for s in "${SERVERS[@]}"; do
 	printf '%-8s at 10k qps: %s\n' "${s%%:*}" "$(tail_latency "${s#*:}")"

@@ -41,6 +41,7 @@ func run() error {
 	subnets := flag.Int("subnets", 10000, "distinct client subnets (/24s of 10.0.0.0/8) sent in ECS; 0 sends no ECS")
 	sources := flag.Int("sources", 1000, "distinct resolver addresses (127.1.x.y)")
 	window := flag.Int("q", 200, "queries outstanding")
+	timeout := flag.Duration("t", 100*time.Millisecond, "a query unanswered this long is lost")
 	flag.Parse()
 
 	dst, err := netip.ParseAddr(*server)
@@ -87,8 +88,24 @@ func run() error {
 	lat := make([]uint32, 0, 1<<22)
 	start := time.Now()
 	deadline := start.Add(time.Duration(*seconds * float64(time.Second)))
-	var sent, received, lost, outstanding, seq int
+	// oldest is the first sequence number that may still be outstanding: queries are numbered
+	// in sending order, so the ones to time out are always at the front.
+	var sent, received, lost, outstanding, seq, oldest int
+	var refresh time.Time // when to push the read deadline on again: not on every read, it costs
 	for now := time.Now(); now.Before(deadline); now = time.Now() {
+		// A query unanswered after the timeout is lost: it no longer holds a place in the window.
+		late := int64(now.Sub(start) - *timeout)
+		for ; oldest < seq; oldest++ {
+			at := sentAt[uint16(oldest)]
+			if at != 0 && at > late {
+				break
+			}
+			if at != 0 {
+				sentAt[uint16(oldest)] = 0
+				lost++
+				outstanding--
+			}
+		}
 		if n := min(*window-outstanding, batch); n > 0 {
 			stamp := int64(now.Sub(start)) | 1
 			for i := range n {
@@ -98,10 +115,6 @@ func run() error {
 				binary.BigEndian.PutUint16(b, id)
 				out[i].Buffers[0] = b
 				out[i].OOB = oobs[seq%len(oobs)]
-				if sentAt[id] != 0 {
-					lost++ // its ID comes round again unanswered
-					outstanding--
-				}
 				sentAt[id] = stamp
 				seq++
 			}
@@ -116,15 +129,16 @@ func run() error {
 			sent += w
 			outstanding += w
 		}
-		conn.SetReadDeadline(now.Add(200 * time.Millisecond))
+		if now.After(refresh) {
+			conn.SetReadDeadline(now.Add(*timeout))
+			refresh = now.Add(*timeout / 4)
+		}
 		r, err := pc.ReadBatch(in, 0)
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				lost += outstanding // everything in flight is 200 ms late
-				outstanding = 0
-				clear(sentAt[:])
-				continue
+				refresh = time.Time{}
+				continue // the sweep above times them out
 			}
 			return fmt.Errorf("receive: %w", err)
 		}
@@ -147,6 +161,7 @@ func run() error {
 	fmt.Printf("  Queries sent:         %d\n", sent)
 	fmt.Printf("  Queries completed:    %d\n", received)
 	fmt.Printf("  Queries lost:         %d\n", lost+outstanding)
+	fmt.Printf("  Queries lost (%%):     %.3f\n", 100*float64(lost+outstanding)/float64(max(sent, 1)))
 	fmt.Printf("  Queries per second:   %.3f\n", float64(received)/elapsed)
 	slices.Sort(lat)
 	for _, p := range []float64{50, 99, 99.9} {
