@@ -32,8 +32,8 @@ Usage:
   shoal demo [flags]       start a demo site and an edge in front of it, no files needed
   shoal purge --admin URL --token-file F url|prefix|key|all [VALUE] [--soft]
                            invalidate cluster-wide through a node's admin API
-  shoal loadtest attack|report [flags]
-                           vegeta-compatible load tests (shoal loadtest attack -h)
+  shoal loadtest attack|report|plot [flags]
+                           load tests on vegeta's library (shoal loadtest attack -h)
   shoal version            print the version
 
 Signals (run): SIGHUP reloads the file (an invalid file is refused and the old one stays);
