@@ -258,3 +258,7 @@ func (c *rawClient) closedWithin(d time.Duration) bool {
 	}
 	return false
 }
+
+func hpackField(name, value string) hpack.HeaderField {
+	return hpack.HeaderField{Name: name, Value: value}
+}

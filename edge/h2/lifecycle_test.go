@@ -1,0 +1,218 @@
+package h2
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"reflect"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+)
+
+// gateHandler holds /gate responses until release is closed, then sends 100 KiB.
+type gateHandler struct{ release chan struct{} }
+
+func (h gateHandler) ServeH2(w ResponseWriter, r *Request) {
+	w.Detach()
+	go func() {
+		<-h.release
+		w.Respond(200, nil, pattern(100000))
+	}()
+}
+
+// TestServer_shutdown: Shutdown sends GOAWAY NO_ERROR naming the last stream accepted; a
+// stream opened after it is ignored, the accepted one finishes byte-exact, then the
+// connection closes and Shutdown returns.
+func TestServer_shutdown(t *testing.T) {
+	h := gateHandler{release: make(chan struct{})}
+	ts := startServer(t, Config{}, h, false)
+	srv := ts.srv
+	c := dialRaw(t, ts.Addr)
+	c.request(1, "/gate", true)
+	c.flush()
+	deadline := time.Now().Add(5 * time.Second)
+	for !streamsOpen(srv, 1) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(context.Background()) }()
+	g := c.readGoAway(5 * time.Second)
+	if g.ErrCode != http2.ErrCodeNo || g.LastStreamID != 1 {
+		t.Fatalf("GOAWAY %v last stream %d, want NO_ERROR and 1", g.ErrCode, g.LastStreamID)
+	}
+	c.request(3, "/gate", true) // after GOAWAY: ignored
+	c.flush()
+	close(h.release)
+	r := c.readResponse(1, 16384)
+	if r.status != 200 || !bytes.Equal(r.body, pattern(100000)) {
+		t.Fatalf("in-flight stream: %d with %d bytes", r.status, len(r.body))
+	}
+	for {
+		f, err := c.readFrame(5 * time.Second)
+		if err != nil {
+			break // closed: good
+		}
+		if hf, ok := f.(*http2.MetaHeadersFrame); ok && hf.StreamID == 3 {
+			t.Fatal("stream 3 opened after GOAWAY was answered")
+		}
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Shutdown did not return after the last stream finished")
+	}
+}
+
+func streamsOpen(srv *Server, n int) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	total := 0
+	for c := range srv.conns {
+		c.mu.Lock()
+		total += len(c.streams)
+		c.mu.Unlock()
+	}
+	return total >= n
+}
+
+// TestServer_idleTimeout: a connection that sends nothing gets GOAWAY NO_ERROR and is
+// closed after IdleTimeout; one with a stream in progress is not.
+func TestServer_idleTimeout(t *testing.T) {
+	h := gateHandler{release: make(chan struct{})}
+	ts := startServer(t, Config{IdleTimeout: 200 * time.Millisecond}, h, false)
+	busy := dialRaw(t, ts.Addr)
+	busy.request(1, "/gate", true)
+	busy.flush()
+	idle := dialRaw(t, ts.Addr)
+	if g := idle.readGoAway(5 * time.Second); g.ErrCode != http2.ErrCodeNo {
+		t.Fatalf("GOAWAY %v, want NO_ERROR", g.ErrCode)
+	}
+	if !idle.closedWithin(5 * time.Second) {
+		t.Fatal("idle connection still open")
+	}
+	time.Sleep(400 * time.Millisecond) // two idle timeouts with the stream in progress
+	close(h.release)
+	if r := busy.readResponse(1, 16384); r.status != 200 || len(r.body) != 100000 {
+		t.Fatalf("busy connection: %d with %d bytes", r.status, len(r.body))
+	}
+}
+
+// TestServer_maxBody: content over MaxBodyBytes gets 413, declared or streamed, and the
+// detached reader learns ErrBodyTooLarge; content at the limit passes.
+func TestServer_maxBody(t *testing.T) {
+	readErr := make(chan error, 4)
+	h := HandlerFunc(func(w ResponseWriter, r *Request) {
+		w.Detach()
+		go func() {
+			got, err := io.ReadAll(r.Body)
+			readErr <- err
+			w.Respond(200, nil, got)
+		}()
+	})
+	ts := startServer(t, Config{MaxBodyBytes: 1000}, h, false)
+	client, base := goClient(ts)
+	post := func(body io.Reader, length int64) int {
+		req, _ := http.NewRequest("POST", base+"/", body)
+		req.ContentLength = length
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := post(bytes.NewReader(pattern(1000)), 1000); st != 200 {
+		t.Fatalf("1000 bytes at a limit of 1000: %d", st)
+	}
+	if err := <-readErr; err != nil {
+		t.Fatalf("reading 1000 bytes: %v", err)
+	}
+	if st := post(bytes.NewReader(pattern(1001)), 1001); st != 413 {
+		t.Fatalf("declared 1001 bytes: %d, want 413", st)
+	}
+	if st := post(io.MultiReader(bytes.NewReader(pattern(1001))), -1); st != 413 {
+		t.Fatalf("streamed 1001 bytes: %d, want 413", st)
+	}
+	if err := <-readErr; !errors.Is(err, ErrBodyTooLarge) {
+		t.Fatalf("reader got %v, want ErrBodyTooLarge", err)
+	}
+}
+
+// TestServer_handlerEnds: Abort resets with INTERNAL_ERROR after the content sent so far; a
+// handler that returns without answering gets an empty 500; a body read before Detach
+// fails instead of blocking the connection.
+func TestServer_handlerEnds(t *testing.T) {
+	readErr := make(chan error, 1)
+	h := HandlerFunc(func(w ResponseWriter, r *Request) {
+		if r.Path == "/read" {
+			_, err := r.Body.Read(make([]byte, 10))
+			readErr <- err
+			w.Respond(200, nil, nil)
+			return
+		}
+		testHandler{}.ServeH2(w, r)
+	})
+	ts := startServer(t, Config{}, h, false)
+	c := dialRaw(t, ts.Addr)
+	c.request(1, "/abort", true)
+	c.flush()
+	if r := c.readResponse(1, 0); !r.reset || r.rst != http2.ErrCodeInternal || !bytes.Equal(r.body, pattern(1024)) {
+		t.Fatalf("abort: reset=%v %v after %d bytes, want INTERNAL_ERROR after 1024", r.reset, r.rst, len(r.body))
+	}
+	c.request(3, "/silent", true)
+	c.flush()
+	if r := c.readResponse(3, 0); r.status != 500 || len(r.body) != 0 {
+		t.Fatalf("silent handler: %d with %d bytes, want an empty 500", r.status, len(r.body))
+	}
+	c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 5, EndHeaders: true, BlockFragment: c.headerBlock("POST", "/read")})
+	c.flush()
+	if err := <-readErr; !errors.Is(err, ErrBodyNotReady) {
+		t.Fatalf("Body.Read before Detach: %v, want ErrBodyNotReady", err)
+	}
+	if r := c.readResponse(5, 0); r.status != 200 {
+		t.Fatalf("after the failed read: %d", r.status)
+	}
+}
+
+// TestServer_requestView: the handler sees the pseudo-fields, regular fields in order,
+// cookie crumbs joined (RFC 9113 §8.2.3), host as authority when :authority is absent.
+func TestServer_requestView(t *testing.T) {
+	got := make(chan Request, 1)
+	h := HandlerFunc(func(w ResponseWriter, r *Request) {
+		got <- *r
+		w.Respond(204, nil, nil)
+	})
+	ts := startServer(t, Config{}, h, false)
+	c := dialRaw(t, ts.Addr)
+	c.request(1, "/p?q=1", true, "accept", "*/*", "cookie", "a=1", "x-b", "2", "cookie", "c=3")
+	c.flush()
+	r := <-got
+	want := []Field{{"accept", "*/*"}, {"cookie", "a=1; c=3"}, {"x-b", "2"}}
+	if r.Method != "GET" || r.Scheme != "http" || r.Authority != "localhost" || r.Path != "/p?q=1" ||
+		r.ContentLength != -1 || r.StreamID != 1 || !reflect.DeepEqual(r.Fields, want) {
+		t.Fatalf("request view %+v", r)
+	}
+	c.readResponse(1, 0)
+
+	c.writeBlock(3, encodeFields(c, ":method", "GET", ":scheme", "https", ":path", "/", "host", "example.com"), true)
+	c.flush()
+	if r := <-got; r.Authority != "example.com" {
+		t.Fatalf("authority %q, want the host field's example.com", r.Authority)
+	}
+}
+
+func encodeFields(c *rawClient, kv ...string) []byte {
+	c.hbuf.Reset()
+	for i := 0; i+1 < len(kv); i += 2 {
+		c.henc.WriteField(hpackField(kv[i], kv[i+1]))
+	}
+	return append([]byte(nil), c.hbuf.Bytes()...)
+}
