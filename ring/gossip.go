@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+
+	"github.com/shoal-cdn/shoal/conf"
 )
 
 // Failure detection defaults (conf applies them: cluster.probe_interval, probe_timeout and
@@ -61,11 +63,12 @@ func orDefault(d, def time.Duration) time.Duration {
 func (r *Ring) memberlistConfig() (*memberlist.Config, error) {
 	c := memberlist.DefaultLANConfig()
 	c.Name = r.selfName
-	c.ProbeInterval = orDefault(r.cluster.ProbeInterval.D(), 200*time.Millisecond)
-	c.ProbeTimeout = orDefault(r.cluster.ProbeTimeout.D(), 100*time.Millisecond)
+	def := conf.DefaultCluster() // the zero values of a section built in code mean these
+	c.ProbeInterval = orDefault(r.cluster.ProbeInterval.D(), def.ProbeInterval.D())
+	c.ProbeTimeout = orDefault(r.cluster.ProbeTimeout.D(), def.ProbeTimeout.D())
 	c.SuspicionMult = max(r.cluster.SuspicionMult, 1)
 	if r.cluster.SuspicionMult == 0 {
-		c.SuspicionMult = 3
+		c.SuspicionMult = def.SuspicionMult
 	}
 	c.SuspicionMaxTimeoutMult = suspicionMaxTimeoutMult
 	c.GossipInterval = gossipInterval
