@@ -64,3 +64,10 @@ h2spec: build
 
 clean:
 	rm -rf bin
+
+# The stateful test at length: seeded random operation sequences against one node and a
+# 3-node cluster, each shape for SHOAL_STATEFUL_DURATION; SHOAL_STATEFUL_SEED replays a seed.
+.PHONY: test-stateful
+test-stateful:
+	SHOAL_STATEFUL_DURATION=$${SHOAL_STATEFUL_DURATION:-5m} SHOAL_STATEFUL_OPS=$${SHOAL_STATEFUL_OPS:-400} \
+	  $(GO) test -race -count=1 -timeout 60m -v -run TestStateful ./internal/statefultest/

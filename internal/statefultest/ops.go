@@ -1,0 +1,178 @@
+package statefultest
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+)
+
+// paths is the URL universe: every class of the origin, few enough that sequences revisit
+// them (hits, revalidations, purges of stored objects), /big/ enough to overflow 1 MiB.
+var paths = func() []string {
+	var out []string
+	add := func(prefix string, n int) {
+		for i := range n {
+			out = append(out, fmt.Sprintf("%s%d", prefix, i))
+		}
+	}
+	add("/a/", 6)
+	add("/b/", 6)
+	add("/v/", 4)
+	add("/s/", 4)
+	add("/big/", 16)
+	return out
+}()
+
+var (
+	prefixes  = []string{"/a/", "/b/", "/v/", "/s/", "/big/", "/"}
+	tags      = []string{"g0", "g1", "g2", "all-objects"}
+	xvValues  = []string{"", "one", "two", "three", "four", "five"} // "" sends no X-V
+	encodings = []string{"", "gzip", "zstd", "gzip, zstd", "identity", "br"}
+)
+
+type opKind uint8
+
+const (
+	opGet opKind = iota
+	opPurge
+	opSleep
+	opJoin  // a new member joins
+	opLeave // a member leaves gracefully
+	opKill  // a member dies without a word
+)
+
+// op is one operation. node picks a live member (modulo their number) at run time, so a
+// shrunk sequence stays runnable.
+type op struct {
+	kind opKind
+	node int
+	// get
+	path, xv, ae string
+	// purge
+	purgeKind string // url, prefix, key, all
+	value     string // path, prefix or tag
+	soft      bool
+	method    bool // the PURGE method on the data port (url only) instead of the API
+	// sleep
+	d time.Duration
+}
+
+func (o op) String() string {
+	switch o.kind {
+	case opGet:
+		return fmt.Sprintf("GET %s via #%d X-V=%q Accept-Encoding=%q", o.path, o.node, o.xv, o.ae)
+	case opPurge:
+		how := "API"
+		if o.method {
+			how = "PURGE method"
+		}
+		mode := "hard"
+		if o.soft {
+			mode = "soft"
+		}
+		return fmt.Sprintf("purge %s %s %q via #%d %s", mode, o.purgeKind, o.value, o.node, how)
+	case opSleep:
+		return fmt.Sprintf("sleep %v", o.d)
+	case opJoin:
+		return "join a new member"
+	case opLeave:
+		return fmt.Sprintf("member #%d leaves", o.node)
+	default:
+		return fmt.Sprintf("member #%d is killed", o.node)
+	}
+}
+
+// step is a batch of operations run at once (purges racing fills).
+type step []op
+
+func (s step) String() string {
+	parts := make([]string, len(s))
+	for i, o := range s {
+		parts[i] = o.String()
+	}
+	return strings.Join(parts, " || ")
+}
+
+// generate draws a sequence of about ops operations. membership enables join, leave and
+// kill steps (a cluster).
+func generate(r *rand.Rand, ops int, membership bool) []step {
+	var seq []step
+	for n := 0; n < ops; {
+		var s step
+		switch x := r.IntN(100); {
+		case x < 3 && membership:
+			s = step{{kind: opJoin}}
+		case x < 5 && membership:
+			s = step{{kind: opLeave, node: 1 + r.IntN(8)}}
+		case x < 7 && membership:
+			s = step{{kind: opKill, node: 1 + r.IntN(8)}}
+		case x < 10:
+			s = step{{kind: opSleep, d: time.Duration(50+r.IntN(700)) * time.Millisecond}}
+		case x < 30:
+			// A purge racing fills and hits of what it matches.
+			p := randomPurge(r)
+			s = step{p}
+			for range 1 + r.IntN(4) {
+				g := randomGet(r)
+				if p.purgeKind == "url" && r.IntN(2) == 0 {
+					g.path = strings.TrimPrefix(p.value, "http://www.test")
+				}
+				s = append(s, g)
+			}
+			r.Shuffle(len(s), func(i, j int) { s[i], s[j] = s[j], s[i] })
+		default:
+			s = step{randomGet(r)}
+			for r.IntN(3) == 0 {
+				s = append(s, randomGet(r))
+			}
+		}
+		seq = append(seq, s)
+		n += len(s)
+	}
+	return seq
+}
+
+func randomGet(r *rand.Rand) op {
+	return op{kind: opGet, node: r.IntN(8), path: paths[r.IntN(len(paths))],
+		xv: xvValues[r.IntN(len(xvValues))], ae: encodings[r.IntN(len(encodings))]}
+}
+
+func randomPurge(r *rand.Rand) op {
+	o := op{kind: opPurge, node: r.IntN(8), soft: r.IntN(4) == 0}
+	switch x := r.IntN(10); {
+	case x < 4:
+		o.purgeKind, o.value = "url", "http://www.test"+paths[r.IntN(len(paths))]
+		o.method = r.IntN(2) == 0
+	case x < 6:
+		o.purgeKind, o.value = "prefix", "http://www.test"+prefixes[r.IntN(len(prefixes))]
+	case x < 9:
+		o.purgeKind, o.value = "key", tags[r.IntN(len(tags))]
+	default:
+		o.purgeKind = "all"
+	}
+	return o
+}
+
+// matches lists the paths a purge covers.
+func (o op) matches() []string {
+	var out []string
+	for _, p := range paths {
+		u := "http://www.test" + p
+		var hit bool
+		switch o.purgeKind {
+		case "url":
+			hit = u == o.value
+		case "prefix":
+			hit = strings.HasPrefix(u, o.value)
+		case "key":
+			hit = o.value == "all-objects" || tagOf(p) == o.value
+		default:
+			hit = true
+		}
+		if hit {
+			out = append(out, p)
+		}
+	}
+	return out
+}
