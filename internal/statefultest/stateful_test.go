@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // settings of a run, from the environment: `make test` runs one short sequence per shape;
