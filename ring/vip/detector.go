@@ -92,6 +92,7 @@ type plan struct {
 type confirm struct {
 	id    uint64
 	start time.Time
+	ticks int // ticks that pinged: a starved process concludes later, not sooner
 	dead  map[string]bool // witnesses that could not reach it either
 	alive bool            // a witness reached it
 }
@@ -101,6 +102,7 @@ type witnessProbe struct {
 	requester, target string
 	id                uint64
 	start             time.Time
+	ticks             int
 }
 
 // detector is the fast failure detector for VIP holders. It runs beside memberlist's
@@ -145,6 +147,8 @@ type detector struct {
 	confirms  map[string]*confirm  // by holder
 	witness   []*witnessProbe
 	check     time.Time // start of the running reach check; zero when none
+	checkTick int       // ticks the running check has pinged
+	lastTick  time.Time
 	recheckAt time.Time // while fenced, the next check starts no earlier
 	fenced    bool
 	holdUntil time.Time // after a fence, hold nothing before this
@@ -268,6 +272,11 @@ func (d *detector) tick(now time.Time) {
 	notify := false
 	d.mu.Lock()
 	ping := func(to string) { out = append(out, outgoing{to, message{kind: kindPing, from: d.self}}) }
+	// A tick that comes late means this process was starved of CPU: what it has not heard
+	// may be sitting unread in its socket. Suspect nobody on such a tick (Lifeguard's idea,
+	// in memberlist's awareness); confirmations and checks count ticks, so they stretch too.
+	starved := !d.lastTick.IsZero() && now.Sub(d.lastTick) > 3*d.o.ProbeEvery
+	d.lastTick = now
 
 	if !now.Before(d.nextBeat) {
 		d.nextBeat = now.Add(d.o.Heartbeat)
@@ -283,7 +292,7 @@ func (d *detector) tick(now time.Time) {
 		}
 		c := d.confirms[h]
 		if c == nil {
-			if now.Sub(latest(d.heard[h], d.quiet[h])) <= d.o.SuspectAfter {
+			if starved || now.Sub(latest(d.heard[h], d.quiet[h])) <= d.o.SuspectAfter {
 				continue
 			}
 			d.nextID++
@@ -300,7 +309,7 @@ func (d *detector) tick(now time.Time) {
 		case d.heard[h].After(c.start) || c.alive:
 			delete(d.confirms, h)
 			d.quiet[h] = now
-		case now.Sub(c.start) >= d.o.ProbeWindow && 2*(1+len(c.dead)) > d.plan.size:
+		case c.ticks >= d.probeTicks() && now.Sub(c.start) >= d.o.ProbeWindow && 2*(1+len(c.dead)) > d.plan.size:
 			delete(d.confirms, h)
 			d.down[h] = true
 			notify = true
@@ -308,10 +317,11 @@ func (d *detector) tick(now time.Time) {
 			d.log.Warn("vip: holder unreachable, confirmed by a majority; taking its VIPs over",
 				"holder", h, "silent", now.Sub(d.heard[h]).Round(time.Millisecond),
 				"confirmed_by", len(c.dead), "cluster_size", d.plan.size)
-		case now.Sub(c.start) >= d.o.ProbeWindow+5*d.o.ProbeEvery:
+		case c.ticks >= d.probeTicks()+5 && now.Sub(c.start) >= d.o.ProbeWindow+5*d.o.ProbeEvery:
 			// No majority answered (we may be the minority): start over on the next tick.
 			delete(d.confirms, h)
 		default:
+			c.ticks++
 			ping(h)
 		}
 	}
@@ -322,9 +332,10 @@ func (d *detector) tick(now time.Time) {
 		switch {
 		case d.heard[w.target].After(w.start):
 			out = append(out, outgoing{w.requester, message{kind: kindVerdict, id: w.id, from: d.self, target: w.target, alive: true}})
-		case now.Sub(w.start) >= d.o.ProbeWindow:
+		case w.ticks >= d.probeTicks() && now.Sub(w.start) >= d.o.ProbeWindow:
 			out = append(out, outgoing{w.requester, message{kind: kindVerdict, id: w.id, from: d.self, target: w.target}})
 		default:
+			w.ticks++
 			ping(w.target)
 			keep = append(keep, w)
 		}
@@ -336,10 +347,10 @@ func (d *detector) tick(now time.Time) {
 	if d.check.IsZero() {
 		start := d.fenced && !now.Before(d.recheckAt)
 		for _, s := range d.plan.heartbeatTo {
-			start = start || now.Sub(d.heard[s]) > d.o.FenceAfter
+			start = start || !starved && now.Sub(d.heard[s]) > d.o.FenceAfter
 		}
 		if start {
-			d.check = now
+			d.check, d.checkTick = now, 0
 		}
 	}
 	if !d.check.IsZero() {
@@ -361,7 +372,7 @@ func (d *detector) tick(now time.Time) {
 				d.fenced, d.holdUntil = false, now.Add(d.o.HoldDown)
 				d.log.Info("vip: a majority is reachable again; holding after the hold-down", "hold_down", d.o.HoldDown)
 			}
-		case now.Sub(d.check) >= d.o.ProbeWindow:
+		case d.checkTick >= d.probeTicks() && now.Sub(d.check) >= d.o.ProbeWindow:
 			d.check, d.recheckAt = time.Time{}, now.Add(4*d.o.ProbeWindow)
 			if !d.fenced {
 				d.fenced, notify = true, true
@@ -369,6 +380,7 @@ func (d *detector) tick(now time.Time) {
 				d.log.Warn("vip: a majority is unreachable; releasing every VIP", "reached", reached, "cluster_size", d.plan.size)
 			}
 		default:
+			d.checkTick++
 			for _, p := range d.plan.peers {
 				if !d.heard[p].After(d.check) {
 					ping(p)
@@ -389,6 +401,9 @@ func (d *detector) tick(now time.Time) {
 		d.changed()
 	}
 }
+
+// probeTicks is how many ticks a confirmation or check pings before it may conclude.
+func (d *detector) probeTicks() int { return max(int(d.o.ProbeWindow/d.o.ProbeEvery), 1) }
 
 func b2f(b bool) float64 {
 	if b {
