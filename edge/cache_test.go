@@ -174,22 +174,33 @@ func TestNode_largeObjectStreamsThroughUncached(t *testing.T) {
 	}
 }
 
-func TestNode_queryOrderSharesOneObject(t *testing.T) {
+// Query order makes two objects unless the route sorts parameters (cache_key.sort_params),
+// and then the origin is sent the sorted query it is keyed by.
+func TestNode_queryOrderSharesOneObjectOnlyWhenSorted(t *testing.T) {
 	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=60")
 		fmt.Fprint(w, r.URL.RawQuery)
 	})
-	n := startNode(t, oneRoute(true, origin.URL), Options{})
-	base := "http://" + n.HTTPAddr() + "/q"
-	get(t, base+"?a=1&b=2")
-	n.Store().Wait()
-	_, h, _ := get(t, base+"?b=2&a=1")
-	if !strings.Contains(h.Get("Cache-Status"), "hit") {
-		t.Errorf("reordered query missed: %s", h.Get("Cache-Status"))
-	}
-	_, h, _ = get(t, base+"?a=2&b=2")
-	if strings.Contains(h.Get("Cache-Status"), "hit") {
-		t.Errorf("different query hit: %s", h.Get("Cache-Status"))
+	for _, sorted := range []bool{false, true} {
+		cfg := oneRoute(true, origin.URL)
+		if sorted {
+			cfg = strings.Replace(cfg, "cache: true}", "cache: true, cache_key: {sort_params: true}}", 1)
+		}
+		n := startNode(t, cfg, Options{})
+		base := "http://" + n.HTTPAddr() + "/q"
+		get(t, base+"?a=1&b=2")
+		n.Store().Wait()
+		_, h, body := get(t, base+"?b=2&a=1")
+		if hit := strings.Contains(h.Get("Cache-Status"), "hit"); hit != sorted {
+			t.Errorf("sort_params %v: reordered query: %s", sorted, h.Get("Cache-Status"))
+		}
+		if want := map[bool]string{false: "b=2&a=1", true: "a=1&b=2"}[sorted]; body != want {
+			t.Errorf("sort_params %v: origin was asked for %q, want %q", sorted, body, want)
+		}
+		_, h, _ = get(t, base+"?a=2&b=2")
+		if strings.Contains(h.Get("Cache-Status"), "hit") {
+			t.Errorf("different query hit: %s", h.Get("Cache-Status"))
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"strings"
 
 	"github.com/valyala/fasthttp"
 )
@@ -36,6 +37,14 @@ func framingProblem(raw []byte) string {
 		if bytes.ContainsAny(name, " \t") {
 			return "whitespace in a header field name"
 		}
+		if !validToken(name) {
+			return "invalid character in a header field name"
+		}
+		if badFieldValue(line[colon+1:]) {
+			// RFC 9110 section 5.5: CR, LF and NUL in a value must be refused; other
+			// controls would be forwarded to origins that may split on them.
+			return "control character in a header field value"
+		}
 		value := bytes.TrimSpace(line[colon+1:])
 		switch {
 		case bytes.EqualFold(name, []byte("Content-Length")):
@@ -62,6 +71,32 @@ func framingProblem(raw []byte) string {
 	return ""
 }
 
+// delimiters are the characters RFC 9110 section 5.6.2 excludes from tokens.
+const delimiters = "\"(),/:;<=>?@[\\]{}"
+
+// validToken reports a token (RFC 9110 section 5.6.2): a field name or a method.
+func validToken(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(delimiters, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// badFieldValue reports a control character other than HTAB in a field value.
+func badFieldValue(v []byte) bool {
+	for _, c := range v {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
 // protocolError answers requests fasthttp could not parse: too-large heads get 431, slow
 // clients 408, anything else 400. The connection is closed.
 func (n *Node) protocolError(ctx *fasthttp.RequestCtx, err error) {
@@ -84,9 +119,24 @@ func (n *Node) protocolError(ctx *fasthttp.RequestCtx, err error) {
 	}
 }
 
-// plainError writes a short text body that says what went wrong.
+// refuse answers a request the node will not serve because of how the client framed or
+// addressed it, and closes the connection (RFC 9112 sections 6.1 and 11.2): after a head the
+// node could not trust, nothing that follows on the connection may be read as a request.
+// Such a request never reaches an origin, so it never counts against an origin's health.
+func (n *Node) refuse(ctx *fasthttp.RequestCtx, status int, reason, msg string) {
+	n.metrics.rejected.WithLabelValues(reason).Inc()
+	plainError(ctx, status, msg)
+	ctx.SetConnectionClose()
+}
+
+// plainError writes a short text body that says what went wrong. It keeps a connection
+// close already decided: the reset of the response would otherwise clear it.
 func plainError(ctx *fasthttp.RequestCtx, status int, msg string) {
+	closing := ctx.Response.ConnectionClose()
 	ctx.Response.Reset()
+	if closing {
+		ctx.SetConnectionClose()
+	}
 	ctx.SetStatusCode(status)
 	ctx.SetContentType("text/plain; charset=utf-8")
 	ctx.Response.Header.Set("Cache-Control", "no-store")

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/valyala/fasthttp"
 )
 
@@ -17,23 +18,44 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 	defer func() { n.finish(ctx, start, policy, result) }()
 
 	if problem := framingProblem(ctx.Request.Header.RawHeaders()); problem != "" {
-		n.metrics.rejected.WithLabelValues("smuggling").Inc()
-		ctx.SetConnectionClose()
-		plainError(ctx, fasthttp.StatusBadRequest, "bad request: "+problem)
+		n.refuse(ctx, fasthttp.StatusBadRequest, "smuggling", "bad request: "+problem)
+		return
+	}
+	if !versionOne(ctx.Request.Header.Protocol()) {
+		// RFC 9110 section 6.2: this listener speaks HTTP/1.x; HTTP/2 has its own.
+		n.refuse(ctx, fasthttp.StatusHTTPVersionNotSupported, "version", "HTTP version not supported")
+		return
+	}
+	if m := ctx.Method(); bytes.Equal(m, []byte("CONNECT")) || bytes.Equal(m, []byte("TRACE")) {
+		// A cache is no tunnel, and TRACE would reflect fields (cookies, credentials) that
+		// scripts must not read (cross-site tracing).
+		n.refuse(ctx, fasthttp.StatusMethodNotAllowed, "method", "method not allowed")
+		ctx.Response.Header.Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
 		return
 	}
 	rt := n.rt.Load()
+	hdr := &ctx.Request.Header
+	t, bad := parseTarget(scheme(ctx), hdr.RequestURI(), hostFields(hdr.RawHeaders(), hdr.Host()), !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
+	if bad != nil {
+		n.refuse(ctx, bad.status, bad.reason, bad.msg)
+		return
+	}
 	if rt.cfg.TLS.RedirectHTTP && scheme(ctx) == "http" && !isForwarded(ctx) {
-		redirectToHTTPS(ctx)
+		redirectToHTTPS(ctx, &t)
 		policy, result = "none", "redirect"
 		return
 	}
-	r := rt.match(ctx.Method(), hostOnly(ctx.Host()), ctx.Path())
+	r := rt.match(ctx.Method(), t.name, t.path)
 	if r == nil {
 		n.metrics.rejected.WithLabelValues("no_route").Inc()
 		plainError(ctx, fasthttp.StatusNotFound, "no route matches this request")
 		return
 	}
+	if r.sortParams {
+		t.query = cachestore.SortQuery(t.query)
+	}
+	useTarget(&ctx.Request, &t)
+	dropProxyOnlyFields(hdr, rt.trusted(clientAddr(ctx)))
 	if r.limiter != nil {
 		if ok, wait := r.limiter.allow(clientAddr(ctx), start); !ok {
 			n.metrics.rejected.WithLabelValues("rate_limited").Inc()
@@ -47,9 +69,9 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 		policy, result = "purge", n.purgeMethod(ctx)
 		return
 	}
-	if r.cache && (bytes.Equal(method, []byte("GET")) || bytes.Equal(method, []byte("HEAD"))) {
+	if r.cache && (bytes.Equal(method, []byte("GET")) || bytes.Equal(method, []byte("HEAD"))) && !hasBody(&ctx.Request) {
 		policy = "cache"
-		key := requestKey(ctx)
+		key := t.key(scheme(ctx))
 		if res, ok := n.forwardToOwner(ctx, rt, r, key, start); ok {
 			result = res
 			return
@@ -109,16 +131,30 @@ func idempotent(m []byte) bool {
 	return false
 }
 
-// hostOnly lower-cases a Host header value and drops its port.
-func hostOnly(host []byte) string {
-	if plainHost(host) {
-		return string(host) // the common case: already lower case, no port
+// hasBody reports a request that carries content (Content-Length above 0, or chunked). A GET
+// or HEAD with a body goes to the origin as a pass: the body is not in the key, so the
+// answer to it must not be shared with clients who sent none.
+func hasBody(req *fasthttp.Request) bool {
+	cl := req.Header.ContentLength() // -1 chunked, -2 none
+	return cl > 0 || cl == -1 || len(req.Body()) > 0
+}
+
+// versionOne accepts HTTP/1.0 and HTTP/1.1 (and a later 1.x, which RFC 9110 section 6.2 reads
+// as 1.1); fasthttp has already refused anything not shaped "HTTP/d.d".
+func versionOne(proto []byte) bool {
+	return len(proto) == 8 && bytes.HasPrefix(proto, []byte("HTTP/1."))
+}
+
+// useTarget makes the request carry its canonical target and Host, so that everything after
+// routing (the origin request, a peer forward, invalidation, PURGE, the access log) sees the
+// form the key was built from.
+func useTarget(req *fasthttp.Request, t *requestTarget) {
+	uri := t.uri()
+	if uri == string(req.Header.RequestURI()) && t.host == string(req.Header.Host()) {
+		return
 	}
-	h := string(bytes.ToLower(host))
-	if hh, _, err := net.SplitHostPort(h); err == nil {
-		return hh
-	}
-	return h
+	req.Header.SetHost(t.host)
+	req.SetRequestURI(uri) // also drops the URI fasthttp may have parsed from the old target
 }
 
 // clientAddr is the client's address: the connection's, or for a request a peer forwarded,
@@ -155,11 +191,11 @@ func scheme(ctx *fasthttp.RequestCtx) string {
 
 // redirectToHTTPS sends plain-HTTP clients to the same URL over TLS (tls.redirect_http):
 // 301 for GET and HEAD, 308 for methods whose body must be sent again.
-func redirectToHTTPS(ctx *fasthttp.RequestCtx) {
+func redirectToHTTPS(ctx *fasthttp.RequestCtx, t *requestTarget) {
 	code := fasthttp.StatusPermanentRedirect
 	if m := ctx.Method(); bytes.Equal(m, []byte("GET")) || bytes.Equal(m, []byte("HEAD")) {
 		code = fasthttp.StatusMovedPermanently
 	}
-	ctx.Response.Header.Set("Location", "https://"+hostOnly(ctx.Host())+string(ctx.RequestURI()))
+	ctx.Response.Header.Set("Location", "https://"+t.name+t.uri())
 	ctx.SetStatusCode(code)
 }

@@ -32,27 +32,26 @@ func connectionTokens(v []byte) [][]byte {
 	return out
 }
 
-// prepareOriginRequest strips hop-by-hop fields and adds the forwarding fields of a request
-// about to be sent to an origin.
+// prepareOriginRequest strips hop-by-hop fields and sets the forwarding fields of a request
+// about to be sent to an origin (setForwardingFields). The request line says HTTP/1.1
+// whatever version the client spoke: the node speaks its own version to origins (RFC 9110
+// section 6.2).
 func prepareOriginRequest(req *fasthttp.Request, clientIP, proto, via string) {
 	h := &req.Header
-	for _, t := range connectionTokens(peekFold(h, "Connection")) {
+	h.SetProtocol("HTTP/1.1")
+	var named [][]byte
+	for k, v := range h.All() {
+		if bytes.EqualFold(k, []byte("Connection")) {
+			named = append(named, connectionTokens(append([]byte(nil), v...))...)
+		}
+	}
+	for _, t := range named {
 		delFold(h, string(t))
 	}
 	for _, name := range hopByHop {
 		delFold(h, name)
 	}
-	if prior := h.Peek("X-Forwarded-For"); len(prior) > 0 {
-		h.Set("X-Forwarded-For", string(prior)+", "+clientIP)
-	} else {
-		h.Set("X-Forwarded-For", clientIP)
-	}
-	h.Set("X-Forwarded-Proto", proto)
-	if prior := h.Peek("Via"); len(prior) > 0 {
-		h.Set("Via", string(prior)+", "+via)
-	} else {
-		h.Set("Via", via)
-	}
+	setForwardingFields(h, clientIP, proto, via)
 }
 
 // responseHeader copies an origin response's end-to-end fields, names as sent. Every name

@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"bytes"
 	"path"
 	"regexp"
 	"strings"
@@ -23,10 +22,13 @@ type route struct {
 	limiter    *rateLimiter // nil when off
 	// stickyCookie is the pool's sticky cookie name, "" when the pool has none.
 	stickyCookie string
+	// sortParams sorts the query of every request on the route, for its key and for the
+	// origin (cache_key.sort_params).
+	sortParams bool
 }
 
 func compileRoute(i int, r conf.Route, pools map[string]*origin.Pool, poolConf map[string]*conf.Pool) (*route, error) {
-	rt := &route{index: i, pool: pools[r.Origin], cache: r.Cache, prefix: r.Match.PathPrefix}
+	rt := &route{index: i, pool: pools[r.Origin], cache: r.Cache, prefix: r.Match.PathPrefix, sortParams: r.CacheKey.SortParams}
 	if pc := poolConf[r.Origin]; pc != nil {
 		rt.stickyCookie = pc.Sticky.Cookie
 	}
@@ -59,24 +61,26 @@ func compileRoute(i int, r conf.Route, pools map[string]*origin.Pool, poolConf m
 }
 
 // matches reports whether the request fits every condition of the route. host is lower-case
-// without port; p is the decoded path.
-func (r *route) matches(method []byte, host string, p []byte) bool {
+// without port; p is the canonical path (requestTarget): percent-encoded as sent but for
+// unreserved characters, so a prefix or regex sees exactly what is keyed and sent to the
+// origin ("%2F" is not "/").
+func (r *route) matches(method []byte, host string, p string) bool {
 	if r.methods != nil && !r.methods[string(method)] {
 		return false
 	}
 	if len(r.hosts) > 0 && !matchHost(r.hosts, host) {
 		return false
 	}
-	if r.prefix != "" && !bytes.HasPrefix(p, []byte(r.prefix)) {
+	if r.prefix != "" && !strings.HasPrefix(p, r.prefix) {
 		return false
 	}
 	if r.extensions != nil {
-		ext := path.Ext(string(p))
+		ext := path.Ext(p)
 		if ext == "" || !r.extensions[strings.ToLower(ext[1:])] {
 			return false
 		}
 	}
-	if r.re != nil && !r.re.Match(p) {
+	if r.re != nil && !r.re.MatchString(p) {
 		return false
 	}
 	return true

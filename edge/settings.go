@@ -2,6 +2,7 @@ package edge
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/edge/compress"
@@ -21,11 +22,14 @@ type settings struct {
 	// compressor and encodings are nil when compression is off.
 	compressor *compress.Compressor
 	encodings  []compress.Encoding
+	// trustedProxies are the clients whose proxy-only fields are kept (trusted_proxies).
+	trustedProxies []netip.Prefix
 }
 
 func (n *Node) buildRuntime(cfg *conf.Config) (*settings, error) {
 	rt := &settings{cfg: cfg, pools: map[string]*origin.Pool{}, policy: policyFor(cfg.Cache)}
 	rt.consumed = rt.policy.ConsumedFields()
+	rt.trustedProxies = trustedPrefixes(cfg.TrustedProxies)
 	for _, name := range cfg.Compression.Encodings {
 		if enc, ok := compress.ParseEncoding(name); ok && enc != compress.Identity {
 			rt.encodings = append(rt.encodings, enc)
@@ -77,7 +81,7 @@ func (rt *settings) close() {
 }
 
 // match returns the first route for the request, or nil.
-func (rt *settings) match(method []byte, host string, path []byte) *route {
+func (rt *settings) match(method []byte, host string, path string) *route {
 	for _, r := range rt.routes {
 		if r.matches(method, host, path) {
 			return r

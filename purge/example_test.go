@@ -35,5 +35,5 @@ func ExampleService_Purge() {
 func ExampleKeyForURL() {
 	key, _ := purge.KeyForURL("https://WWW.Example.com:443/search?q=shoal&lang=en#top")
 	fmt.Println(key)
-	// Output: https://www.example.com/search?lang=en&q=shoal
+	// Output: https://www.example.com/search?q=shoal&lang=en
 }

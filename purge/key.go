@@ -9,10 +9,10 @@ import (
 )
 
 // KeyForURL builds the store's primary key of an absolute http or https URL:
-// "scheme://host/path?query" with the host lower-cased and its default port dropped, the path
-// as sent (escaped), an empty path read as "/", the fragment dropped and the query parameters
-// sorted by name (repeated names keep their order, empty parameters are dropped): it is
-// cachestore.Key, which the edge keys objects with, so a URL purge finds every variant.
+// "scheme://host/path?query" folded as cachestore.Key folds it (host case, trailing dot and
+// default port; percent-encoding per RFC 3986 section 6.2.2), the fragment dropped and the
+// query kept in its order: it is cachestore.Key, which the edge keys objects with, so a URL
+// purge finds every variant. On a route with cache_key.sort_params, purge the sorted URL.
 func KeyForURL(raw string) (string, error) {
 	u, err := parseAbsolute(raw)
 	if err != nil {
@@ -22,7 +22,7 @@ func KeyForURL(raw string) (string, error) {
 }
 
 // prefixKey normalises the scheme and host of a prefix like KeyForURL, but keeps its path and
-// query as written: sorting a partial query would change what the prefix means.
+// query as written: folding a partial escape would change what the prefix means.
 func prefixKey(raw string) (string, error) {
 	u, err := parseAbsolute(raw)
 	if err != nil {

@@ -56,7 +56,7 @@ func TestRequest_normalize(t *testing.T) {
 		want    string // normalised value; "" with wantErr
 		wantErr string
 	}{
-		{in: Request{Kind: KindURL, Value: "http://H/p?b&a"}, want: "http://h/p?a&b"},
+		{in: Request{Kind: KindURL, Value: "http://H/p?b&a"}, want: "http://h/p?b&a"},
 		{in: Request{Kind: KindPrefix, Value: "https://H:443/img/"}, want: "https://h/img/"},
 		{in: Request{Kind: KindKey, Value: "product-42"}, want: "product-42"},
 		{in: Request{Kind: KindAll}, want: ""},

@@ -1,0 +1,103 @@
+package edge
+
+import (
+	"bytes"
+	"net/netip"
+	"strconv"
+)
+
+// normalAuthority validates a Host field value or the authority of an absolute-form target
+// (RFC 9110 section 7.2, RFC 3986 section 3.2) and returns it folded the way cachestore.Key
+// folds hosts: lower case, no trailing dot, no leading zeros in the port, no default port.
+// name is the host without its port, what routes match. ok is false for userinfo ("u:p@h":
+// RFC 9110 section 4.2.4 deprecates it and the node must never turn it into credentials), an
+// empty host, characters outside a DNS name, a port that is not 1-5 digits up to 65535, and
+// an IP literal that does not parse.
+func normalAuthority(scheme string, raw []byte) (host, name string, ok bool) {
+	if plainHost(raw) && len(raw) > 0 && raw[len(raw)-1] != '.' && validName(raw) {
+		s := string(raw)
+		return s, s, true // the common case: already folded
+	}
+	var hostPart, port []byte
+	if len(raw) > 0 && raw[0] == '[' {
+		end := bytes.IndexByte(raw, ']')
+		if end < 0 {
+			return "", "", false
+		}
+		a, err := netip.ParseAddr(string(raw[1:end]))
+		if err != nil || !a.Is6() || a.Zone() != "" {
+			return "", "", false
+		}
+		rest := raw[end+1:]
+		if len(rest) > 0 {
+			if rest[0] != ':' {
+				return "", "", false
+			}
+			port = rest[1:]
+		}
+		name = "[" + a.String() + "]"
+	} else {
+		hostPart = raw
+		if i := bytes.IndexByte(raw, ':'); i >= 0 {
+			hostPart, port = raw[:i], raw[i+1:]
+		}
+		hostPart = bytes.TrimSuffix(hostPart, []byte("."))
+		if !validName(hostPart) {
+			return "", "", false
+		}
+		name = string(bytes.ToLower(hostPart))
+	}
+	host = name
+	if len(port) > 0 {
+		if len(port) > 5 || len(bytes.Trim(port, "0123456789")) > 0 {
+			return "", "", false
+		}
+		p, _ := strconv.Atoi(string(port))
+		if p > 65535 {
+			return "", "", false
+		}
+		if !(scheme == "http" && p == 80 || scheme == "https" && p == 443) {
+			host = name + ":" + strconv.Itoa(p)
+		}
+	}
+	return host, name, true
+}
+
+// validName accepts a DNS name (letters, digits, '-', '_' and dots between non-empty labels)
+// or an IPv4 address, which has the same characters.
+func validName(h []byte) bool {
+	if len(h) == 0 || h[0] == '.' || bytes.Contains(h, []byte("..")) {
+		return false
+	}
+	for _, c := range h {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// hostFields returns the values of every Host field line in a raw request head. A request
+// with no raw head (HTTP/2 through the net/http adapter, whose server validated :authority)
+// reports its parsed Host instead.
+func hostFields(raw []byte, parsed []byte) [][]byte {
+	if len(raw) == 0 {
+		if len(parsed) == 0 {
+			return nil
+		}
+		return [][]byte{parsed}
+	}
+	var out [][]byte
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		if len(line) >= 5 && line[4] == ':' && bytes.EqualFold(line[:4], []byte("host")) {
+			out = append(out, bytes.TrimSpace(bytes.TrimSuffix(line[5:], []byte("\r"))))
+		}
+	}
+	return out
+}

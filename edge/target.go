@@ -1,0 +1,161 @@
+package edge
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/shoal-cdn/shoal/cachestore"
+	"github.com/valyala/fasthttp"
+)
+
+// requestTarget is the canonical form of a request's target (RFC 9112 section 3.2): the one
+// form that matches routes, builds the cache key (cachestore.Key) and is sent to the origin,
+// so a key always describes the request the origin received. Only the equivalences of
+// RFC 3986 section 6.2.2 are folded: host case, its trailing dot, the default port, the case
+// of percent-encoding hex digits, percent-encoded unreserved characters, an empty path or
+// query. "//" and "%2F" are kept; dot-segments are refused rather than resolved, since the
+// node and the origin could resolve them differently.
+type requestTarget struct {
+	host  string // the authority as sent to the origin: lower case, ":port" unless default
+	name  string // host without its port, what routes match
+	path  string // starts with "/"
+	query string // without "?"; "" when absent or empty
+}
+
+// uri is the origin-form target sent to the origin.
+func (t *requestTarget) uri() string {
+	if t.query == "" {
+		return t.path
+	}
+	return t.path + "?" + t.query
+}
+
+// targetError is a request the node refuses before routing it: a client's mistake, answered
+// with status and the connection closed, that never reaches an origin.
+type targetError struct {
+	status int
+	reason string // metrics label
+	msg    string
+}
+
+// parseTarget builds the canonical target of a request from its raw request-target and its
+// Host field lines (RFC 9112 section 3.2): 400 for an HTTP/1.1 request without Host, with two
+// Host fields or an invalid one, for userinfo, a fragment, a bad percent-encoding, a
+// backslash or a dot-segment in the path. The authority of an absolute-form target wins over
+// Host (RFC 9112 section 3.2.2); an HTTP/1.0 request without either is refused too. scheme
+// is the scheme the client used.
+func parseTarget(scheme string, raw []byte, hosts [][]byte, http11 bool) (requestTarget, *targetError) {
+	var t requestTarget
+	bad := func(msg string) (requestTarget, *targetError) {
+		return t, &targetError{status: fasthttp.StatusBadRequest, reason: "bad_target", msg: "bad request: " + msg}
+	}
+	if len(hosts) > 1 {
+		return bad("more than one Host field")
+	}
+	if len(hosts) == 0 && http11 {
+		return bad("an HTTP/1.1 request needs a Host field")
+	}
+	if len(hosts) == 1 {
+		host, name, ok := normalAuthority(scheme, hosts[0])
+		if !ok || len(hosts[0]) == 0 {
+			return bad("invalid Host field")
+		}
+		t.host, t.name = host, name
+	}
+	if bytes.IndexByte(raw, '#') >= 0 {
+		return bad("a request-target has no fragment")
+	}
+	switch {
+	case len(raw) > 0 && raw[0] == '/':
+	case hasPrefixFold(raw, "http://") || hasPrefixFold(raw, "https://"):
+		raw = raw[bytes.Index(raw, []byte("://"))+3:]
+		end := bytes.IndexAny(raw, "/?")
+		if end < 0 {
+			end = len(raw)
+		}
+		authority := raw[:end]
+		if bytes.IndexByte(authority, '@') >= 0 {
+			return bad("userinfo in the request-target")
+		}
+		host, name, ok := normalAuthority(scheme, authority)
+		if !ok {
+			return bad("invalid authority in the request-target")
+		}
+		t.host, t.name = host, name
+		raw = raw[end:]
+	default:
+		return bad("request-target must be origin-form or absolute-form")
+	}
+	if t.host == "" {
+		// HTTP/1.0 allows it, but an http URI has a host (RFC 9110 section 4.2.1): without
+		// one there is nothing to route, key or send as Host.
+		return bad("a request needs a Host field or an absolute-form target")
+	}
+	path, query := raw, []byte(nil)
+	if i := bytes.IndexByte(raw, '?'); i >= 0 {
+		path, query = raw[:i], raw[i+1:]
+	}
+	if len(path) == 0 {
+		path = []byte("/")
+	}
+	if problem := badComponent(path); problem != "" {
+		return bad(problem + " in the path")
+	}
+	if problem := badComponent(query); problem != "" {
+		return bad(problem + " in the query")
+	}
+	t.path = cachestore.FoldPercent(string(path))
+	t.query = cachestore.FoldPercent(string(query))
+	if hasDotSegment(t.path) {
+		return bad("dot-segment in the path")
+	}
+	if strings.IndexByte(t.path, '\\') >= 0 {
+		return bad("backslash in the path")
+	}
+	return t, nil
+}
+
+// badComponent finds percent-encodings that are not '%' and two hex digits, and bytes no
+// URI may carry (controls, space, DEL).
+func badComponent(s []byte) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c <= ' ' || c == 0x7f:
+			return "control character or space"
+		case c == '%':
+			if i+2 >= len(s) || !isHexDigit(s[i+1]) || !isHexDigit(s[i+2]) {
+				return "invalid percent-encoding"
+			}
+		}
+	}
+	return ""
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// hasDotSegment reports a "." or ".." segment, also with a ";parameter" (which Tomcat and
+// Jetty resolve as one), in a folded path: "%2E" is unreserved and already decoded.
+func hasDotSegment(p string) bool {
+	for p != "" {
+		seg := p
+		if i := strings.IndexByte(p, '/'); i >= 0 {
+			seg, p = p[:i], p[i+1:]
+		} else {
+			p = ""
+		}
+		if i := strings.IndexByte(seg, ';'); i >= 0 {
+			seg = seg[:i]
+		}
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPrefixFold(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && strings.EqualFold(string(b[:len(prefix)]), prefix)
+}

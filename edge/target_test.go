@@ -1,0 +1,127 @@
+package edge
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestParseTarget_canonicalForm walks the folds RFC 3986 section 6.2.2 allows and the
+// spellings that must stay distinct; each row's key is what the origin is sent.
+func TestParseTarget_canonicalForm(t *testing.T) {
+	tests := []struct {
+		name, host, uri   string
+		wantHost, wantURI string
+	}{
+		{"plain", "www.test", "/a/b.css", "www.test", "/a/b.css"},
+		{"host case and default port", "WWW.Test:80", "/a", "www.test", "/a"},
+		{"port leading zeros", "www.test:0080", "/a", "www.test", "/a"},
+		{"other port kept", "www.test:8080", "/a", "www.test:8080", "/a"},
+		{"trailing dot", "www.test.", "/a", "www.test", "/a"},
+		{"ipv6", "[::1]:80", "/a", "[::1]", "/a"},
+		{"ipv6 folded", "[0:0::1]:81", "/a", "[::1]:81", "/a"},
+		{"unreserved decoded", "h", "/p/%7euser", "h", "/p/~user"},
+		{"hex upper-cased", "h", "/p/a%2fb%c3%a9", "h", "/p/a%2Fb%C3%A9"},
+		{"slashes kept", "h", "/p//c.css", "h", "/p//c.css"},
+		{"encoded dots in a segment kept", "h", "/dyn/acct/..%2F..%2Fc/site.css", "h", "/dyn/acct/..%2F..%2Fc/site.css"},
+		{"query order kept", "h", "/q?b=2&a=1", "h", "/q?b=2&a=1"},
+		{"query folded", "h", "/q?x=%41%2b", "h", "/q?x=A%2B"},
+		{"empty query", "h", "/q?", "h", "/q"},
+		{"absolute-form wins", "h", "http://Other.Test:80/x?y", "other.test", "/x?y"},
+		{"absolute-form empty path", "h", "https://other.test", "other.test", "/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, bad := parseTarget("http", []byte(tt.uri), [][]byte{[]byte(tt.host)}, true)
+			if bad != nil {
+				t.Fatalf("refused: %s", bad.msg)
+			}
+			if got.host != tt.wantHost || got.uri() != tt.wantURI {
+				t.Errorf("got host %q target %q, want %q %q", got.host, got.uri(), tt.wantHost, tt.wantURI)
+			}
+			// The key is built from the same parts and adds nothing: it is the URL sent.
+			if k := got.key("http"); k != "http://"+tt.wantHost+tt.wantURI {
+				t.Errorf("key %q does not describe the request sent (%s%s)", k, tt.wantHost, tt.wantURI)
+			}
+		})
+	}
+}
+
+func TestParseTarget_refusesClientMistakes(t *testing.T) {
+	tests := []struct {
+		name  string
+		hosts []string
+		uri   string
+		want  string
+	}{
+		{"no Host", nil, "/a", "needs a Host"},
+		{"two Host", []string{"a", "a"}, "/a", "more than one Host"},
+		{"empty Host", []string{""}, "/a", "invalid Host"},
+		{"userinfo Host", []string{"u:p@www.test"}, "/a", "invalid Host"},
+		{"bad character", []string{"www.te$t"}, "/a", "invalid Host"},
+		{"space in Host", []string{"www.te st"}, "/a", "invalid Host"},
+		{"bad port", []string{"www.test:99999"}, "/a", "invalid Host"},
+		{"port not digits", []string{"www.test:8a"}, "/a", "invalid Host"},
+		{"two colons", []string{"www.test:80:80"}, "/a", "invalid Host"},
+		{"open bracket", []string{"[::1"}, "/a", "invalid Host"},
+		{"zone", []string{"[fe80::1%25eth0]"}, "/a", "invalid Host"},
+		{"empty label", []string{"www..test"}, "/a", "invalid Host"},
+		{"absolute-form userinfo", []string{"h"}, "http://u:p@www.test/a", "userinfo"},
+		{"absolute-form bad authority", []string{"h"}, "http://www.te$t/a", "invalid authority"},
+		{"fragment", []string{"h"}, "/a#b", "fragment"},
+		{"dot-segment", []string{"h"}, "/p/../x", "dot-segment"},
+		{"dot-segment single", []string{"h"}, "/p/./x", "dot-segment"},
+		{"encoded dot-segment", []string{"h"}, "/p/%2e%2E/x", "dot-segment"},
+		{"dot-segment at end", []string{"h"}, "/p/..", "dot-segment"},
+		{"dot-segment with parameter", []string{"h"}, "/p/..;x=1/c.css", "dot-segment"},
+		{"backslash", []string{"h"}, "/p\\..\\x", "backslash"},
+		{"bad escape", []string{"h"}, "/p/%zz", "percent-encoding"},
+		{"short escape", []string{"h"}, "/p/%4", "percent-encoding"},
+		{"bad escape in query", []string{"h"}, "/p?a=%g1", "percent-encoding"},
+		{"asterisk", []string{"h"}, "*", "origin-form"},
+		{"authority-form", []string{"h"}, "www.test:443", "origin-form"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var hosts [][]byte
+			for _, h := range tt.hosts {
+				hosts = append(hosts, []byte(h))
+			}
+			got, bad := parseTarget("http", []byte(tt.uri), hosts, true)
+			if bad == nil {
+				t.Fatalf("accepted as %q %q", got.host, got.uri())
+			}
+			if bad.status != 400 || !strings.Contains(bad.msg, tt.want) {
+				t.Errorf("got %d %q, want 400 mentioning %q", bad.status, bad.msg, tt.want)
+			}
+		})
+	}
+}
+
+func TestHostFields_countsEveryLine(t *testing.T) {
+	raw := []byte("host: a\r\nX-Host: b\r\nHOST:c\r\nHostile: d\r\n")
+	if got := hostFields(raw, nil); len(got) != 2 || string(got[0]) != "a" || string(got[1]) != "c" {
+		t.Errorf("got %q", got)
+	}
+	if got := hostFields(nil, []byte("h2.test")); len(got) != 1 {
+		t.Errorf("a request without a raw head (HTTP/2) reports its parsed Host: %q", got)
+	}
+}
+
+func FuzzParseTarget(f *testing.F) {
+	f.Add("www.test", "/p/%7e/a%2fb?x=%41")
+	f.Add("u@h", "http://h:80/..%2F")
+	f.Fuzz(func(t *testing.T, host, uri string) {
+		got, bad := parseTarget("http", []byte(uri), [][]byte{[]byte(host)}, true)
+		if bad != nil {
+			return
+		}
+		// Canonical means a fixed point: the accepted form parses to itself.
+		again, bad := parseTarget("http", []byte(got.uri()), [][]byte{[]byte(got.host)}, true)
+		if bad != nil || again != got {
+			t.Errorf("%q %q -> %+v -> %+v (%v)", host, uri, got, again, bad)
+		}
+		if hasDotSegment(got.path) || strings.Contains(got.host, "@") {
+			t.Errorf("accepted %+v", got)
+		}
+	})
+}
