@@ -49,7 +49,9 @@ func (n *Node) fill(ctx *fasthttp.RequestCtx, l *lookup, alone bool) string {
 	call, reader, leader := n.fills.Join(coalesceKey, coalesce.Options{KeepLimit: maxObject})
 	lingering := false
 	if leader {
-		n.startFill(ctx, l, call)
+		hints := make(chan earlyHints, 4)
+		n.startFill(ctx, l, call, hints)
+		n.waitHead(ctx, call, hints)
 	} else {
 		n.metrics.coalesced.Inc()
 		l.status.Collapsed = true
@@ -137,7 +139,10 @@ func requestViewFor(ctx *fasthttp.RequestCtx, vary []string) httpcache.Header {
 
 // startFill copies what the fill needs out of the client's request (which fasthttp recycles)
 // and runs the fetch in its own goroutine, so a client that goes away does not end it.
-func (n *Node) startFill(ctx *fasthttp.RequestCtx, l *lookup, call *coalesce.Call) {
+//
+// hints, when not nil, receives the Link fields of each 103 Early Hints the origin sends
+// before its final response, for the leader to relay; hints that find it full are dropped.
+func (n *Node) startFill(ctx *fasthttp.RequestCtx, l *lookup, call *coalesce.Call, hints chan<- earlyHints) {
 	req := fasthttp.AcquireRequest()
 	ctx.Request.CopyTo(req)
 	req.Header.SetMethod(fasthttp.MethodGet)
@@ -161,6 +166,16 @@ func (n *Node) startFill(ctx *fasthttp.RequestCtx, l *lookup, call *coalesce.Cal
 		call:   call,
 	}
 	job.target.Idempotent = true
+	if hints != nil {
+		job.target.OnInterim = func(status int, h *fasthttp.ResponseHeader) {
+			if links := hintsOf(status, h); links != nil {
+				select {
+				case hints <- links:
+				default: // the leader is not keeping up: hints are optional
+				}
+			}
+		}
+	}
 	n.bg.Add(1)
 	n.metrics.inFlightFills.Inc()
 	go n.runFill(job)
@@ -431,7 +446,7 @@ func (n *Node) revalidateInBackground(ctx *fasthttp.RequestCtx, l *lookup, obj *
 	call, reader, leader := n.fills.Join(bg.key+"\x00revalidate", coalesce.Options{KeepLimit: int64(l.rt.cfg.Cache.MaxObjectSize)})
 	reader.Close()
 	if leader {
-		n.startFill(ctx, &bg, call)
+		n.startFill(ctx, &bg, call, nil)
 		return
 	}
 	mark.Store(false) // a validation already running will store the replacement

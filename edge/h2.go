@@ -56,6 +56,16 @@ func (n *Node) serveHTTP2(w http.ResponseWriter, r *http.Request) {
 		req.SetBodyRaw(body)
 	}
 	ctx.SetUserValue(schemeFlag, true)
+	ctx.SetUserValue(interimFlag, interimWriter(func(status int, links [][]byte) {
+		// net/http sends a 1xx WriteHeader as an interim HEADERS frame with the fields the
+		// header map holds then, and keeps them: take them out for the final response.
+		out := w.Header()
+		for _, l := range links {
+			out.Add("Link", string(l))
+		}
+		w.WriteHeader(status)
+		out.Del("Link")
+	}))
 	ctx.Response.Header.DisableNormalizing()
 	n.handle(ctx)
 

@@ -19,7 +19,12 @@ func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) strin
 	resp := fasthttp.AcquireResponse()
 	resp.StreamBody = true
 	sent := n.now()
-	res, done, err := r.pool.Do(req, resp, n.target(ctx, r))
+	target := n.target(ctx, r)
+	target.OnInterim = func(status int, h *fasthttp.ResponseHeader) {
+		// Do calls it on this goroutine, before the final head: relay as it comes.
+		n.relayHints(ctx, hintsOf(status, h))
+	}
+	res, done, err := r.pool.Do(req, resp, target)
 	fasthttp.ReleaseRequest(req)
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)
