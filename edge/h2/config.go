@@ -48,7 +48,7 @@ type Config struct {
 	IdleTimeout time.Duration
 	// StallTimeout resets a stream (RST_STREAM CANCEL) whose queued data could not be sent
 	// for this long because the peer's stream window stayed shut, and closes the connection
-	// (GOAWAY FLOW_CONTROL_ERROR) when the connection window did. Zero means 30s.
+	// (GOAWAY ENHANCE_YOUR_CALM) when the connection window did. Zero means 30s.
 	StallTimeout time.Duration
 	// WriteTimeout bounds each write to the socket. Zero means 30s.
 	WriteTimeout time.Duration

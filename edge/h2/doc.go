@@ -12,7 +12,7 @@
 //   - Memory per connection is bounded: at most Config.MaxConcurrentStreams streams (streams
 //     whose detached handler has not finished still count, so a reset does not free a slot a
 //     handler holds), request body buffers bounded by Config.ConnWindowSize, one header block
-//     of at most Config.MaxHeaderListSize bytes in at most maxContinuations frames.
+//     decoded to at most Config.MaxHeaderListSize bytes from a bounded number of frames.
 //   - Abuse ends the connection with GOAWAY ENHANCE_YOUR_CALM: rapid reset (CVE-2023-44487),
 //     CONTINUATION floods (CVE-2024-27316's kind), SETTINGS/PING/PRIORITY/empty-frame floods
 //     (CVE-2019-9512, -9515, -9518). A stream that cannot send because the peer's window stays
