@@ -34,7 +34,11 @@ type cluster struct {
 }
 
 func newCluster(t testing.TB, originURL string, size int) (*cluster, error) {
-	c := &cluster{t: t, dir: t.TempDir(), origin: originURL}
+	dir, err := os.MkdirTemp("", "shoal-stateful-")
+	if err != nil {
+		return nil, err
+	}
+	c := &cluster{t: t, dir: dir, origin: originURL}
 	for _, f := range []struct{ name, value string }{{"gossip.key", "stateful-cluster-secret-0123456789"}, {"purge.token", token}} {
 		if err := os.WriteFile(filepath.Join(c.dir, f.name), []byte(f.value), 0o600); err != nil {
 			return nil, err
@@ -46,7 +50,11 @@ func newCluster(t testing.TB, originURL string, size int) (*cluster, error) {
 			return nil, err
 		}
 	}
-	return c, c.waitConverged(len(c.live))
+	if err := c.waitConverged(len(c.live)); err != nil {
+		c.stop()
+		return nil, err
+	}
+	return c, nil
 }
 
 func (c *cluster) config(name, join string) string {
@@ -169,4 +177,5 @@ func (c *cluster) stop() {
 		}()
 	}
 	wg.Wait()
+	os.RemoveAll(c.dir)
 }

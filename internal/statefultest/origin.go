@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -33,18 +32,19 @@ type originReq struct {
 	at        time.Time
 }
 
-func startOrigin(t testing.TB) *origin {
-	t.Helper()
+// startOrigin listens on 127.0.0.1:0 until close.
+func startOrigin() (*origin, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	o := &origin{URL: "http://" + ln.Addr().String(), versions: map[string]int{}}
 	o.srv = &http.Server{Handler: o, ReadHeaderTimeout: 10 * time.Second}
 	go o.srv.Serve(ln)
-	t.Cleanup(func() { o.srv.Close() })
-	return o
+	return o, nil
 }
+
+func (o *origin) close() { o.srv.Close() }
 
 // class is how the origin answers a path, by its first segment.
 type class struct {

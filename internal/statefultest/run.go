@@ -58,7 +58,11 @@ func newRunner(t testing.TB, members int) *runner {
 // run executes seq and returns the first broken promise (a *violation), or another error
 // when the run could not be set up.
 func (r *runner) run(seq []step) (*counts, error) {
-	o := startOrigin(r.t)
+	o, err := startOrigin()
+	if err != nil {
+		return nil, err
+	}
+	defer o.close()
 	c, err := newCluster(r.t, o.URL, r.members)
 	if err != nil {
 		return nil, fmt.Errorf("start: %w", err)
