@@ -38,6 +38,7 @@ type answer struct {
 	encoding string // Content-Encoding
 	body     []byte // decoded
 	cache    string // Cache-Status, for the report
+	vary     string // the Vary fields, joined
 	node     string
 }
 
@@ -55,6 +56,13 @@ func broken(a answer, format string, args ...any) error {
 func (m *model) check(a answer) error {
 	if a.encoding != "" && !accepts(a.get.ae, a.encoding) {
 		return broken(a, "encoded %q, the client accepted %q", a.encoding, a.get.ae)
+	}
+	// Downstream caches must be told what the answer depends on (RFC 9110 section 12.5.5).
+	if a.encoding != "" && !accepts(a.vary, "Accept-Encoding") {
+		return broken(a, "encoded without Vary: Accept-Encoding (Vary %q)", a.vary)
+	}
+	if classOf(a.get.path).vary && !accepts(a.vary, "X-V") {
+		return broken(a, "the origin's Vary: X-V is missing (Vary %q)", a.vary)
 	}
 	b, err := parseBody(a.body)
 	if err != nil {

@@ -21,6 +21,8 @@ type origin struct {
 	mu       sync.Mutex
 	versions map[string]int // path -> content version (1 when never bumped)
 	log      []originReq    // by serial-1
+	// notModified counts 304 answers to revalidations.
+	notModified int
 }
 
 // originReq is one request the origin answered with a body.
@@ -106,10 +108,11 @@ func (o *origin) request(serial int) (originReq, bool) {
 	return o.log[serial-1], true
 }
 
-func (o *origin) requests() int {
+// counts returns the responses sent with a body and the 304s.
+func (o *origin) counts() (bodies, notModified int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return len(o.log)
+	return len(o.log), o.notModified
 }
 
 func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -130,6 +133,7 @@ func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Set("Vary", "X-V")
 	}
 	if inm := r.Header.Get("If-None-Match"); inm == tag {
+		o.notModified++
 		o.mu.Unlock()
 		w.WriteHeader(http.StatusNotModified)
 		return

@@ -21,7 +21,7 @@ import (
 type counts struct {
 	steps, ops, gets, purges, acked, membership atomic.Int64
 	hits, unavailable                           atomic.Int64 // Cache-Status hit; 5xx or no answer
-	originRequests                              int
+	originRequests, revalidations               int          // origin answers with a body; 304s
 }
 
 func (c *counts) add(o *counts) {
@@ -30,11 +30,12 @@ func (c *counts) add(o *counts) {
 		p.to.Add(p.from.Load())
 	}
 	c.originRequests += o.originRequests
+	c.revalidations += o.revalidations
 }
 
 func (c *counts) String() string {
-	return fmt.Sprintf("%d steps, %d operations (%d GETs: %d hits, %d unavailable; %d purges, %d acknowledged by all; %d membership changes), %d origin responses",
-		c.steps.Load(), c.ops.Load(), c.gets.Load(), c.hits.Load(), c.unavailable.Load(), c.purges.Load(), c.acked.Load(), c.membership.Load(), c.originRequests)
+	return fmt.Sprintf("%d steps, %d operations (%d GETs: %d hits, %d unavailable; %d purges, %d acknowledged by all; %d membership changes), %d origin responses with a body, %d origin 304s",
+		c.steps.Load(), c.ops.Load(), c.gets.Load(), c.hits.Load(), c.unavailable.Load(), c.purges.Load(), c.acked.Load(), c.membership.Load(), c.originRequests, c.revalidations)
 }
 
 // runner runs one sequence against fresh members and a fresh origin.
@@ -70,7 +71,7 @@ func (r *runner) run(seq []step) (*counts, error) {
 	defer c.stop()
 	m := &model{origin: o}
 	n := &counts{}
-	defer func() { n.originRequests = o.requests() }()
+	defer func() { n.originRequests, n.revalidations = o.counts() }()
 	for _, s := range seq {
 		n.steps.Add(1)
 		var wg sync.WaitGroup
@@ -136,6 +137,7 @@ func (r *runner) get(c *cluster, m *model, n *counts, op op) error {
 		return nil
 	}
 	a.status, a.encoding, a.cache = resp.StatusCode, resp.Header.Get("Content-Encoding"), resp.Header.Get("Cache-Status")
+	a.vary = strings.Join(resp.Header.Values("Vary"), ", ")
 	if a.status >= 500 {
 		n.unavailable.Add(1)
 		return nil
