@@ -92,7 +92,7 @@ type plan struct {
 type confirm struct {
 	id    uint64
 	start time.Time
-	ticks int // ticks that pinged: a starved process concludes later, not sooner
+	ticks int             // ticks that pinged: a starved process concludes later, not sooner
 	dead  map[string]bool // witnesses that could not reach it either
 	alive bool            // a witness reached it
 }
