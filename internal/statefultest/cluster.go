@@ -128,6 +128,12 @@ func (c *cluster) node(i int) *edge.Node {
 	return c.live[i%len(c.live)]
 }
 
+func (c *cluster) members() []*edge.Node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.live)
+}
+
 func (c *cluster) size() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

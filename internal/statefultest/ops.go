@@ -56,6 +56,8 @@ type op struct {
 	method    bool // the PURGE method on the data port (url only) instead of the API
 	// sleep
 	d time.Duration
+	// join, leave, kill: wait until the members agree on the membership again
+	settle bool
 }
 
 func (o op) String() string {
@@ -75,12 +77,19 @@ func (o op) String() string {
 	case opSleep:
 		return fmt.Sprintf("sleep %v", o.d)
 	case opJoin:
-		return "join a new member"
+		return "join a new member" + settled(o.settle)
 	case opLeave:
-		return fmt.Sprintf("member #%d leaves", o.node)
+		return fmt.Sprintf("member #%d leaves%s", o.node, settled(o.settle))
 	default:
-		return fmt.Sprintf("member #%d is killed", o.node)
+		return fmt.Sprintf("member #%d is killed%s", o.node, settled(o.settle))
 	}
+}
+
+func settled(settle bool) string {
+	if settle {
+		return ", and the others see it"
+	}
+	return ""
 }
 
 // step is a batch of operations run at once (purges racing fills).
@@ -102,11 +111,11 @@ func generate(r *rand.Rand, ops int, membership bool) []step {
 		var s step
 		switch x := r.IntN(100); {
 		case x < 3 && membership:
-			s = step{{kind: opJoin}}
+			s = step{{kind: opJoin, settle: r.IntN(2) == 0}}
 		case x < 5 && membership:
-			s = step{{kind: opLeave, node: 1 + r.IntN(8)}}
+			s = step{{kind: opLeave, node: 1 + r.IntN(8), settle: r.IntN(2) == 0}}
 		case x < 7 && membership:
-			s = step{{kind: opKill, node: 1 + r.IntN(8)}}
+			s = step{{kind: opKill, node: 1 + r.IntN(8), settle: r.IntN(2) == 0}}
 		case x < 10:
 			s = step{{kind: opSleep, d: time.Duration(50+r.IntN(700)) * time.Millisecond}}
 		case x < 30:

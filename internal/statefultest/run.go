@@ -21,12 +21,13 @@ import (
 type counts struct {
 	steps, ops, gets, purges, acked, membership atomic.Int64
 	hits, unavailable                           atomic.Int64 // Cache-Status hit; 5xx or no answer
+	evicted                                     atomic.Int64 // objects evicted or refused admission, members alive at the end
 	originRequests, revalidations               int          // origin answers with a body; 304s
 }
 
 func (c *counts) add(o *counts) {
 	for _, p := range []struct{ to, from *atomic.Int64 }{{&c.steps, &o.steps}, {&c.ops, &o.ops}, {&c.gets, &o.gets},
-		{&c.purges, &o.purges}, {&c.acked, &o.acked}, {&c.membership, &o.membership}, {&c.hits, &o.hits}, {&c.unavailable, &o.unavailable}} {
+		{&c.purges, &o.purges}, {&c.acked, &o.acked}, {&c.membership, &o.membership}, {&c.hits, &o.hits}, {&c.unavailable, &o.unavailable}, {&c.evicted, &o.evicted}} {
 		p.to.Add(p.from.Load())
 	}
 	c.originRequests += o.originRequests
@@ -34,8 +35,8 @@ func (c *counts) add(o *counts) {
 }
 
 func (c *counts) String() string {
-	return fmt.Sprintf("%d steps, %d operations (%d GETs: %d hits, %d unavailable; %d purges, %d acknowledged by all; %d membership changes), %d origin responses with a body, %d origin 304s",
-		c.steps.Load(), c.ops.Load(), c.gets.Load(), c.hits.Load(), c.unavailable.Load(), c.purges.Load(), c.acked.Load(), c.membership.Load(), c.originRequests, c.revalidations)
+	return fmt.Sprintf("%d steps, %d operations (%d GETs: %d hits, %d unavailable; %d purges, %d acknowledged by all; %d membership changes), %d evicted or refused by the stores, %d origin responses with a body, %d origin 304s",
+		c.steps.Load(), c.ops.Load(), c.gets.Load(), c.hits.Load(), c.unavailable.Load(), c.purges.Load(), c.acked.Load(), c.membership.Load(), c.evicted.Load(), c.originRequests, c.revalidations)
 }
 
 // runner runs one sequence against fresh members and a fresh origin.
@@ -68,9 +69,15 @@ func (r *runner) run(seq []step) (*counts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start: %w", err)
 	}
-	defer c.stop()
-	m := &model{origin: o}
 	n := &counts{}
+	defer func() {
+		for _, node := range c.members() {
+			st := node.Store().Stats()
+			n.evicted.Add(int64(st.Evictions + st.Rejected))
+		}
+		c.stop()
+	}()
+	m := &model{origin: o}
 	defer func() { n.originRequests, n.revalidations = o.counts() }()
 	for _, s := range seq {
 		n.steps.Add(1)
@@ -105,10 +112,15 @@ func (r *runner) do(c *cluster, o *origin, m *model, n *counts, op op) error {
 			return nil
 		}
 		n.membership.Add(1)
-		return c.join()
+		if err := c.join(); err != nil {
+			return err
+		}
 	case opLeave, opKill:
 		n.membership.Add(1)
 		c.remove(op.node, op.kind == opKill)
+	}
+	if op.settle {
+		c.waitConverged(c.size()) // bounded; a run goes on whether or not they agree
 	}
 	return nil
 }
