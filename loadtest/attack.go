@@ -17,7 +17,9 @@ type Config struct {
 	// Pacer schedules the hits; required. PerSecond(n) is a fixed rate, Burst a stampede, and
 	// Constant{} (no pacing) sends as fast as MaxWorkers workers can, a closed loop.
 	Pacer vegeta.Pacer
-	// Duration bounds the attack; zero runs until ctx ends (or the pacer stops).
+	// Duration bounds the schedule: with a Schedule (PerSecond, Burst) the last hit is the
+	// last one due by Duration, and hits due but still waiting for a worker (MaxWorkers) are
+	// sent, so the attack may outlast it. Zero runs until ctx ends (or the pacer stops).
 	Duration time.Duration
 	// Workers is the initial number of workers; zero means vegeta's 10.
 	Workers uint64
