@@ -130,6 +130,16 @@ func generate(r *rand.Rand, ops int, membership bool) []step {
 				s = append(s, g)
 			}
 			r.Shuffle(len(s), func(i, j int) { s[i], s[j] = s[j], s[i] })
+		case x < 38:
+			// Many clients of one URL at once, each with its own variant and encoding: one
+			// coalesced fill, and the followers that select another variant must not share it.
+			first := randomGet(r)
+			s = step{first}
+			for range 3 + r.IntN(8) {
+				g := randomGet(r)
+				g.path = first.path
+				s = append(s, g)
+			}
 		default:
 			s = step{randomGet(r)}
 			for r.IntN(3) == 0 {
