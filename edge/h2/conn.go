@@ -51,6 +51,7 @@ type conn struct {
 	recvUnacked    int64 // consumed bytes not yet returned with WINDOW_UPDATE
 	goingAway      bool  // GOAWAY sent: no new streams
 	goAwayID       uint32
+	started        bool // our SETTINGS went out: frames may follow
 	draining       bool // write side closed; reading until EOF or a short deadline
 	closed         bool
 	werr           error
@@ -113,6 +114,11 @@ func (c *conn) serve() {
 		return
 	}
 	c.mu.Lock()
+	if c.goingAway {
+		c.mu.Unlock()
+		return // Shutdown came first
+	}
+	c.started = true
 	c.fr.WriteSettings(
 		http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: c.cfg.MaxConcurrentStreams},
 		http2.Setting{ID: http2.SettingInitialWindowSize, Val: c.cfg.InitialWindowSize},
@@ -261,6 +267,11 @@ func (c *conn) startShutdown() {
 		return
 	}
 	c.goingAway = true
+	if !c.started {
+		// No preface yet, so no stream to finish, and GOAWAY may not precede SETTINGS.
+		c.nc.Close()
+		return
+	}
 	c.goAwayID = c.lastStreamID
 	c.m.goawaySent.WithLabelValues(http2.ErrCodeNo.String()).Inc()
 	c.fr.WriteGoAway(c.goAwayID, http2.ErrCodeNo, nil)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"reflect"
 	"testing"
@@ -215,4 +216,34 @@ func encodeFields(c *rawClient, kv ...string) []byte {
 		c.henc.WriteField(hpackField(kv[i], kv[i+1]))
 	}
 	return append([]byte(nil), c.hbuf.Bytes()...)
+}
+
+// TestServer_shutdownBeforePreface: a connection that has not sent its preface is closed
+// at once, without a GOAWAY that would precede the server's SETTINGS (RFC 9113 §3.4).
+func TestServer_shutdownBeforePreface(t *testing.T) {
+	ts := startServer(t, Config{}, nil, false)
+	nc, err := net.Dial("tcp", ts.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for !connsOpen(ts.srv, 1) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := ts.srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if got, _ := io.ReadAll(nc); len(got) != 0 {
+		t.Fatalf("got %d bytes (% x) before the close, want none", len(got), got)
+	}
+}
+
+func connsOpen(srv *Server, n int) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return len(srv.conns) >= n
 }
