@@ -46,6 +46,34 @@ func heapInUse() uint64 {
 	return m.HeapAlloc
 }
 
+// heapPeak samples the heap every few milliseconds until stop is called, which returns
+// the largest growth over the heap at the start, in bytes.
+func heapPeak() (stop func() int64) {
+	base := int64(heapInUse())
+	var peak atomic.Int64
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if g := int64(m.HeapAlloc) - base; g > peak.Load() {
+				peak.Store(g)
+			}
+			select {
+			case <-quit:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	return func() int64 { close(quit); <-done; return peak.Load() }
+}
+
+// maxHeapGrowth bounds the heap growth an attack on one connection may cause while it
+// lasts: its streams, windows and header block, plus the garbage of a short burst.
+const maxHeapGrowth = 16 << 20
+
 // stillServes checks that a fresh connection is answered.
 func stillServes(t *testing.T, addr string) {
 	t.Helper()
@@ -76,6 +104,7 @@ func TestServer_rapidReset(t *testing.T) {
 	h := &holdHandler{}
 	ts := startServer(t, Config{}, h, false)
 	before := heapInUse()
+	peak := heapPeak()
 	c := dialRaw(t, ts.Addr)
 	c.floodFrom(10000, func(i int) {
 		id := uint32(2*i + 1)
@@ -83,6 +112,11 @@ func TestServer_rapidReset(t *testing.T) {
 		c.fr.WriteRSTStream(id, http2.ErrCodeCancel)
 	})
 	wantCalm(t, c)
+	p := peak()
+	t.Logf("heap growth during the attack: at most %d KiB", p>>10)
+	if p > maxHeapGrowth {
+		t.Errorf("heap grew by up to %d bytes during the attack", p)
+	}
 	if calls := h.calls.Load(); calls > 200+100+1 {
 		t.Errorf("handler called %d times, want at most MaxResets+MaxConcurrentStreams", calls)
 	}
@@ -142,9 +176,15 @@ func TestServer_abandonedStreams(t *testing.T) {
 	t.Run("responses never read", func(t *testing.T) {
 		ts := startServer(t, Config{}, nil, false)
 		before := heapInUse()
+		peak := heapPeak()
 		c := dialRaw(t, ts.Addr)
 		c.floodFrom(10000, func(i int) { c.request(uint32(2*i+1), "/", true) })
 		wantCalm(t, c)
+		p := peak()
+		t.Logf("heap growth during the attack: at most %d KiB", p>>10)
+		if p > maxHeapGrowth {
+			t.Errorf("heap grew by up to %d bytes during the attack", p)
+		}
 		stillServes(t, ts.Addr)
 		assertNoQueued(t, ts.srv)
 		if grew := int64(heapInUse()) - int64(before); grew > 8<<20 {
@@ -160,6 +200,14 @@ func TestServer_abandonedStreams(t *testing.T) {
 func TestServer_continuationFlood(t *testing.T) {
 	ts := startServer(t, Config{}, nil, false)
 	flood := func(t *testing.T, c *rawClient, frag func(i int) []byte) {
+		peak := heapPeak()
+		defer func() {
+			p := peak()
+			t.Logf("heap growth during the flood: at most %d KiB", p>>10)
+			if p > maxHeapGrowth {
+				t.Errorf("heap grew by up to %d bytes during the flood", p)
+			}
+		}()
 		c.floodFrom(100000, func(i int) {
 			if i == 0 {
 				c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: c.headerBlock("GET", "/"), EndStream: true})
