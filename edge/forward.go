@@ -217,7 +217,9 @@ func (n *Node) forwardWith(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Me
 		}
 		ctx.Response.SetBodyRaw(body)
 	default:
-		ctx.SetBodyStream(&peerBody{resp: resp}, -1)
+		// The owner's Content-Length, when it sent one: the client keeps the length, and a body
+		// the owner cuts short fails the write instead of ending a chunked stream cleanly.
+		ctx.SetBodyStream(&peerBody{resp: resp}, max(length, -1))
 		return "forward", true // released by peerBody.Close
 	}
 	fasthttp.ReleaseResponse(resp)

@@ -252,3 +252,34 @@ tls: {certificates: [{cert: %s, key: %s}]}
 		}
 	}
 }
+
+// Past the size a non-owner buffers (retryableBody, or hotMaxObject with hot copies), the owner's answer streams through the
+// peer hop: a whole one keeps its Content-Length, a cut one stays cut.
+func TestCluster_peerHopStreamsLargeBodies(t *testing.T) {
+	o := testenv.StartBadOrigin(t)
+	nodes := startCluster(t, 3, o.URL)
+	big := []byte(strings.Repeat("b", hotMaxObject+100<<10))
+	for _, tc := range []struct {
+		name string
+		cut  testenv.Cut
+	}{{"whole", testenv.Whole}, {"short-length", testenv.ShortLength}, {"reset", testenv.Reset}} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := "/big-" + tc.name + ".bin"
+			o.Script(path, testenv.Script{Header: testenv.Fields("Cache-Control", "max-age=60"), Body: big, Cut: tc.cut, CutAt: hotMaxObject + 50<<10})
+			owner, _ := nodes[0].Ring().Owner(cacheKey("http", "www.example.com", path, ""))
+			var via *Node
+			for _, n := range nodes {
+				if n.name != owner.Name {
+					via = n
+				}
+			}
+			r := strictGet(t, via.HTTPAddr(), path)
+			switch {
+			case tc.cut == testenv.Whole && (r.err != nil || len(r.body) != len(big) || r.header.Get("Content-Length") != fmt.Sprint(len(big))):
+				t.Errorf("whole: err %v, %d bytes, Content-Length %q", r.err, len(r.body), r.header.Get("Content-Length"))
+			case tc.cut != testenv.Whole && r.err == nil:
+				t.Errorf("cut at %d bytes, read %d bytes as complete", hotMaxObject+50<<10, len(r.body))
+			}
+		})
+	}
+}
