@@ -3,6 +3,7 @@ package loadtest
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -42,9 +43,9 @@ type attackFlags struct {
 	name, targets, format, output, encoding, scenario, prefix, rate string
 	duration, timeout                                               time.Duration
 	workers, maxWorkers                                             uint64
-	keys, burst                                                     int
+	keys, burst, redirects                                          int
 	maxBody                                                         int64
-	keepalive, fromSchedule                                         bool
+	keepalive, fromSchedule, insecure                               bool
 	zipfS                                                           float64
 	headers, bases                                                  listFlag
 	purgeAdmin, purgeTokenFile, purgeRate, runID                    string
@@ -66,6 +67,8 @@ func runAttack(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs.Uint64Var(&f.workers, "workers", vegeta.DefaultWorkers, "initial workers")
 	fs.Uint64Var(&f.maxWorkers, "max-workers", 0, "worker cap; 0 means unlimited")
 	fs.BoolVar(&f.keepalive, "keepalive", true, "reuse connections")
+	fs.IntVar(&f.redirects, "redirects", vegeta.DefaultRedirects, "redirects to follow; -1 records the redirect itself")
+	fs.BoolVar(&f.insecure, "insecure", false, "accept any TLS certificate (a test node's self-signed one)")
 	fs.Var(&f.headers, "header", "request header \"Name: value\" (repeatable)")
 	fs.Int64Var(&f.maxBody, "max-body", vegeta.DefaultMaxBody, "response body bytes kept in results (and counted as bytes in, by vegeta's rule); -1 keeps all")
 	fs.BoolVar(&f.fromSchedule, "from-schedule", false, "measure latency from when each request was due, not when it was sent")
@@ -182,7 +185,11 @@ func (f *attackFlags) load(stdin io.Reader, header http.Header, cfg *Config) (ve
 		cfg.Options = []func(*vegeta.Attacker){vegeta.Client(client), vegeta.MaxBody(f.maxBody)}
 		return tr, nil, nil
 	}
-	cfg.Options = []func(*vegeta.Attacker){vegeta.Timeout(f.timeout), vegeta.KeepAlive(f.keepalive), vegeta.MaxBody(f.maxBody)}
+	cfg.Options = []func(*vegeta.Attacker){vegeta.Timeout(f.timeout), vegeta.KeepAlive(f.keepalive),
+		vegeta.MaxBody(f.maxBody), vegeta.Redirects(f.redirects)}
+	if f.insecure {
+		cfg.Options = append(cfg.Options, vegeta.TLSConfig(&tls.Config{InsecureSkipVerify: true}))
+	}
 	if f.scenario == "" {
 		tr, err := f.fileTargets(stdin, header)
 		return tr, nil, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -227,5 +228,52 @@ func TestCommand_InterruptKeepsResults(t *testing.T) {
 	}
 	if n := len(decodeAll(t, out.String())); n < 10 {
 		t.Fatalf("%d results after 300ms at 100/s", n)
+	}
+}
+
+// TestCommand_Redirects: vegeta follows redirects by default; -redirects -1 records the
+// redirect itself, which is what a test of an HTTP-to-HTTPS redirect wants to see.
+func TestCommand_Redirects(t *testing.T) {
+	srv := testServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/old" {
+			http.Redirect(w, r, "/new", http.StatusMovedPermanently)
+		}
+	})
+	for _, tt := range []struct {
+		args []string
+		code uint16
+	}{{nil, 200}, {[]string{"-redirects", "-1"}, 301}} {
+		args := append([]string{"attack", "-rate", "20", "-duration", "100ms"}, tt.args...)
+		out, stderr, err := command(t, "GET "+srv.URL+"/old\n", args...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", tt.args, err, stderr)
+		}
+		for _, r := range decodeAll(t, out) {
+			if r.Code != tt.code {
+				t.Fatalf("%v: code %d, want %d", tt.args, r.Code, tt.code)
+			}
+		}
+	}
+}
+
+// TestCommand_Insecure: a test node's self-signed certificate fails verification unless
+// -insecure says to accept it.
+func TestCommand_Insecure(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		args []string
+		code uint16
+	}{{nil, 0}, {[]string{"-insecure"}, 200}} {
+		args := append([]string{"attack", "-rate", "20", "-duration", "100ms"}, tt.args...)
+		out, stderr, err := command(t, "GET "+srv.URL+"/\n", args...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", tt.args, err, stderr)
+		}
+		for _, r := range decodeAll(t, out) {
+			if r.Code != tt.code || (tt.code == 0) != strings.Contains(r.Error, "certificate") {
+				t.Fatalf("%v: code %d error %q, want code %d", tt.args, r.Code, r.Error, tt.code)
+			}
+		}
 	}
 }
