@@ -72,6 +72,7 @@ func TestServer_goClient(t *testing.T) {
 				{"/size/3000000", pattern(3000000)}, // past every default window
 				{"/async/1", pattern(1)},
 				{"/async/1000000", pattern(1000000)},
+				{"/chunks/250000", pattern(250000)},
 			} {
 				resp, body := get(tc.path)
 				if resp.StatusCode != 200 || !bytes.Equal(body, tc.want) {
@@ -79,6 +80,9 @@ func TestServer_goClient(t *testing.T) {
 				}
 				if ct := resp.Header.Get("Content-Type"); ct != "text/plain" {
 					t.Errorf("GET %s: content-type %q", tc.path, ct)
+				}
+				if strings.HasPrefix(tc.path, "/chunks/") && resp.Trailer.Get("X-Checksum") != "done" {
+					t.Errorf("GET %s: trailers %v, want x-checksum", tc.path, resp.Trailer)
 				}
 			}
 

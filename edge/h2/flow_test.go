@@ -16,18 +16,20 @@ import (
 func TestServer_smallWindows(t *testing.T) {
 	ts := startServer(t, Config{}, nil, false)
 	c := dialRaw(t, ts.Addr, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1000})
-	for i, path := range []string{"/size/300000", "/async/300000", "/size/17"} {
+	for i, tc := range []struct {
+		path string
+		want []byte
+	}{
+		{"/size/300000", pattern(300000)},   // Respond: the body retained until the window opens
+		{"/async/300000", pattern(300000)},  // detached Writes blocking on the window
+		{"/chunks/300000", pattern(300000)}, // synchronous Writes: copies of what must wait
+		{"/size/17", pattern(17)},
+	} {
 		id := uint32(2*i + 1)
+		path, want := tc.path, tc.want
 		c.request(id, path, true)
 		c.flush()
 		r := c.readResponse(id, 700)
-		want := pattern(len(path))
-		switch path {
-		case "/size/300000", "/async/300000":
-			want = pattern(300000)
-		case "/size/17":
-			want = pattern(17)
-		}
 		if r.status != 200 || !bytes.Equal(r.body, want) {
 			t.Fatalf("%s: %d with %d bytes, want 200 with %d exact bytes", path, r.status, len(r.body), len(want))
 		}

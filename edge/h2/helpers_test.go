@@ -24,6 +24,7 @@ import (
 //	/             "hello, h2" padded to 1 KiB
 //	/size/N       N bytes of pattern
 //	/async/N      N bytes, written by a detached goroutine in 4 KiB chunks after a 103
+//	/chunks/N     N bytes by synchronous Writes from one reused buffer, then trailers
 //	/abort        header and 1 KiB, then Abort
 //	/silent       the handler returns without answering
 //	anything with content: echoes it (detached)
@@ -72,6 +73,17 @@ func (testHandler) ServeH2(w ResponseWriter, r *Request) {
 			}
 			w.Close(nil)
 		}()
+	case strings.HasPrefix(r.Path, "/chunks/"):
+		n, _ := strconv.Atoi(strings.TrimPrefix(r.Path, "/chunks/"))
+		w.WriteHeader(200, hdr)
+		body, buf := pattern(n), make([]byte, 10000)
+		for len(body) > 0 {
+			k := copy(buf, body)
+			w.Write(buf[:k])
+			clear(buf) // Write must have sent or copied what it took
+			body = body[k:]
+		}
+		w.Close([]Field{{Name: "x-checksum", Value: "done"}})
 	case r.Path == "/abort":
 		w.WriteHeader(200, hdr)
 		w.Write(pattern(1024))
