@@ -58,12 +58,32 @@ type op struct {
 	d time.Duration
 	// join, leave, kill: wait until the members agree on the membership again
 	settle bool
+	// get and purge: how the target is spelled (spellings), one object whatever the spelling
+	spell uint8
+}
+
+// The spellings of one target that RFC 3986 section 6.2.2 makes equivalent and the cache key
+// folds (cachestore.Key): a request or purge spelled any of these ways names the same object.
+var (
+	hostSpellings = []string{host, "WWW.Test", host + ":80", host + "."}
+	pathSpellings = []func(string) string{
+		func(p string) string { return p },
+		func(p string) string { return fmt.Sprintf("/%%%x%s", p[1], p[2:]) }, // "/%61/0": an unreserved letter escaped
+		func(p string) string { return fmt.Sprintf("/%%%X%s", p[1], p[2:]) },
+		func(p string) string { return p + "?" }, // an empty query
+	}
+)
+
+// target spells path and its host as o.spell says.
+func (o op) target(path string) (hostName, target string) {
+	return hostSpellings[int(o.spell)/len(pathSpellings)%len(hostSpellings)], pathSpellings[int(o.spell)%len(pathSpellings)](path)
 }
 
 func (o op) String() string {
 	switch o.kind {
 	case opGet:
-		return fmt.Sprintf("GET %s via #%d X-V=%q Accept-Encoding=%q", o.path, o.node, o.xv, o.ae)
+		h, p := o.target(o.path)
+		return fmt.Sprintf("GET %s (Host %s) via #%d X-V=%q Accept-Encoding=%q", p, h, o.node, o.xv, o.ae)
 	case opPurge:
 		how := "API"
 		if o.method {
@@ -73,7 +93,7 @@ func (o op) String() string {
 		if o.soft {
 			mode = "soft"
 		}
-		return fmt.Sprintf("purge %s %s %q via #%d %s", mode, o.purgeKind, o.value, o.node, how)
+		return fmt.Sprintf("purge %s %s %q via #%d %s", mode, o.purgeKind, o.spelled(), o.node, how)
 	case opSleep:
 		return fmt.Sprintf("sleep %v", o.d)
 	case opJoin:
@@ -154,11 +174,33 @@ func generate(r *rand.Rand, ops int, membership bool) []step {
 
 func randomGet(r *rand.Rand) op {
 	return op{kind: opGet, node: r.IntN(8), path: paths[r.IntN(len(paths))],
-		xv: xvValues[r.IntN(len(xvValues))], ae: encodings[r.IntN(len(encodings))]}
+		xv: xvValues[r.IntN(len(xvValues))], ae: encodings[r.IntN(len(encodings))], spell: randomSpelling(r)}
+}
+
+// randomSpelling mostly spells targets plainly, so that plain requests hit what others filled.
+func randomSpelling(r *rand.Rand) uint8 {
+	if r.IntN(3) > 0 {
+		return 0
+	}
+	return uint8(r.IntN(len(hostSpellings) * len(pathSpellings)))
+}
+
+// spelled is the purge's value as sent: a URL spelled as o.spell says, a prefix with its host
+// spelled so, a tag as it is.
+func (o op) spelled() string {
+	switch o.purgeKind {
+	case "url":
+		h, p := o.target(strings.TrimPrefix(o.value, "http://"+host))
+		return "http://" + h + p
+	case "prefix":
+		h := hostSpellings[int(o.spell)/len(pathSpellings)%len(hostSpellings)]
+		return "http://" + h + strings.TrimPrefix(o.value, "http://"+host)
+	}
+	return o.value
 }
 
 func randomPurge(r *rand.Rand) op {
-	o := op{kind: opPurge, node: r.IntN(8), soft: r.IntN(4) == 0}
+	o := op{kind: opPurge, node: r.IntN(8), soft: r.IntN(4) == 0, spell: randomSpelling(r)}
 	switch x := r.IntN(10); {
 	case x < 4:
 		o.purgeKind, o.value = "url", "http://www.test"+paths[r.IntN(len(paths))]

@@ -128,8 +128,12 @@ func (r *runner) do(c *cluster, o *origin, m *model, n *counts, op op) error {
 func (r *runner) get(c *cluster, m *model, n *counts, op op) error {
 	n.gets.Add(1)
 	node := c.node(op.node)
-	req, _ := http.NewRequest("GET", "http://"+node.HTTPAddr()+op.path, nil)
-	req.Host = host
+	h, target := op.target(op.path)
+	req, err := http.NewRequest("GET", "http://"+node.HTTPAddr()+target, nil)
+	if err != nil {
+		return err
+	}
+	req.Host = h
 	if op.xv != "" {
 		req.Header.Set("X-V", op.xv)
 	}
@@ -202,8 +206,9 @@ func (r *runner) purge(c *cluster, o *origin, m *model, n *counts, op op) error 
 	min := o.bump(op.matches())
 	var req *http.Request
 	if op.method {
-		req, _ = http.NewRequest("PURGE", "http://"+node.HTTPAddr()+strings.TrimPrefix(op.value, "http://"+host), nil)
-		req.Host = host
+		h, target := op.target(strings.TrimPrefix(op.value, "http://"+host))
+		req, _ = http.NewRequest("PURGE", "http://"+node.HTTPAddr()+target, nil)
+		req.Host = h
 		if op.soft {
 			req.Header.Set("Purge-Mode", "soft")
 		}
@@ -215,7 +220,7 @@ func (r *runner) purge(c *cluster, o *origin, m *model, n *counts, op op) error 
 		case "key":
 			body["key"] = op.value
 		default:
-			body[op.purgeKind] = op.value
+			body[op.purgeKind] = op.spelled()
 		}
 		js, _ := json.Marshal(body)
 		req, _ = http.NewRequest("POST", "http://"+node.AdminAddr()+"/purge", bytes.NewReader(js))
