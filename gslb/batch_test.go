@@ -186,3 +186,62 @@ func TestAnswerFast_ecsScope(t *testing.T) {
 }
 
 func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+// BenchmarkUDPLoop drives the whole loop over loopback (read batch, answer, write batch) with
+// the many-subnet workload, keeping window queries in flight from one client socket; one op is
+// one query answered. Allocations per op include the socket layer's.
+func BenchmarkUDPLoop(b *testing.B) {
+	for _, shared := range []bool{false, true} {
+		b.Run(fmt.Sprintf("shared socket %v", shared), func(b *testing.B) {
+			s, _ := newTestServer(b, testConfig(), testEdges())
+			s.udpSharedSocket = shared
+			if err := s.ListenAndServe(); err != nil {
+				b.Fatal(err)
+			}
+			defer s.Shutdown(context.Background())
+			wires := manySubnetQueries(b, 10000)
+			c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			to := s.udpConn.LocalAddr().(*net.UDPAddr).AddrPort()
+			buf := make([]byte, 1500)
+			const window = 64
+			b.ReportAllocs()
+			b.ResetTimer()
+			sent, got := 0, 0
+			for got < b.N {
+				for sent < b.N && sent-got < window {
+					if _, err := c.WriteToUDPAddrPort(wires[sent%len(wires)], to); err != nil {
+						b.Fatal(err)
+					}
+					sent++
+				}
+				c.SetReadDeadline(time.Now().Add(time.Second))
+				if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
+					b.Fatalf("%d of %d answered: %v", got, sent, err)
+				}
+				got++
+			}
+		})
+	}
+}
+
+// On an IPv6 address the loop reads IPv6 senders and answers them, on the fast path (AAAA with
+// a subnet) and the general one (NS), with each reply going back to its own client.
+func TestUDPLoop_ipv6(t *testing.T) {
+	cfg := testConfig()
+	cfg.Listen = "[::1]:0"
+	s, _ := startServer(t, cfg, testEdges())
+	if s.udpLoop == nil {
+		t.Fatal("[::1] is served by miekg/dns, not the loop")
+	}
+	r := exchange(t, s, "udp", withECS(question("www."+zoneName, dns.TypeAAAA), "2001:db8:e:100::/56"))
+	if got := answerAddrs(r); !slices.Equal(got, []string{"2001:db8::1", "2001:db8::2"}) || ecsScope(r) != 48 {
+		t.Errorf("AAAA answer %v scope %d, want eu's two edges, scope 48", got, ecsScope(r))
+	}
+	if r := exchange(t, s, "udp", question(zoneName, dns.TypeNS)); len(r.Answer) == 0 {
+		t.Errorf("NS answer %v", r)
+	}
+}

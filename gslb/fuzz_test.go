@@ -80,13 +80,16 @@ func FuzzUDPLoop(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer conn.Close()
-	r := newUDPReader(s, conn)
+	r, err := newUDPReader(s, conn)
+	if err != nil {
+		f.Fatal(err)
+	}
 	self := conn.LocalAddr().(*net.UDPAddr)
 	buf := make([]byte, 65536)
 	f.Fuzz(func(t *testing.T, wire []byte) {
 		var replies []*dns.Msg
 		for range 2 {
-			r.serve(slices.Clone(wire), self.AddrPort(), self, s.rotation.Add(1), time.Now())
+			r.serve(slices.Clone(wire), self.AddrPort(), s.rotation.Add(1), time.Now())
 			r.flush()
 			conn.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 			n, err := conn.Read(buf)

@@ -39,6 +39,13 @@ type Edge struct {
 type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
+
+	// UDPReaders is how many goroutines answer UDP on a specific listen address; 0 means
+	// one per CPU (GOMAXPROCS).
+	UDPReaders int
+	// UDPSharedSocket makes the readers share one socket instead of binding one each with
+	// SO_REUSEPORT. It exists to compare the two (gslb/bench/gslbserve -shared-socket).
+	UDPSharedSocket bool
 }
 
 // Server is the authoritative DNS server for one zone. It is a dns.Handler; ListenAndServe
@@ -57,10 +64,8 @@ type Server struct {
 	udpConn     net.PacketConn
 	tcpListener net.Listener
 
-	// UDP loop shape, for benchmarks: readers (0: one per CPU), and whether they share one
-	// socket instead of one SO_REUSEPORT socket each.
-	udpReaders      int
-	udpSharedSocket bool
+	udpReaders      int  // Options.UDPReaders
+	udpSharedSocket bool // Options.UDPSharedSocket
 }
 
 // New validates cfg, applies the defaults stated in conf.GSLB and returns a Server with no
@@ -78,7 +83,8 @@ func New(cfg conf.GSLB, opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{zone: z, listen: cfg.Listen, log: log, metrics: m}
+	s := &Server{zone: z, listen: cfg.Listen, log: log, metrics: m,
+		udpReaders: opts.UDPReaders, udpSharedSocket: opts.UDPSharedSocket}
 	s.edges.Store(buildSnapshot(z, nil))
 	return s, nil
 }

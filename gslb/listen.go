@@ -72,7 +72,13 @@ func (s *Server) ListenAndServe() error {
 		}
 	}
 	if loop != nil {
-		loop.start()
+		if err := loop.start(); err != nil {
+			for _, srv := range servers {
+				srv.Shutdown()
+			}
+			loop.close()
+			return fmt.Errorf("gslb: serve %s: %w", s.listen, err)
+		}
 	}
 	s.listeners, s.udpLoop, s.udpConn, s.tcpListener = servers, loop, pc, l
 	return nil

@@ -46,16 +46,24 @@ func newUDPLoop(conns []*net.UDPConn, readers int, handler *Server) *udpLoop {
 	return &udpLoop{conns: conns, readers: max(readers, len(conns)), handler: handler, closing: make(chan struct{})}
 }
 
-// start runs the readers in the background.
-func (u *udpLoop) start() {
-	for i := range u.readers {
-		r := newUDPReader(u.handler, u.conns[i%len(u.conns)])
+// start runs the readers in the background, or none of them if one cannot be set up.
+func (u *udpLoop) start() error {
+	readers := make([]*udpReader, u.readers)
+	for i := range readers {
+		r, err := newUDPReader(u.handler, u.conns[i%len(u.conns)])
+		if err != nil {
+			return err
+		}
+		readers[i] = r
+	}
+	for _, r := range readers {
 		u.wg.Add(1)
 		go func() {
 			defer u.wg.Done()
 			r.run(u.closing)
 		}()
 	}
+	return nil
 }
 
 // close stops the readers and waits for the queries in hand to be answered.
@@ -83,36 +91,50 @@ func newBatchConn(c *net.UDPConn) batchConn {
 	return ipv4.NewPacketConn(c)
 }
 
+// datagramReader reads a batch of datagrams into buffers it owns (recvmmsg on Linux).
+type datagramReader interface {
+	// read waits for at least one datagram and returns how many the batch holds.
+	read() (int, error)
+	// datagram returns datagram i of the last read and its sender; ok is false for one that
+	// was cut short by the buffer or comes from an unknown address family.
+	datagram(i int) (b []byte, from netip.AddrPort, ok bool)
+}
+
 // udpReader is one reader goroutine's state. Nothing in it is shared: it is used by that
 // goroutine alone.
 type udpReader struct {
 	s     *Server
-	pc    batchConn
-	in    []ipv4.Message
+	rd    datagramReader
+	pc    batchConn // for WriteBatch
 	out   []ipv4.Message
-	bufs  [][]byte // backing arrays of out's buffers, reused
-	nout  int      // replies queued in out
+	to    []net.UDPAddr // out[i].Addr, rewritten in place so that no reply allocates one
+	bufs  [][]byte      // backing arrays of out's buffers, reused
+	nout  int           // replies queued in out
 	w     udpWriter
 	cache *replyCache
 	fast  *fastScratch
 }
 
-func newUDPReader(s *Server, conn *net.UDPConn) *udpReader {
-	r := &udpReader{s: s, pc: newBatchConn(conn), in: make([]ipv4.Message, udpBatch),
-		out: make([]ipv4.Message, udpBatch), bufs: make([][]byte, udpBatch),
+func newUDPReader(s *Server, conn *net.UDPConn) (*udpReader, error) {
+	rd, err := newDatagramReader(conn, udpBatch, maxQuerySize)
+	if err != nil {
+		return nil, err
+	}
+	r := &udpReader{s: s, rd: rd, pc: newBatchConn(conn), out: make([]ipv4.Message, udpBatch),
+		to: make([]net.UDPAddr, udpBatch), bufs: make([][]byte, udpBatch),
 		cache: newReplyCache(s.zone.answers), fast: newFastScratch(s.zone)}
-	for i := range r.in {
-		r.in[i].Buffers = [][]byte{make([]byte, maxQuerySize)}
+	for i := range r.out {
 		r.out[i].Buffers = [][]byte{nil}
+		r.to[i].IP = make(net.IP, 0, net.IPv6len)
 		r.bufs[i] = make([]byte, 0, maxQuerySize)
 	}
 	r.w = udpWriter{conn: conn, reader: r, out: make([]byte, 0, maxQuerySize)}
-	return r
+	return r, nil
 }
 
 func (r *udpReader) run(closing <-chan struct{}) {
 	for {
-		n, err := r.pc.ReadBatch(r.in, 0)
+		n, err := r.rd.read()
 		if err != nil {
 			select {
 			case <-closing:
@@ -131,14 +153,11 @@ func (r *udpReader) run(closing <-chan struct{}) {
 		// One atomic add per batch claims a rotation for each query in it: the server's queries
 		// still rotate one by one, without the readers contending for the counter per query.
 		rot := r.s.rotation.Add(uint64(n)) - uint64(n)
-		for i := range r.in[:n] {
+		for i := range n {
 			rot++
-			m := &r.in[i]
-			ua, ok := m.Addr.(*net.UDPAddr)
-			if !ok || m.N > maxQuerySize {
-				continue
+			if b, from, ok := r.rd.datagram(i); ok {
+				r.serve(b, from, rot, start)
 			}
-			r.serve(m.Buffers[0][:m.N], ua.AddrPort(), ua, rot, start)
 		}
 		r.flush()
 	}
@@ -146,16 +165,16 @@ func (r *udpReader) run(closing <-chan struct{}) {
 
 // serve answers one datagram into the batch of replies: on the fast path when it can, else
 // from the reply cache or through ServeDNS.
-func (r *udpReader) serve(packet []byte, from netip.AddrPort, to net.Addr, rot uint64, start time.Time) {
+func (r *udpReader) serve(packet []byte, from netip.AddrPort, rot uint64, start time.Time) {
 	if len(packet) < headerLen {
 		return // a reply to junk only helps amplification
 	}
 	if reply, ok := r.s.answerFast(packet, from, rot, r.bufs[r.nout][:0], r.fast); ok {
-		r.queue(reply, to)
+		r.queue(reply, from)
 		r.s.metrics.latency.Observe(time.Since(start).Seconds())
 		return
 	}
-	r.w.remote, r.w.to = from, to
+	r.w.remote = from
 	if r.cache.period > 0 {
 		r.cache.serve(r.s, packet, &r.w, rot)
 		return
@@ -166,10 +185,20 @@ func (r *udpReader) serve(packet []byte, from netip.AddrPort, to net.Addr, rot u
 }
 
 // queue adds reply, built in r.bufs[r.nout], to the batch.
-func (r *udpReader) queue(reply []byte, to net.Addr) {
-	r.bufs[r.nout] = reply[:0] // keep the array it was built in, should append have grown it
-	r.out[r.nout].Buffers[0] = reply
-	r.out[r.nout].Addr = to
+func (r *udpReader) queue(reply []byte, to netip.AddrPort) {
+	k := r.nout
+	r.bufs[k] = reply[:0] // keep the array it was built in, should append have grown it
+	r.out[k].Buffers[0] = reply
+	a := to.Addr()
+	if a.Is4() {
+		a4 := a.As4()
+		r.to[k].IP = append(r.to[k].IP[:0], a4[:]...)
+	} else {
+		a16 := a.As16()
+		r.to[k].IP = append(r.to[k].IP[:0], a16[:]...)
+	}
+	r.to[k].Port = int(to.Port())
+	r.out[k].Addr = &r.to[k]
 	r.nout++
 }
 
@@ -187,9 +216,6 @@ func (r *udpReader) flush() {
 			sent++
 		}
 	}
-	for i := range r.out[:r.nout] {
-		r.out[i].Addr = nil
-	}
 	r.nout = 0
 }
 
@@ -206,7 +232,6 @@ type udpWriter struct {
 	conn   *net.UDPConn
 	reader *udpReader
 	remote netip.AddrPort
-	to     net.Addr
 	out    []byte
 	sent   []byte // the last reply WriteMsg packed, for the reply cache
 }
@@ -254,7 +279,7 @@ func (w *udpWriter) Write(b []byte) (int, error) {
 	if w.reader.nout == len(w.reader.out) {
 		w.reader.flush() // a handler wrote more than one reply per query
 	}
-	w.reader.queue(append(w.reader.bufs[w.reader.nout][:0], b...), w.to)
+	w.reader.queue(append(w.reader.bufs[w.reader.nout][:0], b...), w.remote)
 	return len(b), nil
 }
 

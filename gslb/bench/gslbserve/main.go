@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"syscall"
 	"time"
@@ -28,8 +29,12 @@ func main() {
 
 func run() error {
 	cfg := conf.GSLB{}
-	var names, regions, edges, cpuProfile string
+	var names, regions, edges, cpuProfile, traceFile string
+	var opts gslb.Options
+	flag.IntVar(&opts.UDPReaders, "readers", 0, "UDP reader goroutines; 0 is one per CPU")
+	flag.BoolVar(&opts.UDPSharedSocket, "shared-socket", false, "readers share one UDP socket instead of one SO_REUSEPORT socket each")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.StringVar(&traceFile, "trace", "", "write an execution trace (runtime/trace) of the whole run to this file")
 	flag.StringVar(&cfg.Listen, "listen", "127.0.0.1:5300", "UDP and TCP address")
 	flag.StringVar(&cfg.Zone, "zone", "cdn.example.com.", "zone, absolute")
 	flag.StringVar(&names, "names", "www", "comma-separated names in the zone")
@@ -75,8 +80,20 @@ func run() error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if traceFile != "" {
+		f, err := os.Create(traceFile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer trace.Stop()
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	s, err := gslb.New(cfg, gslb.Options{Logger: log})
+	opts.Logger = log
+	s, err := gslb.New(cfg, opts)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,36 @@
+//go:build !linux
+
+package gslb
+
+import (
+	"net"
+	"net/netip"
+
+	"golang.org/x/net/ipv4"
+)
+
+// xnetReader reads batches through x/net's ReadBatch (one datagram per call where the system
+// has no recvmmsg).
+type xnetReader struct {
+	pc batchConn
+	ms []ipv4.Message
+}
+
+func newDatagramReader(conn *net.UDPConn, batch, size int) (datagramReader, error) {
+	r := &xnetReader{pc: newBatchConn(conn), ms: make([]ipv4.Message, batch)}
+	for i := range r.ms {
+		r.ms[i].Buffers = [][]byte{make([]byte, size)}
+	}
+	return r, nil
+}
+
+func (r *xnetReader) read() (int, error) { return r.pc.ReadBatch(r.ms, 0) }
+
+func (r *xnetReader) datagram(i int) ([]byte, netip.AddrPort, bool) {
+	m := &r.ms[i]
+	ua, ok := m.Addr.(*net.UDPAddr)
+	if !ok || m.N > len(m.Buffers[0]) {
+		return nil, netip.AddrPort{}, false
+	}
+	return m.Buffers[0][:m.N], ua.AddrPort(), true
+}
