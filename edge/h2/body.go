@@ -1,6 +1,11 @@
 package h2
 
-import "io"
+import (
+	"io"
+	"time"
+
+	"golang.org/x/net/http2"
+)
 
 // Body is a request's content as it arrives in DATA frames. Bytes are kept only up to the
 // stream window this server advertised; reading returns window to the client
@@ -19,7 +24,8 @@ type Body struct {
 }
 
 // Read reads content; io.EOF after the client's END_STREAM. It fails with ErrStreamClosed
-// when the stream was reset, ErrBodyTooLarge past Config.MaxBodyBytes.
+// when the stream was reset, ErrBodyTooLarge past Config.MaxBodyBytes, and ErrBodyTimeout
+// when no content came for Config.IdleTimeout (the stream is then reset with CANCEL).
 func (b *Body) Read(p []byte) (int, error) {
 	if b.s == nil {
 		return 0, io.EOF
@@ -36,7 +42,13 @@ func (b *Body) Read(p []byte) (int, error) {
 		case b.s.sync:
 			return 0, ErrBodyNotReady
 		}
-		b.wait()
+		if !b.wait(c.cfg.IdleTimeout) && b.off == len(b.buf) && !b.eof && b.err == nil {
+			// A client that opens an upload and sends nothing would otherwise hold a
+			// stream slot and its handler forever.
+			b.err = ErrBodyTimeout
+			c.resetStream(b.s, http2.ErrCodeCancel)
+			c.flush()
+		}
 	}
 	n := copy(p, b.buf[b.off:])
 	b.off += n
@@ -85,16 +97,25 @@ func (b *Body) signal() {
 	}
 }
 
-// wait blocks until signalled. Called with mu held; returns with it held.
-func (b *Body) wait() {
+// wait blocks until signalled or timeout passed; false on timeout. Called with mu held;
+// returns with it held.
+func (b *Body) wait(timeout time.Duration) bool {
 	if b.wake == nil {
 		b.wake = make(chan struct{}, 1)
 	}
 	b.waiting = true
 	b.s.c.mu.Unlock()
-	<-b.wake
+	t := time.NewTimer(timeout)
+	woken := true
+	select {
+	case <-b.wake:
+	case <-t.C:
+		woken = false
+	}
+	t.Stop()
 	b.s.c.mu.Lock()
 	b.waiting = false
+	return woken
 }
 
 // unread is how much content is buffered and not read. Called with mu held.

@@ -44,7 +44,8 @@ type Config struct {
 	LimitWindow time.Duration
 
 	// IdleTimeout closes the connection (GOAWAY NO_ERROR) when nothing was read or written
-	// for this long; it also bounds the wait for the connection preface. Zero means 2m.
+	// for this long and no stream is in progress; it also bounds the wait for the preface
+	// and a detached handler's wait for request content (ErrBodyTimeout). Zero means 2m.
 	IdleTimeout time.Duration
 	// StallTimeout resets a stream (RST_STREAM CANCEL) whose queued data could not be sent
 	// for this long because the peer's stream window stayed shut, and closes the connection

@@ -247,3 +247,37 @@ func connsOpen(srv *Server, n int) bool {
 	defer srv.mu.Unlock()
 	return len(srv.conns) >= n
 }
+
+// TestServer_bodyTimeout: an upload that sends nothing more fails the detached reader
+// with ErrBodyTimeout after IdleTimeout and resets the stream with CANCEL, so it holds no
+// slot; the idle connection then goes away.
+func TestServer_bodyTimeout(t *testing.T) {
+	readErr := make(chan error, 1)
+	h := HandlerFunc(func(w ResponseWriter, r *Request) {
+		w.Detach()
+		go func() {
+			_, err := io.ReadAll(r.Body)
+			readErr <- err
+			w.Abort()
+		}()
+	})
+	ts := startServer(t, Config{IdleTimeout: 200 * time.Millisecond}, h, false)
+	c := dialRaw(t, ts.Addr)
+	c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, BlockFragment: c.headerBlock("POST", "/up")})
+	c.fr.WriteData(1, false, []byte("part"))
+	c.flush()
+	if r := c.readResponse(1, 0); !r.reset || r.rst != http2.ErrCodeCancel {
+		t.Fatalf("reset=%v %v, want RST_STREAM CANCEL", r.reset, r.rst)
+	}
+	select {
+	case err := <-readErr:
+		if !errors.Is(err, ErrBodyTimeout) {
+			t.Fatalf("reader got %v, want ErrBodyTimeout", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("reader still blocked")
+	}
+	if g := c.readGoAway(5 * time.Second); g.ErrCode != http2.ErrCodeNo {
+		t.Fatalf("GOAWAY %v, want NO_ERROR once idle", g.ErrCode)
+	}
+}
