@@ -73,22 +73,18 @@ func (c *conn) onSettings(f *http2.SettingsFrame) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// RFC 9113 §6.9.2: a new SETTINGS_INITIAL_WINDOW_SIZE changes every open stream's window
+	// by the difference, which may go negative; above 2^31-1 is a connection error. Several
+	// values in one frame act in order, which comes to the last one, overflowing if the
+	// largest did: so the streams are visited once per frame, not once per value.
+	newInit, maxInit := c.peerInitWindow, int64(-1)
 	err := f.ForeachSetting(func(s http2.Setting) error {
 		if err := s.Valid(); err != nil {
 			return err
 		}
 		switch s.ID {
 		case http2.SettingInitialWindowSize:
-			// RFC 9113 §6.9.2: the change applies to every open stream's window, which may
-			// go negative; above 2^31-1 is a connection error.
-			delta := int64(s.Val) - c.peerInitWindow
-			c.peerInitWindow = int64(s.Val)
-			for _, st := range c.streams {
-				st.sendWindow += delta
-				if st.sendWindow > maxWindow {
-					return connErr(http2.ErrCodeFlowControl)
-				}
-			}
+			newInit, maxInit = int64(s.Val), max(maxInit, int64(s.Val))
 		case http2.SettingMaxFrameSize:
 			c.peerMaxFrame = int64(s.Val)
 		case http2.SettingHeaderTableSize:
@@ -98,6 +94,17 @@ func (c *conn) onSettings(f *http2.SettingsFrame) error {
 	})
 	if err != nil {
 		return err
+	}
+	if maxInit >= 0 {
+		for _, st := range c.streams {
+			if st.sendWindow+maxInit-c.peerInitWindow > maxWindow {
+				return connErr(http2.ErrCodeFlowControl)
+			}
+		}
+		for _, st := range c.streams {
+			st.sendWindow += newInit - c.peerInitWindow
+		}
+		c.peerInitWindow = newInit
 	}
 	c.fr.WriteSettingsAck()
 	c.pushAll()
