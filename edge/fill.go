@@ -317,6 +317,7 @@ func (n *Node) fetch(j *fillJob) (resp *fasthttp.Response, done func(), sent, re
 		return nil, nil, sent, sent, err
 	}
 	received = n.now()
+	resp.Header.SetNoDefaultContentType(true) // see originHead
 	n.metrics.originSeconds.WithLabelValues(j.r.pool.Name()).Observe(received.Sub(sent).Seconds())
 	return resp, done, sent, received, nil
 }

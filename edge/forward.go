@@ -176,6 +176,7 @@ func (n *Node) forwardWith(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Me
 		return "", false
 	}
 	received := n.now()
+	resp.Header.SetNoDefaultContentType(true) // see originHead
 	status, length := resp.StatusCode(), resp.Header.ContentLength()
 	if adopt && (status != fasthttp.StatusOK || length < 0 || length > int(rt.cfg.Cache.MaxObjectSize) || len(resp.Header.Peek("Vary")) > 0) {
 		resp.CloseBodyStream()

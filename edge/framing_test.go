@@ -85,6 +85,11 @@ func checkFraming(t *testing.T, what string, resp *http.Response, lines []string
 	if counts["Content-Length"] > 1 || counts["Transfer-Encoding"] > 1 || counts["Content-Length"]+counts["Transfer-Encoding"] > 1 {
 		t.Errorf("%s: framing fields not the node's own:\n%s", what, strings.Join(lines, "\n"))
 	}
+	if counts["Content-Type"] != 0 {
+		// RFC 9110 section 8.3: without one the recipient may sniff; a proxy that adds one
+		// changes what the client does with the content.
+		t.Errorf("%s: Content-Type %q invented for a response that had none", what, resp.Header.Get("Content-Type"))
+	}
 	for _, v := range resp.Header.Values("Connection") {
 		if !strings.EqualFold(v, "close") && !strings.EqualFold(v, "keep-alive") {
 			t.Errorf("%s: Connection %q replayed", what, v)
@@ -195,6 +200,39 @@ func TestNode_storedFramingFieldsAreDroppedOnWrite(t *testing.T) {
 		checkFraming(t, strings.Fields(raw)[0], resp, lines, body, err, want)
 		if resp != nil && resp.Header.Get("Keep-Alive") != "" {
 			t.Errorf("Keep-Alive replayed")
+		}
+	}
+}
+
+// Over HTTP/2 too: the adapter writes only end-to-end fields, and none the origin did not send.
+func TestNode_framingFieldsAreNeverReplayedOverHTTP2(t *testing.T) {
+	o := framingOrigin(t)
+	for _, cache := range []bool{true, false} {
+		dir := t.TempDir()
+		certFile, keyFile, pool := writeCert(t, dir, "site", "www.example.test")
+		n := startNode(t, fmt.Sprintf(`listen: {http: "127.0.0.1:0", https: "127.0.0.1:0", admin: "127.0.0.1:0"}
+tls: {certificates: [{cert: %s, key: %s}]}
+`, certFile, keyFile)+oneRoute(cache, o.URL), Options{})
+		client := tlsClient(pool, true, n.HTTPSAddr())
+		for i := range 2 {
+			req, _ := http.NewRequest("GET", "https://"+n.HTTPSAddr()+"/f2.css", nil)
+			req.Host = "www.example.test"
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.ProtoMajor != 2 || err != nil || string(body) != "framing body 0123456789" {
+				t.Fatalf("cache=%v request %d: HTTP/%d %q %v", cache, i, resp.ProtoMajor, body, err)
+			}
+			for _, f := range append(hopFields, "Content-Type") {
+				if v := resp.Header.Values(f); len(v) > 0 {
+					t.Errorf("cache=%v request %d: %s %q reached the client", cache, i, f, v)
+				}
+			}
+			n.bg.Wait()
+			n.Store().Wait()
 		}
 	}
 }

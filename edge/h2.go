@@ -67,6 +67,7 @@ func (n *Node) serveHTTP2(w http.ResponseWriter, r *http.Request) {
 		out.Del("Link")
 	}))
 	ctx.Response.Header.DisableNormalizing()
+	ctx.Response.Header.SetNoDefaultContentType(true) // as the HTTP/1.1 listener: see originHead
 	n.handle(ctx)
 
 	resp := &ctx.Response
@@ -82,6 +83,9 @@ func (n *Node) serveHTTP2(w http.ResponseWriter, r *http.Request) {
 		out.Set("Content-Length", strconv.Itoa(len(resp.Body())))
 	} else if resp.SkipBody && resp.Header.ContentLength() >= 0 {
 		out.Set("Content-Length", strconv.Itoa(resp.Header.ContentLength()))
+	}
+	if _, ok := out["Content-Type"]; !ok {
+		out["Content-Type"] = nil // net/http would sniff one otherwise; relay the absence
 	}
 	w.WriteHeader(resp.StatusCode())
 	if resp.SkipBody || r.Method == http.MethodHead {

@@ -35,6 +35,7 @@ func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) strin
 		return "error"
 	}
 	n.metrics.originSeconds.WithLabelValues(r.pool.Name()).Observe(n.now().Sub(sent).Seconds())
+	resp.Header.SetNoDefaultContentType(true) // see originHead
 
 	startHead(&ctx.Response.Header, resp.StatusCode(), string(resp.Header.Peek("Date")), n.now())
 	copyEndToEnd(&ctx.Response.Header, &resp.Header)

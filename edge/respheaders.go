@@ -7,6 +7,12 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
+// originHead: every response head read from an origin or a peer is marked
+// SetNoDefaultContentType before its fields are read. Otherwise fasthttp's All() yields
+// "Content-Type: text/plain; charset=utf-8" for a response that had none, and the node would
+// store and relay a media type the origin never claimed (RFC 9110 section 8.3: without one
+// the recipient may sniff, or treat the content as application/octet-stream).
+
 // connectionNamed lists the field names every Connection line of a response marks as
 // hop-by-hop (RFC 9110 section 7.6.1). Names are matched without case: the listener and the
 // origin client keep header names as the peer spelled them, so Peek("Connection") would miss
