@@ -19,7 +19,7 @@ import (
 
 // counts is what a run did, for the report.
 type counts struct {
-	steps, ops, gets, purges, acked, membership atomic.Int64
+	steps, ops, gets, purges, acked, membership atomic.Int64 // steps: those run, the failing one included
 	hits, unavailable                           atomic.Int64 // Cache-Status hit; 5xx or no answer
 	evicted                                     atomic.Int64 // objects evicted or refused admission, members alive at the end
 	originRequests, revalidations               int          // origin answers with a body; 304s

@@ -82,7 +82,8 @@ func stateful(t *testing.T, members int) {
 		var v *violation
 		if errors.As(err, &v) {
 			t.Logf("after %d sequences: %s", sequences, total)
-			shortest := shrink(t, r, seq, s.shrink)
+			// Steps after the failing one played no part in it.
+			shortest := shrink(t, r, seq[:n.steps.Load()], s.shrink)
 			t.Fatalf("seed %d (SHOAL_STATEFUL_SEED=%d SHOAL_STATEFUL_OPS=%d): %v\nshortest sequence that fails (%d of %d steps):\n%s",
 				seed, seed, s.ops, err, len(shortest), len(seq), format(shortest))
 		}
@@ -98,38 +99,41 @@ func stateful(t *testing.T, members int) {
 
 // shrink deletes steps, then single operations, from a failing sequence while it still
 // fails (each candidate run twice: the cluster's timing varies), until no deletion keeps it
-// failing or budget is spent.
+// failing or budget is spent. A candidate that fails is cut after its failing step.
 func shrink(t *testing.T, r *runner, seq []step, budget time.Duration) []step {
 	deadline := time.Now().Add(budget)
-	fails := func(cand []step) bool {
+	fails := func(cand []step) ([]step, bool) {
 		for range 2 {
 			if time.Now().After(deadline) {
-				return false
+				return nil, false
 			}
-			_, err := r.run(cand)
+			n, err := r.run(cand)
 			var v *violation
 			if errors.As(err, &v) {
-				return true
+				return cand[:n.steps.Load()], true
 			}
 		}
-		return false
+		return nil, false
 	}
 	for chunk := len(seq) / 2; chunk >= 1 && time.Now().Before(deadline); chunk /= 2 {
 		for i := 0; i+chunk <= len(seq) && time.Now().Before(deadline); {
 			cand := append(append([]step{}, seq[:i]...), seq[i+chunk:]...)
-			if len(cand) > 0 && fails(cand) {
-				seq = cand
+			if len(cand) == 0 {
+				break
+			}
+			if shorter, ok := fails(cand); ok {
+				seq = shorter
 				continue
 			}
 			i += chunk
 		}
 	}
 	for i := 0; i < len(seq) && time.Now().Before(deadline); i++ {
-		for j := 0; len(seq[i]) > 1 && j < len(seq[i]); {
+		for j := 0; i < len(seq) && len(seq[i]) > 1 && j < len(seq[i]); {
 			cand := append([]step{}, seq...)
 			cand[i] = append(append(step{}, seq[i][:j]...), seq[i][j+1:]...)
-			if fails(cand) {
-				seq = cand
+			if shorter, ok := fails(cand); ok {
+				seq = shorter
 				continue
 			}
 			j++
