@@ -3,6 +3,7 @@ package h2
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -279,5 +280,21 @@ func TestServer_bodyTimeout(t *testing.T) {
 	}
 	if g := c.readGoAway(5 * time.Second); g.ErrCode != http2.ErrCodeNo {
 		t.Fatalf("GOAWAY %v, want NO_ERROR once idle", g.ErrCode)
+	}
+}
+
+// TestServer_tlsWithoutH2: a TLS connection that did not negotiate "h2" by ALPN is closed
+// without a byte of HTTP/2.
+func TestServer_tlsWithoutH2(t *testing.T) {
+	ts := startServer(t, Config{}, nil, true)
+	c, err := tls.Dial("tcp", ts.Addr, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte(http2.ClientPreface))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if got, err := io.ReadAll(c); len(got) != 0 || err != nil {
+		t.Fatalf("read %d bytes, %v; want the connection closed at once", len(got), err)
 	}
 }

@@ -90,7 +90,8 @@ func (s *Server) Serve(ln net.Listener) error {
 // Shutdown sends GOAWAY (NO_ERROR, the last stream accepted) on every connection: streams
 // already accepted finish, later ones are ignored, and each connection closes when its
 // streams are done. It returns when all connections have closed, or ctx's error after
-// closing the rest when ctx ends first. Connections served afterwards are closed at once.
+// closing the rest when ctx ends first. Connections served afterwards are closed at once;
+// listeners are the caller's to close.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.shutdown = true
