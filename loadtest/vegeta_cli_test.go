@@ -28,12 +28,17 @@ var (
 func vegetaCLI(t *testing.T) string {
 	t.Helper()
 	vegetaOnce.Do(func() {
-		gobin, err := exec.Command("go", "env", "GOPATH").Output()
+		env, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output()
 		if err != nil {
-			vegetaErr = "go env GOPATH: " + err.Error()
+			vegetaErr = "go env: " + err.Error()
 			return
 		}
-		bin := filepath.Join(strings.TrimSpace(string(gobin)), "bin", "vegeta")
+		// go install writes to GOBIN, or to the first GOPATH entry's bin when GOBIN is empty.
+		gobin, gopath, _ := strings.Cut(string(env), "\n")
+		if gobin = strings.TrimSpace(gobin); gobin == "" {
+			gobin = filepath.Join(filepath.SplitList(strings.TrimSpace(gopath))[0], "bin")
+		}
+		bin := filepath.Join(gobin, "vegeta")
 		if _, err := os.Stat(bin); err != nil {
 			cmd := exec.Command("go", "install", vegetaModule)
 			cmd.Dir = os.TempDir() // outside this module, so its go.mod does not apply
