@@ -46,15 +46,24 @@ func TestNode_adminMetricsAndHealth(t *testing.T) {
 
 // A node whose every origin pool is down is not ready: /readyz says so and the ring state
 // carries it to peers, DNS and VIP election.
-func TestNode_notReadyWhenEveryPoolIsDown(t *testing.T) {
+// A lone node whose every pool is down stays ready (issue 13): there is no peer that would
+// serve its clients better, so stepping back would only move its VIPs and DNS answers to
+// nowhere. Only a node that sees more pools down than most of its peers steps back
+// (TestCluster_nodeAloneWithoutOriginIsNotReady).
+func TestNode_loneNodeStaysReadyWhenEveryPoolIsDown(t *testing.T) {
 	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("OK")) })
 	cfg := strings.Replace(oneRoute(false, origin.URL), "    servers:\n", "    health: {path: /health, interval: 100ms, timeout: 50ms, rise: 1, fall: 1}\n    servers:\n", 1)
 	n := startNode(t, cfg, Options{})
 	waitStatus(t, "http://"+n.AdminAddr()+"/readyz", http.StatusOK)
 	origin.srv.Close()
-	waitStatus(t, "http://"+n.AdminAddr()+"/readyz", http.StatusServiceUnavailable)
-	if s := n.Ring().Self().State; s != "notready" {
-		t.Errorf("ring state %q, want notready", s)
+	pollUntil(t, 5*time.Second, "the health check to take the pool down", func() bool { return !n.stats().Pools[0].Healthy })
+	for end := time.Now().Add(2 * readinessInterval); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if status, _, _ := get(t, "http://"+n.AdminAddr()+"/readyz"); status != http.StatusOK {
+			t.Fatalf("/readyz %d with every pool down on a lone node, want 200", status)
+		}
+	}
+	if s := n.Ring().Self().State; s != "alive" {
+		t.Errorf("ring state %q, want alive", s)
 	}
 }
 
