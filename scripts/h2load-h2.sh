@@ -2,7 +2,8 @@
 # HTTP/2 throughput of edge/h2 (a minimal in-memory handler) against nginx's http2 serving
 # the same 1 KiB file, measured with h2load: 64 connections, 1 and 10 streams each, over h2c
 # and TLS. The server process (and nginx, its child) is pinned to core 0, h2load to core 1.
-# Prints req/s and the ratio; asserts nothing. Usage: scripts/h2load-h2.sh [seconds per run]
+# Prints req/s (best of the runs) and the ratio; asserts nothing.
+# Usage: scripts/h2load-h2.sh [seconds per run] [runs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v h2load >/dev/null; then
@@ -15,5 +16,5 @@ fi
 bin=$(mktemp -d)/h2.test
 trap 'rm -rf "$(dirname "$bin")"' EXIT
 go test -c -o "$bin" ./edge/h2
-H2LOAD_COMPARE=1 H2LOAD_DURATION="${1:-5}" taskset -c 0 "$bin" -test.run 'TestH2load_vsNginx' -test.count=1 -test.v |
+H2LOAD_COMPARE=1 H2LOAD_DURATION="${1:-5}" H2LOAD_RUNS="${2:-1}" taskset -c 0 "$bin" -test.run 'TestH2load_vsNginx' -test.count=1 -test.v |
   grep -v -e '^=== RUN' -e '^PASS$'

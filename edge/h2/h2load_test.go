@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +19,8 @@ import (
 
 // TestH2load_vsNginx measures, does not assert: h2load against this server with a minimal
 // in-memory handler and against nginx's http2 serving the same 1 KiB file, over h2c and TLS,
-// 64 connections with 1 and 10 streams each, and prints the ratios. Long and
+// 64 connections with 1 and 10 streams each, best of H2LOAD_RUNS runs (default 1) of
+// H2LOAD_DURATION seconds (default 5), and prints the ratios. Long and
 // machine-dependent, so it runs only with H2LOAD_COMPARE=1; scripts/h2load-h2.sh pins this
 // process (and so the server and nginx) to core 0 and h2load to core 1.
 func TestH2load_vsNginx(t *testing.T) {
@@ -33,6 +33,8 @@ func TestH2load_vsNginx(t *testing.T) {
 	if dur == "" {
 		dur = "5"
 	}
+	runs, _ := strconv.Atoi(os.Getenv("H2LOAD_RUNS"))
+	runs = max(runs, 1)
 	hit := HandlerFunc(func(w ResponseWriter, r *Request) {
 		w.Respond(200, []Field{{Name: "content-type", Value: "text/html"}}, page1k)
 	})
@@ -40,7 +42,17 @@ func TestH2load_vsNginx(t *testing.T) {
 	secure := startServer(t, Config{}, hit, true)
 	ng := startNginxH2(t)
 
-	run := func(url string, streams int) float64 {
+	// best runs h2load runs times and keeps the best rate: on a shared machine the slower
+	// runs measure the neighbours.
+	var run func(url string, streams int) float64
+	best := func(url string, streams int) float64 {
+		var b float64
+		for range runs {
+			b = max(b, run(url, streams))
+		}
+		return b
+	}
+	run = func(url string, streams int) float64 {
 		args := []string{"-c", "1", h2load, "-c", "64", "-m", strconv.Itoa(streams), "-D", dur, "--warm-up-time=1", url}
 		out, err := exec.Command("taskset", args...).CombinedOutput()
 		if err != nil {
@@ -65,7 +77,7 @@ func TestH2load_vsNginx(t *testing.T) {
 		{"h2/tls", "https://" + secure.Addr + "/1k.html", "https://" + ng.tls + "/1k.html"},
 	} {
 		for _, streams := range []int{1, 10} {
-			ours, theirs := run(row.shoal, streams), run(row.ngx, streams)
+			ours, theirs := best(row.shoal, streams), best(row.ngx, streams)
 			fmt.Printf("%-6s %-8d %12.0f %12.0f %7.2f\n", row.name, streams, ours, theirs, ours/theirs)
 		}
 	}
@@ -105,7 +117,6 @@ http {
   scgi_temp_path %[1]s/scgi;
   types { text/html html; }
   keepalive_requests 1000000;
-  http2_max_requests 1000000;
   open_file_cache max=100;
   server {
     listen %[2]s http2;
@@ -134,6 +145,5 @@ http {
 			t.Fatalf("nginx did not come up: %v\n%s", err, log)
 		}
 	}
-	_ = net.IPv4len
 	return n
 }
