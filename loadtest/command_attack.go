@@ -126,23 +126,18 @@ func (f *attackFlags) run(ctx context.Context, stdin io.Reader, stdout, stderr i
 	if _, _, _, err := cfg.pacer(); err != nil {
 		return err
 	}
+	newEncoder, ok := map[string]func(io.Writer) vegeta.Encoder{
+		"gob": vegeta.NewEncoder, "json": vegeta.NewJSONEncoder, "csv": vegeta.NewCSVEncoder,
+	}[f.encoding]
+	if !ok {
+		return fmt.Errorf("-encoding %q: want gob, json or csv", f.encoding)
+	}
 	out, closeOut, err := openOutput(f.output, stdout)
 	if err != nil {
 		return fmt.Errorf("-output: %w", err)
 	}
 	buf := bufio.NewWriter(out)
-	var enc vegeta.Encoder
-	switch f.encoding {
-	case "gob":
-		enc = vegeta.NewEncoder(buf)
-	case "json":
-		enc = vegeta.NewJSONEncoder(buf)
-	case "csv":
-		enc = vegeta.NewCSVEncoder(buf)
-	default:
-		closeOut()
-		return fmt.Errorf("-encoding %q: want gob, json or csv", f.encoding)
-	}
+	enc := newEncoder(buf)
 
 	attackCtx, stopStorm := context.WithCancel(ctx)
 	defer stopStorm()

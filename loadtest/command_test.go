@@ -94,6 +94,21 @@ func TestCommand_FlagErrorsAndHelp(t *testing.T) {
 	}
 }
 
+// TestCommand_BadFlagsLeaveNoResultsFile: flags are checked before -output is created, so a
+// typo does not truncate the results of an earlier run.
+func TestCommand_BadFlagsLeaveNoResultsFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "run.bin")
+	for _, bad := range [][]string{{"-encoding", "xml"}, {"-rate", "0"}, {"-from-schedule", "-rate", "0", "-max-workers", "10"}} {
+		args := append([]string{"attack", "-scenario", "hit", "-base", "http://127.0.0.1:1", "-output", file}, bad...)
+		if _, _, err := command(t, "", args...); err == nil {
+			t.Fatalf("%v: no error", bad)
+		}
+		if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%v: results file created: %v", bad, err)
+		}
+	}
+}
+
 func TestParseRate(t *testing.T) {
 	tests := []struct {
 		in   string
