@@ -42,7 +42,7 @@ func (n *Node) startCluster(cfg *conf.Config) error {
 		n.quorum = vip.NewQuorum(expected)
 		opts := vip.Options{Logger: n.log.With("component", "vip"), Registerer: n.registry}
 		if cfg.Cluster.Bind != "" {
-			opts.Detector = vip.DetectorOptions{Transport: vip.TransportFunc(r.SendDirect), ClusterSize: n.quorum.Size}
+			opts.Detector = vip.DetectorOptions{Transport: vip.TransportFunc(r.SendDirect), Knock: r.Knock, ClusterSize: n.quorum.Size}
 		}
 		m, err := vip.New(cfg.VIP, cfg.Node.Name, opts)
 		if err != nil {

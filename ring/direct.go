@@ -3,6 +3,8 @@ package ring
 import (
 	"errors"
 	"fmt"
+	"net"
+	"time"
 )
 
 // Every user message this ring puts on memberlist's transport starts with one kind byte, so
@@ -40,6 +42,31 @@ func (r *Ring) SendDirect(name string, msg []byte) error {
 			return fmt.Errorf("ring: direct message to %s: %w", name, err)
 		}
 		return nil
+	}
+	return fmt.Errorf("%w: %q", ErrUnknownMember, name)
+}
+
+// Knock opens and at once closes a TCP connection to the gossip port of the member called
+// name, within timeout, and returns the dial error. It tells a dead process from a slow one
+// without any help from the process: while the process lives its listening socket is open
+// and the kernel accepts the connection, however starved of CPU the process is (nil); once
+// it died the kernel refuses at once (an error wrapping syscall.ECONNREFUSED); a host that
+// is down or cut off does not answer (a timeout). memberlist sees a stream closed before
+// its first byte and ignores it.
+func (r *Ring) Knock(name string, timeout time.Duration) error {
+	ml := r.ml.Load()
+	if ml == nil {
+		return errors.New("ring: not started or running alone")
+	}
+	for _, n := range ml.Members() {
+		if n.Name != name {
+			continue
+		}
+		c, err := net.DialTimeout("tcp", n.Address(), timeout)
+		if err != nil {
+			return fmt.Errorf("ring: knock on %s: %w", name, err)
+		}
+		return c.Close()
 	}
 	return fmt.Errorf("%w: %q", ErrUnknownMember, name)
 }

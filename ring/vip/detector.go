@@ -1,9 +1,12 @@
 package vip
 
 import (
+	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -21,25 +24,31 @@ type TransportFunc func(to string, msg []byte) error
 // Send calls f(to, msg).
 func (f TransportFunc) Send(to string, msg []byte) error { return f(to, msg) }
 
+// ErrRefused is what a Knock returns when the member's kernel refused the connection: the
+// port is closed, so the process that listened on it is gone.
+var ErrRefused = errors.New("vip: connection refused")
+
 // Defaults of the zero DetectorOptions timings.
 const (
 	DefaultHeartbeat    = 50 * time.Millisecond
-	DefaultSuspectAfter = 140 * time.Millisecond
+	DefaultSuspectAfter = 120 * time.Millisecond
+	DefaultSilentAfter  = 600 * time.Millisecond
 	DefaultFenceAfter   = 70 * time.Millisecond
 	DefaultProbeEvery   = 5 * time.Millisecond
 	DefaultProbeWindow  = 50 * time.Millisecond
 	DefaultHoldDown     = 150 * time.Millisecond
+	knockTimeout        = 100 * time.Millisecond
 )
 
 // DetectorOptions switch on and tune the fast failure detector for VIP holders, which moves
-// a VIP within a few hundred milliseconds of its holder's death instead of waiting for the
-// membership view (about a second): see detector.
+// a VIP within a few hundred milliseconds of its holder's process dying instead of waiting
+// for the membership view (about a second): see detector.
 //
 // The timings must keep FenceAfter + ProbeWindow + 2×ProbeEvery below
-// SuspectAfter - Heartbeat + ProbeWindow: a holder cut off at time t heard its successor at
-// most at t and releases by t + FenceAfter + ProbeWindow (plus a tick on either side), while
-// its successor heard it at least at t - Heartbeat and cannot confirm before
-// t - Heartbeat + SuspectAfter + ProbeWindow. The defaults leave 10 ms (130 ms < 140 ms).
+// SilentAfter - Heartbeat: a holder cut off at time t heard its successor at most at t and
+// releases by t + FenceAfter + ProbeWindow (plus a tick on either side), while its successor
+// heard it at least at t - Heartbeat and counts silence as death only after SilentAfter.
+// The defaults leave 420 ms (130 ms against 550 ms).
 type DetectorOptions struct {
 	// Transport, when set, switches the detector on. Nil leaves VIPs to the view alone.
 	Transport Transport
@@ -49,9 +58,19 @@ type DetectorOptions struct {
 	// Heartbeat is how often a holder pings the member next in line for each of its VIPs
 	// (one datagram per distinct member, whatever the number of VIPs). 0 means 50 ms.
 	Heartbeat time.Duration
+	// Knock asks the kernel of the member called name whether its process still exists,
+	// within timeout: nil when the host accepted a connection to the process's port (it
+	// exists, however starved of CPU), ErrRefused when the host refused it (the process
+	// is gone), another error when nothing answered (host down, network cut, loss). It is
+	// called on its own goroutine. Nil knocks nobody: only SilentAfter of silence counts.
+	Knock func(name string, timeout time.Duration) error
 	// SuspectAfter is how long the member next in line waits without a word from the holder
-	// before asking the others to confirm. 0 means 140 ms.
+	// before asking the others to confirm. 0 means 120 ms.
 	SuspectAfter time.Duration
+	// SilentAfter is how long a holder must have been silent before a majority that
+	// neither hears it nor gets any answer from its host (no refusal) may take its VIPs: a
+	// host that died or was cut off. A refused knock needs no such wait. 0 means 600 ms.
+	SilentAfter time.Duration
 	// FenceAfter is how long a holder waits without an answer from a member next in line
 	// before checking that it still reaches a majority (it releases everything if not).
 	// 0 means 70 ms.
@@ -73,6 +92,7 @@ func (o DetectorOptions) withDefaults() DetectorOptions {
 	}
 	def(&o.Heartbeat, DefaultHeartbeat)
 	def(&o.SuspectAfter, DefaultSuspectAfter)
+	def(&o.SilentAfter, DefaultSilentAfter)
 	def(&o.FenceAfter, DefaultFenceAfter)
 	def(&o.ProbeEvery, DefaultProbeEvery)
 	def(&o.ProbeWindow, DefaultProbeWindow)
@@ -88,42 +108,56 @@ type plan struct {
 	size        int      // members a majority is counted against
 }
 
-// confirm is a running confirmation that a silent holder is unreachable.
+// confirm is a running confirmation that a silent holder is gone.
 type confirm struct {
-	id    uint64
-	start time.Time
-	ticks int             // ticks that pinged: a starved process concludes later, not sooner
-	dead  map[string]bool // witnesses that could not reach it either
-	alive bool            // a witness reached it
+	id       uint64
+	start    time.Time
+	ticks    int             // ticks that pinged: a starved process concludes later, not sooner
+	knock    knockResult     // our own knock
+	verdicts map[string]byte // what each witness found
 }
 
-// witnessProbe is a probe run for another member: ping target, then answer the requester.
+// witnessProbe is a probe run for another member: ping and knock target, then answer the
+// requester.
 type witnessProbe struct {
 	requester, target string
 	id                uint64
 	start             time.Time
 	ticks             int
+	knock             knockResult
 }
+
+// knockResult is a Knock's outcome, written by the knocking goroutine under mu.
+type knockResult byte
+
+const (
+	knockPending knockResult = iota
+	knockAccepted
+	knockRefused
+	knockUnanswered
+)
 
 // detector is the fast failure detector for VIP holders. It runs beside memberlist's
 // general failure detection (about 1 s on a LAN) and only ever decides about VIP holders:
 //
 //   - A holder pings the member next in line for each of its VIPs (its successor: the
 //     rendezvous winner once the holder is removed) every Heartbeat; the successor answers.
-//   - A successor that hears nothing from a holder for SuspectAfter pings it every
-//     ProbeEvery and asks every other eligible member (witnesses) to do the same for
-//     ProbeWindow. Only when the holder stays silent and the successor plus the witnesses
-//     that could not reach it are a strict majority of the cluster size does it mark the
-//     holder down; the Manager then computes holders without it, which hands exactly that
-//     holder's VIPs to their successors. A witness that reaches the holder, or any word
-//     from it, cancels the confirmation. So the quorum rule holds: a successor on the
-//     minority side of a partition never takes over.
+//   - A successor that hears nothing from a holder for SuspectAfter knocks on the holder's
+//     host (Knock: a TCP connection to its gossip port), pings it every ProbeEvery, and
+//     asks every other eligible member (the witnesses) to do the same for ProbeWindow. Any
+//     sign of the holder (a pong, a message, a host that accepts the knock) cancels: a
+//     process starved of CPU still has its port open, so it keeps its VIPs. The holder is
+//     marked down only when the successor plus the witnesses that found it gone are a
+//     strict majority of the cluster size, where gone means refused (the process died:
+//     its host answers at once that the port is closed) or, after SilentAfter of silence,
+//     unanswered (the host died or is cut off). The Manager then computes holders without
+//     it, which hands exactly its VIPs to their successors. So the quorum rule holds: a
+//     successor on the minority side of a partition never takes over.
 //   - A holder that hears nothing from a successor for FenceAfter checks, the same way,
-//     that it still reaches a majority; if not it is fenced and holds nothing. Its clock
-//     starts one heartbeat before its successor's and runs shorter, so a holder cut off
-//     releases before its successor can have confirmed it unreachable: no two holders,
-//     as long as neither process is frozen for longer than that margin (a stopped or
-//     starved process cannot release; see the README).
+//     that it still reaches a majority; if not it is fenced and holds nothing, long
+//     before its successor may count its silence (SilentAfter): a holder cut off releases
+//     first, so there are never two holders. Checks count ticks, so a holder starved of
+//     CPU concludes later, never sooner.
 //   - A down mark ends when the holder is heard from again (a healed partition, a
 //     restarted process) or leaves the view. A fenced holder keeps pinging, and holds
 //     again only HoldDown after a check found a majority, by which time its successor has
@@ -169,15 +203,7 @@ func newDetector(self string, o DetectorOptions, log *slog.Logger, met *metrics,
 func (d *detector) state(now time.Time) (down map[string]bool, blocked bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return maps(d.down), d.fenced || now.Before(d.holdUntil)
-}
-
-func maps(m map[string]bool) map[string]bool {
-	out := make(map[string]bool, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(d.down), d.fenced || now.Before(d.holdUntil)
 }
 
 // setPlan installs a new plan. Members newly watched or heartbeated get a full period of
@@ -237,17 +263,15 @@ func (d *detector) receive(b []byte, now time.Time) {
 		reply = &message{kind: kindPong, from: d.self}
 	case kindProbe:
 		if m.target != d.self {
-			d.witness = append(d.witness, &witnessProbe{requester: m.from, target: m.target, id: m.id, start: now})
+			w := &witnessProbe{requester: m.from, target: m.target, id: m.id, start: now}
+			d.witness = append(d.witness, w)
+			d.knockLocked(m.target, &w.knock)
 		} else { // asked about ourselves: we are evidently alive
-			reply = &message{kind: kindVerdict, id: m.id, from: d.self, target: m.target, alive: true}
+			reply = &message{kind: kindVerdict, id: m.id, from: d.self, target: m.target, verdict: verdictAlive}
 		}
 	case kindVerdict:
 		if c := d.confirms[m.target]; c != nil && c.id == m.id {
-			if m.alive {
-				c.alive = true
-			} else {
-				c.dead[m.from] = true
-			}
+			c.verdicts[m.from] = m.verdict
 		}
 	}
 	d.mu.Unlock()
@@ -296,29 +320,48 @@ func (d *detector) tick(now time.Time) {
 				continue
 			}
 			d.nextID++
-			c = &confirm{id: d.nextID, start: now, dead: map[string]bool{}}
+			c = &confirm{id: d.nextID, start: now, verdicts: map[string]byte{}}
 			d.confirms[h] = c
 			d.metrics.detectorSuspicions.Inc()
+			d.knockLocked(h, &c.knock)
 			for _, w := range d.plan.peers {
 				if w != h {
 					out = append(out, outgoing{w, message{kind: kindProbe, id: c.id, from: d.self, target: h}})
 				}
 			}
 		}
-		switch {
-		case d.heard[h].After(c.start) || c.alive:
-			delete(d.confirms, h)
+		if d.heard[h].After(c.start) || c.knock == knockAccepted || slices.Contains(slices.Collect(maps.Values(c.verdicts)), verdictAlive) {
+			delete(d.confirms, h) // it is there: whatever delays it, its VIPs stay
 			d.quiet[h] = now
-		case c.ticks >= d.probeTicks() && now.Sub(c.start) >= d.o.ProbeWindow && 2*(1+len(c.dead)) > d.plan.size:
+			continue
+		}
+		windowDone := c.ticks >= d.probeTicks() && now.Sub(c.start) >= d.o.ProbeWindow
+		longSilent := now.Sub(d.heard[h]) >= d.o.SilentAfter
+		votes, refused := 0, 0
+		if c.knock == knockRefused || windowDone && longSilent {
+			votes++
+		}
+		for _, v := range c.verdicts {
+			if v == verdictRefused {
+				votes++
+				refused++
+			} else if v == verdictSilent && longSilent {
+				votes++
+			}
+		}
+		switch {
+		case 2*votes > d.plan.size && (c.knock == knockRefused || refused > 0 || windowDone):
 			delete(d.confirms, h)
 			d.down[h] = true
 			notify = true
 			d.metrics.detectorTakeovers.Inc()
-			d.log.Warn("vip: holder unreachable, confirmed by a majority; taking its VIPs over",
+			d.log.Warn("vip: holder gone, confirmed by a majority; taking its VIPs over",
 				"holder", h, "silent", now.Sub(d.heard[h]).Round(time.Millisecond),
-				"confirmed_by", len(c.dead), "cluster_size", d.plan.size)
-		case c.ticks >= d.probeTicks()+5 && now.Sub(c.start) >= d.o.ProbeWindow+5*d.o.ProbeEvery:
-			// No majority answered (we may be the minority): start over on the next tick.
+				"refused", c.knock == knockRefused, "witnesses", len(c.verdicts), "witnesses_refused", refused,
+				"cluster_size", d.plan.size)
+		case windowDone && now.Sub(c.start) >= d.o.ProbeWindow+5*d.o.ProbeEvery:
+			// No majority (we may be the minority, or it is merely silent so far): start
+			// over on the next tick.
 			delete(d.confirms, h)
 		default:
 			c.ticks++
@@ -326,18 +369,24 @@ func (d *detector) tick(now time.Time) {
 		}
 	}
 
-	// Witness side: ping the target, then answer.
+	// Witness side: ping and knock the target, then answer.
 	keep := d.witness[:0]
 	for _, w := range d.witness {
+		verdict := byte(255)
 		switch {
-		case d.heard[w.target].After(w.start):
-			out = append(out, outgoing{w.requester, message{kind: kindVerdict, id: w.id, from: d.self, target: w.target, alive: true}})
+		case d.heard[w.target].After(w.start) || w.knock == knockAccepted:
+			verdict = verdictAlive
+		case w.knock == knockRefused:
+			verdict = verdictRefused
 		case w.ticks >= d.probeTicks() && now.Sub(w.start) >= d.o.ProbeWindow:
-			out = append(out, outgoing{w.requester, message{kind: kindVerdict, id: w.id, from: d.self, target: w.target}})
+			verdict = verdictSilent
 		default:
 			w.ticks++
 			ping(w.target)
 			keep = append(keep, w)
+		}
+		if verdict != 255 {
+			out = append(out, outgoing{w.requester, message{kind: kindVerdict, id: w.id, from: d.self, target: w.target, verdict: verdict}})
 		}
 	}
 	clear(d.witness[len(keep):])
@@ -400,6 +449,27 @@ func (d *detector) tick(now time.Time) {
 	if notify {
 		d.changed()
 	}
+}
+
+// knockLocked starts a Knock of name that records its outcome in r (under mu). d.mu is held.
+func (d *detector) knockLocked(name string, r *knockResult) {
+	if d.o.Knock == nil {
+		*r = knockUnanswered
+		return
+	}
+	go func() {
+		err := d.o.Knock(name, knockTimeout)
+		res := knockUnanswered
+		switch {
+		case err == nil:
+			res = knockAccepted
+		case errors.Is(err, ErrRefused), errors.Is(err, syscall.ECONNREFUSED):
+			res = knockRefused
+		}
+		d.mu.Lock()
+		*r = res
+		d.mu.Unlock()
+	}()
 }
 
 // probeTicks is how many ticks a confirmation or check pings before it may conclude.

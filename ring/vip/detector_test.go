@@ -1,6 +1,7 @@
 package vip
 
 import (
+	"errors"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -21,7 +22,9 @@ type testNet struct {
 	mu    sync.Mutex
 	nodes map[string]*Manager
 	cut   map[[2]string]bool // directed links that drop everything
-	dead  map[string]bool
+	dead  map[string]bool    // processes gone: their host refuses knocks
+	mute  map[string]bool    // processes frozen (starved): nothing in or out, but the host accepts knocks
+	gone  map[string]bool    // hosts gone: nothing answers at all
 	loss  float64
 	rng   *rand.Rand
 	sent  atomic.Int64
@@ -30,7 +33,7 @@ type testNet struct {
 
 func newTestNet() *testNet {
 	return &testNet{nodes: map[string]*Manager{}, cut: map[[2]string]bool{}, dead: map[string]bool{},
-		rng: rand.New(rand.NewPCG(1, 2))}
+		mute: map[string]bool{}, gone: map[string]bool{}, rng: rand.New(rand.NewPCG(1, 2))}
 }
 
 func (n *testNet) transport(from string) Transport {
@@ -42,13 +45,39 @@ func (n *testNet) transport(from string) Transport {
 		}
 		n.mu.Lock()
 		dst := n.nodes[to]
-		drop := dst == nil || n.dead[from] || n.dead[to] || n.cut[[2]string{from, to}] || n.rng.Float64() < n.loss
+		drop := dst == nil || n.dead[from] || n.dead[to] || n.mute[from] || n.mute[to] || n.gone[from] || n.gone[to] ||
+			n.cut[[2]string{from, to}] || n.rng.Float64() < n.loss
 		n.mu.Unlock()
 		if !drop {
 			go dst.Receive(msg)
 		}
 		return nil
 	})
+}
+
+// knock answers as the host of to would a TCP connection from from.
+func (n *testNet) knock(from string) func(string, time.Duration) error {
+	return func(to string, timeout time.Duration) error {
+		n.mu.Lock()
+		unanswered := n.gone[to] || n.cut[[2]string{from, to}] || n.rng.Float64() < n.loss
+		refused := n.dead[to]
+		n.mu.Unlock()
+		switch {
+		case unanswered:
+			time.Sleep(timeout)
+			return errors.New("i/o timeout")
+		case refused:
+			return ErrRefused
+		}
+		return nil
+	}
+}
+
+// set marks name in one of the net's sets (dead, mute, gone).
+func (n *testNet) set(which map[string]bool, name string, on bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	which[name] = on
 }
 
 // partition cuts every link between the two groups, or heals them.
@@ -60,12 +89,6 @@ func (n *testNet) partition(a, b []string, cut bool) {
 			n.cut[[2]string{x, y}], n.cut[[2]string{y, x}] = cut, cut
 		}
 	}
-}
-
-func (n *testNet) kill(name string) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.dead[name] = true
 }
 
 func (n *testNet) setLoss(p float64) {
@@ -157,7 +180,8 @@ func newDetCluster(t *testing.T, n int, vips []netip.Prefix) *detCluster {
 			Netlink: loggedNetlink{name, c.log}, Registerer: reg,
 			Announcer:     AnnouncerFunc(func(netip.Addr) error { return nil }),
 			AnnounceEvery: -1,
-			Detector:      DetectorOptions{Transport: c.net.transport(name), ClusterSize: func() int { return n }},
+			Detector: DetectorOptions{Transport: c.net.transport(name), Knock: c.net.knock(name),
+				ClusterSize: func() int { return n }},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -239,7 +263,7 @@ func TestDetector_successorTakesOverFromADeadHolderAlone(t *testing.T) {
 	dead := c.viewHolder(vips[0], c.names...)
 	alive := c.without(c.names, dead)
 	killed := time.Now()
-	c.net.kill(dead) // the view still lists it: only the detector can move its VIPs
+	c.net.set(c.net.dead, dead, true) // the view still lists it: only the detector can move its VIPs
 	for _, v := range vips {
 		was, want := c.viewHolder(v, c.names...), c.viewHolder(v, alive...)
 		c.heldBy(v, want, alive, 2*time.Second)
@@ -306,6 +330,46 @@ func TestDetector_cutOffHolderReleasesBeforeTheSuccessorTakesOver(t *testing.T) 
 			t.Errorf("%s had %d holders at once across the cut and the heal", p, most)
 		}
 	}
+}
+
+func TestDetector_starvedHolderKeepsItsVIPs(t *testing.T) {
+	vips := manyVIPs(t, 2)
+	c := newDetCluster(t, 3, vips)
+	holder := c.viewHolder(vips[0], c.names...)
+	// Frozen: it neither sends nor answers, but its host accepts connections to its port.
+	// (Its own detector still runs here and fences it, as it would if it were cut off; a
+	// process really frozen could not, which is why the others must not take over.)
+	c.net.set(c.net.mute, holder, true)
+	time.Sleep(DefaultSilentAfter + 300*time.Millisecond)
+	c.net.set(c.net.mute, holder, false)
+	c.heldBy(vips[0], holder, c.names, 2*time.Second)
+	rest := c.without(c.names, holder)
+	if got := c.counter("shoal_vip_detector_suspicions_total", rest...); got < 1 {
+		t.Fatalf("nobody suspected the frozen %s: the test proves nothing", holder)
+	}
+	if got := c.counter("shoal_vip_detector_takeovers_total", rest...); got != 0 {
+		t.Errorf("%v takeovers from a holder whose process was only frozen", got)
+	}
+	for _, v := range vips {
+		if most, now := c.log.replay(v.Addr(), func(string) bool { return true }); most != 1 || len(now) != 1 {
+			t.Errorf("%s: %d holders at once, %v now", v, most, now)
+		}
+	}
+}
+
+func TestDetector_deadHostIsTakenOverAfterSilentAfter(t *testing.T) {
+	vips := manyVIPs(t, 1)
+	c := newDetCluster(t, 3, vips)
+	v := vips[0]
+	holder := c.viewHolder(v, c.names...)
+	rest := c.without(c.names, holder)
+	gone := time.Now()
+	c.net.set(c.net.gone, holder, true) // powered off: no refusal, no answer
+	took := c.heldBy(v, c.viewHolder(v, rest...), rest, 3*time.Second)
+	if took < DefaultSilentAfter-DefaultHeartbeat {
+		t.Errorf("taken over %v after the host went silent, before SilentAfter (%v)", took, DefaultSilentAfter)
+	}
+	t.Logf("%s taken over %v after its host went silent", v, time.Since(gone).Round(time.Millisecond))
 }
 
 // TestDetector_noFalseTakeoverUnderLoss drops 20% of datagrams each way. A takeover needs

@@ -9,7 +9,7 @@ import (
 // The fast failure detector's datagrams. Each is one small message carried by the
 // Transport (in Shoal, one encrypted UDP datagram on the gossip port):
 //
-//	magic (1) kind (1) alive (1) id (uvarint) from (uvarint length + bytes) target (same)
+//	magic (1) kind (1) verdict (1) id (uvarint) from (uvarint length + bytes) target (same)
 //
 // Any message from a member proves that member alive at its arrival; the kinds say what the
 // receiver must do besides.
@@ -27,23 +27,31 @@ const (
 	maxNameLen = 255 // memberlist node names are short; anything longer is not ours
 )
 
+// What a witness found about a target; the zero value is silence.
+const (
+	// verdictSilent: no pong within the probe window and no answer to the knock either
+	// (host down, cable cut, or every packet lost): only a long silence makes it count.
+	verdictSilent byte = 0
+	// verdictAlive: it answered a ping, or its kernel accepted the knock (the process
+	// exists, however starved of CPU).
+	verdictAlive byte = 1
+	// verdictRefused: its kernel refused the knock: the port is closed, the process is gone.
+	verdictRefused byte = 2
+)
+
 var kindNames = [...]string{kindPing: "ping", kindPong: "pong", kindProbe: "probe", kindVerdict: "verdict"}
 
 // message is one decoded datagram.
 type message struct {
-	kind   byte
-	alive  bool   // verdicts: the witness reached target
-	id     uint64 // probes and verdicts: the request being answered
-	from   string // the sender's member name
-	target string // probes and verdicts: the member in question
+	kind    byte
+	verdict byte   // verdicts: what the witness found
+	id      uint64 // probes and verdicts: the request being answered
+	from    string // the sender's member name
+	target  string // probes and verdicts: the member in question
 }
 
 func (m message) append(b []byte) []byte {
-	alive := byte(0)
-	if m.alive {
-		alive = 1
-	}
-	b = append(b, wireMagic, m.kind, alive)
+	b = append(b, wireMagic, m.kind, m.verdict)
 	b = binary.AppendUvarint(b, m.id)
 	b = binary.AppendUvarint(b, uint64(len(m.from)))
 	b = append(b, m.from...)
@@ -58,8 +66,8 @@ func decodeMessage(b []byte) (message, error) {
 	if len(b) < 3 || b[0] != wireMagic {
 		return message{}, errors.New("vip: detector message: bad header")
 	}
-	m := message{kind: b[1], alive: b[2] == 1}
-	if m.kind < kindPing || m.kind > kindVerdict || b[2] > 1 {
+	m := message{kind: b[1], verdict: b[2]}
+	if m.kind < kindPing || m.kind > kindVerdict || m.verdict > verdictRefused {
 		return message{}, fmt.Errorf("vip: detector message: unknown kind %d or flag %d", b[1], b[2])
 	}
 	b = b[3:]

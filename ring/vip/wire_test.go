@@ -9,7 +9,8 @@ func TestMessage_roundTrips(t *testing.T) {
 		{kind: kindPing, from: "edge-1"},
 		{kind: kindPong, from: "edge-2"},
 		{kind: kindProbe, id: 1 << 40, from: "edge-3", target: "edge-1"},
-		{kind: kindVerdict, id: 7, from: "edge-3", target: "edge-1", alive: true},
+		{kind: kindVerdict, id: 7, from: "edge-3", target: "edge-1", verdict: verdictAlive},
+		{kind: kindVerdict, id: 9, from: "edge-3", target: "edge-1", verdict: verdictRefused},
 		{kind: kindVerdict, id: 8, from: "e", target: "edge-1"},
 	}
 	for _, want := range tests {
@@ -30,7 +31,7 @@ func TestDecodeMessage_refusesWhatIsNotAWholeMessage(t *testing.T) {
 		{"wrong magic", append([]byte{0}, good[1:]...)},
 		{"unknown kind", append([]byte{wireMagic, 9}, good[2:]...)},
 		{"kind zero", append([]byte{wireMagic, 0}, good[2:]...)},
-		{"alive flag 2", append([]byte{wireMagic, kindVerdict, 2}, good[3:]...)},
+		{"verdict 3", append([]byte{wireMagic, kindVerdict, 3}, good[3:]...)},
 		{"truncated", good[:len(good)-1]},
 		{"trailing byte", append(append([]byte(nil), good...), 0)},
 		{"no sender", message{kind: kindPing}.append(nil)},
@@ -50,7 +51,7 @@ func TestDecodeMessage_refusesWhatIsNotAWholeMessage(t *testing.T) {
 // uvarint has more than one spelling).
 func FuzzDecodeMessage(f *testing.F) {
 	f.Add(message{kind: kindPing, from: "edge-1"}.append(nil))
-	f.Add(message{kind: kindVerdict, id: 99, from: "a", target: "b", alive: true}.append(nil))
+	f.Add(message{kind: kindVerdict, id: 99, from: "a", target: "b", verdict: verdictAlive}.append(nil))
 	f.Add([]byte{wireMagic, kindProbe, 0, 0x80})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := decodeMessage(b)
