@@ -50,13 +50,21 @@ func dropProxyOnlyFields(h *fasthttp.RequestHeader, trusted bool) {
 	}
 	var names [][]byte
 	for k := range h.All() {
-		if _, ok := listedFold(proxyOnlyFields, k); ok {
-			names = append(names, append([]byte(nil), k...))
+		if mayBeProxyOnly(k) {
+			if _, ok := listedFold(proxyOnlyFields, k); ok {
+				names = append(names, append([]byte(nil), k...))
+			}
 		}
 	}
 	for _, k := range names {
 		h.DelBytes(k)
 	}
+}
+
+// mayBeProxyOnly passes over most fields without comparing them to the list: every listed
+// name starts with X- or True- and has 6 to 22 bytes (a test holds the list to that).
+func mayBeProxyOnly(k []byte) bool {
+	return len(k) >= 6 && len(k) <= 22 && (k[0]|0x20 == 'x' || k[0]|0x20 == 't')
 }
 
 // setForwardingFields writes the request's forwarding fields as one line each, whatever the

@@ -28,6 +28,12 @@ func TestNode_refusedHeadClosesConnection(t *testing.T) {
 		{"CR in value", "GET /dyn/x HTTP/1.1\r\nHost: www.test\r\nX-A: a\rb\r\n\r\n" + smuggled, "400"},
 		{"bad name", "GET /dyn/x HTTP/1.1\r\nHost: www.test\r\nX(A): b\r\n\r\n" + smuggled, "400"},
 		{"chunk size not hex", "POST /dyn/x HTTP/1.1\r\nHost: www.test\r\nTransfer-Encoding: chunked\r\n\r\n5g\r\nhello\r\n0\r\n\r\n" + smuggled, "400"},
+		{"chunk size 0x5", "POST /dyn/x HTTP/1.1\r\nHost: www.test\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n" + smuggled, "400"},
+		{"chunk size overflows", "POST /dyn/x HTTP/1.1\r\nHost: www.test\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000005\r\nhello\r\n0\r\n\r\n" + smuggled, "400"},
+		{"chunk size with LF in extension", "POST /dyn/x HTTP/1.1\r\nHost: www.test\r\nTransfer-Encoding: chunked\r\n\r\n5;a\nb\r\nhello\r\n0\r\n\r\n" + smuggled, "400"},
+		{"Content-Length with sign", "POST /dyn/x HTTP/1.1\r\nHost: www.test\r\nContent-Length: +5\r\n\r\nhello" + smuggled, "400"},
+		{"lower-case version", "GET /dyn/x http/1.1\r\nHost: www.test\r\n\r\n" + smuggled, "400"},
+		{"two spaces in request line", "GET  /dyn/x HTTP/1.1\r\nHost: www.test\r\n\r\n" + smuggled, "400"},
 		{"missing Host", "GET /dyn/x HTTP/1.1\r\n\r\n" + smuggled, "400"},
 		{"two Host", "GET /dyn/x HTTP/1.1\r\nHost: www.test\r\nHost: evil.test\r\n\r\n" + smuggled, "400"},
 		{"userinfo Host", "GET /dyn/x HTTP/1.1\r\nHost: u:p@www.test\r\n\r\n" + smuggled, "400"},
@@ -253,6 +259,14 @@ func TestNode_versionAndBodies(t *testing.T) {
 		out, _ := converse(t, n.HTTPAddr(), strings.Replace(raw, "\r\n\r\n", "\r\nConnection: close\r\n\r\n", 1), 3*time.Second)
 		if !strings.Contains(out, " 200 ") || !strings.Contains(out, "fwd=bypass") {
 			t.Errorf("%q: %q, want a pass", raw, out)
+		}
+	}
+	// Content-Length: 0 is no content: such a GET is cached like any other.
+	for i := 0; i < 2; i++ {
+		n.Store().Wait()
+		out, _ := converse(t, n.HTTPAddr(), "GET /c/empty.css HTTP/1.1\r\nHost: www.test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 3*time.Second)
+		if want := []string{"stored", "hit"}[i]; !strings.Contains(out, want) {
+			t.Errorf("GET with Content-Length: 0, round %d: %q, want %s", i, out, want)
 		}
 	}
 	_, h, _ := get(t, "http://"+n.HTTPAddr()+"/c/body.css", "Host", "www.test")

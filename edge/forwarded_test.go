@@ -1,0 +1,67 @@
+package edge
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+func TestMayBeProxyOnly_coversTheList(t *testing.T) {
+	for _, name := range proxyOnlyFields {
+		for _, k := range []string{name, strings.ToLower(name), strings.ToUpper(name)} {
+			if !mayBeProxyOnly([]byte(k)) {
+				t.Errorf("%q would be passed over", k)
+			}
+		}
+	}
+}
+
+// TestSetForwardingFields_oneLineEach: list fields are joined across lines and names of any
+// case; an IPv6 client is quoted in Forwarded (RFC 7239 section 6).
+func TestSetForwardingFields_oneLineEach(t *testing.T) {
+	var h fasthttp.RequestHeader
+	h.DisableNormalizing()
+	h.Add("x-forwarded-for", "a")
+	h.Add("X-Forwarded-For", "")
+	h.Add("X-FORWARDED-FOR", "b, c")
+	h.Add("x-forwarded-proto", "evil")
+	h.Add("via", "1.1 front")
+	setForwardingFields(&h, "2001:db8::1", "https", "1.1 edge")
+	want := map[string]string{
+		"X-Forwarded-For":   "a, b, c, 2001:db8::1",
+		"X-Forwarded-Proto": "https",
+		"Forwarded":         `for="[2001:db8::1]";proto=https`,
+		"Via":               "1.1 front, 1.1 edge",
+	}
+	got := map[string][]string{}
+	for k, v := range h.All() {
+		got[strings.ToLower(string(k))] = append(got[strings.ToLower(string(k))], string(v))
+	}
+	for name, v := range want {
+		if lines := got[strings.ToLower(name)]; len(lines) != 1 || lines[0] != v {
+			t.Errorf("%s: %q, want one line %q", name, lines, v)
+		}
+	}
+}
+
+func BenchmarkDropProxyOnlyFields(b *testing.B) {
+	var h fasthttp.RequestHeader
+	h.DisableNormalizing()
+	for _, f := range []string{"Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language", "Cookie", "Referer", "X-Requested-With"} {
+		h.Add(f, "v")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		dropProxyOnlyFields(&h, false)
+	}
+}
+
+func BenchmarkParseTarget(b *testing.B) {
+	host := [][]byte{[]byte("www.example.com")}
+	uri := []byte("/wp-content/themes/site/style.css?ver=6.4")
+	b.ReportAllocs()
+	for b.Loop() {
+		parseTarget("http", uri, host, true)
+	}
+}
