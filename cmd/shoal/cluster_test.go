@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
 	"github.com/shoal-cdn/shoal/internal/testenv"
+	"github.com/shoal-cdn/shoal/loadtest"
 )
 
 // proc is one `shoal run` process of a test cluster.
@@ -125,40 +130,39 @@ func (l *testLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// loadUntil sends GETs for keys spread over the ring through the given nodes until stop is
-// closed, and counts requests and failures (any error, non-200 or wrong body).
+// loadUntil sends GETs for the 300 keys /obj/<n> through the given nodes in turn, 500 a second
+// with loadtest (vegeta's attacker, open loop), until stop is closed, and counts requests
+// and failures (any error, non-200 or wrong body).
 func loadUntil(t *testing.T, nodes []*proc, stop <-chan struct{}, done, failed *atomic.Int64) *sync.WaitGroup {
+	ks := loadtest.KeySpace{Header: http.Header{"Host": {"site.example"}}}
+	for _, n := range nodes {
+		ks.Bases = append(ks.Bases, "http://"+n.http)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			client := &http.Client{Timeout: 10 * time.Second}
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				path := fmt.Sprintf("/obj/%d", (i*8+w)%300)
-				req, _ := http.NewRequest("GET", "http://"+nodes[i%len(nodes)].http+path, nil)
-				req.Host = "site.example"
-				resp, err := client.Do(req)
-				if err != nil {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer cancel()
+		go func() {
+			<-stop
+			cancel()
+		}()
+		err := loadtest.Attack(ctx, loadtest.Config{Name: "cluster", Pacer: loadtest.PerSecond(500),
+			Options: []func(*vegeta.Attacker){vegeta.Timeout(10 * time.Second)}}, loadtest.HitTargeter(ks, 300),
+			func(r *vegeta.Result) error {
+				u, _ := url.Parse(r.URL)
+				if r.Code != 200 || u == nil || string(r.Body) != "body of "+u.Path {
 					failed.Add(1)
-					t.Logf("request failed: %v", err)
-					continue
-				}
-				body, err := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if err != nil || resp.StatusCode != 200 || string(body) != "body of "+path {
-					failed.Add(1)
-					t.Logf("bad answer for %s: %d %q %v", path, resp.StatusCode, body, err)
+					t.Logf("bad answer for %s: %d %q %s", r.URL, r.Code, r.Body, r.Error)
 				}
 				done.Add(1)
-			}
-		}(w)
-	}
+				return nil
+			})
+		if err != nil {
+			t.Error(err)
+		}
+	}()
 	return &wg
 }
 
