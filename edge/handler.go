@@ -30,11 +30,18 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 		// A cache is no tunnel, and TRACE would reflect fields (cookies, credentials) that
 		// scripts must not read (cross-site tracing).
 		n.refuse(ctx, fasthttp.StatusMethodNotAllowed, "method", "method not allowed")
-		ctx.Response.Header.Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+		ctx.Response.Header.Set("Allow", allowed)
 		return
 	}
 	rt := n.rt.Load()
 	hdr := &ctx.Request.Header
+	if bytes.Equal(hdr.RequestURI(), []byte("*")) && bytes.Equal(ctx.Method(), []byte("OPTIONS")) {
+		// RFC 9110 section 9.3.7: a question about the server itself, not a resource; no
+		// route or origin is involved (health checkers send it).
+		ctx.Response.Header.Set("Allow", allowed)
+		policy, result = "none", "options"
+		return
+	}
 	t, bad := parseTarget(scheme(ctx), hdr.RequestURI(), hostFields(hdr.RawHeaders(), hdr.Host()), !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
 	if bad != nil {
 		n.refuse(ctx, bad.status, bad.reason, bad.msg)
@@ -130,6 +137,9 @@ func idempotent(m []byte) bool {
 	}
 	return false
 }
+
+// allowed are the methods the node serves (CONNECT and TRACE are refused).
+const allowed = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, PURGE"
 
 // hasBody reports a request that carries content (Content-Length above 0, or chunked). A GET
 // or HEAD with a body goes to the origin as a pass: the body is not in the key, so the

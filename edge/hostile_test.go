@@ -282,10 +282,45 @@ func TestNode_versionAndBodies(t *testing.T) {
 	if bodies != 3 {
 		t.Errorf("origin received %d of the 3 request bodies", bodies)
 	}
+	// OPTIONS * is about the server: answered here, never routed.
+	if out, _ := converse(t, n.HTTPAddr(), "OPTIONS * HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n", 3*time.Second); !strings.Contains(out, " 200 ") || !strings.Contains(out, "Allow: ") {
+		t.Errorf("OPTIONS *: %q", out)
+	}
 	// CONNECT and TRACE are not served.
 	for _, raw := range []string{"CONNECT www.test:443 HTTP/1.1\r\nHost: www.test:443\r\n\r\n", "TRACE /dyn/t HTTP/1.1\r\nHost: www.test\r\n\r\n"} {
 		if line := rawRequest(t, n.HTTPAddr(), raw); !strings.Contains(line, " 405 ") {
 			t.Errorf("%q: %q, want 405", raw, line)
 		}
+	}
+}
+
+// TestCluster_canonicalTargetAcrossThePeerHop: a request that a non-owner forwards reaches
+// the owner, and from it the origin, in the canonical form the non-owner keyed, with the
+// forwarding fields of the original client and without the fields only a proxy may set.
+func TestCluster_canonicalTargetAcrossThePeerHop(t *testing.T) {
+	origin := startRawLogOrigin(t)
+	nodes := startCluster(t, 3, origin.URL)
+	spellings := []string{"/p/%7euser.css", "/p/~user.css", "/p/%7Euser.css"}
+	owner, _ := nodes[0].Ring().Owner(cacheKey("http", "www.test", "/p/~user.css", ""))
+	for i, n := range nodes {
+		n.Store().Wait()
+		out, _ := converse(t, n.HTTPAddr(), "GET "+spellings[i]+" HTTP/1.1\r\nHost: WWW.test\r\nx-forwarded-host: evil.test\r\nConnection: close\r\n\r\n", 5*time.Second)
+		if !strings.Contains(out, " 200 ") || !strings.HasSuffix(out, "/p/~user.css") {
+			t.Errorf("%s (owner %s) answered %q for %s", n.name, owner.Name, out, spellings[i])
+		}
+	}
+	got := origin.requests()
+	if len(got) != 1 {
+		t.Fatalf("origin received %d requests, want one fill: %+v", len(got), got)
+	}
+	r := got[0]
+	if r.target() != "/p/~user.css" || strings.Join(r.values("Host"), ",") != "www.test" {
+		t.Errorf("origin received %q Host %q", r.line, r.values("Host"))
+	}
+	if xff := r.values("X-Forwarded-For"); len(xff) != 1 || xff[0] != "127.0.0.1" {
+		t.Errorf("origin received X-Forwarded-For %q, want the client's address once", xff)
+	}
+	if h := r.values("X-Forwarded-Host"); len(h) > 0 {
+		t.Errorf("a client's X-Forwarded-Host crossed the peer hop: %q", h)
 	}
 }
