@@ -254,7 +254,7 @@ func TestPool_allEjectedFallsBackOnLeastRecentlyFailed(t *testing.T) {
 	cfg := poolConf("first", "http://"+a, "http://"+b)
 	cfg.Retries = 0
 	cfg.Passive.Errors = 1
-	p, _ := newTestPool(t, cfg, clock)
+	p, reg := newTestPool(t, cfg, clock)
 	for range 2 { // a then b fail once each and are ejected
 		if _, _, _, err := doGet(t, p, "/", Target{Idempotent: true}); err == nil {
 			t.Fatal("a closed port answered")
@@ -272,6 +272,9 @@ func TestPool_allEjectedFallsBackOnLeastRecentlyFailed(t *testing.T) {
 	var oe *Error
 	if !errors.As(err, &oe) || oe.Kind != KindConnect || oe.Server != p.servers[0].cfg.id {
 		t.Fatalf("err = %v, want a connect failure of server a (least recently failed)", err)
+	}
+	if n := counterValue(t, reg, "shoal_origin_all_ejected_picks_total", nil); n != 1 {
+		t.Fatalf("all_ejected_picks_total = %v, want 1", n)
 	}
 	clock.Advance(time.Second)
 	// Now b failed longest ago. Bring a listener up on b: the request reaches it and b is back.

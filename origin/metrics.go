@@ -21,6 +21,8 @@ type metrics struct {
 	queued       *prometheus.GaugeVec
 	checks       *prometheus.CounterVec
 	ejections    *prometheus.CounterVec
+	staleRetries *prometheus.CounterVec
+	allEjected   *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -68,8 +70,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"pool", "server", "result"})),
 		ejections: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "shoal_origin_ejections_total",
-			Help: "Times a server was taken out by passive checks (consecutive errors or 5xx).",
+			Help: "Times a server was taken out by passive checks (consecutive connection errors and timeouts; 5xx too with observe layer7).",
 		}, server)),
+		staleRetries: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shoal_origin_stale_connection_retries_total",
+			Help: "Idempotent requests repeated on a new connection because the reused one had been closed by the server while idle.",
+		}, server)),
+		allEjected: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shoal_origin_all_ejected_picks_total",
+			Help: "Requests sent to the least recently failed server because passive checks had ejected every server (a pool never ejects itself into emptiness).",
+		}, []string{"pool"})),
 	}
 }
 
@@ -151,5 +161,17 @@ func (m *metrics) check(pool, server string, ok bool) {
 func (m *metrics) ejected(pool, server string) {
 	if m != nil {
 		m.ejections.WithLabelValues(pool, server).Inc()
+	}
+}
+
+func (m *metrics) staleRetry(pool, server string) {
+	if m != nil {
+		m.staleRetries.WithLabelValues(pool, server).Inc()
+	}
+}
+
+func (m *metrics) pickedAllEjected(pool string) {
+	if m != nil {
+		m.allEjected.WithLabelValues(pool).Inc()
 	}
 }

@@ -138,6 +138,7 @@ func (p *Pool) choose(t *Target, tried []bool, now time.Time) (*server, bool, er
 		if !p.hasSlot(s) {
 			return nil, false, errAllFull
 		}
+		p.metrics.pickedAllEjected(p.cfg.name)
 		return s, p.cfg.stickyCookie != "", nil
 	}
 	s, err := p.pickFrom(t, cands)

@@ -79,6 +79,7 @@ func (p *Pool) roundTrip(s *server, req *fasthttp.Request, resp *fasthttp.Respon
 			hc.ReleaseReader(br)
 			hc.CloseConn(cc)
 			if reused && retryStale && attempt == 0 && closedByPeer(err) {
+				p.metrics.staleRetry(p.cfg.name, s.label)
 				continue
 			}
 			return nil, err

@@ -225,6 +225,9 @@ func TestPool_staleConnectionRetriedOnNewConnection(t *testing.T) {
 	if n := counterValue(t, reg, "shoal_origin_errors_total", nil); n != 0 {
 		t.Fatalf("errors_total = %v, want 0", n)
 	}
+	if n := counterValue(t, reg, "shoal_origin_stale_connection_retries_total", nil); n != 2 {
+		t.Fatalf("stale_connection_retries_total = %v, want 2", n)
+	}
 	// Not idempotent: not retried (the server may have acted on it), a reset is reported.
 	var oe *Error
 	if _, _, _, err := doGet(t, p, "/s", Target{}); !errors.As(err, &oe) || oe.Kind != KindReset {
