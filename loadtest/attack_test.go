@@ -230,3 +230,20 @@ func TestAttack_ContextEndsIt(t *testing.T) {
 		t.Fatalf("%d requests in 200ms at 100/s, error %v", m.Requests, err)
 	}
 }
+
+// TestAttack_UnpacedIsAClosedLoop: rate 0 sends as fast as MaxWorkers workers can, never more
+// at once.
+func TestAttack_UnpacedIsAClosedLoop(t *testing.T) {
+	var inFlight, most atomic.Int64
+	srv := testServer(t, func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(5 * time.Millisecond)
+	})
+	m, err := Run(context.Background(), Config{Pacer: Constant{}, Duration: 200 * time.Millisecond, Workers: 2, MaxWorkers: 2}, get(srv.URL))
+	if err != nil || m.Requests < 10 || most.Load() > 2 {
+		t.Fatalf("%d requests, at most %d at once, error %v; want many, at most 2 at once", m.Requests, most.Load(), err)
+	}
+}
