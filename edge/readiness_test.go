@@ -103,7 +103,7 @@ func TestCluster_sharedOriginOutageKeepsEveryNodeReady(t *testing.T) {
 	down.Store(true)
 	// Readiness is judged every second; a node steps back after seeing its view worse than its
 	// peers' for the grace (3 s plus the check interval): watch well past it.
-	for end := time.Now().Add(originGraceBase + 3*readinessInterval); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+	for end := time.Now().Add(originGraceBase + 3*readinessInterval/2); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 		for _, n := range nodes {
 			if !n.ready.Load() {
 				t.Fatalf("%s went not ready on an outage every node shares", n.name)
@@ -139,7 +139,7 @@ func TestCluster_nodeAloneWithoutOriginIsNotReady(t *testing.T) {
 		}
 		return !nodes[0].ready.Load()
 	})
-	for end := time.Now().Add(2 * readinessInterval); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+	for end := time.Now().Add(readinessInterval + readinessInterval/2); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 		for _, n := range nodes[1:] {
 			if !n.ready.Load() {
 				t.Fatalf("%s went not ready though it reaches the origin", n.name)
