@@ -36,6 +36,8 @@ type conn struct {
 	resets       meter
 	controls     meter
 	peerGoneAway bool
+	// readDeadlineSet is when the read deadline was last moved.
+	readDeadlineSet time.Time
 
 	mu             sync.Mutex
 	streams        map[uint32]*stream // streams not yet closed (RFC 9113 §5.1)
@@ -140,6 +142,11 @@ func (c *conn) serve() {
 			if !c.waitReadable() {
 				return
 			}
+		} else if now := time.Now(); now.Sub(c.readDeadlineSet) > c.cfg.IdleTimeout/4 {
+			// A peer that keeps the read buffer full never lets the loop reach
+			// waitReadable: refresh the deadline it set, or a long burst would hit it.
+			c.nc.SetReadDeadline(now.Add(c.cfg.IdleTimeout))
+			c.readDeadlineSet = now
 		}
 		f, err := c.fr.ReadFrame()
 		if err != nil {
@@ -166,7 +173,8 @@ func (c *conn) waitReadable() bool {
 			return c.readDiscard()
 		}
 		c.mu.Unlock()
-		c.nc.SetReadDeadline(time.Now().Add(c.cfg.IdleTimeout))
+		c.readDeadlineSet = time.Now()
+		c.nc.SetReadDeadline(c.readDeadlineSet.Add(c.cfg.IdleTimeout))
 		_, err := c.br.Peek(1)
 		if err == nil {
 			return true

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -297,4 +298,69 @@ func TestServer_tlsWithoutH2(t *testing.T) {
 	if got, err := io.ReadAll(c); len(got) != 0 || err != nil {
 		t.Fatalf("read %d bytes, %v; want the connection closed at once", len(got), err)
 	}
+}
+
+// TestServer_longBurst: a client that keeps the connection's read buffer full for many
+// IdleTimeouts (one large write of thousands of requests, frames of an odd size so reads
+// never end on a frame boundary) is served to the end, not cut by a read deadline set when
+// the burst began.
+func TestServer_longBurst(t *testing.T) {
+	hit := HandlerFunc(func(w ResponseWriter, r *Request) { w.Respond(200, nil, []byte("k")) })
+	ts := startServer(t, Config{IdleTimeout: 30 * time.Millisecond}, hit, false)
+	// The same block repeated: its fields are literals, so every copy decodes alike.
+	pad := 10000
+	var block []byte
+	for len(block)%2 == 0 {
+		block = encodeBlock(":method", "GET", ":scheme", "http", ":path", "/", "x-pad", strings.Repeat("p", pad))
+		pad++
+	}
+	const n = 5000
+	var burst bytes.Buffer
+	fr := http2.NewFramer(&burst, nil)
+	for i := range n {
+		fr.WriteHeaders(http2.HeadersFrameParam{StreamID: uint32(2*i + 1), BlockFragment: block, EndStream: true, EndHeaders: true})
+	}
+	c := dialRaw(t, ts.Addr)
+	go c.nc.Write(burst.Bytes())
+	answered := 0
+	for answered < n {
+		f, err := c.readFrame(10 * time.Second)
+		if err != nil {
+			t.Fatalf("after %d of %d answers: %v", answered, n, err)
+		}
+		switch f := f.(type) {
+		case *http2.DataFrame:
+			if f.StreamEnded() {
+				answered++
+			}
+		case *http2.GoAwayFrame:
+			t.Fatalf("GOAWAY %v after %d of %d answers", f.ErrCode, answered, n)
+		}
+	}
+}
+
+// encodeBlock encodes fields as literals without indexing, so a block can be sent twice.
+func encodeBlock(kv ...string) []byte {
+	var b []byte
+	for i := 0; i+1 < len(kv); i += 2 {
+		b = append(b, 0x00) // literal without indexing, new name (RFC 7541 §6.2.2)
+		b = appendHpackString(b, kv[i])
+		b = appendHpackString(b, kv[i+1])
+	}
+	return b
+}
+
+func appendHpackString(b []byte, s string) []byte {
+	// Length as an HPACK integer with a 7-bit prefix, no Huffman (RFC 7541 §5.1, §5.2).
+	n := len(s)
+	if n < 127 {
+		b = append(b, byte(n))
+	} else {
+		b = append(b, 127)
+		for n -= 127; n >= 128; n >>= 7 {
+			b = append(b, byte(n%128+128))
+		}
+		b = append(b, byte(n))
+	}
+	return append(b, s...)
 }
