@@ -91,9 +91,11 @@ type ResponseWriter interface {
 	// handler's use of the stream.
 	Abort()
 	// Detach tells the server that the stream is finished from another goroutine. It must
-	// be called in ServeH2, before w is handed on. The detached handler must end with
-	// Respond, Close or Abort even when the stream was reset meanwhile: until then the
-	// stream counts against Config.MaxConcurrentStreams.
+	// be called in ServeH2, before w is handed on; ServeH2 then returns without calling
+	// Write or Body.Read itself: they may block, and only the connection's goroutine, which
+	// is running ServeH2, could unblock them. The detached handler must end with Respond,
+	// Close or Abort even when the stream was reset meanwhile: until then the stream counts
+	// against Config.MaxConcurrentStreams.
 	Detach()
 	// Done is closed when the stream ends for any reason: sent in full, reset by either
 	// side, or the connection closed. A detached handler selects on it to stop early.

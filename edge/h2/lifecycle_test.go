@@ -314,7 +314,7 @@ func TestServer_longBurst(t *testing.T) {
 		block = encodeBlock(":method", "GET", ":scheme", "http", ":path", "/", "x-pad", strings.Repeat("p", pad))
 		pad++
 	}
-	const n = 5000
+	const n = 2000
 	var burst bytes.Buffer
 	fr := http2.NewFramer(&burst, nil)
 	for i := range n {
