@@ -228,6 +228,7 @@ func (l *vipLab) counters() vipCounters {
 				"takeovers":   "shoal_vip_detector_takeovers_total ",
 				"fences":      "shoal_vip_detector_fences_total ",
 				"ring_change": "shoal_ring_changes_total ",
+				"sent":        "shoal_vip_detector_sent_total{",
 			} {
 				if strings.HasPrefix(line, prefix) {
 					f := strings.Fields(line)
@@ -249,8 +250,8 @@ func (c vipCounters) sub(o vipCounters) vipCounters {
 }
 
 func (c vipCounters) String() string {
-	return fmt.Sprintf("%v acquisitions, %v releases, %v suspicions, %v takeovers, %v fences, %v ring changes",
-		c["acquire"], c["release"], c["suspicions"], c["takeovers"], c["fences"], c["ring_change"])
+	return fmt.Sprintf("%v acquisitions, %v releases, %v suspicions, %v takeovers, %v fences, %v ring changes, %v detector datagrams sent",
+		c["acquire"], c["release"], c["suspicions"], c["takeovers"], c["fences"], c["ring_change"], c["sent"])
 }
 
 func (c vipCounters) assertNoMove(t *testing.T) {

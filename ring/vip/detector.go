@@ -38,6 +38,9 @@ const (
 	DefaultProbeWindow  = 50 * time.Millisecond
 	DefaultHoldDown     = 150 * time.Millisecond
 	knockTimeout        = 100 * time.Millisecond
+	// maxWitnessProbes bounds the probes run for others at once: a failure causes one per
+	// VIP successor of the failed node.
+	maxWitnessProbes = 64
 )
 
 // DetectorOptions switch on and tune the fast failure detector for VIP holders, which moves
@@ -262,7 +265,9 @@ func (d *detector) receive(b []byte, now time.Time) {
 	case kindPing:
 		reply = &message{kind: kindPong, from: d.self}
 	case kindProbe:
-		if m.target != d.self {
+		if m.target != d.self && len(d.witness) >= maxWitnessProbes {
+			d.metrics.detectorRefused.Inc() // a flood, not the few confirmations a failure causes
+		} else if m.target != d.self {
 			w := &witnessProbe{requester: m.from, target: m.target, id: m.id, start: now}
 			d.witness = append(d.witness, w)
 			d.knockLocked(m.target, &w.knock)
