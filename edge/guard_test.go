@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // Request-smuggling shapes are refused with 400 and never reach the origin.
@@ -82,4 +84,20 @@ func FuzzFramingProblem(f *testing.F) {
 			t.Errorf("CL and TE together accepted: %q", raw)
 		}
 	})
+}
+
+// plainError resets the response: a close decided before it (refused heads, strangers on the
+// peer port) must survive, or fasthttp keeps reading the connection after the answer.
+func TestPlainError_keepsConnectionClose(t *testing.T) {
+	var ctx fasthttp.RequestCtx
+	ctx.SetConnectionClose()
+	plainError(&ctx, fasthttp.StatusBadRequest, "bad")
+	if !ctx.Response.ConnectionClose() || ctx.Response.StatusCode() != 400 {
+		t.Errorf("close %v, status %d", ctx.Response.ConnectionClose(), ctx.Response.StatusCode())
+	}
+	var open fasthttp.RequestCtx
+	plainError(&open, fasthttp.StatusNotFound, "no route")
+	if open.Response.ConnectionClose() {
+		t.Error("a 404 closed the connection")
+	}
 }

@@ -214,6 +214,14 @@ func TestNode_keyIsWhatTheOriginWasAsked(t *testing.T) {
 	if got := origin.asked("/p/"); strings.Count(strings.Join(got, " "), "user") != 1 {
 		t.Errorf("origin asked %q", got)
 	}
+	// Raw UTF-8 is sent, keyed and purged in its only valid spelling, percent-encoded.
+	out, _ := converse(t, n.HTTPAddr(), "GET /p/\xc3\xa9.css HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n", 3*time.Second)
+	if !strings.HasSuffix(out, "/p/%C3%A9.css") {
+		t.Errorf("raw UTF-8 path: %q", out)
+	}
+	if status, body := fetch("/p/%c3%a9.css"); !strings.Contains(status, "hit") || body != "/p/%C3%A9.css" {
+		t.Errorf("encoded UTF-8 path: %q %q, want a hit on the raw request's object", status, body)
+	}
 	// A target whose decoded form would route elsewhere is routed and keyed as sent.
 	if status, body := fetch("/dyn/acct/..%2F..%2Fc/site.css"); !strings.Contains(status, "bypass") || body != "/dyn/acct/..%2F..%2Fc/site.css" {
 		t.Errorf("encoded dot-segments: %q %q, want a pass of the target as sent", status, body)
@@ -229,7 +237,7 @@ func TestNode_keyIsWhatTheOriginWasAsked(t *testing.T) {
 		t.Errorf("sorted route, another order: %q, want a hit", status)
 	}
 	// PURGE keys the URL the same way as a request: an unfolded spelling purges the object.
-	out, _ := converse(t, n.HTTPAddr(), "PURGE /p/%7Euser HTTP/1.1\r\nHost: WWW.test\r\nConnection: close\r\n\r\n", 3*time.Second)
+	out, _ = converse(t, n.HTTPAddr(), "PURGE /p/%7Euser HTTP/1.1\r\nHost: WWW.test\r\nConnection: close\r\n\r\n", 3*time.Second)
 	if !strings.Contains(out, `"purged":1`) {
 		t.Errorf("PURGE of an unfolded spelling: %q", out)
 	}

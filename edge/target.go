@@ -104,7 +104,7 @@ func parseTarget(scheme string, raw []byte, hosts [][]byte, http11 bool) (reques
 	if problem := badComponent(query); problem != "" {
 		return bad(problem + " in the query")
 	}
-	t.path = cachestore.FoldPercent(string(path))
+	t.path = cachestore.FoldPercent(escapePath(path))
 	t.query = cachestore.FoldPercent(string(query))
 	if hasDotSegment(t.path) {
 		return bad("dot-segment in the path")
@@ -113,6 +113,36 @@ func parseTarget(scheme string, raw []byte, hosts [][]byte, http11 bool) (reques
 		return bad("backslash in the path")
 	}
 	return t, nil
+}
+
+// escapePath percent-encodes the bytes a client may send raw but no URI path may hold
+// (RFC 3986 section 3.3): non-ASCII (UTF-8 sent unencoded) and " < > ^ ` { | }. Their
+// encoded form is the only valid spelling, the one a purge of the URL computes (net/url
+// encodes them too) and what the origin is sent. The query is kept as sent, as purges keep it.
+func escapePath(p []byte) string {
+	n := 0
+	for _, c := range p {
+		if mustEscape(c) {
+			n++
+		}
+	}
+	if n == 0 {
+		return string(p)
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(p)+2*n)
+	for _, c := range p {
+		if mustEscape(c) {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		} else {
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+func mustEscape(c byte) bool {
+	return c >= 0x80 || strings.IndexByte("\"<>^`{|}", c) >= 0
 }
 
 // badComponent finds percent-encodings that are not '%' and two hex digits, and bytes no

@@ -3,6 +3,8 @@ package edge
 import (
 	"strings"
 	"testing"
+
+	"github.com/shoal-cdn/shoal/purge"
 )
 
 // TestParseTarget_canonicalForm walks the folds RFC 3986 section 6.2.2 allows and the
@@ -124,4 +126,28 @@ func FuzzParseTarget(f *testing.F) {
 			t.Errorf("accepted %+v", got)
 		}
 	})
+}
+
+// TestParseTarget_agreesWithPurgeKeys: a purge of the URL a client requested finds the object
+// the request stored (purge.KeyForURL parses with net/url, the edge with parseTarget).
+func TestParseTarget_agreesWithPurgeKeys(t *testing.T) {
+	for _, uri := range []string{
+		"/a.css", "/p/%7euser", "/p/a%2fb", "/p//c", "/p/é.css", "/p/%C3%A9.css", "/p/{x}|y^`z",
+		"/p/\"q\"<a>", "/p/!$&'()*+,;=:@", "/p/[x]", "/q?b=2&a=1", "/q?x=%7e&y=%2f", "/q?é=1",
+		"/dyn/acct/..%2F..%2Fc/site.css", "/%41%42c",
+	} {
+		got, bad := parseTarget("http", []byte(uri), [][]byte{[]byte("WWW.Example.com:80")}, true)
+		if bad != nil {
+			t.Errorf("%q refused: %s", uri, bad.msg)
+			continue
+		}
+		want, err := purge.KeyForURL("http://www.example.com" + uri)
+		if err != nil {
+			t.Errorf("KeyForURL(%q): %v", uri, err)
+			continue
+		}
+		if k := got.key("http"); k != want {
+			t.Errorf("%q: request key %q, purge key %q", uri, k, want)
+		}
+	}
 }
