@@ -1,6 +1,7 @@
 package conf
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +91,28 @@ func TestParse_cacheAndClusterOverDefaults(t *testing.T) {
 	wc.VNodes = 8
 	if cfg.Cluster.VNodes != 8 || cfg.Cluster.ProbeInterval != wc.ProbeInterval || cfg.Cluster.SuspicionMult != wc.SuspicionMult {
 		t.Errorf("cluster = %+v, want %+v", cfg.Cluster, wc)
+	}
+}
+
+// examples/shoal.yaml sets every key to its default: loading it must give exactly what the
+// constructors say, so the reference file and the code cannot drift apart.
+func TestDefaults_matchTheReferenceConfig(t *testing.T) {
+	cfg, err := Load("../examples/shoal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := *cfg.Origins["web"]
+	want := DefaultPool()
+	want.Name, want.Servers = pool.Name, pool.Servers
+	if !reflect.DeepEqual(pool, want) {
+		t.Errorf("origins.web in examples/shoal.yaml:\n%+v\nDefaultPool:\n%+v", pool, want)
+	}
+	if cfg.Cache != DefaultCache() {
+		t.Errorf("cache in examples/shoal.yaml:\n%+v\nDefaultCache:\n%+v", cfg.Cache, DefaultCache())
+	}
+	cl, wc := cfg.Cluster, DefaultCluster()
+	if cl.VNodes != wc.VNodes || cl.ProbeInterval != wc.ProbeInterval || cl.ProbeTimeout != wc.ProbeTimeout ||
+		cl.SuspicionMult != wc.SuspicionMult || cl.BoundedLoad != wc.BoundedLoad {
+		t.Errorf("cluster in examples/shoal.yaml:\n%+v\nDefaultCluster:\n%+v", cl, wc)
 	}
 }
