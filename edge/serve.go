@@ -76,11 +76,15 @@ func (n *Node) serveFill(ctx *fasthttp.RequestCtx, l *lookup, h *fillHead, body 
 		// A miss with Range fetched the whole object; wait for it and answer the range.
 		whole, err := io.ReadAll(body)
 		body.Close()
-		if err == nil && n.serveRange(ctx, l, resp, whole) {
+		if err != nil {
+			// The object arrived cut: nothing was sent yet, so say so rather than send the
+			// part as a complete 200 (RFC 9112 section 6.3).
+			ctx.SetConnectionClose()
+			n.originError(ctx, l.r.pool, err)
 			return
 		}
-		if err != nil {
-			ctx.SetConnectionClose()
+		if n.serveRange(ctx, l, resp, whole) {
+			return
 		}
 		ctx.Response.SetBodyRaw(whole)
 		return

@@ -283,3 +283,31 @@ func TestCluster_peerHopStreamsLargeBodies(t *testing.T) {
 		})
 	}
 }
+
+// A Range request on a miss waits for the whole object to answer the range from it: when the
+// object arrives cut, the client gets an error, not the cut part as a complete 200.
+func TestNode_truncatedRangeMissIsAnError(t *testing.T) {
+	o := testenv.StartBadOrigin(t)
+	n := startNode(t, oneRoute(true, o.URL), Options{})
+	for _, tc := range truncations {
+		t.Run(tc.name, func(t *testing.T) {
+			path := "/r-" + tc.name + ".css"
+			o.Sequence(path, truncated(tc.script), whole)
+			c, err := net.Dial("tcp", n.HTTPAddr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: www.example.com\r\nRange: bytes=0-9\r\n\r\n", path)
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				return // closed without an answer: not presented as complete
+			}
+			body, err := io.ReadAll(resp.Body)
+			if err == nil && resp.StatusCode < 300 {
+				t.Errorf("a cut object answered %d with %d bytes as complete (Content-Range %q)", resp.StatusCode, len(body), resp.Header.Get("Content-Range"))
+			}
+		})
+	}
+}
