@@ -18,7 +18,8 @@ import (
 )
 
 // TestH2load_vsNginx measures, does not assert: h2load against this server with a minimal
-// in-memory handler and against nginx's http2 serving the same 1 KiB file, over h2c and TLS,
+// in-memory handler and against nginx's http2 serving the same 1 KiB and 16 KiB files, over
+// h2c and TLS,
 // 64 connections with 1 and 10 streams each, best of H2LOAD_RUNS runs (default 1) of
 // H2LOAD_DURATION seconds (default 5), and prints the ratios. Long and
 // machine-dependent, so it runs only with H2LOAD_COMPARE=1; scripts/h2load-h2.sh pins this
@@ -35,8 +36,13 @@ func TestH2load_vsNginx(t *testing.T) {
 	}
 	runs, _ := strconv.Atoi(os.Getenv("H2LOAD_RUNS"))
 	runs = max(runs, 1)
+	page16k := pattern(16 << 10)
 	hit := HandlerFunc(func(w ResponseWriter, r *Request) {
-		w.Respond(200, []Field{{Name: "content-type", Value: "text/html"}}, page1k)
+		body := page1k
+		if r.Path == "/16k.html" {
+			body = page16k
+		}
+		w.Respond(200, []Field{{Name: "content-type", Value: "text/html"}}, body)
 	})
 	plain := startServer(t, Config{}, hit, false)
 	secure := startServer(t, Config{}, hit, true)
@@ -97,6 +103,7 @@ func startNginxH2(t *testing.T) nginxH2 {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "www"), 0o755)
 	os.WriteFile(filepath.Join(dir, "www", "1k.html"), page1k, 0o644)
+	os.WriteFile(filepath.Join(dir, "www", "16k.html"), pattern(16<<10), 0o644)
 	cert := selfSigned(t)
 	key, _ := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
 	os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600)
