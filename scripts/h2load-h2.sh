@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HTTP/2 throughput of edge/h2 (a minimal in-memory handler) against nginx's http2 serving
 # the same 1 KiB and 16 KiB files, measured with h2load: 64 connections, 1 and 10 streams
-# each, over h2c and TLS. The server process (and nginx, its child) is pinned to core 0, h2load to core 1.
+# each, over h2c and TLS. The server process (and nginx, its child) is pinned to core 0,
+# h2load to core 1.
 # Prints req/s (best of the runs) and the ratio; asserts nothing.
 # Usage: scripts/h2load-h2.sh [seconds per run] [runs]
 set -euo pipefail
