@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -257,5 +260,33 @@ func TestParseKeepAlive(t *testing.T) {
 		if timeout != c.timeout || hasTimeout != c.hasTimeout || maxLeft != c.maxLeft || hasMax != c.hasMax {
 			t.Errorf("%q: timeout %d %v, max %d %v", c.in, timeout, hasTimeout, maxLeft, hasMax)
 		}
+	}
+}
+
+// The keep-alive limit applies under TLS too: the limit lives on our connection below
+// fasthttp's tls.Conn.
+func TestPool_keepAliveLimitOverTLS(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Keep-Alive", "timeout=1")
+		io.WriteString(w, "ok")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	p, _ := newTestPool(t, poolConf("", srv.URL), nil)
+	p.servers[0].client.TLSConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig
+	for i, wait := range []time.Duration{0, 50 * time.Millisecond, 700 * time.Millisecond} {
+		time.Sleep(wait)
+		if status, body, _, err := doGet(t, p, "/", Target{Idempotent: true}); err != nil || status != 200 || body != "ok" {
+			t.Fatalf("request %d: %d %q %v", i, status, body, err)
+		}
+	}
+	if conns.Load() != 2 {
+		t.Fatalf("server accepted %d TLS connections, want 2 (reused after 50ms, not after 700ms)", conns.Load())
 	}
 }
