@@ -83,40 +83,43 @@ func TestNode_truncatedBodyIsNeitherCompleteNorStored(t *testing.T) {
 }
 
 // RFC 9112 section 6.3 item 8: a close-delimited body is complete when the origin closes
-// cleanly, so it is stored when storable; cut by a reset it is incomplete.
+// cleanly, so it is stored when storable (and relayed whole on pass); cut by a reset it is
+// incomplete.
 func TestNode_closeDelimitedBody(t *testing.T) {
-	o := testenv.StartBadOrigin(t)
-	n := startNode(t, oneRoute(true, o.URL), Options{})
-	closed := testenv.Script{Framing: testenv.CloseDelimited, Header: testenv.Fields("Cache-Control", "max-age=60"), Body: []byte(strings.Repeat("c", 400))}
-	o.Script("/clean.css", closed)
-	noStore := closed
-	noStore.Header = testenv.Fields("Cache-Control", "no-store")
-	o.Script("/nostore.css", noStore)
-	reset := closed
-	reset.Cut, reset.CutAt = testenv.Reset, 100
-	o.Sequence("/reset.css", reset, closed)
+	for _, cache := range []bool{true, false} {
+		o := testenv.StartBadOrigin(t)
+		n := startNode(t, oneRoute(cache, o.URL), Options{})
+		closed := testenv.Script{Framing: testenv.CloseDelimited, Header: testenv.Fields("Cache-Control", "max-age=60"), Body: []byte(strings.Repeat("c", 400))}
+		o.Script("/clean.css", closed)
+		noStore := closed
+		noStore.Header = testenv.Fields("Cache-Control", "no-store")
+		o.Script("/nostore.css", noStore)
+		reset := closed
+		reset.Cut, reset.CutAt = testenv.Reset, 100
+		o.Sequence("/reset.css", reset, closed)
 
-	for _, tc := range []struct {
-		path       string
-		firstOK    bool
-		wantOrigin int
-	}{
-		{"/clean.css", true, 1},
-		{"/nostore.css", true, 2},
-		{"/reset.css", false, 2},
-	} {
-		first := strictGet(t, n.HTTPAddr(), tc.path)
-		if (first.err == nil) != tc.firstOK || tc.firstOK && len(first.body) != 400 {
-			t.Errorf("%s: first response err %v, %d bytes; want complete=%v", tc.path, first.err, len(first.body), tc.firstOK)
-		}
-		n.bg.Wait()
-		n.Store().Wait()
-		second := strictGet(t, n.HTTPAddr(), tc.path)
-		if second.err != nil || len(second.body) != 400 {
-			t.Errorf("%s: second response err %v, %d bytes", tc.path, second.err, len(second.body))
-		}
-		if got := o.Count(tc.path); got != tc.wantOrigin {
-			t.Errorf("%s: origin saw %d requests, want %d", tc.path, got, tc.wantOrigin)
+		for _, tc := range []struct {
+			path       string
+			firstOK    bool
+			wantOrigin int
+		}{
+			{"/clean.css", true, map[bool]int{true: 1, false: 2}[cache]},
+			{"/nostore.css", true, 2},
+			{"/reset.css", false, 2},
+		} {
+			first := strictGet(t, n.HTTPAddr(), tc.path)
+			if (first.err == nil) != tc.firstOK || tc.firstOK && len(first.body) != 400 {
+				t.Errorf("cache=%v %s: first response err %v, %d bytes; want complete=%v", cache, tc.path, first.err, len(first.body), tc.firstOK)
+			}
+			n.bg.Wait()
+			n.Store().Wait()
+			second := strictGet(t, n.HTTPAddr(), tc.path)
+			if second.err != nil || len(second.body) != 400 {
+				t.Errorf("cache=%v %s: second response err %v, %d bytes", cache, tc.path, second.err, len(second.body))
+			}
+			if got := o.Count(tc.path); got != tc.wantOrigin {
+				t.Errorf("cache=%v %s: origin saw %d requests, want %d", cache, tc.path, got, tc.wantOrigin)
+			}
 		}
 	}
 }
