@@ -17,11 +17,13 @@ import (
 )
 
 // Random packet loss without tc netem (a kernel without sch_netem, as in some CI
-// containers): a six-instruction eBPF classifier on the interface's egress hook drops each
-// packet with probability p, like `tc qdisc add dev eth0 root netem loss 20%`.
+// containers): an eight-instruction eBPF classifier on the interface's egress hook drops
+// each IPv4 packet with probability p, like `tc qdisc add dev eth0 root netem loss 20%`
+// but sparing ARP: losing ARP replies stalls a whole neighbour for a second or more (the
+// kernel re-probes every second), which is a different fault from packet loss.
 
-// lossProgram is the classifier: r0 = bpf_get_prandom_u32(); drop (TC_ACT_SHOT) if
-// r0 < p × 2^32, else pass (TC_ACT_OK).
+// lossProgram is the classifier: pass (TC_ACT_OK) anything but IPv4; otherwise
+// r0 = bpf_get_prandom_u32() and drop (TC_ACT_SHOT) if r0 < p × 2^32.
 func lossProgram(p float64) []byte {
 	threshold := int32(min(p, 0.49) * math.Exp2(32)) // below 2^31: the immediate is signed
 	insn := func(code, regs byte, off int16, imm int32) []byte {
@@ -33,16 +35,22 @@ func lossProgram(p float64) []byte {
 	}
 	const (
 		call, exit = 0x85, 0x95
+		ldxw       = 0x61 // BPF_LDX | BPF_MEM | BPF_W
+		jneImm     = 0x55 // BPF_JMP | BPF_JNE | BPF_K
 		jltImm     = 0xa5 // BPF_JMP | BPF_JLT | BPF_K
 		movImm     = 0xb7 // BPF_ALU64 | BPF_MOV | BPF_K
 		prandom    = 7    // BPF_FUNC_get_prandom_u32
+		protocol   = 16   // offsetof(struct __sk_buff, protocol), in network order
+		ipv4       = 0x0008
 		actOK      = 0
 		actShot    = 2
 	)
 	var prog []byte
 	for _, i := range [][]byte{
+		insn(ldxw, 1<<4|6, protocol, 0), // r6 = skb->protocol (r1 is the context)
+		insn(jneImm, 6, 2, ipv4),        // not IPv4: pass
 		insn(call, 0, 0, prandom),
-		insn(jltImm, 0, 2, threshold),
+		insn(jltImm, 0, 2, threshold), // drop
 		insn(movImm, 0, 0, actOK),
 		insn(exit, 0, 0, 0),
 		insn(movImm, 0, 0, actShot),

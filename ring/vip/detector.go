@@ -36,6 +36,7 @@ const (
 	DefaultFenceAfter   = 70 * time.Millisecond
 	DefaultProbeEvery   = 5 * time.Millisecond
 	DefaultProbeWindow  = 50 * time.Millisecond
+	DefaultFenceWindow  = 200 * time.Millisecond
 	DefaultHoldDown     = 150 * time.Millisecond
 	knockTimeout        = 100 * time.Millisecond
 	// maxWitnessProbes bounds the probes run for others at once: a failure causes one per
@@ -47,11 +48,11 @@ const (
 // a VIP within a few hundred milliseconds of its holder's process dying instead of waiting
 // for the membership view (about a second): see detector.
 //
-// The timings must keep FenceAfter + ProbeWindow + 2×ProbeEvery below
+// The timings must keep FenceAfter + FenceWindow + 2×ProbeEvery below
 // SilentAfter - Heartbeat: a holder cut off at time t heard its successor at most at t and
-// releases by t + FenceAfter + ProbeWindow (plus a tick on either side), while its successor
+// releases by t + FenceAfter + FenceWindow (plus a tick on either side), while its successor
 // heard it at least at t - Heartbeat and counts silence as death only after SilentAfter.
-// The defaults leave 420 ms (130 ms against 550 ms).
+// The defaults leave 270 ms (280 ms against 550 ms).
 type DetectorOptions struct {
 	// Transport, when set, switches the detector on. Nil leaves VIPs to the view alone.
 	Transport Transport
@@ -82,6 +83,10 @@ type DetectorOptions struct {
 	// ping before concluding. 0 means 5 ms and 50 ms: ten pings, so that with 20% of
 	// datagrams lost each way a reachable member stays unanswered once in 10^4 checks.
 	ProbeEvery, ProbeWindow time.Duration
+	// FenceWindow is how long a holder's check pings before it concludes that no majority
+	// answers and releases everything: long, since a holder that fences needlessly leaves
+	// its VIPs unheld. 0 means 200 ms.
+	FenceWindow time.Duration
 	// HoldDown is how long a holder that regained a majority waits before holding again,
 	// so the member that took its VIPs over hears from it and releases first. 0 means 150 ms.
 	HoldDown time.Duration
@@ -99,6 +104,7 @@ func (o DetectorOptions) withDefaults() DetectorOptions {
 	def(&o.FenceAfter, DefaultFenceAfter)
 	def(&o.ProbeEvery, DefaultProbeEvery)
 	def(&o.ProbeWindow, DefaultProbeWindow)
+	def(&o.FenceWindow, DefaultFenceWindow)
 	def(&o.HoldDown, DefaultHoldDown)
 	return o
 }
@@ -426,8 +432,8 @@ func (d *detector) tick(now time.Time) {
 				d.fenced, d.holdUntil = false, now.Add(d.o.HoldDown)
 				d.log.Info("vip: a majority is reachable again; holding after the hold-down", "hold_down", d.o.HoldDown)
 			}
-		case d.checkTick >= d.probeTicks() && now.Sub(d.check) >= d.o.ProbeWindow:
-			d.check, d.recheckAt = time.Time{}, now.Add(4*d.o.ProbeWindow)
+		case d.checkTick >= int(d.o.FenceWindow/d.o.ProbeEvery) && now.Sub(d.check) >= d.o.FenceWindow:
+			d.check, d.recheckAt = time.Time{}, now.Add(d.o.FenceWindow)
 			if !d.fenced {
 				d.fenced, notify = true, true
 				d.metrics.detectorFences.Inc()

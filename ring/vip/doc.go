@@ -12,7 +12,7 @@
 // before its successor may take over, so views that disagree never give a VIP two holders.
 // A holder starved of CPU is never taken over by the detector (its host still accepts
 // connections to its port); the exception left is a holder both cut off and frozen for
-// longer than the 420 ms margin, which cannot release in time. The holder announces a VIP with a burst
+// longer than the 270 ms margin, which cannot release in time. The holder announces a VIP with a burst
 // of gratuitous ARP (IPv4) or unsolicited neighbour advertisements (IPv6) when it acquires it,
 // again whenever a member comes back into view (a healed partition), and periodically while
 // it holds it, so clients never keep a dead MAC for long. A Manager's methods are safe for
