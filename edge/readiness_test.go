@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -42,20 +43,30 @@ func TestOriginsWorse(t *testing.T) {
 	}
 }
 
-// readinessConfig is one member whose pool o has the given server and fast active checks.
-func readinessConfig(name, secretFile, join, serverURL string) string {
+// readinessConfig is member node-<index> (public address 127.0.0.<index>, answering DNS with
+// every ready edge) whose pool o has the given server and fast active checks.
+func readinessConfig(index int, secretFile, join, serverURL string) string {
 	joinList := "[]"
 	if join != "" {
 		joinList = "[" + join + "]"
 	}
-	return fmt.Sprintf(`node: {name: %s, region: local}
+	return fmt.Sprintf(`node: {name: node-%d, region: local, public_addr: 127.0.0.%d}
 listen: {http: "127.0.0.1:0", admin: "127.0.0.1:0", peer: "127.0.0.1:0"}
-cache: {memory: 64MiB, max_object_size: 8MiB, fill_timeout: 5s}
+cache: {memory: 16MiB, max_object_size: 1MiB, fill_timeout: 5s}
 cluster: {bind: "127.0.0.1:0", join: %s, secret_file: %s, probe_interval: 1s, probe_timeout: 500ms}
 origins: {o: {health: {path: /health, interval: 100ms, timeout: 50ms, rise: 1, fall: 1}, servers: [{url: %q}]}}
 routes: [{match: {path_prefix: /}, origin: o, cache: true}]
-`, name, joinList, secretFile, serverURL)
+gslb: {listen: "127.0.0.1:0", zone: %s, names: [www], answers: 3, regions: {local: {cidrs: [127.0.0.0/8]}}}
+`, index, index, joinList, secretFile, serverURL, gslbZone)
 }
+
+// dnsEdges is the A answer for www of n's DNS server, sorted.
+func dnsEdges(t *testing.T, n *Node) string {
+	t.Helper()
+	return strings.Join(wwwSet(t, n, ""), " ")
+}
+
+const allEdges = "127.0.0.1 127.0.0.2 127.0.0.3"
 
 // startReadinessCluster runs three nodes; servers[i] is the origin node i reaches.
 func startReadinessCluster(t *testing.T, servers [3]string) []*Node {
@@ -67,7 +78,7 @@ func startReadinessCluster(t *testing.T, servers [3]string) []*Node {
 		if i > 0 {
 			join = nodes[0].Ring().GossipAddr()
 		}
-		nodes = append(nodes, startNode(t, readinessConfig(fmt.Sprintf("node-%d", i+1), secret, join, u), Options{Logger: testLogger(t)}))
+		nodes = append(nodes, startNode(t, readinessConfig(i+1, secret, join, u), Options{Logger: testLogger(t)}))
 	}
 	waitMembers(t, nodes, 3)
 	return nodes
@@ -88,8 +99,9 @@ func seenDown(nodes []*Node, want ...int) bool {
 }
 
 // Issue 13: an origin outage that every node sees moves nothing. Each node gossips its pool
-// down, none of them steps back: every member stays alive in every view (so DNS answers and
-// VIP holders, which follow the ring state, stay put) and /readyz stays ready.
+// down, none of them steps back: every member stays alive in every view (so VIP holders, which
+// follow the ring state, stay put), every node's DNS answers name every edge, and /readyz
+// stays ready.
 func TestCluster_sharedOriginOutageKeepsEveryNodeReady(t *testing.T) {
 	var down atomic.Bool
 	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
@@ -100,6 +112,9 @@ func TestCluster_sharedOriginOutageKeepsEveryNodeReady(t *testing.T) {
 		fmt.Fprint(w, "ok")
 	})
 	nodes := startReadinessCluster(t, [3]string{origin.URL, origin.URL, origin.URL})
+	for _, n := range nodes {
+		pollUntil(t, 10*time.Second, n.name+" answering DNS with every edge", func() bool { return dnsEdges(t, n) == allEdges })
+	}
 	down.Store(true)
 	// Readiness is judged every second; a node steps back after seeing its view worse than its
 	// peers' for the grace (3 s plus the check interval): watch well past it.
@@ -111,6 +126,9 @@ func TestCluster_sharedOriginOutageKeepsEveryNodeReady(t *testing.T) {
 			if alive := aliveMembers(n); len(alive) != 3 {
 				t.Fatalf("%s sees alive members %v, want all 3", n.name, alive)
 			}
+			if got := dnsEdges(t, n); got != allEdges {
+				t.Fatalf("%s answers www with %q during a shared outage, want every edge %q", n.name, got, allEdges)
+			}
 		}
 	}
 	if !seenDown(nodes, 1, 1, 1) {
@@ -118,8 +136,8 @@ func TestCluster_sharedOriginOutageKeepsEveryNodeReady(t *testing.T) {
 	}
 }
 
-// A node that alone cannot reach the origin steps back (not ready, so peers take its DNS
-// answers and VIPs); its peers stay ready.
+// A node that alone cannot reach the origin steps back (not ready: DNS answers drop it, and
+// its VIPs go to peers); its peers stay ready.
 func TestCluster_nodeAloneWithoutOriginIsNotReady(t *testing.T) {
 	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -139,6 +157,9 @@ func TestCluster_nodeAloneWithoutOriginIsNotReady(t *testing.T) {
 		}
 		return !nodes[0].ready.Load()
 	})
+	for _, n := range nodes {
+		pollUntil(t, 5*time.Second, n.name+" answering DNS without node-1", func() bool { return dnsEdges(t, n) == "127.0.0.2 127.0.0.3" })
+	}
 	for end := time.Now().Add(readinessInterval + readinessInterval/2); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 		for _, n := range nodes[1:] {
 			if !n.ready.Load() {
