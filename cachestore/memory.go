@@ -81,7 +81,7 @@ func NewMemory(cfg Config, reg prometheus.Registerer) (*Memory, error) {
 				m.rejected.Add(1)
 			}
 		},
-		OnExit: func(s slot) { m.forget(s, dropVary) },
+		OnExit: func(s slot) { m.forget(s, keepVary) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cachestore: %w", err)
@@ -146,10 +146,6 @@ func (m *Memory) Set(o *Object) bool {
 	// Indexed before ristretto sees it, so its exit callback, which may come at once, finds it.
 	m.idx.add(s)
 	m.syncCounts()
-	// Recorded here, under mu with the index, and not only by the caller's SetVary: the
-	// eviction of the URL's last other variant between the two would drop the record and
-	// leave this variant stored but out of reach of every lookup.
-	m.recordVaryLocked(o)
 	m.mu.Unlock()
 	if m.afterIndex != nil {
 		m.afterIndex()
@@ -219,8 +215,8 @@ func (m *Memory) forget(s slot, vary varyFate) bool {
 }
 
 // forgetLocked removes s from the index; when s was the last object of its URL, the URL's
-// Vary record is dropped or, when the store let go of s for want of room, kept as an orphan.
-// It reports whether s was indexed.
+// Vary record is dropped (a purge) or kept as an orphan (see vary.go). It reports whether s
+// was indexed.
 func (m *Memory) forgetLocked(s slot, vary varyFate) bool {
 	if !m.idx.remove(s) {
 		return false

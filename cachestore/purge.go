@@ -65,6 +65,9 @@ func (m *Memory) hardPurge(r purgeRecord) int {
 	for _, s := range victims {
 		m.forgetLocked(s, dropVary)
 	}
+	if r.kind == kindURL {
+		m.releaseVaryLocked(r.value, dropVary) // an orphan record of the URL, if any
+	}
 	m.mu.Unlock()
 
 	// Outside mu: Del may block on ristretto's queue while ristretto's goroutine waits for mu

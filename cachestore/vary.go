@@ -1,7 +1,5 @@
 package cachestore
 
-import "github.com/shoal-cdn/shoal/edge/httpcache"
-
 // A URL's Vary record is the list of request header names its responses vary on (RFC 9111
 // section 4.1). The edge reads it before a lookup to build the variant's key; without it the
 // lookup uses the primary key, finds nothing and fills.
@@ -10,23 +8,26 @@ import "github.com/shoal-cdn/shoal/edge/httpcache"
 // (a full store) and the record went with it, every later lookup of the URL went to the
 // primary key: ristretto counted the primary key's accesses, never the variant's, so on a
 // full store no variant of the URL was ever admitted again, and each request joined the fill
-// of whichever variant was in flight (issue 18). So a record lives while an object of its URL
-// is indexed, and after that, when the store let go of the URL for want of room (eviction,
-// admission refusal, a dropped Set) or no object was stored yet, as one of the last
-// orphanCapacity orphans. A purge that removes the URL's last object drops it: the next fill
-// learns the names again.
+// of whichever variant was in flight (issue 18). The same happened when the URL's last
+// variant left between the fill's SetVary and its Set. So a record lives while an object of
+// its URL is indexed, and after that as one of the last orphanCapacity orphans; only a purge
+// that removes the URL's last object drops it at once (the next fill learns the names again).
+//
+// Only SetVary writes records, with the names of the origin's Vary. Set does not read them
+// from the object: a compressed variant's Vary also names Accept-Encoding, which selects the
+// encoding, not the stored object.
 
 // varyFate is what happens to a URL's Vary record when its last indexed object leaves.
 type varyFate uint8
 
 const (
-	dropVary varyFate = iota // removed by a purge, a Del or a replacement: forget the names
-	keepVary                 // evicted, refused or dropped for want of room: keep them as an orphan
+	dropVary varyFate = iota // a purge removed the URL: forget the names
+	keepVary                 // evicted, refused, dropped or deleted: keep them as an orphan
 )
 
-// SetVary records the request header names url varies on, so a lookup can build the secondary
-// key. Set records them too, from the object's own Vary field; SetVary lets the caller record
-// them before the object is stored. names must not be changed afterwards.
+// SetVary records the request header names url varies on (the origin's Vary, as
+// httpcache.VaryNames gives them), so a lookup can build the secondary key. The fill calls it
+// before Set. names must not be changed afterwards.
 func (m *Memory) SetVary(url string, names []string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -44,17 +45,6 @@ func (m *Memory) Vary(url string) ([]string, bool) {
 		return nil, false
 	}
 	return v.([]string), true
-}
-
-// recordVaryLocked records the names of a variant o being stored; the caller holds mu and has
-// indexed o. An object stored under its primary key (Key == URL) varies on nothing.
-func (m *Memory) recordVaryLocked(o *Object) {
-	if o.Key == o.URL {
-		return
-	}
-	if names := httpcache.VaryNames(o.Header); len(names) > 0 {
-		m.vary.Store(o.URL, names)
-	}
 }
 
 // releaseVaryLocked runs after an object of url left the index; the caller holds mu.

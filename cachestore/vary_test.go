@@ -14,9 +14,9 @@ func variant(url, value string) *Object {
 	return o
 }
 
-// The caller records the names before storing (SetVary, then Set); when the URL's last other
-// variant leaves between the two, Set still leaves the names recorded. Before the record was
-// kept under the index lock, the stored variant was out of reach of every lookup.
+// The fill records the names before storing (SetVary, then Set); when the URL's last other
+// variant leaves between the two, the names stay recorded. Before, the record went with that
+// variant and the one stored next was out of reach of every lookup.
 func TestMemory_VaryRecordSurvivesEvictionBetweenSetVaryAndSet(t *testing.T) {
 	m := newTestMemory(t, Config{MaxBytes: 1 << 20})
 	const url = "http://h/v"
@@ -85,8 +85,10 @@ func TestMemory_VaryRecordSurvivesRefusal(t *testing.T) {
 func TestMemory_VaryRecordDroppedByPurge(t *testing.T) {
 	m := newTestMemory(t, Config{MaxBytes: 1 << 20})
 	a, b := variant("http://h/a", "one"), variant("http://h/b", "one")
-	mustSet(t, m, a)
-	mustSet(t, m, b)
+	for _, o := range []*Object{a, b} {
+		m.SetVary(o.URL, []string{"x-v"})
+		mustSet(t, m, o)
+	}
 	m.PurgeURL(a.URL, false)
 	if _, ok := m.Vary(a.URL); ok {
 		t.Errorf("Vary(%q) kept after a purge removed its only variant", a.URL)
@@ -122,5 +124,21 @@ func TestMemory_OrphanVaryRecordsBounded(t *testing.T) {
 	}
 	if _, ok := m.Vary("http://h/o/999"); !ok {
 		t.Error("the newest orphan was forgotten")
+	}
+}
+
+// A compressed variant's Vary names Accept-Encoding too; storing it leaves the URL's names as
+// the origin gave them. (Set once recorded the names of each object's Vary: every request for
+// a compressible URL then missed.)
+func TestMemory_CompressedVariantKeepsTheURLsVary(t *testing.T) {
+	m := newTestMemory(t, Config{MaxBytes: 1 << 20})
+	identity := variant("http://h/c", "one")
+	m.SetVary(identity.URL, []string{"x-v"})
+	mustSet(t, m, identity)
+	gz := variant(identity.URL, "one\x00gzip")
+	gz.Header = append(gz.Header, httpcache.Field{Name: "Vary", Value: "Accept-Encoding"})
+	mustSet(t, m, gz)
+	if names, ok := m.Vary(identity.URL); !ok || len(names) != 1 || names[0] != "x-v" {
+		t.Fatalf("Vary = %v, %v after storing a compressed variant; want [x-v]", names, ok)
 	}
 }
