@@ -214,6 +214,7 @@ func TestNode_framingFieldsAreNeverReplayedOverHTTP2(t *testing.T) {
 tls: {certificates: [{cert: %s, key: %s}]}
 `, certFile, keyFile)+oneRoute(cache, o.URL), Options{})
 		client := tlsClient(pool, true, n.HTTPSAddr())
+		t.Cleanup(client.CloseIdleConnections) // before the node shuts down: it waits for open connections
 		for i := range 2 {
 			req, _ := http.NewRequest("GET", "https://"+n.HTTPSAddr()+"/f2.css", nil)
 			req.Host = "www.example.test"

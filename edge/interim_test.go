@@ -117,7 +117,9 @@ tls: {certificates: [{cert: %s, key: %s}]}
 		}}
 		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", "https://"+n.HTTPSAddr()+path, nil)
 		req.Host = "www.example.test"
-		resp, err := tlsClient(pool, true, n.HTTPSAddr()).Do(req)
+		client := tlsClient(pool, true, n.HTTPSAddr())
+		t.Cleanup(client.CloseIdleConnections) // before the node shuts down: it waits for open connections
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -233,6 +233,7 @@ func TestNode_truncatedBodyResetsTheHTTP2Stream(t *testing.T) {
 tls: {certificates: [{cert: %s, key: %s}]}
 `, certFile, keyFile)+oneRoute(cache, o.URL), Options{})
 		client := tlsClient(pool, true, n.HTTPSAddr())
+		t.Cleanup(client.CloseIdleConnections) // before the node shuts down: it waits for open connections
 		for _, tc := range truncations {
 			t.Run(fmt.Sprintf("cache=%v/%s", cache, tc.name), func(t *testing.T) {
 				path := fmt.Sprintf("/h2-%v-%s.css", cache, tc.name)
