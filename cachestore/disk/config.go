@@ -1,0 +1,66 @@
+package disk
+
+import (
+	"fmt"
+	"log/slog"
+)
+
+// Config is the disk tier of one node. Path and Size are required; the zero value of every
+// other field picks the default it names.
+type Config struct {
+	Path string // directory of the segment files and the ban log; created if missing (cache.disk.path)
+	Size int64  // bytes the segment files may take on disk, records and their headers (cache.disk.size)
+
+	// SegmentSize is the size a segment is sealed at. 0: Size/16, between 1 MiB and 1 GiB.
+	SegmentSize int64
+	// MaxObjectSize is the largest record (head, body and metadata) accepted. 0: Size/4.
+	MaxObjectSize int64
+	// QueueBytes bounds the bytes of Puts waiting for the writer; a Put past it is dropped,
+	// never blocked. 0: 64 MiB.
+	QueueBytes int64
+	// AdmitFrequency is how often Get or Touch must have seen a key recently for Put to admit
+	// it once the tier is full. 0: 2. A negative value admits everything (no TinyLFU).
+	AdmitFrequency int
+	// Counters sizes the admission sketch: about the number of distinct keys to remember.
+	// 0: Size/16 KiB, at least 4096.
+	Counters int
+	// Logger receives the one line written when the tier turns itself off. nil: slog.Default().
+	Logger *slog.Logger
+
+	fs fsys // nil: the operating system's; tests inject faults here
+}
+
+func (c *Config) withDefaults() (Config, error) {
+	d := *c
+	if d.Path == "" {
+		return d, fmt.Errorf("disk: path is empty")
+	}
+	if d.Size <= 0 {
+		return d, fmt.Errorf("disk: size %d is not positive", d.Size)
+	}
+	if d.SegmentSize <= 0 {
+		d.SegmentSize = min(max(d.Size/16, 1<<20), 1<<30)
+	}
+	if d.MaxObjectSize <= 0 {
+		d.MaxObjectSize = d.Size / 4
+	}
+	if d.MaxObjectSize > d.Size/2 {
+		return d, fmt.Errorf("disk: max object size %d is more than half of size %d", d.MaxObjectSize, d.Size)
+	}
+	if d.QueueBytes <= 0 {
+		d.QueueBytes = 64 << 20
+	}
+	if d.AdmitFrequency == 0 {
+		d.AdmitFrequency = 2
+	}
+	if d.Counters <= 0 {
+		d.Counters = int(max(d.Size/(16<<10), 4096))
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.fs == nil {
+		d.fs = osFS{}
+	}
+	return d, nil
+}

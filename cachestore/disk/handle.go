@@ -1,0 +1,69 @@
+package disk
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+	"time"
+)
+
+// Handle is one object found by Get. Its body stays readable until Close, even if the object
+// is evicted or banned meanwhile (the segment file stays open, unlinked). Close it exactly
+// once; a Handle is not safe for concurrent Close, but ReadAt may be called concurrently.
+type Handle struct {
+	Key          string
+	URL          string
+	Tags         []string
+	Head         []byte // the response head stored with the record
+	RequestTime  time.Time
+	ResponseTime time.Time
+	Expires      time.Time // absolute, as stored: the object keeps its remaining freshness across restarts
+	Generation   uint64
+
+	seg     *segment
+	bodyOff int64
+	bodyLen int64
+	closed  atomic.Bool
+}
+
+// File returns the segment file holding the body, for sendfile: send BodyLength bytes from
+// BodyOffset. It is nil when the tier runs on a file system that is not the OS's (tests).
+// Do not close it, seek it, or use it after Close.
+func (h *Handle) File() *os.File {
+	f, _ := h.seg.f.(*os.File)
+	return f
+}
+
+// BodyOffset is the byte offset of the body in File.
+func (h *Handle) BodyOffset() int64 { return h.bodyOff }
+
+// BodyLength is the body's length in bytes.
+func (h *Handle) BodyLength() int64 { return h.bodyLen }
+
+// ReadAt reads the body from offset off (relative to the body's start), as io.ReaderAt.
+func (h *Handle) ReadAt(p []byte, off int64) (int, error) {
+	if off >= h.bodyLen {
+		return 0, io.EOF
+	}
+	if rest := h.bodyLen - off; int64(len(p)) > rest {
+		n, err := h.seg.f.ReadAt(p[:rest], h.bodyOff+off)
+		if err == nil {
+			err = io.EOF
+		}
+		return n, err
+	}
+	return h.seg.f.ReadAt(p, h.bodyOff+off)
+}
+
+// Body is the body as an io.SectionReader (Read, Seek, ReadAt); for HTTP/2 and for copies.
+func (h *Handle) Body() *io.SectionReader { return io.NewSectionReader(h, 0, h.bodyLen) }
+
+// Close releases the segment. A second Close returns an error and does nothing.
+func (h *Handle) Close() error {
+	if !h.closed.CompareAndSwap(false, true) {
+		return fmt.Errorf("disk: handle of %q closed twice", h.Key)
+	}
+	h.seg.release()
+	return nil
+}

@@ -1,0 +1,139 @@
+package disk
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// load rebuilds the index from the segments that existed at Open, oldest first, then
+// compacts the ban log. Records a ban matches are not indexed: a purge made while the node
+// was down is applied before anything loaded is served.
+func (d *Disk) load(segs []*segment) {
+	defer d.wg.Done()
+	defer close(d.loadDone)
+	defer d.loading.Store(false)
+	start := time.Now()
+	for i, s := range segs {
+		select {
+		case <-d.stop:
+			return
+		default:
+		}
+		if err := d.loadSegment(s, i == len(segs)-1); err != nil {
+			d.disable("load", err)
+			return
+		}
+	}
+	d.compactBans()
+	d.log.Info("disk: index loaded", "path", d.cfg.Path, "segments", len(segs), "objects", d.objects.Load(),
+		"bytes", d.used.Load(), "took", time.Since(start))
+}
+
+// loadSegment indexes the records of s. In the newest segment, the one being written when
+// the process stopped, every record's checksum is verified; in the others (fsynced when
+// sealed) the header and metadata, and the body on first Get. The first bad record ends the
+// segment: it and everything after it are cut off.
+func (d *Disk) loadSegment(s *segment, verifyAll bool) error {
+	end := s.size
+	var off int64
+	hdr := make([]byte, headerSize)
+	var bad error
+	for off < end {
+		if _, err := s.f.ReadAt(hdr, off); err != nil {
+			if errors.Is(err, io.EOF) {
+				bad = fmt.Errorf("short header: %w", errBadRecord)
+				break
+			}
+			return fmt.Errorf("reading %s: %w", s.path, err)
+		}
+		m, err := decodeHeader(hdr, end-off)
+		if err != nil {
+			bad = err
+			break
+		}
+		var metaBytes []byte
+		if verifyAll {
+			rec := make([]byte, m.size())
+			if _, err := s.f.ReadAt(rec, off); err != nil {
+				return fmt.Errorf("reading %s: %w", s.path, err)
+			}
+			if recordSum(rec) != m.sum {
+				bad = fmt.Errorf("record checksum: %w", errBadRecord)
+				break
+			}
+			metaBytes = rec[headerSize : headerSize+m.metaLen]
+		} else {
+			metaBytes = make([]byte, m.metaLen)
+			if _, err := s.f.ReadAt(metaBytes, off+headerSize); err != nil {
+				return fmt.Errorf("reading %s: %w", s.path, err)
+			}
+		}
+		if err := decodeMeta(m, hdr, metaBytes); err != nil {
+			bad = err
+			break
+		}
+		e := newEntry(m, s, off)
+		e.verified.Store(verifyAll)
+		d.mu.Lock()
+		s.entries = append(s.entries, e)
+		s.minGen = min(s.minGen, e.gen)
+		if !d.bans.banned(e) {
+			old := d.index[e.key]
+			if old == nil || old.seg.id <= s.id { // a Put made while loading is newer
+				if old == nil {
+					d.objects.Add(1)
+				}
+				d.index[e.key] = e
+			}
+		}
+		d.mu.Unlock()
+		off += m.size()
+	}
+	if off < end {
+		d.log.Warn("disk: cutting a segment at its first bad record", "path", s.path, "offset", off,
+			"dropped_bytes", end-off, "err", bad)
+		if err := s.f.Truncate(off); err != nil {
+			return fmt.Errorf("truncating %s: %w", s.path, err)
+		}
+		d.mu.Lock()
+		s.size = off
+		d.mu.Unlock()
+		d.used.Add(off - end)
+	}
+	return nil
+}
+
+// compactBans rewrites the ban log without the bans no record on disk is old enough to
+// match (a ban matches only generations below its own), once the log has grown.
+func (d *Disk) compactBans() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	minGen := ^uint64(0)
+	for _, s := range d.segs {
+		minGen = min(minGen, s.minGen)
+	}
+	var keep []*Ban
+	var floor uint64
+	for _, b := range d.banList {
+		if b.Generation > minGen {
+			keep = append(keep, b)
+		} else {
+			floor = max(floor, b.Generation)
+		}
+	}
+	if len(keep) == len(d.banList) {
+		return
+	}
+	if err := d.banlog.rewrite(keep, d.gen.Load()); err != nil {
+		d.log.Warn("disk: compacting ban log", "err", err) // the old log is still whole
+		return
+	}
+	d.banList = keep
+	d.bans = newBanSet()
+	d.bans.floor = floor // a late Put filled before a forgotten ban is refused
+	for _, b := range keep {
+		d.bans.add(b)
+	}
+}

@@ -1,0 +1,219 @@
+package disk
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// writeLoop is the only goroutine that appends to segments and reclaims them, so appends
+// need no lock of their own; Disk.mu guards only what Get and AddBan also see.
+func (d *Disk) writeLoop() {
+	defer d.wg.Done()
+	for p := range d.queue {
+		if p.flush != nil {
+			close(p.flush)
+			continue
+		}
+		d.queued.Add(-p.size)
+		if !d.disabled.Load() {
+			d.write(p)
+		}
+	}
+}
+
+var errNoRoom = errors.New("no room while the index loads")
+
+func (d *Disk) write(p *pending) {
+	start := time.Now()
+	hdr, err := encodeHeader(&p.rec, p.gen)
+	if err != nil {
+		d.rejected[rejectSize].Add(1)
+		return
+	}
+	m, err := decodeHeader(hdr, 1<<62)
+	if err == nil {
+		err = decodeMeta(m, hdr, hdr[headerSize:])
+	}
+	if err != nil {
+		d.log.Error("disk: record does not decode", "key", p.rec.Key, "err", err) // a bug, not an input
+		return
+	}
+	n := m.size()
+	if err := d.makeRoom(n); err != nil {
+		if errors.Is(err, errNoRoom) {
+			d.rejected[rejectLoading].Add(1)
+		} else {
+			d.disable("reclaim", err)
+		}
+		return
+	}
+	seg, off, err := d.appendRecord(n, append(hdr, p.rec.Head...), p.rec.Body)
+	if err != nil {
+		d.disable("write", err)
+		return
+	}
+	e := newEntry(m, seg, off)
+	e.verified.Store(true) // written by this process: what the page cache holds is what we wrote
+	d.index1(e)
+	d.met.write.Observe(time.Since(start).Seconds())
+}
+
+// index1 publishes e unless a ban made since its fill started matches it.
+func (d *Disk) index1(e *entry) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e.seg.entries = append(e.seg.entries, e)
+	e.seg.minGen = min(e.seg.minGen, e.gen)
+	if d.bans.banned(e) {
+		d.refused.Add(1)
+		return
+	}
+	if d.index[e.key] == nil {
+		d.objects.Add(1)
+	}
+	d.index[e.key] = e
+}
+
+// appendRecord writes the parts of one record of n bytes at the end of the active segment,
+// sealing it first if the record would overflow it.
+func (d *Disk) appendRecord(n int64, parts ...[]byte) (*segment, int64, error) {
+	d.mu.RLock()
+	s := d.active
+	d.mu.RUnlock()
+	if s == nil || (s.size > 0 && s.size+n > d.cfg.SegmentSize) {
+		var err error
+		if s, err = d.rotate(); err != nil {
+			return nil, 0, err
+		}
+	}
+	off := s.size // only this goroutine changes s.size
+	pos := off
+	for _, p := range parts {
+		if _, err := s.f.WriteAt(p, pos); err != nil {
+			return nil, 0, fmt.Errorf("appending to %s: %w", s.path, err)
+		}
+		pos += int64(len(p))
+	}
+	d.mu.Lock()
+	s.size = pos
+	d.mu.Unlock()
+	d.used.Add(pos - off)
+	return s, off, nil
+}
+
+// rotate seals the active segment (fsync, so only the newest segment can hold a torn record
+// after a crash) and opens the next one.
+func (d *Disk) rotate() (*segment, error) {
+	d.mu.RLock()
+	old := d.active
+	d.mu.RUnlock()
+	if old != nil {
+		if err := old.f.Sync(); err != nil {
+			return nil, fmt.Errorf("sealing %s: %w", old.path, err)
+		}
+	}
+	path := segmentPath(d.cfg.Path, d.nextID)
+	f, err := d.cfg.fs.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("creating segment: %w", err)
+	}
+	s := &segment{id: d.nextID, path: path, f: f, minGen: ^uint64(0)}
+	s.refs.Store(1)
+	d.nextID++
+	d.mu.Lock()
+	d.segs = append(d.segs, s)
+	d.active = s
+	d.mu.Unlock()
+	return s, nil
+}
+
+// makeRoom reclaims the oldest segments until n more bytes fit in Size.
+func (d *Disk) makeRoom(n int64) error {
+	for d.used.Load()+n > d.cfg.Size {
+		if d.loading.Load() {
+			return errNoRoom // the loader still adds entries to the oldest segments
+		}
+		d.mu.Lock()
+		if len(d.segs) == 0 {
+			d.mu.Unlock()
+			return fmt.Errorf("%d bytes do not fit in %d", n, d.cfg.Size)
+		}
+		s := d.segs[0]
+		if s == d.active {
+			d.active = nil // the next append opens a new segment
+		}
+		d.segs = d.segs[1:]
+		d.mu.Unlock()
+		if err := d.reclaim(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reclaim drops segment s (already out of d.segs): its live records leave the index, except
+// those hit since they were written and still fresh, up to half the segment's bytes, which
+// are copied to the active segment (FIFO with re-insertion, a CLOCK on segments).
+func (d *Disk) reclaim(s *segment) error {
+	now := time.Now().UnixNano()
+	var keep []*entry
+	var keepBytes int64
+	d.mu.Lock()
+	for _, e := range s.entries {
+		if d.index[e.key] != e {
+			continue // replaced, banned or dropped since
+		}
+		if e.hit.Load() && (e.expires == 0 || e.expires > now) && keepBytes+e.size <= s.size/2 {
+			keep = append(keep, e) // stays indexed at its old place until copied
+			keepBytes += e.size
+			continue
+		}
+		delete(d.index, e.key)
+		d.objects.Add(-1)
+		d.evictions.Add(1)
+	}
+	d.used.Add(-s.size)
+	d.mu.Unlock()
+	if err := os.Remove(s.path); err != nil && !os.IsNotExist(err) {
+		d.log.Warn("disk: removing reclaimed segment", "path", s.path, "err", err)
+	}
+	defer s.release()
+	for _, e := range keep {
+		if err := d.reinsert(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reinsert copies e's record bytes, unchanged, to the active segment.
+func (d *Disk) reinsert(e *entry) error {
+	rec := make([]byte, e.size)
+	if _, err := e.seg.f.ReadAt(rec, e.off); err != nil {
+		return fmt.Errorf("re-inserting from %s: %w", e.seg.path, err)
+	}
+	if recordSum(rec) != e.sum {
+		d.corrupt.Add(1)
+		d.drop(e)
+		return nil
+	}
+	seg, off, err := d.appendRecord(e.size, rec)
+	if err != nil {
+		return err
+	}
+	ne := &entry{key: e.key, urlv: e.urlv, tags: e.tags, seg: seg, off: off, size: e.size,
+		headOff: e.headOff, headLen: e.headLen, bodyLen: e.bodyLen, reqTime: e.reqTime,
+		respTime: e.respTime, expires: e.expires, gen: e.gen, sum: e.sum}
+	ne.verified.Store(true)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	seg.entries = append(seg.entries, ne)
+	seg.minGen = min(seg.minGen, ne.gen)
+	if d.index[e.key] == e { // not banned, replaced or dropped while copying
+		d.index[e.key] = ne
+		d.reinserted.Add(1)
+	}
+	return nil
+}
