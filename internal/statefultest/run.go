@@ -143,20 +143,17 @@ func (r *runner) get(c *cluster, m *model, n *counts, op op) error {
 	a := answer{get: op, sent: time.Now(), node: node.Ring().Self().Name}
 	resp, err := r.client.Do(req)
 	if err != nil {
-		n.unavailable.Add(1) // a member going away under the request
-		return nil
+		return r.unavailable(n, a, "no answer: %v", err) // a member going away under the request
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		n.unavailable.Add(1) // cut short, and reported as such to the client
-		return nil
-	}
 	a.status, a.encoding, a.cache = resp.StatusCode, resp.Header.Get("Content-Encoding"), resp.Header.Get("Cache-Status")
 	a.vary = strings.Join(resp.Header.Values("Vary"), ", ")
+	if err != nil {
+		return r.unavailable(n, a, "body cut short after %d bytes: %v", len(raw), err) // and the client can tell
+	}
 	if a.status >= 500 {
-		n.unavailable.Add(1)
-		return nil
+		return r.unavailable(n, a, "%.200s", raw)
 	}
 	if a.status != http.StatusOK {
 		return broken(a, "status %d: %.200s", a.status, raw)
@@ -168,6 +165,16 @@ func (r *runner) get(c *cluster, m *model, n *counts, op op) error {
 		return broken(a, "a response that was never complete: %s body of %d bytes: %v", a.encoding, len(raw), err)
 	}
 	return m.check(a)
+}
+
+// unavailable counts an answer that failed visibly. A cluster's members go away under
+// requests; one node in front of a healthy origin has no excuse, and it breaks the promise.
+func (r *runner) unavailable(n *counts, a answer, format string, args ...any) error {
+	n.unavailable.Add(1)
+	if r.members == 1 {
+		return broken(a, "one node, a healthy origin, and no whole answer: "+format, args...)
+	}
+	return nil
 }
 
 func decode(encoding string, raw []byte) ([]byte, error) {
