@@ -74,17 +74,20 @@ func TestH2load_vsNginx(t *testing.T) {
 		rate, _ := strconv.ParseFloat(string(m[1]), 64)
 		return rate
 	}
-	fmt.Printf("%-6s %-8s %12s %12s %7s\n", "proto", "streams", "shoal req/s", "nginx req/s", "ratio")
+	fmt.Printf("%-6s %-5s %-8s %12s %12s %7s\n", "proto", "body", "streams", "shoal req/s", "nginx req/s", "ratio")
 	for _, row := range []struct {
 		name       string
 		shoal, ngx string
 	}{
-		{"h2c", "http://" + plain.Addr + "/1k.html", "http://" + ng.plain + "/1k.html"},
-		{"h2/tls", "https://" + secure.Addr + "/1k.html", "https://" + ng.tls + "/1k.html"},
+		{"h2c", "http://" + plain.Addr, "http://" + ng.plain},
+		{"h2/tls", "https://" + secure.Addr, "https://" + ng.tls},
 	} {
-		for _, streams := range []int{1, 10} {
-			ours, theirs := best(row.shoal, streams), best(row.ngx, streams)
-			fmt.Printf("%-6s %-8d %12.0f %12.0f %7.2f\n", row.name, streams, ours, theirs, ours/theirs)
+		for _, file := range []string{"1k", "16k"} {
+			for _, streams := range []int{1, 10} {
+				path := "/" + file + ".html"
+				ours, theirs := best(row.shoal+path, streams), best(row.ngx+path, streams)
+				fmt.Printf("%-6s %-5s %-8d %12.0f %12.0f %7.2f\n", row.name, file, streams, ours, theirs, ours/theirs)
+			}
 		}
 	}
 }
