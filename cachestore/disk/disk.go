@@ -55,8 +55,8 @@ type Disk struct {
 	loadDone chan struct{}
 	wg       sync.WaitGroup
 
-	hits, misses, evictions, reinserted, corrupt, refused atomic.Int64
-	rejected                                              [numRejects]atomic.Int64
+	hits, misses, evictions, reinserted, corrupt, refused, cut atomic.Int64
+	rejected                                                   [numRejects]atomic.Int64
 }
 
 type pending struct {
@@ -366,6 +366,7 @@ type Stats struct {
 	Evictions  int64
 	Reinserted int64
 	Corrupt    int64
+	CutBytes   int64            // bytes of torn or bad segment tails cut off at load
 	Rejected   map[string]int64 // by reason: admission, queue, size, loading
 }
 
@@ -377,7 +378,7 @@ func (d *Disk) Stats() Stats {
 	s := Stats{Path: d.cfg.Path, Size: d.cfg.Size, Bytes: d.used.Load(), Objects: d.objects.Load(),
 		Segments: nseg, Loading: d.loading.Load(), Disabled: d.disabled.Load(), Hits: d.hits.Load(),
 		Misses: d.misses.Load(), Evictions: d.evictions.Load(), Reinserted: d.reinserted.Load(),
-		Corrupt: d.corrupt.Load(), Rejected: map[string]int64{}}
+		Corrupt: d.corrupt.Load(), CutBytes: d.cut.Load(), Rejected: map[string]int64{}}
 	for r := range numRejects {
 		s.Rejected[r.String()] = d.rejected[r].Load()
 	}

@@ -104,7 +104,6 @@ func gauge(t testing.TB, reg *prometheus.Registry, name string) float64 {
 	return 0
 }
 
-
 // faultFS wraps the OS's files: reads can be held at a gate, and writes or reads can fail
 // with EIO, as a dying disk does.
 type faultFS struct {

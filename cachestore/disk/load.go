@@ -101,6 +101,7 @@ func (d *Disk) loadSegment(s *segment, verifyAll bool) error {
 		s.size = off
 		d.mu.Unlock()
 		d.used.Add(off - end)
+		d.cut.Add(end - off)
 	}
 	return nil
 }

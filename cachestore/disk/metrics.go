@@ -51,6 +51,7 @@ func newMetrics(d *Disk, reg prometheus.Registerer) (*metrics, error) {
 		counter("evictions_total", "Objects dropped when their segment was reclaimed.", func() float64 { return float64(d.evictions.Load()) }),
 		counter("reinserted_total", "Objects hit since written, copied forward when their segment was reclaimed.", func() float64 { return float64(d.reinserted.Load()) }),
 		counter("corrupt_total", "Records whose checksum did not match on first read; dropped.", func() float64 { return float64(d.corrupt.Load()) }),
+		counter("cut_bytes_total", "Bytes of torn or bad segment tails cut off at load.", func() float64 { return float64(d.cut.Load()) }),
 		counter("refused_total", "Records not indexed because a ban made during their fill matched.", func() float64 { return float64(d.refused.Load()) }),
 	}
 	for r := range numRejects {
