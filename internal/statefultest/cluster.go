@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/shoal-cdn/shoal/conf"
@@ -24,7 +23,6 @@ const (
 // cluster is the set of live members of one run. Member 0 stays for the whole run (new
 // members join through a live member); the others may leave or be killed.
 type cluster struct {
-	t      testing.TB
 	dir    string
 	origin string
 
@@ -33,12 +31,12 @@ type cluster struct {
 	started int // members started so far, for names
 }
 
-func newCluster(t testing.TB, originURL string, size int) (*cluster, error) {
+func newCluster(originURL string, size int) (*cluster, error) {
 	dir, err := os.MkdirTemp("", "shoal-stateful-")
 	if err != nil {
 		return nil, err
 	}
-	c := &cluster{t: t, dir: dir, origin: originURL}
+	c := &cluster{dir: dir, origin: originURL}
 	for _, f := range []struct{ name, value string }{{"gossip.key", "stateful-cluster-secret-0123456789"}, {"purge.token", token}} {
 		if err := os.WriteFile(filepath.Join(c.dir, f.name), []byte(f.value), 0o600); err != nil {
 			return nil, err

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -41,13 +40,12 @@ func (c *counts) String() string {
 
 // runner runs one sequence against fresh members and a fresh origin.
 type runner struct {
-	t       testing.TB
 	members int // 1: one node; more: a cluster with joins, leaves and kills
 	client  *http.Client
 }
 
-func newRunner(t testing.TB, members int) *runner {
-	return &runner{t: t, members: members, client: &http.Client{
+func newRunner(members int) *runner {
+	return &runner{members: members, client: &http.Client{
 		Timeout: 15 * time.Second,
 		Transport: &http.Transport{
 			DisableCompression:  true, // Accept-Encoding is ours to send and the body ours to decode
@@ -65,7 +63,7 @@ func (r *runner) run(seq []step) (*counts, error) {
 		return nil, err
 	}
 	defer o.close()
-	c, err := newCluster(r.t, o.URL, r.members)
+	c, err := newCluster(o.URL, r.members)
 	if err != nil {
 		return nil, fmt.Errorf("start: %w", err)
 	}

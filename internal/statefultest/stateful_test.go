@@ -68,7 +68,7 @@ func stateful(t *testing.T, members int) {
 	if members > 1 {
 		s = loadSettings(t, 60)
 	}
-	r := newRunner(t, members)
+	r := newRunner(members)
 	total := &counts{}
 	sequences := 0
 	start := time.Now()
