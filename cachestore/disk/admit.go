@@ -8,7 +8,7 @@ import (
 
 // admission is TinyLFU's frequency estimate: a doorkeeper (a one-bit-per-slot Bloom filter)
 // absorbs a key's first sighting, so one-hit wonders never reach the count-min sketch of four
-// rows of 4-bit counters; after `window` sightings every counter is halved and the doorkeeper
+// rows of counters capped at 15; after `window` sightings every counter is halved and the doorkeeper
 // cleared, so the estimate follows recent popularity, not all-time popularity.
 type admission struct {
 	mu     sync.Mutex
@@ -25,7 +25,9 @@ func newAdmission(counters int) *admission {
 	for n < uint64(counters) {
 		n <<= 1
 	}
-	a := &admission{mask: n - 1, door: make([]uint64, n*4/64), dmask: n*4 - 1, window: int(n) * 10}
+	// The sketch ages every n sightings (TinyLFU's sample size W), and the doorkeeper has 8
+	// bits per sighting of a window, so with two bits per key it stays under 5% false positives.
+	a := &admission{mask: n - 1, door: make([]uint64, n*8/64), dmask: n*8 - 1, window: int(n)}
 	for i := range a.rows {
 		a.rows[i] = make([]uint8, n)
 	}

@@ -21,8 +21,9 @@ type Config struct {
 	// AdmitFrequency is how often Get or Touch must have seen a key recently for Put to admit
 	// it once the tier is full. 0: 2. A negative value admits everything (no TinyLFU).
 	AdmitFrequency int
-	// Counters sizes the admission sketch: about the number of distinct keys to remember.
-	// 0: Size/16 KiB, at least 4096.
+	// Counters sizes the admission sketch (5 bytes each) and its aging window: TinyLFU's sample
+	// of recent requests, about 10x the objects the tier holds. 0: 10 per 64 KiB of Size,
+	// between 4096 and 16M (80 MiB of memory at 100 GiB).
 	Counters int
 	// Logger receives the one line written when the tier turns itself off. nil: slog.Default().
 	Logger *slog.Logger
@@ -54,7 +55,7 @@ func (c *Config) withDefaults() (Config, error) {
 		d.AdmitFrequency = 2
 	}
 	if d.Counters <= 0 {
-		d.Counters = int(max(d.Size/(16<<10), 4096))
+		d.Counters = int(min(max(10*d.Size/(64<<10), 4096), 1<<24))
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()

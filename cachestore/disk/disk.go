@@ -48,6 +48,7 @@ type Disk struct {
 	objects  atomic.Int64
 	queued   atomic.Int64 // bytes waiting for the writer
 	loading  atomic.Bool
+	full     atomic.Bool // reclaim has begun (or the loaded index came within two segments of Size)
 	disabled atomic.Bool
 
 	queue    chan *pending
@@ -98,6 +99,7 @@ func Open(cfg Config, reg prometheus.Registerer) (*Disk, error) {
 	if d.met, err = newMetrics(d, reg); err != nil {
 		return nil, err
 	}
+	d.gen.Store(1)
 	ids, err := d.openDir()
 	if err != nil {
 		d.disable("open", err)
@@ -140,7 +142,7 @@ func (d *Disk) openDir() ([]*segment, error) {
 			d.banList = append(d.banList, b)
 		}
 	}
-	d.gen.Store(gen)
+	d.gen.Store(max(gen, 1)) // never 0: Record.Generation 0 means "now"
 	ids, err := listSegments(d.cfg.Path)
 	if err != nil {
 		return nil, err
@@ -252,6 +254,34 @@ func (d *Disk) drop(e *entry) {
 	d.mu.Unlock()
 }
 
+// admits is TinyLFU's choice once the tier is full: the candidate must have been asked for
+// AdmitFrequency times recently and more often than the object reclaim would drop next
+// (the oldest segment's first live record not hit since written).
+func (d *Disk) admits(key string) bool {
+	f := d.admit.estimate(key)
+	if f < d.cfg.AdmitFrequency {
+		return false
+	}
+	victim, ok := d.victim()
+	return !ok || f > d.admit.estimate(victim)
+}
+
+// victim looks at the first 64 records of the oldest segment for the next one to be evicted.
+func (d *Disk) victim() (string, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if len(d.segs) == 0 {
+		return "", false
+	}
+	s := d.segs[0]
+	for _, e := range s.entries[:min(len(s.entries), 64)] {
+		if d.index[e.key] == e && !e.hit.Load() {
+			return e.key, true
+		}
+	}
+	return "", false
+}
+
 // Put queues rec for writing and reports whether it was queued. It never blocks on I/O: a
 // record is dropped when the tier is disabled or closed, larger than MaxObjectSize, refused
 // by admission while the tier is full, or when the write queue holds QueueBytes already.
@@ -268,8 +298,11 @@ func (d *Disk) Put(rec Record) bool {
 		d.rejected[rejectSize].Add(1)
 		return false
 	}
-	if d.cfg.AdmitFrequency > 0 && d.used.Load()+d.queued.Load()+size > d.cfg.Size &&
-		d.admit.estimate(rec.Key) < d.cfg.AdmitFrequency {
+	// Full is sticky once reclaim has begun: it frees a segment at a time, and admitting
+	// everything until that segment's room is used again would let a scan in.
+	full := d.full.Load() || d.used.Load()+d.queued.Load()+size > d.cfg.Size
+	if d.cfg.AdmitFrequency > 0 && full &&
+		!d.admits(rec.Key) {
 		d.rejected[rejectAdmission].Add(1)
 		return false
 	}

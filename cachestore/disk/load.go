@@ -27,6 +27,9 @@ func (d *Disk) load(segs []*segment) {
 		}
 	}
 	d.compactBans()
+	if d.used.Load() > d.cfg.Size-2*d.cfg.SegmentSize {
+		d.full.Store(true)
+	}
 	d.log.Info("disk: index loaded", "path", d.cfg.Path, "segments", len(segs), "objects", d.objects.Load(),
 		"bytes", d.used.Load(), "took", time.Since(start))
 }

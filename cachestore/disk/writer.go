@@ -140,6 +140,7 @@ func (d *Disk) makeRoom(n int64) error {
 			d.mu.Unlock()
 			return fmt.Errorf("%d bytes do not fit in %d", n, d.cfg.Size)
 		}
+		d.full.Store(true)
 		s := d.segs[0]
 		if s == d.active {
 			d.active = nil // the next append opens a new segment

@@ -1,0 +1,154 @@
+package disk
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// banRecords writes six objects under two URLs, two prefixes and two tags.
+func banRecords(d *Disk) {
+	for _, r := range []struct{ key, url, tag string }{
+		{"a1", "http://h/img/a", "product-1"},
+		{"a2", "http://h/img/a", "product-2"}, // a second variant of the same URL
+		{"b", "http://h/img/b", "product-1"},
+		{"c", "http://h/css/c", "product-2"},
+		{"d", "http://h/css/d", "product-3"},
+		{"e", "http://h/js/e", "product-3"},
+	} {
+		x := rec(r.key, 100)
+		x.URL, x.Tags = r.url, []string{r.tag}
+		d.Put(x)
+	}
+	d.Wait()
+}
+
+func TestDisk_bansPersistAcrossRestart(t *testing.T) {
+	all := []string{"a1", "a2", "b", "c", "d", "e"}
+	for _, tc := range []struct {
+		ban    Ban
+		banned []string
+	}{
+		{Ban{Kind: BanTag, Value: "product-1"}, []string{"a1", "b"}},
+		{Ban{Kind: BanURL, Value: "http://h/img/a"}, []string{"a1", "a2"}},
+		{Ban{Kind: BanPrefix, Value: "http://h/css/"}, []string{"c", "d"}},
+		{Ban{Kind: BanKey, Value: "a2"}, []string{"a2"}},
+		{Ban{Kind: BanAll}, all},
+		{Ban{Kind: BanTag, Value: "no-such-tag"}, nil},
+	} {
+		t.Run(tc.ban.Kind.String()+"/"+tc.ban.Value, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := Config{Path: dir, Size: 16 << 20}
+			d, _ := open(t, cfg)
+			banRecords(d)
+			if n := d.AddBan(tc.ban); n != len(tc.banned) {
+				t.Fatalf("AddBan removed %d, want %d", n, len(tc.banned))
+			}
+			check := func(when string) {
+				isBanned := map[string]bool{}
+				for _, k := range tc.banned {
+					isBanned[k] = true
+				}
+				for _, k := range all {
+					h, err := d.Get(k)
+					if isBanned[k] {
+						if err == nil {
+							h.Close()
+							t.Fatalf("%s: banned %s served", when, k)
+						}
+						continue
+					}
+					if err != nil {
+						t.Fatalf("%s: %s not served: %v", when, k, err)
+					}
+					checkHandle(t, h, k, 100)
+					h.Close()
+				}
+			}
+			check("before restart")
+			d.Close()
+			d, _ = open(t, cfg)
+			check("after restart")
+			d.Close()
+			d, _ = open(t, cfg) // the ban log survives its own compaction
+			check("after a second restart")
+			d.Close()
+		})
+	}
+}
+
+// A purge made while this node was down reaches it from a peer after the restart, while the
+// index is still loading: the objects it matches are never served.
+func TestDisk_peerBanWhileLoading(t *testing.T) {
+	dir := t.TempDir()
+	d, _ := open(t, Config{Path: dir, Size: 16 << 20})
+	banRecords(d)
+	d.Close()
+	purgedAt := time.Now()
+
+	fs := &faultFS{gate: make(chan struct{})}
+	d, err := Open(Config{Path: dir, Size: 16 << 20, Logger: quietLogger(), fs: fs}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	d.AddBan(Ban{Kind: BanTag, Value: "product-3", Time: purgedAt})
+	// A refill after the purge, made while loading, is not matched: it started after Time.
+	refill := rec("d", 100)
+	refill.URL, refill.Tags = "http://h/css/d", []string{"product-3"}
+	refill.RequestTime = purgedAt.Add(time.Second)
+	d.Put(refill)
+	close(fs.gate)
+	<-d.Loaded()
+	d.Wait()
+	if h, err := d.Get("e"); err == nil {
+		h.Close()
+		t.Fatal("object purged while down was served")
+	}
+	mustGet(t, d, "d", 100) // the refill
+	mustGet(t, d, "c", 100)
+}
+
+// A fill that began before a ban is refused when it is written after it: the purge race.
+func TestDisk_banRefusesFillStartedBefore(t *testing.T) {
+	d, reg := open(t, Config{Path: t.TempDir(), Size: 16 << 20})
+	defer d.Close()
+	gen := d.Begin()
+	d.AddBan(Ban{Kind: BanPrefix, Value: "http://www.example.com/"})
+	old := rec("old", 100)
+	old.Generation = gen
+	d.Put(old)
+	fresh := rec("fresh", 100)
+	fresh.Generation = d.Begin()
+	d.Put(fresh)
+	d.Wait()
+	if _, err := d.Get("old"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("fill from before the ban: %v, want refused", err)
+	}
+	mustGet(t, d, "fresh", 100)
+	if v := gauge(t, reg, "shoal_cachestore_disk_refused_total"); v != 1 {
+		t.Fatalf("refused_total %v", v)
+	}
+}
+
+func TestDisk_deleteIsPersisted(t *testing.T) {
+	dir := t.TempDir()
+	d, _ := open(t, Config{Path: dir, Size: 16 << 20})
+	d.Put(rec("a", 10))
+	d.Wait()
+	if n := d.Delete("a"); n != 1 {
+		t.Fatalf("Delete removed %d", n)
+	}
+	d.Put(rec("a2", 10))
+	d.Close()
+	d, _ = open(t, Config{Path: dir, Size: 16 << 20})
+	defer d.Close()
+	if _, err := d.Get("a"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted key back after restart: %v", err)
+	}
+	mustGet(t, d, "a2", 10)
+	// A Put after the Delete is served: its generation is not below the ban's.
+	d.Put(rec("a", 20))
+	d.Wait()
+	mustGet(t, d, "a", 20)
+}
