@@ -1,0 +1,143 @@
+package disk
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+var benchSizes = []int{256 << 10, 1 << 20}
+
+// benchDir is where benchmarks put their segments: SHOAL_DISK_BENCH_DIR (e.g. /dev/shm for
+// tmpfs) or the test's temporary directory (the real disk).
+func benchDir(b *testing.B) string {
+	root := os.Getenv("SHOAL_DISK_BENCH_DIR")
+	if root == "" {
+		return b.TempDir()
+	}
+	dir, err := os.MkdirTemp(root, "shoal-disk-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// benchTier holds 64 objects of n bytes, written and then read once (verified), so Gets
+// measure the steady state: page cache, no checksum.
+func benchTier(b *testing.B, n int) (*Disk, []string) {
+	d, _ := open(b, Config{Path: benchDir(b), Size: 1 << 30})
+	b.Cleanup(func() { d.Close() })
+	keys := make([]string, 64)
+	for i := range keys {
+		keys[i] = keyN(i)
+		d.Put(rec(keys[i], n))
+		d.Wait()
+	}
+	return d, keys
+}
+
+// BenchmarkDisk_Get reads whole bodies through ReadAt (the HTTP/2 path: a copy from the page
+// cache).
+func BenchmarkDisk_Get(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("%dKiB", n>>10), func(b *testing.B) {
+			d, keys := benchTier(b, n)
+			buf := make([]byte, n)
+			b.SetBytes(int64(n))
+			b.ResetTimer()
+			for i := range b.N {
+				h, err := d.Get(keys[i%len(keys)])
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := h.ReadAt(buf, 0); err != nil && err != io.EOF {
+					b.Fatal(err)
+				}
+				h.Close()
+			}
+		})
+	}
+}
+
+// BenchmarkDisk_GetSendfile sends bodies with sendfile(2) from Handle.File to a loopback TCP
+// connection drained by another goroutine (the HTTP/1.1 path: no copy through user space).
+func BenchmarkDisk_GetSendfile(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("%dKiB", n>>10), func(b *testing.B) {
+			d, keys := benchTier(b, n)
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ln.Close()
+			go func() {
+				c, err := ln.Accept()
+				if err == nil {
+					io.Copy(io.Discard, c)
+					c.Close()
+				}
+			}()
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			raw, _ := c.(*net.TCPConn).SyscallConn()
+			b.SetBytes(int64(n))
+			b.ResetTimer()
+			for i := range b.N {
+				h, err := d.Get(keys[i%len(keys)])
+				if err != nil {
+					b.Fatal(err)
+				}
+				fd := int(h.File().Fd())
+				off, left := h.BodyOffset(), int(h.BodyLength())
+				var serr error
+				raw.Write(func(s uintptr) bool {
+					for left > 0 {
+						m, err := unix.Sendfile(int(s), fd, &off, left)
+						if err == unix.EAGAIN {
+							return false
+						}
+						if err != nil {
+							serr = err
+							return true
+						}
+						left -= m
+					}
+					return true
+				})
+				if serr != nil {
+					b.Fatal(serr)
+				}
+				h.Close()
+			}
+		})
+	}
+}
+
+// BenchmarkDisk_Put measures write throughput: encode, checksum, append, index; the tier is
+// large enough that nothing is reclaimed.
+func BenchmarkDisk_Put(b *testing.B) {
+	for _, n := range []int{16 << 10, 256 << 10, 1 << 20} {
+		b.Run(fmt.Sprintf("%dKiB", n>>10), func(b *testing.B) {
+			d, _ := open(b, Config{Path: benchDir(b), Size: 8 << 30, QueueBytes: 256 << 20})
+			defer d.Close()
+			r := rec("k", n)
+			b.SetBytes(int64(n))
+			b.ResetTimer()
+			for i := range b.N {
+				r.Key = keyN(i)
+				for !d.Put(r) { // the queue is full: let the writer catch up
+					d.Wait()
+				}
+			}
+			d.Wait()
+		})
+	}
+}
