@@ -39,7 +39,11 @@ func Key(scheme, host, path, query string) string {
 // NormalHost lower-cases host, drops one trailing dot of its name (a fully qualified DNS
 // name is the same host), leading zeros of its port and the scheme's default port.
 func NormalHost(scheme, host string) string {
-	host = strings.ToLower(host)
+	host = strings.ToLower(host) // no copy when already lower case
+	if strings.IndexByte(host, ':') < 0 {
+		// No port: the common case, without SplitHostPort's error value.
+		return strings.TrimSuffix(host, ".")
+	}
 	h, port, err := net.SplitHostPort(host)
 	if err != nil {
 		return strings.TrimSuffix(host, ".")

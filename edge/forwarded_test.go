@@ -58,10 +58,10 @@ func BenchmarkDropProxyOnlyFields(b *testing.B) {
 }
 
 func BenchmarkParseTarget(b *testing.B) {
-	host := [][]byte{[]byte("www.example.com")}
+	host := []byte("www.example.com")
 	uri := []byte("/wp-content/themes/site/style.css?ver=6.4")
 	b.ReportAllocs()
 	for b.Loop() {
-		parseTarget("http", uri, host, true)
+		parseTarget("http", uri, host, 1, true)
 	}
 }

@@ -42,7 +42,8 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 		policy, result = "none", "options"
 		return
 	}
-	t, bad := parseTarget(scheme(ctx), hdr.RequestURI(), hostFields(hdr.RawHeaders(), hdr.Host()), !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
+	host, hosts := hostFields(hdr.RawHeaders(), hdr.Host())
+	t, bad := parseTarget(scheme(ctx), hdr.RequestURI(), host, hosts, !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
 	if bad != nil {
 		n.refuse(ctx, bad.status, bad.reason, bad.msg)
 		return
@@ -59,7 +60,7 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if r.sortParams {
-		t.query = cachestore.SortQuery(t.query)
+		t.setQuery(cachestore.SortQuery(t.query))
 	}
 	useTarget(&ctx.Request, &t)
 	dropProxyOnlyFields(hdr, rt.trusted(clientAddr(ctx)))

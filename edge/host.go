@@ -77,17 +77,16 @@ func validName(h []byte) bool {
 	return true
 }
 
-// hostFields returns the values of every Host field line in a raw request head. A request
-// with no raw head (HTTP/2 through the net/http adapter, whose server validated :authority)
-// reports its parsed Host instead.
-func hostFields(raw []byte, parsed []byte) [][]byte {
+// hostFields returns the first Host field value of a raw request head and how many Host
+// lines it has. A request with no raw head (HTTP/2 through the net/http adapter, whose server
+// validated :authority) reports its parsed Host instead.
+func hostFields(raw []byte, parsed []byte) (first []byte, n int) {
 	if len(raw) == 0 {
 		if len(parsed) == 0 {
-			return nil
+			return nil, 0
 		}
-		return [][]byte{parsed}
+		return parsed, 1
 	}
-	var out [][]byte
 	for len(raw) > 0 {
 		line := raw
 		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
@@ -96,8 +95,11 @@ func hostFields(raw []byte, parsed []byte) [][]byte {
 			raw = nil
 		}
 		if len(line) >= 5 && line[4] == ':' && bytes.EqualFold(line[:4], []byte("host")) {
-			out = append(out, bytes.TrimSpace(bytes.TrimSuffix(line[5:], []byte("\r"))))
+			if n == 0 {
+				first = bytes.TrimSpace(bytes.TrimSuffix(line[5:], []byte("\r")))
+			}
+			n++
 		}
 	}
-	return out
+	return first, n
 }

@@ -16,18 +16,26 @@ import (
 // query. "//" and "%2F" are kept; dot-segments are refused rather than resolved, since the
 // node and the origin could resolve them differently.
 type requestTarget struct {
-	host  string // the authority as sent to the origin: lower case, ":port" unless default
-	name  string // host without its port, what routes match
-	path  string // starts with "/"
-	query string // without "?"; "" when absent or empty
+	host   string // the authority as sent to the origin: lower case, ":port" unless default
+	name   string // host without its port, what routes match
+	path   string // starts with "/"
+	query  string // without "?"; "" when absent or empty
+	target string // path, and "?" query unless empty: the origin-form sent to the origin
 }
 
 // uri is the origin-form target sent to the origin.
-func (t *requestTarget) uri() string {
-	if t.query == "" {
-		return t.path
+func (t *requestTarget) uri() string { return t.target }
+
+// setQuery replaces the query (a route's sort_params) and the target with it.
+func (t *requestTarget) setQuery(q string) {
+	if q == t.query {
+		return
 	}
-	return t.path + "?" + t.query
+	t.query = q
+	t.target = t.path
+	if q != "" {
+		t.target = t.path + "?" + q
+	}
 }
 
 // targetError is a request the node refuses before routing it: a client's mistake, answered
@@ -44,23 +52,23 @@ type targetError struct {
 // backslash or a dot-segment in the path. The authority of an absolute-form target wins over
 // Host (RFC 9112 section 3.2.2); an HTTP/1.0 request without either is refused too. scheme
 // is the scheme the client used.
-func parseTarget(scheme string, raw []byte, hosts [][]byte, http11 bool) (requestTarget, *targetError) {
+func parseTarget(scheme string, raw []byte, host []byte, hosts int, http11 bool) (requestTarget, *targetError) {
 	var t requestTarget
 	bad := func(msg string) (requestTarget, *targetError) {
-		return t, &targetError{status: fasthttp.StatusBadRequest, reason: "bad_target", msg: "bad request: " + msg}
+		return requestTarget{}, &targetError{status: fasthttp.StatusBadRequest, reason: "bad_target", msg: "bad request: " + msg}
 	}
-	if len(hosts) > 1 {
+	if hosts > 1 {
 		return bad("more than one Host field")
 	}
-	if len(hosts) == 0 && http11 {
+	if hosts == 0 && http11 {
 		return bad("an HTTP/1.1 request needs a Host field")
 	}
-	if len(hosts) == 1 {
-		host, name, ok := normalAuthority(scheme, hosts[0])
-		if !ok || len(hosts[0]) == 0 {
+	if hosts == 1 {
+		h, name, ok := normalAuthority(scheme, host)
+		if !ok || len(host) == 0 {
 			return bad("invalid Host field")
 		}
-		t.host, t.name = host, name
+		t.host, t.name = h, name
 	}
 	if bytes.IndexByte(raw, '#') >= 0 {
 		return bad("a request-target has no fragment")
@@ -77,11 +85,11 @@ func parseTarget(scheme string, raw []byte, hosts [][]byte, http11 bool) (reques
 		if bytes.IndexByte(authority, '@') >= 0 {
 			return bad("userinfo in the request-target")
 		}
-		host, name, ok := normalAuthority(scheme, authority)
+		h, name, ok := normalAuthority(scheme, authority)
 		if !ok {
 			return bad("invalid authority in the request-target")
 		}
-		t.host, t.name = host, name
+		t.host, t.name = h, name
 		raw = raw[end:]
 	default:
 		return bad("request-target must be origin-form or absolute-form")
@@ -91,26 +99,36 @@ func parseTarget(scheme string, raw []byte, hosts [][]byte, http11 bool) (reques
 		// one there is nothing to route, key or send as Host.
 		return bad("a request needs a Host field or an absolute-form target")
 	}
-	path, query := raw, []byte(nil)
-	if i := bytes.IndexByte(raw, '?'); i >= 0 {
-		path, query = raw[:i], raw[i+1:]
+	if problem := badComponent(raw); problem != "" {
+		return bad(problem + " in the target")
 	}
-	if len(path) == 0 {
-		path = []byte("/")
+	// One string for the whole target: path and query are slices of it, and it is the
+	// target itself whenever nothing is folded (the common request allocates once here).
+	rest := string(raw)
+	path, query := rest, ""
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
+		path, query = rest[:i], rest[i+1:]
 	}
-	if problem := badComponent(path); problem != "" {
-		return bad(problem + " in the path")
-	}
-	if problem := badComponent(query); problem != "" {
-		return bad(problem + " in the query")
+	if path == "" {
+		path = "/"
 	}
 	t.path = cachestore.FoldPercent(escapePath(path))
-	t.query = cachestore.FoldPercent(string(query))
+	t.query = cachestore.FoldPercent(query)
 	if hasDotSegment(t.path) {
 		return bad("dot-segment in the path")
 	}
 	if strings.IndexByte(t.path, '\\') >= 0 {
 		return bad("backslash in the path")
+	}
+	switch {
+	case t.query == "" && t.path == rest:
+		t.target = rest
+	case t.query != "" && len(rest) == len(t.path)+1+len(t.query) && rest[:len(t.path)] == t.path && rest[len(t.path)+1:] == t.query:
+		t.target = rest
+	case t.query == "":
+		t.target = t.path
+	default:
+		t.target = t.path + "?" + t.query
 	}
 	return t, nil
 }
@@ -119,20 +137,20 @@ func parseTarget(scheme string, raw []byte, hosts [][]byte, http11 bool) (reques
 // (RFC 3986 section 3.3): non-ASCII (UTF-8 sent unencoded) and " < > ^ ` { | }. Their
 // encoded form is the only valid spelling, the one a purge of the URL computes (net/url
 // encodes them too) and what the origin is sent. The query is kept as sent, as purges keep it.
-func escapePath(p []byte) string {
+func escapePath(p string) string {
 	n := 0
-	for _, c := range p {
-		if mustEscape(c) {
+	for i := 0; i < len(p); i++ {
+		if mustEscape(p[i]) {
 			n++
 		}
 	}
 	if n == 0 {
-		return string(p)
+		return p
 	}
 	const hex = "0123456789ABCDEF"
 	b := make([]byte, 0, len(p)+2*n)
-	for _, c := range p {
-		if mustEscape(c) {
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; mustEscape(c) {
 			b = append(b, '%', hex[c>>4], hex[c&15])
 		} else {
 			b = append(b, c)

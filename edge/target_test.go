@@ -33,7 +33,7 @@ func TestParseTarget_canonicalForm(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, bad := parseTarget("http", []byte(tt.uri), [][]byte{[]byte(tt.host)}, true)
+			got, bad := parseTarget("http", []byte(tt.uri), []byte(tt.host), 1, true)
 			if bad != nil {
 				t.Fatalf("refused: %s", bad.msg)
 			}
@@ -84,11 +84,11 @@ func TestParseTarget_refusesClientMistakes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var hosts [][]byte
-			for _, h := range tt.hosts {
-				hosts = append(hosts, []byte(h))
+			var first []byte
+			if len(tt.hosts) > 0 {
+				first = []byte(tt.hosts[0])
 			}
-			got, bad := parseTarget("http", []byte(tt.uri), hosts, true)
+			got, bad := parseTarget("http", []byte(tt.uri), first, len(tt.hosts), true)
 			if bad == nil {
 				t.Fatalf("accepted as %q %q", got.host, got.uri())
 			}
@@ -101,11 +101,11 @@ func TestParseTarget_refusesClientMistakes(t *testing.T) {
 
 func TestHostFields_countsEveryLine(t *testing.T) {
 	raw := []byte("host: a\r\nX-Host: b\r\nHOST:c\r\nHostile: d\r\n")
-	if got := hostFields(raw, nil); len(got) != 2 || string(got[0]) != "a" || string(got[1]) != "c" {
-		t.Errorf("got %q", got)
+	if first, n := hostFields(raw, nil); n != 2 || string(first) != "a" {
+		t.Errorf("got %q, %d lines", first, n)
 	}
-	if got := hostFields(nil, []byte("h2.test")); len(got) != 1 {
-		t.Errorf("a request without a raw head (HTTP/2) reports its parsed Host: %q", got)
+	if first, n := hostFields(nil, []byte("h2.test")); n != 1 || string(first) != "h2.test" {
+		t.Errorf("a request without a raw head (HTTP/2) reports its parsed Host: %q, %d", first, n)
 	}
 }
 
@@ -113,12 +113,12 @@ func FuzzParseTarget(f *testing.F) {
 	f.Add("www.test", "/p/%7e/a%2fb?x=%41")
 	f.Add("u@h", "http://h:80/..%2F")
 	f.Fuzz(func(t *testing.T, host, uri string) {
-		got, bad := parseTarget("http", []byte(uri), [][]byte{[]byte(host)}, true)
+		got, bad := parseTarget("http", []byte(uri), []byte(host), 1, true)
 		if bad != nil {
 			return
 		}
 		// Canonical means a fixed point: the accepted form parses to itself.
-		again, bad := parseTarget("http", []byte(got.uri()), [][]byte{[]byte(got.host)}, true)
+		again, bad := parseTarget("http", []byte(got.uri()), []byte(got.host), 1, true)
 		if bad != nil || again != got {
 			t.Errorf("%q %q -> %+v -> %+v (%v)", host, uri, got, again, bad)
 		}
@@ -136,7 +136,7 @@ func TestParseTarget_agreesWithPurgeKeys(t *testing.T) {
 		"/p/\"q\"<a>", "/p/!$&'()*+,;=:@", "/p/[x]", "/q?b=2&a=1", "/q?x=%7e&y=%2f", "/q?é=1",
 		"/dyn/acct/..%2F..%2Fc/site.css", "/%41%42c",
 	} {
-		got, bad := parseTarget("http", []byte(uri), [][]byte{[]byte("WWW.Example.com:80")}, true)
+		got, bad := parseTarget("http", []byte(uri), []byte("WWW.Example.com:80"), 1, true)
 		if bad != nil {
 			t.Errorf("%q refused: %s", uri, bad.msg)
 			continue
