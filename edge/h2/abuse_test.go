@@ -111,6 +111,7 @@ func TestServer_rapidReset(t *testing.T) {
 		c.request(id, "/miss", true)
 		c.fr.WriteRSTStream(id, http2.ErrCodeCancel)
 	})
+	stillServes(t, ts.Addr) // while the flood runs
 	wantCalm(t, c)
 	p := peak()
 	t.Logf("heap growth during the attack: at most %d KiB", p>>10)
@@ -179,6 +180,7 @@ func TestServer_abandonedStreams(t *testing.T) {
 		peak := heapPeak()
 		c := dialRaw(t, ts.Addr)
 		c.floodFrom(10000, func(i int) { c.request(uint32(2*i+1), "/", true) })
+		stillServes(t, ts.Addr)
 		wantCalm(t, c)
 		p := peak()
 		t.Logf("heap growth during the attack: at most %d KiB", p>>10)
@@ -214,6 +216,7 @@ func TestServer_continuationFlood(t *testing.T) {
 			}
 			c.fr.WriteContinuation(1, false, frag(i))
 		})
+		stillServes(t, ts.Addr)
 		wantCalm(t, c)
 	}
 
@@ -272,6 +275,7 @@ func TestServer_controlFloods(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := dialRaw(t, ts.Addr)
 			c.floodFrom(5000, func(i int) { send(c, i) })
+			stillServes(t, ts.Addr)
 			wantCalm(t, c)
 		})
 	}
