@@ -35,7 +35,6 @@ type conn struct {
 	sawSettings  bool
 	resets       meter
 	controls     meter
-	peerGoneAway bool
 	// readDeadlineSet is when the read deadline was last moved.
 	readDeadlineSet time.Time
 

@@ -40,7 +40,7 @@ func (c *conn) processFrame(f http2.Frame) error {
 	case *http2.PriorityFrame:
 		return c.onPriority(f)
 	case *http2.GoAwayFrame:
-		c.peerGoneAway = true
+		c.onGoAway()
 		return nil
 	case *http2.PushPromiseFrame:
 		// RFC 9113 §8.4: a client cannot push.
@@ -109,6 +109,22 @@ func (c *conn) onSettings(f *http2.SettingsFrame) error {
 	c.fr.WriteSettingsAck()
 	c.pushAll()
 	return nil
+}
+
+// onGoAway: the client opens no more streams (RFC 9113 §6.8), so the connection closes
+// once the streams it has are done.
+func (c *conn) onGoAway() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.goingAway {
+		return
+	}
+	c.goingAway = true
+	c.goAwayID = c.lastStreamID
+	if c.active == 0 {
+		c.flush()
+		c.closeWrite()
+	}
 }
 
 func (c *conn) onPing(f *http2.PingFrame) error {

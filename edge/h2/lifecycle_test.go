@@ -364,3 +364,21 @@ func appendHpackString(b []byte, s string) []byte {
 	}
 	return append(b, s...)
 }
+
+// TestServer_clientGoAway: after the client's GOAWAY the stream in progress finishes, then
+// the server closes the connection.
+func TestServer_clientGoAway(t *testing.T) {
+	h := gateHandler{release: make(chan struct{})}
+	ts := startServer(t, Config{}, h, false)
+	c := dialRaw(t, ts.Addr)
+	c.request(1, "/gate", true)
+	c.fr.WriteGoAway(0, http2.ErrCodeNo, nil)
+	c.flush()
+	close(h.release)
+	if r := c.readResponse(1, 16384); r.status != 200 || len(r.body) != 100000 {
+		t.Fatalf("stream in progress: %d with %d bytes", r.status, len(r.body))
+	}
+	if !c.closedWithin(5 * time.Second) {
+		t.Fatal("connection still open after the client's GOAWAY and the last stream")
+	}
+}
