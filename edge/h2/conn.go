@@ -30,11 +30,11 @@ type conn struct {
 	fr  *http2.Framer
 
 	// Read side: touched only by the connection's goroutine.
-	hdec         *hpack.Decoder
-	hdr          headerBlock
-	sawSettings  bool
-	resets       meter
-	controls     meter
+	hdec        *hpack.Decoder
+	hdr         headerBlock
+	sawSettings bool
+	resets      meter
+	controls    meter
 	// readDeadlineSet is when the read deadline was last moved.
 	readDeadlineSet time.Time
 
