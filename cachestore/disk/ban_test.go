@@ -152,3 +152,30 @@ func TestDisk_deleteIsPersisted(t *testing.T) {
 	d.Wait()
 	mustGet(t, d, "a", 20)
 }
+
+// Bans leave the log once no record on disk is old enough to match them.
+func TestDisk_reclaimCompactsBans(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Path: dir, Size: 2 << 20, SegmentSize: 128 << 10, AdmitFrequency: -1}
+	d, _ := open(t, cfg)
+	for i := range maxBans + 10 {
+		d.Delete(keyN(i))
+	}
+	for i := range 100 { // 3 MiB through a 2 MiB tier: the segments from before the bans go
+		d.Put(rec(keyN(i), 30<<10))
+		d.Wait()
+	}
+	d.mu.RLock()
+	n := len(d.banList)
+	d.mu.RUnlock()
+	if n > maxBans {
+		t.Fatalf("%d bans kept after every older record was reclaimed", n)
+	}
+	d.Close()
+	d, _ = open(t, cfg)
+	defer d.Close()
+	mustGet(t, d, keyN(99), 30<<10) // the generation survived compaction: new records still load
+	if d.Begin() < maxBans {
+		t.Fatalf("generation %d went back after compaction", d.Begin())
+	}
+}

@@ -150,9 +150,20 @@ func (d *Disk) makeRoom(n int64) error {
 		if err := d.reclaim(s); err != nil {
 			return err
 		}
+		// Reclaim is when old generations leave the disk, and so when bans can be forgotten;
+		// without this, every Delete would stay in memory and in the log for good.
+		d.mu.RLock()
+		many := len(d.banList) > maxBans
+		d.mu.RUnlock()
+		if many {
+			d.compactBans()
+		}
 	}
 	return nil
 }
+
+// maxBans is how long the ban list may grow before reclaim tries to compact it.
+const maxBans = 4096
 
 // reclaim drops segment s (already out of d.segs): its live records leave the index, except
 // those hit since they were written and still fresh, up to half the segment's bytes, which
