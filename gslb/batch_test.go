@@ -33,7 +33,7 @@ func TestUDPLoop_manyQueriesInFlight(t *testing.T) {
 			if n := len(s.udpLoop.conns); n != map[bool]int{false: 3, true: 1}[shared] {
 				t.Fatalf("%d sockets", n)
 			}
-			const queries, window = 2000, 200
+			const queries, window = 2000, 64 // a window the socket buffers hold even when the reader is descheduled
 			ref, _ := newTestServer(t, testConfig(), testEdges())
 			wires := make([][]byte, queries)
 			want := make([][]string, queries) // answer set per query, from ServeDNS
@@ -60,6 +60,7 @@ func TestUDPLoop_manyQueriesInFlight(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
+			c.SetReadBuffer(1 << 20)
 			to := s.udpConn.LocalAddr().(*net.UDPAddr)
 			replies := make(chan []byte, queries)
 			go func() {
@@ -205,6 +206,7 @@ func BenchmarkUDPLoop(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer c.Close()
+			c.SetReadBuffer(1 << 20)
 			to := s.udpConn.LocalAddr().(*net.UDPAddr).AddrPort()
 			buf := make([]byte, 1500)
 			const window = 64

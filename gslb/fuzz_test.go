@@ -3,6 +3,7 @@ package gslb
 import (
 	"encoding/binary"
 	"net"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -80,7 +81,7 @@ func FuzzUDPLoop(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer conn.Close()
-	r, err := newUDPReader(s, conn)
+	r, err := newUDPReader(s, conn, false)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func FuzzUDPLoop(f *testing.F) {
 	f.Fuzz(func(t *testing.T, wire []byte) {
 		var replies []*dns.Msg
 		for range 2 {
-			r.serve(slices.Clone(wire), self.AddrPort(), s.rotation.Add(1), time.Now())
+			r.serve(slices.Clone(wire), self.AddrPort(), netip.Addr{}, s.rotation.Add(1), time.Now())
 			r.flush()
 			conn.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 			n, err := conn.Read(buf)

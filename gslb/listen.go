@@ -29,7 +29,8 @@ func (s *Server) ListenAndServe() error {
 		return errors.New("gslb: already listening")
 	}
 	specific := specificHost(s.listen)
-	pc, l, err := listenPair(s.listen, specific)
+	ownLoop := specific || pktinfoWorks
+	pc, l, err := listenPair(s.listen, ownLoop, ownLoop && !specific)
 	if err != nil {
 		return fmt.Errorf("gslb: listen %s: %w", s.listen, err)
 	}
@@ -37,14 +38,14 @@ func (s *Server) ListenAndServe() error {
 	tcp.Listener = l
 	servers := []*dns.Server{tcp}
 	var loop *udpLoop
-	if conn, ok := pc.(*net.UDPConn); ok && specific {
-		conns, err := s.udpSockets(conn)
+	if conn, ok := pc.(*net.UDPConn); ok && ownLoop {
+		conns, err := s.udpSockets(conn, !specific)
 		if err != nil {
 			pc.Close()
 			l.Close()
 			return fmt.Errorf("gslb: listen %s: %w", s.listen, err)
 		}
-		loop = newUDPLoop(conns, s.udpReaders, s)
+		loop = newUDPLoop(conns, s.udpReaders, s, !specific)
 	} else {
 		udp := s.dnsServer()
 		udp.PacketConn = pc
@@ -85,7 +86,8 @@ func (s *Server) ListenAndServe() error {
 }
 
 // specificHost tells whether addr names one address. A wildcard bind ("", 0.0.0.0, ::) must
-// answer from the address each query was sent to, which only miekg/dns's UDP server does.
+// answer from the address each query was sent to: the UDP loop does with pktinfo on Linux,
+// miekg/dns's UDP server elsewhere.
 func specificHost(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil || host == "" {
@@ -109,16 +111,16 @@ func (s *Server) dnsServer() *dns.Server {
 
 // udpSockets returns first and, with SO_REUSEPORT, one more socket on its address for each
 // further reader, so that readers do not contend for one socket.
-func (s *Server) udpSockets(first *net.UDPConn) ([]*net.UDPConn, error) {
+func (s *Server) udpSockets(first *net.UDPConn, pktinfo bool) ([]*net.UDPConn, error) {
 	conns := []*net.UDPConn{first}
 	readers := s.udpReaders
 	if readers <= 0 {
 		readers = runtime.GOMAXPROCS(0)
 	}
-	if reusePort == nil || s.udpSharedSocket {
+	if !reusePortWorks || s.udpSharedSocket {
 		return conns, nil
 	}
-	lc := net.ListenConfig{Control: reusePort}
+	lc := net.ListenConfig{Control: udpControl(true, pktinfo)}
 	for len(conns) < readers {
 		pc, err := lc.ListenPacket(context.Background(), "udp", first.LocalAddr().String())
 		if err != nil {
@@ -134,8 +136,8 @@ func (s *Server) udpSockets(first *net.UDPConn) ([]*net.UDPConn, error) {
 
 // listenPair binds TCP first and then UDP on the port TCP got, retrying when port 0 lands on a
 // UDP port that is taken. With reuse, the UDP socket allows more sockets on its port
-// (SO_REUSEPORT) for the readers of the UDP loop.
-func listenPair(addr string, reuse bool) (net.PacketConn, net.Listener, error) {
+// (SO_REUSEPORT) for the readers of the UDP loop; with pktinfo it reports destinations.
+func listenPair(addr string, reuse, pktinfo bool) (net.PacketConn, net.Listener, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, nil, err
@@ -150,10 +152,7 @@ func listenPair(addr string, reuse bool) (net.PacketConn, net.Listener, error) {
 			return nil, nil, err
 		}
 		_, bound, _ := net.SplitHostPort(l.Addr().String())
-		var lc net.ListenConfig
-		if reuse {
-			lc.Control = reusePort
-		}
+		lc := net.ListenConfig{Control: udpControl(reuse, pktinfo)}
 		pc, err := lc.ListenPacket(context.Background(), "udp", net.JoinHostPort(host, bound))
 		if err == nil {
 			return pc, l, nil

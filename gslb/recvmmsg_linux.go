@@ -17,6 +17,7 @@ import (
 type mmsgReader struct {
 	rc    syscall.RawConn
 	hdrs  []mmsghdr
+	oob   [][]byte // control messages (IP_PKTINFO, IPV6_PKTINFO); nil without pktinfo
 	iovs  []unix.Iovec
 	names []unix.RawSockaddrInet6 // large enough for either family
 	bufs  [][]byte
@@ -31,13 +32,20 @@ type mmsghdr struct {
 	len uint32
 }
 
-func newDatagramReader(conn *net.UDPConn, batch, size int) (datagramReader, error) {
+func newDatagramReader(conn *net.UDPConn, batch, size int, pktinfo bool) (datagramReader, error) {
 	rc, err := conn.SyscallConn()
 	if err != nil {
 		return nil, err
 	}
 	r := &mmsgReader{rc: rc, hdrs: make([]mmsghdr, batch), iovs: make([]unix.Iovec, batch),
 		names: make([]unix.RawSockaddrInet6, batch), bufs: make([][]byte, batch)}
+	if pktinfo {
+		r.oob = make([][]byte, batch)
+		for i := range r.oob {
+			r.oob[i] = make([]byte, oobSize)
+			r.hdrs[i].hdr.Control = &r.oob[i][0]
+		}
+	}
 	for i := range r.hdrs {
 		r.bufs[i] = make([]byte, size)
 		r.iovs[i].Base = &r.bufs[i][0]
@@ -55,6 +63,9 @@ func (r *mmsgReader) read() (int, error) {
 		r.hdrs[i].hdr.Namelen = unix.SizeofSockaddrInet6
 		r.hdrs[i].hdr.Flags = 0
 		r.hdrs[i].len = 0
+		if r.oob != nil {
+			r.hdrs[i].hdr.SetControllen(oobSize)
+		}
 	}
 	r.n, r.errno = 0, 0
 	if err := r.rc.Read(r.recv); err != nil {
@@ -77,10 +88,16 @@ func (r *mmsgReader) recvmmsg(fd uintptr) bool {
 	return true
 }
 
-func (r *mmsgReader) datagram(i int) ([]byte, netip.AddrPort, bool) {
+func (r *mmsgReader) datagram(i int) ([]byte, netip.AddrPort, netip.Addr, bool) {
 	h := &r.hdrs[i]
-	if h.hdr.Flags&unix.MSG_TRUNC != 0 {
-		return nil, netip.AddrPort{}, false
+	if h.hdr.Flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
+		return nil, netip.AddrPort{}, netip.Addr{}, false
+	}
+	var dst netip.Addr
+	if r.oob != nil {
+		if dst = pktinfoDst(r.oob[i][:h.hdr.Controllen]); !dst.IsValid() {
+			return nil, netip.AddrPort{}, netip.Addr{}, false // no telling where to answer from
+		}
 	}
 	sa := &r.names[i]
 	var from netip.AddrPort
@@ -91,10 +108,53 @@ func (r *mmsgReader) datagram(i int) ([]byte, netip.AddrPort, bool) {
 	case unix.AF_INET6:
 		from = netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), portOf(sa.Port))
 	default:
-		return nil, netip.AddrPort{}, false
+		return nil, netip.AddrPort{}, netip.Addr{}, false
 	}
-	return r.bufs[i][:h.len], from, true
+	return r.bufs[i][:h.len], from, dst, true
 }
+
+// pktinfoDst finds the destination address in the control messages of one datagram.
+func pktinfoDst(oob []byte) netip.Addr {
+	for len(oob) >= unix.SizeofCmsghdr {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		l := int(h.Len)
+		if l < unix.SizeofCmsghdr || l > len(oob) {
+			break
+		}
+		data := oob[unix.CmsgLen(0):l]
+		switch {
+		case h.Level == unix.IPPROTO_IP && h.Type == unix.IP_PKTINFO && len(data) >= unix.SizeofInet4Pktinfo:
+			return netip.AddrFrom4((*unix.Inet4Pktinfo)(unsafe.Pointer(&data[0])).Addr)
+		case h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_PKTINFO && len(data) >= unix.SizeofInet6Pktinfo:
+			return netip.AddrFrom16((*unix.Inet6Pktinfo)(unsafe.Pointer(&data[0])).Addr)
+		}
+		oob = oob[min(unix.CmsgSpace(l-unix.CmsgLen(0)), len(oob)):]
+	}
+	return netip.Addr{}
+}
+
+// appendPktinfo appends the control message that makes a reply leave from src.
+func appendPktinfo(oob []byte, src netip.Addr) []byte {
+	if src.Is4() {
+		oob = oob[:unix.CmsgSpace(unix.SizeofInet4Pktinfo)]
+		clear(oob)
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		h.Level, h.Type = unix.IPPROTO_IP, unix.IP_PKTINFO
+		h.SetLen(unix.CmsgLen(unix.SizeofInet4Pktinfo))
+		(*unix.Inet4Pktinfo)(unsafe.Pointer(&oob[unix.CmsgLen(0)])).Spec_dst = src.As4()
+		return oob
+	}
+	oob = oob[:unix.CmsgSpace(unix.SizeofInet6Pktinfo)]
+	clear(oob)
+	h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+	h.Level, h.Type = unix.IPPROTO_IPV6, unix.IPV6_PKTINFO
+	h.SetLen(unix.CmsgLen(unix.SizeofInet6Pktinfo))
+	(*unix.Inet6Pktinfo)(unsafe.Pointer(&oob[unix.CmsgLen(0)])).Addr = src.As16()
+	return oob
+}
+
+// pktinfoWorks: replies can be sent from the address of the query on a wildcard bind.
+const pktinfoWorks = true
 
 // portOf reads a port stored in network byte order.
 func portOf(p uint16) uint16 {

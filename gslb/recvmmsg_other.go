@@ -16,7 +16,7 @@ type xnetReader struct {
 	ms []ipv4.Message
 }
 
-func newDatagramReader(conn *net.UDPConn, batch, size int) (datagramReader, error) {
+func newDatagramReader(conn *net.UDPConn, batch, size int, _ bool) (datagramReader, error) {
 	r := &xnetReader{pc: newBatchConn(conn), ms: make([]ipv4.Message, batch)}
 	for i := range r.ms {
 		r.ms[i].Buffers = [][]byte{make([]byte, size)}
@@ -26,11 +26,16 @@ func newDatagramReader(conn *net.UDPConn, batch, size int) (datagramReader, erro
 
 func (r *xnetReader) read() (int, error) { return r.pc.ReadBatch(r.ms, 0) }
 
-func (r *xnetReader) datagram(i int) ([]byte, netip.AddrPort, bool) {
+func (r *xnetReader) datagram(i int) ([]byte, netip.AddrPort, netip.Addr, bool) {
 	m := &r.ms[i]
 	ua, ok := m.Addr.(*net.UDPAddr)
 	if !ok || m.N > len(m.Buffers[0]) {
-		return nil, netip.AddrPort{}, false
+		return nil, netip.AddrPort{}, netip.Addr{}, false
 	}
-	return m.Buffers[0][:m.N], ua.AddrPort(), true
+	return m.Buffers[0][:m.N], ua.AddrPort(), netip.Addr{}, true
 }
+
+// pktinfoWorks is false here: wildcard binds stay with miekg/dns.
+const pktinfoWorks = false
+
+func appendPktinfo(oob []byte, _ netip.Addr) []byte { return oob[:0] }

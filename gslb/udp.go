@@ -13,7 +13,7 @@ import (
 	"golang.org/x/net/ipv6"
 )
 
-// udpLoop serves queries from UDP sockets bound to one specific address. miekg/dns spends
+// udpLoop serves queries from the UDP sockets of the listen address. miekg/dns spends
 // most of a query outside the handler: a goroutine and a fresh stack per packet, a read
 // deadline per read, a session object, and control messages that only a wildcard bind needs.
 // Here each of a few readers (one per CPU) reads a batch of datagrams in one system call
@@ -22,12 +22,14 @@ import (
 // the kernel spreads clients over them by address and port) so readers never contend for one
 // socket's queue; where that is not available, the readers share one socket.
 //
-// It is only for sockets bound to a specific address: on a wildcard bind the reply must leave
-// from the address the query was sent to (a VIP), which needs the IP_PKTINFO control messages
-// miekg/dns handles, so ListenAndServe keeps miekg/dns there.
+// On a wildcard bind (pktinfo) every reply must leave from the address its query was sent to
+// (a VIP; resolvers drop replies from any other address): the readers ask the kernel for each
+// datagram's destination (IP_PKTINFO, IPV6_PKTINFO) and give it back as the reply's source.
+// Where that is not available (not Linux), ListenAndServe keeps miekg/dns on wildcard binds.
 type udpLoop struct {
 	conns   []*net.UDPConn // one per reader, or one shared by all
 	readers int
+	pktinfo bool
 	handler *Server
 	wg      sync.WaitGroup
 	closing chan struct{}
@@ -38,19 +40,25 @@ type udpLoop struct {
 // amortises the system calls, which cost more than building the replies.
 const udpBatch = 32
 
+// oobSize holds one IP_PKTINFO or IPV6_PKTINFO control message, with room to spare for
+// others the kernel may add.
+const oobSize = 128
+
 // newUDPLoop serves conns with readers goroutines (at least one per conn; 0 means one per CPU).
-func newUDPLoop(conns []*net.UDPConn, readers int, handler *Server) *udpLoop {
+// With pktinfo, replies leave from the address each query was sent to.
+func newUDPLoop(conns []*net.UDPConn, readers int, handler *Server, pktinfo bool) *udpLoop {
 	if readers <= 0 {
 		readers = max(runtime.GOMAXPROCS(0), 1)
 	}
-	return &udpLoop{conns: conns, readers: max(readers, len(conns)), handler: handler, closing: make(chan struct{})}
+	return &udpLoop{conns: conns, readers: max(readers, len(conns)), pktinfo: pktinfo, handler: handler,
+		closing: make(chan struct{})}
 }
 
 // start runs the readers in the background, or none of them if one cannot be set up.
 func (u *udpLoop) start() error {
 	readers := make([]*udpReader, u.readers)
 	for i := range readers {
-		r, err := newUDPReader(u.handler, u.conns[i%len(u.conns)])
+		r, err := newUDPReader(u.handler, u.conns[i%len(u.conns)], u.pktinfo)
 		if err != nil {
 			return err
 		}
@@ -95,9 +103,10 @@ func newBatchConn(c *net.UDPConn) batchConn {
 type datagramReader interface {
 	// read waits for at least one datagram and returns how many the batch holds.
 	read() (int, error)
-	// datagram returns datagram i of the last read and its sender; ok is false for one that
-	// was cut short by the buffer or comes from an unknown address family.
-	datagram(i int) (b []byte, from netip.AddrPort, ok bool)
+	// datagram returns datagram i of the last read, its sender and, when the reader was made
+	// with pktinfo, the address it was sent to; ok is false for one that was cut short by the
+	// buffer, comes from an unknown address family or lacks its destination.
+	datagram(i int) (b []byte, from netip.AddrPort, dst netip.Addr, ok bool)
 }
 
 // udpReader is one reader goroutine's state. Nothing in it is shared: it is used by that
@@ -108,6 +117,7 @@ type udpReader struct {
 	pc    batchConn // for WriteBatch
 	out   []ipv4.Message
 	to    []net.UDPAddr // out[i].Addr, rewritten in place so that no reply allocates one
+	oob   [][]byte      // out[i].OOB with pktinfo: the reply's source address
 	bufs  [][]byte      // backing arrays of out's buffers, reused
 	nout  int           // replies queued in out
 	w     udpWriter
@@ -115,18 +125,21 @@ type udpReader struct {
 	fast  *fastScratch
 }
 
-func newUDPReader(s *Server, conn *net.UDPConn) (*udpReader, error) {
-	rd, err := newDatagramReader(conn, udpBatch, maxQuerySize)
+func newUDPReader(s *Server, conn *net.UDPConn, pktinfo bool) (*udpReader, error) {
+	rd, err := newDatagramReader(conn, udpBatch, maxQuerySize, pktinfo)
 	if err != nil {
 		return nil, err
 	}
 	r := &udpReader{s: s, rd: rd, pc: newBatchConn(conn), out: make([]ipv4.Message, udpBatch),
-		to: make([]net.UDPAddr, udpBatch), bufs: make([][]byte, udpBatch),
+		to: make([]net.UDPAddr, udpBatch), oob: make([][]byte, udpBatch), bufs: make([][]byte, udpBatch),
 		cache: newReplyCache(s.zone.answers), fast: newFastScratch(s.zone)}
 	for i := range r.out {
 		r.out[i].Buffers = [][]byte{nil}
 		r.to[i].IP = make(net.IP, 0, net.IPv6len)
 		r.bufs[i] = make([]byte, 0, maxQuerySize)
+		if pktinfo {
+			r.oob[i] = make([]byte, oobSize)
+		}
 	}
 	r.w = udpWriter{conn: conn, reader: r, out: make([]byte, 0, maxQuerySize)}
 	return r, nil
@@ -155,8 +168,8 @@ func (r *udpReader) run(closing <-chan struct{}) {
 		rot := r.s.rotation.Add(uint64(n)) - uint64(n)
 		for i := range n {
 			rot++
-			if b, from, ok := r.rd.datagram(i); ok {
-				r.serve(b, from, rot, start)
+			if b, from, dst, ok := r.rd.datagram(i); ok {
+				r.serve(b, from, dst, rot, start)
 			}
 		}
 		r.flush()
@@ -164,17 +177,17 @@ func (r *udpReader) run(closing <-chan struct{}) {
 }
 
 // serve answers one datagram into the batch of replies: on the fast path when it can, else
-// from the reply cache or through ServeDNS.
-func (r *udpReader) serve(packet []byte, from netip.AddrPort, rot uint64, start time.Time) {
+// from the reply cache or through ServeDNS. A valid dst is the reply's source address.
+func (r *udpReader) serve(packet []byte, from netip.AddrPort, dst netip.Addr, rot uint64, start time.Time) {
 	if len(packet) < headerLen {
 		return // a reply to junk only helps amplification
 	}
 	if reply, ok := r.s.answerFast(packet, from, rot, r.bufs[r.nout][:0], r.fast); ok {
-		r.queue(reply, from)
+		r.queue(reply, from, dst)
 		r.s.metrics.latency.Observe(time.Since(start).Seconds())
 		return
 	}
-	r.w.remote = from
+	r.w.remote, r.w.dst = from, dst
 	if r.cache.period > 0 {
 		r.cache.serve(r.s, packet, &r.w, rot)
 		return
@@ -184,8 +197,8 @@ func (r *udpReader) serve(packet []byte, from netip.AddrPort, rot uint64, start 
 	}
 }
 
-// queue adds reply, built in r.bufs[r.nout], to the batch.
-func (r *udpReader) queue(reply []byte, to netip.AddrPort) {
+// queue adds reply, built in r.bufs[r.nout], to the batch; a valid src is its source address.
+func (r *udpReader) queue(reply []byte, to netip.AddrPort, src netip.Addr) {
 	k := r.nout
 	r.bufs[k] = reply[:0] // keep the array it was built in, should append have grown it
 	r.out[k].Buffers[0] = reply
@@ -199,6 +212,10 @@ func (r *udpReader) queue(reply []byte, to netip.AddrPort) {
 	}
 	r.to[k].Port = int(to.Port())
 	r.out[k].Addr = &r.to[k]
+	r.out[k].OOB = nil
+	if src.IsValid() {
+		r.out[k].OOB = appendPktinfo(r.oob[k], src)
+	}
 	r.nout++
 }
 
@@ -232,6 +249,7 @@ type udpWriter struct {
 	conn   *net.UDPConn
 	reader *udpReader
 	remote netip.AddrPort
+	dst    netip.Addr // the address the query was sent to, with pktinfo
 	out    []byte
 	sent   []byte // the last reply WriteMsg packed, for the reply cache
 }
@@ -279,7 +297,7 @@ func (w *udpWriter) Write(b []byte) (int, error) {
 	if w.reader.nout == len(w.reader.out) {
 		w.reader.flush() // a handler wrote more than one reply per query
 	}
-	w.reader.queue(append(w.reader.bufs[w.reader.nout][:0], b...), w.remote)
+	w.reader.queue(append(w.reader.bufs[w.reader.nout][:0], b...), w.remote, w.dst)
 	return len(b), nil
 }
 
