@@ -136,16 +136,6 @@ func listedFold(list []string, name []byte) (string, bool) {
 	return "", false
 }
 
-// peekFold returns the first value of a request field, whatever the case of its name.
-func peekFold(h *fasthttp.RequestHeader, name string) []byte {
-	for k, v := range h.All() {
-		if len(k) == len(name) && strings.EqualFold(name, string(k)) {
-			return v
-		}
-	}
-	return nil
-}
-
 // delFold deletes every line of a request field whatever the case of its name: with header
 // name normalising off, fasthttp's Del matches names exactly.
 func delFold(h *fasthttp.RequestHeader, name string) {
