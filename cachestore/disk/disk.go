@@ -42,6 +42,7 @@ type Disk struct {
 	bans    *banSet
 	banList []*Ban // in log order, for compaction
 	banlog  *banLog
+	maxBans int // maxBans; tests lower it
 
 	gen      atomic.Uint64
 	used     atomic.Int64 // bytes of all segments
@@ -94,7 +95,7 @@ func Open(cfg Config, reg prometheus.Registerer) (*Disk, error) {
 	d := &Disk{
 		cfg: c, log: c.Logger, admit: newAdmission(c.Counters), index: make(map[string]*entry),
 		bans: newBanSet(), queue: make(chan *pending, 4096), stop: make(chan struct{}),
-		loadDone: make(chan struct{}),
+		loadDone: make(chan struct{}), maxBans: maxBans,
 	}
 	if d.met, err = newMetrics(d, reg); err != nil {
 		return nil, err
@@ -383,6 +384,18 @@ func (d *Disk) AddBan(b Ban) int {
 	}
 	d.objects.Add(int64(-n))
 	return n
+}
+
+// Bans returns the bans kept (persisted and not yet compacted away), oldest first, with
+// their Time: what a peer rejoining after a restart asks for.
+func (d *Disk) Bans() []Ban {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make([]Ban, len(d.banList))
+	for i, b := range d.banList {
+		out[i] = *b
+	}
+	return out
 }
 
 // Stats is a snapshot for /stats.

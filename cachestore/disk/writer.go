@@ -153,7 +153,7 @@ func (d *Disk) makeRoom(n int64) error {
 		// Reclaim is when old generations leave the disk, and so when bans can be forgotten;
 		// without this, every Delete would stay in memory and in the log for good.
 		d.mu.RLock()
-		many := len(d.banList) > maxBans
+		many := len(d.banList) > d.maxBans
 		d.mu.RUnlock()
 		if many {
 			d.compactBans()
