@@ -2,6 +2,7 @@ package h2
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -28,8 +29,14 @@ type benchClient struct {
 // table, :authority as a literal without indexing.
 var benchBlock = append([]byte{0x82, 0x86, 0x84, 0x01, 9}, "localhost"...)
 
-func dialBench(b *testing.B, addr string) *benchClient {
-	nc, err := net.Dial("tcp", addr)
+func dialBench(b *testing.B, addr string, useTLS bool) *benchClient {
+	var nc net.Conn
+	var err error
+	if useTLS {
+		nc, err = tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
+	} else {
+		nc, err = net.Dial("tcp", addr)
+	}
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -92,15 +99,24 @@ func (c *benchClient) await(b *testing.B, n int) int {
 }
 
 // BenchmarkServer_respond1KiB: a 1 KiB response answered synchronously on the connection's
-// goroutine (the cache-hit path), over loopback TCP, 1 or 10 streams in flight.
+// goroutine (the cache-hit path), over loopback TCP as h2c or TLS, 1 or 10 streams in
+// flight.
 func BenchmarkServer_respond1KiB(b *testing.B) {
 	hit := HandlerFunc(func(w ResponseWriter, r *Request) {
 		w.Respond(200, benchFields, page1k)
 	})
-	for _, streams := range []int{1, 10} {
-		b.Run(fmt.Sprintf("streams=%d", streams), func(b *testing.B) {
-			ts := startServer(b, Config{}, hit, false)
-			c := dialBench(b, ts.Addr)
+	for _, tc := range []struct {
+		tls     bool
+		streams int
+	}{{false, 1}, {false, 10}, {true, 1}, {true, 10}} {
+		name := fmt.Sprintf("h2c/streams=%d", tc.streams)
+		if tc.tls {
+			name = fmt.Sprintf("tls/streams=%d", tc.streams)
+		}
+		streams := tc.streams
+		b.Run(name, func(b *testing.B) {
+			ts := startServer(b, Config{}, hit, tc.tls)
+			c := dialBench(b, ts.Addr, tc.tls)
 			c.send(1)
 			c.await(b, 1)
 			b.ReportAllocs()
