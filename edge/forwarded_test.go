@@ -65,3 +65,26 @@ func BenchmarkParseTarget(b *testing.B) {
 		parseTarget("http", uri, host, 1, true)
 	}
 }
+
+// TestPrepareOriginRequest_dropsFieldsEveryConnectionLineNames: RFC 9110 section 7.6.1, with
+// Connection split over lines of any case; the request line says HTTP/1.1 whatever the client
+// spoke.
+func TestPrepareOriginRequest_dropsFieldsEveryConnectionLineNames(t *testing.T) {
+	var req fasthttp.Request
+	req.Header.DisableNormalizing()
+	req.Header.SetProtocol("HTTP/1.0")
+	req.Header.Add("connection", "x-a")
+	req.Header.Add("Connection", "X-B, keep-alive")
+	req.Header.Add("X-A", "1")
+	req.Header.Add("x-b", "2")
+	req.Header.Add("X-C", "3")
+	prepareOriginRequest(&req, "192.0.2.1", "http", "1.1 edge")
+	for k := range req.Header.All() {
+		if n := strings.ToLower(string(k)); n == "x-a" || n == "x-b" || n == "connection" {
+			t.Errorf("%s reached the origin", k)
+		}
+	}
+	if string(req.Header.Peek("X-C")) != "3" || string(req.Header.Protocol()) != "HTTP/1.1" {
+		t.Errorf("X-C %q, protocol %q", req.Header.Peek("X-C"), req.Header.Protocol())
+	}
+}
