@@ -237,7 +237,7 @@ func (d *Disk) Get(key string) (*Handle, error) {
 			return nil, ErrCorrupt
 		}
 		e.verified.Store(true)
-		h.Head = rec[e.headOff : e.headOff+e.headLen : e.headOff+e.headLen]
+		h.Head = append([]byte(nil), rec[e.headOff:e.headOff+e.headLen]...) // not the whole record's buffer
 	}
 	e.hit.Store(true)
 	d.hits.Add(1)

@@ -100,6 +100,9 @@ func (d *Disk) loadSegment(s *segment, verifyAll bool) error {
 		if err := s.f.Truncate(off); err != nil {
 			return fmt.Errorf("truncating %s: %w", s.path, err)
 		}
+		if err := s.f.Sync(); err != nil { // it is no longer the newest: make the cut last
+			return fmt.Errorf("syncing %s: %w", s.path, err)
+		}
 		d.mu.Lock()
 		s.size = off
 		d.mu.Unlock()
