@@ -1,0 +1,108 @@
+package policy
+
+import (
+	"net/textproto"
+	"sort"
+)
+
+// Fields is the header of a message being edited; fasthttp's RequestHeader and
+// ResponseHeader have these methods. Called on the request's goroutine only.
+type Fields interface {
+	SetBytesV(name string, value []byte)
+	AddBytesV(name string, value []byte)
+	Del(name string)
+}
+
+// FieldEdits is one message's field rules compiled, in a stable order.
+type FieldEdits struct {
+	remove []string
+	set    []fieldValue
+	add    []fieldValue
+	uses   map[string]bool // variables named by any value
+}
+
+type fieldValue struct {
+	name  string
+	value Template
+}
+
+func compileFields(c FieldRules) (*FieldEdits, error) {
+	if len(c.Set) == 0 && len(c.Add) == 0 && len(c.Remove) == 0 {
+		return nil, nil
+	}
+	e := &FieldEdits{uses: map[string]bool{}}
+	for _, name := range c.Remove {
+		e.remove = append(e.remove, textproto.CanonicalMIMEHeaderKey(name))
+	}
+	var err error
+	if e.set, err = e.values(c.Set); err != nil {
+		return nil, err
+	}
+	if e.add, err = e.values(c.Add); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *FieldEdits) values(m map[string]string) ([]fieldValue, error) {
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	out := make([]fieldValue, 0, len(names))
+	for _, name := range names {
+		t, err := ParseTemplate(m[name], false)
+		if err != nil {
+			return nil, err
+		}
+		for v := range variables {
+			if t.Uses(v) {
+				e.uses[v] = true
+			}
+		}
+		out = append(out, fieldValue{name: textproto.CanonicalMIMEHeaderKey(name), value: t})
+	}
+	return out, nil
+}
+
+// Uses reports whether a value names the variable, so the edge computes only what is used.
+func (e *FieldEdits) Uses(name string) bool { return e != nil && e.uses[name] }
+
+// Apply edits h: removes, then sets, then adds. buf is scratch space for expanded values and
+// is returned for reuse; with constant values nothing is allocated.
+func (e *FieldEdits) Apply(h Fields, v *Vars, buf []byte) []byte {
+	if e == nil {
+		return buf
+	}
+	for _, name := range e.remove {
+		h.Del(name)
+	}
+	for i := range e.set {
+		buf = e.set[i].value.Append(buf[:0], v)
+		h.SetBytesV(e.set[i].name, buf)
+	}
+	for i := range e.add {
+		buf = e.add[i].value.Append(buf[:0], v)
+		h.AddBytesV(e.add[i].name, buf)
+	}
+	return buf
+}
+
+// Describe lists the edits as text lines, for /stats.
+func (e *FieldEdits) Describe() []string {
+	if e == nil {
+		return nil
+	}
+	var out []string
+	for _, n := range e.remove {
+		out = append(out, "remove "+n)
+	}
+	for _, f := range e.set {
+		out = append(out, "set "+f.name+": "+f.value.String())
+	}
+	for _, f := range e.add {
+		out = append(out, "add "+f.name+": "+f.value.String())
+	}
+	return out
+}
