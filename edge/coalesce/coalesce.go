@@ -130,11 +130,20 @@ func (c *Call) Joined() int {
 	return c.joined
 }
 
-// SetHead publishes the response head to every reader. Call it once, before Write.
+// SetHead publishes the response head to every reader. Call it once, before Write. A Call
+// that already ended without a head (Abort from the caller's timer, Finish with an error)
+// ignores it: its readers have their error, and the leader learns of it at its next Write.
 func (c *Call) SetHead(head any) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.headReady:
+		// The fill timer may fire while the leader is reading the origin's head: without
+		// this check the leader's SetHead would close headReady a second time and panic.
+		return
+	default:
+	}
 	c.head = head
-	c.mu.Unlock()
 	close(c.headReady)
 }
 

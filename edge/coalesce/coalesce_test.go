@@ -230,3 +230,26 @@ func TestGroup_forgetAllDetachesButLetsReadersFinish(t *testing.T) {
 		t.Errorf("an attached reader lost its body: %q", b)
 	}
 }
+
+// The fill timer may abort a Call while its leader is still reading the origin's head: the
+// leader's late SetHead must not panic, and readers keep the abort's error.
+func TestCall_setHeadAfterAbortIsIgnored(t *testing.T) {
+	for _, end := range []func(*Call){
+		func(c *Call) { c.Abort(errors.New("fill timeout")) },
+		func(c *Call) { c.Finish(errors.New("origin failed")) },
+	} {
+		var g Group
+		c, r, _ := g.Join("k", Options{})
+		end(c)
+		c.SetHead("late head")
+		if h, err := c.Head(); err == nil {
+			t.Fatalf("Head() = %v after the Call ended, want its error", h)
+		}
+		if _, err := c.Write([]byte("x")); err == nil {
+			t.Error("Write after the Call ended succeeded")
+		}
+		if _, err := r.Read(make([]byte, 1)); err == nil || err == io.EOF {
+			t.Errorf("reader: %v, want the Call's error", err)
+		}
+	}
+}
