@@ -13,6 +13,7 @@
 #   many    dnsflood (./dnsflood): 10,000 client subnets in ECS from 1,000 resolver addresses
 #           (127.1.x.y), so no reply is ever a repeat of a recent one
 #   10k     dnsperf at 10,000 queries per second (A, no EDNS): p50, p99, p99.9 of the latency
+# Each qps cell is "queries per second/server CPU µs per query" (from /proc/PID/stat).
 # Servers are pinned to CPU 0 and the load generators to CPU 1 when there are two cores.
 set -euo pipefail
 
@@ -60,10 +61,12 @@ REGIONS="local:127.0.0.0/8,ten:10.0.0.0/8"
 "${PIN_SERVER[@]}" "$WORK/gslbserve" -listen "127.0.0.1:$SHOAL_PORT" -answers ${#ADDRS[@]} \
 	-regions "$REGIONS" -edges "$EDGES" 2>"$WORK/gslbserve.log" &
 PIDS+=($!)
+declare -A PID_OF=([$SHOAL_PORT]=$!)
 if [ -n "${SHOAL_BASELINE:-}" ]; then
 	"${PIN_SERVER[@]}" "$SHOAL_BASELINE" -listen "127.0.0.1:$BASELINE_PORT" -answers ${#ADDRS[@]} \
 		-regions "$REGIONS" -edges "$EDGES" 2>"$WORK/baseline.log" &
 	PIDS+=($!)
+	PID_OF[$BASELINE_PORT]=$!
 fi
 
 mkdir -p "$WORK/gdnsd/zones" "$WORK/gdnsd/run" "$WORK/gdnsd/state"
@@ -102,6 +105,7 @@ CONF
 } >"$WORK/gdnsd/zones/cdn.example.com"
 "${PIN_SERVER[@]}" gdnsd -c "$WORK/gdnsd" -D start >"$WORK/gdnsd.log" 2>&1 &
 PIDS+=($!)
+PID_OF[$GDNSD_PORT]=$!
 
 echo "www.cdn.example.com A" >"$WORK/queries"
 wait_up() {
@@ -116,7 +120,19 @@ wait_up() {
 ECS_OPT="8:00011800$(printf '%02x%02x%02x' 10 1 2)" # family 1, source /24, scope 0, 10.1.2
 perf() { "${PIN_CLIENT[@]}" dnsperf -s 127.0.0.1 -p "$1" -d "$WORK/queries" -l "$SECONDS_PER_RUN" "${@:2}"; }
 qps_of() { awk '/Queries per second/ {printf "%.0f", $4}'; }
-measure() { # workload port
+# cpu_ticks pid: user+system clock ticks the process (every thread) has used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+measure() { # workload port: "qps/µs" with µs = server CPU per answered query, which the load
+	# on a shared machine disturbs far less than the rate
+	local before after out qps
+	before=$(cpu_ticks "${PID_OF[$2]}")
+	out=$(measure_qps "$@")
+	after=$(cpu_ticks "${PID_OF[$2]}")
+	qps=${out:-0}
+	awk -v q="$qps" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v s="$SECONDS_PER_RUN" \
+		'BEGIN { printf "%d/%.2f", q, (q > 0 ? t / hz * 1e6 / (q * s) : 0) }'
+}
+measure_qps() { # workload port
 	case $1 in
 	A) perf "$2" -c 4 -Q 1000000 | qps_of ;;
 	ECS) perf "$2" -c 4 -Q 1000000 -E "$ECS_OPT" | qps_of ;;
@@ -136,13 +152,13 @@ SERVERS=("shoal:$SHOAL_PORT" "gdnsd:$GDNSD_PORT")
 [ -n "${SHOAL_BASELINE:-}" ] && SERVERS+=("baseline:$BASELINE_PORT")
 for s in "${SERVERS[@]}"; do wait_up "${s#*:}"; done
 [ -n "${SHOAL_BASELINE:-}" ] && echo "baseline: $SHOAL_BASELINE"
-printf '%-6s' "qps"
-for s in "${SERVERS[@]}"; do printf ' %10s' "${s%%:*}"; done
+printf '%-6s' "qps/µs"
+for s in "${SERVERS[@]}"; do printf ' %14s' "${s%%:*}"; done
 echo
 for _ in $(seq "${ROUNDS:-1}"); do
 	for w in A ECS many; do
 		printf '%-6s' "$w"
-		for s in "${SERVERS[@]}"; do printf ' %10s' "$(measure "$w" "${s#*:}")"; done
+		for s in "${SERVERS[@]}"; do printf ' %14s' "$(measure "$w" "${s#*:}")"; done
 		echo
 	done
 done
