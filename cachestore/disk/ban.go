@@ -42,6 +42,7 @@ func (k BanKind) String() string {
 // it (up to the clocks' skew).
 type Ban struct {
 	Kind       BanKind
+	Soft       bool      // mark matches stale (Handle.SoftPurged) instead of removing them
 	Value      string    // key, URL, prefix or surrogate key; empty for BanAll
 	Time       time.Time // when the purge was made; zero: matches on generation alone
 	Generation uint64    // set by AddBan: the tier's generation after this ban
@@ -96,26 +97,37 @@ func (s *banSet) add(b *Ban) {
 	}
 }
 
-// banned reports whether a ban in the set matches e.
-func (s *banSet) banned(e *entry) bool {
+// verdict is what the bans of a set say of one record.
+type verdict int
+
+const (
+	keep      verdict = iota
+	softPurge         // serve only while revalidating
+	hardPurge         // never serve
+)
+
+// judge returns the strongest verdict of the bans in the set that match e.
+func (s *banSet) judge(e *entry) verdict {
 	if e.gen < s.floor {
-		return true
+		return hardPurge
 	}
-	try := func(bs []*Ban) bool {
+	v := keep
+	try := func(bs []*Ban) {
 		for _, b := range bs {
-			if b.matches(e) {
-				return true
+			if v != hardPurge && b.matches(e) {
+				if b.Soft {
+					v = softPurge
+				} else {
+					v = hardPurge
+				}
 			}
 		}
-		return false
 	}
-	if try(s.byValue[BanKey][e.key]) || try(s.byValue[BanURL][e.url()]) || try(s.scan) {
-		return true
-	}
+	try(s.byValue[BanKey][e.key])
+	try(s.byValue[BanURL][e.url()])
+	try(s.scan)
 	for _, t := range e.tags {
-		if try(s.byValue[BanTag][t]) {
-			return true
-		}
+		try(s.byValue[BanTag][t])
 	}
-	return false
+	return v
 }

@@ -183,3 +183,37 @@ func TestDisk_reclaimCompactsBans(t *testing.T) {
 		t.Fatalf("generation %d went back after compaction", d.Begin())
 	}
 }
+
+// A soft ban marks instead of removing, across a restart too, and marks a fill that began
+// before it.
+func TestDisk_softBanMarksStale(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Path: dir, Size: 16 << 20}
+	d, _ := open(t, cfg)
+	banRecords(d)
+	gen := d.Begin()
+	if n := d.AddBan(Ban{Kind: BanTag, Value: "product-1", Soft: true}); n != 2 {
+		t.Fatalf("soft ban matched %d, want 2", n)
+	}
+	late := rec("late", 100)
+	late.Tags, late.Generation = []string{"product-1"}, gen
+	d.Put(late)
+	d.Wait()
+	check := func(when string) {
+		for k, want := range map[string]bool{"a1": true, "b": true, "late": true, "c": false} {
+			h, err := d.Get(k)
+			if err != nil {
+				t.Fatalf("%s: %s: %v (a soft ban must not remove)", when, k, err)
+			}
+			if h.SoftPurged != want {
+				t.Fatalf("%s: %s SoftPurged %v, want %v", when, k, h.SoftPurged, want)
+			}
+			h.Close()
+		}
+	}
+	check("before restart")
+	d.Close()
+	d, _ = open(t, cfg)
+	defer d.Close()
+	check("after restart")
+}

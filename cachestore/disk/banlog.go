@@ -10,7 +10,10 @@ import (
 	"github.com/cespare/xxhash/v2"
 )
 
-const banLogName = "bans.log"
+const (
+	banLogName = "bans.log"
+	softBit    = 0x80 // in the kind byte: a soft ban
+)
 
 // banLog is the persisted list of bans: records of [u32 length][u64 xxhash][kind u8, generation
 // u64, time i64, value], appended and fsynced one per ban (purges are rare and must survive a
@@ -27,6 +30,9 @@ func encodeBan(b *Ban) []byte {
 	le := binary.LittleEndian
 	q := p[12:]
 	q[0] = byte(b.Kind)
+	if b.Soft {
+		q[0] |= softBit
+	}
 	le.PutUint64(q[1:], b.Generation)
 	le.PutUint64(q[9:], uint64(unixNano(b.Time)))
 	copy(q[17:], b.Value)
@@ -55,7 +61,7 @@ func openBanLog(fs fsys, dir string) (*banLog, []*Ban, error) {
 		if xxhash.Sum64(q) != le.Uint64(data[off+4:]) {
 			break
 		}
-		bans = append(bans, &Ban{Kind: BanKind(q[0]), Generation: le.Uint64(q[1:]),
+		bans = append(bans, &Ban{Kind: BanKind(q[0] &^ softBit), Soft: q[0]&softBit != 0, Generation: le.Uint64(q[1:]),
 			Time: fromNano(int64(le.Uint64(q[9:]))), Value: string(q[17:])})
 		off += 12 + n
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -148,7 +149,7 @@ func (d *Disk) openDir() ([]*segment, error) {
 	if err != nil {
 		return nil, err
 	}
-	var segs []*segment
+	// Segments join d.segs as they open, so Close releases them if a later one fails.
 	for _, id := range ids {
 		f, err := d.cfg.fs.OpenFile(segmentPath(d.cfg.Path, id), os.O_RDWR, 0)
 		if err != nil {
@@ -161,12 +162,11 @@ func (d *Disk) openDir() ([]*segment, error) {
 		}
 		s := &segment{id: id, path: segmentPath(d.cfg.Path, id), f: f, size: fi.Size(), minGen: ^uint64(0)}
 		s.refs.Store(1)
-		segs = append(segs, s)
+		d.segs = append(d.segs, s)
 		d.used.Add(s.size)
 		d.nextID = id + 1
 	}
-	d.segs = segs
-	return segs, nil
+	return slices.Clone(d.segs), nil
 }
 
 // disable turns the tier off for good: the one log line of a failing directory.
@@ -213,7 +213,7 @@ func (d *Disk) Get(key string) (*Handle, error) {
 		return nil, ErrNotFound
 	}
 	h := &Handle{Key: e.key, URL: e.url(), Tags: e.tags, RequestTime: fromNano(e.reqTime),
-		ResponseTime: fromNano(e.respTime), Expires: fromNano(e.expires), Generation: e.gen,
+		ResponseTime: fromNano(e.respTime), Expires: fromNano(e.expires), Generation: e.gen, SoftPurged: e.soft.Load(),
 		seg: e.seg, bodyOff: e.off + e.headOff + e.headLen, bodyLen: e.bodyLen}
 	if e.verified.Load() {
 		h.Head = make([]byte, e.headLen)
@@ -352,7 +352,7 @@ func (d *Disk) Wait() {
 func (d *Disk) Delete(key string) int { return d.AddBan(Ban{Kind: BanKey, Value: key}) }
 
 // AddBan applies b: it takes the next generation, persists b in the ban log (fsynced), drops
-// the objects it matches and returns how many. Records written later with an older
+// the objects it matches (marks them SoftPurged if b.Soft) and returns how many. Records written later with an older
 // Generation are refused, and loaded records it matches are never indexed. Bans learned from
 // peers come in here too, with their Time. Matching kinds other than BanKey scans the index:
 // O(objects) under the index lock.
@@ -369,20 +369,27 @@ func (d *Disk) AddBan(b Ban) int {
 	d.bans.add(&b)
 	d.banList = append(d.banList, &b)
 	n := 0
+	apply := func(k string, e *entry) {
+		if !b.matches(e) {
+			return
+		}
+		n++
+		if b.Soft {
+			e.soft.Store(true)
+			return
+		}
+		delete(d.index, k)
+		d.objects.Add(-1)
+	}
 	if b.Kind == BanKey {
-		if e := d.index[b.Value]; e != nil && b.matches(e) {
-			delete(d.index, b.Value)
-			n++
+		if e := d.index[b.Value]; e != nil {
+			apply(b.Value, e)
 		}
 	} else {
 		for k, e := range d.index {
-			if b.matches(e) {
-				delete(d.index, k)
-				n++
-			}
+			apply(k, e)
 		}
 	}
-	d.objects.Add(int64(-n))
 	return n
 }
 

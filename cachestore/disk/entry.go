@@ -23,6 +23,7 @@ type entry struct {
 
 	verified atomic.Bool // the whole record's checksum was checked (or this process wrote it)
 	hit      atomic.Bool // a Get found it since it was written: re-inserted when its segment is reclaimed
+	soft     atomic.Bool // a soft ban matched it: Handle.SoftPurged
 }
 
 func (e *entry) url() string {

@@ -20,6 +20,7 @@ type Handle struct {
 	ResponseTime time.Time
 	Expires      time.Time // absolute, as stored: the object keeps its remaining freshness across restarts
 	Generation   uint64
+	SoftPurged   bool // a soft ban matched it: serve it only while revalidating
 
 	seg     *segment
 	bodyOff int64

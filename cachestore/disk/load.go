@@ -82,7 +82,8 @@ func (d *Disk) loadSegment(s *segment, verifyAll bool) error {
 		d.mu.Lock()
 		s.entries = append(s.entries, e)
 		s.minGen = min(s.minGen, e.gen)
-		if !d.bans.banned(e) {
+		if v := d.bans.judge(e); v != hardPurge {
+			e.soft.Store(v == softPurge)
 			old := d.index[e.key]
 			if old == nil || old.seg.id <= s.id { // a Put made while loading is newer
 				if old == nil {

@@ -66,9 +66,12 @@ func (d *Disk) index1(e *entry) {
 	defer d.mu.Unlock()
 	e.seg.entries = append(e.seg.entries, e)
 	e.seg.minGen = min(e.seg.minGen, e.gen)
-	if d.bans.banned(e) {
+	switch d.bans.judge(e) {
+	case hardPurge:
 		d.refused.Add(1)
 		return
+	case softPurge:
+		e.soft.Store(true)
 	}
 	if d.index[e.key] == nil {
 		d.objects.Add(1)
@@ -219,6 +222,7 @@ func (d *Disk) reinsert(e *entry) error {
 		headOff: e.headOff, headLen: e.headLen, bodyLen: e.bodyLen, reqTime: e.reqTime,
 		respTime: e.respTime, expires: e.expires, gen: e.gen, sum: e.sum}
 	ne.verified.Store(true)
+	ne.soft.Store(e.soft.Load())
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	seg.entries = append(seg.entries, ne)
