@@ -141,3 +141,18 @@ func BenchmarkDisk_Put(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDisk_GetHandle is the tier's own cost per hit: index lookup, segment reference,
+// head pread, latency histogram; the body is not touched.
+func BenchmarkDisk_GetHandle(b *testing.B) {
+	d, keys := benchTier(b, 256<<10)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		h, err := d.Get(keys[i%len(keys)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		h.Close()
+	}
+}
