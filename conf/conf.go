@@ -19,6 +19,10 @@ type Config struct {
 	Compression Compression      `yaml:"compression"`
 	Log         Log              `yaml:"log"`
 	Admin       Admin            `yaml:"admin"`
+	// Policy is the node-wide default of every route's policy keys (issue 17).
+	Policy RoutePolicy `yaml:"policy"`
+	// ErrorPages are the bodies of the answers the node makes itself, and maintenance.
+	ErrorPages ErrorPages `yaml:"error_pages"`
 	// TrustedProxies are the client CIDRs (front load balancers) whose X-Forwarded-Host,
 	// X-Original-URL and similar fields reach origins; from anyone else they are removed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
@@ -131,8 +135,12 @@ type Route struct {
 	Cache  bool   `yaml:"cache"`
 	// RateLimit is a per-client token bucket; off when Rate is 0.
 	RateLimit RateLimit `yaml:"rate_limit"`
-	// CacheKey shapes the key of a cache route (and the target the origin is sent).
-	CacheKey CacheKey `yaml:"cache_key"`
+	// RoutePolicy holds the operator's rules (ttl, stale, cache_key, cookies, headers,
+	// access, max_body_bytes); sections the route leaves out come from the top-level policy.
+	// cache_key shapes the key of a cache route and the target the origin is sent.
+	RoutePolicy `yaml:",inline"`
+	Rewrite     Rewrite  `yaml:"rewrite"`
+	Redirect    Redirect `yaml:"redirect"` // a route with a redirect needs no origin
 }
 
 // Match selects requests. Every set field must match; an empty Match matches everything.

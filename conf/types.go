@@ -12,7 +12,7 @@ import (
 // Size is a byte count written as an integer or with a unit: 512, 64KiB, 1GiB, 10MB.
 type Size int64
 
-// Duration is a time.Duration written in Go syntax: 300ms, 2s, 1h30m.
+// Duration is a time.Duration written in Go syntax, or with days: 300ms, 2s, 1h30m, 7d.
 type Duration time.Duration
 
 // D returns the duration as a time.Duration.
@@ -82,7 +82,7 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
 		return &valueError{node: n, msg: "want a duration such as 2s"}
 	}
-	v, err := time.ParseDuration(strings.TrimSpace(n.Value))
+	v, err := parseDuration(n.Value)
 	if err != nil {
 		return &valueError{node: n, msg: fmt.Sprintf("invalid duration %q (Go syntax: 300ms, 2s, 1h)", n.Value)}
 	}

@@ -32,9 +32,15 @@ func (v *validator) config(c *Config) {
 	for _, name := range sortedKeys(c.Origins) {
 		v.pool(name, c.Origins[name])
 	}
+	v.routePolicy("policy", &c.Policy)
 	for i := range c.Routes {
-		v.route(fmt.Sprintf("routes[%d]", i), &c.Routes[i], c.Origins)
+		key := fmt.Sprintf("routes[%d]", i)
+		v.inherit(key, &c.Routes[i], &c.Policy)
+		v.route(key, &c.Routes[i], c.Origins)
+		v.routePolicy(key, &c.Routes[i].RoutePolicy)
+		v.routeOwn(key, &c.Routes[i])
 	}
+	v.errorPages(&c.ErrorPages)
 	v.cluster(&c.Cluster)
 	if c.Cluster.Bind != "" && c.Listen.Peer == "" {
 		v.fail("listen.peer", "missing: cluster members reach each other's caches on the peer port")
@@ -258,7 +264,9 @@ func (v *validator) poolDefaults(key string, p *Pool) {
 
 func (v *validator) route(key string, r *Route, origins map[string]*Pool) {
 	if r.Origin == "" {
-		v.fail(key+".origin", "missing: a route names its origin pool")
+		if !v.hasRedirect(key, r) {
+			v.fail(key+".origin", "missing: a route names its origin pool (or redirects)")
+		}
 	} else if _, ok := origins[r.Origin]; !ok {
 		v.fail(key+".origin", "unknown origin %q (defined: %s)", r.Origin, strings.Join(sortedKeys(origins), ", "))
 	}

@@ -1,0 +1,359 @@
+package conf
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shoal-cdn/shoal/edge/policy"
+	"gopkg.in/yaml.v3"
+)
+
+// RoutePolicy is the operator's policy of a route (issue 17): the keys a route and the
+// top-level `policy:` block share. A route inherits each section (ttl, stale, cache_key,
+// cookies, headers, access, max_body_bytes) of `policy:` that it does not write itself; a
+// section it writes replaces the default whole, so a route can turn a default off by writing
+// the section empty (`headers: {}`).
+type RoutePolicy struct {
+	TTL          TTL      `yaml:"ttl"`
+	Stale        Stale    `yaml:"stale"`
+	CacheKey     CacheKey `yaml:"cache_key"`
+	Cookies      Cookies  `yaml:"cookies"`
+	Headers      Headers  `yaml:"headers"`
+	Access       Access   `yaml:"access"`
+	MaxBodyBytes Size     `yaml:"max_body_bytes"` // request body limit on the route (413); 0 means limits.max_body_bytes
+}
+
+// TTL is the operator's freshness: by status when the origin gives none (nginx
+// proxy_cache_valid), Override to ignore the origin's, Min and Max to clamp it. Durations take
+// a "d" for days too: 1d, 7d.
+type TTL struct {
+	Status   map[int]Duration `yaml:"status"`
+	Override bool             `yaml:"override"`
+	Min      Duration         `yaml:"min"`
+	Max      Duration         `yaml:"max"`
+}
+
+// Stale holds the route's stale windows (RFC 5861) when the origin states none; 0 keeps the
+// cache section's.
+type Stale struct {
+	WhileRevalidate Duration `yaml:"while_revalidate"`
+	IfError         Duration `yaml:"if_error"`
+}
+
+// Cookies is the route's cookie handling.
+type Cookies struct {
+	StripRequest   bool     `yaml:"strip_request"`    // Cookie removed before the origin
+	StripSetCookie bool     `yaml:"strip_set_cookie"` // Set-Cookie removed from storable responses
+	BypassIf       []string `yaml:"bypass_if"`        // cookie names or prefix*; present: pass
+}
+
+// Headers are the field rules of a route.
+type Headers struct {
+	Request  FieldRules `yaml:"request"`  // before the origin
+	Response FieldRules `yaml:"response"` // before the client
+}
+
+// FieldRules edit one message: remove, then set, then add. Values take ${client_ip} ${node}
+// ${request_id} ${host} ${path} ${path_after_prefix}.
+type FieldRules struct {
+	Set    map[string]string `yaml:"set"`
+	Add    map[string]string `yaml:"add"`
+	Remove []string          `yaml:"remove"`
+}
+
+// Access lists the clients of a route: deny wins, then a non-empty allow must match (403).
+type Access struct {
+	Allow []string `yaml:"allow"`
+	Deny  []string `yaml:"deny"`
+}
+
+// Rewrite changes the path before the origin; the cache key follows the rewritten target.
+type Rewrite struct {
+	StripPrefix string `yaml:"strip_prefix"`
+	AddPrefix   string `yaml:"add_prefix"` // put in front after strip_prefix: both replace a prefix
+}
+
+// Redirect answers the route itself. Without regex, ${path_after_prefix} is the path after
+// match.path_prefix; with regex, $1..$9 are its groups. Status 301 (default), 302, 303, 307, 308.
+type Redirect struct {
+	To     string `yaml:"to"`
+	Regex  string `yaml:"regex"`
+	Status int    `yaml:"status"`
+}
+
+// ErrorPages are the bodies of the answers the node makes itself, by status (403, 413, 429,
+// 502, 503, 504), read from files by Load, and the maintenance switch: with maintenance: true
+// every data-plane request is answered 503 (with the 503 page), until a reload turns it off.
+type ErrorPages struct {
+	Files       map[int]string
+	Maintenance bool
+	Pages       map[int]policy.Page // filled by Load
+	lines       map[int]int
+}
+
+// UnmarshalYAML reads `{502: file, 503: file, maintenance: false}`: status keys and one
+// named key in the same mapping.
+func (e *ErrorPages) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return &valueError{node: n, msg: "want a mapping of status: file and maintenance: true|false"}
+	}
+	e.Files, e.lines = map[int]string{}, map[int]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Value == "maintenance" {
+			b, err := strconv.ParseBool(val.Value)
+			if err != nil || val.Kind != yaml.ScalarNode {
+				return &valueError{node: val, msg: fmt.Sprintf("%q: true or false", val.Value)}
+			}
+			e.Maintenance = b
+			continue
+		}
+		status, err := strconv.Atoi(k.Value)
+		if err != nil || !policy.ValidErrorPageStatus(status) {
+			return &valueError{node: val, msg: fmt.Sprintf("%q: a status the node answers itself (403, 413, 429, 502, 503, 504) or maintenance", k.Value)}
+		}
+		if val.Kind != yaml.ScalarNode || val.Value == "" {
+			return &valueError{node: val, msg: "want the file name of the page"}
+		}
+		e.Files[status], e.lines[status] = val.Value, val.Line
+	}
+	return nil
+}
+
+// Policy returns the route's compiled-ready policy (defaults already merged by Load).
+func (r *Route) Policy() policy.Config {
+	p := policy.Config{
+		TTL:   policy.TTL{Override: r.TTL.Override, Min: r.TTL.Min.D(), Max: r.TTL.Max.D()},
+		Stale: policy.Stale{WhileRevalidate: r.Stale.WhileRevalidate.D(), IfError: r.Stale.IfError.D()},
+		Key: policy.Key{IgnoreParams: r.CacheKey.IgnoreParams, IncludeHeaders: r.CacheKey.IncludeHeaders,
+			IncludeCookies: r.CacheKey.IncludeCookies, IgnoreHost: r.CacheKey.IgnoreHost},
+		Cookies:      policy.Cookies(r.Cookies),
+		Request:      policy.FieldRules(r.Headers.Request),
+		Response:     policy.FieldRules(r.Headers.Response),
+		Rewrite:      policy.Rewrite(r.Rewrite),
+		Redirect:     policy.Redirect(r.Redirect),
+		MaxBodyBytes: int64(r.MaxBodyBytes),
+		PathPrefix:   r.Match.PathPrefix,
+	}
+	if len(r.TTL.Status) > 0 {
+		p.TTL.Status = make(map[int]time.Duration, len(r.TTL.Status))
+		for s, d := range r.TTL.Status {
+			p.TTL.Status[s] = d.D()
+		}
+	}
+	p.Access.Allow = prefixes(r.Access.Allow)
+	p.Access.Deny = prefixes(r.Access.Deny)
+	return p
+}
+
+// ErrorPagesPolicy returns the error pages as the edge uses them.
+func (c *Config) ErrorPagesPolicy() policy.ErrorPages {
+	return policy.ErrorPages{Pages: c.ErrorPages.Pages, Maintenance: c.ErrorPages.Maintenance}
+}
+
+func prefixes(list []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range list {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// inherit copies each section of the top-level policy block that route i does not write.
+func (v *validator) inherit(key string, r *Route, d *RoutePolicy) {
+	has := func(section string) bool { _, ok := v.pos.lines[key+"."+section]; return ok }
+	if !has("ttl") {
+		r.TTL = d.TTL
+	}
+	if !has("stale") {
+		r.Stale = d.Stale
+	}
+	if !has("cache_key") {
+		r.CacheKey = d.CacheKey
+	}
+	if !has("cookies") {
+		r.Cookies = d.Cookies
+	}
+	if !has("headers") {
+		r.Headers = d.Headers
+	}
+	if !has("access") {
+		r.Access = d.Access
+	}
+	if !has("max_body_bytes") {
+		r.MaxBodyBytes = d.MaxBodyBytes
+	}
+}
+
+// routePolicy checks the policy keys of a route (or of the policy block, key "policy").
+func (v *validator) routePolicy(key string, p *RoutePolicy) {
+	for s := range p.TTL.Status {
+		if s < 100 || s > 599 {
+			v.fail(fmt.Sprintf("%s.ttl.status.%d", key, s), "%d is not an HTTP status (100..599)", s)
+		}
+	}
+	if p.TTL.Max > 0 && p.TTL.Min > p.TTL.Max {
+		v.fail(key+".ttl.min", "%s is above ttl.max %s", p.TTL.Min, p.TTL.Max)
+	}
+	v.globs(key+".cache_key.ignore_params", p.CacheKey.IgnoreParams)
+	v.globs(key+".cookies.bypass_if", p.Cookies.BypassIf)
+	v.tokens(key+".cache_key.include_headers", p.CacheKey.IncludeHeaders)
+	v.tokens(key+".cache_key.include_cookies", p.CacheKey.IncludeCookies)
+	v.fieldRules(key+".headers.request", p.Headers.Request)
+	v.fieldRules(key+".headers.response", p.Headers.Response)
+	v.cidrs(key+".access.allow", p.Access.Allow)
+	v.cidrs(key+".access.deny", p.Access.Deny)
+	allow, deny := prefixes(p.Access.Allow), prefixes(p.Access.Deny)
+	if a, d, ok := policy.Overlap(allow, deny); ok {
+		for i, s := range p.Access.Deny {
+			if p, err := netip.ParsePrefix(s); err == nil && p == d {
+				v.fail(fmt.Sprintf("%s.access.deny[%d]", key, i), "%s overlaps allow %s: write the narrower exception as its own route", d, a)
+				break
+			}
+		}
+	}
+}
+
+// globs checks names that may end in "*" (a prefix) or be "*" alone.
+func (v *validator) globs(key string, list []string) {
+	for i, g := range list {
+		name := strings.TrimSuffix(g, "*")
+		if g == "" || strings.Contains(name, "*") || strings.ContainsAny(name, " =;&") {
+			v.fail(fmt.Sprintf("%s[%d]", key, i), "%q: a name, a prefix written name*, or *", g)
+		}
+	}
+}
+
+func (v *validator) tokens(key string, list []string) {
+	for i, t := range list {
+		if !validToken(t) {
+			v.fail(fmt.Sprintf("%s[%d]", key, i), "%q is not a field or cookie name", t)
+		}
+	}
+}
+
+func (v *validator) fieldRules(key string, f FieldRules) {
+	for _, kind := range []struct {
+		name string
+		m    map[string]string
+	}{{"set", f.Set}, {"add", f.Add}} {
+		for _, name := range sortedKeys(kind.m) {
+			k := key + "." + kind.name + "." + name
+			if !validToken(name) {
+				v.fail(k, "%q is not a field name", name)
+			}
+			if _, err := policy.ParseTemplate(kind.m[name], false); err != nil {
+				v.fail(k, "%v", err)
+			}
+			if strings.ContainsAny(kind.m[name], "\r\n") {
+				v.fail(k, "a field value has no line breaks")
+			}
+		}
+	}
+	for i, name := range f.Remove {
+		if !validToken(name) {
+			v.fail(fmt.Sprintf("%s.remove[%d]", key, i), "%q is not a field name", name)
+		}
+	}
+}
+
+// routeOwn checks the keys only a route has: rewrite and redirect.
+func (v *validator) routeOwn(key string, r *Route) {
+	if rw := r.Rewrite; rw.StripPrefix != "" || rw.AddPrefix != "" {
+		if rw.StripPrefix != "" && !strings.HasPrefix(rw.StripPrefix, "/") {
+			v.fail(key+".rewrite.strip_prefix", "%q must start with /", rw.StripPrefix)
+		}
+		if rw.AddPrefix != "" && !strings.HasPrefix(rw.AddPrefix, "/") {
+			v.fail(key+".rewrite.add_prefix", "%q must start with /", rw.AddPrefix)
+		}
+	}
+	rd := r.Redirect
+	if !v.hasRedirect(key, r) {
+		return
+	}
+	if rd.To == "" {
+		v.fail(key+".redirect.to", "missing: a redirect needs a target")
+	} else if _, err := policy.ParseTemplate(rd.To, rd.Regex != ""); err != nil {
+		v.fail(key+".redirect.to", "%v", err)
+	}
+	if rd.Status != 0 && !policy.ValidRedirectStatus(rd.Status) {
+		v.fail(key+".redirect.status", "%d: one of 301, 302, 303, 307, 308", rd.Status)
+	}
+	if _, err := policy.Compile(policy.Config{Redirect: policy.Redirect(rd)}); err != nil && rd.Regex != "" && strings.Contains(err.Error(), "regex") {
+		v.fail(key+".redirect.regex", "%v", err)
+	}
+	if r.Cache {
+		v.fail(key+".cache", "a redirect route answers itself: nothing to cache")
+	}
+}
+
+// hasRedirect reports whether the route writes a redirect block (even an empty one).
+func (v *validator) hasRedirect(key string, r *Route) bool {
+	if r.Redirect != (Redirect{}) {
+		return true
+	}
+	_, ok := v.pos.lines[key+".redirect"]
+	return ok
+}
+
+// errorPages reads the page files.
+func (v *validator) errorPages(e *ErrorPages) {
+	if len(e.Files) == 0 {
+		return
+	}
+	e.Pages = map[int]policy.Page{}
+	for _, status := range sortedInts(e.Files) {
+		file := v.resolve(e.Files[status])
+		data, err := os.ReadFile(file)
+		if err != nil {
+			v.errs = append(v.errs, &Error{File: v.file, Line: e.lines[status], Key: fmt.Sprintf("error_pages.%d", status), Msg: err.Error()})
+			continue
+		}
+		e.Pages[status] = policy.NewPage(file, data)
+	}
+}
+
+func sortedInts[V any](m map[int]V) []int {
+	out := make([]int, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// parseDuration is time.ParseDuration that also takes days ("1d", "7d", "1d12h"), as
+// operators write TTLs.
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	days, rest, found := strings.Cut(s, "d")
+	if !found {
+		return time.ParseDuration(s)
+	}
+	n, err := strconv.ParseInt(days, 10, 32)
+	if err != nil {
+		return time.ParseDuration(s) // its error names the text
+	}
+	d := time.Duration(n) * 24 * time.Hour
+	if rest != "" {
+		r, err := time.ParseDuration(rest)
+		if err != nil || strings.HasPrefix(rest, "-") || strings.HasPrefix(rest, "+") {
+			return 0, fmt.Errorf("invalid duration %q", s)
+		}
+		d += r
+	}
+	if n < 0 {
+		d = time.Duration(n)*24*time.Hour - (d - time.Duration(n)*24*time.Hour)
+	}
+	return d, nil
+}
