@@ -161,7 +161,7 @@ func TestServer_earlyHints(t *testing.T) {
 }
 
 // TestServer_curl: curl --http2 over TLS and --http2-prior-knowledge over h2c get
-// byte-exact bodies, small and large.
+// byte-exact bodies, small and large, and upload one that comes back byte-exact.
 func TestServer_curl(t *testing.T) {
 	curl, err := exec.LookPath("curl")
 	testenv.Require(t, err == nil, "curl is not installed")
@@ -192,6 +192,23 @@ func TestServer_curl(t *testing.T) {
 			if string(res) != "2 200" || !bytes.Equal(body, tc.want) {
 				t.Errorf("curl %s: %q with %d bytes, want \"2 200\" with %d exact bytes", url, res, len(body), len(tc.want))
 			}
+		}
+		// An upload, echoed by a detached handler.
+		in, out := filepath.Join(dir, "upload"), filepath.Join(dir, "echo")
+		os.WriteFile(in, pattern(1500000), 0o644)
+		args := []string{"-sS", "--fail", "--data-binary", "@" + in, "-o", out}
+		url := "http://" + ts.Addr + "/echo"
+		if useTLS {
+			args = append(args, "--http2", "-k")
+			url = "https://" + ts.Addr + "/echo"
+		} else {
+			args = append(args, "--http2-prior-knowledge")
+		}
+		if res, err := exec.Command(curl, append(args, url)...).CombinedOutput(); err != nil {
+			t.Fatalf("curl upload %s: %v: %s", url, err, res)
+		}
+		if body, _ := os.ReadFile(out); !bytes.Equal(body, pattern(1500000)) {
+			t.Errorf("curl upload %s: %d bytes echoed, want the 1500000 sent", url, len(body))
 		}
 	}
 }
