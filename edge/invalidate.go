@@ -1,7 +1,9 @@
 package edge
 
 import (
+	"context"
 	"strings"
+	"time"
 
 	"github.com/shoal-cdn/shoal/edge/httpcache"
 	"github.com/shoal-cdn/shoal/purge"
@@ -11,6 +13,9 @@ import (
 // invalidateAfterUnsafe applies RFC 9111 section 4.4: a non-error response to an unsafe
 // method invalidates the target URI and the same-origin Location and Content-Location.
 // It runs after the response head is known, before the body streams.
+//
+// In a cluster the invalidation goes to every live member (purge.Service.Invalidate) and
+// is acknowledged before the answer is sent.
 //
 // It also labels the answer: on a cache route an unsafe method went forward because of its
 // method, which RFC 9211 section 2.2 spells fwd=method (the pass path wrote fwd=bypass).
@@ -30,9 +35,22 @@ func (n *Node) invalidateAfterUnsafe(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	for _, u := range httpcache.InvalidationTargets(string(ctx.Method()), status, target, resp) {
-		if key, err := purge.KeyForURL(u); err == nil {
-			purgeTarget{n}.PurgeURL(key, false)
-			n.passMark.clear(key)
+		key, err := purge.KeyForURL(u)
+		if err != nil {
+			continue
 		}
+		n.passMark.clear(key)
+		if n.purge == nil {
+			purgeTarget{n}.PurgeURL(key, false)
+			continue
+		}
+		// Cluster-wide, and before the answer leaves: the URL's stored response lives on its
+		// owner and hot copies on any member, and the client's next request may reach any of
+		// them. Not ctx: fasthttp recycles it.
+		pctx, cancel := context.WithTimeout(context.Background(), n.rt.Load().cfg.Purge.Timeout.D()+time.Second)
+		if _, err := n.purge.Invalidate(pctx, key); err != nil {
+			n.log.Warn("invalidation after an unsafe request failed", "url", key, "err", err)
+		}
+		cancel()
 	}
 }

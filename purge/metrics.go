@@ -12,6 +12,7 @@ const (
 	sourcePeer    = "peer"    // fan-out from another node
 	sourceGossip  = "gossip"  // memberlist broadcast
 	sourceMethod  = "method"  // the PURGE method on the data port
+	sourceUnsafe  = "unsafe"  // a non-error answer to an unsafe request (Service.Invalidate)
 	sourceCatchUp = "catchup" // pulled from a peer's ban log
 )
 

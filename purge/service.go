@@ -207,6 +207,15 @@ func (s *Service) PurgeMethod(ctx context.Context, rawURL string, soft bool) (Re
 	return s.originate(ctx, Request{Kind: KindURL, Value: rawURL, Soft: soft}, sourceMethod)
 }
 
+// Invalidate is RFC 9111 section 4.4 for the cluster: after a non-error answer to an unsafe
+// request, the stored responses of key (a URL in any spelling KeyForURL accepts) are removed
+// on this node and on every live peer, as by a hard Purge of the URL, before the call
+// returns (or the timeout passes). It differs from Purge in its metrics label and logs at
+// debug level: it follows client traffic.
+func (s *Service) Invalidate(ctx context.Context, rawURL string) (Response, error) {
+	return s.originate(ctx, Request{Kind: KindURL, Value: rawURL}, sourceUnsafe)
+}
+
 // AllowPurgeMethod reports whether client may send PURGE requests (conf.Purge.Allow).
 func (s *Service) AllowPurgeMethod(client netip.Addr) bool {
 	return s.settings.Load().allows(client)
@@ -225,7 +234,11 @@ func (s *Service) originate(ctx context.Context, r Request, source string) (Resp
 	}
 	resp := s.fanOut(ctx, r)
 	resp.Purged += purged
-	s.logger.Info("purge", "id", r.ID, "kind", r.Kind, "value", r.Value, "soft", r.Soft,
+	level := slog.LevelInfo
+	if source == sourceUnsafe {
+		level = slog.LevelDebug
+	}
+	s.logger.Log(ctx, level, "purge", "id", r.ID, "kind", r.Kind, "value", r.Value, "soft", r.Soft,
 		"source", source, "purged", resp.Purged, "acked", resp.Acked, "missing", resp.Missing)
 	return resp, nil
 }
