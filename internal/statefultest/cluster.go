@@ -155,6 +155,17 @@ func (c *cluster) waitConverged(want int) error {
 	return nil
 }
 
+// converged reports whether every live member sees exactly the live members, now.
+func (c *cluster) converged() bool {
+	live := c.members()
+	for _, n := range live {
+		if alive(n) != len(live) {
+			return false
+		}
+	}
+	return true
+}
+
 func alive(n *edge.Node) int {
 	k := 0
 	for _, m := range n.Ring().Members() {

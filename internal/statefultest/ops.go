@@ -40,6 +40,7 @@ const (
 	opJoin  // a new member joins
 	opLeave // a member leaves gracefully
 	opKill  // a member dies without a word
+	opPost  // an unsafe request to a cache route: the origin changes the resource
 )
 
 // op is one operation. node picks a live member (modulo their number) at run time, so a
@@ -96,6 +97,9 @@ func (o op) String() string {
 		return fmt.Sprintf("purge %s %s %q via #%d %s", mode, o.purgeKind, o.spelled(), o.node, how)
 	case opSleep:
 		return fmt.Sprintf("sleep %v", o.d)
+	case opPost:
+		h, p := o.target(o.path)
+		return fmt.Sprintf("POST %s (Host %s) via #%d", p, h, o.node)
 	case opJoin:
 		return "join a new member" + settled(o.settle)
 	case opLeave:
@@ -138,6 +142,14 @@ func generate(r *rand.Rand, ops int, membership bool) []step {
 			s = step{{kind: opKill, node: 1 + r.IntN(8), settle: r.IntN(2) == 0}}
 		case x < 10:
 			s = step{{kind: opSleep, d: time.Duration(50+r.IntN(700)) * time.Millisecond}}
+		case x < 14:
+			// An unsafe request, sometimes racing reads of its URL (RFC 9111 section 4.4).
+			g := randomGet(r)
+			s = step{{kind: opPost, node: r.IntN(8), path: g.path, spell: randomSpelling(r)}}
+			for r.IntN(2) == 0 {
+				g.node = r.IntN(8)
+				s = append(s, g)
+			}
 		case x < 30:
 			// A purge racing fills and hits of what it matches.
 			p := randomPurge(r)

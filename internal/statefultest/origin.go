@@ -117,6 +117,13 @@ func (o *origin) counts() (bodies, notModified int) {
 
 func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
+	if r.Method == http.MethodPost {
+		// An unsafe request changes the resource: its next version.
+		o.bump([]string{path})
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write([]byte("updated\n"))
+		return
+	}
 	c := classOf(path)
 	xvs, xvPresent := r.Header["X-V"]
 	xv := strings.Join(xvs, ",")

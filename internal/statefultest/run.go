@@ -19,6 +19,7 @@ import (
 // counts is what a run did, for the report.
 type counts struct {
 	steps, ops, gets, purges, acked, membership atomic.Int64 // steps: those run, the failing one included
+	posts                                       atomic.Int64
 	hits, unavailable                           atomic.Int64 // Cache-Status hit; 5xx or no answer
 	evicted                                     atomic.Int64 // objects evicted or refused admission, members alive at the end
 	originRequests, revalidations               int          // origin answers with a body; 304s
@@ -26,7 +27,7 @@ type counts struct {
 
 func (c *counts) add(o *counts) {
 	for _, p := range []struct{ to, from *atomic.Int64 }{{&c.steps, &o.steps}, {&c.ops, &o.ops}, {&c.gets, &o.gets},
-		{&c.purges, &o.purges}, {&c.acked, &o.acked}, {&c.membership, &o.membership}, {&c.hits, &o.hits}, {&c.unavailable, &o.unavailable}, {&c.evicted, &o.evicted}} {
+		{&c.purges, &o.purges}, {&c.posts, &o.posts}, {&c.acked, &o.acked}, {&c.membership, &o.membership}, {&c.hits, &o.hits}, {&c.unavailable, &o.unavailable}, {&c.evicted, &o.evicted}} {
 		p.to.Add(p.from.Load())
 	}
 	c.originRequests += o.originRequests
@@ -34,8 +35,8 @@ func (c *counts) add(o *counts) {
 }
 
 func (c *counts) String() string {
-	return fmt.Sprintf("%d steps, %d operations (%d GETs: %d hits, %d unavailable; %d purges, %d acknowledged by all; %d membership changes), %d evicted or refused by the stores, %d origin responses with a body, %d origin 304s",
-		c.steps.Load(), c.ops.Load(), c.gets.Load(), c.hits.Load(), c.unavailable.Load(), c.purges.Load(), c.acked.Load(), c.membership.Load(), c.evicted.Load(), c.originRequests, c.revalidations)
+	return fmt.Sprintf("%d steps, %d operations (%d GETs: %d hits, %d unavailable; %d purges, %d acknowledged by all; %d POSTs; %d membership changes), %d evicted or refused by the stores, %d origin responses with a body, %d origin 304s",
+		c.steps.Load(), c.ops.Load(), c.gets.Load(), c.hits.Load(), c.unavailable.Load(), c.purges.Load(), c.acked.Load(), c.posts.Load(), c.membership.Load(), c.evicted.Load(), c.originRequests, c.revalidations)
 }
 
 // runner runs one sequence against fresh members and a fresh origin.
@@ -105,6 +106,8 @@ func (r *runner) do(c *cluster, o *origin, m *model, n *counts, op op) error {
 		return r.purge(c, o, m, n, op)
 	case opSleep:
 		time.Sleep(op.d)
+	case opPost:
+		return r.post(c, o, m, n, op)
 	case opJoin:
 		if c.size() >= 5 {
 			return nil
@@ -194,6 +197,34 @@ func decode(encoding string, raw []byte) ([]byte, error) {
 		return io.ReadAll(zr)
 	}
 	return nil, fmt.Errorf("unknown coding %q", encoding)
+}
+
+// post sends an unsafe request. RFC 9111 section 4.4: once its non-error answer arrived, the
+// cache has invalidated the URL, so a request sent afterwards gets the changed resource. The
+// model holds the cluster to it when every member saw the same members before and after.
+func (r *runner) post(c *cluster, o *origin, m *model, n *counts, op op) error {
+	n.posts.Add(1)
+	node := c.node(op.node)
+	settled := c.converged()
+	min := o.version(op.path) + 1 // at least what this request makes it
+	h, target := op.target(op.path)
+	req, err := http.NewRequest("POST", "http://"+node.HTTPAddr()+target, strings.NewReader("x=1"))
+	if err != nil {
+		return err
+	}
+	req.Host = h
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return nil
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode >= 400 || !settled || !c.converged() {
+		return nil
+	}
+	m.acknowledged(ackedPurge{acked: time.Now(), min: map[string]int{op.path: min}, what: op.String()})
+	return nil
 }
 
 // purgeAnswer is the API's (and the PURGE method's) answer.
