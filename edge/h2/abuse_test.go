@@ -237,20 +237,25 @@ func TestServer_continuationFlood(t *testing.T) {
 		})
 	})
 
-	t.Run("list just too large", func(t *testing.T) {
-		c := dialRaw(t, ts.Addr)
-		block := c.headerBlock("GET", "/", "x-big", strings.Repeat("b", 33<<10))
-		c.writeBlock(1, block, true)
-		c.flush()
-		if r := c.readResponse(1, 0); r.status != 431 {
-			t.Fatalf("status %d, want 431", r.status)
-		}
-		c.request(3, "/", true)
-		c.flush()
-		if r := c.readResponse(3, 0); r.status != 200 {
-			t.Fatalf("next request on the connection: %d", r.status)
-		}
-	})
+	for name, fields := range map[string][]string{
+		"list just too large: one value": {"x-big", strings.Repeat("b", 33<<10)},
+		"list just too large: one name":  {"x-" + strings.Repeat("n", 33<<10), "1"},
+		"list just too large: many":      strings.Split(strings.Repeat("x-many,"+strings.Repeat("m", 100)+",", 300), ",")[:600],
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := dialRaw(t, ts.Addr)
+			c.writeBlock(1, c.headerBlock("GET", "/", fields...), true)
+			c.flush()
+			if r := c.readResponse(1, 0); r.status != 431 {
+				t.Fatalf("status %d, want 431", r.status)
+			}
+			c.request(3, "/", true)
+			c.flush()
+			if r := c.readResponse(3, 0); r.status != 200 {
+				t.Fatalf("next request on the connection: %d", r.status)
+			}
+		})
+	}
 	stillServes(t, ts.Addr)
 }
 
