@@ -382,3 +382,62 @@ func TestServer_clientGoAway(t *testing.T) {
 		t.Fatal("connection still open after the client's GOAWAY and the last stream")
 	}
 }
+
+// TestServer_shutdownGoClient: Go's client over TLS keeps the response in flight when
+// Shutdown begins, gets it whole, and Shutdown returns once it is sent.
+func TestServer_shutdownGoClient(t *testing.T) {
+	h := gateHandler{release: make(chan struct{})}
+	ts := startServer(t, Config{}, h, true)
+	client, base := goClient(ts)
+	type result struct {
+		body []byte
+		err  error
+	}
+	got := make(chan result, 1)
+	go func() {
+		resp, err := client.Get(base + "/gate")
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- result{body, err}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for !streamsOpen(ts.srv, 1) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	done := make(chan error, 1)
+	go func() { done <- ts.srv.Shutdown(context.Background()) }()
+	for !allGoingAway(ts.srv) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond) // GOAWAY goes out before the response
+	}
+	close(h.release)
+	r := <-got
+	if r.err != nil || !bytes.Equal(r.body, pattern(100000)) {
+		t.Fatalf("in-flight response: %d bytes, %v", len(r.body), r.err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Shutdown did not return")
+	}
+}
+
+func allGoingAway(srv *Server) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	for c := range srv.conns {
+		c.mu.Lock()
+		g := c.goingAway
+		c.mu.Unlock()
+		if !g {
+			return false
+		}
+	}
+	return true
+}
