@@ -41,11 +41,13 @@ func (d *Disk) load(segs []*segment) {
 func (d *Disk) loadSegment(s *segment, verifyAll bool) error {
 	end := s.size
 	var off int64
-	hdr := make([]byte, headerSize)
 	var bad error
+	r := &segReader{f: s.f, end: end, buf: make([]byte, loadChunk)}
+	var batch []*entry
 	for off < end {
-		if _, err := s.f.ReadAt(hdr, off); err != nil {
-			if errors.Is(err, io.EOF) {
+		hdr, err := r.at(off, headerSize)
+		if err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
 				bad = fmt.Errorf("short header: %w", errBadRecord)
 				break
 			}
@@ -56,10 +58,11 @@ func (d *Disk) loadSegment(s *segment, verifyAll bool) error {
 			bad = err
 			break
 		}
+		hdr = append([]byte(nil), hdr...) // the next read may reuse the chunk
 		var metaBytes []byte
 		if verifyAll {
-			rec := make([]byte, m.size())
-			if _, err := s.f.ReadAt(rec, off); err != nil {
+			rec, err := r.at(off, m.size())
+			if err != nil {
 				return fmt.Errorf("reading %s: %w", s.path, err)
 			}
 			if recordSum(rec) != m.sum {
@@ -67,34 +70,22 @@ func (d *Disk) loadSegment(s *segment, verifyAll bool) error {
 				break
 			}
 			metaBytes = rec[headerSize : headerSize+m.metaLen]
-		} else {
-			metaBytes = make([]byte, m.metaLen)
-			if _, err := s.f.ReadAt(metaBytes, off+headerSize); err != nil {
-				return fmt.Errorf("reading %s: %w", s.path, err)
-			}
+		} else if metaBytes, err = r.at(off+headerSize, m.metaLen); err != nil {
+			return fmt.Errorf("reading %s: %w", s.path, err)
 		}
-		if err := decodeMeta(m, hdr, metaBytes); err != nil {
+		if err := decodeMeta(m, hdr, metaBytes); err != nil { // copies what it keeps
 			bad = err
 			break
 		}
 		e := newEntry(m, s, off)
 		e.verified.Store(verifyAll)
-		d.mu.Lock()
-		s.entries = append(s.entries, e)
-		s.minGen = min(s.minGen, e.gen)
-		if v := d.bans.judge(e); v != hardPurge {
-			e.soft.Store(v == softPurge)
-			old := d.index[e.key]
-			if old == nil || old.seg.id <= s.id { // a Put made while loading is newer
-				if old == nil {
-					d.objects.Add(1)
-				}
-				d.index[e.key] = e
-			}
+		if batch = append(batch, e); len(batch) == 256 {
+			d.indexLoaded(s, batch)
+			batch = batch[:0]
 		}
-		d.mu.Unlock()
 		off += m.size()
 	}
+	d.indexLoaded(s, batch)
 	if off < end {
 		d.log.Warn("disk: cutting a segment at its first bad record", "path", s.path, "offset", off,
 			"dropped_bytes", end-off, "err", bad)
@@ -111,6 +102,68 @@ func (d *Disk) loadSegment(s *segment, verifyAll bool) error {
 		d.cut.Add(end - off)
 	}
 	return nil
+}
+
+// indexLoaded publishes loaded entries of s, in segment order, under one lock: a ban added
+// meanwhile has either already been judged against them here or scans them in the index.
+func (d *Disk) indexLoaded(s *segment, batch []*entry) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, e := range batch {
+		s.entries = append(s.entries, e)
+		s.minGen = min(s.minGen, e.gen)
+		v := d.bans.judge(e)
+		if v == hardPurge {
+			continue
+		}
+		e.soft.Store(v == softPurge)
+		old := d.index[e.key]
+		if old != nil && old.seg.id > s.id {
+			continue // a Put made while loading is newer
+		}
+		if old == nil {
+			d.objects.Add(1)
+		}
+		d.index[e.key] = e
+	}
+}
+
+// loadChunk is how much of a segment the loader reads at once: the headers of small records
+// come many to a read instead of two preads each.
+const loadChunk = 1 << 20
+
+// segReader serves reads of a segment from a chunk read ahead, or directly when they are
+// larger than a chunk. A returned slice is valid until the next call.
+type segReader struct {
+	f        file
+	end      int64
+	buf      []byte
+	off, len int64 // what buf holds
+}
+
+func (r *segReader) at(off, n int64) ([]byte, error) {
+	if off >= r.off && off+n <= r.off+r.len {
+		return r.buf[off-r.off : off-r.off+n], nil
+	}
+	if off+n > r.end {
+		return nil, io.ErrUnexpectedEOF
+	}
+	if n > int64(len(r.buf)) {
+		p := make([]byte, n)
+		if _, err := r.f.ReadAt(p, off); err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
+	m, err := r.f.ReadAt(r.buf[:min(int64(len(r.buf)), r.end-off)], off)
+	r.off, r.len = off, int64(m)
+	if int64(m) < n {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return r.buf[:n], nil
 }
 
 // compactBans rewrites the ban log without the bans no record on disk is old enough to
