@@ -7,6 +7,7 @@ import (
 	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/edge/compress"
 	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/edge/policy"
 	"github.com/shoal-cdn/shoal/origin"
 )
 
@@ -24,6 +25,10 @@ type settings struct {
 	encodings  []compress.Encoding
 	// trustedProxies are the clients whose proxy-only fields are kept (trusted_proxies).
 	trustedProxies []netip.Prefix
+	// rules are the routes' policies by route index, nil for a route without (issue 17);
+	// pages are the error pages and the maintenance switch.
+	rules []*policy.Rules
+	pages policy.ErrorPages
 }
 
 func (n *Node) buildRuntime(cfg *conf.Config) (*settings, error) {
@@ -46,6 +51,12 @@ func (n *Node) buildRuntime(cfg *conf.Config) (*settings, error) {
 		}
 		rt.pools[name] = p
 	}
+	rules, err := compileRules(cfg)
+	if err != nil {
+		rt.close()
+		return nil, err
+	}
+	rt.rules, rt.pages = rules, cfg.ErrorPagesPolicy()
 	for i, rc := range cfg.Routes {
 		r, err := compileRoute(i, rc, rt.pools, cfg.Origins)
 		if err != nil {

@@ -65,3 +65,8 @@ func matchBytes(patterns []string, name []byte) bool {
 	}
 	return false
 }
+
+// BypassName reports whether one cookie name (as the request sent it) is named by bypass_if.
+func (c *CookieRules) BypassName(name []byte) bool {
+	return c != nil && len(c.bypass) > 0 && matchBytes(c.bypass, name)
+}

@@ -1,0 +1,300 @@
+package edge
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/shoal-cdn/shoal/conf"
+	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/edge/policy"
+	"github.com/valyala/fasthttp"
+)
+
+// The operator's route policy (issue 17) at the points of the pipeline where it acts. A route
+// without rules has a nil *policy.Rules and each hook below returns at its first test, so
+// rules cost nothing where they are not used.
+//
+// Where each rule acts, and why there:
+//   - access, body limit, redirect, ignored query parameters: in handle, after routing and
+//     before the key, so that the key and the target sent to the origin agree (the dropped
+//     parameters are dropped from the client's request as sort_params sorts it);
+//   - bypass_if: in handle, turning a cache request into a pass;
+//   - rewrite, include_headers, include_cookies, ignore_host: in the key; the rewrite is
+//     applied to the origin request only, so a peer that receives the forwarded request
+//     matches the same route and derives the same key;
+//   - strip_request and request field rules: on the copy sent to the origin (fill and pass),
+//     never on the client's request, for the same reason;
+//   - ttl, stale, strip_set_cookie: on the store decision of a fill;
+//   - response field rules and error pages: last, on whatever answer handle made, on the
+//     node that faces the client (not on the owner answering a peer, which would add twice).
+
+// ignoredHost stands for the host in the key of a route with cache_key.ignore_host.
+const ignoredHost = "any-host.invalid"
+
+// compileRules compiles the policy of every route, in route order.
+func compileRules(cfg *conf.Config) ([]*policy.Rules, error) {
+	out := make([]*policy.Rules, len(cfg.Routes))
+	for i := range cfg.Routes {
+		r, err := policy.Compile(cfg.Routes[i].Policy())
+		if err != nil {
+			return nil, fmt.Errorf("routes[%d]: %w", i, err)
+		}
+		if !r.Empty() {
+			out[i] = r
+		}
+	}
+	return out, nil
+}
+
+// rulesFor is the route's policy, nil when it has none.
+func (rt *settings) rulesFor(r *route) *policy.Rules {
+	if r == nil || r.index >= len(rt.rules) {
+		return nil
+	}
+	return rt.rules[r.index]
+}
+
+// requestPolicy applies the rules that may answer a request before any cache or origin:
+// access (403), body limit (413), redirect. It also drops ignored query parameters from t.
+// It returns the result label and true when it answered.
+func (n *Node) requestPolicy(ctx *fasthttp.RequestCtx, r *route, rules *policy.Rules, t *requestTarget) (string, bool) {
+	if rules.Access != nil && !rules.Access.Allowed(clientAddr(ctx)) {
+		n.metrics.rejected.WithLabelValues("access").Inc()
+		plainError(ctx, fasthttp.StatusForbidden, "forbidden")
+		return "forbidden", true
+	}
+	if max := rules.MaxBodyBytes; max > 0 {
+		if cl := ctx.Request.Header.ContentLength(); cl > int(max) || len(ctx.Request.Body()) > int(max) {
+			n.metrics.rejected.WithLabelValues("body_too_large").Inc()
+			plainError(ctx, fasthttp.StatusRequestEntityTooLarge, "request body too large")
+			ctx.SetConnectionClose()
+			return "too_large", true
+		}
+	}
+	if rules.Redirect != nil {
+		v := n.policyVars(ctx, rules, t.host, t.path)
+		buf := bufs.Get().(*scratch)
+		loc, ok := rules.Redirect.Location(buf.b[:0], v)
+		if ok {
+			ctx.Response.Header.SetStatusCode(rules.Redirect.Status())
+			ctx.Response.Header.SetBytesV("Location", loc)
+			ctx.Response.Header.Set("Cache-Control", "no-store")
+			ctx.Response.SetBodyRaw(nil)
+		}
+		buf.b = loc
+		bufs.Put(buf)
+		if ok {
+			return "redirect", true
+		}
+	}
+	if r.pool == nil {
+		// A redirect route (it needs no origin) whose regex did not match the path.
+		n.metrics.rejected.WithLabelValues("no_route").Inc()
+		plainError(ctx, fasthttp.StatusNotFound, "no route matches this request")
+		return "rejected", true
+	}
+	if rules.Key != nil {
+		t.setQuery(rules.Key.Query(t.query))
+	}
+	return "", false
+}
+
+// bypassCache reports a request that bypass_if sends to the origin: it carries a named cookie.
+func bypassCache(rules *policy.Rules, h *fasthttp.RequestHeader) bool {
+	if rules == nil || rules.Cookies == nil {
+		return false
+	}
+	for name := range h.Cookies() {
+		if rules.Cookies.BypassName(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// policyKey is the primary key of a request on a route with rules: the rewritten path, the
+// host unless ignored, and the named fields and cookies.
+func policyKey(rules *policy.Rules, t *requestTarget, scheme string, h *fasthttp.RequestHeader) string {
+	path, host := t.path, t.host
+	if rules.Rewrite != nil {
+		path = rules.Rewrite.Path(path)
+	}
+	if rules.Key.IgnoreHost() {
+		host = ignoredHost
+	}
+	key := cacheKey(scheme, host, path, t.query)
+	if len(rules.Key.Headers()) == 0 && len(rules.Key.Cookies()) == 0 {
+		return key
+	}
+	extra := rules.Key.AppendExtra([]byte(key), h.Peek, h.Cookie)
+	return string(extra)
+}
+
+// originRequestPolicy edits the copy of the request sent to the origin: the rewritten path,
+// the request cookies stripped, the request field rules.
+func (n *Node) originRequestPolicy(ctx *fasthttp.RequestCtx, rules *policy.Rules, req *fasthttp.Request) {
+	if rules == nil {
+		return
+	}
+	if rules.Rewrite != nil {
+		uri := string(req.Header.RequestURI())
+		path, query, hasQuery := strings.Cut(uri, "?")
+		if p := rules.Rewrite.Path(path); p != path {
+			if hasQuery {
+				p += "?" + query
+			}
+			req.SetRequestURI(p)
+		}
+	}
+	if rules.Cookies != nil && rules.Cookies.StripRequest {
+		req.Header.DelAllCookies()
+		req.Header.Del("Cookie")
+	}
+	if rules.Request != nil {
+		v := n.policyVars(ctx, rules, string(ctx.Request.Header.Host()), requestPath(ctx))
+		buf := bufs.Get().(*scratch)
+		buf.b = rules.Request.Apply(&req.Header, v, buf.b)
+		bufs.Put(buf)
+	}
+}
+
+// requestPath is the canonical path of the client's request (handle made its target
+// canonical), without the query.
+func requestPath(ctx *fasthttp.RequestCtx) string {
+	uri := ctx.Request.Header.RequestURI()
+	if i := bytes.IndexByte(uri, '?'); i >= 0 {
+		uri = uri[:i]
+	}
+	return string(uri)
+}
+
+// storePolicy applies the route's ttl, stale windows and strip_set_cookie to the decision
+// RFC 9111 made for a response from the origin, and returns the header to store and serve.
+// base is the node's httpcache.Policy, for the stale windows of a response the route makes
+// storable.
+func storePolicy(rules *policy.Rules, base httpcache.Policy, status int, header httpcache.Header, d httpcache.StoreDecision) (httpcache.StoreDecision, httpcache.Header) {
+	if rules == nil {
+		return d, header
+	}
+	var cc httpcache.Directives
+	if rules.TTL != nil || rules.Stale != (policy.Stale{}) {
+		cc = httpcache.ParseCacheControl(header.Values("Cache-Control"))
+	}
+	if rules.TTL != nil {
+		explicit := cc.HasMaxAge || cc.HasSMaxAge || header.Has("Expires")
+		switch {
+		case d.Store:
+			if life, _, ok := rules.TTL.Freshness(status, d.Lifetime, explicit); ok {
+				d.Lifetime, d.Heuristic = life, false
+			}
+		case routeMayStore(d.Reason):
+			// Negative caching and statuses RFC 9111 stores only with explicit freshness:
+			// the operator's TTL is that freshness (nginx proxy_cache_valid).
+			if life, storable, _ := rules.TTL.Freshness(status, 0, false); storable && life > 0 {
+				d = httpcache.StoreDecision{Store: true, Lifetime: life, StaleWhileRevalidate: base.StaleWhileRevalidate,
+					StaleIfError: base.StaleIfError, NoTransform: cc.NoTransform}
+			}
+		}
+	}
+	if d.Store && !d.MustRevalidate {
+		if w := rules.Stale.WhileRevalidate; w > 0 && !cc.HasStaleWhileRevalidate {
+			d.StaleWhileRevalidate = w
+		}
+		if w := rules.Stale.IfError; w > 0 && !cc.HasStaleIfError {
+			d.StaleIfError = w
+		}
+	}
+	if d.Store && rules.Cookies != nil && rules.Cookies.StripSetCookie && header.Has("Set-Cookie") {
+		header = header.Clone()
+		header.Del("Set-Cookie")
+	}
+	return d, header
+}
+
+// routeMayStore reports the refusals of httpcache.Storable that only say the origin gave no
+// freshness; refusals for no-store, private, authorization or Vary: * stand.
+func routeMayStore(reason string) bool {
+	return strings.HasPrefix(reason, "status ") && strings.HasSuffix(reason, "not cacheable without explicit freshness") ||
+		reason == "stale on arrival without validator"
+}
+
+// responsePolicy runs last in handle: the route's response field rules (on the node facing
+// the client only) and the error pages for answers the node made itself. Every answer
+// relayed from an origin or the store carries Cache-Status; one without it is the node's own.
+func (n *Node) responsePolicy(ctx *fasthttp.RequestCtx, rt *settings, rules *policy.Rules) {
+	status := ctx.Response.StatusCode()
+	if status >= 400 && len(rt.pages.Pages) > 0 && len(ctx.Response.Header.Peek("Cache-Status")) == 0 {
+		if page, ok := rt.pages.Page(status); ok {
+			usePage(ctx, page)
+		}
+	}
+	if rules == nil || rules.Response == nil || isForwarded(ctx) {
+		return
+	}
+	v := n.policyVars(ctx, rules, string(ctx.Request.Header.Host()), requestPath(ctx))
+	buf := bufs.Get().(*scratch)
+	buf.b = rules.Response.Apply(&ctx.Response.Header, v, buf.b)
+	bufs.Put(buf)
+}
+
+// maintenance answers every request 503 while error_pages.maintenance is on.
+func (n *Node) maintenance(ctx *fasthttp.RequestCtx, rt *settings) {
+	plainError(ctx, fasthttp.StatusServiceUnavailable, "service unavailable: maintenance")
+	ctx.Response.Header.Set("Retry-After", "60")
+	if page, ok := rt.pages.Page(fasthttp.StatusServiceUnavailable); ok {
+		usePage(ctx, page)
+	}
+}
+
+func usePage(ctx *fasthttp.RequestCtx, page policy.Page) {
+	if ctx.Response.IsBodyStream() {
+		ctx.Response.CloseBodyStream()
+	}
+	ctx.Response.Header.SetContentType(page.ContentType)
+	if !ctx.Response.SkipBody {
+		ctx.Response.SetBodyRaw(page.Body)
+	}
+}
+
+// policyVars fills the variables of the route's templates. Only ${request_id} costs
+// anything, and only the routes that name it pay for it.
+func (n *Node) policyVars(ctx *fasthttp.RequestCtx, rules *policy.Rules, host, path string) *policy.Vars {
+	v := &policy.Vars{Node: n.name, Host: host, Path: path}
+	if a := clientAddr(ctx); a.IsValid() {
+		v.ClientIP = a.String()
+	}
+	if rules.Request.Uses("request_id") || rules.Response.Uses("request_id") {
+		v.RequestID = requestID(ctx)
+	}
+	return rules.Vars(v)
+}
+
+// requestID is the request's id for ${request_id}: the client's X-Request-Id when it sent
+// one, else a random one made once per request (nginx $request_id: 32 hex digits).
+func requestID(ctx *fasthttp.RequestCtx) string {
+	if id, ok := ctx.UserValue(requestIDKey).(string); ok {
+		return id
+	}
+	id := string(ctx.Request.Header.Peek("X-Request-Id"))
+	if id == "" {
+		id = hex64(rand.Uint64()) + hex64(rand.Uint64())
+	}
+	ctx.SetUserValue(requestIDKey, id)
+	return id
+}
+
+const requestIDKey = "shoal.request_id"
+
+func hex64(x uint64) string {
+	s := strconv.FormatUint(x, 16)
+	return strings.Repeat("0", 16-len(s)) + s
+}
+
+// scratch is a reusable buffer for expanded templates.
+type scratch struct{ b []byte }
+
+var bufs = sync.Pool{New: func() any { return &scratch{b: make([]byte, 0, 256)} }}
