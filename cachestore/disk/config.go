@@ -8,7 +8,7 @@ import (
 // Config is the disk tier of one node. Path and Size are required; the zero value of every
 // other field picks the default it names.
 type Config struct {
-	Path string // directory of the segment files and the ban log; created if missing (cache.disk.path)
+	Path string // existing directory of the segment files and the ban log (cache.disk.path)
 	Size int64  // bytes the segment files may take on disk, records and their headers (cache.disk.size)
 
 	// SegmentSize is the size a segment is sealed at. 0: Size/16, between 1 MiB and 1 GiB.

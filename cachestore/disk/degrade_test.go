@@ -54,7 +54,9 @@ func TestDisk_unusableDirectoryDisables(t *testing.T) {
 		name string
 		path func(t *testing.T) string
 	}{
+		{"missing directory", func(t *testing.T) string { return filepath.Join(t.TempDir(), "not-mounted") }},
 		{"path under a regular file", func(t *testing.T) string { return filepath.Join(notDir, "cache") }},
+		{"path is a regular file", func(t *testing.T) string { return notDir }},
 		{"read-only file system", func(t *testing.T) string { return mountTmpfs(t, "size=1m", unix.MS_RDONLY) }},
 		{"directory without write permission", func(t *testing.T) string {
 			if os.Geteuid() == 0 {
@@ -63,7 +65,7 @@ func TestDisk_unusableDirectoryDisables(t *testing.T) {
 			dir := t.TempDir()
 			os.Chmod(dir, 0o500)
 			t.Cleanup(func() { os.Chmod(dir, 0o700) })
-			return filepath.Join(dir, "cache")
+			return dir
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,6 +77,7 @@ func TestDisk_unusableDirectoryDisables(t *testing.T) {
 
 func TestDisk_directoryRemovedWhileRunning(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cache")
+	os.Mkdir(dir, 0o755)
 	d, reg := open(t, Config{Path: dir, Size: 16 << 20, SegmentSize: 1 << 20})
 	d.Put(rec("a", 1000))
 	d.Wait()
@@ -135,8 +138,14 @@ func TestDisk_secondOpenOfADirectoryDisables(t *testing.T) {
 }
 
 func TestCheckPath(t *testing.T) {
-	if err := CheckPath(filepath.Join(t.TempDir(), "a", "b")); err != nil {
-		t.Fatalf("a creatable path: %v", err)
+	if err := CheckPath(t.TempDir()); err != nil {
+		t.Fatalf("an empty writable directory: %v", err)
+	}
+	if err := CheckPath(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Fatal("a missing directory passed")
+	}
+	if err := CheckPath(mountTmpfs(t, "size=1m", unix.MS_RDONLY)); err == nil {
+		t.Fatal("a read-only file system passed")
 	}
 	notDir := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(notDir, nil, 0o644)

@@ -117,9 +117,11 @@ func Open(cfg Config, reg prometheus.Registerer) (*Disk, error) {
 	return d, nil
 }
 
-// openDir creates and locks the directory, reads the ban log and opens every segment.
+// openDir locks the directory, reads the ban log and opens every segment. It does not create
+// the directory: a missing one is most often a disk that failed to mount, and creating it
+// would fill the root file system instead.
 func (d *Disk) openDir() ([]*segment, error) {
-	if err := os.MkdirAll(d.cfg.Path, 0o755); err != nil {
+	if err := isDir(d.cfg.Path); err != nil {
 		return nil, err
 	}
 	lf, err := os.OpenFile(filepath.Join(d.cfg.Path, "lock"), os.O_RDWR|os.O_CREATE, 0o644)
