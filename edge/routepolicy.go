@@ -298,3 +298,52 @@ func hex64(x uint64) string {
 type scratch struct{ b []byte }
 
 var bufs = sync.Pool{New: func() any { return &scratch{b: make([]byte, 0, 256)} }}
+
+// routeStats is one route as /stats.json shows it: what it matches, where it goes, and its
+// policy as short lines (policy.Rules.Describe).
+type routeStats struct {
+	Index  int      `json:"index"`
+	Match  string   `json:"match"`
+	Origin string   `json:"origin"`
+	Cache  bool     `json:"cache"`
+	Policy []string `json:"policy"`
+}
+
+func routesStats(rt *settings) []routeStats {
+	out := make([]routeStats, 0, len(rt.cfg.Routes))
+	for i := range rt.cfg.Routes {
+		rc := &rt.cfg.Routes[i]
+		rs := routeStats{Index: i, Match: matchString(rc.Match), Origin: rc.Origin, Cache: rc.Cache, Policy: []string{}}
+		if i < len(rt.rules) && rt.rules[i] != nil {
+			rs.Policy = rt.rules[i].Describe()
+		}
+		if rc.CacheKey.SortParams {
+			rs.Policy = append(rs.Policy, "cache_key sort_params")
+		}
+		out = append(out, rs)
+	}
+	return out
+}
+
+func matchString(m conf.Match) string {
+	var parts []string
+	if len(m.Host) > 0 {
+		parts = append(parts, "host "+strings.Join(m.Host, ","))
+	}
+	if m.PathPrefix != "" {
+		parts = append(parts, "path_prefix "+m.PathPrefix)
+	}
+	if m.PathRegex != "" {
+		parts = append(parts, "path_regex "+m.PathRegex)
+	}
+	if len(m.Extensions) > 0 {
+		parts = append(parts, "extensions "+strings.Join(m.Extensions, ","))
+	}
+	if len(m.Methods) > 0 {
+		parts = append(parts, "methods "+strings.Join(m.Methods, ","))
+	}
+	if len(parts) == 0 {
+		return "everything"
+	}
+	return strings.Join(parts, "; ")
+}

@@ -20,6 +20,10 @@ type statsSnapshot struct {
 	Time  time.Time             `json:"time"`
 	Cache cacheStats            `json:"cache"`
 	Pools []origin.PoolSnapshot `json:"pools"`
+	// Routes are the routes in match order with their operator policy (issue 17).
+	Routes []routeStats `json:"routes"`
+	// Maintenance is error_pages.maintenance: every request is answered 503.
+	Maintenance bool `json:"maintenance"`
 }
 
 // cacheStats are the cache counters since the node started. Hits and misses count client
@@ -52,6 +56,7 @@ func (n *Node) stats() statsSnapshot {
 	for _, name := range sortedPoolNames(rt) {
 		s.Pools = append(s.Pools, rt.pools[name].Snapshot())
 	}
+	s.Routes, s.Maintenance = routesStats(rt), rt.pages.Maintenance
 	return s
 }
 

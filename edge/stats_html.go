@@ -19,6 +19,9 @@ type statsView struct {
 	Objects   int64
 	Bytes     string
 	Pools     []poolView
+	Routes    []routeStats
+	// Maintenance: every request is answered 503 (error_pages.maintenance).
+	Maintenance bool
 }
 
 type poolView struct {
@@ -47,13 +50,15 @@ type serverView struct {
 
 func newStatsView(s statsSnapshot) statsView {
 	v := statsView{
-		Node:      s.Node,
-		Generated: s.Time.Format("2006-01-02 15:04:05 MST"),
-		HitRatio:  "–",
-		Hits:      s.Cache.Hits,
-		Misses:    s.Cache.Misses,
-		Objects:   s.Cache.Objects,
-		Bytes:     humanBytes(s.Cache.Bytes),
+		Node:        s.Node,
+		Generated:   s.Time.Format("2006-01-02 15:04:05 MST"),
+		HitRatio:    "–",
+		Hits:        s.Cache.Hits,
+		Misses:      s.Cache.Misses,
+		Objects:     s.Cache.Objects,
+		Bytes:       humanBytes(s.Cache.Bytes),
+		Routes:      s.Routes,
+		Maintenance: s.Maintenance,
 	}
 	if s.Cache.Hits+s.Cache.Misses > 0 {
 		v.HitRatio = fmt.Sprintf("%.1f%%", 100*s.Cache.HitRatio)
@@ -176,6 +181,22 @@ td.check-failed { color: #9b1111; }
 {{else}}
 <p>No origin pools are configured.</p>
 {{end}}
+{{if .Maintenance}}<p class="badge unhealthy" id="maintenance">maintenance: every request is answered 503</p>{{end}}
+<section class="routes">
+<h2>Routes</h2>
+<table>
+<thead><tr><th>#</th><th>match</th><th>origin</th><th>cache</th><th>policy</th></tr></thead>
+<tbody>
+{{range .Routes}}<tr class="route" data-route="{{.Index}}">
+<td class="num">{{.Index}}</td>
+<td>{{.Match}}</td>
+<td>{{.Origin}}</td>
+<td>{{.Cache}}</td>
+<td class="check">{{range .Policy}}<div>{{.}}</div>{{else}}<span class="muted">none</span>{{end}}</td>
+</tr>
+{{end}}</tbody>
+</table>
+</section>
 </body>
 </html>
 `))
