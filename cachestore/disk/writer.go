@@ -103,6 +103,7 @@ func (d *Disk) appendRecord(n int64, parts ...[]byte) (*segment, int64, error) {
 	s.size = pos
 	d.mu.Unlock()
 	d.used.Add(pos - off)
+	s.startWriteback(pos)
 	return s, off, nil
 }
 
