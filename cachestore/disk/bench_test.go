@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -182,4 +183,34 @@ func BenchmarkDisk_Load(b *testing.B) {
 		d.Close()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
+}
+
+// BenchmarkDisk_HeapPerObject reports the index's heap per object (entry, map slot, key and
+// URL strings) over 100,000 loaded records with keys and URLs of edge shape.
+func BenchmarkDisk_HeapPerObject(b *testing.B) {
+	const n = 100000
+	cfg := Config{Path: benchDir(b), Size: 1 << 30, SegmentSize: 8 << 20, Logger: quietLogger()}
+	d, _ := open(b, cfg)
+	for i := range n {
+		url := fmt.Sprintf("https://www.example.com/wp-content/uploads/2026/11/image-%07d.jpg", i)
+		for !d.Put(Record{Key: url + "\x00accept-encoding=gzip", URL: url, Head: head("k"), Body: make([]byte, 100)}) {
+			d.Wait()
+		}
+	}
+	d.Close()
+	b.ResetTimer()
+	for range b.N {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		d, err := Open(cfg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		<-d.Loaded()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/object")
+		d.Close()
+	}
 }

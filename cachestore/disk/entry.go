@@ -1,6 +1,9 @@
 package disk
 
-import "sync/atomic"
+import (
+	"strings"
+	"sync/atomic"
+)
 
 // entry is the index's record of one object on disk: where it is, and what bans match on.
 // Its fields are set before it is published under Disk.mu and never change after, except
@@ -34,7 +37,11 @@ func (e *entry) url() string {
 }
 
 func newEntry(m *meta, seg *segment, off int64) *entry {
-	return &entry{key: m.key, urlv: m.url, tags: m.tags, seg: seg, off: off, size: m.size(),
+	url := m.url
+	if url != "" && strings.HasPrefix(m.key, url) {
+		url = m.key[:len(url)] // the edge's key starts with the URL: share its bytes (80 B less per object)
+	}
+	return &entry{key: m.key, urlv: url, tags: m.tags, seg: seg, off: off, size: m.size(),
 		headOff: m.headOff(), headLen: m.headLen, bodyLen: m.bodyLen, reqTime: m.reqTime,
 		respTime: m.respTime, expires: m.expires, gen: m.gen, sum: m.sum}
 }
