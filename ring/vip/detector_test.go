@@ -318,7 +318,8 @@ func TestDetector_cutOffHolderReleasesBeforeTheSuccessorTakesOver(t *testing.T) 
 	rest := c.without(c.names, holder)
 	next := c.viewHolder(v, rest...)
 	c.net.partition([]string{holder}, rest, true)
-	c.heldBy(v, next, c.names, 2*time.Second) // the cut-off holder released: no node but next holds it
+	took := c.heldBy(v, next, c.names, 2*time.Second) // the cut-off holder released: no node but next holds it
+	t.Logf("%s cut off; %s held by %s alone %v later", holder, v, next, took.Round(time.Millisecond))
 	if got := c.counter("shoal_vip_detector_fences_total", holder); got != 1 {
 		t.Errorf("%s fenced %v times, want 1", holder, got)
 	}
