@@ -169,6 +169,8 @@ func (r *segReader) at(off, n int64) ([]byte, error) {
 // compactBans rewrites the ban log without the bans no record on disk is old enough to
 // match (a ban matches only generations below its own), once the log has grown.
 func (d *Disk) compactBans() {
+	d.banMu.Lock()
+	defer d.banMu.Unlock()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	minGen := ^uint64(0)
