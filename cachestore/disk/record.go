@@ -61,9 +61,8 @@ type meta struct {
 
 func (m *meta) size() int64 { return headerSize + m.metaLen + m.headLen + m.bodyLen }
 
-// headOff and bodyOff are relative to the record's start.
+// headOff is relative to the record's start.
 func (m *meta) headOff() int64 { return headerSize + m.metaLen }
-func (m *meta) bodyOff() int64 { return headerSize + m.metaLen + m.headLen }
 
 func unixNano(t time.Time) int64 {
 	if t.IsZero() {
