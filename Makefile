@@ -21,7 +21,7 @@ test: test-deps
 
 # The VIP takeover figures of issue 20: ten SIGKILLs of the holder (median and worst time to
 # the client's first good response), then 60 s of CPU starvation and 60 s of 20% packet loss
-# without a false takeover, and a partition (make test runs one kill and 3 s phases).
+# without a false takeover, and a partition (make test runs one kill and 2 s phases).
 test-vip: test-deps
 	SHOAL_VIP_KILL_RUNS=10 SHOAL_VIP_CHAOS_SECONDS=60 $(GO) test -count=1 -timeout 15m -v -run 'TestVIP_' ./cmd/shoal/
 

@@ -26,7 +26,7 @@ import (
 // invariants; the long versions run with the environment variables below (make test-vip).
 const (
 	envKillRuns     = "SHOAL_VIP_KILL_RUNS"     // SIGKILL series length; unset runs none (TestVIP_takeoverWithRealNodes kills once)
-	envChaosSeconds = "SHOAL_VIP_CHAOS_SECONDS" // length of the starvation and of the loss phase; default 3
+	envChaosSeconds = "SHOAL_VIP_CHAOS_SECONDS" // length of the starvation and of the loss phase; default 2
 )
 
 func envInt(t *testing.T, name string, def int) int {
@@ -88,7 +88,7 @@ func TestVIP_killSeries(t *testing.T) {
 // two phases, and no moment may see two holders in any phase.
 func TestVIP_noFalseTakeoverUnderStarvationAndLoss(t *testing.T) {
 	testenv.RequireNetns(t)
-	phase := time.Duration(envInt(t, envChaosSeconds, 3)) * time.Second
+	phase := time.Duration(envInt(t, envChaosSeconds, 2)) * time.Second
 	l := newVIPLab(t, 3)
 	l.waitMembers(l.nodes, 3)
 	l.waitHolders(nil)

@@ -375,9 +375,9 @@ func TestDetector_deadHostIsTakenOverAfterSilentAfter(t *testing.T) {
 
 // TestDetector_noFalseTakeoverUnderLoss drops 20% of datagrams each way. A takeover needs
 // the successor and a witness to miss ten pings in a row each, so in a healthy cluster it
-// must never happen. SHOAL_VIP_LOSS_SECONDS makes the run longer than its default 3 s.
+// must never happen. SHOAL_VIP_LOSS_SECONDS makes the run longer than its default 2 s.
 func TestDetector_noFalseTakeoverUnderLoss(t *testing.T) {
-	seconds := 3
+	seconds := 2
 	if s, err := strconv.Atoi(os.Getenv("SHOAL_VIP_LOSS_SECONDS")); err == nil && s > 0 {
 		seconds = s
 	}
@@ -422,7 +422,7 @@ func TestDetector_costIsHeartbeatsOnly(t *testing.T) {
 	}
 	sent, probes := c.net.sent.Load(), count("probe")
 	start := time.Now()
-	time.Sleep(2 * time.Second)
+	time.Sleep(time.Second)
 	elapsed := time.Since(start).Seconds()
 	pps := float64(c.net.sent.Load()-sent) / elapsed
 	want := 2 * float64(len(pairs)) * float64(time.Second/DefaultHeartbeat)
