@@ -190,7 +190,8 @@ func TestDisk_crashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-d.Loaded()
-	for i := 0; ; i++ {
+	start := time.Now()
+	for i := 0; time.Since(start) < time.Minute; i++ { // bounded, should the parent die first
 		d.Put(rec(keyN(i), crashSize(i)))
 		if i%8 == 7 {
 			fmt.Println(i + 1)
@@ -211,6 +212,7 @@ func TestDisk_sigkillMidBurstServesNothingTorn(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { cmd.Process.Kill() })
 		sc := bufio.NewScanner(out)
 		target := 40 + round*25 // a different moment each round, and past at least one reclaim
 		queued := 0
