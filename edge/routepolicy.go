@@ -134,8 +134,9 @@ func policyKey(rules *policy.Rules, t *requestTarget, scheme string, h *fasthttp
 	return string(extra)
 }
 
-// originRequestPolicy edits the copy of the request sent to the origin: the rewritten path,
-// the request cookies stripped, the request field rules.
+// originRequestPolicy edits the copy of the request sent to the origin (by a fill or a pass):
+// the rewritten path, the request cookies stripped, the request field rules. Called on the
+// request's goroutine, before the copy is handed to a fill goroutine.
 func (n *Node) originRequestPolicy(ctx *fasthttp.RequestCtx, rules *policy.Rules, req *fasthttp.Request) {
 	if rules == nil {
 		return
@@ -150,7 +151,9 @@ func (n *Node) originRequestPolicy(ctx *fasthttp.RequestCtx, rules *policy.Rules
 			req.SetRequestURI(p)
 		}
 	}
-	if rules.Cookies != nil && rules.Cookies.StripRequest {
+	if rules.Cookies != nil && rules.Cookies.StripRequest && safeMethod(ctx.Method()) && !bypassCache(rules, &ctx.Request.Header) {
+		// Not from the requests bypass_if passes (a logged-in user needs the session) nor
+		// from unsafe methods (a form post may need it too): from every other request.
 		req.Header.DelAllCookies()
 		req.Header.Del("Cookie")
 	}
