@@ -12,7 +12,8 @@ import (
 // either answers before returning (Respond, or WriteHeader/Write/Close: the synchronous path
 // of a cache hit) or calls w.Detach and hands w and r to another goroutine, which then may
 // block (a miss or a pass). A handler that returns without answering and without Detach gets
-// an empty 500 sent for it (or its started response closed).
+// an empty 500 sent for it (or its started response closed); a panic in ServeH2 resets its
+// stream with INTERNAL_ERROR and is logged.
 type Handler interface {
 	ServeH2(w ResponseWriter, r *Request)
 }

@@ -1,6 +1,7 @@
 package h2
 
 import (
+	"runtime/debug"
 	"time"
 
 	"strconv"
@@ -210,11 +211,28 @@ func (c *conn) endHeaders() error {
 	s := c.newStream(h)
 	c.mu.Unlock()
 	c.m.streams.Inc()
-	c.srv.h.ServeH2(s, &s.req)
+	panicked := c.serveStream(s)
 	c.mu.Lock()
+	if panicked && !s.detached {
+		c.resetStream(s, http2.ErrCodeInternal)
+	}
 	c.handlerReturned(s)
 	c.mu.Unlock()
 	return nil
+}
+
+// serveStream runs the handler. A panic ends its stream (RST_STREAM INTERNAL_ERROR), not
+// the process and every other connection with it, as net/http does per request.
+func (c *conn) serveStream(s *stream) (panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			panicked = true
+			c.log.Error("h2: handler panicked", "remote", c.nc.RemoteAddr(), "stream", s.id, "panic", v,
+				"stack", string(debug.Stack()))
+		}
+	}()
+	c.srv.h.ServeH2(s, &s.req)
+	return false
 }
 
 // trailers handles a second HEADERS on an open stream: it must end the stream and carry no

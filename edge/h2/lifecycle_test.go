@@ -441,3 +441,27 @@ func allGoingAway(srv *Server) bool {
 	}
 	return true
 }
+
+// TestServer_handlerPanic: a panicking handler resets its stream with INTERNAL_ERROR; the
+// connection and the process go on.
+func TestServer_handlerPanic(t *testing.T) {
+	h := HandlerFunc(func(w ResponseWriter, r *Request) {
+		if r.Path == "/panic" {
+			w.WriteHeader(200, nil)
+			panic("handler bug")
+		}
+		w.Respond(200, nil, []byte("ok"))
+	})
+	ts := startServer(t, Config{}, h, false)
+	c := dialRaw(t, ts.Addr)
+	c.request(1, "/panic", true)
+	c.flush()
+	if r := c.readResponse(1, 0); !r.reset || r.rst != http2.ErrCodeInternal {
+		t.Fatalf("reset=%v %v, want RST_STREAM INTERNAL_ERROR", r.reset, r.rst)
+	}
+	c.request(3, "/", true)
+	c.flush()
+	if r := c.readResponse(3, 0); r.status != 200 || string(r.body) != "ok" {
+		t.Fatalf("next stream: %d %q", r.status, r.body)
+	}
+}
