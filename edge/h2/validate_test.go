@@ -77,8 +77,9 @@ func TestServer_malformedRequests(t *testing.T) {
 }
 
 // TestServer_responseFields: response field names are sent lowercase, connection-specific
-// fields are dropped (RFC 9113 §8.2.2) so strict clients accept the response, and a header
-// block larger than a frame goes out in CONTINUATION frames.
+// fields (RFC 9113 §8.2.2), pseudo-fields and nameless ones a handler passes are dropped so
+// strict clients accept the response, and a header block larger than a frame goes out in
+// CONTINUATION frames.
 func TestServer_responseFields(t *testing.T) {
 	big := strings.Repeat("v", 40000)
 	h := HandlerFunc(func(w ResponseWriter, r *Request) {
@@ -87,6 +88,9 @@ func TestServer_responseFields(t *testing.T) {
 			{Name: "Connection", Value: "close"},
 			{Name: "Transfer-Encoding", Value: "chunked"},
 			{Name: "keep-alive", Value: "timeout=5"},
+			{Name: ":status", Value: "404"},
+			{Name: ":path", Value: "/"},
+			{Name: "", Value: "nameless"},
 			{Name: "x-big", Value: big},
 		}, []byte("ok"))
 	})
@@ -97,7 +101,7 @@ func TestServer_responseFields(t *testing.T) {
 		t.Fatalf("Go's client refused the response: %v", err)
 	}
 	resp.Body.Close()
-	if resp.Header.Get("Content-Type") != "text/plain" || resp.Header.Get("X-Big") != big ||
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/plain" || resp.Header.Get("X-Big") != big ||
 		resp.Header.Get("Connection") != "" || resp.Header.Get("Keep-Alive") != "" || len(resp.TransferEncoding) != 0 {
 		t.Fatalf("response header %v", resp.Header)
 	}

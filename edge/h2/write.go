@@ -35,6 +35,9 @@ func (c *conn) writeHeaders(id uint32, status int, fields []Field, endStream boo
 		case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade":
 			continue // connection-specific: never sent in HTTP/2 (RFC 9113 §8.2.2)
 		}
+		if name == "" || name[0] == ':' {
+			continue // pseudo-fields are ours to write (RFC 9113 §8.3)
+		}
 		c.henc.WriteField(hpack.HeaderField{Name: name, Value: f.Value})
 	}
 	block := c.hbuf.Bytes()
