@@ -43,6 +43,10 @@ func TestDisk_concurrentGetPutBan(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+	d.Wait()
+	d.mu.RLock()
+	d.index.invariant(t)
+	d.mu.RUnlock()
 	// 6 rounds of 2.1 MiB through 4 MiB: segments were reclaimed (the replaced records in
 	// them are not evictions, so count segments opened).
 	if s := d.Stats(); d.nextID <= 16 || s.Hits == 0 {

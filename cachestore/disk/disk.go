@@ -37,7 +37,7 @@ type Disk struct {
 	banMu sync.Mutex // serialises AddBan and ban log compaction; taken before mu
 
 	mu      sync.RWMutex
-	index   map[string]*entry
+	index   *objIndex
 	segs    []*segment // oldest first
 	active  *segment   // the segment being appended to, also last in segs; nil until the first write
 	nextID  uint64
@@ -74,7 +74,7 @@ func Open(cfg Config, reg prometheus.Registerer) (*Disk, error) {
 		return nil, err
 	}
 	d := &Disk{
-		cfg: c, log: c.Logger, admit: newAdmission(c.Counters), index: make(map[string]*entry),
+		cfg: c, log: c.Logger, admit: newAdmission(c.Counters), index: newObjIndex(),
 		bans: newBanSet(), queue: make(chan *pending, 4096), stop: make(chan struct{}),
 		loadDone: make(chan struct{}), maxBans: maxBans,
 	}
@@ -196,7 +196,7 @@ func (d *Disk) Close() error {
 	for _, s := range d.segs {
 		s.release()
 	}
-	d.segs, d.active, d.index = nil, nil, map[string]*entry{}
+	d.segs, d.active, d.index = nil, nil, newObjIndex()
 	if d.banlog != nil {
 		d.banlog.close()
 	}

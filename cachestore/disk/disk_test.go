@@ -113,7 +113,7 @@ func TestHandle_readableAfterEviction(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.mu.RLock()
-	d.index["first"].hit.Store(false) // so the reclaim evicts it rather than re-inserting it
+	d.index.get("first").hit.Store(false) // so the reclaim evicts it rather than re-inserting it
 	d.mu.RUnlock()
 	for i := range 60 {
 		d.Put(rec(keyN(i), 100<<10))

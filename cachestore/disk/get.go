@@ -15,7 +15,7 @@ func (d *Disk) Get(key string) (*Handle, error) {
 		return nil, ErrLoading
 	}
 	d.mu.RLock()
-	e := d.index[key]
+	e := d.index.get(key)
 	if e != nil {
 		e.seg.acquire() // under mu: a reclaim cannot drop the store's reference in between
 	}
@@ -60,8 +60,7 @@ func (d *Disk) Get(key string) (*Handle, error) {
 // drop removes e from the index if it is still what its key maps to.
 func (d *Disk) drop(e *entry) {
 	d.mu.Lock()
-	if d.index[e.key] == e {
-		delete(d.index, e.key)
+	if d.index.remove(e) {
 		d.objects.Add(-1)
 	}
 	d.mu.Unlock()

@@ -117,14 +117,12 @@ func (d *Disk) indexLoaded(s *segment, batch []*entry) {
 			continue
 		}
 		e.soft.Store(v == softPurge)
-		old := d.index[e.key]
-		if old != nil && old.seg.id > s.id {
+		if old := d.index.get(e.key); old != nil && old.seg.id > s.id {
 			continue // a Put made while loading is newer
 		}
-		if old == nil {
+		if d.index.put(e) {
 			d.objects.Add(1)
 		}
-		d.index[e.key] = e
 	}
 }
 

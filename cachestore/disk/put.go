@@ -43,7 +43,7 @@ func (d *Disk) victim() (string, bool) {
 	}
 	s := d.segs[0]
 	for _, e := range s.entries[:min(len(s.entries), 64)] {
-		if d.index[e.key] == e && !e.hit.Load() {
+		if d.index.get(e.key) == e && !e.hit.Load() {
 			return e.key, true
 		}
 	}

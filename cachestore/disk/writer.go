@@ -73,10 +73,9 @@ func (d *Disk) index1(e *entry) {
 	case softPurge:
 		e.soft.Store(true)
 	}
-	if d.index[e.key] == nil {
+	if d.index.put(e) {
 		d.objects.Add(1)
 	}
-	d.index[e.key] = e
 }
 
 // appendRecord writes the parts of one record of n bytes at the end of the active segment,
@@ -178,7 +177,7 @@ func (d *Disk) reclaim(s *segment) error {
 	var keepBytes int64
 	d.mu.Lock()
 	for _, e := range s.entries {
-		if d.index[e.key] != e {
+		if d.index.get(e.key) != e {
 			continue // replaced, banned or dropped since
 		}
 		if e.hit.Load() && (e.expires == 0 || e.expires > now) && keepBytes+e.size <= s.size/2 {
@@ -186,7 +185,7 @@ func (d *Disk) reclaim(s *segment) error {
 			keepBytes += e.size
 			continue
 		}
-		delete(d.index, e.key)
+		d.index.remove(e)
 		d.objects.Add(-1)
 		d.evictions.Add(1)
 	}
@@ -228,8 +227,8 @@ func (d *Disk) reinsert(e *entry) error {
 	defer d.mu.Unlock()
 	seg.entries = append(seg.entries, ne)
 	seg.minGen = min(seg.minGen, ne.gen)
-	if d.index[e.key] == e { // not banned, replaced or dropped while copying
-		d.index[e.key] = ne
+	if d.index.get(e.key) == e { // not banned, replaced or dropped while copying
+		d.index.put(ne)
 		d.reinserted.Add(1)
 	}
 	return nil
