@@ -8,7 +8,7 @@
 // directory walk per object at load, and eviction unlinks files one by one; an embedded
 // store (bbolt, pebble) would add a module and write every body twice (log, then tree). A
 // segment is written sequentially, reclaimed whole with one unlink (no fragmentation, no
-// free-space map), and loaded by reading record headers only, one pread each. Bodies sit
+// free-space map), and loaded by reading record headers only (in 1 MiB chunks). Bodies sit
 // contiguous in a segment, so a Handle can give HTTP/1.1 the file, offset and length for
 // sendfile, and HTTP/2 a ReadAt served from the page cache.
 //
