@@ -32,6 +32,13 @@ import (
 //   - response field rules and error pages: last, on whatever answer handle made, on the
 //     node that faces the client (not on the owner answering a peer, which would add twice).
 
+// routeRules and errorPages name the policy types where a local variable named policy
+// hides the package (Node.handle).
+type (
+	routeRules = policy.Rules
+	errorPages = policy.ErrorPages
+)
+
 // ignoredHost stands for the host in the key of a route with cache_key.ignore_host.
 const ignoredHost = "any-host.invalid"
 
@@ -78,7 +85,7 @@ func (n *Node) requestPolicy(ctx *fasthttp.RequestCtx, r *route, rules *policy.R
 	if rules.Redirect != nil {
 		v := n.policyVars(ctx, rules, t.host, t.path)
 		buf := bufs.Get().(*scratch)
-		loc, ok := rules.Redirect.Location(buf.b[:0], v)
+		loc, ok := rules.Redirect.Location(buf.b[:0], &v)
 		if ok {
 			ctx.Response.Header.SetStatusCode(rules.Redirect.Status())
 			ctx.Response.Header.SetBytesV("Location", loc)
@@ -160,7 +167,7 @@ func (n *Node) originRequestPolicy(ctx *fasthttp.RequestCtx, rules *policy.Rules
 	if rules.Request != nil {
 		v := n.policyVars(ctx, rules, string(ctx.Request.Header.Host()), requestPath(ctx))
 		buf := bufs.Get().(*scratch)
-		buf.b = rules.Request.Apply(&req.Header, v, buf.b)
+		buf.b = rules.Request.Apply(&req.Header, &v, buf.b)
 		bufs.Put(buf)
 	}
 }
@@ -228,19 +235,22 @@ func routeMayStore(reason string) bool {
 // responsePolicy runs last in handle: the route's response field rules (on the node facing
 // the client only) and the error pages for answers the node made itself. Every answer
 // relayed from an origin or the store carries Cache-Status; one without it is the node's own.
-func (n *Node) responsePolicy(ctx *fasthttp.RequestCtx, rt *settings, rules *policy.Rules) {
+func (n *Node) responsePolicy(ctx *fasthttp.RequestCtx, pages *policy.ErrorPages, rules *policy.Rules) {
 	status := ctx.Response.StatusCode()
-	if status >= 400 && len(rt.pages.Pages) > 0 && len(ctx.Response.Header.Peek("Cache-Status")) == 0 {
-		if page, ok := rt.pages.Page(status); ok {
+	if status >= 400 && pages != nil && len(ctx.Response.Header.Peek("Cache-Status")) == 0 {
+		if page, ok := pages.Page(status); ok {
 			usePage(ctx, page)
 		}
 	}
 	if rules == nil || rules.Response == nil || isForwarded(ctx) {
 		return
 	}
-	v := n.policyVars(ctx, rules, string(ctx.Request.Header.Host()), requestPath(ctx))
+	var v policy.Vars
+	if rules.Response.Variables() {
+		v = n.policyVars(ctx, rules, string(ctx.Request.Header.Host()), requestPath(ctx))
+	}
 	buf := bufs.Get().(*scratch)
-	buf.b = rules.Response.Apply(&ctx.Response.Header, v, buf.b)
+	buf.b = rules.Response.Apply(&ctx.Response.Header, &v, buf.b)
 	bufs.Put(buf)
 }
 
@@ -263,17 +273,19 @@ func usePage(ctx *fasthttp.RequestCtx, page policy.Page) {
 	}
 }
 
-// policyVars fills the variables of the route's templates. Only ${request_id} costs
-// anything, and only the routes that name it pay for it.
-func (n *Node) policyVars(ctx *fasthttp.RequestCtx, rules *policy.Rules, host, path string) *policy.Vars {
-	v := &policy.Vars{Node: n.name, Host: host, Path: path}
-	if a := clientAddr(ctx); a.IsValid() {
-		v.ClientIP = a.String()
+// policyVars fills the variables the route's templates use; the others stay empty, so a
+// route whose values are constant reads no address and formats nothing.
+func (n *Node) policyVars(ctx *fasthttp.RequestCtx, rules *policy.Rules, host, path string) policy.Vars {
+	v := policy.Vars{Node: n.name, Host: host, Path: path, Prefix: rules.Prefix}
+	if rules.Uses("client_ip") {
+		if a := clientAddr(ctx); a.IsValid() {
+			v.ClientIP = a.String()
+		}
 	}
-	if rules.Request.Uses("request_id") || rules.Response.Uses("request_id") {
+	if rules.Uses("request_id") {
 		v.RequestID = requestID(ctx)
 	}
-	return rules.Vars(v)
+	return v
 }
 
 // requestID is the request's id for ${request_id}: the client's X-Request-Id when it sent

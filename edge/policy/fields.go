@@ -66,6 +66,9 @@ func (e *FieldEdits) values(m map[string]string) ([]fieldValue, error) {
 	return out, nil
 }
 
+// Variables reports whether any value names a variable: without, Apply needs no Vars.
+func (e *FieldEdits) Variables() bool { return e != nil && len(e.uses) > 0 }
+
 // Uses reports whether a value names the variable, so the edge computes only what is used.
 func (e *FieldEdits) Uses(name string) bool { return e != nil && e.uses[name] }
 

@@ -151,6 +151,12 @@ func statusTTLs(m map[int]time.Duration) string {
 	return "{" + strings.Join(parts, " ") + "}"
 }
 
+// Uses reports whether any template of the route (field values, redirect target) names the
+// variable, so the edge computes only the variables used.
+func (r *Rules) Uses(name string) bool {
+	return r.Request.Uses(name) || r.Response.Uses(name) || r.Redirect != nil && r.Redirect.to.Uses(name)
+}
+
 // Vars sets v.Prefix for the route; the edge calls it before expanding a template.
 func (r *Rules) Vars(v *Vars) *Vars {
 	v.Prefix = r.Prefix
