@@ -5,7 +5,10 @@
 # SHOAL_BASELINE=/path/to/gslbserve also measures that build (e.g. one from before a change)
 # in the same run, on port 5302. ROUNDS=N repeats the qps table N times (the machine's noise
 # shows as the spread). NICE=-10 runs servers and load generators at that priority (needs root),
-# which keeps other work on a shared machine from dominating the tail figures.
+# which keeps other work on a shared machine from dominating the tail figures. RT=1 runs the
+# tail part (only) with every server thread and dnsperf under SCHED_FIFO priority 10 (needs root;
+# at 10,000 qps each uses a fraction of its core), so that on a shared machine the tail is the
+# servers' own rather than the other work's.
 #
 # Workloads, each against every server in turn:
 #   A       dnsperf, one name, type A, from one resolver address, no EDNS
@@ -162,6 +165,12 @@ for _ in $(seq "${ROUNDS:-1}"); do
 		echo
 	done
 done
-for s in "${SERVERS[@]}"; do
-	printf '%-8s at 10k qps: %s\n' "${s%%:*}" "$(tail_latency "${s#*:}")"
+if [ -n "${RT:-}" ]; then
+	for s in "${SERVERS[@]}"; do chrt -a -f -p 10 "${PID_OF[${s#*:}]}" >/dev/null; done
+	PIN_CLIENT=(chrt -f 10 "${PIN_CLIENT[@]}")
+fi
+for _ in $(seq "${ROUNDS:-1}"); do
+	for s in "${SERVERS[@]}"; do
+		printf '%-8s at 10k qps: %s\n' "${s%%:*}" "$(tail_latency "${s#*:}")"
+	done
 done
