@@ -223,9 +223,15 @@ func TestCluster_peerHopCarriesTruncation(t *testing.T) {
 }
 
 // An HTTP/2 client's stream is reset when the body it is receiving turns out truncated
-// (RFC 9113 section 8.1: a stream that ends early must not end with END_STREAM).
+// (RFC 9113 section 8.1: a stream that ends early must not end with END_STREAM): before the
+// head when the cut comes first, mid-body when the head and some content already left.
 func TestNode_truncatedBodyResetsTheHTTP2Stream(t *testing.T) {
 	o := testenv.StartBadOrigin(t)
+	shapes := append([]struct {
+		name   string
+		script testenv.Script
+	}{}, truncations...)
+	large := testenv.Script{Framing: testenv.Chunked, Chunk: 16 << 10, Cut: testenv.ChunkBoundary}
 	for _, cache := range []bool{true, false} {
 		dir := t.TempDir()
 		certFile, keyFile, pool := writeCert(t, dir, "site", "www.example.test")
@@ -234,23 +240,33 @@ tls: {certificates: [{cert: %s, key: %s}]}
 `, certFile, keyFile)+oneRoute(cache, o.URL), Options{})
 		client := tlsClient(pool, true, n.HTTPSAddr())
 		t.Cleanup(client.CloseIdleConnections) // before the node shuts down: it waits for open connections
-		for _, tc := range truncations {
+		for _, tc := range append(shapes, struct {
+			name   string
+			script testenv.Script
+		}{"large-chunk-boundary", large}) {
 			t.Run(fmt.Sprintf("cache=%v/%s", cache, tc.name), func(t *testing.T) {
 				path := fmt.Sprintf("/h2-%v-%s.css", cache, tc.name)
-				o.Sequence(path, truncated(tc.script), whole)
+				s := truncated(tc.script)
+				if tc.name == "large-chunk-boundary" {
+					s.Body = []byte(strings.Repeat("L", 256<<10))
+				}
+				o.Sequence(path, s, whole)
 				req, _ := http.NewRequest("GET", "https://"+n.HTTPSAddr()+path, nil)
 				req.Host = "www.example.test"
 				resp, err := client.Do(req)
-				if err != nil {
-					return // refused before the head: not presented as complete either
-				}
-				body, err := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.ProtoMajor != 2 {
-					t.Fatalf("spoke HTTP/%d", resp.ProtoMajor)
+				var body []byte
+				if err == nil {
+					if resp.ProtoMajor != 2 {
+						t.Fatalf("spoke HTTP/%d", resp.ProtoMajor)
+					}
+					body, err = io.ReadAll(resp.Body)
+					resp.Body.Close()
 				}
 				if err == nil {
-					t.Errorf("stream ended cleanly after %d bytes (status %d, Cache-Status %q); want a reset", len(body), resp.StatusCode, resp.Header.Get("Cache-Status"))
+					t.Fatalf("stream ended cleanly after %d bytes (status %d, Cache-Status %q); want a reset", len(body), resp.StatusCode, resp.Header.Get("Cache-Status"))
+				}
+				if !strings.Contains(err.Error(), "stream error") {
+					t.Errorf("after %d bytes: %v; want the stream reset (RST_STREAM)", len(body), err)
 				}
 			})
 		}
