@@ -123,9 +123,12 @@ func bypassCache(rules *policy.Rules, h *fasthttp.RequestHeader) bool {
 	return false
 }
 
-// policyKey is the primary key of a request on a route with rules: the rewritten path, the
-// host unless ignored, and the named fields and cookies.
+// policyKey is the primary key of a request (requestTarget.key) shaped by the route's rules:
+// the rewritten path, the host unless ignored, and the named fields and cookies.
 func policyKey(rules *policy.Rules, t *requestTarget, scheme string, h *fasthttp.RequestHeader) string {
+	if rules == nil {
+		return t.key(scheme)
+	}
 	path, host := t.path, t.host
 	if rules.Rewrite != nil {
 		path = rules.Rewrite.Path(path)
