@@ -95,9 +95,9 @@ func (r *mmsgReader) datagram(i int) ([]byte, netip.AddrPort, netip.Addr, bool) 
 	}
 	var dst netip.Addr
 	if r.oob != nil {
-		if dst = pktinfoDst(r.oob[i][:h.hdr.Controllen]); !dst.IsValid() {
-			return nil, netip.AddrPort{}, netip.Addr{}, false // no telling where to answer from
-		}
+		// Without it (never seen: the options are set before bind) the reply leaves from the
+		// address routing picks, as miekg/dns does too.
+		dst = pktinfoDst(r.oob[i][:h.hdr.Controllen])
 	}
 	sa := &r.names[i]
 	var from netip.AddrPort

@@ -105,7 +105,7 @@ type datagramReader interface {
 	read() (int, error)
 	// datagram returns datagram i of the last read, its sender and, when the reader was made
 	// with pktinfo, the address it was sent to; ok is false for one that was cut short by the
-	// buffer, comes from an unknown address family or lacks its destination.
+	// buffer or comes from an unknown address family.
 	datagram(i int) (b []byte, from netip.AddrPort, dst netip.Addr, ok bool)
 }
 
