@@ -9,16 +9,16 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// Streaming compression of responses the node does not store (issue 17, nginx "gzip on" for
-// dynamic pages): a pass answered by the origin in a compressible type, identity coded, is
-// coded as it streams to the client in the best encoding the client accepts. Stored objects
-// are compressed by variantFor instead, once per encoding.
+// Streaming compression of responses as they arrive from the origin (issue 17, nginx
+// "gzip on" for dynamic pages): a pass, an uncacheable miss, and the first response of a
+// cacheable object (which is stored identity) in a compressible type, identity coded, are
+// coded as they stream to the client in the best encoding the client accepts. Hits are
+// compressed by variantFor instead, once per encoding, with the same ETag rule.
 
-// compressPass decides for a pass response whose head is in dst (already copied from the
-// origin) and returns the body to stream: body itself when it stays identity, or a reader of
-// the coded body. It sets Content-Encoding, adds Vary: Accept-Encoding, and drops the length
+// compressStream decides for a response whose head is in dst (already written) and returns
+// the body to stream: body itself when it stays identity, or a reader of the coded body. It sets Content-Encoding, adds Vary: Accept-Encoding, and drops the length
 // (unknown once coded) and a strong ETag (another representation, RFC 9110 section 8.8.3).
-func (n *Node) compressPass(ctx *fasthttp.RequestCtx, rt *settings, dst *fasthttp.ResponseHeader, status int, body io.ReadCloser, length int) (io.ReadCloser, int) {
+func (n *Node) compressStream(ctx *fasthttp.RequestCtx, rt *settings, dst *fasthttp.ResponseHeader, status int, body io.ReadCloser, length int) (io.ReadCloser, int) {
 	if rt.compressor == nil || status != fasthttp.StatusOK || bytes.Equal(ctx.Method(), []byte("HEAD")) {
 		return body, length
 	}
