@@ -49,7 +49,6 @@ func (n *Node) compressStream(ctx *fasthttp.RequestCtx, rt *settings, dst *fasth
 	if etag := dst.Peek("ETag"); len(etag) > 0 && !bytes.HasPrefix(etag, []byte("W/")) {
 		dst.Set("ETag", variantETag(string(etag), enc))
 	}
-	n.metrics.compressed.WithLabelValues(string(enc)).Inc()
 	go func() {
 		// A short or broken origin body closes the pipe with its error, so the client's
 		// response is cut as the origin's was, never completed (RFC 9112 section 6.3).
