@@ -3,6 +3,7 @@ package edge
 import (
 	"bytes"
 	"io"
+	"strings"
 
 	"github.com/shoal-cdn/shoal/edge/compress"
 	"github.com/shoal-cdn/shoal/edge/httpcache"
@@ -23,18 +24,26 @@ func (n *Node) compressStream(ctx *fasthttp.RequestCtx, rt *settings, dst *fasth
 		return body, length
 	}
 	c := rt.cfg.Compression
-	noTransform := false
-	if cc := dst.PeekAll("Cache-Control"); len(cc) > 0 {
-		values := make([]string, len(cc))
-		for i, v := range cc {
-			values[i] = string(v)
+	// Names are kept as the origin sent them (normalising is off), so look them up by fold.
+	var cacheControl []string
+	var contentEncoding, etagName, etag, varyName, vary string
+	for k, v := range dst.All() {
+		switch {
+		case bytes.EqualFold(k, []byte("Cache-Control")):
+			cacheControl = append(cacheControl, string(v))
+		case bytes.EqualFold(k, []byte("Content-Encoding")):
+			contentEncoding = string(v)
+		case bytes.EqualFold(k, []byte("ETag")):
+			etagName, etag = string(k), string(v)
+		case bytes.EqualFold(k, []byte("Vary")) && varyName == "":
+			varyName, vary = string(k), string(v)
 		}
-		noTransform = httpcache.ParseCacheControl(values).NoTransform
 	}
-	if !compress.Compressible(string(dst.ContentType()), c.Types, string(dst.Peek("Content-Encoding")), int64(length), int64(c.MinSize), noTransform) {
+	noTransform := len(cacheControl) > 0 && httpcache.ParseCacheControl(cacheControl).NoTransform
+	if !compress.Compressible(string(dst.ContentType()), c.Types, contentEncoding, int64(length), int64(c.MinSize), noTransform) {
 		return body, length
 	}
-	varyAcceptEncoding(dst)
+	varyAcceptEncoding(dst, varyName, vary)
 	enc := compress.Negotiate(string(ctx.Request.Header.Peek("Accept-Encoding")), rt.encodings)
 	if enc == compress.Identity {
 		return body, length
@@ -46,8 +55,8 @@ func (n *Node) compressStream(ctx *fasthttp.RequestCtx, rt *settings, dst *fasth
 		return body, length
 	}
 	dst.Set("Content-Encoding", string(enc))
-	if etag := dst.Peek("ETag"); len(etag) > 0 && !bytes.HasPrefix(etag, []byte("W/")) {
-		dst.Set("ETag", variantETag(string(etag), enc))
+	if etag != "" && !strings.HasPrefix(etag, "W/") {
+		dst.Set(etagName, variantETag(etag, enc))
 	}
 	go func() {
 		// A short or broken origin body closes the pipe with its error, so the client's
@@ -62,13 +71,14 @@ func (n *Node) compressStream(ctx *fasthttp.RequestCtx, rt *settings, dst *fasth
 	return pr, -1
 }
 
-// varyAcceptEncoding adds Accept-Encoding to the Vary of a response head being written.
-func varyAcceptEncoding(h *fasthttp.ResponseHeader) {
-	vary := string(h.Peek("Vary"))
-	hv := httpcache.Header{{Name: "Vary", Value: vary}}
-	if vary == "" {
-		hv = nil
+// varyAcceptEncoding adds Accept-Encoding to the first Vary line (name as sent) of a
+// response head being written, or adds the line.
+func varyAcceptEncoding(h *fasthttp.ResponseHeader, name, vary string) {
+	if name == "" {
+		h.Set("Vary", "Accept-Encoding")
+		return
 	}
+	hv := httpcache.Header{{Name: name, Value: vary}}
 	addVary(&hv, "Accept-Encoding")
-	h.Set("Vary", hv.Get("Vary"))
+	h.Set(name, hv.Get(name))
 }
