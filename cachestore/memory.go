@@ -74,6 +74,9 @@ func NewMemory(cfg Config, reg prometheus.Registerer) (*Memory, error) {
 		OnEvict: func(it *ristretto.Item[slot]) {
 			if m.forget(it.Value, keepVary) {
 				m.evictions.Add(1)
+				if cfg.OnEvict != nil {
+					cfg.OnEvict(it.Value.obj)
+				}
 			}
 		},
 		OnReject: func(it *ristretto.Item[slot]) {

@@ -69,6 +69,7 @@ type Cache struct {
 	FillTimeout          Duration `yaml:"fill_timeout"`           // bound on one origin fill; default 30s
 	HotLocal             bool     `yaml:"hot_local"`              // non-owners keep hot objects briefly
 	HotTTL               Duration `yaml:"hot_ttl"`                // default 5s
+	Disk                 Disk     `yaml:"disk"`                   // the disk tier; none without disk.path
 }
 
 // Pool is one origin pool. Load starts from DefaultPool: a key left out of the file keeps the

@@ -142,6 +142,7 @@ func (v *validator) cache(c *Cache) {
 	if c.Memory < 1<<20 {
 		v.fail("cache.memory", "%s is too small (at least 1MiB)", c.Memory)
 	}
+	v.disk(&c.Disk)
 }
 
 var balancers = map[string]bool{"roundrobin": true, "leastconn": true, "random2": true, "source": true, "uri": true, "first": true}

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/shoal-cdn/shoal/cachestore/disk"
 	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/edge"
 	"github.com/shoal-cdn/shoal/loadtest"
@@ -101,7 +102,8 @@ func check(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := conf.Load(path); err != nil {
+	cfg, err := conf.Load(path)
+	if err != nil {
 		var errs conf.Errors
 		if errors.As(err, &errs) {
 			for _, e := range errs {
@@ -110,6 +112,13 @@ func check(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: %d problem(s)", path, len(errs))
 		}
 		return err
+	}
+	if d := cfg.Cache.Disk; d.Enabled() {
+		// What only the machine can tell: the directory exists and takes a synced write.
+		if err := disk.CheckPath(d.Path); err != nil {
+			fmt.Fprintf(stderr, "%s: cache.disk.path: %v\n", path, err)
+			return fmt.Errorf("%s: 1 problem(s)", path)
+		}
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)
 	return nil
