@@ -125,7 +125,8 @@ func (r *Ring) rejoinLoop(ml *memberlist.Memberlist) {
 	}
 }
 
-// SetState changes this node's state and gossips it; a draining or not-ready node owns no
+// SetState changes this node's state and gossips it (setting the state it already has does
+// nothing: no ring change, no gossip); a draining or not-ready node owns no
 // keys, on every node, once the update has spread (about one gossip round). The error reports
 // an invalid state only: if no peer confirms the update within a second it is logged and
 // still spreads through gossip and push/pull.
@@ -152,8 +153,16 @@ func (r *Ring) updateSelf(change func(*Member)) error {
 	defer r.stateMu.Unlock()
 
 	r.mu.Lock()
-	self := r.members[r.selfName]
+	old := r.members[r.selfName]
+	self := old
+	self.VIPs = slices.Clone(old.VIPs) // change may edit it; members share theirs with views
 	change(&self)
+	if sameMember(old, self) {
+		// Nothing to tell: callers re-announce on every readiness tick, and each needless
+		// update would rebuild every member's ring and gossip a round of alive messages.
+		r.mu.Unlock()
+		return nil
+	}
 	meta, err := encodeMeta(self)
 	if err != nil {
 		r.mu.Unlock()
