@@ -18,6 +18,14 @@ type dialError struct{ err error }
 func (e *dialError) Error() string { return "connect: " + e.err.Error() }
 func (e *dialError) Unwrap() error { return e.err }
 
+// Dialer returns a fasthttp dial function for RoundTrip: each dial is bounded by
+// connectTimeout, and every read and write of its connections by idle (an inactivity limit,
+// so the first read after a request is the first-byte timeout and a body that keeps flowing
+// is never cut). Its failures are what ConnectFailed recognizes.
+func Dialer(connectTimeout, idle time.Duration) fasthttp.DialFunc {
+	return dialer(connectTimeout, idle)
+}
+
 // dialer returns a fasthttp dial function bounded by connectTimeout whose connections enforce
 // idle as an inactivity limit on every read and write.
 func dialer(connectTimeout, idle time.Duration) fasthttp.DialFunc {

@@ -56,11 +56,38 @@ func (e *startedError) Unwrap() error { return e.err }
 // finish must be called once the body has been read or abandoned: reuse says the body was read
 // to its end, and the connection goes back to the pool if the response allows it.
 func (p *Pool) roundTrip(s *server, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, onInterim InterimFunc) (finish func(reuse bool), err error) {
-	hc := s.client
+	return roundTrip(s.client, req, resp, idempotent, p.cfg.idleTTL, onInterim, func() { p.metrics.staleRetry(p.cfg.name, s.label) })
+}
+
+// RoundTrip is the exchange Pool.Do makes with one server, for a client the caller keeps (the
+// edge's peer hop): it sends req over a connection of hc, hands every interim (1xx) response
+// to onInterim (RFC 9110 §15.2; see Target.OnInterim), and reads the final head into resp,
+// whose body stays on the connection as resp.BodyStream(). A pooled connection idle longer
+// than idle (or the server's Keep-Alive: timeout=N) is never written to; with idempotent, a
+// reused connection that fails before any response byte is retried once on a new one.
+//
+// hc's Dial should come from Dialer: RoundTrip does not use hc's ReadTimeout and WriteTimeout,
+// so the connection itself has to bound every read and write. finish must be called once the
+// body was read to its end (reuse true: the connection may serve another request) or
+// abandoned. ConnectFailed tells an error that sent nothing from one after the request left.
+func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, idle time.Duration, onInterim InterimFunc) (finish func(reuse bool), err error) {
+	return roundTrip(hc, req, resp, idempotent, idle, onInterim, nil)
+}
+
+// ConnectFailed reports whether err, from RoundTrip over a client whose Dial came from Dialer,
+// is a failure to connect: the server never received the request, so another server may
+// take it whatever the method.
+func ConnectFailed(err error) bool {
+	var de *dialError
+	return errors.As(err, &de)
+}
+
+// roundTrip is RoundTrip; onStaleRetry, if not nil, counts a retry on a new connection.
+func roundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, idle time.Duration, onInterim InterimFunc, onStaleRetry func()) (finish func(reuse bool), err error) {
 	req.URI().DisablePathNormalizing = true
 	retryStale := idempotent && !req.IsBodyStream()
 	for attempt := 0; ; attempt++ {
-		cc, reused, err := acquireConn(hc.AcquireConn, hc.CloseConn, attempt > 0, p.cfg.idleTTL)
+		cc, reused, err := acquireConn(hc.AcquireConn, hc.CloseConn, attempt > 0, idle)
 		if err != nil {
 			return nil, err
 		}
@@ -79,7 +106,9 @@ func (p *Pool) roundTrip(s *server, req *fasthttp.Request, resp *fasthttp.Respon
 			hc.ReleaseReader(br)
 			hc.CloseConn(cc)
 			if reused && retryStale && attempt == 0 && closedByPeer(err) {
-				p.metrics.staleRetry(p.cfg.name, s.label)
+				if onStaleRetry != nil {
+					onStaleRetry()
+				}
 				continue
 			}
 			return nil, err
@@ -92,7 +121,7 @@ func (p *Pool) roundTrip(s *server, req *fasthttp.Request, resp *fasthttp.Respon
 			hc.CloseConn(cc)
 			return nil, &startedError{err}
 		}
-		closeAfter := req.ConnectionClose() || resp.ConnectionClose() || !keepAliveLimit(conn, &resp.Header, p.cfg.idleTTL)
+		closeAfter := req.ConnectionClose() || resp.ConnectionClose() || !keepAliveLimit(conn, &resp.Header, idle)
 		if !req.Header.IsHead() && !noBody(resp.StatusCode()) {
 			resp.StreamBody = true
 			if err := resp.ReadBody(br, 0); err != nil {
