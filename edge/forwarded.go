@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bytes"
 	"net/netip"
 	"strings"
 
@@ -14,12 +15,23 @@ import (
 // origin that reflects one would let one client poison the object everyone gets. They are
 // removed from every request whose client is not in trusted_proxies, on cache and pass routes
 // alike (HAProxy and nginx practice: honour forwarding fields only from known proxies).
+// X-Forwarded-For and X-Forwarded-Proto are the node's (setForwardingFields); of a client's
+// Forwarded (RFC 7239) only the for= parameters are kept (forOnly).
 var proxyOnlyFields = []string{
 	"X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Prefix", "X-Forwarded-Server",
 	"X-Forwarded-Scheme", "X-Forwarded-Ssl", "X-Host", "X-Original-Host", "X-Original-URL",
 	"X-Rewrite-URL", "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override",
 	"X-Real-IP", "X-Client-IP", "True-Client-IP",
 }
+
+// nodeOnlyFields are the node's own forwarding fields spelled with '_' for '-': CGI,
+// FastCGI, WSGI and Rack map both spellings to one HTTP_X_FORWARDED_FOR variable, so a
+// client's X_Forwarded_Proto would stand beside (or replace) the node's X-Forwarded-Proto.
+var nodeOnlyFields = []string{"X-Forwarded-For", "X-Forwarded-Proto"}
+
+// internalFields are the peer hop's fields (peer.go, purge.SecretHeader): the node reads
+// them on its peer port only, and none of them may reach an origin, whoever sent it.
+var internalFields = []string{forwardedHeader, clientIPHeader, schemeHeader, peerSecretHeader}
 
 // trustedPrefixes parses conf's trusted_proxies, which conf has validated.
 func trustedPrefixes(list []string) []netip.Prefix {
@@ -43,28 +55,121 @@ func (rt *settings) trusted(addr netip.Addr) bool {
 }
 
 // dropProxyOnlyFields removes the proxyOnlyFields a client sent, whatever the case of their
-// names, unless the client is a trusted proxy.
+// names and with '_' for '-', unless the client is a trusted proxy; and the internalFields,
+// always. An untrusted client's Forwarded keeps its for= parameters only.
 func dropProxyOnlyFields(h *fasthttp.RequestHeader, trusted bool) {
-	if trusted {
-		return
-	}
 	var names [][]byte
+	forwarded := false
 	for k := range h.All() {
-		if mayBeProxyOnly(k) {
-			if _, ok := listedFold(proxyOnlyFields, k); ok {
-				names = append(names, append([]byte(nil), k...))
-			}
+		if !mayBeProxyOnly(k) {
+			continue
 		}
+		if listedSpelling(internalFields, k) ||
+			!trusted && (listedSpelling(proxyOnlyFields, k) || bytes.IndexByte(k, '_') >= 0 && listedSpelling(nodeOnlyFields, k)) {
+			names = append(names, append([]byte(nil), k...))
+		}
+		forwarded = forwarded || !trusted && len(k) == len("Forwarded") && bytes.EqualFold(k, []byte("Forwarded"))
 	}
 	for _, k := range names {
 		h.DelBytes(k)
 	}
+	if forwarded {
+		keepForOnly(h)
+	}
 }
 
-// mayBeProxyOnly passes over most fields without comparing them to the list: every listed
-// name starts with X- or True- and has 6 to 22 bytes (a test holds the list to that).
+// keepForOnly rewrites the Forwarded lines of an untrusted client to their for= parameters:
+// host=, proto= and by= (RFC 7239 sections 5.1-5.4) say what X-Forwarded-Host and
+// X-Forwarded-Proto say, which Spring and others read from the first element to build URLs
+// no cache key describes. for= is kept as X-Forwarded-For's prior members are: the node's
+// own element, which comes last, is the one it vouches for.
+func keepForOnly(h *fasthttp.RequestHeader) {
+	var kept []string
+	for k, v := range h.All() {
+		if len(k) == len("Forwarded") && bytes.EqualFold(k, []byte("Forwarded")) {
+			if f := forOnly(string(v)); f != "" {
+				kept = append(kept, f)
+			}
+		}
+	}
+	delFold(h, "Forwarded")
+	if len(kept) > 0 {
+		h.Set("Forwarded", strings.Join(kept, ", "))
+	}
+}
+
+// forOnly returns the for= pairs of a Forwarded value, one element each, in order. Quoted
+// strings (which may hold ',' ';' '=' and quoted-pairs) are kept whole.
+func forOnly(v string) string {
+	var out []string
+	for _, elem := range splitQuoted(v, ',') {
+		var fors []string
+		for _, pair := range splitQuoted(elem, ';') {
+			pair = strings.TrimSpace(pair)
+			if name, _, ok := strings.Cut(pair, "="); ok && strings.EqualFold(strings.TrimSpace(name), "for") {
+				fors = append(fors, pair)
+			}
+		}
+		if len(fors) > 0 {
+			out = append(out, strings.Join(fors, ";"))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// splitQuoted splits s at sep outside quoted strings (RFC 9110 section 5.6.4).
+func splitQuoted(s string, sep byte) []string {
+	var out []string
+	start, quoted := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case quoted && c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		case !quoted && c == sep:
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
+}
+
+// mayBeProxyOnly passes over most fields without comparing them to the lists: every listed
+// name starts with X-, True-, Forwarded or Shoal- and has 6 to 22 bytes (a test holds the
+// lists to that).
 func mayBeProxyOnly(k []byte) bool {
-	return len(k) >= 6 && len(k) <= 22 && (k[0]|0x20 == 'x' || k[0]|0x20 == 't')
+	if len(k) < 6 || len(k) > 22 {
+		return false
+	}
+	switch k[0] | 0x20 {
+	case 'x', 't', 'f', 's':
+		return true
+	}
+	return false
+}
+
+// listedSpelling reports a name of list equal to k ignoring case, '_' standing for '-'.
+func listedSpelling(list []string, k []byte) bool {
+	for _, l := range list {
+		if len(l) == len(k) && sameSpelling(l, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func sameSpelling(l string, k []byte) bool {
+	for i := 0; i < len(k); i++ {
+		a, b := l[i], k[i]
+		if b == '_' {
+			b = '-'
+		}
+		if a != b && (a|0x20 != b|0x20 || a|0x20 < 'a' || a|0x20 > 'z') {
+			return false
+		}
+	}
+	return true
 }
 
 // setForwardingFields writes the request's forwarding fields as one line each, whatever the

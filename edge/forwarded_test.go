@@ -8,8 +8,8 @@ import (
 )
 
 func TestMayBeProxyOnly_coversTheList(t *testing.T) {
-	for _, name := range proxyOnlyFields {
-		for _, k := range []string{name, strings.ToLower(name), strings.ToUpper(name)} {
+	for _, name := range append(append(append([]string(nil), proxyOnlyFields...), nodeOnlyFields...), internalFields...) {
+		for _, k := range []string{name, strings.ToLower(name), strings.ToUpper(name), strings.ReplaceAll(name, "-", "_")} {
 			if !mayBeProxyOnly([]byte(k)) {
 				t.Errorf("%q would be passed over", k)
 			}

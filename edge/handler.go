@@ -42,6 +42,12 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 		policy, result = "none", "options"
 		return
 	}
+	if bytes.Equal(ctx.Method(), []byte("OPTIONS")) && !isForwarded(ctx) && maxForwards(hdr) {
+		// Max-Forwards: 0 makes this node the final recipient (RFC 9110 section 7.6.2).
+		ctx.Response.Header.Set("Allow", allowed)
+		policy, result = "none", "options"
+		return
+	}
 	host, hosts := hostFields(hdr.RawHeaders(), hdr.Host())
 	t, bad := parseTarget(scheme(ctx), hdr.RequestURI(), host, hosts, !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
 	if bad != nil {

@@ -63,10 +63,11 @@ func normalAuthority(scheme string, raw []byte) (host, name string, ok bool) {
 	return host, name, true
 }
 
-// validName accepts a DNS name (letters, digits, '-', '_' and dots between non-empty labels)
+// validName accepts a DNS name (letters, digits, '-', '_' and dots between non-empty labels,
+// so no dot first or last: the one trailing dot of a fully qualified name is removed before)
 // or an IPv4 address, which has the same characters.
 func validName(h []byte) bool {
-	if len(h) == 0 || h[0] == '.' || bytes.Contains(h, []byte("..")) {
+	if len(h) == 0 || h[0] == '.' || h[len(h)-1] == '.' || bytes.Contains(h, []byte("..")) {
 		return false
 	}
 	for _, c := range h {

@@ -1,0 +1,151 @@
+package edge
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// Tests from an outside attack on the fixes of issues 13 and 18: the neighbours of the
+// issues' inputs that still got through. Each failed before its fix.
+
+// TestAttack_proxyFieldSpellingsNeverReachTheOrigin: CGI, FastCGI, WSGI and Rack turn a field
+// name into an HTTP_* variable with '-' and '_' alike, so X_Forwarded_Host is X-Forwarded-Host
+// to many origins; and Forwarded's host= and proto= (RFC 7239 sections 5.3-5.4) are what
+// X-Forwarded-Host and X-Forwarded-Proto say (Spring reads the first element). None is in the
+// cache key: from a client not in trusted_proxies none may reach the origin, or one client
+// poisons the object everyone gets (its for= stays, as X-Forwarded-For's members do). The
+// node's own Shoal-* peer fields never leave the cluster.
+func TestAttack_proxyFieldSpellingsNeverReachTheOrigin(t *testing.T) {
+	origin := startRawLogOrigin(t)
+	n := startNode(t, hostileConfig(origin.URL, ""), Options{})
+	raw := "GET /c/spell HTTP/1.1\r\nHost: www.test\r\n" +
+		"X_Forwarded_Host: evil.test\r\nx_original_url: /evil\r\nX_HTTP_Method_Override: DELETE\r\n" +
+		"X_Forwarded_Proto: evil\r\nx_forwarded_for: 6.6.6.6\r\n" +
+		"forwarded: for=6.6.6.6;host=evil.test;proto=https\r\n" +
+		"shoal-client-ip: 10.9.9.9\r\nShoal-Scheme: https\r\nShoal-Forwarded: x\r\nshoal-peer-secret: guess\r\n\r\n"
+	out, _ := converse(t, n.HTTPAddr(), raw, 2*time.Second)
+	if lines := statusLines(out); len(lines) != 1 || !strings.Contains(lines[0], " 200 ") {
+		t.Fatalf("answer %q", lines)
+	}
+	got := origin.requests()
+	if len(got) != 1 {
+		t.Fatalf("origin received %d requests", len(got))
+	}
+	for _, f := range got[0].fields {
+		name, v, _ := strings.Cut(f, ":")
+		if strings.Contains(name, "_") || strings.HasPrefix(strings.ToLower(name), "shoal-") {
+			t.Errorf("origin received %q", f)
+		}
+		if strings.EqualFold(name, "Forwarded") && strings.Contains(v, "evil") {
+			t.Errorf("origin received the client's Forwarded element: %q", f)
+		}
+	}
+	if v := got[0].values("Forwarded"); len(v) != 1 || v[0] != "for=6.6.6.6, for=127.0.0.1;proto=http" {
+		t.Errorf("Forwarded %q, want the client's for= then the node's element", v)
+	}
+}
+
+// TestAttack_trustedProxyKeepsForwarded: a front proxy in trusted_proxies keeps its Forwarded
+// elements, the node's own coming last; the node's internal fields are dropped even then.
+func TestAttack_trustedProxyKeepsForwarded(t *testing.T) {
+	origin := startRawLogOrigin(t)
+	n := startNode(t, hostileConfig(origin.URL, "trusted_proxies: [\"127.0.0.1/32\"]\n"), Options{})
+	raw := "GET /c/trusted HTTP/1.1\r\nHost: www.test\r\nForwarded: for=192.0.2.1;host=www.test;proto=https\r\n" +
+		"X-Forwarded-Host: www.test\r\nShoal-Scheme: https\r\n\r\n"
+	converse(t, n.HTTPAddr(), raw, 2*time.Second)
+	got := origin.requests()
+	if len(got) != 1 {
+		t.Fatalf("origin received %d requests", len(got))
+	}
+	if v := got[0].values("Forwarded"); len(v) != 1 || v[0] != "for=192.0.2.1;host=www.test;proto=https, for=127.0.0.1;proto=http" {
+		t.Errorf("Forwarded %q", v)
+	}
+	if v := got[0].values("X-Forwarded-Host"); len(v) != 1 {
+		t.Errorf("X-Forwarded-Host %q, want the trusted proxy's", v)
+	}
+	if v := got[0].values("Shoal-Scheme"); len(v) != 0 {
+		t.Errorf("Shoal-Scheme %q reached the origin", v)
+	}
+}
+
+// TestAttack_maxForwardsZeroIsAnsweredByTheNode: RFC 9110 section 7.6.2. An intermediary
+// that receives OPTIONS with Max-Forwards: 0 answers as the final recipient; a larger value
+// is forwarded decremented.
+func TestAttack_maxForwardsZeroIsAnsweredByTheNode(t *testing.T) {
+	origin := startRawLogOrigin(t)
+	n := startNode(t, hostileConfig(origin.URL, ""), Options{})
+	out, _ := converse(t, n.HTTPAddr(), "OPTIONS /dyn/mf HTTP/1.1\r\nHost: www.test\r\nmax-forwards: 0\r\nConnection: close\r\n\r\n", 2*time.Second)
+	if lines := statusLines(out); len(lines) != 1 || !strings.Contains(lines[0], " 200 ") || !strings.Contains(out, "Allow: ") {
+		t.Errorf("answer %q, want the node's own 200 with Allow", out)
+	}
+	if got := origin.requests(); len(got) != 0 {
+		t.Fatalf("OPTIONS with Max-Forwards: 0 was forwarded: %q", got[0].line)
+	}
+	converse(t, n.HTTPAddr(), "OPTIONS /dyn/mf HTTP/1.1\r\nHost: www.test\r\nMax-Forwards: 3\r\nConnection: close\r\n\r\n", 2*time.Second)
+	got := origin.requests()
+	if len(got) != 1 {
+		t.Fatalf("origin received %d requests, want 1", len(got))
+	}
+	if v := got[0].values("Max-Forwards"); len(v) != 1 || v[0] != "2" {
+		t.Errorf("Max-Forwards %q at the origin, want 2", v)
+	}
+}
+
+// TestAttack_hostNeighbours: RFC 9112 section 3.2 and RFC 3986 section 3.2.2: a Host whose
+// name has an empty label is invalid (400, connection closed, never forwarded); the one
+// trailing dot of a fully qualified name, an empty port and a port with leading zeros are
+// valid spellings of the same authority.
+func TestAttack_hostNeighbours(t *testing.T) {
+	origin := startRawLogOrigin(t)
+	n := startNode(t, hostileConfig(origin.URL, ""), Options{})
+	cases := []struct{ host, status, sent string }{
+		{"www.test..", "400", ""},
+		{"www.test..:80", "400", ""},
+		{"WWW.Test.:00080", "200", "www.test"},
+		{"www.test:", "200", "www.test"},
+		{"[::1]:8080", "200", "[::1]:8080"},
+		{"[fe80::1%25eth0]", "400", ""},
+		{"[::1]x", "400", ""},
+		{"www.test:80:81", "400", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.host, func(t *testing.T) {
+			before := len(origin.requests())
+			raw := "GET /dyn/h HTTP/1.1\r\nHost: " + tc.host + "\r\nConnection: close\r\n\r\n"
+			if tc.status == "400" {
+				raw = "GET /dyn/h HTTP/1.1\r\nHost: " + tc.host + "\r\n\r\n" + smuggled
+			}
+			out, closed := converse(t, n.HTTPAddr(), raw, 2*time.Second)
+			lines := statusLines(out)
+			if len(lines) == 0 || !strings.Contains(lines[0], " "+tc.status+" ") {
+				t.Fatalf("answer %q, want %s", lines, tc.status)
+			}
+			got := origin.requests()[before:]
+			if tc.status == "400" {
+				if !closed || len(lines) > 1 || len(got) > 0 {
+					t.Errorf("closed %v, answers %q, origin got %d requests", closed, lines, len(got))
+				}
+				return
+			}
+			if len(got) == 0 || got[0].values("Host")[0] != tc.sent {
+				t.Errorf("origin got %v, want Host %q", got, tc.sent)
+			}
+		})
+	}
+}
+
+// TestForOnly: quoted strings keep their ',' ';' and '=' (RFC 7239 section 4).
+func TestForOnly(t *testing.T) {
+	cases := map[string]string{
+		"for=a;host=evil;proto=https":                          "for=a",
+		`for="[2001:db8::1]:80";by=x, host="a,b;for=c", For=d`: `for="[2001:db8::1]:80", For=d`,
+		`proto=https;host="x\"y,for=z"`:                        "",
+		"for=a, for=b":                                         "for=a, for=b",
+	}
+	for in, want := range cases {
+		if got := forOnly(in); got != want {
+			t.Errorf("forOnly(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
