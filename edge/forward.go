@@ -2,23 +2,22 @@ package edge
 
 import (
 	"bytes"
+	"errors"
 	"io"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/origin"
 	"github.com/shoal-cdn/shoal/ring"
 	"github.com/valyala/fasthttp"
 )
 
 // hotMaxObject bounds the objects a non-owner keeps a hot copy of.
 const hotMaxObject = 1 << 20
-
-// retryableBody is the size up to which a peer's response is read whole before anything is
-// sent to the client: if the peer dies meanwhile, the next owner can still answer.
-const retryableBody = 256 << 10
 
 // forwardToOwner serves a cacheable request that another node owns: from a fresh local hot
 // copy if there is one, else from the owner over the peer port, else from the next owner.
@@ -144,18 +143,33 @@ func (n *Node) freshLocalCopy(key string, rt *settings, ctx *fasthttp.RequestCtx
 	return rt.policy.Evaluate(req, resp, meta.decision, n.now()).State == httpcache.Fresh
 }
 
-// forwardTo relays the request to one peer. It reports false when the peer could not be
-// reached, before anything was sent to the client, so the caller may try the next owner.
+// forwardTo relays the request to one peer. It reports false only when the peer could not
+// be connected to, so the caller may try the next owner: a peer that received the request
+// and then failed answers for its origin (see forwardWith).
 func (n *Node) forwardTo(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Member, key string) (string, bool) {
 	return n.forwardWith(ctx, rt, owner, key, false)
 }
 
 // forwardWith relays to owner; adopt asks only for a stored copy, to be kept as our own.
+//
+// Which failures move on: only one to connect (origin.ConnectFailed), where the peer never saw
+// the request. Once it has it, the owner may already be fetching from the origin, so a
+// failure after that (no head, a head then a cut body, a timeout) is this request's origin
+// failure: asking the next owner would fetch the object again, up to once per owner. The
+// client gets 502 (504 on a timeout) when nothing was sent yet, else the body ends as cut
+// (connection closed, or the HTTP/2 stream reset). A reused connection that fails before any
+// byte is retried once on a new connection to the same peer: that is a keep-alive connection
+// the peer closed while idle, which the peer client's idle limit makes rare. An adoption that
+// fails returns false whatever happened: the runner-up never goes to the origin for it.
+//
+// The owner's 103 Early Hints are relayed to the client as they arrive (relayHints), before
+// the final response; other 1xx stay on the peer hop.
 func (n *Node) forwardWith(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Member, key string, adopt bool) (string, bool) {
 	if owner.PeerAddr == "" {
 		return "", false
 	}
-	client := n.peers.get(owner.PeerAddr, rt.cfg.Cache.FillTimeout.D())
+	timeout := rt.cfg.Cache.FillTimeout.D()
+	client := n.peers.get(owner.PeerAddr, timeout)
 	req := fasthttp.AcquireRequest()
 	ctx.Request.CopyTo(req)
 	req.Header.Set(forwardedHeader, n.name)
@@ -165,33 +179,50 @@ func (n *Node) forwardWith(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Me
 	if adopt {
 		req.Header.Set("Cache-Control", "only-if-cached")
 	}
+	var onInterim origin.InterimFunc
+	if !adopt {
+		onInterim = func(status int, h *fasthttp.ResponseHeader) { n.relayHints(ctx, hintsOf(status, h)) }
+	}
 	resp := fasthttp.AcquireResponse()
 	generation := n.store.Begin()
 	sent := n.now()
-	err := client.Do(req, resp)
+	finish, err := origin.RoundTrip(client, req, resp, true, peerIdle(rt), onInterim)
 	fasthttp.ReleaseRequest(req)
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)
-		n.log.Debug("peer unreachable", "peer", owner.Name, "err", err)
-		return "", false
+		if adopt || origin.ConnectFailed(err) {
+			n.log.Debug("peer unreachable", "peer", owner.Name, "err", err)
+			return "", false
+		}
+		n.metrics.forwardFailures.Inc()
+		n.peerError(ctx, owner, err)
+		return "forward-error", true
 	}
 	received := n.now()
 	resp.Header.SetNoDefaultContentType(true) // see originHead
 	status, length := resp.StatusCode(), resp.Header.ContentLength()
 	if adopt && (status != fasthttp.StatusOK || length < 0 || length > int(rt.cfg.Cache.MaxObjectSize) || len(resp.Header.Peek("Vary")) > 0) {
-		resp.CloseBodyStream()
+		finish(false)
 		fasthttp.ReleaseResponse(resp)
 		return "", false
 	}
-	var body []byte
-	whole := !bodyless(ctx.Method(), status) && length >= 0 && (adopt || length <= max(retryableBody, hotLimit(rt)))
-	if whole {
-		body, err = io.ReadAll(io.LimitReader(resp.BodyStream(), int64(length)+1))
-		if err != nil || len(body) != length {
-			resp.CloseBodyStream()
-			fasthttp.ReleaseResponse(resp)
+	body := &peerBody{resp: resp, finish: finish, length: int64(max(length, -1))}
+	empty := bodyless(ctx.Method(), status) || resp.BodyStream() == nil
+	body.eof = empty
+	var whole []byte
+	keep := !empty && length >= 0 && (adopt || n.hotCandidate(rt, key, status, length, &resp.Header))
+	if keep {
+		whole, err = io.ReadAll(io.LimitReader(body, int64(length)+1))
+		if err != nil || len(whole) != length {
+			if adopt {
+				body.Close()
+				return "", false
+			}
+			// Relay the cut as a cut: what arrived, then the failure.
 			n.log.Debug("peer failed mid-body", "peer", owner.Name, "err", err)
-			return "", false
+			body.Close()
+			keep = false
+			body = &peerBody{partial: whole, err: errPeerCut}
 		}
 	}
 	n.metrics.forwarded.Inc()
@@ -204,27 +235,54 @@ func (n *Node) forwardWith(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Me
 	mine := httpcache.CacheStatus{Cache: "shoal", Fwd: "miss", FwdStatus: status, Detail: n.name}.String()
 	ctx.Response.Header.Set("Cache-Status", joinList(ownerStatus, mine))
 	switch {
-	case bodyless(ctx.Method(), status):
-		resp.CloseBodyStream()
+	case empty:
+		body.Close()
 		ctx.Response.SkipBody = bytes.Equal(ctx.Method(), []byte("HEAD"))
-	case whole:
-		resp.CloseBodyStream()
+	case keep:
+		header := responseHeader(&resp.Header)
+		body.Close()
 		if adopt {
-			n.keepCopy(rt, key, status, responseHeader(&resp.Header), body, sent, received, generation, 0)
+			n.keepCopy(rt, key, status, header, whole, sent, received, generation, 0)
 			n.metrics.adopted.Inc()
-		} else if n.hotCandidate(rt, key, status, length, &resp.Header) {
-			n.keepCopy(rt, key, status, responseHeader(&resp.Header), body, sent, received, generation, rt.cfg.Cache.HotTTL.D())
+		} else {
+			n.keepCopy(rt, key, status, header, whole, sent, received, generation, rt.cfg.Cache.HotTTL.D())
 			n.metrics.hotCopies.Inc()
 		}
-		ctx.Response.SetBodyRaw(body)
+		ctx.Response.SetBodyRaw(whole)
 	default:
 		// The owner's Content-Length, when it sent one: the client keeps the length, and a body
 		// the owner cuts short fails the write instead of ending a chunked stream cleanly.
-		ctx.SetBodyStream(&peerBody{resp: resp}, max(length, -1))
-		return "forward", true // released by peerBody.Close
+		ctx.SetBodyStream(body, max(length, -1))
 	}
-	fasthttp.ReleaseResponse(resp)
 	return "forward", true
+}
+
+// peerError answers a request whose owner received it and failed before its head: an origin
+// failure for this request. The connection closes after it, as after a cut body.
+func (n *Node) peerError(ctx *fasthttp.RequestCtx, owner ring.Member, err error) {
+	n.log.Warn("peer failed after receiving the request", "peer", owner.Name, "err", err)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		plainError(ctx, fasthttp.StatusGatewayTimeout, "gateway timeout: peer "+owner.Name+" did not answer in time")
+	} else {
+		plainError(ctx, fasthttp.StatusBadGateway, "bad gateway: peer "+owner.Name+" failed")
+	}
+	mine := httpcache.CacheStatus{Cache: "shoal", Fwd: "miss", Detail: n.name}.String()
+	ctx.Response.Header.Set("Cache-Status", mine)
+	ctx.SetConnectionClose()
+}
+
+// errPeerCut ends a relayed body the owner cut short.
+var errPeerCut = errors.New("edge: peer response body cut short")
+
+// peerIdle is how long a peer connection may wait idle before reuse: below the peer's own
+// keep-alive limit (limits.idle_timeout, the same on every member), so that no request is
+// written into a connection the peer is closing.
+func peerIdle(rt *settings) time.Duration {
+	if d := rt.cfg.Limits.IdleTimeout.D(); d > 0 {
+		return d / 2
+	}
+	return 30 * time.Second
 }
 
 // hotLimit is the largest object kept as a hot copy (0 when hot copies are off).
@@ -263,7 +321,7 @@ func (n *Node) keepCopy(rt *settings, key string, status int, header httpcache.H
 	obj := &cachestore.Object{Key: key, URL: key, Status: status, Header: header, Body: body,
 		RequestTime: sent, ResponseTime: received, Generation: generation, Tags: surrogateKeys(header),
 		Meta: newObjectMeta(d, header)}
-	n.store.Set(obj)
+	n.setObject(obj)
 }
 
 func joinList(a, b string) string {
@@ -273,22 +331,49 @@ func joinList(a, b string) string {
 	return a + ", " + b
 }
 
-// peerBody streams a peer's response to the client and releases it when fasthttp closes it.
+// peerBody streams a peer's response to the client and gives the connection back (or closes
+// it) when fasthttp closes it: reused only when the body was read to its end. With resp nil it
+// replays partial and then fails with err: a body that already failed.
 type peerBody struct {
-	resp   *fasthttp.Response
-	closed bool
+	resp    *fasthttp.Response
+	finish  func(reuse bool)
+	length  int64 // Content-Length, -1 without
+	read    int64
+	eof     bool
+	closed  bool
+	partial []byte
+	err     error
 }
 
-func (b *peerBody) Read(p []byte) (int, error) { return b.resp.BodyStream().Read(p) }
+func (b *peerBody) Read(p []byte) (int, error) {
+	if b.resp == nil {
+		if len(b.partial) == 0 {
+			return 0, b.err
+		}
+		n := copy(p, b.partial)
+		b.partial = b.partial[n:]
+		return n, nil
+	}
+	if b.eof {
+		return 0, io.EOF
+	}
+	n, err := b.resp.BodyStream().Read(p)
+	b.read += int64(n)
+	// fasthttp stops reading a Content-Length body after its last byte, before the EOF.
+	if err == io.EOF || (b.length >= 0 && b.read >= b.length) {
+		b.eof = true
+	}
+	return n, err
+}
 
 func (b *peerBody) Close() error {
-	if b.closed {
+	if b.closed || b.resp == nil {
 		return nil
 	}
 	b.closed = true
-	err := b.resp.CloseBodyStream()
+	b.finish(b.eof)
 	fasthttp.ReleaseResponse(b.resp)
-	return err
+	return nil
 }
 
 // popularity counts requests per key in windows of hot_ttl, bounded in size.

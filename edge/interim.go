@@ -38,11 +38,11 @@ func hintsOf(status int, h *fasthttp.ResponseHeader) earlyHints {
 }
 
 // relayHints sends a 103 with links to the client as an interim response (RFC 9110 section
-// 15.2: a proxy forwards 1xx unless it asked for them itself). Peers get none: their client
-// skips 1xx anyway, and only the client at the end of the chain can use them. It must run on
-// the request's goroutine, before the final response is written.
+// 15.2: a proxy forwards 1xx unless it asked for them itself). A peer that forwarded the
+// request gets them too, on the peer connection, and relays them to its own client (see
+// forwardWith). It must run on the request's goroutine, before the final response is written.
 func (n *Node) relayHints(ctx *fasthttp.RequestCtx, links earlyHints) {
-	if len(links) == 0 || isForwarded(ctx) {
+	if len(links) == 0 {
 		return
 	}
 	if w, ok := ctx.UserValue(interimFlag).(interimWriter); ok {

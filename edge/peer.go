@@ -2,11 +2,11 @@ package edge
 
 import (
 	"bytes"
-	"net"
 	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/shoal-cdn/shoal/origin"
 	"github.com/shoal-cdn/shoal/purge"
 	"github.com/shoal-cdn/shoal/ring"
 	"github.com/valyala/fasthttp"
@@ -47,6 +47,11 @@ func (n *Node) handlePeer(ctx *fasthttp.RequestCtx) {
 	ctx.Request.Header.Del(clientIPHeader)
 	ctx.Request.Header.Del(schemeHeader)
 	n.handle(ctx)
+	// A streamed body goes out after its head has left: fasthttp would otherwise hold a small
+	// head in its buffer until the body is written, and a body the origin cuts would close
+	// the connection with nothing sent, which the forwarding peer could not tell from a
+	// connection closed while idle (see forwardWith).
+	ctx.Response.ImmediateHeaderFlush = ctx.Response.IsBodyStream()
 }
 
 // peerAuthorized admits a request carrying the cluster secret (compared in constant time).
@@ -59,7 +64,8 @@ func isForwarded(ctx *fasthttp.RequestCtx) bool {
 	return v
 }
 
-// peerClients keeps one keep-alive client per peer port.
+// peerClients keeps one keep-alive client per peer port. Requests go through
+// origin.RoundTrip over its connections (see forwardWith), not through its Do.
 type peerClients struct {
 	mu      sync.Mutex
 	clients map[string]*fasthttp.HostClient
@@ -83,9 +89,9 @@ func (p *peerClients) get(addr string, timeout time.Duration) *fasthttp.HostClie
 		DisablePathNormalizing:        true,
 		MaxConns:                      4096,
 		MaxIdleConnDuration:           60 * time.Second,
-		ReadTimeout:                   timeout,
-		WriteTimeout:                  timeout,
-		Dial:                          func(a string) (net.Conn, error) { return fasthttp.DialTimeout(a, time.Second) },
+		// origin.RoundTrip reads through it: its connections bound each read and write by the
+		// fill timeout, and its connect failures are the only ones that try the next owner.
+		Dial: origin.Dialer(time.Second, timeout),
 	}
 	p.clients[addr] = c
 	return c
