@@ -1,9 +1,15 @@
 package edge
 
 import (
+	"bytes"
+	"crypto/tls"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 )
 
 // Tests from an outside attack on the fixes of issues 13 and 18: the neighbours of the
@@ -146,6 +152,97 @@ func TestForOnly(t *testing.T) {
 	for in, want := range cases {
 		if got := forOnly(in); got != want {
 			t.Errorf("forOnly(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestAttack_http2HostComesFromAuthority: RFC 9113 section 8.3.1. Over HTTP/2 the host is
+// :authority's: a host field that differs from it, two host fields, or an absolute-form :path
+// naming another host are malformed (400, never forwarded), as two Host fields are over
+// HTTP/1.1 (issue 18 item 2). Before, the last host field or the :path's authority routed,
+// keyed and went to the origin.
+func TestAttack_http2HostComesFromAuthority(t *testing.T) {
+	origin := startRawLogOrigin(t)
+	n, _, _ := tlsNode(t, origin.URL, "")
+	req := func(path string, fields ...[2]string) [][2]string {
+		return append([][2]string{{":method", "GET"}, {":scheme", "https"}, {":path", path}}, fields...)
+	}
+	cases := []struct {
+		name   string
+		fields [][2]string
+		status string // "" when the stream is reset
+		host   string // Host the origin must see; "" when it must see nothing
+	}{
+		{"host differs from :authority", req("/h2/a", [2]string{":authority", "www.test"}, [2]string{"host", "evil.test"}), "400", ""},
+		{"two host fields", req("/h2/b", [2]string{"host", "www.test"}, [2]string{"host", "evil.test"}), "400", ""},
+		{"absolute-form :path", req("http://evil.test/h2/c", [2]string{":authority", "www.test"}), "400", ""},
+		{"host equal to :authority", req("/h2/d", [2]string{":authority", "www.test"}, [2]string{"host", "WWW.test"}), "200", "www.test"},
+		{"host without :authority", req("/h2/e", [2]string{"host", "www.test"}), "200", "www.test"},
+		{"underscore X_Forwarded_Host", req("/h2/f", [2]string{":authority", "www.test"}, [2]string{"x_forwarded_host", "evil"}), "200", "www.test"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(origin.requests())
+			status := h2Status(t, n.HTTPSAddr(), tc.fields)
+			if status != tc.status {
+				t.Errorf("status %q, want %q", status, tc.status)
+			}
+			got := origin.requests()[before:]
+			switch {
+			case tc.host == "" && len(got) > 0:
+				t.Errorf("forwarded: %q %q", got[0].line, got[0].fields)
+			case tc.host != "" && (len(got) != 1 || len(got[0].values("Host")) != 1 || got[0].values("Host")[0] != tc.host):
+				t.Errorf("origin got %v, want one request with Host %q", got, tc.host)
+			case tc.host != "":
+				for _, f := range got[0].fields {
+					if strings.Contains(f, "_") {
+						t.Errorf("origin received %q", f)
+					}
+				}
+			}
+		})
+	}
+}
+
+// h2Status sends one HEADERS frame with fields (end of stream) over TLS and returns the
+// response's :status, or "" if the stream or connection was reset.
+func h2Status(t *testing.T, addr string, fields [][2]string) string {
+	t.Helper()
+	c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, http2.ClientPreface)
+	fr := http2.NewFramer(c, c)
+	fr.WriteSettings()
+	var block bytes.Buffer
+	enc := hpack.NewEncoder(&block)
+	for _, f := range fields {
+		enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: block.Bytes(), EndStream: true, EndHeaders: true})
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	dec := hpack.NewDecoder(4096, nil)
+	for {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			return ""
+		}
+		switch f := f.(type) {
+		case *http2.SettingsFrame:
+			if !f.IsAck() {
+				fr.WriteSettingsAck()
+			}
+		case *http2.HeadersFrame:
+			hf, _ := dec.DecodeFull(f.HeaderBlockFragment())
+			for _, h := range hf {
+				if h.Name == ":status" {
+					return h.Value
+				}
+			}
+		case *http2.RSTStreamFrame, *http2.GoAwayFrame:
+			return ""
 		}
 	}
 }

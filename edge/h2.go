@@ -22,6 +22,11 @@ func (n *Node) serveHTTP2(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed HTTP/2 request: connection-specific field "+field, http.StatusBadRequest)
 		return
 	}
+	if problem := authorityProblem(r); problem != "" {
+		n.metrics.rejected.WithLabelValues("h2_malformed").Inc()
+		http.Error(w, "malformed HTTP/2 request: "+problem, http.StatusBadRequest)
+		return
+	}
 	limits := n.rt.Load().cfg.Limits
 	// Contexts are pooled: a RequestCtx with its request and response buffers is large, and
 	// allocating one per HTTP/2 request dominated the adapter's cost.
@@ -39,6 +44,9 @@ func (n *Node) serveHTTP2(w http.ResponseWriter, r *http.Request) {
 	req.SetRequestURI(r.RequestURI)
 	req.Header.SetHost(r.Host)
 	for name, values := range r.Header {
+		if name == "Host" {
+			continue // r.Host holds it (authorityProblem checked that they agree)
+		}
 		for _, v := range values {
 			req.Header.Add(name, v)
 		}
@@ -110,6 +118,26 @@ func connectionSpecific(h http.Header) string {
 	}
 	if te := h.Get("Te"); te != "" && !strings.EqualFold(strings.TrimSpace(te), "trailers") {
 		return "TE"
+	}
+	return ""
+}
+
+// authorityProblem finds an HTTP/2 request whose host does not come from :authority alone
+// (RFC 9113 section 8.3.1): a :path that is not origin-form or "*" (an absolute-form :path
+// would name another host, which parseTarget lets win), more than one host field, or a host
+// field that differs from :authority. Go's server keeps such a host field in r.Header, and
+// copied as-is it would replace r.Host; the HTTP/1.1 listener refuses the same shapes (two
+// Host fields) with 400.
+func authorityProblem(r *http.Request) string {
+	if uri := r.RequestURI; uri != "*" && !strings.HasPrefix(uri, "/") {
+		return ":path is not origin-form"
+	}
+	hosts := r.Header["Host"]
+	switch {
+	case len(hosts) > 1:
+		return "more than one host field"
+	case len(hosts) == 1 && !strings.EqualFold(hosts[0], r.Host):
+		return "host field differs from :authority"
 	}
 	return ""
 }
