@@ -29,7 +29,9 @@ func newAccessLog(w io.Writer, format string) *accessLog {
 	}
 }
 
-func (a *accessLog) record(ctx *fasthttp.RequestCtx, start, end time.Time, result string) {
+// record writes one request's record; bytes is the body sent and cacheStatus the
+// Cache-Status to log (a cut body's "stored" is taken out, see streamBody).
+func (a *accessLog) record(ctx *fasthttp.RequestCtx, start, end time.Time, result string, bytes int, cacheStatus string) {
 	if a.log == nil {
 		return
 	}
@@ -40,10 +42,10 @@ func (a *accessLog) record(ctx *fasthttp.RequestCtx, start, end time.Time, resul
 		slog.String("host", string(ctx.Host())),
 		slog.String("uri", string(ctx.RequestURI())),
 		slog.Int("status", ctx.Response.StatusCode()),
-		slog.Int("bytes", responseBytes(&ctx.Response)),
+		slog.Int("bytes", bytes),
 		slog.Float64("seconds", end.Sub(start).Seconds()),
 		slog.String("result", result),
-		slog.String("cache_status", string(ctx.Response.Header.Peek("Cache-Status"))),
+		slog.String("cache_status", cacheStatus),
 		slog.String("user_agent", string(ctx.UserAgent())),
 		slog.String("referer", string(ctx.Referer())),
 	)

@@ -252,7 +252,7 @@ func (n *Node) forwardWith(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Me
 	default:
 		// The owner's Content-Length, when it sent one: the client keeps the length, and a body
 		// the owner cuts short fails the write instead of ending a chunked stream cleanly.
-		ctx.SetBodyStream(body, max(length, -1))
+		streamBody(ctx, body, max(length, -1))
 	}
 	return "forward", true
 }

@@ -102,15 +102,30 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 	}
 }
 
+// finish records the request: now, or for a streamed body once it has been written, with
+// how it ended (see streamBody).
 func (n *Node) finish(ctx *fasthttp.RequestCtx, start time.Time, policy, result string) {
+	deferred := deferRecord(ctx, func(whole bool, sent int64) {
+		cacheStatus := string(ctx.Response.Header.Peek("Cache-Status"))
+		if !whole {
+			result, cacheStatus = resultAborted, withoutStored(cacheStatus)
+		}
+		n.record(ctx, start, policy, result, int(sent), cacheStatus)
+	})
+	if !deferred {
+		n.record(ctx, start, policy, result, responseBytes(&ctx.Response), string(ctx.Response.Header.Peek("Cache-Status")))
+	}
+}
+
+func (n *Node) record(ctx *fasthttp.RequestCtx, start time.Time, policy, result string, bytes int, cacheStatus string) {
 	n.metrics.requests.WithLabelValues(policy, result).Inc()
 	status := ctx.Response.StatusCode()
 	n.metrics.responses.WithLabelValues(statusClass(status)).Inc()
-	if b := responseBytes(&ctx.Response); b > 0 {
-		n.metrics.bytesOut.Add(float64(b))
+	if bytes > 0 {
+		n.metrics.bytesOut.Add(float64(bytes))
 	}
 	if n.access.enabled() {
-		n.access.record(ctx, start, n.now(), result)
+		n.access.record(ctx, start, n.now(), result, bytes, cacheStatus)
 	}
 }
 

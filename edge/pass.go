@@ -60,7 +60,7 @@ func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) strin
 	if length < 0 {
 		length = -1
 	}
-	ctx.SetBodyStream(body, length)
+	streamBody(ctx, body, length)
 	return "pass"
 }
 

@@ -89,7 +89,7 @@ func (n *Node) serveFill(ctx *fasthttp.RequestCtx, l *lookup, h *fillHead, body 
 		ctx.Response.SetBodyRaw(whole)
 		return
 	}
-	ctx.SetBodyStream(body, int(h.length))
+	streamBody(ctx, body, int(h.length))
 }
 
 // writeHead writes status and stored fields plus Age, Via and Cache-Status.
