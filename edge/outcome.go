@@ -19,7 +19,7 @@ const outcomeFlag = "shoal.outcome"
 // record (metrics, access log) wait for the body's end, so that it says how the body ended.
 //
 // A streamed miss announces "stored" in Cache-Status with its head, before its end is known.
-// RFC 9211 section 2.7 says "stored" means the cache stored the response, not that it tried:
+// RFC 9211 section 2.5 says "stored" means the cache stored the response, not that it tried:
 // when the body is then cut the object is not stored (copyBody), the header the client got
 // was wrong, and only the aborted connection or stream tells the client (RFC 9112 section 8).
 // The record then says result "aborted" and logs Cache-Status without "stored".
