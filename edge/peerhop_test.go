@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shoal-cdn/shoal/internal/testenv"
 )
@@ -137,5 +138,24 @@ func TestCluster_unreachableOwnerIsSkipped(t *testing.T) {
 	}
 	if c := o.Count(path); c != 1 {
 		t.Errorf("origin asked %d times, want 1", c)
+	}
+}
+
+// The neighbour of a cut: an owner that does not answer within the fill timeout (its origin
+// is slower) is this request's timeout, not an unreachable peer: 504, one origin fetch.
+func TestCluster_slowOwnerIsOneOriginFetch(t *testing.T) {
+	o := testenv.StartBadOrigin(t)
+	nodes := startCluster(t, 3, o.URL)
+	path := "/slow.css"
+	s := whole
+	s.Delay = 6 * time.Second // past cache.fill_timeout (5s)
+	o.Script(path, s)
+	owner, via := viaNonOwner(t, nodes, path)
+	r := strictGet(t, via.HTTPAddr(), path)
+	if r.status != 504 {
+		t.Errorf("through %s (owner %s): %d %q, err %v; want 504", via.name, owner.name, r.status, r.body, r.err)
+	}
+	if c := o.Count(path); c != 1 {
+		t.Errorf("origin asked %d times for one client request, want 1", c)
 	}
 }
