@@ -168,8 +168,7 @@ func (n *Node) forwardWith(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Me
 	if owner.PeerAddr == "" {
 		return "", false
 	}
-	timeout := rt.cfg.Cache.FillTimeout.D()
-	client := n.peers.get(owner.PeerAddr, timeout)
+	client := n.peers.get(owner.PeerAddr, rt.cfg.Cache.FillTimeout.D())
 	req := fasthttp.AcquireRequest()
 	ctx.Request.CopyTo(req)
 	req.Header.Set(forwardedHeader, n.name)
@@ -283,14 +282,6 @@ func peerIdle(rt *settings) time.Duration {
 		return d / 2
 	}
 	return 30 * time.Second
-}
-
-// hotLimit is the largest object kept as a hot copy (0 when hot copies are off).
-func hotLimit(rt *settings) int {
-	if !rt.cfg.Cache.HotLocal {
-		return 0
-	}
-	return hotMaxObject
 }
 
 // hotCandidate reports whether a forwarded response is popular and small enough to keep a

@@ -273,7 +273,7 @@ tls: {certificates: [{cert: %s, key: %s}]}
 	}
 }
 
-// Past the size a non-owner buffers (retryableBody, or hotMaxObject with hot copies), the owner's answer streams through the
+// Past the size a non-owner buffers (hotMaxObject with hot copies), the owner's answer streams through the
 // peer hop: a whole one keeps its Content-Length, a cut one stays cut.
 func TestCluster_peerHopStreamsLargeBodies(t *testing.T) {
 	o := testenv.StartBadOrigin(t)
