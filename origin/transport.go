@@ -122,7 +122,9 @@ func roundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Re
 			return nil, &startedError{err}
 		}
 		closeAfter := req.ConnectionClose() || resp.ConnectionClose() || !keepAliveLimit(conn, &resp.Header, idle)
-		if !req.Header.IsHead() && !noBody(resp.StatusCode()) {
+		if !req.Header.IsHead() && !noBody(resp.StatusCode()) && resp.Header.ContentLength() == -1 {
+			resp.SetBodyStream(newChunkedBody(br), -1) // chunked: see chunkedBody
+		} else if !req.Header.IsHead() && !noBody(resp.StatusCode()) {
 			resp.StreamBody = true
 			if err := resp.ReadBody(br, 0); err != nil {
 				hc.ReleaseReader(br)

@@ -1,0 +1,66 @@
+package origin
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net/http/httputil"
+)
+
+// maxTrailerBytes bounds the trailer section of a chunked response, which is read and
+// dropped: a server that never ends it must not hold the connection's reader forever.
+const maxTrailerBytes = 64 << 10
+
+var errTrailerTooLarge = errors.New("origin: trailer section of a chunked response too large")
+
+// chunkedBody reads a chunked body (RFC 9112 §7.1) from the connection's reader, as
+// net/http's client does: hex digits only in a chunk size, io.ErrUnexpectedEOF when the
+// connection ends before the last chunk. It ends with io.EOF only after the trailer section,
+// so the connection is then positioned at the next response. The trailer fields are dropped
+// (RFC 9112 §7.1.2 lets a recipient discard them): fasthttp's own reader fails the whole
+// body on a field RFC 9110 §6.5.1 forbids there (Content-Length, Set-Cookie), which cut
+// complete responses short and kept them from the cache.
+type chunkedBody struct {
+	br   *bufio.Reader
+	r    io.Reader
+	done bool
+}
+
+func newChunkedBody(br *bufio.Reader) *chunkedBody {
+	return &chunkedBody{br: br, r: httputil.NewChunkedReader(br)}
+}
+
+func (c *chunkedBody) Read(p []byte) (int, error) {
+	if c.done {
+		return 0, io.EOF
+	}
+	n, err := c.r.Read(p)
+	if err == io.EOF {
+		if terr := discardTrailer(c.br); terr != nil {
+			return n, terr
+		}
+		c.done = true
+	}
+	return n, err
+}
+
+// discardTrailer reads the trailer section up to and including its empty line.
+func discardTrailer(br *bufio.Reader) error {
+	read := 0
+	for {
+		line, err := br.ReadSlice('\n')
+		read += len(line)
+		if read > maxTrailerBytes || errors.Is(err, bufio.ErrBufferFull) {
+			return errTrailerTooLarge
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		if len(line) == 1 || len(line) == 2 && line[0] == '\r' {
+			return nil
+		}
+	}
+}
