@@ -1,8 +1,14 @@
 package edge
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -157,5 +163,67 @@ func TestCluster_slowOwnerIsOneOriginFetch(t *testing.T) {
 	}
 	if c := o.Count(path); c != 1 {
 		t.Errorf("origin asked %d times for one client request, want 1", c)
+	}
+}
+
+// The same for an HTTP/2 client: the non-owner relays the owner's 103 as an interim HEADERS
+// frame.
+func TestCluster_peerHopRelaysEarlyHintsOverHTTP2(t *testing.T) {
+	o := testenv.StartBadOrigin(t)
+	dir := t.TempDir()
+	certFile, keyFile, pool := writeCert(t, dir, "site", "www.example.test")
+	secret := writeSecret(t)
+	var nodes []*Node
+	for i := range 3 {
+		join := ""
+		if i > 0 {
+			join = nodes[0].Ring().GossipAddr()
+		}
+		cfg := strings.Replace(clusterConfigWith(t, fmt.Sprintf("node-%d", i+1), secret, join, o.URL, ""),
+			`listen: {http: "127.0.0.1:0", admin: "127.0.0.1:0", peer: "127.0.0.1:0"}`,
+			fmt.Sprintf(`listen: {http: "127.0.0.1:0", https: "127.0.0.1:0", admin: "127.0.0.1:0", peer: "127.0.0.1:0"}
+tls: {certificates: [{cert: %s, key: %s}]}`, certFile, keyFile), 1)
+		nodes = append(nodes, startNode(t, cfg, Options{Logger: testLogger(t)}))
+	}
+	waitMembers(t, nodes, 3)
+	path := "/h2-peer-hints.css"
+	o.Script(path, testenv.Script{Interim: []testenv.Interim{{Status: 100}, hints}, Header: testenv.Fields("Cache-Control", "max-age=60"), Body: []byte("final body")})
+	m, _ := nodes[0].Ring().Owner(cacheKey("https", "www.example.test", path, ""))
+	var via *Node
+	for _, n := range nodes {
+		if n.name != m.Name {
+			via = n
+		}
+	}
+	var mu sync.Mutex
+	var got []int
+	var links []string
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, code)
+		links = append(links, h.Values("Link")...)
+		return nil
+	}}
+	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", "https://"+via.HTTPSAddr()+path, nil)
+	req.Host = "www.example.test"
+	client := tlsClient(pool, true, via.HTTPSAddr())
+	t.Cleanup(client.CloseIdleConnections)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 || resp.StatusCode != 200 || string(body) != "final body" || err != nil {
+		t.Fatalf("through %s (owner %s): HTTP/%d %d %q %v", via.name, m.Name, resp.ProtoMajor, resp.StatusCode, body, err)
+	}
+	if !strings.Contains(resp.Header.Get("Cache-Status"), "detail="+m.Name) {
+		t.Fatalf("not forwarded to the owner %s: Cache-Status %q", m.Name, resp.Header.Get("Cache-Status"))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0] != 103 || len(links) != 2 {
+		t.Errorf("through %s (owner %s): interim responses %v with Link %q, want one 103 with two Link fields", via.name, m.Name, got, links)
 	}
 }
