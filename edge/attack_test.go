@@ -267,3 +267,55 @@ func TestAttack_forbiddenTrailerFieldDoesNotTruncate(t *testing.T) {
 		}
 	}
 }
+
+// TestAttack_http10ClientGetsWhatItCanRead: RFC 9112 section 6.1 and RFC 9110 section 15.2.
+// An HTTP/1.0 client cannot decode chunked framing and must get no 1xx, so a streamed body of
+// unknown length reaches it with a Content-Length (pass and cache miss alike), a body the
+// origin cut short becomes a 502 rather than a body with chunk framing in it, and an HTTP/1.1
+// client still gets the interim response and the stream.
+func TestAttack_http10ClientGetsWhatItCanRead(t *testing.T) {
+	o := testenv.StartBadOrigin(t)
+	n := startNode(t, hostileConfig(o.URL, ""), Options{})
+	chunked := testenv.Script{Header: testenv.Fields("Cache-Control", "max-age=60"), Body: []byte("hello world"), Framing: testenv.Chunked, Chunk: 4}
+	hinted := chunked
+	hinted.Interim = []testenv.Interim{{Status: 103, Header: testenv.Fields("Link", "</a.css>; rel=preload")}}
+	cut := chunked
+	cut.Cut = testenv.ChunkBoundary
+	o.Script("/dyn/chunked", chunked)
+	o.Script("/c/chunked", chunked)
+	o.Script("/dyn/hinted", hinted)
+	o.Script("/dyn/cut", cut)
+	o.Script("/c/cut", cut)
+	cases := []struct{ path, proto, status, body string }{
+		{"/dyn/chunked", "HTTP/1.0", "200", "hello world"},
+		{"/c/chunked", "HTTP/1.0", "200", "hello world"},
+		{"/dyn/hinted", "HTTP/1.0", "200", "hello world"},
+		{"/dyn/cut", "HTTP/1.0", "502", ""},
+		{"/c/cut", "HTTP/1.0", "502", ""},
+		{"/dyn/hinted", "HTTP/1.1", "103", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.proto+tc.path, func(t *testing.T) {
+			out, _ := converse(t, n.HTTPAddr(), "GET "+tc.path+" "+tc.proto+"\r\nHost: www.test\r\nConnection: close\r\n\r\n", 2*time.Second)
+			lines := statusLines(out)
+			if len(lines) == 0 || !strings.Contains(lines[0], " "+tc.status+" ") {
+				t.Fatalf("answer %q, want %s first", lines, tc.status)
+			}
+			if tc.proto == "HTTP/1.1" {
+				if !strings.Contains(out, "Transfer-Encoding: chunked") && !strings.Contains(out, "Content-Length: 11") {
+					t.Errorf("HTTP/1.1 answer %q", out)
+				}
+				return
+			}
+			if len(lines) != 1 || strings.Contains(out, "Transfer-Encoding") {
+				t.Errorf("HTTP/1.0 client got %q", out)
+			}
+			if tc.body != "" && !strings.HasSuffix(out, "\r\n\r\n"+tc.body) {
+				t.Errorf("HTTP/1.0 client got %q, want body %q", out, tc.body)
+			}
+			if tc.body != "" && !strings.Contains(out, "Content-Length: 11\r\n") {
+				t.Errorf("HTTP/1.0 client got %q, want Content-Length: 11", out)
+			}
+		})
+	}
+}

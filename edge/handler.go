@@ -15,7 +15,10 @@ import (
 func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 	start := n.now()
 	policy, result := "none", "rejected"
-	defer func() { n.finish(ctx, start, policy, result) }()
+	defer func() {
+		n.frameForHTTP10(ctx)
+		n.finish(ctx, start, policy, result)
+	}()
 
 	if problem := framingProblem(ctx.Request.Header.RawHeaders()); problem != "" {
 		n.refuse(ctx, fasthttp.StatusBadRequest, "smuggling", "bad request: "+problem)
