@@ -5,7 +5,7 @@ PKGS      ?= ./...
 TESTFLAGS ?= -race -count=1 -timeout 20m
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run build test test-vip test-deps vet lint fmt bench bench-micro bench-hitratio bench-peers bench-edge bench-memory h2spec clean
+.PHONY: run build test test-vip test-deps vet lint fmt bench bench-micro bench-hitratio bench-peers bench-edge bench-memory bench-disk h2spec clean
 
 run:
 	$(GO) run ./cmd/shoal demo
@@ -63,6 +63,10 @@ bench-edge: build
 # Process RSS against cache.memory with many 1 KiB objects.
 bench-memory: build
 	@scripts/measure-memory.sh
+
+# The disk tier's Get (ReadAt and sendfile) and Put, on tmpfs and on the real disk.
+bench-disk:
+	@scripts/bench-disk.sh
 
 # HTTP/2 conformance of the HTTPS listener.
 h2spec: build

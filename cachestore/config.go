@@ -5,9 +5,10 @@ type Config struct {
 	MaxBytes    int64  // budget in bytes of Object.Cost; 0 means 256 MiB
 	NumCounters int64  // TinyLFU counters; 0 means derive from MaxBytes (about 10 per expected object of 4 KiB, bounded)
 	Name        string // value of the "store" label on this store's metrics; "" means "main"
-	// OnEvict, when set, receives each object ristretto evicted to make room (not those it
-	// rejected, nor deletes and purges): the disk tier below takes them. It runs on ristretto's
-	// goroutine, without the store's locks, and must not block or call back into the store.
+	// OnEvict, when set, receives each object ristretto evicted to make room or its admission
+	// policy refused after Set (not deletes and purges): the disk tier below takes them, and
+	// decides with its own admission. It runs on ristretto's goroutine, without the store's
+	// locks, and must not block or call back into the store.
 	OnEvict func(*Object)
 }
 

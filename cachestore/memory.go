@@ -82,6 +82,9 @@ func NewMemory(cfg Config, reg prometheus.Registerer) (*Memory, error) {
 		OnReject: func(it *ristretto.Item[slot]) {
 			if m.forget(it.Value, keepVary) {
 				m.rejected.Add(1)
+				if cfg.OnEvict != nil {
+					cfg.OnEvict(it.Value.obj)
+				}
 			}
 		},
 		OnExit: func(s slot) { m.forget(s, keepVary) },

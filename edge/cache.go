@@ -59,6 +59,9 @@ func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route, key 
 	// this is the variant the request selects (RFC 9111 section 4.1), whatever the hash did.
 	found = found && obj.Key == l.key
 	if !found {
+		if res, ok := n.diskLookup(ctx, l); ok {
+			return res
+		}
 		l.status.Fwd = "uri-miss"
 		if varies {
 			l.status.Fwd = "vary-miss"
@@ -68,6 +71,7 @@ func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route, key 
 		}
 		return n.fill(ctx, l, n.passMark.active(l.url, now))
 	}
+	n.touchDisk(l.key)
 	meta := obj.Meta.(*objectMeta)
 	use := rt.policy.Evaluate(l.req, meta.response(obj), meta.decision, now)
 	if obj.SoftPurged() && use.State == httpcache.Fresh {
@@ -123,6 +127,11 @@ type objectMeta struct {
 	// revalidating marks an object whose background revalidation (stale-while-revalidate)
 	// has started, so that it runs once however many requests read the stale object.
 	revalidating atomic.Bool
+	// diskGen is the disk tier's generation when the object was stored in memory, passed
+	// with it to disk so a purge since then refuses it there; onDisk marks an object
+	// written to disk (or read from it), which eviction need not write again (disktier.go).
+	diskGen uint64
+	onDisk  atomic.Bool
 }
 
 func (m *objectMeta) response(o *cachestore.Object) httpcache.Response {

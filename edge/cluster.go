@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/shoal-cdn/shoal/cachestore/disk"
 	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/gslb"
 	"github.com/shoal-cdn/shoal/purge"
@@ -272,26 +273,35 @@ func (c clusterView) Peers() []purge.Peer {
 }
 
 // purgeTarget applies purges to the store and detaches the fills in flight, so a request that
-// arrives after a purge never joins a fetch that started before it.
+// arrives after a purge never joins a fetch that started before it. The disk tier gets the
+// purge too, after memory (see diskBan), with the time it was applied here.
 type purgeTarget struct{ n *Node }
 
 func (p purgeTarget) PurgeURL(url string, soft bool) int {
 	defer p.n.fills.ForgetAll()
+	at := p.n.now()
+	defer p.n.diskBan(disk.BanURL, url, soft, at)
 	return p.n.store.PurgeURL(url, soft)
 }
 
 func (p purgeTarget) PurgePrefix(prefix string, soft bool) int {
 	defer p.n.fills.ForgetAll()
+	at := p.n.now()
+	defer p.n.diskBan(disk.BanPrefix, prefix, soft, at)
 	return p.n.store.PurgePrefix(prefix, soft)
 }
 
 func (p purgeTarget) PurgeTag(tag string, soft bool) int {
 	defer p.n.fills.ForgetAll()
+	at := p.n.now()
+	defer p.n.diskBan(disk.BanTag, tag, soft, at)
 	return p.n.store.PurgeTag(tag, soft)
 }
 
 func (p purgeTarget) PurgeAll(soft bool) int {
 	defer p.n.fills.ForgetAll()
+	at := p.n.now()
+	defer p.n.diskBan(disk.BanAll, "", soft, at)
 	return p.n.store.PurgeAll(soft)
 }
 

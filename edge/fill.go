@@ -386,7 +386,7 @@ func (n *Node) storeObject(j *fillJob, h *fillHead, body []byte, generation uint
 		}
 		obj.Key = j.url + "\x00" + sk
 	}
-	if n.store.Set(obj) {
+	if n.setObject(obj) {
 		n.metrics.stored.Inc()
 		return true
 	}
@@ -418,7 +418,7 @@ func (n *Node) finishRevalidation(j *fillJob, notModified httpcache.Header, sent
 		obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: header, Body: old.Body,
 			RequestTime: resp.RequestTime, ResponseTime: resp.ResponseTime, Generation: generation, Tags: surrogateKeys(header),
 			Meta: newObjectMeta(decision, header)}
-		if n.store.Set(obj) {
+		if n.setObject(obj) {
 			n.metrics.stored.Inc()
 			return true
 		}

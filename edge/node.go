@@ -59,8 +59,12 @@ type Node struct {
 	registry *prometheus.Registry
 	metrics  *metrics
 	store    *cachestore.Memory
-	fills    coalesce.Group
-	passMark passMarks
+	disk     *diskTier // cache.disk; nil without one
+	// diskSince is when the disk tier's directory last changed before this start: roughly
+	// when the node went down, the start of the purges it may have missed.
+	diskSince time.Time
+	fills     coalesce.Group
+	passMark  passMarks
 	// compressing makes each compressed variant once, however many clients ask at once.
 	compressing singleflight.Group
 
@@ -133,14 +137,28 @@ func New(cfg *conf.Config, opts Options) (*Node, error) {
 	n.h2ctx.New = func() any { return new(fasthttp.RequestCtx) }
 	n.access = newAccessLog(opts.AccessLog, cfg.Log.Access)
 	n.peerSecret = cfg.Cluster.Secret
-	store, err := cachestore.NewMemory(cachestore.Config{MaxBytes: int64(cfg.Cache.Memory)}, opts.Registry)
+	if cfg.Cache.Disk.Enabled() {
+		n.diskSince = lastActive(cfg.Cache.Disk.Path)
+	}
+	dt, err := openDisk(cfg, opts)
 	if err != nil {
+		return nil, fmt.Errorf("edge: %w", err)
+	}
+	n.disk = dt
+	memCfg := cachestore.Config{MaxBytes: int64(cfg.Cache.Memory)}
+	if dt != nil {
+		memCfg.OnEvict = n.evictToDisk
+	}
+	store, err := cachestore.NewMemory(memCfg, opts.Registry)
+	if err != nil {
+		n.closeDisk()
 		return nil, fmt.Errorf("edge: cache store: %w", err)
 	}
 	n.store = store
 	rt, err := n.buildRuntime(cfg)
 	if err != nil {
 		store.Close()
+		n.closeDisk()
 		return nil, fmt.Errorf("edge: %w", err)
 	}
 	n.rt.Store(rt)
@@ -211,6 +229,9 @@ func (n *Node) Start() error {
 	n.ready.Store(true)
 	n.stopReadiness = make(chan struct{})
 	go n.watchReadiness(n.stopReadiness)
+	if n.disk != nil {
+		go n.openGate(n.diskSince)
+	}
 	n.log.Info("edge started", "node", n.name, "http", n.HTTPAddr(), "https", n.HTTPSAddr(), "admin", adminLn.Addr().String(),
 		"peer", n.ring.Self().PeerAddr, "gossip", n.ring.GossipAddr())
 	return nil
@@ -286,6 +307,8 @@ func fixedAtStart(old, cfg *conf.Config) error {
 		return errors.New("edge: reload: listen addresses change only with a restart")
 	case old.Cache.Memory != cfg.Cache.Memory:
 		return errors.New("edge: reload: cache.memory changes only with a restart")
+	case old.Cache.Disk != cfg.Cache.Disk:
+		return errors.New("edge: reload: cache.disk changes only with a restart")
 	case old.Node.Name != cfg.Node.Name:
 		return errors.New("edge: reload: node.name changes only with a restart")
 	}
@@ -355,5 +378,6 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	}
 	n.rt.Load().close()
 	n.store.Close()
+	n.closeDisk()
 	return errors.Join(errs...)
 }

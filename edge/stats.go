@@ -34,6 +34,8 @@ type cacheStats struct {
 	HitRatio float64 `json:"hit_ratio"` // hits / (hits + misses); 0 before the first request
 	Objects  int64   `json:"objects"`
 	Bytes    int64   `json:"bytes"`
+	// Disk is the disk tier (cache.disk); absent without one.
+	Disk *diskStats `json:"disk,omitempty"`
 }
 
 func (n *Node) stats() statsSnapshot {
@@ -47,6 +49,7 @@ func (n *Node) stats() statsSnapshot {
 			Misses:  counterValue(n.metrics.misses),
 			Objects: store.Objects,
 			Bytes:   store.Bytes,
+			Disk:    n.diskStats(),
 		},
 		Pools: []origin.PoolSnapshot{},
 	}

@@ -18,6 +18,7 @@ type statsView struct {
 	Misses    uint64
 	Objects   int64
 	Bytes     string
+	Disk      *diskView
 	Pools     []poolView
 	Routes    []routeStats
 	// Maintenance: every request is answered 503 (error_pages.maintenance).
@@ -59,6 +60,9 @@ func newStatsView(s statsSnapshot) statsView {
 		Bytes:       humanBytes(s.Cache.Bytes),
 		Routes:      s.Routes,
 		Maintenance: s.Maintenance,
+	}
+	if d := s.Cache.Disk; d != nil {
+		v.Disk = &diskView{State: d.State, Objects: d.Objects, Bytes: humanBytes(d.Bytes), Size: humanBytes(d.Size)}
 	}
 	if s.Cache.Hits+s.Cache.Misses > 0 {
 		v.HitRatio = fmt.Sprintf("%.1f%%", 100*s.Cache.HitRatio)
@@ -154,6 +158,9 @@ td.check-failed { color: #9b1111; }
 <div>hits / misses<b>{{.Hits}} / {{.Misses}}</b></div>
 <div>objects stored<b id="objects">{{.Objects}}</b></div>
 <div>bytes stored<b id="bytes">{{.Bytes}}</b></div>
+{{with .Disk}}<div>disk tier<b id="disk-state">{{.State}}</b></div>
+<div>disk objects<b id="disk-objects">{{.Objects}}</b></div>
+<div>disk bytes<b id="disk-bytes">{{.Bytes}} of {{.Size}}</b></div>{{end}}
 </div>
 {{range .Pools}}
 <section class="pool" data-pool="{{.Name}}">

@@ -1,0 +1,152 @@
+package edge
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/shoal-cdn/shoal/cachestore"
+	"github.com/shoal-cdn/shoal/cachestore/disk"
+	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/valyala/fasthttp"
+)
+
+// diskLookup answers a memory miss from the disk tier when it holds a fresh copy: it
+// reports the request's result and true, or false to go on to the origin (nothing on disk,
+// tier loading or disabled, stale, soft-purged, unreadable). A copy no larger than the
+// promote size is read into memory, stored there again and served like any memory hit;
+// a larger one is served from its segment file (sendfile on HTTP/1.1, see diskBody).
+//
+// Cache-Status is the memory hit's, with detail "<node>/disk".
+func (n *Node) diskLookup(ctx *fasthttp.RequestCtx, l *lookup) (string, bool) {
+	t := n.disk
+	if t == nil || !t.ready.Load() {
+		return "", false
+	}
+	// Read before Get: a purge after these refuses the promoted copy in memory and, should
+	// memory evict it again, on disk (see diskBan).
+	memGen, diskGen := n.store.Begin(), t.d.Begin()
+	h, err := t.d.Get(l.key)
+	if err != nil {
+		return "", false
+	}
+	obj, use, ok := n.diskObject(l, h)
+	if !ok {
+		h.Close()
+		return "", false
+	}
+	if h.BodyLength() <= t.promote {
+		body := make([]byte, h.BodyLength())
+		_, err := h.ReadAt(body, 0)
+		h.Close()
+		if err != nil {
+			return "", false
+		}
+		obj.Body = body
+		obj.Generation = memGen
+		meta := obj.Meta.(*objectMeta)
+		meta.diskGen = diskGen
+		meta.onDisk.Store(true)
+		n.store.Set(obj)
+		n.diskHit(l)
+		n.serveObject(ctx, l, obj, use)
+		return "hit", true
+	}
+	n.diskHit(l)
+	n.serveDiskHandle(ctx, l, obj, use, h)
+	return "hit", true
+}
+
+func (n *Node) diskHit(l *lookup) {
+	l.status.Hit, l.status.Fwd = true, ""
+	l.status.Detail = n.name + "/disk"
+	n.metrics.hits.Inc()
+}
+
+// diskObject rebuilds the stored response of a disk record and evaluates it for this
+// request. It reports false unless the copy is fresh and not soft-purged: a stale copy goes
+// to the origin as a plain miss (revalidating it from disk is not done).
+func (n *Node) diskObject(l *lookup, h *disk.Handle) (*cachestore.Object, httpcache.Use, bool) {
+	if h.SoftPurged || h.Key != l.key {
+		return nil, httpcache.Use{}, false
+	}
+	status, header, err := decodeHead(h.Head)
+	if err != nil {
+		return nil, httpcache.Use{}, false
+	}
+	resp := httpcache.Response{Status: status, Header: header, RequestTime: h.RequestTime, ResponseTime: h.ResponseTime}
+	// The request side of the storing decision was taken at fill time; what the response
+	// says is all a hit needs (freshness, no-cache fields), as for an adopted copy.
+	d := l.rt.policy.Storable(httpcache.Request{Method: "GET"}, resp)
+	if !d.Store {
+		return nil, httpcache.Use{}, false
+	}
+	meta := newObjectMeta(d, header)
+	obj := &cachestore.Object{Key: h.Key, URL: h.URL, Status: status, Header: header, RequestTime: h.RequestTime,
+		ResponseTime: h.ResponseTime, Tags: h.Tags, Meta: meta}
+	use := l.rt.policy.Evaluate(l.req, meta.response(obj), d, n.now())
+	if use.State != httpcache.Fresh {
+		return nil, httpcache.Use{}, false
+	}
+	return obj, use, true
+}
+
+// serveDiskHandle answers from a large disk object without reading it into memory: the
+// client's conditionals and HEAD as for any hit; a Range is ignored and the whole body sent
+// (RFC 9110 section 14.2 allows it), from the segment file. It closes h.
+func (n *Node) serveDiskHandle(ctx *fasthttp.RequestCtx, l *lookup, obj *cachestore.Object, use httpcache.Use, h *disk.Handle) {
+	resp := obj.Meta.(*objectMeta).response(obj)
+	l.status.TTL, l.status.HasTTL = int64(use.TTL.Seconds()), true
+	if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 {
+		h.Close()
+		n.writeConditional(ctx, l, code, obj.Header, use.Age)
+		return
+	}
+	n.writeHead(ctx, l, obj.Status, obj.Header, use.Age, obj.Meta.(*objectMeta).decision.NoCacheFields)
+	length := h.BodyLength()
+	if l.head {
+		h.Close()
+		ctx.Response.SkipBody = true
+		ctx.Response.Header.SetContentLength(int(length))
+		return
+	}
+	body, err := diskBody(h)
+	defer h.Close()
+	if err != nil {
+		// The segment could not be opened again (tests' in-memory file systems): copy out
+		// through the page cache instead.
+		buf := make([]byte, length)
+		_, rerr := h.ReadAt(buf, 0)
+		if rerr != nil {
+			ctx.Response.Reset()
+			n.log.Warn("disk tier: read failed", "key", l.key, "err", rerr)
+			plainError(ctx, fasthttp.StatusBadGateway, "cached object unreadable")
+			return
+		}
+		ctx.Response.SetBodyRaw(buf)
+		return
+	}
+	ctx.SetBodyStream(body, int(length))
+}
+
+// diskBody opens the body of h as a file of its own, positioned at the body; h may be
+// closed right after.
+// The segment file of the Handle is shared by every reader and must not be seeked; a new
+// open file description of the same inode (through /proc/self/fd, which works even when
+// the segment has been reclaimed and unlinked) has its own offset. fasthttp hands an
+// *os.File body to the connection's ReadFrom, which is sendfile(2) on Linux; the HTTP/2
+// adapter reads it, from the page cache. fasthttp closes it after the response.
+func diskBody(h *disk.Handle) (*os.File, error) {
+	seg := h.File()
+	if seg == nil {
+		return nil, fmt.Errorf("edge: disk handle has no file")
+	}
+	f, err := os.Open(fmt.Sprintf("/proc/self/fd/%d", seg.Fd()))
+	if err != nil {
+		return nil, fmt.Errorf("edge: reopen segment: %w", err)
+	}
+	if _, err := f.Seek(h.BodyOffset(), 0); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("edge: seek segment: %w", err)
+	}
+	return f, nil
+}

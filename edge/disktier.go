@@ -1,0 +1,223 @@
+package edge
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoal-cdn/shoal/cachestore"
+	"github.com/shoal-cdn/shoal/cachestore/disk"
+	"github.com/shoal-cdn/shoal/conf"
+	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/purge"
+)
+
+// diskTier is the node's cache.disk: the tier below memory. Memory evicts into it and a
+// memory miss looks in it before going to the origin (see diskLookup).
+//
+// Loaded objects are served only once the tier is ready: its index is loaded and the
+// purges this node missed while it was down have been pulled from its peers and applied
+// (openGate). Until then a memory miss goes to the origin, never to a possibly purged copy.
+type diskTier struct {
+	d     *disk.Disk
+	ready atomic.Bool
+	// promote is the largest body a disk hit copies back into memory; larger ones are
+	// served from the segment file (sendfile on HTTP/1.1) and stay on disk only.
+	promote int64
+}
+
+// diskMissedPurges bounds how far back a restarted node asks its peers for purges: the
+// peers' ban logs keep one hour (purge.CatchUp). Down for longer, the node cannot know what
+// it missed and drops everything it loaded.
+const diskMissedPurges = time.Hour
+
+// diskGateTimeout bounds the wait for the index and the peers' purges at start.
+const diskGateTimeout = 30 * time.Second
+
+// openDisk opens cache.disk when configured (nil, nil when not).
+func openDisk(cfg *conf.Config, opts Options) (*diskTier, error) {
+	dc := cfg.Cache.Disk
+	if !dc.Enabled() {
+		return nil, nil
+	}
+	d, err := disk.Open(disk.Config{Path: dc.Path, Size: int64(dc.Size), SegmentSize: int64(dc.SegmentSize),
+		MaxObjectSize: int64(dc.MaxObjectSize), QueueBytes: int64(dc.Queue), AdmitFrequency: dc.AdmitFrequency,
+		Logger: opts.Logger.With("component", "disk")}, opts.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("disk tier: %w", err)
+	}
+	return &diskTier{d: d, promote: int64(cfg.Cache.MaxObjectSize)}, nil
+}
+
+// lastActive is the latest modification time of a file in the tier's directory: about
+// when the node last wrote a segment or a ban, so no later than when it went down.
+func lastActive(dir string) time.Time {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return time.Time{}
+	}
+	var last time.Time
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.ModTime().After(last) {
+			last = info.ModTime()
+		}
+	}
+	return last
+}
+
+// openGate makes the loaded objects servable once the index is loaded and the purges made
+// while this node was down are applied: pulled from every live peer's ban log since the
+// tier's directory last changed (purge.CatchUp), each applied to memory and disk through
+// purgeTarget. Runs once, in its own goroutine, after Start joined the ring.
+func (n *Node) openGate(since time.Time) {
+	t := n.disk
+	select {
+	case <-t.d.Loaded():
+	case <-time.After(diskGateTimeout):
+		n.log.Warn("disk tier: index still loading; disk hits wait for it")
+		<-t.d.Loaded()
+	}
+	if n.purge != nil {
+		peers := clusterView{n}.Peers()
+		if len(peers) > 0 && (since.IsZero() || n.now().Sub(since) > diskMissedPurges) {
+			// Peers' ban logs do not reach back that far: whatever was purged meanwhile is unknown.
+			dropped := t.d.AddBan(disk.Ban{Kind: disk.BanAll, Time: n.now()})
+			n.log.Warn("disk tier: down longer than the peers' ban logs reach; loaded objects dropped", "objects", dropped)
+		}
+		for _, p := range peers {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			err := n.purge.CatchUp(ctx, purge.Peer{Name: p.Name, PeerAddr: p.PeerAddr}, since.Add(-catchUpSkew))
+			cancel()
+			if err != nil {
+				n.log.Warn("disk tier: purge catch-up from a peer failed", "peer", p.Name, "err", err)
+			}
+		}
+	}
+	t.ready.Store(true)
+	n.log.Info("disk tier ready", "objects", t.d.Stats().Objects)
+}
+
+// diskBan applies a purge to the disk tier, after memory: a memory eviction racing the
+// purge reaches the disk with the generation read when its object was stored (diskGen),
+// below this ban's, so the ban refuses it.
+func (n *Node) diskBan(kind disk.BanKind, value string, soft bool, at time.Time) {
+	if n.disk == nil {
+		return
+	}
+	n.disk.d.AddBan(disk.Ban{Kind: kind, Value: value, Soft: soft, Time: at})
+}
+
+// setObject stores o in memory and, once memory took it, writes it through to disk.
+//
+// Written at fill time rather than only when memory evicts it (the order of nginx and
+// Traffic Server): what memory holds at a SIGKILL or a SIGTERM is on disk too, so a restart
+// refetches nothing; the disk's TinyLFU admission keeps one-hit wonders off it once full.
+// Objects the write did not take (queue full, admission) go to disk when memory evicts them.
+//
+// Purges: the memory store's generation (o.Generation, read at fill start) refuses an object
+// a purge made during its fill matches; the disk generation read here, before memory's
+// check, makes the disk refuse one that a purge made after it matches (see diskBan).
+func (n *Node) setObject(o *cachestore.Object) bool {
+	m, ok := o.Meta.(*objectMeta)
+	if n.disk == nil || !ok {
+		return n.store.Set(o)
+	}
+	m.diskGen = n.disk.d.Begin()
+	m.onDisk.Store(true) // memory evicting it before the write below must not write it too
+	if !n.store.Set(o) {
+		return false
+	}
+	if !n.putDisk(o, m) {
+		m.onDisk.Store(false)
+	}
+	return true
+}
+
+// evictToDisk is memory's OnEvict: it runs on ristretto's goroutine and must not block
+// (disk.Put only queues). Objects already on disk are not written again.
+func (n *Node) evictToDisk(o *cachestore.Object) {
+	m, ok := o.Meta.(*objectMeta)
+	if !ok || m.diskGen == 0 || !m.onDisk.CompareAndSwap(false, true) {
+		return
+	}
+	if !n.putDisk(o, m) {
+		m.onDisk.Store(false)
+	}
+}
+
+// putDisk queues o for the disk tier. Only the key's owner writes it (a non-owner's hot copy
+// would spend the cluster's disk twice); soft-purged and stale objects are not written.
+func (n *Node) putDisk(o *cachestore.Object, m *objectMeta) bool {
+	if o.SoftPurged() {
+		return false
+	}
+	if r := n.ring; r != nil {
+		if _, self := r.Owner(o.URL); !self {
+			return false
+		}
+	}
+	now := n.now()
+	left := m.decision.Lifetime - httpcache.CurrentAge(m.response(o), now)
+	if left <= 0 {
+		return false
+	}
+	return n.disk.d.Put(disk.Record{Key: o.Key, URL: o.URL, Tags: o.Tags, Head: encodeHead(o.Status, o.Header),
+		Body: o.Body, RequestTime: o.RequestTime, ResponseTime: o.ResponseTime, Expires: now.Add(left),
+		Generation: m.diskGen})
+}
+
+// touchDisk tells the disk tier's admission about a memory hit, so that a key memory serves
+// well is admitted when memory evicts it.
+func (n *Node) touchDisk(key string) {
+	if n.disk != nil {
+		n.disk.d.Touch(key)
+	}
+}
+
+// closeDisk writes what is queued and releases the directory (Shutdown).
+func (n *Node) closeDisk() {
+	if n.disk == nil {
+		return
+	}
+	if err := n.disk.d.Close(); err != nil {
+		n.log.Warn("disk tier: close", "err", err)
+	}
+}
+
+// diskStats is the tier in /stats and /stats.json.
+type diskStats struct {
+	State     string `json:"state"` // disabled, loading (index or peers' purges) or ready
+	Path      string `json:"path"`
+	Size      int64  `json:"size"`
+	Bytes     int64  `json:"bytes"`
+	Objects   int64  `json:"objects"`
+	Hits      int64  `json:"hits"`
+	Misses    int64  `json:"misses"`
+	Evictions int64  `json:"evictions"`
+}
+
+func (n *Node) diskStats() *diskStats {
+	if n.disk == nil {
+		return nil
+	}
+	s := n.disk.d.Stats()
+	state := "ready"
+	switch {
+	case s.Disabled:
+		state = "disabled"
+	case s.Loading || !n.disk.ready.Load():
+		state = "loading"
+	}
+	return &diskStats{State: state, Path: s.Path, Size: s.Size, Bytes: s.Bytes, Objects: s.Objects,
+		Hits: s.Hits, Misses: s.Misses, Evictions: s.Evictions}
+}
+
+// diskView is the tier on the /stats page.
+type diskView struct {
+	State   string
+	Objects int64
+	Bytes   string
+	Size    string
+}
