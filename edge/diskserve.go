@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -91,8 +92,9 @@ func (n *Node) diskObject(l *lookup, h *disk.Handle) (*cachestore.Object, httpca
 }
 
 // serveDiskHandle answers from a large disk object without reading it into memory: the
-// client's conditionals and HEAD as for any hit; a Range is ignored and the whole body sent
-// (RFC 9110 section 14.2 allows it), from the segment file. It closes h.
+// client's conditionals and HEAD as for any hit, one range as a 206 from the same file; a
+// request for several ranges gets the whole body (RFC 9110 section 14.2 allows ignoring
+// Range). It closes h.
 func (n *Node) serveDiskHandle(ctx *fasthttp.RequestCtx, l *lookup, obj *cachestore.Object, use httpcache.Use, h *disk.Handle) {
 	resp := obj.Meta.(*objectMeta).response(obj)
 	l.status.TTL, l.status.HasTTL = int64(use.TTL.Seconds()), true
@@ -109,13 +111,23 @@ func (n *Node) serveDiskHandle(ctx *fasthttp.RequestCtx, l *lookup, obj *cachest
 		ctx.Response.Header.SetContentLength(int(length))
 		return
 	}
-	body, err := diskBody(h)
+	start := int64(0)
+	if obj.Status == fasthttp.StatusOK {
+		if r, ok := n.diskRange(ctx, l, resp, length); ok {
+			if r == nil {
+				h.Close()
+				return
+			}
+			start, length = r.Start, r.End-r.Start+1
+		}
+	}
+	body, err := diskBody(h, start)
 	defer h.Close()
 	if err != nil {
 		// The segment could not be opened again (tests' in-memory file systems): copy out
 		// through the page cache instead.
 		buf := make([]byte, length)
-		_, rerr := h.ReadAt(buf, 0)
+		_, rerr := h.ReadAt(buf, start)
 		if rerr != nil {
 			ctx.Response.Reset()
 			n.log.Warn("disk tier: read failed", "key", l.key, "err", rerr)
@@ -135,7 +147,7 @@ func (n *Node) serveDiskHandle(ctx *fasthttp.RequestCtx, l *lookup, obj *cachest
 // the segment has been reclaimed and unlinked) has its own offset. fasthttp hands an
 // *os.File body to the connection's ReadFrom, which is sendfile(2) on Linux; the HTTP/2
 // adapter reads it, from the page cache. fasthttp closes it after the response.
-func diskBody(h *disk.Handle) (*os.File, error) {
+func diskBody(h *disk.Handle, start int64) (*os.File, error) {
 	seg := h.File()
 	if seg == nil {
 		return nil, fmt.Errorf("edge: disk handle has no file")
@@ -144,9 +156,36 @@ func diskBody(h *disk.Handle) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("edge: reopen segment: %w", err)
 	}
-	if _, err := f.Seek(h.BodyOffset(), 0); err != nil {
+	if _, err := f.Seek(h.BodyOffset()+start, 0); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("edge: seek segment: %w", err)
 	}
 	return f, nil
+}
+
+// diskRange applies a single Range of the request to a disk object of size bytes: it reports
+// false to send the whole body, and true with the range to send (the status and
+// Content-Range set), or with nil when the answer (416) is complete.
+func (n *Node) diskRange(ctx *fasthttp.RequestCtx, l *lookup, resp httpcache.Response, size int64) (*httpcache.ByteRange, bool) {
+	rangeHeader := l.req.Header.Get("Range")
+	if rangeHeader == "" {
+		return nil, false
+	}
+	if ir := l.req.Header.Get("If-Range"); ir != "" && !httpcache.IfRangeMatches(ir, resp) {
+		return nil, false
+	}
+	ranges, err := httpcache.ParseRange(rangeHeader, size)
+	if errors.Is(err, httpcache.ErrRangeNotSatisfiable) {
+		ctx.SetStatusCode(fasthttp.StatusRequestedRangeNotSatisfiable)
+		ctx.Response.Header.Set("Content-Range", httpcache.ContentRangeUnsatisfied(size))
+		ctx.Response.SetBodyRaw(nil)
+		return nil, true
+	}
+	if err != nil || len(ranges) != 1 {
+		return nil, false
+	}
+	r := ranges[0]
+	ctx.SetStatusCode(fasthttp.StatusPartialContent)
+	ctx.Response.Header.Set("Content-Range", httpcache.ContentRange(r, size))
+	return &r, true
 }

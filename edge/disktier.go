@@ -33,6 +33,11 @@ type diskTier struct {
 // it missed and drops everything it loaded.
 const diskMissedPurges = time.Hour
 
+// diskPromoteMax is the largest body a disk hit copies back into memory. Larger bodies are
+// sent from the page cache with sendfile, as nginx does, and leave memory to small objects
+// whose per-request cost is the copy.
+const diskPromoteMax = 256 << 10
+
 // diskGateTimeout bounds the wait for the index and the peers' purges at start.
 const diskGateTimeout = 30 * time.Second
 
@@ -48,7 +53,7 @@ func openDisk(cfg *conf.Config, opts Options) (*diskTier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("disk tier: %w", err)
 	}
-	return &diskTier{d: d, promote: int64(cfg.Cache.MaxObjectSize)}, nil
+	return &diskTier{d: d, promote: min(int64(cfg.Cache.MaxObjectSize), diskPromoteMax)}, nil
 }
 
 // lastActive is the latest modification time of a file in the tier's directory: about

@@ -59,13 +59,19 @@ func startDiskOrigin(t *testing.T, size int) *diskOrigin {
 
 // body is object n's expected bytes at its tag's current version: every 8-byte word names
 // the object, the version and its own offset, so a torn or misplaced read never matches.
+// Every 16th object is 4x the size, above what a disk hit copies into memory (it is sent
+// from the segment file).
 func (o *diskOrigin) body(n int) []byte {
 	v := o.versions[n%4].Load()
-	b := make([]byte, 0, o.size)
-	for i := 0; len(b) < o.size; i++ {
-		b = fmt.Appendf(b, "%03x%01x%04x", n%4096, v%16, i%65536)
+	size := o.size
+	if n%16 == 0 {
+		size *= 4
 	}
-	return b[:o.size]
+	b := make([]byte, 0, size)
+	for i := 0; len(b) < size; i++ {
+		b = fmt.Appendf(b, "%03x%01x%05x", n%4096, v%16, i%(1<<20))
+	}
+	return b[:size]
 }
 
 func (o *diskOrigin) count(path string) int {
@@ -193,8 +199,8 @@ func readAll(t *testing.T, p *proc, o *diskOrigin, count int) int {
 	fromDisk := 0
 	for n := range count {
 		body, status := getObject(t, p, n)
-		if !bytes.Equal(body, o.body(n)) {
-			t.Fatalf("/obj/%d: %d bytes that differ from the origin's %d (Cache-Status %q)", n, len(body), o.size, status)
+		if want := o.body(n); !bytes.Equal(body, want) {
+			t.Fatalf("/obj/%d: %d bytes that differ from the origin's %d (Cache-Status %q)", n, len(body), len(want), status)
 		}
 		if strings.Contains(status, "/disk") {
 			fromDisk++
@@ -254,6 +260,29 @@ func TestDisk_workingSetFourTimesMemorySurvivesRestarts(t *testing.T) {
 	}
 	if got := o.total(); got != objects {
 		t.Fatalf("after SIGTERM: %d origin fetches in all, want still %d", got, objects)
+	}
+	// A range of a large object, served from its segment file, and one past its end.
+	for _, c := range []struct {
+		rng    string
+		status int
+		want   []byte
+	}{{"bytes=1000-300999", 206, o.body(16)[1000:301000]}, {"bytes=-10", 206, o.body(32)[len(o.body(32))-10:]}, {"bytes=9999999-", 416, nil}} {
+		n := 16
+		if c.rng == "bytes=-10" {
+			n = 32
+		}
+		req, _ := http.NewRequest("GET", fmt.Sprintf("http://%s/obj/%d", p.http, n), nil)
+		req.Host = "site.example"
+		req.Header.Set("Range", c.rng)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || (c.want != nil && !bytes.Equal(body, c.want)) || !strings.Contains(resp.Header.Get("Cache-Status"), "/disk") {
+			t.Errorf("Range %s of /obj/%d: %d, %d bytes (Cache-Status %q)", c.rng, n, resp.StatusCode, len(body), resp.Header.Get("Cache-Status"))
+		}
 	}
 	waitTiers(t, p, objects)
 
