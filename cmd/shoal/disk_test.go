@@ -399,3 +399,21 @@ func TestDisk_purgeWhileDownIsAppliedBeforeServing(t *testing.T) {
 		t.Errorf("%d origin fetches after the restart; the purged quarter (%d) and little more expected", extra, objects/4)
 	}
 }
+
+// `shoal check` tries the disk tier's directory: a missing one fails with the key, an
+// existing writable one passes.
+func TestRun_checkTriesTheDiskPath(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		path string
+		code int
+	}{{filepath.Join(dir, "missing"), 1}, {dir, 0}} {
+		file := filepath.Join(t.TempDir(), "shoal.yaml")
+		os.WriteFile(file, []byte(fmt.Sprintf("listen: {http: \"127.0.0.1:0\"}\ncache:\n  disk: {path: %q, size: 64MiB}\n", c.path)), 0o644)
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"check", "-c", file}, &stdout, &stderr)
+		if code != c.code || (c.code != 0 && !strings.Contains(stderr.String(), "cache.disk.path")) {
+			t.Errorf("check with cache.disk.path %s: exit %d, stderr %q; want exit %d naming cache.disk.path", c.path, code, stderr.String(), c.code)
+		}
+	}
+}
