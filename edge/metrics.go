@@ -65,7 +65,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		forwarded: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_forwarded_total",
 			Help: "Cacheable requests forwarded to the owning peer and answered by it."}),
 		forwardFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_forward_failures_total",
-			Help: "Forwards to a peer that could not be reached; the next owner or the origin served instead."}),
+			Help: "Forwards that failed: a peer that could not be connected to (the next owner or the origin served instead), or one that received the request and failed (the client got that failure)."}),
 		peerRefused: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_peer_refused_total",
 			Help: "Requests on the peer port refused for lacking the cluster secret."}),
 		hotCopies: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_hot_copies_total",
