@@ -3,6 +3,7 @@ package edge
 import (
 	"bytes"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -317,5 +318,44 @@ func TestAttack_http10ClientGetsWhatItCanRead(t *testing.T) {
 				t.Errorf("HTTP/1.0 client got %q, want Content-Length: 11", out)
 			}
 		})
+	}
+}
+
+// TestAttack_bytesAfterAResponseAreNoOneElsesResponse: RFC 9112 section 6.3. A 204, a 304
+// and the answer to HEAD end at their head, so bytes an origin sends after one (a body it
+// should not have sent) would be read as the response to the next request on the connection,
+// for another URL, and stored under that URL's key: with the filler sized to the node's
+// 16 KiB origin reader, /c/victim was stored as "evil" for 600 s. A connection with bytes
+// no request asked for is never reused.
+func TestAttack_bytesAfterAResponseAreNoOneElsesResponse(t *testing.T) {
+	o := testenv.StartBadOrigin(t)
+	n := startNode(t, hostileConfig(o.URL, ""), Options{})
+	evil := "HTTP/1.1 200 OK\r\nCache-Control: max-age=600\r\nContent-Length: 4\r\n\r\nevil"
+	heads := map[string]string{
+		"204":  "HTTP/1.1 204 No Content\r\nContent-Length: 60\r\n\r\n",
+		"304":  "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n",
+		"HEAD": "HTTP/1.1 200 OK\r\nCache-Control: no-store\r\nContent-Length: 5\r\n\r\n",
+	}
+	for kind, head := range heads {
+		for _, size := range []int{100, 16 << 10, 40 << 10} {
+			name := fmt.Sprintf("%s-%d", kind, size)
+			t.Run(name, func(t *testing.T) {
+				attacker, victim := "/c/a-"+name, "/c/v-"+name
+				method := "GET"
+				if kind == "HEAD" {
+					attacker, method = "/dyn/a-"+name, "HEAD"
+				}
+				o.Script(attacker, testenv.Script{Raw: []byte(head + strings.Repeat("x", size-len(head)) + evil)})
+				o.Script(victim, testenv.Script{Header: testenv.Fields("Cache-Control", "max-age=60"), Body: []byte("good")})
+				converse(t, n.HTTPAddr(), method+" "+attacker+" HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n", 2*time.Second)
+				time.Sleep(20 * time.Millisecond) // the rest of the attacker's bytes reach the node's socket
+				for i := 0; i < 2; i++ {
+					out, _ := converse(t, n.HTTPAddr(), "GET "+victim+" HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n", 2*time.Second)
+					if !strings.HasPrefix(out, "HTTP/1.1 200 ") || !strings.HasSuffix(out, "\r\n\r\ngood") {
+						t.Fatalf("request %d for %s got %q", i, victim, out)
+					}
+				}
+			})
+		}
 	}
 }

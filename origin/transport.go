@@ -137,6 +137,8 @@ func roundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Re
 		}
 		return func(reuse bool) {
 			_ = resp.CloseBodyStream() // releases fasthttp's stream; its error says nothing here
+			// Bytes read past the response belong to no request (see unsolicited).
+			closeAfter = closeAfter || br.Buffered() > 0
 			hc.ReleaseReader(br)
 			if reuse && !closeAfter {
 				hc.ReleaseConn(cc)
@@ -169,7 +171,7 @@ func acquireConn[C pooledConn](acquire func(time.Duration, bool) (C, error), clo
 		if last.IsZero() {
 			return c, false, nil // dialled for us
 		}
-		if !fresh && time.Since(last) < idleLimit(c.Conn(), idle) {
+		if !fresh && time.Since(last) < idleLimit(c.Conn(), idle) && !unsolicited(c.Conn()) {
 			return c, true, nil
 		}
 		closeConn(c)

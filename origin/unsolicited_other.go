@@ -1,0 +1,9 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd)
+
+package origin
+
+import "net"
+
+// unsolicited cannot peek at a socket on this platform; bytes already read past a response
+// still keep its connection from reuse (roundTrip).
+func unsolicited(net.Conn) bool { return false }
