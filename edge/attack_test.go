@@ -325,8 +325,9 @@ func TestAttack_http10ClientGetsWhatItCanRead(t *testing.T) {
 // and the answer to HEAD end at their head, so bytes an origin sends after one (a body it
 // should not have sent) would be read as the response to the next request on the connection,
 // for another URL, and stored under that URL's key: with the filler sized to the node's
-// 16 KiB origin reader, /c/victim was stored as "evil" for 600 s. A connection with bytes
-// no request asked for is never reused.
+// 16 KiB origin reader, /c/victim was stored as "evil" for 600 s. The same holds for bytes
+// after a body delimited by its length or its last chunk. A connection with bytes no request
+// asked for is never reused.
 func TestAttack_bytesAfterAResponseAreNoOneElsesResponse(t *testing.T) {
 	o := testenv.StartBadOrigin(t)
 	n := startNode(t, hostileConfig(o.URL, ""), Options{})
@@ -335,6 +336,9 @@ func TestAttack_bytesAfterAResponseAreNoOneElsesResponse(t *testing.T) {
 		"204":  "HTTP/1.1 204 No Content\r\nContent-Length: 60\r\n\r\n",
 		"304":  "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n",
 		"HEAD": "HTTP/1.1 200 OK\r\nCache-Control: no-store\r\nContent-Length: 5\r\n\r\n",
+		// the same bytes after a body delimited by its length or its last chunk
+		"length":  "HTTP/1.1 200 OK\r\nCache-Control: no-store\r\nContent-Length: 5\r\n\r\n",
+		"chunked": "HTTP/1.1 200 OK\r\nCache-Control: no-store\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
 	}
 	for kind, head := range heads {
 		for _, size := range []int{100, 16 << 10, 40 << 10} {
@@ -342,8 +346,11 @@ func TestAttack_bytesAfterAResponseAreNoOneElsesResponse(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				attacker, victim := "/c/a-"+name, "/c/v-"+name
 				method := "GET"
-				if kind == "HEAD" {
+				switch kind {
+				case "HEAD":
 					attacker, method = "/dyn/a-"+name, "HEAD"
+				case "length", "chunked":
+					attacker = "/dyn/a-" + name
 				}
 				o.Script(attacker, testenv.Script{Raw: []byte(head + strings.Repeat("x", size-len(head)) + evil)})
 				o.Script(victim, testenv.Script{Header: testenv.Fields("Cache-Control", "max-age=60"), Body: []byte("good")})
