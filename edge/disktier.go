@@ -56,14 +56,19 @@ func openDisk(cfg *conf.Config, opts Options) (*diskTier, error) {
 	return &diskTier{d: d, promote: min(int64(cfg.Cache.MaxObjectSize), diskPromoteMax)}, nil
 }
 
-// lastActive is the latest modification time of a file in the tier's directory: about
-// when the node last wrote a segment or a ban, so no later than when it went down.
+// lastActive is the latest modification time of the tier's directory (touched every
+// aliveInterval while the node runs, see keepAlive) and of the files in it: no later than
+// when the node went down, and at most aliveInterval before. Zero for an empty directory:
+// nothing to load, nothing missed.
 func lastActive(dir string) time.Time {
 	entries, err := os.ReadDir(dir)
-	if err != nil {
+	if err != nil || len(entries) == 0 {
 		return time.Time{}
 	}
 	var last time.Time
+	if info, err := os.Stat(dir); err == nil {
+		last = info.ModTime()
+	}
 	for _, e := range entries {
 		if info, err := e.Info(); err == nil && info.ModTime().After(last) {
 			last = info.ModTime()
@@ -84,9 +89,9 @@ func (n *Node) openGate(since time.Time) {
 		n.log.Warn("disk tier: index still loading; disk hits wait for it")
 		<-t.d.Loaded()
 	}
-	if n.purge != nil {
+	if n.purge != nil && !since.IsZero() {
 		peers := clusterView{n}.Peers()
-		if len(peers) > 0 && (since.IsZero() || n.now().Sub(since) > diskMissedPurges) {
+		if len(peers) > 0 && n.now().Sub(since) > diskMissedPurges {
 			// Peers' ban logs do not reach back that far: whatever was purged meanwhile is unknown.
 			dropped := t.d.AddBan(disk.Ban{Kind: disk.BanAll, Time: n.now()})
 			n.log.Warn("disk tier: down longer than the peers' ban logs reach; loaded objects dropped", "objects", dropped)
@@ -102,6 +107,28 @@ func (n *Node) openGate(since time.Time) {
 	}
 	t.ready.Store(true)
 	n.log.Info("disk tier ready", "objects", t.d.Stats().Objects)
+	n.keepAlive(n.rt.Load().cfg.Cache.Disk.Path)
+}
+
+// aliveInterval is how often a running node touches its disk directory, the lower bound of
+// the purges it asks its peers for after a crash (lastActive).
+const aliveInterval = 30 * time.Second
+
+// keepAlive touches dir every aliveInterval until Shutdown.
+func (n *Node) keepAlive(dir string) {
+	tick := time.NewTicker(aliveInterval)
+	defer tick.Stop()
+	for {
+		now := n.now()
+		if err := os.Chtimes(dir, now, now); err != nil {
+			n.log.Debug("disk tier: touch directory", "err", err)
+		}
+		select {
+		case <-tick.C:
+		case <-n.stopReadiness:
+			return
+		}
+	}
 }
 
 // diskBan applies a purge to the disk tier, after memory: a memory eviction racing the
