@@ -35,7 +35,7 @@ func dialer(connectTimeout, idle time.Duration) fasthttp.DialFunc {
 		if err != nil {
 			return nil, &dialError{err: err}
 		}
-		return &inactivityConn{Conn: c, limit: idle}, nil
+		return &inactivityConn{Conn: c, limit: idle, peek: newPeeker(c)}, nil
 	}
 }
 
@@ -51,6 +51,7 @@ type inactivityConn struct {
 	net.Conn
 	limit     time.Duration
 	idleLimit time.Duration
+	peek      *peeker // nil where the platform cannot peek (see unsolicited)
 }
 
 func (c *inactivityConn) Read(b []byte) (int, error) {

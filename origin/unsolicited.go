@@ -15,22 +15,47 @@ import (
 // anyway. A TLS connection is not checked: post-handshake messages may wait there.
 func unsolicited(c net.Conn) bool {
 	if ic, ok := c.(*inactivityConn); ok {
+		if ic.peek != nil {
+			return ic.peek.waiting()
+		}
 		c = ic.Conn
 	}
+	p := newPeeker(c)
+	return p != nil && p.waiting()
+}
+
+// peeker peeks at one socket without allocating: built once per connection at dial time,
+// since a RawConn and a closure per request cost three allocations on the reuse path.
+type peeker struct {
+	rc   syscall.RawConn
+	fn   func(fd uintptr) bool
+	seen bool
+	buf  [1]byte
+}
+
+// newPeeker returns nil for a connection that is no socket.
+func newPeeker(c net.Conn) *peeker {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
-		return false
+		return nil
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return false
+		return nil
 	}
-	var buf [1]byte
-	waiting := false
-	_ = rc.Read(func(fd uintptr) bool {
-		n, _, _ := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		waiting = n > 0
-		return true // never wait for readiness
-	})
-	return waiting
+	p := &peeker{rc: rc}
+	p.fn = p.peek
+	return p
+}
+
+func (p *peeker) waiting() bool {
+	p.seen = false
+	_ = p.rc.Read(p.fn)
+	return p.seen
+}
+
+func (p *peeker) peek(fd uintptr) bool {
+	n, _, _ := syscall.Recvfrom(int(fd), p.buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	p.seen = n > 0
+	return true // never wait for readiness
 }
