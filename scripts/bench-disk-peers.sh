@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Disk hits end to end: Shoal with cache.memory 16 MiB and a disk tier, next to nginx
+# proxy_cache, both holding a working set of 4x that memory (64 MiB) of 256 KiB or 1 MiB
+# objects, cache files under $DISK_DIR (default: the real disk under ${TMPDIR:-/tmp}; set
+# DISK_DIR=/dev/shm for tmpfs). Servers on core 0, h2load (HTTP/1.1) on core 1; every URL
+# is warmed twice first. Prints req/s and Shoal's ratio to nginx; nothing is asserted.
+# Usage: scripts/bench-disk-peers.sh [requests per run]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+requests="${1:-3000}"
+base="${DISK_DIR:-${TMPDIR:-/tmp}}"
+work=$(mktemp -d "$base/shoal-bench-disk.XXXXXX")
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+command -v nginx >/dev/null && command -v h2load >/dev/null || {
+	echo "needs nginx and h2load (apt-get install nginx nghttp2-client)" >&2
+	exit 1
+}
+go build -o "$work/shoal" ./cmd/shoal
+mkdir -p "$work/www" "$work/ngx-cache" "$work/shoal-disk"
+head -c 262144 /dev/urandom >"$work/www/256k.bin"
+head -c 1048576 /dev/urandom >"$work/www/1m.bin"
+port_origin=18400 port_nginx=18401 port_shoal=18402 port_admin=18403
+cat >"$work/origin.conf" <<CONF
+daemon off; master_process off; worker_processes 1; pid $work/origin.pid; error_log $work/origin.err;
+events { worker_connections 4096; }
+http { access_log off; sendfile on; default_type application/octet-stream;
+  server { listen 127.0.0.1:$port_origin; root $work/www;
+    location /256k/ { try_files /256k.bin =404; expires 1h; }
+    location /1m/ { try_files /1m.bin =404; expires 1h; } } }
+CONF
+cat >"$work/nginx.conf" <<CONF
+daemon off; master_process off; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx.err;
+events { worker_connections 4096; }
+http { access_log off; sendfile on; tcp_nopush on;
+  proxy_cache_path $work/ngx-cache levels=1:2 keys_zone=z:16m max_size=1g inactive=1h use_temp_path=off;
+  server { listen 127.0.0.1:$port_nginx;
+    location / { proxy_pass http://127.0.0.1:$port_origin; proxy_cache z; proxy_cache_valid 200 1h;
+      proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+CONF
+cat >"$work/shoal.yaml" <<CONF
+node: {name: bench}
+listen: {http: "127.0.0.1:$port_shoal", admin: "127.0.0.1:$port_admin"}
+log: {access: "off", level: warn}
+cache:
+  memory: 16MiB
+  max_object_size: 4MiB
+  disk: {path: $work/shoal-disk, size: 1GiB, admit_frequency: -1}
+origins: {o: {servers: [{url: "http://127.0.0.1:$port_origin"}]}}
+routes: [{match: {path_prefix: /}, origin: o, cache: true}]
+CONF
+taskset -c 0 nginx -c "$work/origin.conf" -p "$work" & pids+=($!)
+taskset -c 0 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
+GOMAXPROCS=1 taskset -c 0 "$work/shoal" run -c "$work/shoal.yaml" 2>"$work/shoal.err" & pids+=($!)
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port_admin/readyz" >/dev/null && break; sleep 0.1; done
+# Wait for the disk tier to be ready (index loaded).
+for _ in $(seq 100); do curl -s "http://127.0.0.1:$port_admin/stats.json" | grep -q '"state": "ready"' && break; sleep 0.1; done
+
+rps() { # port urls-file
+	taskset -c 1 h2load --h1 -n "$requests" -c 16 -t 1 -i "$2" 2>&1 | awk '/^finished in/ {print $4}'
+}
+printf '%-6s %8s %12s %12s %8s\n' size objects shoal_rps nginx_rps ratio
+for size in 256k 1m; do
+	case $size in 256k) objects=256 ;; 1m) objects=64 ;; esac
+	for port in $port_shoal $port_nginx; do
+		: >"$work/urls-$port"
+		for i in $(seq 0 $((objects - 1))); do echo "http://127.0.0.1:$port/$size/$i" >>"$work/urls-$port"; done
+		for _ in 1 2; do xargs -n 1 curl -s -o /dev/null <"$work/urls-$port"; done
+	done
+	sleep 1 # the disk tier's writes leave its queue
+	s=$(rps $port_shoal "$work/urls-$port_shoal")
+	n=$(rps $port_nginx "$work/urls-$port_nginx")
+	printf '%-6s %8s %12s %12s %8s\n' "$size" "$objects" "$s" "$n" "$(awk -v a="$s" -v b="$n" 'BEGIN { if (b > 0) printf "%.2f", a / b }')"
+done
+curl -s "http://127.0.0.1:$port_admin/stats.json" | grep -A8 '"disk"' || true
