@@ -23,6 +23,7 @@ const (
 // cluster is the set of live members of one run. Member 0 stays for the whole run (new
 // members join through a live member); the others may leave or be killed.
 type cluster struct {
+	disk   bool // members have a disk tier (cache.disk) under dir
 	dir    string
 	origin string
 
@@ -31,12 +32,12 @@ type cluster struct {
 	started int // members started so far, for names
 }
 
-func newCluster(originURL string, size int) (*cluster, error) {
+func newCluster(originURL string, size int, disk bool) (*cluster, error) {
 	dir, err := os.MkdirTemp("", "shoal-stateful-")
 	if err != nil {
 		return nil, err
 	}
-	c := &cluster{dir: dir, origin: originURL}
+	c := &cluster{dir: dir, origin: originURL, disk: disk}
 	for _, f := range []struct{ name, value string }{{"gossip.key", "stateful-cluster-secret-0123456789"}, {"purge.token", token}} {
 		if err := os.WriteFile(filepath.Join(c.dir, f.name), []byte(f.value), 0o600); err != nil {
 			return nil, err
@@ -60,15 +61,20 @@ func (c *cluster) config(name, join string) string {
 	if join != "" {
 		joinList = "[" + join + "]"
 	}
+	disk := ""
+	if c.disk {
+		// Every object memory evicts or refuses goes to disk (admit_frequency -1).
+		disk = fmt.Sprintf(", disk: {path: %s, size: 8MiB, admit_frequency: -1}", filepath.Join(c.dir, "disk-"+name))
+	}
 	return fmt.Sprintf(`node: {name: %s, region: local}
 listen: {http: "127.0.0.1:0", admin: "127.0.0.1:0", peer: "127.0.0.1:0"}
-cache: {memory: 1MiB, max_object_size: 512KiB, fill_timeout: 5s, hot_local: true, hot_ttl: 5s}
+cache: {memory: 1MiB, max_object_size: 512KiB, fill_timeout: 5s, hot_local: true, hot_ttl: 5s%s}
 cluster: {bind: "127.0.0.1:0", join: %s, secret_file: %s}
 compression: {encodings: [zstd, gzip]}
 purge: {token_file: %s, allow: [127.0.0.0/8], timeout: 2s}
 origins: {o: {servers: [{url: %q}]}}
 routes: [{match: {path_prefix: /}, origin: o, cache: true}]
-`, name, joinList, filepath.Join(c.dir, "gossip.key"), filepath.Join(c.dir, "purge.token"), c.origin)
+`, name, disk, joinList, filepath.Join(c.dir, "gossip.key"), filepath.Join(c.dir, "purge.token"), c.origin)
 }
 
 // join starts a new member, joined to a live one.
@@ -81,6 +87,11 @@ func (c *cluster) join() error {
 		join = c.live[0].Ring().GossipAddr()
 	}
 	c.mu.Unlock()
+	if c.disk {
+		if err := os.Mkdir(filepath.Join(c.dir, "disk-"+name), 0o700); err != nil {
+			return err
+		}
+	}
 	cfg, err := conf.Parse([]byte(c.config(name, join)), name+".yaml", c.dir)
 	if err != nil {
 		return err

@@ -41,12 +41,13 @@ func (c *counts) String() string {
 
 // runner runs one sequence against fresh members and a fresh origin.
 type runner struct {
-	members int // 1: one node; more: a cluster with joins, leaves and kills
+	disk    bool // members have a disk tier
+	members int  // 1: one node; more: a cluster with joins, leaves and kills
 	client  *http.Client
 }
 
-func newRunner(members int) *runner {
-	return &runner{members: members, client: &http.Client{
+func newRunner(members int, disk bool) *runner {
+	return &runner{members: members, disk: disk, client: &http.Client{
 		Timeout: 15 * time.Second,
 		Transport: &http.Transport{
 			DisableCompression:  true, // Accept-Encoding is ours to send and the body ours to decode
@@ -64,7 +65,7 @@ func (r *runner) run(seq []step) (*counts, error) {
 		return nil, err
 	}
 	defer o.close()
-	c, err := newCluster(o.URL, r.members)
+	c, err := newCluster(o.URL, r.members, r.disk)
 	if err != nil {
 		return nil, fmt.Errorf("start: %w", err)
 	}

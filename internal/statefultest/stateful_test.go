@@ -58,17 +58,21 @@ func loadSettings(t *testing.T, ops int) settings {
 
 // TestStateful_oneNode: one node (a one-member cluster), fills, hits, revalidations, stale
 // serving, Vary and compressed variants, evictions in 1 MiB, purges of every kind racing fills.
-func TestStateful_oneNode(t *testing.T) { stateful(t, 1) }
+func TestStateful_oneNode(t *testing.T) { stateful(t, 1, false) }
+
+// TestStateful_oneNodeDisk: one node with a disk tier below its 1 MiB of memory, which takes
+// every object memory evicts or refuses and answers memory's misses.
+func TestStateful_oneNodeDisk(t *testing.T) { stateful(t, 1, true) }
 
 // TestStateful_cluster: the same on three members, with members joining, leaving and killed.
-func TestStateful_cluster(t *testing.T) { stateful(t, 3) }
+func TestStateful_cluster(t *testing.T) { stateful(t, 3, false) }
 
-func stateful(t *testing.T, members int) {
+func stateful(t *testing.T, members int, disk bool) {
 	s := loadSettings(t, 100)
 	if members > 1 {
 		s = loadSettings(t, 60)
 	}
-	r := newRunner(members)
+	r := newRunner(members, disk)
 	total := &counts{}
 	sequences := 0
 	start := time.Now()
@@ -94,7 +98,7 @@ func stateful(t *testing.T, members int) {
 			break
 		}
 	}
-	t.Logf("%d members, %d sequences from seed %d in %v: %s", members, sequences, s.seed, time.Since(start).Round(time.Millisecond), total)
+	t.Logf("%d members (disk tier %v), %d sequences from seed %d in %v: %s", members, disk, sequences, s.seed, time.Since(start).Round(time.Millisecond), total)
 }
 
 // shrink deletes steps, then single operations, from a failing sequence while it still
