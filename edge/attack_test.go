@@ -271,9 +271,10 @@ func TestAttack_forbiddenTrailerFieldDoesNotTruncate(t *testing.T) {
 
 // TestAttack_http10ClientGetsWhatItCanRead: RFC 9112 section 6.1 and RFC 9110 section 15.2.
 // An HTTP/1.0 client cannot decode chunked framing and must get no 1xx, so a streamed body of
-// unknown length reaches it with a Content-Length (pass and cache miss alike), a body the
-// origin cut short becomes a 502 rather than a body with chunk framing in it, and an HTTP/1.1
-// client still gets the interim response and the stream.
+// unknown length reaches it with a Content-Length (pass and cache miss alike) or, past
+// http10Hold, delimited by the end of the connection; a body the origin cut short becomes a
+// 502 rather than a body with chunk framing in it; an HTTP/1.1 client still gets the interim
+// response and the stream.
 func TestAttack_http10ClientGetsWhatItCanRead(t *testing.T) {
 	o := testenv.StartBadOrigin(t)
 	n := startNode(t, hostileConfig(o.URL, ""), Options{})
@@ -287,6 +288,10 @@ func TestAttack_http10ClientGetsWhatItCanRead(t *testing.T) {
 	o.Script("/dyn/hinted", hinted)
 	o.Script("/dyn/cut", cut)
 	o.Script("/c/cut", cut)
+	large := chunked
+	large.Body = []byte(strings.Repeat("0123456789abcdef", 20<<10)) // 320 KiB: streamed, not held
+	large.Chunk = 8 << 10
+	o.Script("/dyn/large", large)
 	cases := []struct{ path, proto, status, body string }{
 		{"/dyn/chunked", "HTTP/1.0", "200", "hello world"},
 		{"/c/chunked", "HTTP/1.0", "200", "hello world"},
@@ -294,6 +299,7 @@ func TestAttack_http10ClientGetsWhatItCanRead(t *testing.T) {
 		{"/dyn/cut", "HTTP/1.0", "502", ""},
 		{"/c/cut", "HTTP/1.0", "502", ""},
 		{"/dyn/hinted", "HTTP/1.1", "103", ""},
+		{"/dyn/large", "HTTP/1.0", "200", string(large.Body)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.proto+tc.path, func(t *testing.T) {
@@ -314,7 +320,12 @@ func TestAttack_http10ClientGetsWhatItCanRead(t *testing.T) {
 			if tc.body != "" && !strings.HasSuffix(out, "\r\n\r\n"+tc.body) {
 				t.Errorf("HTTP/1.0 client got %q, want body %q", out, tc.body)
 			}
-			if tc.body != "" && !strings.Contains(out, "Content-Length: 11\r\n") {
+			switch {
+			case len(tc.body) > http10Hold:
+				if strings.Contains(out, "Content-Length") || !strings.Contains(out, "Connection: close\r\n") {
+					t.Errorf("HTTP/1.0 client got head %q, want close-delimited", out[:strings.Index(out, "\r\n\r\n")])
+				}
+			case tc.body != "" && !strings.Contains(out, "Content-Length: 11\r\n"):
 				t.Errorf("HTTP/1.0 client got %q, want Content-Length: 11", out)
 			}
 		})
