@@ -5,7 +5,7 @@ PKGS      ?= ./...
 TESTFLAGS ?= -race -count=1 -timeout 20m
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run build test test-vip test-deps vet lint fmt bench bench-micro bench-hitratio bench-peers bench-edge bench-memory bench-disk h2spec clean
+.PHONY: run build test test-vip test-deps vet lint fmt bench bench-micro bench-hitratio bench-peers bench-edge bench-memory bench-disk bench-disk-peers h2spec clean
 
 run:
 	$(GO) run ./cmd/shoal demo
@@ -67,6 +67,10 @@ bench-memory: build
 # The disk tier's Get (ReadAt and sendfile) and Put, on tmpfs and on the real disk.
 bench-disk:
 	@scripts/bench-disk.sh
+
+# Disk hits of 256 KiB and 1 MiB at 4x cache.memory, Shoal next to nginx proxy_cache.
+bench-disk-peers:
+	@scripts/bench-disk-peers.sh
 
 # HTTP/2 conformance of the HTTPS listener.
 h2spec: build

@@ -36,7 +36,7 @@ const diskMissedPurges = time.Hour
 // diskPromoteMax is the largest body a disk hit copies back into memory. Larger bodies are
 // sent from the page cache with sendfile, as nginx does, and leave memory to small objects
 // whose per-request cost is the copy.
-const diskPromoteMax = 256 << 10
+const diskPromoteMax = 128 << 10
 
 // diskGateTimeout bounds the wait for the index and the peers' purges at start.
 const diskGateTimeout = 30 * time.Second
