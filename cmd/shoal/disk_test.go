@@ -103,7 +103,7 @@ func diskConfig(p *proc, dir, originURL, cluster string) string {
 listen: {http: %q, admin: %q, peer: "127.0.0.1:0"}
 log: {access: "off", level: warn}
 cache:
-  memory: 4MiB
+  memory: 2MiB
   max_object_size: 1MiB
   disk: {path: %q, size: 48MiB, segment_size: 2MiB, admit_frequency: -1}
 %s
@@ -225,12 +225,12 @@ func waitTiers(t *testing.T, p *proc, want int64) {
 	t.Fatalf("%s: memory %d + disk %d objects, want at least %d", p.name, mem, disk, want)
 }
 
-// One node, cache.memory 4 MiB and 16 MiB of objects: all of them are served again without
+// One node, cache.memory 2 MiB and 8 MiB of objects: all of them are served again without
 // an origin fetch, from memory or disk; the same after a restart by SIGTERM; and after a
 // SIGKILL in the middle of a fill burst every object read back has the origin's bytes (no
 // torn record is served) and the objects written before the burst still need no fetch.
 func TestDisk_workingSetFourTimesMemorySurvivesRestarts(t *testing.T) {
-	const objects, size = 128, 128 << 10 // 16 MiB
+	const objects, size = 80, 96 << 10 // 8.9 MiB, over 4x 2 MiB: every 16th object is 4x larger
 	o := startDiskOrigin(t, size)
 	dir := t.TempDir()
 	p := &proc{name: "disk-1", http: testenv.FreePort(t), admin: testenv.FreePort(t)}
@@ -287,7 +287,7 @@ func TestDisk_workingSetFourTimesMemorySurvivesRestarts(t *testing.T) {
 	waitTiers(t, p, objects)
 
 	// A fill burst of new objects, killed in its middle.
-	const burst = 32
+	const burst = 24
 	var wg sync.WaitGroup
 	var sent atomic.Int64
 	for w := range 4 {
@@ -331,7 +331,7 @@ func TestDisk_workingSetFourTimesMemorySurvivesRestarts(t *testing.T) {
 // never serves a purged copy (its persisted objects meet the purge through the catch-up
 // from its peers before they are served), while it still serves the others from disk.
 func TestDisk_purgeWhileDownIsAppliedBeforeServing(t *testing.T) {
-	const objects, size = 160, 64 << 10 // 10 MiB over three 4 MiB memories
+	const objects, size = 120, 64 << 10 // 8 MiB over three 2 MiB memories
 	o := startDiskOrigin(t, size)
 	tokenDir := t.TempDir()
 	token := "purge-token-0123456789abcdef"
