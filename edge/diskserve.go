@@ -3,6 +3,7 @@ package edge
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/shoal-cdn/shoal/cachestore"
@@ -137,8 +138,49 @@ func (n *Node) serveDiskHandle(ctx *fasthttp.RequestCtx, l *lookup, obj *cachest
 		ctx.Response.SetBodyRaw(buf)
 		return
 	}
-	ctx.SetBodyStream(body, int(length))
+	ctx.SetBodyStream(&diskFile{f: body, n: length}, int(length))
 }
+
+// diskFile is a disk hit's body: n bytes of f from its offset. It never reads past them,
+// whoever writes it: HTTP/1.1 bounds a stream by Content-Length, but the HTTP/2 adapter
+// (Response.BodyWriteTo) copies a stream to its end, which for a bare segment file is the
+// other objects that follow. WriteTo hands the writer an *io.LimitedReader of the *os.File,
+// the one shape fasthttp's fixed-size writer passes on to the connection's ReadFrom
+// (sendfile). fasthttp closes it after the response.
+type diskFile struct {
+	f *os.File
+	n int64
+}
+
+func (b *diskFile) Read(p []byte) (int, error) {
+	if b.n <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.n {
+		p = p[:b.n]
+	}
+	k, err := b.f.Read(p)
+	b.n -= int64(k)
+	return k, err
+}
+
+func (b *diskFile) WriteTo(w io.Writer) (int64, error) {
+	lr := &io.LimitedReader{R: b.f, N: b.n}
+	var k int64
+	var err error
+	if rf, ok := w.(io.ReaderFrom); ok {
+		k, err = rf.ReadFrom(lr)
+	} else {
+		k, err = io.Copy(writerOnly{w}, lr)
+	}
+	b.n -= k
+	if err == nil && b.n > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return k, err
+}
+
+func (b *diskFile) Close() error { return b.f.Close() }
 
 // diskBody opens the body of h as a file of its own, positioned at the body; h may be
 // closed right after.

@@ -1,10 +1,14 @@
 package edge
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shoal-cdn/shoal/conf"
 )
@@ -85,5 +89,84 @@ func TestDiskTier_reloadRefusesADiskChange(t *testing.T) {
 		if err := n.Reload(cfg); err == nil || !strings.Contains(err.Error(), "cache.disk") {
 			t.Errorf("reload with %s: %v, want refused naming cache.disk", change, err)
 		}
+	}
+}
+
+// Disk hits after a restart, over HTTP/1.1 (sendfile) and HTTP/2 (read from the file):
+// exactly the object's bytes, never the records that follow it in the segment, whole or as
+// one range.
+func TestDiskTier_hitsAfterRestartOverHTTP1AndHTTP2(t *testing.T) {
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=600")
+		w.Write(diskTestBody(r.URL.Path))
+	})
+	dir := t.TempDir()
+	certFile, keyFile, pool := writeCert(t, dir, "site", "www.example.test")
+	yaml := fmt.Sprintf(`listen: {http: "127.0.0.1:0", https: "127.0.0.1:0", admin: "127.0.0.1:0"}
+tls: {certificates: [{cert: %s, key: %s}]}
+`, certFile, keyFile) + strings.Replace(oneRoute(true, origin.URL), "fill_timeout: 5s}",
+		fmt.Sprintf("fill_timeout: 5s, disk: {path: %q, size: 16MiB}}", t.TempDir()), 1)
+	paths := []string{"/a", "/b", "/c"}
+	first := startNode(t, yaml, Options{})
+	waitDiskReady(t, first)
+	fill := tlsClient(pool, false, first.HTTPSAddr())
+	for _, p := range paths {
+		req, _ := http.NewRequest("GET", "https://"+first.HTTPSAddr()+p, nil)
+		req.Host = "www.example.test"
+		resp, err := fill.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	first.disk.d.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	first.Shutdown(ctx)
+	cancel()
+
+	n := startNode(t, yaml, Options{})
+	waitDiskReady(t, n)
+	for _, h2 := range []bool{false, true} {
+		c := tlsClient(pool, h2, n.HTTPSAddr())
+		for _, p := range paths {
+			for _, rng := range []string{"", "bytes=100-199"} {
+				req, _ := http.NewRequest("GET", "https://"+n.HTTPSAddr()+p, nil)
+				req.Host = "www.example.test"
+				want := diskTestBody(p)
+				if rng != "" {
+					req.Header.Set("Range", rng)
+					want = want[100:200]
+				}
+				resp, err := c.Do(req)
+				if err != nil {
+					t.Fatalf("h2=%v %s: %v", h2, p, err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if !bytes.Equal(body, want) || !strings.Contains(resp.Header.Get("Cache-Status"), "/disk") {
+					t.Errorf("h2=%v %s Range %q: %d, %d bytes (want %d), Cache-Status %q", h2, p, rng, resp.StatusCode, len(body), len(want), resp.Header.Get("Cache-Status"))
+				}
+			}
+		}
+	}
+	if got := origin.requests.Load(); got != int64(len(paths)) {
+		t.Errorf("%d origin requests, want %d: the restarted node served from disk", got, len(paths))
+	}
+}
+
+// diskTestBody is 300 KiB (above what a disk hit promotes to memory) that names its path.
+func diskTestBody(path string) []byte {
+	return bytes.Repeat([]byte(fmt.Sprintf("%-16s", path)), 300<<10/16)
+}
+
+func waitDiskReady(t *testing.T, n *Node) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !n.disk.ready.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("disk tier not ready within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
