@@ -43,9 +43,10 @@ func TestNode_compressesOnceAndServesEveryAcceptingClient(t *testing.T) {
 		io.WriteString(w, text)
 	})
 	url := "http://" + n.HTTPAddr() + "/site.css"
+	// The miss is coded as it streams (issue 17); the store keeps the identity object.
 	_, h, body := rawGet(t, url, "Accept-Encoding", "gzip, deflate, br, zstd")
-	if string(body) != text || h.Get("Content-Encoding") != "" || !strings.Contains(h.Get("Vary"), "Accept-Encoding") {
-		t.Fatalf("miss: encoding %q, vary %q, %d bytes", h.Get("Content-Encoding"), h.Get("Vary"), len(body))
+	if decode(t, "zstd", body) != text || h.Get("Content-Encoding") != "zstd" || h.Get("ETag") != `"css1-zstd"` || !strings.Contains(h.Get("Vary"), "Accept-Encoding") {
+		t.Fatalf("miss: encoding %q, ETag %q, vary %q, %d bytes", h.Get("Content-Encoding"), h.Get("ETag"), h.Get("Vary"), len(body))
 	}
 	n.Store().Wait()
 	cases := []struct {

@@ -145,6 +145,7 @@ func requestViewFor(ctx *fasthttp.RequestCtx, vary []string) httpcache.Header {
 func (n *Node) startFill(ctx *fasthttp.RequestCtx, l *lookup, call *coalesce.Call, hints chan<- earlyHints) {
 	req := fasthttp.AcquireRequest()
 	ctx.Request.CopyTo(req)
+	n.originRequestPolicy(ctx, l.rt.rulesFor(l.r), req)
 	req.Header.SetMethod(fasthttp.MethodGet)
 	if l.head {
 		// A HEAD miss still fetches the object with GET: it is what the cache stores.
@@ -256,6 +257,9 @@ func (n *Node) runFill(j *fillJob) {
 	view := requestView(&j.req.Header, h.vary)
 	h.secondary = secondaryOf(h.vary, view)
 	h.decision = j.rt.policy.Storable(httpcache.Request{Method: "GET", Header: view}, httpcache.Response{Status: status, Header: header, RequestTime: sent, ResponseTime: received})
+	// The route's ttl, stale and strip_set_cookie (routepolicy.go).
+	h.decision, header = storePolicy(j.rt.rulesFor(j.r), j.rt.policy, status, header, h.decision)
+	h.header = header
 	h.shareable = h.decision.Store
 	switch {
 	case !h.decision.Store:
@@ -407,6 +411,7 @@ func (n *Node) finishRevalidation(j *fillJob, notModified httpcache.Header, sent
 	resp := httpcache.FreshenResponse(stored, httpcache.Response{Status: fasthttp.StatusNotModified, Header: notModified, RequestTime: sent, ResponseTime: received})
 	header := resp.Header
 	decision := j.rt.policy.Storable(httpcache.Request{Method: "GET", Header: j.req2cache()}, resp)
+	decision, header = storePolicy(j.rt.rulesFor(j.r), j.rt.policy, old.Status, header, decision)
 	h := &fillHead{status: old.Status, header: header, length: int64(len(old.Body)), reqTime: resp.RequestTime, respTime: resp.ResponseTime,
 		decision: decision, shareable: true, vary: httpcache.VaryNames(header), originCode: fasthttp.StatusNotModified}
 	h.secondary = secondaryOf(h.vary, requestView(&j.req.Header, h.vary))

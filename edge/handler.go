@@ -15,7 +15,13 @@ import (
 func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 	start := n.now()
 	policy, result := "none", "rejected"
+	// The route's policy (routepolicy.go); pages is set only when error pages are configured.
+	var rules *routeRules
+	var pages *errorPages
 	defer func() {
+		if rules != nil || pages != nil {
+			n.responsePolicy(ctx, pages, rules) // before the framing: it may replace the body
+		}
 		n.frameForHTTP10(ctx)
 		n.finish(ctx, start, policy, result)
 	}()
@@ -24,6 +30,7 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 		n.refuse(ctx, fasthttp.StatusBadRequest, "smuggling", "bad request: "+problem)
 		return
 	}
+	dropTrailerFields(&ctx.Request.Header)
 	if !versionOne(ctx.Request.Header.Protocol()) {
 		// RFC 9110 section 6.2: this listener speaks HTTP/1.x; HTTP/2 has its own.
 		n.refuse(ctx, fasthttp.StatusHTTPVersionNotSupported, "version", "HTTP version not supported")
@@ -51,6 +58,14 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 		policy, result = "none", "options"
 		return
 	}
+	if len(rt.pages.Pages) > 0 {
+		pages = &rt.pages
+	}
+	if rt.pages.Maintenance {
+		n.maintenance(ctx, rt)
+		result = "maintenance"
+		return
+	}
 	host, hosts := hostFields(hdr.RawHeaders(), hdr.Host())
 	t, bad := parseTarget(scheme(ctx), hdr.RequestURI(), host, hosts, !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
 	if bad != nil {
@@ -67,6 +82,13 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 		n.metrics.rejected.WithLabelValues("no_route").Inc()
 		plainError(ctx, fasthttp.StatusNotFound, "no route matches this request")
 		return
+	}
+	if rules = rt.rulesFor(r); rules != nil {
+		// Access, body limit and redirect may answer here; ignored parameters leave t.
+		if res, answered := n.requestPolicy(ctx, r, rules, &t); answered {
+			result = res
+			return
+		}
 	}
 	if r.sortParams {
 		t.setQuery(cachestore.SortQuery(t.query))
@@ -86,9 +108,9 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 		policy, result = "purge", n.purgeMethod(ctx)
 		return
 	}
-	if r.cache && (bytes.Equal(method, []byte("GET")) || bytes.Equal(method, []byte("HEAD"))) && !hasBody(&ctx.Request) {
+	if r.cache && (bytes.Equal(method, []byte("GET")) || bytes.Equal(method, []byte("HEAD"))) && !hasBody(&ctx.Request) && !bypassCache(rules, hdr) {
 		policy = "cache"
-		key := t.key(scheme(ctx))
+		key := policyKey(rules, &t, scheme(ctx), hdr)
 		if res, ok := n.forwardToOwner(ctx, rt, r, key, start); ok {
 			result = res
 			return

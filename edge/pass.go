@@ -15,6 +15,7 @@ import (
 func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) string {
 	req := fasthttp.AcquireRequest()
 	ctx.Request.CopyTo(req)
+	n.originRequestPolicy(ctx, rt.rulesFor(r), req)
 	prepareOriginRequest(req, clientAddr(ctx).String(), scheme(ctx), n.via())
 	resp := fasthttp.AcquireResponse()
 	resp.StreamBody = true
@@ -60,7 +61,8 @@ func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) strin
 	if length < 0 {
 		length = -1
 	}
-	streamBody(ctx, body, length)
+	stream, length := n.compressStream(ctx, rt, &ctx.Response.Header, resp.StatusCode(), body, length)
+	streamBody(ctx, stream, length)
 	return "pass"
 }
 

@@ -89,7 +89,8 @@ func (n *Node) serveFill(ctx *fasthttp.RequestCtx, l *lookup, h *fillHead, body 
 		ctx.Response.SetBodyRaw(whole)
 		return
 	}
-	streamBody(ctx, body, int(h.length))
+	stream, length := n.compressStream(ctx, l.rt, &ctx.Response.Header, h.status, body, int(h.length))
+	streamBody(ctx, stream, length)
 }
 
 // writeHead writes status and stored fields plus Age, Via and Cache-Status.
