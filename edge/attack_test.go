@@ -377,3 +377,28 @@ func TestAttack_bytesAfterAResponseAreNoOneElsesResponse(t *testing.T) {
 		}
 	}
 }
+
+// TestAttack_requestTrailerIsNotMergedIntoTheHead: RFC 9110 section 6.5.1 and RFC 9112
+// section 7.1.2. The trailer section of a chunked request is discarded, never sent to the
+// origin as header fields (fasthttp merged it, past every check of the head).
+func TestAttack_requestTrailerIsNotMergedIntoTheHead(t *testing.T) {
+	origin := startRawLogOrigin(t)
+	n := startNode(t, hostileConfig(origin.URL, ""), Options{})
+	for _, trailer := range []string{"", "Trailer: X-T\r\n"} {
+		before := len(origin.requests())
+		out, _ := converse(t, n.HTTPAddr(), "POST /dyn/trailer HTTP/1.1\r\nHost: www.test\r\nTransfer-Encoding: chunked\r\n"+trailer+
+			"Connection: close\r\n\r\n5\r\nhello\r\n0\r\nX-T: 1\r\nX-Custom-Override: evil\r\n\r\n", 2*time.Second)
+		if !strings.HasPrefix(out, "HTTP/1.1 200 ") {
+			t.Fatalf("answer %q", out)
+		}
+		got := origin.requests()[before:]
+		if len(got) != 1 || got[0].body != "hello" {
+			t.Fatalf("origin got %v", got)
+		}
+		for _, f := range got[0].fields {
+			if strings.HasPrefix(f, "X-T") || strings.HasPrefix(f, "X-Custom") || strings.HasPrefix(f, "Trailer") {
+				t.Errorf("trailer %q: origin received %q in the head", trailer, f)
+			}
+		}
+	}
+}
