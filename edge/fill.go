@@ -177,7 +177,7 @@ func (n *Node) startFill(ctx *fasthttp.RequestCtx, l *lookup, call *coalesce.Cal
 			}
 		}
 	}
-	n.bg.Add(1)
+	n.bg.start()
 	n.metrics.inFlightFills.Inc()
 	go n.runFill(job)
 }
@@ -196,7 +196,7 @@ var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return 
 // timeout bounds the wait for the head and every stall of the body after it (not the whole
 // transfer, which may legitimately take long), so no reader waits forever.
 func (n *Node) runFill(j *fillJob) {
-	defer n.bg.Done()
+	defer n.bg.done()
 	stored := false
 	if j.revalidating != nil {
 		// A background revalidation that stores nothing releases the stale object's mark, so

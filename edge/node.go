@@ -108,7 +108,7 @@ type Node struct {
 	serveTLS func()       // starts serving listen.https once the node is assembled
 	h2ctx    sync.Pool    // *fasthttp.RequestCtx for the HTTP/2 adapter
 	certs    *tlscert.Store
-	bg       sync.WaitGroup // background revalidations
+	bg       background // fills and revalidations that outlive their request
 	stopped  bool
 }
 
@@ -358,10 +358,8 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	if n.admin != nil {
 		errs = append(errs, n.admin.Shutdown(ctx))
 	}
-	done := make(chan struct{})
-	go func() { n.bg.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-n.bg.idleCh():
 	case <-ctx.Done():
 	}
 	if n.ring != nil {
