@@ -32,7 +32,7 @@ func TestAttack_proxyFieldSpellingsNeverReachTheOrigin(t *testing.T) {
 		"X_Forwarded_Host: evil.test\r\nx_original_url: /evil\r\nX_HTTP_Method_Override: DELETE\r\n" +
 		"X_Forwarded_Proto: evil\r\nx_forwarded_for: 6.6.6.6\r\n" +
 		"forwarded: for=6.6.6.6;host=evil.test;proto=https\r\n" +
-		"shoal-client-ip: 10.9.9.9\r\nShoal-Scheme: https\r\nShoal-Forwarded: x\r\nshoal-peer-secret: guess\r\n\r\n"
+		"shoal-client-ip: 10.9.9.9\r\nShoal-Scheme: https\r\nShoal-Forwarded: x\r\nshoal-peer-secret: guess\r\nConnection: close\r\n\r\n"
 	out, _ := converse(t, n.HTTPAddr(), raw, 2*time.Second)
 	if lines := statusLines(out); len(lines) != 1 || !strings.Contains(lines[0], " 200 ") {
 		t.Fatalf("answer %q", lines)
@@ -61,7 +61,7 @@ func TestAttack_trustedProxyKeepsForwarded(t *testing.T) {
 	origin := startRawLogOrigin(t)
 	n := startNode(t, hostileConfig(origin.URL, "trusted_proxies: [\"127.0.0.1/32\"]\n"), Options{})
 	raw := "GET /c/trusted HTTP/1.1\r\nHost: www.test\r\nForwarded: for=192.0.2.1;host=www.test;proto=https\r\n" +
-		"X-Forwarded-Host: www.test\r\nShoal-Scheme: https\r\n\r\n"
+		"X-Forwarded-Host: www.test\r\nShoal-Scheme: https\r\nConnection: close\r\n\r\n"
 	converse(t, n.HTTPAddr(), raw, 2*time.Second)
 	got := origin.requests()
 	if len(got) != 1 {
