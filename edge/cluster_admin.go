@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -33,7 +34,7 @@ func (n *Node) purgeMethod(ctx *fasthttp.RequestCtx) string {
 	// Not ctx: fasthttp recycles a RequestCtx, and the fan-out may outlive the request.
 	pctx, cancel := context.WithTimeout(context.Background(), n.rt.Load().cfg.Purge.Timeout.D()+time.Second)
 	defer cancel()
-	res, err := n.purge.PurgeMethod(pctx, url, string(ctx.Request.Header.Peek("Purge-Mode")) == "soft")
+	res, err := n.purge.PurgeMethod(pctx, url, softPurgeRequested(&ctx.Request.Header))
 	if err != nil {
 		plainError(ctx, fasthttp.StatusBadRequest, "purge: "+err.Error())
 		return "error"
@@ -42,4 +43,11 @@ func (n *Node) purgeMethod(ctx *fasthttp.RequestCtx) string {
 	body, _ := json.Marshal(res) // the admin API's answer, for the same purge
 	ctx.SetBody(append(body, '\n'))
 	return "purged"
+}
+
+// softPurgeRequested reports whether a PURGE asks to mark stale instead of remove
+// ("Purge-Mode: soft", Varnish's and Fastly's shape). Field names and the token are
+// case-insensitive (RFC 9110 section 5.1); the listener keeps names as the client spelled them.
+func softPurgeRequested(h *fasthttp.RequestHeader) bool {
+	return bytes.EqualFold(bytes.TrimSpace(peekFold(h, "Purge-Mode")), []byte("soft"))
 }

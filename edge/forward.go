@@ -112,7 +112,7 @@ func (n *Node) adopting(now time.Time) bool {
 // for us) and keeps it with its full remaining freshness. It reports false, so the local
 // pipeline fills from the origin, when the runner-up has none.
 func (n *Node) adoptFrom(ctx *fasthttp.RequestCtx, rt *settings, peer ring.Member, key string) (string, bool) {
-	if len(ctx.Request.Header.Peek("Cache-Control")) > 0 || len(ctx.Request.Header.Peek("Range")) > 0 {
+	if len(peekFold(&ctx.Request.Header, "Cache-Control")) > 0 || len(peekFold(&ctx.Request.Header, "Range")) > 0 {
 		return "", false // the client's own directives and ranges go through the full pipeline
 	}
 	if _, ok := n.store.Get(key); ok {

@@ -149,3 +149,15 @@ func delFold(h *fasthttp.RequestHeader, name string) {
 		h.DelBytes(k)
 	}
 }
+
+// peekFold returns the first line of a request field whatever the case of its name: with
+// header name normalising off, fasthttp's Peek matches names exactly, so a client's
+// "cache-control" would be missed (RFC 9110 section 5.1: names are case-insensitive).
+func peekFold(h *fasthttp.RequestHeader, name string) []byte {
+	for k, v := range h.All() {
+		if len(k) == len(name) && strings.EqualFold(name, string(k)) {
+			return v
+		}
+	}
+	return nil
+}
