@@ -1,4 +1,5 @@
-# Sourced by run.sh: one wrk run, process memory, and per-target object counts.
+# Sourced by run.sh: one wrk run, one fixed-rate latency run, process memory, and per-target
+# object counts.
 # Needs $work, $cache_dir, the ports from configs.sh, and the pid_* variables of run.sh.
 
 # to_ms converts wrk's latency notation (812.00us, 1.23ms, 2.01s) to milliseconds.
@@ -35,6 +36,23 @@ run_wrk() {
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
   errs=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")
   echo "${rps:-0} $(to_ms "${p50:-nan}") $(to_ms "${p99:-nan}") ${reqs:-0} $errs"
+}
+
+# run_latency TARGET WORKLOAD ROUND prints the tab-separated line of scripts/bench/latency
+# (p50_ms p99_ms p999_ms success requests sent_per_s errors) for one fixed-rate run with the
+# load pinned to core 1. Every target gets the same rate, duration, connections and, per round,
+# the same Zipf seed, so the same URLs in the same order.
+run_latency() {
+  local t=$1 w=$2 round=$3 out
+  local args=(-base "http://127.0.0.1:$(port_of "$t")" -rate "$rate" -duration "${secs}s" -connections "$conns")
+  case $w in
+  hit-1k) args+=(-scenario hit -path /1k.bin) ;;
+  zipf-1k) args+=(-scenario zipf -prefix "/fill/$t/" -keys "$objects" -zipf-s 0.9 -seed "$round") ;;
+  esac
+  if ! out=$(taskset -c 1 "$latency" "${args[@]}" 2>>"$work/latency.log"); then
+    out=$(printf 'nan\tnan\tnan\t0\t0\t0\t0')
+  fi
+  printf '%s\n' "$out"
 }
 
 # server_pids lists the processes that hold a target's cache: Varnish's child (not the

@@ -1,5 +1,6 @@
-# Turns run.sh's raw rows into the table: mean req/s, p50 and p99 per workload and target over
-# the rounds, the ratio to Varnish, then memory per cached object and the tracker's targets.
+# Turns run.sh's raw rows into the tables: mean req/s, p50 and p99 per workload and target over
+# the rounds, the ratio to Varnish; latency at a fixed rate with ratios to the best peer; then
+# memory per cached object and the tracker's targets. Needs -v rate=<the latency run's req/s>.
 BEGIN { FS = "\t" }
 $1 == "run" {
   k = $2 SUBSEP $3
@@ -11,6 +12,18 @@ $1 == "run" {
   n[k]++; rps[k] += $5; p50[k] += $6; p99[k] += $7; reqs[k] += $8; errs[k] += $9; orig[k] += $10
   if ($5 < lo[k]) lo[k] = $5
   if ($5 > hi[k]) hi[k] = $5
+}
+# Fixed-rate latency rows: percentiles are means over the rounds; a run that produced no
+# requests (the probe failed) is counted apart instead of averaging in as zero.
+$1 == "lat" {
+  k = $2 SUBSEP $3
+  if (!(k in ln) && !(k in lfail)) {
+    if (!($2 in lseenw)) { lseenw[$2] = 1; lwl[++lnw] = $2 }
+    if (!($3 in lseent)) { lseent[$3] = 1; ltl[++lnt] = $3 }
+  }
+  if ($9 + 0 == 0) { lfail[k]++; next }
+  ln[k]++; l50[k] += $5; l99[k] += $6; l999[k] += $7; lreq[k] += $9; lok[k] += $8 * $9
+  lsent[k] += $10; lerr[k] += $11; lorig[k] += $12
 }
 $1 == "mem" {
   mt[++nm] = $2; rss0[$2] = $3; rss1[$2] = $4; held[$2] = $6 - $5; tmpfs[$2] = $8 - $7
@@ -33,6 +46,7 @@ END {
         p50[k] / n[k], m99[k], (m > 0 ? 100 * (hi[k] - lo[k]) / m : 0), errs[k], note
     }
   }
+  if (lnw > 0) latency_table()
   if (nm > 0) {
     printf "\nmemory per cached 1 KiB object (RSS after - RSS before) / objects held\n"
     printf "%-8s %8s %12s %10s %11s %7s  %s\n", "target", "held", "RSS delta", "B/object", "above body", "vs vrn", "note"
@@ -67,5 +81,44 @@ END {
       (w ~ /^hit/ ? "of best peer" : "of nginx"), bestt, m99[w, "shoal"], bp99, bp99t, \
       (best == 0 ? "n/a" : (mr[w, "shoal"] >= best && m99[w, "shoal"] <= bp99) ? "met" : "short")
   }
+  for (i = 1; i <= lnw; i++) {
+    w = lwl[i]; if (!((w, "shoal") in ln) || best99[w] == 0) continue
+    printf "%-9s p99 at %d req/s %.2f ms vs best peer %.2f ms (%s)   %s\n", "lat-" w, rate, lm99[w, "shoal"], best99[w], \
+      best99t[w], (lm99[w, "shoal"] <= best99[w] ? "met" : "short")
+  }
   if ("shoal" in per) printf "memory    %.0f B above the 1 KiB body (target <= 512)   %s\n", per["shoal"] - 1024, (per["shoal"] - 1024 <= 512 ? "met" : "short")
 }
+
+# latency_table prints the fixed-rate rows; each "x" column divides by the best peer's value
+# (the lowest of the targets other than shoal), so 1.00x is the best peer and below it is better.
+function latency_table(    i, j, w, t, k, q, b50, b99, b999, note) {
+  printf "\nlatency at %d req/s, open loop, measured from the schedule (x: ratio to the best peer)\n", rate
+  printf "%-9s %-8s %9s %6s %9s %6s %9s %6s %9s %8s %6s  %s\n", "workload", "target", "p50 ms", "x", "p99 ms", "x", \
+    "p99.9 ms", "x", "success", "sent/s", "errors", "note"
+  for (i = 1; i <= lnw; i++) {
+    w = lwl[i]; b50 = b99 = b999 = 0
+    for (j = 1; j <= lnt; j++) {
+      t = ltl[j]; k = w SUBSEP t
+      if (!(k in ln)) continue
+      lm50[k] = l50[k] / ln[k]; lm99[k] = l99[k] / ln[k]; lm999[k] = l999[k] / ln[k]
+      if (t == "shoal") continue
+      if (b50 == 0 || lm50[k] < b50) b50 = lm50[k]
+      if (b999 == 0 || lm999[k] < b999) b999 = lm999[k]
+      if (b99 == 0 || lm99[k] < b99) { b99 = lm99[k]; best99t[w] = t }
+    }
+    best99[w] = b99
+    for (j = 1; j <= lnt; j++) {
+      t = ltl[j]; k = w SUBSEP t
+      if (!(k in ln)) { if (k in lfail) printf "%-9s %-8s no result: all %d runs failed\n", w, t, lfail[k]; continue }
+      note = ""
+      if (lorig[k] > 0.01 * lreq[k]) note = sprintf("NOT CACHED: %d of %d requests reached the origin", lorig[k], lreq[k])
+      if (lsent[k] / ln[k] < 0.95 * rate) note = note (note == "" ? "" : "; ") "load generator fell behind the rate"
+      if (k in lfail) note = note (note == "" ? "" : "; ") sprintf("%d of %d runs failed", lfail[k], lfail[k] + ln[k])
+      printf "%-9s %-8s %9.3f %6s %9.3f %6s %9.3f %6s %8.2f%% %8.0f %6d  %s\n", w, t, \
+        lm50[k], ratio(lm50[k], b50), lm99[k], ratio(lm99[k], b99), lm999[k], ratio(lm999[k], b999), \
+        100 * lok[k] / lreq[k], lsent[k] / ln[k], lerr[k], note
+    }
+  }
+}
+
+function ratio(v, best) { return best > 0 ? sprintf("%.2fx", v / best) : "-" }

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Shoal next to Varnish, nginx proxy_cache and HAProxy's cache, one origin (nginx), one run:
-# warm hits at four sizes, pass-through, misses, and memory per cached 1 KiB object.
-# Servers are pinned to core 0 and wrk to core 1; runs are interleaved across targets and
-# repeated in rounds so drift hits every target alike. Prints one table and its file's path.
-# Usage: [SECONDS_PER_RUN=5] [ROUNDS=2] [OBJECTS=100000] [CONNECTIONS=64] scripts/bench/run.sh
+# warm hits at four sizes, pass-through, misses, and memory per cached 1 KiB object (wrk,
+# closed loop: maximum req/s), then latency at a fixed rate (the loadtest library on vegeta,
+# open loop, measured from each request's scheduled time: no coordinated omission).
+# Servers are pinned to core 0 and the load to core 1; runs are interleaved across targets and
+# repeated in rounds so drift hits every target alike. Prints the tables and their file's path.
+# Usage: [SECONDS_PER_RUN=5] [ROUNDS=2] [OBJECTS=100000] [CONNECTIONS=64] [RATE=5000] scripts/bench/run.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/../.."
@@ -11,8 +13,12 @@ secs=${SECONDS_PER_RUN:-5}
 rounds=${ROUNDS:-2}
 objects=${OBJECTS:-100000}
 conns=${CONNECTIONS:-64}
+rate=${RATE:-5000}
 targets=(varnish nginx haproxy shoal)
 workloads=(hit-1k hit-16k hit-256k hit-1m pass-1k miss-1k)
+# Fixed-rate latency: hit-1k is /1k.bin again and again, zipf-1k a Zipf(0.9) mix over the
+# OBJECTS objects the memory phase filled (/fill/<target>/<rank>), the same URLs for everyone.
+lat_workloads=(hit-1k zipf-1k)
 
 missing=()
 for pair in varnishd:varnish haproxy:haproxy nginx:nginx-light wrk:wrk curl:curl taskset:util-linux; do
@@ -30,6 +36,11 @@ fi
 work=$(mktemp -d /tmp/shoal-bench.XXXXXX)
 # nginx keeps bodies in files: a tmpfs keeps disk speed out of the comparison.
 if [ -d /dev/shm ]; then cache_dir=$(mktemp -d /dev/shm/shoal-bench-nginx.XXXXXX); else cache_dir=$work/cache; fi
+latency=$work/latency
+if ! go build -o "$latency" ./scripts/bench/latency; then
+  echo "warning: scripts/bench/latency does not build; no latency table" >&2
+  lat_workloads=()
+fi
 results="bench-results/bench-$(date -u +%Y%m%dT%H%M%SZ).txt"
 raw=$work/raw.tsv
 mkdir -p bench-results
@@ -116,17 +127,29 @@ for round in $(seq "$rounds"); do
       printf 'run\t%s\t%s\t%s\t%s\t%s\n' "$w" "$t" "$round" "${m// /	}" "$((after - before - 1))" >>"$raw"
     done
   done
+  for w in "${lat_workloads[@]}"; do
+    for i in "${!targets[@]}"; do
+      t=${targets[$(((i + round - 1) % ${#targets[@]}))]}
+      before=$(origin_requests)
+      m=$(run_latency "$t" "$w" "$round")
+      after=$(origin_requests)
+      printf 'lat\t%s\t%s\t%s\t%s\t%s\n' "$w" "$t" "$round" "$m" "$((after - before - 1))" >>"$raw"
+    done
+  done
 done
 
 {
   echo "Shoal edge benchmark, $(date -u +%FT%TZ), $(nproc) cores: servers on core 0, wrk on core 1"
   echo "wrk -t1 -c$conns -d${secs}s --latency, $rounds rounds interleaved; memory fill: $objects objects of 1 KiB"
+  echo "latency: scripts/bench/latency (loadtest on vegeta $(go list -m -f '{{.Version}}' github.com/tsenart/vegeta/v12 2>/dev/null)):" \
+    "$rate req/s open loop for ${secs}s, keep-alive, at most $conns in flight, measured from the schedule"
   echo "versions: $(varnishd -V 2>&1 | head -1 | cut -d' ' -f1-2 | tr -d '()'); $(haproxy -v | head -1 | cut -d' ' -f1-3);" \
     "$(nginx -v 2>&1 | cut -d' ' -f3); shoal $(git describe --always --dirty 2>/dev/null || echo unknown); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
   echo
-  awk -f "$here/report.awk" "$raw"
+  awk -v rate="$rate" -f "$here/report.awk" "$raw"
   echo
   echo "raw rows (run: workload target round rps p50_ms p99_ms requests errors origin_requests;"
+  echo "          lat: workload target round p50_ms p99_ms p999_ms success requests sent_per_s errors origin_requests;"
   echo "          mem: target rss_before_kib rss_after_kib held_before held_after extra_before extra_after;
           extra: nginx tmpfs bytes, blocks taken by haproxy cache entries)"
   cat "$raw"
