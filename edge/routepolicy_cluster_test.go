@@ -62,7 +62,7 @@ routes:
 				forwarded++ // two members: the owner's, then this node's
 			}
 		}
-		if got := ngx.Requests(fmt.Sprintf("/f%d.css", i)); got != 1 {
+		if got := originCount(ngx, fmt.Sprintf("/f%d.css", i), 1); got != 1 {
 			t.Errorf("%s: origin saw %d requests, want 1", path, got)
 		}
 	}

@@ -119,6 +119,10 @@ func TestWordPress_example(t *testing.T) {
 		}
 		secure(path, h)
 	}
+	// nginx logs a request after answering it: wait for the line before counting.
+	for deadline := time.Now().Add(2 * time.Second); ngx.Requests("/wp-admin/") < 1 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if got := ngx.Requests("/wp-admin/"); got != 1 {
 		t.Errorf("origin saw /wp-admin/ %d times, want 1", got)
 	}
