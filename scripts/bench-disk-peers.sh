@@ -71,6 +71,7 @@ for size in 256k 1m; do
 		: >"$work/urls-$port"
 		for i in $(seq 0 $((objects - 1))); do echo "http://127.0.0.1:$port/$size/$i" >>"$work/urls-$port"; done
 		for _ in 1 2; do xargs -n 1 curl -s -o /dev/null <"$work/urls-$port"; done
+		cp "$work/urls-$port" "$work/urls-$port.$size"
 	done
 	sleep 1 # the disk tier's writes leave its queue
 	s=$(rps $port_shoal "$work/urls-$port_shoal")
@@ -78,3 +79,17 @@ for size in 256k 1m; do
 	printf '%-6s %8s %12s %12s %8s\n' "$size" "$objects" "$s" "$n" "$(awk -v a="$s" -v b="$n" 'BEGIN { if (b > 0) printf "%.2f", a / b }')"
 done
 curl -s "http://127.0.0.1:$port_admin/stats.json" | grep -A8 '"disk"' || true
+
+# Restart to warm: SIGTERM, start again, time until the disk tier is ready, then the share of
+# the 256 KiB working set served as hits in the first pass.
+kill -TERM "${pids[2]}"
+wait "${pids[2]}" 2>/dev/null || true
+start=$(date +%s%N)
+GOMAXPROCS=1 taskset -c 0 "$work/shoal" run -c "$work/shoal.yaml" 2>>"$work/shoal.err" & pids[2]=$!
+until curl -s "http://127.0.0.1:$port_admin/stats.json" 2>/dev/null | grep -q '"state": "ready"'; do sleep 0.01; done
+ready_ms=$((($(date +%s%N) - start) / 1000000))
+hits=0
+while read -r url; do
+	curl -s -o /dev/null -D - "$url" | grep -qi '^cache-status:.*hit' && hits=$((hits + 1))
+done <"$work/urls-$port_shoal.256k"
+echo "restart: disk tier ready after ${ready_ms} ms; first pass over the 256 KiB set: $hits of 256 hits"
