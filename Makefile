@@ -44,13 +44,15 @@ fmt:
 # are printed (and written under bench-results/), never asserted.
 bench: bench-peers bench-micro bench-hitratio
 
-# Shoal, Varnish, nginx proxy_cache and HAProxy on one origin, servers on core 0, load on core 1.
+# Shoal, Varnish, nginx proxy_cache and HAProxy on one origin, servers on core 0, load on core 1:
+# req/s with wrk, then latency at a fixed rate (open loop) with the loadtest library.
 bench-peers: build
 	@scripts/bench/run.sh
 
-# Go benchmarks of the hot paths.
+# Go benchmarks of the hot paths (BENCHTIME=100x for a quick look).
+BENCHTIME ?= 2000x
 bench-micro:
-	$(GO) test -run '^$$' -bench . -skip HitRatio -benchmem -benchtime 2000x ./edge/... ./cachestore/ ./ring/... ./origin/... ./gslb/ ./purge/
+	$(GO) test -run '^$$' -bench . -skip HitRatio -benchmem -benchtime $(BENCHTIME) ./edge/... ./cachestore/... ./ring/... ./origin/... ./gslb/ ./purge/ ./loadtest/
 
 # Hit ratio of a sharded ring vs independent caches vs one big cache on a Zipf workload.
 bench-hitratio:

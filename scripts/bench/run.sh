@@ -139,7 +139,7 @@ for round in $(seq "$rounds"); do
 done
 
 {
-  echo "Shoal edge benchmark, $(date -u +%FT%TZ), $(nproc) cores: servers on core 0, wrk on core 1"
+  echo "Shoal edge benchmark, $(date -u +%FT%TZ), $(nproc) cores: servers on core 0, load (wrk, latency) on core 1"
   echo "wrk -t1 -c$conns -d${secs}s --latency, $rounds rounds interleaved; memory fill: $objects objects of 1 KiB"
   echo "latency: scripts/bench/latency (loadtest on vegeta $(go list -m -f '{{.Version}}' github.com/tsenart/vegeta/v12 2>/dev/null)):" \
     "$rate req/s open loop for ${secs}s, keep-alive, at most $conns in flight, measured from the schedule"

@@ -1,7 +1,8 @@
 // Command latency is make bench's open-loop latency probe: one fixed-rate attack on one
 // target through the loadtest library (vegeta's attacker), measured from each request's
 // scheduled time so a stalled target cannot hide its stall (no coordinated omission).
-// It prints one tab-separated line for run.sh:
+// A short unmeasured warm-up at the same rate opens the connections first. It prints one
+// tab-separated line for run.sh:
 //
 //	p50_ms p99_ms p999_ms success requests sent_per_s errors
 //
@@ -18,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -46,6 +48,7 @@ func run(args []string, stdout io.Writer) error {
 	duration := fs.Duration("duration", 5*time.Second, "length of the schedule")
 	conns := fs.Int("connections", 64, "keep-alive connections and in-flight requests at most (vegeta workers)")
 	timeout := fs.Duration("timeout", 10*time.Second, "per-request timeout; a timed-out request is a failure")
+	warmup := fs.Duration("warmup", 500*time.Millisecond, "unmeasured run at the same rate first, on the same connections; 0 for none")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,23 +59,33 @@ func run(args []string, stdout io.Writer) error {
 		return errors.New("-rate, -connections and -duration must be above 0")
 	}
 
-	var tr vegeta.Targeter
+	var targeter func(seed uint64) vegeta.Targeter
 	switch *scenario {
 	case "hit":
-		tr = vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: *base + *path})
+		targeter = func(uint64) vegeta.Targeter {
+			return vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: *base + *path})
+		}
 	case "zipf":
 		z, err := loadtest.NewZipf(*keys, *zipfS)
 		if err != nil {
 			return fmt.Errorf("-keys/-zipf-s: %w", err)
 		}
-		tr = loadtest.ZipfTargeter(loadtest.KeySpace{Bases: []string{*base}, Prefix: *prefix}, z, *seed)
+		ks := loadtest.KeySpace{Bases: []string{*base}, Prefix: *prefix}
+		targeter = func(seed uint64) vegeta.Targeter { return loadtest.ZipfTargeter(ks, z, seed) }
 	default:
 		return fmt.Errorf("-scenario %q: want hit or zipf", *scenario)
 	}
 
 	// The worker cap is wrk's connection count: at most -connections requests in flight on as
 	// many keep-alive connections. A request due while all are busy waits, and FromSchedule
-	// counts that wait as latency.
+	// counts that wait as latency. No Accept-Encoding, like wrk: every target sends the same
+	// identity bodies.
+	client := &http.Client{Transport: &http.Transport{
+		DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: *conns,
+		MaxConnsPerHost:     *conns,
+		DisableCompression:  true,
+	}}
 	n := uint64(*conns)
 	cfg := loadtest.Config{
 		Name:         *scenario,
@@ -82,15 +95,23 @@ func run(args []string, stdout io.Writer) error {
 		MaxWorkers:   n,
 		FromSchedule: true,
 		Options: []func(*vegeta.Attacker){
+			vegeta.Client(client), // first: the options below adjust its transport
 			vegeta.KeepAlive(true),
-			vegeta.Connections(*conns),
-			vegeta.MaxConnections(*conns),
 			vegeta.Timeout(*timeout),
 			vegeta.MaxBody(0), // bodies are read and dropped, not kept in memory
 		},
 	}
+	// A discarded warm-up at the same rate opens the connections and grows both sides' buffers,
+	// so connection setup is not what the measured run's tail shows.
+	if *warmup > 0 {
+		w := cfg
+		w.Duration = *warmup
+		if _, err := loadtest.Run(context.Background(), w, targeter(*seed+1)); err != nil {
+			return fmt.Errorf("warm-up on %s: %w", *base, err)
+		}
+	}
 	start := time.Now()
-	m, err := loadtest.Run(context.Background(), cfg, tr)
+	m, err := loadtest.Run(context.Background(), cfg, targeter(*seed))
 	elapsed := time.Since(start)
 	if err != nil {
 		return fmt.Errorf("attack on %s: %w", *base, err)
