@@ -263,8 +263,12 @@ func (v *validator) fieldRules(key string, f FieldRules) {
 	}
 }
 
-// routeOwn checks the keys only a route has: rewrite and redirect.
-func (v *validator) routeOwn(key string, r *Route) {
+// routeOwn checks the keys only a route has (rewrite, redirect) and its body limit against
+// the node's: a larger body is refused before any route is matched.
+func (v *validator) routeOwn(key string, r *Route, l *Limits) {
+	if r.MaxBodyBytes > l.MaxBodyBytes {
+		v.fail(key+".max_body_bytes", "%s is above limits.max_body_bytes %s: larger bodies are refused before routing", r.MaxBodyBytes, l.MaxBodyBytes)
+	}
 	if rw := r.Rewrite; rw.StripPrefix != "" || rw.AddPrefix != "" {
 		if rw.StripPrefix != "" && !strings.HasPrefix(rw.StripPrefix, "/") {
 			v.fail(key+".rewrite.strip_prefix", "%q must start with /", rw.StripPrefix)

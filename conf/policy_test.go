@@ -111,6 +111,7 @@ func TestParse_policyErrorsNameKeyAndLine(t *testing.T) {
 		{"bad bypass_if glob", head + "    cookies:\n      bypass_if: [\"\"]\n", "routes[0].cookies.bypass_if[0]", 7, "prefix written name*"},
 		{"bad include header", head + "    cache_key:\n      include_headers: [\"X:Y\"]\n", "routes[0].cache_key.include_headers[0]", 7, "not a field"},
 		{"rewrite without slash", head + "    rewrite:\n      strip_prefix: assets\n", "routes[0].rewrite.strip_prefix", 7, "must start with /"},
+		{"body limit above the node's", head + "    max_body_bytes: 32MiB\n", "routes[0].max_body_bytes", 6, "above limits.max_body_bytes 16MiB"},
 		{"negative body limit", head + "    max_body_bytes: -1KiB\n", "routes[0].max_body_bytes", 6, "negative"},
 		{"default unknown variable", "listen: {http: \":80\"}\npolicy:\n  headers:\n    response:\n      set: {X-A: \"${nope}\"}\n", "policy.headers.response.set.X-A", 5, "unknown variable"},
 		{"error page status", "listen: {http: \":80\"}\nerror_pages:\n  200: ok.html\n", "error_pages.200", 3, "a status the node answers itself"},

@@ -38,7 +38,7 @@ func (v *validator) config(c *Config) {
 		v.inherit(key, &c.Routes[i], &c.Policy)
 		v.route(key, &c.Routes[i], c.Origins)
 		v.routePolicy(key, &c.Routes[i].RoutePolicy)
-		v.routeOwn(key, &c.Routes[i])
+		v.routeOwn(key, &c.Routes[i], &c.Limits)
 	}
 	v.errorPages(&c.ErrorPages)
 	v.cluster(&c.Cluster)
