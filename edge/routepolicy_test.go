@@ -341,8 +341,13 @@ func TestRoutePolicy_accessAndBodyLimit(t *testing.T) {
 	if status, _, _ := do(t, "POST", base+"/upload/a", strings.Repeat("x", 2048)); status != 413 {
 		t.Errorf("2 KiB body on a 1 KiB route: %d", status)
 	}
-	if status, _, _ := do(t, "POST", base+"/upload/a", strings.Repeat("x", 512)); status != 200 {
-		t.Errorf("512 B body on a 1 KiB route: %d", status)
+	if status, _, _ := do(t, "POST", base+"/upload/a", strings.Repeat("x", 1024)); status != 200 {
+		t.Errorf("1 KiB body on a 1 KiB route: %d", status)
+	}
+	// Without Content-Length: a chunked body is measured as it arrived.
+	chunked := "POST /upload/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n401\r\n" + strings.Repeat("x", 1025) + "\r\n0\r\n\r\n"
+	if line := rawRequest(t, n.HTTPAddr(), chunked); !strings.HasPrefix(line, "HTTP/1.1 413") {
+		t.Errorf("chunked 1025 B body on a 1 KiB route: %q", line)
 	}
 }
 
