@@ -239,7 +239,7 @@ location / { expires 60s; return 200 "cookie=[$http_cookie]\n"; }`})
     cookies: {bypass_if: ["wordpress_logged_in_*"]}
 `, "")
 	base := "http://" + n.HTTPAddr()
-	_, h, body := do(t, "GET", base+"/static/a.css", "", "Cookie", "session=secret")
+	_, h, body := do(t, "GET", base+"/static/a.css", "", "Cookie", "session=secret", "Cookie", "other=2")
 	if body != "cookie=[]\n" || h.Get("Set-Cookie") != "" || !strings.Contains(h.Get("Cache-Status"), "stored") {
 		t.Errorf("strip: body %q Set-Cookie %q Cache-Status %q", body, h.Get("Set-Cookie"), h.Get("Cache-Status"))
 	}
@@ -252,6 +252,11 @@ location / { expires 60s; return 200 "cookie=[$http_cookie]\n"; }`})
 	_, h, body = do(t, "GET", base+"/page", "", "Cookie", "a=1; wordpress_logged_in_abc=admin")
 	if !strings.Contains(h.Get("Cache-Status"), "fwd=bypass") || !strings.Contains(body, "wordpress_logged_in_abc=admin") {
 		t.Errorf("logged-in user was not passed: %q %q", h.Get("Cache-Status"), body)
+	}
+	// The cookie on a second Cookie line (HTTP/2 clients send one line per cookie).
+	_, h, _ = do(t, "GET", base+"/page", "", "Cookie", "a=1", "Cookie", "wordpress_logged_in_abc=admin")
+	if !strings.Contains(h.Get("Cache-Status"), "fwd=bypass") {
+		t.Errorf("logged-in cookie on a second Cookie line was not passed: %q", h.Get("Cache-Status"))
 	}
 	_, h, _ = do(t, "GET", base+"/page", "", "Cookie", "wordpress_test_cookie=1")
 	if !strings.Contains(h.Get("Cache-Status"), "hit") {
