@@ -265,8 +265,12 @@ location / { expires 60s; return 200 "cookie=[$http_cookie]\n"; }`})
 }
 
 func TestRoutePolicy_fields(t *testing.T) {
-	ngx := testenv.StartNginx(t, testenv.NginxOptions{Extra: `location / { add_header X-Powered-By PHP/8.2; return 200 "edge=[$http_x_edge] debug=[$http_x_debug] via-path=[$http_x_path] id=[$http_x_id]\n"; }`})
-	n := policyNode(t, ngx.URL, `  - match: {path_prefix: /shop/}
+	ngx := testenv.StartNginx(t, testenv.NginxOptions{Extra: `location / { expires 60s; add_header X-Powered-By PHP/8.2; return 200 "edge=[$http_x_edge] debug=[$http_x_debug] via-path=[$http_x_path] id=[$http_x_id]\n"; }`})
+	n := policyNode(t, ngx.URL, `  - match: {path_prefix: /cached/}
+    origin: o
+    cache: true
+    headers: {response: {set: {X-Frame-Options: DENY}, remove: [X-Powered-By]}}
+  - match: {path_prefix: /shop/}
     origin: o
     headers:
       request:  {set: {X-Edge: "${node}", X-Path: "${path_after_prefix}", X-Id: "${request_id}"}, remove: [X-Debug]}
@@ -278,6 +282,13 @@ func TestRoutePolicy_fields(t *testing.T) {
 	}
 	if h.Get("Strict-Transport-Security") != "max-age=31536000" || h.Get("X-Powered-By") != "" || h.Get("X-Client") != "127.0.0.1" {
 		t.Errorf("response fields: %v", h)
+	}
+	// On a cache route the miss, the hit and a HEAD hit get the same fields.
+	for i, method := range []string{"GET", "GET", "HEAD"} {
+		_, h, _ := do(t, method, "http://"+n.HTTPAddr()+"/cached/a", "")
+		if h.Get("X-Frame-Options") != "DENY" || h.Get("X-Powered-By") != "" || i > 0 && !strings.Contains(h.Get("Cache-Status"), "hit") {
+			t.Errorf("%s #%d on a cache route: X-Frame-Options %q X-Powered-By %q Cache-Status %q", method, i, h.Get("X-Frame-Options"), h.Get("X-Powered-By"), h.Get("Cache-Status"))
+		}
 	}
 }
 
