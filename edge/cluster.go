@@ -274,34 +274,30 @@ func (c clusterView) Peers() []purge.Peer {
 
 // purgeTarget applies purges to the store and detaches the fills in flight, so a request that
 // arrives after a purge never joins a fetch that started before it. The disk tier gets the
-// purge too, after memory (see diskBan), with the time it was applied here.
+// purge first (see diskBan).
 type purgeTarget struct{ n *Node }
 
 func (p purgeTarget) PurgeURL(url string, soft bool) int {
 	defer p.n.fills.ForgetAll()
-	at := p.n.now()
-	defer p.n.diskBan(disk.BanURL, url, soft, at)
+	p.n.diskBan(disk.BanURL, url, soft)
 	return p.n.store.PurgeURL(url, soft)
 }
 
 func (p purgeTarget) PurgePrefix(prefix string, soft bool) int {
 	defer p.n.fills.ForgetAll()
-	at := p.n.now()
-	defer p.n.diskBan(disk.BanPrefix, prefix, soft, at)
+	p.n.diskBan(disk.BanPrefix, prefix, soft)
 	return p.n.store.PurgePrefix(prefix, soft)
 }
 
 func (p purgeTarget) PurgeTag(tag string, soft bool) int {
 	defer p.n.fills.ForgetAll()
-	at := p.n.now()
-	defer p.n.diskBan(disk.BanTag, tag, soft, at)
+	p.n.diskBan(disk.BanTag, tag, soft)
 	return p.n.store.PurgeTag(tag, soft)
 }
 
 func (p purgeTarget) PurgeAll(soft bool) int {
 	defer p.n.fills.ForgetAll()
-	at := p.n.now()
-	defer p.n.diskBan(disk.BanAll, "", soft, at)
+	p.n.diskBan(disk.BanAll, "", soft)
 	return p.n.store.PurgeAll(soft)
 }
 

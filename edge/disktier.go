@@ -131,14 +131,20 @@ func (n *Node) keepAlive(dir string) {
 	}
 }
 
-// diskBan applies a purge to the disk tier, after memory: a memory eviction racing the
-// purge reaches the disk with the generation read when its object was stored (diskGen),
-// below this ban's, so the ban refuses it.
-func (n *Node) diskBan(kind disk.BanKind, value string, soft bool, at time.Time) {
+// diskBan applies a purge to the disk tier. Before memory: a request that misses memory
+// between the two must not find the old copy on disk and promote it into memory after
+// memory's purge, where it would outlive both (once the disk's ban is in, a promotion read
+// from disk before it carries a memory generation older than memory's purge, which refuses
+// it or removes it). An object memory evicts or writes through meanwhile carries the disk
+// generation read when it was stored, below this ban's, so the disk refuses it.
+//
+// No Time: the generations order a local purge against every record exactly, and a ban with
+// the purge's wall-clock time would spare a record filled at the same clock reading.
+func (n *Node) diskBan(kind disk.BanKind, value string, soft bool) {
 	if n.disk == nil {
 		return
 	}
-	n.disk.d.AddBan(disk.Ban{Kind: kind, Value: value, Soft: soft, Time: at})
+	n.disk.d.AddBan(disk.Ban{Kind: kind, Value: value, Soft: soft})
 }
 
 // setObject stores o in memory and, once memory took it, writes it through to disk.
