@@ -156,12 +156,27 @@ func TestRoutePolicy_staleWindow(t *testing.T) {
 	ngx := testenv.StartNginx(t, testenv.NginxOptions{Extra: `location / { expires 1s; return 200 "x\n"; }`})
 	var skew atomic.Int64 // the node's clock runs ahead by this much
 	now := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-	n := policyNodeWith(t, ngx.URL, "  - match: {path_prefix: /}\n    origin: o\n    cache: true\n    stale: {if_error: 1h}\n", "", Options{Now: now})
+	n := policyNodeWith(t, ngx.URL, `  - match: {path_prefix: /swr/}
+    origin: o
+    cache: true
+    stale: {while_revalidate: 1h}
+  - match: {path_prefix: /}
+    origin: o
+    cache: true
+    stale: {if_error: 1h}
+`, "", Options{Now: now})
 	base := "http://" + n.HTTPAddr()
+	do(t, "GET", base+"/swr/a", "")
 	do(t, "GET", base+"/s", "")
+	n.Store().Wait()
+	skew.Store(int64(time.Minute)) // stale by a minute, well inside the routes' hour
+	// stale-while-revalidate: served at once from the store, refreshed in the background.
+	status, h, body := do(t, "GET", base+"/swr/a", "")
+	if cs := h.Get("Cache-Status"); status != 200 || body != "x\n" || !strings.Contains(cs, "hit") || cacheTTL(cs) >= 0 {
+		t.Errorf("stale within the route's while_revalidate: %d %q %q", status, cs, body)
+	}
 	ngx.Stop()
-	skew.Store(int64(time.Minute)) // stale by a minute, well inside the route's hour
-	status, h, body := do(t, "GET", base+"/s", "")
+	status, h, body = do(t, "GET", base+"/s", "")
 	if status != 200 || body != "x\n" || !strings.Contains(h.Get("Cache-Status"), "fwd=stale") {
 		t.Errorf("origin down, stale within the route's if_error: %d %q %q", status, h.Get("Cache-Status"), body)
 	}
