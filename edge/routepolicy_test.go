@@ -101,7 +101,8 @@ func TestRoutePolicy_ttl(t *testing.T) {
 location /plain/ { return 200 "plain\n"; }
 location /short/ { expires 2s; return 200 "short\n"; }
 location /long/ { expires 1d; return 200 "long\n"; }
-location /moved/ { return 302 /elsewhere; }`})
+location /moved/ { return 302 /elsewhere; }
+location /private/ { add_header Cache-Control private; return 200 "mine\n"; }`})
 	n := policyNode(t, ngx.URL, `  - match: {path_prefix: /plain/}
     origin: o
     cache: true
@@ -122,6 +123,10 @@ location /moved/ { return 302 /elsewhere; }`})
     origin: o
     cache: true
     ttl: {status: {302: 30s}}
+  - match: {path_prefix: /private/}
+    origin: o
+    cache: true
+    ttl: {status: {200: 1h}, override: true}
 `, "")
 	base := "http://" + n.HTTPAddr()
 	cases := []struct {
@@ -149,6 +154,11 @@ location /moved/ { return 302 /elsewhere; }`})
 		if got := originCount(ngx, c.path, 1); got != 1 {
 			t.Errorf("%s: origin saw %d requests, want 1", c.path, got)
 		}
+	}
+	// override changes freshness only: private (like no-store) still keeps a response out.
+	do(t, "GET", base+"/private/a", "")
+	if _, h, _ := do(t, "GET", base+"/private/a", ""); strings.Contains(h.Get("Cache-Status"), "hit") || originCount(ngx, "/private/a", 2) != 2 {
+		t.Errorf("a private response was stored under override: %q", h.Get("Cache-Status"))
 	}
 }
 
