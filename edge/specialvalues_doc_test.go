@@ -11,7 +11,7 @@ import (
 
 // documentedSpecial matches a comment in examples/shoal.yaml that gives 0, -1 or an empty
 // value a meaning of its own.
-var documentedSpecial = regexp.MustCompile(`\b0 means|-1 means|-1 admits|empty means|empty:|"" means|\b0 is\b|\b0:|\b0 off\b|\b0 keeps\b|0 or -1 means`)
+var documentedSpecial = regexp.MustCompile(`\b0 means|-1 means|-1 admits|empty means|empty:|"" means|\b0 is\b|\b0:|\b0 off\b|\b0 keeps\b|0 or -1 means|empty matches`)
 
 // commentedKey is a commented-out key of the reference file ("  # disk:", "  #   path: ..."):
 // its special values are documented like the others'.
@@ -117,6 +117,7 @@ func TestDocumentedSpecialKeys_findsEveryMarker(t *testing.T) {
   g: 0          # 0: half
   h: 0          # 1.25 is usual; 0 off
   i: 0          # 0 keeps the other
+  n: {}         # empty matches everything
   plain: 3      # nothing special
   # sub:        # commented out
   #   j: -1     # -1 admits everything
@@ -129,7 +130,7 @@ func TestDocumentedSpecialKeys_findsEveryMarker(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.Join(documentedSpecialKeys(t, file), " ")
-	want := "a.b a.c a.d a.e a.f a.g a.h a.i a.sub.j a.k a.l[].m"
+	want := "a.b a.c a.d a.e a.f a.g a.h a.i a.n a.sub.j a.k a.l[].m"
 	if got != want {
 		t.Errorf("walker found %q, want %q", got, want)
 	}

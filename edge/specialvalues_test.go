@@ -183,6 +183,20 @@ var nodeSpecialValues = map[string]func(t *testing.T){
 			t.Errorf("cache.disk.admit_frequency: -1: tier %v, loaded as %d; want a tier given -1", n.disk != nil, n.rt.Load().cfg.Cache.Disk.AdmitFrequency)
 		}
 	},
+	"routes[].match": func(t *testing.T) { // empty matches everything
+		o := startSVOrigin(t)
+		n := startNode(t, fmt.Sprintf("listen: {http: \"127.0.0.1:0\", admin: \"127.0.0.1:0\"}\n"+
+			"origins: {o: {servers: [{url: %q}]}}\nroutes: [{match: {}, origin: o, cache: false}]\n", o.URL), Options{})
+		for _, target := range []string{"/", "/a/b.css", "/x?y=1", "//double"} {
+			code, _, _ := get(t, "http://"+n.HTTPAddr()+target, "Host", "any.example")
+			if code != 200 {
+				t.Errorf("routes[].match: {}: %s got %d, want the route (200)", target, code)
+			}
+		}
+		if code, _, _ := svBody(t, "DELETE", "http://"+n.HTTPAddr()+"/d", nil); code != 200 {
+			t.Errorf("routes[].match: {}: DELETE got %d, want the route (200)", code)
+		}
+	},
 	"routes[].match.methods": func(t *testing.T) { // empty means any
 		o := startSVOrigin(t)
 		n := svNode(t, o.URL, false, "", "", Options{})
