@@ -303,6 +303,12 @@ var nodeSpecialValues = map[string]func(t *testing.T){
 			t.Errorf(`gslb.listen: "": DNS on %s, want none`, a)
 		}
 	},
+	"vip.addresses": func(t *testing.T) { // [] with interface "": no shared address
+		n := startNode(t, "listen: {http: \"127.0.0.1:0\", admin: \"127.0.0.1:0\"}\nvip: {interface: \"\", addresses: []}\n"+oneRoute(true, "http://127.0.0.1:1"), Options{})
+		if v := n.Ring().Self().VIPs; n.vips != nil || len(v) != 0 {
+			t.Errorf("vip.addresses: []: VIP manager %v, announced %v; want neither", n.vips != nil, v)
+		}
+	},
 	"compression.encodings": func(t *testing.T) { // empty means off
 		o := startSVOrigin(t, "Cache-Control", "max-age=60")
 		n := svNode(t, o.URL, true, "", "compression: {encodings: []}\n", Options{})
