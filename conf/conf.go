@@ -220,7 +220,7 @@ type Certificate struct {
 
 // Compression of compressible responses.
 type Compression struct {
-	Encodings []string `yaml:"encodings"` // zstd, gzip; empty means off
+	Encodings []string `yaml:"encodings"` // br, zstd, gzip; empty means off
 	Types     []string `yaml:"types"`
 	Level     int      `yaml:"level"`
 	MinSize   Size     `yaml:"min_size"`

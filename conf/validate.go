@@ -395,8 +395,8 @@ func (v *validator) tls(t *TLS) {
 
 func (v *validator) compression(c *Compression) {
 	for i, enc := range c.Encodings {
-		if enc != "gzip" && enc != "zstd" {
-			v.fail(fmt.Sprintf("compression.encodings[%d]", i), "%q: gzip or zstd", enc)
+		if enc != "br" && enc != "gzip" && enc != "zstd" {
+			v.fail(fmt.Sprintf("compression.encodings[%d]", i), "%q: br, zstd or gzip", enc)
 		}
 	}
 	if len(c.Types) == 0 {

@@ -10,7 +10,7 @@ import (
 // as the cache does at store time. MB/s is input bytes; ratio is coded/input.
 func BenchmarkCompress(b *testing.B) {
 	body := textBody(256 << 10)
-	for _, enc := range []Encoding{Gzip, Zstd} {
+	for _, enc := range []Encoding{Gzip, Zstd, Brotli} {
 		for _, level := range []int{1, 6} {
 			b.Run(fmt.Sprintf("%s/level=%d", enc, level), func(b *testing.B) {
 				c := New(level)
@@ -32,7 +32,7 @@ func BenchmarkCompress(b *testing.B) {
 // BenchmarkNewWriter is the streaming path for uncached responses, with pooled encoders.
 func BenchmarkNewWriter(b *testing.B) {
 	body := textBody(64 << 10)
-	for _, enc := range []Encoding{Gzip, Zstd} {
+	for _, enc := range []Encoding{Gzip, Zstd, Brotli} {
 		b.Run(string(enc), func(b *testing.B) {
 			c := New(1)
 			b.SetBytes(int64(len(body)))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	brrr "github.com/molecule-man/go-brrr"
 )
 
 // DefaultLevel is the level New uses for 0: gzip 6 and zstd "better", the usual balance of
@@ -28,8 +29,10 @@ var ErrUnsupported = errors.New("compress: unsupported encoding")
 // concurrent use.
 //
 // Levels follow gzip's 1 (fastest) to 9 (smallest); zstd maps them onto its four speeds:
-// 1-2 fastest, 3-5 default, 6-8 better compression, 9 best compression. 0 means DefaultLevel
-// (so gzip 6 and zstd better); values outside 0..9 are clamped into 1..9.
+// 1-2 fastest, 3-5 default, 6-8 better compression, 9 best compression; brotli uses the
+// level as its quality (1..9 of its 0..11: 10 and 11 are far too slow for a response in
+// flight). 0 means DefaultLevel (so gzip 6, zstd better, brotli 6); values outside 0..9 are
+// clamped into 1..9.
 type Compressor struct {
 	gzipLevel int
 	zstdLevel zstd.EncoderLevel
@@ -38,6 +41,7 @@ type Compressor struct {
 	zstdWhole  func() (*zstd.Encoder, error)
 	gzipPool   sync.Pool // *gzip.Writer
 	zstdStream sync.Pool // *zstd.Encoder with concurrency 1, for NewWriter
+	brPool     sync.Pool // *brrr.Writer, for Compress and NewWriter
 }
 
 // New returns a Compressor for level (see Compressor for the mapping).
@@ -110,6 +114,22 @@ func (c *Compressor) Compress(enc Encoding, body []byte) ([]byte, error) {
 			return nil, fmt.Errorf("compress: gzip: %w", err)
 		}
 		return buf.Bytes(), nil
+	case Brotli:
+		var buf bytes.Buffer
+		buf.Grow(len(body)/4 + 64)
+		bw, err := c.getBrotli(&buf, uint(len(body)))
+		if err != nil {
+			return nil, err
+		}
+		_, err = bw.Write(body)
+		if cerr := bw.Close(); err == nil {
+			err = cerr
+		}
+		c.putBrotli(bw)
+		if err != nil {
+			return nil, fmt.Errorf("compress: br: %w", err)
+		}
+		return buf.Bytes(), nil
 	}
 	return nil, fmt.Errorf("%w %q", ErrUnsupported, enc)
 }
@@ -131,6 +151,12 @@ func (c *Compressor) NewWriter(enc Encoding, w io.Writer) (io.WriteCloser, error
 			return nil, err
 		}
 		return &pooledWriter{w: zw, release: func() { zw.Reset(nil); c.zstdStream.Put(zw) }}, nil
+	case Brotli:
+		bw, err := c.getBrotli(w, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &pooledWriter{w: bw, release: func() { c.putBrotli(bw) }}, nil
 	}
 	return nil, fmt.Errorf("%w %q", ErrUnsupported, enc)
 }
@@ -161,6 +187,27 @@ func (c *Compressor) getZstdStream(w io.Writer) (*zstd.Encoder, error) {
 		return nil, fmt.Errorf("compress: zstd encoder: %w", err)
 	}
 	return zw, nil
+}
+
+// getBrotli returns a pooled brotli writer onto w; sizeHint is the whole input's length when
+// known (0 when streaming), which lets the encoder size its tables for small bodies.
+func (c *Compressor) getBrotli(w io.Writer, sizeHint uint) (*brrr.Writer, error) {
+	if bw, ok := c.brPool.Get().(*brrr.Writer); ok {
+		bw.ResetWithSizeHint(w, sizeHint)
+		return bw, nil
+	}
+	bw, err := brrr.NewWriterOptions(w, c.gzipLevel, brrr.WriterOptions{SizeHint: sizeHint})
+	if err != nil {
+		return nil, fmt.Errorf("compress: br encoder: %w", err)
+	}
+	return bw, nil
+}
+
+// putBrotli drops the writer's destination before pooling it, so a pooled encoder never
+// pins a response's buffer.
+func (c *Compressor) putBrotli(bw *brrr.Writer) {
+	bw.Reset(nil)
+	c.brPool.Put(bw)
 }
 
 // pooledWriter returns its encoder to the pool on the first Close; later calls do nothing,

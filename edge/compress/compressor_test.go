@@ -11,6 +11,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	brrr "github.com/molecule-man/go-brrr"
 )
 
 // decode undoes enc with the library's own decoders, as a browser would.
@@ -38,6 +39,12 @@ func decode(t testing.TB, enc Encoding, coded []byte) []byte {
 			t.Fatalf("zstd: %v", err)
 		}
 		return out
+	case Brotli:
+		out, err := io.ReadAll(brrr.NewReader(bytes.NewReader(coded)))
+		if err != nil {
+			t.Fatalf("br: %v", err)
+		}
+		return out
 	}
 	return coded
 }
@@ -57,7 +64,7 @@ func TestCompressor_roundTripsEveryEncodingAndLevel(t *testing.T) {
 		"binary-ish": bytes.Repeat([]byte{0, 1, 2, 255, 254}, 1000)}
 	for _, level := range []int{-5, 0, 1, 5, 9, 42} {
 		c := New(level)
-		for _, enc := range []Encoding{Gzip, Zstd} {
+		for _, enc := range []Encoding{Gzip, Zstd, Brotli} {
 			for name, body := range bodies {
 				t.Run(fmt.Sprintf("level %d/%s/%s", level, enc, name), func(t *testing.T) {
 					coded, err := c.Compress(enc, body)
@@ -98,7 +105,7 @@ func TestCompressor_roundTripsEveryEncodingAndLevel(t *testing.T) {
 func TestCompressor_compressesText(t *testing.T) {
 	body := textBody(64 << 10)
 	c := New(0)
-	for _, enc := range []Encoding{Gzip, Zstd} {
+	for _, enc := range []Encoding{Gzip, Zstd, Brotli} {
 		coded, err := c.Compress(enc, body)
 		if err != nil {
 			t.Fatal(err)
@@ -123,17 +130,19 @@ func TestCompressor_identityAndUnknownEncodings(t *testing.T) {
 	if _, err := w.Write(body); err != nil || w.Close() != nil || buf.String() != "plain" {
 		t.Errorf("identity writer wrote %q, %v", buf.String(), err)
 	}
-	if _, err := c.Compress("br", body); !errors.Is(err, ErrUnsupported) {
-		t.Errorf("Compress(br) error = %v, want ErrUnsupported", err)
-	}
-	if _, err := c.NewWriter("br", &buf); !errors.Is(err, ErrUnsupported) {
-		t.Errorf("NewWriter(br) error = %v, want ErrUnsupported", err)
+	for _, enc := range []Encoding{"deflate", "compress", "BR"} {
+		if _, err := c.Compress(enc, body); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("Compress(%s) error = %v, want ErrUnsupported", enc, err)
+		}
+		if _, err := c.NewWriter(enc, &buf); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("NewWriter(%s) error = %v, want ErrUnsupported", enc, err)
+		}
 	}
 }
 
 func TestCompressor_writerCloseIsIdempotentAndFinal(t *testing.T) {
 	c := New(1)
-	for _, enc := range []Encoding{Gzip, Zstd} {
+	for _, enc := range []Encoding{Gzip, Zstd, Brotli} {
 		var buf bytes.Buffer
 		w, err := c.NewWriter(enc, &buf)
 		if err != nil {
@@ -195,7 +204,7 @@ func TestCompressor_concurrentUse(t *testing.T) {
 			defer wg.Done()
 			for i := range 20 {
 				body := []byte(strings.Repeat(fmt.Sprintf("goroutine %d item %d; ", g, i), 50+i))
-				enc := []Encoding{Gzip, Zstd}[(g+i)%2]
+				enc := []Encoding{Gzip, Zstd, Brotli}[(g+i)%3]
 				var coded []byte
 				if i%3 == 0 {
 					var buf bytes.Buffer

@@ -12,10 +12,10 @@ func FuzzNegotiate(f *testing.F) {
 		"x-gzip", ";;;,,,", "gzip;q=", "gzip;q=1.0001", "\x00\xff"} {
 		f.Add(seed)
 	}
-	offered := []Encoding{Zstd, Gzip}
+	offered := []Encoding{Brotli, Zstd, Gzip}
 	f.Fuzz(func(t *testing.T, accept string) {
 		got := Negotiate(accept, offered)
-		if got != Identity && got != Zstd && got != Gzip {
+		if got != Identity && got != Zstd && got != Gzip && got != Brotli {
 			t.Fatalf("Negotiate(%q) = %q, not offered", accept, got)
 		}
 		if got != Identity && !strings.Contains(strings.ToLower(accept), string(got)) && !strings.Contains(accept, "*") {

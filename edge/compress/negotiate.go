@@ -10,6 +10,7 @@ const (
 	Identity Encoding = ""
 	Gzip     Encoding = "gzip"
 	Zstd     Encoding = "zstd"
+	Brotli   Encoding = "br" // RFC 7932; "br" is its registered content-coding name
 )
 
 // ParseEncoding maps a configured name (compression.encodings) to its Encoding.
@@ -19,6 +20,8 @@ func ParseEncoding(name string) (Encoding, bool) {
 		return Gzip, true
 	case "zstd":
 		return Zstd, true
+	case "br":
+		return Brotli, true
 	case "identity", "":
 		return Identity, true
 	}

@@ -6,6 +6,7 @@ func TestNegotiate_picksTheBestAcceptedOfferedCoding(t *testing.T) {
 	both := []Encoding{Zstd, Gzip}
 	gzipFirst := []Encoding{Gzip, Zstd}
 	gzipOnly := []Encoding{Gzip}
+	all3 := []Encoding{Brotli, Zstd, Gzip}
 	tests := []struct {
 		name    string
 		accept  string
@@ -43,6 +44,22 @@ func TestNegotiate_picksTheBestAcceptedOfferedCoding(t *testing.T) {
 		{"repeated coding keeps the highest q", "gzip;q=0, gzip;q=0.5", gzipOnly, Gzip},
 		{"other parameters ignored", "gzip;level=9", both, Gzip},
 		{"identity in offered is never chosen as coding", "*", []Encoding{Identity, Gzip}, Gzip},
+		// brotli (RFC 7932) offered first, as compression.encodings: [br, zstd, gzip].
+		{"br: chrome gets br", "gzip, deflate, br, zstd", all3, Brotli},
+		{"br: safari gets br", "gzip, deflate, br", all3, Brotli},
+		{"br: not offered, safari gets gzip", "gzip, deflate, br", both, Gzip},
+		{"br: zstd first in config", "gzip, deflate, br, zstd", []Encoding{Zstd, Brotli, Gzip}, Zstd},
+		{"br: q=0 excludes br", "br;q=0, zstd, gzip", all3, Zstd},
+		{"br: higher q for gzip", "br;q=0.5, gzip;q=0.9", all3, Gzip},
+		{"br: higher q for br over config order", "zstd;q=0.4, br;q=0.6", []Encoding{Zstd, Brotli}, Brotli},
+		{"br: equal q keeps config order", "gzip;q=0.7, br;q=0.7", all3, Brotli},
+		{"br: upper case", "BR;Q=1", all3, Brotli},
+		{"br: star covers br", "*", all3, Brotli},
+		{"br: star with br excluded", "*, br;q=0", all3, Zstd},
+		{"br: identity above br", "identity, br;q=0.2", all3, Identity},
+		{"br: malformed q drops br", "br;q=1.5, gzip", all3, Gzip},
+		{"br: a longer token is not br", "brotli, bro", all3, Identity},
+		{"br: only br offered, only gzip accepted", "gzip", []Encoding{Brotli}, Identity},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,7 +76,8 @@ func TestParseEncoding_acceptsConfiguredNames(t *testing.T) {
 		want Encoding
 		ok   bool
 	}{
-		{"gzip", Gzip, true}, {"ZSTD", Zstd, true}, {"identity", Identity, true}, {"br", Identity, false},
+		{"gzip", Gzip, true}, {"ZSTD", Zstd, true}, {"identity", Identity, true}, {"br", Brotli, true}, {"BR", Brotli, true},
+		{"brotli", Identity, false}, {"deflate", Identity, false},
 	}
 	for _, tt := range tests {
 		if got, ok := ParseEncoding(tt.in); got != tt.want || ok != tt.ok {
@@ -73,7 +91,7 @@ func TestVariantKey_separatesVariantsAndLeavesIdentityAlone(t *testing.T) {
 		t.Errorf("VariantKey(identity) = %q, want empty", VariantKey(Identity))
 	}
 	seen := map[string]Encoding{}
-	for _, enc := range []Encoding{Identity, Gzip, Zstd} {
+	for _, enc := range []Encoding{Identity, Gzip, Zstd, Brotli} {
 		k := VariantKey(enc)
 		if prev, dup := seen[k]; dup {
 			t.Errorf("VariantKey(%q) = VariantKey(%q) = %q", enc, prev, k)
