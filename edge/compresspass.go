@@ -44,7 +44,9 @@ func (n *Node) compressStream(ctx *fasthttp.RequestCtx, rt *settings, dst *fasth
 		return body, length
 	}
 	varyAcceptEncoding(dst, varyName, vary)
-	enc := compress.Negotiate(string(ctx.Request.Header.Peek("Accept-Encoding")), rt.encodings)
+	// The client's spelling of the name is kept too: "accept-encoding" (every HTTP/2 client)
+	// must be found.
+	enc := compress.Negotiate(string(peekFold(&ctx.Request.Header, "Accept-Encoding")), rt.encodings)
 	if enc == compress.Identity {
 		return body, length
 	}

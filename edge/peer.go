@@ -26,7 +26,7 @@ const (
 // handlePeer serves the peer port: node-to-node traffic only. Anything without the cluster
 // secret is refused and counted.
 func (n *Node) handlePeer(ctx *fasthttp.RequestCtx) {
-	if !n.peerAuthorized(ctx.Request.Header.Peek(peerSecretHeader)) {
+	if !n.peerAuthorized(peekFold(&ctx.Request.Header, peerSecretHeader)) {
 		n.metrics.peerRefused.Inc()
 		ctx.SetConnectionClose()
 		plainError(ctx, fasthttp.StatusForbidden, "forbidden: the peer port serves cluster members only")
@@ -37,15 +37,15 @@ func (n *Node) handlePeer(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	ctx.SetUserValue(forwardedFlag, true)
-	if ip, err := netip.ParseAddr(string(ctx.Request.Header.Peek(clientIPHeader))); err == nil {
+	if ip, err := netip.ParseAddr(string(peekFold(&ctx.Request.Header, clientIPHeader))); err == nil {
 		ctx.SetUserValue(clientIPHeader, ip)
 	}
-	if string(ctx.Request.Header.Peek(schemeHeader)) == "https" {
+	if string(peekFold(&ctx.Request.Header, schemeHeader)) == "https" {
 		ctx.SetUserValue(schemeFlag, true)
 	}
-	ctx.Request.Header.Del(peerSecretHeader)
-	ctx.Request.Header.Del(clientIPHeader)
-	ctx.Request.Header.Del(schemeHeader)
+	delFold(&ctx.Request.Header, peerSecretHeader)
+	delFold(&ctx.Request.Header, clientIPHeader)
+	delFold(&ctx.Request.Header, schemeHeader)
 	n.handle(ctx)
 	// A streamed body goes out after its head has left: fasthttp would otherwise hold a small
 	// head in its buffer until the body is written, and a body the origin cuts would close

@@ -140,7 +140,9 @@ func policyKey(rules *policy.Rules, t *requestTarget, scheme string, h *fasthttp
 	if len(rules.Key.Headers()) == 0 && len(rules.Key.Cookies()) == 0 {
 		return key
 	}
-	extra := rules.Key.AppendExtra([]byte(key), h.Peek, h.Cookie)
+	// The client's spelling of a name is kept: "x-device" must add to the key as
+	// "X-Device" does, or two representations would share one object.
+	extra := rules.Key.AppendExtra([]byte(key), func(name string) []byte { return peekFold(h, name) }, h.Cookie)
 	return string(extra)
 }
 
@@ -170,7 +172,7 @@ func (n *Node) originRequestPolicy(ctx *fasthttp.RequestCtx, rules *policy.Rules
 	if rules.Request != nil {
 		v := n.policyVars(ctx, rules, string(ctx.Request.Header.Host()), requestPath(ctx))
 		buf := bufs.Get().(*scratch)
-		buf.b = rules.Request.Apply(&req.Header, &v, buf.b)
+		buf.b = rules.Request.Apply(requestFieldsFold{&req.Header}, &v, buf.b)
 		bufs.Put(buf)
 	}
 }
@@ -253,7 +255,7 @@ func (n *Node) responsePolicy(ctx *fasthttp.RequestCtx, pages *policy.ErrorPages
 		v = n.policyVars(ctx, rules, string(ctx.Request.Header.Host()), requestPath(ctx))
 	}
 	buf := bufs.Get().(*scratch)
-	buf.b = rules.Response.Apply(&ctx.Response.Header, &v, buf.b)
+	buf.b = rules.Response.Apply(responseFieldsFold{&ctx.Response.Header}, &v, buf.b)
 	bufs.Put(buf)
 }
 
@@ -297,7 +299,7 @@ func requestID(ctx *fasthttp.RequestCtx) string {
 	if id, ok := ctx.UserValue(requestIDKey).(string); ok {
 		return id
 	}
-	id := string(ctx.Request.Header.Peek("X-Request-Id"))
+	id := string(peekFold(&ctx.Request.Header, "X-Request-Id"))
 	if id == "" {
 		id = hex64(rand.Uint64()) + hex64(rand.Uint64())
 	}
@@ -310,6 +312,46 @@ const requestIDKey = "shoal.request_id"
 func hex64(x uint64) string {
 	s := strconv.FormatUint(x, 16)
 	return strings.Repeat("0", 16-len(s)) + s
+}
+
+// requestFieldsFold and responseFieldsFold apply field rules to a message whose names are
+// kept as the client or the origin spelled them (normalising is off): fasthttp's Del and
+// Set match names exactly, so "remove: [X-Debug]" would leave a client's "x-debug" in place
+// and "set" would add a second field beside an "x-edge" instead of replacing it (RFC 9110
+// section 5.1: names are case-insensitive).
+type requestFieldsFold struct{ h *fasthttp.RequestHeader }
+
+func (f requestFieldsFold) Del(name string) { delFold(f.h, name) }
+
+func (f requestFieldsFold) SetBytesV(name string, value []byte) {
+	delFold(f.h, name)
+	f.h.AddBytesV(name, value)
+}
+
+func (f requestFieldsFold) AddBytesV(name string, value []byte) { f.h.AddBytesV(name, value) }
+
+type responseFieldsFold struct{ h *fasthttp.ResponseHeader }
+
+func (f responseFieldsFold) Del(name string) { delResponseFold(f.h, name) }
+
+func (f responseFieldsFold) SetBytesV(name string, value []byte) {
+	delResponseFold(f.h, name)
+	f.h.AddBytesV(name, value)
+}
+
+func (f responseFieldsFold) AddBytesV(name string, value []byte) { f.h.AddBytesV(name, value) }
+
+// delResponseFold deletes every line of a response field whatever the case of its name.
+func delResponseFold(h *fasthttp.ResponseHeader, name string) {
+	var names [][]byte
+	for k := range h.All() {
+		if len(k) == len(name) && strings.EqualFold(name, string(k)) {
+			names = append(names, append([]byte(nil), k...))
+		}
+	}
+	for _, k := range names {
+		h.DelBytes(k)
+	}
 }
 
 // scratch is a reusable buffer for expanded templates.
