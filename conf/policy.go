@@ -191,32 +191,71 @@ func (v *validator) inherit(key string, r *Route, d *RoutePolicy) {
 	}
 }
 
+// policyBlock checks the top-level policy block, under the keys the user wrote there
+// (policy.…), including its body limit against the node's.
+func (v *validator) policyBlock(p *RoutePolicy, l *Limits) {
+	v.routePolicy("policy", p)
+	v.bodyLimit("policy", p.MaxBodyBytes, l)
+}
+
 // routePolicy checks the policy keys of a route (or of the policy block, key "policy").
+// A route's sections are checked only where the route writes them: an inherited section
+// was checked once as policy.…, and an error repeated under routes[i].… would name a key
+// and a line the file does not have.
 func (v *validator) routePolicy(key string, p *RoutePolicy) {
-	for s := range p.TTL.Status {
-		if s < 100 || s > 599 {
-			v.fail(fmt.Sprintf("%s.ttl.status.%d", key, s), "%d is not an HTTP status (100..599)", s)
+	writes := func(section string) bool {
+		if key == "policy" {
+			return true
+		}
+		_, ok := v.pos.lines[key+"."+section]
+		return ok
+	}
+	if writes("ttl") {
+		for _, s := range sortedInts(p.TTL.Status) {
+			if s < 100 || s > 599 {
+				v.fail(fmt.Sprintf("%s.ttl.status.%d", key, s), "%d is not an HTTP status (100..599)", s)
+			}
+		}
+		if p.TTL.Max > 0 && p.TTL.Min > p.TTL.Max {
+			v.fail(key+".ttl.min", "%s is above ttl.max %s", p.TTL.Min, p.TTL.Max)
 		}
 	}
-	if p.TTL.Max > 0 && p.TTL.Min > p.TTL.Max {
-		v.fail(key+".ttl.min", "%s is above ttl.max %s", p.TTL.Min, p.TTL.Max)
+	if writes("cache_key") {
+		v.globs(key+".cache_key.ignore_params", p.CacheKey.IgnoreParams)
+		v.tokens(key+".cache_key.include_headers", p.CacheKey.IncludeHeaders)
+		v.tokens(key+".cache_key.include_cookies", p.CacheKey.IncludeCookies)
 	}
-	v.globs(key+".cache_key.ignore_params", p.CacheKey.IgnoreParams)
-	v.globs(key+".cookies.bypass_if", p.Cookies.BypassIf)
-	v.tokens(key+".cache_key.include_headers", p.CacheKey.IncludeHeaders)
-	v.tokens(key+".cache_key.include_cookies", p.CacheKey.IncludeCookies)
-	v.fieldRules(key+".headers.request", p.Headers.Request)
-	v.fieldRules(key+".headers.response", p.Headers.Response)
-	v.cidrs(key+".access.allow", p.Access.Allow)
-	v.cidrs(key+".access.deny", p.Access.Deny)
-	allow, deny := prefixes(p.Access.Allow), prefixes(p.Access.Deny)
-	if a, d, ok := policy.Overlap(allow, deny); ok {
-		for i, s := range p.Access.Deny {
-			if p, err := netip.ParsePrefix(s); err == nil && p == d {
-				v.fail(fmt.Sprintf("%s.access.deny[%d]", key, i), "%s overlaps allow %s: write the narrower exception as its own route", d, a)
+	if writes("cookies") {
+		v.globs(key+".cookies.bypass_if", p.Cookies.BypassIf)
+	}
+	if writes("headers") {
+		v.fieldRules(key+".headers.request", p.Headers.Request)
+		v.fieldRules(key+".headers.response", p.Headers.Response)
+	}
+	if writes("access") {
+		v.access(key, &p.Access)
+	}
+}
+
+func (v *validator) access(key string, a *Access) {
+	v.cidrs(key+".access.allow", a.Allow)
+	v.cidrs(key+".access.deny", a.Deny)
+	allow, deny := prefixes(a.Allow), prefixes(a.Deny)
+	if ap, dp, ok := policy.Overlap(allow, deny); ok {
+		for i, s := range a.Deny {
+			if p, err := netip.ParsePrefix(s); err == nil && p == dp {
+				v.fail(fmt.Sprintf("%s.access.deny[%d]", key, i), "%s overlaps allow %s: write the narrower exception as its own route", dp, ap)
 				break
 			}
 		}
+	}
+}
+
+// bodyLimit checks a max_body_bytes against the node's limit: a larger body is refused
+// before any route is matched, so the key could never take effect.
+func (v *validator) bodyLimit(key string, max Size, l *Limits) {
+	if max > l.MaxBodyBytes {
+		v.fail(key+".max_body_bytes", "%s is above limits.max_body_bytes %s: larger bodies are refused before routing", max, l.MaxBodyBytes)
 	}
 }
 
@@ -263,11 +302,11 @@ func (v *validator) fieldRules(key string, f FieldRules) {
 	}
 }
 
-// routeOwn checks the keys only a route has (rewrite, redirect) and its body limit against
-// the node's: a larger body is refused before any route is matched.
+// routeOwn checks the keys only a route has (rewrite, redirect) and the body limit it writes
+// itself (an inherited one was checked as policy.max_body_bytes).
 func (v *validator) routeOwn(key string, r *Route, l *Limits) {
-	if r.MaxBodyBytes > l.MaxBodyBytes {
-		v.fail(key+".max_body_bytes", "%s is above limits.max_body_bytes %s: larger bodies are refused before routing", r.MaxBodyBytes, l.MaxBodyBytes)
+	if _, ok := v.pos.lines[key+".max_body_bytes"]; ok {
+		v.bodyLimit(key, r.MaxBodyBytes, l)
 	}
 	if rw := r.Rewrite; rw.StripPrefix != "" || rw.AddPrefix != "" {
 		if rw.StripPrefix != "" && !strings.HasPrefix(rw.StripPrefix, "/") {

@@ -32,7 +32,7 @@ func (v *validator) config(c *Config) {
 	for _, name := range sortedKeys(c.Origins) {
 		v.pool(name, c.Origins[name])
 	}
-	v.routePolicy("policy", &c.Policy)
+	v.policyBlock(&c.Policy, &c.Limits)
 	for i := range c.Routes {
 		key := fmt.Sprintf("routes[%d]", i)
 		v.inherit(key, &c.Routes[i], &c.Policy)
