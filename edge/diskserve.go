@@ -26,7 +26,7 @@ func (n *Node) diskLookup(ctx *fasthttp.RequestCtx, l *lookup) (string, bool) {
 	}
 	// Read before Get: a purge after these refuses the promoted copy in memory and, should
 	// memory evict it again, on disk (see diskBan).
-	memGen, diskGen := n.store.Begin(), t.d.Begin()
+	gen := n.begin()
 	h, err := t.d.Get(l.key)
 	if err != nil {
 		return "", false
@@ -44,9 +44,9 @@ func (n *Node) diskLookup(ctx *fasthttp.RequestCtx, l *lookup) (string, bool) {
 			return "", false
 		}
 		obj.Body = body
-		obj.Generation = memGen
+		obj.Generation = gen.memory
 		meta := obj.Meta.(*objectMeta)
-		meta.diskGen = diskGen
+		meta.diskGen = gen.disk
 		meta.onDisk.Store(true)
 		n.store.Set(obj)
 		n.diskHit(l)

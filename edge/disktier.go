@@ -147,6 +147,21 @@ func (n *Node) diskBan(kind disk.BanKind, value string, soft bool) {
 	n.disk.d.AddBan(disk.Ban{Kind: kind, Value: value, Soft: soft})
 }
 
+// generations are the purge generations of both tiers, read together when a fill starts:
+// a purge after that moment matches the object on both tiers, whatever order the purge
+// reaches them in and whenever the fill ends. Reading the disk's at store time instead let
+// a fill that ended between a purge's disk ban and its memory purge reach disk after the
+// ban, and be served from disk once the memory purge removed it.
+type generations struct{ memory, disk uint64 }
+
+func (n *Node) begin() generations {
+	g := generations{memory: n.store.Begin()}
+	if n.disk != nil {
+		g.disk = n.disk.d.Begin()
+	}
+	return g
+}
+
 // setObject stores o in memory and, once memory took it, writes it through to disk.
 //
 // Written at fill time rather than only when memory evicts it (the order of nginx and
@@ -154,15 +169,14 @@ func (n *Node) diskBan(kind disk.BanKind, value string, soft bool) {
 // refetches nothing; the disk's TinyLFU admission keeps one-hit wonders off it once full.
 // Objects the write did not take (queue full, admission) go to disk when memory evicts them.
 //
-// Purges: the memory store's generation (o.Generation, read at fill start) refuses an object
-// a purge made during its fill matches; the disk generation read here, before memory's
-// check, makes the disk refuse one that a purge made after it matches (see diskBan).
-func (n *Node) setObject(o *cachestore.Object) bool {
+// Purges: both generations were read at fill start (see generations): each tier refuses an
+// object that a purge made during its fill matches.
+func (n *Node) setObject(o *cachestore.Object, diskGen uint64) bool {
 	m, ok := o.Meta.(*objectMeta)
 	if n.disk == nil || !ok {
 		return n.store.Set(o)
 	}
-	m.diskGen = n.disk.d.Begin()
+	m.diskGen = diskGen
 	m.onDisk.Store(true) // memory evicting it before the write below must not write it too
 	if !n.store.Set(o) {
 		return false

@@ -213,7 +213,7 @@ func (n *Node) runFill(j *fillJob) {
 	timer := time.AfterFunc(timeout, func() { j.call.Abort(errFillTimeout) })
 	defer timer.Stop()
 
-	generation := n.store.Begin()
+	generation := n.begin()
 	resp, done, sent, received, err := n.fetch(j)
 	if err == nil && resp.StatusCode() == fasthttp.StatusNotModified && j.stale != nil &&
 		!httpcache.NotModifiedMatches(j.stale.Header, responseHeader(&resp.Header)) {
@@ -374,11 +374,11 @@ func (n *Node) copyBody(j *fillJob, body io.Reader, length int64, progress func(
 	return true // the caller stores the object, then finishes the call
 }
 
-func (n *Node) storeObject(j *fillJob, h *fillHead, body []byte, generation uint64) bool {
+func (n *Node) storeObject(j *fillJob, h *fillHead, body []byte, generation generations) bool {
 	stored := httpcache.StripUnstorable(h.header, h.decision)
 	obj := &cachestore.Object{
 		Key: j.key, URL: j.url, Status: h.status, Header: stored, Body: body,
-		RequestTime: h.reqTime, ResponseTime: h.respTime, Generation: generation,
+		RequestTime: h.reqTime, ResponseTime: h.respTime, Generation: generation.memory,
 		Tags: surrogateKeys(stored), Meta: newObjectMeta(h.decision, stored),
 	}
 	if len(h.vary) > 0 {
@@ -390,7 +390,7 @@ func (n *Node) storeObject(j *fillJob, h *fillHead, body []byte, generation uint
 		}
 		obj.Key = j.url + "\x00" + sk
 	}
-	if n.setObject(obj) {
+	if n.setObject(obj, generation.disk) {
 		n.metrics.stored.Inc()
 		return true
 	}
@@ -400,7 +400,7 @@ func (n *Node) storeObject(j *fillJob, h *fillHead, body []byte, generation uint
 
 // finishRevalidation turns a 304 into the stored object with freshened fields (RFC 9111
 // section 4.3.4) and serves that to the readers.
-func (n *Node) finishRevalidation(j *fillJob, notModified httpcache.Header, sent, received time.Time, generation uint64) bool {
+func (n *Node) finishRevalidation(j *fillJob, notModified httpcache.Header, sent, received time.Time, generation generations) bool {
 	old := j.stale
 	if !httpcache.NotModifiedMatches(old.Header, notModified) {
 		// RFC 9111 section 4.3.4: a 304 that selects no stored response updates nothing.
@@ -421,9 +421,9 @@ func (n *Node) finishRevalidation(j *fillJob, notModified httpcache.Header, sent
 	j.call.Finish(nil)
 	if decision.Store {
 		obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: header, Body: old.Body,
-			RequestTime: resp.RequestTime, ResponseTime: resp.ResponseTime, Generation: generation, Tags: surrogateKeys(header),
+			RequestTime: resp.RequestTime, ResponseTime: resp.ResponseTime, Generation: generation.memory, Tags: surrogateKeys(header),
 			Meta: newObjectMeta(decision, header)}
-		if n.setObject(obj) {
+		if n.setObject(obj, generation.disk) {
 			n.metrics.stored.Inc()
 			return true
 		}

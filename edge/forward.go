@@ -183,7 +183,7 @@ func (n *Node) forwardWith(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Me
 		onInterim = func(status int, h *fasthttp.ResponseHeader) { n.relayHints(ctx, hintsOf(status, h)) }
 	}
 	resp := fasthttp.AcquireResponse()
-	generation := n.store.Begin()
+	generation := n.begin()
 	sent := n.now()
 	finish, err := origin.RoundTrip(client, req, resp, true, peerIdle(rt), onInterim)
 	fasthttp.ReleaseRequest(req)
@@ -296,7 +296,7 @@ func (n *Node) hotCandidate(rt *settings, key string, status, length int, h *fas
 // keepCopy stores an object a peer sent: a hot copy for at most ttl beyond its current age,
 // or (ttl 0) an adopted object with its whole remaining freshness. It is an ordinary store
 // object, so purges remove it like any other.
-func (n *Node) keepCopy(rt *settings, key string, status int, header httpcache.Header, body []byte, sent, received time.Time, generation uint64, ttl time.Duration) {
+func (n *Node) keepCopy(rt *settings, key string, status int, header httpcache.Header, body []byte, sent, received time.Time, generation generations, ttl time.Duration) {
 	header.Del("Cache-Status")
 	resp := httpcache.Response{Status: status, Header: header, RequestTime: sent, ResponseTime: received}
 	d := rt.policy.Storable(httpcache.Request{Method: "GET"}, resp)
@@ -310,9 +310,9 @@ func (n *Node) keepCopy(rt *settings, key string, status int, header httpcache.H
 		d.StaleWhileRevalidate, d.StaleIfError = 0, 0 // a stale hot copy is dropped, not served
 	}
 	obj := &cachestore.Object{Key: key, URL: key, Status: status, Header: header, Body: body,
-		RequestTime: sent, ResponseTime: received, Generation: generation, Tags: surrogateKeys(header),
+		RequestTime: sent, ResponseTime: received, Generation: generation.memory, Tags: surrogateKeys(header),
 		Meta: newObjectMeta(d, header)}
-	n.setObject(obj)
+	n.setObject(obj, generation.disk)
 }
 
 func joinList(a, b string) string {
