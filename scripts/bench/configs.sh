@@ -11,6 +11,8 @@ port_shoal=18304
 port_shoal_admin=18305
 port_varnish_admin=18306
 port_haproxy_cli=18307
+port_shoal_policy=18308
+port_shoal_policy_admin=18309
 
 write_origin() {
   mkdir -p "$work/www/pass"
@@ -110,5 +112,38 @@ origins: {o: {servers: [{url: "http://127.0.0.1:$port_origin"}]}}
 routes:
   - {match: {path_prefix: /pass/}, origin: o, cache: false}
   - {match: {path_prefix: /}, origin: o, cache: true}
+CONF
+}
+
+write_shoal_policy() {
+  # SHOAL_POLICY=example: the same node and routes as write_shoal, plus what
+  # examples/wordpress/shoal.yaml sets on its static files: node-wide defaults (tracking
+  # parameters out of the key, 5 response field rules) that both routes inherit, and on the
+  # cache route a TTL override and cookies stripped both ways. The hit rows then pay every
+  # rule a cached answer meets; the ratio to "shoal" in the same run is the policy's cost.
+  cat >"$work/shoal-policy.yaml" <<CONF
+node: {name: bench}
+listen: {http: "127.0.0.1:$port_shoal_policy", admin: "127.0.0.1:$port_shoal_policy_admin"}
+log: {access: "off", level: warn}
+cache: {memory: ${mem_mib}MiB}
+origins: {o: {servers: [{url: "http://127.0.0.1:$port_origin"}]}}
+policy:
+  cache_key:
+    ignore_params: ["utm_*", gclid, fbclid, msclkid, mc_cid, mc_eid, _ga]
+  headers:
+    response:
+      set:
+        Strict-Transport-Security: "max-age=31536000"
+        X-Content-Type-Options: nosniff
+        X-Frame-Options: SAMEORIGIN
+        Referrer-Policy: strict-origin-when-cross-origin
+      remove: [X-Powered-By]
+routes:
+  - {match: {path_prefix: /pass/}, origin: o, cache: false}
+  - match: {path_prefix: /}
+    origin: o
+    cache: true
+    ttl: {status: {200: 1d, 404: 1m}, override: true}
+    cookies: {strip_request: true, strip_set_cookie: true}
 CONF
 }

@@ -63,6 +63,7 @@ server_pids() {
   nginx) echo "$pid_nginx" ;;
   haproxy) echo "$pid_haproxy" ;;
   shoal) echo "$pid_shoal" ;;
+  shoal-policy) echo "$pid_shoal_policy" ;;
   esac
 }
 
@@ -82,7 +83,9 @@ objects_held() {
   varnish) varnishstat -n "$work/varnish" -1 -f MAIN.n_object | awk '{print $2}' ;;
   nginx) find "$cache_dir" -type f | wc -l ;;
   haproxy) haproxy_cli "show cache" | grep -c '^ *0x[0-9a-f]* hash:' ;;
-  shoal) curl -s "http://127.0.0.1:$port_shoal_admin/metrics" | awk '$1 ~ /^shoal_cachestore_objects($|{)/ {n += $2} END {print n + 0}' ;;
+  shoal | shoal-policy)
+    local admin="port_${1//-/_}_admin"
+    curl -s "http://127.0.0.1:${!admin}/metrics" | awk '$1 ~ /^shoal_cachestore_objects($|{)/ {n += $2} END {print n + 0}' ;;
   esac
 }
 

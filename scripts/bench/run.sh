@@ -5,7 +5,8 @@
 # open loop, measured from each request's scheduled time: no coordinated omission).
 # Servers are pinned to core 0 and the load to core 1; runs are interleaved across targets and
 # repeated in rounds so drift hits every target alike. Prints the tables and their file's path.
-# Usage: [SECONDS_PER_RUN=5] [ROUNDS=2] [OBJECTS=100000] [CONNECTIONS=64] [RATE=5000] scripts/bench/run.sh
+# Usage: [SECONDS_PER_RUN=5] [ROUNDS=2] [OBJECTS=100000] [CONNECTIONS=64] [RATE=5000]
+#        [SHOAL_POLICY=example] [WORKLOADS="hit-1k hit-16k"] [LATENCY=off] scripts/bench/run.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/../.."
@@ -19,6 +20,23 @@ workloads=(hit-1k hit-16k hit-256k hit-1m pass-1k miss-1k)
 # Fixed-rate latency: hit-1k is /1k.bin again and again, zipf-1k a Zipf(0.9) mix over the
 # OBJECTS objects the memory phase filled (/fill/<target>/<rank>), the same URLs for everyone.
 lat_workloads=(hit-1k zipf-1k)
+# SHOAL_POLICY=example adds a fifth target, shoal-policy: a second Shoal process with the
+# example's policy on its routes (configs.sh), interleaved with the others, so the cost of the
+# rules is the ratio shoal-policy/shoal within one run (issue 17).
+case ${SHOAL_POLICY:-} in
+'') ;;
+example) targets+=(shoal-policy) ;;
+*) echo "SHOAL_POLICY=$SHOAL_POLICY: want example or nothing" >&2; exit 2 ;;
+esac
+# WORKLOADS narrows the wrk table (e.g. "hit-1k hit-16k"); LATENCY=off leaves out the latency table.
+if [ -n "${WORKLOADS:-}" ]; then read -r -a workloads <<<"$WORKLOADS"; fi
+for w in "${workloads[@]}"; do
+  case $w in
+  hit-1k | hit-16k | hit-256k | hit-1m | pass-1k | miss-1k) ;;
+  *) echo "WORKLOADS: unknown workload $w" >&2; exit 2 ;;
+  esac
+done
+[ "${LATENCY:-on}" = off ] && lat_workloads=()
 
 missing=()
 for pair in varnishd:varnish haproxy:haproxy nginx:nginx-light wrk:wrk curl:curl taskset:util-linux; do
@@ -37,7 +55,7 @@ work=$(mktemp -d /tmp/shoal-bench.XXXXXX)
 # nginx keeps bodies in files: a tmpfs keeps disk speed out of the comparison.
 if [ -d /dev/shm ]; then cache_dir=$(mktemp -d /dev/shm/shoal-bench-nginx.XXXXXX); else cache_dir=$work/cache; fi
 latency=$work/latency
-if ! go build -o "$latency" ./scripts/bench/latency; then
+if [ ${#lat_workloads[@]} -gt 0 ] && ! go build -o "$latency" ./scripts/bench/latency; then
   echo "warning: scripts/bench/latency does not build; no latency table" >&2
   lat_workloads=()
 fi
@@ -50,7 +68,7 @@ mem_mib=$((objects_total * 3 / 1024 + 256))
 
 cleanup() {
   local status=$? pid
-  for pid in ${pid_origin:-} ${pid_varnish:-} ${pid_nginx:-} ${pid_haproxy:-} ${pid_shoal:-}; do
+  for pid in ${pid_origin:-} ${pid_varnish:-} ${pid_nginx:-} ${pid_haproxy:-} ${pid_shoal:-} ${pid_shoal_policy:-}; do
     kill "$pid" 2>/dev/null || true
   done
   wait 2>/dev/null || true
@@ -66,6 +84,7 @@ write_varnish
 write_nginx
 write_haproxy
 write_shoal
+write_shoal_policy
 
 taskset -c 0 nginx -p "$work" -c "$work/origin.conf" &
 pid_origin=$!
@@ -78,9 +97,15 @@ taskset -c 0 haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
 pid_haproxy=$!
 taskset -c 0 bin/shoal run -c "$work/shoal.yaml" >/dev/null 2>"$work/shoal.err" &
 pid_shoal=$!
-for p in $port_origin $port_varnish $port_nginx $port_haproxy $port_shoal; do wait_port "$p"; done
+ports=("$port_origin" "$port_varnish" "$port_nginx" "$port_haproxy" "$port_shoal")
+if [[ " ${targets[*]} " == *" shoal-policy "* ]]; then
+  taskset -c 0 bin/shoal run -c "$work/shoal-policy.yaml" >/dev/null 2>"$work/shoal-policy.err" &
+  pid_shoal_policy=$!
+  ports+=("$port_shoal_policy")
+fi
+for p in "${ports[@]}"; do wait_port "$p"; done
 
-port_of() { local v="port_$1"; echo "${!v}"; }
+port_of() { local v="port_${1//-/_}"; echo "${!v}"; }
 path_of() {
   case $1 in
   hit-1k) echo /1k.bin ;; hit-16k) echo /16k.bin ;; hit-256k) echo /256k.bin ;; hit-1m) echo /1m.bin ;;
@@ -106,7 +131,8 @@ done
 # Warm the hit objects twice through every target; the origin counter then shows whether
 # any hit run reached the origin.
 for t in "${targets[@]}"; do
-  for w in hit-1k hit-16k hit-256k hit-1m; do
+  for w in "${workloads[@]}"; do
+    [[ $w == hit-* ]] || continue
     for _ in 1 2; do curl -s -o /dev/null "http://127.0.0.1:$(port_of "$t")$(path_of "$w")"; done
   done
 done
