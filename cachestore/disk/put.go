@@ -1,11 +1,17 @@
 package disk
 
+import "os"
+
 // pending is one Put waiting for the writer, or a Wait marker.
 type pending struct {
 	rec   Record
 	gen   uint64
 	size  int64
 	flush chan struct{} // a Wait marker instead of a record
+	// spool holds the body of a streamed record (Writer) instead of rec.Body: bodyLen bytes
+	// from offset 0, in an unlinked file the writer closes.
+	spool   *os.File
+	bodyLen int64
 }
 
 type rejectReason int
@@ -62,16 +68,7 @@ func (d *Disk) Put(rec Record) bool {
 	for _, t := range rec.Tags {
 		size += int64(2 + len(t))
 	}
-	if size > d.cfg.MaxObjectSize {
-		d.rejected[rejectSize].Add(1)
-		return false
-	}
-	// Full is sticky once reclaim has begun: it frees a segment at a time, and admitting
-	// everything until that segment's room is used again would let a scan in.
-	full := d.full.Load() || d.used.Load()+d.queued.Load()+size > d.cfg.Size
-	if d.cfg.AdmitFrequency > 0 && full &&
-		!d.admits(rec.Key) {
-		d.rejected[rejectAdmission].Add(1)
+	if !d.accepts(rec.Key, size) {
 		return false
 	}
 	gen := rec.Generation
@@ -98,6 +95,23 @@ func (d *Disk) Put(rec Record) bool {
 		d.rejected[rejectQueue].Add(1)
 		return false
 	}
+}
+
+// accepts checks a record of size bytes against MaxObjectSize and, once the tier is full,
+// admission, counting a refusal.
+func (d *Disk) accepts(key string, size int64) bool {
+	if size > d.cfg.MaxObjectSize {
+		d.rejected[rejectSize].Add(1)
+		return false
+	}
+	// Full is sticky once reclaim has begun: it frees a segment at a time, and admitting
+	// everything until that segment's room is used again would let a scan in.
+	full := d.full.Load() || d.used.Load()+d.queued.Load()+size > d.cfg.Size
+	if d.cfg.AdmitFrequency > 0 && full && !d.admits(key) {
+		d.rejected[rejectAdmission].Add(1)
+		return false
+	}
+	return true
 }
 
 // Wait returns when every Put queued before it has been written or dropped. For tests and

@@ -81,6 +81,19 @@ func fromNano(n int64) time.Time {
 // encodeHeader returns the header and metadata bytes of r (everything before Head), with both
 // checksums filled in.
 func encodeHeader(r *Record, gen uint64) ([]byte, error) {
+	b, d, err := startHeader(r, gen, int64(len(r.Body)))
+	if err != nil {
+		return nil, err
+	}
+	d.Write(r.Body)
+	binary.LittleEndian.PutUint64(b[72:], d.Sum64())
+	return b, nil
+}
+
+// startHeader returns the header and metadata bytes of r for a body of bodyLen bytes, with
+// metaSum filled in, and the whole-record digest fed up to the end of r.Head: the caller
+// writes the body into it and puts its Sum64 at b[72:].
+func startHeader(r *Record, gen uint64, bodyLen int64) ([]byte, *xxhash.Digest, error) {
 	url := r.URL
 	if url == r.Key {
 		url = ""
@@ -88,13 +101,13 @@ func encodeHeader(r *Record, gen uint64) ([]byte, error) {
 	tagsLen := 0
 	for _, t := range r.Tags {
 		if len(t) > 0xffff {
-			return nil, fmt.Errorf("tag of %d bytes: %w", len(t), errBadRecord)
+			return nil, nil, fmt.Errorf("tag of %d bytes: %w", len(t), errBadRecord)
 		}
 		tagsLen += 2 + len(t)
 	}
 	metaLen := len(r.Key) + len(url) + tagsLen
 	if metaLen > maxMetaLen || len(r.Head) > maxHeadLen {
-		return nil, fmt.Errorf("metadata of %d bytes, head of %d: %w", metaLen, len(r.Head), errBadRecord)
+		return nil, nil, fmt.Errorf("metadata of %d bytes, head of %d: %w", metaLen, len(r.Head), errBadRecord)
 	}
 	b := make([]byte, headerSize+metaLen)
 	le := binary.LittleEndian
@@ -103,7 +116,7 @@ func encodeHeader(r *Record, gen uint64) ([]byte, error) {
 	le.PutUint32(b[12:], uint32(len(url)))
 	le.PutUint32(b[16:], uint32(tagsLen))
 	le.PutUint32(b[20:], uint32(len(r.Head)))
-	le.PutUint64(b[24:], uint64(len(r.Body)))
+	le.PutUint64(b[24:], uint64(bodyLen))
 	le.PutUint64(b[32:], uint64(unixNano(r.RequestTime)))
 	le.PutUint64(b[40:], uint64(unixNano(r.ResponseTime)))
 	le.PutUint64(b[48:], uint64(unixNano(r.Expires)))
@@ -120,9 +133,7 @@ func encodeHeader(r *Record, gen uint64) ([]byte, error) {
 	d.Write(b[headerSize:])
 	le.PutUint64(b[64:], d.Sum64())
 	d.Write(r.Head)
-	d.Write(r.Body)
-	le.PutUint64(b[72:], d.Sum64())
-	return b, nil
+	return b, d, nil
 }
 
 // decodeHeader reads the fixed header; avail is how many bytes the segment holds from the

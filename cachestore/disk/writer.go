@@ -17,7 +17,13 @@ func (d *Disk) writeLoop() {
 			continue
 		}
 		d.queued.Add(-p.size)
-		if !d.disabled.Load() {
+		switch {
+		case p.spool != nil:
+			if !d.disabled.Load() {
+				d.writeSpool(p)
+			}
+			p.spool.Close()
+		case !d.disabled.Load():
 			d.write(p)
 		}
 	}
@@ -81,14 +87,9 @@ func (d *Disk) index1(e *entry) {
 // appendRecord writes the parts of one record of n bytes at the end of the active segment,
 // sealing it first if the record would overflow it.
 func (d *Disk) appendRecord(n int64, parts ...[]byte) (*segment, int64, error) {
-	d.mu.RLock()
-	s := d.active
-	d.mu.RUnlock()
-	if s == nil || (s.size > 0 && s.size+n > d.cfg.SegmentSize) {
-		var err error
-		if s, err = d.rotate(); err != nil {
-			return nil, 0, err
-		}
+	s, err := d.segmentFor(n)
+	if err != nil {
+		return nil, 0, err
 	}
 	off := s.size // only this goroutine changes s.size
 	pos := off
@@ -98,12 +99,29 @@ func (d *Disk) appendRecord(n int64, parts ...[]byte) (*segment, int64, error) {
 		}
 		pos += int64(len(p))
 	}
+	d.appended(s, off, pos)
+	return s, off, nil
+}
+
+// segmentFor returns the segment a record of n bytes is appended to: the active one, or a
+// new one when it would overflow.
+func (d *Disk) segmentFor(n int64) (*segment, error) {
+	d.mu.RLock()
+	s := d.active
+	d.mu.RUnlock()
+	if s == nil || (s.size > 0 && s.size+n > d.cfg.SegmentSize) {
+		return d.rotate()
+	}
+	return s, nil
+}
+
+// appended publishes the bytes [off, pos) written at the end of s.
+func (d *Disk) appended(s *segment, off, pos int64) {
 	d.mu.Lock()
 	s.size = pos
 	d.mu.Unlock()
 	d.used.Add(pos - off)
 	s.startWriteback(pos)
-	return s, off, nil
 }
 
 // rotate seals the active segment (fsync, so only the newest segment can hold a torn record
