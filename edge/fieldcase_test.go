@@ -144,3 +144,29 @@ func TestFieldCase_peerFieldsAreFound(t *testing.T) {
 		t.Errorf("peer port: %d %q, want 200 %q", resp.StatusCode, body, want)
 	}
 }
+
+// forward.go: a non-owner keeps no hot copy (and adopts no object) of a response whose
+// origin wrote "vary" in lower case: the copy is stored under the primary key alone and
+// would answer every X-Lang with the first one's body.
+func TestFieldCase_hotCopyHonoursLowercaseVary(t *testing.T) {
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header()["vary"] = []string{"X-Lang"} // written as spelled: Go keeps non-canonical keys
+		fmt.Fprint(w, "lang="+r.Header.Get("X-Lang"))
+	})
+	nodes := startCluster(t, 2, origin.URL)
+	owner, _ := nodes[0].Ring().Owner("http://hot.example/popular.css")
+	other := nodes[0]
+	if owner.Name == nodes[0].name {
+		other = nodes[1]
+	}
+	url := "http://" + other.HTTPAddr() + "/popular.css"
+	get(t, url, "Host", "hot.example", "X-Lang", "en")
+	get(t, url, "Host", "hot.example", "X-Lang", "en") // popular now: a copy would be kept
+	other.Store().Wait()
+	for _, lang := range []string{"fr", "de", "en"} {
+		if _, h, body := get(t, url, "Host", "hot.example", "X-Lang", lang); body != "lang="+lang {
+			t.Errorf("X-Lang %s through the non-owner got %q (%s)", lang, body, h.Get("Cache-Status"))
+		}
+	}
+}

@@ -200,7 +200,7 @@ func (n *Node) forwardWith(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Me
 	received := n.now()
 	resp.Header.SetNoDefaultContentType(true) // see originHead
 	status, length := resp.StatusCode(), resp.Header.ContentLength()
-	if adopt && (status != fasthttp.StatusOK || length < 0 || length > int(rt.cfg.Cache.MaxObjectSize) || len(resp.Header.Peek("Vary")) > 0) {
+	if adopt && (status != fasthttp.StatusOK || length < 0 || length > int(rt.cfg.Cache.MaxObjectSize) || len(peekResponseFold(&resp.Header, "Vary")) > 0) {
 		finish(false)
 		fasthttp.ReleaseResponse(resp)
 		return "", false
@@ -287,7 +287,7 @@ func peerIdle(rt *settings) time.Duration {
 // hotCandidate reports whether a forwarded response is popular and small enough to keep a
 // short-lived local copy of. Popular means asked for at least twice in one hot_ttl window.
 func (n *Node) hotCandidate(rt *settings, key string, status, length int, h *fasthttp.ResponseHeader) bool {
-	if !rt.cfg.Cache.HotLocal || status != fasthttp.StatusOK || length < 0 || length > hotMaxObject || len(h.Peek("Vary")) > 0 {
+	if !rt.cfg.Cache.HotLocal || status != fasthttp.StatusOK || length < 0 || length > hotMaxObject || len(peekResponseFold(h, "Vary")) > 0 {
 		return false
 	}
 	return n.popularity.seen(key, n.now(), rt.cfg.Cache.HotTTL.D()) >= 2

@@ -161,3 +161,26 @@ func peekFold(h *fasthttp.RequestHeader, name string) []byte {
 	}
 	return nil
 }
+
+// delResponseFold and peekResponseFold are delFold and peekFold for a response: the origin
+// and peer clients keep names as the origin spelled them ("vary", "x-powered-by").
+func delResponseFold(h *fasthttp.ResponseHeader, name string) {
+	var names [][]byte
+	for k := range h.All() {
+		if len(k) == len(name) && strings.EqualFold(name, string(k)) {
+			names = append(names, append([]byte(nil), k...))
+		}
+	}
+	for _, k := range names {
+		h.DelBytes(k)
+	}
+}
+
+func peekResponseFold(h *fasthttp.ResponseHeader, name string) []byte {
+	for k, v := range h.All() {
+		if len(k) == len(name) && strings.EqualFold(name, string(k)) {
+			return v
+		}
+	}
+	return nil
+}

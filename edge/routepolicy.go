@@ -341,19 +341,6 @@ func (f responseFieldsFold) SetBytesV(name string, value []byte) {
 
 func (f responseFieldsFold) AddBytesV(name string, value []byte) { f.h.AddBytesV(name, value) }
 
-// delResponseFold deletes every line of a response field whatever the case of its name.
-func delResponseFold(h *fasthttp.ResponseHeader, name string) {
-	var names [][]byte
-	for k := range h.All() {
-		if len(k) == len(name) && strings.EqualFold(name, string(k)) {
-			names = append(names, append([]byte(nil), k...))
-		}
-	}
-	for _, k := range names {
-		h.DelBytes(k)
-	}
-}
-
 // scratch is a reusable buffer for expanded templates.
 type scratch struct{ b []byte }
 
