@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -24,7 +25,7 @@ func keepAliveLimit(conn net.Conn, h *fasthttp.ResponseHeader, idle time.Duratio
 		return true
 	}
 	ic.idleLimit = idle
-	v := h.Peek("Keep-Alive")
+	v := peekFold(h, "Keep-Alive")
 	if len(v) == 0 {
 		return true
 	}
@@ -86,6 +87,17 @@ func inactivity(conn net.Conn) *inactivityConn {
 			conn = c.NetConn()
 		default:
 			return nil
+		}
+	}
+	return nil
+}
+
+// peekFold returns the first line of a response field whatever the case of its name: the
+// client keeps names as the server spelled them, and Peek matches them exactly.
+func peekFold(h *fasthttp.ResponseHeader, name string) []byte {
+	for k, v := range h.All() {
+		if len(k) == len(name) && strings.EqualFold(name, string(k)) {
+			return v
 		}
 	}
 	return nil
