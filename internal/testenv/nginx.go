@@ -95,10 +95,27 @@ http {
 }
 
 // Requests counts the requests nginx has logged so far for paths starting with prefix.
+//
+// nginx writes a request's log line in its log phase, after the response has been handed to
+// the socket, so a client can hold the response before the line exists. Requests therefore
+// reads until the log has stopped growing for logSettle (at most a second): a count taken
+// right after a response was received includes that response's request.
 func (n *Nginx) Requests(prefix string) int {
-	data, _ := os.ReadFile(filepath.Join(n.dir, "access.log"))
+	path := filepath.Join(n.dir, "access.log")
+	data, _ := os.ReadFile(path)
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); {
+		time.Sleep(logSettle)
+		again, _ := os.ReadFile(path)
+		if len(again) == len(data) {
+			break
+		}
+		data = again
+	}
 	return bytes.Count(data, []byte(" "+prefix))
 }
+
+// logSettle is how long the access log must stay unchanged for Requests to trust a count.
+const logSettle = 30 * time.Millisecond
 
 // WriteFile puts a file under the document root.
 func (n *Nginx) WriteFile(name, body string) {
