@@ -167,6 +167,7 @@ var nodeSpecialValues = map[string]func(t *testing.T){
 		o := startSVOrigin(t) // no freshness, no validator
 		n := svNode(t, o.URL, true, "", "cache: {memory: 128MiB, default_ttl: 0s}\n", Options{})
 		get(t, "http://"+n.HTTPAddr()+"/d")
+		n.Store().Wait() // ristretto applies a Set asynchronously
 		get(t, "http://"+n.HTTPAddr()+"/d")
 		if got := o.requests.Load(); got != 2 {
 			t.Errorf("cache.default_ttl: 0s: origin saw %d requests for two GETs, want 2 (nothing stored)", got)
@@ -220,6 +221,7 @@ var nodeSpecialValues = map[string]func(t *testing.T){
 		o := startSVOrigin(t, "Cache-Control", "max-age=2")
 		n := svNode(t, o.URL, true, "", "policy: {ttl: {min: 0s, max: 0s}}\n", Options{Now: clock.now})
 		get(t, "http://"+n.HTTPAddr()+"/t")
+		n.Store().Wait()
 		clock.advance(time.Second)
 		get(t, "http://"+n.HTTPAddr()+"/t")
 		if got := o.requests.Load(); got != 1 {
@@ -236,6 +238,7 @@ var nodeSpecialValues = map[string]func(t *testing.T){
 		o := startSVOrigin(t, "Cache-Control", "max-age=1")
 		n := svNode(t, o.URL, true, "", "cache: {memory: 128MiB, stale_while_revalidate: 60s}\npolicy: {stale: {while_revalidate: 0s}}\n", Options{Now: clock.now})
 		_, _, first := get(t, "http://"+n.HTTPAddr()+"/s")
+		n.Store().Wait()
 		clock.advance(10 * time.Second)
 		if _, _, body := get(t, "http://"+n.HTTPAddr()+"/s"); body != first {
 			t.Errorf("policy.stale.while_revalidate: 0s: a stale object within cache.stale_while_revalidate was not served stale: got %.12q, want %.12q", body, first)
@@ -246,6 +249,7 @@ var nodeSpecialValues = map[string]func(t *testing.T){
 		o := startSVOrigin(t, "Cache-Control", "max-age=1")
 		n := svNode(t, o.URL, true, "", "cache: {memory: 128MiB, stale_if_error: 60s}\npolicy: {stale: {if_error: 0s}}\n", Options{Now: clock.now})
 		_, _, first := get(t, "http://"+n.HTTPAddr()+"/e")
+		n.Store().Wait()
 		o.fail.Store(true)
 		clock.advance(10 * time.Second)
 		if code, _, body := get(t, "http://"+n.HTTPAddr()+"/e"); code != 200 || body != first {
