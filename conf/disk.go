@@ -10,6 +10,10 @@ type Disk struct {
 	MaxObjectSize  Size   `yaml:"max_object_size"` // largest record kept on disk; default size/4, at most size/2
 	Queue          Size   `yaml:"queue"`           // bytes of writes waiting for the disk; beyond, objects are not written; default 64MiB
 	AdmitFrequency int    `yaml:"admit_frequency"` // requests seen before a full tier admits a key; default 2, -1 admits everything
+	// RAMCacheCutoff (Traffic Server's proxy.config.cache.ram_cache_cutoff): objects whose
+	// Content-Length is larger skip memory and are written to disk only, streamed as they
+	// arrive. Zero means cache.max_object_size, above which objects go to disk only anyway.
+	RAMCacheCutoff Size `yaml:"ram_cache_cutoff"`
 }
 
 // Enabled reports whether the configuration asks for a disk tier.
@@ -37,6 +41,9 @@ func (v *validator) disk(d *Disk) {
 	}
 	if d.Queue < 0 {
 		v.fail("cache.disk.queue", "%s must not be negative", d.Queue)
+	}
+	if d.RAMCacheCutoff < 0 {
+		v.fail("cache.disk.ram_cache_cutoff", "%s must not be negative", d.RAMCacheCutoff)
 	}
 	if d.AdmitFrequency < -1 {
 		v.fail("cache.disk.admit_frequency", "%d: -1 (admit everything), 0 (default) or more", d.AdmitFrequency)

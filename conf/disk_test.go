@@ -19,6 +19,7 @@ func TestParse_diskErrorsNameKeyAndLine(t *testing.T) {
 		{"object above half", "    path: /d\n    size: 1GiB\n    max_object_size: 600MiB\n", "cache.disk.max_object_size", 7, "half"},
 		{"segment above size", "    path: /d\n    size: 1GiB\n    segment_size: 2GiB\n", "cache.disk.segment_size", 7, "outside"},
 		{"negative queue", "    path: /d\n    size: 1GiB\n    queue: -1\n", "cache.disk.queue", 7, "negative"},
+		{"negative ram cutoff", "    path: /d\n    size: 1GiB\n    ram_cache_cutoff: -1\n", "cache.disk.ram_cache_cutoff", 7, "negative"},
 		{"bad admit", "    path: /d\n    size: 1GiB\n    admit_frequency: -2\n", "cache.disk.admit_frequency", 7, "-1"},
 		{"bad size unit", "    path: /d\n    size: lots\n", "cache.disk.size", 6, "invalid size"},
 		{"unknown key", "    path: /d\n    size: 1GiB\n    sise: 1GiB\n", "cache.disk.sise", 7, "unknown key"},

@@ -53,7 +53,11 @@ func openDisk(cfg *conf.Config, opts Options) (*diskTier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("disk tier: %w", err)
 	}
-	return &diskTier{d: d, promote: min(int64(cfg.Cache.MaxObjectSize), diskPromoteMax)}, nil
+	promote := min(int64(cfg.Cache.MaxObjectSize), diskPromoteMax)
+	if c := int64(dc.RAMCacheCutoff); c > 0 {
+		promote = min(promote, c) // what memory must not keep, a disk hit must not copy back
+	}
+	return &diskTier{d: d, promote: promote}, nil
 }
 
 // lastActive is the latest modification time of the tier's directory (touched every
@@ -199,25 +203,83 @@ func (n *Node) evictToDisk(o *cachestore.Object) {
 	}
 }
 
-// putDisk queues o for the disk tier. Only the key's owner writes it (a non-owner's hot copy
-// would spend the cluster's disk twice); soft-purged and stale objects are not written.
+// putDisk queues o for the disk tier (see diskRecord for what is not written).
 func (n *Node) putDisk(o *cachestore.Object, m *objectMeta) bool {
+	rec, ok := n.diskRecord(o, m)
+	return ok && n.disk.d.Put(rec)
+}
+
+// diskRecord is o as the disk tier stores it, body included, or false when o is not written:
+// only the key's owner writes it (a non-owner's hot copy would spend the cluster's disk
+// twice); soft-purged and stale objects are not written.
+func (n *Node) diskRecord(o *cachestore.Object, m *objectMeta) (disk.Record, bool) {
 	if o.SoftPurged() {
-		return false
+		return disk.Record{}, false
 	}
 	if r := n.ring; r != nil {
 		if _, self := r.Owner(o.URL); !self {
-			return false
+			return disk.Record{}, false
 		}
 	}
 	now := n.now()
 	left := m.decision.Lifetime - httpcache.CurrentAge(m.response(o), now)
 	if left <= 0 {
+		return disk.Record{}, false
+	}
+	return disk.Record{Key: o.Key, URL: o.URL, Tags: o.Tags, Head: encodeHead(o.Status, o.Header),
+		Body: o.Body, RequestTime: o.RequestTime, ResponseTime: o.ResponseTime, Expires: now.Add(left),
+		Generation: m.diskGen}, true
+}
+
+// diskOnly says whether a response of length bytes (-1: unknown) skips memory and goes to
+// the disk tier only: longer than cache.max_object_size, the most memory keeps, or than
+// cache.disk.ram_cache_cutoff (Traffic Server's name), below which memory keeps it too.
+// A body of unknown length is kept by memory up to cache.max_object_size, as without a disk
+// tier: streaming it to disk is decided from the head, before its size is known.
+func (n *Node) diskOnly(cfg *conf.Config, length int64) bool {
+	if n.disk == nil || length < 0 {
 		return false
 	}
-	return n.disk.d.Put(disk.Record{Key: o.Key, URL: o.URL, Tags: o.Tags, Head: encodeHead(o.Status, o.Header),
-		Body: o.Body, RequestTime: o.RequestTime, ResponseTime: o.ResponseTime, Expires: now.Add(left),
-		Generation: m.diskGen})
+	limit := int64(cfg.Cache.MaxObjectSize)
+	if c := int64(cfg.Cache.Disk.RAMCacheCutoff); c > 0 {
+		limit = min(limit, c)
+	}
+	return length > limit
+}
+
+// diskWriter starts the disk copy of a fill whose body memory will not keep (diskOnly): the
+// fill writes each chunk into it as it reaches the clients, so no more than one copy buffer
+// of it is held in memory. Nil when the tier would not take it (not the owner, no freshness
+// left, larger than cache.disk.max_object_size, admission, tier disabled).
+//
+// Purges: gen.disk was read when the fill started, so a ban made while the body streams
+// refuses the record, as for an object memory writes through.
+func (n *Node) diskWriter(j *fillJob, h *fillHead, gen generations) *disk.Writer {
+	o, ok := fillObject(j, h, nil, gen)
+	if !ok {
+		return nil
+	}
+	m := o.Meta.(*objectMeta)
+	m.diskGen = gen.disk
+	rec, ok := n.diskRecord(o, m)
+	if !ok {
+		return nil
+	}
+	w, ok := n.disk.d.NewWriter(rec, h.length)
+	if !ok {
+		return nil
+	}
+	return w
+}
+
+// commitDisk hands a complete streamed body to the disk tier.
+func (n *Node) commitDisk(w *disk.Writer) bool {
+	if w.Commit() {
+		n.metrics.stored.Inc()
+		return true
+	}
+	n.metrics.notStored.WithLabelValues("refused").Inc()
+	return false
 }
 
 // touchDisk tells the disk tier's admission about a memory hit, so that a key memory serves

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shoal-cdn/shoal/cachestore"
+	"github.com/shoal-cdn/shoal/cachestore/disk"
 	"github.com/shoal-cdn/shoal/edge/coalesce"
 	"github.com/shoal-cdn/shoal/edge/httpcache"
 	"github.com/shoal-cdn/shoal/origin"
@@ -261,6 +262,7 @@ func (n *Node) runFill(j *fillJob) {
 	h.decision, header = storePolicy(j.rt.rulesFor(j.r), j.rt.policy, status, header, h.decision)
 	h.header = header
 	h.shareable = h.decision.Store
+	var spool *disk.Writer // the disk tier's copy of an object memory does not keep
 	switch {
 	case !h.decision.Store:
 		n.metrics.notStored.WithLabelValues("policy").Inc()
@@ -270,12 +272,22 @@ func (n *Node) runFill(j *fillJob) {
 		// Like Varnish's built-in rule: a response that sets a cookie is someone's session.
 		h.shareable, h.decision.Reason = false, "set-cookie"
 		n.metrics.notStored.WithLabelValues("policy").Inc()
-	case h.length > int64(j.rt.cfg.Cache.MaxObjectSize):
-		h.shareable, h.decision.Reason = false, "too large"
-		n.metrics.notStored.WithLabelValues("too_large").Inc()
 	case containsStar(h.vary):
 		h.shareable, h.decision.Reason = false, "vary *"
 		n.metrics.notStored.WithLabelValues("policy").Inc()
+	case n.diskOnly(j.rt.cfg, h.length):
+		// Too large for memory (or above cache.disk.ram_cache_cutoff): streamed to the
+		// clients as it arrives and, through a spool, to the disk tier (diskWriter).
+		if spool = n.diskWriter(j, h, generation); spool == nil && h.length > int64(j.rt.cfg.Cache.MaxObjectSize) {
+			h.shareable, h.decision.Reason = false, "too large"
+			n.metrics.notStored.WithLabelValues("too_large").Inc()
+		}
+	case h.length > int64(j.rt.cfg.Cache.MaxObjectSize):
+		h.shareable, h.decision.Reason = false, "too large"
+		n.metrics.notStored.WithLabelValues("too_large").Inc()
+	}
+	if spool != nil {
+		defer spool.Abort() // a fill that ends short stores nothing; after Commit a no-op
 	}
 	if !h.shareable {
 		j.call.Unshare()
@@ -285,7 +297,7 @@ func (n *Node) runFill(j *fillJob) {
 	}
 	j.call.SetHead(h)
 
-	complete := n.copyBody(j, resp.BodyStream(), h.length, func() { timer.Reset(timeout) })
+	complete := n.copyBody(j, resp.BodyStream(), h.length, spool, func() { timer.Reset(timeout) })
 	if !complete {
 		return
 	}
@@ -293,6 +305,13 @@ func (n *Node) runFill(j *fillJob) {
 	// then finds the object (ristretto applies the Set asynchronously, but it is issued).
 	defer j.call.Finish(nil)
 	h.finished.Store(true)
+	if spool != nil {
+		if len(h.vary) > 0 {
+			n.store.SetVary(j.url, h.vary)
+		}
+		stored = n.commitDisk(spool)
+		return
+	}
 	body, kept := j.call.Written()
 	if !h.shareable || !kept {
 		if h.shareable {
@@ -340,7 +359,10 @@ func marksPass(h *fillHead) bool {
 
 // copyBody streams the origin body into the Call. It reports whether the body arrived whole;
 // on failure it has finished the Call with the error, on success the caller finishes it.
-func (n *Node) copyBody(j *fillJob, body io.Reader, length int64, progress func()) bool {
+//
+// spool, when not nil, receives every chunk too; its own errors (the body outgrew the disk's
+// limit) abandon only the disk copy, never the clients' stream.
+func (n *Node) copyBody(j *fillJob, body io.Reader, length int64, spool *disk.Writer, progress func()) bool {
 	bufp := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(bufp)
 	buf := *bufp
@@ -354,6 +376,9 @@ func (n *Node) copyBody(j *fillJob, body io.Reader, length int64, progress func(
 			if _, werr := j.call.Write(buf[:k]); werr != nil {
 				n.metrics.fillsAborted.Inc()
 				return false
+			}
+			if spool != nil {
+				spool.Write(buf[:k])
 			}
 		}
 		if errors.Is(err, io.EOF) {
@@ -375,6 +400,21 @@ func (n *Node) copyBody(j *fillJob, body io.Reader, length int64, progress func(
 }
 
 func (n *Node) storeObject(j *fillJob, h *fillHead, body []byte, generation generations) bool {
+	obj, ok := fillObject(j, h, body, generation)
+	if !ok {
+		return false
+	}
+	if n.setObject(obj, generation.disk) {
+		n.metrics.stored.Inc()
+		return true
+	}
+	n.metrics.notStored.WithLabelValues("refused").Inc()
+	return false
+}
+
+// fillObject is the object a fill stores: the response's storable fields, under the key of
+// the variant the request selects.
+func fillObject(j *fillJob, h *fillHead, body []byte, generation generations) (*cachestore.Object, bool) {
 	stored := httpcache.StripUnstorable(h.header, h.decision)
 	obj := &cachestore.Object{
 		Key: j.key, URL: j.url, Status: h.status, Header: stored, Body: body,
@@ -386,16 +426,11 @@ func (n *Node) storeObject(j *fillJob, h *fillHead, body []byte, generation gene
 		// 9111 section 4.1), not under the names the lookup knew before.
 		sk, ok := httpcache.SecondaryKey(h.vary, requestView(&j.req.Header, h.vary))
 		if !ok {
-			return false
+			return nil, false
 		}
 		obj.Key = j.url + "\x00" + sk
 	}
-	if n.setObject(obj, generation.disk) {
-		n.metrics.stored.Inc()
-		return true
-	}
-	n.metrics.notStored.WithLabelValues("refused").Inc()
-	return false
+	return obj, true
 }
 
 // finishRevalidation turns a 304 into the stored object with freshened fields (RFC 9111
