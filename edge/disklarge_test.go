@@ -110,18 +110,21 @@ func TestDiskTier_objectTooLargeForMemoryGoesToDisk(t *testing.T) {
 	}
 }
 
-// A large fill the origin cuts short (Content-Length promised, connection closed halfway)
-// stores nothing on disk, and the next request goes to the origin again. Also with a body
-// of unknown length, which memory's limit keeps off disk.
+// A large fill the origin cuts short stores nothing on disk, and the next request goes to the
+// origin again: a Content-Length promised and the connection closed halfway, and a chunked
+// body (unknown length, spooled once it outgrows memory) whose connection closes before the
+// last chunk. A whole chunked body past memory's limit is stored and served from disk.
 func TestDiskTier_truncatedLargeFillStoresNothing(t *testing.T) {
 	full := largeBody(12 << 20)
 	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=600")
-		if r.URL.Path == "/chunked" {
+		switch r.URL.Path {
+		case "/chunked":
 			w.Write(full[:3<<20]) // no Content-Length: chunked
 			return
+		case "/cut":
+			w.Header().Set("Content-Length", fmt.Sprint(len(full)))
 		}
-		w.Header().Set("Content-Length", fmt.Sprint(len(full)))
 		w.Write(full[:6<<20])
 		w.(http.Flusher).Flush()
 		conn, _, err := http.NewResponseController(w).Hijack()
@@ -130,27 +133,38 @@ func TestDiskTier_truncatedLargeFillStoresNothing(t *testing.T) {
 		}
 	})
 	n, _ := largeDiskNode(t, origin.URL, "")
-	for i := range 2 {
-		resp, err := http.Get("http://" + n.HTTPAddr() + "/cut")
-		if err == nil {
-			got, rerr := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if rerr == nil && len(got) == len(full) {
-				t.Fatalf("request %d: a cut body arrived whole", i)
+	for _, path := range []string{"/cut", "/chunked-cut"} {
+		for i := range 2 {
+			resp, err := http.Get("http://" + n.HTTPAddr() + path)
+			if err == nil {
+				got, rerr := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if rerr == nil {
+					t.Fatalf("%s request %d: a cut body of %d bytes arrived as complete", path, i, len(got))
+				}
+			}
+			n.disk.d.Wait()
+			if s := n.disk.d.Stats(); s.Objects != 0 {
+				t.Fatalf("%s request %d: disk holds %d objects after a cut fill, want 0", path, i, s.Objects)
 			}
 		}
+	}
+	if got := origin.requests.Load(); got != 4 {
+		t.Errorf("%d origin requests, want 4 (nothing stored)", got)
+	}
+	url := "http://" + n.HTTPAddr() + "/chunked"
+	for i := range 2 {
+		resp, body := getRange(t, url, "")
 		n.disk.d.Wait()
-		if s := n.disk.d.Stats(); s.Objects != 0 {
-			t.Fatalf("request %d: disk holds %d objects after a cut fill, want 0", i, s.Objects)
+		if !bytes.Equal(body, full[:3<<20]) || n.disk.d.Stats().Objects != 1 {
+			t.Errorf("chunked 3 MiB request %d: %d bytes, %d disk objects; want the body, on disk", i, len(body), n.disk.d.Stats().Objects)
+		}
+		if i == 1 && !strings.Contains(resp.Header.Get("Cache-Status"), "/disk") {
+			t.Errorf("chunked 3 MiB again: Cache-Status %q, want a disk hit", resp.Header.Get("Cache-Status"))
 		}
 	}
-	if got := origin.requests.Load(); got != 2 {
-		t.Errorf("%d origin requests, want 2 (nothing stored)", got)
-	}
-	_, body := getRange(t, "http://"+n.HTTPAddr()+"/chunked", "")
-	n.disk.d.Wait()
-	if !bytes.Equal(body, full[:3<<20]) || n.disk.d.Stats().Objects != 0 {
-		t.Errorf("chunked 3 MiB: %d bytes, %d disk objects; want the body, nothing stored", len(body), n.disk.d.Stats().Objects)
+	if got := origin.requests.Load(); got != 5 {
+		t.Errorf("%d origin requests, want 5", got)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/cachestore/disk"
 	"github.com/shoal-cdn/shoal/conf"
+	"github.com/shoal-cdn/shoal/edge/coalesce"
 	"github.com/shoal-cdn/shoal/edge/httpcache"
 	"github.com/shoal-cdn/shoal/purge"
 )
@@ -234,8 +235,7 @@ func (n *Node) diskRecord(o *cachestore.Object, m *objectMeta) (disk.Record, boo
 // diskOnly says whether a response of length bytes (-1: unknown) skips memory and goes to
 // the disk tier only: longer than cache.max_object_size, the most memory keeps, or than
 // cache.disk.ram_cache_cutoff (Traffic Server's name), below which memory keeps it too.
-// A body of unknown length is kept by memory up to cache.max_object_size, as without a disk
-// tier: streaming it to disk is decided from the head, before its size is known.
+// A body of unknown length is decided as it grows instead (diskStream).
 func (n *Node) diskOnly(cfg *conf.Config, length int64) bool {
 	if n.disk == nil || length < 0 {
 		return false
@@ -270,6 +270,39 @@ func (n *Node) diskWriter(j *fillJob, h *fillHead, gen generations) *disk.Writer
 		return nil
 	}
 	return w
+}
+
+// diskStream is the disk copy of one fill's body that memory does not keep. The zero value
+// copies nothing. Used by the fill's goroutine only.
+type diskStream struct {
+	w *disk.Writer
+	// start, when set, opens w once a body of unknown length grows past at bytes (memory's
+	// limit): what the Call kept so far is written first, then every later chunk.
+	start func() *disk.Writer
+	at    int64
+}
+
+// write copies p, the chunk after the first total bytes, before the Call gets it: the
+// Call's bytes so far are still kept whole then, even when p takes it past its limit.
+func (s *diskStream) write(call *coalesce.Call, total int64, p []byte) {
+	if s.w == nil && s.start != nil && total+int64(len(p)) > s.at {
+		start := s.start
+		s.start = nil
+		if sofar, kept := call.Written(); kept && int64(len(sofar)) == total {
+			if s.w = start(); s.w != nil {
+				s.w.Write(sofar)
+			}
+		}
+	}
+	if s.w != nil {
+		s.w.Write(p)
+	}
+}
+
+func (s *diskStream) abort() {
+	if s.w != nil {
+		s.w.Abort()
+	}
 }
 
 // commitDisk hands a complete streamed body to the disk tier.

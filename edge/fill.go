@@ -262,7 +262,7 @@ func (n *Node) runFill(j *fillJob) {
 	h.decision, header = storePolicy(j.rt.rulesFor(j.r), j.rt.policy, status, header, h.decision)
 	h.header = header
 	h.shareable = h.decision.Store
-	var spool *disk.Writer // the disk tier's copy of an object memory does not keep
+	spool := &diskStream{} // the disk tier's copy of an object memory does not keep
 	switch {
 	case !h.decision.Store:
 		n.metrics.notStored.WithLabelValues("policy").Inc()
@@ -278,7 +278,7 @@ func (n *Node) runFill(j *fillJob) {
 	case n.diskOnly(j.rt.cfg, h.length):
 		// Too large for memory (or above cache.disk.ram_cache_cutoff): streamed to the
 		// clients as it arrives and, through a spool, to the disk tier (diskWriter).
-		if spool = n.diskWriter(j, h, generation); spool == nil && h.length > int64(j.rt.cfg.Cache.MaxObjectSize) {
+		if spool.w = n.diskWriter(j, h, generation); spool.w == nil && h.length > int64(j.rt.cfg.Cache.MaxObjectSize) {
 			h.shareable, h.decision.Reason = false, "too large"
 			n.metrics.notStored.WithLabelValues("too_large").Inc()
 		}
@@ -286,9 +286,12 @@ func (n *Node) runFill(j *fillJob) {
 		h.shareable, h.decision.Reason = false, "too large"
 		n.metrics.notStored.WithLabelValues("too_large").Inc()
 	}
-	if spool != nil {
-		defer spool.Abort() // a fill that ends short stores nothing; after Commit a no-op
+	if h.shareable && h.length < 0 && n.disk != nil {
+		// Unknown length: memory keeps it up to cache.max_object_size; past that, disk.
+		spool.at = int64(j.rt.cfg.Cache.MaxObjectSize)
+		spool.start = func() *disk.Writer { return n.diskWriter(j, h, generation) }
 	}
+	defer spool.abort() // a fill that ends short stores nothing; after commit a no-op
 	if !h.shareable {
 		j.call.Unshare()
 		if marksPass(h) {
@@ -305,11 +308,11 @@ func (n *Node) runFill(j *fillJob) {
 	// then finds the object (ristretto applies the Set asynchronously, but it is issued).
 	defer j.call.Finish(nil)
 	h.finished.Store(true)
-	if spool != nil {
+	if spool.w != nil {
 		if len(h.vary) > 0 {
 			n.store.SetVary(j.url, h.vary)
 		}
-		stored = n.commitDisk(spool)
+		stored = n.commitDisk(spool.w)
 		return
 	}
 	body, kept := j.call.Written()
@@ -360,9 +363,9 @@ func marksPass(h *fillHead) bool {
 // copyBody streams the origin body into the Call. It reports whether the body arrived whole;
 // on failure it has finished the Call with the error, on success the caller finishes it.
 //
-// spool, when not nil, receives every chunk too; its own errors (the body outgrew the disk's
-// limit) abandon only the disk copy, never the clients' stream.
-func (n *Node) copyBody(j *fillJob, body io.Reader, length int64, spool *disk.Writer, progress func()) bool {
+// spool receives every chunk too (diskStream.write); its own errors (the body outgrew the
+// disk's limit) abandon only the disk copy, never the clients' stream.
+func (n *Node) copyBody(j *fillJob, body io.Reader, length int64, spool *diskStream, progress func()) bool {
 	bufp := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(bufp)
 	buf := *bufp
@@ -371,14 +374,12 @@ func (n *Node) copyBody(j *fillJob, body io.Reader, length int64, spool *disk.Wr
 		k, err := body.Read(buf)
 		if k > 0 {
 			progress()
+			spool.write(j.call, total, buf[:k]) // before the Call: it may stop keeping the body
 			total += int64(k)
 			n.metrics.bytesIn.Add(float64(k))
 			if _, werr := j.call.Write(buf[:k]); werr != nil {
 				n.metrics.fillsAborted.Inc()
 				return false
-			}
-			if spool != nil {
-				spool.Write(buf[:k])
 			}
 		}
 		if errors.Is(err, io.EOF) {
