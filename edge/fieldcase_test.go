@@ -170,3 +170,21 @@ func TestFieldCase_hotCopyHonoursLowercaseVary(t *testing.T) {
 		}
 	}
 }
+
+// pass.go: a pass keeps the origin's Date (RFC 9110 section 6.6.1) whatever the spelling of
+// its name, as a cached response does. Failed before: a lower-case "date" was replaced by
+// the node's clock.
+func TestFieldCase_passKeepsTheOriginsDate(t *testing.T) {
+	const date = "Mon, 01 Jan 2024 00:00:00 GMT"
+	o := testenv.StartBadOrigin(t)
+	for _, name := range []string{"Date", "date", "DATE"} {
+		o.Script("/"+name, testenv.Script{Header: testenv.Fields(name, date), Body: []byte("ok")})
+	}
+	n := startNode(t, oneRoute(false, o.URL), Options{})
+	for _, name := range []string{"Date", "date", "DATE"} {
+		resp, _ := lowerGet(t, n.HTTPAddr(), "/"+name)
+		if got := resp.Header.Values("Date"); len(got) != 1 || got[0] != date {
+			t.Errorf("origin field %q: the client got Date %q, want the origin's %q", name, got, date)
+		}
+	}
+}

@@ -225,7 +225,7 @@ func (n *Node) forwardWith(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Me
 		}
 	}
 	n.metrics.forwarded.Inc()
-	startHead(&ctx.Response.Header, status, string(resp.Header.Peek("Date")), n.now())
+	startHead(&ctx.Response.Header, status, string(peekResponseFold(&resp.Header, "Date")), n.now())
 	copyEndToEnd(&ctx.Response.Header, &resp.Header)
 	if via := resp.Header.Peek("Via"); len(via) > 0 {
 		ctx.Response.Header.Set("Via", string(via)+", "+n.via())

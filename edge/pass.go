@@ -38,7 +38,7 @@ func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) strin
 	n.metrics.originSeconds.WithLabelValues(r.pool.Name()).Observe(n.now().Sub(sent).Seconds())
 	resp.Header.SetNoDefaultContentType(true) // see originHead
 
-	startHead(&ctx.Response.Header, resp.StatusCode(), string(resp.Header.Peek("Date")), n.now())
+	startHead(&ctx.Response.Header, resp.StatusCode(), string(peekResponseFold(&resp.Header, "Date")), n.now())
 	copyEndToEnd(&ctx.Response.Header, &resp.Header)
 	ctx.Response.Header.Add("Via", n.via())
 	if res.SetCookie != "" {
