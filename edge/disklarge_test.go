@@ -94,6 +94,14 @@ func TestDiskTier_objectTooLargeForMemoryGoesToDisk(t *testing.T) {
 			t.Errorf("Range %q: %d, %d bytes (want %d %d), Cache-Status %q", rng, resp.StatusCode, len(body), code, len(exp), resp.Header.Get("Cache-Status"))
 		}
 	}
+	head, err := http.Head(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head.Body.Close()
+	if head.StatusCode != http.StatusOK || head.ContentLength != int64(len(want)) || !strings.Contains(head.Header.Get("Cache-Status"), "/disk") {
+		t.Errorf("HEAD: %d, Content-Length %d, Cache-Status %q; want a disk hit of %d bytes", head.StatusCode, head.ContentLength, head.Header.Get("Cache-Status"), len(want))
+	}
 	if got := origin.requests.Load(); got != 1 {
 		t.Errorf("%d origin requests, want 1", got)
 	}
