@@ -66,6 +66,10 @@ func matchBytes(patterns []string, name []byte) bool {
 	return false
 }
 
+// Bypasses reports whether the route has bypass_if names, so the edge reads a request's
+// cookies only when one of them could pass it.
+func (c *CookieRules) Bypasses() bool { return c != nil && len(c.bypass) > 0 }
+
 // BypassName reports whether one cookie name (as the request sent it) is named by bypass_if.
 func (c *CookieRules) BypassName(name []byte) bool {
 	return c != nil && len(c.bypass) > 0 && matchBytes(c.bypass, name)

@@ -3,6 +3,7 @@ package policy
 import (
 	"net/textproto"
 	"sort"
+	"strings"
 )
 
 // Fields is the header of a message being edited; fasthttp's RequestHeader and
@@ -13,11 +14,22 @@ type Fields interface {
 	Del(name string)
 }
 
+// FieldsDropper is Fields that can remove several names (any spelling) in one pass over the
+// message. Apply uses it when h has it: a route's removes and sets then cost one walk over
+// the fields instead of one per name, which is most of what 5 rules cost on a cache hit.
+// Called on the request's goroutine only.
+type FieldsDropper interface {
+	Fields
+	// DelAll removes every field whose name equals one of names, case-insensitively.
+	DelAll(names []string)
+}
+
 // FieldEdits is one message's field rules compiled, in a stable order.
 type FieldEdits struct {
 	remove []string
 	set    []fieldValue
 	add    []fieldValue
+	drop   []string        // remove, then the set names not removed already: for DelAll
 	uses   map[string]bool // variables named by any value
 }
 
@@ -40,6 +52,12 @@ func compileFields(c FieldRules) (*FieldEdits, error) {
 	}
 	if e.add, err = e.values(c.Add); err != nil {
 		return nil, err
+	}
+	e.drop = append(e.drop, e.remove...)
+	for _, f := range e.set {
+		if !containsFold(e.drop, f.name) {
+			e.drop = append(e.drop, f.name)
+		}
 	}
 	return e, nil
 }
@@ -73,17 +91,27 @@ func (e *FieldEdits) Variables() bool { return e != nil && len(e.uses) > 0 }
 func (e *FieldEdits) Uses(name string) bool { return e != nil && e.uses[name] }
 
 // Apply edits h: removes, then sets, then adds. buf is scratch space for expanded values and
-// is returned for reuse; with constant values nothing is allocated.
+// is returned for reuse; with constant values nothing is allocated. When h is a
+// FieldsDropper, the removed and the set names go in one DelAll and the set values are
+// added after it, which is the same edit.
 func (e *FieldEdits) Apply(h Fields, v *Vars, buf []byte) []byte {
 	if e == nil {
 		return buf
 	}
-	for _, name := range e.remove {
-		h.Del(name)
-	}
-	for i := range e.set {
-		buf = e.set[i].value.Append(buf[:0], v)
-		h.SetBytesV(e.set[i].name, buf)
+	if d, ok := h.(FieldsDropper); ok {
+		d.DelAll(e.drop)
+		for i := range e.set {
+			buf = e.set[i].value.Append(buf[:0], v)
+			h.AddBytesV(e.set[i].name, buf)
+		}
+	} else {
+		for _, name := range e.remove {
+			h.Del(name)
+		}
+		for i := range e.set {
+			buf = e.set[i].value.Append(buf[:0], v)
+			h.SetBytesV(e.set[i].name, buf)
+		}
 	}
 	for i := range e.add {
 		buf = e.add[i].value.Append(buf[:0], v)
@@ -108,4 +136,13 @@ func (e *FieldEdits) Describe() []string {
 		out = append(out, "add "+f.name+": "+f.value.String())
 	}
 	return out
+}
+
+func containsFold(list []string, name string) bool {
+	for _, l := range list {
+		if strings.EqualFold(l, name) {
+			return true
+		}
+	}
+	return false
 }

@@ -358,3 +358,19 @@ func TestErrorPages(t *testing.T) {
 		t.Error("ValidErrorPageStatus")
 	}
 }
+
+func TestCookieRules_Bypasses(t *testing.T) {
+	cases := []struct {
+		c    Cookies
+		want bool
+	}{
+		{Cookies{StripRequest: true, StripSetCookie: true}, false},
+		{Cookies{BypassIf: []string{"wordpress_logged_in_*"}}, true},
+		{Cookies{}, false}, // no rules: a nil *CookieRules
+	}
+	for _, c := range cases {
+		if got := compileCookies(c.c).Bypasses(); got != c.want {
+			t.Errorf("%+v: Bypasses() = %v, want %v", c.c, got, c.want)
+		}
+	}
+}
