@@ -6,7 +6,8 @@
 # Servers are pinned to core 0 and the load to core 1; runs are interleaved across targets and
 # repeated in rounds so drift hits every target alike. Prints the tables and their file's path.
 # Usage: [SECONDS_PER_RUN=5] [ROUNDS=2] [OBJECTS=100000] [CONNECTIONS=64] [RATE=5000]
-#        [SHOAL_POLICY=example] [WORKLOADS="hit-1k hit-16k"] [LATENCY=off] scripts/bench/run.sh
+#        [SHOAL_POLICY=example] [TARGETS="shoal shoal-policy"] [WORKLOADS="hit-1k hit-16k"] [LATENCY=off]
+#        scripts/bench/run.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/../.."
@@ -28,6 +29,14 @@ case ${SHOAL_POLICY:-} in
 example) targets+=(shoal-policy) ;;
 *) echo "SHOAL_POLICY=$SHOAL_POLICY: want example or nothing" >&2; exit 2 ;;
 esac
+# TARGETS narrows the targets measured (e.g. "shoal shoal-policy": more rounds in the same time).
+if [ -n "${TARGETS:-}" ]; then
+  all=" ${targets[*]} "
+  read -r -a targets <<<"$TARGETS"
+  for t in "${targets[@]}"; do
+    [[ $all == *" $t "* ]] || { echo "TARGETS: unknown target $t (shoal-policy needs SHOAL_POLICY=example)" >&2; exit 2; }
+  done
+fi
 # WORKLOADS narrows the wrk table (e.g. "hit-1k hit-16k"); LATENCY=off leaves out the latency table.
 if [ -n "${WORKLOADS:-}" ]; then read -r -a workloads <<<"$WORKLOADS"; fi
 for w in "${workloads[@]}"; do
