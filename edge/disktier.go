@@ -305,13 +305,12 @@ func (s *diskStream) abort() {
 	}
 }
 
-// commitDisk hands a complete streamed body to the disk tier.
+// commitDisk hands a complete streamed body to the disk tier and reports whether it took it.
 func (n *Node) commitDisk(w *disk.Writer) bool {
 	if w.Commit() {
 		n.metrics.stored.Inc()
 		return true
 	}
-	n.metrics.notStored.WithLabelValues("refused").Inc()
 	return false
 }
 

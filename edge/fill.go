@@ -312,8 +312,11 @@ func (n *Node) runFill(j *fillJob) {
 		if len(h.vary) > 0 {
 			n.store.SetVary(j.url, h.vary)
 		}
-		stored = n.commitDisk(spool.w)
-		return
+		if stored = n.commitDisk(spool.w); stored {
+			return
+		}
+		// Refused (queue full, the body outgrew the disk's limit): memory takes it if it
+		// kept it, as without a disk tier.
 	}
 	body, kept := j.call.Written()
 	if !h.shareable || !kept {
