@@ -7,7 +7,8 @@ import (
 )
 
 // Fields is the header of a message being edited; fasthttp's RequestHeader and
-// ResponseHeader have these methods. Called on the request's goroutine only.
+// ResponseHeader have these methods. Called on the request's goroutine only; a value is read
+// during the call and must not be kept or modified (fasthttp copies it).
 type Fields interface {
 	SetBytesV(name string, value []byte)
 	AddBytesV(name string, value []byte)
@@ -36,6 +37,8 @@ type FieldEdits struct {
 type fieldValue struct {
 	name  string
 	value Template
+	lit   []byte // the value when it names no variable (isLit): handed over as is, not expanded
+	isLit bool
 }
 
 func compileFields(c FieldRules) (*FieldEdits, error) {
@@ -79,7 +82,11 @@ func (e *FieldEdits) values(m map[string]string) ([]fieldValue, error) {
 				e.uses[v] = true
 			}
 		}
-		out = append(out, fieldValue{name: textproto.CanonicalMIMEHeaderKey(name), value: t})
+		f := fieldValue{name: textproto.CanonicalMIMEHeaderKey(name), value: t}
+		if c, ok := t.Constant(); ok {
+			f.lit, f.isLit = []byte(c), true
+		}
+		out = append(out, f)
 	}
 	return out, nil
 }
@@ -101,23 +108,30 @@ func (e *FieldEdits) Apply(h Fields, v *Vars, buf []byte) []byte {
 	if d, ok := h.(FieldsDropper); ok {
 		d.DelAll(e.drop)
 		for i := range e.set {
-			buf = e.set[i].value.Append(buf[:0], v)
-			h.AddBytesV(e.set[i].name, buf)
+			h.AddBytesV(e.set[i].name, e.set[i].expand(&buf, v))
 		}
 	} else {
 		for _, name := range e.remove {
 			h.Del(name)
 		}
 		for i := range e.set {
-			buf = e.set[i].value.Append(buf[:0], v)
-			h.SetBytesV(e.set[i].name, buf)
+			h.SetBytesV(e.set[i].name, e.set[i].expand(&buf, v))
 		}
 	}
 	for i := range e.add {
-		buf = e.add[i].value.Append(buf[:0], v)
-		h.AddBytesV(e.add[i].name, buf)
+		h.AddBytesV(e.add[i].name, e.add[i].expand(&buf, v))
 	}
 	return buf
+}
+
+// expand is the value to hand to Fields: the constant itself, or the template expanded into
+// *buf. Fields only read a value during the call, so the constant is never written to.
+func (f *fieldValue) expand(buf *[]byte, v *Vars) []byte {
+	if f.isLit {
+		return f.lit
+	}
+	*buf = f.value.Append((*buf)[:0], v)
+	return *buf
 }
 
 // Describe lists the edits as text lines, for /stats.
