@@ -78,6 +78,7 @@ END {
       t = tl[j]; if (t ~ /^shoal/ || !((w, t) in n)) continue
       if (bp99 < 0 || m99[w, t] < bp99) { bp99 = m99[w, t]; bp99t = t }
     }
+    if (bestt == "") continue # TARGETS left out every peer
     printf "%-9s req/s %.2fx %s (%s)   p99 %.2f ms vs best peer %.2f ms (%s)   %s\n", w, (best > 0 ? mr[w, "shoal"] / best : 0), \
       (w ~ /^hit/ ? "of best peer" : "of nginx"), bestt, m99[w, "shoal"], bp99, bp99t, \
       (best == 0 ? "n/a" : (mr[w, "shoal"] >= best && m99[w, "shoal"] <= bp99) ? "met" : "short")
