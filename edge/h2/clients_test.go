@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
@@ -17,22 +16,20 @@ import (
 	"sync"
 	"testing"
 
-	"golang.org/x/net/http2"
-
 	"github.com/shoal-cdn/shoal/internal/testenv"
 )
 
-// goClient is golang.org/x/net/http2's Transport over TLS (ALPN h2) or h2c.
+// goClient is Go's HTTP/2 client (net/http's Transport limited to HTTP/2) over TLS (ALPN h2)
+// or h2c with prior knowledge.
 func goClient(ts *testServer) (*http.Client, string) {
-	tr := &http2.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	var protocols http.Protocols
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, Protocols: &protocols}
 	scheme := "https"
-	if !ts.TLS {
+	if ts.TLS {
+		protocols.SetHTTP2(true)
+	} else {
 		scheme = "http"
-		tr.AllowHTTP = true
-		tr.DialTLSContext = func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, network, addr)
-		}
+		protocols.SetUnencryptedHTTP2(true)
 	}
 	return &http.Client{Transport: tr}, scheme + "://" + ts.Addr
 }

@@ -2,13 +2,10 @@ package h2_test
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-
-	"golang.org/x/net/http2"
 
 	"github.com/shoal-cdn/shoal/edge/h2"
 )
@@ -39,12 +36,9 @@ func Example() {
 	go srv.Serve(ln)
 	defer srv.Shutdown(context.Background())
 
-	client := &http.Client{Transport: &http2.Transport{
-		AllowHTTP: true,
-		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-			return net.Dial(network, addr)
-		},
-	}}
+	var h2c http.Protocols
+	h2c.SetUnencryptedHTTP2(true) // HTTP/2 with prior knowledge, no TLS
+	client := &http.Client{Transport: &http.Transport{Protocols: &h2c}}
 	for _, path := range []string{"/a.css", "/b.css"} {
 		resp, err := client.Get("http://" + ln.Addr().String() + path)
 		if err != nil {
