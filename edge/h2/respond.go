@@ -6,6 +6,26 @@ import "golang.org/x/net/http2"
 // run on the connection's goroutine and leave flushing to its read loop, after Detach they
 // flush what they wrote.
 
+// headerAllowed says why a header with status may not go out now (c.mu held): the stream
+// can no longer be written, the final header has gone, or status is not one the call may
+// send (a final 200-599; an interim 1xx other than 101, RFC 9113 section 8.6).
+func (s *stream) headerAllowed(status int, interim bool) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	if s.headerSent {
+		return ErrHeaderSent
+	}
+	if interim {
+		if status < 100 || status > 199 || status == 101 {
+			return ErrBadStatus
+		}
+	} else if status < 200 || status > 599 {
+		return ErrBadStatus
+	}
+	return nil
+}
+
 func (s *stream) Respond(status int, fields []Field, body []byte) error {
 	c := s.c
 	c.mu.Lock()
@@ -14,11 +34,8 @@ func (s *stream) Respond(status int, fields []Field, body []byte) error {
 		c.release(s)
 		return err
 	}
-	if s.headerSent {
-		return ErrHeaderSent
-	}
-	if status < 200 || status > 599 {
-		return ErrBadStatus
+	if err := s.headerAllowed(status, false); err != nil {
+		return err
 	}
 	s.headerSent = true
 	if s.head {
@@ -41,14 +58,8 @@ func (s *stream) WriteInterim(status int, fields []Field) error {
 	c := s.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := s.writable(); err != nil {
+	if err := s.headerAllowed(status, true); err != nil {
 		return err
-	}
-	if s.headerSent {
-		return ErrHeaderSent
-	}
-	if status < 100 || status > 199 || status == 101 {
-		return ErrBadStatus
 	}
 	c.writeHeaders(s.id, status, fields, false)
 	c.flushAsync(s)
@@ -59,14 +70,8 @@ func (s *stream) WriteHeader(status int, fields []Field) error {
 	c := s.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := s.writable(); err != nil {
+	if err := s.headerAllowed(status, false); err != nil {
 		return err
-	}
-	if s.headerSent {
-		return ErrHeaderSent
-	}
-	if status < 200 || status > 599 {
-		return ErrBadStatus
 	}
 	s.headerSent = true
 	c.writeHeaders(s.id, status, fields, false)
