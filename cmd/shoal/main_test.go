@@ -78,20 +78,7 @@ func TestRun_signalsReloadAndDrain(t *testing.T) {
 		}
 	}
 	write(one)
-	cmd := exec.Command(bin, "run", "-c", file)
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logs := make(chan string, 100)
-	go func() {
-		s := bufio.NewScanner(stderr)
-		for s.Scan() {
-			logs <- s.Text()
-		}
-		close(logs)
-	}()
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	cmd, logs := runLogged(t, bin, file)
 	waitForLog(t, logs, "edge started")
 	body := func() string {
 		resp, err := http.Get("http://" + httpAddr + "/")
@@ -139,4 +126,25 @@ func waitForLog(t *testing.T, logs <-chan string, want string) {
 			t.Fatalf("no %q in the log within 30 s", want)
 		}
 	}
+}
+
+// runLogged starts `shoal run -c file` and returns it with a channel of its stderr lines
+// (closed when the process ends); the process is killed when the test ends.
+func runLogged(t *testing.T, bin, file string) (*exec.Cmd, <-chan string) {
+	t.Helper()
+	cmd := exec.Command(bin, "run", "-c", file)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logs := make(chan string, 100)
+	go func() {
+		s := bufio.NewScanner(stderr)
+		for s.Scan() {
+			logs <- s.Text()
+		}
+		close(logs)
+	}()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd, logs
 }

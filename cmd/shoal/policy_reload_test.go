@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -47,20 +45,7 @@ error_pages: {503: 503.html, maintenance: %v}
 		}
 	}
 	write(false, "DENY")
-	cmd := exec.Command(bin, "run", "-c", file)
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logs := make(chan string, 100)
-	go func() {
-		s := bufio.NewScanner(stderr)
-		for s.Scan() {
-			logs <- s.Text()
-		}
-		close(logs)
-	}()
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	cmd, logs := runLogged(t, bin, file)
 	waitForLog(t, logs, "edge started")
 	get := func() (int, string, string) {
 		resp, err := http.Get("http://" + httpAddr + "/")
