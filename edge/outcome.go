@@ -29,16 +29,14 @@ func streamBody(ctx *fasthttp.RequestCtx, r io.Reader, size int) {
 	ctx.SetUserValue(outcomeFlag, b)
 }
 
-// deferRecord hands record to the streamed body of the response, if it is still the one
-// streamBody set, to run once fasthttp has closed it with whether the body went out whole and
-// how many bytes it had. It reports false when there is no such body: record now.
-func deferRecord(ctx *fasthttp.RequestCtx, record func(whole bool, sent int64)) bool {
+// streamedBody is the streamed body of the response, if it is still the one streamBody set,
+// or nil: only such a body can defer the record until fasthttp has closed it.
+func streamedBody(ctx *fasthttp.RequestCtx) *outcomeBody {
 	b, ok := ctx.UserValue(outcomeFlag).(*outcomeBody)
 	if !ok || ctx.Response.SkipBody || ctx.Response.BodyStream() != io.Reader(b) {
-		return false
+		return nil
 	}
-	b.done = record
-	return true
+	return b
 }
 
 // outcomeBody passes a response body through, counting what was read, and reports how it
