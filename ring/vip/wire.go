@@ -4,15 +4,23 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
+	"slices"
 )
 
 // The fast failure detector's datagrams. Each is one small message carried by the
 // Transport (in Shoal, one encrypted UDP datagram on the gossip port):
 //
 //	magic (1) kind (1) verdict (1) id (uvarint) from (uvarint length + bytes) target (same)
+//	[claims: flags (1) count (uvarint) count × (family 4|6 (1), address (4|16))]
 //
 // Any message from a member proves that member alive at its arrival; the kinds say what the
-// receiver must do besides.
+// receiver must do besides. The claims trailer (pings and pongs) lists the VIPs the sender
+// holds at the moment it sends, at most maxClaims of them; flag claimsMore says it holds
+// more than it lists, which the receiver must read as "holds every VIP". A message without
+// the trailer (from a node that predates it) says nothing about what its sender holds. A
+// pong echoes the id of the ping it answers, so the pinger can tell an answer taken after
+// a given moment from one that was already in flight.
 const (
 	wireMagic = 0x56 // 'V'
 	// kindPing is a heartbeat (holder to the member next in line for its VIPs) or a probe;
@@ -25,6 +33,10 @@ const (
 	kindVerdict byte = 4
 
 	maxNameLen = 255 // memberlist node names are short; anything longer is not ours
+	// maxClaims bounds the claims a message lists: 32 IPv6 addresses are 545 bytes, which
+	// with two names leaves the datagram under the ring's 1 KiB direct-message limit.
+	maxClaims  = 32
+	claimsMore = 1 // flag: the sender holds more VIPs than it lists
 )
 
 // What a witness found about a target; the zero value is silence.
@@ -48,6 +60,16 @@ type message struct {
 	id      uint64 // probes and verdicts: the request being answered
 	from    string // the sender's member name
 	target  string // probes and verdicts: the member in question
+	// hasClaims says the message carries the trailer: claims (and more) are what the
+	// sender held when it sent it. Without it they say nothing.
+	hasClaims bool
+	more      bool // the sender holds VIPs beyond claims: read as every VIP
+	claims    []netip.Addr
+}
+
+// holds reports whether the message says its sender holds vip.
+func (m message) holds(vip netip.Addr) bool {
+	return m.hasClaims && (m.more || slices.Contains(m.claims, vip))
 }
 
 func (m message) append(b []byte) []byte {
@@ -56,7 +78,25 @@ func (m message) append(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(m.from)))
 	b = append(b, m.from...)
 	b = binary.AppendUvarint(b, uint64(len(m.target)))
-	return append(b, m.target...)
+	b = append(b, m.target...)
+	if !m.hasClaims {
+		return b
+	}
+	claims, flags := m.claims, byte(0)
+	if m.more || len(claims) > maxClaims {
+		claims, flags = claims[:min(len(claims), maxClaims)], claimsMore
+	}
+	b = append(b, flags)
+	b = binary.AppendUvarint(b, uint64(len(claims)))
+	for _, a := range claims {
+		if a.Is4() {
+			b = append(b, 4)
+		} else {
+			b = append(b, 6)
+		}
+		b = append(b, a.AsSlice()...)
+	}
+	return b
 }
 
 var errShort = errors.New("truncated")
@@ -83,10 +123,49 @@ func decodeMessage(b []byte) (message, error) {
 	if m.target, b, err = readName(b); err != nil {
 		return message{}, fmt.Errorf("vip: detector message: target: %w", err)
 	}
+	if len(b) > 0 {
+		if m.claims, m.more, b, err = readClaims(b); err != nil {
+			return message{}, fmt.Errorf("vip: detector message: claims: %w", err)
+		}
+		m.hasClaims = true
+	}
 	if len(b) != 0 || m.from == "" {
 		return message{}, errors.New("vip: detector message: trailing bytes or no sender")
 	}
 	return m, nil
+}
+
+// readClaims parses the claims trailer: flags, count, then each address with its family.
+func readClaims(b []byte) (claims []netip.Addr, more bool, rest []byte, err error) {
+	if b[0] > claimsMore {
+		return nil, false, nil, fmt.Errorf("unknown flags %#x", b[0])
+	}
+	more = b[0] == claimsMore
+	n, l := binary.Uvarint(b[1:])
+	if l <= 0 || n > maxClaims {
+		return nil, false, nil, fmt.Errorf("count: %w", errShort)
+	}
+	b = b[1+l:]
+	for range n {
+		if len(b) == 0 {
+			return nil, false, nil, errShort
+		}
+		size := 0
+		switch b[0] {
+		case 4:
+			size = 4
+		case 6:
+			size = 16
+		default:
+			return nil, false, nil, fmt.Errorf("address family %d", b[0])
+		}
+		if len(b) < 1+size {
+			return nil, false, nil, errShort
+		}
+		a, _ := netip.AddrFromSlice(b[1 : 1+size])
+		claims, b = append(claims, a), b[1+size:]
+	}
+	return claims, more, b, nil
 }
 
 func readName(b []byte) (string, []byte, error) {
