@@ -46,13 +46,16 @@ type Disk struct {
 	banlog  *banLog
 	maxBans int // maxBans; tests lower it
 
-	gen      atomic.Uint64
-	used     atomic.Int64 // bytes of all segments
-	objects  atomic.Int64
-	queued   atomic.Int64 // bytes waiting for the writer
-	loading  atomic.Bool
-	full     atomic.Bool // reclaim has begun (or the loaded index came within two segments of Size)
-	disabled atomic.Bool
+	gen       atomic.Uint64
+	used      atomic.Int64 // bytes of all segments
+	reserved  atomic.Int64 // room promised to spools and to the append under way (room.go)
+	roomMu    sync.Mutex   // orders claims against each other (room.go)
+	roomAsked atomic.Bool  // a room request is queued for the writer
+	objects   atomic.Int64
+	queued    atomic.Int64 // bytes waiting for the writer
+	loading   atomic.Bool
+	full      atomic.Bool // reclaim has begun (or the loaded index came within two segments of Size)
+	disabled  atomic.Bool
 
 	queue    chan *pending
 	stop     chan struct{}

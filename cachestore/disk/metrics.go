@@ -45,6 +45,7 @@ func newMetrics(d *Disk, reg prometheus.Registerer) (*metrics, error) {
 		gauge("objects", "Objects indexed.", func() float64 { return float64(d.objects.Load()) }),
 		gauge("disabled", "1 when a failure of the directory turned the tier off.", func() float64 { return b2f(d.disabled.Load()) }),
 		gauge("loading", "1 while the index loads.", func() float64 { return b2f(d.loading.Load()) }),
+		gauge("reserved_bytes", "Bytes of room held for spools of streamed records in flight and for the append under way; counted in size beside the segments.", func() float64 { return float64(d.reserved.Load()) }),
 		gauge("queued_bytes", "Bytes of Puts waiting for the writer.", func() float64 { return float64(d.queued.Load()) }),
 		counter("hits_total", "Gets that found an object.", func() float64 { return float64(d.hits.Load()) }),
 		counter("misses_total", "Gets that found nothing (loading and disabled excluded).", func() float64 { return float64(d.misses.Load()) }),
@@ -55,7 +56,7 @@ func newMetrics(d *Disk, reg prometheus.Registerer) (*metrics, error) {
 		counter("refused_total", "Records not indexed because a ban made during their fill matched.", func() float64 { return float64(d.refused.Load()) }),
 	}
 	for r := range numRejects {
-		o := opts("rejected_total", "Puts dropped before writing, by reason: admission, queue, size, loading.")
+		o := opts("rejected_total", "Puts dropped before writing, by reason: admission, queue, size, loading, room.")
 		o.ConstLabels = prometheus.Labels{"reason": r.String()}
 		cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts(o), func() float64 { return float64(d.rejected[r].Load()) }))
 	}

@@ -10,8 +10,11 @@ type pending struct {
 	flush chan struct{} // a Wait marker instead of a record
 	// spool holds the body of a streamed record (Writer) instead of rec.Body: bodyLen bytes
 	// from offset 0, in an unlinked file the writer closes.
-	spool   *os.File
-	bodyLen int64
+	spool    *os.File
+	bodyLen  int64
+	reserved int64 // the spool's room, released once it is closed (room.go)
+	// room > 0 asks the writer to reclaim until that many bytes fit (askRoom).
+	room int64
 }
 
 type rejectReason int
@@ -21,11 +24,12 @@ const (
 	rejectQueue                         // the write queue was full
 	rejectSize                          // larger than MaxObjectSize
 	rejectLoading                       // it needed an eviction while the index was loading
+	rejectRoom                          // a streamed record found no room: spools in flight hold it
 	numRejects
 )
 
 func (r rejectReason) String() string {
-	return [...]string{"admission", "queue", "size", "loading"}[r]
+	return [...]string{"admission", "queue", "size", "loading", "room"}[r]
 }
 
 // admits is TinyLFU's choice once the tier is full: the candidate must have been asked for
@@ -106,7 +110,7 @@ func (d *Disk) accepts(key string, size int64) bool {
 	}
 	// Full is sticky once reclaim has begun: it frees a segment at a time, and admitting
 	// everything until that segment's room is used again would let a scan in.
-	full := d.full.Load() || d.used.Load()+d.queued.Load()+size > d.cfg.Size
+	full := d.full.Load() || d.used.Load()+d.reserved.Load()+d.queued.Load()+size > d.cfg.Size
 	if d.cfg.AdmitFrequency > 0 && full && !d.admits(key) {
 		d.rejected[rejectAdmission].Add(1)
 		return false

@@ -27,6 +27,8 @@ type Writer struct {
 	gen     uint64
 	length  int64 // announced body length in bytes, -1 when unknown
 	limit   int64 // largest body that fits in MaxObjectSize
+	fixed   int64 // record bytes besides the body
+	room    int64 // bytes of Size claimed for the spool (room.go): fixed + what the body may reach
 	f       *os.File
 	n       int64
 	err     error
@@ -37,12 +39,15 @@ var (
 	errTooLarge  = errors.New("disk: body larger than max_object_size")
 	errTruncated = errors.New("disk: body shorter than announced")
 	errSettled   = errors.New("disk: writer already committed or aborted")
+	errNoSpool   = errors.New("disk: no room in size for the spool")
 )
 
 // NewWriter starts streaming rec (its Body is ignored) with a body of length bytes, -1 when
 // the length is unknown. It reports false, with nothing to clean up, when the tier would
 // not take the record: disabled or closed, larger than MaxObjectSize, refused by admission
-// while full, or the spool file cannot be created.
+// while full, no room in Size for the spool (spools count against Size: the length
+// announced, or spoolStep at a time when unknown; the writer goroutine is then asked to
+// make room for the next one), or the spool file cannot be created.
 func (d *Disk) NewWriter(rec Record, length int64) (*Writer, bool) {
 	if d.disabled.Load() {
 		return nil, false
@@ -54,13 +59,24 @@ func (d *Disk) NewWriter(rec Record, length int64) (*Writer, bool) {
 	if !d.accepts(rec.Key, fixed+max(length, 0)) {
 		return nil, false
 	}
+	room := fixed + length
+	if length < 0 {
+		room = min(fixed+spoolStep, d.cfg.MaxObjectSize)
+	}
+	if !d.claim(room) {
+		d.askRoom(room)
+		d.rejected[rejectRoom].Add(1)
+		return nil, false
+	}
 	f, err := os.CreateTemp(d.cfg.Path, "spool-*")
 	if err != nil {
+		d.unclaim(room)
 		d.log.Warn("disk: creating a spool file", "err", err)
 		return nil, false
 	}
 	if err := os.Remove(f.Name()); err != nil {
 		f.Close()
+		d.unclaim(room)
 		d.log.Warn("disk: unlinking a spool file", "err", err)
 		return nil, false
 	}
@@ -69,7 +85,7 @@ func (d *Disk) NewWriter(rec Record, length int64) (*Writer, bool) {
 		gen = d.gen.Load()
 	}
 	rec.Body = nil
-	return &Writer{d: d, rec: rec, gen: gen, length: length, limit: d.cfg.MaxObjectSize - fixed, f: f}, true
+	return &Writer{d: d, rec: rec, gen: gen, length: length, limit: d.cfg.MaxObjectSize - fixed, fixed: fixed, room: room, f: f}, true
 }
 
 // Write appends body bytes. After an error (the body outgrew its announced length or
@@ -85,6 +101,17 @@ func (w *Writer) Write(p []byte) (int, error) {
 		w.fail(errTooLarge)
 		return 0, w.err
 	}
+	if need := w.fixed + w.n + int64(len(p)) - w.room; need > 0 {
+		// Unknown length: the spool claims its room a step at a time, never past the limit.
+		more := min(max(need, spoolStep), w.d.cfg.MaxObjectSize-w.room)
+		if !w.d.claim(more) {
+			w.d.askRoom(more)
+			w.d.rejected[rejectRoom].Add(1)
+			w.fail(errNoSpool)
+			return 0, w.err
+		}
+		w.room += more
+	}
 	k, err := w.f.Write(p)
 	w.n += int64(k)
 	if err != nil {
@@ -94,9 +121,12 @@ func (w *Writer) Write(p []byte) (int, error) {
 	return k, nil
 }
 
+// fail abandons the record: the spool's file and its room are released.
 func (w *Writer) fail(err error) {
 	w.err = err
 	w.f.Close()
+	w.d.unclaim(w.room)
+	w.room = 0
 }
 
 // Commit queues the record for the writer goroutine and reports whether it was queued. A
@@ -114,18 +144,19 @@ func (w *Writer) Commit() bool {
 		return false
 	}
 	d := w.d
-	p := &pending{rec: w.rec, gen: w.gen, spool: w.f, bodyLen: w.n}
+	// The writer goroutine releases the spool's room once it has closed the file.
+	p := &pending{rec: w.rec, gen: w.gen, spool: w.f, bodyLen: w.n, reserved: w.room}
 	d.closeMu.RLock()
 	defer d.closeMu.RUnlock()
 	if d.closed || d.disabled.Load() {
-		w.f.Close()
+		w.fail(errSettled)
 		return false
 	}
 	select {
 	case d.queue <- p:
 		return true
 	default:
-		w.f.Close()
+		w.fail(errSettled)
 		d.rejected[rejectQueue].Add(1)
 		return false
 	}
@@ -158,12 +189,8 @@ func (d *Disk) writeSpool(p *pending) {
 		return
 	}
 	n := int64(len(hdr)+len(p.rec.Head)) + p.bodyLen
-	if err := d.makeRoom(n); err != nil {
-		if errors.Is(err, errNoRoom) {
-			d.rejected[rejectLoading].Add(1)
-		} else {
-			d.disable("reclaim", err)
-		}
+	// Claimed while the spool's own room is still held: both files exist until the copy ends.
+	if !d.roomFor(n) {
 		return
 	}
 	s, err := d.segmentFor(n)
@@ -183,6 +210,7 @@ func (d *Disk) writeSpool(p *pending) {
 		k, err := p.spool.ReadAt(buf[:min(int64(len(buf)), p.bodyLen-done)], done)
 		if k == 0 && err != nil {
 			d.log.Warn("disk: reading a spooled body back", "key", p.rec.Key, "err", err)
+			d.unclaim(n)
 			return // nothing published: the next record overwrites these bytes
 		}
 		dig.Write(buf[:k])

@@ -18,18 +18,27 @@ func (d *Disk) writeLoop() {
 		}
 		d.queued.Add(-p.size)
 		switch {
+		case p.room > 0:
+			d.roomAsked.Store(false)
+			if !d.disabled.Load() {
+				d.reclaimUntil(func() bool { return d.used.Load()+d.reserved.Load()+p.room <= d.cfg.Size })
+			}
 		case p.spool != nil:
 			if !d.disabled.Load() {
 				d.writeSpool(p)
 			}
 			p.spool.Close()
+			d.unclaim(p.reserved)
 		case !d.disabled.Load():
 			d.write(p)
 		}
 	}
 }
 
-var errNoRoom = errors.New("no room while the index loads")
+var (
+	errNoRoom    = errors.New("no room while the index loads")
+	errSpoolRoom = errors.New("no room: spools in flight hold it")
+)
 
 func (d *Disk) write(p *pending) {
 	start := time.Now()
@@ -47,12 +56,7 @@ func (d *Disk) write(p *pending) {
 		return
 	}
 	n := m.size()
-	if err := d.makeRoom(n); err != nil {
-		if errors.Is(err, errNoRoom) {
-			d.rejected[rejectLoading].Add(1)
-		} else {
-			d.disable("reclaim", err)
-		}
+	if !d.roomFor(n) {
 		return
 	}
 	seg, off, err := d.appendRecord(n, append(hdr, p.rec.Head...), p.rec.Body)
@@ -120,7 +124,7 @@ func (d *Disk) appended(s *segment, off, pos int64) {
 	d.mu.Lock()
 	s.size = pos
 	d.mu.Unlock()
-	d.used.Add(pos - off)
+	d.settle(pos - off) // claimed by makeRoom or reclaim
 	s.startWriteback(pos)
 }
 
@@ -150,16 +154,41 @@ func (d *Disk) rotate() (*segment, error) {
 	return s, nil
 }
 
-// makeRoom reclaims the oldest segments until n more bytes fit in Size.
+// roomFor makes room for and claims a record of n bytes, counting a refusal; false: drop it.
+func (d *Disk) roomFor(n int64) bool {
+	err := d.makeRoom(n)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, errNoRoom):
+		d.rejected[rejectLoading].Add(1)
+	case errors.Is(err, errSpoolRoom):
+		d.rejected[rejectRoom].Add(1)
+	default:
+		d.disable("reclaim", err)
+	}
+	return false
+}
+
+// makeRoom reclaims the oldest segments until n more bytes fit in Size, and claims them: the
+// append that follows settles the claim.
 func (d *Disk) makeRoom(n int64) error {
-	for d.used.Load()+n > d.cfg.Size {
+	return d.reclaimUntil(func() bool { return d.claim(n) })
+}
+
+// reclaimUntil reclaims the oldest segments until fits reports true.
+func (d *Disk) reclaimUntil(fits func() bool) error {
+	for !fits() {
 		if d.loading.Load() {
 			return errNoRoom // the loader still adds entries to the oldest segments
 		}
 		d.mu.Lock()
 		if len(d.segs) == 0 {
 			d.mu.Unlock()
-			return fmt.Errorf("%d bytes do not fit in %d", n, d.cfg.Size)
+			if d.reserved.Load() > 0 {
+				return errSpoolRoom
+			}
+			return fmt.Errorf("record does not fit in %d bytes", d.cfg.Size)
 		}
 		d.full.Store(true)
 		s := d.segs[0]
@@ -207,14 +236,21 @@ func (d *Disk) reclaim(s *segment) error {
 		d.objects.Add(-1)
 		d.evictions.Add(1)
 	}
+	// The copies are claimed as the segment is released, so no Writer takes their room.
+	d.roomMu.Lock()
 	d.used.Add(-s.size)
+	d.reserved.Add(keepBytes)
+	d.roomMu.Unlock()
 	d.mu.Unlock()
 	if err := os.Remove(s.path); err != nil && !os.IsNotExist(err) {
 		d.log.Warn("disk: removing reclaimed segment", "path", s.path, "err", err)
 	}
 	defer s.release()
-	for _, e := range keep {
+	for i, e := range keep {
 		if err := d.reinsert(e); err != nil {
+			for _, e := range keep[i:] {
+				d.unclaim(e.size)
+			}
 			return err
 		}
 	}
@@ -228,6 +264,7 @@ func (d *Disk) reinsert(e *entry) error {
 		return fmt.Errorf("re-inserting from %s: %w", e.seg.path, err)
 	}
 	if recordSum(rec) != e.sum {
+		d.unclaim(e.size)
 		d.corrupt.Add(1)
 		d.drop(e)
 		return nil
