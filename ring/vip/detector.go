@@ -301,11 +301,14 @@ type outgoing struct {
 }
 
 // tick runs every ProbeEvery: heartbeats, suspicions, confirmations, witness probes and the
-// reach check.
-func (d *detector) tick(now time.Time) {
+// reach check. It reads the clock itself, under the lock: every deadline it sets (holdUntil,
+// recheckAt, the start of a check) is counted from the real time, and a message received
+// while it waited for the lock is not older than the check it starts.
+func (d *detector) tick() {
 	var out []outgoing
 	notify := false
 	d.mu.Lock()
+	now := time.Now()
 	ping := func(to string) { out = append(out, outgoing{to, message{kind: kindPing, from: d.self}}) }
 	// A tick that comes late means this process was starved of CPU: what it has not heard
 	// may be sitting unread in its socket. Suspect nobody on such a tick (Lifeguard's idea,
@@ -506,12 +509,19 @@ func (d *detector) send(to string, m message) {
 func (d *detector) run(done <-chan struct{}) {
 	t := time.NewTicker(d.o.ProbeEvery)
 	defer t.Stop()
+	d.runTicks(done, t.C)
+}
+
+// runTicks calls tick for every value of ticks until done is closed. It ignores the values:
+// since Go 1.23 a ticker sends the time the tick was scheduled for, which lags the clock by
+// however long this process waited for a CPU, and a hold-down counted from it ended at once.
+func (d *detector) runTicks(done <-chan struct{}, ticks <-chan time.Time) {
 	for {
 		select {
 		case <-done:
 			return
-		case now := <-t.C:
-			d.tick(now)
+		case <-ticks:
+			d.tick()
 		}
 	}
 }

@@ -1,0 +1,80 @@
+package vip
+
+import (
+	"log/slog"
+	"testing"
+	"time"
+)
+
+// newFencedDetector returns a detector for edge-3 of a 3-node cluster that is fenced (it
+// found no majority) and has not started a new reach check yet.
+func newFencedDetector(t *testing.T) *detector {
+	t.Helper()
+	met, err := newMetrics(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDetector("edge-3", DetectorOptions{Transport: TransportFunc(func(string, []byte) error { return nil })},
+		slog.New(slog.DiscardHandler), met, func() {})
+	d.plan = plan{heartbeatTo: []string{"edge-1"}, peers: []string{"edge-1", "edge-2"}, size: 3}
+	d.fenced = true
+	return d
+}
+
+// staleTick hands the detector's loop one tick whose value is the given time, as a ticker
+// does after the process waited for a CPU, and returns once the tick has run.
+func staleTick(d *detector, value time.Time) {
+	ticks, done, exited := make(chan time.Time), make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		d.runTicks(done, ticks)
+	}()
+	ticks <- value // received: the loop runs the tick before it looks at done again
+	close(done)
+	<-exited
+}
+
+func pongFrom(name string) []byte { return message{kind: kindPong, from: name}.append(nil) }
+
+// TestDetector_staleTickCannotShortenTheHoldDown: the CI failure of issue 20. A fenced holder's
+// check concluded on a tick whose value was the scheduled time, far behind the clock; the
+// hold-down counted from it was over before it began, and the holder took its VIP back 5 ms
+// later instead of 150 ms, beside the member that still held it.
+func TestDetector_staleTickCannotShortenTheHoldDown(t *testing.T) {
+	d := newFencedDetector(t)
+	d.tick() // starts the reach check
+	d.receive(pongFrom("edge-1"), time.Now())
+	before := time.Now()
+	staleTick(d, before.Add(-time.Second))
+	d.mu.Lock()
+	fenced, holdUntil := d.fenced, d.holdUntil
+	d.mu.Unlock()
+	if fenced {
+		t.Fatal("the check did not conclude on the tick after a majority answered: the test proves nothing")
+	}
+	if want := before.Add(d.o.HoldDown); holdUntil.Before(want) {
+		t.Errorf("hold-down until %v after the check, want at least %v (HoldDown %v from the real clock)",
+			holdUntil.Sub(before), d.o.HoldDown, d.o.HoldDown)
+	}
+	if _, blocked := d.state(time.Now()); !blocked {
+		t.Error("the node may hold VIPs right after the check: the hold-down was skipped")
+	}
+}
+
+// TestDetector_staleTickCannotCountOldMessagesForACheck: the neighbour of the hold-down
+// fault. A reach check that starts on a stale tick would count messages heard before it
+// started (up to the tick's lag earlier) as answers, and end a fence on old news.
+func TestDetector_staleTickCannotCountOldMessagesForACheck(t *testing.T) {
+	d := newFencedDetector(t)
+	d.receive(pongFrom("edge-1"), time.Now()) // heard before any check
+	staleTick(d, time.Now().Add(-time.Second))
+	d.mu.Lock()
+	fenced, check := d.fenced, d.check
+	d.mu.Unlock()
+	if !fenced {
+		t.Error("a check that started after the last message ended the fence at once")
+	}
+	if check.IsZero() {
+		t.Error("no reach check running after the tick")
+	}
+}
