@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
+	"net/netip"
 	"slices"
 	"sync"
 	"syscall"
@@ -196,14 +197,21 @@ type detector struct {
 	fenced    bool
 	holdUntil time.Time // after a fence, hold nothing before this
 	nextBeat  time.Time
-	nextID    uint64
+	nextID    uint64 // ids of pings and confirmations
+
+	// Break before make (claims.go).
+	names   map[string]bool             // the eligible members of the applied view
+	holding []netip.Addr                // what this node holds, said in every ping and pong
+	claims  map[string]peerClaims       // what each eligible member last said it holds
+	waits   map[netip.Addr]*acquireWait // VIPs to hold, held back until no peer holds them
 }
 
 func newDetector(self string, o DetectorOptions, log *slog.Logger, met *metrics, changed func()) *detector {
 	return &detector{
 		self: self, o: o.withDefaults(), tr: o.Transport, log: log, metrics: met, changed: changed,
 		heard: map[string]time.Time{}, quiet: map[string]time.Time{}, down: map[string]bool{},
-		confirms: map[string]*confirm{},
+		confirms: map[string]*confirm{}, names: map[string]bool{}, claims: map[string]peerClaims{},
+		waits: map[netip.Addr]*acquireWait{},
 	}
 }
 
@@ -235,7 +243,12 @@ func (d *detector) setPlan(p plan, eligible map[string]bool, now time.Time) {
 			delete(d.confirms, n)
 		}
 	}
-	d.plan = p
+	for n := range d.claims {
+		if !eligible[n] {
+			delete(d.claims, n)
+		}
+	}
+	d.plan, d.names = p, eligible
 }
 
 func latest(a, b time.Time) time.Time {
@@ -267,9 +280,10 @@ func (d *detector) receive(b []byte, now time.Time) {
 		d.log.Info("vip: holder heard from again; it holds its VIPs again", "holder", m.from)
 		notify = true
 	}
+	notify = d.recordClaimsLocked(m, now) || notify
 	switch m.kind {
 	case kindPing:
-		reply = &message{kind: kindPong, from: d.self}
+		reply = &message{kind: kindPong, id: m.id, from: d.self, hasClaims: true, claims: d.holding}
 	case kindProbe:
 		if m.target != d.self && len(d.witness) >= maxWitnessProbes {
 			d.metrics.detectorRefused.Inc() // a flood, not the few confirmations a failure causes
@@ -309,7 +323,7 @@ func (d *detector) tick() {
 	notify := false
 	d.mu.Lock()
 	now := time.Now()
-	ping := func(to string) { out = append(out, outgoing{to, message{kind: kindPing, from: d.self}}) }
+	ping := func(to string) { out = append(out, outgoing{to, d.pingLocked()}) }
 	// A tick that comes late means this process was starved of CPU: what it has not heard
 	// may be sitting unread in its socket. Suspect nobody on such a tick (Lifeguard's idea,
 	// in memberlist's awareness); confirmations and checks count ticks, so they stretch too.
@@ -454,6 +468,8 @@ func (d *detector) tick() {
 	if !d.holdUntil.IsZero() && !now.Before(d.holdUntil) {
 		d.holdUntil, notify = time.Time{}, true
 	}
+	out, waitNotify := d.waitTickLocked(now, out)
+	notify = notify || waitNotify
 	d.metrics.detectorFenced.Set(b2f(d.fenced))
 	d.mu.Unlock()
 

@@ -167,6 +167,13 @@ type detCluster struct {
 
 func newDetCluster(t *testing.T, n int, vips []netip.Prefix) *detCluster {
 	t.Helper()
+	return newDetClusterViewing(t, n, vips, n)
+}
+
+// newDetClusterViewing is newDetCluster where every node's first view holds only the first
+// inView nodes: the others run but are not members yet (they join later).
+func newDetClusterViewing(t *testing.T, n int, vips []netip.Prefix, inView int) *detCluster {
+	t.Helper()
 	c := &detCluster{t: t, net: newTestNet(), log: &opLog{}, vips: vips, regs: map[string]*prometheus.Registry{}}
 	var addrs []string
 	for _, p := range vips {
@@ -193,10 +200,18 @@ func newDetCluster(t *testing.T, n int, vips []netip.Prefix) *detCluster {
 		c.regs[name] = reg
 	}
 	for _, name := range c.names {
-		c.net.nodes[name].Update(candidates(vips, c.names...), true)
+		c.view(name, c.names[:inView]...)
 	}
-	c.waitHolders(c.names...)
+	c.waitHolders(c.names[:inView]...)
 	return c
+}
+
+// view gives node the view of members (with quorum when they are a majority of the nodes).
+func (c *detCluster) view(node string, members ...string) {
+	c.net.mu.Lock()
+	m := c.net.nodes[node]
+	c.net.mu.Unlock()
+	m.Update(candidates(c.vips, members...), 2*len(members) > len(c.names))
 }
 
 // viewHolder and successor are what the view says without the detector.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -123,9 +124,11 @@ func (m *Manager) tick(now time.Time) {
 }
 
 // reconcile makes the interface hold exactly the VIPs this node should hold under the
-// applied view, releasing before acquiring so the window in which two nodes answer for a
-// moving VIP is as short as this node can make it. reburst restarts the announcement burst
-// of VIPs that stay held.
+// applied view, releasing before acquiring. With the detector, a VIP is added only once no
+// reachable peer says it holds it (claims.go), so a moving VIP has no two holders even
+// while views disagree; without it, the window in which two nodes answer for a moving VIP
+// is as short as this node can make it. reburst restarts the announcement burst of VIPs
+// that stay held.
 func (m *Manager) reconcile(reburst bool) error {
 	now := time.Now()
 	eligible, quorum := m.loop.view.eligible, m.loop.view.quorum
@@ -153,6 +156,12 @@ func (m *Manager) reconcile(reburst bool) error {
 		delete(m.loop.held, p.Addr())
 		m.transition(p, actionRelease)
 	}
+	var clear map[netip.Addr]bool
+	if m.det != nil {
+		clear = m.det.gate(m.toAcquire(want, eligible))
+		// Claim before adding: a peer asking from now on hears that we hold these.
+		m.det.setHolding(m.claims(clear))
+	}
 	for _, p := range m.vips {
 		if !want[p.Addr()] {
 			continue
@@ -163,12 +172,18 @@ func (m *Manager) reconcile(reburst bool) error {
 			}
 			continue
 		}
+		if m.det != nil && !clear[p.Addr()] {
+			continue // a peer holds it, or has not said it does not: the detector wakes us
+		}
 		if err := m.nl.AddrAdd(p); err != nil {
 			errs = append(errs, m.failed(opAdd, p, err))
 			continue
 		}
 		m.loop.held[p.Addr()] = &holding{prefix: p, burstLeft: m.opts.AnnounceBurst, next: now}
 		m.transition(p, actionAcquire)
+	}
+	if m.det != nil {
+		m.det.setHolding(m.claims(nil))
 	}
 	if len(errs) > 0 && m.loop.retryAt.IsZero() {
 		m.loop.retryAt = now.Add(m.opts.RetryEvery)
@@ -233,4 +248,36 @@ func (m *Manager) publishHeld() {
 	m.mu.Lock()
 	m.held = held
 	m.mu.Unlock()
+}
+
+// toAcquire returns the VIPs this node wants and does not hold, each with the peers that may
+// hold it by their own view: the other eligible members offering it (eligible already
+// leaves out those the detector marked down).
+func (m *Manager) toAcquire(want map[netip.Addr]bool, eligible []Candidate) map[netip.Addr][]string {
+	out := map[netip.Addr][]string{}
+	for _, p := range m.vips {
+		if !want[p.Addr()] || m.loop.held[p.Addr()] != nil {
+			continue
+		}
+		peers := []string{}
+		for _, c := range eligible {
+			if c.Name != m.self && slices.Contains(c.Offers, p) {
+				peers = append(peers, c.Name)
+			}
+		}
+		out[p.Addr()] = peers
+	}
+	return out
+}
+
+// claims is what this node says it holds: the addresses on its interface and those about to
+// be added, in configuration order.
+func (m *Manager) claims(adding map[netip.Addr]bool) []netip.Addr {
+	var out []netip.Addr
+	for _, p := range m.vips {
+		if m.loop.held[p.Addr()] != nil || adding[p.Addr()] {
+			out = append(out, p.Addr())
+		}
+	}
+	return out
 }

@@ -30,6 +30,8 @@ type metrics struct {
 	detectorTakeovers              prometheus.Counter
 	detectorFences                 prometheus.Counter
 	detectorFenced                 prometheus.Gauge
+	detectorWaiting                prometheus.Gauge
+	detectorUnanswered             prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -78,13 +80,21 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: "shoal", Subsystem: "vip", Name: "detector_fenced",
 			Help: "1 while this node, cut off from a majority, holds no VIP.",
 		}),
+		detectorWaiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "shoal", Subsystem: "vip", Name: "detector_waiting",
+			Help: "VIPs this node should hold but has not added yet: a peer still holds them, or has not said it does not.",
+		}),
+		detectorUnanswered: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "shoal", Subsystem: "vip", Name: "detector_unanswered_total",
+			Help: "Peers an acquisition stopped waiting for because they did not say what they hold within the bound.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.held, m.transitions, m.announcements, m.errors,
 		m.detectorSent, m.detectorReceived, m.detectorRefused, m.detectorSuspicions, m.detectorTakeovers,
-		m.detectorFences, m.detectorFenced} {
+		m.detectorFences, m.detectorFenced, m.detectorWaiting, m.detectorUnanswered} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("vip: register metrics: %w", err)
 		}

@@ -1,0 +1,180 @@
+package vip
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// Break before make. Views disagree for a while whenever membership changes: a healed
+// partition (memberlist re-admits the returning node a second or more after the detector
+// hears it), a restarted or joining node that wins a VIP by rendezvous, a holder whose down
+// mark is lifted before its successor's view says so. During that while the node that
+// should hold a VIP by its own view and the node that holds it by another view would both
+// answer for it. So a node adds a VIP to its interface only when no reachable peer says it
+// holds that VIP:
+//
+//   - Every ping and pong carries the VIPs its sender holds (a VIP being added counts as
+//     held from just before the add, and a removed one stops counting only after the
+//     removal), and a pong echoes the id of the ping it answers.
+//   - For a VIP it should hold and does not, a node pings every other eligible member that
+//     offers it and is not marked down, at once and then every ProbeEvery, and acquires
+//     only when each has answered a ping sent after the wait began with a pong that does
+//     not list the VIP. A takeover from a dead holder (marked down, so not asked) costs
+//     about one round trip to the others.
+//   - A member that says it holds the VIP keeps the waiter waiting until it says otherwise,
+//     leaves the view or is marked down: it holds the VIP by a view that has yet to
+//     change, and it will release once its view changes.
+//   - A member that has not answered after 2×ProbeWindow (and as many ticks of pinging) is
+//     not waited for: it is dead or cut off, and a cut-off holder releases by the fencing
+//     rule long before its successor may take over.
+//   - A holder never releases because of another member's claim, so two nodes can never
+//     make each other let go (no livelock): only views and the detector's verdicts release.
+//
+// What it does not cover: two nodes that neither hold a VIP and both start wanting it at
+// the same moment (views that disagree about the same holderless VIP, as at a cluster's
+// first start) both see the other claim nothing. That takes two views that each leave the
+// other node out while both have quorum, and lasts until the views converge.
+
+// peerClaims is what a peer last said it holds.
+type peerClaims struct {
+	msg      message   // the latest ping or pong carrying claims
+	at       time.Time // when msg arrived
+	answered uint64    // the highest ping id its pongs echoed
+}
+
+// acquireWait is a VIP this node should hold and does not yet, held back until its peers
+// have said they do not hold it.
+type acquireWait struct {
+	since   time.Time
+	seq     uint64 // pongs echoing this ping id or a later one answer after since
+	ticks   int    // ticks that pinged: a starved process gives up on a peer later, not sooner
+	expired bool   // peers that have not answered by now are no longer waited for
+	peers   []string
+}
+
+// setHolding sets what this node says it holds in its pings and pongs. held must not be
+// modified afterwards.
+func (d *detector) setHolding(held []netip.Addr) {
+	d.mu.Lock()
+	d.holding = held
+	d.mu.Unlock()
+}
+
+// gate takes the VIPs this node should hold and does not, each with the peers that may hold
+// it by their own view (eligible, offering it, not marked down), and returns those that may
+// be added now. It starts waits for new VIPs, forgets those no longer listed, and pings the
+// peers of new waits at once; the detector calls changed when an answer or the answer bound
+// may have cleared a wait. Loop goroutine only.
+func (d *detector) gate(pending map[netip.Addr][]string) map[netip.Addr]bool {
+	var out []outgoing
+	clear := map[netip.Addr]bool{}
+	d.mu.Lock()
+	now := time.Now()
+	for a := range d.waits {
+		if _, ok := pending[a]; !ok {
+			delete(d.waits, a)
+		}
+	}
+	asked := map[string]bool{}
+	for a, peers := range pending {
+		w := d.waits[a]
+		if w == nil {
+			w = &acquireWait{since: now, seq: d.nextID + 1}
+			d.waits[a] = w
+			for _, p := range peers {
+				if !asked[p] {
+					asked[p] = true
+					out = append(out, outgoing{p, d.pingLocked()})
+				}
+			}
+		}
+		w.peers = peers
+		if len(d.waitingOn(w, a)) == 0 {
+			clear[a] = true
+		}
+	}
+	d.metrics.detectorWaiting.Set(float64(len(pending) - len(clear)))
+	d.mu.Unlock()
+	for _, o := range out {
+		d.send(o.to, o.msg)
+	}
+	return clear
+}
+
+// waitingOn returns the peers w still waits for before a may be added. d.mu is held.
+func (d *detector) waitingOn(w *acquireWait, a netip.Addr) []string {
+	var out []string
+	for _, p := range w.peers {
+		c := d.claims[p]
+		switch {
+		case !c.at.Before(w.since) && c.msg.holds(a): // it holds a by its view: wait for it to let go
+			out = append(out, p)
+		case c.answered >= w.seq, w.expired:
+		default:
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// waitTickLocked pings, every tick, the peers the waits are held back by, and gives up on
+// those that have not answered within the bound. It reports whether a wait may have cleared.
+// d.mu is held.
+func (d *detector) waitTickLocked(now time.Time, out []outgoing) ([]outgoing, bool) {
+	notify := false
+	asked := map[string]bool{}
+	for a, w := range d.waits {
+		waiting := d.waitingOn(w, a)
+		if len(waiting) == 0 {
+			continue
+		}
+		if !w.expired && w.ticks >= 2*d.probeTicks() && now.Sub(w.since) >= 2*d.o.ProbeWindow {
+			w.expired, notify = true, true
+			var silent []string
+			for _, p := range waiting {
+				if d.claims[p].answered < w.seq {
+					silent = append(silent, p)
+				}
+			}
+			if len(silent) > 0 {
+				d.metrics.detectorUnanswered.Add(float64(len(silent)))
+				d.log.Info("vip: peers did not say what they hold; no longer waiting for them", "vip", a, "peers", silent)
+			}
+		}
+		w.ticks++
+		for _, p := range waiting {
+			if !asked[p] {
+				asked[p] = true
+				out = append(out, outgoing{p, d.pingLocked()})
+			}
+		}
+	}
+	return out, notify
+}
+
+// recordClaimsLocked keeps what a ping or pong from an eligible member says it holds, and
+// reports whether a wait may have cleared. d.mu is held.
+func (d *detector) recordClaimsLocked(m message, now time.Time) bool {
+	if !m.hasClaims || !d.names[m.from] || m.kind != kindPing && m.kind != kindPong {
+		return false
+	}
+	c := d.claims[m.from]
+	c.msg, c.at = m, now
+	if m.kind == kindPong && m.id > c.answered {
+		c.answered = m.id
+	}
+	d.claims[m.from] = c
+	for _, w := range d.waits {
+		if slices.Contains(w.peers, m.from) {
+			return true
+		}
+	}
+	return false
+}
+
+// pingLocked returns a ping with a new id, carrying what this node holds. d.mu is held.
+func (d *detector) pingLocked() message {
+	d.nextID++
+	return message{kind: kindPing, id: d.nextID, from: d.self, hasClaims: true, claims: d.holding}
+}

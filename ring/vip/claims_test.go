@@ -1,0 +1,155 @@
+package vip
+
+import (
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+)
+
+// assertOneHolderAtMost fails if any VIP was ever on two nodes at once.
+func (c *detCluster) assertOneHolderAtMost() {
+	c.t.Helper()
+	for _, p := range c.vips {
+		if most, now := c.log.replay(p.Addr(), func(string) bool { return true }); most > 1 {
+			c.t.Errorf("%s had %d holders at once (held by %v at the end)", p, most, now)
+		}
+	}
+}
+
+// holdersOf is who holds v now.
+func (c *detCluster) holdersOf(v netip.Prefix) []string {
+	_, now := c.log.replay(v.Addr(), func(string) bool { return true })
+	return now
+}
+
+// TestClaims_healedHolderWaitsForThePeerThatStillHoldsIt is issue 20's CI failure: the holder
+// cut off by a partition fences, its successor takes the VIP over (it marked the holder down,
+// and then memberlist dropped it from the successor's view). After the heal the returning
+// holder's view has everyone again, but memberlist has not re-admitted it into the
+// successor's view yet, so the successor still holds the VIP by its view. The returning
+// holder must not add the VIP beside it, however long that lasts (here well past the
+// hold-down and the answer bound), and must take it as soon as the successor lets it go.
+func TestClaims_healedHolderWaitsForThePeerThatStillHoldsIt(t *testing.T) {
+	vips := manyVIPs(t, 2)
+	c := newDetCluster(t, 3, vips)
+	v := vips[0]
+	holder := c.viewHolder(v, c.names...)
+	rest := c.without(c.names, holder)
+	next := c.viewHolder(v, rest...)
+
+	c.net.partition([]string{holder}, rest, true)
+	c.heldBy(v, next, c.names, 2*time.Second)
+	for _, n := range rest { // memberlist catches up: the holder is dead on the majority side
+		c.view(n, rest...)
+	}
+	c.view(holder, holder) // and the holder sees nobody: no quorum
+
+	c.net.partition([]string{holder}, rest, false)
+	c.view(holder, c.names...) // its memberlist re-admits the others first
+	deadline := time.Now().Add(DefaultHoldDown + 4*DefaultProbeWindow + 300*time.Millisecond)
+	for time.Now().Before(deadline) {
+		if got := c.holdersOf(v); !slices.Equal(got, []string{next}) {
+			t.Fatalf("%s held by %v while %s still holds it by its view; want %s alone", v, got, next, next)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := c.counter("shoal_vip_detector_waiting", holder); got < 1 {
+		t.Errorf("%s waits for %v VIPs, want at least %s", holder, got, v)
+	}
+
+	for _, n := range rest { // memberlist re-admits the holder on the majority side
+		c.view(n, c.names...)
+	}
+	took := c.heldBy(v, holder, c.names, 2*time.Second)
+	t.Logf("%s back on %s %v after %s's view changed", v, holder, took.Round(time.Millisecond), next)
+	c.assertOneHolderAtMost()
+}
+
+// TestClaims_joiningNodeWaitsForTheHolder: a node that joins (or restarts) and wins a VIP by
+// rendezvous sees the cluster before the cluster sees it; the current holder keeps the VIP
+// until its own view has the newcomer, and only then may the newcomer add it.
+func TestClaims_joiningNodeWaitsForTheHolder(t *testing.T) {
+	vips := manyVIPs(t, 8)
+	c := newDetClusterViewing(t, 4, vips, 3)
+	joiner, old := c.names[3], c.names[:3]
+	var v netip.Prefix
+	for _, p := range vips {
+		if c.viewHolder(p, c.names...) == joiner {
+			v = p
+			break
+		}
+	}
+	if !v.IsValid() {
+		t.Fatalf("no VIP of %v goes to %s: pick other names", vips, joiner)
+	}
+	was := c.viewHolder(v, old...)
+
+	c.view(joiner, c.names...)
+	time.Sleep(4*DefaultProbeWindow + 100*time.Millisecond) // past the answer bound
+	if got := c.holdersOf(v); !slices.Equal(got, []string{was}) {
+		t.Fatalf("%s held by %v while %s's view does not have %s yet; want %s alone", v, got, was, joiner, was)
+	}
+	for _, n := range old {
+		c.view(n, c.names...)
+	}
+	c.heldBy(v, joiner, c.names, 2*time.Second)
+	c.waitHolders(c.names...)
+	c.assertOneHolderAtMost()
+}
+
+// TestClaims_silentPeerIsNotWaitedForLong: a peer in the view that answers nothing (its host
+// is gone, and memberlist has not noticed yet) delays an acquisition by the answer bound,
+// not until the view changes.
+func TestClaims_silentPeerIsNotWaitedForLong(t *testing.T) {
+	vips := manyVIPs(t, 8)
+	c := newDetClusterViewing(t, 4, vips, 3)
+	joiner, old := c.names[3], c.names[:3]
+	var v netip.Prefix
+	for _, p := range vips {
+		if c.viewHolder(p, c.names...) == joiner {
+			v = p
+			break
+		}
+	}
+	if !v.IsValid() {
+		t.Fatalf("no VIP of %v goes to %s: pick other names", vips, joiner)
+	}
+	was := c.viewHolder(v, old...)
+	c.net.set(c.net.gone, was, true) // the holder's host goes silent...
+	for _, n := range c.without(old, was) {
+		c.view(n, c.without(c.names, was)...) // ...the others' views drop it...
+	}
+	// ...but the joiner's view still lists it: the joiner asks it, hears nothing, and
+	// acquires after the bound.
+	start := time.Now()
+	c.view(joiner, c.names...)
+	took := c.heldBy(v, joiner, c.without(c.names, was), 2*time.Second)
+	t.Logf("%s acquired %v after its view changed, %s silent", joiner, took.Round(time.Millisecond), was)
+	if time.Since(start) < 2*DefaultProbeWindow {
+		t.Errorf("acquired %v after the view changed, before the answer bound (%v)", took, 2*DefaultProbeWindow)
+	}
+	if got := c.counter("shoal_vip_detector_unanswered_total", joiner); got < 1 {
+		t.Errorf("%s counted %v unanswered peers, want %s", joiner, got, was)
+	}
+}
+
+// TestClaims_deadHolderIsNotWaitedFor: the SIGKILL takeover asks only the live peers (the
+// dead holder is marked down), so the break-before-make wait is one ping and pong, not the
+// answer bound.
+func TestClaims_deadHolderIsNotWaitedFor(t *testing.T) {
+	vips := manyVIPs(t, 1)
+	c := newDetCluster(t, 3, vips)
+	v := vips[0]
+	dead := c.viewHolder(v, c.names...)
+	alive := c.without(c.names, dead)
+	c.net.set(c.net.dead, dead, true)
+	took := c.heldBy(v, c.viewHolder(v, alive...), alive, 2*time.Second)
+	t.Logf("%s taken over %v after the kill", v, took.Round(time.Millisecond))
+	if got := c.counter("shoal_vip_detector_unanswered_total", alive...); got != 0 {
+		t.Errorf("the takeover waited out the answer bound for %v silent peers: it asked the dead holder", got)
+	}
+	if got := c.counter("shoal_vip_detector_waiting", alive...); got != 0 {
+		t.Errorf("still waiting for %v VIPs after the takeover", got)
+	}
+}
