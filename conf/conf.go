@@ -43,6 +43,9 @@ type Listen struct {
 	HTTPS string `yaml:"https"`
 	Peer  string `yaml:"peer"`
 	Admin string `yaml:"admin"`
+	// H2C is a cleartext HTTP/2 listener for clients with prior knowledge (RFC 9113 section
+	// 3.3), e.g. a TLS-terminating load balancer in front; empty means off.
+	H2C string `yaml:"h2c"`
 }
 
 // Limits protect the data plane from slow and oversized clients. Zero means the default.

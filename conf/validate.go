@@ -86,7 +86,7 @@ func (v *validator) listen(l *Listen) {
 	if l.Admin == "" {
 		l.Admin = "127.0.0.1:9090"
 	}
-	for key, addr := range map[string]string{"listen.http": l.HTTP, "listen.https": l.HTTPS, "listen.peer": l.Peer, "listen.admin": l.Admin} {
+	for key, addr := range map[string]string{"listen.http": l.HTTP, "listen.https": l.HTTPS, "listen.peer": l.Peer, "listen.admin": l.Admin, "listen.h2c": l.H2C} {
 		v.hostPort(key, addr)
 	}
 	if l.HTTP == "" && l.HTTPS == "" {

@@ -17,6 +17,7 @@ import (
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/edge/coalesce"
+	"github.com/shoal-cdn/shoal/edge/h2"
 	"github.com/shoal-cdn/shoal/edge/tlscert"
 	"github.com/shoal-cdn/shoal/gslb"
 	"github.com/shoal-cdn/shoal/purge"
@@ -103,10 +104,13 @@ type Node struct {
 	peerLn   net.Listener
 	peerSrv  *fasthttp.Server
 	httpsLn  net.Listener
-	tlsFeed  *connFeed    // HTTP/1.1 connections after their TLS handshake
-	h2       *http.Server // HTTP/2 connections, adapted onto the same handler
-	serveTLS func()       // starts serving listen.https once the node is assembled
-	h2ctx    sync.Pool    // *fasthttp.RequestCtx for the HTTP/2 adapter
+	tlsFeed  *connFeed // HTTP/1.1 connections after their TLS handshake
+	serveTLS func()    // starts serving listen.https once the node is assembled
+	// h2srv serves HTTP/2 (listen.https with ALPN h2, listen.h2c); a reload that changes
+	// limits swaps in a new generation (h2serve_server.go).
+	h2srv atomic.Pointer[h2.Server]
+	h2cLn net.Listener
+	h2ctx sync.Pool // *h2exchange for the HTTP/2 listener (h2serve.go)
 	certs    *tlscert.Store
 	bg       background // fills and revalidations that outlive their request
 	stopped  bool
@@ -134,7 +138,7 @@ func New(cfg *conf.Config, opts Options) (*Node, error) {
 		metrics:  newMetrics(opts.Registry),
 	}
 	n.fills.Linger = fillLinger
-	n.h2ctx.New = func() any { return new(fasthttp.RequestCtx) }
+	n.h2ctx.New = func() any { return new(h2exchange) }
 	n.access = newAccessLog(opts.AccessLog, cfg.Log.Access)
 	n.peerSecret = cfg.Cluster.Secret
 	if cfg.Cache.Disk.Enabled() {
@@ -185,6 +189,18 @@ func (n *Node) Start() error {
 			return fmt.Errorf("edge: %w", err)
 		}
 	}
+	if cfg.Listen.H2C != "" {
+		if err := n.startH2C(cfg); err != nil {
+			n.closeListeners()
+			return fmt.Errorf("edge: %w", err)
+		}
+	}
+	if cfg.Listen.HTTPS != "" || cfg.Listen.H2C != "" {
+		if err := n.startH2Gen(cfg.Limits); err != nil {
+			n.closeListeners()
+			return fmt.Errorf("edge: %w", err)
+		}
+	}
 	adminLn, err := net.Listen("tcp", cfg.Listen.Admin)
 	if err != nil {
 		n.closeListeners()
@@ -221,6 +237,9 @@ func (n *Node) Start() error {
 	if n.serveTLS != nil {
 		n.serveTLS()
 	}
+	if n.h2cLn != nil {
+		go n.acceptH2C(n.h2cLn)
+	}
 	if err := n.ring.SetState(ring.StateAlive); err != nil {
 		n.log.Warn("could not announce readiness", "err", err)
 	}
@@ -238,7 +257,7 @@ func (n *Node) Start() error {
 }
 
 func (n *Node) closeListeners() {
-	for _, l := range []net.Listener{n.httpLn, n.adminLn, n.peerLn, n.httpsLn} {
+	for _, l := range []net.Listener{n.httpLn, n.adminLn, n.peerLn, n.httpsLn, n.h2cLn} {
 		if l != nil {
 			l.Close()
 		}
@@ -292,6 +311,12 @@ func (n *Node) Reload(cfg *conf.Config) error {
 	n.rt.Store(rt)
 	if old.cfg.Limits != cfg.Limits && !n.stopped {
 		n.startServerGen(cfg.Limits)
+		if n.h2srv.Load() != nil {
+			if err := n.startH2Gen(cfg.Limits); err != nil {
+				// Not reachable with limits conf validated; the old generation keeps serving.
+				n.log.Error("http/2 limits not applied", "err", err)
+			}
+		}
 	}
 	// Requests already holding the old runtime finish on its pools; closing them only stops
 	// health checks and idle connections.
@@ -347,7 +372,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		n.feed.close()
 		n.feed.drain(drainReads)
 	}
-	errs = append(errs, n.stopHTTPS(ctx))
+	errs = append(errs, n.stopHTTPS(ctx), n.stopH2(ctx))
 	for _, g := range n.servers {
 		errs = append(errs, g.shutdown(ctx))
 	}

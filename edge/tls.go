@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"sync"
 	"time"
 
@@ -17,9 +16,10 @@ import (
 // handshakeTimeout bounds a TLS handshake, so idle half-open connections cannot pile up.
 const handshakeTimeout = 10 * time.Second
 
-// startHTTPS binds listen.https; serveTLS, set here, starts serving it. Handshakes happen here, once: connections that negotiate h2
-// go to a net/http server adapted onto the same handler (fasthttp speaks only HTTP/1.x), the
-// rest to the fasthttp server generations through their own connection feed.
+// startHTTPS binds listen.https; serveTLS, set here, starts serving it. Handshakes happen
+// here, once, offering h2 then http/1.1 (ALPN): connections that negotiate h2 go to the
+// node's HTTP/2 server (edge/h2, h2serve.go), the rest to the fasthttp server generations
+// through their own connection feed.
 func (n *Node) startHTTPS(cfg *conf.Config) error {
 	certs, err := tlscert.Load(cfg.TLS.Certificates)
 	if err != nil {
@@ -31,27 +31,16 @@ func (n *Node) startHTTPS(cfg *conf.Config) error {
 	}
 	n.certs, n.httpsLn = certs, ln
 	h1 := newConnQueue(ln.Addr())
-	h2 := newConnQueue(ln.Addr())
 	n.tlsFeed = startFeed(h1)
-	n.h2 = &http.Server{
-		Handler:           http.HandlerFunc(n.serveHTTP2),
-		ReadHeaderTimeout: cfg.Limits.ReadTimeout.D(),
-		IdleTimeout:       cfg.Limits.IdleTimeout.D(),
-		MaxHeaderBytes:    int(cfg.Limits.MaxHeaderBytes),
-		TLSConfig:         certs.TLSConfig(),
-		ErrorLog:          nil,
-	}
 	n.serveTLS = func() {
-		go n.h2.Serve(h2)
-		go n.acceptTLS(ln, certs.TLSConfig(), h1, h2)
+		go n.acceptTLS(ln, certs.TLSConfig(), h1)
 	}
 	return nil
 }
 
 // acceptTLS completes each handshake in its own goroutine and routes by ALPN.
-func (n *Node) acceptTLS(ln net.Listener, cfg *tls.Config, h1, h2 *connQueue) {
+func (n *Node) acceptTLS(ln net.Listener, cfg *tls.Config, h1 *connQueue) {
 	defer h1.Close()
-	defer h2.Close()
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -70,11 +59,11 @@ func (n *Node) acceptTLS(ln net.Listener, cfg *tls.Config, h1, h2 *connQueue) {
 				return
 			}
 			c.SetDeadline(time.Time{})
-			queue := h1
 			if tc.ConnectionState().NegotiatedProtocol == "h2" {
-				queue = h2
+				n.serveH2(tc)
+				return
 			}
-			if !queue.push(tc) {
+			if !h1.push(tc) {
 				tc.Close()
 			}
 		}()
@@ -133,5 +122,5 @@ func (n *Node) stopHTTPS(ctx context.Context) error {
 	n.httpsLn.Close()
 	n.tlsFeed.close()
 	n.tlsFeed.drain(drainReads)
-	return n.h2.Shutdown(ctx)
+	return nil
 }

@@ -48,8 +48,15 @@ func TestNewServer_config(t *testing.T) {
 	if _, err := NewServer(Config{Registerer: reg}, testHandler{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewServer(Config{Registerer: reg}, testHandler{}); err == nil {
-		t.Error("second server on the same registry accepted")
+	// A node's next generation (reload) shares the collectors the first one registered.
+	if _, err := NewServer(Config{Registerer: reg}, testHandler{}); err != nil {
+		t.Errorf("second server on the same registry: %v", err)
+	}
+	// A different collector under one of the names is a conflict, not something to share.
+	clash := prometheus.NewRegistry()
+	clash.MustRegister(prometheus.NewGauge(prometheus.GaugeOpts{Name: "shoal_h2_streams_total", Help: "not ours"}))
+	if _, err := NewServer(Config{Registerer: clash}, testHandler{}); err == nil {
+		t.Error("a clashing collector on the registry accepted")
 	}
 }
 

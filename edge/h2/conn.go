@@ -3,6 +3,7 @@ package h2
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -25,6 +26,7 @@ type conn struct {
 	m   *metrics
 	log *slog.Logger
 	nc  net.Conn
+	tls bool // nc is a *tls.Conn
 	br  *bufio.Reader
 	bw  *bufio.Writer
 	fr  *http2.Framer
@@ -78,6 +80,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		recvWindow:     65535,
 		lastActive:     time.Now(),
 	}
+	_, c.tls = nc.(*tls.Conn)
 	c.br = bufio.NewReaderSize(nc, 16<<10)
 	c.bw = bufio.NewWriterSize(deadlineWriter{c}, 16<<10)
 	c.fr = http2.NewFramer(c.bw, c.br)

@@ -49,6 +49,9 @@ type Request struct {
 
 	StreamID   uint32
 	RemoteAddr net.Addr
+	// TLS: the connection is a *tls.Conn (ALPN h2), not cleartext h2c. :scheme is the
+	// client's claim; this is the connection's.
+	TLS bool
 }
 
 // Get returns the value of the first field named name (lowercase), or "".

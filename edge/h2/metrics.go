@@ -1,6 +1,7 @@
 package h2
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,15 +58,49 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	var done []prometheus.Collector
-	for _, c := range []prometheus.Collector{m.conns, m.streams, m.rstSent, m.rstRecv, m.goawaySent, m.limits} {
-		if err := reg.Register(c); err != nil {
-			for _, d := range done {
-				reg.Unregister(d)
-			}
-			return nil, fmt.Errorf("h2: registering metrics: %w", err)
+	// A registry may already hold the collectors of an earlier server (a node starts a new
+	// generation on reload): share them, so the counters go on and the gauge stays one gauge.
+	var fresh []prometheus.Collector
+	fail := func(err error) (*metrics, error) {
+		for _, c := range fresh {
+			reg.Unregister(c)
 		}
-		done = append(done, c)
+		return nil, fmt.Errorf("h2: registering metrics: %w", err)
+	}
+	var err error
+	if m.conns, err = register(reg, m.conns, &fresh); err != nil {
+		return fail(err)
+	}
+	if m.streams, err = register(reg, m.streams, &fresh); err != nil {
+		return fail(err)
+	}
+	if m.rstSent, err = register(reg, m.rstSent, &fresh); err != nil {
+		return fail(err)
+	}
+	if m.rstRecv, err = register(reg, m.rstRecv, &fresh); err != nil {
+		return fail(err)
+	}
+	if m.goawaySent, err = register(reg, m.goawaySent, &fresh); err != nil {
+		return fail(err)
+	}
+	if m.limits, err = register(reg, m.limits, &fresh); err != nil {
+		return fail(err)
 	}
 	return m, nil
+}
+
+// register registers c, or returns the collector of the same description already there.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C, fresh *[]prometheus.Collector) (C, error) {
+	err := reg.Register(c)
+	if err == nil {
+		*fresh = append(*fresh, c)
+		return c, nil
+	}
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing, nil
+		}
+	}
+	return c, err
 }

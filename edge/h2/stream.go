@@ -84,6 +84,7 @@ func (c *conn) newStream(h *headerBlock) *stream {
 	r.Body = &s.body
 	r.StreamID = h.id
 	r.RemoteAddr = c.nc.RemoteAddr()
+	r.TLS = c.tls
 	if h.endStream {
 		s.state = stateHalfClosedRemote
 		s.body.eof = true
