@@ -12,11 +12,16 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// diskLookup answers a memory miss from the disk tier when it holds a fresh copy: it
-// reports the request's result and true, or false to go on to the origin (nothing on disk,
-// tier loading or disabled, stale, soft-purged, unreadable). A copy no larger than the
-// promote size is read into memory, stored there again and served like any memory hit;
-// a larger one is served from its segment file (sendfile on HTTP/1.1, see diskBody).
+// diskLookup answers a memory miss from the disk tier when it holds a copy: it reports the
+// request's result and true, or false to go on to the origin (nothing on disk, tier loading
+// or disabled, unreadable, not storable). A copy no larger than the promote size is read
+// into memory; fresh, it is stored there again and served like any memory hit. A larger one
+// is served from its segment file (sendfile on HTTP/1.1, see diskBody).
+//
+// A stale copy takes the memory object's path (RFC 9111 section 4.3, RFC 5861): served at
+// once and revalidated in the background under stale-while-revalidate (and when soft-purged),
+// otherwise validated with a conditional request first (diskrevalidate.go), and served on an
+// origin error under stale-if-error.
 //
 // Cache-Status is the memory hit's, with detail "<node>/disk".
 func (n *Node) diskLookup(ctx *fasthttp.RequestCtx, l *lookup) (string, bool) {
@@ -36,7 +41,8 @@ func (n *Node) diskLookup(ctx *fasthttp.RequestCtx, l *lookup) (string, bool) {
 		h.Close()
 		return "", false
 	}
-	if h.BodyLength() <= t.promote {
+	small := h.BodyLength() <= t.promote
+	if small {
 		body := make([]byte, h.BodyLength())
 		_, err := h.ReadAt(body, 0)
 		h.Close()
@@ -44,18 +50,45 @@ func (n *Node) diskLookup(ctx *fasthttp.RequestCtx, l *lookup) (string, bool) {
 			return "", false
 		}
 		obj.Body = body
+	} else {
+		markDiskBodied(obj)
+	}
+	switch use.State {
+	case httpcache.Fresh:
+		n.diskHit(l)
+		if !small {
+			n.serveDiskHandle(ctx, l, obj, use, h)
+			return "hit", true
+		}
 		obj.Generation = gen.memory
 		meta := obj.Meta.(*objectMeta)
 		meta.diskGen = gen.disk
 		meta.onDisk.Store(true)
 		n.store.Set(obj)
-		n.diskHit(l)
 		n.serveObject(ctx, l, obj, use)
 		return "hit", true
+	case httpcache.StaleWhileRevalidate:
+		n.diskHit(l)
+		if small {
+			n.serveObject(ctx, l, obj, use)
+		} else {
+			n.serveDiskHandle(ctx, l, obj, use, h)
+		}
+		n.revalidateInBackground(ctx, l, obj)
+		return "stale", true
 	}
-	n.diskHit(l)
-	n.serveDiskHandle(ctx, l, obj, use, h)
-	return "hit", true
+	if !small {
+		h.Close() // the revalidation finds the body again (staleDiskBody)
+	}
+	if use.OnlyIfCached {
+		return n.gatewayTimeoutOnlyIfCached(ctx, l), true
+	}
+	l.stale, l.use = obj, use
+	l.status.Fwd = "stale"
+	if use.TTL > 0 && !obj.Meta.(*objectMeta).decision.NoCache {
+		l.status.Fwd = "request" // as for memory: the request's own directives refused a fresh copy
+	}
+	return n.fill(ctx, l, false), true
 }
 
 func (n *Node) diskHit(l *lookup) {
@@ -65,10 +98,10 @@ func (n *Node) diskHit(l *lookup) {
 }
 
 // diskObject rebuilds the stored response of a disk record and evaluates it for this
-// request. It reports false unless the copy is fresh and not soft-purged: a stale copy goes
-// to the origin as a plain miss (revalidating it from disk is not done).
+// request. It reports false when the record is not this key's or not a storable response;
+// a soft-purged copy is at best stale-while-revalidate, as in memory.
 func (n *Node) diskObject(l *lookup, h *disk.Handle) (*cachestore.Object, httpcache.Use, bool) {
-	if h.SoftPurged || h.Key != l.key {
+	if h.Key != l.key {
 		return nil, httpcache.Use{}, false
 	}
 	status, header, err := decodeHead(h.Head)
@@ -86,8 +119,8 @@ func (n *Node) diskObject(l *lookup, h *disk.Handle) (*cachestore.Object, httpca
 	obj := &cachestore.Object{Key: h.Key, URL: h.URL, Status: status, Header: header, RequestTime: h.RequestTime,
 		ResponseTime: h.ResponseTime, Tags: h.Tags, Meta: meta}
 	use := l.rt.policy.Evaluate(l.req, meta.response(obj), d, n.now())
-	if use.State != httpcache.Fresh {
-		return nil, httpcache.Use{}, false
+	if h.SoftPurged && use.State == httpcache.Fresh {
+		use.State = httpcache.StaleWhileRevalidate
 	}
 	return obj, use, true
 }

@@ -69,8 +69,10 @@ func (n *Node) fill(ctx *fasthttp.RequestCtx, l *lookup, alone bool) string {
 		reader.Close()
 		if l.stale != nil && l.use.StaleIfError {
 			l.status.Fwd, l.status.Hit = "stale", true
-			n.serveObject(ctx, l, l.stale, l.use)
-			return "stale"
+			if n.serveStale(ctx, l) {
+				return "stale"
+			}
+			l.status.Fwd, l.status.Hit = "", false
 		}
 		n.originError(ctx, l.r.pool, err)
 		return "error"
@@ -93,10 +95,12 @@ func (n *Node) fill(ctx *fasthttp.RequestCtx, l *lookup, alone bool) string {
 	}
 	if staleOnError(h.status) && l.stale != nil && l.use.StaleIfError {
 		// RFC 5861 section 4: these statuses are the errors stale-if-error covers.
-		reader.Close()
 		l.status.Fwd, l.status.Hit, l.status.FwdStatus = "stale", true, h.status
-		n.serveObject(ctx, l, l.stale, l.use)
-		return "stale"
+		if n.serveStale(ctx, l) {
+			reader.Close()
+			return "stale"
+		}
+		l.status.Fwd, l.status.Hit, l.status.FwdStatus = "", false, 0 // the disk copy is gone: the origin's answer
 	}
 	if !leader && !h.shareable || !leader && h.secondary != secondaryOf(h.vary, requestViewFor(ctx, h.vary)) {
 		// Not ours to share (private, uncacheable, another variant): fetch alone.
@@ -216,11 +220,19 @@ func (n *Node) runFill(j *fillJob) {
 
 	generation := n.begin()
 	resp, done, sent, received, err := n.fetch(j)
-	if err == nil && resp.StatusCode() == fasthttp.StatusNotModified && j.stale != nil &&
-		!httpcache.NotModifiedMatches(j.stale.Header, responseHeader(&resp.Header)) {
+	var staleBody *disk.Handle // the body of a disk-bodied stale object (diskrevalidate.go)
+	refetch := false
+	if err == nil && resp.StatusCode() == fasthttp.StatusNotModified && j.stale != nil {
 		// RFC 9111 sections 4.3.3-4.3.4: a 304 whose validators select no stored response
 		// (the origin changed the object between our copy and its answer) updates nothing.
 		// The object is wanted, not an error: ask once more without the conditional fields.
+		refetch = !httpcache.NotModifiedMatches(j.stale.Header, responseHeader(&resp.Header))
+		if !refetch && diskBodied(j.stale) {
+			staleBody = n.staleDiskBody(j.stale)
+			refetch = staleBody == nil // the disk copy went (evicted, purged) since the lookup
+		}
+	}
+	if refetch {
 		resp.CloseBodyStream()
 		done()
 		fasthttp.ReleaseResponse(resp)
@@ -244,7 +256,7 @@ func (n *Node) runFill(j *fillJob) {
 	status := resp.StatusCode()
 	header := responseHeader(&resp.Header)
 	if status == fasthttp.StatusNotModified && j.stale != nil {
-		stored = n.finishRevalidation(j, header, sent, received, generation)
+		stored = n.finishRevalidation(j, header, sent, received, generation, staleBody)
 		return
 	}
 	h := &fillHead{status: status, header: header, length: int64(resp.Header.ContentLength()), reqTime: sent,
@@ -439,10 +451,16 @@ func fillObject(j *fillJob, h *fillHead, body []byte, generation generations) (*
 
 // finishRevalidation turns a 304 into the stored object with freshened fields (RFC 9111
 // section 4.3.4) and serves that to the readers.
-func (n *Node) finishRevalidation(j *fillJob, notModified httpcache.Header, sent, received time.Time, generation generations) bool {
+//
+// onDisk, when not nil, is the body of a stale object that was left on disk: it is streamed
+// to the readers and the record is written again with the freshened head (refreshFromDisk).
+func (n *Node) finishRevalidation(j *fillJob, notModified httpcache.Header, sent, received time.Time, generation generations, onDisk *disk.Handle) bool {
 	old := j.stale
 	if !httpcache.NotModifiedMatches(old.Header, notModified) {
 		// RFC 9111 section 4.3.4: a 304 that selects no stored response updates nothing.
+		if onDisk != nil {
+			onDisk.Close()
+		}
 		j.call.Finish(errNotModifiedMismatch)
 		return false
 	}
@@ -454,6 +472,11 @@ func (n *Node) finishRevalidation(j *fillJob, notModified httpcache.Header, sent
 	h := &fillHead{status: old.Status, header: header, length: int64(len(old.Body)), reqTime: resp.RequestTime, respTime: resp.ResponseTime,
 		decision: decision, shareable: true, vary: httpcache.VaryNames(header), originCode: fasthttp.StatusNotModified}
 	h.secondary = secondaryOf(h.vary, requestView(&j.req.Header, h.vary))
+	if onDisk != nil {
+		h.length = onDisk.BodyLength()
+		j.call.SetHead(h)
+		return n.refreshFromDisk(j, h, onDisk, generation)
+	}
 	h.finished.Store(true) // readers see the whole body at once
 	j.call.SetHead(h)
 	j.call.Write(old.Body)

@@ -1,6 +1,12 @@
 package disk
 
-import "os"
+import "io"
+
+// bodySource is where the writer copies a body from that is not in memory.
+type bodySource interface {
+	io.ReaderAt
+	io.Closer
+}
 
 // pending is one Put waiting for the writer, or a Wait marker.
 type pending struct {
@@ -8,9 +14,10 @@ type pending struct {
 	gen   uint64
 	size  int64
 	flush chan struct{} // a Wait marker instead of a record
-	// spool holds the body of a streamed record (Writer) instead of rec.Body: bodyLen bytes
-	// from offset 0, in an unlinked file the writer closes.
-	spool    *os.File
+	// body holds the body instead of rec.Body, bodyLen bytes from offset 0, which the writer
+	// copies and then closes: a streamed record's unlinked spool file (Writer), or the Handle
+	// of the record a revalidation refreshes (PutFrom).
+	body     bodySource
 	bodyLen  int64
 	reserved int64 // the spool's room, released once it is closed (room.go)
 	// room > 0 asks the writer to reclaim until that many bytes fit (askRoom).
@@ -116,6 +123,44 @@ func (d *Disk) accepts(key string, size int64) bool {
 		return false
 	}
 	return true
+}
+
+// PutFrom queues rec with the body of h, an object Get returned, and reports whether it was
+// queued. The writer goroutine copies the body from h's segment: a revalidated object (RFC
+// 9111 section 4.3.4, a 304 that freshens the stored head) gets its new head without its
+// body passing through memory. rec.Body is ignored. PutFrom takes h: it is closed once the
+// copy is done or the record dropped, for the same reasons as Put's.
+func (d *Disk) PutFrom(rec Record, h *Handle) bool {
+	if d.disabled.Load() {
+		h.Close()
+		return false
+	}
+	size := int64(headerSize+len(rec.Key)+len(rec.URL)+len(rec.Head)) + h.bodyLen
+	for _, t := range rec.Tags {
+		size += int64(2 + len(t))
+	}
+	if !d.accepts(rec.Key, size) {
+		h.Close()
+		return false
+	}
+	gen := rec.Generation
+	if gen == 0 {
+		gen = d.gen.Load()
+	}
+	rec.Body = nil
+	p := &pending{rec: rec, gen: gen, body: h, bodyLen: h.bodyLen}
+	d.closeMu.RLock()
+	defer d.closeMu.RUnlock()
+	if !d.closed {
+		select {
+		case d.queue <- p:
+			return true
+		default:
+			d.rejected[rejectQueue].Add(1)
+		}
+	}
+	h.Close()
+	return false
 }
 
 // Wait returns when every Put queued before it has been written or dropped. For tests and

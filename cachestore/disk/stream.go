@@ -145,7 +145,7 @@ func (w *Writer) Commit() bool {
 	}
 	d := w.d
 	// The writer goroutine releases the spool's room once it has closed the file.
-	p := &pending{rec: w.rec, gen: w.gen, spool: w.f, bodyLen: w.n, reserved: w.room}
+	p := &pending{rec: w.rec, gen: w.gen, body: w.f, bodyLen: w.n, reserved: w.room}
 	d.closeMu.RLock()
 	defer d.closeMu.RUnlock()
 	if d.closed || d.disabled.Load() {
@@ -177,8 +177,9 @@ func (w *Writer) Abort() {
 // streamChunk is the buffer the writer goroutine copies a spooled body through.
 const streamChunk = 256 << 10
 
-// writeSpool appends a streamed record: header and metadata, head, then the body copied
-// from its spool while the checksum is computed, and the header's checksum written last.
+// writeSpool appends a record whose body is not in memory: header and metadata, head, then
+// the body copied from its spool (or, for PutFrom, from the record it refreshes) while the
+// checksum is computed, and the header's checksum written last.
 // Until the record is indexed nothing reads those bytes; a crash before then leaves a record
 // whose checksum does not match, which the loader cuts.
 func (d *Disk) writeSpool(p *pending) {
@@ -207,7 +208,7 @@ func (d *Disk) writeSpool(p *pending) {
 	pos += int64(len(p.rec.Head))
 	buf := make([]byte, streamChunk)
 	for done := int64(0); done < p.bodyLen; {
-		k, err := p.spool.ReadAt(buf[:min(int64(len(buf)), p.bodyLen-done)], done)
+		k, err := p.body.ReadAt(buf[:min(int64(len(buf)), p.bodyLen-done)], done)
 		if k == 0 && err != nil {
 			d.log.Warn("disk: reading a spooled body back", "key", p.rec.Key, "err", err)
 			d.unclaim(n)

@@ -23,11 +23,11 @@ func (d *Disk) writeLoop() {
 			if !d.disabled.Load() {
 				d.reclaimUntil(func() bool { return d.used.Load()+d.reserved.Load()+p.room <= d.cfg.Size })
 			}
-		case p.spool != nil:
+		case p.body != nil:
 			if !d.disabled.Load() {
 				d.writeSpool(p)
 			}
-			p.spool.Close()
+			p.body.Close()
 			d.unclaim(p.reserved)
 		case !d.disabled.Load():
 			d.write(p)

@@ -1,0 +1,112 @@
+package edge
+
+import (
+	"io"
+
+	"github.com/shoal-cdn/shoal/cachestore"
+	"github.com/shoal-cdn/shoal/cachestore/disk"
+	"github.com/valyala/fasthttp"
+)
+
+// A stale disk copy larger than the promote size is revalidated without its body in memory:
+// the lookup keeps only its head (markDiskBodied), a 304 finds the same record again
+// (staleDiskBody), streams its body to the fill's readers from the page cache, and has the
+// disk tier write the record again with the freshened head, copying the body inside the tier
+// (disk.PutFrom). A smaller copy was read whole and goes through memory's path unchanged:
+// the 304 stores it in memory and writes it through to disk.
+
+// markDiskBodied marks a stale disk copy whose body was left on disk. The mark is onDisk
+// with no disk generation, which no stored object has: setObject and diskLookup give every
+// object they mark onDisk the generation it was stored under.
+func markDiskBodied(o *cachestore.Object) {
+	o.Meta.(*objectMeta).onDisk.Store(true)
+}
+
+// diskBodied reports whether o is a disk copy whose body is on disk only (Body is nil).
+func diskBodied(o *cachestore.Object) bool {
+	m, ok := o.Meta.(*objectMeta)
+	return ok && o.Body == nil && m.diskGen == 0 && m.onDisk.Load()
+}
+
+// staleDiskBody finds the record of the disk-bodied object o again, or nil when it is gone
+// (evicted, purged, replaced since the lookup): the same key stored by the same response.
+// The caller closes the Handle.
+func (n *Node) staleDiskBody(o *cachestore.Object) *disk.Handle {
+	if n.disk == nil {
+		return nil
+	}
+	h, err := n.disk.d.Get(o.Key)
+	if err != nil {
+		return nil
+	}
+	if !h.ResponseTime.Equal(o.ResponseTime) {
+		h.Close()
+		return nil
+	}
+	return h
+}
+
+// serveStale answers from l.stale under stale-if-error (RFC 5861 section 4). It reports
+// false when the object was a disk copy whose record has gone meanwhile.
+func (n *Node) serveStale(ctx *fasthttp.RequestCtx, l *lookup) bool {
+	if !diskBodied(l.stale) {
+		n.serveObject(ctx, l, l.stale, l.use)
+		return true
+	}
+	h := n.staleDiskBody(l.stale)
+	if h == nil {
+		return false
+	}
+	n.serveDiskHandle(ctx, l, l.stale, l.use, h)
+	return true
+}
+
+// refreshFromDisk completes a revalidation of a disk-bodied object (RFC 9111 section 4.3.4):
+// it streams the stored body to the readers of j's Call under the freshened head h, which
+// the caller has published, has the tier write the record again with that head, then
+// finishes the Call. It takes body and reports whether the record was queued.
+func (n *Node) refreshFromDisk(j *fillJob, h *fillHead, body *disk.Handle, gen generations) bool {
+	bufp := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(bufp)
+	r := body.Body()
+	for {
+		k, err := r.Read(*bufp)
+		if k > 0 {
+			if _, werr := j.call.Write((*bufp)[:k]); werr != nil {
+				body.Close() // the Call was aborted (fill timeout): nobody reads on
+				return false
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			body.Close()
+			n.metrics.fillsAborted.Inc()
+			j.call.Finish(err)
+			return false
+		}
+	}
+	h.finished.Store(true)
+	defer j.call.Finish(nil)
+	if !h.decision.Store {
+		body.Close()
+		return false
+	}
+	old := j.stale
+	obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: h.header,
+		RequestTime: h.reqTime, ResponseTime: h.respTime, Tags: surrogateKeys(h.header),
+		Meta: newObjectMeta(h.decision, h.header)}
+	m := obj.Meta.(*objectMeta)
+	m.diskGen = gen.disk
+	rec, ok := n.diskRecord(obj, m)
+	if !ok {
+		body.Close()
+		return false
+	}
+	if n.disk.d.PutFrom(rec, body) {
+		n.metrics.stored.Inc()
+		return true
+	}
+	return false
+}
