@@ -108,12 +108,12 @@ type Node struct {
 	serveTLS func()    // starts serving listen.https once the node is assembled
 	// h2srv serves HTTP/2 (listen.https with ALPN h2, listen.h2c); a reload that changes
 	// limits swaps in a new generation (h2serve_server.go).
-	h2srv atomic.Pointer[h2.Server]
-	h2cLn net.Listener
-	h2ctx sync.Pool // *h2exchange for the HTTP/2 listener (h2serve.go)
-	certs    *tlscert.Store
-	bg       background // fills and revalidations that outlive their request
-	stopped  bool
+	h2srv   atomic.Pointer[h2.Server]
+	h2cLn   net.Listener
+	h2ctx   sync.Pool // *h2exchange for the HTTP/2 listener (h2serve.go)
+	certs   *tlscert.Store
+	bg      background // fills and revalidations that outlive their request
+	stopped bool
 }
 
 // New assembles a node from a validated configuration. It binds nothing; Start does.
