@@ -33,6 +33,9 @@ func (n *Node) diskLookup(ctx *fasthttp.RequestCtx, l *lookup) (string, bool) {
 	// memory evict it again, on disk (see diskBan).
 	gen := n.begin()
 	h, err := t.d.Get(l.key)
+	if errors.Is(err, disk.ErrNotFound) && len(l.vary) == 0 {
+		h, err = n.diskVariant(ctx, l) // memory forgot the URL's Vary (diskvary.go)
+	}
 	if err != nil {
 		return "", false
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -194,14 +195,23 @@ func (n *Node) setObject(o *cachestore.Object, diskGen uint64) bool {
 
 // evictToDisk is memory's OnEvict: it runs on ristretto's goroutine and must not block
 // (disk.Put only queues). Objects already on disk are not written again.
+//
+// A compressed copy (compress.VariantKey) is never written: it shares its identity object's
+// meta, so writing it would mark the identity as on disk, and no lookup reads it from disk.
 func (n *Node) evictToDisk(o *cachestore.Object) {
 	m, ok := o.Meta.(*objectMeta)
-	if !ok || m.diskGen == 0 || !m.onDisk.CompareAndSwap(false, true) {
+	if !ok || m.diskGen == 0 || compressedCopy(o) || !m.onDisk.CompareAndSwap(false, true) {
 		return
 	}
 	if !n.putDisk(o, m) {
 		m.onDisk.Store(false)
 	}
+}
+
+// compressedCopy reports whether o is a compressed copy of a stored object: its key is the
+// identity's plus "\x00enc:<encoding>".
+func compressedCopy(o *cachestore.Object) bool {
+	return len(o.Key) > len(o.URL) && strings.Contains(o.Key[len(o.URL):], "\x00enc:")
 }
 
 // putDisk queues o for the disk tier (see diskRecord for what is not written).

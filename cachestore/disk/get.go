@@ -65,3 +65,16 @@ func (d *Disk) drop(e *entry) {
 	}
 	d.mu.Unlock()
 }
+
+// KeysWithPrefix returns up to limit indexed keys that start with prefix, in byte order; none
+// while the index loads or when the tier is disabled. It costs a B-tree seek and the keys
+// returned. The edge uses it to find the variants of a URL whose Vary memory has forgotten
+// (after a restart), since a variant's key is its URL, a NUL byte and its secondary key.
+func (d *Disk) KeysWithPrefix(prefix string, limit int) []string {
+	if d.disabled.Load() || d.loading.Load() || limit <= 0 {
+		return nil
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.index.withPrefix(prefix, limit)
+}

@@ -104,3 +104,16 @@ func (x *objIndex) candidates(b *Ban, fn func(*entry)) {
 		}
 	}
 }
+
+// withPrefix returns up to limit keys that start with prefix, in key order.
+func (x *objIndex) withPrefix(prefix string, limit int) []string {
+	var keys []string
+	x.sorted.AscendGreaterOrEqual(&entry{key: prefix}, func(e *entry) bool {
+		if !strings.HasPrefix(e.key, prefix) || len(keys) == limit {
+			return false
+		}
+		keys = append(keys, e.key)
+		return true
+	})
+	return keys
+}

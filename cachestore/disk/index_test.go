@@ -84,3 +84,28 @@ func TestObjIndex_candidatesFindEveryMatch(t *testing.T) {
 	}
 	x.invariant(t)
 }
+
+// KeysWithPrefix finds the keys under a prefix in order, up to the limit, and nothing of a
+// longer or shorter neighbour.
+func TestDisk_KeysWithPrefix(t *testing.T) {
+	d, _ := open(t, Config{Path: t.TempDir(), Size: 16 << 20})
+	defer d.Close()
+	for _, k := range []string{"http://h/a", "http://h/a\x00lang=2:en\n", "http://h/a\x00lang=2:fr\n", "http://h/ab", "http://h/a\x00", "http://h/"} {
+		d.Put(rec(k, 10))
+	}
+	d.Wait()
+	for _, c := range []struct {
+		prefix string
+		limit  int
+		want   []string
+	}{
+		{"http://h/a\x00", 8, []string{"http://h/a\x00", "http://h/a\x00lang=2:en\n", "http://h/a\x00lang=2:fr\n"}},
+		{"http://h/a\x00", 1, []string{"http://h/a\x00"}},
+		{"http://h/b", 8, nil},
+		{"http://h/a\x00", 0, nil},
+	} {
+		if got := d.KeysWithPrefix(c.prefix, c.limit); !slices.Equal(got, c.want) {
+			t.Errorf("KeysWithPrefix(%q, %d) = %q, want %q", c.prefix, c.limit, got, c.want)
+		}
+	}
+}
