@@ -61,7 +61,9 @@ func (n *Node) freshHit(ctx *fasthttp.RequestCtx) bool {
 	now := n.now()
 	if _, self := n.ownerOf(rt, key); self {
 		if n.adopting(now) {
-			return false
+			if owners := n.ring.Owners(key, 2); len(owners) > 1 && owners[0].Name == n.name {
+				return false // forwardToOwner may adopt the runner-up's copy
+			}
 		}
 	} else if !n.freshHotCopy(rt, key, ctx, now) {
 		return false // forwardToOwner would forward it
