@@ -12,10 +12,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/internal/testenv"
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 )
 
 // h2Node starts a node with listen.https (and listen.h2c) and routes; it returns the node
@@ -134,5 +139,233 @@ func TestH2Serve_oneObjectForEveryClient(t *testing.T) {
 		if c := ngx.Requests("/" + name); c != 1 {
 			t.Errorf("origin fetched %s %d times for three kinds of client", name, c)
 		}
+	}
+}
+
+// h2specBinary finds h2spec on PATH or in GOPATH/bin, installing it with go install when it
+// is missing (as edge/h2's TestServer_h2spec does).
+func h2specBinary() string {
+	if p, err := exec.LookPath("h2spec"); err == nil {
+		return p
+	}
+	gopath := func() string {
+		out, err := exec.Command("go", "env", "GOPATH").Output()
+		if err != nil {
+			return ""
+		}
+		p := filepath.Join(strings.TrimSpace(string(out)), "bin", "h2spec")
+		if _, err := os.Stat(p); err != nil {
+			return ""
+		}
+		return p
+	}
+	if p := gopath(); p != "" {
+		return p
+	}
+	for _, v := range []string{"v2.2.1", "latest"} {
+		if exec.Command("go", "install", "github.com/summerwind/h2spec/cmd/h2spec@"+v).Run() == nil {
+			break
+		}
+	}
+	return gopath()
+}
+
+// TestH2Serve_h2spec runs the whole h2spec suite against a node (not only the edge/h2
+// package): the pipeline's answers must keep the connection conformant. h2spec's requests
+// go to the origin route (GET / and POSTs with bodies).
+func TestH2Serve_h2spec(t *testing.T) {
+	bin := h2specBinary()
+	testenv.Require(t, bin != "", "h2spec is not installed and go install failed")
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprint(w, "h2spec through shoal\n")
+	})
+	n, _ := h2Node(t, oneRoute(true, origin.URL))
+	host, port, _ := net.SplitHostPort(n.HTTPSAddr())
+	out, err := exec.Command(bin, "-t", "-k", "-h", host, "-p", port, "-o", "2").CombinedOutput()
+	summary := regexp.MustCompile(`(\d+) tests, (\d+) passed, (\d+) skipped, (\d+) failed`).FindSubmatch(out)
+	if summary == nil {
+		t.Fatalf("h2spec gave no summary (err %v):\n%s", err, out)
+	}
+	t.Logf("h2spec against the node: %s", summary[0])
+	if string(summary[1]) != "145" || string(summary[2]) != "145" {
+		t.Fatalf("h2spec: %s, want 145 passed:\n%s", summary[0], out)
+	}
+}
+
+// rawH2 is a frame-level HTTP/2 client on one TLS connection to addr.
+type rawH2 struct {
+	t   *testing.T
+	c   net.Conn
+	fr  *http2.Framer
+	enc *hpack.Encoder
+	buf bytes.Buffer
+	dec *hpack.Decoder
+}
+
+func dialRawH2(t *testing.T, addr string) *rawH2 {
+	t.Helper()
+	c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	io.WriteString(c, http2.ClientPreface)
+	r := &rawH2{t: t, c: c, fr: http2.NewFramer(c, c), dec: hpack.NewDecoder(4096, nil)}
+	r.enc = hpack.NewEncoder(&r.buf)
+	r.fr.WriteSettings()
+	return r
+}
+
+// get opens stream id with a GET of path on www.example.test.
+func (r *rawH2) get(id uint32, path string) {
+	r.buf.Reset()
+	for _, f := range [][2]string{{":method", "GET"}, {":scheme", "https"}, {":authority", "www.example.test"}, {":path", path}} {
+		r.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: r.buf.Bytes(), EndStream: true, EndHeaders: true})
+}
+
+// next reads the next frame that is not SETTINGS, PING or WINDOW_UPDATE, acknowledging
+// SETTINGS and returning window for DATA as it goes.
+func (r *rawH2) next() http2.Frame {
+	r.t.Helper()
+	r.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		f, err := r.fr.ReadFrame()
+		if err != nil {
+			r.t.Fatalf("read frame: %v", err)
+		}
+		switch f := f.(type) {
+		case *http2.SettingsFrame:
+			if !f.IsAck() {
+				r.fr.WriteSettingsAck()
+			}
+			continue
+		case *http2.PingFrame, *http2.WindowUpdateFrame:
+			continue
+		case *http2.DataFrame:
+			if n := len(f.Data()); n > 0 {
+				r.fr.WriteWindowUpdate(0, uint32(n))
+				r.fr.WriteWindowUpdate(f.StreamID, uint32(n))
+			}
+		}
+		return f
+	}
+}
+
+// slowOrigin answers every GET with size bytes of patterned content, the second half after
+// release is closed; headSent receives once the first half is out.
+func slowOrigin(t *testing.T, size int) (url string, headSent chan struct{}, release chan struct{}) {
+	headSent, release = make(chan struct{}, 16), make(chan struct{})
+	body := patterned(size)
+	o := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(size))
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(body[:size/2])
+		w.(http.Flusher).Flush()
+		headSent <- struct{}{}
+		<-release
+		w.Write(body[size/2:])
+	})
+	return o.URL, headSent, release
+}
+
+// TestH2Serve_goAwayFinishesStreams: shutting a node down, and a reload that changes the
+// limits, send GOAWAY (NO_ERROR, naming the last stream accepted) on open HTTP/2
+// connections; a response in flight on them still arrives whole.
+func TestH2Serve_goAwayFinishesStreams(t *testing.T) {
+	const size = 64 << 10
+	for _, how := range []string{"reload", "shutdown"} {
+		t.Run(how, func(t *testing.T) {
+			url, headSent, release := slowOrigin(t, size)
+			n, _ := h2Node(t, oneRoute(false, url))
+			c := dialRawH2(t, n.HTTPSAddr())
+			c.get(1, "/slow")
+			<-headSent
+			if _, ok := c.next().(*http2.HeadersFrame); !ok {
+				t.Fatal("no response header first")
+			}
+			done := make(chan error, 1)
+			go func() {
+				switch how {
+				case "reload":
+					cfg := *n.rt.Load().cfg
+					cfg.Limits.IdleTimeout = conf.Duration(cfg.Limits.IdleTimeout.D() + time.Second)
+					done <- n.Reload(&cfg)
+				default:
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					defer cancel()
+					done <- n.Shutdown(ctx)
+				}
+			}()
+			var goAway *http2.GoAwayFrame
+			got := 0
+			ended := false
+			for !ended {
+				switch f := c.next().(type) {
+				case *http2.GoAwayFrame:
+					goAway = f
+					close(release) // the rest of the body comes after the GOAWAY
+				case *http2.DataFrame:
+					got += len(f.Data())
+					ended = f.StreamEnded()
+				case *http2.RSTStreamFrame:
+					t.Fatalf("stream reset (%v) after %d bytes", f.ErrCode, got)
+				}
+			}
+			if goAway == nil || goAway.ErrCode != http2.ErrCodeNo || goAway.LastStreamID != 1 {
+				t.Fatalf("GOAWAY %+v, want NO_ERROR with last stream 1", goAway)
+			}
+			if got != size {
+				t.Errorf("in-flight response: %d bytes of %d", got, size)
+			}
+			if err := <-done; err != nil {
+				t.Errorf("%s: %v", how, err)
+			}
+			if how == "reload" {
+				// The next connection is served by the new generation.
+				c2 := dialRawH2(t, n.HTTPSAddr())
+				c2.get(1, "/again")
+				<-headSent
+				if _, ok := c2.next().(*http2.HeadersFrame); !ok {
+					t.Error("no answer on a new connection after the reload")
+				}
+			}
+		})
+	}
+}
+
+// TestH2Serve_h2cPriorKnowledge: listen.h2c speaks HTTP/2 in cleartext to a client with prior
+// knowledge (RFC 9113 section 3.3) through the same cache: its requests are http:// ones and
+// share objects with HTTP/1.1 on listen.http.
+func TestH2Serve_h2cPriorKnowledge(t *testing.T) {
+	body := patterned(5000)
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Write(body)
+	})
+	n, _ := h2Node(t, oneRoute(true, origin.URL))
+	_, h, got := get(t, "http://"+n.HTTPAddr()+"/plain.css", "Host", "www.example.test")
+	if got != string(body) || !strings.Contains(h.Get("Cache-Status"), "stored") {
+		t.Fatalf("HTTP/1.1: %d bytes, Cache-Status %q", len(got), h.Get("Cache-Status"))
+	}
+	n.Store().Wait()
+	tr := &http.Transport{Protocols: new(http.Protocols)}
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	req, _ := http.NewRequest("GET", "http://"+n.H2CAddr()+"/plain.css", nil)
+	req.Host = "www.example.test"
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 || !bytes.Equal(b, body) || !strings.Contains(resp.Header.Get("Cache-Status"), "; hit") {
+		t.Errorf("h2c: HTTP/%d, %d bytes, Cache-Status %q", resp.ProtoMajor, len(b), resp.Header.Get("Cache-Status"))
+	}
+	if origin.requests.Load() != 1 {
+		t.Errorf("origin asked %d times", origin.requests.Load())
 	}
 }
