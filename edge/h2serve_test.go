@@ -5,7 +5,10 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +21,7 @@ import (
 	"time"
 
 	"github.com/shoal-cdn/shoal/conf"
+	"github.com/shoal-cdn/shoal/internal/demo"
 	"github.com/shoal-cdn/shoal/internal/testenv"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
@@ -368,4 +372,114 @@ func TestH2Serve_h2cPriorKnowledge(t *testing.T) {
 	if origin.requests.Load() != 1 {
 		t.Errorf("origin asked %d times", origin.requests.Load())
 	}
+}
+
+// TestH2Serve_chromiumLoadsThirtyAssets: headless Chromium loads a page over HTTPS through a
+// node, and the page pulls 30 stylesheets of the demo site (internal/demo) at once. Every
+// load spoke h2 (nextHopProtocol of the navigation and of each resource), every asset's bytes
+// as the browser received them equal the origin's, and the origin served each asset once:
+// the first browser's 30 concurrent misses on one connection were filled, a second browser
+// (empty profile) got 30 hits.
+func TestH2Serve_chromiumLoadsThirtyAssets(t *testing.T) {
+	_, err := os.Stat(chromiumPath)
+	testenv.Require(t, err == nil, "chromium is not installed (scripts/test-deps.sh installs it)")
+	static, err := demo.StartOrigin("static-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { static.Close() })
+	const assets = 30
+	var links, expect strings.Builder
+	for i := range assets {
+		path := fmt.Sprintf("/static/asset-%02d.css", i)
+		fmt.Fprintf(&links, "<link rel=\"stylesheet\" href=\"%s\">\n", path)
+		_, _, body := get(t, static.URL+path)
+		fmt.Fprintf(&expect, "%q: %q,\n", path, base64.StdEncoding.EncodeToString([]byte(body)))
+	}
+	static.Requests.Store(0)
+	page := `<!doctype html><html><head><meta charset="utf-8"><title>thirty</title>
+` + links.String() + `</head><body><pre id="result">pending</pre><script>
+const expected = {` + expect.String() + `};
+window.addEventListener("load", async () => {
+  const out = {nav: performance.getEntriesByType("navigation")[0].nextHopProtocol, assets: []};
+  for (const e of performance.getEntriesByType("resource")) {
+    const path = new URL(e.name).pathname;
+    if (!(path in expected)) continue;
+    const want = Uint8Array.from(atob(expected[path]), c => c.charCodeAt(0));
+    // From the browser's HTTP cache: the bytes the stylesheet load received. (A fetch past
+    // that cache would send Cache-Control: no-cache, which the node rightly revalidates.)
+    const got = new Uint8Array(await (await fetch(path)).arrayBuffer());
+    const exact = got.length === want.length && got.every((b, i) => b === want[i]);
+    out.assets.push({path, proto: e.nextHopProtocol, size: e.decodedBodySize, want: want.length, exact});
+  }
+  document.getElementById("result").textContent = JSON.stringify(out);
+});
+</script></body></html>`
+	pages := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		io.WriteString(w, page)
+	})
+	n, _ := h2Node(t, fmt.Sprintf(`node: {name: test-edge}
+cache: {memory: 64MiB, max_object_size: 8MiB, fill_timeout: 5s}
+origins:
+  static: {servers: [{url: %s}]}
+  pages: {servers: [{url: %s}]}
+routes:
+  - {match: {path_prefix: /static/}, origin: static, cache: true}
+  - {match: {path_prefix: /}, origin: pages, cache: false}
+`, static.URL, pages.URL))
+	for _, browser := range []string{"first", "second"} {
+		res := chromiumH2Page(t, "https://www.example.test:"+strings.Split(n.HTTPSAddr(), ":")[1]+"/page.html")
+		if res.Nav != "h2" {
+			t.Errorf("%s browser: page loaded over %q", browser, res.Nav)
+		}
+		if len(res.Assets) != assets {
+			t.Errorf("%s browser: %d of %d assets loaded: %+v", browser, len(res.Assets), assets, res.Assets)
+		}
+		for _, a := range res.Assets {
+			if a.Proto != "h2" || a.Size != a.Want || !a.Exact {
+				t.Errorf("%s browser: %s over %q, %d of %d bytes, exact %v", browser, a.Path, a.Proto, a.Size, a.Want, a.Exact)
+			}
+		}
+	}
+	if got := static.Requests.Load(); got != assets {
+		t.Errorf("the demo origin served %d requests for %d assets", got, assets)
+	}
+}
+
+// h2PageResult is what the page of TestH2Serve_chromiumLoadsThirtyAssets reports.
+type h2PageResult struct {
+	Nav    string
+	Assets []struct {
+		Path, Proto string
+		Size, Want  int
+		Exact       bool
+	}
+}
+
+// chromiumH2Page loads url in a headless Chromium with a fresh profile (www.example.test
+// mapped to 127.0.0.1, the test certificate accepted) and returns the page's report.
+func chromiumH2Page(t *testing.T, url string) h2PageResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, chromiumPath, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+t.TempDir(), "--ignore-certificate-errors",
+		"--host-resolver-rules=MAP www.example.test 127.0.0.1", "--virtual-time-budget=30000", "--dump-dom", url)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium: %v\n%s", err, stderr.String())
+	}
+	m := regexp.MustCompile(`<pre id="result">(.*?)</pre>`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("no result in the page:\n%.2000s", stdout.String())
+	}
+	var res h2PageResult
+	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &res); err != nil {
+		t.Fatalf("result %q: %v", m[1], err)
+	}
+	return res
 }
