@@ -43,6 +43,12 @@ type peerClaims struct {
 	answered uint64    // the highest ping id its pongs echoed
 }
 
+// pingSeen is the latest ping a peer sent.
+type pingSeen struct {
+	id uint64
+	at time.Time
+}
+
 // acquireWait is a VIP this node should hold and does not yet, held back until its peers
 // have said they do not hold it.
 type acquireWait struct {
@@ -54,11 +60,26 @@ type acquireWait struct {
 }
 
 // setHolding sets what this node says it holds in its pings and pongs. held must not be
-// modified afterwards.
+// modified afterwards. When it lets a VIP go, it answers at once the latest ping of every
+// peer that pinged within 2×ProbeWindow: a peer waiting for that VIP pings every ProbeEvery,
+// and need not wait for its next ping to learn that it may add it.
 func (d *detector) setHolding(held []netip.Addr) {
+	var out []outgoing
 	d.mu.Lock()
+	now := time.Now()
+	released := slices.ContainsFunc(d.holding, func(a netip.Addr) bool { return !slices.Contains(held, a) })
 	d.holding = held
+	if released {
+		for p, s := range d.pings {
+			if now.Sub(s.at) <= 2*d.o.ProbeWindow {
+				out = append(out, outgoing{p, message{kind: kindPong, id: s.id, from: d.self, hasClaims: true, claims: held}})
+			}
+		}
+	}
 	d.mu.Unlock()
+	for _, o := range out {
+		d.send(o.to, o.msg)
+	}
 }
 
 // gate takes the VIPs this node should hold and does not, each with the peers that may hold
@@ -153,10 +174,17 @@ func (d *detector) waitTickLocked(now time.Time, out []outgoing) ([]outgoing, bo
 	return out, notify
 }
 
-// recordClaimsLocked keeps what a ping or pong from an eligible member says it holds, and
-// reports whether a wait may have cleared. d.mu is held.
+// recordClaimsLocked keeps what a ping or pong from an eligible member says it holds (and,
+// for a ping, its id, so that a release can answer it), and reports whether a wait may have
+// cleared. d.mu is held.
 func (d *detector) recordClaimsLocked(m message, now time.Time) bool {
-	if !m.hasClaims || !d.names[m.from] || m.kind != kindPing && m.kind != kindPong {
+	if !d.names[m.from] {
+		return false
+	}
+	if m.kind == kindPing {
+		d.pings[m.from] = pingSeen{m.id, now}
+	}
+	if !m.hasClaims || m.kind != kindPing && m.kind != kindPong {
 		return false
 	}
 	c := d.claims[m.from]

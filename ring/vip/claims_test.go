@@ -3,6 +3,7 @@ package vip
 import (
 	"net/netip"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -151,5 +152,65 @@ func TestClaims_deadHolderIsNotWaitedFor(t *testing.T) {
 	}
 	if got := c.counter("shoal_vip_detector_waiting", alive...); got != 0 {
 		t.Errorf("still waiting for %v VIPs after the takeover", got)
+	}
+}
+
+// TestClaims_releaseIsToldToThePeersAskingAtOnce: a peer waiting for this node to let a VIP
+// go pings every ProbeEvery; the release answers its latest ping at once, so the VIP is
+// without a holder for one datagram's flight, not up to a ping period more.
+func TestClaims_releaseIsToldToThePeersAskingAtOnce(t *testing.T) {
+	vips := prefixes(t, vipA)
+	self, peer := "edge-1", "edge-2"
+	if Holders(vips, candidates(vips, self, peer), true)[vips[0].Addr()] != self {
+		self, peer = peer, self
+	}
+	var mu sync.Mutex
+	var sent []message
+	var tm *testManager
+	tr := TransportFunc(func(to string, b []byte) error {
+		m, err := decodeMessage(b)
+		if err != nil {
+			t.Errorf("sent a datagram that does not decode: %v", err)
+			return nil
+		}
+		if to != peer {
+			t.Errorf("sent %+v to %s", m, to)
+		}
+		mu.Lock()
+		sent = append(sent, m)
+		mu.Unlock()
+		if m.kind == kindPing { // the peer holds nothing
+			go tm.Receive(message{kind: kindPong, id: m.id, from: peer, hasClaims: true}.append(nil))
+		}
+		return nil
+	})
+	tm = newTestManager(t, self, []string{vipA}, Options{Detector: DetectorOptions{Transport: tr}})
+	tm.Update(candidates(vips, self, peer), true)
+	select {
+	case <-tm.nl.added:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the VIP was never acquired")
+	}
+	// The peer's view changes first: it wants the VIP and asks.
+	tm.Receive(message{kind: kindPing, id: 777, from: peer, hasClaims: true}.append(nil))
+	tm.Update(candidates(vips, peer), true) // and now ours: release
+	tm.sync(t)
+	deadline := time.Now().Add(time.Second)
+	for {
+		mu.Lock()
+		told := slices.ContainsFunc(sent, func(m message) bool {
+			return m.kind == kindPong && m.id == 777 && m.hasClaims && !m.holds(vips[0].Addr())
+		})
+		mu.Unlock()
+		if told {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no pong to ping 777 saying the VIP is released; sent %+v", sent)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := tm.nl.addresses(); len(got) != 0 {
+		t.Errorf("still holds %v", got)
 	}
 }

@@ -185,7 +185,8 @@ type detector struct {
 
 	mu        sync.Mutex
 	plan      plan
-	heard     map[string]time.Time // the last message from each member
+	heard     map[string]time.Time // the last message from each member, or the grace a new duty gives it
+	msg       map[string]time.Time // the last message from each member: the only proof it is there
 	quiet     map[string]time.Time // a witness found this holder alive: no suspicion before
 	down      map[string]bool      // holders a majority confirmed unreachable
 	confirms  map[string]*confirm  // by holder
@@ -203,14 +204,15 @@ type detector struct {
 	names   map[string]bool             // the eligible members of the applied view
 	holding []netip.Addr                // what this node holds, said in every ping and pong
 	claims  map[string]peerClaims       // what each eligible member last said it holds
+	pings   map[string]pingSeen         // the latest ping of each eligible member
 	waits   map[netip.Addr]*acquireWait // VIPs to hold, held back until no peer holds them
 }
 
 func newDetector(self string, o DetectorOptions, log *slog.Logger, met *metrics, changed func()) *detector {
 	return &detector{
 		self: self, o: o.withDefaults(), tr: o.Transport, log: log, metrics: met, changed: changed,
-		heard: map[string]time.Time{}, quiet: map[string]time.Time{}, down: map[string]bool{},
-		confirms: map[string]*confirm{}, names: map[string]bool{}, claims: map[string]peerClaims{},
+		heard: map[string]time.Time{}, msg: map[string]time.Time{}, quiet: map[string]time.Time{}, down: map[string]bool{},
+		confirms: map[string]*confirm{}, names: map[string]bool{}, claims: map[string]peerClaims{}, pings: map[string]pingSeen{},
 		waits: map[netip.Addr]*acquireWait{},
 	}
 }
@@ -248,6 +250,11 @@ func (d *detector) setPlan(p plan, eligible map[string]bool, now time.Time) {
 			delete(d.claims, n)
 		}
 	}
+	for n := range d.pings {
+		if !eligible[n] {
+			delete(d.pings, n)
+		}
+	}
 	d.plan, d.names = p, eligible
 }
 
@@ -272,7 +279,7 @@ func (d *detector) receive(b []byte, now time.Time) {
 	var reply *message
 	notify := false
 	d.mu.Lock()
-	d.heard[m.from] = now
+	d.heard[m.from], d.msg[m.from] = now, now
 	if d.down[m.from] {
 		// The holder we took over from is back (a healed partition or a restarted process):
 		// the view decides again, so its VIPs go back to it once it holds them.
@@ -358,7 +365,7 @@ func (d *detector) tick() {
 				}
 			}
 		}
-		if d.heard[h].After(c.start) || c.knock == knockAccepted || slices.Contains(slices.Collect(maps.Values(c.verdicts)), verdictAlive) {
+		if d.msg[h].After(c.start) || c.knock == knockAccepted || slices.Contains(slices.Collect(maps.Values(c.verdicts)), verdictAlive) {
 			delete(d.confirms, h) // it is there: whatever delays it, its VIPs stay
 			d.quiet[h] = now
 			continue
@@ -402,7 +409,7 @@ func (d *detector) tick() {
 	for _, w := range d.witness {
 		verdict := byte(255)
 		switch {
-		case d.heard[w.target].After(w.start) || w.knock == knockAccepted:
+		case d.msg[w.target].After(w.start) || w.knock == knockAccepted:
 			verdict = verdictAlive
 		case w.knock == knockRefused:
 			verdict = verdictRefused
@@ -433,7 +440,7 @@ func (d *detector) tick() {
 	if !d.check.IsZero() {
 		reached := 0
 		for _, p := range d.plan.peers {
-			if d.heard[p].After(d.check) {
+			if d.msg[p].After(d.check) { // a message, not the grace of a new duty
 				reached++
 			}
 		}
@@ -459,7 +466,7 @@ func (d *detector) tick() {
 		default:
 			d.checkTick++
 			for _, p := range d.plan.peers {
-				if !d.heard[p].After(d.check) {
+				if !d.msg[p].After(d.check) {
 					ping(p)
 				}
 			}

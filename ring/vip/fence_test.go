@@ -78,3 +78,31 @@ func TestDetector_staleTickCannotCountOldMessagesForACheck(t *testing.T) {
 		t.Error("no reach check running after the tick")
 	}
 }
+
+// TestDetector_viewChangeIsNoAnswerToAFencedCheck: a member newly next in line gets a
+// period of grace (it may not know yet that it is), written as if it had been heard. A
+// fenced holder's reach check must not count that grace as an answer: in the real-node
+// partition test the isolated holder, whose memberlist dropped one peer and so made the
+// other its successor, ended its fence on that, took its VIP back beside the majority's
+// holder, and fenced again 14 ms later.
+func TestDetector_viewChangeIsNoAnswerToAFencedCheck(t *testing.T) {
+	d := newFencedDetector(t)
+	d.tick() // starts the reach check
+	d.setPlan(plan{heartbeatTo: []string{"edge-2"}, peers: []string{"edge-2"}, size: 3},
+		map[string]bool{"edge-2": true, "edge-3": true}, time.Now())
+	d.tick()
+	d.mu.Lock()
+	fenced := d.fenced
+	d.mu.Unlock()
+	if !fenced {
+		t.Error("the fence ended without a message from any peer")
+	}
+	d.receive(pongFrom("edge-2"), time.Now())
+	d.tick()
+	d.mu.Lock()
+	fenced = d.fenced
+	d.mu.Unlock()
+	if fenced {
+		t.Error("the fence did not end when a majority answered: the test proves nothing")
+	}
+}
