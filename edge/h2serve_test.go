@@ -483,3 +483,160 @@ func chromiumH2Page(t *testing.T, url string) h2PageResult {
 	}
 	return res
 }
+
+// request opens stream id with method and path on www.example.test plus fields; body, when
+// not nil, follows in DATA frames (without content-length unless fields give one).
+func (r *rawH2) request(id uint32, method, path string, body []byte, fields ...string) {
+	r.buf.Reset()
+	for _, f := range [][2]string{{":method", method}, {":scheme", "https"}, {":authority", "www.example.test"}, {":path", path}} {
+		r.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	for i := 0; i+1 < len(fields); i += 2 {
+		r.enc.WriteField(hpack.HeaderField{Name: fields[i], Value: fields[i+1]})
+	}
+	r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: r.buf.Bytes(), EndStream: body == nil, EndHeaders: true})
+	for len(body) > 0 {
+		k := min(len(body), 16384)
+		r.fr.WriteData(id, k == len(body), body[:k])
+		body = body[k:]
+	}
+}
+
+// response reads one response on stream id: its fields (":status" included) and content;
+// reset reports an RST_STREAM.
+func (r *rawH2) response(id uint32) (fields map[string][]string, content []byte, reset bool) {
+	r.t.Helper()
+	fields = map[string][]string{}
+	for {
+		switch f := r.next().(type) {
+		case *http2.HeadersFrame:
+			if f.StreamID != id {
+				continue
+			}
+			hf, err := r.dec.DecodeFull(f.HeaderBlockFragment())
+			if err != nil {
+				r.t.Fatal(err)
+			}
+			if len(hf) > 0 && hf[0].Name == ":status" && strings.HasPrefix(hf[0].Value, "1") {
+				continue // interim
+			}
+			for _, h := range hf {
+				fields[h.Name] = append(fields[h.Name], h.Value)
+			}
+			if f.StreamEnded() {
+				return fields, content, false
+			}
+		case *http2.DataFrame:
+			if f.StreamID == id {
+				content = append(content, f.Data()...)
+				if f.StreamEnded() {
+					return fields, content, false
+				}
+			}
+		case *http2.RSTStreamFrame:
+			if f.StreamID == id {
+				return fields, content, true
+			}
+		case *http2.GoAwayFrame:
+			r.t.Fatalf("GOAWAY %v", f.ErrCode)
+		}
+	}
+}
+
+// TestH2Serve_framingOfEachAnswer: what each kind of answer puts on the stream. Bodyless
+// answers (HEAD, 204, 304) carry no DATA; a 304 and a 204 carry no content-length (RFC 9110
+// section 8.6: a 304's would have to be the representation's, a 204 has none), a HEAD the
+// representation's; request content reaches the origin whole, past the stream's initial
+// window; content above limits.max_body_bytes gets 413 whether it was declared or not.
+func TestH2Serve_framingOfEachAnswer(t *testing.T) {
+	object := patterned(3000)
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/empty":
+			w.WriteHeader(http.StatusNoContent)
+		case r.Method == "POST":
+			got, _ := io.ReadAll(r.Body)
+			w.Header().Set("Cache-Control", "no-store")
+			w.Write(got)
+		default:
+			w.Header().Set("Cache-Control", "max-age=60")
+			w.Header().Set("ETag", `"v1"`)
+			if r.Header.Get("If-None-Match") == `"v1"` {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			w.Write(object)
+		}
+	})
+	n, pool := h2Node(t, "limits: {max_body_bytes: 512KiB}\n"+oneRoute(true, origin.URL))
+	c := dialRawH2(t, n.HTTPSAddr())
+	c.request(1, "GET", "/obj.css", nil)
+	if _, body, _ := c.response(1); !bytes.Equal(body, object) {
+		t.Fatalf("GET: %d bytes", len(body))
+	}
+	n.Store().Wait()
+	cases := []struct {
+		name          string
+		method, path  string
+		fields        []string
+		status        string
+		contentLength string // "" when the field must be absent
+		content       []byte
+	}{
+		{"HEAD hit", "HEAD", "/obj.css", nil, "200", "3000", nil},
+		{"304 hit", "GET", "/obj.css", []string{"if-none-match", `"v1"`}, "304", "", nil},
+		{"204 pass", "GET", "/empty", nil, "204", "", nil},
+	}
+	id := uint32(3)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c.request(id, tc.method, tc.path, nil, tc.fields...)
+			fields, content, reset := c.response(id)
+			if reset {
+				t.Fatalf("stream reset")
+			}
+			if got := strings.Join(fields[":status"], ","); got != tc.status {
+				t.Fatalf(":status %q, want %s", got, tc.status)
+			}
+			if got := strings.Join(fields["content-length"], ","); got != tc.contentLength {
+				t.Errorf("content-length %q, want %q", got, tc.contentLength)
+			}
+			if !bytes.Equal(content, tc.content) {
+				t.Errorf("content: %d bytes, want %d", len(content), len(tc.content))
+			}
+		})
+		id += 2
+	}
+	// Uploads through Go's client, which keeps to the windows the node advertises.
+	client := h2Client(pool, n.HTTPSAddr())
+	upload := patterned(400 << 10) // past the 256 KiB initial stream window
+	tooLarge := patterned(600 << 10)
+	for _, tc := range []struct {
+		name     string
+		body     []byte
+		declared bool
+		status   int
+	}{
+		{"POST with content-length", upload, true, 200},
+		{"POST without content-length", upload, false, 200},
+		{"POST declared too large", tooLarge, true, 413},
+		{"POST streamed too large", tooLarge, false, 413},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var body io.Reader = bytes.NewReader(tc.body)
+			if !tc.declared {
+				body = io.MultiReader(body) // length unknown: no content-length is sent
+			}
+			req, _ := http.NewRequest("POST", "https://www.example.test/echo", body)
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status || (tc.status == 200 && !bytes.Equal(got, tc.body)) {
+				t.Errorf("%d with %d bytes, want %d echoing %d", resp.StatusCode, len(got), tc.status, len(tc.body))
+			}
+		})
+	}
+}
