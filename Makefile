@@ -5,7 +5,7 @@ PKGS      ?= ./...
 TESTFLAGS ?= -race -count=1 -timeout 20m
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run build test test-vip test-deps vet lint fmt bench bench-micro bench-hitratio bench-peers bench-edge bench-memory bench-disk bench-disk-peers h2spec clean
+.PHONY: run build test test-vip test-deps vet lint fmt bench bench-h2 bench-micro bench-hitratio bench-peers bench-edge bench-memory bench-disk bench-disk-peers h2spec clean
 
 run:
 	$(GO) run ./cmd/shoal demo
@@ -42,12 +42,17 @@ fmt:
 
 # Whole-system numbers next to Varnish, nginx and HAProxy, then the Go benchmarks. Numbers
 # are printed (and written under bench-results/), never asserted.
-bench: bench-peers bench-micro bench-hitratio
+bench: bench-peers bench-h2 bench-micro bench-hitratio
 
 # Shoal, Varnish, nginx proxy_cache and HAProxy on one origin, servers on core 0, load on core 1:
 # req/s with wrk, then latency at a fixed rate (open loop) with the loadtest library.
 bench-peers: build
 	@scripts/bench/run.sh
+
+# HTTP/2 over TLS, Shoal next to nginx proxy_cache and HAProxy (h2load; hits of 1 KiB and
+# 16 KiB, 1 and 10 streams per connection).
+bench-h2: build
+	@scripts/bench-h2.sh
 
 # Go benchmarks of the hot paths (BENCHTIME=100x for a quick look).
 BENCHTIME ?= 2000x

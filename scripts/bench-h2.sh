@@ -1,38 +1,173 @@
 #!/usr/bin/env bash
-# What HTTP/2 costs: cache hits of one 1 KiB object over plain HTTP/1.1, HTTP/1.1 over TLS
-# (fasthttp) and HTTP/2 over TLS (net/http adapted onto the same pipeline), all measured with
-# h2load (Debian's nghttp2-client) so the client is the same. Server on core 0, h2load on core 1.
-# Usage: scripts/bench-h2.sh [requests]
+# HTTP/2 over TLS: Shoal next to nginx proxy_cache and HAProxy's cache, each caching the same
+# origin (nginx) with the setup of scripts/bench/configs.sh (nginx bodies on a tmpfs, one
+# worker or thread each), each speaking h2 on its TLS listener (ALPN h2). Workloads: cache
+# hits of 1 KiB and 16 KiB with 1 and 10 streams per connection (h2load -m), 64 connections.
+# Servers are pinned to core 0 and h2load to core 1; runs are interleaved across targets and
+# rounds (the order rotates each round) so a busy machine hits every target alike. Prints
+# req/s (median of the rounds), the ratios Shoal/nginx and Shoal/HAProxy, and the raw rows;
+# asserts nothing. Varnish has no TLS listener and is left out.
+# Usage: [SECONDS_PER_RUN=5] [ROUNDS=3] [CONNECTIONS=64] scripts/bench-h2.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-requests="${1:-200000}"
-command -v h2load >/dev/null || { apt-get update -qq && apt-get install -y -qq nghttp2-client >/dev/null; }
-. scripts/tls-workdir.sh
-head -c 1024 /dev/urandom > "$work/www/1k.bin"
-cat > "$work/shoal.yaml" <<CONF
-node: {name: h2bench}
-listen: {http: "127.0.0.1:18500", https: "127.0.0.1:18501", admin: "127.0.0.1:18502"}
-log: {access: "off", level: error}
-tls: {certificates: [{cert: cert.pem, key: key.pem}]}
-origins: {o: {servers: [{url: "http://127.0.0.1:18503"}]}}
-routes: [{match: {path_prefix: /}, origin: o, cache: true}]
+secs=${SECONDS_PER_RUN:-5}
+rounds=${ROUNDS:-3}
+conns=${CONNECTIONS:-64}
+targets=(nginx haproxy shoal)
+workloads=(hit-1k-m1 hit-1k-m10 hit-16k-m1 hit-16k-m10)
+
+missing=()
+for pair in h2load:nghttp2-client haproxy:haproxy nginx:nginx-light curl:curl openssl:openssl taskset:util-linux; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! go build -o bin/shoal ./cmd/shoal; then
+  [ -x bin/shoal ] || exit 1
+  echo "warning: go build failed; benchmarking the existing bin/shoal" >&2
+fi
+. scripts/tls-workdir.sh # $work with cert.pem, key.pem, www/; stops the servers on exit
+cat "$work/cert.pem" "$work/key.pem" >"$work/combined.pem"
+if [ -d /dev/shm ]; then cache_dir=$(mktemp -d /dev/shm/shoal-bench-h2.XXXXXX); else cache_dir=$work/cache; fi
+trap 'cleanup; rm -rf "$cache_dir"' EXIT
+results="bench-results/bench-h2-$(date -u +%Y%m%dT%H%M%SZ).txt"
+raw=$work/raw.tsv
+mkdir -p bench-results
+
+port_origin=18400 port_nginx=18401 port_haproxy=18402 port_shoal=18403 port_shoal_admin=18404
+head -c 1024 /dev/urandom >"$work/www/1k.bin"
+head -c 16384 /dev/urandom >"$work/www/16k.bin"
+cat >"$work/origin.conf" <<CONF
+daemon off; master_process off; worker_processes 1; pid $work/origin.pid; error_log $work/origin.err;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 1000000; sendfile on; default_type application/octet-stream;
+  server { listen 127.0.0.1:$port_origin; root $work/www;
+    location = /_status { stub_status; }
+    location / { expires 1h; } } }
 CONF
-cat > "$work/origin.conf" <<CONF
-daemon off; master_process off; worker_processes 1; pid $work/o.pid; error_log $work/o.err;
-events { worker_connections 1024; }
-http { access_log off; server { listen 127.0.0.1:18503; root $work/www; location / { expires 1h; } } }
+cat >"$work/nginx.conf" <<CONF
+daemon off; master_process off; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx.err;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 1000000; sendfile on; tcp_nopush on;
+  proxy_cache_path $cache_dir keys_zone=c:16m max_size=256m inactive=1h use_temp_path=off;
+  upstream origin { server 127.0.0.1:$port_origin; keepalive 64; }
+  server { listen 127.0.0.1:$port_nginx ssl http2;
+    ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem;
+    proxy_http_version 1.1; proxy_set_header Connection "";
+    location / { proxy_pass http://origin; proxy_cache c; proxy_cache_valid 200 1h;
+                 proxy_ignore_headers Set-Cookie; } } }
 CONF
-nginx -p "$work" -c "$work/origin.conf" &
-taskset -c 0 bin/shoal run -c "$work/shoal.yaml" 2>"$work/shoal.err" &
-sleep 1
-curl -s -o /dev/null http://127.0.0.1:18500/1k.bin; curl -sk -o /dev/null https://localhost:18501/1k.bin
-run() { # label, h2load args...
-  local label=$1; shift
-  local out; out=$(taskset -c 1 h2load -n "$requests" -c 64 -t 1 "$@" 2>&1)
-  printf '%-26s %s\n' "$label" "$(grep -E '^finished in' <<<"$out" | sed 's/finished in [^,]*, //') | $(grep -E '^time for request' <<<"$out" | awk '{print "mean " $6 ", sd " $7}')"
+cat >"$work/haproxy.cfg" <<CONF
+global
+  nbthread 1
+  maxconn 8000
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+cache c
+  total-max-size 256
+  max-object-size 2097152
+  max-age 3600
+frontend fe
+  bind 127.0.0.1:$port_haproxy ssl crt $work/combined.pem alpn h2,http/1.1
+  default_backend origin
+backend origin
+  http-reuse always
+  http-request cache-use c
+  http-response cache-store c
+  server o 127.0.0.1:$port_origin maxconn 1000
+CONF
+cat >"$work/shoal.yaml" <<CONF
+node: {name: bench}
+listen: {https: "127.0.0.1:$port_shoal", admin: "127.0.0.1:$port_shoal_admin"}
+log: {access: "off", level: warn}
+cache: {memory: 256MiB}
+tls: {certificates: [{cert: $work/cert.pem, key: $work/key.pem}]}
+origins: {o: {servers: [{url: "http://127.0.0.1:$port_origin"}]}}
+routes:
+  - {match: {path_prefix: /}, origin: o, cache: true}
+CONF
+
+taskset -c 0 nginx -p "$work" -c "$work/origin.conf" &
+taskset -c 0 nginx -p "$work" -c "$work/nginx.conf" &
+taskset -c 0 haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
+taskset -c 0 bin/shoal run -c "$work/shoal.yaml" >/dev/null 2>"$work/shoal.err" &
+for p in $port_origin $port_nginx $port_haproxy $port_shoal; do
+  for _ in $(seq 100); do
+    (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break
+    sleep 0.1
+  done
+done
+
+port_of() { local v="port_$1"; echo "${!v}"; }
+path_of() { case $1 in hit-1k-*) echo /1k.bin ;; hit-16k-*) echo /16k.bin ;; esac; }
+streams_of() { echo "${1##*-m}"; }
+origin_requests() { curl -s "http://127.0.0.1:$port_origin/_status" | awk 'NR == 3 {print $3}'; }
+
+# Warm every object twice through every target, over h2, so the runs are hits.
+for t in "${targets[@]}"; do
+  for p in /1k.bin /16k.bin; do
+    for _ in 1 2; do
+      proto=$(curl -sk --http2 -o /dev/null -w '%{http_version}' "https://127.0.0.1:$(port_of "$t")$p")
+      [ "$proto" = 2 ] || { echo "$t does not speak h2 on its TLS listener (got HTTP/$proto)" >&2; exit 1; }
+    done
+  done
+done
+
+# run_h2load URL STREAMS prints "rps succeeded failed" for one run with h2load on core 1.
+run_h2load() {
+  local out
+  out=$(taskset -c 1 h2load -c "$conns" -t 1 -m "$2" -D "$secs" --warm-up-time=1 "$1" 2>&1) || true
+  printf '%s\n' "$out" >>"$work/h2load.log"
+  local rps ok failed
+  rps=$(awk '/^finished in/ {gsub(/,/, ""); print $4}' <<<"$out")
+  ok=$(awk '/^requests:/ {print $8}' <<<"$out")
+  failed=$(awk '/^requests:/ {print $10}' <<<"$out")
+  echo "${rps:-0} ${ok:-0} ${failed:-0}"
 }
-echo "1 KiB cache hits, $requests requests, 64 connections, h2load -t1 (server core 0, client core 1)"
-run "http/1.1 plain"   --h1 http://127.0.0.1:18500/1k.bin
-run "http/1.1 over TLS" --h1 https://localhost:18501/1k.bin
-run "http/2 over TLS"  https://localhost:18501/1k.bin
-run "http/2 over TLS, -m 10" -m 10 https://localhost:18501/1k.bin
+
+for round in $(seq "$rounds"); do
+  for w in "${workloads[@]}"; do
+    for i in "${!targets[@]}"; do
+      t=${targets[$(((i + round - 1) % ${#targets[@]}))]}
+      before=$(origin_requests)
+      m=$(run_h2load "https://127.0.0.1:$(port_of "$t")$(path_of "$w")" "$(streams_of "$w")")
+      after=$(origin_requests)
+      printf 'run\t%s\t%s\t%s\t%s\t%s\n' "$w" "$t" "$round" "${m// /	}" "$((after - before - 1))" >>"$raw"
+    done
+  done
+done
+
+{
+  echo "HTTP/2 over TLS benchmark, $(date -u +%FT%TZ), $(nproc) cores: servers on core 0, h2load on core 1"
+  echo "h2load -c$conns -t1 -m{1,10} -D${secs}s, $rounds rounds interleaved (order rotated each round); cache hits"
+  echo "versions: $(haproxy -v | head -1 | cut -d' ' -f1-3); $(nginx -v 2>&1 | cut -d' ' -f3);" \
+    "shoal $(git describe --always --dirty 2>/dev/null || echo unknown); $(h2load --version | head -1)"
+  echo
+  awk -F'\t' '
+    $1 == "run" { v[$2 SUBSEP $3] = v[$2 SUBSEP $3] " " $5; if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 }
+                  if ($7 > 0 || $8 > 0) bad[$2 SUBSEP $3] = 1 }
+    function median(s,   a, k, i, j, x) {
+      k = split(s, a, " ")
+      for (i = 2; i <= k; i++) { x = a[i]; for (j = i - 1; j > 0 && a[j] + 0 > x + 0; j--) a[j + 1] = a[j]; a[j + 1] = x }
+      return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+    }
+    END {
+      printf "%-13s %12s %12s %12s %13s %15s\n", "workload", "nginx", "haproxy", "shoal", "shoal/nginx", "shoal/haproxy"
+      for (i = 1; i <= n; i++) {
+        w = order[i]; ng = median(v[w SUBSEP "nginx"]); hp = median(v[w SUBSEP "haproxy"]); sh = median(v[w SUBSEP "shoal"])
+        flag = (bad[w SUBSEP "nginx"] || bad[w SUBSEP "haproxy"] || bad[w SUBSEP "shoal"]) ? "  (failed requests or origin traffic: see raw rows)" : ""
+        printf "%-13s %12.0f %12.0f %12.0f %12.2fx %14.2fx%s\n", w, ng, hp, sh, ng ? sh / ng : 0, hp ? sh / hp : 0, flag
+      }
+    }' "$raw"
+  echo
+  echo "req/s is the median over the rounds; raw rows (workload target round rps succeeded failed origin_requests):"
+  cat "$raw"
+} >"$results"
+cat "$results"
+echo "results: $results"
