@@ -76,6 +76,7 @@ func TestParse_errorsNameKeyAndLine(t *testing.T) {
 		{"bad regex", "listen: {http: \":80\"}\norigins: {a: {servers: [{url: \"http://h\"}]}}\nroutes:\n  - origin: a\n    match:\n      path_regex: \"([\"\n", "routes[0].match.path_regex", 6, "missing closing"},
 		{"wrong type", "listen: {http: \":80\"}\ncluster:\n  vnodes: many\n", "cluster.vnodes", 3, "wrong type"},
 		{"no listener", "cache: {memory: 1GiB}\n", "listen", 0, "needs http or https"},
+		{"h2c not host:port", "listen:\n  https: \":443\"\n  h2c: \"8082\"\n", "listen.h2c", 3, "not host:port"},
 		{"zone without dot", "listen: {http: \":80\"}\ngslb:\n  listen: \":53\"\n  zone: cdn.example.com\n  names: [www]\n", "gslb.zone", 4, "trailing dot"},
 		{"overlapping cidrs", "listen: {http: \":80\"}\ngslb:\n  listen: \":53\"\n  zone: c.\n  names: [www]\n  regions:\n    a: {cidrs: [10.0.0.0/8]}\n    b: {cidrs: [10.1.0.0/16]}\n", "gslb.regions.b.cidrs[0]", 8, "overlaps"},
 		{"unknown neighbour", "listen: {http: \":80\"}\ngslb:\n  listen: \":53\"\n  zone: c.\n  names: [www]\n  regions:\n    a: {near: [z]}\n", "gslb.regions.a.near[0]", 7, "unknown region"},
