@@ -89,7 +89,9 @@ type DetectorOptions struct {
 	// its VIPs unheld. 0 means 200 ms.
 	FenceWindow time.Duration
 	// HoldDown is how long a holder that regained a majority waits before holding again,
-	// so the member that took its VIPs over hears from it and releases first. 0 means 150 ms.
+	// so the member that took its VIPs over hears from it first. It is no bound on that
+	// member's release (its view may take a second or more to change): each VIP is added
+	// only once no peer says it holds it. 0 means 150 ms.
 	HoldDown time.Duration
 }
 
@@ -170,8 +172,9 @@ const (
 //     CPU concludes later, never sooner.
 //   - A down mark ends when the holder is heard from again (a healed partition, a
 //     restarted process) or leaves the view. A fenced holder keeps pinging, and holds
-//     again only HoldDown after a check found a majority, by which time its successor has
-//     heard from it and released.
+//     again only HoldDown after a check found a majority (messages from it, not the grace
+//     a new duty gives a member), and then adds each VIP only once no peer says it holds
+//     it (claims.go): its successor may keep the VIP by its view for longer than HoldDown.
 //
 // Its state is guarded by mu; it calls changed (which must not block) whenever the down
 // set or the fence changed.

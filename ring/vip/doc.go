@@ -9,7 +9,9 @@
 // a partition only the majority side keeps its VIPs. With Options.Detector, a holder whose
 // process died is replaced within about 150 ms, before the view changes, but only once a
 // majority of the cluster confirms it gone; a holder cut off from the majority releases
-// before its successor may take over, so views that disagree never give a VIP two holders.
+// before its successor may take over, and a node adds a VIP only once every reachable peer
+// has said it does not hold it (break before make), so views that disagree never give a VIP
+// two holders.
 // A holder starved of CPU is never taken over by the detector (its host still accepts
 // connections to its port); the exception left is a holder both cut off and frozen for
 // longer than the 270 ms margin, which cannot release in time. The holder announces a VIP with a burst
