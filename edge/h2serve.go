@@ -17,11 +17,20 @@ import (
 // of the net/http adapter this replaces.
 type h2exchange struct {
 	ctx    fasthttp.RequestCtx
+	conn   h2conn // the ctx's connection, kept here so handing it over allocates nothing
 	fields []h2.Field
+	strs   *fieldStrings
+	// w is the stream being answered; interim, built once per exchange so no request
+	// allocates a closure, sends 1xx on it (the pipeline's interimWriter).
+	w       h2.ResponseWriter
+	interim interimWriter
 }
 
 // h2handler is the node's edge/h2 Handler, for listen.https (ALPN h2) and listen.h2c.
-type h2handler struct{ n *Node }
+type h2handler struct {
+	n    *Node
+	strs *fieldStrings
+}
 
 // ServeH2 runs one HTTP/2 request through the same pipeline as HTTP/1.1 (Node.handle).
 //
@@ -42,6 +51,7 @@ func (h h2handler) ServeH2(w h2.ResponseWriter, r *h2.Request) {
 		return
 	}
 	x := n.h2ctx.Get().(*h2exchange)
+	x.strs = h.strs
 	n.h2Request(x, w, r)
 	if r.ContentLength <= 0 && r.Body.Ended() && n.freshHit(&x.ctx) {
 		n.handle(&x.ctx)
@@ -63,7 +73,8 @@ func (h h2handler) ServeH2(w h2.ResponseWriter, r *h2.Request) {
 // listener gives the pipeline (names as sent, here lowercase; Host from :authority).
 func (n *Node) h2Request(x *h2exchange, w h2.ResponseWriter, r *h2.Request) {
 	ctx := &x.ctx
-	ctx.Init2(h2conn{remote: r.RemoteAddr}, fasthttpLogger{n.log}, false)
+	x.conn.remote = r.RemoteAddr
+	ctx.Init2(&x.conn, fasthttpLogger{n.log}, false)
 	req := &ctx.Request
 	req.Header.DisableNormalizing()
 	req.Header.SetMethod(r.Method)
@@ -78,15 +89,19 @@ func (n *Node) h2Request(x *h2exchange, w h2.ResponseWriter, r *h2.Request) {
 	if r.TLS {
 		ctx.SetUserValue(schemeFlag, true) // the scheme is the connection's, never :scheme's
 	}
-	ctx.SetUserValue(interimFlag, interimWriter(func(status int, links [][]byte) {
-		fields := make([]h2.Field, len(links))
-		for i, l := range links {
-			fields[i] = h2.Field{Name: "link", Value: string(l)}
+	x.w = w
+	if x.interim == nil {
+		x.interim = func(status int, links [][]byte) {
+			fields := make([]h2.Field, len(links))
+			for i, l := range links {
+				fields[i] = h2.Field{Name: "link", Value: string(l)}
+			}
+			if err := x.w.WriteInterim(status, fields); err != nil {
+				n.log.Debug("h2: interim response not sent", "err", err)
+			}
 		}
-		if err := w.WriteInterim(status, fields); err != nil {
-			n.log.Debug("h2: interim response not sent", "err", err)
-		}
-	}))
+	}
+	ctx.SetUserValue(interimFlag, x.interim)
 	ctx.Response.Header.DisableNormalizing()
 	ctx.Response.Header.SetNoDefaultContentType(true) // as the HTTP/1.1 listener: see originHead
 }
@@ -147,19 +162,21 @@ func (n *Node) h2Respond(x *h2exchange, w h2.ResponseWriter, r *h2.Request, inli
 	status := resp.StatusCode()
 	noBody := resp.SkipBody || r.Method == "HEAD" || status == fasthttp.StatusNoContent ||
 		status == fasthttp.StatusNotModified
-	if !resp.IsBodyStream() || noBody {
+	if noBody {
+		// Closed unread (resp.Body would drain a stream); HEAD keeps its Content-Length.
+		resp.CloseBodyStream()
+		w.Respond(status, n.h2Fields(x, resp, 0, true), nil)
+		n.h2Release(x)
+		return
+	}
+	if !resp.IsBodyStream() {
 		body := resp.Body()
-		if noBody {
-			body = nil
-		}
 		// The body may live in the pooled context's own buffer (an error page); releasing
 		// the buffer (ReleaseBody drops it instead of pooling it) makes it the stream's, so
 		// Respond may keep it while the context is reused. A stored object's body is raw
 		// and untouched by this.
 		resp.ReleaseBody(-1)
-		fields := n.h2Fields(x, resp, int64(len(body)), noBody)
-		resp.CloseBodyStream()
-		w.Respond(status, fields, body)
+		w.Respond(status, n.h2Fields(x, resp, int64(len(body)), false), body)
 		n.h2Release(x)
 		return
 	}
@@ -216,7 +233,7 @@ func (n *Node) h2Fields(x *h2exchange, resp *fasthttp.Response, length int64, no
 		if isHopByHop(k) || strings.EqualFold(string(k), "Content-Length") {
 			continue
 		}
-		fields = append(fields, h2.Field{Name: fieldName(k), Value: string(v)})
+		fields = append(fields, h2.Field{Name: x.strs.name(k), Value: x.strs.value(v)})
 	}
 	status := resp.StatusCode()
 	switch {
@@ -233,7 +250,7 @@ func (n *Node) h2Fields(x *h2exchange, resp *fasthttp.Response, length int64, no
 // h2Release returns x to the pool once nothing refers to its context any more.
 func (n *Node) h2Release(x *h2exchange) {
 	clear(x.fields)
-	x.fields = x.fields[:0]
+	x.fields, x.w = x.fields[:0], nil
 	x.ctx.Request.Reset()
 	x.ctx.Response.Reset()
 	x.ctx.ResetUserValues()
@@ -273,5 +290,5 @@ type h2conn struct {
 	remote net.Addr
 }
 
-func (c h2conn) RemoteAddr() net.Addr { return c.remote }
-func (c h2conn) LocalAddr() net.Addr  { return c.remote }
+func (c *h2conn) RemoteAddr() net.Addr { return c.remote }
+func (c *h2conn) LocalAddr() net.Addr  { return c.remote }

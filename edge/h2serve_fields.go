@@ -1,10 +1,67 @@
 package edge
 
-import "strings"
+import (
+	"hash/maphash"
+	"strings"
+	"sync/atomic"
+)
+
+// fieldStrings turns response field names and values into the strings HTTP/2 fields are
+// made of (hpack keeps them in its dynamic table, so they must be real strings, not views of
+// a pooled buffer) without allocating one per field per response. A hit's fields repeat:
+// the stored object's own, and Age, Date, Via and Cache-Status, which change at most once
+// a second. It is a direct-mapped table: a value that collides with another replaces it,
+// which costs an allocation, never a wrong string. Safe for concurrent use.
+type fieldStrings struct {
+	seed  maphash.Seed
+	slots [fieldSlots]atomic.Pointer[string]
+}
+
+const (
+	fieldSlots    = 1024 // power of two
+	maxFieldCache = 256  // longer values are converted each time
+)
+
+func newFieldStrings() *fieldStrings { return &fieldStrings{seed: maphash.MakeSeed()} }
+
+// value is string(b), from the table when it holds it.
+func (t *fieldStrings) value(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > maxFieldCache {
+		return string(b)
+	}
+	slot := &t.slots[maphash.Bytes(t.seed, b)&(fieldSlots-1)]
+	if p := slot.Load(); p != nil && *p == string(b) {
+		return *p
+	}
+	s := string(b)
+	slot.Store(&s)
+	return s
+}
+
+// name is the field name b in lowercase, as HTTP/2 writes names (RFC 9113 section 8.2.1).
+func (t *fieldStrings) name(b []byte) string {
+	if s, ok := lowerNames[string(b)]; ok {
+		return s
+	}
+	var buf [64]byte
+	if len(b) > len(buf) {
+		return strings.ToLower(string(b))
+	}
+	lower := buf[:len(b)]
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	return t.value(lower)
+}
 
 // lowerNames maps the response field names the pipeline commonly writes, as spelled by
-// origins or by the node (canonical case) and in lowercase, to their HTTP/2 spelling
-// (RFC 9113 section 8.2.1): a hit's fields then need no lowercasing and no allocation.
+// origins or by the node (canonical case) and in lowercase, to their HTTP/2 spelling.
 var lowerNames = func() map[string]string {
 	names := []string{"Accept-Ranges", "Access-Control-Allow-Origin", "Age", "Cache-Control",
 		"Cache-Status", "Content-Disposition", "Content-Encoding", "Content-Language",
@@ -13,7 +70,7 @@ var lowerNames = func() map[string]string {
 		"Set-Cookie", "Strict-Transport-Security", "Surrogate-Key", "Cache-Tag", "Vary", "Via",
 		"WWW-Authenticate", "X-Content-Type-Options", "X-Frame-Options", "Allow",
 		"Alt-Svc", "Timing-Allow-Origin", "Cross-Origin-Resource-Policy", "Referrer-Policy",
-		"Permissions-Policy", "X-Request-Id", "X-Cache"}
+		"Permissions-Policy", "X-Request-Id", "X-Cache", "X-Served-By"}
 	m := make(map[string]string, 2*len(names))
 	for _, n := range names {
 		lower := strings.ToLower(n)
@@ -21,11 +78,3 @@ var lowerNames = func() map[string]string {
 	}
 	return m
 }()
-
-// fieldName is a response field name in lowercase.
-func fieldName(k []byte) string {
-	if s, ok := lowerNames[string(k)]; ok {
-		return s
-	}
-	return strings.ToLower(string(k))
-}
