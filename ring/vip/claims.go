@@ -43,6 +43,9 @@ type peerClaims struct {
 	answered uint64    // the highest ping id its pongs echoed
 }
 
+// maxClaimers bounds the members whose claims are kept: the view's, and as many others.
+const maxClaimers = 256
+
 // pingSeen is the latest ping a peer sent.
 type pingSeen struct {
 	id uint64
@@ -89,7 +92,7 @@ func (d *detector) setHolding(held []netip.Addr) {
 // may have cleared a wait. Loop goroutine only.
 func (d *detector) gate(pending map[netip.Addr][]string) map[netip.Addr]bool {
 	var out []outgoing
-	clear := map[netip.Addr]bool{}
+	mayAdd := map[netip.Addr]bool{}
 	d.mu.Lock()
 	now := time.Now()
 	for a := range d.waits {
@@ -100,43 +103,66 @@ func (d *detector) gate(pending map[netip.Addr][]string) map[netip.Addr]bool {
 	asked := map[string]bool{}
 	for a, peers := range pending {
 		w := d.waits[a]
-		if w == nil {
+		fresh := w == nil
+		if fresh {
 			w = &acquireWait{since: now, seq: d.nextID + 1}
 			d.waits[a] = w
-			for _, p := range peers {
-				if !asked[p] {
-					asked[p] = true
-					out = append(out, outgoing{p, d.pingLocked()})
-				}
-			}
 		}
 		w.peers = peers
-		if len(d.waitingOn(w, a)) == 0 {
-			clear[a] = true
+		waiting := d.waitingOn(w, a, now)
+		if len(waiting) == 0 {
+			mayAdd[a] = true
+		}
+		for _, p := range waiting {
+			if fresh && !asked[p] {
+				asked[p] = true
+				out = append(out, outgoing{p, d.pingLocked()})
+			}
 		}
 	}
-	d.metrics.detectorWaiting.Set(float64(len(pending) - len(clear)))
+	d.metrics.detectorWaiting.Set(float64(len(pending) - len(mayAdd)))
 	d.mu.Unlock()
 	for _, o := range out {
 		d.send(o.to, o.msg)
 	}
-	return clear
+	return mayAdd
 }
 
-// waitingOn returns the peers w still waits for before a may be added. d.mu is held.
-func (d *detector) waitingOn(w *acquireWait, a netip.Addr) []string {
+// waitingOn returns the members w still waits for before a may be added. d.mu is held.
+func (d *detector) waitingOn(w *acquireWait, a netip.Addr, now time.Time) []string {
 	var out []string
-	for _, p := range w.peers {
+	for _, p := range w.peers { // eligible, offering a, not marked down
 		c := d.claims[p]
 		switch {
 		case !c.at.Before(w.since) && c.msg.holds(a): // it holds a by its view: wait for it to let go
-			out = append(out, p)
-		case c.answered >= w.seq, w.expired:
-		default:
-			out = append(out, p)
+		case c.answered >= w.seq:
+			continue
+		case d.heldLately(c, a, now): // it held a lately and has not answered since
+		case w.expired:
+			continue
 		}
+		out = append(out, p)
+	}
+	// A member out of our view may still hold a by its own: memberlist here declared it
+	// dead while it lives (loss, a starved process, a one-way cut). We cannot reach it
+	// through the transport, but its heartbeats reach us, since we are next in line for
+	// its VIPs: wait until they stop listing a, or stop for SilentAfter (a cut-off holder
+	// releases before that). A member out of view that answers a ping is alive in our
+	// view and not eligible by its own gossiped state: draining (the edge keeps its VIPs a
+	// moment after peers have added them, on purpose) or about to release; it is not
+	// waited for.
+	for p, c := range d.claims {
+		if slices.Contains(w.peers, p) || d.down[p] || c.answered >= w.seq || !d.heldLately(c, a, now) {
+			continue
+		}
+		out = append(out, p)
 	}
 	return out
+}
+
+// heldLately reports whether c said its member holds a less than SilentAfter ago.
+func (d *detector) heldLately(c peerClaims, a netip.Addr, now time.Time) bool {
+	return c.msg.holds(a) && now.Sub(c.at) < d.o.SilentAfter
 }
 
 // waitTickLocked pings, every tick, the peers the waits are held back by, and gives up on
@@ -146,15 +172,15 @@ func (d *detector) waitTickLocked(now time.Time, out []outgoing) ([]outgoing, bo
 	notify := false
 	asked := map[string]bool{}
 	for a, w := range d.waits {
-		waiting := d.waitingOn(w, a)
+		waiting := d.waitingOn(w, a, now)
 		if len(waiting) == 0 {
 			continue
 		}
 		if !w.expired && w.ticks >= 2*d.probeTicks() && now.Sub(w.since) >= 2*d.o.ProbeWindow {
 			w.expired, notify = true, true
 			var silent []string
-			for _, p := range waiting {
-				if d.claims[p].answered < w.seq {
+			for _, p := range w.peers {
+				if c := d.claims[p]; c.answered < w.seq && !c.msg.holds(a) {
 					silent = append(silent, p)
 				}
 			}
@@ -174,18 +200,18 @@ func (d *detector) waitTickLocked(now time.Time, out []outgoing) ([]outgoing, bo
 	return out, notify
 }
 
-// recordClaimsLocked keeps what a ping or pong from an eligible member says it holds (and,
-// for a ping, its id, so that a release can answer it), and reports whether a wait may have
-// cleared. d.mu is held.
+// recordClaimsLocked keeps what a ping or pong says its sender holds (whether or not the
+// sender is in our view: see waitingOn) and, for a ping from an eligible member, its id, so
+// that a release can answer it. It reports whether a wait may have cleared. d.mu is held.
 func (d *detector) recordClaimsLocked(m message, now time.Time) bool {
-	if !d.names[m.from] {
-		return false
-	}
-	if m.kind == kindPing {
+	if m.kind == kindPing && d.names[m.from] {
 		d.pings[m.from] = pingSeen{m.id, now}
 	}
 	if !m.hasClaims || m.kind != kindPing && m.kind != kindPong {
 		return false
+	}
+	if _, known := d.claims[m.from]; !known && !d.names[m.from] && len(d.claims) >= maxClaimers {
+		return false // a flood of names no view has: not the few members a cluster has
 	}
 	c := d.claims[m.from]
 	c.msg, c.at = m, now
@@ -193,12 +219,7 @@ func (d *detector) recordClaimsLocked(m message, now time.Time) bool {
 		c.answered = m.id
 	}
 	d.claims[m.from] = c
-	for _, w := range d.waits {
-		if slices.Contains(w.peers, m.from) {
-			return true
-		}
-	}
-	return false
+	return len(d.waits) > 0
 }
 
 // pingLocked returns a ping with a new id, carrying what this node holds. d.mu is held.

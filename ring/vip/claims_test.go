@@ -1,6 +1,7 @@
 package vip
 
 import (
+	"context"
 	"net/netip"
 	"slices"
 	"sync"
@@ -212,5 +213,60 @@ func TestClaims_releaseIsToldToThePeersAskingAtOnce(t *testing.T) {
 	}
 	if got := tm.nl.addresses(); len(got) != 0 {
 		t.Errorf("still holds %v", got)
+	}
+}
+
+// TestClaims_holderDeadToTheOthersButAliveWaitsForItsRelease: under loss memberlist on the
+// successor and the witness declared the holder dead while it lived (the 60 s chaos run: 261
+// ms with the VIP on two nodes). Their views drop it and they can no longer send to it, but
+// its heartbeats still reach the successor and say it holds the VIP: the successor waits
+// until it fences (nobody answers it) and says so.
+func TestClaims_holderDeadToTheOthersButAliveWaitsForItsRelease(t *testing.T) {
+	vips := manyVIPs(t, 1)
+	c := newDetCluster(t, 3, vips)
+	v := vips[0]
+	holder := c.viewHolder(v, c.names...)
+	rest := c.without(c.names, holder)
+	next := c.viewHolder(v, rest...)
+	c.net.mu.Lock()
+	for _, n := range rest { // dead to them: they cannot send to it; it still sends to them
+		c.net.cut[[2]string{n, holder}] = true
+	}
+	c.net.mu.Unlock()
+	for _, n := range rest {
+		c.view(n, rest...)
+	}
+	took := c.heldBy(v, next, c.names, 3*time.Second) // held by next alone, the holder released
+	t.Logf("%s on %s alone %v after the others' views dropped %s", v, next, took.Round(time.Millisecond), holder)
+	if got := c.counter("shoal_vip_detector_fences_total", holder); got != 1 {
+		t.Errorf("%s fenced %v times, want 1: it released for another reason, the test proves nothing", holder, got)
+	}
+	c.assertOneHolderAtMost()
+}
+
+// TestClaims_drainingHolderIsNotWaitedFor: a draining node is out of its peers' views but
+// keeps its VIPs a moment longer on purpose (the edge's handover), so that its peers add
+// them before it removes them. It answers their pings, so they do not wait for it.
+func TestClaims_drainingHolderIsNotWaitedFor(t *testing.T) {
+	vips := manyVIPs(t, 1)
+	c := newDetCluster(t, 3, vips)
+	v := vips[0]
+	holder := c.viewHolder(v, c.names...)
+	rest := c.without(c.names, holder)
+	for _, n := range rest {
+		c.view(n, rest...)
+	}
+	took := c.heldBy(v, c.viewHolder(v, rest...), rest, 2*time.Second)
+	if got := c.holdersOf(v); !slices.Contains(got, holder) {
+		t.Fatalf("%s held by %v: the draining %s let it go before it was told to", v, got, holder)
+	}
+	t.Logf("%s added by %s %v after the drain, %s still holding it", v, c.viewHolder(v, rest...), took.Round(time.Millisecond), holder)
+	c.net.mu.Lock()
+	m := c.net.nodes[holder]
+	c.net.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := m.ReleaseAll(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -248,8 +248,8 @@ func (d *detector) setPlan(p plan, eligible map[string]bool, now time.Time) {
 			delete(d.confirms, n)
 		}
 	}
-	for n := range d.claims {
-		if !eligible[n] {
+	for n, c := range d.claims {
+		if !eligible[n] && now.Sub(c.at) >= d.o.SilentAfter { // out of view and long silent
 			delete(d.claims, n)
 		}
 	}
@@ -390,6 +390,7 @@ func (d *detector) tick() {
 		switch {
 		case 2*votes > d.plan.size && (c.knock == knockRefused || refused > 0 || windowDone):
 			delete(d.confirms, h)
+			delete(d.claims, h) // a majority found it gone: what it last said it held is moot
 			d.down[h] = true
 			notify = true
 			d.metrics.detectorTakeovers.Inc()

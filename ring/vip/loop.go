@@ -156,11 +156,11 @@ func (m *Manager) reconcile(reburst bool) error {
 		delete(m.loop.held, p.Addr())
 		m.transition(p, actionRelease)
 	}
-	var clear map[netip.Addr]bool
+	var mayAdd map[netip.Addr]bool
 	if m.det != nil {
-		clear = m.det.gate(m.toAcquire(want, eligible))
+		mayAdd = m.det.gate(m.toAcquire(want, eligible))
 		// Claim before adding: a peer asking from now on hears that we hold these.
-		m.det.setHolding(m.claims(clear))
+		m.det.setHolding(m.claims(mayAdd))
 	}
 	for _, p := range m.vips {
 		if !want[p.Addr()] {
@@ -172,7 +172,7 @@ func (m *Manager) reconcile(reburst bool) error {
 			}
 			continue
 		}
-		if m.det != nil && !clear[p.Addr()] {
+		if m.det != nil && !mayAdd[p.Addr()] {
 			continue // a peer holds it, or has not said it does not: the detector wakes us
 		}
 		if err := m.nl.AddrAdd(p); err != nil {
