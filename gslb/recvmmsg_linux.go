@@ -78,14 +78,25 @@ func (r *mmsgReader) read() (int, error) {
 }
 
 // recvmmsg runs under RawConn.Read: returning false waits for the socket to be readable.
+// The socket is non-blocking and a batch is at most udpBatch datagrams, so the call returns
+// within microseconds: it enters the kernel with RawSyscall (see rawCallMax).
 func (r *mmsgReader) recvmmsg(fd uintptr) bool {
-	n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])),
-		uintptr(len(r.hdrs)), 0, 0, 0)
-	if errno == unix.EAGAIN || errno == unix.EINTR {
-		return false
+	for {
+		n, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])),
+			uintptr(len(r.hdrs)), 0, 0, 0)
+		switch errno {
+		case unix.EINTR:
+			continue // nothing was read: the datagrams are still queued, and may be all there is
+		case unix.EAGAIN:
+			return false
+		case 0:
+			r.n = int(n)
+		default:
+			r.n = 0 // n is the kernel's -1
+		}
+		r.errno = errno
+		return true
 	}
-	r.n, r.errno = int(n), errno
-	return true
 }
 
 func (r *mmsgReader) datagram(i int) ([]byte, netip.AddrPort, netip.Addr, bool) {

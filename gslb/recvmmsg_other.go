@@ -7,7 +7,22 @@ import (
 	"net/netip"
 
 	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 )
+
+// batchConn is the batch I/O of an ipv4.PacketConn or an ipv6.PacketConn; both read and write
+// the same socket.Message.
+type batchConn interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
+func newBatchConn(c *net.UDPConn) batchConn {
+	if a, ok := c.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() == nil {
+		return ipv6.NewPacketConn(c)
+	}
+	return ipv4.NewPacketConn(c)
+}
 
 // xnetReader reads batches through x/net's ReadBatch (one datagram per call where the system
 // has no recvmmsg).

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
 )
 
 // udpLoop serves queries from the UDP sockets of the listen address. miekg/dns spends
@@ -85,18 +83,15 @@ func (u *udpLoop) close() error {
 	return errors.Join(errs...)
 }
 
-// batchConn is the batch I/O of an ipv4.PacketConn or an ipv6.PacketConn; both read and write
-// the same socket.Message.
-type batchConn interface {
-	ReadBatch(ms []ipv4.Message, flags int) (int, error)
-	WriteBatch(ms []ipv4.Message, flags int) (int, error)
-}
-
-func newBatchConn(c *net.UDPConn) batchConn {
-	if a, ok := c.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() == nil {
-		return ipv6.NewPacketConn(c)
-	}
-	return ipv4.NewPacketConn(c)
+// datagramWriter sends a batch of replies in one system call (sendmmsg on Linux) from slots
+// it owns.
+type datagramWriter interface {
+	// set makes slot k the datagram b to to, sent from src when src is valid (pktinfo). b
+	// must stay as it is until the slot has been sent.
+	set(k int, b []byte, to netip.AddrPort, src netip.Addr)
+	// flush sends slots from..n-1 in order and returns how many left; an error is about the
+	// slot after those.
+	flush(from, n int) (int, error)
 }
 
 // datagramReader reads a batch of datagrams into buffers it owns (recvmmsg on Linux).
@@ -114,12 +109,10 @@ type datagramReader interface {
 type udpReader struct {
 	s     *Server
 	rd    datagramReader
-	pc    batchConn // for WriteBatch
-	out   []ipv4.Message
-	to    []net.UDPAddr // out[i].Addr, rewritten in place so that no reply allocates one
-	oob   [][]byte      // out[i].OOB with pktinfo: the reply's source address
-	bufs  [][]byte      // backing arrays of out's buffers, reused
-	nout  int           // replies queued in out
+	wr    datagramWriter
+	bufs  [][]byte         // backing arrays of the replies, reused
+	to    []netip.AddrPort // the client of each queued reply, for the log
+	nout  int              // replies queued in wr
 	w     udpWriter
 	cache *replyCache
 	fast  *fastScratch
@@ -130,16 +123,14 @@ func newUDPReader(s *Server, conn *net.UDPConn, pktinfo bool) (*udpReader, error
 	if err != nil {
 		return nil, err
 	}
-	r := &udpReader{s: s, rd: rd, pc: newBatchConn(conn), out: make([]ipv4.Message, udpBatch),
-		to: make([]net.UDPAddr, udpBatch), oob: make([][]byte, udpBatch), bufs: make([][]byte, udpBatch),
+	wr, err := newDatagramWriter(conn, udpBatch, pktinfo)
+	if err != nil {
+		return nil, err
+	}
+	r := &udpReader{s: s, rd: rd, wr: wr, bufs: make([][]byte, udpBatch), to: make([]netip.AddrPort, udpBatch),
 		cache: newReplyCache(s.zone.answers), fast: newFastScratch(s.zone)}
-	for i := range r.out {
-		r.out[i].Buffers = [][]byte{nil}
-		r.to[i].IP = make(net.IP, 0, net.IPv6len)
+	for i := range r.bufs {
 		r.bufs[i] = make([]byte, 0, maxQuerySize)
-		if pktinfo {
-			r.oob[i] = make([]byte, oobSize)
-		}
 	}
 	r.w = udpWriter{conn: conn, reader: r, out: make([]byte, 0, maxQuerySize)}
 	return r, nil
@@ -201,21 +192,8 @@ func (r *udpReader) serve(packet []byte, from netip.AddrPort, dst netip.Addr, ro
 func (r *udpReader) queue(reply []byte, to netip.AddrPort, src netip.Addr) {
 	k := r.nout
 	r.bufs[k] = reply[:0] // keep the array it was built in, should append have grown it
-	r.out[k].Buffers[0] = reply
-	a := to.Addr()
-	if a.Is4() {
-		a4 := a.As4()
-		r.to[k].IP = append(r.to[k].IP[:0], a4[:]...)
-	} else {
-		a16 := a.As16()
-		r.to[k].IP = append(r.to[k].IP[:0], a16[:]...)
-	}
-	r.to[k].Port = int(to.Port())
-	r.out[k].Addr = &r.to[k]
-	r.out[k].OOB = nil
-	if src.IsValid() {
-		r.out[k].OOB = appendPktinfo(r.oob[k], src)
-	}
+	r.to[k] = to
+	r.wr.set(k, reply, to, src)
 	r.nout++
 }
 
@@ -223,13 +201,15 @@ func (r *udpReader) queue(reply []byte, to netip.AddrPort, src netip.Addr) {
 // cannot reach) so that the rest still go.
 func (r *udpReader) flush() {
 	for sent := 0; sent < r.nout; {
-		n, err := r.pc.WriteBatch(r.out[sent:r.nout], 0)
+		n, err := r.wr.flush(sent, r.nout)
 		sent += n
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				break
 			}
-			r.s.log.Debug("gslb: write reply", "client", r.out[sent].Addr, "err", err)
+			if sent < r.nout {
+				r.s.log.Debug("gslb: write reply", "client", r.to[sent], "err", err)
+			}
 			sent++
 		}
 	}
@@ -294,7 +274,7 @@ func (w *udpWriter) WriteMsg(m *dns.Msg) error {
 
 // Write queues b in the reader's batch; it is sent when the batch has been answered.
 func (w *udpWriter) Write(b []byte) (int, error) {
-	if w.reader.nout == len(w.reader.out) {
+	if w.reader.nout == len(w.reader.bufs) {
 		w.reader.flush() // a handler wrote more than one reply per query
 	}
 	w.reader.queue(append(w.reader.bufs[w.reader.nout][:0], b...), w.remote, w.dst)
