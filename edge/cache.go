@@ -2,8 +2,10 @@ package edge
 
 import (
 	"bytes"
+	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/edge/httpcache"
@@ -27,15 +29,48 @@ type lookup struct {
 	start        time.Time
 	// revalidating is set on a background revalidation: the stale object's mark.
 	revalidating *atomic.Bool
+	// sc is the request's scratch: url, key and req.Header are borrowed from it until own.
+	// A background revalidation's copy of the lookup has none.
+	sc    *requestScratch
+	owned bool
+	// memoryHit: the object served was found in memory (not read from disk), so its
+	// head may come from a template (hithead.go).
+	memoryHit bool
+}
+
+// own gives l copies of url and key that outlive the request: a fill, a coalesced call, a
+// revalidation, the disk tier and the pass marks keep them, and the request's scratch is
+// reused by the next request once handle returns (requestScratch).
+func (l *lookup) own() {
+	if l.owned {
+		return
+	}
+	l.owned = true
+	// key is url itself, or url joined with a secondary key in a string of its own.
+	same := unsafe.StringData(l.key) == unsafe.StringData(l.url)
+	l.url = strings.Clone(l.url)
+	if same {
+		l.key = l.url
+	}
+	if len(l.req.Header) == 0 {
+		l.req.Header = nil
+		return
+	}
+	h := make(httpcache.Header, len(l.req.Header))
+	for i, f := range l.req.Header {
+		h[i] = httpcache.Field{Name: f.Name, Value: strings.Clone(f.Value)}
+	}
+	l.req.Header = h
 }
 
 // serveCache answers a GET or HEAD on a cache route: from the store when it can, otherwise
 // through one coalesced fill per key.
 //
-// key is the request's primary key (requestKey) and now the request's start: one clock read
-// serves the whole lookup.
-func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route, key string, now time.Time) string {
-	l := &lookup{rt: rt, r: r, head: bytes.Equal(ctx.Method(), []byte("HEAD")), start: now}
+// key is the request's primary key (policyKeyIn), borrowed from sc: a fresh hit uses it
+// only to look up, and every other outcome takes its own copy first (lookup.own). now is
+// the request's start: one clock read serves the whole lookup.
+func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route, key string, now time.Time, sc *requestScratch) string {
+	l := &lookup{rt: rt, r: r, head: bytes.Equal(ctx.Method(), []byte("HEAD")), start: now, sc: sc}
 	l.url = key
 	l.status = httpcache.CacheStatus{Cache: "shoal", Detail: n.name}
 	l.key = l.url
@@ -45,10 +80,11 @@ func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route, key 
 	if l.head {
 		method = "HEAD"
 	}
-	l.req = httpcache.Request{Method: method, Header: requestView(&ctx.Request.Header, vary)}
+	l.req = httpcache.Request{Method: method, Header: requestViewIn(sc, &ctx.Request.Header, vary)}
 	if varies {
 		secondary, ok := httpcache.SecondaryKey(vary, l.req.Header)
 		if !ok {
+			l.own()
 			l.status.Fwd = "vary-miss"
 			return n.fill(ctx, l, true)
 		}
@@ -59,6 +95,7 @@ func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route, key 
 	// this is the variant the request selects (RFC 9111 section 4.1), whatever the hash did.
 	found = found && obj.Key == l.key
 	if !found {
+		l.own()
 		if res, ok := n.diskLookup(ctx, l); ok {
 			return res
 		}
@@ -80,16 +117,18 @@ func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route, key 
 	switch use.State {
 	case httpcache.Fresh:
 		n.metrics.hits.Inc()
-		l.status.Hit = true
+		l.status.Hit, l.memoryHit = true, true
 		n.serveObject(ctx, l, obj, use)
 		return "hit"
 	case httpcache.StaleWhileRevalidate:
+		l.own()
 		n.metrics.hits.Inc()
-		l.status.Hit = true
+		l.status.Hit, l.memoryHit = true, true
 		n.serveObject(ctx, l, obj, use)
 		n.revalidateInBackground(ctx, l, obj)
 		return "stale"
 	}
+	l.own()
 	if use.OnlyIfCached {
 		return n.gatewayTimeoutOnlyIfCached(ctx, l)
 	}

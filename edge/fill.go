@@ -507,6 +507,7 @@ func (n *Node) revalidateInBackground(ctx *fasthttp.RequestCtx, l *lookup, obj *
 		return
 	}
 	bg := *l
+	bg.sc = nil // the request's scratch is not the revalidation's (it returns with handle)
 	bg.stale = obj
 	bg.revalidating = mark
 	// Its own key: a finished fill of bg.key may still be joinable (Group.Linger), and it

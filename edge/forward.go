@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,22 +30,25 @@ const hotMaxObject = 1 << 20
 // runner-up only-if-cached, and the runner-up, seeing a forwarded request, answers from its
 // store or not at all.
 //
-// key is the request's primary key and now its start time.
+// key is the request's primary key, borrowed from the request's scratch (requestScratch):
+// every path that keeps it past the request copies it. now is the request's start time.
 func (n *Node) forwardToOwner(ctx *fasthttp.RequestCtx, rt *settings, r *route, key string, now time.Time) (string, bool) {
 	first, self := n.ownerOf(rt, key)
 	if self {
-		// The common case, and the only one on a lone node: no list of owners is built.
-		if !n.adopting(now) {
+		// The common case, and the only one on a lone node: no list of owners is built, and
+		// in the adoption window not for a key this node holds (a hit) either.
+		if !n.adopting(now) || !n.mayAdopt(ctx, key) {
 			return "", false
 		}
 		if owners := n.ring.Owners(key, 2); len(owners) > 1 && owners[0].Name == n.name {
-			return n.adoptFrom(ctx, rt, owners[1], key)
+			return n.forwardWith(ctx, rt, owners[1], strings.Clone(key), true)
 		}
 		return "", false
 	}
 	if isForwarded(ctx) {
 		return "", false
 	}
+	key = strings.Clone(key)
 	if n.freshLocalCopy(key, rt, ctx) {
 		return "", false // a hot copy: the local pipeline answers it as a hit
 	}
@@ -108,20 +112,19 @@ func (n *Node) adopting(now time.Time) bool {
 	return started != nil && now.Sub(*started) < adoptWindow
 }
 
-// adoptFrom asks the runner-up for a stored copy (only-if-cached: it never goes to the origin
-// for us) and keeps it with its full remaining freshness. It reports false, so the local
-// pipeline fills from the origin, when the runner-up has none.
-func (n *Node) adoptFrom(ctx *fasthttp.RequestCtx, rt *settings, peer ring.Member, key string) (string, bool) {
+// mayAdopt reports a request for which an owner in its adoption window asks the runner-up
+// for a stored copy (only-if-cached: it never goes to the origin for us) and keeps it with
+// its full remaining freshness (forwardWith): one this node has nothing stored for. When
+// the runner-up has none either, the local pipeline fills from the origin.
+func (n *Node) mayAdopt(ctx *fasthttp.RequestCtx, key string) bool {
 	if len(peekFold(&ctx.Request.Header, "Cache-Control")) > 0 || len(peekFold(&ctx.Request.Header, "Range")) > 0 {
-		return "", false // the client's own directives and ranges go through the full pipeline
+		return false // the client's own directives and ranges go through the full pipeline
 	}
-	if _, ok := n.store.Get(key); ok {
-		return "", false
+	if _, ok := n.store.Peek(key); ok {
+		return false // stored here: serveCache counts the hit (Peek counts nothing)
 	}
-	if _, varies := n.store.Vary(key); varies {
-		return "", false
-	}
-	return n.forwardWith(ctx, rt, peer, key, true)
+	_, varies := n.store.Vary(key)
+	return !varies
 }
 
 // freshLocalCopy reports whether the store holds a usable copy of a key this node does not

@@ -18,12 +18,18 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 	// The route's policy (routepolicy.go); pages is set only when error pages are configured.
 	var rules *routeRules
 	var pages *errorPages
+	// The target, host and key are borrowed from sc until this returns (requestScratch).
+	sc := getScratch()
 	defer func() {
+		if rules != nil && sc.rulesDone {
+			rules = nil // a hit's template already carried the response field rules
+		}
 		if rules != nil || pages != nil {
 			n.responsePolicy(ctx, pages, rules) // before the framing: it may replace the body
 		}
 		n.frameForHTTP10(ctx)
 		n.finish(ctx, start, policy, result)
+		putScratch(sc)
 	}()
 
 	if problem := framingProblem(ctx.Request.Header.RawHeaders()); problem != "" {
@@ -67,7 +73,7 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	host, hosts := hostFields(hdr.RawHeaders(), hdr.Host())
-	t, bad := parseTarget(scheme(ctx), hdr.RequestURI(), host, hosts, !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
+	t, bad := parseTargetIn(sc, scheme(ctx), hdr.RequestURI(), host, hosts, !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
 	if bad != nil {
 		n.refuse(ctx, bad.status, bad.reason, bad.msg)
 		return
@@ -110,13 +116,13 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 	}
 	if r.cache && (bytes.Equal(method, []byte("GET")) || bytes.Equal(method, []byte("HEAD"))) && !hasBody(&ctx.Request) && !bypassCache(rules, hdr) {
 		policy = "cache"
-		key := policyKey(rules, &t, scheme(ctx), hdr)
+		key := policyKeyIn(sc, rules, &t, scheme(ctx), hdr) // borrowed: see lookup.own
 		if res, ok := n.forwardToOwner(ctx, rt, r, key, start); ok {
 			result = res
 			return
 		}
 		n.inflight.add(n.name, 1)
-		result = n.serveCache(ctx, rt, r, key, start)
+		result = n.serveCache(ctx, rt, r, key, start, sc)
 		n.inflight.add(n.name, -1)
 		return
 	}

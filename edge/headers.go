@@ -113,15 +113,27 @@ var requestFields = []string{"Cache-Control", "Pragma", "Authorization", "If-Non
 // (the names a stored response varies on). Names match case-insensitively, since the listener
 // keeps them as the client sent them, and every line of a field is kept.
 func requestView(h *fasthttp.RequestHeader, extra []string) httpcache.Header {
+	return requestViewIn(nil, h, extra)
+}
+
+// requestViewIn is requestView with the values and the slice borrowed from sc (see
+// requestScratch; nil allocates them): a hit's lookup copies nothing.
+func requestViewIn(sc *requestScratch, h *fasthttp.RequestHeader, extra []string) httpcache.Header {
 	var out httpcache.Header
+	if sc != nil {
+		out = sc.fields[:0]
+	}
 	for k, v := range h.All() {
 		name, ok := listedFold(requestFields, k)
 		if !ok {
 			name, ok = listedFold(extra, k)
 		}
 		if ok && len(v) > 0 {
-			out = append(out, httpcache.Field{Name: name, Value: string(v)})
+			out = append(out, httpcache.Field{Name: name, Value: sc.str(v)})
 		}
+	}
+	if sc != nil {
+		sc.fields = out[:0]
 	}
 	return out
 }

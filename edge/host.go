@@ -13,9 +13,11 @@ import (
 // RFC 9110 section 4.2.4 deprecates it and the node must never turn it into credentials), an
 // empty host, characters outside a DNS name, a port that is not 1-5 digits up to 65535, and
 // an IP literal that does not parse.
-func normalAuthority(scheme string, raw []byte) (host, name string, ok bool) {
+//
+// The common, already folded host is borrowed from sc (see requestScratch; nil copies it).
+func normalAuthority(sc *requestScratch, scheme string, raw []byte) (host, name string, ok bool) {
 	if plainHost(raw) && len(raw) > 0 && raw[len(raw)-1] != '.' && validName(raw) {
-		s := string(raw)
+		s := sc.str(raw)
 		return s, s, true // the common case: already folded
 	}
 	var hostPart, port []byte

@@ -128,8 +128,14 @@ func bypassCache(rules *policy.Rules, h *fasthttp.RequestHeader) bool {
 // policyKey is the primary key of a request (requestTarget.key) shaped by the route's rules:
 // the rewritten path, the host unless ignored, and the named fields and cookies.
 func policyKey(rules *policy.Rules, t *requestTarget, scheme string, h *fasthttp.RequestHeader) string {
+	return policyKeyIn(nil, rules, t, scheme, h)
+}
+
+// policyKeyIn is policyKey built in sc (requestScratch.key): a borrowed string, except
+// with include_headers or include_cookies.
+func policyKeyIn(sc *requestScratch, rules *policy.Rules, t *requestTarget, scheme string, h *fasthttp.RequestHeader) string {
 	if rules == nil {
-		return t.key(scheme)
+		return sc.key(scheme, t.host, t.path, t.query)
 	}
 	path, host := t.path, t.host
 	if rules.Rewrite != nil {
@@ -138,7 +144,7 @@ func policyKey(rules *policy.Rules, t *requestTarget, scheme string, h *fasthttp
 	if rules.Key.IgnoreHost() {
 		host = ignoredHost
 	}
-	key := cacheKey(scheme, host, path, t.query)
+	key := sc.key(scheme, host, path, t.query)
 	if len(rules.Key.Headers()) == 0 && len(rules.Key.Cookies()) == 0 {
 		return key
 	}

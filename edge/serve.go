@@ -16,21 +16,31 @@ import (
 // serveObject answers from a stored object: the client's conditionals, HEAD and ranges are
 // answered here, from memory, without copying the body.
 func (n *Node) serveObject(ctx *fasthttp.RequestCtx, l *lookup, obj *cachestore.Object, use httpcache.Use) {
+	stored := obj
 	obj = n.variantFor(l, obj)
-	resp := obj.Meta.(*objectMeta).response(obj)
+	meta := obj.Meta.(*objectMeta)
+	resp := meta.response(obj)
 	l.status.TTL, l.status.HasTTL = int64(use.TTL.Seconds()), true
 	if use.TTL < 0 && use.TTL.Seconds() > float64(l.status.TTL) {
 		l.status.TTL-- // floor, so a stale object never shows ttl=0
 	}
 	var skip []string
 	if use.State == httpcache.Fresh || use.State == httpcache.StaleWhileRevalidate {
-		skip = obj.Meta.(*objectMeta).decision.NoCacheFields
+		skip = meta.decision.NoCacheFields
 	}
-	if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 {
-		n.writeConditional(ctx, l, code, obj.Header, use.Age)
-		return
+	if conditional(l.req.Header) {
+		if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 {
+			n.writeConditional(ctx, l, code, obj.Header, use.Age)
+			return
+		}
 	}
-	n.writeHead(ctx, l, obj.Status, obj.Header, use.Age, skip)
+	// A memory hit on the stored representation itself, with the origin's Date (a head
+	// without one gets the clock's, per response), is written from its template.
+	if l.memoryHit && obj == stored && meta.date != 0 && (use.State == httpcache.Fresh || use.State == httpcache.StaleWhileRevalidate) {
+		n.writeHitHead(ctx, l, obj, meta, use.Age, skip)
+	} else {
+		n.writeHead(ctx, l, obj.Status, obj.Header, use.Age, skip)
+	}
 	if l.head {
 		ctx.Response.SkipBody = true
 		ctx.Response.Header.SetContentLength(len(obj.Body))
@@ -93,9 +103,49 @@ func (n *Node) serveFill(ctx *fasthttp.RequestCtx, l *lookup, h *fillHead, body 
 	streamBody(ctx, stream, length)
 }
 
+// writeHitHead is writeHead for a memory hit, from the object's template (hithead.go): it
+// renders one when there is none and the slot may take it.
+func (n *Node) writeHitHead(ctx *fasthttp.RequestCtx, l *lookup, obj *cachestore.Object, meta *objectMeta, age time.Duration, skip []string) {
+	var rules *routeRules
+	if r := l.rt.rulesFor(l.r); r != nil && r.Response != nil && !isForwarded(ctx) && l.sc != nil {
+		// responsePolicy would apply them after this head: the template may carry them, and
+		// the request's scratch tells responsePolicy so.
+		rules = r
+	}
+	heads := l.rt.heads
+	hh := heads.find(meta, rules, l.varyEncoding)
+	if hh == nil {
+		if heads == nil || !heads.claim(meta, rules, l.varyEncoding) {
+			n.writeHead(ctx, l, obj.Status, obj.Header, age, skip)
+			return
+		}
+		hh = n.renderHitHead(l, meta, rules, func(dst *fasthttp.ResponseHeader) {
+			n.writeHeadTo(dst, l, obj.Status, obj.Header, 0, skip)
+		})
+		heads.keep(hh)
+	}
+	n.copyHitHead(ctx, l, hh, age)
+}
+
+// conditional reports a request with a precondition (RFC 9110 section 13.1): without one,
+// EvaluateConditional has nothing to evaluate and is not asked (it parses the stored
+// validators first).
+func conditional(h httpcache.Header) bool {
+	for _, f := range h {
+		if len(f.Name) > 3 && strings.EqualFold(f.Name[:3], "If-") {
+			return true
+		}
+	}
+	return false
+}
+
 // writeHead writes status and stored fields plus Age, Via and Cache-Status.
 func (n *Node) writeHead(ctx *fasthttp.RequestCtx, l *lookup, status int, h httpcache.Header, age time.Duration, skip []string) {
-	dst := &ctx.Response.Header
+	n.writeHeadTo(&ctx.Response.Header, l, status, h, age, skip)
+}
+
+// writeHeadTo is writeHead into any response head (a hit's template, hithead.go).
+func (n *Node) writeHeadTo(dst *fasthttp.ResponseHeader, l *lookup, status int, h httpcache.Header, age time.Duration, skip []string) {
 	date := h.Get("Date")
 	var now time.Time
 	if date == "" {
@@ -126,7 +176,15 @@ func (n *Node) writeHead(ctx *fasthttp.RequestCtx, l *lookup, status int, h http
 	} else {
 		dst.Set("Via", n.via())
 	}
-	dst.Set("Cache-Status", l.status.String())
+	setCacheStatus(dst, l)
+}
+
+// setCacheStatus sets the response's Cache-Status (RFC 9211), rendered without allocating.
+func setCacheStatus(dst *fasthttp.ResponseHeader, l *lookup) {
+	p := headSeeds.Get().(*headSeed)
+	p.buf = l.status.AppendTo(p.buf[:0])
+	dst.SetBytesV("Cache-Status", p.buf)
+	headSeeds.Put(p)
 }
 
 // writeConditional answers a client's conditional from the cache: 304 with the fields RFC

@@ -29,10 +29,12 @@ type settings struct {
 	// pages are the error pages and the maintenance switch.
 	rules []*policy.Rules
 	pages policy.ErrorPages
+	// heads are the templates of hits' response heads rendered under these settings.
+	heads *hitHeads
 }
 
 func (n *Node) buildRuntime(cfg *conf.Config) (*settings, error) {
-	rt := &settings{cfg: cfg, pools: map[string]*origin.Pool{}, policy: policyFor(cfg.Cache)}
+	rt := &settings{cfg: cfg, pools: map[string]*origin.Pool{}, policy: policyFor(cfg.Cache), heads: newHitHeads()}
 	rt.consumed = rt.policy.ConsumedFields()
 	rt.trustedProxies = trustedPrefixes(cfg.TrustedProxies)
 	for _, name := range cfg.Compression.Encodings {

@@ -53,6 +53,12 @@ type targetError struct {
 // Host (RFC 9112 section 3.2.2); an HTTP/1.0 request without either is refused too. scheme
 // is the scheme the client used.
 func parseTarget(scheme string, raw []byte, host []byte, hosts int, http11 bool) (requestTarget, *targetError) {
+	return parseTargetIn(nil, scheme, raw, host, hosts, http11)
+}
+
+// parseTargetIn is parseTarget with the target's strings borrowed from sc (see
+// requestScratch): handle's form, which allocates nothing for a target already canonical.
+func parseTargetIn(sc *requestScratch, scheme string, raw []byte, host []byte, hosts int, http11 bool) (requestTarget, *targetError) {
 	var t requestTarget
 	bad := func(msg string) (requestTarget, *targetError) {
 		return requestTarget{}, &targetError{status: fasthttp.StatusBadRequest, reason: "bad_target", msg: "bad request: " + msg}
@@ -64,7 +70,7 @@ func parseTarget(scheme string, raw []byte, host []byte, hosts int, http11 bool)
 		return bad("an HTTP/1.1 request needs a Host field")
 	}
 	if hosts == 1 {
-		h, name, ok := normalAuthority(scheme, host)
+		h, name, ok := normalAuthority(sc, scheme, host)
 		if !ok || len(host) == 0 {
 			return bad("invalid Host field")
 		}
@@ -85,7 +91,7 @@ func parseTarget(scheme string, raw []byte, host []byte, hosts int, http11 bool)
 		if bytes.IndexByte(authority, '@') >= 0 {
 			return bad("userinfo in the request-target")
 		}
-		h, name, ok := normalAuthority(scheme, authority)
+		h, name, ok := normalAuthority(sc, scheme, authority)
 		if !ok {
 			return bad("invalid authority in the request-target")
 		}
@@ -104,7 +110,7 @@ func parseTarget(scheme string, raw []byte, host []byte, hosts int, http11 bool)
 	}
 	// One string for the whole target: path and query are slices of it, and it is the
 	// target itself whenever nothing is folded (the common request allocates once here).
-	rest := string(raw)
+	rest := sc.str(raw)
 	path, query := rest, ""
 	if i := strings.IndexByte(rest, '?'); i >= 0 {
 		path, query = rest[:i], rest[i+1:]

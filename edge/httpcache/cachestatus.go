@@ -2,7 +2,6 @@ package httpcache
 
 import (
 	"strconv"
-	"strings"
 )
 
 // CacheStatus is one member of the RFC 9211 Cache-Status field, for example
@@ -27,43 +26,48 @@ type CacheStatus struct {
 // string. Characters a structured-field string cannot carry (controls,
 // non-ASCII) are replaced with '?'.
 func (c CacheStatus) String() string {
-	var b strings.Builder
-	b.Grow(64)
+	var buf [96]byte
+	return string(c.AppendTo(buf[:0]))
+}
+
+// AppendTo appends the member as String renders it to dst and returns the extended
+// buffer: a writer that reuses its buffer renders it without allocating.
+func (c CacheStatus) AppendTo(dst []byte) []byte {
 	name := c.Cache
 	if name == "" {
 		name = "shoal"
 	}
-	writeSFTokenOrString(&b, name)
+	dst = appendSFTokenOrString(dst, name)
 	if c.Hit {
-		b.WriteString("; hit")
+		dst = append(dst, "; hit"...)
 	}
 	if c.Fwd != "" && isSFToken(c.Fwd) {
-		b.WriteString("; fwd=")
-		b.WriteString(c.Fwd)
+		dst = append(dst, "; fwd="...)
+		dst = append(dst, c.Fwd...)
 	}
 	if c.FwdStatus > 0 {
-		b.WriteString("; fwd-status=")
-		writeInt(&b, int64(c.FwdStatus))
+		dst = append(dst, "; fwd-status="...)
+		dst = strconv.AppendInt(dst, int64(c.FwdStatus), 10)
 	}
 	if c.HasTTL {
-		b.WriteString("; ttl=")
-		writeInt(&b, c.TTL)
+		dst = append(dst, "; ttl="...)
+		dst = strconv.AppendInt(dst, c.TTL, 10)
 	}
 	if c.Stored {
-		b.WriteString("; stored")
+		dst = append(dst, "; stored"...)
 	}
 	if c.Collapsed {
-		b.WriteString("; collapsed")
+		dst = append(dst, "; collapsed"...)
 	}
 	if c.Key != "" {
-		b.WriteString("; key=")
-		writeSFString(&b, c.Key)
+		dst = append(dst, "; key="...)
+		dst = appendSFString(dst, c.Key)
 	}
 	if c.Detail != "" {
-		b.WriteString("; detail=")
-		writeSFTokenOrString(&b, c.Detail)
+		dst = append(dst, "; detail="...)
+		dst = appendSFTokenOrString(dst, c.Detail)
 	}
-	return b.String()
+	return dst
 }
 
 // isSFToken reports whether s is an RFC 8941 3.3.4 token:
@@ -83,35 +87,27 @@ func isSFToken(s string) bool {
 	return true
 }
 
-func writeSFTokenOrString(b *strings.Builder, s string) {
+func appendSFTokenOrString(dst []byte, s string) []byte {
 	if isSFToken(s) {
-		b.WriteString(s)
-		return
+		return append(dst, s...)
 	}
-	writeSFString(b, s)
+	return appendSFString(dst, s)
 }
 
-// writeSFString writes an RFC 8941 3.3.3 string: printable ASCII, with '"'
+// appendSFString appends an RFC 8941 3.3.3 string: printable ASCII, with '"'
 // and '\' escaped.
-func writeSFString(b *strings.Builder, s string) {
-	b.WriteByte('"')
+func appendSFString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
+			dst = append(dst, '\\', c)
 		case c < 0x20 || c > 0x7e:
-			b.WriteByte('?')
+			dst = append(dst, '?')
 		default:
-			b.WriteByte(c)
+			dst = append(dst, c)
 		}
 	}
-	b.WriteByte('"')
-}
-
-// writeInt writes v in decimal without the temporary string strconv.FormatInt allocates.
-func writeInt(b *strings.Builder, v int64) {
-	var num [20]byte
-	b.Write(strconv.AppendInt(num[:0], v, 10))
+	return append(dst, '"')
 }

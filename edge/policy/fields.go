@@ -94,6 +94,20 @@ func (e *FieldEdits) values(m map[string]string) ([]fieldValue, error) {
 // Variables reports whether any value names a variable: without, Apply needs no Vars.
 func (e *FieldEdits) Variables() bool { return e != nil && len(e.uses) > 0 }
 
+// Names lists every field name the edits remove, set or add (canonical spelling, a name
+// may repeat): a writer that renders them into a head once checks that none of them is a
+// field it writes per response.
+func (e *FieldEdits) Names() []string {
+	if e == nil {
+		return nil
+	}
+	out := append([]string(nil), e.drop...)
+	for _, f := range e.add {
+		out = append(out, f.name)
+	}
+	return out
+}
+
 // Uses reports whether a value names the variable, so the edge computes only what is used.
 func (e *FieldEdits) Uses(name string) bool { return e != nil && e.uses[name] }
 

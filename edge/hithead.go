@@ -1,0 +1,174 @@
+package edge
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/shoal-cdn/shoal/edge/policy"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttputil"
+)
+
+// A hit's response head is the same for every request of one stored object but for Age and
+// Cache-Status: status, the origin's Date, the stored fields less those a cache drops, Via,
+// and the route's response field rules. Building it field by field cost about a third of a
+// hit (a parse to seed Date, then a case-insensitive filter and a fasthttp Add per field, then
+// the rules: one walk to remove, one Add per set). So it is rendered once into a template
+// and a hit copies the template (ResponseHeader.CopyTo: plain copies, no parsing) and
+// patches Age and Cache-Status in place.
+//
+// Templates live in a small direct-mapped table per settings (a reload starts a new one),
+// not in the object: only objects that are hit get one, and their memory is bounded
+// (hitHeadSlots templates of a few hundred bytes) whatever the cache holds. A slot goes to a
+// new object only when its template was not used since the last time another object asked
+// for it (one bit of CLOCK), so one-hit objects do not push hot ones out.
+//
+// The pre-rendered head is what a writer of its own would send as bytes with the body in one
+// write (issue 14); here fasthttp writes it.
+
+// hitHeadSlots is the table's size: a power of two.
+const hitHeadSlots = 4096
+
+// noHitHeads makes new settings without templates, every hit's head written field by
+// field (tests compare the two).
+var noHitHeads = false
+
+func newHitHeads() *hitHeads {
+	if noHitHeads {
+		return nil
+	}
+	return new(hitHeads)
+}
+
+type hitHeads struct {
+	slots [hitHeadSlots]atomic.Pointer[hitHead]
+}
+
+// hitHead is one object's rendered head. It is never changed once stored in a slot: hits on
+// other goroutines copy from it concurrently.
+type hitHead struct {
+	meta  *objectMeta   // the stored object (identity representation) it was rendered for
+	rules *policy.Rules // the request's response rules the head was asked with, or nil
+	// folded: rules are rendered in (constant values, no field written after the head).
+	folded bool
+	vary   bool // Vary: Accept-Encoding added
+	used   atomic.Bool
+	h      fasthttp.ResponseHeader
+}
+
+// slot is the slot of one shape of an object's head: a Fibonacci hash of the addresses of
+// its meta and rules, so that the same object asked with and without rules (by a client and
+// by a peer) takes two slots instead of evicting one another.
+func (t *hitHeads) slot(m *objectMeta, rules *policy.Rules, vary bool) *atomic.Pointer[hitHead] {
+	p := uint64(uintptr(unsafe.Pointer(m))) ^ uint64(uintptr(unsafe.Pointer(rules)))>>3
+	if vary {
+		p = ^p
+	}
+	return &t.slots[(p*0x9E3779B97F4A7C15)>>(64-12)]
+}
+
+// find returns the template for this request's shape of the object, or nil. A nil return
+// means the caller renders the head itself and may offer it with keep.
+func (t *hitHeads) find(m *objectMeta, rules *policy.Rules, vary bool) *hitHead {
+	if t == nil {
+		return nil
+	}
+	hh := t.slot(m, rules, vary).Load()
+	if hh == nil || hh.meta != m || hh.rules != rules || hh.vary != vary {
+		return nil
+	}
+	if !hh.used.Load() {
+		hh.used.Store(true) // a store only the first time: hot slots stay read-only
+	}
+	return hh
+}
+
+// claim reports whether a new template of this shape may take its slot: the slot is empty,
+// holds another shape of the same object, or its template was not used since the last
+// claim (which clears the bit: a second chance).
+func (t *hitHeads) claim(m *objectMeta, rules *policy.Rules, vary bool) bool {
+	hh := t.slot(m, rules, vary).Load()
+	if hh == nil || hh.meta == m {
+		return true
+	}
+	return !hh.used.Swap(false)
+}
+
+func (t *hitHeads) keep(hh *hitHead) { t.slot(hh.meta, hh.rules, hh.vary).Store(hh) }
+
+// foldable reports whether response field rules can be rendered into a hit's template: no
+// variable (the value would differ per request) and no field written after the template is
+// copied (Age, Cache-Status, and the framing and range fields a HEAD or a Range sets).
+func foldable(e *policy.FieldEdits) bool {
+	if e.Variables() {
+		return false
+	}
+	for _, name := range e.Names() {
+		for _, late := range []string{"Age", "Cache-Status", "Content-Length", "Content-Range", "Content-Type"} {
+			if strings.EqualFold(name, late) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// serverHead is an empty response head as fasthttp's server hands it to the handler with
+// the listeners' options: no default Date (the origin's is sent), no default Content-Type,
+// names as written. Templates start as copies of it because CopyTo also copies these
+// options, and fasthttp sets the Date one only in its server: a template built from a
+// zero header would make every hit send the node's Date instead of the origin's.
+var serverHead = sync.OnceValue(func() *fasthttp.ResponseHeader {
+	seed := new(fasthttp.ResponseHeader)
+	srv := &fasthttp.Server{
+		Handler:                       func(ctx *fasthttp.RequestCtx) { ctx.Response.Header.CopyTo(seed) },
+		NoDefaultServerHeader:         true,
+		NoDefaultDate:                 true,
+		NoDefaultContentType:          true,
+		DisableHeaderNamesNormalizing: true,
+	}
+	pipe := fasthttputil.NewPipeConns()
+	client := pipe.Conn2()
+	go func() {
+		client.Write([]byte("GET / HTTP/1.1\r\nHost: seed\r\nConnection: close\r\n\r\n"))
+		var discard [512]byte
+		for {
+			if _, err := client.Read(discard[:]); err != nil {
+				break
+			}
+		}
+		client.Close()
+	}()
+	srv.ServeConn(pipe.Conn1()) // returns once the one request is answered
+	seed.SetStatusCode(0)
+	return seed
+})
+
+// renderHitHead builds the template of a hit on obj for this request: writeHeadTo's head
+// with Age 0 and an empty Cache-Status (patched per hit), then the rules when they fold.
+func (n *Node) renderHitHead(l *lookup, m *objectMeta, rules *policy.Rules, write func(dst *fasthttp.ResponseHeader)) *hitHead {
+	hh := &hitHead{meta: m, rules: rules, vary: l.varyEncoding}
+	serverHead().CopyTo(&hh.h)
+	write(&hh.h)
+	if rules != nil && foldable(rules.Response) {
+		buf := bufs.Get().(*scratch)
+		buf.b = rules.Response.Apply(responseFieldsFold{&hh.h}, &policy.Vars{}, buf.b)
+		bufs.Put(buf)
+		hh.folded = true
+	}
+	return hh
+}
+
+// copyHitHead writes a template to the response with this hit's Age and Cache-Status.
+func (n *Node) copyHitHead(ctx *fasthttp.RequestCtx, l *lookup, hh *hitHead, age time.Duration) {
+	dst := &ctx.Response.Header
+	hh.h.CopyTo(dst)
+	setInt(dst, "Age", int64(age.Seconds()))
+	setCacheStatus(dst, l)
+	if hh.folded {
+		l.sc.rulesDone = true // writeHitHead asks for rules only with a scratch
+	}
+}
