@@ -5,7 +5,7 @@ PKGS      ?= ./...
 TESTFLAGS ?= -race -count=1 -timeout 20m
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run build test test-vip test-deps vet lint fmt bench bench-h2 bench-micro bench-hitratio bench-peers bench-edge bench-memory bench-disk bench-disk-peers h2spec clean
+.PHONY: run build test test-vip test-deps vet lint fmt bench bench-h2 bench-micro bench-hitratio bench-peers bench-edge bench-memory bench-disk bench-disk-peers bench-disk-warm h2spec clean
 
 run:
 	$(GO) run ./cmd/shoal demo
@@ -78,6 +78,10 @@ bench-disk:
 # Disk hits of 256 KiB and 1 MiB at 4x cache.memory, Shoal next to nginx proxy_cache.
 bench-disk-peers:
 	@scripts/bench-disk-peers.sh
+
+# Restart to warm: time until 95% of pre-restart hits are hits again, Shoal (SIGTERM, SIGKILL) next to nginx proxy_cache.
+bench-disk-warm:
+	@scripts/bench-disk-warm.sh
 
 # HTTP/2 conformance of the HTTPS listener.
 h2spec: build

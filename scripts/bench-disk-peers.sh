@@ -1,32 +1,45 @@
 #!/usr/bin/env bash
 # Disk hits end to end: Shoal with cache.memory 16 MiB and a disk tier, next to nginx
 # proxy_cache, both holding a working set of 4x that memory (64 MiB) of 256 KiB or 1 MiB
-# objects, cache files under $DISK_DIR (default: the real disk under ${TMPDIR:-/tmp}; set
-# DISK_DIR=/dev/shm for tmpfs). Servers on core 0, h2load (HTTP/1.1) on core 1; every URL
-# is warmed twice first. Prints req/s and Shoal's ratio to nginx; nothing is asserted.
-# Usage: scripts/bench-disk-peers.sh [requests per run]
+# objects. Runs once per cache directory in DISKS (default: tmpfs /dev/shm, then the real
+# disk under ${TMPDIR:-/tmp}). Servers on core 0, h2load (HTTP/1.1, 16 connections) on core
+# 1; every URL is warmed twice first. ROUNDS rounds (default 5), Shoal and nginx interleaved
+# and alternating who goes first, so a noisy neighbour on the shared machine hits both;
+# prints req/s and Shoal's ratio to nginx per round, then the median and range of the
+# ratios. Nothing is asserted. Usage: scripts/bench-disk-peers.sh [requests per run]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requests="${1:-3000}"
-base="${DISK_DIR:-${TMPDIR:-/tmp}}"
-work=$(mktemp -d "$base/shoal-bench-disk.XXXXXX")
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+rounds="${ROUNDS:-5}"
+disks="${DISKS:-/dev/shm ${TMPDIR:-/tmp}}"
 command -v nginx >/dev/null && command -v h2load >/dev/null || {
 	echo "needs nginx and h2load (apt-get install nginx nghttp2-client)" >&2
 	exit 1
 }
-go build -o "$work/shoal" ./cmd/shoal
-mkdir -p "$work/www" "$work/ngx-cache" "$work/shoal-disk"
-head -c 262144 /dev/urandom >"$work/www/256k.bin"
-head -c 1048576 /dev/urandom >"$work/www/1m.bin"
+bin=$(mktemp -d)
+go build -o "$bin/shoal" ./cmd/shoal
+pids=() work=""
+stop_all() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	pids=()
+	[ -n "$work" ] && rm -rf "$work"
+	work=""
+}
+trap 'stop_all; rm -rf "$bin"' EXIT
 port_origin=18400 port_nginx=18401 port_shoal=18402 port_admin=18403
-cat >"$work/origin.conf" <<CONF
+
+rps() { # urls-file
+	taskset -c 1 h2load --h1 -n "$requests" -c 16 -t 1 -i "$1" 2>&1 | awk '/^finished in/ {print $4}'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+bench_on() { # base directory of the caches
+	work=$(mktemp -d "$1/shoal-bench-disk.XXXXXX")
+	mkdir -p "$work/www" "$work/ngx-cache" "$work/shoal-disk"
+	head -c 262144 /dev/urandom >"$work/www/256k.bin"
+	head -c 1048576 /dev/urandom >"$work/www/1m.bin"
+	cat >"$work/origin.conf" <<CONF
 daemon off; master_process off; worker_processes 1; pid $work/origin.pid; error_log $work/origin.err;
 events { worker_connections 4096; }
 http { access_log off; sendfile on; default_type application/octet-stream;
@@ -34,7 +47,7 @@ http { access_log off; sendfile on; default_type application/octet-stream;
     location /256k/ { try_files /256k.bin =404; expires 1h; }
     location /1m/ { try_files /1m.bin =404; expires 1h; } } }
 CONF
-cat >"$work/nginx.conf" <<CONF
+	cat >"$work/nginx.conf" <<CONF
 daemon off; master_process off; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx.err;
 events { worker_connections 4096; }
 http { access_log off; sendfile on; tcp_nopush on;
@@ -43,7 +56,7 @@ http { access_log off; sendfile on; tcp_nopush on;
     location / { proxy_pass http://127.0.0.1:$port_origin; proxy_cache z; proxy_cache_valid 200 1h;
       proxy_http_version 1.1; proxy_set_header Connection ""; } } }
 CONF
-cat >"$work/shoal.yaml" <<CONF
+	cat >"$work/shoal.yaml" <<CONF
 node: {name: bench}
 listen: {http: "127.0.0.1:$port_shoal", admin: "127.0.0.1:$port_admin"}
 log: {access: "off", level: warn}
@@ -54,42 +67,42 @@ cache:
 origins: {o: {servers: [{url: "http://127.0.0.1:$port_origin"}]}}
 routes: [{match: {path_prefix: /}, origin: o, cache: true}]
 CONF
-taskset -c 0 nginx -c "$work/origin.conf" -p "$work" & pids+=($!)
-taskset -c 0 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
-GOMAXPROCS=1 taskset -c 0 "$work/shoal" run -c "$work/shoal.yaml" 2>"$work/shoal.err" & pids+=($!)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port_admin/readyz" >/dev/null && break; sleep 0.1; done
-# Wait for the disk tier to be ready (index loaded).
-for _ in $(seq 100); do curl -s "http://127.0.0.1:$port_admin/stats.json" | grep -q '"state": "ready"' && break; sleep 0.1; done
-
-rps() { # port urls-file
-	taskset -c 1 h2load --h1 -n "$requests" -c 16 -t 1 -i "$2" 2>&1 | awk '/^finished in/ {print $4}'
-}
-printf '%-6s %8s %12s %12s %8s\n' size objects shoal_rps nginx_rps ratio
-for size in 256k 1m; do
-	case $size in 256k) objects=256 ;; 1m) objects=64 ;; esac
-	for port in $port_shoal $port_nginx; do
-		: >"$work/urls-$port"
-		for i in $(seq 0 $((objects - 1))); do echo "http://127.0.0.1:$port/$size/$i" >>"$work/urls-$port"; done
-		for _ in 1 2; do xargs -n 1 curl -s -o /dev/null <"$work/urls-$port"; done
-		cp "$work/urls-$port" "$work/urls-$port.$size"
+	taskset -c 0 nginx -c "$work/origin.conf" -p "$work" & pids+=($!)
+	taskset -c 0 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
+	GOMAXPROCS=1 taskset -c 0 "$bin/shoal" run -c "$work/shoal.yaml" 2>"$work/shoal.err" & pids+=($!)
+	for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port_admin/readyz" >/dev/null && break; sleep 0.1; done
+	for _ in $(seq 100); do curl -s "http://127.0.0.1:$port_admin/stats.json" | grep -q '"state": "ready"' && break; sleep 0.1; done
+	echo "## $(df --output=fstype "$1" | tail -1) ($1): cache.memory 16 MiB, working set 64 MiB, $requests requests per run"
+	printf '%-6s %5s %8s %12s %12s %8s\n' size round objects shoal_rps nginx_rps ratio
+	for size in 256k 1m; do
+		case $size in 256k) objects=256 ;; 1m) objects=64 ;; esac
+		for port in $port_shoal $port_nginx; do
+			: >"$work/urls-$port"
+			for i in $(seq 0 $((objects - 1))); do echo "http://127.0.0.1:$port/$size/$i" >>"$work/urls-$port"; done
+			for _ in 1 2; do xargs -n 1 curl -s -o /dev/null <"$work/urls-$port"; done
+		done
+		sleep 1 # the disk tier's writes leave its queue
+		ratios=()
+		for round in $(seq "$rounds"); do
+			if ((round % 2)); then
+				s=$(rps "$work/urls-$port_shoal")
+				n=$(rps "$work/urls-$port_nginx")
+			else
+				n=$(rps "$work/urls-$port_nginx")
+				s=$(rps "$work/urls-$port_shoal")
+			fi
+			r=$(ratio "$s" "$n")
+			ratios+=("$r")
+			printf '%-6s %5s %8s %12s %12s %8s\n' "$size" "$round" "$objects" "$s" "$n" "$r"
+		done
+		printf '%s\n' "${ratios[@]}" | sort -n | awk -v size="$size" '{ r[NR] = $1 }
+			END { printf "%-6s ratio median %.2f, range %.2f-%.2f over %d rounds\n", size, r[int((NR + 1) / 2)], r[1], r[NR], NR }'
 	done
-	sleep 1 # the disk tier's writes leave its queue
-	s=$(rps $port_shoal "$work/urls-$port_shoal")
-	n=$(rps $port_nginx "$work/urls-$port_nginx")
-	printf '%-6s %8s %12s %12s %8s\n' "$size" "$objects" "$s" "$n" "$(awk -v a="$s" -v b="$n" 'BEGIN { if (b > 0) printf "%.2f", a / b }')"
-done
-curl -s "http://127.0.0.1:$port_admin/stats.json" | grep -A8 '"disk"' || true
+	curl -s "http://127.0.0.1:$port_admin/stats.json" | grep -A8 '"disk"' | tr -d ' \n' || true
+	echo
+	stop_all
+}
 
-# Restart to warm: SIGTERM, start again, time until the disk tier is ready, then the share of
-# the 256 KiB working set served as hits in the first pass.
-kill -TERM "${pids[2]}"
-wait "${pids[2]}" 2>/dev/null || true
-start=$(date +%s%N)
-GOMAXPROCS=1 taskset -c 0 "$work/shoal" run -c "$work/shoal.yaml" 2>>"$work/shoal.err" & pids[2]=$!
-until curl -s "http://127.0.0.1:$port_admin/stats.json" 2>/dev/null | grep -q '"state": "ready"'; do sleep 0.01; done
-ready_ms=$((($(date +%s%N) - start) / 1000000))
-hits=0
-while read -r url; do
-	curl -s -o /dev/null -D - "$url" | grep -qi '^cache-status:.*hit' && hits=$((hits + 1))
-done <"$work/urls-$port_shoal.256k"
-echo "restart: disk tier ready after ${ready_ms} ms; first pass over the 256 KiB set: $hits of 256 hits"
+mkdir -p bench-results
+out="bench-results/disk-peers-$(date -u +%Y%m%dT%H%M%SZ).txt"
+for d in $disks; do bench_on "$d"; done | tee "$out"
