@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -24,6 +25,12 @@ type mmsgReader struct {
 	n     int
 	errno syscall.Errno
 	recv  func(fd uintptr) bool // r.recvmmsg bound once, so that a read allocates no closure
+
+	// Busy polling (see udpBusyArm): with armed, an empty socket is polled again for up to
+	// poll before the reader parks.
+	poll      time.Duration
+	armed     bool
+	idleSince time.Time // when the socket was first found empty in this poll; zero when not polling
 }
 
 // mmsghdr is struct mmsghdr of <sys/socket.h>: a msghdr and the length received.
@@ -32,13 +39,13 @@ type mmsghdr struct {
 	len uint32
 }
 
-func newDatagramReader(conn *net.UDPConn, batch, size int, pktinfo bool) (datagramReader, error) {
+func newDatagramReader(conn *net.UDPConn, batch, size int, pktinfo bool, poll time.Duration) (datagramReader, error) {
 	rc, err := conn.SyscallConn()
 	if err != nil {
 		return nil, err
 	}
 	r := &mmsgReader{rc: rc, hdrs: make([]mmsghdr, batch), iovs: make([]unix.Iovec, batch),
-		names: make([]unix.RawSockaddrInet6, batch), bufs: make([][]byte, batch)}
+		names: make([]unix.RawSockaddrInet6, batch), bufs: make([][]byte, batch), poll: poll}
 	if pktinfo {
 		r.oob = make([][]byte, batch)
 		for i := range r.oob {
@@ -88,9 +95,24 @@ func (r *mmsgReader) recvmmsg(fd uintptr) bool {
 		case unix.EINTR:
 			continue // nothing was read: the datagrams are still queued, and may be all there is
 		case unix.EAGAIN:
+			if r.armed {
+				now := time.Now()
+				if r.idleSince.IsZero() {
+					r.idleSince = now
+				}
+				if now.Sub(r.idleSince) < r.poll {
+					continue
+				}
+				r.armed = false // nothing came for a whole poll: the burst is over
+			}
+			r.idleSince = time.Time{}
 			return false
 		case 0:
 			r.n = int(n)
+			r.idleSince = time.Time{}
+			if r.n >= udpBusyArm && r.poll > 0 {
+				r.armed = true
+			}
 		default:
 			r.n = 0 // n is the kernel's -1
 		}

@@ -5,6 +5,7 @@ package gslb
 import (
 	"net"
 	"net/netip"
+	"time"
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
@@ -31,7 +32,8 @@ type xnetReader struct {
 	ms []ipv4.Message
 }
 
-func newDatagramReader(conn *net.UDPConn, batch, size int, _ bool) (datagramReader, error) {
+// It does not busy-poll: ReadBatch parks in the netpoller at once.
+func newDatagramReader(conn *net.UDPConn, batch, size int, _ bool, _ time.Duration) (datagramReader, error) {
 	r := &xnetReader{pc: newBatchConn(conn), ms: make([]ipv4.Message, batch)}
 	for i := range r.ms {
 		r.ms[i].Buffers = [][]byte{make([]byte, size)}

@@ -32,7 +32,7 @@ func TestUDPReader_refusedReplyDoesNotStopTheBatch(t *testing.T) {
 	}
 	to := client.LocalAddr().(*net.UDPAddr).AddrPort()
 	refused := netip.MustParseAddrPort("127.0.0.1:0")
-	for _, size := range []int{1, 2, rawCallMax, rawCallMax + 1, udpBatch} {
+	for _, size := range []int{1, 2, 4, 5, udpBatch} { // 4 and 5: either side of rawCallMax on Linux
 		for _, bad := range slices.Compact([]int{0, size / 2, size - 1}) {
 			t.Run(fmt.Sprintf("batch of %d, refused at %d", size, bad), func(t *testing.T) {
 				var want [][]byte
