@@ -48,16 +48,14 @@ type Options struct {
 	// SO_REUSEPORT. It exists to compare the two (gslb/bench/gslbserve -shared-socket).
 	UDPSharedSocket bool
 	// UDPBusyPoll is how long a UDP reader under heavy load keeps polling its empty socket
-	// before it parks (Linux only). It is armed only by a read that found several datagrams
-	// queued, and disarmed by a poll that found nothing, so a lightly loaded server never
-	// polls; under heavy load it trades the idle share of the reader's CPU for skipping a
-	// park and wake-up per batch. 0 means 20 µs; negative turns it off.
+	// before it parks (Linux only); 0 means never. It is armed only by a read that found
+	// several datagrams queued and disarmed by a poll that found nothing, so a lightly loaded
+	// server never polls; under heavy load it spends the idle share of the reader's CPU to skip
+	// a park and a wake-up per batch. Measured on loopback with 20 µs: 2.7% more queries per
+	// second at full load for 4-6% more server CPU per query, so it is for hosts that do
+	// little else; a node that also serves HTTP on the same cores should leave it off.
 	UDPBusyPoll time.Duration
 }
-
-// defaultUDPBusyPoll is Options.UDPBusyPoll's default: at full load on loopback a reply
-// costs about 6 µs, so a client that keeps queries in flight sends the next well within it.
-const defaultUDPBusyPoll = 20 * time.Microsecond
 
 // Server is the authoritative DNS server for one zone. It is a dns.Handler; ListenAndServe
 // puts it on UDP and TCP, or a caller may mount it on a dns.Server of its own.
@@ -77,7 +75,7 @@ type Server struct {
 
 	udpReaders      int           // Options.UDPReaders
 	udpSharedSocket bool          // Options.UDPSharedSocket
-	udpBusyPoll     time.Duration // Options.UDPBusyPoll, with the default applied; 0 is off
+	udpBusyPoll     time.Duration // Options.UDPBusyPoll
 }
 
 // New validates cfg, applies the defaults stated in conf.GSLB and returns a Server with no
@@ -97,12 +95,6 @@ func New(cfg conf.GSLB, opts Options) (*Server, error) {
 	}
 	s := &Server{zone: z, listen: cfg.Listen, log: log, metrics: m,
 		udpReaders: opts.UDPReaders, udpSharedSocket: opts.UDPSharedSocket, udpBusyPoll: opts.UDPBusyPoll}
-	switch {
-	case s.udpBusyPoll == 0:
-		s.udpBusyPoll = defaultUDPBusyPoll
-	case s.udpBusyPoll < 0:
-		s.udpBusyPoll = 0
-	}
 	s.edges.Store(buildSnapshot(z, nil))
 	return s, nil
 }
