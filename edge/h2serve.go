@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -60,6 +61,7 @@ func (h h2handler) ServeH2(w h2.ResponseWriter, r *h2.Request) {
 	}
 	w.Detach()
 	go func() {
+		defer n.h2Recover(w, r.StreamID)
 		if !n.h2ReadBody(x, w, r) {
 			n.h2Release(x)
 			return
@@ -189,7 +191,10 @@ func (n *Node) h2Respond(x *h2exchange, w h2.ResponseWriter, r *h2.Request, inli
 	}
 	if inline {
 		w.Detach()
-		go n.h2Stream(x, w)
+		go func() {
+			defer n.h2Recover(w, r.StreamID)
+			n.h2Stream(x, w)
+		}()
 		return
 	}
 	n.h2Stream(x, w)
@@ -209,6 +214,16 @@ func (n *Node) h2Stream(x *h2exchange, w h2.ResponseWriter) {
 		w.Close(nil)
 	}
 	n.h2Release(x)
+}
+
+// h2Recover, deferred on a detached goroutine, does what edge/h2 does for a handler on the
+// connection's goroutine (and net/http did per request): a panic resets its stream and is
+// logged; it does not end the process. The exchange is then not reused.
+func (n *Node) h2Recover(w h2.ResponseWriter, stream uint32) {
+	if v := recover(); v != nil {
+		n.log.Error("h2: request panicked", "stream", stream, "panic", v, "stack", string(debug.Stack()))
+		w.Abort()
+	}
 }
 
 // countingWriter counts what reached the stream.

@@ -251,7 +251,7 @@ func (n *Node) Start() error {
 	if n.disk != nil {
 		go n.openGate(n.diskSince)
 	}
-	n.log.Info("edge started", "node", n.name, "http", n.HTTPAddr(), "https", n.HTTPSAddr(), "admin", adminLn.Addr().String(),
+	n.log.Info("edge started", "node", n.name, "http", n.HTTPAddr(), "https", n.HTTPSAddr(), "h2c", n.H2CAddr(), "admin", adminLn.Addr().String(),
 		"peer", n.ring.Self().PeerAddr, "gossip", n.ring.GossipAddr())
 	return nil
 }

@@ -36,7 +36,7 @@ results="bench-results/bench-h2-$(date -u +%Y%m%dT%H%M%SZ).txt"
 raw=$work/raw.tsv
 mkdir -p bench-results
 
-port_origin=18400 port_nginx=18401 port_haproxy=18402 port_shoal=18403 port_shoal_admin=18404
+port_origin=18600 port_nginx=18601 port_haproxy=18602 port_shoal=18603 port_shoal_admin=18604
 head -c 1024 /dev/urandom >"$work/www/1k.bin"
 head -c 16384 /dev/urandom >"$work/www/16k.bin"
 cat >"$work/origin.conf" <<CONF
@@ -93,6 +93,12 @@ routes:
   - {match: {path_prefix: /}, origin: o, cache: true}
 CONF
 
+for p in $port_origin $port_nginx $port_haproxy $port_shoal $port_shoal_admin; do
+  if (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    echo "bench-h2: port $p is already taken (another benchmark running?)" >&2
+    exit 1
+  fi
+done
 taskset -c 0 nginx -p "$work" -c "$work/origin.conf" &
 taskset -c 0 nginx -p "$work" -c "$work/nginx.conf" &
 taskset -c 0 haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
