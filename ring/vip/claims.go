@@ -63,15 +63,24 @@ type acquireWait struct {
 }
 
 // setHolding sets what this node says it holds in its pings and pongs. held must not be
-// modified afterwards. When it lets a VIP go, it answers at once the latest ping of every
-// peer that pinged within 2×ProbeWindow: a peer waiting for that VIP pings every ProbeEvery,
-// and need not wait for its next ping to learn that it may add it.
+// modified afterwards. When it is about to add a VIP, it pings every other eligible member
+// at once: its successor must know before the next heartbeat, in case this node is cut off
+// right after the add and the successor's view then drops it. When it lets a VIP go, it
+// answers at once the latest ping of every peer that pinged within 2×ProbeWindow: a peer
+// waiting for that VIP pings every ProbeEvery, and need not wait for its next ping to
+// learn that it may add it.
 func (d *detector) setHolding(held []netip.Addr) {
 	var out []outgoing
 	d.mu.Lock()
 	now := time.Now()
 	released := slices.ContainsFunc(d.holding, func(a netip.Addr) bool { return !slices.Contains(held, a) })
+	added := slices.ContainsFunc(held, func(a netip.Addr) bool { return !slices.Contains(d.holding, a) })
 	d.holding = held
+	if added {
+		for _, p := range d.plan.peers {
+			out = append(out, outgoing{p, d.pingLocked()})
+		}
+	}
 	if released {
 		for p, s := range d.pings {
 			if now.Sub(s.at) <= 2*d.o.ProbeWindow {

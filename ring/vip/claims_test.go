@@ -270,3 +270,24 @@ func TestClaims_drainingHolderIsNotWaitedFor(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestClaims_holderCutOffRightAfterItsAcquisition: the holder is cut off a moment after it
+// added the VIP, before its next heartbeat, and the others' views then drop it. Its
+// successor must already know that it holds the VIP (the chaos run's partition: 35 samples
+// with two holders), so the acquisition is announced to the peers before the address is
+// added, not at the next heartbeat.
+func TestClaims_holderCutOffRightAfterItsAcquisition(t *testing.T) {
+	vips := manyVIPs(t, 1)
+	c := newDetCluster(t, 3, vips) // returns as soon as the VIP is on its holder
+	v := vips[0]
+	holder := c.viewHolder(v, c.names...)
+	rest := c.without(c.names, holder)
+	c.net.partition([]string{holder}, rest, true)
+	time.Sleep(DefaultFenceAfter) // the views change before the holder's fence
+	for _, n := range rest {
+		c.view(n, rest...)
+	}
+	took := c.heldBy(v, c.viewHolder(v, rest...), c.names, 3*time.Second)
+	t.Logf("%s on %s alone %v after the views dropped %s", v, c.viewHolder(v, rest...), took.Round(time.Millisecond), holder)
+	c.assertOneHolderAtMost()
+}

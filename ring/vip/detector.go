@@ -186,22 +186,25 @@ type detector struct {
 	metrics *metrics
 	changed func()
 
-	mu        sync.Mutex
-	plan      plan
-	heard     map[string]time.Time // the last message from each member, or the grace a new duty gives it
-	msg       map[string]time.Time // the last message from each member: the only proof it is there
-	quiet     map[string]time.Time // a witness found this holder alive: no suspicion before
-	down      map[string]bool      // holders a majority confirmed unreachable
-	confirms  map[string]*confirm  // by holder
-	witness   []*witnessProbe
-	check     time.Time // start of the running reach check; zero when none
-	checkTick int       // ticks the running check has pinged
-	lastTick  time.Time
-	recheckAt time.Time // while fenced, the next check starts no earlier
-	fenced    bool
-	holdUntil time.Time // after a fence, hold nothing before this
-	nextBeat  time.Time
-	nextID    uint64 // ids of pings and confirmations
+	mu    sync.Mutex
+	plan  plan
+	heard map[string]time.Time // the last message from each member, or the grace a new duty gives it
+	msg   map[string]time.Time // the last message from each member: the only proof it is there
+	quiet map[string]time.Time // a witness found this holder alive: no suspicion before
+	// silentTicks counts, per watched holder, this node's ticks since it last heard from
+	// it: silence counts only as long as this node was awake to hear (see SilentAfter).
+	silentTicks map[string]int
+	down        map[string]bool     // holders a majority confirmed unreachable
+	confirms    map[string]*confirm // by holder
+	witness     []*witnessProbe
+	check       time.Time // start of the running reach check; zero when none
+	checkTick   int       // ticks the running check has pinged
+	lastTick    time.Time
+	recheckAt   time.Time // while fenced, the next check starts no earlier
+	fenced      bool
+	holdUntil   time.Time // after a fence, hold nothing before this
+	nextBeat    time.Time
+	nextID      uint64 // ids of pings and confirmations
 
 	// Break before make (claims.go).
 	names   map[string]bool             // the eligible members of the applied view
@@ -215,7 +218,8 @@ func newDetector(self string, o DetectorOptions, log *slog.Logger, met *metrics,
 	return &detector{
 		self: self, o: o.withDefaults(), tr: o.Transport, log: log, metrics: met, changed: changed,
 		heard: map[string]time.Time{}, msg: map[string]time.Time{}, quiet: map[string]time.Time{}, down: map[string]bool{},
-		confirms: map[string]*confirm{}, names: map[string]bool{}, claims: map[string]peerClaims{}, pings: map[string]pingSeen{},
+		silentTicks: map[string]int{},
+		confirms:    map[string]*confirm{}, names: map[string]bool{}, claims: map[string]peerClaims{}, pings: map[string]pingSeen{},
 		waits: map[netip.Addr]*acquireWait{},
 	}
 }
@@ -235,7 +239,7 @@ func (d *detector) setPlan(p plan, eligible map[string]bool, now time.Time) {
 	defer d.mu.Unlock()
 	for _, n := range slices.Concat(p.watch, p.heartbeatTo) {
 		if !slices.Contains(d.plan.watch, n) && !slices.Contains(d.plan.heartbeatTo, n) {
-			d.heard[n] = latest(d.heard[n], now)
+			d.heard[n], d.silentTicks[n] = latest(d.heard[n], now), 0
 		}
 	}
 	for n := range d.down {
@@ -246,6 +250,11 @@ func (d *detector) setPlan(p plan, eligible map[string]bool, now time.Time) {
 	for n := range d.confirms {
 		if !slices.Contains(p.watch, n) {
 			delete(d.confirms, n)
+		}
+	}
+	for n := range d.silentTicks {
+		if !slices.Contains(p.watch, n) {
+			delete(d.silentTicks, n)
 		}
 	}
 	for n, c := range d.claims {
@@ -283,6 +292,9 @@ func (d *detector) receive(b []byte, now time.Time) {
 	notify := false
 	d.mu.Lock()
 	d.heard[m.from], d.msg[m.from] = now, now
+	if _, watched := d.silentTicks[m.from]; watched {
+		d.silentTicks[m.from] = 0
+	}
 	if d.down[m.from] {
 		// The holder we took over from is back (a healed partition or a restarted process):
 		// the view decides again, so its VIPs go back to it once it holds them.
@@ -352,6 +364,7 @@ func (d *detector) tick() {
 		if d.down[h] {
 			continue
 		}
+		d.silentTicks[h]++
 		c := d.confirms[h]
 		if c == nil {
 			if starved || now.Sub(latest(d.heard[h], d.quiet[h])) <= d.o.SuspectAfter {
@@ -374,7 +387,10 @@ func (d *detector) tick() {
 			continue
 		}
 		windowDone := c.ticks >= d.probeTicks() && now.Sub(c.start) >= d.o.ProbeWindow
-		longSilent := now.Sub(d.heard[h]) >= d.o.SilentAfter
+		// Silence counts in this node's ticks as well as time: a successor starved of CPU
+		// may have the holder's heartbeats unread in its socket, and must not outrun the
+		// holder's fence, which counts its ticks too.
+		longSilent := now.Sub(d.heard[h]) >= d.o.SilentAfter && d.silentTicks[h] >= int(d.o.SilentAfter/d.o.ProbeEvery)
 		votes, refused := 0, 0
 		if c.knock == knockRefused || windowDone && longSilent {
 			votes++

@@ -2,8 +2,11 @@ package vip
 
 import (
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
 )
 
 // newFencedDetector returns a detector for edge-3 of a 3-node cluster that is fenced (it
@@ -104,5 +107,53 @@ func TestDetector_viewChangeIsNoAnswerToAFencedCheck(t *testing.T) {
 	d.mu.Unlock()
 	if fenced {
 		t.Error("the fence did not end when a majority answered: the test proves nothing")
+	}
+}
+
+// TestDetector_starvedSuccessorCountsSilenceInItsOwnTicks: the neighbour of the stale tick on
+// the successor's side. A successor that was starved of CPU for most of a second finds the
+// holder's last message a second old, but the heartbeats sent meanwhile may sit unread in
+// its socket: wall-clock silence alone, with a witness that heard nothing either, must not
+// mark the holder down before this node has ticked through SilentAfter itself. (With every
+// process of a test on two busy cores, the holder's fence, which counts its ticks, came
+// after its successor's takeover, which did not: two holders.)
+func TestDetector_starvedSuccessorCountsSilenceInItsOwnTicks(t *testing.T) {
+	met, err := newMetrics(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var probes []message
+	d := newDetector("edge-1", DetectorOptions{Transport: TransportFunc(func(_ string, b []byte) error {
+		if m, err := decodeMessage(b); err == nil && m.kind == kindProbe {
+			mu.Lock()
+			probes = append(probes, m)
+			mu.Unlock()
+		}
+		return nil
+	})}, slog.New(slog.DiscardHandler), met, func() {})
+	d.setPlan(plan{watch: []string{"edge-3"}, peers: []string{"edge-2", "edge-3"}, size: 3},
+		map[string]bool{"edge-1": true, "edge-2": true, "edge-3": true}, time.Now())
+	d.mu.Lock()
+	d.heard["edge-3"] = time.Now().Add(-time.Second) // heard a second ago, then this node froze
+	d.mu.Unlock()
+	deadline := time.Now().Add(2 * DefaultProbeWindow)
+	for time.Now().Before(deadline) {
+		d.tick()
+		mu.Lock()
+		for _, p := range probes { // the witness heard nothing either
+			d.receive(message{kind: kindVerdict, id: p.id, from: "edge-2", target: "edge-3", verdict: verdictSilent}.append(nil), time.Now())
+		}
+		probes = probes[:0]
+		mu.Unlock()
+		time.Sleep(DefaultProbeEvery)
+	}
+	down, _ := d.state(time.Now())
+	if down["edge-3"] {
+		t.Errorf("edge-3 marked down after %d ticks of this node's: wall-clock silence alone counted", int(2*DefaultProbeWindow/DefaultProbeEvery))
+	}
+	var suspicions dto.Metric
+	if err := met.detectorSuspicions.Write(&suspicions); err != nil || suspicions.GetCounter().GetValue() == 0 {
+		t.Error("edge-3 was never suspected: the test proves nothing")
 	}
 }
