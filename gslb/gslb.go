@@ -52,7 +52,7 @@ type Options struct {
 	// several datagrams queued and disarmed by a poll that found nothing, so a lightly loaded
 	// server never polls; under heavy load it spends the idle share of the reader's CPU to skip
 	// a park and a wake-up per batch. Measured on loopback with 20 µs: 2.7% more queries per
-	// second at full load for 4-6% more server CPU per query, so it is for hosts that do
+	// second at full load for 3-8% more server CPU per query, so it is for hosts that do
 	// little else; a node that also serves HTTP on the same cores should leave it off.
 	UDPBusyPoll time.Duration
 }

@@ -8,7 +8,9 @@
 # which keeps other work on a shared machine from dominating the tail figures. RT=1 runs the
 # tail part (only) with every server thread and dnsperf under SCHED_FIFO priority 10 (needs root;
 # at 10,000 qps each uses a fraction of its core), so that on a shared machine the tail is the
-# servers' own rather than the other work's.
+# servers' own rather than the other work's. WORKLOADS="A many" narrows the qps table to those
+# workloads (WORKLOADS= leaves only the tail part), TAIL_ROUNDS=N repeats the tail part N times
+# (default ROUNDS).
 #
 # Workloads, each against every server in turn:
 #   A       dnsperf, one name, type A, from one resolver address, no EDNS
@@ -162,11 +164,13 @@ SERVERS=("shoal:$SHOAL_PORT" "gdnsd:$GDNSD_PORT")
 [ -n "${SHOAL_BASELINE:-}" ] && SERVERS+=("baseline:$BASELINE_PORT")
 for s in "${SERVERS[@]}"; do wait_up "${s#*:}"; done
 [ -n "${SHOAL_BASELINE:-}" ] && echo "baseline: $SHOAL_BASELINE"
-printf '%-6s' "qps/µs"
-for s in "${SERVERS[@]}"; do printf ' %19s' "${s%%:*}"; done
-echo
+if [ -n "${WORKLOADS-A}" ]; then
+	printf '%-6s' "qps/µs"
+	for s in "${SERVERS[@]}"; do printf ' %19s' "${s%%:*}"; done
+	echo
+fi
 for _ in $(seq "${ROUNDS:-1}"); do
-	for w in A ECS many; do
+	for w in ${WORKLOADS-A ECS many}; do
 		printf '%-6s' "$w"
 		for s in "${SERVERS[@]}"; do printf ' %19s' "$(measure "$w" "${s#*:}")"; done
 		echo
@@ -176,7 +180,7 @@ if [ -n "${RT:-}" ]; then
 	for s in "${SERVERS[@]}"; do chrt -a -f -p 10 "${PID_OF[${s#*:}]}" >/dev/null; done
 	PIN_CLIENT=(chrt -f 10 "${PIN_CLIENT[@]}")
 fi
-for _ in $(seq "${ROUNDS:-1}"); do
+for _ in $(seq "${TAIL_ROUNDS:-${ROUNDS:-1}}"); do
 	for s in "${SERVERS[@]}"; do
 		printf '%-8s at 10k qps: %s\n' "${s%%:*}" "$(tail_latency "${s#*:}")"
 	done
