@@ -66,8 +66,11 @@ func (w *mmsgWriter) set(k int, b []byte, to netip.AddrPort, src netip.Addr) {
 		h.hdr.Namelen = unix.SizeofSockaddrInet6
 	} else {
 		sa4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
-		*sa4 = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: a.Unmap().As4()}
-		putPort(&sa4.Port, to.Port())
+		*sa4 = unix.RawSockaddrInet4{Family: unix.AF_INET}
+		if a = a.Unmap(); a.Is4() {
+			sa4.Addr = a.As4()
+			putPort(&sa4.Port, to.Port())
+		} // else an IPv6 client on an IPv4 socket, which the kernel never reports: port 0, which it refuses
 		h.hdr.Namelen = unix.SizeofSockaddrInet4
 	}
 	h.hdr.Control, h.hdr.Controllen = nil, 0
@@ -116,12 +119,12 @@ func (w *mmsgWriter) sendmmsg(fd uintptr) bool {
 // rawCallMax is the most replies sent with RawSyscall, which keeps the goroutine's P through
 // the call: Syscall (entersyscall) wakes the runtime's sysmon thread whenever it is parked,
 // which on a lightly loaded server is at every query, and costs a futex wake, a nanosleep and
-// two thread switches each time (at 10,000 qps, 0.57 futex, 0.33 nanosleep and 1.46 context
-// switches per query). A non-blocking send of a few datagrams, like a non-blocking recvmmsg,
-// is over in microseconds, well within the 20 µs after which sysmon would hand the P of a
-// long call to another thread; larger batches, which take longer (about 3 µs per datagram on
-// loopback), keep Syscall so that the P can go. Measured: RawSyscall for every batch left both
-// server and client idle for a quarter of the time at full load.
+// thread switches each time (at 10,000 qps, 0.57-0.98 futex calls, 0.33-0.55 nanosleeps and
+// 1.5-2.6 thread switches per query). A non-blocking send of a few datagrams, like a
+// non-blocking recvmmsg, is over in microseconds, well within the 20 µs after which sysmon
+// would hand the P of a long call to another thread; larger batches, which take longer (about
+// 3 µs per datagram on loopback), keep Syscall so that the P can go. Measured: RawSyscall for
+// every batch left the server's core idle 20-70% of the time at full load.
 const rawCallMax = 4
 
 // putPort stores p in network byte order.
