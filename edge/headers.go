@@ -149,17 +149,10 @@ func listedFold(list []string, name []byte) (string, bool) {
 }
 
 // delFold deletes every line of a request field whatever the case of its name: with header
-// name normalising off, fasthttp's Del matches names exactly.
+// name normalising off, fasthttp's Del matches names exactly. The other fields keep their
+// order (fieldorder.go).
 func delFold(h *fasthttp.RequestHeader, name string) {
-	var names [][]byte
-	for k := range h.All() {
-		if len(k) == len(name) && strings.EqualFold(name, string(k)) {
-			names = append(names, append([]byte(nil), k...))
-		}
-	}
-	for _, k := range names {
-		h.DelBytes(k)
-	}
+	delRequestFields(h, []string{name})
 }
 
 // peekFold returns the first line of a request field whatever the case of its name: with
@@ -177,15 +170,7 @@ func peekFold(h *fasthttp.RequestHeader, name string) []byte {
 // delResponseFold and peekResponseFold are delFold and peekFold for a response: the origin
 // and peer clients keep names as the origin spelled them ("vary", "x-powered-by").
 func delResponseFold(h *fasthttp.ResponseHeader, name string) {
-	var names [][]byte
-	for k := range h.All() {
-		if len(k) == len(name) && strings.EqualFold(name, string(k)) {
-			names = append(names, append([]byte(nil), k...))
-		}
-	}
-	for _, k := range names {
-		h.DelBytes(k)
-	}
+	delResponseFields(h, []string{name})
 }
 
 func peekResponseFold(h *fasthttp.ResponseHeader, name string) []byte {

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -23,9 +24,12 @@ func benchCtx(path string) *fasthttp.RequestCtx {
 }
 
 // benchDrive runs n.handle b.N times on a reused ctx, resetting the response like the server.
+// A streamed body (a pass, a miss) is read to its end as the server would write it: left
+// unread, it would close the origin connection and every request would dial a new one.
 func benchDrive(b *testing.B, n *Node, path string, wantStatus int) {
 	ctx := benchCtx(path)
 	n.handle(ctx) // warm: fills the cache on a cache route
+	drainBody(ctx)
 	resetResponse(ctx)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -34,7 +38,16 @@ func benchDrive(b *testing.B, n *Node, path string, wantStatus int) {
 		if ctx.Response.StatusCode() != wantStatus {
 			b.Fatalf("status %d, want %d", ctx.Response.StatusCode(), wantStatus)
 		}
+		drainBody(ctx)
 		resetResponse(ctx)
+	}
+}
+
+// drainBody reads a streamed response body to its end and closes it, as the server does
+// when it writes the response.
+func drainBody(ctx *fasthttp.RequestCtx) {
+	if ctx.Response.IsBodyStream() {
+		ctx.Response.BodyWriteTo(io.Discard)
 	}
 }
 

@@ -338,23 +338,9 @@ func (f requestFieldsFold) SetBytesV(name string, value []byte) {
 
 func (f requestFieldsFold) AddBytesV(name string, value []byte) { f.h.AddBytesV(name, value) }
 
-// DelAll is policy.FieldsDropper: every removed and set name in one walk over the fields.
-func (f requestFieldsFold) DelAll(names []string) {
-	var buf [256]byte
-	var ends [16]int
-	b, e := buf[:0], ends[:0]
-	for k := range f.h.All() {
-		if listedFoldString(names, k) {
-			b = append(b, k...)
-			e = append(e, len(b))
-		}
-	}
-	start := 0
-	for _, end := range e {
-		f.h.DelBytes(b[start:end])
-		start = end
-	}
-}
+// DelAll is policy.FieldsDropper: every removed and set name in one walk over the fields,
+// the others kept in their order (delRequestFields).
+func (f requestFieldsFold) DelAll(names []string) { delRequestFields(f.h, names) }
 
 type responseFieldsFold struct{ h *fasthttp.ResponseHeader }
 
@@ -368,28 +354,9 @@ func (f responseFieldsFold) SetBytesV(name string, value []byte) {
 func (f responseFieldsFold) AddBytesV(name string, value []byte) { f.h.AddBytesV(name, value) }
 
 // DelAll is policy.FieldsDropper: on a hit with 5 rules this is one walk over the response
-// fields where Del and SetBytesV took five, each copying the names it found to the heap.
-// The spellings found are copied during the walk (fasthttp's slices are not valid once the
-// header changes) into arrays on the stack: nothing is allocated unless more than 16 lines
-// or 256 bytes of names go. It repeats requestFieldsFold.DelAll on purpose: one generic
-// version over both header types made buf escape (7 allocations per response, caught by
-// TestResponseFieldsFold_RulesAllocateNothing).
-func (f responseFieldsFold) DelAll(names []string) {
-	var buf [256]byte
-	var ends [16]int
-	b, e := buf[:0], ends[:0]
-	for k := range f.h.All() {
-		if listedFoldString(names, k) {
-			b = append(b, k...)
-			e = append(e, len(b))
-		}
-	}
-	start := 0
-	for _, end := range e {
-		f.h.DelBytes(b[start:end])
-		start = end
-	}
-}
+// fields where Del and SetBytesV took five, each copying the names it found to the heap
+// (delResponseFields copies them to the stack, and keeps the other fields in their order).
+func (f responseFieldsFold) DelAll(names []string) { delResponseFields(f.h, names) }
 
 // listedFoldString reports whether k equals one of names, case-insensitively (RFC 9110
 // section 5.1).
