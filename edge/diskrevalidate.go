@@ -65,11 +65,14 @@ func (n *Node) serveStale(ctx *fasthttp.RequestCtx, l *lookup) bool {
 // it streams the stored body to the readers of j's Call under the freshened head h, which
 // the caller has published, has the tier write the record again with that head, then
 // finishes the Call. It takes body and reports whether the record was queued.
+//
+// A background revalidation (stale-while-revalidate) has no readers: its Call is joined by
+// nobody else (revalidateInBackground), so the body is not read at all.
 func (n *Node) refreshFromDisk(j *fillJob, h *fillHead, body *disk.Handle, gen generations) bool {
 	bufp := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(bufp)
 	r := body.Body()
-	for {
+	for j.revalidating == nil {
 		k, err := r.Read(*bufp)
 		if k > 0 {
 			if _, werr := j.call.Write((*bufp)[:k]); werr != nil {
