@@ -54,5 +54,3 @@ func (r *xnetReader) datagram(i int) ([]byte, netip.AddrPort, netip.Addr, bool) 
 
 // pktinfoWorks is false here: wildcard binds stay with miekg/dns.
 const pktinfoWorks = false
-
-func appendPktinfo(oob []byte, _ netip.Addr) []byte { return oob[:0] }

@@ -38,18 +38,6 @@ type udpLoop struct {
 // amortises the system calls, which cost more than building the replies.
 const udpBatch = 32
 
-// udpBusyArm is the batch size that arms busy polling (Options.UDPBusyPoll): datagrams had
-// queued up while the reader answered the last batch, so the reader is the bottleneck and the
-// next datagram is microseconds away. Parking then costs more than it saves: the reader goes
-// through the netpoller and the scheduler, and an idle (virtual) CPU must be woken again,
-// which on a VM takes tens of microseconds during which the client waits too. One datagram
-// at a time (a light load) never arms it, so a quiet server spends nothing on polling.
-const udpBusyArm = 4
-
-// oobSize holds one IP_PKTINFO or IPV6_PKTINFO control message, with room to spare for
-// others the kernel may add.
-const oobSize = 128
-
 // newUDPLoop serves conns with readers goroutines (at least one per conn; 0 means one per CPU).
 // With pktinfo, replies leave from the address each query was sent to.
 func newUDPLoop(conns []*net.UDPConn, readers int, handler *Server, pktinfo bool) *udpLoop {
