@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"time"
+
+	"github.com/hashicorp/memberlist"
 )
 
 // Every user message this ring puts on memberlist's transport starts with one kind byte, so
@@ -14,7 +16,8 @@ const (
 	kindDirect    byte = 2
 )
 
-// ErrUnknownMember is returned by SendDirect for a name that is not a live member.
+// ErrUnknownMember is returned by SendDirect and Knock for a name that is neither a live
+// member nor one out of the view for at most 30 s (keepGone).
 var ErrUnknownMember = errors.New("ring: no such live member")
 
 // SendDirect sends msg to the member called name in one UDP datagram on the gossip port
@@ -22,8 +25,10 @@ var ErrUnknownMember = errors.New("ring: no such live member")
 // at once and arrives, if at all, about one network round trip later. Delivery is best
 // effort (no retry, no acknowledgement); the receiver gets it through Options.OnDirect. It
 // is for small, frequent, time-critical messages such as the VIP holders' heartbeats, and
-// never blocks beyond one socket write. It fails for an unknown name, on a ring that is not
-// started or runs alone, and for messages over MaxBroadcastSize.
+// never blocks beyond one socket write. A member memberlist declared dead, or that left, is
+// still reached for 30 s (keepGone): it may be a live process under loss or starvation. It
+// fails for an unknown name, on a ring that is not started or runs alone, and for messages
+// over MaxBroadcastSize.
 func (r *Ring) SendDirect(name string, msg []byte) error {
 	if len(msg) > MaxBroadcastSize {
 		return fmt.Errorf("ring: direct message of %d bytes over %d", len(msg), MaxBroadcastSize)
@@ -32,18 +37,16 @@ func (r *Ring) SendDirect(name string, msg []byte) error {
 	if ml == nil {
 		return errors.New("ring: not started or running alone")
 	}
-	for _, n := range ml.Members() {
-		if n.Name != name {
-			continue
-		}
-		buf := make([]byte, 0, len(msg)+1)
-		buf = append(append(buf, kindDirect), msg...)
-		if err := ml.SendBestEffort(n, buf); err != nil {
-			return fmt.Errorf("ring: direct message to %s: %w", name, err)
-		}
-		return nil
+	n, err := r.reachable(ml, name)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("%w: %q", ErrUnknownMember, name)
+	buf := make([]byte, 0, len(msg)+1)
+	buf = append(append(buf, kindDirect), msg...)
+	if err := ml.SendBestEffort(n, buf); err != nil {
+		return fmt.Errorf("ring: direct message to %s: %w", name, err)
+	}
+	return nil
 }
 
 // Knock opens and at once closes a TCP connection to the gossip port of the member called
@@ -58,15 +61,27 @@ func (r *Ring) Knock(name string, timeout time.Duration) error {
 	if ml == nil {
 		return errors.New("ring: not started or running alone")
 	}
-	for _, n := range ml.Members() {
-		if n.Name != name {
-			continue
-		}
-		c, err := net.DialTimeout("tcp", n.Address(), timeout)
-		if err != nil {
-			return fmt.Errorf("ring: knock on %s: %w", name, err)
-		}
-		return c.Close()
+	n, err := r.reachable(ml, name)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("%w: %q", ErrUnknownMember, name)
+	c, err := net.DialTimeout("tcp", n.Address(), timeout)
+	if err != nil {
+		return fmt.Errorf("ring: knock on %s: %w", name, err)
+	}
+	return c.Close()
+}
+
+// reachable finds the member called name: a live one, or one out of the view for at most
+// keepGone (memberlist may have declared a live process dead; see keepGone).
+func (r *Ring) reachable(ml *memberlist.Memberlist, name string) (*memberlist.Node, error) {
+	for _, n := range ml.Members() {
+		if n.Name == name {
+			return n, nil
+		}
+	}
+	if n, ok := r.goneMember(name, time.Now()); ok {
+		return n, nil
+	}
+	return nil, fmt.Errorf("%w: %q", ErrUnknownMember, name)
 }

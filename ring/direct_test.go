@@ -2,9 +2,12 @@ package ring
 
 import (
 	"errors"
+	"net/netip"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/memberlist"
 )
 
 func TestRing_sendDirectReachesOnlyTheNamedMemberOnDirect(t *testing.T) {
@@ -96,5 +99,51 @@ func TestDelegate_dropsMessagesOfUnknownKind(t *testing.T) {
 	}
 	if len(got) != 0 {
 		t.Errorf("delivered %q", got)
+	}
+}
+
+// A member memberlist declared dead may be a live process (loss, starvation): the VIP
+// detector must still reach it, or a live holder fences and a live holder's claim goes
+// unheard. The test gives a member out of the view the address of a live node and checks
+// that a datagram and a knock get there, and that the address is forgotten after keepGone.
+func TestRing_sendDirectReachesAMemberOutOfTheViewForAWhile(t *testing.T) {
+	direct := make(chan []byte, 4)
+	rings := startCluster(t, node{}, node{opts: Options{OnDirect: func(msg []byte) { direct <- msg }}})
+	ap, err := netip.ParseAddrPort(rings[1].GossipAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rings[0]
+	gone := &memberlist.Node{Name: "edge-9", Addr: ap.Addr().AsSlice(), Port: ap.Port()}
+	if err := r.SendDirect("edge-9", []byte("x")); !errors.Is(err, ErrUnknownMember) {
+		t.Fatalf("never seen: %v, want ErrUnknownMember", err)
+	}
+	now := time.Now()
+	r.mu.Lock()
+	r.rememberAddrLocked(gone)
+	r.forgetAddrLocked("edge-9", now)
+	r.mu.Unlock()
+	if err := r.SendDirect("edge-9", []byte("still there?")); err != nil {
+		t.Fatalf("a member out of the view for a moment: %v", err)
+	}
+	select {
+	case msg := <-direct:
+		if string(msg) != "still there?" {
+			t.Errorf("received %q", msg)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the datagram to a member out of the view did not arrive")
+	}
+	if err := r.Knock("edge-9", time.Second); err != nil {
+		t.Errorf("knock on a member out of the view whose port is open: %v", err)
+	}
+	r.mu.Lock()
+	r.forgetAddrLocked("edge-1-other", now.Add(keepGone+time.Second)) // any event prunes
+	r.mu.Unlock()
+	if err := r.SendDirect("edge-9", []byte("x")); !errors.Is(err, ErrUnknownMember) {
+		t.Errorf("out of the view for longer than keepGone: %v, want ErrUnknownMember", err)
+	}
+	if err := r.Knock("edge-9", time.Second); !errors.Is(err, ErrUnknownMember) {
+		t.Errorf("knock after keepGone: %v, want ErrUnknownMember", err)
 	}
 }

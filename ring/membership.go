@@ -22,6 +22,7 @@ func (r *Ring) memberUp(n *memberlist.Node) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.rememberAddrLocked(n)
 	if old, ok := r.members[n.Name]; ok && sameMember(old, m) {
 		return
 	}
@@ -37,6 +38,7 @@ func (r *Ring) memberDown(name string) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.forgetAddrLocked(name, time.Now())
 	if _, ok := r.members[name]; !ok {
 		return
 	}

@@ -89,7 +89,8 @@ type Ring struct {
 
 	// mu orders view rebuilds: memberlist events and SetState both change members.
 	mu      sync.Mutex
-	members map[string]Member // every live member by name, self included
+	members map[string]Member    // every live member by name, self included
+	addrs   map[string]addrEntry // gossip addresses, kept keepGone after a member leaves the view
 
 	stateMu sync.Mutex // one SetState/SetVIPs at a time, held across the gossip
 

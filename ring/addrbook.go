@@ -1,0 +1,55 @@
+package ring
+
+import (
+	"time"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// keepGone is how long SendDirect and Knock still reach a member after memberlist declared
+// it dead or it left: memberlist's own GossipToTheDeadTime on a LAN. A process declared dead
+// under packet loss or CPU starvation is often alive; the VIP detector must still hear it and
+// be heard by it, or a live holder fences needlessly and a live holder's claim goes unheard.
+const keepGone = 30 * time.Second
+
+// addrEntry is where a member's gossip port was last seen, and since when it is out of the
+// view (zero while it is in).
+type addrEntry struct {
+	node memberlist.Node // Name, Addr and Port only: what a datagram or a knock needs
+	gone time.Time
+}
+
+// rememberAddrLocked records n's address. r.mu is held.
+func (r *Ring) rememberAddrLocked(n *memberlist.Node) {
+	if r.addrs == nil {
+		r.addrs = map[string]addrEntry{}
+	}
+	r.addrs[n.Name] = addrEntry{node: memberlist.Node{Name: n.Name, Addr: n.Addr, Port: n.Port}}
+}
+
+// forgetAddrLocked marks name out of the view as of now and drops the entries out of it for
+// longer than keepGone, so the book stays bounded by the members of the last keepGone. r.mu
+// is held.
+func (r *Ring) forgetAddrLocked(name string, now time.Time) {
+	if e, ok := r.addrs[name]; ok && e.gone.IsZero() {
+		e.gone = now
+		r.addrs[name] = e
+	}
+	for k, e := range r.addrs {
+		if !e.gone.IsZero() && now.Sub(e.gone) > keepGone {
+			delete(r.addrs, k)
+		}
+	}
+}
+
+// goneMember returns the last address of a member out of the view for at most keepGone.
+func (r *Ring) goneMember(name string, now time.Time) (*memberlist.Node, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.addrs[name]
+	if !ok || e.gone.IsZero() || now.Sub(e.gone) > keepGone {
+		return nil, false
+	}
+	n := e.node
+	return &n, true
+}
