@@ -151,7 +151,7 @@ func onlyIfCached(req httpcache.Request) bool {
 func (n *Node) gatewayTimeoutOnlyIfCached(ctx *fasthttp.RequestCtx, l *lookup) string {
 	plainError(ctx, fasthttp.StatusGatewayTimeout, "only-if-cached: no stored response")
 	l.status.Fwd = ""
-	ctx.Response.Header.Set("Cache-Status", l.status.String())
+	setCacheStatus(&ctx.Response.Header, l.status)
 	return "miss"
 }
 

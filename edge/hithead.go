@@ -167,7 +167,7 @@ func (n *Node) copyHitHead(ctx *fasthttp.RequestCtx, l *lookup, hh *hitHead, age
 	dst := &ctx.Response.Header
 	hh.h.CopyTo(dst)
 	setInt(dst, "Age", int64(age.Seconds()))
-	setCacheStatus(dst, l)
+	setCacheStatus(dst, l.status)
 	if hh.folded {
 		l.sc.rulesDone = true // writeHitHead asks for rules only with a scratch
 	}

@@ -44,7 +44,7 @@ func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) strin
 	if res.SetCookie != "" {
 		ctx.Response.Header.Add("Set-Cookie", res.SetCookie)
 	}
-	ctx.Response.Header.Set("Cache-Status", httpcache.CacheStatus{Cache: "shoal", Fwd: "bypass", FwdStatus: resp.StatusCode(), Detail: n.name}.String())
+	setCacheStatus(&ctx.Response.Header, httpcache.CacheStatus{Cache: "shoal", Fwd: "bypass", FwdStatus: resp.StatusCode(), Detail: n.name})
 	body := &originBody{resp: resp, done: done, count: n.metrics.bytesIn.Add, want: int64(max(resp.Header.ContentLength(), -1))}
 	if bodyless(ctx.Method(), resp.StatusCode()) {
 		body.Close()

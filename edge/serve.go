@@ -176,13 +176,13 @@ func (n *Node) writeHeadTo(dst *fasthttp.ResponseHeader, l *lookup, status int, 
 	} else {
 		dst.Set("Via", n.via())
 	}
-	setCacheStatus(dst, l)
+	setCacheStatus(dst, l.status)
 }
 
 // setCacheStatus sets the response's Cache-Status (RFC 9211), rendered without allocating.
-func setCacheStatus(dst *fasthttp.ResponseHeader, l *lookup) {
+func setCacheStatus(dst *fasthttp.ResponseHeader, status httpcache.CacheStatus) {
 	p := headSeeds.Get().(*headSeed)
-	p.buf = l.status.AppendTo(p.buf[:0])
+	p.buf = status.AppendTo(p.buf[:0])
 	dst.SetBytesV("Cache-Status", p.buf)
 	headSeeds.Put(p)
 }
