@@ -2,7 +2,6 @@ package edge
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 
@@ -158,34 +157,39 @@ func (n *Node) serveDiskHandle(ctx *fasthttp.RequestCtx, l *lookup, obj *cachest
 			start, length = r.Start, r.End-r.Start+1
 		}
 	}
-	body, err := diskBody(h, start)
-	defer h.Close()
-	if err != nil {
-		// The segment could not be opened again (tests' in-memory file systems): copy out
-		// through the page cache instead.
+	f := h.File()
+	if f == nil {
+		// A tier on a file system that is not the OS's (tests): copy out instead.
+		defer h.Close()
 		buf := make([]byte, length)
-		_, rerr := h.ReadAt(buf, start)
-		if rerr != nil {
+		if _, err := h.ReadAt(buf, start); err != nil {
 			ctx.Response.Reset()
-			n.log.Warn("disk tier: read failed", "key", l.key, "err", rerr)
+			n.log.Warn("disk tier: read failed", "key", l.key, "err", err)
 			plainError(ctx, fasthttp.StatusBadGateway, "cached object unreadable")
 			return
 		}
 		ctx.Response.SetBodyRaw(buf)
 		return
 	}
-	ctx.SetBodyStream(&diskFile{f: body, n: length}, int(length))
+	ctx.SetBodyStream(&diskFile{h: h, f: f, off: h.BodyOffset() + start, n: length}, int(length))
 }
 
-// diskFile is a disk hit's body: n bytes of f from its offset. It never reads past them,
-// whoever writes it: HTTP/1.1 bounds a stream by Content-Length, but the HTTP/2 adapter
-// (Response.BodyWriteTo) copies a stream to its end, which for a bare segment file is the
-// other objects that follow. WriteTo hands the writer an *io.LimitedReader of the *os.File,
-// the one shape fasthttp's fixed-size writer passes on to the connection's ReadFrom
-// (sendfile). fasthttp closes it after the response.
+// diskFile is a disk hit's body: n bytes of the segment file f from offset off, which it
+// never reads past, whoever writes it (HTTP/1.1 bounds a stream by Content-Length, but the
+// HTTP/2 adapter copies a stream to its end, which for a bare segment file is the other
+// objects that follow). It owns the Handle, so the segment stays open (even if reclaimed)
+// until fasthttp closes the body after the response.
+//
+// The segment's descriptor is shared by every reader, so nothing here uses its file offset:
+// Read is pread(2), and on HTTP/1.1 trackedConn.ReadFrom finds the diskFile in the
+// *io.LimitedReader fasthttp hands it and sends the rest with sendfile(2) at an explicit
+// offset (sendfile.go). Opening the segment again per hit for a private offset (through
+// /proc/self/fd) cost an open, a seek and a close per response.
 type diskFile struct {
-	f *os.File
-	n int64
+	h   *disk.Handle
+	f   *os.File
+	off int64
+	n   int64
 }
 
 func (b *diskFile) Read(p []byte) (int, error) {
@@ -195,13 +199,22 @@ func (b *diskFile) Read(p []byte) (int, error) {
 	if int64(len(p)) > b.n {
 		p = p[:b.n]
 	}
-	k, err := b.f.Read(p)
+	k, err := b.f.ReadAt(p, b.off)
+	b.off += int64(k)
 	b.n -= int64(k)
+	if err == io.EOF {
+		if b.n > 0 {
+			return k, io.ErrUnexpectedEOF
+		}
+		err = nil
+	}
 	return k, err
 }
 
+// WriteTo hands the writer an *io.LimitedReader of b: the shape fasthttp's fixed-size writer
+// passes on, through its bufio.Writer, to the connection's ReadFrom.
 func (b *diskFile) WriteTo(w io.Writer) (int64, error) {
-	lr := &io.LimitedReader{R: b.f, N: b.n}
+	lr := &io.LimitedReader{R: b, N: b.n}
 	var k int64
 	var err error
 	if rf, ok := w.(io.ReaderFrom); ok {
@@ -209,37 +222,13 @@ func (b *diskFile) WriteTo(w io.Writer) (int64, error) {
 	} else {
 		k, err = io.Copy(writerOnly{w}, lr)
 	}
-	b.n -= k
 	if err == nil && b.n > 0 {
 		err = io.ErrUnexpectedEOF
 	}
 	return k, err
 }
 
-func (b *diskFile) Close() error { return b.f.Close() }
-
-// diskBody opens the body of h as a file of its own, positioned at the body; h may be
-// closed right after.
-// The segment file of the Handle is shared by every reader and must not be seeked; a new
-// open file description of the same inode (through /proc/self/fd, which works even when
-// the segment has been reclaimed and unlinked) has its own offset. fasthttp hands an
-// *os.File body to the connection's ReadFrom, which is sendfile(2) on Linux; the HTTP/2
-// adapter reads it, from the page cache. fasthttp closes it after the response.
-func diskBody(h *disk.Handle, start int64) (*os.File, error) {
-	seg := h.File()
-	if seg == nil {
-		return nil, fmt.Errorf("edge: disk handle has no file")
-	}
-	f, err := os.Open(fmt.Sprintf("/proc/self/fd/%d", seg.Fd()))
-	if err != nil {
-		return nil, fmt.Errorf("edge: reopen segment: %w", err)
-	}
-	if _, err := f.Seek(h.BodyOffset()+start, 0); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("edge: seek segment: %w", err)
-	}
-	return f, nil
-}
+func (b *diskFile) Close() error { return b.h.Close() }
 
 // diskRange applies a single Range of the request to a disk object of size bytes: it reports
 // false to send the whole body, and true with the range to send (the status and
