@@ -10,7 +10,8 @@ import (
 
 // Rules cost nothing on routes that do not use them, and little on those that do (issue 17):
 // a 1 KiB hit without policy, and the same hit on a route with 5 response field rules.
-// Run: go test -run '^$' -bench 'Node_hitPolicy' -benchmem -count 5 ./edge/
+// Run: go test -run '^$' -bench 'Node_hitPolicy' -benchmem -count 5 ./edge/ (rules=0, rules=5,
+// and example: the policy make bench's shoal-policy target loads).
 func BenchmarkNode_hitPolicy(b *testing.B) {
 	body := strings.Repeat("x", 1024)
 	o := startOrigin(b, func(w http.ResponseWriter, r *http.Request) {
@@ -36,6 +37,31 @@ func BenchmarkNode_hitPolicy(b *testing.B) {
           X-Frame-Options: SAMEORIGIN
           Referrer-Policy: strict-origin-when-cross-origin
         remove: [X-Powered-By]
+`, Options{})
+		benchDrive(b, n, "/1k.bin", fasthttp.StatusOK)
+	})
+	// The example policy make bench's shoal-policy target loads (scripts/bench/configs.sh,
+	// from examples/wordpress/shoal.yaml): node-wide ignore_params and the 5 field rules, a
+	// ttl override and cookies stripped both ways on the cache route.
+	b.Run("example", func(b *testing.B) {
+		n := startNode(b, "node: {name: bench}\ncache: {memory: 64MiB}\norigins:\n  o: {servers: [{url: "+o.URL+"}]}\n"+`policy:
+  cache_key:
+    ignore_params: ["utm_*", gclid, fbclid, msclkid, mc_cid, mc_eid, _ga]
+  headers:
+    response:
+      set:
+        Strict-Transport-Security: "max-age=31536000"
+        X-Content-Type-Options: nosniff
+        X-Frame-Options: SAMEORIGIN
+        Referrer-Policy: strict-origin-when-cross-origin
+      remove: [X-Powered-By]
+routes:
+  - {match: {path_prefix: /pass/}, origin: o, cache: false}
+  - match: {path_prefix: /}
+    origin: o
+    cache: true
+    ttl: {status: {200: 1d, 404: 1m}, override: true}
+    cookies: {strip_request: true, strip_set_cookie: true}
 `, Options{})
 		benchDrive(b, n, "/1k.bin", fasthttp.StatusOK)
 	})
