@@ -6,7 +6,11 @@
 # 1; every URL is warmed twice first. ROUNDS rounds (default 5), Shoal and nginx interleaved
 # and alternating who goes first, so a noisy neighbour on the shared machine hits both;
 # prints req/s and Shoal's ratio to nginx per round, then the median and range of the
-# ratios. Nothing is asserted. Usage: scripts/bench-disk-peers.sh [requests per run]
+# ratios. nginx runs with sendfile and without tcp_nopush (NGINX_NOPUSH=on to compare): with
+# it, its req/s here was several times lower, and its hits after a restart stalled for a
+# second at a time (bench-disk-warm.sh). SHOAL_BIN: a binary to measure instead of
+# the tree; RAM_CACHE_CUTOFF: cache.disk.ram_cache_cutoff. Nothing is asserted.
+# Usage: scripts/bench-disk-peers.sh [requests per run]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requests="${1:-3000}"
@@ -17,7 +21,7 @@ command -v nginx >/dev/null && command -v h2load >/dev/null || {
 	exit 1
 }
 bin=$(mktemp -d)
-go build -o "$bin/shoal" ./cmd/shoal
+if [ -n "${SHOAL_BIN:-}" ]; then cp "$SHOAL_BIN" "$bin/shoal"; else go build -o "$bin/shoal" ./cmd/shoal; fi
 pids=() work=""
 stop_all() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -50,7 +54,7 @@ CONF
 	cat >"$work/nginx.conf" <<CONF
 daemon off; master_process off; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx.err;
 events { worker_connections 4096; }
-http { access_log off; sendfile on; tcp_nopush on;
+http { access_log off; sendfile on; tcp_nopush ${NGINX_NOPUSH:-off};
   proxy_cache_path $work/ngx-cache levels=1:2 keys_zone=z:16m max_size=1g inactive=1h use_temp_path=off;
   server { listen 127.0.0.1:$port_nginx;
     location / { proxy_pass http://127.0.0.1:$port_origin; proxy_cache z; proxy_cache_valid 200 1h;
@@ -63,7 +67,7 @@ log: {access: "off", level: warn}
 cache:
   memory: 16MiB
   max_object_size: 4MiB
-  disk: {path: $work/shoal-disk, size: 1GiB, admit_frequency: -1}
+  disk: {path: $work/shoal-disk, size: 1GiB, admit_frequency: -1${RAM_CACHE_CUTOFF:+, ram_cache_cutoff: $RAM_CACHE_CUTOFF}}
 origins: {o: {servers: [{url: "http://127.0.0.1:$port_origin"}]}}
 routes: [{match: {path_prefix: /}, origin: o, cache: true}]
 CONF
