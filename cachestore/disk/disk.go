@@ -46,6 +46,7 @@ type Disk struct {
 	banlog  *banLog
 	maxBans int // maxBans; tests lower it
 
+	clean     cleanMark // what the last clean Close synced (clean.go)
 	gen       atomic.Uint64
 	used      atomic.Int64 // bytes of all segments
 	reserved  atomic.Int64 // room promised to spools and to the append under way (room.go)
@@ -134,6 +135,7 @@ func (d *Disk) openDir() ([]*segment, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.clean = readClean(d.cfg.Path)
 	// Segments join d.segs as they open, so Close releases them if a later one fails.
 	for _, id := range ids {
 		f, err := d.cfg.fs.OpenFile(segmentPath(d.cfg.Path, id), os.O_RDWR, 0)
@@ -194,6 +196,16 @@ func (d *Disk) Close() error {
 	if d.active != nil && !d.disabled.Load() {
 		if e := d.active.f.Sync(); e != nil {
 			err = fmt.Errorf("disk: syncing %s: %w", d.active.path, e)
+		}
+	}
+	if n := len(d.segs); err == nil && n > 0 && !d.disabled.Load() {
+		// Sealed segments were synced when sealed; the newest may be a loaded one whose tail
+		// a crash before this run left in the page cache only.
+		newest := d.segs[n-1]
+		if e := newest.f.Sync(); e != nil {
+			d.log.Warn("disk: syncing the newest segment", "err", e)
+		} else if e := writeClean(d.cfg.Path, newest); e != nil {
+			d.log.Warn("disk: writing the clean-stop marker", "err", e)
 		}
 	}
 	for _, s := range d.segs {

@@ -21,7 +21,7 @@ func (d *Disk) load(segs []*segment) {
 			return
 		default:
 		}
-		if err := d.loadSegment(s, i == len(segs)-1); err != nil {
+		if err := d.loadSegment(s, i == len(segs)-1 && !d.clean.trusts(s)); err != nil {
 			d.disable("load", err)
 			return
 		}
@@ -35,8 +35,9 @@ func (d *Disk) load(segs []*segment) {
 }
 
 // loadSegment indexes the records of s. In the newest segment, the one being written when
-// the process stopped, every record's checksum is verified; in the others (fsynced when
-// sealed) the header and metadata, and the body on first Get. The first bad record ends the
+// the process stopped, every record's checksum is verified unless a clean Close synced it
+// (clean.go); in the others (fsynced when sealed) the header and metadata, and the body on
+// first Get. The first bad record ends the
 // segment: it and everything after it are cut off.
 func (d *Disk) loadSegment(s *segment, verifyAll bool) error {
 	end := s.size
