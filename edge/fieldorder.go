@@ -30,6 +30,18 @@ type fieldLine struct {
 
 // delRequestFields deletes every line of the listed names (any case) from h.
 func delRequestFields(h *fasthttp.RequestHeader, names []string) {
+	for k := range h.All() {
+		if listedFoldString(names, k) {
+			rebuildRequestFields(h, names)
+			return
+		}
+	}
+}
+
+// rebuildRequestFields is delRequestFields once a listed name is known to be present: the
+// copying walk costs more than the search, which is all most calls need (a hop-by-hop field
+// is rarely there).
+func rebuildRequestFields(h *fasthttp.RequestHeader, names []string) {
 	var buf [1024]byte
 	var at [32]fieldLine
 	b, lines := buf[:0], at[:0]
@@ -61,6 +73,15 @@ func delRequestFields(h *fasthttp.RequestHeader, names []string) {
 
 // delResponseFields is delRequestFields for a response.
 func delResponseFields(h *fasthttp.ResponseHeader, names []string) {
+	for k := range h.All() {
+		if listedFoldString(names, k) {
+			rebuildResponseFields(h, names)
+			return
+		}
+	}
+}
+
+func rebuildResponseFields(h *fasthttp.ResponseHeader, names []string) {
 	var buf [1024]byte
 	var at [32]fieldLine
 	b, lines := buf[:0], at[:0]

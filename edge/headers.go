@@ -48,9 +48,7 @@ func prepareOriginRequest(req *fasthttp.Request, clientIP, proto, via string) {
 	for _, t := range named {
 		delFold(h, string(t))
 	}
-	for _, name := range hopByHop {
-		delFold(h, name)
-	}
+	delRequestFields(h, hopByHop) // one walk for all of them
 	setForwardingFields(h, clientIP, proto, via)
 }
 
