@@ -121,10 +121,16 @@ func foldable(e *policy.FieldEdits) bool {
 // names as written. Templates start as copies of it because CopyTo also copies these
 // options, and fasthttp sets the Date one only in its server: a template built from a
 // zero header would make every hit send the node's Date instead of the origin's.
+// It is nil if the one request did not reach the handler: hits then write their heads field
+// by field.
 var serverHead = sync.OnceValue(func() *fasthttp.ResponseHeader {
 	seed := new(fasthttp.ResponseHeader)
+	served := false
 	srv := &fasthttp.Server{
-		Handler:                       func(ctx *fasthttp.RequestCtx) { ctx.Response.Header.CopyTo(seed) },
+		Handler: func(ctx *fasthttp.RequestCtx) {
+			ctx.Response.Header.CopyTo(seed)
+			served = true
+		},
 		NoDefaultServerHeader:         true,
 		NoDefaultDate:                 true,
 		NoDefaultContentType:          true,
@@ -143,15 +149,23 @@ var serverHead = sync.OnceValue(func() *fasthttp.ResponseHeader {
 		client.Close()
 	}()
 	srv.ServeConn(pipe.Conn1()) // returns once the one request is answered
+	if !served {
+		return nil
+	}
 	seed.SetStatusCode(0)
 	return seed
 })
 
 // renderHitHead builds the template of a hit on obj for this request: writeHeadTo's head
-// with Age 0 and an empty Cache-Status (patched per hit), then the rules when they fold.
+// with Age 0 and this hit's Cache-Status (both patched per hit), then the rules when they
+// fold. It returns nil when there is no seed (serverHead).
 func (n *Node) renderHitHead(l *lookup, m *objectMeta, rules *policy.Rules, write func(dst *fasthttp.ResponseHeader)) *hitHead {
+	seed := serverHead()
+	if seed == nil {
+		return nil
+	}
 	hh := &hitHead{meta: m, rules: rules, vary: l.varyEncoding}
-	serverHead().CopyTo(&hh.h)
+	seed.CopyTo(&hh.h)
 	write(&hh.h)
 	if rules != nil && foldable(rules.Response) {
 		buf := bufs.Get().(*scratch)

@@ -122,6 +122,10 @@ func (n *Node) writeHitHead(ctx *fasthttp.RequestCtx, l *lookup, obj *cachestore
 		hh = n.renderHitHead(l, meta, rules, func(dst *fasthttp.ResponseHeader) {
 			n.writeHeadTo(dst, l, obj.Status, obj.Header, 0, skip)
 		})
+		if hh == nil {
+			n.writeHead(ctx, l, obj.Status, obj.Header, age, skip)
+			return
+		}
 		heads.keep(hh)
 	}
 	n.copyHitHead(ctx, l, hh, age)
