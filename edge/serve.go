@@ -61,10 +61,12 @@ func (n *Node) serveFill(ctx *fasthttp.RequestCtx, l *lookup, h *fillHead, body 
 	if h.decision.Store {
 		l.status.TTL, l.status.HasTTL = int64((h.decision.Lifetime - age).Seconds()), true
 	}
-	if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 && h.status == fasthttp.StatusOK {
-		body.Close()
-		n.writeConditional(ctx, l, code, h.header, age)
-		return
+	if conditional(l.req.Header) {
+		if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 && h.status == fasthttp.StatusOK {
+			body.Close()
+			n.writeConditional(ctx, l, code, h.header, age)
+			return
+		}
 	}
 	var skip []string
 	if l.status.Collapsed {

@@ -1,0 +1,47 @@
+package edge
+
+import (
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+// BenchmarkNode_miss1KiB drives the data plane on a miss of 1 KiB: every request a new URL,
+// fetched from a local fasthttp origin, stored, and its body read as the server writes it
+// (make bench's miss-1k). Run: go test -run '^$' -bench 'Node_miss1KiB$' -benchmem ./edge/
+func BenchmarkNode_miss1KiB(b *testing.B) {
+	body := []byte(strings.Repeat("x", 1024))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		ctx.Response.Header.Set("Cache-Control", "max-age=3600")
+		ctx.SetContentType("application/octet-stream")
+		ctx.SetBody(body)
+	}}
+	go srv.Serve(ln)
+	b.Cleanup(func() { srv.Shutdown() })
+	n := startNode(b, oneRoute(true, "http://"+ln.Addr().String()), Options{})
+	defer func(on bool) { poisonScratch = on }(poisonScratch)
+	poisonScratch = false
+	ctx := benchCtx("/miss/0")
+	uri := make([]byte, 0, 64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		uri = strconv.AppendInt(append(uri[:0], "/miss/"...), int64(i+1), 10)
+		ctx.Request.SetRequestURIBytes(uri)
+		n.handle(ctx)
+		if ctx.Response.StatusCode() != fasthttp.StatusOK {
+			b.Fatalf("status %d", ctx.Response.StatusCode())
+		}
+		drainBody(ctx)
+		resetResponse(ctx)
+	}
+	b.StopTimer()
+	n.bg.Wait()
+}
