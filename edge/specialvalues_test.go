@@ -131,6 +131,16 @@ var nodeSpecialValues = map[string]func(t *testing.T){
 			t.Errorf(`listen.https: "": listening on %s, want no listener`, a)
 		}
 	},
+	"listen.h2c": func(t *testing.T) { // empty means off
+		off := startNode(t, "listen: {http: \"127.0.0.1:0\", h2c: \"\", admin: \"127.0.0.1:0\"}\n"+oneRoute(true, "http://127.0.0.1:1"), Options{})
+		if a := off.H2CAddr(); a != "" {
+			t.Errorf(`listen.h2c: "": listening on %s, want no listener`, a)
+		}
+		on := startNode(t, "listen: {http: \"127.0.0.1:0\", h2c: \"127.0.0.1:0\", admin: \"127.0.0.1:0\"}\n"+oneRoute(true, "http://127.0.0.1:1"), Options{})
+		if on.H2CAddr() == "" {
+			t.Error("listen.h2c set: no listener either, so the row cannot tell off from on")
+		}
+	},
 	"listen.peer": func(t *testing.T) { // empty means off
 		n := startNode(t, "listen: {http: \"127.0.0.1:0\", peer: \"\", admin: \"127.0.0.1:0\"}\n"+oneRoute(true, "http://127.0.0.1:1"), Options{})
 		if a := n.PeerAddr(); a != "" || n.peerLn != nil {
