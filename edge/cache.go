@@ -95,6 +95,10 @@ func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route, key 
 	// this is the variant the request selects (RFC 9111 section 4.1), whatever the hash did.
 	found = found && obj.Key == l.key
 	if !found {
+		// An HTTP/2 hit probed on its connection's goroutine must not fill there.
+		obj, found = probedObject(ctx, l.key)
+	}
+	if !found {
 		l.own()
 		if res, ok := n.diskLookup(ctx, l); ok {
 			return res

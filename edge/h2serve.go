@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/edge/h2"
 	"github.com/valyala/fasthttp"
 )
@@ -31,6 +32,9 @@ type h2exchange struct {
 type h2handler struct {
 	n    *Node
 	strs *fieldStrings
+	// afterProbe, when set (tests only), runs between freshHit and the inline pipeline:
+	// where a purge, an eviction or the clock can overtake the probe.
+	afterProbe func(probed *cachestore.Object)
 }
 
 // ServeH2 runs one HTTP/2 request through the same pipeline as HTTP/1.1 (Node.handle).
@@ -54,10 +58,16 @@ func (h h2handler) ServeH2(w h2.ResponseWriter, r *h2.Request) {
 	x := n.h2ctx.Get().(*h2exchange)
 	x.strs = h.strs
 	n.h2Request(x, w, r)
-	if r.ContentLength <= 0 && r.Body.Ended() && n.freshHit(&x.ctx) {
-		n.handle(&x.ctx)
-		n.h2Respond(x, w, r, true)
-		return
+	if r.ContentLength <= 0 && r.Body.Ended() {
+		if obj := n.freshHit(&x.ctx); obj != nil {
+			x.ctx.SetUserValue(probedFlag, obj) // served even if purged or evicted meanwhile
+			if h.afterProbe != nil {
+				h.afterProbe(obj)
+			}
+			n.handle(&x.ctx)
+			n.h2Respond(x, w, r, true)
+			return
+		}
 	}
 	w.Detach()
 	go func() {

@@ -1,51 +1,87 @@
 package edge
 
 import (
-	"time"
-
 	"bytes"
+	"strings"
+	"time"
 
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/edge/httpcache"
 	"github.com/valyala/fasthttp"
 )
 
-// freshHit reports whether the pipeline (Node.handle) will answer ctx from memory without
-// blocking: a GET or HEAD without content on a cache route whose key this node owns (or holds
-// a fresh hot copy of), stored in memory and fresh or servable stale-while-revalidate. It
-// walks the same steps as handle up to the lookup and changes nothing: no metric, rate limit,
-// log line or store counter (cachestore.Memory.Peek), so handle then runs once either way.
+// probedFlag holds the *cachestore.Object freshHit found for a request that the HTTP/2
+// listener then runs through the pipeline on its connection's goroutine (probedObject).
+const probedFlag = "shoal.probed"
+
+// probeMargin is how much longer than now an object must stay usable for freshHit to say
+// true: the pipeline looks again a moment later with its own clock reading, and an object
+// that expired in between would be revalidated on the connection's goroutine.
+const probeMargin = time.Second
+
+// freshHit returns the object the pipeline (Node.handle) will answer ctx from without
+// blocking, or nil: for a GET or HEAD without content on a cache route whose key this node
+// owns (or holds a fresh hot copy of), stored in memory, and fresh (or servable
+// stale-while-revalidate) for probeMargin more. It walks the same steps as handle up to the
+// lookup and changes nothing: no metric, rate limit, log line or store counter
+// (cachestore.Memory.Peek), so handle then runs once either way.
 //
-// It errs on the side of false, which costs a goroutine, never correctness. A true can turn
-// false before handle looks again (the object is evicted, purged or expires in between, or
-// bounded load moves the key): handle then fills or forwards on the connection's goroutine,
-// which delays that connection's other streams by the fill's head, never deadlocks it (the
-// fill does not wait for this connection), and is bounded by cache.fill_timeout.
-func (n *Node) freshHit(ctx *fasthttp.RequestCtx) bool {
+// It errs on the side of nil, which costs a goroutine, never correctness. What could turn a
+// hit into a fill on the connection's goroutine between the probe and the pipeline's own
+// lookup, delaying that connection's other streams by an origin's answer:
+//   - expiry: the object must be usable probeMargin from now, far longer than the gap;
+//   - a purge or an eviction: the caller puts the object in ctx (probedFlag) and serveCache
+//     serves it when the store no longer has it (probedObject). The request arrived before
+//     the purge, so answering it from the object it found is answering it first.
+//
+// A ring change in the gap (the key moved to another owner) still forwards on the
+// connection's goroutine, bounded by the peer timeout.
+func (n *Node) freshHit(ctx *fasthttp.RequestCtx) *cachestore.Object {
+	obj, ok := n.probe(ctx)
+	if !ok {
+		return nil
+	}
+	return obj
+}
+
+// probedObject is the object freshHit found for ctx, when the pipeline's lookup of key no
+// longer finds it (purged or evicted since: see freshHit). key may lack the secondary key
+// (Vary) the probed object's has: a purge of the URL takes its Vary record with it, and the
+// pipeline then looks the URL up alone.
+func probedObject(ctx *fasthttp.RequestCtx, key string) (*cachestore.Object, bool) {
+	obj, ok := ctx.UserValue(probedFlag).(*cachestore.Object)
+	if !ok || !strings.HasPrefix(obj.Key, key) {
+		return nil, false
+	}
+	return obj, len(obj.Key) == len(key) || obj.Key[len(key)] == 0
+}
+
+// probe is freshHit's walk.
+func (n *Node) probe(ctx *fasthttp.RequestCtx) (*cachestore.Object, bool) {
 	method := ctx.Method()
 	head := bytes.Equal(method, []byte("HEAD"))
 	if !head && !bytes.Equal(method, []byte("GET")) {
-		return false
+		return nil, false
 	}
 	rt := n.rt.Load()
 	if rt.pages.Maintenance {
-		return false
+		return nil, false
 	}
 	hdr := &ctx.Request.Header
 	sch := scheme(ctx)
 	host, hosts := hostFields(hdr.RawHeaders(), hdr.Host())
 	t, bad := parseTarget(sch, hdr.RequestURI(), host, hosts, true)
 	if bad != nil || (rt.cfg.TLS.RedirectHTTP && sch == "http") {
-		return false
+		return nil, false
 	}
 	r := rt.match(method, t.name, t.path)
 	if r == nil || !r.cache || r.pool == nil {
-		return false
+		return nil, false
 	}
 	rules := rt.rulesFor(r)
 	if rules != nil {
 		if rules.Redirect != nil {
-			return false
+			return nil, false
 		}
 		if rules.Key != nil {
 			t.setQuery(rules.Key.Query(t.query))
@@ -55,18 +91,19 @@ func (n *Node) freshHit(ctx *fasthttp.RequestCtx) bool {
 		t.setQuery(cachestore.SortQuery(t.query))
 	}
 	if bypassCache(rules, hdr) {
-		return false
+		return nil, false
 	}
 	key := policyKey(rules, &t, sch, hdr)
 	now := n.now()
+	later := now.Add(probeMargin)
 	if _, self := n.ownerOf(rt, key); self {
 		if n.adopting(now) {
 			if owners := n.ring.Owners(key, 2); len(owners) > 1 && owners[0].Name == n.name {
-				return false // forwardToOwner may adopt the runner-up's copy
+				return nil, false // forwardToOwner may adopt the runner-up's copy
 			}
 		}
-	} else if !n.freshHotCopy(rt, key, ctx, now) {
-		return false // forwardToOwner would forward it
+	} else if !n.freshHotCopy(rt, key, ctx, later) {
+		return nil, false // forwardToOwner would forward it
 	}
 	vary, varies := n.store.Vary(key)
 	m := "GET"
@@ -77,27 +114,27 @@ func (n *Node) freshHit(ctx *fasthttp.RequestCtx) bool {
 	if varies {
 		secondary, ok := httpcache.SecondaryKey(vary, req.Header)
 		if !ok {
-			return false
+			return nil, false
 		}
 		key += "\x00" + secondary
 	}
 	obj, found := n.store.Peek(key)
 	if !found || obj.Key != key {
-		return false
+		return nil, false
 	}
 	meta, ok := obj.Meta.(*objectMeta)
 	if !ok {
-		return false
+		return nil, false
 	}
-	switch rt.policy.Evaluate(req, meta.response(obj), meta.decision, now).State {
+	switch rt.policy.Evaluate(req, meta.response(obj), meta.decision, later).State {
 	case httpcache.Fresh, httpcache.StaleWhileRevalidate:
-		return true
+		return obj, true
 	}
-	return false
+	return nil, false
 }
 
-// freshHotCopy is freshLocalCopy (forward.go) through Peek: a non-owner answers from a fresh
-// copy of its own instead of forwarding.
+// freshHotCopy is freshLocalCopy (forward.go) through Peek, at the probe's later time: a
+// non-owner answers from a fresh copy of its own instead of forwarding.
 func (n *Node) freshHotCopy(rt *settings, key string, ctx *fasthttp.RequestCtx, now time.Time) bool {
 	if _, varies := n.store.Vary(key); varies {
 		return false
