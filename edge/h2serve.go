@@ -58,7 +58,7 @@ func (h h2handler) ServeH2(w h2.ResponseWriter, r *h2.Request) {
 	x := n.h2ctx.Get().(*h2exchange)
 	x.strs = h.strs
 	n.h2Request(x, w, r)
-	if r.ContentLength <= 0 && r.Body.Ended() {
+	if r.ContentLength <= 0 && r.Body.Drained() {
 		if obj := n.freshHit(&x.ctx); obj != nil {
 			x.ctx.SetUserValue(probedFlag, obj) // served even if purged or evicted meanwhile
 			if h.afterProbe != nil {
@@ -122,7 +122,9 @@ func (n *Node) h2Request(x *h2exchange, w h2.ResponseWriter, r *h2.Request) {
 // limits.max_body_bytes (edge/h2 enforces the same bound as it arrives). The pipeline takes
 // a request body whole, as the HTTP/1.1 listener's. false means the stream was answered.
 func (n *Node) h2ReadBody(x *h2exchange, w h2.ResponseWriter, r *h2.Request) bool {
-	if r.ContentLength == 0 || (r.ContentLength < 0 && r.Body.Ended()) {
+	if r.ContentLength == 0 || (r.ContentLength < 0 && r.Body.Drained()) {
+		// No content (a content-length of 0 with DATA is edge/h2's to refuse). Not Ended:
+		// content that came with its END_STREAM is buffered, still to be read.
 		return true
 	}
 	limit := int64(n.rt.Load().cfg.Limits.MaxBodyBytes)

@@ -71,6 +71,18 @@ func (b *Body) Ended() bool {
 	return b.eof
 }
 
+// Drained reports whether the request has no content left: the client sent END_STREAM and
+// every byte before it has been read. Ended alone does not say that: content that arrived
+// with its END_STREAM before the handler ran is buffered and still to be read.
+func (b *Body) Drained() bool {
+	if b.s == nil {
+		return true
+	}
+	b.s.c.mu.Lock()
+	defer b.s.c.mu.Unlock()
+	return b.eof && b.unread() == 0
+}
+
 // append keeps a copy of a DATA payload (the Framer reuses its buffer). Called with mu held.
 func (b *Body) append(p []byte) {
 	if len(p) == 0 {

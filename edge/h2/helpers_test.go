@@ -43,7 +43,7 @@ var page1k = append([]byte("hello, h2\n"), bytes.Repeat([]byte("."), 1024-10)...
 func (testHandler) ServeH2(w ResponseWriter, r *Request) {
 	hdr := []Field{{Name: "content-type", Value: "text/plain"}}
 	switch {
-	case !r.Body.Ended():
+	case !r.Body.Drained():
 		w.Detach()
 		go func() {
 			got, err := io.ReadAll(r.Body)
