@@ -47,11 +47,21 @@ func TestCluster_readinessTicksMakeRingChangesOnlyOnChange(t *testing.T) {
 		t.Errorf("%d readiness ticks with nothing changed: ring changes %v -> %v, want none", ticks, before, got)
 	}
 
+	downAt := time.Now()
 	down.Store(true) // node-1's pool fails its checks: it sees 1 pool down, node-2 none
 	pollUntil(t, 5*time.Second, "node-2 seeing node-1 report its pool down", func() bool { return seenDown(nodes, 1, 0) })
-	time.Sleep(500 * time.Millisecond) // well inside the grace before node-1 would step back
+	time.Sleep(500 * time.Millisecond) // normally well inside the grace before node-1 steps back
 	want := [2]float64{before[0] + 1, before[1] + 1}
-	if got := [2]float64{ringChanges(t, first), ringChanges(t, second)}; got != want {
+	got := [2]float64{ringChanges(t, first), ringChanges(t, second)}
+	if got != want && time.Since(downAt) >= originGraceBase && !first.ready.Load() {
+		// On a loaded machine the gossip took longer than the grace and node-1 rightly
+		// stepped back: that is one more change, of its state, and nothing else may come.
+		t.Logf("gossip outlasted the %v grace: node-1 stepped back; counting its state change", originGraceBase)
+		want = [2]float64{want[0] + 1, want[1] + 1}
+		pollUntil(t, 5*time.Second, "node-2 seeing node-1 step back", func() bool { return ringChanges(t, second) >= want[1] })
+		got = [2]float64{ringChanges(t, first), ringChanges(t, second)}
+	}
+	if got != want {
 		t.Errorf("one change of pools down: ring changes %v, want %v", got, want)
 	}
 }
