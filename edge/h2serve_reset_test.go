@@ -144,3 +144,30 @@ func TestH2Serve_resetOnDiskAndStreamedBodies(t *testing.T) {
 		t.Errorf("%d goroutines after 20 reset streams, %d before", nowG, goroutines)
 	}
 }
+
+// TestH2Serve_resetMissStillFills: the client that started a fill resets its stream after
+// the first DATA frame; the fill, which other clients may be waiting on, goes on and stores
+// the object: the next request is a byte-exact hit and nginx was asked once.
+func TestH2Serve_resetMissStillFills(t *testing.T) {
+	n, ngx := abuseNode(t)
+	c := dialRawH2C(t, n.H2CAddr())
+	c.request(1, "GET", "/big.bin", nil)
+	c.resetAfterData(1)
+	var fields map[string][]string
+	var body []byte
+	for id, deadline := uint32(3), time.Now().Add(5*time.Second); ; id += 2 {
+		n.Store().Wait()
+		c.request(id, "GET", "/big.bin", nil)
+		fields, body, _ = c.response(id)
+		if strings.Contains(strings.Join(fields["cache-status"], ""), "; hit") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !bytes.Equal(body, patterned(1<<20)) || !strings.Contains(strings.Join(fields["cache-status"], ""), "; hit") {
+		t.Errorf("after the reset: %d bytes, Cache-Status %q; want a byte-exact hit", len(body), fields["cache-status"])
+	}
+	if got := ngx.Requests("/big.bin"); got != 1 {
+		t.Errorf("nginx asked %d times", got)
+	}
+}
