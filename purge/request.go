@@ -38,6 +38,10 @@ type Request struct {
 	Kind  Kind      `json:"kind"`            // url, prefix, key or all
 	Value string    `json:"value,omitempty"` // URL, prefix or surrogate key; empty for all
 	Soft  bool      `json:"soft,omitempty"`  // mark stale instead of removing
+	// Also are what a URL purge matches besides Value, in the store's key form: the keys of
+	// the route the URL matched on the node that accepted it (see Options.Resolve). Set by
+	// that node, never by an API client.
+	Also []Target `json:"also,omitempty"`
 }
 
 // Response is what a purge achieved across the cluster.
@@ -96,7 +100,7 @@ func (r Request) checkRemote() error {
 	if n.Value != r.Value {
 		return errorf("value %q is not in key form", r.Value)
 	}
-	return nil
+	return r.checkTargets()
 }
 
 func newID() string {

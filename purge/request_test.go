@@ -2,6 +2,7 @@ package purge
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ func TestParseAPIRequest_kinds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := ParseAPIRequest([]byte(tt.body))
-		if err != nil || got != tt.want {
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("ParseAPIRequest(%s) = %+v, %v; want %+v", tt.body, got, err, tt.want)
 		}
 	}

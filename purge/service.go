@@ -62,6 +62,12 @@ type Options struct {
 	// before the fan-out, as a backstop for peers the fan-out misses. It is called from the
 	// purging goroutine and must not block (memberlist's QueueBroadcast does not).
 	Broadcast func(msg []byte)
+	// Resolve, if set, names what a URL purge accepted by this node matches besides the URL
+	// (a store key, as KeyForURL makes it): the keys the route that URL matches stores it
+	// under. Nil, or no targets for a URL, keeps the URL's own key alone. It is called once
+	// per URL purge this node originates (API, PURGE method, Invalidate), concurrently, and
+	// must not block; purges from peers, gossip and catch-up carry their targets already.
+	Resolve func(key string) []Target
 }
 
 // Paths and header of the node-to-node protocol, served by PeerHandler.
@@ -91,6 +97,7 @@ type Service struct {
 	metrics   *metrics
 	bans      *banLog
 	broadcast func([]byte)
+	resolver  func(string) []Target
 	settings  atomic.Pointer[settings]
 
 	// equal compares secrets; a field so tests can check that every check goes through it.
@@ -158,6 +165,7 @@ func New(cfg conf.Purge, store Store, cluster Cluster, opts Options) (*Service, 
 		metrics:   m,
 		bans:      newBanLog(logEntries, logAge),
 		broadcast: opts.Broadcast,
+		resolver:  opts.Resolve,
 		equal:     SecretEqual,
 		attempts:  fanoutAttempts,
 		backoff:   firstBackoff,
@@ -227,6 +235,7 @@ func (s *Service) originate(ctx context.Context, r Request, source string) (Resp
 		s.metrics.refused.WithLabelValues(reasonInvalid).Inc()
 		return Response{}, err
 	}
+	r = s.resolve(r)
 	r.ID, r.Time = newID(), s.now().UTC()
 	purged, _ := s.applyOnce(r, source)
 	if s.broadcast != nil {
@@ -238,7 +247,7 @@ func (s *Service) originate(ctx context.Context, r Request, source string) (Resp
 	if source == sourceUnsafe {
 		level = slog.LevelDebug
 	}
-	s.logger.Log(ctx, level, "purge", "id", r.ID, "kind", r.Kind, "value", r.Value, "soft", r.Soft,
+	s.logger.Log(ctx, level, "purge", "id", r.ID, "kind", r.Kind, "value", r.Value, "also", len(r.Also), "soft", r.Soft,
 		"source", source, "purged", resp.Purged, "acked", resp.Acked, "missing", resp.Missing)
 	return resp, nil
 }
@@ -252,7 +261,7 @@ func (s *Service) applyOnce(r Request, source string) (int, bool) {
 	var n int
 	switch r.Kind {
 	case KindURL:
-		n = s.store.PurgeURL(r.Value, r.Soft)
+		n = s.store.PurgeURL(r.Value, r.Soft) + s.applyTargets(r)
 	case KindPrefix:
 		n = s.store.PurgePrefix(r.Value, r.Soft)
 	case KindKey:
