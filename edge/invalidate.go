@@ -39,10 +39,15 @@ func (n *Node) invalidateAfterUnsafe(ctx *fasthttp.RequestCtx) {
 		if err != nil {
 			continue
 		}
-		n.passMark.clear(key)
+		// The URL goes through its route (purgeTargets): a POST to /assets/a.css on a route
+		// that strips /assets invalidates the object keyed /a.css, as a purge of it does.
 		if n.purge == nil {
-			purgeTarget{n}.PurgeURL(key, false)
+			n.applyPurgeLocally(key, false)
 			continue
+		}
+		n.passMark.clear(key)
+		for _, t := range n.purgeTargets(key) {
+			n.passMark.clear(t.Value)
 		}
 		// Cluster-wide, and before the answer leaves: the URL's stored response lives on its
 		// owner and hot copies on any member, and the client's next request may reach any of

@@ -134,6 +134,20 @@ func policyKey(rules *policy.Rules, t *requestTarget, scheme string, h *fasthttp
 // policyKeyIn is policyKey built in sc (requestScratch.key): a borrowed string, except
 // with include_headers or include_cookies.
 func policyKeyIn(sc *requestScratch, rules *policy.Rules, t *requestTarget, scheme string, h *fasthttp.RequestHeader) string {
+	key := policyBaseKeyIn(sc, rules, t, scheme)
+	if !keyHasExtra(rules) {
+		return key
+	}
+	// The client's spelling of a name is kept: "x-device" must add to the key as
+	// "X-Device" does, or two representations would share one object.
+	extra := rules.Key.AppendExtra([]byte(key), func(name string) []byte { return peekFold(h, name) }, h.Cookie)
+	return string(extra)
+}
+
+// policyBaseKeyIn is the key of a request before include_headers and include_cookies add
+// their parts: the rewritten path and the host unless ignored. It is also what a purge of
+// the URL resolves to (purgeTargets).
+func policyBaseKeyIn(sc *requestScratch, rules *policy.Rules, t *requestTarget, scheme string) string {
 	if rules == nil {
 		return sc.key(scheme, t.host, t.path, t.query)
 	}
@@ -144,14 +158,13 @@ func policyKeyIn(sc *requestScratch, rules *policy.Rules, t *requestTarget, sche
 	if rules.Key.IgnoreHost() {
 		host = ignoredHost
 	}
-	key := sc.key(scheme, host, path, t.query)
-	if len(rules.Key.Headers()) == 0 && len(rules.Key.Cookies()) == 0 {
-		return key
-	}
-	// The client's spelling of a name is kept: "x-device" must add to the key as
-	// "X-Device" does, or two representations would share one object.
-	extra := rules.Key.AppendExtra([]byte(key), func(name string) []byte { return peekFold(h, name) }, h.Cookie)
-	return string(extra)
+	return sc.key(scheme, host, path, t.query)
+}
+
+// keyHasExtra reports a route whose keys carry request fields or cookies after the URL
+// (policy.KeyRules.AppendExtra), each part starting with a NUL byte, which no URL holds.
+func keyHasExtra(rules *policy.Rules) bool {
+	return rules != nil && (len(rules.Key.Headers()) > 0 || len(rules.Key.Cookies()) > 0)
 }
 
 // originRequestPolicy edits the copy of the request sent to the origin (by a fill or a pass):
