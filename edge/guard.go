@@ -131,10 +131,15 @@ func (n *Node) protocolError(ctx *fasthttp.RequestCtx, err error) {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		n.metrics.rejected.WithLabelValues("body_too_large").Inc()
 		plainError(ctx, fasthttp.StatusRequestEntityTooLarge, "request body too large")
+		// The head was read whole: the answer is the route's, as a route's own
+		// max_body_bytes answer is (error page and response fields).
+		n.ownAnswerPolicy(ctx, true)
+		return
 	default:
 		n.metrics.rejected.WithLabelValues("malformed").Inc()
 		plainError(ctx, fasthttp.StatusBadRequest, "malformed request")
 	}
+	n.ownAnswerPolicy(ctx, false)
 }
 
 // refuse answers a request the node will not serve because of how the client framed or

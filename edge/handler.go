@@ -68,7 +68,7 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 		pages = &rt.pages
 	}
 	if rt.pages.Maintenance {
-		n.maintenance(ctx, rt)
+		rules = n.maintenance(ctx, rt)
 		result = "maintenance"
 		return
 	}

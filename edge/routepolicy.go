@@ -280,12 +280,52 @@ func (n *Node) responsePolicy(ctx *fasthttp.RequestCtx, pages *policy.ErrorPages
 	bufs.Put(buf)
 }
 
-// maintenance answers every request 503 while error_pages.maintenance is on.
-func (n *Node) maintenance(ctx *fasthttp.RequestCtx, rt *settings) {
+// maintenance answers every request 503 while error_pages.maintenance is on, with the 503
+// page. It returns the rules of the route the request would have taken, so that handle adds
+// that route's response fields as on the node's other answers (a Strict-Transport-Security
+// the operator sets on every answer of a site must not go missing during maintenance); nil
+// when the target is refused or matches no route.
+func (n *Node) maintenance(ctx *fasthttp.RequestCtx, rt *settings) *policy.Rules {
 	plainError(ctx, fasthttp.StatusServiceUnavailable, "service unavailable: maintenance")
 	ctx.Response.Header.Set("Retry-After", "60")
 	if page, ok := rt.pages.Page(fasthttp.StatusServiceUnavailable); ok {
 		usePage(ctx, page)
+	}
+	return rulesBeforeRouting(ctx, rt)
+}
+
+// rulesBeforeRouting are the rules of the route a request matches, for an answer the node
+// makes before it routes (maintenance, the node-wide body limit): its target is parsed
+// as handle parses it, and a target handle would refuse has no route.
+func rulesBeforeRouting(ctx *fasthttp.RequestCtx, rt *settings) *policy.Rules {
+	hdr := &ctx.Request.Header
+	host, hosts := hostFields(hdr.RawHeaders(), hdr.Host())
+	t, bad := parseTarget(scheme(ctx), hdr.RequestURI(), host, hosts, !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
+	if bad != nil {
+		return nil
+	}
+	return rt.rulesFor(rt.match(ctx.Method(), t.name, t.path))
+}
+
+// ownAnswerPolicy is responsePolicy for an answer made outside handle (fasthttp's
+// ErrorHandler: a body over limits.max_body_bytes, a head too large, a timeout): the error
+// page of its status and, when the head was read whole (413), the response fields of the
+// route it matches.
+func (n *Node) ownAnswerPolicy(ctx *fasthttp.RequestCtx, headRead bool) {
+	rt := n.rt.Load()
+	if rt == nil {
+		return
+	}
+	var rules *policy.Rules
+	if headRead {
+		rules = rulesBeforeRouting(ctx, rt)
+	}
+	var pages *policy.ErrorPages
+	if len(rt.pages.Pages) > 0 {
+		pages = &rt.pages
+	}
+	if rules != nil || pages != nil {
+		n.responsePolicy(ctx, pages, rules)
 	}
 }
 
