@@ -12,7 +12,8 @@ import (
 // "scheme://host/path?query" folded as cachestore.Key folds it (host case, trailing dot and
 // default port; percent-encoding per RFC 3986 section 6.2.2), the fragment dropped and the
 // query kept in its order: it is cachestore.Key, which the edge keys objects with, so a URL
-// purge finds every variant. On a route with cache_key.sort_params, purge the sorted URL.
+// purge finds every variant. What a route keys the URL as besides (cache_key, rewrite) the
+// Service adds through Options.Resolve.
 func KeyForURL(raw string) (string, error) {
 	u, err := parseAbsolute(raw)
 	if err != nil {
