@@ -199,4 +199,10 @@ func TestPurge_unsafeMethodInvalidatesTheRoutesKey(t *testing.T) {
 	old = cachedEverywhere(t, nodes, "/anyhost/form.css", host...)
 	do(t, "DELETE", "http://"+nodes[0].HTTPAddr()+"/anyhost/form.css", "", "Host", "other.example")
 	refetchedEverywhere(t, nodes, old, "/anyhost/form.css", host...)
+
+	// A PUT without the key's field invalidates every variant the field made.
+	mobile := append([]string{"X-Device", "mobile"}, host...)
+	old = cachedEverywhere(t, nodes, "/vary/form.css", mobile...)
+	do(t, "PUT", "http://"+nodes[1].HTTPAddr()+"/vary/form.css", "x", host...)
+	refetchedEverywhere(t, nodes, old, "/vary/form.css", mobile...)
 }

@@ -1,6 +1,7 @@
 package purge
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -108,4 +109,25 @@ func TestParseAPIRequest_refusesTargets(t *testing.T) {
 	if _, err := ParseAPIRequest([]byte(`{"url": "http://h/a", "also": [{"kind": "prefix", "value": "http://"}]}`)); err == nil {
 		t.Error("accepted")
 	}
+}
+
+// A peer's purge is JSON from the network: decoding and checking it never panics, and an
+// accepted one names only bounded url and prefix targets of a URL purge.
+func FuzzCheckRemote(f *testing.F) {
+	f.Add(`{"id":"a","time":"2026-01-01T00:00:00Z","kind":"url","value":"http://h/a","also":[{"kind":"prefix","value":"http://h/a\u0000"}]}`)
+	f.Add(`{"id":"a","time":"2026-01-01T00:00:00Z","kind":"prefix","value":"http://h/","also":[{"kind":"url","value":"http://h/a"}]}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		var r Request
+		if json.Unmarshal([]byte(body), &r) != nil || r.checkRemote() != nil {
+			return
+		}
+		if len(r.Also) > 0 && r.Kind != KindURL || len(r.Also) > maxTargets {
+			t.Fatalf("accepted %+v", r)
+		}
+		for _, tg := range r.Also {
+			if tg.Kind != KindURL && tg.Kind != KindPrefix || len(tg.Value) > maxValueLen {
+				t.Fatalf("accepted target %+v", tg)
+			}
+		}
+	})
 }
