@@ -134,6 +134,9 @@ func policyKey(rules *policy.Rules, t *requestTarget, scheme string, h *fasthttp
 // policyKeyIn is policyKey built in sc (requestScratch.key): a borrowed string, except
 // with include_headers or include_cookies.
 func policyKeyIn(sc *requestScratch, rules *policy.Rules, t *requestTarget, scheme string, h *fasthttp.RequestHeader) string {
+	if rules == nil {
+		return sc.key(scheme, t.host, t.path, t.query) // the common route: no call more
+	}
 	key := policyBaseKeyIn(sc, rules, t, scheme)
 	if !keyHasExtra(rules) {
 		return key
