@@ -25,3 +25,48 @@ func BenchmarkNode_hit16KiB(b *testing.B) {
 		b.Fatalf("origin saw %d requests, want 1 (every other should hit)", o.requests.Load())
 	}
 }
+
+// BenchmarkNode_hit16KiBSocket serves the 16 KiB hit through the node's listener to a
+// keep-alive fasthttp client on loopback, so it measures what the in-process benchmarks
+// cannot: how the response reaches the socket (one writev for head and body, or two
+// writes). Client and server share the machine's cores; compare runs, not absolutes.
+// Run: go test -run '^$' -bench 'Node_hit16KiBSocket' -benchmem ./edge/
+func BenchmarkNode_hit16KiBSocket(b *testing.B) {
+	body := strings.Repeat("x", 16<<10)
+	o := startOrigin(b, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=3600")
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write([]byte(body))
+	})
+	n := startNode(b, oneRoute(true, o.URL), Options{})
+	c := &fasthttp.HostClient{Addr: n.HTTPAddr(), MaxConns: 64}
+	url := "http://" + n.HTTPAddr() + "/16k.bin"
+	get := func(req *fasthttp.Request, resp *fasthttp.Response) bool {
+		req.SetRequestURI(url)
+		if err := c.Do(req, resp); err != nil || resp.StatusCode() != 200 || len(resp.Body()) != len(body) {
+			b.Errorf("GET: %v, status %d, %d bytes", err, resp.StatusCode(), len(resp.Body()))
+			return false
+		}
+		return true
+	}
+	if !get(&fasthttp.Request{}, &fasthttp.Response{}) {
+		return
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		var req fasthttp.Request
+		var resp fasthttp.Response
+		for pb.Next() {
+			if !get(&req, &resp) {
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	if o.requests.Load() != 1 {
+		b.Fatalf("origin saw %d requests, want 1 (every other should hit)", o.requests.Load())
+	}
+}

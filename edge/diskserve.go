@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"syscall"
 
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/cachestore/disk"
@@ -181,15 +182,16 @@ func (n *Node) serveDiskHandle(ctx *fasthttp.RequestCtx, l *lookup, obj *cachest
 // until fasthttp closes the body after the response.
 //
 // The segment's descriptor is shared by every reader, so nothing here uses its file offset:
-// Read is pread(2), and on HTTP/1.1 trackedConn.ReadFrom finds the diskFile in the
-// *io.LimitedReader fasthttp hands it and sends the rest with sendfile(2) at an explicit
-// offset (sendfile.go). Opening the segment again per hit for a private offset (through
+// Read is pread(2), and on HTTP/1.1 WriteTo sends it to the socket handleHTTP1 found with
+// sendfile(2) at an explicit offset (sendfile.go). Opening the segment again per hit for a private offset (through
 // /proc/self/fd) cost an open, a seek and a close per response.
 type diskFile struct {
 	h   *disk.Handle
 	f   *os.File
 	off int64
 	n   int64
+
+	sock syscall.Conn // the client's bare socket, set by handleHTTP1; nil copies instead
 }
 
 func (b *diskFile) Read(p []byte) (int, error) {
@@ -207,23 +209,6 @@ func (b *diskFile) Read(p []byte) (int, error) {
 			return k, io.ErrUnexpectedEOF
 		}
 		err = nil
-	}
-	return k, err
-}
-
-// WriteTo hands the writer an *io.LimitedReader of b: the shape fasthttp's fixed-size writer
-// passes on, through its bufio.Writer, to the connection's ReadFrom.
-func (b *diskFile) WriteTo(w io.Writer) (int64, error) {
-	lr := &io.LimitedReader{R: b, N: b.n}
-	var k int64
-	var err error
-	if rf, ok := w.(io.ReaderFrom); ok {
-		k, err = rf.ReadFrom(lr)
-	} else {
-		k, err = io.Copy(writerOnly{w}, lr)
-	}
-	if err == nil && b.n > 0 {
-		err = io.ErrUnexpectedEOF
 	}
 	return k, err
 }

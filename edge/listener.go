@@ -23,7 +23,7 @@ type serverGen struct {
 
 func (n *Node) startServerGen(l conf.Limits) {
 	srv := &fasthttp.Server{
-		Handler:                       n.handle,
+		Handler:                       n.handleHTTP1,
 		Name:                          "",
 		NoDefaultServerHeader:         true,
 		NoDefaultDate:                 true,
@@ -38,6 +38,7 @@ func (n *Node) startServerGen(l conf.Limits) {
 		Concurrency:                   l.MaxConns,
 		MaxConnsPerIP:                 l.MaxConnsPerIP,
 		ErrorHandler:                  n.protocolError,
+		ConnState:                     n.connState,
 		CloseOnShutdown:               true,
 		SecureErrorLogMessage:         true,
 		Logger:                        fasthttpLogger{n.log},
@@ -67,6 +68,13 @@ func (g *serverGen) shutdown(ctx context.Context) error {
 // connFeed accepts on the node's socket in one goroutine and hands each connection to
 // whichever server generation asks next, so a generation that stops never strands a
 // connection it had half accepted.
+//
+// A plain TCP connection is handed over as the bare *net.TCPConn: fasthttp writes a response
+// larger than its write buffer (a 16 KiB hit) with one writev(2) only to a *net.TCPConn (or
+// its own per-IP wrapper of one), and any wrapper of ours cost that hit a second write. So
+// the feed learns that such a connection closed from the server's ConnState hook
+// (Node.connState), not from a Close method. TLS connections are wrapped (trackedTLSConn):
+// they have no writev to lose, and those that negotiate h2 never reach fasthttp.
 type connFeed struct {
 	ln    net.Listener
 	conns chan net.Conn
@@ -74,8 +82,12 @@ type connFeed struct {
 	stop  chan struct{}
 	once  sync.Once
 
-	mu   sync.Mutex
-	live map[net.Conn]struct{} // handed out and not yet closed, for drain
+	mu sync.Mutex
+	// live holds the connections handed out and not yet closed, for drain and for
+	// socketOf. It is keyed by RemoteAddr: a *net.TCPConn returns the same address value
+	// for its whole life, and so does every wrapper around it (fasthttp's per-IP one, our
+	// TLS one), so the key found from the wrapper fasthttp reports is the bare socket's.
+	live map[net.Addr]net.Conn
 }
 
 // drain gives every live connection a read deadline of d from now. fasthttp's shutdown
@@ -86,37 +98,60 @@ func (f *connFeed) drain(d time.Duration) {
 	deadline := time.Now().Add(d)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for c := range f.live {
+	for _, c := range f.live {
 		c.SetReadDeadline(deadline)
 	}
 }
 
 func (f *connFeed) track(c net.Conn) net.Conn {
-	f.mu.Lock()
-	f.live[c] = struct{}{}
-	f.mu.Unlock()
+	if a := c.RemoteAddr(); a != nil {
+		f.mu.Lock()
+		f.live[a] = c
+		f.mu.Unlock()
+	}
 	if tc, ok := c.(*tls.Conn); ok {
 		return &trackedTLSConn{Conn: tc, feed: f}
 	}
-	return &trackedConn{Conn: c, feed: f}
+	return c
 }
 
+// untrack forgets c, the connection handed out or any wrapper of it; it may be called more
+// than once.
 func (f *connFeed) untrack(c net.Conn) {
+	a := c.RemoteAddr()
+	if a == nil {
+		return
+	}
 	f.mu.Lock()
-	delete(f.live, c)
+	delete(f.live, a)
 	f.mu.Unlock()
 }
 
-// trackedConn leaves the feed's live set when closed.
-type trackedConn struct {
-	net.Conn
-	feed *connFeed
-	once sync.Once
+// socketOf returns the bare TCP connection behind c (what fasthttp hands a handler, perhaps
+// wrapped by its per-IP limit), or nil when c did not come from this feed.
+func (f *connFeed) socketOf(c net.Conn) *net.TCPConn {
+	a := c.RemoteAddr()
+	if a == nil {
+		return nil
+	}
+	f.mu.Lock()
+	tc, _ := f.live[a].(*net.TCPConn)
+	f.mu.Unlock()
+	return tc
 }
 
-func (c *trackedConn) Close() error {
-	c.once.Do(func() { c.feed.untrack(c.Conn) })
-	return c.Conn.Close()
+// connState is every server generation's ConnState hook: a connection fasthttp closed (or
+// handed to a hijacker, which owns it from then on and reads no further request) leaves
+// the feeds' live sets. It runs on the connection's goroutine, once per state change.
+func (n *Node) connState(c net.Conn, s fasthttp.ConnState) {
+	if s != fasthttp.StateClosed && s != fasthttp.StateHijacked {
+		return
+	}
+	for _, f := range []*connFeed{n.feed, n.tlsFeed} {
+		if f != nil {
+			f.untrack(c)
+		}
+	}
 }
 
 // trackedTLSConn keeps *tls.Conn's methods visible, so fasthttp still sees TLS.
@@ -140,7 +175,7 @@ func (f *connFeed) close() {
 }
 
 func startFeed(ln net.Listener) *connFeed {
-	f := &connFeed{ln: ln, conns: make(chan net.Conn), done: make(chan struct{}), stop: make(chan struct{}), live: map[net.Conn]struct{}{}}
+	f := &connFeed{ln: ln, conns: make(chan net.Conn), done: make(chan struct{}), stop: make(chan struct{}), live: map[net.Addr]net.Conn{}}
 	go func() {
 		defer close(f.done)
 		for {
@@ -155,6 +190,7 @@ func startFeed(ln net.Listener) *connFeed {
 			select {
 			case f.conns <- f.track(c):
 			case <-f.stop:
+				f.untrack(c)
 				c.Close()
 				return
 			}

@@ -2,39 +2,72 @@ package edge
 
 import (
 	"io"
+	"net"
 	"syscall"
+
+	"github.com/valyala/fasthttp"
 
 	"golang.org/x/sys/unix"
 )
 
-// ReadFrom passes the connection's own ReadFrom through the wrapper: fasthttp writes a
-// streamed body through bufio.Writer.ReadFrom, which reaches *net.TCPConn.ReadFrom, and so
-// sendfile(2) for an *os.File, only if every wrapper on the way has ReadFrom. Embedding
-// net.Conn (an interface) does not promote it.
-//
-// A disk hit's body (a *diskFile inside the *io.LimitedReader fasthttp passes) is sent here
-// with sendfile(2) at an explicit offset, since its segment descriptor is shared and its
-// file offset must not move (see diskFile).
-func (c *trackedConn) ReadFrom(r io.Reader) (int64, error) {
-	if lr, ok := r.(*io.LimitedReader); ok {
-		if b, ok := lr.R.(*diskFile); ok {
-			if sc, ok := c.Conn.(syscall.Conn); ok {
-				n, err := b.sendfile(sc, lr.N)
-				lr.N -= n
-				if err != errNoSendfile {
-					return n, err
-				}
+// handleHTTP1 is the fasthttp server generations' handler: handle, and then a disk hit's
+// body (a *diskFile stream) learns the bare socket of its connection, so that fasthttp's
+// fixed-size body writer, which calls diskFile.WriteTo, sends it with sendfile(2) at an
+// explicit offset (the segment's descriptor is shared: see diskFile). The head is flushed
+// before the body (ImmediateHeaderFlush), as the body no longer passes through the
+// connection's write buffer. Over TLS, or with no socket found, the body is copied.
+func (n *Node) handleHTTP1(ctx *fasthttp.RequestCtx) {
+	n.handle(ctx)
+	b, ok := ctx.Response.BodyStream().(*diskFile)
+	if !ok {
+		return
+	}
+	c := ctx.Conn()
+	sock, ok := c.(*net.TCPConn)
+	if !ok && n.feed != nil {
+		sock = n.feed.socketOf(c)
+	}
+	if sock != nil {
+		b.sock = sock
+		ctx.Response.ImmediateHeaderFlush = true
+	}
+}
+
+// WriteTo sends the body to b.sock with sendfile(2) when handleHTTP1 found one (w's buffer
+// has been flushed by then), and otherwise copies it to w with pread(2): fasthttp's
+// fixed-size writer passes an *io.LimitedReader on to its bufio.Writer, and *net.TCPConn's
+// own ReadFrom would only sendfile from the descriptor's shared offset, which diskFile
+// never implements syscall.Conn to allow.
+func (b *diskFile) WriteTo(w io.Writer) (int64, error) {
+	if b.sock != nil {
+		k, err := b.sendfile(b.sock, b.n)
+		if err != errNoSendfile {
+			if err == nil && b.n > 0 {
+				err = io.ErrUnexpectedEOF
 			}
+			return k, err
 		}
 	}
-	if rf, ok := c.Conn.(io.ReaderFrom); ok {
-		return rf.ReadFrom(r)
+	lr := &io.LimitedReader{R: b, N: b.n}
+	var k int64
+	var err error
+	if rf, ok := w.(io.ReaderFrom); ok {
+		k, err = rf.ReadFrom(lr)
+	} else {
+		k, err = io.Copy(writerOnly{w}, lr)
 	}
-	return io.Copy(writerOnly{c.Conn}, r)
+	if err == nil && b.n > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return k, err
 }
 
 // writerOnly hides every method but Write, so io.Copy does not call ReadFrom again.
 type writerOnly struct{ io.Writer }
+
+// testHookSendfile, when set (by tests, before any node starts), learns how many bytes each
+// sendfile call sent.
+var testHookSendfile func(sent int64)
 
 // errNoSendfile: the connection or the file has no descriptor to sendfile between; the
 // caller copies instead.
@@ -86,6 +119,9 @@ func (b *diskFile) sendfile(sc syscall.Conn, limit int64) (int64, error) {
 	}
 	if sent == 0 && serr == unix.EINVAL {
 		return 0, errNoSendfile
+	}
+	if testHookSendfile != nil {
+		testHookSendfile(sent)
 	}
 	return sent, serr
 }
