@@ -359,7 +359,7 @@ func (n *Node) fetch(j *fillJob) (resp *fasthttp.Response, done func(), sent, re
 	}
 	received = n.now()
 	resp.Header.SetNoDefaultContentType(true) // see originHead
-	n.metrics.originSeconds.WithLabelValues(j.r.pool.Name()).Observe(received.Sub(sent).Seconds())
+	n.metrics.originTimeBy.get1(j.r.pool.Name()).Observe(received.Sub(sent).Seconds())
 	return resp, done, sent, received, nil
 }
 

@@ -160,9 +160,9 @@ func (n *Node) loggedCacheStatus(ctx *fasthttp.RequestCtx) string {
 }
 
 func (n *Node) record(ctx *fasthttp.RequestCtx, start time.Time, policy, result string, bytes int, cacheStatus string) {
-	n.metrics.requests.WithLabelValues(policy, result).Inc()
+	n.metrics.requestsBy.get2(policy, result).Inc()
 	status := ctx.Response.StatusCode()
-	n.metrics.responses.WithLabelValues(statusClass(status)).Inc()
+	n.metrics.responsesBy.get1(statusClass(status)).Inc()
 	if bytes > 0 {
 		n.metrics.bytesOut.Add(float64(bytes))
 	}

@@ -35,7 +35,7 @@ func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) strin
 		n.originError(ctx, r.pool, err)
 		return "error"
 	}
-	n.metrics.originSeconds.WithLabelValues(r.pool.Name()).Observe(n.now().Sub(sent).Seconds())
+	n.metrics.originTimeBy.get1(r.pool.Name()).Observe(n.now().Sub(sent).Seconds())
 	resp.Header.SetNoDefaultContentType(true) // see originHead
 
 	startHead(&ctx.Response.Header, resp.StatusCode(), string(peekResponseFold(&resp.Header, "Date")), n.now())
