@@ -74,4 +74,3 @@ func BenchmarkLabelCache_get2(b *testing.B) {
 		}
 	})
 }
-

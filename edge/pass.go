@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net/netip"
+	"strings"
+	"unsafe"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shoal-cdn/shoal/edge/httpcache"
 	"github.com/shoal-cdn/shoal/origin"
 	"github.com/valyala/fasthttp"
@@ -16,11 +20,12 @@ func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) strin
 	req := fasthttp.AcquireRequest()
 	ctx.Request.CopyTo(req)
 	n.originRequestPolicy(ctx, rt.rulesFor(r), req)
-	prepareOriginRequest(req, clientAddr(ctx).String(), scheme(ctx), n.via())
+	var ipBuf [len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%") + 16]byte
+	prepareOriginRequest(req, clientIPIn(ipBuf[:0], clientAddr(ctx)), scheme(ctx), n.via())
 	resp := fasthttp.AcquireResponse()
 	resp.StreamBody = true
 	sent := n.now()
-	target := n.target(ctx, r)
+	target := n.borrowedTarget(ctx, r) // it lives only as long as Do
 	target.OnInterim = func(status int, h *fasthttp.ResponseHeader) {
 		// Do calls it on this goroutine, before the final head: relay as it comes.
 		n.relayHints(ctx, hintsOf(status, h))
@@ -45,7 +50,7 @@ func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) strin
 		ctx.Response.Header.Add("Set-Cookie", res.SetCookie)
 	}
 	setCacheStatus(&ctx.Response.Header, httpcache.CacheStatus{Cache: "shoal", Fwd: "bypass", FwdStatus: resp.StatusCode(), Detail: n.name})
-	body := &originBody{resp: resp, done: done, count: n.metrics.bytesIn.Add, want: int64(max(resp.Header.ContentLength(), -1))}
+	body := &originBody{resp: resp, done: done, count: n.metrics.bytesIn, want: int64(max(resp.Header.ContentLength(), -1))}
 	if bodyless(ctx.Method(), resp.StatusCode()) {
 		body.Close()
 		if bytes.Equal(ctx.Method(), []byte("HEAD")) {
@@ -66,9 +71,32 @@ func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) strin
 	return "pass"
 }
 
-// target is what the pool's balancer and stickiness may look at.
+// clientIPIn appends the client's address to buf and returns it as a string borrowed from
+// buf (the caller's stack array: prepareOriginRequest copies what it keeps), so a pass does
+// not allocate the address's text. An invalid address reads as netip's "invalid IP".
+func clientIPIn(buf []byte, a netip.Addr) string {
+	if !a.IsValid() {
+		return a.String()
+	}
+	buf = a.AppendTo(buf)
+	return unsafe.String(unsafe.SliceData(buf), len(buf))
+}
+
+// target is what the pool's balancer and stickiness may look at; it owns its strings, so a
+// fill may keep it.
 func (n *Node) target(ctx *fasthttp.RequestCtx, r *route) origin.Target {
-	t := origin.Target{ClientIP: clientAddr(ctx), HashKey: string(ctx.RequestURI()), Idempotent: idempotent(ctx.Method())}
+	t := n.borrowedTarget(ctx, r)
+	t.HashKey = strings.Clone(t.HashKey)
+	return t
+}
+
+// borrowedTarget is target with its hash key borrowed from the request's bytes: valid until
+// the handler returns, for a pass's Do (the key is only hashed while picking a server).
+func (n *Node) borrowedTarget(ctx *fasthttp.RequestCtx, r *route) origin.Target {
+	t := origin.Target{ClientIP: clientAddr(ctx), Idempotent: idempotent(ctx.Method())}
+	if uri := ctx.RequestURI(); len(uri) > 0 {
+		t.HashKey = unsafe.String(unsafe.SliceData(uri), len(uri))
+	}
 	if r.stickyCookie != "" {
 		t.StickyID = string(ctx.Request.Header.Cookie(r.stickyCookie))
 	}
@@ -103,8 +131,8 @@ func bodyless(method []byte, status int) bool {
 type originBody struct {
 	resp   *fasthttp.Response
 	done   func()
-	count  func(float64)
-	want   int64 // Content-Length, -1 when unknown
+	count  prometheus.Counter // body bytes received (a counter, not its Add method value, which allocates)
+	want   int64              // Content-Length, -1 when unknown
 	got    int64
 	closed bool
 }
@@ -113,7 +141,7 @@ func (b *originBody) Read(p []byte) (int, error) {
 	n, err := b.resp.BodyStream().Read(p)
 	if n > 0 {
 		b.got += int64(n)
-		b.count(float64(n))
+		b.count.Add(float64(n))
 	}
 	if errors.Is(err, io.EOF) && b.want >= 0 && b.got != b.want {
 		err = io.ErrUnexpectedEOF
