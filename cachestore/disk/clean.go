@@ -12,7 +12,9 @@ import (
 // checksumming all of it to find a torn tail that a clean stop cannot leave: a restart after
 // SIGTERM, the common case of an upgrade, loads in the time the headers take. The marker
 // needs no durable removal: if the process appends to that segment after reading it and then
-// crashes, the segment's size no longer matches and the loader verifies it whole again.
+// crashes, the segment's size no longer matches and the loader verifies it whole again. A
+// Close that stopped the loader before it checked the newest segment writes no marker unless
+// the previous one trusted that segment: a crash left it, and only the marker would vouch.
 const cleanName = "clean"
 
 type cleanMark struct {

@@ -46,7 +46,10 @@ type Disk struct {
 	banlog  *banLog
 	maxBans int // maxBans; tests lower it
 
-	clean     cleanMark // what the last clean Close synced (clean.go)
+	clean cleanMark // what the last clean Close synced (clean.go)
+	// verified: the loader went through every segment Open found, so the newest was
+	// checked (or trusted by clean); a Close before that must not vouch for it (clean.go).
+	verified  atomic.Bool
 	gen       atomic.Uint64
 	used      atomic.Int64 // bytes of all segments
 	reserved  atomic.Int64 // room promised to spools and to the append under way (room.go)
@@ -202,8 +205,13 @@ func (d *Disk) Close() error {
 		// Sealed segments were synced when sealed; the newest may be a loaded one whose tail
 		// a crash before this run left in the page cache only.
 		newest := d.segs[n-1]
+		// A load stopped before it checked the newest segment (a crash left it) must not
+		// vouch for it: the next load verifies it whole.
+		vouch := d.verified.Load() || d.clean.trusts(newest)
 		if e := newest.f.Sync(); e != nil {
 			d.log.Warn("disk: syncing the newest segment", "err", e)
+		} else if !vouch {
+			d.log.Info("disk: no clean-stop marker: closed before the load checked the newest segment")
 		} else if e := writeClean(d.cfg.Path, newest); e != nil {
 			d.log.Warn("disk: writing the clean-stop marker", "err", e)
 		}

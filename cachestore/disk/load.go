@@ -26,6 +26,7 @@ func (d *Disk) load(segs []*segment) {
 			return
 		}
 	}
+	d.verified.Store(true)
 	d.compactBans()
 	if d.used.Load() > d.cfg.Size-2*d.cfg.SegmentSize {
 		d.full.Store(true)
