@@ -215,7 +215,8 @@ func (n *Node) runFill(j *fillJob) {
 	defer n.metrics.inFlightFills.Dec()
 	defer fasthttp.ReleaseRequest(j.req)
 	timeout := j.rt.cfg.Cache.FillTimeout.D()
-	timer := time.AfterFunc(timeout, func() { j.call.Abort(errFillTimeout) })
+	call := j.call // the timer's closure holds the Call only (after Stop too, until the runtime drops the timer)
+	timer := time.AfterFunc(timeout, func() { call.Abort(errFillTimeout) })
 	defer timer.Stop()
 
 	generation := n.begin()
@@ -304,11 +305,20 @@ func (n *Node) runFill(j *fillJob) {
 		spool.start = func() *disk.Writer { return n.diskWriter(j, h, generation) }
 	}
 	defer spool.abort() // a fill that ends short stores nothing; after commit a no-op
-	if !h.shareable {
+	maxMemory := int64(j.rt.cfg.Cache.MaxObjectSize)
+	switch {
+	case !h.shareable:
 		j.call.Unshare()
+		// Nothing will store it: the readers get it through a window, not from a copy of
+		// the whole body held until the last of them is done.
+		j.call.StopKeeping()
 		if marksPass(h) {
 			n.passMark.mark(j.url, received)
 		}
+	case spool.w != nil && h.length > maxMemory:
+		j.call.StopKeeping() // the disk's alone: memory could not take it if the disk refused
+	case h.length > 0:
+		j.call.Reserve(h.length) // one exact allocation for the body memory stores
 	}
 	j.call.SetHead(h)
 
@@ -416,7 +426,7 @@ func (n *Node) copyBody(j *fillJob, body io.Reader, length int64, spool *diskStr
 }
 
 func (n *Node) storeObject(j *fillJob, h *fillHead, body []byte, generation generations) bool {
-	obj, ok := fillObject(j, h, body, generation)
+	obj, ok := fillObject(j, h, fitBody(body), generation)
 	if !ok {
 		return false
 	}
@@ -426,6 +436,16 @@ func (n *Node) storeObject(j *fillJob, h *fillHead, body []byte, generation gene
 	}
 	n.metrics.notStored.WithLabelValues("refused").Inc()
 	return false
+}
+
+// fitBody returns body in an allocation of its own size when the one it is in has more than
+// an eighth to spare: a body of unknown length (chunked) grew by appends, and the store
+// charges an object by its length, so spare capacity it kept would be memory nobody counts.
+func fitBody(body []byte) []byte {
+	if cap(body)-len(body) <= len(body)/8 {
+		return body
+	}
+	return append(make([]byte, 0, len(body)), body...)
 }
 
 // fillObject is the object a fill stores: the response's storable fields, under the key of

@@ -4,8 +4,11 @@
 //
 // A Call is bounded: its leader must Finish it, and Abort (from a timer the caller owns) wakes
 // every waiter with an error, so a stuck origin never holds waiters forever. Memory is bounded
-// too: once a body outgrows the keep limit the Call stops keeping it, drops the bytes every
-// reader has consumed, and makes the writer wait while the slowest reader is a window behind.
+// too: once a body outgrows the keep limit (or the leader says it will not be stored) the Call
+// stops keeping it, drops the bytes every reader has consumed, gives back the buffer it grew
+// while keeping, and makes the writer wait while the slowest reader is a window behind. A Call
+// that ended, left its Group and has no reader lets go of its body, so whatever still points
+// at it (a stopped timer's closure, a pooled request) holds a few hundred bytes, not the body.
 // Every method is safe for concurrent use.
 package coalesce
 
@@ -53,11 +56,20 @@ func (g *Group) Join(key string, opts Options) (c *Call, r *Reader, leader bool)
 		g.calls = make(map[string]*Call)
 	}
 	c, ok := g.calls[key]
+	if ok {
+		// Under g.mu: a Call leaves the map before it can stop taking readers. One that
+		// stopped keeping its body a moment ago (Write, StopKeeping) may still be in it: it
+		// cannot be read from its first byte, so it makes way for a new Call.
+		if r = c.tryReader(); r == nil {
+			c.leave()
+			ok = false
+		}
+	}
 	if !ok {
 		c = newCall(g, key, opts)
 		g.calls[key] = c
+		r = c.tryReader()
 	}
-	r = c.newReader() // under g.mu: a Call leaves the map before it can stop taking readers
 	g.mu.Unlock()
 	return c, r, !ok
 }
@@ -75,15 +87,21 @@ func (g *Group) InFlight(key string) bool {
 // is handed to a request that arrives after it.
 func (g *Group) ForgetAll() {
 	g.mu.Lock()
+	for _, c := range g.calls {
+		c.leave()
+	}
 	clear(g.calls)
 	g.mu.Unlock()
 }
 
+// forget takes c out of the group; it must not be called with c.mu held (Join locks g.mu,
+// then c.mu).
 func (g *Group) forget(key string, c *Call) {
 	g.mu.Lock()
 	if g.calls[key] == c {
 		delete(g.calls, key)
 	}
+	c.leave() // not in the map whether or not it was: nobody joins it any more
 	g.mu.Unlock()
 }
 
@@ -101,7 +119,9 @@ type Call struct {
 	buf      []byte // body bytes from offset base
 	base     int64  // offset of buf[0]; > 0 only once trimming began
 	size     int64  // total bytes written
-	trimming bool   // body outgrew KeepLimit: no longer kept whole
+	trimming bool   // body outgrew KeepLimit or StopKeeping: no longer kept whole
+	left     bool   // out of the group: no reader joins any more
+	released bool   // buf dropped: done, left and no readers (release)
 	done     bool
 	err      error
 	readers  map[*Reader]struct{}
@@ -168,6 +188,39 @@ func (c *Call) Head() (any, error) {
 // leader calls it when the response must not be shared (not storable, private).
 func (c *Call) Unshare() { c.group.forget(c.key, c) }
 
+// Reserve sizes the kept body for n bytes before the first Write, when the leader knows the
+// length (Content-Length): the body is then one allocation of exactly n bytes, not a slice
+// grown by appends (a quarter of it spare capacity on average, and about four times its size
+// allocated on the way). It does nothing past KeepLimit, once bytes were written, or once
+// the Call stopped keeping the body.
+func (c *Call) Reserve(n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n <= 0 || c.trimming || c.size > 0 || c.released || c.opts.KeepLimit > 0 && n > c.opts.KeepLimit || int64(cap(c.buf)) >= n {
+		return
+	}
+	c.buf = make([]byte, 0, n)
+}
+
+// StopKeeping makes the Call stream its body through a window instead of keeping it whole,
+// as it does on its own past KeepLimit: for a body that will not be stored (unshared, too
+// large for memory), keeping it up to KeepLimit would only hold memory until the last reader
+// is done. Readers already attached read on; later Joins start a new Call; Body and Written
+// report false.
+func (c *Call) StopKeeping() {
+	c.mu.Lock()
+	was := c.trimming
+	c.trimming = true
+	if !was {
+		c.trim()
+		c.cond.Broadcast()
+	}
+	c.mu.Unlock()
+	if !was {
+		c.group.forget(c.key, c) // a newcomer could no longer read from the first byte
+	}
+}
+
 // Write appends body bytes and wakes the readers. Once the body is no longer kept it blocks
 // while the slowest reader is more than a window behind; it fails when the Call was aborted.
 func (c *Call) Write(p []byte) (int, error) {
@@ -178,7 +231,11 @@ func (c *Call) Write(p []byte) (int, error) {
 	}
 	if !c.trimming && c.opts.KeepLimit > 0 && c.size+int64(len(p)) > c.opts.KeepLimit {
 		c.trimming = true
-		c.group.forget(c.key, c) // a newcomer could no longer read from the first byte
+		// A newcomer could no longer read from the first byte. Not under c.mu (Join locks
+		// g.mu, then c.mu); a Join in between finds the Call trimming and starts another.
+		c.mu.Unlock()
+		c.group.forget(c.key, c)
+		c.mu.Lock()
 	}
 	for c.trimming && c.err == nil && len(c.readers) > 0 && c.size-c.slowest() > c.opts.Window {
 		c.cond.Wait()
@@ -207,15 +264,41 @@ func (c *Call) slowest() int64 {
 }
 
 // trim drops bytes every reader has consumed; c.mu held. It compacts only once half the
-// buffer is dead, so the copying stays amortised O(1) per byte written.
+// buffer is dead, so the copying stays amortised O(1) per byte written. A buffer grown while
+// the body was kept (up to KeepLimit) is replaced by one of two windows once what is left to
+// read fits a window: the writer never runs more than a window ahead, so a stream needs no
+// more, and the large one goes back to the collector.
 func (c *Call) trim() {
 	drop := c.slowest() - c.base
 	if drop <= 0 || drop < int64(len(c.buf))/2 {
 		return
 	}
-	rest := copy(c.buf, c.buf[drop:])
-	c.buf = c.buf[:rest]
+	live := c.buf[drop:]
+	if window := c.opts.Window; int64(cap(c.buf)) > 4*window && int64(len(live)) <= window {
+		c.buf = append(make([]byte, 0, 2*window), live...)
+	} else {
+		rest := copy(c.buf, live)
+		c.buf = c.buf[:rest]
+	}
 	c.base += drop
+}
+
+// leave marks the Call out of its group (no reader joins any more) and releases its body if
+// nobody reads it. g.mu may be held; c.mu must not be.
+func (c *Call) leave() {
+	c.mu.Lock()
+	c.left = true
+	c.release()
+	c.mu.Unlock()
+}
+
+// release drops the body once nobody can read it: the Call ended, left the group and has no
+// reader; c.mu held. The leader stores the body before it finishes the Call (Written), and
+// the store keeps its own reference, so only the Call's goes.
+func (c *Call) release() {
+	if c.done && c.left && len(c.readers) == 0 && !c.released {
+		c.buf, c.released = nil, true
+	}
 }
 
 // Finish ends the Call: err nil means the body is complete. Readers drain what was written and
@@ -230,6 +313,7 @@ func (c *Call) Finish(err error) {
 	}
 	whole := c.err == nil && !c.trimming
 	c.cond.Broadcast()
+	c.release()
 	c.mu.Unlock()
 	if linger := c.group.Linger; whole && linger > 0 {
 		time.AfterFunc(linger, func() { c.group.forget(c.key, c) })
@@ -251,6 +335,7 @@ func (c *Call) Abort(err error) {
 		c.done = true
 	}
 	c.cond.Broadcast()
+	c.release()
 	c.mu.Unlock()
 	c.closeHead()
 }
@@ -267,12 +352,13 @@ func (c *Call) closeHead() {
 	}
 }
 
-// Body returns the whole body and true when the Call finished without error and kept it.
-// The slice is shared and must not be modified.
+// Body returns the whole body and true when the Call finished without error and kept it,
+// until the Call lets go of it (it left the group and its last reader closed). The slice is
+// shared and must not be modified.
 func (c *Call) Body() ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.done || c.err != nil || c.trimming {
+	if !c.done || c.err != nil || c.trimming || c.released {
 		return nil, false
 	}
 	return c.buf, true
@@ -284,7 +370,7 @@ func (c *Call) Body() ([]byte, bool) {
 func (c *Call) Written() ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.err != nil || c.trimming {
+	if c.err != nil || c.trimming || c.released {
 		return nil, false
 	}
 	return c.buf, true
@@ -297,9 +383,14 @@ func (c *Call) Size() int64 {
 	return c.size
 }
 
-func (c *Call) newReader() *Reader {
+// tryReader registers a reader from the first byte, or returns nil when the Call no longer
+// has its first byte (it stopped keeping the body).
+func (c *Call) tryReader() *Reader {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.trimming || c.released {
+		return nil
+	}
 	r := &Reader{call: c}
 	c.readers[r] = struct{}{}
 	c.joined++
@@ -352,6 +443,7 @@ func (r *Reader) Close() error {
 		r.closed = true
 		delete(c.readers, r)
 		c.cond.Broadcast()
+		c.release()
 	}
 	c.mu.Unlock()
 	return nil

@@ -42,6 +42,9 @@ func TestGroup_oneLeaderManyFollowersSeeEveryByte(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if body, ok := c.Written(); !ok || !bytes.Equal(body, want) {
+		t.Errorf("Written kept = %v", ok)
+	}
 	c.Finish(nil)
 	wg.Wait()
 	for i := range got {
@@ -49,8 +52,8 @@ func TestGroup_oneLeaderManyFollowersSeeEveryByte(t *testing.T) {
 			t.Fatalf("reader %d got %d bytes, want %d", i, len(got[i]), len(want))
 		}
 	}
-	if body, ok := c.Body(); !ok || !bytes.Equal(body, want) {
-		t.Errorf("Body kept = %v", ok)
+	if _, ok := c.Body(); ok {
+		t.Error("Body still kept after the call ended, left the group and lost its last reader")
 	}
 	if c.Joined() != followers+1 {
 		t.Errorf("Joined = %d", c.Joined())
