@@ -33,8 +33,9 @@ const (
 	kindVerdict byte = 4
 
 	maxNameLen = 255 // memberlist node names are short; anything longer is not ours
-	// maxClaims bounds the claims a message lists: 32 IPv6 addresses are 545 bytes, which
-	// with two names leaves the datagram under the ring's 1 KiB direct-message limit.
+	// maxClaims bounds the claims a message lists: the trailer of 32 IPv6 addresses is 546
+	// bytes, which with the longest sender name (pings and pongs have no target) leaves the
+	// datagram at 817 bytes, under the ring's 1 KiB direct-message limit.
 	maxClaims  = 32
 	claimsMore = 1 // flag: the sender holds more VIPs than it lists
 )
