@@ -19,6 +19,11 @@ type banLog struct {
 	head    int
 	n       int
 	ids     map[string]struct{}
+	// applying holds, for each claimed id whose apply has not finished, a channel closed
+	// when it has (applied). A second delivery of that id waits on it before it reports the
+	// purge done: a peer that acked a fan-out while its gossip copy was still being applied
+	// let the originator report the node acked while it still served the purged object.
+	applying map[string]chan struct{}
 }
 
 type logEntry struct {
@@ -32,11 +37,12 @@ func newBanLog(maxEntries int, maxAge time.Duration) *banLog {
 		maxAge:     maxAge,
 		entries:    make([]logEntry, maxEntries),
 		ids:        make(map[string]struct{}),
+		applying:   make(map[string]chan struct{}),
 	}
 }
 
 // claim records r and reports true if its id is new. Exactly one of concurrent claims of one
-// id wins, so exactly one caller applies the purge.
+// id wins, so exactly one caller applies the purge; it must call applied(r.ID) once it has.
 func (l *banLog) claim(r Request, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -44,6 +50,7 @@ func (l *banLog) claim(r Request, now time.Time) bool {
 	if _, seen := l.ids[r.ID]; seen {
 		return false
 	}
+	l.applying[r.ID] = make(chan struct{})
 	if l.n == l.maxEntries {
 		l.dropOldest()
 	}
@@ -51,6 +58,27 @@ func (l *banLog) claim(r Request, now time.Time) bool {
 	l.n++
 	l.ids[r.ID] = struct{}{}
 	return true
+}
+
+// applied marks the apply of a claimed id finished and releases those waiting for it.
+func (l *banLog) applied(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c, ok := l.applying[id]; ok {
+		close(c)
+		delete(l.applying, id)
+	}
+}
+
+// pending returns a channel closed once the claimed id's apply has finished, or nil when no
+// apply of id is under way (finished, or never claimed).
+func (l *banLog) pending(id string) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c, ok := l.applying[id]; ok {
+		return c
+	}
+	return nil
 }
 
 // since returns the purges the originating node accepted at or after t, oldest arrival first.

@@ -254,10 +254,22 @@ func (s *Service) originate(ctx context.Context, r Request, source string) (Resp
 
 // applyOnce applies r to the store unless its id is already in the ban log, and reports the
 // objects purged and whether it was new.
+//
+// A delivery that finds r claimed by another one still applying it (the fan-out arriving
+// while the gossip copy fsyncs the disk tier's ban) returns only once that apply is done:
+// its caller acknowledges the purge (peer) or opens the disk tier (catch-up) next, and an
+// acknowledged purge must no longer be served. Gossip does not wait: nobody waits on it,
+// and memberlist's NotifyMsg must not block.
 func (s *Service) applyOnce(r Request, source string) (int, bool) {
 	if !s.bans.claim(r, s.now()) {
+		if source != sourceGossip {
+			if done := s.bans.pending(r.ID); done != nil {
+				<-done
+			}
+		}
 		return 0, false
 	}
+	defer s.bans.applied(r.ID)
 	var n int
 	switch r.Kind {
 	case KindURL:
