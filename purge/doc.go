@@ -6,6 +6,7 @@
 // acknowledged it; peers named in Response.Missing may still hold purged objects until a gossip
 // broadcast or CatchUp reaches them, so the cluster is eventually consistent and the answer says
 // exactly how far it got. Every purge carries an id: applying it again (fan-out, gossip and
-// catch-up may all deliver it) changes nothing while the id is in the ban log. All methods of
+// catch-up may all deliver it) changes nothing while the id is in the ban log; a peer
+// acknowledges it only once it is applied, even when another delivery is applying it. All methods of
 // Service are safe for concurrent use.
 package purge
