@@ -76,7 +76,7 @@ func (d *Disk) index1(e *entry) {
 	defer d.mu.Unlock()
 	e.seg.entries = append(e.seg.entries, e)
 	e.seg.minGen = min(e.seg.minGen, e.gen)
-	switch d.bans.judge(e) {
+	switch keep {
 	case hardPurge:
 		d.refused.Add(1)
 		return
@@ -224,6 +224,12 @@ const maxBans = 4096
 // those hit since they were written and still fresh, up to half the segment's bytes, which
 // are copied to the active segment (FIFO with re-insertion, a CLOCK on segments).
 func (d *Disk) reclaim(s *segment) error {
+	// The file goes before its room is released: a Writer may claim that room at once, and
+	// its spool must not sit beside a segment still in the directory. The records kept for
+	// re-insertion and open Handles read through the open descriptor.
+	if err := os.Remove(s.path); err != nil && !os.IsNotExist(err) {
+		d.log.Warn("disk: removing reclaimed segment", "path", s.path, "err", err)
+	}
 	now := time.Now().UnixNano()
 	var keep []*entry
 	var keepBytes int64
@@ -247,9 +253,6 @@ func (d *Disk) reclaim(s *segment) error {
 	d.reserved.Add(keepBytes)
 	d.roomMu.Unlock()
 	d.mu.Unlock()
-	if err := os.Remove(s.path); err != nil && !os.IsNotExist(err) {
-		d.log.Warn("disk: removing reclaimed segment", "path", s.path, "err", err)
-	}
 	defer s.release()
 	for i, e := range keep {
 		if err := d.reinsert(e); err != nil {
