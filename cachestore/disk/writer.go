@@ -76,7 +76,7 @@ func (d *Disk) index1(e *entry) {
 	defer d.mu.Unlock()
 	e.seg.entries = append(e.seg.entries, e)
 	e.seg.minGen = min(e.seg.minGen, e.gen)
-	switch keep {
+	switch d.bans.judge(e) {
 	case hardPurge:
 		d.refused.Add(1)
 		return
