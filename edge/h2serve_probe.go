@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shoal-cdn/shoal/cachestore"
+	"github.com/shoal-cdn/shoal/edge/compress"
 	"github.com/shoal-cdn/shoal/edge/httpcache"
 	"github.com/valyala/fasthttp"
 )
@@ -35,7 +36,8 @@ const probeMargin = time.Second
 //     the purge, so answering it from the object it found is answering it first.
 //
 // A ring change in the gap (the key moved to another owner) still forwards on the
-// connection's goroutine, bounded by the peer timeout.
+// connection's goroutine, bounded by the peer timeout. A hit that would first compress a
+// variant the client accepts and the store lacks is detached (variantMissing).
 func (n *Node) freshHit(ctx *fasthttp.RequestCtx) *cachestore.Object {
 	obj, ok := n.probe(ctx)
 	if !ok {
@@ -128,9 +130,28 @@ func (n *Node) probe(ctx *fasthttp.RequestCtx) (*cachestore.Object, bool) {
 	}
 	switch rt.policy.Evaluate(req, meta.response(obj), meta.decision, later).State {
 	case httpcache.Fresh, httpcache.StaleWhileRevalidate:
+		if n.variantMissing(rt, obj, meta, req) {
+			return nil, false
+		}
 		return obj, true
 	}
 	return nil, false
+}
+
+// variantMissing reports a hit that variantFor would answer by compressing obj first: the
+// client takes an encoding whose variant is not stored (or is of an older fill). Coding a
+// large body takes milliseconds, which on the connection's goroutine every other stream of
+// the connection would wait for.
+func (n *Node) variantMissing(rt *settings, obj *cachestore.Object, meta *objectMeta, req httpcache.Request) bool {
+	if !compressible(rt, obj.Status, obj.Header, int64(len(obj.Body)), meta.decision.NoTransform) {
+		return false
+	}
+	enc := compress.Negotiate(req.Header.Get("Accept-Encoding"), rt.encodings)
+	if enc == compress.Identity {
+		return false
+	}
+	v, ok := n.store.Peek(obj.Key + compress.VariantKey(enc))
+	return !ok || !v.ResponseTime.Equal(obj.ResponseTime) || v.SoftPurged()
 }
 
 // freshHotCopy is freshLocalCopy (forward.go) through Peek, at the probe's later time: a
