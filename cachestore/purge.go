@@ -1,5 +1,7 @@
 package cachestore
 
+import "time"
+
 // PurgeURL removes every variant of url, or marks them stale when soft. It returns how many
 // objects it removed or marked. Like every purge it bumps the generation, so a fill of url
 // that started before it is refused (or, when soft, stored marked) by Set.
@@ -96,5 +98,18 @@ func (m *Memory) clear(r purgeRecord) int {
 
 // bump records r in the purge log under a new generation; the caller holds mu.
 func (m *Memory) bump(r purgeRecord) {
+	r.at = time.Now().UnixNano()
 	m.gen.Store(m.log.add(r))
+}
+
+// PurgedSince reports whether a purge (hard or soft, by URL, prefix, tag or all) that this
+// store applied at or after since matches o, as Set would match it. An object a peer sent
+// is as old as the peer's fill, not as old as the request that fetched it: a purge applied
+// here before that request started, and not yet applied on the peer, still has to refuse
+// it, and no generation read at the request's start can see that. It answers true when the
+// purge log (the last 4,096 purges) no longer reaches back to since.
+func (m *Memory) PurgedSince(o *Object, since time.Time) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.log.purgedSince(o, since)
 }

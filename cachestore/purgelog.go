@@ -1,6 +1,9 @@
 package cachestore
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // purgeKind is what a purge matches on; its String is the metrics label.
 type purgeKind uint8
@@ -31,6 +34,7 @@ type purgeRecord struct {
 	value string
 	kind  purgeKind
 	soft  bool
+	at    int64 // when the store applied it, Unix nanoseconds (see Memory.PurgedSince)
 }
 
 func (r purgeRecord) matches(o *Object) bool {
@@ -89,6 +93,23 @@ func (l *purgeLog) add(r purgeRecord) uint64 {
 	l.start = (l.start + 1) % len(l.records)
 	l.oldest++
 	return l.gen
+}
+
+// purgedSince reports whether a purge applied at or after since matches o, walking from the
+// newest purge back to the first one older than since. A log that forgot a purge it would
+// have had to look at answers true: it cannot tell.
+func (l *purgeLog) purgedSince(o *Object, since time.Time) bool {
+	at := since.UnixNano()
+	for g := l.gen; g >= l.oldest && g > 0; g-- {
+		r := &l.records[(l.start+int(g-l.oldest))%len(l.records)]
+		if r.at < at {
+			return false
+		}
+		if r.matches(o) {
+			return true
+		}
+	}
+	return l.oldest > 1 // purges older than the log may be newer than since
 }
 
 // judge compares o with every purge newer than o.Generation. The work is bounded by the
