@@ -79,8 +79,8 @@ func (n *Node) serveFill(ctx *fasthttp.RequestCtx, l *lookup, h *fillHead, body 
 	if l.head || bodyless(ctx.Method(), h.status) {
 		body.Close()
 		ctx.Response.SkipBody = true
-		if h.length >= 0 {
-			ctx.Response.Header.SetContentLength(int(h.length))
+		if l.head {
+			setHeadLength(&ctx.Response.Header, h.length)
 		}
 		return
 	}
@@ -255,4 +255,16 @@ func setInt(dst *fasthttp.ResponseHeader, name string, v int64) {
 	p.buf = strconv.AppendInt(p.buf[:0], v, 10)
 	dst.SetBytesV(name, p.buf)
 	headSeeds.Put(p)
+}
+
+// setHeadLength gives a HEAD answer the framing its GET would have (RFC 9110 section 9.3.2):
+// the origin's length when known, else chunked, which RFC 9112 section 6.1 allows on a HEAD
+// response; never the 0 of the empty body actually sent, which tells a client or a cache
+// downstream that the object is empty. length < 0 means unknown.
+func setHeadLength(h *fasthttp.ResponseHeader, length int64) {
+	if length >= 0 {
+		h.SetContentLength(int(length))
+		return
+	}
+	h.SetContentLength(-1)
 }
