@@ -28,8 +28,10 @@ func (r *Ring) rememberAddrLocked(n *memberlist.Node) {
 }
 
 // forgetAddrLocked marks name out of the view as of now and drops the entries out of it for
-// longer than keepGone, so the book stays bounded by the members of the last keepGone. r.mu
-// is held.
+// longer than keepGone. Pruning runs only here, when some member leaves, so the book holds
+// every member in the view plus those that left since the last departure more than keepGone
+// after theirs: bounded by the names the cluster ever had, and goneMember never returns an
+// entry older than keepGone. r.mu is held.
 func (r *Ring) forgetAddrLocked(name string, now time.Time) {
 	if e, ok := r.addrs[name]; ok && e.gone.IsZero() {
 		e.gone = now
