@@ -114,9 +114,19 @@ func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route, key 
 	}
 	n.touchDisk(l.key)
 	meta := obj.Meta.(*objectMeta)
+	if meta.hot && isForwarded(ctx) && onlyIfCached(l.req) {
+		// An owner adopting its keys back asks only-if-cached and keeps what it gets for its
+		// whole freshness: a hot copy, bounded by hot_ttl here, is not ours to give.
+		l.own()
+		l.status.Fwd = "uri-miss"
+		return n.gatewayTimeoutOnlyIfCached(ctx, l)
+	}
 	use := rt.policy.Evaluate(l.req, meta.response(obj), meta.decision, now)
 	if obj.SoftPurged() && use.State == httpcache.Fresh {
 		use.State = httpcache.StaleWhileRevalidate
+		// Cache-Status says stale (RFC 9211 ttl below zero): a peer that forwarded this
+		// request must not keep it as a fresh hot copy (keepCopy).
+		use.TTL = min(use.TTL, -time.Second)
 	}
 	switch use.State {
 	case httpcache.Fresh:
@@ -175,6 +185,10 @@ type objectMeta struct {
 	// written to disk (or read from it), which eviction need not write again (disktier.go).
 	diskGen uint64
 	onDisk  atomic.Bool
+	// hot marks a hot copy (keepCopy): an object this node keeps for cache.hot_ttl only,
+	// which never answers an owner's adoption request (serveCache), or the owner would keep
+	// it for the original's whole freshness.
+	hot bool
 }
 
 func (m *objectMeta) response(o *cachestore.Object) httpcache.Response {

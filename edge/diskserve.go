@@ -124,6 +124,7 @@ func (n *Node) diskObject(l *lookup, h *disk.Handle) (*cachestore.Object, httpca
 	use := l.rt.policy.Evaluate(l.req, meta.response(obj), d, n.now())
 	if h.SoftPurged && use.State == httpcache.Fresh {
 		use.State = httpcache.StaleWhileRevalidate
+		use.TTL = min(use.TTL, -1e9) // ttl=-1 in Cache-Status: stale, as for memory (serveCache)
 	}
 	return obj, use, true
 }

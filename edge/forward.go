@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -188,6 +189,7 @@ func (n *Node) forwardWith(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Me
 	resp := fasthttp.AcquireResponse()
 	generation := n.begin()
 	sent := n.now()
+	wallSent := time.Now() // the purge log's clock (keepCopy)
 	finish, err := origin.RoundTrip(client, req, resp, true, peerIdle(rt), onInterim)
 	fasthttp.ReleaseRequest(req)
 	if err != nil {
@@ -243,11 +245,13 @@ func (n *Node) forwardWith(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Me
 	case keep:
 		header := responseHeader(&resp.Header)
 		body.Close()
+		copied := peerCopy{sent: sent, received: received, generation: generation, filled: peerFilled(rt, header, wallSent),
+			stale: staleAnswer(ownerStatus)}
 		if adopt {
-			n.keepCopy(rt, key, status, header, whole, sent, received, generation, 0)
-			n.metrics.adopted.Inc()
-		} else {
-			n.keepCopy(rt, key, status, header, whole, sent, received, generation, rt.cfg.Cache.HotTTL.D())
+			if n.keepCopy(rt, key, status, header, whole, copied, 0) {
+				n.metrics.adopted.Inc()
+			}
+		} else if n.keepCopy(rt, key, status, header, whole, copied, rt.cfg.Cache.HotTTL.D()) {
 			n.metrics.hotCopies.Inc()
 		}
 		ctx.Response.SetBodyRaw(whole)
@@ -296,26 +300,88 @@ func (n *Node) hotCandidate(rt *settings, key string, status, length int, h *fas
 	return n.popularity.seen(key, n.now(), rt.cfg.Cache.HotTTL.D()) >= 2
 }
 
+// peerCopy is when an object a peer sent was fetched and, at the latest, filled.
+type peerCopy struct {
+	sent, received time.Time // request_time and response_time (RFC 9111 section 4.2.3), n.now
+	generation     generations
+	// filled is a wall-clock time no later than the start of the peer's own fill of the
+	// object (peerFilled): a purge applied here at or after it may be one the copy predates.
+	filled time.Time
+	// stale: the peer said it served the object stale (its Cache-Status ttl was negative),
+	// e.g. soft-purged while it revalidates, whatever Age and max-age say.
+	stale bool
+}
+
+// staleAnswer reports a Cache-Status list in which a cache says it served a stale response:
+// a negative ttl (RFC 9211 section 2.5). A key parameter quoted with ";" in it may read as
+// stale: that only costs a hot copy.
+func staleAnswer(cacheStatus string) bool {
+	for member := range strings.SplitSeq(cacheStatus, ",") {
+		for param := range strings.SplitSeq(member, ";") {
+			if strings.HasPrefix(strings.TrimSpace(param), "ttl=-") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// peerFilled bounds from below when the peer's fill of an object began, by the peer's own
+// clock intervals only (no clock of two machines is compared): the peer answered after
+// wallSent, its Age field (whole seconds, floored: one more second) is at least how long it
+// held the object, and its fill ran for at most cache.fill_timeout before it stored it (a
+// fill this request joined may have started before it).
+func peerFilled(rt *settings, h httpcache.Header, wallSent time.Time) time.Time {
+	age := time.Duration(0)
+	if v, err := strconv.ParseInt(strings.TrimSpace(h.Get("Age")), 10, 64); err == nil && v > 0 {
+		age = time.Duration(min(v, int64(1<<31))) * time.Second
+	}
+	return wallSent.Add(-age - time.Second - rt.cfg.Cache.FillTimeout.D())
+}
+
 // keepCopy stores an object a peer sent: a hot copy for at most ttl beyond its current age,
 // or (ttl 0) an adopted object with its whole remaining freshness. It is an ordinary store
-// object, so purges remove it like any other.
-func (n *Node) keepCopy(rt *settings, key string, status int, header httpcache.Header, body []byte, sent, received time.Time, generation generations, ttl time.Duration) {
+// object, so purges remove it like any other. It reports whether the store took it.
+//
+// A peer applies a purge on its own schedule: a node that already applied one may forward a
+// request to an owner that has not, and get back the object the purge removed here. The
+// generation read at the forward's start is already past that purge, so Set alone would
+// take the copy; the copy is refused when a purge matching it was applied here since the
+// peer's fill began (copied.filled). A soft purge counts too: a hot copy is never served
+// stale. An answer already stale when it arrived (the owner serving while it revalidates,
+// or after an origin error) is not kept either.
+func (n *Node) keepCopy(rt *settings, key string, status int, header httpcache.Header, body []byte, copied peerCopy, ttl time.Duration) bool {
 	header.Del("Cache-Status")
-	resp := httpcache.Response{Status: status, Header: header, RequestTime: sent, ResponseTime: received}
+	resp := httpcache.Response{Status: status, Header: header, RequestTime: copied.sent, ResponseTime: copied.received}
 	d := rt.policy.Storable(httpcache.Request{Method: "GET"}, resp)
 	if !d.Store || header.Has("Set-Cookie") {
-		return
+		return false
+	}
+	if copied.stale || rt.policy.Evaluate(httpcache.Request{Method: "GET"}, resp, d, copied.received).State != httpcache.Fresh {
+		return false
 	}
 	if ttl > 0 {
-		if limit := httpcache.CurrentAge(resp, received) + ttl; d.Lifetime > limit {
+		if limit := httpcache.CurrentAge(resp, copied.received) + ttl; d.Lifetime > limit {
 			d.Lifetime = limit
 		}
 		d.StaleWhileRevalidate, d.StaleIfError = 0, 0 // a stale hot copy is dropped, not served
 	}
+	meta := newObjectMeta(d, header)
+	meta.hot = ttl > 0
 	obj := &cachestore.Object{Key: key, URL: key, Status: status, Header: header, Body: body,
-		RequestTime: sent, ResponseTime: received, Generation: generation.memory, Tags: surrogateKeys(header),
-		Meta: newObjectMeta(d, header)}
-	n.setObject(obj, generation.disk)
+		RequestTime: copied.sent, ResponseTime: copied.received, Generation: copied.generation.memory,
+		Tags: surrogateKeys(header), Meta: meta}
+	if n.store.PurgedSince(obj, copied.filled) {
+		n.log.Debug("peer copy older than a purge applied here", "key", key)
+		return false
+	}
+	if meta.hot {
+		// Memory only (diskGen 0 keeps eviction from writing it either): the disk tier
+		// keeps no cap on lifetime, so a hot copy read back from it after a restart or a
+		// ring change would be served as an owner object with the original's freshness.
+		return n.store.Set(obj)
+	}
+	return n.setObject(obj, copied.generation.disk)
 }
 
 func joinList(a, b string) string {
