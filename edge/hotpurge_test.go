@@ -154,3 +154,21 @@ func TestHotCopy_neverAnswersAnAdoption(t *testing.T) {
 		t.Errorf("the owner %s did not answer from its own object: %d", owner.name, got)
 	}
 }
+
+// The same through the adoption itself: an owner that lost an object (restarted empty, here
+// purged on the owner alone) in its adoption window fills it from the origin, not from the
+// other node's hot copy. Before: the hot copy's body, adopted for its whole freshness.
+func TestHotCopy_notAdoptedByTheOwner(t *testing.T) {
+	nodes, _, _ := purgeRouteCluster(t)
+	path := "/plain/adopted.css"
+	host := []string{"Host", "www.example.com"}
+	key, owner, other := hotPair(t, nodes, path)
+	old := cachedEverywhere(t, nodes, path, host...)
+	purgeTarget{owner}.PurgeURL(key, false)
+	if !owner.adopting(time.Now()) {
+		t.Fatal("the owner is past its adoption window")
+	}
+	if _, h, b := do(t, "GET", "http://"+owner.HTTPAddr()+path, "", host...); b == old {
+		t.Errorf("the owner %s adopted %s's hot copy (%s)", owner.name, other.name, h.Get("Cache-Status"))
+	}
+}
