@@ -376,9 +376,10 @@ func (n *Node) keepCopy(rt *settings, key string, status int, header httpcache.H
 		return false
 	}
 	if meta.hot {
-		// Memory only (diskGen 0 keeps eviction from writing it either): the disk tier
-		// keeps no cap on lifetime, so a hot copy read back from it after a restart or a
-		// ring change would be served as an owner object with the original's freshness.
+		// Memory only: diskRecord already skips a key this node does not own, and diskGen 0
+		// keeps eviction from writing it after a ring change made this node the owner. The
+		// disk keeps no cap on lifetime: read back, it would be an owner object with the
+		// original's whole freshness.
 		return n.store.Set(obj)
 	}
 	return n.setObject(obj, copied.generation.disk)
