@@ -315,8 +315,10 @@ func (n *Node) runFill(j *fillJob) {
 		if marksPass(h) {
 			n.passMark.mark(j.url, received)
 		}
-	case spool.w != nil && h.length > maxMemory:
-		j.call.StopKeeping() // the disk's alone: memory could not take it if the disk refused
+	case h.length > maxMemory:
+		// Memory will not store it (the disk's alone, or nobody), but requests that arrive
+		// while it streams must still join this one fetch: the Call keeps it until
+		// KeepLimit and only then streams through a window (TestDiskTier_coalescedFollowersOfALargeFill).
 	case h.length > 0:
 		j.call.Reserve(h.length) // one exact allocation for the body memory stores
 	}
