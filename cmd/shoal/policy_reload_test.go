@@ -63,7 +63,7 @@ error_pages: {503: 503.html, maintenance: %v}
 		status      int
 		body        string
 	}{
-		{true, "DENY", "DENY", 503, "<h1>maintenance</h1>"}, // the page, with the route's response fields
+		{true, "DENY", "DENY", 503, "<h1>maintenance</h1>"},             // the page, with the route's response fields
 		{true, "SAMEORIGIN", "SAMEORIGIN", 503, "<h1>maintenance</h1>"}, // a reload's new fields reach it too
 		{false, "SAMEORIGIN", "SAMEORIGIN", 200, "site"},
 	}
