@@ -213,7 +213,9 @@ func TestGroup_joinsRacingTheEndOfKeeping(t *testing.T) {
 			}()
 		}
 		var got sync.WaitGroup
+		launched := make(chan struct{}) // every reader's got.Add is done
 		go func() {
+			defer close(launched)
 			wg.Wait()
 			mu.Lock()
 			defer mu.Unlock()
@@ -230,9 +232,7 @@ func TestGroup_joinsRacingTheEndOfKeeping(t *testing.T) {
 		}()
 		writeAll(t, c, body, nil)
 		c.Finish(nil)
-		wg.Wait()
-		mu.Lock()
-		mu.Unlock()
+		<-launched
 		got.Wait()
 	}
 }
