@@ -131,10 +131,22 @@ func (n *Node) mayAdopt(ctx *fasthttp.RequestCtx, key string) bool {
 // freshLocalCopy reports whether the store holds a usable copy of a key this node does not
 // own (a hot copy), so that serving it locally needs no peer.
 func (n *Node) freshLocalCopy(key string, rt *settings, ctx *fasthttp.RequestCtx) bool {
+	return n.freshCopy(rt, key, ctx, n.now(), true)
+}
+
+// freshCopy is freshLocalCopy at now; count says whether the lookup counts as a hit or miss
+// (Get) or not at all (Peek, for the HTTP/2 probe, whose pipeline run counts it).
+func (n *Node) freshCopy(rt *settings, key string, ctx *fasthttp.RequestCtx, now time.Time, count bool) bool {
 	if _, varies := n.store.Vary(key); varies {
 		return false
 	}
-	obj, ok := n.store.Get(key)
+	var obj *cachestore.Object
+	var ok bool
+	if count {
+		obj, ok = n.store.Get(key)
+	} else {
+		obj, ok = n.store.Peek(key)
+	}
 	if !ok || obj.SoftPurged() {
 		return false
 	}
@@ -144,7 +156,7 @@ func (n *Node) freshLocalCopy(key string, rt *settings, ctx *fasthttp.RequestCtx
 	}
 	req := httpcache.Request{Method: string(ctx.Method()), Header: requestView(&ctx.Request.Header, nil)}
 	resp := httpcache.Response{Status: obj.Status, Header: obj.Header, RequestTime: obj.RequestTime, ResponseTime: obj.ResponseTime}
-	return rt.policy.Evaluate(req, resp, meta.decision, n.now()).State == httpcache.Fresh
+	return rt.policy.Evaluate(req, resp, meta.decision, now).State == httpcache.Fresh
 }
 
 // forwardTo relays the request to one peer. It reports false only when the peer could not

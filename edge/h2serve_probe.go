@@ -157,18 +157,5 @@ func (n *Node) variantMissing(rt *settings, obj *cachestore.Object, meta *object
 // freshHotCopy is freshLocalCopy (forward.go) through Peek, at the probe's later time: a
 // non-owner answers from a fresh copy of its own instead of forwarding.
 func (n *Node) freshHotCopy(rt *settings, key string, ctx *fasthttp.RequestCtx, now time.Time) bool {
-	if _, varies := n.store.Vary(key); varies {
-		return false
-	}
-	obj, ok := n.store.Peek(key)
-	if !ok || obj.SoftPurged() {
-		return false
-	}
-	meta, ok := obj.Meta.(*objectMeta)
-	if !ok {
-		return false
-	}
-	req := httpcache.Request{Method: string(ctx.Method()), Header: requestView(&ctx.Request.Header, nil)}
-	resp := httpcache.Response{Status: obj.Status, Header: obj.Header, RequestTime: obj.RequestTime, ResponseTime: obj.ResponseTime}
-	return rt.policy.Evaluate(req, resp, meta.decision, now).State == httpcache.Fresh
+	return n.freshCopy(rt, key, ctx, now, false)
 }
