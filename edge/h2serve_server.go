@@ -2,10 +2,8 @@ package edge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"time"
 
 	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/edge/h2"
@@ -62,23 +60,10 @@ func (n *Node) startH2C(cfg *conf.Config) error {
 	return nil
 }
 
-// acceptH2C accepts cleartext HTTP/2 connections until the listener closes.
+// acceptH2C accepts cleartext HTTP/2 connections until the listener closes; each goes to
+// the HTTP/2 server of the current generation.
 func (n *Node) acceptH2C(ln net.Listener) {
-	var delay time.Duration
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
-			}
-			return
-		}
-		delay = 0
-		go n.serveH2(c)
-	}
+	_ = h2.Accept(ln, n.serveH2) // returns once the listener is closed: nothing to report
 }
 
 // H2CAddr is the bound listen.h2c address ("" without one).

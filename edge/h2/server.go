@@ -70,6 +70,15 @@ func (s *Server) ServeConn(nc net.Conn) {
 // Shutdown is called; it returns the Accept error (net.ErrClosed after Close or Shutdown of
 // ln). For TLS, pass a tls.NewListener whose config lists "h2" in NextProtos.
 func (s *Server) Serve(ln net.Listener) error {
+	return Accept(ln, func(c net.Conn) { s.ServeConn(c) })
+}
+
+// Accept accepts connections on ln and hands each to serve on its own goroutine until ln
+// fails; it returns the Accept error wrapped (net.ErrClosed after Close). A temporary error
+// (a timeout, as with EMFILE under a file-descriptor limit) is retried after a backoff that
+// doubles from 5 ms to 1 s. It is Serve for a caller that picks the Server per connection
+// (Shoal's edge swaps servers on reload).
+func Accept(ln net.Listener, serve func(net.Conn)) error {
 	var delay time.Duration
 	for {
 		nc, err := ln.Accept()
@@ -83,7 +92,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			return fmt.Errorf("h2: accept: %w", err)
 		}
 		delay = 0
-		go s.ServeConn(nc)
+		go serve(nc)
 	}
 }
 
