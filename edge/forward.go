@@ -252,8 +252,12 @@ func (n *Node) forwardWith(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Me
 	ctx.Response.Header.Set("Cache-Status", joinList(ownerStatus, mine))
 	switch {
 	case empty:
+		if bytes.Equal(ctx.Method(), []byte("HEAD")) {
+			// The owner's framing of the GET, read before Close gives resp back.
+			ctx.Response.SkipBody = true
+			setHeadLength(&ctx.Response.Header, headAnswerLength(&resp.Header))
+		}
 		body.Close()
-		ctx.Response.SkipBody = bytes.Equal(ctx.Method(), []byte("HEAD"))
 	case keep:
 		header := responseHeader(&resp.Header)
 		body.Close()

@@ -59,3 +59,33 @@ func TestNode_headOfAKnownLengthSaysIt(t *testing.T) {
 		})
 	}
 }
+
+// The peer hop: a HEAD through a node that forwards to the owner keeps the owner's framing
+// (the origin's length, or chunked when unknown), never a 0 of its own.
+func TestCluster_headThroughAPeerKeepsTheLength(t *testing.T) {
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		if r.URL.Path == "/known" {
+			w.Header().Set("Content-Length", "1300")
+		}
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		if r.Method != http.MethodHead {
+			fmt.Fprint(w, strings.Repeat("x", 1300))
+		}
+	})
+	nodes := startCluster(t, 3, origin.URL)
+	for _, path := range []string{"/known", "/unknown"} {
+		for _, n := range nodes { // at least two of the three forward to the owner
+			head := strings.ToLower(rawResponse(t, n.HTTPAddr(), "HEAD "+path+" HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"))
+			switch {
+			case !strings.Contains(head, " 200 "):
+				t.Errorf("%s HEAD %s: %q", n.name, path, head)
+			case path == "/known" && !strings.Contains(head, "\r\ncontent-length: 1300\r\n"):
+				t.Errorf("%s HEAD %s lost the length:\n%s", n.name, path, head)
+			case strings.Contains(head, "\r\ncontent-length: 0\r\n"):
+				t.Errorf("%s HEAD %s says the body is empty:\n%s", n.name, path, head)
+			}
+		}
+	}
+}

@@ -53,15 +53,9 @@ func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) strin
 	body := &originBody{resp: resp, done: done, count: n.metrics.bytesIn, want: int64(max(resp.Header.ContentLength(), -1))}
 	if bodyless(ctx.Method(), resp.StatusCode()) {
 		if bytes.Equal(ctx.Method(), []byte("HEAD")) {
-			// The origin's length of the GET it describes, not the 0 of an empty body. Read
-			// before Close, which gives resp back. fasthttp reads a HEAD answer without
-			// Content-Length as length 0, so a 0 counts as known only when the field is there.
-			length := int64(resp.Header.ContentLength())
-			if length == 0 && len(resp.Header.Peek("Content-Length")) == 0 {
-				length = -1
-			}
+			// Read before Close, which gives resp back.
 			ctx.Response.SkipBody = true
-			setHeadLength(&ctx.Response.Header, length)
+			setHeadLength(&ctx.Response.Header, headAnswerLength(&resp.Header))
 		}
 		body.Close()
 		return "pass"

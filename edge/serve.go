@@ -262,9 +262,16 @@ func setInt(dst *fasthttp.ResponseHeader, name string, v int64) {
 // response; never the 0 of the empty body actually sent, which tells a client or a cache
 // downstream that the object is empty. length < 0 means unknown.
 func setHeadLength(h *fasthttp.ResponseHeader, length int64) {
-	if length >= 0 {
-		h.SetContentLength(int(length))
-		return
+	h.SetContentLength(int(max(length, -1)))
+}
+
+// headAnswerLength is the length an upstream's answer to HEAD gives for its GET (RFC 9110
+// section 9.3.2), or -1 when it gives none. fasthttp reads such an answer without
+// Content-Length as length 0, so a 0 counts only when the field is there.
+func headAnswerLength(h *fasthttp.ResponseHeader) int64 {
+	length := int64(h.ContentLength())
+	if length == 0 && len(h.Peek("Content-Length")) == 0 {
+		return -1
 	}
-	h.SetContentLength(-1)
+	return max(length, -1)
 }
