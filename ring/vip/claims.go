@@ -84,7 +84,7 @@ func (d *detector) setHolding(held []netip.Addr) {
 	if released {
 		for p, s := range d.pings {
 			if now.Sub(s.at) <= 2*d.o.ProbeWindow {
-				out = append(out, outgoing{p, message{kind: kindPong, id: s.id, from: d.self, hasClaims: true, claims: held}})
+				out = append(out, outgoing{p, message{kind: kindPong, id: s.id, from: d.self, hasClaims: true, claims: held, seq: d.seqLocked()}})
 			}
 		}
 	}
@@ -224,7 +224,7 @@ func (d *detector) recordClaimsLocked(m message, now time.Time) bool {
 	}
 	c := d.claims[m.from]
 	c.msg, c.at = m, now
-	if m.kind == kindPong && m.id > c.answered {
+	if m.kind == kindPong && m.id > c.answered && m.id > d.firstID && m.id <= d.nextID { // a ping of this run
 		c.answered = m.id
 	}
 	d.claims[m.from] = c
@@ -233,6 +233,40 @@ func (d *detector) recordClaimsLocked(m message, now time.Time) bool {
 
 // pingLocked returns a ping with a new id, carrying what this node holds. d.mu is held.
 func (d *detector) pingLocked() message {
+	id := d.seqLocked()
+	return message{kind: kindPing, id: id, from: d.self, hasClaims: true, claims: d.holding, seq: id}
+}
+
+// seqLocked returns a new number for a ping or a claim: above every number this node sent,
+// in this run or an earlier one (see detector.nextID). d.mu is held.
+func (d *detector) seqLocked() uint64 {
 	d.nextID++
-	return message{kind: kindPing, id: d.nextID, from: d.self, hasClaims: true, claims: d.holding}
+	return d.nextID
+}
+
+// seqSeen is the highest claims sequence number a member sent, and when it arrived.
+type seqSeen struct {
+	seq uint64
+	at  time.Time
+}
+
+// overtakenLocked reports whether m, a ping or pong numbered by its sender, arrived after a
+// later one of the same sender (the network reordered them); otherwise it keeps m's number.
+// Without it an old pong saying "I hold nothing" applied after a newer ping saying "I hold
+// the VIP" would let this node add the VIP beside its holder. Numbers only grow, across the
+// sender's restarts too, unless its clock stepped back: so the order counts only for
+// SilentAfter after the latest number arrived, and a sender restarted with its clock set
+// back is heard again after that while, not never. d.mu is held.
+func (d *detector) overtakenLocked(m message, now time.Time) bool {
+	if m.seq == 0 { // a sender that predates sequence numbers: every message is the latest
+		return false
+	}
+	last, known := d.seqs[m.from]
+	if known && m.seq <= last.seq && now.Sub(last.at) < d.o.SilentAfter {
+		return true
+	}
+	if known || d.names[m.from] || len(d.seqs) < maxClaimers {
+		d.seqs[m.from] = seqSeen{m.seq, now}
+	}
+	return false
 }

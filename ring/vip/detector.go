@@ -204,18 +204,25 @@ type detector struct {
 	fenced      bool
 	holdUntil   time.Time // after a fence, hold nothing before this
 	nextBeat    time.Time
-	nextID      uint64 // ids of pings and confirmations
+	// nextID numbers pings, confirmations and the claims of pongs. It starts at the start
+	// time in nanoseconds, so a restarted process numbers above everything its previous
+	// run sent (a few hundred a second, against 10^9 ns): a late pong to a ping of the
+	// previous run, which echoes a number at most firstID, is no answer to this run's.
+	nextID, firstID uint64
 
 	// Break before make (claims.go).
 	names   map[string]bool             // the eligible members of the applied view
 	holding []netip.Addr                // what this node holds, said in every ping and pong
 	claims  map[string]peerClaims       // what each eligible member last said it holds
 	pings   map[string]pingSeen         // the latest ping of each eligible member
+	seqs    map[string]seqSeen          // the highest claims sequence number of each member
 	waits   map[netip.Addr]*acquireWait // VIPs to hold, held back until no peer holds them
 }
 
 func newDetector(self string, o DetectorOptions, log *slog.Logger, met *metrics, changed func()) *detector {
+	start := uint64(time.Now().UnixNano())
 	return &detector{
+		nextID: start, firstID: start, seqs: map[string]seqSeen{},
 		self: self, o: o.withDefaults(), tr: o.Transport, log: log, metrics: met, changed: changed,
 		heard: map[string]time.Time{}, msg: map[string]time.Time{}, quiet: map[string]time.Time{}, down: map[string]bool{},
 		silentTicks: map[string]int{},
@@ -267,6 +274,11 @@ func (d *detector) setPlan(p plan, eligible map[string]bool, now time.Time) {
 			delete(d.pings, n)
 		}
 	}
+	for n, s := range d.seqs {
+		if !eligible[n] && now.Sub(s.at) >= d.o.SilentAfter { // nothing of it can be overtaken now
+			delete(d.seqs, n)
+		}
+	}
 	d.plan, d.names = p, eligible
 }
 
@@ -291,6 +303,13 @@ func (d *detector) receive(b []byte, now time.Time) {
 	var reply *message
 	notify := false
 	d.mu.Lock()
+	if d.overtakenLocked(m, now) {
+		// A later ping or pong of its sender arrived first: what this one says (what it held,
+		// that it lived) is older than what we know. It lifts no down mark and is not answered.
+		d.mu.Unlock()
+		d.metrics.detectorStale.Inc()
+		return
+	}
 	d.heard[m.from], d.msg[m.from] = now, now
 	if _, watched := d.silentTicks[m.from]; watched {
 		d.silentTicks[m.from] = 0
@@ -305,7 +324,7 @@ func (d *detector) receive(b []byte, now time.Time) {
 	notify = d.recordClaimsLocked(m, now) || notify
 	switch m.kind {
 	case kindPing:
-		reply = &message{kind: kindPong, id: m.id, from: d.self, hasClaims: true, claims: d.holding}
+		reply = &message{kind: kindPong, id: m.id, from: d.self, hasClaims: true, claims: d.holding, seq: d.seqLocked()}
 	case kindProbe:
 		if m.target != d.self && len(d.witness) >= maxWitnessProbes {
 			d.metrics.detectorRefused.Inc() // a flood, not the few confirmations a failure causes

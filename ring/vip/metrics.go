@@ -32,6 +32,7 @@ type metrics struct {
 	detectorFenced                 prometheus.Gauge
 	detectorWaiting                prometheus.Gauge
 	detectorUnanswered             prometheus.Counter
+	detectorStale                  prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -88,13 +89,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: "shoal", Subsystem: "vip", Name: "detector_unanswered_total",
 			Help: "Peers an acquisition stopped waiting for because they did not say what they hold within the bound.",
 		}),
+		detectorStale: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "shoal", Subsystem: "vip", Name: "detector_stale_total",
+			Help: "Pings and pongs dropped because a later one of the same sender had arrived first.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.held, m.transitions, m.announcements, m.errors,
 		m.detectorSent, m.detectorReceived, m.detectorRefused, m.detectorSuspicions, m.detectorTakeovers,
-		m.detectorFences, m.detectorFenced, m.detectorWaiting, m.detectorUnanswered} {
+		m.detectorFences, m.detectorFenced, m.detectorWaiting, m.detectorUnanswered, m.detectorStale} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("vip: register metrics: %w", err)
 		}

@@ -12,7 +12,7 @@ import (
 // Transport (in Shoal, one encrypted UDP datagram on the gossip port):
 //
 //	magic (1) kind (1) verdict (1) id (uvarint) from (uvarint length + bytes) target (same)
-//	[claims: flags (1) count (uvarint) count × (family 4|6 (1), address (4|16))]
+//	[claims: flags (1) [seq (uvarint)] count (uvarint) count × (family 4|6 (1), address (4|16))]
 //
 // Any message from a member proves that member alive at its arrival; the kinds say what the
 // receiver must do besides. The claims trailer (pings and pongs) lists the VIPs the sender
@@ -21,6 +21,12 @@ import (
 // the trailer (from a node that predates it) says nothing about what its sender holds. A
 // pong echoes the id of the ping it answers, so the pinger can tell an answer taken after
 // a given moment from one that was already in flight.
+//
+// Flag claimsSeq says a sequence number follows the flags: it grows with every ping and pong
+// its sender sends, across restarts too (it starts at the sender's start time in
+// nanoseconds), so a receiver can drop a claim that a later one from the same sender
+// overtook on the way (UDP reorders). A trailer without it (an older sender) is taken as
+// the latest, as before.
 const (
 	wireMagic = 0x56 // 'V'
 	// kindPing is a heartbeat (holder to the member next in line for its VIPs) or a probe;
@@ -33,11 +39,13 @@ const (
 	kindVerdict byte = 4
 
 	maxNameLen = 255 // memberlist node names are short; anything longer is not ours
-	// maxClaims bounds the claims a message lists: the trailer of 32 IPv6 addresses is 546
-	// bytes, which with the longest sender name (pings and pongs have no target) leaves the
-	// datagram at 817 bytes, under the ring's 1 KiB direct-message limit.
+	// maxClaims bounds the claims a message lists: the trailer of 32 IPv6 addresses is 556
+	// bytes with the longest sequence number (10 bytes), which with the longest sender name
+	// (pings and pongs have no target) leaves the datagram at 827 bytes, under the ring's
+	// 1 KiB direct-message limit.
 	maxClaims  = 32
 	claimsMore = 1 // flag: the sender holds more VIPs than it lists
+	claimsSeq  = 2 // flag: the sender's sequence number follows the flags
 )
 
 // What a witness found about a target; the zero value is silence.
@@ -66,6 +74,8 @@ type message struct {
 	hasClaims bool
 	more      bool // the sender holds VIPs beyond claims: read as every VIP
 	claims    []netip.Addr
+	// seq orders the sender's pings and pongs (claims trailer only); 0 when it sent none.
+	seq uint64
 }
 
 // holds reports whether the message says its sender holds vip.
@@ -87,7 +97,13 @@ func (m message) append(b []byte) []byte {
 	if m.more || len(claims) > maxClaims {
 		claims, flags = claims[:min(len(claims), maxClaims)], claimsMore
 	}
+	if m.seq != 0 {
+		flags |= claimsSeq
+	}
 	b = append(b, flags)
+	if m.seq != 0 {
+		b = binary.AppendUvarint(b, m.seq)
+	}
 	b = binary.AppendUvarint(b, uint64(len(claims)))
 	for _, a := range claims {
 		if a.Is4() {
@@ -125,7 +141,7 @@ func decodeMessage(b []byte) (message, error) {
 		return message{}, fmt.Errorf("vip: detector message: target: %w", err)
 	}
 	if len(b) > 0 {
-		if m.claims, m.more, b, err = readClaims(b); err != nil {
+		if m.claims, m.more, m.seq, b, err = readClaims(b); err != nil {
 			return message{}, fmt.Errorf("vip: detector message: claims: %w", err)
 		}
 		m.hasClaims = true
@@ -136,20 +152,29 @@ func decodeMessage(b []byte) (message, error) {
 	return m, nil
 }
 
-// readClaims parses the claims trailer: flags, count, then each address with its family.
-func readClaims(b []byte) (claims []netip.Addr, more bool, rest []byte, err error) {
-	if b[0] > claimsMore {
-		return nil, false, nil, fmt.Errorf("unknown flags %#x", b[0])
+// readClaims parses the claims trailer: flags, the sequence number if flagged, count, then
+// each address with its family.
+func readClaims(b []byte) (claims []netip.Addr, more bool, seq uint64, rest []byte, err error) {
+	flags := b[0]
+	if flags&^(claimsMore|claimsSeq) != 0 {
+		return nil, false, 0, nil, fmt.Errorf("unknown flags %#x", flags)
 	}
-	more = b[0] == claimsMore
-	n, l := binary.Uvarint(b[1:])
+	more, b = flags&claimsMore != 0, b[1:]
+	if flags&claimsSeq != 0 {
+		var l int
+		if seq, l = binary.Uvarint(b); l <= 0 || seq == 0 {
+			return nil, false, 0, nil, fmt.Errorf("sequence number: %w", errShort)
+		}
+		b = b[l:]
+	}
+	n, l := binary.Uvarint(b)
 	if l <= 0 || n > maxClaims {
-		return nil, false, nil, fmt.Errorf("count: %w", errShort)
+		return nil, false, 0, nil, fmt.Errorf("count: %w", errShort)
 	}
-	b = b[1+l:]
+	b = b[l:]
 	for range n {
 		if len(b) == 0 {
-			return nil, false, nil, errShort
+			return nil, false, 0, nil, errShort
 		}
 		size := 0
 		switch b[0] {
@@ -158,15 +183,15 @@ func readClaims(b []byte) (claims []netip.Addr, more bool, rest []byte, err erro
 		case 6:
 			size = 16
 		default:
-			return nil, false, nil, fmt.Errorf("address family %d", b[0])
+			return nil, false, 0, nil, fmt.Errorf("address family %d", b[0])
 		}
 		if len(b) < 1+size {
-			return nil, false, nil, errShort
+			return nil, false, 0, nil, errShort
 		}
 		a, _ := netip.AddrFromSlice(b[1 : 1+size])
 		claims, b = append(claims, a), b[1+size:]
 	}
-	return claims, more, b, nil
+	return claims, more, seq, b, nil
 }
 
 func readName(b []byte) (string, []byte, error) {

@@ -11,7 +11,7 @@ import (
 // same list).
 func sameMessage(a, b message) bool {
 	return a.kind == b.kind && a.verdict == b.verdict && a.id == b.id && a.from == b.from && a.target == b.target &&
-		a.hasClaims == b.hasClaims && a.more == b.more && slices.Equal(a.claims, b.claims)
+		a.hasClaims == b.hasClaims && a.more == b.more && slices.Equal(a.claims, b.claims) && a.seq == b.seq
 }
 
 func addrs(t testing.TB, ss ...string) []netip.Addr {
@@ -35,6 +35,8 @@ func TestMessage_roundTrips(t *testing.T) {
 		{kind: kindPong, id: 12, from: "edge-2", hasClaims: true, claims: addrs(t, "192.0.2.100")},
 		{kind: kindPong, id: 1 << 63, from: "edge-2", hasClaims: true, claims: addrs(t, "192.0.2.100", "2001:db8::100", "::ffff:192.0.2.1")},
 		{kind: kindPing, from: "edge-3", hasClaims: true, more: true, claims: addrs(t, "192.0.2.1")},
+		{kind: kindPing, id: 1 << 60, from: "edge-1", hasClaims: true, seq: 1 << 60},
+		{kind: kindPong, id: 3, from: "edge-2", hasClaims: true, more: true, seq: 1<<64 - 1, claims: addrs(t, "2001:db8::1")},
 	}
 	for _, want := range tests {
 		got, err := decodeMessage(want.append(nil))
@@ -62,7 +64,10 @@ func TestDecodeMessage_refusesWhatIsNotAWholeMessage(t *testing.T) {
 		{"name length past the end", []byte{wireMagic, kindPing, 0, 0, 200, 'a'}},
 		{"name too long", message{kind: kindPing, from: string(make([]byte, 256))}.append(nil)},
 		{"id overflow", []byte{wireMagic, kindPing, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}},
-		{"claims: unknown flag", append(slices.Clone(ping), 2, 0)},
+		{"claims: unknown flag", append(slices.Clone(ping), 4, 0)},
+		{"claims: sequence number 0", append(slices.Clone(ping), claimsSeq, 0, 0)},
+		{"claims: no sequence number", append(slices.Clone(ping), claimsSeq)},
+		{"claims: sequence number past the end", append(slices.Clone(ping), claimsSeq, 0x80)},
 		{"claims: no count", append(slices.Clone(ping), 0)},
 		{"claims: count over the bound", append(slices.Clone(ping), 0, maxClaims+1)},
 		{"claims: count past the end", append(slices.Clone(ping), 0, 2, 4, 192, 0, 2, 1)},
@@ -88,6 +93,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add(message{kind: kindPong, id: 5, from: "edge-2", hasClaims: true, claims: []netip.Addr{
 		netip.MustParseAddr("192.0.2.100"), netip.MustParseAddr("2001:db8::100")}}.append(nil))
 	f.Add(message{kind: kindPing, from: "edge-2", hasClaims: true, more: true}.append(nil))
+	f.Add(message{kind: kindPing, id: 7, from: "edge-2", hasClaims: true, seq: 1 << 62}.append(nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := decodeMessage(b)
 		if err != nil {
@@ -120,7 +126,8 @@ func TestMessage_claimsOverTheBoundSayMore(t *testing.T) {
 	}
 	// Claims ride pings and pongs, which have no target: with the longest name and the
 	// most IPv6 claims the datagram (plus the ring's kind byte) fits a 1 KiB direct message.
-	longest := message{kind: kindPong, id: 1 << 63, from: string(make([]byte, maxNameLen)), hasClaims: true, claims: many}.append(nil)
+	longest := message{kind: kindPong, id: 1 << 63, from: string(make([]byte, maxNameLen)), hasClaims: true, claims: many, seq: 1<<64 - 1}.append(nil)
+	t.Logf("longest ping or pong: %d bytes", len(longest))
 	if len(longest)+1 > 1024 {
 		t.Errorf("%d bytes: too long for a direct message", len(longest))
 	}
