@@ -46,13 +46,15 @@ type Disk struct {
 	banlog  *banLog
 	maxBans int // maxBans; tests lower it
 
-	clean cleanMark // what the last clean Close synced (clean.go)
+	clean  cleanMark       // what the last clean Close synced (clean.go)
+	verify map[uint64]bool // segments the loader reads whole: crash-left (verify.go)
 	// verified: the loader went through every segment Open found, so the newest was
 	// checked (or trusted by clean); a Close before that must not vouch for it (clean.go).
 	verified  atomic.Bool
 	gen       atomic.Uint64
 	used      atomic.Int64 // bytes of all segments
 	reserved  atomic.Int64 // room promised to spools and to the append under way (room.go)
+	pinned    atomic.Int64 // bytes of reclaimed segment files still allocated for open Handles (pin.go)
 	roomMu    sync.Mutex   // orders claims against each other (room.go)
 	roomAsked atomic.Bool  // a room request is queued for the writer
 	objects   atomic.Int64
@@ -155,6 +157,11 @@ func (d *Disk) openDir() ([]*segment, error) {
 		d.segs = append(d.segs, s)
 		d.used.Add(s.size)
 		d.nextID = id + 1
+	}
+	if len(d.segs) > 0 {
+		if d.verify, err = d.toVerify(d.segs); err != nil {
+			return nil, err
+		}
 	}
 	return slices.Clone(d.segs), nil
 }

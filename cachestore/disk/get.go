@@ -17,7 +17,7 @@ func (d *Disk) Get(key string) (*Handle, error) {
 	d.mu.RLock()
 	e := d.index.get(key)
 	if e != nil {
-		e.seg.acquire() // under mu: a reclaim cannot drop the store's reference in between
+		e.seg.hold(e.off, e.size) // under mu: a reclaim cannot drop the store's reference in between
 	}
 	d.mu.RUnlock()
 	if e == nil {
@@ -26,23 +26,23 @@ func (d *Disk) Get(key string) (*Handle, error) {
 	}
 	h := &Handle{Key: e.key, URL: e.url(), Tags: e.tags, RequestTime: fromNano(e.reqTime),
 		ResponseTime: fromNano(e.respTime), Expires: fromNano(e.expires), Generation: e.gen, SoftPurged: e.soft.Load(),
-		seg: e.seg, bodyOff: e.off + e.headOff + e.headLen, bodyLen: e.bodyLen}
+		seg: e.seg, recOff: e.off, bodyOff: e.off + e.headOff + e.headLen, bodyLen: e.bodyLen}
 	if e.verified.Load() {
 		h.Head = make([]byte, e.headLen)
 		if _, err := e.seg.f.ReadAt(h.Head, e.off+e.headOff); err != nil {
-			e.seg.release()
+			e.seg.unhold(e.off)
 			d.disable("read", err)
 			return nil, ErrDisabled
 		}
 	} else {
 		rec := make([]byte, e.size)
 		if _, err := e.seg.f.ReadAt(rec, e.off); err != nil {
-			e.seg.release()
+			e.seg.unhold(e.off)
 			d.disable("read", err)
 			return nil, ErrDisabled
 		}
 		if recordSum(rec) != e.sum {
-			e.seg.release()
+			e.seg.unhold(e.off)
 			d.corrupt.Add(1)
 			d.drop(e)
 			d.log.Warn("disk: checksum mismatch, object dropped", "key", key, "segment", e.seg.path, "offset", e.off)

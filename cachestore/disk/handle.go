@@ -9,7 +9,8 @@ import (
 )
 
 // Handle is one object found by Get. Its body stays readable until Close, even if the object
-// is evicted or banned meanwhile (the segment file stays open, unlinked). Close it exactly
+// is evicted or banned meanwhile (the segment file stays open, unlinked, with only the
+// records open Handles read still allocated: pin.go). Close it exactly
 // once; a Handle is not safe for concurrent Close, but ReadAt may be called concurrently.
 type Handle struct {
 	Key          string
@@ -23,6 +24,7 @@ type Handle struct {
 	SoftPurged   bool // a soft ban matched it: serve it only while revalidating
 
 	seg     *segment
+	recOff  int64 // the record's start in seg: what the Handle holds (pin.go)
 	bodyOff int64
 	bodyLen int64
 	closed  atomic.Bool
@@ -60,11 +62,13 @@ func (h *Handle) ReadAt(p []byte, off int64) (int, error) {
 // Body is the body as an io.SectionReader (Read, Seek, ReadAt); for HTTP/2 and for copies.
 func (h *Handle) Body() *io.SectionReader { return io.NewSectionReader(h, 0, h.bodyLen) }
 
-// Close releases the segment. A second Close returns an error and does nothing.
+// Close releases the segment. If the record was evicted meanwhile, its bytes leave the disk
+// now (unless another Handle still reads them). A second Close returns an error and does
+// nothing.
 func (h *Handle) Close() error {
 	if !h.closed.CompareAndSwap(false, true) {
 		return fmt.Errorf("disk: handle of %q closed twice", h.Key)
 	}
-	h.seg.release()
+	h.seg.unhold(h.recOff)
 	return nil
 }

@@ -117,7 +117,7 @@ func (d *Disk) accepts(key string, size int64) bool {
 	}
 	// Full is sticky once reclaim has begun: it frees a segment at a time, and admitting
 	// everything until that segment's room is used again would let a scan in.
-	full := d.full.Load() || d.used.Load()+d.reserved.Load()+d.queued.Load()+size > d.cfg.Size
+	full := d.full.Load() || d.used.Load()+d.reserved.Load()+d.pinned.Load()+d.queued.Load()+size > d.cfg.Size
 	if d.cfg.AdmitFrequency > 0 && full && !d.admits(key) {
 		d.rejected[rejectAdmission].Add(1)
 		return false

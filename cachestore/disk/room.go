@@ -4,7 +4,8 @@ package disk
 // Writers in flight. Both count against Size: a burst of large streamed fills on a full tier
 // would otherwise put one spool per fill on top of full segments.
 //
-// The invariant is used + reserved <= Size, where reserved is the bytes promised but not yet
+// The invariant is used + reserved + pinned <= Size, where pinned is what reclaimed
+// segments still hold for open Handles (pin.go) and reserved is the bytes promised but not yet
 // in a segment: each Writer's spool (its announced length, or what it has written rounded
 // up to spoolStep) and the record the writer goroutine is about to append. Every increase of
 // used + reserved goes through claim, under roomMu; a promise kept moves from reserved to
@@ -22,7 +23,7 @@ const spoolStep = 1 << 20
 func (d *Disk) claim(n int64) bool {
 	d.roomMu.Lock()
 	defer d.roomMu.Unlock()
-	if d.used.Load()+d.reserved.Load()+n > d.cfg.Size {
+	if d.used.Load()+d.reserved.Load()+d.pinned.Load()+n > d.cfg.Size {
 		return false
 	}
 	d.reserved.Add(n)

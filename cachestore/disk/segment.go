@@ -29,6 +29,9 @@ type segment struct {
 	minGen  uint64   // lowest generation of any record in it: bans below it can be forgotten
 
 	written int64 // writer only: bytes handed to startWriteback so far
+
+	h   holds         // records open Handles read (pin.go)
+	pin *atomic.Int64 // Disk.pinned, once reclaimed (pin.go)
 }
 
 // writebackChunk is how many bytes are written before the kernel is asked to start writing
@@ -53,11 +56,10 @@ func segmentPath(dir string, id uint64) string {
 	return filepath.Join(dir, fmt.Sprintf("%016x%s", id, segmentExt))
 }
 
-func (s *segment) acquire() { s.refs.Add(1) }
-
 func (s *segment) release() {
 	if s.refs.Add(-1) == 0 {
 		s.f.Close()
+		s.dropPin()
 	}
 }
 

@@ -5,6 +5,7 @@ type Stats struct {
 	Path       string
 	Size       int64 // configured bytes
 	Bytes      int64 // bytes of segment files
+	Pinned     int64 // bytes of reclaimed segment files still allocated for open Handles
 	Objects    int64
 	Segments   int
 	Loading    bool
@@ -23,7 +24,7 @@ func (d *Disk) Stats() Stats {
 	d.mu.RLock()
 	nseg := len(d.segs)
 	d.mu.RUnlock()
-	s := Stats{Path: d.cfg.Path, Size: d.cfg.Size, Bytes: d.used.Load(), Objects: d.objects.Load(),
+	s := Stats{Path: d.cfg.Path, Size: d.cfg.Size, Bytes: d.used.Load(), Pinned: d.pinned.Load(), Objects: d.objects.Load(),
 		Segments: nseg, Loading: d.loading.Load(), Disabled: d.disabled.Load(), Hits: d.hits.Load(),
 		Misses: d.misses.Load(), Evictions: d.evictions.Load(), Reinserted: d.reinserted.Load(),
 		Corrupt: d.corrupt.Load(), CutBytes: d.cut.Load(), Rejected: map[string]int64{}}

@@ -21,7 +21,7 @@ func (d *Disk) writeLoop() {
 		case p.room > 0:
 			d.roomAsked.Store(false)
 			if !d.disabled.Load() {
-				d.reclaimUntil(func() bool { return d.used.Load()+d.reserved.Load()+p.room <= d.cfg.Size })
+				d.reclaimUntil(func() bool { return d.used.Load()+d.reserved.Load()+d.pinned.Load()+p.room <= d.cfg.Size })
 			}
 		case p.body != nil:
 			if !d.disabled.Load() {
@@ -37,7 +37,7 @@ func (d *Disk) writeLoop() {
 
 var (
 	errNoRoom    = errors.New("no room while the index loads")
-	errSpoolRoom = errors.New("no room: spools in flight hold it")
+	errSpoolRoom = errors.New("no room: spools in flight or open Handles on reclaimed segments hold it")
 )
 
 func (d *Disk) write(p *pending) {
@@ -185,11 +185,12 @@ func (d *Disk) reclaimUntil(fits func() bool) error {
 		d.mu.Lock()
 		if len(d.segs) == 0 {
 			d.mu.Unlock()
-			if d.reserved.Load() > 0 {
-				return errSpoolRoom
+			if d.reserved.Load() > 0 || d.pinned.Load() > 0 {
+				return errSpoolRoom // held until spools finish and Handles close: refuse this one
 			}
-			// Spools may have given their room back since fits failed: only a record that
-			// still does not fit with nothing else held is a fault (roomFor disables on it).
+			// Spools and Handles may have given their room back since fits failed: only a
+			// record that still does not fit with nothing else held is a fault (roomFor
+			// disables on it).
 			if fits() {
 				return nil
 			}
@@ -247,17 +248,24 @@ func (d *Disk) reclaim(s *segment) error {
 		d.objects.Add(-1)
 		d.evictions.Add(1)
 	}
-	// The copies are claimed as the segment is released, so no Writer takes their room.
+	// The copies are claimed as the segment is released, so no Writer takes their room. The
+	// file is still on disk, whole, until the copies are made and unpin punches out what no
+	// Handle reads: it moves from used to pinned (pin.go), and pinned shrinks from there.
 	d.roomMu.Lock()
 	d.used.Add(-s.size)
+	d.pinned.Add(s.size)
 	d.reserved.Add(keepBytes)
 	d.roomMu.Unlock()
 	d.mu.Unlock()
-	defer s.release()
+	defer func() {
+		s.unpin(&d.pinned)
+		s.release()
+	}()
 	for i, e := range keep {
 		if err := d.reinsert(e); err != nil {
 			for _, e := range keep[i:] {
 				d.unclaim(e.size)
+				d.drop(e) // unpin is about to punch its bytes out of the file
 			}
 			return err
 		}
