@@ -174,7 +174,11 @@ func decodeMeta(m *meta, h, metaBytes []byte) error {
 		return fmt.Errorf("metadata checksum: %w", errBadRecord)
 	}
 	m.key = string(metaBytes[:m.keyLen])
-	m.url = string(metaBytes[m.keyLen : m.keyLen+m.urlLen])
+	if url := metaBytes[m.keyLen : m.keyLen+m.urlLen]; m.urlLen <= m.keyLen && string(url) == m.key[:m.urlLen] {
+		m.url = m.key[:m.urlLen] // the edge's key starts with its URL: share the bytes, one allocation less
+	} else {
+		m.url = string(url)
+	}
 	p := metaBytes[m.keyLen+m.urlLen:]
 	for len(p) > 0 {
 		if len(p) < 2 {

@@ -1,0 +1,47 @@
+package disk
+
+import (
+	"fmt"
+	"testing"
+)
+
+// BenchmarkDisk_LoadMany is the index load alone (Open until Loaded, page cache warm) over
+// working sets of the shapes a node restarts with: many small records, and the 64 KiB
+// objects of make bench-disk-warm. Reported per record and per whole load.
+func BenchmarkDisk_LoadMany(b *testing.B) {
+	for _, tc := range []struct {
+		n, size int
+		seg     int64
+	}{
+		{100000, 1 << 10, 16 << 20},
+		{4000, 64 << 10, 64 << 20},
+		{2000, 256 << 10, 64 << 20},
+	} {
+		b.Run(fmt.Sprintf("%dx%dKiB", tc.n, tc.size>>10), func(b *testing.B) {
+			cfg := Config{Path: benchDir(b), Size: 4 << 30, SegmentSize: tc.seg, Logger: quietLogger()}
+			d, _ := open(b, cfg)
+			for i := range tc.n {
+				url := fmt.Sprintf("http://127.0.0.1:18412/obj/%d", i)
+				r := Record{Key: url, URL: url, Head: head(url), Body: body(url, tc.size)}
+				for !d.Put(r) {
+					d.Wait()
+				}
+			}
+			d.Close()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				d, err := Open(cfg, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				<-d.Loaded()
+				if got := d.Stats().Objects; got != int64(tc.n) {
+					b.Fatalf("loaded %d objects, want %d", got, tc.n)
+				}
+				d.Close()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*tc.n), "ns/record")
+		})
+	}
+}
