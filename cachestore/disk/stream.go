@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 )
 
@@ -28,11 +29,29 @@ type Writer struct {
 	length  int64 // announced body length in bytes, -1 when unknown
 	limit   int64 // largest body that fits in MaxObjectSize
 	fixed   int64 // record bytes besides the body
-	room    int64 // bytes of Size claimed for the spool (room.go): fixed + what the body may reach
-	f       *os.File
+	sp      *spool
 	n       int64
 	err     error
 	settled bool // committed or aborted
+}
+
+// spool is a Writer's file and the room it holds: apart from the Writer, so that a Writer
+// dropped without Commit or Abort (a caller's bug) gives both back when it is collected
+// instead of holding room in Size for good.
+type spool struct {
+	f    *os.File
+	room int64 // bytes of Size claimed for the spool (room.go): fixed + what the body may reach
+	held bool  // f and room are the Writer's still (not failed, not handed to the writer goroutine)
+}
+
+// release closes the file and gives back the room, once.
+func (sp *spool) release(d *Disk) {
+	if sp.held {
+		sp.held = false
+		sp.f.Close()
+		d.unclaim(sp.room)
+		sp.room = 0
+	}
 }
 
 var (
@@ -85,7 +104,10 @@ func (d *Disk) NewWriter(rec Record, length int64) (*Writer, bool) {
 		gen = d.gen.Load()
 	}
 	rec.Body = nil
-	return &Writer{d: d, rec: rec, gen: gen, length: length, limit: d.cfg.MaxObjectSize - fixed, fixed: fixed, room: room, f: f}, true
+	w := &Writer{d: d, rec: rec, gen: gen, length: length, limit: d.cfg.MaxObjectSize - fixed, fixed: fixed,
+		sp: &spool{f: f, room: room, held: true}}
+	runtime.AddCleanup(w, func(sp *spool) { sp.release(d) }, w.sp) // a no-op once settled
+	return w, true
 }
 
 // Write appends body bytes. After an error (the body outgrew its announced length or
@@ -101,18 +123,18 @@ func (w *Writer) Write(p []byte) (int, error) {
 		w.fail(errTooLarge)
 		return 0, w.err
 	}
-	if need := w.fixed + w.n + int64(len(p)) - w.room; need > 0 {
+	if need := w.fixed + w.n + int64(len(p)) - w.sp.room; need > 0 {
 		// Unknown length: the spool claims its room a step at a time, never past the limit.
-		more := min(max(need, spoolStep), w.d.cfg.MaxObjectSize-w.room)
+		more := min(max(need, spoolStep), w.d.cfg.MaxObjectSize-w.sp.room)
 		if !w.d.claim(more) {
 			w.d.askRoom(more)
 			w.d.rejected[rejectRoom].Add(1)
 			w.fail(errNoSpool)
 			return 0, w.err
 		}
-		w.room += more
+		w.sp.room += more
 	}
-	k, err := w.f.Write(p)
+	k, err := w.sp.f.Write(p)
 	w.n += int64(k)
 	if err != nil {
 		w.fail(fmt.Errorf("disk: spooling: %w", err))
@@ -124,9 +146,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 // fail abandons the record: the spool's file and its room are released.
 func (w *Writer) fail(err error) {
 	w.err = err
-	w.f.Close()
-	w.d.unclaim(w.room)
-	w.room = 0
+	w.sp.release(w.d)
 }
 
 // Commit queues the record for the writer goroutine and reports whether it was queued. A
@@ -145,7 +165,7 @@ func (w *Writer) Commit() bool {
 	}
 	d := w.d
 	// The writer goroutine releases the spool's room once it has closed the file.
-	p := &pending{rec: w.rec, gen: w.gen, body: w.f, bodyLen: w.n, reserved: w.room}
+	p := &pending{rec: w.rec, gen: w.gen, body: w.sp.f, bodyLen: w.n, reserved: w.sp.room}
 	d.closeMu.RLock()
 	defer d.closeMu.RUnlock()
 	if d.closed || d.disabled.Load() {
@@ -154,6 +174,7 @@ func (w *Writer) Commit() bool {
 	}
 	select {
 	case d.queue <- p:
+		w.sp.held = false // the writer goroutine's now
 		return true
 	default:
 		w.fail(errSettled)
