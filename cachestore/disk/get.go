@@ -1,6 +1,13 @@
 package disk
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+)
 
 // Get returns the object stored under key, or one of ErrNotFound, ErrLoading, ErrDisabled,
 // ErrCorrupt. The first Get of an object loaded from disk reads and checksums the whole
@@ -27,29 +34,35 @@ func (d *Disk) Get(key string) (*Handle, error) {
 	h := &Handle{Key: e.key, URL: e.url(), Tags: e.tags, RequestTime: fromNano(e.reqTime),
 		ResponseTime: fromNano(e.respTime), Expires: fromNano(e.expires), Generation: e.gen, SoftPurged: e.soft.Load(),
 		seg: e.seg, recOff: e.off, bodyOff: e.off + e.headOff + e.headLen, bodyLen: e.bodyLen}
-	if e.verified.Load() {
+	if !e.verified.Load() {
+		rec, err := d.verifyRecord(e)
+		switch {
+		case errors.Is(err, errBadRecord):
+			e.seg.unhold(e.off)
+			d.corrupt.Add(1)
+			d.drop(e)
+			d.log.Warn("disk: checksum mismatch, object dropped", "key", key, "segment", e.seg.path, "offset", e.off)
+			return nil, ErrCorrupt
+		case err != nil:
+			e.seg.unhold(e.off)
+			d.disable("read", err)
+			return nil, ErrDisabled
+		}
+		e.verified.Store(true)
+		if rec != nil {
+			// The body was just read: the Handle serves ReadAt from these bytes, not a
+			// second read of the file.
+			h.mem = rec[e.headOff+e.headLen:]
+			h.Head = append([]byte(nil), rec[e.headOff:e.headOff+e.headLen]...) // not the whole record's buffer
+		}
+	}
+	if h.Head == nil {
 		h.Head = make([]byte, e.headLen)
 		if _, err := e.seg.f.ReadAt(h.Head, e.off+e.headOff); err != nil {
 			e.seg.unhold(e.off)
 			d.disable("read", err)
 			return nil, ErrDisabled
 		}
-	} else {
-		rec := make([]byte, e.size)
-		if _, err := e.seg.f.ReadAt(rec, e.off); err != nil {
-			e.seg.unhold(e.off)
-			d.disable("read", err)
-			return nil, ErrDisabled
-		}
-		if recordSum(rec) != e.sum {
-			e.seg.unhold(e.off)
-			d.corrupt.Add(1)
-			d.drop(e)
-			d.log.Warn("disk: checksum mismatch, object dropped", "key", key, "segment", e.seg.path, "offset", e.off)
-			return nil, ErrCorrupt
-		}
-		e.verified.Store(true)
-		h.Head = append([]byte(nil), rec[e.headOff:e.headOff+e.headLen]...) // not the whole record's buffer
 	}
 	e.hit.Store(true)
 	d.hits.Add(1)
@@ -77,4 +90,55 @@ func (d *Disk) KeysWithPrefix(prefix string, limit int) []string {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	return d.index.withPrefix(prefix, limit)
+}
+
+// keepMax is the largest record whose bytes the first Get after a load keeps for the
+// Handle: the edge reads bodies this small into memory anyway. Larger records (sent with
+// sendfile) are checksummed through a pooled buffer of verifyChunk bytes, so the first Get
+// of a 1 GiB object does not allocate 1 GiB.
+const (
+	keepMax     = 256 << 10
+	verifyChunk = 256 << 10
+)
+
+var verifyBufs = sync.Pool{New: func() any { b := make([]byte, verifyChunk); return &b }}
+
+// verifyRecord reads e's record and checks its whole-record checksum: errBadRecord on a
+// mismatch, an I/O error otherwise. It returns the record's bytes when it is no larger
+// than keepMax, else nil.
+func (d *Disk) verifyRecord(e *entry) ([]byte, error) {
+	if e.size <= keepMax {
+		rec := make([]byte, e.size)
+		if _, err := e.seg.f.ReadAt(rec, e.off); err != nil {
+			return nil, err
+		}
+		if recordSum(rec) != e.sum {
+			return nil, errBadRecord
+		}
+		return rec, nil
+	}
+	bp := verifyBufs.Get().(*[]byte)
+	defer verifyBufs.Put(bp)
+	buf := *bp
+	dig := xxhash.New()
+	for done := int64(0); done < e.size; {
+		n := min(int64(len(buf)), e.size-done)
+		if _, err := e.seg.f.ReadAt(buf[:n], e.off+done); err != nil {
+			return nil, err
+		}
+		p := buf[:n]
+		if done == 0 { // the header's own checksums are not covered (recordSum)
+			if n < headerSize {
+				return nil, fmt.Errorf("short record: %w", errBadRecord)
+			}
+			dig.Write(p[:64])
+			p = p[headerSize:]
+		}
+		dig.Write(p)
+		done += n
+	}
+	if dig.Sum64() != e.sum {
+		return nil, errBadRecord
+	}
+	return nil, nil
 }

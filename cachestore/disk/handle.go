@@ -24,6 +24,7 @@ type Handle struct {
 	SoftPurged   bool // a soft ban matched it: serve it only while revalidating
 
 	seg     *segment
+	mem     []byte // the body, when Get has just read it to verify it; else nil
 	recOff  int64 // the record's start in seg: what the Handle holds (pin.go)
 	bodyOff int64
 	bodyLen int64
@@ -48,6 +49,13 @@ func (h *Handle) BodyLength() int64 { return h.bodyLen }
 func (h *Handle) ReadAt(p []byte, off int64) (int, error) {
 	if off >= h.bodyLen {
 		return 0, io.EOF
+	}
+	if h.mem != nil {
+		n := copy(p, h.mem[off:])
+		if n < len(p) {
+			return n, io.EOF
+		}
+		return n, nil
 	}
 	if rest := h.bodyLen - off; int64(len(p)) > rest {
 		n, err := h.seg.f.ReadAt(p[:rest], h.bodyOff+off)
