@@ -25,7 +25,7 @@ type Handle struct {
 
 	seg     *segment
 	mem     []byte // the body, when Get has just read it to verify it; else nil
-	recOff  int64 // the record's start in seg: what the Handle holds (pin.go)
+	recOff  int64  // the record's start in seg: what the Handle holds (pin.go)
 	bodyOff int64
 	bodyLen int64
 	closed  atomic.Bool
