@@ -195,7 +195,7 @@ func TestPick_Weights(t *testing.T) {
 	const clients = 5000
 	for i := range clients {
 		seed := clientSeed(mustAddr(fmt.Sprintf("10.%d.%d.0", i/256, i%256)), 24)
-		got := pick(tiers, 1, seed, 0, nil)
+		got := pick(tiers, 1, seed, 0, nil, nil)
 		wins[got[0].String()]++
 	}
 	// Weights 3:1:1 give the heavy edge 60% of the clients.

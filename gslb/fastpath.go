@@ -167,13 +167,14 @@ func (q *wireQuery) parseECS(b []byte) bool {
 type fastScratch struct {
 	name []byte
 	ips  []net.IP
+	pick *pickScratch
 	// queries caches the metric series by family and region id (len(regions) = none), filled
 	// on first use, so that no label lookup is made per query.
 	queries [numFams][]prometheus.Counter
 }
 
 func newFastScratch(z *zone) *fastScratch {
-	sc := &fastScratch{name: make([]byte, 0, maxNameWire), ips: make([]net.IP, 0, z.answers)}
+	sc := &fastScratch{name: make([]byte, 0, maxNameWire), ips: make([]net.IP, 0, z.answers), pick: newPickScratch(z.answers)}
 	for f := range sc.queries {
 		sc.queries[f] = make([]prometheus.Counter, len(z.regions)+1)
 	}
@@ -215,9 +216,9 @@ func (s *Server) answerFast(packet []byte, from netip.AddrPort, rot uint64, out 
 	scope := 0
 	if sn.total[fam] > z.answers {
 		scope = bits
-		ips = pick(sn.tiers[rid][fam], z.answers, clientSeed(c.addr, c.sourceBits), rot, sc.ips[:0])
+		ips = pick(sn.tiers[rid][fam], z.answers, clientSeed(c.addr, c.sourceBits), rot, sc.ips[:0], sc.pick)
 	} else {
-		ips = pick(sn.tiers[rid][fam], z.answers, 0, rot, sc.ips[:0])
+		ips = pick(sn.tiers[rid][fam], z.answers, 0, rot, sc.ips[:0], sc.pick)
 	}
 	if len(ips) == 0 {
 		return out, false // NODATA carries the SOA: the general path writes it

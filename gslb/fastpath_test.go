@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/shoal-cdn/shoal/conf"
 )
 
 // slowReply is what the general path sends over UDP for wire from client with rotation rot:
@@ -281,26 +283,48 @@ func TestAnswerFast_counts(t *testing.T) {
 	}
 }
 
-// The fast path allocates nothing per query: no garbage, no collector pauses in the tail.
+// The fast path allocates nothing per query: no garbage, no collector pauses in the tail. In
+// the CDN's zone the clients are in no region, so the choice is among all 30 edges: a tier of
+// more than 16 edges allocated its scores before, and so did an answer of more than 16.
 func TestAnswerFast_allocatesNothing(t *testing.T) {
-	s, _ := newTestServer(t, testConfig(), testEdges())
-	sc := newFastScratch(s.zone)
-	wires := manySubnetQueries(t, 256)
-	out := make([]byte, 0, maxQuerySize)
-	var i int
-	allocs := testing.AllocsPerRun(1000, func() {
-		from := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 1, byte(i >> 8), byte(i)}), 53)
-		if _, ok := s.answerFast(wires[i%len(wires)], from, uint64(i), out, sc); !ok {
-			t.Fatal("not answered")
+	cdn, cdnEdges := cdnConfig()
+	cdn20, _ := cdnConfig()
+	cdn20.Answers = 20 // a choice of 20 out of 30: more than a reader's room on the stack
+	var unmatched [][]byte
+	for i, w := range cdnClients(t, 256, true) {
+		if i%16 == 7 { // IPv4 in no region
+			unmatched = append(unmatched, w)
 		}
-		i++
-	})
-	if allocs != 0 {
-		t.Errorf("%v allocations per query, want 0", allocs)
+	}
+	for _, c := range []struct {
+		name  string
+		cfg   conf.GSLB
+		edges []Edge
+		wires [][]byte
+	}{
+		{"tests' zone", testConfig(), testEdges(), manySubnetQueries(t, 256)},
+		{"CDN zone, clients in no region", cdn, cdnEdges, unmatched},
+		{"CDN zone, 20 answers, clients in no region", cdn20, cdnEdges, unmatched},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, _ := newTestServer(t, c.cfg, c.edges)
+			sc := newFastScratch(s.zone)
+			out := make([]byte, 0, maxQuerySize)
+			var i int
+			allocs := testing.AllocsPerRun(1000, func() {
+				from := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 1, byte(i >> 8), byte(i)}), 53)
+				if _, ok := s.answerFast(c.wires[i%len(c.wires)], from, uint64(i), out, sc); !ok {
+					t.Fatal("not answered")
+				}
+				i++
+			})
+			if allocs != 0 {
+				t.Errorf("%v allocations per query, want 0", allocs)
+			}
+		})
 	}
 }
 
-// manySubnetQueries packs n A queries with client subnets 10.x.y.0/24, each with its own ID.
 func manySubnetQueries(t testing.TB, n int) [][]byte {
 	out := make([][]byte, n)
 	for i := range out {

@@ -170,9 +170,9 @@ func (q *query) edgeRecords(name string, qtype uint16) []dns.RR {
 	case sn.total[fam] > z.answers:
 		// Only when not every edge fits does the answer depend on where the client is.
 		q.scope = bits
-		ips = pick(sn.tiers[rid][fam], z.answers, clientSeed(c.addr, c.sourceBits), rot, buf[:0])
+		ips = pick(sn.tiers[rid][fam], z.answers, clientSeed(c.addr, c.sourceBits), rot, buf[:0], nil)
 	default:
-		ips = pick(sn.tiers[rid][fam], z.answers, 0, rot, buf[:0])
+		ips = pick(sn.tiers[rid][fam], z.answers, 0, rot, buf[:0], nil)
 	}
 	return addrRecords(name, qtype, z.ttl, ips, nil)
 }

@@ -37,8 +37,12 @@ func mix64(x uint64) uint64 {
 // -ln(u)/w makes each edge win in proportion to its weight, and since a score depends only on
 // the client and the edge, an edge joining or leaving moves only the clients it wins or held.
 func (c *candidate) score(seed uint64) float64 {
-	u := float64(mix64(seed^c.hash)>>11+1) / (1 << 53) // in (0, 1]
-	return -math.Log(u) * c.invWeight
+	return -math.Log(c.unit(seed)) * c.invWeight
+}
+
+// unit is the uniform draw u in (0, 1] of the score: 53 bits of the mixed seed and name hash.
+func (c *candidate) unit(seed uint64) float64 {
+	return float64(mix64(seed^c.hash)>>11+1) / (1 << 53)
 }
 
 // ip picks one of c's addresses for this client: an edge holding several VIPs spreads clients
@@ -53,8 +57,15 @@ func (c *candidate) ip(seed uint64) net.IP {
 // pick appends up to n addresses to out, walking the fill-up tiers in order. Inside a tier that
 // has more edges than places left, the weighted rendezvous scores choose. Each tier's share is
 // rotated by rot, so that clients spread over the edges of a tier while nearer tiers stay first.
-func pick(tiers [][]*candidate, n int, seed, rot uint64, out []net.IP) []net.IP {
-	var scratch [16]*candidate
+// ps, when not nil, is room for a choice of n edges (the fast path's, so that it allocates
+// nothing whatever n is); without it a choice of more than 16 allocates.
+func pick(tiers [][]*candidate, n int, seed, rot uint64, out []net.IP, ps *pickScratch) []net.IP {
+	var chosenBuf [16]*candidate
+	var scoreBuf [16]float64
+	room, scores := chosenBuf[:0], scoreBuf[:0]
+	if ps != nil {
+		room, scores = ps.chosen[:0], ps.scores[:0]
+	}
 	for _, tier := range tiers {
 		need := n - len(out)
 		if need <= 0 {
@@ -62,7 +73,7 @@ func pick(tiers [][]*candidate, n int, seed, rot uint64, out []net.IP) []net.IP 
 		}
 		chosen := tier
 		if len(tier) > need {
-			chosen = lowestScores(tier, need, seed, scratch[:0])
+			chosen = lowestScores(tier, need, seed, room, scores)
 		}
 		start := int(rot % uint64(len(chosen)))
 		for i := range chosen {
@@ -72,29 +83,55 @@ func pick(tiers [][]*candidate, n int, seed, rot uint64, out []net.IP) []net.IP 
 	return out
 }
 
-// lowestScores returns the k candidates of tier with the lowest scores. k is the answer size,
-// a handful, so k passes over the tier cost less than sorting it.
-func lowestScores(tier []*candidate, k int, seed uint64, out []*candidate) []*candidate {
-	var scoreBuf [16]float64
-	scores := scoreBuf[:0]
-	if len(tier) > len(scoreBuf) {
-		scores = make([]float64, 0, len(tier))
+// pickScratch is room for one choice of up to n edges: the candidates and their scores.
+type pickScratch struct {
+	chosen []*candidate
+	scores []float64
+}
+
+func newPickScratch(n int) *pickScratch {
+	return &pickScratch{chosen: make([]*candidate, 0, n), scores: make([]float64, 0, n)}
+}
+
+// lowestScores appends to out (empty) the k candidates of tier with the lowest scores, lowest
+// first, the earlier in tier first among equal scores. One pass keeps the best k so far in
+// order: k is the answer size, a handful, so that costs less than scoring every candidate k
+// times or sorting, and needs room for k scores only (kept, empty: it allocates nothing when
+// out and kept have room for k), whatever the size of the tier. When every candidate of the tier has the same weight, -ln(u)/w orders
+// them as -u does and the logarithm is skipped: the same choice, but for two draws u whose
+// logarithms round to the same float64 (about one pair in 2^52), which -u still tells apart.
+func lowestScores(tier []*candidate, k int, seed uint64, out []*candidate, kept []float64) []*candidate {
+	if k <= 0 || len(tier) == 0 {
+		return out
 	}
+	uniform := true
 	for _, c := range tier {
-		scores = append(scores, c.score(seed))
-	}
-	for range k {
-		best := -1
-		for i, s := range scores {
-			if !math.IsInf(s, 1) && (best < 0 || s < scores[best]) {
-				best = i
-			}
-		}
-		if best < 0 {
+		if c.invWeight != tier[0].invWeight {
+			uniform = false
 			break
 		}
-		out = append(out, tier[best])
-		scores[best] = math.Inf(1)
+	}
+	for _, c := range tier {
+		var s float64
+		if uniform {
+			s = -c.unit(seed)
+		} else {
+			s = c.score(seed)
+		}
+		n := len(kept)
+		if n == k && s >= kept[n-1] {
+			continue
+		}
+		i := n
+		for i > 0 && kept[i-1] > s {
+			i--
+		}
+		if n < k {
+			kept, out = append(kept, 0), append(out, nil)
+		}
+		copy(kept[i+1:], kept[i:]) // copy stops at the end: the last one falls out when full
+		copy(out[i+1:], out[i:])
+		kept[i], out[i] = s, c
 	}
 	return out
 }
