@@ -5,7 +5,7 @@ PKGS      ?= ./...
 TESTFLAGS ?= -race -count=1 -timeout 20m
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run build test test-vip test-deps vet lint fmt bench bench-h2 bench-micro bench-hitratio bench-peers bench-edge bench-memory bench-disk bench-disk-peers bench-disk-warm h2spec clean
+.PHONY: run build test test-vip test-deps vet lint fmt bench bench-h2 bench-micro bench-hitratio bench-peers bench-edge bench-memory bench-disk bench-disk-peers bench-disk-warm bench-disk-rows h2spec clean
 
 run:
 	$(GO) run ./cmd/shoal demo
@@ -42,7 +42,7 @@ fmt:
 
 # Whole-system numbers next to Varnish, nginx and HAProxy, then the Go benchmarks. Numbers
 # are printed (and written under bench-results/), never asserted.
-bench: bench-peers bench-h2 bench-micro bench-hitratio
+bench: bench-peers bench-h2 bench-micro bench-hitratio bench-disk-rows
 
 # Shoal, Varnish, nginx proxy_cache and HAProxy on one origin, servers on core 0, load on core 1:
 # req/s with wrk, then latency at a fixed rate (open loop) with the loadtest library.
@@ -75,13 +75,20 @@ bench-memory: build
 bench-disk:
 	@scripts/bench-disk.sh
 
-# Disk hits of 256 KiB and 1 MiB at 4x cache.memory, Shoal next to nginx proxy_cache.
+# Disk hits of 256 KiB and 1 MiB at 4x cache.memory, Shoal next to nginx proxy_cache, over
+# HTTP/1.1, HTTP/2 over TLS and h2c (PROTOS), on tmpfs and the real disk (DISKS).
 bench-disk-peers:
 	@scripts/bench-disk-peers.sh
 
 # Restart to warm: time until 95% of pre-restart hits are hits again, Shoal (SIGTERM, SIGKILL) next to nginx proxy_cache.
 bench-disk-warm:
 	@scripts/bench-disk-warm.sh
+
+# The disk rows of make bench (about five minutes): disk hits next to nginx (HTTP/1.1, h2,
+# h2c), the Zipf hit ratio of memory plus disk against memory alone, restart to warm; a
+# summary of ratios at the end.
+bench-disk-rows:
+	@scripts/bench-disk-rows.sh
 
 # HTTP/2 conformance of the HTTPS listener.
 h2spec: build

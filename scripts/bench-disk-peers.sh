@@ -3,10 +3,14 @@
 # proxy_cache, both holding a working set of 4x that memory (64 MiB) of 256 KiB or 1 MiB
 # objects. Runs once per cache directory in DISKS (default: tmpfs /dev/shm, then the real
 # disk under ${TMPDIR:-/tmp}). Servers on core 0, h2load (HTTP/1.1, 16 connections) on core
-# 1; every URL is warmed twice first. ROUNDS rounds (default 5), Shoal and nginx interleaved
-# and alternating who goes first, so a noisy neighbour on the shared machine hits both;
-# prints req/s and Shoal's ratio to nginx per round, then the median and range of the
-# ratios. nginx runs with sendfile and without tcp_nopush (NGINX_NOPUSH=on to compare): with
+# 1; every URL is warmed twice first. Each protocol in PROTOS (default "h1 h2 h2c"): HTTP/1.1
+# (h2load --h1, 16 connections), HTTP/2 over TLS (ALPN h2; Shoal's listen.https, nginx
+# "listen ssl http2") and HTTP/2 over cleartext with prior knowledge (Shoal's listen.h2c,
+# nginx "listen http2"), both with 16 connections of 10 streams (h2load -m 10). ROUNDS rounds
+# (default 5), Shoal and nginx interleaved and alternating who goes first, so a noisy
+# neighbour on the shared machine hits both; prints req/s and Shoal's ratio to nginx per
+# round, then the median and range of the ratios, and at the end a summary table of the
+# medians (also written to bench-results/). nginx runs with sendfile and without tcp_nopush (NGINX_NOPUSH=on to compare): with
 # it, its req/s here was several times lower, and its hits after a restart stalled for a
 # second at a time (bench-disk-warm.sh). SHOAL_BIN: a binary to measure instead of
 # the tree; RAM_CACHE_CUTOFF: cache.disk.ram_cache_cutoff. Nothing is asserted.
@@ -16,10 +20,19 @@ cd "$(dirname "$0")/.."
 requests="${1:-3000}"
 rounds="${ROUNDS:-5}"
 disks="${DISKS:-/dev/shm ${TMPDIR:-/tmp}}"
-command -v nginx >/dev/null && command -v h2load >/dev/null || {
-	echo "needs nginx and h2load (apt-get install nginx nghttp2-client)" >&2
-	exit 1
-}
+protos="${PROTOS:-h1 h2 h2c}"
+missing=()
+for pair in nginx:nginx-light h2load:nghttp2-client openssl:openssl curl:curl taskset:util-linux; do
+	command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "needs ${missing[*]} (apt-get install ${missing[*]})" >&2
+		exit 1
+	fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 bin=$(mktemp -d)
 if [ -n "${SHOAL_BIN:-}" ]; then cp "$SHOAL_BIN" "$bin/shoal"; else go build -o "$bin/shoal" ./cmd/shoal; fi
 pids=() work=""
@@ -32,9 +45,23 @@ stop_all() {
 }
 trap 'stop_all; rm -rf "$bin"' EXIT
 port_origin=18400 port_nginx=18401 port_shoal=18402 port_admin=18403
+port_nginx_tls=18404 port_nginx_h2c=18405 port_shoal_tls=18406 port_shoal_h2c=18407
+summary=$(mktemp)
 
-rps() { # urls-file
-	taskset -c 1 h2load --h1 -n "$requests" -c 16 -t 1 -i "$1" 2>&1 | awk '/^finished in/ {print $4}'
+rps() { # proto urls-file
+	local flags=(-m 10)
+	[ "$1" = h1 ] && flags=(--h1)
+	taskset -c 1 h2load "${flags[@]}" -n "$requests" -c 16 -t 1 -i "$2" 2>&1 | awk '/^finished in/ {gsub(/,/, ""); print $4}'
+}
+url_base() { # proto server
+	case $1-$2 in
+	h1-shoal) echo "http://127.0.0.1:$port_shoal" ;;
+	h1-nginx) echo "http://127.0.0.1:$port_nginx" ;;
+	h2-shoal) echo "https://127.0.0.1:$port_shoal_tls" ;;
+	h2-nginx) echo "https://127.0.0.1:$port_nginx_tls" ;;
+	h2c-shoal) echo "http://127.0.0.1:$port_shoal_h2c" ;;
+	h2c-nginx) echo "http://127.0.0.1:$port_nginx_h2c" ;;
+	esac
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
@@ -43,6 +70,8 @@ bench_on() { # base directory of the caches
 	mkdir -p "$work/www" "$work/ngx-cache" "$work/shoal-disk"
 	head -c 262144 /dev/urandom >"$work/www/256k.bin"
 	head -c 1048576 /dev/urandom >"$work/www/1m.bin"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
+		-addext subjectAltName=DNS:localhost -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 	cat >"$work/origin.conf" <<CONF
 daemon off; master_process off; worker_processes 1; pid $work/origin.pid; error_log $work/origin.err;
 events { worker_connections 4096; }
@@ -56,13 +85,16 @@ daemon off; master_process off; worker_processes 1; pid $work/nginx.pid; error_l
 events { worker_connections 4096; }
 http { access_log off; sendfile on; tcp_nopush ${NGINX_NOPUSH:-off};
   proxy_cache_path $work/ngx-cache levels=1:2 keys_zone=z:16m max_size=1g inactive=1h use_temp_path=off;
-  server { listen 127.0.0.1:$port_nginx;
+  server { listen 127.0.0.1:$port_nginx; listen 127.0.0.1:$port_nginx_tls ssl http2;
+    listen 127.0.0.1:$port_nginx_h2c http2;
+    ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem;
     location / { proxy_pass http://127.0.0.1:$port_origin; proxy_cache z; proxy_cache_valid 200 1h;
       proxy_http_version 1.1; proxy_set_header Connection ""; } } }
 CONF
 	cat >"$work/shoal.yaml" <<CONF
 node: {name: bench}
-listen: {http: "127.0.0.1:$port_shoal", admin: "127.0.0.1:$port_admin"}
+listen: {http: "127.0.0.1:$port_shoal", https: "127.0.0.1:$port_shoal_tls", h2c: "127.0.0.1:$port_shoal_h2c", admin: "127.0.0.1:$port_admin"}
+tls: {certificates: [{cert: $work/cert.pem, key: $work/key.pem}]}
 log: {access: "off", level: warn}
 cache:
   memory: 16MiB
@@ -76,31 +108,45 @@ CONF
 	GOMAXPROCS=1 taskset -c 0 "$bin/shoal" run -c "$work/shoal.yaml" 2>"$work/shoal.err" & pids+=($!)
 	for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port_admin/readyz" >/dev/null && break; sleep 0.1; done
 	for _ in $(seq 100); do curl -s "http://127.0.0.1:$port_admin/stats.json" | grep -q '"state": "ready"' && break; sleep 0.1; done
-	echo "## $(df --output=fstype "$1" | tail -1) ($1): cache.memory 16 MiB, working set 64 MiB, $requests requests per run"
-	printf '%-6s %5s %8s %12s %12s %8s\n' size round objects shoal_rps nginx_rps ratio
+	fs="$(df --output=fstype "$1" | tail -1)"
+	echo "## $fs ($1): cache.memory 16 MiB, working set 64 MiB, $requests requests per run"
 	for size in 256k 1m; do
 		case $size in 256k) objects=256 ;; 1m) objects=64 ;; esac
-		for port in $port_shoal $port_nginx; do
-			: >"$work/urls-$port"
-			for i in $(seq 0 $((objects - 1))); do echo "http://127.0.0.1:$port/$size/$i" >>"$work/urls-$port"; done
-			for _ in 1 2; do xargs -n 1 curl -s -o /dev/null <"$work/urls-$port"; done
+		# Warm over HTTP/1.1: every protocol then reads the same cached objects.
+		for srv in shoal nginx; do
+			for _ in 1 2; do
+				for i in $(seq 0 $((objects - 1))); do echo "$(url_base h1 $srv)/$size/$i"; done | xargs -n 1 curl -s -o /dev/null
+			done
 		done
 		sleep 1 # the disk tier's writes leave its queue
-		ratios=()
-		for round in $(seq "$rounds"); do
-			if ((round % 2)); then
-				s=$(rps "$work/urls-$port_shoal")
-				n=$(rps "$work/urls-$port_nginx")
-			else
-				n=$(rps "$work/urls-$port_nginx")
-				s=$(rps "$work/urls-$port_shoal")
+		for proto in $protos; do
+			for srv in shoal nginx; do
+				for i in $(seq 0 $((objects - 1))); do echo "$(url_base "$proto" $srv)/$size/$i"; done >"$work/urls-$proto-$srv"
+			done
+			if [ "$proto" = h2 ]; then
+				for srv in shoal nginx; do
+					v=$(curl -sk --http2 -o /dev/null -w '%{http_version}' "$(url_base h2 $srv)/$size/0")
+					[ "$v" = 2 ] || { echo "$srv does not speak h2 on its TLS listener (HTTP/$v)" >&2; exit 1; }
+				done
 			fi
-			r=$(ratio "$s" "$n")
-			ratios+=("$r")
-			printf '%-6s %5s %8s %12s %12s %8s\n' "$size" "$round" "$objects" "$s" "$n" "$r"
+			printf '%-6s %-4s %5s %8s %12s %12s %8s\n' size prot round objects shoal_rps nginx_rps ratio
+			ratios=()
+			for round in $(seq "$rounds"); do
+				if ((round % 2)); then
+					s=$(rps "$proto" "$work/urls-$proto-shoal")
+					n=$(rps "$proto" "$work/urls-$proto-nginx")
+				else
+					n=$(rps "$proto" "$work/urls-$proto-nginx")
+					s=$(rps "$proto" "$work/urls-$proto-shoal")
+				fi
+				r=$(ratio "$s" "$n")
+				ratios+=("$r")
+				printf '%-6s %-4s %5s %8s %12s %12s %8s\n' "$size" "$proto" "$round" "$objects" "$s" "$n" "$r"
+			done
+			printf '%s\n' "${ratios[@]}" | sort -n | awk -v size="$size" -v proto="$proto" -v fs="$fs" -v sum="$summary" '{ r[NR] = $1 }
+				END { line = sprintf("%-6s %-4s ratio median %.2f, range %.2f-%.2f over %d rounds", size, proto, r[int((NR + 1) / 2)], r[1], r[NR], NR)
+					print line; printf "%-6s %s\n", fs, line >>sum }'
 		done
-		printf '%s\n' "${ratios[@]}" | sort -n | awk -v size="$size" '{ r[NR] = $1 }
-			END { printf "%-6s ratio median %.2f, range %.2f-%.2f over %d rounds\n", size, r[int((NR + 1) / 2)], r[1], r[NR], NR }'
 	done
 	curl -s "http://127.0.0.1:$port_admin/stats.json" | grep -A8 '"disk"' | tr -d ' \n' || true
 	echo
@@ -109,4 +155,9 @@ CONF
 
 mkdir -p bench-results
 out="bench-results/disk-peers-$(date -u +%Y%m%dT%H%M%SZ).txt"
-for d in $disks; do bench_on "$d"; done | tee "$out"
+{
+	for d in $disks; do bench_on "$d"; done
+	echo "## disk hits, Shoal/nginx proxy_cache req/s (median of the per-round ratios)"
+	cat "$summary"
+} | tee "$out"
+rm -f "$summary"

@@ -19,7 +19,8 @@
 # nginx runs without tcp_nopush here: with it, its hits after a restart stalled (warm_ms
 # 11-17 s against 85 ms without it, 2000 objects of 64 KiB, measured while writing this).
 # ROUNDS rounds (default 3), the three runs interleaved. Servers on core 0, client on core 1;
-# the machine is shared: compare within a round. Nothing is asserted.
+# the machine is shared: compare within a round. SHOAL_BIN: a binary to measure instead of
+# the tree's. Nothing is asserted.
 # Usage: scripts/bench-disk-warm.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,11 +33,12 @@ cleanup() {
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
 	[ -n "$shoal_pid" ] && kill -9 "$shoal_pid" 2>/dev/null || true
 	[ -f "$work/nginx.pid" ] && kill -TERM "$(cat "$work/nginx.pid")" 2>/dev/null || true
-	wait 2>/dev/null || true
+	# Only these: a bare wait would also wait for the tee below, which waits for this shell.
+	for p in "${pids[@]}" $shoal_pid; do wait "$p" 2>/dev/null || true; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
-go build -o "$work/shoal" ./cmd/shoal
+if [ -n "${SHOAL_BIN:-}" ]; then cp "$SHOAL_BIN" "$work/shoal"; else go build -o "$work/shoal" ./cmd/shoal; fi
 # The client: stdlib only, built in its own module so the repository's go.mod is untouched.
 mkdir -p "$work/warmclock-src"
 printf 'module warmclock\n\ngo 1.22\n' >"$work/warmclock-src/go.mod"
