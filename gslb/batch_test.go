@@ -165,7 +165,7 @@ func TestAnswerFast_ecsScope(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			q := withECS(question("www."+zoneName, tt.qtype), tt.subnet)
 			wire, _ := q.Pack()
-			got, ok := tt.s.answerFast(wire, mustAddrPort("127.0.0.1:53"), 0, nil, newFastScratch(tt.s.zone))
+			got, ok := tt.s.answerFast(wire, mustAddrPort("127.0.0.1:53"), 0, nil, newFastScratch(tt.s.zone), false)
 			if !ok {
 				t.Fatal("fast path declined")
 			}

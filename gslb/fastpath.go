@@ -181,11 +181,12 @@ func newFastScratch(z *zone) *fastScratch {
 	return sc
 }
 
-// answerFast appends to out[:0] the reply ServeDNS would send over UDP to this query from
-// this client with this rotation, and counts it. ok is false when the query is not one the
-// fast path answers (see parseWire), or when its answer is not a plain list of edges that fits
-// the client's buffer: no healthy edge (fail open), no address of the family, or truncation.
-func (s *Server) answerFast(packet []byte, from netip.AddrPort, rot uint64, out []byte, sc *fastScratch) (reply []byte, ok bool) {
+// answerFast appends to out[:0] the reply ServeDNS would send over UDP (or TCP, with tcp) to
+// this query from this client with this rotation, and counts it. ok is false when the query
+// is not one the fast path answers (see parseWire), or when its answer is not a plain list of
+// edges that fits: no healthy edge (fail open), no address of the family, or, over UDP, more
+// than the client's buffer (truncation).
+func (s *Server) answerFast(packet []byte, from netip.AddrPort, rot uint64, out []byte, sc *fastScratch, tcp bool) (reply []byte, ok bool) {
 	q, lname, ok := parseWire(packet, sc.name)
 	if !ok {
 		return out, false
@@ -264,7 +265,10 @@ func (s *Server) answerFast(packet []byte, from netip.AddrPort, rot uint64, out 
 		}
 	}
 	limit := dns.MinMsgSize
-	if q.edns {
+	switch {
+	case tcp:
+		limit = dns.MaxMsgSize // RFC 7766: TCP carries the whole answer
+	case q.edns:
 		limit = min(q.udpSize, ourUDPSize)
 	}
 	if len(out) > limit {

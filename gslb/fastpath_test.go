@@ -163,7 +163,7 @@ func TestAnswerFast_sameBytesAsServeDNS(t *testing.T) {
 			for _, cl := range clients {
 				from := netip.MustParseAddrPort(cl)
 				for rot := range uint64(3) {
-					got, ok := s.answerFast(tc.wire, from, rot, nil, sc)
+					got, ok := s.answerFast(tc.wire, from, rot, nil, sc, false)
 					if ok != tc.wantFast {
 						t.Fatalf("from %s: fast path ok = %v, want %v", cl, ok, tc.wantFast)
 					}
@@ -210,7 +210,7 @@ func TestAnswerFast_edgeListShapes(t *testing.T) {
 			from := netip.MustParseAddrPort("127.0.0.1:53")
 			for i := range 50 {
 				wire := pack(t, withECS(question("www."+zoneName, tt.qtype), fmt.Sprintf("10.%d.%d.0/24", i, i*7%256)))
-				got, ok := s.answerFast(wire, from, uint64(i), nil, sc)
+				got, ok := s.answerFast(wire, from, uint64(i), nil, sc, false)
 				if ok != tt.wantFast {
 					t.Fatalf("fast path ok = %v, want %v", ok, tt.wantFast)
 				}
@@ -237,7 +237,7 @@ func TestAnswerFast_largeAnswersLeftToTruncation(t *testing.T) {
 	sc := newFastScratch(s.zone)
 	from := netip.MustParseAddrPort("10.0.0.1:53")
 	wire := pack(t, question("www."+zoneName, dns.TypeAAAA)) // 40 x 28 bytes > 512
-	if _, ok := s.answerFast(wire, from, 0, nil, sc); ok {
+	if _, ok := s.answerFast(wire, from, 0, nil, sc, false); ok {
 		t.Fatal("fast path answered a reply larger than 512 bytes")
 	}
 	want, _ := slowReply(t, s, wire, from, 0)
@@ -247,7 +247,7 @@ func TestAnswerFast_largeAnswersLeftToTruncation(t *testing.T) {
 	}
 	// With a large enough EDNS buffer the same answer fits, and the fast path sends it.
 	wire = pack(t, withEDNS(question("www."+zoneName, dns.TypeAAAA), 4096))
-	got, ok := s.answerFast(wire, from, 0, nil, sc)
+	got, ok := s.answerFast(wire, from, 0, nil, sc, false)
 	want, _ = slowReply(t, s, wire, from, 0)
 	if !ok || !bytes.Equal(got, want) {
 		t.Fatalf("EDNS 4096: fast ok %v\nfast    %x\ngeneral %x", ok, got, want)
@@ -265,7 +265,7 @@ func TestAnswerFast_counts(t *testing.T) {
 		withECS(question("www."+zoneName, dns.TypeAAAA), "99.1.2.0/24"),
 		question("www."+zoneName, dns.TypeA),
 	} {
-		if _, ok := s.answerFast(pack(t, q), from, 0, nil, sc); !ok {
+		if _, ok := s.answerFast(pack(t, q), from, 0, nil, sc, false); !ok {
 			t.Fatalf("not answered: %v", q)
 		}
 	}
@@ -313,7 +313,7 @@ func TestAnswerFast_allocatesNothing(t *testing.T) {
 			var i int
 			allocs := testing.AllocsPerRun(1000, func() {
 				from := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 1, byte(i >> 8), byte(i)}), 53)
-				if _, ok := s.answerFast(c.wires[i%len(c.wires)], from, uint64(i), out, sc); !ok {
+				if _, ok := s.answerFast(c.wires[i%len(c.wires)], from, uint64(i), out, sc, false); !ok {
 					t.Fatal("not answered")
 				}
 				i++
@@ -340,18 +340,24 @@ func manySubnetQueries(t testing.TB, n int) [][]byte {
 func FuzzAnswerFast(f *testing.F) {
 	for _, tc := range fastCases(f) {
 		f.Add(tc.wire, uint8(0))
+		f.Add(tc.wire, uint8(0x81))
 	}
 	s, _ := newTestServer(f, testConfig(), testEdges())
 	sc := newFastScratch(s.zone)
 	clients := []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:53"), netip.MustParseAddrPort("10.1.1.1:53"),
 		netip.MustParseAddrPort("[2001:db8:e::1]:53")}
 	f.Fuzz(func(t *testing.T, wire []byte, client uint8) {
-		from := clients[int(client)%len(clients)]
-		got, ok := s.answerFast(wire, from, 1, nil, sc)
+		from := clients[int(client&0x7f)%len(clients)]
+		tcp := client&0x80 != 0 // and over TCP, against the general path's TCP answer
+		got, ok := s.answerFast(wire, from, 1, nil, sc, tcp)
 		if !ok {
 			return
 		}
-		want, sent := slowReply(t, s, wire, from, 1)
+		slow := slowReply
+		if tcp {
+			slow = tcpSlowReply
+		}
+		want, sent := slow(t, s, wire, from, 1)
 		if !sent || !bytes.Equal(got, want) {
 			t.Fatalf("query %x:\nfast    %x\ngeneral %x (sent %v)", wire, got, want, sent)
 		}
@@ -377,7 +383,7 @@ func BenchmarkAnswerFast(b *testing.B) {
 			for b.Loop() {
 				// 1,000 resolver addresses in 127.1.0.0/16, as gslb/bench/dnsflood sends from.
 				from := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 1, byte(i % 1000 / 250), byte(i%250 + 1)}), 53)
-				if _, ok := s.answerFast(c.wires[i%len(c.wires)], from, uint64(i), out, sc); !ok {
+				if _, ok := s.answerFast(c.wires[i%len(c.wires)], from, uint64(i), out, sc, false); !ok {
 					b.Fatal("not answered")
 				}
 				i++

@@ -55,6 +55,10 @@ type Options struct {
 	// second at full load for 3-8% more server CPU per query, so it is for hosts that do
 	// little else; a node that also serves HTTP on the same cores should leave it off.
 	UDPBusyPoll time.Duration
+	// TCPIdleTimeout is how long a TCP connection may go without a query before it is closed
+	// (RFC 7766 section 6.2.3), and how long a client may take to accept an answer; 0 means
+	// 2 s.
+	TCPIdleTimeout time.Duration
 }
 
 // Server is the authoritative DNS server for one zone. It is a dns.Handler; ListenAndServe
@@ -72,10 +76,12 @@ type Server struct {
 	udpLoop     *udpLoop // UDP on a specific address; nil when miekg/dns serves UDP too
 	udpConn     net.PacketConn
 	tcpListener net.Listener
+	tcp         *tcpServer
 
 	udpReaders      int           // Options.UDPReaders
 	udpSharedSocket bool          // Options.UDPSharedSocket
 	udpBusyPoll     time.Duration // Options.UDPBusyPoll
+	tcpIdle         time.Duration // Options.TCPIdleTimeout
 }
 
 // New validates cfg, applies the defaults stated in conf.GSLB and returns a Server with no
@@ -94,7 +100,8 @@ func New(cfg conf.GSLB, opts Options) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{zone: z, listen: cfg.Listen, log: log, metrics: m,
-		udpReaders: opts.UDPReaders, udpSharedSocket: opts.UDPSharedSocket, udpBusyPoll: opts.UDPBusyPoll}
+		udpReaders: opts.UDPReaders, udpSharedSocket: opts.UDPSharedSocket, udpBusyPoll: opts.UDPBusyPoll,
+		tcpIdle: opts.TCPIdleTimeout}
 	s.edges.Store(buildSnapshot(z, nil))
 	return s, nil
 }

@@ -34,9 +34,7 @@ func (s *Server) ListenAndServe() error {
 	if err != nil {
 		return fmt.Errorf("gslb: listen %s: %w", s.listen, err)
 	}
-	tcp := s.dnsServer()
-	tcp.Listener = l
-	servers := []*dns.Server{tcp}
+	var servers []*dns.Server
 	var loop *udpLoop
 	if conn, ok := pc.(*net.UDPConn); ok && ownLoop {
 		conns, err := s.udpSockets(conn, !specific)
@@ -78,10 +76,13 @@ func (s *Server) ListenAndServe() error {
 				srv.Shutdown()
 			}
 			loop.close()
+			l.Close()
 			return fmt.Errorf("gslb: serve %s: %w", s.listen, err)
 		}
 	}
-	s.listeners, s.udpLoop, s.udpConn, s.tcpListener = servers, loop, pc, l
+	tcp := newTCPServer(s, l, s.tcpIdle)
+	tcp.start()
+	s.listeners, s.udpLoop, s.udpConn, s.tcpListener, s.tcp = servers, loop, pc, l, tcp
 	return nil
 }
 
@@ -190,7 +191,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	s.listeners, s.udpLoop, s.udpConn, s.tcpListener = nil, nil, nil, nil
+	if s.tcp != nil {
+		if err := s.tcp.shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.listeners, s.udpLoop, s.udpConn, s.tcpListener, s.tcp = nil, nil, nil, nil, nil
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("gslb: shutdown: %w", err)
 	}

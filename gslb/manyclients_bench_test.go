@@ -101,7 +101,7 @@ func BenchmarkAnswerFast_CDN(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				if _, ok := s.answerFast(c.wires[i%len(c.wires)], cdnResolver(i), uint64(i), out, sc); !ok {
+				if _, ok := s.answerFast(c.wires[i%len(c.wires)], cdnResolver(i), uint64(i), out, sc, false); !ok {
 					b.Fatal("not answered")
 				}
 				i++

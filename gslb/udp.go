@@ -169,7 +169,7 @@ func (r *udpReader) serve(packet []byte, from netip.AddrPort, dst netip.Addr, ro
 	if len(packet) < headerLen {
 		return // a reply to junk only helps amplification
 	}
-	if reply, ok := r.s.answerFast(packet, from, rot, r.bufs[r.nout][:0], r.fast); ok {
+	if reply, ok := r.s.answerFast(packet, from, rot, r.bufs[r.nout][:0], r.fast, false); ok {
 		r.queue(reply, from, dst)
 		r.s.metrics.latency.Observe(time.Since(start).Seconds())
 		return
