@@ -82,6 +82,7 @@ type Server struct {
 	udpSharedSocket bool          // Options.UDPSharedSocket
 	udpBusyPoll     time.Duration // Options.UDPBusyPoll
 	tcpIdle         time.Duration // Options.TCPIdleTimeout
+	tcpMaxConns     int           // 0 means maxTCPConns; tests set fewer
 }
 
 // New validates cfg, applies the defaults stated in conf.GSLB and returns a Server with no

@@ -80,7 +80,7 @@ func (s *Server) ListenAndServe() error {
 			return fmt.Errorf("gslb: serve %s: %w", s.listen, err)
 		}
 	}
-	tcp := newTCPServer(s, l, s.tcpIdle)
+	tcp := newTCPServer(s, l, s.tcpIdle, s.tcpMaxConns)
 	tcp.start()
 	s.listeners, s.udpLoop, s.udpConn, s.tcpListener, s.tcp = servers, loop, pc, l, tcp
 	return nil

@@ -25,6 +25,9 @@ import (
 //     as is one whose client does not take an answer within the same time, one that sends a
 //     message shorter than a DNS header, or one that closes its side.
 //   - Answers are those ServeDNS gives over TCP, never truncated.
+//   - At most maxTCPConns connections are served at once (RFC 7766 section 6.2.2 asks for a
+//     bound); one accepted beyond that is closed at once, so idle clients cannot hold every
+//     file descriptor of the process.
 //
 // Shutdown stops accepting, lets every connection finish the queries it has read, and closes
 // them; it waits for that until its context ends.
@@ -33,27 +36,35 @@ import (
 // taking an answer: miekg/dns's default read and write timeouts, which served TCP before.
 const defaultTCPIdle = 2 * time.Second
 
+// maxTCPConns bounds the connections served at once. Each costs a goroutine and about 10 KiB
+// (buffers), so the bound is 10 MiB; resolvers keep a few connections each.
+const maxTCPConns = 1024
+
 // tcpReadSize is a connection's first read buffer: room for dozens of pipelined queries. It
 // grows, up to one whole message of 65,535 bytes, only for a longer message.
 const tcpReadSize = 4096
 
 // tcpServer accepts connections on one listener and serves each on a goroutine of its own.
 type tcpServer struct {
-	s       *Server
-	l       net.Listener
-	idle    time.Duration
-	closing atomic.Bool
+	s        *Server
+	l        net.Listener
+	idle     time.Duration
+	maxConns int
+	closing  atomic.Bool
 
 	mu    sync.Mutex
 	conns map[*tcpConn]struct{}
 	wg    sync.WaitGroup
 }
 
-func newTCPServer(s *Server, l net.Listener, idle time.Duration) *tcpServer {
+func newTCPServer(s *Server, l net.Listener, idle time.Duration, maxConns int) *tcpServer {
 	if idle <= 0 {
 		idle = defaultTCPIdle
 	}
-	return &tcpServer{s: s, l: l, idle: idle, conns: map[*tcpConn]struct{}{}}
+	if maxConns <= 0 {
+		maxConns = maxTCPConns
+	}
+	return &tcpServer{s: s, l: l, idle: idle, maxConns: maxConns, conns: map[*tcpConn]struct{}{}}
 }
 
 // serve accepts until the listener is closed. A temporary accept error (out of file
@@ -73,13 +84,19 @@ func (t *tcpServer) serve() {
 			continue
 		}
 		pause = 0
-		tc := newTCPConn(t, c)
 		t.mu.Lock()
 		if t.closing.Load() {
 			t.mu.Unlock()
 			c.Close()
 			return
 		}
+		if len(t.conns) >= t.maxConns {
+			t.mu.Unlock()
+			t.s.log.Debug("gslb: tcp connection refused: too many open", "client", c.RemoteAddr(), "max", t.maxConns)
+			c.Close()
+			continue
+		}
+		tc := newTCPConn(t, c)
 		t.conns[tc] = struct{}{}
 		t.wg.Add(1)
 		t.mu.Unlock()

@@ -347,3 +347,47 @@ func BenchmarkTCP_pipelined(b *testing.B) {
 		}
 	}
 }
+
+// TestTCP_connectionsAreBounded: connections beyond the bound are closed at once, the ones
+// inside it keep being served, and a place freed is taken again.
+func TestTCP_connectionsAreBounded(t *testing.T) {
+	s, _ := newTestServer(t, testConfig(), testEdges())
+	s.tcpMaxConns = 3
+	if err := s.ListenAndServe(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	ask := func(c *dns.Conn) error {
+		if err := c.WriteMsg(question("www."+zoneName, dns.TypeA)); err != nil {
+			return err
+		}
+		_, err := c.ReadMsg()
+		return err
+	}
+	var held []*dns.Conn
+	for range 3 {
+		c := dialTCP(t, s)
+		if err := ask(c); err != nil { // served: it holds a place
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	extra := dialTCP(t, s)
+	waitClosed(t, extra.Conn, 2*time.Second)
+	for _, c := range held {
+		if err := ask(c); err != nil {
+			t.Fatalf("a connection within the bound: %v", err)
+		}
+	}
+	held[0].Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c := dialTCP(t, s)
+		if err := ask(c); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the place of a closed connection was not taken again: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond) // the server may not have seen the close yet
+	}
+}
