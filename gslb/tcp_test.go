@@ -352,7 +352,7 @@ func BenchmarkTCP_pipelined(b *testing.B) {
 // inside it keep being served, and a place freed is taken again.
 func TestTCP_connectionsAreBounded(t *testing.T) {
 	s, _ := newTestServer(t, testConfig(), testEdges())
-	s.tcpMaxConns = 3
+	s.tcpMaxConns, s.tcpIdle = 3, time.Minute
 	if err := s.ListenAndServe(); err != nil {
 		t.Fatal(err)
 	}
