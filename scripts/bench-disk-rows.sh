@@ -35,7 +35,7 @@ ROUNDS="${WARM_ROUNDS:-2}" scripts/bench-disk-warm.sh | tee "$tmp/warm.txt"
 		for (i = 1; i < NF; i++) { v[$(i + 1)] = $i }
 		both = v["memory+disk-hit-ratio"]; mem = v["memory-hit-ratio"]
 		printf "  %-28s memory %.3f  memory+disk %.3f  ratio %.2fx  misses answered by disk %.0f%%\n",
-			name, mem, both, mem > 0 ? both / mem : 0, mem < 1 ? 100 * (both - mem) / (1 - mem) : 0
+			name, mem, both, (mem > 0 ? both / mem : 0), (mem < 1 ? 100 * (both - mem) / (1 - mem) : 0)
 	}' "$tmp/zipf.txt"
 	echo "restart to warm (ms until 95% of pre-restart hits are hits again), median, Shoal/nginx (below 1: Shoal faster):"
 	awk '$1 ~ /^[0-9]+$/ && $2 ~ /^(shoal-term|shoal-kill|nginx)$/ && $4 ~ /^[0-9]+$/ { w[$2] = w[$2] " " $4 }
@@ -49,7 +49,7 @@ ROUNDS="${WARM_ROUNDS:-2}" scripts/bench-disk-warm.sh | tee "$tmp/warm.txt"
 			printf "  nginx        %6.0f ms   (runs:%s)\n", n, w["nginx"]
 			for (s = 1; s <= 2; s++) {
 				t = s == 1 ? "shoal-term" : "shoal-kill"; m = median(w[t])
-				printf "  %-12s %6.0f ms   %.2fx nginx   (runs:%s)\n", t, m, n > 0 ? m / n : 0, w[t]
+				printf "  %-12s %6.0f ms   %.2fx nginx   (runs:%s)\n", t, m, (n > 0 ? m / n : 0), w[t]
 			}
 		}' "$tmp/warm.txt"
 } | tee "$out"
