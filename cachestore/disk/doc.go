@@ -8,7 +8,8 @@
 // directory walk per object at load, and eviction unlinks files one by one; an embedded
 // store (bbolt, pebble) would add a module and write every body twice (log, then tree). A
 // segment is written sequentially, reclaimed whole with one unlink (no fragmentation, no
-// free-space map), and loaded by reading record headers only (in 1 MiB chunks). Bodies sit
+// free-space map), and loaded by reading record headers only (in 1 MiB chunks, or a 4 KiB
+// peek after a large record). Bodies sit
 // contiguous in a segment, so a Handle can give HTTP/1.1 the file, offset and length for
 // sendfile, and HTTP/2 a ReadAt served from the page cache.
 //
@@ -20,8 +21,10 @@
 //
 // What holds. Records are checksummed (xxhash64): the header and metadata at load, the whole
 // record on the first Get after a load. Sealed segments are fsynced before the next one
-// opens, so only the segment that was being written at a crash can hold a torn record; the
-// loader verifies every record of that segment and truncates it at the first bad one.
+// opens, so only a segment that was being written at a crash can hold a torn record; such
+// segments are listed in a synced file until the loader has verified every record of them
+// and truncated each at its first bad one (so a second crash during the load still finds
+// them). A reclaimed segment that Handles still read keeps only their records on disk.
 // Failures of the directory (missing, read-only, full, EIO) switch the tier to disabled with
 // one log line and the disabled gauge set: Get and Put then miss and drop, they never fail a
 // request. Every method is safe for concurrent use.
