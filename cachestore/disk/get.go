@@ -35,7 +35,7 @@ func (d *Disk) Get(key string) (*Handle, error) {
 		ResponseTime: fromNano(e.respTime), Expires: fromNano(e.expires), Generation: e.gen, SoftPurged: e.soft.Load(),
 		seg: e.seg, recOff: e.off, bodyOff: e.off + e.headOff + e.headLen, bodyLen: e.bodyLen}
 	if !e.verified.Load() {
-		rec, err := d.verifyRecord(e)
+		rec, bp, err := d.verifyRecord(e)
 		switch {
 		case errors.Is(err, errBadRecord):
 			e.seg.unhold(e.off)
@@ -51,8 +51,8 @@ func (d *Disk) Get(key string) (*Handle, error) {
 		e.verified.Store(true)
 		if rec != nil {
 			// The body was just read: the Handle serves ReadAt from these bytes, not a
-			// second read of the file.
-			h.mem = rec[e.headOff+e.headLen:]
+			// second read of the file, and gives the buffer back to the pool at Close.
+			h.mem, h.memBuf = rec[e.headOff+e.headLen:], bp
 			h.Head = append([]byte(nil), rec[e.headOff:e.headOff+e.headLen]...) // not the whole record's buffer
 		}
 	}
@@ -93,43 +93,46 @@ func (d *Disk) KeysWithPrefix(prefix string, limit int) []string {
 }
 
 // keepMax is the largest record whose bytes the first Get after a load keeps for the
-// Handle: the edge reads bodies this small into memory anyway. Larger records (sent with
-// sendfile) are checksummed through a pooled buffer of verifyChunk bytes, so the first Get
-// of a 1 GiB object does not allocate 1 GiB.
+// Handle: the edge reads bodies this small into memory anyway. Records are checksummed
+// through pooled buffers of verifyChunk bytes, so the first Get of a 1 GiB object does not
+// allocate 1 GiB, and restart-to-warm, where every object's first Get verifies, makes no
+// garbage per object.
 const (
-	keepMax     = 256 << 10
+	keepMax     = verifyChunk
 	verifyChunk = 256 << 10
 )
 
 var verifyBufs = sync.Pool{New: func() any { b := make([]byte, verifyChunk); return &b }}
 
 // verifyRecord reads e's record and checks its whole-record checksum: errBadRecord on a
-// mismatch, an I/O error otherwise. It returns the record's bytes when it is no larger
-// than keepMax, else nil.
-func (d *Disk) verifyRecord(e *entry) ([]byte, error) {
+// mismatch, an I/O error otherwise. When the record is no larger than keepMax it returns
+// its bytes, in the pooled buffer bp that the caller puts back when done with them.
+func (d *Disk) verifyRecord(e *entry) (rec []byte, bp *[]byte, err error) {
+	bp = verifyBufs.Get().(*[]byte)
+	buf := *bp
 	if e.size <= keepMax {
-		rec := make([]byte, e.size)
+		rec = buf[:e.size]
 		if _, err := e.seg.f.ReadAt(rec, e.off); err != nil {
-			return nil, err
+			verifyBufs.Put(bp)
+			return nil, nil, err
 		}
 		if recordSum(rec) != e.sum {
-			return nil, errBadRecord
+			verifyBufs.Put(bp)
+			return nil, nil, errBadRecord
 		}
-		return rec, nil
+		return rec, bp, nil
 	}
-	bp := verifyBufs.Get().(*[]byte)
 	defer verifyBufs.Put(bp)
-	buf := *bp
 	dig := xxhash.New()
 	for done := int64(0); done < e.size; {
 		n := min(int64(len(buf)), e.size-done)
 		if _, err := e.seg.f.ReadAt(buf[:n], e.off+done); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		p := buf[:n]
 		if done == 0 { // the header's own checksums are not covered (recordSum)
 			if n < headerSize {
-				return nil, fmt.Errorf("short record: %w", errBadRecord)
+				return nil, nil, fmt.Errorf("short record: %w", errBadRecord)
 			}
 			dig.Write(p[:64])
 			p = p[headerSize:]
@@ -138,7 +141,7 @@ func (d *Disk) verifyRecord(e *entry) ([]byte, error) {
 		done += n
 	}
 	if dig.Sum64() != e.sum {
-		return nil, errBadRecord
+		return nil, nil, errBadRecord
 	}
-	return nil, nil
+	return nil, nil, nil
 }

@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// Handle is one object found by Get. Its body stays readable until Close, even if the object
+// Handle is one object found by Get. Its body stays readable until Close (not after: its bytes
+// may be in a buffer Close gives back to a pool), even if the object
 // is evicted or banned meanwhile (the segment file stays open, unlinked, with only the
 // records open Handles read still allocated: pin.go). Close it exactly
 // once; a Handle is not safe for concurrent Close, but ReadAt may be called concurrently.
@@ -24,8 +25,9 @@ type Handle struct {
 	SoftPurged   bool // a soft ban matched it: serve it only while revalidating
 
 	seg     *segment
-	mem     []byte // the body, when Get has just read it to verify it; else nil
-	recOff  int64  // the record's start in seg: what the Handle holds (pin.go)
+	mem     []byte  // the body, when Get has just read it to verify it; else nil
+	memBuf  *[]byte // mem's pooled buffer, put back at Close (get.go)
+	recOff  int64   // the record's start in seg: what the Handle holds (pin.go)
 	bodyOff int64
 	bodyLen int64
 	closed  atomic.Bool
@@ -76,6 +78,11 @@ func (h *Handle) Body() *io.SectionReader { return io.NewSectionReader(h, 0, h.b
 func (h *Handle) Close() error {
 	if !h.closed.CompareAndSwap(false, true) {
 		return fmt.Errorf("disk: handle of %q closed twice", h.Key)
+	}
+	if h.memBuf != nil {
+		h.mem = nil
+		verifyBufs.Put(h.memBuf)
+		h.memBuf = nil
 	}
 	h.seg.unhold(h.recOff)
 	return nil
