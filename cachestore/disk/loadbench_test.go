@@ -8,7 +8,7 @@ import (
 // BenchmarkDisk_LoadMany is the index load alone (Open until Loaded, page cache warm) over
 // working sets of the shapes a node restarts with: many small records, and the 64 KiB
 // objects of make bench-disk-warm. Reported per record and per whole load. Each iteration
-// is a whole load (10-90 ms), so a fixed count above 100 (make bench-micro's 2000x) skips
+// is a whole load (10-90 ms), so a fixed count above 500 (make bench-micro's 2000x) skips
 // it; scripts/bench-disk.sh runs it with -benchtime 10x.
 func BenchmarkDisk_LoadMany(b *testing.B) {
 	for _, tc := range []struct {
@@ -20,7 +20,7 @@ func BenchmarkDisk_LoadMany(b *testing.B) {
 		{2000, 256 << 10, 64 << 20},
 	} {
 		b.Run(fmt.Sprintf("%dx%dKiB", tc.n, tc.size>>10), func(b *testing.B) {
-			if b.N > 100 {
+			if b.N > 500 {
 				b.Skipf("%d loads would take minutes: run with -benchtime 10x", b.N)
 			}
 			cfg := Config{Path: benchDir(b), Size: 4 << 30, SegmentSize: tc.seg, Logger: quietLogger()}
