@@ -224,9 +224,22 @@ func (d *detector) recordClaimsLocked(m message, now time.Time) bool {
 	}
 	c := d.claims[m.from]
 	c.msg, c.at = m, now
-	if m.kind == kindPong && m.id > c.answered && m.id > d.firstID && m.id <= d.nextID { // a ping of this run
-		c.answered = m.id
+	d.claims[m.from] = c
+	if m.kind == kindPong {
+		d.answeredLocked(m)
 	}
+	return len(d.waits) > 0
+}
+
+// answeredLocked records that pong m answers our ping m.id, if that is a ping of this run
+// (not one of a run before a restart: see detector.nextID) later than the last it answered.
+// It reports whether a wait may have cleared. d.mu is held.
+func (d *detector) answeredLocked(m message) bool {
+	c, known := d.claims[m.from]
+	if !known || m.id <= c.answered || m.id <= d.firstID || m.id > d.nextID {
+		return false
+	}
+	c.answered = m.id
 	d.claims[m.from] = c
 	return len(d.waits) > 0
 }

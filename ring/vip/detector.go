@@ -305,9 +305,15 @@ func (d *detector) receive(b []byte, now time.Time) {
 	d.mu.Lock()
 	if d.overtakenLocked(m, now) {
 		// A later ping or pong of its sender arrived first: what this one says (what it held,
-		// that it lived) is older than what we know. It lifts no down mark and is not answered.
+		// that it lived) is older than what we know. It lifts no down mark and is not
+		// answered. A pong still answers our ping: it was sent after our ping arrived, and
+		// what we have from its sender was sent later still.
+		answered := m.kind == kindPong && d.answeredLocked(m)
 		d.mu.Unlock()
 		d.metrics.detectorStale.Inc()
+		if answered {
+			d.changed()
+		}
 		return
 	}
 	d.heard[m.from], d.msg[m.from] = now, now

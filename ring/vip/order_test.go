@@ -219,3 +219,23 @@ func TestDetector_overtakenHeartbeatDoesNotRaiseTheDead(t *testing.T) {
 		t.Error("a new heartbeat did not lift the down mark: the test proves nothing")
 	}
 }
+
+// TestClaims_overtakenPongStillAnswers: the peer answered our ping, then sent a heartbeat, and
+// the network delivered the heartbeat first. The pong's claims are older than the heartbeat's
+// and are dropped, but it still answers our ping (it was sent after our ping arrived): we
+// must not give up on the peer as silent and wait out the answer bound.
+func TestClaims_overtakenPongStillAnswers(t *testing.T) {
+	tm, p, v, view := orderSetup(t, false)
+	tm.Update(view, true)
+	ours := p.firstPing(t)
+	pong := p.message(kindPong, ours, false)
+	beat := p.message(kindPing, 1, false)
+	p.deliver(beat, pong)
+	acquiredWithin(t, tm, v, 2*time.Second, "after the peer said it holds nothing")
+	if got := tm.metric(t, "shoal_vip_detector_unanswered_total", nil); got != 0 {
+		t.Errorf("gave up on %v silent peers: the overtaken pong's answer was lost", got)
+	}
+	if got := tm.metric(t, "shoal_vip_detector_stale_total", nil); got != 1 {
+		t.Errorf("counted %v overtaken datagrams, want 1 (the test proves nothing otherwise)", got)
+	}
+}
