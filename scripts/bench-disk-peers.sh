@@ -44,6 +44,8 @@ stop_all() {
 	work=""
 }
 trap 'stop_all; rm -rf "$bin"' EXIT
+mkdir -p bench-results
+: >bench-results/disk-peers-h2load.log
 port_origin=18400 port_nginx=18401 port_shoal=18402 port_admin=18403
 port_nginx_tls=18404 port_nginx_h2c=18405 port_shoal_tls=18406 port_shoal_h2c=18407
 summary=$(mktemp)
@@ -51,7 +53,13 @@ summary=$(mktemp)
 rps() { # proto urls-file
 	local flags=(-m 10)
 	[ "$1" = h1 ] && flags=(--h1)
-	taskset -c 1 h2load "${flags[@]}" -n "$requests" -c 16 -t 1 -i "$2" 2>&1 | awk '/^finished in/ {gsub(/,/, ""); print $4}'
+	# req/s, with "!" and the count appended when requests failed (a stall or an error, not a
+	# speed: see the h2load output kept in bench-results/disk-peers-h2load.log).
+	local out
+	out=$(taskset -c 1 h2load "${flags[@]}" -n "$requests" -c 16 -t 1 -i "$2" 2>&1) || true
+	printf '%s\n' "$out" >>bench-results/disk-peers-h2load.log
+	awk '/^finished in/ { gsub(/,/, ""); r = $4 } /^requests:/ { bad = $10 + $12 + $14 }
+		END { if (bad > 0) printf "%s!%d\n", r, bad; else print r }' <<<"$out"
 }
 url_base() { # proto server
 	case $1-$2 in
@@ -63,7 +71,7 @@ url_base() { # proto server
 	h2c-nginx) echo "http://127.0.0.1:$port_nginx_h2c" ;;
 	esac
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+ratio() { awk -v a="${1%%!*}" -v b="${2%%!*}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 bench_on() { # base directory of the caches
 	work=$(mktemp -d "$1/shoal-bench-disk.XXXXXX")
@@ -153,7 +161,6 @@ CONF
 	stop_all
 }
 
-mkdir -p bench-results
 out="bench-results/disk-peers-$(date -u +%Y%m%dT%H%M%SZ).txt"
 {
 	for d in $disks; do bench_on "$d"; done

@@ -30,6 +30,7 @@ command -v nginx >/dev/null || { echo "needs nginx (apt-get install nginx)" >&2;
 work=$(mktemp -d "$base/shoal-bench-warm.XXXXXX")
 pids=() shoal_pid=""
 cleanup() {
+	exec 2>/dev/null # no "Killed" job notices for the servers stopped here
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
 	[ -n "$shoal_pid" ] && kill -9 "$shoal_pid" 2>/dev/null || true
 	[ -f "$work/nginx.pid" ] && kill -TERM "$(cat "$work/nginx.pid")" 2>/dev/null || true
