@@ -77,11 +77,11 @@ func (d *Disk) loadAll(segs []*segment) bool {
 // loadWorkers bounds the goroutines that scan segments at load.
 const loadWorkers = 8
 
-// loadSegment indexes the records of s. In the newest segment, the one being written when
-// the process stopped, every record's checksum is verified unless a clean Close synced it
-// (clean.go); in the others (fsynced when sealed) the header and metadata, and the body on
-// first Get. The first bad record ends the
-// segment: it and everything after it are cut off.
+// loadSegment indexes the records of s. With verifyAll (a segment a crash may have torn:
+// verify.go) every record's checksum is verified; otherwise (sealed segments, fsynced when
+// sealed, and the newest after a clean Close: clean.go) the header and metadata, and the
+// body on first Get. The first bad record ends the segment: it and everything after it are
+// cut off. buf is the caller's read buffer (loadChunk bytes).
 func (d *Disk) loadSegment(s *segment, verifyAll bool, buf []byte) error {
 	end := s.size
 	var off int64
