@@ -36,18 +36,19 @@ type Disk struct {
 
 	banMu sync.Mutex // serialises AddBan and ban log compaction; taken before mu
 
-	mu      sync.RWMutex
-	index   *objIndex
-	segs    []*segment // oldest first
-	active  *segment   // the segment being appended to, also last in segs; nil until the first write
-	nextID  uint64
-	bans    *banSet
-	banList []*Ban // in log order, for compaction
-	banlog  *banLog
-	maxBans int // maxBans; tests lower it
+	mu        sync.RWMutex
+	index     *objIndex
+	segs      []*segment // oldest first
+	active    *segment   // the segment being appended to, also last in segs; nil until the first write
+	nextID    uint64
+	bans      *banSet
+	banList   []*Ban // in log order, for compaction
+	banlog    *banLog
+	maxBans   int   // maxBans; tests lower it
+	syncEvery int64 // syncEvery (synced.go); tests lower it
 
-	clean  cleanMark       // what the last clean Close synced (clean.go)
-	verify map[uint64]bool // segments the loader reads whole: crash-left (verify.go)
+	clean  cleanMark        // what the last clean Close synced (clean.go)
+	verify map[uint64]int64 // crash-left segments the loader verifies, from these offsets (verify.go)
 	// verified: the loader went through every segment Open found, so the newest was
 	// checked (or trusted by clean); a Close before that must not vouch for it (clean.go).
 	verified  atomic.Bool
@@ -85,7 +86,7 @@ func Open(cfg Config, reg prometheus.Registerer) (*Disk, error) {
 	d := &Disk{
 		cfg: c, log: c.Logger, admit: newAdmission(c.Counters), index: newObjIndex(),
 		bans: newBanSet(), queue: make(chan *pending, 4096), stop: make(chan struct{}),
-		loadDone: make(chan struct{}), maxBans: maxBans,
+		loadDone: make(chan struct{}), maxBans: maxBans, syncEvery: syncEvery,
 	}
 	if d.met, err = newMetrics(d, reg); err != nil {
 		return nil, err

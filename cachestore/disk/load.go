@@ -62,7 +62,11 @@ func (d *Disk) loadAll(segs []*segment) bool {
 					return
 				}
 				s := segs[i]
-				if err := d.loadSegment(s, d.verify[s.id], buf); err != nil {
+				from, ok := d.verify[s.id]
+				if !ok {
+					from = -1
+				}
+				if err := d.loadSegment(s, from, buf); err != nil {
 					failed.Store(true)
 					d.disable("load", err)
 					return
@@ -77,12 +81,13 @@ func (d *Disk) loadAll(segs []*segment) bool {
 // loadWorkers bounds the goroutines that scan segments at load.
 const loadWorkers = 8
 
-// loadSegment indexes the records of s. With verifyAll (a segment a crash may have torn:
-// verify.go) every record's checksum is verified; otherwise (sealed segments, fsynced when
-// sealed, and the newest after a clean Close: clean.go) the header and metadata, and the
-// body on first Get. The first bad record ends the segment: it and everything after it are
-// cut off. buf is the caller's read buffer (loadChunk bytes).
-func (d *Disk) loadSegment(s *segment, verifyAll bool, buf []byte) error {
+// loadSegment indexes the records of s. From offset verifyFrom on (a segment a crash may
+// have torn, past its last sync checkpoint: verify.go, synced.go) every record's checksum is
+// verified; before it, and everywhere when verifyFrom is negative (sealed segments, fsynced
+// when sealed, and the newest after a clean Close: clean.go), the header and metadata, and
+// the body on first Get. The first bad record ends the segment: it and everything after it
+// are cut off. buf is the caller's read buffer (loadChunk bytes).
+func (d *Disk) loadSegment(s *segment, verifyFrom int64, buf []byte) error {
 	end := s.size
 	var off int64
 	var bad error
@@ -104,6 +109,7 @@ func (d *Disk) loadSegment(s *segment, verifyAll bool, buf []byte) error {
 		}
 		// Header and metadata are read again as one slice (most often the same chunk, no
 		// copy): the read may have replaced the chunk hdr pointed into.
+		verifyAll := verifyFrom >= 0 && off >= verifyFrom
 		n := headerSize + m.metaLen
 		if verifyAll {
 			n = m.size()

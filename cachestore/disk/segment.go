@@ -29,6 +29,7 @@ type segment struct {
 	minGen  uint64   // lowest generation of any record in it: bans below it can be forgotten
 
 	written int64 // writer only: bytes handed to startWriteback so far
+	synced  int64 // writer only: the offset the last checkpoint made durable (synced.go)
 
 	h   holds         // records open Handles read (pin.go)
 	pin *atomic.Int64 // Disk.pinned, once reclaimed (pin.go)

@@ -126,6 +126,7 @@ func (d *Disk) appended(s *segment, off, pos int64) {
 	d.mu.Unlock()
 	d.settle(pos - off) // claimed by makeRoom or reclaim
 	s.startWriteback(pos)
+	d.checkpoint(s, pos)
 }
 
 // rotate seals the active segment (fsync, so only the newest segment can hold a torn record
