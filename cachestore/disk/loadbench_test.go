@@ -2,6 +2,8 @@ package disk
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -14,12 +16,18 @@ func BenchmarkDisk_LoadMany(b *testing.B) {
 	for _, tc := range []struct {
 		n, size int
 		seg     int64
+		crash   bool // no clean-stop marker: the newest segment is verified past its last sync
 	}{
-		{100000, 1 << 10, 16 << 20},
-		{4000, 64 << 10, 64 << 20},
-		{2000, 256 << 10, 64 << 20},
+		{100000, 1 << 10, 16 << 20, false},
+		{4000, 64 << 10, 64 << 20, false},
+		{2000, 256 << 10, 64 << 20, false},
+		{4000, 64 << 10, 256 << 20, true}, // bench-disk-warm's shape: one 256 MiB segment
 	} {
-		b.Run(fmt.Sprintf("%dx%dKiB", tc.n, tc.size>>10), func(b *testing.B) {
+		name := fmt.Sprintf("%dx%dKiB", tc.n, tc.size>>10)
+		if tc.crash {
+			name += "-crash"
+		}
+		b.Run(name, func(b *testing.B) {
 			if b.N > 500 {
 				b.Skipf("%d loads would take minutes: run with -benchtime 10x", b.N)
 			}
@@ -36,6 +44,9 @@ func BenchmarkDisk_LoadMany(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
+				if tc.crash {
+					os.Remove(filepath.Join(cfg.Path, cleanName))
+				}
 				d, err := Open(cfg, nil)
 				if err != nil {
 					b.Fatal(err)
