@@ -21,9 +21,10 @@
 //
 // What holds. Records are checksummed (xxhash64): the header and metadata at load, the whole
 // record on the first Get after a load. Sealed segments are fsynced before the next one
-// opens, so only a segment that was being written at a crash can hold a torn record; such
-// segments are listed in a synced file until the loader has verified every record of them
-// and truncated each at its first bad one (so a second crash during the load still finds
+// opens, so only a segment that was being written at a crash can hold a torn record, and
+// only past the last checkpoint the writer fsynced (every 64 MiB); such segments are listed,
+// with that offset, in a synced file until the loader has verified every record past it and
+// truncated the segment at its first bad one (so a second crash during the load still finds
 // them). A reclaimed segment that Handles still read keeps only their records on disk.
 // Failures of the directory (missing, read-only, full, EIO) switch the tier to disabled with
 // one log line and the disabled gauge set: Get and Put then miss and drop, they never fail a
