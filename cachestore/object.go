@@ -4,7 +4,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/httpcache"
 )
 
 // Object is one stored response. It is immutable once Set: readers share it without locks; a
@@ -22,7 +22,7 @@ type Object struct {
 	ResponseTime time.Time        // when its response arrived
 	Tags         []string         // surrogate keys (from Surrogate-Key / Cache-Tag), indexed for purge
 	Generation   uint64           // the store generation read when the fill started (see Memory.Begin)
-	Meta         any              // opaque to the store: the edge keeps its parsed freshness decision here
+	Meta         *Meta            // the edge's decisions about it (meta.go); nil only in tests of the store alone
 
 	// softPurged sits in the struct's alignment padding, so the mark costs no memory.
 	softPurged atomic.Bool

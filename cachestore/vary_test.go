@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/httpcache"
 )
 
 // variant is an object of url varying on X-V, stored under its own key.

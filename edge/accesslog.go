@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/valyala/fasthttp"
 )
 
 // accessLog writes one record per request through log/slog, to its own writer so that
@@ -31,23 +29,23 @@ func newAccessLog(w io.Writer, format string) *accessLog {
 
 // record writes one request's record; bytes is the body sent and cacheStatus the
 // Cache-Status to log (a cut body's "stored" is taken out, see streamBody).
-func (a *accessLog) record(ctx *fasthttp.RequestCtx, start, end time.Time, result string, bytes int, cacheStatus string) {
+func (a *accessLog) record(x *exchange, start, end time.Time, result string, bytes int, cacheStatus string) {
 	if a.log == nil {
 		return
 	}
 	a.log.LogAttrs(context.Background(), slog.LevelInfo, "access",
 		slog.Time("start", start.UTC()),
-		slog.String("client", clientAddr(ctx).String()),
-		slog.String("method", string(ctx.Method())),
-		slog.String("host", string(ctx.Host())),
-		slog.String("uri", string(ctx.RequestURI())),
-		slog.Int("status", ctx.Response.StatusCode()),
+		slog.String("client", x.clientAddr().String()),
+		slog.String("method", string(x.req.Method())),
+		slog.String("host", string(x.req.Host())),
+		slog.String("uri", string(x.req.RequestURI())),
+		slog.Int("status", x.resp.Head().StatusCode()),
 		slog.Int("bytes", bytes),
 		slog.Float64("seconds", end.Sub(start).Seconds()),
 		slog.String("result", result),
 		slog.String("cache_status", cacheStatus),
-		slog.String("user_agent", string(ctx.UserAgent())),
-		slog.String("referer", string(ctx.Referer())),
+		slog.String("user_agent", string(x.req.Peek("User-Agent"))),
+		slog.String("referer", string(x.req.Peek("Referer"))),
 	)
 }
 
@@ -111,17 +109,14 @@ func (h *combinedHandler) Handle(_ context.Context, r slog.Record) error {
 }
 
 // responseBytes is the body length sent, without reading a streamed body.
-func responseBytes(r *fasthttp.Response) int {
-	if r.SkipBody {
+func responseBytes(r response) int {
+	switch {
+	case r.BodySkipped():
 		return 0
+	case r.BodyStream() != nil:
+		return max(r.Head().ContentLength(), 0)
 	}
-	if cl := r.Header.ContentLength(); cl >= 0 {
-		if cl == 0 && !r.IsBodyStream() {
-			return len(r.Body())
-		}
-		return cl
-	}
-	return 0
+	return len(r.Body())
 }
 
 // enabled lets the caller skip the clock read and the record when the log is off.

@@ -35,7 +35,7 @@ func BenchmarkNode_miss1KiB(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		uri = strconv.AppendInt(append(uri[:0], "/miss/"...), int64(i+1), 10)
 		ctx.Request.SetRequestURIBytes(uri)
-		n.handle(ctx)
+		n.handleHTTP1(ctx)
 		if ctx.Response.StatusCode() != fasthttp.StatusOK {
 			b.Fatalf("status %d", ctx.Response.StatusCode())
 		}

@@ -2,14 +2,14 @@ package edge
 
 import (
 	"bytes"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"github.com/shoal-cdn/shoal/cachestore"
-	"github.com/shoal-cdn/shoal/edge/httpcache"
-	"github.com/valyala/fasthttp"
+	"github.com/shoal-cdn/shoal/httpcache"
 )
 
 // lookup is one cache-route request on its way through the pipeline.
@@ -24,9 +24,11 @@ type lookup struct {
 	req          httpcache.Request
 	stale        *cachestore.Object // a stored object that needs validation, or nil
 	use          httpcache.Use      // the stale object's evaluation
-	status       httpcache.CacheStatus
-	head         bool // HEAD request
-	start        time.Time
+	// status is what the lookup did, rendered as this node's Cache-Status member
+	// (cacheOutcome): set once per decision below and in fill, serve and diskserve.
+	status cacheOutcome
+	head   bool // HEAD request
+	start  time.Time
 	// revalidating is set on a background revalidation: the stale object's mark.
 	revalidating *atomic.Bool
 	// sc is the request's scratch: url, key and req.Header are borrowed from it until own.
@@ -69,59 +71,59 @@ func (l *lookup) own() {
 // key is the request's primary key (policyKeyIn), borrowed from sc: a fresh hit uses it
 // only to look up, and every other outcome takes its own copy first (lookup.own). now is
 // the request's start: one clock read serves the whole lookup.
-func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route, key string, now time.Time, sc *requestScratch) string {
-	l := &lookup{rt: rt, r: r, head: bytes.Equal(ctx.Method(), []byte("HEAD")), start: now, sc: sc}
+func (p *pipeline) serveCache(x *exchange, rt *settings, r *route, key string, now time.Time, sc *requestScratch) string {
+	l := &lookup{rt: rt, r: r, head: bytes.Equal(x.req.Method(), []byte("HEAD")), start: now, sc: sc}
 	l.url = key
-	l.status = httpcache.CacheStatus{Cache: "shoal", Detail: n.name}
+	l.status = newCacheOutcome(p.name)
 	l.key = l.url
-	vary, varies := n.store.Vary(l.url)
+	vary, varies := p.store.Vary(l.url)
 	l.vary = vary
 	method := "GET" // the only methods a cache route looks up
 	if l.head {
 		method = "HEAD"
 	}
-	l.req = httpcache.Request{Method: method, Header: requestViewIn(sc, &ctx.Request.Header, vary)}
+	l.req = httpcache.Request{Method: method, Header: requestViewIn(sc, x.req, vary)}
 	if varies {
 		secondary, ok := httpcache.SecondaryKey(vary, l.req.Header)
 		if !ok {
 			l.own()
-			l.status.Fwd = "vary-miss"
-			return n.fill(ctx, l, true)
+			l.status.serve(fwdVaryMiss)
+			return p.fill(x, l, true)
 		}
 		l.key = l.url + "\x00" + secondary
 	}
-	obj, found := n.store.Get(l.key)
+	obj, found := p.store.Get(l.key)
 	// The store finds objects by a hash of the key; the stored key itself is the proof that
 	// this is the variant the request selects (RFC 9111 section 4.1), whatever the hash did.
 	found = found && obj.Key == l.key
 	if !found {
 		// An HTTP/2 hit probed on its connection's goroutine must not fill there.
-		obj, found = probedObject(ctx, l.key)
+		obj, found = probedObject(x, l.key)
 	}
 	if !found {
 		l.own()
-		if res, ok := n.diskLookup(ctx, l); ok {
+		if res, ok := p.diskLookup(x, l); ok {
 			return res
 		}
-		l.status.Fwd = "uri-miss"
 		if varies {
-			l.status.Fwd = "vary-miss"
+			l.status.serve(fwdVaryMiss)
+		} else {
+			l.status.serve(fwdURIMiss)
 		}
 		if onlyIfCached(l.req) {
-			return n.gatewayTimeoutOnlyIfCached(ctx, l)
+			return p.gatewayTimeoutOnlyIfCached(x, l)
 		}
-		return n.fill(ctx, l, n.passMark.active(l.url, now))
+		return p.fill(x, l, p.passMark.active(l.url, now))
 	}
-	n.touchDisk(l.key)
-	meta := obj.Meta.(*objectMeta)
-	if meta.hot && isForwarded(ctx) && onlyIfCached(l.req) {
+	p.touchDisk(l.key)
+	meta := obj.Meta
+	if meta.Hot && x.forwarded && onlyIfCached(l.req) {
 		// An owner adopting its keys back asks only-if-cached and keeps what it gets for its
 		// whole freshness: a hot copy, bounded by hot_ttl here, is not ours to give.
 		l.own()
-		l.status.Fwd = "uri-miss"
-		return n.gatewayTimeoutOnlyIfCached(ctx, l)
+		return p.gatewayTimeoutOnlyIfCached(x, l)
 	}
-	use := rt.policy.Evaluate(l.req, meta.response(obj), meta.decision, now)
+	use := rt.policy.Evaluate(l.req, meta.Response(obj), meta.Decision, now)
 	if obj.SoftPurged() && use.State == httpcache.Fresh {
 		use.State = httpcache.StaleWhileRevalidate
 		// Cache-Status says stale (RFC 9211 ttl below zero): a peer that forwarded this
@@ -130,30 +132,33 @@ func (n *Node) serveCache(ctx *fasthttp.RequestCtx, rt *settings, r *route, key 
 	}
 	switch use.State {
 	case httpcache.Fresh:
-		n.metrics.hits.Inc()
-		l.status.Hit, l.memoryHit = true, true
-		n.serveObject(ctx, l, obj, use)
+		p.metrics.hits.Inc()
+		l.status.serve(servedHit)
+		l.memoryHit = true
+		p.serveObject(x, l, obj, use)
 		return "hit"
 	case httpcache.StaleWhileRevalidate:
 		l.own()
-		n.metrics.hits.Inc()
-		l.status.Hit, l.memoryHit = true, true
-		n.serveObject(ctx, l, obj, use)
-		n.revalidateInBackground(ctx, l, obj)
+		p.metrics.hits.Inc()
+		l.status.serve(servedHit)
+		l.memoryHit = true
+		p.serveObject(x, l, obj, use)
+		p.revalidateInBackground(x, l, obj)
 		return "stale"
 	}
 	l.own()
 	if use.OnlyIfCached {
-		return n.gatewayTimeoutOnlyIfCached(ctx, l)
+		return p.gatewayTimeoutOnlyIfCached(x, l)
 	}
 	l.stale, l.use = obj, use
-	l.status.Fwd = "stale"
-	if use.TTL > 0 && !meta.decision.NoCache && !obj.SoftPurged() {
+	if use.TTL > 0 && !meta.Decision.NoCache && !obj.SoftPurged() {
 		// RFC 9211 section 2.2: a fresh response the request's own directives (no-cache,
 		// max-age, min-fresh) did not let us use.
-		l.status.Fwd = "request"
+		l.status.serve(fwdRequest)
+	} else {
+		l.status.serve(fwdStale)
 	}
-	return n.fill(ctx, l, false)
+	return p.fill(x, l, false)
 }
 
 func onlyIfCached(req httpcache.Request) bool {
@@ -162,50 +167,12 @@ func onlyIfCached(req httpcache.Request) bool {
 
 // gatewayTimeoutOnlyIfCached is RFC 9111 section 5.2.1.7: nothing usable is stored and the
 // client forbade contacting the origin.
-func (n *Node) gatewayTimeoutOnlyIfCached(ctx *fasthttp.RequestCtx, l *lookup) string {
-	plainError(ctx, fasthttp.StatusGatewayTimeout, "only-if-cached: no stored response")
-	l.status.Fwd = ""
-	setCacheStatus(&ctx.Response.Header, l.status)
+func (p *pipeline) gatewayTimeoutOnlyIfCached(x *exchange, l *lookup) string {
+	plainError(x, http.StatusGatewayTimeout, "only-if-cached: no stored response")
+	// Nothing was served and nothing went forward: the member says only the node's name.
+	l.status.serve(servedUnlabelled)
+	setCacheStatus(x.resp.Head(), l.status)
 	return "miss"
-}
-
-// objectMeta is what the edge keeps beside a stored object: the storing decision, computed
-// once at fill time so the hit path does not parse the response again.
-type objectMeta struct {
-	decision httpcache.StoreDecision
-	// date is the response's Date field parsed, in Unix seconds (HTTP dates have no finer
-	// resolution; 8 bytes instead of a time.Time's 24 on every object), so that evaluating a
-	// hit does not parse it again. 0 means absent or invalid: httpcache then parses Header.
-	date int64
-	// revalidating marks an object whose background revalidation (stale-while-revalidate)
-	// has started, so that it runs once however many requests read the stale object.
-	revalidating atomic.Bool
-	// diskGen is the disk tier's generation when the object was stored in memory, passed
-	// with it to disk so a purge since then refuses it there; onDisk marks an object
-	// written to disk (or read from it), which eviction need not write again (disktier.go).
-	diskGen uint64
-	onDisk  atomic.Bool
-	// hot marks a hot copy (keepCopy): an object this node keeps for cache.hot_ttl only,
-	// which never answers an owner's adoption request (serveCache), or the owner would keep
-	// it for the original's whole freshness.
-	hot bool
-}
-
-func (m *objectMeta) response(o *cachestore.Object) httpcache.Response {
-	r := httpcache.Response{Status: o.Status, Header: o.Header, RequestTime: o.RequestTime, ResponseTime: o.ResponseTime}
-	if m.date != 0 {
-		r.Date = time.Unix(m.date, 0)
-	}
-	return r
-}
-
-// newObjectMeta is the meta of an object about to be stored with header h.
-func newObjectMeta(d httpcache.StoreDecision, h httpcache.Header) *objectMeta {
-	m := &objectMeta{decision: d}
-	if t := httpcache.DateOf(h); !t.IsZero() {
-		m.date = t.Unix()
-	}
-	return m
 }
 
 // fillSeq makes keys for fills that must not be shared.

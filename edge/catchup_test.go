@@ -8,7 +8,7 @@ import (
 
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/conf"
-	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/httpcache"
 	"github.com/shoal-cdn/shoal/purge"
 	"github.com/shoal-cdn/shoal/ring"
 )
@@ -40,7 +40,7 @@ func TestNode_catchUpWithReturningMember(t *testing.T) {
 	n.Store().Set(&cachestore.Object{Key: key, URL: key, Status: 200, Body: []byte("old"),
 		Header:      httpcache.Header{{Name: "Cache-Control", Value: "max-age=600"}},
 		RequestTime: time.Now(), ResponseTime: time.Now(), Generation: n.Store().Begin(),
-		Meta: &objectMeta{decision: httpcache.StoreDecision{Store: true, Lifetime: 10 * time.Minute}}})
+		Meta: &cachestore.Meta{Decision: httpcache.StoreDecision{Store: true, Lifetime: 10 * time.Minute}}})
 	n.Store().Wait()
 
 	n.catchUpReturning([]ring.Member{self, far}) // both in view

@@ -29,7 +29,7 @@ func (n *Node) startCluster(cfg *conf.Config) error {
 		return fmt.Errorf("ring: %w", err)
 	}
 	n.ring = r
-	svc, err := purge.New(cfg.Purge, purgeTarget{n}, clusterView{n}, purge.Options{Logger: n.log.With("component", "purge"),
+	svc, err := purge.New(cfg.Purge, purgeTarget{n.pipeline}, clusterView{n.pipeline}, purge.Options{Logger: n.log.With("component", "purge"),
 		Registerer: n.registry, Secret: cfg.Cluster.Secret, Broadcast: r.Broadcast, Resolve: n.purgeTargets})
 	if err != nil {
 		return fmt.Errorf("purge: %w", err)
@@ -255,7 +255,7 @@ func (n *Node) onClusterMessage(msg []byte) {
 }
 
 // clusterView is the purge service's view of the ring: the live peers and their peer ports.
-type clusterView struct{ n *Node }
+type clusterView struct{ n *pipeline }
 
 func (c clusterView) Self() string { return c.n.name }
 
@@ -275,7 +275,7 @@ func (c clusterView) Peers() []purge.Peer {
 // purgeTarget applies purges to the store and detaches the fills in flight, so a request that
 // arrives after a purge never joins a fetch that started before it. The disk tier gets the
 // purge first (see diskBan).
-type purgeTarget struct{ n *Node }
+type purgeTarget struct{ n *pipeline }
 
 func (p purgeTarget) PurgeURL(url string, soft bool) int {
 	defer p.n.fills.ForgetAll()

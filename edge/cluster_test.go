@@ -204,7 +204,7 @@ func TestCluster_hotCopyServedLocallyAndPurged(t *testing.T) {
 	if cs := h.Get("Cache-Status"); !strings.HasPrefix(cs, "shoal; hit") || !strings.Contains(cs, "detail="+other.name) {
 		t.Errorf("third request on the non-owner: Cache-Status %q, want a local hit", cs)
 	}
-	purgeTarget{other}.PurgeURL("http://hot.example/popular.css", false)
+	purgeTarget{other.pipeline}.PurgeURL("http://hot.example/popular.css", false)
 	_, h, _ = get(t, url, "Host", "hot.example")
 	if cs := h.Get("Cache-Status"); !strings.Contains(cs, "detail="+owner.Name) {
 		t.Errorf("after purge: Cache-Status %q, want it forwarded to the owner again", cs)

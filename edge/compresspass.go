@@ -3,11 +3,11 @@ package edge
 import (
 	"bytes"
 	"io"
+	"net/http"
 	"strings"
 
 	"github.com/shoal-cdn/shoal/edge/compress"
-	"github.com/shoal-cdn/shoal/edge/httpcache"
-	"github.com/valyala/fasthttp"
+	"github.com/shoal-cdn/shoal/httpcache"
 )
 
 // Streaming compression of responses as they arrive from the origin (issue 17, nginx
@@ -19,8 +19,8 @@ import (
 // compressStream decides for a response whose head is in dst (already written) and returns
 // the body to stream: body itself when it stays identity, or a reader of the coded body. It sets Content-Encoding, adds Vary: Accept-Encoding, and drops the length
 // (unknown once coded) and a strong ETag (another representation, RFC 9110 section 8.8.3).
-func (n *Node) compressStream(ctx *fasthttp.RequestCtx, rt *settings, dst *fasthttp.ResponseHeader, status int, body io.ReadCloser, length int) (io.ReadCloser, int) {
-	if rt.compressor == nil || status != fasthttp.StatusOK || bytes.Equal(ctx.Method(), []byte("HEAD")) {
+func (p *pipeline) compressStream(x *exchange, rt *settings, dst responseHead, status int, body io.ReadCloser, length int) (io.ReadCloser, int) {
+	if rt.compressor == nil || status != http.StatusOK || bytes.Equal(x.req.Method(), []byte("HEAD")) {
 		return body, length
 	}
 	c := rt.cfg.Compression
@@ -46,7 +46,7 @@ func (n *Node) compressStream(ctx *fasthttp.RequestCtx, rt *settings, dst *fasth
 	varyAcceptEncoding(dst, varyName, vary)
 	// The client's spelling of the name is kept too: "accept-encoding" (every HTTP/2 client)
 	// must be found.
-	enc := compress.Negotiate(string(peekFold(&ctx.Request.Header, "Accept-Encoding")), rt.encodings)
+	enc := compress.Negotiate(string(x.req.Peek("Accept-Encoding")), rt.encodings)
 	if enc == compress.Identity {
 		return body, length
 	}
@@ -75,7 +75,7 @@ func (n *Node) compressStream(ctx *fasthttp.RequestCtx, rt *settings, dst *fasth
 
 // varyAcceptEncoding adds Accept-Encoding to the first Vary line (name as sent) of a
 // response head being written, or adds the line.
-func varyAcceptEncoding(h *fasthttp.ResponseHeader, name, vary string) {
+func varyAcceptEncoding(h responseHead, name, vary string) {
 	if name == "" {
 		h.Set("Vary", "Accept-Encoding")
 		return

@@ -1,59 +1,28 @@
 package edge
 
 import (
-	"bufio"
-	"bytes"
 	"net/http"
-	"strconv"
-	"sync"
 	"time"
-
-	"github.com/valyala/fasthttp"
 )
 
-// startHead resets a response head to status and a Date field. fasthttp manages Date itself
-// and ignores Set("Date"), but a cache must pass the origin's Date on (RFC 9110 section
-// 6.6.1, and downstream caches compute Expires lifetimes from it), so the head is seeded by
-// parsing a minimal header block; every other field is added after. A response without a
-// Date gets the node's clock.
-func startHead(h *fasthttp.ResponseHeader, status int, date string, now time.Time) {
+// startHead resets a response head to status and a Date field. A cache must pass the
+// origin's Date on (RFC 9110 section 6.6.1: downstream caches compute Expires lifetimes
+// from it); a response without one gets the node's clock. Listeners whose head manages Date
+// itself (fasthttp's) implement dateSeeder.
+func startHead(h responseHead, status int, date string, now time.Time) {
 	if date == "" {
 		date = now.UTC().Format(http.TimeFormat)
 	}
-	p := headSeeds.Get().(*headSeed)
-	defer headSeeds.Put(p)
-	buf := append(p.buf[:0], "HTTP/1.1 "...)
-	buf = strconv.AppendInt(buf, int64(status), 10)
-	buf = append(buf, " -\r\nDate: "...)
-	buf = append(buf, date...)
-	buf = append(buf, "\r\nContent-Length: 0\r\n\r\n"...) // else fasthttp reads "until close"
-	p.buf = buf
-	var r *bufio.Reader
-	if len(buf)+16 <= headSeedSize {
-		p.src.Reset(buf)
-		p.r.Reset(&p.src)
-		r = p.r
-	} else {
-		r = bufio.NewReaderSize(bytes.NewReader(buf), len(buf)+16) // an odd, long Date
+	if s, ok := h.(dateSeeder); ok {
+		s.startWithDate(status, date)
+		return
 	}
-	err := h.Read(r)
-	p.r.Reset(nil) // drop the reference to buf's reader until next use
-	if err != nil {
-		h.SetStatusCode(status) // a Date fasthttp cannot parse: send the head without it
-	}
-	h.SetStatusMessage(nil)
+	h.Reset()
+	h.SetStatusCode(status)
+	h.Set("Date", date)
 }
 
-// headSeedSize is the reader buffer of a pooled headSeed: room for any ordinary Date.
-const headSeedSize = 256
-
-// headSeed is the scratch startHead parses from; pooled because every response needs one.
-type headSeed struct {
-	buf []byte
-	src bytes.Reader
-	r   *bufio.Reader
+// dateSeeder is a response head that takes its Date only through startWithDate.
+type dateSeeder interface {
+	startWithDate(status int, date string)
 }
-
-var headSeeds = sync.Pool{New: func() any {
-	return &headSeed{buf: make([]byte, 0, headSeedSize), r: bufio.NewReaderSize(nil, headSeedSize)}
-}}

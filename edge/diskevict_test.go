@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/shoal-cdn/shoal/cachestore"
-	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/httpcache"
 )
 
 // A compressed copy that memory evicts is not written to disk, and does not keep its
@@ -21,16 +21,16 @@ func TestDiskTier_compressedCopyNeverEvictedToDisk(t *testing.T) {
 	now := time.Now()
 	url := "http://www.example.test/app.js"
 	header := httpcache.Header{{Name: "Cache-Control", Value: "max-age=600"}, {Name: "Content-Type", Value: "application/javascript"}}
-	meta := newObjectMeta(httpcache.StoreDecision{Store: true, Lifetime: 10 * time.Minute}, header)
-	meta.diskGen = n.disk.d.Begin()
+	meta := cachestore.NewMeta(httpcache.StoreDecision{Store: true, Lifetime: 10 * time.Minute}, header)
+	meta.DiskGen = n.disk.d.Begin()
 	object := func(key, body string) *cachestore.Object {
 		return &cachestore.Object{Key: key, URL: url, Status: 200, Header: header, Body: []byte(body),
 			RequestTime: now, ResponseTime: now, Meta: meta}
 	}
 	n.evictToDisk(object(url+"\x00enc:gzip", "gzipped bytes"))
 	n.disk.d.Wait()
-	if got := n.disk.d.Stats().Objects; got != 0 || meta.onDisk.Load() {
-		t.Fatalf("after evicting the compressed copy: %d objects on disk, onDisk %v; want none, false", got, meta.onDisk.Load())
+	if got := n.disk.d.Stats().Objects; got != 0 || meta.OnDisk.Load() {
+		t.Fatalf("after evicting the compressed copy: %d objects on disk, onDisk %v; want none, false", got, meta.OnDisk.Load())
 	}
 	n.evictToDisk(object(url, "identity bytes"))
 	n.disk.d.Wait()

@@ -3,7 +3,7 @@ package edge
 import (
 	"testing"
 
-	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/httpcache"
 )
 
 func TestDiskHead_roundTrip(t *testing.T) {

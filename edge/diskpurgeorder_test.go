@@ -8,7 +8,7 @@ import (
 
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/cachestore/disk"
-	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/httpcache"
 )
 
 // TestDiskTier_fillEndingInsideAPurgeNeverReachesDisk pins the interleaving the stateful
@@ -32,7 +32,7 @@ func TestDiskTier_fillEndingInsideAPurgeNeverReachesDisk(t *testing.T) {
 	now := time.Now()
 	obj := &cachestore.Object{Key: url, URL: url, Status: 200, Header: header, Body: []byte("v1"),
 		RequestTime: now, ResponseTime: now, Generation: gen.memory,
-		Meta: newObjectMeta(httpcache.StoreDecision{Store: true, Lifetime: 600 * time.Second}, header)}
+		Meta: cachestore.NewMeta(httpcache.StoreDecision{Store: true, Lifetime: 600 * time.Second}, header)}
 	n.setObject(obj, gen.disk)
 	n.disk.d.Wait()
 	// The purge's second step.

@@ -5,7 +5,6 @@ import (
 
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/cachestore/disk"
-	"github.com/valyala/fasthttp"
 )
 
 // A stale disk copy larger than the promote size is revalidated without its body in memory:
@@ -19,23 +18,23 @@ import (
 // with no disk generation, which no stored object has: setObject and diskLookup give every
 // object they mark onDisk the generation it was stored under.
 func markDiskBodied(o *cachestore.Object) {
-	o.Meta.(*objectMeta).onDisk.Store(true)
+	o.Meta.OnDisk.Store(true)
 }
 
 // diskBodied reports whether o is a disk copy whose body is on disk only (Body is nil).
 func diskBodied(o *cachestore.Object) bool {
-	m, ok := o.Meta.(*objectMeta)
-	return ok && o.Body == nil && m.diskGen == 0 && m.onDisk.Load()
+	m := o.Meta
+	return m != nil && o.Body == nil && m.DiskGen == 0 && m.OnDisk.Load()
 }
 
 // staleDiskBody finds the record of the disk-bodied object o again, or nil when it is gone
 // (evicted, purged, replaced since the lookup): the same key stored by the same response.
 // The caller closes the Handle.
-func (n *Node) staleDiskBody(o *cachestore.Object) *disk.Handle {
-	if n.disk == nil {
+func (p *pipeline) staleDiskBody(o *cachestore.Object) *disk.Handle {
+	if p.disk == nil {
 		return nil
 	}
-	h, err := n.disk.d.Get(o.Key)
+	h, err := p.disk.d.Get(o.Key)
 	if err != nil {
 		return nil
 	}
@@ -48,16 +47,16 @@ func (n *Node) staleDiskBody(o *cachestore.Object) *disk.Handle {
 
 // serveStale answers from l.stale under stale-if-error (RFC 5861 section 4). It reports
 // false when the object was a disk copy whose record has gone meanwhile.
-func (n *Node) serveStale(ctx *fasthttp.RequestCtx, l *lookup) bool {
+func (p *pipeline) serveStale(x *exchange, l *lookup) bool {
 	if !diskBodied(l.stale) {
-		n.serveObject(ctx, l, l.stale, l.use)
+		p.serveObject(x, l, l.stale, l.use)
 		return true
 	}
-	h := n.staleDiskBody(l.stale)
+	h := p.staleDiskBody(l.stale)
 	if h == nil {
 		return false
 	}
-	n.serveDiskHandle(ctx, l, l.stale, l.use, h)
+	p.serveDiskHandle(x, l, l.stale, l.use, h)
 	return true
 }
 
@@ -68,7 +67,7 @@ func (n *Node) serveStale(ctx *fasthttp.RequestCtx, l *lookup) bool {
 //
 // A background revalidation (stale-while-revalidate) has no readers: its Call is joined by
 // nobody else (revalidateInBackground), so the body is not read at all.
-func (n *Node) refreshFromDisk(j *fillJob, h *fillHead, body *disk.Handle, gen generations) bool {
+func (p *pipeline) refreshFromDisk(j *fillJob, h *fillHead, body *disk.Handle, gen generations) bool {
 	bufp := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(bufp)
 	r := body.Body()
@@ -85,7 +84,7 @@ func (n *Node) refreshFromDisk(j *fillJob, h *fillHead, body *disk.Handle, gen g
 		}
 		if err != nil {
 			body.Close()
-			n.metrics.fillsAborted.Inc()
+			p.metrics.fillsAborted.Inc()
 			j.call.Finish(err)
 			return false
 		}
@@ -99,16 +98,16 @@ func (n *Node) refreshFromDisk(j *fillJob, h *fillHead, body *disk.Handle, gen g
 	old := j.stale
 	obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: h.header,
 		RequestTime: h.reqTime, ResponseTime: h.respTime, Tags: surrogateKeys(h.header),
-		Meta: newObjectMeta(h.decision, h.header)}
-	m := obj.Meta.(*objectMeta)
-	m.diskGen = gen.disk
-	rec, ok := n.diskRecord(obj, m)
+		Meta: cachestore.NewMeta(h.decision, h.header)}
+	m := obj.Meta
+	m.DiskGen = gen.disk
+	rec, ok := p.diskRecord(obj, m)
 	if !ok {
 		body.Close()
 		return false
 	}
-	if n.disk.d.PutFrom(rec, body) {
-		n.metrics.stored.Inc()
+	if p.disk.d.PutFrom(rec, body) {
+		p.metrics.stored.Inc()
 		return true
 	}
 	return false

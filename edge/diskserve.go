@@ -3,13 +3,13 @@ package edge
 import (
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"syscall"
 
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/cachestore/disk"
-	"github.com/shoal-cdn/shoal/edge/httpcache"
-	"github.com/valyala/fasthttp"
+	"github.com/shoal-cdn/shoal/httpcache"
 )
 
 // diskLookup answers a memory miss from the disk tier when it holds a copy: it reports the
@@ -24,22 +24,22 @@ import (
 // origin error under stale-if-error.
 //
 // Cache-Status is the memory hit's, with detail "<node>/disk".
-func (n *Node) diskLookup(ctx *fasthttp.RequestCtx, l *lookup) (string, bool) {
-	t := n.disk
+func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
+	t := p.disk
 	if t == nil || !t.ready.Load() {
 		return "", false
 	}
 	// Read before Get: a purge after these refuses the promoted copy in memory and, should
 	// memory evict it again, on disk (see diskBan).
-	gen := n.begin()
+	gen := p.begin()
 	h, err := t.d.Get(l.key)
 	if errors.Is(err, disk.ErrNotFound) && len(l.vary) == 0 {
-		h, err = n.diskVariant(ctx, l) // memory forgot the URL's Vary (diskvary.go)
+		h, err = p.diskVariant(x, l) // memory forgot the URL's Vary (diskvary.go)
 	}
 	if err != nil {
 		return "", false
 	}
-	obj, use, ok := n.diskObject(l, h)
+	obj, use, ok := p.diskObject(l, h)
 	if !ok {
 		h.Close()
 		return "", false
@@ -58,52 +58,52 @@ func (n *Node) diskLookup(ctx *fasthttp.RequestCtx, l *lookup) (string, bool) {
 	}
 	switch use.State {
 	case httpcache.Fresh:
-		n.diskHit(l)
+		p.diskHit(l)
 		if !small {
-			n.serveDiskHandle(ctx, l, obj, use, h)
+			p.serveDiskHandle(x, l, obj, use, h)
 			return "hit", true
 		}
 		obj.Generation = gen.memory
-		meta := obj.Meta.(*objectMeta)
-		meta.diskGen = gen.disk
-		meta.onDisk.Store(true)
-		n.store.Set(obj)
-		n.serveObject(ctx, l, obj, use)
+		meta := obj.Meta
+		meta.DiskGen = gen.disk
+		meta.OnDisk.Store(true)
+		p.store.Set(obj)
+		p.serveObject(x, l, obj, use)
 		return "hit", true
 	case httpcache.StaleWhileRevalidate:
-		n.diskHit(l)
+		p.diskHit(l)
 		if small {
-			n.serveObject(ctx, l, obj, use)
+			p.serveObject(x, l, obj, use)
 		} else {
-			n.serveDiskHandle(ctx, l, obj, use, h)
+			p.serveDiskHandle(x, l, obj, use, h)
 		}
-		n.revalidateInBackground(ctx, l, obj)
+		p.revalidateInBackground(x, l, obj)
 		return "stale", true
 	}
 	if !small {
 		h.Close() // the revalidation finds the body again (staleDiskBody)
 	}
 	if use.OnlyIfCached {
-		return n.gatewayTimeoutOnlyIfCached(ctx, l), true
+		return p.gatewayTimeoutOnlyIfCached(x, l), true
 	}
 	l.stale, l.use = obj, use
-	l.status.Fwd = "stale"
-	if use.TTL > 0 && !obj.Meta.(*objectMeta).decision.NoCache {
-		l.status.Fwd = "request" // as for memory: the request's own directives refused a fresh copy
+	if use.TTL > 0 && !obj.Meta.Decision.NoCache {
+		l.status.serve(fwdRequest) // as for memory: the request's own directives refused a fresh copy
+	} else {
+		l.status.serve(fwdStale)
 	}
-	return n.fill(ctx, l, false), true
+	return p.fill(x, l, false), true
 }
 
-func (n *Node) diskHit(l *lookup) {
-	l.status.Hit, l.status.Fwd = true, ""
-	l.status.Detail = n.name + "/disk"
-	n.metrics.hits.Inc()
+func (p *pipeline) diskHit(l *lookup) {
+	l.status.diskHit(p.name)
+	p.metrics.hits.Inc()
 }
 
 // diskObject rebuilds the stored response of a disk record and evaluates it for this
 // request. It reports false when the record is not this key's or not a storable response;
 // a soft-purged copy is at best stale-while-revalidate, as in memory.
-func (n *Node) diskObject(l *lookup, h *disk.Handle) (*cachestore.Object, httpcache.Use, bool) {
+func (p *pipeline) diskObject(l *lookup, h *disk.Handle) (*cachestore.Object, httpcache.Use, bool) {
 	if h.Key != l.key {
 		return nil, httpcache.Use{}, false
 	}
@@ -118,10 +118,10 @@ func (n *Node) diskObject(l *lookup, h *disk.Handle) (*cachestore.Object, httpca
 	if !d.Store {
 		return nil, httpcache.Use{}, false
 	}
-	meta := newObjectMeta(d, header)
+	meta := cachestore.NewMeta(d, header)
 	obj := &cachestore.Object{Key: h.Key, URL: h.URL, Status: status, Header: header, RequestTime: h.RequestTime,
 		ResponseTime: h.ResponseTime, Tags: h.Tags, Meta: meta}
-	use := l.rt.policy.Evaluate(l.req, meta.response(obj), d, n.now())
+	use := l.rt.policy.Evaluate(l.req, meta.Response(obj), d, p.now())
 	if h.SoftPurged && use.State == httpcache.Fresh {
 		use.State = httpcache.StaleWhileRevalidate
 		use.TTL = min(use.TTL, -1e9) // ttl=-1 in Cache-Status: stale, as for memory (serveCache)
@@ -133,25 +133,25 @@ func (n *Node) diskObject(l *lookup, h *disk.Handle) (*cachestore.Object, httpca
 // client's conditionals and HEAD as for any hit, one range as a 206 from the same file; a
 // request for several ranges gets the whole body (RFC 9110 section 14.2 allows ignoring
 // Range). It closes h.
-func (n *Node) serveDiskHandle(ctx *fasthttp.RequestCtx, l *lookup, obj *cachestore.Object, use httpcache.Use, h *disk.Handle) {
-	resp := obj.Meta.(*objectMeta).response(obj)
-	l.status.TTL, l.status.HasTTL = int64(use.TTL.Seconds()), true
+func (p *pipeline) serveDiskHandle(x *exchange, l *lookup, obj *cachestore.Object, use httpcache.Use, h *disk.Handle) {
+	resp := obj.Meta.Response(obj)
+	l.status.setTTL(use.TTL)
 	if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 {
 		h.Close()
-		n.writeConditional(ctx, l, code, obj.Header, use.Age)
+		p.writeConditional(x, l, code, obj.Header, use.Age)
 		return
 	}
-	n.writeHead(ctx, l, obj.Status, obj.Header, use.Age, obj.Meta.(*objectMeta).decision.NoCacheFields)
+	p.writeHead(x, l, obj.Status, obj.Header, use.Age, obj.Meta.Decision.NoCacheFields)
 	length := h.BodyLength()
 	if l.head {
 		h.Close()
-		ctx.Response.SkipBody = true
-		ctx.Response.Header.SetContentLength(int(length))
+		x.resp.SkipBody()
+		x.resp.Head().SetContentLength(int(length))
 		return
 	}
 	start := int64(0)
-	if obj.Status == fasthttp.StatusOK {
-		if r, ok := n.diskRange(ctx, l, resp, length); ok {
+	if obj.Status == http.StatusOK {
+		if r, ok := p.diskRange(x, l, resp, length); ok {
 			if r == nil {
 				h.Close()
 				return
@@ -165,15 +165,15 @@ func (n *Node) serveDiskHandle(ctx *fasthttp.RequestCtx, l *lookup, obj *cachest
 		defer h.Close()
 		buf := make([]byte, length)
 		if _, err := h.ReadAt(buf, start); err != nil {
-			ctx.Response.Reset()
-			n.log.Warn("disk tier: read failed", "key", l.key, "err", err)
-			plainError(ctx, fasthttp.StatusBadGateway, "cached object unreadable")
+			x.resp.Reset()
+			p.log.Warn("disk tier: read failed", "key", l.key, "err", err)
+			plainError(x, http.StatusBadGateway, "cached object unreadable")
 			return
 		}
-		ctx.Response.SetBodyRaw(buf)
+		x.resp.SetBody(buf)
 		return
 	}
-	ctx.SetBodyStream(&diskFile{h: h, f: f, off: h.BodyOffset() + start, n: length}, int(length))
+	x.resp.SetBodyStream(&diskFile{h: h, f: f, off: h.BodyOffset() + start, n: length}, int(length))
 }
 
 // diskFile is a disk hit's body: n bytes of the segment file f from offset off, which it
@@ -219,7 +219,7 @@ func (b *diskFile) Close() error { return b.h.Close() }
 // diskRange applies a single Range of the request to a disk object of size bytes: it reports
 // false to send the whole body, and true with the range to send (the status and
 // Content-Range set), or with nil when the answer (416) is complete.
-func (n *Node) diskRange(ctx *fasthttp.RequestCtx, l *lookup, resp httpcache.Response, size int64) (*httpcache.ByteRange, bool) {
+func (p *pipeline) diskRange(x *exchange, l *lookup, resp httpcache.Response, size int64) (*httpcache.ByteRange, bool) {
 	rangeHeader := l.req.Header.Get("Range")
 	if rangeHeader == "" {
 		return nil, false
@@ -229,16 +229,16 @@ func (n *Node) diskRange(ctx *fasthttp.RequestCtx, l *lookup, resp httpcache.Res
 	}
 	ranges, err := httpcache.ParseRange(rangeHeader, size)
 	if errors.Is(err, httpcache.ErrRangeNotSatisfiable) {
-		ctx.SetStatusCode(fasthttp.StatusRequestedRangeNotSatisfiable)
-		ctx.Response.Header.Set("Content-Range", httpcache.ContentRangeUnsatisfied(size))
-		ctx.Response.SetBodyRaw(nil)
+		x.resp.Head().SetStatusCode(http.StatusRequestedRangeNotSatisfiable)
+		x.resp.Head().Set("Content-Range", httpcache.ContentRangeUnsatisfied(size))
+		x.resp.SetBody(nil)
 		return nil, true
 	}
 	if err != nil || len(ranges) != 1 {
 		return nil, false
 	}
 	r := ranges[0]
-	ctx.SetStatusCode(fasthttp.StatusPartialContent)
-	ctx.Response.Header.Set("Content-Range", httpcache.ContentRange(r, size))
+	x.resp.Head().SetStatusCode(http.StatusPartialContent)
+	x.resp.Head().Set("Content-Range", httpcache.ContentRange(r, size))
 	return &r, true
 }

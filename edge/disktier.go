@@ -11,8 +11,7 @@ import (
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/cachestore/disk"
 	"github.com/shoal-cdn/shoal/conf"
-	"github.com/shoal-cdn/shoal/edge/coalesce"
-	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/httpcache"
 	"github.com/shoal-cdn/shoal/purge"
 )
 
@@ -96,7 +95,7 @@ func (n *Node) openGate(since time.Time) {
 		<-t.d.Loaded()
 	}
 	if n.purge != nil && !since.IsZero() {
-		peers := clusterView{n}.Peers()
+		peers := clusterView{n.pipeline}.Peers()
 		if len(peers) > 0 && n.now().Sub(since) > diskMissedPurges {
 			// Peers' ban logs do not reach back that far: whatever was purged meanwhile is unknown.
 			dropped := t.d.AddBan(disk.Ban{Kind: disk.BanAll, Time: n.now()})
@@ -146,11 +145,11 @@ func (n *Node) keepAlive(dir string) {
 //
 // No Time: the generations order a local purge against every record exactly, and a ban with
 // the purge's wall-clock time would spare a record filled at the same clock reading.
-func (n *Node) diskBan(kind disk.BanKind, value string, soft bool) {
-	if n.disk == nil {
+func (p *pipeline) diskBan(kind disk.BanKind, value string, soft bool) {
+	if p.disk == nil {
 		return
 	}
-	n.disk.d.AddBan(disk.Ban{Kind: kind, Value: value, Soft: soft})
+	p.disk.d.AddBan(disk.Ban{Kind: kind, Value: value, Soft: soft})
 }
 
 // generations are the purge generations of both tiers, read together when a fill starts:
@@ -160,10 +159,10 @@ func (n *Node) diskBan(kind disk.BanKind, value string, soft bool) {
 // ban, and be served from disk once the memory purge removed it.
 type generations struct{ memory, disk uint64 }
 
-func (n *Node) begin() generations {
-	g := generations{memory: n.store.Begin()}
-	if n.disk != nil {
-		g.disk = n.disk.d.Begin()
+func (p *pipeline) begin() generations {
+	g := generations{memory: p.store.Begin()}
+	if p.disk != nil {
+		g.disk = p.disk.d.Begin()
 	}
 	return g
 }
@@ -177,18 +176,18 @@ func (n *Node) begin() generations {
 //
 // Purges: both generations were read at fill start (see generations): each tier refuses an
 // object that a purge made during its fill matches.
-func (n *Node) setObject(o *cachestore.Object, diskGen uint64) bool {
-	m, ok := o.Meta.(*objectMeta)
-	if n.disk == nil || !ok {
-		return n.store.Set(o)
+func (p *pipeline) setObject(o *cachestore.Object, diskGen uint64) bool {
+	m := o.Meta
+	if p.disk == nil || m == nil {
+		return p.store.Set(o)
 	}
-	m.diskGen = diskGen
-	m.onDisk.Store(true) // memory evicting it before the write below must not write it too
-	if !n.store.Set(o) {
+	m.DiskGen = diskGen
+	m.OnDisk.Store(true) // memory evicting it before the write below must not write it too
+	if !p.store.Set(o) {
 		return false
 	}
-	if !n.putDisk(o, m) {
-		m.onDisk.Store(false)
+	if !p.putDisk(o, m) {
+		m.OnDisk.Store(false)
 	}
 	return true
 }
@@ -198,13 +197,13 @@ func (n *Node) setObject(o *cachestore.Object, diskGen uint64) bool {
 //
 // A compressed copy (compress.VariantKey) is never written: it shares its identity object's
 // meta, so writing it would mark the identity as on disk, and no lookup reads it from disk.
-func (n *Node) evictToDisk(o *cachestore.Object) {
-	m, ok := o.Meta.(*objectMeta)
-	if !ok || m.diskGen == 0 || compressedCopy(o) || !m.onDisk.CompareAndSwap(false, true) {
+func (p *pipeline) evictToDisk(o *cachestore.Object) {
+	m := o.Meta
+	if m == nil || m.DiskGen == 0 || compressedCopy(o) || !m.OnDisk.CompareAndSwap(false, true) {
 		return
 	}
-	if !n.putDisk(o, m) {
-		m.onDisk.Store(false)
+	if !p.putDisk(o, m) {
+		m.OnDisk.Store(false)
 	}
 }
 
@@ -215,39 +214,39 @@ func compressedCopy(o *cachestore.Object) bool {
 }
 
 // putDisk queues o for the disk tier (see diskRecord for what is not written).
-func (n *Node) putDisk(o *cachestore.Object, m *objectMeta) bool {
-	rec, ok := n.diskRecord(o, m)
-	return ok && n.disk.d.Put(rec)
+func (p *pipeline) putDisk(o *cachestore.Object, m *cachestore.Meta) bool {
+	rec, ok := p.diskRecord(o, m)
+	return ok && p.disk.d.Put(rec)
 }
 
 // diskRecord is o as the disk tier stores it, body included, or false when o is not written:
 // only the key's owner writes it (a non-owner's hot copy would spend the cluster's disk
 // twice); soft-purged and stale objects are not written.
-func (n *Node) diskRecord(o *cachestore.Object, m *objectMeta) (disk.Record, bool) {
+func (p *pipeline) diskRecord(o *cachestore.Object, m *cachestore.Meta) (disk.Record, bool) {
 	if o.SoftPurged() {
 		return disk.Record{}, false
 	}
-	if r := n.ring; r != nil {
+	if r := p.ring; r != nil {
 		if _, self := r.Owner(o.URL); !self {
 			return disk.Record{}, false
 		}
 	}
-	now := n.now()
-	left := m.decision.Lifetime - httpcache.CurrentAge(m.response(o), now)
+	now := p.now()
+	left := m.Decision.Lifetime - httpcache.CurrentAge(m.Response(o), now)
 	if left <= 0 {
 		return disk.Record{}, false
 	}
 	return disk.Record{Key: o.Key, URL: o.URL, Tags: o.Tags, Head: encodeHead(o.Status, o.Header),
 		Body: o.Body, RequestTime: o.RequestTime, ResponseTime: o.ResponseTime, Expires: now.Add(left),
-		Generation: m.diskGen}, true
+		Generation: m.DiskGen}, true
 }
 
 // diskOnly says whether a response of length bytes (-1: unknown) skips memory and goes to
 // the disk tier only: longer than cache.max_object_size, the most memory keeps, or than
 // cache.disk.ram_cache_cutoff (Traffic Server's name), below which memory keeps it too.
 // A body of unknown length is decided as it grows instead (diskStream).
-func (n *Node) diskOnly(cfg *conf.Config, length int64) bool {
-	if n.disk == nil || length < 0 {
+func (p *pipeline) diskOnly(cfg *conf.Config, length int64) bool {
+	if p.disk == nil || length < 0 {
 		return false
 	}
 	limit := int64(cfg.Cache.MaxObjectSize)
@@ -264,18 +263,18 @@ func (n *Node) diskOnly(cfg *conf.Config, length int64) bool {
 //
 // Purges: gen.disk was read when the fill started, so a ban made while the body streams
 // refuses the record, as for an object memory writes through.
-func (n *Node) diskWriter(j *fillJob, h *fillHead, gen generations) *disk.Writer {
+func (p *pipeline) diskWriter(j *fillJob, h *fillHead, gen generations) *disk.Writer {
 	o, ok := fillObject(j, h, nil, gen)
 	if !ok {
 		return nil
 	}
-	m := o.Meta.(*objectMeta)
-	m.diskGen = gen.disk
-	rec, ok := n.diskRecord(o, m)
+	m := o.Meta
+	m.DiskGen = gen.disk
+	rec, ok := p.diskRecord(o, m)
 	if !ok {
 		return nil
 	}
-	w, ok := n.disk.d.NewWriter(rec, h.length)
+	w, ok := p.disk.d.NewWriter(rec, h.length)
 	if !ok {
 		return nil
 	}
@@ -294,7 +293,7 @@ type diskStream struct {
 
 // write copies p, the chunk after the first total bytes, before the Call gets it: the
 // Call's bytes so far are still kept whole then, even when p takes it past its limit.
-func (s *diskStream) write(call *coalesce.Call, total int64, p []byte) {
+func (s *diskStream) write(call *fillCall, total int64, p []byte) {
 	if s.w == nil && s.start != nil && total+int64(len(p)) > s.at {
 		start := s.start
 		s.start = nil
@@ -316,9 +315,9 @@ func (s *diskStream) abort() {
 }
 
 // commitDisk hands a complete streamed body to the disk tier and reports whether it took it.
-func (n *Node) commitDisk(w *disk.Writer) bool {
+func (p *pipeline) commitDisk(w *disk.Writer) bool {
 	if w.Commit() {
-		n.metrics.stored.Inc()
+		p.metrics.stored.Inc()
 		return true
 	}
 	return false
@@ -326,19 +325,19 @@ func (n *Node) commitDisk(w *disk.Writer) bool {
 
 // touchDisk tells the disk tier's admission about a memory hit, so that a key memory serves
 // well is admitted when memory evicts it.
-func (n *Node) touchDisk(key string) {
-	if n.disk != nil {
-		n.disk.d.Touch(key)
+func (p *pipeline) touchDisk(key string) {
+	if p.disk != nil {
+		p.disk.d.Touch(key)
 	}
 }
 
 // closeDisk writes what is queued and releases the directory (Shutdown).
-func (n *Node) closeDisk() {
-	if n.disk == nil {
+func (p *pipeline) closeDisk() {
+	if p.disk == nil {
 		return
 	}
-	if err := n.disk.d.Close(); err != nil {
-		n.log.Warn("disk tier: close", "err", err)
+	if err := p.disk.d.Close(); err != nil {
+		p.log.Warn("disk tier: close", "err", err)
 	}
 }
 
@@ -354,16 +353,16 @@ type diskStats struct {
 	Evictions int64  `json:"evictions"`
 }
 
-func (n *Node) diskStats() *diskStats {
-	if n.disk == nil {
+func (p *pipeline) diskStats() *diskStats {
+	if p.disk == nil {
 		return nil
 	}
-	s := n.disk.d.Stats()
+	s := p.disk.d.Stats()
 	state := "ready"
 	switch {
 	case s.Disabled:
 		state = "disabled"
-	case s.Loading || !n.disk.ready.Load():
+	case s.Loading || !p.disk.ready.Load():
 		state = "loading"
 	}
 	return &diskStats{State: state, Path: s.Path, Size: s.Size, Bytes: s.Bytes, Objects: s.Objects,

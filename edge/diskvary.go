@@ -4,8 +4,7 @@ import (
 	"strings"
 
 	"github.com/shoal-cdn/shoal/cachestore/disk"
-	"github.com/shoal-cdn/shoal/edge/httpcache"
-	"github.com/valyala/fasthttp"
+	"github.com/shoal-cdn/shoal/httpcache"
 )
 
 // diskVariant finds on disk the variant a request selects when memory knows no Vary for its
@@ -18,13 +17,13 @@ import (
 //
 // Compressed copies (compress.VariantKey, "\x00enc:") are skipped: their Vary is the
 // node's Accept-Encoding, not the origin's.
-func (n *Node) diskVariant(ctx *fasthttp.RequestCtx, l *lookup) (*disk.Handle, error) {
+func (p *pipeline) diskVariant(x *exchange, l *lookup) (*disk.Handle, error) {
 	prefix := l.url + "\x00"
-	for _, k := range n.disk.d.KeysWithPrefix(prefix, 8) {
+	for _, k := range p.disk.d.KeysWithPrefix(prefix, 8) {
 		if strings.Contains(k[len(l.url):], "\x00enc:") {
 			continue
 		}
-		h, err := n.disk.d.Get(k)
+		h, err := p.disk.d.Get(k)
 		if err != nil {
 			continue
 		}
@@ -37,15 +36,15 @@ func (n *Node) diskVariant(ctx *fasthttp.RequestCtx, l *lookup) (*disk.Handle, e
 		if len(names) == 0 || containsStar(names) {
 			continue
 		}
-		n.store.SetVary(l.url, names)
+		p.store.SetVary(l.url, names)
 		l.vary = names
-		l.req.Header = requestView(&ctx.Request.Header, names)
+		l.req.Header = requestView(x.req, names)
 		sk, ok := httpcache.SecondaryKey(names, l.req.Header)
 		if !ok {
 			return nil, disk.ErrNotFound
 		}
 		l.key = l.url + "\x00" + sk
-		return n.disk.d.Get(l.key)
+		return p.disk.d.Get(l.key)
 	}
 	return nil, disk.ErrNotFound
 }

@@ -5,7 +5,7 @@ import (
 
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/edge/compress"
-	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/httpcache"
 )
 
 // compressible reports whether responses built from h vary by Accept-Encoding here: the
@@ -22,9 +22,9 @@ func compressible(rt *settings, status int, h httpcache.Header, length int64, no
 // variantFor picks what to send for a stored object: the compressed variant the client
 // accepts (made now, once, and stored beside the identity object when missing), or the
 // identity object. It sets l.varyEncoding when the choice depends on Accept-Encoding.
-func (n *Node) variantFor(l *lookup, obj *cachestore.Object) *cachestore.Object {
-	meta := obj.Meta.(*objectMeta)
-	if !compressible(l.rt, obj.Status, obj.Header, int64(len(obj.Body)), meta.decision.NoTransform) {
+func (p *pipeline) variantFor(l *lookup, obj *cachestore.Object) *cachestore.Object {
+	meta := obj.Meta
+	if !compressible(l.rt, obj.Status, obj.Header, int64(len(obj.Body)), meta.Decision.NoTransform) {
 		return obj
 	}
 	l.varyEncoding = true
@@ -34,15 +34,15 @@ func (n *Node) variantFor(l *lookup, obj *cachestore.Object) *cachestore.Object 
 	}
 	key := obj.Key + compress.VariantKey(enc)
 	// A variant belongs to one fill of the identity object: a refreshed object gets a new one.
-	if v, ok := n.store.Get(key); ok && v.ResponseTime.Equal(obj.ResponseTime) && !v.SoftPurged() {
-		n.metrics.compressedHits.WithLabelValues(string(enc)).Inc()
+	if v, ok := p.store.Get(key); ok && v.ResponseTime.Equal(obj.ResponseTime) && !v.SoftPurged() {
+		p.metrics.compressedHits.WithLabelValues(string(enc)).Inc()
 		return v
 	}
-	made, err, _ := n.compressing.Do(key, func() (any, error) {
-		return n.makeVariant(l.rt, obj, enc, key)
+	made, err, _ := p.compressing.Do(key, func() (any, error) {
+		return p.makeVariant(l.rt, obj, enc, key)
 	})
 	if err != nil {
-		n.log.Warn("compression failed; serving identity", "encoding", enc, "err", err)
+		p.log.Warn("compression failed; serving identity", "encoding", enc, "err", err)
 		return obj
 	}
 	return made.(*cachestore.Object)
@@ -50,7 +50,7 @@ func (n *Node) variantFor(l *lookup, obj *cachestore.Object) *cachestore.Object 
 
 // makeVariant compresses the identity body once and stores the result under the same URL,
 // so that purging the URL removes every encoding of it.
-func (n *Node) makeVariant(rt *settings, obj *cachestore.Object, enc compress.Encoding, key string) (*cachestore.Object, error) {
+func (p *pipeline) makeVariant(rt *settings, obj *cachestore.Object, enc compress.Encoding, key string) (*cachestore.Object, error) {
 	body, err := rt.compressor.Compress(enc, obj.Body)
 	if err != nil {
 		return nil, err
@@ -64,9 +64,9 @@ func (n *Node) makeVariant(rt *settings, obj *cachestore.Object, enc compress.En
 	v := &cachestore.Object{Key: key, URL: obj.URL, Status: obj.Status, Header: h, Body: body,
 		RequestTime: obj.RequestTime, ResponseTime: obj.ResponseTime, Generation: obj.Generation,
 		Tags: obj.Tags, Meta: obj.Meta}
-	n.store.Set(v)
-	n.metrics.compressed.WithLabelValues(string(enc)).Inc()
-	n.metrics.compressedSaved.Add(float64(len(obj.Body) - len(body)))
+	p.store.Set(v)
+	p.metrics.compressed.WithLabelValues(string(enc)).Inc()
+	p.metrics.compressedSaved.Add(float64(len(obj.Body) - len(body)))
 	return v, nil
 }
 

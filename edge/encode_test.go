@@ -89,7 +89,7 @@ func TestNode_compressesOnceAndServesEveryAcceptingClient(t *testing.T) {
 	if status != 206 || len(part) != 10 || h.Get("Content-Encoding") != "gzip" {
 		t.Errorf("range of the gzip variant: %d, %d bytes, %q", status, len(part), h.Get("Content-Encoding"))
 	}
-	if purged := (purgeTarget{n}).PurgeURL(cacheKey("http", n.HTTPAddr(), "/site.css", ""), false); purged < 3 {
+	if purged := (purgeTarget{n.pipeline}).PurgeURL(cacheKey("http", n.HTTPAddr(), "/site.css", ""), false); purged < 3 {
 		t.Errorf("purging the URL removed %d objects, want identity and both variants", purged)
 	}
 	if _, h, _ := rawGet(t, url, "Accept-Encoding", "gzip"); !strings.Contains(h.Get("Cache-Status"), "miss") {

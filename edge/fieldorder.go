@@ -71,7 +71,8 @@ func rebuildRequestFields(h *fasthttp.RequestHeader, names []string) {
 	}
 }
 
-// delResponseFields is delRequestFields for a response.
+// delResponseFields is delRequestFields for fasthttp's response head (the other listeners'
+// fieldList matches names case-insensitively itself).
 func delResponseFields(h *fasthttp.ResponseHeader, names []string) {
 	for k := range h.All() {
 		if listedFoldString(names, k) {

@@ -3,6 +3,7 @@ package edge
 import (
 	"errors"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,9 +13,16 @@ import (
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/cachestore/disk"
 	"github.com/shoal-cdn/shoal/edge/coalesce"
-	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/httpcache"
 	"github.com/shoal-cdn/shoal/origin"
 	"github.com/valyala/fasthttp"
+)
+
+// fillCall and fillReader are one coalesced origin fetch and a reader of its body, with the
+// fill's head as what the leader publishes.
+type (
+	fillCall   = coalesce.Call[*fillHead]
+	fillReader = coalesce.Reader[*fillHead]
 )
 
 // fillHead is what a fill publishes to its readers once the origin's head arrived.
@@ -38,86 +46,124 @@ type fillHead struct {
 // answers the client's own conditionals and ranges from it.
 var conditionalFields = []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range"}
 
+// fillAttempts bounds the fills one request tries: the one it joins, the one of the variant
+// that fill's Vary selects for it, and then one of its own. Only a follower is sent on (a
+// fill it may not share, a lingering fill it may not use), and an alone fill always leads,
+// so the last attempt always answers.
+const fillAttempts = 3
+
+// fillNext is what a fill attempt tells fill: answered, or try again.
+type fillNext uint8
+
+const (
+	fillAnswered    fillNext = iota
+	fillAgainAlone           // try again with a private fetch
+	fillAgainShared          // try again by joining the fill of l.key (the variant's key, just set)
+)
+
 // fill joins (or starts) the one origin fetch for l.key and serves its result. alone starts a
-// private fetch that nobody joins: responses that must not be shared.
-func (n *Node) fill(ctx *fasthttp.RequestCtx, l *lookup, alone bool) string {
-	n.metrics.misses.Inc()
+// private fetch that nobody joins: responses that must not be shared. A request sent on by
+// the fill it joined tries again (fillAttempt), at most fillAttempts times in all, the last
+// alone.
+func (p *pipeline) fill(x *exchange, l *lookup, alone bool) string {
+	for attempt := 1; ; attempt++ {
+		if attempt == fillAttempts {
+			// A variant's fill that sends us on again (its Vary changed between
+			// responses) would keep doing so: fetch alone, which always answers.
+			alone = true
+		}
+		result, next := p.fillAttempt(x, l, alone)
+		switch next {
+		case fillAnswered:
+			return result
+		case fillAgainAlone:
+			alone = true
+		case fillAgainShared:
+			alone = false
+		}
+	}
+}
+
+// fillAttempt is one attempt of fill: it joins or starts the fetch and serves its result, or,
+// as a follower of a fill it may not use, says how to try again. It never sends a leader on.
+func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (string, fillNext) {
+	p.metrics.misses.Inc()
 	coalesceKey := l.key
 	if alone {
 		coalesceKey = "\x00alone" + strconv.FormatUint(fillSeq.Add(1), 10)
 	}
 	maxObject := int64(l.rt.cfg.Cache.MaxObjectSize)
-	call, reader, leader := n.fills.Join(coalesceKey, coalesce.Options{KeepLimit: maxObject})
+	call, reader, leader := p.fills.Join(coalesceKey, coalesce.Options{KeepLimit: maxObject})
+	l.status.collapse(!leader)
 	lingering := false
 	if leader {
 		hints := make(chan earlyHints, 4)
-		n.startFill(ctx, l, call, hints)
-		n.waitHead(ctx, call, hints)
+		p.startFill(x, l, call, hints)
+		p.waitHead(x, call, hints)
 	} else {
-		n.metrics.coalesced.Inc()
-		l.status.Collapsed = true
+		p.metrics.coalesced.Inc()
 		select {
 		case <-call.HeadReady():
-			if hv, err := call.Head(); err == nil {
-				lingering = hv.(*fillHead).finished.Load()
+			if h, err := call.Head(); err == nil {
+				lingering = h.finished.Load()
 			}
 		default:
 		}
 	}
-	headAny, err := call.Head()
+	h, err := call.Head()
 	if err != nil {
 		reader.Close()
 		if l.stale != nil && l.use.StaleIfError {
-			l.status.Fwd, l.status.Hit = "stale", true
-			if n.serveStale(ctx, l) {
-				return "stale"
+			l.status.staleOnError(0)
+			if p.serveStale(x, l) {
+				return "stale", fillAnswered
 			}
-			l.status.Fwd, l.status.Hit = "", false
+			l.status.staleGone()
 		}
-		n.originError(ctx, l.r.pool, err)
-		return "error"
+		p.originError(x, l.r.pool, err)
+		return "error", fillAnswered
 	}
-	h := headAny.(*fillHead)
-	if lingering && h.shareable && h.secondary == secondaryOf(h.vary, requestViewFor(ctx, h.vary)) {
+	if lingering && h.shareable && h.secondary == secondaryOf(h.vary, requestViewFor(x, h.vary)) {
 		// A finished fill kept joinable until the store shows its object (Group.Linger):
 		// its response is a stored one in all but name, so it answers only if this request
 		// may use it as is, and then it is a hit.
 		resp := httpcache.Response{Status: h.status, Header: h.header, RequestTime: h.reqTime, ResponseTime: h.respTime}
-		if l.rt.policy.Evaluate(l.req, resp, h.decision, n.now()).State != httpcache.Fresh {
+		if l.rt.policy.Evaluate(l.req, resp, h.decision, p.now()).State != httpcache.Fresh {
+			// Not fresh enough for this request: ask the origin, alone (joining again would
+			// find the same lingering fill).
 			reader.Close()
-			l.status.Collapsed = false
-			return n.fill(ctx, l, true)
+			return "", fillAgainAlone
 		}
 		// Counted as a coalesced miss in the metrics (it did join a fill); a hit to the client.
-		l.status.Collapsed, l.status.Hit, l.status.Fwd = false, true, ""
-		n.serveFill(ctx, l, h, reader, int64(l.rt.cfg.Cache.MaxObjectSize))
-		return "hit"
+		l.status.collapse(false)
+		l.status.serve(servedHit)
+		p.serveFill(x, l, h, reader, int64(l.rt.cfg.Cache.MaxObjectSize))
+		return "hit", fillAnswered
 	}
 	if staleOnError(h.status) && l.stale != nil && l.use.StaleIfError {
 		// RFC 5861 section 4: these statuses are the errors stale-if-error covers.
-		l.status.Fwd, l.status.Hit, l.status.FwdStatus = "stale", true, h.status
-		if n.serveStale(ctx, l) {
+		l.status.staleOnError(h.status)
+		if p.serveStale(x, l) {
 			reader.Close()
-			return "stale"
+			return "stale", fillAnswered
 		}
-		l.status.Fwd, l.status.Hit, l.status.FwdStatus = "", false, 0 // the disk copy is gone: the origin's answer
+		l.status.staleGone() // the disk copy is gone: the origin's answer
 	}
-	if !leader && !h.shareable || !leader && h.secondary != secondaryOf(h.vary, requestViewFor(ctx, h.vary)) {
-		// Not ours to share (private, uncacheable, another variant): fetch alone.
+	if !leader && !h.shareable || !leader && h.secondary != secondaryOf(h.vary, requestViewFor(x, h.vary)) {
+		// Not ours to share (private, uncacheable, another variant): fetch alone, or join
+		// the fill of the variant this request selects under the response's Vary.
 		reader.Close()
-		l.status.Collapsed = false
 		if len(h.vary) > 0 && h.shareable {
-			if sk, ok := httpcache.SecondaryKey(h.vary, requestViewFor(ctx, h.vary)); ok {
+			if sk, ok := httpcache.SecondaryKey(h.vary, requestViewFor(x, h.vary)); ok {
 				l.key = l.url + "\x00" + sk
-				return n.fill(ctx, l, false)
+				return "", fillAgainShared
 			}
 		}
-		return n.fill(ctx, l, true)
+		return "", fillAgainAlone
 	}
-	l.status.FwdStatus = h.originCode
-	l.status.Stored = h.shareable
-	n.serveFill(ctx, l, h, reader, int64(l.rt.cfg.Cache.MaxObjectSize))
-	return "miss"
+	l.status.filled(h.originCode, h.shareable)
+	p.serveFill(x, l, h, reader, int64(l.rt.cfg.Cache.MaxObjectSize))
+	return "miss", fillAnswered
 }
 
 // secondaryOf is the variant a request selects under the given Vary names ("" without Vary).
@@ -138,8 +184,8 @@ func staleOnError(status int) bool {
 	return false
 }
 
-func requestViewFor(ctx *fasthttp.RequestCtx, vary []string) httpcache.Header {
-	return requestView(&ctx.Request.Header, vary)
+func requestViewFor(x *exchange, vary []string) httpcache.Header {
+	return requestView(x.req, vary)
 }
 
 // startFill copies what the fill needs out of the client's request (which fasthttp recycles)
@@ -147,28 +193,29 @@ func requestViewFor(ctx *fasthttp.RequestCtx, vary []string) httpcache.Header {
 //
 // hints, when not nil, receives the Link fields of each 103 Early Hints the origin sends
 // before its final response, for the leader to relay; hints that find it full are dropped.
-func (n *Node) startFill(ctx *fasthttp.RequestCtx, l *lookup, call *coalesce.Call, hints chan<- earlyHints) {
+func (p *pipeline) startFill(x *exchange, l *lookup, call *fillCall, hints chan<- earlyHints) {
 	req := fasthttp.AcquireRequest()
-	ctx.Request.CopyTo(req)
-	n.originRequestPolicy(ctx, l.rt.rulesFor(l.r), req)
-	req.Header.SetMethod(fasthttp.MethodGet)
+	x.copyRequestTo(req)
+	p.originRequestPolicy(x, l.rt.rulesFor(l.r), req)
+	req.Header.SetMethod(http.MethodGet)
 	if l.head {
 		// A HEAD miss still fetches the object with GET: it is what the cache stores.
-		req.Header.SetMethod(fasthttp.MethodGet)
+		req.Header.SetMethod(http.MethodGet)
 	}
 	for _, f := range conditionalFields {
 		delFold(&req.Header, f)
 	}
 	if l.stale != nil {
-		for _, f := range httpcache.ConditionalHeaders(l.stale.Meta.(*objectMeta).response(l.stale)) {
+		for _, f := range httpcache.ConditionalHeaders(l.stale.Meta.Response(l.stale)) {
 			req.Header.Set(f.Name, f.Value)
 		}
 	}
-	prepareOriginRequest(req, clientAddr(ctx).String(), scheme(ctx), n.via())
+	prepareOriginRequest(req, x.clientAddr().String(), x.scheme(), p.via())
 	job := &fillJob{
 		lookup: *l,
 		req:    req,
-		target: n.target(ctx, l.r),
+		view:   x.req.clone(),
+		target: p.target(x, l.r),
 		call:   call,
 	}
 	job.target.Idempotent = true
@@ -182,16 +229,19 @@ func (n *Node) startFill(ctx *fasthttp.RequestCtx, l *lookup, call *coalesce.Cal
 			}
 		}
 	}
-	n.bg.start()
-	n.metrics.inFlightFills.Inc()
-	go n.runFill(job)
+	p.bg.start()
+	p.metrics.inFlightFills.Inc()
+	go p.runFill(job)
 }
 
 type fillJob struct {
 	lookup
-	req    *fasthttp.Request
+	req *fasthttp.Request
+	// view is the client's request as the fill's variant decisions see it (Vary): a copy,
+	// the client's own is the listener's again once handle returns.
+	view   *fieldList
 	target origin.Target
-	call   *coalesce.Call
+	call   *fillCall
 }
 
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
@@ -200,8 +250,8 @@ var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return 
 // stores the object when it is complete and storable. It always ends the Call: the fill
 // timeout bounds the wait for the head and every stall of the body after it (not the whole
 // transfer, which may legitimately take long), so no reader waits forever.
-func (n *Node) runFill(j *fillJob) {
-	defer n.bg.done()
+func (p *pipeline) runFill(j *fillJob) {
+	defer p.bg.done()
 	stored := false
 	if j.revalidating != nil {
 		// A background revalidation that stores nothing releases the stale object's mark, so
@@ -212,24 +262,24 @@ func (n *Node) runFill(j *fillJob) {
 			}
 		}()
 	}
-	defer n.metrics.inFlightFills.Dec()
+	defer p.metrics.inFlightFills.Dec()
 	defer fasthttp.ReleaseRequest(j.req)
 	timeout := j.rt.cfg.Cache.FillTimeout.D()
 	call := j.call // the timer's closure holds the Call only (after Stop too, until the runtime drops the timer)
 	timer := time.AfterFunc(timeout, func() { call.Abort(errFillTimeout) })
 	defer timer.Stop()
 
-	generation := n.begin()
-	resp, done, sent, received, err := n.fetch(j)
+	generation := p.begin()
+	resp, done, sent, received, err := p.fetch(j)
 	var staleBody *disk.Handle // the body of a disk-bodied stale object (diskrevalidate.go)
 	refetch := false
-	if err == nil && resp.StatusCode() == fasthttp.StatusNotModified && j.stale != nil {
+	if err == nil && resp.StatusCode() == http.StatusNotModified && j.stale != nil {
 		// RFC 9111 sections 4.3.3-4.3.4: a 304 whose validators select no stored response
 		// (the origin changed the object between our copy and its answer) updates nothing.
 		// The object is wanted, not an error: ask once more without the conditional fields.
 		refetch = !httpcache.NotModifiedMatches(j.stale.Header, responseHeader(&resp.Header))
 		if !refetch && diskBodied(j.stale) {
-			staleBody = n.staleDiskBody(j.stale)
+			staleBody = p.staleDiskBody(j.stale)
 			refetch = staleBody == nil // the disk copy went (evicted, purged) since the lookup
 		}
 	}
@@ -241,10 +291,10 @@ func (n *Node) runFill(j *fillJob) {
 			delFold(&j.req.Header, f)
 		}
 		j.stale = nil
-		resp, done, sent, received, err = n.fetch(j)
+		resp, done, sent, received, err = p.fetch(j)
 	}
 	if err != nil {
-		n.metrics.fillsAborted.Inc()
+		p.metrics.fillsAborted.Inc()
 		j.call.Finish(err)
 		return
 	}
@@ -256,8 +306,8 @@ func (n *Node) runFill(j *fillJob) {
 
 	status := resp.StatusCode()
 	header := responseHeader(&resp.Header)
-	if status == fasthttp.StatusNotModified && j.stale != nil {
-		stored = n.finishRevalidation(j, header, sent, received, generation, staleBody)
+	if status == http.StatusNotModified && j.stale != nil {
+		stored = p.finishRevalidation(j, header, sent, received, generation, staleBody)
 		return
 	}
 	h := &fillHead{status: status, header: header, length: int64(resp.Header.ContentLength()), reqTime: sent,
@@ -268,7 +318,7 @@ func (n *Node) runFill(j *fillJob) {
 	h.vary = httpcache.VaryNames(header)
 	// The request as the rules see it, with the fields this response varies on: the lookup
 	// may not have known the Vary names yet.
-	view := requestView(&j.req.Header, h.vary)
+	view := requestView(j.view, h.vary)
 	h.secondary = secondaryOf(h.vary, view)
 	h.decision = j.rt.policy.Storable(httpcache.Request{Method: "GET", Header: view}, httpcache.Response{Status: status, Header: header, RequestTime: sent, ResponseTime: received})
 	// The route's ttl, stale and strip_set_cookie (routepolicy.go).
@@ -278,31 +328,31 @@ func (n *Node) runFill(j *fillJob) {
 	spool := &diskStream{} // the disk tier's copy of an object memory does not keep
 	switch {
 	case !h.decision.Store:
-		n.metrics.notStored.WithLabelValues("policy").Inc()
+		p.metrics.notStored.WithLabelValues("policy").Inc()
 	case header.Has("Set-Cookie") && !containsName(h.decision.NoCacheFields, "Set-Cookie") && !containsName(h.decision.PrivateFields, "Set-Cookie"):
 		// Unless the origin said the cookie is not for sharing (private="Set-Cookie" keeps
 		// it out of the store, no-cache="Set-Cookie" strips it from unvalidated hits).
 		// Like Varnish's built-in rule: a response that sets a cookie is someone's session.
 		h.shareable, h.decision.Reason = false, "set-cookie"
-		n.metrics.notStored.WithLabelValues("policy").Inc()
+		p.metrics.notStored.WithLabelValues("policy").Inc()
 	case containsStar(h.vary):
 		h.shareable, h.decision.Reason = false, "vary *"
-		n.metrics.notStored.WithLabelValues("policy").Inc()
-	case n.diskOnly(j.rt.cfg, h.length):
+		p.metrics.notStored.WithLabelValues("policy").Inc()
+	case p.diskOnly(j.rt.cfg, h.length):
 		// Too large for memory (or above cache.disk.ram_cache_cutoff): streamed to the
 		// clients as it arrives and, through a spool, to the disk tier (diskWriter).
-		if spool.w = n.diskWriter(j, h, generation); spool.w == nil && h.length > int64(j.rt.cfg.Cache.MaxObjectSize) {
+		if spool.w = p.diskWriter(j, h, generation); spool.w == nil && h.length > int64(j.rt.cfg.Cache.MaxObjectSize) {
 			h.shareable, h.decision.Reason = false, "too large"
-			n.metrics.notStored.WithLabelValues("too_large").Inc()
+			p.metrics.notStored.WithLabelValues("too_large").Inc()
 		}
 	case h.length > int64(j.rt.cfg.Cache.MaxObjectSize):
 		h.shareable, h.decision.Reason = false, "too large"
-		n.metrics.notStored.WithLabelValues("too_large").Inc()
+		p.metrics.notStored.WithLabelValues("too_large").Inc()
 	}
-	if h.shareable && h.length < 0 && n.disk != nil {
+	if h.shareable && h.length < 0 && p.disk != nil {
 		// Unknown length: memory keeps it up to cache.max_object_size; past that, disk.
 		spool.at = int64(j.rt.cfg.Cache.MaxObjectSize)
-		spool.start = func() *disk.Writer { return n.diskWriter(j, h, generation) }
+		spool.start = func() *disk.Writer { return p.diskWriter(j, h, generation) }
 	}
 	defer spool.abort() // a fill that ends short stores nothing; after commit a no-op
 	maxMemory := int64(j.rt.cfg.Cache.MaxObjectSize)
@@ -313,7 +363,7 @@ func (n *Node) runFill(j *fillJob) {
 		// the whole body held until the last of them is done.
 		j.call.StopKeeping()
 		if marksPass(h) {
-			n.passMark.mark(j.url, received)
+			p.passMark.mark(j.url, received)
 		}
 	case h.length > maxMemory:
 		// Memory will not store it (the disk's alone, or nobody), but requests that arrive
@@ -324,7 +374,7 @@ func (n *Node) runFill(j *fillJob) {
 	}
 	j.call.SetHead(h)
 
-	complete := n.copyBody(j, resp.BodyStream(), h.length, spool, func() { timer.Reset(timeout) })
+	complete := p.copyBody(j, resp.BodyStream(), h.length, spool, func() { timer.Reset(timeout) })
 	if !complete {
 		return
 	}
@@ -334,9 +384,9 @@ func (n *Node) runFill(j *fillJob) {
 	h.finished.Store(true)
 	if spool.w != nil {
 		if len(h.vary) > 0 {
-			n.store.SetVary(j.url, h.vary)
+			p.store.SetVary(j.url, h.vary)
 		}
-		if stored = n.commitDisk(spool.w); stored {
+		if stored = p.commitDisk(spool.w); stored {
 			return
 		}
 		// Refused (queue full, the body outgrew the disk's limit): memory takes it if it
@@ -345,22 +395,22 @@ func (n *Node) runFill(j *fillJob) {
 	body, kept := j.call.Written()
 	if !h.shareable || !kept {
 		if h.shareable {
-			n.metrics.notStored.WithLabelValues("too_large").Inc()
+			p.metrics.notStored.WithLabelValues("too_large").Inc()
 		}
 		return
 	}
 	if len(h.vary) > 0 {
-		n.store.SetVary(j.url, h.vary)
+		p.store.SetVary(j.url, h.vary)
 	}
-	stored = n.storeObject(j, h, body, generation)
+	stored = p.storeObject(j, h, body, generation)
 }
 
 // fetch sends the fill request to the pool: the response with its head read, the done
 // function that releases it (see origin.Pool.Do), and when the request left and the head came.
-func (n *Node) fetch(j *fillJob) (resp *fasthttp.Response, done func(), sent, received time.Time, err error) {
+func (p *pipeline) fetch(j *fillJob) (resp *fasthttp.Response, done func(), sent, received time.Time, err error) {
 	resp = fasthttp.AcquireResponse()
 	resp.StreamBody = true
-	sent = n.now()
+	sent = p.now()
 	_, done, err = j.r.pool.Do(j.req, resp, j.target)
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)
@@ -369,9 +419,9 @@ func (n *Node) fetch(j *fillJob) (resp *fasthttp.Response, done func(), sent, re
 		}
 		return nil, nil, sent, sent, err
 	}
-	received = n.now()
+	received = p.now()
 	resp.Header.SetNoDefaultContentType(true) // see originHead
-	n.metrics.originTimeBy.get1(j.r.pool.Name()).Observe(received.Sub(sent).Seconds())
+	p.metrics.originTimeBy.get1(j.r.pool.Name()).Observe(received.Sub(sent).Seconds())
 	return resp, done, sent, received, nil
 }
 
@@ -392,7 +442,7 @@ func marksPass(h *fillHead) bool {
 //
 // spool receives every chunk too (diskStream.write); its own errors (the body outgrew the
 // disk's limit) abandon only the disk copy, never the clients' stream.
-func (n *Node) copyBody(j *fillJob, body io.Reader, length int64, spool *diskStream, progress func()) bool {
+func (p *pipeline) copyBody(j *fillJob, body io.Reader, length int64, spool *diskStream, progress func()) bool {
 	bufp := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(bufp)
 	buf := *bufp
@@ -403,9 +453,9 @@ func (n *Node) copyBody(j *fillJob, body io.Reader, length int64, spool *diskStr
 			progress()
 			spool.write(j.call, total, buf[:k]) // before the Call: it may stop keeping the body
 			total += int64(k)
-			n.metrics.bytesIn.Add(float64(k))
+			p.metrics.bytesIn.Add(float64(k))
 			if _, werr := j.call.Write(buf[:k]); werr != nil {
-				n.metrics.fillsAborted.Inc()
+				p.metrics.fillsAborted.Inc()
 				return false
 			}
 		}
@@ -413,30 +463,30 @@ func (n *Node) copyBody(j *fillJob, body io.Reader, length int64, spool *diskStr
 			break
 		}
 		if err != nil {
-			n.metrics.fillsAborted.Inc()
-			n.metrics.notStored.WithLabelValues("incomplete").Inc()
+			p.metrics.fillsAborted.Inc()
+			p.metrics.notStored.WithLabelValues("incomplete").Inc()
 			j.call.Finish(err)
 			return false
 		}
 	}
 	if length >= 0 && total != length {
-		n.metrics.notStored.WithLabelValues("incomplete").Inc()
+		p.metrics.notStored.WithLabelValues("incomplete").Inc()
 		j.call.Finish(io.ErrUnexpectedEOF)
 		return false
 	}
 	return true // the caller stores the object, then finishes the call
 }
 
-func (n *Node) storeObject(j *fillJob, h *fillHead, body []byte, generation generations) bool {
+func (p *pipeline) storeObject(j *fillJob, h *fillHead, body []byte, generation generations) bool {
 	obj, ok := fillObject(j, h, fitBody(body), generation)
 	if !ok {
 		return false
 	}
-	if n.setObject(obj, generation.disk) {
-		n.metrics.stored.Inc()
+	if p.setObject(obj, generation.disk) {
+		p.metrics.stored.Inc()
 		return true
 	}
-	n.metrics.notStored.WithLabelValues("refused").Inc()
+	p.metrics.notStored.WithLabelValues("refused").Inc()
 	return false
 }
 
@@ -457,12 +507,12 @@ func fillObject(j *fillJob, h *fillHead, body []byte, generation generations) (*
 	obj := &cachestore.Object{
 		Key: j.key, URL: j.url, Status: h.status, Header: stored, Body: body,
 		RequestTime: h.reqTime, ResponseTime: h.respTime, Generation: generation.memory,
-		Tags: surrogateKeys(stored), Meta: newObjectMeta(h.decision, stored),
+		Tags: surrogateKeys(stored), Meta: cachestore.NewMeta(h.decision, stored),
 	}
 	if len(h.vary) > 0 {
 		// The key of the variant this request selects under the response's own Vary (RFC
 		// 9111 section 4.1), not under the names the lookup knew before.
-		sk, ok := httpcache.SecondaryKey(h.vary, requestView(&j.req.Header, h.vary))
+		sk, ok := httpcache.SecondaryKey(h.vary, requestView(j.view, h.vary))
 		if !ok {
 			return nil, false
 		}
@@ -476,7 +526,7 @@ func fillObject(j *fillJob, h *fillHead, body []byte, generation generations) (*
 //
 // onDisk, when not nil, is the body of a stale object that was left on disk: it is streamed
 // to the readers and the record is written again with the freshened head (refreshFromDisk).
-func (n *Node) finishRevalidation(j *fillJob, notModified httpcache.Header, sent, received time.Time, generation generations, onDisk *disk.Handle) bool {
+func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, sent, received time.Time, generation generations, onDisk *disk.Handle) bool {
 	old := j.stale
 	if !httpcache.NotModifiedMatches(old.Header, notModified) {
 		// RFC 9111 section 4.3.4: a 304 that selects no stored response updates nothing.
@@ -486,18 +536,18 @@ func (n *Node) finishRevalidation(j *fillJob, notModified httpcache.Header, sent
 		j.call.Finish(errNotModifiedMismatch)
 		return false
 	}
-	stored := j.stale.Meta.(*objectMeta).response(old)
-	resp := httpcache.FreshenResponse(stored, httpcache.Response{Status: fasthttp.StatusNotModified, Header: notModified, RequestTime: sent, ResponseTime: received})
+	stored := j.stale.Meta.Response(old)
+	resp := httpcache.FreshenResponse(stored, httpcache.Response{Status: http.StatusNotModified, Header: notModified, RequestTime: sent, ResponseTime: received})
 	header := resp.Header
 	decision := j.rt.policy.Storable(httpcache.Request{Method: "GET", Header: j.req2cache()}, resp)
 	decision, header = storePolicy(j.rt.rulesFor(j.r), j.rt.policy, old.Status, header, decision)
 	h := &fillHead{status: old.Status, header: header, length: int64(len(old.Body)), reqTime: resp.RequestTime, respTime: resp.ResponseTime,
-		decision: decision, shareable: true, vary: httpcache.VaryNames(header), originCode: fasthttp.StatusNotModified}
-	h.secondary = secondaryOf(h.vary, requestView(&j.req.Header, h.vary))
+		decision: decision, shareable: true, vary: httpcache.VaryNames(header), originCode: http.StatusNotModified}
+	h.secondary = secondaryOf(h.vary, requestView(j.view, h.vary))
 	if onDisk != nil {
 		h.length = onDisk.BodyLength()
 		j.call.SetHead(h)
-		return n.refreshFromDisk(j, h, onDisk, generation)
+		return p.refreshFromDisk(j, h, onDisk, generation)
 	}
 	h.finished.Store(true) // readers see the whole body at once
 	j.call.SetHead(h)
@@ -506,9 +556,9 @@ func (n *Node) finishRevalidation(j *fillJob, notModified httpcache.Header, sent
 	if decision.Store {
 		obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: header, Body: old.Body,
 			RequestTime: resp.RequestTime, ResponseTime: resp.ResponseTime, Generation: generation.memory, Tags: surrogateKeys(header),
-			Meta: newObjectMeta(decision, header)}
-		if n.setObject(obj, generation.disk) {
-			n.metrics.stored.Inc()
+			Meta: cachestore.NewMeta(decision, header)}
+		if p.setObject(obj, generation.disk) {
+			p.metrics.stored.Inc()
 			return true
 		}
 	}
@@ -523,8 +573,8 @@ var errNotModifiedMismatch = errors.New("edge: origin answered 304 for a respons
 // The coalesced fill covers requests that overlap it; the object's mark covers those that
 // still read obj after the fill ended but before the store shows its replacement (the store
 // applies writes asynchronously).
-func (n *Node) revalidateInBackground(ctx *fasthttp.RequestCtx, l *lookup, obj *cachestore.Object) {
-	mark := &obj.Meta.(*objectMeta).revalidating
+func (p *pipeline) revalidateInBackground(x *exchange, l *lookup, obj *cachestore.Object) {
+	mark := &obj.Meta.Revalidating
 	if !mark.CompareAndSwap(false, true) {
 		return
 	}
@@ -534,10 +584,10 @@ func (n *Node) revalidateInBackground(ctx *fasthttp.RequestCtx, l *lookup, obj *
 	bg.revalidating = mark
 	// Its own key: a finished fill of bg.key may still be joinable (Group.Linger), and it
 	// holds the stale response this fetch is meant to replace.
-	call, reader, leader := n.fills.Join(bg.key+"\x00revalidate", coalesce.Options{KeepLimit: int64(l.rt.cfg.Cache.MaxObjectSize)})
+	call, reader, leader := p.fills.Join(bg.key+"\x00revalidate", coalesce.Options{KeepLimit: int64(l.rt.cfg.Cache.MaxObjectSize)})
 	reader.Close()
 	if leader {
-		n.startFill(ctx, &bg, call, nil)
+		p.startFill(x, &bg, call, nil)
 		return
 	}
 	mark.Store(false) // a validation already running will store the replacement
@@ -545,7 +595,7 @@ func (n *Node) revalidateInBackground(ctx *fasthttp.RequestCtx, l *lookup, obj *
 
 // req2cache is the fill request as the cache rules see it.
 func (j *fillJob) req2cache() httpcache.Header {
-	return requestView(&j.req.Header, j.vary)
+	return requestView(j.view, j.vary)
 }
 
 func containsStar(names []string) bool {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,7 +13,7 @@ import (
 	"time"
 
 	"github.com/shoal-cdn/shoal/cachestore"
-	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/httpcache"
 	"github.com/shoal-cdn/shoal/origin"
 	"github.com/shoal-cdn/shoal/ring"
 	"github.com/valyala/fasthttp"
@@ -33,43 +34,43 @@ const hotMaxObject = 1 << 20
 //
 // key is the request's primary key, borrowed from the request's scratch (requestScratch):
 // every path that keeps it past the request copies it. now is the request's start time.
-func (n *Node) forwardToOwner(ctx *fasthttp.RequestCtx, rt *settings, r *route, key string, now time.Time) (string, bool) {
-	first, self := n.ownerOf(rt, key)
+func (p *pipeline) forwardToOwner(x *exchange, rt *settings, r *route, key string, now time.Time) (string, bool) {
+	first, self := p.ownerOf(rt, key)
 	if self {
 		// The common case, and the only one on a lone node: no list of owners is built, and
 		// in the adoption window not for a key this node holds (a hit) either.
-		if !n.adopting(now) || !n.mayAdopt(ctx, key) {
+		if !p.adopting(now) || !p.mayAdopt(x, key) {
 			return "", false
 		}
-		if owners := n.ring.Owners(key, 2); len(owners) > 1 && owners[0].Name == n.name {
-			return n.forwardWith(ctx, rt, owners[1], strings.Clone(key), true)
+		if owners := p.ring.Owners(key, 2); len(owners) > 1 && owners[0].Name == p.name {
+			return p.forwardWith(x, rt, owners[1], strings.Clone(key), true)
 		}
 		return "", false
 	}
-	if isForwarded(ctx) {
+	if x.forwarded {
 		return "", false
 	}
 	key = strings.Clone(key)
-	if n.freshLocalCopy(key, rt, ctx) {
+	if p.freshLocalCopy(key, rt, x) {
 		return "", false // a hot copy: the local pipeline answers it as a hit
 	}
 	candidates := append(make([]ring.Member, 0, 3), first)
-	for _, m := range n.ring.Owners(key, 2) {
+	for _, m := range p.ring.Owners(key, 2) {
 		if m.Name != first.Name {
 			candidates = append(candidates, m)
 		}
 	}
 	for _, owner := range candidates {
-		if owner.Name == n.name {
+		if owner.Name == p.name {
 			return "", false // the owner is unreachable and this node is next: serve it here
 		}
-		n.inflight.add(owner.Name, 1)
-		result, ok := n.forwardTo(ctx, rt, owner, key)
-		n.inflight.add(owner.Name, -1)
+		p.inflight.add(owner.Name, 1)
+		result, ok := p.forwardTo(x, rt, owner, key)
+		p.inflight.add(owner.Name, -1)
 		if ok {
 			return result, true
 		}
-		n.metrics.forwardFailures.Inc()
+		p.metrics.forwardFailures.Inc()
 	}
 	return "", false
 }
@@ -78,11 +79,11 @@ func (n *Node) forwardToOwner(ctx *fasthttp.RequestCtx, rt *settings, r *route, 
 // whose load stays under that factor of the mean (consistent hashing with bounded loads),
 // load being the requests this node has in flight to each member, its own cache requests
 // included.
-func (n *Node) ownerOf(rt *settings, key string) (ring.Member, bool) {
+func (p *pipeline) ownerOf(rt *settings, key string) (ring.Member, bool) {
 	if rt.cfg.Cluster.BoundedLoad <= 1 {
-		return n.ring.Owner(key)
+		return p.ring.Owner(key)
 	}
-	return n.ring.OwnerBounded(key, n.inflight.load)
+	return p.ring.OwnerBounded(key, p.inflight.load)
 }
 
 // inflight counts requests in flight per member, as this node sees them.
@@ -108,8 +109,8 @@ func (f *inflight) load(name string) float64 {
 // takes its keys back from its peers instead of refetching them all from the origin.
 const adoptWindow = 2 * time.Minute
 
-func (n *Node) adopting(now time.Time) bool {
-	started := n.started.Load()
+func (p *pipeline) adopting(now time.Time) bool {
+	started := p.started.Load()
 	return started != nil && now.Sub(*started) < adoptWindow
 }
 
@@ -117,53 +118,53 @@ func (n *Node) adopting(now time.Time) bool {
 // for a stored copy (only-if-cached: it never goes to the origin for us) and keeps it with
 // its full remaining freshness (forwardWith): one this node has nothing stored for. When
 // the runner-up has none either, the local pipeline fills from the origin.
-func (n *Node) mayAdopt(ctx *fasthttp.RequestCtx, key string) bool {
-	if len(peekFold(&ctx.Request.Header, "Cache-Control")) > 0 || len(peekFold(&ctx.Request.Header, "Range")) > 0 {
+func (p *pipeline) mayAdopt(x *exchange, key string) bool {
+	if len(x.req.Peek("Cache-Control")) > 0 || len(x.req.Peek("Range")) > 0 {
 		return false // the client's own directives and ranges go through the full pipeline
 	}
-	if _, ok := n.store.Peek(key); ok {
+	if _, ok := p.store.Peek(key); ok {
 		return false // stored here: serveCache counts the hit (Peek counts nothing)
 	}
-	_, varies := n.store.Vary(key)
+	_, varies := p.store.Vary(key)
 	return !varies
 }
 
 // freshLocalCopy reports whether the store holds a usable copy of a key this node does not
 // own (a hot copy), so that serving it locally needs no peer.
-func (n *Node) freshLocalCopy(key string, rt *settings, ctx *fasthttp.RequestCtx) bool {
-	return n.freshCopy(rt, key, ctx, n.now(), true)
+func (p *pipeline) freshLocalCopy(key string, rt *settings, x *exchange) bool {
+	return p.freshCopy(rt, key, x, p.now(), true)
 }
 
 // freshCopy is freshLocalCopy at now; count says whether the lookup counts as a hit or miss
 // (Get) or not at all (Peek, for the HTTP/2 probe, whose pipeline run counts it).
-func (n *Node) freshCopy(rt *settings, key string, ctx *fasthttp.RequestCtx, now time.Time, count bool) bool {
-	if _, varies := n.store.Vary(key); varies {
+func (p *pipeline) freshCopy(rt *settings, key string, x *exchange, now time.Time, count bool) bool {
+	if _, varies := p.store.Vary(key); varies {
 		return false
 	}
 	var obj *cachestore.Object
 	var ok bool
 	if count {
-		obj, ok = n.store.Get(key)
+		obj, ok = p.store.Get(key)
 	} else {
-		obj, ok = n.store.Peek(key)
+		obj, ok = p.store.Peek(key)
 	}
 	if !ok || obj.SoftPurged() {
 		return false
 	}
-	meta, ok := obj.Meta.(*objectMeta)
-	if !ok {
+	meta := obj.Meta
+	if meta == nil {
 		return false
 	}
-	req := httpcache.Request{Method: string(ctx.Method()), Header: requestView(&ctx.Request.Header, nil)}
+	req := httpcache.Request{Method: string(x.req.Method()), Header: requestView(x.req, nil)}
 	resp := httpcache.Response{Status: obj.Status, Header: obj.Header, RequestTime: obj.RequestTime, ResponseTime: obj.ResponseTime}
-	return rt.policy.Evaluate(req, resp, meta.decision, now).State == httpcache.Fresh
+	return rt.policy.Evaluate(req, resp, meta.Decision, now).State == httpcache.Fresh
 }
 
 // forwardTo relays the request to one peer. It reports false only when the peer could not
 // be connected to, so the caller may try the next owner: a peer that received the request
 // and then failed answers for its origin (see forwardWith).
-func (n *Node) forwardTo(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Member, key string) (string, bool) {
-	return n.forwardWith(ctx, rt, owner, key, false)
+func (p *pipeline) forwardTo(x *exchange, rt *settings, owner ring.Member, key string) (string, bool) {
+	return p.forwardWith(x, rt, owner, key, false)
 }
 
 // forwardWith relays to owner; adopt asks only for a stored copy, to be kept as our own.
@@ -180,53 +181,53 @@ func (n *Node) forwardTo(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Memb
 //
 // The owner's 103 Early Hints are relayed to the client as they arrive (relayHints), before
 // the final response; other 1xx stay on the peer hop.
-func (n *Node) forwardWith(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Member, key string, adopt bool) (string, bool) {
+func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key string, adopt bool) (string, bool) {
 	if owner.PeerAddr == "" {
 		return "", false
 	}
-	client := n.peers.get(owner.PeerAddr, rt.cfg.Cache.FillTimeout.D())
+	client := p.peers.get(owner.PeerAddr, rt.cfg.Cache.FillTimeout.D())
 	req := fasthttp.AcquireRequest()
-	ctx.Request.CopyTo(req)
-	req.Header.Set(forwardedHeader, n.name)
-	req.Header.Set(peerSecretHeader, n.peerSecret)
-	req.Header.Set(clientIPHeader, clientAddr(ctx).String())
-	req.Header.Set(schemeHeader, scheme(ctx))
+	x.copyRequestTo(req)
+	req.Header.Set(forwardedHeader, p.name)
+	req.Header.Set(peerSecretHeader, p.peerSecret)
+	req.Header.Set(clientIPHeader, x.clientAddr().String())
+	req.Header.Set(schemeHeader, x.scheme())
 	if adopt {
 		req.Header.Set("Cache-Control", "only-if-cached")
 	}
 	var onInterim origin.InterimFunc
 	if !adopt {
-		onInterim = func(status int, h *fasthttp.ResponseHeader) { n.relayHints(ctx, hintsOf(status, h)) }
+		onInterim = func(status int, h *fasthttp.ResponseHeader) { p.relayHints(x, hintsOf(status, h)) }
 	}
 	resp := fasthttp.AcquireResponse()
-	generation := n.begin()
-	sent := n.now()
+	generation := p.begin()
+	sent := p.now()
 	wallSent := time.Now() // the purge log's clock (keepCopy)
 	finish, err := origin.RoundTrip(client, req, resp, true, peerIdle(rt), onInterim)
 	fasthttp.ReleaseRequest(req)
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)
 		if adopt || origin.ConnectFailed(err) {
-			n.log.Debug("peer unreachable", "peer", owner.Name, "err", err)
+			p.log.Debug("peer unreachable", "peer", owner.Name, "err", err)
 			return "", false
 		}
-		n.metrics.forwardFailures.Inc()
-		n.peerError(ctx, owner, err)
+		p.metrics.forwardFailures.Inc()
+		p.peerError(x, owner, err)
 		return "forward-error", true
 	}
-	received := n.now()
+	received := p.now()
 	resp.Header.SetNoDefaultContentType(true) // see originHead
 	status, length := resp.StatusCode(), resp.Header.ContentLength()
-	if adopt && (status != fasthttp.StatusOK || length < 0 || length > int(rt.cfg.Cache.MaxObjectSize) || len(peekResponseFold(&resp.Header, "Vary")) > 0) {
+	if adopt && (status != http.StatusOK || length < 0 || length > int(rt.cfg.Cache.MaxObjectSize) || len(peekResponseFold(&resp.Header, "Vary")) > 0) {
 		finish(false)
 		fasthttp.ReleaseResponse(resp)
 		return "", false
 	}
 	body := &peerBody{resp: resp, finish: finish, length: int64(max(length, -1))}
-	empty := bodyless(ctx.Method(), status) || resp.BodyStream() == nil
+	empty := bodyless(x.req.Method(), status) || resp.BodyStream() == nil
 	body.eof = empty
 	var whole []byte
-	keep := !empty && length >= 0 && (adopt || n.hotCandidate(rt, key, status, length, &resp.Header))
+	keep := !empty && length >= 0 && (adopt || p.hotCandidate(rt, key, status, length, &resp.Header))
 	if keep {
 		whole, err = io.ReadAll(io.LimitReader(body, int64(length)+1))
 		if err != nil || len(whole) != length {
@@ -235,27 +236,27 @@ func (n *Node) forwardWith(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Me
 				return "", false
 			}
 			// Relay the cut as a cut: what arrived, then the failure.
-			n.log.Debug("peer failed mid-body", "peer", owner.Name, "err", err)
+			p.log.Debug("peer failed mid-body", "peer", owner.Name, "err", err)
 			body.Close()
 			keep = false
 			body = &peerBody{partial: whole, err: errPeerCut}
 		}
 	}
-	n.metrics.forwarded.Inc()
-	startHead(&ctx.Response.Header, status, string(peekResponseFold(&resp.Header, "Date")), n.now())
-	copyEndToEnd(&ctx.Response.Header, &resp.Header)
+	p.metrics.forwarded.Inc()
+	startHead(x.resp.Head(), status, string(peekResponseFold(&resp.Header, "Date")), p.now())
+	copyEndToEnd(x.resp.Head(), &resp.Header)
 	if via := resp.Header.Peek("Via"); len(via) > 0 {
-		ctx.Response.Header.Set("Via", string(via)+", "+n.via())
+		x.resp.Head().Set("Via", string(via)+", "+p.via())
 	}
 	ownerStatus := string(resp.Header.Peek("Cache-Status"))
-	mine := httpcache.CacheStatus{Cache: "shoal", Fwd: "miss", FwdStatus: status, Detail: n.name}.String()
-	ctx.Response.Header.Set("Cache-Status", joinList(ownerStatus, mine))
+	mine := forwarded(p.name, fwdMiss, status).String()
+	x.resp.Head().Set("Cache-Status", joinList(ownerStatus, mine))
 	switch {
 	case empty:
-		if bytes.Equal(ctx.Method(), []byte("HEAD")) {
+		if bytes.Equal(x.req.Method(), []byte("HEAD")) {
 			// The owner's framing of the GET, read before Close gives resp back.
-			ctx.Response.SkipBody = true
-			setHeadLength(&ctx.Response.Header, headAnswerLength(&resp.Header))
+			x.resp.SkipBody()
+			setHeadLength(x.resp.Head(), headAnswerLength(&resp.Header))
 		}
 		body.Close()
 	case keep:
@@ -264,34 +265,34 @@ func (n *Node) forwardWith(ctx *fasthttp.RequestCtx, rt *settings, owner ring.Me
 		copied := peerCopy{sent: sent, received: received, generation: generation, filled: peerFilled(rt, header, wallSent),
 			stale: staleAnswer(ownerStatus)}
 		if adopt {
-			if n.keepCopy(rt, key, status, header, whole, copied, 0) {
-				n.metrics.adopted.Inc()
+			if p.keepCopy(rt, key, status, header, whole, copied, 0) {
+				p.metrics.adopted.Inc()
 			}
-		} else if n.keepCopy(rt, key, status, header, whole, copied, rt.cfg.Cache.HotTTL.D()) {
-			n.metrics.hotCopies.Inc()
+		} else if p.keepCopy(rt, key, status, header, whole, copied, rt.cfg.Cache.HotTTL.D()) {
+			p.metrics.hotCopies.Inc()
 		}
-		ctx.Response.SetBodyRaw(whole)
+		x.resp.SetBody(whole)
 	default:
 		// The owner's Content-Length, when it sent one: the client keeps the length, and a body
 		// the owner cuts short fails the write instead of ending a chunked stream cleanly.
-		streamBody(ctx, body, max(length, -1))
+		streamBody(x, body, max(length, -1))
 	}
 	return "forward", true
 }
 
 // peerError answers a request whose owner received it and failed before its head: an origin
 // failure for this request. The connection closes after it, as after a cut body.
-func (n *Node) peerError(ctx *fasthttp.RequestCtx, owner ring.Member, err error) {
-	n.log.Warn("peer failed after receiving the request", "peer", owner.Name, "err", err)
+func (p *pipeline) peerError(x *exchange, owner ring.Member, err error) {
+	p.log.Warn("peer failed after receiving the request", "peer", owner.Name, "err", err)
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		plainError(ctx, fasthttp.StatusGatewayTimeout, "gateway timeout: peer "+owner.Name+" did not answer in time")
+		plainError(x, http.StatusGatewayTimeout, "gateway timeout: peer "+owner.Name+" did not answer in time")
 	} else {
-		plainError(ctx, fasthttp.StatusBadGateway, "bad gateway: peer "+owner.Name+" failed")
+		plainError(x, http.StatusBadGateway, "bad gateway: peer "+owner.Name+" failed")
 	}
-	mine := httpcache.CacheStatus{Cache: "shoal", Fwd: "miss", Detail: n.name}.String()
-	ctx.Response.Header.Set("Cache-Status", mine)
-	ctx.SetConnectionClose()
+	mine := forwarded(p.name, fwdMiss, 0).String()
+	x.resp.Head().Set("Cache-Status", mine)
+	x.resp.SetConnectionClose()
 }
 
 // errPeerCut ends a relayed body the owner cut short.
@@ -309,11 +310,11 @@ func peerIdle(rt *settings) time.Duration {
 
 // hotCandidate reports whether a forwarded response is popular and small enough to keep a
 // short-lived local copy of. Popular means asked for at least twice in one hot_ttl window.
-func (n *Node) hotCandidate(rt *settings, key string, status, length int, h *fasthttp.ResponseHeader) bool {
-	if !rt.cfg.Cache.HotLocal || status != fasthttp.StatusOK || length < 0 || length > hotMaxObject || len(peekResponseFold(h, "Vary")) > 0 {
+func (p *pipeline) hotCandidate(rt *settings, key string, status, length int, h *fasthttp.ResponseHeader) bool {
+	if !rt.cfg.Cache.HotLocal || status != http.StatusOK || length < 0 || length > hotMaxObject || len(peekResponseFold(h, "Vary")) > 0 {
 		return false
 	}
-	return n.popularity.seen(key, n.now(), rt.cfg.Cache.HotTTL.D()) >= 2
+	return p.popularity.seen(key, p.now(), rt.cfg.Cache.HotTTL.D()) >= 2
 }
 
 // peerCopy is when an object a peer sent was fetched and, at the latest, filled.
@@ -366,7 +367,7 @@ func peerFilled(rt *settings, h httpcache.Header, wallSent time.Time) time.Time 
 // peer's fill began (copied.filled). A soft purge counts too: a hot copy is never served
 // stale. An answer already stale when it arrived (the owner serving while it revalidates,
 // or after an origin error) is not kept either.
-func (n *Node) keepCopy(rt *settings, key string, status int, header httpcache.Header, body []byte, copied peerCopy, ttl time.Duration) bool {
+func (p *pipeline) keepCopy(rt *settings, key string, status int, header httpcache.Header, body []byte, copied peerCopy, ttl time.Duration) bool {
 	header.Del("Cache-Status")
 	resp := httpcache.Response{Status: status, Header: header, RequestTime: copied.sent, ResponseTime: copied.received}
 	d := rt.policy.Storable(httpcache.Request{Method: "GET"}, resp)
@@ -382,23 +383,23 @@ func (n *Node) keepCopy(rt *settings, key string, status int, header httpcache.H
 		}
 		d.StaleWhileRevalidate, d.StaleIfError = 0, 0 // a stale hot copy is dropped, not served
 	}
-	meta := newObjectMeta(d, header)
-	meta.hot = ttl > 0
+	meta := cachestore.NewMeta(d, header)
+	meta.Hot = ttl > 0
 	obj := &cachestore.Object{Key: key, URL: key, Status: status, Header: header, Body: body,
 		RequestTime: copied.sent, ResponseTime: copied.received, Generation: copied.generation.memory,
 		Tags: surrogateKeys(header), Meta: meta}
-	if n.store.PurgedSince(obj, copied.filled) {
-		n.log.Debug("peer copy older than a purge applied here", "key", key)
+	if p.store.PurgedSince(obj, copied.filled) {
+		p.log.Debug("peer copy older than a purge applied here", "key", key)
 		return false
 	}
-	if meta.hot {
+	if meta.Hot {
 		// Memory only: diskRecord already skips a key this node does not own, and diskGen 0
 		// keeps eviction from writing it after a ring change made this node the owner. The
 		// disk keeps no cap on lifetime: read back, it would be an owner object with the
 		// original's whole freshness.
-		return n.store.Set(obj)
+		return p.store.Set(obj)
 	}
-	return n.setObject(obj, copied.generation.disk)
+	return p.setObject(obj, copied.generation.disk)
 }
 
 func joinList(a, b string) string {

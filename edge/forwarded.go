@@ -57,7 +57,7 @@ func (rt *settings) trusted(addr netip.Addr) bool {
 // dropProxyOnlyFields removes the proxyOnlyFields a client sent, whatever the case of their
 // names and with '_' for '-', unless the client is a trusted proxy; and the internalFields,
 // always. An untrusted client's Forwarded keeps its for= parameters only.
-func dropProxyOnlyFields(h *fasthttp.RequestHeader, trusted bool) {
+func dropProxyOnlyFields(h *fieldList, trusted bool) {
 	var names [][]byte
 	forwarded := false
 	for k := range h.All() {
@@ -83,7 +83,7 @@ func dropProxyOnlyFields(h *fasthttp.RequestHeader, trusted bool) {
 // X-Forwarded-Proto say, which Spring and others read from the first element to build URLs
 // no cache key describes. for= is kept as X-Forwarded-For's prior members are: the node's
 // own element, which comes last, is the one it vouches for.
-func keepForOnly(h *fasthttp.RequestHeader) {
+func keepForOnly(h *fieldList) {
 	var kept []string
 	for k, v := range h.All() {
 		if len(k) == len("Forwarded") && bytes.EqualFold(k, []byte("Forwarded")) {
@@ -92,7 +92,7 @@ func keepForOnly(h *fasthttp.RequestHeader) {
 			}
 		}
 	}
-	delFold(h, "Forwarded")
+	h.Del("Forwarded")
 	if len(kept) > 0 {
 		h.Set("Forwarded", strings.Join(kept, ", "))
 	}

@@ -2,8 +2,6 @@ package edge
 
 import (
 	"bytes"
-	"errors"
-	"net"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -115,53 +113,27 @@ func badFieldValue(v []byte) bool {
 	return false
 }
 
-// protocolError answers requests fasthttp could not parse: too-large heads get 431, slow
-// clients 408, anything else 400. The connection is closed.
-func (n *Node) protocolError(ctx *fasthttp.RequestCtx, err error) {
-	ctx.SetConnectionClose()
-	var small *fasthttp.ErrSmallBuffer
-	var ne net.Error
-	switch {
-	case errors.As(err, &small):
-		n.metrics.rejected.WithLabelValues("header_too_large").Inc()
-		plainError(ctx, fasthttp.StatusRequestHeaderFieldsTooLarge, "request header fields too large")
-	case errors.As(err, &ne) && ne.Timeout():
-		n.metrics.rejected.WithLabelValues("timeout").Inc()
-		plainError(ctx, fasthttp.StatusRequestTimeout, "request timeout")
-	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		n.metrics.rejected.WithLabelValues("body_too_large").Inc()
-		plainError(ctx, fasthttp.StatusRequestEntityTooLarge, "request body too large")
-		// The head was read whole: the answer is the route's, as a route's own
-		// max_body_bytes answer is (error page and response fields).
-		n.ownAnswerPolicy(ctx, true)
-		return
-	default:
-		n.metrics.rejected.WithLabelValues("malformed").Inc()
-		plainError(ctx, fasthttp.StatusBadRequest, "malformed request")
-	}
-	n.ownAnswerPolicy(ctx, false)
-}
-
 // refuse answers a request the node will not serve because of how the client framed or
 // addressed it, and closes the connection (RFC 9112 sections 6.1 and 11.2): after a head the
 // node could not trust, nothing that follows on the connection may be read as a request.
 // Such a request never reaches an origin, so it never counts against an origin's health.
-func (n *Node) refuse(ctx *fasthttp.RequestCtx, status int, reason, msg string) {
-	n.metrics.rejected.WithLabelValues(reason).Inc()
-	plainError(ctx, status, msg)
-	ctx.SetConnectionClose()
+func (p *pipeline) refuse(x *exchange, status int, reason, msg string) {
+	p.metrics.rejected.WithLabelValues(reason).Inc()
+	plainError(x, status, msg)
+	x.resp.SetConnectionClose()
 }
 
 // plainError writes a short text body that says what went wrong. It keeps a connection
 // close already decided: the reset of the response would otherwise clear it.
-func plainError(ctx *fasthttp.RequestCtx, status int, msg string) {
-	closing := ctx.Response.ConnectionClose()
-	ctx.Response.Reset()
+func plainError(x *exchange, status int, msg string) {
+	closing := x.resp.ConnectionClose()
+	x.resp.Reset()
 	if closing {
-		ctx.SetConnectionClose()
+		x.resp.SetConnectionClose()
 	}
-	ctx.SetStatusCode(status)
-	ctx.SetContentType("text/plain; charset=utf-8")
-	ctx.Response.Header.Set("Cache-Control", "no-store")
-	ctx.SetBodyString(msg + "\n")
+	h := x.resp.Head()
+	h.SetStatusCode(status)
+	h.SetContentType("text/plain; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	x.resp.SetBody([]byte(msg + "\n"))
 }

@@ -89,14 +89,16 @@ func FuzzFramingProblem(f *testing.F) {
 // plainError resets the response: a close decided before it (refused heads, strangers on the
 // peer port) must survive, or fasthttp keeps reading the connection after the answer.
 func TestPlainError_keepsConnectionClose(t *testing.T) {
+	var n Node
 	var ctx fasthttp.RequestCtx
-	ctx.SetConnectionClose()
-	plainError(&ctx, fasthttp.StatusBadRequest, "bad")
+	e := n.getHTTP1(&ctx)
+	e.x.resp.SetConnectionClose()
+	plainError(&e.x, fasthttp.StatusBadRequest, "bad")
 	if !ctx.Response.ConnectionClose() || ctx.Response.StatusCode() != 400 {
 		t.Errorf("close %v, status %d", ctx.Response.ConnectionClose(), ctx.Response.StatusCode())
 	}
 	var open fasthttp.RequestCtx
-	plainError(&open, fasthttp.StatusNotFound, "no route")
+	plainError(&n.getHTTP1(&open).x, fasthttp.StatusNotFound, "no route")
 	if open.Response.ConnectionClose() {
 		t.Error("a 404 closed the connection")
 	}

@@ -1,31 +1,28 @@
 package edge
 
 import (
+	"bytes"
 	"errors"
 	"io"
-	"net"
+	"net/http"
 	"runtime/debug"
 	"strconv"
 	"strings"
 
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/edge/h2"
-	"github.com/valyala/fasthttp"
 )
 
-// h2exchange is one HTTP/2 request on its way through the pipeline: the fasthttp context the
-// pipeline works on and the response fields handed to edge/h2. Pooled per node (Node.h2ctx):
-// a RequestCtx with its buffers is large, and allocating one per request dominated the cost
-// of the net/http adapter this replaces.
+// h2exchange is one HTTP/2 request on its way through the pipeline: the exchange, its
+// request head built from the stream's fields, and the response the pipeline writes, sent
+// on the stream once handle returns. Pooled per node (Node.h2ctx), so a hit allocates
+// nothing for it.
 type h2exchange struct {
-	ctx    fasthttp.RequestCtx
-	conn   h2conn // the ctx's connection, kept here so handing it over allocates nothing
+	x      exchange
+	req    fieldList
+	resp   h2Response
 	fields []h2.Field
 	strs   *fieldStrings
-	// w is the stream being answered; interim, built once per exchange so no request
-	// allocates a closure, sends 1xx on it (the pipeline's interimWriter).
-	w       h2.ResponseWriter
-	interim interimWriter
 }
 
 // h2handler is the node's edge/h2 Handler, for listen.https (ALPN h2) and listen.h2c.
@@ -49,120 +46,141 @@ func (h h2handler) ServeH2(w h2.ResponseWriter, r *h2.Request) {
 	n := h.n
 	if problem := authorityProblem(r); problem != "" {
 		n.metrics.rejected.WithLabelValues("h2_malformed").Inc()
-		w.Respond(fasthttp.StatusBadRequest, []h2.Field{
+		w.Respond(http.StatusBadRequest, []h2.Field{
 			{Name: "content-type", Value: "text/plain; charset=utf-8"},
 			{Name: "cache-control", Value: "no-store"},
 		}, []byte("malformed HTTP/2 request: "+problem+"\n"))
 		return
 	}
-	x := n.h2ctx.Get().(*h2exchange)
-	x.strs = h.strs
-	n.h2Request(x, w, r)
+	e := n.h2ctx.Get().(*h2exchange)
+	e.strs = h.strs
+	n.h2Request(e, w, r)
 	if r.ContentLength <= 0 && r.Body.Drained() {
-		if obj := n.freshHit(&x.ctx); obj != nil {
-			x.ctx.SetUserValue(probedFlag, obj) // served even if purged or evicted meanwhile
+		if obj := n.freshHit(&e.x); obj != nil {
+			e.x.probed = obj // served even if purged or evicted meanwhile
 			if h.afterProbe != nil {
 				h.afterProbe(obj)
 			}
-			n.handle(&x.ctx)
-			n.h2Respond(x, w, r, true)
+			n.handle(&e.x)
+			n.h2Respond(e, w, r, true)
 			return
 		}
 	}
 	w.Detach()
 	go func() {
 		defer n.h2Recover(w, r.StreamID)
-		if !n.h2ReadBody(x, w, r) {
-			n.h2Release(x)
+		if !n.h2Body(e, w, r) {
+			n.h2Release(e)
 			return
 		}
-		n.handle(&x.ctx)
-		n.h2Respond(x, w, r, false)
+		n.handle(&e.x)
+		if e.x.bodyTooLarge {
+			// The content outgrew limits.max_body_bytes while the origin read it.
+			n.h2TooLarge(e)
+		}
+		n.h2Respond(e, w, r, false)
 	}()
 }
 
-// h2Request fills x's fasthttp request from the HTTP/2 request: the same view the HTTP/1.1
-// listener gives the pipeline (names as sent, here lowercase; Host from :authority).
-func (n *Node) h2Request(x *h2exchange, w h2.ResponseWriter, r *h2.Request) {
-	ctx := &x.ctx
-	x.conn.remote = r.RemoteAddr
-	ctx.Init2(&x.conn, fasthttpLogger{n.log}, false)
-	req := &ctx.Request
-	req.Header.DisableNormalizing()
-	req.Header.SetMethod(r.Method)
-	req.SetRequestURI(r.Path)
-	req.Header.SetHost(r.Authority)
+// h2Request fills e from the HTTP/2 request: the same view the HTTP/1.1 listener gives the
+// pipeline (names as sent, here lowercase; Host from :authority).
+func (n *Node) h2Request(e *h2exchange, w h2.ResponseWriter, r *h2.Request) {
+	q := &e.req
+	q.Reset()
+	q.setMethod(r.Method)
+	q.SetRequestURI(r.Path)
+	q.SetHost(r.Authority)
+	q.setProtocol("HTTP/2.0")
 	for _, f := range r.Fields {
 		if f.Name == "host" {
 			continue // r.Authority holds it (authorityProblem checked that they agree)
 		}
-		req.Header.Add(f.Name, f.Value)
+		q.Add(f.Name, f.Value)
 	}
-	if r.TLS {
-		ctx.SetUserValue(schemeFlag, true) // the scheme is the connection's, never :scheme's
+	switch {
+	case r.ContentLength >= 0:
+		q.contentLength = int(r.ContentLength)
+	case !r.Body.Drained():
+		q.contentLength = -1
+	default:
+		q.contentLength = -2
 	}
-	x.w = w
-	if x.interim == nil {
-		x.interim = func(status int, links [][]byte) {
-			fields := make([]h2.Field, len(links))
-			for i, l := range links {
-				fields[i] = h2.Field{Name: "link", Value: string(l)}
-			}
-			if err := x.w.WriteInterim(status, fields); err != nil {
-				n.log.Debug("h2: interim response not sent", "err", err)
-			}
-		}
+	e.resp.reset(n, w)
+	x := &e.x
+	x.req, x.resp = q, &e.resp
+	x.remote = remoteAddr(r.RemoteAddr)
+	x.tls = r.TLS // the scheme is the connection's, never :scheme's
+	x.host, x.hosts = q.host, 0
+	if len(q.host) > 0 {
+		x.host, x.hosts = q.host, 1
 	}
-	ctx.SetUserValue(interimFlag, x.interim)
-	ctx.Response.Header.DisableNormalizing()
-	ctx.Response.Header.SetNoDefaultContentType(true) // as the HTTP/1.1 listener: see originHead
 }
 
-// h2ReadBody reads the request content on the detached goroutine, bounded by
-// limits.max_body_bytes (edge/h2 enforces the same bound as it arrives). The pipeline takes
-// a request body whole, as the HTTP/1.1 listener's. false means the stream was answered.
-func (n *Node) h2ReadBody(x *h2exchange, w h2.ResponseWriter, r *h2.Request) bool {
-	if r.ContentLength == 0 || (r.ContentLength < 0 && r.Body.Drained()) {
-		// No content (a content-length of 0 with DATA is edge/h2's to refuse). Not Ended:
-		// content that came with its END_STREAM is buffered, still to be read.
-		return true
+// h2Prefetch is how much request content h2Body reads before the pipeline runs: content
+// that ends within it (forms, API calls) has a known length, checked against
+// limits.max_body_bytes before any origin is asked, and an origin that takes no streamed
+// upload gets it with its Content-Length. Larger content streams past it.
+const h2Prefetch = 64 << 10
+
+// h2Body hands the pipeline the request content, on the detached goroutine: whole when it
+// ends within h2Prefetch, else as a stream read as it arrives (what was read first, then the
+// rest), bounded by limits.max_body_bytes, which edge/h2 enforces on DATA too. Content over
+// the bound that is known before the origin is asked (a content-length, or all of it within
+// the prefetch) is answered 413 here. false means the stream was answered.
+func (n *Node) h2Body(e *h2exchange, w h2.ResponseWriter, r *h2.Request) bool {
+	if e.req.contentLength == -2 || e.req.contentLength == 0 {
+		return true // no content (a content-length of 0 with DATA is edge/h2's to refuse)
 	}
 	limit := int64(n.rt.Load().cfg.Limits.MaxBodyBytes)
-	var body []byte
-	if r.ContentLength > 0 {
-		body = make([]byte, 0, min(r.ContentLength, limit)+1)
-	}
-	body, err := readAllInto(body, io.LimitReader(r.Body, limit+1))
-	switch {
-	case errors.Is(err, h2.ErrBodyTooLarge) || int64(len(body)) > limit:
-		n.metrics.rejected.WithLabelValues("body_too_large").Inc()
-		w.Respond(fasthttp.StatusRequestEntityTooLarge, nil, []byte("request body too large\n"))
+	if r.ContentLength > limit {
+		n.h2TooLarge(e)
+		n.h2Respond(e, w, r, false)
 		return false
+	}
+	size := min(h2Prefetch, limit+1)
+	if r.ContentLength > 0 {
+		size = min(size, r.ContentLength)
+	}
+	first := make([]byte, size)
+	k, err := io.ReadFull(r.Body, first)
+	first = first[:k]
+	switch {
+	case errors.Is(err, h2.ErrBodyTooLarge) || int64(k) > limit:
+		n.h2TooLarge(e)
+		n.h2Respond(e, w, r, false)
+		return false
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || err == nil && r.Body.Drained():
+		e.x.bodyBytes, e.x.bodyLen = first, int64(k)
+		e.req.contentLength = k
+		return true
 	case err != nil:
 		// Reset by the client, stalled, or the connection went away: nobody to answer.
 		w.Abort()
 		return false
 	}
-	x.ctx.Request.SetBodyRaw(body)
-	x.ctx.Request.Header.SetContentLength(len(body))
+	e.x.body, e.x.bodyLen = io.MultiReader(bytes.NewReader(first), h2Content{r.Body}), r.ContentLength
+	e.x.limitBody(limit)
 	return true
 }
 
-// readAllInto is io.ReadAll into buf, which may come sized from Content-Length.
-func readAllInto(buf []byte, r io.Reader) ([]byte, error) {
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		k, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+k]
-		if errors.Is(err, io.EOF) {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
+// h2Content is a stream's content as the pipeline reads it: edge/h2's bound on DATA is the
+// pipeline's errBodyTooLarge.
+type h2Content struct{ b *h2.Body }
+
+func (c h2Content) Read(p []byte) (int, error) {
+	k, err := c.b.Read(p)
+	if errors.Is(err, h2.ErrBodyTooLarge) {
+		err = errBodyTooLarge
 	}
+	return k, err
+}
+
+// h2TooLarge answers 413 in place of whatever the pipeline answered.
+func (n *Node) h2TooLarge(e *h2exchange) {
+	n.metrics.rejected.WithLabelValues("body_too_large").Inc()
+	e.x.resp.CloseBodyStream()
+	plainError(&e.x, http.StatusRequestEntityTooLarge, "request body too large")
+	n.ownAnswerPolicy(&e.x, true)
 }
 
 // h2Respond writes the pipeline's response. A body in memory (a hit: the stored object's
@@ -171,61 +189,77 @@ func readAllInto(buf []byte, r io.Reader) ([]byte, error) {
 // one that ends early resets the stream (RST_STREAM INTERNAL_ERROR), so the client never
 // takes the part for the whole (RFC 9113 section 8.1). inline says the call runs on the
 // connection's goroutine, which must not block: a streamed body then detaches first.
-func (n *Node) h2Respond(x *h2exchange, w h2.ResponseWriter, r *h2.Request, inline bool) {
-	resp := &x.ctx.Response
-	status := resp.StatusCode()
-	noBody := resp.SkipBody || r.Method == "HEAD" || status == fasthttp.StatusNoContent ||
-		status == fasthttp.StatusNotModified
+func (n *Node) h2Respond(e *h2exchange, w h2.ResponseWriter, r *h2.Request, inline bool) {
+	resp := &e.resp
+	status := resp.head.status
+	noBody := resp.skip || r.Method == "HEAD" || status == http.StatusNoContent ||
+		status == http.StatusNotModified
 	if noBody {
-		// Closed unread (resp.Body would drain a stream); HEAD keeps its Content-Length.
+		// Closed unread; HEAD keeps its Content-Length.
 		resp.CloseBodyStream()
-		w.Respond(status, n.h2Fields(x, resp, 0, true), nil)
-		n.h2Release(x)
+		w.Respond(status, n.h2Fields(e, 0, true), nil)
+		n.h2Release(e)
 		return
 	}
-	if !resp.IsBodyStream() {
-		body := resp.Body()
-		// The body may live in the pooled context's own buffer (an error page); releasing
-		// the buffer (ReleaseBody drops it instead of pooling it) makes it the stream's, so
-		// Respond may keep it while the context is reused. A stored object's body is raw
-		// and untouched by this.
-		resp.ReleaseBody(-1)
-		w.Respond(status, n.h2Fields(x, resp, int64(len(body)), false), body)
-		n.h2Release(x)
+	if resp.stream == nil {
+		// The body is a stored object's (immutable) or one the pipeline made for this
+		// response: Respond may keep it while the exchange is reused.
+		body := resp.body
+		w.Respond(status, n.h2Fields(e, int64(len(body)), false), body)
+		n.h2Release(e)
 		return
 	}
-	length := int64(resp.Header.ContentLength())
-	if err := w.WriteHeader(status, n.h2Fields(x, resp, length, false)); err != nil {
+	length := int64(resp.streamLen)
+	if err := w.WriteHeader(status, n.h2Fields(e, length, false)); err != nil {
 		resp.CloseBodyStream()
 		w.Abort()
-		n.h2Release(x)
+		n.h2Release(e)
 		return
 	}
 	if inline {
 		w.Detach()
 		go func() {
 			defer n.h2Recover(w, r.StreamID)
-			n.h2Stream(x, w)
+			n.h2Stream(e, w)
 		}()
 		return
 	}
-	n.h2Stream(x, w)
+	n.h2Stream(e, w)
 }
 
 // h2Stream copies a streamed body to the stream (on a detached goroutine) and ends it:
 // END_STREAM when the body arrived whole, RST_STREAM when it was cut or fell short of its
 // Content-Length.
-func (n *Node) h2Stream(x *h2exchange, w h2.ResponseWriter) {
-	resp := &x.ctx.Response
-	length := int64(resp.Header.ContentLength())
+func (n *Node) h2Stream(e *h2exchange, w h2.ResponseWriter) {
+	resp := &e.resp
+	length := int64(resp.streamLen)
 	cw := countingWriter{w: w}
-	err := resp.BodyWriteTo(&cw) // closes the stream, which records the request (outcomeBody)
+	bp := copyBuffers.Get().(*[]byte)
+	_, err := io.CopyBuffer(&cw, onlyReader{resp.stream}, *bp)
+	copyBuffers.Put(bp)
+	closeBody(resp.stream, err) // records the request (outcomeBody)
+	resp.stream = nil
 	if err != nil || (length >= 0 && cw.n != length) {
 		w.Abort()
 	} else {
 		w.Close(nil)
 	}
-	n.h2Release(x)
+	n.h2Release(e)
+}
+
+// onlyReader hides a body's WriteTo, so that the copy reads into the buffer it is given.
+type onlyReader struct{ io.Reader }
+
+// closeBody closes a response body after it was written, err saying why the write stopped
+// early (nil when it did not): fasthttp's convention (ReadCloserWithError), which
+// outcomeBody and the fill's readers follow.
+func closeBody(r io.Reader, err error) {
+	switch c := r.(type) {
+	case interface{ CloseWithError(error) error }:
+		_ = c.CloseWithError(err)
+	case io.Closer:
+		_ = c.Close()
+	}
 }
 
 // h2Recover, deferred on a detached goroutine, does what edge/h2 does for a handler on the
@@ -250,38 +284,38 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return k, err
 }
 
-// h2Fields converts the response header to HTTP/2 fields: end-to-end fields only (edge/h2
+// h2Fields converts the response head to HTTP/2 fields: end-to-end fields only (edge/h2
 // drops connection-specific ones too, RFC 9113 section 8.2.2), and Content-Length computed
 // for this response, never relayed: length is the body's, or the representation's for HEAD.
-// 204 and 304 carry none (RFC 9110 section 8.6). The slice is x's, reused.
-func (n *Node) h2Fields(x *h2exchange, resp *fasthttp.Response, length int64, noBody bool) []h2.Field {
-	fields := x.fields[:0]
-	for k, v := range resp.Header.All() {
-		if isHopByHop(k) || strings.EqualFold(string(k), "Content-Length") {
+// 204 and 304 carry none (RFC 9110 section 8.6). The slice is e's, reused.
+func (n *Node) h2Fields(e *h2exchange, length int64, noBody bool) []h2.Field {
+	head := &e.resp.head
+	fields := e.fields[:0]
+	for k, v := range head.All() {
+		if isHopByHop(k) {
 			continue
 		}
-		fields = append(fields, h2.Field{Name: x.strs.name(k), Value: x.strs.value(v)})
+		fields = append(fields, h2.Field{Name: e.strs.name(k), Value: e.strs.value(v)})
 	}
-	status := resp.StatusCode()
+	status := head.status
 	switch {
-	case status == fasthttp.StatusNoContent || status == fasthttp.StatusNotModified:
-	case noBody && resp.Header.ContentLength() >= 0:
-		fields = append(fields, h2.Field{Name: "content-length", Value: strconv.Itoa(resp.Header.ContentLength())})
+	case status == http.StatusNoContent || status == http.StatusNotModified:
+	case noBody && head.contentLength >= 0:
+		fields = append(fields, h2.Field{Name: "content-length", Value: strconv.Itoa(head.contentLength)})
 	case !noBody && length >= 0:
 		fields = append(fields, h2.Field{Name: "content-length", Value: strconv.FormatInt(length, 10)})
 	}
-	x.fields = fields
+	e.fields = fields
 	return fields
 }
 
-// h2Release returns x to the pool once nothing refers to its context any more.
-func (n *Node) h2Release(x *h2exchange) {
-	clear(x.fields)
-	x.fields, x.w = x.fields[:0], nil
-	x.ctx.Request.Reset()
-	x.ctx.Response.Reset()
-	x.ctx.ResetUserValues()
-	n.h2ctx.Put(x)
+// h2Release returns e to the pool once nothing refers to it any more.
+func (n *Node) h2Release(e *h2exchange) {
+	clear(e.fields)
+	e.fields = e.fields[:0]
+	e.x.reset()
+	e.resp.reset(nil, nil)
+	n.h2ctx.Put(e)
 }
 
 // authorityProblem finds an HTTP/2 request whose host does not come from :authority alone
@@ -310,12 +344,3 @@ func authorityProblem(r *h2.Request) string {
 	}
 	return ""
 }
-
-// h2conn stands in for the connection fasthttp would have: only the addresses are used.
-type h2conn struct {
-	net.Conn
-	remote net.Addr
-}
-
-func (c *h2conn) RemoteAddr() net.Addr { return c.remote }
-func (c *h2conn) LocalAddr() net.Addr  { return c.remote }

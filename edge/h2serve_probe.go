@@ -7,20 +7,15 @@ import (
 
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/edge/compress"
-	"github.com/shoal-cdn/shoal/edge/httpcache"
-	"github.com/valyala/fasthttp"
+	"github.com/shoal-cdn/shoal/httpcache"
 )
-
-// probedFlag holds the *cachestore.Object freshHit found for a request that the HTTP/2
-// listener then runs through the pipeline on its connection's goroutine (probedObject).
-const probedFlag = "shoal.probed"
 
 // probeMargin is how much longer than now an object must stay usable for freshHit to say
 // true: the pipeline looks again a moment later with its own clock reading, and an object
 // that expired in between would be revalidated on the connection's goroutine.
 const probeMargin = time.Second
 
-// freshHit returns the object the pipeline (Node.handle) will answer ctx from without
+// freshHit returns the object the pipeline (Node.handle) will answer x from without
 // blocking, or nil: for a GET or HEAD without content on a cache route whose key this node
 // owns (or holds a fresh hot copy of), stored in memory, and fresh (or servable
 // stale-while-revalidate) for probeMargin more. It walks the same steps as handle up to the
@@ -31,48 +26,47 @@ const probeMargin = time.Second
 // hit into a fill on the connection's goroutine between the probe and the pipeline's own
 // lookup, delaying that connection's other streams by an origin's answer:
 //   - expiry: the object must be usable probeMargin from now, far longer than the gap;
-//   - a purge or an eviction: the caller puts the object in ctx (probedFlag) and serveCache
+//   - a purge or an eviction: the caller puts the object in the exchange (exchange.probed) and serveCache
 //     serves it when the store no longer has it (probedObject). The request arrived before
 //     the purge, so answering it from the object it found is answering it first.
 //
 // A ring change in the gap (the key moved to another owner) still forwards on the
 // connection's goroutine, bounded by the peer timeout. A hit that would first compress a
 // variant the client accepts and the store lacks is detached (variantMissing).
-func (n *Node) freshHit(ctx *fasthttp.RequestCtx) *cachestore.Object {
-	obj, ok := n.probe(ctx)
+func (p *pipeline) freshHit(x *exchange) *cachestore.Object {
+	obj, ok := p.probe(x)
 	if !ok {
 		return nil
 	}
 	return obj
 }
 
-// probedObject is the object freshHit found for ctx, when the pipeline's lookup of key no
+// probedObject is the object freshHit found for x, when the pipeline's lookup of key no
 // longer finds it (purged or evicted since: see freshHit). key may lack the secondary key
 // (Vary) the probed object's has: a purge of the URL takes its Vary record with it, and the
 // pipeline then looks the URL up alone.
-func probedObject(ctx *fasthttp.RequestCtx, key string) (*cachestore.Object, bool) {
-	obj, ok := ctx.UserValue(probedFlag).(*cachestore.Object)
-	if !ok || !strings.HasPrefix(obj.Key, key) {
+func probedObject(x *exchange, key string) (*cachestore.Object, bool) {
+	obj := x.probed
+	if obj == nil || !strings.HasPrefix(obj.Key, key) {
 		return nil, false
 	}
 	return obj, len(obj.Key) == len(key) || obj.Key[len(key)] == 0
 }
 
 // probe is freshHit's walk.
-func (n *Node) probe(ctx *fasthttp.RequestCtx) (*cachestore.Object, bool) {
-	method := ctx.Method()
+func (p *pipeline) probe(x *exchange) (*cachestore.Object, bool) {
+	method := x.req.Method()
 	head := bytes.Equal(method, []byte("HEAD"))
 	if !head && !bytes.Equal(method, []byte("GET")) {
 		return nil, false
 	}
-	rt := n.rt.Load()
+	rt := p.rt.Load()
 	if rt.pages.Maintenance {
 		return nil, false
 	}
-	hdr := &ctx.Request.Header
-	sch := scheme(ctx)
-	host, hosts := hostFields(hdr.RawHeaders(), hdr.Host())
-	t, bad := parseTarget(sch, hdr.RequestURI(), host, hosts, true)
+	hdr := x.req
+	sch := x.scheme()
+	t, bad := parseTarget(sch, hdr.RequestURI(), x.host, x.hosts, true)
 	if bad != nil || (rt.cfg.TLS.RedirectHTTP && sch == "http") {
 		return nil, false
 	}
@@ -96,18 +90,18 @@ func (n *Node) probe(ctx *fasthttp.RequestCtx) (*cachestore.Object, bool) {
 		return nil, false
 	}
 	key := policyKey(rules, &t, sch, hdr)
-	now := n.now()
+	now := p.now()
 	later := now.Add(probeMargin)
-	if _, self := n.ownerOf(rt, key); self {
-		if n.adopting(now) {
-			if owners := n.ring.Owners(key, 2); len(owners) > 1 && owners[0].Name == n.name {
+	if _, self := p.ownerOf(rt, key); self {
+		if p.adopting(now) {
+			if owners := p.ring.Owners(key, 2); len(owners) > 1 && owners[0].Name == p.name {
 				return nil, false // forwardToOwner may adopt the runner-up's copy
 			}
 		}
-	} else if !n.freshHotCopy(rt, key, ctx, later) {
+	} else if !p.freshHotCopy(rt, key, x, later) {
 		return nil, false // forwardToOwner would forward it
 	}
-	vary, varies := n.store.Vary(key)
+	vary, varies := p.store.Vary(key)
 	m := "GET"
 	if head {
 		m = "HEAD"
@@ -120,17 +114,17 @@ func (n *Node) probe(ctx *fasthttp.RequestCtx) (*cachestore.Object, bool) {
 		}
 		key += "\x00" + secondary
 	}
-	obj, found := n.store.Peek(key)
+	obj, found := p.store.Peek(key)
 	if !found || obj.Key != key {
 		return nil, false
 	}
-	meta, ok := obj.Meta.(*objectMeta)
-	if !ok {
+	meta := obj.Meta
+	if meta == nil {
 		return nil, false
 	}
-	switch rt.policy.Evaluate(req, meta.response(obj), meta.decision, later).State {
+	switch rt.policy.Evaluate(req, meta.Response(obj), meta.Decision, later).State {
 	case httpcache.Fresh, httpcache.StaleWhileRevalidate:
-		if n.variantMissing(rt, obj, meta, req) {
+		if p.variantMissing(rt, obj, meta, req) {
 			return nil, false
 		}
 		return obj, true
@@ -142,20 +136,20 @@ func (n *Node) probe(ctx *fasthttp.RequestCtx) (*cachestore.Object, bool) {
 // client takes an encoding whose variant is not stored (or is of an older fill). Coding a
 // large body takes milliseconds, which on the connection's goroutine every other stream of
 // the connection would wait for.
-func (n *Node) variantMissing(rt *settings, obj *cachestore.Object, meta *objectMeta, req httpcache.Request) bool {
-	if !compressible(rt, obj.Status, obj.Header, int64(len(obj.Body)), meta.decision.NoTransform) {
+func (p *pipeline) variantMissing(rt *settings, obj *cachestore.Object, meta *cachestore.Meta, req httpcache.Request) bool {
+	if !compressible(rt, obj.Status, obj.Header, int64(len(obj.Body)), meta.Decision.NoTransform) {
 		return false
 	}
 	enc := compress.Negotiate(req.Header.Get("Accept-Encoding"), rt.encodings)
 	if enc == compress.Identity {
 		return false
 	}
-	v, ok := n.store.Peek(obj.Key + compress.VariantKey(enc))
+	v, ok := p.store.Peek(obj.Key + compress.VariantKey(enc))
 	return !ok || !v.ResponseTime.Equal(obj.ResponseTime) || v.SoftPurged()
 }
 
 // freshHotCopy is freshLocalCopy (forward.go) through Peek, at the probe's later time: a
 // non-owner answers from a fresh copy of its own instead of forwarding.
-func (n *Node) freshHotCopy(rt *settings, key string, ctx *fasthttp.RequestCtx, now time.Time) bool {
-	return n.freshCopy(rt, key, ctx, now, false)
+func (p *pipeline) freshHotCopy(rt *settings, key string, x *exchange, now time.Time) bool {
+	return p.freshCopy(rt, key, x, now, false)
 }

@@ -2,18 +2,17 @@ package edge
 
 import (
 	"bytes"
-	"net"
+	"net/http"
 	"net/netip"
 	"strconv"
 	"time"
 
 	"github.com/shoal-cdn/shoal/cachestore"
-	"github.com/valyala/fasthttp"
 )
 
 // handle is the data plane's entry point for every client request.
-func (n *Node) handle(ctx *fasthttp.RequestCtx) {
-	start := n.now()
+func (p *pipeline) handle(x *exchange) {
+	start := p.now()
 	policy, result := "none", "rejected"
 	// The route's policy (routepolicy.go); pages is set only when error pages are configured.
 	var rules *routeRules
@@ -25,42 +24,42 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 			rules = nil // a hit's template already carried the response field rules
 		}
 		if rules != nil || pages != nil {
-			n.responsePolicy(ctx, pages, rules) // before the framing: it may replace the body
+			p.responsePolicy(x, pages, rules) // before the framing: it may replace the body
 		}
-		n.frameForHTTP10(ctx)
-		n.finish(ctx, start, policy, result)
+		x.resp.Seal(p, x)
+		p.finish(x, start, policy, result)
 		putScratch(sc)
 	}()
 
-	if problem := framingProblem(ctx.Request.Header.RawHeaders()); problem != "" {
-		n.refuse(ctx, fasthttp.StatusBadRequest, "smuggling", "bad request: "+problem)
+	switch x.problem {
+	case "":
+	case problemVersion:
+		// RFC 9110 section 6.2: the listener does not speak this version.
+		p.refuse(x, http.StatusHTTPVersionNotSupported, "version", "HTTP version not supported")
+		return
+	default:
+		p.refuse(x, http.StatusBadRequest, "smuggling", "bad request: "+x.problem)
 		return
 	}
-	dropTrailerFields(&ctx.Request.Header)
-	if !versionOne(ctx.Request.Header.Protocol()) {
-		// RFC 9110 section 6.2: this listener speaks HTTP/1.x; HTTP/2 has its own.
-		n.refuse(ctx, fasthttp.StatusHTTPVersionNotSupported, "version", "HTTP version not supported")
-		return
-	}
-	if m := ctx.Method(); bytes.Equal(m, []byte("CONNECT")) || bytes.Equal(m, []byte("TRACE")) {
+	if m := x.req.Method(); bytes.Equal(m, []byte("CONNECT")) || bytes.Equal(m, []byte("TRACE")) {
 		// A cache is no tunnel, and TRACE would reflect fields (cookies, credentials) that
 		// scripts must not read (cross-site tracing).
-		n.refuse(ctx, fasthttp.StatusMethodNotAllowed, "method", "method not allowed")
-		ctx.Response.Header.Set("Allow", allowed)
+		p.refuse(x, http.StatusMethodNotAllowed, "method", "method not allowed")
+		x.resp.Head().Set("Allow", allowed)
 		return
 	}
-	rt := n.rt.Load()
-	hdr := &ctx.Request.Header
-	if bytes.Equal(hdr.RequestURI(), []byte("*")) && bytes.Equal(ctx.Method(), []byte("OPTIONS")) {
+	rt := p.rt.Load()
+	hdr := x.req
+	if bytes.Equal(hdr.RequestURI(), []byte("*")) && bytes.Equal(x.req.Method(), []byte("OPTIONS")) {
 		// RFC 9110 section 9.3.7: a question about the server itself, not a resource; no
 		// route or origin is involved (health checkers send it).
-		ctx.Response.Header.Set("Allow", allowed)
+		x.resp.Head().Set("Allow", allowed)
 		policy, result = "none", "options"
 		return
 	}
-	if bytes.Equal(ctx.Method(), []byte("OPTIONS")) && !isForwarded(ctx) && maxForwards(hdr) {
+	if bytes.Equal(x.req.Method(), []byte("OPTIONS")) && !x.forwarded && maxForwards(hdr) {
 		// Max-Forwards: 0 makes this node the final recipient (RFC 9110 section 7.6.2).
-		ctx.Response.Header.Set("Allow", allowed)
+		x.resp.Head().Set("Allow", allowed)
 		policy, result = "none", "options"
 		return
 	}
@@ -68,30 +67,29 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 		pages = &rt.pages
 	}
 	if rt.pages.Maintenance {
-		rules = n.maintenance(ctx, rt)
+		rules = p.maintenance(x, rt)
 		result = "maintenance"
 		return
 	}
-	host, hosts := hostFields(hdr.RawHeaders(), hdr.Host())
-	t, bad := parseTargetIn(sc, scheme(ctx), hdr.RequestURI(), host, hosts, !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
+	t, bad := parseTargetIn(sc, x.scheme(), hdr.RequestURI(), x.host, x.hosts, !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
 	if bad != nil {
-		n.refuse(ctx, bad.status, bad.reason, bad.msg)
+		p.refuse(x, bad.status, bad.reason, bad.msg)
 		return
 	}
-	if rt.cfg.TLS.RedirectHTTP && scheme(ctx) == "http" && !isForwarded(ctx) {
-		redirectToHTTPS(ctx, &t)
+	if rt.cfg.TLS.RedirectHTTP && x.scheme() == "http" && !x.forwarded {
+		redirectToHTTPS(x, &t)
 		policy, result = "none", "redirect"
 		return
 	}
-	r := rt.match(ctx.Method(), t.name, t.path)
+	r := rt.match(x.req.Method(), t.name, t.path)
 	if r == nil {
-		n.metrics.rejected.WithLabelValues("no_route").Inc()
-		plainError(ctx, fasthttp.StatusNotFound, "no route matches this request")
+		p.metrics.rejected.WithLabelValues("no_route").Inc()
+		plainError(x, http.StatusNotFound, "no route matches this request")
 		return
 	}
 	if rules = rt.rulesFor(r); rules != nil {
 		// Access, body limit and redirect may answer here; ignored parameters leave t.
-		if res, answered := n.requestPolicy(ctx, r, rules, &t); answered {
+		if res, answered := p.requestPolicy(x, r, rules, &t); answered {
 			result = res
 			return
 		}
@@ -99,75 +97,75 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 	if r.sortParams {
 		t.setQuery(cachestore.SortQuery(t.query))
 	}
-	useTarget(&ctx.Request, &t)
-	dropProxyOnlyFields(hdr, rt.trusted(clientAddr(ctx)))
+	useTarget(x, &t)
+	dropProxyOnlyFields(hdr, rt.trusted(x.clientAddr()))
 	if r.limiter != nil {
-		if ok, wait := r.limiter.allow(clientAddr(ctx), start); !ok {
-			n.metrics.rejected.WithLabelValues("rate_limited").Inc()
-			plainError(ctx, fasthttp.StatusTooManyRequests, "too many requests")
-			ctx.Response.Header.Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		if ok, wait := r.limiter.allow(x.clientAddr(), start); !ok {
+			p.metrics.rejected.WithLabelValues("rate_limited").Inc()
+			plainError(x, http.StatusTooManyRequests, "too many requests")
+			x.resp.Head().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 			return
 		}
 	}
-	method := ctx.Method()
+	method := x.req.Method()
 	if bytes.Equal(method, []byte("PURGE")) {
-		policy, result = "purge", n.purgeMethod(ctx)
+		policy, result = "purge", p.purgeMethod(x)
 		return
 	}
-	if r.cache && (bytes.Equal(method, []byte("GET")) || bytes.Equal(method, []byte("HEAD"))) && !hasBody(&ctx.Request) && !bypassCache(rules, hdr) {
+	if r.cache && (bytes.Equal(method, []byte("GET")) || bytes.Equal(method, []byte("HEAD"))) && !x.hasBody() && !bypassCache(rules, hdr) {
 		policy = "cache"
-		key := policyKeyIn(sc, rules, &t, scheme(ctx), hdr) // borrowed: see lookup.own
-		if res, ok := n.forwardToOwner(ctx, rt, r, key, start); ok {
+		key := policyKeyIn(sc, rules, &t, x.scheme(), hdr) // borrowed: see lookup.own
+		if res, ok := p.forwardToOwner(x, rt, r, key, start); ok {
 			result = res
 			return
 		}
-		n.inflight.add(n.name, 1)
-		result = n.serveCache(ctx, rt, r, key, start, sc)
-		n.inflight.add(n.name, -1)
+		p.inflight.add(p.name, 1)
+		result = p.serveCache(x, rt, r, key, start, sc)
+		p.inflight.add(p.name, -1)
 		return
 	}
 	policy = "pass"
-	result = n.servePass(ctx, rt, r)
+	result = p.servePass(x, rt, r)
 	if r.cache && !safeMethod(method) {
-		n.invalidateAfterUnsafe(ctx)
+		p.invalidateAfterUnsafe(x)
 	}
 }
 
 // finish records the request: now, or for a streamed body once it has been written, with
 // how it ended (see streamBody). The closure is built only for a streamed body: on a hit it
 // cost three allocations per request.
-func (n *Node) finish(ctx *fasthttp.RequestCtx, start time.Time, policy, result string) {
-	if b := streamedBody(ctx); b != nil {
+func (p *pipeline) finish(x *exchange, start time.Time, policy, result string) {
+	if b := streamedBody(x); b != nil {
 		b.done = func(whole bool, sent int64) {
-			res, cacheStatus := result, n.loggedCacheStatus(ctx)
+			res, cacheStatus := result, p.loggedCacheStatus(x)
 			if !whole {
 				res, cacheStatus = resultAborted, withoutStored(cacheStatus)
 			}
-			n.record(ctx, start, policy, res, int(sent), cacheStatus)
+			p.record(x, start, policy, res, int(sent), cacheStatus)
 		}
 		return
 	}
-	n.record(ctx, start, policy, result, responseBytes(&ctx.Response), n.loggedCacheStatus(ctx))
+	p.record(x, start, policy, result, responseBytes(x.resp), p.loggedCacheStatus(x))
 }
 
 // loggedCacheStatus is the response's Cache-Status for the access log, copied only when
 // there is an access log to write it to.
-func (n *Node) loggedCacheStatus(ctx *fasthttp.RequestCtx) string {
-	if !n.access.enabled() {
+func (p *pipeline) loggedCacheStatus(x *exchange) string {
+	if !p.access.enabled() {
 		return ""
 	}
-	return string(ctx.Response.Header.Peek("Cache-Status"))
+	return string(x.resp.Head().Peek("Cache-Status"))
 }
 
-func (n *Node) record(ctx *fasthttp.RequestCtx, start time.Time, policy, result string, bytes int, cacheStatus string) {
-	n.metrics.requestsBy.get2(policy, result).Inc()
-	status := ctx.Response.StatusCode()
-	n.metrics.responsesBy.get1(statusClass(status)).Inc()
+func (p *pipeline) record(x *exchange, start time.Time, policy, result string, bytes int, cacheStatus string) {
+	p.metrics.requestsBy.get2(policy, result).Inc()
+	status := x.resp.Head().StatusCode()
+	p.metrics.responsesBy.get1(statusClass(status)).Inc()
 	if bytes > 0 {
-		n.metrics.bytesOut.Add(float64(bytes))
+		p.metrics.bytesOut.Add(float64(bytes))
 	}
-	if n.access.enabled() {
-		n.access.record(ctx, start, n.now(), result, bytes, cacheStatus)
+	if p.access.enabled() {
+		p.access.record(x, start, p.now(), result, bytes, cacheStatus)
 	}
 }
 
@@ -205,12 +203,12 @@ func idempotent(m []byte) bool {
 // allowed are the methods the node serves (CONNECT and TRACE are refused).
 const allowed = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, PURGE"
 
-// hasBody reports a request that carries content (Content-Length above 0, or chunked). A GET
-// or HEAD with a body goes to the origin as a pass: the body is not in the key, so the
-// answer to it must not be shared with clients who sent none.
-func hasBody(req *fasthttp.Request) bool {
-	cl := req.Header.ContentLength() // -1 chunked, -2 none
-	return cl > 0 || cl == -1 || len(req.Body()) > 0
+// hasBody reports a request that carries content (Content-Length above 0, or of unknown
+// length). A GET or HEAD with a body goes to the origin as a pass: the body is not in the
+// key, so the answer to it must not be shared with clients who sent none.
+func (x *exchange) hasBody() bool {
+	cl := x.req.ContentLength() // -1 unknown (chunked), -2 none
+	return cl > 0 || cl == -1 || len(x.bodyBytes) > 0 || x.body != nil
 }
 
 // versionOne accepts HTTP/1.0 and HTTP/1.1 (and a later 1.x, which RFC 9110 section 6.2 reads
@@ -222,42 +220,31 @@ func versionOne(proto []byte) bool {
 // useTarget makes the request carry its canonical target and Host, so that everything after
 // routing (the origin request, a peer forward, invalidation, PURGE, the access log) sees the
 // form the key was built from.
-func useTarget(req *fasthttp.Request, t *requestTarget) {
+func useTarget(x *exchange, t *requestTarget) {
 	uri := t.uri()
-	if uri == string(req.Header.RequestURI()) && t.host == string(req.Header.Host()) {
+	if uri == string(x.req.RequestURI()) && t.host == string(x.req.Host()) {
 		return
 	}
-	req.Header.SetHost(t.host)
-	req.SetRequestURI(uri) // also drops the URI fasthttp may have parsed from the old target
+	x.req.SetHost(t.host)
+	x.req.SetRequestURI(uri)
 }
 
 // clientAddr is the client's address: the connection's, or for a request a peer forwarded,
 // the address the peer saw.
-func clientAddr(ctx *fasthttp.RequestCtx) netip.Addr {
-	if a, ok := ctx.UserValue(clientIPHeader).(netip.Addr); ok {
-		return a
+func (x *exchange) clientAddr() netip.Addr {
+	if x.forwarded && x.client.IsValid() {
+		return x.client
 	}
-	if ta, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
-		if a, ok := netip.AddrFromSlice(ta.IP); ok {
-			return a.Unmap()
-		}
-	}
-	return netip.Addr{}
+	return x.remote
 }
 
 // via is this node's Via member, built once: it goes on every response.
-func (n *Node) via() string { return n.viaValue }
+func (p *pipeline) via() string { return p.viaValue }
 
-// schemeFlag marks a request that arrived over TLS on a listener fasthttp does not know as
-// TLS (HTTP/2 through the net/http adapter, or forwarded by a peer that received it so).
-const schemeFlag = "shoal.https"
-
-// scheme is the scheme the client used: it is part of the cache key and X-Forwarded-Proto.
-func scheme(ctx *fasthttp.RequestCtx) string {
-	if ctx.IsTLS() {
-		return "https"
-	}
-	if v, _ := ctx.UserValue(schemeFlag).(bool); v {
+// scheme is the scheme the client used (for a forwarded request, the one the peer's client
+// used): it is part of the cache key and X-Forwarded-Proto.
+func (x *exchange) scheme() string {
+	if x.tls {
 		return "https"
 	}
 	return "http"
@@ -265,11 +252,11 @@ func scheme(ctx *fasthttp.RequestCtx) string {
 
 // redirectToHTTPS sends plain-HTTP clients to the same URL over TLS (tls.redirect_http):
 // 301 for GET and HEAD, 308 for methods whose body must be sent again.
-func redirectToHTTPS(ctx *fasthttp.RequestCtx, t *requestTarget) {
-	code := fasthttp.StatusPermanentRedirect
-	if m := ctx.Method(); bytes.Equal(m, []byte("GET")) || bytes.Equal(m, []byte("HEAD")) {
-		code = fasthttp.StatusMovedPermanently
+func redirectToHTTPS(x *exchange, t *requestTarget) {
+	code := http.StatusPermanentRedirect
+	if m := x.req.Method(); bytes.Equal(m, []byte("GET")) || bytes.Equal(m, []byte("HEAD")) {
+		code = http.StatusMovedPermanently
 	}
-	ctx.Response.Header.Set("Location", "https://"+t.name+t.uri())
-	ctx.SetStatusCode(code)
+	x.resp.Head().Set("Location", "https://"+t.name+t.uri())
+	x.resp.Head().SetStatusCode(code)
 }

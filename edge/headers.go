@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"strings"
 
-	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/httpcache"
 	"github.com/valyala/fasthttp"
 )
 
@@ -110,13 +110,13 @@ var requestFields = []string{"Cache-Control", "Pragma", "Authorization", "If-Non
 // requestView builds the httpcache view of a request: the cache-relevant fields plus extra
 // (the names a stored response varies on). Names match case-insensitively, since the listener
 // keeps them as the client sent them, and every line of a field is kept.
-func requestView(h *fasthttp.RequestHeader, extra []string) httpcache.Header {
+func requestView(h *fieldList, extra []string) httpcache.Header {
 	return requestViewIn(nil, h, extra)
 }
 
 // requestViewIn is requestView with the values and the slice borrowed from sc (see
 // requestScratch; nil allocates them): a hit's lookup copies nothing.
-func requestViewIn(sc *requestScratch, h *fasthttp.RequestHeader, extra []string) httpcache.Header {
+func requestViewIn(sc *requestScratch, h *fieldList, extra []string) httpcache.Header {
 	var out httpcache.Header
 	if sc != nil {
 		out = sc.fields[:0]
@@ -167,8 +167,15 @@ func peekFold(h *fasthttp.RequestHeader, name string) []byte {
 
 // delResponseFold and peekResponseFold are delFold and peekFold for a response: the origin
 // and peer clients keep names as the origin spelled them ("vary", "x-powered-by").
-func delResponseFold(h *fasthttp.ResponseHeader, name string) {
-	delResponseFields(h, []string{name})
+func delResponseFold(h responseHead, name string) {
+	switch h := h.(type) {
+	case http1Head:
+		delResponseFields(h.ResponseHeader, []string{name})
+	case *fasthttp.ResponseHeader:
+		delResponseFields(h, []string{name})
+	default:
+		h.Del(name) // fieldList: case-insensitive already
+	}
 }
 
 func peekResponseFold(h *fasthttp.ResponseHeader, name string) []byte {

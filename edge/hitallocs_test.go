@@ -62,7 +62,7 @@ func TestNode_hitAllocatesNothing(t *testing.T) {
 			// Fill (the store applies its Set asynchronously), then hit once to render the
 			// head's template.
 			for i := 0; ; i++ {
-				n.handle(ctx)
+				n.handleHTTP1(ctx)
 				hit := bytes.Contains(ctx.Response.Header.Peek("Cache-Status"), []byte("; hit"))
 				resetResponse(ctx)
 				if hit {
@@ -76,7 +76,7 @@ func TestNode_hitAllocatesNothing(t *testing.T) {
 				time.Sleep(5 * time.Millisecond) // a finished fill stays joinable for a while (fillLinger)
 			}
 			allocs := testing.AllocsPerRun(200, func() {
-				n.handle(ctx)
+				n.handleHTTP1(ctx)
 				if !bytes.Contains(ctx.Response.Header.Peek("Cache-Status"), []byte("; hit")) || ctx.Response.StatusCode() != fasthttp.StatusOK {
 					t.Fatalf("not a hit: %d %s", ctx.Response.StatusCode(), ctx.Response.Header.Peek("Cache-Status"))
 				}

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/edge/policy"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
@@ -26,8 +27,8 @@ import (
 // new object only when its template was not used since the last time another object asked
 // for it (one bit of CLOCK), so one-hit objects do not push hot ones out.
 //
-// The pre-rendered head is what a writer of its own would send as bytes with the body in one
-// write (issue 14); here fasthttp writes it.
+// The template is an HTTP/1.1 head (fasthttp's, which the HTTP/1.1 listeners copy as is);
+// the HTTP/2 listener takes its fields (copyHitHead).
 
 // hitHeadSlots is the table's size: a power of two.
 const hitHeadSlots = 4096
@@ -50,8 +51,8 @@ type hitHeads struct {
 // hitHead is one object's rendered head. It is never changed once stored in a slot: hits on
 // other goroutines copy from it concurrently.
 type hitHead struct {
-	meta  *objectMeta   // the stored object (identity representation) it was rendered for
-	rules *policy.Rules // the request's response rules the head was asked with, or nil
+	meta  *cachestore.Meta // the stored object (identity representation) it was rendered for
+	rules *policy.Rules    // the request's response rules the head was asked with, or nil
 	// folded: rules are rendered in (constant values, no field written after the head).
 	folded bool
 	vary   bool // Vary: Accept-Encoding added
@@ -62,7 +63,7 @@ type hitHead struct {
 // slot is the slot of one shape of an object's head: a Fibonacci hash of the addresses of
 // its meta and rules, so that the same object asked with and without rules (by a client and
 // by a peer) takes two slots instead of evicting one another.
-func (t *hitHeads) slot(m *objectMeta, rules *policy.Rules, vary bool) *atomic.Pointer[hitHead] {
+func (t *hitHeads) slot(m *cachestore.Meta, rules *policy.Rules, vary bool) *atomic.Pointer[hitHead] {
 	p := uint64(uintptr(unsafe.Pointer(m))) ^ uint64(uintptr(unsafe.Pointer(rules)))>>3
 	if vary {
 		p = ^p
@@ -72,7 +73,7 @@ func (t *hitHeads) slot(m *objectMeta, rules *policy.Rules, vary bool) *atomic.P
 
 // find returns the template for this request's shape of the object, or nil. A nil return
 // means the caller renders the head itself and may offer it with keep.
-func (t *hitHeads) find(m *objectMeta, rules *policy.Rules, vary bool) *hitHead {
+func (t *hitHeads) find(m *cachestore.Meta, rules *policy.Rules, vary bool) *hitHead {
 	if t == nil {
 		return nil
 	}
@@ -89,7 +90,7 @@ func (t *hitHeads) find(m *objectMeta, rules *policy.Rules, vary bool) *hitHead 
 // claim reports whether a new template of this shape may take its slot: the slot is empty,
 // holds another shape of the same object, or its template was not used since the last
 // claim (which clears the bit: a second chance).
-func (t *hitHeads) claim(m *objectMeta, rules *policy.Rules, vary bool) bool {
+func (t *hitHeads) claim(m *cachestore.Meta, rules *policy.Rules, vary bool) bool {
 	hh := t.slot(m, rules, vary).Load()
 	if hh == nil || hh.meta == m {
 		return true
@@ -159,14 +160,14 @@ var serverHead = sync.OnceValue(func() *fasthttp.ResponseHeader {
 // renderHitHead builds the template of a hit on obj for this request: writeHeadTo's head
 // with Age 0 and this hit's Cache-Status (both patched per hit), then the rules when they
 // fold. It returns nil when there is no seed (serverHead).
-func (n *Node) renderHitHead(l *lookup, m *objectMeta, rules *policy.Rules, write func(dst *fasthttp.ResponseHeader)) *hitHead {
+func (p *pipeline) renderHitHead(l *lookup, m *cachestore.Meta, rules *policy.Rules, write func(dst responseHead)) *hitHead {
 	seed := serverHead()
 	if seed == nil {
 		return nil
 	}
 	hh := &hitHead{meta: m, rules: rules, vary: l.varyEncoding}
 	seed.CopyTo(&hh.h)
-	write(&hh.h)
+	write(http1Head{&hh.h})
 	if rules != nil && foldable(rules.Response) {
 		buf := bufs.Get().(*scratch)
 		buf.b = rules.Response.Apply(responseFieldsFold{&hh.h}, &policy.Vars{}, buf.b)
@@ -176,10 +177,20 @@ func (n *Node) renderHitHead(l *lookup, m *objectMeta, rules *policy.Rules, writ
 	return hh
 }
 
-// copyHitHead writes a template to the response with this hit's Age and Cache-Status.
-func (n *Node) copyHitHead(ctx *fasthttp.RequestCtx, l *lookup, hh *hitHead, age time.Duration) {
-	dst := &ctx.Response.Header
-	hh.h.CopyTo(dst)
+// copyHitHead writes a template to the response with this hit's Age and Cache-Status. An
+// HTTP/1.1 head takes a plain copy of the template's buffers; another listener's head takes
+// its fields.
+func (p *pipeline) copyHitHead(x *exchange, l *lookup, hh *hitHead, age time.Duration) {
+	dst := x.resp.Head()
+	if h1, ok := dst.(http1Head); ok {
+		hh.h.CopyTo(h1.ResponseHeader)
+	} else {
+		dst.Reset()
+		dst.SetStatusCode(hh.h.StatusCode())
+		for k, v := range hh.h.All() {
+			dst.AddBytesKV(k, v)
+		}
+	}
 	setInt(dst, "Age", int64(age.Seconds()))
 	setCacheStatus(dst, l.status)
 	if hh.folded {

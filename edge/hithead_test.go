@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/valyala/fasthttp"
 )
 
@@ -164,10 +165,10 @@ func TestHitHead_reloadedRulesReachHits(t *testing.T) {
 // object asks for it once; an unused one gives way.
 func TestHitHeads_secondChance(t *testing.T) {
 	var heads hitHeads
-	hot, cold := &objectMeta{}, &objectMeta{}
+	hot, cold := &cachestore.Meta{}, &cachestore.Meta{}
 	// Two metas that share a slot.
 	for heads.slot(cold, nil, false) != heads.slot(hot, nil, false) {
-		cold = &objectMeta{}
+		cold = &cachestore.Meta{}
 	}
 	if !heads.claim(hot, nil, false) {
 		t.Fatal("an empty slot refused")

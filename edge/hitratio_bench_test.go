@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/shoal-cdn/shoal/cachestore"
-	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/httpcache"
 	"github.com/shoal-cdn/shoal/loadtest"
 	"github.com/shoal-cdn/shoal/ring/hashring"
 )

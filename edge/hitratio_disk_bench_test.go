@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"sync/atomic"
 	"testing"
 
 	"github.com/shoal-cdn/shoal/cachestore"
@@ -31,9 +30,6 @@ func BenchmarkHitRatio_zipfMemoryAndDisk(b *testing.B) {
 		}
 	}
 }
-
-// benchObjectMeta marks an object already on disk, as objectMeta.onDisk does.
-type benchObjectMeta struct{ onDisk atomic.Bool }
 
 func benchMemoryAndDisk(b *testing.B, s, diskX float64) {
 	const keys, requests, warmup = 40_000, 400_000, 100_000
@@ -63,17 +59,17 @@ func benchMemoryAndDisk(b *testing.B, s, diskX float64) {
 	}
 	alone := newMemory(nil)
 	tiered := newMemory(func(o *cachestore.Object) { // runs on ristretto's goroutine: Put only queues
-		if m, ok := o.Meta.(*benchObjectMeta); ok && m.onDisk.CompareAndSwap(false, true) && !put(o) {
-			m.onDisk.Store(false)
+		if m := o.Meta; m != nil && m.OnDisk.CompareAndSwap(false, true) && !put(o) {
+			m.OnDisk.Store(false)
 		}
 	})
 	fill := func(key string, onDisk bool) {
 		o := simObject(key)
-		m := &benchObjectMeta{}
-		m.onDisk.Store(true)
+		m := &cachestore.Meta{}
+		m.OnDisk.Store(true)
 		o.Meta = m
 		if tiered.Set(o) && !onDisk && !put(o) {
-			m.onDisk.Store(false)
+			m.OnDisk.Store(false)
 		}
 	}
 	var aloneHits, memoryHits, diskHits int

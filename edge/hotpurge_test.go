@@ -55,10 +55,10 @@ func TestHotCopy_notKeptFromAnOwnerThatHasNotPurgedYet(t *testing.T) {
 		path  string
 		purge func(n *Node, key string)
 	}{
-		{"url", "/plain/late-url.css", func(n *Node, key string) { purgeTarget{n}.PurgeURL(key, false) }},
-		{"url, soft", "/plain/late-soft.css", func(n *Node, key string) { purgeTarget{n}.PurgeURL(key, true) }},
-		{"prefix", "/plain/late-prefix.css", func(n *Node, key string) { purgeTarget{n}.PurgePrefix(key[:len(key)-4], false) }},
-		{"all, soft", "/plain/late-all.css", func(n *Node, _ string) { purgeTarget{n}.PurgeAll(true) }},
+		{"url", "/plain/late-url.css", func(n *Node, key string) { purgeTarget{n.pipeline}.PurgeURL(key, false) }},
+		{"url, soft", "/plain/late-soft.css", func(n *Node, key string) { purgeTarget{n.pipeline}.PurgeURL(key, true) }},
+		{"prefix", "/plain/late-prefix.css", func(n *Node, key string) { purgeTarget{n.pipeline}.PurgePrefix(key[:len(key)-4], false) }},
+		{"all, soft", "/plain/late-all.css", func(n *Node, _ string) { purgeTarget{n.pipeline}.PurgeAll(true) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,7 +98,7 @@ func TestHotCopy_notRefilledFromAStaleAnswer(t *testing.T) {
 		{"owner only, soft", "/plain/stale-owner.css", func(t *testing.T, owner, other *Node, key string) {
 			other.Store().Del(key)
 			other.Store().Wait()
-			purgeTarget{owner}.PurgeURL(key, true)
+			purgeTarget{owner.pipeline}.PurgeURL(key, true)
 		}},
 	}
 	for _, tt := range tests {
@@ -128,7 +128,7 @@ func TestHotCopy_neverAnswersAnAdoption(t *testing.T) {
 	path := "/plain/adopt.css"
 	key, owner, other := hotPair(t, nodes, path)
 	cachedEverywhere(t, nodes, path, "Host", "www.example.com")
-	if obj, ok := other.Store().Get(key); !ok || !obj.Meta.(*objectMeta).hot {
+	if obj, ok := other.Store().Get(key); !ok || !obj.Meta.Hot {
 		t.Fatalf("%s holds no hot copy of %s", other.name, key)
 	}
 	adopt := func(n *Node) int {
@@ -164,7 +164,7 @@ func TestHotCopy_notAdoptedByTheOwner(t *testing.T) {
 	host := []string{"Host", "www.example.com"}
 	key, owner, other := hotPair(t, nodes, path)
 	old := cachedEverywhere(t, nodes, path, host...)
-	purgeTarget{owner}.PurgeURL(key, false)
+	purgeTarget{owner.pipeline}.PurgeURL(key, false)
 	if !owner.adopting(time.Now()) {
 		t.Fatal("the owner is past its adoption window")
 	}

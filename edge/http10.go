@@ -21,7 +21,7 @@ const http10Hold = 256 << 10
 // A larger body is streamed delimited by closing the connection (RFC 9112 section 6.3 item
 // 8) over the hijacked connection, since fasthttp streams only chunked; a cut after that
 // point cannot be shown to an HTTP/1.0 client, whose framing has no way to say it.
-func (n *Node) frameForHTTP10(ctx *fasthttp.RequestCtx) {
+func (p *pipeline) frameForHTTP10(ctx *fasthttp.RequestCtx, x *exchange) {
 	resp := &ctx.Response
 	if !resp.IsBodyStream() || resp.Header.ContentLength() >= 0 || ctx.IsHead() ||
 		!bytes.Equal(ctx.Request.Header.Protocol(), []byte("HTTP/1.0")) {
@@ -31,14 +31,14 @@ func (n *Node) frameForHTTP10(ctx *fasthttp.RequestCtx) {
 	held, err := io.ReadAll(io.LimitReader(stream, http10Hold+1))
 	switch {
 	case err != nil:
-		n.log.Warn("origin body cut short for an HTTP/1.0 client", "uri", string(ctx.Request.Header.RequestURI()), "err", err)
+		p.log.Warn("origin body cut short for an HTTP/1.0 client", "uri", string(ctx.Request.Header.RequestURI()), "err", err)
 		ctx.SetConnectionClose()
-		plainError(ctx, fasthttp.StatusBadGateway, "bad gateway: the origin's response was cut short")
+		plainError(x, fasthttp.StatusBadGateway, "bad gateway: the origin's response was cut short")
 	case len(held) <= http10Hold:
 		resp.SetBodyRaw(held) // closes the drained stream; Content-Length is written from it
 	default:
 		head := closeDelimitedHead(resp.Header.Header())
-		timeout := n.rt.Load().cfg.Limits.WriteTimeout.D()
+		timeout := p.rt.Load().cfg.Limits.WriteTimeout.D()
 		ctx.HijackSetNoResponse(true)
 		ctx.Hijack(func(c net.Conn) {
 			// ctx and its response live until this returns; the connection is closed after.

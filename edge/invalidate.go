@@ -5,9 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/httpcache"
 	"github.com/shoal-cdn/shoal/purge"
-	"github.com/valyala/fasthttp"
 )
 
 // invalidateAfterUnsafe applies RFC 9111 section 4.4: a non-error response to an unsafe
@@ -19,14 +18,14 @@ import (
 //
 // It also labels the answer: on a cache route an unsafe method went forward because of its
 // method, which RFC 9211 section 2.2 spells fwd=method (the pass path wrote fwd=bypass).
-func (n *Node) invalidateAfterUnsafe(ctx *fasthttp.RequestCtx) {
-	status := ctx.Response.StatusCode()
-	if len(ctx.Response.Header.Peek("Cache-Status")) > 0 {
-		ctx.Response.Header.Set("Cache-Status", httpcache.CacheStatus{Cache: "shoal", Fwd: "method", FwdStatus: status, Detail: n.name}.String())
+func (p *pipeline) invalidateAfterUnsafe(x *exchange) {
+	status := x.resp.Head().StatusCode()
+	if len(x.resp.Head().Peek("Cache-Status")) > 0 {
+		x.resp.Head().Set("Cache-Status", forwarded(p.name, fwdMethod, status).String())
 	}
-	target := scheme(ctx) + "://" + string(ctx.Host()) + string(ctx.RequestURI())
+	target := x.scheme() + "://" + string(x.req.Host()) + string(x.req.RequestURI())
 	var resp httpcache.Header
-	for k, v := range ctx.Response.Header.All() {
+	for k, v := range x.resp.Head().All() {
 		// Names as the origin sent them: compare without case.
 		for _, name := range []string{"Location", "Content-Location"} {
 			if strings.EqualFold(name, string(k)) && len(v) > 0 && !resp.Has(name) {
@@ -34,27 +33,27 @@ func (n *Node) invalidateAfterUnsafe(ctx *fasthttp.RequestCtx) {
 			}
 		}
 	}
-	for _, u := range httpcache.InvalidationTargets(string(ctx.Method()), status, target, resp) {
+	for _, u := range httpcache.InvalidationTargets(string(x.req.Method()), status, target, resp) {
 		key, err := purge.KeyForURL(u)
 		if err != nil {
 			continue
 		}
 		// The URL goes through its route (purgeTargets): a POST to /assets/a.css on a route
 		// that strips /assets invalidates the object keyed /a.css, as a purge of it does.
-		if n.purge == nil {
-			n.applyPurgeLocally(key, false)
+		if p.purge == nil {
+			p.applyPurgeLocally(key, false)
 			continue
 		}
-		n.passMark.clear(key)
-		for _, t := range n.purgeTargets(key) {
-			n.passMark.clear(t.Value)
+		p.passMark.clear(key)
+		for _, t := range p.purgeTargets(key) {
+			p.passMark.clear(t.Value)
 		}
 		// Cluster-wide, and before the answer leaves: the URL's stored response lives on its
 		// owner and hot copies on any member, and the client's next request may reach any of
-		// them. Not ctx: fasthttp recycles it.
-		pctx, cancel := context.WithTimeout(context.Background(), n.rt.Load().cfg.Purge.Timeout.D()+time.Second)
-		if _, err := n.purge.Invalidate(pctx, key); err != nil {
-			n.log.Warn("invalidation after an unsafe request failed", "url", key, "err", err)
+		// them. Not x: fasthttp recycles it.
+		pctx, cancel := context.WithTimeout(context.Background(), p.rt.Load().cfg.Purge.Timeout.D()+time.Second)
+		if _, err := p.purge.Invalidate(pctx, key); err != nil {
+			p.log.Warn("invalidation after an unsafe request failed", "url", key, "err", err)
 		}
 		cancel()
 	}

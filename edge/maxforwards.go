@@ -3,15 +3,13 @@ package edge
 import (
 	"bytes"
 	"strconv"
-
-	"github.com/valyala/fasthttp"
 )
 
 // maxForwards applies RFC 9110 section 7.6.2 to an OPTIONS request (TRACE is refused before
 // it): final is true when Max-Forwards is 0, and the node must then answer as the final
 // recipient instead of forwarding; a larger value goes to the origin decremented by one. A
 // value that is not 1*DIGIT is left as sent, like an absent one.
-func maxForwards(h *fasthttp.RequestHeader) (final bool) {
+func maxForwards(h *fieldList) (final bool) {
 	const name = "Max-Forwards"
 	var value string
 	found := false
@@ -28,7 +26,7 @@ func maxForwards(h *fasthttp.RequestHeader) (final bool) {
 	if n == 0 {
 		return true
 	}
-	delFold(h, name)
+	h.Del(name)
 	h.Set(name, strconv.Itoa(n-1))
 	return false
 }

@@ -16,15 +16,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/conf"
-	"github.com/shoal-cdn/shoal/edge/coalesce"
 	"github.com/shoal-cdn/shoal/edge/h2"
 	"github.com/shoal-cdn/shoal/edge/tlscert"
 	"github.com/shoal-cdn/shoal/gslb"
-	"github.com/shoal-cdn/shoal/purge"
 	"github.com/shoal-cdn/shoal/ring"
 	"github.com/shoal-cdn/shoal/ring/vip"
 	"github.com/valyala/fasthttp"
-	"golang.org/x/sync/singleflight"
 )
 
 // drainReads bounds, at shutdown, the wait for requests that have not arrived yet on
@@ -47,44 +44,21 @@ type Options struct {
 	Now       func() time.Time // nil means time.Now; tests inject a clock
 }
 
-// Node is one running edge.
+// Node is one running edge: its lifecycle (Start, Reload, Shutdown), its listeners, the
+// cluster wiring (ring, purge, GSLB, VIPs) and the admin listener. What a request touches is
+// its pipeline (pipeline.go), which the listeners hand every request to; a reload swaps the
+// pipeline's configuration and keeps its store.
 type Node struct {
-	name string
-	// viaValue is "1.1 <name>", this node's Via member.
-	viaValue string
-	log      *slog.Logger
-	access   *accessLog
-	now      func() time.Time
+	*pipeline
+
 	version  string
-
 	registry *prometheus.Registry
-	metrics  *metrics
-	store    *cachestore.Memory
-	disk     *diskTier // cache.disk; nil without one
-	// diskSince is when the disk tier's directory last changed before this start: roughly
-	// when the node went down, the start of the purges it may have missed.
-	diskSince time.Time
-	fills     coalesce.Group
-	passMark  passMarks
-	// compressing makes each compressed variant once, however many clients ask at once.
-	compressing singleflight.Group
-
-	rt    atomic.Pointer[settings]
-	ready atomic.Bool
+	ready    atomic.Bool
 
 	// The cluster: set by Start, read-only after it.
-	ring       *ring.Ring
-	purge      *purge.Service
-	dns        *gslb.Server
-	vips       *vip.Manager
-	quorum     *vip.Quorum
-	peers      peerClients
-	peerSecret string
-	popularity popularity
-	inflight   inflight // requests in flight per member, for bounded loads
-	// started is when Start finished (nil before); adoption of keys runs for a while after
-	// it. Atomic: requests are already being served when Start records it.
-	started atomic.Pointer[time.Time]
+	dns    *gslb.Server
+	vips   *vip.Manager
+	quorum *vip.Quorum
 
 	stopReadiness chan struct{} // closed by Shutdown
 
@@ -112,7 +86,6 @@ type Node struct {
 	h2cLn   net.Listener
 	h2ctx   sync.Pool // *h2exchange for the HTTP/2 listener (h2serve.go)
 	certs   *tlscert.Store
-	bg      background // fills and revalidations that outlive their request
 	stopped bool
 }
 
@@ -129,16 +102,18 @@ func New(cfg *conf.Config, opts Options) (*Node, error) {
 		opts.Now = time.Now
 	}
 	n := &Node{
-		name:     cfg.Node.Name,
-		viaValue: "1.1 " + cfg.Node.Name,
-		log:      opts.Logger,
-		now:      opts.Now,
+		pipeline: &pipeline{
+			name:     cfg.Node.Name,
+			viaValue: "1.1 " + cfg.Node.Name,
+			log:      opts.Logger,
+			now:      opts.Now,
+			metrics:  newMetrics(opts.Registry),
+		},
 		version:  opts.Version,
 		registry: opts.Registry,
-		metrics:  newMetrics(opts.Registry),
 	}
 	n.fills.Linger = fillLinger
-	n.h2ctx.New = func() any { return new(h2exchange) }
+	n.h2ctx.New = func() any { return &h2exchange{req: fieldList{contentLength: -2}} }
 	n.access = newAccessLog(opts.AccessLog, cfg.Log.Access)
 	n.peerSecret = cfg.Cluster.Secret
 	if cfg.Cache.Disk.Enabled() {

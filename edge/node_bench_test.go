@@ -30,13 +30,13 @@ func benchDrive(b *testing.B, n *Node, path string, wantStatus int) {
 	defer func(on bool) { poisonScratch = on }(poisonScratch)
 	poisonScratch = false // what the tests check costs a memset per request
 	ctx := benchCtx(path)
-	n.handle(ctx) // warm: fills the cache on a cache route
+	n.handleHTTP1(ctx) // warm: fills the cache on a cache route
 	drainBody(ctx)
 	resetResponse(ctx)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		n.handle(ctx)
+		n.handleHTTP1(ctx)
 		if ctx.Response.StatusCode() != wantStatus {
 			b.Fatalf("status %d, want %d", ctx.Response.StatusCode(), wantStatus)
 		}

@@ -4,18 +4,16 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"time"
 
-	"github.com/valyala/fasthttp"
+	"github.com/shoal-cdn/shoal/httpcache"
 )
 
 // resultAborted is the result recorded for a response whose body did not reach the client
 // whole: the origin or a peer cut it, a fill failed, or the client left.
 const resultAborted = "aborted"
 
-// outcomeFlag holds the *outcomeBody of a response streamed through streamBody.
-const outcomeFlag = "shoal.outcome"
-
-// streamBody sets r as the response body, like ctx.SetBodyStream, and lets the request's
+// streamBody sets r as the response body, like x.SetBodyStream, and lets the request's
 // record (metrics, access log) wait for the body's end, so that it says how the body ended.
 //
 // A streamed miss announces "stored" in Cache-Status with its head, before its end is known.
@@ -23,24 +21,24 @@ const outcomeFlag = "shoal.outcome"
 // when the body is then cut the object is not stored (copyBody), the header the client got
 // was wrong, and only the aborted connection or stream tells the client (RFC 9112 section 8).
 // The record then says result "aborted" and logs Cache-Status without "stored".
-func streamBody(ctx *fasthttp.RequestCtx, r io.Reader, size int) {
+func streamBody(x *exchange, r io.Reader, size int) {
 	b := &outcomeBody{r: r, length: int64(size)}
-	ctx.SetBodyStream(b, size)
-	ctx.SetUserValue(outcomeFlag, b)
+	x.resp.SetBodyStream(b, size)
+	x.streamed = b
 }
 
 // streamedBody is the streamed body of the response, if it is still the one streamBody set,
-// or nil: only such a body can defer the record until fasthttp has closed it.
-func streamedBody(ctx *fasthttp.RequestCtx) *outcomeBody {
-	b, ok := ctx.UserValue(outcomeFlag).(*outcomeBody)
-	if !ok || ctx.Response.SkipBody || ctx.Response.BodyStream() != io.Reader(b) {
+// or nil: only such a body can defer the record until the listener has closed it.
+func streamedBody(x *exchange) *outcomeBody {
+	b := x.streamed
+	if b == nil || x.resp.BodySkipped() || x.resp.BodyStream() != io.Reader(b) {
 		return nil
 	}
 	return b
 }
 
 // outcomeBody passes a response body through, counting what was read, and reports how it
-// ended once fasthttp closes it.
+// ended once the listener closes it.
 type outcomeBody struct {
 	r      io.Reader
 	length int64 // Content-Length, negative without one
@@ -49,6 +47,9 @@ type outcomeBody struct {
 	failed bool
 	closed bool
 	done   func(whole bool, sent int64) // nil until the handler returned
+	// release, when set, gives the request's exchange back to its listener once done ran:
+	// the record reads the exchange after handle returned.
+	release interface{ release() }
 }
 
 func (b *outcomeBody) Read(p []byte) (int, error) {
@@ -71,7 +72,7 @@ func (b *outcomeBody) whole() bool {
 
 func (b *outcomeBody) Close() error { return b.CloseWithError(nil) }
 
-// CloseWithError is how fasthttp closes the body after writing it, err saying why the write
+// CloseWithError is how a listener closes the body after writing it, err saying why the write
 // stopped early (the client went away).
 func (b *outcomeBody) CloseWithError(err error) error {
 	if b.closed {
@@ -82,13 +83,16 @@ func (b *outcomeBody) CloseWithError(err error) error {
 		b.failed = true
 	}
 	var cerr error
-	if c, ok := b.r.(fasthttp.ReadCloserWithError); ok {
+	if c, ok := b.r.(interface{ CloseWithError(error) error }); ok {
 		cerr = c.CloseWithError(err)
 	} else if c, ok := b.r.(io.Closer); ok {
 		cerr = c.Close()
 	}
 	if b.done != nil {
 		b.done(b.whole(), b.n)
+	}
+	if b.release != nil {
+		b.release.release()
 	}
 	return cerr
 }
@@ -99,3 +103,131 @@ func withoutStored(cacheStatus string) string {
 	i := strings.LastIndexByte(cacheStatus, ',') + 1
 	return cacheStatus[:i] + strings.ReplaceAll(cacheStatus[i:], "; stored", "")
 }
+
+// cacheOutcome is what this node did with a request, and the one value its Cache-Status
+// member (RFC 9211) is rendered from (member, setCacheStatus). A lookup holds one
+// (lookup.status) and sets it with one call per decision: how the answer was produced
+// (served), then what the forward brought back (filled), whether it joined another
+// request's fill (collapse) and the freshness left (ttl). The peer hop (forward.go) and the
+// unsafe-method answer (invalidate.go) build theirs with forwarded.
+type cacheOutcome struct {
+	served    served
+	fwdStatus int // the status the next hop answered; 0 when it did not answer or was not asked
+	stored    bool
+	collapsed bool
+	ttl       int64 // seconds of freshness left, negative when stale; sent when hasTTL
+	hasTTL    bool
+	detail    string // the node's name, with "/disk" for a disk-tier hit
+	// beforeStale is the reason staleOnError replaced, which staleGone gives back.
+	beforeStale served
+}
+
+// served says how the answer was produced: from the store (a hit), or forward for one of the
+// reasons RFC 9211 section 2.2 lists (fwd=...).
+type served uint8
+
+const (
+	// servedUnlabelled is the zero value: neither a hit nor a forward reason. An
+	// only-if-cached 504 says only the node's name; so does an origin answer served after a
+	// before the lookup decided anything.
+	servedUnlabelled served = iota
+	servedHit               // hit: from the store (memory, disk, or a finished fill kept joinable)
+	servedStale             // hit; fwd=stale: the origin failed and stale-if-error served the stored copy
+	fwdURIMiss              // fwd=uri-miss: nothing stored for the URL
+	fwdVaryMiss             // fwd=vary-miss: stored, but not the variant the request selects
+	fwdRequest              // fwd=request: a fresh copy the request's own directives refused
+	fwdStale                // fwd=stale: a stale copy, validated with the origin
+	fwdMiss                 // fwd=miss: sent to the key's owner (the peer hop)
+	fwdMethod               // fwd=method: an unsafe method on a cache route
+	fwdBypass               // fwd=bypass: a pass route
+)
+
+// hit and fwd are the member's hit flag and fwd parameter for each way of serving.
+func (s served) hit() bool { return s == servedHit || s == servedStale }
+
+func (s served) fwd() string {
+	switch s {
+	case servedStale, fwdStale:
+		return "stale"
+	case fwdURIMiss:
+		return "uri-miss"
+	case fwdVaryMiss:
+		return "vary-miss"
+	case fwdRequest:
+		return "request"
+	case fwdMiss:
+		return "miss"
+	case fwdMethod:
+		return "method"
+	case fwdBypass:
+		return "bypass"
+	}
+	return ""
+}
+
+// newCacheOutcome is a lookup's outcome before any decision: this node's name and nothing else.
+func newCacheOutcome(node string) cacheOutcome { return cacheOutcome{detail: node} }
+
+// forwarded is the member of an answer that went forward for why, with the next hop's status
+// (0 omits it).
+func forwarded(node string, why served, fwdStatus int) cacheOutcome {
+	return cacheOutcome{served: why, fwdStatus: fwdStatus, detail: node}
+}
+
+// serve records how the answer is produced. A forward keeps the fill's result (filled), the
+// collapse and the ttl, which later decisions set.
+func (o *cacheOutcome) serve(s served) { o.served = s }
+
+// diskHit is a hit on the disk tier: detail says so ("<node>/disk").
+func (o *cacheOutcome) diskHit(node string) {
+	o.served, o.detail = servedHit, node+"/disk"
+}
+
+// staleOnError is RFC 5861 section 4's stale-if-error: the stored copy answers for an origin
+// that failed with status (0: it did not answer).
+func (o *cacheOutcome) staleOnError(status int) {
+	o.beforeStale = o.served
+	o.served, o.fwdStatus = servedStale, status
+}
+
+// staleGone undoes staleOnError when the stale copy could not be read (its disk body went
+// since the lookup): the origin's answer is served, with the reason the lookup had for
+// going to the origin (fwd=stale or fwd=request).
+func (o *cacheOutcome) staleGone() {
+	o.served, o.fwdStatus = o.beforeStale, 0
+}
+
+// filled records the fill's answer: the status the origin sent (304 on a revalidation) and
+// whether the response is stored.
+func (o *cacheOutcome) filled(originStatus int, stored bool) {
+	o.fwdStatus, o.stored = originStatus, stored
+}
+
+// collapse records whether the answer comes from another request's fill (RFC 9211 section
+// 2.6). Each fill attempt sets it again: a request that leaves a shared fill to fetch alone
+// is no longer collapsed.
+func (o *cacheOutcome) collapse(joined bool) { o.collapsed = joined }
+
+// setTTL records the freshness left in whole seconds, rounded down: a response less than a
+// second stale says ttl=-1, never 0, because RFC 9211 section 2.3 makes a negative ttl the
+// mark of a stale response, and a peer that forwarded the request keeps no hot copy of one
+// (staleAnswer).
+func (o *cacheOutcome) setTTL(d time.Duration) {
+	s := int64(d / time.Second)
+	if d < 0 && d%time.Second != 0 {
+		s--
+	}
+	o.ttl, o.hasTTL = s, true
+}
+
+// member renders the outcome as httpcache.CacheStatus, which writes the field.
+func (o cacheOutcome) member() httpcache.CacheStatus {
+	return httpcache.CacheStatus{Cache: "shoal", Hit: o.served.hit(), Fwd: o.served.fwd(), FwdStatus: o.fwdStatus,
+		Stored: o.stored, Collapsed: o.collapsed, TTL: o.ttl, HasTTL: o.hasTTL, Detail: o.detail}
+}
+
+// AppendTo appends the member as it is sent to dst (httpcache.CacheStatus.AppendTo).
+func (o cacheOutcome) AppendTo(dst []byte) []byte { return o.member().AppendTo(dst) }
+
+// String is the member as it is sent.
+func (o cacheOutcome) String() string { return o.member().String() }

@@ -4,31 +4,32 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net/http"
 	"net/netip"
 	"strings"
 	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/httpcache"
 	"github.com/shoal-cdn/shoal/origin"
 	"github.com/valyala/fasthttp"
 )
 
 // servePass sends the request to the route's pool and streams the answer back untouched but
 // for hop-by-hop fields: dynamic pages, POST, anything a cache must not keep.
-func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) string {
+func (p *pipeline) servePass(x *exchange, rt *settings, r *route) string {
 	req := fasthttp.AcquireRequest()
-	ctx.Request.CopyTo(req)
-	n.originRequestPolicy(ctx, rt.rulesFor(r), req)
+	x.copyRequestTo(req)
+	p.originRequestPolicy(x, rt.rulesFor(r), req)
 	var ipBuf [len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%") + 16]byte
-	prepareOriginRequest(req, clientIPIn(ipBuf[:0], clientAddr(ctx)), scheme(ctx), n.via())
+	prepareOriginRequest(req, clientIPIn(ipBuf[:0], x.clientAddr()), x.scheme(), p.via())
 	resp := fasthttp.AcquireResponse()
 	resp.StreamBody = true
-	sent := n.now()
-	target := n.borrowedTarget(ctx, r) // it lives only as long as Do
+	sent := p.now()
+	target := p.borrowedTarget(x, r) // it lives only as long as Do
 	target.OnInterim = func(status int, h *fasthttp.ResponseHeader) {
 		// Do calls it on this goroutine, before the final head: relay as it comes.
-		n.relayHints(ctx, hintsOf(status, h))
+		p.relayHints(x, hintsOf(status, h))
 	}
 	res, done, err := r.pool.Do(req, resp, target)
 	fasthttp.ReleaseRequest(req)
@@ -37,25 +38,25 @@ func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) strin
 		if done != nil {
 			done()
 		}
-		n.originError(ctx, r.pool, err)
+		p.originError(x, r.pool, err)
 		return "error"
 	}
-	n.metrics.originTimeBy.get1(r.pool.Name()).Observe(n.now().Sub(sent).Seconds())
+	p.metrics.originTimeBy.get1(r.pool.Name()).Observe(p.now().Sub(sent).Seconds())
 	resp.Header.SetNoDefaultContentType(true) // see originHead
 
-	startHead(&ctx.Response.Header, resp.StatusCode(), string(peekResponseFold(&resp.Header, "Date")), n.now())
-	copyEndToEnd(&ctx.Response.Header, &resp.Header)
-	ctx.Response.Header.Add("Via", n.via())
+	startHead(x.resp.Head(), resp.StatusCode(), string(peekResponseFold(&resp.Header, "Date")), p.now())
+	copyEndToEnd(x.resp.Head(), &resp.Header)
+	x.resp.Head().Add("Via", p.via())
 	if res.SetCookie != "" {
-		ctx.Response.Header.Add("Set-Cookie", res.SetCookie)
+		x.resp.Head().Add("Set-Cookie", res.SetCookie)
 	}
-	setCacheStatus(&ctx.Response.Header, httpcache.CacheStatus{Cache: "shoal", Fwd: "bypass", FwdStatus: resp.StatusCode(), Detail: n.name})
-	body := &originBody{resp: resp, done: done, count: n.metrics.bytesIn, want: int64(max(resp.Header.ContentLength(), -1))}
-	if bodyless(ctx.Method(), resp.StatusCode()) {
-		if bytes.Equal(ctx.Method(), []byte("HEAD")) {
+	setCacheStatus(x.resp.Head(), httpcache.CacheStatus{Cache: "shoal", Fwd: "bypass", FwdStatus: resp.StatusCode(), Detail: p.name})
+	body := &originBody{resp: resp, done: done, count: p.metrics.bytesIn, want: int64(max(resp.Header.ContentLength(), -1))}
+	if bodyless(x.req.Method(), resp.StatusCode()) {
+		if bytes.Equal(x.req.Method(), []byte("HEAD")) {
 			// Read before Close, which gives resp back.
-			ctx.Response.SkipBody = true
-			setHeadLength(&ctx.Response.Header, headAnswerLength(&resp.Header))
+			x.resp.SkipBody()
+			setHeadLength(x.resp.Head(), headAnswerLength(&resp.Header))
 		}
 		body.Close()
 		return "pass"
@@ -64,8 +65,8 @@ func (n *Node) servePass(ctx *fasthttp.RequestCtx, rt *settings, r *route) strin
 	if length < 0 {
 		length = -1
 	}
-	stream, length := n.compressStream(ctx, rt, &ctx.Response.Header, resp.StatusCode(), body, length)
-	streamBody(ctx, stream, length)
+	stream, length := p.compressStream(x, rt, x.resp.Head(), resp.StatusCode(), body, length)
+	streamBody(x, stream, length)
 	return "pass"
 }
 
@@ -82,21 +83,21 @@ func clientIPIn(buf []byte, a netip.Addr) string {
 
 // target is what the pool's balancer and stickiness may look at; it owns its strings, so a
 // fill may keep it.
-func (n *Node) target(ctx *fasthttp.RequestCtx, r *route) origin.Target {
-	t := n.borrowedTarget(ctx, r)
+func (p *pipeline) target(x *exchange, r *route) origin.Target {
+	t := p.borrowedTarget(x, r)
 	t.HashKey = strings.Clone(t.HashKey)
 	return t
 }
 
 // borrowedTarget is target with its hash key borrowed from the request's bytes: valid until
 // the handler returns, for a pass's Do (the key is only hashed while picking a server).
-func (n *Node) borrowedTarget(ctx *fasthttp.RequestCtx, r *route) origin.Target {
-	t := origin.Target{ClientIP: clientAddr(ctx), Idempotent: idempotent(ctx.Method())}
-	if uri := ctx.RequestURI(); len(uri) > 0 {
+func (p *pipeline) borrowedTarget(x *exchange, r *route) origin.Target {
+	t := origin.Target{ClientIP: x.clientAddr(), Idempotent: idempotent(x.req.Method())}
+	if uri := x.req.RequestURI(); len(uri) > 0 {
 		t.HashKey = unsafe.String(unsafe.SliceData(uri), len(uri))
 	}
 	if r.stickyCookie != "" {
-		t.StickyID = string(ctx.Request.Header.Cookie(r.stickyCookie))
+		t.StickyID = string(x.req.Cookie(r.stickyCookie))
 	}
 	return t
 }
@@ -104,7 +105,7 @@ func (n *Node) borrowedTarget(ctx *fasthttp.RequestCtx, r *route) origin.Target 
 // copyEndToEnd copies a response head, names as sent, without hop-by-hop fields: those of
 // RFC 9110 section 7.6.1, the framing fields (the writer computes its own) and every name
 // any Connection line lists, whatever the case of either.
-func copyEndToEnd(dst, src *fasthttp.ResponseHeader) {
+func copyEndToEnd(dst responseHead, src *fasthttp.ResponseHeader) {
 	drop := connectionNamed(src)
 	for k, v := range src.All() {
 		if isHopByHop(k) || bytes.EqualFold(k, []byte("Content-Length")) || containsFold(drop, k) {
@@ -161,17 +162,17 @@ func (b *originBody) Close() error {
 }
 
 // originError maps a pool failure to the status a client should see.
-func (n *Node) originError(ctx *fasthttp.RequestCtx, pool *origin.Pool, err error) {
-	n.log.Warn("origin request failed", "pool", pool.Name(), "err", err)
+func (p *pipeline) originError(x *exchange, pool *origin.Pool, err error) {
+	p.log.Warn("origin request failed", "pool", pool.Name(), "err", err)
 	switch {
 	case errors.Is(err, origin.ErrNoServer):
-		plainError(ctx, fasthttp.StatusServiceUnavailable, "service unavailable: no healthy server in origin pool "+pool.Name())
+		plainError(x, http.StatusServiceUnavailable, "service unavailable: no healthy server in origin pool "+pool.Name())
 	case errors.Is(err, origin.ErrQueueTimeout):
-		plainError(ctx, fasthttp.StatusServiceUnavailable, "service unavailable: origin pool "+pool.Name()+" is saturated")
+		plainError(x, http.StatusServiceUnavailable, "service unavailable: origin pool "+pool.Name()+" is saturated")
 	case origin.IsTimeout(err) || errors.Is(err, errFillTimeout):
-		plainError(ctx, fasthttp.StatusGatewayTimeout, "gateway timeout: origin pool "+pool.Name()+" did not answer in time")
+		plainError(x, http.StatusGatewayTimeout, "gateway timeout: origin pool "+pool.Name()+" did not answer in time")
 	default:
-		plainError(ctx, fasthttp.StatusBadGateway, "bad gateway: origin pool "+pool.Name()+" failed")
+		plainError(x, http.StatusBadGateway, "bad gateway: origin pool "+pool.Name()+" failed")
 	}
 }
 

@@ -61,7 +61,7 @@ func TestNode_passBorrowsWhatLivesOnlyForDo(t *testing.T) {
 	for range 3 {
 		for _, p := range paths {
 			ctx := benchCtx(p)
-			n.handle(ctx)
+			n.handleHTTP1(ctx)
 			if ctx.Response.StatusCode() != fasthttp.StatusOK {
 				t.Fatalf("%s: status %d", p, ctx.Response.StatusCode())
 			}
@@ -89,7 +89,7 @@ func TestNode_passBorrowsWhatLivesOnlyForDo(t *testing.T) {
 	recording.Store(false)
 	ctx := benchCtx("/p/1")
 	allocs := testing.AllocsPerRun(200, func() {
-		n.handle(ctx)
+		n.handleHTTP1(ctx)
 		if ctx.Response.StatusCode() != fasthttp.StatusOK {
 			t.Fatalf("status %d", ctx.Response.StatusCode())
 		}

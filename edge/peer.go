@@ -1,8 +1,6 @@
 package edge
 
 import (
-	"bytes"
-	"net/netip"
 	"sync"
 	"time"
 
@@ -20,48 +18,11 @@ const (
 	forwardedHeader  = "Shoal-Forwarded"
 	clientIPHeader   = "Shoal-Client-IP"
 	schemeHeader     = "Shoal-Scheme"
-	forwardedFlag    = "shoal.forwarded"
 )
-
-// handlePeer serves the peer port: node-to-node traffic only. Anything without the cluster
-// secret is refused and counted.
-func (n *Node) handlePeer(ctx *fasthttp.RequestCtx) {
-	if !n.peerAuthorized(peekFold(&ctx.Request.Header, peerSecretHeader)) {
-		n.metrics.peerRefused.Inc()
-		ctx.SetConnectionClose()
-		plainError(ctx, fasthttp.StatusForbidden, "forbidden: the peer port serves cluster members only")
-		return
-	}
-	if bytes.HasPrefix(ctx.Path(), []byte(purge.PeerPath)) {
-		n.purgePeer(ctx)
-		return
-	}
-	ctx.SetUserValue(forwardedFlag, true)
-	if ip, err := netip.ParseAddr(string(peekFold(&ctx.Request.Header, clientIPHeader))); err == nil {
-		ctx.SetUserValue(clientIPHeader, ip)
-	}
-	if string(peekFold(&ctx.Request.Header, schemeHeader)) == "https" {
-		ctx.SetUserValue(schemeFlag, true)
-	}
-	delFold(&ctx.Request.Header, peerSecretHeader)
-	delFold(&ctx.Request.Header, clientIPHeader)
-	delFold(&ctx.Request.Header, schemeHeader)
-	n.handle(ctx)
-	// A streamed body goes out after its head has left: fasthttp would otherwise hold a small
-	// head in its buffer until the body is written, and a body the origin cuts would close
-	// the connection with nothing sent, which the forwarding peer could not tell from a
-	// connection closed while idle (see forwardWith).
-	ctx.Response.ImmediateHeaderFlush = ctx.Response.IsBodyStream()
-}
 
 // peerAuthorized admits a request carrying the cluster secret (compared in constant time).
 func (n *Node) peerAuthorized(got []byte) bool {
 	return n.peerSecret != "" && len(got) > 0 && purge.SecretEqual(n.peerSecret, string(got))
-}
-
-func isForwarded(ctx *fasthttp.RequestCtx) bool {
-	v, _ := ctx.UserValue(forwardedFlag).(bool)
-	return v
 }
 
 // peerClients keeps one keep-alive client per peer port. Requests go through
@@ -116,7 +77,8 @@ func (p *peerClients) prune(members []ring.Member) {
 // purgePeer hands purge fan-out and catch-up to the purge service.
 func (n *Node) purgePeer(ctx *fasthttp.RequestCtx) {
 	if n.purge == nil {
-		plainError(ctx, fasthttp.StatusServiceUnavailable, "purge service not running")
+		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+		ctx.SetBodyString("purge service not running\n")
 		return
 	}
 	n.purgePeerOnce.Do(func() { n.purgePeerHandler = fasthttpadaptor.NewFastHTTPHandler(n.purge.PeerHandler()) })

@@ -17,7 +17,7 @@ import (
 // The route is matched as a GET: that is the request whose answer was stored, whatever
 // method the purge came with (PURGE, or a POST invalidating the URL). Safe for concurrent
 // use: it reads the settings Reload swaps once.
-func (n *Node) purgeTargets(url string) []purge.Target {
+func (p *pipeline) purgeTargets(url string) []purge.Target {
 	scheme, rest, ok := strings.Cut(url, "://")
 	if !ok {
 		return nil
@@ -30,7 +30,7 @@ func (n *Node) purgeTargets(url string) []purge.Target {
 	if bad != nil {
 		return nil
 	}
-	rt := n.rt.Load()
+	rt := p.rt.Load()
 	r := rt.match([]byte("GET"), t.name, t.path)
 	if r == nil || !r.cache || r.pool == nil {
 		return nil
@@ -51,16 +51,16 @@ func (n *Node) purgeTargets(url string) []purge.Target {
 
 // applyPurgeLocally purges url and what it resolves to on this node only (a node without a
 // purge service), and clears their pass marks.
-func (n *Node) applyPurgeLocally(url string, soft bool) {
-	n.passMark.clear(url)
-	purgeTarget{n}.PurgeURL(url, soft)
-	for _, t := range n.purgeTargets(url) {
+func (p *pipeline) applyPurgeLocally(url string, soft bool) {
+	p.passMark.clear(url)
+	purgeTarget{p}.PurgeURL(url, soft)
+	for _, t := range p.purgeTargets(url) {
 		switch t.Kind {
 		case purge.KindURL:
-			n.passMark.clear(t.Value)
-			purgeTarget{n}.PurgeURL(t.Value, soft)
+			p.passMark.clear(t.Value)
+			purgeTarget{p}.PurgeURL(t.Value, soft)
 		case purge.KindPrefix:
-			purgeTarget{n}.PurgePrefix(t.Value, soft)
+			purgeTarget{p}.PurgePrefix(t.Value, soft)
 		}
 	}
 }

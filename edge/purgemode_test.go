@@ -2,8 +2,6 @@ package edge
 
 import (
 	"testing"
-
-	"github.com/valyala/fasthttp"
 )
 
 // TestSoftPurgeRequested_anySpelling: a lowercase purge-mode field or token was read as a
@@ -21,10 +19,10 @@ func TestSoftPurgeRequested_anySpelling(t *testing.T) {
 		{"X-Other", "soft", false},
 	}
 	for _, c := range cases {
-		var req fasthttp.Request
-		req.Header.DisableNormalizing()
-		req.Header.Set(c.name, c.value)
-		if got := softPurgeRequested(&req.Header); got != c.soft {
+		var req fieldList
+		req.Reset()
+		req.Set(c.name, c.value)
+		if got := softPurgeRequested(&req); got != c.soft {
 			t.Errorf("%s: %q: soft=%v, want %v", c.name, c.value, got, c.soft)
 		}
 	}

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/shoal-cdn/shoal/conf"
-	"github.com/shoal-cdn/shoal/edge/httpcache"
 	"github.com/shoal-cdn/shoal/edge/policy"
+	"github.com/shoal-cdn/shoal/httpcache"
 	"github.com/valyala/fasthttp"
 )
 
@@ -68,29 +69,30 @@ func (rt *settings) rulesFor(r *route) *policy.Rules {
 // requestPolicy applies the rules that may answer a request before any cache or origin:
 // access (403), body limit (413), redirect. It also drops ignored query parameters from t.
 // It returns the result label and true when it answered.
-func (n *Node) requestPolicy(ctx *fasthttp.RequestCtx, r *route, rules *policy.Rules, t *requestTarget) (string, bool) {
-	if rules.Access != nil && !rules.Access.Allowed(clientAddr(ctx)) {
-		n.metrics.rejected.WithLabelValues("access").Inc()
-		plainError(ctx, fasthttp.StatusForbidden, "forbidden")
+func (p *pipeline) requestPolicy(x *exchange, r *route, rules *policy.Rules, t *requestTarget) (string, bool) {
+	if rules.Access != nil && !rules.Access.Allowed(x.clientAddr()) {
+		p.metrics.rejected.WithLabelValues("access").Inc()
+		plainError(x, http.StatusForbidden, "forbidden")
 		return "forbidden", true
 	}
 	if max := rules.MaxBodyBytes; max > 0 {
-		if cl := ctx.Request.Header.ContentLength(); cl > int(max) || len(ctx.Request.Body()) > int(max) {
-			n.metrics.rejected.WithLabelValues("body_too_large").Inc()
-			plainError(ctx, fasthttp.StatusRequestEntityTooLarge, "request body too large")
-			ctx.SetConnectionClose()
+		if cl := x.req.ContentLength(); cl > int(max) || len(x.bodyBytes) > int(max) {
+			p.metrics.rejected.WithLabelValues("body_too_large").Inc()
+			plainError(x, http.StatusRequestEntityTooLarge, "request body too large")
+			x.resp.SetConnectionClose()
 			return "too_large", true
 		}
+		x.limitBody(max) // content that streams: the listener answers 413 if it outgrows max
 	}
 	if rules.Redirect != nil {
-		v := n.policyVars(ctx, rules, t.host, t.path)
+		v := p.policyVars(x, rules, t.host, t.path)
 		buf := bufs.Get().(*scratch)
 		loc, ok := rules.Redirect.Location(buf.b[:0], &v)
 		if ok {
-			ctx.Response.Header.SetStatusCode(rules.Redirect.Status())
-			ctx.Response.Header.SetBytesV("Location", loc)
-			ctx.Response.Header.Set("Cache-Control", "no-store")
-			ctx.Response.SetBodyRaw(nil)
+			x.resp.Head().SetStatusCode(rules.Redirect.Status())
+			x.resp.Head().SetBytesV("Location", loc)
+			x.resp.Head().Set("Cache-Control", "no-store")
+			x.resp.SetBody(nil)
 		}
 		buf.b = loc
 		bufs.Put(buf)
@@ -100,8 +102,8 @@ func (n *Node) requestPolicy(ctx *fasthttp.RequestCtx, r *route, rules *policy.R
 	}
 	if r.pool == nil {
 		// A redirect route (it needs no origin) whose regex did not match the path.
-		n.metrics.rejected.WithLabelValues("no_route").Inc()
-		plainError(ctx, fasthttp.StatusNotFound, "no route matches this request")
+		p.metrics.rejected.WithLabelValues("no_route").Inc()
+		plainError(x, http.StatusNotFound, "no route matches this request")
 		return "rejected", true
 	}
 	if rules.Key != nil {
@@ -111,7 +113,7 @@ func (n *Node) requestPolicy(ctx *fasthttp.RequestCtx, r *route, rules *policy.R
 }
 
 // bypassCache reports a request that bypass_if sends to the origin: it carries a named cookie.
-func bypassCache(rules *policy.Rules, h *fasthttp.RequestHeader) bool {
+func bypassCache(rules *policy.Rules, h *fieldList) bool {
 	if rules == nil || !rules.Cookies.Bypasses() {
 		// Without bypass_if names (strip_request alone, as on static files) the request's
 		// cookies are not parsed on every hit.
@@ -127,13 +129,13 @@ func bypassCache(rules *policy.Rules, h *fasthttp.RequestHeader) bool {
 
 // policyKey is the primary key of a request (requestTarget.key) shaped by the route's rules:
 // the rewritten path, the host unless ignored, and the named fields and cookies.
-func policyKey(rules *policy.Rules, t *requestTarget, scheme string, h *fasthttp.RequestHeader) string {
+func policyKey(rules *policy.Rules, t *requestTarget, scheme string, h *fieldList) string {
 	return policyKeyIn(nil, rules, t, scheme, h)
 }
 
 // policyKeyIn is policyKey built in sc (requestScratch.key): a borrowed string, except
 // with include_headers or include_cookies.
-func policyKeyIn(sc *requestScratch, rules *policy.Rules, t *requestTarget, scheme string, h *fasthttp.RequestHeader) string {
+func policyKeyIn(sc *requestScratch, rules *policy.Rules, t *requestTarget, scheme string, h *fieldList) string {
 	if rules == nil {
 		return sc.key(scheme, t.host, t.path, t.query) // the common route: no call more
 	}
@@ -143,7 +145,7 @@ func policyKeyIn(sc *requestScratch, rules *policy.Rules, t *requestTarget, sche
 	}
 	// The client's spelling of a name is kept: "x-device" must add to the key as
 	// "X-Device" does, or two representations would share one object.
-	extra := rules.Key.AppendExtra([]byte(key), func(name string) []byte { return peekFold(h, name) }, h.Cookie)
+	extra := rules.Key.AppendExtra([]byte(key), func(name string) []byte { return h.Peek(name) }, h.Cookie)
 	return string(extra)
 }
 
@@ -173,7 +175,7 @@ func keyHasExtra(rules *policy.Rules) bool {
 // originRequestPolicy edits the copy of the request sent to the origin (by a fill or a pass):
 // the rewritten path, the request cookies stripped, the request field rules. Called on the
 // request's goroutine, before the copy is handed to a fill goroutine.
-func (n *Node) originRequestPolicy(ctx *fasthttp.RequestCtx, rules *policy.Rules, req *fasthttp.Request) {
+func (p *pipeline) originRequestPolicy(x *exchange, rules *policy.Rules, req *fasthttp.Request) {
 	if rules == nil {
 		return
 	}
@@ -187,14 +189,14 @@ func (n *Node) originRequestPolicy(ctx *fasthttp.RequestCtx, rules *policy.Rules
 			req.SetRequestURI(p)
 		}
 	}
-	if rules.Cookies != nil && rules.Cookies.StripRequest && safeMethod(ctx.Method()) && !bypassCache(rules, &ctx.Request.Header) {
+	if rules.Cookies != nil && rules.Cookies.StripRequest && safeMethod(x.req.Method()) && !bypassCache(rules, x.req) {
 		// Not from the requests bypass_if passes (a logged-in user needs the session) nor
 		// from unsafe methods (a form post may need it too): from every other request.
 		req.Header.DelAllCookies()
 		req.Header.Del("Cookie")
 	}
 	if rules.Request != nil {
-		v := n.policyVars(ctx, rules, string(ctx.Request.Header.Host()), requestPath(ctx))
+		v := p.policyVars(x, rules, string(x.req.Host()), requestPath(x))
 		buf := bufs.Get().(*scratch)
 		buf.b = rules.Request.Apply(requestFieldsFold{&req.Header}, &v, buf.b)
 		bufs.Put(buf)
@@ -203,8 +205,8 @@ func (n *Node) originRequestPolicy(ctx *fasthttp.RequestCtx, rules *policy.Rules
 
 // requestPath is the canonical path of the client's request (handle made its target
 // canonical), without the query.
-func requestPath(ctx *fasthttp.RequestCtx) string {
-	uri := ctx.Request.Header.RequestURI()
+func requestPath(x *exchange) string {
+	uri := x.req.RequestURI()
 	if i := bytes.IndexByte(uri, '?'); i >= 0 {
 		uri = uri[:i]
 	}
@@ -264,22 +266,22 @@ func routeMayStore(reason string) bool {
 // responsePolicy runs last in handle: the route's response field rules (on the node facing
 // the client only) and the error pages for answers the node made itself. Every answer
 // relayed from an origin or the store carries Cache-Status; one without it is the node's own.
-func (n *Node) responsePolicy(ctx *fasthttp.RequestCtx, pages *policy.ErrorPages, rules *policy.Rules) {
-	status := ctx.Response.StatusCode()
-	if status >= 400 && pages != nil && len(ctx.Response.Header.Peek("Cache-Status")) == 0 {
+func (p *pipeline) responsePolicy(x *exchange, pages *policy.ErrorPages, rules *policy.Rules) {
+	status := x.resp.Head().StatusCode()
+	if status >= 400 && pages != nil && len(x.resp.Head().Peek("Cache-Status")) == 0 {
 		if page, ok := pages.Page(status); ok {
-			usePage(ctx, page)
+			usePage(x, page)
 		}
 	}
-	if rules == nil || rules.Response == nil || isForwarded(ctx) {
+	if rules == nil || rules.Response == nil || x.forwarded {
 		return
 	}
 	var v policy.Vars
 	if rules.Response.Variables() {
-		v = n.policyVars(ctx, rules, string(ctx.Request.Header.Host()), requestPath(ctx))
+		v = p.policyVars(x, rules, string(x.req.Host()), requestPath(x))
 	}
 	buf := bufs.Get().(*scratch)
-	buf.b = rules.Response.Apply(responseFieldsFold{&ctx.Response.Header}, &v, buf.b)
+	buf.b = rules.Response.Apply(foldFields(x.resp.Head()), &v, buf.b)
 	bufs.Put(buf)
 }
 
@@ -288,90 +290,87 @@ func (n *Node) responsePolicy(ctx *fasthttp.RequestCtx, pages *policy.ErrorPages
 // that route's response fields as on the node's other answers (a Strict-Transport-Security
 // the operator sets on every answer of a site must not go missing during maintenance); nil
 // when the target is refused or matches no route.
-func (n *Node) maintenance(ctx *fasthttp.RequestCtx, rt *settings) *policy.Rules {
-	plainError(ctx, fasthttp.StatusServiceUnavailable, "service unavailable: maintenance")
-	ctx.Response.Header.Set("Retry-After", "60")
-	if page, ok := rt.pages.Page(fasthttp.StatusServiceUnavailable); ok {
-		usePage(ctx, page)
+func (p *pipeline) maintenance(x *exchange, rt *settings) *policy.Rules {
+	plainError(x, http.StatusServiceUnavailable, "service unavailable: maintenance")
+	x.resp.Head().Set("Retry-After", "60")
+	if page, ok := rt.pages.Page(http.StatusServiceUnavailable); ok {
+		usePage(x, page)
 	}
-	return rulesBeforeRouting(ctx, rt)
+	return rulesBeforeRouting(x, rt)
 }
 
 // rulesBeforeRouting are the rules of the route a request matches, for an answer the node
 // makes before it routes (maintenance, the node-wide body limit): its target is parsed
 // as handle parses it, and a target handle would refuse has no route.
-func rulesBeforeRouting(ctx *fasthttp.RequestCtx, rt *settings) *policy.Rules {
-	hdr := &ctx.Request.Header
-	host, hosts := hostFields(hdr.RawHeaders(), hdr.Host())
-	t, bad := parseTarget(scheme(ctx), hdr.RequestURI(), host, hosts, !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
+func rulesBeforeRouting(x *exchange, rt *settings) *policy.Rules {
+	hdr := x.req
+	t, bad := parseTarget(x.scheme(), hdr.RequestURI(), x.host, x.hosts, !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
 	if bad != nil {
 		return nil
 	}
-	return rt.rulesFor(rt.match(ctx.Method(), t.name, t.path))
+	return rt.rulesFor(rt.match(x.req.Method(), t.name, t.path))
 }
 
 // ownAnswerPolicy is responsePolicy for an answer made outside handle (fasthttp's
 // ErrorHandler: a body over limits.max_body_bytes, a head too large, a timeout): the error
 // page of its status and, when the head was read whole (413), the response fields of the
 // route it matches.
-func (n *Node) ownAnswerPolicy(ctx *fasthttp.RequestCtx, headRead bool) {
-	rt := n.rt.Load()
+func (p *pipeline) ownAnswerPolicy(x *exchange, headRead bool) {
+	rt := p.rt.Load()
 	if rt == nil {
 		return
 	}
 	var rules *policy.Rules
 	if headRead {
-		rules = rulesBeforeRouting(ctx, rt)
+		rules = rulesBeforeRouting(x, rt)
 	}
 	var pages *policy.ErrorPages
 	if len(rt.pages.Pages) > 0 {
 		pages = &rt.pages
 	}
 	if rules != nil || pages != nil {
-		n.responsePolicy(ctx, pages, rules)
+		p.responsePolicy(x, pages, rules)
 	}
 }
 
-func usePage(ctx *fasthttp.RequestCtx, page policy.Page) {
-	if ctx.Response.IsBodyStream() {
-		ctx.Response.CloseBodyStream()
+func usePage(x *exchange, page policy.Page) {
+	if x.resp.BodyStream() != nil {
+		x.resp.CloseBodyStream()
 	}
-	ctx.Response.Header.SetContentType(page.ContentType)
-	if !ctx.Response.SkipBody {
-		ctx.Response.SetBodyRaw(page.Body)
+	x.resp.Head().SetContentType(page.ContentType)
+	if !x.resp.BodySkipped() {
+		x.resp.SetBody(page.Body)
 	}
 }
 
 // policyVars fills the variables the route's templates use; the others stay empty, so a
 // route whose values are constant reads no address and formats nothing.
-func (n *Node) policyVars(ctx *fasthttp.RequestCtx, rules *policy.Rules, host, path string) policy.Vars {
-	v := policy.Vars{Node: n.name, Host: host, Path: path, Prefix: rules.Prefix}
+func (p *pipeline) policyVars(x *exchange, rules *policy.Rules, host, path string) policy.Vars {
+	v := policy.Vars{Node: p.name, Host: host, Path: path, Prefix: rules.Prefix}
 	if rules.Uses("client_ip") {
-		if a := clientAddr(ctx); a.IsValid() {
+		if a := x.clientAddr(); a.IsValid() {
 			v.ClientIP = a.String()
 		}
 	}
 	if rules.Uses("request_id") {
-		v.RequestID = requestID(ctx)
+		v.RequestID = requestID(x)
 	}
 	return v
 }
 
 // requestID is the request's id for ${request_id}: the client's X-Request-Id when it sent
 // one, else a random one made once per request (nginx $request_id: 32 hex digits).
-func requestID(ctx *fasthttp.RequestCtx) string {
-	if id, ok := ctx.UserValue(requestIDKey).(string); ok {
-		return id
+func requestID(x *exchange) string {
+	if x.requestID != "" {
+		return x.requestID
 	}
-	id := string(peekFold(&ctx.Request.Header, "X-Request-Id"))
+	id := string(x.req.Peek("X-Request-Id"))
 	if id == "" {
 		id = hex64(rand.Uint64()) + hex64(rand.Uint64())
 	}
-	ctx.SetUserValue(requestIDKey, id)
+	x.requestID = id
 	return id
 }
-
-const requestIDKey = "shoal.request_id"
 
 func hex64(x uint64) string {
 	s := strconv.FormatUint(x, 16)
@@ -398,12 +397,25 @@ func (f requestFieldsFold) AddBytesV(name string, value []byte) { f.h.AddBytesV(
 // the others kept in their order (delRequestFields).
 func (f requestFieldsFold) DelAll(names []string) { delRequestFields(f.h, names) }
 
+// foldFields is h as policy.Fields with case-insensitive names. fasthttp's head gets a
+// wrapper of its own, a pointer like fieldList, so that neither allocates when it becomes
+// the interface value (a hit's rules run on every request).
+func foldFields(h responseHead) policy.FieldsDropper {
+	switch h := h.(type) {
+	case http1Head:
+		return responseFieldsFold{h.ResponseHeader}
+	case *fieldList:
+		return listFieldsFold{h}
+	}
+	return headFieldsFold{h}
+}
+
 type responseFieldsFold struct{ h *fasthttp.ResponseHeader }
 
-func (f responseFieldsFold) Del(name string) { delResponseFold(f.h, name) }
+func (f responseFieldsFold) Del(name string) { delResponseFields(f.h, []string{name}) }
 
 func (f responseFieldsFold) SetBytesV(name string, value []byte) {
-	delResponseFold(f.h, name)
+	delResponseFields(f.h, []string{name})
 	f.h.AddBytesV(name, value)
 }
 
@@ -413,6 +425,33 @@ func (f responseFieldsFold) AddBytesV(name string, value []byte) { f.h.AddBytesV
 // fields where Del and SetBytesV took five, each copying the names it found to the heap
 // (delResponseFields copies them to the stack, and keeps the other fields in their order).
 func (f responseFieldsFold) DelAll(names []string) { delResponseFields(f.h, names) }
+
+// listFieldsFold is a fieldList as policy.FieldsDropper: its names match case-insensitively.
+type listFieldsFold struct{ l *fieldList }
+
+func (f listFieldsFold) Del(name string)                     { f.l.Del(name) }
+func (f listFieldsFold) SetBytesV(name string, value []byte) { f.l.SetBytesV(name, value) }
+func (f listFieldsFold) AddBytesV(name string, value []byte) { f.l.AddBytesV(name, value) }
+func (f listFieldsFold) DelAll(names []string) {
+	for _, name := range names {
+		f.l.Del(name)
+	}
+}
+
+// headFieldsFold is any other responseHead (none in the node today) through delResponseFold.
+type headFieldsFold struct{ h responseHead }
+
+func (f headFieldsFold) Del(name string) { delResponseFold(f.h, name) }
+func (f headFieldsFold) SetBytesV(name string, value []byte) {
+	delResponseFold(f.h, name)
+	f.h.AddBytesV(name, value)
+}
+func (f headFieldsFold) AddBytesV(name string, value []byte) { f.h.AddBytesV(name, value) }
+func (f headFieldsFold) DelAll(names []string) {
+	for _, name := range names {
+		delResponseFold(f.h, name)
+	}
+}
 
 // listedFoldString reports whether k equals one of names, case-insensitively (RFC 9110
 // section 5.1).

@@ -2,36 +2,10 @@ package edge
 
 import (
 	"io"
-	"net"
 	"syscall"
-
-	"github.com/valyala/fasthttp"
 
 	"golang.org/x/sys/unix"
 )
-
-// handleHTTP1 is the fasthttp server generations' handler: handle, and then a disk hit's
-// body (a *diskFile stream) learns the bare socket of its connection, so that fasthttp's
-// fixed-size body writer, which calls diskFile.WriteTo, sends it with sendfile(2) at an
-// explicit offset (the segment's descriptor is shared: see diskFile). The head is flushed
-// before the body (ImmediateHeaderFlush), as the body no longer passes through the
-// connection's write buffer. Over TLS, or with no socket found, the body is copied.
-func (n *Node) handleHTTP1(ctx *fasthttp.RequestCtx) {
-	n.handle(ctx)
-	b, ok := ctx.Response.BodyStream().(*diskFile)
-	if !ok {
-		return
-	}
-	c := ctx.Conn()
-	sock, ok := c.(*net.TCPConn)
-	if !ok && n.feed != nil {
-		sock = n.feed.socketOf(c)
-	}
-	if sock != nil {
-		b.sock = sock
-		ctx.Response.ImmediateHeaderFlush = true
-	}
-}
 
 // WriteTo sends the body to b.sock with sendfile(2) when handleHTTP1 found one (w's buffer
 // has been flushed by then), and otherwise copies it to w with pread(2): fasthttp's

@@ -3,113 +3,110 @@ package edge
 import (
 	"errors"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/shoal-cdn/shoal/cachestore"
-	"github.com/shoal-cdn/shoal/edge/coalesce"
-	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/httpcache"
 	"github.com/valyala/fasthttp"
 )
 
 // serveObject answers from a stored object: the client's conditionals, HEAD and ranges are
 // answered here, from memory, without copying the body.
-func (n *Node) serveObject(ctx *fasthttp.RequestCtx, l *lookup, obj *cachestore.Object, use httpcache.Use) {
+func (p *pipeline) serveObject(x *exchange, l *lookup, obj *cachestore.Object, use httpcache.Use) {
 	stored := obj
-	obj = n.variantFor(l, obj)
-	meta := obj.Meta.(*objectMeta)
-	resp := meta.response(obj)
-	l.status.TTL, l.status.HasTTL = int64(use.TTL.Seconds()), true
-	if use.TTL < 0 && use.TTL.Seconds() > float64(l.status.TTL) {
-		l.status.TTL-- // floor, so a stale object never shows ttl=0
-	}
+	obj = p.variantFor(l, obj)
+	meta := obj.Meta
+	resp := meta.Response(obj)
+	l.status.setTTL(use.TTL)
 	var skip []string
 	if use.State == httpcache.Fresh || use.State == httpcache.StaleWhileRevalidate {
-		skip = meta.decision.NoCacheFields
+		skip = meta.Decision.NoCacheFields
 	}
 	if conditional(l.req.Header) {
 		if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 {
-			n.writeConditional(ctx, l, code, obj.Header, use.Age)
+			p.writeConditional(x, l, code, obj.Header, use.Age)
 			return
 		}
 	}
 	// A memory hit on the stored representation itself, with the origin's Date (a head
 	// without one gets the clock's, per response), is written from its template.
-	if l.memoryHit && obj == stored && meta.date != 0 && (use.State == httpcache.Fresh || use.State == httpcache.StaleWhileRevalidate) {
-		n.writeHitHead(ctx, l, obj, meta, use.Age, skip)
+	if l.memoryHit && obj == stored && meta.Date != 0 && (use.State == httpcache.Fresh || use.State == httpcache.StaleWhileRevalidate) {
+		p.writeHitHead(x, l, obj, meta, use.Age, skip)
 	} else {
-		n.writeHead(ctx, l, obj.Status, obj.Header, use.Age, skip)
+		p.writeHead(x, l, obj.Status, obj.Header, use.Age, skip)
 	}
 	if l.head {
-		ctx.Response.SkipBody = true
-		ctx.Response.Header.SetContentLength(len(obj.Body))
+		x.resp.SkipBody()
+		x.resp.Head().SetContentLength(len(obj.Body))
 		return
 	}
-	if obj.Status == fasthttp.StatusOK && n.serveRange(ctx, l, resp, obj.Body) {
+	if obj.Status == http.StatusOK && p.serveRange(x, l, resp, obj.Body) {
 		return
 	}
-	ctx.Response.SetBodyRaw(obj.Body)
+	x.resp.SetBody(obj.Body)
 }
 
 // serveFill answers from a fill in progress: the head now, the body as it arrives.
-func (n *Node) serveFill(ctx *fasthttp.RequestCtx, l *lookup, h *fillHead, body *coalesce.Reader, maxObject int64) {
+func (p *pipeline) serveFill(x *exchange, l *lookup, h *fillHead, body *fillReader, maxObject int64) {
 	resp := httpcache.Response{Status: h.status, Header: h.header, RequestTime: h.reqTime, ResponseTime: h.respTime}
-	age := httpcache.CurrentAge(resp, n.now())
+	age := httpcache.CurrentAge(resp, p.now())
 	// The first response is identity; later hits may be compressed: say so to caches downstream.
 	l.varyEncoding = compressible(l.rt, h.status, h.header, h.length, h.decision.NoTransform)
 	if h.decision.Store {
-		l.status.TTL, l.status.HasTTL = int64((h.decision.Lifetime - age).Seconds()), true
+		l.status.setTTL(h.decision.Lifetime - age)
 	}
 	if conditional(l.req.Header) {
-		if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 && h.status == fasthttp.StatusOK {
+		if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 && h.status == http.StatusOK {
 			body.Close()
-			n.writeConditional(ctx, l, code, h.header, age)
+			p.writeConditional(x, l, code, h.header, age)
 			return
 		}
 	}
 	var skip []string
-	if l.status.Collapsed {
+	if l.status.collapsed {
 		// A follower gets the leader's answer as a cache would serve it: without the fields
 		// the origin kept from the store (private="...") or from unvalidated reuse
 		// (no-cache="..."), RFC 9111 sections 5.2.2.4 and 5.2.2.7.
 		skip = append(append(skip, h.decision.PrivateFields...), h.decision.NoCacheFields...)
 	}
-	n.writeHead(ctx, l, h.status, h.header, age, skip)
-	if l.head || bodyless(ctx.Method(), h.status) {
+	p.writeHead(x, l, h.status, h.header, age, skip)
+	if l.head || bodyless(x.req.Method(), h.status) {
 		body.Close()
-		ctx.Response.SkipBody = true
+		x.resp.SkipBody()
 		if l.head {
-			setHeadLength(&ctx.Response.Header, h.length)
+			setHeadLength(x.resp.Head(), h.length)
 		}
 		return
 	}
-	if h.status == fasthttp.StatusOK && len(l.req.Header.Get("Range")) > 0 && h.length >= 0 && h.length <= maxObject {
+	if h.status == http.StatusOK && len(l.req.Header.Get("Range")) > 0 && h.length >= 0 && h.length <= maxObject {
 		// A miss with Range fetched the whole object; wait for it and answer the range.
 		whole, err := io.ReadAll(body)
 		body.Close()
 		if err != nil {
 			// The object arrived cut: nothing was sent yet, so say so rather than send the
 			// part as a complete 200 (RFC 9112 section 6.3).
-			ctx.SetConnectionClose()
-			n.originError(ctx, l.r.pool, err)
+			x.resp.SetConnectionClose()
+			p.originError(x, l.r.pool, err)
 			return
 		}
-		if n.serveRange(ctx, l, resp, whole) {
+		if p.serveRange(x, l, resp, whole) {
 			return
 		}
-		ctx.Response.SetBodyRaw(whole)
+		x.resp.SetBody(whole)
 		return
 	}
-	stream, length := n.compressStream(ctx, l.rt, &ctx.Response.Header, h.status, body, int(h.length))
-	streamBody(ctx, stream, length)
+	stream, length := p.compressStream(x, l.rt, x.resp.Head(), h.status, body, int(h.length))
+	streamBody(x, stream, length)
 }
 
 // writeHitHead is writeHead for a memory hit, from the object's template (hithead.go): it
 // renders one when there is none and the slot may take it.
-func (n *Node) writeHitHead(ctx *fasthttp.RequestCtx, l *lookup, obj *cachestore.Object, meta *objectMeta, age time.Duration, skip []string) {
+func (p *pipeline) writeHitHead(x *exchange, l *lookup, obj *cachestore.Object, meta *cachestore.Meta, age time.Duration, skip []string) {
 	var rules *routeRules
-	if r := l.rt.rulesFor(l.r); r != nil && r.Response != nil && !isForwarded(ctx) && l.sc != nil {
+	if r := l.rt.rulesFor(l.r); r != nil && r.Response != nil && !x.forwarded && l.sc != nil {
 		// responsePolicy would apply them after this head: the template may carry them, and
 		// the request's scratch tells responsePolicy so.
 		rules = r
@@ -118,19 +115,19 @@ func (n *Node) writeHitHead(ctx *fasthttp.RequestCtx, l *lookup, obj *cachestore
 	hh := heads.find(meta, rules, l.varyEncoding)
 	if hh == nil {
 		if heads == nil || !heads.claim(meta, rules, l.varyEncoding) {
-			n.writeHead(ctx, l, obj.Status, obj.Header, age, skip)
+			p.writeHead(x, l, obj.Status, obj.Header, age, skip)
 			return
 		}
-		hh = n.renderHitHead(l, meta, rules, func(dst *fasthttp.ResponseHeader) {
-			n.writeHeadTo(dst, l, obj.Status, obj.Header, 0, skip)
+		hh = p.renderHitHead(l, meta, rules, func(dst responseHead) {
+			p.writeHeadTo(dst, l, obj.Status, obj.Header, 0, skip)
 		})
 		if hh == nil {
-			n.writeHead(ctx, l, obj.Status, obj.Header, age, skip)
+			p.writeHead(x, l, obj.Status, obj.Header, age, skip)
 			return
 		}
 		heads.keep(hh)
 	}
-	n.copyHitHead(ctx, l, hh, age)
+	p.copyHitHead(x, l, hh, age)
 }
 
 // conditional reports a request with a precondition (RFC 9110 section 13.1): without one,
@@ -146,16 +143,16 @@ func conditional(h httpcache.Header) bool {
 }
 
 // writeHead writes status and stored fields plus Age, Via and Cache-Status.
-func (n *Node) writeHead(ctx *fasthttp.RequestCtx, l *lookup, status int, h httpcache.Header, age time.Duration, skip []string) {
-	n.writeHeadTo(&ctx.Response.Header, l, status, h, age, skip)
+func (p *pipeline) writeHead(x *exchange, l *lookup, status int, h httpcache.Header, age time.Duration, skip []string) {
+	p.writeHeadTo(x.resp.Head(), l, status, h, age, skip)
 }
 
 // writeHeadTo is writeHead into any response head (a hit's template, hithead.go).
-func (n *Node) writeHeadTo(dst *fasthttp.ResponseHeader, l *lookup, status int, h httpcache.Header, age time.Duration, skip []string) {
+func (p *pipeline) writeHeadTo(dst responseHead, l *lookup, status int, h httpcache.Header, age time.Duration, skip []string) {
 	date := h.Get("Date")
 	var now time.Time
 	if date == "" {
-		now = n.now() // read the clock only for a response without its own Date
+		now = p.now() // read the clock only for a response without its own Date
 	}
 	startHead(dst, status, date, now)
 	if l.varyEncoding {
@@ -178,31 +175,37 @@ func (n *Node) writeHeadTo(dst *fasthttp.ResponseHeader, l *lookup, status int, 
 	}
 	setInt(dst, "Age", int64(age.Seconds()))
 	if via := h.Get("Via"); via != "" {
-		dst.Set("Via", via+", "+n.via())
+		dst.Set("Via", via+", "+p.via())
 	} else {
-		dst.Set("Via", n.via())
+		dst.Set("Via", p.via())
 	}
 	setCacheStatus(dst, l.status)
 }
 
-// setCacheStatus sets the response's Cache-Status (RFC 9211), rendered without allocating.
-func setCacheStatus(dst *fasthttp.ResponseHeader, status httpcache.CacheStatus) {
+// cacheStatusMember is what setCacheStatus renders: a cacheOutcome, or an
+// httpcache.CacheStatus built by hand (pass.go's fwd=bypass; forwarded(n.name, fwdBypass,
+// status) is the same member).
+type cacheStatusMember interface{ AppendTo(dst []byte) []byte }
+
+// setCacheStatus sets the response's Cache-Status (RFC 9211) to m, rendered without
+// allocating (generic rather than an interface parameter, so m is not boxed).
+func setCacheStatus[M cacheStatusMember](dst responseHead, m M) {
 	p := headSeeds.Get().(*headSeed)
-	p.buf = status.AppendTo(p.buf[:0])
+	p.buf = m.AppendTo(p.buf[:0])
 	dst.SetBytesV("Cache-Status", p.buf)
 	headSeeds.Put(p)
 }
 
 // writeConditional answers a client's conditional from the cache: 304 with the fields RFC
 // 9110 section 15.4.5 keeps, or 412.
-func (n *Node) writeConditional(ctx *fasthttp.RequestCtx, l *lookup, code int, h httpcache.Header, age time.Duration) {
-	if code == fasthttp.StatusNotModified {
+func (p *pipeline) writeConditional(x *exchange, l *lookup, code int, h httpcache.Header, age time.Duration) {
+	if code == http.StatusNotModified {
 		h = httpcache.NotModifiedHeader(h)
 	} else {
 		h = nil
 	}
-	n.writeHead(ctx, l, code, h, age, nil)
-	ctx.Response.SkipBody = true
+	p.writeHead(x, l, code, h, age, nil)
+	x.resp.SkipBody()
 }
 
 func containsName(list []string, name string) bool {
@@ -216,7 +219,7 @@ func containsName(list []string, name string) bool {
 
 // serveRange answers a Range request from a complete body (RFC 9110 section 14). It reports
 // false when the request has no usable Range and the whole body should be sent.
-func (n *Node) serveRange(ctx *fasthttp.RequestCtx, l *lookup, resp httpcache.Response, body []byte) bool {
+func (p *pipeline) serveRange(x *exchange, l *lookup, resp httpcache.Response, body []byte) bool {
 	rangeHeader := l.req.Header.Get("Range")
 	if rangeHeader == "" {
 		return false
@@ -227,30 +230,30 @@ func (n *Node) serveRange(ctx *fasthttp.RequestCtx, l *lookup, resp httpcache.Re
 	size := int64(len(body))
 	ranges, err := httpcache.ParseRange(rangeHeader, size)
 	if errors.Is(err, httpcache.ErrRangeNotSatisfiable) {
-		ctx.SetStatusCode(fasthttp.StatusRequestedRangeNotSatisfiable)
-		ctx.Response.Header.Set("Content-Range", httpcache.ContentRangeUnsatisfied(size))
-		ctx.Response.SetBodyRaw(nil)
+		x.resp.Head().SetStatusCode(http.StatusRequestedRangeNotSatisfiable)
+		x.resp.Head().Set("Content-Range", httpcache.ContentRangeUnsatisfied(size))
+		x.resp.SetBody(nil)
 		return true
 	}
 	if err != nil || len(ranges) == 0 {
 		return false // an invalid Range is ignored (RFC 9110 section 14.2)
 	}
-	ctx.SetStatusCode(fasthttp.StatusPartialContent)
+	x.resp.Head().SetStatusCode(http.StatusPartialContent)
 	if len(ranges) == 1 {
 		r := ranges[0]
-		ctx.Response.Header.Set("Content-Range", httpcache.ContentRange(r, size))
-		ctx.Response.SetBodyRaw(body[r.Start : r.End+1])
+		x.resp.Head().Set("Content-Range", httpcache.ContentRange(r, size))
+		x.resp.SetBody(body[r.Start : r.End+1])
 		return true
 	}
 	boundary := "shoal" + strconv.FormatUint(fillSeq.Add(1), 36)
-	ctype, out := httpcache.MultipartByteranges(ranges, body, string(ctx.Response.Header.ContentType()), boundary)
-	ctx.Response.Header.SetContentType(ctype)
-	ctx.Response.SetBodyRaw(out)
+	ctype, out := httpcache.MultipartByteranges(ranges, body, string(x.resp.Head().ContentType()), boundary)
+	x.resp.Head().SetContentType(ctype)
+	x.resp.SetBody(out)
 	return true
 }
 
 // setInt sets a numeric field without allocating a string for the number.
-func setInt(dst *fasthttp.ResponseHeader, name string, v int64) {
+func setInt(dst responseHead, name string, v int64) {
 	p := headSeeds.Get().(*headSeed)
 	p.buf = strconv.AppendInt(p.buf[:0], v, 10)
 	dst.SetBytesV(name, p.buf)
@@ -261,7 +264,7 @@ func setInt(dst *fasthttp.ResponseHeader, name string, v int64) {
 // the origin's length when known, else chunked, which RFC 9112 section 6.1 allows on a HEAD
 // response; never the 0 of the empty body actually sent, which tells a client or a cache
 // downstream that the object is empty. length < 0 means unknown.
-func setHeadLength(h *fasthttp.ResponseHeader, length int64) {
+func setHeadLength(h responseHead, length int64) {
 	h.SetContentLength(int(max(length, -1)))
 }
 

@@ -6,8 +6,8 @@ import (
 
 	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/edge/compress"
-	"github.com/shoal-cdn/shoal/edge/httpcache"
 	"github.com/shoal-cdn/shoal/edge/policy"
+	"github.com/shoal-cdn/shoal/httpcache"
 	"github.com/shoal-cdn/shoal/origin"
 )
 

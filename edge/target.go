@@ -2,10 +2,10 @@ package edge
 
 import (
 	"bytes"
+	"net/http"
 	"strings"
 
 	"github.com/shoal-cdn/shoal/cachestore"
-	"github.com/valyala/fasthttp"
 )
 
 // requestTarget is the canonical form of a request's target (RFC 9112 section 3.2): the one
@@ -61,7 +61,7 @@ func parseTarget(scheme string, raw []byte, host []byte, hosts int, http11 bool)
 func parseTargetIn(sc *requestScratch, scheme string, raw []byte, host []byte, hosts int, http11 bool) (requestTarget, *targetError) {
 	var t requestTarget
 	bad := func(msg string) (requestTarget, *targetError) {
-		return requestTarget{}, &targetError{status: fasthttp.StatusBadRequest, reason: "bad_target", msg: "bad request: " + msg}
+		return requestTarget{}, &targetError{status: http.StatusBadRequest, reason: "bad_target", msg: "bad request: " + msg}
 	}
 	if hosts > 1 {
 		return bad("more than one Host field")

@@ -22,8 +22,9 @@ import (
 // ErrAborted is returned to readers and the writer of a Call aborted without a reason.
 var ErrAborted = errors.New("coalesce: fetch aborted")
 
-// Group holds the Calls in flight, one per key.
-type Group struct {
+// Group holds the Calls in flight, one per key. H is the type of the response head a
+// leader publishes to its readers (SetHead, Head).
+type Group[H any] struct {
 	// Linger keeps a call that finished whole joinable this long after it finished, so that
 	// requests arriving before the stored object becomes visible (ristretto applies Sets
 	// asynchronously) read it from the call instead of starting a second fetch. Zero means
@@ -31,7 +32,7 @@ type Group struct {
 	Linger time.Duration
 
 	mu    sync.Mutex
-	calls map[string]*Call
+	calls map[string]*Call[H]
 }
 
 // Options bound one Call's memory.
@@ -50,10 +51,10 @@ type Options struct {
 // true when the caller created the Call and must fetch, SetHead, Write and Finish it. A Call
 // that was Unshared, failed, or finished more than Linger ago is no longer joinable; Join
 // then starts a new one.
-func (g *Group) Join(key string, opts Options) (c *Call, r *Reader, leader bool) {
+func (g *Group[H]) Join(key string, opts Options) (c *Call[H], r *Reader[H], leader bool) {
 	g.mu.Lock()
 	if g.calls == nil {
-		g.calls = make(map[string]*Call)
+		g.calls = make(map[string]*Call[H])
 	}
 	c, ok := g.calls[key]
 	if ok {
@@ -75,7 +76,7 @@ func (g *Group) Join(key string, opts Options) (c *Call, r *Reader, leader bool)
 }
 
 // InFlight reports whether key has a joinable Call (tests and metrics).
-func (g *Group) InFlight(key string) bool {
+func (g *Group[H]) InFlight(key string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	_, ok := g.calls[key]
@@ -85,7 +86,7 @@ func (g *Group) InFlight(key string) bool {
 // ForgetAll makes every call unjoinable, in flight or lingering: readers already attached
 // finish, later Joins start new calls. A purge calls it, so nothing fetched before the purge
 // is handed to a request that arrives after it.
-func (g *Group) ForgetAll() {
+func (g *Group[H]) ForgetAll() {
 	g.mu.Lock()
 	for _, c := range g.calls {
 		c.leave()
@@ -96,7 +97,7 @@ func (g *Group) ForgetAll() {
 
 // forget takes c out of the group; it must not be called with c.mu held (Join locks g.mu,
 // then c.mu).
-func (g *Group) forget(key string, c *Call) {
+func (g *Group[H]) forget(key string, c *Call[H]) {
 	g.mu.Lock()
 	if g.calls[key] == c {
 		delete(g.calls, key)
@@ -106,13 +107,14 @@ func (g *Group) forget(key string, c *Call) {
 }
 
 // Call is one fetch shared by its readers.
-type Call struct {
-	group *Group
+type Call[H any] struct {
+	group *Group[H]
 	key   string
 	opts  Options
 
 	headReady chan struct{} // closed by SetHead or Finish/Abort
-	head      any
+	head      H
+	hasHead   bool // SetHead ran: head is the leader's, even a zero H
 
 	mu       sync.Mutex
 	cond     sync.Cond
@@ -124,15 +126,15 @@ type Call struct {
 	released bool   // buf dropped: done, left and no readers (release)
 	done     bool
 	err      error
-	readers  map[*Reader]struct{}
+	readers  map[*Reader[H]]struct{}
 	joined   int
 }
 
-func newCall(g *Group, key string, opts Options) *Call {
+func newCall[H any](g *Group[H], key string, opts Options) *Call[H] {
 	if opts.Window <= 0 {
 		opts.Window = 1 << 20
 	}
-	c := &Call{group: g, key: key, opts: opts, headReady: make(chan struct{}), readers: map[*Reader]struct{}{}}
+	c := &Call[H]{group: g, key: key, opts: opts, headReady: make(chan struct{}), readers: map[*Reader[H]]struct{}{}}
 	if opts.SizeHint > 0 && (opts.KeepLimit == 0 || opts.SizeHint <= opts.KeepLimit) {
 		c.buf = make([]byte, 0, opts.SizeHint)
 	}
@@ -141,10 +143,10 @@ func newCall(g *Group, key string, opts Options) *Call {
 }
 
 // Key is the key the Call was joined under.
-func (c *Call) Key() string { return c.key }
+func (c *Call[H]) Key() string { return c.key }
 
 // Joined is how many readers joined, the leader's included.
-func (c *Call) Joined() int {
+func (c *Call[H]) Joined() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.joined
@@ -153,7 +155,7 @@ func (c *Call) Joined() int {
 // SetHead publishes the response head to every reader. Call it once, before Write. A Call
 // that already ended without a head (Abort from the caller's timer, Finish with an error)
 // ignores it: its readers have their error, and the leader learns of it at its next Write.
-func (c *Call) SetHead(head any) {
+func (c *Call[H]) SetHead(head H) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	select {
@@ -163,37 +165,38 @@ func (c *Call) SetHead(head any) {
 		return
 	default:
 	}
-	c.head = head
+	c.head, c.hasHead = head, true
 	close(c.headReady)
 }
 
 // HeadReady is closed once the head is set or the Call ended without one.
-func (c *Call) HeadReady() <-chan struct{} { return c.headReady }
+func (c *Call[H]) HeadReady() <-chan struct{} { return c.headReady }
 
 // Head returns the head, or the error that ended the Call before a head was set.
-func (c *Call) Head() (any, error) {
+func (c *Call[H]) Head() (H, error) {
 	<-c.headReady
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.head == nil {
+	if !c.hasHead {
+		var none H
 		if c.err == nil {
-			return nil, ErrAborted
+			return none, ErrAborted
 		}
-		return nil, c.err
+		return none, c.err
 	}
 	return c.head, nil
 }
 
 // Unshare stops new readers from joining: later Joins of the key start their own fetch. The
 // leader calls it when the response must not be shared (not storable, private).
-func (c *Call) Unshare() { c.group.forget(c.key, c) }
+func (c *Call[H]) Unshare() { c.group.forget(c.key, c) }
 
 // Reserve sizes the kept body for n bytes before the first Write, when the leader knows the
 // length (Content-Length): the body is then one allocation of exactly n bytes, not a slice
 // grown by appends (a quarter of it spare capacity on average, and about four times its size
 // allocated on the way). It does nothing past KeepLimit, once bytes were written, or once
 // the Call stopped keeping the body.
-func (c *Call) Reserve(n int64) {
+func (c *Call[H]) Reserve(n int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if n <= 0 || c.trimming || c.size > 0 || c.released || c.opts.KeepLimit > 0 && n > c.opts.KeepLimit || int64(cap(c.buf)) >= n {
@@ -207,7 +210,7 @@ func (c *Call) Reserve(n int64) {
 // large for memory), keeping it up to KeepLimit would only hold memory until the last reader
 // is done. Readers already attached read on; later Joins start a new Call; Body and Written
 // report false.
-func (c *Call) StopKeeping() {
+func (c *Call[H]) StopKeeping() {
 	c.mu.Lock()
 	was := c.trimming
 	c.trimming = true
@@ -223,7 +226,7 @@ func (c *Call) StopKeeping() {
 
 // Write appends body bytes and wakes the readers. Once the body is no longer kept it blocks
 // while the slowest reader is more than a window behind; it fails when the Call was aborted.
-func (c *Call) Write(p []byte) (int, error) {
+func (c *Call[H]) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil {
@@ -253,7 +256,7 @@ func (c *Call) Write(p []byte) (int, error) {
 }
 
 // slowest is the smallest read offset; c.mu held.
-func (c *Call) slowest() int64 {
+func (c *Call[H]) slowest() int64 {
 	low := c.size
 	for r := range c.readers {
 		if r.off < low {
@@ -268,7 +271,7 @@ func (c *Call) slowest() int64 {
 // the body was kept (up to KeepLimit) is replaced by one of two windows once what is left to
 // read fits a window: the writer never runs more than a window ahead, so a stream needs no
 // more, and the large one goes back to the collector.
-func (c *Call) trim() {
+func (c *Call[H]) trim() {
 	drop := c.slowest() - c.base
 	if drop <= 0 || drop < int64(len(c.buf))/2 {
 		return
@@ -285,7 +288,7 @@ func (c *Call) trim() {
 
 // leave marks the Call out of its group (no reader joins any more) and releases its body if
 // nobody reads it. g.mu may be held; c.mu must not be.
-func (c *Call) leave() {
+func (c *Call[H]) leave() {
 	c.mu.Lock()
 	c.left = true
 	c.release()
@@ -295,7 +298,7 @@ func (c *Call) leave() {
 // release drops the body once nobody can read it: the Call ended, left the group and has no
 // reader; c.mu held. The leader stores the body before it finishes the Call (Written), and
 // the store keeps its own reference, so only the Call's goes.
-func (c *Call) release() {
+func (c *Call[H]) release() {
 	if c.done && c.left && len(c.readers) == 0 && !c.released {
 		c.buf, c.released = nil, true
 	}
@@ -303,7 +306,7 @@ func (c *Call) release() {
 
 // Finish ends the Call: err nil means the body is complete. Readers drain what was written and
 // then see io.EOF or err.
-func (c *Call) Finish(err error) {
+func (c *Call[H]) Finish(err error) {
 	c.mu.Lock()
 	if !c.done {
 		c.done = true
@@ -324,7 +327,7 @@ func (c *Call) Finish(err error) {
 }
 
 // Abort fails the Call now: the writer's next Write fails and readers stop with err at once.
-func (c *Call) Abort(err error) {
+func (c *Call[H]) Abort(err error) {
 	if err == nil {
 		err = ErrAborted
 	}
@@ -340,13 +343,13 @@ func (c *Call) Abort(err error) {
 	c.closeHead()
 }
 
-func (c *Call) closeHead() {
+func (c *Call[H]) closeHead() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	select {
 	case <-c.headReady:
 	default:
-		if c.head == nil {
+		if !c.hasHead {
 			close(c.headReady)
 		}
 	}
@@ -355,7 +358,7 @@ func (c *Call) closeHead() {
 // Body returns the whole body and true when the Call finished without error and kept it,
 // until the Call lets go of it (it left the group and its last reader closed). The slice is
 // shared and must not be modified.
-func (c *Call) Body() ([]byte, bool) {
+func (c *Call[H]) Body() ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.done || c.err != nil || c.trimming || c.released {
@@ -367,7 +370,7 @@ func (c *Call) Body() ([]byte, bool) {
 // Written returns the body written so far and true while it is kept whole (not past
 // KeepLimit, not failed). The writer uses it to store a complete body before Finish, so that
 // whoever reads to the end finds the object already handed to the store.
-func (c *Call) Written() ([]byte, bool) {
+func (c *Call[H]) Written() ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil || c.trimming || c.released {
@@ -377,7 +380,7 @@ func (c *Call) Written() ([]byte, bool) {
 }
 
 // Size is the number of body bytes written so far.
-func (c *Call) Size() int64 {
+func (c *Call[H]) Size() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.size
@@ -385,13 +388,13 @@ func (c *Call) Size() int64 {
 
 // tryReader registers a reader from the first byte, or returns nil when the Call no longer
 // has its first byte (it stopped keeping the body).
-func (c *Call) tryReader() *Reader {
+func (c *Call[H]) tryReader() *Reader[H] {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.trimming || c.released {
 		return nil
 	}
-	r := &Reader{call: c}
+	r := &Reader[H]{call: c}
 	c.readers[r] = struct{}{}
 	c.joined++
 	return r
@@ -399,14 +402,14 @@ func (c *Call) tryReader() *Reader {
 
 // Reader reads a Call's body from the first byte. Close it when done: an open Reader holds
 // the writer back once the body is no longer kept.
-type Reader struct {
-	call   *Call
+type Reader[H any] struct {
+	call   *Call[H]
 	off    int64
 	closed bool
 }
 
 // Read blocks until bytes past the reader's offset exist or the Call ends.
-func (r *Reader) Read(p []byte) (int, error) {
+func (r *Reader[H]) Read(p []byte) (int, error) {
 	c := r.call
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -436,7 +439,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 }
 
 // Close unregisters the reader. It is idempotent.
-func (r *Reader) Close() error {
+func (r *Reader[H]) Close() error {
 	c := r.call
 	c.mu.Lock()
 	if !r.closed {

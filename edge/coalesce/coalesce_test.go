@@ -10,13 +10,13 @@ import (
 )
 
 func TestGroup_oneLeaderManyFollowersSeeEveryByte(t *testing.T) {
-	var g Group
+	var g Group[string]
 	const followers = 50
 	c, leaderReader, leader := g.Join("k", Options{})
 	if !leader {
 		t.Fatal("first Join must lead")
 	}
-	readers := []*Reader{leaderReader}
+	readers := []*Reader[string]{leaderReader}
 	for i := 0; i < followers; i++ {
 		c2, r, lead := g.Join("k", Options{})
 		if lead || c2 != c {
@@ -29,7 +29,7 @@ func TestGroup_oneLeaderManyFollowersSeeEveryByte(t *testing.T) {
 	got := make([][]byte, len(readers))
 	for i, r := range readers {
 		wg.Add(1)
-		go func(i int, r *Reader) {
+		go func(i int, r *Reader[string]) {
 			defer wg.Done()
 			defer r.Close()
 			got[i], _ = io.ReadAll(r)
@@ -65,10 +65,10 @@ func TestGroup_oneLeaderManyFollowersSeeEveryByte(t *testing.T) {
 
 // A follower receives the first bytes before the leader has finished: streaming, not buffering.
 func TestReader_streamsBytesBeforeFinish(t *testing.T) {
-	var g Group
+	var g Group[string]
 	c, _, _ := g.Join("k", Options{})
 	_, r, _ := g.Join("k", Options{})
-	c.SetHead(1)
+	c.SetHead("1")
 	if _, err := c.Write([]byte("first")); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestReader_streamsBytesBeforeFinish(t *testing.T) {
 }
 
 func TestCall_abortWakesWaitersWithError(t *testing.T) {
-	var g Group
+	var g Group[string]
 	c, r, _ := g.Join("k", Options{})
 	stuck := errors.New("origin timeout")
 	done := make(chan error)
@@ -108,7 +108,7 @@ func TestCall_abortWakesWaitersWithError(t *testing.T) {
 }
 
 func TestCall_unshareStartsNewCall(t *testing.T) {
-	var g Group
+	var g Group[string]
 	c, _, _ := g.Join("k", Options{})
 	c.Unshare()
 	c2, _, leader := g.Join("k", Options{})
@@ -120,10 +120,10 @@ func TestCall_unshareStartsNewCall(t *testing.T) {
 // Past KeepLimit the body is not kept, memory stays within a window of the slowest reader,
 // and readers still get every byte in order.
 func TestCall_boundedMemoryPastKeepLimit(t *testing.T) {
-	var g Group
+	var g Group[string]
 	opts := Options{KeepLimit: 1000, Window: 4096}
 	c, r, _ := g.Join("k", opts)
-	c.SetHead(1)
+	c.SetHead("1")
 	total := 1000 * 1000
 	var got bytes.Buffer
 	readDone := make(chan struct{})
@@ -167,10 +167,10 @@ func TestCall_boundedMemoryPastKeepLimit(t *testing.T) {
 }
 
 func TestReader_closedReaderDoesNotHoldWriter(t *testing.T) {
-	var g Group
+	var g Group[string]
 	c, r, _ := g.Join("k", Options{KeepLimit: 10, Window: 10})
 	r.Close()
-	c.SetHead(1)
+	c.SetHead("1")
 	for i := 0; i < 100; i++ {
 		if _, err := c.Write(make([]byte, 100)); err != nil {
 			t.Fatal(err)
@@ -180,12 +180,12 @@ func TestReader_closedReaderDoesNotHoldWriter(t *testing.T) {
 }
 
 func BenchmarkGroup_joinWriteRead(b *testing.B) {
-	var g Group
+	var g Group[string]
 	payload := make([]byte, 1024)
 	buf := make([]byte, 4096)
 	for i := 0; i < b.N; i++ {
 		c, r, _ := g.Join("k", Options{SizeHint: 1024})
-		c.SetHead(1)
+		c.SetHead("1")
 		c.Write(payload)
 		c.Finish(nil)
 		for {
@@ -200,7 +200,7 @@ func BenchmarkGroup_joinWriteRead(b *testing.B) {
 // A call that finished whole stays joinable for Linger: a late request reads the finished
 // body instead of fetching again.
 func TestGroup_lingerServesLateJoiners(t *testing.T) {
-	g := Group{Linger: time.Hour}
+	g := Group[string]{Linger: time.Hour}
 	c, _, _ := g.Join("k", Options{})
 	c.SetHead("h")
 	c.Write([]byte("body"))
@@ -220,13 +220,13 @@ func TestGroup_lingerServesLateJoiners(t *testing.T) {
 }
 
 func TestGroup_forgetAllDetachesButLetsReadersFinish(t *testing.T) {
-	g := Group{Linger: time.Hour}
+	g := Group[string]{Linger: time.Hour}
 	c, r, _ := g.Join("k", Options{})
 	g.ForgetAll()
 	if _, _, leader := g.Join("k", Options{}); !leader {
 		t.Fatal("a Join after ForgetAll must start a new call")
 	}
-	c.SetHead(1)
+	c.SetHead("1")
 	c.Write([]byte("old"))
 	c.Finish(nil)
 	if b, _ := io.ReadAll(r); string(b) != "old" {
@@ -237,11 +237,11 @@ func TestGroup_forgetAllDetachesButLetsReadersFinish(t *testing.T) {
 // The fill timer may abort a Call while its leader is still reading the origin's head: the
 // leader's late SetHead must not panic, and readers keep the abort's error.
 func TestCall_setHeadAfterAbortIsIgnored(t *testing.T) {
-	for _, end := range []func(*Call){
-		func(c *Call) { c.Abort(errors.New("fill timeout")) },
-		func(c *Call) { c.Finish(errors.New("origin failed")) },
+	for _, end := range []func(*Call[string]){
+		func(c *Call[string]) { c.Abort(errors.New("fill timeout")) },
+		func(c *Call[string]) { c.Finish(errors.New("origin failed")) },
 	} {
-		var g Group
+		var g Group[string]
 		c, r, _ := g.Join("k", Options{})
 		end(c)
 		c.SetHead("late head")

@@ -18,14 +18,14 @@ func heapInuse() int64 {
 }
 
 // kept is how many bytes the Call's buffer holds on to (its capacity).
-func kept(c *Call) int64 {
+func kept(c *Call[string]) int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return int64(cap(c.buf))
 }
 
 // writeAll writes body in chunks of 32 KiB, as the fill's copy loop does.
-func writeAll(t *testing.T, c *Call, body []byte, each func()) {
+func writeAll(t *testing.T, c *Call[string], body []byte, each func()) {
 	t.Helper()
 	for off := 0; off < len(body); off += 32 << 10 {
 		if _, err := c.Write(body[off:min(off+32<<10, len(body))]); err != nil {
@@ -42,9 +42,9 @@ func writeAll(t *testing.T, c *Call, body []byte, each func()) {
 // test cost less than 1 MiB of heap.
 func TestCall_releasesBodyOnceNobodyCanRead(t *testing.T) {
 	body := bytes.Repeat([]byte("x"), 8<<20)
-	var g Group
+	var g Group[string]
 	base := heapInuse()
-	var held []*Call
+	var held []*Call[string]
 	for i := range 4 {
 		c, r, _ := g.Join(string(rune('a'+i)), Options{KeepLimit: 16 << 20})
 		c.SetHead("head")
@@ -76,7 +76,7 @@ func TestCall_releasesBodyOnceNobodyCanRead(t *testing.T) {
 // A lingering Call (Group.Linger) keeps its body while it is joinable, and lets go of it when
 // it leaves the group.
 func TestCall_lingeringCallKeepsBodyUntilItLeaves(t *testing.T) {
-	g := Group{Linger: 1 << 62} // never on its own: ForgetAll ends it
+	g := Group[string]{Linger: 1 << 62} // never on its own: ForgetAll ends it
 	c, r, _ := g.Join("k", Options{})
 	c.SetHead("head")
 	writeAll(t, c, bytes.Repeat([]byte("y"), 100<<10), nil)
@@ -104,7 +104,7 @@ func TestCall_lingeringCallKeepsBodyUntilItLeaves(t *testing.T) {
 func TestCall_stopKeepingStreamsThroughAWindow(t *testing.T) {
 	const window = 256 << 10
 	body := largeBody(8 << 20)
-	var g Group
+	var g Group[string]
 	c, r, _ := g.Join("k", Options{KeepLimit: 64 << 20, Window: window})
 	c.SetHead("head")
 	c.StopKeeping()
@@ -133,7 +133,7 @@ func TestCall_stopKeepingStreamsThroughAWindow(t *testing.T) {
 // does not leave a 4 MiB buffer behind a 1 MiB window for the rest of the transfer.
 func TestCall_trimGivesBackTheKeptBuffer(t *testing.T) {
 	body := largeBody(16 << 20)
-	var g Group
+	var g Group[string]
 	c, r, _ := g.Join("k", Options{KeepLimit: 4 << 20})
 	c.SetHead("head")
 	done := make(chan []byte)
@@ -158,7 +158,7 @@ func TestCall_trimGivesBackTheKeptBuffer(t *testing.T) {
 // nothing.
 func TestCall_reserveSizesTheBodyExactly(t *testing.T) {
 	const n = 5<<20 + 123
-	var g Group
+	var g Group[string]
 	c, r, _ := g.Join("k", Options{KeepLimit: 8 << 20})
 	r.Close()
 	c.SetHead("head")
@@ -188,11 +188,11 @@ func TestCall_reserveSizesTheBodyExactly(t *testing.T) {
 func TestGroup_joinsRacingTheEndOfKeeping(t *testing.T) {
 	body := largeBody(256 << 10)
 	for range 200 {
-		var g Group
+		var g Group[string]
 		c, r, _ := g.Join("k", Options{KeepLimit: 64 << 10, Window: 16 << 10})
 		c.SetHead("head")
 		var wg sync.WaitGroup
-		readers := []*Reader{r}
+		readers := []*Reader[string]{r}
 		var mu sync.Mutex
 		for range 4 {
 			wg.Add(1)
@@ -221,7 +221,7 @@ func TestGroup_joinsRacingTheEndOfKeeping(t *testing.T) {
 			defer mu.Unlock()
 			for _, r := range readers {
 				got.Add(1)
-				go func(r *Reader) {
+				go func(r *Reader[string]) {
 					defer got.Done()
 					defer r.Close()
 					if b, _ := io.ReadAll(r); !bytes.Equal(b, body) {

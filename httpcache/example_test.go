@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/shoal-cdn/shoal/edge/httpcache"
+	"github.com/shoal-cdn/shoal/httpcache"
 )
 
 func Example() {

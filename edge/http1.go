@@ -1,0 +1,272 @@
+package edge
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+
+	"github.com/shoal-cdn/shoal/purge"
+	"github.com/valyala/fasthttp"
+)
+
+// http1Exchange adapts one fasthttp request (listen.http, HTTP/1.1 over listen.https, the
+// peer port) to the pipeline: the request view is fasthttp's own parsed head, and the
+// response writes into fasthttp's response, which fasthttp sends after the handler returns.
+// Nothing is copied: a body set as bytes is fasthttp's raw body, a stream its body stream.
+// Pooled, so a hit allocates nothing for it.
+type http1Exchange struct {
+	x   exchange
+	req fieldList
+	w   http1Response
+}
+
+var http1Exchanges = sync.Pool{New: func() any { return new(http1Exchange) }}
+
+// getHTTP1 fills a pooled exchange from ctx. The listener's checks of the head as it arrived
+// (framing, version) are done here, where the wire is known, and left in x.problem for handle
+// to answer, so that a refused request is recorded like every other.
+func (n *Node) getHTTP1(ctx *fasthttp.RequestCtx) *http1Exchange {
+	e := http1Exchanges.Get().(*http1Exchange)
+	e.w.ctx, e.w.n = ctx, n
+	x := &e.x
+	x.req, x.resp = &e.req, &e.w
+	readHTTP1Head(&e.req, &ctx.Request.Header)
+	x.remote = remoteAddr(ctx.RemoteAddr())
+	x.tls = ctx.IsTLS()
+	x.bodyBytes = ctx.Request.Body()
+	x.bodyLen = int64(ctx.Request.Header.ContentLength())
+	x.host, x.hosts = hostFields(ctx.Request.Header.RawHeaders(), ctx.Request.Header.Host())
+	if problem := framingProblem(ctx.Request.Header.RawHeaders()); problem != "" {
+		x.problem = problem
+	} else if !versionOne(ctx.Request.Header.Protocol()) {
+		x.problem = problemVersion
+	}
+	dropTrailerFields(&ctx.Request.Header)
+	return e
+}
+
+func putHTTP1(e *http1Exchange) {
+	e.x.reset()
+	e.w.ctx = nil
+	http1Exchanges.Put(e)
+}
+
+// handleHTTP1 is the fasthttp server generations' handler (listen.http, listen.https).
+//
+// After handle, a disk hit's body (a *diskFile stream) learns the bare socket of its
+// connection, so that fasthttp's fixed-size body writer, which calls diskFile.WriteTo, sends
+// it with sendfile(2) at an explicit offset (the segment's descriptor is shared: see
+// diskFile). The head is flushed before the body (ImmediateHeaderFlush), as the body no
+// longer passes through the connection's write buffer. Over TLS, or with no socket found,
+// the body is copied.
+func (n *Node) handleHTTP1(ctx *fasthttp.RequestCtx) {
+	e := n.getHTTP1(ctx)
+	n.handle(&e.x)
+	n.releaseHTTP1(e)
+	b, ok := ctx.Response.BodyStream().(*diskFile)
+	if !ok {
+		return
+	}
+	c := ctx.Conn()
+	sock, ok := c.(*net.TCPConn)
+	if !ok && n.feed != nil {
+		sock = n.feed.socketOf(c)
+	}
+	if sock != nil {
+		b.sock = sock
+		ctx.Response.ImmediateHeaderFlush = true
+	}
+}
+
+// remoteAddr is a connection's peer address, or the zero Addr.
+func remoteAddr(a net.Addr) netip.Addr {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		if ip, ok := netip.AddrFromSlice(ta.IP); ok {
+			return ip.Unmap()
+		}
+	}
+	return netip.Addr{}
+}
+
+// readHTTP1Head fills l from fasthttp's parsed head: the request line, Host, and the fields
+// in the order and spelling the client sent them (from the raw head; a head built in a test
+// has none, and its parsed fields are taken). The framing fields stay out: fasthttp consumed
+// them, and the content reaches the pipeline decoded.
+func readHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) {
+	l.Reset()
+	l.method = l.put(h.Method()).bytes(l)
+	l.uri = l.put(h.RequestURI()).bytes(l)
+	l.proto = l.put(h.Protocol()).bytes(l)
+	l.contentLength = h.ContentLength()
+	raw := h.RawHeaders()
+	if len(raw) == 0 {
+		l.host = l.put(h.Host()).bytes(l)
+		for k, v := range h.All() {
+			if !framingField(k) && !bytes.EqualFold(k, []byte("Host")) {
+				l.AddBytesKV(k, v)
+			}
+		}
+		return
+	}
+	hostSeen := false
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok || len(name) == 0 || framingField(name) {
+			continue // framingProblem refuses a malformed line; the framing is fasthttp's
+		}
+		value = bytes.TrimSpace(value)
+		if bytes.EqualFold(name, []byte("Host")) {
+			if !hostSeen {
+				l.host = l.put(value).bytes(l)
+				hostSeen = true
+			}
+			continue
+		}
+		l.AddBytesKV(name, value)
+	}
+	if !hostSeen {
+		l.host = l.put(h.Host()).bytes(l) // an absolute-form target's authority
+	}
+}
+
+// framingField names the fields that frame an HTTP/1.1 message (RFC 9112 section 6).
+func framingField(name []byte) bool {
+	return bytes.EqualFold(name, []byte("Content-Length")) || bytes.EqualFold(name, []byte("Transfer-Encoding"))
+}
+
+// http1Response is the response interface over fasthttp's response.
+type http1Response struct {
+	ctx *fasthttp.RequestCtx
+	// n sends interim responses' failures to the node's log.
+	n *Node
+}
+
+func (r *http1Response) Head() responseHead { return http1Head{&r.ctx.Response.Header} }
+func (r *http1Response) SetBody(b []byte)   { r.ctx.Response.SetBodyRaw(b) }
+
+func (r *http1Response) Body() []byte {
+	if r.ctx.Response.IsBodyStream() {
+		return nil // Body would read the stream whole
+	}
+	return r.ctx.Response.Body()
+}
+
+func (r *http1Response) SetBodyStream(s io.Reader, size int) { r.ctx.SetBodyStream(s, size) }
+func (r *http1Response) BodyStream() io.Reader               { return r.ctx.Response.BodyStream() }
+func (r *http1Response) CloseBodyStream()                    { _ = r.ctx.Response.CloseBodyStream() }
+func (r *http1Response) SkipBody()                           { r.ctx.Response.SkipBody = true }
+func (r *http1Response) BodySkipped() bool                   { return r.ctx.Response.SkipBody }
+func (r *http1Response) SetConnectionClose()                 { r.ctx.SetConnectionClose() }
+func (r *http1Response) ConnectionClose() bool               { return r.ctx.Response.ConnectionClose() }
+func (r *http1Response) FlushHead()                          { r.ctx.Response.ImmediateHeaderFlush = true }
+func (r *http1Response) Reset()                              { r.ctx.Response.Reset() }
+
+// Interim writes a 103 on the connection now. fasthttp writes the Link fields the response
+// holds at the time of the call: set them for it, then take them out of the final
+// response, which carries its own.
+func (r *http1Response) Interim(status int, links [][]byte) {
+	if status != fasthttp.StatusEarlyHints {
+		return // the only 1xx relayed (see hintsOf)
+	}
+	h := &r.ctx.Response.Header
+	for _, l := range links {
+		h.AddBytesV("Link", l)
+	}
+	if err := r.ctx.EarlyHints(); err != nil && r.n != nil {
+		r.n.log.Debug("early hints not sent", "err", err)
+	}
+	h.Del("Link")
+}
+
+// Seal gives an HTTP/1.0 client a response it can delimit (frameForHTTP10).
+func (r *http1Response) Seal(p *pipeline, x *exchange) { p.frameForHTTP10(r.ctx, x) }
+
+// protocolError is the fasthttp servers' ErrorHandler, for requests fasthttp could not
+// parse: too-large heads get 431, slow clients 408, a body over limits.max_body_bytes 413,
+// anything else 400. The connection is closed.
+func (n *Node) protocolError(ctx *fasthttp.RequestCtx, err error) {
+	e := n.getHTTP1(ctx)
+	defer putHTTP1(e)
+	x := &e.x
+	x.resp.SetConnectionClose()
+	var small *fasthttp.ErrSmallBuffer
+	var ne net.Error
+	switch {
+	case errors.As(err, &small):
+		n.metrics.rejected.WithLabelValues("header_too_large").Inc()
+		plainError(x, http.StatusRequestHeaderFieldsTooLarge, "request header fields too large")
+	case errors.As(err, &ne) && ne.Timeout():
+		n.metrics.rejected.WithLabelValues("timeout").Inc()
+		plainError(x, http.StatusRequestTimeout, "request timeout")
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		n.metrics.rejected.WithLabelValues("body_too_large").Inc()
+		plainError(x, http.StatusRequestEntityTooLarge, "request body too large")
+		// The head was read whole: the answer is the route's, as a route's own
+		// max_body_bytes answer is (error page and response fields).
+		n.ownAnswerPolicy(x, true)
+		return
+	default:
+		n.metrics.rejected.WithLabelValues("malformed").Inc()
+		plainError(x, http.StatusBadRequest, "malformed request")
+	}
+	n.ownAnswerPolicy(x, false)
+}
+
+// handlePeer serves the peer port: node-to-node traffic only. Anything without the cluster
+// secret is refused and counted. A forwarded request carries what its first node saw (the
+// client's address and scheme) in fields only a peer may send, taken out here.
+func (n *Node) handlePeer(ctx *fasthttp.RequestCtx) {
+	if !n.peerAuthorized(peekFold(&ctx.Request.Header, peerSecretHeader)) {
+		n.metrics.peerRefused.Inc()
+		e := n.getHTTP1(ctx)
+		e.x.resp.SetConnectionClose()
+		plainError(&e.x, http.StatusForbidden, "forbidden: the peer port serves cluster members only")
+		putHTTP1(e)
+		return
+	}
+	if bytes.HasPrefix(ctx.Path(), []byte(purge.PeerPath)) {
+		n.purgePeer(ctx)
+		return
+	}
+	e := n.getHTTP1(ctx)
+	x := &e.x
+	x.forwarded = true
+	if ip, err := netip.ParseAddr(string(x.req.Peek(clientIPHeader))); err == nil {
+		x.client = ip
+	}
+	x.tls = string(x.req.Peek(schemeHeader)) == "https"
+	x.req.Del(peerSecretHeader)
+	x.req.Del(clientIPHeader)
+	x.req.Del(schemeHeader)
+	n.handle(x)
+	n.releaseHTTP1(e)
+	// A streamed body goes out after its head has left: fasthttp would otherwise hold a small
+	// head in its buffer until the body is written, and a body the origin cuts would close
+	// the connection with nothing sent, which the forwarding peer could not tell from a
+	// connection closed while idle (see forwardWith).
+	ctx.Response.ImmediateHeaderFlush = ctx.Response.IsBodyStream()
+}
+
+// releaseHTTP1 returns e to its pool now, or, when its response streams a body whose record
+// waits for the body's end (streamBody), once fasthttp closed that body.
+func (n *Node) releaseHTTP1(e *http1Exchange) {
+	if b := e.x.streamed; b != nil && b.done != nil && e.x.resp.BodyStream() == io.Reader(b) {
+		b.release = e
+		return
+	}
+	putHTTP1(e)
+}
+
+// release is putHTTP1, for outcomeBody.
+func (e *http1Exchange) release() { putHTTP1(e) }

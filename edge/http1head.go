@@ -1,0 +1,55 @@
+package edge
+
+import (
+	"bufio"
+	"bytes"
+	"strconv"
+	"sync"
+
+	"github.com/valyala/fasthttp"
+)
+
+// http1Head is fasthttp's response head as the pipeline's responseHead.
+type http1Head struct{ *fasthttp.ResponseHeader }
+
+// startWithDate resets the head to status and Date. fasthttp manages Date itself and
+// ignores Set("Date"), so the head is seeded by parsing a minimal header block; every other
+// field is added after.
+func (h http1Head) startWithDate(status int, date string) {
+	p := headSeeds.Get().(*headSeed)
+	defer headSeeds.Put(p)
+	buf := append(p.buf[:0], "HTTP/1.1 "...)
+	buf = strconv.AppendInt(buf, int64(status), 10)
+	buf = append(buf, " -\r\nDate: "...)
+	buf = append(buf, date...)
+	buf = append(buf, "\r\nContent-Length: 0\r\n\r\n"...) // else fasthttp reads "until close"
+	p.buf = buf
+	var r *bufio.Reader
+	if len(buf)+16 <= headSeedSize {
+		p.src.Reset(buf)
+		p.r.Reset(&p.src)
+		r = p.r
+	} else {
+		r = bufio.NewReaderSize(bytes.NewReader(buf), len(buf)+16) // an odd, long Date
+	}
+	err := h.Read(r)
+	p.r.Reset(nil) // drop the reference to buf's reader until next use
+	if err != nil {
+		h.SetStatusCode(status) // a Date fasthttp cannot parse: send the head without it
+	}
+	h.SetStatusMessage(nil)
+}
+
+// headSeedSize is the reader buffer of a pooled headSeed: room for any ordinary Date.
+const headSeedSize = 256
+
+// headSeed is the scratch startHead parses from; pooled because every response needs one.
+type headSeed struct {
+	buf []byte
+	src bytes.Reader
+	r   *bufio.Reader
+}
+
+var headSeeds = sync.Pool{New: func() any {
+	return &headSeed{buf: make([]byte, 0, headSeedSize), r: bufio.NewReaderSize(nil, headSeedSize)}
+}}

@@ -1,0 +1,56 @@
+package edge
+
+import (
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoal-cdn/shoal/cachestore"
+	"github.com/shoal-cdn/shoal/edge/coalesce"
+	"github.com/shoal-cdn/shoal/purge"
+	"github.com/shoal-cdn/shoal/ring"
+	"golang.org/x/sync/singleflight"
+)
+
+// pipeline is the data plane: what a request touches on its way from a listener to an
+// answer (route, key, owner, lookup, fill, serve, pass, purge hooks). Its entry is handle,
+// which every listener calls with an exchange (exchange.go).
+//
+// Its configuration (routes, pools, policy, hit templates: settings) is one value that a
+// reload swaps atomically; a request holds the settings it started with to its end. The
+// store, the fills in flight and the cluster views carry over a reload: a reload never
+// drops the cache.
+type pipeline struct {
+	name string
+	// viaValue is "1.1 <name>", this node's Via member.
+	viaValue string
+	log      *slog.Logger
+	access   *accessLog
+	now      func() time.Time
+	metrics  *metrics
+
+	rt atomic.Pointer[settings]
+
+	store *cachestore.Memory
+	disk  *diskTier // cache.disk; nil without one
+	// diskSince is when the disk tier's directory last changed before this start: roughly
+	// when the node went down, the start of the purges it may have missed.
+	diskSince time.Time
+	fills     coalesce.Group[*fillHead]
+	passMark  passMarks
+	// compressing makes each compressed variant once, however many clients ask at once.
+	compressing singleflight.Group
+	bg          background // fills and revalidations that outlive their request
+
+	// The cluster as the data plane sees it: set by Node.Start before the first request,
+	// read-only after it.
+	ring       *ring.Ring
+	purge      *purge.Service
+	peers      peerClients
+	peerSecret string
+	popularity popularity
+	inflight   inflight // requests in flight per member, for bounded loads
+	// started is when Start finished (nil before); adoption of keys runs for a while after
+	// it. Atomic: requests are already being served when Start records it.
+	started atomic.Pointer[time.Time]
+}
