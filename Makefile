@@ -84,7 +84,7 @@ bench-disk-peers:
 bench-disk-warm:
 	@scripts/bench-disk-warm.sh
 
-# The disk rows of make bench (about five minutes): disk hits next to nginx (HTTP/1.1, h2,
+# The disk rows of make bench (two to four minutes here): disk hits next to nginx (HTTP/1.1, h2,
 # h2c), the Zipf hit ratio of memory plus disk against memory alone, restart to warm; a
 # summary of ratios at the end.
 bench-disk-rows:

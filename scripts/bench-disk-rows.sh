@@ -5,8 +5,8 @@
 #  2. the Zipf hit ratio of memory plus disk against memory alone (working set 4x memory;
 #     BenchmarkHitRatio_zipfMemoryAndDisk in edge, the real stores, no network);
 #  3. restart to warm after SIGTERM and SIGKILL: scripts/bench-disk-warm.sh.
-# ROUNDS (default 3 for 1, 2 for 3) and REQUESTS (default 3000 per run) keep it to about five
-# minutes on 2 cores. Prints each part's table, then one summary; writes it to bench-results/.
+# ROUNDS (default 3 for 1, WARM_ROUNDS 2 for 3) and REQUESTS (default 3000 per run) keep it to
+# two to four minutes on 2 cores. Prints each part's table, then one summary; writes it to bench-results/.
 # Nothing is asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
