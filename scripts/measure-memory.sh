@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Fills a Shoal node past its cache.memory with 1 KiB objects and reports the process RSS
 # against the budget, and bytes per cached object. Usage: scripts/measure-memory.sh [MiB] [objects]
+# SHOAL_BIN runs a given binary instead of bin/shoal (to compare two builds with the same args).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 budget_mib="${1:-256}"
 objects="${2:-400000}"
 command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-[ -x bin/shoal ] || go build -o bin/shoal ./cmd/shoal
+shoal="${SHOAL_BIN:-bin/shoal}"
+[ -n "${SHOAL_BIN:-}" ] || [ -x bin/shoal ] || go build -o bin/shoal ./cmd/shoal
 work=$(mktemp -d)
 cleanup() { kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
@@ -30,7 +32,7 @@ local n = 0
 request = function() n = n + 1; return wrk.format("GET", "/1k.bin?o=" .. n) end
 LUA
 nginx -p "$work" -c "$work/origin.conf" &
-bin/shoal run -c "$work/shoal.yaml" 2>"$work/shoal.err" &
+"$shoal" run -c "$work/shoal.yaml" 2>"$work/shoal.err" &
 pid=$!
 sleep 1
 idle_rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)

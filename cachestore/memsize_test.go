@@ -1,0 +1,138 @@
+package cachestore
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/ristretto/v2"
+
+	"github.com/shoal-cdn/shoal/httpcache"
+)
+
+// nginxFields are the end-to-end fields nginx sends for a static file with "expires 1h", as
+// the edge stores them (Connection and Content-Length dropped): the shape of the objects
+// scripts/measure-memory.sh fills.
+var nginxFields = [...]httpcache.Field{
+	{Name: "Server", Value: "nginx/1.22.1"},
+	{Name: "Date", Value: "Mon, 30 Nov 2026 06:55:00 GMT"},
+	{Name: "Content-Type", Value: "application/octet-stream"},
+	{Name: "Last-Modified", Value: "Mon, 30 Nov 2026 06:54:58 GMT"},
+	{Name: "ETag", Value: `"692bea52-400"`},
+	{Name: "Expires", Value: "Mon, 30 Nov 2026 07:55:00 GMT"},
+	{Name: "Cache-Control", Value: "max-age=3600"},
+	{Name: "Accept-Ranges", Value: "bytes"},
+}
+
+// edgeObject builds object i as the edge's fill builds it: Key and URL one string, the header
+// fields slices of one backing string (edge's responseHeader), a Meta, no tags.
+func edgeObject(i, bodySize int) *Object {
+	var b strings.Builder
+	for _, f := range nginxFields {
+		b.WriteString(f.Name)
+		b.WriteString(f.Value)
+	}
+	all := b.String()
+	h := make(httpcache.Header, 0, len(nginxFields))
+	at := 0
+	for _, f := range nginxFields {
+		name := all[at : at+len(f.Name)]
+		value := all[at+len(f.Name) : at+len(f.Name)+len(f.Value)]
+		at += len(f.Name) + len(f.Value)
+		h = append(h, httpcache.Field{Name: name, Value: value})
+	}
+	url := "http://127.0.0.1:18201/1k.bin?o=" + itoa(i)
+	now := time.Now()
+	d := httpcache.StoreDecision{Store: true, Lifetime: time.Hour}
+	return &Object{Key: url, URL: url, Status: 200, Header: h, Body: make([]byte, bodySize),
+		RequestTime: now, ResponseTime: now, Meta: NewMeta(d, h)}
+}
+
+// BenchmarkMemory_HeapPerEdgeObject is BenchmarkMemory_HeapPerObject with objects of the
+// edge's shape (edgeObject), and the heap split by who holds it: the objects themselves
+// (Object, Meta, header, key, body), ristretto (its store and policy maps and the admission
+// sketch), and the URL index. Each part is measured alone, on the same objects. Sizes, not
+// speeds: b.N is not used.
+func BenchmarkMemory_HeapPerEdgeObject(b *testing.B) {
+	const n, bodySize = 100_000, 1024
+	cfg := Config{MaxBytes: 256 << 20}.withDefaults()
+	report := func(b *testing.B, heap uint64) {
+		b.ReportMetric(float64(heap)/n, "B/object")
+	}
+	b.Run("store", func(b *testing.B) {
+		for range b.N {
+			before := liveHeap()
+			m := newTestMemory(b, cfg)
+			for i := range n {
+				if !m.Set(edgeObject(i, bodySize)) {
+					b.Fatalf("Set %d refused", i)
+				}
+				if i%1000 == 999 {
+					m.Wait()
+				}
+			}
+			m.Wait()
+			if st := m.Stats(); st.Objects != n {
+				b.Fatalf("stored %d of %d", st.Objects, n)
+			}
+			heap := liveHeap() - before
+			b.ReportMetric(float64(heap)/n-bodySize, "overhead-B/object")
+			b.ReportMetric(float64(m.Stats().Bytes)/n-bodySize, "charged-above-body-B/object")
+			report(b, heap)
+			runtime.KeepAlive(m)
+			m.Close()
+		}
+	})
+	b.Run("objects", func(b *testing.B) { // the objects alone, held in a slice
+		for range b.N {
+			before := liveHeap()
+			objs := make([]*Object, n)
+			for i := range objs {
+				objs[i] = edgeObject(i, bodySize)
+			}
+			heap := liveHeap() - before - uint64(n*8) // less the slice holding them
+			b.ReportMetric(float64(heap)/n-bodySize, "overhead-B/object")
+			report(b, heap)
+			runtime.KeepAlive(objs)
+		}
+	})
+	b.Run("ristretto", func(b *testing.B) { // ristretto alone, with the store's config and values
+		o := edgeObject(0, 0)
+		for range b.N {
+			before := liveHeap()
+			c, err := ristretto.NewCache(&ristretto.Config[string, slot]{NumCounters: cfg.NumCounters,
+				MaxCost: cfg.MaxBytes, BufferItems: bufferItems, IgnoreInternalCost: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range n {
+				for !c.Set("http://127.0.0.1:18201/1k.bin?o="+itoa(i), slot{obj: o, seq: uint64(i + 1)}, 2000) {
+					c.Wait()
+				}
+				if i%1000 == 999 {
+					c.Wait()
+				}
+			}
+			c.Wait()
+			report(b, liveHeap()-before)
+			runtime.KeepAlive(c)
+			c.Close()
+		}
+	})
+	b.Run("index", func(b *testing.B) { // the URL index alone
+		objs := make([]*Object, n)
+		for i := range objs {
+			objs[i] = &Object{URL: "http://127.0.0.1:18201/1k.bin?o=" + itoa(i)}
+		}
+		for range b.N {
+			before := liveHeap()
+			x := newIndex()
+			for i, o := range objs {
+				x.add(slot{obj: o, seq: uint64(i + 1)})
+			}
+			report(b, liveHeap()-before)
+			runtime.KeepAlive(x)
+		}
+	})
+}
