@@ -2,6 +2,7 @@ package cachestore
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/shoal-cdn/shoal/httpcache"
@@ -92,15 +93,23 @@ func TestMemory_VaryRecordLivesAsLongAsTheURLsObjects(t *testing.T) {
 }
 
 func TestObject_Cost(t *testing.T) {
+	key := "http://h/a\x00gzip" // a variant's key: the URL, then the secondary key
 	tests := []struct {
 		name string
 		obj  *Object
 		want int64
 	}{
 		{"empty", &Object{}, objectOverhead},
-		{"body and key", &Object{Key: "k", URL: "u", Body: make([]byte, 1000)}, 1000 + 2 + objectOverhead},
-		{"header line", &Object{Header: httpcache.Header{{Name: "A", Value: "bc"}}}, 1 + 2 + 4 + fieldOverhead + objectOverhead},
+		{"body and key", &Object{Key: "k", URL: "u", Body: make([]byte, 1000)}, 1024 + 8 + 8 + objectOverhead},
+		{"body by its capacity", &Object{Body: make([]byte, 1000, 1100)}, 1152 + objectOverhead},
+		{"URL sharing the key's bytes is charged once", &Object{Key: key, URL: key[:10]}, 16 + objectOverhead},
+		{"URL apart from the key is charged", &Object{Key: key, URL: strings.Clone(key[:10])}, 16 + 16 + objectOverhead},
+		{"Key equal to URL, one string", &Object{Key: key, URL: key}, 16 + objectOverhead},
+		{"header line", &Object{Header: httpcache.Header{{Name: "A", Value: "bc"}}}, 1 + 2 + 4 + 32 + objectOverhead},
+		{"header slice by its capacity", &Object{Header: make(httpcache.Header, 0, 8)}, 8*32 + objectOverhead},
 		{"tags", &Object{Tags: []string{"ab", "c"}}, 3 + 2*tagOverhead + objectOverhead},
+		{"meta", &Object{Meta: &Meta{}}, 128 + objectOverhead},
+		{"meta's field lists", &Object{Meta: &Meta{Decision: httpcache.StoreDecision{NoCacheFields: []string{"Set-Cookie"}}}}, 128 + 16 + 16 + objectOverhead},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,6 +117,21 @@ func TestObject_Cost(t *testing.T) {
 				t.Fatalf("Cost = %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestAllocSize follows the runtime's size classes to within one step, and never charges a
+// large body more than a page.
+func TestAllocSize(t *testing.T) {
+	tests := []struct{ n, want int }{
+		{0, 0}, {1, 8}, {8, 8}, {9, 16}, {16, 16}, {17, 32}, {38, 48}, {100, 112}, {128, 128},
+		{184, 192}, {232, 240}, {256, 256}, {257, 288}, {1000, 1024}, {1024, 1024}, {1025, 1152},
+		{32 << 10, 32 << 10}, {32<<10 + 1, 40 << 10}, {1 << 20, 1 << 20}, {1<<20 + 1, 1<<20 + 8<<10},
+	}
+	for _, tc := range tests {
+		if got := allocSize(tc.n); got != tc.want {
+			t.Errorf("allocSize(%d) = %d, want %d", tc.n, got, tc.want)
+		}
 	}
 }
 

@@ -84,6 +84,26 @@ func BenchmarkMemory_HeapPerEdgeObject(b *testing.B) {
 			m.Close()
 		}
 	})
+	b.Run("full", func(b *testing.B) { // a store that evicts: three times its budget stored
+		const budget = 64 << 20
+		for range b.N {
+			before := liveHeap()
+			m := newTestMemory(b, Config{MaxBytes: budget})
+			for i := range 3 * budget / 2048 {
+				m.Set(edgeObject(i, bodySize))
+				if i%1000 == 999 {
+					m.Wait()
+				}
+			}
+			m.Wait()
+			heap, st := liveHeap()-before, m.Stats()
+			b.ReportMetric(float64(heap)/float64(st.Objects)-bodySize, "overhead-B/object")
+			b.ReportMetric(float64(st.Bytes)/float64(st.Objects)-bodySize, "charged-above-body-B/object")
+			b.ReportMetric(float64(heap)/budget, "heap/budget")
+			runtime.KeepAlive(m)
+			m.Close()
+		}
+	})
 	b.Run("objects", func(b *testing.B) { // the objects alone, held in a slice
 		for range b.N {
 			before := liveHeap()

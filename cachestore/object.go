@@ -31,29 +31,3 @@ type Object struct {
 // SoftPurged reports whether a soft purge marked the object stale: serve it only while
 // revalidating.
 func (o *Object) SoftPurged() bool { return o.softPurged.Load() }
-
-// Cost is the bytes the object is charged against Config.MaxBytes: body, header lines, key,
-// URL and tags, plus what the store spends to hold one object. The parts beyond body and
-// Header.Size are charged so that the budget tracks heap, not only payload.
-func (o *Object) Cost() int64 {
-	n := len(o.Body) + o.Header.Size() + len(o.Header)*fieldOverhead
-	n += len(o.Key) + len(o.URL)
-	for _, t := range o.Tags {
-		n += len(t) + tagOverhead
-	}
-	return int64(n) + objectOverhead
-}
-
-const (
-	// objectOverhead is the heap one stored object costs beyond its strings and body:
-	// the Object struct (192 B), its slot in ristretto's store and policy maps, its
-	// entry in the URL index, its share of the admission sketch. BenchmarkMemory_HeapPerObject
-	// measures about 440 B above a 1 KiB body, of which 64 B are the key and one header line;
-	// under eviction churn ristretto's maps carry tombstones and hold some 60 B more.
-	objectOverhead = 400
-	// fieldOverhead is a header line's Field (two string headers, 32 B) less the 4 bytes
-	// Header.Size already charges for it.
-	fieldOverhead = 28
-	// tagOverhead is a tag's string header in Object.Tags plus its entry in the tag index.
-	tagOverhead = 64
-)
