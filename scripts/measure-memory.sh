@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Fills a Shoal node past its cache.memory with 1 KiB objects and reports the process RSS
 # against the budget, and bytes per cached object. Usage: scripts/measure-memory.sh [MiB] [objects]
-# SHOAL_BIN runs a given binary instead of bin/shoal (to compare two builds with the same args).
+# SHOAL_BIN runs a given binary instead of bin/shoal (to compare two builds with the same args);
+# GOMEMLIMIT, when set, replaces the soft memory limit shoal derives from cache.memory.
+# Besides RSS it prints the Go heap in use, the collections and the CPU the fill took (what a
+# tighter memory limit costs), and the memory rows of the newest bench-results/bench-*.txt
+# (Varnish, nginx and HAProxy from make bench-peers) when there is one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 budget_mib="${1:-256}"
@@ -36,6 +40,9 @@ nginx -p "$work" -c "$work/origin.conf" &
 pid=$!
 sleep 1
 idle_rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+metric() { awk -v m="$1" '$1 == m {print $2}' <<<"$2"; }
+m0=$(curl -s http://127.0.0.1:18202/metrics)
+t0=$(date +%s.%N)
 # wrk runs until stopped: stop it once the node has fetched the requested objects.
 wrk -t1 -c32 -d600s -s "$work/fill.lua" http://127.0.0.1:18201 >/dev/null &
 wrk_pid=$!
@@ -43,16 +50,28 @@ until [ "$(curl -s http://127.0.0.1:18202/metrics | awk '/^shoal_edge_cache_miss
   sleep 0.5
 done
 kill $wrk_pid; wait $wrk_pid 2>/dev/null || true
+t1=$(date +%s.%N)
 sleep 1
 rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 metrics=$(curl -s http://127.0.0.1:18202/metrics)
 stored=$(awk '/^shoal_cachestore_objects/ {print $2}' <<<"$metrics")
 bytes=$(awk '/^shoal_cachestore_bytes/ {print $2}' <<<"$metrics")
-awk -v idle="$idle_rss" -v rss="$rss" -v budget="$budget_mib" -v objs="$stored" -v bytes="$bytes" -v sent="$objects" 'BEGIN {
+heap=$(metric go_memstats_heap_inuse_bytes "$metrics")
+gcs=$(( $(metric go_gc_duration_seconds_count "$metrics") - $(metric go_gc_duration_seconds_count "$m0") ))
+cpu=$(awk -v a="$(metric process_cpu_seconds_total "$m0")" -v b="$(metric process_cpu_seconds_total "$metrics")" 'BEGIN {print b-a}')
+awk -v idle="$idle_rss" -v heap="$heap" -v gcs="$gcs" -v cpu="$cpu" -v secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b-a}')" -v limit="${GOMEMLIMIT:-derived from cache.memory}" -v rss="$rss" -v budget="$budget_mib" -v objs="$stored" -v bytes="$bytes" -v sent="$objects" 'BEGIN {
   printf "cache.memory budget     %d MiB\n", budget
   printf "objects requested       %d (1 KiB each)\n", sent
   printf "objects held            %d\n", objs
   printf "store charged bytes     %.1f MiB\n", bytes/1048576
   printf "RSS idle / filled       %.1f MiB / %.1f MiB (%.2fx budget)\n", idle/1024, rss/1024, rss/1024/budget
   printf "RSS per held object     %.0f bytes (%.0f above the 1 KiB body)\n", (rss-idle)*1024/objs, (rss-idle)*1024/objs-1024
+  printf "Go heap in use          %.1f MiB (%.2fx budget); GOMEMLIMIT %s\n", heap/1048576, heap/1048576/budget, limit
+  printf "fill                    %.1f s, %d collections, %.1f s of CPU (%.0f us per object requested)\n", secs, gcs, cpu, cpu*1e6/sent
 }'
+latest=$(grep -l '^varnish .*B/object\|^varnish  *[0-9]' bench-results/bench-2*.txt 2>/dev/null | tail -1 || true)
+if [ -n "$latest" ]; then
+  echo
+  echo "from $latest (make bench-peers: a smaller fill, RSS before and after it):"
+  sed -n '/^memory per cached/,/^$/p' "$latest" | grep -E '^(target|varnish|nginx|haproxy)'
+fi
