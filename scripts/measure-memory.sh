@@ -58,8 +58,9 @@ stored=$(awk '/^shoal_cachestore_objects/ {print $2}' <<<"$metrics")
 bytes=$(awk '/^shoal_cachestore_bytes/ {print $2}' <<<"$metrics")
 heap=$(metric go_memstats_heap_inuse_bytes "$metrics")
 gcs=$(( $(metric go_gc_duration_seconds_count "$metrics") - $(metric go_gc_duration_seconds_count "$m0") ))
+allocated=$(awk -v a="$(metric go_memstats_alloc_bytes_total "$m0")" -v b="$(metric go_memstats_alloc_bytes_total "$metrics")" 'BEGIN {print b-a}')
 cpu=$(awk -v a="$(metric process_cpu_seconds_total "$m0")" -v b="$(metric process_cpu_seconds_total "$metrics")" 'BEGIN {print b-a}')
-awk -v idle="$idle_rss" -v heap="$heap" -v gcs="$gcs" -v cpu="$cpu" -v secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b-a}')" -v limit="${GOMEMLIMIT:-derived from cache.memory}" -v rss="$rss" -v budget="$budget_mib" -v objs="$stored" -v bytes="$bytes" -v sent="$objects" 'BEGIN {
+awk -v idle="$idle_rss" -v heap="$heap" -v gcs="$gcs" -v cpu="$cpu" -v allocated="$allocated" -v secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b-a}')" -v limit="${GOMEMLIMIT:-derived from cache.memory}" -v rss="$rss" -v budget="$budget_mib" -v objs="$stored" -v bytes="$bytes" -v sent="$objects" 'BEGIN {
   printf "cache.memory budget     %d MiB\n", budget
   printf "objects requested       %d (1 KiB each)\n", sent
   printf "objects held            %d\n", objs
@@ -68,6 +69,7 @@ awk -v idle="$idle_rss" -v heap="$heap" -v gcs="$gcs" -v cpu="$cpu" -v secs="$(a
   printf "RSS per held object     %.0f bytes (%.0f above the 1 KiB body)\n", (rss-idle)*1024/objs, (rss-idle)*1024/objs-1024
   printf "Go heap in use          %.1f MiB (%.2fx budget); GOMEMLIMIT %s\n", heap/1048576, heap/1048576/budget, limit
   printf "fill                    %.1f s, %d collections, %.1f s of CPU (%.0f us per object requested)\n", secs, gcs, cpu, cpu*1e6/sent
+  printf "allocated in the fill   %.2f GiB (%.1f KiB per object requested)\n", allocated/1073741824, allocated/1024/sent
 }'
 latest=$(grep -l '^varnish .*B/object\|^varnish  *[0-9]' bench-results/bench-2*.txt 2>/dev/null | tail -1 || true)
 if [ -n "$latest" ]; then
