@@ -63,25 +63,25 @@ func checkIndexMatchesCache(t testing.TB, m *Memory) {
 		indexed[s] = true
 		bytes += s.obj.Cost()
 		for _, tag := range s.obj.Tags {
-			wantTags[tagRef{tag: tag, seq: s.seq, obj: s.obj}] = true
+			wantTags[tagRef{tag: tag, obj: s.obj}] = true
 		}
 		return true
 	})
 	for s := range held {
 		if !indexed[s] {
-			t.Errorf("ristretto holds %q (seq %d) but the index does not", s.obj.Key, s.seq)
+			t.Errorf("ristretto holds %q (%p) but the index does not", s.obj.Key, s.obj)
 		}
 	}
 	for s := range indexed {
 		if !held[s] {
-			t.Errorf("index holds %q (seq %d) but ristretto does not", s.obj.Key, s.seq)
+			t.Errorf("index holds %q (%p) but ristretto does not", s.obj.Key, s.obj)
 		}
 	}
 	gotTags := 0
 	m.idx.byTag.Ascend(func(r tagRef) bool {
 		gotTags++
 		if !wantTags[r] {
-			t.Errorf("tag index holds %q -> %q (seq %d) for no indexed object", r.tag, r.obj.Key, r.seq)
+			t.Errorf("tag index holds %q -> %q (%p) for no indexed object", r.tag, r.obj.Key, r.obj)
 		}
 		return true
 	})

@@ -2,30 +2,39 @@ package cachestore
 
 import (
 	"strings"
+	"unsafe"
 
 	"github.com/google/btree"
 )
 
-// slot is what ristretto stores for a key: the object and the sequence number this store gave
-// it when it was Set. The sequence tells apart two objects of the same key that ristretto may
-// hold for a moment (one stored, one queued), so the index removes exactly the one that left.
+// slot is what ristretto stores for a key, and the URL index's entry: the object alone, 8
+// bytes. Two objects of the same key that ristretto may hold for a moment (one stored, one
+// queued) are told apart by identity, so the index removes exactly the one that left; within
+// a URL the index orders them by address (the collector does not move heap objects).
 type slot struct {
 	obj *Object
-	seq uint64
 }
 
 // tagRef is one (tag, object) pair of the tag index.
 type tagRef struct {
 	tag string
-	seq uint64
 	obj *Object
+}
+
+// addr orders entries of one URL or tag; a probe (urlProbe, a tagRef without object) sorts
+// before every entry.
+func addr(o *Object) uintptr {
+	if o == nil || o.probe {
+		return 0
+	}
+	return uintptr(unsafe.Pointer(o))
 }
 
 // btreeDegree gives nodes of up to 63 items: shallow trees, little per-item overhead.
 const btreeDegree = 32
 
 // index holds every object ristretto may hold, sorted by URL and by tag, so a purge visits only
-// what it matches. Its entries are 16 B (URL) and 32 B (tag) per object; there is no map per
+// what it matches. Its entries are 8 B (URL) and 24 B (tag) per object; there is no map per
 // object or per tag. Not safe for concurrent use; Memory guards it with its index mutex.
 type index struct {
 	byURL   *btree.BTreeG[slot]
@@ -40,13 +49,13 @@ func newIndex() index {
 			if c := strings.Compare(a.obj.URL, b.obj.URL); c != 0 {
 				return c < 0
 			}
-			return a.seq < b.seq
+			return addr(a.obj) < addr(b.obj)
 		}),
 		byTag: btree.NewG(btreeDegree, func(a, b tagRef) bool {
 			if c := strings.Compare(a.tag, b.tag); c != 0 {
 				return c < 0
 			}
-			return a.seq < b.seq
+			return addr(a.obj) < addr(b.obj)
 		}),
 	}
 }
@@ -57,7 +66,7 @@ func (x *index) add(s slot) bool {
 		return false
 	}
 	for _, t := range s.obj.Tags {
-		x.byTag.ReplaceOrInsert(tagRef{tag: t, seq: s.seq, obj: s.obj})
+		x.byTag.ReplaceOrInsert(tagRef{tag: t, obj: s.obj})
 	}
 	x.objects++
 	x.bytes += s.obj.Cost()
@@ -71,7 +80,7 @@ func (x *index) remove(s slot) bool {
 		return false
 	}
 	for _, t := range s.obj.Tags {
-		x.byTag.Delete(tagRef{tag: t, seq: s.seq})
+		x.byTag.Delete(tagRef{tag: t, obj: s.obj})
 	}
 	x.objects--
 	x.bytes -= s.obj.Cost()
@@ -112,7 +121,7 @@ func (x *index) each(r purgeRecord, fn func(slot)) {
 			if t.tag != r.value {
 				return false
 			}
-			fn(slot{obj: t.obj, seq: t.seq})
+			fn(slot{obj: t.obj})
 			return true
 		})
 	default:
@@ -123,5 +132,5 @@ func (x *index) each(r purgeRecord, fn func(slot)) {
 	}
 }
 
-// urlProbe sorts before every slot of url: sequence numbers start at 1.
-func urlProbe(url string) slot { return slot{obj: &Object{URL: url}} }
+// urlProbe sorts before every slot of url.
+func urlProbe(url string) slot { return slot{obj: &Object{URL: url, probe: true}} }

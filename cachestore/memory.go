@@ -34,12 +34,11 @@ type Memory struct {
 	fillMu sync.RWMutex
 	closed bool // guarded by fillMu
 
-	// mu guards idx, log and seq. ristretto's callbacks take it from ristretto's goroutine
+	// mu guards idx and log. ristretto's callbacks take it from ristretto's goroutine
 	// (and from inside Set, Del and Clear), so no code calls into ristretto while holding it.
 	mu  sync.Mutex
 	idx index
 	log purgeLog
-	seq uint64
 
 	gen atomic.Uint64 // mirrors log.gen for a lock-free Begin
 	// vary maps a URL to the request header names its responses vary on (see vary.go).
@@ -147,10 +146,15 @@ func (m *Memory) Set(o *Object) bool {
 	case markStale:
 		o.softPurged.Store(true)
 	}
-	m.seq++
-	s := slot{obj: o, seq: m.seq}
+	s := slot{obj: o}
 	// Indexed before ristretto sees it, so its exit callback, which may come at once, finds it.
-	m.idx.add(s)
+	if !m.idx.add(s) {
+		// o is already stored or queued. Setting it again would make ristretto report the
+		// exit of the value it replaces, which is o itself, and the index would forget an
+		// object ristretto holds.
+		m.mu.Unlock()
+		return true
+	}
 	m.syncCounts()
 	m.mu.Unlock()
 	if m.afterIndex != nil {

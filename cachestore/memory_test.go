@@ -172,3 +172,34 @@ func TestMemory_CloseMakesWritesNoOps(t *testing.T) {
 	}
 	m.Close() // a second Close is harmless
 }
+
+// TestMemory_SetSameObjectAgain stores one object twice, queued and applied: ristretto reports
+// the exit of the value a Set replaces, which is the object itself, and the index must still
+// hold it.
+func TestMemory_SetSameObjectAgain(t *testing.T) {
+	for _, wait := range []bool{false, true} {
+		m := newTestMemory(t, Config{})
+		o := object("http://h/a", "", "t")
+		if !m.Set(o) {
+			t.Fatal("first Set refused")
+		}
+		if wait {
+			m.Wait()
+		}
+		if !m.Set(o) {
+			t.Fatal("second Set refused")
+		}
+		m.Wait()
+		if got, ok := m.Get(o.Key); !ok || got != o {
+			t.Fatalf("wait=%v: Get = %v, %v; want the object", wait, got, ok)
+		}
+		checkIndexMatchesCache(t, m)
+		if n := m.PurgeURL("http://h/a", false); n != 1 {
+			t.Fatalf("wait=%v: PurgeURL = %d, want 1", wait, n)
+		}
+		m.Wait()
+		if _, ok := m.Get(o.Key); ok {
+			t.Fatalf("wait=%v: the object survived its purge", wait)
+		}
+	}
+}

@@ -118,7 +118,10 @@ func BenchmarkMemory_HeapPerEdgeObject(b *testing.B) {
 		}
 	})
 	b.Run("ristretto", func(b *testing.B) { // ristretto alone, with the store's config and values
-		o := edgeObject(0, 0)
+		objs := make([]*Object, n)
+		for i := range objs {
+			objs[i] = &Object{}
+		}
 		for range b.N {
 			before := liveHeap()
 			c, err := ristretto.NewCache(&ristretto.Config[string, slot]{NumCounters: cfg.NumCounters,
@@ -127,7 +130,7 @@ func BenchmarkMemory_HeapPerEdgeObject(b *testing.B) {
 				b.Fatal(err)
 			}
 			for i := range n {
-				for !c.Set("http://127.0.0.1:18201/1k.bin?o="+itoa(i), slot{obj: o, seq: uint64(i + 1)}, 2000) {
+				for !c.Set("http://127.0.0.1:18201/1k.bin?o="+itoa(i), slot{obj: objs[i]}, 2000) {
 					c.Wait()
 				}
 				if i%1000 == 999 {
@@ -148,8 +151,8 @@ func BenchmarkMemory_HeapPerEdgeObject(b *testing.B) {
 		for range b.N {
 			before := liveHeap()
 			x := newIndex()
-			for i, o := range objs {
-				x.add(slot{obj: o, seq: uint64(i + 1)})
+			for _, o := range objs {
+				x.add(slot{obj: o})
 			}
 			report(b, liveHeap()-before)
 			runtime.KeepAlive(x)

@@ -24,8 +24,9 @@ type Object struct {
 	Generation   uint64           // the store generation read when the fill started (see Memory.Begin)
 	Meta         *Meta            // the edge's decisions about it (meta.go); nil only in tests of the store alone
 
-	// softPurged sits in the struct's alignment padding, so the mark costs no memory.
+	// softPurged and probe sit in the struct's alignment padding, so they cost no memory.
 	softPurged atomic.Bool
+	probe      bool // a search key of the URL index (urlProbe), never stored
 }
 
 // SoftPurged reports whether a soft purge marked the object stale: serve it only while
