@@ -70,8 +70,7 @@ func (h h2handler) ServeH2(w h2.ResponseWriter, r *h2.Request) {
 	go func() {
 		defer n.h2Recover(w, r.StreamID)
 		if !n.h2Body(e, w, r) {
-			n.h2Release(e)
-			return
+			return // answered or aborted, and e released
 		}
 		n.handle(&e.x)
 		if e.x.bodyTooLarge {
@@ -126,7 +125,10 @@ const h2Prefetch = 64 << 10
 // ends within h2Prefetch, else as a stream read as it arrives (what was read first, then the
 // rest), bounded by limits.max_body_bytes, which edge/h2 enforces on DATA too. Content over
 // the bound that is known before the origin is asked (a content-length, or all of it within
-// the prefetch) is answered 413 here. false means the stream was answered.
+// the prefetch) is answered 413 here. false means the stream was answered (h2Respond) or
+// aborted, and e released either way: e must then not be touched, as another stream may
+// already hold it. (Released twice, e sat in the pool twice, and two streams of a
+// connection shared one exchange: one client's request and answer in another's.)
 func (n *Node) h2Body(e *h2exchange, w h2.ResponseWriter, r *h2.Request) bool {
 	if e.req.contentLength == -2 || e.req.contentLength == 0 {
 		return true // no content (a content-length of 0 with DATA is edge/h2's to refuse)
@@ -156,6 +158,7 @@ func (n *Node) h2Body(e *h2exchange, w h2.ResponseWriter, r *h2.Request) bool {
 	case err != nil:
 		// Reset by the client, stalled, or the connection went away: nobody to answer.
 		w.Abort()
+		n.h2Release(e)
 		return false
 	}
 	e.x.body, e.x.bodyLen = io.MultiReader(bytes.NewReader(first), h2Content{r.Body}), r.ContentLength
