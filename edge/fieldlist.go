@@ -188,7 +188,9 @@ func (l *fieldList) Cookie(name string) []byte {
 	return nil
 }
 
-// Cookies yields every cookie's name and value, in order.
+// Cookies yields every cookie's name and value, in order, without the spaces and tabs
+// around them (trimOWS: a value ending in a Unicode space is another value, and another key
+// under include_cookies).
 func (l *fieldList) Cookies() iter.Seq2[[]byte, []byte] {
 	return func(yield func([]byte, []byte) bool) {
 		for k, v := range l.All() {
@@ -202,12 +204,12 @@ func (l *fieldList) Cookies() iter.Seq2[[]byte, []byte] {
 				} else {
 					v = nil
 				}
-				pair = bytes.TrimSpace(pair)
+				pair = trimOWS(pair)
 				if len(pair) == 0 {
 					continue
 				}
 				name, value, _ := bytes.Cut(pair, []byte("="))
-				if !yield(bytes.TrimSpace(name), bytes.TrimSpace(value)) {
+				if !yield(trimOWS(name), trimOWS(value)) {
 					return
 				}
 			}

@@ -99,7 +99,7 @@ func hostFields(raw []byte, parsed []byte) (first []byte, n int) {
 		}
 		if len(line) >= 5 && line[4] == ':' && bytes.EqualFold(line[:4], []byte("host")) {
 			if n == 0 {
-				first = bytes.TrimSpace(bytes.TrimSuffix(line[5:], []byte("\r")))
+				first = trimOWS(bytes.TrimSuffix(line[5:], []byte("\r")))
 			}
 			n++
 		}

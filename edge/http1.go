@@ -125,7 +125,7 @@ func readHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) {
 		if !ok || len(name) == 0 || framingField(name) {
 			continue // framingProblem refuses a malformed line; the framing is fasthttp's
 		}
-		value = bytes.TrimSpace(value)
+		value = trimOWS(value)
 		if bytes.EqualFold(name, []byte("Host")) {
 			if !hostSeen {
 				l.host = l.put(value).bytes(l)
@@ -139,6 +139,12 @@ func readHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) {
 		l.host = l.put(h.Host()).bytes(l) // an absolute-form target's authority
 	}
 }
+
+// trimOWS removes the optional whitespace around a field value: spaces and tabs only (RFC
+// 9110 section 5.5), as fasthttp's parser does. bytes.TrimSpace would also take Unicode
+// spaces (NBSP, U+2000...) off the ends of a value, so the origin would not receive the bytes
+// the client sent, and "Host: h.example<NBSP>" would pass for h.example.
+func trimOWS(v []byte) []byte { return bytes.Trim(v, " \t") }
 
 // framingField names the fields that frame an HTTP/1.1 message (RFC 9112 section 6).
 func framingField(name []byte) bool {
