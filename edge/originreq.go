@@ -18,9 +18,14 @@ import (
 // "Connection: keep-alive, X-Secret" drops the earlier line, and with it the list of names to
 // remove (X-Secret then reached the origin). The peer hop is a hop too: a client's
 // "Connection: close" must not close the connection between two nodes.
+//
+// Content without a Content-Type goes on without one: fasthttp would add
+// "application/octet-stream", which the client did not say (RFC 9110 section 8.3 leaves the
+// guess to the recipient, and an origin may sniff or refuse instead).
 func (x *exchange) copyRequestTo(dst *fasthttp.Request) {
 	h := &dst.Header
 	h.DisableNormalizing()
+	h.SetNoDefaultContentType(true)
 	h.SetMethodBytes(x.req.Method())
 	h.SetRequestURIBytes(x.req.RequestURI())
 	h.SetHostBytes(x.req.Host())

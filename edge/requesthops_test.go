@@ -125,3 +125,48 @@ func TestNode_connectionListedFieldsNeverReachTheOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestNode_contentWithoutContentTypeKeepsNone: request content sent without a Content-Type
+// reaches the origin without one, over HTTP/1.1 (fixed length and chunked) and HTTP/2 (held
+// and streamed), and a Content-Type the client sent arrives as sent. Failed before (also
+// before the pipeline redesign): fasthttp's client added "Content-Type:
+// application/octet-stream" to every request with content and none.
+func TestNode_contentWithoutContentTypeKeepsNone(t *testing.T) {
+	o := startRawLogOrigin(t)
+	n, pool := h2Node(t, hostileConfig(o.URL, ""))
+	for _, raw := range []string{
+		"POST /dyn/ct-1 HTTP/1.1\r\nHost: www.example.test\r\nContent-Length: 3\r\n\r\nabc",
+		"PUT /dyn/ct-2 HTTP/1.1\r\nHost: www.example.test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+		"POST /dyn/ct-3 HTTP/1.1\r\nHost: www.example.test\r\nContent-Type: text/x-mine\r\nContent-Length: 3\r\n\r\nabc",
+	} {
+		if status := oneResponse(t, n.HTTPAddr(), raw); status != 200 {
+			t.Fatalf("%q: status %d", raw, status)
+		}
+	}
+	c := h2Client(pool, n.HTTPSAddr())
+	for _, size := range []int{3, h2Prefetch + 1} {
+		req, _ := http.NewRequest("POST", "https://www.example.test/dyn/ct-h2", io.MultiReader(strings.NewReader(strings.Repeat("a", size))))
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("HTTP/2 %d bytes: status %d", size, resp.StatusCode)
+		}
+	}
+	got := o.requests()
+	if len(got) != 5 {
+		t.Fatalf("the origin received %d requests", len(got))
+	}
+	for _, r := range got {
+		want := []string(nil)
+		if r.target() == "/dyn/ct-3" {
+			want = []string{"text/x-mine"}
+		}
+		if ct := r.values("Content-Type"); strings.Join(ct, ",") != strings.Join(want, ",") || len(r.body) == 0 {
+			t.Errorf("%s: the origin received Content-Type %q (content %d bytes), want %q", r.line, ct, len(r.body), want)
+		}
+	}
+}
