@@ -14,10 +14,10 @@ import (
 )
 
 // http1Exchange adapts one fasthttp request (listen.http, HTTP/1.1 over listen.https, the
-// peer port) to the pipeline: the request view is fasthttp's own parsed head, and the
-// response writes into fasthttp's response, which fasthttp sends after the handler returns.
-// Nothing is copied: a body set as bytes is fasthttp's raw body, a stream its body stream.
-// Pooled, so a hit allocates nothing for it.
+// peer port) to the pipeline: the request view is a fieldList read from the raw head
+// (readHTTP1Head), and the response writes into fasthttp's response, which fasthttp sends
+// after the handler returns. Bodies are not copied: a body set as bytes is fasthttp's raw
+// body, a stream its body stream. Pooled, so a hit allocates nothing for it.
 type http1Exchange struct {
 	x   exchange
 	req fieldList
