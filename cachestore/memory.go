@@ -121,7 +121,8 @@ func (m *Memory) Begin() uint64 { return m.gen.Load() }
 //
 // true does not promise a later Get finds o: ristretto applies Sets asynchronously and its
 // admission policy may still reject it. Never re-read the store to answer the request that
-// filled it. o must not be changed after Set.
+// filled it. o must not be changed after Set. Setting o again while this store holds it (or
+// has it queued) does nothing and returns true.
 func (m *Memory) Set(o *Object) bool {
 	if o == nil {
 		return false
