@@ -3,6 +3,7 @@ package edge
 import (
 	"net/http"
 	"time"
+	"unsafe"
 )
 
 // startHead resets a response head to status and a Date field. A cache must pass the
@@ -21,6 +22,11 @@ func startHead(h responseHead, status int, date string, now time.Time) {
 	h.SetStatusCode(status)
 	h.Set("Date", date)
 }
+
+// borrowString is b as a string without a copy, for a call that copies what it keeps (the
+// origin's Date into a response head: startHead): converting it cost an allocation per pass.
+// b must not change while the string is in use.
+func borrowString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // dateSeeder is a response head that takes its Date only through startWithDate.
 type dateSeeder interface {

@@ -243,7 +243,7 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 		}
 	}
 	p.metrics.forwarded.Inc()
-	startHead(x.resp.Head(), status, string(peekResponseFold(&resp.Header, "Date")), p.now())
+	startHead(x.resp.Head(), status, borrowString(peekResponseFold(&resp.Header, "Date")), p.now())
 	copyEndToEnd(x.resp.Head(), &resp.Header)
 	if via := resp.Header.Peek("Via"); len(via) > 0 {
 		x.resp.Head().Set("Via", string(via)+", "+p.via())

@@ -44,7 +44,7 @@ func (p *pipeline) servePass(x *exchange, rt *settings, r *route) string {
 	p.metrics.originTimeBy.get1(r.pool.Name()).Observe(p.now().Sub(sent).Seconds())
 	resp.Header.SetNoDefaultContentType(true) // see originHead
 
-	startHead(x.resp.Head(), resp.StatusCode(), string(peekResponseFold(&resp.Header, "Date")), p.now())
+	startHead(x.resp.Head(), resp.StatusCode(), borrowString(peekResponseFold(&resp.Header, "Date")), p.now())
 	copyEndToEnd(x.resp.Head(), &resp.Header)
 	x.resp.Head().Add("Via", p.via())
 	if res.SetCookie != "" {
