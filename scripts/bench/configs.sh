@@ -13,6 +13,8 @@ port_varnish_admin=18306
 port_haproxy_cli=18307
 port_shoal_policy=18308
 port_shoal_policy_admin=18309
+port_shoal_base=18310
+port_shoal_base_admin=18311
 
 write_origin() {
   mkdir -p "$work/www/pass"
@@ -113,6 +115,13 @@ routes:
   - {match: {path_prefix: /pass/}, origin: o, cache: false}
   - {match: {path_prefix: /}, origin: o, cache: true}
 CONF
+}
+
+write_shoal_base() {
+  # SHOAL_BASELINE=<binary>: another build of Shoal (an older commit) with write_shoal's
+  # node and routes, so that a change's effect is a ratio within one run.
+  sed -e "s/127.0.0.1:$port_shoal\"/127.0.0.1:$port_shoal_base\"/" \
+    -e "s/127.0.0.1:$port_shoal_admin\"/127.0.0.1:$port_shoal_base_admin\"/" "$work/shoal.yaml" >"$work/shoal-base.yaml"
 }
 
 write_shoal_policy() {

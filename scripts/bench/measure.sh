@@ -64,6 +64,7 @@ server_pids() {
   haproxy) echo "$pid_haproxy" ;;
   shoal) echo "$pid_shoal" ;;
   shoal-policy) echo "$pid_shoal_policy" ;;
+  shoal-base) echo "$pid_shoal_base" ;;
   esac
 }
 
@@ -83,7 +84,7 @@ objects_held() {
   varnish) varnishstat -n "$work/varnish" -1 -f MAIN.n_object | awk '{print $2}' ;;
   nginx) find "$cache_dir" -type f | wc -l ;;
   haproxy) haproxy_cli "show cache" | grep -c '^ *0x[0-9a-f]* hash:' ;;
-  shoal | shoal-policy)
+  shoal | shoal-policy | shoal-base)
     local admin="port_${1//-/_}_admin"
     curl -s "http://127.0.0.1:${!admin}/metrics" | awk '$1 ~ /^shoal_cachestore_objects($|{)/ {n += $2} END {print n + 0}' ;;
   esac

@@ -6,7 +6,7 @@
 # Servers are pinned to core 0 and the load to core 1; runs are interleaved across targets and
 # repeated in rounds so drift hits every target alike. Prints the tables and their file's path.
 # Usage: [SECONDS_PER_RUN=5] [ROUNDS=2] [OBJECTS=100000] [CONNECTIONS=64] [RATE=5000]
-#        [SHOAL_POLICY=example] [TARGETS="shoal shoal-policy"] [WORKLOADS="hit-1k hit-16k"] [LATENCY=off]
+#        [SHOAL_POLICY=example] [SHOAL_BASELINE=bin/shoal-old] [TARGETS="shoal shoal-policy"] [WORKLOADS="hit-1k hit-16k"] [LATENCY=off]
 #        scripts/bench/run.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,12 +29,18 @@ case ${SHOAL_POLICY:-} in
 example) targets+=(shoal-policy) ;;
 *) echo "SHOAL_POLICY=$SHOAL_POLICY: want example or nothing" >&2; exit 2 ;;
 esac
+# SHOAL_BASELINE=<binary> adds shoal-base: that build of Shoal (for example the commit before a
+# change, built with go build -o), configured as shoal, measured in the same run.
+if [ -n "${SHOAL_BASELINE:-}" ]; then
+  [ -x "$SHOAL_BASELINE" ] || { echo "SHOAL_BASELINE=$SHOAL_BASELINE: not an executable" >&2; exit 2; }
+  targets+=(shoal-base)
+fi
 # TARGETS narrows the targets measured (e.g. "shoal shoal-policy": more rounds in the same time).
 if [ -n "${TARGETS:-}" ]; then
   all=" ${targets[*]} "
   read -r -a targets <<<"$TARGETS"
   for t in "${targets[@]}"; do
-    [[ $all == *" $t "* ]] || { echo "TARGETS: unknown target $t (shoal-policy needs SHOAL_POLICY=example)" >&2; exit 2; }
+    [[ $all == *" $t "* ]] || { echo "TARGETS: unknown target $t (shoal-policy needs SHOAL_POLICY=example, shoal-base SHOAL_BASELINE)" >&2; exit 2; }
   done
 fi
 # WORKLOADS narrows the wrk table (e.g. "hit-1k hit-16k"); LATENCY=off leaves out the latency table.
@@ -77,7 +83,7 @@ mem_mib=$((objects_total * 3 / 1024 + 256))
 
 cleanup() {
   local status=$? pid
-  for pid in ${pid_origin:-} ${pid_varnish:-} ${pid_nginx:-} ${pid_haproxy:-} ${pid_shoal:-} ${pid_shoal_policy:-}; do
+  for pid in ${pid_origin:-} ${pid_varnish:-} ${pid_nginx:-} ${pid_haproxy:-} ${pid_shoal:-} ${pid_shoal_policy:-} ${pid_shoal_base:-}; do
     kill "$pid" 2>/dev/null || true
   done
   wait 2>/dev/null || true
@@ -94,6 +100,7 @@ write_nginx
 write_haproxy
 write_shoal
 write_shoal_policy
+[ -n "${SHOAL_BASELINE:-}" ] && write_shoal_base
 
 taskset -c 0 nginx -p "$work" -c "$work/origin.conf" &
 pid_origin=$!
@@ -107,6 +114,11 @@ pid_haproxy=$!
 taskset -c 0 bin/shoal run -c "$work/shoal.yaml" >/dev/null 2>"$work/shoal.err" &
 pid_shoal=$!
 ports=("$port_origin" "$port_varnish" "$port_nginx" "$port_haproxy" "$port_shoal")
+if [[ " ${targets[*]} " == *" shoal-base "* ]]; then
+  taskset -c 0 "$SHOAL_BASELINE" run -c "$work/shoal-base.yaml" >/dev/null 2>"$work/shoal-base.err" &
+  pid_shoal_base=$!
+  ports+=("$port_shoal_base")
+fi
 if [[ " ${targets[*]} " == *" shoal-policy "* ]]; then
   taskset -c 0 bin/shoal run -c "$work/shoal-policy.yaml" >/dev/null 2>"$work/shoal-policy.err" &
   pid_shoal_policy=$!
