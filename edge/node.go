@@ -191,7 +191,7 @@ func (n *Node) Start() error {
 		n.peerSrv = &fasthttp.Server{Handler: n.handlePeer, NoDefaultServerHeader: true, NoDefaultDate: true,
 			NoDefaultContentType: true, DisableHeaderNamesNormalizing: true, ReadTimeout: cfg.Limits.ReadTimeout.D(),
 			WriteTimeout: cfg.Limits.WriteTimeout.D(), IdleTimeout: cfg.Limits.IdleTimeout.D(),
-			MaxRequestBodySize: int(cfg.Limits.MaxBodyBytes), ReadBufferSize: int(cfg.Limits.MaxHeaderBytes) + 1024,
+			MaxRequestBodySize: int(cfg.Limits.MaxBodyBytes), ReadBufferSize: peerHeadBytes(cfg.Limits.MaxHeaderBytes),
 			Logger: fasthttpLogger{n.log}}
 	}
 	// Everything a request may touch exists before the first one is served.

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/origin"
 	"github.com/shoal-cdn/shoal/purge"
 	"github.com/shoal-cdn/shoal/ring"
@@ -83,4 +84,14 @@ func (n *Node) purgePeer(ctx *fasthttp.RequestCtx) {
 	}
 	n.purgePeerOnce.Do(func() { n.purgePeerHandler = fasthttpadaptor.NewFastHTTPHandler(n.purge.PeerHandler()) })
 	n.purgePeerHandler(ctx)
+}
+
+// peerHeadBytes bounds the head of a request a peer forwards (the peer port's read buffer),
+// for a client head of at most maxHead bytes (limits.max_header_bytes): twice that, and room
+// for the peer fields. A forwarded head is the client's rendered again, which can grow it by
+// half: "a:" becomes "a: " (a quarter more for a head of empty fields), "Cookie: a;b;c"
+// becomes "Cookie: a; b; c". With maxHead plus 1 KiB, a client head the node accepted was
+// refused 431 by the owner.
+func peerHeadBytes(maxHead conf.Size) int {
+	return int(min(2*int64(maxHead)+1024, 1<<30))
 }
