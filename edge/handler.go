@@ -41,6 +41,13 @@ func (p *pipeline) handle(x *exchange) {
 		p.refuse(x, http.StatusBadRequest, "smuggling", "bad request: "+x.problem)
 		return
 	}
+	if !validToken(x.req.Method()) {
+		// RFC 9110 section 9.1: a method is a token. HTTP/1.1's parser refuses others; an
+		// HTTP/2 :method may hold spaces or CR LF, which the origin would read as the request
+		// line's target and version (a DELETE of another path than the one routed and keyed).
+		p.refuse(x, http.StatusBadRequest, "bad_method", "bad request: the method is not a token")
+		return
+	}
 	if m := x.req.Method(); bytes.Equal(m, []byte("CONNECT")) || bytes.Equal(m, []byte("TRACE")) {
 		// A cache is no tunnel, and TRACE would reflect fields (cookies, credentials) that
 		// scripts must not read (cross-site tracing).
