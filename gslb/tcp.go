@@ -247,24 +247,7 @@ type tcpWriter struct {
 	buf  []byte
 }
 
-// unpack decodes a query as miekg/dns does with MsgAccept: a message whose body cannot be
-// read gets FORMERR (unless it is a response: never answer those), and ok is false.
-func (w *tcpWriter) unpack(packet []byte) (r *dns.Msg, ok bool) {
-	r = new(dns.Msg)
-	if err := r.Unpack(packet); err != nil {
-		if packet[2]&flagQR != 0 {
-			return nil, false
-		}
-		formErr := new(dns.Msg)
-		formErr.Id = uint16(packet[0])<<8 | uint16(packet[1])
-		formErr.Opcode = int(packet[2]>>3) & 0xf
-		formErr.Response = true
-		formErr.Rcode = dns.RcodeFormatError
-		w.WriteMsg(formErr)
-		return nil, false
-	}
-	return r, true
-}
+func (w *tcpWriter) unpack(packet []byte) (*dns.Msg, bool) { return unpackQuery(packet, w) }
 
 func (w *tcpWriter) LocalAddr() net.Addr  { return w.conn.c.LocalAddr() }
 func (w *tcpWriter) RemoteAddr() net.Addr { return w.conn.c.RemoteAddr() }

@@ -230,9 +230,12 @@ type udpWriter struct {
 	sent   []byte // the last reply WriteMsg packed, for the reply cache
 }
 
-// unpack decodes a query the way miekg/dns does with MsgAccept: a message whose body cannot
-// be read gets FORMERR (unless it is a response: never answer those), and ok is false.
-func (w *udpWriter) unpack(packet []byte) (r *dns.Msg, ok bool) {
+func (w *udpWriter) unpack(packet []byte) (*dns.Msg, bool) { return unpackQuery(packet, w) }
+
+// unpackQuery decodes a query the way miekg/dns does with MsgAccept: a message whose body
+// cannot be read gets FORMERR through w (unless it is a response: never answer those), and
+// ok is false. UDP and TCP alike.
+func unpackQuery(packet []byte, w dns.ResponseWriter) (r *dns.Msg, ok bool) {
 	r = new(dns.Msg)
 	if err := r.Unpack(packet); err != nil {
 		if packet[2]&flagQR != 0 {
