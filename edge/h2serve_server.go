@@ -10,12 +10,14 @@ import (
 )
 
 // h2Config is the HTTP/2 server's configuration from the node's limits: the header list and
-// request content bounds are the HTTP/1.1 listener's, and so are the timeouts.
+// request content bounds are the HTTP/1.1 listener's, and so are the timeouts
+// (limits.read_timeout bounds a header block, as it bounds an HTTP/1.1 head).
 func (n *Node) h2Config(l conf.Limits) h2.Config {
 	return h2.Config{
 		MaxHeaderListSize: uint32(min(int64(l.MaxHeaderBytes), 1<<31-1)),
 		MaxBodyBytes:      int64(l.MaxBodyBytes),
 		IdleTimeout:       l.IdleTimeout.D(),
+		HeaderTimeout:     l.ReadTimeout.D(), // as the HTTP/1.1 listener bounds a head
 		WriteTimeout:      l.WriteTimeout.D(),
 		Logger:            n.log,
 		Registerer:        n.registry,

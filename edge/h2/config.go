@@ -47,6 +47,13 @@ type Config struct {
 	// for this long and no stream is in progress; it also bounds the wait for the preface
 	// and a detached handler's wait for request content (ErrBodyTimeout). Zero means 2m.
 	IdleTimeout time.Duration
+	// HeaderTimeout bounds the time from a HEADERS frame to the end of its header block
+	// (END_HEADERS): a client that trickles CONTINUATION frames, each within IdleTimeout,
+	// would otherwise hold the connection's decoder for minutes (HTTP/1.1's slowloris,
+	// in frames). Past it the connection ends with GOAWAY ENHANCE_YOUR_CALM: a block cut
+	// short leaves the HPACK state unknown, so the stream alone cannot be reset. Zero
+	// means 10s.
+	HeaderTimeout time.Duration
 	// StallTimeout resets a stream (RST_STREAM CANCEL) whose queued data could not be sent
 	// for this long because the peer's stream window stayed shut, and closes the connection
 	// (GOAWAY ENHANCE_YOUR_CALM) when the connection window did. Zero means 30s.
@@ -93,6 +100,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	defDur(&c.LimitWindow, 10*time.Second)
 	defDur(&c.IdleTimeout, 2*time.Minute)
+	defDur(&c.HeaderTimeout, 10*time.Second)
 	defDur(&c.StallTimeout, 30*time.Second)
 	defDur(&c.WriteTimeout, 30*time.Second)
 	if c.Logger == nil {

@@ -32,11 +32,14 @@ type conn struct {
 	fr  *http2.Framer
 
 	// Read side: touched only by the connection's goroutine.
-	hdec        *hpack.Decoder
-	hdr         headerBlock
-	sawSettings bool
-	resets      meter
-	controls    meter
+	hdec *hpack.Decoder
+	hdr  headerBlock
+	// hdrOpenSince is when the header block in progress began (a HEADERS frame without
+	// END_HEADERS), zero between blocks; serve's goroutine only.
+	hdrOpenSince time.Time
+	sawSettings  bool
+	resets       meter
+	controls     meter
 	// readDeadlineSet is when the read deadline was last moved.
 	readDeadlineSet time.Time
 
@@ -137,6 +140,10 @@ func (c *conn) serve() {
 	c.mu.Unlock()
 
 	for {
+		if c.headerOverdue(time.Now()) {
+			c.connError(c.calm(limitHeaderTime))
+			return
+		}
 		if c.br.Buffered() == 0 {
 			c.mu.Lock()
 			c.flush()
@@ -176,12 +183,20 @@ func (c *conn) waitReadable() bool {
 		}
 		c.mu.Unlock()
 		c.readDeadlineSet = time.Now()
-		c.nc.SetReadDeadline(c.readDeadlineSet.Add(c.cfg.IdleTimeout))
+		deadline := c.readDeadlineSet.Add(c.cfg.IdleTimeout)
+		if !c.hdrOpenSince.IsZero() {
+			deadline = minTime(deadline, c.hdrOpenSince.Add(c.cfg.HeaderTimeout))
+		}
+		c.nc.SetReadDeadline(deadline)
 		_, err := c.br.Peek(1)
 		if err == nil {
 			return true
 		}
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return false
+		}
+		if c.headerOverdue(time.Now()) {
+			c.connError(c.calm(limitHeaderTime))
 			return false
 		}
 		c.mu.Lock()
@@ -195,6 +210,18 @@ func (c *conn) waitReadable() bool {
 			return false
 		}
 	}
+}
+
+// headerOverdue reports a header block still open HeaderTimeout after its HEADERS frame.
+func (c *conn) headerOverdue(now time.Time) bool {
+	return !c.hdrOpenSince.IsZero() && now.Sub(c.hdrOpenSince) >= c.cfg.HeaderTimeout
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // readDiscard reads until EOF or the drain deadline after our side closed, so the peer

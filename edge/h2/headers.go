@@ -48,6 +48,9 @@ func (c *conn) onHeaders(f *http2.HeadersFrame) error {
 		fields:        h.fields[:0],
 	}
 	c.hdec.SetEmitEnabled(true)
+	if !f.HeadersEnded() {
+		c.hdrOpenSince = time.Now()
+	}
 	return c.headerFragment(f.HeaderBlockFragment(), f.HeadersEnded())
 }
 
@@ -74,6 +77,7 @@ func (c *conn) headerFragment(frag []byte, end bool) error {
 	if !end {
 		return nil
 	}
+	c.hdrOpenSince = time.Time{}
 	if err := c.hdec.Close(); err != nil {
 		return connErr(http2.ErrCodeCompression)
 	}

@@ -9,14 +9,15 @@ import (
 
 // Limits hit: the "limit" label of shoal_h2_limits_total.
 const (
-	limitRapidReset   = "rapid_reset"   // MaxResets per LimitWindow exceeded
-	limitControlFlood = "control_flood" // MaxControlFrames per LimitWindow exceeded
-	limitContinuation = "continuation"  // header block too large or in too many frames
-	limitStreams      = "streams"       // a stream refused at MaxConcurrentStreams
-	limitStall        = "stall"         // a stream or connection window shut for StallTimeout
-	limitIdle         = "idle"          // a connection closed after IdleTimeout
-	limitBody         = "body"          // request content above MaxBodyBytes
-	limitHeaderList   = "header_list"   // request header list above MaxHeaderListSize (431)
+	limitRapidReset   = "rapid_reset"    // MaxResets per LimitWindow exceeded
+	limitControlFlood = "control_flood"  // MaxControlFrames per LimitWindow exceeded
+	limitContinuation = "continuation"   // header block too large or in too many frames
+	limitStreams      = "streams"        // a stream refused at MaxConcurrentStreams
+	limitStall        = "stall"          // a stream or connection window shut for StallTimeout
+	limitIdle         = "idle"           // a connection closed after IdleTimeout
+	limitBody         = "body"           // request content above MaxBodyBytes
+	limitHeaderList   = "header_list"    // request header list above MaxHeaderListSize (431)
+	limitHeaderTime   = "header_timeout" // a header block not ended within HeaderTimeout
 )
 
 type metrics struct {
@@ -52,7 +53,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"code"}),
 		limits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "shoal", Subsystem: "h2", Name: "limits_total",
-			Help: "Times a protective limit acted, by limit (rapid_reset, control_flood, continuation, streams, stall, idle, body, header_list).",
+			Help: "Times a protective limit acted, by limit (rapid_reset, control_flood, continuation, streams, stall, idle, body, header_list, header_timeout).",
 		}, []string{"limit"}),
 	}
 	if reg == nil {
