@@ -197,14 +197,14 @@ func (p *pipeline) startFill(x *exchange, l *lookup, call *fillCall, hints chan<
 	req := fasthttp.AcquireRequest()
 	x.copyRequestTo(req)
 	p.originRequestPolicy(x, l.rt.rulesFor(l.r), req)
+	// GET whatever the client asked: a HEAD miss still fetches the object the cache stores.
 	req.Header.SetMethod(http.MethodGet)
-	if l.head {
-		// A HEAD miss still fetches the object with GET: it is what the cache stores.
-		req.Header.SetMethod(http.MethodGet)
-	}
 	for _, f := range conditionalFields {
 		delFold(&req.Header, f)
 	}
+	// The client's Expect is about its own upload, which the listener answered (RFC 9110
+	// section 10.1.1); a fill has no content.
+	delFold(&req.Header, "Expect")
 	if l.stale != nil {
 		for _, f := range httpcache.ConditionalHeaders(l.stale.Meta.Response(l.stale)) {
 			req.Header.Set(f.Name, f.Value)
