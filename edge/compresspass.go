@@ -46,7 +46,7 @@ func (p *pipeline) compressStream(x *exchange, rt *settings, dst responseHead, s
 	varyAcceptEncoding(dst, varyName, vary)
 	// The client's spelling of the name is kept too: "accept-encoding" (every HTTP/2 client)
 	// must be found.
-	enc := compress.Negotiate(string(x.req.Peek("Accept-Encoding")), rt.encodings)
+	enc := compress.Negotiate(x.req.list("Accept-Encoding"), rt.encodings)
 	if enc == compress.Identity {
 		return body, length
 	}

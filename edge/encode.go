@@ -28,7 +28,7 @@ func (p *pipeline) variantFor(l *lookup, obj *cachestore.Object) *cachestore.Obj
 		return obj
 	}
 	l.varyEncoding = true
-	enc := compress.Negotiate(l.req.Header.Get("Accept-Encoding"), l.rt.encodings)
+	enc := compress.Negotiate(l.req.Header.List("Accept-Encoding"), l.rt.encodings)
 	if enc == compress.Identity {
 		return obj
 	}

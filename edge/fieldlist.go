@@ -87,6 +87,24 @@ func (l *fieldList) Peek(name string) []byte {
 	return nil
 }
 
+// list is the field's value as one list (RFC 9110 section 5.3): its only line, or its lines
+// joined with ", ".
+func (l *fieldList) list(name string) string {
+	var out []byte
+	lines := 0
+	for k, v := range l.All() {
+		if len(k) != len(name) || !bytes.EqualFold(k, []byte(name)) {
+			continue
+		}
+		if lines > 0 {
+			out = append(out, ", "...)
+		}
+		out = append(out, v...)
+		lines++
+	}
+	return string(out)
+}
+
 // All yields every field in order.
 func (l *fieldList) All() iter.Seq2[[]byte, []byte] {
 	return func(yield func([]byte, []byte) bool) {

@@ -140,7 +140,7 @@ func (p *pipeline) variantMissing(rt *settings, obj *cachestore.Object, meta *ca
 	if !compressible(rt, obj.Status, obj.Header, int64(len(obj.Body)), meta.Decision.NoTransform) {
 		return false
 	}
-	enc := compress.Negotiate(req.Header.Get("Accept-Encoding"), rt.encodings)
+	enc := compress.Negotiate(req.Header.List("Accept-Encoding"), rt.encodings)
 	if enc == compress.Identity {
 		return false
 	}

@@ -1,5 +1,7 @@
 package httpcache
 
+import "strings"
+
 // Field is one header line; Name keeps the case it was sent with.
 type Field struct{ Name, Value string }
 
@@ -19,6 +21,28 @@ func (h Header) Get(name string) string {
 }
 
 // Values returns the value of every line named name, in order.
+// List is the field's value as one list: the value of its only line, or its lines joined
+// with ", " (RFC 9110 section 5.3: a recipient may combine them so). Joining allocates, only
+// for a field sent on more than one line.
+func (h Header) List(name string) string {
+	first, n := -1, 0
+	for i := range h {
+		if equalFold(h[i].Name, name) {
+			if first < 0 {
+				first = i
+			}
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return h[first].Value
+	}
+	return strings.Join(h.Values(name), ", ")
+}
+
 func (h Header) Values(name string) []string {
 	var out []string
 	for i := range h {

@@ -51,3 +51,16 @@ func TestHeader_delAndClone(t *testing.T) {
 		t.Error("Clone(nil) != nil")
 	}
 }
+
+// TestHeader_List: a field on several lines is one comma-separated list (RFC 9110 §5.3).
+func TestHeader_List(t *testing.T) {
+	h := Header{{Name: "Accept-Encoding", Value: "br"}, {Name: "X", Value: "1"}, {Name: "accept-encoding", Value: "gzip;q=0.5"}}
+	for name, want := range map[string]string{"Accept-Encoding": "br, gzip;q=0.5", "x": "1", "Y": ""} {
+		if got := h.List(name); got != want {
+			t.Errorf("List(%q) = %q, want %q", name, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = h.List("X") }); n != 0 {
+		t.Errorf("one line allocated %v times", n)
+	}
+}
