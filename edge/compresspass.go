@@ -35,8 +35,14 @@ func (p *pipeline) compressStream(x *exchange, rt *settings, dst responseHead, s
 			contentEncoding = string(v)
 		case bytes.EqualFold(k, []byte("ETag")):
 			etagName, etag = string(k), string(v)
-		case bytes.EqualFold(k, []byte("Vary")) && varyName == "":
-			varyName, vary = string(k), string(v)
+		case bytes.EqualFold(k, []byte("Vary")):
+			// Every line: they are one list (RFC 9110 section 5.3), which
+			// varyAcceptEncoding writes back as one line.
+			if varyName == "" {
+				varyName, vary = string(k), string(v)
+			} else {
+				vary += ", " + string(v)
+			}
 		}
 	}
 	noTransform := len(cacheControl) > 0 && httpcache.ParseCacheControl(cacheControl).NoTransform
@@ -73,8 +79,9 @@ func (p *pipeline) compressStream(x *exchange, rt *settings, dst responseHead, s
 	return pr, -1
 }
 
-// varyAcceptEncoding adds Accept-Encoding to the first Vary line (name as sent) of a
-// response head being written, or adds the line.
+// varyAcceptEncoding adds Accept-Encoding to the Vary field of a response head being written:
+// vary is every Vary line's value joined, written back as one line under the first line's
+// spelling name; with no Vary (name "") the line is added.
 func varyAcceptEncoding(h responseHead, name, vary string) {
 	if name == "" {
 		h.Set("Vary", "Accept-Encoding")
@@ -82,5 +89,6 @@ func varyAcceptEncoding(h responseHead, name, vary string) {
 	}
 	hv := httpcache.Header{{Name: name, Value: vary}}
 	addVary(&hv, "Accept-Encoding")
-	h.Set(name, hv.Get(name))
+	delResponseFold(h, name) // every line: vary holds them all
+	h.Add(name, hv.Get(name))
 }

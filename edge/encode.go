@@ -88,7 +88,8 @@ func addVary(h *httpcache.Header, name string) {
 			}
 		}
 	}
-	if v := h.Get("Vary"); v != "" {
+	if v := h.List("Vary"); v != "" {
+		// Every line's names in one line: Set replaces all the lines (RFC 9110 section 5.3).
 		h.Set("Vary", v+", "+name)
 		return
 	}
