@@ -343,14 +343,17 @@ func (p *pipeline) closeDisk() {
 
 // diskStats is the tier in /stats and /stats.json.
 type diskStats struct {
-	State     string `json:"state"` // disabled, loading (index or peers' purges) or ready
-	Path      string `json:"path"`
-	Size      int64  `json:"size"`
-	Bytes     int64  `json:"bytes"`
-	Objects   int64  `json:"objects"`
-	Hits      int64  `json:"hits"`
-	Misses    int64  `json:"misses"`
-	Evictions int64  `json:"evictions"`
+	State string `json:"state"` // disabled, loading (index or peers' purges) or ready
+	Path  string `json:"path"`
+	Size  int64  `json:"size"`
+	Bytes int64  `json:"bytes"`
+	// Pinned is space of reclaimed segments that open readers still hold, counted against
+	// Size until they close (cachestore/disk Stats.Pinned).
+	Pinned    int64 `json:"pinned"`
+	Objects   int64 `json:"objects"`
+	Hits      int64 `json:"hits"`
+	Misses    int64 `json:"misses"`
+	Evictions int64 `json:"evictions"`
 }
 
 func (p *pipeline) diskStats() *diskStats {
@@ -365,7 +368,7 @@ func (p *pipeline) diskStats() *diskStats {
 	case s.Loading || !p.disk.ready.Load():
 		state = "loading"
 	}
-	return &diskStats{State: state, Path: s.Path, Size: s.Size, Bytes: s.Bytes, Objects: s.Objects,
+	return &diskStats{State: state, Path: s.Path, Size: s.Size, Bytes: s.Bytes, Pinned: s.Pinned, Objects: s.Objects,
 		Hits: s.Hits, Misses: s.Misses, Evictions: s.Evictions}
 }
 
@@ -375,4 +378,5 @@ type diskView struct {
 	Objects int64
 	Bytes   string
 	Size    string
+	Pinned  string // "" when no reader holds reclaimed space
 }

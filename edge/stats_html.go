@@ -63,6 +63,9 @@ func newStatsView(s statsSnapshot) statsView {
 	}
 	if d := s.Cache.Disk; d != nil {
 		v.Disk = &diskView{State: d.State, Objects: d.Objects, Bytes: humanBytes(d.Bytes), Size: humanBytes(d.Size)}
+		if d.Pinned > 0 {
+			v.Disk.Pinned = humanBytes(d.Pinned)
+		}
 	}
 	if s.Cache.Hits+s.Cache.Misses > 0 {
 		v.HitRatio = fmt.Sprintf("%.1f%%", 100*s.Cache.HitRatio)
@@ -160,7 +163,8 @@ td.check-failed { color: #9b1111; }
 <div>bytes stored<b id="bytes">{{.Bytes}}</b></div>
 {{with .Disk}}<div>disk tier<b id="disk-state">{{.State}}</b></div>
 <div>disk objects<b id="disk-objects">{{.Objects}}</b></div>
-<div>disk bytes<b id="disk-bytes">{{.Bytes}} of {{.Size}}</b></div>{{end}}
+<div>disk bytes<b id="disk-bytes">{{.Bytes}} of {{.Size}}</b></div>{{if .Pinned}}
+<div>pinned by readers<b id="disk-pinned">{{.Pinned}}</b></div>{{end}}{{end}}
 </div>
 {{range .Pools}}
 <section class="pool" data-pool="{{.Name}}">
