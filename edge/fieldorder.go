@@ -17,8 +17,7 @@ import (
 //
 // The names and values are copied while walking (fasthttp's slices are not valid once the
 // header changes) into arrays on the stack: nothing is allocated below 32 lines and 1 KiB.
-// There are two copies, one per header type, as for the field droppers in routepolicy.go:
-// one generic version made the arrays escape.
+// Requests no longer need it: the node edits what it sends as a fieldList (originreq.go).
 
 // fieldLine locates one line copied into a lines buffer: name b[start:nameEnd], value
 // b[nameEnd:end].
@@ -28,51 +27,10 @@ type fieldLine struct {
 	again               bool // kept, but its name has several lines: deleted and added again
 }
 
-// delRequestFields deletes every line of the listed names (any case) from h.
-func delRequestFields(h *fasthttp.RequestHeader, names []string) {
-	for k := range h.All() {
-		if listedFoldString(names, k) {
-			rebuildRequestFields(h, names)
-			return
-		}
-	}
-}
-
-// rebuildRequestFields is delRequestFields once a listed name is known to be present: the
-// copying walk costs more than the search, which is all most calls need (a hop-by-hop field
-// is rarely there).
-func rebuildRequestFields(h *fasthttp.RequestHeader, names []string) {
-	var buf [1024]byte
-	var at [32]fieldLine
-	b, lines := buf[:0], at[:0]
-	dropped := false
-	for k, v := range h.All() {
-		start := len(b)
-		b = append(b, k...)
-		nameEnd := len(b)
-		b = append(b, v...)
-		drop := listedFoldString(names, k)
-		dropped = dropped || drop
-		lines = append(lines, fieldLine{start: start, nameEnd: nameEnd, end: len(b), drop: drop})
-	}
-	if !dropped {
-		return
-	}
-	markRepeated(b, lines)
-	for i, l := range lines {
-		if (l.drop || l.again) && !deletedBefore(b, lines[:i], l) {
-			h.DelBytes(b[l.start:l.nameEnd])
-		}
-	}
-	for _, l := range lines {
-		if l.again {
-			h.AddBytesKV(b[l.start:l.nameEnd], b[l.nameEnd:l.end])
-		}
-	}
-}
-
-// delResponseFields is delRequestFields for fasthttp's response head (the other listeners'
-// fieldList matches names case-insensitively itself).
+// delResponseFields deletes every line of the listed names (any case) from fasthttp's
+// response head, the other fields keeping their order (a fieldList, the other listeners'
+// head and every request the node sends, matches names case-insensitively itself and keeps
+// the order).
 func delResponseFields(h *fasthttp.ResponseHeader, names []string) {
 	for k := range h.All() {
 		if listedFoldString(names, k) {

@@ -194,26 +194,25 @@ func requestViewFor(x *exchange, vary []string) httpcache.Header {
 // hints, when not nil, receives the Link fields of each 103 Early Hints the origin sends
 // before its final response, for the leader to relay; hints that find it full are dropped.
 func (p *pipeline) startFill(x *exchange, l *lookup, call *fillCall, hints chan<- earlyHints) {
-	req := fasthttp.AcquireRequest()
-	x.copyRequestTo(req)
-	p.originRequestPolicy(x, l.rt.rulesFor(l.r), req)
+	out := x.outgoing()
+	p.originRequestPolicy(x, l.rt.rulesFor(l.r), out)
 	// GET whatever the client asked: a HEAD miss still fetches the object the cache stores.
-	req.Header.SetMethod(http.MethodGet)
+	out.setMethod(http.MethodGet)
 	for _, f := range conditionalFields {
-		delFold(&req.Header, f)
+		out.Del(f)
 	}
 	// The client's Expect is about its own upload, which the listener answered (RFC 9110
 	// section 10.1.1); a fill has no content.
-	delFold(&req.Header, "Expect")
+	out.Del("Expect")
 	if l.stale != nil {
 		for _, f := range httpcache.ConditionalHeaders(l.stale.Meta.Response(l.stale)) {
-			req.Header.Set(f.Name, f.Value)
+			out.Set(f.Name, f.Value)
 		}
 	}
-	prepareOriginRequest(req, x.clientAddr().String(), x.scheme(), p.via())
+	prepareOriginRequest(out, x.clientAddr().String(), x.scheme(), p.via())
 	job := &fillJob{
 		lookup: *l,
-		req:    req,
+		out:    out,
 		view:   x.req.clone(),
 		target: p.target(x, l.r),
 		call:   call,
@@ -236,7 +235,7 @@ func (p *pipeline) startFill(x *exchange, l *lookup, call *fillCall, hints chan<
 
 type fillJob struct {
 	lookup
-	req *fasthttp.Request
+	out *fieldList // the request sent to the origin (outgoing), written once per fetch
 	// view is the client's request as the fill's variant decisions see it (Vary): a copy,
 	// the client's own is the listener's again once handle returns.
 	view   *fieldList
@@ -263,7 +262,7 @@ func (p *pipeline) runFill(j *fillJob) {
 		}()
 	}
 	defer p.metrics.inFlightFills.Dec()
-	defer fasthttp.ReleaseRequest(j.req)
+	defer putOutgoing(j.out)
 	timeout := j.rt.cfg.Cache.FillTimeout.D()
 	call := j.call // the timer's closure holds the Call only (after Stop too, until the runtime drops the timer)
 	timer := time.AfterFunc(timeout, func() { call.Abort(errFillTimeout) })
@@ -288,7 +287,7 @@ func (p *pipeline) runFill(j *fillJob) {
 		done()
 		fasthttp.ReleaseResponse(resp)
 		for _, f := range conditionalFields {
-			delFold(&j.req.Header, f)
+			j.out.Del(f)
 		}
 		j.stale = nil
 		resp, done, sent, received, err = p.fetch(j)
@@ -410,8 +409,11 @@ func (p *pipeline) runFill(j *fillJob) {
 func (p *pipeline) fetch(j *fillJob) (resp *fasthttp.Response, done func(), sent, received time.Time, err error) {
 	resp = fasthttp.AcquireResponse()
 	resp.StreamBody = true
+	req := fasthttp.AcquireRequest()
+	writeRequest(j.out, req, nil, 0, nil)
 	sent = p.now()
-	_, done, err = j.r.pool.Do(j.req, resp, j.target)
+	_, done, err = j.r.pool.Do(req, resp, j.target)
+	fasthttp.ReleaseRequest(req) // Do has sent it: the response no longer needs it
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)
 		if done != nil {

@@ -186,15 +186,17 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 		return "", false
 	}
 	client := p.peers.get(owner.PeerAddr, rt.cfg.Cache.FillTimeout.D())
-	req := fasthttp.AcquireRequest()
-	x.copyRequestTo(req)
-	req.Header.Set(forwardedHeader, p.name)
-	req.Header.Set(peerSecretHeader, p.peerSecret)
-	req.Header.Set(clientIPHeader, x.clientAddr().String())
-	req.Header.Set(schemeHeader, x.scheme())
+	out := x.outgoing()
+	out.Set(forwardedHeader, p.name)
+	out.Set(peerSecretHeader, p.peerSecret)
+	out.Set(clientIPHeader, x.clientAddr().String())
+	out.Set(schemeHeader, x.scheme())
 	if adopt {
-		req.Header.Set("Cache-Control", "only-if-cached")
+		out.Set("Cache-Control", "only-if-cached")
 	}
+	req := fasthttp.AcquireRequest()
+	writeRequest(out, req, nil, 0, nil) // a cache request: no content (hasBody)
+	putOutgoing(out)
 	var onInterim origin.InterimFunc
 	if !adopt {
 		onInterim = func(status int, h *fasthttp.ResponseHeader) { p.relayHints(x, hintsOf(status, h)) }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"net/netip"
 	"strings"
-
-	"github.com/valyala/fasthttp"
 )
 
 // proxyOnlyFields are request fields that only a proxy in front of the node may set. Origins
@@ -180,20 +178,20 @@ func sameSpelling(l string, k []byte) bool {
 //   - X-Forwarded-Proto: replaced by the scheme the client used;
 //   - Forwarded (RFC 7239): the prior elements, then for=<client>;proto=<scheme>;
 //   - Via (RFC 9110 section 7.6.3): the prior members, then ours.
-func setForwardingFields(h *fasthttp.RequestHeader, ip, proto, via string) {
+func setForwardingFields(h *fieldList, ip, proto, via string) {
 	node := ip
 	if strings.Contains(ip, ":") {
 		node = `"[` + ip + `]"` // RFC 7239 section 6: an IPv6 node is quoted and bracketed
 	}
 	appendList(h, "X-Forwarded-For", ip)
-	delFold(h, "X-Forwarded-Proto")
+	h.Del("X-Forwarded-Proto")
 	h.Set("X-Forwarded-Proto", proto)
 	appendList(h, "Forwarded", "for="+node+";proto="+proto)
 	appendList(h, "Via", via)
 }
 
 // appendList replaces every line of a list field by one line: the prior members, then v.
-func appendList(h *fasthttp.RequestHeader, name, v string) {
+func appendList(h *fieldList, name, v string) {
 	var prior []string
 	found := false
 	for k, val := range h.All() {
@@ -205,7 +203,7 @@ func appendList(h *fasthttp.RequestHeader, name, v string) {
 		}
 	}
 	if found {
-		delFold(h, name)
+		h.Del(name)
 	}
 	if len(prior) > 0 {
 		v = strings.Join(prior, ", ") + ", " + v

@@ -32,24 +32,11 @@ func connectionTokens(v []byte) [][]byte {
 	return out
 }
 
-// prepareOriginRequest strips hop-by-hop fields and sets the forwarding fields of a request
-// about to be sent to an origin (setForwardingFields). The request line says HTTP/1.1
-// whatever version the client spoke: the node speaks its own version to origins (RFC 9110
-// section 6.2).
-func prepareOriginRequest(req *fasthttp.Request, clientIP, proto, via string) {
-	h := &req.Header
-	h.SetProtocol("HTTP/1.1")
-	var named [][]byte
-	for k, v := range h.All() {
-		if bytes.EqualFold(k, []byte("Connection")) {
-			named = append(named, connectionTokens(append([]byte(nil), v...))...)
-		}
-	}
-	for _, t := range named {
-		delFold(h, string(t))
-	}
-	delRequestFields(h, hopByHop) // one walk for all of them
-	setForwardingFields(h, clientIP, proto, via)
+// prepareOriginRequest sets the forwarding fields of a request about to be sent to an origin
+// (setForwardingFields); outgoing already left the hop-by-hop fields behind, and
+// writeRequest says HTTP/1.1 whatever version the client spoke.
+func prepareOriginRequest(o *fieldList, clientIP, proto, via string) {
+	setForwardingFields(o, clientIP, proto, via)
 }
 
 // responseHeader copies an origin response's end-to-end fields, names as sent. Every name
@@ -144,13 +131,6 @@ func listedFold(list []string, name []byte) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// delFold deletes every line of a request field whatever the case of its name: with header
-// name normalising off, fasthttp's Del matches names exactly. The other fields keep their
-// order (fieldorder.go).
-func delFold(h *fasthttp.RequestHeader, name string) {
-	delRequestFields(h, []string{name})
 }
 
 // peekFold returns the first line of a request field whatever the case of its name: with

@@ -18,11 +18,13 @@ import (
 // servePass sends the request to the route's pool and streams the answer back untouched but
 // for hop-by-hop fields: dynamic pages, POST, anything a cache must not keep.
 func (p *pipeline) servePass(x *exchange, rt *settings, r *route) string {
-	req := fasthttp.AcquireRequest()
-	x.copyRequestTo(req)
-	p.originRequestPolicy(x, rt.rulesFor(r), req)
+	out := x.outgoing()
+	p.originRequestPolicy(x, rt.rulesFor(r), out)
 	var ipBuf [len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%") + 16]byte
-	prepareOriginRequest(req, clientIPIn(ipBuf[:0], x.clientAddr()), x.scheme(), p.via())
+	prepareOriginRequest(out, clientIPIn(ipBuf[:0], x.clientAddr()), x.scheme(), p.via())
+	req := fasthttp.AcquireRequest()
+	writeRequest(out, req, x.body, x.bodyLen, x.bodyBytes)
+	putOutgoing(out)
 	resp := fasthttp.AcquireResponse()
 	resp.StreamBody = true
 	sent := p.now()

@@ -175,30 +175,29 @@ func keyHasExtra(rules *policy.Rules) bool {
 // originRequestPolicy edits the copy of the request sent to the origin (by a fill or a pass):
 // the rewritten path, the request cookies stripped, the request field rules. Called on the
 // request's goroutine, before the copy is handed to a fill goroutine.
-func (p *pipeline) originRequestPolicy(x *exchange, rules *policy.Rules, req *fasthttp.Request) {
+func (p *pipeline) originRequestPolicy(x *exchange, rules *policy.Rules, o *fieldList) {
 	if rules == nil {
 		return
 	}
 	if rules.Rewrite != nil {
-		uri := string(req.Header.RequestURI())
+		uri := string(o.RequestURI())
 		path, query, hasQuery := strings.Cut(uri, "?")
 		if p := rules.Rewrite.Path(path); p != path {
 			if hasQuery {
 				p += "?" + query
 			}
-			req.SetRequestURI(p)
+			o.SetRequestURI(p)
 		}
 	}
 	if rules.Cookies != nil && rules.Cookies.StripRequest && safeMethod(x.req.Method()) && !bypassCache(rules, x.req) {
 		// Not from the requests bypass_if passes (a logged-in user needs the session) nor
 		// from unsafe methods (a form post may need it too): from every other request.
-		req.Header.DelAllCookies()
-		req.Header.Del("Cookie")
+		o.Del("Cookie")
 	}
 	if rules.Request != nil {
 		v := p.policyVars(x, rules, string(x.req.Host()), requestPath(x))
 		buf := bufs.Get().(*scratch)
-		buf.b = rules.Request.Apply(requestFieldsFold{&req.Header}, &v, buf.b)
+		buf.b = rules.Request.Apply(listFieldsFold{o}, &v, buf.b)
 		bufs.Put(buf)
 	}
 }
@@ -377,26 +376,6 @@ func hex64(x uint64) string {
 	return strings.Repeat("0", 16-len(s)) + s
 }
 
-// requestFieldsFold and responseFieldsFold apply field rules to a message whose names are
-// kept as the client or the origin spelled them (normalising is off): fasthttp's Del and
-// Set match names exactly, so "remove: [X-Debug]" would leave a client's "x-debug" in place
-// and "set" would add a second field beside an "x-edge" instead of replacing it (RFC 9110
-// section 5.1: names are case-insensitive).
-type requestFieldsFold struct{ h *fasthttp.RequestHeader }
-
-func (f requestFieldsFold) Del(name string) { delFold(f.h, name) }
-
-func (f requestFieldsFold) SetBytesV(name string, value []byte) {
-	delFold(f.h, name)
-	f.h.AddBytesV(name, value)
-}
-
-func (f requestFieldsFold) AddBytesV(name string, value []byte) { f.h.AddBytesV(name, value) }
-
-// DelAll is policy.FieldsDropper: every removed and set name in one walk over the fields,
-// the others kept in their order (delRequestFields).
-func (f requestFieldsFold) DelAll(names []string) { delRequestFields(f.h, names) }
-
 // foldFields is h as policy.Fields with case-insensitive names. fasthttp's head gets a
 // wrapper of its own, a pointer like fieldList, so that neither allocates when it becomes
 // the interface value (a hit's rules run on every request).
@@ -410,6 +389,11 @@ func foldFields(h responseHead) policy.FieldsDropper {
 	return headFieldsFold{h}
 }
 
+// responseFieldsFold applies field rules to fasthttp's response head, whose names are kept as
+// the origin spelled them (normalising is off): fasthttp's Del and Set match names exactly,
+// so "remove: [X-Debug]" would leave an "x-debug" in place and "set" would add a second
+// field beside an "x-edge" instead of replacing it (RFC 9110 section 5.1: names are
+// case-insensitive). A fieldList (listFieldsFold) matches names case-insensitively itself.
 type responseFieldsFold struct{ h *fasthttp.ResponseHeader }
 
 func (f responseFieldsFold) Del(name string) { delResponseFields(f.h, []string{name}) }

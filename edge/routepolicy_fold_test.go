@@ -77,13 +77,13 @@ func repeatLines(name string, n int) [][2]string {
 	return out
 }
 
-func TestRequestFieldsFold_DelAll(t *testing.T) {
-	var h fasthttp.RequestHeader
-	h.DisableNormalizing()
+func TestListFieldsFold_DelAll(t *testing.T) {
+	var h fieldList
+	h.Reset()
 	h.Add("x-debug", "1")
 	h.Add("X-DEBUG", "2")
 	h.Add("Accept", "*/*")
-	requestFieldsFold{&h}.DelAll([]string{"X-Debug", "X-Edge"})
+	listFieldsFold{&h}.DelAll([]string{"X-Debug", "X-Edge"})
 	for k := range h.All() {
 		if strings.EqualFold(string(k), "X-Debug") {
 			t.Errorf("%s left", k)

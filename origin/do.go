@@ -50,8 +50,9 @@ type Result struct {
 // health.
 func (p *Pool) Do(req *fasthttp.Request, resp *fasthttp.Response, t Target) (res Result, done func(), err error) {
 	if p.cfg.hostRewrite != "" {
-		// fasthttp writes the URI's host as Host once the URI is parsed: set both.
-		req.Header.SetHost(p.cfg.hostRewrite)
+		// fasthttp writes the URI's host as Host once the URI is parsed: set both. Set, not
+		// SetHost: a head written without special headers (the edge's) keeps Host as a field.
+		req.Header.Set(fasthttp.HeaderHost, p.cfg.hostRewrite)
 		req.URI().SetHost(p.cfg.hostRewrite)
 	}
 	attempts := 1 + p.cfg.retries
