@@ -15,7 +15,6 @@ import (
 	"github.com/shoal-cdn/shoal/edge/coalesce"
 	"github.com/shoal-cdn/shoal/httpcache"
 	"github.com/shoal-cdn/shoal/origin"
-	"github.com/valyala/fasthttp"
 )
 
 // fillCall and fillReader are one coalesced origin fetch and a reader of its body, with the
@@ -219,14 +218,7 @@ func (p *pipeline) startFill(x *exchange, l *lookup, call *fillCall, hints chan<
 	}
 	job.target.Idempotent = true
 	if hints != nil {
-		job.target.OnInterim = func(status int, h *fasthttp.ResponseHeader) {
-			if links := hintsOf(status, h); links != nil {
-				select {
-				case hints <- links:
-				default: // the leader is not keeping up: hints are optional
-				}
-			}
-		}
+		job.target.OnInterim = interimToChan(hints)
 	}
 	p.bg.start()
 	p.metrics.inFlightFills.Inc()
@@ -269,28 +261,28 @@ func (p *pipeline) runFill(j *fillJob) {
 	defer timer.Stop()
 
 	generation := p.begin()
-	resp, done, sent, received, err := p.fetch(j)
+	a, done, sent, received, err := p.fetch(j)
 	var staleBody *disk.Handle // the body of a disk-bodied stale object (diskrevalidate.go)
 	refetch := false
-	if err == nil && resp.StatusCode() == http.StatusNotModified && j.stale != nil {
+	if err == nil && a.status == http.StatusNotModified && j.stale != nil {
 		// RFC 9111 sections 4.3.3-4.3.4: a 304 whose validators select no stored response
 		// (the origin changed the object between our copy and its answer) updates nothing.
 		// The object is wanted, not an error: ask once more without the conditional fields.
-		refetch = !httpcache.NotModifiedMatches(j.stale.Header, responseHeader(&resp.Header))
+		refetch = !httpcache.NotModifiedMatches(j.stale.Header, responseHeader(&a.head))
 		if !refetch && diskBodied(j.stale) {
 			staleBody = p.staleDiskBody(j.stale)
 			refetch = staleBody == nil // the disk copy went (evicted, purged) since the lookup
 		}
 	}
 	if refetch {
-		resp.CloseBodyStream()
+		a.closeBody()
 		done()
-		fasthttp.ReleaseResponse(resp)
+		a.free()
 		for _, f := range conditionalFields {
 			j.out.Del(f)
 		}
 		j.stale = nil
-		resp, done, sent, received, err = p.fetch(j)
+		a, done, sent, received, err = p.fetch(j)
 	}
 	if err != nil {
 		p.metrics.fillsAborted.Inc()
@@ -298,18 +290,18 @@ func (p *pipeline) runFill(j *fillJob) {
 		return
 	}
 	defer func() {
-		resp.CloseBodyStream()
+		a.closeBody()
 		done()
-		fasthttp.ReleaseResponse(resp)
+		a.free()
 	}()
 
-	status := resp.StatusCode()
-	header := responseHeader(&resp.Header)
+	status := a.status
+	header := responseHeader(&a.head)
 	if status == http.StatusNotModified && j.stale != nil {
 		stored = p.finishRevalidation(j, header, sent, received, generation, staleBody)
 		return
 	}
-	h := &fillHead{status: status, header: header, length: int64(resp.Header.ContentLength()), reqTime: sent,
+	h := &fillHead{status: status, header: header, length: int64(a.length), reqTime: sent,
 		respTime: received, originCode: status}
 	if h.length < 0 {
 		h.length = -1
@@ -373,7 +365,7 @@ func (p *pipeline) runFill(j *fillJob) {
 	}
 	j.call.SetHead(h)
 
-	complete := p.copyBody(j, resp.BodyStream(), h.length, spool, func() { timer.Reset(timeout) })
+	complete := p.copyBody(j, a.body(), h.length, spool, func() { timer.Reset(timeout) })
 	if !complete {
 		return
 	}
@@ -404,27 +396,18 @@ func (p *pipeline) runFill(j *fillJob) {
 	stored = p.storeObject(j, h, body, generation)
 }
 
-// fetch sends the fill request to the pool: the response with its head read, the done
-// function that releases it (see origin.Pool.Do), and when the request left and the head came.
-func (p *pipeline) fetch(j *fillJob) (resp *fasthttp.Response, done func(), sent, received time.Time, err error) {
-	resp = fasthttp.AcquireResponse()
-	resp.StreamBody = true
-	req := fasthttp.AcquireRequest()
-	writeRequest(j.out, req, nil, 0, nil)
+// fetch sends the fill request to the pool: the answer with its head read, the done
+// function that gives its connection back (see origin.Pool.Do), and when the request left
+// and the head came.
+func (p *pipeline) fetch(j *fillJob) (a *answer, done func(), sent, received time.Time, err error) {
 	sent = p.now()
-	_, done, err = j.r.pool.Do(req, resp, j.target)
-	fasthttp.ReleaseRequest(req) // Do has sent it: the response no longer needs it
+	_, a, done, err = askPool(j.r.pool, j.out, nil, 0, nil, j.target)
 	if err != nil {
-		fasthttp.ReleaseResponse(resp)
-		if done != nil {
-			done()
-		}
 		return nil, nil, sent, sent, err
 	}
 	received = p.now()
-	resp.Header.SetNoDefaultContentType(true) // see originHead
 	p.metrics.originTimeBy.get1(j.r.pool.Name()).Observe(received.Sub(sent).Seconds())
-	return resp, done, sent, received, nil
+	return a, done, sent, received, nil
 }
 
 // marksPass says whether an unshareable response should send the URL's next requests to the

@@ -16,7 +16,6 @@ import (
 	"github.com/shoal-cdn/shoal/httpcache"
 	"github.com/shoal-cdn/shoal/origin"
 	"github.com/shoal-cdn/shoal/ring"
-	"github.com/valyala/fasthttp"
 )
 
 // hotMaxObject bounds the objects a non-owner keeps a hot copy of.
@@ -194,21 +193,16 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 	if adopt {
 		out.Set("Cache-Control", "only-if-cached")
 	}
-	req := fasthttp.AcquireRequest()
-	writeRequest(out, req, nil, 0, nil) // a cache request: no content (hasBody)
-	putOutgoing(out)
 	var onInterim origin.InterimFunc
 	if !adopt {
-		onInterim = func(status int, h *fasthttp.ResponseHeader) { p.relayHints(x, hintsOf(status, h)) }
+		onInterim = p.interimTo(x)
 	}
-	resp := fasthttp.AcquireResponse()
 	generation := p.begin()
 	sent := p.now()
 	wallSent := time.Now() // the purge log's clock (keepCopy)
-	finish, err := origin.RoundTrip(client, req, resp, true, peerIdle(rt), onInterim)
-	fasthttp.ReleaseRequest(req)
+	a, finish, err := askPeer(client, out, peerIdle(rt), onInterim)
+	putOutgoing(out)
 	if err != nil {
-		fasthttp.ReleaseResponse(resp)
 		if adopt || origin.ConnectFailed(err) {
 			p.log.Debug("peer unreachable", "peer", owner.Name, "err", err)
 			return "", false
@@ -218,18 +212,17 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 		return "forward-error", true
 	}
 	received := p.now()
-	resp.Header.SetNoDefaultContentType(true) // see originHead
-	status, length := resp.StatusCode(), resp.Header.ContentLength()
-	if adopt && (status != http.StatusOK || length < 0 || length > int(rt.cfg.Cache.MaxObjectSize) || len(peekResponseFold(&resp.Header, "Vary")) > 0) {
+	status, length := a.status, a.length
+	if adopt && (status != http.StatusOK || length < 0 || length > int(rt.cfg.Cache.MaxObjectSize) || len(a.head.Peek("Vary")) > 0) {
 		finish(false)
-		fasthttp.ReleaseResponse(resp)
+		a.free()
 		return "", false
 	}
-	body := &peerBody{resp: resp, finish: finish, length: int64(max(length, -1))}
-	empty := bodyless(x.req.Method(), status) || resp.BodyStream() == nil
+	body := &peerBody{a: a, finish: finish, length: int64(max(length, -1))}
+	empty := bodyless(x.req.Method(), status) || a.body() == nil
 	body.eof = empty
 	var whole []byte
-	keep := !empty && length >= 0 && (adopt || p.hotCandidate(rt, key, status, length, &resp.Header))
+	keep := !empty && length >= 0 && (adopt || p.hotCandidate(rt, key, status, length, &a.head))
 	if keep {
 		whole, err = io.ReadAll(io.LimitReader(body, int64(length)+1))
 		if err != nil || len(whole) != length {
@@ -245,24 +238,24 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 		}
 	}
 	p.metrics.forwarded.Inc()
-	startHead(x.resp.Head(), status, borrowString(peekResponseFold(&resp.Header, "Date")), p.now())
-	copyEndToEnd(x.resp.Head(), &resp.Header)
-	if via := resp.Header.Peek("Via"); len(via) > 0 {
+	startHead(x.resp.Head(), status, borrowString(a.head.Peek("Date")), p.now())
+	copyEndToEnd(x.resp.Head(), &a.head)
+	if via := a.head.Peek("Via"); len(via) > 0 {
 		x.resp.Head().Set("Via", string(via)+", "+p.via())
 	}
-	ownerStatus := string(resp.Header.Peek("Cache-Status"))
+	ownerStatus := string(a.head.Peek("Cache-Status"))
 	mine := forwarded(p.name, fwdMiss, status).String()
 	x.resp.Head().Set("Cache-Status", joinList(ownerStatus, mine))
 	switch {
 	case empty:
 		if bytes.Equal(x.req.Method(), []byte("HEAD")) {
-			// The owner's framing of the GET, read before Close gives resp back.
+			// The owner's framing of the GET, read before Close gives the answer back.
 			x.resp.SkipBody()
-			setHeadLength(x.resp.Head(), headAnswerLength(&resp.Header))
+			setHeadLength(x.resp.Head(), headAnswerLength(&a.head))
 		}
 		body.Close()
 	case keep:
-		header := responseHeader(&resp.Header)
+		header := responseHeader(&a.head)
 		body.Close()
 		copied := peerCopy{sent: sent, received: received, generation: generation, filled: peerFilled(rt, header, wallSent),
 			stale: staleAnswer(ownerStatus)}
@@ -312,8 +305,8 @@ func peerIdle(rt *settings) time.Duration {
 
 // hotCandidate reports whether a forwarded response is popular and small enough to keep a
 // short-lived local copy of. Popular means asked for at least twice in one hot_ttl window.
-func (p *pipeline) hotCandidate(rt *settings, key string, status, length int, h *fasthttp.ResponseHeader) bool {
-	if !rt.cfg.Cache.HotLocal || status != http.StatusOK || length < 0 || length > hotMaxObject || len(peekResponseFold(h, "Vary")) > 0 {
+func (p *pipeline) hotCandidate(rt *settings, key string, status, length int, h *fieldList) bool {
+	if !rt.cfg.Cache.HotLocal || status != http.StatusOK || length < 0 || length > hotMaxObject || len(h.Peek("Vary")) > 0 {
 		return false
 	}
 	return p.popularity.seen(key, p.now(), rt.cfg.Cache.HotTTL.D()) >= 2
@@ -415,7 +408,7 @@ func joinList(a, b string) string {
 // it) when fasthttp closes it: reused only when the body was read to its end. With resp nil it
 // replays partial and then fails with err: a body that already failed.
 type peerBody struct {
-	resp    *fasthttp.Response
+	a       *answer // nil for a relayed cut (partial, err)
 	finish  func(reuse bool)
 	length  int64 // Content-Length, -1 without
 	read    int64
@@ -426,7 +419,7 @@ type peerBody struct {
 }
 
 func (b *peerBody) Read(p []byte) (int, error) {
-	if b.resp == nil {
+	if b.a == nil {
 		if len(b.partial) == 0 {
 			return 0, b.err
 		}
@@ -437,7 +430,12 @@ func (b *peerBody) Read(p []byte) (int, error) {
 	if b.eof {
 		return 0, io.EOF
 	}
-	n, err := b.resp.BodyStream().Read(p)
+	s := b.a.body()
+	if s == nil {
+		b.eof = true
+		return 0, io.EOF
+	}
+	n, err := s.Read(p)
 	b.read += int64(n)
 	// fasthttp stops reading a Content-Length body after its last byte, before the EOF.
 	if err == io.EOF || (b.length >= 0 && b.read >= b.length) {
@@ -447,12 +445,12 @@ func (b *peerBody) Read(p []byte) (int, error) {
 }
 
 func (b *peerBody) Close() error {
-	if b.closed || b.resp == nil {
+	if b.closed || b.a == nil {
 		return nil
 	}
 	b.closed = true
 	b.finish(b.eof)
-	fasthttp.ReleaseResponse(b.resp)
+	b.a.free()
 	return nil
 }
 

@@ -42,7 +42,7 @@ func prepareOriginRequest(o *fieldList, clientIP, proto, via string) {
 // responseHeader copies an origin response's end-to-end fields, names as sent. Every name
 // and value shares one backing string: a stored object's header then costs two allocations
 // instead of two per field, which is most of a small object's overhead.
-func responseHeader(resp *fasthttp.ResponseHeader) httpcache.Header {
+func responseHeader(resp *fieldList) httpcache.Header {
 	var drop [][]byte
 	for k, v := range resp.All() {
 		if bytes.EqualFold(k, []byte("Connection")) {
@@ -145,8 +145,9 @@ func peekFold(h *fasthttp.RequestHeader, name string) []byte {
 	return nil
 }
 
-// delResponseFold and peekResponseFold are delFold and peekFold for a response: the origin
-// and peer clients keep names as the origin spelled them ("vary", "x-powered-by").
+// delResponseFold deletes every line of a response field whatever the case of its name: the
+// HTTP/1.1 listener's head keeps names as the origin spelled them ("vary", "x-powered-by"),
+// and fasthttp's Del matches them exactly.
 func delResponseFold(h responseHead, name string) {
 	switch h := h.(type) {
 	case http1Head:
@@ -156,13 +157,4 @@ func delResponseFold(h responseHead, name string) {
 	default:
 		h.Del(name) // fieldList: case-insensitive already
 	}
-}
-
-func peekResponseFold(h *fasthttp.ResponseHeader, name string) []byte {
-	for k, v := range h.All() {
-		if len(k) == len(name) && strings.EqualFold(name, string(k)) {
-			return v
-		}
-	}
-	return nil
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shoal-cdn/shoal/httpcache"
 	"github.com/shoal-cdn/shoal/origin"
-	"github.com/valyala/fasthttp"
 )
 
 // servePass sends the request to the route's pool and streams the answer back untouched but
@@ -22,52 +21,37 @@ func (p *pipeline) servePass(x *exchange, rt *settings, r *route) string {
 	p.originRequestPolicy(x, rt.rulesFor(r), out)
 	var ipBuf [len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%") + 16]byte
 	prepareOriginRequest(out, clientIPIn(ipBuf[:0], x.clientAddr()), x.scheme(), p.via())
-	req := fasthttp.AcquireRequest()
-	writeRequest(out, req, x.body, x.bodyLen, x.bodyBytes)
-	putOutgoing(out)
-	resp := fasthttp.AcquireResponse()
-	resp.StreamBody = true
 	sent := p.now()
 	target := p.borrowedTarget(x, r) // it lives only as long as Do
-	target.OnInterim = func(status int, h *fasthttp.ResponseHeader) {
-		// Do calls it on this goroutine, before the final head: relay as it comes.
-		p.relayHints(x, hintsOf(status, h))
-	}
-	res, done, err := r.pool.Do(req, resp, target)
-	fasthttp.ReleaseRequest(req)
+	// Do calls it on this goroutine, before the final head: relay as it comes.
+	target.OnInterim = p.interimTo(x)
+	res, a, done, err := askPool(r.pool, out, x.body, x.bodyLen, x.bodyBytes, target)
+	putOutgoing(out)
 	if err != nil {
-		fasthttp.ReleaseResponse(resp)
-		if done != nil {
-			done()
-		}
 		p.originError(x, r.pool, err)
 		return "error"
 	}
 	p.metrics.originTimeBy.get1(r.pool.Name()).Observe(p.now().Sub(sent).Seconds())
-	resp.Header.SetNoDefaultContentType(true) // see originHead
 
-	startHead(x.resp.Head(), resp.StatusCode(), borrowString(peekResponseFold(&resp.Header, "Date")), p.now())
-	copyEndToEnd(x.resp.Head(), &resp.Header)
+	startHead(x.resp.Head(), a.status, borrowString(a.head.Peek("Date")), p.now())
+	copyEndToEnd(x.resp.Head(), &a.head)
 	x.resp.Head().Add("Via", p.via())
 	if res.SetCookie != "" {
 		x.resp.Head().Add("Set-Cookie", res.SetCookie)
 	}
-	setCacheStatus(x.resp.Head(), httpcache.CacheStatus{Cache: "shoal", Fwd: "bypass", FwdStatus: resp.StatusCode(), Detail: p.name})
-	body := &originBody{resp: resp, done: done, count: p.metrics.bytesIn, want: int64(max(resp.Header.ContentLength(), -1))}
-	if bodyless(x.req.Method(), resp.StatusCode()) {
+	setCacheStatus(x.resp.Head(), httpcache.CacheStatus{Cache: "shoal", Fwd: "bypass", FwdStatus: a.status, Detail: p.name})
+	body := &originBody{a: a, done: done, count: p.metrics.bytesIn, want: int64(max(a.length, -1))}
+	if bodyless(x.req.Method(), a.status) {
 		if bytes.Equal(x.req.Method(), []byte("HEAD")) {
-			// Read before Close, which gives resp back.
+			// Read before Close, which gives the answer back.
 			x.resp.SkipBody()
-			setHeadLength(x.resp.Head(), headAnswerLength(&resp.Header))
+			setHeadLength(x.resp.Head(), headAnswerLength(&a.head))
 		}
 		body.Close()
 		return "pass"
 	}
-	length := resp.Header.ContentLength()
-	if length < 0 {
-		length = -1
-	}
-	stream, length := p.compressStream(x, rt, x.resp.Head(), resp.StatusCode(), body, length)
+	length := max(a.length, -1)
+	stream, length := p.compressStream(x, rt, x.resp.Head(), a.status, body, length)
 	streamBody(x, stream, length)
 	return "pass"
 }
@@ -107,7 +91,7 @@ func (p *pipeline) borrowedTarget(x *exchange, r *route) origin.Target {
 // copyEndToEnd copies a response head, names as sent, without hop-by-hop fields: those of
 // RFC 9110 section 7.6.1, the framing fields (the writer computes its own) and every name
 // any Connection line lists, whatever the case of either.
-func copyEndToEnd(dst responseHead, src *fasthttp.ResponseHeader) {
+func copyEndToEnd(dst responseHead, src *fieldList) {
 	drop := connectionNamed(src)
 	for k, v := range src.All() {
 		if isHopByHop(k) || bytes.EqualFold(k, []byte("Content-Length")) || containsFold(drop, k) {
@@ -130,7 +114,7 @@ func bodyless(method []byte, status int) bool {
 // the HTTP/2 adapter, the peer port) aborts the client's response instead of completing it
 // (RFC 9112 section 6.3).
 type originBody struct {
-	resp   *fasthttp.Response
+	a      *answer
 	done   func()
 	count  prometheus.Counter // body bytes received (a counter, not its Add method value, which allocates)
 	want   int64              // Content-Length, -1 when unknown
@@ -139,7 +123,11 @@ type originBody struct {
 }
 
 func (b *originBody) Read(p []byte) (int, error) {
-	n, err := b.resp.BodyStream().Read(p)
+	s := b.a.body()
+	if s == nil {
+		return 0, io.EOF
+	}
+	n, err := s.Read(p)
 	if n > 0 {
 		b.got += int64(n)
 		b.count.Add(float64(n))
@@ -155,11 +143,11 @@ func (b *originBody) Close() error {
 		return nil
 	}
 	b.closed = true
-	err := b.resp.CloseBodyStream()
+	err := b.a.closeBody()
 	if b.done != nil {
 		b.done()
 	}
-	fasthttp.ReleaseResponse(b.resp)
+	b.a.free()
 	return err
 }
 

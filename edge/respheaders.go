@@ -3,8 +3,6 @@ package edge
 import (
 	"bytes"
 	"strings"
-
-	"github.com/valyala/fasthttp"
 )
 
 // originHead: every response head read from an origin or a peer is marked
@@ -17,7 +15,7 @@ import (
 // hop-by-hop (RFC 9110 section 7.6.1). Names are matched without case: the listener and the
 // origin client keep header names as the peer spelled them, so Peek("Connection") would miss
 // "connection" and every line after the first.
-func connectionNamed(h *fasthttp.ResponseHeader) [][]byte {
+func connectionNamed(h *fieldList) [][]byte {
 	var out [][]byte
 	for k, v := range h.All() {
 		if bytes.EqualFold(k, []byte("Connection")) {

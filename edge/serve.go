@@ -10,7 +10,6 @@ import (
 
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/httpcache"
-	"github.com/valyala/fasthttp"
 )
 
 // serveObject answers from a stored object: the client's conditionals, HEAD and ranges are
@@ -269,12 +268,8 @@ func setHeadLength(h responseHead, length int64) {
 }
 
 // headAnswerLength is the length an upstream's answer to HEAD gives for its GET (RFC 9110
-// section 9.3.2), or -1 when it gives none. fasthttp reads such an answer without
-// Content-Length as length 0, so a 0 counts only when the field is there.
-func headAnswerLength(h *fasthttp.ResponseHeader) int64 {
-	length := int64(h.ContentLength())
-	if length == 0 && len(h.Peek("Content-Length")) == 0 {
-		return -1
-	}
-	return max(length, -1)
+// section 9.3.2), or -1 when it gives none: the answer's head has a length only when the
+// Content-Length field was there (fasthttp alone would read its absence as 0).
+func headAnswerLength(h *fieldList) int64 {
+	return int64(max(h.ContentLength(), -1)) // -2: no Content-Length field
 }

@@ -1,0 +1,132 @@
+package edge
+
+import (
+	"bytes"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/shoal-cdn/shoal/origin"
+	"github.com/valyala/fasthttp"
+)
+
+// answer is what an origin or the owner answered, as the pipeline reads it: the final
+// status, the head (fields as sent, framing left to the writer) in a fieldList, the announced
+// length and the body stream. The origin client and the peer hop speak fasthttp's response;
+// only this file and originreq.go know it. Pooled: free gives it back once its body is
+// closed.
+type answer struct {
+	status int
+	head   fieldList
+	// length is the announced Content-Length: -1 for chunked, -2 for a body that ends with
+	// the connection (fasthttp's values).
+	length int
+	resp   *fasthttp.Response
+}
+
+var answers = sync.Pool{New: func() any { return &answer{head: fieldList{contentLength: -2}} }}
+
+// answerOf reads resp's head into a pooled answer, which then owns resp.
+func answerOf(resp *fasthttp.Response) *answer {
+	a := answers.Get().(*answer)
+	a.resp = resp
+	a.status = resp.StatusCode()
+	a.length = resp.Header.ContentLength()
+	a.head.Reset()
+	for k, v := range resp.Header.All() {
+		a.head.AddBytesKV(k, v)
+	}
+	return a
+}
+
+// body is the answer's body stream (nil without one).
+func (a *answer) body() io.Reader {
+	if s := a.resp.BodyStream(); s != nil {
+		return s
+	}
+	return nil
+}
+
+// closeBody closes the body stream, read to its end or not.
+func (a *answer) closeBody() error { return a.resp.CloseBodyStream() }
+
+// free gives the answer and its response back. The head and body must not be used after.
+func (a *answer) free() {
+	fasthttp.ReleaseResponse(a.resp)
+	a.resp = nil
+	a.head.Reset()
+	answers.Put(a)
+}
+
+// askPool sends out (with its content) to the pool and returns the answer with its head
+// read, and done, which gives the connection back (origin.Pool.Do); on error neither.
+func askPool(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, bodyBytes []byte, t origin.Target) (origin.Result, *answer, func(), error) {
+	req := fasthttp.AcquireRequest()
+	writeRequest(out, req, body, bodyLen, bodyBytes)
+	resp := fasthttp.AcquireResponse()
+	resp.StreamBody = true
+	res, done, err := pool.Do(req, resp, t)
+	fasthttp.ReleaseRequest(req) // Do has sent it: the answer no longer needs it
+	if err != nil {
+		fasthttp.ReleaseResponse(resp)
+		if done != nil {
+			done()
+		}
+		return res, nil, nil, err
+	}
+	resp.Header.SetNoDefaultContentType(true) // see originHead
+	return res, answerOf(resp), done, nil
+}
+
+// askPeer sends out to a peer's port over client (origin.RoundTrip: a reused connection that
+// fails before any byte is retried once), relaying interim answers to onInterim; finish
+// gives the connection back, reusable when the body was read whole.
+func askPeer(client *fasthttp.HostClient, out *fieldList, idle time.Duration, onInterim origin.InterimFunc) (*answer, func(reuse bool), error) {
+	req := fasthttp.AcquireRequest()
+	writeRequest(out, req, nil, 0, nil) // a cache request: no content
+	resp := fasthttp.AcquireResponse()
+	finish, err := origin.RoundTrip(client, req, resp, true, idle, onInterim)
+	fasthttp.ReleaseRequest(req)
+	if err != nil {
+		fasthttp.ReleaseResponse(resp)
+		return nil, nil, err
+	}
+	resp.Header.SetNoDefaultContentType(true) // see originHead
+	return answerOf(resp), finish, nil
+}
+
+// interimTo relays the 103 Early Hints an origin or the owner sends to x's client as they
+// come (origin.Pool.Do and RoundTrip call it on the request's goroutine).
+func (p *pipeline) interimTo(x *exchange) origin.InterimFunc {
+	return func(status int, h *fasthttp.ResponseHeader) { p.relayHints(x, hintsOf(status, h)) }
+}
+
+// interimToChan sends the Links of each 103 to hints, for a fill's leader to relay; hints
+// that find hints full are dropped (the leader is not keeping up: hints are optional).
+func interimToChan(hints chan<- earlyHints) origin.InterimFunc {
+	return func(status int, h *fasthttp.ResponseHeader) {
+		if links := hintsOf(status, h); links != nil {
+			select {
+			case hints <- links:
+			default:
+			}
+		}
+	}
+}
+
+// hintsOf copies the Link fields of an origin's interim response when it is a 103 Early
+// Hints (RFC 8297) worth relaying, or returns nil. Other 1xx are this hop's business: 100
+// Continue answers the node's own Expect (the listener answered the client's), 102 is
+// obsolete (RFC 9110 section 15.2).
+func hintsOf(status int, h *fasthttp.ResponseHeader) earlyHints {
+	if status != fasthttp.StatusEarlyHints {
+		return nil
+	}
+	var links earlyHints
+	for k, v := range h.All() {
+		if bytes.EqualFold(k, []byte("Link")) && len(v) > 0 {
+			links = append(links, append([]byte(nil), v...))
+		}
+	}
+	return links
+}
