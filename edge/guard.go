@@ -3,8 +3,6 @@ package edge
 import (
 	"bytes"
 	"strings"
-
-	"github.com/valyala/fasthttp"
 )
 
 // framingProblem inspects the request head as it arrived on the wire for the shapes that let
@@ -67,24 +65,6 @@ func framingProblem(raw []byte) string {
 		return "both Content-Length and Transfer-Encoding"
 	}
 	return ""
-}
-
-// dropTrailerFields discards the trailer section of a chunked request body, which RFC 9112
-// section 7.1.2 lets a recipient do. fasthttp merges it into the header section, which RFC
-// 9110 section 6.5.1 forbids: fields framingProblem never saw reached the origin as header
-// fields.
-func dropTrailerFields(h *fasthttp.RequestHeader) {
-	var keys []string
-	for k := range h.Trailers() {
-		keys = append(keys, string(k))
-	}
-	if len(keys) == 0 {
-		return
-	}
-	for _, k := range keys {
-		h.Del(k)
-	}
-	_ = h.SetTrailer("") // and the Trailer field that announced them
 }
 
 // delimiters are the characters RFC 9110 section 5.6.2 excludes from tokens.

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/shoal-cdn/shoal/httpcache"
-	"github.com/valyala/fasthttp"
 )
 
 // hopByHop are the connection-specific fields of RFC 9110 section 7.6.1 that a proxy never
@@ -133,28 +132,13 @@ func listedFold(list []string, name []byte) (string, bool) {
 	return "", false
 }
 
-// peekFold returns the first line of a request field whatever the case of its name: with
-// header name normalising off, fasthttp's Peek matches names exactly, so a client's
-// "cache-control" would be missed (RFC 9110 section 5.1: names are case-insensitive).
-func peekFold(h *fasthttp.RequestHeader, name string) []byte {
-	for k, v := range h.All() {
-		if len(k) == len(name) && strings.EqualFold(name, string(k)) {
-			return v
-		}
-	}
-	return nil
-}
-
 // delResponseFold deletes every line of a response field whatever the case of its name: the
 // HTTP/1.1 listener's head keeps names as the origin spelled them ("vary", "x-powered-by"),
 // and fasthttp's Del matches them exactly.
 func delResponseFold(h responseHead, name string) {
-	switch h := h.(type) {
-	case http1Head:
-		delResponseFields(h.ResponseHeader, []string{name})
-	case *fasthttp.ResponseHeader:
-		delResponseFields(h, []string{name})
-	default:
-		h.Del(name) // fieldList: case-insensitive already
+	if h1, ok := h.(http1Head); ok {
+		h1.delFold(name)
+		return
 	}
+	h.Del(name) // a fieldList matches names case-insensitively already
 }

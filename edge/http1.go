@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 
 	"github.com/shoal-cdn/shoal/purge"
@@ -276,3 +277,33 @@ func (n *Node) releaseHTTP1(e *http1Exchange) {
 
 // release is putHTTP1, for outcomeBody.
 func (e *http1Exchange) release() { putHTTP1(e) }
+
+// dropTrailerFields discards the trailer section of a chunked request body, which RFC 9112
+// section 7.1.2 lets a recipient do. fasthttp merges it into the header section, which RFC
+// 9110 section 6.5.1 forbids: fields framingProblem never saw reached the origin as header
+// fields.
+func dropTrailerFields(h *fasthttp.RequestHeader) {
+	var keys []string
+	for k := range h.Trailers() {
+		keys = append(keys, string(k))
+	}
+	if len(keys) == 0 {
+		return
+	}
+	for _, k := range keys {
+		h.Del(k)
+	}
+	_ = h.SetTrailer("") // and the Trailer field that announced them
+}
+
+// peekFold returns the first line of a request field whatever the case of its name: with
+// header name normalising off, fasthttp's Peek matches names exactly, so a client's
+// "cache-control" would be missed (RFC 9110 section 5.1: names are case-insensitive).
+func peekFold(h *fasthttp.RequestHeader, name string) []byte {
+	for k, v := range h.All() {
+		if len(k) == len(name) && strings.EqualFold(name, string(k)) {
+			return v
+		}
+	}
+	return nil
+}

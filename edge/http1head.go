@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/shoal-cdn/shoal/edge/policy"
 	"github.com/valyala/fasthttp"
 )
 
@@ -53,3 +54,31 @@ type headSeed struct {
 var headSeeds = sync.Pool{New: func() any {
 	return &headSeed{buf: make([]byte, 0, headSeedSize), r: bufio.NewReaderSize(nil, headSeedSize)}
 }}
+
+// delFold deletes every line of name, whatever the case it was spelled in (fasthttp's Del
+// matches names exactly; the head keeps them as the origin spelled them).
+func (h http1Head) delFold(name string) { delResponseFields(h.ResponseHeader, []string{name}) }
+
+// folder is h as policy.FieldsDropper with case-insensitive names.
+func (h http1Head) folder() policy.FieldsDropper { return responseFieldsFold{h.ResponseHeader} }
+
+// responseFieldsFold applies field rules to fasthttp's response head, whose names are kept as
+// the origin spelled them (normalising is off): fasthttp's Del and Set match names exactly,
+// so "remove: [X-Debug]" would leave an "x-debug" in place and "set" would add a second
+// field beside an "x-edge" instead of replacing it (RFC 9110 section 5.1: names are
+// case-insensitive). A fieldList (listFieldsFold) matches names case-insensitively itself.
+type responseFieldsFold struct{ h *fasthttp.ResponseHeader }
+
+func (f responseFieldsFold) Del(name string) { delResponseFields(f.h, []string{name}) }
+
+func (f responseFieldsFold) SetBytesV(name string, value []byte) {
+	delResponseFields(f.h, []string{name})
+	f.h.AddBytesV(name, value)
+}
+
+func (f responseFieldsFold) AddBytesV(name string, value []byte) { f.h.AddBytesV(name, value) }
+
+// DelAll is policy.FieldsDropper: on a hit with 5 rules this is one walk over the response
+// fields where Del and SetBytesV took five, each copying the names it found to the heap
+// (delResponseFields copies them to the stack, and keeps the other fields in their order).
+func (f responseFieldsFold) DelAll(names []string) { delResponseFields(f.h, names) }

@@ -12,7 +12,6 @@ import (
 	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/edge/policy"
 	"github.com/shoal-cdn/shoal/httpcache"
-	"github.com/valyala/fasthttp"
 )
 
 // The operator's route policy (issue 17) at the points of the pipeline where it acts. A route
@@ -382,33 +381,12 @@ func hex64(x uint64) string {
 func foldFields(h responseHead) policy.FieldsDropper {
 	switch h := h.(type) {
 	case http1Head:
-		return responseFieldsFold{h.ResponseHeader}
+		return h.folder()
 	case *fieldList:
 		return listFieldsFold{h}
 	}
 	return headFieldsFold{h}
 }
-
-// responseFieldsFold applies field rules to fasthttp's response head, whose names are kept as
-// the origin spelled them (normalising is off): fasthttp's Del and Set match names exactly,
-// so "remove: [X-Debug]" would leave an "x-debug" in place and "set" would add a second
-// field beside an "x-edge" instead of replacing it (RFC 9110 section 5.1: names are
-// case-insensitive). A fieldList (listFieldsFold) matches names case-insensitively itself.
-type responseFieldsFold struct{ h *fasthttp.ResponseHeader }
-
-func (f responseFieldsFold) Del(name string) { delResponseFields(f.h, []string{name}) }
-
-func (f responseFieldsFold) SetBytesV(name string, value []byte) {
-	delResponseFields(f.h, []string{name})
-	f.h.AddBytesV(name, value)
-}
-
-func (f responseFieldsFold) AddBytesV(name string, value []byte) { f.h.AddBytesV(name, value) }
-
-// DelAll is policy.FieldsDropper: on a hit with 5 rules this is one walk over the response
-// fields where Del and SetBytesV took five, each copying the names it found to the heap
-// (delResponseFields copies them to the stack, and keeps the other fields in their order).
-func (f responseFieldsFold) DelAll(names []string) { delResponseFields(f.h, names) }
 
 // listFieldsFold is a fieldList as policy.FieldsDropper: its names match case-insensitively.
 type listFieldsFold struct{ l *fieldList }
