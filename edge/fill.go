@@ -208,7 +208,7 @@ func (p *pipeline) startFill(x *exchange, l *lookup, call *fillCall, hints chan<
 			out.Set(f.Name, f.Value)
 		}
 	}
-	prepareOriginRequest(out, x.clientAddr().String(), x.scheme(), p.via())
+	setForwardingFields(out, x.clientAddr().String(), x.scheme(), p.via())
 	job := &fillJob{
 		lookup: *l,
 		out:    out,

@@ -82,7 +82,7 @@ func TestOutgoing_dropsFieldsEveryConnectionLineNames(t *testing.T) {
 	in.Add("X-C", "3")
 	x := &exchange{req: &in}
 	out := x.outgoing()
-	prepareOriginRequest(out, "192.0.2.1", "http", "1.1 edge")
+	setForwardingFields(out, "192.0.2.1", "http", "1.1 edge")
 	var req fasthttp.Request
 	writeRequest(out, &req, nil, 0, nil)
 	putOutgoing(out)

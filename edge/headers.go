@@ -31,13 +31,6 @@ func connectionTokens(v []byte) [][]byte {
 	return out
 }
 
-// prepareOriginRequest sets the forwarding fields of a request about to be sent to an origin
-// (setForwardingFields); outgoing already left the hop-by-hop fields behind, and
-// writeRequest says HTTP/1.1 whatever version the client spoke.
-func prepareOriginRequest(o *fieldList, clientIP, proto, via string) {
-	setForwardingFields(o, clientIP, proto, via)
-}
-
 // responseHeader copies an origin response's end-to-end fields, names as sent. Every name
 // and value shares one backing string: a stored object's header then costs two allocations
 // instead of two per field, which is most of a small object's overhead.

@@ -79,30 +79,3 @@ func validName(h []byte) bool {
 	}
 	return true
 }
-
-// hostFields returns the first Host field value of a raw request head and how many Host
-// lines it has. A request with no raw head (HTTP/2 through the net/http adapter, whose server
-// validated :authority) reports its parsed Host instead.
-func hostFields(raw []byte, parsed []byte) (first []byte, n int) {
-	if len(raw) == 0 {
-		if len(parsed) == 0 {
-			return nil, 0
-		}
-		return parsed, 1
-	}
-	for len(raw) > 0 {
-		line := raw
-		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
-			line, raw = raw[:i], raw[i+1:]
-		} else {
-			raw = nil
-		}
-		if len(line) >= 5 && line[4] == ':' && bytes.EqualFold(line[:4], []byte("host")) {
-			if n == 0 {
-				first = trimOWS(bytes.TrimSuffix(line[5:], []byte("\r")))
-			}
-			n++
-		}
-	}
-	return first, n
-}

@@ -35,12 +35,11 @@ func (n *Node) getHTTP1(ctx *fasthttp.RequestCtx) *http1Exchange {
 	e.w.ctx, e.w.n = ctx, n
 	x := &e.x
 	x.req, x.resp = &e.req, &e.w
-	readHTTP1Head(&e.req, &ctx.Request.Header)
+	x.host, x.hosts = readHTTP1Head(&e.req, &ctx.Request.Header)
 	x.remote = remoteAddr(ctx.RemoteAddr())
 	x.tls = ctx.IsTLS()
 	x.bodyBytes = ctx.Request.Body()
 	x.bodyLen = int64(ctx.Request.Header.ContentLength())
-	x.host, x.hosts = hostFields(ctx.Request.Header.RawHeaders(), ctx.Request.Header.Host())
 	if problem := framingProblem(ctx.Request.Header.RawHeaders()); problem != "" {
 		x.problem = problem
 	} else if !versionOne(ctx.Request.Header.Protocol()) {
@@ -97,7 +96,7 @@ func remoteAddr(a net.Addr) netip.Addr {
 // in the order and spelling the client sent them (from the raw head; a head built in a test
 // has none, and its parsed fields are taken). The framing fields stay out: fasthttp consumed
 // them, and the content reaches the pipeline decoded.
-func readHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) {
+func readHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) (host []byte, hosts int) {
 	l.Reset()
 	l.method = l.put(h.Method()).bytes(l)
 	l.uri = l.put(h.RequestURI()).bytes(l)
@@ -111,9 +110,11 @@ func readHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) {
 				l.AddBytesKV(k, v)
 			}
 		}
-		return
+		if len(l.host) == 0 {
+			return nil, 0
+		}
+		return l.host, 1
 	}
-	hostSeen := false
 	for len(raw) > 0 {
 		line := raw
 		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
@@ -128,17 +129,19 @@ func readHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) {
 		}
 		value = trimOWS(value)
 		if bytes.EqualFold(name, []byte("Host")) {
-			if !hostSeen {
+			if hosts == 0 {
 				l.host = l.put(value).bytes(l)
-				hostSeen = true
+				host = l.host
 			}
+			hosts++
 			continue
 		}
 		l.AddBytesKV(name, value)
 	}
-	if !hostSeen {
+	if hosts == 0 {
 		l.host = l.put(h.Host()).bytes(l) // an absolute-form target's authority
 	}
+	return host, hosts
 }
 
 // trimOWS removes the optional whitespace around a field value: spaces and tabs only (RFC

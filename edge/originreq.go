@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"bytes"
 	"io"
 	"sync"
 
@@ -22,9 +21,9 @@ func (x *exchange) outgoing() *fieldList {
 	o.method = o.put(x.req.Method()).bytes(o)
 	o.uri = o.put(x.req.RequestURI()).bytes(o)
 	o.host = o.put(x.req.Host()).bytes(o)
-	listed := x.req.has("Connection")
+	drop := connectionNamed(x.req) // nil without a Connection line: nothing allocated
 	for k, v := range x.req.All() {
-		if isHopByHop(k) || listed && x.req.connectionLists(k) {
+		if isHopByHop(k) || containsFold(drop, k) {
 			continue
 		}
 		o.AddBytesKV(k, v)
@@ -70,36 +69,4 @@ func writeRequest(o *fieldList, dst *fasthttp.Request, body io.Reader, bodyLen i
 	case len(bodyBytes) > 0:
 		dst.SetBody(bodyBytes)
 	}
-}
-
-// has reports a field named name (any case).
-func (l *fieldList) has(name string) bool {
-	for _, f := range l.fields {
-		if n := l.at(f.name); len(n) == len(name) && bytes.EqualFold(n, []byte(name)) {
-			return true
-		}
-	}
-	return false
-}
-
-// connectionLists reports whether a Connection line of l names the field name (any case):
-// the sender marked it hop-by-hop (RFC 9110 section 7.6.1).
-func (l *fieldList) connectionLists(name []byte) bool {
-	for k, v := range l.All() {
-		if !bytes.EqualFold(k, []byte("Connection")) {
-			continue
-		}
-		for len(v) > 0 {
-			token := v
-			if i := bytes.IndexByte(v, ','); i >= 0 {
-				token, v = v[:i], v[i+1:]
-			} else {
-				v = nil
-			}
-			if bytes.EqualFold(bytes.TrimSpace(token), name) {
-				return true
-			}
-		}
-	}
-	return false
 }

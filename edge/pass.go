@@ -20,7 +20,7 @@ func (p *pipeline) servePass(x *exchange, rt *settings, r *route) string {
 	out := x.outgoing()
 	p.originRequestPolicy(x, rt.rulesFor(r), out)
 	var ipBuf [len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%") + 16]byte
-	prepareOriginRequest(out, clientIPIn(ipBuf[:0], x.clientAddr()), x.scheme(), p.via())
+	setForwardingFields(out, clientIPIn(ipBuf[:0], x.clientAddr()), x.scheme(), p.via())
 	sent := p.now()
 	target := p.borrowedTarget(x, r) // it lives only as long as Do
 	// Do calls it on this goroutine, before the final head: relay as it comes.
@@ -57,7 +57,7 @@ func (p *pipeline) servePass(x *exchange, rt *settings, r *route) string {
 }
 
 // clientIPIn appends the client's address to buf and returns it as a string borrowed from
-// buf (the caller's stack array: prepareOriginRequest copies what it keeps), so a pass does
+// buf (the caller's stack array: setForwardingFields copies what it keeps), so a pass does
 // not allocate the address's text. An invalid address reads as netip's "invalid IP".
 func clientIPIn(buf []byte, a netip.Addr) string {
 	if !a.IsValid() {

@@ -11,8 +11,9 @@ import (
 // store and relay a media type the origin never claimed (RFC 9110 section 8.3: without one
 // the recipient may sniff, or treat the content as application/octet-stream).
 
-// connectionNamed lists the field names every Connection line of a response marks as
-// hop-by-hop (RFC 9110 section 7.6.1). Names are matched without case: the listener and the
+// connectionNamed lists the field names every Connection line of a head marks as hop-by-hop
+// (RFC 9110 section 7.6.1): a client's request the node sends on (outgoing), or an answer it
+// relays (copyEndToEnd). Names are matched without case: the listener and the
 // origin client keep header names as the peer spelled them, so Peek("Connection") would miss
 // "connection" and every line after the first.
 func connectionNamed(h *fieldList) [][]byte {

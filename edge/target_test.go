@@ -1,10 +1,12 @@
 package edge
 
 import (
+	"bufio"
 	"strings"
 	"testing"
 
 	"github.com/shoal-cdn/shoal/purge"
+	"github.com/valyala/fasthttp"
 )
 
 // TestParseTarget_canonicalForm walks the folds RFC 3986 section 6.2.2 allows and the
@@ -99,13 +101,30 @@ func TestParseTarget_refusesClientMistakes(t *testing.T) {
 	}
 }
 
-func TestHostFields_countsEveryLine(t *testing.T) {
-	raw := []byte("host: a\r\nX-Host: b\r\nHOST:c\r\nHostile: d\r\n")
-	if first, n := hostFields(raw, nil); n != 2 || string(first) != "a" {
+// TestReadHTTP1Head_hostLines: the view reads the Host line as sent, in any case, and no
+// other field passes for one; a head without one (HTTP/1.0 absolute-form, whose authority
+// parseTarget takes from the target) counts none; a head built rather than read reports its
+// parsed Host.
+// (fasthttp refuses a second Host line before the handler runs: protocolError answers 400.)
+func TestReadHTTP1Head_hostLines(t *testing.T) {
+	read := func(raw string) *fasthttp.RequestHeader {
+		var req fasthttp.Request
+		if err := req.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
+			t.Fatal(err)
+		}
+		return &req.Header
+	}
+	var l fieldList
+	if first, n := readHTTP1Head(&l, read("GET / HTTP/1.1\r\nX-Host: b\r\nHOST: c\r\nHostile: d\r\n\r\n")); n != 1 || string(first) != "c" {
 		t.Errorf("got %q, %d lines", first, n)
 	}
-	if first, n := hostFields(nil, []byte("h2.test")); n != 1 || string(first) != "h2.test" {
-		t.Errorf("a request without a raw head (HTTP/2) reports its parsed Host: %q, %d", first, n)
+	if first, n := readHTTP1Head(&l, read("GET http://abs.test/x HTTP/1.0\r\nX-Host: b\r\n\r\n")); n != 0 || first != nil {
+		t.Errorf("absolute-form without Host: %q, %d", first, n)
+	}
+	var built fasthttp.Request // a head built, not read: no raw lines
+	built.Header.SetHost("h.test")
+	if first, n := readHTTP1Head(&l, &built.Header); n != 1 || string(first) != "h.test" {
+		t.Errorf("a built head reports its parsed Host: %q, %d", first, n)
 	}
 }
 
