@@ -140,26 +140,26 @@ func TestExchange_h3DoubleServesThroughThePipeline(t *testing.T) {
 	long := time.Now().Add(-time.Hour)
 	n.started.Store(&long)
 	d := h3Double{n: n}
-	get := func(path string) h3Request {
+	getReq := func(path string) h3Request {
 		return h3Request{method: "GET", authority: "site.test", path: path, fields: [][2]string{{"accept", "*/*"}}}
 	}
 
-	miss := d.serve(get("/o.txt"))
+	miss := d.serve(getReq("/o.txt"))
 	if miss.status != 200 || string(miss.body) != body || miss.cut {
 		t.Fatalf("miss: %d, %d bytes, cut %v", miss.status, len(miss.body), miss.cut)
 	}
 	if cs := miss.fields.Get("Cache-Status"); !strings.Contains(cs, "fwd=uri-miss") {
 		t.Fatalf("miss Cache-Status = %q", cs)
 	}
-	waitStored(t, n, 1)
-	hit := d.serve(get("/o.txt"))
+	n.Store().Wait() // the miss's Set is applied
+	hit := d.serve(getReq("/o.txt"))
 	if hit.status != 200 || string(hit.body) != body {
 		t.Fatalf("hit: %d, %d bytes", hit.status, len(hit.body))
 	}
 	if cs := hit.fields.Get("Cache-Status"); !strings.Contains(cs, "hit") || hit.fields.Get("Age") == "" {
 		t.Fatalf("hit fields: %v", hit.fields)
 	}
-	code, h, b1 := getHost(t, "http://"+n.HTTPAddr()+"/o.txt", "site.test")
+	code, h, b1 := get(t, "http://"+n.HTTPAddr()+"/o.txt", "Host", "site.test")
 	if code != 200 || b1 != body || !strings.Contains(h.Get("Cache-Status"), "hit") {
 		t.Fatalf("HTTP/1.1 client after the double: %d %q", code, h.Get("Cache-Status"))
 	}
@@ -179,24 +179,8 @@ func TestExchange_h3DoubleServesThroughThePipeline(t *testing.T) {
 		t.Fatalf("POST: %d %q, origin got %d bytes", post.status, post.body, len(posted))
 	}
 
-	hinted := d.serve(get("/hints"))
+	hinted := d.serve(getReq("/hints"))
 	if hinted.status != 200 || string(hinted.body) != "hinted" || len(hinted.interim) != 1 || hinted.interim[0] != http.StatusEarlyHints {
 		t.Fatalf("hints: %d %q interim %v", hinted.status, hinted.body, hinted.interim)
 	}
-}
-
-// waitStored waits until the store holds want objects (ristretto applies Sets asynchronously).
-func waitStored(t *testing.T, n *Node, want int) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); n.Store().Stats().Objects < int64(want); {
-		if time.Now().After(deadline) {
-			t.Fatalf("store has %d objects, want %d", n.Store().Stats().Objects, want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// getHost is get with a Host of its own.
-func getHost(t *testing.T, url, host string) (int, http.Header, string) {
-	return get(t, url, "Host", host)
 }

@@ -101,17 +101,26 @@ func get(t testing.TB, url string, header ...string) (int, http.Header, string) 
 	return resp.StatusCode, resp.Header, string(body)
 }
 
-// rawRequest writes raw bytes on a new connection and returns the status line (or "" when
-// the server closed without answering).
-func rawRequest(t testing.TB, addr, raw string) string {
+// sendRaw writes raw bytes on a new connection with a 10 s deadline and returns it for the
+// caller to read and close; ok is false when the write failed (the server closed first).
+func sendRaw(t testing.TB, addr, raw string) (c net.Conn, ok bool) {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c, raw); err != nil {
+	_, err = io.WriteString(c, raw)
+	return c, err == nil
+}
+
+// rawRequest writes raw bytes on a new connection and returns the status line (or "" when
+// the server closed without answering).
+func rawRequest(t testing.TB, addr, raw string) string {
+	t.Helper()
+	c, ok := sendRaw(t, addr, raw)
+	defer c.Close()
+	if !ok {
 		return ""
 	}
 	line, _ := bufio.NewReader(c).ReadString('\n')
@@ -121,13 +130,8 @@ func rawRequest(t testing.TB, addr, raw string) string {
 // rawResponse writes raw bytes on a new connection and returns everything read until close.
 func rawResponse(t testing.TB, addr, raw string) string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := sendRaw(t, addr, raw)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	io.WriteString(c, raw)
 	out, _ := io.ReadAll(c)
 	return string(out)
 }

@@ -3,11 +3,9 @@ package edge
 import (
 	"bufio"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -74,14 +72,10 @@ func TestOutgoing_leavesHopByHopFieldsBehind(t *testing.T) {
 // server to close a kept-alive connection).
 func oneResponse(t testing.TB, addr, raw string) int {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, ok := sendRaw(t, addr, raw)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c, raw); err != nil {
-		t.Fatal(err)
+	if !ok {
+		t.Fatal("the server closed before the request was written")
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
