@@ -160,7 +160,7 @@ func diskTestBody(path string) []byte {
 	return bytes.Repeat([]byte(fmt.Sprintf("%-16s", path)), 300<<10/16)
 }
 
-func waitDiskReady(t *testing.T, n *Node) {
+func waitDiskReady(t testing.TB, n *Node) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !n.disk.ready.Load() {

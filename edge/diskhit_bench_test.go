@@ -1,0 +1,122 @@
+package edge
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+// diskHitNode is a node whose memory keeps nothing above 64 KiB (ram_cache_cutoff), so a
+// body of size bytes is stored on disk only and every hit after the fill is a disk hit
+// served from its segment file, as in make bench-disk-peers. The disk is dir.
+func diskHitNode(b *testing.B, size int, dir string) (*Node, *countingOrigin) {
+	body := largeBody(size)
+	o := startOrigin(b, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=3600")
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("ETag", `"v1"`)
+		w.Header().Set("Last-Modified", "Sat, 21 Nov 2026 10:00:00 GMT")
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		w.Write(body)
+	})
+	yaml := strings.Replace(oneRoute(true, o.URL), "fill_timeout: 5s}",
+		fmt.Sprintf("fill_timeout: 5s, disk: {path: %q, size: 256MiB, admit_frequency: -1, ram_cache_cutoff: 64KiB}}", dir), 1)
+	n := startNode(b, yaml, Options{})
+	waitDiskReady(b, n)
+	return n, o
+}
+
+// BenchmarkNode_diskHit is the per-request cost of a disk hit in the node (lookup, the
+// record's head, the response head, the body stream set up), without a socket and without
+// sending the body, which the kernel's sendfile does on the listener
+// (BenchmarkNode_diskHitSocket). Run: go test -run '^$' -bench 'Node_diskHit' -benchmem ./edge/
+// (SHOAL_DISK_BENCH_DIR=/dev/shm for tmpfs).
+func BenchmarkNode_diskHit(b *testing.B) {
+	for _, size := range []int{256 << 10, 1 << 20} {
+		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
+			n, o := diskHitNode(b, size, benchDiskDir(b))
+			path := "/obj.bin"
+			ctx := benchCtx(path)
+			n.handleHTTP1(ctx) // the fill, streamed to disk
+			drainBody(ctx)
+			resetResponse(ctx)
+			n.disk.d.Wait()
+			ctx = benchCtx(path)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				n.handleHTTP1(ctx)
+				if !bytes.HasSuffix(ctx.Response.Header.Peek("Cache-Status"), []byte("/disk")) {
+					b.Fatalf("Cache-Status %q, want a disk hit", ctx.Response.Header.Peek("Cache-Status"))
+				}
+				resetResponse(ctx) // closes the body stream unread
+			}
+			b.StopTimer()
+			if o.requests.Load() != 1 {
+				b.Fatalf("origin saw %d requests, want 1", o.requests.Load())
+			}
+		})
+	}
+}
+
+// BenchmarkNode_diskHitSocket serves disk hits through the node's listener to keep-alive
+// clients on loopback: head, then the body with sendfile(2). Client and server share the
+// machine's cores; compare runs, not absolutes.
+// Run: go test -run '^$' -bench 'Node_diskHitSocket' -benchmem ./edge/
+func BenchmarkNode_diskHitSocket(b *testing.B) {
+	for _, size := range []int{256 << 10, 1 << 20} {
+		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
+			n, o := diskHitNode(b, size, benchDiskDir(b))
+			c := &fasthttp.HostClient{Addr: n.HTTPAddr(), MaxConns: 64, MaxResponseBodySize: 4 << 20}
+			url := "http://" + n.HTTPAddr() + "/obj.bin"
+			get := func(req *fasthttp.Request, resp *fasthttp.Response) bool {
+				req.SetRequestURI(url)
+				if err := c.Do(req, resp); err != nil || resp.StatusCode() != 200 || len(resp.Body()) != size {
+					b.Errorf("GET: %v, status %d, %d bytes", err, resp.StatusCode(), len(resp.Body()))
+					return false
+				}
+				return true
+			}
+			if !get(&fasthttp.Request{}, &fasthttp.Response{}) {
+				return
+			}
+			n.disk.d.Wait()
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.SetParallelism(4)
+			b.RunParallel(func(pb *testing.PB) {
+				var req fasthttp.Request
+				var resp fasthttp.Response
+				for pb.Next() {
+					if !get(&req, &resp) {
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			if o.requests.Load() != 1 {
+				b.Fatalf("origin saw %d requests, want 1", o.requests.Load())
+			}
+		})
+	}
+}
+
+// benchDiskDir is the disk tier's directory: SHOAL_DISK_BENCH_DIR (e.g. /dev/shm for tmpfs)
+// or a temporary directory on the real disk.
+func benchDiskDir(b *testing.B) string {
+	if base := os.Getenv("SHOAL_DISK_BENCH_DIR"); base != "" {
+		dir, err := os.MkdirTemp(base, "shoal-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { os.RemoveAll(dir) })
+		return dir
+	}
+	return b.TempDir()
+}
