@@ -14,7 +14,7 @@ import (
 // diskHitNode is a node whose memory keeps nothing above 64 KiB (ram_cache_cutoff), so a
 // body of size bytes is stored on disk only and every hit after the fill is a disk hit
 // served from its segment file, as in make bench-disk-peers. The disk is dir.
-func diskHitNode(b *testing.B, size int, dir string) (*Node, *countingOrigin) {
+func diskHitNode(b testing.TB, size int, dir string) (*Node, *countingOrigin) {
 	body := largeBody(size)
 	o := startOrigin(b, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=3600")

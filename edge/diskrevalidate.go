@@ -56,7 +56,7 @@ func (p *pipeline) serveStale(x *exchange, l *lookup) bool {
 	if h == nil {
 		return false
 	}
-	p.serveDiskHandle(x, l, l.stale, l.use, h)
+	p.serveDiskHandle(x, l, l.stale, l.use, h, false)
 	return true
 }
 

@@ -32,19 +32,33 @@ func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 	// Read before Get: a purge after these refuses the promoted copy in memory and, should
 	// memory evict it again, on disk (see diskBan).
 	gen := p.begin()
-	h, err := t.d.Get(l.key)
+	h, err := t.d.GetNoHead(l.key) // the head only when not decoded already (diskmeta.go)
 	if errors.Is(err, disk.ErrNotFound) && len(l.vary) == 0 {
 		h, err = p.diskVariant(x, l) // memory forgot the URL's Vary (diskvary.go)
 	}
 	if err != nil {
 		return "", false
 	}
+	if h.Key != l.key {
+		h.Close()
+		return "", false
+	}
+	small := h.BodyLength() <= t.promote
+	if !small {
+		if obj := t.metas.find(h.Record(), l.rt); obj != nil {
+			if use := p.diskUse(l, h, obj); use.State == httpcache.Fresh {
+				p.diskHit(l)
+				p.serveDiskHandle(x, l, obj, use, h, true)
+				return "hit", true
+			}
+			// Stale: the paths below may mark or keep the object; they get one of their own.
+		}
+	}
 	obj, use, ok := p.diskObject(l, h)
 	if !ok {
 		h.Close()
 		return "", false
 	}
-	small := h.BodyLength() <= t.promote
 	if small {
 		body := make([]byte, h.BodyLength())
 		_, err := h.ReadAt(body, 0)
@@ -60,7 +74,8 @@ func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 	case httpcache.Fresh:
 		p.diskHit(l)
 		if !small {
-			p.serveDiskHandle(x, l, obj, use, h)
+			t.metas.keep(h.Record(), l.rt, obj)
+			p.serveDiskHandle(x, l, obj, use, h, true)
 			return "hit", true
 		}
 		obj.Generation = gen.memory
@@ -75,7 +90,7 @@ func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 		if small {
 			p.serveObject(x, l, obj, use)
 		} else {
-			p.serveDiskHandle(x, l, obj, use, h)
+			p.serveDiskHandle(x, l, obj, use, h, false)
 		}
 		p.revalidateInBackground(x, l, obj)
 		return "stale", true
@@ -100,14 +115,15 @@ func (p *pipeline) diskHit(l *lookup) {
 	p.metrics.hits.Inc()
 }
 
-// diskObject rebuilds the stored response of a disk record and evaluates it for this
-// request. It reports false when the record is not this key's or not a storable response;
-// a soft-purged copy is at best stale-while-revalidate, as in memory.
+// diskObject rebuilds the stored response of a disk record (reading its head if the Handle
+// has none) and evaluates it for this request. It reports false when the head cannot be
+// read or decoded or is not a storable response.
 func (p *pipeline) diskObject(l *lookup, h *disk.Handle) (*cachestore.Object, httpcache.Use, bool) {
-	if h.Key != l.key {
+	head, err := h.ReadHead()
+	if err != nil {
 		return nil, httpcache.Use{}, false
 	}
-	status, header, err := decodeHead(h.Head)
+	status, header, err := decodeHead(head)
 	if err != nil {
 		return nil, httpcache.Use{}, false
 	}
@@ -121,27 +137,41 @@ func (p *pipeline) diskObject(l *lookup, h *disk.Handle) (*cachestore.Object, ht
 	meta := cachestore.NewMeta(d, header)
 	obj := &cachestore.Object{Key: h.Key, URL: h.URL, Status: status, Header: header, RequestTime: h.RequestTime,
 		ResponseTime: h.ResponseTime, Tags: h.Tags, Meta: meta}
-	use := l.rt.policy.Evaluate(l.req, meta.Response(obj), d, p.now())
+	return obj, p.diskUse(l, h, obj), true
+}
+
+// diskUse evaluates a disk object for this request; a soft-purged copy is at best
+// stale-while-revalidate, as in memory.
+func (p *pipeline) diskUse(l *lookup, h *disk.Handle, obj *cachestore.Object) httpcache.Use {
+	use := l.rt.policy.Evaluate(l.req, obj.Meta.Response(obj), obj.Meta.Decision, p.now())
 	if h.SoftPurged && use.State == httpcache.Fresh {
 		use.State = httpcache.StaleWhileRevalidate
 		use.TTL = min(use.TTL, -1e9) // ttl=-1 in Cache-Status: stale, as for memory (serveCache)
 	}
-	return obj, use, true
+	return use
 }
 
 // serveDiskHandle answers from a large disk object without reading it into memory: the
 // client's conditionals and HEAD as for any hit, one range as a 206 from the same file; a
 // request for several ranges gets the whole body (RFC 9110 section 14.2 allows ignoring
-// Range). It closes h.
-func (p *pipeline) serveDiskHandle(x *exchange, l *lookup, obj *cachestore.Object, use httpcache.Use, h *disk.Handle) {
+// Range). kept says obj is the record's kept decoding (diskmeta.go), whose Meta stays the
+// same from hit to hit, so the head comes from a hit template as a memory hit's does. It
+// closes h.
+func (p *pipeline) serveDiskHandle(x *exchange, l *lookup, obj *cachestore.Object, use httpcache.Use, h *disk.Handle, kept bool) {
 	resp := obj.Meta.Response(obj)
 	l.status.setTTL(use.TTL)
-	if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 {
-		h.Close()
-		p.writeConditional(x, l, code, obj.Header, use.Age)
-		return
+	if conditional(l.req.Header) {
+		if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 {
+			h.Close()
+			p.writeConditional(x, l, code, obj.Header, use.Age)
+			return
+		}
 	}
-	p.writeHead(x, l, obj.Status, obj.Header, use.Age, obj.Meta.Decision.NoCacheFields)
+	if kept && obj.Meta.Date != 0 {
+		p.writeHitHead(x, l, obj, obj.Meta, use.Age, obj.Meta.Decision.NoCacheFields)
+	} else {
+		p.writeHead(x, l, obj.Status, obj.Header, use.Age, obj.Meta.Decision.NoCacheFields)
+	}
 	length := h.BodyLength()
 	if l.head {
 		h.Close()

@@ -27,6 +27,8 @@ type diskTier struct {
 	// promote is the largest body a disk hit copies back into memory; larger ones are
 	// served from the segment file (sendfile on HTTP/1.1) and stay on disk only.
 	promote int64
+	// metas are the decoded heads of records served from their files (diskmeta.go).
+	metas diskMetas
 }
 
 // diskMissedPurges bounds how far back a restarted node asks its peers for purges: the

@@ -12,7 +12,14 @@ import (
 // Get returns the object stored under key, or one of ErrNotFound, ErrLoading, ErrDisabled,
 // ErrCorrupt. The first Get of an object loaded from disk reads and checksums the whole
 // record; a mismatch drops the object. The caller must Close the Handle.
-func (d *Disk) Get(key string) (*Handle, error) {
+func (d *Disk) Get(key string) (*Handle, error) { return d.get(key, true) }
+
+// GetNoHead is Get without reading the stored response head (a pread(2) per call): the
+// Handle's Head is nil unless this Get verified the record and so has it anyway; ReadHead
+// reads it. For a caller that keeps what it decoded from a head by Handle.Record.
+func (d *Disk) GetNoHead(key string) (*Handle, error) { return d.get(key, false) }
+
+func (d *Disk) get(key string, head bool) (*Handle, error) {
 	start := time.Now()
 	d.admit.touch(key)
 	if d.disabled.Load() {
@@ -33,7 +40,7 @@ func (d *Disk) Get(key string) (*Handle, error) {
 	}
 	h := &Handle{Key: e.key, URL: e.url(), Tags: e.tags, RequestTime: fromNano(e.reqTime),
 		ResponseTime: fromNano(e.respTime), Expires: fromNano(e.expires), Generation: e.gen, SoftPurged: e.soft.Load(),
-		seg: e.seg, recOff: e.off, bodyOff: e.off + e.headOff + e.headLen, bodyLen: e.bodyLen}
+		seg: e.seg, recOff: e.off, headOff: e.off + e.headOff, bodyOff: e.off + e.headOff + e.headLen, bodyLen: e.bodyLen}
 	if !e.verified.Load() {
 		rec, bp, err := d.verifyRecord(e)
 		switch {
@@ -56,9 +63,8 @@ func (d *Disk) Get(key string) (*Handle, error) {
 			h.Head = append([]byte(nil), rec[e.headOff:e.headOff+e.headLen]...) // not the whole record's buffer
 		}
 	}
-	if h.Head == nil {
-		h.Head = make([]byte, e.headLen)
-		if _, err := e.seg.f.ReadAt(h.Head, e.off+e.headOff); err != nil {
+	if h.Head == nil && head {
+		if _, err := h.ReadHead(); err != nil {
 			e.seg.unhold(e.off)
 			d.disable("read", err)
 			return nil, ErrDisabled

@@ -28,6 +28,7 @@ type Handle struct {
 	mem     []byte  // the body, when Get has just read it to verify it; else nil
 	memBuf  *[]byte // mem's pooled buffer, put back at Close (get.go)
 	recOff  int64   // the record's start in seg: what the Handle holds (pin.go)
+	headOff int64
 	bodyOff int64
 	bodyLen int64
 	closed  atomic.Bool
@@ -39,6 +40,32 @@ type Handle struct {
 func (h *Handle) File() *os.File {
 	f, _ := h.seg.f.(*os.File)
 	return f
+}
+
+// RecordID names one stored record: the same for every Get of it, and never that of another
+// record while the process runs (segments are numbered upwards and appended to only), so a
+// new fill of the same key, or the freshened copy a 304 stores, has another. It lets a
+// caller keep what it decoded from a record's head across Gets.
+type RecordID struct {
+	Segment uint64
+	Offset  int64
+}
+
+// Record is the ID of the record this Handle reads.
+func (h *Handle) Record() RecordID { return RecordID{Segment: h.seg.id, Offset: h.recOff} }
+
+// ReadHead returns the stored response head, reading it from the segment when the Handle
+// has none yet (GetNoHead), and keeps it in Head.
+func (h *Handle) ReadHead() ([]byte, error) {
+	if h.Head != nil {
+		return h.Head, nil
+	}
+	head := make([]byte, h.bodyOff-h.headOff)
+	if _, err := h.seg.f.ReadAt(head, h.headOff); err != nil {
+		return nil, fmt.Errorf("disk: reading the head of %q: %w", h.Key, err)
+	}
+	h.Head = head
+	return head, nil
 }
 
 // BodyOffset is the byte offset of the body in File.
