@@ -157,7 +157,7 @@ func TestDiskTier_keptHeadIsDecidedAgainAfterAReload(t *testing.T) {
 // A disk hit served from its file allocates what its Handle and body stream need, not a
 // decoding of the record's head per request: 21 allocations before the decoding was kept
 // (diskmeta.go), 6 after.
-func TestNode_diskHitAllocations(t *testing.T) {
+func TestNode_diskHitDoesNotAllocateAHeadDecoding(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts differ under the race detector")
 	}
