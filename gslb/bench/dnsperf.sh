@@ -13,19 +13,26 @@
 # (default ROUNDS).
 #
 # Workloads, each against every server in turn:
-#   A       dnsperf, one name, type A, from one resolver address, no EDNS
-#   ECS     dnsperf, the same with EDNS Client Subnet 10.1.2.0/24
-#   many    dnsflood (./dnsflood): 10,000 client subnets in ECS from 1,000 resolver addresses
-#           (127.1.x.y), so no reply is ever a repeat of a recent one
+#   A       one name, type A, from one resolver address, no EDNS
+#   ECS     the same with EDNS and one client subnet (10.x.y.0/24, in the same region)
+#   many    10,000 client subnets in ECS from 1,000 resolver addresses (127.1.x.y), so no reply
+#           is ever a repeat of a recent one
 #   10k     dnsperf at 10,000 queries per second (A, no EDNS): p50, p99, p99.9 of the latency
-# Each qps cell is "queries per second/server CPU µs per query/load generator CPU µs per query"
-# (server from /proc/PID/stat, load generator from bash's time). When the load generator's CPU
-# per query times the rate is close to one second per second, its core is full: the rate is
-# then the load generator's limit as much as the server's.
+# The qps rows are loaded by ./dnsflood (batches of up to 64 queries per sendmmsg, 200
+# outstanding); GEN=dnsperf loads A and ECS with dnsperf (-c 4) as before. On loopback the
+# sender pays for delivering each datagram into its receiver's socket, so the load generator
+# spends about as much CPU per query as the server: dnsperf filled its core at 5.5-6 µs a query
+# while the servers used 87-89% of theirs, and dnsflood, at 4.4-4.6 µs, still fills it (servers
+# 77-93%). So max qps on two cores is the pair's rate, not the server's alone; each cell also
+# shows the server's CPU per query, and the "cost" ratio compares those.
+# Each qps cell is "qps srv/gen µs srv/gen %": the rate, server and load generator CPU per
+# answered query (server from /proc/PID/stat, load generator from bash's time) and the share of
+# its core each used. The row's limit is the one whose core is full.
 # Servers are pinned to CPU 0 and the load generators to CPU 1 when there are two cores.
 set -euo pipefail
 
 SECONDS_PER_RUN=${1:-10}
+GEN=${GEN:-dnsflood}
 SHOAL_PORT=5300
 GDNSD_PORT=5301
 BASELINE_PORT=5302
@@ -133,23 +140,30 @@ perf() { "${PIN_CLIENT[@]}" dnsperf -s 127.0.0.1 -p "$1" -d "$WORK/queries" -l "
 qps_of() { awk '/Queries per second/ {printf "%.0f", $4}'; }
 # cpu_ticks pid: user+system clock ticks the process (every thread) has used so far.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-measure() { # workload port: "qps/µs/µs" with µs = server and load generator CPU per answered
-	# query, which the load on a shared machine disturbs far less than the rate
+# measure workload port: prints "qps srv gen su gu": the rate, server and load generator CPU
+# µs per answered query, and the share of its core each used (%). Server CPU is read from
+# /proc/PID/stat (every thread), the load generator's from bash's time; CPU per query is what
+# the load on a shared machine disturbs least.
+measure() {
 	local before after qps client
 	before=$(cpu_ticks "${PID_OF[$2]}")
 	client=$( { TIMEFORMAT='%U %S'; time measure_qps "$@" >"$WORK/qps" 2>/dev/null; } 2>&1)
 	after=$(cpu_ticks "${PID_OF[$2]}")
 	qps=$(cat "$WORK/qps")
 	awk -v q="${qps:-0}" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v s="$SECONDS_PER_RUN" \
-		-v c="$client" 'BEGIN { split(c, u, " "); d = (q > 0 ? q * s : 1)
-			printf "%d/%.2f/%.2f", q, t / hz * 1e6 / d, (u[1] + u[2]) * 1e6 / d }'
+		-v c="$client" 'BEGIN { split(c, u, " "); d = (q > 0 ? q * s : 1); sc = t / hz; gc = u[1] + u[2]
+			printf "%d %.2f %.2f %d %d", q, sc * 1e6 / d, gc * 1e6 / d, 100 * sc / s, 100 * gc / s }'
 }
+# flood port args...: dnsflood on the load generator's core, 200 queries outstanding, batches
+# of up to 64 queries per sendmmsg.
+flood() { "${PIN_CLIENT[@]}" "$WORK/dnsflood" -s 127.0.0.1 -p "$1" -l "$SECONDS_PER_RUN" -q 200 "${@:2}" | qps_of; }
 measure_qps() { # workload port
-	case $1 in
-	A) perf "$2" -c 4 -Q 1000000 | qps_of ;;
-	ECS) perf "$2" -c 4 -Q 1000000 -E "$ECS_OPT" | qps_of ;;
-	many) "${PIN_CLIENT[@]}" "$WORK/dnsflood" -s 127.0.0.1 -p "$2" -l "$SECONDS_PER_RUN" \
-		-subnets 10000 -sources 1000 -q 200 | qps_of ;;
+	case $1:$GEN in
+	A:dnsperf) perf "$2" -c 4 -Q 1000000 | qps_of ;;
+	ECS:dnsperf) perf "$2" -c 4 -Q 1000000 -E "$ECS_OPT" | qps_of ;;
+	A:*) flood "$2" -edns=false -subnets 0 -sources 1 ;;
+	ECS:*) flood "$2" -subnets 1 -sources 1 ;;
+	many:*) flood "$2" -subnets 10000 -sources 1000 ;;
 	esac
 }
 tail_latency() { # port: p50 p99 p99.9 in ms at 10,000 qps, from dnsperf's per-query report
@@ -164,16 +178,27 @@ SERVERS=("shoal:$SHOAL_PORT" "gdnsd:$GDNSD_PORT")
 [ -n "${SHOAL_BASELINE:-}" ] && SERVERS+=("baseline:$BASELINE_PORT")
 for s in "${SERVERS[@]}"; do wait_up "${s#*:}"; done
 [ -n "${SHOAL_BASELINE:-}" ] && echo "baseline: $SHOAL_BASELINE"
+# A cell is "qps µs/µs %/%": the rate, server/load generator CPU per query, and the share of its
+# core each used; the limit of the row is the one whose core is full. The ratios are Shoal's
+# against gdnsd: "qps" its rate over gdnsd's, "cost" gdnsd's server CPU per query over Shoal's
+# (above 1: Shoal spends less per query).
 if [ -n "${WORKLOADS-A}" ]; then
-	printf '%-6s' "qps/µs"
-	for s in "${SERVERS[@]}"; do printf ' %19s' "${s%%:*}"; done
-	echo
+	echo "load generator: $GEN"
+	printf '%-6s' ""
+	for s in "${SERVERS[@]}"; do printf ' %-28s' "${s%%:*}"; done
+	printf ' %5s %5s\n' qps cost
 fi
 for _ in $(seq "${ROUNDS:-1}"); do
 	for w in ${WORKLOADS-A ECS many}; do
 		printf '%-6s' "$w"
-		for s in "${SERVERS[@]}"; do printf ' %19s' "$(measure "$w" "${s#*:}")"; done
-		echo
+		declare -A Q=() C=()
+		for s in "${SERVERS[@]}"; do
+			read -r q sc gc su gu <<<"$(measure "$w" "${s#*:}")"
+			Q[${s%%:*}]=$q C[${s%%:*}]=$sc
+			printf ' %-28s' "$q $sc/$gc $su%/$gu%"
+		done
+		awk -v a="${Q[shoal]}" -v b="${Q[gdnsd]}" -v ca="${C[shoal]}" -v cb="${C[gdnsd]}" \
+			'BEGIN { printf " %5.2f %5.2f\n", (b > 0 ? a / b : 0), (ca > 0 ? cb / ca : 0) }'
 	done
 done
 if [ -n "${RT:-}" ]; then

@@ -39,6 +39,7 @@ func run() error {
 	name := flag.String("name", "www.cdn.example.com.", "name queried, type A")
 	seconds := flag.Float64("l", 10, "run time in seconds")
 	subnets := flag.Int("subnets", 10000, "distinct client subnets (/24s of 10.0.0.0/8) sent in ECS; 0 sends no ECS")
+	edns := flag.Bool("edns", true, "send an OPT record (1232 bytes); false sends plain queries, with no client subnet")
 	sources := flag.Int("sources", 1000, "distinct resolver addresses (127.1.x.y)")
 	window := flag.Int("q", 200, "queries outstanding")
 	timeout := flag.Duration("t", 100*time.Millisecond, "a query unanswered this long is lost")
@@ -51,7 +52,10 @@ func run() error {
 	if *sources < 1 || *sources > 60000 || *subnets < 0 || *subnets > 1<<16 || *window < 1 || *window > 30000 {
 		return errors.New("-sources 1..60000, -subnets 0..65536, -q 1..30000")
 	}
-	queries, err := buildQueries(*name, max(*subnets, 1), *subnets > 0)
+	if !*edns && *subnets > 0 {
+		return errors.New("-subnets needs -edns")
+	}
+	queries, err := buildQueries(*name, max(*subnets, 1), *edns, *subnets > 0)
 	if err != nil {
 		return err
 	}
@@ -173,9 +177,9 @@ func run() error {
 	return nil
 }
 
-// buildQueries packs one query per client subnet: www A with EDNS (1232 bytes) and, when ecs,
-// a client subnet 10.a.b.0/24.
-func buildQueries(name string, n int, ecs bool) ([][]byte, error) {
+// buildQueries packs one query per client subnet: www A, with EDNS (1232 bytes) when edns and,
+// when ecs, a client subnet 10.a.b.0/24.
+func buildQueries(name string, n int, edns, ecs bool) ([][]byte, error) {
 	var qname []byte
 	for _, label := range strings.Split(strings.TrimSuffix(name, "."), ".") {
 		if len(label) == 0 || len(label) > 63 {
@@ -190,6 +194,11 @@ func buildQueries(name string, n int, ecs bool) ([][]byte, error) {
 		b := []byte{0, 0, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1} // RD, one question, one OPT
 		b = append(b, qname...)
 		b = append(b, 0, 1, 0, 1) // A IN
+		if !edns {
+			b[11] = 0 // no OPT
+			out[i] = b
+			continue
+		}
 		b = append(b, 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0)
 		if ecs {
 			b = append(b, 0, 11, 0, 8, 0, 7, 0, 1, 24, 0, 10, byte(i>>8), byte(i))
