@@ -3,6 +3,8 @@ package edge
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"math/rand"
@@ -23,8 +25,9 @@ import (
 var largeHitSizes = []int{4096 - 200, 4096, 4097, 16 << 10, 256 << 10, 1 << 20, 6 << 20}
 
 // largeHitNode is a node in front of nginx serving one cacheable file per size, every one
-// of them a memory hit already. It returns the node's address and the bodies by path.
-func largeHitNode(t *testing.T) (string, map[string][]byte) {
+// of them a memory hit already, on listen.http and listen.https. It returns the node, the
+// pool that trusts its certificate and the bodies by path.
+func largeHitNode(t *testing.T) (*Node, *x509.CertPool, map[string][]byte) {
 	t.Helper()
 	ng := testenv.StartNginx(t, testenv.NginxOptions{Extra: "location / { expires 60s; }"})
 	rng := rand.New(rand.NewSource(15))
@@ -36,36 +39,58 @@ func largeHitNode(t *testing.T) (string, map[string][]byte) {
 		ng.WriteFile(strings.TrimPrefix(path, "/"), string(b))
 		bodies[path] = b
 	}
-	n := startNode(t, oneRoute(true, ng.URL), Options{})
+	n, pool, _ := tlsNode(t, ng.URL, "")
 	addr := n.HTTPAddr()
-	for path := range bodies {
-		for i := 0; i < 2; i++ {
-			get(t, "http://"+addr+path)
+	// http and https objects have keys of their own: both are filled.
+	https := tlsClient(pool, false, n.HTTPSAddr())
+	fetch := func(url string) string {
+		if strings.HasPrefix(url, "http://") {
+			_, h, _ := get(t, url)
+			return h.Get("Cache-Status")
 		}
-		n.Store().Wait()
-		if _, h, _ := get(t, "http://"+addr+path); !strings.Contains(h.Get("Cache-Status"), "hit") {
-			t.Fatalf("%s is not a hit: Cache-Status %q", path, h.Get("Cache-Status"))
+		resp, err := https.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.Header.Get("Cache-Status")
+	}
+	for path := range bodies {
+		for _, url := range []string{"http://" + addr + path, "https://" + n.HTTPSAddr() + path} {
+			fetch(url)
+			n.Store().Wait()
+			if cs := fetch(url); !strings.Contains(cs, "hit") {
+				t.Fatalf("%s is not a hit: Cache-Status %q", url, cs)
+			}
 		}
 	}
-	return addr, bodies
+	return n, pool, bodies
 }
 
 // slowReader dials addr with a receive buffer of 64 KiB and lets the node's writes fill it
 // before it reads, so a body larger than the socket buffers leaves in partial writes, each
 // resumed when the client has read. (A 4 KiB buffer makes loopback TCP crawl on delayed
 // ACKs, at about 25 KB/s, whatever the server: nginx too.)
-func slowReader(t *testing.T, addr string) *net.TCPConn {
+// With pool set, it speaks TLS (HTTP/1.1 only) over that connection.
+func slowReader(t *testing.T, addr string, pool *x509.CertPool) net.Conn {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc := c.(*net.TCPConn)
-	if err := tc.SetReadBuffer(64 << 10); err != nil {
+	if err := c.(*net.TCPConn).SetReadBuffer(64 << 10); err != nil {
 		t.Fatal(err)
 	}
-	tc.SetDeadline(time.Now().Add(20 * time.Second))
-	t.Cleanup(func() { tc.Close() })
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	t.Cleanup(func() { c.Close() })
+	if pool == nil {
+		return c
+	}
+	tc := tls.Client(c, &tls.Config{RootCAs: pool, ServerName: "www.example.test", NextProtos: []string{"http/1.1"}})
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
 	return tc
 }
 
@@ -126,16 +151,22 @@ func firstDiff(a, b []byte) int {
 // client read some: it must arrive whole and byte-exact, followed by the next response on
 // the same connection, whether the requests came one at a time (keep-alive), all in one
 // write (pipelined, HEADs among them), or from an HTTP/1.0 client with and without
-// keep-alive.
+// keep-alive; on plain HTTP, where fasthttp writes a large hit with writev(2), and over TLS,
+// where it does not.
 func TestNode_largeHitsArriveWholeOverSmallSocketBuffers(t *testing.T) {
-	addr, bodies := largeHitNode(t)
+	n, pool, bodies := largeHitNode(t)
+	t.Run("http", func(t *testing.T) { largeHitsWhole(t, n.HTTPAddr(), nil, bodies) })
+	t.Run("https", func(t *testing.T) { largeHitsWhole(t, n.HTTPSAddr(), pool, bodies) })
+}
+
+func largeHitsWhole(t *testing.T, addr string, pool *x509.CertPool, bodies map[string][]byte) {
 	var all []largeExchange
 	for _, size := range largeHitSizes {
 		all = append(all, largeExchange{method: "GET", path: fmt.Sprintf("/large/%d.bin", size), proto: "HTTP/1.1"})
 	}
 
 	t.Run("keep-alive", func(t *testing.T) {
-		c := slowReader(t, addr)
+		c := slowReader(t, addr, pool)
 		br := bufio.NewReader(c)
 		for _, e := range append(all, all...) {
 			if _, err := io.WriteString(c, e.raw(addr)); err != nil {
@@ -156,7 +187,7 @@ func TestNode_largeHitsArriveWholeOverSmallSocketBuffers(t *testing.T) {
 		for _, e := range seq {
 			raw.WriteString(e.raw(addr))
 		}
-		c := slowReader(t, addr)
+		c := slowReader(t, addr, pool)
 		if _, err := io.WriteString(c, raw.String()); err != nil {
 			t.Fatal(err)
 		}
@@ -173,7 +204,7 @@ func TestNode_largeHitsArriveWholeOverSmallSocketBuffers(t *testing.T) {
 		for _, e := range seq {
 			raw.WriteString(e.raw(addr))
 		}
-		c := slowReader(t, addr)
+		c := slowReader(t, addr, pool)
 		if _, err := io.WriteString(c, raw.String()); err != nil {
 			t.Fatal(err)
 		}
@@ -184,7 +215,7 @@ func TestNode_largeHitsArriveWholeOverSmallSocketBuffers(t *testing.T) {
 	t.Run("HTTP/1.0", func(t *testing.T) {
 		for _, size := range []int{16 << 10, 1 << 20, 6 << 20} {
 			e := largeExchange{method: "GET", path: fmt.Sprintf("/large/%d.bin", size), proto: "HTTP/1.0"}
-			c := slowReader(t, addr)
+			c := slowReader(t, addr, pool)
 			if _, err := io.WriteString(c, e.raw(addr)); err != nil {
 				t.Fatal(err)
 			}
