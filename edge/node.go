@@ -337,6 +337,9 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	}
 	if n.vips != nil {
 		// Peers take a VIP over once they see the drain (gossip, ~100-200 ms); release after.
+		// Leave tells them not to wait for our release before they add it (an overlap,
+		// rather than a moment with nobody answering).
+		n.vips.Leave()
 		select {
 		case <-time.After(vipHandover):
 		case <-ctx.Done():

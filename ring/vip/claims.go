@@ -84,7 +84,7 @@ func (d *detector) setHolding(held []netip.Addr) {
 	if released {
 		for p, s := range d.pings {
 			if now.Sub(s.at) <= 2*d.o.ProbeWindow {
-				out = append(out, outgoing{p, message{kind: kindPong, id: s.id, from: d.self, hasClaims: true, claims: held, seq: d.seqLocked()}})
+				out = append(out, outgoing{p, d.pongLocked(s.id, held)})
 			}
 		}
 	}
@@ -153,21 +153,50 @@ func (d *detector) waitingOn(w *acquireWait, a netip.Addr, now time.Time) []stri
 		out = append(out, p)
 	}
 	// A member out of our view may still hold a by its own: memberlist here declared it
-	// dead while it lives (loss, a starved process, a one-way cut). We cannot reach it
-	// through the transport, but its heartbeats reach us, since we are next in line for
-	// its VIPs: wait until they stop listing a, or stop for SilentAfter (a cut-off holder
-	// releases before that). A member out of view that answers a ping is alive in our
-	// view and not eligible by its own gossiped state: draining (the edge keeps its VIPs a
-	// moment after peers have added them, on purpose) or about to release; it is not
-	// waited for.
+	// dead while it lives (loss, a starved process, a one-way cut), or its view has us
+	// no more than ours has it (under loss each side's memberlist may declare the other
+	// dead: issue 20's 20% loss run). Its heartbeats reach us while we are next in line
+	// for its VIPs, and it answers our pings while it lives (the ring reaches members out
+	// of the view for a while): wait while what it last said lists a (it releases when its
+	// view changes; a cut-off holder fences, and its claims then stop within SilentAfter).
+	// A member that just left the view is asked before a is added, as a member in the view
+	// is: it may hold a without having heartbeated us (its view put another member next
+	// in line). A member that says it is leaving (draining: Manager.Leave) keeps its VIPs a
+	// moment after peers have added them, on purpose, and is not waited for once it has
+	// answered; nor is one a majority found gone before it left the view (not in d.left).
 	for p, c := range d.claims {
-		if slices.Contains(w.peers, p) || d.down[p] || c.answered >= w.seq || !d.heldLately(c, a, now) {
-			continue
+		if _, asked := d.left[p]; !asked && d.outOfViewWaits(w, p, c, a, now) {
+			out = append(out, p)
 		}
-		out = append(out, p)
+	}
+	for p := range d.left {
+		if d.outOfViewWaits(w, p, d.claims[p], a, now) {
+			out = append(out, p)
+		}
 	}
 	return out
 }
+
+// outOfViewWaits reports whether w waits for p, a member out of the view whose latest
+// claims are c (zero if none). d.mu is held.
+func (d *detector) outOfViewWaits(w *acquireWait, p string, c peerClaims, a netip.Addr, now time.Time) bool {
+	if slices.Contains(w.peers, p) || d.down[p] {
+		return false
+	}
+	answered := c.answered >= w.seq
+	_, justLeft := d.left[p]
+	switch {
+	case d.heldLately(c, a, now):
+		return !answered || !c.msg.leaving()
+	case justLeft:
+		return !answered && !w.expired
+	}
+	return false
+}
+
+// askLeftFor is how long a member that left the view is still asked what it holds before a
+// VIP is added: the ring's SendDirect reaches a member out of the view for 30 s.
+const askLeftFor = 30 * time.Second
 
 // heldLately reports whether c said its member holds a less than SilentAfter ago.
 func (d *detector) heldLately(c peerClaims, a netip.Addr, now time.Time) bool {
@@ -247,7 +276,27 @@ func (d *detector) answeredLocked(m message) bool {
 // pingLocked returns a ping with a new id, carrying what this node holds. d.mu is held.
 func (d *detector) pingLocked() message {
 	id := d.seqLocked()
-	return message{kind: kindPing, id: id, from: d.self, hasClaims: true, claims: d.holding, seq: id}
+	return d.leavingLocked(message{kind: kindPing, id: id, from: d.self, hasClaims: true, claims: d.holding, seq: id})
+}
+
+// pongLocked returns the pong to ping id, carrying held as what this node holds. d.mu is held.
+func (d *detector) pongLocked(id uint64, held []netip.Addr) message {
+	return d.leavingLocked(message{kind: kindPong, id: id, from: d.self, hasClaims: true, claims: held, seq: d.seqLocked()})
+}
+
+// leavingLocked marks m as sent by a node that is leaving, once Leave was called. d.mu is held.
+func (d *detector) leavingLocked(m message) message {
+	if d.leaving {
+		m.target = d.self
+	}
+	return m
+}
+
+// leave makes every later ping and pong say that this node is leaving (Manager.Leave).
+func (d *detector) leave() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.leaving = true
 }
 
 // seqLocked returns a new number for a ping or a claim: above every number this node sent,

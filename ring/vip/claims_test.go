@@ -246,13 +246,17 @@ func TestClaims_holderDeadToTheOthersButAliveWaitsForItsRelease(t *testing.T) {
 
 // TestClaims_drainingHolderIsNotWaitedFor: a draining node is out of its peers' views but
 // keeps its VIPs a moment longer on purpose (the edge's handover), so that its peers add
-// them before it removes them. It answers their pings, so they do not wait for it.
+// them before it removes them. It said it is leaving (Manager.Leave) and answers their
+// pings, so they do not wait for it.
 func TestClaims_drainingHolderIsNotWaitedFor(t *testing.T) {
 	vips := manyVIPs(t, 1)
 	c := newDetCluster(t, 3, vips)
 	v := vips[0]
 	holder := c.viewHolder(v, c.names...)
 	rest := c.without(c.names, holder)
+	c.net.mu.Lock()
+	c.net.nodes[holder].Leave()
+	c.net.mu.Unlock()
 	for _, n := range rest {
 		c.view(n, rest...)
 	}
@@ -289,5 +293,34 @@ func TestClaims_holderCutOffRightAfterItsAcquisition(t *testing.T) {
 	}
 	took := c.heldBy(v, c.viewHolder(v, rest...), c.names, 3*time.Second)
 	t.Logf("%s on %s alone %v after the views dropped %s", v, c.viewHolder(v, rest...), took.Round(time.Millisecond), holder)
+	c.assertOneHolderAtMost()
+}
+
+// TestClaims_holderOutOfTheSuccessorsViewAndTheSuccessorOutOfItsWaits is the two holders of
+// issue 20's 20% loss run (1,151 samples): memberlist on the holder declared its successor
+// dead, so the holder's heartbeats went to the next member instead and the successor heard
+// no claim of the holder's for more than SilentAfter; then memberlist on the successor
+// declared the live holder dead. Both views have quorum and each leaves the other out. The
+// successor must ask the member that just left its view, hear that it holds the VIP, and
+// wait: every link still works, only the views disagree.
+func TestClaims_holderOutOfTheSuccessorsViewAndTheSuccessorOutOfItsWaits(t *testing.T) {
+	vips := manyVIPs(t, 1)
+	c := newDetCluster(t, 3, vips)
+	v := vips[0]
+	holder := c.viewHolder(v, c.names...)
+	next := c.viewHolder(v, c.without(c.names, holder)...)
+	c.view(holder, c.without(c.names, next)...)         // the holder's view drops the successor
+	time.Sleep(DefaultSilentAfter + 4*DefaultHeartbeat) // its claims on the successor go stale
+	c.view(next, c.without(c.names, holder)...)         // the successor's view drops the holder
+	deadline := time.Now().Add(DefaultSilentAfter + 4*DefaultProbeWindow)
+	for time.Now().Before(deadline) {
+		if got := c.holdersOf(v); !slices.Equal(got, []string{holder}) {
+			t.Fatalf("%s held by %v while %s, alive and reachable, holds it by its view; want %s alone", v, got, holder, holder)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	c.view(holder, c.names...) // the views converge
+	c.view(next, c.names...)
+	c.heldBy(v, holder, c.names, 2*time.Second)
 	c.assertOneHolderAtMost()
 }

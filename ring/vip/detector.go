@@ -212,6 +212,8 @@ type detector struct {
 
 	// Break before make (claims.go).
 	names   map[string]bool             // the eligible members of the applied view
+	left    map[string]time.Time        // members out of the view since, not found gone by a majority
+	leaving bool                        // Leave was called: pings and pongs say so
 	holding []netip.Addr                // what this node holds, said in every ping and pong
 	claims  map[string]peerClaims       // what each eligible member last said it holds
 	pings   map[string]pingSeen         // the latest ping of each eligible member
@@ -226,7 +228,7 @@ func newDetector(self string, o DetectorOptions, log *slog.Logger, met *metrics,
 		self: self, o: o.withDefaults(), tr: o.Transport, log: log, metrics: met, changed: changed,
 		heard: map[string]time.Time{}, msg: map[string]time.Time{}, quiet: map[string]time.Time{}, down: map[string]bool{},
 		silentTicks: map[string]int{},
-		confirms:    map[string]*confirm{}, names: map[string]bool{}, claims: map[string]peerClaims{}, pings: map[string]pingSeen{},
+		confirms:    map[string]*confirm{}, names: map[string]bool{}, left: map[string]time.Time{}, claims: map[string]peerClaims{}, pings: map[string]pingSeen{},
 		waits: map[netip.Addr]*acquireWait{},
 	}
 }
@@ -247,6 +249,16 @@ func (d *detector) setPlan(p plan, eligible map[string]bool, now time.Time) {
 	for _, n := range slices.Concat(p.watch, p.heartbeatTo) {
 		if !slices.Contains(d.plan.watch, n) && !slices.Contains(d.plan.heartbeatTo, n) {
 			d.heard[n], d.silentTicks[n] = latest(d.heard[n], now), 0
+		}
+	}
+	for n := range d.names {
+		if !eligible[n] && !d.down[n] { // it left the view alive, as far as we know: see waitingOn
+			d.left[n] = now
+		}
+	}
+	for n, at := range d.left {
+		if eligible[n] || now.Sub(at) >= askLeftFor {
+			delete(d.left, n)
 		}
 	}
 	for n := range d.down {
@@ -330,7 +342,8 @@ func (d *detector) receive(b []byte, now time.Time) {
 	notify = d.recordClaimsLocked(m, now) || notify
 	switch m.kind {
 	case kindPing:
-		reply = &message{kind: kindPong, id: m.id, from: d.self, hasClaims: true, claims: d.holding, seq: d.seqLocked()}
+		pong := d.pongLocked(m.id, d.holding)
+		reply = &pong
 	case kindProbe:
 		if m.target != d.self && len(d.witness) >= maxWitnessProbes {
 			d.metrics.detectorRefused.Inc() // a flood, not the few confirmations a failure causes

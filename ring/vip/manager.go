@@ -211,6 +211,18 @@ func (m *Manager) Held() []netip.Prefix {
 	return slices.Clone(m.held)
 }
 
+// Leave tells the peers that this node is leaving (draining): from now on its pings and pongs
+// say so, and a peer that takes one of its VIPs over does not wait for it to let the VIP go.
+// It keeps its VIPs until ReleaseAll, so a graceful handover overlaps for a moment instead of
+// leaving the address unanswered. Without Leave a peer waits for every member that says it
+// holds a VIP, in its view or out of it (memberlist may have declared a live holder dead).
+// Call it when the node starts draining, before ReleaseAll. Without a detector it does nothing.
+func (m *Manager) Leave() {
+	if m.det != nil {
+		m.det.leave()
+	}
+}
+
 // ReleaseAll removes every held address and holds nothing from then on, whatever later
 // views say: the graceful-shutdown step, after this node has told the cluster it is
 // draining so a peer takes the VIPs over. It returns when the addresses are gone, or with

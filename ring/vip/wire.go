@@ -68,7 +68,7 @@ type message struct {
 	verdict byte   // verdicts: what the witness found
 	id      uint64 // probes and verdicts: the request being answered
 	from    string // the sender's member name
-	target  string // probes and verdicts: the member in question
+	target  string // probes and verdicts: the member in question; pings and pongs: the sender when leaving
 	// hasClaims says the message carries the trailer: claims (and more) are what the
 	// sender held when it sent it. Without it they say nothing.
 	hasClaims bool
@@ -79,6 +79,15 @@ type message struct {
 }
 
 // holds reports whether the message says its sender holds vip.
+// leaving reports whether the sender of ping or pong m is leaving the cluster (draining): it
+// keeps what it holds only until its peers have taken it (Manager.Leave). A ping or pong
+// names its own sender as target to say so; older senders leave target empty on pings and
+// pongs, and older receivers ignore it there, so the mark needs no flag their decoders
+// would refuse.
+func (m message) leaving() bool {
+	return (m.kind == kindPing || m.kind == kindPong) && m.target != "" && m.target == m.from
+}
+
 func (m message) holds(vip netip.Addr) bool {
 	return m.hasClaims && (m.more || slices.Contains(m.claims, vip))
 }

@@ -136,3 +136,27 @@ func TestMessage_claimsOverTheBoundSayMore(t *testing.T) {
 		t.Error("a message without claims says its sender holds a VIP")
 	}
 }
+
+// TestMessage_leavingMark: a leaving node names itself as the target of its pings and pongs
+// (Manager.Leave); the mark survives the wire, and a ping or pong without it (an older
+// sender's) is not leaving, nor is a probe about its own sender.
+func TestMessage_leavingMark(t *testing.T) {
+	for _, tc := range []struct {
+		m    message
+		want bool
+	}{
+		{message{kind: kindPing, id: 1, from: "edge-1", target: "edge-1", hasClaims: true, seq: 1}, true},
+		{message{kind: kindPong, id: 1, from: "edge-1", target: "edge-1", hasClaims: true, seq: 2}, true},
+		{message{kind: kindPong, id: 1, from: "edge-1", hasClaims: true, seq: 2}, false},
+		{message{kind: kindPong, id: 1, from: "edge-1", target: "edge-2", hasClaims: true, seq: 2}, false},
+		{message{kind: kindProbe, id: 1, from: "edge-1", target: "edge-1"}, false},
+	} {
+		got, err := decodeMessage(tc.m.append(nil))
+		if err != nil {
+			t.Fatalf("%+v: %v", tc.m, err)
+		}
+		if got.leaving() != tc.want {
+			t.Errorf("%+v: leaving %v, want %v", tc.m, got.leaving(), tc.want)
+		}
+	}
+}
