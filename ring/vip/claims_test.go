@@ -319,7 +319,16 @@ func TestClaims_holderOutOfTheSuccessorsViewAndTheSuccessorOutOfItsWaits(t *test
 		}
 		time.Sleep(time.Millisecond)
 	}
-	c.view(holder, c.names...) // the views converge
+	// The views converge, the holder's first: it heartbeats the successor again, with no
+	// word of leaving, while the successor's view still leaves it out.
+	c.view(holder, c.names...)
+	deadline = time.Now().Add(4 * DefaultHeartbeat)
+	for time.Now().Before(deadline) {
+		if got := c.holdersOf(v); !slices.Equal(got, []string{holder}) {
+			t.Fatalf("%s held by %v once %s's view had %s again; want %s alone", v, got, holder, next, holder)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	c.view(next, c.names...)
 	c.heldBy(v, holder, c.names, 2*time.Second)
 	c.assertOneHolderAtMost()
