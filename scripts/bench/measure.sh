@@ -78,6 +78,25 @@ rss_kib() {
   echo "$total"
 }
 
+# cpu_ticks sums the CPU time (user + system, in clock ticks of 1/100 s) that a target's
+# server processes have used so far, every thread included (/proc/PID/stat fields 14 and 15).
+# A run's difference divided by its requests is the target's CPU per response: what it costs
+# whether or not the load generator kept it busy.
+cpu_ticks() {
+  local total=0 pid t
+  for pid in $(server_pids "$1"); do
+    t=$(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+    total=$((total + ${t:-0}))
+  done
+  echo "$total"
+}
+
+# core_times prints "busy idle" clock ticks of one core so far (/proc/stat; iowait counts as
+# idle). Two samples give the share of a run the core was busy, whoever kept it busy.
+core_times() {
+  awk -v c="cpu$1" '$1 == c {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat
+}
+
 # objects_held counts what a target's cache holds right now, from its own accounting.
 objects_held() {
   case $1 in

@@ -1,5 +1,6 @@
 # Turns run.sh's raw rows into the tables: mean req/s, p50 and p99 per workload and target over
-# the rounds, the ratio to Varnish; latency at a fixed rate with ratios to the best peer; then
+# the rounds, the ratio to Varnish, the target's CPU per response and how busy the load
+# generator's core was; latency at a fixed rate with ratios to the best peer; then
 # memory per cached object and the tracker's targets. Needs -v rate=<the latency run's req/s>.
 BEGIN { FS = "\t" }
 $1 == "run" {
@@ -11,6 +12,9 @@ $1 == "run" {
   }
   rr[k, $4] = $5; if (!($4 in seenr)) { seenr[$4] = 1; rl[++nr] = $4 }
   n[k]++; rps[k] += $5; p50[k] += $6; p99[k] += $7; reqs[k] += $8; errs[k] += $9; orig[k] += $10
+  # CPU ticks (1/100 s) the target used during the run, and the load generator's core busy %
+  # (rows written before these columns existed have neither).
+  if (NF >= 12) { ticks[k] += $11; nload[k]++; load[k] += $12 }
   if ($5 < lo[k]) lo[k] = $5
   if ($5 > hi[k]) hi[k] = $5
 }
@@ -33,7 +37,8 @@ $1 == "mem" {
   if ($2 == "haproxy") blocks = $8 - $7
 }
 END {
-  printf "%-9s %-8s %10s %7s %8s %8s %7s %6s  %s\n", "workload", "target", "req/s", "vs vrn", "p50 ms", "p99 ms", "spread", "errors", "note"
+  printf "%-9s %-8s %10s %7s %8s %8s %7s %6s %7s %5s  %s\n", "workload", "target", "req/s", "vs vrn", "p50 ms", "p99 ms", "spread", "errors", \
+    "cpu us", "load", "note"
   for (i = 1; i <= nw; i++) {
     w = wl[i]; base = ((w, "varnish") in n) ? rps[w, "varnish"] / n[w, "varnish"] : 0
     for (j = 1; j <= nt; j++) {
@@ -43,8 +48,13 @@ END {
       note = ""
       if (w ~ /^hit/ && orig[k] > 0.01 * reqs[k]) note = sprintf("NOT CACHED: %d of %d requests reached the origin", orig[k], reqs[k])
       if (w ~ /^hit/ && t == "nginx") note = "bodies read from tmpfs files"
-      printf "%-9s %-8s %10.0f %7s %8.2f %8.2f %6.1f%% %6d  %s\n", w, t, m, (base > 0 ? sprintf("%.2fx", m / base) : "-"), \
-        p50[k] / n[k], m99[k], (m > 0 ? 100 * (hi[k] - lo[k]) / m : 0), errs[k], note
+      # CPU microseconds per response: ticks of 10 ms over the requests of every round.
+      cpu[k] = (k in nload && reqs[k] > 0) ? ticks[k] * 10000 / reqs[k] : 0
+      lp[k] = (k in nload) ? load[k] / nload[k] : -1
+      if (lp[k] >= 95) note = note (note == "" ? "" : "; ") "load core saturated: req/s measures wrk"
+      printf "%-9s %-8s %10.0f %7s %8.2f %8.2f %6.1f%% %6d %7s %5s  %s\n", w, t, m, (base > 0 ? sprintf("%.2fx", m / base) : "-"), \
+        p50[k] / n[k], m99[k], (m > 0 ? 100 * (hi[k] - lo[k]) / m : 0), errs[k], \
+        (cpu[k] > 0 ? sprintf("%.1f", cpu[k]) : "-"), (lp[k] >= 0 ? sprintf("%.0f%%", lp[k]) : "-"), note
     }
   }
   if (lnw > 0) latency_table()
@@ -79,9 +89,10 @@ END {
       if (bp99 < 0 || m99[w, t] < bp99) { bp99 = m99[w, t]; bp99t = t }
     }
     if (bestt == "") continue # TARGETS left out every peer
-    printf "%-9s req/s %.2fx %s (%s)   p99 %.2f ms vs best peer %.2f ms (%s)   %s\n", w, (best > 0 ? mr[w, "shoal"] / best : 0), \
+    printf "%-9s req/s %.2fx %s (%s)   p99 %.2f ms vs best peer %.2f ms (%s)   %s%s\n", w, (best > 0 ? mr[w, "shoal"] / best : 0), \
       (w ~ /^hit/ ? "of best peer" : "of nginx"), bestt, m99[w, "shoal"], bp99, bp99t, \
-      (best == 0 ? "n/a" : (mr[w, "shoal"] >= best && m99[w, "shoal"] <= bp99) ? "met" : "short")
+      (best == 0 ? "n/a" : (mr[w, "shoal"] >= best && m99[w, "shoal"] <= bp99) ? "met" : "short"), \
+      (cpu[w, "shoal"] > 0 && cpu[w, bestt] > 0 ? sprintf("   cpu/response %.2fx %s's", cpu[w, "shoal"] / cpu[w, bestt], bestt) : "")
   }
   for (i = 1; i <= lnw; i++) {
     w = lwl[i]; if (!((w, "shoal") in ln) || best99[w] == 0) continue

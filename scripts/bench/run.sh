@@ -164,14 +164,19 @@ for round in $(seq "$rounds"); do
     for i in "${!targets[@]}"; do
       t=${targets[$(((i + round - 1) % ${#targets[@]}))]}
       url="http://127.0.0.1:$(port_of "$t")$(path_of "$w")"
-      before=$(origin_requests)
+      before=$(origin_requests) cpu0=$(cpu_ticks "$t") load0=$(core_times 1)
       if [ "$w" = miss-1k ]; then
         m=$(run_wrk "$url" "$here/miss.lua" "$t-$round-$RANDOM")
       else
         m=$(run_wrk "$url")
       fi
-      after=$(origin_requests)
-      printf 'run\t%s\t%s\t%s\t%s\t%s\n' "$w" "$t" "$round" "${m// /	}" "$((after - before - 1))" >>"$raw"
+      after=$(origin_requests) cpu1=$(cpu_ticks "$t") load1=$(core_times 1)
+      # The target's CPU ticks over the run, and how busy the load generator's core was in
+      # per cent: near 100, wrk was the bottleneck and req/s says little about the target.
+      loadpct=$(awk -v a="$load0" -v b="$load1" 'BEGIN {split(a, x, " "); split(b, y, " ");
+        d = (y[1] - x[1]) + (y[2] - x[2]); printf "%.0f", (d > 0 ? 100 * (y[1] - x[1]) / d : 0)}')
+      printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$t" "$round" "${m// /	}" "$((after - before - 1))" \
+        "$((cpu1 - cpu0))" "$loadpct" >>"$raw"
     done
   done
   for w in "${lat_workloads[@]}"; do
@@ -195,7 +200,7 @@ done
   echo
   awk -v rate="$rate" -f "$here/report.awk" "$raw"
   echo
-  echo "raw rows (run: workload target round rps p50_ms p99_ms requests errors origin_requests;"
+  echo "raw rows (run: workload target round rps p50_ms p99_ms requests errors origin_requests cpu_ticks load_core_busy_pct;"
   echo "          lat: workload target round p50_ms p99_ms p999_ms success requests sent_per_s errors origin_requests;"
   echo "          mem: target rss_before_kib rss_after_kib held_before held_after extra_before extra_after;
           extra: nginx tmpfs bytes, blocks taken by haproxy cache entries)"
