@@ -1,0 +1,334 @@
+package edge
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shoal-cdn/shoal/cachestore/disk"
+)
+
+// Review of the kept disk heads (diskmeta.go): the neighbours of the cases
+// TestDiskTier_keptHeadIsTheRecordsOwn covers. A kept head is keyed by record, so every way
+// a key gets another record or none (a purge by tag, by prefix, of everything, a refill after
+// expiry) must be seen on the next hit, and every hit after the first must say what a first
+// hit says (Age, Cache-Status, the stored fields).
+
+// review3DiskNode is a node whose memory keeps bodies up to 64 KiB only, so a body of
+// review3Size is served from its segment file and its head kept after its first hit.
+func review3DiskNode(t *testing.T, originURL string, opts Options) (*Node, string) {
+	t.Helper()
+	dir := t.TempDir()
+	token := "purge-token-0123456789abcdef"
+	tokenFile := dir + "/purge.token"
+	if err := os.WriteFile(tokenFile, []byte(token), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	yaml := strings.Replace(oneRoute(true, originURL), "fill_timeout: 5s}",
+		fmt.Sprintf("fill_timeout: 5s, disk: {path: %q, size: 128MiB, admit_frequency: -1, ram_cache_cutoff: 64KiB}}", t.TempDir()), 1) +
+		fmt.Sprintf("purge: {token_file: %s, allow: [127.0.0.0/8]}\n", tokenFile)
+	if opts.Logger == nil {
+		opts.Logger = testLogger(t)
+	}
+	n := startNode(t, yaml, opts)
+	waitDiskReady(t, n)
+	return n, token
+}
+
+const review3Size = 80 << 10
+
+// review3Body is the body of path at version v: its first line names both.
+func review3Body(path string, v int64) []byte {
+	b := fmt.Appendf(nil, "%s v%d\n", path, v)
+	return append(b, largeBody(review3Size-len(b))...)
+}
+
+// versionedOrigin answers every path with its current version (review3Body), tagged with
+// the path's first segment, cacheable for maxAge seconds; bump sets a path's version.
+type versionedOrigin struct {
+	*countingOrigin
+	mu       sync.Mutex
+	versions map[string]int64
+}
+
+func startVersionedOrigin(t *testing.T, maxAge int, date func() time.Time) *versionedOrigin {
+	o := &versionedOrigin{versions: map[string]int64{}}
+	o.countingOrigin = startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		o.mu.Lock()
+		v := o.versions[r.URL.Path]
+		if v == 0 {
+			v = 1
+		}
+		o.mu.Unlock()
+		body := review3Body(r.URL.Path, v)
+		w.Header().Set("Cache-Control", fmt.Sprintf("max-age=%d", maxAge))
+		if date != nil {
+			w.Header().Set("Date", date().Format(http.TimeFormat))
+		}
+		w.Header().Set("ETag", fmt.Sprintf(`"v%d"`, v))
+		w.Header().Set("X-Path", r.URL.Path)
+		w.Header().Set("X-Version", strconv.FormatInt(v, 10))
+		w.Header().Set("Surrogate-Key", "tag-"+strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")[0]+" all-objects")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+	})
+	return o
+}
+
+func (o *versionedOrigin) bump(path string) int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	v := o.versions[path]
+	if v == 0 {
+		v = 1
+	}
+	v++
+	o.versions[path] = v
+	return v
+}
+
+// review3Get fetches url and checks that the answer is path's version v, whole.
+func review3Get(t *testing.T, url, path string, v int64) *http.Response {
+	t.Helper()
+	resp, body := getRange(t, url+path, "")
+	want := review3Body(path, v)
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, want) ||
+		resp.Header.Get("X-Version") != strconv.FormatInt(v, 10) || resp.Header.Get("X-Path") != path {
+		first, _, _ := bytes.Cut(body, []byte("\n"))
+		t.Fatalf("GET %s: %d, body starts %q (%d bytes), X-Path %q, X-Version %q, Cache-Status %q; want version %d",
+			path, resp.StatusCode, first, len(body), resp.Header.Get("X-Path"), resp.Header.Get("X-Version"),
+			resp.Header.Get("Cache-Status"), v)
+	}
+	return resp
+}
+
+// keptHits hits path three times (the first decodes, the others use the kept head) and
+// checks each is a disk hit on version v.
+func keptHits(t *testing.T, n *Node, url, path string, v int64) {
+	t.Helper()
+	n.disk.d.Wait()
+	for i := range 3 {
+		resp := review3Get(t, url, path, v)
+		if cs := resp.Header.Get("Cache-Status"); !strings.Contains(cs, "hit") || !strings.HasSuffix(cs, "/disk") {
+			t.Fatalf("GET %s, hit %d: Cache-Status %q, want a disk hit", path, i, cs)
+		}
+	}
+}
+
+// Every purge kind removes the record whose head is kept: the next request is a miss that
+// fetches the new version, and its own head is kept from then on.
+func TestReview3_keptHeadGoesWithEveryPurgeKind(t *testing.T) {
+	o := startVersionedOrigin(t, 600, nil)
+	n, token := review3DiskNode(t, o.URL, Options{})
+	url := "http://" + n.HTTPAddr()
+	const path = "/news/big.bin"
+	review3Get(t, url, path, 1)
+	keptHits(t, n, url, path, 1)
+	for _, purge := range []string{
+		`{"key": "tag-news"}`,
+		fmt.Sprintf(`{"prefix": "http://%s/news/"}`, n.HTTPAddr()),
+		`{"all": true}`,
+		fmt.Sprintf(`{"url": "http://%s%s"}`, n.HTTPAddr(), path),
+		`{"key": "all-objects"}`,
+	} {
+		v := o.bump(path)
+		if status, out := postPurge(t, n.AdminAddr(), token, purge); status != http.StatusOK {
+			t.Fatalf("purge %s: %d %v", purge, status, out)
+		}
+		before := o.requests.Load()
+		resp := review3Get(t, url, path, v)
+		if o.requests.Load() != before+1 {
+			t.Fatalf("after purge %s: Cache-Status %q, origin asked %d times; want one miss", purge, resp.Header.Get("Cache-Status"), o.requests.Load()-before)
+		}
+		keptHits(t, n, url, path, v)
+	}
+}
+
+// A soft purge by tag (not only by URL) makes the kept head's record stale at its next hit.
+func TestReview3_keptHeadSoftPurgeByTag(t *testing.T) {
+	o := startVersionedOrigin(t, 600, nil)
+	n, token := review3DiskNode(t, o.URL, Options{})
+	url := "http://" + n.HTTPAddr()
+	const path = "/soft/big.bin"
+	review3Get(t, url, path, 1)
+	keptHits(t, n, url, path, 1)
+	if status, _ := postPurge(t, n.AdminAddr(), token, `{"key": "tag-soft", "soft": true}`); status != http.StatusOK {
+		t.Fatalf("soft purge: %d", status)
+	}
+	resp := review3Get(t, url, path, 1)
+	if cs := resp.Header.Get("Cache-Status"); cacheStatusTTL(cs) >= 0 {
+		t.Errorf("after a soft purge by tag: Cache-Status %q, want the copy served stale (ttl below 0)", cs)
+	}
+}
+
+// Age and the ttl in Cache-Status move with the clock on every hit served from a kept head,
+// and a kept head whose record expired is not served as fresh: the refill's new version is.
+func TestReview3_keptHeadAgeAndExpiry(t *testing.T) {
+	clock := newTestClock()
+	o := startVersionedOrigin(t, 60, clock.Now)
+	n, _ := review3DiskNode(t, o.URL, Options{Now: clock.Now})
+	url := "http://" + n.HTTPAddr()
+	const path = "/age/big.bin"
+	review3Get(t, url, path, 1)
+	keptHits(t, n, url, path, 1)
+	for _, step := range []int{5, 10, 20} {
+		clock.Add(time.Duration(step) * time.Second)
+		for i := range 2 {
+			resp := review3Get(t, url, path, 1)
+			age, _ := strconv.Atoi(resp.Header.Get("Age"))
+			var elapsed int
+			switch step {
+			case 5:
+				elapsed = 5
+			case 10:
+				elapsed = 15
+			case 20:
+				elapsed = 35
+			}
+			if age != elapsed || cacheStatusTTL(resp.Header.Get("Cache-Status")) != 60-elapsed {
+				t.Errorf("%d s after the fill, hit %d: Age %q, Cache-Status %q; want Age %d and ttl=%d",
+					elapsed, i, resp.Header.Get("Age"), resp.Header.Get("Cache-Status"), elapsed, 60-elapsed)
+			}
+			if resp.Header.Get("Date") != clock.Now().Add(-time.Duration(elapsed)*time.Second).Format(http.TimeFormat) {
+				t.Errorf("%d s after the fill, hit %d: Date %q, want the origin's", elapsed, i, resp.Header.Get("Date"))
+			}
+		}
+	}
+	v := o.bump(path)
+	clock.Add(30 * time.Second) // 65 s: expired
+	before := o.requests.Load()
+	resp, body := getRange(t, url+path, "")
+	if o.requests.Load() == before {
+		t.Fatalf("65 s after a 60 s fill: Cache-Status %q, X-Version %q, no origin request; want it refetched",
+			resp.Header.Get("Cache-Status"), resp.Header.Get("X-Version"))
+	}
+	if !bytes.Equal(body, review3Body(path, v)) {
+		t.Fatalf("after the expiry: X-Version %q; want the refetched version %d", resp.Header.Get("X-Version"), v)
+	}
+	keptHits(t, n, url, path, v)
+}
+
+// HEAD, a conditional and a Range as the first hits on a record (the ones that decode and
+// keep its head) leave a kept head that answers a plain GET whole, and the other way round.
+func TestReview3_keptHeadFirstHitKinds(t *testing.T) {
+	o := startVersionedOrigin(t, 600, nil)
+	n, _ := review3DiskNode(t, o.URL, Options{})
+	url := "http://" + n.HTTPAddr()
+	for i, first := range []func(t *testing.T, path string){
+		func(t *testing.T, path string) {
+			req, _ := http.NewRequest("HEAD", url+path, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 || resp.ContentLength != review3Size || resp.Header.Get("X-Path") != path {
+				t.Errorf("HEAD %s: %d, Content-Length %d, X-Path %q", path, resp.StatusCode, resp.ContentLength, resp.Header.Get("X-Path"))
+			}
+		},
+		func(t *testing.T, path string) {
+			status, h, body := get(t, url+path, "If-None-Match", `"v1"`)
+			if status != http.StatusNotModified || body != "" || h.Get("ETag") != `"v1"` {
+				t.Errorf("If-None-Match %s: %d, %d bytes, ETag %q; want 304", path, status, len(body), h.Get("ETag"))
+			}
+		},
+		func(t *testing.T, path string) {
+			resp, body := getRange(t, url+path, "bytes=0-9")
+			if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, review3Body(path, 1)[:10]) ||
+				resp.Header.Get("Content-Range") != fmt.Sprintf("bytes 0-9/%d", review3Size) {
+				t.Errorf("Range %s: %d, %q, Content-Range %q", path, resp.StatusCode, body, resp.Header.Get("Content-Range"))
+			}
+		},
+		func(t *testing.T, path string) {
+			status, h, _ := get(t, url+path, "If-Match", `"other"`)
+			if status != http.StatusPreconditionFailed {
+				t.Errorf("If-Match of another ETag %s: %d (Cache-Status %q); want 412", path, status, h.Get("Cache-Status"))
+			}
+		},
+	} {
+		path := fmt.Sprintf("/first/%d.bin", i)
+		review3Get(t, url, path, 1) // the fill
+		n.disk.d.Wait()
+		first(t, path)
+		first(t, path) // from the kept head
+		keptHits(t, n, url, path, 1)
+		first(t, path)
+		resp, _ := getRange(t, url+path, "")
+		if resp.Header.Get("Content-Range") != "" || resp.StatusCode != 200 {
+			t.Errorf("%s: a plain GET after a range: %d, Content-Range %q", path, resp.StatusCode, resp.Header.Get("Content-Range"))
+		}
+	}
+}
+
+// Records whose ids share a slot of the direct-mapped table take it from one another while
+// hits on both run at once (run with -race): each hit answers with its own record's head.
+func TestReview3_keptHeadsOfRecordsSharingASlot(t *testing.T) {
+	o := startVersionedOrigin(t, 600, nil)
+	n, _ := review3DiskNode(t, o.URL, Options{})
+	url := "http://" + n.HTTPAddr()
+	var metas diskMetas
+	bySlot := map[any][]string{}
+	var pairs [][2]string
+	for i := 0; i < 400 && len(pairs) < 2; i++ {
+		path := fmt.Sprintf("/slot/%d.bin", i)
+		review3Get(t, url, path, 1)
+		n.disk.d.Wait()
+		id, ok := review3Record(n, cacheKey("http", n.HTTPAddr(), path, ""))
+		if !ok {
+			continue
+		}
+		s := metas.slot(id)
+		if others := bySlot[s]; len(others) > 0 {
+			pairs = append(pairs, [2]string{others[0], path})
+		}
+		bySlot[s] = append(bySlot[s], path)
+	}
+	if len(pairs) == 0 {
+		t.Skip("no two records of 400 share a slot") // about 1 in 3e8 with 4096 slots
+	}
+	var wg sync.WaitGroup
+	var bad atomic.Int64
+	for _, p := range pairs {
+		for _, path := range p {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := &http.Client{}
+				for range 40 {
+					resp, err := c.Get(url + path)
+					if err != nil {
+						bad.Add(1)
+						return
+					}
+					var buf bytes.Buffer
+					buf.ReadFrom(resp.Body)
+					resp.Body.Close()
+					if resp.Header.Get("X-Path") != path || !bytes.Equal(buf.Bytes(), review3Body(path, 1)) {
+						bad.Add(1)
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if bad.Load() > 0 {
+		t.Fatalf("%d answers of records sharing a kept-head slot were not their own", bad.Load())
+	}
+}
+
+// review3Record is the disk record id of the object stored under key.
+func review3Record(n *Node, key string) (disk.RecordID, bool) {
+	h, err := n.disk.d.GetNoHead(key)
+	if err != nil {
+		return disk.RecordID{}, false
+	}
+	defer h.Close()
+	return h.Record(), true
+}
