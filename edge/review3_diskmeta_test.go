@@ -2,6 +2,7 @@ package edge
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -25,6 +26,12 @@ import (
 // review3Size is served from its segment file and its head kept after its first hit.
 func review3DiskNode(t *testing.T, originURL string, opts Options) (*Node, string) {
 	t.Helper()
+	return review3DiskNodeIn(t, originURL, t.TempDir(), "", opts)
+}
+
+// review3DiskNodeIn is review3DiskNode with its disk tier in dir and extra YAML appended.
+func review3DiskNodeIn(t *testing.T, originURL, diskDir, extra string, opts Options) (*Node, string) {
+	t.Helper()
 	dir := t.TempDir()
 	token := "purge-token-0123456789abcdef"
 	tokenFile := dir + "/purge.token"
@@ -32,8 +39,8 @@ func review3DiskNode(t *testing.T, originURL string, opts Options) (*Node, strin
 		t.Fatal(err)
 	}
 	yaml := strings.Replace(oneRoute(true, originURL), "fill_timeout: 5s}",
-		fmt.Sprintf("fill_timeout: 5s, disk: {path: %q, size: 128MiB, admit_frequency: -1, ram_cache_cutoff: 64KiB}}", t.TempDir()), 1) +
-		fmt.Sprintf("purge: {token_file: %s, allow: [127.0.0.0/8]}\n", tokenFile)
+		fmt.Sprintf("fill_timeout: 5s, disk: {path: %q, size: 128MiB, admit_frequency: -1, ram_cache_cutoff: 64KiB}}", diskDir), 1) +
+		fmt.Sprintf("purge: {token_file: %s, allow: [127.0.0.0/8]}\n", tokenFile) + extra
 	if opts.Logger == nil {
 		opts.Logger = testLogger(t)
 	}
@@ -331,4 +338,135 @@ func review3Record(n *Node, key string) (disk.RecordID, bool) {
 	}
 	defer h.Close()
 	return h.Record(), true
+}
+
+// review3Do sends method to url with Host www.example.com and the header pairs, and returns
+// the response with its body read.
+func review3Do(t *testing.T, method, url string, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	req.Host = "www.example.com"
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	tr := &http.Transport{DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		t.Fatalf("%s %s: reading the body: %v", method, url, err)
+	}
+	return resp, buf.Bytes()
+}
+
+// Variants of one URL on disk (RFC 9111 section 4.1) are records of their own: hits that
+// alternate between them, before and after a restart (when memory has forgotten the URL's
+// Vary and diskVariant finds it again), each get their own variant's head and body.
+func TestReview3_keptHeadsOfVariants(t *testing.T) {
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		lang := r.Header.Get("Accept-Language")
+		body := review3Body(r.URL.Path+"|"+lang, 1)
+		w.Header().Set("Cache-Control", "max-age=600")
+		w.Header().Set("Vary", "Accept-Language")
+		w.Header().Set("Content-Language", lang)
+		w.Header().Set("ETag", `"`+lang+`"`)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+	})
+	dir := t.TempDir()
+	check := func(n *Node, step string, wantDisk bool) {
+		t.Helper()
+		url := "http://" + n.HTTPAddr() + "/v.bin"
+		for round := range 3 {
+			for _, lang := range []string{"fr", "en", "de"} {
+				resp, body := review3Do(t, "GET", url, "Accept-Language", lang)
+				cs := resp.Header.Get("Cache-Status")
+				if !bytes.Equal(body, review3Body("/v.bin|"+lang, 1)) || resp.Header.Get("Content-Language") != lang || resp.Header.Get("ETag") != `"`+lang+`"` {
+					first, _, _ := bytes.Cut(body, []byte("\n"))
+					t.Fatalf("%s, round %d, Accept-Language %s: body %q, Content-Language %q, ETag %q, Cache-Status %q",
+						step, round, lang, first, resp.Header.Get("Content-Language"), resp.Header.Get("ETag"), cs)
+				}
+				if wantDisk && round > 0 && !strings.HasSuffix(cs, "/disk") {
+					t.Errorf("%s, round %d, Accept-Language %s: Cache-Status %q, want a disk hit", step, round, lang, cs)
+				}
+				if status := resp.Header.Get("Vary"); !strings.Contains(status, "Accept-Language") {
+					t.Errorf("%s, round %d, Accept-Language %s: Vary %q", step, round, lang, status)
+				}
+				// The same variant's validator answers 304; another variant's does not.
+				if r, _ := review3Do(t, "GET", url, "Accept-Language", lang, "If-None-Match", `"`+lang+`"`); r.StatusCode != http.StatusNotModified {
+					t.Errorf("%s, Accept-Language %s, its own ETag: %d, want 304", step, lang, r.StatusCode)
+				}
+				if r, _ := review3Do(t, "GET", url, "Accept-Language", lang, "If-None-Match", `"zz"`); r.StatusCode != http.StatusOK {
+					t.Errorf("%s, Accept-Language %s, another ETag: %d, want 200", step, lang, r.StatusCode)
+				}
+			}
+		}
+	}
+	n1, _ := review3DiskNodeIn(t, origin.URL, dir, "", Options{})
+	check(n1, "first run", true)
+	n1.disk.d.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := n1.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := origin.requests.Load()
+	n2, _ := review3DiskNodeIn(t, origin.URL, dir, "", Options{})
+	check(n2, "after a restart", true)
+	if got := origin.requests.Load() - before; got != 0 {
+		t.Errorf("after a restart the origin was asked %d times; want every variant from disk", got)
+	}
+}
+
+// A reload that changes the route's response field rules reaches hits served from kept
+// disk heads at once, and so does one that turns caching off for the route.
+func TestReview3_keptHeadAfterReloadOfResponseRules(t *testing.T) {
+	o := startVersionedOrigin(t, 600, nil)
+	dir := t.TempDir()
+	rules := func(v string) string {
+		return "    headers: {response: {set: {X-Rule: " + v + "}, remove: [X-Path]}}\n"
+	}
+	yaml := func(v string, cache bool) string {
+		return strings.Replace(oneRoute(cache, o.URL), "fill_timeout: 5s}",
+			fmt.Sprintf("fill_timeout: 5s, disk: {path: %q, size: 128MiB, admit_frequency: -1, ram_cache_cutoff: 64KiB}}", dir), 1) +
+			rules(v)
+	}
+	// oneRoute's route is a flow mapping: restate it as a block to give it headers.
+	block := func(v string, cache bool) string {
+		y := yaml(v, cache)
+		return strings.Replace(y, fmt.Sprintf("  - {match: {path_prefix: /}, origin: o, cache: %v}\n", cache),
+			fmt.Sprintf("  - match: {path_prefix: /}\n    origin: o\n    cache: %v\n", cache), 1)
+	}
+	n := startNode(t, block("one", true), Options{Logger: testLogger(t)})
+	waitDiskReady(t, n)
+	url := "http://" + n.HTTPAddr() + "/r/big.bin"
+	getRange(t, url, "")
+	n.disk.d.Wait()
+	for i := range 3 {
+		resp, _ := getRange(t, url, "")
+		if resp.Header.Get("X-Rule") != "one" || resp.Header.Get("X-Path") != "" || !strings.HasSuffix(resp.Header.Get("Cache-Status"), "/disk") {
+			t.Fatalf("hit %d before the reload: X-Rule %q, X-Path %q, Cache-Status %q", i, resp.Header.Get("X-Rule"), resp.Header.Get("X-Path"), resp.Header.Get("Cache-Status"))
+		}
+	}
+	if err := reloadConfig(t, n, block("two", true)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		resp, _ := getRange(t, url, "")
+		if got := strings.Join(resp.Header.Values("X-Rule"), ","); got != "two" || !strings.HasSuffix(resp.Header.Get("Cache-Status"), "/disk") {
+			t.Fatalf("hit %d after the reload: X-Rule %q, Cache-Status %q; want two, a disk hit", i, got, resp.Header.Get("Cache-Status"))
+		}
+	}
+	if err := reloadConfig(t, n, block("three", false)); err != nil {
+		t.Fatal(err)
+	}
+	before := o.requests.Load()
+	resp, _ := getRange(t, url, "")
+	if o.requests.Load() != before+1 || strings.Contains(resp.Header.Get("Cache-Status"), "hit") {
+		t.Errorf("after a reload that passes the route: Cache-Status %q, origin asked %d times; want a pass", resp.Header.Get("Cache-Status"), o.requests.Load()-before)
+	}
 }
