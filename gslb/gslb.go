@@ -55,11 +55,6 @@ type Options struct {
 	// second at full load for 3-8% more server CPU per query, so it is for hosts that do
 	// little else; a node that also serves HTTP on the same cores should leave it off.
 	UDPBusyPoll time.Duration
-	// UDPSendSocket makes each UDP reader on a specific listen address (Linux) send its
-	// replies through a socket of its own that the Go netpoller does not watch, bound to the
-	// wildcard address on the listen port (sendsocket_linux.go): a reply sent on the reader's
-	// socket wakes the netpoller's epoll entry for it as the kernel frees it.
-	UDPSendSocket bool
 	// TCPIdleTimeout is how long a TCP connection may go without a query before it is closed
 	// (RFC 7766 section 6.2.3), and how long a client may take to accept an answer; 0 means
 	// 2 s.
@@ -86,7 +81,6 @@ type Server struct {
 	udpReaders      int           // Options.UDPReaders
 	udpSharedSocket bool          // Options.UDPSharedSocket
 	udpBusyPoll     time.Duration // Options.UDPBusyPoll
-	udpSendSocket   bool          // Options.UDPSendSocket
 	tcpIdle         time.Duration // Options.TCPIdleTimeout
 	tcpMaxConns     int           // 0 means maxTCPConns; tests set fewer
 }
@@ -108,7 +102,7 @@ func New(cfg conf.GSLB, opts Options) (*Server, error) {
 	}
 	s := &Server{zone: z, listen: cfg.Listen, log: log, metrics: m,
 		udpReaders: opts.UDPReaders, udpSharedSocket: opts.UDPSharedSocket, udpBusyPoll: opts.UDPBusyPoll,
-		udpSendSocket: opts.UDPSendSocket, tcpIdle: opts.TCPIdleTimeout}
+		tcpIdle: opts.TCPIdleTimeout}
 	s.edges.Store(buildSnapshot(z, nil))
 	return s, nil
 }

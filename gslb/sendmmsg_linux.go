@@ -22,8 +22,6 @@ type mmsgWriter struct {
 	// one send call
 	from, n, sent int
 	errno         syscall.Errno
-	fd            int                   // the send socket (sendsocket_linux.go), or -1: send on the reader's
-	src           netip.Addr            // with fd, every reply's source address
 	send          func(fd uintptr) bool // w.sendmmsg bound once, so that a send allocates no closure
 }
 
@@ -33,7 +31,7 @@ func newDatagramWriter(conn *net.UDPConn, batch int, pktinfo bool) (datagramWrit
 		return nil, err
 	}
 	a, _ := conn.LocalAddr().(*net.UDPAddr)
-	w := &mmsgWriter{rc: rc, fd: -1, v6: a != nil && a.IP.To4() == nil, hdrs: make([]mmsghdr, batch),
+	w := &mmsgWriter{rc: rc, v6: a != nil && a.IP.To4() == nil, hdrs: make([]mmsghdr, batch),
 		iovs: make([]unix.Iovec, batch), names: make([]unix.RawSockaddrInet6, batch)}
 	if pktinfo {
 		w.oob = make([][]byte, batch)
@@ -76,9 +74,6 @@ func (w *mmsgWriter) set(k int, b []byte, to netip.AddrPort, src netip.Addr) {
 		h.hdr.Namelen = unix.SizeofSockaddrInet4
 	}
 	h.hdr.Control, h.hdr.Controllen = nil, 0
-	if !src.IsValid() {
-		src = w.src
-	}
 	if src.IsValid() && w.oob != nil {
 		c := appendPktinfo(w.oob[k], src)
 		h.hdr.Control = &c[0]
@@ -88,13 +83,6 @@ func (w *mmsgWriter) set(k int, b []byte, to netip.AddrPort, src netip.Addr) {
 
 func (w *mmsgWriter) flush(from, n int) (int, error) {
 	w.from, w.n, w.sent, w.errno = from, n, 0, 0
-	if w.fd >= 0 && w.send(uintptr(w.fd)) {
-		if w.errno != 0 {
-			return w.sent, &net.OpError{Op: "sendmmsg", Net: "udp", Err: w.errno}
-		}
-		return w.sent, nil
-	}
-	// No send socket, or its buffer is full: the reader's socket, which the netpoller waits on.
 	if err := w.rc.Write(w.send); err != nil {
 		return 0, err
 	}

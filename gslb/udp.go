@@ -29,7 +29,6 @@ type udpLoop struct {
 	readers int
 	pktinfo bool
 	handler *Server
-	started []*udpReader // closed by close once they are done
 	wg      sync.WaitGroup
 	closing chan struct{}
 }
@@ -51,18 +50,14 @@ func newUDPLoop(conns []*net.UDPConn, readers int, handler *Server, pktinfo bool
 
 // start runs the readers in the background, or none of them if one cannot be set up.
 func (u *udpLoop) start() error {
-	readers := make([]*udpReader, 0, u.readers)
-	for i := range u.readers {
+	readers := make([]*udpReader, u.readers)
+	for i := range readers {
 		r, err := newUDPReader(u.handler, u.conns[i%len(u.conns)], u.pktinfo)
 		if err != nil {
-			for _, r := range readers {
-				r.wr.closeSend()
-			}
 			return err
 		}
-		readers = append(readers, r)
+		readers[i] = r
 	}
-	u.started = readers
 	for _, r := range readers {
 		u.wg.Add(1)
 		go func() {
@@ -81,9 +76,6 @@ func (u *udpLoop) close() error {
 		errs = append(errs, c.Close())
 	}
 	u.wg.Wait()
-	for _, r := range u.started {
-		errs = append(errs, r.wr.closeSend())
-	}
 	return errors.Join(errs...)
 }
 
@@ -96,8 +88,6 @@ type datagramWriter interface {
 	// flush sends slots from..n-1 in order and returns how many left; an error is about the
 	// slot after those.
 	flush(from, n int) (int, error)
-	// closeSend closes the send socket the writer may have of its own (sendsocket_linux.go).
-	closeSend() error
 }
 
 // datagramReader reads a batch of datagrams into buffers it owns (recvmmsg on Linux).
@@ -132,12 +122,6 @@ func newUDPReader(s *Server, conn *net.UDPConn, pktinfo bool) (*udpReader, error
 	wr, err := newDatagramWriter(conn, udpBatch, pktinfo)
 	if err != nil {
 		return nil, err
-	}
-	if s.udpSendSocket && !pktinfo {
-		if _, err := withSendSocket(wr, conn); err != nil {
-			// The reader's own socket still sends: slower, not wrong.
-			s.log.Warn("gslb: replies go through the reader's socket", "err", err)
-		}
 	}
 	r := &udpReader{s: s, rd: rd, wr: wr, bufs: make([][]byte, udpBatch), to: make([]netip.AddrPort, udpBatch),
 		cache: newReplyCache(s.zone.answers), fast: newFastScratch(s.zone)}
