@@ -344,14 +344,20 @@ func review3Record(n *Node, key string) (disk.RecordID, bool) {
 // the response with its body read.
 func review3Do(t *testing.T, method, url string, header ...string) (*http.Response, []byte) {
 	t.Helper()
+	tr := &http.Transport{DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	return review3DoWith(t, &http.Client{Transport: tr}, method, url, header...)
+}
+
+// review3DoWith is review3Do through client c.
+func review3DoWith(t *testing.T, c *http.Client, method, url string, header ...string) (*http.Response, []byte) {
+	t.Helper()
 	req, _ := http.NewRequest(method, url, nil)
 	req.Host = "www.example.com"
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	tr := &http.Transport{DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: tr}).Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
