@@ -256,3 +256,34 @@ func TestReview3_diskHitSlowAndVanishingReaders(t *testing.T) {
 		t.Errorf("a client that read nothing for 2.5 s got all %d bytes; want the node to give up after write_timeout (1s)", got)
 	}
 }
+
+// Disk hits over HTTP/2 take the kept head's fields (copyHitHead's field-by-field branch):
+// whole, HEAD and a range, each with the right length and no field twice.
+func TestReview3_diskHitsOverHTTP2(t *testing.T) {
+	n, bodies, pool := review3LargeTLSNode(t, "", true)
+	h2 := tlsClient(pool, true, n.HTTPSAddr())
+	for _, size := range review3LargeSizes {
+		p := fmt.Sprintf("/l/%d.bin", size)
+		url := "https://" + n.HTTPSAddr() + p
+		for i := range 3 {
+			resp, body := review3DoWith(t, h2, "GET", url)
+			if resp.ProtoMajor != 2 || resp.StatusCode != 200 || !bytes.Equal(body, bodies[p]) || !strings.HasSuffix(resp.Header.Get("Cache-Status"), "/disk") {
+				t.Fatalf("h2 GET %s, %d: %s %d, %d bytes of %d, Cache-Status %q", p, i, resp.Proto, resp.StatusCode, len(body), len(bodies[p]), resp.Header.Get("Cache-Status"))
+			}
+			for k, v := range resp.Header {
+				if len(v) > 1 && k != "Cache-Status" {
+					t.Errorf("h2 GET %s: %s sent %d times: %q", p, k, len(v), v)
+				}
+			}
+			resp, body = review3DoWith(t, h2, "HEAD", url)
+			if resp.StatusCode != 200 || len(body) != 0 || resp.ContentLength != int64(len(bodies[p])) {
+				t.Errorf("h2 HEAD %s: %d, %d bytes, Content-Length %d", p, resp.StatusCode, len(body), resp.ContentLength)
+			}
+			resp, body = review3DoWith(t, h2, "GET", url, "Range", "bytes=-5")
+			if resp.StatusCode != 206 || !bytes.Equal(body, bodies[p][len(bodies[p])-5:]) ||
+				resp.Header.Get("Content-Range") != fmt.Sprintf("bytes %d-%d/%d", len(bodies[p])-5, len(bodies[p])-1, len(bodies[p])) {
+				t.Errorf("h2 range of %s: %d, %q, Content-Range %q", p, resp.StatusCode, body, resp.Header.Get("Content-Range"))
+			}
+		}
+	}
+}
