@@ -476,3 +476,64 @@ func TestReview3_keptHeadAfterReloadOfResponseRules(t *testing.T) {
 		t.Errorf("after a reload that passes the route: Cache-Status %q, origin asked %d times; want a pass", resp.Header.Get("Cache-Status"), o.requests.Load()-before)
 	}
 }
+
+// Hits on kept heads while the disk tier reclaims segments under them (a tier of 4 MiB in
+// 256 KiB segments, refilled by a writer): every answer is its own path's current body, whole,
+// whether it came from a kept head, a fresh decoding or the origin. Run with -race.
+func TestReview3_keptHeadsWhileSegmentsAreReclaimed(t *testing.T) {
+	o := startVersionedOrigin(t, 600, nil)
+	yaml := strings.Replace(oneRoute(true, o.URL), "fill_timeout: 5s}",
+		fmt.Sprintf("fill_timeout: 5s, disk: {path: %q, size: 4MiB, segment_size: 256KiB, admit_frequency: -1, ram_cache_cutoff: 64KiB}}", t.TempDir()), 1)
+	n := startNode(t, yaml, Options{Logger: testLogger(t)})
+	waitDiskReady(t, n)
+	url := "http://" + n.HTTPAddr()
+	var wg sync.WaitGroup
+	var bad atomic.Int64
+	var served atomic.Int64
+	stop := make(chan struct{})
+	for r := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &http.Client{}
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				path := fmt.Sprintf("/churn/%d.bin", (i*7+r)%12)
+				resp, err := c.Get(url + path)
+				if err != nil {
+					bad.Add(1)
+					return
+				}
+				var buf bytes.Buffer
+				buf.ReadFrom(resp.Body)
+				resp.Body.Close()
+				served.Add(1)
+				if resp.Header.Get("X-Path") != path || !bytes.Equal(buf.Bytes(), review3Body(path, 1)) {
+					bad.Add(1)
+				}
+			}
+		}()
+	}
+	c := &http.Client{}
+	for i := range 90 { // about 7 MiB written through a 4 MiB tier
+		resp, err := c.Get(fmt.Sprintf("%s/fill/%d.bin", url, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	close(stop)
+	wg.Wait()
+	st := n.disk.d.Stats()
+	t.Logf("%d hits read while %d objects were evicted from the tier", served.Load(), st.Evictions)
+	if bad.Load() > 0 {
+		t.Fatalf("%d answers were not their path's body", bad.Load())
+	}
+	if st.Evictions == 0 {
+		t.Fatal("the tier evicted nothing: the test did not reclaim segments")
+	}
+}
