@@ -537,3 +537,55 @@ func TestReview3_keptHeadsWhileSegmentsAreReclaimed(t *testing.T) {
 		t.Fatal("the tier evicted nothing: the test did not reclaim segments")
 	}
 }
+
+// A stale disk object the origin revalidates with 304 and new fields (RFC 9111 section
+// 4.3.4) is written again as a new record: later hits, from its kept head, carry the new
+// fields and count Age from the revalidation, and never the old record's head.
+func TestReview3_keptHeadAfterA304Freshening(t *testing.T) {
+	clock := newTestClock()
+	var round atomic.Int64
+	round.Store(1)
+	body := review3Body("/fresh.bin", 1)
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header().Set("Date", clock.Now().Format(http.TimeFormat))
+		w.Header().Set("ETag", `"same"`)
+		w.Header().Set("X-Round", strconv.FormatInt(round.Load(), 10))
+		if r.Header.Get("If-None-Match") == `"same"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+	})
+	n, _ := review3DiskNode(t, origin.URL, Options{Now: clock.Now})
+	url := "http://" + n.HTTPAddr() + "/fresh.bin"
+	getRange(t, url, "")
+	n.disk.d.Wait()
+	for range 3 {
+		resp, _ := getRange(t, url, "")
+		if resp.Header.Get("X-Round") != "1" || !strings.HasSuffix(resp.Header.Get("Cache-Status"), "/disk") {
+			t.Fatalf("before expiry: X-Round %q, Cache-Status %q", resp.Header.Get("X-Round"), resp.Header.Get("Cache-Status"))
+		}
+	}
+	clock.Add(70 * time.Second)
+	round.Store(2)
+	resp, b := getRange(t, url, "") // stale: validated with the origin, 304
+	if !bytes.Equal(b, body) || resp.Header.Get("X-Round") != "2" {
+		t.Fatalf("the revalidated answer: %d bytes, X-Round %q, Cache-Status %q", len(b), resp.Header.Get("X-Round"), resp.Header.Get("Cache-Status"))
+	}
+	n.disk.d.Wait()
+	before := origin.requests.Load()
+	clock.Add(5 * time.Second)
+	for i := range 3 {
+		resp, b := getRange(t, url, "")
+		if !bytes.Equal(b, body) || resp.Header.Get("X-Round") != "2" || resp.Header.Get("Age") != "5" ||
+			!strings.HasSuffix(resp.Header.Get("Cache-Status"), "/disk") {
+			t.Errorf("hit %d after the 304: %d bytes, X-Round %q, Age %q, Cache-Status %q; want round 2, Age 5, a disk hit",
+				i, len(b), resp.Header.Get("X-Round"), resp.Header.Get("Age"), resp.Header.Get("Cache-Status"))
+		}
+	}
+	if got := origin.requests.Load() - before; got != 0 {
+		t.Errorf("the origin was asked %d times after the 304", got)
+	}
+}
