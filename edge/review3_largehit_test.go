@@ -287,3 +287,63 @@ func TestReview3_diskHitsOverHTTP2(t *testing.T) {
 		}
 	}
 }
+
+// Clients that hang up in the middle of a disk hit's body, over HTTP/1.1 (sendfile) and
+// HTTP/2, leave no Handle open: once the tier has reclaimed every segment they read from,
+// nothing stays pinned (disk.Stats.Pinned), so their bytes are not kept on the file system.
+func TestReview3_abortedDiskHitsPinNothing(t *testing.T) {
+	body := largeBody(600 << 10)
+	o := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=600")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+	})
+	dir := t.TempDir()
+	certFile, keyFile, pool := writeCert(t, dir, "site", "www.example.test")
+	yaml := fmt.Sprintf("listen: {http: \"127.0.0.1:0\", https: \"127.0.0.1:0\", admin: \"127.0.0.1:0\"}\ntls: {certificates: [{cert: %s, key: %s}]}\n", certFile, keyFile) +
+		strings.Replace(oneRoute(true, o.URL), "fill_timeout: 5s}",
+			fmt.Sprintf("fill_timeout: 5s, disk: {path: %q, size: 8MiB, segment_size: 1MiB, admit_frequency: -1, ram_cache_cutoff: 64KiB}}", t.TempDir()), 1)
+	n := startNode(t, yaml, Options{Logger: testLogger(t)})
+	waitDiskReady(t, n)
+	h2 := tlsClient(pool, true, n.HTTPSAddr())
+	for i := range 4 {
+		p := fmt.Sprintf("/abort/%d.bin", i)
+		review3Do(t, "GET", "http://"+n.HTTPAddr()+p)
+		review3DoWith(t, h2, "GET", "https://"+n.HTTPSAddr()+p)
+	}
+	n.disk.d.Wait()
+	for i := range 4 {
+		p := fmt.Sprintf("/abort/%d.bin", i)
+		for range 3 {
+			c, err := net.Dial("tcp", n.HTTPAddr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Write([]byte(review3Req{method: "GET", path: p}.wire()))
+			io.ReadFull(c, make([]byte, 32<<10))
+			c.(*net.TCPConn).SetLinger(0) // a reset, not a polite close
+			c.Close()
+
+			req, _ := http.NewRequest("GET", "https://"+n.HTTPSAddr()+p, nil)
+			req.Host = "www.example.com"
+			resp, err := h2.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.ReadFull(resp.Body, make([]byte, 32<<10))
+			resp.Body.Close() // RST_STREAM mid-body
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // the node notices the resets
+	for i := range 40 {                // 24 MiB through an 8 MiB tier: every segment above is reclaimed
+		review3Do(t, "GET", fmt.Sprintf("http://%s/churn/%d.bin", n.HTTPAddr(), i))
+	}
+	n.disk.d.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for n.disk.d.Stats().Pinned != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st := n.disk.d.Stats(); st.Pinned != 0 || st.Evictions == 0 {
+		t.Fatalf("after clients hung up mid-body: %d bytes still pinned, %d evictions; want 0 pinned after reclaim", st.Pinned, st.Evictions)
+	}
+}
