@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/netip"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -155,7 +154,7 @@ func (p *Pool) finish(s *server, errKind string, status int, elapsed time.Durati
 		if !failed {
 			s.latencyNs.Add(int64(elapsed))
 		}
-		p.metrics.response(p.cfg.name, s.label, strconv.Itoa(status), elapsed)
+		s.metrics.response(status, elapsed)
 	} else {
 		p.metrics.failure(p.cfg.name, s.label, errKind)
 	}

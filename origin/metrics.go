@@ -2,7 +2,6 @@ package origin
 
 import (
 	"errors"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -98,14 +97,6 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 	return c
 }
 
-func (m *metrics) response(pool, server, code string, ttfb time.Duration) {
-	if m == nil {
-		return
-	}
-	m.requests.WithLabelValues(pool, server, code).Inc()
-	m.latency.WithLabelValues(pool, server).Observe(ttfb.Seconds())
-}
-
 func (m *metrics) failure(pool, server, kind string) {
 	if m != nil {
 		m.errors.WithLabelValues(pool, server, kind).Inc()
@@ -121,12 +112,6 @@ func (m *metrics) setUp(pool, server string, up bool) {
 		v = 1
 	}
 	m.up.WithLabelValues(pool, server).Set(v)
-}
-
-func (m *metrics) activeDelta(pool, server string, d float64) {
-	if m != nil {
-		m.active.WithLabelValues(pool, server).Add(d)
-	}
 }
 
 func (m *metrics) retry(pool string) {

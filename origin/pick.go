@@ -35,7 +35,7 @@ func (p *Pool) acquire(t *Target, tried []bool) (s *server, assigned bool, err e
 				timer.Stop()
 			}
 			if err == nil {
-				p.metrics.activeDelta(p.cfg.name, s.label, 1)
+				s.metrics.activeDelta(1)
 			}
 			return s, assigned, err
 		}
@@ -74,7 +74,7 @@ func (p *Pool) release(s *server) {
 	s.active--
 	p.wakeLocked()
 	p.mu.Unlock()
-	p.metrics.activeDelta(p.cfg.name, s.label, -1)
+	s.metrics.activeDelta(-1)
 }
 
 // wakeLocked tells queued requests to look again. Called with mu held.

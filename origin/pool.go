@@ -79,6 +79,7 @@ func NewPool(cfg *conf.Pool, opts Options) (*Pool, error) {
 			hash:    xxhash.Sum64String(ss.id),
 			probeUp: true,
 			client:  p.newClient(ss),
+			metrics: p.metrics.forServer(s.name, ss.addr),
 		}
 		if s.health.path != "" {
 			srv.probe = p.newProbeClient(ss)

@@ -20,6 +20,8 @@ type server struct {
 	client *fasthttp.HostClient
 	probe  *fasthttp.HostClient
 	hash   uint64 // identity for the hashing balancers
+	// metrics are its children of the per-server vectors (nil without a Registerer).
+	metrics *serverMetrics
 
 	// guarded by Pool.mu
 	probeUp      bool      // verdict of the active checks; true when they are off
