@@ -151,20 +151,36 @@ func hasVaryStar(v string) bool {
 	return false
 }
 
-// StripUnstorable returns a copy of resp without the fields a cache must not
-// store (RFC 9111 3.1): Connection and the fields it lists, the other
-// hop-by-hop fields (RFC 9110 7.6.1), the proxy authentication fields, and
-// the fields named by private="..." (shared cache). Fields named by
-// no-cache="..." are kept: the cache strips them when it serves without
-// validation (see StoreDecision.NoCacheFields and StripFields).
+// StripUnstorable returns resp without the fields a cache must not store (RFC 9111
+// 3.1): Connection and the fields it lists, the other hop-by-hop fields (RFC 9110
+// 7.6.1), the proxy authentication fields, and the fields named by private="..."
+// (shared cache). Fields named by no-cache="..." are kept: the cache strips them when
+// it serves without validation (see StoreDecision.NoCacheFields and StripFields).
+//
+// When nothing is dropped it returns resp itself, not a copy: a fill's head is already
+// the cache's own and read-only, and a second slice of it per miss was garbage. resp is
+// never modified; treat the result as read-only too.
 func StripUnstorable(resp Header, d StoreDecision) Header {
-	out := make(Header, 0, len(resp))
 	listed := connectionListed(resp)
-	for _, f := range resp {
-		if hopByHop(f.Name) || containsFold(listed, f.Name) || containsFold(d.PrivateFields, f.Name) {
-			continue
+	drop := func(name string) bool {
+		return hopByHop(name) || containsFold(listed, name) || containsFold(d.PrivateFields, name)
+	}
+	first := -1
+	for i, f := range resp {
+		if drop(f.Name) {
+			first = i
+			break
 		}
-		out = append(out, f)
+	}
+	if first < 0 {
+		return resp
+	}
+	out := make(Header, first, len(resp)-1)
+	copy(out, resp[:first])
+	for _, f := range resp[first+1:] {
+		if !drop(f.Name) {
+			out = append(out, f)
+		}
 	}
 	return out
 }
