@@ -589,3 +589,97 @@ func TestReview3_keptHeadAfterA304Freshening(t *testing.T) {
 		t.Errorf("the origin was asked %d times after the 304", got)
 	}
 }
+
+// A disk hit written from its kept head's template sends what a field-by-field head sends
+// (TestHitHead_sameBytesAsFieldByField for memory hits), for the same stored shapes, route
+// rules and requests: here every object is too large for memory (80 KiB, ram_cache_cutoff
+// 64KiB), so each hit after the fill is a disk hit from its segment file.
+func TestReview3_keptDiskHeadSameBytesAsFieldByField(t *testing.T) {
+	clock := newTestClock()
+	body := strings.Repeat("d", 80<<10)
+	o := startRFCOrigin(t, clock, func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "max-age=600")
+		h.Set("Content-Type", "text/plain")
+		h.Set("ETag", `"v1"`)
+		h.Set("X-Powered-By", "PHP/8.2")
+		switch r.URL.Path {
+		case "/nocache-field":
+			h.Set("Cache-Control", `max-age=600, no-cache="X-Secret"`)
+			h.Set("X-Secret", "s")
+		case "/via":
+			h.Set("Via", "1.0 upstream")
+		case "/multi":
+			h.Add("X-Multi", "a")
+			h.Add("X-Multi", "b")
+		case "/age":
+			h.Set("Age", "5")
+		case "/vary":
+			h.Set("Vary", "Accept-Encoding")
+		}
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write([]byte(body))
+	})
+	routes := map[string]string{
+		"no rules": "",
+		"constant rules": `    headers:
+      response:
+        set: {X-Frame-Options: SAMEORIGIN}
+        add: {X-Extra: one}
+        remove: [X-Powered-By]
+`,
+		"rules with a variable": `    headers:
+      response:
+        set: {X-Served-By: "${node} ${path}"}
+`,
+	}
+	paths := []string{"/plain", "/nocache-field", "/via", "/multi", "/age", "/vary"}
+	requests := []struct{ name, head string }{
+		{"GET", "GET %s HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"},
+		{"GET gzip", "GET %s HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"},
+		{"HEAD", "HEAD %s HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"},
+		{"Range", "GET %s HTTP/1.1\r\nHost: h\r\nRange: bytes=0-9\r\nConnection: close\r\n\r\n"},
+		{"HTTP/1.0", "GET %s HTTP/1.0\r\nHost: h\r\n\r\n"},
+		{"If-None-Match", "GET %s HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"v1\"\r\nConnection: close\r\n\r\n"},
+	}
+	for name, policy := range routes {
+		t.Run(name, func(t *testing.T) {
+			cfg := func() string {
+				return fmt.Sprintf("node: {name: test-edge}\ncache: {memory: 64MiB, disk: {path: %q, size: 64MiB, admit_frequency: -1, ram_cache_cutoff: 64KiB}}\n", t.TempDir()) +
+					"origins:\n  o: {servers: [{url: " + o.URL + "}]}\n" +
+					"routes:\n  - match: {path_prefix: /}\n    origin: o\n    cache: true\n" + policy
+			}
+			withTemplates := startNode(t, cfg(), Options{Now: clock.Now})
+			noHitHeads = true
+			fieldByField := startNode(t, cfg(), Options{Now: clock.Now})
+			noHitHeads = false
+			for _, n := range []*Node{withTemplates, fieldByField} {
+				waitDiskReady(t, n)
+				for _, p := range paths {
+					rawResponse(t, n.HTTPAddr(), "GET "+p+" HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+				}
+				n.disk.d.Wait()
+			}
+			clock.Add(7 * time.Second)
+			for _, p := range paths {
+				for _, r := range requests {
+					raw := strings.Replace(r.head, "%s", p, 1)
+					var want, got string
+					for range 2 { // the first hit may decode and render, the second copies
+						got = rawResponse(t, withTemplates.HTTPAddr(), raw)
+						want = rawResponse(t, fieldByField.HTTPAddr(), raw)
+					}
+					if sameMessage(got) != sameMessage(want) {
+						gh, _, _ := strings.Cut(got, "\r\n\r\n")
+						wh, _, _ := strings.Cut(want, "\r\n\r\n")
+						t.Errorf("%s %s:\ntemplate:\n%s\nfield by field:\n%s", p, r.name, gh, wh)
+					}
+					if !strings.Contains(got, "; hit; ttl=") || !strings.Contains(got, "/disk") {
+						gh, _, _ := strings.Cut(got, "\r\n\r\n")
+						t.Errorf("%s %s: not a disk hit:\n%s", p, r.name, gh)
+					}
+				}
+			}
+		})
+	}
+}
