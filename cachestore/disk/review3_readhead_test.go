@@ -1,27 +1,70 @@
 package disk
 
 import (
+	"io"
 	"testing"
 )
 
-// An I/O error reading a record's head turns the tier off whichever way the head is read:
-// by Get (TestDisk_eioDisables) or by Handle.ReadHead after GetNoHead, which the edge's disk
-// hits use. Before, ReadHead only returned the error, and the edge went on to the origin
-// for every request with the tier still on and nothing logged.
-func TestHandle_readHeadEIODisables(t *testing.T) {
-	t.Skip("fault: ReadHead's I/O error leaves the tier on (fix pending)")
-	fs := &faultFS{}
-	d, reg := open(t, Config{Path: t.TempDir(), Size: 16 << 20, fs: fs})
+// An I/O error reading a record through a Handle turns the tier off, as one in Get does
+// (TestDisk_eioDisables): the head by ReadHead after GetNoHead (every large disk hit of the
+// edge since the heads are kept), and the body by ReadAt (the edge's small disk hits and the
+// copy path). Before, both only returned the error: the edge went on to the origin on every
+// request, the tier stayed on, and nothing was logged.
+func TestHandle_readEIODisables(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		read func(h *Handle) error
+	}{
+		{"ReadHead", func(h *Handle) error { _, err := h.ReadHead(); return err }},
+		{"ReadAt", func(h *Handle) error { _, err := h.ReadAt(make([]byte, 100), 10); return err }},
+		{"Body", func(h *Handle) error { _, err := io.ReadAll(h.Body()); return err }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Skip("fault: a Handle's read error leaves the tier on (fix pending)")
+			fs := &faultFS{}
+			d, reg := open(t, Config{Path: t.TempDir(), Size: 16 << 20, fs: fs})
+			d.Put(rec("a", 1000))
+			d.Wait()
+			h, err := d.GetNoHead("a")
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs.failReads.Store(true)
+			if err := tc.read(h); err == nil {
+				t.Fatal("a read on a failing disk returned no error")
+			}
+			h.Close()
+			checkDisabled(t, d, gauge(t, reg, "shoal_cachestore_disk_disabled"))
+		})
+	}
+}
+
+// Reads a Handle may make without a fault do not turn the tier off: past the body's end
+// (io.EOF), and after the record was evicted while the Handle held it.
+func TestHandle_readsWithoutAFaultKeepTheTierOn(t *testing.T) {
+	d, _ := open(t, Config{Path: t.TempDir(), Size: 16 << 20})
+	defer d.Close()
 	d.Put(rec("a", 1000))
 	d.Wait()
 	h, err := d.GetNoHead("a")
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs.failReads.Store(true)
-	if _, err := h.ReadHead(); err == nil {
-		t.Fatal("ReadHead on a failing disk returned no error")
+	if _, err := h.ReadAt(make([]byte, 10), 5000); err != io.EOF {
+		t.Errorf("ReadAt past the end: %v, want io.EOF", err)
+	}
+	if _, err := h.ReadAt(make([]byte, 2000), 0); err != io.EOF {
+		t.Errorf("ReadAt over the end: %v, want io.EOF", err)
+	}
+	d.Delete("a")
+	if _, err := h.ReadHead(); err != nil {
+		t.Errorf("ReadHead of a record deleted while held: %v", err)
+	}
+	if _, err := io.ReadAll(h.Body()); err != nil {
+		t.Errorf("reading a body deleted while held: %v", err)
 	}
 	h.Close()
-	checkDisabled(t, d, gauge(t, reg, "shoal_cachestore_disk_disabled"))
+	if d.Disabled() {
+		t.Fatal("reads without a fault turned the tier off")
+	}
 }
