@@ -655,8 +655,9 @@ func TestReview3_keptDiskHeadSameBytesAsFieldByField(t *testing.T) {
 			noHitHeads = false
 			for _, n := range []*Node{withTemplates, fieldByField} {
 				waitDiskReady(t, n)
-				for _, p := range paths {
+				for _, p := range paths { // both variants of /vary
 					rawResponse(t, n.HTTPAddr(), "GET "+p+" HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+					rawResponse(t, n.HTTPAddr(), "GET "+p+" HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n")
 				}
 				n.disk.d.Wait()
 			}
