@@ -10,7 +10,12 @@
 # (default 5), Shoal and nginx interleaved and alternating who goes first, so a noisy
 # neighbour on the shared machine hits both; prints req/s and Shoal's ratio to nginx per
 # round, then the median and range of the ratios, and at the end a summary table of the
-# medians (also written to bench-results/). nginx runs with sendfile and without tcp_nopush (NGINX_NOPUSH=on to compare): with
+# medians (also written to bench-results/). Beside req/s, each run's CPU time of the server
+# process (all threads' schedstat, the loopback's softirq work included) per request: a
+# neighbour's load slows both servers' req/s but hardly their CPU per request, so the ratio
+# of the two (nginx's over Shoal's, above 1: Shoal cheaper) is the steadier figure on a
+# shared machine; when both cores are busy, h2load's core bounds req/s as much as the
+# server's. nginx runs with sendfile and without tcp_nopush (NGINX_NOPUSH=on to compare): with
 # it, its req/s here was several times lower, and its hits after a restart stalled for a
 # second at a time (bench-disk-warm.sh). SHOAL_BIN: a binary to measure instead of
 # the tree; RAM_CACHE_CUTOFF: cache.disk.ram_cache_cutoff. Nothing is asserted.
@@ -72,6 +77,16 @@ url_base() { # proto server
 	esac
 }
 ratio() { awk -v a="${1%%!*}" -v b="${2%%!*}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+cpu_ns() { { cat /proc/"$1"/task/*/schedstat 2>/dev/null || true; } | awk '{ s += $1 } END { printf "%.0f\n", s }'; } # pid
+# measure server proto urls-file: prints "req/s cpu-us-per-request"
+measure() {
+	local pid=$shoal_pid
+	[ "$1" = nginx ] && pid=$nginx_pid
+	local before r
+	before=$(cpu_ns "$pid")
+	r=$(rps "$2" "$3")
+	awk -v r="$r" -v a="$before" -v b="$(cpu_ns "$pid")" -v n="$requests" 'BEGIN { printf "%s %.1f\n", r, (b - a) / 1000 / n }'
+}
 
 bench_on() { # base directory of the caches
 	work=$(mktemp -d "$1/shoal-bench-disk.XXXXXX")
@@ -113,7 +128,9 @@ routes: [{match: {path_prefix: /}, origin: o, cache: true}]
 CONF
 	taskset -c 0 nginx -c "$work/origin.conf" -p "$work" & pids+=($!)
 	taskset -c 0 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
+	nginx_pid=$!
 	GOMAXPROCS=1 taskset -c 0 "$bin/shoal" run -c "$work/shoal.yaml" 2>"$work/shoal.err" & pids+=($!)
+	shoal_pid=$!
 	for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port_admin/readyz" >/dev/null && break; sleep 0.1; done
 	for _ in $(seq 100); do curl -s "http://127.0.0.1:$port_admin/stats.json" | grep -q '"state": "ready"' && break; sleep 0.1; done
 	fs="$(df --output=fstype "$1" | tail -1)"
@@ -137,22 +154,24 @@ CONF
 					[ "$v" = 2 ] || { echo "$srv does not speak h2 on its TLS listener (HTTP/$v)" >&2; exit 1; }
 				done
 			fi
-			printf '%-6s %-4s %5s %8s %12s %12s %8s\n' size prot round objects shoal_rps nginx_rps ratio
-			ratios=()
+			printf '%-6s %-4s %5s %8s %12s %12s %8s %9s %9s %9s\n' size prot round objects shoal_rps nginx_rps ratio shoal_us nginx_us cpu_ratio
+			ratios=() cpus=()
 			for round in $(seq "$rounds"); do
 				if ((round % 2)); then
-					s=$(rps "$proto" "$work/urls-$proto-shoal")
-					n=$(rps "$proto" "$work/urls-$proto-nginx")
+					read -r s scpu < <(measure shoal "$proto" "$work/urls-$proto-shoal")
+					read -r n ncpu < <(measure nginx "$proto" "$work/urls-$proto-nginx")
 				else
-					n=$(rps "$proto" "$work/urls-$proto-nginx")
-					s=$(rps "$proto" "$work/urls-$proto-shoal")
+					read -r n ncpu < <(measure nginx "$proto" "$work/urls-$proto-nginx")
+					read -r s scpu < <(measure shoal "$proto" "$work/urls-$proto-shoal")
 				fi
 				r=$(ratio "$s" "$n")
-				ratios+=("$r")
-				printf '%-6s %-4s %5s %8s %12s %12s %8s\n' "$size" "$proto" "$round" "$objects" "$s" "$n" "$r"
+				c=$(ratio "$ncpu" "$scpu")
+				ratios+=("$r") cpus+=("$c")
+				printf '%-6s %-4s %5s %8s %12s %12s %8s %9s %9s %9s\n' "$size" "$proto" "$round" "$objects" "$s" "$n" "$r" "$scpu" "$ncpu" "$c"
 			done
-			printf '%s\n' "${ratios[@]}" | sort -n | awk -v size="$size" -v proto="$proto" -v fs="$fs" -v sum="$summary" '{ r[NR] = $1 }
-				END { line = sprintf("%-6s %-4s ratio median %.2f, range %.2f-%.2f over %d rounds", size, proto, r[int((NR + 1) / 2)], r[1], r[NR], NR)
+			cpu_median=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{ c[NR] = $1 } END { printf "%.2f (%.2f-%.2f)", c[int((NR + 1) / 2)], c[1], c[NR] }')
+			printf '%s\n' "${ratios[@]}" | sort -n | awk -v size="$size" -v proto="$proto" -v fs="$fs" -v sum="$summary" -v cpu="$cpu_median" '{ r[NR] = $1 }
+				END { line = sprintf("%-6s %-4s ratio median %.2f, range %.2f-%.2f over %d rounds; CPU per request nginx/shoal %s", size, proto, r[int((NR + 1) / 2)], r[1], r[NR], NR, cpu)
 					print line; printf "%-6s %s\n", fs, line >>sum }'
 		done
 	done
