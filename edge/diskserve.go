@@ -16,7 +16,8 @@ import (
 // request's result and true, or false to go on to the origin (nothing on disk, tier loading
 // or disabled, unreadable, not storable). A copy no larger than the promote size is read
 // into memory; fresh, it is stored there again and served like any memory hit. A larger one
-// is served from its segment file (sendfile on HTTP/1.1, see diskBody).
+// is served from its segment file (sendfile on HTTP/1.1, see diskFile), and what its head
+// decodes to is kept by record, so its next fresh hit decodes nothing (diskmeta.go).
 //
 // A stale copy takes the memory object's path (RFC 9111 section 4.3, RFC 5861): served at
 // once and revalidated in the background under stale-while-revalidate (and when soft-purged),
