@@ -40,7 +40,7 @@ func (d *Disk) get(key string, head bool) (*Handle, error) {
 	}
 	h := &Handle{Key: e.key, URL: e.url(), Tags: e.tags, RequestTime: fromNano(e.reqTime),
 		ResponseTime: fromNano(e.respTime), Expires: fromNano(e.expires), Generation: e.gen, SoftPurged: e.soft.Load(),
-		seg: e.seg, recOff: e.off, headOff: e.off + e.headOff, bodyOff: e.off + e.headOff + e.headLen, bodyLen: e.bodyLen}
+		d: d, seg: e.seg, recOff: e.off, headOff: e.off + e.headOff, bodyOff: e.off + e.headOff + e.headLen, bodyLen: e.bodyLen}
 	if !e.verified.Load() {
 		rec, bp, err := d.verifyRecord(e)
 		switch {

@@ -24,6 +24,7 @@ type Handle struct {
 	Generation   uint64
 	SoftPurged   bool // a soft ban matched it: serve it only while revalidating
 
+	d       *Disk // told of a read that fails (disable), as Get is
 	seg     *segment
 	mem     []byte  // the body, when Get has just read it to verify it; else nil
 	memBuf  *[]byte // mem's pooled buffer, put back at Close (get.go)
@@ -55,17 +56,27 @@ type RecordID struct {
 func (h *Handle) Record() RecordID { return RecordID{Segment: h.seg.id, Offset: h.recOff} }
 
 // ReadHead returns the stored response head, reading it from the segment when the Handle
-// has none yet (GetNoHead), and keeps it in Head.
+// has none yet (GetNoHead), and keeps it in Head. An I/O error turns the tier off, as in Get.
 func (h *Handle) ReadHead() ([]byte, error) {
 	if h.Head != nil {
 		return h.Head, nil
 	}
 	head := make([]byte, h.bodyOff-h.headOff)
 	if _, err := h.seg.f.ReadAt(head, h.headOff); err != nil {
+		h.failed(err)
 		return nil, fmt.Errorf("disk: reading the head of %q: %w", h.Key, err)
 	}
 	h.Head = head
 	return head, nil
+}
+
+// failed turns the tier off after a read through h failed: the record's bytes are within
+// its segment, which stays open while h is, so any error is the disk's (io.EOF included:
+// the file is shorter than the index says).
+func (h *Handle) failed(err error) {
+	if h.d != nil {
+		h.d.disable("read", err)
+	}
 }
 
 // BodyOffset is the byte offset of the body in File.
@@ -74,7 +85,8 @@ func (h *Handle) BodyOffset() int64 { return h.bodyOff }
 // BodyLength is the body's length in bytes.
 func (h *Handle) BodyLength() int64 { return h.bodyLen }
 
-// ReadAt reads the body from offset off (relative to the body's start), as io.ReaderAt.
+// ReadAt reads the body from offset off (relative to the body's start), as io.ReaderAt:
+// io.EOF past the body's end. An I/O error turns the tier off, as in Get.
 func (h *Handle) ReadAt(p []byte, off int64) (int, error) {
 	if off >= h.bodyLen {
 		return 0, io.EOF
@@ -86,14 +98,19 @@ func (h *Handle) ReadAt(p []byte, off int64) (int, error) {
 		}
 		return n, nil
 	}
+	short := false
 	if rest := h.bodyLen - off; int64(len(p)) > rest {
-		n, err := h.seg.f.ReadAt(p[:rest], h.bodyOff+off)
-		if err == nil {
-			err = io.EOF
-		}
+		p, short = p[:rest], true
+	}
+	n, err := h.seg.f.ReadAt(p, h.bodyOff+off)
+	if err != nil {
+		h.failed(err)
 		return n, err
 	}
-	return h.seg.f.ReadAt(p, h.bodyOff+off)
+	if short {
+		return n, io.EOF
+	}
+	return n, nil
 }
 
 // Body is the body as an io.SectionReader (Read, Seek, ReadAt); for HTTP/2 and for copies.

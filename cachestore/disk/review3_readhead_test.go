@@ -20,7 +20,6 @@ func TestHandle_readEIODisables(t *testing.T) {
 		{"Body", func(h *Handle) error { _, err := io.ReadAll(h.Body()); return err }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Skip("fault: a Handle's read error leaves the tier on (fix pending)")
 			fs := &faultFS{}
 			d, reg := open(t, Config{Path: t.TempDir(), Size: 16 << 20, fs: fs})
 			d.Put(rec("a", 1000))
