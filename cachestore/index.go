@@ -24,7 +24,7 @@ type tagRef struct {
 // addr orders entries of one URL or tag; a probe (urlProbe, a tagRef without object) sorts
 // before every entry.
 func addr(o *Object) uintptr {
-	if o == nil || o.probe {
+	if o == nil || o.Meta == probeMeta {
 		return 0
 	}
 	return uintptr(unsafe.Pointer(o))
@@ -133,4 +133,8 @@ func (x *index) each(r purgeRecord, fn func(slot)) {
 }
 
 // urlProbe sorts before every slot of url.
-func urlProbe(url string) slot { return slot{obj: &Object{URL: url, probe: true}} }
+func urlProbe(url string) slot { return slot{obj: &Object{URL: url, Meta: probeMeta}} }
+
+// probeMeta marks a search key of the URL index (urlProbe), never stored: a flag in Object
+// would take a word of every stored object.
+var probeMeta = new(Meta)

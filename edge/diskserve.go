@@ -87,7 +87,7 @@ func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 		return p.gatewayTimeoutOnlyIfCached(x, l), true
 	}
 	l.stale, l.use = obj, use
-	if use.TTL > 0 && !obj.Meta.Decision.NoCache {
+	if use.TTL > 0 && !obj.Meta.NoCache() {
 		l.status.serve(fwdRequest) // as for memory: the request's own directives refused a fresh copy
 	} else {
 		l.status.serve(fwdStale)
@@ -119,8 +119,8 @@ func (p *pipeline) diskObject(l *lookup, h *disk.Handle) (*cachestore.Object, ht
 		return nil, httpcache.Use{}, false
 	}
 	meta := cachestore.NewMeta(d, header)
-	obj := &cachestore.Object{Key: h.Key, URL: h.URL, Status: status, Header: header, RequestTime: h.RequestTime,
-		ResponseTime: h.ResponseTime, Tags: h.Tags, Meta: meta}
+	obj := &cachestore.Object{Key: h.Key, URL: h.URL, Status: int32(status), Header: header, RequestTime: cachestore.StampOf(h.RequestTime),
+		ResponseTime: cachestore.StampOf(h.ResponseTime), Tags: h.Tags, Meta: meta}
 	use := l.rt.policy.Evaluate(l.req, meta.Response(obj), d, p.now())
 	if h.SoftPurged && use.State == httpcache.Fresh {
 		use.State = httpcache.StaleWhileRevalidate
@@ -141,7 +141,7 @@ func (p *pipeline) serveDiskHandle(x *exchange, l *lookup, obj *cachestore.Objec
 		p.writeConditional(x, l, code, obj.Header, use.Age)
 		return
 	}
-	p.writeHead(x, l, obj.Status, obj.Header, use.Age, obj.Meta.Decision.NoCacheFields)
+	p.writeHead(x, l, int(obj.Status), obj.Header, use.Age, obj.Meta.NoCacheFields())
 	length := h.BodyLength()
 	if l.head {
 		h.Close()
