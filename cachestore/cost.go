@@ -24,9 +24,7 @@ func (o *Object) Cost() int64 {
 	if !sharesBytes(o.Key, o.URL) {
 		n += allocSize(len(o.URL))
 	}
-	for _, t := range o.Tags {
-		n += len(t) + tagOverhead
-	}
+	n += o.Tags.cost()
 	if m := o.Meta; m != nil {
 		n += metaSize
 		if f := m.fields; f != nil {
@@ -40,7 +38,7 @@ const (
 	fieldSize = int(unsafe.Sizeof(httpcache.Field{}))
 	// metaSize is a Meta, rounded to its size class (64 B).
 	metaSize = (int(unsafe.Sizeof(Meta{})) + 15) &^ 15
-	// objectOverhead is the Object struct (144 B with its size class) plus what the store
+	// objectOverhead is the Object struct (128 B with its size class) plus what the store
 	// holds per object beside it: its item in ristretto's store map (48 B and the map's
 	// spare slots) and policy map, its share of the admission sketch, and its entry in the
 	// URL index. BenchmarkMemory_HeapPerEdgeObject measures ristretto at 142 B and the index

@@ -65,7 +65,7 @@ func (x *index) add(s slot) bool {
 	if _, dup := x.byURL.ReplaceOrInsert(s); dup {
 		return false
 	}
-	for _, t := range s.obj.Tags {
+	for _, t := range s.obj.Tags.List() {
 		x.byTag.ReplaceOrInsert(tagRef{tag: t, obj: s.obj})
 	}
 	x.objects++
@@ -79,7 +79,7 @@ func (x *index) remove(s slot) bool {
 	if _, ok := x.byURL.Delete(s); !ok {
 		return false
 	}
-	for _, t := range s.obj.Tags {
+	for _, t := range s.obj.Tags.List() {
 		x.byTag.Delete(tagRef{tag: t, obj: s.obj})
 	}
 	x.objects--

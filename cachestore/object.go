@@ -18,12 +18,12 @@ type Object struct {
 	Body         []byte           // response body
 	RequestTime  Stamp            // when the request that filled it left for the origin
 	ResponseTime Stamp            // when its response arrived
-	Tags         []string         // surrogate keys (from Surrogate-Key / Cache-Tag), indexed for purge
+	Tags         Tags             // surrogate keys (from Surrogate-Key / Cache-Tag), indexed for purge
 	Generation   uint64           // the store generation read when the fill started (see Memory.Begin)
 	Meta         *Meta            // the edge's decisions about it (meta.go); nil only in tests of the store alone
 	Status       int32            // response status code
 
-	// softPurged shares a word with Status: every stored object has this struct, and 144
+	// softPurged shares a word with Status: every stored object has this struct, and 128
 	// bytes is its size class (TestObject_oneSizeClass).
 	softPurged atomic.Bool
 }

@@ -120,7 +120,7 @@ func (p *pipeline) diskObject(l *lookup, h *disk.Handle) (*cachestore.Object, ht
 	}
 	meta := cachestore.NewMeta(d, header)
 	obj := &cachestore.Object{Key: h.Key, URL: h.URL, Status: int32(status), Header: header, RequestTime: cachestore.StampOf(h.RequestTime),
-		ResponseTime: cachestore.StampOf(h.ResponseTime), Tags: h.Tags, Meta: meta}
+		ResponseTime: cachestore.StampOf(h.ResponseTime), Tags: cachestore.NewTags(h.Tags...), Meta: meta}
 	use := l.rt.policy.Evaluate(l.req, meta.Response(obj), d, p.now())
 	if h.SoftPurged && use.State == httpcache.Fresh {
 		use.State = httpcache.StaleWhileRevalidate

@@ -492,7 +492,7 @@ func fillObject(j *fillJob, h *fillHead, body []byte, generation generations) (*
 	obj := &cachestore.Object{
 		Key: j.key, URL: j.url, Status: int32(h.status), Header: stored, Body: body,
 		RequestTime: cachestore.StampOf(h.reqTime), ResponseTime: cachestore.StampOf(h.respTime), Generation: generation.memory,
-		Tags: surrogateKeys(stored), Meta: cachestore.NewMeta(h.decision, stored),
+		Tags: cachestore.NewTags(surrogateKeys(stored)...), Meta: cachestore.NewMeta(h.decision, stored),
 	}
 	if len(h.vary) > 0 {
 		// The key of the variant this request selects under the response's own Vary (RFC
@@ -540,7 +540,7 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 	j.call.Finish(nil)
 	if decision.Store {
 		obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: header, Body: old.Body,
-			RequestTime: cachestore.StampOf(resp.RequestTime), ResponseTime: cachestore.StampOf(resp.ResponseTime), Generation: generation.memory, Tags: surrogateKeys(header),
+			RequestTime: cachestore.StampOf(resp.RequestTime), ResponseTime: cachestore.StampOf(resp.ResponseTime), Generation: generation.memory, Tags: cachestore.NewTags(surrogateKeys(header)...),
 			Meta: cachestore.NewMeta(decision, header)}
 		if p.setObject(obj, generation.disk) {
 			p.metrics.stored.Inc()

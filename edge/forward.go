@@ -382,7 +382,7 @@ func (p *pipeline) keepCopy(rt *settings, key string, status int, header httpcac
 	meta.Hot = ttl > 0
 	obj := &cachestore.Object{Key: key, URL: key, Status: int32(status), Header: header, Body: body,
 		RequestTime: cachestore.StampOf(copied.sent), ResponseTime: cachestore.StampOf(copied.received), Generation: copied.generation.memory,
-		Tags: surrogateKeys(header), Meta: meta}
+		Tags: cachestore.NewTags(surrogateKeys(header)...), Meta: meta}
 	if p.store.PurgedSince(obj, copied.filled) {
 		p.log.Debug("peer copy older than a purge applied here", "key", key)
 		return false
