@@ -15,8 +15,8 @@ import (
 // the atomic marks and DiskGen change while readers share the object (see each field).
 //
 // Every stored object has one, so it is packed into 64 bytes (one size class): the
-// decision's flags in a byte, its field lists behind one pointer that is nil for nearly
-// every response, and no Reason (a decision to store has none). httpcache's StoreDecision
+// decision's field lists behind one pointer that is nil for nearly every response, and no
+// Reason (a decision to store has none). httpcache's StoreDecision
 // is 96 bytes; a Meta holding it was 128.
 type Meta struct {
 	lifetime, staleWhileRevalidate, staleIfError time.Duration
@@ -37,7 +37,9 @@ type Meta struct {
 	// OnDisk marks an object written to disk (or read from it), which eviction from memory
 	// need not write again.
 	OnDisk atomic.Bool
-	flags  decisionFlags
+	// The decision's booleans, unpacked: they fill the struct's last word anyway, and a hit
+	// rebuilds the decision (Decision) with plain copies.
+	store, heuristic, mustRevalidate, noCache, immutable, noTransform bool
 	// Hot marks a hot copy: an object a non-owner keeps for cache.hot_ttl only, which never
 	// answers an owner's adoption request, or the owner would keep it for the original's
 	// whole freshness.
@@ -47,33 +49,12 @@ type Meta struct {
 // decisionFields are the field lists of RFC 9111 sections 5.2.2.4 and 5.2.2.7.
 type decisionFields struct{ noCache, private []string }
 
-// decisionFlags are StoreDecision's booleans, one bit each.
-type decisionFlags uint8
-
-const (
-	flagStore decisionFlags = 1 << iota
-	flagHeuristic
-	flagMustRevalidate
-	flagNoCache
-	flagImmutable
-	flagNoTransform
-)
-
 // NewMeta is the meta of an object about to be stored with header h and decision d. d's
 // Reason is not kept: it is empty in a decision to store.
 func NewMeta(d httpcache.StoreDecision, h httpcache.Header) *Meta {
-	m := &Meta{lifetime: d.Lifetime, staleWhileRevalidate: d.StaleWhileRevalidate, staleIfError: d.StaleIfError}
-	for _, f := range [...]struct {
-		on   bool
-		flag decisionFlags
-	}{
-		{d.Store, flagStore}, {d.Heuristic, flagHeuristic}, {d.MustRevalidate, flagMustRevalidate},
-		{d.NoCache, flagNoCache}, {d.Immutable, flagImmutable}, {d.NoTransform, flagNoTransform},
-	} {
-		if f.on {
-			m.flags |= f.flag
-		}
-	}
+	m := &Meta{lifetime: d.Lifetime, staleWhileRevalidate: d.StaleWhileRevalidate, staleIfError: d.StaleIfError,
+		store: d.Store, heuristic: d.Heuristic, mustRevalidate: d.MustRevalidate, noCache: d.NoCache,
+		immutable: d.Immutable, noTransform: d.NoTransform}
 	if len(d.NoCacheFields) > 0 || len(d.PrivateFields) > 0 {
 		m.fields = &decisionFields{noCache: d.NoCacheFields, private: d.PrivateFields}
 	}
@@ -87,12 +68,12 @@ func NewMeta(d httpcache.StoreDecision, h httpcache.Header) *Meta {
 // section 4.2.1, made once at fill time (without its Reason). It allocates nothing.
 func (m *Meta) Decision() httpcache.StoreDecision {
 	d := httpcache.StoreDecision{
-		Store:                m.flags&flagStore != 0,
-		Heuristic:            m.flags&flagHeuristic != 0,
-		MustRevalidate:       m.flags&flagMustRevalidate != 0,
-		NoCache:              m.flags&flagNoCache != 0,
-		Immutable:            m.flags&flagImmutable != 0,
-		NoTransform:          m.flags&flagNoTransform != 0,
+		Store:                m.store,
+		Heuristic:            m.heuristic,
+		MustRevalidate:       m.mustRevalidate,
+		NoCache:              m.noCache,
+		Immutable:            m.immutable,
+		NoTransform:          m.noTransform,
 		Lifetime:             m.lifetime,
 		StaleWhileRevalidate: m.staleWhileRevalidate,
 		StaleIfError:         m.staleIfError,
@@ -107,10 +88,10 @@ func (m *Meta) Decision() httpcache.StoreDecision {
 func (m *Meta) Lifetime() time.Duration { return m.lifetime }
 
 // NoCache reports the decision's no-cache: store, but validate before each use.
-func (m *Meta) NoCache() bool { return m.flags&flagNoCache != 0 }
+func (m *Meta) NoCache() bool { return m.noCache }
 
 // NoTransform reports the response's no-transform: its content must not be recompressed.
-func (m *Meta) NoTransform() bool { return m.flags&flagNoTransform != 0 }
+func (m *Meta) NoTransform() bool { return m.noTransform }
 
 // NoCacheFields are the fields no-cache="..." names: stripped when served without
 // validation (RFC 9111 section 5.2.2.4).
