@@ -24,27 +24,28 @@ func (o *Object) Cost() int64 {
 	if !sharesBytes(o.Key, o.URL) {
 		n += allocSize(len(o.URL))
 	}
-	for _, t := range o.Tags {
-		n += len(t) + tagOverhead
-	}
-	if o.Meta != nil {
-		n += metaSize + fieldsCost(o.Meta.Decision.NoCacheFields) + fieldsCost(o.Meta.Decision.PrivateFields)
+	n += o.Tags.cost()
+	if m := o.Meta; m != nil {
+		n += metaSize
+		if f := m.fields; f != nil {
+			n += allocSize(int(unsafe.Sizeof(*f))) + fieldsCost(f.noCache) + fieldsCost(f.private)
+		}
 	}
 	return int64(n) + objectOverhead
 }
 
 const (
 	fieldSize = int(unsafe.Sizeof(httpcache.Field{}))
-	// metaSize is a Meta, rounded to its size class (128 B).
+	// metaSize is a Meta, rounded to its size class (64 B).
 	metaSize = (int(unsafe.Sizeof(Meta{})) + 15) &^ 15
-	// objectOverhead is the Object struct (192 B with its size class) plus what the store
+	// objectOverhead is the Object struct (128 B with its size class) plus what the store
 	// holds per object beside it: its item in ristretto's store map (48 B and the map's
 	// spare slots) and policy map, its share of the admission sketch, and its entry in the
 	// URL index. BenchmarkMemory_HeapPerEdgeObject measures ristretto at 142 B and the index
 	// at 18 B per object on a fresh store, and some 70 B more in a store that evicts
 	// (deleted slots of ristretto's maps, half-empty B-tree nodes); the charge is the
 	// evicting store's, the state a full cache lives in.
-	objectOverhead = 192 + 228
+	objectOverhead = (int64(unsafe.Sizeof(Object{}))+15)&^15 + 228
 	// tagOverhead is a tag's string header in Object.Tags plus its entry in the tag index.
 	tagOverhead = 64
 )

@@ -16,12 +16,12 @@ func ExampleMemory_Begin() {
 	defer store.Close()
 
 	url := "https://www.example.com/app.css"
-	obj := &cachestore.Object{Key: url, URL: url, Status: 200, Body: []byte("body{}"), Tags: []string{"css"}}
+	obj := &cachestore.Object{Key: url, URL: url, Status: 200, Body: []byte("body{}"), Tags: cachestore.NewTags("css")}
 	obj.Generation = store.Begin() // fill starts
 	store.PurgeTag("css", false)   // a purge arrives while the origin is answering
 	fmt.Println("stored:", store.Set(obj))
 
-	obj = &cachestore.Object{Key: url, URL: url, Status: 200, Body: []byte("body{}"), Tags: []string{"css"}}
+	obj = &cachestore.Object{Key: url, URL: url, Status: 200, Body: []byte("body{}"), Tags: cachestore.NewTags("css")}
 	obj.Generation = store.Begin() // a fill that starts after the purge
 	fmt.Println("stored:", store.Set(obj))
 	// Output:

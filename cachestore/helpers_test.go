@@ -25,7 +25,7 @@ func object(url, variant string, tags ...string) *Object {
 		Status: 200,
 		Header: httpcache.Header{{Name: "Content-Type", Value: "text/plain"}},
 		Body:   []byte("body of " + url + variant),
-		Tags:   tags,
+		Tags:   NewTags(tags...),
 	}
 }
 
@@ -62,7 +62,7 @@ func checkIndexMatchesCache(t testing.TB, m *Memory) {
 	m.idx.byURL.Ascend(func(s slot) bool {
 		indexed[s] = true
 		bytes += s.obj.Cost()
-		for _, tag := range s.obj.Tags {
+		for _, tag := range s.obj.Tags.List() {
 			wantTags[tagRef{tag: tag, obj: s.obj}] = true
 		}
 		return true

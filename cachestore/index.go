@@ -24,7 +24,7 @@ type tagRef struct {
 // addr orders entries of one URL or tag; a probe (urlProbe, a tagRef without object) sorts
 // before every entry.
 func addr(o *Object) uintptr {
-	if o == nil || o.probe {
+	if o == nil || o.Meta == probeMeta {
 		return 0
 	}
 	return uintptr(unsafe.Pointer(o))
@@ -65,7 +65,7 @@ func (x *index) add(s slot) bool {
 	if _, dup := x.byURL.ReplaceOrInsert(s); dup {
 		return false
 	}
-	for _, t := range s.obj.Tags {
+	for _, t := range s.obj.Tags.List() {
 		x.byTag.ReplaceOrInsert(tagRef{tag: t, obj: s.obj})
 	}
 	x.objects++
@@ -79,7 +79,7 @@ func (x *index) remove(s slot) bool {
 	if _, ok := x.byURL.Delete(s); !ok {
 		return false
 	}
-	for _, t := range s.obj.Tags {
+	for _, t := range s.obj.Tags.List() {
 		x.byTag.Delete(tagRef{tag: t, obj: s.obj})
 	}
 	x.objects--
@@ -133,4 +133,8 @@ func (x *index) each(r purgeRecord, fn func(slot)) {
 }
 
 // urlProbe sorts before every slot of url.
-func urlProbe(url string) slot { return slot{obj: &Object{URL: url, probe: true}} }
+func urlProbe(url string) slot { return slot{obj: &Object{URL: url, Meta: probeMeta}} }
+
+// probeMeta marks a search key of the URL index (urlProbe), never stored: a flag in Object
+// would take a word of every stored object.
+var probeMeta = new(Meta)

@@ -192,6 +192,9 @@ func (m *Memory) Stats() Stats {
 	}
 }
 
+// MaxBytes is the store's budget in bytes of Object.Cost (Config.MaxBytes, or its default).
+func (m *Memory) MaxBytes() int64 { return m.maxBytes }
+
 // Wait blocks until ristretto has applied every queued Set and Del. For tests only.
 func (m *Memory) Wait() { m.cache.Wait() }
 

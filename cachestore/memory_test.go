@@ -107,9 +107,9 @@ func TestObject_Cost(t *testing.T) {
 		{"Key equal to URL, one string", &Object{Key: key, URL: key}, 16 + objectOverhead},
 		{"header line", &Object{Header: httpcache.Header{{Name: "A", Value: "bc"}}}, 1 + 2 + 4 + 32 + objectOverhead},
 		{"header slice by its capacity", &Object{Header: make(httpcache.Header, 0, 8)}, 8*32 + objectOverhead},
-		{"tags", &Object{Tags: []string{"ab", "c"}}, 3 + 2*tagOverhead + objectOverhead},
-		{"meta", &Object{Meta: &Meta{}}, 128 + objectOverhead},
-		{"meta's field lists", &Object{Meta: &Meta{Decision: httpcache.StoreDecision{NoCacheFields: []string{"Set-Cookie"}}}}, 128 + 16 + 16 + objectOverhead},
+		{"tags", &Object{Tags: NewTags("ab", "c")}, 32 + 3 + 2*tagOverhead + objectOverhead}, // the slice header by allocSize
+		{"meta", &Object{Meta: &Meta{}}, 64 + objectOverhead},
+		{"meta's field lists", &Object{Meta: NewMeta(httpcache.StoreDecision{NoCacheFields: []string{"Set-Cookie"}}, nil)}, 64 + 48 + 16 + 16 + objectOverhead},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -46,7 +46,7 @@ func edgeObject(i, bodySize int) *Object {
 	now := time.Now()
 	d := httpcache.StoreDecision{Store: true, Lifetime: time.Hour}
 	return &Object{Key: url, URL: url, Status: 200, Header: h, Body: make([]byte, bodySize),
-		RequestTime: now, ResponseTime: now, Meta: NewMeta(d, h)}
+		RequestTime: StampOf(now), ResponseTime: StampOf(now), Meta: NewMeta(d, h)}
 }
 
 // BenchmarkMemory_HeapPerEdgeObject is BenchmarkMemory_HeapPerObject with objects of the

@@ -9,47 +9,102 @@ import (
 
 // Meta is what the edge decided about an object when it stored it, kept beside the object so
 // that a hit neither parses its head again nor looks anything up elsewhere. The store itself
-// reads none of it; the disk tier persists Decision and Date with the object.
+// reads none of it; the disk tier persists the decision and Date with the object.
 //
-// Decision, Date and Hot are set before the object is stored and never changed after; the
-// atomic marks and DiskGen change while readers share the object (see each field).
+// The decision, Date and Hot are set before the object is stored and never changed after;
+// the atomic marks and DiskGen change while readers share the object (see each field).
+//
+// Every stored object has one, so it is packed into 64 bytes (one size class): the
+// decision's field lists behind one pointer that is nil for nearly every response, and no
+// Reason (a decision to store has none). httpcache's StoreDecision
+// is 96 bytes; a Meta holding it was 128.
 type Meta struct {
-	// Decision is the storability decision of RFC 9111 section 3 and the freshness lifetime
-	// of section 4.2.1, made once at fill time.
-	Decision httpcache.StoreDecision
+	lifetime, staleWhileRevalidate, staleIfError time.Duration
+	// fields holds the decision's NoCacheFields and PrivateFields; nil when both are empty.
+	fields *decisionFields
 	// Date is the response's Date field parsed, in Unix seconds (HTTP dates have no finer
 	// resolution; 8 bytes instead of a time.Time's 24 on every object). 0 means absent or
 	// invalid: httpcache then parses the Header.
 	Date int64
-	// Revalidating marks an object whose background revalidation (RFC 5861
-	// stale-while-revalidate) has started, so that it runs once however many requests read
-	// the stale object.
-	Revalidating atomic.Bool
 	// DiskGen is the disk tier's generation when the object was stored in memory, passed
 	// with it to disk so that a purge since then refuses it there. It is written only before
 	// the object is shared, or by the one goroutine that won OnDisk.
 	DiskGen uint64
+	// Revalidating marks an object whose background revalidation (RFC 5861
+	// stale-while-revalidate) has started, so that it runs once however many requests read
+	// the stale object.
+	Revalidating atomic.Bool
 	// OnDisk marks an object written to disk (or read from it), which eviction from memory
 	// need not write again.
 	OnDisk atomic.Bool
+	// The decision's booleans, unpacked: they fill the struct's last word anyway, and a hit
+	// rebuilds the decision (Decision) with plain copies.
+	store, heuristic, mustRevalidate, noCache, immutable, noTransform bool
 	// Hot marks a hot copy: an object a non-owner keeps for cache.hot_ttl only, which never
 	// answers an owner's adoption request, or the owner would keep it for the original's
 	// whole freshness.
 	Hot bool
 }
 
-// NewMeta is the meta of an object about to be stored with header h and decision d.
+// decisionFields are the field lists of RFC 9111 sections 5.2.2.4 and 5.2.2.7.
+type decisionFields struct{ noCache, private []string }
+
+// NewMeta is the meta of an object about to be stored with header h and decision d. d's
+// Reason is not kept: it is empty in a decision to store.
 func NewMeta(d httpcache.StoreDecision, h httpcache.Header) *Meta {
-	m := &Meta{Decision: d}
+	m := &Meta{lifetime: d.Lifetime, staleWhileRevalidate: d.StaleWhileRevalidate, staleIfError: d.StaleIfError,
+		store: d.Store, heuristic: d.Heuristic, mustRevalidate: d.MustRevalidate, noCache: d.NoCache,
+		immutable: d.Immutable, noTransform: d.NoTransform}
+	if len(d.NoCacheFields) > 0 || len(d.PrivateFields) > 0 {
+		m.fields = &decisionFields{noCache: d.NoCacheFields, private: d.PrivateFields}
+	}
 	if t := httpcache.DateOf(h); !t.IsZero() {
 		m.Date = t.Unix()
 	}
 	return m
 }
 
+// Decision is the storability decision of RFC 9111 section 3 and the freshness lifetime of
+// section 4.2.1, made once at fill time (without its Reason). It allocates nothing.
+func (m *Meta) Decision() httpcache.StoreDecision {
+	d := httpcache.StoreDecision{
+		Store:                m.store,
+		Heuristic:            m.heuristic,
+		MustRevalidate:       m.mustRevalidate,
+		NoCache:              m.noCache,
+		Immutable:            m.immutable,
+		NoTransform:          m.noTransform,
+		Lifetime:             m.lifetime,
+		StaleWhileRevalidate: m.staleWhileRevalidate,
+		StaleIfError:         m.staleIfError,
+	}
+	if m.fields != nil {
+		d.NoCacheFields, d.PrivateFields = m.fields.noCache, m.fields.private
+	}
+	return d
+}
+
+// Lifetime is the decision's freshness lifetime (RFC 9111 section 4.2.1).
+func (m *Meta) Lifetime() time.Duration { return m.lifetime }
+
+// NoCache reports the decision's no-cache: store, but validate before each use.
+func (m *Meta) NoCache() bool { return m.noCache }
+
+// NoTransform reports the response's no-transform: its content must not be recompressed.
+func (m *Meta) NoTransform() bool { return m.noTransform }
+
+// NoCacheFields are the fields no-cache="..." names: stripped when served without
+// validation (RFC 9111 section 5.2.2.4).
+func (m *Meta) NoCacheFields() []string {
+	if m.fields == nil {
+		return nil
+	}
+	return m.fields.noCache
+}
+
 // Response is o as httpcache evaluates it, with the Date parsed at fill time.
 func (m *Meta) Response(o *Object) httpcache.Response {
-	r := httpcache.Response{Status: o.Status, Header: o.Header, RequestTime: o.RequestTime, ResponseTime: o.ResponseTime}
+	r := httpcache.Response{Status: int(o.Status), Header: o.Header, RequestTime: o.RequestTime.Time(), ResponseTime: o.ResponseTime.Time()}
 	if m.Date != 0 {
 		r.Date = time.Unix(m.Date, 0)
 	}

@@ -2,7 +2,6 @@ package cachestore
 
 import (
 	"sync/atomic"
-	"time"
 
 	"github.com/shoal-cdn/shoal/httpcache"
 )
@@ -15,18 +14,18 @@ import (
 type Object struct {
 	Key          string           // full cache key: primary key plus the variant's secondary key
 	URL          string           // primary key, "scheme://host/path?normalised-query": what URL and prefix purges match
-	Status       int              // response status code
 	Header       httpcache.Header // stored response header fields, names as the origin sent them
 	Body         []byte           // response body
-	RequestTime  time.Time        // when the request that filled it left for the origin
-	ResponseTime time.Time        // when its response arrived
-	Tags         []string         // surrogate keys (from Surrogate-Key / Cache-Tag), indexed for purge
+	RequestTime  Stamp            // when the request that filled it left for the origin
+	ResponseTime Stamp            // when its response arrived
+	Tags         Tags             // surrogate keys (from Surrogate-Key / Cache-Tag), indexed for purge
 	Generation   uint64           // the store generation read when the fill started (see Memory.Begin)
 	Meta         *Meta            // the edge's decisions about it (meta.go); nil only in tests of the store alone
+	Status       int32            // response status code
 
-	// softPurged and probe sit in the struct's alignment padding, so they cost no memory.
+	// softPurged shares a word with Status: every stored object has this struct, and 128
+	// bytes is its size class (TestObject_oneSizeClass).
 	softPurged atomic.Bool
-	probe      bool // a search key of the URL index (urlProbe), never stored
 }
 
 // SoftPurged reports whether a soft purge marked the object stale: serve it only while

@@ -44,7 +44,7 @@ func (r purgeRecord) matches(o *Object) bool {
 	case kindPrefix:
 		return strings.HasPrefix(o.URL, r.value)
 	case kindTag:
-		for _, t := range o.Tags {
+		for _, t := range o.Tags.List() {
 			if t == r.value {
 				return true
 			}

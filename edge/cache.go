@@ -123,7 +123,7 @@ func (p *pipeline) serveCache(x *exchange, rt *settings, r *route, key string, n
 		l.own()
 		return p.gatewayTimeoutOnlyIfCached(x, l)
 	}
-	use := rt.policy.Evaluate(l.req, meta.Response(obj), meta.Decision, now)
+	use := rt.policy.Evaluate(l.req, meta.Response(obj), meta.Decision(), now)
 	if obj.SoftPurged() && use.State == httpcache.Fresh {
 		use.State = httpcache.StaleWhileRevalidate
 		// Cache-Status says stale (RFC 9211 ttl below zero): a peer that forwarded this
@@ -151,7 +151,7 @@ func (p *pipeline) serveCache(x *exchange, rt *settings, r *route, key string, n
 		return p.gatewayTimeoutOnlyIfCached(x, l)
 	}
 	l.stale, l.use = obj, use
-	if use.TTL > 0 && !meta.Decision.NoCache && !obj.SoftPurged() {
+	if use.TTL > 0 && !meta.NoCache() && !obj.SoftPurged() {
 		// RFC 9211 section 2.2: a fresh response the request's own directives (no-cache,
 		// max-age, min-fresh) did not let us use.
 		l.status.serve(fwdRequest)

@@ -39,8 +39,8 @@ func TestNode_catchUpWithReturningMember(t *testing.T) {
 	const key = "http://shop.example/item.css"
 	n.Store().Set(&cachestore.Object{Key: key, URL: key, Status: 200, Body: []byte("old"),
 		Header:      httpcache.Header{{Name: "Cache-Control", Value: "max-age=600"}},
-		RequestTime: time.Now(), ResponseTime: time.Now(), Generation: n.Store().Begin(),
-		Meta: &cachestore.Meta{Decision: httpcache.StoreDecision{Store: true, Lifetime: 10 * time.Minute}}})
+		RequestTime: cachestore.StampOf(time.Now()), ResponseTime: cachestore.StampOf(time.Now()), Generation: n.Store().Begin(),
+		Meta: cachestore.NewMeta(httpcache.StoreDecision{Store: true, Lifetime: 10 * time.Minute}, nil)})
 	n.Store().Wait()
 
 	n.catchUpReturning([]ring.Member{self, far}) // both in view

@@ -25,7 +25,7 @@ func TestDiskTier_compressedCopyNeverEvictedToDisk(t *testing.T) {
 	meta.DiskGen = n.disk.d.Begin()
 	object := func(key, body string) *cachestore.Object {
 		return &cachestore.Object{Key: key, URL: url, Status: 200, Header: header, Body: []byte(body),
-			RequestTime: now, ResponseTime: now, Meta: meta}
+			RequestTime: cachestore.StampOf(now), ResponseTime: cachestore.StampOf(now), Meta: meta}
 	}
 	n.evictToDisk(object(url+"\x00enc:gzip", "gzipped bytes"))
 	n.disk.d.Wait()

@@ -31,7 +31,7 @@ func TestDiskTier_fillEndingInsideAPurgeNeverReachesDisk(t *testing.T) {
 	header := httpcache.Header{{Name: "Cache-Control", Value: "max-age=600"}}
 	now := time.Now()
 	obj := &cachestore.Object{Key: url, URL: url, Status: 200, Header: header, Body: []byte("v1"),
-		RequestTime: now, ResponseTime: now, Generation: gen.memory,
+		RequestTime: cachestore.StampOf(now), ResponseTime: cachestore.StampOf(now), Generation: gen.memory,
 		Meta: cachestore.NewMeta(httpcache.StoreDecision{Store: true, Lifetime: 600 * time.Second}, header)}
 	n.setObject(obj, gen.disk)
 	n.disk.d.Wait()

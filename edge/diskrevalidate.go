@@ -38,7 +38,7 @@ func (p *pipeline) staleDiskBody(o *cachestore.Object) *disk.Handle {
 	if err != nil {
 		return nil
 	}
-	if !h.ResponseTime.Equal(o.ResponseTime) {
+	if !h.ResponseTime.Equal(o.ResponseTime.Time()) {
 		h.Close()
 		return nil
 	}
@@ -97,7 +97,7 @@ func (p *pipeline) refreshFromDisk(j *fillJob, h *fillHead, body *disk.Handle, g
 	}
 	old := j.stale
 	obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: h.header,
-		RequestTime: h.reqTime, ResponseTime: h.respTime, Tags: surrogateKeys(h.header),
+		RequestTime: cachestore.StampOf(h.reqTime), ResponseTime: cachestore.StampOf(h.respTime), Tags: cachestore.NewTags(surrogateKeys(h.header)...),
 		Meta: cachestore.NewMeta(h.decision, h.header)}
 	m := obj.Meta
 	m.DiskGen = gen.disk

@@ -103,7 +103,7 @@ func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 		return p.gatewayTimeoutOnlyIfCached(x, l), true
 	}
 	l.stale, l.use = obj, use
-	if use.TTL > 0 && !obj.Meta.Decision.NoCache {
+	if use.TTL > 0 && !obj.Meta.NoCache() {
 		l.status.serve(fwdRequest) // as for memory: the request's own directives refused a fresh copy
 	} else {
 		l.status.serve(fwdStale)
@@ -136,15 +136,15 @@ func (p *pipeline) diskObject(l *lookup, h *disk.Handle) (*cachestore.Object, ht
 		return nil, httpcache.Use{}, false
 	}
 	meta := cachestore.NewMeta(d, header)
-	obj := &cachestore.Object{Key: h.Key, URL: h.URL, Status: status, Header: header, RequestTime: h.RequestTime,
-		ResponseTime: h.ResponseTime, Tags: h.Tags, Meta: meta}
+	obj := &cachestore.Object{Key: h.Key, URL: h.URL, Status: int32(status), Header: header, RequestTime: cachestore.StampOf(h.RequestTime),
+		ResponseTime: cachestore.StampOf(h.ResponseTime), Tags: cachestore.NewTags(h.Tags...), Meta: meta}
 	return obj, p.diskUse(l, h, obj), true
 }
 
 // diskUse evaluates a disk object for this request; a soft-purged copy is at best
 // stale-while-revalidate, as in memory.
 func (p *pipeline) diskUse(l *lookup, h *disk.Handle, obj *cachestore.Object) httpcache.Use {
-	use := l.rt.policy.Evaluate(l.req, obj.Meta.Response(obj), obj.Meta.Decision, p.now())
+	use := l.rt.policy.Evaluate(l.req, obj.Meta.Response(obj), obj.Meta.Decision(), p.now())
 	if h.SoftPurged && use.State == httpcache.Fresh {
 		use.State = httpcache.StaleWhileRevalidate
 		use.TTL = min(use.TTL, -1e9) // ttl=-1 in Cache-Status: stale, as for memory (serveCache)
@@ -169,9 +169,9 @@ func (p *pipeline) serveDiskHandle(x *exchange, l *lookup, obj *cachestore.Objec
 		}
 	}
 	if kept && obj.Meta.Date != 0 {
-		p.writeHitHead(x, l, obj, obj.Meta, use.Age, obj.Meta.Decision.NoCacheFields)
+		p.writeHitHead(x, l, obj, obj.Meta, use.Age, obj.Meta.NoCacheFields())
 	} else {
-		p.writeHead(x, l, obj.Status, obj.Header, use.Age, obj.Meta.Decision.NoCacheFields)
+		p.writeHead(x, l, int(obj.Status), obj.Header, use.Age, obj.Meta.NoCacheFields())
 	}
 	length := h.BodyLength()
 	if l.head {

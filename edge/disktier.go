@@ -234,12 +234,12 @@ func (p *pipeline) diskRecord(o *cachestore.Object, m *cachestore.Meta) (disk.Re
 		}
 	}
 	now := p.now()
-	left := m.Decision.Lifetime - httpcache.CurrentAge(m.Response(o), now)
+	left := m.Lifetime() - httpcache.CurrentAge(m.Response(o), now)
 	if left <= 0 {
 		return disk.Record{}, false
 	}
-	return disk.Record{Key: o.Key, URL: o.URL, Tags: o.Tags, Head: encodeHead(o.Status, o.Header),
-		Body: o.Body, RequestTime: o.RequestTime, ResponseTime: o.ResponseTime, Expires: now.Add(left),
+	return disk.Record{Key: o.Key, URL: o.URL, Tags: o.Tags.List(), Head: encodeHead(int(o.Status), o.Header),
+		Body: o.Body, RequestTime: o.RequestTime.Time(), ResponseTime: o.ResponseTime.Time(), Expires: now.Add(left),
 		Generation: m.DiskGen}, true
 }
 

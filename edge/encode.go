@@ -24,7 +24,7 @@ func compressible(rt *settings, status int, h httpcache.Header, length int64, no
 // identity object. It sets l.varyEncoding when the choice depends on Accept-Encoding.
 func (p *pipeline) variantFor(l *lookup, obj *cachestore.Object) *cachestore.Object {
 	meta := obj.Meta
-	if !compressible(l.rt, obj.Status, obj.Header, int64(len(obj.Body)), meta.Decision.NoTransform) {
+	if !compressible(l.rt, int(obj.Status), obj.Header, int64(len(obj.Body)), meta.NoTransform()) {
 		return obj
 	}
 	l.varyEncoding = true
@@ -34,7 +34,7 @@ func (p *pipeline) variantFor(l *lookup, obj *cachestore.Object) *cachestore.Obj
 	}
 	key := obj.Key + compress.VariantKey(enc)
 	// A variant belongs to one fill of the identity object: a refreshed object gets a new one.
-	if v, ok := p.store.Get(key); ok && v.ResponseTime.Equal(obj.ResponseTime) && !v.SoftPurged() {
+	if v, ok := p.store.Get(key); ok && v.ResponseTime == obj.ResponseTime && !v.SoftPurged() {
 		p.metrics.compressedHits.WithLabelValues(string(enc)).Inc()
 		return v
 	}

@@ -490,9 +490,9 @@ func fitBody(body []byte) []byte {
 func fillObject(j *fillJob, h *fillHead, body []byte, generation generations) (*cachestore.Object, bool) {
 	stored := httpcache.StripUnstorable(h.header, h.decision)
 	obj := &cachestore.Object{
-		Key: j.key, URL: j.url, Status: h.status, Header: stored, Body: body,
-		RequestTime: h.reqTime, ResponseTime: h.respTime, Generation: generation.memory,
-		Tags: surrogateKeys(stored), Meta: cachestore.NewMeta(h.decision, stored),
+		Key: j.key, URL: j.url, Status: int32(h.status), Header: stored, Body: body,
+		RequestTime: cachestore.StampOf(h.reqTime), ResponseTime: cachestore.StampOf(h.respTime), Generation: generation.memory,
+		Tags: cachestore.NewTags(surrogateKeys(stored)...), Meta: cachestore.NewMeta(h.decision, stored),
 	}
 	if len(h.vary) > 0 {
 		// The key of the variant this request selects under the response's own Vary (RFC
@@ -525,8 +525,8 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 	resp := httpcache.FreshenResponse(stored, httpcache.Response{Status: http.StatusNotModified, Header: notModified, RequestTime: sent, ResponseTime: received})
 	header := resp.Header
 	decision := j.rt.policy.Storable(httpcache.Request{Method: "GET", Header: j.req2cache()}, resp)
-	decision, header = storePolicy(j.rt.rulesFor(j.r), j.rt.policy, old.Status, header, decision)
-	h := &fillHead{status: old.Status, header: header, length: int64(len(old.Body)), reqTime: resp.RequestTime, respTime: resp.ResponseTime,
+	decision, header = storePolicy(j.rt.rulesFor(j.r), j.rt.policy, int(old.Status), header, decision)
+	h := &fillHead{status: int(old.Status), header: header, length: int64(len(old.Body)), reqTime: resp.RequestTime, respTime: resp.ResponseTime,
 		decision: decision, shareable: true, vary: httpcache.VaryNames(header), originCode: http.StatusNotModified}
 	h.secondary = secondaryOf(h.vary, requestView(j.view, h.vary))
 	if onDisk != nil {
@@ -540,7 +540,7 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 	j.call.Finish(nil)
 	if decision.Store {
 		obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: header, Body: old.Body,
-			RequestTime: resp.RequestTime, ResponseTime: resp.ResponseTime, Generation: generation.memory, Tags: surrogateKeys(header),
+			RequestTime: cachestore.StampOf(resp.RequestTime), ResponseTime: cachestore.StampOf(resp.ResponseTime), Generation: generation.memory, Tags: cachestore.NewTags(surrogateKeys(header)...),
 			Meta: cachestore.NewMeta(decision, header)}
 		if p.setObject(obj, generation.disk) {
 			p.metrics.stored.Inc()

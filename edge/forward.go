@@ -155,8 +155,8 @@ func (p *pipeline) freshCopy(rt *settings, key string, x *exchange, now time.Tim
 		return false
 	}
 	req := httpcache.Request{Method: string(x.req.Method()), Header: requestView(x.req, nil)}
-	resp := httpcache.Response{Status: obj.Status, Header: obj.Header, RequestTime: obj.RequestTime, ResponseTime: obj.ResponseTime}
-	return rt.policy.Evaluate(req, resp, meta.Decision, now).State == httpcache.Fresh
+	resp := httpcache.Response{Status: int(obj.Status), Header: obj.Header, RequestTime: obj.RequestTime.Time(), ResponseTime: obj.ResponseTime.Time()}
+	return rt.policy.Evaluate(req, resp, meta.Decision(), now).State == httpcache.Fresh
 }
 
 // forwardTo relays the request to one peer. It reports false only when the peer could not
@@ -380,9 +380,9 @@ func (p *pipeline) keepCopy(rt *settings, key string, status int, header httpcac
 	}
 	meta := cachestore.NewMeta(d, header)
 	meta.Hot = ttl > 0
-	obj := &cachestore.Object{Key: key, URL: key, Status: status, Header: header, Body: body,
-		RequestTime: copied.sent, ResponseTime: copied.received, Generation: copied.generation.memory,
-		Tags: surrogateKeys(header), Meta: meta}
+	obj := &cachestore.Object{Key: key, URL: key, Status: int32(status), Header: header, Body: body,
+		RequestTime: cachestore.StampOf(copied.sent), ResponseTime: cachestore.StampOf(copied.received), Generation: copied.generation.memory,
+		Tags: cachestore.NewTags(surrogateKeys(header)...), Meta: meta}
 	if p.store.PurgedSince(obj, copied.filled) {
 		p.log.Debug("peer copy older than a purge applied here", "key", key)
 		return false

@@ -182,7 +182,7 @@ func TestNode_storedFramingFieldsAreDroppedOnWrite(t *testing.T) {
 	d := rt.policy.Storable(httpcache.Request{Method: "GET"}, resp)
 	key := cacheKey("http", "www.example.com", "/stored.css", "")
 	n.Store().Set(&cachestore.Object{Key: key, URL: key, Status: 200, Header: header, Body: []byte("stored body"),
-		RequestTime: now, ResponseTime: now, Generation: n.Store().Begin(), Meta: cachestore.NewMeta(d, header)})
+		RequestTime: cachestore.StampOf(now), ResponseTime: cachestore.StampOf(now), Generation: n.Store().Begin(), Meta: cachestore.NewMeta(d, header)})
 	n.Store().Wait()
 	for _, raw := range []string{
 		"GET /stored.css HTTP/1.1\r\nHost: www.example.com\r\n\r\n",

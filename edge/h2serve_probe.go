@@ -122,7 +122,7 @@ func (p *pipeline) probe(x *exchange) (*cachestore.Object, bool) {
 	if meta == nil {
 		return nil, false
 	}
-	switch rt.policy.Evaluate(req, meta.Response(obj), meta.Decision, later).State {
+	switch rt.policy.Evaluate(req, meta.Response(obj), meta.Decision(), later).State {
 	case httpcache.Fresh, httpcache.StaleWhileRevalidate:
 		if p.variantMissing(rt, obj, meta, req) {
 			return nil, false
@@ -137,7 +137,7 @@ func (p *pipeline) probe(x *exchange) (*cachestore.Object, bool) {
 // large body takes milliseconds, which on the connection's goroutine every other stream of
 // the connection would wait for.
 func (p *pipeline) variantMissing(rt *settings, obj *cachestore.Object, meta *cachestore.Meta, req httpcache.Request) bool {
-	if !compressible(rt, obj.Status, obj.Header, int64(len(obj.Body)), meta.Decision.NoTransform) {
+	if !compressible(rt, int(obj.Status), obj.Header, int64(len(obj.Body)), meta.NoTransform()) {
 		return false
 	}
 	enc := compress.Negotiate(req.Header.List("Accept-Encoding"), rt.encodings)
@@ -145,7 +145,7 @@ func (p *pipeline) variantMissing(rt *settings, obj *cachestore.Object, meta *ca
 		return false
 	}
 	v, ok := p.store.Peek(obj.Key + compress.VariantKey(enc))
-	return !ok || !v.ResponseTime.Equal(obj.ResponseTime) || v.SoftPurged()
+	return !ok || v.ResponseTime != obj.ResponseTime || v.SoftPurged()
 }
 
 // freshHotCopy is freshLocalCopy (forward.go) through Peek, at the probe's later time: a

@@ -42,6 +42,10 @@ type Options struct {
 	Registry  *prometheus.Registry // nil means a new one; /metrics serves it
 	Version   string
 	Now       func() time.Time // nil means time.Now; tests inject a clock
+	// StoreBytes is the memory store's budget in bytes of cachestore.Object.Cost; 0 means
+	// cache.memory. cmd/shoal gives the store less than cache.memory when the process's
+	// memory policy needs room below it (cmd/shoal/memory.go).
+	StoreBytes int64
 }
 
 // Node is one running edge: its lifecycle (Start, Reload, Shutdown), its listeners, the
@@ -125,6 +129,9 @@ func New(cfg *conf.Config, opts Options) (*Node, error) {
 	}
 	n.disk = dt
 	memCfg := cachestore.Config{MaxBytes: int64(cfg.Cache.Memory)}
+	if opts.StoreBytes > 0 {
+		memCfg.MaxBytes = opts.StoreBytes
+	}
 	if dt != nil {
 		memCfg.OnEvict = n.evictToDisk
 	}

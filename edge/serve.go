@@ -22,7 +22,7 @@ func (p *pipeline) serveObject(x *exchange, l *lookup, obj *cachestore.Object, u
 	l.status.setTTL(use.TTL)
 	var skip []string
 	if use.State == httpcache.Fresh || use.State == httpcache.StaleWhileRevalidate {
-		skip = meta.Decision.NoCacheFields
+		skip = meta.NoCacheFields()
 	}
 	if conditional(l.req.Header) {
 		if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 {
@@ -35,7 +35,7 @@ func (p *pipeline) serveObject(x *exchange, l *lookup, obj *cachestore.Object, u
 	if l.memoryHit && obj == stored && meta.Date != 0 && (use.State == httpcache.Fresh || use.State == httpcache.StaleWhileRevalidate) {
 		p.writeHitHead(x, l, obj, meta, use.Age, skip)
 	} else {
-		p.writeHead(x, l, obj.Status, obj.Header, use.Age, skip)
+		p.writeHead(x, l, int(obj.Status), obj.Header, use.Age, skip)
 	}
 	if l.head {
 		x.resp.SkipBody()
@@ -114,14 +114,14 @@ func (p *pipeline) writeHitHead(x *exchange, l *lookup, obj *cachestore.Object, 
 	hh := heads.find(meta, rules, l.varyEncoding)
 	if hh == nil {
 		if heads == nil || !heads.claim(meta, rules, l.varyEncoding) {
-			p.writeHead(x, l, obj.Status, obj.Header, age, skip)
+			p.writeHead(x, l, int(obj.Status), obj.Header, age, skip)
 			return
 		}
 		hh = p.renderHitHead(l, meta, rules, func(dst responseHead) {
-			p.writeHeadTo(dst, l, obj.Status, obj.Header, 0, skip)
+			p.writeHeadTo(dst, l, int(obj.Status), obj.Header, 0, skip)
 		})
 		if hh == nil {
-			p.writeHead(x, l, obj.Status, obj.Header, age, skip)
+			p.writeHead(x, l, int(obj.Status), obj.Header, age, skip)
 			return
 		}
 		heads.keep(hh)

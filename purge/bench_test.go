@@ -23,7 +23,7 @@ func BenchmarkPurgeTag_1M(b *testing.B) {
 	body := []byte("0123456789abcdef")
 	for i := range objects {
 		url := "http://bench.example.com/o/" + strconv.Itoa(i)
-		store.Set(&cachestore.Object{Key: url, URL: url, Status: 200, Body: body, Tags: []string{"t" + strconv.Itoa(i%tags)}})
+		store.Set(&cachestore.Object{Key: url, URL: url, Status: 200, Body: body, Tags: cachestore.NewTags("t" + strconv.Itoa(i%tags))})
 		if i%10_000 == 9_999 {
 			store.Wait() // ristretto drops Sets when its buffer is full
 		}

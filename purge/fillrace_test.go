@@ -33,7 +33,7 @@ func TestService_purgeDuringFillRefusesTheFill(t *testing.T) {
 			if len(resp.Missing) != 0 {
 				t.Fatalf("edge-2 missed the purge: %+v", resp)
 			}
-			filled := &cachestore.Object{Key: cssURL, URL: cssURL, Status: 200, Body: []byte("old"), Tags: []string{"css"}, Generation: gen}
+			filled := &cachestore.Object{Key: cssURL, URL: cssURL, Status: 200, Body: []byte("old"), Tags: cachestore.NewTags("css"), Generation: gen}
 
 			if got := peerStore.Set(filled); got != tt.wantStore {
 				t.Fatalf("Set of the fill begun before the purge = %v, want %v", got, tt.wantStore)

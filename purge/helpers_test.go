@@ -116,7 +116,7 @@ func newTestService(t testing.TB, cfg conf.Purge, store Store, cluster Cluster, 
 
 // object builds an object of url (already in key form) stored under url+variant.
 func object(url, variant string, tags ...string) *cachestore.Object {
-	return &cachestore.Object{Key: url + variant, URL: url, Status: 200, Body: []byte("body of " + url + variant), Tags: tags}
+	return &cachestore.Object{Key: url + variant, URL: url, Status: 200, Body: []byte("body of " + url + variant), Tags: cachestore.NewTags(tags...)}
 }
 
 func mustSet(t testing.TB, m *cachestore.Memory, objs ...*cachestore.Object) {

@@ -144,8 +144,8 @@ func runNode(args []string, stderr io.Writer) error {
 	sigs := notifySignals()
 	defer signal.Stop(sigs)
 	log := newLogger(cfg.Log.Level, stderr)
-	applyMemoryLimit(cfg, log)
-	node, err := edge.New(cfg, edge.Options{Logger: log, AccessLog: os.Stdout, Version: version})
+	store := applyMemoryPolicy(cfg, log)
+	node, err := edge.New(cfg, edge.Options{Logger: log, AccessLog: os.Stdout, Version: version, StoreBytes: store})
 	if err != nil {
 		return err
 	}

@@ -8,21 +8,54 @@ import (
 	"github.com/shoal-cdn/shoal/conf"
 )
 
-// memoryLimit derives Go's soft memory limit from cache.memory. The store charges its budget
-// in bytes of objects; with the collector's default headroom (GOGC=100) the heap may grow to
-// about twice the live data, so without a limit the process uses far more than cache.memory.
-// The limit makes the collector work harder as the heap nears budget plus headroom for the
-// rest of the process. GOMEMLIMIT in the environment wins.
-func memoryLimit(c conf.Cache) int64 {
-	const processHeadroom = 96 << 20 // listeners, pools, buffers, in-flight bodies
-	return int64(c.Memory) + int64(c.Memory)/4 + processHeadroom
+// memoryPolicy is how a shoal process spends cache.memory: the soft memory limit it gives
+// Go's collector and the budget it gives the store (cachestore.Config.MaxBytes, in bytes of
+// Object.Cost, which is the heap the objects hold).
+//
+// The goal is a process whose RSS stays near cache.memory once the cache is full (issue 15:
+// at most 1.15x). The store's heap is its budget (Object.Cost charges the real heap), so
+// what RSS holds beyond it is the rest of the process (listeners, pools, fills in flight:
+// some 16 MiB on a busy node), the collector's headroom (the heap allocated between two
+// collections), and the runtime's own memory outside the heap. A limit at 1.125x
+// cache.memory leaves the last of these their share; the store gets what remains below the
+// limit after storeReserve for the first two, and never more than cache.memory.
+//
+// So a cache.memory of 512 MiB or more stores a full cache.memory, and a smaller one stores
+// less (224 MiB of 256): the collector's headroom is a fixed amount of memory, not a share of
+// it, because what it must absorb is the allocation of the misses between two collections.
+// Below 128 MiB the store keeps half of cache.memory and the limit goes above 1.125x, as a
+// process needs its reserve whatever its cache.
+type memoryPolicy struct {
+	limit int64 // bytes: Go's soft memory limit (runtime/debug.SetMemoryLimit)
+	store int64 // bytes: the store's budget
 }
 
-func applyMemoryLimit(cfg *conf.Config, log *slog.Logger) {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return
+// storeReserve is the heap below the limit that the store leaves to the rest of the process
+// and to the collector's headroom. Less headroom means more collections while misses fill
+// the cache: cachestore/README.md has the fill's CPU at each headroom measured.
+const storeReserve = 64 << 20
+
+func memoryPolicyFor(c conf.Cache) memoryPolicy {
+	m := int64(c.Memory)
+	p := memoryPolicy{limit: m + m/8}
+	p.store = min(m, p.limit-storeReserve)
+	if p.store < m/2 {
+		p.store = m / 2
+		p.limit = p.store + storeReserve
 	}
-	limit := memoryLimit(cfg.Cache)
-	debug.SetMemoryLimit(limit)
-	log.Info("memory limit set from cache.memory", "cache_memory", cfg.Cache.Memory.String(), "limit_bytes", limit)
+	return p
+}
+
+// applyMemoryPolicy sets the memory limit and returns the store's budget. GOMEMLIMIT in the
+// environment wins over the derived limit; the store's budget then stays cache.memory, as
+// the operator who sets the limit sizes both.
+func applyMemoryPolicy(cfg *conf.Config, log *slog.Logger) (storeBytes int64) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return int64(cfg.Cache.Memory)
+	}
+	p := memoryPolicyFor(cfg.Cache)
+	debug.SetMemoryLimit(p.limit)
+	log.Info("memory limit and store budget set from cache.memory", "cache_memory", cfg.Cache.Memory.String(),
+		"limit_bytes", p.limit, "store_bytes", p.store)
+	return p.store
 }

@@ -1,0 +1,53 @@
+package cachestore
+
+import (
+	"reflect"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/shoal-cdn/shoal/httpcache"
+)
+
+// TestMeta_Decision gives back every part of the decision it was made with but the Reason,
+// which a decision to store does not have.
+func TestMeta_Decision(t *testing.T) {
+	tests := []httpcache.StoreDecision{
+		{},
+		{Store: true, Lifetime: time.Hour},
+		{Store: true, Heuristic: true, Lifetime: 90 * time.Second},
+		{Store: true, MustRevalidate: true, NoCache: true, Immutable: true, NoTransform: true,
+			Lifetime: time.Minute, StaleWhileRevalidate: 30 * time.Second, StaleIfError: time.Hour},
+		{Store: true, NoCache: true, NoCacheFields: []string{"Set-Cookie"}},
+		{Store: true, PrivateFields: []string{"X-User", "X-Session"}},
+		{Store: true, NoCacheFields: []string{"A"}, PrivateFields: []string{"B"}},
+	}
+	for _, d := range tests {
+		m := NewMeta(d, nil)
+		if got := m.Decision(); !reflect.DeepEqual(got, d) {
+			t.Errorf("NewMeta(%+v).Decision() = %+v", d, got)
+		}
+		if m.Lifetime() != d.Lifetime || m.NoCache() != d.NoCache || m.NoTransform() != d.NoTransform ||
+			!reflect.DeepEqual(m.NoCacheFields(), d.NoCacheFields) {
+			t.Errorf("NewMeta(%+v): accessors disagree with Decision", d)
+		}
+	}
+}
+
+// TestMeta_oneSizeClass keeps a Meta, which every stored object has, in the 64 B size class.
+func TestMeta_oneSizeClass(t *testing.T) {
+	if n := unsafe.Sizeof(Meta{}); n > 64 {
+		t.Fatalf("Meta is %d bytes, more than its 64 B size class", n)
+	}
+}
+
+// TestMeta_Date keeps the Date parsed to the second, and 0 when absent.
+func TestMeta_Date(t *testing.T) {
+	h := httpcache.Header{{Name: "Date", Value: "Mon, 30 Nov 2026 06:55:00 GMT"}}
+	if got, want := NewMeta(httpcache.StoreDecision{}, h).Date, time.Date(2026, 11, 30, 6, 55, 0, 0, time.UTC).Unix(); got != want {
+		t.Errorf("Date = %d, want %d", got, want)
+	}
+	if got := NewMeta(httpcache.StoreDecision{}, nil).Date; got != 0 {
+		t.Errorf("Date without the field = %d, want 0", got)
+	}
+}
