@@ -1,0 +1,99 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoal-cdn/shoal/conf"
+	"github.com/shoal-cdn/shoal/internal/testenv"
+)
+
+// The memory policy never gives the store less than the largest object the configuration
+// stores (cache.max_object_size, at most cache.memory): the store refuses an object over its
+// budget after the fill has said "stored", so such an object was fetched from the origin on
+// every request. The limit then leaves storeReserve above the store, as everywhere else.
+func TestMemoryPolicyFor_storeHoldsTheLargestObject(t *testing.T) {
+	t.Skip("fault: the store's budget can be below cache.max_object_size (fix pending)")
+	const mib = 1 << 20
+	for _, tc := range []struct {
+		memory, maxObject conf.Size
+		limit, store      int64
+	}{
+		{1 * mib, 1 * mib, 65 * mib, 1 * mib},
+		{64 * mib, 64 * mib, 128 * mib, 64 * mib}, // cache.memory 64MiB with the default max_object_size
+		{65 * mib, 64 * mib, 128 * mib, 64 * mib},
+		{100 * mib, 8 * mib, 114 * mib, 50 * mib},   // a small max_object_size changes nothing
+		{256 * mib, 64 * mib, 288 * mib, 224 * mib}, // nor does one the store holds anyway
+	} {
+		got := memoryPolicyFor(conf.Cache{Memory: tc.memory, MaxObjectSize: tc.maxObject})
+		if got.limit != tc.limit || got.store != tc.store {
+			t.Errorf("cache.memory %s, max_object_size %s: limit %d MiB, store %d MiB; want %d, %d",
+				tc.memory, tc.maxObject, got.limit/mib, got.store/mib, tc.limit/mib, tc.store/mib)
+		}
+	}
+}
+
+// The same through a real process: with a small cache.memory and the default
+// max_object_size (or one equal to cache.memory), an object no larger than max_object_size
+// is still in the cache a moment after it was filled. Before, the policy gave the store half
+// of cache.memory and such objects went to the origin on every request while each fill
+// said "stored".
+func TestMemoryPolicy_objectsUpToMaxObjectSizeStayCached(t *testing.T) {
+	t.Skip("fault: the store's budget can be below cache.max_object_size (fix pending)")
+	bin := testenv.ShoalBinary(t)
+	ng := testenv.StartNginx(t, testenv.NginxOptions{Extra: "location / { expires 600s; }"})
+	for _, tc := range []struct {
+		memory, maxObject string
+		size              int
+	}{
+		{"1MiB", "1MiB", 768 << 10},
+		{"64MiB", "", 40 << 20}, // the default max_object_size, 64MiB
+		{"65MiB", "", 48 << 20},
+	} {
+		t.Run(tc.memory, func(t *testing.T) {
+			name := fmt.Sprintf("obj-%s.bin", tc.memory)
+			ng.WriteFile(name, strings.Repeat("m", tc.size))
+			httpAddr, admin := testenv.FreePort(t), testenv.FreePort(t)
+			maxObject := ""
+			if tc.maxObject != "" {
+				maxObject = ", max_object_size: " + tc.maxObject
+			}
+			cfg := fmt.Sprintf(`listen: {http: %q, admin: %q}
+node: {name: mem-edge}
+cache: {memory: %s%s}
+origins:
+  o: {servers: [{url: %q}]}
+routes:
+  - {match: {path_prefix: /}, origin: o, cache: true}
+`, httpAddr, admin, tc.memory, maxObject, ng.URL)
+			file := filepath.Join(t.TempDir(), "shoal.yaml")
+			os.WriteFile(file, []byte(cfg), 0o644)
+			_, logs := runLogged(t, bin, file)
+			waitForLog(t, logs, "edge started")
+			get := func() string {
+				resp, err := http.Get("http://" + httpAddr + "/" + name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n, _ := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if n != int64(tc.size) {
+					t.Fatalf("%d bytes of %d", n, tc.size)
+				}
+				return resp.Header.Get("Cache-Status")
+			}
+			get()                              // the fill
+			time.Sleep(300 * time.Millisecond) // the store has applied or refused it by now
+			if cs := get(); !strings.Contains(cs, "; hit") {
+				t.Errorf("cache.memory %s, a %d KiB object: Cache-Status %q a moment after its fill; want a hit",
+					tc.memory, tc.size>>10, cs)
+			}
+		})
+	}
+}
