@@ -24,7 +24,8 @@ import (
 // less (224 MiB of 256): the collector's headroom is a fixed amount of memory, not a share of
 // it, because what it must absorb is the allocation of the misses between two collections.
 // Below 128 MiB the store keeps half of cache.memory and the limit goes above 1.125x, as a
-// process needs its reserve whatever its cache.
+// process needs its reserve whatever its cache; and the store never gets less than
+// cache.max_object_size (at most cache.memory).
 type memoryPolicy struct {
 	limit int64 // bytes: Go's soft memory limit (runtime/debug.SetMemoryLimit)
 	store int64 // bytes: the store's budget
@@ -42,6 +43,13 @@ func memoryPolicyFor(c conf.Cache) memoryPolicy {
 	if p.store < m/2 {
 		p.store = m / 2
 		p.limit = p.store + storeReserve
+	}
+	// The store refuses an object over its budget after the fill has called it stored, so
+	// a budget below the largest object the configuration stores would send such objects
+	// to the origin on every request.
+	if largest := min(int64(c.MaxObjectSize), m); p.store < largest {
+		p.store = largest
+		p.limit = max(p.limit, p.store+storeReserve)
 	}
 	return p
 }
