@@ -43,7 +43,12 @@ const (
 	// bytes with the longest sequence number (10 bytes), which with the longest sender name
 	// (pings and pongs have no target) leaves the datagram at 827 bytes, under the ring's
 	// 1 KiB direct-message limit.
-	maxClaims  = 32
+	maxClaims = 32
+	// maxMessage bounds an encoded message: the ring's direct messages are at most 1 KiB
+	// (ring.MaxBroadcastSize) with a kind byte of their own. A leaving node's pings and
+	// pongs name it twice, so the longest name with 32 IPv6 claims would not fit: append
+	// lists fewer and says more.
+	maxMessage = 1024 - 1
 	claimsMore = 1 // flag: the sender holds more VIPs than it lists
 	claimsSeq  = 2 // flag: the sender's sequence number follows the flags
 )
@@ -93,6 +98,7 @@ func (m message) holds(vip netip.Addr) bool {
 }
 
 func (m message) append(b []byte) []byte {
+	start := len(b)
 	b = append(b, wireMagic, m.kind, m.verdict)
 	b = binary.AppendUvarint(b, m.id)
 	b = binary.AppendUvarint(b, uint64(len(m.from)))
@@ -108,6 +114,18 @@ func (m message) append(b []byte) []byte {
 	}
 	if m.seq != 0 {
 		flags |= claimsSeq
+	}
+	// What the claims may take: the message so far, the flags, the sequence number and the
+	// count (its length for the whole list, which can only shrink) stay under maxMessage.
+	room := maxMessage - (len(b) - start) - 1 - uvarintLen(uint64(len(claims)))
+	if m.seq != 0 {
+		room -= uvarintLen(m.seq)
+	}
+	for i, a := range claims {
+		if room -= 1 + a.BitLen()/8; room < 0 {
+			claims, flags = claims[:i], flags|claimsMore
+			break
+		}
 	}
 	b = append(b, flags)
 	if m.seq != 0 {
@@ -209,4 +227,13 @@ func readName(b []byte) (string, []byte, error) {
 		return "", nil, errShort
 	}
 	return string(b[n : n+int(l)]), b[n+int(l):], nil
+}
+
+// uvarintLen is the length of v's uvarint encoding.
+func uvarintLen(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
+	}
+	return n
 }
