@@ -61,7 +61,7 @@ type Limits struct {
 
 // Cache configures the object store and freshness defaults. Load starts from DefaultCache.
 type Cache struct {
-	Memory               Size     `yaml:"memory"`                 // store budget in bytes of headers+body; default 256MiB
+	Memory               Size     `yaml:"memory"`                 // the node's memory for its cache: shoal run gives the store up to this (headers+body) and Go a soft limit near it (cmd/shoal/memory.go); default 256MiB
 	MaxObjectSize        Size     `yaml:"max_object_size"`        // larger objects stream through uncached; default 64MiB
 	StaleIfError         Duration `yaml:"stale_if_error"`         // serve stale this long when the origin fails; default 0
 	StaleWhileRevalidate Duration `yaml:"stale_while_revalidate"` // default grace when the origin sends none; default 0

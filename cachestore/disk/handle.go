@@ -17,7 +17,7 @@ type Handle struct {
 	Key          string
 	URL          string
 	Tags         []string
-	Head         []byte // the response head stored with the record
+	Head         []byte // the response head stored with the record; nil after GetNoHead until ReadHead
 	RequestTime  time.Time
 	ResponseTime time.Time
 	Expires      time.Time // absolute, as stored: the object keeps its remaining freshness across restarts

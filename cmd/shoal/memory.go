@@ -23,9 +23,9 @@ import (
 // So a cache.memory of 512 MiB or more stores a full cache.memory, and a smaller one stores
 // less (224 MiB of 256): the collector's headroom is a fixed amount of memory, not a share of
 // it, because what it must absorb is the allocation of the misses between two collections.
-// Below 128 MiB the store keeps half of cache.memory and the limit goes above 1.125x, as a
-// process needs its reserve whatever its cache; and the store never gets less than
-// cache.max_object_size (at most cache.memory).
+// Below about 102 MiB (where 1.125x less the reserve is under half) the store keeps half of
+// cache.memory and the limit goes above 1.125x, as a process needs its reserve whatever its
+// cache; and the store never gets less than cache.max_object_size (at most cache.memory).
 type memoryPolicy struct {
 	limit int64 // bytes: Go's soft memory limit (runtime/debug.SetMemoryLimit)
 	store int64 // bytes: the store's budget

@@ -27,8 +27,9 @@ func TestMemoryPolicyFor_storeHoldsTheLargestObject(t *testing.T) {
 		{1 * mib, 1 * mib, 65 * mib, 1 * mib},
 		{64 * mib, 64 * mib, 128 * mib, 64 * mib}, // cache.memory 64MiB with the default max_object_size
 		{65 * mib, 64 * mib, 128 * mib, 64 * mib},
-		{100 * mib, 8 * mib, 114 * mib, 50 * mib},   // a small max_object_size changes nothing
-		{256 * mib, 64 * mib, 288 * mib, 224 * mib}, // nor does one the store holds anyway
+		{100 * mib, 8 * mib, 114 * mib, 50 * mib},                               // below about 102 MiB: half; a small max_object_size changes nothing
+		{110 * mib, 8 * mib, 110*mib + 110*mib/8, 110*mib + 110*mib/8 - 64*mib}, // above it: 1.125x less the reserve
+		{256 * mib, 64 * mib, 288 * mib, 224 * mib},                             // nor does one the store holds anyway
 	} {
 		got := memoryPolicyFor(conf.Cache{Memory: tc.memory, MaxObjectSize: tc.maxObject})
 		if got.limit != tc.limit || got.store != tc.store {

@@ -83,7 +83,6 @@ type message struct {
 	seq uint64
 }
 
-// holds reports whether the message says its sender holds vip.
 // leaving reports whether the sender of ping or pong m is leaving the cluster (draining): it
 // keeps what it holds only until its peers have taken it (Manager.Leave). A ping or pong
 // names its own sender as target to say so; older senders leave target empty on pings and
@@ -93,6 +92,7 @@ func (m message) leaving() bool {
 	return (m.kind == kindPing || m.kind == kindPong) && m.target != "" && m.target == m.from
 }
 
+// holds reports whether the message says its sender holds vip.
 func (m message) holds(vip netip.Addr) bool {
 	return m.hasClaims && (m.more || slices.Contains(m.claims, vip))
 }
