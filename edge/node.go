@@ -267,8 +267,8 @@ func (n *Node) AdminAddr() string { return n.adminLn.Addr().String() }
 func (n *Node) Store() *cachestore.Memory { return n.store }
 
 // Reload swaps in a new configuration: routes, pools and limits. The listeners' addresses
-// and the cache size are fixed at start; a change to them is refused so that nothing is
-// half-applied.
+// and the cache size are fixed at start; a change to them, or a cache.max_object_size above
+// the store's budget, is refused so that nothing is half-applied.
 func (n *Node) Reload(cfg *conf.Config) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -276,6 +276,12 @@ func (n *Node) Reload(cfg *conf.Config) error {
 	if err := fixedAtStart(old.cfg, cfg); err != nil {
 		n.metrics.reloads.WithLabelValues("refused").Inc()
 		return err
+	}
+	// The store's budget is fixed at start and may be below cache.memory (Options.StoreBytes):
+	// it would refuse every larger object after its fill said it stored it.
+	if budget := n.store.MaxBytes(); int64(cfg.Cache.MaxObjectSize) > budget {
+		n.metrics.reloads.WithLabelValues("refused").Inc()
+		return fmt.Errorf("edge: reload: cache.max_object_size %s is above the store's budget of %d bytes, set at start: raise it with a restart", cfg.Cache.MaxObjectSize, budget)
 	}
 	rt, err := n.buildRuntime(cfg)
 	if err != nil {
