@@ -56,10 +56,16 @@ func memoryPolicyFor(c conf.Cache) memoryPolicy {
 
 // applyMemoryPolicy sets the memory limit and returns the store's budget. GOMEMLIMIT in the
 // environment wins over the derived limit; the store's budget then stays cache.memory, as
-// the operator who sets the limit sizes both.
+// the operator who sets the limit sizes both. A limit below cache.memory plus storeReserve
+// is logged as a warning: once the cache fills, the collector would run nearly all the time.
 func applyMemoryPolicy(cfg *conf.Config, log *slog.Logger) (storeBytes int64) {
 	if os.Getenv("GOMEMLIMIT") != "" {
-		return int64(cfg.Cache.Memory)
+		store := int64(cfg.Cache.Memory)
+		if limit := debug.SetMemoryLimit(-1); limit < store+storeReserve {
+			log.Warn("GOMEMLIMIT leaves the cache no room below it: the collector will run nearly all the time once the cache fills",
+				"gomemlimit_bytes", limit, "cache_memory", cfg.Cache.Memory.String(), "needs_bytes", store+storeReserve)
+		}
+		return store
 	}
 	p := memoryPolicyFor(cfg.Cache)
 	debug.SetMemoryLimit(p.limit)

@@ -96,3 +96,38 @@ routes:
 		})
 	}
 }
+
+// GOMEMLIMIT wins over the derived limit and the store keeps all of cache.memory; when that
+// limit leaves the store no room (below cache.memory plus the reserve), the collector runs
+// nearly all the time once the cache fills. The operator who set it is told at start, in one
+// log line naming GOMEMLIMIT, instead of finding it in the CPU graph.
+func TestMemoryPolicy_gomemlimitBelowTheCacheIsLogged(t *testing.T) {
+	bin := testenv.ShoalBinary(t)
+	for _, tc := range []struct {
+		limit string
+		warn  bool
+	}{{"64MiB", true}, {"4GiB", false}} {
+		t.Run(tc.limit, func(t *testing.T) {
+			httpAddr, admin := testenv.FreePort(t), testenv.FreePort(t)
+			cfg := fmt.Sprintf("listen: {http: %q, admin: %q}\nnode: {name: mem-edge}\ncache: {memory: 256MiB}\n"+
+				"origins:\n  o: {servers: [{url: \"http://127.0.0.1:9\"}]}\nroutes:\n  - {match: {path_prefix: /}, origin: o, cache: true}\n",
+				httpAddr, admin)
+			file := filepath.Join(t.TempDir(), "shoal.yaml")
+			os.WriteFile(file, []byte(cfg), 0o644)
+			t.Setenv("GOMEMLIMIT", tc.limit)
+			_, logs := runLogged(t, bin, file)
+			warned := false
+			for line := range logs {
+				if strings.Contains(line, "GOMEMLIMIT") && strings.Contains(line, "WARN") {
+					warned = true
+				}
+				if strings.Contains(line, "edge started") {
+					break
+				}
+			}
+			if warned != tc.warn {
+				t.Errorf("GOMEMLIMIT=%s with cache.memory 256MiB: warned %v, want %v", tc.limit, warned, tc.warn)
+			}
+		})
+	}
+}
