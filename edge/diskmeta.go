@@ -22,10 +22,14 @@ import (
 // never changed once stored; readers share them. An entry holds the settings it was decided
 // under weakly, so a reload's new policy decides again and the old settings are not kept.
 
-// diskMetaSlots is the table's size.
+// diskMetaSlots is the table's size. diskMetaMaxHead bounds the head of a kept decoding
+// (names and values, bytes): the table lives outside the store's budget, and 4096 heads of
+// 16 KiB would be some 77 MB of it, more than the memory policy's reserve (cmd/shoal's
+// memory.go). A larger head is decoded on every hit, as before the table.
 const (
-	diskMetaBits  = 12
-	diskMetaSlots = 1 << diskMetaBits
+	diskMetaBits    = 12
+	diskMetaSlots   = 1 << diskMetaBits
+	diskMetaMaxHead = 2 << 10
 )
 
 type diskMetas struct {
@@ -54,8 +58,16 @@ func (t *diskMetas) find(id disk.RecordID, rt *settings) *cachestore.Object {
 	return m.obj
 }
 
-// keep stores obj, decoded from record id under rt, replacing what its slot held. obj must
-// not change afterwards.
-func (t *diskMetas) keep(id disk.RecordID, rt *settings, obj *cachestore.Object) {
+// keep stores obj, decoded from record id under rt, replacing what its slot held, and
+// reports whether it did: a head over diskMetaMaxHead is not kept. obj must not change
+// afterwards.
+func (t *diskMetas) keep(id disk.RecordID, rt *settings, obj *cachestore.Object) bool {
+	size := 0
+	for _, f := range obj.Header {
+		if size += len(f.Name) + len(f.Value); size > diskMetaMaxHead {
+			return false
+		}
+	}
 	t.slot(id).Store(&diskMeta{id: id, rt: weak.Make(rt), obj: obj})
+	return true
 }

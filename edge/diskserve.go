@@ -75,8 +75,8 @@ func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 	case httpcache.Fresh:
 		p.diskHit(l)
 		if !small {
-			t.metas.keep(h.Record(), l.rt, obj)
-			p.serveDiskHandle(x, l, obj, use, h, true)
+			kept := t.metas.keep(h.Record(), l.rt, obj)
+			p.serveDiskHandle(x, l, obj, use, h, kept)
 			return "hit", true
 		}
 		obj.Generation = gen.memory
