@@ -21,7 +21,7 @@ func NormalizeAcceptEncoding(v string) string {
 	for len(v) > 0 {
 		var elem string
 		elem, v = nextListElement(v)
-		coding, weight, ok := parseCodingWeight(elem)
+		coding, weight, ok := ParseCodingWeight(elem)
 		if !ok {
 			continue
 		}
@@ -58,9 +58,14 @@ func NormalizeAcceptEncoding(v string) string {
 	return best
 }
 
-// parseCodingWeight reads `coding [ OWS ";" OWS "q=" qvalue ]`; the weight is
-// in thousandths and defaults to 1000. Unknown parameters are ignored.
-func parseCodingWeight(elem string) (string, int, bool) {
+// ParseCodingWeight reads one Accept-Encoding list element, `coding [ OWS ";" OWS
+// "q=" qvalue ]` (RFC 9110 12.5.3): the coding as sent, its weight in thousandths
+// (default 1000), and false for an element a recipient must ignore (no token, a
+// malformed qvalue). Only SP and HTAB are whitespace; other parameters are ignored.
+// The cache's variant key (NormalizeAcceptEncoding) and the edge's compression
+// (compress.Negotiate) both read elements with it, so they never disagree on what a
+// client accepts.
+func ParseCodingWeight(elem string) (string, int, bool) {
 	coding, params, _ := strings.Cut(elem, ";")
 	coding = trimOWS(coding)
 	if coding == "" || tokenPrefix(coding) != len(coding) {

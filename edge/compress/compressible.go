@@ -15,7 +15,7 @@ func Compressible(contentType string, types []string, contentEncoding string, le
 	if noTransform {
 		return false
 	}
-	if ce := strings.TrimSpace(contentEncoding); ce != "" && !strings.EqualFold(ce, "identity") {
+	if ce := strings.Trim(contentEncoding, " \t"); ce != "" && !strings.EqualFold(ce, "identity") {
 		return false
 	}
 	if length >= 0 && length < minSize {

@@ -1,6 +1,10 @@
 package compress
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/shoal-cdn/shoal/httpcache"
+)
 
 // Encoding is an HTTP content-coding Shoal can produce. The empty Encoding is identity.
 type Encoding string
@@ -52,7 +56,7 @@ func Negotiate(acceptEncoding string, offered []Encoding) Encoding {
 	}
 	star, identity := -1, -1
 	for elem := range strings.SplitSeq(acceptEncoding, ",") {
-		coding, weight, ok := parseElement(elem)
+		coding, weight, ok := httpcache.ParseCodingWeight(elem)
 		if !ok {
 			continue
 		}
@@ -86,51 +90,4 @@ func Negotiate(acceptEncoding string, offered []Encoding) Encoding {
 		return Identity
 	}
 	return best
-}
-
-// parseElement reads one list element, `coding [ OWS ";" OWS "q=" qvalue ]`, with the weight
-// in thousandths (default 1000). A malformed qvalue makes the whole element unusable, as if
-// the client had not sent it; other parameters are ignored.
-func parseElement(elem string) (coding string, weight int, ok bool) {
-	coding, params, _ := strings.Cut(elem, ";")
-	coding = strings.TrimSpace(coding)
-	if coding == "" || strings.ContainsAny(coding, " \t\"") {
-		return "", 0, false
-	}
-	weight = 1000
-	for params != "" {
-		var p string
-		p, params, _ = strings.Cut(params, ";")
-		p = strings.TrimSpace(p)
-		if len(p) < 2 || p[0] != 'q' && p[0] != 'Q' || p[1] != '=' {
-			continue
-		}
-		if weight, ok = parseQValue(p[2:]); !ok {
-			return "", 0, false
-		}
-	}
-	return coding, weight, true
-}
-
-// parseQValue reads an RFC 9110 section 12.4.2 qvalue ("0", "0.5", "1.000") in thousandths.
-func parseQValue(s string) (int, bool) {
-	if s == "" || len(s) > 5 || s[0] != '0' && s[0] != '1' {
-		return 0, false
-	}
-	w := int(s[0]-'0') * 1000
-	if len(s) == 1 {
-		return w, true
-	}
-	if s[1] != '.' {
-		return 0, false
-	}
-	scale := 100
-	for _, c := range []byte(s[2:]) {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		w += int(c-'0') * scale
-		scale /= 10
-	}
-	return w, w <= 1000
 }
