@@ -7,8 +7,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/valyala/fasthttp"
 )
 
 // diskHitNode is a node whose memory keeps nothing above 64 KiB (ram_cache_cutoff), so a
@@ -72,37 +70,7 @@ func BenchmarkNode_diskHitSocket(b *testing.B) {
 	for _, size := range []int{256 << 10, 1 << 20} {
 		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
 			n, o := diskHitNode(b, size, benchDiskDir(b))
-			c := &fasthttp.HostClient{Addr: n.HTTPAddr(), MaxConns: 64, MaxResponseBodySize: 4 << 20}
-			url := "http://" + n.HTTPAddr() + "/obj.bin"
-			get := func(req *fasthttp.Request, resp *fasthttp.Response) bool {
-				req.SetRequestURI(url)
-				if err := c.Do(req, resp); err != nil || resp.StatusCode() != 200 || len(resp.Body()) != size {
-					b.Errorf("GET: %v, status %d, %d bytes", err, resp.StatusCode(), len(resp.Body()))
-					return false
-				}
-				return true
-			}
-			if !get(&fasthttp.Request{}, &fasthttp.Response{}) {
-				return
-			}
-			n.disk.d.Wait()
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.SetParallelism(4)
-			b.RunParallel(func(pb *testing.PB) {
-				var req fasthttp.Request
-				var resp fasthttp.Response
-				for pb.Next() {
-					if !get(&req, &resp) {
-						return
-					}
-				}
-			})
-			b.StopTimer()
-			if o.requests.Load() != 1 {
-				b.Fatalf("origin saw %d requests, want 1", o.requests.Load())
-			}
+			benchSocketHits(b, n, "/obj.bin", size, n.disk.d.Wait, o.requests.Load)
 		})
 	}
 }
