@@ -106,6 +106,24 @@ func (e largeExchange) raw(host string) string {
 
 // readLarge reads one response per exchange from br and checks it is the stored object whole:
 // status 200, a hit, Content-Length the body's size, and the body byte for byte (none for
+// sendLarge writes exchanges' requests at once on a new connection with small socket
+// buffers (slowReader) and returns its reader. It pauses before the first read so the node
+// writes into buffers already full: partial writes are what these tests are about; the
+// answers are checked whole whatever the timing.
+func sendLarge(t *testing.T, addr string, pool *x509.CertPool, exchanges []largeExchange) *bufio.Reader {
+	t.Helper()
+	var raw strings.Builder
+	for _, e := range exchanges {
+		raw.WriteString(e.raw(addr))
+	}
+	c := slowReader(t, addr, pool)
+	if _, err := io.WriteString(c, raw.String()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	return bufio.NewReader(c)
+}
+
 // HEAD). A response framed by closing the connection is read to its end.
 func readLarge(t *testing.T, br *bufio.Reader, bodies map[string][]byte, exchanges []largeExchange) {
 	t.Helper()
@@ -183,16 +201,7 @@ func largeHitsWhole(t *testing.T, addr string, pool *x509.CertPool, bodies map[s
 			seq = append(seq, all[i], largeExchange{method: "HEAD", path: all[i].path, proto: "HTTP/1.1"})
 		}
 		seq = append(seq, all...)
-		var raw strings.Builder
-		for _, e := range seq {
-			raw.WriteString(e.raw(addr))
-		}
-		c := slowReader(t, addr, pool)
-		if _, err := io.WriteString(c, raw.String()); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(20 * time.Millisecond)
-		readLarge(t, bufio.NewReader(c), bodies, seq)
+		readLarge(t, sendLarge(t, addr, pool, seq), bodies, seq)
 	})
 
 	t.Run("HTTP/1.0 keep-alive", func(t *testing.T) {
@@ -200,27 +209,13 @@ func largeHitsWhole(t *testing.T, addr string, pool *x509.CertPool, bodies map[s
 		for _, e := range all {
 			seq = append(seq, largeExchange{method: "GET", path: e.path, proto: "HTTP/1.0", extra: "Connection: keep-alive\r\n"})
 		}
-		var raw strings.Builder
-		for _, e := range seq {
-			raw.WriteString(e.raw(addr))
-		}
-		c := slowReader(t, addr, pool)
-		if _, err := io.WriteString(c, raw.String()); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(20 * time.Millisecond)
-		readLarge(t, bufio.NewReader(c), bodies, seq)
+		readLarge(t, sendLarge(t, addr, pool, seq), bodies, seq)
 	})
 
 	t.Run("HTTP/1.0", func(t *testing.T) {
 		for _, size := range []int{16 << 10, 1 << 20, 6 << 20} {
 			e := largeExchange{method: "GET", path: fmt.Sprintf("/large/%d.bin", size), proto: "HTTP/1.0"}
-			c := slowReader(t, addr, pool)
-			if _, err := io.WriteString(c, e.raw(addr)); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(20 * time.Millisecond)
-			br := bufio.NewReader(c)
+			br := sendLarge(t, addr, pool, []largeExchange{e})
 			readLarge(t, br, bodies, []largeExchange{e})
 			if n, err := br.Read(make([]byte, 1)); n != 0 || err != io.EOF {
 				t.Errorf("%s: after the body: %d bytes, %v; want the connection closed", e.path, n, err)
