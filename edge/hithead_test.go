@@ -13,8 +13,9 @@ import (
 )
 
 // hitHeadOrigin answers every path of the template tests: a stored 200 with the fields a
-// hit's head filters (Age, no-cache="...", Via, repeated lines, a field the rules remove).
-func hitHeadOrigin(t *testing.T, clock *testClock) *rfcOrigin {
+// hit's head filters (Age, no-cache="...", Via, repeated lines, a field the rules remove,
+// Vary) and body, with its Content-Length.
+func hitHeadOrigin(t *testing.T, clock *testClock, body string) *rfcOrigin {
 	return startRFCOrigin(t, clock, func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Cache-Control", "max-age=600")
@@ -32,8 +33,11 @@ func hitHeadOrigin(t *testing.T, clock *testClock) *rfcOrigin {
 			h.Add("X-Multi", "b")
 		case "/age":
 			h.Set("Age", "5")
+		case "/vary":
+			h.Set("Vary", "Accept-Encoding")
 		}
-		w.Write([]byte(strings.Repeat("x", 100)))
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write([]byte(body))
 	})
 }
 
@@ -44,7 +48,7 @@ func hitHeadOrigin(t *testing.T, clock *testClock) *rfcOrigin {
 // Two nodes with one clock and one origin: one with templates, one without.
 func TestHitHead_sameBytesAsFieldByField(t *testing.T) {
 	clock := newTestClock()
-	o := hitHeadOrigin(t, clock)
+	o := hitHeadOrigin(t, clock, strings.Repeat("x", 100))
 	routes := map[string]string{
 		"no rules": "",
 		"constant rules": `    headers:
@@ -115,7 +119,7 @@ func TestHitHead_sameBytesAsFieldByField(t *testing.T) {
 // of the hit that rendered it.
 func TestHitHead_agePerHit(t *testing.T) {
 	clock := newTestClock()
-	o := hitHeadOrigin(t, clock)
+	o := hitHeadOrigin(t, clock, strings.Repeat("x", 100))
 	n := rfcNode(t, clock, o.URL, "")
 	fillOnce(t, n, "/plain")
 	since := 0
@@ -139,7 +143,7 @@ func TestHitHead_agePerHit(t *testing.T) {
 // hot object's hits carry the new response rules at once.
 func TestHitHead_reloadedRulesReachHits(t *testing.T) {
 	clock := newTestClock()
-	o := hitHeadOrigin(t, clock)
+	o := hitHeadOrigin(t, clock, strings.Repeat("x", 100))
 	cfg := func(v string) string {
 		return "node: {name: test-edge}\ncache: {memory: 64MiB}\norigins:\n  o: {servers: [{url: " + o.URL + "}]}\n" +
 			"routes:\n  - match: {path_prefix: /}\n    origin: o\n    cache: true\n    headers: {response: {set: {X-Rule: " + v + "}}}\n"

@@ -597,29 +597,7 @@ func TestReview3_keptHeadAfterA304Freshening(t *testing.T) {
 func TestReview3_keptDiskHeadSameBytesAsFieldByField(t *testing.T) {
 	clock := newTestClock()
 	body := strings.Repeat("d", 80<<10)
-	o := startRFCOrigin(t, clock, func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Cache-Control", "max-age=600")
-		h.Set("Content-Type", "text/plain")
-		h.Set("ETag", `"v1"`)
-		h.Set("X-Powered-By", "PHP/8.2")
-		switch r.URL.Path {
-		case "/nocache-field":
-			h.Set("Cache-Control", `max-age=600, no-cache="X-Secret"`)
-			h.Set("X-Secret", "s")
-		case "/via":
-			h.Set("Via", "1.0 upstream")
-		case "/multi":
-			h.Add("X-Multi", "a")
-			h.Add("X-Multi", "b")
-		case "/age":
-			h.Set("Age", "5")
-		case "/vary":
-			h.Set("Vary", "Accept-Encoding")
-		}
-		h.Set("Content-Length", strconv.Itoa(len(body)))
-		w.Write([]byte(body))
-	})
+	o := hitHeadOrigin(t, clock, body)
 	routes := map[string]string{
 		"no rules": "",
 		"constant rules": `    headers:
