@@ -334,8 +334,7 @@ func TestReview3_abortedDiskHitsPinNothing(t *testing.T) {
 			resp.Body.Close() // RST_STREAM mid-body
 		}
 	}
-	time.Sleep(200 * time.Millisecond) // the node notices the resets
-	for i := range 40 {                // 24 MiB through an 8 MiB tier: every segment above is reclaimed
+	for i := range 40 { // 24 MiB through an 8 MiB tier: every segment above is reclaimed (the poll below waits for readers the resets have not closed yet)
 		review3Do(t, "GET", fmt.Sprintf("http://%s/churn/%d.bin", n.HTTPAddr(), i))
 	}
 	n.disk.d.Wait()
