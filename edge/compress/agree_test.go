@@ -24,3 +24,17 @@ func TestNegotiate_agreesWithTheCachesVariantKey(t *testing.T) {
 		}
 	}
 }
+
+// Content-Encoding is trimmed of SP and HTAB only: a coding wrapped in other spaces is
+// not "identity" but a coding Shoal does not know, so the body is never compressed again.
+func TestCompressible_contentEncodingTrimsOnlyOWS(t *testing.T) {
+	types := []string{"text/*"}
+	for ce, want := range map[string]bool{
+		"": true, " identity\t": true, "IDENTITY": true,
+		"\u00a0identity": false, "identity\u2003": false, "gzip": false, " gzip ": false,
+	} {
+		if got := Compressible("text/html", types, ce, 4096, 1024, false); got != want {
+			t.Errorf("Content-Encoding %q: Compressible = %v, want %v", ce, got, want)
+		}
+	}
+}
