@@ -47,5 +47,5 @@ func (p *pipeline) purgeMethod(x *exchange) string {
 // ("Purge-Mode: soft", Varnish's and Fastly's shape). Field names and the token are
 // case-insensitive (RFC 9110 section 5.1); the listener keeps names as the client spelled them.
 func softPurgeRequested(h *fieldList) bool {
-	return bytes.EqualFold(bytes.TrimSpace(h.Peek("Purge-Mode")), []byte("soft"))
+	return bytes.EqualFold(trimOWS(h.Peek("Purge-Mode")), []byte("soft"))
 }

@@ -83,7 +83,7 @@ func variantETag(etag string, enc compress.Encoding) string {
 func addVary(h *httpcache.Header, name string) {
 	for _, v := range h.Values("Vary") {
 		for _, part := range strings.Split(v, ",") {
-			if p := strings.TrimSpace(part); p == "*" || strings.EqualFold(p, name) {
+			if p := trimOWSString(part); p == "*" || strings.EqualFold(p, name) {
 				return
 			}
 		}

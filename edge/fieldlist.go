@@ -172,7 +172,7 @@ func (l *fieldList) DelBytes(name []byte) {
 }
 
 func (l *fieldList) setLength(v []byte) {
-	if k, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64); err == nil && k >= 0 {
+	if k, err := strconv.ParseInt(string(trimOWS(v)), 10, 64); err == nil && k >= 0 {
 		l.contentLength = int(k)
 	}
 }

@@ -601,7 +601,7 @@ func surrogateKeys(h httpcache.Header) []string {
 	}
 	for _, v := range h.Values("Cache-Tag") {
 		for _, t := range strings.Split(v, ",") {
-			if t = strings.TrimSpace(t); t != "" {
+			if t = trimOWSString(t); t != "" {
 				tags = append(tags, t)
 			}
 		}

@@ -330,7 +330,7 @@ type peerCopy struct {
 func staleAnswer(cacheStatus string) bool {
 	for member := range strings.SplitSeq(cacheStatus, ",") {
 		for param := range strings.SplitSeq(member, ";") {
-			if strings.HasPrefix(strings.TrimSpace(param), "ttl=-") {
+			if strings.HasPrefix(trimOWSString(param), "ttl=-") {
 				return true
 			}
 		}
@@ -345,7 +345,7 @@ func staleAnswer(cacheStatus string) bool {
 // fill this request joined may have started before it).
 func peerFilled(rt *settings, h httpcache.Header, wallSent time.Time) time.Time {
 	age := time.Duration(0)
-	if v, err := strconv.ParseInt(strings.TrimSpace(h.Get("Age")), 10, 64); err == nil && v > 0 {
+	if v, err := strconv.ParseInt(trimOWSString(h.Get("Age")), 10, 64); err == nil && v > 0 {
 		age = time.Duration(min(v, int64(1<<31))) * time.Second
 	}
 	return wallSent.Add(-age - time.Second - rt.cfg.Cache.FillTimeout.D())

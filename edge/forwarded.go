@@ -103,8 +103,8 @@ func forOnly(v string) string {
 	for _, elem := range splitQuoted(v, ',') {
 		var fors []string
 		for _, pair := range splitQuoted(elem, ';') {
-			pair = strings.TrimSpace(pair)
-			if name, _, ok := strings.Cut(pair, "="); ok && strings.EqualFold(strings.TrimSpace(name), "for") {
+			pair = trimOWSString(pair)
+			if name, _, ok := strings.Cut(pair, "="); ok && strings.EqualFold(trimOWSString(name), "for") {
 				fors = append(fors, pair)
 			}
 		}
@@ -197,7 +197,7 @@ func appendList(h *fieldList, name, v string) {
 	for k, val := range h.All() {
 		if len(k) == len(name) && strings.EqualFold(name, string(k)) {
 			found = true
-			if s := strings.TrimSpace(string(val)); s != "" {
+			if s := trimOWSString(string(val)); s != "" {
 				prior = append(prior, s)
 			}
 		}

@@ -41,7 +41,7 @@ func framingProblem(raw []byte) string {
 			// controls would be forwarded to origins that may split on them.
 			return "control character in a header field value"
 		}
-		value := bytes.TrimSpace(line[colon+1:])
+		value := trimOWS(line[colon+1:])
 		switch {
 		case bytes.EqualFold(name, []byte("Content-Length")):
 			if haveCL && !bytes.Equal(value, contentLength) {

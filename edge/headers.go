@@ -24,7 +24,7 @@ func isHopByHop(name []byte) bool {
 func connectionTokens(v []byte) [][]byte {
 	var out [][]byte
 	for _, t := range bytes.Split(v, []byte(",")) {
-		if t = bytes.TrimSpace(t); len(t) > 0 {
+		if t = trimOWS(t); len(t) > 0 {
 			out = append(out, t)
 		}
 	}
@@ -135,3 +135,12 @@ func delResponseFold(h responseHead, name string) {
 	}
 	h.Del(name) // a fieldList matches names case-insensitively already
 }
+
+// trimOWS removes the optional whitespace around a field value: spaces and tabs only (RFC
+// 9110 section 5.5), as fasthttp's parser does. bytes.TrimSpace would also take Unicode
+// spaces (NBSP, U+2000...) off the ends of a value, so the origin would not receive the bytes
+// the client sent, and "Host: h.example<NBSP>" would pass for h.example.
+func trimOWS(v []byte) []byte { return bytes.Trim(v, " \t") }
+
+// trimOWSString is trimOWS for a value already held as a string.
+func trimOWSString(v string) string { return strings.Trim(v, " \t") }

@@ -144,12 +144,6 @@ func readHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) (host []byte, hosts 
 	return host, hosts
 }
 
-// trimOWS removes the optional whitespace around a field value: spaces and tabs only (RFC
-// 9110 section 5.5), as fasthttp's parser does. bytes.TrimSpace would also take Unicode
-// spaces (NBSP, U+2000...) off the ends of a value, so the origin would not receive the bytes
-// the client sent, and "Host: h.example<NBSP>" would pass for h.example.
-func trimOWS(v []byte) []byte { return bytes.Trim(v, " \t") }
-
 // framingField names the fields that frame an HTTP/1.1 message (RFC 9112 section 6).
 func framingField(name []byte) bool {
 	return bytes.EqualFold(name, []byte("Content-Length")) || bytes.EqualFold(name, []byte("Transfer-Encoding"))

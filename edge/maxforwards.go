@@ -15,7 +15,7 @@ func maxForwards(h *fieldList) (final bool) {
 	found := false
 	for k, v := range h.All() {
 		if len(k) == len(name) && bytes.EqualFold(k, []byte(name)) {
-			value, found = string(bytes.TrimSpace(v)), true
+			value, found = string(trimOWS(v)), true
 			break
 		}
 	}
