@@ -203,7 +203,12 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 	a, finish, err := askPeer(client, out, peerIdle(rt), onInterim)
 	putOutgoing(out)
 	if err != nil {
-		if adopt || origin.ConnectFailed(err) {
+		// An owner that never answered a cache request (GET or HEAD: no effects) is passed
+		// over like an unreachable one: the next candidate or this node serves it, as nginx's
+		// proxy_next_upstream error does. That is an owner killed with the request in flight,
+		// reset before its first byte. A timeout stays a 504: the owner may still be filling.
+		var ne net.Error
+		if adopt || origin.ConnectFailed(err) || !origin.ResponseStarted(err) && !(errors.As(err, &ne) && ne.Timeout()) {
 			p.log.Debug("peer unreachable", "peer", owner.Name, "err", err)
 			return "", false
 		}

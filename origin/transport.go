@@ -74,6 +74,15 @@ func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Re
 	return roundTrip(hc, req, resp, idempotent, idle, onInterim, nil)
 }
 
+// ResponseStarted reports whether err, from RoundTrip or Pool.Do, came after the server's
+// first response byte: it answered, so the request may have had effects and interim
+// responses may have been relayed. An error before that byte (a reset or close with the
+// request in flight, as when the server is killed) left the request unanswered.
+func ResponseStarted(err error) bool {
+	var se *startedError
+	return errors.As(err, &se)
+}
+
 // ConnectFailed reports whether err, from RoundTrip over a client whose Dial came from Dialer,
 // is a failure to connect: the server never received the request, so another server may
 // take it whatever the method.
