@@ -81,7 +81,7 @@ func FuzzUDPLoop(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer conn.Close()
-	r, err := newUDPReader(s, conn, false)
+	r, err := newUDPReader(s, pollSocket{conn}, false)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -55,6 +55,12 @@ type Options struct {
 	// second at full load for 3-8% more server CPU per query, so it is for hosts that do
 	// little else; a node that also serves HTTP on the same cores should leave it off.
 	UDPBusyPoll time.Duration
+	// UDPBlocking makes each UDP reader wait for datagrams inside recvmmsg on a blocking
+	// socket of its own, on a thread of its own, instead of parking in the Go netpoller (Linux
+	// only; elsewhere it is ignored). While the server listens, GOMAXPROCS is raised by the
+	// number of readers, so that the waiting readers do not hold the Ps the rest of the
+	// process runs on (see reserveProcs). UDPBusyPoll does not apply to these readers.
+	UDPBlocking bool
 	// TCPIdleTimeout is how long a TCP connection may go without a query before it is closed
 	// (RFC 7766 section 6.2.3), and how long a client may take to accept an answer; 0 means
 	// 2 s.
@@ -74,13 +80,14 @@ type Server struct {
 	mu          sync.Mutex // guards the listeners
 	listeners   []*dns.Server
 	udpLoop     *udpLoop // UDP on a specific address; nil when miekg/dns serves UDP too
-	udpConn     net.PacketConn
+	udpAddr     net.Addr // the bound UDP address; nil when not listening
 	tcpListener net.Listener
 	tcp         *tcpServer
 
 	udpReaders      int           // Options.UDPReaders
 	udpSharedSocket bool          // Options.UDPSharedSocket
 	udpBusyPoll     time.Duration // Options.UDPBusyPoll
+	udpBlocking     bool          // Options.UDPBlocking
 	tcpIdle         time.Duration // Options.TCPIdleTimeout
 	tcpMaxConns     int           // 0 means maxTCPConns; tests set fewer
 }
@@ -102,7 +109,7 @@ func New(cfg conf.GSLB, opts Options) (*Server, error) {
 	}
 	s := &Server{zone: z, listen: cfg.Listen, log: log, metrics: m,
 		udpReaders: opts.UDPReaders, udpSharedSocket: opts.UDPSharedSocket, udpBusyPoll: opts.UDPBusyPoll,
-		tcpIdle: opts.TCPIdleTimeout}
+		udpBlocking: opts.UDPBlocking, tcpIdle: opts.TCPIdleTimeout}
 	s.edges.Store(buildSnapshot(z, nil))
 	return s, nil
 }

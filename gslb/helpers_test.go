@@ -69,6 +69,29 @@ func newTestServer(t testing.TB, cfg conf.GSLB, edges []Edge) (*Server, *prometh
 func startServer(t *testing.T, cfg conf.GSLB, edges []Edge) (*Server, *prometheus.Registry) {
 	t.Helper()
 	s, reg := newTestServer(t, cfg, edges)
+	serve(t, s)
+	return s, reg
+}
+
+// udpReaderKinds are the two kinds of UDP reader, for tests that run against each: parked in
+// the netpoller, and waiting in recvmmsg on a blocking socket (Options.UDPBlocking; Linux).
+var udpReaderKinds = []struct {
+	name     string
+	blocking bool
+}{{"netpoll readers", false}, {"blocking readers", true}}
+
+// startServerBlocking is startServer with Options.UDPBlocking set to blocking.
+func startServerBlocking(t *testing.T, cfg conf.GSLB, edges []Edge, blocking bool) (*Server, *prometheus.Registry) {
+	t.Helper()
+	s, reg := newTestServer(t, cfg, edges)
+	s.udpBlocking = blocking
+	serve(t, s)
+	return s, reg
+}
+
+// serve runs ListenAndServe and a Shutdown at the end of the test.
+func serve(t *testing.T, s *Server) {
+	t.Helper()
 	if err := s.ListenAndServe(); err != nil {
 		t.Fatalf("ListenAndServe: %v", err)
 	}
@@ -79,7 +102,6 @@ func startServer(t *testing.T, cfg conf.GSLB, edges []Edge) (*Server, *prometheu
 			t.Errorf("Shutdown: %v", err)
 		}
 	})
-	return s, reg
 }
 
 // exchange sends m over "udp" or "tcp" with a real miekg/dns client.

@@ -25,7 +25,7 @@ func (s *Server) ListenAndServe() error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.udpConn != nil {
+	if s.udpAddr != nil {
 		return errors.New("gslb: already listening")
 	}
 	specific := specificHost(s.listen)
@@ -37,13 +37,13 @@ func (s *Server) ListenAndServe() error {
 	var servers []*dns.Server
 	var loop *udpLoop
 	if conn, ok := pc.(*net.UDPConn); ok && ownLoop {
-		conns, err := s.udpSockets(conn, !specific)
+		socks, err := s.udpSockets(conn, !specific)
 		if err != nil {
 			pc.Close()
 			l.Close()
 			return fmt.Errorf("gslb: listen %s: %w", s.listen, err)
 		}
-		loop = newUDPLoop(conns, s.udpReaders, s, !specific)
+		loop = newUDPLoop(socks, s.udpReaders, s, !specific)
 	} else {
 		udp := s.dnsServer()
 		udp.PacketConn = pc
@@ -82,7 +82,7 @@ func (s *Server) ListenAndServe() error {
 	}
 	tcp := newTCPServer(s, l, s.tcpIdle, s.tcpMaxConns)
 	tcp.start()
-	s.listeners, s.udpLoop, s.udpConn, s.tcpListener, s.tcp = servers, loop, pc, l, tcp
+	s.listeners, s.udpLoop, s.udpAddr, s.tcpListener, s.tcp = servers, loop, pc.LocalAddr(), l, tcp
 	return nil
 }
 
@@ -110,29 +110,42 @@ func (s *Server) dnsServer() *dns.Server {
 	}
 }
 
-// udpSockets returns first and, with SO_REUSEPORT, one more socket on its address for each
-// further reader, so that readers do not contend for one socket.
-func (s *Server) udpSockets(first *net.UDPConn, pktinfo bool) ([]*net.UDPConn, error) {
-	conns := []*net.UDPConn{first}
+// udpSockets returns the sockets of the UDP loop on first's address: with blocking readers
+// (Linux), a blocking socket for each reader (or one for all with UDPSharedSocket), first
+// being closed; else first and, with SO_REUSEPORT, one more socket on its address for each
+// further reader, so that readers do not contend for one socket. On an error first is left
+// open.
+func (s *Server) udpSockets(first *net.UDPConn, pktinfo bool) ([]udpSocket, error) {
 	readers := s.udpReaders
 	if readers <= 0 {
 		readers = runtime.GOMAXPROCS(0)
 	}
 	if !reusePortWorks || s.udpSharedSocket {
-		return conns, nil
+		readers = 1
 	}
+	if s.udpBlocking && blockingWorks {
+		socks, err := openBlockingSockets(first, readers, pktinfo)
+		if err != nil {
+			return nil, err
+		}
+		// first is in the port's SO_REUSEPORT group: open, it would take a share of the
+		// queries that no reader reads.
+		first.Close()
+		return socks, nil
+	}
+	socks := []udpSocket{pollSocket{first}}
 	lc := net.ListenConfig{Control: udpControl(true, pktinfo)}
-	for len(conns) < readers {
+	for len(socks) < readers {
 		pc, err := lc.ListenPacket(context.Background(), "udp", first.LocalAddr().String())
 		if err != nil {
-			for _, c := range conns[1:] {
-				c.Close()
+			for _, c := range socks[1:] {
+				c.wake()
 			}
 			return nil, err
 		}
-		conns = append(conns, pc.(*net.UDPConn))
+		socks = append(socks, pollSocket{pc.(*net.UDPConn)})
 	}
-	return conns, nil
+	return socks, nil
 }
 
 // listenPair binds TCP first and then UDP on the port TCP got, retrying when port 0 lands on a
@@ -169,10 +182,10 @@ func listenPair(addr string, reuse, pktinfo bool) (net.PacketConn, net.Listener,
 func (s *Server) Addr() (udp, tcp net.Addr) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.udpConn == nil {
+	if s.udpAddr == nil {
 		return nil, nil
 	}
-	return s.udpConn.LocalAddr(), s.tcpListener.Addr()
+	return s.udpAddr, s.tcpListener.Addr()
 }
 
 // Shutdown stops both listeners, waiting for in-flight TCP queries until ctx ends. It is a no-op
@@ -196,7 +209,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	s.listeners, s.udpLoop, s.udpConn, s.tcpListener, s.tcp = nil, nil, nil, nil, nil
+	s.listeners, s.udpLoop, s.udpAddr, s.tcpListener, s.tcp = nil, nil, nil, nil, nil
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("gslb: shutdown: %w", err)
 	}

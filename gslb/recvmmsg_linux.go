@@ -17,6 +17,7 @@ import (
 // and its IP for every datagram, which is garbage for the collector at every query.)
 type mmsgReader struct {
 	rc    syscall.RawConn
+	block bool // a blocking socket (blockingSocket): recvmmsg waits in the kernel for the first datagram
 	hdrs  []mmsghdr
 	oob   [][]byte // control messages (IP_PKTINFO, IPV6_PKTINFO); nil without pktinfo
 	iovs  []unix.Iovec
@@ -56,7 +57,16 @@ func newDatagramReader(conn *net.UDPConn, batch, size int, pktinfo bool, poll ti
 	if err != nil {
 		return nil, err
 	}
-	r := &mmsgReader{rc: rc, hdrs: make([]mmsghdr, batch), iovs: make([]unix.Iovec, batch),
+	return newMmsgReader(rc, false, batch, size, pktinfo, poll), nil
+}
+
+// newMmsgReader reads through rc; with block, rc is a blocking socket's (no busy polling then:
+// poll is ignored).
+func newMmsgReader(rc syscall.RawConn, block bool, batch, size int, pktinfo bool, poll time.Duration) *mmsgReader {
+	if block {
+		poll = 0
+	}
+	r := &mmsgReader{rc: rc, block: block, hdrs: make([]mmsghdr, batch), iovs: make([]unix.Iovec, batch),
 		names: make([]unix.RawSockaddrInet6, batch), bufs: make([][]byte, batch), poll: poll}
 	if pktinfo {
 		r.oob = make([][]byte, batch)
@@ -74,7 +84,7 @@ func newDatagramReader(conn *net.UDPConn, batch, size int, pktinfo bool, poll ti
 		r.hdrs[i].hdr.Name = (*byte)(unsafe.Pointer(&r.names[i]))
 	}
 	r.recv = r.recvmmsg
-	return r, nil
+	return r
 }
 
 func (r *mmsgReader) read() (int, error) {
@@ -99,10 +109,22 @@ func (r *mmsgReader) read() (int, error) {
 // recvmmsg runs under RawConn.Read: returning false waits for the socket to be readable.
 // The socket is non-blocking and a batch is at most udpBatch datagrams, so the call returns
 // within microseconds: it enters the kernel with RawSyscall (see rawCallMax).
+//
+// On a blocking socket the call waits in the kernel until a datagram arrives (MSG_WAITFORONE:
+// then it takes what else is queued without waiting), so it enters with Syscall: the runtime
+// must know that this thread may be gone for long (see blockingSocket). EAGAIN there means
+// that SO_RCVTIMEO ran out with nothing to read.
 func (r *mmsgReader) recvmmsg(fd uintptr) bool {
 	for {
-		n, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])),
-			uintptr(len(r.hdrs)), 0, 0, 0)
+		var n uintptr
+		var errno syscall.Errno
+		if r.block {
+			n, _, errno = unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])),
+				uintptr(len(r.hdrs)), unix.MSG_WAITFORONE, 0, 0)
+		} else {
+			n, _, errno = unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])),
+				uintptr(len(r.hdrs)), 0, 0, 0)
+		}
 		switch errno {
 		case unix.EINTR:
 			continue // nothing was read: the datagrams are still queued, and may be all there is

@@ -15,6 +15,7 @@ import (
 type mmsgWriter struct {
 	rc    syscall.RawConn
 	v6    bool // an AF_INET6 socket: IPv4 clients are addressed as v4-mapped IPv6
+	flags int  // of every sendmmsg: MSG_DONTWAIT on a blocking socket, which must not block a RawSyscall
 	hdrs  []mmsghdr
 	iovs  []unix.Iovec
 	names []unix.RawSockaddrInet6 // large enough for either family
@@ -31,7 +32,12 @@ func newDatagramWriter(conn *net.UDPConn, batch int, pktinfo bool) (datagramWrit
 		return nil, err
 	}
 	a, _ := conn.LocalAddr().(*net.UDPAddr)
-	w := &mmsgWriter{rc: rc, v6: a != nil && a.IP.To4() == nil, hdrs: make([]mmsghdr, batch),
+	return newMmsgWriter(rc, a != nil && a.IP.To4() == nil, 0, batch, pktinfo), nil
+}
+
+// newMmsgWriter sends through rc, on an AF_INET6 socket with v6, with flags on every call.
+func newMmsgWriter(rc syscall.RawConn, v6 bool, flags, batch int, pktinfo bool) *mmsgWriter {
+	w := &mmsgWriter{rc: rc, v6: v6, flags: flags, hdrs: make([]mmsghdr, batch),
 		iovs: make([]unix.Iovec, batch), names: make([]unix.RawSockaddrInet6, batch)}
 	if pktinfo {
 		w.oob = make([][]byte, batch)
@@ -45,7 +51,7 @@ func newDatagramWriter(conn *net.UDPConn, batch int, pktinfo bool) (datagramWrit
 		w.hdrs[i].hdr.Name = (*byte)(unsafe.Pointer(&w.names[i]))
 	}
 	w.send = w.sendmmsg
-	return w, nil
+	return w
 }
 
 func (w *mmsgWriter) set(k int, b []byte, to netip.AddrPort, src netip.Addr) {
@@ -100,7 +106,7 @@ func (w *mmsgWriter) sendmmsg(fd uintptr) bool {
 			call = unix.RawSyscall6
 		}
 		n, _, errno := call(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.hdrs[w.from])),
-			uintptr(w.n-w.from), 0, 0, 0)
+			uintptr(w.n-w.from), uintptr(w.flags), 0, 0)
 		switch errno {
 		case unix.EINTR:
 			continue

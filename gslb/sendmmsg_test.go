@@ -27,7 +27,7 @@ func TestUDPReader_refusedReplyDoesNotStopTheBatch(t *testing.T) {
 	}
 	defer client.Close()
 	client.SetReadBuffer(1 << 20)
-	r, err := newUDPReader(s, conn, false)
+	r, err := newUDPReader(s, pollSocket{conn}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

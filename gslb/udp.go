@@ -25,12 +25,13 @@ import (
 // datagram's destination (IP_PKTINFO, IPV6_PKTINFO) and give it back as the reply's source.
 // Where that is not available (not Linux), ListenAndServe keeps miekg/dns on wildcard binds.
 type udpLoop struct {
-	conns   []*net.UDPConn // one per reader, or one shared by all
-	readers int
-	pktinfo bool
-	handler *Server
-	wg      sync.WaitGroup
-	closing chan struct{}
+	socks    []udpSocket // one per reader, or one shared by all
+	readers  int
+	pktinfo  bool
+	handler  *Server
+	wg       sync.WaitGroup
+	closing  chan struct{}
+	reserved int // Ps added to GOMAXPROCS for blocking readers (reserveProcs), given back by close
 }
 
 // udpBatch is how many datagrams a reader takes from the socket and answers per system call.
@@ -38,13 +39,13 @@ type udpLoop struct {
 // amortises the system calls, which cost more than building the replies.
 const udpBatch = 32
 
-// newUDPLoop serves conns with readers goroutines (at least one per conn; 0 means one per CPU).
-// With pktinfo, replies leave from the address each query was sent to.
-func newUDPLoop(conns []*net.UDPConn, readers int, handler *Server, pktinfo bool) *udpLoop {
+// newUDPLoop serves socks with readers goroutines (at least one per socket; 0 means one per
+// CPU). With pktinfo, replies leave from the address each query was sent to.
+func newUDPLoop(socks []udpSocket, readers int, handler *Server, pktinfo bool) *udpLoop {
 	if readers <= 0 {
 		readers = max(runtime.GOMAXPROCS(0), 1)
 	}
-	return &udpLoop{conns: conns, readers: max(readers, len(conns)), pktinfo: pktinfo, handler: handler,
+	return &udpLoop{socks: socks, readers: max(readers, len(socks)), pktinfo: pktinfo, handler: handler,
 		closing: make(chan struct{})}
 }
 
@@ -52,16 +53,27 @@ func newUDPLoop(conns []*net.UDPConn, readers int, handler *Server, pktinfo bool
 func (u *udpLoop) start() error {
 	readers := make([]*udpReader, u.readers)
 	for i := range readers {
-		r, err := newUDPReader(u.handler, u.conns[i%len(u.conns)], u.pktinfo)
+		r, err := newUDPReader(u.handler, u.socks[i%len(u.socks)], u.pktinfo)
 		if err != nil {
 			return err
 		}
 		readers[i] = r
 	}
+	block := u.socks[0].blocking()
+	if block {
+		reserveProcs(len(readers))
+		u.reserved = len(readers)
+	}
 	for _, r := range readers {
 		u.wg.Add(1)
 		go func() {
 			defer u.wg.Done()
+			if block {
+				// The thread waits in recvmmsg for this reader alone; a datagram wakes it and
+				// nothing else has to be scheduled to answer.
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+			}
 			r.run(u.closing)
 		}()
 	}
@@ -72,10 +84,17 @@ func (u *udpLoop) start() error {
 func (u *udpLoop) close() error {
 	close(u.closing)
 	var errs []error
-	for _, c := range u.conns {
-		errs = append(errs, c.Close())
+	for _, c := range u.socks {
+		errs = append(errs, c.wake())
 	}
 	u.wg.Wait()
+	for _, c := range u.socks {
+		errs = append(errs, c.close())
+	}
+	if u.reserved > 0 {
+		releaseProcs(u.reserved)
+		u.reserved = 0
+	}
 	return errors.Join(errs...)
 }
 
@@ -114,12 +133,8 @@ type udpReader struct {
 	fast  *fastScratch
 }
 
-func newUDPReader(s *Server, conn *net.UDPConn, pktinfo bool) (*udpReader, error) {
-	rd, err := newDatagramReader(conn, udpBatch, maxQuerySize, pktinfo, s.udpBusyPoll)
-	if err != nil {
-		return nil, err
-	}
-	wr, err := newDatagramWriter(conn, udpBatch, pktinfo)
+func newUDPReader(s *Server, sock udpSocket, pktinfo bool) (*udpReader, error) {
+	rd, wr, err := sock.io(udpBatch, maxQuerySize, pktinfo, s.udpBusyPoll)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +143,7 @@ func newUDPReader(s *Server, conn *net.UDPConn, pktinfo bool) (*udpReader, error
 	for i := range r.bufs {
 		r.bufs[i] = make([]byte, 0, maxQuerySize)
 	}
-	r.w = udpWriter{conn: conn, reader: r, out: make([]byte, 0, maxQuerySize)}
+	r.w = udpWriter{local: sock.localAddr(), reader: r, out: make([]byte, 0, maxQuerySize)}
 	return r, nil
 }
 
@@ -222,7 +237,7 @@ const (
 // query that reader handles, so it is never used by two goroutines at once. Its replies join
 // the reader's batch.
 type udpWriter struct {
-	conn   *net.UDPConn
+	local  net.Addr
 	reader *udpReader
 	remote netip.AddrPort
 	dst    netip.Addr // the address the query was sent to, with pktinfo
@@ -254,7 +269,7 @@ func unpackQuery(packet []byte, w dns.ResponseWriter) (r *dns.Msg, ok bool) {
 
 func (w *udpWriter) remoteAddrPort() netip.AddrPort { return w.remote }
 
-func (w *udpWriter) LocalAddr() net.Addr { return w.conn.LocalAddr() }
+func (w *udpWriter) LocalAddr() net.Addr { return w.local }
 
 func (w *udpWriter) RemoteAddr() net.Addr { return net.UDPAddrFromAddrPort(w.remote) }
 

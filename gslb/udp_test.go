@@ -30,7 +30,15 @@ func rawExchange(t *testing.T, s *Server, packet []byte) []byte {
 }
 
 func TestUDPLoop_undecodablePackets(t *testing.T) {
-	s, _ := startServer(t, testConfig(), testEdges())
+	for _, kind := range udpReaderKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			s, _ := startServerBlocking(t, testConfig(), testEdges(), kind.blocking)
+			testUndecodablePackets(t, s)
+		})
+	}
+}
+
+func testUndecodablePackets(t *testing.T, s *Server) {
 	tests := []struct {
 		name      string
 		packet    []byte
@@ -87,7 +95,15 @@ func TestServer_specificHostDecidesTheUDPLoop(t *testing.T) {
 
 // Many clients at once over the UDP loop: each gets the reply to its own query.
 func TestUDPLoop_concurrentClientsGetTheirOwnReplies(t *testing.T) {
-	s, _ := startServer(t, testConfig(), testEdges())
+	for _, kind := range udpReaderKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			s, _ := startServerBlocking(t, testConfig(), testEdges(), kind.blocking)
+			testConcurrentClients(t, s)
+		})
+	}
+}
+
+func testConcurrentClients(t *testing.T, s *Server) {
 	names := []string{zoneName, "www." + zoneName, "nope." + zoneName}
 	done := make(chan error, 30)
 	for i := range 30 {

@@ -34,6 +34,7 @@ func run() error {
 	flag.IntVar(&opts.UDPReaders, "readers", 0, "UDP reader goroutines; 0 is one per CPU")
 	flag.BoolVar(&opts.UDPSharedSocket, "shared-socket", false, "readers share one UDP socket instead of one SO_REUSEPORT socket each")
 	flag.DurationVar(&opts.UDPBusyPoll, "busy-poll", 0, "how long a loaded UDP reader polls its empty socket before parking, e.g. 20us; 0 never polls")
+	flag.BoolVar(&opts.UDPBlocking, "blocking", false, "UDP readers wait in recvmmsg on blocking sockets, each on its own thread, instead of in the netpoller")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.StringVar(&traceFile, "trace", "", "write an execution trace (runtime/trace) of the whole run to this file")
 	flag.StringVar(&cfg.Listen, "listen", "127.0.0.1:5300", "UDP and TCP address")

@@ -1,0 +1,158 @@
+package gslb
+
+import (
+	"context"
+	"net"
+	"os"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Shutdown of blocking readers that wait in recvmmsg: it returns without waiting for
+// SO_RCVTIMEO (set to an hour here, so only shutdown(2) can end a wait), the port is free for
+// a socket without SO_REUSEPORT, and the goroutines, descriptors and Ps the readers took are
+// all given back. Twice, so that the second start finds the first one's leftovers if any.
+func TestBlockingReaders_shutdownReleasesPortGoroutinesAndDescriptors(t *testing.T) {
+	defer func(d time.Duration) { blockingWaitMax = d }(blockingWaitMax)
+	blockingWaitMax = time.Hour
+	procs, goroutines, fds := runtime.GOMAXPROCS(0), runtime.NumGoroutine(), openFDs(t)
+	for round := range 2 {
+		s, _ := newTestServer(t, testConfig(), testEdges())
+		s.udpBlocking, s.udpReaders = true, 3
+		if err := s.ListenAndServe(); err != nil {
+			t.Fatal(err)
+		}
+		if got := runtime.GOMAXPROCS(0); got != procs+3 {
+			t.Errorf("round %d: GOMAXPROCS %d while 3 readers wait, want %d", round, got, procs+3)
+		}
+		if r := exchange(t, s, "udp", question("www."+zoneName, dns.TypeA)); len(r.Answer) == 0 {
+			t.Fatalf("round %d: no answer: %v", round, r)
+		}
+		udp, _ := s.Addr()
+		done := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			done <- s.Shutdown(ctx)
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("round %d: Shutdown: %v", round, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("round %d: Shutdown still waiting after 20 s: a reader was not woken", round)
+		}
+		c, err := net.ListenPacket("udp", udp.String())
+		if err != nil {
+			t.Fatalf("round %d: the port is still held after Shutdown: %v", round, err)
+		}
+		c.Close()
+		if got := runtime.GOMAXPROCS(0); got != procs {
+			t.Errorf("round %d: GOMAXPROCS %d after Shutdown, want %d", round, got, procs)
+		}
+	}
+	// Goroutines end and descriptors close around Shutdown's return (the client's too).
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > goroutines || openFDs(t) > fds {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines (%d before), %d descriptors (%d before):\n%s", runtime.NumGoroutine(),
+				goroutines, openFDs(t), fds, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A reader that is answering when Shutdown comes still sends what it has read (SHUT_RD stops
+// reads only), and the server under a flood of queries shuts down all the same.
+func TestBlockingReaders_shutdownUnderLoad(t *testing.T) {
+	s, _ := newTestServer(t, testConfig(), testEdges())
+	s.udpBlocking, s.udpReaders = true, 2
+	if err := s.ListenAndServe(); err != nil {
+		t.Fatal(err)
+	}
+	udp, _ := s.Addr()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	to := udp.(*net.UDPAddr).AddrPort()
+	wires := manySubnetQueries(t, 256)
+	stop := make(chan struct{})
+	flooded := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				flooded <- n
+				return
+			default:
+			}
+			c.WriteToUDPAddrPort(wires[n%len(wires)], to)
+			n++
+			if n%64 == 0 {
+				time.Sleep(time.Millisecond) // the flood is bounded: about 64k queries a second at most
+			}
+		}
+	}()
+	buf := make([]byte, 1500)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
+		t.Fatalf("no reply during the flood: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	close(stop)
+	t.Logf("%d queries sent", <-flooded)
+}
+
+// The reader goroutines' whole loop allocates nothing per query, blocking or not: no garbage,
+// so no collection in the tail. Counted for the process, the test's client included.
+func TestUDPLoop_allocatesNothingPerQuery(t *testing.T) {
+	for _, kind := range udpReaderKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			s, _ := startServerBlocking(t, testConfig(), testEdges(), kind.blocking)
+			udp, _ := s.Addr()
+			to := udp.(*net.UDPAddr).AddrPort()
+			c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			wires := manySubnetQueries(t, 256)
+			buf := make([]byte, 1500)
+			c.SetReadDeadline(time.Now().Add(30 * time.Second))
+			var i int
+			allocs := testing.AllocsPerRun(2000, func() {
+				if _, err := c.WriteToUDPAddrPort(wires[i%len(wires)], to); err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
+					t.Fatal(err)
+				}
+				i++
+			})
+			if allocs != 0 {
+				t.Errorf("%v allocations per query, want 0", allocs)
+			}
+		})
+	}
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
