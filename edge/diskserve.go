@@ -233,7 +233,9 @@ func (b *diskFile) Read(p []byte) (int, error) {
 	if int64(len(p)) > b.n {
 		p = p[:b.n]
 	}
-	k, err := b.f.ReadAt(p, b.off)
+	// Through the Handle: a failed read turns the tier off, and a body the Handle has just
+	// read to verify it is not read again.
+	k, err := b.h.ReadAt(p, b.off-b.h.BodyOffset())
 	b.off += int64(k)
 	b.n -= int64(k)
 	if err == io.EOF {

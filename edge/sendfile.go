@@ -94,6 +94,12 @@ func (b *diskFile) sendfile(sc syscall.Conn, limit int64) (int64, error) {
 	if sent == 0 && serr == unix.EINVAL {
 		return 0, errNoSendfile
 	}
+	if serr == unix.EIO || serr == io.ErrUnexpectedEOF {
+		// The segment's side failed (sendfile(2) gives EIO for a failed read of in_fd; a
+		// short file is a torn or truncated segment): the tier goes off, as for a failed
+		// pread. A client that went away (EPIPE, ECONNRESET) says nothing about the disk.
+		b.h.ReadFailed(serr)
+	}
 	if testHookSendfile != nil {
 		testHookSendfile(sent)
 	}

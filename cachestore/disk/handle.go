@@ -79,6 +79,12 @@ func (h *Handle) failed(err error) {
 	}
 }
 
+// ReadFailed tells the tier that a read of this Handle's body that went around the Handle
+// (sendfile(2) from File) failed on the file's side: EIO, or a file shorter than the record.
+// It turns the tier off, as a failed Get or ReadAt does. Errors of the other side (the
+// client's socket) must not be passed here.
+func (h *Handle) ReadFailed(err error) { h.failed(err) }
+
 // BodyOffset is the byte offset of the body in File.
 func (h *Handle) BodyOffset() int64 { return h.bodyOff }
 
