@@ -12,11 +12,11 @@ import (
 )
 
 // blockingSocket is a UDP socket that the Go netpoller does not watch: its reader waits inside
-// recvmmsg, on a thread of its own (runtime.LockOSThread), the way gdnsd's threads do. A
-// datagram then wakes that thread directly. Through the netpoller the same datagram first
-// wakes the socket's epoll waiters, then the scheduler has to find a thread and a P for the
-// reader goroutine, and the reader makes one more recvmmsg that finds nothing before it parks:
-// a few system calls and thread switches per query on a lightly loaded server.
+// recvmmsg, keeping its thread and its P (see mmsgReader.recvmmsg and reserveProcs), the way
+// gdnsd's threads do. A datagram then wakes that thread directly. Through the netpoller the
+// same datagram first wakes the socket's epoll waiter, then the scheduler has to find a thread
+// and a P for the reader goroutine, and the reader makes one more recvmmsg that finds nothing
+// before it parks: more system calls and thread switches per query on a lightly loaded server.
 //
 // A blocking read is woken for shutdown by shutdown(2) (SHUT_RD: every read, waiting or to
 // come, returns at once; replies can still be sent), and SO_RCVTIMEO bounds each wait in case
@@ -118,8 +118,8 @@ func openBlockingSocket(family, v6only int, sa unix.Sockaddr, local net.Addr, pk
 	return &blockingSocket{fd: fd, local: local, v6: family == unix.AF_INET6}, nil
 }
 
-func (b *blockingSocket) io(batch, size int, pktinfo bool, _ time.Duration) (datagramReader, datagramWriter, error) {
-	return newMmsgReader(b, true, batch, size, pktinfo, 0), newMmsgWriter(b, b.v6, unix.MSG_DONTWAIT, batch, pktinfo), nil
+func (b *blockingSocket) io(batch, size int, pktinfo bool, poll time.Duration) (datagramReader, datagramWriter, error) {
+	return newMmsgReader(b, true, batch, size, pktinfo, poll), newMmsgWriter(b, b.v6, unix.MSG_DONTWAIT, batch, pktinfo), nil
 }
 
 func (b *blockingSocket) localAddr() net.Addr { return b.local }

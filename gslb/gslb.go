@@ -56,10 +56,10 @@ type Options struct {
 	// little else; a node that also serves HTTP on the same cores should leave it off.
 	UDPBusyPoll time.Duration
 	// UDPBlocking makes each UDP reader wait for datagrams inside recvmmsg on a blocking
-	// socket of its own, on a thread of its own, instead of parking in the Go netpoller (Linux
-	// only; elsewhere it is ignored). While the server listens, GOMAXPROCS is raised by the
-	// number of readers, so that the waiting readers do not hold the Ps the rest of the
-	// process runs on (see reserveProcs). UDPBusyPoll does not apply to these readers.
+	// socket of its own, keeping its thread and its P, instead of parking in the Go netpoller
+	// (Linux only; elsewhere it is ignored). While the server listens, GOMAXPROCS is raised by
+	// the number of readers, so that the waiting readers do not hold the Ps the rest of the
+	// process runs on (see reserveProcs). UDPBusyPoll applies to these readers too.
 	UDPBlocking bool
 	// TCPIdleTimeout is how long a TCP connection may go without a query before it is closed
 	// (RFC 7766 section 6.2.3), and how long a client may take to accept an answer; 0 means

@@ -10,14 +10,11 @@ import (
 // own global; this lock only keeps our changes to it from losing each other.
 var procsMu sync.Mutex
 
-// reserveProcs adds n Ps to GOMAXPROCS for n readers that wait inside blocking system calls.
-// A goroutine in a system call keeps its P, and the runtime's sysmon takes that P back after
-// 20 µs only when no other P is idle: with every P held by a waiting reader (GOMAXPROCS 1 and
-// one reader, as on a server pinned to one core), sysmon would wake every 20 µs, take the P and
-// start a thread to poll the network with it, and the reader would have to win a P back on
-// every datagram. With one P more per reader, the rest of the process keeps the Ps it had, an
-// idle P is always there while the readers wait, and sysmon leaves them alone (it looks again
-// after 10 ms without a datagram, which is idle anyway).
+// reserveProcs adds n Ps to GOMAXPROCS for n readers that wait inside blocking system calls
+// while keeping their P (RawSyscall: see mmsgReader.recvmmsg). Without it, a server pinned to
+// one core (GOMAXPROCS 1) with one reader would have no P left for the rest of the process
+// (TCP, timers, the node's HTTP) but the one sysmon takes from the reader every 10 ms. With one
+// P more per reader, the rest of the process keeps the Ps it had.
 //
 // It turns off the runtime's own updates of GOMAXPROCS to the CPU limit (Go 1.25) for the
 // process's life.

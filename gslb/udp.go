@@ -66,14 +66,14 @@ func (u *udpLoop) start() error {
 	}
 	for _, r := range readers {
 		u.wg.Add(1)
+		// A blocking reader is not locked to its thread (runtime.LockOSThread): inside
+		// recvmmsg it cannot leave the thread anyway, and when the runtime preempts it (sysmon
+		// does every 10 ms, a reader never yielding on its own) a locked goroutine costs two
+		// thread hand-offs where an unlocked one is picked up again by the same thread.
+		// Measured at 10,000 qps: 0.57-0.80 thread switches and 18.6-19.6 µs of CPU per query
+		// unlocked, 0.62-0.84 and 19.8-21.0 locked.
 		go func() {
 			defer u.wg.Done()
-			if block {
-				// The thread waits in recvmmsg for this reader alone; a datagram wakes it and
-				// nothing else has to be scheduled to answer.
-				runtime.LockOSThread()
-				defer runtime.UnlockOSThread()
-			}
 			r.run(u.closing)
 		}()
 	}

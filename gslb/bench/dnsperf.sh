@@ -3,7 +3,8 @@
 # Not run by tests. Needs root for apt-get when dnsperf or gdnsd are missing.
 # Usage: gslb/bench/dnsperf.sh [seconds]   (from anywhere in the checkout)
 # SHOAL_BASELINE=/path/to/gslbserve also measures that build (e.g. one from before a change)
-# in the same run, on port 5302. ROUNDS=N repeats the qps table N times (the machine's noise
+# in the same run, on port 5302; several paths, space-separated, are "baseline", "baseline2"...
+# on ports 5302, 5303... (a path may be a script that adds flags: exec gslbserve -blocking "$@"). ROUNDS=N repeats the qps table N times (the machine's noise
 # shows as the spread). NICE=-10 runs servers and load generators at that priority (needs root),
 # which keeps other work on a shared machine from dominating the tail figures. RT=1 runs the
 # tail part (only) with every server thread and dnsperf under SCHED_FIFO priority 10 (needs root;
@@ -80,12 +81,18 @@ REGIONS="local:127.0.0.0/8,ten:10.0.0.0/8"
 	-regions "$REGIONS" -edges "$EDGES" 2>"$WORK/gslbserve.log" &
 PIDS+=($!)
 declare -A PID_OF=([$SHOAL_PORT]=$!)
-if [ -n "${SHOAL_BASELINE:-}" ]; then
-	"${PIN_SERVER[@]}" "$SHOAL_BASELINE" -listen "127.0.0.1:$BASELINE_PORT" -answers ${#ADDRS[@]} \
-		-regions "$REGIONS" -edges "$EDGES" 2>"$WORK/baseline.log" &
+BASELINES=()
+for b in ${SHOAL_BASELINE:-}; do
+	port=$((BASELINE_PORT + ${#BASELINES[@]}))
+	name=baseline
+	[ ${#BASELINES[@]} -gt 0 ] && name=baseline$((${#BASELINES[@]} + 1))
+	"${PIN_SERVER[@]}" "$b" -listen "127.0.0.1:$port" -answers ${#ADDRS[@]} \
+		-regions "$REGIONS" -edges "$EDGES" 2>"$WORK/$name.log" &
 	PIDS+=($!)
-	PID_OF[$BASELINE_PORT]=$!
-fi
+	PID_OF[$port]=$!
+	BASELINES+=("$name:$port")
+	echo "$name: $b"
+done
 
 mkdir -p "$WORK/gdnsd/zones" "$WORK/gdnsd/run" "$WORK/gdnsd/state"
 DCMAP=""
@@ -175,9 +182,8 @@ tail_latency() { # port: p50 p99 p99.9 in ms at 10,000 qps, from dnsperf's per-q
 }
 
 SERVERS=("shoal:$SHOAL_PORT" "gdnsd:$GDNSD_PORT")
-[ -n "${SHOAL_BASELINE:-}" ] && SERVERS+=("baseline:$BASELINE_PORT")
+SERVERS+=("${BASELINES[@]}")
 for s in "${SERVERS[@]}"; do wait_up "${s#*:}"; done
-[ -n "${SHOAL_BASELINE:-}" ] && echo "baseline: $SHOAL_BASELINE"
 # A cell is "qps µs/µs %/%": the rate, server/load generator CPU per query, and the share of its
 # core each used; the limit of the row is the one whose core is full. The ratios are Shoal's
 # against gdnsd: "qps" its rate over gdnsd's, "cost" gdnsd's server CPU per query over Shoal's
