@@ -17,20 +17,29 @@ import (
 // one dual-stack socket, on the fast path (A) and the general one (NS). The clients' sockets are
 // connected, so a reply from another source never reaches them. In a network namespace of its
 // own, because a wildcard bind takes the port on every address of the host.
+// Blocking readers open their own dual-stack sockets (IPV6_V6ONLY and pktinfo copied from the
+// first): the same holds for them.
 func TestUDPLoop_wildcardRepliesFromTheQueriedAddress(t *testing.T) {
 	testenv.RequireNetns(t)
+	for _, kind := range udpReaderKinds {
+		t.Run(kind.name, func(t *testing.T) { testWildcardReplies(t, kind.blocking) })
+	}
+}
+
+func testWildcardReplies(t *testing.T, blocking bool) {
 	ns := testenv.NewNetns(t, "gslbany")
 	ns.IP("addr", "add", "10.55.0.1/32", "dev", "lo")
 	ns.IP("addr", "add", "fd55::1/128", "dev", "lo", "nodad")
 	cfg := testConfig()
 	cfg.Listen = ":0"
 	s, _ := newTestServer(t, cfg, testEdges())
+	s.udpBlocking = blocking
 	if err := ns.Do(s.ListenAndServe); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Shutdown(t.Context()) })
-	if s.udpLoop == nil || !s.udpLoop.pktinfo {
-		t.Fatal("the wildcard bind is not served by the UDP loop with pktinfo")
+	if s.udpLoop == nil || !s.udpLoop.pktinfo || s.udpLoop.socks[0].blocking() != blocking {
+		t.Fatal("the wildcard bind is not served by the UDP loop with pktinfo and the readers asked for")
 	}
 	_, port, _ := net.SplitHostPort(mustUDP(s))
 	for _, host := range []string{"127.0.0.1", "127.0.0.9", "10.55.0.1", "::1", "fd55::1"} {
