@@ -59,14 +59,18 @@ func (a *answer) free() {
 }
 
 // askPool sends out (with its content) to the pool and returns the answer with its head
-// read, and done, which gives the connection back (origin.Pool.Do); on error neither.
+// read, and done, which gives the connection back (origin.Pool.Send); on error neither. out's
+// head is written once, straight into the origin connection's buffer (AppendHead).
 func askPool(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, bodyBytes []byte, t origin.Target) (origin.Result, *answer, func(), error) {
-	req := fasthttp.AcquireRequest()
-	writeRequest(out, req, body, bodyLen, bodyBytes)
+	req := originRequests.Get().(*origin.Request)
+	*req = origin.Request{Head: out, Body: body, BodyLen: bodyLen, BodyBytes: bodyBytes}
 	resp := fasthttp.AcquireResponse()
-	resp.StreamBody = true
-	res, done, err := pool.Do(req, resp, t)
-	fasthttp.ReleaseRequest(req) // Do has sent it: the answer no longer needs it
+	res, done, err := pool.Send(req, resp, t)
+	*req = origin.Request{}
+	originRequests.Put(req)
+	if c, ok := body.(io.Closer); ok {
+		c.Close() // sent, or never to be: as a fasthttp request closed its stream once written
+	}
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)
 		if done != nil {
@@ -77,6 +81,8 @@ func askPool(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, b
 	resp.Header.SetNoDefaultContentType(true) // see originHead
 	return res, answerOf(resp), done, nil
 }
+
+var originRequests = sync.Pool{New: func() any { return new(origin.Request) }}
 
 // askPeer sends out to a peer's port over client (origin.RoundTrip: a reused connection that
 // fails before any byte is retried once), relaying interim answers to onInterim; finish
