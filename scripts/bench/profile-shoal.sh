@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CPU profile of a Shoal node under one of run.sh's workloads, with perf (cpu-clock, call
 # graphs; Go keeps frame pointers). Same origin, pinning and wrk flags as run.sh.
-# Usage: [SECONDS_PER_RUN=10] [SYSCALLS=1] scripts/bench/profile-shoal.sh [hit-1k|hit-16k|hit-256k|hit-1m|pass-1k|miss-1k]
+# Usage: [SECONDS_PER_RUN=10] [SYSCALLS=1] [SHOAL_BIN=bin/shoal] scripts/bench/profile-shoal.sh [hit-1k|hit-16k|hit-256k|hit-1m|pass-1k|miss-1k]
 # SYSCALLS=1 adds a second, shorter wrk run (SYSCALL_SECONDS, 3) under `strace -c -f` and
 # prints the syscalls per response and how many of them failed (a read that found nothing,
 # EAGAIN): strace slows the node, so its req/s is not a number to compare, only the count
@@ -17,7 +17,8 @@ command -v perf >/dev/null || { apt-get update -qq && apt-get install -y -qq lin
 if [ "${SYSCALLS:-0}" = 1 ]; then
   command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace >/dev/null; }
 fi
-[ -x bin/shoal ] || go build -o bin/shoal ./cmd/shoal
+shoal_bin=${SHOAL_BIN:-bin/shoal} # another build (an older commit) to compare
+[ -x "$shoal_bin" ] || go build -o "$shoal_bin" ./cmd/shoal
 work=$(mktemp -d /tmp/shoal-profile.XXXXXX)
 cache_dir=$work/cache
 out="bench-results/profile-$workload-$(date -u +%Y%m%dT%H%M%SZ).txt"
@@ -34,7 +35,7 @@ write_origin
 write_shoal
 taskset -c 0 nginx -p "$work" -c "$work/origin.conf" &
 pid_origin=$!
-taskset -c 0 bin/shoal run -c "$work/shoal.yaml" >/dev/null 2>"$work/shoal.err" &
+taskset -c 0 "$shoal_bin" run -c "$work/shoal.yaml" >/dev/null 2>"$work/shoal.err" &
 pid_shoal=$!
 wait_port "$port_origin"
 wait_port "$port_shoal"
