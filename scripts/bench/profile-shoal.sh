@@ -2,6 +2,7 @@
 # CPU profile of a Shoal node under one of run.sh's workloads, with perf (cpu-clock, call
 # graphs; Go keeps frame pointers). Same origin, pinning and wrk flags as run.sh.
 # Usage: [SECONDS_PER_RUN=10] [SYSCALLS=1] [SHOAL_BIN=bin/shoal] scripts/bench/profile-shoal.sh [hit-1k|hit-16k|hit-256k|hit-1m|pass-1k|miss-1k]
+# PERF_DATA=FILE keeps perf.data there for `perf report -i FILE` (call graphs of one symbol).
 # SYSCALLS=1 adds a second, shorter wrk run (SYSCALL_SECONDS, 3) under `strace -c -f` and
 # prints the syscalls per response and how many of them failed (a read that found nothing,
 # EAGAIN): strace slows the node, so its req/s is not a number to compare, only the count
@@ -51,6 +52,7 @@ perf record -e cpu-clock -g -p "$pid_shoal" -o "$work/perf.data" -- sleep "$((se
 perf_pid=$!
 if [ "$workload" = miss-1k ]; then m=$(run_wrk "http://127.0.0.1:$port_shoal" "$here/miss.lua" "prof-$RANDOM"); else m=$(run_wrk "$url"); fi
 wait "$perf_pid"
+[ -n "${PERF_DATA:-}" ] && cp "$work/perf.data" "$PERF_DATA"
 {
   echo "shoal $workload under wrk -t1 -c$conns -d${secs}s: rps p50_ms p99_ms requests errors = $m"
   echo
