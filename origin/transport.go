@@ -118,6 +118,12 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 			return nil, nil, err
 		}
 		conn := cc.Conn()
+		if ic := inactivity(conn); ic != nil {
+			if err := ic.armRequest(); err != nil {
+				hc.CloseConn(cc)
+				return nil, nil, err
+			}
+		}
 		bw := hc.AcquireWriter(conn)
 		err = req.write(bw)
 		if err == nil {
