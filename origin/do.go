@@ -107,8 +107,9 @@ func (p *Pool) exchange(s *server, req outbound, resp *fasthttp.Response, t *Tar
 	// connection to the keep-alive pool safely: a connection with an unread body still on it
 	// must be closed.
 	resp.Reset()
+	body := &trackedBody{pool: p, server: s}
 	start := p.now()
-	r, finishConn, err := p.roundTrip(s, req, &resp.Header, t.Idempotent, t.OnInterim)
+	r, finishConn, err := p.roundTrip(s, req, &resp.Header, t.Idempotent, t.OnInterim, &body.length)
 	end := p.now()
 	elapsed := end.Sub(start)
 	if err != nil {
@@ -120,7 +121,7 @@ func (p *Pool) exchange(s *server, req outbound, resp *fasthttp.Response, t *Tar
 	}
 	p.finish(s, "", resp.StatusCode(), elapsed, end)
 
-	body := &trackedBody{r: r, pool: p, server: s, finishConn: finishConn}
+	body.r, body.finishConn = r, finishConn
 	if r == nil { // no body (HEAD, 204, 304): nothing is left on the connection
 		body.r, body.eof = eofReader{}, true
 	}
@@ -163,6 +164,7 @@ type trackedBody struct {
 	pool       *Pool
 	server     *server
 	finishConn func(reuse bool)
+	length     lengthBody // r, for a body delimited by its length
 }
 
 func (b *trackedBody) Read(p []byte) (int, error) {

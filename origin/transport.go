@@ -59,8 +59,8 @@ func (e *startedError) Unwrap() error { return e.err }
 //
 // finish must be called once the body has been read or abandoned: reuse says the body was read
 // to its end, and the connection goes back to the pool if the response allows it.
-func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, idempotent bool, onInterim InterimFunc) (body io.Reader, finish func(reuse bool), err error) {
-	return roundTrip(s.client, req, h, idempotent, p.cfg.idleTTL, onInterim, func() { p.metrics.staleRetry(p.cfg.name, s.label) })
+func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, idempotent bool, onInterim InterimFunc, lb *lengthBody) (body io.Reader, finish func(reuse bool), err error) {
+	return roundTrip(s.client, req, h, idempotent, p.cfg.idleTTL, onInterim, func() { p.metrics.staleRetry(p.cfg.name, s.label) }, lb)
 }
 
 // RoundTrip is the exchange Pool.Do makes with one server, for a client the caller keeps (the
@@ -77,7 +77,7 @@ func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, id
 func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, idle time.Duration, onInterim InterimFunc) (finish func(reuse bool), err error) {
 	resp.Reset()
 	resp.Header.DisableNormalizing()
-	body, finish, err := roundTrip(hc, fastRequest{req}, &resp.Header, idempotent, idle, onInterim, nil)
+	body, finish, err := roundTrip(hc, fastRequest{req}, &resp.Header, idempotent, idle, onInterim, nil, nil)
 	if err != nil || body == nil {
 		return finish, err
 	}
@@ -109,8 +109,8 @@ func ConnectFailed(err error) bool {
 }
 
 // roundTrip is RoundTrip reading into h; onStaleRetry, if not nil, counts a retry on a new
-// connection.
-func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader, idempotent bool, idle time.Duration, onInterim InterimFunc, onStaleRetry func()) (body io.Reader, finish func(reuse bool), err error) {
+// connection; lb, if not nil, holds a length-delimited body's reader (see bodyOf).
+func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader, idempotent bool, idle time.Duration, onInterim InterimFunc, onStaleRetry func(), lb *lengthBody) (body io.Reader, finish func(reuse bool), err error) {
 	retryStale := idempotent && !req.streamed()
 	for attempt := 0; ; attempt++ {
 		cc, reused, err := acquireConn(hc.AcquireConn, hc.CloseConn, attempt > 0, idle)
@@ -154,7 +154,7 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 			return nil, nil, &startedError{err}
 		}
 		closeAfter := req.closes() || h.ConnectionClose() || !keepAliveLimit(conn, h, idle)
-		body := bodyOf(br, h, req.isHead(), h.StatusCode())
+		body := bodyOf(br, h, req.isHead(), h.StatusCode(), lb)
 		// A body delimited by the end of the connection (RFC 9112 §6.3 item 8) leaves
 		// nothing to reuse.
 		closeAfter = closeAfter || (body != nil && h.ContentLength() == -2)
