@@ -10,6 +10,10 @@
 // that ended, left its Group and has no reader lets go of its body, so whatever still points
 // at it (a stopped timer's closure, a pooled request) holds a few hundred bytes, not the body.
 // Every method is safe for concurrent use.
+//
+// A fetch costs the Group three allocations: the Call (its first Reader and room for a
+// few more are inside it), its head channel, and the body. Lingering calls wait in one queue
+// per Group behind one timer, not a timer each.
 package coalesce
 
 import (
@@ -28,11 +32,25 @@ type Group[H any] struct {
 	// Linger keeps a call that finished whole joinable this long after it finished, so that
 	// requests arriving before the stored object becomes visible (ristretto applies Sets
 	// asynchronously) read it from the call instead of starting a second fetch. Zero means
-	// a call leaves the group as soon as it finishes. Set it before the first Join.
+	// a call leaves the group as soon as it finishes. Set it before the first Join. A call
+	// may stay up to a quarter of Linger longer: the calls due within that much of each
+	// other leave in one sweep.
 	Linger time.Duration
 
 	mu    sync.Mutex
 	calls map[string]*Call[H]
+	// lingering[lingerHead:] holds the calls that finished whole, oldest first, each until
+	// Linger after it finished; every entry has the same Linger, so the queue is in deadline
+	// order and one timer (sweepTimer, armed for the oldest) ends them all. Guarded by mu.
+	lingering  []lingerEntry[H]
+	lingerHead int
+	sweepTimer *time.Timer
+}
+
+// lingerEntry is one call kept joinable until until.
+type lingerEntry[H any] struct {
+	c     *Call[H]
+	until time.Time
 }
 
 // Options bound one Call's memory.
@@ -92,7 +110,57 @@ func (g *Group[H]) ForgetAll() {
 		c.leave()
 	}
 	clear(g.calls)
+	clear(g.lingering)
+	g.lingering, g.lingerHead = g.lingering[:0], 0
 	g.mu.Unlock()
+}
+
+// linger keeps c joinable for Linger: it queues c behind the calls that finished before it
+// and arms the sweep timer when the queue was empty.
+func (g *Group[H]) linger(c *Call[H]) {
+	g.mu.Lock()
+	if len(g.lingering) == g.lingerHead {
+		if g.sweepTimer == nil {
+			g.sweepTimer = time.AfterFunc(g.Linger, g.sweep)
+		} else {
+			g.sweepTimer.Reset(g.Linger)
+		}
+	}
+	g.lingering = append(g.lingering, lingerEntry[H]{c: c, until: time.Now().Add(g.Linger)})
+	g.mu.Unlock()
+}
+
+// sweep ends the lingering calls whose time is up and arms the timer for the next one, no
+// sooner than a quarter of Linger from now: under load a call finishes every few
+// microseconds, and a sweep (a goroutine of the timer's) for each would cost a miss more
+// than its fetch's own bookkeeping. It runs on the timer's goroutine; a sweep that finds
+// nothing due (the timer re-armed by linger for a newer call) only re-arms it. Popping
+// moves lingerHead; the array is compacted once more than half of it is dead, so each
+// entry is copied O(1) times.
+func (g *Group[H]) sweep() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := time.Now()
+	i := g.lingerHead
+	for ; i < len(g.lingering) && !g.lingering[i].until.After(now); i++ {
+		c := g.lingering[i].c
+		if g.calls[c.key] == c {
+			delete(g.calls, c.key)
+		}
+		c.leave()
+		g.lingering[i] = lingerEntry[H]{} // the Call goes with its last reader, not with the queue
+	}
+	g.lingerHead = i
+	switch live := len(g.lingering) - i; {
+	case live == 0:
+		g.lingering, g.lingerHead = g.lingering[:0], 0
+		return
+	case i > live:
+		copy(g.lingering, g.lingering[i:])
+		clear(g.lingering[live:])
+		g.lingering, g.lingerHead = g.lingering[:live], 0
+	}
+	g.sweepTimer.Reset(max(g.lingering[g.lingerHead].until.Sub(now), g.Linger/4))
 }
 
 // forget takes c out of the group; it must not be called with c.mu held (Join locks g.mu,
@@ -126,15 +194,20 @@ type Call[H any] struct {
 	released bool   // buf dropped: done, left and no readers (release)
 	done     bool
 	err      error
-	readers  map[*Reader[H]]struct{}
-	joined   int
+	// readers are the open readers, in no order; the first to join is first, and it and
+	// the next few need no allocation of their own (inline).
+	readers []*Reader[H]
+	joined  int
+	first   Reader[H]
+	inline  [4]*Reader[H]
 }
 
 func newCall[H any](g *Group[H], key string, opts Options) *Call[H] {
 	if opts.Window <= 0 {
 		opts.Window = 1 << 20
 	}
-	c := &Call[H]{group: g, key: key, opts: opts, headReady: make(chan struct{}), readers: map[*Reader[H]]struct{}{}}
+	c := &Call[H]{group: g, key: key, opts: opts, headReady: make(chan struct{})}
+	c.readers = c.inline[:0]
 	if opts.SizeHint > 0 && (opts.KeepLimit == 0 || opts.SizeHint <= opts.KeepLimit) {
 		c.buf = make([]byte, 0, opts.SizeHint)
 	}
@@ -258,7 +331,7 @@ func (c *Call[H]) Write(p []byte) (int, error) {
 // slowest is the smallest read offset; c.mu held.
 func (c *Call[H]) slowest() int64 {
 	low := c.size
-	for r := range c.readers {
+	for _, r := range c.readers {
 		if r.off < low {
 			low = r.off
 		}
@@ -318,8 +391,8 @@ func (c *Call[H]) Finish(err error) {
 	c.cond.Broadcast()
 	c.release()
 	c.mu.Unlock()
-	if linger := c.group.Linger; whole && linger > 0 {
-		time.AfterFunc(linger, func() { c.group.forget(c.key, c) })
+	if whole && c.group.Linger > 0 {
+		c.group.linger(c)
 	} else {
 		c.group.forget(c.key, c)
 	}
@@ -394,8 +467,14 @@ func (c *Call[H]) tryReader() *Reader[H] {
 	if c.trimming || c.released {
 		return nil
 	}
-	r := &Reader[H]{call: c}
-	c.readers[r] = struct{}{}
+	var r *Reader[H]
+	if c.joined == 0 {
+		r = &c.first
+		r.call = c
+	} else {
+		r = &Reader[H]{call: c}
+	}
+	c.readers = append(c.readers, r)
 	c.joined++
 	return r
 }
@@ -444,7 +523,14 @@ func (r *Reader[H]) Close() error {
 	c.mu.Lock()
 	if !r.closed {
 		r.closed = true
-		delete(c.readers, r)
+		for i, o := range c.readers {
+			if o == r {
+				last := len(c.readers) - 1
+				c.readers[i], c.readers[last] = c.readers[last], nil
+				c.readers = c.readers[:last]
+				break
+			}
+		}
 		c.cond.Broadcast()
 		c.release()
 	}
