@@ -3,8 +3,6 @@ package cachestore
 import (
 	"math/bits"
 	"unsafe"
-
-	"github.com/shoal-cdn/shoal/httpcache"
 )
 
 // Cost is the bytes o is charged against Config.MaxBytes: the heap it holds, as the Go
@@ -19,7 +17,7 @@ import (
 // body is charged by its capacity: bytes a body keeps beyond its length are heap too.
 func (o *Object) Cost() int64 {
 	n := allocSize(cap(o.Body))
-	n += o.Header.Size() + allocSize(cap(o.Header)*fieldSize)
+	n += allocSize(len(o.Header))
 	n += allocSize(len(o.Key))
 	if !sharesBytes(o.Key, o.URL) {
 		n += allocSize(len(o.URL))
@@ -35,7 +33,6 @@ func (o *Object) Cost() int64 {
 }
 
 const (
-	fieldSize = int(unsafe.Sizeof(httpcache.Field{}))
 	// metaSize is a Meta, rounded to its size class (64 B).
 	metaSize = (int(unsafe.Sizeof(Meta{})) + 15) &^ 15
 	// objectOverhead is the Object struct (128 B with its size class) plus what the store
