@@ -193,3 +193,28 @@ func BenchmarkMemory_HeapPerEdgeObject(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkMemory_CollectEdgeObjects is what one collection costs with a store of 100,000
+// objects of the edge's shape (edgeObject) held: the collector marks every heap object a
+// stored object is made of and follows every pointer in them, so fewer of both per object
+// is a cheaper full cache. ns/op is one forced collection (runtime.GC, mark and sweep).
+func BenchmarkMemory_CollectEdgeObjects(b *testing.B) {
+	const n, bodySize = 100_000, 1024
+	m := newTestMemory(b, Config{MaxBytes: 256 << 20}.withDefaults())
+	for i := range n {
+		if !m.Set(edgeObject(i, bodySize)) {
+			b.Fatalf("Set %d refused", i)
+		}
+		if i%1000 == 999 {
+			m.Wait()
+		}
+	}
+	m.Wait()
+	runtime.GC()
+	b.ResetTimer()
+	for b.Loop() {
+		runtime.GC()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/object")
+	runtime.KeepAlive(m)
+}

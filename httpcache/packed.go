@@ -94,26 +94,26 @@ func (p PackedHeader) Get(name string) string {
 	return v
 }
 
-// firstLine is the first field named name and whether there is one. A coded name is matched
-// by its code, without reading its offsets: a hit asks a stored header for a few fields (Age,
-// Content-Type, validators), most of them absent or coded.
+// firstLine is the first field named name and whether there is one. A coded name is compared
+// from the name table, without reading the field's offsets: a hit asks a stored header for a
+// few fields (Age, Content-Type, validators), most of them absent or coded.
 func (p PackedHeader) firstLine(name string) (string, bool) {
 	n := p.Len()
 	if n == 0 {
 		return "", false
 	}
-	code, coded := packedCodes[name]
-	code &= 127
 	w := int(p[0])
 	entry := 1 + 2*w
-	for i := range n {
-		if c := p[1+w+entry*i]; c != 0 {
-			if coded && c&127 == code || !coded && equalFold(packedName(c), name) {
+	table := p[1+w : 1+w+entry*n]
+	for i := 0; i < n; i++ {
+		if c := table[i*entry]; c != 0 {
+			// The length first: most fields asked for are absent, and equalFold is a call.
+			if coded := packedName(c); len(coded) == len(name) && equalFold(coded, name) {
 				return p.Field(i).Value, true
 			}
 			continue
 		}
-		if f := p.Field(i); equalFold(f.Name, name) {
+		if f := p.Field(i); len(f.Name) == len(name) && equalFold(f.Name, name) {
 			return f.Value, true
 		}
 	}
