@@ -40,8 +40,11 @@ func (n *Node) startServerGen(l conf.Limits) {
 		ErrorHandler:                  n.protocolError,
 		ConnState:                     n.connState,
 		CloseOnShutdown:               true,
-		SecureErrorLogMessage:         true,
-		Logger:                        fasthttpLogger{n.log},
+		// The handler never asks fasthttp for the request's time (the pipeline reads its
+		// own clock): without this, fasthttp reads the clock before every request for it.
+		LazyRequestTime:       true,
+		SecureErrorLogMessage: true,
+		Logger:                fasthttpLogger{n.log},
 	}
 	gen := &serverGen{srv: srv}
 	for _, old := range n.servers {
