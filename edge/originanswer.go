@@ -28,15 +28,84 @@ var answers = sync.Pool{New: func() any { return &answer{head: fieldList{content
 
 // answerOf reads resp's head into a pooled answer, which then owns resp.
 func answerOf(resp *fasthttp.Response) *answer {
+	a := bareAnswer(resp)
+	for k, v := range resp.Header.All() {
+		a.head.AddBytesKV(k, v)
+	}
+	return a
+}
+
+// bareAnswer is answerOf without the head's copy: for a pass, which relays the origin's head
+// straight from where it was parsed (relayTo) and never reads a.head.
+func bareAnswer(resp *fasthttp.Response) *answer {
 	a := answers.Get().(*answer)
 	a.resp = resp
 	a.status = resp.StatusCode()
 	a.length = resp.Header.ContentLength()
 	a.head.Reset()
-	for k, v := range resp.Header.All() {
-		a.head.AddBytesKV(k, v)
-	}
 	return a
+}
+
+// maxConnectionLines bounds the Connection lines relayTo honours without allocating; a head
+// with more has its extra lines' names dropped through a copy (as copyEndToEnd does).
+const maxConnectionLines = 4
+
+// relayTo starts dst as the answer to relay (status, the origin's Date or now's) and adds
+// the origin's end-to-end fields, names as sent, straight from the head the origin client
+// parsed: without the hop-by-hop fields of RFC 9110 section 7.6.1, the framing fields (the
+// writer computes its own) and every name a Connection line lists, whatever the case. It
+// returns the length an answer to HEAD gives for its GET, -1 for none (headAnswerLength).
+// It is copyEndToEnd over the parsed head, for a bareAnswer.
+func (a *answer) relayTo(dst responseHead, now time.Time) (headLength int64) {
+	var date []byte
+	var conn [maxConnectionLines][]byte
+	lines := 0
+	var more [][]byte // Connection names past maxConnectionLines lines
+	headLength = -1
+	for k, v := range a.resp.Header.All() {
+		switch {
+		case date == nil && len(k) == len("Date") && bytes.EqualFold(k, []byte("Date")):
+			date = v
+		case isContentLength(k) && headLength < 0:
+			var l fieldList
+			l.setLength(v)
+			headLength = int64(max(l.contentLength, -1))
+		case len(k) == len("Connection") && bytes.EqualFold(k, []byte("Connection")):
+			if lines < len(conn) {
+				conn[lines] = v
+				lines++
+			} else {
+				more = append(more, connectionTokens(append([]byte(nil), v...))...)
+			}
+		}
+	}
+	startHead(dst, a.status, borrowString(date), now)
+	for k, v := range a.resp.Header.All() {
+		if isHopByHop(k) || isContentLength(k) || listsName(conn[:lines], k) || containsFold(more, k) {
+			continue
+		}
+		dst.AddBytesKV(k, v)
+	}
+	return headLength
+}
+
+// listsName reports whether any of the Connection values names name (a comma-separated list
+// of tokens, RFC 9110 section 7.6.1), case-insensitively, without splitting them into a list.
+func listsName(values [][]byte, name []byte) bool {
+	for _, v := range values {
+		for len(v) > 0 {
+			tok := v
+			if i := bytes.IndexByte(v, ','); i >= 0 {
+				tok, v = v[:i], v[i+1:]
+			} else {
+				v = nil
+			}
+			if t := trimOWS(tok); len(t) == len(name) && bytes.EqualFold(t, name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // body is the answer's body stream (nil without one).
@@ -59,14 +128,37 @@ func (a *answer) free() {
 }
 
 // askPool sends out (with its content) to the pool and returns the answer with its head
-// read, and done, which gives the connection back (origin.Pool.Do); on error neither.
+// read, and done, which gives the connection back (origin.Pool.Send); on error neither. out's
+// head is written once, straight into the origin connection's buffer (AppendHead).
 func askPool(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, bodyBytes []byte, t origin.Target) (origin.Result, *answer, func(), error) {
-	req := fasthttp.AcquireRequest()
-	writeRequest(out, req, body, bodyLen, bodyBytes)
+	res, resp, done, err := sendToPool(pool, out, body, bodyLen, bodyBytes, t)
+	if err != nil {
+		return res, nil, nil, err
+	}
+	return res, answerOf(resp), done, nil
+}
+
+// askPoolToRelay is askPool for an answer relayed as it came (a pass): its head is not copied
+// into a.head (see relayTo).
+func askPoolToRelay(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, bodyBytes []byte, t origin.Target) (origin.Result, *answer, func(), error) {
+	res, resp, done, err := sendToPool(pool, out, body, bodyLen, bodyBytes, t)
+	if err != nil {
+		return res, nil, nil, err
+	}
+	return res, bareAnswer(resp), done, nil
+}
+
+// sendToPool sends out (with its content) and returns the response with its head read.
+func sendToPool(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, bodyBytes []byte, t origin.Target) (origin.Result, *fasthttp.Response, func(), error) {
+	req := originRequests.Get().(*origin.Request)
+	*req = origin.Request{Head: out, Body: body, BodyLen: bodyLen, BodyBytes: bodyBytes}
 	resp := fasthttp.AcquireResponse()
-	resp.StreamBody = true
-	res, done, err := pool.Do(req, resp, t)
-	fasthttp.ReleaseRequest(req) // Do has sent it: the answer no longer needs it
+	res, done, err := pool.Send(req, resp, t)
+	*req = origin.Request{}
+	originRequests.Put(req)
+	if c, ok := body.(io.Closer); ok {
+		c.Close() // sent, or never to be: as a fasthttp request closed its stream once written
+	}
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)
 		if done != nil {
@@ -75,8 +167,10 @@ func askPool(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, b
 		return res, nil, nil, err
 	}
 	resp.Header.SetNoDefaultContentType(true) // see originHead
-	return res, answerOf(resp), done, nil
+	return res, resp, done, nil
 }
+
+var originRequests = sync.Pool{New: func() any { return new(origin.Request) }}
 
 // askPeer sends out to a peer's port over client (origin.RoundTrip: a reused connection that
 // fails before any byte is retried once), relaying interim answers to onInterim; finish

@@ -4,6 +4,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/shoal-cdn/shoal/origin"
 	"github.com/valyala/fasthttp"
 )
 
@@ -38,10 +39,32 @@ func putOutgoing(o *fieldList) {
 	outgoings.Put(o)
 }
 
+// AppendHead renders o as the request head the origin receives (origin.RequestHead): the
+// request line with the node's own version (RFC 9110 section 6.2), Host first (host when the
+// pool rewrites it), then the fields in order, names as sent, each line through
+// origin.AppendField (no CR or LF can end a line early). No framing field: the pool writes
+// it from the content. This is the head writeRequest gives fasthttp, without the copy into
+// fasthttp's request type and back out of it.
+func (o *fieldList) AppendHead(dst []byte, host string) []byte {
+	dst = append(dst, o.method...)
+	dst = append(dst, ' ')
+	dst = append(dst, o.uri...)
+	dst = append(dst, " HTTP/1.1\r\n"...)
+	if host != "" {
+		dst = origin.AppendField(dst, []byte("Host"), []byte(host))
+	} else {
+		dst = origin.AppendField(dst, []byte("Host"), o.host)
+	}
+	for _, f := range o.fields {
+		dst = origin.AppendField(dst, o.at(f.name), o.at(f.value))
+	}
+	return dst
+}
+
 // writeRequest makes dst the request o describes, with content (a stream of bodyLen bytes,
-// -1 unknown, or whole bytes; neither for none). The origin client (origin.Pool.Do) and the
-// peer hop speak fasthttp's request; dst comes from its pool, so filling it allocates nothing
-// once its buffers have grown.
+// -1 unknown, or whole bytes; neither for none). The peer hop (origin.RoundTrip) speaks
+// fasthttp's request (the origin pool takes o itself: AppendHead); dst comes from its pool,
+// so filling it allocates nothing once its buffers have grown.
 //
 // The head is written as the fields are, without fasthttp's special headers
 // (DisableSpecialHeader): its Cookie serializer re-encodes cookies and drops those whose

@@ -25,16 +25,16 @@ func (p *pipeline) servePass(x *exchange, rt *settings, r *route) string {
 	target := p.borrowedTarget(x, r) // it lives only as long as Do
 	// Do calls it on this goroutine, before the final head: relay as it comes.
 	target.OnInterim = p.interimTo(x)
-	res, a, done, err := askPool(r.pool, out, x.body, x.bodyLen, x.bodyBytes, target)
+	res, a, done, err := askPoolToRelay(r.pool, out, x.body, x.bodyLen, x.bodyBytes, target)
 	putOutgoing(out)
 	if err != nil {
 		p.originError(x, r.pool, err)
 		return "error"
 	}
-	p.metrics.originTimeBy.get1(r.pool.Name()).Observe(p.now().Sub(sent).Seconds())
+	now := p.now()
+	p.metrics.originTimeBy.get1(r.pool.Name()).Observe(now.Sub(sent).Seconds())
 
-	startHead(x.resp.Head(), a.status, borrowString(a.head.Peek("Date")), p.now())
-	copyEndToEnd(x.resp.Head(), &a.head)
+	headLength := a.relayTo(x.resp.Head(), now) // the head as parsed: a.head stays empty
 	x.resp.Head().Add("Via", p.via())
 	if res.SetCookie != "" {
 		x.resp.Head().Add("Set-Cookie", res.SetCookie)
@@ -45,7 +45,7 @@ func (p *pipeline) servePass(x *exchange, rt *settings, r *route) string {
 		if bytes.Equal(x.req.Method(), []byte("HEAD")) {
 			// Read before Close, which gives the answer back.
 			x.resp.SkipBody()
-			setHeadLength(x.resp.Head(), headAnswerLength(&a.head))
+			setHeadLength(x.resp.Head(), headLength)
 		}
 		body.Close()
 		return "pass"

@@ -48,14 +48,19 @@ type Result struct {
 // 5xx answer is a success for Do (the edge relays it) but counts against the server's passive
 // health.
 func (p *Pool) Do(req *fasthttp.Request, resp *fasthttp.Response, t Target) (res Result, done func(), err error) {
-	if p.cfg.hostRewrite != "" {
-		// fasthttp writes the URI's host as Host once the URI is parsed: set both. Set, not
-		// SetHost: a head written without special headers (the edge's) keeps Host as a field.
-		req.Header.Set(fasthttp.HeaderHost, p.cfg.hostRewrite)
-		req.URI().SetHost(p.cfg.hostRewrite)
-	}
+	return p.do(fastRequest{req}, resp, t)
+}
+
+// Send is Do for a request whose head renders itself (RequestHead): the head is written once,
+// straight into the connection's write buffer, with the framing of its content and the pool's
+// host rewrite. Everything else (retries, interim responses, done, the response) is Do's.
+func (p *Pool) Send(req *Request, resp *fasthttp.Response, t Target) (res Result, done func(), err error) {
+	return p.do(req, resp, t)
+}
+
+func (p *Pool) do(req outbound, resp *fasthttp.Response, t Target) (res Result, done func(), err error) {
 	attempts := 1 + p.cfg.retries
-	if !t.Idempotent || req.IsBodyStream() {
+	if !t.Idempotent || req.streamed() {
 		attempts = 1
 	}
 	var tried []bool
@@ -95,50 +100,33 @@ func (p *Pool) Do(req *fasthttp.Request, resp *fasthttp.Response, t Target) (res
 
 // exchange makes one attempt on s, which holds a slot taken by acquire. On failure it releases
 // the slot; on success the returned done does.
-func (p *Pool) exchange(s *server, req *fasthttp.Request, resp *fasthttp.Response, t *Target) (func(), error) {
-	if s.cfg.tls {
-		req.URI().SetScheme("https")
-	} else {
-		req.URI().SetScheme("http")
-	}
-	// The exchange reads into a response of our own and hands the caller a copy of its head
-	// plus a body stream that notes whether it reached its end. Only that knowledge lets done
-	// return the connection to the keep-alive pool safely: a connection with an unread body
-	// still on it must be closed.
-	inner := fasthttp.AcquireResponse()
+func (p *Pool) exchange(s *server, req outbound, resp *fasthttp.Response, t *Target) (func(), error) {
+	req.prepare(s.cfg.tls, p.cfg.hostRewrite)
+	// The head is read straight into the caller's response; the body reaches it through a
+	// stream that notes whether it reached its end. Only that knowledge lets done return the
+	// connection to the keep-alive pool safely: a connection with an unread body still on it
+	// must be closed.
+	resp.Reset()
 	start := p.now()
-	finishConn, err := p.roundTrip(s, req, inner, t.Idempotent, t.OnInterim)
+	r, finishConn, err := p.roundTrip(s, req, &resp.Header, t.Idempotent, t.OnInterim)
 	elapsed := p.now().Sub(start)
 	if err != nil {
-		fasthttp.ReleaseResponse(inner)
 		kind := classify(err)
 		p.finish(s, kind, 0, elapsed)
 		p.release(s)
 		var se *startedError
 		return nil, &Error{Pool: p.cfg.name, Server: s.cfg.id, Kind: kind, Err: err, started: errors.As(err, &se)}
 	}
-	status := inner.StatusCode()
-	p.finish(s, "", status, elapsed)
+	p.finish(s, "", resp.StatusCode(), elapsed)
 
-	inner.Header.CopyTo(&resp.Header)
-	body := &trackedBody{r: inner.BodyStream()}
-	if body.r == nil { // no body (HEAD, 204, 304): nothing is left on the connection
+	body := &trackedBody{r: r, pool: p, server: s, finishConn: finishConn}
+	if r == nil { // no body (HEAD, 204, 304): nothing is left on the connection
 		body.r, body.eof = eofReader{}, true
 	}
-	var once atomic.Bool
-	release := func() {
-		if !once.CompareAndSwap(false, true) {
-			return
-		}
-		finishConn(body.eof)
-		fasthttp.ReleaseResponse(inner)
-		p.release(s)
-	}
-	body.done = release
 	// SetBodyStream rewrites Content-Length from its size argument: keep the origin's length,
 	// and send a body the origin delimited by closing the connection as chunked instead.
 	resp.SetBodyStream(body, max(resp.Header.ContentLength(), -1))
-	return release, nil
+	return body.release, nil
 }
 
 // finish records one attempt in the server's counters, metrics and passive health. A failure
@@ -165,11 +153,14 @@ func (p *Pool) finish(s *server, errKind string, status int, elapsed time.Durati
 
 // trackedBody is the body stream handed to the caller. It remembers whether the origin's body
 // was read to its end, and its Close (called by fasthttp when the caller's response is written
-// or reset) runs done.
+// or reset) runs release.
 type trackedBody struct {
-	r    io.Reader
-	eof  bool
-	done func()
+	r          io.Reader
+	eof        bool
+	released   atomic.Bool
+	pool       *Pool
+	server     *server
+	finishConn func(reuse bool)
 }
 
 func (b *trackedBody) Read(p []byte) (int, error) {
@@ -184,8 +175,18 @@ func (b *trackedBody) Read(p []byte) (int, error) {
 }
 
 func (b *trackedBody) Close() error {
-	b.done()
+	b.release()
 	return nil
+}
+
+// release gives the connection back (reusable when the body was read to its end) and frees
+// the server's slot; it is Do's done, and idempotent.
+func (b *trackedBody) release() {
+	if !b.released.CompareAndSwap(false, true) {
+		return
+	}
+	b.finishConn(b.eof)
+	b.pool.release(b.server)
 }
 
 type eofReader struct{}

@@ -108,6 +108,10 @@ func (p *Pool) newClient(ss serverSettings) *fasthttp.HostClient {
 		DisableHeaderNamesNormalizing: true,
 		DisablePathNormalizing:        true,
 		NoDefaultUserAgentHeader:      true,
+		// The connection released last is taken first (nginx's and HAProxy's order): under
+		// load a few connections stay hot, so reuse rarely needs the unsolicited-data peek
+		// (see unsolicited), and the ones left idle age out through MaxIdleConnDuration.
+		ConnPoolStrategy: fasthttp.LIFO,
 	}
 }
 

@@ -37,9 +37,10 @@ type startedError struct{ err error }
 func (e *startedError) Error() string { return e.err.Error() }
 func (e *startedError) Unwrap() error { return e.err }
 
-// roundTrip sends req to s and reads the final response head into resp, whose body is left on
-// the connection as a stream. It replaces fasthttp's HostClient.Do (it uses the client only for
-// its connection pool) for three things that client does not do:
+// roundTrip sends req to s and reads the final response head into h, the body left on the
+// connection behind the returned reader (nil when the response has none). It replaces
+// fasthttp's HostClient.Do (it uses the client only for its connection pool) for three things
+// that client does not do:
 //
 //   - Interim responses (RFC 9110 §15.2): every 1xx before the final response is read and
 //     handed to onInterim; fasthttp would consume them unseen. 101 is an error: the edge never
@@ -53,10 +54,13 @@ func (e *startedError) Unwrap() error { return e.err }
 //     retried once on a new connection to the same server, as nginx and HAProxy do. It is not
 //     a failure of the server: nothing is recorded against its health.
 //
+// The head is parsed once, into the caller's header (Pool.Do's response), and the body is
+// read from the connection's reader by our own readers (body.go), never buffered.
+//
 // finish must be called once the body has been read or abandoned: reuse says the body was read
 // to its end, and the connection goes back to the pool if the response allows it.
-func (p *Pool) roundTrip(s *server, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, onInterim InterimFunc) (finish func(reuse bool), err error) {
-	return roundTrip(s.client, req, resp, idempotent, p.cfg.idleTTL, onInterim, func() { p.metrics.staleRetry(p.cfg.name, s.label) })
+func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, idempotent bool, onInterim InterimFunc) (body io.Reader, finish func(reuse bool), err error) {
+	return roundTrip(s.client, req, h, idempotent, p.cfg.idleTTL, onInterim, func() { p.metrics.staleRetry(p.cfg.name, s.label) })
 }
 
 // RoundTrip is the exchange Pool.Do makes with one server, for a client the caller keeps (the
@@ -71,7 +75,20 @@ func (p *Pool) roundTrip(s *server, req *fasthttp.Request, resp *fasthttp.Respon
 // body was read to its end (reuse true: the connection may serve another request) or
 // abandoned. ConnectFailed tells an error that sent nothing from one after the request left.
 func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, idle time.Duration, onInterim InterimFunc) (finish func(reuse bool), err error) {
-	return roundTrip(hc, req, resp, idempotent, idle, onInterim, nil)
+	resp.Reset()
+	resp.Header.DisableNormalizing()
+	body, finish, err := roundTrip(hc, fastRequest{req}, &resp.Header, idempotent, idle, onInterim, nil)
+	if err != nil || body == nil {
+		return finish, err
+	}
+	// SetBodyStream writes its size into the head: the same length, chunked for -1, and
+	// Connection: close for -2, which the server did not send (the body's end says it).
+	closed := resp.Header.ConnectionClose()
+	resp.SetBodyStream(body, resp.Header.ContentLength())
+	if !closed {
+		resp.Header.ResetConnectionClose()
+	}
+	return finish, nil
 }
 
 // ResponseStarted reports whether err, from RoundTrip or Pool.Do, came after the server's
@@ -91,18 +108,18 @@ func ConnectFailed(err error) bool {
 	return errors.As(err, &de)
 }
 
-// roundTrip is RoundTrip; onStaleRetry, if not nil, counts a retry on a new connection.
-func roundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, idle time.Duration, onInterim InterimFunc, onStaleRetry func()) (finish func(reuse bool), err error) {
-	req.URI().DisablePathNormalizing = true
-	retryStale := idempotent && !req.IsBodyStream()
+// roundTrip is RoundTrip reading into h; onStaleRetry, if not nil, counts a retry on a new
+// connection.
+func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader, idempotent bool, idle time.Duration, onInterim InterimFunc, onStaleRetry func()) (body io.Reader, finish func(reuse bool), err error) {
+	retryStale := idempotent && !req.streamed()
 	for attempt := 0; ; attempt++ {
 		cc, reused, err := acquireConn(hc.AcquireConn, hc.CloseConn, attempt > 0, idle)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		conn := cc.Conn()
 		bw := hc.AcquireWriter(conn)
-		err = req.Write(bw)
+		err = req.write(bw)
 		if err == nil {
 			err = bw.Flush()
 		}
@@ -120,32 +137,22 @@ func roundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Re
 				}
 				continue
 			}
-			return nil, err
+			return nil, nil, err
 		}
 
-		resp.Reset()
-		resp.Header.DisableNormalizing()
-		if err := readFinalHead(br, &resp.Header, onInterim); err != nil {
+		h.Reset()
+		h.DisableNormalizing()
+		if err := readFinalHead(br, h, onInterim); err != nil {
 			hc.ReleaseReader(br)
 			hc.CloseConn(cc)
-			return nil, &startedError{err}
+			return nil, nil, &startedError{err}
 		}
-		closeAfter := req.ConnectionClose() || resp.ConnectionClose() || !keepAliveLimit(conn, &resp.Header, idle)
-		if !req.Header.IsHead() && !noBody(resp.StatusCode()) && resp.Header.ContentLength() == -1 {
-			resp.SetBodyStream(newChunkedBody(br), -1) // chunked: see chunkedBody
-		} else if !req.Header.IsHead() && !noBody(resp.StatusCode()) {
-			resp.StreamBody = true
-			if err := resp.ReadBody(br, 0); err != nil {
-				hc.ReleaseReader(br)
-				hc.CloseConn(cc)
-				return nil, &startedError{err}
-			}
-			// A body delimited by the end of the connection (RFC 9112 §6.3 item 8) leaves
-			// nothing to reuse.
-			closeAfter = closeAfter || resp.Header.ContentLength() == -2
-		}
-		return func(reuse bool) {
-			_ = resp.CloseBodyStream() // releases fasthttp's stream; its error says nothing here
+		closeAfter := req.closes() || h.ConnectionClose() || !keepAliveLimit(conn, h, idle)
+		body := bodyOf(br, h, req.isHead(), h.StatusCode())
+		// A body delimited by the end of the connection (RFC 9112 §6.3 item 8) leaves
+		// nothing to reuse.
+		closeAfter = closeAfter || (body != nil && h.ContentLength() == -2)
+		return body, func(reuse bool) {
 			// Bytes read past the response belong to no request (see unsolicited).
 			closeAfter = closeAfter || br.Buffered() > 0
 			hc.ReleaseReader(br)
@@ -180,7 +187,7 @@ func acquireConn[C pooledConn](acquire func(time.Duration, bool) (C, error), clo
 		if last.IsZero() {
 			return c, false, nil // dialled for us
 		}
-		if !fresh && time.Since(last) < idleLimit(c.Conn(), idle) && !unsolicited(c.Conn()) {
+		if idleFor := time.Since(last); !fresh && idleFor < idleLimit(c.Conn(), idle) && !unsolicited(c.Conn(), idleFor) {
 			return c, true, nil
 		}
 		closeConn(c)

@@ -5,7 +5,12 @@ package origin
 import (
 	"net"
 	"syscall"
+	"time"
 )
+
+// peekAfter is how long a drained connection may sit idle before its reuse peeks for bytes
+// no request asked for (see unsolicited).
+const peekAfter = time.Millisecond
 
 // unsolicited reports bytes waiting on a pooled connection that no request asked for: the
 // rest of a body a server sent after a 204 or 304 or in answer to HEAD, which RFC 9112 §6.3
@@ -13,8 +18,20 @@ import (
 // to another request, for another URL, and could store them under its key (response queue
 // poisoning). The bytes are only peeked (MSG_PEEK, MSG_DONTWAIT): the connection is closed
 // anyway. A TLS connection is not checked: post-handshake messages may wait there.
-func unsolicited(c net.Conn) bool {
+//
+// idle is how long the connection sat in the pool. A connection whose last read left its
+// socket empty (see inactivityConn.drained) and that is reused within peekAfter is not
+// peeked: bytes in the socket then must have arrived after the response, within that window,
+// which a peek at reuse catches no better than by chance (a byte a microsecond after the peek
+// is missed too), and a busy pool reuses its connections within microseconds, so the peek was
+// one syscall on every request (HAProxy learns of such bytes from its poller, for free). Bytes
+// already waiting when the response ended (more than the reader's buffer took) leave the
+// socket not drained, and are peeked for at any age.
+func unsolicited(c net.Conn, idle time.Duration) bool {
 	if ic, ok := c.(*inactivityConn); ok {
+		if ic.drained && idle < peekAfter {
+			return false
+		}
 		if ic.peek != nil {
 			return ic.peek.waiting()
 		}
@@ -55,7 +72,12 @@ func (p *peeker) waiting() bool {
 }
 
 func (p *peeker) peek(fd uintptr) bool {
-	n, _, _ := syscall.Recvfrom(int(fd), p.buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	n, _, _ := recvfromPeek(int(fd), p.buf[:])
 	p.seen = n > 0
 	return true // never wait for readiness
+}
+
+// recvfromPeek reads what waits on socket fd into b without taking it or waiting.
+func recvfromPeek(fd int, b []byte) (int, syscall.Sockaddr, error) {
+	return syscall.Recvfrom(fd, b, syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 }

@@ -2,11 +2,14 @@
 
 package origin
 
-import "net"
+import (
+	"net"
+	"time"
+)
 
 // unsolicited cannot peek at a socket on this platform; bytes already read past a response
 // still keep its connection from reuse (roundTrip).
-func unsolicited(net.Conn) bool { return false }
+func unsolicited(net.Conn, time.Duration) bool { return false }
 
 type peeker struct{}
 

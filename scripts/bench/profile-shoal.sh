@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # CPU profile of a Shoal node under one of run.sh's workloads, with perf (cpu-clock, call
 # graphs; Go keeps frame pointers). Same origin, pinning and wrk flags as run.sh.
-# Usage: [SECONDS_PER_RUN=10] scripts/bench/profile-shoal.sh [hit-1k|hit-16k|hit-256k|hit-1m|pass-1k|miss-1k]
+# Usage: [SECONDS_PER_RUN=10] [SYSCALLS=1] [SHOAL_BIN=bin/shoal] scripts/bench/profile-shoal.sh [hit-1k|hit-16k|hit-256k|hit-1m|pass-1k|miss-1k]
+# PERF_DATA=FILE keeps perf.data there for `perf report -i FILE` (call graphs of one symbol).
+# SYSCALLS=1 adds a second, shorter wrk run (SYSCALL_SECONDS, 3) under `strace -c -f` and
+# prints the syscalls per response and how many of them failed (a read that found nothing,
+# EAGAIN): strace slows the node, so its req/s is not a number to compare, only the count
+# per request.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/../.."
@@ -10,7 +15,11 @@ secs=${SECONDS_PER_RUN:-10}
 conns=${CONNECTIONS:-64}
 objects=0 rounds=0 objects_total=0 mem_mib=2048
 command -v perf >/dev/null || { apt-get update -qq && apt-get install -y -qq linux-perf >/dev/null; }
-[ -x bin/shoal ] || go build -o bin/shoal ./cmd/shoal
+if [ "${SYSCALLS:-0}" = 1 ]; then
+  command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace >/dev/null; }
+fi
+shoal_bin=${SHOAL_BIN:-bin/shoal} # another build (an older commit) to compare
+[ -x "$shoal_bin" ] || go build -o "$shoal_bin" ./cmd/shoal
 work=$(mktemp -d /tmp/shoal-profile.XXXXXX)
 cache_dir=$work/cache
 out="bench-results/profile-$workload-$(date -u +%Y%m%dT%H%M%SZ).txt"
@@ -27,7 +36,7 @@ write_origin
 write_shoal
 taskset -c 0 nginx -p "$work" -c "$work/origin.conf" &
 pid_origin=$!
-taskset -c 0 bin/shoal run -c "$work/shoal.yaml" >/dev/null 2>"$work/shoal.err" &
+taskset -c 0 "$shoal_bin" run -c "$work/shoal.yaml" >/dev/null 2>"$work/shoal.err" &
 pid_shoal=$!
 wait_port "$port_origin"
 wait_port "$port_shoal"
@@ -43,6 +52,7 @@ perf record -e cpu-clock -g -p "$pid_shoal" -o "$work/perf.data" -- sleep "$((se
 perf_pid=$!
 if [ "$workload" = miss-1k ]; then m=$(run_wrk "http://127.0.0.1:$port_shoal" "$here/miss.lua" "prof-$RANDOM"); else m=$(run_wrk "$url"); fi
 wait "$perf_pid"
+[ -n "${PERF_DATA:-}" ] && cp "$work/perf.data" "$PERF_DATA"
 {
   echo "shoal $workload under wrk -t1 -c$conns -d${secs}s: rps p50_ms p99_ms requests errors = $m"
   echo
@@ -52,5 +62,23 @@ wait "$perf_pid"
   echo "== cumulative (children) =="
   perf report -i "$work/perf.data" --stdio --children --sort symbol -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -60 || true
 } >"$out"
+if [ "${SYSCALLS:-0}" = 1 ]; then
+  strace -c -f -p "$pid_shoal" -o "$work/strace.txt" 2>/dev/null &
+  strace_pid=$!
+  sleep 0.5 # attached to every thread before the load starts
+  secs=${SYSCALL_SECONDS:-3}
+  if [ "$workload" = miss-1k ]; then m=$(run_wrk "http://127.0.0.1:$port_shoal" "$here/miss.lua" "strace-$RANDOM"); else m=$(run_wrk "$url"); fi
+  kill -INT "$strace_pid"
+  wait "$strace_pid" || true
+  reqs=$(awk '{print $4}' <<<"$m")
+  {
+    echo
+    echo "== syscalls under strace -c -f (wrk -d${secs}s: rps p50_ms p99_ms requests errors = $m) =="
+    # strace -c columns: % time, seconds, usecs/call, calls, errors (blank when none), syscall.
+    awk -v n="$reqs" '$1 ~ /^[0-9.]+$/ && NF >= 5 {
+      errs = NF == 6 ? $5 : 0
+      printf "%-16s %9d calls %6.2f per request (%.2f failed)\n", $NF, $4, $4 / n, errs / n }' "$work/strace.txt"
+  } >>"$out"
+fi
 cat "$out"
 echo "profile: $out"

@@ -1,0 +1,57 @@
+package origin
+
+import (
+	"bufio"
+	"io"
+)
+
+// lengthBody reads a body delimited by its Content-Length (RFC 9112 §6.3 item 6) straight
+// from the connection's reader: no copy into a buffer of fasthttp's first. It returns io.EOF
+// with the last byte, so a caller that stops at the length (io.LimitReader) still learns the
+// body ended and the connection may be reused; a connection that ends sooner is
+// io.ErrUnexpectedEOF.
+type lengthBody struct {
+	br   *bufio.Reader
+	left int64
+}
+
+func (b *lengthBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.br.Read(p)
+	b.left -= int64(n)
+	switch {
+	case b.left <= 0:
+		return n, io.EOF
+	case err == io.EOF:
+		return n, io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+// closeBody reads a body delimited by the end of the connection (RFC 9112 §6.3 item 8): its
+// io.EOF is the body's end.
+type closeBody struct{ br *bufio.Reader }
+
+func (b closeBody) Read(p []byte) (int, error) { return b.br.Read(p) }
+
+// bodyOf is the reader of a response body that follows head h on br: nil when the response
+// has none (the answer to HEAD, 204, 304), chunked, delimited by its length, or by the end of
+// the connection.
+func bodyOf(br *bufio.Reader, h interface{ ContentLength() int }, head bool, status int) io.Reader {
+	if head || noBody(status) {
+		return nil
+	}
+	switch n := h.ContentLength(); {
+	case n == -1:
+		return newChunkedBody(br)
+	case n >= 0:
+		return &lengthBody{br: br, left: int64(n)}
+	default:
+		return closeBody{br}
+	}
+}

@@ -1,0 +1,163 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd
+
+package origin
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// A connection whose last read emptied its socket and that goes back to work within
+// peekAfter is not peeked (one syscall per request saved under load); one left with bytes
+// in its socket when its response ended, or idle longer, is.
+func TestUnsolicited_peeksOnlyWhatCanHoldBytes(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	c, err := dialer(time.Second, time.Second)(ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	srv := <-accepted
+	defer srv.Close()
+	ic := c.(*inactivityConn)
+	waitFor := func(n int) { // until n bytes are in the client's socket
+		t.Helper()
+		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			var b [64]byte
+			if k, _, _ := recvPeek(t, ic, b[:]); k >= n {
+				return
+			}
+		}
+		t.Fatalf("%d bytes never arrived", n)
+	}
+
+	// The response ends with the socket drained; bytes come after it.
+	srv.Write([]byte("HTTP/1.1 204 No Content\r\n\r\n"))
+	buf := make([]byte, 4096)
+	if _, err := ic.Read(buf); err != nil || !ic.drained {
+		t.Fatalf("read: %v, drained %v; want a short read that drains the socket", err, ic.drained)
+	}
+	srv.Write([]byte("junk"))
+	waitFor(4)
+	if unsolicited(ic, 0) {
+		t.Error("drained connection reused at once was peeked")
+	}
+	if !unsolicited(ic, peekAfter) {
+		t.Errorf("drained connection idle for %v: bytes waiting not seen", peekAfter)
+	}
+
+	// The response filled the reader's buffer: more may wait, and is looked for at once.
+	small := make([]byte, 2)
+	if n, err := ic.Read(small); err != nil || n != 2 || ic.drained {
+		t.Fatalf("read %d: %v, drained %v; want a full read", n, err, ic.drained)
+	}
+	if !unsolicited(ic, 0) {
+		t.Error("bytes left in the socket by a full read not seen on an immediate reuse")
+	}
+}
+
+// recvPeek reports how many bytes wait in c's socket without taking them.
+func recvPeek(t *testing.T, c *inactivityConn, b []byte) (int, bool, error) {
+	t.Helper()
+	rc, err := c.Conn.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	err = rc.Read(func(fd uintptr) bool {
+		n, _, _ = recvfromPeek(int(fd), b)
+		return true
+	})
+	return n, n > 0, err
+}
+
+// RFC 9112 section 6.3: bytes after a response whose end fills the reader's 16 KiB buffer
+// exactly (so none wait in the buffer) are in the socket when the next request takes the
+// connection, however soon it does: that request goes on a new connection and never reads
+// them as its response.
+func TestPool_bytesPastTheReaderRefuseImmediateReuse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns atomic.Int32
+	evil := "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil"
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			first := conns.Add(1) == 1
+			go func(c net.Conn) {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, req.Body)
+					if first {
+						// One write: the response, sized to the reader, and the forged one.
+						head := "HTTP/1.1 200 OK\r\nContent-Length: 16342\r\n\r\n"
+						c.Write([]byte(head + strings.Repeat("x", 16<<10-len(head)) + evil))
+						first = false
+						continue
+					}
+					c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood"))
+				}
+			}(c)
+		}
+	}()
+	p, err := NewPool(poolConf("roundrobin", "http://"+ln.Addr().String()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	get := func() (int, string) {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		req.SetRequestURI("http://www.example.com/x")
+		_, done, err := p.Do(req, resp, Target{Idempotent: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer done()
+		b, err := io.ReadAll(resp.BodyStream())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode(), string(b)
+	}
+	if status, body := get(); status != 200 || len(body) != 16342 {
+		t.Fatalf("first answer %d with %d bytes, want 200 with 16342", status, len(body))
+	}
+	if status, body := get(); status != 200 || body != "good" {
+		t.Fatalf("second request got %d %q, want 200 \"good\" on a new connection", status, body)
+	}
+	if n := conns.Load(); n != 2 {
+		t.Errorf("%d connections, want 2", n)
+	}
+}
