@@ -6,17 +6,17 @@ import "sync"
 // Shutdown can wait for them. Unlike a sync.WaitGroup it allows starting new work while
 // another goroutine waits: a peer's request still being served during shutdown may start a
 // fill after Shutdown began waiting, which WaitGroup forbids (Add racing Wait at zero).
+//
+// start and done allocate nothing (every miss calls them): the channel a waiter needs is
+// made by idleCh, only while work is running and only when someone asks.
 type background struct {
 	mu   sync.Mutex
 	n    int
-	idle chan struct{} // closed when n drops to zero; nil while n is zero
+	idle chan struct{} // made by idleCh while n > 0, closed and dropped when n drops to zero
 }
 
 func (b *background) start() {
 	b.mu.Lock()
-	if b.n == 0 {
-		b.idle = make(chan struct{})
-	}
 	b.n++
 	b.mu.Unlock()
 }
@@ -24,7 +24,7 @@ func (b *background) start() {
 func (b *background) done() {
 	b.mu.Lock()
 	b.n--
-	if b.n == 0 {
+	if b.n == 0 && b.idle != nil {
 		close(b.idle)
 		b.idle = nil
 	}
@@ -39,6 +39,9 @@ func (b *background) idleCh() <-chan struct{} {
 		c := make(chan struct{})
 		close(c)
 		return c
+	}
+	if b.idle == nil {
+		b.idle = make(chan struct{})
 	}
 	return b.idle
 }

@@ -40,3 +40,11 @@ func TestBackground_startWhileWaiting(t *testing.T) {
 		t.Fatal("wait never ended after all work finished")
 	}
 }
+
+// Every miss starts and ends background work: with nobody waiting, that allocates nothing.
+func TestBackground_startDoneAllocateNothing(t *testing.T) {
+	var b background
+	if n := testing.AllocsPerRun(100, func() { b.start(); b.done() }); n != 0 {
+		t.Errorf("start and done allocate %.1f times, want 0", n)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/cachestore/disk"
+	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/edge/coalesce"
 	"github.com/shoal-cdn/shoal/httpcache"
 	"github.com/shoal-cdn/shoal/origin"
@@ -96,9 +97,7 @@ func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (string, fill
 	l.status.collapse(!leader)
 	lingering := false
 	if leader {
-		hints := make(chan earlyHints, 4)
-		p.startFill(x, l, call, hints)
-		p.waitHead(x, call, hints)
+		p.startFill(x, l, call, true)
 	} else {
 		p.metrics.coalesced.Inc()
 		select {
@@ -187,12 +186,21 @@ func requestViewFor(x *exchange, vary []string) httpcache.Header {
 	return requestView(x.req, vary)
 }
 
-// startFill copies what the fill needs out of the client's request (which fasthttp recycles)
-// and runs the fetch in its own goroutine, so a client that goes away does not end it.
+// startFill runs the fetch for the Call. A leader with a client waiting (hints not nil)
+// fetches on its own goroutine when the origin's own bounds end every stall of the fetch
+// within cache.fill_timeout (fillInline): the head, and a body of known length up to
+// inlineBody, arrive before startFill returns, with no goroutine to start, hand over to and
+// wait for; a longer body goes on in a goroutine of its own once the head is published, so
+// the leader streams it as it arrives like every other reader. Otherwise (a background
+// revalidation, or a pool whose timeouts exceed the fill's) the whole fill runs in its own
+// goroutine, which copies what it needs out of the client's request (which fasthttp
+// recycles); a client that goes away never ends a fill either way.
 //
-// hints, when not nil, receives the Link fields of each 103 Early Hints the origin sends
-// before its final response, for the leader to relay; hints that find it full are dropped.
-func (p *pipeline) startFill(x *exchange, l *lookup, call *fillCall, hints chan<- earlyHints) {
+// lead says x is the leader's, waiting for the head: startFill returns once the head is
+// published or the Call ended, having relayed the Link fields of each 103 Early Hints the
+// origin sent before its final response (up to four; more are dropped). Without lead
+// (a background revalidation) it returns at once.
+func (p *pipeline) startFill(x *exchange, l *lookup, call *fillCall, lead bool) {
 	out := x.outgoing()
 	p.originRequestPolicy(x, l.rt.rulesFor(l.r), out)
 	// GET whatever the client asked: a HEAD miss still fetches the object the cache stores.
@@ -209,31 +217,119 @@ func (p *pipeline) startFill(x *exchange, l *lookup, call *fillCall, hints chan<
 		}
 	}
 	setForwardingFields(out, x.clientAddr().String(), x.scheme(), p.via())
-	job := &fillJob{
-		lookup: *l,
-		out:    out,
-		view:   x.req.clone(),
-		target: p.target(x, l.r),
-		call:   call,
-	}
+	inline := lead && fillInline(l.rt.cfg, l.r.pool.Name())
+	job := newFillJob()
+	job.lookup = *l
+	job.out = out
+	job.view = x.req // borrowed while the fill runs on the request's goroutine
+	job.target = p.target(x, l.r)
+	job.call = call
 	job.target.Idempotent = true
-	if hints != nil {
-		job.target.OnInterim = interimToChan(hints)
-	}
 	p.bg.start()
 	p.metrics.inFlightFills.Inc()
-	go p.runFill(job)
+	if !inline {
+		job.view = x.req.clone()
+		var hints chan earlyHints
+		if lead {
+			hints = make(chan earlyHints, 4)
+			job.target.OnInterim = interimToChan(hints)
+		}
+		go p.runFill(job)
+		if lead {
+			p.waitHead(x, call, hints)
+		}
+		return
+	}
+	// The job's own channel: fillHead relays what it holds as soon as the fetch returned,
+	// before the job can end and be reused.
+	job.client = x
+	job.target.OnInterim = job.onInterim
+	if !p.fillHead(job) {
+		return
+	}
+	if job.h.length < 0 || job.h.length > inlineBody {
+		// The request's view outlives handle in the body's goroutine (fillObject,
+		// diskWriter read it at store time).
+		job.view = x.req.clone()
+		go p.fillBody(job)
+		return
+	}
+	p.fillBody(job)
+}
+
+// inlineBody is the largest body of known length a leader copies on its own goroutine
+// before it answers (startFill): it arrives in a read or two, and the Call keeps it, so no
+// Write waits for the leader's own reader. The copy buffer's size.
+const inlineBody = 32 << 10
+
+// fillInline reports whether a leader may fetch on its own goroutine from the named pool:
+// each wait of the fetch (the pool's queue when it has max_conns, the connect, the first
+// byte and every later read, origin.Pool's inactivity bound) ends at or before
+// cache.fill_timeout, so the leader's client waits no longer for one stall than the fill
+// timer would let it; the timer still ends the Call for the followers. With the defaults
+// (first_byte_timeout 15s, connect_timeout 2s, fill_timeout 30s) it does.
+func fillInline(cfg *conf.Config, pool string) bool {
+	pc := cfg.Origins[pool]
+	if pc == nil {
+		return false
+	}
+	limit := cfg.Cache.FillTimeout
+	return pc.FirstByteTimeout <= limit && pc.ConnectTimeout <= limit && (pc.MaxConns == 0 || pc.QueueTimeout <= limit)
 }
 
 type fillJob struct {
 	lookup
 	out *fieldList // the request sent to the origin (outgoing), written once per fetch
-	// view is the client's request as the fill's variant decisions see it (Vary): a copy,
-	// the client's own is the listener's again once handle returns.
+	// view is the client's request as the fill's variant decisions see it (Vary): the
+	// client's own while the fill runs on its goroutine, a copy before any goroutine of the
+	// fill's outlives handle (the listener reuses the client's).
 	view   *fieldList
 	target origin.Target
 	call   *fillCall
+
+	// client is the leader's exchange when the fill runs on its goroutine (startFill): the
+	// 103s its fetch put in hints are relayed to it once the fetch returns. hints and
+	// onInterim (interimToChan(hints)) are made once per pooled job.
+	client    *exchange
+	hints     chan earlyHints
+	onInterim origin.InterimFunc
+
+	// The fill's state from its head to its end (fillHead, fillBody, end).
+	//
+	// timer is the fill timeout (expire), made once per pooled job and armed again for each
+	// fill; fired records that it expired during this fill (a Reset or the last Stop found it
+	// so): its function may then still be on its way, so the job is not reused.
+	timer      *time.Timer
+	fired      bool
+	timeout    time.Duration
+	generation generations
+	a          *answer
+	done       func()
+	h          *fillHead
+	spool      diskStream
+	stored     bool
+	whole      bool // the body arrived whole and the object was handed on: Finish(nil)
 }
+
+// fillJobs holds finished jobs with their timers (newFillJob, end): a fill allocates
+// neither.
+var fillJobs sync.Pool
+
+func newFillJob() *fillJob {
+	if j, ok := fillJobs.Get().(*fillJob); ok {
+		return j
+	}
+	j := &fillJob{hints: make(chan earlyHints, 4)}
+	j.onInterim = interimToChan(j.hints)
+	j.timer = time.AfterFunc(time.Hour, j.expire)
+	j.timer.Stop()
+	return j
+}
+
+// expire is the fill timer's function: the origin stalled for cache.fill_timeout. It runs
+// on the timer's goroutine; j.call is set before the timer is armed and kept until the job
+// is reused, which end allows only when this function cannot be pending.
+func (j *fillJob) expire() { j.call.Abort(errFillTimeout) }
 
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
@@ -242,25 +338,54 @@ var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return 
 // timeout bounds the wait for the head and every stall of the body after it (not the whole
 // transfer, which may legitimately take long), so no reader waits forever.
 func (p *pipeline) runFill(j *fillJob) {
-	defer p.bg.done()
-	stored := false
-	if j.revalidating != nil {
-		// A background revalidation that stores nothing releases the stale object's mark, so
-		// that a later request may try again.
-		defer func() {
-			if !stored {
-				j.revalidating.Store(false)
-			}
-		}()
+	if p.fillHead(j) {
+		p.fillBody(j)
 	}
-	defer p.metrics.inFlightFills.Dec()
-	defer putOutgoing(j.out)
-	timeout := j.rt.cfg.Cache.FillTimeout.D()
-	call := j.call // the timer's closure holds the Call only (after Stop too, until the runtime drops the timer)
-	timer := time.AfterFunc(timeout, func() { call.Abort(errFillTimeout) })
-	defer timer.Stop()
+}
 
-	generation := p.begin()
+// end releases what the fill held, on whichever goroutine ran its last part: it finishes
+// the Call when the body arrived whole, then lets go of the disk copy, the origin's
+// answer, the timer and the request.
+func (p *pipeline) end(j *fillJob) {
+	if j.whole {
+		j.call.Finish(nil)
+	}
+	j.spool.abort() // a fill that ends short stores nothing; after commit a no-op
+	if j.a != nil {
+		j.a.closeBody()
+		j.done()
+		j.a.free()
+	}
+	reusable := j.timer.Stop() && !j.fired
+	putOutgoing(j.out)
+	p.metrics.inFlightFills.Dec()
+	if j.revalidating != nil && !j.stored {
+		// A background revalidation that stores nothing releases the stale object's mark,
+		// so that a later request may try again.
+		j.revalidating.Store(false)
+	}
+	p.bg.done()
+	if reusable {
+		// Nothing of this fill (its stale object, its head, its client) stays reachable.
+		*j = fillJob{timer: j.timer, hints: j.hints, onInterim: j.onInterim}
+		fillJobs.Put(j)
+	}
+}
+
+// fillHead fetches the head, decides what the fill keeps, and publishes the head to the
+// readers. It reports whether the body is to be copied (fillBody); false means the fill
+// ended (an error, a revalidation answered by a 304) and end has run.
+func (p *pipeline) fillHead(j *fillJob) (body bool) {
+	defer func() {
+		if !body {
+			p.end(j)
+		}
+	}()
+	j.timeout = j.rt.cfg.Cache.FillTimeout.D()
+	j.timer.Reset(j.timeout)
+
+	j.generation = p.begin()
+	generation := j.generation
 	a, done, sent, received, err := p.fetch(j)
 	var staleBody *disk.Handle // the body of a disk-bodied stale object (diskrevalidate.go)
 	refetch := false
@@ -284,25 +409,25 @@ func (p *pipeline) runFill(j *fillJob) {
 		j.stale = nil
 		a, done, sent, received, err = p.fetch(j)
 	}
+	if j.client != nil {
+		p.relayQueued(j.client, j.hints)
+	}
 	if err != nil {
 		p.metrics.fillsAborted.Inc()
 		j.call.Finish(err)
-		return
+		return false
 	}
-	defer func() {
-		a.closeBody()
-		done()
-		a.free()
-	}()
+	j.a, j.done = a, done
 
 	status := a.status
 	header := responseHeader(&a.head)
 	if status == http.StatusNotModified && j.stale != nil {
-		stored = p.finishRevalidation(j, header, sent, received, generation, staleBody)
-		return
+		j.stored = p.finishRevalidation(j, header, sent, received, generation, staleBody)
+		return false
 	}
 	h := &fillHead{status: status, header: header, length: int64(a.length), reqTime: sent,
 		respTime: received, originCode: status}
+	j.h = h
 	if h.length < 0 {
 		h.length = -1
 	}
@@ -316,7 +441,7 @@ func (p *pipeline) runFill(j *fillJob) {
 	h.decision, header = storePolicy(j.rt.rulesFor(j.r), j.rt.policy, status, header, h.decision)
 	h.header = header
 	h.shareable = h.decision.Store
-	spool := &diskStream{} // the disk tier's copy of an object memory does not keep
+	spool := &j.spool // the disk tier's copy of an object memory does not keep
 	switch {
 	case !h.decision.Store:
 		p.metrics.notStored.WithLabelValues("policy").Inc()
@@ -345,7 +470,6 @@ func (p *pipeline) runFill(j *fillJob) {
 		spool.at = int64(j.rt.cfg.Cache.MaxObjectSize)
 		spool.start = func() *disk.Writer { return p.diskWriter(j, h, generation) }
 	}
-	defer spool.abort() // a fill that ends short stores nothing; after commit a no-op
 	maxMemory := int64(j.rt.cfg.Cache.MaxObjectSize)
 	switch {
 	case !h.shareable:
@@ -364,20 +488,32 @@ func (p *pipeline) runFill(j *fillJob) {
 		j.call.Reserve(h.length) // one exact allocation for the body memory stores
 	}
 	j.call.SetHead(h)
+	return true
+}
 
-	complete := p.copyBody(j, a.body(), h.length, spool, func() { timer.Reset(timeout) })
+// fillBody streams the origin's body into the Call and stores the object when it arrived
+// whole and storable; then it ends the fill (end).
+func (p *pipeline) fillBody(j *fillJob) {
+	defer p.end(j)
+	h := j.h
+	complete := p.copyBody(j, j.a.body(), h.length, &j.spool, func() {
+		if !j.timer.Reset(j.timeout) {
+			j.fired = true // it expired: the Call is aborted, and the next Write says so
+		}
+	})
 	if !complete {
 		return
 	}
-	// Store before finishing the call: a client that has read the whole body and asks again
-	// then finds the object (ristretto applies the Set asynchronously, but it is issued).
-	defer j.call.Finish(nil)
+	// Store before finishing the call (end finishes it): a client that has read the whole
+	// body and asks again then finds the object (ristretto applies the Set asynchronously,
+	// but it is issued).
+	j.whole = true
 	h.finished.Store(true)
-	if spool.w != nil {
+	if w := j.spool.w; w != nil {
 		if len(h.vary) > 0 {
 			p.store.SetVary(j.url, h.vary)
 		}
-		if stored = p.commitDisk(spool.w); stored {
+		if j.stored = p.commitDisk(w); j.stored {
 			return
 		}
 		// Refused (queue full, the body outgrew the disk's limit): memory takes it if it
@@ -393,7 +529,7 @@ func (p *pipeline) runFill(j *fillJob) {
 	if len(h.vary) > 0 {
 		p.store.SetVary(j.url, h.vary)
 	}
-	stored = p.storeObject(j, h, body, generation)
+	j.stored = p.storeObject(j, h, body, j.generation)
 }
 
 // fetch sends the fill request to the pool: the answer with its head read, the done
@@ -572,7 +708,7 @@ func (p *pipeline) revalidateInBackground(x *exchange, l *lookup, obj *cachestor
 	call, reader, leader := p.fills.Join(bg.key+"\x00revalidate", coalesce.Options{KeepLimit: int64(l.rt.cfg.Cache.MaxObjectSize)})
 	reader.Close()
 	if leader {
-		p.startFill(x, &bg, call, nil)
+		p.startFill(x, &bg, call, false)
 		return
 	}
 	mark.Store(false) // a validation already running will store the replacement

@@ -27,14 +27,20 @@ func (p *pipeline) waitHead(x *exchange, call *fillCall, hints <-chan earlyHints
 		case links := <-hints:
 			p.relayHints(x, links)
 		case <-call.HeadReady():
-			for {
-				select {
-				case links := <-hints: // sent before the head: still interim
-					p.relayHints(x, links)
-				default:
-					return
-				}
-			}
+			p.relayQueued(x, hints) // sent before the head: still interim
+			return
+		}
+	}
+}
+
+// relayQueued relays the 103s waiting in hints, without waiting for more.
+func (p *pipeline) relayQueued(x *exchange, hints <-chan earlyHints) {
+	for {
+		select {
+		case links := <-hints:
+			p.relayHints(x, links)
+		default:
+			return
 		}
 	}
 }

@@ -225,8 +225,13 @@ func (n *Node) Start() error {
 	if err := n.ring.SetState(ring.StateAlive); err != nil {
 		n.log.Warn("could not announce readiness", "err", err)
 	}
-	started := n.now()
-	n.started.Store(&started)
+	if n.peerSrv != nil {
+		// The adoption window (forward.go): only a node with a peer port has peers to
+		// adopt from. Without one, every miss of its first two minutes would look for a
+		// runner-up that cannot exist (a store Peek and a list of owners each).
+		started := n.now()
+		n.started.Store(&started)
+	}
 	n.ready.Store(true)
 	n.stopReadiness = make(chan struct{})
 	go n.watchReadiness(n.stopReadiness)

@@ -10,6 +10,10 @@
 // that ended, left its Group and has no reader lets go of its body, so whatever still points
 // at it (a stopped timer's closure, a pooled request) holds a few hundred bytes, not the body.
 // Every method is safe for concurrent use.
+//
+// A fetch costs the Group three allocations: the Call (its first Reader and room for a
+// few more are inside it), its head channel, and the body. Lingering calls wait in one queue
+// per Group behind one timer, not a timer each.
 package coalesce
 
 import (
@@ -33,6 +37,17 @@ type Group[H any] struct {
 
 	mu    sync.Mutex
 	calls map[string]*Call[H]
+	// lingering holds the calls that finished whole, oldest first, each until Linger after it
+	// finished; every entry has the same Linger, so the queue is in deadline order and one
+	// timer (sweepTimer, armed for the oldest) ends them all. Guarded by mu.
+	lingering  []lingerEntry[H]
+	sweepTimer *time.Timer
+}
+
+// lingerEntry is one call kept joinable until until.
+type lingerEntry[H any] struct {
+	c     *Call[H]
+	until time.Time
 }
 
 // Options bound one Call's memory.
@@ -92,7 +107,51 @@ func (g *Group[H]) ForgetAll() {
 		c.leave()
 	}
 	clear(g.calls)
+	clear(g.lingering)
+	g.lingering = g.lingering[:0]
 	g.mu.Unlock()
+}
+
+// linger keeps c joinable for Linger: it queues c behind the calls that finished before it
+// and arms the sweep timer when the queue was empty.
+func (g *Group[H]) linger(c *Call[H]) {
+	g.mu.Lock()
+	if len(g.lingering) == 0 {
+		if g.sweepTimer == nil {
+			g.sweepTimer = time.AfterFunc(g.Linger, g.sweep)
+		} else {
+			g.sweepTimer.Reset(g.Linger)
+		}
+	}
+	g.lingering = append(g.lingering, lingerEntry[H]{c: c, until: time.Now().Add(g.Linger)})
+	g.mu.Unlock()
+}
+
+// sweep ends the lingering calls whose time is up and arms the timer for the next one. It
+// runs on the timer's goroutine; a sweep that finds nothing due (the timer re-armed by
+// linger for a newer call) only re-arms it.
+func (g *Group[H]) sweep() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := time.Now()
+	due := 0
+	for due < len(g.lingering) && !g.lingering[due].until.After(now) {
+		e := g.lingering[due]
+		if g.calls[e.c.key] == e.c {
+			delete(g.calls, e.c.key)
+		}
+		e.c.leave()
+		due++
+	}
+	if due > 0 {
+		// Shift the rest down so the queue reuses its array instead of growing at its end.
+		rest := copy(g.lingering, g.lingering[due:])
+		clear(g.lingering[rest:])
+		g.lingering = g.lingering[:rest]
+	}
+	if len(g.lingering) > 0 {
+		g.sweepTimer.Reset(g.lingering[0].until.Sub(now))
+	}
 }
 
 // forget takes c out of the group; it must not be called with c.mu held (Join locks g.mu,
@@ -126,15 +185,20 @@ type Call[H any] struct {
 	released bool   // buf dropped: done, left and no readers (release)
 	done     bool
 	err      error
-	readers  map[*Reader[H]]struct{}
-	joined   int
+	// readers are the open readers, in no order; the first to join is first, and it and
+	// the next few need no allocation of their own (inline).
+	readers []*Reader[H]
+	joined  int
+	first   Reader[H]
+	inline  [4]*Reader[H]
 }
 
 func newCall[H any](g *Group[H], key string, opts Options) *Call[H] {
 	if opts.Window <= 0 {
 		opts.Window = 1 << 20
 	}
-	c := &Call[H]{group: g, key: key, opts: opts, headReady: make(chan struct{}), readers: map[*Reader[H]]struct{}{}}
+	c := &Call[H]{group: g, key: key, opts: opts, headReady: make(chan struct{})}
+	c.readers = c.inline[:0]
 	if opts.SizeHint > 0 && (opts.KeepLimit == 0 || opts.SizeHint <= opts.KeepLimit) {
 		c.buf = make([]byte, 0, opts.SizeHint)
 	}
@@ -258,7 +322,7 @@ func (c *Call[H]) Write(p []byte) (int, error) {
 // slowest is the smallest read offset; c.mu held.
 func (c *Call[H]) slowest() int64 {
 	low := c.size
-	for r := range c.readers {
+	for _, r := range c.readers {
 		if r.off < low {
 			low = r.off
 		}
@@ -318,8 +382,8 @@ func (c *Call[H]) Finish(err error) {
 	c.cond.Broadcast()
 	c.release()
 	c.mu.Unlock()
-	if linger := c.group.Linger; whole && linger > 0 {
-		time.AfterFunc(linger, func() { c.group.forget(c.key, c) })
+	if whole && c.group.Linger > 0 {
+		c.group.linger(c)
 	} else {
 		c.group.forget(c.key, c)
 	}
@@ -394,8 +458,14 @@ func (c *Call[H]) tryReader() *Reader[H] {
 	if c.trimming || c.released {
 		return nil
 	}
-	r := &Reader[H]{call: c}
-	c.readers[r] = struct{}{}
+	var r *Reader[H]
+	if c.joined == 0 {
+		r = &c.first
+		r.call = c
+	} else {
+		r = &Reader[H]{call: c}
+	}
+	c.readers = append(c.readers, r)
 	c.joined++
 	return r
 }
@@ -444,7 +514,14 @@ func (r *Reader[H]) Close() error {
 	c.mu.Lock()
 	if !r.closed {
 		r.closed = true
-		delete(c.readers, r)
+		for i, o := range c.readers {
+			if o == r {
+				last := len(c.readers) - 1
+				c.readers[i], c.readers[last] = c.readers[last], nil
+				c.readers = c.readers[:last]
+				break
+			}
+		}
 		c.cond.Broadcast()
 		c.release()
 	}
