@@ -23,7 +23,7 @@ func object(url, variant string, tags ...string) *Object {
 		Key:    url + variant,
 		URL:    url,
 		Status: 200,
-		Header: httpcache.Header{{Name: "Content-Type", Value: "text/plain"}},
+		Header: httpcache.Pack(httpcache.Header{{Name: "Content-Type", Value: "text/plain"}}),
 		Body:   []byte("body of " + url + variant),
 		Tags:   NewTags(tags...),
 	}

@@ -105,9 +105,10 @@ func TestObject_Cost(t *testing.T) {
 		{"URL sharing the key's bytes is charged once", &Object{Key: key, URL: key[:10]}, 16 + objectOverhead},
 		{"URL apart from the key is charged", &Object{Key: key, URL: strings.Clone(key[:10])}, 16 + 16 + objectOverhead},
 		{"Key equal to URL, one string", &Object{Key: key, URL: key}, 16 + objectOverhead},
-		{"header line", &Object{Header: httpcache.Header{{Name: "A", Value: "bc"}}}, 1 + 2 + 4 + 32 + objectOverhead},
-		{"header slice by its capacity", &Object{Header: make(httpcache.Header, 0, 8)}, 8*32 + objectOverhead},
-		{"tags", &Object{Tags: NewTags("ab", "c")}, 32 + 3 + 2*tagOverhead + objectOverhead}, // the slice header by allocSize
+		// One string: the width byte, the count, a name code and two offsets (2 B each), "A", "bc".
+		{"header, packed", &Object{Header: httpcache.Pack(httpcache.Header{{Name: "A", Value: "bc"}})}, 16 + objectOverhead},
+		{"header of 8 fields, one allocation", &Object{Header: httpcache.Pack(nginxFields[:])}, 208 + objectOverhead}, // 197 B: names coded
+		{"tags", &Object{Tags: NewTags("ab", "c")}, 32 + 3 + 2*tagOverhead + objectOverhead},                          // the slice header by allocSize
 		{"meta", &Object{Meta: &Meta{}}, 64 + objectOverhead},
 		{"meta's field lists", &Object{Meta: NewMeta(httpcache.StoreDecision{NoCacheFields: []string{"Set-Cookie"}}, nil)}, 64 + 48 + 16 + 16 + objectOverhead},
 	}

@@ -2,7 +2,6 @@ package cachestore
 
 import (
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -26,26 +25,13 @@ var nginxFields = [...]httpcache.Field{
 }
 
 // edgeObject builds object i as the edge's fill builds it: Key and URL one string, the header
-// fields slices of one backing string (edge's responseHeader), a Meta, no tags.
+// packed into one string (httpcache.Pack), a Meta, no tags.
 func edgeObject(i, bodySize int) *Object {
-	var b strings.Builder
-	for _, f := range nginxFields {
-		b.WriteString(f.Name)
-		b.WriteString(f.Value)
-	}
-	all := b.String()
-	h := make(httpcache.Header, 0, len(nginxFields))
-	at := 0
-	for _, f := range nginxFields {
-		name := all[at : at+len(f.Name)]
-		value := all[at+len(f.Name) : at+len(f.Name)+len(f.Value)]
-		at += len(f.Name) + len(f.Value)
-		h = append(h, httpcache.Field{Name: name, Value: value})
-	}
+	h := nginxFields[:]
 	url := "http://127.0.0.1:18201/1k.bin?o=" + itoa(i)
 	now := time.Now()
 	d := httpcache.StoreDecision{Store: true, Lifetime: time.Hour}
-	return &Object{Key: url, URL: url, Status: 200, Header: h, Body: make([]byte, bodySize),
+	return &Object{Key: url, URL: url, Status: 200, Header: httpcache.Pack(h), Body: make([]byte, bodySize),
 		RequestTime: StampOf(now), ResponseTime: StampOf(now), Meta: NewMeta(d, h)}
 }
 
@@ -143,6 +129,54 @@ func BenchmarkMemory_HeapPerEdgeObject(b *testing.B) {
 			c.Close()
 		}
 	})
+	// ristretto's share, split by what holds it: the same three parts measured alone, each
+	// built as ristretto builds it (store.go, policy.go). The sum is within a few bytes of
+	// ristretto above.
+	b.Run("ristretto-empty", func(b *testing.B) { // admission sketch, doorkeeper, buffers: sized by NumCounters, not by objects
+		for range b.N {
+			before := liveHeap()
+			c, err := ristretto.NewCache(&ristretto.Config[string, slot]{NumCounters: cfg.NumCounters,
+				MaxCost: cfg.MaxBytes, BufferItems: bufferItems, IgnoreInternalCost: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			report(b, liveHeap()-before)
+			runtime.KeepAlive(c)
+			c.Close()
+		}
+	})
+	b.Run("ristretto-store-map", func(b *testing.B) { // its item per object: 256 shards of map[uint64]storeItem
+		type storeItem struct { // ristretto's storeItem[slot]: key and conflict hashes, value, expiration
+			key, conflict uint64
+			value         slot
+			expiration    time.Time
+		}
+		for range b.N {
+			before := liveHeap()
+			shards := make([]map[uint64]storeItem, 256)
+			for i := range shards {
+				shards[i] = make(map[uint64]storeItem)
+			}
+			obj := &Object{} // one for all: the objects are not ristretto's
+			for i := range uint64(n) {
+				h := i * 0x9e3779b97f4a7c15 // a well-mixed 64-bit key hash, as ristretto's
+				shards[h%256][h] = storeItem{key: h, conflict: h, value: slot{obj: obj}}
+			}
+			report(b, liveHeap()-before)
+			runtime.KeepAlive(shards)
+		}
+	})
+	b.Run("ristretto-policy-map", func(b *testing.B) { // its cost per object: one map[uint64]int64
+		for range b.N {
+			before := liveHeap()
+			costs := make(map[uint64]int64)
+			for i := range uint64(n) {
+				costs[i*0x9e3779b97f4a7c15] = 2000
+			}
+			report(b, liveHeap()-before)
+			runtime.KeepAlive(costs)
+		}
+	})
 	b.Run("index", func(b *testing.B) { // the URL index alone
 		objs := make([]*Object, n)
 		for i := range objs {
@@ -158,4 +192,29 @@ func BenchmarkMemory_HeapPerEdgeObject(b *testing.B) {
 			runtime.KeepAlive(x)
 		}
 	})
+}
+
+// BenchmarkMemory_CollectEdgeObjects is what one collection costs with a store of 100,000
+// objects of the edge's shape (edgeObject) held: the collector marks every heap object a
+// stored object is made of and follows every pointer in them, so fewer of both per object
+// is a cheaper full cache. ns/op is one forced collection (runtime.GC, mark and sweep).
+func BenchmarkMemory_CollectEdgeObjects(b *testing.B) {
+	const n, bodySize = 100_000, 1024
+	m := newTestMemory(b, Config{MaxBytes: 256 << 20}.withDefaults())
+	for i := range n {
+		if !m.Set(edgeObject(i, bodySize)) {
+			b.Fatalf("Set %d refused", i)
+		}
+		if i%1000 == 999 {
+			m.Wait()
+		}
+	}
+	m.Wait()
+	runtime.GC()
+	b.ResetTimer()
+	for b.Loop() {
+		runtime.GC()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/object")
+	runtime.KeepAlive(m)
 }

@@ -1,6 +1,7 @@
 package cachestore
 
 import (
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -56,7 +57,9 @@ func NewMeta(d httpcache.StoreDecision, h httpcache.Header) *Meta {
 		store: d.Store, heuristic: d.Heuristic, mustRevalidate: d.MustRevalidate, noCache: d.NoCache,
 		immutable: d.Immutable, noTransform: d.NoTransform}
 	if len(d.NoCacheFields) > 0 || len(d.PrivateFields) > 0 {
-		m.fields = &decisionFields{noCache: d.NoCacheFields, private: d.PrivateFields}
+		// Copied: the names are cut from the response's Cache-Control, whose text the
+		// stored object does not otherwise keep (its header is packed).
+		m.fields = &decisionFields{noCache: ownStrings(slices.Clone(d.NoCacheFields)), private: ownStrings(slices.Clone(d.PrivateFields))}
 	}
 	if t := httpcache.DateOf(h); !t.IsZero() {
 		m.Date = t.Unix()
@@ -104,7 +107,7 @@ func (m *Meta) NoCacheFields() []string {
 
 // Response is o as httpcache evaluates it, with the Date parsed at fill time.
 func (m *Meta) Response(o *Object) httpcache.Response {
-	r := httpcache.Response{Status: int(o.Status), Header: o.Header, RequestTime: o.RequestTime.Time(), ResponseTime: o.ResponseTime.Time()}
+	r := httpcache.Response{Status: int(o.Status), Packed: o.Header, RequestTime: o.RequestTime.Time(), ResponseTime: o.ResponseTime.Time()}
 	if m.Date != 0 {
 		r.Date = time.Unix(m.Date, 0)
 	}

@@ -51,3 +51,22 @@ func TestMeta_Date(t *testing.T) {
 		t.Errorf("Date without the field = %d, want 0", got)
 	}
 }
+
+// The field names of no-cache="..." and private="..." hold none of the Cache-Control text
+// they were cut from (see TestTags_copyTheKeys).
+func TestMeta_fieldNamesCopied(t *testing.T) {
+	cc := `no-cache="Set-Cookie", private="X-User"`
+	d := httpcache.StoreDecision{Store: true, NoCacheFields: []string{cc[10:20]}, PrivateFields: []string{cc[32:38]}}
+	got := NewMeta(d, nil).Decision()
+	if !reflect.DeepEqual(got.NoCacheFields, []string{"Set-Cookie"}) || !reflect.DeepEqual(got.PrivateFields, []string{"X-User"}) {
+		t.Fatalf("fields = %q, %q", got.NoCacheFields, got.PrivateFields)
+	}
+	for _, f := range append(got.NoCacheFields, got.PrivateFields...) {
+		if within(f, cc) {
+			t.Errorf("field name %q points into the Cache-Control it was cut from", f)
+		}
+	}
+	if d.NoCacheFields[0] != cc[10:20] || !within(d.NoCacheFields[0], cc) {
+		t.Error("NewMeta changed the decision it was given")
+	}
+}

@@ -12,16 +12,16 @@ import (
 // One Object may be Set into several Memory stores (a main and a hot tier); each store indexes
 // it on its own, and a soft purge in either marks the shared Object.
 type Object struct {
-	Key          string           // full cache key: primary key plus the variant's secondary key
-	URL          string           // primary key, "scheme://host/path?normalised-query": what URL and prefix purges match
-	Header       httpcache.Header // stored response header fields, names as the origin sent them
-	Body         []byte           // response body
-	RequestTime  Stamp            // when the request that filled it left for the origin
-	ResponseTime Stamp            // when its response arrived
-	Tags         Tags             // surrogate keys (from Surrogate-Key / Cache-Tag), indexed for purge
-	Generation   uint64           // the store generation read when the fill started (see Memory.Begin)
-	Meta         *Meta            // the edge's decisions about it (meta.go); nil only in tests of the store alone
-	Status       int32            // response status code
+	Key          string                 // full cache key: primary key plus the variant's secondary key
+	URL          string                 // primary key, "scheme://host/path?normalised-query": what URL and prefix purges match
+	Header       httpcache.PackedHeader // stored response header fields, names as the origin sent them (httpcache.Pack)
+	Body         []byte                 // response body
+	RequestTime  Stamp                  // when the request that filled it left for the origin
+	ResponseTime Stamp                  // when its response arrived
+	Tags         Tags                   // surrogate keys (from Surrogate-Key / Cache-Tag), indexed for purge
+	Generation   uint64                 // the store generation read when the fill started (see Memory.Begin)
+	Meta         *Meta                  // the edge's decisions about it (meta.go); nil only in tests of the store alone
+	Status       int32                  // response status code
 
 	// softPurged shares a word with Status: every stored object has this struct, and 128
 	// bytes is its size class (TestObject_oneSizeClass).

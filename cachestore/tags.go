@@ -8,13 +8,40 @@ import "unsafe"
 // tags. Like the Object that holds them, they are not changed once made.
 type Tags struct{ list *[]string }
 
-// NewTags holds keys (not copied); no keys is the zero Tags.
+// NewTags holds keys, copied into one string: a key cut from the response's header (Surrogate-Key,
+// Cache-Tag) would otherwise keep that header's whole text alive, uncharged, while the object
+// stores its fields packed (httpcache.PackedHeader). keys itself is kept. No keys is the
+// zero Tags.
 func NewTags(keys ...string) Tags {
 	if len(keys) == 0 {
 		return Tags{}
 	}
-	list := keys // only a non-empty list moves to the heap
+	list := ownStrings(keys) // only a non-empty list moves to the heap
 	return Tags{list: &list}
+}
+
+// ownStrings copies the bytes of every string in list into one new allocation and points
+// list's strings at it, so that what the strings were cut from is not kept alive by them.
+// It returns list, changed in place.
+func ownStrings(list []string) []string {
+	n := 0
+	for _, s := range list {
+		n += len(s)
+	}
+	if n == 0 {
+		return list
+	}
+	all := make([]byte, 0, n)
+	for _, s := range list {
+		all = append(all, s...)
+	}
+	text := unsafe.String(unsafe.SliceData(all), n) // all is not changed after this
+	at := 0
+	for i, s := range list {
+		list[i] = text[at : at+len(s)]
+		at += len(s)
+	}
+	return list
 }
 
 // List is the keys, nil when there are none. The caller must not change it.

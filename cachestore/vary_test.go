@@ -10,7 +10,7 @@ import (
 // variant is an object of url varying on X-V, stored under its own key.
 func variant(url, value string) *Object {
 	o := object(url, "\x00x-v="+value)
-	o.Header = append(o.Header, httpcache.Field{Name: "Vary", Value: "X-V"})
+	o.Header = httpcache.Pack(append(o.Header.Header(), httpcache.Field{Name: "Vary", Value: "X-V"}))
 	return o
 }
 
@@ -136,7 +136,7 @@ func TestMemory_CompressedVariantKeepsTheURLsVary(t *testing.T) {
 	m.SetVary(identity.URL, []string{"x-v"})
 	mustSet(t, m, identity)
 	gz := variant(identity.URL, "one\x00gzip")
-	gz.Header = append(gz.Header, httpcache.Field{Name: "Vary", Value: "Accept-Encoding"})
+	gz.Header = httpcache.Pack(append(gz.Header.Header(), httpcache.Field{Name: "Vary", Value: "Accept-Encoding"}))
 	mustSet(t, m, gz)
 	if names, ok := m.Vary(identity.URL); !ok || len(names) != 1 || names[0] != "x-v" {
 		t.Fatalf("Vary = %v, %v after storing a compressed variant; want [x-v]", names, ok)

@@ -38,7 +38,7 @@ func TestNode_catchUpWithReturningMember(t *testing.T) {
 
 	const key = "http://shop.example/item.css"
 	n.Store().Set(&cachestore.Object{Key: key, URL: key, Status: 200, Body: []byte("old"),
-		Header:      httpcache.Header{{Name: "Cache-Control", Value: "max-age=600"}},
+		Header:      httpcache.Pack(httpcache.Header{{Name: "Cache-Control", Value: "max-age=600"}}),
 		RequestTime: cachestore.StampOf(time.Now()), ResponseTime: cachestore.StampOf(time.Now()), Generation: n.Store().Begin(),
 		Meta: cachestore.NewMeta(httpcache.StoreDecision{Store: true, Lifetime: 10 * time.Minute}, nil)})
 	n.Store().Wait()

@@ -24,7 +24,7 @@ func TestDiskTier_compressedCopyNeverEvictedToDisk(t *testing.T) {
 	meta := cachestore.NewMeta(httpcache.StoreDecision{Store: true, Lifetime: 10 * time.Minute}, header)
 	meta.DiskGen = n.disk.d.Begin()
 	object := func(key, body string) *cachestore.Object {
-		return &cachestore.Object{Key: key, URL: url, Status: 200, Header: header, Body: []byte(body),
+		return &cachestore.Object{Key: key, URL: url, Status: 200, Header: httpcache.Pack(header), Body: []byte(body),
 			RequestTime: cachestore.StampOf(now), ResponseTime: cachestore.StampOf(now), Meta: meta}
 	}
 	n.evictToDisk(object(url+"\x00enc:gzip", "gzipped bytes"))

@@ -63,7 +63,8 @@ func (t *diskMetas) find(id disk.RecordID, rt *settings) *cachestore.Object {
 // afterwards.
 func (t *diskMetas) keep(id disk.RecordID, rt *settings, obj *cachestore.Object) bool {
 	size := 0
-	for _, f := range obj.Header {
+	for i := range obj.Header.Len() {
+		f := obj.Header.Field(i)
 		if size += len(f.Name) + len(f.Value); size > diskMetaMaxHead {
 			return false
 		}

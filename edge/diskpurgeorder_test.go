@@ -30,7 +30,7 @@ func TestDiskTier_fillEndingInsideAPurgeNeverReachesDisk(t *testing.T) {
 	// The fill ends now and stores its object.
 	header := httpcache.Header{{Name: "Cache-Control", Value: "max-age=600"}}
 	now := time.Now()
-	obj := &cachestore.Object{Key: url, URL: url, Status: 200, Header: header, Body: []byte("v1"),
+	obj := &cachestore.Object{Key: url, URL: url, Status: 200, Header: httpcache.Pack(header), Body: []byte("v1"),
 		RequestTime: cachestore.StampOf(now), ResponseTime: cachestore.StampOf(now), Generation: gen.memory,
 		Meta: cachestore.NewMeta(httpcache.StoreDecision{Store: true, Lifetime: 600 * time.Second}, header)}
 	n.setObject(obj, gen.disk)

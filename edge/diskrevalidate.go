@@ -5,6 +5,7 @@ import (
 
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/cachestore/disk"
+	"github.com/shoal-cdn/shoal/httpcache"
 )
 
 // A stale disk copy larger than the promote size is revalidated without its body in memory:
@@ -96,7 +97,7 @@ func (p *pipeline) refreshFromDisk(j *fillJob, h *fillHead, body *disk.Handle, g
 		return false
 	}
 	old := j.stale
-	obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: h.header,
+	obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: httpcache.Pack(h.header),
 		RequestTime: cachestore.StampOf(h.reqTime), ResponseTime: cachestore.StampOf(h.respTime), Tags: cachestore.NewTags(surrogateKeys(h.header)...),
 		Meta: cachestore.NewMeta(h.decision, h.header)}
 	m := obj.Meta

@@ -136,7 +136,7 @@ func (p *pipeline) diskObject(l *lookup, h *disk.Handle) (*cachestore.Object, ht
 		return nil, httpcache.Use{}, false
 	}
 	meta := cachestore.NewMeta(d, header)
-	obj := &cachestore.Object{Key: h.Key, URL: h.URL, Status: int32(status), Header: header, RequestTime: cachestore.StampOf(h.RequestTime),
+	obj := &cachestore.Object{Key: h.Key, URL: h.URL, Status: int32(status), Header: httpcache.Pack(header), RequestTime: cachestore.StampOf(h.RequestTime),
 		ResponseTime: cachestore.StampOf(h.ResponseTime), Tags: cachestore.NewTags(h.Tags...), Meta: meta}
 	return obj, p.diskUse(l, h, obj), true
 }
@@ -164,14 +164,14 @@ func (p *pipeline) serveDiskHandle(x *exchange, l *lookup, obj *cachestore.Objec
 	if conditional(l.req.Header) {
 		if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 {
 			h.Close()
-			p.writeConditional(x, l, code, obj.Header, use.Age)
+			p.writeConditional(x, l, code, obj.Header.View(), use.Age)
 			return
 		}
 	}
 	if kept && obj.Meta.Date != 0 {
 		p.writeHitHead(x, l, obj, obj.Meta, use.Age, obj.Meta.NoCacheFields())
 	} else {
-		p.writeHead(x, l, int(obj.Status), obj.Header, use.Age, obj.Meta.NoCacheFields())
+		p.writeHead(x, l, int(obj.Status), obj.Header.View(), use.Age, obj.Meta.NoCacheFields())
 	}
 	length := h.BodyLength()
 	if l.head {

@@ -238,7 +238,7 @@ func (p *pipeline) diskRecord(o *cachestore.Object, m *cachestore.Meta) (disk.Re
 	if left <= 0 {
 		return disk.Record{}, false
 	}
-	return disk.Record{Key: o.Key, URL: o.URL, Tags: o.Tags.List(), Head: encodeHead(int(o.Status), o.Header),
+	return disk.Record{Key: o.Key, URL: o.URL, Tags: o.Tags.List(), Head: encodeHead(int(o.Status), o.Header.Header()),
 		Body: o.Body, RequestTime: o.RequestTime.Time(), ResponseTime: o.ResponseTime.Time(), Expires: now.Add(left),
 		Generation: m.DiskGen}, true
 }

@@ -11,7 +11,7 @@ import (
 // compressible reports whether responses built from h vary by Accept-Encoding here: the
 // node compresses this type, the origin did not encode it already, it is large enough and
 // the origin did not forbid transformation.
-func compressible(rt *settings, status int, h httpcache.Header, length int64, noTransform bool) bool {
+func compressible(rt *settings, status int, h httpcache.HeaderView, length int64, noTransform bool) bool {
 	if rt.compressor == nil || status != 200 {
 		return false
 	}
@@ -24,7 +24,7 @@ func compressible(rt *settings, status int, h httpcache.Header, length int64, no
 // identity object. It sets l.varyEncoding when the choice depends on Accept-Encoding.
 func (p *pipeline) variantFor(l *lookup, obj *cachestore.Object) *cachestore.Object {
 	meta := obj.Meta
-	if !compressible(l.rt, int(obj.Status), obj.Header, int64(len(obj.Body)), meta.NoTransform()) {
+	if !compressible(l.rt, int(obj.Status), obj.Header.View(), int64(len(obj.Body)), meta.NoTransform()) {
 		return obj
 	}
 	l.varyEncoding = true
@@ -55,13 +55,13 @@ func (p *pipeline) makeVariant(rt *settings, obj *cachestore.Object, enc compres
 	if err != nil {
 		return nil, err
 	}
-	h := obj.Header.Clone()
+	h := obj.Header.Header()
 	h.Set("Content-Encoding", string(enc))
 	addVary(&h, "Accept-Encoding")
 	if etag := h.Get("ETag"); etag != "" {
 		h.Set("ETag", variantETag(etag, enc)) // another representation: another validator
 	}
-	v := &cachestore.Object{Key: key, URL: obj.URL, Status: obj.Status, Header: h, Body: body,
+	v := &cachestore.Object{Key: key, URL: obj.URL, Status: obj.Status, Header: httpcache.Pack(h), Body: body,
 		RequestTime: obj.RequestTime, ResponseTime: obj.ResponseTime, Generation: obj.Generation,
 		Tags: obj.Tags, Meta: obj.Meta}
 	p.store.Set(v)

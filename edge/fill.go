@@ -393,7 +393,7 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 		// RFC 9111 sections 4.3.3-4.3.4: a 304 whose validators select no stored response
 		// (the origin changed the object between our copy and its answer) updates nothing.
 		// The object is wanted, not an error: ask once more without the conditional fields.
-		refetch = !httpcache.NotModifiedMatches(j.stale.Header, responseHeader(&a.head))
+		refetch = !httpcache.NotModifiedMatches(j.stale.Header.View(), responseHeader(&a.head))
 		if !refetch && diskBodied(j.stale) {
 			staleBody = p.staleDiskBody(j.stale)
 			refetch = staleBody == nil // the disk copy went (evicted, purged) since the lookup
@@ -626,7 +626,7 @@ func fitBody(body []byte) []byte {
 func fillObject(j *fillJob, h *fillHead, body []byte, generation generations) (*cachestore.Object, bool) {
 	stored := httpcache.StripUnstorable(h.header, h.decision)
 	obj := &cachestore.Object{
-		Key: j.key, URL: j.url, Status: int32(h.status), Header: stored, Body: body,
+		Key: j.key, URL: j.url, Status: int32(h.status), Header: httpcache.Pack(stored), Body: body,
 		RequestTime: cachestore.StampOf(h.reqTime), ResponseTime: cachestore.StampOf(h.respTime), Generation: generation.memory,
 		Tags: cachestore.NewTags(surrogateKeys(stored)...), Meta: cachestore.NewMeta(h.decision, stored),
 	}
@@ -649,7 +649,7 @@ func fillObject(j *fillJob, h *fillHead, body []byte, generation generations) (*
 // to the readers and the record is written again with the freshened head (refreshFromDisk).
 func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, sent, received time.Time, generation generations, onDisk *disk.Handle) bool {
 	old := j.stale
-	if !httpcache.NotModifiedMatches(old.Header, notModified) {
+	if !httpcache.NotModifiedMatches(old.Header.View(), notModified) {
 		// RFC 9111 section 4.3.4: a 304 that selects no stored response updates nothing.
 		if onDisk != nil {
 			onDisk.Close()
@@ -675,7 +675,7 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 	j.call.Write(old.Body)
 	j.call.Finish(nil)
 	if decision.Store {
-		obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: header, Body: old.Body,
+		obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: httpcache.Pack(header), Body: old.Body,
 			RequestTime: cachestore.StampOf(resp.RequestTime), ResponseTime: cachestore.StampOf(resp.ResponseTime), Generation: generation.memory, Tags: cachestore.NewTags(surrogateKeys(header)...),
 			Meta: cachestore.NewMeta(decision, header)}
 		if p.setObject(obj, generation.disk) {

@@ -155,7 +155,7 @@ func (p *pipeline) freshCopy(rt *settings, key string, x *exchange, now time.Tim
 		return false
 	}
 	req := httpcache.Request{Method: string(x.req.Method()), Header: requestView(x.req, nil)}
-	resp := httpcache.Response{Status: int(obj.Status), Header: obj.Header, RequestTime: obj.RequestTime.Time(), ResponseTime: obj.ResponseTime.Time()}
+	resp := httpcache.Response{Status: int(obj.Status), Packed: obj.Header, RequestTime: obj.RequestTime.Time(), ResponseTime: obj.ResponseTime.Time()}
 	return rt.policy.Evaluate(req, resp, meta.Decision(), now).State == httpcache.Fresh
 }
 
@@ -385,7 +385,7 @@ func (p *pipeline) keepCopy(rt *settings, key string, status int, header httpcac
 	}
 	meta := cachestore.NewMeta(d, header)
 	meta.Hot = ttl > 0
-	obj := &cachestore.Object{Key: key, URL: key, Status: int32(status), Header: header, Body: body,
+	obj := &cachestore.Object{Key: key, URL: key, Status: int32(status), Header: httpcache.Pack(header), Body: body,
 		RequestTime: cachestore.StampOf(copied.sent), ResponseTime: cachestore.StampOf(copied.received), Generation: copied.generation.memory,
 		Tags: cachestore.NewTags(surrogateKeys(header)...), Meta: meta}
 	if p.store.PurgedSince(obj, copied.filled) {

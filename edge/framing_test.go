@@ -181,7 +181,7 @@ func TestNode_storedFramingFieldsAreDroppedOnWrite(t *testing.T) {
 	resp := httpcache.Response{Status: 200, Header: header, RequestTime: now, ResponseTime: now}
 	d := rt.policy.Storable(httpcache.Request{Method: "GET"}, resp)
 	key := cacheKey("http", "www.example.com", "/stored.css", "")
-	n.Store().Set(&cachestore.Object{Key: key, URL: key, Status: 200, Header: header, Body: []byte("stored body"),
+	n.Store().Set(&cachestore.Object{Key: key, URL: key, Status: 200, Header: httpcache.Pack(header), Body: []byte("stored body"),
 		RequestTime: cachestore.StampOf(now), ResponseTime: cachestore.StampOf(now), Generation: n.Store().Begin(), Meta: cachestore.NewMeta(d, header)})
 	n.Store().Wait()
 	for _, raw := range []string{

@@ -137,7 +137,7 @@ func (p *pipeline) probe(x *exchange) (*cachestore.Object, bool) {
 // large body takes milliseconds, which on the connection's goroutine every other stream of
 // the connection would wait for.
 func (p *pipeline) variantMissing(rt *settings, obj *cachestore.Object, meta *cachestore.Meta, req httpcache.Request) bool {
-	if !compressible(rt, int(obj.Status), obj.Header, int64(len(obj.Body)), meta.NoTransform()) {
+	if !compressible(rt, int(obj.Status), obj.Header.View(), int64(len(obj.Body)), meta.NoTransform()) {
 		return false
 	}
 	enc := compress.Negotiate(req.Header.List("Accept-Encoding"), rt.encodings)

@@ -74,7 +74,7 @@ func BenchmarkHitRatio_zipf(b *testing.B) {
 
 func simObject(key string) *cachestore.Object {
 	return &cachestore.Object{Key: key, URL: key, Status: 200, Body: simBody,
-		Header: httpcache.Header{{Name: "Content-Type", Value: "text/css"}, {Name: "Cache-Control", Value: "max-age=3600"}}}
+		Header: httpcache.Pack(httpcache.Header{{Name: "Content-Type", Value: "text/css"}, {Name: "Cache-Control", Value: "max-age=3600"}})}
 }
 
 var simBody = make([]byte, 1024)

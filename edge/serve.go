@@ -26,7 +26,7 @@ func (p *pipeline) serveObject(x *exchange, l *lookup, obj *cachestore.Object, u
 	}
 	if conditional(l.req.Header) {
 		if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 {
-			p.writeConditional(x, l, code, obj.Header, use.Age)
+			p.writeConditional(x, l, code, obj.Header.View(), use.Age)
 			return
 		}
 	}
@@ -35,7 +35,7 @@ func (p *pipeline) serveObject(x *exchange, l *lookup, obj *cachestore.Object, u
 	if l.memoryHit && obj == stored && meta.Date != 0 && (use.State == httpcache.Fresh || use.State == httpcache.StaleWhileRevalidate) {
 		p.writeHitHead(x, l, obj, meta, use.Age, skip)
 	} else {
-		p.writeHead(x, l, int(obj.Status), obj.Header, use.Age, skip)
+		p.writeHead(x, l, int(obj.Status), obj.Header.View(), use.Age, skip)
 	}
 	if l.head {
 		x.resp.SkipBody()
@@ -53,14 +53,14 @@ func (p *pipeline) serveFill(x *exchange, l *lookup, h *fillHead, body *fillRead
 	resp := httpcache.Response{Status: h.status, Header: h.header, RequestTime: h.reqTime, ResponseTime: h.respTime}
 	age := httpcache.CurrentAge(resp, p.now())
 	// The first response is identity; later hits may be compressed: say so to caches downstream.
-	l.varyEncoding = compressible(l.rt, h.status, h.header, h.length, h.decision.NoTransform)
+	l.varyEncoding = compressible(l.rt, h.status, httpcache.ViewOf(h.header), h.length, h.decision.NoTransform)
 	if h.decision.Store {
 		l.status.setTTL(h.decision.Lifetime - age)
 	}
 	if conditional(l.req.Header) {
 		if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 && h.status == http.StatusOK {
 			body.Close()
-			p.writeConditional(x, l, code, h.header, age)
+			p.writeConditional(x, l, code, httpcache.ViewOf(h.header), age)
 			return
 		}
 	}
@@ -71,7 +71,7 @@ func (p *pipeline) serveFill(x *exchange, l *lookup, h *fillHead, body *fillRead
 		// (no-cache="..."), RFC 9111 sections 5.2.2.4 and 5.2.2.7.
 		skip = append(append(skip, h.decision.PrivateFields...), h.decision.NoCacheFields...)
 	}
-	p.writeHead(x, l, h.status, h.header, age, skip)
+	p.writeHead(x, l, h.status, httpcache.ViewOf(h.header), age, skip)
 	if l.head || bodyless(x.req.Method(), h.status) {
 		body.Close()
 		x.resp.SkipBody()
@@ -114,14 +114,14 @@ func (p *pipeline) writeHitHead(x *exchange, l *lookup, obj *cachestore.Object, 
 	hh := heads.find(meta, rules, l.varyEncoding)
 	if hh == nil {
 		if heads == nil || !heads.claim(meta, rules, l.varyEncoding) {
-			p.writeHead(x, l, int(obj.Status), obj.Header, age, skip)
+			p.writeHead(x, l, int(obj.Status), obj.Header.View(), age, skip)
 			return
 		}
 		hh = p.renderHitHead(l, meta, rules, func(dst responseHead) {
-			p.writeHeadTo(dst, l, int(obj.Status), obj.Header, 0, skip)
+			p.writeHeadTo(dst, l, int(obj.Status), obj.Header.View(), 0, skip)
 		})
 		if hh == nil {
-			p.writeHead(x, l, int(obj.Status), obj.Header, age, skip)
+			p.writeHead(x, l, int(obj.Status), obj.Header.View(), age, skip)
 			return
 		}
 		heads.keep(hh)
@@ -142,12 +142,12 @@ func conditional(h httpcache.Header) bool {
 }
 
 // writeHead writes status and stored fields plus Age, Via and Cache-Status.
-func (p *pipeline) writeHead(x *exchange, l *lookup, status int, h httpcache.Header, age time.Duration, skip []string) {
+func (p *pipeline) writeHead(x *exchange, l *lookup, status int, h httpcache.HeaderView, age time.Duration, skip []string) {
 	p.writeHeadTo(x.resp.Head(), l, status, h, age, skip)
 }
 
 // writeHeadTo is writeHead into any response head (a hit's template, hithead.go).
-func (p *pipeline) writeHeadTo(dst responseHead, l *lookup, status int, h httpcache.Header, age time.Duration, skip []string) {
+func (p *pipeline) writeHeadTo(dst responseHead, l *lookup, status int, h httpcache.HeaderView, age time.Duration, skip []string) {
 	date := h.Get("Date")
 	var now time.Time
 	if date == "" {
@@ -155,11 +155,13 @@ func (p *pipeline) writeHeadTo(dst responseHead, l *lookup, status int, h httpca
 	}
 	startHead(dst, status, date, now)
 	if l.varyEncoding {
-		h = h.Clone()
-		addVary(&h, "Accept-Encoding")
+		varied := h.Clone()
+		addVary(&varied, "Accept-Encoding")
+		h = httpcache.ViewOf(varied)
 	}
 	consumed := l.rt.consumed
-	for _, f := range h {
+	for i := range h.Len() {
+		f := h.Field(i)
 		if strings.EqualFold(f.Name, "Age") || containsName(consumed, f.Name) || containsName(skip, f.Name) {
 			continue
 		}
@@ -197,11 +199,11 @@ func setCacheStatus[M cacheStatusMember](dst responseHead, m M) {
 
 // writeConditional answers a client's conditional from the cache: 304 with the fields RFC
 // 9110 section 15.4.5 keeps, or 412.
-func (p *pipeline) writeConditional(x *exchange, l *lookup, code int, h httpcache.Header, age time.Duration) {
+func (p *pipeline) writeConditional(x *exchange, l *lookup, code int, h httpcache.HeaderView, age time.Duration) {
 	if code == http.StatusNotModified {
-		h = httpcache.NotModifiedHeader(h)
+		h = httpcache.ViewOf(httpcache.NotModifiedHeader(h))
 	} else {
-		h = nil
+		h = httpcache.HeaderView{}
 	}
 	p.writeHead(x, l, code, h, age, nil)
 	x.resp.SkipBody()

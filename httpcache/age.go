@@ -26,7 +26,7 @@ func CurrentAge(resp Response, now time.Time) time.Duration {
 	if !resp.RequestTime.IsZero() {
 		delay = max(resp.ResponseTime.Sub(resp.RequestTime), 0)
 	}
-	corrected := ageValue(resp.Header) + delay
+	corrected := ageValue(resp) + delay
 	initial := max(apparent, corrected)
 	resident := max(now.Sub(resp.ResponseTime), 0)
 	return initial + resident
@@ -37,7 +37,7 @@ func responseDate(resp Response) time.Time {
 	if !resp.Date.IsZero() {
 		return resp.Date
 	}
-	if t, ok := parseHTTPDate(resp.Header.Get("Date")); ok {
+	if t, ok := parseHTTPDate(resp.get("Date")); ok {
 		return t
 	}
 	return resp.ResponseTime
@@ -45,12 +45,10 @@ func responseDate(resp Response) time.Time {
 
 // ageValue reads the Age field (RFC 9111 5.1): the first member of the first
 // line, a non-negative integer, else 0.
-func ageValue(h Header) time.Duration {
-	for i := range h {
-		if equalFold(h[i].Name, "Age") {
-			v, _ := deltaOrZero(firstListMember(h[i].Value), true)
-			return v
-		}
+func ageValue(resp Response) time.Duration {
+	if age, ok := resp.firstLine("Age"); ok {
+		v, _ := deltaOrZero(firstListMember(age), true)
+		return v
 	}
 	return 0
 }

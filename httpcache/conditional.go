@@ -26,8 +26,8 @@ func EvaluateConditional(reqMethod string, req Header, stored Response) int {
 	if stored.Status < 200 || stored.Status > 299 {
 		return 0
 	}
-	current, haveCurrent := parseETag(stored.Header.Get("ETag"))
-	lm, haveLM := lastModified(stored.Header)
+	current, haveCurrent := parseETag(stored.get("ETag"))
+	lm, haveLM := parseHTTPDate(stored.get("Last-Modified"))
 
 	if ifMatch, ok := joinedField(req, "If-Match"); ok {
 		if !etagListMatches(ifMatch, current, haveCurrent, true) {
@@ -80,9 +80,10 @@ func joinedField(h Header, name string) (string, bool) {
 // (RFC 9110 15.4.5): those a 200 would have sent among Cache-Control,
 // Content-Location, Date, ETag, Expires and Vary. The caller adds Age and
 // Cache-Status as for any cached answer.
-func NotModifiedHeader(stored Header) Header {
+func NotModifiedHeader(stored HeaderView) Header {
 	var out Header
-	for _, f := range stored {
+	for i := range stored.Len() {
+		f := stored.Field(i)
 		for _, n := range [...]string{"Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Vary"} {
 			if equalFold(f.Name, n) {
 				out = append(out, f)

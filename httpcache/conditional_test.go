@@ -47,7 +47,9 @@ func TestEvaluateConditional(t *testing.T) {
 func TestNotModifiedHeader(t *testing.T) {
 	stored := hdr("Content-Type", "text/html", "ETag", `"a"`, "Cache-Control", "max-age=5", "Vary", "Accept-Encoding", "Content-Length", "5", "Date", at(0))
 	want := hdr("ETag", `"a"`, "Cache-Control", "max-age=5", "Vary", "Accept-Encoding", "Date", at(0))
-	if got := NotModifiedHeader(stored); !reflect.DeepEqual(got, want) {
-		t.Errorf("9110 15.4.5 NotModifiedHeader = %v, want %v", got, want)
+	for _, v := range []HeaderView{ViewOf(stored), Pack(stored).View()} {
+		if got := NotModifiedHeader(v); !reflect.DeepEqual(got, want) {
+			t.Errorf("9110 15.4.5 NotModifiedHeader = %v, want %v", got, want)
+		}
 	}
 }

@@ -26,7 +26,7 @@ func (p Policy) freshnessLifetime(resp Response, d Directives, src directiveSour
 		return freshness{lifetime: d.MaxAge, explicit: true}
 	}
 	if src == fromCacheControl {
-		if exp, present := resp.Header.firstLine("Expires"); present {
+		if exp, present := resp.firstLine("Expires"); present {
 			return freshness{lifetime: expiresLifetime(exp, resp), explicit: true}
 		}
 	}
@@ -50,7 +50,7 @@ func expiresLifetime(value string, resp Response) time.Duration {
 // (RFC 9111 4.2.2). Without Last-Modified a 200 gets Policy.DefaultTTL, an
 // operator's heuristic in the sense of 4.2.2.
 func (p Policy) heuristicLifetime(resp Response) freshness {
-	lm, ok := parseHTTPDate(resp.Header.Get("Last-Modified"))
+	lm, ok := parseHTTPDate(resp.get("Last-Modified"))
 	if !ok {
 		if resp.Status == 200 && p.DefaultTTL > 0 {
 			return freshness{lifetime: p.DefaultTTL, heuristic: true}

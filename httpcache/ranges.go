@@ -194,8 +194,8 @@ func IfRangeMatches(ifRange string, stored Response) bool {
 	}
 	if v[0] == '"' || strings.HasPrefix(v, "W/") {
 		got, ok := parseETag(v)
-		have, ok2 := parseETag(stored.Header.Get("ETag"))
+		have, ok2 := parseETag(stored.get("ETag"))
 		return ok && ok2 && strongMatch(got, have)
 	}
-	return sameDate(v, stored.Header.Get("Last-Modified"))
+	return sameDate(v, stored.get("Last-Modified"))
 }

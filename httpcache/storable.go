@@ -26,7 +26,8 @@ func (p Policy) Storable(req Request, resp Response) StoreDecision {
 	if requestNoStore(req.Header) {
 		return StoreDecision{Reason: "request no-store"}
 	}
-	d, src := p.responseDirectives(resp.Header)
+	h := resp.Fields()
+	d, src := p.responseDirectives(h)
 	if d.MustUnderstand && !understoodStatus(resp.Status) {
 		return StoreDecision{Reason: "must-understand: status " + strconv.Itoa(resp.Status) + " not understood"}
 	}
@@ -37,10 +38,10 @@ func (p Policy) Storable(req Request, resp Response) StoreDecision {
 	if d.Private {
 		return StoreDecision{Reason: "private"}
 	}
-	if req.Header.Has("Authorization") && !p.allowsAuthorized(d, src, resp.Header) {
+	if req.Header.Has("Authorization") && !p.allowsAuthorized(d, src, h) {
 		return StoreDecision{Reason: "authorization without public, s-maxage or must-revalidate"}
 	}
-	for _, v := range resp.Header.Values("Vary") {
+	for _, v := range h.Values("Vary") {
 		if hasVaryStar(v) {
 			return StoreDecision{Reason: "vary *"}
 		}
@@ -50,7 +51,7 @@ func (p Policy) Storable(req Request, resp Response) StoreDecision {
 	if !f.explicit && !d.Public && !heuristicallyCacheable(resp.Status) {
 		return StoreDecision{Reason: "status " + strconv.Itoa(resp.Status) + " not cacheable without explicit freshness"}
 	}
-	validator := resp.Header.Has("ETag") || resp.Header.Has("Last-Modified")
+	validator := h.Has("ETag") || h.Has("Last-Modified")
 	if d.NoCache && !validator {
 		return StoreDecision{Reason: "no-cache without validator"}
 	}

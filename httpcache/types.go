@@ -20,8 +20,11 @@ type Request struct {
 
 // Response is a stored or received response with the times RFC 9111 4.2.3 needs.
 type Response struct {
-	Status       int
+	Status int
+	// Header is the response's fields; when it is nil, Packed holds them (a stored response,
+	// read in place without unpacking it). Fields gives either as a Header.
 	Header       Header
+	Packed       PackedHeader
 	RequestTime  time.Time // when the request that produced it was sent (request_time)
 	ResponseTime time.Time // when it was received (response_time)
 	// Date, when not zero, is the Date field already parsed (see DateOf): a cache sets it

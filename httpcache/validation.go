@@ -1,17 +1,15 @@
 package httpcache
 
-import "time"
-
 // ConditionalHeaders returns the fields that turn a request for stored into a
 // validation request (RFC 9111 4.3.1): If-None-Match with its ETag and
 // If-Modified-Since with its Last-Modified. It is empty when stored has
 // neither, and the caller then refetches unconditionally.
 func ConditionalHeaders(stored Response) Header {
 	var h Header
-	if etag := stored.Header.Get("ETag"); etag != "" {
+	if etag := stored.get("ETag"); etag != "" {
 		h.Add("If-None-Match", etag)
 	}
-	if lm := stored.Header.Get("Last-Modified"); lm != "" {
+	if lm := stored.get("Last-Modified"); lm != "" {
 		h.Add("If-Modified-Since", lm)
 	}
 	return h
@@ -24,7 +22,7 @@ func ConditionalHeaders(stored Response) Header {
 // response (RFC 9111 4.3.4 selects the single stored response in that case;
 // we extend it to a stored response with validators, as Squid and ATS do).
 // When it returns false the caller should refetch without conditions.
-func NotModifiedMatches(stored Header, notModified Header) bool {
+func NotModifiedMatches(stored HeaderView, notModified Header) bool {
 	if v := notModified.Get("ETag"); v != "" {
 		got, ok := parseETag(v)
 		have, ok2 := parseETag(stored.Get("ETag"))
@@ -96,7 +94,7 @@ func (h *Header) insertAfterLast(name, value string) {
 func FreshenResponse(stored Response, validation Response) Response {
 	return Response{
 		Status:       stored.Status,
-		Header:       Freshen(stored.Header, validation.Header),
+		Header:       Freshen(stored.Fields(), validation.Fields()),
 		RequestTime:  validation.RequestTime,
 		ResponseTime: validation.ResponseTime,
 	}
@@ -111,19 +109,19 @@ func HeadFreshens(stored Response, head Response) bool {
 	if head.Status != 200 {
 		return false
 	}
-	etag, hasETag := head.Header.firstLine("ETag")
-	lm, hasLM := head.Header.firstLine("Last-Modified")
+	etag, hasETag := head.firstLine("ETag")
+	lm, hasLM := head.firstLine("Last-Modified")
 	if !hasETag && !hasLM {
 		return false
 	}
-	if hasETag && trimOWS(etag) != trimOWS(stored.Header.Get("ETag")) {
+	if hasETag && trimOWS(etag) != trimOWS(stored.get("ETag")) {
 		return false
 	}
-	if hasLM && !sameDate(lm, stored.Header.Get("Last-Modified")) {
+	if hasLM && !sameDate(lm, stored.get("Last-Modified")) {
 		return false
 	}
-	if cl, ok := head.Header.firstLine("Content-Length"); ok {
-		return trimOWS(cl) == trimOWS(stored.Header.Get("Content-Length"))
+	if cl, ok := head.firstLine("Content-Length"); ok {
+		return trimOWS(cl) == trimOWS(stored.get("Content-Length"))
 	}
 	return true
 }
@@ -133,9 +131,4 @@ func sameDate(a, b string) bool {
 	ta, ok1 := parseHTTPDate(a)
 	tb, ok2 := parseHTTPDate(b)
 	return ok1 && ok2 && ta.Equal(tb)
-}
-
-// lastModified returns the stored Last-Modified, if valid.
-func lastModified(h Header) (time.Time, bool) {
-	return parseHTTPDate(h.Get("Last-Modified"))
 }
