@@ -38,7 +38,7 @@ func (p *pipeline) forwardToOwner(x *exchange, rt *settings, r *route, key strin
 	if self {
 		// The common case, and the only one on a lone node: no list of owners is built, and
 		// in the adoption window not for a key this node holds (a hit) either.
-		if !p.adopting(now) || !p.mayAdopt(x, key) {
+		if !p.adopting(now) || p.ring.SoleOwner() || !p.mayAdopt(x, key) {
 			return "", false
 		}
 		if owners := p.ring.Owners(key, 2); len(owners) > 1 && owners[0].Name == p.name {

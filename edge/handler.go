@@ -126,9 +126,16 @@ func (p *pipeline) handle(x *exchange) {
 			result = res
 			return
 		}
-		p.inflight.add(p.name, 1)
+		// Only bounded loads read the counts (ownerOf). A request counts itself under the
+		// settings it started with, so a reload that turns them on or off keeps them even.
+		bounded := rt.cfg.Cluster.BoundedLoad > 1
+		if bounded {
+			p.inflight.add(p.name, 1)
+		}
 		result = p.serveCache(x, rt, r, key, start, sc)
-		p.inflight.add(p.name, -1)
+		if bounded {
+			p.inflight.add(p.name, -1)
+		}
 		return
 	}
 	policy = "pass"

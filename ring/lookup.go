@@ -15,6 +15,10 @@ func (r *Ring) Members() []Member { return slices.Clone(r.view.Load().members) }
 // draining node still serves its own requests.
 func (r *Ring) Owner(key string) (m Member, self bool) { return r.view.Load().owner(key) }
 
+// SoleOwner reports whether one member owns every key (a lone node, or one whose peers all
+// drain): Owners then never names a second one.
+func (r *Ring) SoleOwner() bool { return r.view.Load().sole != nil }
+
 // Owners returns up to n owners of key: the owner first, then the member that owns key if
 // the owner goes away, and so on. Like Owner, it falls back to this node alone.
 func (r *Ring) Owners(key string, n int) []Member { return r.view.Load().owners(key, n) }

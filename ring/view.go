@@ -16,6 +16,9 @@ type view struct {
 	eligible map[string]Member // members that own keys: state alive
 	ring     *hashring.Ring    // over the eligible members
 	nodes    []hashring.Node   // the ring's input, kept for rendezvous picks
+	// sole is the one member that owns every key when only one may own any (a lone node),
+	// or nil: its lookups need no hash.
+	sole *Member
 }
 
 func newView(self Member, all map[string]Member, vnodes int) *view {
@@ -31,12 +34,21 @@ func newView(self Member, all map[string]Member, vnodes int) *view {
 		}
 	}
 	v.ring = hashring.New(vnodes, v.nodes)
+	if len(v.nodes) == 1 {
+		if name := v.ring.Owner(""); name != "" {
+			m := v.eligible[name]
+			v.sole = &m
+		}
+	}
 	return v
 }
 
 // owner is the owner of key, or self when no member may own keys: a node that is alone and
 // draining still has to serve its own requests.
 func (v *view) owner(key string) (Member, bool) {
+	if v.sole != nil {
+		return *v.sole, v.sole.Name == v.self.Name
+	}
 	name := v.ring.Owner(key)
 	if name == "" {
 		return v.self, true
