@@ -52,18 +52,13 @@ type inactivityConn struct {
 	limit     time.Duration
 	idleLimit time.Duration
 	peek      *peeker // nil where the platform cannot peek (see unsolicited)
-	// drained reports that the last Read returned less than it asked for: the socket held
-	// nothing more at that moment (a stream socket's read takes all it has, up to the buffer).
-	drained bool
 }
 
 func (c *inactivityConn) Read(b []byte) (int, error) {
 	if err := c.Conn.SetReadDeadline(time.Now().Add(c.limit)); err != nil {
 		return 0, err
 	}
-	n, err := c.Conn.Read(b)
-	c.drained = n < len(b)
-	return n, err
+	return c.Conn.Read(b)
 }
 
 func (c *inactivityConn) Write(b []byte) (int, error) {

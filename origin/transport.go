@@ -187,7 +187,7 @@ func acquireConn[C pooledConn](acquire func(time.Duration, bool) (C, error), clo
 		if last.IsZero() {
 			return c, false, nil // dialled for us
 		}
-		if idleFor := time.Since(last); !fresh && idleFor < idleLimit(c.Conn(), idle) && !unsolicited(c.Conn(), idleFor) {
+		if !fresh && time.Since(last) < idleLimit(c.Conn(), idle) && !unsolicited(c.Conn()) {
 			return c, true, nil
 		}
 		closeConn(c)
