@@ -244,6 +244,10 @@ func (p *pipeline) startFill(x *exchange, l *lookup, call *fillCall, lead bool) 
 	// before the job can end and be reused.
 	job.client = x
 	job.target.OnInterim = job.onInterim
+	// The fill timer cannot answer this client while its goroutine waits in the fetch, and
+	// an origin's inactivity bound does not end a head that trickles in: the head's wait
+	// ends when the timer's would (TestReview4_leaderOfATrickledHeadIsAnsweredAtTheFillTimeout).
+	job.target.HeadDeadline = time.Now().Add(l.rt.cfg.Cache.FillTimeout.D())
 	if !p.fillHead(job) {
 		return
 	}

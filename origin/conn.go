@@ -52,10 +52,33 @@ type inactivityConn struct {
 	limit     time.Duration
 	idleLimit time.Duration
 	peek      *peeker // nil where the platform cannot peek (see unsolicited)
+	// headBy, while not zero, is the latest any read may end: the request's head deadline
+	// (boundHead), set until its response head is read.
+	headBy time.Time
+}
+
+// boundHead makes every read of conn end by headBy at the latest until the caller clears the
+// returned conn's headBy; nil when headBy is zero or conn is not ours (through TLS too).
+func boundHead(conn net.Conn, headBy time.Time) *inactivityConn {
+	if headBy.IsZero() {
+		return nil
+	}
+	if tc, ok := conn.(interface{ NetConn() net.Conn }); ok {
+		conn = tc.NetConn()
+	}
+	ic, ok := conn.(*inactivityConn)
+	if ok {
+		ic.headBy = headBy
+	}
+	return ic
 }
 
 func (c *inactivityConn) Read(b []byte) (int, error) {
-	if err := c.Conn.SetReadDeadline(time.Now().Add(c.limit)); err != nil {
+	deadline := time.Now().Add(c.limit)
+	if !c.headBy.IsZero() && c.headBy.Before(deadline) {
+		deadline = c.headBy
+	}
+	if err := c.Conn.SetReadDeadline(deadline); err != nil {
 		return 0, err
 	}
 	return c.Conn.Read(b)
