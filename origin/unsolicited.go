@@ -16,7 +16,7 @@ import (
 //
 // Every reuse peeks, however soon after the response: bytes a server sends after a 204 in a
 // write of its own are in the socket a few microseconds later, which is when a busy pool
-// reuses the connection (TestReview4_bytesAfterADrainedResponseRefuseImmediateReuse). Only
+// reuses the connection (TestReview4_bytesAfterABodylessAnswerRefuseImmediateReuse). Only
 // bytes arriving after the peek are missed, and the response read then is the one asked for.
 func unsolicited(c net.Conn) bool {
 	if ic, ok := c.(*inactivityConn); ok {
