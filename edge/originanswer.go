@@ -100,7 +100,16 @@ func listsName(values [][]byte, name []byte) bool {
 			} else {
 				v = nil
 			}
-			if t := trimOWS(tok); len(t) == len(name) && bytes.EqualFold(t, name) {
+			if len(tok) < len(name) {
+				continue // shorter even before its spaces come off
+			}
+			for len(tok) > 0 && (tok[0] == ' ' || tok[0] == '\t') { // OWS, as trimOWS, inline:
+				tok = tok[1:] // this runs for every relayed field
+			}
+			for len(tok) > 0 && (tok[len(tok)-1] == ' ' || tok[len(tok)-1] == '\t') {
+				tok = tok[:len(tok)-1]
+			}
+			if len(tok) == len(name) && bytes.EqualFold(tok, name) {
 				return true
 			}
 		}

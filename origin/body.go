@@ -41,8 +41,9 @@ func (b closeBody) Read(p []byte) (int, error) { return b.br.Read(p) }
 
 // bodyOf is the reader of a response body that follows head h on br: nil when the response
 // has none (the answer to HEAD, 204, 304), chunked, delimited by its length, or by the end of
-// the connection.
-func bodyOf(br *bufio.Reader, h interface{ ContentLength() int }, head bool, status int) io.Reader {
+// the connection. A length-delimited body uses lb when it is not nil (a reader the caller
+// holds inside its own, so the common body costs no allocation of its own).
+func bodyOf(br *bufio.Reader, h interface{ ContentLength() int }, head bool, status int, lb *lengthBody) io.Reader {
 	if head || noBody(status) {
 		return nil
 	}
@@ -50,7 +51,11 @@ func bodyOf(br *bufio.Reader, h interface{ ContentLength() int }, head bool, sta
 	case n == -1:
 		return newChunkedBody(br)
 	case n >= 0:
-		return &lengthBody{br: br, left: int64(n)}
+		if lb == nil {
+			lb = new(lengthBody)
+		}
+		*lb = lengthBody{br: br, left: int64(n)}
+		return lb
 	default:
 		return closeBody{br}
 	}

@@ -112,19 +112,21 @@ func (p *Pool) exchange(s *server, req outbound, resp *fasthttp.Response, t *Tar
 	// connection to the keep-alive pool safely: a connection with an unread body still on it
 	// must be closed.
 	resp.Reset()
+	body := &trackedBody{pool: p, server: s}
 	start := p.now()
-	r, finishConn, err := p.roundTrip(s, req, &resp.Header, t.Idempotent, t.OnInterim, t.HeadDeadline)
-	elapsed := p.now().Sub(start)
+	r, finishConn, err := p.roundTrip(s, req, &resp.Header, t.Idempotent, t.OnInterim, &body.length, t.HeadDeadline)
+	end := p.now()
+	elapsed := end.Sub(start)
 	if err != nil {
 		kind := classify(err)
-		p.finish(s, kind, 0, elapsed)
+		p.finish(s, kind, 0, elapsed, end)
 		p.release(s)
 		var se *startedError
 		return nil, &Error{Pool: p.cfg.name, Server: s.cfg.id, Kind: kind, Err: err, started: errors.As(err, &se)}
 	}
-	p.finish(s, "", resp.StatusCode(), elapsed)
+	p.finish(s, "", resp.StatusCode(), elapsed, end)
 
-	body := &trackedBody{r: r, pool: p, server: s, finishConn: finishConn}
+	body.r, body.finishConn = r, finishConn
 	if r == nil { // no body (HEAD, 204, 304): nothing is left on the connection
 		body.r, body.eof = eofReader{}, true
 	}
@@ -136,8 +138,9 @@ func (p *Pool) exchange(s *server, req outbound, resp *fasthttp.Response, t *Tar
 
 // finish records one attempt in the server's counters, metrics and passive health. A failure
 // is a connection error or timeout, and with passive.observe layer7 also a 5xx other than 501
-// and 505 (HAProxy's layer7 rule: those say the request, not the server, is at fault).
-func (p *Pool) finish(s *server, errKind string, status int, elapsed time.Duration) {
+// and 505 (HAProxy's layer7 rule: those say the request, not the server, is at fault). now
+// is when the attempt ended (the clock read once for both).
+func (p *Pool) finish(s *server, errKind string, status int, elapsed time.Duration, now time.Time) {
 	s.requests.Add(1)
 	failed := errKind != "" || (p.cfg.observe5xx && status >= 500 && status != 501 && status != 505)
 	if failed {
@@ -152,7 +155,7 @@ func (p *Pool) finish(s *server, errKind string, status int, elapsed time.Durati
 		p.metrics.failure(p.cfg.name, s.label, errKind)
 	}
 	p.mu.Lock()
-	p.recordOutcome(s, failed, p.now())
+	p.recordOutcome(s, failed, now)
 	p.mu.Unlock()
 }
 
@@ -166,6 +169,7 @@ type trackedBody struct {
 	pool       *Pool
 	server     *server
 	finishConn func(reuse bool)
+	length     lengthBody // r, for a body delimited by its length
 }
 
 func (b *trackedBody) Read(p []byte) (int, error) {

@@ -19,7 +19,8 @@ type RequestHead interface {
 	// line ended by CRLF, without the empty line that ends the head and without framing
 	// fields (Content-Length, Transfer-Encoding: Send writes those from the content, RFC 9112
 	// section 6). With host not empty, the Host field says host instead of the client's (the
-	// pool's host rewrite). It must not retain dst.
+	// pool's host rewrite). No Connection field either: the connection is the pool's, kept
+	// alive unless the server says otherwise. It must not retain dst.
 	AppendHead(dst []byte, host string) []byte
 	// Method is the request method, as on the request line (HEAD asks for no content).
 	Method() []byte

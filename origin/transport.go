@@ -59,8 +59,8 @@ func (e *startedError) Unwrap() error { return e.err }
 //
 // finish must be called once the body has been read or abandoned: reuse says the body was read
 // to its end, and the connection goes back to the pool if the response allows it.
-func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, idempotent bool, onInterim InterimFunc, headBy time.Time) (body io.Reader, finish func(reuse bool), err error) {
-	return roundTrip(s.client, req, h, idempotent, p.cfg.idleTTL, onInterim, func() { p.metrics.staleRetry(p.cfg.name, s.label) }, headBy)
+func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, idempotent bool, onInterim InterimFunc, lb *lengthBody, headBy time.Time) (body io.Reader, finish func(reuse bool), err error) {
+	return roundTrip(s.client, req, h, idempotent, p.cfg.idleTTL, onInterim, func() { p.metrics.staleRetry(p.cfg.name, s.label) }, lb, headBy)
 }
 
 // RoundTrip is the exchange Pool.Do makes with one server, for a client the caller keeps (the
@@ -77,7 +77,7 @@ func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, id
 func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, idle time.Duration, onInterim InterimFunc) (finish func(reuse bool), err error) {
 	resp.Reset()
 	resp.Header.DisableNormalizing()
-	body, finish, err := roundTrip(hc, fastRequest{req}, &resp.Header, idempotent, idle, onInterim, nil, time.Time{})
+	body, finish, err := roundTrip(hc, fastRequest{req}, &resp.Header, idempotent, idle, onInterim, nil, nil, time.Time{})
 	if err != nil || body == nil {
 		return finish, err
 	}
@@ -109,8 +109,9 @@ func ConnectFailed(err error) bool {
 }
 
 // roundTrip is RoundTrip reading into h; onStaleRetry, if not nil, counts a retry on a new
-// connection; headBy, if not zero, ends the wait for the head (Target.HeadDeadline).
-func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader, idempotent bool, idle time.Duration, onInterim InterimFunc, onStaleRetry func(), headBy time.Time) (body io.Reader, finish func(reuse bool), err error) {
+// connection; lb, if not nil, holds a length-delimited body's reader (see bodyOf); headBy, if
+// not zero, ends the wait for the head (Target.HeadDeadline).
+func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader, idempotent bool, idle time.Duration, onInterim InterimFunc, onStaleRetry func(), lb *lengthBody, headBy time.Time) (body io.Reader, finish func(reuse bool), err error) {
 	retryStale := idempotent && !req.streamed()
 	for attempt := 0; ; attempt++ {
 		cc, reused, err := acquireConn(hc.AcquireConn, hc.CloseConn, attempt > 0, idle)
@@ -118,7 +119,17 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 			return nil, nil, err
 		}
 		conn := cc.Conn()
-		bounded := boundHead(conn, headBy)
+		ic := inactivity(conn)
+		if ic != nil {
+			err := ic.armRequest()
+			if err == nil {
+				err = ic.boundHead(headBy)
+			}
+			if err != nil {
+				hc.CloseConn(cc)
+				return nil, nil, err
+			}
+		}
 		bw := hc.AcquireWriter(conn)
 		err = req.write(bw)
 		if err == nil {
@@ -144,8 +155,8 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 		h.Reset()
 		h.DisableNormalizing()
 		err = readFinalHead(br, h, onInterim)
-		if bounded != nil {
-			bounded.headBy = time.Time{} // the body's reads are bounded by inactivity alone
+		if ic != nil {
+			ic.headBy = time.Time{} // the body's reads are bounded by inactivity alone
 		}
 		if err != nil {
 			hc.ReleaseReader(br)
@@ -153,7 +164,7 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 			return nil, nil, &startedError{err}
 		}
 		closeAfter := req.closes() || h.ConnectionClose() || !keepAliveLimit(conn, h, idle)
-		body := bodyOf(br, h, req.isHead(), h.StatusCode())
+		body := bodyOf(br, h, req.isHead(), h.StatusCode(), lb)
 		// A body delimited by the end of the connection (RFC 9112 §6.3 item 8) leaves
 		// nothing to reuse.
 		closeAfter = closeAfter || (body != nil && h.ContentLength() == -2)

@@ -161,3 +161,56 @@ func TestPool_bytesPastTheReaderRefuseImmediateReuse(t *testing.T) {
 		t.Errorf("%d connections, want 2", n)
 	}
 }
+
+// One deadline covers a request written in one Write and the first read of its answer
+// (armRequest); a request that needs more writes re-arms its first read, so the time its
+// content takes to send never eats into its first-byte timeout.
+func TestInactivityConn_armRequest(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		writes   int
+		wantFail bool
+	}{
+		{"one write: the first-byte timeout counts from the request", 1, true},
+		{"two writes: the first read re-arms", 2, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			accepted := make(chan net.Conn, 1)
+			go func() {
+				if c, err := ln.Accept(); err == nil {
+					accepted <- c
+				}
+			}()
+			c, err := dialer(time.Second, 300*time.Millisecond)(ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			srv := <-accepted
+			defer srv.Close()
+			ic := c.(*inactivityConn)
+			if err := ic.armRequest(); err != nil {
+				t.Fatal(err)
+			}
+			for i := range tt.writes {
+				if i > 0 {
+					time.Sleep(200 * time.Millisecond) // a slow upload
+				}
+				if _, err := ic.Write([]byte("x")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			time.Sleep(350 * time.Millisecond) // past the limit from armRequest
+			srv.Write([]byte("HTTP/1.1 204 No Content\r\n\r\n"))
+			_, err = ic.Read(make([]byte, 64))
+			if failed := err != nil; failed != tt.wantFail {
+				t.Errorf("read: %v, want failure %v", err, tt.wantFail)
+			}
+		})
+	}
+}
