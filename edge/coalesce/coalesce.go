@@ -32,15 +32,18 @@ type Group[H any] struct {
 	// Linger keeps a call that finished whole joinable this long after it finished, so that
 	// requests arriving before the stored object becomes visible (ristretto applies Sets
 	// asynchronously) read it from the call instead of starting a second fetch. Zero means
-	// a call leaves the group as soon as it finishes. Set it before the first Join.
+	// a call leaves the group as soon as it finishes. Set it before the first Join. A call
+	// may stay up to a quarter of Linger longer: the calls due within that much of each
+	// other leave in one sweep.
 	Linger time.Duration
 
 	mu    sync.Mutex
 	calls map[string]*Call[H]
-	// lingering holds the calls that finished whole, oldest first, each until Linger after it
-	// finished; every entry has the same Linger, so the queue is in deadline order and one
-	// timer (sweepTimer, armed for the oldest) ends them all. Guarded by mu.
+	// lingering[lingerHead:] holds the calls that finished whole, oldest first, each until
+	// Linger after it finished; every entry has the same Linger, so the queue is in deadline
+	// order and one timer (sweepTimer, armed for the oldest) ends them all. Guarded by mu.
 	lingering  []lingerEntry[H]
+	lingerHead int
 	sweepTimer *time.Timer
 }
 
@@ -108,7 +111,7 @@ func (g *Group[H]) ForgetAll() {
 	}
 	clear(g.calls)
 	clear(g.lingering)
-	g.lingering = g.lingering[:0]
+	g.lingering, g.lingerHead = g.lingering[:0], 0
 	g.mu.Unlock()
 }
 
@@ -116,7 +119,7 @@ func (g *Group[H]) ForgetAll() {
 // and arms the sweep timer when the queue was empty.
 func (g *Group[H]) linger(c *Call[H]) {
 	g.mu.Lock()
-	if len(g.lingering) == 0 {
+	if len(g.lingering) == g.lingerHead {
 		if g.sweepTimer == nil {
 			g.sweepTimer = time.AfterFunc(g.Linger, g.sweep)
 		} else {
@@ -127,31 +130,37 @@ func (g *Group[H]) linger(c *Call[H]) {
 	g.mu.Unlock()
 }
 
-// sweep ends the lingering calls whose time is up and arms the timer for the next one. It
-// runs on the timer's goroutine; a sweep that finds nothing due (the timer re-armed by
-// linger for a newer call) only re-arms it.
+// sweep ends the lingering calls whose time is up and arms the timer for the next one, no
+// sooner than a quarter of Linger from now: under load a call finishes every few
+// microseconds, and a sweep (a goroutine of the timer's) for each would cost a miss more
+// than its fetch's own bookkeeping. It runs on the timer's goroutine; a sweep that finds
+// nothing due (the timer re-armed by linger for a newer call) only re-arms it. Popping
+// moves lingerHead; the array is compacted once more than half of it is dead, so each
+// entry is copied O(1) times.
 func (g *Group[H]) sweep() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := time.Now()
-	due := 0
-	for due < len(g.lingering) && !g.lingering[due].until.After(now) {
-		e := g.lingering[due]
-		if g.calls[e.c.key] == e.c {
-			delete(g.calls, e.c.key)
+	i := g.lingerHead
+	for ; i < len(g.lingering) && !g.lingering[i].until.After(now); i++ {
+		c := g.lingering[i].c
+		if g.calls[c.key] == c {
+			delete(g.calls, c.key)
 		}
-		e.c.leave()
-		due++
+		c.leave()
+		g.lingering[i] = lingerEntry[H]{} // the Call goes with its last reader, not with the queue
 	}
-	if due > 0 {
-		// Shift the rest down so the queue reuses its array instead of growing at its end.
-		rest := copy(g.lingering, g.lingering[due:])
-		clear(g.lingering[rest:])
-		g.lingering = g.lingering[:rest]
+	g.lingerHead = i
+	switch live := len(g.lingering) - i; {
+	case live == 0:
+		g.lingering, g.lingerHead = g.lingering[:0], 0
+		return
+	case i > live:
+		copy(g.lingering, g.lingering[i:])
+		clear(g.lingering[live:])
+		g.lingering, g.lingerHead = g.lingering[:live], 0
 	}
-	if len(g.lingering) > 0 {
-		g.sweepTimer.Reset(g.lingering[0].until.Sub(now))
-	}
+	g.sweepTimer.Reset(max(g.lingering[g.lingerHead].until.Sub(now), g.Linger/4))
 }
 
 // forget takes c out of the group; it must not be called with c.mu held (Join locks g.mu,
