@@ -1,5 +1,7 @@
 package httpcache
 
+import "unsafe"
+
 // PackedHeader is a Header frozen into one string: a table, then the field names and values
 // back to back. A cache keeps one per stored response: one allocation that holds no pointers,
 // where a Header of n fields is a slice of 2n strings (32 B a field, and two pointers for the
@@ -7,10 +9,11 @@ package httpcache
 // byte of the table instead of its text. The zero value is the empty header. Names keep their
 // case and fields their order, as in Header (RFC 9110 section 5.3). Only Pack makes one.
 //
-// Layout: byte 0 is the width w of each offset (2, or 4 when the text is 64 KiB or more),
-// then the field count in w bytes, then per field its name's code (0: the name is text), the
-// end of its name and the end of its value (w bytes each, little-endian, offsets into the
-// text), then the text. A field's name starts where the previous field's value ends.
+// Layout: byte 0 is the width w of each number (2, or 4 when the text is 64 KiB or more),
+// then the field count in w bytes, then per field its name's code and the end of its value
+// in the text (w bytes, little-endian), then the text. A field's bytes in the text start
+// where the previous field's value ends: for a name of code 0 its length (w bytes) and the
+// name, then the value.
 type PackedHeader string
 
 // Pack freezes h. It copies every name and value once, into the one string.
@@ -18,43 +21,52 @@ func Pack(h Header) PackedHeader {
 	if len(h) == 0 {
 		return ""
 	}
-	text := 0
-	for i := range h {
-		text += len(h[i].Name) + len(h[i].Value)
-	}
 	w := 2
+	text := packedText(h, w)
 	if text >= 1<<16 || len(h) >= 1<<16 {
 		w = 4
+		text = packedText(h, w)
 	}
-	entry := 1 + 2*w
+	entry := 1 + w
 	table := 1 + w + entry*len(h)
 	b := make([]byte, table, table+text)
 	b[0] = byte(w)
-	putOffset(b[1:], w, len(h))
-	at := 0
+	putNumber(b[1:], w, len(h))
+	var zeros [4]byte
 	for i := range h {
-		e := b[1+w+entry*i:]
+		e := 1 + w + entry*i
 		if c, ok := packedCodes[h[i].Name]; ok {
-			e[0] = c
+			b[e] = c
 		} else {
+			b = append(b, zeros[:w]...)
+			putNumber(b[len(b)-w:], w, len(h[i].Name))
 			b = append(b, h[i].Name...)
-			at += len(h[i].Name)
 		}
-		putOffset(e[1:], w, at)
 		b = append(b, h[i].Value...)
-		at += len(h[i].Value)
-		putOffset(e[1+w:], w, at)
+		putNumber(b[e+1:], w, len(b)-table)
 	}
-	return PackedHeader(b)
+	return PackedHeader(unsafe.String(unsafe.SliceData(b), len(b))) // b is not written again: one allocation, not two
 }
 
-func putOffset(b []byte, w, v int) {
+// packedText is the length of h's text with numbers w bytes wide.
+func packedText(h Header, w int) int {
+	n := 0
+	for i := range h {
+		n += len(h[i].Value)
+		if _, ok := packedCodes[h[i].Name]; !ok {
+			n += w + len(h[i].Name)
+		}
+	}
+	return n
+}
+
+func putNumber(b []byte, w, v int) {
 	for i := range w {
 		b[i] = byte(v >> (8 * i))
 	}
 }
 
-func (p PackedHeader) offset(at int) int {
+func (p PackedHeader) number(at int) int {
 	if p[0] == 2 {
 		return int(p[at]) | int(p[at+1])<<8
 	}
@@ -66,26 +78,25 @@ func (p PackedHeader) Len() int {
 	if p == "" {
 		return 0
 	}
-	return p.offset(1)
+	return p.number(1)
 }
 
 // Field is field i (0 <= i < Len()), its strings slices of p or of the name table: it
 // allocates nothing.
 func (p PackedHeader) Field(i int) Field {
 	w := int(p[0])
-	entry := 1 + 2*w
-	text := 1 + w + entry*p.offset(1)
-	e := 1 + w + entry*i
-	start := 0
+	e := 1 + w + (1+w)*i
+	text := 1 + w + (1+w)*p.number(1)
+	start := text
 	if i > 0 {
-		start = p.offset(e - w) // the previous field's value end
+		start += p.number(e - w) // the previous field's value end
 	}
-	nameEnd, valueEnd := p.offset(e+1), p.offset(e+1+w)
-	value := string(p[text+nameEnd : text+valueEnd])
+	end := text + p.number(e+1)
 	if c := p[e]; c != 0 {
-		return Field{Name: packedName(c), Value: value}
+		return Field{Name: packedName(c), Value: string(p[start:end])}
 	}
-	return Field{Name: string(p[text+start : text+nameEnd]), Value: value}
+	nameEnd := start + w + p.number(start)
+	return Field{Name: string(p[start+w : nameEnd]), Value: string(p[nameEnd:end])}
 }
 
 // Get is Header.Get: the value of the first field named name (ASCII case-insensitive), or "".
@@ -95,7 +106,7 @@ func (p PackedHeader) Get(name string) string {
 }
 
 // firstLine is the first field named name and whether there is one. A coded name is compared
-// from the name table, without reading the field's offsets: a hit asks a stored header for a
+// from the name table, without reading the field's text: a hit asks a stored header for a
 // few fields (Age, Content-Type, validators), most of them absent or coded.
 func (p PackedHeader) firstLine(name string) (string, bool) {
 	n := p.Len()
@@ -103,7 +114,7 @@ func (p PackedHeader) firstLine(name string) (string, bool) {
 		return "", false
 	}
 	w := int(p[0])
-	entry := 1 + 2*w
+	entry := 1 + w
 	table := p[1+w : 1+w+entry*n]
 	for i := 0; i < n; i++ {
 		if c := table[i*entry]; c != 0 {

@@ -190,3 +190,24 @@ func TestPackedHeader_getMatchesNamesInAnyCase(t *testing.T) {
 		}
 	}
 }
+
+// A header of 64 Ki fields or more has four-byte numbers even when its text is short.
+func TestPackedHeader_manyFields(t *testing.T) {
+	h := make(Header, 70_000)
+	for i := range h {
+		h[i] = Field{Name: "X-N", Value: "v"}
+	}
+	h[len(h)-1] = Field{Name: "ETag", Value: `"last"`}
+	p := Pack(h)
+	if p.Len() != len(h) || p.Field(len(h)-2) != h[len(h)-2] || p.Field(len(h)-1) != h[len(h)-1] || p.Get("etag") != `"last"` {
+		t.Fatalf("Len %d, last fields %q %q", p.Len(), p.Field(len(h)-2), p.Field(len(h)-1))
+	}
+}
+
+// Pack allocates once: the string it returns is the buffer it filled, not a copy of it.
+func TestPack_oneAllocation(t *testing.T) {
+	h := hdr("Server", "nginx/1.22.1", "Date", at(0), "X-Own", "o", "ETag", `"a"`)
+	if n := testing.AllocsPerRun(100, func() { Pack(h) }); n != 1 {
+		t.Errorf("Pack allocates %v times, want 1", n)
+	}
+}
