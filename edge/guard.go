@@ -30,7 +30,7 @@ func framingProblem(raw []byte) string {
 			return "malformed header line"
 		}
 		name := line[:colon]
-		if bytes.ContainsAny(name, " \t") {
+		if bytes.IndexByte(name, ' ') >= 0 || bytes.IndexByte(name, '\t') >= 0 {
 			return "whitespace in a header field name"
 		}
 		if !validToken(name) {
@@ -76,12 +76,21 @@ func validToken(b []byte) bool {
 		return false
 	}
 	for _, c := range b {
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(delimiters, c) >= 0 {
+		if !tokenChars[c] {
 			return false
 		}
 	}
 	return true
 }
+
+// tokenChars marks the bytes a token may hold: visible ASCII but the delimiters (a table:
+// a search of delimiters per byte was a tenth of a 1 KiB hit's pipeline).
+var tokenChars = func() (t [256]bool) {
+	for c := '!'; c < 0x7f; c++ {
+		t[c] = !strings.ContainsRune(delimiters, c)
+	}
+	return t
+}()
 
 // badFieldValue reports a control character other than HTAB in a field value.
 func badFieldValue(v []byte) bool {

@@ -89,13 +89,18 @@ func foldedPort(scheme string, port []byte) bool {
 // so no dot first or last: the one trailing dot of a fully qualified name is removed before)
 // or an IPv4 address, which has the same characters.
 func validName(h []byte) bool {
-	if len(h) == 0 || h[0] == '.' || h[len(h)-1] == '.' || bytes.Contains(h, []byte("..")) {
+	if len(h) == 0 || h[0] == '.' || h[len(h)-1] == '.' {
 		return false
 	}
+	prev := byte(0)
 	for _, c := range h {
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_') {
 			return false
 		}
+		if c == '.' && prev == '.' {
+			return false // an empty label
+		}
+		prev = c
 	}
 	return true
 }

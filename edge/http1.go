@@ -128,7 +128,7 @@ func readHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) (host []byte, hosts 
 			continue // framingProblem refuses a malformed line; the framing is fasthttp's
 		}
 		value = trimOWS(value)
-		if bytes.EqualFold(name, []byte("Host")) {
+		if len(name) == len("Host") && bytes.EqualFold(name, []byte("Host")) {
 			if hosts == 0 {
 				l.host = l.put(value).bytes(l)
 				host = l.host
@@ -146,7 +146,13 @@ func readHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) (host []byte, hosts 
 
 // framingField names the fields that frame an HTTP/1.1 message (RFC 9112 section 6).
 func framingField(name []byte) bool {
-	return bytes.EqualFold(name, []byte("Content-Length")) || bytes.EqualFold(name, []byte("Transfer-Encoding"))
+	switch len(name) {
+	case len("Content-Length"):
+		return bytes.EqualFold(name, []byte("Content-Length"))
+	case len("Transfer-Encoding"):
+		return bytes.EqualFold(name, []byte("Transfer-Encoding"))
+	}
+	return false
 }
 
 // http1Response is the response interface over fasthttp's response.

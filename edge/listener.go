@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"runtime"
 	"sync"
 	"time"
 
@@ -148,10 +147,6 @@ func (f *connFeed) socketOf(c net.Conn) *net.TCPConn {
 // handed to a hijacker, which owns it from then on and reads no further request) leaves
 // the feeds' live sets. It runs on the connection's goroutine, once per state change.
 func (n *Node) connState(c net.Conn, s fasthttp.ConnState) {
-	if s == fasthttp.StateIdle {
-		yieldBeforeRead()
-		return
-	}
 	if s != fasthttp.StateClosed && s != fasthttp.StateHijacked {
 		return
 	}
@@ -161,17 +156,6 @@ func (n *Node) connState(c net.Conn, s fasthttp.ConnState) {
 		}
 	}
 }
-
-// yieldBeforeRead lets the other connections' goroutines run between a keep-alive
-// connection's response and its read of the next request. fasthttp reads right after it
-// has written, when the client has rarely had the time to send again: the read fails with
-// EAGAIN and the goroutine parks until the poller wakes it, a wasted read(2) and a park for
-// about every other response under load (strace -c: 1.5 reads per response). After the
-// others have had their turn, the next request is usually there and is read at once, as an
-// event loop (HAProxy, nginx) reads only what the poller reported ready. With nothing else
-// to run, Gosched returns at once. fasthttp calls the ConnState hook with StateIdle on the
-// connection's goroutine after the response is flushed and before that read.
-func yieldBeforeRead() { runtime.Gosched() }
 
 // trackedTLSConn keeps *tls.Conn's methods visible, so fasthttp still sees TLS.
 type trackedTLSConn struct {
