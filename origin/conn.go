@@ -55,9 +55,10 @@ type inactivityConn struct {
 	// armedWrite and armedRead: the next Write, and the next Read if no other Write comes
 	// before it, keep the deadline armRequest set (see there).
 	armedWrite, armedRead bool
-	// headBy, while not zero, is the latest any read may end: the request's head deadline
-	// (boundHead), set until its response head is read.
-	headBy time.Time
+	// headBy, while not zero, is the latest any read may end, in Unix nanoseconds: the
+	// request's head deadline (boundHead), set until its response head is read. Not a
+	// time.Time, whose location pointer would make every Target passed to Do escape.
+	headBy int64
 }
 
 // armRequest sets one deadline, limit from now, for the request about to be written and for
@@ -73,15 +74,15 @@ func (c *inactivityConn) armRequest() error {
 	return nil
 }
 
-// boundHead makes every read of c end by headBy at the latest until the caller clears
-// c.headBy (a zero headBy bounds nothing). The first read armRequest armed is bounded at
-// once when headBy comes sooner than its deadline.
-func (c *inactivityConn) boundHead(headBy time.Time) error {
+// boundHead makes every read of c end by headBy (Unix nanoseconds) at the latest until the
+// caller clears c.headBy (a zero headBy bounds nothing). The first read armRequest armed is
+// bounded at once when headBy comes sooner than its deadline.
+func (c *inactivityConn) boundHead(headBy int64) error {
 	c.headBy = headBy
-	if headBy.IsZero() || !c.armedRead || !headBy.Before(time.Now().Add(c.limit)) {
+	if headBy == 0 || !c.armedRead || headBy >= time.Now().Add(c.limit).UnixNano() {
 		return nil
 	}
-	return c.Conn.SetReadDeadline(headBy)
+	return c.Conn.SetReadDeadline(time.Unix(0, headBy))
 }
 
 func (c *inactivityConn) Read(b []byte) (int, error) {
@@ -96,8 +97,8 @@ func (c *inactivityConn) Read(b []byte) (int, error) {
 // readDeadline is limit from now, or headBy when that comes sooner.
 func (c *inactivityConn) readDeadline() time.Time {
 	d := time.Now().Add(c.limit)
-	if !c.headBy.IsZero() && c.headBy.Before(d) {
-		return c.headBy
+	if c.headBy != 0 && c.headBy < d.UnixNano() {
+		return time.Unix(0, c.headBy)
 	}
 	return d
 }

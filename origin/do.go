@@ -114,7 +114,11 @@ func (p *Pool) exchange(s *server, req outbound, resp *fasthttp.Response, t *Tar
 	resp.Reset()
 	body := &trackedBody{pool: p, server: s}
 	start := p.now()
-	r, finishConn, err := p.roundTrip(s, req, &resp.Header, t.Idempotent, t.OnInterim, &body.length, t.HeadDeadline)
+	var headBy int64
+	if !t.HeadDeadline.IsZero() {
+		headBy = t.HeadDeadline.UnixNano()
+	}
+	r, finishConn, err := p.roundTrip(s, req, &resp.Header, t.Idempotent, t.OnInterim, &body.length, headBy)
 	end := p.now()
 	elapsed := end.Sub(start)
 	if err != nil {

@@ -59,7 +59,7 @@ func (e *startedError) Unwrap() error { return e.err }
 //
 // finish must be called once the body has been read or abandoned: reuse says the body was read
 // to its end, and the connection goes back to the pool if the response allows it.
-func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, idempotent bool, onInterim InterimFunc, lb *lengthBody, headBy time.Time) (body io.Reader, finish func(reuse bool), err error) {
+func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, idempotent bool, onInterim InterimFunc, lb *lengthBody, headBy int64) (body io.Reader, finish func(reuse bool), err error) {
 	return roundTrip(s.client, req, h, idempotent, p.cfg.idleTTL, onInterim, func() { p.metrics.staleRetry(p.cfg.name, s.label) }, lb, headBy)
 }
 
@@ -77,7 +77,7 @@ func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, id
 func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, idle time.Duration, onInterim InterimFunc) (finish func(reuse bool), err error) {
 	resp.Reset()
 	resp.Header.DisableNormalizing()
-	body, finish, err := roundTrip(hc, fastRequest{req}, &resp.Header, idempotent, idle, onInterim, nil, nil, time.Time{})
+	body, finish, err := roundTrip(hc, fastRequest{req}, &resp.Header, idempotent, idle, onInterim, nil, nil, 0)
 	if err != nil || body == nil {
 		return finish, err
 	}
@@ -110,8 +110,8 @@ func ConnectFailed(err error) bool {
 
 // roundTrip is RoundTrip reading into h; onStaleRetry, if not nil, counts a retry on a new
 // connection; lb, if not nil, holds a length-delimited body's reader (see bodyOf); headBy, if
-// not zero, ends the wait for the head (Target.HeadDeadline).
-func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader, idempotent bool, idle time.Duration, onInterim InterimFunc, onStaleRetry func(), lb *lengthBody, headBy time.Time) (body io.Reader, finish func(reuse bool), err error) {
+// not zero, ends the wait for the head (Target.HeadDeadline, in Unix nanoseconds).
+func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader, idempotent bool, idle time.Duration, onInterim InterimFunc, onStaleRetry func(), lb *lengthBody, headBy int64) (body io.Reader, finish func(reuse bool), err error) {
 	retryStale := idempotent && !req.streamed()
 	for attempt := 0; ; attempt++ {
 		cc, reused, err := acquireConn(hc.AcquireConn, hc.CloseConn, attempt > 0, idle)
@@ -156,7 +156,7 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 		h.DisableNormalizing()
 		err = readFinalHead(br, h, onInterim)
 		if ic != nil {
-			ic.headBy = time.Time{} // the body's reads are bounded by inactivity alone
+			ic.headBy = 0 // the body's reads are bounded by inactivity alone
 		}
 		if err != nil {
 			hc.ReleaseReader(br)
