@@ -119,9 +119,10 @@ func TestCluster_oneOriginFetchForAColdObject(t *testing.T) {
 		fmt.Fprint(w, strings.Repeat("z", 4096))
 	})
 	// The origin holds its head until all 600 have joined, which under -race on a loaded
-	// machine can take longer than the usual 5 s fill timeout: this test is about
-	// coalescing, so the timeout is set out of its way.
+	// machine can take longer than the usual 5 s fill timeout and than the pool's 15 s
+	// first_byte_timeout: this test is about coalescing, so both are set out of its way.
 	nodes := startClusterEdited(t, 3, origin.URL, ", probe_interval: 2s, probe_timeout: 1s", func(yaml string) string {
+		yaml = strings.Replace(yaml, "origins: {o: {servers:", "origins: {o: {first_byte_timeout: 60s, servers:", 1)
 		return strings.Replace(yaml, "fill_timeout: 5s", "fill_timeout: 60s", 1)
 	})
 	var ok atomic.Int64

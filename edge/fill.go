@@ -16,6 +16,7 @@ import (
 	"github.com/shoal-cdn/shoal/edge/coalesce"
 	"github.com/shoal-cdn/shoal/httpcache"
 	"github.com/shoal-cdn/shoal/origin"
+	"github.com/valyala/fasthttp"
 )
 
 // fillCall and fillReader are one coalesced origin fetch and a reader of its body, with the
@@ -198,7 +199,8 @@ func requestViewFor(x *exchange, vary []string) httpcache.Header {
 //
 // lead says x is the leader's, waiting for the head: startFill returns once the head is
 // published or the Call ended, having relayed the Link fields of each 103 Early Hints the
-// origin sent before its final response (up to four; more are dropped). Without lead
+// origin sent before its final response as it came (a fill in its own goroutine hands up
+// to four to the leader; more are dropped). Without lead
 // (a background revalidation) it returns at once.
 func (p *pipeline) startFill(x *exchange, l *lookup, call *fillCall, lead bool) {
 	out := x.outgoing()
@@ -240,10 +242,14 @@ func (p *pipeline) startFill(x *exchange, l *lookup, call *fillCall, lead bool) 
 		}
 		return
 	}
-	// The job's own channel: fillHead relays what it holds as soon as the fetch returned,
-	// before the job can end and be reused.
+	// The fetch runs on x's goroutine: it relays each 103 to x as it comes, as a pass does
+	// (TestReview4_leaderRelaysEarlyHintsBeforeTheFinalHead).
 	job.client = x
 	job.target.OnInterim = job.onInterim
+	// The fill timer cannot answer this client while its goroutine waits in the fetch, and
+	// an origin's inactivity bound does not end a head that trickles in: the head's wait
+	// ends when the timer's would (TestReview4_leaderOfATrickledHeadIsAnsweredAtTheFillTimeout).
+	job.target.HeadDeadline = time.Now().Add(l.rt.cfg.Cache.FillTimeout.D())
 	if !p.fillHead(job) {
 		return
 	}
@@ -288,10 +294,9 @@ type fillJob struct {
 	call   *fillCall
 
 	// client is the leader's exchange when the fill runs on its goroutine (startFill): the
-	// 103s its fetch put in hints are relayed to it once the fetch returns. hints and
-	// onInterim (interimToChan(hints)) are made once per pooled job.
+	// 103s its fetch receives are relayed to it as they come (relayInterim, on the same
+	// goroutine). onInterim is relayInterim, made once per pooled job.
 	client    *exchange
-	hints     chan earlyHints
 	onInterim origin.InterimFunc
 
 	// The fill's state from its head to its end (fillHead, fillBody, end).
@@ -319,11 +324,19 @@ func newFillJob() *fillJob {
 	if j, ok := fillJobs.Get().(*fillJob); ok {
 		return j
 	}
-	j := &fillJob{hints: make(chan earlyHints, 4)}
-	j.onInterim = interimToChan(j.hints)
+	j := &fillJob{}
+	j.onInterim = j.relayInterim
 	j.timer = time.AfterFunc(time.Hour, j.expire)
 	j.timer.Stop()
 	return j
+}
+
+// relayInterim relays the Link fields of a 103 the fetch received to the leader's client. It
+// runs within the fetch, on the client's goroutine (startFill), before the final head.
+func (j *fillJob) relayInterim(status int, h *fasthttp.ResponseHeader) {
+	if links := hintsOf(status, h); j.client != nil && len(links) > 0 {
+		j.client.resp.Interim(http.StatusEarlyHints, links)
+	}
 }
 
 // expire is the fill timer's function: the origin stalled for cache.fill_timeout. It runs
@@ -367,7 +380,7 @@ func (p *pipeline) end(j *fillJob) {
 	p.bg.done()
 	if reusable {
 		// Nothing of this fill (its stale object, its head, its client) stays reachable.
-		*j = fillJob{timer: j.timer, hints: j.hints, onInterim: j.onInterim}
+		*j = fillJob{timer: j.timer, onInterim: j.onInterim}
 		fillJobs.Put(j)
 	}
 }
@@ -408,9 +421,6 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 		}
 		j.stale = nil
 		a, done, sent, received, err = p.fetch(j)
-	}
-	if j.client != nil {
-		p.relayQueued(j.client, j.hints)
 	}
 	if err != nil {
 		p.metrics.fillsAborted.Inc()

@@ -121,7 +121,7 @@ func TestNode_inlineTruncatedBodyIsNotStored(t *testing.T) {
 }
 
 // The leader of an inline fill relays the origin's 103s before its final response, as the
-// fill's own goroutine does; the job's hint channel is drained before the job is reused.
+// fill's own goroutine does; a pooled job relays no earlier fill's hints.
 func TestNode_inlineFillRelaysEarlyHints(t *testing.T) {
 	o := testenv.StartBadOrigin(t)
 	n := startNode(t, inlineRoute(o.URL, "5s"), Options{})

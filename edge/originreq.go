@@ -56,7 +56,9 @@ func (o *fieldList) AppendHead(dst []byte, host string) []byte {
 		dst = origin.AppendField(dst, []byte("Host"), o.host)
 	}
 	for _, f := range o.fields {
-		dst = origin.AppendField(dst, o.at(f.name), o.at(f.value))
+		if name := o.at(f.name); !framingField(name) { // a route's edit, never the content's
+			dst = origin.AppendField(dst, name, o.at(f.value))
+		}
 	}
 	return dst
 }
@@ -84,7 +86,9 @@ func writeRequest(o *fieldList, dst *fasthttp.Request, body io.Reader, bodyLen i
 	h.SetProtocol("HTTP/1.1") // the node speaks its own version (RFC 9110 section 6.2)
 	h.AddBytesKV([]byte("Host"), o.host)
 	for k, v := range o.All() {
-		h.AddBytesKV(k, v)
+		if !framingField(k) { // as AppendHead
+			h.AddBytesKV(k, v)
+		}
 	}
 	switch {
 	case body != nil:

@@ -52,12 +52,13 @@ type inactivityConn struct {
 	limit     time.Duration
 	idleLimit time.Duration
 	peek      *peeker // nil where the platform cannot peek (see unsolicited)
-	// drained reports that the last Read returned less than it asked for: the socket held
-	// nothing more at that moment (a stream socket's read takes all it has, up to the buffer).
-	drained bool
 	// armedWrite and armedRead: the next Write, and the next Read if no other Write comes
 	// before it, keep the deadline armRequest set (see there).
 	armedWrite, armedRead bool
+	// headBy, while not zero, is the latest any read may end, in Unix nanoseconds: the
+	// request's head deadline (boundHead), set until its response head is read. Not a
+	// time.Time, whose location pointer would make every Target passed to Do escape.
+	headBy int64
 }
 
 // armRequest sets one deadline, limit from now, for the request about to be written and for
@@ -73,15 +74,33 @@ func (c *inactivityConn) armRequest() error {
 	return nil
 }
 
+// boundHead makes every read of c end by headBy (Unix nanoseconds) at the latest until the
+// caller clears c.headBy (a zero headBy bounds nothing). The first read armRequest armed is
+// bounded at once when headBy comes sooner than its deadline.
+func (c *inactivityConn) boundHead(headBy int64) error {
+	c.headBy = headBy
+	if headBy == 0 || !c.armedRead || headBy >= time.Now().Add(c.limit).UnixNano() {
+		return nil
+	}
+	return c.Conn.SetReadDeadline(time.Unix(0, headBy))
+}
+
 func (c *inactivityConn) Read(b []byte) (int, error) {
 	if c.armedRead {
 		c.armedRead = false
-	} else if err := c.Conn.SetReadDeadline(time.Now().Add(c.limit)); err != nil {
+	} else if err := c.Conn.SetReadDeadline(c.readDeadline()); err != nil {
 		return 0, err
 	}
-	n, err := c.Conn.Read(b)
-	c.drained = n < len(b)
-	return n, err
+	return c.Conn.Read(b)
+}
+
+// readDeadline is limit from now, or headBy when that comes sooner.
+func (c *inactivityConn) readDeadline() time.Time {
+	d := time.Now().Add(c.limit)
+	if c.headBy != 0 && c.headBy < d.UnixNano() {
+		return time.Unix(0, c.headBy)
+	}
+	return d
 }
 
 func (c *inactivityConn) Write(b []byte) (int, error) {

@@ -25,6 +25,11 @@ type Target struct {
 	// response Do returns. 100 Continue answers this hop's Expect: a proxy that already
 	// answered its own client's expectation does not relay it.
 	OnInterim InterimFunc
+	// HeadDeadline, if not zero, ends the wait for the response head (every interim one
+	// included) at that time however the bytes trickle in: first_byte_timeout bounds each
+	// read, not the head. A caller with a bound of its own on the head sets it (the edge's
+	// fill run on its client's goroutine, cache.fill_timeout). An ended wait is a timeout.
+	HeadDeadline time.Time
 }
 
 // Result says which server answered.
@@ -109,7 +114,11 @@ func (p *Pool) exchange(s *server, req outbound, resp *fasthttp.Response, t *Tar
 	resp.Reset()
 	body := &trackedBody{pool: p, server: s}
 	start := p.now()
-	r, finishConn, err := p.roundTrip(s, req, &resp.Header, t.Idempotent, t.OnInterim, &body.length)
+	var headBy int64
+	if !t.HeadDeadline.IsZero() {
+		headBy = t.HeadDeadline.UnixNano()
+	}
+	r, finishConn, err := p.roundTrip(s, req, &resp.Header, t.Idempotent, t.OnInterim, &body.length, headBy)
 	end := p.now()
 	elapsed := end.Sub(start)
 	if err != nil {

@@ -109,8 +109,8 @@ func (p *Pool) newClient(ss serverSettings) *fasthttp.HostClient {
 		DisablePathNormalizing:        true,
 		NoDefaultUserAgentHeader:      true,
 		// The connection released last is taken first (nginx's and HAProxy's order): under
-		// load a few connections stay hot, so reuse rarely needs the unsolicited-data peek
-		// (see unsolicited), and the ones left idle age out through MaxIdleConnDuration.
+		// load a few connections stay hot, and the ones left idle age out through
+		// MaxIdleConnDuration.
 		ConnPoolStrategy: fasthttp.LIFO,
 	}
 }

@@ -59,8 +59,8 @@ func (e *startedError) Unwrap() error { return e.err }
 //
 // finish must be called once the body has been read or abandoned: reuse says the body was read
 // to its end, and the connection goes back to the pool if the response allows it.
-func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, idempotent bool, onInterim InterimFunc, lb *lengthBody) (body io.Reader, finish func(reuse bool), err error) {
-	return roundTrip(s.client, req, h, idempotent, p.cfg.idleTTL, onInterim, func() { p.metrics.staleRetry(p.cfg.name, s.label) }, lb)
+func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, idempotent bool, onInterim InterimFunc, lb *lengthBody, headBy int64) (body io.Reader, finish func(reuse bool), err error) {
+	return roundTrip(s.client, req, h, idempotent, p.cfg.idleTTL, onInterim, func() { p.metrics.staleRetry(p.cfg.name, s.label) }, lb, headBy)
 }
 
 // RoundTrip is the exchange Pool.Do makes with one server, for a client the caller keeps (the
@@ -77,7 +77,7 @@ func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, id
 func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, idle time.Duration, onInterim InterimFunc) (finish func(reuse bool), err error) {
 	resp.Reset()
 	resp.Header.DisableNormalizing()
-	body, finish, err := roundTrip(hc, fastRequest{req}, &resp.Header, idempotent, idle, onInterim, nil, nil)
+	body, finish, err := roundTrip(hc, fastRequest{req}, &resp.Header, idempotent, idle, onInterim, nil, nil, 0)
 	if err != nil || body == nil {
 		return finish, err
 	}
@@ -109,8 +109,9 @@ func ConnectFailed(err error) bool {
 }
 
 // roundTrip is RoundTrip reading into h; onStaleRetry, if not nil, counts a retry on a new
-// connection; lb, if not nil, holds a length-delimited body's reader (see bodyOf).
-func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader, idempotent bool, idle time.Duration, onInterim InterimFunc, onStaleRetry func(), lb *lengthBody) (body io.Reader, finish func(reuse bool), err error) {
+// connection; lb, if not nil, holds a length-delimited body's reader (see bodyOf); headBy, if
+// not zero, ends the wait for the head (Target.HeadDeadline, in Unix nanoseconds).
+func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader, idempotent bool, idle time.Duration, onInterim InterimFunc, onStaleRetry func(), lb *lengthBody, headBy int64) (body io.Reader, finish func(reuse bool), err error) {
 	retryStale := idempotent && !req.streamed()
 	for attempt := 0; ; attempt++ {
 		cc, reused, err := acquireConn(hc.AcquireConn, hc.CloseConn, attempt > 0, idle)
@@ -118,8 +119,13 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 			return nil, nil, err
 		}
 		conn := cc.Conn()
-		if ic := inactivity(conn); ic != nil {
-			if err := ic.armRequest(); err != nil {
+		ic := inactivity(conn)
+		if ic != nil {
+			err := ic.armRequest()
+			if err == nil {
+				err = ic.boundHead(headBy)
+			}
+			if err != nil {
 				hc.CloseConn(cc)
 				return nil, nil, err
 			}
@@ -148,7 +154,11 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 
 		h.Reset()
 		h.DisableNormalizing()
-		if err := readFinalHead(br, h, onInterim); err != nil {
+		err = readFinalHead(br, h, onInterim)
+		if ic != nil {
+			ic.headBy = 0 // the body's reads are bounded by inactivity alone
+		}
+		if err != nil {
 			hc.ReleaseReader(br)
 			hc.CloseConn(cc)
 			return nil, nil, &startedError{err}
@@ -193,7 +203,7 @@ func acquireConn[C pooledConn](acquire func(time.Duration, bool) (C, error), clo
 		if last.IsZero() {
 			return c, false, nil // dialled for us
 		}
-		if idleFor := time.Since(last); !fresh && idleFor < idleLimit(c.Conn(), idle) && !unsolicited(c.Conn(), idleFor) {
+		if !fresh && time.Since(last) < idleLimit(c.Conn(), idle) && !unsolicited(c.Conn()) {
 			return c, true, nil
 		}
 		closeConn(c)

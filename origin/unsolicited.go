@@ -5,12 +5,7 @@ package origin
 import (
 	"net"
 	"syscall"
-	"time"
 )
-
-// peekAfter is how long a drained connection may sit idle before its reuse peeks for bytes
-// no request asked for (see unsolicited).
-const peekAfter = time.Millisecond
 
 // unsolicited reports bytes waiting on a pooled connection that no request asked for: the
 // rest of a body a server sent after a 204 or 304 or in answer to HEAD, which RFC 9112 §6.3
@@ -19,19 +14,12 @@ const peekAfter = time.Millisecond
 // poisoning). The bytes are only peeked (MSG_PEEK, MSG_DONTWAIT): the connection is closed
 // anyway. A TLS connection is not checked: post-handshake messages may wait there.
 //
-// idle is how long the connection sat in the pool. A connection whose last read left its
-// socket empty (see inactivityConn.drained) and that is reused within peekAfter is not
-// peeked: bytes in the socket then must have arrived after the response, within that window,
-// which a peek at reuse catches no better than by chance (a byte a microsecond after the peek
-// is missed too), and a busy pool reuses its connections within microseconds, so the peek was
-// one syscall on every request (HAProxy learns of such bytes from its poller, for free). Bytes
-// already waiting when the response ended (more than the reader's buffer took) leave the
-// socket not drained, and are peeked for at any age.
-func unsolicited(c net.Conn, idle time.Duration) bool {
+// Every reuse peeks, however soon after the response: bytes a server sends after a 204 in a
+// write of its own are in the socket a few microseconds later, which is when a busy pool
+// reuses the connection (TestReview4_bytesAfterABodylessAnswerRefuseImmediateReuse). Only
+// bytes arriving after the peek are missed, and the response read then is the one asked for.
+func unsolicited(c net.Conn) bool {
 	if ic, ok := c.(*inactivityConn); ok {
-		if ic.drained && idle < peekAfter {
-			return false
-		}
 		if ic.peek != nil {
 			return ic.peek.waiting()
 		}

@@ -2,14 +2,11 @@
 
 package origin
 
-import (
-	"net"
-	"time"
-)
+import "net"
 
 // unsolicited cannot peek at a socket on this platform; bytes already read past a response
 // still keep its connection from reuse (roundTrip).
-func unsolicited(net.Conn, time.Duration) bool { return false }
+func unsolicited(net.Conn) bool { return false }
 
 type peeker struct{}
 
