@@ -269,18 +269,25 @@ func (p *pipeline) startFill(x *exchange, l *lookup, call *fillCall, lead bool) 
 const inlineBody = 32 << 10
 
 // fillInline reports whether a leader may fetch on its own goroutine from the named pool:
-// each wait of the fetch (the pool's queue when it has max_conns, the connect, the first
-// byte and every later read, origin.Pool's inactivity bound) ends at or before
-// cache.fill_timeout, so the leader's client waits no longer for one stall than the fill
-// timer would let it; the timer still ends the Call for the followers. With the defaults
-// (first_byte_timeout 15s, connect_timeout 2s, fill_timeout 30s) it does.
+// every attempt the pool may make (1 + retries) may wait in its queue (when it has
+// max_conns) and for its connect, and those waits together end within cache.fill_timeout;
+// the head's reads end by the fill's deadline whatever the origin does
+// (origin.Target.HeadDeadline), and first_byte_timeout bounds each later read of the body
+// too. So the leader's client waits no longer for one stall than the fill timer would let
+// it; the timer still ends the Call for the followers. With the defaults (connect_timeout
+// 2s, retries 2, queue_timeout 5s, first_byte_timeout 15s, fill_timeout 30s) it does.
 func fillInline(cfg *conf.Config, pool string) bool {
 	pc := cfg.Origins[pool]
 	if pc == nil {
 		return false
 	}
-	limit := cfg.Cache.FillTimeout
-	return pc.FirstByteTimeout <= limit && pc.ConnectTimeout <= limit && (pc.MaxConns == 0 || pc.QueueTimeout <= limit)
+	limit := cfg.Cache.FillTimeout.D()
+	attempt := pc.ConnectTimeout.D()
+	if pc.MaxConns > 0 {
+		attempt += pc.QueueTimeout.D()
+	}
+	attempts := time.Duration(1 + max(pc.Retries, 0))
+	return pc.FirstByteTimeout.D() <= limit && attempt <= limit/attempts
 }
 
 type fillJob struct {

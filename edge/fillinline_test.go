@@ -23,20 +23,26 @@ func TestFillInline_onlyWhenThePoolBoundsEveryWait(t *testing.T) {
 	for _, tc := range []struct {
 		name                      string
 		firstByte, connect, queue time.Duration
-		maxConns                  int
+		maxConns, retries         int
 		want                      bool
 	}{
-		{"defaults", 15 * time.Second, 2 * time.Second, 5 * time.Second, 0, true},
-		{"first byte equal to the fill timeout", 30 * time.Second, 2 * time.Second, 5 * time.Second, 0, true},
-		{"first byte past the fill timeout", 31 * time.Second, 2 * time.Second, 5 * time.Second, 0, false},
-		{"connect past the fill timeout", 15 * time.Second, 31 * time.Second, 5 * time.Second, 0, false},
-		{"queue past it, no max_conns", 15 * time.Second, 2 * time.Second, time.Minute, 0, true},
-		{"queue past it with max_conns", 15 * time.Second, 2 * time.Second, time.Minute, 10, false},
-		{"queue within it with max_conns", 15 * time.Second, 2 * time.Second, 5 * time.Second, 10, true},
+		{"defaults", 15 * time.Second, 2 * time.Second, 5 * time.Second, 0, 2, true},
+		{"defaults with max_conns", 15 * time.Second, 2 * time.Second, 5 * time.Second, 10, 2, true},
+		{"first byte equal to the fill timeout", 30 * time.Second, 2 * time.Second, 5 * time.Second, 0, 0, true},
+		{"first byte past the fill timeout", 31 * time.Second, 2 * time.Second, 5 * time.Second, 0, 0, false},
+		{"connect past the fill timeout", 15 * time.Second, 31 * time.Second, 5 * time.Second, 0, 0, false},
+		{"queue past it, no max_conns", 15 * time.Second, 2 * time.Second, time.Minute, 0, 0, true},
+		{"queue past it with max_conns", 15 * time.Second, 2 * time.Second, time.Minute, 10, 0, false},
+		{"queue within it with max_conns", 15 * time.Second, 2 * time.Second, 5 * time.Second, 10, 0, true},
+		// Retries: each attempt connects (and queues) again.
+		{"retried connects add up to the fill timeout", 15 * time.Second, 10 * time.Second, 0, 0, 2, true},
+		{"retried connects add up past it", 15 * time.Second, 11 * time.Second, 0, 0, 2, false},
+		{"retried queue and connect past it", 15 * time.Second, 2 * time.Second, 9 * time.Second, 10, 2, false},
+		{"retries -1 is none", 15 * time.Second, 30 * time.Second, 0, 0, -1, true},
 	} {
 		cfg := &conf.Config{Origins: map[string]*conf.Pool{"o": {
 			FirstByteTimeout: conf.Duration(tc.firstByte), ConnectTimeout: conf.Duration(tc.connect),
-			QueueTimeout: conf.Duration(tc.queue), MaxConns: tc.maxConns}}}
+			QueueTimeout: conf.Duration(tc.queue), MaxConns: tc.maxConns, Retries: tc.retries}}}
 		cfg.Cache.FillTimeout = conf.Duration(30 * time.Second)
 		if got := fillInline(cfg, "o"); got != tc.want {
 			t.Errorf("%s: fillInline = %v, want %v", tc.name, got, tc.want)
