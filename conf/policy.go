@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -229,8 +230,8 @@ func (v *validator) routePolicy(key string, p *RoutePolicy) {
 		v.globs(key+".cookies.bypass_if", p.Cookies.BypassIf)
 	}
 	if writes("headers") {
-		v.fieldRules(key+".headers.request", p.Headers.Request)
-		v.fieldRules(key+".headers.response", p.Headers.Response)
+		v.fieldRules(key+".headers.request", p.Headers.Request, true)
+		v.fieldRules(key+".headers.response", p.Headers.Response, false)
 	}
 	if writes("access") {
 		v.access(key, &p.Access)
@@ -277,7 +278,15 @@ func (v *validator) tokens(key string, list []string) {
 	}
 }
 
-func (v *validator) fieldRules(key string, f FieldRules) {
+// managedFields are the fields a route may not set or add: the message's framing and the
+// connection's own fields (RFC 9110 section 7.6.1), which the node writes from what it
+// sends and each hop decides for itself; a rule's Content-Length next to the node's is a
+// request smuggled past the origin (RFC 9112 section 6.3).
+var managedFields = []string{"Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive",
+	"Proxy-Connection", "TE", "Trailer", "Upgrade"}
+
+// fieldRules checks a headers.request (request true) or headers.response block.
+func (v *validator) fieldRules(key string, f FieldRules, request bool) {
 	for _, kind := range []struct {
 		name string
 		m    map[string]string
@@ -286,6 +295,12 @@ func (v *validator) fieldRules(key string, f FieldRules) {
 			k := key + "." + kind.name + "." + name
 			if !validToken(name) {
 				v.fail(k, "%q is not a field name", name)
+			}
+			if i := slices.IndexFunc(managedFields, func(m string) bool { return strings.EqualFold(m, name) }); i >= 0 {
+				v.fail(k, "%s is written by the node from the message and the connection, not by a route", managedFields[i])
+			}
+			if request && kind.name == "add" && strings.EqualFold(name, "Host") {
+				v.fail(k, "a request has one Host (RFC 9112 section 3.2): set it instead")
 			}
 			if _, err := policy.ParseTemplate(kind.m[name], false); err != nil {
 				v.fail(k, "%v", err)
@@ -298,6 +313,9 @@ func (v *validator) fieldRules(key string, f FieldRules) {
 	for i, name := range f.Remove {
 		if !validToken(name) {
 			v.fail(fmt.Sprintf("%s.remove[%d]", key, i), "%q is not a field name", name)
+		}
+		if request && strings.EqualFold(name, "Host") {
+			v.fail(fmt.Sprintf("%s.remove[%d]", key, i), "an HTTP/1.1 request must carry Host (RFC 9112 section 3.2)")
 		}
 	}
 }

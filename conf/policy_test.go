@@ -117,6 +117,14 @@ func TestParse_policyErrorsNameKeyAndLine(t *testing.T) {
 		{"error page status", "listen: {http: \":80\"}\nerror_pages:\n  200: ok.html\n", "error_pages.200", 3, "a status the node answers itself"},
 		{"error page missing file", "listen: {http: \":80\"}\nerror_pages:\n  503: /nonexistent/503.html\n", "error_pages.503", 3, "no such file"},
 		{"maintenance not a bool", "listen: {http: \":80\"}\nerror_pages:\n  maintenance: sometimes\n", "error_pages.maintenance", 3, "true or false"},
+		{"route sets Content-Length", head + "    headers:\n      request:\n        set: {content-length: \"0\"}\n", "routes[0].headers.request.set.content-length", 8, "Content-Length is written by the node"},
+		{"route sets Transfer-Encoding", head + "    headers:\n      request:\n        set: {Transfer-Encoding: chunked}\n", "routes[0].headers.request.set.Transfer-Encoding", 8, "Transfer-Encoding is written by the node"},
+		{"route adds Connection", head + "    headers:\n      request:\n        add: {Connection: close}\n", "routes[0].headers.request.add.Connection", 8, "Connection is written by the node"},
+		{"route sets Upgrade on responses", head + "    headers:\n      response:\n        set: {Upgrade: h2c}\n", "routes[0].headers.response.set.Upgrade", 8, "Upgrade is written by the node"},
+		{"route sets response Content-Length", head + "    headers:\n      response:\n        set: {Content-Length: \"5\"}\n", "routes[0].headers.response.set.Content-Length", 8, "Content-Length is written by the node"},
+		{"default sets Keep-Alive", "listen: {http: \":80\"}\npolicy:\n  headers:\n    request:\n      set: {Keep-Alive: \"timeout=5\"}\n", "policy.headers.request.set.Keep-Alive", 5, "Keep-Alive is written by the node"},
+		{"route adds a second Host", head + "    headers:\n      request:\n        add: {Host: www.example.com}\n", "routes[0].headers.request.add.Host", 8, "one Host"},
+		{"route removes Host", head + "    headers:\n      request:\n        remove: [host]\n", "routes[0].headers.request.remove[0]", 8, "must carry Host"},
 		{"unknown policy key", head + "    cookies:\n      strip: true\n", "routes[0].cookies.strip", 7, "unknown key"},
 	}
 	for _, tc := range cases {

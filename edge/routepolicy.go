@@ -196,7 +196,7 @@ func (p *pipeline) originRequestPolicy(x *exchange, rules *policy.Rules, o *fiel
 	if rules.Request != nil {
 		v := p.policyVars(x, rules, string(x.req.Host()), requestPath(x))
 		buf := bufs.Get().(*scratch)
-		buf.b = rules.Request.Apply(listFieldsFold{o}, &v, buf.b)
+		buf.b = rules.Request.Apply(requestFieldsFold{listFieldsFold{o}}, &v, buf.b)
 		bufs.Put(buf)
 	}
 }
@@ -398,6 +398,34 @@ func (f listFieldsFold) DelAll(names []string) {
 	for _, name := range names {
 		f.l.Del(name)
 	}
+}
+
+// requestFieldsFold is listFieldsFold for the request the origin receives, whose Host is
+// its authority kept apart from the fields and written first (AppendHead): a route that sets
+// Host replaces it, as nginx's proxy_set_header Host and Varnish's req.http.host do, instead
+// of a second Host line, which an origin must refuse (RFC 9112 section 3.2). conf refuses a
+// rule that adds or removes Host.
+type requestFieldsFold struct{ listFieldsFold }
+
+func (f requestFieldsFold) SetBytesV(name string, value []byte) {
+	if !f.setHost(name, value) {
+		f.listFieldsFold.SetBytesV(name, value)
+	}
+}
+
+// AddBytesV is how FieldEdits.Apply sets a field after dropping the set names (DelAll).
+func (f requestFieldsFold) AddBytesV(name string, value []byte) {
+	if !f.setHost(name, value) {
+		f.listFieldsFold.AddBytesV(name, value)
+	}
+}
+
+func (f requestFieldsFold) setHost(name string, value []byte) bool {
+	if !strings.EqualFold(name, "Host") {
+		return false
+	}
+	f.l.host = f.l.put(value).bytes(f.l)
+	return true
 }
 
 // headFieldsFold is any other responseHead (none in the node today) through delResponseFold.
