@@ -1,5 +1,6 @@
 # Sourced by run.sh: writes the origin's and each target's configuration into $work.
-# Every server listens on 127.0.0.1 only. Inputs: $work, $cache_dir, $mem_mib and the ports below.
+# Every server listens on 127.0.0.1 only. Inputs: $work, $cache_dir, $mem_mib, $full_mib and the
+# ports below.
 # The targets are configured alike: cache everything under / for the origin's max-age,
 # never cache /pass/, one core's worth of workers, no access logs.
 
@@ -62,11 +63,16 @@ write_nginx() {
   # 0.075 against 0.043 ms of CPU per response, two instances side by side in one run),
   # as bench-disk-peers.sh found for its hits.
   local keys_mib=$(((objects_total / 4000) + 16))
+  # FULL_CACHE_MIB: max_size is enforced only by the cache manager, a process of the master,
+  # which by default deletes 100 files per 50 ms (2,000/s); fills run faster than that, so it
+  # may delete 10,000 per turn and the cache stays near its budget, not a few times over it.
+  local master=off manager=""
+  if [ -n "${full_mib:-}" ]; then master=on manager=" manager_files=10000 manager_sleep=10ms manager_threshold=1000ms"; fi
   cat >"$work/nginx.conf" <<CONF
-daemon off; master_process off; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx.err;
+daemon off; master_process $master; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx.err;
 events { worker_connections 8192; }
 http { access_log off; keepalive_requests 1000000; sendfile on; tcp_nopush off;
-  proxy_cache_path $cache_dir keys_zone=c:${keys_mib}m max_size=${mem_mib}m inactive=1h use_temp_path=off;
+  proxy_cache_path $cache_dir keys_zone=c:${keys_mib}m max_size=${mem_mib}m inactive=1h use_temp_path=off$manager;
   upstream origin { server 127.0.0.1:$port_origin; keepalive 64; }
   server { listen 127.0.0.1:$port_nginx;
     proxy_http_version 1.1; proxy_set_header Connection "";

@@ -60,7 +60,10 @@ run_latency() {
 server_pids() {
   case $1 in
   varnish) pgrep -P "$pid_varnish" ;;
-  nginx) echo "$pid_nginx" ;;
+  nginx)
+    # FULL_CACHE_MIB runs nginx with its master, a worker and the cache manager.
+    echo "$pid_nginx"
+    [ -n "${full_mib:-}" ] && pgrep -P "$pid_nginx" ;;
   haproxy) echo "$pid_haproxy" ;;
   shoal) echo "$pid_shoal" ;;
   shoal-policy) echo "$pid_shoal_policy" ;;
@@ -68,11 +71,16 @@ server_pids() {
   esac
 }
 
-# rss_kib sums VmRSS over a target's server processes.
+# rss_kib sums VmRSS over a target's server processes. nginx's processes with its master (the
+# FULL_CACHE_MIB runs) share the keys_zone, so they sum Pss instead: shared pages count once.
 rss_kib() {
   local total=0 pid kib
   for pid in $(server_pids "$1"); do
-    kib=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    if [ "$1" = nginx ] && [ -n "${full_mib:-}" ]; then
+      kib=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
+    else
+      kib=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    fi
     total=$((total + ${kib:-0}))
   done
   echo "$total"
@@ -130,6 +138,39 @@ extra() {
   esac
 }
 
+# cache_state prints "used_bytes evicted" from a target's own accounting, for FULL_CACHE_MIB:
+# Varnish's malloc storage in use and its LRU nukes; the blocks (of nginx, the file system's,
+# as its max_size counts them) of nginx's cache files; HAProxy's cache blocks (1024 B each)
+# held by entries; Shoal's Object.Cost bytes, and its evictions + sets the cache policy refused
+# or dropped. nginx and HAProxy count no evictions ("-"): held against filled shows them.
+cache_state() {
+  case $1 in
+  varnish)
+    varnishstat -n "$work/varnish" -1 -f SMA.s0.g_bytes -f MAIN.n_lru_nuked |
+      awk '$1 == "SMA.s0.g_bytes" {b = $2} $1 == "MAIN.n_lru_nuked" {n = $2} END {printf "%d\t%d", b, n}' ;;
+  nginx) printf '%s\t-' "$(du -s -B1 "$cache_dir" | awk '{print $1}')" ;;
+  haproxy) printf '%s\t-' "$(($(extra haproxy) * 1024))" ;;
+  shoal | shoal-policy | shoal-base)
+    local admin="port_${1//-/_}_admin"
+    curl -s "http://127.0.0.1:${!admin}/metrics" | awk '
+      $1 ~ /^shoal_cachestore_bytes($|{)/ {b += $2}
+      $1 ~ /^shoal_cachestore_evictions_total($|{)/ {e += $2}
+      $1 ~ /^shoal_cachestore_rejected_total($|{)/ {r += $2}
+      END {printf "%d\t%d+%d", b, e, r}' ;;
+  esac
+}
+
+# wait_evicted gives nginx's cache manager, which evicts after the fact, up to 60 s to bring
+# the cache files under max_size; the other targets evict before they store.
+wait_evicted() {
+  [ "$1" = nginx ] || return 0
+  local i
+  for i in $(seq 120); do
+    [ "$(du -s -B1 "$cache_dir" | awk '{print $1}')" -le $((mem_mib * 1048576)) ] && return 0
+    sleep 0.5
+  done
+}
+
 # nginx_body_bytes is what the proxy_cache files occupy in the tmpfs (page cache, not RSS).
 nginx_body_bytes() {
   du -sb "$cache_dir" | awk '{print $1}'
@@ -152,7 +193,7 @@ wait_port() {
 fill() {
   local start wrk_pid i fills last=-1 still=0
   start=$(origin_requests)
-  taskset -c 1 wrk -t1 -c"$conns" -d600s -s "$here/fill.lua" "http://127.0.0.1:$1" -- "$2" "$objects" >>"$work/wrk.log" 2>&1 &
+  taskset -c 1 wrk -t1 -c"$conns" -d600s -s "$here/fill.lua" "http://127.0.0.1:$1" -- "$2" "$objects" ${full_mib:+down} >>"$work/wrk.log" 2>&1 &
   wrk_pid=$!
   for i in $(seq 6000); do
     # Each read of the counter counts itself; wrk abandons the last few requests in flight.

@@ -6,6 +6,7 @@
 # Servers are pinned to core 0 and the load to core 1; runs are interleaved across targets and
 # repeated in rounds so drift hits every target alike. Prints the tables and their file's path.
 # Usage: [SECONDS_PER_RUN=5] [ROUNDS=2] [OBJECTS=100000] [CONNECTIONS=64] [RATE=5000]
+#        [FULL_CACHE_MIB=1024]
 #        [SHOAL_POLICY=example] [SHOAL_BASELINE=bin/shoal-old] [TARGETS="shoal shoal-policy"] [WORKLOADS="hit-1k hit-16k"] [LATENCY=off]
 #        scripts/bench/run.sh
 set -euo pipefail
@@ -52,6 +53,14 @@ for w in "${workloads[@]}"; do
   esac
 done
 [ "${LATENCY:-on}" = off ] && lat_workloads=()
+# FULL_CACHE_MIB=N gives every target the same cache budget of N MiB and fills more 1 KiB
+# objects than any of them holds (OBJECTS defaults to N * 1200), newest ranks first, so the
+# tables that follow run on full, evicting caches whose hot Zipf ranks are the resident ones.
+full_mib=${FULL_CACHE_MIB:-}
+if [ -n "$full_mib" ]; then
+  [[ $full_mib =~ ^[1-9][0-9]*$ ]] || { echo "FULL_CACHE_MIB=$full_mib: want a size in MiB" >&2; exit 2; }
+  objects=${OBJECTS:-$((full_mib * 1000))}
+fi
 
 missing=()
 for pair in varnishd:varnish haproxy:haproxy nginx:nginx-light wrk:wrk curl:curl taskset:util-linux; do
@@ -80,6 +89,7 @@ mkdir -p bench-results
 # Room for the fill plus every miss run (at most ~60k objects/s), ~3 KiB each, so no target evicts.
 objects_total=$((objects + rounds * secs * 60000))
 mem_mib=$((objects_total * 3 / 1024 + 256))
+[ -n "$full_mib" ] && mem_mib=$full_mib
 
 cleanup() {
   local status=$? pid
@@ -143,10 +153,18 @@ for t in "${targets[@]}"; do
   secs=1 run_wrk "http://127.0.0.1:$port/1k.bin" >/dev/null
   sleep 1
   rss0=$(rss_kib "$t") held0=$(objects_held "$t") extra0=$(extra "$t")
+  fill_start=$SECONDS
   fill "$port" "$t"
+  [ -n "$full_mib" ] && echo "$t: filled $objects objects in $((SECONDS - fill_start)) s" >&2
   sleep 3
+  [ -n "$full_mib" ] && wait_evicted "$t"
   rss1=$(rss_kib "$t") held1=$(objects_held "$t") extra1=$(extra "$t")
   printf 'mem\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$rss0" "$rss1" "$held0" "$held1" "$extra0" "$extra1" >>"$raw"
+  if [ -n "$full_mib" ]; then
+    row=$(printf 'full\tfilled\t%s\t%s\t%s\t%s\t%s\t%s' "$t" "$objects" "$held1" "$(cache_state "$t")" "$rss1" "$extra1")
+    printf '%s\n' "$row" >>"$raw"
+    awk -v mib="$full_mib" -v hdr="$([ "$t" = "${targets[0]}" ] && echo 1 || echo 0)" -f "$here/full.awk" <<<"$row"
+  fi
 done
 
 # Warm the hit objects twice through every target; the origin counter then shows whether
@@ -190,6 +208,14 @@ for round in $(seq "$rounds"); do
   done
 done
 
+# The caches again after every run: still full, and what each process holds now.
+if [ -n "$full_mib" ]; then
+  for t in "${targets[@]}"; do
+    printf 'full\tend\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$objects" "$(objects_held "$t")" "$(cache_state "$t")" \
+      "$(rss_kib "$t")" "$(extra "$t")" >>"$raw"
+  done
+fi
+
 {
   echo "Shoal edge benchmark, $(date -u +%FT%TZ), $(nproc) cores: servers on core 0, load (wrk, latency) on core 1"
   echo "wrk -t1 -c$conns -d${secs}s --latency, $rounds rounds interleaved; memory fill: $objects objects of 1 KiB"
@@ -198,12 +224,15 @@ done
   echo "versions: $(varnishd -V 2>&1 | head -1 | cut -d' ' -f1-2 | tr -d '()'); $(haproxy -v | head -1 | cut -d' ' -f1-3);" \
     "$(nginx -v 2>&1 | cut -d' ' -f3); shoal $(git describe --always --dirty 2>/dev/null || echo unknown); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
   echo
-  awk -v rate="$rate" -f "$here/report.awk" "$raw"
+  [ -n "$full_mib" ] && echo "full cache: every target's budget is $full_mib MiB; the tables below ran on caches filled past it"
+  awk -v rate="$rate" -v full="${full_mib:-0}" -f "$here/report.awk" "$raw"
+  [ -n "$full_mib" ] && { echo; awk -v mib="$full_mib" -v hdr=1 -f "$here/full.awk" "$raw"; }
   echo
   echo "raw rows (run: workload target round rps p50_ms p99_ms requests errors origin_requests cpu_ticks load_core_busy_pct;"
   echo "          lat: workload target round p50_ms p99_ms p999_ms success requests sent_per_s errors origin_requests;"
   echo "          mem: target rss_before_kib rss_after_kib held_before held_after extra_before extra_after;
-          extra: nginx tmpfs bytes, blocks taken by haproxy cache entries)"
+          extra: nginx tmpfs bytes, blocks taken by haproxy cache entries;
+          full: when target filled held used_bytes evicted rss_kib extra)"
   cat "$raw"
 } >"$results"
 cat "$results"
