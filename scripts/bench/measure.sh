@@ -63,7 +63,7 @@ server_pids() {
   nginx)
     # FULL_CACHE_MIB runs nginx with its master, a worker and the cache manager.
     echo "$pid_nginx"
-    [ -n "${full_mib:-}" ] && pgrep -P "$pid_nginx" ;;
+    if [ -n "${full_mib:-}" ]; then pgrep -P "$pid_nginx" || true; fi ;;
   haproxy) echo "$pid_haproxy" ;;
   shoal) echo "$pid_shoal" ;;
   shoal-policy) echo "$pid_shoal_policy" ;;
@@ -109,7 +109,7 @@ core_times() {
 objects_held() {
   case $1 in
   varnish) varnishstat -n "$work/varnish" -1 -f MAIN.n_object | awk '{print $2}' ;;
-  nginx) find "$cache_dir" -type f | wc -l ;;
+  nginx) { find "$cache_dir" -type f 2>/dev/null || true; } | wc -l ;;
   haproxy) haproxy_cli "show cache" | grep -c '^ *0x[0-9a-f]* hash:' ;;
   shoal | shoal-policy | shoal-base)
     local admin="port_${1//-/_}_admin"
@@ -148,7 +148,7 @@ cache_state() {
   varnish)
     varnishstat -n "$work/varnish" -1 -f SMA.s0.g_bytes -f MAIN.n_lru_nuked |
       awk '$1 == "SMA.s0.g_bytes" {b = $2} $1 == "MAIN.n_lru_nuked" {n = $2} END {printf "%d\t%d", b, n}' ;;
-  nginx) printf '%s\t-' "$(du -s -B1 "$cache_dir" | awk '{print $1}')" ;;
+  nginx) printf '%s\t-' "$({ du -s -B1 "$cache_dir" 2>/dev/null || true; } | awk '{print $1}')" ;;
   haproxy) printf '%s\t-' "$(($(extra haproxy) * 1024))" ;;
   shoal | shoal-policy | shoal-base)
     local admin="port_${1//-/_}_admin"
@@ -166,14 +166,14 @@ wait_evicted() {
   [ "$1" = nginx ] || return 0
   local i
   for i in $(seq 120); do
-    [ "$(du -s -B1 "$cache_dir" | awk '{print $1}')" -le $((mem_mib * 1048576)) ] && return 0
+    [ "$({ du -s -B1 "$cache_dir" 2>/dev/null || true; } | awk '{print $1}')" -le $((mem_mib * 1048576)) ] && return 0
     sleep 0.5
   done
 }
 
 # nginx_body_bytes is what the proxy_cache files occupy in the tmpfs (page cache, not RSS).
 nginx_body_bytes() {
-  du -sb "$cache_dir" | awk '{print $1}'
+  { du -sb "$cache_dir" 2>/dev/null || true; } | awk '{print $1}'
 }
 
 # wait_port blocks until a server answers HTTP on the port, or fails after ten seconds.
