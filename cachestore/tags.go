@@ -1,6 +1,9 @@
 package cachestore
 
-import "unsafe"
+import (
+	"slices"
+	"unsafe"
+)
 
 // Tags are an object's surrogate keys (from Surrogate-Key / Cache-Tag), which tag purges
 // match. They sit behind one pointer: nearly every object has none, and a slice in Object
@@ -10,13 +13,14 @@ type Tags struct{ list *[]string }
 
 // NewTags holds keys, copied into one string: a key cut from the response's header (Surrogate-Key,
 // Cache-Tag) would otherwise keep that header's whole text alive, uncharged, while the object
-// stores its fields packed (httpcache.PackedHeader). keys itself is kept. No keys is the
-// zero Tags.
+// stores its fields packed (httpcache.PackedHeader). keys is not changed: callers pass lists
+// others read at the same time (a disk record's tags, shared by every hit on it). No keys is
+// the zero Tags.
 func NewTags(keys ...string) Tags {
 	if len(keys) == 0 {
 		return Tags{}
 	}
-	list := ownStrings(keys) // only a non-empty list moves to the heap
+	list := ownStrings(slices.Clone(keys))
 	return Tags{list: &list}
 }
 
