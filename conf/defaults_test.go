@@ -1,6 +1,7 @@
 package conf
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -114,5 +115,26 @@ func TestDefaults_matchTheReferenceConfig(t *testing.T) {
 	if cl.VNodes != wc.VNodes || cl.ProbeInterval != wc.ProbeInterval || cl.ProbeTimeout != wc.ProbeTimeout ||
 		cl.SuspicionMult != wc.SuspicionMult || cl.BoundedLoad != wc.BoundedLoad {
 		t.Errorf("cluster in examples/shoal.yaml:\n%+v\nDefaultCluster:\n%+v", cl, wc)
+	}
+}
+
+// A small cache.memory alone is a valid config: the default largest object shrinks to the
+// cache, while a max_object_size written larger than the cache is still refused.
+func TestParse_smallCacheMemoryBoundsTheDefaultMaxObjectSize(t *testing.T) {
+	cfg, err := Parse([]byte("listen: {http: \":80\"}\ncache: {memory: 16MiB}\n"), "small.yaml", "")
+	if err != nil {
+		t.Fatalf("cache.memory 16MiB alone: %v", err)
+	}
+	if cfg.Cache.MaxObjectSize != 16<<20 {
+		t.Errorf("max_object_size %d, want the cache's 16MiB", cfg.Cache.MaxObjectSize)
+	}
+	cfg, err = Parse([]byte("listen: {http: \":80\"}\ncache: {memory: 1GiB}\n"), "big.yaml", "")
+	if err != nil || cfg.Cache.MaxObjectSize != 64<<20 {
+		t.Errorf("cache.memory 1GiB: max_object_size %v (%v), want the 64MiB default", cfg.Cache.MaxObjectSize, err)
+	}
+	_, err = Parse([]byte("listen: {http: \":80\"}\ncache:\n  memory: 16MiB\n  max_object_size: 32MiB\n"), "bad.yaml", "")
+	var errs Errors
+	if !errors.As(err, &errs) || errs[0].Key != "cache.max_object_size" || errs[0].Line != 4 {
+		t.Errorf("max_object_size above cache.memory: got %v, want an error naming cache.max_object_size at line 4", err)
 	}
 }

@@ -124,6 +124,12 @@ func (v *validator) cache(c *Cache) {
 	def := DefaultCache()
 	setSize(&c.Memory, def.Memory)
 	setSize(&c.MaxObjectSize, def.MaxObjectSize)
+	if _, written := v.pos.lines["cache.max_object_size"]; !written {
+		// Unwritten, the largest object is the default or the whole cache when that is
+		// smaller, so that a small cache.memory alone is a valid config; written larger
+		// than the cache, it is refused below.
+		c.MaxObjectSize = min(c.MaxObjectSize, c.Memory)
+	}
 	setDuration(&c.HeuristicMax, def.HeuristicMax.D())
 	setDuration(&c.FillTimeout, def.FillTimeout.D())
 	setDuration(&c.HotTTL, def.HotTTL.D())
