@@ -51,3 +51,37 @@ func TestNode_untrustworthyOriginFraming(t *testing.T) {
 		}
 	}
 }
+
+// An origin answer with both Content-Length and Transfer-Encoding (RFC 9112 section 6.3) is
+// framed by Transfer-Encoding, so the client gets the whole chunked body and not the first
+// Content-Length bytes; and since such a message is a sign of response smuggling, the origin
+// connection it came on is closed, never reused for the next request, whichever field came
+// first. A clean chunked answer keeps its connection.
+func TestNode_originAnswerFramedTwiceClosesItsConnection(t *testing.T) {
+	body := "0123456789abcdef"
+	chunked := "10\r\n" + body + "\r\n0\r\n\r\n"
+	for _, tc := range []struct {
+		name, fields string
+		wantConns    int
+	}{
+		{"Content-Length first", "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n", 3},
+		{"Transfer-Encoding first", "transfer-encoding: chunked\r\ncontent-length: 4\r\n", 3},
+		{"bare LF line ends", "Content-Length: 4\nTransfer-Encoding: chunked\n", 3},
+		{"chunked alone", "Transfer-Encoding: chunked\r\n", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := testenv.StartBadOrigin(t)
+			o.Script("/twice", testenv.Script{Raw: []byte("HTTP/1.1 200 OK\r\n" + tc.fields + "\r\n" + chunked)})
+			n := startNode(t, oneRoute(false, o.URL), Options{})
+			for i := range 3 {
+				r := strictGet(t, n.HTTPAddr(), "/twice")
+				if r.status != 200 || r.err != nil || r.body != body {
+					t.Errorf("request %d: %d %q err %v, want 200 with the chunked body", i, r.status, r.body, r.err)
+				}
+			}
+			if got := o.Conns(); got != tc.wantConns {
+				t.Errorf("the origin saw %d connections for 3 requests, want %d", got, tc.wantConns)
+			}
+		})
+	}
+}

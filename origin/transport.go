@@ -154,7 +154,8 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 
 		h.Reset()
 		h.DisableNormalizing()
-		err = readFinalHead(br, h, onInterim)
+		var twice bool
+		err = readFinalHead(br, h, onInterim, &twice)
 		if ic != nil {
 			ic.headBy = 0 // the body's reads are bounded by inactivity alone
 		}
@@ -163,7 +164,7 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 			hc.CloseConn(cc)
 			return nil, nil, &startedError{err}
 		}
-		closeAfter := req.closes() || h.ConnectionClose() || !keepAliveLimit(conn, h, idle)
+		closeAfter := twice || req.closes() || h.ConnectionClose() || !keepAliveLimit(conn, h, idle)
 		body := bodyOf(br, h, req.isHead(), h.StatusCode(), lb)
 		// A body delimited by the end of the connection (RFC 9112 §6.3 item 8) leaves
 		// nothing to reuse.
@@ -217,9 +218,10 @@ func acquireConn[C pooledConn](acquire func(time.Duration, bool) (C, error), clo
 
 // readFinalHead reads response heads into h until the final one, handing every interim
 // response to onInterim. A 1xx has no content (RFC 9112 §6.3), so the next head follows it
-// directly.
-func readFinalHead(br *bufio.Reader, h *fasthttp.ResponseHeader, onInterim InterimFunc) error {
+// directly. *twice is set when the final head carries both framing fields (framedTwice).
+func readFinalHead(br *bufio.Reader, h *fasthttp.ResponseHeader, onInterim InterimFunc, twice *bool) error {
 	for n := 0; ; n++ {
+		*twice = framedTwice(br)
 		if err := h.Read(br); err != nil {
 			return err
 		}

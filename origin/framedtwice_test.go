@@ -1,0 +1,40 @@
+package origin
+
+import (
+	"bufio"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// framedTwice finds both framing fields however the head arrives (a byte per read), reads
+// no further than the head's end, and leaves every byte for the parser.
+func TestFramedTwice(t *testing.T) {
+	for _, tc := range []struct {
+		name, head string
+		want       bool
+	}{
+		{"both", "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n", true},
+		{"both, lower case, bare LF", "HTTP/1.1 200 OK\ntransfer-encoding: chunked\ncontent-length: 4\n\n", true},
+		{"length alone", "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n", false},
+		{"chunked alone", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false},
+		{"a name that only starts alike", "HTTP/1.1 200 OK\r\nContent-Length-X: 4\r\nTransfer-Encoding: chunked\r\n\r\n", false},
+		{"in the body, not the head", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1a\r\nContent-Length: 4\r\n\r\n\r\n", false},
+	} {
+		br := bufio.NewReaderSize(iotest.OneByteReader(strings.NewReader(tc.head)), 4096)
+		br.Peek(1)
+		if got := framedTwice(br); got != tc.want {
+			t.Errorf("%s: framedTwice = %v, want %v", tc.name, got, tc.want)
+		}
+		if rest, _ := br.Peek(br.Buffered()); !strings.HasPrefix(tc.head, string(rest)) || len(rest) == 0 {
+			t.Errorf("%s: the reader lost bytes: %q", tc.name, rest)
+		}
+	}
+	// A head longer than the buffer: no answer, and no wait for bytes that cannot fit.
+	long := "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("a", 8192) + "\r\nContent-Length: 4\r\n\r\n"
+	br := bufio.NewReaderSize(strings.NewReader(long), 4096)
+	br.Peek(1)
+	if framedTwice(br) {
+		t.Error("a head longer than the buffer was judged")
+	}
+}
