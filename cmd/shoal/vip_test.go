@@ -252,6 +252,11 @@ vip: {interface: eth0, addresses: [%[6]q, %[7]q]}
 		if t.Failed() {
 			for _, n := range l.nodes {
 				data, _ := os.ReadFile(n.logFile)
+				if i := strings.Index(string(data), "WARNING: DATA RACE"); i >= 0 {
+					// The race detector's report is what a rare failure needs, and the tail
+					// shows only its last stack.
+					t.Logf("%s race report:\n%s", n.name, head(string(data[i:]), 150))
+				}
 				t.Logf("%s log (tail):\n%s", n.name, tail(string(data), 40))
 			}
 		}
@@ -425,4 +430,9 @@ func (l *vipLab) eventually(what string, ok func() bool) {
 func tail(s string, lines int) string {
 	all := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.Join(all[max(0, len(all)-lines):], "\n")
+}
+
+func head(s string, lines int) string {
+	all := strings.Split(s, "\n")
+	return strings.Join(all[:min(len(all), lines)], "\n")
 }
