@@ -23,18 +23,11 @@ func trickleHeadOrigin(t *testing.T, lines int, every time.Duration) (url string
 	t.Cleanup(func() { ln.Close() })
 	headDone = make(chan struct{})
 	go func() {
-		c, err := ln.Accept()
-		if err != nil {
+		c := acceptHead(ln)
+		if c == nil {
 			return
 		}
 		defer c.Close()
-		br := bufio.NewReader(c)
-		for {
-			l, err := br.ReadString('\n')
-			if err != nil || l == "\r\n" {
-				break
-			}
-		}
 		io.WriteString(c, "HTTP/1.1 200 OK\r\n")
 		for i := 0; i < lines; i++ {
 			time.Sleep(every)
@@ -85,18 +78,11 @@ func TestReview4_leaderRelaysEarlyHintsBeforeTheFinalHead(t *testing.T) {
 	t.Cleanup(func() { ln.Close() })
 	release, finalSent := make(chan struct{}), make(chan struct{})
 	go func() {
-		c, err := ln.Accept()
-		if err != nil {
+		c := acceptHead(ln)
+		if c == nil {
 			return
 		}
 		defer c.Close()
-		br := bufio.NewReader(c)
-		for {
-			l, err := br.ReadString('\n')
-			if err != nil || l == "\r\n" {
-				break
-			}
-		}
 		io.WriteString(c, "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n")
 		select { // the final answer once the client saw the 103, or when it never will
 		case <-release:
@@ -126,5 +112,21 @@ func TestReview4_leaderRelaysEarlyHintsBeforeTheFinalHead(t *testing.T) {
 	}
 	if !strings.HasPrefix(line, "HTTP/1.1 103") {
 		t.Errorf("first line %q, want the 103", strings.TrimSpace(line))
+	}
+}
+
+// acceptHead accepts one connection on ln and reads a request head from it; nil once ln is
+// closed.
+func acceptHead(ln net.Listener) net.Conn {
+	c, err := ln.Accept()
+	if err != nil {
+		return nil
+	}
+	br := bufio.NewReader(c)
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil || l == "\r\n" {
+			return c
+		}
 	}
 }

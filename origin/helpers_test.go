@@ -91,6 +91,17 @@ func setProbe(p *Pool, i int, up bool) {
 }
 
 // closedPort returns a 127.0.0.1 address nothing listens on.
+// listenLocal is a TCP listener on a free loopback port, closed when the test ends.
+func listenLocal(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
 func closedPort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

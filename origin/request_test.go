@@ -36,11 +36,7 @@ func (h *testHead) AppendHead(dst []byte, host string) []byte {
 // (head and content as framed) to got.
 func rawOrigin(t *testing.T) (url string, got <-chan string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
+	ln := listenLocal(t)
 	ch := make(chan string, 16)
 	go func() {
 		for {

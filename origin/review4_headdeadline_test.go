@@ -16,11 +16,7 @@ import (
 // first_byte_timeout (which bounds each read), as a timeout; a head that came in time
 // leaves its body's reads to the inactivity bound alone, however long after the deadline.
 func TestReview4_headDeadlineEndsATrickledHeadNotTheBody(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := listenLocal(t)
 	headDone := make(chan struct{})
 	go func() {
 		for {

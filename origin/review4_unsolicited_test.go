@@ -18,11 +18,7 @@ import (
 // microseconds). The reuse must find them and go to a new connection: read as the next
 // request's response, they answer another URL and can be stored under its key.
 func TestReview4_bytesAfterABodylessAnswerRefuseImmediateReuse(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := listenLocal(t)
 	forge := make(chan chan struct{})
 	bodyless := map[string]string{
 		"GET /204":   "HTTP/1.1 204 No Content\r\n\r\n",

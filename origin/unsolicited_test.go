@@ -19,11 +19,7 @@ import (
 // seen at its reuse: whether the last read drained the socket (the server's extra bytes came
 // in a write of their own) or left them there (they came with the response).
 func TestUnsolicited_peeksEveryReuse(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := listenLocal(t)
 	accepted := make(chan net.Conn, 1)
 	go func() {
 		c, err := ln.Accept()
@@ -95,11 +91,7 @@ func recvPeek(t *testing.T, c *inactivityConn, b []byte) (int, bool, error) {
 // connection, however soon it does: that request goes on a new connection and never reads
 // them as its response.
 func TestPool_bytesPastTheReaderRefuseImmediateReuse(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := listenLocal(t)
 	var conns atomic.Int32
 	evil := "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil"
 	go func() {
@@ -175,11 +167,7 @@ func TestInactivityConn_armRequest(t *testing.T) {
 		{"two writes: the first read re-arms", 2, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ln.Close()
+			ln := listenLocal(t)
 			accepted := make(chan net.Conn, 1)
 			go func() {
 				if c, err := ln.Accept(); err == nil {
