@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"bufio"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -100,6 +101,23 @@ func listenLocal(t testing.TB) net.Listener {
 	}
 	t.Cleanup(func() { ln.Close() })
 	return ln
+}
+
+// serveEach accepts connections on ln until it closes and runs serve on each, on a goroutine
+// of its own, with a reader over it; the connection is closed when serve returns.
+func serveEach(ln net.Listener, serve func(c net.Conn, br *bufio.Reader)) {
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				serve(c, bufio.NewReader(c))
+			}()
+		}
+	}()
 }
 
 func closedPort(t *testing.T) string {

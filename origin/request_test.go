@@ -38,54 +38,44 @@ func rawOrigin(t *testing.T) (url string, got <-chan string) {
 	t.Helper()
 	ln := listenLocal(t)
 	ch := make(chan string, 16)
-	go func() {
+	serveEach(ln, func(c net.Conn, br *bufio.Reader) {
 		for {
-			c, err := ln.Accept()
-			if err != nil {
+			var req fasthttp.Request
+			req.Header.DisableNormalizing()
+			var raw bytes.Buffer
+			if err := req.Header.Read(bufio.NewReader(io.TeeReader(br, &raw))); err != nil {
 				return
 			}
-			go func(c net.Conn) {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					var req fasthttp.Request
-					req.Header.DisableNormalizing()
-					var raw bytes.Buffer
-					if err := req.Header.Read(bufio.NewReader(io.TeeReader(br, &raw))); err != nil {
+			// The tee read ahead: take what it buffered beyond the head as content.
+			head := raw.String()
+			end := strings.Index(head, "\r\n\r\n") + 4
+			rest := head[end:]
+			head = head[:end]
+			body := rest
+			switch cl := req.Header.ContentLength(); {
+			case cl > 0:
+				for len(body) < cl {
+					b := make([]byte, cl-len(body))
+					n, err := br.Read(b)
+					body += string(b[:n])
+					if err != nil {
 						return
 					}
-					// The tee read ahead: take what it buffered beyond the head as content.
-					head := raw.String()
-					end := strings.Index(head, "\r\n\r\n") + 4
-					rest := head[end:]
-					head = head[:end]
-					body := rest
-					switch cl := req.Header.ContentLength(); {
-					case cl > 0:
-						for len(body) < cl {
-							b := make([]byte, cl-len(body))
-							n, err := br.Read(b)
-							body += string(b[:n])
-							if err != nil {
-								return
-							}
-						}
-					case cl == -1:
-						for !strings.HasSuffix(body, "0\r\n\r\n") {
-							b := make([]byte, 4096)
-							n, err := br.Read(b)
-							body += string(b[:n])
-							if err != nil {
-								return
-							}
-						}
-					}
-					ch <- head + body
-					c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
 				}
-			}(c)
+			case cl == -1:
+				for !strings.HasSuffix(body, "0\r\n\r\n") {
+					b := make([]byte, 4096)
+					n, err := br.Read(b)
+					body += string(b[:n])
+					if err != nil {
+						return
+					}
+				}
+			}
+			ch <- head + body
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
 		}
-	}()
+	})
 	return "http://" + ln.Addr().String(), ch
 }
 

@@ -18,41 +18,31 @@ import (
 func TestReview4_headDeadlineEndsATrickledHeadNotTheBody(t *testing.T) {
 	ln := listenLocal(t)
 	headDone := make(chan struct{})
-	go func() {
+	serveEach(ln, func(c net.Conn, br *bufio.Reader) {
+		line, _ := br.ReadString('\n')
 		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
+			l, err := br.ReadString('\n')
+			if err != nil || l == "\r\n" {
+				break
 			}
-			go func(c net.Conn) {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				line, _ := br.ReadString('\n')
-				for {
-					l, err := br.ReadString('\n')
-					if err != nil || l == "\r\n" {
-						break
-					}
-				}
-				if line == "GET /trickle HTTP/1.1\r\n" {
-					io.WriteString(c, "HTTP/1.1 200 OK\r\n")
-					for i := 0; i < 20; i++ {
-						time.Sleep(100 * time.Millisecond)
-						if _, err := fmt.Fprintf(c, "X-Slow-%d: a\r\n", i); err != nil {
-							return
-						}
-					}
-					close(headDone)
-					io.WriteString(c, "Content-Length: 2\r\n\r\nok")
+		}
+		if line == "GET /trickle HTTP/1.1\r\n" {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\n")
+			for i := 0; i < 20; i++ {
+				time.Sleep(100 * time.Millisecond)
+				if _, err := fmt.Fprintf(c, "X-Slow-%d: a\r\n", i); err != nil {
 					return
 				}
-				// A prompt head, then a body that outlives the head deadline.
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab")
-				time.Sleep(600 * time.Millisecond)
-				io.WriteString(c, "cd")
-			}(c)
+			}
+			close(headDone)
+			io.WriteString(c, "Content-Length: 2\r\n\r\nok")
+			return
 		}
-	}()
+		// A prompt head, then a body that outlives the head deadline.
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab")
+		time.Sleep(600 * time.Millisecond)
+		io.WriteString(c, "cd")
+	})
 	cfg := poolConf("roundrobin", "http://"+ln.Addr().String())
 	cfg.FirstByteTimeout = conf.Duration(time.Second)
 	p, err := NewPool(cfg, Options{})

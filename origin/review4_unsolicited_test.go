@@ -25,35 +25,25 @@ func TestReview4_bytesAfterABodylessAnswerRefuseImmediateReuse(t *testing.T) {
 		"GET /304":   "HTTP/1.1 304 Not Modified\r\nETag: \"a\"\r\n\r\n",
 		"HEAD /head": "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n",
 	}
-	go func() {
+	serveEach(ln, func(c net.Conn, br *bufio.Reader) {
 		for {
-			c, err := ln.Accept()
+			req, err := http.ReadRequest(br)
 			if err != nil {
 				return
 			}
-			go func(c net.Conn) {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					if empty, ok := bodyless[req.Method+" "+req.URL.Path]; ok {
-						c.Write([]byte(empty))
-						// The forged response, once the pool has read the 204: a write of
-						// its own, so the pool's last read drained the socket.
-						written := <-forge
-						c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil"))
-						close(written)
-						continue
-					}
-					c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood"))
-				}
-			}(c)
+			io.Copy(io.Discard, req.Body)
+			if empty, ok := bodyless[req.Method+" "+req.URL.Path]; ok {
+				c.Write([]byte(empty))
+				// The forged response, once the pool has read the 204: a write of
+				// its own, so the pool's last read drained the socket.
+				written := <-forge
+				c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil"))
+				close(written)
+				continue
+			}
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood"))
 		}
-	}()
+	})
 	p, err := NewPool(poolConf("roundrobin", "http://"+ln.Addr().String()), Options{})
 	if err != nil {
 		t.Fatal(err)
