@@ -102,6 +102,9 @@ func openBlockingSocket(family, v6only int, sa unix.Sockaddr, local net.Addr, pk
 	if pktinfo {
 		set(unix.IPPROTO_IP, unix.IP_PKTINFO, 1, "IP_PKTINFO")
 	}
+	if err := setNoPMTUD(fd, family == unix.AF_INET6); err != nil {
+		errs = append(errs, err)
+	}
 	tv := unix.NsecToTimeval(blockingWaitMax.Nanoseconds())
 	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		errs = append(errs, os.NewSyscallError("setsockopt SO_RCVTIMEO", err))

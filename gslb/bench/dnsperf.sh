@@ -30,6 +30,16 @@
 # answered query (server from /proc/PID/stat, load generator from bash's time) and the share of
 # its core each used. The row's limit is the one whose core is full.
 # Servers are pinned to CPU 0 and the load generators to CPU 1 when there are two cores.
+#
+# CPU_QUOTA=N (percent of one core, default 50; 0 turns it off) runs each server in a cpu
+# cgroup of its own limited to N% of a core (CFS bandwidth, 1 ms slices) during the qps table,
+# the same limit for every server; the tail part runs without it. Without a limit the load
+# generator's core was 99-100% busy in every qps cell while the server's was not, so max qps was
+# the pair's rate, not the server's. With half a core for the server and a whole one for the
+# load generator, the server is the limit (its share sits at the quota, the generator's well
+# below 100%), and its rate is N% / (its CPU per query): the qps ratio then compares the
+# servers' work per query, measured as throughput. Needs root and a writable cpu cgroup (v1
+# under /sys/fs/cgroup/cpu, or v2 with the cpu controller).
 set -euo pipefail
 
 SECONDS_PER_RUN=${1:-10}
@@ -41,12 +51,68 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 MODROOT=$(cd "$HERE/../.." && pwd)
 WORK=$(mktemp -d)
 PIDS=()
+CGROUPS=()
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	[ -f "$WORK/gdnsd/run/gdnsd.pid" ] && kill "$(cat "$WORK/gdnsd/run/gdnsd.pid")" 2>/dev/null || true
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	for c in "${CGROUPS[@]}"; do
+		for _ in 1 2 3 4 5; do rmdir "$c" 2>/dev/null && break; sleep 0.2; done
+	done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+# The servers' cpu cgroups (CPU_QUOTA): one per server, all limited alike.
+CPU_QUOTA=${CPU_QUOTA:-50}
+case $CPU_QUOTA in 0 | [1-9] | [1-9][0-9] | 100) ;; *) echo "CPU_QUOTA: 0 to 100" >&2; exit 1 ;; esac
+CG_ROOT="" CG_V=""
+if [ "$CPU_QUOTA" != 0 ]; then
+	if [ -w /sys/fs/cgroup/cpu/cgroup.procs ] && [ -e /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]; then
+		CG_ROOT=/sys/fs/cgroup/cpu CG_V=1
+	elif grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null && [ -w /sys/fs/cgroup/cgroup.procs ]; then
+		CG_ROOT=/sys/fs/cgroup CG_V=2
+		grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control || echo +cpu >/sys/fs/cgroup/cgroup.subtree_control
+	else
+		echo "CPU_QUOTA=$CPU_QUOTA needs root and a writable cpu cgroup; CPU_QUOTA=0 runs without" >&2
+		exit 1
+	fi
+fi
+# cg_limit dir percent: at most percent of one core (0: no limit), in slices of 1 ms of CPU (the
+# least quota CFS takes) every 100/percent ms, so that a throttled server holds back little of
+# the load generator's window of queries.
+cg_limit() {
+	local period=$((100000 / ${2/#0/100}))
+	if [ "$CG_V" = 1 ]; then
+		echo "$period" >"$1/cpu.cfs_period_us"
+		if [ "$2" = 0 ]; then echo -1; else echo 1000; fi >"$1/cpu.cfs_quota_us"
+	else
+		if [ "$2" = 0 ]; then echo "max $period"; else echo "1000 $period"; fi >"$1/cpu.max"
+	fi
+}
+# serve name command...: starts a server on the servers' core, in a cgroup of its own with
+# CPU_QUOTA (the process enters it before exec, so every thread it makes is inside).
+declare -A CG_OF=()
+serve() {
+	local name=$1
+	shift
+	if [ -z "$CG_ROOT" ]; then
+		"${PIN_SERVER[@]}" "$@" &
+	else
+		local dir="$CG_ROOT/shoal-bench-$$-$name"
+		mkdir "$dir"
+		CGROUPS+=("$dir")
+		CG_OF[$name]=$dir
+		cg_limit "$dir" "$CPU_QUOTA"
+		"${PIN_SERVER[@]}" bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$dir" "$@" &
+	fi
+}
+# cg_throttled name: CFS periods in which the server's cgroup was throttled so far.
+cg_throttled() {
+	local dir=${CG_OF[$1]:-}
+	[ -n "$dir" ] || { echo 0; return; }
+	awk '$1 == "nr_throttled" {print $2}' "$dir/cpu.stat"
+}
 
 need() {
 	command -v "$1" >/dev/null 2>&1 && return
@@ -77,8 +143,8 @@ REGIONS="local:127.0.0.0/8,ten:10.0.0.0/8"
 
 (cd "$MODROOT" && go build ${GOFLAGS_EXTRA:-} -o "$WORK/gslbserve" ./gslb/bench/gslbserve &&
 	go build -o "$WORK/dnsflood" ./gslb/bench/dnsflood)
-"${PIN_SERVER[@]}" "$WORK/gslbserve" -listen "127.0.0.1:$SHOAL_PORT" -answers ${#ADDRS[@]} \
-	-regions "$REGIONS" -edges "$EDGES" 2>"$WORK/gslbserve.log" &
+serve shoal "$WORK/gslbserve" -listen "127.0.0.1:$SHOAL_PORT" -answers ${#ADDRS[@]} \
+	-regions "$REGIONS" -edges "$EDGES" 2>"$WORK/gslbserve.log"
 PIDS+=($!)
 declare -A PID_OF=([$SHOAL_PORT]=$!)
 BASELINES=()
@@ -86,8 +152,8 @@ for b in ${SHOAL_BASELINE:-}; do
 	port=$((BASELINE_PORT + ${#BASELINES[@]}))
 	name=baseline
 	[ ${#BASELINES[@]} -gt 0 ] && name=baseline$((${#BASELINES[@]} + 1))
-	"${PIN_SERVER[@]}" "$b" -listen "127.0.0.1:$port" -answers ${#ADDRS[@]} \
-		-regions "$REGIONS" -edges "$EDGES" 2>"$WORK/$name.log" &
+	serve "$name" "$b" -listen "127.0.0.1:$port" -answers ${#ADDRS[@]} \
+		-regions "$REGIONS" -edges "$EDGES" 2>"$WORK/$name.log"
 	PIDS+=($!)
 	PID_OF[$port]=$!
 	BASELINES+=("$name:$port")
@@ -128,7 +194,7 @@ CONF
 	echo "ns1 A ${ADDRS[0]}"
 	echo "www 20 DYNA geoip!www"
 } >"$WORK/gdnsd/zones/cdn.example.com"
-"${PIN_SERVER[@]}" gdnsd -c "$WORK/gdnsd" -D start >"$WORK/gdnsd.log" 2>&1 &
+serve gdnsd gdnsd -c "$WORK/gdnsd" -D start >"$WORK/gdnsd.log" 2>&1
 PIDS+=($!)
 PID_OF[$GDNSD_PORT]=$!
 
@@ -190,6 +256,7 @@ for s in "${SERVERS[@]}"; do wait_up "${s#*:}"; done
 # (above 1: Shoal spends less per query).
 if [ -n "${WORKLOADS-A}" ]; then
 	echo "load generator: $GEN"
+	[ -n "$CG_ROOT" ] && echo "servers: each limited to $CPU_QUOTA% of core 0 (cpu cgroup v$CG_V, 1 ms slices)"
 	printf '%-6s' ""
 	for s in "${SERVERS[@]}"; do printf ' %-28s' "${s%%:*}"; done
 	printf ' %5s %5s\n' qps cost
@@ -207,6 +274,8 @@ for _ in $(seq "${ROUNDS:-1}"); do
 			'BEGIN { printf " %5.2f %5.2f\n", (b > 0 ? a / b : 0), (ca > 0 ? cb / ca : 0) }'
 	done
 done
+# The tail is measured at a fixed, light load: without the limit, as before.
+for c in "${CG_OF[@]}"; do cg_limit "$c" 0; done
 if [ -n "${RT:-}" ]; then
 	for s in "${SERVERS[@]}"; do chrt -a -f -p 10 "${PID_OF[${s#*:}]}" >/dev/null; done
 	PIN_CLIENT=(chrt -f 10 "${PIN_CLIENT[@]}")
