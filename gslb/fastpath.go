@@ -171,12 +171,35 @@ type fastScratch struct {
 	// queries caches the metric series by family and region id (len(regions) = none), filled
 	// on first use, so that no label lookup is made per query.
 	queries [numFams][]prometheus.Counter
+	// With batch (a UDP reader's), answers are counted in pending, by the same index, and added
+	// to their series by flushCounts once per batch, before the replies are sent: one atomic add
+	// per series and batch instead of one per query.
+	batch   bool
+	pending [numFams][]uint64
+	dirty   bool
+}
+
+// flushCounts adds the answers counted since the last call to their series.
+func (sc *fastScratch) flushCounts() {
+	if !sc.dirty {
+		return
+	}
+	for f := range sc.pending {
+		for rid, n := range sc.pending[f] {
+			if n > 0 {
+				sc.queries[f][rid].Add(float64(n))
+				sc.pending[f][rid] = 0
+			}
+		}
+	}
+	sc.dirty = false
 }
 
 func newFastScratch(z *zone) *fastScratch {
 	sc := &fastScratch{name: make([]byte, 0, maxNameWire), ips: make([]net.IP, 0, z.answers), pick: newPickScratch(z.answers)}
 	for f := range sc.queries {
 		sc.queries[f] = make([]prometheus.Counter, len(z.regions)+1)
+		sc.pending[f] = make([]uint64, len(z.regions)+1)
 	}
 	return sc
 }
@@ -284,6 +307,11 @@ func (s *Server) answerFast(packet []byte, from netip.AddrPort, rot uint64, out 
 		ctr = s.metrics.queries.WithLabelValues(knownTypes[q.qtype], dns.RcodeToString[dns.RcodeSuccess], label)
 		sc.queries[fam][rid] = ctr
 	}
-	ctr.Inc()
+	if sc.batch {
+		sc.pending[fam][rid]++
+		sc.dirty = true
+	} else {
+		ctr.Inc()
+	}
 	return out, true
 }

@@ -90,7 +90,7 @@ func FuzzUDPLoop(f *testing.F) {
 	f.Fuzz(func(t *testing.T, wire []byte) {
 		var replies []*dns.Msg
 		for range 2 {
-			r.serve(slices.Clone(wire), self.AddrPort(), netip.Addr{}, s.rotation.Add(1), time.Now())
+			r.serve(slices.Clone(wire), self.AddrPort(), netip.Addr{}, s.rotation.Add(1))
 			r.flush()
 			conn.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 			n, err := conn.Read(buf)

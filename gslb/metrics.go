@@ -10,7 +10,7 @@ import (
 
 type metrics struct {
 	queries   *prometheus.CounterVec
-	latency   prometheus.Histogram
+	latency   *answerHistogram
 	failOpen  prometheus.Counter
 	truncated prometheus.Counter
 }
@@ -21,11 +21,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "shoal_gslb_queries_total",
 			Help: "DNS queries answered, by query type, response code and client region (none: no region matched or not an address query).",
 		}, []string{"qtype", "rcode", "region"}),
-		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "shoal_gslb_answer_seconds",
-			Help:    "Time to build an answer, from receiving the query to handing the reply to the socket write.",
-			Buckets: prometheus.ExponentialBuckets(5e-6, 2, 12),
-		}),
+		latency: newAnswerHistogram("shoal_gslb_answer_seconds",
+			"Time to build an answer, from receiving the query to handing the reply to the socket write.",
+			prometheus.ExponentialBuckets(5e-6, 2, 12)),
 		failOpen: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "shoal_gslb_fail_open_total",
 			Help: "Address answers given with every configured edge because no edge was healthy.",

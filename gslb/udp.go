@@ -140,6 +140,7 @@ func newUDPReader(s *Server, sock udpSocket, pktinfo bool) (*udpReader, error) {
 	}
 	r := &udpReader{s: s, rd: rd, wr: wr, bufs: make([][]byte, udpBatch), to: make([]netip.AddrPort, udpBatch),
 		cache: newReplyCache(s.zone.answers), fast: newFastScratch(s.zone)}
+	r.fast.batch = true
 	for i := range r.bufs {
 		r.bufs[i] = make([]byte, 0, maxQuerySize)
 	}
@@ -168,35 +169,43 @@ func (r *udpReader) run(closing <-chan struct{}) {
 		// One atomic add per batch claims a rotation for each query in it: the server's queries
 		// still rotate one by one, without the readers contending for the counter per query.
 		rot := r.s.rotation.Add(uint64(n)) - uint64(n)
+		fast := uint64(0)
 		for i := range n {
 			rot++
-			if b, from, dst, ok := r.rd.datagram(i); ok {
-				r.serve(b, from, dst, rot, start)
+			if b, from, dst, ok := r.rd.datagram(i); ok && r.serve(b, from, dst, rot) {
+				fast++
 			}
+		}
+		// Counted before the replies are sent, so that whoever reads a reply also sees it
+		// counted; every answer of the batch waited for the batch (see answerHistogram).
+		if fast > 0 {
+			r.s.metrics.latency.observeN(time.Since(start), fast)
+			r.fast.flushCounts()
 		}
 		r.flush()
 	}
 }
 
-// serve answers one datagram into the batch of replies: on the fast path when it can, else
-// from the reply cache or through ServeDNS. A valid dst is the reply's source address.
-func (r *udpReader) serve(packet []byte, from netip.AddrPort, dst netip.Addr, rot uint64, start time.Time) {
+// serve answers one datagram into the batch of replies: on the fast path when it can (fast is
+// true; the caller counts its time), else from the reply cache or through ServeDNS. A valid
+// dst is the reply's source address.
+func (r *udpReader) serve(packet []byte, from netip.AddrPort, dst netip.Addr, rot uint64) (fast bool) {
 	if len(packet) < headerLen {
-		return // a reply to junk only helps amplification
+		return false // a reply to junk only helps amplification
 	}
 	if reply, ok := r.s.answerFast(packet, from, rot, r.bufs[r.nout][:0], r.fast, false); ok {
 		r.queue(reply, from, dst)
-		r.s.metrics.latency.Observe(time.Since(start).Seconds())
-		return
+		return true
 	}
 	r.w.remote, r.w.dst = from, dst
 	if r.cache.period > 0 {
 		r.cache.serve(r.s, packet, &r.w, rot)
-		return
+		return false
 	}
 	if m, ok := r.w.unpack(packet); ok {
 		r.s.serve(&r.w, m, rot)
 	}
+	return false
 }
 
 // queue adds reply, built in r.bufs[r.nout], to the batch; a valid src is its source address.
