@@ -195,3 +195,29 @@ func TestBlockingReaders_stopTheWorldReachesWaitingReaders(t *testing.T) {
 		t.Fatalf("no answer after the collections: %v", r)
 	}
 }
+
+// Blocking readers hold a P each while they wait (RawSyscall). Code elsewhere in the process
+// that lowers GOMAXPROCS below readers + 1 (testing.AllocsPerRun sets 1; an operator's
+// GOMAXPROCS; a library that sizes it to a CPU quota) must not leave the rest of the process
+// only the P that sysmon takes from a reader every 10 ms: 100 sleeps of 1 ms take about 100 ms
+// with a P free, and more than a second when every wake-up waited for sysmon's preemption.
+func TestBlockingReaders_fewerPsThanReadersDoNotStarveTheProcess(t *testing.T) {
+	s, _ := newTestServer(t, testConfig(), testEdges())
+	s.udpBlocking, s.udpReaders = true, 2
+	serve(t, s)
+	exchange(t, s, "udp", question("www."+zoneName, dns.TypeA))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	time.Sleep(50 * time.Millisecond) // the readers are back in recvmmsg
+	start := time.Now()
+	for range 100 {
+		time.Sleep(time.Millisecond)
+	}
+	took := time.Since(start)
+	t.Logf("100 sleeps of 1 ms: %v", took)
+	if took > time.Second {
+		t.Errorf("100 sleeps of 1 ms took %v with GOMAXPROCS 1 and 2 blocking readers: the readers starve the process", took)
+	}
+	if r := exchange(t, s, "udp", question("www."+zoneName, dns.TypeA)); len(r.Answer) == 0 {
+		t.Fatalf("no answer with GOMAXPROCS 1: %v", r)
+	}
+}

@@ -3,12 +3,17 @@ package gslb
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // procsMu serialises the read-modify-write of GOMAXPROCS by reserveProcs and releaseProcs, which
 // several servers in one process (tests, a reload) may run at once. GOMAXPROCS is the process's
 // own global; this lock only keeps our changes to it from losing each other.
 var procsMu sync.Mutex
+
+// reservedProcs counts the Ps that reserveProcs added and releaseProcs has not taken back: the
+// blocking readers of every server in the process.
+var reservedProcs atomic.Int64
 
 // reserveProcs adds n Ps to GOMAXPROCS for n readers that wait inside blocking system calls
 // while keeping their P (RawSyscall: see mmsgReader.recvmmsg). Without it, a server pinned to
@@ -22,6 +27,7 @@ func reserveProcs(n int) {
 	procsMu.Lock()
 	defer procsMu.Unlock()
 	runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + n)
+	reservedProcs.Add(int64(n))
 }
 
 // releaseProcs takes back n Ps given by reserveProcs.
@@ -29,4 +35,17 @@ func releaseProcs(n int) {
 	procsMu.Lock()
 	defer procsMu.Unlock()
 	runtime.GOMAXPROCS(max(runtime.GOMAXPROCS(0)-n, 1))
+	reservedProcs.Add(-int64(n))
+}
+
+// procsShort tells whether GOMAXPROCS has been lowered, since reserveProcs, to no more Ps than
+// the blocking readers hold (by runtime.GOMAXPROCS elsewhere in the process: a library sizing
+// it to a CPU quota, testing.AllocsPerRun): then a reader that waits holding its P would leave
+// the rest of the process none but what sysmon's preemption takes from a reader every 10 ms
+// (100 sleeps of 1 ms took 2 s in TestBlockingReaders_fewerPsThanReadersDoNotStarveTheProcess).
+// Readers then wait through Syscall, which lets the runtime hand their P to other work.
+// runtime.GOMAXPROCS(0) takes the scheduler's lock: one uncontended lock per wait, which at
+// full load is one per batch.
+func procsShort() bool {
+	return runtime.GOMAXPROCS(0) <= int(reservedProcs.Load())
 }

@@ -129,7 +129,11 @@ func (r *mmsgReader) recvmmsg(fd uintptr) bool {
 		case r.block:
 			flags = unix.MSG_DONTWAIT
 		}
-		n, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])),
+		call := unix.RawSyscall6
+		if wait && procsShort() {
+			call = unix.Syscall6 // the P may go to the rest of the process (see procsShort)
+		}
+		n, _, errno := call(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])),
 			uintptr(len(r.hdrs)), uintptr(flags), 0, 0)
 		if wait && errno == unix.EINTR {
 			return false
