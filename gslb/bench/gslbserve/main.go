@@ -3,10 +3,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -15,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/gslb"
@@ -37,6 +41,7 @@ func run() error {
 	flag.BoolVar(&opts.UDPBlocking, "blocking", false, "UDP readers wait in recvmmsg on blocking sockets, each on its own thread, instead of in the netpoller")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.StringVar(&traceFile, "trace", "", "write an execution trace (runtime/trace) of the whole run to this file")
+	httpAddr := flag.String("http", "", "also serve HTTP/1.1 on this address from the same process (fasthttp, 1 KiB from memory, as an edge's hit), to measure DNS and HTTP load together (../corun.sh)")
 	flag.StringVar(&cfg.Listen, "listen", "127.0.0.1:5300", "UDP and TCP address")
 	flag.StringVar(&cfg.Zone, "zone", "cdn.example.com.", "zone, absolute")
 	flag.StringVar(&names, "names", "www", "comma-separated names in the zone")
@@ -105,6 +110,21 @@ func run() error {
 	}
 	udp, _ := s.Addr()
 	log.Info("serving", "addr", udp)
+	if *httpAddr != "" {
+		ln, err := net.Listen("tcp", *httpAddr)
+		if err != nil {
+			return err
+		}
+		body := bytes.Repeat([]byte("x"), 1024)
+		srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+			ctx.Response.Header.Set("Cache-Control", "max-age=60")
+			ctx.SetContentType("text/plain")
+			ctx.SetBody(body)
+		}}
+		go srv.Serve(ln)
+		defer srv.Shutdown()
+		log.Info("serving http", "addr", ln.Addr())
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
