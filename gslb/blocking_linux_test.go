@@ -221,3 +221,20 @@ func TestBlockingReaders_fewerPsThanReadersDoNotStarveTheProcess(t *testing.T) {
 		t.Fatalf("no answer with GOMAXPROCS 1: %v", r)
 	}
 }
+
+// One reader per CPU counts the CPUs, not the Ps that blocking readers already listening were
+// given: a second server with UDPReaders 0 in the same process (a reload, nodes of one test)
+// gets as many readers as the first, where it got twice as many.
+func TestBlockingReaders_secondServerGetsOneReaderPerCPU(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	var readers []int
+	for range 3 {
+		s, _ := newTestServer(t, testConfig(), testEdges())
+		s.udpBlocking = true
+		serve(t, s)
+		readers = append(readers, s.udpLoop.readers)
+	}
+	if readers[0] != 2 || readers[1] != 2 || readers[2] != 2 {
+		t.Errorf("readers of three servers with GOMAXPROCS 2: %v, want 2 each", readers)
+	}
+}

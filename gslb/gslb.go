@@ -42,7 +42,7 @@ type Options struct {
 	Registerer prometheus.Registerer
 
 	// UDPReaders is how many goroutines answer UDP on a specific listen address; 0 means
-	// one per CPU (GOMAXPROCS).
+	// one per CPU (GOMAXPROCS, less the Ps added for blocking readers already listening).
 	UDPReaders int
 	// UDPSharedSocket makes the readers share one socket instead of binding one each with
 	// SO_REUSEPORT. It exists to compare the two (gslb/bench/gslbserve -shared-socket).
@@ -59,7 +59,9 @@ type Options struct {
 	// socket of its own, keeping its thread and its P, instead of parking in the Go netpoller
 	// (Linux only; elsewhere it is ignored). While the server listens, GOMAXPROCS is raised by
 	// the number of readers, so that the waiting readers do not hold the Ps the rest of the
-	// process runs on (see reserveProcs). UDPBusyPoll applies to these readers too. It exists
+	// process runs on (see reserveProcs); should something lower GOMAXPROCS again to no more
+	// than the readers hold, they wait so that the runtime can take their P (procsShort).
+	// UDPBusyPoll applies to these readers too. It exists
 	// to compare the two (gslb/bench/gslbserve -blocking): blocking readers spent 8-10% less
 	// CPU per query at full load but answered fewer queries per second on a shared host,
 	// where a reader asleep on an empty socket waits for its core on every wake-up.

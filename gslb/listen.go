@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"runtime"
 	"time"
 
 	"github.com/miekg/dns"
@@ -118,7 +117,7 @@ func (s *Server) dnsServer() *dns.Server {
 func (s *Server) udpSockets(first *net.UDPConn, pktinfo bool) ([]udpSocket, error) {
 	readers := s.udpReaders
 	if readers <= 0 {
-		readers = runtime.GOMAXPROCS(0)
+		readers = cpuProcs()
 	}
 	if !reusePortWorks || s.udpSharedSocket {
 		readers = 1

@@ -38,6 +38,14 @@ func releaseProcs(n int) {
 	reservedProcs.Add(-int64(n))
 }
 
+// cpuProcs is GOMAXPROCS without the Ps that blocking readers were given: the CPUs the process
+// runs on, which is what "one reader per CPU" counts. Counting GOMAXPROCS itself, each server
+// started while another's blocking readers listen (a reload, nodes of one test) took twice the
+// readers of the one before it: 2, 4, 8... on two cores.
+func cpuProcs() int {
+	return max(runtime.GOMAXPROCS(0)-int(reservedProcs.Load()), 1)
+}
+
 // procsShort tells whether GOMAXPROCS has been lowered, since reserveProcs, to no more Ps than
 // the blocking readers hold (by runtime.GOMAXPROCS elsewhere in the process: a library sizing
 // it to a CPU quota, testing.AllocsPerRun): then a reader that waits holding its P would leave

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"runtime"
 	"sync"
 	"time"
 
@@ -43,7 +42,7 @@ const udpBatch = 32
 // CPU). With pktinfo, replies leave from the address each query was sent to.
 func newUDPLoop(socks []udpSocket, readers int, handler *Server, pktinfo bool) *udpLoop {
 	if readers <= 0 {
-		readers = max(runtime.GOMAXPROCS(0), 1)
+		readers = cpuProcs()
 	}
 	return &udpLoop{socks: socks, readers: max(readers, len(socks)), pktinfo: pktinfo, handler: handler,
 		closing: make(chan struct{})}
