@@ -55,17 +55,19 @@ type Options struct {
 	// second at full load for 3-8% more server CPU per query, so it is for hosts that do
 	// little else; a node that also serves HTTP on the same cores should leave it off.
 	UDPBusyPoll time.Duration
-	// UDPBlocking makes each UDP reader wait for datagrams inside recvmmsg on a blocking
-	// socket of its own, keeping its thread and its P, instead of parking in the Go netpoller
-	// (Linux only; elsewhere it is ignored). While the server listens, GOMAXPROCS is raised by
-	// the number of readers, so that the waiting readers do not hold the Ps the rest of the
-	// process runs on (see reserveProcs); should something lower GOMAXPROCS again to no more
-	// than the readers hold, they wait so that the runtime can take their P (procsShort).
-	// UDPBusyPoll applies to these readers too. It exists
-	// to compare the two (gslb/bench/gslbserve -blocking): blocking readers spent 8-10% less
-	// CPU per query at full load but answered fewer queries per second on a shared host,
-	// where a reader asleep on an empty socket waits for its core on every wake-up.
-	UDPBlocking bool
+	// UDPNetpoll makes the UDP readers park in the Go netpoller on non-blocking sockets
+	// instead of the default (Linux): each reader waits for datagrams inside recvmmsg on a
+	// blocking socket of its own, keeping its thread and its P, as gdnsd's threads wait, so a
+	// datagram wakes it directly. While the server listens, GOMAXPROCS is raised by the number
+	// of blocking readers, so that they do not hold the Ps the rest of the process runs on (see
+	// reserveProcs; this ends the runtime's own updates of GOMAXPROCS to a CPU quota); should
+	// something lower GOMAXPROCS again to no more than the readers hold, they wait so that the
+	// runtime can take their P (procsShort). Elsewhere than Linux readers always use the
+	// netpoller. Measured with each server limited to half a core (bench/dnsperf.sh): blocking
+	// readers spent 3.5-3.8 µs of CPU per query against the netpoller's 4.1-5.0 (gdnsd
+	// 3.4-4.0), and beside HTTP load on the same process they took nothing from it
+	// (bench/corun.sh). UDPBusyPoll applies to both kinds.
+	UDPNetpoll bool
 	// TCPIdleTimeout is how long a TCP connection may go without a query before it is closed
 	// (RFC 7766 section 6.2.3), and how long a client may take to accept an answer; 0 means
 	// 2 s.
@@ -92,7 +94,7 @@ type Server struct {
 	udpReaders      int           // Options.UDPReaders
 	udpSharedSocket bool          // Options.UDPSharedSocket
 	udpBusyPoll     time.Duration // Options.UDPBusyPoll
-	udpBlocking     bool          // Options.UDPBlocking
+	udpBlocking     bool          // not Options.UDPNetpoll
 	tcpIdle         time.Duration // Options.TCPIdleTimeout
 	tcpMaxConns     int           // 0 means maxTCPConns; tests set fewer
 }
@@ -114,7 +116,7 @@ func New(cfg conf.GSLB, opts Options) (*Server, error) {
 	}
 	s := &Server{zone: z, listen: cfg.Listen, log: log, metrics: m,
 		udpReaders: opts.UDPReaders, udpSharedSocket: opts.UDPSharedSocket, udpBusyPoll: opts.UDPBusyPoll,
-		udpBlocking: opts.UDPBlocking, tcpIdle: opts.TCPIdleTimeout}
+		udpBlocking: !opts.UDPNetpoll, tcpIdle: opts.TCPIdleTimeout}
 	s.edges.Store(buildSnapshot(z, nil))
 	return s, nil
 }

@@ -74,13 +74,15 @@ func startServer(t *testing.T, cfg conf.GSLB, edges []Edge) (*Server, *prometheu
 }
 
 // udpReaderKinds are the two kinds of UDP reader, for tests that run against each: parked in
-// the netpoller, and waiting in recvmmsg on a blocking socket (Options.UDPBlocking; Linux).
+// the netpoller (Options.UDPNetpoll), and waiting in recvmmsg on a blocking socket (the
+// default on Linux).
 var udpReaderKinds = []struct {
 	name     string
 	blocking bool
 }{{"netpoll readers", false}, {"blocking readers", true}}
 
-// startServerBlocking is startServer with Options.UDPBlocking set to blocking.
+// startServerBlocking is startServer with blocking readers or, with blocking false, readers in
+// the netpoller (Options.UDPNetpoll).
 func startServerBlocking(t *testing.T, cfg conf.GSLB, edges []Edge, blocking bool) (*Server, *prometheus.Registry) {
 	t.Helper()
 	s, reg := newTestServer(t, cfg, edges)
