@@ -6,7 +6,8 @@
 #
 # ./gslbserve -http serves 1 KiB hits (fasthttp, from memory, as an edge's hit path) beside
 # gslb in one process pinned to core 0; wrk (-t1 -c32) and the DNS load run on core 1. For each
-# reader kind (default: netpoller; blocking: -blocking -readers 2) it measures
+# reader kind (netpoll: -blocking=false, Options.UDPNetpoll; blocking: the default, one reader
+# per CPU) it measures
 #   http       wrk alone: requests/s
 #   dns        dnsflood alone (A, no EDNS, one resolver): queries/s
 #   both       wrk and dnsflood at once: requests/s and queries/s, against each alone
@@ -52,9 +53,9 @@ share() {
 }
 
 printf '%-9s %-10s %-10s %-26s %-20s\n' readers http dns "both (http dns)" "http+10k (http p99)"
-for mode in default blocking; do
-	flags=()
-	[ $mode = blocking ] && flags=(-blocking -readers 2)
+for mode in netpoll blocking; do
+	flags=(-blocking)
+	[ $mode = netpoll ] && flags=(-blocking=false)
 	taskset -c 0 "$WORK/gslbserve" -listen "127.0.0.1:$DNS_PORT" -http "127.0.0.1:$HTTP_PORT" -answers 4 \
 		-regions local:127.0.0.0/8 -edges e0:local:192.0.2.1,e1:local:192.0.2.2,e2:local:192.0.2.3,e3:local:192.0.2.4 \
 		"${flags[@]}" 2>"$WORK/$mode.log" &
