@@ -113,8 +113,7 @@ func newS3FIFO(maxBytes int64) *s3fifo {
 // add queues o, which the store has just indexed.
 func (p *s3fifo) add(o *Object) {
 	o.freq.Store(0)
-	h := maphash.String(p.seed, o.Key) | 1 // never 0, an empty slot
-	if g := &p.ghosts[h&uint64(len(p.ghosts)-1)]; *g == h {
+	if g, h := p.ghost(o); *g == h {
 		*g = 0
 		p.main.push(o)
 		return
@@ -124,29 +123,49 @@ func (p *s3fifo) add(o *Object) {
 
 // evict picks the next object to leave and returns it, or nil when nothing queued is live.
 // live tells whether a queued object is still stored (a purge, Del or replacement may have
-// removed it).
+// removed it). As in the paper, the small queue gives up an object while it is over its share
+// (or the main queue is empty), moving the hit ones it passes to the main queue; else the
+// main queue does.
 func (p *s3fifo) evict(live func(*Object) bool) *Object {
-	// Each pass pops one object; one put back in the main queue has lost a hit, so this ends
-	// unless hits come faster than it runs. The bound makes it end then too.
-	for passes := 4*(p.small.len()+p.main.len()) + 4; passes > 0; passes-- {
-		if p.small.bytes > p.smallMax || p.main.len() == 0 {
-			o := p.small.pop()
-			if o == nil {
-				return nil
-			}
-			if !live(o) {
-				continue
-			}
-			if o.freq.Load() > 0 {
-				o.freq.Store(0)
-				p.main.push(o)
-				continue
-			}
-			h := maphash.String(p.seed, o.Key) | 1
-			p.ghosts[h&uint64(len(p.ghosts)-1)] = h
-			return o
+	if p.small.bytes > p.smallMax || p.main.len() == 0 {
+		if v := p.evictSmall(live); v != nil {
+			return v
 		}
+	}
+	if v := p.evictMain(live); v != nil {
+		return v
+	}
+	return p.evictSmall(live)
+}
+
+// evictSmall pops the small queue until an object without a hit leaves (its key becomes a
+// ghost); a hit one moves to the main queue, its count reset.
+func (p *s3fifo) evictSmall(live func(*Object) bool) *Object {
+	for o := p.small.pop(); o != nil; o = p.small.pop() {
+		if !live(o) {
+			continue
+		}
+		if o.freq.Load() > 0 {
+			o.freq.Store(0)
+			p.main.push(o)
+			continue
+		}
+		g, h := p.ghost(o)
+		*g = h
+		return o
+	}
+	return nil
+}
+
+// evictMain pops the main queue until an object without a hit leaves; one with hits goes
+// back to the head, one hit less. Each object is put back at most maxFreq times unless hits
+// come faster than this runs; the bound ends it then too.
+func (p *s3fifo) evictMain(live func(*Object) bool) *Object {
+	for passes := (maxFreq+1)*p.main.len() + 1; passes > 0; passes-- {
 		o := p.main.pop()
+		if o == nil {
+			return nil
+		}
 		if !live(o) {
 			continue
 		}
@@ -158,6 +177,13 @@ func (p *s3fifo) evict(live func(*Object) bool) *Object {
 		return o
 	}
 	return nil
+}
+
+// ghost returns o's ghost slot and the value that marks o's key in it: the key's hash with
+// its top bit set, so never 0, an empty slot (the low bits pick the slot).
+func (p *s3fifo) ghost(o *Object) (*uint64, uint64) {
+	h := maphash.String(p.seed, o.Key)
+	return &p.ghosts[h&uint64(len(p.ghosts)-1)], h | 1<<63
 }
 
 // clear forgets every queued object; ghosts stay (they only steer placement).
