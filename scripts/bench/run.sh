@@ -98,6 +98,7 @@ cleanup() {
   done
   wait 2>/dev/null || true
   rm -rf "$cache_dir"
+  [ -n "${SHOAL_GODEBUG:-}" ] && cp "$work/shoal.err" "${results%.txt}.shoal.err"
   if [ "$status" -eq 0 ]; then rm -rf "$work"; else echo "failed; configs and logs kept in $work" >&2; fi
 }
 trap cleanup EXIT
@@ -121,7 +122,9 @@ taskset -c 0 nginx -p "$work" -c "$work/nginx.conf" &
 pid_nginx=$!
 taskset -c 0 haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
 pid_haproxy=$!
-taskset -c 0 bin/shoal run -c "$work/shoal.yaml" >/dev/null 2>"$work/shoal.err" &
+# SHOAL_GODEBUG (e.g. gctrace=1) is GODEBUG for the shoal process alone; its stderr, where the
+# collector's lines go, is kept as bench-results/<run>.shoal.err.
+env ${SHOAL_GODEBUG:+GODEBUG=$SHOAL_GODEBUG} taskset -c 0 bin/shoal run -c "$work/shoal.yaml" >/dev/null 2>"$work/shoal.err" &
 pid_shoal=$!
 ports=("$port_origin" "$port_varnish" "$port_nginx" "$port_haproxy" "$port_shoal")
 if [[ " ${targets[*]} " == *" shoal-base "* ]]; then
