@@ -176,9 +176,9 @@ func (m *Memory) Set(o *Object) bool {
 	m.mu.Unlock()
 	m.evicted(victims)
 	if self {
-		// Its own victim (larger than the small queue's room while the main queue is
-		// empty): like a refusal by admission, reported to OnEvict, and true as for a Set
-		// ristretto takes and then refuses.
+		// Its own victim (what was queued before it left or moved on and the bytes still
+		// did not fit: an object near the budget's size): like a refusal by admission,
+		// reported to OnEvict, and true as for a Set ristretto takes and then refuses.
 		m.rejected.Add(1)
 		if m.onEvict != nil {
 			m.onEvict(o)
@@ -278,9 +278,8 @@ func (m *Memory) syncCounts() {
 // fit the budget again, and reports whether o, just added, was among them. The caller holds
 // mu, then hands the victims to evicted.
 func (m *Memory) evictLocked(o *Object) (victims []*Object, self bool) {
-	live := func(v *Object) bool { return m.idx.byURL.Has(slot{obj: v}) }
 	for m.idx.bytes > m.maxBytes {
-		v := m.pol.evict(live)
+		v := m.pol.evict(m.indexedLocked)
 		if v == nil {
 			break
 		}
@@ -293,6 +292,10 @@ func (m *Memory) evictLocked(o *Object) (victims []*Object, self bool) {
 	}
 	return victims, self
 }
+
+// indexedLocked reports whether the index holds v: whether v is still stored. The caller
+// holds mu.
+func (m *Memory) indexedLocked(v *Object) bool { return m.idx.byURL.Has(slot{obj: v}) }
 
 // evicted deletes the victims from ristretto (their OnExit finds them already forgotten)
 // and hands them to Config.OnEvict. The caller holds admitMu, not mu.
