@@ -2,6 +2,8 @@ package edge
 
 import (
 	"bufio"
+	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -263,5 +265,41 @@ func TestNode_writeTimeoutCutsAClientThatStopsReadingAMemoryHit(t *testing.T) {
 	}
 	if got := origin.requests.Load(); got != before {
 		t.Errorf("origin saw %d requests during the stalled one, want none (a hit)", got-before)
+	}
+}
+
+// HTTP/1.1 over TLS keeps the same limits: its connections come from their own feed, with
+// its own sweeper.
+func TestNode_timeoutsCloseHTTP1OverTLS(t *testing.T) {
+	const limit = 400 * time.Millisecond
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	dir := t.TempDir()
+	certFile, keyFile, pool := writeCert(t, dir, "site", "www.example.test")
+	for _, c := range []struct {
+		name, limits, send string
+	}{
+		{"idle keep-alive connection", "{read_timeout: 30s, idle_timeout: 400ms}", ""},
+		{"later request's head stalls", "{read_timeout: 400ms, idle_timeout: 30s}", "GET / HTTP/1.1\r\nHost: a\r\nX-Slow: "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := fmt.Sprintf("listen: {https: \"127.0.0.1:0\", admin: \"127.0.0.1:0\"}\ntls: {certificates: [{cert: %s, key: %s}]}\nlimits: %s\n",
+				certFile, keyFile, c.limits) + oneRoute(false, origin.URL)
+			n := startNode(t, cfg, Options{})
+			conn, err := tls.Dial("tcp", n.HTTPSAddr(), &tls.Config{RootCAs: pool, ServerName: "www.example.test", NextProtos: []string{"http/1.1"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			r := bufio.NewReader(conn)
+			if code, err := rawGET(t, conn, r, "/"); err != nil || code != 200 {
+				t.Fatalf("first request: %d, %v", code, err)
+			}
+			conn.SetDeadline(time.Time{})
+			start := time.Now()
+			io.WriteString(conn, c.send)
+			if took, _ := closedWithin(t, conn, r, start, 10*time.Second); took < limit {
+				t.Errorf("closed after %v, before its limit (%v)", took, limit)
+			}
+		})
 	}
 }
