@@ -7,7 +7,7 @@
 # repeated in rounds so drift hits every target alike. Prints the tables and their file's path.
 # Usage: [SECONDS_PER_RUN=5] [ROUNDS=2] [OBJECTS=100000] [CONNECTIONS=64] [RATE=5000]
 #        [FULL_CACHE_MIB=1024]
-#        [SHOAL_POLICY=example] [SHOAL_BASELINE=bin/shoal-old] [TARGETS="shoal shoal-policy"] [WORKLOADS="hit-1k hit-16k"] [LATENCY=off]
+#        [SHOAL_POLICY=example] [SHOAL_BASELINE=bin/shoal-old] [TARGETS="shoal shoal-policy"] [WORKLOADS="hit-1k hit-16k"] [LATENCY=off] [LATENCY_WORKLOADS="hit-16k"]
 #        scripts/bench/run.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,6 +50,15 @@ for w in "${workloads[@]}"; do
   case $w in
   hit-1k | hit-16k | hit-256k | hit-1m | pass-1k | miss-1k) ;;
   *) echo "WORKLOADS: unknown workload $w" >&2; exit 2 ;;
+  esac
+done
+# LATENCY_WORKLOADS picks the latency table's workloads (e.g. "hit-16k": /16k.bin at RATE, the
+# open-loop view of a row whose closed-loop p99 is measured on a saturated load core).
+if [ -n "${LATENCY_WORKLOADS:-}" ]; then read -r -a lat_workloads <<<"$LATENCY_WORKLOADS"; fi
+for w in "${lat_workloads[@]}"; do
+  case $w in
+  hit-1k | hit-16k | zipf-1k) ;;
+  *) echo "LATENCY_WORKLOADS: unknown workload $w" >&2; exit 2 ;;
   esac
 done
 [ "${LATENCY:-on}" = off ] && lat_workloads=()
