@@ -181,6 +181,7 @@ func (f *connFeed) sweep(now time.Time, l *connLimits) (live int) {
 // response it flushes before reading on), as fasthttp's own write deadline bounded it.
 func (f *connFeed) expire(lc *liveConn, s uint64, now time.Time, l *connLimits) {
 	c := lc.conn
+	f.expired.Add(1) // first: the connection may be gone as soon as its deadline moves
 	if connPhase(s&phaseMask) == phaseWrite {
 		_ = c.SetDeadline(aLongTimeAgo)
 	} else {
@@ -191,7 +192,6 @@ func (f *connFeed) expire(lc *liveConn, s uint64, now time.Time, l *connLimits) 
 			_ = c.SetWriteDeadline(time.Time{})
 		}
 	}
-	f.expired.Add(1)
 	// The connection may have moved on between the sweep's look and the deadline (a request
 	// arriving just as its idle time ran out): if it has, give it its deadlines back, unless
 	// a drain set them. A call that failed in between fails as it would at a deadline that

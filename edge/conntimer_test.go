@@ -192,6 +192,9 @@ func TestNode_readAndIdleTimeoutsCloseTheConnection(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			n := startNode(t, "limits: "+c.limits+"\n"+oneRoute(false, origin.URL), Options{})
+			// start is before anything the node's clock could count from: the accept, or the
+			// first response's end (idle), or the next request's first byte.
+			start := time.Now()
 			conn, err := net.Dial("tcp", n.HTTPAddr())
 			if err != nil {
 				t.Fatal(err)
@@ -199,12 +202,12 @@ func TestNode_readAndIdleTimeoutsCloseTheConnection(t *testing.T) {
 			defer conn.Close()
 			r := bufio.NewReader(conn)
 			if c.keepAlive {
+				start = time.Now()
 				if code, err := rawGET(t, conn, r, "/"); err != nil || code != 200 {
 					t.Fatalf("first request: %d, %v", code, err)
 				}
 				conn.SetDeadline(time.Time{})
 			}
-			start := time.Now()
 			if c.send != "" {
 				io.WriteString(conn, c.send)
 			}
@@ -215,6 +218,9 @@ func TestNode_readAndIdleTimeoutsCloseTheConnection(t *testing.T) {
 			}
 			if got408 := strings.HasPrefix(out, "HTTP/1.1 408 "); got408 != c.want408 {
 				t.Errorf("answer before the close %q; want a 408: %v", out, c.want408)
+			}
+			if n.feed.expired.Load() != 1 {
+				t.Errorf("the sweeper cut %d connections, want this one", n.feed.expired.Load())
 			}
 		})
 	}
@@ -263,6 +269,9 @@ func TestNode_writeTimeoutCutsAClientThatStopsReadingAMemoryHit(t *testing.T) {
 	if got >= int64(len(body)) {
 		t.Errorf("a client that read nothing for 2.5 s got all %d bytes; want the node to give up after write_timeout (1s)", got)
 	}
+	if n.feed.expired.Load() != 1 {
+		t.Errorf("the sweeper cut %d connections, want the stalled one", n.feed.expired.Load())
+	}
 	if got := origin.requests.Load(); got != before {
 		t.Errorf("origin saw %d requests during the stalled one, want none (a hit)", got-before)
 	}
@@ -291,14 +300,17 @@ func TestNode_timeoutsCloseHTTP1OverTLS(t *testing.T) {
 			}
 			defer conn.Close()
 			r := bufio.NewReader(conn)
+			start := time.Now() // before the idle time or the next head could start
 			if code, err := rawGET(t, conn, r, "/"); err != nil || code != 200 {
 				t.Fatalf("first request: %d, %v", code, err)
 			}
 			conn.SetDeadline(time.Time{})
-			start := time.Now()
 			io.WriteString(conn, c.send)
 			if took, _ := closedWithin(t, conn, r, start, 10*time.Second); took < limit {
 				t.Errorf("closed after %v, before its limit (%v)", took, limit)
+			}
+			if n.tlsFeed.expired.Load() != 1 {
+				t.Errorf("the sweeper cut %d connections, want this one", n.tlsFeed.expired.Load())
 			}
 		})
 	}
