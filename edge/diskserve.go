@@ -71,6 +71,7 @@ func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 	} else {
 		markDiskBodied(obj)
 	}
+	l.staleRecord = h.Record() // for staleDiskBody, should a revalidation need the body again
 	switch use.State {
 	case httpcache.Fresh:
 		p.diskHit(l)

@@ -415,7 +415,7 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 		// The object is wanted, not an error: ask once more without the conditional fields.
 		refetch = !httpcache.NotModifiedMatches(j.stale.Header.View(), responseHeader(&a.head))
 		if !refetch && diskBodied(j.stale) {
-			staleBody = p.staleDiskBody(j.stale)
+			staleBody = p.staleDiskBody(j.stale, j.staleRecord)
 			refetch = staleBody == nil // the disk copy went (evicted, purged) since the lookup
 		}
 	}
