@@ -113,9 +113,13 @@ func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 }
 
 func (p *pipeline) diskHit(l *lookup) {
-	l.status.diskHit(p.name)
+	l.status.diskHitDetail(p.disk.detail)
 	p.metrics.hits.Inc()
 }
+
+// diskHitDetail is cacheOutcome.diskHit with its detail ("<node>/disk") made once, when the
+// tier opened, instead of a string per hit.
+func (o *cacheOutcome) diskHitDetail(detail string) { o.served, o.detail = servedHit, detail }
 
 // diskObject rebuilds the stored response of a disk record (reading its head if the Handle
 // has none) and evaluates it for this request. It reports false when the head cannot be
@@ -125,7 +129,7 @@ func (p *pipeline) diskObject(l *lookup, h *disk.Handle) (*cachestore.Object, ht
 	if err != nil {
 		return nil, httpcache.Use{}, false
 	}
-	status, header, err := decodeHead(head)
+	status, header, err := decodeHandleHead(head)
 	if err != nil {
 		return nil, httpcache.Use{}, false
 	}
