@@ -103,10 +103,10 @@ func (p *pipeline) serveCache(x *exchange, rt *settings, r *route, key string, n
 		obj, found = probedObject(x, l.key)
 	}
 	if !found {
-		l.own()
-		if res, ok := p.diskLookup(x, l); ok {
+		if res, ok := p.diskLookup(x, l); ok { // it owns l where what it starts keeps l
 			return res
 		}
+		l.own()
 		if varies {
 			l.status.serve(fwdVaryMiss)
 		} else {

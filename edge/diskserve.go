@@ -25,6 +25,10 @@ import (
 // origin error under stale-if-error.
 //
 // Cache-Status is the memory hit's, with detail "<node>/disk".
+//
+// A fresh hit is served before handle returns and keeps nothing of l, as a memory hit does;
+// every other path that reports true owns l first (lookup.own): a revalidation or a fill
+// outlives the request's scratch. On false the caller owns l.
 func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 	t := p.disk
 	if t == nil || !t.ready.Load() {
@@ -35,6 +39,7 @@ func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 	gen := p.begin()
 	h, err := t.d.GetNoHead(l.key) // the head only when not decoded already (diskmeta.go)
 	if errors.Is(err, disk.ErrNotFound) && len(l.vary) == 0 {
+		l.own()                      // memory's Vary record keeps the URL
 		h, err = p.diskVariant(x, l) // memory forgot the URL's Vary (diskvary.go)
 	}
 	if err != nil {
@@ -88,6 +93,7 @@ func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 		p.serveObject(x, l, obj, use)
 		return "hit", true
 	case httpcache.StaleWhileRevalidate:
+		l.own()
 		p.diskHit(l)
 		if small {
 			p.serveObject(x, l, obj, use)
@@ -100,6 +106,7 @@ func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 	if !small {
 		h.Close() // the revalidation finds the body again (staleDiskBody)
 	}
+	l.own()
 	if use.OnlyIfCached {
 		return p.gatewayTimeoutOnlyIfCached(x, l), true
 	}
