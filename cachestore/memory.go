@@ -13,10 +13,10 @@ import (
 type Stats struct {
 	Objects   int64  // objects held (including Sets ristretto has queued but not yet applied)
 	Bytes     int64  // sum of their Cost
-	Evictions uint64 // objects ristretto evicted to make room
+	Evictions uint64 // objects the eviction policy (policy.go) evicted to make room
 	Hits      uint64
 	Misses    uint64
-	Rejected  uint64 // Sets ristretto dropped or its admission policy refused
+	Rejected  uint64 // Sets ristretto dropped (its queue full) or refused (a key Set twice before either was applied), or that the policy evicted at once
 	Refused   uint64 // Sets refused because a purge newer than their fill matched them
 }
 
@@ -39,6 +39,12 @@ type Memory struct {
 	mu  sync.Mutex
 	idx index
 	log purgeLog
+	pol *s3fifo // what Set evicts (policy.go); guarded by mu
+
+	// admitMu orders what Set hands to ristretto (the Dels of its victims, then its object)
+	// against other Sets and Dels: a victim's Del that reached ristretto after a newer
+	// object of the same key would delete that one.
+	admitMu sync.Mutex
 
 	gen atomic.Uint64 // mirrors log.gen for a lock-free Begin
 	// vary maps a URL to the request header names its responses vary on (see vary.go).
@@ -51,6 +57,8 @@ type Memory struct {
 	purged                                     [numKinds]atomic.Uint64
 	metrics                                    *metrics
 
+	onEvict func(*Object) // Config.OnEvict
+
 	// afterIndex, when set by a test, runs in Set between indexing an object and handing it
 	// to ristretto: the window the fill lock protects.
 	afterIndex func()
@@ -60,29 +68,31 @@ type Memory struct {
 func NewMemory(cfg Config, reg prometheus.Registerer) (*Memory, error) {
 	cfg = cfg.withDefaults()
 	m := &Memory{maxBytes: cfg.MaxBytes, idx: newIndex(), log: newPurgeLog(purgeLogSize),
-		orphans: newOrphanRing(orphanCapacity(cfg.MaxBytes))}
+		pol: newS3FIFO(cfg.MaxBytes), orphans: newOrphanRing(orphanCapacity(cfg.MaxBytes))}
+	m.onEvict = cfg.OnEvict
 	cache, err := ristretto.NewCache(&ristretto.Config[string, slot]{
-		NumCounters:        cfg.NumCounters,
-		MaxCost:            cfg.MaxBytes,
+		NumCounters:        sketchCounters,
+		MaxCost:            unbounded,
 		BufferItems:        bufferItems,
 		IgnoreInternalCost: true, // Object.Cost already charges the store's own overhead
 		// ristretto calls these from its goroutine, and OnExit also from inside Set, Del and
 		// Clear; each value that entered ristretto leaves through exactly one of them (an
 		// eviction or rejection calls OnEvict/OnReject and then OnExit), which keeps the index
-		// equal to what ristretto holds.
+		// equal to what ristretto holds. With an unbounded budget ristretto evicts nothing;
+		// it rejects a Set only when its key was Set twice before either was applied.
 		OnEvict: func(it *ristretto.Item[slot]) {
 			if m.forget(it.Value, keepVary) {
 				m.evictions.Add(1)
-				if cfg.OnEvict != nil {
-					cfg.OnEvict(it.Value.obj)
+				if m.onEvict != nil {
+					m.onEvict(it.Value.obj)
 				}
 			}
 		},
 		OnReject: func(it *ristretto.Item[slot]) {
 			if m.forget(it.Value, keepVary) {
 				m.rejected.Add(1)
-				if cfg.OnEvict != nil {
-					cfg.OnEvict(it.Value.obj)
+				if m.onEvict != nil {
+					m.onEvict(it.Value.obj)
 				}
 			}
 		},
@@ -107,6 +117,7 @@ func (m *Memory) Get(key string) (*Object, bool) {
 		return nil, false
 	}
 	m.hits.Add(1)
+	s.obj.touch() // the eviction policy's hit count: one atomic add, no lock
 	return s.obj, true
 }
 
@@ -119,8 +130,9 @@ func (m *Memory) Begin() uint64 { return m.gen.Load() }
 // o.Generation, o is larger than the budget, or ristretto dropped the Set. A soft purge newer
 // than o.Generation that matches o stores it marked soft-purged.
 //
-// true does not promise a later Get finds o: ristretto applies Sets asynchronously and its
-// admission policy may still reject it. Never re-read the store to answer the request that
+// Set evicts, before it returns, what the budget needs to take o (policy.go), and hands them
+// to Config.OnEvict. true does not promise a later Get finds o: ristretto applies Sets
+// asynchronously and may still refuse it. Never re-read the store to answer the request that
 // filled it. o must not be changed after Set. Setting o again while this store holds it (or
 // has it queued) does nothing and returns true.
 func (m *Memory) Set(o *Object) bool {
@@ -137,6 +149,8 @@ func (m *Memory) Set(o *Object) bool {
 	if m.closed {
 		return false
 	}
+	m.admitMu.Lock()
+	defer m.admitMu.Unlock()
 
 	m.mu.Lock()
 	switch m.log.judge(o) {
@@ -156,8 +170,21 @@ func (m *Memory) Set(o *Object) bool {
 		m.mu.Unlock()
 		return true
 	}
+	m.pol.add(o)
+	victims, self := m.evictLocked(o)
 	m.syncCounts()
 	m.mu.Unlock()
+	m.evicted(victims)
+	if self {
+		// Its own victim (what was queued before it left or moved on and the bytes still
+		// did not fit: an object near the budget's size): like a refusal by admission,
+		// reported to OnEvict, and true as for a Set ristretto takes and then refuses.
+		m.rejected.Add(1)
+		if m.onEvict != nil {
+			m.onEvict(o)
+		}
+		return true
+	}
 	if m.afterIndex != nil {
 		m.afterIndex()
 	}
@@ -210,6 +237,7 @@ func (m *Memory) Close() {
 	m.closed = true
 	m.mu.Lock()
 	m.idx = newIndex()
+	m.pol.clear()
 	m.syncCounts()
 	m.clearVaryLocked()
 	m.mu.Unlock()
@@ -244,4 +272,39 @@ func (m *Memory) forgetLocked(s slot, vary varyFate) bool {
 func (m *Memory) syncCounts() {
 	m.objects.Store(m.idx.objects)
 	m.bytes.Store(m.idx.bytes)
+}
+
+// evictLocked removes from the index the objects the policy evicts until the indexed bytes
+// fit the budget again, and reports whether o, just added, was among them. The caller holds
+// mu, then hands the victims to evicted.
+func (m *Memory) evictLocked(o *Object) (victims []*Object, self bool) {
+	for m.idx.bytes > m.maxBytes {
+		v := m.pol.evict(m.indexedLocked)
+		if v == nil {
+			break
+		}
+		m.forgetLocked(slot{obj: v}, keepVary)
+		if v == o {
+			self = true
+			continue
+		}
+		victims = append(victims, v)
+	}
+	return victims, self
+}
+
+// indexedLocked reports whether the index holds v: whether v is still stored. The caller
+// holds mu.
+func (m *Memory) indexedLocked(v *Object) bool { return m.idx.byURL.Has(slot{obj: v}) }
+
+// evicted deletes the victims from ristretto (their OnExit finds them already forgotten)
+// and hands them to Config.OnEvict. The caller holds admitMu, not mu.
+func (m *Memory) evicted(victims []*Object) {
+	for _, v := range victims {
+		m.cache.Del(v.Key)
+		m.evictions.Add(1)
+		if m.onEvict != nil {
+			m.onEvict(v)
+		}
+	}
 }

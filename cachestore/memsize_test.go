@@ -110,8 +110,8 @@ func BenchmarkMemory_HeapPerEdgeObject(b *testing.B) {
 		}
 		for range b.N {
 			before := liveHeap()
-			c, err := ristretto.NewCache(&ristretto.Config[string, slot]{NumCounters: cfg.NumCounters,
-				MaxCost: cfg.MaxBytes, BufferItems: bufferItems, IgnoreInternalCost: true})
+			c, err := ristretto.NewCache(&ristretto.Config[string, slot]{NumCounters: sketchCounters,
+				MaxCost: unbounded, BufferItems: bufferItems, IgnoreInternalCost: true})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -132,11 +132,11 @@ func BenchmarkMemory_HeapPerEdgeObject(b *testing.B) {
 	// ristretto's share, split by what holds it: the same three parts measured alone, each
 	// built as ristretto builds it (store.go, policy.go). The sum is within a few bytes of
 	// ristretto above.
-	b.Run("ristretto-empty", func(b *testing.B) { // admission sketch, doorkeeper, buffers: sized by NumCounters, not by objects
+	b.Run("ristretto-empty", func(b *testing.B) { // frequency sketch, doorkeeper, buffers: a fixed size (sketchCounters)
 		for range b.N {
 			before := liveHeap()
-			c, err := ristretto.NewCache(&ristretto.Config[string, slot]{NumCounters: cfg.NumCounters,
-				MaxCost: cfg.MaxBytes, BufferItems: bufferItems, IgnoreInternalCost: true})
+			c, err := ristretto.NewCache(&ristretto.Config[string, slot]{NumCounters: sketchCounters,
+				MaxCost: unbounded, BufferItems: bufferItems, IgnoreInternalCost: true})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -175,6 +175,21 @@ func BenchmarkMemory_HeapPerEdgeObject(b *testing.B) {
 			}
 			report(b, liveHeap()-before)
 			runtime.KeepAlive(costs)
+		}
+	})
+	b.Run("policy", func(b *testing.B) { // the eviction policy alone: its queue slots and ghost table
+		objs := make([]*Object, n)
+		for i := range objs {
+			objs[i] = &Object{Key: "http://127.0.0.1:18201/1k.bin?o=" + itoa(i)}
+		}
+		for range b.N {
+			before := liveHeap()
+			p := newS3FIFO(cfg.MaxBytes)
+			for _, o := range objs {
+				p.add(o)
+			}
+			report(b, liveHeap()-before)
+			runtime.KeepAlive(p)
 		}
 	})
 	b.Run("index", func(b *testing.B) { // the URL index alone

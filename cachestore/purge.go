@@ -89,6 +89,7 @@ func (m *Memory) clear(r purgeRecord) int {
 	m.bump(r)
 	n := int(m.idx.objects)
 	m.idx = newIndex()
+	m.pol.clear()
 	m.syncCounts()
 	m.clearVaryLocked()
 	m.mu.Unlock()

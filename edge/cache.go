@@ -9,6 +9,7 @@ import (
 	"unsafe"
 
 	"github.com/shoal-cdn/shoal/cachestore"
+	"github.com/shoal-cdn/shoal/cachestore/disk"
 	"github.com/shoal-cdn/shoal/httpcache"
 )
 
@@ -24,6 +25,7 @@ type lookup struct {
 	req          httpcache.Request
 	stale        *cachestore.Object // a stored object that needs validation, or nil
 	use          httpcache.Use      // the stale object's evaluation
+	staleRecord  disk.RecordID      // the disk record a disk-bodied stale object was read from (staleDiskBody)
 	// status is what the lookup did, rendered as this node's Cache-Status member
 	// (cacheOutcome): set once per decision below and in fill, serve and diskserve.
 	status cacheOutcome
@@ -101,10 +103,10 @@ func (p *pipeline) serveCache(x *exchange, rt *settings, r *route, key string, n
 		obj, found = probedObject(x, l.key)
 	}
 	if !found {
-		l.own()
-		if res, ok := p.diskLookup(x, l); ok {
+		if res, ok := p.diskLookup(x, l); ok { // it owns l where what it starts keeps l
 			return res
 		}
+		l.own()
 		if varies {
 			l.status.serve(fwdVaryMiss)
 		} else {

@@ -3,6 +3,7 @@ package edge
 import (
 	"encoding/binary"
 	"errors"
+	"unsafe"
 
 	"github.com/shoal-cdn/shoal/httpcache"
 )
@@ -36,13 +37,25 @@ func encodeHead(status int, h httpcache.Header) []byte {
 	return b
 }
 
-func decodeHead(b []byte) (int, httpcache.Header, error) {
+// decodeHead decodes b; the names and values it returns are slices of one copy of b.
+func decodeHead(b []byte) (int, httpcache.Header, error) { return decodeHeadString(string(b)) }
+
+// decodeHandleHead decodes the head of a disk record as read by its Handle, in place: the
+// names and values are slices of the Handle's Head, which the tier allocated for this Handle
+// and never writes again (disk.Handle), so the decoding allocates the field list only, not a
+// string per name and value (two per field; a disk hit whose decoding is not kept, see
+// diskmeta.go, decoded 9 strings for a 4-field head).
+func decodeHandleHead(head []byte) (int, httpcache.Header, error) {
+	return decodeHeadString(unsafe.String(unsafe.SliceData(head), len(head)))
+}
+
+func decodeHeadString(b string) (int, httpcache.Header, error) {
 	if len(b) == 0 || b[0] != headVersion {
 		return 0, nil, errBadHead
 	}
 	b = b[1:]
 	num := func() (uint64, bool) {
-		v, k := binary.Uvarint(b)
+		v, k := uvarint(b)
 		if k <= 0 {
 			return 0, false
 		}
@@ -54,7 +67,7 @@ func decodeHead(b []byte) (int, httpcache.Header, error) {
 		if !ok || l > uint64(len(b)) {
 			return "", false
 		}
-		s := string(b[:l])
+		s := b[:l]
 		b = b[l:]
 		return s, true
 	}
@@ -79,4 +92,26 @@ func decodeHead(b []byte) (int, httpcache.Header, error) {
 		return 0, nil, errBadHead
 	}
 	return int(status), h, nil
+}
+
+// uvarint is binary.Uvarint of a string: the value and the bytes read, 0 when s ends first,
+// negative when the value overflows 64 bits.
+func uvarint(s string) (uint64, int) {
+	var x uint64
+	var shift uint
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		c := s[i]
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				return 0, -(i + 1)
+			}
+			return x | uint64(c)<<shift, i + 1
+		}
+		x |= uint64(c&0x7f) << shift
+		shift += 7
+	}
+	if len(s) > binary.MaxVarintLen64 {
+		return 0, -(binary.MaxVarintLen64 + 1)
+	}
+	return 0, 0
 }

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"encoding/binary"
 	"testing"
 
 	"github.com/shoal-cdn/shoal/httpcache"
@@ -56,4 +57,39 @@ func FuzzDiskHead(f *testing.F) {
 			t.Fatalf("re-encoding %x changed it", b)
 		}
 	})
+}
+
+// uvarint reads a string as binary.Uvarint reads bytes: every length, the overflow cases.
+func TestUvarint_asBinaryUvarint(t *testing.T) {
+	cases := [][]byte{{}, {0}, {1}, {0x7f}, {0x80}, {0x80, 1}, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1},
+		{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2}, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+		{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1}, {0x80, 0x80, 0x80}, binary.AppendUvarint(nil, 1<<63)}
+	for _, b := range cases {
+		v, k := uvarint(string(b))
+		wv, wk := binary.Uvarint(b)
+		if v != wv || k != wk {
+			t.Errorf("%x: %d, %d; binary.Uvarint %d, %d", b, v, k, wv, wk)
+		}
+	}
+}
+
+// A disk hit that decodes its record's head (its decoding not kept, diskmeta.go) allocates
+// the field list only: the names and values are slices of the Handle's Head. Before, each
+// name and value was a string of its own.
+func TestDecodeHandleHead_allocatesTheFieldListOnly(t *testing.T) {
+	h := httpcache.Header{{Name: "Cache-Control", Value: "max-age=3600"}, {Name: "Content-Type", Value: "application/octet-stream"},
+		{Name: "ETag", Value: `"v1"`}, {Name: "Last-Modified", Value: "Sat, 21 Nov 2026 10:00:00 GMT"}}
+	b := encodeHead(200, h)
+	status, got, err := decodeHandleHead(b)
+	if err != nil || status != 200 || len(got) != len(h) {
+		t.Fatalf("%d %v %v", status, got, err)
+	}
+	for i := range h {
+		if got[i] != h[i] {
+			t.Errorf("field %d: %q, want %q", i, got[i], h[i])
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { decodeHandleHead(b) }); n != 1 {
+		t.Errorf("%v allocations, want 1 (the field list)", n)
+	}
 }

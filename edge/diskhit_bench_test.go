@@ -62,6 +62,44 @@ func BenchmarkNode_diskHit(b *testing.B) {
 	}
 }
 
+// BenchmarkNode_diskHitUnkept is BenchmarkNode_diskHit when the record's decoded head is not
+// in the kept table (diskmeta.go: a record's first hit, one whose slot another record took,
+// a head over diskMetaMaxHead): the head is read and decoded on every hit.
+// Run: go test -run '^$' -bench 'Node_diskHitUnkept' -benchmem ./edge/
+func BenchmarkNode_diskHitUnkept(b *testing.B) {
+	n, o := diskHitNode(b, 256<<10, benchDiskDir(b))
+	ctx := benchCtx("/obj.bin")
+	n.handleHTTP1(ctx)
+	drainBody(ctx)
+	resetResponse(ctx)
+	n.disk.d.Wait()
+	keys := n.disk.d.KeysWithPrefix("", 1)
+	if len(keys) != 1 {
+		b.Fatalf("disk keys %q", keys)
+	}
+	h, err := n.disk.d.GetNoHead(keys[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	slot := n.disk.metas.slot(h.Record())
+	h.Close()
+	ctx = benchCtx("/obj.bin")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		slot.Store(nil)
+		n.handleHTTP1(ctx)
+		if !bytes.HasSuffix(ctx.Response.Header.Peek("Cache-Status"), []byte("/disk")) {
+			b.Fatalf("Cache-Status %q, want a disk hit", ctx.Response.Header.Peek("Cache-Status"))
+		}
+		resetResponse(ctx)
+	}
+	b.StopTimer()
+	if o.requests.Load() != 1 {
+		b.Fatalf("origin saw %d requests, want 1", o.requests.Load())
+	}
+}
+
 // BenchmarkNode_diskHitSocket serves disk hits through the node's listener to keep-alive
 // clients on loopback: head, then the body with sendfile(2). Client and server share the
 // machine's cores; compare runs, not absolutes.

@@ -28,18 +28,22 @@ func diskBodied(o *cachestore.Object) bool {
 	return m != nil && o.Body == nil && m.DiskGen == 0 && m.OnDisk.Load()
 }
 
-// staleDiskBody finds the record of the disk-bodied object o again, or nil when it is gone
-// (evicted, purged, replaced since the lookup): the same key stored by the same response.
-// The caller closes the Handle.
-func (p *pipeline) staleDiskBody(o *cachestore.Object) *disk.Handle {
+// staleDiskBody finds record id, which the disk-bodied object o was read from, again, or
+// nil when it is gone (evicted, purged, replaced since the lookup). The record is matched by
+// its identity, not by o's response time: another record of the key can have the same one
+// (the wall clock steps back or repeats, a copied record keeps it), and its body is not the
+// one the origin's 304 validated. A record reclaim has copied forward is the same response
+// in a new place: not found, so the fill fetches it whole, as for an evicted one. The caller
+// closes the Handle.
+func (p *pipeline) staleDiskBody(o *cachestore.Object, id disk.RecordID) *disk.Handle {
 	if p.disk == nil {
 		return nil
 	}
-	h, err := p.disk.d.Get(o.Key)
+	h, err := p.disk.d.GetNoHead(o.Key)
 	if err != nil {
 		return nil
 	}
-	if !h.ResponseTime.Equal(o.ResponseTime.Time()) {
+	if h.Record() != id {
 		h.Close()
 		return nil
 	}
@@ -53,7 +57,7 @@ func (p *pipeline) serveStale(x *exchange, l *lookup) bool {
 		p.serveObject(x, l, l.stale, l.use)
 		return true
 	}
-	h := p.staleDiskBody(l.stale)
+	h := p.staleDiskBody(l.stale, l.staleRecord)
 	if h == nil {
 		return false
 	}

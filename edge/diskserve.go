@@ -25,6 +25,10 @@ import (
 // origin error under stale-if-error.
 //
 // Cache-Status is the memory hit's, with detail "<node>/disk".
+//
+// A fresh hit is served before handle returns and keeps nothing of l, as a memory hit does;
+// every other path that reports true owns l first (lookup.own): a revalidation or a fill
+// outlives the request's scratch. On false the caller owns l.
 func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 	t := p.disk
 	if t == nil || !t.ready.Load() {
@@ -35,6 +39,7 @@ func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 	gen := p.begin()
 	h, err := t.d.GetNoHead(l.key) // the head only when not decoded already (diskmeta.go)
 	if errors.Is(err, disk.ErrNotFound) && len(l.vary) == 0 {
+		l.own()                      // memory's Vary record keeps the URL
 		h, err = p.diskVariant(x, l) // memory forgot the URL's Vary (diskvary.go)
 	}
 	if err != nil {
@@ -71,6 +76,7 @@ func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 	} else {
 		markDiskBodied(obj)
 	}
+	l.staleRecord = h.Record() // for staleDiskBody, should a revalidation need the body again
 	switch use.State {
 	case httpcache.Fresh:
 		p.diskHit(l)
@@ -87,6 +93,7 @@ func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 		p.serveObject(x, l, obj, use)
 		return "hit", true
 	case httpcache.StaleWhileRevalidate:
+		l.own()
 		p.diskHit(l)
 		if small {
 			p.serveObject(x, l, obj, use)
@@ -99,6 +106,7 @@ func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 	if !small {
 		h.Close() // the revalidation finds the body again (staleDiskBody)
 	}
+	l.own()
 	if use.OnlyIfCached {
 		return p.gatewayTimeoutOnlyIfCached(x, l), true
 	}
@@ -112,9 +120,13 @@ func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 }
 
 func (p *pipeline) diskHit(l *lookup) {
-	l.status.diskHit(p.name)
+	l.status.diskHitDetail(p.disk.detail)
 	p.metrics.hits.Inc()
 }
+
+// diskHitDetail is cacheOutcome.diskHit with its detail ("<node>/disk") made once, when the
+// tier opened, instead of a string per hit.
+func (o *cacheOutcome) diskHitDetail(detail string) { o.served, o.detail = servedHit, detail }
 
 // diskObject rebuilds the stored response of a disk record (reading its head if the Handle
 // has none) and evaluates it for this request. It reports false when the head cannot be
@@ -124,7 +136,7 @@ func (p *pipeline) diskObject(l *lookup, h *disk.Handle) (*cachestore.Object, ht
 	if err != nil {
 		return nil, httpcache.Use{}, false
 	}
-	status, header, err := decodeHead(head)
+	status, header, err := decodeHandleHead(head)
 	if err != nil {
 		return nil, httpcache.Use{}, false
 	}

@@ -29,6 +29,8 @@ type diskTier struct {
 	promote int64
 	// metas are the decoded heads of records served from their files (diskmeta.go).
 	metas diskMetas
+	// detail is a disk hit's Cache-Status detail, "<node>/disk" (cacheOutcome.diskHit).
+	detail string
 }
 
 // diskMissedPurges bounds how far back a restarted node asks its peers for purges: the
@@ -60,7 +62,7 @@ func openDisk(cfg *conf.Config, opts Options) (*diskTier, error) {
 	if c := int64(dc.RAMCacheCutoff); c > 0 {
 		promote = min(promote, c) // what memory must not keep, a disk hit must not copy back
 	}
-	return &diskTier{d: d, promote: promote}, nil
+	return &diskTier{d: d, promote: promote, detail: cfg.Node.Name + "/disk"}, nil
 }
 
 // lastActive is the latest modification time of the tier's directory (touched every

@@ -218,18 +218,22 @@ func (p *pipeline) startFill(x *exchange, l *lookup, call *fillCall, lead bool) 
 			out.Set(f.Name, f.Value)
 		}
 	}
-	setForwardingFields(out, x.clientAddr().String(), x.scheme(), p.via())
+	var ipBuf [len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%") + 16]byte
+	setForwardingFields(out, clientIPIn(ipBuf[:0], x.clientAddr()), x.scheme(), p.via())
 	inline := lead && fillInline(l.rt.cfg, l.r.pool.Name())
 	job := newFillJob()
 	job.lookup = *l
 	job.out = out
 	job.view = x.req // borrowed while the fill runs on the request's goroutine
-	job.target = p.target(x, l.r)
+	// Only fetch reads the target, so a fill whose fetches run on the request's goroutine
+	// borrows its hash key from the request; one that outlives the handler owns a copy.
+	job.target = p.borrowedTarget(x, l.r)
 	job.call = call
 	job.target.Idempotent = true
 	p.bg.start()
 	p.metrics.inFlightFills.Inc()
 	if !inline {
+		job.target.HashKey = strings.Clone(job.target.HashKey)
 		job.view = x.req.clone()
 		var hints chan earlyHints
 		if lead {
@@ -415,7 +419,7 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 		// The object is wanted, not an error: ask once more without the conditional fields.
 		refetch = !httpcache.NotModifiedMatches(j.stale.Header.View(), responseHeader(&a.head))
 		if !refetch && diskBodied(j.stale) {
-			staleBody = p.staleDiskBody(j.stale)
+			staleBody = p.staleDiskBody(j.stale, j.staleRecord)
 			refetch = staleBody == nil // the disk copy went (evicted, purged) since the lookup
 		}
 	}

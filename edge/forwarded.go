@@ -178,16 +178,57 @@ func sameSpelling(l string, k []byte) bool {
 //   - X-Forwarded-Proto: replaced by the scheme the client used;
 //   - Forwarded (RFC 7239): the prior elements, then for=<client>;proto=<scheme>;
 //   - Via (RFC 9110 section 7.6.3): the prior members, then ours.
+//
+// A request that carries none of the four (what a client that is not a proxy sends) gets the
+// four lines appended in that order after one look at its fields, as the general path would
+// leave them, without a scan of the list per field (issue 15's pass profile).
 func setForwardingFields(h *fieldList, ip, proto, via string) {
-	node := ip
-	if strings.Contains(ip, ":") {
-		node = `"[` + ip + `]"` // RFC 7239 section 6: an IPv6 node is quoted and bracketed
+	var buf [96]byte
+	forwarded := appendForwardedElement(buf[:0], ip, proto)
+	if !hasForwardingField(h) {
+		h.Add("X-Forwarded-For", ip)
+		h.Add("X-Forwarded-Proto", proto)
+		h.AddBytesV("Forwarded", forwarded)
+		h.Add("Via", via)
+		return
 	}
 	appendList(h, "X-Forwarded-For", ip)
 	h.Del("X-Forwarded-Proto")
 	h.Set("X-Forwarded-Proto", proto)
-	appendList(h, "Forwarded", "for="+node+";proto="+proto)
+	appendList(h, "Forwarded", string(forwarded))
 	appendList(h, "Via", via)
+}
+
+// appendForwardedElement appends the Forwarded element (RFC 7239) naming the client at ip
+// and the scheme it used: for=<node>;proto=<scheme>, an IPv6 node quoted and bracketed
+// (RFC 7239 section 6).
+func appendForwardedElement(dst []byte, ip, proto string) []byte {
+	dst = append(dst, "for="...)
+	if strings.Contains(ip, ":") {
+		dst = append(dst, `"[`...)
+		dst = append(dst, ip...)
+		dst = append(dst, `]"`...)
+	} else {
+		dst = append(dst, ip...)
+	}
+	dst = append(dst, ";proto="...)
+	return append(dst, proto...)
+}
+
+// hasForwardingField reports whether h has a line of any field setForwardingFields writes,
+// whatever the case of its name.
+func hasForwardingField(h *fieldList) bool {
+	for _, f := range h.fields {
+		n := h.at(f.name)
+		switch len(n) {
+		case len("X-Forwarded-For"), len("X-Forwarded-Proto"), len("Forwarded"), len("Via"):
+			if bytes.EqualFold(n, []byte("X-Forwarded-For")) || bytes.EqualFold(n, []byte("X-Forwarded-Proto")) ||
+				bytes.EqualFold(n, []byte("Forwarded")) || bytes.EqualFold(n, []byte("Via")) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // appendList replaces every line of a list field by one line: the prior members, then v.

@@ -45,6 +45,50 @@ func TestSetForwardingFields_oneLineEach(t *testing.T) {
 	}
 }
 
+// TestSetForwardingFields_fourLinesAfterTheClients: a request with none of the forwarding
+// fields gets exactly the lines the general path writes, in its order, after the client's
+// own; neither path allocates, an IPv6 client's long Forwarded element included.
+func TestSetForwardingFields_fourLinesAfterTheClients(t *testing.T) {
+	for _, tt := range []struct {
+		ip, forwarded string
+		prior         []string // a forwarding field the client sent: the general path
+	}{
+		{"192.0.2.1", "for=192.0.2.1;proto=https", nil},
+		{"2001:db8:1234:5678:9abc:def0:1234:5678", `for="[2001:db8:1234:5678:9abc:def0:1234:5678]";proto=https`, nil},
+		{"192.0.2.1", "for=192.0.2.1;proto=https", []string{"via", "1.1 front"}},
+	} {
+		var h fieldList
+		fill := func() {
+			h.Reset()
+			h.Add("Accept", "*/*")
+			if tt.prior != nil {
+				h.Add(tt.prior[0], tt.prior[1])
+			}
+			h.Add("User-Agent", "wrk")
+		}
+		fill()
+		setForwardingFields(&h, tt.ip, "https", "1.1 edge")
+		var got []string
+		for k, v := range h.All() {
+			got = append(got, string(k)+": "+string(v))
+		}
+		via := "1.1 edge"
+		if tt.prior != nil {
+			via = "1.1 front, 1.1 edge"
+		}
+		want := []string{"Accept: */*", "User-Agent: wrk", "X-Forwarded-For: " + tt.ip, "X-Forwarded-Proto: https",
+			"Forwarded: " + tt.forwarded, "Via: " + via}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s %v:\n%s\nwant\n%s", tt.ip, tt.prior, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if tt.prior == nil {
+			if n := testing.AllocsPerRun(100, func() { fill(); setForwardingFields(&h, tt.ip, "https", "1.1 edge") }); n != 0 {
+				t.Errorf("%s: %v allocations, want 0", tt.ip, n)
+			}
+		}
+	}
+}
+
 func BenchmarkDropProxyOnlyFields(b *testing.B) {
 	var h fieldList
 	h.Reset()

@@ -63,15 +63,22 @@ func putHTTP1(e *http1Exchange) {
 // diskFile). The head is flushed before the body (ImmediateHeaderFlush), as the body no
 // longer passes through the connection's write buffer. Over TLS, or with no socket found,
 // the body is copied.
+//
+// The connection's phase (conntimer.go) is the handler's from here until it returns, when the
+// write of the response begins: read_timeout does not bound a miss waiting on its origin,
+// write_timeout bounds what fasthttp writes after.
 func (n *Node) handleHTTP1(ctx *fasthttp.RequestCtx) {
+	c := ctx.Conn()
+	lc := n.liveOf(c)
+	lc.enter(phaseHandler)
 	e := n.getHTTP1(ctx)
 	n.handle(&e.x)
 	n.releaseHTTP1(e)
+	lc.enter(phaseWrite)
 	b, ok := ctx.Response.BodyStream().(*diskFile)
 	if !ok {
 		return
 	}
-	c := ctx.Conn()
 	sock, ok := c.(*net.TCPConn)
 	if !ok && n.feed != nil {
 		sock = n.feed.socketOf(c)
@@ -193,9 +200,16 @@ func (r *http1Response) Interim(status int, links [][]byte) {
 	for _, l := range links {
 		h.AddBytesV("Link", l)
 	}
+	// The 103 is written from the handler: write_timeout bounds it (conntimer.go).
+	var lc *liveConn
+	if r.n != nil {
+		lc = r.n.liveOf(r.ctx.Conn())
+	}
+	lc.enter(phaseWrite)
 	if err := r.ctx.EarlyHints(); err != nil && r.n != nil {
 		r.n.log.Debug("early hints not sent", "err", err)
 	}
+	lc.enter(phaseHandler)
 	h.Del("Link")
 }
 
@@ -206,6 +220,8 @@ func (r *http1Response) Seal(p *pipeline, x *exchange) { p.frameForHTTP10(r.ctx,
 // parse: too-large heads get 431, slow clients 408, a body over limits.max_body_bytes 413,
 // anything else 400. The connection is closed.
 func (n *Node) protocolError(ctx *fasthttp.RequestCtx, err error) {
+	// fasthttp writes the answer after this returns, within write_timeout (conntimer.go).
+	defer n.liveOf(ctx.Conn()).enter(phaseWrite)
 	e := n.getHTTP1(ctx)
 	defer putHTTP1(e)
 	x := &e.x

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-cdn/shoal/conf"
@@ -32,14 +33,14 @@ func (n *Node) startServerGen(l conf.Limits) {
 		DisablePreParseMultipartForm:  true,
 		ReadBufferSize:                int(l.MaxHeaderBytes),
 		MaxRequestBodySize:            int(l.MaxBodyBytes),
-		ReadTimeout:                   l.ReadTimeout.D(),
-		WriteTimeout:                  l.WriteTimeout.D(),
-		IdleTimeout:                   l.IdleTimeout.D(),
-		Concurrency:                   l.MaxConns,
-		MaxConnsPerIP:                 l.MaxConnsPerIP,
-		ErrorHandler:                  n.protocolError,
-		ConnState:                     n.connState,
-		CloseOnShutdown:               true,
+		// No ReadTimeout, WriteTimeout or IdleTimeout: the feeds' sweepers keep
+		// limits.read_timeout, write_timeout and idle_timeout (conntimer.go), without the
+		// three deadline moves per request fasthttp makes for them.
+		Concurrency:     l.MaxConns,
+		MaxConnsPerIP:   l.MaxConnsPerIP,
+		ErrorHandler:    n.protocolError,
+		ConnState:       n.connState,
+		CloseOnShutdown: true,
 		// The handler never asks fasthttp for the request's time (the pipeline reads its
 		// own clock): without this, fasthttp reads the clock before every request for it.
 		LazyRequestTime:       true,
@@ -51,10 +52,13 @@ func (n *Node) startServerGen(l conf.Limits) {
 		go old.shutdown(context.Background())
 	}
 	n.servers = []*serverGen{gen}
+	limits := limitsOf(l)
 	for _, feed := range []*connFeed{n.feed, n.tlsFeed} {
 		if feed == nil {
 			continue
 		}
+		// Connections of the generation before get the new limits too.
+		feed.setLimits(limits)
 		ln := &handoffListener{feed: feed, addr: feed.ln.Addr(), closed: make(chan struct{})}
 		go func() {
 			if err := srv.Serve(ln); err != nil {
@@ -83,14 +87,21 @@ type connFeed struct {
 	conns chan net.Conn
 	done  chan struct{} // closed when the acceptor has stopped
 	stop  chan struct{}
+	swept chan struct{} // closed when the sweeper has stopped
+	rearm chan struct{} // new limits for the sweeper (setLimits)
 	once  sync.Once
 
-	mu sync.Mutex
-	// live holds the connections handed out and not yet closed, for drain and for
-	// socketOf. It is keyed by RemoteAddr: a *net.TCPConn returns the same address value
-	// for its whole life, and so does every wrapper around it (fasthttp's per-IP one, our
-	// TLS one), so the key found from the wrapper fasthttp reports is the bare socket's.
-	live map[net.Addr]net.Conn
+	// live holds a *liveConn for each connection handed out and not yet closed, for drain,
+	// socketOf and the sweeper. It is keyed by RemoteAddr: a *net.TCPConn returns the same
+	// address value for its whole life, and so does every wrapper around it (fasthttp's
+	// per-IP one, our TLS one), so the key found from the wrapper fasthttp reports is the
+	// bare socket's. A sync.Map: the connection's goroutine looks its entry up three times
+	// per request (liveOf), and only accepts and closes write.
+	live sync.Map
+
+	limits   atomic.Pointer[connLimits] // what the sweeper enforces; set by startServerGen
+	draining atomic.Bool                // drain set read deadlines the sweeper must keep
+	expired  atomic.Int64               // connections whose deadline the sweeper moved
 }
 
 // drain gives every live connection a read deadline of d from now. fasthttp's shutdown
@@ -99,18 +110,17 @@ type connFeed struct {
 // read timeout. Responses being written are not affected.
 func (f *connFeed) drain(d time.Duration) {
 	deadline := time.Now().Add(d)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, c := range f.live {
-		c.SetReadDeadline(deadline)
-	}
+	f.draining.Store(true)
+	f.live.Range(func(_, v any) bool {
+		v.(*liveConn).conn.SetReadDeadline(deadline)
+		return true
+	})
 }
 
 func (f *connFeed) track(c net.Conn) net.Conn {
 	if a := c.RemoteAddr(); a != nil {
-		f.mu.Lock()
-		f.live[a] = c
-		f.mu.Unlock()
+		lc := &liveConn{conn: c, accepted: time.Now(), seen: ^uint64(0)}
+		f.live.Store(a, lc)
 	}
 	if tc, ok := c.(*tls.Conn); ok {
 		return &trackedTLSConn{Conn: tc, feed: f}
@@ -121,38 +131,63 @@ func (f *connFeed) track(c net.Conn) net.Conn {
 // untrack forgets c, the connection handed out or any wrapper of it; it may be called more
 // than once.
 func (f *connFeed) untrack(c net.Conn) {
+	if a := c.RemoteAddr(); a != nil {
+		f.live.Delete(a)
+	}
+}
+
+// liveOf returns c's entry, or nil when c (or the connection it wraps) did not come from
+// this feed.
+func (f *connFeed) liveOf(c net.Conn) *liveConn {
+	if f == nil || c == nil {
+		return nil
+	}
 	a := c.RemoteAddr()
 	if a == nil {
-		return
+		return nil
 	}
-	f.mu.Lock()
-	delete(f.live, a)
-	f.mu.Unlock()
+	v, ok := f.live.Load(a)
+	if !ok {
+		return nil
+	}
+	return v.(*liveConn)
 }
 
 // socketOf returns the bare TCP connection behind c (what fasthttp hands a handler, perhaps
 // wrapped by its per-IP limit), or nil when c did not come from this feed.
 func (f *connFeed) socketOf(c net.Conn) *net.TCPConn {
-	a := c.RemoteAddr()
-	if a == nil {
+	lc := f.liveOf(c)
+	if lc == nil {
 		return nil
 	}
-	f.mu.Lock()
-	tc, _ := f.live[a].(*net.TCPConn)
-	f.mu.Unlock()
+	tc, _ := lc.conn.(*net.TCPConn)
 	return tc
 }
 
-// connState is every server generation's ConnState hook: a connection fasthttp closed (or
-// handed to a hijacker, which owns it from then on and reads no further request) leaves
-// the feeds' live sets. It runs on the connection's goroutine, once per state change.
-func (n *Node) connState(c net.Conn, s fasthttp.ConnState) {
-	if s != fasthttp.StateClosed && s != fasthttp.StateHijacked {
-		return
+// liveOf finds c's entry in the node's feeds (nil if none: the peer port, a test's context).
+func (n *Node) liveOf(c net.Conn) *liveConn {
+	if lc := n.feed.liveOf(c); lc != nil {
+		return lc
 	}
-	for _, f := range []*connFeed{n.feed, n.tlsFeed} {
-		if f != nil {
-			f.untrack(c)
+	return n.tlsFeed.liveOf(c)
+}
+
+// connState is every server generation's ConnState hook: it tells the sweeper when a
+// request's first byte arrived and when its response was written (conntimer.go), and a
+// connection fasthttp closed (or handed to a hijacker, which owns it from then on and reads
+// no further request) leaves the feeds' live sets. It runs on the connection's goroutine,
+// once per state change.
+func (n *Node) connState(c net.Conn, s fasthttp.ConnState) {
+	switch s {
+	case fasthttp.StateActive:
+		n.liveOf(c).active()
+	case fasthttp.StateIdle:
+		n.liveOf(c).enter(phaseIdle)
+	case fasthttp.StateClosed, fasthttp.StateHijacked:
+		for _, f := range []*connFeed{n.feed, n.tlsFeed} {
+			if f != nil {
+				f.untrack(c)
+			}
 		}
 	}
 }
@@ -178,7 +213,9 @@ func (f *connFeed) close() {
 }
 
 func startFeed(ln net.Listener) *connFeed {
-	f := &connFeed{ln: ln, conns: make(chan net.Conn), done: make(chan struct{}), stop: make(chan struct{}), live: map[net.Addr]net.Conn{}}
+	f := &connFeed{ln: ln, conns: make(chan net.Conn), done: make(chan struct{}), stop: make(chan struct{}), swept: make(chan struct{}), rearm: make(chan struct{}, 1)}
+	f.limits.Store(limitsOf(conf.Limits{}))
+	go f.sweepLoop()
 	go func() {
 		defer close(f.done)
 		for {

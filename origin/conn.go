@@ -59,16 +59,34 @@ type inactivityConn struct {
 	// request's head deadline (boundHead), set until its response head is read. Not a
 	// time.Time, whose location pointer would make every Target passed to Do escape.
 	headBy int64
+	// armedUntil, when not zero, is the deadline armRequest set for reads and writes alike
+	// (Unix nanoseconds); any other deadline set since clears it.
+	armedUntil int64
 }
 
-// armRequest sets one deadline, limit from now, for the request about to be written and for
-// the first read of its answer. A request written in one Write (a head and small content)
-// takes no time to write, so its first-byte timeout is the same from here; a request that
-// takes more writes re-arms each of them and its first read, as every Read and Write does.
-// It saves a clock read and a timer update of each per request (issue 15's pass profile).
-func (c *inactivityConn) armRequest() error {
-	if err := c.Conn.SetDeadline(time.Now().Add(c.limit)); err != nil {
-		return err
+// armSlack sets how far past limit armRequest arms a deadline: limit/armSlack more. A
+// request on a connection whose armed deadline is still at least limit away writes no new
+// one, so a busy connection re-arms once per limit/armSlack (234 ms for the default 15 s
+// first_byte_timeout), not once per request; the timeout then ends a wait between limit and
+// limit plus limit/armSlack after the request, never sooner.
+const armSlack = 64
+
+// armRequest arms one deadline, at least limit from now (the caller's clock reading), for
+// the request about to be written and for the first read of its answer. A request written
+// in one Write (a head and small content) takes no time to write, so its first-byte timeout
+// is the same from here; a request that takes more writes re-arms each of them and its
+// first read, as every Read and Write does. It saves a clock read and a timer update of each
+// per request, and most requests on a busy connection keep the deadline armed before them
+// (armSlack): issue 15's pass profile.
+func (c *inactivityConn) armRequest(now time.Time) error {
+	at := now.UnixNano() + int64(c.limit)
+	if c.armedUntil < at {
+		at += int64(c.limit / armSlack)
+		if err := c.Conn.SetDeadline(time.Unix(0, at)); err != nil {
+			c.armedUntil = 0
+			return err
+		}
+		c.armedUntil = at
 	}
 	c.armedWrite, c.armedRead = true, true
 	return nil
@@ -79,17 +97,21 @@ func (c *inactivityConn) armRequest() error {
 // bounded at once when headBy comes sooner than its deadline.
 func (c *inactivityConn) boundHead(headBy int64) error {
 	c.headBy = headBy
-	if headBy == 0 || !c.armedRead || headBy >= time.Now().Add(c.limit).UnixNano() {
+	if headBy == 0 || !c.armedRead || headBy >= c.armedUntil {
 		return nil
 	}
+	c.armedUntil = 0 // the read deadline is no longer the one armed
 	return c.Conn.SetReadDeadline(time.Unix(0, headBy))
 }
 
 func (c *inactivityConn) Read(b []byte) (int, error) {
 	if c.armedRead {
 		c.armedRead = false
-	} else if err := c.Conn.SetReadDeadline(c.readDeadline()); err != nil {
-		return 0, err
+	} else {
+		c.armedUntil = 0 // the read deadline is no longer the one armed
+		if err := c.Conn.SetReadDeadline(c.readDeadline()); err != nil {
+			return 0, err
+		}
 	}
 	return c.Conn.Read(b)
 }
@@ -108,6 +130,7 @@ func (c *inactivityConn) Write(b []byte) (int, error) {
 		c.armedWrite = false
 	} else {
 		c.armedRead = false // the request takes more than one write: its first read re-arms
+		c.armedUntil = 0
 		if err := c.Conn.SetWriteDeadline(time.Now().Add(c.limit)); err != nil {
 			return 0, err
 		}

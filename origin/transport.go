@@ -114,14 +114,14 @@ func ConnectFailed(err error) bool {
 func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader, idempotent bool, idle time.Duration, onInterim InterimFunc, onStaleRetry func(), lb *lengthBody, headBy int64) (body io.Reader, finish func(reuse bool), err error) {
 	retryStale := idempotent && !req.streamed()
 	for attempt := 0; ; attempt++ {
-		cc, reused, err := acquireConn(hc.AcquireConn, hc.CloseConn, attempt > 0, idle)
+		cc, reused, now, err := acquireConn(hc.AcquireConn, hc.CloseConn, attempt > 0, idle)
 		if err != nil {
 			return nil, nil, err
 		}
 		conn := cc.Conn()
 		ic := inactivity(conn)
 		if ic != nil {
-			err := ic.armRequest()
+			err := ic.armRequest(now)
 			if err == nil {
 				err = ic.boundHead(headBy)
 			}
@@ -193,27 +193,29 @@ type pooledConn interface {
 // HostClient's AcquireConn and CloseConn), closing the pooled ones idle past their keep-alive
 // limit, or dials one. With fresh, every pooled connection is skipped: the request is being
 // retried because one of them turned out closed by the server, and others of its age may be
-// too. reused reports a connection that served an earlier request.
-func acquireConn[C pooledConn](acquire func(time.Duration, bool) (C, error), closeConn func(C), fresh bool, idle time.Duration) (cc C, reused bool, err error) {
+// too. reused reports a connection that served an earlier request; now is the clock read once
+// the connection was in hand, for its deadline too (one reading per request, not two).
+func acquireConn[C pooledConn](acquire func(time.Duration, bool) (C, error), closeConn func(C), fresh bool, idle time.Duration) (cc C, reused bool, now time.Time, err error) {
 	for range staleAcquireLimit {
 		c, err := acquire(0, false)
 		if err != nil {
-			return cc, false, err
+			return cc, false, now, err
 		}
+		now = time.Now()
 		last := c.LastUseTime()
 		if last.IsZero() {
-			return c, false, nil // dialled for us
+			return c, false, now, nil // dialled for us
 		}
-		if !fresh && time.Since(last) < idleLimit(c.Conn(), idle) && !unsolicited(c.Conn()) {
-			return c, true, nil
+		if !fresh && now.Sub(last) < idleLimit(c.Conn(), idle) && !unsolicited(c.Conn()) {
+			return c, true, now, nil
 		}
 		closeConn(c)
 	}
 	c, err := acquire(0, false)
 	if err != nil {
-		return cc, false, err
+		return cc, false, now, err
 	}
-	return c, !c.LastUseTime().IsZero(), nil
+	return c, !c.LastUseTime().IsZero(), time.Now(), nil
 }
 
 // readFinalHead reads response heads into h until the final one, handing every interim

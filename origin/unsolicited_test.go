@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,7 +81,7 @@ func recvPeek(t *testing.T, c *inactivityConn, b []byte) (int, bool, error) {
 	}
 	var n int
 	err = rc.Read(func(fd uintptr) bool {
-		n, _, _ = recvfromPeek(int(fd), b)
+		n, _, _ = syscall.Recvfrom(int(fd), b, syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		return true
 	})
 	return n, n > 0, err
@@ -182,7 +183,7 @@ func TestInactivityConn_armRequest(t *testing.T) {
 			srv := <-accepted
 			defer srv.Close()
 			ic := c.(*inactivityConn)
-			if err := ic.armRequest(); err != nil {
+			if err := ic.armRequest(time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			for i := range tt.writes {
@@ -200,5 +201,62 @@ func TestInactivityConn_armRequest(t *testing.T) {
 				t.Errorf("read: %v, want failure %v", err, tt.wantFail)
 			}
 		})
+	}
+}
+
+// deadlineCount counts the deadlines set on a connection.
+type deadlineCount struct {
+	net.Conn
+	set atomic.Int32
+}
+
+func (c *deadlineCount) SetDeadline(t time.Time) error {
+	c.set.Add(1)
+	return c.Conn.SetDeadline(t)
+}
+
+// A busy connection keeps the deadline armed before its last request while that one is
+// still at least the limit away (armSlack): requests in quick succession arm it once, and
+// the first-byte timeout still never ends a wait sooner than the limit after the request.
+func TestInactivityConn_armRequestKeepsADeadlineFarEnough(t *testing.T) {
+	ln := listenLocal(t)
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			accepted <- c
+		}
+	}()
+	c, err := dialer(time.Second, 300*time.Millisecond)(ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	srv := <-accepted
+	defer srv.Close()
+	ic := c.(*inactivityConn)
+	counted := &deadlineCount{Conn: ic.Conn}
+	ic.Conn = counted
+	start := time.Now()
+	for i := range 3 {
+		if err := ic.armRequest(start.Add(time.Duration(i) * time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := counted.set.Load(); n != 1 {
+		t.Errorf("%d deadlines set for three requests within limit/%d, want 1", n, armSlack)
+	}
+	// Later than the slack: the armed deadline is too close, a new one is set.
+	later := time.Now().Add(300 * time.Millisecond / armSlack)
+	if err := ic.armRequest(later); err != nil {
+		t.Fatal(err)
+	}
+	if n := counted.set.Load(); n != 2 {
+		t.Errorf("%d deadlines set, want 2 once the armed one is less than the limit away", n)
+	}
+	// The answer comes 280 ms after the last request: within the limit, so it is read.
+	time.Sleep(time.Until(later.Add(280 * time.Millisecond)))
+	srv.Write([]byte("HTTP/1.1 204 No Content\r\n\r\n"))
+	if _, err := ic.Read(make([]byte, 64)); err != nil {
+		t.Errorf("read within the limit of the last request: %v", err)
 	}
 }

@@ -17,7 +17,7 @@ type Handle struct {
 	Key          string
 	URL          string
 	Tags         []string
-	Head         []byte // the response head stored with the record; nil after GetNoHead until ReadHead
+	Head         []byte // the response head stored with the record; nil after GetNoHead until ReadHead. Its own allocation, which the tier never writes again and never reuses: a caller may alias it (unsafe.String) for as long as it likes
 	RequestTime  time.Time
 	ResponseTime time.Time
 	Expires      time.Time // absolute, as stored: the object keeps its remaining freshness across restarts

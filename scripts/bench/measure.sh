@@ -47,6 +47,7 @@ run_latency() {
   local args=(-base "http://127.0.0.1:$(port_of "$t")" -rate "$rate" -duration "${secs}s" -connections "$conns")
   case $w in
   hit-1k) args+=(-scenario hit -path /1k.bin) ;;
+  hit-16k) args+=(-scenario hit -path /16k.bin) ;;
   zipf-1k) args+=(-scenario zipf -prefix "/fill/$t/" -keys "$objects" -zipf-s 0.9 -seed "$round") ;;
   esac
   if ! out=$(taskset -c 1 "$latency" "${args[@]}" 2>>"$work/latency.log"); then

@@ -7,7 +7,7 @@
 # repeated in rounds so drift hits every target alike. Prints the tables and their file's path.
 # Usage: [SECONDS_PER_RUN=5] [ROUNDS=2] [OBJECTS=100000] [CONNECTIONS=64] [RATE=5000]
 #        [FULL_CACHE_MIB=1024]
-#        [SHOAL_POLICY=example] [SHOAL_BASELINE=bin/shoal-old] [TARGETS="shoal shoal-policy"] [WORKLOADS="hit-1k hit-16k"] [LATENCY=off]
+#        [SHOAL_POLICY=example] [SHOAL_BASELINE=bin/shoal-old] [TARGETS="shoal shoal-policy"] [WORKLOADS="hit-1k hit-16k"] [LATENCY=off] [LATENCY_WORKLOADS="hit-16k"]
 #        scripts/bench/run.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,6 +50,15 @@ for w in "${workloads[@]}"; do
   case $w in
   hit-1k | hit-16k | hit-256k | hit-1m | pass-1k | miss-1k) ;;
   *) echo "WORKLOADS: unknown workload $w" >&2; exit 2 ;;
+  esac
+done
+# LATENCY_WORKLOADS picks the latency table's workloads (e.g. "hit-16k": /16k.bin at RATE, the
+# open-loop view of a row whose closed-loop p99 is measured on a saturated load core).
+if [ -n "${LATENCY_WORKLOADS:-}" ]; then read -r -a lat_workloads <<<"$LATENCY_WORKLOADS"; fi
+for w in "${lat_workloads[@]}"; do
+  case $w in
+  hit-1k | hit-16k | zipf-1k) ;;
+  *) echo "LATENCY_WORKLOADS: unknown workload $w" >&2; exit 2 ;;
   esac
 done
 [ "${LATENCY:-on}" = off ] && lat_workloads=()
@@ -98,6 +107,7 @@ cleanup() {
   done
   wait 2>/dev/null || true
   rm -rf "$cache_dir"
+  [ -n "${SHOAL_GODEBUG:-}" ] && cp "$work/shoal.err" "${results%.txt}.shoal.err"
   if [ "$status" -eq 0 ]; then rm -rf "$work"; else echo "failed; configs and logs kept in $work" >&2; fi
 }
 trap cleanup EXIT
@@ -121,7 +131,9 @@ taskset -c 0 nginx -p "$work" -c "$work/nginx.conf" &
 pid_nginx=$!
 taskset -c 0 haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
 pid_haproxy=$!
-taskset -c 0 bin/shoal run -c "$work/shoal.yaml" >/dev/null 2>"$work/shoal.err" &
+# SHOAL_GODEBUG (e.g. gctrace=1) is GODEBUG for the shoal process alone; its stderr, where the
+# collector's lines go, is kept as bench-results/<run>.shoal.err.
+env ${SHOAL_GODEBUG:+GODEBUG=$SHOAL_GODEBUG} taskset -c 0 bin/shoal run -c "$work/shoal.yaml" >/dev/null 2>"$work/shoal.err" &
 pid_shoal=$!
 ports=("$port_origin" "$port_varnish" "$port_nginx" "$port_haproxy" "$port_shoal")
 if [[ " ${targets[*]} " == *" shoal-base "* ]]; then
