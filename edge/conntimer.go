@@ -1,8 +1,10 @@
 package edge
 
 import (
+	"crypto/tls"
 	"net"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/shoal-cdn/shoal/conf"
@@ -154,11 +156,17 @@ func (f *connFeed) sweepLoop() {
 // sweep cuts the connections that stayed in one phase past its limit at now and returns how
 // many connections it saw.
 func (f *connFeed) sweep(now time.Time, l *connLimits) (live int) {
-	f.live.Range(func(_, v any) bool {
-		live++
+	f.live.Range(func(k, v any) bool {
 		lc := v.(*liveConn)
 		s := lc.state.Load()
 		p := connPhase(s & phaseMask)
+		if p == phaseNew && s == 0 && closedConn(lc.conn) {
+			// fasthttp closed it before any ConnState hook (max_conns_per_ip refused it):
+			// nothing else will remove it.
+			f.live.CompareAndDelete(k, v)
+			return true
+		}
+		live++
 		if s != lc.seen {
 			lc.seen, lc.since, lc.acted = s, now, false
 			if p == phaseNew || p == phaseReadFirst {
@@ -174,6 +182,23 @@ func (f *connFeed) sweep(now time.Time, l *connLimits) (live int) {
 		return true
 	})
 	return live
+}
+
+// closedConn reports whether c's socket is closed, without touching its deadlines: a closed
+// socket refuses Control.
+func closedConn(c net.Conn) bool {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return true
+	}
+	return rc.Control(func(uintptr) {}) != nil
 }
 
 // expire fails the blocked call of a connection seen in state s past its phase's limit. A
