@@ -274,11 +274,16 @@ func (m *Memory) syncCounts() {
 	m.bytes.Store(m.idx.bytes)
 }
 
-// evictLocked removes from the index the objects the policy evicts until the indexed bytes
+// evictLocked removes from the index the objects the policy evicts until the queued bytes
 // fit the budget again, and reports whether o, just added, was among them. The caller holds
 // mu, then hands the victims to evicted.
+//
+// The queued bytes, not the indexed ones: an object a purge, Del or replacement removed stays
+// queued, and reachable, until it reaches a queue's head, so a store that counted only what
+// it indexes kept a purged budget's worth of objects beside a new one, twice Config.MaxBytes
+// (TestMemory_removedObjectsDoNotHoldMemoryPastTheBudget).
 func (m *Memory) evictLocked(o *Object) (victims []*Object, self bool) {
-	for m.idx.bytes > m.maxBytes {
+	for m.pol.queuedBytes() > m.maxBytes {
 		v := m.pol.evict(m.indexedLocked)
 		if v == nil {
 			break

@@ -1,0 +1,83 @@
+package cachestore
+
+import (
+	"runtime"
+	"strconv"
+	"testing"
+	"weak"
+)
+
+// The budget bounds what the store keeps reachable, not only what its index counts: an
+// object a purge, Del or replacement removed must not stay referenced (by the eviction
+// policy's queues) beside a budget's worth of live objects, or the heap holds up to twice
+// Config.MaxBytes. Each case fills the budget, removes it all one way, fills it again, and
+// sums the Cost of every object still reachable after a collection.
+func TestMemory_removedObjectsDoNotHoldMemoryPastTheBudget(t *testing.T) {
+	const budget = 4 << 20
+	const body = 32 << 10
+	for _, c := range []struct {
+		name   string
+		remove func(m *Memory, objs []*Object)
+	}{
+		{"purge by prefix", func(m *Memory, _ []*Object) { m.PurgePrefix("/a/", false) }},
+		{"purge by tag", func(m *Memory, _ []*Object) { m.PurgeTag("t", false) }},
+		{"purge by URL", func(m *Memory, objs []*Object) {
+			for _, o := range objs {
+				m.PurgeURL(o.URL, false)
+			}
+		}},
+		{"Del", func(m *Memory, objs []*Object) {
+			for _, o := range objs {
+				m.Del(o.Key)
+			}
+		}},
+		{"replacement", func(m *Memory, objs []*Object) {
+			for _, o := range objs {
+				n := &Object{Key: o.Key, URL: o.URL, Status: 200, Body: []byte("new")}
+				m.Set(n)
+				m.Wait()
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := newTestMemory(t, Config{MaxBytes: budget})
+			var refs []weak.Pointer[Object]
+			var costs []int64
+			fill := func(prefix string) []*Object {
+				var objs []*Object
+				for i := 0; ; i++ {
+					o := &Object{Key: prefix + strconv.Itoa(i), URL: prefix + strconv.Itoa(i), Status: 200,
+						Body: make([]byte, body), Tags: NewTags("t"), Generation: m.Begin()}
+					if m.Stats().Bytes+o.Cost() > budget {
+						break
+					}
+					if !m.Set(o) {
+						t.Fatalf("Set(%q) refused", o.Key)
+					}
+					m.Wait()
+					objs = append(objs, o)
+					refs = append(refs, weak.Make(o))
+					costs = append(costs, o.Cost())
+				}
+				return objs
+			}
+			first := fill("/a/")
+			c.remove(m, first)
+			m.Wait()
+			first = nil
+			fill("/b/")
+			runtime.GC()
+			runtime.GC()
+			var held int64
+			for i, r := range refs {
+				if r.Value() != nil {
+					held += costs[i]
+				}
+			}
+			if held > budget {
+				t.Errorf("objects still reachable cost %d bytes (%.2fx the budget of %d); Stats.Bytes %d",
+					held, float64(held)/budget, budget, m.Stats().Bytes)
+			}
+		})
+	}
+}
