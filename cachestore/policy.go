@@ -186,6 +186,10 @@ func (p *s3fifo) ghost(o *Object) (*uint64, uint64) {
 	return &p.ghosts[h&uint64(len(p.ghosts)-1)], h | 1<<63
 }
 
+// bytes is the Cost of every queued object, those the store no longer holds included: what
+// the queues keep reachable.
+func (p *s3fifo) bytes() int64 { return p.small.bytes + p.main.bytes }
+
 // clear forgets every queued object; ghosts stay (they only steer placement).
 func (p *s3fifo) clear() {
 	p.small, p.main = fifo{}, fifo{}
