@@ -36,7 +36,7 @@ func TestMemory_whatLeftTheStoreIsNotKeptBeyondTheBudget(t *testing.T) {
 		t.Fatal("the prefix purge removed nothing")
 	}
 	fill("refreshed", capacity/2, false) // new objects for the same keys
-	fill("new", capacity/2, false) // the store is full again: what it holds is its budget
+	fill("new", capacity/2, false)       // the store is full again: what it holds is its budget
 	m.Wait()
 	runtime.GC()
 	runtime.GC()
