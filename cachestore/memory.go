@@ -278,12 +278,13 @@ func (m *Memory) syncCounts() {
 // fit the budget again, and reports whether o, just added, was among them. The caller holds
 // mu, then hands the victims to evicted.
 //
-// The queued bytes, not the indexed ones: an object a purge, Del or replacement removed stays
-// queued, and reachable, until it reaches a queue's head, so a store that counted only what
-// it indexes kept a purged budget's worth of objects beside a new one, twice Config.MaxBytes
-// (TestMemory_removedObjectsDoNotHoldMemoryPastTheBudget).
+// The queued bytes, not the indexed ones: an object a purge, Del or newer fill removed stays
+// queued, and reachable, until the policy pops it, so a store that evicted only for its
+// indexed bytes held its budget twice over after a purge of half of it and a refill
+// (TestMemory_whatLeftTheStoreIsNotKeptBeyondTheBudget). Such objects cost nothing to evict:
+// the policy skips them as it pops.
 func (m *Memory) evictLocked(o *Object) (victims []*Object, self bool) {
-	for m.pol.queuedBytes() > m.maxBytes {
+	for m.pol.bytes() > m.maxBytes {
 		v := m.pol.evict(m.indexedLocked)
 		if v == nil {
 			break

@@ -41,8 +41,7 @@ const (
 // fifo is a queue of objects, oldest at head, in blocks of 255 (2 KiB with the link, a size
 // class), so a queue costs 8 B per object and at most two blocks of slack, however long it
 // once was. Objects a purge, Del or replacement removed stay queued until they reach the
-// head, where the store skips them; their bytes count against the budget until then
-// (Memory.evictLocked), as they are still reachable.
+// head, where the store skips them.
 type fifo struct {
 	head, tail *fifoBlock // pop from head at hi, push to tail at ti
 	hi, ti     int
@@ -187,9 +186,9 @@ func (p *s3fifo) ghost(o *Object) (*uint64, uint64) {
 	return &p.ghosts[h&uint64(len(p.ghosts)-1)], h | 1<<63
 }
 
-// queuedBytes is the Cost of every queued object, removed ones included: what the queues
-// keep reachable.
-func (p *s3fifo) queuedBytes() int64 { return p.small.bytes + p.main.bytes }
+// bytes is the Cost of every queued object, those the store no longer holds included: what
+// the queues keep reachable.
+func (p *s3fifo) bytes() int64 { return p.small.bytes + p.main.bytes }
 
 // clear forgets every queued object; ghosts stay (they only steer placement).
 func (p *s3fifo) clear() {
