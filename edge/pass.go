@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
-	"strings"
 	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -67,16 +66,10 @@ func clientIPIn(buf []byte, a netip.Addr) string {
 	return unsafe.String(unsafe.SliceData(buf), len(buf))
 }
 
-// target is what the pool's balancer and stickiness may look at; it owns its strings, so a
-// fill may keep it.
-func (p *pipeline) target(x *exchange, r *route) origin.Target {
-	t := p.borrowedTarget(x, r)
-	t.HashKey = strings.Clone(t.HashKey)
-	return t
-}
-
-// borrowedTarget is target with its hash key borrowed from the request's bytes: valid until
-// the handler returns, for a pass's Do (the key is only hashed while picking a server).
+// borrowedTarget is what the pool's balancer and stickiness may look at, its hash key
+// borrowed from the request's bytes: valid until the handler returns, for a pass's Do (the
+// key is only hashed while picking a server). A fill that outlives the handler clones the
+// key (startFill).
 func (p *pipeline) borrowedTarget(x *exchange, r *route) origin.Target {
 	t := origin.Target{ClientIP: x.clientAddr(), Idempotent: idempotent(x.req.Method())}
 	if uri := x.req.RequestURI(); len(uri) > 0 {
