@@ -187,6 +187,13 @@ type GSLB struct {
 	Answers int                `yaml:"answers"` // records per answer; default 2
 	Regions map[string]*Region `yaml:"regions"`
 	NS      []string           `yaml:"ns"` // name server host names in the zone; default ns1..
+	// UDPThreads is how many readers answer UDP on the listen address, each on its own
+	// SO_REUSEPORT socket (gdnsd's udp_threads); 0, the default, means one per CPU.
+	UDPThreads int `yaml:"udp_threads"`
+	// UDPNetpoll makes the UDP readers wait in Go's netpoller instead of inside recvmmsg on
+	// blocking sockets of their own, the default on Linux (gslb.Options.UDPNetpoll says what
+	// each costs).
+	UDPNetpoll bool `yaml:"udp_netpoll"`
 }
 
 // Region is a client region: the networks it covers and the regions nearest to it, in order.

@@ -80,6 +80,9 @@ func TestParse_errorsNameKeyAndLine(t *testing.T) {
 		{"zone without dot", "listen: {http: \":80\"}\ngslb:\n  listen: \":53\"\n  zone: cdn.example.com\n  names: [www]\n", "gslb.zone", 4, "trailing dot"},
 		{"overlapping cidrs", "listen: {http: \":80\"}\ngslb:\n  listen: \":53\"\n  zone: c.\n  names: [www]\n  regions:\n    a: {cidrs: [10.0.0.0/8]}\n    b: {cidrs: [10.1.0.0/16]}\n", "gslb.regions.b.cidrs[0]", 8, "overlaps"},
 		{"unknown neighbour", "listen: {http: \":80\"}\ngslb:\n  listen: \":53\"\n  zone: c.\n  names: [www]\n  regions:\n    a: {near: [z]}\n", "gslb.regions.a.near[0]", 7, "unknown region"},
+		{"negative udp_threads", "listen: {http: \":80\"}\ngslb:\n  listen: \":53\"\n  zone: c.\n  names: [www]\n  udp_threads: -1\n", "gslb.udp_threads", 6, "out of range"},
+		{"too many udp_threads", "listen: {http: \":80\"}\ngslb:\n  listen: \":53\"\n  zone: c.\n  names: [www]\n  udp_threads: 257\n", "gslb.udp_threads", 6, "out of range"},
+		{"udp_netpoll not a bool", "listen: {http: \":80\"}\ngslb:\n  listen: \":53\"\n  zone: c.\n  names: [www]\n  udp_netpoll: maybe\n", "gslb.udp_netpoll", 6, "wrong type"},
 		{"vip is own address", "node: {public_addr: 192.0.2.1}\nlisten: {http: \":80\"}\nvip:\n  interface: lo\n  addresses:\n    - 192.0.2.1/24\n", "vip.addresses[0]", 6, "own public_addr"},
 		{"bad yaml", "listen: {http: \":80\"\n", "", 1, "invalid YAML"},
 	}

@@ -8,6 +8,10 @@ import (
 	"strings"
 )
 
+// maxUDPThreads bounds gslb.udp_threads: each blocking reader holds a thread and one of
+// the runtime's Ps for as long as the server listens.
+const maxUDPThreads = 256
+
 func (v *validator) gslb(g *GSLB) {
 	if g.Listen == "" {
 		return
@@ -27,6 +31,9 @@ func (v *validator) gslb(g *GSLB) {
 	}
 	if g.TTL < 0 || g.Answers < 0 {
 		v.fail("gslb", "ttl and answers must be positive")
+	}
+	if g.UDPThreads < 0 || g.UDPThreads > maxUDPThreads {
+		v.fail("gslb.udp_threads", "%d is out of range: 0 (one per CPU) to %d", g.UDPThreads, maxUDPThreads)
 	}
 	if len(g.Names) == 0 {
 		v.fail("gslb.names", "no names to answer for")
