@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -315,6 +316,21 @@ var nodeSpecialValues = map[string]func(t *testing.T){
 		n := startNode(t, "listen: {http: \"127.0.0.1:0\", admin: \"127.0.0.1:0\"}\ngslb: {listen: \"\"}\n"+oneRoute(true, "http://127.0.0.1:1"), Options{})
 		if a := n.DNSAddr(); a != "" {
 			t.Errorf(`gslb.listen: "": DNS on %s, want none`, a)
+		}
+	},
+	"gslb.udp_threads": func(t *testing.T) { // 0 means one reader (and socket) per CPU
+		// Netpoller readers: blocking ones would add a P each, and GOMAXPROCS is the CPU count
+		// here only while no blocking server listens.
+		cpus := runtime.GOMAXPROCS(0)
+		n := startNode(t, "listen: {http: \"127.0.0.1:0\", admin: \"127.0.0.1:0\"}\ngslb: {listen: \"127.0.0.1:0\", zone: cdn.example.com., names: [www], udp_threads: 0, udp_netpoll: true}\n"+
+			oneRoute(true, "http://127.0.0.1:1"), Options{})
+		_, port, err := net.SplitHostPort(n.DNSAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := strconv.Atoi(port)
+		if got := udpSocketsOnPort(t, p); got != cpus {
+			t.Errorf("gslb.udp_threads: 0: %d UDP sockets on the DNS port, want one per CPU (%d)", got, cpus)
 		}
 	},
 	"vip.addresses": func(t *testing.T) { // [] with interface "": no shared address
