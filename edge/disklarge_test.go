@@ -239,7 +239,15 @@ func TestDiskTier_ramCacheCutoffSendsObjectsToDiskOnly(t *testing.T) {
 	n, _ := largeDiskNode(t, origin.URL, ", ram_cache_cutoff: 64KiB")
 	url := "http://" + n.HTTPAddr() + "/mid"
 	getRange(t, url, "")
-	n.disk.d.Wait()
+	// A finished fill stays joinable for its linger (coalesce.Group.Linger) and answers a
+	// request that joins it as a hit from the fill itself, not from disk: on a loaded machine
+	// the next request can come within it. Wait for the first disk hit, then require that
+	// every later request is one.
+	pollUntil(t, 10*time.Second, "a disk hit", func() bool {
+		n.disk.d.Wait()
+		resp, body := getRange(t, url, "")
+		return bytes.Equal(body, want) && strings.Contains(resp.Header.Get("Cache-Status"), "/disk")
+	})
 	n.store.Wait()
 	for i := range 2 {
 		resp, body := getRange(t, url, "")
