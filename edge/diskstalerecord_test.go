@@ -51,7 +51,7 @@ func TestDiskTier_revalidationServesTheRecordItValidatedNotOneOfTheSameResponseT
 		t.Fatalf("fill: %d, %d bytes", status, len(body))
 	}
 	d := n.disk.d
-	d.Wait()
+	n.settleDisk()
 	keys := d.KeysWithPrefix("", 2)
 	if len(keys) != 1 {
 		t.Fatalf("disk keys %q, want the one object", keys)

@@ -170,3 +170,11 @@ func waitDiskReady(t testing.TB, n *Node) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// settleDisk waits until no fill is running and the disk tier has written everything it was
+// handed. A client has a fill's last byte before the fill hands the object to the tier, so a
+// disk Wait right after a response may run before that handoff.
+func (n *Node) settleDisk() {
+	n.bg.Wait()
+	n.disk.d.Wait()
+}
