@@ -20,20 +20,7 @@ func BenchmarkConnFeed_phases(b *testing.B) {
 	defer f.close()
 	n := &Node{feed: f}
 	hl := &handoffListener{feed: f, addr: ln.Addr(), closed: make(chan struct{})}
-	var conns []net.Conn
-	for range 64 {
-		client, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer client.Close()
-		c, err := hl.Accept()
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
-		conns = append(conns, c)
-	}
+	conns := acceptedConns(b, ln.Addr(), hl.Accept)
 	b.ResetTimer()
 	for i := range b.N {
 		c := conns[i&63]
@@ -53,20 +40,7 @@ func BenchmarkConnFeed_socketDeadlines(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer ln.Close()
-	var conns []net.Conn
-	for range 64 {
-		client, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer client.Close()
-		c, err := ln.Accept()
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
-		conns = append(conns, c)
-	}
+	conns := acceptedConns(b, ln.Addr(), ln.Accept)
 	b.ResetTimer()
 	for i := range b.N {
 		c := conns[i&63]
@@ -74,4 +48,25 @@ func BenchmarkConnFeed_socketDeadlines(b *testing.B) {
 		c.SetReadDeadline(time.Now().Add(30 * time.Second))
 		c.SetWriteDeadline(time.Now().Add(60 * time.Second))
 	}
+}
+
+// acceptedConns dials addr 64 times and returns the server sides accept hands out; every
+// connection is closed when the benchmark ends.
+func acceptedConns(b *testing.B, addr net.Addr, accept func() (net.Conn, error)) []net.Conn {
+	b.Helper()
+	var conns []net.Conn
+	for range 64 {
+		client, err := net.Dial("tcp", addr.String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { client.Close() })
+		c, err := accept()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { c.Close() })
+		conns = append(conns, c)
+	}
+	return conns
 }
