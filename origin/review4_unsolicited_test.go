@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"testing"
-
-	"github.com/valyala/fasthttp"
 )
 
 // RFC 9112 section 6.3: a server that answers 204, 304 or HEAD and then, in a write of its
@@ -49,24 +47,7 @@ func TestReview4_bytesAfterABodylessAnswerRefuseImmediateReuse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	get := func(method, path string) (int, string) {
-		t.Helper()
-		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-		defer fasthttp.ReleaseRequest(req)
-		defer fasthttp.ReleaseResponse(resp)
-		req.Header.SetMethod(method)
-		req.SetRequestURI("http://www.example.com" + path)
-		_, done, err := p.Do(req, resp, Target{Idempotent: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer done()
-		b, err := io.ReadAll(resp.BodyStream())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp.StatusCode(), string(b)
-	}
+	get := func(method, path string) (int, string) { return poolGet(t, p, method, path) }
 	for _, tc := range []struct{ method, path string }{{"GET", "/204"}, {"GET", "/304"}, {"HEAD", "/head"}} {
 		for i := 0; i < 10; i++ {
 			get(tc.method, tc.path)

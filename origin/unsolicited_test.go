@@ -20,22 +20,7 @@ import (
 // seen at its reuse: whether the last read drained the socket (the server's extra bytes came
 // in a write of their own) or left them there (they came with the response).
 func TestUnsolicited_peeksEveryReuse(t *testing.T) {
-	ln := listenLocal(t)
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			accepted <- c
-		}
-	}()
-	c, err := dialer(time.Second, time.Second)(ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	srv := <-accepted
-	defer srv.Close()
-	ic := c.(*inactivityConn)
+	ic, srv := dialedPair(t, time.Second, time.Second)
 	waitFor := func(n int) { // until n bytes are in the client's socket
 		t.Helper()
 		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
@@ -128,22 +113,7 @@ func TestPool_bytesPastTheReaderRefuseImmediateReuse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	get := func() (int, string) {
-		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-		defer fasthttp.ReleaseRequest(req)
-		defer fasthttp.ReleaseResponse(resp)
-		req.SetRequestURI("http://www.example.com/x")
-		_, done, err := p.Do(req, resp, Target{Idempotent: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer done()
-		b, err := io.ReadAll(resp.BodyStream())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp.StatusCode(), string(b)
-	}
+	get := func() (int, string) { return poolGet(t, p, "GET", "/x") }
 	if status, body := get(); status != 200 || len(body) != 16342 {
 		t.Fatalf("first answer %d with %d bytes, want 200 with 16342", status, len(body))
 	}
@@ -168,21 +138,7 @@ func TestInactivityConn_armRequest(t *testing.T) {
 		{"two writes: the first read re-arms", 2, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			ln := listenLocal(t)
-			accepted := make(chan net.Conn, 1)
-			go func() {
-				if c, err := ln.Accept(); err == nil {
-					accepted <- c
-				}
-			}()
-			c, err := dialer(time.Second, 300*time.Millisecond)(ln.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			srv := <-accepted
-			defer srv.Close()
-			ic := c.(*inactivityConn)
+			ic, srv := dialedPair(t, time.Second, 300*time.Millisecond)
 			if err := ic.armRequest(time.Now()); err != nil {
 				t.Fatal(err)
 			}
@@ -196,7 +152,7 @@ func TestInactivityConn_armRequest(t *testing.T) {
 			}
 			time.Sleep(350 * time.Millisecond) // past the limit from armRequest
 			srv.Write([]byte("HTTP/1.1 204 No Content\r\n\r\n"))
-			_, err = ic.Read(make([]byte, 64))
+			_, err := ic.Read(make([]byte, 64))
 			if failed := err != nil; failed != tt.wantFail {
 				t.Errorf("read: %v, want failure %v", err, tt.wantFail)
 			}
@@ -219,21 +175,7 @@ func (c *deadlineCount) SetDeadline(t time.Time) error {
 // still at least the limit away (armSlack): requests in quick succession arm it once, and
 // the first-byte timeout still never ends a wait sooner than the limit after the request.
 func TestInactivityConn_armRequestKeepsADeadlineFarEnough(t *testing.T) {
-	ln := listenLocal(t)
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		if c, err := ln.Accept(); err == nil {
-			accepted <- c
-		}
-	}()
-	c, err := dialer(time.Second, 300*time.Millisecond)(ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	srv := <-accepted
-	defer srv.Close()
-	ic := c.(*inactivityConn)
+	ic, srv := dialedPair(t, time.Second, 300*time.Millisecond)
 	counted := &deadlineCount{Conn: ic.Conn}
 	ic.Conn = counted
 	start := time.Now()
@@ -259,4 +201,46 @@ func TestInactivityConn_armRequestKeepsADeadlineFarEnough(t *testing.T) {
 	if _, err := ic.Read(make([]byte, 64)); err != nil {
 		t.Errorf("read within the limit of the last request: %v", err)
 	}
+}
+
+// dialedPair dials a loopback listener through dialer(connect, firstByte) and returns the
+// client's inactivityConn and the server's side; both are closed when the test ends.
+func dialedPair(t *testing.T, connect, firstByte time.Duration) (*inactivityConn, net.Conn) {
+	t.Helper()
+	ln := listenLocal(t)
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			accepted <- c
+		}
+	}()
+	c, err := dialer(connect, firstByte)(ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	srv := <-accepted
+	t.Cleanup(func() { srv.Close() })
+	return c.(*inactivityConn), srv
+}
+
+// poolGet sends method path to www.example.com through p and returns the status and the
+// whole body.
+func poolGet(t *testing.T, p *Pool, method, path string) (int, string) {
+	t.Helper()
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.Header.SetMethod(method)
+	req.SetRequestURI("http://www.example.com" + path)
+	_, done, err := p.Do(req, resp, Target{Idempotent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	b, err := io.ReadAll(resp.BodyStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode(), string(b)
 }
