@@ -74,7 +74,7 @@ func BenchmarkMemory_Set(b *testing.B) {
 // the cost must follow the objects matched, not the objects stored.
 func BenchmarkMemory_PurgeTag(b *testing.B) {
 	const n, perTag = 1_000_000, 10
-	m := newTestMemory(b, Config{MaxBytes: 4 << 30, NumCounters: 10 * n})
+	m := newTestMemory(b, Config{MaxBytes: 4 << 30})
 	fill(b, m, n, 16, func(i int) string { return "t" + itoa(i/perTag) })
 	b.ResetTimer()
 	for i := range b.N {

@@ -2,11 +2,8 @@ package cachestore
 
 // Config sizes the memory tier. The zero value works: a 256 MiB store named "main".
 type Config struct {
-	MaxBytes int64 // budget in bytes of Object.Cost; 0 means 256 MiB
-	// NumCounters is unused: it sized ristretto's TinyLFU sketch, which the store's own
-	// eviction policy (policy.go) replaced. Kept so existing configurations still compile.
-	NumCounters int64
-	Name        string // value of the "store" label on this store's metrics; "" means "main"
+	MaxBytes int64  // budget in bytes of Object.Cost; 0 means 256 MiB
+	Name     string // value of the "store" label on this store's metrics; "" means "main"
 	// OnEvict, when set, receives each object the store's eviction policy evicted to make
 	// room, or let in and evicted at once (larger than the policy's room), after Set (not
 	// deletes and purges): the disk tier below takes them, and decides with its own

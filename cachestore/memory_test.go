@@ -143,12 +143,12 @@ func TestConfig_Defaults(t *testing.T) {
 		want Config
 	}{
 		{"zero", Config{}, Config{MaxBytes: 256 << 20, Name: "main"}},
-		{"explicit values kept", Config{MaxBytes: 5, NumCounters: 7, Name: "hot"}, Config{MaxBytes: 5, NumCounters: 7, Name: "hot"}},
+		{"explicit values kept", Config{MaxBytes: 5, Name: "hot"}, Config{MaxBytes: 5, Name: "hot"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// Field by field: Config holds a func (OnEvict), which != cannot compare.
-			if got := tc.in.withDefaults(); got.MaxBytes != tc.want.MaxBytes || got.NumCounters != tc.want.NumCounters || got.Name != tc.want.Name {
+			if got := tc.in.withDefaults(); got.MaxBytes != tc.want.MaxBytes || got.Name != tc.want.Name {
 				t.Fatalf("withDefaults = %+v, want %+v", got, tc.want)
 			}
 		})

@@ -29,7 +29,7 @@ func BenchmarkHitRatio_zipf(b *testing.B) {
 			sample := simObject("http://site/k/0")
 			capacity := int64(keys/100) * sample.Cost()
 			newStore := func(bytes int64) *cachestore.Memory {
-				m, err := cachestore.NewMemory(cachestore.Config{MaxBytes: bytes, NumCounters: keys * 10}, nil)
+				m, err := cachestore.NewMemory(cachestore.Config{MaxBytes: bytes}, nil)
 				if err != nil {
 					b.Fatal(err)
 				}

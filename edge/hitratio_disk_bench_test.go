@@ -50,7 +50,7 @@ func benchMemoryAndDisk(b *testing.B, s, diskX float64) {
 		return d.Put(disk.Record{Key: o.Key, URL: o.URL, Head: encodeHead(int(o.Status), o.Header.Header()), Body: o.Body})
 	}
 	newMemory := func(evict func(*cachestore.Object)) *cachestore.Memory {
-		m, err := cachestore.NewMemory(cachestore.Config{MaxBytes: workingSet / 4, NumCounters: keys * 10, OnEvict: evict}, nil)
+		m, err := cachestore.NewMemory(cachestore.Config{MaxBytes: workingSet / 4, OnEvict: evict}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
