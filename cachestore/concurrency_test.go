@@ -9,7 +9,7 @@ import (
 
 // TestMemory_ConcurrentSetGetPurge races fills, lookups, deletes and every kind of purge on a
 // small key space with a budget that forces evictions, then checks that the index still equals
-// what ristretto holds and that no stored object was filled before a hard purge matching it.
+// what the table holds and that no stored object was filled before a hard purge matching it.
 func TestMemory_ConcurrentSetGetPurge(t *testing.T) {
 	m := newTestMemory(t, Config{MaxBytes: 256 << 10})
 	const workers, ops = 8, 2000
@@ -62,10 +62,10 @@ func TestMemory_ConcurrentSetGetPurge(t *testing.T) {
 	})
 }
 
-// TestMemory_HardPurgeWaitsForASetInFlight stops a Set between indexing its object and handing
-// it to ristretto, and purges the object's URL meanwhile. The purge must wait for the Set and
-// then remove the object; without the fill lock it would find the object indexed, delete a key
-// ristretto does not hold yet, and the Set would then store a purged object out of the index.
+// TestMemory_HardPurgeWaitsForASetInFlight stops a Set after it stored its object, and purges
+// the object's URL meanwhile. The purge must wait for the Set and then remove the object.
+// (With ristretto, which applied a Set after it returned, a purge that did not wait deleted a
+// key ristretto did not hold yet, and the Set then stored a purged object out of the index.)
 func TestMemory_HardPurgeWaitsForASetInFlight(t *testing.T) {
 	m := newTestMemory(t, Config{})
 	indexed, release := make(chan struct{}), make(chan struct{})

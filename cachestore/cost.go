@@ -9,18 +9,24 @@ import (
 // runtime allocates it (each allocation rounded up to its size class), plus what the store
 // spends to hold one object. Charging the heap and not only the payload keeps a full store's
 // live heap at Config.MaxBytes; for an object of the edge's shape (a 1 KiB body, 8 header
-// fields packed, Key = URL, a Meta) a full store's heap is 0.97 of its charged bytes
+// fields packed and compacted, Key = URL, a Meta) a full store's heap is 0.99 of its charged bytes
 // (BenchmarkMemory_HeapPerEdgeObject/full): the charge errs on the safe side.
 //
 // What is shared is charged once: Key and URL when URL is the start of Key's bytes (the
-// edge's keys are the URL itself, or the URL followed by the variant's secondary key). The
+// edge's keys are the URL itself, or the URL followed by the variant's secondary key), and
+// the one allocation Compact made of Key, URL and Header. The
 // body is charged by its capacity: bytes a body keeps beyond its length are heap too.
 func (o *Object) Cost() int64 {
-	n := allocSize(cap(o.Body))
-	n += allocSize(len(o.Header))
-	n += allocSize(len(o.Key))
-	if !sharesBytes(o.Key, o.URL) {
-		n += allocSize(len(o.URL))
+	var n int
+	if o.packed != 0 {
+		n = allocSize(int(o.packed)) + allocSize(cap(o.Body))
+	} else {
+		n = allocSize(cap(o.Body))
+		n += allocSize(len(o.Header))
+		n += allocSize(len(o.Key))
+		if !sharesBytes(o.Key, o.URL) {
+			n += allocSize(len(o.URL))
+		}
 	}
 	n += o.Tags.cost()
 	if m := o.Meta; m != nil {
@@ -36,14 +42,14 @@ const (
 	// metaSize is a Meta, rounded to its size class (64 B).
 	metaSize = (int(unsafe.Sizeof(Meta{})) + 15) &^ 15
 	// objectOverhead is the Object struct (128 B with its size class) plus what the store
-	// holds per object beside it: its item in ristretto's store map (48 B and the map's
-	// spare slots) and cost map, its queue slot and share of the ghost table in the eviction
-	// policy, and its entry in the URL index. BenchmarkMemory_HeapPerEdgeObject measures
-	// ristretto at 111 B, the policy at 14 B and the index at 18 B per object on a fresh
-	// store, and some 70 B more in a store that evicts (deleted slots of ristretto's maps,
-	// half-empty B-tree nodes); the charge is the evicting store's, the state a full cache
-	// lives in.
-	objectOverhead = (int64(unsafe.Sizeof(Object{}))+15)&^15 + 228
+	// holds per object beside it: its entry in the table (table.go: 16 B in a Go map, 24 B
+	// with the map's spare slots as measured, up to about 40 B just after the map doubled),
+	// its queue slot and share of the ghost table in the eviction policy, and its entry in
+	// the URL index. BenchmarkMemory_HeapPerEdgeObject measures the table at 24 B, the
+	// policy at 14 B and the index at 18 B per object on a fresh store, and 7 B more in a
+	// store that evicts (half-empty B-tree nodes, deleted map slots); the charge takes the
+	// map's worst case.
+	objectOverhead = (int64(unsafe.Sizeof(Object{}))+15)&^15 + 80
 	// tagOverhead is a tag's string header in Object.Tags plus its entry in the tag index.
 	tagOverhead = 64
 )

@@ -42,16 +42,14 @@ func mustSet(t testing.TB, m *Memory, o *Object) {
 	}
 }
 
-// checkIndexMatchesCache asserts the store's invariant once ristretto is idle: the index holds
-// exactly the values ristretto holds, the tag index holds exactly their tags, and the counts
-// agree.
+// checkIndexMatchesCache asserts the store's invariant: the index holds exactly the objects
+// the table holds, the tag index holds exactly their tags, and the counts agree.
 func checkIndexMatchesCache(t testing.TB, m *Memory) {
 	t.Helper()
 	m.Wait()
 	held := map[slot]bool{}
-	m.cache.IterValues(func(s slot) bool {
-		held[s] = true
-		return false
+	m.tab.each(func(o *Object) {
+		held[slot{obj: o}] = true
 	})
 
 	m.mu.Lock()
@@ -69,12 +67,12 @@ func checkIndexMatchesCache(t testing.TB, m *Memory) {
 	})
 	for s := range held {
 		if !indexed[s] {
-			t.Errorf("ristretto holds %q (%p) but the index does not", s.obj.Key, s.obj)
+			t.Errorf("the table holds %q (%p) but the index does not", s.obj.Key, s.obj)
 		}
 	}
 	for s := range indexed {
 		if !held[s] {
-			t.Errorf("index holds %q (%p) but ristretto does not", s.obj.Key, s.obj)
+			t.Errorf("index holds %q (%p) but the table does not", s.obj.Key, s.obj)
 		}
 	}
 	gotTags := 0

@@ -7,10 +7,10 @@ import (
 	"github.com/google/btree"
 )
 
-// slot is what ristretto stores for a key, and the URL index's entry: the object alone, 8
-// bytes. Two objects of the same key that ristretto may hold for a moment (one stored, one
-// queued) are told apart by identity, so the index removes exactly the one that left; within
-// a URL the index orders them by address (the collector does not move heap objects).
+// slot is the URL index's entry: the object alone, 8 bytes. Objects are told apart by
+// identity, so the index removes exactly the one that left (a newer object of the same key
+// may already be indexed); within a URL the index orders them by address (the collector does
+// not move heap objects).
 type slot struct {
 	obj *Object
 }
@@ -33,7 +33,7 @@ func addr(o *Object) uintptr {
 // btreeDegree gives nodes of up to 63 items: shallow trees, little per-item overhead.
 const btreeDegree = 32
 
-// index holds every object ristretto may hold, sorted by URL and by tag, so a purge visits only
+// index holds every object the table holds, sorted by URL and by tag, so a purge visits only
 // what it matches. Its entries are 8 B (URL) and 24 B (tag) per object; there is no map per
 // object or per tag. Not safe for concurrent use; Memory guards it with its index mutex.
 type index struct {
@@ -73,8 +73,8 @@ func (x *index) add(s slot) bool {
 	return true
 }
 
-// remove forgets s; it reports false if s was not indexed (already removed by a purge, or
-// ristretto reporting the exit of a value twice over different callbacks).
+// remove forgets s; it reports false if s was not indexed (already removed by a purge, a
+// Del, a newer object of its key, or an eviction).
 func (x *index) remove(s slot) bool {
 	if _, ok := x.byURL.Delete(s); !ok {
 		return false

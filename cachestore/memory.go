@@ -1,50 +1,41 @@
 package cachestore
 
 import (
-	"fmt"
 	"sync"
 	"sync/atomic"
 
-	"github.com/dgraph-io/ristretto/v2"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Stats is a snapshot of a store's counters.
 type Stats struct {
-	Objects   int64  // objects held (including Sets ristretto has queued but not yet applied)
+	Objects   int64  // objects held
 	Bytes     int64  // sum of their Cost
 	Evictions uint64 // objects the eviction policy (policy.go) evicted to make room
 	Hits      uint64
 	Misses    uint64
-	Rejected  uint64 // Sets ristretto dropped (its queue full) or refused (a key Set twice before either was applied), or that the policy evicted at once
+	Rejected  uint64 // Sets over the budget, or that the policy evicted at once
 	Refused   uint64 // Sets refused because a purge newer than their fill matched them
 }
 
 // Memory is the in-memory object store. All methods are safe for concurrent use, except that
-// Close must not run concurrently with any other call (ristretto's own contract).
+// Close must not run concurrently with any other call.
 type Memory struct {
-	cache    *ristretto.Cache[string, slot]
+	tab      *table // key -> object (table.go); written under mu, read without it
 	maxBytes int64
 
-	// fillMu orders Sets against hard purges. Set holds it shared from its purge-log check
-	// until ristretto has the object; a hard purge holds it exclusively from finding its
-	// matches until their Dels are queued. Without it, a Set that indexed its object just
-	// before a purge but handed it to ristretto just after the purge's Del would leave a
-	// purged object stored and unindexed, out of reach of every later purge.
+	// fillMu orders Sets against hard purges and Close: Set holds it shared from its
+	// purge-log check until it returns, a hard purge exclusively. (Table writes are now
+	// made under mu, with the index; the lock was first needed when ristretto applied a
+	// Set after the Set returned.)
 	fillMu sync.RWMutex
 	closed bool // guarded by fillMu
 
-	// mu guards idx and log. ristretto's callbacks take it from ristretto's goroutine
-	// (and from inside Set, Del and Clear), so no code calls into ristretto while holding it.
+	// mu guards idx, log, pol and the table's writes.
 	mu  sync.Mutex
 	idx index
 	log purgeLog
 	pol *s3fifo // what Set evicts (policy.go); guarded by mu
-
-	// admitMu orders what Set hands to ristretto (the Dels of its victims, then its object)
-	// against other Sets and Dels: a victim's Del that reached ristretto after a newer
-	// object of the same key would delete that one.
-	admitMu sync.Mutex
 
 	gen atomic.Uint64 // mirrors log.gen for a lock-free Begin
 	// vary maps a URL to the request header names its responses vary on (see vary.go).
@@ -59,8 +50,8 @@ type Memory struct {
 
 	onEvict func(*Object) // Config.OnEvict
 
-	// afterIndex, when set by a test, runs in Set between indexing an object and handing it
-	// to ristretto: the window the fill lock protects.
+	// afterIndex, when set by a test, runs in Set after its object is stored, before Set
+	// returns and lets go of the fill lock.
 	afterIndex func()
 }
 
@@ -70,71 +61,40 @@ func NewMemory(cfg Config, reg prometheus.Registerer) (*Memory, error) {
 	m := &Memory{maxBytes: cfg.MaxBytes, idx: newIndex(), log: newPurgeLog(purgeLogSize),
 		pol: newS3FIFO(cfg.MaxBytes), orphans: newOrphanRing(orphanCapacity(cfg.MaxBytes))}
 	m.onEvict = cfg.OnEvict
-	cache, err := ristretto.NewCache(&ristretto.Config[string, slot]{
-		NumCounters:        sketchCounters,
-		MaxCost:            unbounded,
-		BufferItems:        bufferItems,
-		IgnoreInternalCost: true, // Object.Cost already charges the store's own overhead
-		// ristretto calls these from its goroutine, and OnExit also from inside Set, Del and
-		// Clear; each value that entered ristretto leaves through exactly one of them (an
-		// eviction or rejection calls OnEvict/OnReject and then OnExit), which keeps the index
-		// equal to what ristretto holds. With an unbounded budget ristretto evicts nothing;
-		// it rejects a Set only when its key was Set twice before either was applied.
-		OnEvict: func(it *ristretto.Item[slot]) {
-			if m.forget(it.Value, keepVary) {
-				m.evictions.Add(1)
-				if m.onEvict != nil {
-					m.onEvict(it.Value.obj)
-				}
-			}
-		},
-		OnReject: func(it *ristretto.Item[slot]) {
-			if m.forget(it.Value, keepVary) {
-				m.rejected.Add(1)
-				if m.onEvict != nil {
-					m.onEvict(it.Value.obj)
-				}
-			}
-		},
-		OnExit: func(s slot) { m.forget(s, keepVary) },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("cachestore: %w", err)
-	}
-	m.cache = cache
+	m.tab = newTable()
+	var err error
 	if m.metrics, err = newMetrics(m, cfg.Name, reg); err != nil {
-		cache.Close()
 		return nil, err
 	}
 	return m, nil
 }
 
-// Get returns the object stored under key. It takes no lock of the store's own.
+// Get returns the object stored under key. It takes no lock but its table shard's, shared.
 func (m *Memory) Get(key string) (*Object, bool) {
-	s, ok := m.cache.Get(key)
-	if !ok || s.obj == nil {
+	o := m.tab.get(key)
+	if o == nil {
 		m.misses.Add(1)
 		return nil, false
 	}
 	m.hits.Add(1)
-	s.obj.touch() // the eviction policy's hit count: one atomic add, no lock
-	return s.obj, true
+	o.touch() // the eviction policy's hit count: one atomic add, no lock
+	return o, true
 }
 
 // Begin returns the current generation. The edge calls it when a fill starts and puts it in
 // Object.Generation, so Set can tell whether a purge happened while the fill was running.
 func (m *Memory) Begin() uint64 { return m.gen.Load() }
 
-// Set stores o under o.Key. It returns false when refused: a hard purge newer than
-// o.Generation matches o (by URL, prefix, tag or all), the purge log no longer reaches back to
-// o.Generation, o is larger than the budget, or ristretto dropped the Set. A soft purge newer
+// Set stores o under o.Key, replacing what the key held. It returns false when refused: a
+// hard purge newer than o.Generation matches o (by URL, prefix, tag or all), the purge log no
+// longer reaches back to o.Generation, or o is larger than the budget. A soft purge newer
 // than o.Generation that matches o stores it marked soft-purged.
 //
 // Set evicts, before it returns, what the budget needs to take o (policy.go), and hands them
-// to Config.OnEvict. true does not promise a later Get finds o: ristretto applies Sets
-// asynchronously and may still refuse it. Never re-read the store to answer the request that
-// filled it. o must not be changed after Set. Setting o again while this store holds it (or
-// has it queued) does nothing and returns true.
+// to Config.OnEvict. true does not promise a later Get finds o: the policy may have evicted
+// o itself (an object near the budget's size), and any later Set may evict it. Never re-read
+// the store to answer the request that filled it. o must not be changed after Set. Setting o
+// again while this store holds it does nothing and returns true.
 func (m *Memory) Set(o *Object) bool {
 	if o == nil {
 		return false
@@ -149,9 +109,6 @@ func (m *Memory) Set(o *Object) bool {
 	if m.closed {
 		return false
 	}
-	m.admitMu.Lock()
-	defer m.admitMu.Unlock()
-
 	m.mu.Lock()
 	switch m.log.judge(o) {
 	case refuse:
@@ -162,13 +119,15 @@ func (m *Memory) Set(o *Object) bool {
 		o.softPurged.Store(true)
 	}
 	s := slot{obj: o}
-	// Indexed before ristretto sees it, so its exit callback, which may come at once, finds it.
 	if !m.idx.add(s) {
-		// o is already stored or queued. Setting it again would make ristretto report the
-		// exit of the value it replaces, which is o itself, and the index would forget an
-		// object ristretto holds.
-		m.mu.Unlock()
+		m.mu.Unlock() // o is already stored
 		return true
+	}
+	if old := m.tab.put(o); old != nil {
+		// A newer object of the key (or, rarely, of another key of the same hash): the old
+		// one leaves as ristretto's replaced values did, neither evicted nor refused. The
+		// table no longer holds it, so forgetting it deletes nothing there.
+		m.forgetLocked(slot{obj: old}, keepVary)
 	}
 	m.pol.add(o)
 	victims, self := m.evictLocked(o)
@@ -178,7 +137,7 @@ func (m *Memory) Set(o *Object) bool {
 	if self {
 		// Its own victim (what was queued before it left or moved on and the bytes still
 		// did not fit: an object near the budget's size): like a refusal by admission,
-		// reported to OnEvict, and true as for a Set ristretto takes and then refuses.
+		// reported to OnEvict, and true: the fill did store it, for a moment.
 		m.rejected.Add(1)
 		if m.onEvict != nil {
 			m.onEvict(o)
@@ -188,12 +147,6 @@ func (m *Memory) Set(o *Object) bool {
 	if m.afterIndex != nil {
 		m.afterIndex()
 	}
-
-	if !m.cache.Set(o.Key, s, cost) {
-		m.forget(s, keepVary) // dropped: ristretto reports no exit for it
-		m.rejected.Add(1)
-		return false
-	}
 	return true
 }
 
@@ -201,8 +154,13 @@ func (m *Memory) Set(o *Object) bool {
 func (m *Memory) Del(key string) {
 	m.fillMu.RLock()
 	defer m.fillMu.RUnlock()
-	if !m.closed {
-		m.cache.Del(key) // its OnExit removes the object from the index
+	if m.closed {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if o := m.tab.get(key); o != nil {
+		m.forgetLocked(slot{obj: o}, keepVary)
 	}
 }
 
@@ -222,12 +180,12 @@ func (m *Memory) Stats() Stats {
 // MaxBytes is the store's budget in bytes of Object.Cost (Config.MaxBytes, or its default).
 func (m *Memory) MaxBytes() int64 { return m.maxBytes }
 
-// Wait blocks until ristretto has applied every queued Set and Del. For tests only.
-func (m *Memory) Wait() { m.cache.Wait() }
+// Wait returns at once: Sets and Dels are applied before they return. It is kept for tests
+// written when ristretto applied them asynchronously. For tests only.
+func (m *Memory) Wait() {}
 
-// Close drops every object, stops ristretto's goroutines and unregisters the metrics. No call
-// may run concurrently with Close or follow it, except Set, Del and purges, which then do
-// nothing.
+// Close drops every object and unregisters the metrics. No call may run concurrently with
+// Close or follow it, except Set, Del and purges, which then do nothing.
 func (m *Memory) Close() {
 	m.fillMu.Lock()
 	defer m.fillMu.Unlock()
@@ -240,29 +198,19 @@ func (m *Memory) Close() {
 	m.pol.clear()
 	m.syncCounts()
 	m.clearVaryLocked()
+	m.tab.clear()
 	m.mu.Unlock()
-	m.cache.Close()
 	m.metrics.unregister()
 }
 
-// forget removes s from the index after ristretto let go of it (see forgetLocked). It
-// reports whether s was indexed.
-func (m *Memory) forget(s slot, vary varyFate) bool {
-	if s.obj == nil {
-		return false // ristretto reports deletes of absent keys with a zero value
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.forgetLocked(s, vary)
-}
-
-// forgetLocked removes s from the index; when s was the last object of its URL, the URL's
-// Vary record is dropped (a purge) or kept as an orphan (see vary.go). It reports whether s
-// was indexed.
+// forgetLocked removes s from the index and the table; when s was the last object of its
+// URL, the URL's Vary record is dropped (a purge) or kept as an orphan (see vary.go). It
+// reports whether s was indexed. Every object leaves the store here.
 func (m *Memory) forgetLocked(s slot, vary varyFate) bool {
 	if !m.idx.remove(s) {
 		return false
 	}
+	m.tab.del(s.obj)
 	m.syncCounts()
 	m.releaseVaryLocked(s.obj.URL, vary)
 	return true
@@ -303,11 +251,10 @@ func (m *Memory) evictLocked(o *Object) (victims []*Object, self bool) {
 // holds mu.
 func (m *Memory) indexedLocked(v *Object) bool { return m.idx.byURL.Has(slot{obj: v}) }
 
-// evicted deletes the victims from ristretto (their OnExit finds them already forgotten)
-// and hands them to Config.OnEvict. The caller holds admitMu, not mu.
+// evicted counts the victims evictLocked already removed and hands them to Config.OnEvict.
+// The caller does not hold mu.
 func (m *Memory) evicted(victims []*Object) {
 	for _, v := range victims {
-		m.cache.Del(v.Key)
 		m.evictions.Add(1)
 		if m.onEvict != nil {
 			m.onEvict(v)

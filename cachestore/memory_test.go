@@ -172,9 +172,8 @@ func TestMemory_CloseMakesWritesNoOps(t *testing.T) {
 	m.Close() // a second Close is harmless
 }
 
-// TestMemory_SetSameObjectAgain stores one object twice, queued and applied: ristretto reports
-// the exit of the value a Set replaces, which is the object itself, and the index must still
-// hold it.
+// TestMemory_SetSameObjectAgain stores one object twice: the second Set replaces nothing (the
+// object it would replace is itself), and the index must still hold it.
 func TestMemory_SetSameObjectAgain(t *testing.T) {
 	for _, wait := range []bool{false, true} {
 		m := newTestMemory(t, Config{})

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dgraph-io/ristretto/v2"
-
 	"github.com/shoal-cdn/shoal/httpcache"
 )
 
@@ -25,14 +23,17 @@ var nginxFields = [...]httpcache.Field{
 }
 
 // edgeObject builds object i as the edge's fill builds it: Key and URL one string, the header
-// packed into one string (httpcache.Pack), a Meta, no tags.
+// packed (httpcache.Pack), a Meta, no tags, then compacted: key, header and body one
+// allocation (Object.Compact).
 func edgeObject(i, bodySize int) *Object {
 	h := nginxFields[:]
 	url := "http://127.0.0.1:18201/1k.bin?o=" + itoa(i)
 	now := time.Now()
 	d := httpcache.StoreDecision{Store: true, Lifetime: time.Hour}
-	return &Object{Key: url, URL: url, Status: 200, Header: httpcache.Pack(h), Body: make([]byte, bodySize),
+	o := &Object{Key: url, URL: url, Status: 200, Header: httpcache.Pack(h), Body: make([]byte, bodySize),
 		RequestTime: StampOf(now), ResponseTime: StampOf(now), Meta: NewMeta(d, h)}
+	o.Compact()
+	return o
 }
 
 // BenchmarkMemory_HeapPerEdgeObject is BenchmarkMemory_HeapPerObject with objects of the
@@ -95,78 +96,19 @@ func BenchmarkMemory_HeapPerEdgeObject(b *testing.B) {
 			runtime.KeepAlive(objs)
 		}
 	})
-	b.Run("ristretto", func(b *testing.B) { // ristretto alone, with the store's config and values
+	b.Run("table", func(b *testing.B) { // the store's key -> object map alone (table.go)
 		objs := make([]*Object, n)
 		for i := range objs {
-			objs[i] = &Object{}
+			objs[i] = &Object{Key: "http://127.0.0.1:18201/1k.bin?o=" + itoa(i)}
 		}
 		for range b.N {
 			before := liveHeap()
-			c, err := ristretto.NewCache(&ristretto.Config[string, slot]{NumCounters: sketchCounters,
-				MaxCost: unbounded, BufferItems: bufferItems, IgnoreInternalCost: true})
-			if err != nil {
-				b.Fatal(err)
-			}
-			for i := range n {
-				for !c.Set("http://127.0.0.1:18201/1k.bin?o="+itoa(i), slot{obj: objs[i]}, 2000) {
-					c.Wait()
-				}
-				if i%1000 == 999 {
-					c.Wait()
-				}
-			}
-			c.Wait()
-			report(b, liveHeap()-before)
-			runtime.KeepAlive(c)
-			c.Close()
-		}
-	})
-	// ristretto's share, split by what holds it: the same three parts measured alone, each
-	// built as ristretto builds it (store.go, policy.go). The sum is within a few bytes of
-	// ristretto above.
-	b.Run("ristretto-empty", func(b *testing.B) { // frequency sketch, doorkeeper, buffers: a fixed size (sketchCounters)
-		for range b.N {
-			before := liveHeap()
-			c, err := ristretto.NewCache(&ristretto.Config[string, slot]{NumCounters: sketchCounters,
-				MaxCost: unbounded, BufferItems: bufferItems, IgnoreInternalCost: true})
-			if err != nil {
-				b.Fatal(err)
+			t := newTable()
+			for _, o := range objs {
+				t.put(o)
 			}
 			report(b, liveHeap()-before)
-			runtime.KeepAlive(c)
-			c.Close()
-		}
-	})
-	b.Run("ristretto-store-map", func(b *testing.B) { // its item per object: 256 shards of map[uint64]storeItem
-		type storeItem struct { // ristretto's storeItem[slot]: key and conflict hashes, value, expiration
-			key, conflict uint64
-			value         slot
-			_             time.Time // its expiration, never set here
-		}
-		for range b.N {
-			before := liveHeap()
-			shards := make([]map[uint64]storeItem, 256)
-			for i := range shards {
-				shards[i] = make(map[uint64]storeItem)
-			}
-			obj := &Object{} // one for all: the objects are not ristretto's
-			for i := range uint64(n) {
-				h := i * 0x9e3779b97f4a7c15 // a well-mixed 64-bit key hash, as ristretto's
-				shards[h%256][h] = storeItem{key: h, conflict: h, value: slot{obj: obj}}
-			}
-			report(b, liveHeap()-before)
-			runtime.KeepAlive(shards)
-		}
-	})
-	b.Run("ristretto-policy-map", func(b *testing.B) { // its cost per object: one map[uint64]int64
-		for range b.N {
-			before := liveHeap()
-			costs := make(map[uint64]int64)
-			for i := range uint64(n) {
-				costs[i*0x9e3779b97f4a7c15] = 2000
-			}
-			report(b, liveHeap()-before)
-			runtime.KeepAlive(costs)
+			runtime.KeepAlive(t)
 		}
 	})
 	b.Run("policy", func(b *testing.B) { // the eviction policy alone: its queue slots and ghost table

@@ -28,7 +28,7 @@ func newMetrics(m *Memory, store string, reg prometheus.Registerer) (*metrics, e
 		gauge("objects", "Objects held by the store.", func() float64 { return float64(m.objects.Load()) }),
 		gauge("bytes", "Bytes of Object.Cost held by the store.", func() float64 { return float64(m.bytes.Load()) }),
 		counter("evictions_total", "Objects evicted to make room.", func() float64 { return float64(m.evictions.Load()) }),
-		counter("rejected_total", "Sets the store's map dropped or refused, or that the eviction policy evicted at once.", func() float64 { return float64(m.rejected.Load()) }),
+		counter("rejected_total", "Sets over the budget, or that the eviction policy evicted at once (an object near the budget's size).", func() float64 { return float64(m.rejected.Load()) }),
 		counter("refused_total", "Sets refused because a purge made during their fill matched them.", func() float64 { return float64(m.refused.Load()) }),
 		counter("hits_total", "Gets that found an object.", func() float64 { return float64(m.hits.Load()) }),
 		counter("misses_total", "Gets that found nothing.", func() float64 { return float64(m.misses.Load()) }),

@@ -23,14 +23,17 @@ type Object struct {
 	Meta         *Meta                  // the edge's decisions about it (meta.go); nil only in tests of the store alone
 	Status       int32                  // response status code
 
-	// softPurged shares a word with Status, and freq takes the struct's last free word:
-	// every stored object has this struct, and 128 bytes is its size class
+	// softPurged shares a word with Status, freq and packed take the struct's last free
+	// word: every stored object has this struct, and 128 bytes is its size class
 	// (TestObject_oneSizeClass).
 	softPurged atomic.Bool
 	// freq counts hits since the eviction policy last looked at the object (policy.go), up
 	// to maxFreq. An Object Set into two stores shares it; each store then sees the other's
 	// hits too.
 	freq atomic.Uint32
+	// packed is the length of the allocation Compact moved Key, URL and Header into
+	// (compact.go); 0 when not compacted. Cost charges it in place of those fields.
+	packed uint32
 }
 
 // SoftPurged reports whether a soft purge marked the object stale: serve it only while

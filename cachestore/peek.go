@@ -5,9 +5,6 @@ package cachestore
 // Get (edge's HTTP/2 listener asks whether a request is a fresh hit before it runs the
 // pipeline). It does not count for the eviction policy either: the Get that follows does.
 func (m *Memory) Peek(key string) (*Object, bool) {
-	s, ok := m.cache.Get(key)
-	if !ok || s.obj == nil {
-		return nil, false
-	}
-	return s.obj, true
+	o := m.tab.get(key)
+	return o, o != nil
 }

@@ -4,8 +4,7 @@ import "hash/maphash"
 
 // The store chooses what to evict with S3-FIFO (Yang, Zhang, Qiu, Yue, Vinayak: "FIFO queues
 // are all you need for cache eviction", SOSP 2023), not with ristretto's TinyLFU, which it
-// keeps only as its concurrent map (given room for everything, ristretto never evicts or
-// refuses anything itself).
+// used before (and then kept as its concurrent map until table.go replaced it).
 //
 // Why: ristretto counts a Get in its frequency sketch only when the batch of 64 holding it
 // reaches its policy goroutine, and drops the batch when that goroutine is busy (and the

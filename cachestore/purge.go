@@ -71,19 +71,10 @@ func (m *Memory) hardPurge(r purgeRecord) int {
 		m.releaseVaryLocked(r.value, dropVary) // an orphan record of the URL, if any
 	}
 	m.mu.Unlock()
-
-	// Outside mu: Del may block on ristretto's queue while ristretto's goroutine waits for mu
-	// in a callback. The index already forgot the victims, so their OnExit finds nothing; a
-	// victim still queued inside ristretto is deleted when its Set is applied, as Del is
-	// queued behind it.
-	for _, s := range victims {
-		m.cache.Del(s.obj.Key)
-	}
 	return len(victims)
 }
 
-// clear empties the store. The index is emptied first, so the OnEvict calls Clear makes for
-// every object find nothing and count no evictions.
+// clear empties the store; nothing it removes counts as evicted.
 func (m *Memory) clear(r purgeRecord) int {
 	m.mu.Lock()
 	m.bump(r)
@@ -92,8 +83,8 @@ func (m *Memory) clear(r purgeRecord) int {
 	m.pol.clear()
 	m.syncCounts()
 	m.clearVaryLocked()
+	m.tab.clear()
 	m.mu.Unlock()
-	m.cache.Clear()
 	return n
 }
 

@@ -149,9 +149,9 @@ func TestMemory_SetRefusesFillsOlderThanAMatchingPurge(t *testing.T) {
 	}
 }
 
-// TestMemory_PurgeToleratesEntriesRistrettoNoLongerHolds covers index entries whose key is
-// already gone: a Set still queued inside ristretto, and an entry ristretto never had.
-func TestMemory_PurgeToleratesEntriesRistrettoNoLongerHolds(t *testing.T) {
+// TestMemory_PurgeToleratesEntriesTheTableNoLongerHolds covers a stored object beside an
+// index entry whose key the table never had.
+func TestMemory_PurgeToleratesEntriesTheTableNoLongerHolds(t *testing.T) {
 	m := newTestMemory(t, Config{})
 	queued := object("http://h/q", "", "t")
 	if !m.Set(queued) {
@@ -166,7 +166,7 @@ func TestMemory_PurgeToleratesEntriesRistrettoNoLongerHolds(t *testing.T) {
 	}
 	m.Wait()
 	if _, ok := m.Get(queued.Key); ok {
-		t.Fatal("an object queued in ristretto when the purge ran survived it")
+		t.Fatal("an object stored when the purge ran survived it")
 	}
 	checkIndexMatchesCache(t, m)
 }

@@ -64,6 +64,7 @@ func (p *pipeline) makeVariant(rt *settings, obj *cachestore.Object, enc compres
 	v := &cachestore.Object{Key: key, URL: obj.URL, Status: obj.Status, Header: httpcache.Pack(h), Body: body,
 		RequestTime: obj.RequestTime, ResponseTime: obj.ResponseTime, Generation: obj.Generation,
 		Tags: obj.Tags, Meta: obj.Meta}
+	v.Compact()
 	p.store.Set(v)
 	p.metrics.compressed.WithLabelValues(string(enc)).Inc()
 	p.metrics.compressedSaved.Add(float64(len(obj.Body) - len(body)))

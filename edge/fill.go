@@ -660,6 +660,7 @@ func fillObject(j *fillJob, h *fillHead, body []byte, generation generations) (*
 		}
 		obj.Key = j.url + "\x00" + sk
 	}
+	obj.Compact() // key, URL and header in one allocation: one heap object less to mark
 	return obj, true
 }
 
@@ -699,6 +700,7 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 		obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: httpcache.Pack(header), Body: old.Body,
 			RequestTime: cachestore.StampOf(resp.RequestTime), ResponseTime: cachestore.StampOf(resp.ResponseTime), Generation: generation.memory, Tags: cachestore.NewTags(surrogateKeys(header)...),
 			Meta: cachestore.NewMeta(decision, header)}
+		obj.Compact()
 		if p.setObject(obj, generation.disk) {
 			p.metrics.stored.Inc()
 			return true

@@ -388,6 +388,7 @@ func (p *pipeline) keepCopy(rt *settings, key string, status int, header httpcac
 	obj := &cachestore.Object{Key: key, URL: key, Status: int32(status), Header: httpcache.Pack(header), Body: body,
 		RequestTime: cachestore.StampOf(copied.sent), ResponseTime: cachestore.StampOf(copied.received), Generation: copied.generation.memory,
 		Tags: cachestore.NewTags(surrogateKeys(header)...), Meta: meta}
+	obj.Compact()
 	if p.store.PurgedSince(obj, copied.filled) {
 		p.log.Debug("peer copy older than a purge applied here", "key", key)
 		return false
