@@ -20,9 +20,19 @@ import (
 // cache.memory leaves the last of these their share; the store gets what remains below the
 // limit after storeReserve for the first two, and never more than cache.memory.
 //
-// So a cache.memory of 512 MiB or more stores a full cache.memory, and a smaller one stores
-// less (224 MiB of 256): the collector's headroom is a fixed amount of memory, not a share of
-// it, because what it must absorb is the allocation of the misses between two collections.
+// The store also never gets more than 15/16 of cache.memory: the runtime's memory outside the
+// live heap (mark bits, span metadata, partly filled spans) grows with the heap, about 8% of
+// the limit, and it shares the limit's eighth above cache.memory with the collector's
+// headroom. With the store at the whole 1 GiB, the heap goal sat 37 MB above a 1,026 MB live
+// heap, and the allocation of make bench-peers' Zipf requests (some 11 MB/s) started a
+// collection every 2.3 s, each marking the whole cache for about 220 ms of the one core's
+// time: two in each 5 s latency window, which is where the p99 went (gctrace, full 1 GiB
+// cache). At 960 MiB the store holds as many objects as at 1 GiB before its objects got
+// smaller (cachestore README, Memory per object).
+//
+// So a cache.memory of 1 GiB stores 960 MiB and a smaller one less (224 MiB of 256): the
+// collector's headroom is an amount of memory, not only a share of it, because what it must
+// absorb is the allocation between two collections.
 // Below about 102 MiB (where 1.125x less the reserve is under half) the store keeps half of
 // cache.memory and the limit goes above 1.125x, as a process needs its reserve whatever its
 // cache; and the store never gets less than cache.max_object_size (at most cache.memory).
@@ -39,7 +49,7 @@ const storeReserve = 64 << 20
 func memoryPolicyFor(c conf.Cache) memoryPolicy {
 	m := int64(c.Memory)
 	p := memoryPolicy{limit: m + m/8}
-	p.store = min(m, p.limit-storeReserve)
+	p.store = min(m-m/16, p.limit-storeReserve)
 	if p.store < m/2 {
 		p.store = m / 2
 		p.limit = p.store + storeReserve
