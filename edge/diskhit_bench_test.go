@@ -43,7 +43,7 @@ func BenchmarkNode_diskHit(b *testing.B) {
 			n.handleHTTP1(ctx) // the fill, streamed to disk
 			drainBody(ctx)
 			resetResponse(ctx)
-			n.disk.d.Wait()
+			n.settleDisk()
 			ctx = benchCtx(path)
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -72,7 +72,7 @@ func BenchmarkNode_diskHitUnkept(b *testing.B) {
 	n.handleHTTP1(ctx)
 	drainBody(ctx)
 	resetResponse(ctx)
-	n.disk.d.Wait()
+	n.settleDisk()
 	keys := n.disk.d.KeysWithPrefix("", 1)
 	if len(keys) != 1 {
 		b.Fatalf("disk keys %q", keys)

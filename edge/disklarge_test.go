@@ -77,7 +77,7 @@ func TestDiskTier_objectTooLargeForMemoryGoesToDisk(t *testing.T) {
 	if cs := resp.Header.Get("Cache-Status"); !strings.Contains(cs, "stored") {
 		t.Errorf("miss Cache-Status %q, want stored", cs)
 	}
-	n.disk.d.Wait()
+	n.settleDisk()
 	if s := n.disk.d.Stats(); s.Objects != 1 {
 		t.Fatalf("disk holds %d objects after the fill, want 1", s.Objects)
 	}
@@ -151,7 +151,7 @@ func TestDiskTier_truncatedLargeFillStoresNothing(t *testing.T) {
 					t.Fatalf("%s request %d: a cut body of %d bytes arrived as complete", path, i, len(got))
 				}
 			}
-			n.disk.d.Wait()
+			n.settleDisk()
 			if s := n.disk.d.Stats(); s.Objects != 0 {
 				t.Fatalf("%s request %d: disk holds %d objects after a cut fill, want 0", path, i, s.Objects)
 			}
@@ -163,7 +163,7 @@ func TestDiskTier_truncatedLargeFillStoresNothing(t *testing.T) {
 	url := "http://" + n.HTTPAddr() + "/chunked"
 	for i := range 2 {
 		resp, body := getRange(t, url, "")
-		n.disk.d.Wait()
+		n.settleDisk()
 		if !bytes.Equal(body, full[:3<<20]) || n.disk.d.Stats().Objects != 1 {
 			t.Errorf("chunked 3 MiB request %d: %d bytes, %d disk objects; want the body, on disk", i, len(body), n.disk.d.Stats().Objects)
 		}
@@ -221,7 +221,7 @@ func TestDiskTier_coalescedFollowersOfALargeFill(t *testing.T) {
 	if got := origin.requests.Load(); got != 1 {
 		t.Errorf("%d origin requests, want 1", got)
 	}
-	n.disk.d.Wait()
+	n.settleDisk()
 	if s := n.disk.d.Stats(); s.Objects != 1 {
 		t.Errorf("disk holds %d objects, want 1", s.Objects)
 	}
@@ -244,7 +244,7 @@ func TestDiskTier_ramCacheCutoffSendsObjectsToDiskOnly(t *testing.T) {
 	// the next request can come within it. Wait for the first disk hit, then require that
 	// every later request is one.
 	pollUntil(t, 10*time.Second, "a disk hit", func() bool {
-		n.disk.d.Wait()
+		n.settleDisk()
 		resp, body := getRange(t, url, "")
 		return bytes.Equal(body, want) && strings.Contains(resp.Header.Get("Cache-Status"), "/disk")
 	})

@@ -38,7 +38,7 @@ func TestDiskTier_largeHeadsAreNotKept(t *testing.T) {
 	}{{"/padded", 0}, {"/plain", 1}} {
 		url := "http://" + n.HTTPAddr() + tc.path
 		getRange(t, url, "") // the fill
-		n.disk.d.Wait()
+		n.settleDisk()
 		for i := range 3 {
 			resp, body := getRange(t, url, "")
 			cs := resp.Header.Get("Cache-Status")

@@ -53,7 +53,7 @@ func TestDiskTier_keptHeadIsTheRecordsOwn(t *testing.T) {
 	n, token := largeDiskNode(t, origin.URL, "")
 	url := "http://" + n.HTTPAddr() + "/big"
 	getRange(t, url, "") // the fill
-	n.disk.d.Wait()
+	n.settleDisk()
 	hit := func(step, wantVersion string) {
 		t.Helper()
 		for i := range 3 { // the first decodes, the next are served from what it kept
@@ -101,7 +101,7 @@ func TestDiskTier_keptHeadIsTheRecordsOwn(t *testing.T) {
 	if resp, _ := getRange(t, url, ""); resp.Header.Get("X-Version") != "2" {
 		t.Fatalf("refill after the purge: X-Version %q, want 2", resp.Header.Get("X-Version"))
 	}
-	n.disk.d.Wait()
+	n.settleDisk()
 	hit("after a purge and a new fill", "2")
 
 	// A soft purge after the decode: the next hit is stale, revalidated (304), then fresh.
@@ -133,7 +133,7 @@ func TestDiskTier_keptHeadIsDecidedAgainAfterAReload(t *testing.T) {
 	waitDiskReady(t, n)
 	url := "http://" + n.HTTPAddr() + "/big"
 	getRange(t, url, "")
-	n.disk.d.Wait()
+	n.settleDisk()
 	for i := range 2 {
 		resp, _ := getRange(t, url, "")
 		if cs := resp.Header.Get("Cache-Status"); !strings.Contains(cs, "/disk") || cacheStatusTTL(cs) < 590 {
@@ -167,7 +167,7 @@ func TestNode_diskHitDoesNotAllocateAHeadDecoding(t *testing.T) {
 	n.handleHTTP1(ctx)
 	drainBody(ctx)
 	resetResponse(ctx)
-	n.disk.d.Wait()
+	n.settleDisk()
 	ctx = benchCtx("/obj.bin")
 	allocs := testing.AllocsPerRun(200, func() {
 		n.handleHTTP1(ctx)

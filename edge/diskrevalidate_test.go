@@ -65,7 +65,7 @@ func TestDiskTier_staleDiskCopiesAreRevalidated(t *testing.T) {
 			t.Fatalf("fill %s: %d, %d bytes", p, status, len(body))
 		}
 	}
-	first.disk.d.Wait()
+	first.settleDisk()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	first.Shutdown(ctx)
 	cancel()
@@ -93,7 +93,7 @@ func TestDiskTier_staleDiskCopiesAreRevalidated(t *testing.T) {
 	// Validation first: one 304 each, then fresh hits (memory for the small copy, disk for the large).
 	check("stale", "/must/small.txt", "fwd=stale; fwd-status=304")
 	check("stale", "/must/large.txt", "fwd=stale; fwd-status=304")
-	n.disk.d.Wait()
+	n.settleDisk()
 	check("refreshed", "/must/small.txt", "hit")
 	check("refreshed", "/must/large.txt", "hit; ttl=")
 	check("refreshed", "/must/large.txt", "/disk")
@@ -106,7 +106,7 @@ func TestDiskTier_staleDiskCopiesAreRevalidated(t *testing.T) {
 	deadline := time.Now().Add(3 * time.Second)
 	for g := nginxStatuses(t, statusLog); g["/swr/small.txt 304"]+g["/swr/large.txt 304"] < 2 && time.Now().Before(deadline); g = nginxStatuses(t, statusLog) {
 	}
-	n.disk.d.Wait()
+	n.settleDisk()
 	time.Sleep(50 * time.Millisecond) // memory applies its Set asynchronously
 	check("revalidated in the background", "/swr/small.txt", "hit; ttl=")
 	check("revalidated in the background", "/swr/large.txt", "/disk")

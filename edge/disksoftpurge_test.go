@@ -34,7 +34,7 @@ func TestDiskTier_softPurgedDiskCopyIsRevalidated(t *testing.T) {
 	if _, body := getRange(t, url, ""); !bytes.Equal(body, want) {
 		t.Fatalf("fill: %d bytes", len(body))
 	}
-	n.disk.d.Wait()
+	n.settleDisk()
 	if status, _ := postPurge(t, n.AdminAddr(), token, fmt.Sprintf(`{"url": "http://%s/big", "soft": true}`, n.HTTPAddr())); status != http.StatusOK {
 		t.Fatalf("soft purge: %d", status)
 	}
@@ -45,7 +45,7 @@ func TestDiskTier_softPurgedDiskCopyIsRevalidated(t *testing.T) {
 	for deadline := time.Now().Add(3 * time.Second); notModified.Load() == 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
-	n.disk.d.Wait()
+	n.settleDisk()
 	resp, body = getRange(t, url, "")
 	if !bytes.Equal(body, want) || !strings.Contains(resp.Header.Get("Cache-Status"), "hit; ttl=") || !strings.Contains(resp.Header.Get("Cache-Status"), "/disk") {
 		t.Errorf("after the revalidation: %d bytes, Cache-Status %q; want a fresh disk hit", len(body), resp.Header.Get("Cache-Status"))

@@ -60,7 +60,7 @@ func TestDiskTier_objectsOnTheOwnersDiskOnly(t *testing.T) {
 	}
 	var onDisk int64
 	for _, n := range nodes {
-		n.disk.d.Wait()
+		n.settleDisk()
 		s := n.disk.d.Stats()
 		onDisk += s.Objects
 		t.Logf("%s: %d objects on disk", n.name, s.Objects)
@@ -120,7 +120,7 @@ tls: {certificates: [{cert: %s, key: %s}]}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
-	first.disk.d.Wait()
+	first.settleDisk()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	first.Shutdown(ctx)
 	cancel()
@@ -171,10 +171,17 @@ func waitDiskReady(t testing.TB, n *Node) {
 	}
 }
 
-// settleDisk waits until no fill is running and the disk tier has written everything it was
-// handed. A client has a fill's last byte before the fill hands the object to the tier, so a
-// disk Wait right after a response may run before that handoff.
+// settleDisk waits until no fill or revalidation is running, memory has applied its Sets
+// (and so run the evictions they caused, which write to disk), and the disk tier has written
+// everything it was handed; then it ends the finished fills' linger, so that the next
+// request is answered by a tier. A client has a fill's last byte before the fill hands the
+// object to the tier, so a disk Wait right after a response may run before that handoff,
+// and a request within fillLinger of the fill joins the finished fill (a hit, but not from
+// disk). A test whose origin still holds a fill open must release it first: this waits for
+// that fill.
 func (n *Node) settleDisk() {
 	n.bg.Wait()
+	n.store.Wait()
 	n.disk.d.Wait()
+	n.fills.ForgetAll()
 }

@@ -28,7 +28,7 @@ func TestDiskTier_varyVariantsFoundAfterRestart(t *testing.T) {
 			get(t, "http://"+first.HTTPAddr()+p, "Host", "www.example.test", "Accept-Language", lang)
 		}
 	}
-	first.disk.d.Wait()
+	first.settleDisk()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	first.Shutdown(ctx)
 	cancel()

@@ -97,7 +97,7 @@ func TestH2Serve_resetOnDiskAndStreamedBodies(t *testing.T) {
 	if _, body, reset := c.response(1); reset || !bytes.Equal(body, want) {
 		t.Fatalf("miss: %d bytes, reset %v", len(body), reset)
 	}
-	n.disk.d.Wait()
+	n.settleDisk()
 	runtime.GC()
 	fds, goroutines := openFDs(t), runtime.NumGoroutine()
 

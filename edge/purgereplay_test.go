@@ -61,7 +61,7 @@ routes:
 		t.Fatalf("%s is not the object /assets%s was stored as: %q %q", path, path, b, h.Get("Cache-Status"))
 	}
 	n2.Store().Wait()
-	n2.disk.d.Wait()
+	n2.settleDisk()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	n2.Shutdown(ctx)
 	cancel()

@@ -74,7 +74,7 @@ func review3LargeTLSNode(t *testing.T, extra string, withTLS bool) (*Node, map[s
 			review3DoWith(t, https, "GET", "https://"+n.HTTPSAddr()+path)
 		}
 	}
-	n.disk.d.Wait()
+	n.settleDisk()
 	for path := range bodies { // decode and keep the heads
 		if resp, _ := review3Do(t, "GET", "http://"+n.HTTPAddr()+path); path != "/l/small.bin" && !strings.HasSuffix(resp.Header.Get("Cache-Status"), "/disk") {
 			t.Fatalf("%s: Cache-Status %q, want a disk hit", path, resp.Header.Get("Cache-Status"))
@@ -311,7 +311,7 @@ func TestReview3_abortedDiskHitsPinNothing(t *testing.T) {
 		review3Do(t, "GET", "http://"+n.HTTPAddr()+p)
 		review3DoWith(t, h2, "GET", "https://"+n.HTTPSAddr()+p)
 	}
-	n.disk.d.Wait()
+	n.settleDisk()
 	for i := range 4 {
 		p := fmt.Sprintf("/abort/%d.bin", i)
 		for range 3 {
@@ -337,7 +337,7 @@ func TestReview3_abortedDiskHitsPinNothing(t *testing.T) {
 	for i := range 40 { // 24 MiB through an 8 MiB tier: every segment above is reclaimed (the poll below waits for readers the resets have not closed yet)
 		review3Do(t, "GET", fmt.Sprintf("http://%s/churn/%d.bin", n.HTTPAddr(), i))
 	}
-	n.disk.d.Wait()
+	n.settleDisk()
 	deadline := time.Now().Add(5 * time.Second)
 	for n.disk.d.Stats().Pinned != 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)

@@ -20,7 +20,22 @@ type replyCache struct {
 	period  uint64 // 0 turns the cache off
 	entries map[string]cachedReply
 	key     []byte
+	// A stream in which queries do not repeat (a random-subdomain flood, a scan) would pay for
+	// keeping each reply, a copy of the key and of the packet, for nothing. So the cache counts
+	// hits and lookups over windows of replyCacheEntries lookups; after a window in which fewer
+	// than one in cacheHitFloor lookups hit, it keeps only one miss in cacheSample (the
+	// sample still catches queries that start repeating), and keeps every miss again after a
+	// window that hit more.
+	lookups, hits, misses uint32
+	sampling              bool
 }
+
+// cacheHitFloor and cacheSample: below one hit in cacheHitFloor lookups a window counts as a
+// stream of new queries, and then one miss in cacheSample is kept.
+const (
+	cacheHitFloor = 8
+	cacheSample   = 16
+)
 
 type cachedReply struct {
 	packet    []byte
@@ -74,7 +89,12 @@ func (c *replyCache) serve(s *Server, packet []byte, w *udpWriter, rot uint64) {
 		c.sn = sn
 	}
 	key := c.lookupKey(packet, w, rot)
+	if c.lookups++; c.lookups == replyCacheEntries {
+		c.sampling = c.hits*cacheHitFloor < c.lookups
+		c.lookups, c.hits = 0, 0
+	}
 	if e, ok := c.entries[string(key)]; ok {
+		c.hits++
 		start := time.Now()
 		out := append(w.out[:0], e.packet...)
 		copy(out, packet[:2]) // the ID
@@ -95,6 +115,9 @@ func (c *replyCache) serve(s *Server, packet []byte, w *udpWriter, rot uint64) {
 	info, ok := s.serve(w, r, rot)
 	if !ok || w.sent == nil || info.failOpen || (info.sn != nil && info.sn != c.sn) {
 		return // a SetEdges raced the answer: it belongs to no cached snapshot
+	}
+	if c.misses++; c.sampling && c.misses%cacheSample != 0 {
+		return
 	}
 	if len(c.entries) >= replyCacheEntries {
 		clear(c.entries)

@@ -1,6 +1,8 @@
 package gslb
 
 import (
+	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -106,4 +108,53 @@ func TestReplyCache_period(t *testing.T) {
 			t.Errorf("answers %d: period %d, want %d", tt.answers, got, tt.want)
 		}
 	}
+}
+
+// A stream of queries that never repeat (a random-subdomain flood) stops filling the reply
+// cache after one window: a reply kept costs two copies and is never asked for again. Queries
+// that then start repeating are still found by the sample and cached again in full, so the
+// stream's replies come from the cache once more.
+func TestReplyCache_newQueriesAreSampledRepeatsStillCached(t *testing.T) {
+	s, _ := newTestServer(t, testConfig(), testEdges())
+	r := newDiscardReader(s)
+	from := netip.MustParseAddrPort("10.1.2.3:5353")
+	serveAll := func(wires [][]byte) {
+		for _, w := range wires {
+			r.serve(w, from, netip.Addr{}, 0)
+			if r.nout == udpBatch {
+				r.flush()
+			}
+		}
+	}
+	flood := make([][]byte, 2*replyCacheEntries)
+	for i := range flood {
+		flood[i] = pack(t, question(fmt.Sprintf("r%d.%s", i, zoneName), dns.TypeA))
+	}
+	serveAll(flood)
+	// At most one miss in 16 kept over the second window (cacheSample), with slack.
+	if n := len(r.cache.entries); n > 2*replyCacheEntries/16 {
+		t.Errorf("after %d new queries the cache keeps %d replies, want at most %d (sampled)",
+			len(flood), n, 2*replyCacheEntries/16)
+	}
+	repeated := flood[:100]
+	for range 200 {
+		serveAll(repeated)
+	}
+	r.w.remote = from
+	for i, w := range repeated {
+		if _, ok := r.cache.entries[string(r.cache.lookupKey(w, &r.w, 0))]; !ok {
+			t.Fatalf("repeated query %d of %d is not in the cache after 200 passes", i, len(repeated))
+		}
+	}
+}
+
+// newDiscardReader is a UDP reader of s without a socket: its replies go nowhere.
+func newDiscardReader(s *Server) *udpReader {
+	r := &udpReader{s: s, wr: discardWriter{}, bufs: make([][]byte, udpBatch), to: make([]netip.AddrPort, udpBatch),
+		cache: newReplyCache(s.zone.answers), fast: newFastScratch(s.zone)}
+	for i := range r.bufs {
+		r.bufs[i] = make([]byte, 0, maxQuerySize)
+	}
+	r.w = udpWriter{reader: r, out: make([]byte, 0, maxQuerySize)}
+	return r
 }

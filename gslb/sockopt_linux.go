@@ -43,15 +43,24 @@ func udpControl(reuse, pktinfo bool) func(network, address string, c syscall.Raw
 	}
 }
 
-// setNoPMTUD makes the UDP socket fd send every reply without the DF bit and ignore path MTU
-// information (IP_PMTUDISC_OMIT; on an IPv6 socket IPV6_PMTUDISC_OMIT too, its IPv4 clients
-// taking the IPv4 option), as gdnsd and NSD do on their DNS sockets. A forged ICMP
-// "fragmentation needed" then cannot make the kernel cut our replies to a victim into
-// fragments (the fragmentation attacks on DNS; our UDP answers fit the 1232 bytes we
-// advertise), and each send skips the socket's path MTU bookkeeping, which showed in the
-// profile of a loaded server (ipv4_mtu, ip_skb_dst_mtu) where gdnsd's had almost none.
+// setNoPMTUD makes the UDP socket fd ignore path MTU information, so that a forged ICMP
+// "fragmentation needed" can neither make the kernel cut our replies into fragments (the
+// fragmentation attacks on DNS) nor shrink what we may send to a victim: our UDP answers fit
+// the 1232 bytes we advertise, below every interface MTU.
+//
+// IPv4 replies leave with the DF bit set (IP_PMTUDISC_PROBE: DF on, the interface MTU, never
+// the path's, though the kernel may still note a path MTU for other sockets), as RFC 9715
+// recommends for DNS responders and BIND does since DNS Flag Day 2020, so routers do not
+// fragment them either. It is also the cheaper choice: a datagram without DF from an
+// unconnected socket needs a fresh IP ID from the kernel's shared, hashed and atomically
+// updated table (__ip_select_ident: 3-5% of a loaded server's profile, gdnsd's too, which
+// sets IP_PMTUDISC_OMIT), one with DF gets ID 0.
+// Before, this was IP_PMTUDISC_OMIT (no DF, as gdnsd and NSD set); either skips the socket's
+// path MTU bookkeeping (ipv4_mtu, ip_skb_dst_mtu) that the kernel's default does per send.
+// IPv6 has no per-packet ID and routers never fragment it: IPV6_PMTUDISC_OMIT there keeps
+// the interface MTU without path MTU state.
 func setNoPMTUD(fd int, v6 bool) error {
-	if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_OMIT); err != nil {
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_PROBE); err != nil {
 		return os.NewSyscallError("setsockopt IP_MTU_DISCOVER", err)
 	}
 	if v6 {

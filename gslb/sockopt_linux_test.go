@@ -7,7 +7,7 @@ import (
 )
 
 // Every UDP socket of the loop, of either reader kind and address family, sends without path
-// MTU discovery (IP_PMTUDISC_OMIT, and IPV6_PMTUDISC_OMIT on IPv6 sockets), so that forged
+// MTU discovery (IP_PMTUDISC_PROBE, and IPV6_PMTUDISC_OMIT on IPv6 sockets), so that forged
 // ICMP cannot make the kernel fragment replies. The kernel's default is discovery on
 // (IP_PMTUDISC_WANT), which this test sees on a socket opened without setNoPMTUD.
 func TestUDPLoop_socketsOmitPathMTUDiscovery(t *testing.T) {
@@ -25,9 +25,9 @@ func TestUDPLoop_socketsOmitPathMTUDiscovery(t *testing.T) {
 				}
 				for i, sock := range s.udpLoop.socks {
 					v4, v6 := pmtudOf(t, sock, listen[0] == '[')
-					if v4 != unix.IP_PMTUDISC_OMIT || (listen[0] == '[' && v6 != unix.IPV6_PMTUDISC_OMIT) {
-						t.Errorf("socket %d: IP_MTU_DISCOVER %d, IPV6_MTU_DISCOVER %d; want %d (omit)",
-							i, v4, v6, unix.IP_PMTUDISC_OMIT)
+					if v4 != unix.IP_PMTUDISC_PROBE || (listen[0] == '[' && v6 != unix.IPV6_PMTUDISC_OMIT) {
+						t.Errorf("socket %d: IP_MTU_DISCOVER %d, IPV6_MTU_DISCOVER %d; want %d (probe), %d (omit)",
+							i, v4, v6, unix.IP_PMTUDISC_PROBE, unix.IPV6_PMTUDISC_OMIT)
 					}
 				}
 			})

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# One disk-hit row of bench-disk-peers.sh (HTTP/1.1, 16 connections, cache.memory 16 MiB,
+# working set 64 MiB, SIZE 256k or 1m, cache directory under DIR, default tmpfs), Shoal and
+# nginx proxy_cache side by side, to look at a hit's cost rather than to rank:
+#   strace  `strace -c -f` on each server over N requests: syscalls per response
+#   perf    `perf record -e cpu-clock -g` on each server over N requests, into OUT
+#           (bench-results/): perf report -i OUT/perf-shoal.data --no-children --sort sym
+#   rps     ROUNDS rounds (default 3), alternating who goes first: req/s, the ratio, and each
+#           server's CPU time per request (schedstat of all its threads) with nginx's over
+#           Shoal's, steadier than req/s on a shared machine
+# Servers on core 0, h2load on core 1, the ports of bench-disk-peers.sh: take the bench lock
+# (flock /tmp/shoal-bench.lock ...). BIN: a shoal binary (default: built from the tree); the
+# environment reaches it, so a build with an experimental switch can be compared with itself.
+# Usage: scripts/profile-disk-hit.sh strace|perf|rps [BIN]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:?usage: $0 strace|perf|rps [BIN]}"
+size="${SIZE:-256k}" requests="${N:-20000}" dir="${DIR:-/dev/shm}" out="${OUT:-bench-results}"
+for tool in nginx h2load curl taskset; do
+	command -v "$tool" >/dev/null || { echo "needs $tool (scripts/bench-disk-peers.sh installs it)" >&2; exit 1; }
+done
+[ "$mode" = rps ] || command -v "$mode" >/dev/null || { echo "needs $mode" >&2; exit 1; }
+work=$(mktemp -d "$dir/shoal-profile-disk.XXXXXX")
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+bin="${2:-}"
+if [ -z "$bin" ]; then bin="$work/shoal"; go build -o "$bin" ./cmd/shoal; fi
+mkdir -p "$work/www" "$work/ngx-cache" "$work/shoal-disk" "$out"
+head -c 262144 /dev/urandom >"$work/www/256k.bin"
+head -c 1048576 /dev/urandom >"$work/www/1m.bin"
+po=18400 pn=18401 ps=18402 pa=18403
+cat >"$work/origin.conf" <<CONF
+daemon off; master_process off; worker_processes 1; pid $work/origin.pid; error_log $work/origin.err;
+events { worker_connections 4096; }
+http { access_log off; sendfile on; default_type application/octet-stream;
+  server { listen 127.0.0.1:$po; root $work/www;
+    location /256k/ { try_files /256k.bin =404; expires 1h; }
+    location /1m/ { try_files /1m.bin =404; expires 1h; } } }
+CONF
+cat >"$work/nginx.conf" <<CONF
+daemon off; master_process off; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx.err;
+events { worker_connections 4096; }
+http { access_log off; sendfile on; tcp_nopush ${NGINX_NOPUSH:-off};
+  proxy_cache_path $work/ngx-cache levels=1:2 keys_zone=z:16m max_size=1g inactive=1h use_temp_path=off;
+  server { listen 127.0.0.1:$pn;
+    location / { proxy_pass http://127.0.0.1:$po; proxy_cache z; proxy_cache_valid 200 1h;
+      proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+CONF
+cat >"$work/shoal.yaml" <<CONF
+node: {name: bench}
+listen: {http: "127.0.0.1:$ps", admin: "127.0.0.1:$pa"}
+log: {access: "off", level: warn}
+cache:
+  memory: 16MiB
+  max_object_size: 4MiB
+  disk: {path: $work/shoal-disk, size: 1GiB, admit_frequency: -1}
+origins: {o: {servers: [{url: "http://127.0.0.1:$po"}]}}
+routes: [{match: {path_prefix: /}, origin: o, cache: true}]
+CONF
+taskset -c 0 nginx -c "$work/origin.conf" -p "$work" & pids+=($!)
+taskset -c 0 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
+nginx_pid=$!
+GOMAXPROCS=1 taskset -c 0 "$bin" run -c "$work/shoal.yaml" 2>"$work/shoal.err" & pids+=($!)
+shoal_pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$pa/readyz" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do curl -s "http://127.0.0.1:$pa/stats.json" | grep -q '"state": "ready"' && break; sleep 0.1; done
+case $size in 256k) objects=256 ;; 1m) objects=64 ;; *) echo "SIZE is 256k or 1m" >&2; exit 1 ;; esac
+for srv in shoal nginx; do
+	port=$ps
+	[ $srv = nginx ] && port=$pn
+	for i in $(seq 0 $((objects - 1))); do echo "http://127.0.0.1:$port/$size/$i"; done >"$work/urls-$srv"
+	for _ in 1 2; do xargs -n 1 curl -s -o /dev/null <"$work/urls-$srv"; done
+done
+sleep 1 # the disk tier's writes leave its queue
+load() { taskset -c 1 h2load --h1 -n "$requests" -c 16 -t 1 -i "$work/urls-$1" 2>&1; }
+pid_of() { if [ "$1" = shoal ]; then echo "$shoal_pid"; else echo "$nginx_pid"; fi; }
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
+case $mode in
+strace | perf)
+	for srv in shoal nginx; do
+		pid=$(pid_of $srv)
+		if [ "$mode" = strace ]; then
+			strace -c -f -p "$pid" -o "$work/strace" 2>/dev/null & tracer=$!
+		else
+			perf record -q -e cpu-clock -g -p "$pid" -o "$out/perf-$srv.data" 2>/dev/null & tracer=$!
+		fi
+		sleep 0.5
+		echo "## $srv, $size, $requests requests: $(load $srv | awk '/^finished in/ { print $3, $4, "req/s" }')"
+		kill -INT "$tracer"
+		wait "$tracer" || true
+		if [ "$mode" = strace ]; then head -25 "$work/strace"; else echo "$out/perf-$srv.data"; fi
+	done
+	;;
+rps)
+	one() { # server: req/s and CPU us per request
+		local pid before r
+		pid=$(pid_of "$1")
+		before=$(cpu_ns "$pid")
+		r=$(load "$1" | awk '/^finished in/ { gsub(/,/, ""); print $4 }')
+		awk -v r="$r" -v a="$before" -v b="$(cpu_ns "$pid")" -v n="$requests" 'BEGIN { printf "%s %.1f\n", r, (b - a) / 1000 / n }'
+	}
+	for round in $(seq "${ROUNDS:-3}"); do
+		if ((round % 2)); then
+			read -r s sc < <(one shoal)
+			read -r n nc < <(one nginx)
+		else
+			read -r n nc < <(one nginx)
+			read -r s sc < <(one shoal)
+		fi
+		awk -v s="$s" -v n="$n" -v sc="$sc" -v nc="$nc" -v sz="$size" 'BEGIN { printf "%s round: shoal %.0f req/s, nginx %.0f, ratio %.2f; CPU us per request shoal %.1f, nginx %.1f, nginx/shoal %.2f\n", sz, s, n, s / n, sc, nc, nc / sc }'
+	done
+	;;
+*) echo "usage: $0 strace|perf|rps [BIN]" >&2; exit 1 ;;
+esac
