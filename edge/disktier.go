@@ -196,8 +196,8 @@ func (p *pipeline) setObject(o *cachestore.Object, diskGen uint64) bool {
 	return true
 }
 
-// evictToDisk is memory's OnEvict: it runs on ristretto's goroutine and must not block
-// (disk.Put only queues). Objects already on disk are not written again.
+// evictToDisk is memory's OnEvict: it runs on the goroutine of the Set that evicted and must
+// not block (disk.Put only queues). Objects already on disk are not written again.
 //
 // A compressed copy (compress.VariantKey) is never written: it shares its identity object's
 // meta, so writing it would mark the identity as on disk, and no lookup reads it from disk.

@@ -526,8 +526,8 @@ func (p *pipeline) fillBody(j *fillJob) {
 		return
 	}
 	// Store before finishing the call (end finishes it): a client that has read the whole
-	// body and asks again then finds the object (ristretto applies the Set asynchronously,
-	// but it is issued).
+	// body and asks again then finds the object (a memory Set is visible when it returns; a
+	// disk commit is queued, and the call's linger covers it).
 	j.whole = true
 	h.finished.Store(true)
 	if w := j.spool.w; w != nil {

@@ -30,8 +30,8 @@ var ErrAborted = errors.New("coalesce: fetch aborted")
 // leader publishes to its readers (SetHead, Head).
 type Group[H any] struct {
 	// Linger keeps a call that finished whole joinable this long after it finished, so that
-	// requests arriving before the stored object becomes visible (ristretto applies Sets
-	// asynchronously) read it from the call instead of starting a second fetch. Zero means
+	// requests arriving before the stored object becomes visible (a disk tier's write is
+	// queued; an object the store refused is never visible) read it from the call instead of starting a second fetch. Zero means
 	// a call leaves the group as soon as it finishes. Set it before the first Join. A call
 	// may stay up to a quarter of Linger longer: the calls due within that much of each
 	// other leave in one sweep.
