@@ -174,8 +174,8 @@ func TestHitHeads_secondChance(t *testing.T) {
 	for heads.slot(cold, nil, false) != heads.slot(hot, nil, false) {
 		cold = &cachestore.Meta{}
 	}
-	if !heads.claim(hot, nil, false) {
-		t.Fatal("an empty slot refused")
+	if heads.claim(hot, nil, false) || !heads.claim(hot, nil, false) {
+		t.Fatal("an empty slot refused the second ask in a row (the doorkeeper lets the first by)")
 	}
 	heads.keep(&hitHead{meta: hot})
 	if heads.find(hot, nil, false) == nil {
@@ -183,6 +183,9 @@ func TestHitHeads_secondChance(t *testing.T) {
 	}
 	if heads.find(hot, nil, true) != nil || heads.find(hot, &routeRules{}, false) != nil {
 		t.Fatal("a template served another shape of the head")
+	}
+	if heads.claim(cold, nil, false) {
+		t.Fatal("the doorkeeper let a first ask claim")
 	}
 	if heads.claim(cold, nil, false) {
 		t.Fatal("a used template gave way at the first claim")
