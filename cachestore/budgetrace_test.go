@@ -65,7 +65,7 @@ func TestMemory_compactedObjectsUnderRacingPurgesKeepTheBudgetAndTheirBytes(t *t
 						// An encoded variant, sharing the identity's Meta, as edge's makeVariant.
 						v := &Object{Key: o.Key + "\x00enc:gzip", URL: o.URL, Status: o.Status,
 							Header: httpcache.Pack(httpcache.Header{{Name: "Content-Encoding", Value: "gzip"}, {Name: "X-Key", Value: o.Key + "\x00enc:gzip"}}),
-							Body: keyBody(o.Key+"\x00enc:gzip", len(o.Body)/2), Tags: o.Tags, Meta: o.Meta, Generation: o.Generation}
+							Body:   keyBody(o.Key+"\x00enc:gzip", len(o.Body)/2), Tags: o.Tags, Meta: o.Meta, Generation: o.Generation}
 						v.Compact()
 						m.Set(v)
 					}
