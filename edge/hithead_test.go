@@ -80,10 +80,7 @@ func TestHitHead_sameBytesAsFieldByField(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := "node: {name: test-edge}\ncache: {memory: 64MiB}\norigins:\n  o: {servers: [{url: " + o.URL + "}]}\n" +
 				"routes:\n  - match: {path_prefix: /}\n    origin: o\n    cache: true\n" + policy
-			withTemplates := startNode(t, cfg, Options{Now: clock.Now})
-			noHitHeads = true
-			fieldByField := startNode(t, cfg, Options{Now: clock.Now})
-			noHitHeads = false
+			withTemplates, fieldByField := templatePair(t, cfg, clock)
 			if fieldByField.rt.Load().heads != nil || withTemplates.rt.Load().heads == nil {
 				t.Fatal("noHitHeads did not choose the head writer")
 			}

@@ -32,10 +32,7 @@ func TestHitHead_softPurgeAndFresheningMatchFieldByField(t *testing.T) {
 	})
 	cfg := "node: {name: test-edge}\ncache: {memory: 64MiB}\norigins:\n  o: {servers: [{url: " + o.URL + "}]}\n" +
 		"routes:\n  - {match: {path_prefix: /}, origin: o, cache: true}\n"
-	withTemplates := startNode(t, cfg, Options{Now: clock.Now})
-	noHitHeads = true
-	fieldByField := startNode(t, cfg, Options{Now: clock.Now})
-	noHitHeads = false
+	withTemplates, fieldByField := templatePair(t, cfg, clock)
 	nodes := []*Node{withTemplates, fieldByField}
 	settle := func() {
 		for _, n := range nodes {
@@ -78,4 +75,14 @@ func TestHitHead_softPurgeAndFresheningMatchFieldByField(t *testing.T) {
 	hits("freshened", "/short")
 	clock.Add(time.Second)
 	hits("a second after the 304", "/short")
+}
+
+// templatePair starts two nodes of cfg on one clock: one writing hits from templates, one
+// field by field (noHitHeads), for tests that compare their bytes.
+func templatePair(t *testing.T, cfg string, clock *testClock) (withTemplates, fieldByField *Node) {
+	t.Helper()
+	withTemplates = startNode(t, cfg, Options{Now: clock.Now})
+	noHitHeads = true
+	defer func() { noHitHeads = false }()
+	return withTemplates, startNode(t, cfg, Options{Now: clock.Now})
 }

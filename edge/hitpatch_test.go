@@ -16,10 +16,7 @@ func TestHitHead_patchedCopyIsThisSecondsOnly(t *testing.T) {
 	o := hitHeadOrigin(t, clock, strings.Repeat("x", 100))
 	cfg := "node: {name: test-edge}\ncache: {memory: 64MiB}\norigins:\n  o: {servers: [{url: " + o.URL + "}]}\n" +
 		"routes:\n  - {match: {path_prefix: /}, origin: o, cache: true}\n"
-	withTemplates := startNode(t, cfg, Options{Now: clock.Now})
-	noHitHeads = true
-	fieldByField := startNode(t, cfg, Options{Now: clock.Now})
-	noHitHeads = false
+	withTemplates, fieldByField := templatePair(t, cfg, clock)
 	for _, p := range []string{"/plain", "/age"} {
 		for _, n := range []*Node{withTemplates, fieldByField} {
 			rawResponse(t, n.HTTPAddr(), "GET "+p+" HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
