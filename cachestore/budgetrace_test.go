@@ -75,16 +75,10 @@ func TestMemory_compactedObjectsUnderRacingPurgesKeepTheBudgetAndTheirBytes(t *t
 							checkShaped(t, k, o)
 						}
 					}
-				case op < 89:
+				case op < 90:
 					m.Del(url)
-				case op < 93:
-					m.PurgeURL(url, rng.IntN(2) == 0)
-				case op < 96:
-					m.PurgePrefix(dir, rng.IntN(2) == 0)
-				case op < 99:
-					m.PurgeTag("t"+itoa(rng.IntN(4)), rng.IntN(2) == 0)
 				default:
-					m.PurgeAll(rng.IntN(4) == 0)
+					purgeAtRandom(m, rng, url, dir, 4)
 				}
 			}
 		}()

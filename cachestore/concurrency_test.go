@@ -34,14 +34,8 @@ func TestMemory_ConcurrentSetGetPurge(t *testing.T) {
 					}
 				case op < 90:
 					m.Del(url + "#v1")
-				case op < 93:
-					m.PurgeURL(url, rng.IntN(2) == 0)
-				case op < 96:
-					m.PurgePrefix(dir, rng.IntN(2) == 0)
-				case op < 99:
-					m.PurgeTag("t"+itoa(rng.IntN(5)), rng.IntN(2) == 0)
 				default:
-					m.PurgeAll(rng.IntN(4) == 0)
+					purgeAtRandom(m, rng, url, dir, 5)
 				}
 			}
 		}()
@@ -115,4 +109,20 @@ func TestMemory_HardPurgeWaitsForASetInFlight(t *testing.T) {
 		t.Fatal("the object survived a purge made while its Set was in flight")
 	}
 	checkIndexMatchesCache(t, m)
+}
+
+// purgeAtRandom makes one purge, hard or soft, of a kind rng picks: of url (three in ten),
+// of the prefix dir (three), of one of tags tags t0, t1, ... (three), or of everything (one,
+// soft one time in four).
+func purgeAtRandom(m *Memory, rng *rand.Rand, url, dir string, tags int) {
+	switch soft := rng.IntN(2) == 0; rng.IntN(10) {
+	case 0, 1, 2:
+		m.PurgeURL(url, soft)
+	case 3, 4, 5:
+		m.PurgePrefix(dir, soft)
+	case 6, 7, 8:
+		m.PurgeTag("t"+itoa(rng.IntN(tags)), soft)
+	default:
+		m.PurgeAll(rng.IntN(4) == 0)
+	}
 }
