@@ -45,9 +45,6 @@ func BenchmarkMemory_FullStoreDelay(b *testing.B) {
 	n := int(budget / 1100)
 	for i := range n * 5 / 4 {
 		m.Set(edgeObject(i, 1024))
-		if i%1000 == 999 {
-			m.Wait()
-		}
 	}
 	m.Wait()
 	names := []string{"/gc/cycles/total:gc-cycles", "/cpu/classes/gc/mark/assist:cpu-seconds",

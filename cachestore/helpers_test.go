@@ -29,8 +29,7 @@ func object(url, variant string, tags ...string) *Object {
 	}
 }
 
-// mustSet stores o, failing the test if the store refuses it, and waits until ristretto has
-// applied it.
+// mustSet stores o, failing the test if the store refuses it or a Get does not find it.
 func mustSet(t testing.TB, m *Memory, o *Object) {
 	t.Helper()
 	if !m.Set(o) {

@@ -38,8 +38,7 @@ func edgeObject(i, bodySize int) *Object {
 
 // BenchmarkMemory_HeapPerEdgeObject is BenchmarkMemory_HeapPerObject with objects of the
 // edge's shape (edgeObject), and the heap split by who holds it: the objects themselves
-// (Object, Meta, header, key, body), ristretto (its store and policy maps and the admission
-// sketch), and the URL index. Each part is measured alone, on the same objects. Sizes, not
+// (Object, Meta, header, key, body), the table (its key -> object maps), and the URL index. Each part is measured alone, on the same objects. Sizes, not
 // speeds: b.N is not used.
 func BenchmarkMemory_HeapPerEdgeObject(b *testing.B) {
 	const n, bodySize = 100_000, 1024
@@ -70,9 +69,6 @@ func BenchmarkMemory_HeapPerEdgeObject(b *testing.B) {
 			m := newTestMemory(b, Config{MaxBytes: budget})
 			for i := range 3 * budget / 2048 {
 				m.Set(edgeObject(i, bodySize))
-				if i%1000 == 999 {
-					m.Wait()
-				}
 			}
 			m.Wait()
 			heap, st := liveHeap()-before, m.Stats()
@@ -160,16 +156,12 @@ func BenchmarkMemory_CollectEdgeObjects(b *testing.B) {
 	runtime.KeepAlive(m)
 }
 
-// setEdgeObjects stores n objects of the edge's shape (edgeObject) in m, each Set accepted,
-// and waits until ristretto has applied them.
+// setEdgeObjects stores n objects of the edge's shape (edgeObject) in m, each Set accepted.
 func setEdgeObjects(b *testing.B, m *Memory, n, bodySize int) {
 	b.Helper()
 	for i := range n {
 		if !m.Set(edgeObject(i, bodySize)) {
 			b.Fatalf("Set %d refused", i)
-		}
-		if i%1000 == 999 {
-			m.Wait()
 		}
 	}
 	m.Wait()

@@ -32,7 +32,6 @@ func TestH2Serve_inlineHitNeverFills(t *testing.T) {
 			url, _, _ := strings.Cut(probed.Key, "\x00") // without the secondary key (Vary)
 			n.Store().PurgeURL(url, false)
 			n.fills.ForgetAll() // as the purge API does (cluster.go)
-			n.Store().Wait()    // ristretto applies deletes asynchronously
 		}},
 		{"soft purge", func(n *Node, _ *cachestore.Object, _ *atomic.Int64) { n.Store().PurgeAll(true) }},
 		{"eviction", func(n *Node, probed *cachestore.Object, _ *atomic.Int64) {

@@ -58,7 +58,7 @@ func benchMemoryAndDisk(b *testing.B, s, diskX float64) {
 		return m
 	}
 	alone := newMemory(nil)
-	tiered := newMemory(func(o *cachestore.Object) { // runs on ristretto's goroutine: Put only queues
+	tiered := newMemory(func(o *cachestore.Object) { // runs on the evicting Set's goroutine: Put only queues
 		if m := o.Meta; m != nil && m.OnDisk.CompareAndSwap(false, true) && !put(o) {
 			m.OnDisk.Store(false)
 		}

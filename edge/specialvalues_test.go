@@ -178,7 +178,6 @@ var nodeSpecialValues = map[string]func(t *testing.T){
 		o := startSVOrigin(t) // no freshness, no validator
 		n := svNode(t, o.URL, true, "", "cache: {memory: 128MiB, default_ttl: 0s}\n", Options{})
 		get(t, "http://"+n.HTTPAddr()+"/d")
-		n.Store().Wait() // ristretto applies a Set asynchronously
 		get(t, "http://"+n.HTTPAddr()+"/d")
 		if got := o.requests.Load(); got != 2 {
 			t.Errorf("cache.default_ttl: 0s: origin saw %d requests for two GETs, want 2 (nothing stored)", got)

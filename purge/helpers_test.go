@@ -135,7 +135,7 @@ func mustSet(t testing.TB, m *cachestore.Memory, objs ...*cachestore.Object) {
 	}
 }
 
-// present reports whether key is stored, once ristretto has applied queued deletes.
+// present reports whether key is stored.
 func present(m *cachestore.Memory, key string) bool {
 	m.Wait()
 	_, ok := m.Get(key)
