@@ -22,7 +22,7 @@ type varyFate uint8
 
 const (
 	dropVary varyFate = iota // a purge removed the URL: forget the names
-	keepVary                 // evicted, refused, dropped or deleted: keep them as an orphan
+	keepVary                 // evicted, refused, replaced or deleted: keep them as an orphan
 )
 
 // SetVary records the request header names url varies on (the origin's Vary, as
