@@ -1,0 +1,90 @@
+package edge
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestNode_metricsCountEveryHit: however a hit's head is written (rendered into a template,
+// copied from it, copied from this second's patched copy, or field by field) and over
+// whichever listener, /metrics counts each hit once: a known number of GETs and HEADs over
+// HTTP/1.1 and GETs over HTTP/2, spread over more than a second, move the hit, request and
+// response counters by exactly that number and the client bytes by the bodies sent.
+func TestNode_metricsCountEveryHit(t *testing.T) {
+	body := strings.Repeat("m", 1000)
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=600")
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte(body))
+	})
+	n, pool := h2Node(t, "origins:\n  o: {servers: [{url: "+origin.URL+"}]}\n"+
+		"routes:\n  - {match: {path_prefix: /}, origin: o, cache: true}\n")
+	h1 := &http.Client{}
+	h2 := h2Client(pool, n.HTTPSAddr())
+	ask := func(c *http.Client, method, url string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, url, nil)
+		req.Host = "www.example.test"
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, url, err)
+		}
+		defer resp.Body.Close()
+		got, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatalf("%s %s: body: %v", method, url, err)
+		}
+		return resp, string(got)
+	}
+	ask(h1, "GET", "http://"+n.HTTPAddr()+"/m")
+	ask(h2, "GET", "https://www.example.test/m") // another key: the scheme is part of it
+	n.bg.Wait()
+	time.Sleep(2 * fillLinger) // the finished fill leaves the group: the next requests are store hits
+
+	counters := func() map[string]float64 {
+		_, _, text := get(t, "http://"+n.AdminAddr()+"/metrics")
+		out := map[string]float64{}
+		for _, name := range []string{"shoal_edge_cache_hits_total", `shoal_edge_requests_total{policy="cache",result="hit"}`,
+			`shoal_edge_responses_total{class="2xx"}`, "shoal_edge_client_bytes_total"} {
+			out[name] = max(metricValue(text, name), 0)
+		}
+		return out
+	}
+	before := counters()
+	const rounds, h1Gets, h1Heads, h2Gets = 3, 20, 4, 15
+	for round := range rounds {
+		for range h1Gets {
+			if resp, got := ask(h1, "GET", "http://"+n.HTTPAddr()+"/m"); got != body || !strings.Contains(resp.Header.Get("Cache-Status"), "; hit") {
+				t.Fatalf("HTTP/1.1 GET: not a hit of the body: %q", resp.Header.Get("Cache-Status"))
+			}
+		}
+		for range h1Heads {
+			if resp, _ := ask(h1, "HEAD", "http://"+n.HTTPAddr()+"/m"); !strings.Contains(resp.Header.Get("Cache-Status"), "; hit") {
+				t.Fatalf("HTTP/1.1 HEAD: not a hit: %q", resp.Header.Get("Cache-Status"))
+			}
+		}
+		for range h2Gets {
+			if resp, got := ask(h2, "GET", "https://www.example.test/m"); got != body || resp.ProtoMajor != 2 || !strings.Contains(resp.Header.Get("Cache-Status"), "; hit") {
+				t.Fatalf("HTTP/2 GET: not an HTTP/2 hit of the body: %s %q", resp.Proto, resp.Header.Get("Cache-Status"))
+			}
+		}
+		if round < rounds-1 {
+			time.Sleep(600 * time.Millisecond) // the next round's hits are in another second
+		}
+	}
+	after := counters()
+	hits := float64(rounds * (h1Gets + h1Heads + h2Gets))
+	for name, want := range map[string]float64{
+		"shoal_edge_cache_hits_total":                            hits,
+		`shoal_edge_requests_total{policy="cache",result="hit"}`: hits,
+		`shoal_edge_responses_total{class="2xx"}`:                hits,
+		"shoal_edge_client_bytes_total":                          float64(rounds * (h1Gets + h2Gets) * len(body)),
+	} {
+		if got := after[name] - before[name]; got != want {
+			t.Errorf("%s moved by %v over %v hits, want %v", name, got, hits, want)
+		}
+	}
+}
