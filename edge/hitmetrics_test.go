@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -24,23 +23,8 @@ func TestNode_metricsCountEveryHit(t *testing.T) {
 		"routes:\n  - {match: {path_prefix: /}, origin: o, cache: true}\n")
 	h1 := &http.Client{}
 	h2 := h2Client(pool, n.HTTPSAddr())
-	ask := func(c *http.Client, method, url string) (*http.Response, string) {
-		t.Helper()
-		req, _ := http.NewRequest(method, url, nil)
-		req.Host = "www.example.test"
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatalf("%s %s: %v", method, url, err)
-		}
-		defer resp.Body.Close()
-		got, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatalf("%s %s: body: %v", method, url, err)
-		}
-		return resp, string(got)
-	}
-	ask(h1, "GET", "http://"+n.HTTPAddr()+"/m")
-	ask(h2, "GET", "https://www.example.test/m") // another key: the scheme is part of it
+	fetch(t, h1, "GET", "http://"+n.HTTPAddr()+"/m")
+	fetch(t, h2, "GET", "https://www.example.test/m") // another key: the scheme is part of it
 	n.bg.Wait()
 	time.Sleep(2 * fillLinger) // the finished fill leaves the group: the next requests are store hits
 
@@ -57,17 +41,17 @@ func TestNode_metricsCountEveryHit(t *testing.T) {
 	const rounds, h1Gets, h1Heads, h2Gets = 3, 20, 4, 15
 	for round := range rounds {
 		for range h1Gets {
-			if resp, got := ask(h1, "GET", "http://"+n.HTTPAddr()+"/m"); got != body || !strings.Contains(resp.Header.Get("Cache-Status"), "; hit") {
+			if resp, got := fetch(t, h1, "GET", "http://"+n.HTTPAddr()+"/m"); string(got) != body || !strings.Contains(resp.Header.Get("Cache-Status"), "; hit") {
 				t.Fatalf("HTTP/1.1 GET: not a hit of the body: %q", resp.Header.Get("Cache-Status"))
 			}
 		}
 		for range h1Heads {
-			if resp, _ := ask(h1, "HEAD", "http://"+n.HTTPAddr()+"/m"); !strings.Contains(resp.Header.Get("Cache-Status"), "; hit") {
+			if resp, _ := fetch(t, h1, "HEAD", "http://"+n.HTTPAddr()+"/m"); !strings.Contains(resp.Header.Get("Cache-Status"), "; hit") {
 				t.Fatalf("HTTP/1.1 HEAD: not a hit: %q", resp.Header.Get("Cache-Status"))
 			}
 		}
 		for range h2Gets {
-			if resp, got := ask(h2, "GET", "https://www.example.test/m"); got != body || resp.ProtoMajor != 2 || !strings.Contains(resp.Header.Get("Cache-Status"), "; hit") {
+			if resp, got := fetch(t, h2, "GET", "https://www.example.test/m"); string(got) != body || resp.ProtoMajor != 2 || !strings.Contains(resp.Header.Get("Cache-Status"), "; hit") {
 				t.Fatalf("HTTP/2 GET: not an HTTP/2 hit of the body: %s %q", resp.Proto, resp.Header.Get("Cache-Status"))
 			}
 		}
