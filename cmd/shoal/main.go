@@ -152,6 +152,9 @@ func runNode(args []string, stderr io.Writer) error {
 	if err := node.Start(); err != nil {
 		return err
 	}
+	done := make(chan struct{})
+	defer close(done)
+	newGCSwitch(store, log).watch(func() int64 { return node.Store().Stats().Bytes }, time.Second, done)
 	return serveUntilSignal(sigs, node, log, func() (*conf.Config, error) { return conf.Load(path) }, cfg.Cache.FillTimeout.D())
 }
 

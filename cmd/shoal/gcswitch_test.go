@@ -1,0 +1,91 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestGCSwitch_offWhileTheStoreIsFull: GOGC goes off when the store reaches 15/16 of its
+// budget, stays off while a full store evicts and refills (down to 3/4), and the percent the
+// process had comes back below that and when the switch stops.
+func TestGCSwitch_offWhileTheStoreIsFull(t *testing.T) {
+	percent := 100
+	var calls []int
+	g := &gcSwitch{budget: 1600, log: slog.New(slog.NewTextHandler(io.Discard, nil)), setPercent: func(p int) int {
+		calls = append(calls, p)
+		old := percent
+		percent = p
+		return old
+	}}
+	steps := []struct {
+		bytes int64
+		want  int
+	}{
+		{0, 100}, {1000, 100}, {1499, 100}, // under 15/16
+		{1500, -1}, {1600, -1}, // full
+		{1300, -1}, {1200, -1}, // a purge of a few objects, evictions: still off
+		{1199, 100},             // under 3/4: back
+		{1400, 100}, {1500, -1}, // full again
+	}
+	for _, s := range steps {
+		g.observe(s.bytes)
+		if percent != s.want {
+			t.Fatalf("at %d of 1600 bytes: GOGC %d, want %d (calls %v)", s.bytes, percent, s.want, calls)
+		}
+	}
+	g.restore()
+	if percent != 100 {
+		t.Fatalf("after restore: GOGC %d, want 100", percent)
+	}
+	if len(calls) != 4 {
+		t.Errorf("SetGCPercent called %d times (%v), want 4: only when a threshold is crossed", len(calls), calls)
+	}
+}
+
+// TestGCSwitch_watchRunsTheSwitchAndRestores: the watcher turns GOGC off once the store
+// reports full and gives the old percent back when it stops; with GOGC or GOMEMLIMIT in the
+// environment there is no switch.
+func TestGCSwitch_watchRunsTheSwitchAndRestores(t *testing.T) {
+	var mu sync.Mutex
+	percent := 100
+	g := &gcSwitch{budget: 1000, log: slog.New(slog.NewTextHandler(io.Discard, nil)), setPercent: func(p int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		old := percent
+		percent = p
+		return old
+	}}
+	read := func() int { mu.Lock(); defer mu.Unlock(); return percent }
+	done := make(chan struct{})
+	g.watch(func() int64 { return 1000 }, time.Millisecond, done)
+	waitFor := func(want int) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); read() != want; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("GOGC %d, want %d", read(), want)
+			}
+		}
+	}
+	waitFor(-1)
+	close(done)
+	waitFor(100)
+
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if newGCSwitch(1000, log) == nil {
+		t.Fatal("no switch without GOGC or GOMEMLIMIT in the environment")
+	}
+	t.Setenv("GOGC", "200")
+	if newGCSwitch(1000, log) != nil {
+		t.Fatal("a switch although GOGC is in the environment")
+	}
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "2GiB")
+	if newGCSwitch(1000, log) != nil {
+		t.Fatal("a switch although GOMEMLIMIT is in the environment")
+	}
+	var nilSwitch *gcSwitch
+	nilSwitch.watch(func() int64 { return 1000 }, time.Millisecond, nil) // does nothing
+}
