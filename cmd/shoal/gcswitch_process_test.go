@@ -19,6 +19,10 @@ import (
 // (go_gc_gogc_percent, off). Before that, it says 100.
 func TestGCSwitch_aFullStoreTurnsGOGCOffInTheProcess(t *testing.T) {
 	bin := testenv.ShoalBinary(t)
+	// The process inherits the environment: a GOGC or GOMEMLIMIT of the one running the
+	// tests would turn the switch off (an empty value is unset to the switch and the runtime).
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
 	ng := testenv.StartNginx(t, testenv.NginxOptions{Extra: "location / { expires 600s; }"})
 	for i := range 48 {
 		ng.WriteFile(fmt.Sprintf("gc-%d.bin", i), strings.Repeat("g", 1<<20))
