@@ -74,6 +74,8 @@ func TestGCSwitch_watchRunsTheSwitchAndRestores(t *testing.T) {
 	waitFor(100)
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	t.Setenv("GOGC", "") // whatever the environment running the tests holds
+	t.Setenv("GOMEMLIMIT", "")
 	if newGCSwitch(1000, log) == nil {
 		t.Fatal("no switch without GOGC or GOMEMLIMIT in the environment")
 	}
