@@ -161,6 +161,7 @@ func (m *Memory) Del(key string) {
 	defer m.mu.Unlock()
 	if o := m.tab.get(key); o != nil {
 		m.forgetLocked(slot{obj: o}, keepVary)
+		m.syncCounts()
 	}
 }
 
@@ -205,13 +206,15 @@ func (m *Memory) Close() {
 
 // forgetLocked removes s from the index and the table; when s was the last object of its
 // URL, the URL's Vary record is dropped (a purge) or kept as an orphan (see vary.go). It
-// reports whether s was indexed. Every object leaves the store here.
+// reports whether s was indexed. Every object leaves the store here. The caller publishes
+// the counts (syncCounts) once its whole change is made: a Set forgets the object it
+// replaces and its victims after it indexed its own object, and Stats, read without the
+// lock, showed the bytes in between, over the budget (by up to the object being Set).
 func (m *Memory) forgetLocked(s slot, vary varyFate) bool {
 	if !m.idx.remove(s) {
 		return false
 	}
 	m.tab.del(s.obj)
-	m.syncCounts()
 	m.releaseVaryLocked(s.obj.URL, vary)
 	return true
 }

@@ -67,6 +67,7 @@ func (m *Memory) hardPurge(r purgeRecord) int {
 	for _, s := range victims {
 		m.forgetLocked(s, dropVary)
 	}
+	m.syncCounts()
 	if r.kind == kindURL {
 		m.releaseVaryLocked(r.value, dropVary) // an orphan record of the URL, if any
 	}
