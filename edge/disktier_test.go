@@ -185,3 +185,11 @@ func (n *Node) settleDisk() {
 	n.disk.d.Wait()
 	n.fills.ForgetAll()
 }
+
+// settleFills waits until no fill or revalidation is running and ends the finished fills'
+// linger, so that the next request of a filled key is a store hit rather than a join of
+// the finished fill (instead of sleeping past fillLinger).
+func (n *Node) settleFills() {
+	n.bg.Wait()
+	n.fills.ForgetAll()
+}

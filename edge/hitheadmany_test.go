@@ -38,8 +38,7 @@ func TestNode_hitsOnManyObjectsAllocateNoTemplates(t *testing.T) {
 		drainBody(ctx)
 		resetResponse(ctx)
 	}
-	n.bg.Wait()
-	time.Sleep(2 * fillLinger) // finished fills leave the group: the next requests are store hits
+	n.settleFills() // the next requests are store hits, not joins of the finished fill
 	hits := 0
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -113,8 +112,7 @@ func TestHitHead_oneHitASecondMakesNoPatchedCopy(t *testing.T) {
 	n.handleHTTP1(ctx)
 	drainBody(ctx)
 	resetResponse(ctx)
-	n.bg.Wait()
-	time.Sleep(2 * fillLinger)
+	n.settleFills() // the next requests are store hits, not joins of the finished fill
 	hit()
 	hit() // the second ask renders the template
 	l := n.rt.Load()

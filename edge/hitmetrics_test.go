@@ -25,8 +25,7 @@ func TestNode_metricsCountEveryHit(t *testing.T) {
 	h2 := h2Client(pool, n.HTTPSAddr())
 	fetch(t, h1, "GET", "http://"+n.HTTPAddr()+"/m")
 	fetch(t, h2, "GET", "https://www.example.test/m") // another key: the scheme is part of it
-	n.bg.Wait()
-	time.Sleep(2 * fillLinger) // the finished fill leaves the group: the next requests are store hits
+	n.settleFills()                                   // the next requests are store hits, not joins of the finished fill
 
 	counters := func() map[string]float64 {
 		_, _, text := get(t, "http://"+n.AdminAddr()+"/metrics")
