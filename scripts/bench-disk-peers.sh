@@ -51,8 +51,7 @@ stop_all() {
 trap 'stop_all; rm -rf "$bin"' EXIT
 mkdir -p bench-results
 : >bench-results/disk-peers-h2load.log
-port_origin=18400 port_nginx=18401 port_shoal=18402 port_admin=18403
-port_nginx_tls=18404 port_nginx_h2c=18405 port_shoal_tls=18406 port_shoal_h2c=18407
+. scripts/disk-servers.sh
 summary=$(mktemp)
 
 rps() { # proto urls-file
@@ -90,49 +89,7 @@ measure() {
 
 bench_on() { # base directory of the caches
 	work=$(mktemp -d "$1/shoal-bench-disk.XXXXXX")
-	mkdir -p "$work/www" "$work/ngx-cache" "$work/shoal-disk"
-	head -c 262144 /dev/urandom >"$work/www/256k.bin"
-	head -c 1048576 /dev/urandom >"$work/www/1m.bin"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
-		-addext subjectAltName=DNS:localhost -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
-	cat >"$work/origin.conf" <<CONF
-daemon off; master_process off; worker_processes 1; pid $work/origin.pid; error_log $work/origin.err;
-events { worker_connections 4096; }
-http { access_log off; sendfile on; default_type application/octet-stream;
-  server { listen 127.0.0.1:$port_origin; root $work/www;
-    location /256k/ { try_files /256k.bin =404; expires 1h; }
-    location /1m/ { try_files /1m.bin =404; expires 1h; } } }
-CONF
-	cat >"$work/nginx.conf" <<CONF
-daemon off; master_process off; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx.err;
-events { worker_connections 4096; }
-http { access_log off; sendfile on; tcp_nopush ${NGINX_NOPUSH:-off};
-  proxy_cache_path $work/ngx-cache levels=1:2 keys_zone=z:16m max_size=1g inactive=1h use_temp_path=off;
-  server { listen 127.0.0.1:$port_nginx; listen 127.0.0.1:$port_nginx_tls ssl http2;
-    listen 127.0.0.1:$port_nginx_h2c http2;
-    ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem;
-    location / { proxy_pass http://127.0.0.1:$port_origin; proxy_cache z; proxy_cache_valid 200 1h;
-      proxy_http_version 1.1; proxy_set_header Connection ""; } } }
-CONF
-	cat >"$work/shoal.yaml" <<CONF
-node: {name: bench}
-listen: {http: "127.0.0.1:$port_shoal", https: "127.0.0.1:$port_shoal_tls", h2c: "127.0.0.1:$port_shoal_h2c", admin: "127.0.0.1:$port_admin"}
-tls: {certificates: [{cert: $work/cert.pem, key: $work/key.pem}]}
-log: {access: "off", level: warn}
-cache:
-  memory: 16MiB
-  max_object_size: 4MiB
-  disk: {path: $work/shoal-disk, size: 1GiB, admit_frequency: -1${RAM_CACHE_CUTOFF:+, ram_cache_cutoff: $RAM_CACHE_CUTOFF}}
-origins: {o: {servers: [{url: "http://127.0.0.1:$port_origin"}]}}
-routes: [{match: {path_prefix: /}, origin: o, cache: true}]
-CONF
-	taskset -c 0 nginx -c "$work/origin.conf" -p "$work" & pids+=($!)
-	taskset -c 0 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
-	nginx_pid=$!
-	GOMAXPROCS=1 taskset -c 0 "$bin/shoal" run -c "$work/shoal.yaml" 2>"$work/shoal.err" & pids+=($!)
-	shoal_pid=$!
-	for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port_admin/readyz" >/dev/null && break; sleep 0.1; done
-	for _ in $(seq 100); do curl -s "http://127.0.0.1:$port_admin/stats.json" | grep -q '"state": "ready"' && break; sleep 0.1; done
+	start_disk_servers "$work" "$bin/shoal"
 	fs="$(df --output=fstype "$1" | tail -1)"
 	echo "## $fs ($1): cache.memory 16 MiB, working set 64 MiB, $requests requests per run"
 	for size in 256k 1m; do

@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:?usage: $0 strace|perf|rps [BIN]}"
 size="${SIZE:-256k}" requests="${N:-20000}" dir="${DIR:-/dev/shm}" out="${OUT:-bench-results}"
-for tool in nginx h2load curl taskset; do
+for tool in nginx h2load curl taskset openssl; do
 	command -v "$tool" >/dev/null || { echo "needs $tool (scripts/bench-disk-peers.sh installs it)" >&2; exit 1; }
 done
 [ "$mode" = rps ] || command -v "$mode" >/dev/null || { echo "needs $mode" >&2; exit 1; }
@@ -26,49 +26,13 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 bin="${2:-}"
 if [ -z "$bin" ]; then bin="$work/shoal"; go build -o "$bin" ./cmd/shoal; fi
-mkdir -p "$work/www" "$work/ngx-cache" "$work/shoal-disk" "$out"
-head -c 262144 /dev/urandom >"$work/www/256k.bin"
-head -c 1048576 /dev/urandom >"$work/www/1m.bin"
-po=18400 pn=18401 ps=18402 pa=18403
-cat >"$work/origin.conf" <<CONF
-daemon off; master_process off; worker_processes 1; pid $work/origin.pid; error_log $work/origin.err;
-events { worker_connections 4096; }
-http { access_log off; sendfile on; default_type application/octet-stream;
-  server { listen 127.0.0.1:$po; root $work/www;
-    location /256k/ { try_files /256k.bin =404; expires 1h; }
-    location /1m/ { try_files /1m.bin =404; expires 1h; } } }
-CONF
-cat >"$work/nginx.conf" <<CONF
-daemon off; master_process off; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx.err;
-events { worker_connections 4096; }
-http { access_log off; sendfile on; tcp_nopush ${NGINX_NOPUSH:-off};
-  proxy_cache_path $work/ngx-cache levels=1:2 keys_zone=z:16m max_size=1g inactive=1h use_temp_path=off;
-  server { listen 127.0.0.1:$pn;
-    location / { proxy_pass http://127.0.0.1:$po; proxy_cache z; proxy_cache_valid 200 1h;
-      proxy_http_version 1.1; proxy_set_header Connection ""; } } }
-CONF
-cat >"$work/shoal.yaml" <<CONF
-node: {name: bench}
-listen: {http: "127.0.0.1:$ps", admin: "127.0.0.1:$pa"}
-log: {access: "off", level: warn}
-cache:
-  memory: 16MiB
-  max_object_size: 4MiB
-  disk: {path: $work/shoal-disk, size: 1GiB, admit_frequency: -1}
-origins: {o: {servers: [{url: "http://127.0.0.1:$po"}]}}
-routes: [{match: {path_prefix: /}, origin: o, cache: true}]
-CONF
-taskset -c 0 nginx -c "$work/origin.conf" -p "$work" & pids+=($!)
-taskset -c 0 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
-nginx_pid=$!
-GOMAXPROCS=1 taskset -c 0 "$bin" run -c "$work/shoal.yaml" 2>"$work/shoal.err" & pids+=($!)
-shoal_pid=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$pa/readyz" >/dev/null && break; sleep 0.1; done
-for _ in $(seq 100); do curl -s "http://127.0.0.1:$pa/stats.json" | grep -q '"state": "ready"' && break; sleep 0.1; done
+mkdir -p "$out"
+. scripts/disk-servers.sh
+start_disk_servers "$work" "$bin"
 case $size in 256k) objects=256 ;; 1m) objects=64 ;; *) echo "SIZE is 256k or 1m" >&2; exit 1 ;; esac
 for srv in shoal nginx; do
-	port=$ps
-	[ $srv = nginx ] && port=$pn
+	port=$port_shoal
+	[ $srv = nginx ] && port=$port_nginx
 	for i in $(seq 0 $((objects - 1))); do echo "http://127.0.0.1:$port/$size/$i"; done >"$work/urls-$srv"
 	for _ in 1 2; do xargs -n 1 curl -s -o /dev/null <"$work/urls-$srv"; done
 done
