@@ -35,12 +35,13 @@ func (n *Node) getHTTP1(ctx *fasthttp.RequestCtx) *http1Exchange {
 	e.w.ctx, e.w.n = ctx, n
 	x := &e.x
 	x.req, x.resp = &e.req, &e.w
-	x.host, x.hosts = readHTTP1Head(&e.req, &ctx.Request.Header)
+	var problem string
+	x.host, x.hosts, problem = readCheckedHTTP1Head(&e.req, &ctx.Request.Header)
 	x.remote = remoteAddr(ctx.RemoteAddr())
 	x.tls = ctx.IsTLS()
 	x.bodyBytes = ctx.Request.Body()
 	x.bodyLen = int64(ctx.Request.Header.ContentLength())
-	if problem := framingProblem(ctx.Request.Header.RawHeaders()); problem != "" {
+	if problem != "" {
 		x.problem = problem
 	} else if !versionOne(ctx.Request.Header.Protocol()) {
 		x.problem = problemVersion
@@ -104,6 +105,15 @@ func remoteAddr(a net.Addr) netip.Addr {
 // has none, and its parsed fields are taken). The framing fields stay out: fasthttp consumed
 // them, and the content reaches the pipeline decoded.
 func readHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) (host []byte, hosts int) {
+	host, hosts, _ = readCheckedHTTP1Head(l, h)
+	return host, hosts
+}
+
+// readCheckedHTTP1Head is readHTTP1Head with the framing guard's checks made in the same
+// walk of the raw head: problem is framingProblem's answer for it. Once a line has a
+// problem, the lines from it on are read as they were before the guard (the request is
+// refused, and its view is only logged).
+func readCheckedHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) (host []byte, hosts int, problem string) {
 	l.Reset()
 	l.method = l.put(h.Method()).bytes(l)
 	l.uri = l.put(h.RequestURI()).bytes(l)
@@ -118,23 +128,25 @@ func readHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) (host []byte, hosts 
 			}
 		}
 		if len(l.host) == 0 {
-			return nil, 0
+			return nil, 0, ""
 		}
-		return l.host, 1
+		return l.host, 1, ""
 	}
+	var guard framingGuard
 	for len(raw) > 0 {
-		line := raw
-		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
-			line, raw = raw[:i], raw[i+1:]
-		} else {
-			raw = nil
+		line := nextLine(&raw)
+		var name, value []byte
+		var ok bool
+		if problem == "" {
+			name, value, ok, problem = guard.line(line)
 		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		name, value, ok := bytes.Cut(line, []byte(":"))
+		if problem != "" {
+			name, value, ok = bytes.Cut(line, []byte(":"))
+			value = trimOWS(value)
+		}
 		if !ok || len(name) == 0 || framingField(name) {
-			continue // framingProblem refuses a malformed line; the framing is fasthttp's
+			continue // the guard refuses a malformed line; the framing is fasthttp's
 		}
-		value = trimOWS(value)
 		if len(name) == len("Host") && bytes.EqualFold(name, []byte("Host")) {
 			if hosts == 0 {
 				l.host = l.put(value).bytes(l)
@@ -145,10 +157,13 @@ func readHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) (host []byte, hosts 
 		}
 		l.AddBytesKV(name, value)
 	}
+	if problem == "" {
+		problem = guard.end()
+	}
 	if hosts == 0 {
 		l.host = l.put(h.Host()).bytes(l) // an absolute-form target's authority
 	}
-	return host, hosts
+	return host, hosts, problem
 }
 
 // framingField names the fields that frame an HTTP/1.1 message (RFC 9112 section 6).

@@ -1,0 +1,107 @@
+package edge
+
+import "bytes"
+
+// framingGuard checks a request head, one field line at a time, for the shapes that let a
+// front end and an origin disagree about where a request ends (request smuggling). Such a
+// request is refused and its connection closed: nothing of it reaches an origin.
+//
+// It is a walk of its own (framingProblem) or part of the one walk that reads the HTTP/1.1
+// head into the request view (readCheckedHTTP1Head): a second walk of every head's lines
+// was a twentieth of a 1 KiB hit's pipeline.
+type framingGuard struct {
+	contentLength  []byte
+	haveCL, haveTE bool
+}
+
+// line checks one line of the head, without its line ending. A field line gives its name
+// and its value without the whitespace around it (ok); an empty line gives nothing and no
+// problem. problem is the first thing wrong with the line, or "".
+func (g *framingGuard) line(line []byte) (name, value []byte, ok bool, problem string) {
+	if len(line) == 0 {
+		return nil, nil, false, ""
+	}
+	if line[0] == ' ' || line[0] == '\t' {
+		return nil, nil, false, "obsolete line folding in a header field"
+	}
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 {
+		return nil, nil, false, "malformed header line"
+	}
+	name = line[:colon]
+	if bytes.IndexByte(name, ' ') >= 0 || bytes.IndexByte(name, '\t') >= 0 {
+		return nil, nil, false, "whitespace in a header field name"
+	}
+	if !validToken(name) {
+		return nil, nil, false, "invalid character in a header field name"
+	}
+	if badFieldValue(line[colon+1:]) {
+		// RFC 9110 section 5.5: CR, LF and NUL in a value must be refused; other
+		// controls would be forwarded to origins that may split on them.
+		return nil, nil, false, "control character in a header field value"
+	}
+	value = trimOWS(line[colon+1:])
+	if framingField(name) {
+		if problem = g.framing(name, value); problem != "" {
+			return nil, nil, false, problem
+		}
+	}
+	return name, value, true, ""
+}
+
+// framing checks a Content-Length or Transfer-Encoding line against the lines before it
+// (RFC 9112 sections 6.1 and 6.3).
+func (g *framingGuard) framing(name, value []byte) string {
+	if len(name) == len("Content-Length") {
+		if g.haveCL && !bytes.Equal(value, g.contentLength) {
+			return "two different Content-Length values"
+		}
+		if len(value) == 0 || len(bytes.Trim(value, "0123456789")) > 0 {
+			return "invalid Content-Length"
+		}
+		g.haveCL, g.contentLength = true, value
+		return ""
+	}
+	if g.haveTE {
+		return "Transfer-Encoding sent twice"
+	}
+	g.haveTE = true
+	if !bytes.EqualFold(value, []byte("chunked")) {
+		return "unsupported Transfer-Encoding"
+	}
+	return ""
+}
+
+// end is the check of the whole head, after its last line.
+func (g *framingGuard) end() string {
+	if g.haveCL && g.haveTE {
+		return "both Content-Length and Transfer-Encoding"
+	}
+	return ""
+}
+
+// nextLine cuts the first line off *raw, without its LF and the CR before it.
+func nextLine(raw *[]byte) []byte {
+	line := *raw
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line, *raw = line[:i], line[i+1:]
+	} else {
+		*raw = nil
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line
+}
+
+// framingProblem is the framingGuard's answer for a raw head (its field lines, as
+// fasthttp's RawHeaders gives them), or "".
+func framingProblem(raw []byte) string {
+	var g framingGuard
+	for len(raw) > 0 {
+		if _, _, _, problem := g.line(nextLine(&raw)); problem != "" {
+			return problem
+		}
+	}
+	return g.end()
+}
