@@ -18,14 +18,15 @@ func (p *pipeline) serveObject(x *exchange, l *lookup, obj *cachestore.Object, u
 	stored := obj
 	obj = p.variantFor(l, obj)
 	meta := obj.Meta
-	resp := meta.Response(obj)
 	l.status.setTTL(use.TTL)
 	var skip []string
 	if use.State == httpcache.Fresh || use.State == httpcache.StaleWhileRevalidate {
 		skip = meta.NoCacheFields()
 	}
+	// The object as httpcache reads it is built only for a precondition or a Range: a hit
+	// with neither (nearly every one) does not convert its times again.
 	if conditional(l.req.Header) {
-		if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 {
+		if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, meta.Response(obj)); code != 0 {
 			p.writeConditional(x, l, code, obj.Header.View(), use.Age)
 			return
 		}
@@ -42,7 +43,7 @@ func (p *pipeline) serveObject(x *exchange, l *lookup, obj *cachestore.Object, u
 		x.resp.Head().SetContentLength(len(obj.Body))
 		return
 	}
-	if obj.Status == http.StatusOK && p.serveRange(x, l, resp, obj.Body) {
+	if obj.Status == http.StatusOK && l.req.Header.Get("Range") != "" && p.serveRange(x, l, meta.Response(obj), obj.Body) {
 		return
 	}
 	x.resp.SetBody(obj.Body)
