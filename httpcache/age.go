@@ -21,36 +21,16 @@ import (
 // delay is unknown and taken as 0. Clock steps never make an age negative.
 func CurrentAge(resp Response, now time.Time) time.Duration {
 	date := responseDate(resp)
-	apparent := max(sub(resp.ResponseTime, date), 0)
+	apparent := max(resp.ResponseTime.Sub(date), 0)
 	var delay time.Duration
 	if !resp.RequestTime.IsZero() {
-		delay = max(sub(resp.ResponseTime, resp.RequestTime), 0)
+		delay = max(resp.ResponseTime.Sub(resp.RequestTime), 0)
 	}
 	corrected := ageValue(resp) + delay
 	initial := max(apparent, corrected)
-	resident := max(sub(now, resp.ResponseTime), 0)
+	resident := max(now.Sub(resp.ResponseTime), 0)
 	return initial + resident
 }
-
-// sub is t.Sub(u), the same value in fewer steps for the times a hit compares (a clock
-// reading against stored times, which have no monotonic reading): Sub checks every
-// difference for overflow by adding it back and comparing, which was most of CurrentAge,
-// itself a tenth of a 1 KiB hit's pipeline. Two monotonic readings, and differences beyond
-// some 290 years, which Sub saturates, are Sub's.
-func sub(t, u time.Time) time.Duration {
-	if t != t.Round(0) && u != u.Round(0) {
-		return t.Sub(u) // both monotonic: Sub uses those readings, not the wall clock
-	}
-	s := t.Unix() - u.Unix()
-	if s <= -maxSubSeconds || s >= maxSubSeconds {
-		return t.Sub(u)
-	}
-	return time.Duration(s)*time.Second + time.Duration(t.Nanosecond()-u.Nanosecond())
-}
-
-// maxSubSeconds bounds the differences sub computes itself: time.Duration holds about
-// 9.2e9 seconds, so these and their nanoseconds never overflow it.
-const maxSubSeconds = 9e9
 
 // responseDate is date_value: the Date field, or response_time without one.
 func responseDate(resp Response) time.Time {

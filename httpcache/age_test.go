@@ -79,25 +79,3 @@ func TestParseHTTPDate(t *testing.T) {
 		t.Errorf("FormatHTTPDate = %q", s)
 	}
 }
-
-// TestSub_asTimeSub holds sub to time.Sub's answers: wall times either way round, times a
-// second's fraction apart, far-apart times Sub saturates, monotonic readings on one side or
-// both, and the zero time.
-func TestSub_asTimeSub(t *testing.T) {
-	wall := time.Date(2026, 11, 30, 10, 0, 0, 500, time.UTC)
-	mono := time.Now()
-	times := []time.Time{
-		{}, wall, wall.Add(time.Nanosecond), wall.Add(-time.Second + 1), wall.Add(3 * time.Hour),
-		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
-		time.Unix(0, 0), time.Unix(1<<40, 0), time.Unix(-1<<40, 0),
-		mono, mono.Add(time.Millisecond), mono.Add(-time.Hour), mono.Round(0),
-		wall.In(time.FixedZone("x", 3600)),
-	}
-	for _, a := range times {
-		for _, b := range times {
-			if got, want := sub(a, b), a.Sub(b); got != want {
-				t.Errorf("sub(%v, %v) = %v, time.Sub says %v", a, b, got, want)
-			}
-		}
-	}
-}
