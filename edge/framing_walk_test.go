@@ -41,6 +41,9 @@ var framingWalkSeeds = []string{
 	"HOST: a\r\nhost: b\r\n",
 	"Host: a\nX-Bare-LF: 1\n",
 	"Host: a\r\nX-A: 1\r\n folded\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n",
+	// Lines after the one refused are still read into the view (logged with the refusal).
+	"Host: a\r\nX-A: 1\r\n folded\r\nX-After: 2\r\n",
+	"X-A: 1\r\n folded\r\nHost: a\r\nX-After: 2\r\n",
 }
 
 // TestReadCheckedHTTP1Head_asTwoWalks: the one walk of the raw head gives the framing guard's
