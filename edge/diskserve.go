@@ -89,6 +89,7 @@ func (p *pipeline) diskLookup(x *exchange, l *lookup) (string, bool) {
 		meta := obj.Meta
 		meta.DiskGen = gen.disk
 		meta.OnDisk.Store(true)
+		obj.Compact() // as a fill stores it: one allocation less, and charged so (Cost)
 		p.store.Set(obj)
 		p.serveObject(x, l, obj, use)
 		return "hit", true

@@ -228,10 +228,13 @@ var nodeSpecialValues = map[string]func(t *testing.T){
 	},
 	"policy.ttl.min": func(t *testing.T) { // 0 is no clamp
 		clock := &svClock{}
-		o := startSVOrigin(t, "Cache-Control", "max-age=2")
+		// max-age 4, not 2: the origin's Date has whole seconds, so the object is up to a
+		// second old when stored, and one more second of clock plus the test's own time
+		// could reach a max-age of 2 (flaky under -race).
+		o := startSVOrigin(t, "Cache-Control", "max-age=4")
 		n := svNode(t, o.URL, true, "", "policy: {ttl: {min: 0s, max: 0s}}\n", Options{Now: clock.now})
 		get(t, "http://"+n.HTTPAddr()+"/t")
-		n.Store().Wait()
+		n.settleFills()
 		clock.advance(time.Second)
 		get(t, "http://"+n.HTTPAddr()+"/t")
 		if got := o.requests.Load(); got != 1 {
