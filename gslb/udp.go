@@ -73,9 +73,9 @@ func (u *udpLoop) start() error {
 		// reader's own thread did: at 10,000 qps one reader ran on two threads in turn (20,834
 		// and 19,107 switches in 4 s), and a query that came during a hand-off waited for a
 		// thread to wake. Locked, it ran on one (38,899; the other threads 117 and 285) at the
-		// same CPU (75 ticks against 78). The tail at 10,000 qps under SCHED_FIFO, medians of 18
-		// rounds in three runs (bench/dnsperf.sh, README): p99 0.102 ms locked, 0.122 unlocked
-		// (gdnsd 0.105), p99.9 0.46 ms against 0.57 (gdnsd 0.48).
+		// same CPU per query. The tail at 10,000 qps under SCHED_FIFO, medians of 24 rounds in
+		// four runs (bench/dnsperf.sh, README): p99 0.107 ms locked, 0.112 unlocked (gdnsd
+		// 0.107), p99.9 0.43 ms against 0.52 (gdnsd 0.40); at half a core, 7-11% more qps.
 		go func() {
 			defer u.wg.Done()
 			if block {
