@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"time"
 
@@ -65,14 +66,21 @@ func (u *udpLoop) start() error {
 	}
 	for _, r := range readers {
 		u.wg.Add(1)
-		// A blocking reader is not locked to its thread (runtime.LockOSThread): inside
-		// recvmmsg it cannot leave the thread anyway, and when the runtime preempts it (sysmon
-		// does every 10 ms, a reader never yielding on its own) a locked goroutine costs two
-		// thread hand-offs where an unlocked one is picked up again by the same thread.
-		// Measured at 10,000 qps: 0.57-0.80 thread switches and 18.6-19.6 µs of CPU per query
-		// unlocked, 0.62-0.84 and 19.8-21.0 locked.
+		// A blocking reader is locked to its thread (runtime.LockOSThread), as each of gdnsd's
+		// threads has its socket. It never yields, so sysmon preempts it every 10 ms (a signal
+		// ends its recvmmsg with EINTR); the preempted goroutine goes to the global run queue
+		// and the runtime wakes a spinning thread for it, which took it up as often as the
+		// reader's own thread did: at 10,000 qps one reader ran on two threads in turn (20,834
+		// and 19,107 switches in 4 s), and a query that came during a hand-off waited for a
+		// thread to wake. Locked, it ran on one (38,899; the other threads 117 and 285) at the
+		// same CPU per query. The tail at 10,000 qps under SCHED_FIFO, medians of 24 rounds in
+		// four runs (bench/dnsperf.sh, README): p99 0.107 ms locked, 0.112 unlocked (gdnsd
+		// 0.107), p99.9 0.43 ms against 0.52 (gdnsd 0.40); at half a core, 7-11% more qps.
 		go func() {
 			defer u.wg.Done()
+			if block {
+				runtime.LockOSThread() // never unlocked: the thread ends with the reader
+			}
 			r.run(u.closing)
 		}()
 	}
