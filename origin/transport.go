@@ -194,9 +194,13 @@ type heldConn struct {
 
 // finish gives the connection back: to hc's keep-alive pool when reuse says the body was read
 // to its end and nothing forbids it, else closed. Bytes read past the response belong to no
-// request (see unsolicited): they close it too. held is empty afterwards.
+// request (see unsolicited): they close it too. held is empty afterwards, and a second call
+// does nothing.
 func (held *heldConn) finish(reuse bool) {
 	hc := held.hc
+	if hc == nil {
+		return
+	}
 	closeAfter := held.closeAfter || held.br.Buffered() > 0
 	hc.ReleaseReader(held.br)
 	if reuse && !closeAfter {
