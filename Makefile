@@ -18,7 +18,7 @@ test: test-deps
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) test $(TESTFLAGS) $(PKGS)
-	$(GO) test -count=1 -run '$(ALLOCTESTS)' ./edge/ ./cachestore/
+	$(GO) test -count=1 -run '$(ALLOCTESTS)' ./edge/ ./cachestore/ ./origin/
 
 # Tests that count allocations or heap skip themselves under -race (the detector allocates):
 # make test runs them once more without it, so an allocation added to a hot path fails CI.

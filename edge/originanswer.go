@@ -22,23 +22,35 @@ type answer struct {
 	// the connection (fasthttp's values).
 	length int
 	resp   *fasthttp.Response
+	// hold is where the pool keeps resp's body stream and connection (origin.Hold): the
+	// answer's, so that an origin request allocates neither. It is resp's until free.
+	hold origin.Hold
 }
 
 var answers = sync.Pool{New: func() any { return &answer{head: fieldList{contentLength: -2}} }}
 
 // answerOf reads resp's head into a pooled answer, which then owns resp.
 func answerOf(resp *fasthttp.Response) *answer {
-	a := bareAnswer(resp)
+	return answers.Get().(*answer).of(resp)
+}
+
+// bareAnswer is answerOf without the head's copy: for a pass, which relays the origin's head
+// straight from where it was parsed (relayTo) and never reads a.head.
+func bareAnswer(resp *fasthttp.Response) *answer {
+	return answers.Get().(*answer).bare(resp)
+}
+
+// of makes a the answer resp carries, its head copied into a.head.
+func (a *answer) of(resp *fasthttp.Response) *answer {
+	a.bare(resp)
 	for k, v := range resp.Header.All() {
 		a.head.AddBytesKV(k, v)
 	}
 	return a
 }
 
-// bareAnswer is answerOf without the head's copy: for a pass, which relays the origin's head
-// straight from where it was parsed (relayTo) and never reads a.head.
-func bareAnswer(resp *fasthttp.Response) *answer {
-	a := answers.Get().(*answer)
+// bare makes a the answer resp carries, without the head's copy.
+func (a *answer) bare(resp *fasthttp.Response) *answer {
 	a.resp = resp
 	a.status = resp.StatusCode()
 	a.length = resp.Header.ContentLength()
@@ -140,27 +152,32 @@ func (a *answer) free() {
 // read, and done, which gives the connection back (origin.Pool.Send); on error neither. out's
 // head is written once, straight into the origin connection's buffer (AppendHead).
 func askPool(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, bodyBytes []byte, t origin.Target) (origin.Result, *answer, func(), error) {
-	res, resp, done, err := sendToPool(pool, out, body, bodyLen, bodyBytes, t)
+	a := answers.Get().(*answer)
+	res, resp, done, err := sendToPool(pool, out, body, bodyLen, bodyBytes, t, &a.hold)
 	if err != nil {
+		answers.Put(a)
 		return res, nil, nil, err
 	}
-	return res, answerOf(resp), done, nil
+	return res, a.of(resp), done, nil
 }
 
 // askPoolToRelay is askPool for an answer relayed as it came (a pass): its head is not copied
 // into a.head (see relayTo).
 func askPoolToRelay(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, bodyBytes []byte, t origin.Target) (origin.Result, *answer, func(), error) {
-	res, resp, done, err := sendToPool(pool, out, body, bodyLen, bodyBytes, t)
+	a := answers.Get().(*answer)
+	res, resp, done, err := sendToPool(pool, out, body, bodyLen, bodyBytes, t, &a.hold)
 	if err != nil {
+		answers.Put(a)
 		return res, nil, nil, err
 	}
-	return res, bareAnswer(resp), done, nil
+	return res, a.bare(resp), done, nil
 }
 
-// sendToPool sends out (with its content) and returns the response with its head read.
-func sendToPool(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, bodyBytes []byte, t origin.Target) (origin.Result, *fasthttp.Response, func(), error) {
+// sendToPool sends out (with its content) and returns the response with its head read; hold
+// keeps its body stream (the answer's, which owns the response from then on).
+func sendToPool(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, bodyBytes []byte, t origin.Target, hold *origin.Hold) (origin.Result, *fasthttp.Response, func(), error) {
 	req := originRequests.Get().(*origin.Request)
-	*req = origin.Request{Head: out, Body: body, BodyLen: bodyLen, BodyBytes: bodyBytes}
+	*req = origin.Request{Head: out, Body: body, BodyLen: bodyLen, BodyBytes: bodyBytes, Hold: hold}
 	resp := fasthttp.AcquireResponse()
 	res, done, err := pool.Send(req, resp, t)
 	*req = origin.Request{}

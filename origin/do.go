@@ -112,13 +112,14 @@ func (p *Pool) exchange(s *server, req outbound, resp *fasthttp.Response, t *Tar
 	// connection to the keep-alive pool safely: a connection with an unread body still on it
 	// must be closed.
 	resp.Reset()
-	body := &trackedBody{pool: p, server: s}
+	body, done := req.hold().take()
+	*body = trackedBody{pool: p, server: s}
 	start := p.now()
 	var headBy int64
 	if !t.HeadDeadline.IsZero() {
 		headBy = t.HeadDeadline.UnixNano()
 	}
-	r, finishConn, err := p.roundTrip(s, req, &resp.Header, t.Idempotent, t.OnInterim, &body.length, headBy)
+	r, err := p.roundTrip(s, req, &resp.Header, t.Idempotent, t.OnInterim, &body.length, headBy, &body.conn)
 	end := p.now()
 	elapsed := end.Sub(start)
 	if err != nil {
@@ -130,14 +131,14 @@ func (p *Pool) exchange(s *server, req outbound, resp *fasthttp.Response, t *Tar
 	}
 	p.finish(s, "", resp.StatusCode(), elapsed, end)
 
-	body.r, body.finishConn = r, finishConn
+	body.r = r
 	if r == nil { // no body (HEAD, 204, 304): nothing is left on the connection
 		body.r, body.eof = eofReader{}, true
 	}
 	// SetBodyStream rewrites Content-Length from its size argument: keep the origin's length,
 	// and send a body the origin delimited by closing the connection as chunked instead.
 	resp.SetBodyStream(body, max(resp.Header.ContentLength(), -1))
-	return body.release, nil
+	return done, nil
 }
 
 // finish records one attempt in the server's counters, metrics and passive health. A failure
@@ -167,13 +168,13 @@ func (p *Pool) finish(s *server, errKind string, status int, elapsed time.Durati
 // was read to its end, and its Close (called by fasthttp when the caller's response is written
 // or reset) runs release.
 type trackedBody struct {
-	r          io.Reader
-	eof        bool
-	released   atomic.Bool
-	pool       *Pool
-	server     *server
-	finishConn func(reuse bool)
-	length     lengthBody // r, for a body delimited by its length
+	r        io.Reader
+	eof      bool
+	released atomic.Bool
+	pool     *Pool
+	server   *server
+	conn     heldConn   // the connection r reads from, until release
+	length   lengthBody // r, for a body delimited by its length
 }
 
 func (b *trackedBody) Read(p []byte) (int, error) {
@@ -198,8 +199,33 @@ func (b *trackedBody) release() {
 	if !b.released.CompareAndSwap(false, true) {
 		return
 	}
-	b.finishConn(b.eof)
+	b.conn.finish(b.eof)
 	b.pool.release(b.server)
+}
+
+// Hold is the storage Pool.Send keeps a response's body stream and connection in until done
+// (Request.Hold): a caller that sends many requests keeps one with each response it pools
+// and hands it in again, so that a send allocates none of its own (issue 15's pass profile:
+// the stream and done were two allocations per request). The zero value is ready. Once Send
+// succeeded, the Hold belongs to that response until done was called and the response was
+// released or reset (fasthttp closes the stream then, which calls done again: done is
+// idempotent); only then may it carry another request. Not for concurrent use.
+type Hold struct {
+	body trackedBody
+	done func() // body.release, made once per Hold
+}
+
+// take returns the stream to fill for the next request and its done: h's own, or new ones
+// for a nil h (Do, and Send without a Hold).
+func (h *Hold) take() (*trackedBody, func()) {
+	if h == nil {
+		b := new(trackedBody)
+		return b, b.release
+	}
+	if h.done == nil {
+		h.done = h.body.release
+	}
+	return &h.body, h.done
 }
 
 type eofReader struct{}

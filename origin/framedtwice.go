@@ -15,8 +15,8 @@ import (
 func framedTwice(br *bufio.Reader) bool {
 	for {
 		b, err := br.Peek(br.Buffered())
-		if head, ok := headOf(b); ok {
-			return hasFieldFold(head, "content-length") && hasFieldFold(head, "transfer-encoding")
+		if twice, whole := scanFraming(b); whole {
+			return twice
 		}
 		if err != nil || br.Buffered() >= br.Size() {
 			return false
@@ -27,42 +27,38 @@ func framedTwice(br *bufio.Reader) bool {
 	}
 }
 
-// headOf returns the field lines of the head at the front of b (after the status line, up to
-// the empty line that ends it; bare LF line ends too, as the parser accepts), and whether b
-// holds the whole head.
-func headOf(b []byte) ([]byte, bool) {
+// scanFraming looks at the head at the front of b in one pass over its lines (after the
+// status line, up to the empty line that ends it; bare LF line ends too, as the parser
+// accepts): whole reports whether b holds the whole head, twice whether its fields carry
+// both a Content-Length and a Transfer-Encoding, names compared without case. It runs
+// before every response head is parsed, so it reads each byte once (issue 15's pass
+// profile: finding the head's end and then each name in turn took three passes).
+func scanFraming(b []byte) (twice, whole bool) {
 	first := bytes.IndexByte(b, '\n')
 	if first < 0 {
-		return nil, false
+		return false, false
 	}
+	var length, coding bool
 	for at := first + 1; at < len(b); {
 		end := bytes.IndexByte(b[at:], '\n')
 		if end < 0 {
-			return nil, false
+			return false, false
 		}
-		if line := b[at : at+end]; len(line) == 0 || len(line) == 1 && line[0] == '\r' {
-			return b[first+1 : at], true
+		line := b[at : at+end]
+		if len(line) == 0 || len(line) == 1 && line[0] == '\r' {
+			return length && coding, true
 		}
+		length = length || isField(line, "content-length")
+		coding = coding || isField(line, "transfer-encoding")
 		at += end + 1
 	}
-	return nil, false
+	return false, false
 }
 
-// hasFieldFold reports whether a line of fields starts with name (lower case) and a colon,
-// the name compared without case.
-func hasFieldFold(fields []byte, name string) bool {
-	for len(fields) > 0 {
-		line := fields
-		if i := bytes.IndexByte(fields, '\n'); i >= 0 {
-			line, fields = fields[:i], fields[i+1:]
-		} else {
-			fields = nil
-		}
-		if len(line) > len(name) && line[len(name)] == ':' && asciiPrefixFold(line, name) {
-			return true
-		}
-	}
-	return false
+// isField reports whether line starts with name (lower case) and a colon, the name
+// compared without case.
+func isField(line []byte, name string) bool {
+	return len(line) > len(name) && line[len(name)] == ':' && asciiPrefixFold(line, name)
 }
 
 // asciiPrefixFold reports whether b starts with lower, b compared in ASCII lower case.

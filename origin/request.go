@@ -34,6 +34,9 @@ type Request struct {
 	Body      io.Reader
 	BodyLen   int64
 	BodyBytes []byte
+	// Hold, if not nil, is where Send keeps the response's body stream and connection (see
+	// Hold); nil allocates them.
+	Hold *Hold
 
 	host string // the pool's host rewrite, set by Send
 }
@@ -48,12 +51,14 @@ type outbound interface {
 	streamed() bool // the content is a stream, which cannot be sent twice
 	closes() bool   // the request asks the server to close the connection
 	isHead() bool
+	hold() *Hold // the caller's storage for the answer's body stream, or nil
 }
 
 func (r *Request) prepare(_ bool, host string) { r.host = host }
 func (r *Request) streamed() bool              { return r.Body != nil }
 func (r *Request) closes() bool                { return false } // the edge sends no hop-by-hop fields
 func (r *Request) isHead() bool                { return string(r.Head.Method()) == "HEAD" }
+func (r *Request) hold() *Hold                 { return r.Hold }
 
 // write writes the head and the content as fasthttp's Request.Write did for the edge's
 // heads: the framing field last, Content-Length for known content and for any method but
@@ -173,3 +178,4 @@ func (r fastRequest) write(bw *bufio.Writer) error {
 func (r fastRequest) streamed() bool { return r.IsBodyStream() }
 func (r fastRequest) closes() bool   { return r.ConnectionClose() }
 func (r fastRequest) isHead() bool   { return r.Header.IsHead() }
+func (r fastRequest) hold() *Hold    { return nil }

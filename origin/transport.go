@@ -57,10 +57,10 @@ func (e *startedError) Unwrap() error { return e.err }
 // The head is parsed once, into the caller's header (Pool.Do's response), and the body is
 // read from the connection's reader by our own readers (body.go), never buffered.
 //
-// finish must be called once the body has been read or abandoned: reuse says the body was read
-// to its end, and the connection goes back to the pool if the response allows it.
-func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, idempotent bool, onInterim InterimFunc, lb *lengthBody, headBy int64) (body io.Reader, finish func(reuse bool), err error) {
-	return roundTrip(s.client, req, h, idempotent, p.cfg.idleTTL, onInterim, func() { p.metrics.staleRetry(p.cfg.name, s.label) }, lb, headBy)
+// held.finish must be called once the body has been read or abandoned: reuse says the body was
+// read to its end, and the connection goes back to the pool if the response allows it.
+func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, idempotent bool, onInterim InterimFunc, lb *lengthBody, headBy int64, held *heldConn) (body io.Reader, err error) {
+	return roundTrip(s.client, req, h, idempotent, p.cfg.idleTTL, onInterim, func() { p.metrics.staleRetry(p.cfg.name, s.label) }, lb, headBy, held)
 }
 
 // RoundTrip is the exchange Pool.Do makes with one server, for a client the caller keeps (the
@@ -77,9 +77,14 @@ func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, id
 func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, idle time.Duration, onInterim InterimFunc) (finish func(reuse bool), err error) {
 	resp.Reset()
 	resp.Header.DisableNormalizing()
-	body, finish, err := roundTrip(hc, fastRequest{req}, &resp.Header, idempotent, idle, onInterim, nil, nil, 0)
-	if err != nil || body == nil {
-		return finish, err
+	var held heldConn
+	body, err := roundTrip(hc, fastRequest{req}, &resp.Header, idempotent, idle, onInterim, nil, nil, 0, &held)
+	if err != nil {
+		return nil, err
+	}
+	finish = held.finisher()
+	if body == nil {
+		return finish, nil
 	}
 	// SetBodyStream writes its size into the head: the same length, chunked for -1, and
 	// Connection: close for -2, which the server did not send (the body's end says it).
@@ -110,13 +115,15 @@ func ConnectFailed(err error) bool {
 
 // roundTrip is RoundTrip reading into h; onStaleRetry, if not nil, counts a retry on a new
 // connection; lb, if not nil, holds a length-delimited body's reader (see bodyOf); headBy, if
-// not zero, ends the wait for the head (Target.HeadDeadline, in Unix nanoseconds).
-func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader, idempotent bool, idle time.Duration, onInterim InterimFunc, onStaleRetry func(), lb *lengthBody, headBy int64) (body io.Reader, finish func(reuse bool), err error) {
+// not zero, ends the wait for the head (Target.HeadDeadline, in Unix nanoseconds). On success
+// held holds the connection until held.finish: the caller's storage, not a closure, so that a
+// pool's request allocates none (issue 15's pass profile).
+func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader, idempotent bool, idle time.Duration, onInterim InterimFunc, onStaleRetry func(), lb *lengthBody, headBy int64, held *heldConn) (body io.Reader, err error) {
 	retryStale := idempotent && !req.streamed()
 	for attempt := 0; ; attempt++ {
 		cc, reused, now, err := acquireConn(hc.AcquireConn, hc.CloseConn, attempt > 0, idle)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		conn := cc.Conn()
 		ic := inactivity(conn)
@@ -127,7 +134,7 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 			}
 			if err != nil {
 				hc.CloseConn(cc)
-				return nil, nil, err
+				return nil, err
 			}
 		}
 		bw := hc.AcquireWriter(conn)
@@ -149,7 +156,7 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 				}
 				continue
 			}
-			return nil, nil, err
+			return nil, err
 		}
 
 		h.Reset()
@@ -162,25 +169,57 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 		if err != nil {
 			hc.ReleaseReader(br)
 			hc.CloseConn(cc)
-			return nil, nil, &startedError{err}
+			return nil, &startedError{err}
 		}
 		closeAfter := twice || req.closes() || h.ConnectionClose() || !keepAliveLimit(conn, h, idle)
 		body := bodyOf(br, h, req.isHead(), h.StatusCode(), lb)
 		// A body delimited by the end of the connection (RFC 9112 §6.3 item 8) leaves
 		// nothing to reuse.
 		closeAfter = closeAfter || (body != nil && h.ContentLength() == -2)
-		return body, func(reuse bool) {
-			// Bytes read past the response belong to no request (see unsolicited).
-			closeAfter = closeAfter || br.Buffered() > 0
-			hc.ReleaseReader(br)
-			if reuse && !closeAfter {
-				hc.ReleaseConn(cc)
-			} else {
-				hc.CloseConn(cc)
-			}
-		}, nil
+		*held = heldConn{hc: hc, cc: cc, br: br, closeAfter: closeAfter}
+		return body, nil
 	}
 }
+
+// heldConn is a connection roundTrip handed over with a response whose body may still be on
+// it, until finish gives it back. Only the request holding it uses it.
+type heldConn struct {
+	hc *fasthttp.HostClient
+	// cc is the connection acquireConn took from hc: fasthttp's pooled connection, whose
+	// type it does not export (an interface holding a pointer costs no allocation).
+	cc         any
+	br         *bufio.Reader
+	closeAfter bool
+}
+
+// finish gives the connection back: to hc's keep-alive pool when reuse says the body was read
+// to its end and nothing forbids it, else closed. Bytes read past the response belong to no
+// request (see unsolicited): they close it too. held is empty afterwards, and a second call
+// does nothing.
+func (held *heldConn) finish(reuse bool) {
+	hc := held.hc
+	if hc == nil {
+		return
+	}
+	closeAfter := held.closeAfter || held.br.Buffered() > 0
+	hc.ReleaseReader(held.br)
+	if reuse && !closeAfter {
+		giveBack(hc.ReleaseConn, held.cc)
+	} else {
+		giveBack(hc.CloseConn, held.cc)
+	}
+	*held = heldConn{}
+}
+
+// finisher is finish as a function of its own, holding a copy of held (RoundTrip's finish).
+func (held *heldConn) finisher() func(reuse bool) {
+	h := *held
+	return func(reuse bool) { h.finish(reuse) }
+}
+
+// giveBack hands c, a connection acquireConn returned, to one of its HostClient's methods
+// (ReleaseConn or CloseConn), whose parameter type names it.
+func giveBack[C any](f func(C), c any) { f(c.(C)) }
 
 // pooledConn is fasthttp's pooled connection, whose type it does not export: acquireConn is
 // generic so that the HostClient's own methods can take it back.
