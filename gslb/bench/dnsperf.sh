@@ -293,8 +293,12 @@ if [ -n "${RT:-}" ]; then
 	# work's share of its core small and lets its own threads take turns.
 	PIN_CLIENT=(nice -n -20 "${PIN_CLIENT[@]}")
 fi
-for _ in $(seq "${TAIL_ROUNDS:-${ROUNDS:-1}}"); do
-	for s in "${SERVERS[@]}"; do
+# Each round starts with the next server in turn: the server measured first in a round had
+# more of the multi-ms spikes (whichever build it was), so a fixed order would blame one.
+rounds=${TAIL_ROUNDS:-${ROUNDS:-1}}
+for r in $(seq 0 $((rounds - 1))); do
+	for i in "${!SERVERS[@]}"; do
+		s=${SERVERS[$(((i + r) % ${#SERVERS[@]}))]}
 		printf '%-8s at 10k qps: %s\n' "${s%%:*}" "$(tail_latency "${s#*:}")"
 	done
 done
