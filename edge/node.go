@@ -274,8 +274,7 @@ func (n *Node) Store() *cachestore.Memory { return n.store }
 
 // Reload swaps in a new configuration: routes, pools and limits. The listeners' addresses,
 // the cache size and the gslb section are fixed at start; a change to them, or a
-// cache.max_object_size above
-// the store's budget, is refused so that nothing is half-applied.
+// cache.max_object_size above the store's budget, is refused so that nothing is half-applied.
 func (n *Node) Reload(cfg *conf.Config) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
