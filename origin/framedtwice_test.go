@@ -65,34 +65,20 @@ func BenchmarkFramedTwice(b *testing.B) {
 // Send says an answer was framed twice (Result.FramedTwice), so that a cache may refuse to
 // store it; the answer framed once says not, on the same pool.
 func TestPool_sendSaysAnAnswerWasFramedTwice(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
+	ln := listenLocal(t)
+	serveEach(ln, func(c net.Conn, br *bufio.Reader) {
 		for {
-			c, err := ln.Accept()
+			line, err := br.ReadString('\n')
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if strings.HasPrefix(line, "GET /twice ") {
-						io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
-					} else if strings.HasPrefix(line, "GET ") {
-						io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
-					}
-				}
-			}()
+			if strings.HasPrefix(line, "GET /twice ") {
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+			} else if strings.HasPrefix(line, "GET ") {
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+			}
 		}
-	}()
+	})
 	p, _ := newTestPool(t, poolConf("roundrobin", "http://"+ln.Addr().String()), nil)
 	for path, want := range map[string]bool{"/twice": true, "/once": false} {
 		resp := fasthttp.AcquireResponse()
