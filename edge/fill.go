@@ -466,6 +466,11 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 	switch {
 	case !h.decision.Store:
 		p.metrics.notStored.WithLabelValues("policy").Inc()
+	case a.framedTwice:
+		// RFC 9112 section 6.3: "ought to be handled as an error". The client that asked
+		// gets it as read by its Transfer-Encoding; nobody else gets it from the store.
+		h.shareable, h.decision.Reason = false, "framed twice"
+		p.metrics.notStored.WithLabelValues("framing").Inc()
 	case header.Has("Set-Cookie") && !containsName(h.decision.NoCacheFields, "Set-Cookie") && !containsName(h.decision.PrivateFields, "Set-Cookie"):
 		// Unless the origin said the cookie is not for sharing (private="Set-Cookie" keeps
 		// it out of the store, no-cache="Set-Cookie" strips it from unvalidated hits).

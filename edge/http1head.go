@@ -3,6 +3,7 @@ package edge
 import (
 	"bufio"
 	"bytes"
+	"net/http"
 	"strconv"
 	"sync"
 
@@ -23,7 +24,14 @@ func (h http1Head) startWithDate(status int, date string) {
 	buf = strconv.AppendInt(buf, int64(status), 10)
 	buf = append(buf, " -\r\nDate: "...)
 	buf = append(buf, date...)
-	buf = append(buf, "\r\nContent-Length: 0\r\n\r\n"...) // else fasthttp reads "until close"
+	if status == http.StatusNotModified {
+		// RFC 9110 section 8.6: a 304's Content-Length would say the 200's length, and
+		// fasthttp keeps one parsed here on the wire; a 304 has no content to read until
+		// close, so none is seeded.
+		buf = append(buf, "\r\n\r\n"...)
+	} else {
+		buf = append(buf, "\r\nContent-Length: 0\r\n\r\n"...) // else fasthttp reads "until close"
+	}
 	p.buf = buf
 	var r *bufio.Reader
 	if len(buf)+16 <= headSeedSize {

@@ -56,7 +56,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		stored: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_objects_stored_total",
 			Help: "Responses handed to the store after a fill."}),
 		notStored: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shoal_edge_objects_not_stored_total",
-			Help: "Responses of cache routes not stored, by reason (policy, too_large, incomplete, refused)."}, []string{"reason"}),
+			Help: "Responses of cache routes not stored, by reason (policy, too_large, incomplete, refused, framing)."}, []string{"reason"}),
 		originSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "shoal_edge_origin_seconds",
 			Help:    "Time from sending a request to an origin pool to its response head, by pool.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"pool"}),

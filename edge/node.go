@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -271,9 +272,9 @@ func (n *Node) AdminAddr() string { return n.adminLn.Addr().String() }
 // Store is the node's object store (purge and tests use it).
 func (n *Node) Store() *cachestore.Memory { return n.store }
 
-// Reload swaps in a new configuration: routes, pools and limits. The listeners' addresses
-// and the cache size are fixed at start; a change to them, or a cache.max_object_size above
-// the store's budget, is refused so that nothing is half-applied.
+// Reload swaps in a new configuration: routes, pools and limits. The listeners' addresses,
+// the cache size and the gslb section are fixed at start; a change to them, or a
+// cache.max_object_size above the store's budget, is refused so that nothing is half-applied.
 func (n *Node) Reload(cfg *conf.Config) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -329,6 +330,10 @@ func fixedAtStart(old, cfg *conf.Config) error {
 		return errors.New("edge: reload: cache.disk changes only with a restart")
 	case old.Node.Name != cfg.Node.Name:
 		return errors.New("edge: reload: node.name changes only with a restart")
+	case !reflect.DeepEqual(old.GSLB, cfg.GSLB):
+		// The DNS server is built once (cluster.go) and reads none of them again: an
+		// accepted change would keep the old listener, zone, names and regions.
+		return errors.New("edge: reload: gslb changes only with a restart")
 	}
 	return nil
 }

@@ -22,6 +22,9 @@ type answer struct {
 	// the connection (fasthttp's values).
 	length int
 	resp   *fasthttp.Response
+	// framedTwice: the origin's head had Content-Length and Transfer-Encoding both
+	// (origin.Result.FramedTwice); such an answer is relayed, never stored.
+	framedTwice bool
 	// hold is where the pool keeps resp's body stream and connection (origin.Hold): the
 	// answer's, so that an origin request allocates neither. It is resp's until free.
 	hold origin.Hold
@@ -54,6 +57,7 @@ func (a *answer) bare(resp *fasthttp.Response) *answer {
 	a.resp = resp
 	a.status = resp.StatusCode()
 	a.length = resp.Header.ContentLength()
+	a.framedTwice = false
 	a.head.Reset()
 	return a
 }
@@ -158,7 +162,8 @@ func askPool(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, b
 		answers.Put(a)
 		return res, nil, nil, err
 	}
-	return res, a.of(resp), done, nil
+	a.of(resp).framedTwice = res.FramedTwice
+	return res, a, done, nil
 }
 
 // askPoolToRelay is askPool for an answer relayed as it came (a pass): its head is not copied
@@ -170,7 +175,8 @@ func askPoolToRelay(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen i
 		answers.Put(a)
 		return res, nil, nil, err
 	}
-	return res, a.bare(resp), done, nil
+	a.bare(resp).framedTwice = res.FramedTwice
+	return res, a, done, nil
 }
 
 // sendToPool sends out (with its content) and returns the response with its head read; hold

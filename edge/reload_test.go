@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/shoal-cdn/shoal/conf"
 )
 
@@ -141,5 +143,38 @@ func TestNode_reloadRefusesWhatNeedsARestart(t *testing.T) {
 func waitProgress(counter *atomic.Int64, n int64) {
 	for start := counter.Load(); counter.Load() < start+n; {
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// The DNS server (gslb) is built once, at start: a reload that changed any gslb key was
+// accepted ("configuration reloaded") and applied none of it, the listener staying where it
+// was and answering from the old zone, names and regions. Such a reload is refused, as one
+// changing a listen address is.
+func TestNode_reloadRefusesAGSLBChange(t *testing.T) {
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	const gslb = "gslb: {listen: \"127.0.0.1:0\", zone: cdn.example.com., names: [www], regions: {local: {cidrs: [127.0.0.0/8]}}}\n"
+	base := "node: {name: test-edge, region: local, public_addr: 127.0.0.7}\n" + oneRoute(false, origin.URL)[len("node: {name: test-edge}\n"):]
+	n := startNode(t, "listen: {http: \"127.0.0.1:0\", admin: \"127.0.0.1:0\"}\n"+base+gslb, Options{})
+	dnsAddr := n.DNSAddr()
+	for name, yaml := range map[string]string{
+		"another listen address": strings.Replace(gslb, "127.0.0.1:0", "127.0.0.1:1", 1),
+		"another name":           strings.Replace(gslb, "[www]", "[www, img]", 1),
+		"another region":         strings.Replace(gslb, "127.0.0.0/8", "10.0.0.0/8", 1),
+		"gslb off":               "",
+	} {
+		if err := reloadConfig(t, n, base+yaml); err == nil || !strings.Contains(err.Error(), "restart") {
+			t.Errorf("Reload with %s: %v, want it refused (a restart)", name, err)
+		}
+	}
+	if err := reloadConfig(t, n, base+gslb); err != nil {
+		t.Errorf("Reload with the same gslb: %v", err)
+	}
+	if m, err := askDNS(dnsAddr, "www."+gslbZone, dns.TypeA, ""); err != nil || len(m.Answer) != 1 {
+		t.Errorf("DNS after the reloads: %v %v", m, err)
+	}
+
+	plain := startNode(t, oneRoute(false, origin.URL), Options{})
+	if err := reloadConfig(t, plain, oneRoute(false, origin.URL)+gslb); err == nil || !strings.Contains(err.Error(), "restart") {
+		t.Errorf("Reload turning gslb on: %v, want it refused (a restart)", err)
 	}
 }

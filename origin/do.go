@@ -36,6 +36,10 @@ type Target struct {
 type Result struct {
 	Server    string // the server's opaque id
 	SetCookie string // a full Set-Cookie value the edge must add to the response when stickiness (re)assigned this client, "" otherwise
+	// FramedTwice says the answer carried both Content-Length and Transfer-Encoding (RFC
+	// 9112 section 6.3): read by its Transfer-Encoding, and a sign of smuggling that a
+	// cache does not store (the connection is closed after it).
+	FramedTwice bool
 }
 
 // Do sends req to a server of the pool and reads the response head into resp. The body is
@@ -82,9 +86,9 @@ func (p *Pool) do(req outbound, resp *fasthttp.Response, t Target) (res Result, 
 		if attempt > 0 {
 			p.metrics.retry(p.cfg.name)
 		}
-		done, err := p.exchange(s, req, resp, &t)
+		done, twice, err := p.exchange(s, req, resp, &t)
 		if err == nil {
-			res = Result{Server: s.cfg.id}
+			res = Result{Server: s.cfg.id, FramedTwice: twice}
 			if assigned {
 				res.SetCookie = p.stickyCookie(s)
 			}
@@ -104,8 +108,8 @@ func (p *Pool) do(req outbound, resp *fasthttp.Response, t Target) (res Result, 
 }
 
 // exchange makes one attempt on s, which holds a slot taken by acquire. On failure it releases
-// the slot; on success the returned done does.
-func (p *Pool) exchange(s *server, req outbound, resp *fasthttp.Response, t *Target) (func(), error) {
+// the slot; on success the returned done does. twice is Result.FramedTwice.
+func (p *Pool) exchange(s *server, req outbound, resp *fasthttp.Response, t *Target) (done func(), twice bool, err error) {
 	req.prepare(s.cfg.tls, p.cfg.hostRewrite)
 	// The head is read straight into the caller's response; the body reaches it through a
 	// stream that notes whether it reached its end. Only that knowledge lets done return the
@@ -127,9 +131,10 @@ func (p *Pool) exchange(s *server, req outbound, resp *fasthttp.Response, t *Tar
 		p.finish(s, kind, 0, elapsed, end)
 		p.release(s)
 		var se *startedError
-		return nil, &Error{Pool: p.cfg.name, Server: s.cfg.id, Kind: kind, Err: err, started: errors.As(err, &se)}
+		return nil, false, &Error{Pool: p.cfg.name, Server: s.cfg.id, Kind: kind, Err: err, started: errors.As(err, &se)}
 	}
 	p.finish(s, "", resp.StatusCode(), elapsed, end)
+	twice = body.conn.framedTwice
 
 	body.r = r
 	if r == nil { // no body (HEAD, 204, 304): nothing is left on the connection
@@ -138,7 +143,7 @@ func (p *Pool) exchange(s *server, req outbound, resp *fasthttp.Response, t *Tar
 	// SetBodyStream rewrites Content-Length from its size argument: keep the origin's length,
 	// and send a body the origin delimited by closing the connection as chunked instead.
 	resp.SetBodyStream(body, max(resp.Header.ContentLength(), -1))
-	return done, nil
+	return done, twice, nil
 }
 
 // finish records one attempt in the server's counters, metrics and passive health. A failure

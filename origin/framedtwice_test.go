@@ -2,9 +2,13 @@ package origin
 
 import (
 	"bufio"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/valyala/fasthttp"
 )
 
 // framedTwice finds both framing fields however the head arrives (a byte per read), reads
@@ -54,6 +58,42 @@ func BenchmarkFramedTwice(b *testing.B) {
 	for b.Loop() {
 		if framedTwice(br) {
 			b.Fatal("framed twice")
+		}
+	}
+}
+
+// Send says an answer was framed twice (Result.FramedTwice), so that a cache may refuse to
+// store it; the answer framed once says not, on the same pool.
+func TestPool_sendSaysAnAnswerWasFramedTwice(t *testing.T) {
+	ln := listenLocal(t)
+	serveEach(ln, func(c net.Conn, br *bufio.Reader) {
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if strings.HasPrefix(line, "GET /twice ") {
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+			} else if strings.HasPrefix(line, "GET ") {
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+			}
+		}
+	})
+	p, _ := newTestPool(t, poolConf("roundrobin", "http://"+ln.Addr().String()), nil)
+	for path, want := range map[string]bool{"/twice": true, "/once": false} {
+		resp := fasthttp.AcquireResponse()
+		res, done, err := p.Send(&Request{Head: &testHead{method: "GET", uri: path, host: "h"}}, resp, Target{Idempotent: true})
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		body, err := io.ReadAll(resp.BodyStream())
+		done()
+		fasthttp.ReleaseResponse(resp)
+		if err != nil || string(body) != "hello" {
+			t.Errorf("%s: body %q, %v", path, body, err)
+		}
+		if res.FramedTwice != want {
+			t.Errorf("%s: FramedTwice %v, want %v", path, res.FramedTwice, want)
 		}
 	}
 }

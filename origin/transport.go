@@ -176,7 +176,7 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 		// A body delimited by the end of the connection (RFC 9112 §6.3 item 8) leaves
 		// nothing to reuse.
 		closeAfter = closeAfter || (body != nil && h.ContentLength() == -2)
-		*held = heldConn{hc: hc, cc: cc, br: br, closeAfter: closeAfter}
+		*held = heldConn{hc: hc, cc: cc, br: br, closeAfter: closeAfter, framedTwice: twice}
 		return body, nil
 	}
 }
@@ -190,6 +190,9 @@ type heldConn struct {
 	cc         any
 	br         *bufio.Reader
 	closeAfter bool
+	// framedTwice: the answer's head carried Content-Length and Transfer-Encoding both
+	// (framedTwice), which closeAfter includes.
+	framedTwice bool
 }
 
 // finish gives the connection back: to hc's keep-alive pool when reuse says the body was read
