@@ -301,6 +301,14 @@ func (n *Node) Reload(cfg *conf.Config) error {
 			return fmt.Errorf("edge: reload: tls: %w", err)
 		}
 	}
+	if n.purge != nil {
+		// The token, allow list and timeout: a token rotated by reload must stop the old one.
+		if err := n.purge.Reload(cfg.Purge); err != nil {
+			rt.close()
+			n.metrics.reloads.WithLabelValues("refused").Inc()
+			return fmt.Errorf("edge: reload: purge: %w", err)
+		}
+	}
 	rt.start()
 	n.rt.Store(rt)
 	if old.cfg.Limits != cfg.Limits && !n.stopped {
@@ -330,12 +338,30 @@ func fixedAtStart(old, cfg *conf.Config) error {
 		return errors.New("edge: reload: cache.disk changes only with a restart")
 	case old.Node.Name != cfg.Node.Name:
 		return errors.New("edge: reload: node.name changes only with a restart")
+	case old.Node != cfg.Node:
+		// The ring's member record (region, DNS address, weight) is gossiped from start.
+		return errors.New("edge: reload: node.region, node.public_addr and node.weight change only with a restart")
+	case !sameClusterBarBoundedLoad(old.Cluster, cfg.Cluster):
+		// memberlist, the peer secret and the purge fan-out are built once (cluster.go);
+		// bounded_load is read per request.
+		return errors.New("edge: reload: cluster keys other than cluster.bounded_load change only with a restart")
+	case !reflect.DeepEqual(old.VIP, cfg.VIP):
+		return errors.New("edge: reload: vip changes only with a restart")
+	case old.Log != cfg.Log:
+		// The logger and the access log are made once, before the node starts.
+		return errors.New("edge: reload: log changes only with a restart")
 	case !reflect.DeepEqual(old.GSLB, cfg.GSLB):
 		// The DNS server is built once (cluster.go) and reads none of them again: an
 		// accepted change would keep the old listener, zone, names and regions.
 		return errors.New("edge: reload: gslb changes only with a restart")
 	}
 	return nil
+}
+
+// sameClusterBarBoundedLoad compares two cluster sections, all but bounded_load.
+func sameClusterBarBoundedLoad(a, b conf.Cluster) bool {
+	a.BoundedLoad, b.BoundedLoad = 0, 0
+	return reflect.DeepEqual(a, b)
 }
 
 // Shutdown leaves gracefully: it announces draining (peers stop sending this node keys and

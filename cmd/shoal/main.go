@@ -37,8 +37,9 @@ Usage:
                            load tests on vegeta's library (shoal loadtest attack -h)
   shoal version            print the version
 
-Signals (run): SIGHUP reloads the file (an invalid file is refused and the old one stays);
-SIGTERM or SIGINT finish requests in flight and exit.
+Signals (run): SIGHUP reloads the file (an invalid file, or one that changes a key read only
+at start: listen, cache.memory, cache.disk, node, cluster but bounded_load, vip, log, gslb, is
+refused and the old one stays); SIGTERM or SIGINT finish requests in flight and exit.
 `
 
 func main() {
