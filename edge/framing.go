@@ -6,9 +6,9 @@ import "bytes"
 // front end and an origin disagree about where a request ends (request smuggling). Such a
 // request is refused and its connection closed: nothing of it reaches an origin.
 //
-// It is a walk of its own (framingProblem) or part of the one walk that reads the HTTP/1.1
-// head into the request view (readCheckedHTTP1Head): a second walk of every head's lines
-// was a twentieth of a 1 KiB hit's pipeline.
+// It is part of the one walk that reads the HTTP/1.1 head into the request view
+// (readCheckedHTTP1Head): a second walk of every head's lines was a twentieth of a 1 KiB
+// hit's pipeline.
 type framingGuard struct {
 	contentLength  []byte
 	haveCL, haveTE bool
@@ -92,16 +92,4 @@ func nextLine(raw *[]byte) []byte {
 		line = line[:n-1]
 	}
 	return line
-}
-
-// framingProblem is the framingGuard's answer for a raw head (its field lines, as
-// fasthttp's RawHeaders gives them), or "".
-func framingProblem(raw []byte) string {
-	var g framingGuard
-	for len(raw) > 0 {
-		if _, _, _, problem := g.line(nextLine(&raw)); problem != "" {
-			return problem
-		}
-	}
-	return g.end()
 }

@@ -16,7 +16,7 @@ import (
 
 // http1Exchange adapts one fasthttp request (listen.http, HTTP/1.1 over listen.https, the
 // peer port) to the pipeline: the request view is a fieldList read from the raw head
-// (readHTTP1Head), and the response writes into fasthttp's response, which fasthttp sends
+// (readCheckedHTTP1Head), and the response writes into fasthttp's response, which fasthttp sends
 // after the handler returns. Bodies are not copied: a body set as bytes is fasthttp's raw
 // body, a stream its body stream. Pooled, so a hit allocates nothing for it.
 type http1Exchange struct {
@@ -100,19 +100,13 @@ func remoteAddr(a net.Addr) netip.Addr {
 	return netip.Addr{}
 }
 
-// readHTTP1Head fills l from fasthttp's parsed head: the request line, Host, and the fields
-// in the order and spelling the client sent them (from the raw head; a head built in a test
-// has none, and its parsed fields are taken). The framing fields stay out: fasthttp consumed
-// them, and the content reaches the pipeline decoded.
-func readHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) (host []byte, hosts int) {
-	host, hosts, _ = readCheckedHTTP1Head(l, h)
-	return host, hosts
-}
-
-// readCheckedHTTP1Head is readHTTP1Head with the framing guard's checks made in the same
-// walk of the raw head: problem is framingProblem's answer for it. Once a line has a
-// problem, the lines from it on are read as they were before the guard (the request is
-// refused, and its view is only logged).
+// readCheckedHTTP1Head fills l from fasthttp's parsed head: the request line, Host, and the
+// fields in the order and spelling the client sent them (from the raw head; a head built in
+// a test has none, and its parsed fields are taken). The framing fields stay out: fasthttp
+// consumed them, and the content reaches the pipeline decoded. The framing guard's checks
+// are made in the same walk of the raw head: problem is the first line's problem, or the
+// guard's at the end. Once a line has a problem, the lines from it on are read as they were
+// before the guard (the request is refused, and its view is only logged).
 func readCheckedHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) (host []byte, hosts int, problem string) {
 	l.Reset()
 	l.method = l.put(h.Method()).bytes(l)
@@ -314,7 +308,7 @@ func (e *http1Exchange) release() { putHTTP1(e) }
 
 // dropTrailerFields discards the trailer section of a chunked request body, which RFC 9112
 // section 7.1.2 lets a recipient do. fasthttp merges it into the header section, which RFC
-// 9110 section 6.5.1 forbids: fields framingProblem never saw reached the origin as header
+// 9110 section 6.5.1 forbids: fields the framing guard never saw reached the origin as header
 // fields.
 func dropTrailerFields(h *fasthttp.RequestHeader) {
 	var keys []string
