@@ -1,11 +1,9 @@
 package edge
 
 import (
-	"bufio"
-	"io"
-	"net"
-	"sync/atomic"
 	"testing"
+
+	"github.com/shoal-cdn/shoal/internal/testenv"
 )
 
 // An origin answer framed twice (Content-Length and Transfer-Encoding, RFC 9112 section
@@ -16,7 +14,7 @@ import (
 func TestNode_answerFramedTwiceIsNotStored(t *testing.T) {
 	for name, c := range map[string]struct {
 		framing string
-		asked   int64
+		asked   int
 	}{
 		"length then chunked": {"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", 2},
 		"chunked then length": {"Transfer-Encoding: chunked\r\ncontent-length: 40\r\n", 2},
@@ -24,54 +22,20 @@ func TestNode_answerFramedTwiceIsNotStored(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			answer := "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\n" + c.framing + "\r\n5\r\nhello\r\n0\r\n\r\n"
-			url, asked := rawAnswerOrigin(t, answer)
-			n := startNode(t, oneRoute(true, url), Options{})
+			o := testenv.StartBadOrigin(t)
+			o.Script("/obj", testenv.Script{Raw: []byte(answer)})
+			n := startNode(t, oneRoute(true, o.URL), Options{})
 			for i := range 2 {
 				if status, _, body := get(t, "http://"+n.HTTPAddr()+"/obj"); status != 200 || body != "hello" {
 					t.Fatalf("GET %d: %d %q", i+1, status, body)
 				}
 				n.settleFills()
 			}
-			if got := asked.Load(); got != c.asked {
+			if got := o.Count("/obj"); got != c.asked {
 				t.Errorf("origin asked %d times for two GETs, want %d", got, c.asked)
 			}
 		})
 	}
-}
-
-// rawAnswerOrigin is an origin that answers every request head on a connection with answer,
-// byte for byte, and counts the heads it answered.
-func rawAnswerOrigin(t *testing.T, answer string) (url string, asked *atomic.Int64) {
-	t.Helper()
-	asked = new(atomic.Int64)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				br := bufio.NewReader(conn)
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if line == "\r\n" {
-						asked.Add(1)
-						io.WriteString(conn, answer)
-					}
-				}
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String(), asked
 }
 
 // The neighbour of the fault above in a cluster: a node that forwards to the key's owner
@@ -82,15 +46,16 @@ func rawAnswerOrigin(t *testing.T, answer string) (url string, asked *atomic.Int
 func TestCluster_answerFramedTwiceGetsNoHotCopy(t *testing.T) {
 	for name, c := range map[string]struct {
 		framing string
-		asked   int64
+		asked   int
 	}{
 		"framed twice": {"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", 4},
 		"framed once":  {"Transfer-Encoding: chunked\r\n", 1},
 	} {
 		t.Run(name, func(t *testing.T) {
 			answer := "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\n" + c.framing + "\r\n5\r\nhello\r\n0\r\n\r\n"
-			url, asked := rawAnswerOrigin(t, answer)
-			nodes := startCluster(t, 2, url)
+			o := testenv.StartBadOrigin(t)
+			o.Script("/hot.css", testenv.Script{Raw: []byte(answer)})
+			nodes := startCluster(t, 2, o.URL)
 			owner, via := viaNonOwner(t, nodes, "/hot.css")
 			for i := range 4 {
 				status, h, body := get(t, "http://"+via.HTTPAddr()+"/hot.css", "Host", "www.example.com")
@@ -101,7 +66,7 @@ func TestCluster_answerFramedTwiceGetsNoHotCopy(t *testing.T) {
 				owner.settleFills()
 				via.settleFills()
 			}
-			if got := asked.Load(); got != c.asked {
+			if got := o.Count("/hot.css"); got != c.asked {
 				t.Errorf("origin asked %d times for four GETs through a non-owner, want %d", got, c.asked)
 			}
 		})
