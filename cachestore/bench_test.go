@@ -26,7 +26,6 @@ func fill(b *testing.B, m *Memory, n, bodySize int, tag func(i int) string) {
 			b.Fatalf("Set %d refused", i)
 		}
 	}
-	m.Wait()
 	if st := m.Stats(); st.Objects != int64(n) {
 		b.Fatalf("stored %d of %d objects: %+v", st.Objects, n, st)
 	}

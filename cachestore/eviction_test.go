@@ -13,7 +13,6 @@ func TestMemory_IndexFollowsEvictionsAndRejections(t *testing.T) {
 		o.Body = make([]byte, 1024)
 		m.Set(o)
 		if i%50 == 0 {
-			m.Wait() // a no-op since the table replaced ristretto (which dropped Sets it could not keep up with)
 		}
 	}
 	checkIndexMatchesCache(t, m)
@@ -46,10 +45,8 @@ func TestMemory_BudgetBoundsHeap(t *testing.T) {
 		o.Body = make([]byte, 1024)
 		m.Set(o)
 		if i%1000 == 0 {
-			m.Wait()
 		}
 	}
-	m.Wait()
 	st := m.Stats()
 	heap := heapInuse() - before
 	t.Logf("%d objects held, %d bytes charged (%.0f per object), heap in use %d bytes (%.0f per object)",

@@ -46,7 +46,6 @@ func BenchmarkMemory_FullStoreDelay(b *testing.B) {
 	for i := range n * 5 / 4 {
 		m.Set(edgeObject(i, 1024))
 	}
-	m.Wait()
 	names := []string{"/gc/cycles/total:gc-cycles", "/cpu/classes/gc/mark/assist:cpu-seconds",
 		"/cpu/classes/gc/mark/dedicated:cpu-seconds", "/cpu/classes/gc/mark/idle:cpu-seconds",
 		"/cpu/classes/gc/pause:cpu-seconds", "/cpu/classes/scavenge/total:cpu-seconds",

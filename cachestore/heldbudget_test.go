@@ -46,7 +46,6 @@ func TestMemory_removedObjectsDoNotHoldMemoryPastTheBudget(t *testing.T) {
 					if !m.Set(o) {
 						t.Fatalf("Set(%q) refused", o.Key)
 					}
-					m.Wait()
 					objs = append(objs, o)
 					refs = append(refs, weak.Make(o))
 					costs = append(costs, o.Cost())
@@ -55,7 +54,6 @@ func TestMemory_removedObjectsDoNotHoldMemoryPastTheBudget(t *testing.T) {
 			}
 			first := fill("/a/")
 			c.remove(m, first)
-			m.Wait()
 			first = nil
 			fill("/b/")
 			runtime.GC()

@@ -35,7 +35,6 @@ func mustSet(t testing.TB, m *Memory, o *Object) {
 	if !m.Set(o) {
 		t.Fatalf("Set(%q) refused", o.Key)
 	}
-	m.Wait()
 	if got, ok := m.Get(o.Key); !ok || got != o {
 		t.Fatalf("Get(%q) after Set = %v, %v; want the object stored", o.Key, got, ok)
 	}
@@ -45,7 +44,6 @@ func mustSet(t testing.TB, m *Memory, o *Object) {
 // the table holds, the tag index holds exactly their tags, and the counts agree.
 func checkIndexMatchesCache(t testing.TB, m *Memory) {
 	t.Helper()
-	m.Wait()
 	held := map[slot]bool{}
 	m.tab.each(func(o *Object) {
 		held[slot{obj: o}] = true

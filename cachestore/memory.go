@@ -181,10 +181,6 @@ func (m *Memory) Stats() Stats {
 // MaxBytes is the store's budget in bytes of Object.Cost (Config.MaxBytes, or its default).
 func (m *Memory) MaxBytes() int64 { return m.maxBytes }
 
-// Wait returns at once: Sets and Dels are applied before they return. It is kept for tests
-// written when ristretto applied them asynchronously. For tests only.
-func (m *Memory) Wait() {}
-
 // Close drops every object and unregisters the metrics. No call may run concurrently with
 // Close or follow it, except Set, Del and purges, which then do nothing.
 func (m *Memory) Close() {

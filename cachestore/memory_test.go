@@ -76,12 +76,10 @@ func TestMemory_VaryRecordLivesAsLongAsTheURLsObjects(t *testing.T) {
 		t.Fatalf("Vary = %v, %v; want [Accept-Encoding]", names, ok)
 	}
 	m.Del(url + "#gzip")
-	m.Wait()
 	if _, ok := m.Vary(url); !ok {
 		t.Fatal("Vary record dropped while a variant is still stored")
 	}
 	m.Del(url + "#br")
-	m.Wait()
 	// Kept, as one of the bounded orphans (vary.go), until a purge of the URL.
 	if _, ok := m.Vary(url); !ok {
 		t.Fatal("Vary record dropped when the last variant left")
@@ -182,12 +180,10 @@ func TestMemory_SetSameObjectAgain(t *testing.T) {
 			t.Fatal("first Set refused")
 		}
 		if wait {
-			m.Wait()
 		}
 		if !m.Set(o) {
 			t.Fatal("second Set refused")
 		}
-		m.Wait()
 		if got, ok := m.Get(o.Key); !ok || got != o {
 			t.Fatalf("wait=%v: Get = %v, %v; want the object", wait, got, ok)
 		}
@@ -195,7 +191,6 @@ func TestMemory_SetSameObjectAgain(t *testing.T) {
 		if n := m.PurgeURL("http://h/a", false); n != 1 {
 			t.Fatalf("wait=%v: PurgeURL = %d, want 1", wait, n)
 		}
-		m.Wait()
 		if _, ok := m.Get(o.Key); ok {
 			t.Fatalf("wait=%v: the object survived its purge", wait)
 		}

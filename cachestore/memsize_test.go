@@ -70,7 +70,6 @@ func BenchmarkMemory_HeapPerEdgeObject(b *testing.B) {
 			for i := range 3 * budget / 2048 {
 				m.Set(edgeObject(i, bodySize))
 			}
-			m.Wait()
 			heap, st := liveHeap()-before, m.Stats()
 			b.ReportMetric(float64(heap)/float64(st.Objects)-bodySize, "overhead-B/object")
 			b.ReportMetric(float64(st.Bytes)/float64(st.Objects)-bodySize, "charged-above-body-B/object")
@@ -164,5 +163,4 @@ func setEdgeObjects(b *testing.B, m *Memory, n, bodySize int) {
 			b.Fatalf("Set %d refused", i)
 		}
 	}
-	m.Wait()
 }

@@ -131,7 +131,6 @@ func TestMemory_SetRefusesFillsOlderThanAMatchingPurge(t *testing.T) {
 			if o.SoftPurged() != tc.wantStale {
 				t.Fatalf("SoftPurged = %v, want %v", o.SoftPurged(), tc.wantStale)
 			}
-			m.Wait()
 			if _, ok := m.Get(o.Key); ok != tc.wantSet {
 				t.Fatalf("Get found it = %v, want %v", ok, tc.wantSet)
 			}
@@ -164,7 +163,6 @@ func TestMemory_PurgeToleratesEntriesTheTableNoLongerHolds(t *testing.T) {
 	if n := m.PurgeTag("t", false); n != 2 {
 		t.Fatalf("PurgeTag = %d, want 2", n)
 	}
-	m.Wait()
 	if _, ok := m.Get(queued.Key); ok {
 		t.Fatal("an object stored when the purge ran survived it")
 	}

@@ -24,7 +24,6 @@ func TestMemory_whatLeftTheStoreIsNotKeptBeyondTheBudget(t *testing.T) {
 			o := admissionObject(fmt.Sprintf("http://h/%s/%06d", prefix, i))
 			cost = o.Cost()
 			m.Set(o)
-			m.Wait()
 			if keep {
 				gone = append(gone, weak.Make(o))
 			}
@@ -37,7 +36,6 @@ func TestMemory_whatLeftTheStoreIsNotKeptBeyondTheBudget(t *testing.T) {
 	}
 	fill("refreshed", capacity/2, false) // new objects for the same keys
 	fill("new", capacity/2, false)       // the store is full again: what it holds is its budget
-	m.Wait()
 	runtime.GC()
 	runtime.GC()
 	reachable := 0

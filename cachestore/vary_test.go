@@ -25,7 +25,6 @@ func TestMemory_VaryRecordSurvivesEvictionBetweenSetVaryAndSet(t *testing.T) {
 
 	m.SetVary(url, []string{"x-v"}) // the second fill finished
 	m.Del(first.Key)                // its sibling leaves before the fill's Set
-	m.Wait()
 	second := variant(url, "two")
 	mustSet(t, m, second)
 	if names, ok := m.Vary(url); !ok || len(names) != 1 || names[0] != "x-v" {
@@ -47,7 +46,6 @@ func TestMemory_VaryRecordSurvivesRefusal(t *testing.T) {
 		m.Set(o)
 		held = append(held, o)
 	}
-	m.Wait()
 	// Make the held objects popular, so a newcomer loses every admission contest.
 	for range 30 {
 		for _, o := range held {
@@ -62,7 +60,6 @@ func TestMemory_VaryRecordSurvivesRefusal(t *testing.T) {
 		o.Body = make([]byte, 4096)
 		m.SetVary(url, []string{"x-v"})
 		m.Set(o)
-		m.Wait()
 		if _, ok := m.Get(o.Key); !ok {
 			refused = append(refused, url)
 		}

@@ -25,6 +25,6 @@ func TestNode_acceptEncodingOverSeveralLines(t *testing.T) {
 		if !strings.Contains(strings.ToLower(head), "content-encoding: gzip") {
 			t.Errorf("%s: not gzip for two Accept-Encoding lines:\n%s", round, head)
 		}
-		n.Store().Wait()
+		n.settleFills()
 	}
 }

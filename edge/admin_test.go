@@ -18,7 +18,7 @@ func TestNode_adminMetricsAndHealth(t *testing.T) {
 	})
 	n := startNode(t, oneRoute(true, origin.URL), Options{})
 	parallel(10, func(int) { get(t, "http://"+n.HTTPAddr()+"/m") })
-	n.Store().Wait()
+	n.settleFills()
 	get(t, "http://"+n.HTTPAddr()+"/m")
 
 	_, _, body := get(t, "http://"+n.AdminAddr()+"/metrics")

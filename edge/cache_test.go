@@ -32,7 +32,7 @@ func TestNode_missThenHitFromRealNginx(t *testing.T) {
 	if h.Get("X-Served-By") != "static-a" || h.Get("Via") != "1.1 test-edge" || h.Get("Age") == "" {
 		t.Errorf("miss headers: served-by %q via %q age %q", h.Get("X-Served-By"), h.Get("Via"), h.Get("Age"))
 	}
-	n.Store().Wait()
+	n.settleFills()
 	status, h, body2 := get(t, url)
 	if status != 200 || body2 != body {
 		t.Fatalf("hit: %d, body differs", status)
@@ -189,7 +189,7 @@ func TestNode_queryOrderSharesOneObjectOnlyWhenSorted(t *testing.T) {
 		n := startNode(t, cfg, Options{})
 		base := "http://" + n.HTTPAddr() + "/q"
 		get(t, base+"?a=1&b=2")
-		n.Store().Wait()
+		n.settleFills()
 		_, h, body := get(t, base+"?b=2&a=1")
 		if hit := strings.Contains(h.Get("Cache-Status"), "hit"); hit != sorted {
 			t.Errorf("sort_params %v: reordered query: %s", sorted, h.Get("Cache-Status"))
@@ -243,7 +243,7 @@ func TestNode_basicFreshness(t *testing.T) {
 	for _, c := range cases {
 		url := "http://" + n.HTTPAddr() + c.path
 		get(t, url)
-		n.Store().Wait()
+		n.settleFills()
 		_, h, _ := get(t, url)
 		if hit := strings.Contains(h.Get("Cache-Status"), "; hit"); hit != c.hitNow {
 			t.Errorf("%s right after fill: Cache-Status %q, want hit=%v", c.path, h.Get("Cache-Status"), c.hitNow)
@@ -281,7 +281,7 @@ func TestNode_cacheMemoryBudgetHonoured(t *testing.T) {
 			resp.Body.Close()
 		}
 	})
-	n.Store().Wait()
+	n.settleFills()
 	st := n.Store().Stats()
 	t.Logf("after %d objects: store holds %d objects, %d bytes, %d evictions", objects, st.Objects, st.Bytes, st.Evictions)
 	if st.Bytes > 2<<20 {
@@ -306,7 +306,7 @@ func TestNode_originDateKept(t *testing.T) {
 		if got := h.Get("Date"); got != date {
 			t.Errorf("%s: Date %q, want the origin's %q", phase, got, date)
 		}
-		n.Store().Wait()
+		n.settleFills()
 	}
 	pass := startNode(t, oneRoute(false, origin.URL), Options{})
 	if _, h, _ := get(t, "http://"+pass.HTTPAddr()+"/d"); h.Get("Date") != date {

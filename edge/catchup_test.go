@@ -41,7 +41,7 @@ func TestNode_catchUpWithReturningMember(t *testing.T) {
 		Header:      httpcache.Pack(httpcache.Header{{Name: "Cache-Control", Value: "max-age=600"}}),
 		RequestTime: cachestore.StampOf(time.Now()), ResponseTime: cachestore.StampOf(time.Now()), Generation: n.Store().Begin(),
 		Meta: cachestore.NewMeta(httpcache.StoreDecision{Store: true, Lifetime: 10 * time.Minute}, nil)})
-	n.Store().Wait()
+	n.settleFills()
 
 	n.catchUpReturning([]ring.Member{self, far}) // both in view
 	n.catchUpReturning([]ring.Member{self})      // the partition: far is out of view

@@ -200,7 +200,7 @@ func TestCluster_hotCopyServedLocallyAndPurged(t *testing.T) {
 	url := "http://" + other.HTTPAddr() + "/popular.css"
 	get(t, url, "Host", "hot.example") // forwarded: owner fills
 	get(t, url, "Host", "hot.example") // forwarded again: popular now, copy kept
-	other.Store().Wait()
+	other.settleFills()
 	_, h, _ := get(t, url, "Host", "hot.example")
 	if cs := h.Get("Cache-Status"); !strings.HasPrefix(cs, "shoal; hit") || !strings.Contains(cs, "detail="+other.name) {
 		t.Errorf("third request on the non-owner: Cache-Status %q, want a local hit", cs)
@@ -296,7 +296,7 @@ func TestCluster_rejoiningNodeTakesKeysBackWithoutOrigin(t *testing.T) {
 			}
 		}
 		for _, n := range nodes {
-			n.Store().Wait()
+			n.settleFills()
 		}
 	}
 	askAll(nodes[0])

@@ -49,7 +49,7 @@ location /dyn/ { add_header Cache-Control "no-store"; }`})
 		if !strings.Contains(h.Get("Vary"), "Accept-Encoding") || !strings.HasSuffix(h.Get("ETag"), `-br"`) {
 			t.Errorf("request %d: Vary %q ETag %q, want Accept-Encoding and a br ETag", i, h.Get("Vary"), h.Get("ETag"))
 		}
-		n.Store().Wait()
+		n.settleFills()
 	}
 	// Clients that do not take br still get their own coding, and identity stays identity.
 	for accept, enc := range map[string]string{"gzip": "gzip", "zstd, gzip": "zstd", "": "", "br;q=0, gzip": "gzip"} {
@@ -57,7 +57,7 @@ location /dyn/ { add_header Cache-Control "no-store"; }`})
 		if h.Get("Content-Encoding") != enc || decode(t, enc, body) != css {
 			t.Errorf("Accept-Encoding %q: Content-Encoding %q, want %q", accept, h.Get("Content-Encoding"), enc)
 		}
-		n.Store().Wait()
+		n.settleFills()
 	}
 	_, _, metrics := get(t, "http://"+n.AdminAddr()+"/metrics")
 	for _, line := range []string{`shoal_edge_compressed_variants_total{encoding="br"} 1`, `shoal_edge_compressed_hits_total{encoding="br"} 1`} {

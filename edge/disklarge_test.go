@@ -248,10 +248,8 @@ func TestDiskTier_ramCacheCutoffSendsObjectsToDiskOnly(t *testing.T) {
 		resp, body := getRange(t, url, "")
 		return bytes.Equal(body, want) && strings.Contains(resp.Header.Get("Cache-Status"), "/disk")
 	})
-	n.store.Wait()
 	for i := range 2 {
 		resp, body := getRange(t, url, "")
-		n.store.Wait()
 		if !bytes.Equal(body, want) || !strings.Contains(resp.Header.Get("Cache-Status"), "/disk") {
 			t.Errorf("request %d: %d bytes, Cache-Status %q, want a disk hit", i, len(body), resp.Header.Get("Cache-Status"))
 		}

@@ -37,7 +37,6 @@ func TestDiskTier_fillEndingInsideAPurgeNeverReachesDisk(t *testing.T) {
 	n.disk.d.Wait()
 	// The purge's second step.
 	n.store.PurgeURL(url, false)
-	n.store.Wait()
 
 	if h, err := n.disk.d.Get(url); err == nil {
 		h.Close()

@@ -181,7 +181,6 @@ func waitDiskReady(t testing.TB, n *Node) {
 // that fill.
 func (n *Node) settleDisk() {
 	n.bg.Wait()
-	n.store.Wait()
 	n.disk.d.Wait()
 	n.fills.ForgetAll()
 }

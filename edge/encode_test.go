@@ -48,7 +48,7 @@ func TestNode_compressesOnceAndServesEveryAcceptingClient(t *testing.T) {
 	if decode(t, "zstd", body) != text || h.Get("Content-Encoding") != "zstd" || h.Get("ETag") != `"css1-zstd"` || !strings.Contains(h.Get("Vary"), "Accept-Encoding") {
 		t.Fatalf("miss: encoding %q, ETag %q, vary %q, %d bytes", h.Get("Content-Encoding"), h.Get("ETag"), h.Get("Vary"), len(body))
 	}
-	n.Store().Wait()
+	n.settleFills()
 	cases := []struct {
 		accept, want string
 	}{
@@ -72,7 +72,7 @@ func TestNode_compressesOnceAndServesEveryAcceptingClient(t *testing.T) {
 			if !strings.Contains(h.Get("Vary"), "Accept-Encoding") {
 				t.Errorf("Accept-Encoding %q: no Vary: Accept-Encoding", c.accept)
 			}
-			n.Store().Wait()
+			n.settleFills()
 		}
 	}
 	if origin.requests.Load() != 1 {
@@ -117,7 +117,7 @@ func TestNode_neverCompressesTwiceOrAgainstNoTransform(t *testing.T) {
 	for _, path := range []string{"/pre.txt", "/nt.txt", "/img.png"} {
 		url := "http://" + n.HTTPAddr() + path
 		rawGet(t, url, "Accept-Encoding", "zstd")
-		n.Store().Wait()
+		n.settleFills()
 		_, h, body := rawGet(t, url, "Accept-Encoding", "zstd")
 		if h.Get("Content-Encoding") == "zstd" {
 			t.Errorf("%s was compressed (%d bytes)", path, len(body))

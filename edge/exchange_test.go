@@ -151,7 +151,7 @@ func TestExchange_h3DoubleServesThroughThePipeline(t *testing.T) {
 	if cs := miss.fields.Get("Cache-Status"); !strings.Contains(cs, "fwd=uri-miss") {
 		t.Fatalf("miss Cache-Status = %q", cs)
 	}
-	n.Store().Wait() // the miss's Set is applied
+	n.settleFills()
 	hit := d.serve(getReq("/o.txt"))
 	if hit.status != 200 || string(hit.body) != body {
 		t.Fatalf("hit: %d, %d bytes", hit.status, len(hit.body))

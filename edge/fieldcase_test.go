@@ -94,7 +94,7 @@ func TestFieldCase_includeHeadersInKeyAreFound(t *testing.T) {
 		if body != c.want {
 			t.Errorf("%q: got %q, want %q", c.line, body, c.want)
 		}
-		n.Store().Wait()
+		n.settleFills()
 	}
 }
 
@@ -163,7 +163,7 @@ func TestFieldCase_hotCopyHonoursLowercaseVary(t *testing.T) {
 	url := "http://" + other.HTTPAddr() + "/popular.css"
 	get(t, url, "Host", "hot.example", "X-Lang", "en")
 	get(t, url, "Host", "hot.example", "X-Lang", "en") // popular now: a copy would be kept
-	other.Store().Wait()
+	other.settleFills()
 	for _, lang := range []string{"fr", "de", "en"} {
 		if _, h, body := get(t, url, "Host", "hot.example", "X-Lang", lang); body != "lang="+lang {
 			t.Errorf("X-Lang %s through the non-owner got %q (%s)", lang, body, h.Get("Cache-Status"))

@@ -85,7 +85,6 @@ func TestNode_inlineFillCoalescesAndStores(t *testing.T) {
 				t.Errorf("origin saw %d requests for %d concurrent clients, want 1", got, len(replies))
 			}
 			n.bg.Wait()
-			n.Store().Wait()
 			if again := strictGet(t, n.HTTPAddr(), path); !again.hit() || again.body != string(s.Body) {
 				t.Errorf("next request: %q, %d bytes; want a hit", again.cacheStatus(), len(again.body))
 			}
@@ -113,7 +112,6 @@ func TestNode_inlineTruncatedBodyIsNotStored(t *testing.T) {
 					t.Errorf("truncated response read as complete: %d, %d bytes", first.status, len(first.body))
 				}
 				n.bg.Wait()
-				n.Store().Wait()
 				second := strictGet(t, n.HTTPAddr(), path)
 				if second.err != nil || second.body != string(whole.Body) || second.hit() {
 					t.Errorf("next request: err %v, %d bytes, Cache-Status %q; want the origin's whole body", second.err, len(second.body), second.cacheStatus())

@@ -138,7 +138,6 @@ func TestNode_framingFieldsAreNeverReplayed(t *testing.T) {
 			}
 			checkFraming(t, fmt.Sprintf("cache=%v twice=%v %s", cache, c.twice, tc.what), resp, lines, body, err, tc.body)
 			n.bg.Wait()
-			n.Store().Wait()
 		}
 	}
 }
@@ -161,7 +160,6 @@ func TestCluster_framingFieldsAreNeverReplayed(t *testing.T) {
 		checkFraming(t, fmt.Sprintf("via %s, request %d", via.name, i), resp, lines, body, err, "framing body 0123456789")
 		for _, n := range nodes {
 			n.bg.Wait()
-			n.Store().Wait()
 		}
 	}
 }
@@ -191,7 +189,7 @@ func TestNode_storedFramingFieldsAreDroppedOnWrite(t *testing.T) {
 	key := cacheKey("http", "www.example.com", "/stored.css", "")
 	n.Store().Set(&cachestore.Object{Key: key, URL: key, Status: 200, Header: httpcache.Pack(header), Body: []byte("stored body"),
 		RequestTime: cachestore.StampOf(now), ResponseTime: cachestore.StampOf(now), Generation: n.Store().Begin(), Meta: cachestore.NewMeta(d, header)})
-	n.Store().Wait()
+	n.settleFills()
 	for _, raw := range []string{
 		"GET /stored.css HTTP/1.1\r\nHost: www.example.com\r\n\r\n",
 		"HEAD /stored.css HTTP/1.1\r\nHost: www.example.com\r\n\r\n",
@@ -242,7 +240,6 @@ tls: {certificates: [{cert: %s, key: %s}]}
 				}
 			}
 			n.bg.Wait()
-			n.Store().Wait()
 		}
 	}
 }

@@ -88,7 +88,7 @@ func warm(t *testing.T, n *Node, path string) {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	answeredElsewhere(t, n, "warm")
-	n.Store().Wait()
+	n.settleFills()
 }
 
 // abuseBaseline is the heap in use and the goroutine count before an attack, after a

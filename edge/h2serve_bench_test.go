@@ -60,7 +60,7 @@ func BenchmarkH2Serve_hit1KiB(b *testing.B) {
 	for deadline := time.Now().Add(5 * time.Second); n.Store().Stats().Objects == 0 && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond) // the fill stores when its detached goroutine has read the body
 	}
-	n.Store().Wait()
+	n.settleFills()
 	w := &respondRecorder{}
 	h.ServeH2(w, req)
 	if w.detached || w.status != 200 || w.body != 1024 {

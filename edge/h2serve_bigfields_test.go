@@ -31,7 +31,7 @@ func TestH2Serve_hugeResponseFields(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		n.Store().Wait()
+		n.settleFills()
 		for _, what := range []string{"first", "again"} {
 			c.request(id, "GET", path, nil)
 			fields, body, reset := c.response(id)

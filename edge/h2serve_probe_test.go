@@ -36,12 +36,12 @@ func TestH2Serve_inlineHitNeverFills(t *testing.T) {
 		{"soft purge", func(n *Node, _ *cachestore.Object, _ *atomic.Int64) { n.Store().PurgeAll(true) }},
 		{"eviction", func(n *Node, probed *cachestore.Object, _ *atomic.Int64) {
 			n.Store().Del(probed.Key)
-			n.Store().Wait()
+			n.settleFills()
 		}},
 		// The probed object is a variant: the key carries the secondary key (Vary).
 		{"eviction of a variant", func(n *Node, probed *cachestore.Object, _ *atomic.Int64) {
 			n.Store().Del(probed.Key)
-			n.Store().Wait()
+			n.settleFills()
 		}},
 		// The object has half a second of freshness left when probed; the clock then moves a
 		// second on.
@@ -83,7 +83,7 @@ tls: {certificates: [{cert: `+certFile+`, key: `+keyFile+`}]}
 					t.Fatalf("stream %d: %q, reset %v", id, body, reset)
 				}
 			}
-			n.Store().Wait()
+			n.settleFills()
 			n.fills.ForgetAll() // the warm-up's fills no longer linger (Group.Linger)
 			if tc.name == "expiry" {
 				clock.Add(int64(9500 * time.Millisecond))

@@ -22,7 +22,7 @@ func TestH2Serve_probeLeavesVariantMakingDetached(t *testing.T) {
 	})
 	url := "http://" + n.HTTPAddr() + "/site.css"
 	rawGet(t, url) // identity: stores the object, no variant
-	n.Store().Wait()
+	n.settleFills()
 
 	probe := func(accept string) bool {
 		var ctx fasthttp.RequestCtx
@@ -41,7 +41,7 @@ func TestH2Serve_probeLeavesVariantMakingDetached(t *testing.T) {
 		t.Error("a hit that must first compress its gzip variant was answered on the connection's goroutine")
 	}
 	rawGet(t, url, "Accept-Encoding", "gzip") // makes and stores the variant
-	n.Store().Wait()
+	n.settleFills()
 	if !probe("gzip") {
 		t.Error("a hit on a stored gzip variant is not inline")
 	}

@@ -156,7 +156,7 @@ func TestH2Serve_resetMissStillFills(t *testing.T) {
 	var fields map[string][]string
 	var body []byte
 	for id, deadline := uint32(3), time.Now().Add(5*time.Second); ; id += 2 {
-		n.Store().Wait()
+		n.settleFills()
 		c.request(id, "GET", "/big.bin", nil)
 		fields, body, _ = c.response(id)
 		if strings.Contains(strings.Join(fields["cache-status"], ""), "; hit") || time.Now().After(deadline) {

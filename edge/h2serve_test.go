@@ -117,7 +117,7 @@ func TestH2Serve_oneObjectForEveryClient(t *testing.T) {
 		h1 := h1TLSClient(pool, n.HTTPSAddr())
 		resp, got := fetch(t, h1, "GET", url)
 		check("HTTP/1.1", 1, resp, got, false)
-		n.Store().Wait()
+		n.settleFills()
 		hits := n.Store().Stats().Hits
 		resp, got = fetch(t, h1, "GET", url)
 		check("HTTP/1.1", 1, resp, got, true)
@@ -355,7 +355,7 @@ func TestH2Serve_h2cPriorKnowledge(t *testing.T) {
 	if got != string(body) || !strings.Contains(h.Get("Cache-Status"), "stored") {
 		t.Fatalf("HTTP/1.1: %d bytes, Cache-Status %q", len(got), h.Get("Cache-Status"))
 	}
-	n.Store().Wait()
+	n.settleFills()
 	tr := &http.Transport{Protocols: new(http.Protocols)}
 	tr.Protocols.SetUnencryptedHTTP2(true)
 	req, _ := http.NewRequest("GET", "http://"+n.H2CAddr()+"/plain.css", nil)
@@ -574,7 +574,7 @@ func TestH2Serve_framingOfEachAnswer(t *testing.T) {
 	if _, body, _ := c.response(1); !bytes.Equal(body, object) {
 		t.Fatalf("GET: %d bytes", len(body))
 	}
-	n.Store().Wait()
+	n.settleFills()
 	cases := []struct {
 		name          string
 		method, path  string

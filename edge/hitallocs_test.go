@@ -88,7 +88,6 @@ func TestNode_hitAllocatesNothing(t *testing.T) {
 					t.Fatal("never a hit")
 				}
 				n.bg.Wait()
-				n.Store().Wait()
 				time.Sleep(5 * time.Millisecond) // a finished fill stays joinable for a while (fillLinger)
 			}
 			allocs := testing.AllocsPerRun(200, func() {

@@ -37,7 +37,6 @@ func TestHitHead_softPurgeAndFresheningMatchFieldByField(t *testing.T) {
 	settle := func() {
 		for _, n := range nodes {
 			n.bg.Wait()
-			n.Store().Wait()
 		}
 	}
 	// One clock: both nodes store the same fields.

@@ -21,7 +21,6 @@ func TestHitHead_patchedCopyIsThisSecondsOnly(t *testing.T) {
 		for _, n := range []*Node{withTemplates, fieldByField} {
 			rawResponse(t, n.HTTPAddr(), "GET "+p+" HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
 			n.bg.Wait()
-			n.Store().Wait()
 		}
 	}
 	requests := []string{

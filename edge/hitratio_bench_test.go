@@ -57,11 +57,6 @@ func BenchmarkHitRatio_zipf(b *testing.B) {
 						}
 						st.Set(simObject(key))
 					}
-					if r%4096 == 0 {
-						for _, st := range []*cachestore.Memory{sharded["a"], sharded["b"], sharded["c"], independent[0], independent[1], independent[2], single} {
-							st.Wait()
-						}
-					}
 				}
 			}
 			measured := float64(requests - warmup)

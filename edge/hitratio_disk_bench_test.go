@@ -101,8 +101,6 @@ func benchMemoryAndDisk(b *testing.B, s, diskX float64) {
 				fill(key, false)
 			}
 			if r%4096 == 0 {
-				alone.Wait()
-				tiered.Wait()
 				d.Wait()
 			}
 		}

@@ -35,7 +35,6 @@ func BenchmarkNode_hit1KiBWire(b *testing.B) {
 	n.handleHTTP1(ctx) // fill
 	resetResponse(ctx)
 	n.bg.Wait()
-	n.Store().Wait()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

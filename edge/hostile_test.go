@@ -114,7 +114,7 @@ func TestNode_hostIsValidated(t *testing.T) {
 	// The object is keyed under other.test: the same URL by Host is a hit, and a trailing
 	// dot or upper case is the same host.
 	for _, host := range []string{"other.test", "OTHER.test.", "other.test:80"} {
-		n.Store().Wait()
+		n.settleFills()
 		_, h, _ := get(t, "http://"+addr+"/c/abs.css", "Host", host)
 		if !strings.Contains(h.Get("Cache-Status"), "hit") {
 			t.Errorf("Host %q: %q, want a hit on the absolute-form object", host, h.Get("Cache-Status"))
@@ -183,7 +183,7 @@ func TestNode_keyIsWhatTheOriginWasAsked(t *testing.T) {
 	base := "http://" + n.HTTPAddr()
 	fetch := func(path string) (cacheStatus, body string) {
 		t.Helper()
-		n.Store().Wait()
+		n.settleFills()
 		_, h, b := get(t, base+path, "Host", "www.test")
 		return h.Get("Cache-Status"), b
 	}
@@ -271,7 +271,7 @@ func TestNode_versionAndBodies(t *testing.T) {
 	}
 	// Content-Length: 0 is no content: such a GET is cached like any other.
 	for i := 0; i < 2; i++ {
-		n.Store().Wait()
+		n.settleFills()
 		out, _ := converse(t, n.HTTPAddr(), "GET /c/empty.css HTTP/1.1\r\nHost: www.test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 3*time.Second)
 		if want := []string{"stored", "hit"}[i]; !strings.Contains(out, want) {
 			t.Errorf("GET with Content-Length: 0, round %d: %q, want %s", i, out, want)
@@ -311,7 +311,7 @@ func TestCluster_canonicalTargetAcrossThePeerHop(t *testing.T) {
 	spellings := []string{"/p/%7euser.css", "/p/~user.css", "/p/%7Euser.css"}
 	owner, _ := nodes[0].Ring().Owner(cacheKey("http", "www.test", "/p/~user.css", ""))
 	for i, n := range nodes {
-		n.Store().Wait()
+		n.settleFills()
 		out, _ := converse(t, n.HTTPAddr(), "GET "+spellings[i]+" HTTP/1.1\r\nHost: WWW.test\r\nx-forwarded-host: evil.test\r\nConnection: close\r\n\r\n", 5*time.Second)
 		if !strings.Contains(out, " 200 ") || !strings.HasSuffix(out, "/p/~user.css") {
 			t.Errorf("%s (owner %s) answered %q for %s", n.name, owner.Name, out, spellings[i])

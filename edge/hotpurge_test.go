@@ -33,7 +33,7 @@ func ownerRefreshed(t *testing.T, owner *Node, old, path string, header ...strin
 	t.Helper()
 	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if _, _, b := do(t, "GET", "http://"+owner.HTTPAddr()+path, "", header...); b != old {
-			owner.Store().Wait()
+			owner.settleFills()
 			return
 		}
 		if time.Now().After(deadline) {
@@ -68,7 +68,7 @@ func TestHotCopy_notKeptFromAnOwnerThatHasNotPurgedYet(t *testing.T) {
 			if _, h, b := do(t, "GET", "http://"+other.HTTPAddr()+tt.path, "", host...); b != old {
 				t.Fatalf("the owner, not purged yet, did not answer the old body: %q (%s)", b, h.Get("Cache-Status"))
 			}
-			other.Store().Wait()
+			other.settleFills()
 			tt.purge(owner, key)
 			ownerRefreshed(t, owner, old, tt.path, host...)
 			if _, h, b := do(t, "GET", "http://"+other.HTTPAddr()+tt.path, "", host...); b == old {
@@ -97,7 +97,7 @@ func TestHotCopy_notRefilledFromAStaleAnswer(t *testing.T) {
 		}},
 		{"owner only, soft", "/plain/stale-owner.css", func(t *testing.T, owner, other *Node, key string) {
 			other.Store().Del(key)
-			other.Store().Wait()
+			other.settleFills()
 			purgeTarget{owner.pipeline}.PurgeURL(key, true)
 		}},
 	}
@@ -110,7 +110,7 @@ func TestHotCopy_notRefilledFromAStaleAnswer(t *testing.T) {
 			if b != old || !strings.Contains(h.Get("Cache-Status"), "ttl=-") {
 				t.Fatalf("the owner did not answer stale while it revalidates: %q (%s)", b, h.Get("Cache-Status"))
 			}
-			other.Store().Wait()
+			other.settleFills()
 			ownerRefreshed(t, owner, old, tt.path, host...)
 			if _, h, b := do(t, "GET", "http://"+other.HTTPAddr()+tt.path, "", host...); b == old {
 				t.Errorf("%s serves the soft-purged body from a hot copy after the owner refreshed (%s)", other.name, h.Get("Cache-Status"))

@@ -84,7 +84,6 @@ func TestNode_earlyHintsRelayedOverHTTP1(t *testing.T) {
 					t.Errorf("the final response carries the hints' Link fields: %q", last.header.Values("Link"))
 				}
 				n.bg.Wait()
-				n.Store().Wait()
 				again := responses(t, n.HTTPAddr(), "GET "+path+" HTTP/1.1\r\nHost: www.example.com\r\n\r\n")
 				if cache && (len(again) != 1 || !again[0].hit() || again[0].body != "final body") {
 					t.Errorf("second request: %d responses, first %d %q; want one hit, no interim", len(again), again[0].status, again[0].cacheStatus())

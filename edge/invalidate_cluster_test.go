@@ -40,7 +40,7 @@ func TestCluster_unsafeMethodInvalidatesEveryMember(t *testing.T) {
 		}
 	}
 	for _, n := range nodes {
-		n.Store().Wait()
+		n.settleFills()
 	}
 	req, _ := http.NewRequest("POST", "http://"+others[0].HTTPAddr()+"/cart.css", strings.NewReader("x=1"))
 	req.Host = "shop.example"

@@ -59,7 +59,7 @@ func largeHitNode(t *testing.T) (*Node, *x509.CertPool, map[string][]byte) {
 	for path := range bodies {
 		for _, url := range []string{"http://" + addr + path, "https://" + n.HTTPSAddr() + path} {
 			fetch(url)
-			n.Store().Wait()
+			n.settleFills()
 			if cs := fetch(url); !strings.Contains(cs, "hit") {
 				t.Fatalf("%s is not a hit: Cache-Status %q", url, cs)
 			}

@@ -129,7 +129,6 @@ func TestFill_storedBodyHasNoSpareCapacity(t *testing.T) {
 			t.Fatalf("%s: Cache-Status %q, want stored", path, resp.Header.Get("Cache-Status"))
 		}
 		n.bg.Wait()
-		n.store.Wait()
 		obj, ok := n.store.Get(base + path)
 		if !ok {
 			t.Fatalf("%s: not in the store", path)

@@ -45,7 +45,6 @@ func TestNode_untrustworthyOriginFraming(t *testing.T) {
 						t.Errorf("request %d was a hit: %q", i, r.header.Get("Cache-Status"))
 					}
 					n.bg.Wait()
-					n.Store().Wait()
 				}
 			})
 		}

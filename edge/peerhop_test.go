@@ -120,7 +120,6 @@ func TestCluster_peerFailureAfterRequestIsOneOriginFetch(t *testing.T) {
 			}
 			for _, n := range nodes {
 				n.bg.Wait()
-				n.Store().Wait()
 			}
 			if c := o.Count(path); c != 1 {
 				t.Errorf("through %s (owner %s): origin asked %d times for one client request, want 1", via.name, owner.name, c)

@@ -60,7 +60,7 @@ routes:
 	if _, h, b := do(t, "GET", "http://"+n2.HTTPAddr()+path, "", host...); b != old {
 		t.Fatalf("%s is not the object /assets%s was stored as: %q %q", path, path, b, h.Get("Cache-Status"))
 	}
-	n2.Store().Wait()
+	n2.settleFills()
 	n2.settleDisk()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	n2.Shutdown(ctx)

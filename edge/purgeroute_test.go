@@ -86,7 +86,7 @@ func cachedEverywhere(t *testing.T, nodes []*Node, path string, header ...string
 			if round == 2 && !strings.Contains(h.Get("Cache-Status"), "hit") {
 				t.Fatalf("%s %s not cached: %q", n.name, path, h.Get("Cache-Status"))
 			}
-			n.Store().Wait()
+			n.settleFills()
 		}
 	}
 	return body

@@ -53,7 +53,7 @@ func TestNode_reloadSwapsRoutesKeepsCacheAndConnection(t *testing.T) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 	base := "http://" + n.HTTPAddr()
 	clientGet(t, client, base+"/x")
-	n.Store().Wait()
+	n.settleFills()
 
 	after := fmt.Sprintf("node: {name: r}\norigins: {a: {servers: [{url: %q}]}, b: {servers: [{url: %q}]}}\nroutes:\n  - {match: {path_prefix: /new/}, origin: b, cache: false}\n  - {match: {path_prefix: /}, origin: a, cache: true}\n", a.URL, b.URL)
 	if err := reloadConfig(t, n, after); err != nil {

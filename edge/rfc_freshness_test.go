@@ -147,7 +147,6 @@ func TestNodeRFC9111_requestDirectives(t *testing.T) {
 			before := len(origin.seenBy(path))
 			r := send(t, n, "GET", path, c.header...)
 			n.bg.Wait()
-			n.Store().Wait()
 			if r.status != c.wantStatus || r.hit() != c.wantHit || c.wantFwd != "" && !strings.Contains(r.cacheStatus(), c.wantFwd) {
 				t.Errorf("got %d Cache-Status %q, want %d hit=%v %s", r.status, r.cacheStatus(), c.wantStatus, c.wantHit, c.wantFwd)
 			}

@@ -108,6 +108,5 @@ func fillOnce(t *testing.T, n *Node, path string, header ...string) reply {
 	t.Helper()
 	r := send(t, n, "GET", path, header...)
 	n.bg.Wait()
-	n.Store().Wait()
 	return r
 }

@@ -29,7 +29,6 @@ func TestNodeRFC5861_staleWhileRevalidateOnce(t *testing.T) {
 	parallel(50, func(i int) { bodies[i] = send(t, n, "GET", "/swr").body })
 	close(release)
 	n.bg.Wait()
-	n.Store().Wait()
 	for i, b := range bodies {
 		if b != "version 1" {
 			t.Fatalf("request %d got %q, want the stale version 1", i, b)

@@ -98,7 +98,7 @@ func TestNodeRFC9111_invalidation(t *testing.T) {
 				fillOnce(t, n, p)
 			}
 			r := send(t, n, c.method, c.target)
-			n.Store().Wait()
+			n.settleFills()
 			if !strings.Contains(r.cacheStatus(), "fwd=method") {
 				t.Errorf("%s on a cache route: Cache-Status %q, want fwd=method", c.method, r.cacheStatus())
 			}

@@ -51,7 +51,7 @@ routes:
 				t.Errorf("%s via %s: X-Policy %q, want one line", path, n.name, v)
 			}
 			for _, m := range nodes {
-				m.Store().Wait() // the store applies writes asynchronously
+				m.settleFills()
 			}
 			if j == 0 {
 				first = body

@@ -178,7 +178,7 @@ func TestRoutePolicy_staleWindow(t *testing.T) {
 	base := "http://" + n.HTTPAddr()
 	do(t, "GET", base+"/swr/a", "")
 	do(t, "GET", base+"/s", "")
-	n.Store().Wait()
+	n.settleFills()
 	skew.Store(int64(time.Minute)) // stale by a minute, well inside the routes' hour
 	// stale-while-revalidate: served at once from the store, refreshed in the background.
 	status, h, body := do(t, "GET", base+"/swr/a", "")

@@ -251,7 +251,7 @@ var nodeSpecialValues = map[string]func(t *testing.T){
 		o := startSVOrigin(t, "Cache-Control", "max-age=1")
 		n := svNode(t, o.URL, true, "", "cache: {memory: 128MiB, stale_while_revalidate: 60s}\npolicy: {stale: {while_revalidate: 0s}}\n", Options{Now: clock.now})
 		_, _, first := get(t, "http://"+n.HTTPAddr()+"/s")
-		n.Store().Wait()
+		n.settleFills()
 		clock.advance(10 * time.Second)
 		if _, _, body := get(t, "http://"+n.HTTPAddr()+"/s"); body != first {
 			t.Errorf("policy.stale.while_revalidate: 0s: a stale object within cache.stale_while_revalidate was not served stale: got %.12q, want %.12q", body, first)
@@ -262,7 +262,7 @@ var nodeSpecialValues = map[string]func(t *testing.T){
 		o := startSVOrigin(t, "Cache-Control", "max-age=1")
 		n := svNode(t, o.URL, true, "", "cache: {memory: 128MiB, stale_if_error: 60s}\npolicy: {stale: {if_error: 0s}}\n", Options{Now: clock.now})
 		_, _, first := get(t, "http://"+n.HTTPAddr()+"/e")
-		n.Store().Wait()
+		n.settleFills()
 		o.fail.Store(true)
 		clock.advance(10 * time.Second)
 		if code, _, body := get(t, "http://"+n.HTTPAddr()+"/e"); code != 200 || body != first {

@@ -35,7 +35,7 @@ routes:
   - {match: {path_prefix: /}, origin: zeta, cache: true}
 `, up.URL, up.URL, "http://"+testenv.FreePort(t)), Options{})
 	get(t, "http://"+n.HTTPAddr()+"/cached")
-	n.Store().Wait()
+	n.settleFills()
 	get(t, "http://"+n.HTTPAddr()+"/cached")
 	get(t, "http://"+n.HTTPAddr()+"/a/pass")
 

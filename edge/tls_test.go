@@ -108,7 +108,7 @@ func TestNode_httpsAndHTTP2ShareTheCache(t *testing.T) {
 		if i == 0 && !strings.Contains(cs, "stored") || i == 1 && !strings.Contains(cs, "hit") {
 			t.Errorf("request %d (h2=%v): Cache-Status %q", i, h2, cs)
 		}
-		n.Store().Wait()
+		n.settleFills()
 	}
 	_ = url
 	if origin.requests.Load() != 1 {
@@ -185,6 +185,6 @@ func TestNode_curlHTTP2(t *testing.T) {
 		if string(body) != strings.Repeat("curl over h2 ", 100) {
 			t.Fatalf("curl body: %d bytes", len(body))
 		}
-		n.Store().Wait()
+		n.settleFills()
 	}
 }

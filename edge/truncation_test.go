@@ -69,7 +69,6 @@ func TestNode_truncatedBodyIsNeitherCompleteNorStored(t *testing.T) {
 					t.Errorf("truncated response read as complete: %d, %d bytes, Cache-Status %q", first.status, len(first.body), first.header.Get("Cache-Status"))
 				}
 				n.bg.Wait()
-				n.Store().Wait()
 				second := strictGet(t, n.HTTPAddr(), path)
 				if second.err != nil || second.body != string(whole.Body) || second.hit() {
 					t.Errorf("next request: err %v, %d bytes, Cache-Status %q; want the origin's whole body, not a hit", second.err, len(second.body), second.header.Get("Cache-Status"))
@@ -112,7 +111,6 @@ func TestNode_closeDelimitedBody(t *testing.T) {
 				t.Errorf("cache=%v %s: first response err %v, %d bytes; want complete=%v", cache, tc.path, first.err, len(first.body), tc.firstOK)
 			}
 			n.bg.Wait()
-			n.Store().Wait()
 			second := strictGet(t, n.HTTPAddr(), tc.path)
 			if second.err != nil || len(second.body) != 400 {
 				t.Errorf("cache=%v %s: second response err %v, %d bytes", cache, tc.path, second.err, len(second.body))
@@ -174,11 +172,9 @@ func TestNode_truncatedRevalidationKeepsTheStaleCopy(t *testing.T) {
 				t.Fatalf("fill: err %v, %d bytes", r.err, len(r.body))
 			}
 			n.bg.Wait()
-			n.Store().Wait()
 			clock.Add(time.Minute)
 			strictGet(t, n.HTTPAddr(), path) // the revalidation, answered by a truncated 200
 			n.bg.Wait()
-			n.Store().Wait()
 			obj, ok := n.Store().Get(cacheKey("http", "www.example.com", path, ""))
 			if !ok || obj.Header.Get("ETag") != `"v0"` || string(obj.Body) != string(whole.Body) {
 				var etag string
@@ -213,7 +209,6 @@ func TestCluster_peerHopCarriesTruncation(t *testing.T) {
 			}
 			for _, n := range nodes {
 				n.bg.Wait()
-				n.Store().Wait()
 				if obj, ok := n.Store().Get(cacheKey("http", "www.example.com", path, "")); ok && string(obj.Body) != string(whole.Body) {
 					t.Errorf("%s stored a %d-byte truncated body", n.name, len(obj.Body))
 				}

@@ -41,7 +41,7 @@ func fullVaryNode(t *testing.T) (*Node, string) {
 			get(t, fmt.Sprintf("%s/fill/%d", base, i))
 		}
 	})
-	n.Store().Wait()
+	n.settleFills()
 	if st := n.Store().Stats(); st.Evictions+st.Rejected == 0 {
 		t.Fatalf("store %+v: filled past its budget without evicting or refusing anything", st)
 	}

@@ -36,6 +36,6 @@ func TestNode_varyOverSeveralLinesKeepsEveryName(t *testing.T) {
 				t.Errorf("%s: Vary %q lacks %s", round, h.Values("Vary"), want)
 			}
 		}
-		n.Store().Wait()
+		n.settleFills()
 	}
 }

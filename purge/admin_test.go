@@ -61,7 +61,6 @@ func (f *adminFixture) post(t *testing.T, body, auth string) (int, []byte) {
 // untouched fails unless every fixture object is still stored and not marked.
 func (f *adminFixture) untouched(t *testing.T) {
 	t.Helper()
-	f.store.Wait()
 	for _, o := range f.objs {
 		got, ok := f.store.Get(o.Key)
 		if !ok || got.SoftPurged() {
@@ -180,7 +179,6 @@ func TestAdminHandler_everyKind(t *testing.T) {
 				for _, k := range tt.wantPurged {
 					hit[k] = true
 				}
-				f.store.Wait()
 				for _, o := range f.objs {
 					got, ok := f.store.Get(o.Key)
 					switch {

@@ -25,7 +25,6 @@ func BenchmarkPurgeTag_1M(b *testing.B) {
 		url := "http://bench.example.com/o/" + strconv.Itoa(i)
 		store.Set(&cachestore.Object{Key: url, URL: url, Status: 200, Body: body, Tags: cachestore.NewTags("t" + strconv.Itoa(i%tags))})
 	}
-	store.Wait()
 	if held := store.Stats().Objects; held < objects*99/100 {
 		b.Fatalf("store holds %d objects, want about %d", held, objects)
 	}

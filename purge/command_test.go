@@ -76,7 +76,6 @@ func TestCommand_againstAdminAPI(t *testing.T) {
 			if resp.Purged != tt.wantPurged || !slices.Equal(resp.Acked, []string{"edge-1"}) {
 				t.Errorf("answer %+v; want purged %d acked [edge-1]", resp, tt.wantPurged)
 			}
-			f.store.Wait()
 			for _, key := range tt.wantKeys {
 				o, ok := f.store.Get(key)
 				if tt.soft && (!ok || !o.SoftPurged()) || !tt.soft && ok {

@@ -17,7 +17,6 @@ func ExampleService_Purge() {
 	defer store.Close()
 	const url = "http://www.example.com/a.css"
 	store.Set(&cachestore.Object{Key: url, URL: url, Status: 200, Body: []byte("a{}"), Generation: store.Begin()})
-	store.Wait()
 
 	svc, err := purge.New(conf.Purge{}, store, purge.StaticCluster{Name: "edge-1"}, purge.Options{})
 	if err != nil {

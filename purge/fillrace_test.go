@@ -39,7 +39,6 @@ func TestService_purgeDuringFillRefusesTheFill(t *testing.T) {
 				t.Fatalf("Set of the fill begun before the purge = %v, want %v", got, tt.wantStore)
 			}
 			if tt.wantStore {
-				peerStore.Wait()
 				o, ok := peerStore.Get(cssURL)
 				if !ok || o.SoftPurged() != tt.wantSoft {
 					t.Errorf("stored %v, soft-purged %v; want soft-purged %v", ok, ok && o.SoftPurged(), tt.wantSoft)

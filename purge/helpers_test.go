@@ -127,7 +127,6 @@ func mustSet(t testing.TB, m *cachestore.Memory, objs ...*cachestore.Object) {
 			t.Fatalf("Set(%q) refused", o.Key)
 		}
 	}
-	m.Wait()
 	for _, o := range objs {
 		if _, ok := m.Get(o.Key); !ok {
 			t.Fatalf("Get(%q) after Set found nothing", o.Key)
@@ -137,7 +136,6 @@ func mustSet(t testing.TB, m *cachestore.Memory, objs ...*cachestore.Object) {
 
 // present reports whether key is stored.
 func present(m *cachestore.Memory, key string) bool {
-	m.Wait()
 	_, ok := m.Get(key)
 	return ok
 }
