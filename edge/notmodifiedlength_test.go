@@ -57,3 +57,59 @@ routes:
 		c.Close()
 	}
 }
+
+// The neighbours of the 304 above on the same seeded head: a 204 may carry no
+// Content-Length at all (RFC 9110 section 8.6), on a pass, a miss and a hit; a HEAD's says
+// the GET's length, on a miss and a hit. Each answer is followed on its connection by a GET
+// that must be framed right.
+func TestNode_noContentAndHeadAnswersFramedRight(t *testing.T) {
+	const body = "0123456789"
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		if r.URL.Path == "/pass204" || r.URL.Path == "/c204" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		fmt.Fprint(w, body)
+	})
+	n := startNode(t, fmt.Sprintf(`origins: {o: {servers: [{url: %q}]}}
+routes:
+  - {match: {path_prefix: /pass}, origin: o, cache: false}
+  - {match: {path_prefix: /}, origin: o, cache: true}
+`, origin.URL), Options{})
+	for _, c := range []struct {
+		request, length string // length "" means no Content-Length
+		status          int
+	}{
+		{"GET /pass204", "", 204},
+		{"GET /c204", "", 204}, // a miss
+		{"GET /c204", "", 204}, // a hit
+		{"HEAD /obj", fmt.Sprint(len(body)), 200},
+		{"HEAD /obj", fmt.Sprint(len(body)), 200},
+	} {
+		conn, _ := sendRaw(t, n.HTTPAddr(), c.request+" HTTP/1.1\r\nHost: a\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n")
+		r := bufio.NewReader(conn)
+		method := "GET"
+		if c.request[:4] == "HEAD" {
+			method = "HEAD"
+		}
+		first, err := http.ReadResponse(r, &http.Request{Method: method})
+		if err != nil {
+			t.Fatalf("%s: %v", c.request, err)
+		}
+		io.Copy(io.Discard, first.Body)
+		if cl := first.Header.Get("Content-Length"); first.StatusCode != c.status || cl != c.length {
+			t.Errorf("%s: %d with Content-Length %q, want %d with %q", c.request, first.StatusCode, cl, c.status, c.length)
+		}
+		second, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("%s, the request after it: %v", c.request, err)
+		}
+		got, err := io.ReadAll(second.Body)
+		if second.StatusCode != 200 || string(got) != body || err != nil {
+			t.Errorf("%s, the request after it: %d %q %v", c.request, second.StatusCode, got, err)
+		}
+		conn.Close()
+		n.settleFills()
+	}
+}
