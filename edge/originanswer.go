@@ -37,12 +37,6 @@ func answerOf(resp *fasthttp.Response) *answer {
 	return answers.Get().(*answer).of(resp)
 }
 
-// bareAnswer is answerOf without the head's copy: for a pass, which relays the origin's head
-// straight from where it was parsed (relayTo) and never reads a.head.
-func bareAnswer(resp *fasthttp.Response) *answer {
-	return answers.Get().(*answer).bare(resp)
-}
-
 // of makes a the answer resp carries, its head copied into a.head.
 func (a *answer) of(resp *fasthttp.Response) *answer {
 	a.bare(resp)
@@ -52,7 +46,8 @@ func (a *answer) of(resp *fasthttp.Response) *answer {
 	return a
 }
 
-// bare makes a the answer resp carries, without the head's copy.
+// bare makes a the answer resp carries, without the head's copy: for a pass, which relays
+// the origin's head straight from where it was parsed (relayTo) and never reads a.head.
 func (a *answer) bare(resp *fasthttp.Response) *answer {
 	a.resp = resp
 	a.status = resp.StatusCode()
@@ -156,26 +151,24 @@ func (a *answer) free() {
 // read, and done, which gives the connection back (origin.Pool.Send); on error neither. out's
 // head is written once, straight into the origin connection's buffer (AppendHead).
 func askPool(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, bodyBytes []byte, t origin.Target) (origin.Result, *answer, func(), error) {
-	a := answers.Get().(*answer)
-	res, resp, done, err := sendToPool(pool, out, body, bodyLen, bodyBytes, t, &a.hold)
-	if err != nil {
-		answers.Put(a)
-		return res, nil, nil, err
-	}
-	a.of(resp).framedTwice = res.FramedTwice
-	return res, a, done, nil
+	return askPoolAs(pool, out, body, bodyLen, bodyBytes, t, (*answer).of)
 }
 
 // askPoolToRelay is askPool for an answer relayed as it came (a pass): its head is not copied
 // into a.head (see relayTo).
 func askPoolToRelay(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, bodyBytes []byte, t origin.Target) (origin.Result, *answer, func(), error) {
+	return askPoolAs(pool, out, body, bodyLen, bodyBytes, t, (*answer).bare)
+}
+
+// askPoolAs is askPool with read making the pooled answer of the response: of or bare.
+func askPoolAs(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, bodyBytes []byte, t origin.Target, read func(*answer, *fasthttp.Response) *answer) (origin.Result, *answer, func(), error) {
 	a := answers.Get().(*answer)
 	res, resp, done, err := sendToPool(pool, out, body, bodyLen, bodyBytes, t, &a.hold)
 	if err != nil {
 		answers.Put(a)
 		return res, nil, nil, err
 	}
-	a.bare(resp).framedTwice = res.FramedTwice
+	read(a, resp).framedTwice = res.FramedTwice
 	return res, a, done, nil
 }
 

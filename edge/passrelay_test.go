@@ -51,7 +51,7 @@ func TestAnswer_relayToIsCopyEndToEnd(t *testing.T) {
 			a.free()
 
 			got := &fieldList{contentLength: -2}
-			b := bareAnswer(read())
+			b := answers.Get().(*answer).bare(read())
 			gotLength := b.relayTo(got, now)
 			b.free()
 			if g, w := dump(got), dump(want); g != w {
