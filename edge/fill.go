@@ -101,12 +101,10 @@ func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (string, fill
 		p.startFill(x, l, call, true)
 	} else {
 		p.metrics.coalesced.Inc()
-		select {
-		case <-call.HeadReady():
+		if call.HeadDone() {
 			if h, err := call.Head(); err == nil {
 				lingering = h.finished.Load()
 			}
-		default:
 		}
 	}
 	h, err := call.Head()
@@ -325,6 +323,10 @@ type fillJob struct {
 	spool      diskStream
 	stored     bool
 	whole      bool // the body arrived whole and the object was handed on: Finish(nil)
+	// visible: memory holds the object the fill stored, so the next request's lookup finds
+	// it and the Call need not linger (coalesce.Call.FinishStored). Not for the disk tier,
+	// whose commit is queued, nor for an object its own Set evicted at once.
+	visible bool
 }
 
 // fillJobs holds finished jobs with their timers (newFillJob, end): a fill allocates
@@ -371,7 +373,10 @@ func (p *pipeline) runFill(j *fillJob) {
 // the Call when the body arrived whole, then lets go of the disk copy, the origin's
 // answer, the timer and the request.
 func (p *pipeline) end(j *fillJob) {
-	if j.whole {
+	switch {
+	case j.whole && j.visible:
+		j.call.FinishStored() // later requests find the object in memory: no linger
+	case j.whole:
 		j.call.Finish(nil)
 	}
 	j.spool.abort() // a fill that ends short stores nothing; after commit a no-op
@@ -631,6 +636,8 @@ func (p *pipeline) storeObject(j *fillJob, h *fillHead, body []byte, generation 
 	}
 	if p.setObject(obj, generation.disk) {
 		p.metrics.stored.Inc()
+		held, ok := p.store.Peek(obj.Key)
+		j.visible = ok && held == obj
 		return true
 	}
 	p.metrics.notStored.WithLabelValues("refused").Inc()

@@ -99,6 +99,15 @@ func (p *pipeline) serveFill(x *exchange, l *lookup, h *fillHead, body *fillRead
 		return
 	}
 	stream, length := p.compressStream(x, l.rt, x.resp.Head(), h.status, body, int(h.length))
+	if stream == io.ReadCloser(body) {
+		if whole, ok := body.Whole(); ok && (h.length < 0 || int64(len(whole)) == h.length) {
+			// The fill ended whole before this answer began (a leader's inline fill, a
+			// lingering one): the body as bytes, like a hit's, not a stream of them.
+			body.Close()
+			x.resp.SetBody(whole)
+			return
+		}
+	}
 	streamBody(x, stream, length)
 }
 

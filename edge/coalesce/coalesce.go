@@ -11,9 +11,10 @@
 // at it (a stopped timer's closure, a pooled request) holds a few hundred bytes, not the body.
 // Every method is safe for concurrent use.
 //
-// A fetch costs the Group three allocations: the Call (its first Reader and room for a
-// few more are inside it), its head channel, and the body. Lingering calls wait in one queue
-// per Group behind one timer, not a timer each.
+// A fetch costs the Group two allocations: the Call (its first Reader and room for a few
+// more are inside it) and the body; a channel for the head is made only for whoever asks
+// for one (HeadReady), as a leader that fetches on its own goroutine never does. Lingering
+// calls wait in one queue per Group behind one timer, not a timer each.
 package coalesce
 
 import (
@@ -180,11 +181,15 @@ type Call[H any] struct {
 	key   string
 	opts  Options
 
-	headReady chan struct{} // closed by SetHead or Finish/Abort
+	mu sync.Mutex
+	// headDone is set by SetHead or Finish/Abort, whichever comes first; Head waits for it
+	// on cond. headReady, made by the first HeadReady before that, is closed with it.
+	// Guarded by mu, like head and hasHead.
+	headDone  bool
+	headReady chan struct{}
 	head      H
 	hasHead   bool // SetHead ran: head is the leader's, even a zero H
 
-	mu       sync.Mutex
 	cond     sync.Cond
 	buf      []byte // body bytes from offset base
 	base     int64  // offset of buf[0]; > 0 only once trimming began
@@ -206,7 +211,7 @@ func newCall[H any](g *Group[H], key string, opts Options) *Call[H] {
 	if opts.Window <= 0 {
 		opts.Window = 1 << 20
 	}
-	c := &Call[H]{group: g, key: key, opts: opts, headReady: make(chan struct{})}
+	c := &Call[H]{group: g, key: key, opts: opts}
 	c.readers = c.inline[:0]
 	if opts.SizeHint > 0 && (opts.KeepLimit == 0 || opts.SizeHint <= opts.KeepLimit) {
 		c.buf = make([]byte, 0, opts.SizeHint)
@@ -231,25 +236,55 @@ func (c *Call[H]) Joined() int {
 func (c *Call[H]) SetHead(head H) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	select {
-	case <-c.headReady:
-		// The fill timer may fire while the leader is reading the origin's head: without
-		// this check the leader's SetHead would close headReady a second time and panic.
+	if c.headDone {
+		// The fill timer may fire while the leader is reading the origin's head: the Call
+		// ended without it, and its readers already have their error.
 		return
-	default:
 	}
 	c.head, c.hasHead = head, true
-	close(c.headReady)
+	c.endHead()
 }
 
-// HeadReady is closed once the head is set or the Call ended without one.
-func (c *Call[H]) HeadReady() <-chan struct{} { return c.headReady }
+// endHead wakes whoever waits for the head (Head, HeadReady); c.mu held, c.headDone false.
+func (c *Call[H]) endHead() {
+	c.headDone = true
+	if c.headReady != nil {
+		close(c.headReady)
+	}
+	c.cond.Broadcast()
+}
+
+// closedHead is what HeadReady returns once the head is known: no channel to make.
+var closedHead = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
+
+// HeadReady is closed once the head is set or the Call ended without one. The first call
+// before that makes the channel (one allocation); Head waits without one.
+func (c *Call[H]) HeadReady() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.headDone {
+		return closedHead
+	}
+	if c.headReady == nil {
+		c.headReady = make(chan struct{})
+	}
+	return c.headReady
+}
+
+// HeadDone reports, without waiting, whether the head is set or the Call ended without one.
+func (c *Call[H]) HeadDone() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.headDone
+}
 
 // Head returns the head, or the error that ended the Call before a head was set.
 func (c *Call[H]) Head() (H, error) {
-	<-c.headReady
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	for !c.headDone {
+		c.cond.Wait()
+	}
 	if !c.hasHead {
 		var none H
 		if c.err == nil {
@@ -399,6 +434,22 @@ func (c *Call[H]) Finish(err error) {
 	c.closeHead()
 }
 
+// FinishStored is Finish(nil) for a body the leader already made visible where the next
+// request looks first (a memory store whose Set shows the object when it returns): the
+// Call leaves its group at once instead of lingering, since a late Join would only find
+// what the store now answers, at the cost of the linger queue's bookkeeping.
+func (c *Call[H]) FinishStored() {
+	c.mu.Lock()
+	if !c.done {
+		c.done = true
+	}
+	c.cond.Broadcast()
+	c.release()
+	c.mu.Unlock()
+	c.group.forget(c.key, c)
+	c.closeHead()
+}
+
 // Abort fails the Call now: the writer's next Write fails and readers stop with err at once.
 func (c *Call[H]) Abort(err error) {
 	if err == nil {
@@ -419,12 +470,8 @@ func (c *Call[H]) Abort(err error) {
 func (c *Call[H]) closeHead() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	select {
-	case <-c.headReady:
-	default:
-		if !c.hasHead {
-			close(c.headReady)
-		}
+	if !c.headDone {
+		c.endHead()
 	}
 }
 
@@ -515,6 +562,20 @@ func (r *Reader[H]) Read(p []byte) (int, error) {
 		}
 		c.cond.Wait()
 	}
+}
+
+// Whole returns the Call's whole body and true when the Call finished without error, kept
+// the body and r has read none of it: the caller may send it as it is instead of reading
+// it through r (the bytes are never written again). r stays open until Close, which the
+// caller still owes.
+func (r *Reader[H]) Whole() ([]byte, bool) {
+	c := r.call
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r.closed || r.off != 0 || !c.done || c.err != nil || c.trimming || c.released {
+		return nil, false
+	}
+	return c.buf[:c.size:c.size], true
 }
 
 // Close unregisters the reader. It is idempotent.
