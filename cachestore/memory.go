@@ -246,9 +246,10 @@ func (m *Memory) evictLocked(o *Object) (victims []*Object, self bool) {
 	return victims, self
 }
 
-// indexedLocked reports whether the index holds v: whether v is still stored. The caller
-// holds mu.
-func (m *Memory) indexedLocked(v *Object) bool { return m.idx.byURL.Has(slot{obj: v}) }
+// indexedLocked reports whether the index holds v: whether v is still stored. It asks the
+// table, which holds exactly what the index holds while mu is held (table.holds). The
+// caller holds mu.
+func (m *Memory) indexedLocked(v *Object) bool { return m.tab.holds(v) }
 
 // evicted counts the victims evictLocked already removed and hands them to Config.OnEvict.
 // The caller does not hold mu.

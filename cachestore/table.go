@@ -75,6 +75,20 @@ func (t *table) del(o *Object) {
 	s.mu.Unlock()
 }
 
+// holds reports whether the table holds o itself, not another object of its key. Memory
+// adds and removes every object in the table and the URL index together under its index
+// mutex, so there this is whether o is stored, as the index would say: one hash and one map
+// probe where the index descends a B-tree comparing URLs, each compare a pointer chase into
+// another object (eviction asks it for every object it pops).
+func (t *table) holds(o *Object) bool {
+	h := maphash.String(t.seed, o.Key)
+	s := t.shard(h)
+	s.mu.RLock()
+	held := s.m[h] == o
+	s.mu.RUnlock()
+	return held
+}
+
 // clear removes every object.
 func (t *table) clear() {
 	for i := range t.shards {
