@@ -19,12 +19,8 @@ func dropConnectionListed(h *fieldList) {
 			continue
 		}
 		for len(v) > 0 {
-			tok := v
-			if i := bytes.IndexByte(v, ','); i >= 0 {
-				tok, v = v[:i], v[i+1:]
-			} else {
-				v = nil
-			}
+			var tok []byte
+			tok, v = cutListItem(v)
 			if tok = trimOWS(tok); len(tok) > 0 && !keptOnReceipt(tok) {
 				names = append(names, append([]byte(nil), tok...))
 			}
