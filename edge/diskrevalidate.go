@@ -101,7 +101,7 @@ func (p *pipeline) refreshFromDisk(j *fillJob, h *fillHead, body *disk.Handle, g
 		return false
 	}
 	old := j.stale
-	obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: httpcache.Pack(h.header),
+	obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: httpcache.Pack(httpcache.StripUnstorable(h.header, h.decision)),
 		RequestTime: cachestore.StampOf(h.reqTime), ResponseTime: cachestore.StampOf(h.respTime), Tags: cachestore.NewTags(surrogateKeys(h.header)...),
 		Meta: cachestore.NewMeta(h.decision, h.header)}
 	m := obj.Meta

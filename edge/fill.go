@@ -476,14 +476,8 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 		// gets it as read by its Transfer-Encoding; nobody else gets it from the store.
 		h.shareable, h.decision.Reason = false, "framed twice"
 		p.metrics.notStored.WithLabelValues("framing").Inc()
-	case header.Has("Set-Cookie") && !containsName(h.decision.NoCacheFields, "Set-Cookie") && !containsName(h.decision.PrivateFields, "Set-Cookie"):
-		// Unless the origin said the cookie is not for sharing (private="Set-Cookie" keeps
-		// it out of the store, no-cache="Set-Cookie" strips it from unvalidated hits).
-		// Like Varnish's built-in rule: a response that sets a cookie is someone's session.
-		h.shareable, h.decision.Reason = false, "set-cookie"
-		p.metrics.notStored.WithLabelValues("policy").Inc()
-	case containsStar(h.vary):
-		h.shareable, h.decision.Reason = false, "vary *"
+	case unshared(header, h.decision, h.vary) != "":
+		h.shareable, h.decision.Reason = false, unshared(header, h.decision, h.vary)
 		p.metrics.notStored.WithLabelValues("policy").Inc()
 	case p.diskOnly(j.rt.cfg, h.length):
 		// Too large for memory (or above cache.disk.ram_cache_cutoff): streamed to the
@@ -696,8 +690,15 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 	header := resp.Header
 	decision := j.rt.policy.Storable(httpcache.Request{Method: "GET", Header: j.req2cache()}, resp)
 	decision, header = storePolicy(j.rt.rulesFor(j.r), j.rt.policy, int(old.Status), header, decision)
+	vary := httpcache.VaryNames(header)
+	if why := unshared(header, decision, vary); decision.Store && why != "" {
+		// A Set-Cookie in the 304 is the session of the client whose request was
+		// revalidated: stored, every later hit would hand it out.
+		decision.Store, decision.Reason = false, why
+		p.metrics.notStored.WithLabelValues("policy").Inc()
+	}
 	h := &fillHead{status: int(old.Status), header: header, length: int64(len(old.Body)), reqTime: resp.RequestTime, respTime: resp.ResponseTime,
-		decision: decision, shareable: true, vary: httpcache.VaryNames(header), originCode: http.StatusNotModified}
+		decision: decision, shareable: decision.Store, vary: vary, originCode: http.StatusNotModified}
 	h.secondary = secondaryOf(h.vary, requestView(j.view, h.vary))
 	if onDisk != nil {
 		h.length = onDisk.BodyLength()
@@ -709,7 +710,9 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 	j.call.Write(old.Body)
 	j.call.Finish(nil)
 	if decision.Store {
-		obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: httpcache.Pack(header), Body: old.Body,
+		// Without the fields the 304 names in private="..." (RFC 9111 section 5.2.2.7), as
+		// fillObject stores a 200.
+		obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: httpcache.Pack(httpcache.StripUnstorable(header, decision)), Body: old.Body,
 			RequestTime: cachestore.StampOf(resp.RequestTime), ResponseTime: cachestore.StampOf(resp.ResponseTime), Generation: generation.memory, Tags: cachestore.NewTags(surrogateKeys(header)...),
 			Meta: cachestore.NewMeta(decision, header)}
 		obj.Compact()

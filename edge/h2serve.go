@@ -130,8 +130,8 @@ const h2Prefetch = 64 << 10
 // already hold it. (Released twice, e sat in the pool twice, and two streams of a
 // connection shared one exchange: one client's request and answer in another's.)
 func (n *Node) h2Body(e *h2exchange, w h2.ResponseWriter, r *h2.Request) bool {
-	if e.req.contentLength == -2 || e.req.contentLength == 0 {
-		return true // no content (a content-length of 0 with DATA is edge/h2's to refuse)
+	if e.req.contentLength == -2 || e.req.contentLength == 0 && r.Body.Drained() {
+		return true // no content
 	}
 	limit := int64(n.rt.Load().cfg.Limits.MaxBodyBytes)
 	if r.ContentLength > limit {
@@ -140,8 +140,13 @@ func (n *Node) h2Body(e *h2exchange, w h2.ResponseWriter, r *h2.Request) bool {
 		return false
 	}
 	size := min(h2Prefetch, limit+1)
-	if r.ContentLength > 0 {
-		size = min(size, r.ContentLength)
+	if r.ContentLength >= 0 {
+		// One byte past the declared length: the read ends only at the client's END_STREAM
+		// (or at the reset edge/h2 sends for DATA past the content-length), so a request
+		// whose content-length is met before its content ends (content-length: 0 and then
+		// DATA) is refused before any origin sees it: RFC 9113 section 8.1.1, an
+		// intermediary must not forward a malformed request.
+		size = min(size, r.ContentLength+1)
 	}
 	first := make([]byte, size)
 	k, err := io.ReadFull(r.Body, first)

@@ -106,6 +106,7 @@ func (p *pipeline) handle(x *exchange) {
 	}
 	useTarget(x, &t)
 	dropProxyOnlyFields(hdr, rt.trusted(x.clientAddr()))
+	dropConnectionListed(hdr)
 	if r.limiter != nil {
 		if ok, wait := r.limiter.allow(x.clientAddr(), start); !ok {
 			p.metrics.rejected.WithLabelValues("rate_limited").Inc()

@@ -20,6 +20,16 @@ func isHopByHop(name []byte) bool {
 	return false
 }
 
+// cutListItem splits a comma-separated field value (RFC 9110 section 5.6.1) at its first
+// comma: the item before it, untrimmed, and the rest after it (nil after the last item).
+// Small enough to be inlined into the loops that walk Connection values on every field.
+func cutListItem(v []byte) (item, rest []byte) {
+	if i := bytes.IndexByte(v, ','); i >= 0 {
+		return v[:i], v[i+1:]
+	}
+	return v, nil
+}
+
 // connectionTokens lists the field names a Connection header marks as hop-by-hop.
 func connectionTokens(v []byte) [][]byte {
 	var out [][]byte

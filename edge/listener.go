@@ -39,6 +39,7 @@ func (n *Node) startServerGen(l conf.Limits) {
 		Concurrency:     l.MaxConns,
 		MaxConnsPerIP:   l.MaxConnsPerIP,
 		ErrorHandler:    n.protocolError,
+		ExpectHandler:   n.expectContinue(int64(l.MaxBodyBytes)),
 		ConnState:       n.connState,
 		CloseOnShutdown: true,
 		// The handler never asks fasthttp for the request's time (the pipeline reads its

@@ -105,12 +105,8 @@ func (a *answer) relayTo(dst responseHead, now time.Time) (headLength int64) {
 func listsName(values [][]byte, name []byte) bool {
 	for _, v := range values {
 		for len(v) > 0 {
-			tok := v
-			if i := bytes.IndexByte(v, ','); i >= 0 {
-				tok, v = v[:i], v[i+1:]
-			} else {
-				v = nil
-			}
+			var tok []byte
+			tok, v = cutListItem(v)
 			if len(tok) < len(name) {
 				continue // shorter even before its spaces come off
 			}

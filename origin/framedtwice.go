@@ -6,23 +6,36 @@ import (
 )
 
 // framedTwice reports whether the response head at the front of br carries both a
-// Content-Length and a Transfer-Encoding field. RFC 9112 section 6.3: Transfer-Encoding then
-// frames the body (fasthttp's parser does so, and forgets the Content-Length it saw), but
-// such a message "ought to be handled as an error": it is how a response is smuggled past a
-// proxy that reads the other framing, so the connection it came on is not used again, as
-// HAProxy does. It reads no further than the head's end; a head that does not end within
-// the buffer is left to fasthttp's parser to refuse.
+// Content-Length and a Transfer-Encoding field (headFlags).
 func framedTwice(br *bufio.Reader) bool {
+	twice, _ := headFlags(br)
+	return twice
+}
+
+// headFlags looks at the response head at the front of br before fasthttp parses it. twice:
+// the head carries both a Content-Length and a Transfer-Encoding field. RFC 9112 section
+// 6.3: Transfer-Encoding then frames the body (fasthttp's parser does so, and forgets the
+// Content-Length it saw), but such a message "ought to be handled as an error": it is how a
+// response is smuggled past a proxy that reads the other framing, so the connection it came
+// on is not used again, as HAProxy does. spaced: a field name holds a space or a tab
+// ("X-Bad Name: 1"), which a token never does (RFC 9110 section 5.1); fasthttp refuses the
+// other bytes a token may not hold but keeps such a name, which would then go to clients as
+// it came, invalid on HTTP/2 (RFC 9113 section 8.2.1) and stored with the object; nginx
+// answers it 502 ("upstream sent invalid header"). Whitespace between the name and the colon
+// is not counted: a proxy removes it (RFC 9112 section 5.1), as fasthttp does. It reads no
+// further than the head's end; a head that does not end within the buffer is left to
+// fasthttp's parser to refuse.
+func headFlags(br *bufio.Reader) (twice, spaced bool) {
 	for {
 		b, err := br.Peek(br.Buffered())
-		if twice, whole := scanFraming(b); whole {
-			return twice
+		if twice, spaced, whole := scanFraming(b); whole {
+			return twice, spaced
 		}
 		if err != nil || br.Buffered() >= br.Size() {
-			return false
+			return false, false
 		}
 		if _, err := br.Peek(br.Buffered() + 1); err != nil {
-			return false
+			return false, false
 		}
 	}
 }
@@ -30,29 +43,31 @@ func framedTwice(br *bufio.Reader) bool {
 // scanFraming looks at the head at the front of b in one pass over its lines (after the
 // status line, up to the empty line that ends it; bare LF line ends too, as the parser
 // accepts): whole reports whether b holds the whole head, twice whether its fields carry
-// both a Content-Length and a Transfer-Encoding, names compared without case. It runs
-// before every response head is parsed, so it reads each byte once (issue 15's pass
-// profile: finding the head's end and then each name in turn took three passes).
-func scanFraming(b []byte) (twice, whole bool) {
+// both a Content-Length and a Transfer-Encoding, names compared without case, and spaced
+// whether a field name holds a space or tab (headFlags). It runs before every response head
+// is parsed, so it reads each byte once (issue 15's pass profile: finding the head's end and
+// then each name in turn took three passes).
+func scanFraming(b []byte) (twice, spaced, whole bool) {
 	first := bytes.IndexByte(b, '\n')
 	if first < 0 {
-		return false, false
+		return false, false, false
 	}
 	var length, coding bool
 	for at := first + 1; at < len(b); {
 		end := bytes.IndexByte(b[at:], '\n')
 		if end < 0 {
-			return false, false
+			return false, false, false
 		}
 		line := b[at : at+end]
 		if len(line) == 0 || len(line) == 1 && line[0] == '\r' {
-			return length && coding, true
+			return length && coding, spaced, true
 		}
 		length = length || isField(line, "content-length")
 		coding = coding || isField(line, "transfer-encoding")
+		spaced = spaced || spacedName(line)
 		at += end + 1
 	}
-	return false, false
+	return false, false, false
 }
 
 // isField reports whether line starts with name (lower case) and a colon, the name
@@ -73,4 +88,28 @@ func asciiPrefixFold(b []byte, lower string) bool {
 		}
 	}
 	return true
+}
+
+// spacedName reports whether the field line's name, up to its colon and without the
+// whitespace before the colon, holds a space or a tab: whitespace followed by anything but
+// more whitespace or the colon. A line that starts with one is an obs-fold continuation, not
+// a name. One loop over the name's bytes: this runs on every line of every origin head.
+func spacedName(line []byte) bool {
+	if len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
+		return false
+	}
+	gap := false
+	for _, c := range line {
+		switch c {
+		case ':':
+			return false
+		case ' ', '\t':
+			gap = true
+		default:
+			if gap {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -28,6 +28,7 @@ var (
 	errSwitchingProtocols = errors.New("origin answered 101 Switching Protocols to a request that asked for no upgrade")
 	errTooManyInterim     = fmt.Errorf("origin sent more than %d interim (1xx) responses", maxInterim)
 	errBadStatus          = errors.New("origin answered a status below 100")
+	errSpacedFieldName    = errors.New("origin sent a field name with a space or tab in it")
 )
 
 // startedError marks a failure after the first response byte: the exchange cannot be retried,
@@ -262,12 +263,17 @@ func acquireConn[C pooledConn](acquire func(time.Duration, bool) (C, error), clo
 
 // readFinalHead reads response heads into h until the final one, handing every interim
 // response to onInterim. A 1xx has no content (RFC 9112 §6.3), so the next head follows it
-// directly. *twice is set when the final head carries both framing fields (framedTwice).
+// directly. *twice is set when the final head carries both framing fields; a head, interim
+// or final, with a field name that holds a space is refused (headFlags).
 func readFinalHead(br *bufio.Reader, h *fasthttp.ResponseHeader, onInterim InterimFunc, twice *bool) error {
 	for n := 0; ; n++ {
-		*twice = framedTwice(br)
+		var spaced bool
+		*twice, spaced = headFlags(br)
 		if err := h.Read(br); err != nil {
 			return err
+		}
+		if spaced {
+			return errSpacedFieldName
 		}
 		status := h.StatusCode()
 		switch {

@@ -119,7 +119,7 @@ func (c *conn) onField(f hpack.HeaderField) {
 		return
 	}
 	h.sawRegular = true
-	if !validFieldName(f.Name) || !httpguts.ValidHeaderFieldValue(f.Value) {
+	if !validFieldName(f.Name) || !httpguts.ValidHeaderFieldValue(f.Value) || edgeWhitespace(f.Value) {
 		h.invalid = true
 		return
 	}
@@ -130,8 +130,10 @@ func (c *conn) onField(f hpack.HeaderField) {
 	case "te":
 		h.invalid = f.Value != "trailers"
 	case "content-length":
+		// 1*DIGIT (RFC 9110 §8.6): ParseInt alone takes "+4" and "-0", which the HTTP/1.1
+		// listener refuses; an origin would be handed a length the client never wrote.
 		n, err := strconv.ParseInt(f.Value, 10, 64)
-		if err != nil || n < 0 || (h.contentLength >= 0 && h.contentLength != n) {
+		if err != nil || n < 0 || f.Value[0] < '0' || f.Value[0] > '9' || (h.contentLength >= 0 && h.contentLength != n) {
 			h.invalid = true
 			return
 		}
@@ -142,6 +144,13 @@ func (c *conn) onField(f hpack.HeaderField) {
 		h.cookies++
 	}
 	h.fields = append(h.fields, Field{Name: f.Name, Value: f.Value})
+}
+
+// edgeWhitespace: a value that starts or ends with SP or HTAB, which RFC 9113 §8.2.1 makes
+// malformed (HTTP/1.1 strips such whitespace as OWS, so the origin would read another value
+// than the one the node keyed and matched).
+func edgeWhitespace(v string) bool {
+	return v != "" && (v[0] == ' ' || v[0] == '\t' || v[len(v)-1] == ' ' || v[len(v)-1] == '\t')
 }
 
 // validFieldName: a token (RFC 9110 §5.1) in lowercase (RFC 9113 §8.2.1).
