@@ -447,6 +447,11 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 
 	status := a.status
 	header := responseHeader(&a.head)
+	if !header.Has("Date") {
+		// RFC 9110 section 6.6.1: a cache adds the Date a response lacks when it stores it,
+		// the time it was received; hits then say when it was generated, not when served.
+		header.Add("Date", received.UTC().Format(http.TimeFormat))
+	}
 	if status == http.StatusNotModified && j.stale != nil {
 		j.stored = p.finishRevalidation(j, header, sent, received, generation, staleBody)
 		return false

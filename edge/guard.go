@@ -1,6 +1,9 @@
 package edge
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // delimiters are the characters RFC 9110 section 5.6.2 excludes from tokens.
 const delimiters = "\"(),/:;<=>?@[\\]{}"
@@ -47,17 +50,25 @@ func (p *pipeline) refuse(x *exchange, status int, reason, msg string) {
 	x.resp.SetConnectionClose()
 }
 
-// plainError writes a short text body that says what went wrong. It keeps a connection
-// close already decided: the reset of the response would otherwise clear it.
+// plainError writes a short text body that says what went wrong, on a head of its own
+// (startOwnHead).
 func plainError(x *exchange, status int, msg string) {
-	closing := x.resp.ConnectionClose()
-	x.resp.Reset()
-	if closing {
-		x.resp.SetConnectionClose()
-	}
+	startOwnHead(x, status)
 	h := x.resp.Head()
-	h.SetStatusCode(status)
 	h.SetContentType("text/plain; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	x.resp.SetBody([]byte(msg + "\n"))
+}
+
+// startOwnHead resets x's response to a head of the node's own making: status and the node's
+// Date, which RFC 9110 section 6.6.1 requires of a server that makes a response (the
+// listeners' own Date is off: a cached response carries its origin's). A connection close
+// already decided is kept: the reset would otherwise clear it.
+func startOwnHead(x *exchange, status int) {
+	closing := x.resp.ConnectionClose()
+	x.resp.Reset()
+	startHead(x.resp.Head(), status, "", time.Now())
+	if closing {
+		x.resp.SetConnectionClose()
+	}
 }

@@ -60,12 +60,14 @@ func (p *pipeline) handle(x *exchange) {
 	if bytes.Equal(hdr.RequestURI(), []byte("*")) && bytes.Equal(x.req.Method(), []byte("OPTIONS")) {
 		// RFC 9110 section 9.3.7: a question about the server itself, not a resource; no
 		// route or origin is involved (health checkers send it).
+		startOwnHead(x, http.StatusOK)
 		x.resp.Head().Set("Allow", allowed)
 		policy, result = "none", "options"
 		return
 	}
 	if bytes.Equal(x.req.Method(), []byte("OPTIONS")) && !x.forwarded && maxForwards(hdr) {
 		// Max-Forwards: 0 makes this node the final recipient (RFC 9110 section 7.6.2).
+		startOwnHead(x, http.StatusOK)
 		x.resp.Head().Set("Allow", allowed)
 		policy, result = "none", "options"
 		return
@@ -272,6 +274,6 @@ func redirectToHTTPS(x *exchange, t *requestTarget) {
 	if m := x.req.Method(); bytes.Equal(m, []byte("GET")) || bytes.Equal(m, []byte("HEAD")) {
 		code = http.StatusMovedPermanently
 	}
+	startOwnHead(x, code)
 	x.resp.Head().Set("Location", "https://"+t.name+t.uri())
-	x.resp.Head().SetStatusCode(code)
 }

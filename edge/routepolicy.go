@@ -88,7 +88,7 @@ func (p *pipeline) requestPolicy(x *exchange, r *route, rules *policy.Rules, t *
 		buf := bufs.Get().(*scratch)
 		loc, ok := rules.Redirect.Location(buf.b[:0], &v)
 		if ok {
-			x.resp.Head().SetStatusCode(rules.Redirect.Status())
+			startOwnHead(x, rules.Redirect.Status())
 			x.resp.Head().SetBytesV("Location", loc)
 			x.resp.Head().Set("Cache-Control", "no-store")
 			x.resp.SetBody(nil)
