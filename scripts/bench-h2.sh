@@ -170,7 +170,7 @@ done
 # exchange (every target gets h2load's --tls13-ciphers), and its SETTINGS frame.
 negotiated() {
   local out
-  out=$(nghttp -nv --ciphers="$suite" "https://127.0.0.1:$(port_of "$1")/1k.bin" 2>&1 || true)
+  out=$(nghttp -nv "https://127.0.0.1:$(port_of "$1")/1k.bin" 2>&1 || true)
   printf '%-10s %s; %s\n' "$1" \
     "$(taskset -c 1 h2load -n1 -c1 --tls13-ciphers="$suite" "https://127.0.0.1:$(port_of "$1")/1k.bin" 2>&1 |
       awk -F': ' '/^Cipher:/ {c = $2} /^Server Temp Key:/ {k = $2} END {print c ", " k}')" \

@@ -58,10 +58,10 @@ wait "$perf_pid"
   echo "$m"
   echo
   echo "== flat (self) =="
-  perf report -i "$work/perf.data" --stdio --no-children --sort symbol -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -50 || true
+  perf report -i "$work/perf.data" --stdio --no-children --sort symbol -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/  *- *- *$//' | head -50 || true
   echo
   echo "== cumulative (children) =="
-  perf report -i "$work/perf.data" --stdio --children --sort symbol -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -70 || true
+  perf report -i "$work/perf.data" --stdio --children --sort symbol -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/  *- *- *$//' | grep -v '\[k\]' | head -70 || true
 } >"$out"
 if [ "${SYSCALLS:-0}" = 1 ]; then
   strace -c -f -p "$pid_shoal" -o "$work/strace.txt" 2>/dev/null &
