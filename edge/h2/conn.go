@@ -50,6 +50,7 @@ type conn struct {
 	active         int                // streams counting against MaxConcurrentStreams
 	lastStreamID   uint32             // highest client stream id seen
 	blocked        []*stream          // streams with queued data waiting for a window
+	spare          *stream            // a finished stream newStream reuses (recycle)
 	henc           *hpack.Encoder
 	hmemo          hpackMemo
 	hbuf           bytes.Buffer
