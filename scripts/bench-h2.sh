@@ -44,7 +44,7 @@ for w in "${workloads[@]}"; do
 done
 
 missing=()
-for pair in h2load:nghttp2-client nghttp:nghttp2-client haproxy:haproxy nginx:nginx-light curl:curl openssl:openssl taskset:util-linux; do
+for pair in h2load:nghttp2-client nghttp:nghttp2-client perf:linux-perf haproxy:haproxy nginx:nginx-light curl:curl openssl:openssl taskset:util-linux; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -166,6 +166,18 @@ for t in "${targets[@]}"; do
   done
 done
 
+# count_syscalls TARGET FILE counts the system calls of a target's server processes (every
+# thread) for h2load's whole run (its warm-up second included, as the CPU ticks) into FILE,
+# in the background; after `wait "$stat_pid"`, syscalls_counted FILE prints the count (0
+# when perf could not count).
+count_syscalls() {
+  perf stat -x, -e raw_syscalls:sys_enter -p "$(server_pids "$1" | paste -sd,)" -o "$2" -- sleep "$((secs + 1))" 2>/dev/null &
+  stat_pid=$!
+}
+syscalls_counted() {
+  awk -F, '$3 == "raw_syscalls:sys_enter" {n = $1} END {print n + 0}' "$1" 2>/dev/null || echo 0
+}
+
 # What each server negotiates and announces, from one nghttp session: the TLS suite and key
 # exchange (every target gets h2load's --tls13-ciphers), and its SETTINGS frame.
 negotiated() {
@@ -200,14 +212,17 @@ for round in $(seq "$rounds"); do
     for i in "${!targets[@]}"; do
       t=${targets[$(((i + round - 1) % ${#targets[@]}))]}
       before=$(origin_requests) cpu0=$(cpu_ticks "$t") load0=$(core_times 1)
+      count_syscalls "$t" "$work/syscalls"
       m=$(run_h2load "https://127.0.0.1:$(port_of "$t")$(path_of "$w")" "$(streams_of "$w")")
+      wait "$stat_pid" || true
+      calls=$(syscalls_counted "$work/syscalls")
       after=$(origin_requests) cpu1=$(cpu_ticks "$t") load1=$(core_times 1)
       # h2load's warm-up second counts in the ticks but not in its requests: the run's
       # responses are scaled up by (secs+1)/secs in the report, see cpu_us below.
       loadpct=$(awk -v a="$load0" -v b="$load1" 'BEGIN {split(a, x, " "); split(b, y, " ");
         d = (y[1] - x[1]) + (y[2] - x[2]); printf "%.0f", (d > 0 ? 100 * (y[1] - x[1]) / d : 0)}')
-      printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$t" "$round" "${m// /	}" "$((after - before - 1))" \
-        "$((cpu1 - cpu0))" "$loadpct" >>"$raw"
+      printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$t" "$round" "${m// /	}" "$((after - before - 1))" \
+        "$((cpu1 - cpu0))" "$loadpct" "$calls" >>"$raw"
     done
   done
 done
@@ -224,7 +239,7 @@ done
   echo "h2load's own windows: stream 2^30-1, connection 2^30-1):"
   for t in "${targets[@]}"; do negotiated "$t"; done
   echo
-  echo "raw rows (run workload target round rps succeeded failed header_bytes origin_requests cpu_ticks load_core_busy_pct):"
+  echo "raw rows (run workload target round rps succeeded failed header_bytes origin_requests cpu_ticks load_core_busy_pct syscalls):"
   cat "$raw"
 } >"$results"
 cat "$results"

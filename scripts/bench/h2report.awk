@@ -1,9 +1,10 @@
 # Reads bench-h2.sh's raw rows (tab-separated: run workload target round rps succeeded failed
-# header_bytes origin_requests cpu_ticks load_core_busy_pct) and prints two tables, one row
+# header_bytes origin_requests cpu_ticks load_core_busy_pct syscalls) and prints two tables, one row
 # per workload: req/s (median of the rounds) with Shoal's ratio to each other target, and
 # each target's CPU per response (µs: its processes' CPU ticks over the run / responses; the
-# median of the rounds) with h2load's core busy (%, the highest round) and the encoded
-# response header bytes per response. Inputs: -v secs (h2load -D), -v warm (--warm-up-time;
+# median of the rounds) with h2load's core busy (%, the highest round), the encoded
+# response header bytes per response, and the server's system calls per 100 responses (the
+# same scaling as the CPU; perf stat's count). Inputs: -v secs (h2load -D), -v warm (--warm-up-time;
 # its responses are not in h2load's count but its CPU is, so responses are scaled by
 # (secs + warm) / secs), -v hz (clock ticks per second), -v targets (the column order).
 BEGIN { FS = "\t"; if (!hz) hz = 100; nt = split(targets, ts, " "); for (i = 1; i <= nt; i++) seent[ts[i]] = 1 }
@@ -15,6 +16,7 @@ $1 == "run" {
   if ($6 > 0) {
     cpu[w, t] = cpu[w, t] " " ($10 * 1e6 / hz) / ($6 * (secs + warm) / secs)
     hdr[w, t] = hdr[w, t] " " $8 / $6
+    sys[w, t] = sys[w, t] " " 100 * $12 / ($6 * (secs + warm) / secs)
   }
   if ($11 + 0 > load[w, t] + 0) load[w, t] = $11
   if ($7 > 0 || $9 > 0) bad[w] = 1
@@ -38,8 +40,9 @@ END {
     for (i = 1; i <= nt; i++) if (ts[i] != "shoal") { o = median(rps[w, ts[i]]); printf " %13.2fx", o ? sh / o : 0 }
     printf "%s\n", bad[w] ? "  (failed requests or origin traffic: see raw rows)" : ""
   }
-  printf "\nCPU per response on core 0, us (median); [h2load core busy %%, highest round; >= 95: load-bound]; header bytes per response\n%-13s", "workload"
-  for (i = 1; i <= nt; i++) printf " %23s", ts[i]
+  printf "\nCPU per response on core 0, us (median); [h2load core busy %%, highest round; >= 95: load-bound];\n"
+  printf "header bytes per response; system calls per 100 responses\n%-13s", "workload"
+  for (i = 1; i <= nt; i++) printf " %29s", ts[i]
   for (i = 1; i <= nt; i++) if (ts[i] != "shoal") printf " %14s", ts[i] "/shoal"
   printf "\n"
   for (k = 1; k <= nw; k++) {
@@ -47,7 +50,7 @@ END {
     printf "%-13s", w
     for (i = 1; i <= nt; i++) {
       t = ts[i]
-      printf " %6.2f [%3d%%%s] %4.0f B", median(cpu[w, t]), load[w, t], (load[w, t] >= 95 ? "!" : " "), median(hdr[w, t])
+      printf " %6.2f [%3d%%%s] %4.0f B %4.0f", median(cpu[w, t]), load[w, t], (load[w, t] >= 95 ? "!" : " "), median(hdr[w, t]), median(sys[w, t])
     }
     for (i = 1; i <= nt; i++) if (ts[i] != "shoal") { o = median(cpu[w, ts[i]]); printf " %13.2fx", sh ? o / sh : 0 }
     printf "\n"
