@@ -230,6 +230,7 @@ func (c *conn) endHeaders() error {
 		c.resetStream(s, http2.ErrCodeInternal)
 	}
 	c.handlerReturned(s)
+	c.recycle(s)
 	c.mu.Unlock()
 	return nil
 }
