@@ -95,7 +95,10 @@ func methodAndStatus(method string, status int) string {
 		return "206 partial content not stored as complete"
 	case status == 304:
 		return "304 updates a stored response, not stored itself"
-	case status > 999:
+	case status > 599:
+		// RFC 9110 section 15: codes outside 100..599 are invalid (some libraries use
+		// 600..999 for errors of their own) and a recipient treats them as a 5xx; nothing
+		// says what one means, so nobody else is handed it from the store.
 		return "status " + strconv.Itoa(status) + " invalid"
 	}
 	return ""
