@@ -37,9 +37,10 @@ Usage:
                            load tests on vegeta's library (shoal loadtest attack -h)
   shoal version            print the version
 
-Signals (run): SIGHUP reloads the file (an invalid file, or one that changes a key read only
-at start: listen, cache.memory, cache.disk, node, cluster but bounded_load, vip, log, gslb, is
-refused and the old one stays); SIGTERM or SIGINT finish requests in flight and exit.
+Signals (run): SIGHUP reloads the file, log.level included (an invalid file, or one that
+changes a key read only at start: listen, cache.memory, cache.disk, node, cluster but
+bounded_load, vip, log.access, gslb, is refused and the old one stays); SIGTERM or SIGINT
+finish requests in flight and exit.
 `
 
 func main() {
@@ -125,10 +126,14 @@ func check(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func newLogger(level string, w io.Writer) *slog.Logger {
+// newLogger logs JSON lines to w at level (validated by conf); the LevelVar lets a reload
+// change log.level without a new logger (edge.Options.LogLevel).
+func newLogger(level string, w io.Writer) (*slog.Logger, *slog.LevelVar) {
 	var l slog.Level
 	l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	lv := new(slog.LevelVar)
+	lv.Set(l)
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lv})), lv
 }
 
 func runNode(args []string, stderr io.Writer) error {
@@ -144,9 +149,9 @@ func runNode(args []string, stderr io.Writer) error {
 	// loop below would otherwise kill the process (SIGHUP's default action).
 	sigs := notifySignals()
 	defer signal.Stop(sigs)
-	log := newLogger(cfg.Log.Level, stderr)
+	log, level := newLogger(cfg.Log.Level, stderr)
 	store := applyMemoryPolicy(cfg, log)
-	node, err := edge.New(cfg, edge.Options{Logger: log, AccessLog: os.Stdout, Version: version, StoreBytes: store})
+	node, err := edge.New(cfg, edge.Options{Logger: log, LogLevel: level, AccessLog: os.Stdout, Version: version, StoreBytes: store})
 	if err != nil {
 		return err
 	}
