@@ -46,6 +46,7 @@ func (v *validator) config(c *Config) {
 		v.fail("listen.peer", "missing: cluster members reach each other's caches on the peer port")
 	}
 	v.gslb(&c.GSLB)
+	v.distinctSockets(c)
 	v.vip(&c.VIP, c)
 	v.purge(&c.Purge)
 	v.tls(&c.TLS)
@@ -98,8 +99,10 @@ func (v *validator) hostPort(key, addr string) {
 	if addr == "" {
 		return
 	}
-	if _, _, err := net.SplitHostPort(addr); err != nil {
+	if _, port, err := net.SplitHostPort(addr); err != nil {
 		v.fail(key, "%q is not host:port (for all addresses write \":8080\")", addr)
+	} else if !validPort(port) {
+		v.fail(key, "%q: the port must be a number from 0 to 65535", addr)
 	}
 }
 
