@@ -115,12 +115,22 @@ func check(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	errs := partProblems(cfg, path, data)
 	if d := cfg.Cache.Disk; d.Enabled() {
 		// What only the machine can tell: the directory exists and takes a synced write.
 		if err := disk.CheckPath(d.Path); err != nil {
-			fmt.Fprintf(stderr, "%s: cache.disk.path: %v\n", path, err)
-			return fmt.Errorf("%s: 1 problem(s)", path)
+			errs = append(errs, &conf.Error{File: path, Line: conf.KeyLine(data, "cache.disk.path"), Key: "cache.disk.path", Msg: err.Error()})
 		}
+	}
+	if len(errs) > 0 {
+		for _, e := range errs {
+			fmt.Fprintln(stderr, e)
+		}
+		return fmt.Errorf("%s: %d problem(s)", path, len(errs))
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)
 	return nil
