@@ -106,6 +106,15 @@ func (v *validator) hostPort(key, addr string) {
 	}
 }
 
+// Upper bounds of limits: the HTTP/1.1 server gives every connection a read buffer of
+// max_header_bytes and allocates a request body's whole Content-Length, up to max_body_bytes,
+// before reading it. Above these one connection (max_header_bytes: 64GiB) or one request
+// (max_body_bytes: 100GiB and a Content-Length of 50GiB) ended the process out of memory.
+const (
+	maxHeaderBytes = 1 << 20 // Go's http.DefaultMaxHeaderBytes
+	maxBodyBytes   = 1 << 30
+)
+
 func (v *validator) limits(l *Limits) {
 	setSize(&l.MaxHeaderBytes, 16<<10)
 	setSize(&l.MaxBodyBytes, 16<<20)
@@ -117,6 +126,12 @@ func (v *validator) limits(l *Limits) {
 	}
 	if l.MaxHeaderBytes < 1024 {
 		v.fail("limits.max_header_bytes", "%s is too small (at least 1KiB)", l.MaxHeaderBytes)
+	}
+	if l.MaxHeaderBytes > maxHeaderBytes {
+		v.fail("limits.max_header_bytes", "%s is above %s: every connection's read buffer is this size", l.MaxHeaderBytes, Size(maxHeaderBytes))
+	}
+	if l.MaxBodyBytes > maxBodyBytes {
+		v.fail("limits.max_body_bytes", "%s is above %s: a request body is held in memory whole, sized by its Content-Length before it arrives", l.MaxBodyBytes, Size(maxBodyBytes))
 	}
 	if l.MaxConns < 0 || l.MaxConnsPerIP < 0 {
 		v.fail("limits", "connection limits must not be negative")
