@@ -429,6 +429,10 @@ func (v *validator) compression(c *Compression) {
 	if c.MinSize == 0 {
 		c.MinSize = 256
 	}
+	if c.Level < 0 || c.Level > 9 {
+		// It was clamped to 1 or 9 without a word, as nginx's gzip_comp_level 42 is not.
+		v.fail("compression.level", "%d is outside 1..9 (0 means 6)", c.Level)
+	}
 }
 
 func (v *validator) log(l *Log) {
