@@ -124,6 +124,8 @@ func check(args []string, stdout, stderr io.Writer) error {
 		// What only the machine can tell: the directory exists and takes a synced write.
 		if err := disk.CheckPath(d.Path); err != nil {
 			errs = append(errs, &conf.Error{File: path, Line: conf.KeyLine(data, "cache.disk.path"), Key: "cache.disk.path", Msg: err.Error()})
+		} else if msg := diskSizeProblem(d.Path, int64(d.Size)); msg != "" {
+			errs = append(errs, &conf.Error{File: path, Line: conf.KeyLine(data, "cache.disk.size"), Key: "cache.disk.size", Msg: msg})
 		}
 	}
 	if len(errs) > 0 {
