@@ -46,26 +46,6 @@ routes: [{origin: o}]
 			}
 		}
 	}
-	// logsUntil returns the lines logged up to the first one holding want.
-	logsUntil := func(logs <-chan string, want string) []string {
-		t.Helper()
-		var seen []string
-		timeout := time.After(30 * time.Second)
-		for {
-			select {
-			case line, ok := <-logs:
-				if !ok {
-					t.Fatalf("process exited before logging %q", want)
-				}
-				seen = append(seen, line)
-				if strings.Contains(line, want) {
-					return seen
-				}
-			case <-timeout:
-				t.Fatalf("no %q in the log within 30 s", want)
-			}
-		}
-	}
 	probed := func(lines []string) bool {
 		for _, l := range lines {
 			if strings.Contains(l, "bad connection preface") {
@@ -76,35 +56,35 @@ routes: [{origin: o}]
 	}
 	write("info")
 	cmd, logs := runLogged(t, bin, file)
-	logsUntil(logs, "edge started")
+	waitForLog(t, logs, "edge started")
 
 	badPreface()
 	cmd.Process.Signal(syscall.SIGHUP) // the same file: a marker line after the probe
-	if probed(logsUntil(logs, "configuration reloaded")) {
+	if probed(waitForLog(t, logs, "configuration reloaded")) {
 		t.Fatal("a debug line logged at log.level info")
 	}
 
 	write("debug")
 	cmd.Process.Signal(syscall.SIGHUP)
-	logsUntil(logs, "configuration reloaded")
+	waitForLog(t, logs, "configuration reloaded")
 	badPreface()
 	write("debug\nbogus: 1")
 	cmd.Process.Signal(syscall.SIGHUP)
-	if lines := logsUntil(logs, "reload refused"); !probed(lines) {
+	if lines := waitForLog(t, logs, "reload refused"); !probed(lines) {
 		t.Errorf("log.level debug after SIGHUP: no debug line logged: %q", lines)
 	}
 
 	badPreface() // the refused reload left debug in force
 	write("warn")
 	cmd.Process.Signal(syscall.SIGHUP)
-	if lines := logsUntil(logs, "configuration reloaded"); !probed(lines) {
+	if lines := waitForLog(t, logs, "configuration reloaded"); !probed(lines) {
 		t.Errorf("log.level debug after a refused reload: no debug line logged: %q", lines)
 	}
 
 	badPreface()
 	write("warn\nbogus: 1")
 	cmd.Process.Signal(syscall.SIGHUP) // refused: an error line, logged at warn
-	if lines := logsUntil(logs, "reload refused"); probed(lines) {
+	if lines := waitForLog(t, logs, "reload refused"); probed(lines) {
 		t.Errorf("log.level warn after SIGHUP: a debug line logged: %q", lines)
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
