@@ -11,7 +11,15 @@ import (
 type positions struct {
 	lines  map[string]int      // path -> line of its key (or of the item, in a sequence)
 	byNode map[[2]int][]string // line, column of a value -> paths written there
+	walked int                 // nodes visited, aliases counted each time they are followed
 }
+
+// maxWalk bounds the nodes indexed. An alias is followed into its anchor's tree, so ten
+// nested lists of ten aliases (a "billion laughs" file) made ten billion visits and `shoal
+// check` (or a SIGHUP, which then blocked every later signal) never returned. Past the
+// bound aliases are not followed; the decoder then refuses such a file as excessive
+// aliasing, and an ordinary file is nowhere near it.
+const maxWalk = 100_000
 
 func indexPositions(root *yaml.Node) *positions {
 	p := &positions{lines: map[string]int{}, byNode: map[[2]int][]string{}}
@@ -22,6 +30,7 @@ func indexPositions(root *yaml.Node) *positions {
 }
 
 func (p *positions) walk(n *yaml.Node, path string, line int) {
+	p.walked++
 	if path != "" {
 		p.lines[path] = line
 	}
@@ -42,7 +51,7 @@ func (p *positions) walk(n *yaml.Node, path string, line int) {
 			p.walk(item, path+"["+strconv.Itoa(i)+"]", item.Line)
 		}
 	case yaml.AliasNode:
-		if n.Alias != nil {
+		if n.Alias != nil && p.walked < maxWalk {
 			p.walk(n.Alias, path, line)
 		}
 	}

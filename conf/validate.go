@@ -46,6 +46,7 @@ func (v *validator) config(c *Config) {
 		v.fail("listen.peer", "missing: cluster members reach each other's caches on the peer port")
 	}
 	v.gslb(&c.GSLB)
+	v.distinctSockets(c)
 	v.vip(&c.VIP, c)
 	v.purge(&c.Purge)
 	v.tls(&c.TLS)
@@ -98,10 +99,21 @@ func (v *validator) hostPort(key, addr string) {
 	if addr == "" {
 		return
 	}
-	if _, _, err := net.SplitHostPort(addr); err != nil {
+	if _, port, err := net.SplitHostPort(addr); err != nil {
 		v.fail(key, "%q is not host:port (for all addresses write \":8080\")", addr)
+	} else if !validPort(port) {
+		v.fail(key, "%q: the port must be a number from 0 to 65535", addr)
 	}
 }
+
+// Upper bounds of limits: the HTTP/1.1 server gives every connection a read buffer of
+// max_header_bytes and allocates a request body's whole Content-Length, up to max_body_bytes,
+// before reading it. Above these one connection (max_header_bytes: 64GiB) or one request
+// (max_body_bytes: 100GiB and a Content-Length of 50GiB) ended the process out of memory.
+const (
+	maxHeaderBytes = 1 << 20 // Go's http.DefaultMaxHeaderBytes
+	maxBodyBytes   = 1 << 30
+)
 
 func (v *validator) limits(l *Limits) {
 	setSize(&l.MaxHeaderBytes, 16<<10)
@@ -114,6 +126,12 @@ func (v *validator) limits(l *Limits) {
 	}
 	if l.MaxHeaderBytes < 1024 {
 		v.fail("limits.max_header_bytes", "%s is too small (at least 1KiB)", l.MaxHeaderBytes)
+	}
+	if l.MaxHeaderBytes > maxHeaderBytes {
+		v.fail("limits.max_header_bytes", "%s is above %s: every connection's read buffer is this size", l.MaxHeaderBytes, Size(maxHeaderBytes))
+	}
+	if l.MaxBodyBytes > maxBodyBytes {
+		v.fail("limits.max_body_bytes", "%s is above %s: a request body is held in memory whole, sized by its Content-Length before it arrives", l.MaxBodyBytes, Size(maxBodyBytes))
 	}
 	if l.MaxConns < 0 || l.MaxConnsPerIP < 0 {
 		v.fail("limits", "connection limits must not be negative")
@@ -410,6 +428,10 @@ func (v *validator) compression(c *Compression) {
 	}
 	if c.MinSize == 0 {
 		c.MinSize = 256
+	}
+	if c.Level < 0 || c.Level > 9 {
+		// It was clamped to 1 or 9 without a word, as nginx's gzip_comp_level 42 is not.
+		v.fail("compression.level", "%d is outside 1..9 (0 means 6)", c.Level)
 	}
 }
 

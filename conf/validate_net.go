@@ -12,6 +12,9 @@ import (
 // the runtime's Ps for as long as the server listens.
 const maxUDPThreads = 256
 
+// maxTTL is the largest TTL a DNS answer may carry (RFC 2181 section 8: 2^31 - 1 seconds).
+const maxTTL = 1<<31 - 1
+
 func (v *validator) gslb(g *GSLB) {
 	if g.Listen == "" {
 		return
@@ -31,6 +34,11 @@ func (v *validator) gslb(g *GSLB) {
 	}
 	if g.TTL < 0 || g.Answers < 0 {
 		v.fail("gslb", "ttl and answers must be positive")
+	}
+	if g.TTL > maxTTL {
+		// Resolvers read a TTL with the top bit set as 0 (RFC 2181 section 8); above 2^32 it
+		// wrapped in the answer's 32 bits.
+		v.fail("gslb.ttl", "%d is above %d seconds (RFC 2181 section 8)", g.TTL, maxTTL)
 	}
 	if g.UDPThreads < 0 || g.UDPThreads > maxUDPThreads {
 		v.fail("gslb.udp_threads", "%d is out of range: 0 (one per CPU) to %d", g.UDPThreads, maxUDPThreads)

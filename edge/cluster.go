@@ -23,7 +23,8 @@ func (n *Node) startCluster(cfg *conf.Config) error {
 		PeerAddr: n.peerAdvertise(cfg), VIPs: cfg.VIP.Addresses, Weight: cfg.Node.Weight,
 		State: ring.StateNotReady,
 	}
-	r, err := ring.New(cfg.Cluster, self, ring.Options{Logger: n.log.With("component", "ring"), Registerer: n.registry,
+	// ring names itself ("component": "ring", or "memberlist" for memberlist's lines).
+	r, err := ring.New(cfg.Cluster, self, ring.Options{Logger: n.log, Registerer: n.registry,
 		OnMessage: n.onClusterMessage, OnChange: n.onClusterChange, OnDirect: n.onDirectMessage})
 	if err != nil {
 		return fmt.Errorf("ring: %w", err)

@@ -21,11 +21,14 @@ func (n *Node) mountClusterAdmin(mux *http.ServeMux) {
 }
 
 // purgeMethod answers the Varnish-style PURGE method on the data port: the request URL,
-// every variant, cluster-wide, for clients in purge.allow.
+// every variant, cluster-wide, for clients in purge.allow. Not from a front proxy in
+// trusted_proxies: every client behind it has its address, so allowing the proxy's network
+// would let anyone purge through it (Varnish's client.ip trap); those purge on the admin API.
 func (p *pipeline) purgeMethod(x *exchange) string {
-	if p.purge == nil || !p.purge.AllowPurgeMethod(x.clientAddr()) {
+	client := x.clientAddr()
+	if p.purge == nil || p.rt.Load().trusted(client) || !p.purge.AllowPurgeMethod(client) {
 		p.metrics.rejected.WithLabelValues("purge_forbidden").Inc()
-		plainError(x, http.StatusForbidden, "forbidden: PURGE is accepted only from purge.allow")
+		plainError(x, http.StatusForbidden, "forbidden: PURGE is accepted only from purge.allow, and not through a proxy in trusted_proxies")
 		return "rejected"
 	}
 	url := x.scheme() + "://" + string(x.req.Host()) + string(x.req.RequestURI())

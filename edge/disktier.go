@@ -98,6 +98,11 @@ func (n *Node) openGate(since time.Time) {
 		n.log.Warn("disk tier: index still loading; disk hits wait for it")
 		<-t.d.Loaded()
 	}
+	if t.d.Disabled() {
+		// Open failed (logged there): the directory may be another process's (its lock),
+		// and must not be touched as if this node kept it (keepAlive).
+		return
+	}
 	if n.purge != nil && !since.IsZero() {
 		peers := clusterView{n.pipeline}.Peers()
 		if len(peers) > 0 && n.now().Sub(since) > diskMissedPurges {
@@ -128,6 +133,12 @@ func (n *Node) keepAlive(dir string) {
 	tick := time.NewTicker(aliveInterval)
 	defer tick.Stop()
 	for {
+		if n.disk.d.Disabled() {
+			// The tier turned itself off (ENOSPC, EIO): the purges this node sees from now on
+			// reach no ban log on disk, so its last activity must stay when it still wrote,
+			// and a restart asks its peers for everything purged since.
+			return
+		}
 		now := n.now()
 		if err := os.Chtimes(dir, now, now); err != nil {
 			n.log.Debug("disk tier: touch directory", "err", err)

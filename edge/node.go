@@ -38,7 +38,11 @@ const fillLinger = 250 * time.Millisecond
 
 // Options are a Node's collaborators; the zero value works.
 type Options struct {
-	Logger    *slog.Logger         // nil means discard
+	Logger *slog.Logger // nil means discard
+	// LogLevel is the level Logger's handler reads (slog.HandlerOptions.Level). Given, a
+	// reload sets it to the new log.level; nil means Logger's level is not ours to change,
+	// and a reload that changes log.level is refused.
+	LogLevel  *slog.LevelVar
 	AccessLog io.Writer            // nil means no access log
 	Registry  *prometheus.Registry // nil means a new one; /metrics serves it
 	Version   string
@@ -58,6 +62,7 @@ type Node struct {
 
 	version  string
 	registry *prometheus.Registry
+	logLevel *slog.LevelVar // Options.LogLevel
 	ready    atomic.Bool
 
 	// The cluster: set by Start, read-only after it.
@@ -116,6 +121,7 @@ func New(cfg *conf.Config, opts Options) (*Node, error) {
 		},
 		version:  opts.Version,
 		registry: opts.Registry,
+		logLevel: opts.LogLevel,
 	}
 	n.fills.Linger = fillLinger
 	n.h2ctx.New = func() any { return &h2exchange{req: fieldList{contentLength: -2}} }
@@ -279,7 +285,7 @@ func (n *Node) Reload(cfg *conf.Config) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	old := n.rt.Load()
-	if err := fixedAtStart(old.cfg, cfg); err != nil {
+	if err := n.fixedAtStart(old.cfg, cfg); err != nil {
 		n.metrics.reloads.WithLabelValues("refused").Inc()
 		return err
 	}
@@ -324,11 +330,27 @@ func (n *Node) Reload(cfg *conf.Config) error {
 	// health checks and idle connections.
 	time.AfterFunc(cfg.Cache.FillTimeout.D(), old.close)
 	n.metrics.reloads.WithLabelValues("ok").Inc()
-	n.log.Info("configuration reloaded", "routes", len(rt.routes), "pools", len(rt.pools))
+	n.reloadedAt(cfg.Log.Level, "routes", len(rt.routes), "pools", len(rt.pools))
 	return nil
 }
 
-func fixedAtStart(old, cfg *conf.Config) error {
+// reloadedAt logs "configuration reloaded" and moves the log level to level (validated by
+// conf). The line is written under the more verbose of the two levels, so an operator who
+// turns logging down still sees the reload that did it.
+func (n *Node) reloadedAt(level string, args ...any) {
+	var to slog.Level
+	if n.logLevel == nil || to.UnmarshalText([]byte(level)) != nil {
+		n.log.Info("configuration reloaded", args...)
+		return
+	}
+	if to < n.logLevel.Level() {
+		n.logLevel.Set(to)
+	}
+	n.log.Info("configuration reloaded", append(args, "log_level", level)...)
+	n.logLevel.Set(to)
+}
+
+func (n *Node) fixedAtStart(old, cfg *conf.Config) error {
 	switch {
 	case old.Listen != cfg.Listen:
 		return errors.New("edge: reload: listen addresses change only with a restart")
@@ -347,9 +369,12 @@ func fixedAtStart(old, cfg *conf.Config) error {
 		return errors.New("edge: reload: cluster keys other than cluster.bounded_load change only with a restart")
 	case !reflect.DeepEqual(old.VIP, cfg.VIP):
 		return errors.New("edge: reload: vip changes only with a restart")
-	case old.Log != cfg.Log:
-		// The logger and the access log are made once, before the node starts.
-		return errors.New("edge: reload: log changes only with a restart")
+	case old.Log.Access != cfg.Log.Access:
+		// The access log is made once, before the node starts.
+		return errors.New("edge: reload: log.access changes only with a restart")
+	case old.Log.Level != cfg.Log.Level && n.logLevel == nil:
+		// The logger was handed in with a level this node cannot change (Options.LogLevel).
+		return errors.New("edge: reload: log.level changes only with a restart (this node's logger has a fixed level)")
 	case !reflect.DeepEqual(old.GSLB, cfg.GSLB):
 		// The DNS server is built once (cluster.go) and reads none of them again: an
 		// accepted change would keep the old listener, zone, names and regions.

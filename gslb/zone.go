@@ -83,6 +83,9 @@ func compile(cfg conf.GSLB) (*zone, error) {
 	switch {
 	case cfg.TTL < 0:
 		return nil, fmt.Errorf("gslb.ttl: %d is negative", cfg.TTL)
+	case cfg.TTL > 1<<31-1:
+		// uint32 below would wrap it, and resolvers read a set top bit as 0 (RFC 2181 section 8).
+		return nil, fmt.Errorf("gslb.ttl: %d is above 2147483647 seconds (RFC 2181 section 8)", cfg.TTL)
 	case cfg.TTL > 0:
 		z.ttl = uint32(cfg.TTL)
 	}

@@ -100,6 +100,14 @@ func runAttack(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 }
 
 func (f *attackFlags) run(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
+	// A negative -duration ran until interrupted, as 0 does, and a negative -timeout waited
+	// forever: a typo must not make a bounded run unbounded.
+	if f.duration < 0 {
+		return fmt.Errorf("-duration: %s is negative (0 runs until interrupted)", f.duration)
+	}
+	if f.timeout < 0 {
+		return fmt.Errorf("-timeout: %s is negative", f.timeout)
+	}
 	rate, err := parseRate(f.rate)
 	if err != nil {
 		return fmt.Errorf("-rate: %w", err)

@@ -54,6 +54,8 @@ func TestCommand_FlagErrorsAndHelp(t *testing.T) {
 		{[]string{"attack", "-rate", "fast"}, "-rate", ""},
 		{[]string{"attack", "-rate", "1.5"}, "-rate", ""},
 		{[]string{"attack", "-duration", "soon"}, "-duration", ""},
+		{[]string{"attack", "-duration", "-1s", "-scenario", "hit", "-base", "http://127.0.0.1:1"}, "-duration", ""},
+		{[]string{"attack", "-timeout", "-1s", "-scenario", "hit", "-base", "http://127.0.0.1:1"}, "-timeout", ""},
 		{[]string{"attack", "-scenario", "hit"}, "-base", ""},
 		{[]string{"attack", "-scenario", "hit", "-base", "127.0.0.1:8080"}, "-base", ""},
 		{[]string{"attack", "-scenario", "teleport", "-base", "http://127.0.0.1:1"}, "-scenario", ""},

@@ -50,7 +50,7 @@ func (r *Ring) memberDown(name string) {
 func sameMember(a, b Member) bool {
 	return a.Name == b.Name && a.Region == b.Region && a.PeerAddr == b.PeerAddr &&
 		a.PublicAddr == b.PublicAddr && a.Weight == b.Weight && a.State == b.State &&
-		a.OriginsDown == b.OriginsDown && slices.Equal(a.VIPs, b.VIPs)
+		a.OriginsDown == b.OriginsDown && a.VNodes == b.VNodes && slices.Equal(a.VIPs, b.VIPs)
 }
 
 // changedLocked publishes a new view and wakes the OnChange goroutine. r.mu must be held, so
@@ -65,9 +65,32 @@ func (r *Ring) changedLocked() {
 }
 
 func (r *Ring) rebuildLocked() {
-	v := newView(r.members[r.selfName], r.members, r.vnodes)
+	vnodes := ringVNodes(r.members, r.vnodes)
+	if vnodes != r.ringVNodes {
+		if vnodes != r.vnodes {
+			r.log.Warn("ring: members disagree on cluster.vnodes; the ring uses the smallest so owners agree: make them equal",
+				"vnodes", vnodes, "configured", r.vnodes)
+		} else if r.ringVNodes != 0 {
+			r.log.Info("ring: members agree on cluster.vnodes again", "vnodes", vnodes)
+		}
+		r.ringVNodes = vnodes
+	}
+	v := newView(r.members[r.selfName], r.members, vnodes)
 	r.view.Store(v)
 	r.metrics.setMembers(v.members)
+}
+
+// ringVNodes is the smallest cluster.vnodes any member says (own, when none says): every
+// member computes it from the same member list, so rings built from it agree on owners while
+// files disagree, where each member's own value gave each its own ring.
+func ringVNodes(members map[string]Member, own int) int {
+	vnodes := own
+	for _, m := range members {
+		if m.VNodes > 0 && m.VNodes < vnodes {
+			vnodes = m.VNodes
+		}
+	}
+	return vnodes
 }
 
 // notifyLoop delivers OnChange on one goroutine, outside memberlist's locks, so the callback

@@ -31,8 +31,9 @@ const (
 )
 
 // encodeMeta renders everything but the name (memberlist carries it) compactly:
-// version, state, weight, region, peer address, public address, VIPs, origins down plus one
-// (appended later: readers that stop after the VIPs ignore it; absent or 0 means unknown).
+// version, state, weight, region, peer address, public address, VIPs, origins down plus one,
+// vnodes (each appended later: older readers ignore what follows the fields they know;
+// absent or 0 means unknown).
 func encodeMeta(m Member) ([]byte, error) {
 	buf := make([]byte, 0, 64)
 	buf = append(buf, metaVersion, stateCode(m.State))
@@ -45,6 +46,7 @@ func encodeMeta(m Member) ([]byte, error) {
 		buf = appendVIP(buf, v)
 	}
 	buf = binary.AppendUvarint(buf, uint64(max(m.OriginsDown, -1)+1)) // 0: unknown
+	buf = binary.AppendUvarint(buf, uint64(max(m.VNodes, 0)))         // 0: unknown
 	if len(buf) > metaMaxSize {
 		return nil, fmt.Errorf("%w: %d bytes for node %q, memberlist allows %d (shorten the region or addresses, or list fewer VIPs)",
 			errMetaTooLarge, len(buf), m.Name, metaMaxSize)
@@ -133,6 +135,13 @@ func decodeMeta(name string, buf []byte) (Member, error) {
 			return Member{}, fmt.Errorf("metadata origins down %d out of range", down)
 		}
 		m.OriginsDown = int(down) - 1
+	}
+	if d.err == nil && len(d.buf) > 0 {
+		vnodes := d.uvarint()
+		if vnodes > 1<<16 {
+			return Member{}, fmt.Errorf("metadata vnodes %d out of range", vnodes)
+		}
+		m.VNodes = int(vnodes)
 	}
 	if d.err != nil {
 		return Member{}, d.err

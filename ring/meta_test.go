@@ -42,15 +42,23 @@ func TestMeta_roundTrip(t *testing.T) {
 	}
 }
 
-// Metadata from a version before OriginsDown ends after the VIPs: the field reads as unknown.
+// Metadata from a version before OriginsDown ends after the VIPs (before VNodes, after
+// OriginsDown): the missing fields read as unknown.
 func TestMeta_originsDownAbsentIsUnknown(t *testing.T) {
-	buf, err := encodeMeta(Member{Name: "old", State: StateAlive, OriginsDown: 2, VIPs: []string{"192.0.2.1/24"}})
+	buf, err := encodeMeta(Member{Name: "old", State: StateAlive, OriginsDown: 2, VNodes: 80, VIPs: []string{"192.0.2.1/24"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := decodeMeta("old", buf[:len(buf)-1])
-	if err != nil || m.OriginsDown != -1 || len(m.VIPs) != 1 {
-		t.Fatalf("decoded %+v, %v; want OriginsDown -1 and the VIP", m, err)
+	m, err := decodeMeta("old", buf[:len(buf)-2])
+	if err != nil || m.OriginsDown != -1 || m.VNodes != 0 || len(m.VIPs) != 1 {
+		t.Fatalf("decoded %+v, %v; want OriginsDown -1, VNodes 0 and the VIP", m, err)
+	}
+	m, err = decodeMeta("old", buf[:len(buf)-1])
+	if err != nil || m.OriginsDown != 2 || m.VNodes != 0 || len(m.VIPs) != 1 {
+		t.Fatalf("decoded %+v, %v; want OriginsDown 2, VNodes 0 and the VIP", m, err)
+	}
+	if m, err = decodeMeta("new", buf); err != nil || m.VNodes != 80 {
+		t.Fatalf("decoded %+v, %v; want VNodes 80", m, err)
 	}
 }
 
@@ -88,7 +96,7 @@ func TestMeta_decodeRejectsMalformed(t *testing.T) {
 	}{
 		{"empty", nil},
 		{"future version", []byte{9, 0}},
-		{"truncated", good[:len(good)-2]},
+		{"truncated", good[:len(good)-3]}, // into the VIP, before the two optional trailing fields
 		{"string longer than buffer", []byte{1, 0, 1, 200, 'a'}},
 		{"too many vips", []byte{1, 0, 1, 0, 0, 0, 100}},
 		{"unknown vip kind", []byte{1, 0, 1, 0, 0, 0, 1, 99}},

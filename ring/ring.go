@@ -53,6 +53,10 @@ type Member struct {
 	// active checks), so that a node can tell an outage every node shares from one of its
 	// own; -1 when the member did not say (a version before the field).
 	OriginsDown int
+	// VNodes is the member's cluster.vnodes (set by New for this node); 0 when the member did
+	// not say (a version before the field). Every view uses the smallest any member says, so
+	// members whose files disagree still agree on owners.
+	VNodes int
 }
 
 // Options are the ring's collaborators. Every field may be left zero.
@@ -88,9 +92,10 @@ type Ring struct {
 	queue *memberlist.TransmitLimitedQueue
 
 	// mu orders view rebuilds: memberlist events and SetState both change members.
-	mu      sync.Mutex
-	members map[string]Member    // every live member by name, self included
-	addrs   map[string]addrEntry // gossip addresses, kept keepGone after a member leaves the view
+	mu         sync.Mutex
+	members    map[string]Member    // every live member by name, self included
+	ringVNodes int                  // the vnodes of the last view: a change is logged once
+	addrs      map[string]addrEntry // gossip addresses, kept keepGone after a member leaves the view
 
 	stateMu sync.Mutex // one SetState/SetVIPs at a time, held across the gossip
 
@@ -124,6 +129,10 @@ func New(cluster conf.Cluster, self Member, opts Options) (*Ring, error) {
 		return nil, fmt.Errorf("ring: node %q: %w", self.Name, err)
 	}
 	self.VIPs = canonicalVIPs(self.VIPs)
+	self.VNodes = cluster.VNodes
+	if self.VNodes <= 0 {
+		self.VNodes = hashring.DefaultVNodes
+	}
 	meta, err := encodeMeta(self)
 	if err != nil {
 		return nil, fmt.Errorf("ring: %w", err)
@@ -137,7 +146,7 @@ func New(cluster conf.Cluster, self Member, opts Options) (*Ring, error) {
 	}
 	r := &Ring{
 		cluster:  cluster,
-		vnodes:   cluster.VNodes,
+		vnodes:   self.VNodes,
 		selfName: self.Name,
 		opts:     opts,
 		log:      opts.Logger.With("component", "ring"),
@@ -145,9 +154,6 @@ func New(cluster conf.Cluster, self Member, opts Options) (*Ring, error) {
 		members:  map[string]Member{self.Name: self},
 		changed:  make(chan struct{}, 1),
 		done:     make(chan struct{}),
-	}
-	if r.vnodes <= 0 {
-		r.vnodes = hashring.DefaultVNodes
 	}
 	r.meta.Store(&meta)
 	r.queue = &memberlist.TransmitLimitedQueue{NumNodes: r.numNodes, RetransmitMult: retransmitMult}

@@ -1,6 +1,7 @@
 package disk
 
 import (
+	"os"
 	"strings"
 	"time"
 )
@@ -151,11 +152,11 @@ func (d *Disk) AddBan(b Ban) int {
 	d.bans.add(&b) // from here on every record published is judged against b
 	d.banList = append(d.banList, &b)
 	d.mu.Unlock()
-	if d.banlog != nil && !d.disabled.Load() {
-		if err := d.banlog.append(&b); err != nil {
-			// Without the log a restart would serve what this ban removes: stop serving from disk.
-			d.disable("ban log", err)
-		}
+	if d.lockf != nil && !d.logBan(&b) {
+		// Without the ban in the log a restart would load and serve what it removes: a tier
+		// that cannot keep its bans cannot keep its objects. Only the directory's owner (the
+		// lock) does this; a tier that never got the lock leaves the owner's files alone.
+		d.dropSegments()
 	}
 	// The scan runs under the read lock, so Gets go on meanwhile; the write lock is held only
 	// to remove what it found. An entry replaced in between is newer than b and stays.
@@ -198,4 +199,39 @@ func (d *Disk) Bans() []Ban {
 		out[i] = *b
 	}
 	return out
+}
+
+// logBan appends b to the ban log and reports whether it is there. A failure disables the
+// tier; a disabled tier (ENOSPC, EIO, a ban log that did not open) logs nothing.
+func (d *Disk) logBan(b *Ban) bool {
+	if d.banlog == nil || d.disabled.Load() {
+		return false
+	}
+	if err := d.banlog.append(b); err != nil {
+		d.disable("ban log", err)
+		return false
+	}
+	return true
+}
+
+// dropSegments removes the segment files once, so that the next start loads nothing a ban
+// it never saw should have removed. Removing works on a full file system; handles still open
+// keep reading their files. The tier is disabled by then: nothing writes a new segment.
+func (d *Disk) dropSegments() {
+	if !d.dropped.CompareAndSwap(false, true) {
+		return
+	}
+	ids, err := listSegments(d.cfg.Path)
+	for _, id := range ids {
+		if rmErr := os.Remove(segmentPath(d.cfg.Path, id)); rmErr != nil && err == nil {
+			err = rmErr
+		}
+	}
+	if err != nil {
+		d.log.Error("disk: a ban could not be logged and the segments could not all be removed: remove them before the next start",
+			"path", d.cfg.Path, "err", err)
+		return
+	}
+	d.log.Warn("disk: a ban could not be logged; segments removed so a restart cannot serve what it purged",
+		"path", d.cfg.Path, "segments", len(ids))
 }

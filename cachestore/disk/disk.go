@@ -63,6 +63,7 @@ type Disk struct {
 	loading   atomic.Bool
 	full      atomic.Bool // reclaim has begun (or the loaded index came within two segments of Size)
 	disabled  atomic.Bool
+	dropped   atomic.Bool // segments removed after a ban the log could not take (dropSegments)
 
 	queue    chan *pending
 	stop     chan struct{}

@@ -29,6 +29,13 @@ func (d *Disk) load(segs []*segment) {
 	}
 	d.log.Info("disk: index loaded", "path", d.cfg.Path, "segments", len(segs), "objects", d.objects.Load(),
 		"bytes", d.used.Load(), "took", time.Since(start))
+	if d.used.Load() > d.cfg.Size {
+		// Size was lowered since these segments were written: reclaim down to it now, not at
+		// the next write, which a node serving hits only may never make. The writer reclaims
+		// only once loading is over (reclaimUntil).
+		d.loading.Store(false)
+		d.askRoom(1)
+	}
 }
 
 // loadAll scans segs with up to loadWorkers goroutines, newest first, and reports whether

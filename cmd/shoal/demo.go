@@ -54,7 +54,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	sigs := make(chan os.Signal, 1) // before the nodes start: see runNode
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
-	log := newLogger("warn", stderr)
+	log, _ := newLogger("warn", stderr)
 	var running []*edge.Node
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

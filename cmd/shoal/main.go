@@ -37,9 +37,10 @@ Usage:
                            load tests on vegeta's library (shoal loadtest attack -h)
   shoal version            print the version
 
-Signals (run): SIGHUP reloads the file (an invalid file, or one that changes a key read only
-at start: listen, cache.memory, cache.disk, node, cluster but bounded_load, vip, log, gslb, is
-refused and the old one stays); SIGTERM or SIGINT finish requests in flight and exit.
+Signals (run): SIGHUP reloads the file, log.level included (an invalid file, or one that
+changes a key read only at start: listen, cache.memory, cache.disk, node, cluster but
+bounded_load, vip, log.access, gslb, is refused and the old one stays); SIGTERM or SIGINT
+finish requests in flight and exit.
 `
 
 func main() {
@@ -114,21 +115,37 @@ func check(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	errs := partProblems(cfg, path, data)
 	if d := cfg.Cache.Disk; d.Enabled() {
 		// What only the machine can tell: the directory exists and takes a synced write.
 		if err := disk.CheckPath(d.Path); err != nil {
-			fmt.Fprintf(stderr, "%s: cache.disk.path: %v\n", path, err)
-			return fmt.Errorf("%s: 1 problem(s)", path)
+			errs = append(errs, &conf.Error{File: path, Line: conf.KeyLine(data, "cache.disk.path"), Key: "cache.disk.path", Msg: err.Error()})
+		} else if msg := diskSizeProblem(d.Path, int64(d.Size)); msg != "" {
+			errs = append(errs, &conf.Error{File: path, Line: conf.KeyLine(data, "cache.disk.size"), Key: "cache.disk.size", Msg: msg})
 		}
+	}
+	if len(errs) > 0 {
+		for _, e := range errs {
+			fmt.Fprintln(stderr, e)
+		}
+		return fmt.Errorf("%s: %d problem(s)", path, len(errs))
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)
 	return nil
 }
 
-func newLogger(level string, w io.Writer) *slog.Logger {
+// newLogger logs JSON lines to w at level (validated by conf); the LevelVar lets a reload
+// change log.level without a new logger (edge.Options.LogLevel).
+func newLogger(level string, w io.Writer) (*slog.Logger, *slog.LevelVar) {
 	var l slog.Level
 	l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	lv := new(slog.LevelVar)
+	lv.Set(l)
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lv})), lv
 }
 
 func runNode(args []string, stderr io.Writer) error {
@@ -144,9 +161,9 @@ func runNode(args []string, stderr io.Writer) error {
 	// loop below would otherwise kill the process (SIGHUP's default action).
 	sigs := notifySignals()
 	defer signal.Stop(sigs)
-	log := newLogger(cfg.Log.Level, stderr)
+	log, level := newLogger(cfg.Log.Level, stderr)
 	store := applyMemoryPolicy(cfg, log)
-	node, err := edge.New(cfg, edge.Options{Logger: log, AccessLog: os.Stdout, Version: version, StoreBytes: store})
+	node, err := edge.New(cfg, edge.Options{Logger: log, LogLevel: level, AccessLog: os.Stdout, Version: version, StoreBytes: store})
 	if err != nil {
 		return err
 	}

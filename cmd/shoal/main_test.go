@@ -110,8 +110,10 @@ func TestRun_signalsReloadAndDrain(t *testing.T) {
 	}
 }
 
-func waitForLog(t *testing.T, logs <-chan string, want string) {
+// waitForLog reads logs until a line holds want and returns the lines read, that one last.
+func waitForLog(t *testing.T, logs <-chan string, want string) []string {
 	t.Helper()
+	var seen []string
 	timeout := time.After(30 * time.Second)
 	for {
 		select {
@@ -119,8 +121,9 @@ func waitForLog(t *testing.T, logs <-chan string, want string) {
 			if !ok {
 				t.Fatalf("process exited before logging %q", want)
 			}
+			seen = append(seen, line)
 			if strings.Contains(line, want) {
-				return
+				return seen
 			}
 		case <-timeout:
 			t.Fatalf("no %q in the log within 30 s", want)
