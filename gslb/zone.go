@@ -76,7 +76,7 @@ func compile(cfg conf.GSLB) (*zone, error) {
 	if !strings.HasSuffix(cfg.Zone, ".") {
 		return nil, fmt.Errorf("gslb.zone: %q must be absolute, with a trailing dot", cfg.Zone)
 	}
-	if _, ok := dns.IsDomainName(cfg.Zone); !ok || cfg.Zone == "." {
+	if _, ok := dns.IsDomainName(cfg.Zone); !ok || cfg.Zone == "." || !hostLabels(cfg.Zone) {
 		return nil, fmt.Errorf("gslb.zone: %q is not a domain name", cfg.Zone)
 	}
 	z.origin = asciiLower(cfg.Zone)
@@ -119,7 +119,7 @@ func (z *zone) absName(key, name string) (string, error) {
 		abs = name + "." + z.origin
 	}
 	abs = asciiLower(abs)
-	if _, ok := dns.IsDomainName(abs); !ok || strings.Contains(abs, "*") {
+	if _, ok := dns.IsDomainName(abs); !ok || !hostLabels(abs) {
 		return "", fmt.Errorf("%s: %q is not a host name", key, name)
 	}
 	if !dns.IsSubDomain(z.origin, abs) {
@@ -255,4 +255,23 @@ func asciiLower(s string) string {
 		}
 	}
 	return s
+}
+
+// hostLabels reports whether every label of the absolute name is a host name's: letters,
+// digits and inner hyphens (RFC 1123 section 2.1), or an underscore for service labels
+// (RFC 8552). dns.IsDomainName takes any byte but a dot, so "bad name!" passed it, and a
+// name no resolver asks for would have been served. The wildcard is refused here too.
+func hostLabels(abs string) bool {
+	for label := range strings.SplitSeq(strings.TrimSuffix(abs, "."), ".") {
+		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
