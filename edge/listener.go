@@ -38,7 +38,7 @@ func (n *Node) startServerGen(l conf.Limits) {
 		// three deadline moves per request fasthttp makes for them.
 		Concurrency:     l.MaxConns,
 		MaxConnsPerIP:   l.MaxConnsPerIP,
-		ErrorHandler:    n.protocolError,
+		ErrorHandler:    n.headError,
 		ExpectHandler:   n.expectContinue(int64(l.MaxBodyBytes)),
 		ConnState:       n.connState,
 		CloseOnShutdown: true,

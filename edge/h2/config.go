@@ -25,7 +25,8 @@ type Config struct {
 	// (16384 to 16777215). Zero means 16384.
 	MaxFrameSize uint32
 	// MaxHeaderListSize is SETTINGS_MAX_HEADER_LIST_SIZE in bytes as RFC 9113 §6.5.2 counts
-	// them (name + value + 32 per field). A larger request gets 431; a header block whose
+	// them (name + value + 32 per field). A larger request gets 431, or 414 when it passed the
+	// limit at a :path whose HTTP/1.1 request line is over it too; a header block whose
 	// encoded size exceeds it ends the connection. Zero means 32 KiB.
 	MaxHeaderListSize uint32
 	// MaxBodyBytes bounds request content per stream: a larger content-length gets 413 at

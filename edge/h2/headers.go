@@ -22,6 +22,7 @@ type headerBlock struct {
 	encoded    int    // encoded bytes so far
 	listSize   uint32 // RFC 9113 §6.5.2 size of the decoded fields
 	tooLarge   bool   // listSize passed MaxHeaderListSize: answer 431
+	uriTooLong bool   // ... at a :path whose HTTP/1.1 request line is over it too: 414
 	invalid    bool   // malformed (RFC 9113 §8.1.1): stream error PROTOCOL_ERROR
 	sawRegular bool
 	sawPseudo  bool
@@ -89,6 +90,9 @@ func (c *conn) onField(f hpack.HeaderField) {
 	h := &c.hdr
 	h.listSize += f.Size()
 	if h.listSize > c.cfg.MaxHeaderListSize {
+		// The :path whose request line would not fit in HTTP/1.1's head limit either gets
+		// that listener's answer, 414 (RFC 9110 section 15.5.15), not 431.
+		h.uriTooLong = f.Name == ":path" && requestLineSize(h.method, f.Value) > int(c.cfg.MaxHeaderListSize)
 		h.tooLarge = true
 		c.hdec.SetEmitEnabled(false) // keep decoding for the HPACK state, stop collecting
 		return
@@ -195,7 +199,9 @@ func (c *conn) endHeaders() error {
 		c.mu.Unlock()
 		return nil // opened after our GOAWAY: ignored, the client retries elsewhere
 	}
-	if h.selfDep || !h.wellFormed() || (h.endStream && h.contentLength > 0) {
+	// A block over the size limit stopped being collected where it passed the limit (a
+	// :path that did is not recorded): its size is its answer, as on HTTP/1.1.
+	if h.selfDep || h.invalid || (!h.tooLarge && !h.wellFormed()) || (h.endStream && h.contentLength > 0) {
 		c.resetID(h.id, http2.ErrCodeProtocol)
 		c.mu.Unlock()
 		return nil
@@ -212,7 +218,11 @@ func (c *conn) endHeaders() error {
 	switch {
 	case h.tooLarge:
 		c.m.limits.WithLabelValues(limitHeaderList).Inc()
-		c.reject(h.id, 431, h.endStream)
+		status := 431
+		if h.uriTooLong {
+			status = 414
+		}
+		c.reject(h.id, status, h.endStream)
 		c.mu.Unlock()
 		return nil
 	case c.cfg.MaxBodyBytes >= 0 && h.contentLength > c.cfg.MaxBodyBytes:
@@ -275,4 +285,10 @@ func (c *conn) reject(id uint32, status int, remoteEnded bool) {
 	if !remoteEnded {
 		c.resetID(id, http2.ErrCodeNo) // stop the upload (RFC 9113 §8.1)
 	}
+}
+
+// requestLineSize is the size of the HTTP/1.1 request line (RFC 9112 section 3) for method and
+// path: method SP path SP "HTTP/1.1" CRLF.
+func requestLineSize(method, path string) int {
+	return len(method) + 1 + len(path) + len(" HTTP/1.1\r\n")
 }
