@@ -301,12 +301,16 @@ func (n *Node) h2Fields(e *h2exchange, length int64, noBody bool) []h2.Field {
 		fields = append(fields, h2.Field{Name: e.strs.name(k), Value: e.strs.value(v)})
 	}
 	status := head.status
+	// The length through e.strs, as the other values: the same string on every hit of an
+	// object, which edge/h2's HPACK memo recognises by its address (a new string per
+	// response cost a table search and an allocation each).
+	var num [20]byte
 	switch {
 	case status == http.StatusNoContent || status == http.StatusNotModified:
 	case noBody && head.contentLength >= 0:
-		fields = append(fields, h2.Field{Name: "content-length", Value: strconv.Itoa(head.contentLength)})
+		fields = append(fields, h2.Field{Name: "content-length", Value: e.strs.value(strconv.AppendInt(num[:0], int64(head.contentLength), 10))})
 	case !noBody && length >= 0:
-		fields = append(fields, h2.Field{Name: "content-length", Value: strconv.FormatInt(length, 10)})
+		fields = append(fields, h2.Field{Name: "content-length", Value: e.strs.value(strconv.AppendInt(num[:0], length, 10))})
 	}
 	e.fields = fields
 	return fields

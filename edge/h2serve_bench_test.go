@@ -34,20 +34,18 @@ func (w *respondRecorder) Abort()                      {}
 func (w *respondRecorder) Detach()                     { w.detached = true }
 func (w *respondRecorder) Done() <-chan struct{}       { return nil }
 
-// BenchmarkH2Serve_hit1KiB drives the HTTP/2 listener's handler on a 1 KiB cache hit, as
-// edge/h2 calls it on the connection's goroutine, without sockets or frames: the fresh-hit
-// probe, the request copy, the pipeline and the response fields.
-// Run: go test -run '^$' -bench H2Serve_ -benchmem ./edge/
-func BenchmarkH2Serve_hit1KiB(b *testing.B) {
+// h2HitHandler returns the node's HTTP/2 handler and a GET for /1k.bin whose object (1 KiB,
+// max-age=3600) is stored: each ServeH2 with it is a fresh hit answered inline.
+func h2HitHandler(tb testing.TB) (h2handler, *h2.Request) {
 	body := strings.Repeat("x", 1024)
-	o := startOrigin(b, func(w http.ResponseWriter, r *http.Request) {
+	o := startOrigin(tb, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=3600")
 		w.Header().Set("Content-Type", "text/plain")
 		w.Header().Set("ETag", `"v1"`)
 		w.Header().Set("Last-Modified", "Sat, 21 Nov 2026 10:00:00 GMT")
 		w.Write([]byte(body))
 	})
-	n := startNode(b, oneRoute(true, o.URL), Options{})
+	n := startNode(tb, oneRoute(true, o.URL), Options{})
 	// Past the adoption window that follows a start (forward.go), as a node in service is.
 	long := time.Now().Add(-time.Hour)
 	n.started.Store(&long)
@@ -64,8 +62,18 @@ func BenchmarkH2Serve_hit1KiB(b *testing.B) {
 	w := &respondRecorder{}
 	h.ServeH2(w, req)
 	if w.detached || w.status != 200 || w.body != 1024 {
-		b.Fatalf("not an inline hit: detached %v, status %d, %d bytes", w.detached, w.status, w.body)
+		tb.Fatalf("not an inline hit: detached %v, status %d, %d bytes", w.detached, w.status, w.body)
 	}
+	return h, req
+}
+
+// BenchmarkH2Serve_hit1KiB drives the HTTP/2 listener's handler on a 1 KiB cache hit, as
+// edge/h2 calls it on the connection's goroutine, without sockets or frames: the fresh-hit
+// probe, the request copy, the pipeline and the response fields.
+// Run: go test -run '^$' -bench H2Serve_ -benchmem ./edge/
+func BenchmarkH2Serve_hit1KiB(b *testing.B) {
+	h, req := h2HitHandler(b)
+	w := &respondRecorder{}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

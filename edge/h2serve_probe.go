@@ -64,9 +64,13 @@ func (p *pipeline) probe(x *exchange) (*cachestore.Object, bool) {
 	if rt.pages.Maintenance {
 		return nil, false
 	}
+	// The target, key and request view are borrowed from a scratch, as handle's are: the
+	// probe keeps none of them past its return (only the object it finds).
+	sc := getScratch()
+	defer putScratch(sc)
 	hdr := x.req
 	sch := x.scheme()
-	t, bad := parseTarget(sch, hdr.RequestURI(), x.host, x.hosts, true)
+	t, bad := parseTargetIn(sc, sch, hdr.RequestURI(), x.host, x.hosts, true)
 	if bad != nil || (rt.cfg.TLS.RedirectHTTP && sch == "http") {
 		return nil, false
 	}
@@ -89,7 +93,7 @@ func (p *pipeline) probe(x *exchange) (*cachestore.Object, bool) {
 	if bypassCache(rules, hdr) {
 		return nil, false
 	}
-	key := policyKey(rules, &t, sch, hdr)
+	key := policyKeyIn(sc, rules, &t, sch, hdr)
 	now := p.now()
 	later := now.Add(probeMargin)
 	if _, self := p.ownerOf(rt, key); self {
@@ -106,7 +110,7 @@ func (p *pipeline) probe(x *exchange) (*cachestore.Object, bool) {
 	if head {
 		m = "HEAD"
 	}
-	req := httpcache.Request{Method: m, Header: requestView(hdr, vary)}
+	req := httpcache.Request{Method: m, Header: requestViewIn(sc, hdr, vary)}
 	if varies {
 		secondary, ok := httpcache.SecondaryKey(vary, req.Header)
 		if !ok {

@@ -126,14 +126,10 @@ func bypassCache(rules *policy.Rules, h *fieldList) bool {
 	return false
 }
 
-// policyKey is the primary key of a request (requestTarget.key) shaped by the route's rules:
-// the rewritten path, the host unless ignored, and the named fields and cookies.
-func policyKey(rules *policy.Rules, t *requestTarget, scheme string, h *fieldList) string {
-	return policyKeyIn(nil, rules, t, scheme, h)
-}
-
-// policyKeyIn is policyKey built in sc (requestScratch.key): a borrowed string, except
-// with include_headers or include_cookies.
+// policyKeyIn is the primary key of a request (requestTarget.key) shaped by the route's
+// rules: the rewritten path, the host unless ignored, and the named fields and cookies. It
+// is built in sc (requestScratch.key; nil allocates it): a borrowed string, except with
+// include_headers or include_cookies.
 func policyKeyIn(sc *requestScratch, rules *policy.Rules, t *requestTarget, scheme string, h *fieldList) string {
 	if rules == nil {
 		return sc.key(scheme, t.host, t.path, t.query) // the common route: no call more

@@ -89,6 +89,7 @@ func (c *conn) onSettings(f *http2.SettingsFrame) error {
 			c.peerMaxFrame = int64(s.Val)
 		case http2.SettingHeaderTableSize:
 			c.henc.SetMaxDynamicTableSizeLimit(s.Val)
+			c.hmemo.tableSizeChanged()
 		}
 		return nil
 	})

@@ -13,7 +13,8 @@ import (
 // of a cache hit) or calls w.Detach and hands w and r to another goroutine, which then may
 // block (a miss or a pass). A handler that returns without answering and without Detach gets
 // an empty 500 sent for it (or its started response closed); a panic in ServeH2 resets its
-// stream with INTERNAL_ERROR and is logged.
+// stream with INTERNAL_ERROR and is logged. A handler that did not detach must not keep w,
+// r or r.Fields past its return: the connection reuses the stream for its next request.
 type Handler interface {
 	ServeH2(w ResponseWriter, r *Request)
 }
@@ -31,8 +32,9 @@ type Field struct {
 	Name, Value string
 }
 
-// Request is the view of one request stream, without net/http. It and its Fields stay valid
-// until the stream ends (the response is finished, aborted or reset).
+// Request is the view of one request stream, without net/http. For a handler that detached,
+// it and its Fields stay valid until the stream ends (the response is finished, aborted or
+// reset); for one that did not, until ServeH2 returns.
 type Request struct {
 	Method    string // :method
 	Scheme    string // :scheme; empty for CONNECT

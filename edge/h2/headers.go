@@ -221,6 +221,7 @@ func (c *conn) endHeaders() error {
 		c.resetStream(s, http2.ErrCodeInternal)
 	}
 	c.handlerReturned(s)
+	c.recycle(s)
 	c.mu.Unlock()
 	return nil
 }

@@ -190,7 +190,9 @@ func TestServer_handlerEnds(t *testing.T) {
 func TestServer_requestView(t *testing.T) {
 	got := make(chan Request, 1)
 	h := HandlerFunc(func(w ResponseWriter, r *Request) {
-		got <- *r
+		v := *r
+		v.Fields = append([]Field(nil), r.Fields...) // r.Fields is the stream's until we return
+		got <- v
 		w.Respond(204, nil, nil)
 	})
 	ts := startServer(t, Config{}, h, false)

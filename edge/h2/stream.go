@@ -59,7 +59,12 @@ var closedChan = func() chan struct{} { ch := make(chan struct{}); close(ch); re
 
 // newStream opens the stream the current header block describes. Called with mu held.
 func (c *conn) newStream(h *headerBlock) *stream {
-	s := &stream{
+	s := c.spare
+	if s == nil {
+		s = new(stream)
+	}
+	c.spare = nil
+	*s = stream{
 		c:          c,
 		id:         h.id,
 		sendWindow: c.peerInitWindow,
@@ -241,6 +246,19 @@ func (c *conn) release(s *stream) {
 		c.resetStream(s, http2.ErrCodeNo) // see endLocal
 	}
 	c.forget(s)
+}
+
+// recycle keeps s for the connection's next stream when nothing can refer to it any more:
+// closed, out of the table and the blocked list, and its handler returned without
+// detaching (so the Request, its Fields and the ResponseWriter were the handler's only
+// while ServeH2 ran), with no Done channel or waiter handed out. A stream is about 1 KiB;
+// a hit allocated one per request. Called with mu held, after handlerReturned.
+func (c *conn) recycle(s *stream) {
+	if s.state != stateClosed || s.detached || !s.released || s.inBlocked || s.done != nil ||
+		s.wake != nil || s.body.wake != nil {
+		return
+	}
+	c.spare = s
 }
 
 // handlerReturned finishes what a synchronous handler left open. Called with mu held.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/hpack"
 )
 
 // statusText holds :status values for 100-599, so no response formats a number.
@@ -24,7 +23,7 @@ var statusText = func() (t [600]string) {
 func (c *conn) writeHeaders(id uint32, status int, fields []Field, endStream bool) {
 	c.hbuf.Reset()
 	if status != 0 {
-		c.henc.WriteField(hpack.HeaderField{Name: ":status", Value: statusText[status]})
+		c.hmemo.writeField(c.henc, &c.hbuf, ":status", statusText[status])
 	}
 	for _, f := range fields {
 		name := f.Name
@@ -38,7 +37,7 @@ func (c *conn) writeHeaders(id uint32, status int, fields []Field, endStream boo
 		if name == "" || name[0] == ':' {
 			continue // pseudo-fields are ours to write (RFC 9113 §8.3)
 		}
-		c.henc.WriteField(hpack.HeaderField{Name: name, Value: f.Value})
+		c.hmemo.writeField(c.henc, &c.hbuf, name, f.Value)
 	}
 	block := c.hbuf.Bytes()
 	first := block
