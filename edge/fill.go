@@ -323,10 +323,6 @@ type fillJob struct {
 	spool      diskStream
 	stored     bool
 	whole      bool // the body arrived whole and the object was handed on: Finish(nil)
-	// visible: memory holds the object the fill stored, so the next request's lookup finds
-	// it and the Call need not linger (coalesce.Call.FinishStored). Not for the disk tier,
-	// whose commit is queued, nor for an object its own Set evicted at once.
-	visible bool
 }
 
 // fillJobs holds finished jobs with their timers (newFillJob, end): a fill allocates
@@ -373,10 +369,11 @@ func (p *pipeline) runFill(j *fillJob) {
 // the Call when the body arrived whole, then lets go of the disk copy, the origin's
 // answer, the timer and the request.
 func (p *pipeline) end(j *fillJob) {
-	switch {
-	case j.whole && j.visible:
-		j.call.FinishStored() // later requests find the object in memory: no linger
-	case j.whole:
+	if j.whole {
+		// It lingers even when memory now shows the object: a request whose lookup missed
+		// just before the Set joins just after this (the lookup and the Join are two steps),
+		// and finds the finished Call instead of starting a second fetch
+		// (TestNode_lateJoinAfterAStoredFillFetchesNothing).
 		j.call.Finish(nil)
 	}
 	j.spool.abort() // a fill that ends short stores nothing; after commit a no-op
@@ -635,8 +632,6 @@ func (p *pipeline) storeObject(j *fillJob, h *fillHead, body []byte, generation 
 	}
 	if p.setObject(obj, generation.disk) {
 		p.metrics.stored.Inc()
-		held, ok := p.store.Peek(obj.Key)
-		j.visible = ok && held == obj
 		return true
 	}
 	p.metrics.notStored.WithLabelValues("refused").Inc()

@@ -8,12 +8,13 @@ import (
 	"github.com/shoal-cdn/shoal/internal/testenv"
 )
 
-// A fill whose object memory now holds leaves the coalescing group when it ends: the next
-// request finds the object in the store, so keeping the Call joinable for Group.Linger
-// would only cost the linger queue's bookkeeping on every miss. Fills nobody may share
-// (no-store, Set-Cookie) left it when their head came, as before, and the next request is
-// answered right either way: a hit for the stored one, the origin again for the others.
-func TestNode_storedFillLeavesTheGroupAtOnce(t *testing.T) {
+// A fill whose object memory now holds stays joinable for Group.Linger after it ends: a
+// request whose lookup missed just before the Set may join just after the fill ended, and
+// must find the finished Call, not start a second fetch
+// (TestNode_lateJoinAfterAStoredFillFetchesNothing). Fills nobody may share (no-store,
+// Set-Cookie) left the group when their head came, and the next request is answered right
+// either way: a hit for the stored one, the origin again for the others.
+func TestNode_onlyStoredFillsLinger(t *testing.T) {
 	o := testenv.StartBadOrigin(t)
 	n := startNode(t, inlineRoute(o.URL, "5s"), Options{})
 	for _, tc := range []struct {
@@ -22,7 +23,7 @@ func TestNode_storedFillLeavesTheGroupAtOnce(t *testing.T) {
 		linger    bool // still joinable right after its client has the whole answer
 		nextIsHit bool
 	}{
-		{"stored", []string{"Cache-Control", "max-age=60"}, false, true},
+		{"stored", []string{"Cache-Control", "max-age=60"}, true, true},
 		{"not storable", []string{"Cache-Control", "no-store"}, false, false},
 		{"private", []string{"Cache-Control", "max-age=60", "Set-Cookie", "a=b"}, false, false},
 	} {

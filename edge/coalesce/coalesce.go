@@ -32,8 +32,10 @@ var ErrAborted = errors.New("coalesce: fetch aborted")
 type Group[H any] struct {
 	// Linger keeps a call that finished whole joinable this long after it finished, so that
 	// requests arriving before the stored object becomes visible (a disk tier's write is
-	// queued; an object the store refused is never visible) read it from the call instead of starting a second fetch. Zero means
-	// a call leaves the group as soon as it finishes. Set it before the first Join. A call
+	// queued; an object the store refused is never visible), or whose lookup missed just
+	// before the store showed it and whose Join comes just after the call finished, read it
+	// from the call instead of starting a second fetch. Zero means a call leaves the group
+	// as soon as it finishes. Set it before the first Join. A call
 	// may stay up to a quarter of Linger longer: the calls due within that much of each
 	// other leave in one sweep.
 	Linger time.Duration
@@ -431,22 +433,6 @@ func (c *Call[H]) Finish(err error) {
 	} else {
 		c.group.forget(c.key, c)
 	}
-	c.closeHead()
-}
-
-// FinishStored is Finish(nil) for a body the leader already made visible where the next
-// request looks first (a memory store whose Set shows the object when it returns): the
-// Call leaves its group at once instead of lingering, since a late Join would only find
-// what the store now answers, at the cost of the linger queue's bookkeeping.
-func (c *Call[H]) FinishStored() {
-	c.mu.Lock()
-	if !c.done {
-		c.done = true
-	}
-	c.cond.Broadcast()
-	c.release()
-	c.mu.Unlock()
-	c.group.forget(c.key, c)
 	c.closeHead()
 }
 
