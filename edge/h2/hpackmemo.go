@@ -23,14 +23,14 @@ import (
 // table state, on either side, so the block the decoder sees is exactly the one the encoder
 // would have written.
 type hpackMemo struct {
-	epoch   uint32 // starts at 1: a zero slot never matches
+	epoch   uint64 // starts at 1: a zero slot never matches; 64 bits never wrap, so a stale slot never matches again
 	pending bool   // a table size update may be due at the next block's start (section 4.2)
 	slots   [hpackMemoSlots]hpackSlot
 }
 
 type hpackSlot struct {
 	name, value string
-	epoch       uint32
+	epoch       uint64
 	n           uint8
 	b           [3]byte // an index below 2^14: at most 3 bytes with a 7-bit prefix
 }
