@@ -11,8 +11,9 @@ import (
 )
 
 // probeMargin is how much longer than now an object must stay usable for freshHit to say
-// true: the pipeline looks again a moment later with its own clock reading, and an object
-// that expired in between would be revalidated on the connection's goroutine.
+// true: when the walk is not handed over (a hot copy, a reload or a purge in between) the
+// pipeline looks again a moment later with its own clock reading, and an object that
+// expired in between would be revalidated on the connection's goroutine.
 const probeMargin = time.Second
 
 // probeResult is freshHit's walk, kept for the pipeline: when the probe found a fresh hit
@@ -25,8 +26,8 @@ type probeResult struct {
 	// since (probedObject).
 	obj *cachestore.Object
 	// sc holds the bytes of t, url, key and req.Header (borrowed strings): handle takes it
-	// as its own scratch and returns it. nil when the walk is not handed over (a hot copy,
-	// or the test hook's exchange); the object alone then travels.
+	// as its own scratch and returns it. nil when the walk is not handed over (a hot copy:
+	// forwardToOwner decides again); the object alone then travels.
 	sc    *requestScratch
 	rt    *settings
 	r     *route
