@@ -78,44 +78,63 @@ func (p *pipeline) serveCache(x *exchange, rt *settings, r *route, key string, n
 	l.url = key
 	l.status = newCacheOutcome(p.name)
 	l.key = l.url
-	vary, varies := p.store.Vary(l.url)
-	l.vary = vary
-	method := "GET" // the only methods a cache route looks up
-	if l.head {
-		method = "HEAD"
-	}
-	l.req = httpcache.Request{Method: method, Header: requestViewIn(sc, x.req, vary)}
-	if varies {
-		secondary, ok := httpcache.SecondaryKey(vary, l.req.Header)
-		if !ok {
-			l.own()
-			l.status.serve(fwdVaryMiss)
-			return p.fill(x, l, true)
+	var obj *cachestore.Object
+	var use httpcache.Use
+	pr := x.probe
+	handed := pr.handed(rt) && p.store.Begin() == pr.gen
+	if handed {
+		// The HTTP/2 probe's lookup and verdict at this request's start (freshHit). No purge
+		// began since the probe read the generation (a purge bumps it before it removes or
+		// marks anything); one that began earlier and removed the object after the probe
+		// found it is answered as the old path answers it (probedObject), and one that
+		// marked it is seen below (SoftPurged). What a lookup now could find besides is a
+		// newer fill of the key, which a request that arrived first need not see. A hit
+		// counts as Get counts it.
+		l.vary, l.req, l.key = pr.vary, pr.req, pr.key
+		obj, use = pr.obj, pr.use
+		p.store.CountHit(obj)
+	} else {
+		vary, varies := p.store.Vary(l.url)
+		l.vary = vary
+		method := "GET" // the only methods a cache route looks up
+		if l.head {
+			method = "HEAD"
 		}
-		l.key = l.url + "\x00" + secondary
-	}
-	obj, found := p.store.Get(l.key)
-	// The store finds objects by a hash of the key; the stored key itself is the proof that
-	// this is the variant the request selects (RFC 9111 section 4.1), whatever the hash did.
-	found = found && obj.Key == l.key
-	if !found {
-		// An HTTP/2 hit probed on its connection's goroutine must not fill there.
-		obj, found = probedObject(x, l.key)
-	}
-	if !found {
-		if res, ok := p.diskLookup(x, l); ok { // it owns l where what it starts keeps l
-			return res
-		}
-		l.own()
+		l.req = httpcache.Request{Method: method, Header: requestViewIn(sc, x.req, vary)}
 		if varies {
-			l.status.serve(fwdVaryMiss)
-		} else {
-			l.status.serve(fwdURIMiss)
+			secondary, ok := httpcache.SecondaryKey(vary, l.req.Header)
+			if !ok {
+				l.own()
+				l.status.serve(fwdVaryMiss)
+				return p.fill(x, l, true)
+			}
+			l.key = l.url + "\x00" + secondary
 		}
-		if onlyIfCached(l.req) {
-			return p.gatewayTimeoutOnlyIfCached(x, l)
+		var found bool
+		obj, found = p.store.Get(l.key)
+		// The store finds objects by a hash of the key; the stored key itself is the proof
+		// that this is the variant the request selects (RFC 9111 section 4.1), whatever the
+		// hash did.
+		found = found && obj.Key == l.key
+		if !found {
+			// An HTTP/2 hit probed on its connection's goroutine must not fill there.
+			obj, found = probedObject(x, l.key)
 		}
-		return p.fill(x, l, p.passMark.active(l.url, now))
+		if !found {
+			if res, ok := p.diskLookup(x, l); ok { // it owns l where what it starts keeps l
+				return res
+			}
+			l.own()
+			if varies {
+				l.status.serve(fwdVaryMiss)
+			} else {
+				l.status.serve(fwdURIMiss)
+			}
+			if onlyIfCached(l.req) {
+				return p.gatewayTimeoutOnlyIfCached(x, l)
+			}
+			return p.fill(x, l, p.passMark.active(l.url, now))
+		}
 	}
 	p.touchDisk(l.key)
 	meta := obj.Meta
@@ -125,7 +144,9 @@ func (p *pipeline) serveCache(x *exchange, rt *settings, r *route, key string, n
 		l.own()
 		return p.gatewayTimeoutOnlyIfCached(x, l)
 	}
-	use := rt.policy.Evaluate(l.req, meta.Response(obj), meta.Decision(), now)
+	if !handed {
+		use = rt.policy.Evaluate(l.req, meta.Response(obj), meta.Decision(), now)
+	}
 	if obj.SoftPurged() && use.State == httpcache.Fresh {
 		use.State = httpcache.StaleWhileRevalidate
 		// Cache-Status says stale (RFC 9211 ttl below zero): a peer that forwarded this

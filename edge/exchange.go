@@ -5,8 +5,6 @@ import (
 	"io"
 	"iter"
 	"net/netip"
-
-	"github.com/shoal-cdn/shoal/cachestore"
 )
 
 // The pipeline (route, key, owner, lookup, fill, serve, pass, purge) works on an exchange:
@@ -117,9 +115,11 @@ type exchange struct {
 	// the address the peer saw, and the scheme is what it received (tls).
 	forwarded bool
 	client    netip.Addr
-	// probed is the fresh hit the HTTP/2 listener found before running the pipeline inline
-	// (freshHit): served even if a purge or an eviction overtook it since.
-	probed *cachestore.Object
+	// probe is what the HTTP/2 listener's fresh-hit probe found before running the pipeline
+	// inline (freshHit), or nil: its object is served even if a purge or an eviction
+	// overtook it since, and its walk (target, route, key, lookup, verdict) is the
+	// pipeline's when handed over (probeResult.handed).
+	probe *probeResult
 	// streamed is the body streamBody set, to record the request once it ended.
 	streamed *outcomeBody
 	// requestID is the request's X-Request-Id when a route's rules ask for one.

@@ -23,6 +23,8 @@ type h2exchange struct {
 	resp   h2Response
 	fields []h2.Field
 	strs   *fieldStrings
+	// probe is the fresh-hit probe's walk, handed to the pipeline (exchange.probe).
+	probe probeResult
 }
 
 // h2handler is the node's edge/h2 Handler, for listen.https (ALPN h2) and listen.h2c.
@@ -38,10 +40,11 @@ type h2handler struct {
 //
 // It is called on the connection's goroutine (see h2.Handler). A request that freshHit says
 // is a fresh hit from memory is answered right there: no goroutine, no copy of the body.
-// Everything else may block (a fill, a peer hop, a pass, reading the request body), so the
-// stream is detached and the pipeline runs on a goroutine of its own. Either way the
-// pipeline runs exactly once per request, so metrics, rate limits and the access log count
-// it once.
+// The pipeline then takes the probe's walk (target, route, key, lookup, verdict) instead of
+// walking again (probeResult). Everything else may block (a fill, a peer hop, a pass,
+// reading the request body), so the stream is detached and the pipeline runs on a goroutine
+// of its own. Either way the pipeline runs exactly once per request, so metrics, rate
+// limits and the access log count it once.
 func (h h2handler) ServeH2(w h2.ResponseWriter, r *h2.Request) {
 	n := h.n
 	if problem := authorityProblem(r); problem != "" {
@@ -56,8 +59,8 @@ func (h h2handler) ServeH2(w h2.ResponseWriter, r *h2.Request) {
 	e.strs = h.strs
 	n.h2Request(e, w, r)
 	if r.ContentLength <= 0 && r.Body.Drained() {
-		if obj := n.freshHit(&e.x); obj != nil {
-			e.x.probed = obj // served even if purged or evicted meanwhile
+		if obj := n.freshHit(&e.x, &e.probe); obj != nil {
+			e.x.probe = &e.probe // its object served even if purged or evicted meanwhile
 			if h.afterProbe != nil {
 				h.afterProbe(obj)
 			}
@@ -326,6 +329,7 @@ func (n *Node) h2Release(e *h2exchange) {
 	clear(e.fields)
 	e.fields = e.fields[:0]
 	e.x.reset()
+	e.probe = probeResult{}
 	e.resp.reset(nil, nil)
 	n.h2ctx.Put(e)
 }

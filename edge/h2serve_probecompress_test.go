@@ -32,7 +32,7 @@ func TestH2Serve_probeLeavesVariantMakingDetached(t *testing.T) {
 		if accept != "" {
 			ctx.Request.Header.Set("Accept-Encoding", accept)
 		}
-		return n.freshHit(&n.getHTTP1(&ctx).x) != nil
+		return n.freshHit(&n.getHTTP1(&ctx).x, new(probeResult)) != nil
 	}
 	if !probe("") {
 		t.Fatal("setup: an identity hit is not inline")

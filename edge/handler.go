@@ -11,14 +11,26 @@ import (
 )
 
 // handle is the data plane's entry point for every client request.
+//
+// An HTTP/2 fresh hit arrives with its probe's walk (x.probe, freshHit): handle then takes
+// the probe's clock reading, scratch, target, route and key instead of making them again,
+// and serveCache its lookup and verdict, while every step that may answer or count (method
+// checks, maintenance, access, body limit, rate limit, metrics, access log) runs as for any
+// request.
 func (p *pipeline) handle(x *exchange) {
-	start := p.now()
+	pr := x.probe
+	var start time.Time
+	// The target, host and key are borrowed from sc until this returns (requestScratch).
+	var sc *requestScratch
+	if pr != nil && pr.sc != nil {
+		start, sc = pr.now, pr.sc // the probe's bytes stay valid until sc is put back
+	} else {
+		start, sc = p.now(), getScratch()
+	}
 	policy, result := "none", "rejected"
 	// The route's policy (routepolicy.go); pages is set only when error pages are configured.
 	var rules *routeRules
 	var pages *errorPages
-	// The target, host and key are borrowed from sc until this returns (requestScratch).
-	sc := getScratch()
 	defer func() {
 		if rules != nil && sc.rulesDone {
 			rules = nil // a hit's template already carried the response field rules
@@ -56,6 +68,7 @@ func (p *pipeline) handle(x *exchange) {
 		return
 	}
 	rt := p.rt.Load()
+	handed := pr.handed(rt) // a reload since the probe: walk again under the new settings
 	hdr := x.req
 	if bytes.Equal(hdr.RequestURI(), []byte("*")) && bytes.Equal(x.req.Method(), []byte("OPTIONS")) {
 		// RFC 9110 section 9.3.7: a question about the server itself, not a resource; no
@@ -80,35 +93,50 @@ func (p *pipeline) handle(x *exchange) {
 		result = "maintenance"
 		return
 	}
-	t, bad := parseTargetIn(sc, x.scheme(), hdr.RequestURI(), x.host, x.hosts, !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
-	if bad != nil {
-		p.refuse(x, bad.status, bad.reason, bad.msg)
-		return
+	var t requestTarget
+	if handed {
+		t = pr.t
+	} else {
+		var bad *targetError
+		t, bad = parseTargetIn(sc, x.scheme(), hdr.RequestURI(), x.host, x.hosts, !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
+		if bad != nil {
+			p.refuse(x, bad.status, bad.reason, bad.msg)
+			return
+		}
 	}
 	if rt.cfg.TLS.RedirectHTTP && x.scheme() == "http" && !x.forwarded {
 		redirectToHTTPS(x, &t)
 		policy, result = "none", "redirect"
 		return
 	}
-	r := rt.match(x.req.Method(), t.name, t.path)
-	if r == nil {
+	var r *route
+	if handed {
+		r = pr.r
+	} else if r = rt.match(x.req.Method(), t.name, t.path); r == nil {
 		p.metrics.rejected.WithLabelValues("no_route").Inc()
 		plainError(x, http.StatusNotFound, "no route matches this request")
 		return
 	}
 	if rules = rt.rulesFor(r); rules != nil {
-		// Access, body limit and redirect may answer here; ignored parameters leave t.
-		if res, answered := p.requestPolicy(x, r, rules, &t); answered {
+		// Access, body limit and redirect may answer here; ignored parameters leave t
+		// (a handed target has its query shaped already: a copy takes the edit).
+		shaped := t
+		if res, answered := p.requestPolicy(x, r, rules, &shaped); answered {
 			result = res
 			return
 		}
+		if !handed {
+			t = shaped
+		}
 	}
-	if r.sortParams {
+	if r.sortParams && !handed {
 		t.setQuery(cachestore.SortQuery(t.query))
 	}
 	useTarget(x, &t)
-	dropProxyOnlyFields(hdr, rt.trusted(x.clientAddr()))
-	dropConnectionListed(hdr)
+	if !handed { // the probe dropped them before it keyed the request
+		dropProxyOnlyFields(hdr, rt.trusted(x.clientAddr()))
+		dropConnectionListed(hdr)
+	}
 	if r.limiter != nil {
 		if ok, wait := r.limiter.allow(x.clientAddr(), start); !ok {
 			p.metrics.rejected.WithLabelValues("rate_limited").Inc()
@@ -122,12 +150,19 @@ func (p *pipeline) handle(x *exchange) {
 		policy, result = "purge", p.purgeMethod(x)
 		return
 	}
-	if r.cache && (bytes.Equal(method, []byte("GET")) || bytes.Equal(method, []byte("HEAD"))) && !x.hasBody() && !bypassCache(rules, hdr) {
+	if handed || r.cache && (bytes.Equal(method, []byte("GET")) || bytes.Equal(method, []byte("HEAD"))) && !x.hasBody() && !bypassCache(rules, hdr) {
 		policy = "cache"
-		key := policyKeyIn(sc, rules, &t, x.scheme(), hdr) // borrowed: see lookup.own
-		if res, ok := p.forwardToOwner(x, rt, r, key, start); ok {
-			result = res
-			return
+		var key string
+		if handed {
+			// The probe keyed it and found this node its owner, with the object stored:
+			// forwardToOwner would answer false (mayAdopt refuses a stored key).
+			key = pr.url
+		} else {
+			key = policyKeyIn(sc, rules, &t, x.scheme(), hdr) // borrowed: see lookup.own
+			if res, ok := p.forwardToOwner(x, rt, r, key, start); ok {
+				result = res
+				return
+			}
 		}
 		// Only bounded loads read the counts (ownerOf). A request counts itself under the
 		// settings it started with, so a reload that turns them on or off keeps them even.
