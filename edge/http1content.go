@@ -196,3 +196,17 @@ func (n *Node) finishHTTP1Content(e *http1Exchange) {
 		x.resp.SetConnectionClose()
 	}
 }
+
+// peerHeaderReceived is the peer port's HeaderReceived hook. The peer port reads content
+// whole (forwarded requests carry none; purge messages are small JSON), and fasthttp sizes
+// that read by the Content-Length before any byte arrives, before handlePeer checks the
+// cluster secret: so content from a head without the secret is bounded to one byte (a
+// larger Content-Length is refused from the head, holding nothing, with the peer server's
+// 400 for a body over its bound, as chunked content past it is). Members are trusted with
+// limits.max_body_bytes.
+func (n *Node) peerHeaderReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	if cl := h.ContentLength(); cl != 0 && cl != -2 && !n.peerAuthorized(peekFold(h, peerSecretHeader)) {
+		return fasthttp.RequestConfig{MaxRequestBodySize: 1}
+	}
+	return fasthttp.RequestConfig{}
+}

@@ -292,3 +292,39 @@ func TestNode_streamedPostInvalidates(t *testing.T) {
 		t.Fatalf("the origin was asked %d times, want 3: the GET after the POST was not a miss", got)
 	}
 }
+
+// TestNode_peerPortContentWithoutTheSecretReservesNoMemory: the peer port reads content
+// whole, sized by its Content-Length, and did so before checking the cluster secret: 40
+// connections without the secret, each declaring 16,000,000 bytes and sending one, reserved
+// 640 MB there. They are now refused from the head (the peer server's 400 for a body over its
+// bound), and the heap stays flat. Failed before.
+func TestNode_peerPortContentWithoutTheSecretReservesNoMemory(t *testing.T) {
+	origin := startOrigin(t, echoDigest)
+	n := startCluster(t, 1, origin.URL)[0]
+	const conns, declared, bound = 40, 16_000_000, 64 << 20
+	base := heapInUse()
+	var open []net.Conn
+	defer func() {
+		for _, c := range open {
+			c.Close()
+		}
+	}()
+	for i := 0; i < conns; i++ {
+		c, _ := sendRaw(t, n.PeerAddr(), fmt.Sprintf("POST /up%d HTTP/1.1\r\nHost: www.example.com\r\nContent-Length: %d\r\n\r\nx", i, declared))
+		open = append(open, c)
+	}
+	var peak uint64
+	for deadline := time.Now().Add(400 * time.Millisecond); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if h := heapInUse(); h > base && h-base > peak {
+			peak = h - base
+		}
+	}
+	if peak > bound {
+		t.Fatalf("%d peer-port connections without the secret declaring %d bytes: the heap grew by %d MiB, want under %d MiB",
+			conns, declared, peak>>20, bound>>20)
+	}
+	line, _ := bufio.NewReader(open[0]).ReadString('\n')
+	if !strings.HasPrefix(line, "HTTP/1.1 400") {
+		t.Errorf("peer port, content without the secret: %q, want 400 from the head", line)
+	}
+}
