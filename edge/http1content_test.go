@@ -328,3 +328,49 @@ func TestNode_peerPortContentWithoutTheSecretReservesNoMemory(t *testing.T) {
 		t.Errorf("peer port, content without the secret: %q, want 400 from the head", line)
 	}
 }
+
+// TestNode_smallPutKeepsItsRetryOnAStaleOriginConnection: content that ends within the
+// prefetch reaches the pipeline as bytes, so an idempotent request with a small body is still
+// retried once on a new connection when the pooled one was closed by the origin while idle (a
+// stream could not be sent twice). The origin here closes every connection after one answer
+// without saying so.
+func TestNode_smallPutKeepsItsRetryOnAStaleOriginConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				req, err := http.ReadRequest(bufio.NewReader(c))
+				if err != nil {
+					return
+				}
+				b, _ := io.ReadAll(req.Body)
+				got := digestOf(req.Method, b)
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nCache-Control: no-store\r\nContent-Length: %d\r\n\r\n%s", len(got), got)
+			}()
+		}
+	}()
+	n := startNode(t, oneRoute(false, "http://"+ln.Addr().String()), Options{})
+	content := []byte(strings.Repeat("u", 12_000)) // past fasthttp's 8 KiB, within the node's prefetch
+	for i := 0; i < 3; i++ {
+		req, _ := http.NewRequest("PUT", "http://"+n.HTTPAddr()+"/put", strings.NewReader(string(content)))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(b) != digestOf("PUT", content) {
+			t.Fatalf("PUT %d after the origin closed its idle connection: %d %q", i, resp.StatusCode, b)
+		}
+		time.Sleep(50 * time.Millisecond) // the origin's close reaches the node's pool
+	}
+}
