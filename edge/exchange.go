@@ -95,9 +95,10 @@ type response interface {
 type exchange struct {
 	req  *fieldList
 	resp response
-	// bodyBytes is the request content the listener read whole (bounded by
-	// limits.max_body_bytes), or body a stream of it to be read as it arrives (bodyLen
-	// bytes, -1 unknown); both nil without content.
+	// bodyBytes is the request content the listener read whole (content that ended within
+	// its prefetch: h2Prefetch, http1Prefetch), or body a stream of it to be read as it
+	// arrives (bodyLen bytes, -1 unknown), bounded by limits.max_body_bytes (limitBody);
+	// both nil without content.
 	bodyBytes []byte
 	body      io.Reader
 	bodyLen   int64

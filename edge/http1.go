@@ -23,6 +23,10 @@ type http1Exchange struct {
 	x   exchange
 	req fieldList
 	w   http1Response
+	// content is the request's content when fasthttp streams it, and buf what the handler
+	// prefetched of it (http1content.go), kept for the exchange's next request.
+	content http1Content
+	buf     []byte
 }
 
 var http1Exchanges = sync.Pool{New: func() any { return new(http1Exchange) }}
@@ -39,7 +43,9 @@ func (n *Node) getHTTP1(ctx *fasthttp.RequestCtx) *http1Exchange {
 	x.host, x.hosts, problem = readCheckedHTTP1Head(&e.req, &ctx.Request.Header)
 	x.remote = remoteAddr(ctx.RemoteAddr())
 	x.tls = ctx.IsTLS()
-	x.bodyBytes = ctx.Request.Body()
+	if !ctx.Request.IsBodyStream() {
+		x.bodyBytes = ctx.Request.Body() // a server without StreamRequestBody: the peer port
+	}
 	x.bodyLen = int64(ctx.Request.Header.ContentLength())
 	if problem != "" {
 		x.problem = problem
@@ -52,6 +58,7 @@ func (n *Node) getHTTP1(ctx *fasthttp.RequestCtx) *http1Exchange {
 
 func putHTTP1(e *http1Exchange) {
 	e.x.reset()
+	e.content = http1Content{}
 	e.w.ctx = nil
 	http1Exchanges.Put(e)
 }
@@ -65,15 +72,26 @@ func putHTTP1(e *http1Exchange) {
 // longer passes through the connection's write buffer. Over TLS, or with no socket found,
 // the body is copied.
 //
-// The connection's phase (conntimer.go) is the handler's from here until it returns, when the
-// write of the response begins: read_timeout does not bound a miss waiting on its origin,
+// The connection's phase (conntimer.go) is the handler's from here, or from the end of the
+// request's content when it streams (http1content.go), until it returns, when the write of
+// the response begins: read_timeout does not bound a miss waiting on its origin,
 // write_timeout bounds what fasthttp writes after.
 func (n *Node) handleHTTP1(ctx *fasthttp.RequestCtx) {
 	c := ctx.Conn()
 	lc := n.liveOf(c)
-	lc.enter(phaseHandler)
+	s := ctx.Request.BodyStream()
+	if s != nil && declaredTooLarge(&ctx.Request.Header) {
+		n.protocolError(ctx, fasthttp.ErrBodyTooLarge)
+		return
+	}
 	e := n.getHTTP1(ctx)
+	if s == nil || e.x.problem != "" {
+		lc.enter(phaseHandler) // a refused head's content is never read: the connection closes
+	} else if !n.readHTTP1Content(e, s, lc) {
+		return
+	}
 	n.handle(&e.x)
+	n.finishHTTP1Content(e)
 	n.releaseHTTP1(e)
 	lc.enter(phaseWrite)
 	b, ok := ctx.Response.BodyStream().(*diskFile)

@@ -33,6 +33,10 @@ func (n *Node) startServerGen(l conf.Limits) {
 		DisablePreParseMultipartForm:  true,
 		ReadBufferSize:                int(l.MaxHeaderBytes),
 		MaxRequestBodySize:            int(l.MaxBodyBytes),
+		// Content is read through small buffers, never sized by its Content-Length
+		// (http1content.go); a Content-Length over the limit is answered from the head.
+		StreamRequestBody: true,
+		HeaderReceived:    headerReceived(int(l.MaxBodyBytes)),
 		// No ReadTimeout, WriteTimeout or IdleTimeout: the feeds' sweepers keep
 		// limits.read_timeout, write_timeout and idle_timeout (conntimer.go), without the
 		// three deadline moves per request fasthttp makes for them.

@@ -206,7 +206,7 @@ func (n *Node) Start() error {
 			NoDefaultContentType: true, DisableHeaderNamesNormalizing: true, ReadTimeout: cfg.Limits.ReadTimeout.D(),
 			WriteTimeout: cfg.Limits.WriteTimeout.D(), IdleTimeout: cfg.Limits.IdleTimeout.D(),
 			MaxRequestBodySize: int(cfg.Limits.MaxBodyBytes), ReadBufferSize: peerHeadBytes(cfg.Limits.MaxHeaderBytes),
-			Logger: fasthttpLogger{n.log}}
+			HeaderReceived: n.peerHeaderReceived, Logger: fasthttpLogger{n.log}}
 	}
 	// Everything a request may touch exists before the first one is served.
 	if err := n.startCluster(cfg); err != nil {

@@ -1,0 +1,212 @@
+package edge
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Request content on the HTTP/1.1 listeners. fasthttp runs with StreamRequestBody: without
+// it, fasthttp allocated a request's whole Content-Length (up to limits.max_body_bytes)
+// before any byte of it arrived, so connections declaring 16 MB and sending one byte each
+// held 16 MB each (40 of them took a node from 20 MB to 678 MB). With it, fasthttp reads at
+// most 8 KiB of content into a pooled buffer before the handler runs, and the handler reads
+// the rest: up to http1Prefetch bytes into the exchange's own buffer, then, for larger
+// content, as a stream the origin request reads as it goes (as HTTP/2 content is read,
+// h2serve.go). So a connection holds at most those two buffers whatever it declares, as
+// nginx holds client_body_buffer_size and HAProxy its buffers.
+//
+// Content that ends within http1Prefetch stays bytes: an idempotent request with a small
+// body keeps its retry on a stale pooled origin connection (a stream cannot be sent twice),
+// and routes and origins see its length. Larger content streams, bounded by
+// limits.max_body_bytes and the route's max_body_bytes (limitBody): content that outgrows a
+// bound ends the upload and is answered 413 with the connection closed.
+//
+// limits.read_timeout still bounds a head and its whole content from the request's first
+// byte: the connection stays in its read phase (conntimer.go) until the content was read to
+// its end, and a client that stops mid-body gets 408 and the connection closes. A response
+// the pipeline made before reading the content to its end closes the connection, so the
+// unread rest is never parsed as the next request.
+
+// http1Prefetch is how much request content the handler reads before the pipeline runs, as
+// nginx's client_body_buffer_size on 64-bit platforms.
+const http1Prefetch = 16 << 10
+
+// declaredMarker is a field the HeaderReceived hook adds to a head whose Content-Length is over
+// limits.max_body_bytes, after setting its Content-Length to 0 so that fasthttp reads none
+// of the content. It is added to fasthttp's parsed fields only, never to the raw head the
+// request view is read from (readCheckedHTTP1Head), so no origin sees it; a client that
+// sends it only has its own request refused.
+const declaredMarker = "Shoal-Declared-Too-Large"
+
+// headerReceived is the HTTP/1.1 servers' HeaderReceived hook. A Content-Length over limit
+// is answered 413 by the handler at once, from the head alone, as it was before streaming
+// and as nginx does: fasthttp would otherwise wait for the first min(limit, 8 KiB) bytes of
+// content before calling any handler, and a client that waits for the answer before it
+// sends would get 408 after read_timeout. A request that expects 100-continue is left to
+// the ExpectHandler (expect.go), which answers it 413 before any 100.
+func headerReceived(limit int) func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+	return func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		if cl := h.ContentLength(); cl > limit && !expects100(h) {
+			h.SetContentLength(0)
+			h.Set(declaredMarker, "1")
+		}
+		return fasthttp.RequestConfig{}
+	}
+}
+
+// expects100 is fasthttp's Request.MayContinue, which the head alone does not offer.
+func expects100(h *fasthttp.RequestHeader) bool {
+	return h.IsHTTP11() && bytes.EqualFold(h.Peek("Expect"), []byte("100-continue"))
+}
+
+// declaredTooLarge reports a head headerReceived marked.
+func declaredTooLarge(h *fasthttp.RequestHeader) bool {
+	return h.ContentLength() == 0 && h.Peek(declaredMarker) != nil
+}
+
+// http1Content is an HTTP/1.1 request's content as the pipeline reads it: what the handler
+// prefetched, then the rest from fasthttp's request stream. It notes the end of the content
+// (the connection leaves its read phase then) and a client's failure to send it.
+type http1Content struct {
+	pre    []byte    // prefetched and not yet read
+	r      io.Reader // fasthttp's request stream
+	length int64     // the declared Content-Length, -1 chunked
+	read   int64     // bytes read from r
+	lc     *liveConn
+	ended  bool  // read to its end
+	err    error // the client's failure: a timeout, a close or a broken chunk
+}
+
+func (c *http1Content) Read(p []byte) (int, error) {
+	if len(c.pre) > 0 {
+		k := copy(p, c.pre)
+		c.pre = c.pre[k:]
+		return k, nil
+	}
+	switch {
+	case c.ended:
+		return 0, io.EOF
+	case c.err != nil:
+		return 0, c.err
+	}
+	k, err := c.r.Read(p)
+	c.read += int64(k)
+	if err == nil && c.length >= 0 && c.read >= c.length {
+		err = io.EOF
+	}
+	if err == io.EOF && c.length >= 0 && c.read < c.length {
+		// fasthttp's request stream says EOF when the client closes short of its
+		// Content-Length: that content is cut, not complete.
+		err = io.ErrUnexpectedEOF
+	}
+	switch {
+	case err == io.EOF:
+		c.ended = true
+		c.lc.enter(phaseHandler)
+	case err != nil:
+		c.err = err
+		c.lc.enter(phaseHandler)
+	}
+	return k, err
+}
+
+// readHTTP1Content hands the pipeline the content of e's request, whose fasthttp stream is s:
+// as bytes when it ends within http1Prefetch, else as a stream of what was read and the rest.
+// false means the request was answered (413 over limits.max_body_bytes, 408 or 400 for a
+// client that failed to send it) and e released.
+func (n *Node) readHTTP1Content(e *http1Exchange, s io.Reader, lc *liveConn) bool {
+	x := &e.x
+	c := &e.content
+	*c = http1Content{r: s, length: x.bodyLen, lc: lc}
+	if c.length == 0 {
+		c.ended = true
+		lc.enter(phaseHandler)
+		return true
+	}
+	limit := int64(n.rt.Load().cfg.Limits.MaxBodyBytes)
+	size := min(http1Prefetch, limit+1)
+	if c.length >= 0 {
+		size = min(size, c.length)
+	}
+	if int64(cap(e.buf)) < size {
+		e.buf = make([]byte, size)
+	}
+	k, _ := io.ReadFull(c, e.buf[:size])
+	ctx := e.w.ctx
+	switch {
+	case c.err != nil:
+		err := c.err
+		putHTTP1(e)
+		n.protocolError(ctx, err)
+		return false
+	case int64(k) > limit:
+		// Chunked content past the limit within the prefetch.
+		putHTTP1(e)
+		n.protocolError(ctx, fasthttp.ErrBodyTooLarge)
+		return false
+	case c.ended:
+		x.bodyBytes, x.bodyLen = e.buf[:k], int64(k)
+		if c.length < 0 && k == 0 {
+			e.req.contentLength = 0 // an empty chunked body, as fasthttp read it whole
+		}
+		return true
+	}
+	c.pre = e.buf[:k]
+	x.body = c
+	x.limitBody(limit)
+	return true
+}
+
+// finishHTTP1Content fixes the answer to a request whose content streamed, once the pipeline
+// made it: content that outgrew a bound is answered 413, a client that stopped sending 408 (or
+// 400 for a close or a broken chunk), in place of the origin failure that followed; and a
+// connection whose content was not read to its end closes.
+func (n *Node) finishHTTP1Content(e *http1Exchange) {
+	x := &e.x
+	if x.body == nil {
+		return
+	}
+	c := &e.content
+	var ne net.Error
+	switch {
+	case x.bodyTooLarge:
+		n.metrics.rejected.WithLabelValues("body_too_large").Inc()
+		x.resp.CloseBodyStream()
+		x.resp.SetConnectionClose()
+		plainError(x, http.StatusRequestEntityTooLarge, "request body too large")
+		n.ownAnswerPolicy(x, true)
+	case errors.As(c.err, &ne) && ne.Timeout():
+		n.metrics.rejected.WithLabelValues("timeout").Inc()
+		x.resp.CloseBodyStream()
+		x.resp.SetConnectionClose()
+		plainError(x, http.StatusRequestTimeout, "request timeout")
+		n.ownAnswerPolicy(x, false)
+	case c.err != nil:
+		n.metrics.rejected.WithLabelValues("malformed").Inc()
+		x.resp.CloseBodyStream()
+		x.resp.SetConnectionClose()
+		plainError(x, http.StatusBadRequest, "malformed request")
+		n.ownAnswerPolicy(x, false)
+	case !c.ended:
+		x.resp.SetConnectionClose()
+	}
+}
+
+// peerHeaderReceived is the peer port's HeaderReceived hook. The peer port reads content
+// whole (forwarded requests carry none; purge messages are small JSON), and fasthttp sizes
+// that read by the Content-Length before any byte arrives, before handlePeer checks the
+// cluster secret: so content from a head without the secret is bounded to one byte (a
+// larger Content-Length is refused from the head, holding nothing, with the peer server's
+// 400 for a body over its bound, as chunked content past it is). Members are trusted with
+// limits.max_body_bytes.
+func (n *Node) peerHeaderReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	if cl := h.ContentLength(); cl != 0 && cl != -2 && !n.peerAuthorized(peekFold(h, peerSecretHeader)) {
+		return fasthttp.RequestConfig{MaxRequestBodySize: 1}
+	}
+	return fasthttp.RequestConfig{}
+}
