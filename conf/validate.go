@@ -131,7 +131,7 @@ func (v *validator) limits(l *Limits) {
 		v.fail("limits.max_header_bytes", "%s is above %s: every connection's read buffer is this size", l.MaxHeaderBytes, Size(maxHeaderBytes))
 	}
 	if l.MaxBodyBytes > maxBodyBytes {
-		v.fail("limits.max_body_bytes", "%s is above %s: a request body is held in memory whole, sized by its Content-Length before it arrives", l.MaxBodyBytes, Size(maxBodyBytes))
+		v.fail("limits.max_body_bytes", "%s is above %s: a body a cluster member forwards on the peer port is held in memory whole", l.MaxBodyBytes, Size(maxBodyBytes))
 	}
 	if l.MaxConns < 0 || l.MaxConnsPerIP < 0 {
 		v.fail("limits", "connection limits must not be negative")
