@@ -41,8 +41,8 @@ func (p Policy) Storable(req Request, resp Response) StoreDecision {
 	if req.Header.Has("Authorization") && !p.allowsAuthorized(d, src, h) {
 		return StoreDecision{Reason: "authorization without public, s-maxage or must-revalidate"}
 	}
-	for _, v := range h.Values("Vary") {
-		if hasVaryStar(v) {
+	for i := range h {
+		if equalFold(h[i].Name, "Vary") && hasVaryStar(h[i].Value) {
 			return StoreDecision{Reason: "vary *"}
 		}
 	}
@@ -126,7 +126,7 @@ func (p Policy) allowsAuthorized(d Directives, src directiveSource, h Header) bo
 	if src == fromCacheControl {
 		return false
 	}
-	cc := ParseCacheControl(h.Values("Cache-Control"))
+	cc := cacheControlOf(h)
 	return cc.Public || cc.HasSMaxAge || cc.MustRevalidate
 }
 
