@@ -1,6 +1,9 @@
 package httpcache
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // missHead is the head a fill stores for a typical static object: nginx's fields, a
 // validator pair, the origin's Cache-Control and two fields of its own (one a name the
@@ -66,5 +69,35 @@ func TestPolicy_StorableDoesNotAllocate(t *testing.T) {
 	h := missHead()
 	if n := testing.AllocsPerRun(100, func() { _ = Pack(h) }); n != 1 {
 		t.Errorf("Pack allocates %v times per call, want 1", n)
+	}
+}
+
+// The hop-by-hop fields of RFC 9110 section 7.6.1 and RFC 9111 section 3.1 in any case, and
+// their neighbours of the same length that are end-to-end.
+func TestHopByHop_namesOfEachLength(t *testing.T) {
+	hop := []string{"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Transfer-Encoding", "Upgrade",
+		"Trailer", "Proxy-Authenticate", "Proxy-Authentication-Info", "Proxy-Authorization"}
+	for _, n := range hop {
+		for _, spelled := range []string{n, strings.ToLower(n), strings.ToUpper(n)} {
+			if !hopByHop(spelled) {
+				t.Errorf("hopByHop(%q) = false", spelled)
+			}
+		}
+	}
+	for _, n := range []string{"", "T", "TEE", "Te-", "Upgrades", "Trailers", "Upgrad", "Connectio", "Keep-Alivex",
+		"Content-Encoding", "X-Connection", "Proxy-Connectio", "Transfer-Encodinx", "Proxy-Authorizatio",
+		"Proxy-Authentication-Inf", "WWW-Authenticate", "Authorization", "Last-Modified", "Cache-Control"} {
+		if hopByHop(n) {
+			t.Errorf("hopByHop(%q) = true", n)
+		}
+	}
+}
+
+// BenchmarkStripUnstorable is the fields a miss stores, none of them dropped.
+func BenchmarkStripUnstorable(b *testing.B) {
+	h := missHead()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = StripUnstorable(h, StoreDecision{Store: true})
 	}
 }
