@@ -419,7 +419,7 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 		// RFC 9111 sections 4.3.3-4.3.4: a 304 whose validators select no stored response
 		// (the origin changed the object between our copy and its answer) updates nothing.
 		// The object is wanted, not an error: ask once more without the conditional fields.
-		refetch = !httpcache.NotModifiedMatches(j.stale.Header.View(), responseHeader(&a.head))
+		refetch = !httpcache.NotModifiedMatches(j.stale.Header.View(), a.storedHeader())
 		if !refetch && diskBodied(j.stale) {
 			staleBody = p.staleDiskBody(j.stale, j.staleRecord)
 			refetch = staleBody == nil // the disk copy went (evicted, purged) since the lookup
@@ -443,7 +443,7 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 	j.a, j.done = a, done
 
 	status := a.status
-	header := responseHeader(&a.head)
+	header := a.storedHeader()
 	if !header.Has("Date") {
 		// RFC 9110 section 6.6.1: a cache adds the Date a response lacks when it stores it,
 		// the time it was received; hits then say when it was generated, not when served.

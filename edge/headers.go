@@ -3,6 +3,8 @@ package edge
 import (
 	"bytes"
 	"strings"
+	"sync"
+	"unsafe"
 
 	"github.com/shoal-cdn/shoal/httpcache"
 )
@@ -41,7 +43,67 @@ func connectionTokens(v []byte) [][]byte {
 	return out
 }
 
-// responseHeader copies an origin response's end-to-end fields, names as sent. Every name
+// responseHeader copies an origin response's end-to-end fields, names as sent (see
+// endToEndHeader).
+func responseHeader(resp *fieldList) httpcache.Header {
+	var fields rawFields
+	for _, f := range resp.fields {
+		fields.add(resp.at(f.name), resp.at(f.value))
+	}
+	h := endToEndHeader(fields.list())
+	fields.release()
+	return h
+}
+
+// rawField is one field of a parsed head, name and value slices of the buffer it was parsed
+// in (fasthttp's or a fieldList's): valid while that buffer is.
+type rawField struct{ name, value []byte }
+
+// rawFieldsOnStack is how many fields rawFields holds in its array.
+const rawFieldsOnStack = 32
+
+// rawFields gathers a head's fields for endToEndHeader: in an array (on the caller's stack)
+// up to rawFieldsOnStack, past that in a pooled slice, so that no head's copy costs more than
+// its string and its Header. release gives the slice back.
+type rawFields struct {
+	array [rawFieldsOnStack]rawField
+	n     int
+	spill *[]rawField
+}
+
+var rawFieldSlices = sync.Pool{New: func() any { return new([]rawField) }}
+
+func (r *rawFields) add(name, value []byte) {
+	if r.spill == nil && r.n < len(r.array) {
+		r.array[r.n] = rawField{name, value}
+		r.n++
+		return
+	}
+	if r.spill == nil {
+		r.spill = rawFieldSlices.Get().(*[]rawField)
+		*r.spill = append((*r.spill)[:0], r.array[:]...)
+	}
+	*r.spill = append(*r.spill, rawField{name, value})
+}
+
+func (r *rawFields) list() []rawField {
+	if r.spill != nil {
+		return *r.spill
+	}
+	return r.array[:r.n]
+}
+
+// release gives the pooled slice back, holding no buffer of the head.
+func (r *rawFields) release() {
+	if r.spill != nil {
+		clear(*r.spill)
+		*r.spill = (*r.spill)[:0]
+		rawFieldSlices.Put(r.spill)
+		r.spill = nil
+	}
+}
+
+// endToEndHeader copies the end-to-end fields of a response head, names as sent. Every name
 // and value shares one backing string: a stored object's header then costs two allocations
 // instead of two per field, which is most of a small object's overhead.
 //
@@ -49,17 +111,17 @@ func connectionTokens(v []byte) [][]byte {
 // up to maxConnectionLines Connection lines are honoured without splitting them into a
 // list: nginx's "Connection: keep-alive" on every response cost a miss two allocations and
 // three more passes over the fields (issue 15's miss profile).
-func responseHeader(resp *fieldList) httpcache.Header {
+func endToEndHeader(fields []rawField) httpcache.Header {
 	var conn [maxConnectionLines][]byte
 	lines := 0
 	var more [][]byte // Connection names past maxConnectionLines lines
-	for _, f := range resp.fields {
-		if k := resp.at(f.name); len(k) == len("Connection") && bytes.EqualFold(k, []byte("Connection")) {
+	for _, f := range fields {
+		if k := f.name; len(k) == len("Connection") && bytes.EqualFold(k, []byte("Connection")) {
 			if lines < len(conn) {
-				conn[lines] = resp.at(f.value)
+				conn[lines] = f.value
 				lines++
 			} else {
-				more = append(more, connectionTokens(resp.at(f.value))...)
+				more = append(more, connectionTokens(f.value)...)
 			}
 		}
 	}
@@ -67,36 +129,34 @@ func responseHeader(resp *fieldList) httpcache.Header {
 		return !isHopByHop(k) && !isContentLength(k) && !listsName(conn[:lines], k) && !containsFold(more, k)
 	}
 	var kept uint64 // bit i: field i is kept (i < 64)
-	size, fields := 0, 0
-	for i, f := range resp.fields {
-		if k := resp.at(f.name); keep(k) {
-			size += len(k) + int(f.value.end-f.value.start)
-			fields++
+	size, n := 0, 0
+	for i, f := range fields {
+		if keep(f.name) {
+			size += len(f.name) + len(f.value)
+			n++
 			if i < 64 {
 				kept |= 1 << i
 			}
 		}
 	}
-	var b strings.Builder
-	b.Grow(size)
-	out := make(httpcache.Header, 0, fields)
-	for i, f := range resp.fields {
-		k, v := resp.at(f.name), resp.at(f.value)
-		if i < 64 && kept&(1<<i) == 0 || i >= 64 && !keep(k) {
+	b := make([]byte, 0, size)
+	for i, f := range fields {
+		if i < 64 && kept&(1<<i) == 0 || i >= 64 && !keep(f.name) {
 			continue
 		}
-		b.Write(k)
-		b.Write(v)
+		b = append(b, f.name...)
+		b = append(b, f.value...)
 	}
-	all := b.String()
+	all := unsafe.String(unsafe.SliceData(b), len(b)) // b is not written again
+	out := make(httpcache.Header, 0, n)
 	at := 0
-	for i, f := range resp.fields {
-		k, v := resp.at(f.name), resp.at(f.value)
-		if i < 64 && kept&(1<<i) == 0 || i >= 64 && !keep(k) {
+	for i, f := range fields {
+		if i < 64 && kept&(1<<i) == 0 || i >= 64 && !keep(f.name) {
 			continue
 		}
-		out = append(out, httpcache.Field{Name: all[at : at+len(k)], Value: all[at+len(k) : at+len(k)+len(v)]})
-		at += len(k) + len(v)
+		k, v := len(f.name), len(f.value)
+		out = append(out, httpcache.Field{Name: all[at : at+k], Value: all[at+k : at+k+v]})
+		at += k + v
 	}
 	return out
 }

@@ -58,7 +58,9 @@ func TestResponseHeader_endToEndInTwoAllocations(t *testing.T) {
 			if g, w := strings.Join(names, "\n"), strings.Join(want, "\n"); g != w {
 				t.Errorf("got\n%s\nwant\n%s", g, w)
 			}
-			if tt.connLines <= maxConnectionLines {
+			// Past rawFieldsOnStack fields the walk borrows a pooled slice, which the race
+			// detector's sync.Pool drops now and then.
+			if tt.connLines <= maxConnectionLines && !(raceEnabled && len(h.fields) > rawFieldsOnStack) {
 				if n := testing.AllocsPerRun(50, func() { responseHeader(h) }); n != 2 {
 					t.Errorf("%v allocations, want 2", n)
 				}

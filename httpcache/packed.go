@@ -21,12 +21,29 @@ func Pack(h Header) PackedHeader {
 	if len(h) == 0 {
 		return ""
 	}
-	w := 2
-	text := packedText(h, w)
-	if text >= 1<<16 || len(h) >= 1<<16 {
-		w = 4
-		text = packedText(h, w)
+	// Each name's code is looked up once (a map access hashes the name): kept here for
+	// the first fields, the common case, so the second pass reads them back.
+	var stack [32]byte
+	codes := stack[:0]
+	if len(h) > len(stack) {
+		codes = make([]byte, 0, len(h))
 	}
+	names := 0 // bytes of the names stored as text
+	text := 0
+	for i := range h {
+		c := packedCodes[h[i].Name]
+		codes = append(codes, c)
+		text += len(h[i].Value)
+		if c == 0 {
+			text += len(h[i].Name)
+			names++
+		}
+	}
+	w := 2
+	if text+w*names >= 1<<16 || len(h) >= 1<<16 {
+		w = 4
+	}
+	text += w * names
 	entry := 1 + w
 	table := 1 + w + entry*len(h)
 	b := make([]byte, table, table+text)
@@ -35,7 +52,7 @@ func Pack(h Header) PackedHeader {
 	var zeros [4]byte
 	for i := range h {
 		e := 1 + w + entry*i
-		if c, ok := packedCodes[h[i].Name]; ok {
+		if c := codes[i]; c != 0 {
 			b[e] = c
 		} else {
 			b = append(b, zeros[:w]...)
@@ -46,18 +63,6 @@ func Pack(h Header) PackedHeader {
 		putNumber(b[e+1:], w, len(b)-table)
 	}
 	return PackedHeader(unsafe.String(unsafe.SliceData(b), len(b))) // b is not written again: one allocation, not two
-}
-
-// packedText is the length of h's text with numbers w bytes wide.
-func packedText(h Header, w int) int {
-	n := 0
-	for i := range h {
-		n += len(h[i].Value)
-		if _, ok := packedCodes[h[i].Name]; !ok {
-			n += w + len(h[i].Name)
-		}
-	}
-	return n
 }
 
 func putNumber(b []byte, w, v int) {

@@ -28,14 +28,14 @@ type sfMember struct {
 
 // parseSFDictionary parses an RFC 8941 3.2 Dictionary. ok is false on any
 // syntax error, in which case RFC 9213 2.1 has the whole field ignored.
-// Parameters are parsed and dropped: no cache directive defines any.
-func parseSFDictionary(s string) ([]sfMember, bool) {
+// Parameters are parsed and dropped: no cache directive defines any. The members are
+// appended to out (a caller's array: a targeted field allocates no list).
+func parseSFDictionary(out []sfMember, s string) ([]sfMember, bool) {
 	p := sfParser{s: strings.TrimLeft(s, " ")}
 	p.s = strings.TrimRight(p.s, " ")
 	if p.s == "" {
 		return nil, false
 	}
-	var out []sfMember
 	for {
 		m, ok := p.member()
 		if !ok {
