@@ -161,26 +161,16 @@ func (a *answer) free() {
 // askPool sends out (with its content) to the pool and returns the answer with its head
 // read, and done, which gives the connection back (origin.Pool.Send); on error neither. out's
 // head is written once, straight into the origin connection's buffer (AppendHead). The head
-// is not copied into a.head: a fill reads it once, into the Header it keeps (storedHeader).
+// is not copied into a.head: a pass relays it as it came (relayTo), a fill reads it once,
+// into the Header it keeps (storedHeader).
 func askPool(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, bodyBytes []byte, t origin.Target) (origin.Result, *answer, func(), error) {
-	return askPoolAs(pool, out, body, bodyLen, bodyBytes, t, (*answer).bare)
-}
-
-// askPoolToRelay is askPool for an answer relayed as it came (a pass): its head is not copied
-// into a.head (see relayTo).
-func askPoolToRelay(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, bodyBytes []byte, t origin.Target) (origin.Result, *answer, func(), error) {
-	return askPoolAs(pool, out, body, bodyLen, bodyBytes, t, (*answer).bare)
-}
-
-// askPoolAs is askPool with read making the pooled answer of the response: of or bare.
-func askPoolAs(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, bodyBytes []byte, t origin.Target, read func(*answer, *fasthttp.Response) *answer) (origin.Result, *answer, func(), error) {
 	a := answers.Get().(*answer)
 	res, resp, done, err := sendToPool(pool, out, body, bodyLen, bodyBytes, t, &a.hold)
 	if err != nil {
 		answers.Put(a)
 		return res, nil, nil, err
 	}
-	read(a, resp).framedTwice = res.FramedTwice
+	a.bare(resp).framedTwice = res.FramedTwice
 	return res, a, done, nil
 }
 

@@ -24,7 +24,7 @@ func (p *pipeline) servePass(x *exchange, rt *settings, r *route) string {
 	target := p.borrowedTarget(x, r) // it lives only as long as Do
 	// Do calls it on this goroutine, before the final head: relay as it comes.
 	target.OnInterim = p.interimTo(x)
-	res, a, done, err := askPoolToRelay(r.pool, out, x.body, x.bodyLen, x.bodyBytes, target)
+	res, a, done, err := askPool(r.pool, out, x.body, x.bodyLen, x.bodyBytes, target)
 	putOutgoing(out)
 	if err != nil {
 		p.originError(x, r.pool, err)
