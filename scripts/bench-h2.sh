@@ -24,17 +24,10 @@ conns=${CONNECTIONS:-64}
 suite=${TLS13_CIPHERS:-TLS_AES_128_GCM_SHA256}
 targets=(nginx haproxy shoal)
 workloads=(hit-1k-m1 hit-1k-m10 hit-16k-m1 hit-16k-m10)
-if [ -n "${SHOAL_BASELINE:-}" ]; then
-  [ -x "$SHOAL_BASELINE" ] || { echo "SHOAL_BASELINE=$SHOAL_BASELINE: not an executable" >&2; exit 2; }
-  targets+=(shoal-base)
-fi
-if [ -n "${TARGETS:-}" ]; then
-  all=" ${targets[*]} "
-  read -r -a targets <<<"$TARGETS"
-  for t in "${targets[@]}"; do
-    [[ $all == *" $t "* ]] || { echo "TARGETS: unknown target $t (shoal-base needs SHOAL_BASELINE)" >&2; exit 2; }
-  done
-fi
+# cpu_ticks, core_times and server_pids (over the pid_* variables below) are run.sh's, as is
+# narrow_targets.
+. scripts/bench/measure.sh
+narrow_targets "shoal-base needs SHOAL_BASELINE"
 if [ -n "${WORKLOADS:-}" ]; then read -r -a workloads <<<"$WORKLOADS"; fi
 for w in "${workloads[@]}"; do
   case $w in
@@ -65,8 +58,6 @@ mkdir -p bench-results
 
 port_origin=18600 port_nginx=18601 port_haproxy=18602 port_shoal=18603 port_shoal_admin=18604
 port_shoal_base=18605 port_shoal_base_admin=18606
-# cpu_ticks, core_times and server_pids (over the pid_* variables below) are run.sh's.
-. scripts/bench/measure.sh
 head -c 1024 /dev/urandom >"$work/www/1k.bin"
 head -c 16384 /dev/urandom >"$work/www/16k.bin"
 cat >"$work/origin.conf" <<CONF
@@ -112,16 +103,8 @@ backend origin
   http-response cache-store c
   server o 127.0.0.1:$port_origin maxconn 1000
 CONF
-cat >"$work/shoal.yaml" <<CONF
-node: {name: bench}
-listen: {https: "127.0.0.1:$port_shoal", admin: "127.0.0.1:$port_shoal_admin"}
-log: {access: "off", level: warn}
-cache: {memory: 256MiB}
-tls: {certificates: [{cert: $work/cert.pem, key: $work/key.pem}]}
-origins: {o: {servers: [{url: "http://127.0.0.1:$port_origin"}]}}
-routes:
-  - {match: {path_prefix: /}, origin: o, cache: true}
-CONF
+. scripts/bench/h2shoal.sh
+write_h2_shoal
 sed -e "s/127.0.0.1:$port_shoal\"/127.0.0.1:$port_shoal_base\"/" \
   -e "s/127.0.0.1:$port_shoal_admin\"/127.0.0.1:$port_shoal_base_admin\"/" "$work/shoal.yaml" >"$work/shoal-base.yaml"
 

@@ -209,3 +209,20 @@ fill() {
   kill -INT "$wrk_pid" 2>/dev/null || true
   wait "$wrk_pid" || true
 }
+
+# narrow_targets HINT applies the SHOAL_BASELINE and TARGETS rules run.sh and bench-h2.sh
+# share to the targets array: a baseline build adds shoal-base, and TARGETS keeps only the
+# targets it names, each of which must be one of them (HINT says what an unknown one may need).
+narrow_targets() {
+  if [ -n "${SHOAL_BASELINE:-}" ]; then
+    [ -x "$SHOAL_BASELINE" ] || { echo "SHOAL_BASELINE=$SHOAL_BASELINE: not an executable" >&2; exit 2; }
+    targets+=(shoal-base)
+  fi
+  if [ -n "${TARGETS:-}" ]; then
+    local all=" ${targets[*]} " t
+    read -r -a targets <<<"$TARGETS"
+    for t in "${targets[@]}"; do
+      [[ $all == *" $t "* ]] || { echo "TARGETS: unknown target $t ($1)" >&2; exit 2; }
+    done
+  fi
+}

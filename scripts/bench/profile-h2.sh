@@ -28,16 +28,8 @@ events { worker_connections 1024; }
 http { access_log off; default_type application/octet-stream;
   server { listen 127.0.0.1:$port_origin; root $work/www; location / { expires 1h; } } }
 CONF
-cat >"$work/shoal.yaml" <<CONF
-node: {name: bench}
-listen: {https: "127.0.0.1:$port_shoal", admin: "127.0.0.1:$port_shoal_admin"}
-log: {access: "off", level: warn}
-cache: {memory: 256MiB}
-tls: {certificates: [{cert: $work/cert.pem, key: $work/key.pem}]}
-origins: {o: {servers: [{url: "http://127.0.0.1:$port_origin"}]}}
-routes:
-  - {match: {path_prefix: /}, origin: o, cache: true}
-CONF
+. scripts/bench/h2shoal.sh
+write_h2_shoal
 taskset -c 0 nginx -p "$work" -c "$work/origin.conf" &
 taskset -c 0 "$shoal_bin" run -c "$work/shoal.yaml" >/dev/null 2>"$work/shoal.err" &
 pid_shoal=$!

@@ -32,18 +32,9 @@ example) targets+=(shoal-policy) ;;
 esac
 # SHOAL_BASELINE=<binary> adds shoal-base: that build of Shoal (for example the commit before a
 # change, built with go build -o), configured as shoal, measured in the same run.
-if [ -n "${SHOAL_BASELINE:-}" ]; then
-  [ -x "$SHOAL_BASELINE" ] || { echo "SHOAL_BASELINE=$SHOAL_BASELINE: not an executable" >&2; exit 2; }
-  targets+=(shoal-base)
-fi
 # TARGETS narrows the targets measured (e.g. "shoal shoal-policy": more rounds in the same time).
-if [ -n "${TARGETS:-}" ]; then
-  all=" ${targets[*]} "
-  read -r -a targets <<<"$TARGETS"
-  for t in "${targets[@]}"; do
-    [[ $all == *" $t "* ]] || { echo "TARGETS: unknown target $t (shoal-policy needs SHOAL_POLICY=example, shoal-base SHOAL_BASELINE)" >&2; exit 2; }
-  done
-fi
+. "$here/measure.sh"
+narrow_targets "shoal-policy needs SHOAL_POLICY=example, shoal-base SHOAL_BASELINE"
 # WORKLOADS narrows the wrk table (e.g. "hit-1k hit-16k"); LATENCY=off leaves out the latency table.
 if [ -n "${WORKLOADS:-}" ]; then read -r -a workloads <<<"$WORKLOADS"; fi
 for w in "${workloads[@]}"; do
@@ -113,7 +104,6 @@ cleanup() {
 trap cleanup EXIT
 
 . "$here/configs.sh"
-. "$here/measure.sh"
 write_origin
 write_varnish
 write_nginx
