@@ -226,3 +226,13 @@ narrow_targets() {
     done
   fi
 }
+
+# strace_per_response FILE N UNIT prints each system call of an `strace -c -f` summary (FILE)
+# per UNIT ("request", "response") over N of them, with how many failed (EAGAIN: a read that
+# found nothing). strace -c columns: % time, seconds, usecs/call, calls, errors (blank when
+# none), syscall.
+strace_per_response() {
+  awk -v n="$2" -v unit="$3" '$1 ~ /^[0-9.]+$/ && NF >= 5 {
+    errs = NF == 6 ? $5 : 0
+    printf "%-16s %9d calls %6.2f per %s (%.2f failed)\n", $NF, $4, $4 / n, unit, errs / n }' "$1"
+}

@@ -29,6 +29,7 @@ http { access_log off; default_type application/octet-stream;
   server { listen 127.0.0.1:$port_origin; root $work/www; location / { expires 1h; } } }
 CONF
 . scripts/bench/h2shoal.sh
+. scripts/bench/measure.sh # strace_per_response
 write_h2_shoal
 taskset -c 0 nginx -p "$work" -c "$work/origin.conf" &
 taskset -c 0 "$shoal_bin" run -c "$work/shoal.yaml" >/dev/null 2>"$work/shoal.err" &
@@ -66,9 +67,7 @@ if [ "${SYSCALLS:-0}" = 1 ]; then
   {
     echo
     echo "== syscalls under strace -c -f (h2load -D3s, $reqs responses) =="
-    awk -v n="$reqs" '$1 ~ /^[0-9.]+$/ && NF >= 5 {
-      errs = NF == 6 ? $5 : 0
-      printf "%-16s %9d calls %6.2f per response (%.2f failed)\n", $NF, $4, $4 / n, errs / n }' "$work/strace.txt"
+    strace_per_response "$work/strace.txt" "$reqs" response
   } >>"$out"
 fi
 cat "$out"

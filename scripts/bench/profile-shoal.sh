@@ -74,10 +74,7 @@ if [ "${SYSCALLS:-0}" = 1 ]; then
   {
     echo
     echo "== syscalls under strace -c -f (wrk -d${secs}s: rps p50_ms p99_ms requests errors = $m) =="
-    # strace -c columns: % time, seconds, usecs/call, calls, errors (blank when none), syscall.
-    awk -v n="$reqs" '$1 ~ /^[0-9.]+$/ && NF >= 5 {
-      errs = NF == 6 ? $5 : 0
-      printf "%-16s %9d calls %6.2f per request (%.2f failed)\n", $NF, $4, $4 / n, errs / n }' "$work/strace.txt"
+    strace_per_response "$work/strace.txt" "$reqs" request
   } >>"$out"
 fi
 cat "$out"
