@@ -10,14 +10,12 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// A pass relays the origin's head straight from where the origin client parsed it
-// (answer.relayTo) instead of copying it into a fieldList first: the fields it relays, the
-// Date it keeps and the length it reads for HEAD are those of copyEndToEnd over that copy.
-// RFC 9110 section 7.6.1: hop-by-hop fields and every name a Connection line lists (any
-// case, any OWS, more lines than relayTo holds without allocating) are dropped; framing
-// fields are the writer's.
-func TestAnswer_relayToIsCopyEndToEnd(t *testing.T) {
-	heads := map[string]string{
+// originHeads are origin response heads that the ways of reading one (relayTo, storedHeader)
+// must read as copyEndToEnd and responseHeader do: names in any case, Connection lists with
+// OWS, more Connection lines than are honoured in place, chunked framing, a 304 with a
+// length. A fresh map: callers add their own.
+func originHeads() map[string]string {
+	return map[string]string{
 		"plain":                 "HTTP/1.1 200 OK\r\nDate: Mon, 30 Nov 2026 10:00:00 GMT\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nX-a: 1\r\n\r\n",
 		"lower date, no length": "HTTP/1.1 200 OK\r\ndate: Mon, 30 Nov 2026 10:00:00 GMT\r\nx-B: 2\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n",
 		"connection names":      "HTTP/1.1 200 OK\r\nConnection: x-one ,\tX-TWO\r\nX-One: a\r\nx-two: b\r\nX-Three: c\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n",
@@ -31,6 +29,16 @@ func TestAnswer_relayToIsCopyEndToEnd(t *testing.T) {
 		"chunked": "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-a: 1\r\n\r\n",
 		"304":     "HTTP/1.1 304 Not Modified\r\nETag: \"e\"\r\nContent-Length: 7\r\n\r\n",
 	}
+}
+
+// A pass relays the origin's head straight from where the origin client parsed it
+// (answer.relayTo) instead of copying it into a fieldList first: the fields it relays, the
+// Date it keeps and the length it reads for HEAD are those of copyEndToEnd over that copy.
+// RFC 9110 section 7.6.1: hop-by-hop fields and every name a Connection line lists (any
+// case, any OWS, more lines than relayTo holds without allocating) are dropped; framing
+// fields are the writer's.
+func TestAnswer_relayToIsCopyEndToEnd(t *testing.T) {
+	heads := originHeads()
 	now := time.Date(2026, 11, 30, 11, 0, 0, 0, time.UTC)
 	for name, raw := range heads {
 		t.Run(name, func(t *testing.T) {
