@@ -3,6 +3,7 @@ package edge
 import (
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,8 +17,10 @@ import (
 // sent no Date, over HTTP/1.1 and h2c, carry the Date of the miss that stored it.
 func TestNode_storedResponseWithoutDateKeepsItsReceiptTime(t *testing.T) {
 	o := testenv.StartBadOrigin(t)
+	var ahead atomic.Int64 // the node's clock runs this far ahead of the wall clock
+	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
 	n := startNode(t, `listen: {http: "127.0.0.1:0", h2c: "127.0.0.1:0", admin: "127.0.0.1:0"}
-`+hostileConfig(o.URL, ""), Options{})
+`+hostileConfig(o.URL, ""), Options{Now: now})
 	o.Script("/c/nodate", testenv.Script{Header: testenv.Fields("Cache-Control", "max-age=60"), Body: []byte("hello")})
 	first, _ := converse(t, n.HTTPAddr(), "GET /c/nodate HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n", 2*time.Second)
 	missDate := fieldOf(first, "Date")
@@ -25,7 +28,7 @@ func TestNode_storedResponseWithoutDateKeepsItsReceiptTime(t *testing.T) {
 		t.Fatalf("miss: no Date in %q", first)
 	}
 	n.settleFills()
-	time.Sleep(1100 * time.Millisecond) // Date has whole seconds
+	ahead.Store(int64(10 * time.Second)) // the hits come 10 s later, still fresh (max-age=60)
 	hit, _ := converse(t, n.HTTPAddr(), "GET /c/nodate HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n", 2*time.Second)
 	if !strings.Contains(hit, "hit") {
 		t.Fatalf("second request: %q, want a hit", hit)
