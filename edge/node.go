@@ -334,20 +334,21 @@ func (n *Node) Reload(cfg *conf.Config) error {
 	return nil
 }
 
-// reloadedAt logs "configuration reloaded" and moves the log level to level (validated by
-// conf). The line is written under the more verbose of the two levels, so an operator who
-// turns logging down still sees the reload that did it.
+// reloadedAt moves the log level to level (validated by conf) and then logs "configuration
+// reloaded". The line goes to the handler whatever the new level, so an operator who turns
+// logging down still sees the reload that did it, and whoever reads it knows the new level
+// is in force (logged before the Set, a line logged just after it could still pass the old
+// level).
 func (n *Node) reloadedAt(level string, args ...any) {
 	var to slog.Level
 	if n.logLevel == nil || to.UnmarshalText([]byte(level)) != nil {
 		n.log.Info("configuration reloaded", args...)
 		return
 	}
-	if to < n.logLevel.Level() {
-		n.logLevel.Set(to)
-	}
-	n.log.Info("configuration reloaded", append(args, "log_level", level)...)
 	n.logLevel.Set(to)
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "configuration reloaded", 0)
+	r.Add(append(args, "log_level", level)...)
+	_ = n.log.Handler().Handle(context.Background(), r) // as slog.Logger does with its error
 }
 
 func (n *Node) fixedAtStart(old, cfg *conf.Config) error {
