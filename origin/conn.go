@@ -52,6 +52,9 @@ type inactivityConn struct {
 	limit     time.Duration
 	idleLimit time.Duration
 	peek      *peeker // nil where the platform cannot peek (see unsolicited)
+	// pollOnly makes Read fail at once as a timeout without reading: set by tlsBuffered
+	// while it asks the TLS connection above for what it already buffered.
+	pollOnly bool
 	// armedWrite and armedRead: the next Write, and the next Read if no other Write comes
 	// before it, keep the deadline armRequest set (see there).
 	armedWrite, armedRead bool
@@ -105,6 +108,9 @@ func (c *inactivityConn) boundHead(headBy int64) error {
 }
 
 func (c *inactivityConn) Read(b []byte) (int, error) {
+	if c.pollOnly {
+		return 0, os.ErrDeadlineExceeded
+	}
 	if c.armedRead {
 		c.armedRead = false
 	} else {

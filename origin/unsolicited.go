@@ -3,31 +3,53 @@
 package origin
 
 import (
+	"crypto/tls"
+	"errors"
 	"net"
+	"os"
 	"syscall"
 	"unsafe"
 )
 
-// unsolicited reports bytes waiting on a pooled connection that no request asked for: the
-// rest of a body a server sent after a 204 or 304 or in answer to HEAD, which RFC 9112 §6.3
-// says belongs to the next message. Reusing the connection would read them as the response
-// to another request, for another URL, and could store them under its key (response queue
-// poisoning). The bytes are only peeked (MSG_PEEK, MSG_DONTWAIT): the connection is closed
-// anyway. A TLS connection is not checked: post-handshake messages may wait there.
+// unsolicited reports a pooled connection that became readable while idle: bytes no request
+// asked for, or the server's FIN or reset. Bytes are the rest of a body a server sent after a
+// 204 or 304 or in answer to HEAD (RFC 9112 §6.3 says they belong to the next message), or a
+// second response, or garbage, written after a complete response. Reusing the connection
+// would read them as the response to another request, for another URL, and could store them
+// under its key (response queue poisoning). A FIN means the server closed it (its keep-alive
+// timeout): a request written there fails, and one that may not be retried (a POST) is lost.
+// nginx and HAProxy close an idle upstream connection once it becomes readable; this is the
+// same check, made once, when the connection is taken (no watcher per idle connection). The
+// bytes are only peeked (MSG_PEEK, MSG_DONTWAIT): the connection is closed anyway.
+//
+// Under TLS, records the TLS connection already took from the socket are looked at first (it
+// reads ahead of the record it needs, so a second response written right after the first is
+// often there, not in the socket); then the socket below is peeked: any record waiting there counts,
+// a post-handshake message (a session ticket, a key update) as much as application data,
+// since reading it to tell them apart could block on a partial record. Tickets come before a
+// connection's first response and are read with it, so a connection that sees one idle is
+// rare, and costs one new connection.
 //
 // Every reuse peeks, however soon after the response: bytes a server sends after a 204 in a
-// write of its own are in the socket a few microseconds later, which is when a busy pool
+// write of their own are in the socket a few microseconds later, which is when a busy pool
 // reuses the connection (TestReview4_bytesAfterABodylessAnswerRefuseImmediateReuse). Only
-// bytes arriving after the peek are missed, and the response read then is the one asked for.
+// bytes arriving after the peek are missed: those that a server writes after the request
+// left are indistinguishable from its answer, to nginx and HAProxy too.
 func unsolicited(c net.Conn) bool {
+	if tc, ok := c.(*tls.Conn); ok {
+		if tlsBuffered(tc) {
+			return true
+		}
+		c = tc.NetConn()
+	}
 	if ic, ok := c.(*inactivityConn); ok {
 		if ic.peek != nil {
-			return ic.peek.waiting()
+			return ic.peek.readable()
 		}
 		c = ic.Conn
 	}
 	p := newPeeker(c)
-	return p != nil && p.waiting()
+	return p != nil && p.readable()
 }
 
 // peeker peeks at one socket without allocating and without the runtime's syscall
@@ -56,9 +78,28 @@ func newPeeker(c net.Conn) *peeker {
 	return p
 }
 
-func (p *peeker) waiting() bool {
+// readable reports data, an end of stream or an error waiting on the socket: anything but
+// "nothing yet" (EAGAIN).
+func (p *peeker) readable() bool {
 	var b [1]byte
-	n, _, errno := syscall.RawSyscall6(syscall.SYS_RECVFROM, uintptr(p.fd), uintptr(unsafe.Pointer(&b[0])), 1,
+	_, _, errno := syscall.RawSyscall6(syscall.SYS_RECVFROM, uintptr(p.fd), uintptr(unsafe.Pointer(&b[0])), 1,
 		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
-	return errno == 0 && n > 0
+	return errno != syscall.EAGAIN && errno != syscall.EWOULDBLOCK && errno != syscall.EINTR
+}
+
+// tlsBuffered reports application data (or a close) in the records tc has already read from
+// its socket: one Read of tc whose reads of the socket fail at once as a timeout (pollOnly),
+// so only what tc buffered is decrypted. A timeout is temporary to crypto/tls: the connection
+// stays usable when nothing was there. A session ticket buffered there is consumed as any
+// Read would.
+func tlsBuffered(tc *tls.Conn) bool {
+	ic, ok := tc.NetConn().(*inactivityConn)
+	if !ok {
+		return false
+	}
+	var b [1]byte
+	ic.pollOnly = true
+	n, err := tc.Read(b[:])
+	ic.pollOnly = false
+	return n > 0 || err != nil && !errors.Is(err, os.ErrDeadlineExceeded)
 }
