@@ -117,9 +117,9 @@ func TestNode_lateOriginBytesNeverAnswerAnotherRequest(t *testing.T) {
 				}
 				for i := range 3 {
 					miss := fmt.Sprintf("/%s/m%d", proto, i)
-					do("GET", miss, true)                                // miss: filled and stored
+					do("GET", miss, true)                                 // miss: filled and stored
 					do("GET", fmt.Sprintf("/dyn/%s/p%d", proto, i), true) // pass
-					do("GET", miss, false)                               // hit: what was stored
+					do("GET", miss, false)                                // hit: what was stored
 					do("GET", fmt.Sprintf("/fin/%s/m%d", proto, i), true) // the origin closes while idle
 					do("POST", fmt.Sprintf("/dyn/%s/post%d", proto, i), true)
 					do("GET", fmt.Sprintf("/fin/%s/n%d", proto, i), true)
