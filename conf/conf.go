@@ -57,6 +57,10 @@ type Limits struct {
 	IdleTimeout    Duration `yaml:"idle_timeout"`     // keep-alive; default 60s
 	MaxConns       int      `yaml:"max_conns"`        // concurrent client connections; default 65536
 	MaxConnsPerIP  int      `yaml:"max_conns_per_ip"` // 0 means unlimited
+	// UnderscoresInHeaders keeps request fields whose names hold '_' (nginx's
+	// underscores_in_headers). Default false: they are dropped on receipt, since CGI,
+	// FastCGI, WSGI and Rack origins read X_Real_IP as X-Real-IP.
+	UnderscoresInHeaders bool `yaml:"underscores_in_headers"`
 }
 
 // Cache configures the object store and freshness defaults. Load starts from DefaultCache.

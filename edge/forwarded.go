@@ -54,11 +54,18 @@ func (rt *settings) trusted(addr netip.Addr) bool {
 
 // dropProxyOnlyFields removes the proxyOnlyFields a client sent, whatever the case of their
 // names and with '_' for '-', unless the client is a trusted proxy; and the internalFields,
-// always. An untrusted client's Forwarded keeps its for= parameters only.
-func dropProxyOnlyFields(h *fieldList, trusted bool) {
+// always. An untrusted client's Forwarded keeps its for= parameters only. Unless underscores
+// (limits.underscores_in_headers), every field whose name holds '_' is removed, whoever sent
+// it, as nginx ignores them by default: a CGI, FastCGI, WSGI or Rack origin reads X_Real_IP,
+// Content_Length or Transfer_Encoding as the field the node sets, checks or strips.
+func dropProxyOnlyFields(h *fieldList, trusted, underscores bool) {
 	var names [][]byte
 	forwarded := false
 	for k := range h.All() {
+		if !underscores && bytes.IndexByte(k, '_') >= 0 {
+			names = append(names, append([]byte(nil), k...))
+			continue
+		}
 		if !mayBeProxyOnly(k) {
 			continue
 		}

@@ -97,7 +97,7 @@ func BenchmarkDropProxyOnlyFields(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		dropProxyOnlyFields(&h, false)
+		dropProxyOnlyFields(&h, false, false)
 	}
 }
 

@@ -139,7 +139,7 @@ func (p *pipeline) probe(x *exchange, pr *probeResult, sc *requestScratch) bool 
 	}
 	// handle drops these on receipt, before its key, Vary and cookie rules read the request;
 	// dropping them twice changes nothing.
-	dropProxyOnlyFields(hdr, rt.trusted(x.clientAddr()))
+	dropProxyOnlyFields(hdr, rt.trusted(x.clientAddr()), rt.cfg.Limits.UnderscoresInHeaders)
 	dropConnectionListed(hdr)
 	if bypassCache(rules, hdr) {
 		return false

@@ -134,7 +134,7 @@ func (p *pipeline) handle(x *exchange) {
 	}
 	useTarget(x, &t)
 	if !handed { // the probe dropped them before it keyed the request
-		dropProxyOnlyFields(hdr, rt.trusted(x.clientAddr()))
+		dropProxyOnlyFields(hdr, rt.trusted(x.clientAddr()), rt.cfg.Limits.UnderscoresInHeaders)
 		dropConnectionListed(hdr)
 	}
 	if r.limiter != nil {
