@@ -281,11 +281,7 @@ func (n *Node) protocolError(ctx *fasthttp.RequestCtx, err error) {
 // client's address and scheme) in fields only a peer may send, taken out here.
 func (n *Node) handlePeer(ctx *fasthttp.RequestCtx) {
 	if !n.peerAuthorized(peekFold(&ctx.Request.Header, peerSecretHeader)) {
-		n.metrics.peerRefused.Inc()
-		e := n.getHTTP1(ctx)
-		e.x.resp.SetConnectionClose()
-		plainError(&e.x, http.StatusForbidden, "forbidden: the peer port serves cluster members only")
-		putHTTP1(e)
+		n.refuseStranger(ctx)
 		return
 	}
 	if bytes.HasPrefix(ctx.Path(), []byte(purge.PeerPath)) {

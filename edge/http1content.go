@@ -201,9 +201,9 @@ func (n *Node) finishHTTP1Content(e *http1Exchange) {
 // whole (forwarded requests carry none; purge messages are small JSON), and fasthttp sizes
 // that read by the Content-Length before any byte arrives, before handlePeer checks the
 // cluster secret: so content from a head without the secret is bounded to one byte (a
-// larger Content-Length is refused from the head, holding nothing, with the peer server's
-// 400 for a body over its bound, as chunked content past it is). Members are trusted with
-// limits.max_body_bytes.
+// larger Content-Length is refused from the head, holding nothing, with 403, as chunked
+// content past it is: peerHeadError). Members are trusted with limits.max_body_bytes, as it
+// was at the last reload (peerlisten.go).
 func (n *Node) peerHeaderReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	if cl := h.ContentLength(); cl != 0 && cl != -2 && !n.peerAuthorized(peekFold(h, peerSecretHeader)) {
 		return fasthttp.RequestConfig{MaxRequestBodySize: 1}

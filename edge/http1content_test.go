@@ -314,16 +314,16 @@ func TestNode_streamedPostInvalidates(t *testing.T) {
 // TestNode_peerPortContentWithoutTheSecretReservesNoMemory: the peer port reads content
 // whole, sized by its Content-Length, and did so before checking the cluster secret: 40
 // connections without the secret, each declaring 16,000,000 bytes and sending one, reserved
-// 640 MB there. They are now refused from the head (the peer server's 400 for a body over its
-// bound), and the heap stays flat. Failed before.
+// 640 MB there. They are now refused from the head (403, as any stranger on the peer port),
+// and the heap stays flat. Failed before.
 func TestNode_peerPortContentWithoutTheSecretReservesNoMemory(t *testing.T) {
 	origin := startOrigin(t, echoDigest)
 	n := startCluster(t, 1, origin.URL)[0]
 	open := declareAndMeasure(t, n.PeerAddr(), false, "peer-port connections without the secret")
 	defer closeAll(open)
 	line, _ := bufio.NewReader(open[0]).ReadString('\n')
-	if !strings.HasPrefix(line, "HTTP/1.1 400") {
-		t.Errorf("peer port, content without the secret: %q, want 400 from the head", line)
+	if !strings.HasPrefix(line, "HTTP/1.1 403") {
+		t.Errorf("peer port, content without the secret: %q, want 403 from the head", line)
 	}
 }
 

@@ -86,7 +86,8 @@ type Node struct {
 	admin    *http.Server
 	adminLn  net.Listener
 	peerLn   net.Listener
-	peerSrv  *fasthttp.Server
+	peerFeed *connFeed    // the peer port's socket, handed to its server generations
+	peerGens []*serverGen // the current one last; older ones are draining (peerlisten.go)
 	httpsLn  net.Listener
 	tlsFeed  *connFeed // HTTP/1.1 connections after their TLS handshake
 	serveTLS func()    // starts serving listen.https once the node is assembled
@@ -202,11 +203,7 @@ func (n *Node) Start() error {
 			n.closeListeners()
 			return fmt.Errorf("edge: listen peer %s: %w", cfg.Listen.Peer, err)
 		}
-		n.peerSrv = &fasthttp.Server{Handler: n.handlePeer, NoDefaultServerHeader: true, NoDefaultDate: true,
-			NoDefaultContentType: true, DisableHeaderNamesNormalizing: true, ReadTimeout: cfg.Limits.ReadTimeout.D(),
-			WriteTimeout: cfg.Limits.WriteTimeout.D(), IdleTimeout: cfg.Limits.IdleTimeout.D(),
-			MaxRequestBodySize: int(cfg.Limits.MaxBodyBytes), ReadBufferSize: peerHeadBytes(cfg.Limits.MaxHeaderBytes),
-			HeaderReceived: n.peerHeaderReceived, Logger: fasthttpLogger{n.log}}
+		n.peerFeed = startFeed(n.peerLn)
 	}
 	// Everything a request may touch exists before the first one is served.
 	if err := n.startCluster(cfg); err != nil {
@@ -219,8 +216,8 @@ func (n *Node) Start() error {
 			n.log.Error("admin listener stopped", "err", err)
 		}
 	}()
-	if n.peerSrv != nil {
-		go n.peerSrv.Serve(n.peerLn)
+	if n.peerFeed != nil {
+		n.startPeerGen(cfg.Limits)
 	}
 	n.startServerGen(cfg.Limits)
 	if n.serveTLS != nil {
@@ -232,7 +229,7 @@ func (n *Node) Start() error {
 	if err := n.ring.SetState(ring.StateAlive); err != nil {
 		n.log.Warn("could not announce readiness", "err", err)
 	}
-	if n.peerSrv != nil {
+	if n.peerFeed != nil {
 		// The adoption window (forward.go): only a node with a peer port has peers to
 		// adopt from. Without one, every miss of its first two minutes would look for a
 		// runner-up that cannot exist (a store Peek and a list of owners each).
@@ -319,6 +316,9 @@ func (n *Node) Reload(cfg *conf.Config) error {
 	n.rt.Store(rt)
 	if old.cfg.Limits != cfg.Limits && !n.stopped {
 		n.startServerGen(cfg.Limits)
+		if n.peerFeed != nil {
+			n.startPeerGen(cfg.Limits)
+		}
 		if n.h2srv.Load() != nil {
 			if err := n.startH2Gen(cfg.Limits); err != nil {
 				// Not reachable with limits conf validated; the old generation keeps serving.
@@ -429,9 +429,12 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	for _, g := range n.servers {
 		errs = append(errs, g.shutdown(ctx))
 	}
-	if n.peerSrv != nil {
+	if n.peerFeed != nil {
 		// Peers keep forwarding until they see the drain; serve them until in-flight work is done.
-		errs = append(errs, n.peerSrv.ShutdownWithContext(ctx))
+		for _, g := range n.peerGens {
+			errs = append(errs, g.shutdown(ctx))
+		}
+		n.peerFeed.close()
 	}
 	if n.admin != nil {
 		errs = append(errs, n.admin.Shutdown(ctx))
