@@ -132,6 +132,8 @@ type exchange struct {
 	// or an unsupported version, found on the wire): handle refuses it and the connection
 	// closes (RFC 9112 section 11.2).
 	problem string
+	// expect is where a request with Expect: 100-continue stands (expect.go).
+	expect expectStage
 }
 
 // problemVersion is the problem of a request in a version the listener does not serve.

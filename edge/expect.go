@@ -6,20 +6,60 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// expectContinue is the HTTP/1.1 listener's ExpectHandler. A request that announces content
-// over the limit it would be held to (its Content-Length over limits.max_body_bytes, or over
-// the max_body_bytes of the route it matches) is answered 413 at once instead of 100
-// (Continue): the status is decided by the header fields alone, so the client is told before
-// it sends a body that would only be refused (RFC 9110 section 10.1.1; nginx does the same).
-// The answer is the one the body's read would have got (protocolError: the node's 413 with
-// the route's error page and fields, counted), written here because fasthttp calls no
-// handler after a refused expectation: it only sets the status, and closes the connection,
-// as the client may have started sending anyway. Any other expectation of 100-continue gets
-// its 100, and so does content of unknown length (chunked): only its read can tell.
+// expectStage is where a request with Expect: 100-continue stands (exchange.expect).
+type expectStage uint8
+
+const (
+	expectNone expectStage = iota
+	// expectAsking: expectContinue runs the pipeline on the head alone, to learn whether it
+	// would answer before reading the content. handle stops where it would start to read
+	// it (a pass, a fill, a purge) and sets expectAdmitted.
+	expectAsking
+	// expectAdmitted: handle stopped there; nothing was answered or recorded.
+	expectAdmitted
+	// expectCounted: the request expectContinue admitted, run again once its 100 went out
+	// and its content is coming. Its rate limit was counted by the question: not again.
+	expectCounted
+)
+
+// expectAdmittedKey marks, in fasthttp's per-request user values, a request expectContinue
+// admitted (cleared by fasthttp after each request; only such requests store it).
+var expectAdmittedKey any = "shoal-expect-admitted"
+
+// expectStageOf is expectCounted for the request expectContinue admitted on ctx, the only
+// kind of request whose user values are not empty when the handler starts.
+func expectStageOf(ctx *fasthttp.RequestCtx) expectStage {
+	if ctx.UserValue(expectAdmittedKey) != nil {
+		return expectCounted
+	}
+	return expectNone
+}
+
+// expectContinue is the HTTP/1.1 listener's ExpectHandler: it sends 100 (Continue) only to
+// a request whose content is going to be read. RFC 9110 section 10.1.1: a server that
+// answers with a final status without reading the content should not send 100 first, or the
+// client sends a body for nothing. fasthttp writes the 100 as soon as this returns 100,
+// before the handler runs, so the answer is decided here:
+//
+//   - A Content-Length over limits.max_body_bytes, or over the max_body_bytes of the route
+//     it matches, is answered 413 (protocolError: the node's 413 with the route's error page
+//     and fields, counted), as nginx does. This comes first, without the pipeline: most
+//     uploads are under every route's limit and are not routed for it (routeRefusesLength).
+//   - Then the pipeline runs on the head alone (expectAsking). Whatever it answers before it
+//     would read the content (400 for a bad target or framing, 405, 404 for no route, 403
+//     from an access rule, a redirect, 429 from a rate limit, 503 in maintenance or for a
+//     pass to a pool without a healthy server, OPTIONS' 200) is the answer, written here.
+//     A request it would pass, fill or purge is admitted: 100 goes out, and the handler
+//     runs it again once its content comes (its rate limit counted once).
+//
+// fasthttp calls no handler after a refused expectation: it sends what was written here and
+// closes the connection, since the client may have started to send the content anyway; the
+// unread bytes are never read as a request. Content of unknown length (chunked) is decided
+// the same way, by everything but its length.
 //
 // fasthttp calls this only for an HTTP/1.1 request with Expect: 100-continue (an HTTP/1.0
 // client's expectation is ignored, RFC 9110 section 10.1.1), so a request without one pays
-// nothing, and the route is matched here only when some route's limit is below the length.
+// nothing. HTTP/2 sends no 100 (h2serve reads content as it comes).
 func (n *Node) expectContinue(limit int64) func(*fasthttp.RequestCtx) int {
 	return func(ctx *fasthttp.RequestCtx) int {
 		cl := int64(ctx.Request.Header.ContentLength())
@@ -27,7 +67,17 @@ func (n *Node) expectContinue(limit int64) func(*fasthttp.RequestCtx) int {
 			n.protocolError(ctx, fasthttp.ErrBodyTooLarge)
 			return fasthttp.StatusRequestEntityTooLarge
 		}
-		return fasthttp.StatusContinue
+		e := n.getHTTP1(ctx)
+		e.x.expect = expectAsking
+		n.handle(&e.x)
+		admitted := e.x.expect == expectAdmitted
+		putHTTP1(e)
+		if admitted {
+			ctx.SetUserValue(expectAdmittedKey, true)
+			return fasthttp.StatusContinue
+		}
+		n.liveOf(ctx.Conn()).enter(phaseWrite) // fasthttp writes the answer next
+		return ctx.Response.StatusCode()
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shoal-cdn/shoal/cachestore"
+	"github.com/shoal-cdn/shoal/origin"
 )
 
 // handle is the data plane's entry point for every client request.
@@ -32,6 +33,10 @@ func (p *pipeline) handle(x *exchange) {
 	var rules *routeRules
 	var pages *errorPages
 	defer func() {
+		if x.expect == expectAdmitted {
+			putScratch(sc) // only a question from expectContinue: nothing answered
+			return
+		}
 		if rules != nil && sc.rulesDone {
 			rules = nil // a hit's template already carried the response field rules
 		}
@@ -137,7 +142,7 @@ func (p *pipeline) handle(x *exchange) {
 		dropProxyOnlyFields(hdr, rt.trusted(x.clientAddr()), rt.cfg.Limits.UnderscoresInHeaders)
 		dropConnectionListed(hdr)
 	}
-	if r.limiter != nil {
+	if r.limiter != nil && x.expect != expectCounted {
 		if ok, wait := r.limiter.allow(x.clientAddr(), start); !ok {
 			p.metrics.rejected.WithLabelValues("rate_limited").Inc()
 			plainError(x, http.StatusTooManyRequests, "too many requests")
@@ -146,11 +151,23 @@ func (p *pipeline) handle(x *exchange) {
 		}
 	}
 	method := x.req.Method()
+	cacheable := handed || r.cache && (bytes.Equal(method, []byte("GET")) || bytes.Equal(method, []byte("HEAD"))) && !x.hasBody() && !bypassCache(rules, hdr)
+	if x.expect == expectAsking {
+		// expectContinue's question: every answer above came from the head alone. A pass
+		// to a pool that active checks took down is one more (servePass's 503).
+		if !cacheable && r.pool != nil && !r.pool.Healthy() {
+			p.originError(x, r.pool, origin.ErrNoServer)
+			result = "error"
+			return
+		}
+		x.expect = expectAdmitted
+		return
+	}
 	if bytes.Equal(method, []byte("PURGE")) {
 		policy, result = "purge", p.purgeMethod(x)
 		return
 	}
-	if handed || r.cache && (bytes.Equal(method, []byte("GET")) || bytes.Equal(method, []byte("HEAD"))) && !x.hasBody() && !bypassCache(rules, hdr) {
+	if cacheable {
 		policy = "cache"
 		var key string
 		if handed {

@@ -85,6 +85,7 @@ func (n *Node) handleHTTP1(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	e := n.getHTTP1(ctx)
+	e.x.expect = expectStageOf(ctx)
 	if s == nil || e.x.problem != "" {
 		lc.enter(phaseHandler) // a refused head's content is never read: the connection closes
 	} else if !n.readHTTP1Content(e, s, lc) {
