@@ -111,6 +111,7 @@ func TestNode_expectRefusedFromTheHeadGetsNo100(t *testing.T) {
 		{"bad host", "POST /up/form HTTP/1.1\r\nHost: www.te%st\r\n", "400"},
 		{"obs-fold", "POST /up/form HTTP/1.1\r\nHost: www.test\r\nX-Folded: a\r\n b\r\n", "400"},
 		{"cache route", "PUT /c/form HTTP/1.1\r\nHost: www.test\r\nX-A: b\r\n", "100"},
+		{"purge on a pool without a healthy server", "PURGE /down/form HTTP/1.1\r\nHost: www.test\r\n", "100"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

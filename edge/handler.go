@@ -154,8 +154,9 @@ func (p *pipeline) handle(x *exchange) {
 	cacheable := handed || r.cache && (bytes.Equal(method, []byte("GET")) || bytes.Equal(method, []byte("HEAD"))) && !x.hasBody() && !bypassCache(rules, hdr)
 	if x.expect == expectAsking {
 		// expectContinue's question: every answer above came from the head alone. A pass
-		// to a pool that active checks took down is one more (servePass's 503).
-		if !cacheable && r.pool != nil && !r.pool.Healthy() {
+		// to a pool that active checks took down is one more (servePass's 503); a purge
+		// asks no pool.
+		if !cacheable && r.pool != nil && !bytes.Equal(method, []byte("PURGE")) && !r.pool.Healthy() {
 			p.originError(x, r.pool, origin.ErrNoServer)
 			result = "error"
 			return
