@@ -2,7 +2,9 @@ package edge
 
 import (
 	"bytes"
+	"net/http"
 
+	"github.com/shoal-cdn/shoal/edge/h2"
 	"github.com/valyala/fasthttp"
 )
 
@@ -59,7 +61,7 @@ func expectStageOf(ctx *fasthttp.RequestCtx) expectStage {
 //
 // fasthttp calls this only for an HTTP/1.1 request with Expect: 100-continue (an HTTP/1.0
 // client's expectation is ignored, RFC 9110 section 10.1.1), so a request without one pays
-// nothing. HTTP/2 sends no 100 (h2serve reads content as it comes).
+// nothing. HTTP/2 has its own (h2ExpectContinue).
 func (n *Node) expectContinue(limit int64) func(*fasthttp.RequestCtx) int {
 	return func(ctx *fasthttp.RequestCtx) int {
 		cl := int64(ctx.Request.Header.ContentLength())
@@ -116,4 +118,30 @@ func anyRouteLimitBelow(rt *settings, cl int64) bool {
 		}
 	}
 	return false
+}
+
+// h2ExpectContinue is expectContinue for an HTTP/2 stream whose content has not ended, run
+// on its detached goroutine before any content is read (h2Body): a request with expect:
+// 100-continue is answered from its head alone when the pipeline would answer it before
+// reading the content (h2Respond, and e released: false), else it gets an interim 100 and
+// its content is read, the pipeline run again on the request as received, its rate limit
+// counted once. Before, h2Body waited for the content before anything was decided, while
+// the client waited for a 100 or a final status (RFC 9110 section 10.1.1 asks one of them
+// at once): a refusal came only after the client gave up waiting and sent its content.
+func (n *Node) h2ExpectContinue(e *h2exchange, w h2.ResponseWriter, r *h2.Request) bool {
+	if r.Body.Drained() || !bytes.EqualFold(e.req.Peek("expect"), []byte("100-continue")) {
+		return true
+	}
+	e.x.expect = expectAsking
+	n.handle(&e.x)
+	if e.x.expect != expectAdmitted {
+		n.h2Respond(e, w, r, false)
+		return false
+	}
+	// The question may have shaped the request's view (its target, dropped fields).
+	e.x.reset()
+	n.h2Request(e, w, r)
+	e.x.expect = expectCounted
+	_ = w.WriteInterim(http.StatusContinue, nil) // a stream already gone fails its content's read
+	return true
 }

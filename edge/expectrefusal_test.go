@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
 )
 
 // expectConfig routes /deny/ behind an access rule that refuses loopback, /limited/ behind
@@ -152,4 +154,79 @@ func closedAddr(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
+}
+
+// Over HTTP/2 likewise (RFC 9110 section 10.1.1): a request that expects 100-continue and is
+// refused from its head gets its final status as its only response, at once, before any
+// content is sent; an upload the node forwards gets 100, then its answer once its content
+// came. Before, the node waited for the content and sent nothing: a client that waits for
+// the 100 (curl waits 1 s) waited for nothing.
+func TestH2Serve_expectRefusedFromTheHeadGetsItsAnswer(t *testing.T) {
+	o := startRawLogOrigin(t)
+	n := startNode(t, `listen: {http: "127.0.0.1:0", h2c: "127.0.0.1:0", admin: "127.0.0.1:0"}
+`+expectConfig(o.URL, "http://"+closedAddr(t)), Options{})
+	r := dialRawH2C(t, n.H2CAddr())
+	r.c.SetDeadline(time.Now().Add(5 * time.Second))
+	statuses := func(id uint32) []string {
+		t.Helper()
+		var got []string
+		for {
+			switch f := r.next().(type) {
+			case *http2.HeadersFrame:
+				hf, err := r.dec.DecodeFull(f.HeaderBlockFragment())
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, h := range hf {
+					if f.StreamID == id && h.Name == ":status" {
+						got = append(got, h.Value)
+					}
+				}
+				if f.StreamID == id && f.StreamEnded() {
+					return got
+				}
+			case *http2.DataFrame:
+				if f.StreamID == id && f.StreamEnded() {
+					return got
+				}
+			case *http2.RSTStreamFrame:
+				if f.StreamID == id {
+					return got
+				}
+			}
+		}
+	}
+	head := func(id uint32, path string) {
+		r.open(id, false, [2]string{":method", "POST"}, [2]string{":scheme", "http"}, [2]string{":path", path},
+			[2]string{":authority", "www.test"}, [2]string{"expect", "100-continue"}, [2]string{"content-length", "7"})
+	}
+	for i, tc := range []struct{ path, want string }{{"/deny/form", "403"}, {"/nowhere", "404"}} {
+		id := uint32(2*i + 1)
+		head(id, tc.path) // no content sent: the answer must not wait for it
+		if got := statuses(id); len(got) != 1 || got[0] != tc.want {
+			t.Errorf("%s: statuses %q, want only %s", tc.path, got, tc.want)
+		}
+	}
+	head(5, "/up/form")
+	first := ""
+	for first == "" {
+		if f, ok := r.next().(*http2.HeadersFrame); ok && f.StreamID == 5 {
+			hf, _ := r.dec.DecodeFull(f.HeaderBlockFragment())
+			for _, h := range hf {
+				if h.Name == ":status" {
+					first = h.Value
+				}
+			}
+		}
+	}
+	if first != "100" {
+		t.Fatalf("an upload: first status %s before any content, want 100", first)
+	}
+	r.fr.WriteData(5, true, []byte("a=1&b=2"))
+	if got := statuses(5); len(got) != 1 || got[0] != "200" {
+		t.Errorf("an upload: statuses %q after the 100, want only 200", got)
+	}
+	if got := o.requests(); len(got) != 1 || got[0].body != "a=1&b=2" {
+		t.Errorf("origin received %v, want the upload with its content", got)
+	}
 }

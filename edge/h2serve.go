@@ -142,6 +142,9 @@ func (n *Node) h2Body(e *h2exchange, w h2.ResponseWriter, r *h2.Request) bool {
 		n.h2Respond(e, w, r, false)
 		return false
 	}
+	if !n.h2ExpectContinue(e, w, r) {
+		return false // answered from the head (expect.go), and e released
+	}
 	size := min(h2Prefetch, limit+1)
 	if r.ContentLength >= 0 {
 		// One byte past the declared length: the read ends only at the client's END_STREAM
