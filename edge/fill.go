@@ -469,6 +469,9 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 	h.decision, header = storePolicy(j.rt.rulesFor(j.r), j.rt.policy, status, header, h.decision)
 	h.header = header
 	h.shareable = h.decision.Store
+	if j.stale != nil && !h.decision.Store && withdrawn(j.rt.policy, httpcache.Response{Status: status, Header: header, RequestTime: sent, ResponseTime: received}) {
+		p.dropWithdrawn(j.stale.Key)
+	}
 	spool := &j.spool // the disk tier's copy of an object memory does not keep
 	switch {
 	case !h.decision.Store:
@@ -690,6 +693,9 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 	header := resp.Header
 	decision := j.rt.policy.Storable(httpcache.Request{Method: "GET", Header: j.req2cache()}, resp)
 	decision, header = storePolicy(j.rt.rulesFor(j.r), j.rt.policy, int(old.Status), header, decision)
+	if !decision.Store && withdrawn(j.rt.policy, httpcache.Response{Status: int(old.Status), Header: header, RequestTime: resp.RequestTime, ResponseTime: resp.ResponseTime}) {
+		p.dropWithdrawn(old.Key)
+	}
 	vary := httpcache.VaryNames(header)
 	if why := unshared(header, decision, vary, requestView(j.view, vary)); decision.Store && why != "" {
 		// A Set-Cookie in the 304 is the session of the client whose request was
