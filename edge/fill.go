@@ -469,6 +469,9 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 	h.decision, header = storePolicy(j.rt.rulesFor(j.r), j.rt.policy, status, header, h.decision)
 	h.header = header
 	h.shareable = h.decision.Store
+	if j.stale != nil && !h.decision.Store && withdrawn(j.rt.policy, httpcache.Response{Status: status, Header: header, RequestTime: sent, ResponseTime: received}) {
+		p.dropWithdrawn(j.stale.Key)
+	}
 	spool := &j.spool // the disk tier's copy of an object memory does not keep
 	switch {
 	case !h.decision.Store:
@@ -478,8 +481,8 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 		// gets it as read by its Transfer-Encoding; nobody else gets it from the store.
 		h.shareable, h.decision.Reason = false, "framed twice"
 		p.metrics.notStored.WithLabelValues("framing").Inc()
-	case unshared(header, h.decision, h.vary) != "":
-		h.shareable, h.decision.Reason = false, unshared(header, h.decision, h.vary)
+	case unshared(header, h.decision, h.vary, view) != "":
+		h.shareable, h.decision.Reason = false, unshared(header, h.decision, h.vary, view)
 		p.metrics.notStored.WithLabelValues("policy").Inc()
 	case p.diskOnly(j.rt.cfg, h.length):
 		// Too large for memory (or above cache.disk.ram_cache_cutoff): streamed to the
@@ -690,8 +693,11 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 	header := resp.Header
 	decision := j.rt.policy.Storable(httpcache.Request{Method: "GET", Header: j.req2cache()}, resp)
 	decision, header = storePolicy(j.rt.rulesFor(j.r), j.rt.policy, int(old.Status), header, decision)
+	if !decision.Store && withdrawn(j.rt.policy, httpcache.Response{Status: int(old.Status), Header: header, RequestTime: resp.RequestTime, ResponseTime: resp.ResponseTime}) {
+		p.dropWithdrawn(old.Key)
+	}
 	vary := httpcache.VaryNames(header)
-	if why := unshared(header, decision, vary); decision.Store && why != "" {
+	if why := unshared(header, decision, vary, requestView(j.view, vary)); decision.Store && why != "" {
 		// A Set-Cookie in the 304 is the session of the client whose request was
 		// revalidated: stored, every later hit would hand it out.
 		decision.Store, decision.Reason = false, why

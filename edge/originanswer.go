@@ -53,6 +53,12 @@ func (a *answer) bare(resp *fasthttp.Response) *answer {
 	a.resp = resp
 	a.status = resp.StatusCode()
 	a.length = resp.Header.ContentLength()
+	if a.status == fasthttp.StatusNoContent {
+		// RFC 9110 sections 6.4.1 and 8.6: a 204 has no content, whatever Content-Length it
+		// carries (the origin client reads none); taken as the length, the fill found the
+		// body short and dropped the object as truncated.
+		a.length = 0
+	}
 	a.framedTwice = false
 	a.head.Reset()
 	return a

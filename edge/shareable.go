@@ -1,6 +1,10 @@
 package edge
 
-import "github.com/shoal-cdn/shoal/httpcache"
+import (
+	"strings"
+
+	"github.com/shoal-cdn/shoal/httpcache"
+)
 
 // unshared says why a response the RFC 9111 rules let a shared cache store is still not
 // shared with other clients, or "" when it is: a Set-Cookie the origin did not mark as
@@ -8,13 +12,50 @@ import "github.com/shoal-cdn/shoal/httpcache"
 // that sets a cookie is someone's session), and Vary: * (RFC 9111 section 4.1: it matches no
 // later request). A fill asks it of the origin's response; a revalidation asks it of the
 // stored response freshened with the 304's fields (RFC 9111 section 3.2), since those fields
-// are then the stored response's own.
-func unshared(header httpcache.Header, d httpcache.StoreDecision, vary []string) string {
+// are then the stored response's own. req is the request's view with the fields vary names.
+func unshared(header httpcache.Header, d httpcache.StoreDecision, vary []string, req httpcache.Header) string {
 	switch {
 	case header.Has("Set-Cookie") && !containsName(d.NoCacheFields, "Set-Cookie") && !containsName(d.PrivateFields, "Set-Cookie"):
 		return "set-cookie"
 	case containsStar(vary):
 		return "vary *"
+	case !codingFitsBucket(header, vary, req):
+		return "content-encoding outside the accept-encoding variant"
 	}
 	return ""
+}
+
+// codingFitsBucket reports whether the requests that share req's variant accept the
+// response's Content-Encoding. The variant key buckets Accept-Encoding into the one coding
+// the cache would serve (httpcache.NormalizeAcceptEncoding: zstd, then br, then gzip, or ""
+// for identity), but the origin picks its coding from the client's own list: deflate for
+// "deflate" (bucket identity), br for "gzip, br;q=0.1" (bucket gzip: ngx_brotli prefers br
+// whenever it is offered). Stored, that coding reached clients of the bucket that cannot
+// decode it (RFC 9110 section 12.5.3). A bucket's clients accept its own coding, and, as the
+// bucketing already assumes, the older ones after it: a client that prefers zstd takes br and
+// gzip (every browser that sends zstd or br sends gzip), so the gzip an origin without zstd
+// answers Chrome's "gzip, deflate, br, zstd" is shared. Any other coding is not, nor any
+// coding in the identity bucket. A request without Accept-Encoding accepts any coding and has
+// a variant of its own.
+func codingFitsBucket(header httpcache.Header, vary []string, req httpcache.Header) bool {
+	coding := strings.TrimSpace(strings.Join(header.Values("Content-Encoding"), ","))
+	if coding == "" || strings.EqualFold(coding, "identity") || !containsName(vary, "Accept-Encoding") {
+		return true
+	}
+	accept := req.Values("Accept-Encoding")
+	if len(accept) == 0 {
+		return true
+	}
+	if strings.EqualFold(coding, "x-gzip") {
+		coding = "gzip"
+	}
+	switch httpcache.NormalizeAcceptEncoding(strings.Join(accept, ",")) {
+	case "zstd":
+		return strings.EqualFold(coding, "zstd") || strings.EqualFold(coding, "br") || strings.EqualFold(coding, "gzip")
+	case "br":
+		return strings.EqualFold(coding, "br") || strings.EqualFold(coding, "gzip")
+	case "gzip":
+		return strings.EqualFold(coding, "gzip")
+	}
+	return false
 }

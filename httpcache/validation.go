@@ -42,10 +42,14 @@ func NotModifiedMatches(stored HeaderView, notModified Header) bool {
 
 // Freshen returns the stored header updated with a 304 or HEAD response (RFC
 // 9111 3.2 and 4.3.4): every field in notModified replaces all stored lines of
-// that name, in place, and new fields are appended. Not taken over are
-// Content-Length (the 304 has no content and a HEAD's length was checked by
-// HeadFreshens), the hop-by-hop and Connection-listed fields and the proxy
-// authentication fields (3.1). stored is not modified.
+// that name, in place, and new fields are appended. Not taken over are the
+// fields that describe the stored content's bytes: Content-Length (the 304 has no
+// content and a HEAD's length was checked by HeadFreshens), Content-Encoding and
+// Content-Range (the stored body stays in the coding and extent the 200 brought;
+// 3.2 names a changed Content-Encoding as the field a cache keeps for the
+// integrity of what it stored, and Varnish drops it from a 304 too); and the
+// hop-by-hop and Connection-listed fields and the proxy authentication fields
+// (3.1). stored is not modified.
 //
 // After freshening, the caller must also move the stored RequestTime and
 // ResponseTime to those of the validation exchange (see FreshenResponse) and
@@ -55,7 +59,7 @@ func Freshen(stored Header, notModified Header) Header {
 	out := stored.Clone()
 	listed := connectionListed(notModified)
 	for i, f := range notModified {
-		if equalFold(f.Name, "Content-Length") || hopByHop(f.Name) || containsFold(listed, f.Name) {
+		if describesContent(f.Name) || hopByHop(f.Name) || containsFold(listed, f.Name) {
 			continue
 		}
 		if notModified[:i].Has(f.Name) {
@@ -68,6 +72,12 @@ func Freshen(stored Header, notModified Header) Header {
 		}
 	}
 	return out
+}
+
+// describesContent names the fields a 304 or HEAD must not change in a stored
+// response, as they describe the stored body itself (Freshen).
+func describesContent(name string) bool {
+	return equalFold(name, "Content-Length") || equalFold(name, "Content-Encoding") || equalFold(name, "Content-Range")
 }
 
 // insertAfterLast adds a line right after the last line named name, keeping

@@ -8,7 +8,7 @@ import (
 // framedTwice reports whether the response head at the front of br carries both a
 // Content-Length and a Transfer-Encoding field (headFlags).
 func framedTwice(br *bufio.Reader) bool {
-	twice, _ := headFlags(br)
+	twice, _, _ := headFlags(br)
 	return twice
 }
 
@@ -24,50 +24,57 @@ func framedTwice(br *bufio.Reader) bool {
 // answers it 502 ("upstream sent invalid header"). Whitespace between the name and the colon
 // is not counted: a proxy removes it (RFC 9112 section 5.1), as fasthttp does. It reads no
 // further than the head's end; a head that does not end within the buffer is left to
-// fasthttp's parser to refuse.
-func headFlags(br *bufio.Reader) (twice, spaced bool) {
+// fasthttp's parser to refuse. bareEnd: the head's length when its last line ends are not
+// CRLF CRLF (a bare LF, RFC 9112 section 2.2), else 0 (readBareHead).
+func headFlags(br *bufio.Reader) (twice, spaced bool, bareEnd int) {
 	for {
 		b, err := br.Peek(br.Buffered())
-		if twice, spaced, whole := scanFraming(b); whole {
-			return twice, spaced
+		if twice, spaced, end := scanFraming(b); end > 0 {
+			if bytes.HasSuffix(b[:end], crlfcrlf) {
+				end = 0
+			}
+			return twice, spaced, end
 		}
 		if err != nil || br.Buffered() >= br.Size() {
-			return false, false
+			return false, false, 0
 		}
 		if _, err := br.Peek(br.Buffered() + 1); err != nil {
-			return false, false
+			return false, false, 0
 		}
 	}
 }
 
+var crlfcrlf = []byte("\r\n\r\n")
+
 // scanFraming looks at the head at the front of b in one pass over its lines (after the
 // status line, up to the empty line that ends it; bare LF line ends too, as the parser
-// accepts): whole reports whether b holds the whole head, twice whether its fields carry
+// accepts): end is the head's length when b holds the whole head (0 when it does not),
+// twice whether its fields carry
 // both a Content-Length and a Transfer-Encoding, names compared without case, and spaced
 // whether a field name holds a space or tab (headFlags). It runs before every response head
 // is parsed, so it reads each byte once (issue 15's pass profile: finding the head's end and
 // then each name in turn took three passes).
-func scanFraming(b []byte) (twice, spaced, whole bool) {
+func scanFraming(b []byte) (twice, spaced bool, end int) {
 	first := bytes.IndexByte(b, '\n')
 	if first < 0 {
-		return false, false, false
+		return false, false, 0
 	}
 	var length, coding bool
 	for at := first + 1; at < len(b); {
-		end := bytes.IndexByte(b[at:], '\n')
-		if end < 0 {
-			return false, false, false
+		lf := bytes.IndexByte(b[at:], '\n')
+		if lf < 0 {
+			return false, false, 0
 		}
-		line := b[at : at+end]
+		line := b[at : at+lf]
 		if len(line) == 0 || len(line) == 1 && line[0] == '\r' {
-			return length && coding, spaced, true
+			return length && coding, spaced, at + lf + 1
 		}
 		length = length || isField(line, "content-length")
 		coding = coding || isField(line, "transfer-encoding")
 		spaced = spaced || spacedName(line)
-		at += end + 1
+		at += lf + 1
 	}
-	return false, false, false
+	return false, false, 0
 }
 
 // isField reports whether line starts with name (lower case) and a colon, the name

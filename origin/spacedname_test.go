@@ -27,7 +27,7 @@ func TestHeadFlags_spacedName(t *testing.T) {
 	} {
 		br := bufio.NewReaderSize(iotest.OneByteReader(strings.NewReader(tc.head)), 4096)
 		br.Peek(1)
-		if _, got := headFlags(br); got != tc.want {
+		if _, got, _ := headFlags(br); got != tc.want {
 			t.Errorf("%s: spaced = %v, want %v", tc.name, got, tc.want)
 		}
 	}

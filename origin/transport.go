@@ -268,8 +268,9 @@ func acquireConn[C pooledConn](acquire func(time.Duration, bool) (C, error), clo
 func readFinalHead(br *bufio.Reader, h *fasthttp.ResponseHeader, onInterim InterimFunc, twice *bool) error {
 	for n := 0; ; n++ {
 		var spaced bool
-		*twice, spaced = headFlags(br)
-		if err := h.Read(br); err != nil {
+		var bareEnd int
+		*twice, spaced, bareEnd = headFlags(br)
+		if err := readHead(br, h, bareEnd); err != nil {
 			return err
 		}
 		if spaced {
