@@ -67,6 +67,13 @@ func (p *pipeline) handle(x *exchange) {
 		x.resp.Head().Set("Allow", allowed)
 		return
 	}
+	if viaLoop(x.req, p.name) {
+		// The request came back through this node (vialoop.go): forwarding it again would
+		// go round until the head outgrew the header limit.
+		p.metrics.rejected.WithLabelValues("loop").Inc()
+		plainError(x, http.StatusLoopDetected, "loop detected: the request has already passed through this node")
+		return
+	}
 	rt := p.rt.Load()
 	handed := pr.handed(rt) // a reload since the probe: walk again under the new settings
 	hdr := x.req
