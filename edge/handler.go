@@ -111,6 +111,12 @@ func (p *pipeline) handle(x *exchange) {
 			return
 		}
 	}
+	if p.misdirected(x, t.name) {
+		// The connection stays: its other requests (HTTP/2 streams) are for hosts it covers.
+		p.metrics.rejected.WithLabelValues("misdirected").Inc()
+		plainError(x, http.StatusMisdirectedRequest, "misdirected request: the certificate of this connection does not cover "+t.name)
+		return
+	}
 	if rt.cfg.TLS.RedirectHTTP && x.scheme() == "http" && !x.forwarded {
 		redirectToHTTPS(x, &t)
 		policy, result = "none", "redirect"

@@ -30,6 +30,7 @@ func (n *Node) startHTTPS(cfg *conf.Config) error {
 		return fmt.Errorf("listen https %s: %w", cfg.Listen.HTTPS, err)
 	}
 	n.certs, n.httpsLn = certs, ln
+	n.pipeline.certs = certs
 	h1 := newConnQueue(ln.Addr())
 	n.tlsFeed = startFeed(h1)
 	n.serveTLS = func() {

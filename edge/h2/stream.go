@@ -90,6 +90,7 @@ func (c *conn) newStream(h *headerBlock) *stream {
 	r.StreamID = h.id
 	r.RemoteAddr = c.nc.RemoteAddr()
 	r.TLS = c.tls
+	r.ServerName = c.serverName
 	if h.endStream {
 		s.state = stateHalfClosedRemote
 		s.body.eof = true
