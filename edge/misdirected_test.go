@@ -61,7 +61,7 @@ tls: {certificates: [{cert: %s, key: %s}, {cert: %s, key: %s}]}
 		{"unknown.test", "unknown.test", 200}, // the client asked for this name: not misdirected
 		{"unknown.test", "other.test", 421},   // served the first certificate, which lacks it
 		{"unknown.test", "www.example.test", 200},
-		{"", "other.test", 200}, // no SNI: nothing to compare
+		{"", "other.test", 200},                // no SNI: nothing to compare
 		{"www.example.test", "127.0.0.1", 200}, // an address: no certificate name at stake
 		{"WWW.Example.Test", "www.example.test", 200},
 	} {
