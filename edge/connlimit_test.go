@@ -35,7 +35,9 @@ limits: {%s}
 		}{
 			{"TLS handshake pending", n.HTTPSAddr(),
 				func(t *testing.T) net.Conn { return dialTCP(t, n.HTTPSAddr()) },
-				func(t *testing.T) error { return getOver(sniClient(n.HTTPSAddr(), "www.test", false), "https://www.test/dyn/limit") }},
+				func(t *testing.T) error {
+					return getOver(sniClient(n.HTTPSAddr(), "www.test", false), "https://www.test/dyn/limit")
+				}},
 			{"HTTP/2 over TLS", n.HTTPSAddr(),
 				func(t *testing.T) net.Conn {
 					c, err := tls.Dial("tcp", n.HTTPSAddr(), &tls.Config{ServerName: "www.test", InsecureSkipVerify: true, NextProtos: []string{"h2"}})
@@ -45,7 +47,9 @@ limits: {%s}
 					io.WriteString(c, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
 					return c
 				},
-				func(t *testing.T) error { return getOver(sniClient(n.HTTPSAddr(), "www.test", true), "https://www.test/dyn/limit") }},
+				func(t *testing.T) error {
+					return getOver(sniClient(n.HTTPSAddr(), "www.test", true), "https://www.test/dyn/limit")
+				}},
 			{"h2c", n.H2CAddr(),
 				func(t *testing.T) net.Conn {
 					c := dialTCP(t, n.H2CAddr())
