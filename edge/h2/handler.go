@@ -126,7 +126,8 @@ var (
 	ErrBadStatus = errors.New("h2: invalid status code")
 	// ErrBodyTooLarge: the request content exceeded Config.MaxBodyBytes.
 	ErrBodyTooLarge = errors.New("h2: request body larger than the configured maximum")
-	// ErrBodyTimeout: no request content arrived for Config.IdleTimeout.
+	// ErrBodyTimeout: no request content arrived for Config.IdleTimeout, or it did not end
+	// within Config.BodyTimeout.
 	ErrBodyTimeout = errors.New("h2: request body stalled")
 	// ErrBodyNotReady: Body.Read from a handler that has not detached, while content is
 	// still arriving: reading would block the connection's goroutine.
