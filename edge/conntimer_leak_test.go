@@ -25,7 +25,7 @@ func liveCount(f *connFeed) (n int) {
 // their own feed.
 func TestConnFeed_refusedConnectionsLeaveTheLiveSet(t *testing.T) {
 	o := startOrigin(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
-	certFile, keyFile, pool := writeCert(t, t.TempDir(), "site", "www.example.test")
+	certFile, keyFile, pool := writeCert(t, t.TempDir(), "site", "www.example.test", "www.test") // rawGET asks for www.test (misdirected.go)
 	for _, c := range []struct {
 		key    string
 		tls    bool

@@ -109,6 +109,9 @@ type exchange struct {
 	// remote is the connection's peer address; tls says the client used TLS.
 	remote netip.Addr
 	tls    bool
+	// sni is the name the client sent in its TLS handshake, "" without TLS or SNI
+	// (misdirected.go).
+	sni string
 
 	// The request's state, set by the pipeline or the listener (it was fasthttp UserValues).
 

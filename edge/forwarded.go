@@ -9,7 +9,11 @@ import (
 // proxyOnlyFields are request fields that only a proxy in front of the node may set. Origins
 // (and their frameworks) read them to rebuild the URL, the client or the method: Symfony and
 // Laravel X-Forwarded-Host/Port/Prefix, IIS and Zend X-Original-URL/X-Rewrite-URL, Rails and
-// Express X-HTTP-Method-Override, nginx's X-Real-IP. None of them is in the cache key, so an
+// Express X-HTTP-Method-Override, nginx's X-Real-IP; the scheme fields gunicorn
+// (X-Forwarded-Protocol: ssl), Yii and Exchange (Front-End-Https: on) trust by default; and the
+// client addresses Rails (Client-IP), django-ipware and PHP's getClientIp snippets read
+// (X-Cluster-Client-IP, X-Forwarded, Forwarded-For, and the CDNs' CF-Connecting-IP,
+// Fastly-Client-IP, True-Client-IP). None of them is in the cache key, so an
 // origin that reflects one would let one client poison the object everyone gets. They are
 // removed from every request whose client is not in trusted_proxies, on cache and pass routes
 // alike (HAProxy and nginx practice: honour forwarding fields only from known proxies).
@@ -20,6 +24,8 @@ var proxyOnlyFields = []string{
 	"X-Forwarded-Scheme", "X-Forwarded-Ssl", "X-Host", "X-Original-Host", "X-Original-URL",
 	"X-Rewrite-URL", "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override",
 	"X-Real-IP", "X-Client-IP", "True-Client-IP",
+	"X-Forwarded-Protocol", "Front-End-Https", "Client-IP", "X-Cluster-Client-IP", "X-Forwarded",
+	"Forwarded-For", "CF-Connecting-IP", "Fastly-Client-IP",
 }
 
 // nodeOnlyFields are the node's own forwarding fields spelled with '_' for '-': CGI,
@@ -141,14 +147,14 @@ func splitQuoted(s string, sep byte) []string {
 }
 
 // mayBeProxyOnly passes over most fields without comparing them to the lists: every listed
-// name starts with X-, True-, Forwarded or Shoal- and has 6 to 22 bytes (a test holds the
-// lists to that).
+// name starts with X-, True-, Forwarded, Front-, Fastly-, Client-, CF- or Shoal- and has 6
+// to 22 bytes (a test holds the lists to that).
 func mayBeProxyOnly(k []byte) bool {
 	if len(k) < 6 || len(k) > 22 {
 		return false
 	}
 	switch k[0] | 0x20 {
-	case 'x', 't', 'f', 's':
+	case 'x', 't', 'f', 's', 'c':
 		return true
 	}
 	return false

@@ -112,6 +112,7 @@ func (n *Node) h2Request(e *h2exchange, w h2.ResponseWriter, r *h2.Request) {
 	x.req, x.resp = q, &e.resp
 	x.remote = remoteAddr(r.RemoteAddr)
 	x.tls = r.TLS // the scheme is the connection's, never :scheme's
+	x.sni = r.ServerName
 	x.host, x.hosts = q.host, 0
 	if len(q.host) > 0 {
 		x.host, x.hosts = q.host, 1

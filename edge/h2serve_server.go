@@ -18,6 +18,7 @@ func (n *Node) h2Config(l conf.Limits) h2.Config {
 		MaxBodyBytes:      int64(l.MaxBodyBytes),
 		IdleTimeout:       l.IdleTimeout.D(),
 		HeaderTimeout:     l.ReadTimeout.D(), // as the HTTP/1.1 listener bounds a head
+		BodyTimeout:       l.ReadTimeout.D(), // and its content, from the head's end here
 		WriteTimeout:      l.WriteTimeout.D(),
 		Logger:            n.log,
 		Registerer:        n.registry,
@@ -65,7 +66,15 @@ func (n *Node) startH2C(cfg *conf.Config) error {
 // acceptH2C accepts cleartext HTTP/2 connections until the listener closes; each goes to
 // the HTTP/2 server of the current generation.
 func (n *Node) acceptH2C(ln net.Listener) {
-	_ = h2.Accept(ln, n.serveH2) // returns once the listener is closed: nothing to report
+	// returns once the listener is closed: nothing to report
+	_ = h2.Accept(ln, func(c net.Conn) {
+		ip, ok := n.admit(c)
+		if !ok {
+			return
+		}
+		defer n.gate.leave(ip)
+		n.serveH2(c)
+	})
 }
 
 // H2CAddr is the bound listen.h2c address ("" without one).

@@ -72,6 +72,13 @@ func (p *pipeline) handle(x *exchange) {
 		x.resp.Head().Set("Allow", allowed)
 		return
 	}
+	if viaLoop(x.req, p.name) {
+		// The request came back through this node (vialoop.go): forwarding it again would
+		// go round until the head outgrew the header limit.
+		p.metrics.rejected.WithLabelValues("loop").Inc()
+		plainError(x, http.StatusLoopDetected, "loop detected: the request has already passed through this node")
+		return
+	}
 	rt := p.rt.Load()
 	handed := pr.handed(rt) // a reload since the probe: walk again under the new settings
 	hdr := x.req
@@ -108,6 +115,12 @@ func (p *pipeline) handle(x *exchange) {
 			p.refuse(x, bad.status, bad.reason, bad.msg)
 			return
 		}
+	}
+	if p.misdirected(x, t.name) {
+		// The connection stays: its other requests (HTTP/2 streams) are for hosts it covers.
+		p.metrics.rejected.WithLabelValues("misdirected").Inc()
+		plainError(x, http.StatusMisdirectedRequest, "misdirected request: the certificate of this connection does not cover "+t.name)
+		return
 	}
 	if rt.cfg.TLS.RedirectHTTP && x.scheme() == "http" && !x.forwarded {
 		redirectToHTTPS(x, &t)

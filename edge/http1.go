@@ -43,6 +43,9 @@ func (n *Node) getHTTP1(ctx *fasthttp.RequestCtx) *http1Exchange {
 	x.host, x.hosts, problem = readCheckedHTTP1Head(&e.req, &ctx.Request.Header)
 	x.remote = remoteAddr(ctx.RemoteAddr())
 	x.tls = ctx.IsTLS()
+	if x.tls {
+		x.sni = serverName(ctx.Conn())
+	}
 	if !ctx.Request.IsBodyStream() {
 		x.bodyBytes = ctx.Request.Body() // a server without StreamRequestBody: the peer port
 	}

@@ -52,6 +52,7 @@ func (n *Node) startServerGen(l conf.Limits) {
 		SecureErrorLogMessage: true,
 		Logger:                fasthttpLogger{n.log},
 	}
+	n.gate.setLimits(l.MaxConns, l.MaxConnsPerIP)
 	gen := &serverGen{srv: srv}
 	for _, old := range n.servers {
 		go old.shutdown(context.Background())

@@ -97,6 +97,7 @@ type Node struct {
 	h2cLn   net.Listener
 	h2ctx   sync.Pool // *h2exchange for the HTTP/2 listener (h2serve.go)
 	certs   *tlscert.Store
+	gate    connGate // TLS handshakes and HTTP/2 connections, which fasthttp does not count
 	stopped bool
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/shoal-cdn/shoal/cachestore"
 	"github.com/shoal-cdn/shoal/edge/coalesce"
+	"github.com/shoal-cdn/shoal/edge/tlscert"
 	"github.com/shoal-cdn/shoal/purge"
 	"github.com/shoal-cdn/shoal/ring"
 	"golang.org/x/sync/singleflight"
@@ -22,6 +23,10 @@ import (
 // drops the cache.
 type pipeline struct {
 	name string
+	// certs are listen.https's certificates (nil without it), set by Start before the
+	// listener serves: a request's host is checked against the one its connection got
+	// (misdirected.go).
+	certs *tlscert.Store
 	// viaValue is "1.1 <name>", this node's Via member.
 	viaValue string
 	log      *slog.Logger

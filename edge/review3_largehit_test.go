@@ -37,7 +37,7 @@ func review3LargeTLSNode(t *testing.T, extra string, withTLS bool) (*Node, map[s
 	var pool *x509.CertPool
 	if withTLS {
 		dir := t.TempDir()
-		certFile, keyFile, p := writeCert(t, dir, "site", "www.example.test")
+		certFile, keyFile, p := writeCert(t, dir, "site", "www.example.test", "www.example.com") // the requests name www.example.com (misdirected.go)
 		pool = p
 		extra += fmt.Sprintf("listen: {http: \"127.0.0.1:0\", https: \"127.0.0.1:0\", admin: \"127.0.0.1:0\"}\ntls: {certificates: [{cert: %s, key: %s}]}\n", certFile, keyFile)
 	}

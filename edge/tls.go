@@ -30,6 +30,7 @@ func (n *Node) startHTTPS(cfg *conf.Config) error {
 		return fmt.Errorf("listen https %s: %w", cfg.Listen.HTTPS, err)
 	}
 	n.certs, n.httpsLn = certs, ln
+	n.pipeline.certs = certs
 	h1 := newConnQueue(ln.Addr())
 	n.tlsFeed = startFeed(h1)
 	n.serveTLS = func() {
@@ -50,10 +51,15 @@ func (n *Node) acceptTLS(ln net.Listener, cfg *tls.Config, h1 *connQueue) {
 			}
 			return
 		}
+		ip, ok := n.admit(c) // until the handshake ends; an h2 connection for its life
+		if !ok {
+			continue
+		}
 		go func() {
 			tc := tls.Server(c, cfg)
 			c.SetDeadline(time.Now().Add(handshakeTimeout))
 			if err := tc.Handshake(); err != nil {
+				n.gate.leave(ip)
 				n.metrics.rejected.WithLabelValues("tls_handshake").Inc()
 				c.Close()
 				return
@@ -61,8 +67,10 @@ func (n *Node) acceptTLS(ln net.Listener, cfg *tls.Config, h1 *connQueue) {
 			c.SetDeadline(time.Time{})
 			if tc.ConnectionState().NegotiatedProtocol == "h2" {
 				n.serveH2(tc)
+				n.gate.leave(ip)
 				return
 			}
+			n.gate.leave(ip) // fasthttp counts it from here
 			if !h1.push(tc) {
 				tc.Close()
 			}

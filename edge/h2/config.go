@@ -55,6 +55,13 @@ type Config struct {
 	// short leaves the HPACK state unknown, so the stream alone cannot be reset. Zero
 	// means 10s.
 	HeaderTimeout time.Duration
+	// BodyTimeout bounds the time from a request's HEADERS to the end of its content
+	// (END_STREAM), as HTTP/1.1's read timeout bounds a head and its body: a client that
+	// trickles DATA, each frame within IdleTimeout, would otherwise hold the stream, its
+	// handler and whatever the handler streams the content to for as long as it likes.
+	// Past it Body.Read fails with ErrBodyTimeout and the stream is reset (CANCEL). Zero
+	// means no bound but IdleTimeout's between frames.
+	BodyTimeout time.Duration
 	// StallTimeout resets a stream (RST_STREAM CANCEL) whose queued data could not be sent
 	// for this long because the peer's stream window stayed shut, and closes the connection
 	// (GOAWAY ENHANCE_YOUR_CALM) when the connection window did. Zero means 30s.

@@ -31,6 +31,9 @@ type conn struct {
 	bw  *bufio.Writer
 	fr  *http2.Framer
 
+	// serverName is the SNI the TLS client sent ("" on h2c or without SNI).
+	serverName string
+
 	// Read side: touched only by the connection's goroutine.
 	hdec *hpack.Decoder
 	hdr  headerBlock
@@ -85,7 +88,9 @@ func newConn(s *Server, nc net.Conn) *conn {
 		recvWindow:     65535,
 		lastActive:     time.Now(),
 	}
-	_, c.tls = nc.(*tls.Conn)
+	if tc, ok := nc.(*tls.Conn); ok {
+		c.tls, c.serverName = true, tc.ConnectionState().ServerName
+	}
 	c.br = bufio.NewReaderSize(nc, 16<<10)
 	c.bw = bufio.NewWriterSize(deadlineWriter{c}, 16<<10)
 	c.fr = http2.NewFramer(c.bw, c.br)

@@ -54,6 +54,10 @@ type Request struct {
 	// TLS: the connection is a *tls.Conn (ALPN h2), not cleartext h2c. :scheme is the
 	// client's claim; this is the connection's.
 	TLS bool
+	// ServerName is the name the client sent in the TLS handshake (SNI) of the connection,
+	// "" on h2c or without SNI: the server may refuse a request for a host the certificate
+	// it served for that name does not cover (421, RFC 9110 section 7.4).
+	ServerName string
 }
 
 // Get returns the value of the first field named name (lowercase), or "".
@@ -122,7 +126,8 @@ var (
 	ErrBadStatus = errors.New("h2: invalid status code")
 	// ErrBodyTooLarge: the request content exceeded Config.MaxBodyBytes.
 	ErrBodyTooLarge = errors.New("h2: request body larger than the configured maximum")
-	// ErrBodyTimeout: no request content arrived for Config.IdleTimeout.
+	// ErrBodyTimeout: no request content arrived for Config.IdleTimeout, or it did not end
+	// within Config.BodyTimeout.
 	ErrBodyTimeout = errors.New("h2: request body stalled")
 	// ErrBodyNotReady: Body.Read from a handler that has not detached, while content is
 	// still arriving: reading would block the connection's goroutine.

@@ -179,7 +179,22 @@ func (h *headerBlock) wellFormed() bool {
 	if h.method == "CONNECT" {
 		return h.hasAuth && !h.hasScheme && !h.hasPath
 	}
-	return h.hasScheme && h.hasPath && h.path != ""
+	return h.hasScheme && validScheme(h.scheme) && h.hasPath && h.path != ""
+}
+
+// validScheme: a scheme as RFC 3986 §3.1 spells it, the "valid value" RFC 9113 §8.3.1 asks
+// of :scheme (any scheme, not only http and https).
+func validScheme(s string) bool {
+	if s == "" || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // endHeaders acts on a complete header block: trailers of an open stream, or a new stream.

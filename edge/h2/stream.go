@@ -1,6 +1,8 @@
 package h2
 
 import (
+	"time"
+
 	"golang.org/x/net/http2"
 )
 
@@ -41,6 +43,7 @@ type stream struct {
 	recvUnacked int64
 	declared    int64 // content-length, -1 when absent
 	received    int64
+	opened      time.Time // when its HEADERS ended, for Config.BodyTimeout; zero without content
 
 	// The handler's hold on the stream.
 	sync     bool // ServeH2 is running and has not detached
@@ -90,9 +93,12 @@ func (c *conn) newStream(h *headerBlock) *stream {
 	r.StreamID = h.id
 	r.RemoteAddr = c.nc.RemoteAddr()
 	r.TLS = c.tls
+	r.ServerName = c.serverName
 	if h.endStream {
 		s.state = stateHalfClosedRemote
 		s.body.eof = true
+	} else if c.cfg.BodyTimeout > 0 {
+		s.opened = time.Now() // only a request with content is timed: a GET reads no clock
 	}
 	c.streams[h.id] = s
 	c.active++

@@ -80,6 +80,31 @@ func (s *Store) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, er
 	return set.first, nil
 }
 
+// Covers reports whether the certificate served to a client that sent serverName as its SNI
+// covers host (a DNS name or an IP address, without port): the question RFC 9110 section
+// 7.4 asks before a request for host is answered on that connection. Among several
+// certificates for serverName (RSA and ECDSA, say) it is enough that one covers host. A
+// serverName no certificate names was served the first certificate, so that one is asked.
+func (s *Store) Covers(serverName, host string) bool {
+	set := s.set.Load()
+	name := strings.TrimSuffix(strings.ToLower(serverName), ".")
+	candidates := set.exact[name]
+	if len(candidates) == 0 {
+		if _, parent, ok := strings.Cut(name, "."); ok && parent != "" {
+			candidates = set.wildcard[parent]
+		}
+	}
+	if len(candidates) == 0 {
+		candidates = []*tls.Certificate{set.first}
+	}
+	for _, c := range candidates {
+		if c.Leaf != nil && c.Leaf.VerifyHostname(host) == nil {
+			return true
+		}
+	}
+	return false
+}
+
 func pick(hello *tls.ClientHelloInfo, candidates []*tls.Certificate) *tls.Certificate {
 	if len(candidates) == 0 {
 		return nil

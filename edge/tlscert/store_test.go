@@ -264,3 +264,31 @@ func TestStore_namesListsExactAndWildcard(t *testing.T) {
 		t.Errorf("TLSConfig = %+v", cfg)
 	}
 }
+
+// TestStore_coversWhatTheSNIsCertificateNames: Covers asks the certificate GetCertificate
+// serves for the SNI name (exact, wildcard, else the first) about another host.
+func TestStore_coversWhatTheSNIsCertificateNames(t *testing.T) {
+	dir := t.TempDir()
+	site, _ := writeCert(t, dir, "www.example.com", "*.img.example.com")
+	other, _ := writeCert(t, dir, "other.org")
+	s, err := Load([]conf.Certificate{site, other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		sni, host string
+		want      bool
+	}{
+		{"www.example.com", "a.img.example.com", true},
+		{"www.example.com", "other.org", false},
+		{"a.img.example.com", "www.example.com", true},
+		{"other.org", "www.example.com", false},
+		{"OTHER.ORG.", "other.org", true},
+		{"unknown.test", "www.example.com", true}, // served the first certificate
+		{"unknown.test", "other.org", false},
+	} {
+		if got := s.Covers(tc.sni, tc.host); got != tc.want {
+			t.Errorf("Covers(%q, %q) = %v, want %v", tc.sni, tc.host, got, tc.want)
+		}
+	}
+}
