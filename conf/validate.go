@@ -2,6 +2,7 @@ package conf
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -157,7 +158,7 @@ func (v *validator) cache(c *Cache) {
 	if c.TargetedField == "" {
 		c.TargetedField = def.TargetedField
 	}
-	if c.HeuristicFraction < 0 || c.HeuristicFraction > 1 {
+	if !(c.HeuristicFraction >= 0 && c.HeuristicFraction <= 1) { // NaN too
 		v.fail("cache.heuristic_fraction", "%v is outside 0..1", c.HeuristicFraction)
 	}
 	if c.MaxObjectSize > c.Memory {
@@ -324,6 +325,8 @@ func (v *validator) route(key string, r *Route, origins map[string]*Pool) {
 	}
 	if r.RateLimit.Rate < 0 || r.RateLimit.Burst < 0 {
 		v.fail(key+".rate_limit", "rate and burst must not be negative")
+	} else if !finite(r.RateLimit.Rate) {
+		v.fail(key+".rate_limit", "rate %v is not a finite number", r.RateLimit.Rate)
 	}
 }
 
@@ -351,7 +354,7 @@ func (v *validator) cluster(c *Cluster) {
 	if c.SuspicionMult < 1 {
 		v.fail("cluster.suspicion_mult", "must be at least 1")
 	}
-	if c.BoundedLoad != 0 && c.BoundedLoad <= 1 {
+	if c.BoundedLoad != 0 && !(c.BoundedLoad > 1 && finite(c.BoundedLoad)) { // NaN too
 		v.fail("cluster.bounded_load", "%v must be above 1 (1.25 is usual) or 0 for off", c.BoundedLoad)
 	}
 	c.Secret = v.readSecret("cluster.secret_file", c.SecretFile)
@@ -489,3 +492,7 @@ func validToken(s string) bool {
 	}
 	return true
 }
+
+// finite reports whether f is a number a component can use: YAML's .nan and .inf decode into
+// float64 keys, and NaN passes any bound written as "f < lo || f > hi".
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
