@@ -51,6 +51,9 @@ func (v *validator) config(c *Config) {
 	v.vip(&c.VIP, c)
 	v.purge(&c.Purge)
 	v.tls(&c.TLS)
+	if c.Listen.HTTPS != "" && len(c.TLS.Certificates) == 0 {
+		v.fail("listen.https", "needs tls.certificates: a TLS listener without a certificate completes no handshake")
+	}
 	v.compression(&c.Compression)
 	v.log(&c.Log)
 	v.cidrs("admin.allow", c.Admin.Allow)
