@@ -196,7 +196,13 @@ func (n *Node) Start() error {
 		return fmt.Errorf("edge: listen admin %s: %w", cfg.Listen.Admin, err)
 	}
 	n.adminLn = adminLn
-	n.admin = &http.Server{Handler: n.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
+	// The data listeners' limits bound admin connections too: without ReadTimeout and
+	// IdleTimeout net/http lets an idle keep-alive connection, or a body sent a byte at a
+	// time, hold its connection for ever, from any address (admin.allow is checked per request).
+	n.admin = &http.Server{Handler: n.adminHandler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: cfg.Limits.ReadTimeout.D(), IdleTimeout: cfg.Limits.IdleTimeout.D(),
+		// A purge answers once its peers acknowledged or purge.timeout passed.
+		WriteTimeout: max(cfg.Limits.WriteTimeout.D(), 2*cfg.Purge.Timeout.D())}
 	if cfg.Listen.Peer != "" {
 		if n.peerLn, err = net.Listen("tcp", cfg.Listen.Peer); err != nil {
 			n.closeListeners()
