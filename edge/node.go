@@ -321,6 +321,9 @@ func (n *Node) Reload(cfg *conf.Config) error {
 			return fmt.Errorf("edge: reload: purge: %w", err)
 		}
 	}
+	for name, p := range rt.pools {
+		p.Inherit(old.pools[name]) // servers still listed keep their health
+	}
 	rt.start()
 	n.rt.Store(rt)
 	if old.cfg.Limits != cfg.Limits && !n.stopped {
