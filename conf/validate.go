@@ -321,9 +321,9 @@ func (v *validator) route(key string, r *Route, origins map[string]*Pool) {
 		}
 	}
 	for i, host := range m.Host {
-		m.Host[i] = strings.ToLower(host)
-		if host == "" || strings.ContainsAny(host, "/ ") {
-			v.fail(fmt.Sprintf("%s.match.host[%d]", key, i), "%q is not a host name", host)
+		m.Host[i] = routeHost(host)
+		if msg := routeHostProblem(m.Host[i]); msg != "" {
+			v.fail(fmt.Sprintf("%s.match.host[%d]", key, i), "%q %s", host, msg)
 		}
 	}
 	if r.RateLimit.Rate < 0 || r.RateLimit.Burst < 0 {
@@ -499,3 +499,35 @@ func validToken(s string) bool {
 // finite reports whether f is a number a component can use: YAML's .nan and .inf decode into
 // float64 keys, and NaN passes any bound written as "f < lo || f > hi".
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// routeHost folds a match.host as the edge folds a request's host before matching routes:
+// lower case, no trailing dot, an IPv6 literal in brackets in its canonical form.
+func routeHost(h string) string {
+	h = strings.ToLower(h)
+	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+		if a, err := netip.ParseAddr(h[1 : len(h)-1]); err == nil && a.Is6() && a.Zone() == "" {
+			return "[" + a.String() + "]"
+		}
+		return h
+	}
+	return strings.TrimSuffix(h, ".")
+}
+
+// routeHostProblem says why a folded match.host can match no request, or "": requests are
+// matched by host without port, so one written with a port, a wildcard other than a leading
+// "*.", or an IPv6 address outside brackets would silently leave its route unused.
+func routeHostProblem(h string) string {
+	switch {
+	case h == "" || strings.ContainsAny(h, "/ "):
+		return "is not a host name"
+	case strings.HasPrefix(h, "["):
+		if _, err := netip.ParseAddr(strings.TrimSuffix(h[1:], "]")); err != nil || !strings.HasSuffix(h, "]") {
+			return "is not an IPv6 literal in brackets (a route matches the host without its port)"
+		}
+	case strings.Contains(h, ":"):
+		return "has a port or is an IPv6 address without brackets: a route matches the host without its port"
+	case strings.Contains(strings.TrimPrefix(h, "*."), "*") || h == "*.":
+		return `is not a host name or "*.suffix" (a wildcard is only a leading "*.")`
+	}
+	return ""
+}
