@@ -210,11 +210,22 @@ func (v *validator) pool(name string, p *Pool) {
 			v.fail(skey+".url", "%q: no host", s.URL)
 		case u.Path != "" && u.Path != "/" || u.RawQuery != "":
 			v.fail(skey+".url", "%q: a server URL has no path or query", s.URL)
+		case u.Port() != "" && (!validPort(u.Port()) || u.Port() == "0"):
+			v.fail(skey+".url", "%q: the port must be a number from 1 to 65535", s.URL)
 		}
-		if j, dup := seen[s.URL]; dup && s.URL != "" {
+		// One server however written: scheme and host case, the scheme's default port, a "/".
+		same := s.URL
+		if err == nil && u.Host != "" {
+			port := u.Port()
+			if port == "" || u.Scheme == "http" && port == "80" || u.Scheme == "https" && port == "443" {
+				port = "default"
+			}
+			same = strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port
+		}
+		if j, dup := seen[same]; dup && s.URL != "" {
 			v.fail(skey+".url", "duplicate of %s.servers[%d]", key, j)
 		}
-		seen[s.URL] = i
+		seen[same] = i
 		if s.Weight != nil && *s.Weight < 0 {
 			v.fail(skey+".weight", "must not be negative")
 		}
