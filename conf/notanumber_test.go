@@ -25,8 +25,8 @@ func TestParse_notANumberRefused(t *testing.T) {
 		{route + "cache: {heuristic_fraction: .inf}\n", "cache.heuristic_fraction"},
 		{route + "cluster: {bounded_load: .nan}\n", "cluster.bounded_load"},
 		{route + "cluster: {bounded_load: .inf}\n", "cluster.bounded_load"},
-		{"routes: [{origin: a, rate_limit: {rate: .nan, burst: 1}}]\n", "routes[0].rate_limit"},
-		{"routes: [{origin: a, rate_limit: {rate: .inf, burst: 1}}]\n", "routes[0].rate_limit"},
+		{"routes: [{origin: a, rate_limit: {rate: .nan, burst: 1}}]\n", "routes[0].rate_limit.rate"},
+		{"routes: [{origin: a, rate_limit: {rate: .inf, burst: 1}}]\n", "routes[0].rate_limit.rate"},
 	}
 	for _, tc := range cases {
 		_, err := Parse([]byte(rest+tc.yaml), "bad.yaml", "")

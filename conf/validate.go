@@ -137,9 +137,8 @@ func (v *validator) limits(l *Limits) {
 	if l.MaxBodyBytes > maxBodyBytes {
 		v.fail("limits.max_body_bytes", "%s is above %s: a body a cluster member forwards on the peer port is held in memory whole", l.MaxBodyBytes, Size(maxBodyBytes))
 	}
-	if l.MaxConns < 0 || l.MaxConnsPerIP < 0 {
-		v.fail("limits", "connection limits must not be negative")
-	}
+	v.notNegative("limits.max_conns", l.MaxConns)
+	v.notNegative("limits.max_conns_per_ip", l.MaxConnsPerIP)
 }
 
 func (v *validator) cache(c *Cache) {
@@ -261,9 +260,8 @@ func (v *validator) poolDefaults(key string, p *Pool) {
 	if h.Timeout >= h.Interval {
 		v.fail(key+".health.timeout", "%s is not below the interval %s", h.Timeout, h.Interval)
 	}
-	if h.Rise < 0 || h.Fall < 0 {
-		v.fail(key+".health", "rise and fall must be positive")
-	}
+	v.notNegative(key+".health.rise", h.Rise)
+	v.notNegative(key+".health.fall", h.Fall)
 	if h.ExpectStatus < 100 || h.ExpectStatus > 599 {
 		v.fail(key+".health.expect_status", "%d is not an HTTP status", h.ExpectStatus)
 	}
@@ -297,9 +295,8 @@ func (v *validator) poolDefaults(key string, p *Pool) {
 	if p.MaxQueue == 0 {
 		p.MaxQueue = def.MaxQueue
 	}
-	if p.MaxConns < 0 || p.MaxQueue < 0 {
-		v.fail(key, "max_conns and max_queue must not be negative")
-	}
+	v.notNegative(key+".max_conns", p.MaxConns)
+	v.notNegative(key+".max_queue", p.MaxQueue)
 }
 
 func (v *validator) route(key string, r *Route, origins map[string]*Pool) {
@@ -337,11 +334,12 @@ func (v *validator) route(key string, r *Route, origins map[string]*Pool) {
 			v.fail(fmt.Sprintf("%s.match.host[%d]", key, i), "%q %s", host, msg)
 		}
 	}
-	if r.RateLimit.Rate < 0 || r.RateLimit.Burst < 0 {
-		v.fail(key+".rate_limit", "rate and burst must not be negative")
+	if r.RateLimit.Rate < 0 {
+		v.fail(key+".rate_limit.rate", "%v is negative", r.RateLimit.Rate)
 	} else if !finite(r.RateLimit.Rate) {
-		v.fail(key+".rate_limit", "rate %v is not a finite number", r.RateLimit.Rate)
+		v.fail(key+".rate_limit.rate", "%v is not a finite number", r.RateLimit.Rate)
 	}
+	v.notNegative(key+".rate_limit.burst", r.RateLimit.Burst)
 }
 
 func (v *validator) cluster(c *Cluster) {
@@ -541,4 +539,11 @@ func routeHostProblem(h string) string {
 		return `is not a host name or "*.suffix" (a wildcard is only a leading "*.")`
 	}
 	return ""
+}
+
+// notNegative refuses a negative count, naming its own key (and so its line).
+func (v *validator) notNegative(key string, n int) {
+	if n < 0 {
+		v.fail(key, "%d is negative", n)
+	}
 }
