@@ -336,8 +336,14 @@ func (n *Node) Reload(cfg *conf.Config) error {
 		}
 	}
 	// Requests already holding the old runtime finish on its pools; closing them only stops
-	// health checks and idle connections.
-	time.AfterFunc(cfg.Cache.FillTimeout.D(), old.close)
+	// health checks and idle connections. Retiring them also drops the metric series of the
+	// servers and pools the configuration then in force no longer lists.
+	time.AfterFunc(cfg.Cache.FillTimeout.D(), func() {
+		current := n.rt.Load().pools
+		for name, p := range old.pools {
+			p.Retire(current[name])
+		}
+	})
 	n.metrics.reloads.WithLabelValues("ok").Inc()
 	n.reloadedAt(cfg.Log.Level, "routes", len(rt.routes), "pools", len(rt.pools))
 	return nil
