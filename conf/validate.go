@@ -373,6 +373,13 @@ func (v *validator) cluster(c *Cluster) {
 	if c.Bind != "" && c.SecretFile == "" {
 		v.fail("cluster.secret_file", "a cluster needs a shared secret: it encrypts gossip and admits members to the peer port")
 	}
+	c.AcceptSecrets = nil
+	for i, file := range c.AcceptSecretFiles {
+		c.AcceptSecrets = append(c.AcceptSecrets, v.readSecret(fmt.Sprintf("cluster.accept_secret_files[%d]", i), file))
+	}
+	if len(c.AcceptSecretFiles) > 0 && c.SecretFile == "" {
+		v.fail("cluster.accept_secret_files", "needs cluster.secret_file, the secret this node sends")
+	}
 }
 
 func (v *validator) purge(p *Purge) {

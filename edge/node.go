@@ -126,7 +126,7 @@ func New(cfg *conf.Config, opts Options) (*Node, error) {
 	n.fills.Linger = fillLinger
 	n.h2ctx.New = func() any { return &h2exchange{req: fieldList{contentLength: -2}} }
 	n.access = newAccessLog(opts.AccessLog, cfg.Log.Access)
-	n.peerSecret = cfg.Cluster.Secret
+	n.peerSecret, n.peerAccepted = cfg.Cluster.Secret, cfg.Cluster.AcceptSecrets
 	if cfg.Cache.Disk.Enabled() {
 		n.diskSince = lastActive(cfg.Cache.Disk.Path)
 	}
