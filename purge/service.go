@@ -300,7 +300,7 @@ func (s *Service) applyRemote(r Request, source string) (purged int, fresh bool,
 		return 0, false, err
 	}
 	if s.now().Sub(r.Time) > logAge {
-		s.logger.Debug("purge: ignoring a purge older than the ban log", "id", r.ID, "time", r.Time, "source", source)
+		s.logger.Debug("purge: ignoring a purge older than the ban log", "id", r.ID, "purge_time", r.Time, "source", source)
 		return 0, false, nil
 	}
 	purged, fresh = s.applyOnce(r, source)
