@@ -168,13 +168,17 @@ type RateLimit struct {
 
 // Cluster is the memberlist ring. Load starts from DefaultCluster.
 type Cluster struct {
-	Bind        string   `yaml:"bind"`      // gossip address; empty means single node
-	Advertise   string   `yaml:"advertise"` // address peers use; default the bind address
-	Join        []string `yaml:"join"`
-	VNodes      int      `yaml:"vnodes"`       // virtual nodes per unit of weight; default 160
-	SecretFile  string   `yaml:"secret_file"`  // gossip encryption and peer-port secret
-	Secret      string   `yaml:"-"`            // read from SecretFile by Load
-	BoundedLoad float64  `yaml:"bounded_load"` // >1 enables bounded loads with this factor; 0 off
+	Bind       string   `yaml:"bind"`      // gossip address; empty means single node
+	Advertise  string   `yaml:"advertise"` // address peers use; default the bind address
+	Join       []string `yaml:"join"`
+	VNodes     int      `yaml:"vnodes"`      // virtual nodes per unit of weight; default 160
+	SecretFile string   `yaml:"secret_file"` // gossip encryption and peer-port secret
+	Secret     string   `yaml:"-"`           // read from SecretFile by Load
+	// AcceptSecretFiles hold secrets accepted besides Secret (gossip, peer port, peer
+	// purges), for a rolling rotation: Secret is what this node sends.
+	AcceptSecretFiles []string `yaml:"accept_secret_files"`
+	AcceptSecrets     []string `yaml:"-"`            // read from AcceptSecretFiles by Load
+	BoundedLoad       float64  `yaml:"bounded_load"` // >1 enables bounded loads with this factor; 0 off
 	// Failure detection. The defaults suit a LAN: a crashed node leaves every view in about
 	// 1-2 s. Across a WAN, or on heavily loaded hosts, raise probe_timeout with the round trip.
 	ProbeInterval Duration `yaml:"probe_interval"` // default 200ms

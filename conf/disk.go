@@ -48,4 +48,12 @@ func (v *validator) disk(d *Disk) {
 	if d.AdmitFrequency < -1 {
 		v.fail("cache.disk.admit_frequency", "%d: -1 (admit everything), 0 (default) or more", d.AdmitFrequency)
 	}
+	// The tier's estimate is counters capped at 15 plus a doorkeeper bit (cachestore/disk
+	// admit.go): above 16 a full tier would admit nothing.
+	if d.AdmitFrequency > maxAdmitFrequency {
+		v.fail("cache.disk.admit_frequency", "%d is above %d, the most the tier's frequency sketch counts: a full tier would admit nothing", d.AdmitFrequency, maxAdmitFrequency)
+	}
 }
+
+// maxAdmitFrequency is the largest frequency the disk tier's admission sketch can estimate.
+const maxAdmitFrequency = 16

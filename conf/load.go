@@ -42,6 +42,17 @@ func parse(data []byte, name, dir string) (*Config, error) {
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
 		return nil, decodeErrors(name, pos, err)
 	}
+	// A second document would be ignored whole, every key of it silently.
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil {
+		line := next.Line
+		if len(next.Content) > 0 {
+			line = next.Content[0].Line
+		}
+		return nil, Errors{{File: name, Line: line, Msg: "a second YAML document (after ---): the configuration is one document"}}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, syntaxError(name, err)
+	}
 	v := &validator{file: name, dir: dir, pos: pos}
 	v.config(cfg)
 	if len(v.errs) > 0 {

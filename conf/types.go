@@ -2,6 +2,7 @@ package conf
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,10 @@ func ParseSize(s string) (Size, error) {
 	n, err := strconv.ParseFloat(text, 64)
 	if err != nil || text == "" {
 		return 0, fmt.Errorf("invalid size %q (want a number with an optional unit: KiB, MiB, GiB, KB, MB, GB)", s)
+	}
+	if math.IsNaN(n) {
+		// NaN passes every bound below (each comparison is false) and converts to -2^63.
+		return 0, fmt.Errorf("invalid size %q: not a number", s)
 	}
 	if n < 0 {
 		return 0, fmt.Errorf("invalid size %q: negative", s)

@@ -2,6 +2,7 @@ package conf
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -50,6 +51,9 @@ func (v *validator) config(c *Config) {
 	v.vip(&c.VIP, c)
 	v.purge(&c.Purge)
 	v.tls(&c.TLS)
+	if c.Listen.HTTPS != "" && len(c.TLS.Certificates) == 0 {
+		v.fail("listen.https", "needs tls.certificates: a TLS listener without a certificate completes no handshake")
+	}
 	v.compression(&c.Compression)
 	v.log(&c.Log)
 	v.cidrs("admin.allow", c.Admin.Allow)
@@ -133,9 +137,8 @@ func (v *validator) limits(l *Limits) {
 	if l.MaxBodyBytes > maxBodyBytes {
 		v.fail("limits.max_body_bytes", "%s is above %s: a body a cluster member forwards on the peer port is held in memory whole", l.MaxBodyBytes, Size(maxBodyBytes))
 	}
-	if l.MaxConns < 0 || l.MaxConnsPerIP < 0 {
-		v.fail("limits", "connection limits must not be negative")
-	}
+	v.notNegative("limits.max_conns", l.MaxConns)
+	v.notNegative("limits.max_conns_per_ip", l.MaxConnsPerIP)
 }
 
 func (v *validator) cache(c *Cache) {
@@ -157,7 +160,7 @@ func (v *validator) cache(c *Cache) {
 	if c.TargetedField == "" {
 		c.TargetedField = def.TargetedField
 	}
-	if c.HeuristicFraction < 0 || c.HeuristicFraction > 1 {
+	if !(c.HeuristicFraction >= 0 && c.HeuristicFraction <= 1) { // NaN too
 		v.fail("cache.heuristic_fraction", "%v is outside 0..1", c.HeuristicFraction)
 	}
 	if c.MaxObjectSize > c.Memory {
@@ -206,11 +209,22 @@ func (v *validator) pool(name string, p *Pool) {
 			v.fail(skey+".url", "%q: no host", s.URL)
 		case u.Path != "" && u.Path != "/" || u.RawQuery != "":
 			v.fail(skey+".url", "%q: a server URL has no path or query", s.URL)
+		case u.Port() != "" && (!validPort(u.Port()) || u.Port() == "0"):
+			v.fail(skey+".url", "%q: the port must be a number from 1 to 65535", s.URL)
 		}
-		if j, dup := seen[s.URL]; dup && s.URL != "" {
+		// One server however written: scheme and host case, the scheme's default port, a "/".
+		same := s.URL
+		if err == nil && u.Host != "" {
+			port := u.Port()
+			if port == "" || u.Scheme == "http" && port == "80" || u.Scheme == "https" && port == "443" {
+				port = "default"
+			}
+			same = strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port
+		}
+		if j, dup := seen[same]; dup && s.URL != "" {
 			v.fail(skey+".url", "duplicate of %s.servers[%d]", key, j)
 		}
-		seen[s.URL] = i
+		seen[same] = i
 		if s.Weight != nil && *s.Weight < 0 {
 			v.fail(skey+".weight", "must not be negative")
 		}
@@ -246,9 +260,8 @@ func (v *validator) poolDefaults(key string, p *Pool) {
 	if h.Timeout >= h.Interval {
 		v.fail(key+".health.timeout", "%s is not below the interval %s", h.Timeout, h.Interval)
 	}
-	if h.Rise < 0 || h.Fall < 0 {
-		v.fail(key+".health", "rise and fall must be positive")
-	}
+	v.notNegative(key+".health.rise", h.Rise)
+	v.notNegative(key+".health.fall", h.Fall)
 	if h.ExpectStatus < 100 || h.ExpectStatus > 599 {
 		v.fail(key+".health.expect_status", "%d is not an HTTP status", h.ExpectStatus)
 	}
@@ -282,9 +295,8 @@ func (v *validator) poolDefaults(key string, p *Pool) {
 	if p.MaxQueue == 0 {
 		p.MaxQueue = def.MaxQueue
 	}
-	if p.MaxConns < 0 || p.MaxQueue < 0 {
-		v.fail(key, "max_conns and max_queue must not be negative")
-	}
+	v.notNegative(key+".max_conns", p.MaxConns)
+	v.notNegative(key+".max_queue", p.MaxQueue)
 }
 
 func (v *validator) route(key string, r *Route, origins map[string]*Pool) {
@@ -317,14 +329,17 @@ func (v *validator) route(key string, r *Route, origins map[string]*Pool) {
 		}
 	}
 	for i, host := range m.Host {
-		m.Host[i] = strings.ToLower(host)
-		if host == "" || strings.ContainsAny(host, "/ ") {
-			v.fail(fmt.Sprintf("%s.match.host[%d]", key, i), "%q is not a host name", host)
+		m.Host[i] = routeHost(host)
+		if msg := routeHostProblem(m.Host[i]); msg != "" {
+			v.fail(fmt.Sprintf("%s.match.host[%d]", key, i), "%q %s", host, msg)
 		}
 	}
-	if r.RateLimit.Rate < 0 || r.RateLimit.Burst < 0 {
-		v.fail(key+".rate_limit", "rate and burst must not be negative")
+	if r.RateLimit.Rate < 0 {
+		v.fail(key+".rate_limit.rate", "%v is negative", r.RateLimit.Rate)
+	} else if !finite(r.RateLimit.Rate) {
+		v.fail(key+".rate_limit.rate", "%v is not a finite number", r.RateLimit.Rate)
 	}
+	v.notNegative(key+".rate_limit.burst", r.RateLimit.Burst)
 }
 
 func (v *validator) cluster(c *Cluster) {
@@ -351,12 +366,19 @@ func (v *validator) cluster(c *Cluster) {
 	if c.SuspicionMult < 1 {
 		v.fail("cluster.suspicion_mult", "must be at least 1")
 	}
-	if c.BoundedLoad != 0 && c.BoundedLoad <= 1 {
+	if c.BoundedLoad != 0 && !(c.BoundedLoad > 1 && finite(c.BoundedLoad)) { // NaN too
 		v.fail("cluster.bounded_load", "%v must be above 1 (1.25 is usual) or 0 for off", c.BoundedLoad)
 	}
 	c.Secret = v.readSecret("cluster.secret_file", c.SecretFile)
 	if c.Bind != "" && c.SecretFile == "" {
 		v.fail("cluster.secret_file", "a cluster needs a shared secret: it encrypts gossip and admits members to the peer port")
+	}
+	c.AcceptSecrets = nil
+	for i, file := range c.AcceptSecretFiles {
+		c.AcceptSecrets = append(c.AcceptSecrets, v.readSecret(fmt.Sprintf("cluster.accept_secret_files[%d]", i), file))
+	}
+	if len(c.AcceptSecretFiles) > 0 && c.SecretFile == "" {
+		v.fail("cluster.accept_secret_files", "needs cluster.secret_file, the secret this node sends")
 	}
 }
 
@@ -488,4 +510,47 @@ func validToken(s string) bool {
 		}
 	}
 	return true
+}
+
+// finite reports whether f is a number a component can use: YAML's .nan and .inf decode into
+// float64 keys, and NaN passes any bound written as "f < lo || f > hi".
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// routeHost folds a match.host as the edge folds a request's host before matching routes:
+// lower case, no trailing dot, an IPv6 literal in brackets in its canonical form.
+func routeHost(h string) string {
+	h = strings.ToLower(h)
+	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+		if a, err := netip.ParseAddr(h[1 : len(h)-1]); err == nil && a.Is6() && a.Zone() == "" {
+			return "[" + a.String() + "]"
+		}
+		return h
+	}
+	return strings.TrimSuffix(h, ".")
+}
+
+// routeHostProblem says why a folded match.host can match no request, or "": requests are
+// matched by host without port, so one written with a port, a wildcard other than a leading
+// "*.", or an IPv6 address outside brackets would silently leave its route unused.
+func routeHostProblem(h string) string {
+	switch {
+	case h == "" || strings.ContainsAny(h, "/ "):
+		return "is not a host name"
+	case strings.HasPrefix(h, "["):
+		if _, err := netip.ParseAddr(strings.TrimSuffix(h[1:], "]")); err != nil || !strings.HasSuffix(h, "]") {
+			return "is not an IPv6 literal in brackets (a route matches the host without its port)"
+		}
+	case strings.Contains(h, ":"):
+		return "has a port or is an IPv6 address without brackets: a route matches the host without its port"
+	case strings.Contains(strings.TrimPrefix(h, "*."), "*") || h == "*.":
+		return `is not a host name or "*.suffix" (a wildcard is only a leading "*.")`
+	}
+	return ""
+}
+
+// notNegative refuses a negative count, naming its own key (and so its line).
+func (v *validator) notNegative(key string, n int) {
+	if n < 0 {
+		v.fail(key, "%d is negative", n)
+	}
 }

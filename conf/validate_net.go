@@ -32,9 +32,8 @@ func (v *validator) gslb(g *GSLB) {
 	if g.Answers == 0 {
 		g.Answers = 2
 	}
-	if g.TTL < 0 || g.Answers < 0 {
-		v.fail("gslb", "ttl and answers must be positive")
-	}
+	v.notNegative("gslb.ttl", g.TTL)
+	v.notNegative("gslb.answers", g.Answers)
 	if g.TTL > maxTTL {
 		// Resolvers read a TTL with the top bit set as 0 (RFC 2181 section 8); above 2^32 it
 		// wrapped in the answer's 32 bits.

@@ -31,7 +31,7 @@ func (n *Node) startCluster(cfg *conf.Config) error {
 	}
 	n.ring = r
 	svc, err := purge.New(cfg.Purge, purgeTarget{n.pipeline}, clusterView{n.pipeline}, purge.Options{Logger: n.log.With("component", "purge"),
-		Registerer: n.registry, Secret: cfg.Cluster.Secret, Broadcast: r.Broadcast, Resolve: n.purgeTargets})
+		Registerer: n.registry, Secret: cfg.Cluster.Secret, AcceptSecrets: cfg.Cluster.AcceptSecrets, Broadcast: r.Broadcast, Resolve: n.purgeTargets})
 	if err != nil {
 		return fmt.Errorf("purge: %w", err)
 	}

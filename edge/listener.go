@@ -281,5 +281,5 @@ func (l *handoffListener) Addr() net.Addr { return l.addr }
 type fasthttpLogger struct{ log *slog.Logger }
 
 func (l fasthttpLogger) Printf(format string, args ...any) {
-	l.log.Debug("fasthttp", "msg", fmt.Sprintf(format, args...))
+	l.log.Debug("fasthttp", "detail", fmt.Sprintf(format, args...))
 }

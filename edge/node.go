@@ -128,7 +128,7 @@ func New(cfg *conf.Config, opts Options) (*Node, error) {
 	n.fills.Linger = fillLinger
 	n.h2ctx.New = func() any { return &h2exchange{req: fieldList{contentLength: -2}} }
 	n.access = newAccessLog(opts.AccessLog, cfg.Log.Access)
-	n.peerSecret = cfg.Cluster.Secret
+	n.peerSecret, n.peerAccepted = cfg.Cluster.Secret, cfg.Cluster.AcceptSecrets
 	if cfg.Cache.Disk.Enabled() {
 		n.diskSince = lastActive(cfg.Cache.Disk.Path)
 	}
@@ -198,7 +198,13 @@ func (n *Node) Start() error {
 		return fmt.Errorf("edge: listen admin %s: %w", cfg.Listen.Admin, err)
 	}
 	n.adminLn = adminLn
-	n.admin = &http.Server{Handler: n.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
+	// The data listeners' limits bound admin connections too: without ReadTimeout and
+	// IdleTimeout net/http lets an idle keep-alive connection, or a body sent a byte at a
+	// time, hold its connection for ever, from any address (admin.allow is checked per request).
+	n.admin = &http.Server{Handler: n.adminHandler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: cfg.Limits.ReadTimeout.D(), IdleTimeout: cfg.Limits.IdleTimeout.D(),
+		// A purge answers once its peers acknowledged or purge.timeout passed.
+		WriteTimeout: max(cfg.Limits.WriteTimeout.D(), 2*cfg.Purge.Timeout.D())}
 	if cfg.Listen.Peer != "" {
 		if n.peerLn, err = net.Listen("tcp", cfg.Listen.Peer); err != nil {
 			n.closeListeners()
@@ -313,6 +319,9 @@ func (n *Node) Reload(cfg *conf.Config) error {
 			return fmt.Errorf("edge: reload: purge: %w", err)
 		}
 	}
+	for name, p := range rt.pools {
+		p.Inherit(old.pools[name]) // servers still listed keep their health
+	}
 	rt.start()
 	n.rt.Store(rt)
 	if old.cfg.Limits != cfg.Limits && !n.stopped {
@@ -328,8 +337,14 @@ func (n *Node) Reload(cfg *conf.Config) error {
 		}
 	}
 	// Requests already holding the old runtime finish on its pools; closing them only stops
-	// health checks and idle connections.
-	time.AfterFunc(cfg.Cache.FillTimeout.D(), old.close)
+	// health checks and idle connections. Retiring them also drops the metric series of the
+	// servers and pools the configuration then in force no longer lists.
+	time.AfterFunc(cfg.Cache.FillTimeout.D(), func() {
+		current := n.rt.Load().pools
+		for name, p := range old.pools {
+			p.Retire(current[name])
+		}
+	})
 	n.metrics.reloads.WithLabelValues("ok").Inc()
 	n.reloadedAt(cfg.Log.Level, "routes", len(rt.routes), "pools", len(rt.pools))
 	return nil

@@ -21,9 +21,17 @@ const (
 	schemeHeader     = "Shoal-Scheme"
 )
 
-// peerAuthorized admits a request carrying the cluster secret (compared in constant time).
+// peerAuthorized admits a request carrying the cluster secret, or one accepted during a
+// rotation (compared in constant time, every one).
 func (n *Node) peerAuthorized(got []byte) bool {
-	return n.peerSecret != "" && len(got) > 0 && purge.SecretEqual(n.peerSecret, string(got))
+	if n.peerSecret == "" || len(got) == 0 {
+		return false
+	}
+	ok := purge.SecretEqual(n.peerSecret, string(got))
+	for _, a := range n.peerAccepted {
+		ok = purge.SecretEqual(a, string(got)) || ok
+	}
+	return ok
 }
 
 // peerClients keeps one keep-alive client per peer port. Requests go through

@@ -53,8 +53,10 @@ type pipeline struct {
 	purge      *purge.Service
 	peers      peerClients
 	peerSecret string
-	popularity popularity
-	inflight   inflight // requests in flight per member, for bounded loads
+	// peerAccepted are secrets accepted besides peerSecret (cluster.accept_secret_files).
+	peerAccepted []string
+	popularity   popularity
+	inflight     inflight // requests in flight per member, for bounded loads
 	// started is when Start finished (nil before); adoption of keys runs for a while after
 	// it. Atomic: requests are already being served when Start records it.
 	started atomic.Pointer[time.Time]

@@ -24,6 +24,8 @@ type statsSnapshot struct {
 	Routes []routeStats `json:"routes"`
 	// Maintenance is error_pages.maintenance: every request is answered 503.
 	Maintenance bool `json:"maintenance"`
+	// Nodes are the cluster's members this node sees, itself included (statsnodes.go).
+	Nodes []nodeStats `json:"nodes"`
 }
 
 // cacheStats are the cache counters since the node started. Hits and misses count client
@@ -60,6 +62,7 @@ func (n *Node) stats() statsSnapshot {
 		s.Pools = append(s.Pools, rt.pools[name].Snapshot())
 	}
 	s.Routes, s.Maintenance = routesStats(rt), rt.pages.Maintenance
+	s.Nodes = n.nodesStats()
 	return s
 }
 

@@ -23,6 +23,7 @@ type statsView struct {
 	Routes    []routeStats
 	// Maintenance: every request is answered 503 (error_pages.maintenance).
 	Maintenance bool
+	Nodes       []nodeStats
 }
 
 type poolView struct {
@@ -60,6 +61,7 @@ func newStatsView(s statsSnapshot) statsView {
 		Bytes:       humanBytes(s.Cache.Bytes),
 		Routes:      s.Routes,
 		Maintenance: s.Maintenance,
+		Nodes:       s.Nodes,
 	}
 	if d := s.Cache.Disk; d != nil {
 		v.Disk = &diskView{State: d.State, Objects: d.Objects, Bytes: humanBytes(d.Bytes), Size: humanBytes(d.Size)}
@@ -191,6 +193,25 @@ td.check-failed { color: #9b1111; }
 </section>
 {{else}}
 <p>No origin pools are configured.</p>
+{{end}}
+{{with .Nodes}}<section class="nodes">
+<h2>Cluster</h2>
+<table>
+<thead><tr><th>node</th><th>state</th><th>region</th><th>public address</th><th>peer port</th><th>weight</th><th>pools down</th><th>VIPs</th></tr></thead>
+<tbody>
+{{range .}}<tr class="member" data-node="{{.Name}}" data-state="{{.State}}">
+<td>{{.Name}}{{if .Self}} <span class="muted">(this node)</span>{{end}}</td>
+<td><span class="state state-{{if eq .State "alive"}}up{{else}}drain{{end}}">{{.State}}</span></td>
+<td>{{.Region}}</td>
+<td>{{.PublicAddr}}</td>
+<td>{{.PeerAddr}}</td>
+<td class="num">{{.Weight}}</td>
+<td class="num">{{if lt .OriginsDown 0}}–{{else}}{{.OriginsDown}}{{end}}</td>
+<td>{{range $i, $v := .VIPs}}{{if $i}}, {{end}}{{$v}}{{end}}</td>
+</tr>
+{{end}}</tbody>
+</table>
+</section>
 {{end}}
 {{if .Maintenance}}<p class="badge unhealthy" id="maintenance">maintenance: every request is answered 503</p>{{end}}
 <section class="routes">

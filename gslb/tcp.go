@@ -22,7 +22,8 @@ import (
 //     6.2.1.1); they are answered in the order they came, and every answer to the queries
 //     that arrived in one read leaves in one write.
 //   - A connection with no query for the idle timeout is closed (RFC 7766 section 6.2.3),
-//     as is one whose client does not take an answer within the same time, one that sends a
+//     as is one whose message does not arrive whole within the same time from its first
+//     byte, one whose client does not take an answer within the same time, one that sends a
 //     message shorter than a DNS header, or one that closes its side.
 //   - Answers are those ServeDNS gives over TCP, never truncated.
 //   - At most maxTCPConns connections are served at once (RFC 7766 section 6.2.2 asks for a
@@ -175,19 +176,28 @@ func (tc *tcpConn) serve() {
 		tc.t.mu.Unlock()
 		tc.t.wg.Done()
 	}()
+	renew := true
 	for {
-		tc.c.SetReadDeadline(time.Now().Add(tc.t.idle))
+		if renew {
+			tc.c.SetReadDeadline(time.Now().Add(tc.t.idle))
+		}
 		if tc.t.closing.Load() {
 			return
 		}
 		r, err := tc.c.Read(tc.in[tc.n:])
-		tc.n += r
+		started := tc.n == 0 && r > 0
+		buffered := tc.n + r
+		tc.n = buffered
 		if !tc.answerBuffered() {
 			return
 		}
 		if err != nil {
 			return // idle, closed by the client, or shut down: what was read is answered
 		}
+		// The deadline runs from the first byte of a message to its last: bytes that only
+		// add to an unfinished message do not renew it, or a client trickling one byte per
+		// second would hold its place for ever (slowloris; 1,024 of them take every place).
+		renew = tc.n == 0 || tc.n < buffered || started
 	}
 }
 

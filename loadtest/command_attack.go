@@ -108,6 +108,14 @@ func (f *attackFlags) run(ctx context.Context, stdin io.Reader, stdout, stderr i
 	if f.timeout < 0 {
 		return fmt.Errorf("-timeout: %s is negative", f.timeout)
 	}
+	if f.prefix != "" && !strings.HasPrefix(f.prefix, "/") {
+		// <base><prefix><n>: without the slash every URL is unparsable and every request
+		// an error, in a run that still exits 0.
+		return fmt.Errorf("-prefix %q: must start with /", f.prefix)
+	}
+	if f.maxBody < -1 {
+		return fmt.Errorf("-max-body: %d: want bytes, or -1 to keep every body", f.maxBody)
+	}
 	rate, err := parseRate(f.rate)
 	if err != nil {
 		return fmt.Errorf("-rate: %w", err)
@@ -316,10 +324,11 @@ func parseRate(s string) (Constant, error) {
 		return PerSecond(n), nil
 	}
 	per = strings.TrimSpace(per)
-	if per != "" && !strings.ContainsAny(per[:1], "0123456789") {
-		per = "1" + per
+	unit := per
+	if unit != "" && !strings.ContainsAny(unit[:1], "0123456789") {
+		unit = "1" + unit // "N/s" is "N/1s"
 	}
-	d, err := time.ParseDuration(per)
+	d, err := time.ParseDuration(unit)
 	if err != nil || d <= 0 {
 		return Constant{}, fmt.Errorf("bad rate period %q in %q", per, s)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -44,6 +45,12 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		fs.Usage()
 		return err
+	}
+	if *timeout <= 0 {
+		return fmt.Errorf("purge: --timeout %v: must be above 0", *timeout)
+	}
+	if u, err := url.Parse(*admin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("purge: --admin %q: want the admin listener's URL, e.g. http://127.0.0.1:9090", *admin)
 	}
 	if *tokenFile == "" {
 		return errors.New("purge: --token-file is required")

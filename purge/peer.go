@@ -26,7 +26,7 @@ const maxLogBytes = 32 << 20
 func (s *Service) PeerHandler() http.Handler { return http.HandlerFunc(s.servePeer) }
 
 func (s *Service) servePeer(w http.ResponseWriter, r *http.Request) {
-	if s.secret == "" || !s.equal(r.Header.Get(SecretHeader), s.secret) {
+	if !s.peerSecretOK(r.Header.Get(SecretHeader)) {
 		s.metrics.refused.WithLabelValues(reasonSecret).Inc()
 		s.logger.Warn("purge: peer request without the cluster secret", "remote", r.RemoteAddr, "path", r.URL.Path)
 		writeError(w, http.StatusForbidden, "missing or wrong "+SecretHeader)
@@ -119,4 +119,17 @@ func (s *Service) CatchUp(ctx context.Context, peer Peer, since time.Time) error
 	n := s.Apply(ans.Purges)
 	s.logger.Info("purge: caught up", "peer", peer.Name, "since", since, "offered", len(ans.Purges), "applied", n)
 	return nil
+}
+
+// peerSecretOK reports whether got is the cluster secret or one of the accepted ones; with
+// no secret configured nothing is.
+func (s *Service) peerSecretOK(got string) bool {
+	if s.secret == "" {
+		return false
+	}
+	ok := s.equal(got, s.secret)
+	for _, a := range s.accepted {
+		ok = s.equal(got, a) || ok // every comparison made, whichever matches
+	}
+	return ok
 }

@@ -56,8 +56,11 @@ type Options struct {
 	// Empty means this node neither sends nor accepts peer purges (fan-out reports every
 	// peer missing), so an unconfigured peer port cannot be used to wipe the cache.
 	Secret string
-	Client *http.Client     // for fan-out and catch-up; nil: a keep-alive client of our own
-	Now    func() time.Time // nil: time.Now
+	// AcceptSecrets are also accepted from peers (never sent): the old or the new secret
+	// during a rolling rotation (cluster.accept_secret_files).
+	AcceptSecrets []string
+	Client        *http.Client     // for fan-out and catch-up; nil: a keep-alive client of our own
+	Now           func() time.Time // nil: time.Now
 	// Broadcast, if set, is called with EncodeForGossip of every purge this node originates,
 	// before the fan-out, as a backstop for peers the fan-out misses. It is called from the
 	// purging goroutine and must not block (memberlist's QueueBroadcast does not).
@@ -102,6 +105,7 @@ type Service struct {
 
 	// equal compares secrets; a field so tests can check that every check goes through it.
 	equal    func(a, b string) bool
+	accepted []string // Options.AcceptSecrets
 	attempts int
 	backoff  time.Duration
 }
@@ -159,6 +163,7 @@ func New(cfg conf.Purge, store Store, cluster Cluster, opts Options) (*Service, 
 		store:     store,
 		cluster:   cluster,
 		secret:    opts.Secret,
+		accepted:  opts.AcceptSecrets,
 		client:    opts.Client,
 		now:       opts.Now,
 		logger:    opts.Logger,
@@ -295,7 +300,7 @@ func (s *Service) applyRemote(r Request, source string) (purged int, fresh bool,
 		return 0, false, err
 	}
 	if s.now().Sub(r.Time) > logAge {
-		s.logger.Debug("purge: ignoring a purge older than the ban log", "id", r.ID, "time", r.Time, "source", source)
+		s.logger.Debug("purge: ignoring a purge older than the ban log", "id", r.ID, "purge_time", r.Time, "source", source)
 		return 0, false, nil
 	}
 	purged, fresh = s.applyOnce(r, source)

@@ -98,6 +98,19 @@ func (r *Ring) memberlistConfig() (*memberlist.Config, error) {
 
 	if r.cluster.Secret != "" {
 		c.SecretKey = gossipKey(r.cluster.Secret)
+		if len(r.cluster.AcceptSecrets) > 0 {
+			// A rolling rotation: messages are encrypted with the secret, and those of
+			// members still (or already) on an accepted one are decrypted too.
+			var accepted [][]byte
+			for _, s := range r.cluster.AcceptSecrets {
+				accepted = append(accepted, gossipKey(s))
+			}
+			kr, err := memberlist.NewKeyring(accepted, c.SecretKey)
+			if err != nil {
+				return nil, fmt.Errorf("cluster.accept_secret_files: %w", err)
+			}
+			c.Keyring = kr
+		}
 	}
 	c.Delegate = delegate{r}
 	c.Events = delegate{r}

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/edge/tlscert"
@@ -56,9 +60,44 @@ func partProblems(cfg *conf.Config, path string, data []byte) conf.Errors {
 				key = fmt.Sprintf("tls.certificates[%d]", i)
 			}
 			errs = append(errs, &conf.Error{File: path, Line: conf.KeyLine(data, key), Key: key, Msg: err.Error()})
+		} else {
+			for i, c := range cfg.TLS.Certificates {
+				if msg := certDateProblem(c.Cert, time.Now()); msg != "" {
+					key := fmt.Sprintf("tls.certificates[%d].cert", i)
+					errs = append(errs, &conf.Error{File: path, Line: conf.KeyLine(data, key), Key: key, Msg: msg})
+				}
+			}
 		}
 	}
 	return errs
+}
+
+// certDateProblem says why the leaf certificate in file is refused by clients at now
+// (expired, or not valid yet), or "". Loading checked the pair; only the dates are new here.
+func certDateProblem(file string, now time.Time) string {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return ""
+	}
+	for {
+		var block *pem.Block
+		if block, data = pem.Decode(data); block == nil {
+			return ""
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		leaf, err := x509.ParseCertificate(block.Bytes)
+		switch {
+		case err != nil:
+			return ""
+		case now.After(leaf.NotAfter):
+			return fmt.Sprintf("%s expired on %s", file, leaf.NotAfter.UTC().Format(time.RFC3339))
+		case now.Before(leaf.NotBefore):
+			return fmt.Sprintf("%s is not valid before %s", file, leaf.NotBefore.UTC().Format(time.RFC3339))
+		}
+		return ""
+	}
 }
 
 func sortedPools(cfg *conf.Config) []string {

@@ -120,6 +120,9 @@ func check(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("config: %w", err)
 	}
 	errs := partProblems(cfg, path, data)
+	if e := memoryError(path, cfg); e != nil {
+		errs = append(errs, e)
+	}
 	if d := cfg.Cache.Disk; d.Enabled() {
 		// What only the machine can tell: the directory exists and takes a synced write.
 		if err := disk.CheckPath(d.Path); err != nil {
@@ -156,6 +159,9 @@ func runNode(args []string, stderr io.Writer) error {
 	cfg, err := conf.Load(path)
 	if err != nil {
 		return err
+	}
+	if e := memoryError(path, cfg); e != nil {
+		return e
 	}
 	// Signals are caught before the node starts: a SIGHUP arriving between start and the
 	// loop below would otherwise kill the process (SIGHUP's default action).
