@@ -74,6 +74,17 @@ func isContentLength(name []byte) bool {
 	return len(name) == len("Content-Length") && bytes.EqualFold(name, []byte("Content-Length"))
 }
 
+// dropDate removes the Date a head already has before another is added: Date is one
+// timestamp, never a list (RFC 9110 section 6.6.1), and a response head starts with the one
+// it will send (startHead) before the stored or relayed fields are copied in, Date among
+// them. fasthttp's head ignores that second Date; a fieldList sent it twice (HTTP/2 misses
+// and first hits).
+func (l *fieldList) dropDate(name []byte) {
+	if len(name) == len("Date") && bytes.EqualFold(name, []byte("Date")) {
+		l.DelBytes(name)
+	}
+}
+
 // Peek is the first value of the field name, or nil.
 func (l *fieldList) Peek(name string) []byte {
 	for _, f := range l.fields {
@@ -122,6 +133,7 @@ func (l *fieldList) Add(name, value string) {
 		l.setLength([]byte(value))
 		return
 	}
+	l.dropDate([]byte(name))
 	l.fields = append(l.fields, fieldRef{l.putString(name), l.putString(value)})
 }
 
@@ -130,6 +142,7 @@ func (l *fieldList) AddBytesV(name string, value []byte) {
 		l.setLength(value)
 		return
 	}
+	l.dropDate([]byte(name))
 	l.fields = append(l.fields, fieldRef{l.putString(name), l.put(value)})
 }
 
@@ -138,6 +151,7 @@ func (l *fieldList) AddBytesKV(name, value []byte) {
 		l.setLength(value)
 		return
 	}
+	l.dropDate(name)
 	l.fields = append(l.fields, fieldRef{l.put(name), l.put(value)})
 }
 
