@@ -6,14 +6,18 @@ import (
 )
 
 // withdrawn reports whether the origin's answer to a conditional fill takes back the stored
-// response the fill nominated: a full answer other than an error of RFC 5861 section 4 (RFC
-// 9111 section 4.3.3: none of the nominated responses is suitable any more), or a 304 (resp
-// is then the stored response freshened with its fields, section 4.3.4), that the response
-// alone forbids a shared cache to store: private, no-store, a status no longer cacheable
-// without freshness, Vary: *. The request's own reasons (Authorization, a request no-store)
-// do not count: they say nothing of the stored response.
+// response the fill nominated: a full answer about the resource itself (RFC 9111 section
+// 4.3.3: none of the nominated responses is suitable any more), or a 304 (resp is then the
+// stored response freshened with its fields, section 4.3.4), that the response alone
+// forbids a shared cache to store: private, no-store, a status no longer cacheable without
+// freshness, Vary: *. Only a 2xx or 3xx answer, or 404 or 410, speaks for the resource: an
+// error (RFC 5861 section 4), a 429 or a 403 from a firewall in front of the origin,
+// however uncacheable, leaves the stale copy to stale-if-error. The request's own reasons
+// (Authorization, a request no-store) do not count: they say nothing of the stored response.
 func withdrawn(policy httpcache.Policy, resp httpcache.Response) bool {
-	if staleOnError(resp.Status) {
+	switch s := resp.Status; {
+	case s >= 200 && s < 400, s == 404, s == 410:
+	default:
 		return false
 	}
 	return !policy.Storable(httpcache.Request{Method: "GET"}, resp).Store

@@ -14,7 +14,8 @@ import (
 // 200, section 4.3.3: the nominated response is unsuitable), must not answer again. It stayed
 // in the store and stale-if-error served it once the origin failed, as if the origin had
 // never withdrawn it. An error answer still leaves the stale copy to stale-if-error (RFC 5861
-// section 4), and a 304 that keeps the object storable still freshens it.
+// section 4), and so does a no-store 429 or 403 (an overloaded origin, a firewall in front of
+// it: not the resource's answer); a 304 that keeps the object storable still freshens it.
 func TestNode_revalidationThatWithdrawsTheObjectDropsIt(t *testing.T) {
 	clock := newTestClock()
 	stored := func(w http.ResponseWriter, r *http.Request) {
@@ -35,6 +36,13 @@ func TestNode_revalidationThatWithdrawsTheObjectDropsIt(t *testing.T) {
 			fmt.Fprint(w, "new "+r.URL.Path)
 		}
 	}
+	status := func(code int, cc string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", cc)
+			w.WriteHeader(code)
+			fmt.Fprint(w, "refused")
+		}
+	}
 	down := func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprint(w, "down")
@@ -49,6 +57,8 @@ func TestNode_revalidationThatWithdrawsTheObjectDropsIt(t *testing.T) {
 		{"/200-private", full("private"), false},
 		{"/200-no-store", full("no-store"), false},
 		{"/503", down, true},
+		{"/429-no-store", status(http.StatusTooManyRequests, "no-store"), true},
+		{"/403-no-store", status(http.StatusForbidden, "no-store"), true},
 		{"/304-storable", notModified("max-age=1"), true},
 	}
 	answers := map[string][]http.HandlerFunc{}
