@@ -219,15 +219,7 @@ func waitClosed(t *testing.T, nc net.Conn, d time.Duration) time.Duration {
 // message are closed after the idle timeout, and not long before it.
 func TestTCP_idleConnectionsAreClosed(t *testing.T) {
 	const idle = 200 * time.Millisecond
-	s, _ := newTestServer(t, testConfig(), testEdges())
-	s.tcpIdle = idle
-	if err := s.ListenAndServe(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Shutdown(context.Background()) })
-	_, addr := s.Addr()
-	query := pack(t, question("www."+zoneName, dns.TypeA))
-	framed := append(binary.BigEndian.AppendUint16(nil, uint16(len(query))), query...)
+	addr, framed := startIdleServer(t, idle)
 	for _, tc := range []struct {
 		name  string
 		write []byte

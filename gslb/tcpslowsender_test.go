@@ -17,15 +17,7 @@ import (
 // byte; a client that sends whole queries, however slowly, is still answered.
 func TestTCP_slowSenderIsClosed(t *testing.T) {
 	const idle = 300 * time.Millisecond
-	s, _ := newTestServer(t, testConfig(), testEdges())
-	s.tcpIdle = idle
-	if err := s.ListenAndServe(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Shutdown(context.Background()) })
-	_, addr := s.Addr()
-	query := pack(t, question("www."+zoneName, dns.TypeA))
-	framed := append(binary.BigEndian.AppendUint16(nil, uint16(len(query))), query...)
+	addr, framed := startIdleServer(t, idle)
 
 	nc, err := net.DialTimeout("tcp", addr.String(), 5*time.Second)
 	if err != nil {
@@ -65,4 +57,19 @@ func TestTCP_slowSenderIsClosed(t *testing.T) {
 		}
 		time.Sleep(idle / 2)
 	}
+}
+
+// startIdleServer serves the test zone with a TCP idle timeout of idle, and returns its TCP
+// address and a framed query for www.
+func startIdleServer(t *testing.T, idle time.Duration) (net.Addr, []byte) {
+	t.Helper()
+	s, _ := newTestServer(t, testConfig(), testEdges())
+	s.tcpIdle = idle
+	if err := s.ListenAndServe(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	_, addr := s.Addr()
+	query := pack(t, question("www."+zoneName, dns.TypeA))
+	return addr, append(binary.BigEndian.AppendUint16(nil, uint16(len(query))), query...)
 }
