@@ -28,11 +28,11 @@ type mmsgWriter struct {
 	ends   []int     // msgs[i] sends the slots before ends[i]
 	gsoOob [][]byte  // each run's control messages: its first slot's pktinfo and UDP_SEGMENT
 
-	// one send call: count messages from vec
-	vec         []mmsghdr
-	count, sent int
-	errno       syscall.Errno
-	send        func(fd uintptr) bool // w.sendmmsg bound once, so that a send allocates no closure
+	// one send call: the messages vec, which hold datagrams replies
+	vec             []mmsghdr
+	datagrams, sent int
+	errno           syscall.Errno
+	send            func(fd uintptr) bool // w.sendmmsg bound once, so that a send allocates no closure
 }
 
 func newDatagramWriter(conn *net.UDPConn, batch int, pktinfo bool) (datagramWriter, error) {
@@ -114,7 +114,7 @@ func (w *mmsgWriter) flush(from, n int) (int, error) {
 
 // sendSlots sends slots from..n-1 one datagram each.
 func (w *mmsgWriter) sendSlots(from, n int) (int, error) {
-	return w.sendmsgs(w.hdrs[from:n])
+	return w.sendmsgs(w.hdrs[from:n], n-from)
 }
 
 // flushRuns sends the m messages gsoRuns built for the slots from on and returns how many
@@ -122,7 +122,7 @@ func (w *mmsgWriter) sendSlots(from, n int) (int, error) {
 // the kernel refused the segmentation, so the writer stops coalescing and the caller sends the
 // rest one by one; if not, the error is about that reply, as it would have been without runs.
 func (w *mmsgWriter) flushRuns(from, m int) (int, error) {
-	sent, err := w.sendmsgs(w.msgs[:m])
+	sent, err := w.sendmsgs(w.msgs[:m], w.ends[m-1]-from)
 	slots := 0
 	if sent > 0 {
 		slots = w.ends[sent-1] - from
@@ -141,10 +141,10 @@ func (w *mmsgWriter) flushRuns(from, m int) (int, error) {
 	return slots + 1, nil
 }
 
-// sendmsgs sends vec in one sendmmsg and returns how many messages left; an error is about the
-// message after those.
-func (w *mmsgWriter) sendmsgs(vec []mmsghdr) (int, error) {
-	w.vec, w.count, w.sent, w.errno = vec, len(vec), 0, 0
+// sendmsgs sends vec, which holds datagrams replies, in one sendmmsg and returns how many
+// messages left; an error is about the message after those.
+func (w *mmsgWriter) sendmsgs(vec []mmsghdr, datagrams int) (int, error) {
+	w.vec, w.datagrams, w.sent, w.errno = vec, datagrams, 0, 0
 	if err := w.rc.Write(w.send); err != nil {
 		return 0, err
 	}
@@ -158,11 +158,11 @@ func (w *mmsgWriter) sendmsgs(vec []mmsghdr) (int, error) {
 func (w *mmsgWriter) sendmmsg(fd uintptr) bool {
 	for {
 		call := unix.Syscall6
-		if w.count <= rawCallMax || w.flags&unix.MSG_DONTWAIT != 0 {
+		if w.datagrams <= rawCallMax || w.flags&unix.MSG_DONTWAIT != 0 { // the call's length is the datagrams'
 			call = unix.RawSyscall6
 		}
 		n, _, errno := call(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.vec[0])),
-			uintptr(w.count), uintptr(w.flags), 0, 0)
+			uintptr(len(w.vec)), uintptr(w.flags), 0, 0)
 		switch errno {
 		case unix.EINTR:
 			continue
