@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
 	"golang.org/x/sys/unix"
 )
 
@@ -253,5 +254,71 @@ func expectReplies(t *testing.T, c *net.UDPConn, n int) {
 		if k != 4 {
 			t.Fatalf("reply %d: %d bytes, want 4", i, k)
 		}
+	}
+}
+
+// A reader's answers to a burst of queries from one resolver socket are one size (the same
+// question, records rotated, the subnet echoed), so they leave as runs: a client with UDP GRO
+// reads them coalesced, and every reply cut at the segment size is the answer to its query.
+func TestUDPReader_burstFromOneResolverLeavesAsRuns(t *testing.T) {
+	s, _ := newTestServer(t, testConfig(), testEdges())
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	r, err := newUDPReader(s, pollSocket{conn}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := udpClient(t, "udp4", "127.0.0.1")
+	rc, _ := client.SyscallConn()
+	rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.SOL_UDP, unix.UDP_GRO, 1) })
+	const queries = 8
+	for i := range queries {
+		q := withECS(question("www."+zoneName, dns.TypeA), "10.1.2.0/24")
+		q.Id = uint16(100 + i)
+		wire, err := q.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := client.WriteTo(wire, conn.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for answered := 0; answered < queries; {
+		n, err := r.rd.read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.answer(n)
+		answered += n
+	}
+	buf, oob := make([]byte, 1<<16), make([]byte, 64)
+	got, coalesced := 0, 0
+	for got < queries {
+		client.SetReadDeadline(time.Now().Add(time.Second))
+		n, oobn, _, _, err := client.ReadMsgUDP(buf, oob)
+		if err != nil {
+			t.Fatalf("%d replies of %d: %v", got, queries, err)
+		}
+		size := n
+		if msgs, _ := unix.ParseSocketControlMessage(oob[:oobn]); len(msgs) == 1 && msgs[0].Header.Type == unix.UDP_GRO {
+			size = int(binary.NativeEndian.Uint16(msgs[0].Data))
+			coalesced++
+		}
+		for b := buf[:n]; len(b) > 0; b = b[min(size, len(b)):] {
+			m := new(dns.Msg)
+			if err := m.Unpack(b[:min(size, len(b))]); err != nil {
+				t.Fatalf("reply %d: %v", got, err)
+			}
+			if m.Id != uint16(100+got) || len(m.Answer) != 2 || ecsScope(m) != 8 {
+				t.Fatalf("reply %d: id %d, %d answers, scope %d: %v", got, m.Id, len(m.Answer), ecsScope(m), m)
+			}
+			got++
+		}
+	}
+	if coalesced == 0 {
+		t.Fatal("every reply came alone: no run was sent")
 	}
 }
