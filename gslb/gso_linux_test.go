@@ -262,15 +262,7 @@ func expectReplies(t *testing.T, c *net.UDPConn, n int) {
 // reads them coalesced, and every reply cut at the segment size is the answer to its query.
 func TestUDPReader_burstFromOneResolverLeavesAsRuns(t *testing.T) {
 	s, _ := newTestServer(t, testConfig(), testEdges())
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	r, err := newUDPReader(s, pollSocket{conn}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, conn := loopbackReader(t, s)
 	client := udpClient(t, "udp4", "127.0.0.1")
 	rc, _ := client.SyscallConn()
 	rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.SOL_UDP, unix.UDP_GRO, 1) })
