@@ -76,15 +76,7 @@ func FuzzUDPLoop(f *testing.F) {
 	}
 	f.Add([]byte{0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'w', 'w'})
 	s, _ := newTestServer(f, testConfig(), testEdges())
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer conn.Close()
-	r, err := newUDPReader(s, pollSocket{conn}, false)
-	if err != nil {
-		f.Fatal(err)
-	}
+	r, conn := loopbackReader(f, s)
 	self := conn.LocalAddr().(*net.UDPAddr)
 	buf := make([]byte, 65536)
 	f.Fuzz(func(t *testing.T, wire []byte) {

@@ -243,3 +243,19 @@ func ipsOf(addrs ...string) []net.IP {
 }
 
 var tcpAddr = net.TCPAddr{IP: net.IPv4(10, 1, 2, 3), Port: 5353}
+
+// loopbackReader is a UDP reader of s on a socket of its own on 127.0.0.1, driven by the test
+// (read, answer, flush) instead of a loop; the socket is closed when the test ends.
+func loopbackReader(t testing.TB, s *Server) (*udpReader, *net.UDPConn) {
+	t.Helper()
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	r, err := newUDPReader(s, pollSocket{conn}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, conn
+}

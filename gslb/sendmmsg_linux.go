@@ -20,10 +20,19 @@ type mmsgWriter struct {
 	iovs  []unix.Iovec
 	names []unix.RawSockaddrInet6 // large enough for either family
 	oob   [][]byte                // pktinfo control messages; nil without pktinfo
-	// one send call
-	from, n, sent int
-	errno         syscall.Errno
-	send          func(fd uintptr) bool // w.sendmmsg bound once, so that a send allocates no closure
+	srcs  []netip.Addr            // the source of each slot (pktinfo), for runs
+
+	// UDP GSO (gso_linux.go): runs of replies to one client leave as one message each.
+	gso    bool      // coalesce runs; off where the kernel lacks UDP_SEGMENT or refused a run
+	msgs   []mmsghdr // the messages of a flush with runs
+	ends   []int     // msgs[i] sends the slots before ends[i]
+	gsoOob [][]byte  // each run's control messages: its first slot's pktinfo and UDP_SEGMENT
+
+	// one send call: the messages vec, which hold datagrams replies
+	vec             []mmsghdr
+	datagrams, sent int
+	errno           syscall.Errno
+	send            func(fd uintptr) bool // w.sendmmsg bound once, so that a send allocates no closure
 }
 
 func newDatagramWriter(conn *net.UDPConn, batch int, pktinfo bool) (datagramWriter, error) {
@@ -38,7 +47,12 @@ func newDatagramWriter(conn *net.UDPConn, batch int, pktinfo bool) (datagramWrit
 // newMmsgWriter sends through rc, on an AF_INET6 socket with v6, with flags on every call.
 func newMmsgWriter(rc syscall.RawConn, v6 bool, flags, batch int, pktinfo bool) *mmsgWriter {
 	w := &mmsgWriter{rc: rc, v6: v6, flags: flags, hdrs: make([]mmsghdr, batch),
-		iovs: make([]unix.Iovec, batch), names: make([]unix.RawSockaddrInet6, batch)}
+		iovs: make([]unix.Iovec, batch), names: make([]unix.RawSockaddrInet6, batch), srcs: make([]netip.Addr, batch),
+		msgs: make([]mmsghdr, batch), ends: make([]int, batch), gsoOob: make([][]byte, batch)}
+	rc.Control(func(fd uintptr) { w.gso = gsoWorks(fd) })
+	for i := range w.gsoOob {
+		w.gsoOob[i] = make([]byte, oobSize)
+	}
 	if pktinfo {
 		w.oob = make([][]byte, batch)
 		for i := range w.oob {
@@ -80,7 +94,9 @@ func (w *mmsgWriter) set(k int, b []byte, to netip.AddrPort, src netip.Addr) {
 		h.hdr.Namelen = unix.SizeofSockaddrInet4
 	}
 	h.hdr.Control, h.hdr.Controllen = nil, 0
+	w.srcs[k] = netip.Addr{}
 	if src.IsValid() && w.oob != nil {
+		w.srcs[k] = src
 		c := appendPktinfo(w.oob[k], src)
 		h.hdr.Control = &c[0]
 		h.hdr.SetControllen(len(c))
@@ -88,7 +104,47 @@ func (w *mmsgWriter) set(k int, b []byte, to netip.AddrPort, src netip.Addr) {
 }
 
 func (w *mmsgWriter) flush(from, n int) (int, error) {
-	w.from, w.n, w.sent, w.errno = from, n, 0, 0
+	if w.gso && n-from > 1 {
+		if m := w.gsoRuns(from, n); m > 0 {
+			return w.flushRuns(from, m)
+		}
+	}
+	return w.sendSlots(from, n)
+}
+
+// sendSlots sends slots from..n-1 one datagram each.
+func (w *mmsgWriter) sendSlots(from, n int) (int, error) {
+	return w.sendmsgs(w.hdrs[from:n], n-from)
+}
+
+// flushRuns sends the m messages gsoRuns built for the slots from on and returns how many
+// slots left. When the kernel refuses a run, the run's first reply is tried alone: if it goes,
+// the kernel refused the segmentation, so the writer stops coalescing and the caller sends the
+// rest one by one; if not, the error is about that reply, as it would have been without runs.
+func (w *mmsgWriter) flushRuns(from, m int) (int, error) {
+	sent, err := w.sendmsgs(w.msgs[:m], w.ends[m-1]-from)
+	slots := 0
+	if sent > 0 {
+		slots = w.ends[sent-1] - from
+	}
+	if err == nil || sent == m {
+		return slots, err
+	}
+	first := from + slots
+	if w.ends[sent]-first == 1 {
+		return slots, err // a single datagram: the error is its own
+	}
+	if one, err := w.sendSlots(first, first+1); one == 0 {
+		return slots, err
+	}
+	w.gso = false
+	return slots + 1, nil
+}
+
+// sendmsgs sends vec, which holds datagrams replies, in one sendmmsg and returns how many
+// messages left; an error is about the message after those.
+func (w *mmsgWriter) sendmsgs(vec []mmsghdr, datagrams int) (int, error) {
+	w.vec, w.datagrams, w.sent, w.errno = vec, datagrams, 0, 0
 	if err := w.rc.Write(w.send); err != nil {
 		return 0, err
 	}
@@ -102,11 +158,11 @@ func (w *mmsgWriter) flush(from, n int) (int, error) {
 func (w *mmsgWriter) sendmmsg(fd uintptr) bool {
 	for {
 		call := unix.Syscall6
-		if w.n-w.from <= rawCallMax || w.flags&unix.MSG_DONTWAIT != 0 {
+		if w.datagrams <= rawCallMax || w.flags&unix.MSG_DONTWAIT != 0 { // the call's length is the datagrams'
 			call = unix.RawSyscall6
 		}
-		n, _, errno := call(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.hdrs[w.from])),
-			uintptr(w.n-w.from), uintptr(w.flags), 0, 0)
+		n, _, errno := call(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.vec[0])),
+			uintptr(len(w.vec)), uintptr(w.flags), 0, 0)
 		switch errno {
 		case unix.EINTR:
 			continue

@@ -16,21 +16,13 @@ import (
 // enter the kernel differently).
 func TestUDPReader_refusedReplyDoesNotStopTheBatch(t *testing.T) {
 	s, _ := newTestServer(t, testConfig(), testEdges())
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	r, _ := loopbackReader(t, s)
 	client, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer client.Close()
 	client.SetReadBuffer(1 << 20)
-	r, err := newUDPReader(s, pollSocket{conn}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
 	to := client.LocalAddr().(*net.UDPAddr).AddrPort()
 	for _, refused := range []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0"), netip.MustParseAddrPort("[2001:db8::1]:53")} {
 		for _, size := range []int{1, 2, 4, 5, udpBatch} { // 4 and 5: either side of rawCallMax on Linux

@@ -172,25 +172,30 @@ func (r *udpReader) run(closing <-chan struct{}) {
 			r.s.log.Debug("gslb: udp read", "err", err)
 			continue
 		}
-		start := time.Now()
-		// One atomic add per batch claims a rotation for each query in it: the server's queries
-		// still rotate one by one, without the readers contending for the counter per query.
-		rot := r.s.rotation.Add(uint64(n)) - uint64(n)
-		fast := uint64(0)
-		for i := range n {
-			rot++
-			if b, from, dst, ok := r.rd.datagram(i); ok && r.serve(b, from, dst, rot) {
-				fast++
-			}
-		}
-		// Counted before the replies are sent, so that whoever reads a reply also sees it
-		// counted; every answer of the batch waited for the batch (see answerHistogram).
-		if fast > 0 {
-			r.s.metrics.latency.observeN(time.Since(start), fast)
-			r.fast.flushCounts()
-		}
-		r.flush()
+		r.answer(n)
 	}
+}
+
+// answer answers the n datagrams of the last read and sends their replies.
+func (r *udpReader) answer(n int) {
+	start := time.Now()
+	// One atomic add per batch claims a rotation for each query in it: the server's queries
+	// still rotate one by one, without the readers contending for the counter per query.
+	rot := r.s.rotation.Add(uint64(n)) - uint64(n)
+	fast := uint64(0)
+	for i := range n {
+		rot++
+		if b, from, dst, ok := r.rd.datagram(i); ok && r.serve(b, from, dst, rot) {
+			fast++
+		}
+	}
+	// Counted before the replies are sent, so that whoever reads a reply also sees it
+	// counted; every answer of the batch waited for the batch (see answerHistogram).
+	if fast > 0 {
+		r.s.metrics.latency.observeN(time.Since(start), fast)
+		r.fast.flushCounts()
+	}
+	r.flush()
 }
 
 // serve answers one datagram into the batch of replies: on the fast path when it can (fast is
