@@ -58,8 +58,15 @@ limits: {%s}
 				},
 				func(t *testing.T) error { return getOver(h2cClient(), "http://"+n.H2CAddr()+"/dyn/limit") }},
 		} {
+			for deadline := time.Now().Add(5 * time.Second); gateHolds(n) > 0 && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond) // the previous case's connections have ended
+			}
 			held := []net.Conn{tc.hold(t), tc.hold(t)}
-			time.Sleep(100 * time.Millisecond) // both accepted and counted
+			// Both accepted and counted before the third: an h2c connection is counted on
+			// its own goroutine, which a loaded machine may run after the third's.
+			for deadline := time.Now().Add(5 * time.Second); gateHolds(n) < 2 && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
+			}
 			if err := tc.serve(t); err == nil {
 				t.Errorf("%s, %s: a third connection was served while two were held", limit, tc.name)
 			}
@@ -77,6 +84,13 @@ limits: {%s}
 			}
 		}
 	}
+}
+
+// gateHolds is how many connections n's gate counts now.
+func gateHolds(n *Node) int {
+	n.gate.mu.Lock()
+	defer n.gate.mu.Unlock()
+	return n.gate.total
 }
 
 func dialTCP(t *testing.T, addr string) net.Conn {

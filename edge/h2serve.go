@@ -346,7 +346,9 @@ func (n *Node) h2Release(e *h2exchange) {
 // 8.2.2) with RST_STREAM PROTOCOL_ERROR, and taken the host field for :authority when the
 // request had none.
 func authorityProblem(r *h2.Request) string {
-	if p := r.Path; p != "*" && !strings.HasPrefix(p, "/") {
+	if p := r.Path; p != "*" && !strings.HasPrefix(p, "/") && !(r.Method == "CONNECT" && p == "") {
+		// A CONNECT has no :path (RFC 9113 section 8.5): handle refuses it with 405, as it
+		// refuses HTTP/1.1's.
 		return ":path is not origin-form"
 	}
 	hosts := 0

@@ -1,0 +1,26 @@
+package edge
+
+import (
+	"testing"
+)
+
+// TestH2Serve_connectIs405AsOnHTTP1: an HTTP/2 CONNECT (RFC 9113 section 8.5: :method and
+// :authority only) is a well-formed request for a method the node does not serve: 405 with
+// Allow, as HTTP/1.1's CONNECT gets, and no origin is asked. Failed before: 400 "malformed
+// HTTP/2 request: :path is not origin-form", a well-formed request called malformed.
+func TestH2Serve_connectIs405AsOnHTTP1(t *testing.T) {
+	origin := startRawLogOrigin(t)
+	listen := "listen: {http: \"127.0.0.1:0\", h2c: \"127.0.0.1:0\", admin: \"127.0.0.1:0\"}\n"
+	n := startNode(t, hostileConfig(origin.URL, listen), Options{})
+	r := dialRawH2C(t, n.H2CAddr())
+	r.open(1, true, [2]string{":method", "CONNECT"}, [2]string{":authority", "www.test:443"})
+	if status, reset := r.outcome(1); status != "405" || reset != 0 {
+		t.Errorf("HTTP/2 CONNECT: status %q, reset %v; want 405", status, reset)
+	}
+	if line := rawRequest(t, n.HTTPAddr(), "CONNECT www.test:443 HTTP/1.1\r\nHost: www.test:443\r\n\r\n"); line != "HTTP/1.1 405 Method Not Allowed" {
+		t.Errorf("HTTP/1.1 CONNECT: %q, want 405", line)
+	}
+	if got := origin.requests(); len(got) != 0 {
+		t.Errorf("the origin was asked %d times", len(got))
+	}
+}
