@@ -1,0 +1,197 @@
+package edge
+
+import (
+	"fmt"
+	"net/http"
+	"path"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shoal-cdn/shoal/internal/testenv"
+)
+
+// parityStep is one request of a scenario: sent over every protocol in turn, after the
+// clock moved by advance.
+type parityStep struct {
+	name, method string
+	header       []string
+	advance      time.Duration
+	sub          string // appended to the scenario's path (a query, or a long target)
+}
+
+// parityScenario is an origin behaviour (scripts in order, the last repeating) and the
+// requests that meet it.
+type parityScenario struct {
+	name, path string
+	scripts    []testenv.Script
+	steps      []parityStep
+}
+
+func parityScenarios() []parityScenario {
+	now := time.Now().UTC().Format(http.TimeFormat)
+	obj := func(cc string, more ...string) []testenv.Field {
+		return testenv.Fields(append([]string{"Cache-Control", cc, "Date", now, "ETag", `"v1"`,
+			"Last-Modified", "Mon, 30 Nov 2026 10:00:00 GMT", "Content-Type", "text/plain"}, more...)...)
+	}
+	get := func(name string, header ...string) parityStep {
+		return parityStep{name: name, method: "GET", header: header}
+	}
+	head := func(name string, header ...string) parityStep {
+		return parityStep{name: name, method: "HEAD", header: header}
+	}
+	body := []byte("0123456789abcdefghij")
+	css := []byte(strings.Repeat("body { margin: 0; padding: 0; color: #333; }\n", 60))
+	dups := testenv.Fields("Cache-Control", "max-age=600", "Cache-Control", "public",
+		"Set-Cookie", "a=1; Path=/", "Set-Cookie", "a=2; Path=/x", "Set-Cookie", "b=3",
+		"Link", "</a.css>; rel=preload", "Link", "</b.js>; rel=preload",
+		"Vary", "Accept-Language", "Vary", "X-Variant",
+		"Server", "one", "Server", "two", "X-Dup", "1", "X-Dup", "2")
+	many := testenv.Fields("Cache-Control", "max-age=600")
+	for i := range 100 {
+		many = append(many, testenv.Field{Name: fmt.Sprintf("X-Field-%d", i), Value: fmt.Sprint(i)})
+	}
+	basic := []parityStep{get("miss"), get("hit"), head("HEAD hit"),
+		get("304", "If-None-Match", `"v1"`), get("If-Modified-Since 304", "If-Modified-Since", "Mon, 30 Nov 2026 10:00:00 GMT"),
+		get("412", "If-Match", `"other"`), head("HEAD 304", "If-None-Match", `"v1"`),
+		get("range 206", "Range", "bytes=2-5"), get("range suffix", "Range", "bytes=-3"),
+		get("range 416", "Range", "bytes=100-200"), get("multi range", "Range", "bytes=0-1,4-6"),
+		get("If-Range", "Range", "bytes=0-3", "If-Range", `"v1"`)}
+	return []parityScenario{
+		{name: "cached object", path: "/c/obj", scripts: []testenv.Script{{Header: obj("max-age=600"), Body: body}}, steps: basic},
+		{name: "HEAD miss", path: "/c/headmiss", scripts: []testenv.Script{{Header: obj("max-age=600"), Body: body}},
+			steps: []parityStep{head("HEAD miss"), get("after"), head("HEAD hit")}},
+		{name: "pass", path: "/dyn/obj", scripts: []testenv.Script{{Header: obj("no-store"), Body: body}}, steps: basic},
+		{name: "chunked miss", path: "/c/chunked", scripts: []testenv.Script{{Header: obj("max-age=600"), Body: body, Framing: testenv.Chunked, Chunk: 7, Stall: 30 * time.Millisecond}},
+			steps: []parityStep{get("miss"), get("hit"), head("HEAD")}},
+		{name: "chunked pass", path: "/dyn/chunked", scripts: []testenv.Script{{Header: obj("no-store"), Body: body, Framing: testenv.Chunked, Chunk: 7, Stall: 30 * time.Millisecond}},
+			steps: []parityStep{get("pass"), head("HEAD")}},
+		{name: "no Content-Type", path: "/c/notype", scripts: []testenv.Script{{Header: testenv.Fields("Cache-Control", "max-age=600"), Body: body}},
+			steps: []parityStep{get("miss"), get("hit"), head("HEAD")}},
+		{name: "no Content-Type pass", path: "/dyn/notype", scripts: []testenv.Script{{Header: testenv.Fields("Cache-Control", "no-store"), Body: body}},
+			steps: []parityStep{get("pass"), head("HEAD")}},
+		{name: "empty content", path: "/c/empty", scripts: []testenv.Script{{Header: obj("max-age=600")}},
+			steps: []parityStep{get("miss"), get("hit"), head("HEAD")}},
+		{name: "duplicate fields", path: "/c/dups", scripts: []testenv.Script{{Header: dups, Body: body}},
+			steps: []parityStep{get("miss"), get("hit"), head("HEAD"), get("304", "If-None-Match", "*")}},
+		{name: "duplicate fields pass", path: "/dyn/dups", scripts: []testenv.Script{{Header: dups, Body: body}},
+			steps: []parityStep{get("pass"), head("HEAD")}},
+		{name: "two Content-Types", path: "/dyn/twotypes", scripts: []testenv.Script{{Header: testenv.Fields("Content-Type", "text/plain", "Content-Type", "text/html"), Body: body}},
+			steps: []parityStep{get("pass")}},
+		{name: "two Content-Types cached", path: "/c/twotypes", scripts: []testenv.Script{{Header: testenv.Fields("Cache-Control", "max-age=60", "Content-Type", "text/plain", "Content-Type", "text/html"), Body: body}},
+			steps: []parityStep{get("miss"), get("hit")}},
+		{name: "empty and obs-text values", path: "/c/odd", scripts: []testenv.Script{{Header: testenv.Fields("Cache-Control", "max-age=600", "X-Empty", "", "X-Obs", "caf\xe9", "Content-Type", "text/plain"), Body: body}},
+			steps: []parityStep{get("miss"), get("hit")}},
+		{name: "empty and obs-text values pass", path: "/dyn/odd", scripts: []testenv.Script{{Header: testenv.Fields("X-Empty", "", "X-Obs", "caf\xe9", "Content-Type", "text/plain"), Body: body}},
+			steps: []parityStep{get("pass")}},
+		{name: "many fields", path: "/c/many", scripts: []testenv.Script{{Header: many, Body: body}},
+			steps: []parityStep{get("miss"), get("hit")}},
+		{name: "origin 204", path: "/dyn/204", scripts: []testenv.Script{{Status: 204, Header: testenv.Fields("X-A", "1")}},
+			steps: []parityStep{get("pass"), head("HEAD")}},
+		{name: "origin 204 cached", path: "/c/204", scripts: []testenv.Script{{Status: 204, Header: testenv.Fields("Cache-Control", "max-age=600", "X-A", "1")}},
+			steps: []parityStep{get("miss"), get("hit")}},
+		{name: "origin 304", path: "/dyn/304", scripts: []testenv.Script{{Status: 304, Header: testenv.Fields("ETag", `"v1"`)}},
+			steps: []parityStep{get("pass", "If-None-Match", `"v1"`), get("unconditional")}},
+		{name: "origin 404 cached", path: "/c/404", scripts: []testenv.Script{{Status: 404, Header: obj("max-age=600"), Body: []byte("not here\n")}},
+			steps: []parityStep{get("miss"), get("hit"), head("HEAD")}},
+		{name: "origin 500", path: "/dyn/500", scripts: []testenv.Script{{Status: 500, Body: []byte("broken\n")}},
+			steps: []parityStep{get("pass")}},
+		{name: "origin redirect", path: "/c/moved", scripts: []testenv.Script{{Status: 301, Header: testenv.Fields("Location", "/elsewhere", "Cache-Control", "max-age=600")}},
+			steps: []parityStep{get("miss"), get("hit")}},
+		{name: "Early Hints", path: "/dyn/hints", scripts: []testenv.Script{{Interim: []testenv.Interim{{Status: 103, Header: testenv.Fields("Link", "</a.css>; rel=preload")}}, Header: obj("no-store"), Body: body}},
+			steps: []parityStep{get("pass")}},
+		{name: "compressible", path: "/c/style.css", scripts: []testenv.Script{{Header: testenv.Fields("Cache-Control", "max-age=600", "Content-Type", "text/css", "ETag", `"css"`), Body: css}},
+			steps: []parityStep{get("identity"), get("gzip", "Accept-Encoding", "gzip"), get("gzip hit", "Accept-Encoding", "gzip"),
+				get("br", "Accept-Encoding", "br"), get("zstd", "Accept-Encoding", "zstd"), head("HEAD gzip", "Accept-Encoding", "gzip"),
+				get("gzip 304", "Accept-Encoding", "gzip", "If-None-Match", `W/"css"`), get("gzip range", "Accept-Encoding", "gzip", "Range", "bytes=0-9")}},
+		{name: "compressible pass", path: "/dyn/style.css", scripts: []testenv.Script{{Header: testenv.Fields("Content-Type", "text/css"), Body: css}},
+			steps: []parityStep{get("gzip", "Accept-Encoding", "gzip"), head("HEAD gzip", "Accept-Encoding", "gzip")}},
+		{name: "Vary", path: "/c/vary", scripts: []testenv.Script{{Header: obj("max-age=600", "Vary", "Accept-Language"), Body: body}},
+			steps: []parityStep{get("en", "Accept-Language", "en"), get("de", "Accept-Language", "de"), get("en hit", "Accept-Language", "en")}},
+		{name: "stale-if-error", path: "/c/sie", scripts: []testenv.Script{{Header: obj("max-age=1, stale-if-error=600"), Body: body}, {Status: 503, Body: []byte("down\n")}},
+			steps: []parityStep{get("miss"), {name: "stale on error", method: "GET", advance: 5 * time.Second}}},
+		{name: "stale-while-revalidate", path: "/c/swr", scripts: []testenv.Script{{Header: obj("max-age=1, stale-while-revalidate=600"), Body: body}},
+			steps: []parityStep{get("miss"), {name: "stale", method: "GET", advance: 5 * time.Second}, get("after")}},
+		{name: "revalidated", path: "/c/reval", scripts: []testenv.Script{{Header: obj("max-age=1"), Body: body}, {Status: 304, Header: obj("max-age=600")}},
+			steps: []parityStep{get("miss"), {name: "revalidated", method: "GET", advance: 5 * time.Second}, get("hit")}},
+		{name: "own answers", path: "/c/own",
+			steps: []parityStep{{name: "TRACE 405", method: "TRACE"}, {name: "loop 508", method: "GET", header: []string{"Via", "1.1 hostile-edge"}},
+				{name: "414", method: "GET", sub: "?" + strings.Repeat("q", 20000)},
+				{name: "431", method: "GET", header: []string{"X-Big", strings.Repeat("b", 20000)}},
+				{name: "OPTIONS Max-Forwards 0", method: "OPTIONS", header: []string{"Max-Forwards", "0"}},
+				{name: "413", method: "POST", header: []string{"Content-Length", "999999999"}}}},
+	}
+}
+
+// TestParity_sameAnswerOnEveryProtocol sends each scenario's requests over HTTP/1.1, h2c
+// and HTTP/2 over TLS, each protocol to its own copy of the object (the path's last
+// segment), and compares what came back with HTTP/1.1's: the status, every field (per
+// name, the values in order; the framing fields aside), the content and the interim
+// responses, and checks each answer against RFC 9110 and RFC 9113 section 8.2.2.
+func TestParity_sameAnswerOnEveryProtocol(t *testing.T) {
+	o := testenv.StartBadOrigin(t)
+	var ahead atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	dir := t.TempDir()
+	certFile, keyFile, pool := writeCert(t, dir, "site", "www.example.test")
+	n := startNode(t, fmt.Sprintf(`listen: {http: "127.0.0.1:0", https: "127.0.0.1:0", h2c: "127.0.0.1:0", admin: "127.0.0.1:0"}
+tls: {certificates: [{cert: %s, key: %s}]}
+compression: {encodings: [br, zstd, gzip]}
+`, certFile, keyFile)+hostileConfig(o.URL, ""), Options{Now: now})
+	protos := []wireProto{
+		{name: "HTTP/1.1", addr: n.HTTPAddr()},
+		{name: "h2c", addr: n.H2CAddr(), h2: true},
+		{name: "HTTP/2 over TLS", addr: n.HTTPSAddr(), tls: true, h2: true, pool: pool},
+		{name: "HTTP/1.1 over TLS", addr: n.HTTPSAddr(), tls: true, pool: pool},
+	}
+	tags := []string{"h1", "h2c", "h2", "h1s"}
+	scenarios := parityScenarios()
+	byPath := map[string][]testenv.Script{}
+	for _, s := range scenarios {
+		byPath[s.path] = s.scripts
+	}
+	o.Handle("", func(r testenv.RawRequest, k int) testenv.Script {
+		scripts := byPath[path.Dir(r.Path)]
+		if len(scripts) == 0 {
+			return testenv.Script{Header: testenv.Fields("Cache-Control", "max-age=60"), Body: []byte("ok")}
+		}
+		return scripts[min(k, len(scripts)-1)]
+	})
+	for _, s := range scenarios {
+		for _, step := range s.steps {
+			ahead.Add(int64(step.advance))
+			answers := make([]*wireAnswer, len(protos))
+			for i, p := range protos {
+				answers[i] = p.ask(t, step.method, s.path+"/"+tags[i]+step.sub, step.header...)
+				n.settleFills()
+				for _, problem := range wireProblems(p, step.method, answers[i]) {
+					t.Errorf("%s, %s, %s: %s", s.name, step.name, p.name, problem)
+				}
+			}
+			if testing.Verbose() {
+				for i, a := range answers {
+					t.Logf("%s, %s, %s: %d %q %q %q", s.name, step.name, protos[i].name, a.status, a.interim, a.fields, a.trailers)
+				}
+			}
+			want := sameBoundary(answers[0])
+			for i, got := range answers[1:] {
+				got = sameBoundary(got)
+				p := protos[i+1]
+				where := fmt.Sprintf("%s, %s, %s", s.name, step.name, p.name)
+				if got.status != want.status {
+					t.Errorf("%s: status %d, HTTP/1.1 %d", where, got.status, want.status)
+				}
+				for _, d := range differentFields(want, got) {
+					t.Errorf("%s (%d): %s", where, got.status, d)
+				}
+				if string(got.body) != string(want.body) {
+					t.Errorf("%s: %d content bytes %.40q, HTTP/1.1 %d %.40q", where, len(got.body), got.body, len(want.body), want.body)
+				}
+				if fmt.Sprint(got.interim) != fmt.Sprint(want.interim) {
+					t.Errorf("%s: interim %q, HTTP/1.1 %q", where, got.interim, want.interim)
+				}
+			}
+		}
+	}
+}
