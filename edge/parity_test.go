@@ -3,7 +3,9 @@ package edge
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -42,6 +44,7 @@ func parityScenarios() []parityScenario {
 		return parityStep{name: name, method: "HEAD", header: header}
 	}
 	body := []byte("0123456789abcdefghij")
+	big := []byte(strings.Repeat("0123456789abcdef", 100<<10/16)) // over ram_cache_cutoff: disk only
 	css := []byte(strings.Repeat("body { margin: 0; padding: 0; color: #333; }\n", 60))
 	dups := testenv.Fields("Cache-Control", "max-age=600", "Cache-Control", "public",
 		"Set-Cookie", "a=1; Path=/", "Set-Cookie", "a=2; Path=/x", "Set-Cookie", "b=3",
@@ -115,12 +118,29 @@ func parityScenarios() []parityScenario {
 			steps: []parityStep{get("miss"), {name: "stale", method: "GET", advance: 5 * time.Second}, get("after")}},
 		{name: "revalidated", path: "/c/reval", scripts: []testenv.Script{{Header: obj("max-age=1"), Body: body}, {Status: 304, Header: obj("max-age=600")}},
 			steps: []parityStep{get("miss"), {name: "revalidated", method: "GET", advance: 5 * time.Second}, get("hit")}},
+		{name: "disk tier", path: "/c/big.bin", scripts: []testenv.Script{{Header: obj("max-age=600"), Body: big}},
+			steps: []parityStep{get("miss"), get("disk hit"), head("HEAD disk hit"), get("disk 304", "If-None-Match", `"v1"`),
+				get("disk range", "Range", "bytes=10-19"), get("disk 416", "Range", "bytes=999999-"), get("disk multi range", "Range", "bytes=0-1,5-9")}},
+		{name: "origin's connection fields", path: "/dyn/hop", scripts: []testenv.Script{{Header: testenv.Fields("Connection", "X-Hop", "X-Hop", "1",
+			"Keep-Alive", "timeout=5", "Proxy-Connection", "keep-alive", "Upgrade", "h2c", "TE", "trailers", "X-End", "2"), Body: body}},
+			steps: []parityStep{get("pass"), head("HEAD")}},
+		{name: "origin's connection fields cached", path: "/c/hop", scripts: []testenv.Script{{Header: testenv.Fields("Cache-Control", "max-age=600", "Connection", "X-Hop", "X-Hop", "1",
+			"Keep-Alive", "timeout=5", "Proxy-Connection", "keep-alive", "Upgrade", "h2c", "X-End", "2"), Body: body}},
+			steps: []parityStep{get("miss"), get("hit")}},
+		{name: "origin's trailer", path: "/dyn/trailer", scripts: []testenv.Script{{Raw: []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTrailer: X-T\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n")}},
+			steps: []parityStep{get("pass")}},
+		{name: "origin's Content-Length on a HEAD", path: "/dyn/headlen", scripts: []testenv.Script{{Header: obj("no-store"), Body: body}},
+			steps: []parityStep{head("HEAD pass")}},
+		{name: "denied", path: "/deny/x", steps: []parityStep{get("403"), head("HEAD 403")}},
+		{name: "redirect route", path: "/moved/x", steps: []parityStep{get("302"), head("HEAD 302")}},
+		{name: "dead origin", path: "/dead/x", steps: []parityStep{get("502 or 503"), head("HEAD")}},
 		{name: "own answers", path: "/c/own",
 			steps: []parityStep{{name: "TRACE 405", method: "TRACE"}, {name: "loop 508", method: "GET", header: []string{"Via", "1.1 hostile-edge"}},
 				{name: "414", method: "GET", sub: "?" + strings.Repeat("q", 20000)},
 				{name: "431", method: "GET", header: []string{"X-Big", strings.Repeat("b", 20000)}},
 				{name: "OPTIONS Max-Forwards 0", method: "OPTIONS", header: []string{"Max-Forwards", "0"}},
-				{name: "413", method: "POST", header: []string{"Content-Length", "999999999"}}}},
+				{name: "413", method: "POST", header: []string{"Content-Length", "999999999"}},
+				{name: "414 HEAD", method: "HEAD", sub: "?" + strings.Repeat("q", 20000)}}},
 	}
 }
 
@@ -135,10 +155,26 @@ func TestParity_sameAnswerOnEveryProtocol(t *testing.T) {
 	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
 	dir := t.TempDir()
 	certFile, keyFile, pool := writeCert(t, dir, "site", "www.example.test")
+	for _, page := range []string{"403", "413", "502", "503"} {
+		os.WriteFile(filepath.Join(dir, page+".html"), []byte("<h1>"+page+" page</h1>\n"), 0o600)
+	}
 	n := startNode(t, fmt.Sprintf(`listen: {http: "127.0.0.1:0", https: "127.0.0.1:0", h2c: "127.0.0.1:0", admin: "127.0.0.1:0"}
-tls: {certificates: [{cert: %s, key: %s}]}
+tls: {certificates: [{cert: %[1]s, key: %[2]s}]}
 compression: {encodings: [br, zstd, gzip]}
-`, certFile, keyFile)+hostileConfig(o.URL, ""), Options{Now: now})
+limits: {max_body_bytes: 1MiB}
+node: {name: hostile-edge}
+cache: {memory: 64MiB, max_object_size: 8MiB, fill_timeout: 5s, disk: {path: %[3]s/disk, size: 64MiB, admit_frequency: -1, ram_cache_cutoff: 64KiB}}
+error_pages: {403: %[3]s/403.html, 413: %[3]s/413.html, 502: %[3]s/502.html, 503: %[3]s/503.html}
+origins:
+  o: {servers: [{url: %[4]s}]}
+  dead: {servers: [{url: "http://127.0.0.1:1"}]}
+routes:
+  - {match: {path_prefix: /deny/}, origin: o, cache: false, access: {deny: [127.0.0.0/8]}}
+  - {match: {path_prefix: /moved/}, redirect: {to: /elsewhere, status: 302}}
+  - {match: {path_prefix: /dead/}, origin: dead, cache: false}
+  - {match: {path_prefix: /dyn/}, origin: o, cache: false}
+  - {match: {path_prefix: /}, origin: o, cache: true}
+`, certFile, keyFile, dir, o.URL), Options{Now: now})
 	protos := []wireProto{
 		{name: "HTTP/1.1", addr: n.HTTPAddr()},
 		{name: "h2c", addr: n.H2CAddr(), h2: true},
