@@ -51,7 +51,9 @@ func TestParity_forwardedAnswersOnEveryProtocol(t *testing.T) {
 				}
 			}
 			compareOn(t, protos, fmt.Sprintf("node-%d", i+1), parityStep{name: "forwarded HEAD miss", method: "HEAD"},
-				func(p wireProto) string { return misses[slices.IndexFunc(protos, func(q wireProto) bool { return q.name == p.name })] })
+				func(p wireProto) string {
+					return misses[slices.IndexFunc(protos, func(q wireProto) bool { return q.name == p.name })]
+				})
 			compareOn(t, protos, fmt.Sprintf("node-%d", i+1), parityStep{name: "HEAD pass", method: "HEAD"},
 				func(p wireProto) string { return fmt.Sprintf("/dyn/%d/%d", i, k) })
 		}
