@@ -377,8 +377,11 @@ func wireProblems(p wireProto, method string, a *wireAnswer) []string {
 // boundary is a multipart/byteranges boundary: a counter, new for every response.
 var boundary = regexp.MustCompile(`shoal[0-9a-z]+`)
 
+// purgeID is the id a PURGE's answer names its purge by.
+var purgeID = regexp.MustCompile(`"id":"[0-9a-f]+"`)
+
 // sameBoundary is a with every multipart boundary (a counter, new per response) spelled
-// "shoalN", and its Content-Length fitted to that.
+// "shoalN" and every purge id "N", and its Content-Length fitted to that.
 func sameBoundary(a *wireAnswer) *wireAnswer {
 	c := *a
 	c.fields = slices.Clone(a.fields)
@@ -387,6 +390,9 @@ func sameBoundary(a *wireAnswer) *wireAnswer {
 			c.fields[i][1] = boundary.ReplaceAllString(f[1], "shoalN")
 			c.body = boundary.ReplaceAll(a.body, []byte("shoalN"))
 		}
+	}
+	if slices.Contains(a.values("content-type"), "application/json") {
+		c.body = purgeID.ReplaceAll(c.body, []byte(`"id":"N"`)) // new per purge
 	}
 	if len(c.body) != len(a.body) {
 		for i, f := range c.fields {

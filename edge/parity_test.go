@@ -147,6 +147,9 @@ func parityScenarios() []parityScenario {
 			steps: []parityStep{get("pass")}},
 		{name: "odd name case", path: "/c/case", scripts: []testenv.Script{{Header: testenv.Fields("cache-control", "max-age=600", "CONTENT-TYPE", "text/plain", "x-MiXeD", "1", "etag", `"e"`), Body: body}},
 			steps: []parityStep{get("miss"), get("hit"), get("304", "If-None-Match", `"e"`)}},
+		{name: "PURGE", path: "/c/purged", scripts: []testenv.Script{{Header: obj("max-age=600"), Body: body}},
+			steps: []parityStep{get("miss"), {name: "PURGE", method: "PURGE"}, get("miss again"), {name: "soft PURGE", method: "PURGE", header: []string{"Purge-Mode", "soft"}},
+				get("after the soft purge"), {name: "PURGE again", method: "PURGE"}}},
 		{name: "denied", path: "/deny/x", steps: []parityStep{get("403"), head("HEAD 403")}},
 		{name: "redirect route", path: "/moved/x", steps: []parityStep{get("302"), head("HEAD 302")}},
 		{name: "dead origin", path: "/dead/x", steps: []parityStep{get("502 or 503"), head("HEAD")}},
@@ -179,6 +182,7 @@ tls: {certificates: [{cert: %[1]s, key: %[2]s}]}
 compression: {encodings: [br, zstd, gzip]}
 limits: {max_body_bytes: 1MiB}
 node: {name: hostile-edge}
+purge: {allow: [127.0.0.1/32]}
 cache: {memory: 64MiB, max_object_size: 8MiB, fill_timeout: 5s, disk: {path: %[3]s/disk, size: 64MiB, admit_frequency: -1, ram_cache_cutoff: 64KiB}}
 error_pages: {403: %[3]s/403.html, 413: %[3]s/413.html, 502: %[3]s/502.html, 503: %[3]s/503.html}
 origins:
