@@ -150,6 +150,8 @@ func parityScenarios() []parityScenario {
 		{name: "PURGE", path: "/c/purged", scripts: []testenv.Script{{Header: obj("max-age=600"), Body: body}},
 			steps: []parityStep{get("miss"), {name: "PURGE", method: "PURGE"}, get("miss again"), {name: "soft PURGE", method: "PURGE", header: []string{"Purge-Mode", "soft"}},
 				get("after the soft purge"), {name: "PURGE again", method: "PURGE"}}},
+		{name: "rate limit", path: "/limited/x", scripts: []testenv.Script{{Header: obj("no-store"), Body: body}},
+			steps: []parityStep{get("within"), get("429"), head("HEAD 429")}},
 		{name: "denied", path: "/deny/x", steps: []parityStep{get("403"), head("HEAD 403")}},
 		{name: "redirect route", path: "/moved/x", steps: []parityStep{get("302"), head("HEAD 302")}},
 		{name: "dead origin", path: "/dead/x", steps: []parityStep{get("502 or 503"), head("HEAD")}},
@@ -174,7 +176,7 @@ func TestParity_sameAnswerOnEveryProtocol(t *testing.T) {
 	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
 	dir := t.TempDir()
 	certFile, keyFile, pool := writeCert(t, dir, "site", "www.example.test")
-	for _, page := range []string{"403", "413", "502", "503"} {
+	for _, page := range []string{"403", "413", "429", "502", "503"} {
 		os.WriteFile(filepath.Join(dir, page+".html"), []byte("<h1>"+page+" page</h1>\n"), 0o600)
 	}
 	n := startNode(t, fmt.Sprintf(`listen: {http: "127.0.0.1:0", https: "127.0.0.1:0", h2c: "127.0.0.1:0", admin: "127.0.0.1:0"}
@@ -184,13 +186,17 @@ limits: {max_body_bytes: 1MiB}
 node: {name: hostile-edge}
 purge: {allow: [127.0.0.1/32]}
 cache: {memory: 64MiB, max_object_size: 8MiB, fill_timeout: 5s, disk: {path: %[3]s/disk, size: 64MiB, admit_frequency: -1, ram_cache_cutoff: 64KiB}}
-error_pages: {403: %[3]s/403.html, 413: %[3]s/413.html, 502: %[3]s/502.html, 503: %[3]s/503.html}
+error_pages: {403: %[3]s/403.html, 413: %[3]s/413.html, 429: %[3]s/429.html, 502: %[3]s/502.html, 503: %[3]s/503.html}
 origins:
   o: {servers: [{url: %[4]s}]}
   dead: {servers: [{url: "http://127.0.0.1:1"}]}
 routes:
   - {match: {path_prefix: /deny/}, origin: o, cache: false, access: {deny: [127.0.0.0/8]}}
   - {match: {path_prefix: /moved/}, redirect: {to: /elsewhere, status: 302}}
+  - {match: {path_regex: "^/limited/.*/h1$"}, origin: o, cache: false, rate_limit: {rate: 0.001, burst: 0}}
+  - {match: {path_regex: "^/limited/.*/h2c$"}, origin: o, cache: false, rate_limit: {rate: 0.001, burst: 0}}
+  - {match: {path_regex: "^/limited/.*/h2$"}, origin: o, cache: false, rate_limit: {rate: 0.001, burst: 0}}
+  - {match: {path_regex: "^/limited/.*/h1s$"}, origin: o, cache: false, rate_limit: {rate: 0.001, burst: 0}}
   - {match: {path_prefix: /dead/}, origin: dead, cache: false}
   - {match: {path_prefix: /dyn/}, origin: o, cache: false}
   - {match: {path_prefix: /}, origin: o, cache: true}
