@@ -143,8 +143,18 @@ func askH1(c net.Conn, method, path string, extra []string) (*wireAnswer, error)
 		body = br
 	}
 	var err error
-	a.body, err = io.ReadAll(body)
-	return a, err
+	if a.body, err = io.ReadAll(body); err != nil || len(a.values("transfer-encoding")) == 0 {
+		return a, err
+	}
+	// The trailer section after the last chunk (RFC 9112 section 7.1.2).
+	for {
+		l, err := br.ReadString('\n')
+		if l = strings.TrimRight(l, "\r\n"); l == "" || err != nil {
+			return a, nil
+		}
+		name, value, _ := strings.Cut(l, ":")
+		a.trailers = append(a.trailers, [2]string{strings.ToLower(name), strings.Trim(value, " \t")})
+	}
 }
 
 func interimString(status int, fields [][2]string) string {

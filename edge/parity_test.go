@@ -250,6 +250,9 @@ routes:
 				if string(got.body) != string(want.body) {
 					t.Errorf("%s: %d content bytes %.40q, HTTP/1.1 %d %.40q", where, len(got.body), got.body, len(want.body), want.body)
 				}
+				if fmt.Sprint(got.trailers) != fmt.Sprint(want.trailers) {
+					t.Errorf("%s: trailer fields %q, HTTP/1.1 %q", where, got.trailers, want.trailers)
+				}
 				if fmt.Sprint(got.interim) != fmt.Sprint(want.interim) {
 					t.Errorf("%s: interim %q, HTTP/1.1 %q", where, got.interim, want.interim)
 				}
