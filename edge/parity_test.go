@@ -152,6 +152,8 @@ func parityScenarios() []parityScenario {
 				get("after the soft purge"), {name: "PURGE again", method: "PURGE"}}},
 		{name: "rate limit", path: "/limited/x", scripts: []testenv.Script{{Header: obj("no-store"), Body: body}},
 			steps: []parityStep{get("within"), get("429"), head("HEAD 429")}},
+		{name: "unregistered statuses", path: "/dyn/odd-status", scripts: []testenv.Script{{Status: 299, Body: body}, {Status: 599, Body: body}, {Status: 451, Header: obj("max-age=60"), Body: body}},
+			steps: []parityStep{get("299"), get("599"), get("451"), head("HEAD 451")}},
 		{name: "denied", path: "/deny/x", steps: []parityStep{get("403"), head("HEAD 403")}},
 		{name: "redirect route", path: "/moved/x", steps: []parityStep{get("302"), head("HEAD 302")}},
 		{name: "dead origin", path: "/dead/x", steps: []parityStep{get("502 or 503"), head("HEAD")}},
