@@ -50,10 +50,13 @@ func TestParity_forwardedAnswersOnEveryProtocol(t *testing.T) {
 					misses = append(misses, miss)
 				}
 			}
-			compareOn(t, protos, fmt.Sprintf("node-%d", i+1), parityStep{name: "forwarded HEAD miss", method: "HEAD"},
+			forwarded := compareOn(t, protos, fmt.Sprintf("node-%d", i+1), parityStep{name: "forwarded HEAD miss", method: "HEAD"},
 				func(p wireProto) string {
 					return misses[slices.IndexFunc(protos, func(q wireProto) bool { return q.name == p.name })]
 				})
+			if via := forwarded[0].values("via"); len(via) != 1 || !strings.Contains(via[0], ",") {
+				t.Fatalf("node-%d: the HEAD miss was not forwarded (Via %q): the test keys differently from the node", i+1, via)
+			}
 			compareOn(t, protos, fmt.Sprintf("node-%d", i+1), parityStep{name: "HEAD pass", method: "HEAD"},
 				func(p wireProto) string { return fmt.Sprintf("/dyn/%d/%d", i, k) })
 		}
@@ -61,8 +64,9 @@ func TestParity_forwardedAnswersOnEveryProtocol(t *testing.T) {
 }
 
 // compareOn sends step over each protocol (to the path pathOf gives it) and reports how
-// each answer differs from the first protocol's, and what RFC 9110 and 9113 forbid in it.
-func compareOn(t *testing.T, protos []wireProto, where string, step parityStep, pathOf func(wireProto) string) {
+// each answer differs from the first protocol's, and what RFC 9110 and 9113 forbid in it;
+// it returns the answers.
+func compareOn(t *testing.T, protos []wireProto, where string, step parityStep, pathOf func(wireProto) string) []*wireAnswer {
 	t.Helper()
 	var answers []*wireAnswer
 	for _, p := range protos {
@@ -85,4 +89,5 @@ func compareOn(t *testing.T, protos []wireProto, where string, step parityStep, 
 			t.Errorf("%s: content %q, %s %q", w, got.body, protos[0].name, want.body)
 		}
 	}
+	return answers
 }
