@@ -413,3 +413,46 @@ func sameBoundary(a *wireAnswer) *wireAnswer {
 	}
 	return &c
 }
+
+// compareOn sends step over each protocol (to the path pathOf gives it; settle, when not
+// nil, runs after each answer) and reports how each answer differs from the first
+// protocol's (status, fields, content, trailer fields, interim responses) and what RFC 9110
+// and RFC 9113 forbid in it. It returns the answers.
+func compareOn(t *testing.T, protos []wireProto, where string, step parityStep, pathOf func(wireProto) string, settle func()) []*wireAnswer {
+	t.Helper()
+	answers := make([]*wireAnswer, len(protos))
+	for i, p := range protos {
+		answers[i] = p.ask(t, step.method, pathOf(p), step.header...)
+		if settle != nil {
+			settle()
+		}
+		for _, problem := range wireProblems(p, step.method, answers[i]) {
+			t.Errorf("%s, %s, %s: %s", where, step.name, p.name, problem)
+		}
+		if testing.Verbose() {
+			a := answers[i]
+			t.Logf("%s, %s, %s: %d %q %q %q", where, step.name, p.name, a.status, a.interim, a.fields, a.trailers)
+		}
+	}
+	want, first := sameBoundary(answers[0]), protos[0].name
+	for i, got := range answers[1:] {
+		got = sameBoundary(got)
+		w := fmt.Sprintf("%s, %s, %s", where, step.name, protos[i+1].name)
+		if got.status != want.status {
+			t.Errorf("%s: status %d, %s %d", w, got.status, first, want.status)
+		}
+		for _, d := range differentFields(want, got) {
+			t.Errorf("%s (%d): %s", w, got.status, d)
+		}
+		if string(got.body) != string(want.body) {
+			t.Errorf("%s: %d content bytes %.40q, %s %d %.40q", w, len(got.body), got.body, first, len(want.body), want.body)
+		}
+		if fmt.Sprint(got.trailers) != fmt.Sprint(want.trailers) {
+			t.Errorf("%s: trailer fields %q, %s %q", w, got.trailers, first, want.trailers)
+		}
+		if fmt.Sprint(got.interim) != fmt.Sprint(want.interim) {
+			t.Errorf("%s: interim %q, %s %q", w, got.interim, first, want.interim)
+		}
+	}
+	return answers
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -231,40 +232,9 @@ routes:
 	for _, s := range scenarios {
 		for _, step := range s.steps {
 			ahead.Add(int64(step.advance))
-			answers := make([]*wireAnswer, len(protos))
-			for i, p := range protos {
-				answers[i] = p.ask(t, step.method, s.path+"/"+tags[i]+step.sub, step.header...)
-				n.settleFills()
-				for _, problem := range wireProblems(p, step.method, answers[i]) {
-					t.Errorf("%s, %s, %s: %s", s.name, step.name, p.name, problem)
-				}
-			}
-			if testing.Verbose() {
-				for i, a := range answers {
-					t.Logf("%s, %s, %s: %d %q %q %q", s.name, step.name, protos[i].name, a.status, a.interim, a.fields, a.trailers)
-				}
-			}
-			want := sameBoundary(answers[0])
-			for i, got := range answers[1:] {
-				got = sameBoundary(got)
-				p := protos[i+1]
-				where := fmt.Sprintf("%s, %s, %s", s.name, step.name, p.name)
-				if got.status != want.status {
-					t.Errorf("%s: status %d, HTTP/1.1 %d", where, got.status, want.status)
-				}
-				for _, d := range differentFields(want, got) {
-					t.Errorf("%s (%d): %s", where, got.status, d)
-				}
-				if string(got.body) != string(want.body) {
-					t.Errorf("%s: %d content bytes %.40q, HTTP/1.1 %d %.40q", where, len(got.body), got.body, len(want.body), want.body)
-				}
-				if fmt.Sprint(got.trailers) != fmt.Sprint(want.trailers) {
-					t.Errorf("%s: trailer fields %q, HTTP/1.1 %q", where, got.trailers, want.trailers)
-				}
-				if fmt.Sprint(got.interim) != fmt.Sprint(want.interim) {
-					t.Errorf("%s: interim %q, HTTP/1.1 %q", where, got.interim, want.interim)
-				}
-			}
+			compareOn(t, protos, s.name, step, func(p wireProto) string {
+				return s.path + "/" + tags[slices.IndexFunc(protos, func(q wireProto) bool { return q.name == p.name })] + step.sub
+			}, n.settleFills)
 		}
 	}
 }
