@@ -211,7 +211,14 @@ func (n *Node) h2Respond(e *h2exchange, w h2.ResponseWriter, r *h2.Request, inli
 		status == http.StatusNotModified
 	if noBody {
 		// Closed unread; HEAD keeps its Content-Length.
+		streamed := resp.stream != nil
 		resp.CloseBodyStream()
+		if r.Method == "HEAD" && !resp.skip && !streamed && resp.head.contentLength < 0 {
+			// A body the pipeline made for the GET (its own answers: a 403, a redirect, an
+			// error page): HEAD announces its length, as the HTTP/1.1 head does (fasthttp's
+			// Content-Length of the body it skips; RFC 9110 section 9.3.2).
+			resp.head.contentLength = len(resp.body)
+		}
 		w.Respond(status, n.h2Fields(e, 0, true), nil)
 		n.h2Release(e)
 		return

@@ -30,7 +30,10 @@ func (n *Node) h2Config(l conf.Limits) h2.Config {
 // connections get GOAWAY and finish the streams they have; their clients open the next
 // connection on the new generation. Called with n.mu held (Start, Reload).
 func (n *Node) startH2Gen(l conf.Limits) error {
-	srv, err := h2.NewServer(n.h2Config(l), h2handler{n: n, strs: newFieldStrings()})
+	h := h2handler{n: n, strs: newFieldStrings()}
+	cfg := n.h2Config(l)
+	cfg.Refused = h.refused
+	srv, err := h2.NewServer(cfg, h)
 	if err != nil {
 		return fmt.Errorf("http/2 server: %w", err)
 	}

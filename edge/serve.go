@@ -217,6 +217,12 @@ func (p *pipeline) writeConditional(x *exchange, l *lookup, code int, h httpcach
 	}
 	p.writeHead(x, l, code, h, age, nil)
 	x.resp.SkipBody()
+	if code != http.StatusNotModified {
+		// The 412's own content is empty, and says so on every listener: HTTP/1.1's head
+		// starts with Content-Length: 0, an HTTP/2 head with no length at all, and a skipped
+		// body gave it none (RFC 9110 section 8.6).
+		x.resp.Head().SetContentLength(0)
+	}
 }
 
 func containsName(list []string, name string) bool {

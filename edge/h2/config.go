@@ -69,6 +69,15 @@ type Config struct {
 	// WriteTimeout bounds each write to the socket. Zero means 30s.
 	WriteTimeout time.Duration
 
+	// Refused makes the answer to a request refused before any handler sees it (413 for a
+	// content-length over MaxBodyBytes, 414 and 431 over MaxHeaderListSize): its fields
+	// (content-length included, for the content) and its content, a short error page, so an
+	// HTTP/2 client gets what the server's HTTP/1.1 listener answers the same request. It is
+	// called on the connection's goroutine with the connection's lock held: it must not
+	// block, and must return fields and content it does not change later. Nil means a bare
+	// status.
+	Refused func(status int) (fields []Field, content []byte)
+
 	// Logger receives connection errors and limit hits. Nil means none.
 	Logger *slog.Logger
 	// Registerer receives the shoal_h2_* metrics. Nil means they are kept but not registered.

@@ -237,12 +237,12 @@ func (c *conn) endHeaders() error {
 		if h.uriTooLong {
 			status = 414
 		}
-		c.reject(h.id, status, h.endStream)
+		c.reject(h.id, status, h.method == "HEAD", h.endStream)
 		c.mu.Unlock()
 		return nil
 	case c.cfg.MaxBodyBytes >= 0 && h.contentLength > c.cfg.MaxBodyBytes:
 		c.m.limits.WithLabelValues(limitBody).Inc()
-		c.reject(h.id, 413, h.endStream)
+		c.reject(h.id, 413, h.method == "HEAD", h.endStream)
 		c.mu.Unlock()
 		return nil
 	}
@@ -294,9 +294,34 @@ func (c *conn) trailers(s *stream) error {
 	return nil
 }
 
-// reject answers a stream the handler never sees. Called with mu held.
-func (c *conn) reject(id uint32, status int, remoteEnded bool) {
-	c.writeHeaders(id, status, nil, true)
+// reject answers a stream the handler never sees: the head and content Config.Refused makes
+// for status, or the bare status. The content goes in one DATA frame when the windows and
+// the frame size take it whole now (a refused stream has no queue to wait in); else the head
+// goes alone, without its content-length. A HEAD gets the head with its content-length and
+// no content (RFC 9110 section 9.3.2). Called with mu held.
+func (c *conn) reject(id uint32, status int, head, remoteEnded bool) {
+	var fields []Field
+	var body []byte
+	if c.cfg.Refused != nil {
+		fields, body = c.cfg.Refused(status)
+	}
+	if head {
+		body = nil
+	} else if n := int64(len(body)); n > min(c.peerInitWindow, c.sendWindow, c.peerMaxFrame) {
+		body = nil
+		kept := fields[:0:0]
+		for _, f := range fields {
+			if !strings.EqualFold(f.Name, "content-length") {
+				kept = append(kept, f)
+			}
+		}
+		fields = kept
+	}
+	c.writeHeaders(id, status, fields, len(body) == 0)
+	if len(body) > 0 {
+		c.writeData(id, true, body)
+		c.sendWindow -= int64(len(body))
+	}
 	if !remoteEnded {
 		c.resetID(id, http2.ErrCodeNo) // stop the upload (RFC 9113 §8.1)
 	}
