@@ -217,7 +217,7 @@ func (p *pipeline) startFill(x *exchange, l *lookup, call *fillCall, lead bool) 
 		}
 	}
 	var ipBuf [len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%") + 16]byte
-	setForwardingFields(out, clientIPIn(ipBuf[:0], x.clientAddr()), x.scheme(), p.via())
+	setForwardingFields(out, clientIPIn(ipBuf[:0], x.clientAddr()), x.scheme(), p.requestVia(x))
 	inline := lead && fillInline(l.rt.cfg, l.r.pool.Name())
 	job := newFillJob()
 	job.lookup = *l

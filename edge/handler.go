@@ -324,6 +324,19 @@ func (x *exchange) clientAddr() netip.Addr {
 // via is this node's Via member, built once: it goes on every response.
 func (p *pipeline) via() string { return p.viaValue }
 
+// requestVia is the Via member a request forwarded to the origin carries: the protocol the
+// node received it with, then the node's name (RFC 9110 section 7.6.3: "2" for HTTP/2,
+// "1.0" for HTTP/1.0). The loop check (viaLoop) reads the name, whatever the protocol.
+func (p *pipeline) requestVia(x *exchange) string {
+	switch string(x.req.Protocol()) {
+	case "HTTP/2.0":
+		return p.via2
+	case "HTTP/1.0":
+		return p.via10
+	}
+	return p.viaValue
+}
+
 // scheme is the scheme the client used (for a forwarded request, the one the peer's client
 // used): it is part of the cache key and X-Forwarded-Proto.
 func (x *exchange) scheme() string {

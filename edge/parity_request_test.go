@@ -14,7 +14,8 @@ import (
 // a pass and on a miss), with HTTP/2's cookie crumbs (RFC 9113 section 8.2.3: one field per
 // cookie, joined with "; " for HTTP/1.1) and TE: trailers (the only TE HTTP/2 allows,
 // section 8.2.2); the origin's fields are compared per name, values in order, except what
-// says the scheme (X-Forwarded-Proto, Forwarded).
+// says the scheme (X-Forwarded-Proto, Forwarded) and Via, whose member names the protocol
+// the request came on (TestNode_requestViaNamesTheProtocolItCameOn).
 func TestParity_sameRequestToTheOrigin(t *testing.T) {
 	o := testenv.StartBadOrigin(t)
 	dir := t.TempDir()
@@ -70,7 +71,7 @@ func originFields(fields []testenv.Field) map[string][]string {
 	for _, f := range fields {
 		name := strings.ToLower(f.Name)
 		switch name {
-		case "x-forwarded-proto", "forwarded":
+		case "x-forwarded-proto", "forwarded", "via":
 			continue
 		}
 		out[name] = append(out[name], f.Value)

@@ -19,7 +19,7 @@ func (p *pipeline) servePass(x *exchange, rt *settings, r *route) string {
 	out := x.outgoing()
 	p.originRequestPolicy(x, rt.rulesFor(r), out)
 	var ipBuf [len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%") + 16]byte
-	setForwardingFields(out, clientIPIn(ipBuf[:0], x.clientAddr()), x.scheme(), p.via())
+	setForwardingFields(out, clientIPIn(ipBuf[:0], x.clientAddr()), x.scheme(), p.requestVia(x))
 	sent := p.now()
 	target := p.borrowedTarget(x, r) // it lives only as long as Do
 	// Do calls it on this goroutine, before the final head: relay as it comes.

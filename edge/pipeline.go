@@ -27,8 +27,10 @@ type pipeline struct {
 	// listener serves: a request's host is checked against the one its connection got
 	// (misdirected.go).
 	certs *tlscert.Store
-	// viaValue is "1.1 <name>", this node's Via member.
-	viaValue string
+	// viaValue is "1.1 <name>", this node's Via member on responses (it received them over
+	// HTTP/1.1 from the origin or a peer); via10 and via2 are the members a request received
+	// over HTTP/1.0 or HTTP/2 carries to the origin (requestVia).
+	viaValue, via10, via2 string
 	log      *slog.Logger
 	access   *accessLog
 	now      func() time.Time
