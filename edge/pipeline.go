@@ -31,10 +31,10 @@ type pipeline struct {
 	// HTTP/1.1 from the origin or a peer); via10 and via2 are the members a request received
 	// over HTTP/1.0 or HTTP/2 carries to the origin (requestVia).
 	viaValue, via10, via2 string
-	log      *slog.Logger
-	access   *accessLog
-	now      func() time.Time
-	metrics  *metrics
+	log                   *slog.Logger
+	access                *accessLog
+	now                   func() time.Time
+	metrics               *metrics
 
 	rt atomic.Pointer[settings]
 
