@@ -169,6 +169,7 @@ func runNode(args []string, stderr io.Writer) error {
 	defer signal.Stop(sigs)
 	log, level := newLogger(cfg.Log.Level, stderr)
 	store := applyMemoryPolicy(cfg, log)
+	applyTimerSlack(processSlack(), timerSlack, log)
 	node, err := edge.New(cfg, edge.Options{Logger: log, LogLevel: level, AccessLog: os.Stdout, Version: version, StoreBytes: store})
 	if err != nil {
 		return err
