@@ -7,9 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/valyala/fasthttp"
 )
 
 // TestPool_bareLFHeadIsReadAtItsEnd: RFC 9112 section 2.2, a recipient may take a bare LF
@@ -48,33 +45,13 @@ func TestPool_bareLFHeadIsReadAtItsEnd(t *testing.T) {
 	}
 	defer p.Close()
 	for _, path := range []string{"/length", "/mixed", "/chunked", "/interim"} {
-		done := make(chan string, 1)
-		go func() {
-			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-			defer fasthttp.ReleaseRequest(req)
-			defer fasthttp.ReleaseResponse(resp)
-			req.SetRequestURI("http://www.example.com" + path)
-			_, release, err := p.Do(req, resp, Target{Idempotent: true})
-			if err != nil {
-				done <- "error: " + err.Error()
-				return
-			}
-			defer release()
-			b, err := io.ReadAll(resp.BodyStream())
-			if err != nil {
-				done <- "body error: " + err.Error()
-				return
-			}
-			done <- string(resp.Header.Peek("X-Bare")) + " " + string(b)
-		}()
-		select {
-		case got := <-done:
-			if got != "lf hello" {
-				t.Errorf("%s: got %q, want X-Bare lf and the body hello", path, got)
-			}
-		case <-time.After(2 * time.Second):
+		got := doWithin(p, path, "X-Bare")
+		if got == "" {
 			t.Errorf("%s: no answer after 2 s: the pool waits for a CRLF CRLF the origin never sends", path)
 			continue
+		}
+		if got != "lf hello" {
+			t.Errorf("%s: got %q, want X-Bare lf and the body hello", path, got)
 		}
 		if status, body := poolGet(t, p, "GET", "/next"); status != 200 || body != "good" {
 			t.Errorf("after %s: the next request got %d %q", path, status, strings.TrimSpace(body))
