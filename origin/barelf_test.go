@@ -1,10 +1,6 @@
 package origin
 
 import (
-	"bufio"
-	"io"
-	"net"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -23,21 +19,7 @@ func TestPool_bareLFHeadIsReadAtItsEnd(t *testing.T) {
 		"/chunked": "HTTP/1.1 200 OK\nX-Bare: lf\nTransfer-Encoding: chunked\n\n5\r\nhello\r\n0\r\n\r\n",
 		"/interim": "HTTP/1.1 103 Early Hints\nLink: </a.css>\n\nHTTP/1.1 200 OK\nX-Bare: lf\nContent-Length: 5\n\nhello",
 	}
-	ln := listenLocal(t)
-	serveEach(ln, func(c net.Conn, br *bufio.Reader) {
-		for {
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			io.Copy(io.Discard, req.Body)
-			if h, ok := heads[req.URL.Path]; ok {
-				c.Write([]byte(h))
-				continue
-			}
-			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood"))
-		}
-	})
+	ln := serveHeads(t, heads, nil)
 	cfg := poolConf("roundrobin", "http://"+ln.Addr().String())
 	p, err := NewPool(cfg, Options{})
 	if err != nil {

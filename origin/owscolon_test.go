@@ -30,22 +30,7 @@ func TestPool_whitespaceBeforeTheColonIsRemoved(t *testing.T) {
 		"/interim":    "HTTP/1.1 103 Early Hints\r\nLink\t: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nX-A\t: 1\r\nContent-Length: 5\r\n\r\nhello",
 	}
 	var conns atomic.Int32
-	ln := listenLocal(t)
-	serveEach(ln, func(c net.Conn, br *bufio.Reader) {
-		conns.Add(1)
-		for {
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			io.Copy(io.Discard, req.Body)
-			if h, ok := heads[req.URL.Path]; ok {
-				c.Write([]byte(h))
-				continue
-			}
-			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood"))
-		}
-	})
+	ln := serveHeads(t, heads, &conns)
 	p, err := NewPool(poolConf("roundrobin", "http://"+ln.Addr().String()), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -124,4 +109,28 @@ func doWithin(p *Pool, path, field string) string {
 	case <-time.After(2 * time.Second):
 		return ""
 	}
+}
+
+// serveHeads is an origin that answers each path in heads with its bytes, and any other path
+// with "good", on every connection, counting them in conns when it is not nil.
+func serveHeads(t *testing.T, heads map[string]string, conns *atomic.Int32) net.Listener {
+	ln := listenLocal(t)
+	serveEach(ln, func(c net.Conn, br *bufio.Reader) {
+		if conns != nil {
+			conns.Add(1)
+		}
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, req.Body)
+			if h, ok := heads[req.URL.Path]; ok {
+				c.Write([]byte(h))
+				continue
+			}
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood"))
+		}
+	})
+	return ln
 }
