@@ -469,7 +469,7 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 	h.decision, header = storePolicy(j.rt.rulesFor(j.r), j.rt.policy, status, header, h.decision)
 	h.header = header
 	h.shareable = h.decision.Store
-	if j.stale != nil && !h.decision.Store && withdrawn(j.rt.policy, httpcache.Response{Status: status, Header: header, RequestTime: sent, ResponseTime: received}) {
+	if j.stale != nil && replaced(j.rt.policy, httpcache.Response{Status: status, Header: header, RequestTime: sent, ResponseTime: received}, h.decision) {
 		p.dropWithdrawn(j.stale.Key)
 	}
 	spool := &j.spool // the disk tier's copy of an object memory does not keep

@@ -34,6 +34,7 @@ func TestNode_originFieldNameWithASpaceIs502(t *testing.T) {
 		{"space in a 103's name", testenv.Script{Interim: []testenv.Interim{{Status: 103, Header: testenv.Fields("Link Bad", "</a.css>; rel=preload")}},
 			Header: fields, Body: []byte("body")}, 502},
 		{"space before the colon", testenv.Script{Header: append(fields, testenv.Fields("X-Before ", "1")...), Body: []byte("body")}, 200},
+		{"tab before the colon", testenv.Script{Header: append(fields, testenv.Fields("X-Before\t \t", "1")...), Body: []byte("body")}, 200},
 		{"space in a value", testenv.Script{Header: append(fields, testenv.Fields("X-Value", "a b")...), Body: []byte("body")}, 200},
 	}
 	for _, tc := range cases {

@@ -65,11 +65,7 @@ func TestNode_revalidationThatWithdrawsTheObjectDropsIt(t *testing.T) {
 	for _, c := range cases {
 		answers[c.path] = []http.HandlerFunc{stored, c.revalidate, down}
 	}
-	var origin *rfcOrigin
-	origin = startRFCOrigin(t, clock, func(w http.ResponseWriter, r *http.Request) {
-		seq := answers[r.URL.Path]
-		seq[min(len(origin.seenBy(r.URL.Path))-1, len(seq)-1)](w, r)
-	})
+	origin := sequencedOrigin(t, clock, answers)
 	n := rfcNode(t, clock, origin.URL, "stale_if_error: 1h")
 	for _, c := range cases {
 		fillOnce(t, n, c.path)

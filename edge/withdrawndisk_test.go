@@ -35,11 +35,7 @@ func TestDiskTier_revalidationThatWithdrawsTheObjectDropsIt(t *testing.T) {
 		fmt.Fprint(w, "new")
 	}, down}
 	answers["/503"] = []http.HandlerFunc{stored, down}
-	var origin *rfcOrigin
-	origin = startRFCOrigin(t, clock, func(w http.ResponseWriter, r *http.Request) {
-		seq := answers[r.URL.Path]
-		seq[min(len(origin.seenBy(r.URL.Path))-1, len(seq)-1)](w, r)
-	})
+	origin := sequencedOrigin(t, clock, answers)
 	n := rfcNode(t, clock, origin.URL, fmt.Sprintf("stale_if_error: 1h, disk: {path: %q, size: 16MiB, ram_cache_cutoff: 16KiB}", t.TempDir()))
 	for _, c := range []struct {
 		path      string

@@ -5,21 +5,40 @@ import "time"
 // parseHTTPDate reads an RFC 9110 5.6.7 HTTP-date. The preferred IMF-fixdate
 // form is parsed by hand because it is on the hot path of every freshness
 // check and time.Parse allocates a zone for "GMT"; the two obsolete forms go
-// through time.Parse.
-func parseHTTPDate(s string) (time.Time, bool) {
+// through time.Parse. The clock is read only for an rfc850-date, whose
+// two-digit year means nothing without the present (see rfc850Year).
+func parseHTTPDate(s string) (time.Time, bool) { return parseHTTPDateAt(s, time.Now) }
+
+// parseHTTPDateAt is parseHTTPDate with the clock that places a two-digit year.
+func parseHTTPDateAt(s string, now func() time.Time) (time.Time, bool) {
 	s = trimOWS(s)
 	if t, ok := parseIMFFixdate(s); ok {
 		return t, true
 	}
-	for _, layout := range [...]string{
-		"Monday, 02-Jan-06 15:04:05 GMT", // rfc850-date
-		"Mon Jan _2 15:04:05 2006",       // asctime-date
-	} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), true
-		}
+	if t, err := time.Parse("Monday, 02-Jan-06 15:04:05 GMT", s); err == nil {
+		return rfc850Year(t.UTC(), now())
+	}
+	if t, err := time.Parse("Mon Jan _2 15:04:05 2006", s); err == nil {
+		return t.UTC(), true
 	}
 	return time.Time{}, false
+}
+
+// rfc850Year moves t, parsed from an rfc850-date, to the year RFC 9110 5.6.7 means: a
+// two-digit year that would be more than 50 years after now is the most recent past year
+// with the same last two digits. time.Parse's own pivot (69-99 as 19xx) read "70" as 1970
+// in 2026, making a 2070 Expires long expired and a 2070 Last-Modified ancient. false if
+// the day does not exist in the year meant (29-Feb-00 in 2100).
+func rfc850Year(t, now time.Time) (time.Time, bool) {
+	limit := now.UTC().AddDate(50, 0, 0)
+	year := now.UTC().Year()/100*100 + 100 + t.Year()%100
+	for {
+		moved := time.Date(year, t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
+		if !moved.After(limit) {
+			return moved, moved.Day() == t.Day()
+		}
+		year -= 100
+	}
 }
 
 // parseIMFFixdate parses "Sun, 06 Nov 1994 08:49:37 GMT".

@@ -1,15 +1,8 @@
 package origin
 
 import (
-	"bufio"
-	"io"
-	"net"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/valyala/fasthttp"
 )
 
 // TestPool_bareLFHeadIsReadAtItsEnd: RFC 9112 section 2.2, a recipient may take a bare LF
@@ -26,21 +19,7 @@ func TestPool_bareLFHeadIsReadAtItsEnd(t *testing.T) {
 		"/chunked": "HTTP/1.1 200 OK\nX-Bare: lf\nTransfer-Encoding: chunked\n\n5\r\nhello\r\n0\r\n\r\n",
 		"/interim": "HTTP/1.1 103 Early Hints\nLink: </a.css>\n\nHTTP/1.1 200 OK\nX-Bare: lf\nContent-Length: 5\n\nhello",
 	}
-	ln := listenLocal(t)
-	serveEach(ln, func(c net.Conn, br *bufio.Reader) {
-		for {
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			io.Copy(io.Discard, req.Body)
-			if h, ok := heads[req.URL.Path]; ok {
-				c.Write([]byte(h))
-				continue
-			}
-			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood"))
-		}
-	})
+	ln := serveHeads(t, heads, nil)
 	cfg := poolConf("roundrobin", "http://"+ln.Addr().String())
 	p, err := NewPool(cfg, Options{})
 	if err != nil {
@@ -48,33 +27,13 @@ func TestPool_bareLFHeadIsReadAtItsEnd(t *testing.T) {
 	}
 	defer p.Close()
 	for _, path := range []string{"/length", "/mixed", "/chunked", "/interim"} {
-		done := make(chan string, 1)
-		go func() {
-			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-			defer fasthttp.ReleaseRequest(req)
-			defer fasthttp.ReleaseResponse(resp)
-			req.SetRequestURI("http://www.example.com" + path)
-			_, release, err := p.Do(req, resp, Target{Idempotent: true})
-			if err != nil {
-				done <- "error: " + err.Error()
-				return
-			}
-			defer release()
-			b, err := io.ReadAll(resp.BodyStream())
-			if err != nil {
-				done <- "body error: " + err.Error()
-				return
-			}
-			done <- string(resp.Header.Peek("X-Bare")) + " " + string(b)
-		}()
-		select {
-		case got := <-done:
-			if got != "lf hello" {
-				t.Errorf("%s: got %q, want X-Bare lf and the body hello", path, got)
-			}
-		case <-time.After(2 * time.Second):
+		got := doWithin(p, path, "X-Bare")
+		if got == "" {
 			t.Errorf("%s: no answer after 2 s: the pool waits for a CRLF CRLF the origin never sends", path)
 			continue
+		}
+		if got != "lf hello" {
+			t.Errorf("%s: got %q, want X-Bare lf and the body hello", path, got)
 		}
 		if status, body := poolGet(t, p, "GET", "/next"); status != 200 || body != "good" {
 			t.Errorf("after %s: the next request got %d %q", path, status, strings.TrimSpace(body))

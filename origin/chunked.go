@@ -3,6 +3,7 @@ package origin
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net/http/httputil"
 )
@@ -42,6 +43,19 @@ func (c *chunkedBody) Read(p []byte) (int, error) {
 		c.done = true
 	}
 	return n, err
+}
+
+// start reads the first chunk's size line (RFC 9112 §7.1), or the whole body when it is only
+// the last chunk and trailer, before the response is handed on. A body that breaks there (a
+// size that is not hex or overflows, a bare LF line end, the connection closed after the
+// head) then fails the exchange as a broken head does: the edge answers 502 and counts it
+// against the server, where it had sent the head and cut, or sent nothing at all. A body
+// broken later is the caller's to cut. It waits for no chunk data, only its size line.
+func (c *chunkedBody) start() error {
+	if _, err := c.Read(nil); err != nil && err != io.EOF {
+		return fmt.Errorf("chunked body: first chunk: %w", err)
+	}
+	return nil
 }
 
 // discardTrailer reads the trailer section up to and including its empty line.

@@ -22,15 +22,17 @@ func framedTwice(br *bufio.Reader) bool {
 // other bytes a token may not hold but keeps such a name, which would then go to clients as
 // it came, invalid on HTTP/2 (RFC 9113 section 8.2.1) and stored with the object; nginx
 // answers it 502 ("upstream sent invalid header"). Whitespace between the name and the colon
-// is not counted: a proxy removes it (RFC 9112 section 5.1), as fasthttp does. It reads no
-// further than the head's end; a head that does not end within the buffer is left to
-// fasthttp's parser to refuse. bareEnd: the head's length when its last line ends are not
-// CRLF CRLF (a bare LF, RFC 9112 section 2.2), else 0 (readBareHead).
-func headFlags(br *bufio.Reader) (twice, spaced bool, bareEnd int) {
+// is not counted: a proxy removes it (RFC 9112 section 5.1, readHead), and the name without
+// it is the name, for twice too. It reads no further than the head's end; a head that does
+// not end within the buffer is left to fasthttp's parser to refuse. cleanEnd: the head's
+// length when it must be rewritten before fasthttp parses it (readHead): its last line ends
+// are not CRLF CRLF (a bare LF, RFC 9112 section 2.2) or a field line has whitespace before
+// its colon; else 0.
+func headFlags(br *bufio.Reader) (twice, spaced bool, cleanEnd int) {
 	for {
 		b, err := br.Peek(br.Buffered())
-		if twice, spaced, end := scanFraming(b); end > 0 {
-			if bytes.HasSuffix(b[:end], crlfcrlf) {
+		if twice, spaced, owsColon, end := scanFraming(b); end > 0 {
+			if !owsColon && bytes.HasSuffix(b[:end], crlfcrlf) {
 				end = 0
 			}
 			return twice, spaced, end
@@ -50,37 +52,54 @@ var crlfcrlf = []byte("\r\n\r\n")
 // status line, up to the empty line that ends it; bare LF line ends too, as the parser
 // accepts): end is the head's length when b holds the whole head (0 when it does not),
 // twice whether its fields carry
-// both a Content-Length and a Transfer-Encoding, names compared without case, and spaced
-// whether a field name holds a space or tab (headFlags). It runs before every response head
-// is parsed, so it reads each byte once (issue 15's pass profile: finding the head's end and
-// then each name in turn took three passes).
-func scanFraming(b []byte) (twice, spaced bool, end int) {
+// both a Content-Length and a Transfer-Encoding, names compared without case and without
+// the whitespace before their colon, spaced whether a field name holds a space or tab, and
+// owsColon whether a field line has whitespace before its colon (headFlags). It runs before
+// every response head is parsed, so it reads each byte once (issue 15's pass profile:
+// finding the head's end and then each name in turn took three passes).
+func scanFraming(b []byte) (twice, spaced, owsColon bool, end int) {
 	first := bytes.IndexByte(b, '\n')
 	if first < 0 {
-		return false, false, 0
+		return false, false, false, 0
 	}
 	var length, coding bool
 	for at := first + 1; at < len(b); {
 		lf := bytes.IndexByte(b[at:], '\n')
 		if lf < 0 {
-			return false, false, 0
+			return false, false, false, 0
 		}
 		line := b[at : at+lf]
 		if len(line) == 0 || len(line) == 1 && line[0] == '\r' {
-			return length && coding, spaced, at + lf + 1
+			return length && coding, spaced, owsColon, at + lf + 1
 		}
 		length = length || isField(line, "content-length")
 		coding = coding || isField(line, "transfer-encoding")
-		spaced = spaced || spacedName(line)
+		inner, before := nameGaps(line)
+		spaced = spaced || inner
+		owsColon = owsColon || before
 		at += lf + 1
 	}
-	return false, false, 0
+	return false, false, false, 0
 }
 
-// isField reports whether line starts with name (lower case) and a colon, the name
-// compared without case.
+// isField reports whether line starts with name (lower case), then any spaces and tabs and
+// a colon, the name compared without case: "Content-Length :" frames the message as
+// "Content-Length:" does once the whitespace is removed (RFC 9112 section 5.1), so it counts
+// for twice like the clean name.
 func isField(line []byte, name string) bool {
-	return len(line) > len(name) && line[len(name)] == ':' && asciiPrefixFold(line, name)
+	if len(line) <= len(name) || !asciiPrefixFold(line, name) {
+		return false
+	}
+	for _, c := range line[len(name):] {
+		switch c {
+		case ':':
+			return true
+		case ' ', '\t':
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // asciiPrefixFold reports whether b starts with lower, b compared in ASCII lower case.
@@ -97,26 +116,27 @@ func asciiPrefixFold(b []byte, lower string) bool {
 	return true
 }
 
-// spacedName reports whether the field line's name, up to its colon and without the
-// whitespace before the colon, holds a space or a tab: whitespace followed by anything but
-// more whitespace or the colon. A line that starts with one is an obs-fold continuation, not
-// a name. One loop over the name's bytes: this runs on every line of every origin head.
-func spacedName(line []byte) bool {
+// nameGaps reports, for a field line, whether its name holds a space or a tab (inner:
+// whitespace followed by anything but more whitespace or the colon) and whether whitespace
+// stands right before the colon (before). A line that starts with one is an obs-fold
+// continuation, not a name. One loop over the name's bytes: this runs on every line of
+// every origin head.
+func nameGaps(line []byte) (inner, before bool) {
 	if len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
-		return false
+		return false, false
 	}
 	gap := false
 	for _, c := range line {
 		switch c {
 		case ':':
-			return false
+			return false, gap
 		case ' ', '\t':
 			gap = true
 		default:
 			if gap {
-				return true
+				return true, false
 			}
 		}
 	}
-	return false
+	return false, false
 }

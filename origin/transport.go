@@ -174,6 +174,13 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 		}
 		closeAfter := twice || req.closes() || h.ConnectionClose() || !keepAliveLimit(conn, h, idle)
 		body := bodyOf(br, h, req.isHead(), h.StatusCode(), lb)
+		if cb, ok := body.(*chunkedBody); ok {
+			if err := cb.start(); err != nil {
+				hc.ReleaseReader(br)
+				hc.CloseConn(cc)
+				return nil, &startedError{err}
+			}
+		}
 		// A body delimited by the end of the connection (RFC 9112 §6.3 item 8) leaves
 		// nothing to reuse.
 		closeAfter = closeAfter || (body != nil && h.ContentLength() == -2)
