@@ -174,7 +174,10 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 		}
 		closeAfter := twice || req.closes() || h.ConnectionClose() || !keepAliveLimit(conn, h, idle)
 		body := bodyOf(br, h, req.isHead(), h.StatusCode(), lb)
-		if cb, ok := body.(*chunkedBody); ok {
+		// Only a size line that came with the head is checked: waiting for one would hold the
+		// head of a stream whose first chunk comes later (server-sent events, a page flushed
+		// head first) until that chunk.
+		if cb, ok := body.(*chunkedBody); ok && br.Buffered() > 0 {
 			if err := cb.start(); err != nil {
 				hc.ReleaseReader(br)
 				hc.CloseConn(cc)
