@@ -32,7 +32,8 @@ Usage:
   shoal check -c FILE      validate FILE and exit (non-zero on errors, each naming key and line)
   shoal demo [flags]       start a demo site and an edge in front of it, no files needed
   shoal purge --admin URL --token-file F url|prefix|key|all [VALUE] [--soft]
-                           invalidate cluster-wide through a node's admin API
+                           invalidate cluster-wide through a node's admin API; exit 3
+                           when live members did not acknowledge it (named in "missing")
   shoal loadtest attack|report|plot [flags]
                            load tests on vegeta's library (shoal loadtest attack -h)
   shoal version            print the version
@@ -81,6 +82,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "shoal %s: %v\n", args[0], err)
+		if errors.Is(err, purge.ErrIncomplete) {
+			return 3 // applied, but not everywhere: scripts must see it (purge --help)
+		}
 		return 1
 	}
 	return 0
