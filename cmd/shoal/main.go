@@ -141,6 +141,9 @@ func check(args []string, stdout, stderr io.Writer) error {
 		}
 		return fmt.Errorf("%s: %d problem(s)", path, len(errs))
 	}
+	for _, w := range conf.Warnings(cfg, path, data) {
+		fmt.Fprintln(stderr, w)
+	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)
 	return nil
 }
@@ -172,6 +175,11 @@ func runNode(args []string, stderr io.Writer) error {
 	sigs := notifySignals()
 	defer signal.Stop(sigs)
 	log, level := newLogger(cfg.Log.Level, stderr)
+	if data, err := os.ReadFile(path); err == nil {
+		for _, w := range conf.Warnings(cfg, path, data) {
+			log.Warn("config", "warning", w.Error())
+		}
+	}
 	store := applyMemoryPolicy(cfg, log)
 	node, err := edge.New(cfg, edge.Options{Logger: log, LogLevel: level, AccessLog: os.Stdout, Version: version, StoreBytes: store})
 	if err != nil {
