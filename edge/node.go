@@ -84,17 +84,19 @@ type Node struct {
 	feed     *connFeed
 	servers  []*serverGen // the current generation last; older ones are draining
 	adminLn  net.Listener
-	// adminFeed hands the admin socket's connections to adminGens, the current server
-	// generation last (adminlisten.go); adminMux is what they serve.
-	adminFeed *connFeed
-	adminGens []*http.Server
-	adminMux  http.Handler
 	peerLn   net.Listener
 	peerFeed *connFeed    // the peer port's socket, handed to its server generations
 	peerGens []*serverGen // the current one last; older ones are draining (peerlisten.go)
 	httpsLn  net.Listener
 	tlsFeed  *connFeed // HTTP/1.1 connections after their TLS handshake
 	serveTLS func()    // starts serving listen.https once the node is assembled
+
+	// adminFeed hands the admin socket's connections to adminGens, the current server
+	// generation last (adminlisten.go); adminMux is what they serve.
+	adminFeed *connFeed
+	adminGens []*http.Server
+	adminMux  http.Handler
+
 	// h2srv serves HTTP/2 (listen.https with ALPN h2, listen.h2c); a reload that changes
 	// limits swaps in a new generation (h2serve_server.go).
 	h2srv   atomic.Pointer[h2.Server]
