@@ -51,6 +51,10 @@ func (v *validator) config(c *Config) {
 	v.vip(&c.VIP, c)
 	v.purge(&c.Purge)
 	v.tls(&c.TLS)
+	if c.TLS.RedirectHTTP && c.Listen.HTTPS == "" {
+		// Every plain-HTTP request would be sent to an https:// URL no listener of ours serves.
+		v.fail("tls.redirect_http", "needs listen.https: without it every request is redirected to a port that does not answer")
+	}
 	if c.Listen.HTTPS != "" && len(c.TLS.Certificates) == 0 {
 		v.fail("listen.https", "needs tls.certificates: a TLS listener without a certificate completes no handshake")
 	}

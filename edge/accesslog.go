@@ -30,15 +30,21 @@ func newAccessLog(w io.Writer, format string) *accessLog {
 // record writes one request's record; bytes is the body sent and cacheStatus the
 // Cache-Status to log (a cut body's "stored" is taken out, see streamBody).
 func (a *accessLog) record(x *exchange, start, end time.Time, result string, bytes int, cacheStatus string) {
+	a.write(x, string(x.req.Method()), string(x.req.RequestURI()), requestProtocol(x), start, end, result, bytes, cacheStatus)
+}
+
+// write is record with the request line given: empty for a head the listener could not read.
+func (a *accessLog) write(x *exchange, method, uri, proto string, start, end time.Time, result string, bytes int, cacheStatus string) {
 	if a.log == nil {
 		return
 	}
 	a.log.LogAttrs(context.Background(), slog.LevelInfo, "access",
 		slog.Time("start", start.UTC()),
 		slog.String("client", x.clientAddr().String()),
-		slog.String("method", string(x.req.Method())),
+		slog.String("method", method),
 		slog.String("host", string(x.req.Host())),
-		slog.String("uri", string(x.req.RequestURI())),
+		slog.String("uri", uri),
+		slog.String("protocol", proto),
 		slog.Int("status", x.resp.Head().StatusCode()),
 		slog.Int("bytes", bytes),
 		slog.Float64("seconds", end.Sub(start).Seconds()),
@@ -62,7 +68,7 @@ func (h *combinedHandler) WithGroup(string) slog.Handler            { return h }
 
 func (h *combinedHandler) Handle(_ context.Context, r slog.Record) error {
 	var start time.Time
-	var client, method, uri, referer, agent string
+	var client, method, uri, proto, referer, agent string
 	var status, bytes int64
 	r.Attrs(func(a slog.Attr) bool {
 		switch a.Key {
@@ -74,6 +80,8 @@ func (h *combinedHandler) Handle(_ context.Context, r slog.Record) error {
 			method = a.Value.String()
 		case "uri":
 			uri = a.Value.String()
+		case "protocol":
+			proto = a.Value.String()
 		case "status":
 			status = a.Value.Int64()
 		case "bytes":
@@ -90,18 +98,26 @@ func (h *combinedHandler) Handle(_ context.Context, r slog.Record) error {
 	b = append(b, " - - ["...)
 	b = start.AppendFormat(b, "02/Jan/2006:15:04:05 -0700")
 	b = append(b, "] \""...)
-	b = append(b, method...)
-	b = append(b, ' ')
-	b = append(b, uri...)
-	b = append(b, " HTTP/1.1\" "...)
+	if method == "" && uri == "" {
+		b = append(b, '-') // a head too broken to name its request line (400, 431)
+	} else {
+		b = appendLogEscaped(b, method)
+		b = append(b, ' ')
+		b = appendLogEscaped(b, uri)
+		if proto != "" {
+			b = append(b, ' ')
+			b = appendLogEscaped(b, proto)
+		}
+	}
+	b = append(b, "\" "...)
 	b = strconv.AppendInt(b, status, 10)
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, bytes, 10)
-	b = append(b, ' ')
-	b = strconv.AppendQuote(b, referer)
-	b = append(b, ' ')
-	b = strconv.AppendQuote(b, agent)
-	b = append(b, '\n')
+	b = append(b, " \""...)
+	b = appendLogField(b, referer)
+	b = append(b, "\" \""...)
+	b = appendLogField(b, agent)
+	b = append(b, "\"\n"...)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	_, err := h.w.Write(b)

@@ -115,7 +115,7 @@ func TestNode_accessLogFormats(t *testing.T) {
 					t.Errorf("entry %+v", e)
 				}
 			case "combined":
-				if !strings.Contains(line, `"GET /logged?x=1 HTTP/1.1" 200 5 "" "tester/1"`) {
+				if !strings.Contains(line, `"GET /logged?x=1 HTTP/1.1" 200 5 "-" "tester/1"`) {
 					t.Errorf("combined line %q", line)
 				}
 			}

@@ -256,6 +256,8 @@ func (n *Node) protocolError(ctx *fasthttp.RequestCtx, err error) {
 	e := n.getHTTP1(ctx)
 	defer putHTTP1(e)
 	x := &e.x
+	headRead := false
+	defer n.recordRejected(x, &headRead) // once answered, before putHTTP1
 	x.resp.SetConnectionClose()
 	var small *fasthttp.ErrSmallBuffer
 	var ne net.Error
@@ -268,6 +270,7 @@ func (n *Node) protocolError(ctx *fasthttp.RequestCtx, err error) {
 		plainError(x, http.StatusRequestTimeout, "request timeout")
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		n.metrics.rejected.WithLabelValues("body_too_large").Inc()
+		headRead = true
 		plainError(x, http.StatusRequestEntityTooLarge, "request body too large")
 		// The head was read whole: the answer is the route's, as a route's own
 		// max_body_bytes answer is (error page and response fields).

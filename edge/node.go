@@ -83,7 +83,6 @@ type Node struct {
 	httpLn   net.Listener
 	feed     *connFeed
 	servers  []*serverGen // the current generation last; older ones are draining
-	admin    *http.Server
 	adminLn  net.Listener
 	peerLn   net.Listener
 	peerFeed *connFeed    // the peer port's socket, handed to its server generations
@@ -91,6 +90,13 @@ type Node struct {
 	httpsLn  net.Listener
 	tlsFeed  *connFeed // HTTP/1.1 connections after their TLS handshake
 	serveTLS func()    // starts serving listen.https once the node is assembled
+
+	// adminFeed hands the admin socket's connections to adminGens, the current server
+	// generation last (adminlisten.go); adminMux is what they serve.
+	adminFeed *connFeed
+	adminGens []*http.Server
+	adminMux  http.Handler
+
 	// h2srv serves HTTP/2 (listen.https with ALPN h2, listen.h2c); a reload that changes
 	// limits swaps in a new generation (h2serve_server.go).
 	h2srv   atomic.Pointer[h2.Server]
@@ -200,13 +206,7 @@ func (n *Node) Start() error {
 		return fmt.Errorf("edge: listen admin %s: %w", cfg.Listen.Admin, err)
 	}
 	n.adminLn = adminLn
-	// The data listeners' limits bound admin connections too: without ReadTimeout and
-	// IdleTimeout net/http lets an idle keep-alive connection, or a body sent a byte at a
-	// time, hold its connection for ever, from any address (admin.allow is checked per request).
-	n.admin = &http.Server{Handler: n.adminHandler(), ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: cfg.Limits.ReadTimeout.D(), IdleTimeout: cfg.Limits.IdleTimeout.D(),
-		// A purge answers once its peers acknowledged or purge.timeout passed.
-		WriteTimeout: max(cfg.Limits.WriteTimeout.D(), 2*cfg.Purge.Timeout.D())}
+	n.adminMux = n.adminHandler()
 	if cfg.Listen.Peer != "" {
 		if n.peerLn, err = net.Listen("tcp", cfg.Listen.Peer); err != nil {
 			n.closeListeners()
@@ -220,11 +220,8 @@ func (n *Node) Start() error {
 		return fmt.Errorf("edge: %w", err)
 	}
 	rt.start()
-	go func() {
-		if err := n.admin.Serve(adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			n.log.Error("admin listener stopped", "err", err)
-		}
-	}()
+	n.adminFeed = startFeed(adminLn)
+	n.startAdminGen(cfg)
 	if n.peerFeed != nil {
 		n.startPeerGen(cfg.Limits)
 	}
@@ -326,6 +323,9 @@ func (n *Node) Reload(cfg *conf.Config) error {
 	}
 	rt.start()
 	n.rt.Store(rt)
+	if adminLimitsChanged(old.cfg, cfg) && !n.stopped {
+		n.startAdminGen(cfg)
+	}
 	if old.cfg.Limits != cfg.Limits && !n.stopped {
 		n.startServerGen(cfg.Limits)
 		if n.peerFeed != nil {
@@ -454,8 +454,11 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		}
 		n.peerFeed.close()
 	}
-	if n.admin != nil {
-		errs = append(errs, n.admin.Shutdown(ctx))
+	for _, g := range n.adminGens {
+		errs = append(errs, g.Shutdown(ctx))
+	}
+	if n.adminFeed != nil {
+		n.adminFeed.close()
 	}
 	select {
 	case <-n.bg.idleCh():

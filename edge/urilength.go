@@ -50,6 +50,7 @@ func (n *Node) uriTooLong(ctx *fasthttp.RequestCtx) {
 	e := n.getHTTP1(ctx)
 	defer putHTTP1(e)
 	x := &e.x
+	defer n.recordRejected(x, new(bool)) // once answered, before putHTTP1
 	x.resp.SetConnectionClose()
 	n.metrics.rejected.WithLabelValues("uri_too_long").Inc()
 	plainError(x, http.StatusRequestURITooLong, "URI too long")

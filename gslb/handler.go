@@ -74,7 +74,8 @@ type query struct {
 }
 
 // answer builds the reply, in the order of checks RFC 6891 and RFC 1035 imply: the OPT record
-// first (its errors concern the whole message), then opcode, question count, class and zone.
+// first (its errors concern the whole message), then opcode, the sections a query leaves
+// empty, question count, class and zone.
 func (q *query) answer() *dns.Msg {
 	m := new(dns.Msg)
 	m.SetReply(q.r)
@@ -93,6 +94,10 @@ func (q *query) answer() *dns.Msg {
 	}
 	if q.r.Opcode != dns.OpcodeQuery {
 		m.Rcode = dns.RcodeNotImplemented
+		return m
+	}
+	if !onlyQuestion(q.r) {
+		m.Rcode = dns.RcodeFormatError
 		return m
 	}
 	if len(q.r.Question) != 1 {

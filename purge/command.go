@@ -20,11 +20,21 @@ const commandUsage = `usage: shoal purge [--admin URL] --token-file FILE [--soft
   shoal purge --token-file /etc/shoal/purge.token url http://www.example.com/a.css
   shoal purge --token-file /etc/shoal/purge.token key product-42 --soft
   shoal purge --token-file /etc/shoal/purge.token all
+
+Exit status: 0 when every live member acknowledged the purge; 3 when the node applied it but
+members listed in "missing" did not acknowledge within purge.timeout (they may still serve
+purged objects until gossip catches them up: retry, or look at them); 1 for anything else
+(a usage error, a bad token, a refusal, no answer: nothing was purged).
 `
+
+// ErrIncomplete is wrapped by Command's error when the node applied the purge but live
+// members did not acknowledge it in time: the answer is printed, and those members are named.
+var ErrIncomplete = errors.New("purge: not acknowledged by every live member")
 
 // Command is `shoal purge`: it sends one purge to a node's admin API and prints the JSON
 // answer to stdout. Flags may come before or after the kind and value; "--" ends the flags.
-// A refusal by the server is returned as an error carrying its message.
+// A refusal by the server is returned as an error carrying its message; an answer naming
+// missing members is printed and returned as an error wrapping ErrIncomplete.
 func Command(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("purge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -70,8 +80,17 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	_, err = stdout.Write(answer)
-	return err
+	if _, err := stdout.Write(answer); err != nil {
+		return err
+	}
+	var resp Response
+	if err := json.Unmarshal(answer, &resp); err != nil {
+		return fmt.Errorf("purge: the answer is not a purge response: %w", err)
+	}
+	if len(resp.Missing) > 0 {
+		return fmt.Errorf("%w: missing %s", ErrIncomplete, strings.Join(resp.Missing, ", "))
+	}
+	return nil
 }
 
 // parseInterleaved lets flags follow positional arguments, which the flag package alone

@@ -114,6 +114,7 @@ func (r *Ring) memberlistConfig() (*memberlist.Config, error) {
 	}
 	c.Delegate = delegate{r}
 	c.Events = delegate{r}
+	c.Conflict = delegate{r}
 	c.Logger = log.New(slogWriter{r.opts.Logger.With("component", "memberlist")}, "", 0)
 	return c, nil
 }

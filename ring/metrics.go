@@ -11,6 +11,7 @@ type metrics struct {
 	changes          prometheus.Counter
 	broadcasts       prometheus.Counter
 	broadcastDropped prometheus.Counter
+	nameConflicts    prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -31,11 +32,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: "shoal", Subsystem: "ring", Name: "broadcasts_dropped_total",
 			Help: "Cluster broadcasts refused because they exceed MaxBroadcastSize.",
 		}),
+		nameConflicts: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "shoal", Subsystem: "ring", Name: "name_conflicts_total",
+			Help: "Alive messages refused because another address claimed a member's name (this node's included): two nodes share a node.name.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.members, m.changes, m.broadcasts, m.broadcastDropped} {
+	for _, c := range []prometheus.Collector{m.members, m.changes, m.broadcasts, m.broadcastDropped, m.nameConflicts} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}

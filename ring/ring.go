@@ -99,6 +99,8 @@ type Ring struct {
 
 	stateMu sync.Mutex // one SetState/SetVIPs at a time, held across the gossip
 
+	conflict nameConflict // conflict.go
+
 	lifeMu  sync.Mutex
 	started bool
 	stopped bool
@@ -184,7 +186,8 @@ func canonicalVIPs(vips []string) []string {
 // runs alone and Start only starts change notifications. A join that reaches nobody is
 // logged, not returned: whenever the node sees no other member (peers not up yet, or a
 // partition left it alone) it retries in the background, 1 s doubling to 30 s. Start fails
-// on a bad address or a busy port.
+// on a bad address or a busy port, and when the join finds this node's name held by a member
+// at another address (conflict.go).
 func (r *Ring) Start() error {
 	r.lifeMu.Lock()
 	defer r.lifeMu.Unlock()
@@ -208,6 +211,10 @@ func (r *Ring) Start() error {
 	go r.notifyLoop()
 	if ml := r.ml.Load(); ml != nil && len(r.cluster.Join) > 0 {
 		r.join(ml)
+		if err := r.conflictError(); err != nil {
+			// Not a member under a name another node holds: no gossip, no keys (conflict.go).
+			return errors.Join(err, r.shutdownLocked())
+		}
 		r.wg.Add(1)
 		go r.rejoinLoop(ml)
 	}

@@ -15,9 +15,13 @@ func diskSizeProblem(dir string, size int64) string {
 	if err := syscall.Statfs(dir, &fs); err != nil {
 		return ""
 	}
-	total := int64(fs.Blocks) * int64(fs.Bsize)
+	return sizeAboveCapacity(dir, size, int64(fs.Blocks)*int64(fs.Bsize))
+}
+
+// sizeAboveCapacity is diskSizeProblem's message for a file system of total bytes (0: unknown).
+func sizeAboveCapacity(dir string, size, total int64) string {
 	if total > 0 && size > total {
-		return fmt.Sprintf("%s is larger than the file system holding %s (%.1f GiB)", conf.Size(size), dir, float64(total)/(1<<30))
+		return fmt.Sprintf("%s is larger than the file system holding %s (%s)", conf.Size(size), dir, humanSize(total))
 	}
 	return ""
 }

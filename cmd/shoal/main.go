@@ -32,7 +32,8 @@ Usage:
   shoal check -c FILE      validate FILE and exit (non-zero on errors, each naming key and line)
   shoal demo [flags]       start a demo site and an edge in front of it, no files needed
   shoal purge --admin URL --token-file F url|prefix|key|all [VALUE] [--soft]
-                           invalidate cluster-wide through a node's admin API
+                           invalidate cluster-wide through a node's admin API; exit 3
+                           when live members did not acknowledge it (named in "missing")
   shoal loadtest attack|report|plot [flags]
                            load tests on vegeta's library (shoal loadtest attack -h)
   shoal version            print the version
@@ -81,6 +82,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "shoal %s: %v\n", args[0], err)
+		if errors.Is(err, purge.ErrIncomplete) {
+			return 3 // applied, but not everywhere: scripts must see it (purge --help)
+		}
 		return 1
 	}
 	return 0
@@ -137,6 +141,9 @@ func check(args []string, stdout, stderr io.Writer) error {
 		}
 		return fmt.Errorf("%s: %d problem(s)", path, len(errs))
 	}
+	for _, w := range conf.Warnings(cfg, path, data) {
+		fmt.Fprintln(stderr, w)
+	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)
 	return nil
 }
@@ -168,6 +175,11 @@ func runNode(args []string, stderr io.Writer) error {
 	sigs := notifySignals()
 	defer signal.Stop(sigs)
 	log, level := newLogger(cfg.Log.Level, stderr)
+	if data, err := os.ReadFile(path); err == nil {
+		for _, w := range conf.Warnings(cfg, path, data) {
+			log.Warn("config", "warning", w.Error())
+		}
+	}
 	store := applyMemoryPolicy(cfg, log)
 	applyTimerSlack(processSlack(), timerSlack, log)
 	node, err := edge.New(cfg, edge.Options{Logger: log, LogLevel: level, AccessLog: os.Stdout, Version: version, StoreBytes: store})
