@@ -40,6 +40,9 @@ sleep 1 # the disk tier's writes leave its queue
 load() { taskset -c 1 h2load --h1 -n "$requests" -c 16 -t 1 -i "$work/urls-$1" 2>&1; }
 pid_of() { if [ "$1" = shoal ]; then echo "$shoal_pid"; else echo "$nginx_pid"; fi; }
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
+# Context switches of all the server's threads, voluntary and not: each is a wake-up or a
+# hand-off between threads (the Go runtime's sysmon and its P hand-off in long syscalls).
+switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { printf "%.0f\n", s }'; }
 case $mode in
 strace | perf)
 	for srv in shoal nginx; do
@@ -57,22 +60,23 @@ strace | perf)
 	done
 	;;
 rps)
-	one() { # server: req/s and CPU us per request
-		local pid before r
+	one() { # server: req/s, CPU us and context switches per request
+		local pid before cs r
 		pid=$(pid_of "$1")
-		before=$(cpu_ns "$pid")
+		before=$(cpu_ns "$pid") cs=$(switches "$pid")
 		r=$(load "$1" | awk '/^finished in/ { gsub(/,/, ""); print $4 }')
-		awk -v r="$r" -v a="$before" -v b="$(cpu_ns "$pid")" -v n="$requests" 'BEGIN { printf "%s %.1f\n", r, (b - a) / 1000 / n }'
+		awk -v r="$r" -v a="$before" -v b="$(cpu_ns "$pid")" -v c="$cs" -v d="$(switches "$pid")" -v n="$requests" \
+			'BEGIN { printf "%s %.1f %.2f\n", r, (b - a) / 1000 / n, (d - c) / n }'
 	}
 	for round in $(seq "${ROUNDS:-3}"); do
 		if ((round % 2)); then
-			read -r s sc < <(one shoal)
-			read -r n nc < <(one nginx)
+			read -r s sc ss < <(one shoal)
+			read -r n nc ns < <(one nginx)
 		else
-			read -r n nc < <(one nginx)
-			read -r s sc < <(one shoal)
+			read -r n nc ns < <(one nginx)
+			read -r s sc ss < <(one shoal)
 		fi
-		awk -v s="$s" -v n="$n" -v sc="$sc" -v nc="$nc" -v sz="$size" 'BEGIN { printf "%s round: shoal %.0f req/s, nginx %.0f, ratio %.2f; CPU us per request shoal %.1f, nginx %.1f, nginx/shoal %.2f\n", sz, s, n, s / n, sc, nc, nc / sc }'
+		awk -v s="$s" -v n="$n" -v sc="$sc" -v nc="$nc" -v ss="$ss" -v ns="$ns" -v sz="$size" 'BEGIN { printf "%s round: shoal %.0f req/s, nginx %.0f, ratio %.2f; CPU us per request shoal %.1f, nginx %.1f, nginx/shoal %.2f; context switches per request shoal %.2f, nginx %.2f\n", sz, s, n, s / n, sc, nc, nc / sc, ss, ns }'
 	done
 	;;
 *) echo "usage: $0 strace|perf|rps [BIN]" >&2; exit 1 ;;
