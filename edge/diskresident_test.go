@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,8 +16,7 @@ import (
 // one whose pages the device must read again takes the ordinary system call. Either way the
 // client gets exactly the object's bytes. On tmpfs every page is resident.
 func TestDiskFile_sendfileHoldsThePOnlyForResidentPages(t *testing.T) {
-	testenv.OnEachFileSystem(t, func(t *testing.T, dir string) {
-		tmpfs := strings.HasSuffix(t.Name(), "/tmpfs")
+	testenv.OnEachFileSystem(t, func(t *testing.T, dir string, tmpfs bool) {
 		d, err := disk.Open(disk.Config{Path: dir, Size: 64 << 20, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -42,7 +42,7 @@ func deletedSegments(dir string) int {
 // closes. What stays is counted in Stats().Pinned (and so against Size), exactly once, and
 // is zero once the Handles are closed.
 func TestHandle_reclaimedSegmentPinsOnlyWhatIsRead(t *testing.T) {
-	testenv.OnEachFileSystem(t, func(t *testing.T, dir string) {
+	testenv.OnEachFileSystem(t, func(t *testing.T, dir string, _ bool) {
 		const size, seg, obj = 8 << 20, 1 << 20, 60 << 10
 		d, reg := open(t, Config{Path: dir, Size: size, SegmentSize: seg, AdmitFrequency: -1})
 		defer d.Close()

@@ -2,7 +2,6 @@ package disk
 
 import (
 	"io"
-	"strings"
 	"testing"
 
 	"github.com/shoal-cdn/shoal/internal/testenv"
@@ -12,9 +11,9 @@ import (
 // its pages are dropped is not (on a file system with a device; on tmpfs every page stays),
 // a read brings it back, and a range of it counts only the pages it spans.
 func TestHandle_residentFollowsThePageCache(t *testing.T) {
-	testenv.OnEachFileSystem(t, func(t *testing.T, dir string) {
+	testenv.OnEachFileSystem(t, func(t *testing.T, dir string, tmpfs bool) {
 		memory := memoryBacked(dir)
-		if strings.HasSuffix(t.Name(), "/tmpfs") && !memory {
+		if tmpfs && !memory {
 			t.Fatalf("%s is not tmpfs", dir)
 		}
 		const n = 1 << 20 // over the size a first Get reads whole to verify
