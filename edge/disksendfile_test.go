@@ -34,33 +34,14 @@ func TestDiskFile_sendfileSendsTheObjectOnlyAndLeavesTheSegmentOffset(t *testing
 		if err != nil {
 			t.Fatal(err)
 		}
-		ln, _ := net.Listen("tcp", "127.0.0.1:0")
-		got := make(chan []byte)
-		go func() {
-			c, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
-				got <- nil
-				return
-			}
-			b, _ := io.ReadAll(c)
-			got <- b
-		}()
-		c, err := ln.Accept()
-		ln.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := &diskFile{h: h, f: h.File(), off: h.BodyOffset() + start, n: h.BodyLength() - start, sock: c.(*net.TCPConn)}
-		n, err := f.WriteTo(io.Discard) // sent to sock, never to the writer
-		c.Close()
-		body := <-got
+		body, n, err := sendfileOver(t, h, start)
 		if err != nil || n != int64(len(want))-start || !bytes.Equal(body, want[start:]) {
 			t.Errorf("from %d: sent %d (err %v), received %d bytes, want the object's %d", start, n, err, len(body), int64(len(want))-start)
 		}
 		if pos, _ := h.File().Seek(0, io.SeekCurrent); pos != 0 {
 			t.Errorf("from %d: the shared segment's offset moved to %d", start, pos)
 		}
-		f.Close()
+		h.Close()
 	}
 }
 

@@ -193,7 +193,7 @@ func isReset(err error) bool {
 // ReadFrom and such hits were copied through user space).
 func TestNode_diskHitSendfileThroughThePerIPWrapper(t *testing.T) {
 	var sent atomic.Int64
-	testHookSendfile = func(k int64) { sent.Add(k) }
+	testHookSendfile = func(k int64, _ bool) { sent.Add(k) }
 	t.Cleanup(func() { testHookSendfile = nil }) // registered first: runs after the node stops
 	want := largeBody(2<<20 + 5)
 	o := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {

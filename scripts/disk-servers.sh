@@ -3,7 +3,8 @@
 # 1 MiB file for an nginx origin, a self-signed certificate, nginx proxy_cache (HTTP/1.1, TLS
 # with h2, h2c) and Shoal (BIN, cache.memory 16 MiB, a 1 GiB disk tier under DIR) on core 0,
 # started and ready. It appends their pids to pids and sets nginx_pid and shoal_pid.
-# NGINX_NOPUSH: nginx's tcp_nopush (default off); RAM_CACHE_CUTOFF: cache.disk.ram_cache_cutoff.
+# NGINX_NOPUSH: nginx's tcp_nopush (default off); RAM_CACHE_CUTOFF: cache.disk.ram_cache_cutoff;
+# SEGMENT_SIZE: cache.disk.segment_size (default size/16, 64 MiB).
 port_origin=18400 port_nginx=18401 port_shoal=18402 port_admin=18403
 port_nginx_tls=18404 port_nginx_h2c=18405 port_shoal_tls=18406 port_shoal_h2c=18407
 
@@ -41,7 +42,7 @@ log: {access: "off", level: warn}
 cache:
   memory: 16MiB
   max_object_size: 4MiB
-  disk: {path: $dir/shoal-disk, size: 1GiB, admit_frequency: -1${RAM_CACHE_CUTOFF:+, ram_cache_cutoff: $RAM_CACHE_CUTOFF}}
+  disk: {path: $dir/shoal-disk, size: 1GiB, admit_frequency: -1${RAM_CACHE_CUTOFF:+, ram_cache_cutoff: $RAM_CACHE_CUTOFF}${SEGMENT_SIZE:+, segment_size: $SEGMENT_SIZE}}
 origins: {o: {servers: [{url: "http://127.0.0.1:$port_origin"}]}}
 routes: [{match: {path_prefix: /}, origin: o, cache: true}]
 CONF

@@ -7,7 +7,8 @@
 #           (bench-results/): perf report -i OUT/perf-shoal.data --no-children --sort sym
 #   rps     ROUNDS rounds (default 3), alternating who goes first: req/s, the ratio, and each
 #           server's CPU time per request (schedstat of all its threads) with nginx's over
-#           Shoal's, steadier than req/s on a shared machine
+#           Shoal's, steadier than req/s on a shared machine, and each server's voluntary
+#           context switches per request (a thread going to sleep: sysmon, P hand-offs)
 # Servers on core 0, h2load on core 1, the ports of bench-disk-peers.sh: take the bench lock
 # (flock /tmp/shoal-bench.lock ...). BIN: a shoal binary (default: built from the tree); the
 # environment reaches it, so a build with an experimental switch can be compared with itself.
@@ -40,6 +41,10 @@ sleep 1 # the disk tier's writes leave its queue
 load() { taskset -c 1 h2load --h1 -n "$requests" -c 16 -t 1 -i "$work/urls-$1" 2>&1; }
 pid_of() { if [ "$1" = shoal ]; then echo "$shoal_pid"; else echo "$nginx_pid"; fi; }
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
+# Voluntary context switches of all the server's threads: each is a thread going to sleep
+# (the Go runtime's sysmon, a thread parked after its P was handed off in a long system
+# call). The involuntary ones are mostly a neighbour taking the core, so they are left out.
+switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ { s += $2 } END { printf "%.0f\n", s }'; }
 case $mode in
 strace | perf)
 	for srv in shoal nginx; do
@@ -57,22 +62,23 @@ strace | perf)
 	done
 	;;
 rps)
-	one() { # server: req/s and CPU us per request
-		local pid before r
+	one() { # server: req/s, CPU us and voluntary context switches per request
+		local pid before cs r
 		pid=$(pid_of "$1")
-		before=$(cpu_ns "$pid")
+		before=$(cpu_ns "$pid") cs=$(switches "$pid")
 		r=$(load "$1" | awk '/^finished in/ { gsub(/,/, ""); print $4 }')
-		awk -v r="$r" -v a="$before" -v b="$(cpu_ns "$pid")" -v n="$requests" 'BEGIN { printf "%s %.1f\n", r, (b - a) / 1000 / n }'
+		awk -v r="$r" -v a="$before" -v b="$(cpu_ns "$pid")" -v c="$cs" -v d="$(switches "$pid")" -v n="$requests" \
+			'BEGIN { printf "%s %.1f %.2f\n", r, (b - a) / 1000 / n, (d - c) / n }'
 	}
 	for round in $(seq "${ROUNDS:-3}"); do
 		if ((round % 2)); then
-			read -r s sc < <(one shoal)
-			read -r n nc < <(one nginx)
+			read -r s sc ss < <(one shoal)
+			read -r n nc ns < <(one nginx)
 		else
-			read -r n nc < <(one nginx)
-			read -r s sc < <(one shoal)
+			read -r n nc ns < <(one nginx)
+			read -r s sc ss < <(one shoal)
 		fi
-		awk -v s="$s" -v n="$n" -v sc="$sc" -v nc="$nc" -v sz="$size" 'BEGIN { printf "%s round: shoal %.0f req/s, nginx %.0f, ratio %.2f; CPU us per request shoal %.1f, nginx %.1f, nginx/shoal %.2f\n", sz, s, n, s / n, sc, nc, nc / sc }'
+		awk -v s="$s" -v n="$n" -v sc="$sc" -v nc="$nc" -v ss="$ss" -v ns="$ns" -v sz="$size" 'BEGIN { printf "%s round: shoal %.0f req/s, nginx %.0f, ratio %.2f; CPU us per request shoal %.1f, nginx %.1f, nginx/shoal %.2f; voluntary context switches per request shoal %.2f, nginx %.2f\n", sz, s, n, s / n, sc, nc, nc / sc, ss, ns }'
 	done
 	;;
 *) echo "usage: $0 strace|perf|rps [BIN]" >&2; exit 1 ;;

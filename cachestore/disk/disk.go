@@ -64,6 +64,7 @@ type Disk struct {
 	full      atomic.Bool // reclaim has begun (or the loaded index came within two segments of Size)
 	disabled  atomic.Bool
 	dropped   atomic.Bool // segments removed after a ban the log could not take (dropSegments)
+	res       residency   // what Handle.Resident knows of the directory's file system (resident.go)
 
 	queue    chan *pending
 	stop     chan struct{}
@@ -124,6 +125,7 @@ func (d *Disk) openDir() ([]*segment, error) {
 		return nil, fmt.Errorf("locking %s (another process uses it?): %w", lf.Name(), err)
 	}
 	d.lockf = lf
+	d.res.memory = memoryBacked(d.cfg.Path)
 	bl, bans, err := openBanLog(d.cfg.fs, d.cfg.Path)
 	if err != nil {
 		return nil, err

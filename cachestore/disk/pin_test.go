@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+
+	"github.com/shoal-cdn/shoal/internal/testenv"
 )
 
 // allocated is what the file system holds for f: its blocks, not its length.
@@ -40,98 +42,84 @@ func deletedSegments(dir string) int {
 // closes. What stays is counted in Stats().Pinned (and so against Size), exactly once, and
 // is zero once the Handles are closed.
 func TestHandle_reclaimedSegmentPinsOnlyWhatIsRead(t *testing.T) {
-	for _, base := range []string{"", "/dev/shm"} {
-		name := "tmpdir"
-		if base != "" {
-			name = "tmpfs"
+	testenv.OnEachFileSystem(t, func(t *testing.T, dir string, _ bool) {
+		const size, seg, obj = 8 << 20, 1 << 20, 60 << 10
+		d, reg := open(t, Config{Path: dir, Size: size, SegmentSize: seg, AdmitFrequency: -1})
+		defer d.Close()
+		// Segment 0 holds about 16 records; keys 3 and 4 are neighbours, two Handles on 3.
+		for i := range 16 {
+			d.Put(rec(keyN(i), obj))
 		}
-		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			if base != "" {
-				var err error
-				if dir, err = os.MkdirTemp(base, "shoal-pin-"); err != nil {
-					t.Skip(err)
-				}
-				t.Cleanup(func() { os.RemoveAll(dir) })
+		d.Wait()
+		var hs []*Handle
+		for _, k := range []int{3, 3, 4} {
+			h, err := d.Get(keyN(k))
+			if err != nil {
+				t.Fatal(err)
 			}
-			const size, seg, obj = 8 << 20, 1 << 20, 60 << 10
-			d, reg := open(t, Config{Path: dir, Size: size, SegmentSize: seg, AdmitFrequency: -1})
-			defer d.Close()
-			// Segment 0 holds about 16 records; keys 3 and 4 are neighbours, two Handles on 3.
-			for i := range 16 {
-				d.Put(rec(keyN(i), obj))
+			hs = append(hs, h)
+		}
+		f := hs[0].File()
+		whole := allocated(t, f)
+		if whole < seg/2 {
+			t.Fatalf("segment 0 has %d bytes allocated before reclaim", whole)
+		}
+		// Write until segment 0 is reclaimed (its hit records are copied forward once).
+		for i := 16; d.Stats().Evictions == 0 || deletedSegments(dir) == 0; i++ {
+			if i > 1000 {
+				t.Fatal("segment 0 never reclaimed")
 			}
+			d.Put(rec(keyN(i), obj))
 			d.Wait()
-			var hs []*Handle
-			for _, k := range []int{3, 3, 4} {
-				h, err := d.Get(keyN(k))
-				if err != nil {
-					t.Fatal(err)
-				}
-				hs = append(hs, h)
-			}
-			f := hs[0].File()
-			whole := allocated(t, f)
-			if whole < seg/2 {
-				t.Fatalf("segment 0 has %d bytes allocated before reclaim", whole)
-			}
-			// Write until segment 0 is reclaimed (its hit records are copied forward once).
-			for i := 16; d.Stats().Evictions == 0 || deletedSegments(dir) == 0; i++ {
-				if i > 1000 {
-					t.Fatal("segment 0 never reclaimed")
-				}
-				d.Put(rec(keyN(i), obj))
-				d.Wait()
-			}
-			d.Wait()
-			for i, h := range hs {
-				checkHandle(t, h, keyN([]int{3, 3, 4}[i]), obj)
-			}
-			held := allocated(t, f)
-			pinned := d.Stats().Pinned
-			t.Logf("segment 0: %d bytes allocated before reclaim, %d after with 2 records read; pinned %d", whole, held, pinned)
-			if held > 2*(obj+300)+2*pinBlock {
-				t.Errorf("the reclaimed segment keeps %d bytes allocated for two records of %d", held, obj)
-			}
-			if pinned < held || pinned > 2*(obj+300)+2*pinBlock {
-				t.Errorf("pinned %d, allocated %d", pinned, held)
-			}
-			if got := gauge(t, reg, "shoal_cachestore_disk_pinned_bytes"); got != float64(pinned) {
-				t.Errorf("pinned_bytes %v, Stats %d", got, pinned)
-			}
-			if tot := dirBytes(dir) + held; tot > size {
-				t.Errorf("segments and pinned files take %d bytes, size %d", tot, size)
-			}
+		}
+		d.Wait()
+		for i, h := range hs {
+			checkHandle(t, h, keyN([]int{3, 3, 4}[i]), obj)
+		}
+		held := allocated(t, f)
+		pinned := d.Stats().Pinned
+		t.Logf("segment 0: %d bytes allocated before reclaim, %d after with 2 records read; pinned %d", whole, held, pinned)
+		if held > 2*(obj+300)+2*pinBlock {
+			t.Errorf("the reclaimed segment keeps %d bytes allocated for two records of %d", held, obj)
+		}
+		if pinned < held || pinned > 2*(obj+300)+2*pinBlock {
+			t.Errorf("pinned %d, allocated %d", pinned, held)
+		}
+		if got := gauge(t, reg, "shoal_cachestore_disk_pinned_bytes"); got != float64(pinned) {
+			t.Errorf("pinned_bytes %v, Stats %d", got, pinned)
+		}
+		if tot := dirBytes(dir) + held; tot > size {
+			t.Errorf("segments and pinned files take %d bytes, size %d", tot, size)
+		}
 
-			// Closing key 4's Handle frees its record; one of two on key 3 frees nothing.
-			hs[2].Close()
-			if a := allocated(t, f); a > obj+300+2*pinBlock {
-				t.Errorf("after closing key 4: %d bytes allocated", a)
-			}
-			p1 := d.Stats().Pinned
-			hs[0].Close()
-			if p := d.Stats().Pinned; p != p1 {
-				t.Errorf("closing one of two Handles on a record changed pinned %d -> %d", p1, p)
-			}
-			checkHandle(t, hs[1], keyN(3), obj)
-			if hs[0].Close() == nil {
-				t.Error("second Close succeeded")
-			}
-			hs[1].Close()
-			if p := d.Stats().Pinned; p != 0 {
-				t.Errorf("pinned %d with every Handle closed", p)
-			}
-			if n := deletedSegments(dir); n != 0 {
-				t.Errorf("%d unlinked segment files still open", n)
-			}
-			// The room is whole again: nothing counted twice, nothing lost.
-			d.Wait()
-			st := d.Stats()
-			if st.Bytes != dirBytes(dir) || d.reserved.Load() != 0 {
-				t.Errorf("Bytes %d, segment files %d, reserved %d", st.Bytes, dirBytes(dir), d.reserved.Load())
-			}
-		})
-	}
+		// Closing key 4's Handle frees its record; one of two on key 3 frees nothing.
+		hs[2].Close()
+		if a := allocated(t, f); a > obj+300+2*pinBlock {
+			t.Errorf("after closing key 4: %d bytes allocated", a)
+		}
+		p1 := d.Stats().Pinned
+		hs[0].Close()
+		if p := d.Stats().Pinned; p != p1 {
+			t.Errorf("closing one of two Handles on a record changed pinned %d -> %d", p1, p)
+		}
+		checkHandle(t, hs[1], keyN(3), obj)
+		if hs[0].Close() == nil {
+			t.Error("second Close succeeded")
+		}
+		hs[1].Close()
+		if p := d.Stats().Pinned; p != 0 {
+			t.Errorf("pinned %d with every Handle closed", p)
+		}
+		if n := deletedSegments(dir); n != 0 {
+			t.Errorf("%d unlinked segment files still open", n)
+		}
+		// The room is whole again: nothing counted twice, nothing lost.
+		d.Wait()
+		st := d.Stats()
+		if st.Bytes != dirBytes(dir) || d.reserved.Load() != 0 {
+			t.Errorf("Bytes %d, segment files %d, reserved %d", st.Bytes, dirBytes(dir), d.reserved.Load())
+		}
+	})
 }
 
 // A tier whose room is held only by Handles on reclaimed segments refuses a record instead

@@ -1,0 +1,66 @@
+package disk
+
+import (
+	"os"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// residency answers Handle.Resident for one tier.
+type residency struct {
+	// memory: the directory is on tmpfs or ramfs, where every page of a file is in memory
+	// (or, on tmpfs, in swap). Asking cachestat(2) there costs 3.7 µs per 256 KiB range
+	// (shmem looks up each page's swap entry; 0.4 µs on ext4), near a tenth of a hit.
+	memory bool
+	// unknown: cachestat(2) is missing (ENOSYS, Linux before 6.5) or refused, so nothing
+	// is known to be resident and every read may wait for the device.
+	unknown atomic.Bool
+}
+
+// memoryBacked reports whether dir is on a file system that keeps its files in memory.
+func memoryBacked(dir string) bool {
+	var st unix.Statfs_t
+	if unix.Statfs(dir, &st) != nil {
+		return false
+	}
+	return st.Type == unix.TMPFS_MAGIC || st.Type == unix.RAMFS_MAGIC
+}
+
+// Resident reports whether the body bytes [off, off+n) (off from the body's start) are in
+// the page cache now, so that reading them, by ReadAt or by sendfile(2) from File, copies
+// from memory and does not wait for the device. It answers true on tmpfs and ramfs without
+// asking (a tmpfs page in swap is taken as resident), and right after a Get that read the
+// record to verify it; otherwise it asks cachestat(2) (Linux 6.5; before, or on any error,
+// it answers false). A page may leave the cache just after: the answer is a hint, for a
+// caller choosing how to wait for a read, never a reason to skip one.
+func (h *Handle) Resident(off, n int64) bool {
+	if n <= 0 || h.mem != nil {
+		return true
+	}
+	if h.d == nil {
+		return false
+	}
+	r := &h.d.res
+	if r.memory {
+		return true
+	}
+	if r.unknown.Load() {
+		return false
+	}
+	f, ok := h.seg.f.(*os.File)
+	if !ok {
+		return false
+	}
+	start := h.bodyOff + off
+	var st unix.Cachestat_t
+	if err := unix.Cachestat(uint(f.Fd()), &unix.CachestatRange{Off: uint64(start), Len: uint64(n)}, &st, 0); err != nil {
+		if err == unix.ENOSYS || err == unix.EPERM {
+			r.unknown.Store(true)
+		}
+		return false
+	}
+	page := int64(os.Getpagesize()) // cachestat counts base pages, its range rounded out to them
+	pages := (start+n-1)/page - start/page + 1
+	return int64(st.Cache) >= pages
+}
