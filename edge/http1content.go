@@ -51,11 +51,37 @@ const declaredMarker = "Shoal-Declared-Too-Large"
 // the ExpectHandler (expect.go), which answers it 413 before any 100.
 func headerReceived(limit int) func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
 	return func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
-		if cl := h.ContentLength(); cl > limit && !expects100(h) {
+		cl := h.ContentLength()
+		if cl > 0 || cl == -1 {
+			canonicalExpect(h)
+		}
+		if cl > limit && !expects100(h) {
 			h.SetContentLength(0)
 			h.Set(declaredMarker, "1")
 		}
 		return fasthttp.RequestConfig{}
+	}
+}
+
+// canonicalExpect adds "Expect" to fasthttp's parsed fields (never to the raw head the
+// request view is read from) when the client spelled the field's name in another case:
+// names are case-insensitive (RFC 9110 section 5.1), but the listener keeps them as sent and
+// fasthttp's Request.MayContinue looks for "Expect" alone, so "expect: 100-continue" (as
+// Node.js and others send it) got no 100 (Continue) and no answer from the head: the client
+// waited until it gave up, or until read_timeout. Only requests with content look.
+func canonicalExpect(h *fasthttp.RequestHeader) {
+	if h.Peek("Expect") != nil {
+		return
+	}
+	var value []byte
+	for k, v := range h.All() {
+		if len(k) == len("Expect") && bytes.EqualFold(k, []byte("Expect")) {
+			value = v
+			break
+		}
+	}
+	if value != nil {
+		h.SetBytesV("Expect", value)
 	}
 }
 
