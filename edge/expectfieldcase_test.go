@@ -55,6 +55,25 @@ func TestNode_expectContinueFieldNameAnyCase(t *testing.T) {
 			}
 			c.Close()
 		}
+		// Content of unknown length (chunked) waits for the 100 the same way.
+		c, err := net.Dial("tcp", n.HTTPAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(c, "POST /upload HTTP/1.1\r\nHost: www.example.com\r\nTransfer-Encoding: chunked\r\n%s: 100-continue\r\n\r\n", name)
+		br := bufio.NewReader(c)
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		if first, err := http.ReadResponse(br, nil); err != nil || first.StatusCode != http.StatusContinue {
+			t.Errorf("%s: 100-continue, chunked: before the content got %v (%v), want 100", name, first, err)
+		} else {
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(c, "5\r\nhello\r\n0\r\n\r\n")
+			if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 201 {
+				t.Errorf("%s: 100-continue, chunked: final answer %v (%v), want 201", name, resp, err)
+			}
+		}
+		c.Close()
 	}
 }
 
