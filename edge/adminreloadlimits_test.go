@@ -1,10 +1,7 @@
 package edge
 
 import (
-	"bufio"
-	"net"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 )
@@ -19,51 +16,7 @@ func TestNode_adminListenerFollowsReloadedLimits(t *testing.T) {
 	if err := reloadConfig(t, n, short+oneRoute(true, "http://127.0.0.1:1")); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name  string
-		write func(c net.Conn, r *bufio.Reader) error
-	}{
-		{"idle after a request", func(c net.Conn, r *bufio.Reader) error {
-			if _, err := c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")); err != nil {
-				return err
-			}
-			line, err := r.ReadString('\n')
-			if err == nil && !strings.Contains(line, " 200 ") {
-				t.Errorf("/healthz: %q", line)
-			}
-			return err
-		}},
-		{"body a byte at a time", func(c net.Conn, r *bufio.Reader) error {
-			_, err := c.Write([]byte("POST /purge HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n"))
-			for i := 0; err == nil && i < 8; i++ {
-				time.Sleep(50 * time.Millisecond)
-				_, err = c.Write([]byte(" "))
-			}
-			return nil
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c, err := net.Dial("tcp", n.AdminAddr())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			r := bufio.NewReader(c)
-			start := time.Now()
-			if err := tc.write(c, r); err != nil {
-				t.Fatal(err)
-			}
-			c.SetReadDeadline(time.Now().Add(5 * time.Second))
-			for {
-				if _, err := r.ReadByte(); err != nil {
-					if ne, ok := err.(net.Error); ok && ne.Timeout() {
-						t.Fatalf("connection open %v after it started; want closed after about the reloaded 300ms", time.Since(start).Round(time.Millisecond))
-					}
-					return // closed
-				}
-			}
-		})
-	}
+	adminSlowClientsAreClosed(t, n.AdminAddr(), 8, 50*time.Millisecond, 5*time.Second)
 	if err := reloadConfig(t, n, long+oneRoute(true, "http://127.0.0.1:1")); err != nil {
 		t.Fatal(err)
 	}
