@@ -144,7 +144,8 @@ func TestNode_expectRefusedFromTheHeadGetsNo100(t *testing.T) {
 	}
 }
 
-// closedAddr returns a loopback address nothing listens on.
+// closedAddr returns a loopback address nothing listens on: a dead origin, or an address a
+// test names before the node binds it.
 func closedAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

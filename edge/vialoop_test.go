@@ -3,24 +3,10 @@ package edge
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 )
-
-// loopbackAddr reserves a loopback address for a listener the test must name before the
-// node binds it (its own origin pool points at it).
-func loopbackAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
 
 // TestViaLoop_aNodeThatIsItsOwnOriginAnswers508: a pool that names the node itself (or an
 // origin path that leads back to it) sends each request round again. The node sees its own
@@ -30,7 +16,7 @@ func loopbackAddr(t *testing.T) string {
 // by a Via, Forwarded and X-Forwarded-For member per turn, got 431; with a larger
 // max_header_bytes it runs out of descriptors first.
 func TestViaLoop_aNodeThatIsItsOwnOriginAnswers508(t *testing.T) {
-	self := loopbackAddr(t)
+	self := closedAddr(t) // the node binds it next: its own pool points at it
 	cfg := fmt.Sprintf(`listen: {http: %q, h2c: "127.0.0.1:0", admin: "127.0.0.1:0"}
 node: {name: loop-edge}
 cache: {memory: 64MiB, fill_timeout: 5s}
