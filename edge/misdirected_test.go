@@ -113,32 +113,31 @@ tls: {certificates: [{cert: %s, key: %s}, {cert: %s, key: %s}]}
 		path := fmt.Sprintf("/c/sni-hit-%v.css", h2)
 		for i := 0; i < 2; i++ {
 			n.settleFills()
-			c := sniClient(n.HTTPSAddr(), "", h2)
-			req, _ := http.NewRequest("GET", "https://"+n.HTTPSAddr()+path, nil)
-			req.Host = "other.test"
-			resp, err := c.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			c.CloseIdleConnections()
+			resp := sniGet(t, n.HTTPSAddr(), "", h2, path, "other.test")
 			if i == 1 && !strings.Contains(resp.Header.Get("Cache-Status"), "hit") {
 				t.Fatalf("h2 %v: %s not a hit without SNI: %q", h2, path, resp.Header.Get("Cache-Status"))
 			}
 		}
-		c := sniClient(n.HTTPSAddr(), "www.example.test", h2)
-		req, _ := http.NewRequest("GET", "https://"+n.HTTPSAddr()+path, nil)
-		req.Host = "other.test"
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		c.CloseIdleConnections()
+		resp := sniGet(t, n.HTTPSAddr(), "www.example.test", h2, path, "other.test")
 		if resp.StatusCode != 421 {
 			t.Errorf("h2 %v: a hit for other.test on www.example.test's connection: %d, want 421", h2, resp.StatusCode)
 		}
 	}
+}
+
+// sniGet asks addr for path with Host host on a new connection that sends sni (none when
+// empty), over HTTP/2 or HTTP/1.1, and returns the response with its body read and closed.
+func sniGet(t *testing.T, addr, sni string, h2 bool, path, host string) *http.Response {
+	t.Helper()
+	c := sniClient(addr, sni, h2)
+	defer c.CloseIdleConnections()
+	req, _ := http.NewRequest("GET", "https://"+addr+path, nil)
+	req.Host = host
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
 }
