@@ -245,6 +245,15 @@ func (c *conn) onData(f *http2.DataFrame) error {
 		c.bodyTooLarge(s)
 		return nil
 	}
+	if !s.opened.IsZero() && time.Since(s.opened) > c.cfg.BodyTimeout {
+		// Late content is refused here, not only when the handler next reads: a handler
+		// still waiting (for an origin connection, say) reads nothing, and the trickle
+		// would otherwise run on for as long as the client likes.
+		c.refundConn(n)
+		s.body.fail(ErrBodyTimeout)
+		c.resetStream(s, http2.ErrCodeCancel)
+		return nil
+	}
 	if pad := n - int64(len(data)); pad > 0 {
 		c.refund(s, pad)
 	}

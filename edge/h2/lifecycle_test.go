@@ -467,3 +467,42 @@ func TestServer_handlerPanic(t *testing.T) {
 		t.Fatalf("next stream: %d %q", r.status, r.body)
 	}
 }
+
+// TestServer_lateContentIsResetWithoutARead: content that arrives after BodyTimeout is
+// refused by the connection itself (RST_STREAM CANCEL), even while the handler reads
+// nothing (it waits on an origin, say); the handler's next read then fails with
+// ErrBodyTimeout. Failed before: only a read checked the clock, so a handler that was not
+// reading let the client trickle on past the bound (the edge test of the same bound flaked
+// under load this way).
+func TestServer_lateContentIsResetWithoutARead(t *testing.T) {
+	release, readErr := make(chan struct{}), make(chan error, 1)
+	h := HandlerFunc(func(w ResponseWriter, r *Request) {
+		w.Detach()
+		go func() {
+			<-release
+			_, err := io.ReadAll(r.Body)
+			readErr <- err
+			w.Abort()
+		}()
+	})
+	ts := startServer(t, Config{BodyTimeout: 150 * time.Millisecond, IdleTimeout: 30 * time.Second}, h, false)
+	c := dialRaw(t, ts.Addr)
+	c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, BlockFragment: c.headerBlock("POST", "/up")})
+	c.fr.WriteData(1, false, []byte("early"))
+	c.flush()
+	time.Sleep(300 * time.Millisecond)
+	c.fr.WriteData(1, false, []byte("late"))
+	c.flush()
+	if r := c.readResponse(1, 0); !r.reset || r.rst != http2.ErrCodeCancel {
+		t.Fatalf("reset=%v %v, want RST_STREAM CANCEL for content past BodyTimeout", r.reset, r.rst)
+	}
+	close(release)
+	select {
+	case err := <-readErr:
+		if !errors.Is(err, ErrBodyTimeout) {
+			t.Fatalf("reader got %v, want ErrBodyTimeout", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("reader still blocked")
+	}
+}
