@@ -206,6 +206,8 @@ type rawH2 struct {
 	enc *hpack.Encoder
 	buf bytes.Buffer
 	dec *hpack.Decoder
+	// feed, once readUntil started it, is the only reader of fr.
+	feed *frameFeed
 }
 
 func dialRawH2(t *testing.T, addr string) *rawH2 {

@@ -1,8 +1,6 @@
 package edge
 
 import (
-	"errors"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,41 +57,99 @@ func TestH2Serve_trickledContentEndsAtTheReadTimeout(t *testing.T) {
 }
 
 // readUntil reads r's frames for up to wait: ended once stream id got a response's end
-// ("status N") or a reset ("reset CODE").
+// ("status N") or a reset ("reset CODE"). The frames come from r's frameFeed, never from a
+// read with a deadline: a deadline that passes between a frame's header and its payload
+// drops the header, and every frame after it is misread (under load the RST this test waits
+// for was lost that way, and the test failed with the reset sent).
 func readUntil(r *rawH2, id uint32, wait time.Duration) (ended bool, how string) {
-	r.c.SetReadDeadline(time.Now().Add(wait))
+	if r.feed == nil {
+		r.feed = startFrameFeed(r)
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
 	for {
-		f, err := r.fr.ReadFrame()
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
+		var f http2.Frame
+		select {
+		case f = <-r.feed.frames:
+		case <-timer.C:
 			return false, ""
 		}
-		if err != nil {
-			return true, "connection: " + err.Error()
+		if f == nil {
+			return true, "connection: " + r.feed.err.Error()
 		}
-		switch f := f.(type) {
-		case *http2.SettingsFrame:
-			if !f.IsAck() {
-				r.fr.WriteSettingsAck()
-			}
-		case *http2.HeadersFrame:
-			hf, _ := r.dec.DecodeFull(f.HeaderBlockFragment())
-			if f.StreamID == id && len(hf) > 0 {
-				how = "status " + hf[0].Value
-			}
-			if f.StreamID == id && f.StreamEnded() {
-				return true, how
-			}
-		case *http2.DataFrame:
-			if f.StreamID == id && f.StreamEnded() {
-				return true, how
-			}
-		case *http2.RSTStreamFrame:
-			if f.StreamID == id {
-				return true, "reset " + f.ErrCode.String()
-			}
-		case *http2.GoAwayFrame:
-			return true, "goaway " + f.ErrCode.String()
+		ended, how = readUntilFrame(r, id, f, how)
+		r.feed.next <- struct{}{}
+		if ended {
+			return ended, how
 		}
 	}
+}
+
+// readUntilFrame is readUntil's step for one frame.
+func readUntilFrame(r *rawH2, id uint32, f http2.Frame, how string) (bool, string) {
+	switch f := f.(type) {
+	case *http2.SettingsFrame:
+		if !f.IsAck() {
+			r.fr.WriteSettingsAck()
+		}
+	case *http2.HeadersFrame:
+		hf, _ := r.dec.DecodeFull(f.HeaderBlockFragment())
+		if f.StreamID == id && len(hf) > 0 {
+			how = "status " + hf[0].Value
+		}
+		if f.StreamID == id && f.StreamEnded() {
+			return true, how
+		}
+	case *http2.DataFrame:
+		if f.StreamID == id && f.StreamEnded() {
+			return true, how
+		}
+	case *http2.RSTStreamFrame:
+		if f.StreamID == id {
+			return true, "reset " + f.ErrCode.String()
+		}
+	case *http2.GoAwayFrame:
+		return true, "goaway " + f.ErrCode.String()
+	}
+	return false, how
+}
+
+// frameFeed reads a connection's frames on its own goroutine with no read deadline and hands
+// each over on frames; the next is read only once the reader sends on next (a Framer's frame
+// is valid until its next ReadFrame). A nil frame means the read failed with err.
+type frameFeed struct {
+	frames chan http2.Frame
+	next   chan struct{}
+	err    error
+}
+
+func startFrameFeed(r *rawH2) *frameFeed {
+	ff := &frameFeed{frames: make(chan http2.Frame), next: make(chan struct{})}
+	done := make(chan struct{})
+	r.t.Cleanup(func() { close(done); r.c.Close() })
+	r.c.SetReadDeadline(time.Time{})
+	go func() {
+		for {
+			f, err := r.fr.ReadFrame()
+			if err != nil {
+				ff.err = err
+				select {
+				case ff.frames <- nil:
+				case <-done:
+				}
+				return
+			}
+			select {
+			case ff.frames <- f:
+			case <-done:
+				return
+			}
+			select {
+			case <-ff.next:
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ff
 }
