@@ -38,7 +38,10 @@ const (
 	phaseRead
 	// phaseHandler: the pipeline has the request (a miss may wait on its origin): no limit.
 	phaseHandler
-	// phaseWrite: the response is being written: write_timeout for the whole response.
+	// phaseWrite: the response is being written: write_timeout without progress (no byte
+	// acknowledged by the client for that long), as nginx's send_timeout and HAProxy's
+	// timeout client bound a write; a large response to a slow but reading client is not
+	// cut, however long it takes.
 	phaseWrite
 
 	phaseBits = 8
@@ -57,6 +60,7 @@ type liveConn struct {
 	seen  uint64    // state at the last sweep
 	since time.Time // when the sweeper first saw seen (the accept for the first request)
 	acted bool      // seen's deadline was already moved
+	acked uint64    // in phaseWrite: the peer's acknowledged bytes when since was set
 }
 
 // enter records that the connection's goroutine has moved to phase p. It may be called on a
@@ -172,10 +176,21 @@ func (f *connFeed) sweep(now time.Time, l *connLimits) (live int) {
 			if p == phaseNew || p == phaseReadFirst {
 				lc.since = lc.accepted
 			}
+			if p == phaseWrite && l.write > 0 {
+				// Only a write that spans a sweep costs this system call: most responses
+				// are written before the sweeper ever sees them in phaseWrite.
+				lc.acked, _ = bytesAcked(lc.conn)
+			}
 		}
 		limit := l.of(p)
 		if lc.acted || limit <= 0 || now.Sub(lc.since) < limit {
 			return true
+		}
+		if p == phaseWrite {
+			if acked, ok := bytesAcked(lc.conn); ok && acked != lc.acked {
+				lc.acked, lc.since = acked, now // the client is reading: a new write_timeout
+				return true
+			}
 		}
 		lc.acted = true
 		f.expire(lc, s, now, l)

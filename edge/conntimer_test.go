@@ -232,26 +232,7 @@ func TestNode_readAndIdleTimeoutsCloseTheConnection(t *testing.T) {
 // A client that stops reading a memory hit is cut off at write_timeout: the response write is
 // fasthttp's, after the handler, with only the sweeper to bound it.
 func TestNode_writeTimeoutCutsAClientThatStopsReadingAMemoryHit(t *testing.T) {
-	body := strings.Repeat("x", 6<<20)
-	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "max-age=3600")
-		w.Header().Set("Content-Type", "application/octet-stream") // not compressed per client
-		io.WriteString(w, body)
-	})
-	n := startNode(t, "limits: {write_timeout: 1s, idle_timeout: 30s, read_timeout: 30s}\n"+oneRoute(true, origin.URL), Options{})
-	for i := 0; ; i++ { // until a hit: the store admits an object asynchronously
-		code, h, got := get(t, "http://"+n.HTTPAddr()+"/big")
-		if code != 200 || len(got) != len(body) {
-			t.Fatalf("warming: %d, %d bytes", code, len(got))
-		}
-		if strings.Contains(h.Get("Cache-Status"), "hit") {
-			break
-		}
-		if i == 20 {
-			t.Fatalf("no hit after 20 requests (Cache-Status %q)", h.Get("Cache-Status"))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	n, origin, body := startBigHit(t, 6<<20)
 	before := origin.requests.Load()
 	c, err := net.Dial("tcp", n.HTTPAddr())
 	if err != nil {
@@ -315,5 +296,69 @@ func TestNode_timeoutsCloseHTTP1OverTLS(t *testing.T) {
 				t.Errorf("the sweeper cut %d connections, want this one", n.tlsFeed.expired.Load())
 			}
 		})
+	}
+}
+
+// startBigHit starts a node with write_timeout 1s in front of an origin answering a cacheable
+// body of size bytes at /big, and warms /big until it is a memory hit.
+func startBigHit(t *testing.T, size int) (*Node, *countingOrigin, string) {
+	t.Helper()
+	body := strings.Repeat("x", size)
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=3600")
+		w.Header().Set("Content-Type", "application/octet-stream") // not compressed per client
+		io.WriteString(w, body)
+	})
+	n := startNode(t, "limits: {write_timeout: 1s, idle_timeout: 30s, read_timeout: 30s}\n"+oneRoute(true, origin.URL), Options{})
+	for i := 0; ; i++ { // until a hit: the store admits an object asynchronously
+		code, h, got := get(t, "http://"+n.HTTPAddr()+"/big")
+		if code != 200 || len(got) != len(body) {
+			t.Fatalf("warming: %d, %d bytes", code, len(got))
+		}
+		if strings.Contains(h.Get("Cache-Status"), "hit") {
+			break
+		}
+		if i == 20 {
+			t.Fatalf("no hit after 20 requests (Cache-Status %q)", h.Get("Cache-Status"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return n, origin, body
+}
+
+// TestNode_writeTimeoutSparesASlowClientThatKeepsReading: write_timeout bounds a write that
+// makes no progress, as nginx's send_timeout does, not the whole response: a client that
+// reads a large hit steadily but slowly (here 7 MiB at about 1.6 MiB/s, 4.5 s against a 1 s
+// write_timeout) gets every byte. Failed before: the sweeper cut it at about 1 s, so any
+// download longer than write_timeout (a video, an ISO, on a slow link) broke.
+func TestNode_writeTimeoutSparesASlowClientThatKeepsReading(t *testing.T) {
+	n, _, body := startBigHit(t, 7<<20)
+	c, err := net.Dial("tcp", n.HTTPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.(*net.TCPConn).SetReadBuffer(64 << 10)
+	io.WriteString(c, "GET /big HTTP/1.1\r\nHost: "+n.HTTPAddr()+"\r\nConnection: close\r\n\r\n")
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	start, got, buf := time.Now(), 0, make([]byte, 64<<10)
+	for {
+		k, err := io.ReadFull(c, buf)
+		got += k
+		if err != nil {
+			break
+		}
+		time.Sleep(40 * time.Millisecond) // about 1.6 MiB/s
+	}
+	took := time.Since(start)
+	if got < len(body) {
+		t.Fatalf("a client reading steadily got %d of %d bytes in %v; want all (write_timeout 1s bounds a stalled write, not a slow one)",
+			got, len(body), took.Round(time.Millisecond))
+	}
+	if took < 2*time.Second {
+		t.Fatalf("the download took %v: the test needs it longer than write_timeout (1s) to mean anything", took)
+	}
+	if n.feed.expired.Load() != 0 {
+		t.Errorf("the sweeper cut %d connections, want none", n.feed.expired.Load())
 	}
 }
