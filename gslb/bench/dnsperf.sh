@@ -11,7 +11,8 @@
 # (needs root; at 10,000 qps each server uses a fraction of its core), so that on a shared machine the tail is the
 # servers' own rather than the other work's. WORKLOADS="A many" narrows the qps table to those
 # workloads (WORKLOADS= leaves only the tail part), TAIL_ROUNDS=N repeats the tail part N times
-# (default ROUNDS).
+# (default ROUNDS). WINDOW=N keeps N queries outstanding in dnsflood's rows (default 200);
+# CPU_WEIGHT=N gives each server's cgroup N times the default CPU weight (below).
 #
 # Workloads, each against every server in turn:
 #   A       one name, type A, from one resolver address, no EDNS
@@ -66,6 +67,7 @@ trap cleanup EXIT
 # The servers' cpu cgroups (CPU_QUOTA): one per server, all limited alike.
 CPU_QUOTA=${CPU_QUOTA:-50}
 case $CPU_QUOTA in 0 | [1-9] | [1-9][0-9] | 100) ;; *) echo "CPU_QUOTA: 0 to 100" >&2; exit 1 ;; esac
+case ${CPU_WEIGHT:-1} in [1-9] | [1-9][0-9]) ;; *) echo "CPU_WEIGHT: 1 to 99" >&2; exit 1 ;; esac
 CG_ROOT="" CG_V=""
 if [ "$CPU_QUOTA" != 0 ]; then
 	if [ -w /sys/fs/cgroup/cpu/cgroup.procs ] && [ -e /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]; then
@@ -90,6 +92,18 @@ cg_limit() {
 		if [ "$2" = 0 ]; then echo "max $period"; else echo "1000 $period"; fi >"$1/cpu.max"
 	fi
 }
+# cg_weight dir: CPU_WEIGHT times the default CPU weight of a cgroup (v1 cpu.shares 1024, v2
+# cpu.weight 100; default 1, the kernel's default), so that other work on the servers' core
+# takes less of a server's quota: at the default weight a server competes with every other
+# runnable task there as one of them, and at load average 12 (other helpers' builds and tests)
+# servers got 4-20% of the core in one run, shares that moved from cell to cell and decided the
+# qps ratio (0.88 to 2.03 in three rounds of one run). Every server gets the same weight. At
+# load average 26-34 CPU_WEIGHT=10 was not enough (servers 10-14% of the core, the load
+# generator starved as much): there no qps figure compares the servers.
+cg_weight() {
+	[ "${CPU_WEIGHT:-1}" = 1 ] && return
+	if [ "$CG_V" = 1 ]; then echo $((1024 * CPU_WEIGHT)) >"$1/cpu.shares"; else echo $((100 * CPU_WEIGHT)) >"$1/cpu.weight"; fi
+}
 # serve name command...: starts a server on the servers' core, in a cgroup of its own with
 # CPU_QUOTA (the process enters it before exec, so every thread it makes is inside).
 declare -A CG_OF=()
@@ -104,6 +118,7 @@ serve() {
 		CGROUPS+=("$dir")
 		CG_OF[$name]=$dir
 		cg_limit "$dir" "$CPU_QUOTA"
+		cg_weight "$dir"
 		"${PIN_SERVER[@]}" bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$dir" "$@" &
 	fi
 }
@@ -229,9 +244,9 @@ measure() {
 		-v c="$client" 'BEGIN { split(c, u, " "); d = (q > 0 ? q * s : 1); sc = t / hz; gc = u[1] + u[2]
 			printf "%d %.2f %.2f %d %d", q, sc * 1e6 / d, gc * 1e6 / d, 100 * sc / s, 100 * gc / s }'
 }
-# flood port args...: dnsflood on the load generator's core, 200 queries outstanding, batches
-# of up to 64 queries per sendmmsg.
-flood() { timeout -k 5 $((SECONDS_PER_RUN + 20)) "${PIN_CLIENT[@]}" "$WORK/dnsflood" -s 127.0.0.1 -p "$1" -l "$SECONDS_PER_RUN" -q 200 "${@:2}" | qps_of; }
+# flood port args...: dnsflood on the load generator's core, WINDOW queries outstanding
+# (default 200), batches of up to 64 queries per sendmmsg.
+flood() { timeout -k 5 $((SECONDS_PER_RUN + 20)) "${PIN_CLIENT[@]}" "$WORK/dnsflood" -s 127.0.0.1 -p "$1" -l "$SECONDS_PER_RUN" -q "${WINDOW:-200}" "${@:2}" | qps_of; }
 measure_qps() { # workload port
 	case $1:$GEN in
 	A:dnsperf) perf "$2" -c 4 -Q 1000000 | qps_of ;;
@@ -256,6 +271,9 @@ for s in "${SERVERS[@]}"; do wait_up "${s#*:}"; done
 # core each used; the limit of the row is the one whose core is full. The ratios are Shoal's
 # against gdnsd: "qps" its rate over gdnsd's, "cost" gdnsd's server CPU per query over Shoal's
 # (above 1: Shoal spends less per query).
+# The machine's load, at the start and the end: other work decides how far the qps columns
+# can be read (see CPU_WEIGHT).
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -n "${WORKLOADS-A}" ]; then
 	echo "load generator: $GEN"
 	[ -n "$CG_ROOT" ] && echo "servers: each limited to $CPU_QUOTA% of core 0 (cpu cgroup v$CG_V, 1 ms slices)"
@@ -302,3 +320,4 @@ for r in $(seq 0 $((rounds - 1))); do
 		printf '%-8s at 10k qps: %s\n' "${s%%:*}" "$(tail_latency "${s#*:}")"
 	done
 done
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
