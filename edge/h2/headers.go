@@ -219,6 +219,7 @@ func (c *conn) endHeaders() error {
 	if h.selfDep || h.invalid || (!h.tooLarge && !h.wellFormed()) || (h.endStream && h.contentLength > 0) {
 		c.resetID(h.id, http2.ErrCodeProtocol)
 		c.mu.Unlock()
+		c.rejected(0)
 		return nil
 	}
 	if c.active >= int(c.cfg.MaxConcurrentStreams) {
@@ -239,11 +240,13 @@ func (c *conn) endHeaders() error {
 		}
 		c.reject(h.id, status, h.method == "HEAD", h.endStream)
 		c.mu.Unlock()
+		c.rejected(status)
 		return nil
 	case c.cfg.MaxBodyBytes >= 0 && h.contentLength > c.cfg.MaxBodyBytes:
 		c.m.limits.WithLabelValues(limitBody).Inc()
 		c.reject(h.id, 413, h.method == "HEAD", h.endStream)
 		c.mu.Unlock()
+		c.rejected(413)
 		return nil
 	}
 	s := c.newStream(h)
@@ -258,6 +261,20 @@ func (c *conn) endHeaders() error {
 	c.recycle(s)
 	c.mu.Unlock()
 	return nil
+}
+
+// rejected tells Config.Rejected of the stream of the header block just ended, which no
+// handler sees. Called without mu.
+func (c *conn) rejected(status int) {
+	if c.cfg.Rejected == nil {
+		return
+	}
+	h := &c.hdr
+	auth := h.authority
+	if !h.hasAuth {
+		auth = h.host
+	}
+	c.cfg.Rejected(RejectedRequest{RemoteAddr: c.nc.RemoteAddr(), Method: h.method, Authority: auth, Path: h.path, Status: status})
 }
 
 // serveStream runs the handler. A panic ends its stream (RST_STREAM INTERNAL_ERROR), not
