@@ -286,3 +286,26 @@ func TestServer_controlFloods(t *testing.T) {
 	}
 	stillServes(t, ts.Addr)
 }
+
+// TestServer_malformedFlood: a client that sends malformed request after malformed request
+// makes the server reset each (RST_STREAM PROTOCOL_ERROR) and, with Config.Rejected, log each,
+// at no cost to itself. Those resets are streams the server refused and count with the
+// client's own resets against MaxResets: past it the connection ends in GOAWAY
+// ENHANCE_YOUR_CALM. Failed before: 10,000 malformed streams and no GOAWAY.
+func TestServer_malformedFlood(t *testing.T) {
+	h := &holdHandler{}
+	var rejected atomic.Int64
+	ts := startServer(t, Config{Rejected: func(RejectedRequest) { rejected.Add(1) }}, h, false)
+	c := dialRaw(t, ts.Addr)
+	c.floodFrom(10000, func(i int) {
+		c.request(uint32(2*i+1), "/miss", true, "Upper-Case", "x")
+	})
+	wantCalm(t, c)
+	if got := rejected.Load(); got > 200+1 {
+		t.Errorf("%d malformed streams reset and reported, want at most MaxResets+1", got)
+	}
+	if calls := h.calls.Load(); calls != 0 {
+		t.Errorf("handler called %d times for malformed requests", calls)
+	}
+	stillServes(t, ts.Addr)
+}

@@ -220,6 +220,11 @@ func (c *conn) endHeaders() error {
 		c.resetID(h.id, http2.ErrCodeProtocol)
 		c.mu.Unlock()
 		c.rejected(0)
+		// A stream refused as malformed counts as a reset: a flood of them costs the
+		// server a reset and a log record each, and a real client never sends one.
+		if c.resets.add(time.Now(), c.cfg.LimitWindow, c.cfg.MaxResets) {
+			return c.calm(limitRapidReset)
+		}
 		return nil
 	}
 	if c.active >= int(c.cfg.MaxConcurrentStreams) {
