@@ -135,9 +135,11 @@ func (c *conn) onField(f hpack.HeaderField) {
 		h.invalid = f.Value != "trailers"
 	case "content-length":
 		// 1*DIGIT (RFC 9110 §8.6): ParseInt alone takes "+4" and "-0", which the HTTP/1.1
-		// listener refuses; an origin would be handed a length the client never wrote.
+		// listener refuses; an origin would be handed a length the client never wrote. A
+		// second line is refused even with the same value (§8.6 lets a recipient refuse
+		// it), as the HTTP/1.1 listener and nginx refuse it on both protocols.
 		n, err := strconv.ParseInt(f.Value, 10, 64)
-		if err != nil || n < 0 || f.Value[0] < '0' || f.Value[0] > '9' || (h.contentLength >= 0 && h.contentLength != n) {
+		if err != nil || n < 0 || f.Value[0] < '0' || f.Value[0] > '9' || h.contentLength >= 0 {
 			h.invalid = true
 			return
 		}
