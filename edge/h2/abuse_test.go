@@ -309,3 +309,27 @@ func TestServer_malformedFlood(t *testing.T) {
 	}
 	stillServes(t, ts.Addr)
 }
+
+// TestServer_resetFlood (CVE-2019-9514): frames that each make the server send RST_STREAM
+// (here DATA on streams already closed, cycling over more of them than the server remembers
+// resetting) count against MaxResets like the client's own resets: past it the connection
+// ends in GOAWAY ENHANCE_YOUR_CALM instead of answering frame after frame. Failed before:
+// 10,000 such frames, a reset for each, no GOAWAY.
+func TestServer_resetFlood(t *testing.T) {
+	ts := startServer(t, Config{}, &holdHandler{}, false)
+	c := dialRaw(t, ts.Addr)
+	const closed = 40
+	for i := range closed {
+		id := uint32(2*i + 1)
+		c.request(id, "/", true)
+		c.flush()
+		if r := c.readResponse(id, 0); r.status != 200 {
+			t.Fatalf("stream %d: %d", id, r.status)
+		}
+	}
+	c.floodFrom(10000, func(i int) {
+		c.fr.WriteData(uint32(2*(i%closed)+1), false, []byte("x"))
+	})
+	wantCalm(t, c)
+	stillServes(t, ts.Addr)
+}

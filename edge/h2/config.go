@@ -35,8 +35,10 @@ type Config struct {
 	// started). Zero means 16 MiB (limits.max_body_bytes' default); negative means no bound.
 	MaxBodyBytes int64
 
-	// MaxResets bounds RST_STREAM frames from the client plus streams this server refused
-	// (over MaxConcurrentStreams, or reset as malformed), per LimitWindow, against rapid reset (CVE-2023-44487). Zero means 200.
+	// MaxResets bounds RST_STREAM frames from the client plus the resets its frames made this
+	// server send (streams over MaxConcurrentStreams, malformed requests, frames on closed
+	// streams, broken windows or content-lengths), per LimitWindow, against rapid reset
+	// (CVE-2023-44487) and reset floods (CVE-2019-9514). Zero means 200.
 	MaxResets int
 	// MaxControlFrames bounds SETTINGS, PING, PRIORITY, unknown frames and empty DATA frames
 	// without END_STREAM per LimitWindow, against floods that cost the server work or queued

@@ -222,12 +222,7 @@ func (c *conn) endHeaders() error {
 		c.resetID(h.id, http2.ErrCodeProtocol)
 		c.mu.Unlock()
 		c.rejected(0)
-		// A stream refused as malformed counts as a reset: a flood of them costs the
-		// server a reset and a log record each, and a real client never sends one.
-		if c.resets.add(time.Now(), c.cfg.LimitWindow, c.cfg.MaxResets) {
-			return c.calm(limitRapidReset)
-		}
-		return nil
+		return c.provoked()
 	}
 	if c.active >= int(c.cfg.MaxConcurrentStreams) {
 		c.m.limits.WithLabelValues(limitStreams).Inc()
@@ -304,15 +299,15 @@ func (c *conn) trailers(s *stream) error {
 	h := &c.hdr
 	if s.remoteEnded() {
 		c.resetStream(s, http2.ErrCodeStreamClosed)
-		return nil
+		return c.provoked()
 	}
 	if !h.endStream || h.sawPseudo || h.invalid {
 		c.resetStream(s, http2.ErrCodeProtocol)
-		return nil
+		return c.provoked()
 	}
 	if s.declared >= 0 && s.received != s.declared {
 		c.resetStream(s, http2.ErrCodeProtocol)
-		return nil
+		return c.provoked()
 	}
 	c.endRemote(s)
 	return nil
