@@ -17,6 +17,16 @@ import (
 // handshakeTimeout bounds a TLS handshake, so idle half-open connections cannot pile up.
 const handshakeTimeout = 10 * time.Second
 
+// handshakeLimit bounds a TLS handshake: handshakeTimeout, or limits.read_timeout when that is
+// shorter, as nginx's client_header_timeout bounds its handshake. A client that opened the
+// connection and sends nothing was held handshakeTimeout whatever read_timeout said.
+func (n *Node) handshakeLimit() time.Duration {
+	if l := n.tlsFeed.limits.Load(); l != nil && l.read > 0 && l.read < handshakeTimeout {
+		return l.read
+	}
+	return handshakeTimeout
+}
+
 // startHTTPS binds listen.https; serveTLS, set here, starts serving it. Handshakes happen
 // here, once, offering h2 then http/1.1 (ALPN): connections that negotiate h2 go to the
 // node's HTTP/2 server (edge/h2, h2serve.go), the rest to the fasthttp server generations
@@ -58,7 +68,7 @@ func (n *Node) acceptTLS(ln net.Listener, cfg *tls.Config, h1 *connQueue) {
 		}
 		go func() {
 			tc := tls.Server(c, cfg)
-			c.SetDeadline(time.Now().Add(handshakeTimeout))
+			c.SetDeadline(time.Now().Add(n.handshakeLimit()))
 			if err := tc.Handshake(); err != nil {
 				n.gate.leave(ip)
 				if plainHTTPOnTLS(err) {

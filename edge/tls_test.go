@@ -213,3 +213,21 @@ tls: {certificates: [{cert: %s, key: %s}]}
 		t.Errorf("the origin got %d requests", len(got))
 	}
 }
+
+// TestNode_tlsHandshakeBoundedByReadTimeout: a connection to listen.https that sends nothing,
+// or stops part way through its ClientHello, is closed after limits.read_timeout when that
+// is below the 10 s handshake bound, as the plain listener closes a silent connection; it
+// was held the whole 10 s.
+func TestNode_tlsHandshakeBoundedByReadTimeout(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, _ := writeCert(t, dir, "site", "www.example.test")
+	n := startNode(t, fmt.Sprintf(`listen: {http: "127.0.0.1:0", https: "127.0.0.1:0", admin: "127.0.0.1:0"}
+tls: {certificates: [{cert: %s, key: %s}]}
+limits: {read_timeout: 300ms}
+`, cert, key)+oneRoute(false, "http://127.0.0.1:1"), Options{})
+	for _, sent := range []string{"", "\x16\x03\x01\x00"} {
+		if _, closed := converse(t, n.HTTPSAddr(), sent, 5*time.Second); !closed {
+			t.Errorf("%q sent: the connection was still open after 5 s, read_timeout 300ms", sent)
+		}
+	}
+}
