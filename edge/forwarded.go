@@ -128,6 +128,38 @@ func forOnly(v string) string {
 	return strings.Join(out, ", ")
 }
 
+// listMembers appends the non-empty members of the list value v to dst, each without the
+// whitespace around it; a comma inside a quoted string (Forwarded) or a comment (Via, RFC 9110
+// section 5.6.5) does not separate members.
+func listMembers(dst []string, v string) []string {
+	start, quoted, depth := 0, false, 0
+	for i := 0; i <= len(v); i++ {
+		if i < len(v) {
+			switch c := v[i]; {
+			case (quoted || depth > 0) && c == '\\' && i+1 < len(v):
+				i++
+				continue
+			case c == '"' && depth == 0:
+				quoted = !quoted
+				continue
+			case !quoted && c == '(':
+				depth++
+				continue
+			case !quoted && c == ')' && depth > 0:
+				depth--
+				continue
+			case quoted || depth > 0 || c != ',':
+				continue
+			}
+		}
+		if m := trimOWSString(v[start:min(i, len(v))]); m != "" {
+			dst = append(dst, m)
+		}
+		start = i + 1
+	}
+	return dst
+}
+
 // splitQuoted splits s at sep outside quoted strings (RFC 9110 section 5.6.4).
 func splitQuoted(s string, sep byte) []string {
 	var out []string
@@ -245,15 +277,16 @@ func hasForwardingField(h *fieldList) bool {
 }
 
 // appendList replaces every line of a list field by one line: the prior members, then v.
+// Empty members the client sent ("a, , b", a trailing comma) are dropped: RFC 9110 section
+// 5.6.1 has a recipient accept them and a sender never generate them, and an origin that
+// reads the member before the node's would read "" for the client.
 func appendList(h *fieldList, name, v string) {
 	var prior []string
 	found := false
 	for k, val := range h.All() {
 		if len(k) == len(name) && strings.EqualFold(name, string(k)) {
 			found = true
-			if s := trimOWSString(string(val)); s != "" {
-				prior = append(prior, s)
-			}
+			prior = listMembers(prior, string(val))
 		}
 	}
 	if found {

@@ -140,3 +140,35 @@ func TestOutgoing_dropsFieldsEveryConnectionLineNames(t *testing.T) {
 		t.Errorf("head:\n%s", head)
 	}
 }
+
+// TestSetForwardingFields_emptyListElementsAreDropped: RFC 9110 section 5.6.1. A recipient
+// accepts empty list elements ("a, , b", a trailing comma, a lone comma), a sender never
+// generates them: the one line the origin gets holds the client's non-empty elements, then
+// the node's, so an origin that takes the element before the node's (or counts hops) reads
+// what the client sent and not "". Commas inside a quoted string or a Via comment stay.
+func TestSetForwardingFields_emptyListElementsAreDropped(t *testing.T) {
+	cases := []struct{ name, sent, want string }{
+		{"X-Forwarded-For", "a, , b", "a, b, 192.0.2.1"},
+		{"X-Forwarded-For", "a,", "a, 192.0.2.1"},
+		{"X-Forwarded-For", ",", "192.0.2.1"},
+		{"X-Forwarded-For", " ,a ,, b,", "a, b, 192.0.2.1"},
+		{"Forwarded", `for=a, ,for="x,y"`, `for=a, for="x,y", for=192.0.2.1;proto=http`},
+		{"Via", "1.1 a (x,y),, 1.0 b,", "1.1 a (x,y), 1.0 b, 1.1 edge"},
+		{"Forwarded", `for="a\`, `for="a\, for=192.0.2.1;proto=http`},
+	}
+	for _, tc := range cases {
+		var h fieldList
+		h.Reset()
+		h.Add(tc.name, tc.sent)
+		setForwardingFields(&h, "192.0.2.1", "http", "1.1 edge")
+		var lines []string
+		for k, v := range h.All() {
+			if strings.EqualFold(string(k), tc.name) {
+				lines = append(lines, string(v))
+			}
+		}
+		if len(lines) != 1 || lines[0] != tc.want {
+			t.Errorf("%s: %q: %q, want one line %q", tc.name, tc.sent, lines, tc.want)
+		}
+	}
+}

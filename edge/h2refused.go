@@ -39,3 +39,37 @@ func (h h2handler) refused(status int) ([]h2.Field, []byte) {
 	n.h2Release(e)
 	return fields, body
 }
+
+// rejected is edge/h2's Config.Rejected: the access record, result "rejected", of a request
+// stream edge/h2 reset as malformed or answered from its head (refused), as the HTTP/1.1
+// listener records the heads it refuses (recordRejected) and nginx logs both: an operator
+// reads attacks from them. A malformed request is logged 400, what nginx answers it and
+// the HTTP/1.1 listener answers a head so framed; the node sent a reset and no bytes. The
+// request line is what edge/h2 decoded of it.
+func (h h2handler) rejected(r h2.RejectedRequest) {
+	n := h.n
+	status, bytes := r.Status, 0
+	if status == 0 {
+		status = http.StatusBadRequest
+		n.metrics.rejected.WithLabelValues("h2_malformed").Inc()
+	} else if msg, ok := refusedMessages[status]; ok {
+		bytes = len(msg) + 1 // plainError's page, as refused sent it
+	}
+	if !n.access.enabled() {
+		return
+	}
+	e := n.h2ctx.Get().(*h2exchange)
+	e.strs = h.strs
+	e.req.Reset()
+	e.req.setMethod(r.Method)
+	e.req.SetRequestURI(r.Path)
+	e.req.SetHost(r.Authority)
+	e.req.setProtocol("HTTP/2.0")
+	e.resp.reset(n, nil)
+	e.x.req, e.x.resp = &e.req, &e.resp
+	e.x.remote = remoteAddr(r.RemoteAddr)
+	startOwnHead(&e.x, status)
+	now := n.now()
+	n.access.write(&e.x, r.Method, r.Path, "HTTP/2.0", now, now, "rejected", bytes, "")
+	n.h2Release(e)
+}

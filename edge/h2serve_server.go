@@ -33,6 +33,7 @@ func (n *Node) startH2Gen(l conf.Limits) error {
 	h := h2handler{n: n, strs: newFieldStrings()}
 	cfg := n.h2Config(l)
 	cfg.Refused = h.refused
+	cfg.Rejected = h.rejected
 	srv, err := h2.NewServer(cfg, h)
 	if err != nil {
 		return fmt.Errorf("http/2 server: %w", err)

@@ -116,7 +116,7 @@ func (p *pipeline) handle(x *exchange) {
 			return
 		}
 	}
-	if p.misdirected(x, t.name) {
+	if p.misdirected(x, rt, t.name) {
 		// The connection stays: its other requests (HTTP/2 streams) are for hosts it covers.
 		p.metrics.rejected.WithLabelValues("misdirected").Inc()
 		plainError(x, http.StatusMisdirectedRequest, "misdirected request: the certificate of this connection does not cover "+t.name)

@@ -51,6 +51,7 @@ const declaredMarker = "Shoal-Declared-Too-Large"
 // the ExpectHandler (expect.go), which answers it 413 before any 100.
 func headerReceived(limit int) func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
 	return func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		servedAsHTTP11(h)
 		cl := h.ContentLength()
 		if cl > 0 || cl == -1 {
 			canonicalExpect(h)
@@ -61,6 +62,34 @@ func headerReceived(limit int) func(*fasthttp.RequestHeader) fasthttp.RequestCon
 		}
 		return fasthttp.RequestConfig{}
 	}
+}
+
+// servedAsHTTP11 makes a request line of HTTP/1.2 to HTTP/1.9 an HTTP/1.1 request (RFC 9110
+// section 2.5: a recipient treats a higher minor version as the highest one it supports, and
+// a server answers in that version). fasthttp takes every version but "HTTP/1.1" for 1.0, so
+// such a client got Connection: close after every answer and no 100 (Continue), as nginx and
+// HAProxy never do. Host is required of it as of any version above 1.0 (handler.go).
+func servedAsHTTP11(h *fasthttp.RequestHeader) {
+	p := h.Protocol()
+	if len(p) != len("HTTP/1.1") || p[7] <= '1' || p[7] > '9' || !bytes.HasPrefix(p, []byte("HTTP/1.")) {
+		return
+	}
+	h.SetProtocol("HTTP/1.1")
+	// fasthttp closed the connection after the answer, as for HTTP/1.0 without keep-alive;
+	// only the client's own "close" does now. The raw head is read: fasthttp's All lists a
+	// "Connection: close" of its own making.
+	for raw := h.RawHeaders(); len(raw) > 0; {
+		k, v, _ := bytes.Cut(nextLine(&raw), []byte(":"))
+		if !bytes.EqualFold(k, []byte("Connection")) {
+			continue
+		}
+		for _, t := range connectionTokens(v) {
+			if bytes.EqualFold(t, []byte("close")) {
+				return
+			}
+		}
+	}
+	h.ResetConnectionClose()
 }
 
 // canonicalExpect adds "Expect" to fasthttp's parsed fields (never to the raw head the

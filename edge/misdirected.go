@@ -19,8 +19,13 @@ import (
 // verified the certificate for one site would be answered for another on its connection, the
 // request field and the handshake disagreeing (domain fronting, which CDNs refuse the same
 // way).
-func (p *pipeline) misdirected(x *exchange, host string) bool {
-	if x.sni == "" || p.certs == nil || x.forwarded {
+//
+// A connection from a front proxy in trusted_proxies is not looked at either: such a proxy
+// (HAProxy with a fixed "sni", Envoy, nginx with proxy_ssl_name) keeps a pool of connections
+// to the node made with one name and sends every site's requests over them, so each host but
+// that name got 421. It is trusted to have checked its own clients' names.
+func (p *pipeline) misdirected(x *exchange, rt *settings, host string) bool {
+	if x.sni == "" || p.certs == nil || x.forwarded || rt.trusted(x.remote) {
 		return false
 	}
 	sni := strings.TrimSuffix(x.sni, ".")

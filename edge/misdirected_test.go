@@ -141,3 +141,33 @@ func sniGet(t *testing.T, addr, sni string, h2 bool, path, host string) *http.Re
 	resp.Body.Close()
 	return resp
 }
+
+// TestNode_misdirectedNotCheckedForATrustedProxy: a front proxy in trusted_proxies pools its
+// TLS connections to the node under one name and sends every site's requests over them (as
+// HAProxy with a fixed sni, Envoy or nginx with proxy_ssl_name do): its requests for other
+// hosts are served, over HTTP/1.1 and HTTP/2, not refused 421. A client outside the list is
+// still refused. Failed before: 421 for other.test on the proxy's www.example.test connection.
+func TestNode_misdirectedNotCheckedForATrustedProxy(t *testing.T) {
+	origin := startRawLogOrigin(t)
+	dir := t.TempDir()
+	siteCert, siteKey, _ := writeCert(t, dir, "site", "www.example.test")
+	for _, tc := range []struct {
+		trusted string
+		want    int
+	}{
+		{"[127.0.0.1/32]", 200},
+		{"[192.0.2.0/24]", 421},
+	} {
+		cfg := fmt.Sprintf(`listen: {http: "127.0.0.1:0", https: "127.0.0.1:0", admin: "127.0.0.1:0"}
+tls: {certificates: [{cert: %s, key: %s}]}
+trusted_proxies: %s
+`, siteCert, siteKey, tc.trusted) + hostileConfig(origin.URL, "")
+		n := startNode(t, cfg, Options{})
+		for _, h2 := range []bool{false, true} {
+			path := fmt.Sprintf("/dyn/trusted-%v", h2)
+			if resp := sniGet(t, n.HTTPSAddr(), "www.example.test", h2, path, "other.test"); resp.StatusCode != tc.want {
+				t.Errorf("trusted_proxies %s, h2 %v: other.test on www.example.test's connection: %d, want %d", tc.trusted, h2, resp.StatusCode, tc.want)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -15,6 +16,16 @@ import (
 
 // handshakeTimeout bounds a TLS handshake, so idle half-open connections cannot pile up.
 const handshakeTimeout = 10 * time.Second
+
+// handshakeLimit bounds a TLS handshake: handshakeTimeout, or limits.read_timeout when that is
+// shorter, as nginx's client_header_timeout bounds its handshake. A client that opened the
+// connection and sends nothing was held handshakeTimeout whatever read_timeout said.
+func (n *Node) handshakeLimit() time.Duration {
+	if l := n.tlsFeed.limits.Load(); l != nil && l.read > 0 && l.read < handshakeTimeout {
+		return l.read
+	}
+	return handshakeTimeout
+}
 
 // startHTTPS binds listen.https; serveTLS, set here, starts serving it. Handshakes happen
 // here, once, offering h2 then http/1.1 (ALPN): connections that negotiate h2 go to the
@@ -57,10 +68,14 @@ func (n *Node) acceptTLS(ln net.Listener, cfg *tls.Config, h1 *connQueue) {
 		}
 		go func() {
 			tc := tls.Server(c, cfg)
-			c.SetDeadline(time.Now().Add(handshakeTimeout))
+			c.SetDeadline(time.Now().Add(n.handshakeLimit()))
 			if err := tc.Handshake(); err != nil {
 				n.gate.leave(ip)
-				n.metrics.rejected.WithLabelValues("tls_handshake").Inc()
+				if plainHTTPOnTLS(err) {
+					n.metrics.rejected.WithLabelValues("plain_http").Inc()
+				} else {
+					n.metrics.rejected.WithLabelValues("tls_handshake").Inc()
+				}
 				c.Close()
 				return
 			}
@@ -131,4 +146,37 @@ func (n *Node) stopHTTPS(ctx context.Context) error {
 	n.tlsFeed.close()
 	n.tlsFeed.drain(drainReads)
 	return nil
+}
+
+// plainHTTPNotice is the answer to plain HTTP on the TLS listener.
+const plainHTTPNotice = "plain HTTP request sent to the HTTPS port\n"
+
+// plainHTTPOnTLS answers a client that spoke plain HTTP to the TLS listener (a health check
+// or a URL with the wrong scheme) with a plaintext 400 saying so, as nginx and Go's net/http
+// do, where it got a TLS alert its HTTP parser reads as garbage; it reports whether err was
+// such a handshake. The connection is closed by the caller.
+func plainHTTPOnTLS(err error) bool {
+	var re tls.RecordHeaderError
+	if !errors.As(err, &re) || re.Conn == nil || !looksLikeHTTP(re.RecordHeader[:]) {
+		return false
+	}
+	re.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+	fmt.Fprintf(re.Conn, "HTTP/1.1 400 Bad Request\r\nDate: %s\r\nContent-Type: text/plain; charset=utf-8\r\n"+
+		"Content-Length: %d\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n%s",
+		time.Now().UTC().Format(http.TimeFormat), len(plainHTTPNotice), plainHTTPNotice)
+	return true
+}
+
+// looksLikeHTTP reports whether the first five bytes of a connection start an HTTP/1 request
+// line: an upper-case method token and a space, or a whole method of five letters.
+func looksLikeHTTP(hdr []byte) bool {
+	for i, c := range hdr {
+		if c == ' ' && i > 0 {
+			return true
+		}
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return len(hdr) > 0
 }

@@ -188,3 +188,46 @@ func TestNode_curlHTTP2(t *testing.T) {
 		n.settleFills()
 	}
 }
+
+// TestNode_plainHTTPOnTheHTTPSPortIs400: a client that speaks plain HTTP to listen.https (a
+// health check or a URL with the wrong scheme) gets a plaintext 400 that says so and the
+// connection closed, as nginx and Go's net/http answer it; a TLS alert was all it got before,
+// which its parser read as garbage. Bytes that are neither HTTP nor TLS still get nothing.
+func TestNode_plainHTTPOnTheHTTPSPortIs400(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, _ := writeCert(t, dir, "site", "www.example.test")
+	origin := startRawLogOrigin(t)
+	n := startNode(t, fmt.Sprintf(`listen: {http: "127.0.0.1:0", https: "127.0.0.1:0", admin: "127.0.0.1:0"}
+tls: {certificates: [{cert: %s, key: %s}]}
+`, cert, key)+hostileConfig(origin.URL, ""), Options{})
+	for _, raw := range []string{"GET /dyn/x HTTP/1.1\r\nHost: www.example.test\r\n\r\n", "PATCH /dyn/x HTTP/1.1\r\n\r\n", "OPTIONS * HTTP/1.1\r\n\r\n"} {
+		out, closed := converse(t, n.HTTPSAddr(), raw, 3*time.Second)
+		if !strings.HasPrefix(out, "HTTP/1.1 400 ") || !strings.Contains(out, "\r\nDate: ") || !strings.HasSuffix(out, plainHTTPNotice) || !closed {
+			t.Errorf("%q on the HTTPS port: %q (closed %v), want a 400 saying plain HTTP, then close", raw, out, closed)
+		}
+	}
+	if out, _ := converse(t, n.HTTPSAddr(), "\x00\x01\x02\x03\x04\x05 junk", 3*time.Second); strings.Contains(out, "HTTP/1.1") {
+		t.Errorf("junk on the HTTPS port: %q, want no HTTP answer", out)
+	}
+	if got := origin.requests(); len(got) > 0 {
+		t.Errorf("the origin got %d requests", len(got))
+	}
+}
+
+// TestNode_tlsHandshakeBoundedByReadTimeout: a connection to listen.https that sends nothing,
+// or stops part way through its ClientHello, is closed after limits.read_timeout when that
+// is below the 10 s handshake bound, as the plain listener closes a silent connection; it
+// was held the whole 10 s.
+func TestNode_tlsHandshakeBoundedByReadTimeout(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, _ := writeCert(t, dir, "site", "www.example.test")
+	n := startNode(t, fmt.Sprintf(`listen: {http: "127.0.0.1:0", https: "127.0.0.1:0", admin: "127.0.0.1:0"}
+tls: {certificates: [{cert: %s, key: %s}]}
+limits: {read_timeout: 300ms}
+`, cert, key)+oneRoute(false, "http://127.0.0.1:1"), Options{})
+	for _, sent := range []string{"", "\x16\x03\x01\x00"} {
+		if _, closed := converse(t, n.HTTPSAddr(), sent, 5*time.Second); !closed {
+			t.Errorf("%q sent: the connection was still open after 5 s, read_timeout 300ms", sent)
+		}
+	}
+}

@@ -286,3 +286,50 @@ func TestServer_controlFloods(t *testing.T) {
 	}
 	stillServes(t, ts.Addr)
 }
+
+// TestServer_malformedFlood: a client that sends malformed request after malformed request
+// makes the server reset each (RST_STREAM PROTOCOL_ERROR) and, with Config.Rejected, log each,
+// at no cost to itself. Those resets are streams the server refused and count with the
+// client's own resets against MaxResets: past it the connection ends in GOAWAY
+// ENHANCE_YOUR_CALM. Failed before: 10,000 malformed streams and no GOAWAY.
+func TestServer_malformedFlood(t *testing.T) {
+	h := &holdHandler{}
+	var rejected atomic.Int64
+	ts := startServer(t, Config{Rejected: func(RejectedRequest) { rejected.Add(1) }}, h, false)
+	c := dialRaw(t, ts.Addr)
+	c.floodFrom(10000, func(i int) {
+		c.request(uint32(2*i+1), "/miss", true, "Upper-Case", "x")
+	})
+	wantCalm(t, c)
+	if got := rejected.Load(); got > 200+1 {
+		t.Errorf("%d malformed streams reset and reported, want at most MaxResets+1", got)
+	}
+	if calls := h.calls.Load(); calls != 0 {
+		t.Errorf("handler called %d times for malformed requests", calls)
+	}
+	stillServes(t, ts.Addr)
+}
+
+// TestServer_resetFlood (CVE-2019-9514): frames that each make the server send RST_STREAM
+// (here DATA on streams already closed, cycling over more of them than the server remembers
+// resetting) count against MaxResets like the client's own resets: past it the connection
+// ends in GOAWAY ENHANCE_YOUR_CALM instead of answering frame after frame. Failed before:
+// 10,000 such frames, a reset for each, no GOAWAY.
+func TestServer_resetFlood(t *testing.T) {
+	ts := startServer(t, Config{}, &holdHandler{}, false)
+	c := dialRaw(t, ts.Addr)
+	const closed = 40
+	for i := range closed {
+		id := uint32(2*i + 1)
+		c.request(id, "/", true)
+		c.flush()
+		if r := c.readResponse(id, 0); r.status != 200 {
+			t.Fatalf("stream %d: %d", id, r.status)
+		}
+	}
+	c.floodFrom(10000, func(i int) {
+		c.fr.WriteData(uint32(2*(i%closed)+1), false, []byte("x"))
+	})
+	wantCalm(t, c)
+	stillServes(t, ts.Addr)
+}

@@ -3,6 +3,7 @@ package h2
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,8 +35,10 @@ type Config struct {
 	// started). Zero means 16 MiB (limits.max_body_bytes' default); negative means no bound.
 	MaxBodyBytes int64
 
-	// MaxResets bounds RST_STREAM frames from the client plus streams this server refused,
-	// per LimitWindow, against rapid reset (CVE-2023-44487). Zero means 200.
+	// MaxResets bounds RST_STREAM frames from the client plus the resets its frames made this
+	// server send (streams over MaxConcurrentStreams, malformed requests, frames on closed
+	// streams, broken windows or content-lengths), per LimitWindow, against rapid reset
+	// (CVE-2023-44487) and reset floods (CVE-2019-9514). Zero means 200.
 	MaxResets int
 	// MaxControlFrames bounds SETTINGS, PING, PRIORITY, unknown frames and empty DATA frames
 	// without END_STREAM per LimitWindow, against floods that cost the server work or queued
@@ -77,11 +80,25 @@ type Config struct {
 	// block, and must return fields and content it does not change later. Nil means a bare
 	// status.
 	Refused func(status int) (fields []Field, content []byte)
+	// Rejected is told of each request stream no handler sees: one reset as malformed (RFC
+	// 9113 section 8.1.1, RST_STREAM PROTOCOL_ERROR: Status 0) or answered from its head
+	// (413, 414, 431), with what of its request was decoded, so that it can be logged as
+	// the HTTP/1.1 listener logs the requests it refuses. It is called on the connection's
+	// goroutine, without the connection's lock, once the reset or answer is queued; it must
+	// not block. Nil means none.
+	Rejected func(RejectedRequest)
 
 	// Logger receives connection errors and limit hits. Nil means none.
 	Logger *slog.Logger
 	// Registerer receives the shoal_h2_* metrics. Nil means they are kept but not registered.
 	Registerer prometheus.Registerer
+}
+
+// RejectedRequest is a request stream no handler saw (Config.Rejected).
+type RejectedRequest struct {
+	RemoteAddr              net.Addr
+	Method, Authority, Path string // as decoded; "" when absent or past MaxHeaderListSize
+	Status                  int    // the answer's status; 0 for a stream reset as malformed
 }
 
 // maxContinuations bounds CONTINUATION frames per header block: real clients send the

@@ -267,6 +267,10 @@ func (c *conn) frameError(err error) bool {
 		c.mu.Lock()
 		c.resetID(se.StreamID, se.Code)
 		c.mu.Unlock()
+		if err := c.provoked(); err != nil {
+			c.connError(err)
+			return false
+		}
 		return true
 	}
 	if errors.Is(err, http2.ErrFrameTooLarge) {

@@ -141,6 +141,19 @@ func (c *conn) onPing(f *http2.PingFrame) error {
 	return nil
 }
 
+// provoked counts a reset that a client's frame made the server send (a malformed request, a
+// frame on a closed stream, a window or content-length broken) against MaxResets, with the
+// client's own resets and the streams refused: each costs the client a frame and the server
+// a frame, a lookup and perhaps a log record (CVE-2019-9514, reset flood). Past the limit it
+// returns the error that ends the connection with GOAWAY ENHANCE_YOUR_CALM. Called on the
+// connection's reading goroutine, with or without mu.
+func (c *conn) provoked() error {
+	if c.resets.add(time.Now(), c.cfg.LimitWindow, c.cfg.MaxResets) {
+		return c.calm(limitRapidReset)
+	}
+	return nil
+}
+
 func (c *conn) onPriority(f *http2.PriorityFrame) error {
 	if err := c.control(); err != nil {
 		return err
@@ -150,6 +163,7 @@ func (c *conn) onPriority(f *http2.PriorityFrame) error {
 		c.mu.Lock()
 		c.resetID(f.StreamID, http2.ErrCodeProtocol)
 		c.mu.Unlock()
+		return c.provoked()
 	}
 	return nil // priorities are otherwise ignored (RFC 9113 §5.3.2)
 }
@@ -194,7 +208,7 @@ func (c *conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 	s.sendWindow += inc
 	if s.sendWindow > maxWindow {
 		c.resetStream(s, http2.ErrCodeFlowControl)
-		return nil
+		return c.provoked()
 	}
 	c.push(s)
 	return nil
@@ -220,12 +234,12 @@ func (c *conn) onData(f *http2.DataFrame) error {
 			return nil // in flight when we reset it (RFC 9113 §5.1, "closed")
 		}
 		c.resetID(id, http2.ErrCodeStreamClosed)
-		return nil
+		return c.provoked()
 	}
 	if n > s.recvWindow {
 		c.refundConn(n)
 		c.resetStream(s, http2.ErrCodeFlowControl)
-		return nil
+		return c.provoked()
 	}
 	s.recvWindow -= n
 	if len(data) == 0 && !f.StreamEnded() {
@@ -238,7 +252,7 @@ func (c *conn) onData(f *http2.DataFrame) error {
 		// RFC 9113 §8.1.1: content-length must equal the DATA payload.
 		c.refundConn(n)
 		c.resetStream(s, http2.ErrCodeProtocol)
-		return nil
+		return c.provoked()
 	}
 	if c.cfg.MaxBodyBytes >= 0 && s.received > c.cfg.MaxBodyBytes {
 		c.refundConn(n)
@@ -265,7 +279,7 @@ func (c *conn) onData(f *http2.DataFrame) error {
 	if f.StreamEnded() {
 		if s.declared >= 0 && s.received != s.declared {
 			c.resetStream(s, http2.ErrCodeProtocol)
-			return nil
+			return c.provoked()
 		}
 		c.endRemote(s)
 	}

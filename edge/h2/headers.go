@@ -135,9 +135,11 @@ func (c *conn) onField(f hpack.HeaderField) {
 		h.invalid = f.Value != "trailers"
 	case "content-length":
 		// 1*DIGIT (RFC 9110 §8.6): ParseInt alone takes "+4" and "-0", which the HTTP/1.1
-		// listener refuses; an origin would be handed a length the client never wrote.
+		// listener refuses; an origin would be handed a length the client never wrote. A
+		// second line is refused even with the same value (§8.6 lets a recipient refuse
+		// it), as the HTTP/1.1 listener and nginx refuse it on both protocols.
 		n, err := strconv.ParseInt(f.Value, 10, 64)
-		if err != nil || n < 0 || f.Value[0] < '0' || f.Value[0] > '9' || (h.contentLength >= 0 && h.contentLength != n) {
+		if err != nil || n < 0 || f.Value[0] < '0' || f.Value[0] > '9' || h.contentLength >= 0 {
 			h.invalid = true
 			return
 		}
@@ -219,7 +221,8 @@ func (c *conn) endHeaders() error {
 	if h.selfDep || h.invalid || (!h.tooLarge && !h.wellFormed()) || (h.endStream && h.contentLength > 0) {
 		c.resetID(h.id, http2.ErrCodeProtocol)
 		c.mu.Unlock()
-		return nil
+		c.rejected(0)
+		return c.provoked()
 	}
 	if c.active >= int(c.cfg.MaxConcurrentStreams) {
 		c.m.limits.WithLabelValues(limitStreams).Inc()
@@ -239,11 +242,13 @@ func (c *conn) endHeaders() error {
 		}
 		c.reject(h.id, status, h.method == "HEAD", h.endStream)
 		c.mu.Unlock()
+		c.rejected(status)
 		return nil
 	case c.cfg.MaxBodyBytes >= 0 && h.contentLength > c.cfg.MaxBodyBytes:
 		c.m.limits.WithLabelValues(limitBody).Inc()
 		c.reject(h.id, 413, h.method == "HEAD", h.endStream)
 		c.mu.Unlock()
+		c.rejected(413)
 		return nil
 	}
 	s := c.newStream(h)
@@ -258,6 +263,20 @@ func (c *conn) endHeaders() error {
 	c.recycle(s)
 	c.mu.Unlock()
 	return nil
+}
+
+// rejected tells Config.Rejected of the stream of the header block just ended, which no
+// handler sees. Called without mu.
+func (c *conn) rejected(status int) {
+	if c.cfg.Rejected == nil {
+		return
+	}
+	h := &c.hdr
+	auth := h.authority
+	if !h.hasAuth {
+		auth = h.host
+	}
+	c.cfg.Rejected(RejectedRequest{RemoteAddr: c.nc.RemoteAddr(), Method: h.method, Authority: auth, Path: h.path, Status: status})
 }
 
 // serveStream runs the handler. A panic ends its stream (RST_STREAM INTERNAL_ERROR), not
@@ -280,15 +299,15 @@ func (c *conn) trailers(s *stream) error {
 	h := &c.hdr
 	if s.remoteEnded() {
 		c.resetStream(s, http2.ErrCodeStreamClosed)
-		return nil
+		return c.provoked()
 	}
 	if !h.endStream || h.sawPseudo || h.invalid {
 		c.resetStream(s, http2.ErrCodeProtocol)
-		return nil
+		return c.provoked()
 	}
 	if s.declared >= 0 && s.received != s.declared {
 		c.resetStream(s, http2.ErrCodeProtocol)
-		return nil
+		return c.provoked()
 	}
 	c.endRemote(s)
 	return nil
