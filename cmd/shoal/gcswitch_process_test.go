@@ -106,16 +106,16 @@ func TestGCSwitch_aFullStoreTurnsGOGCOffInTheProcess(t *testing.T) {
 		"off (-1, read as 2^64-1)")
 }
 
-// TestGCSwitch_aLargeStoreLowersGOGCInTheProcess: a store that holds more than 64 MiB and is
+// TestGCSwitch_aLargeStoreLowersGOGCInTheProcess: a store that holds more than 16 MiB and is
 // not full runs at GOGC 50 (the collector's headroom is not a second copy of the cache), and
 // says so in its log and /metrics.
 func TestGCSwitch_aLargeStoreLowersGOGCInTheProcess(t *testing.T) {
 	// cache.memory 256MiB: a store of 224 MiB, full (GOGC off) from 210 MiB.
-	n := startGCNode(t, "256MiB", 72)
+	n := startGCNode(t, "256MiB", 24)
 	if v := n.gogc(); v != "100" {
 		t.Fatalf("an empty store: go_gc_gogc_percent %s, want 100", v)
 	}
-	n.fetch(72) // 72 MiB stored
+	n.fetch(24) // 24 MiB stored
 	waitForLog(t, n.logs, "store holds most of the heap: GOGC lowered")
 	n.waitGOGC(func(v string) bool { return v == "50" }, "50")
 }

@@ -93,7 +93,7 @@ func TestGCSwitch_watchRunsTheSwitchAndRestores(t *testing.T) {
 	nilSwitch.watch(func() int64 { return 1000 }, time.Millisecond, nil) // does nothing
 }
 
-// TestGCSwitch_leanWhileTheStoreHoldsMostOfTheHeap: a store past gcLeanFrom (64 MiB) that is
+// TestGCSwitch_leanWhileTheStoreHoldsMostOfTheHeap: a store past gcLeanFrom (16 MiB) that is
 // not full gets GOGC 50, so the collector's headroom is not a second copy of the cache; under
 // 3/4 of that the percent comes back, at 15/16 of the budget GOGC goes off, and a full store
 // that shrinks below 3/4 of its budget goes back to 50, not to 100.
@@ -111,17 +111,17 @@ func TestGCSwitch_leanWhileTheStoreHoldsMostOfTheHeap(t *testing.T) {
 		bytes int64
 		want  int
 	}{
-		{0, 100}, {63 * mib, 100}, // a small store: the process's own pacing
-		{64 * mib, 50}, {500 * mib, 50}, // most of the heap
-		{48 * mib, 50}, {48*mib - 1, 100}, // back only under 3/4 of gcLeanFrom
+		{0, 100}, {16*mib - 1, 100}, // a small store: the process's own pacing
+		{16 * mib, 50}, {500 * mib, 50}, // most of the heap
+		{12 * mib, 50}, {12*mib - 1, 100}, // back only under 3/4 of gcLeanFrom
 		{100 * mib, 50}, {960 * mib, -1}, // full: off
 		{800 * mib, -1}, {768*mib - 1, 50}, // emptied below 3/4 of the budget: lean, not 100
-		{10 * mib, 100}, {1024 * mib, -1}, // from the process's own straight to off
+		{mib, 100}, {1024 * mib, -1}, // from the process's own straight to off
 	}
 	for _, s := range steps {
 		g.observe(s.bytes)
 		if percent != s.want {
-			t.Fatalf("at %d MiB of 1024: GOGC %d, want %d (calls %v)", s.bytes/mib, percent, s.want, calls)
+			t.Fatalf("at %d bytes of 1 GiB: GOGC %d, want %d (calls %v)", s.bytes, percent, s.want, calls)
 		}
 	}
 	g.restore()
