@@ -61,15 +61,18 @@ heap=$(metric go_memstats_heap_inuse_bytes "$metrics")
 gcs=$(( $(metric go_gc_duration_seconds_count "$metrics") - $(metric go_gc_duration_seconds_count "$m0") ))
 live_mib=$(grep -o '[0-9]*->[0-9]*->[0-9]* MB' "$work/shoal.err" | tail -1 | sed 's/.*->\([0-9]*\) MB/\1/')
 allocated=$(awk -v a="$(metric go_memstats_alloc_bytes_total "$m0")" -v b="$(metric go_memstats_alloc_bytes_total "$metrics")" 'BEGIN {print b-a}')
+# The collector's percent at the end: 100, 50 (cmd/shoal's switch: a store over 64 MiB, not
+# full), or off (read as 2^64-1: a full store).
+gogc=$(metric go_gc_gogc_percent "$metrics" | awk '{print ($1 > 1e18 ? "off" : $1)}')
 cpu=$(awk -v a="$(metric process_cpu_seconds_total "$m0")" -v b="$(metric process_cpu_seconds_total "$metrics")" 'BEGIN {print b-a}')
-awk -v idle="$idle_rss" -v heap="$heap" -v gcs="$gcs" -v cpu="$cpu" -v allocated="$allocated" -v live="${live_mib:-0}" -v secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b-a}')" -v limit="${GOMEMLIMIT:-derived from cache.memory}" -v rss="$rss" -v budget="$budget_mib" -v objs="$stored" -v bytes="$bytes" -v sent="$objects" 'BEGIN {
+awk -v idle="$idle_rss" -v heap="$heap" -v gcs="$gcs" -v cpu="$cpu" -v allocated="$allocated" -v live="${live_mib:-0}" -v secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b-a}')" -v limit="${GOMEMLIMIT:-derived from cache.memory}" -v gogc="${gogc:-?}" -v rss="$rss" -v budget="$budget_mib" -v objs="$stored" -v bytes="$bytes" -v sent="$objects" 'BEGIN {
   printf "cache.memory budget     %d MiB\n", budget
   printf "objects requested       %d (1 KiB each)\n", sent
   printf "objects held            %d\n", objs
   printf "store charged bytes     %.1f MiB\n", bytes/1048576
   printf "RSS idle / filled       %.1f MiB / %.1f MiB (%.2fx budget)\n", idle/1024, rss/1024, rss/1024/budget
   printf "RSS per held object     %.0f bytes (%.0f above the 1 KiB body)\n", (rss-idle)*1024/objs, (rss-idle)*1024/objs-1024
-  printf "Go heap in use          %.1f MiB (%.2fx budget); GOMEMLIMIT %s\n", heap/1048576, heap/1048576/budget, limit
+  printf "Go heap in use          %.1f MiB (%.2fx budget); GOMEMLIMIT %s; GOGC at the end %s\n", heap/1048576, heap/1048576/budget, limit, gogc
   printf "live heap, last GC      %d MiB (%.0f bytes per held object, %.0f above the body)\n", live, live*1048576/objs, live*1048576/objs-1024
   printf "fill                    %.1f s, %d collections, %.1f s of CPU (%.0f us per object requested)\n", secs, gcs, cpu, cpu*1e6/sent
   printf "allocated in the fill   %.2f GiB (%.1f KiB per object requested)\n", allocated/1073741824, allocated/1024/sent

@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -90,4 +91,44 @@ func TestGCSwitch_watchRunsTheSwitchAndRestores(t *testing.T) {
 	}
 	var nilSwitch *gcSwitch
 	nilSwitch.watch(func() int64 { return 1000 }, time.Millisecond, nil) // does nothing
+}
+
+// TestGCSwitch_leanWhileTheStoreHoldsMostOfTheHeap: a store past gcLeanFrom (16 MiB) that is
+// not full gets GOGC 50, so the collector's headroom is not a second copy of the cache; under
+// 3/4 of that the percent comes back, at 15/16 of the budget GOGC goes off, and a full store
+// that shrinks below 3/4 of its budget goes back to 50, not to 100.
+func TestGCSwitch_leanWhileTheStoreHoldsMostOfTheHeap(t *testing.T) {
+	const mib = 1 << 20
+	percent := 100
+	var calls []int
+	g := &gcSwitch{budget: 1024 * mib, log: slog.New(slog.NewTextHandler(io.Discard, nil)), setPercent: func(p int) int {
+		calls = append(calls, p)
+		old := percent
+		percent = p
+		return old
+	}}
+	steps := []struct {
+		bytes int64
+		want  int
+	}{
+		{0, 100}, {16*mib - 1, 100}, // a small store: the process's own pacing
+		{16 * mib, 50}, {500 * mib, 50}, // most of the heap
+		{12 * mib, 50}, {12*mib - 1, 100}, // back only under 3/4 of gcLeanFrom
+		{100 * mib, 50}, {960 * mib, -1}, // full: off
+		{800 * mib, -1}, {768*mib - 1, 50}, // emptied below 3/4 of the budget: lean, not 100
+		{mib, 100}, {1024 * mib, -1}, // from the process's own straight to off
+	}
+	for _, s := range steps {
+		g.observe(s.bytes)
+		if percent != s.want {
+			t.Fatalf("at %d bytes of 1 GiB: GOGC %d, want %d (calls %v)", s.bytes, percent, s.want, calls)
+		}
+	}
+	g.restore()
+	if percent != 100 {
+		t.Fatalf("after restore: GOGC %d, want 100", percent)
+	}
+	if want := []int{50, 100, 50, -1, 50, 100, -1, 100}; !slices.Equal(calls, want) {
+		t.Errorf("SetGCPercent calls %v, want %v: only when a threshold is crossed", calls, want)
+	}
 }
