@@ -441,6 +441,13 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 		return false
 	}
 	j.a, j.done = a, done
+	if err := unsolicited(a.status, j.out); err != nil {
+		// Nothing to store and nothing the client asked for: a 502 (or stale-if-error), as
+		// Varnish fails a fetch with "304 response but not conditional fetch".
+		p.metrics.fillsAborted.Inc()
+		j.call.Finish(err)
+		return false
+	}
 
 	status := a.status
 	header := a.storedHeader()
@@ -731,6 +738,28 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 }
 
 var errNotModifiedMismatch = errors.New("edge: origin answered 304 for a response the cache does not hold")
+
+var (
+	errUnsolicitedNotModified = errors.New("edge: origin answered 304 to a fill request without If-None-Match or If-Modified-Since")
+	errUnsolicitedPartial     = errors.New("edge: origin answered 206 to a fill request without Range")
+)
+
+// unsolicited reports an origin answer the fill request out cannot have asked for. A fill
+// asks for the whole object (startFill drops the client's Range and preconditions) and is
+// conditional only when it revalidates a stored response: a 304 to an unconditional fill
+// selects nothing to serve or update (RFC 9110 section 15.4.5: it answers a conditional GET
+// or HEAD), and a 206 to a request without Range (section 15.3.7: it answers a range
+// request) is a part the fill never asked for. Relayed, the client got a 304 to a request
+// with no validator of its own, or a part as if it were what it asked for.
+func unsolicited(status int, out *fieldList) error {
+	switch {
+	case status == http.StatusNotModified && out.Peek("If-None-Match") == nil && out.Peek("If-Modified-Since") == nil:
+		return errUnsolicitedNotModified
+	case status == http.StatusPartialContent && out.Peek("Range") == nil:
+		return errUnsolicitedPartial
+	}
+	return nil
+}
 
 // revalidateInBackground refreshes a stale object served under stale-while-revalidate:
 // exactly one background fetch per key, whoever asks.
