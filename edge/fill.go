@@ -706,9 +706,15 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 	vary := httpcache.VaryNames(header)
 	if why := unshared(header, decision, vary, requestView(j.view, vary)); decision.Store && why != "" {
 		// A Set-Cookie in the 304 is the session of the client whose request was
-		// revalidated: stored, every later hit would hand it out.
+		// revalidated: stored, every later hit would hand it out. The stored response
+		// the 304 updates (RFC 9111 section 4.3.4) is now one the node does not share, so
+		// the old copy goes too, as for a full answer with a Set-Cookie (replaced): kept,
+		// stale-while-revalidate and stale-if-error served it to others under the head the
+		// origin had just replaced, and Varnish's fetch kills the object it revalidated
+		// whatever the result's cacheability.
 		decision.Store, decision.Reason = false, why
 		p.metrics.notStored.WithLabelValues("policy").Inc()
+		p.dropWithdrawn(old.Key)
 	}
 	h := &fillHead{status: int(old.Status), header: header, length: int64(len(old.Body)), reqTime: resp.RequestTime, respTime: resp.ResponseTime,
 		decision: decision, shareable: decision.Store, vary: vary, originCode: http.StatusNotModified}
