@@ -28,16 +28,19 @@ type (
 
 // fillHead is what a fill publishes to its readers once the origin's head arrived.
 type fillHead struct {
-	status     int
-	header     httpcache.Header
-	length     int64 // -1 when unknown
-	reqTime    time.Time
-	respTime   time.Time
-	decision   httpcache.StoreDecision
-	shareable  bool   // followers may use it: it is going to be stored
-	secondary  string // the secondary key it was fetched for ("" without Vary)
-	vary       []string
-	originCode int // the status the origin answered with (304 on a revalidation)
+	status    int
+	header    httpcache.Header
+	length    int64 // -1 when unknown
+	reqTime   time.Time
+	respTime  time.Time
+	decision  httpcache.StoreDecision
+	shareable bool // followers may use it: it is going to be stored
+	// errorShared: not stored, but followers take it all the same (sharedError): an
+	// origin error they would otherwise each ask the origin for again.
+	errorShared bool
+	secondary   string // the secondary key it was fetched for ("" without Vary)
+	vary        []string
+	originCode  int // the status the origin answered with (304 on a revalidation)
 	// finished is set once the body arrived whole: a Call joined after that is one the group
 	// keeps joinable for a while (Group.Linger), not a fetch this request waited for.
 	finished atomic.Bool
@@ -146,7 +149,7 @@ func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (string, fill
 		}
 		l.status.staleGone() // the disk copy is gone: the origin's answer
 	}
-	if !leader && !h.shareable || !leader && h.secondary != secondaryOf(h.vary, requestViewFor(x, h.vary)) {
+	if !leader && !h.shareable && !h.errorShared || !leader && h.secondary != secondaryOf(h.vary, requestViewFor(x, h.vary)) {
 		// Not ours to share (private, uncacheable, another variant): fetch alone, or join
 		// the fill of the variant this request selects under the response's Vary.
 		reader.Close()
@@ -170,6 +173,19 @@ func secondaryOf(vary []string, req httpcache.Header) string {
 	}
 	sk, _ := httpcache.SecondaryKey(vary, req)
 	return sk
+}
+
+// sharedError reports an origin error the followers of its fill take as their answer though
+// it is not stored: a 500, 502, 503 or 504 that no rule keeps from sharing (no-store,
+// private, an Authorization the response does not allow, Vary: *, a Set-Cookie), refused
+// by the storage rules only for giving no freshness. The followers asked while the origin
+// was making it, for the same object. Sent on to fetch alone, as for any response not
+// stored, each of them asked the failing origin again at once: a burst of 5xx under N
+// concurrent requests for a hot object became N origin requests per round, the herd a
+// coalesced fill exists to prevent, and the way a few 5xx turn into an outage (Varnish and
+// nginx's proxy_cache_lock release their waiters to the origin likewise).
+func sharedError(status int, header httpcache.Header, d httpcache.StoreDecision) bool {
+	return staleOnError(status) && !d.Store && statusOnly(d.Reason) && !header.Has("Set-Cookie")
 }
 
 // staleOnError lists the statuses RFC 5861 section 4 counts as an error.
@@ -476,6 +492,7 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 	h.decision, header = storePolicy(j.rt.rulesFor(j.r), j.rt.policy, status, header, h.decision)
 	h.header = header
 	h.shareable = h.decision.Store
+	h.errorShared = sharedError(status, header, h.decision)
 	if j.stale != nil && replaced(j.rt.policy, httpcache.Response{Status: status, Header: header, RequestTime: sent, ResponseTime: received}, h.decision) {
 		p.dropWithdrawn(j.stale.Key)
 	}
