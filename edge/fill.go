@@ -28,16 +28,19 @@ type (
 
 // fillHead is what a fill publishes to its readers once the origin's head arrived.
 type fillHead struct {
-	status     int
-	header     httpcache.Header
-	length     int64 // -1 when unknown
-	reqTime    time.Time
-	respTime   time.Time
-	decision   httpcache.StoreDecision
-	shareable  bool   // followers may use it: it is going to be stored
-	secondary  string // the secondary key it was fetched for ("" without Vary)
-	vary       []string
-	originCode int // the status the origin answered with (304 on a revalidation)
+	status    int
+	header    httpcache.Header
+	length    int64 // -1 when unknown
+	reqTime   time.Time
+	respTime  time.Time
+	decision  httpcache.StoreDecision
+	shareable bool // followers may use it: it is going to be stored
+	// errorShared: not stored, but followers take it all the same (sharedError): an
+	// origin error they would otherwise each ask the origin for again.
+	errorShared bool
+	secondary   string // the secondary key it was fetched for ("" without Vary)
+	vary        []string
+	originCode  int // the status the origin answered with (304 on a revalidation)
 	// finished is set once the body arrived whole: a Call joined after that is one the group
 	// keeps joinable for a while (Group.Linger), not a fetch this request waited for.
 	finished atomic.Bool
@@ -146,7 +149,7 @@ func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (string, fill
 		}
 		l.status.staleGone() // the disk copy is gone: the origin's answer
 	}
-	if !leader && !h.shareable || !leader && h.secondary != secondaryOf(h.vary, requestViewFor(x, h.vary)) {
+	if !leader && !h.shareable && !h.errorShared || !leader && h.secondary != secondaryOf(h.vary, requestViewFor(x, h.vary)) {
 		// Not ours to share (private, uncacheable, another variant): fetch alone, or join
 		// the fill of the variant this request selects under the response's Vary.
 		reader.Close()
@@ -170,6 +173,19 @@ func secondaryOf(vary []string, req httpcache.Header) string {
 	}
 	sk, _ := httpcache.SecondaryKey(vary, req)
 	return sk
+}
+
+// sharedError reports an origin error the followers of its fill take as their answer though
+// it is not stored: a 500, 502, 503 or 504 that no rule keeps from sharing (no-store,
+// private, an Authorization the response does not allow, Vary: *, a Set-Cookie), refused
+// by the storage rules only for giving no freshness. The followers asked while the origin
+// was making it, for the same object. Sent on to fetch alone, as for any response not
+// stored, each of them asked the failing origin again at once: a burst of 5xx under N
+// concurrent requests for a hot object became N origin requests per round, the herd a
+// coalesced fill exists to prevent, and the way a few 5xx turn into an outage (Varnish and
+// nginx's proxy_cache_lock release their waiters to the origin likewise).
+func sharedError(status int, header httpcache.Header, d httpcache.StoreDecision) bool {
+	return staleOnError(status) && !d.Store && statusOnly(d.Reason) && !header.Has("Set-Cookie")
 }
 
 // staleOnError lists the statuses RFC 5861 section 4 counts as an error.
@@ -441,6 +457,13 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 		return false
 	}
 	j.a, j.done = a, done
+	if err := unsolicited(a.status, j.out); err != nil {
+		// Nothing to store and nothing the client asked for: a 502 (or stale-if-error), as
+		// Varnish fails a fetch with "304 response but not conditional fetch".
+		p.metrics.fillsAborted.Inc()
+		j.call.Finish(err)
+		return false
+	}
 
 	status := a.status
 	header := a.storedHeader()
@@ -469,6 +492,7 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 	h.decision, header = storePolicy(j.rt.rulesFor(j.r), j.rt.policy, status, header, h.decision)
 	h.header = header
 	h.shareable = h.decision.Store
+	h.errorShared = sharedError(status, header, h.decision)
 	if j.stale != nil && replaced(j.rt.policy, httpcache.Response{Status: status, Header: header, RequestTime: sent, ResponseTime: received}, h.decision) {
 		p.dropWithdrawn(j.stale.Key)
 	}
@@ -699,9 +723,15 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 	vary := httpcache.VaryNames(header)
 	if why := unshared(header, decision, vary, requestView(j.view, vary)); decision.Store && why != "" {
 		// A Set-Cookie in the 304 is the session of the client whose request was
-		// revalidated: stored, every later hit would hand it out.
+		// revalidated: stored, every later hit would hand it out. The stored response
+		// the 304 updates (RFC 9111 section 4.3.4) is now one the node does not share, so
+		// the old copy goes too, as for a full answer with a Set-Cookie (replaced): kept,
+		// stale-while-revalidate and stale-if-error served it to others under the head the
+		// origin had just replaced, and Varnish's fetch kills the object it revalidated
+		// whatever the result's cacheability.
 		decision.Store, decision.Reason = false, why
 		p.metrics.notStored.WithLabelValues("policy").Inc()
+		p.dropWithdrawn(old.Key)
 	}
 	h := &fillHead{status: int(old.Status), header: header, length: int64(len(old.Body)), reqTime: resp.RequestTime, respTime: resp.ResponseTime,
 		decision: decision, shareable: decision.Store, vary: vary, originCode: http.StatusNotModified}
@@ -731,6 +761,28 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 }
 
 var errNotModifiedMismatch = errors.New("edge: origin answered 304 for a response the cache does not hold")
+
+var (
+	errUnsolicitedNotModified = errors.New("edge: origin answered 304 to a fill request without If-None-Match or If-Modified-Since")
+	errUnsolicitedPartial     = errors.New("edge: origin answered 206 to a fill request without Range")
+)
+
+// unsolicited reports an origin answer the fill request out cannot have asked for. A fill
+// asks for the whole object (startFill drops the client's Range and preconditions) and is
+// conditional only when it revalidates a stored response: a 304 to an unconditional fill
+// selects nothing to serve or update (RFC 9110 section 15.4.5: it answers a conditional GET
+// or HEAD), and a 206 to a request without Range (section 15.3.7: it answers a range
+// request) is a part the fill never asked for. Relayed, the client got a 304 to a request
+// with no validator of its own, or a part as if it were what it asked for.
+func unsolicited(status int, out *fieldList) error {
+	switch {
+	case status == http.StatusNotModified && out.Peek("If-None-Match") == nil && out.Peek("If-Modified-Since") == nil:
+		return errUnsolicitedNotModified
+	case status == http.StatusPartialContent && out.Peek("Range") == nil:
+		return errUnsolicitedPartial
+	}
+	return nil
+}
 
 // revalidateInBackground refreshes a stale object served under stale-while-revalidate:
 // exactly one background fetch per key, whoever asks.

@@ -253,8 +253,14 @@ func storePolicy(rules *policy.Rules, base httpcache.Policy, status int, header 
 // routeMayStore reports the refusals of httpcache.Storable that only say the origin gave no
 // freshness; refusals for no-store, private, authorization or Vary: * stand.
 func routeMayStore(reason string) bool {
-	return strings.HasPrefix(reason, "status ") && strings.HasSuffix(reason, "not cacheable without explicit freshness") ||
-		reason == "stale on arrival without validator"
+	return statusOnly(reason) || reason == "stale on arrival without validator"
+}
+
+// statusOnly reports the refusal of httpcache.Storable for a status that is not cacheable
+// without explicit freshness, and for nothing else (no-store, private, authorization and
+// Vary: * are checked before it).
+func statusOnly(reason string) bool {
+	return strings.HasPrefix(reason, "status ") && strings.HasSuffix(reason, "not cacheable without explicit freshness")
 }
 
 // responsePolicy runs last in handle: the route's response field rules (on the node facing

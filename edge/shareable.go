@@ -26,17 +26,16 @@ func unshared(header httpcache.Header, d httpcache.StoreDecision, vary []string,
 }
 
 // codingFitsBucket reports whether the requests that share req's variant accept the
-// response's Content-Encoding. The variant key buckets Accept-Encoding into the one coding
-// the cache would serve (httpcache.NormalizeAcceptEncoding: zstd, then br, then gzip, or ""
-// for identity), but the origin picks its coding from the client's own list: deflate for
-// "deflate" (bucket identity), br for "gzip, br;q=0.1" (bucket gzip: ngx_brotli prefers br
-// whenever it is offered). Stored, that coding reached clients of the bucket that cannot
-// decode it (RFC 9110 section 12.5.3). A bucket's clients accept its own coding, and, as the
-// bucketing already assumes, the older ones after it: a client that prefers zstd takes br and
-// gzip (every browser that sends zstd or br sends gzip), so the gzip an origin without zstd
-// answers Chrome's "gzip, deflate, br, zstd" is shared. Any other coding is not, nor any
-// coding in the identity bucket. A request without Accept-Encoding accepts any coding and has
-// a variant of its own.
+// response's Content-Encoding. The variant key buckets Accept-Encoding by the coding the
+// client prefers and the later ones it refuses (httpcache.NormalizeAcceptEncoding), but the
+// origin picks its coding from the client's own list: deflate for "deflate" (bucket
+// identity), br for "gzip, br;q=0.1" (bucket gzip: ngx_brotli prefers br whenever it is
+// offered). Stored, that coding reached clients of the bucket that cannot decode it (RFC
+// 9110 section 12.5.3). A bucket's clients accept its own coding and the later ones it does
+// not name as refused (httpcache.BucketAccepts), so the gzip an origin without zstd answers
+// Chrome's "gzip, deflate, br, zstd" is shared, but not with "zstd, gzip;q=0". Any other
+// coding is not, nor any coding in the identity bucket. A request without Accept-Encoding
+// accepts any coding and has a variant of its own.
 func codingFitsBucket(header httpcache.Header, vary []string, req httpcache.Header) bool {
 	coding := strings.TrimSpace(strings.Join(header.Values("Content-Encoding"), ","))
 	if coding == "" || strings.EqualFold(coding, "identity") || !containsName(vary, "Accept-Encoding") {
@@ -46,16 +45,5 @@ func codingFitsBucket(header httpcache.Header, vary []string, req httpcache.Head
 	if len(accept) == 0 {
 		return true
 	}
-	if strings.EqualFold(coding, "x-gzip") {
-		coding = "gzip"
-	}
-	switch httpcache.NormalizeAcceptEncoding(strings.Join(accept, ",")) {
-	case "zstd":
-		return strings.EqualFold(coding, "zstd") || strings.EqualFold(coding, "br") || strings.EqualFold(coding, "gzip")
-	case "br":
-		return strings.EqualFold(coding, "br") || strings.EqualFold(coding, "gzip")
-	case "gzip":
-		return strings.EqualFold(coding, "gzip")
-	}
-	return false
+	return httpcache.BucketAccepts(httpcache.NormalizeAcceptEncoding(strings.Join(accept, ",")), coding)
 }

@@ -15,7 +15,8 @@ import (
 // to every identity client, a br answer to "gzip, br;q=0.1" (ngx_brotli prefers br whenever
 // it is offered) to every gzip-only client, and neither can decode it. The gzip an origin
 // without zstd answers a browser's "gzip, deflate, br, zstd" (bucket zstd) is still shared,
-// and so is an identity answer.
+// and so is an identity answer, but not with a client of the bucket that refuses gzip ("zstd,
+// gzip;q=0": the /refused rows failed before, a hit in gzip).
 func TestNode_varyEncodingStoresOnlyWhatTheBucketAccepts(t *testing.T) {
 	clock := newTestClock()
 	origin := startRFCOrigin(t, clock, func(w http.ResponseWriter, r *http.Request) {
@@ -28,7 +29,7 @@ func TestNode_varyEncodingStoresOnlyWhatTheBucketAccepts(t *testing.T) {
 			coding = "deflate"
 		case r.URL.Path == "/br" && strings.Contains(ae, "br"):
 			coding = "br"
-		case strings.Contains(ae, "gzip"):
+		case strings.Contains(ae, "gzip") && !strings.Contains(ae, "gzip;q=0"):
 			coding = "gzip"
 		}
 		if coding != "" {
@@ -43,6 +44,9 @@ func TestNode_varyEncodingStoresOnlyWhatTheBucketAccepts(t *testing.T) {
 	}{
 		{"/deflate", "deflate", "identity", func(c string) bool { return c == "" }},
 		{"/br", "gzip, br;q=0.1", "gzip", func(c string) bool { return c == "" || c == "gzip" }},
+		// The browser's gzip, in the zstd bucket, is not for a zstd client that refuses gzip.
+		{"/refused", "gzip, deflate, br, zstd", "zstd, gzip;q=0", func(c string) bool { return c != "gzip" }},
+		{"/refused-x-gzip", "gzip, deflate, br, zstd", "zstd, x-gzip;q=0", func(c string) bool { return c != "gzip" }},
 	}
 	for _, c := range cases {
 		fillOnce(t, n, c.path, "Accept-Encoding", c.first)

@@ -31,8 +31,8 @@ func withdrawn(policy httpcache.Policy, resp httpcache.Response) bool {
 // one standing, to be served by stale-if-error as if the origin had never replaced it. Varnish
 // does the same (its built-in rule passes a Set-Cookie response, and the object the fetch
 // replaced is killed); nginx keeps its old file and serves it on proxy_cache_use_stale, which
-// hands out content the origin has replaced. A 304 with a Set-Cookie is not a replacement:
-// it confirms the stored response, whose stale copy stays (finishRevalidation).
+// hands out content the origin has replaced. A 304 with a Set-Cookie updates the stored
+// response into one the node does not share, and drops it too (finishRevalidation).
 func replaced(policy httpcache.Policy, resp httpcache.Response, d httpcache.StoreDecision) bool {
 	if !d.Store {
 		return withdrawn(policy, resp)

@@ -1,6 +1,7 @@
 package httpcache
 
 import (
+	"math"
 	"strconv"
 	"time"
 )
@@ -26,10 +27,22 @@ func CurrentAge(resp Response, now time.Time) time.Duration {
 	if !resp.RequestTime.IsZero() {
 		delay = max(resp.ResponseTime.Sub(resp.RequestTime), 0)
 	}
-	corrected := ageValue(resp) + delay
+	corrected := addAges(ageValue(resp), delay)
 	initial := max(apparent, corrected)
 	resident := max(now.Sub(resp.ResponseTime), 0)
-	return initial + resident
+	return addAges(initial, resident)
+}
+
+// addAges adds two non-negative durations, saturating at the largest one. A Date
+// before 1970 minus 292 years (Go's zero time, "Mon, 01 Jan 0001 00:00:00 GMT", which
+// an origin that formats an unset time sends) saturates apparent_age (time.Sub), and
+// one more second of residence wrapped the age negative: the client was sent
+// "Age: -9223372035" (5.1 allows only a non-negative integer).
+func addAges(a, b time.Duration) time.Duration {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // responseDate is date_value: the Date field, or response_time without one.

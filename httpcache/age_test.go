@@ -1,6 +1,7 @@
 package httpcache
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -27,6 +28,10 @@ func TestCurrentAge(t *testing.T) {
 		{"9111 5.1 negative Age ignored", resp(200, "Date", at(0), "Age", "-7200"), t0, 0},
 		{"9111 1.2.2 huge Age clamps", resp(200, "Date", at(0), "Age", "99999999999999"), t0, maxDeltaSeconds * time.Second},
 		{"clock stepped back: resident time never negative", resp(200, "Date", at(0)), t0.Add(-time.Hour), 0},
+		// Go's zero time as a Date saturates apparent_age; residence must not wrap it
+		// negative (failed before: -2562047h47m15.854775809s).
+		{"9111 5.1 an age never wraps negative", resp(200, "Date", "Mon, 01 Jan 0001 00:00:00 GMT"), t0.Add(time.Second), math.MaxInt64},
+		{"9111 5.1 an age never wraps negative, with Age", resp(200, "Date", "Mon, 01 Jan 0001 00:00:00 GMT", "Age", "99999999999"), t0.Add(time.Hour), math.MaxInt64},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -51,12 +51,20 @@ func NotModifiedMatches(stored HeaderView, notModified Header) bool {
 // hop-by-hop and Connection-listed fields and the proxy authentication fields
 // (3.1). stored is not modified.
 //
+// The stored Age goes, replaced by the validation's own when it has one: Age is the
+// age of one message (RFC 9111 5.1), and the freshened response's age is computed from
+// the validation exchange (4.2.3, with FreshenResponse's times). Kept, the Age: 3500 a
+// parent cache put on the 200 was added to every age after a 304 that carried none (the
+// origin's own), so a max-age=3600 object came back from its revalidation nearly stale
+// and was revalidated again 100 s later. Varnish never stores Age for the same reason.
+//
 // After freshening, the caller must also move the stored RequestTime and
 // ResponseTime to those of the validation exchange (see FreshenResponse) and
 // call Storable again: the new Cache-Control, Expires or Date decide the new
 // lifetime.
 func Freshen(stored Header, notModified Header) Header {
 	out := stored.Clone()
+	out.Del("Age")
 	listed := connectionListed(notModified)
 	for i, f := range notModified {
 		if describesContent(f.Name) || hopByHop(f.Name) || containsFold(listed, f.Name) {

@@ -58,6 +58,31 @@ func TestFreshenResponse_restartsAge(t *testing.T) {
 	}
 }
 
+// TestFreshenResponse_ageIsTheValidations: the stored Age (a parent cache's, on the 200)
+// is not the age of the freshened response; the 304's Age is, or none. Failed before: a
+// max-age=3600 response stored with Age: 3500 was 3505 s old 5 s after a 304 without Age.
+func TestFreshenResponse_ageIsTheValidations(t *testing.T) {
+	stored := resp(200, "Date", at(0), "Cache-Control", "max-age=3600", "ETag", `"e"`, "Age", "3500")
+	later := t0.Add(200 * time.Second)
+	for _, tt := range []struct {
+		name    string
+		age     []string // the 304's Age lines
+		wantAge time.Duration
+	}{
+		{"9111 4.3.4 a 304 without Age: the origin's, age 0", nil, 5 * time.Second},
+		{"9111 4.3.4 a 304 with Age: a cache's, that age", []string{"Age", "30"}, 35 * time.Second},
+	} {
+		val := Response{Status: 304, Header: hdr(append([]string{"Date", FormatHTTPDate(later), "ETag", `"e"`}, tt.age...)...), RequestTime: later, ResponseTime: later}
+		fr := FreshenResponse(stored, val)
+		if got := fr.Header.Values("Age"); len(got) != len(tt.age)/2 {
+			t.Errorf("%s: Age lines %q", tt.name, got)
+		}
+		if age := CurrentAge(fr, later.Add(5*time.Second)); age != tt.wantAge {
+			t.Errorf("%s: age after freshening = %v, want %v", tt.name, age, tt.wantAge)
+		}
+	}
+}
+
 func TestNotModifiedMatches(t *testing.T) {
 	lm := at(-time.Hour)
 	tests := []struct {

@@ -75,10 +75,54 @@ func TestNormalizeAcceptEncoding(t *testing.T) {
 		{"9110 12.5.3 case-insensitive codings", "GZIP;Q=1", "gzip"},
 		{"9110 12.4.2 invalid qvalue drops the element", "br;q=2, gzip", "gzip"},
 		{"9110 12.5.3 unknown codings", "deflate, compress", ""},
+		{"9110 12.5.3 q=0 alone is identity", "gzip;q=0", ""},
+		{"9110 12.5.3 q=0.000 alone is identity", "gzip;q=0.000", ""},
+		{"9110 12.5.3 a later coding refused is named", "zstd, br, gzip;q=0", "zstd-gzip"},
+		{"9110 12.5.3 a later coding refused, spaced", "zstd, br, gzip ; q=0", "zstd-gzip"},
+		{"9110 12.5.3 later codings not listed are refused", "zstd", "zstd-br-gzip"},
+		{"9110 12.5.3 br alone refuses gzip", "br", "br-gzip"},
+		{"9110 12.5.3 refused br, accepted gzip", "zstd, br;q=0, gzip", "zstd-br"},
+		{"9110 12.5.3 star accepts the later codings", "zstd, *;q=0.1", "zstd"},
 	}
 	for _, tt := range tests {
 		if got := NormalizeAcceptEncoding(tt.in); got != tt.want {
 			t.Errorf("%s: NormalizeAcceptEncoding(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestBucketAccepts: a variant bucket shares only codings every request in it accepts (RFC
+// 9110 12.5.3). "zstd, gzip;q=0" shared the zstd bucket of "gzip, deflate, br, zstd" and got
+// the gzip an origin without zstd stored for it.
+func TestBucketAccepts(t *testing.T) {
+	tests := []struct {
+		accept, coding string
+		want           bool
+	}{
+		{"gzip, deflate, br, zstd", "gzip", true},
+		{"gzip, deflate, br, zstd", "br", true},
+		{"gzip, deflate, br, zstd", "zstd", true},
+		{"gzip, deflate, br, zstd", "deflate", false},
+		{"zstd, gzip;q=0", "gzip", false},
+		{"zstd, gzip;q=0", "x-gzip", false},
+		{"zstd, gzip;q=0", "br", false}, // not named, no "*"
+		{"zstd, br, gzip;q=0", "br", true},
+		{"zstd", "br", false},
+		{"zstd", "zstd", true},
+		{"zstd, br;q=0, gzip", "br", false},
+		{"zstd, br;q=0, gzip", "GZIP", true},
+		{"gzip, deflate, br", "gzip", true},
+		{"gzip, deflate, br", "zstd", false},
+		{"br", "gzip", false},
+		{"gzip", "br", false},
+		{"gzip;q=0", "gzip", false},
+		{"gzip;q=0", "identity", true},
+		{"deflate", "deflate", false},
+	}
+	for _, tt := range tests {
+		bucket := NormalizeAcceptEncoding(tt.accept)
+		if got := BucketAccepts(bucket, tt.coding); got != tt.want {
+			t.Errorf("BucketAccepts(%q (from %q), %q) = %v, want %v", bucket, tt.accept, tt.coding, got, tt.want)
 		}
 	}
 }
