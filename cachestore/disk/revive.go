@@ -216,8 +216,11 @@ func (d *Disk) revive() (err error) {
 			if err != nil {
 				return fmt.Errorf("stat %s: %w", path, err)
 			}
-			if fi.Size() != s.size {
-				extra[id] = min(s.size, fi.Size()) // past it: an append the failure cut short
+			switch {
+			case fi.Size() > s.size:
+				extra[id] = s.size // past it: an append the failure cut short
+			case fi.Size() < s.size:
+				extra[id] = 0 // cut by someone else: nothing in it is vouched for
 			}
 			d.mu.Lock()
 			known[s], s.size = s.size, fi.Size()
