@@ -129,7 +129,6 @@ func (d *Disk) openDir() ([]*segment, error) {
 		return nil, err
 	}
 	d.lockf = lf
-	d.res.memory = memoryBacked(d.cfg.Path)
 	bl, bans, err := openBanLog(d.cfg.fs, d.cfg.Path)
 	if err != nil {
 		return nil, err
@@ -191,7 +190,8 @@ func (d *Disk) openSegment(id uint64) (*segment, error) {
 		f.Close()
 		return nil, err
 	}
-	s := &segment{id: id, path: segmentPath(d.cfg.Path, id), f: f, size: fi.Size(), minGen: ^uint64(0)}
+	s := &segment{id: id, path: segmentPath(d.cfg.Path, id), f: f, size: fi.Size(), minGen: ^uint64(0),
+		memory: memoryBacked(segmentPath(d.cfg.Path, id))}
 	s.refs.Store(1)
 	return s, nil
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shoal-cdn/shoal/internal/testenv"
+	"golang.org/x/sys/unix"
 )
 
 // openRetrying opens a tier that probes its directory every few milliseconds once a failure
@@ -481,4 +483,52 @@ func TestWriter_spoolFailureTurnsTheTierOffUntilFixed(t *testing.T) {
 		d.Wait()
 		mustGet(t, d, "b", 1<<20)
 	})
+}
+
+// Whether a segment's pages are all in memory (tmpfs) was asked once, of the directory at
+// Open; a tier whose directory is remounted on a file system with a device (here the tmpfs
+// mounted over it goes, its files staying open) wrote its next segments there and kept
+// answering Resident true for them, so a hit whose pages had left the page cache was sent
+// by the raw sendfile that holds the Go scheduler's P while the device reads. Each segment
+// now knows its own file system.
+func TestHandle_residentAsksEachSegmentsFileSystem(t *testing.T) {
+	dir := t.TempDir()
+	if memoryBacked(dir) {
+		t.Skip("the test directory is on tmpfs: no file system with a device to remount onto")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size=16m"); err != nil {
+		t.Fatal(err)
+	}
+	mounted := true
+	t.Cleanup(func() {
+		if mounted {
+			unix.Unmount(dir, unix.MNT_DETACH)
+		}
+	})
+	d, _ := open(t, Config{Path: dir, Size: 64 << 20, SegmentSize: 1 << 20, AdmitFrequency: -1})
+	defer d.Close()
+	d.Put(rec("on-tmpfs", 600<<10))
+	d.Wait()
+	if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
+		t.Fatal(err)
+	}
+	mounted = false
+	d.Put(rec("on-disk", 600<<10)) // does not fit the first segment: a new one, on the disk's file system
+	d.Wait()
+	mustGet(t, d, "on-tmpfs", 600<<10)
+	h, err := d.Get("on-disk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if memoryBacked(h.File().Name()) {
+		t.Fatal("the second segment is on tmpfs")
+	}
+	testenv.DropPageCache(t, h.File(), func() bool { return !h.Resident(0, h.BodyLength()) })
+	if h.Resident(0, h.BodyLength()) {
+		t.Fatal("a record on a file system with a device is resident after its pages were dropped")
+	}
 }

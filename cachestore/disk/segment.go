@@ -33,6 +33,7 @@ type segment struct {
 
 	h       holds         // records open Handles read (pin.go)
 	retired atomic.Bool   // left behind when the tier came back after a failure (revive.go)
+	memory  bool          // on tmpfs or ramfs: every page in memory (resident.go); set when opened
 	pin     *atomic.Int64 // Disk.pinned, once reclaimed (pin.go)
 }
 

@@ -163,7 +163,8 @@ func (d *Disk) rotate() (*segment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating segment: %w", err)
 	}
-	s := &segment{id: d.nextID, path: path, f: f, minGen: ^uint64(0)}
+	// Its own file system's: the directory may have been remounted since the last one.
+	s := &segment{id: d.nextID, path: path, f: f, minGen: ^uint64(0), memory: memoryBacked(path)}
 	s.refs.Store(1)
 	d.nextID++
 	d.mu.Lock()
