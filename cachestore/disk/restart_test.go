@@ -207,14 +207,7 @@ func TestDisk_crashChild(t *testing.T) {
 			d.Wait()
 			fs.fail.Store(false)
 		case faults && i%3 == 0:
-			r := rec(keyN(i), crashSize(i))
-			if w, ok := d.NewWriter(Record{Key: r.Key, URL: r.URL, Head: r.Head, RequestTime: r.RequestTime,
-				ResponseTime: r.ResponseTime, Expires: r.Expires}, int64(len(r.Body))); ok {
-				for b := r.Body; len(b) > 0; b = b[min(len(b), 64<<10):] {
-					w.Write(b[:min(len(b), 64<<10)])
-				}
-				w.Commit()
-			}
+			streamRec(d, keyN(i), crashSize(i))
 		default:
 			d.Put(rec(keyN(i), crashSize(i)))
 		}

@@ -429,26 +429,12 @@ func TestDisk_failAndComeBackUnderLoad(t *testing.T) {
 // left the tier on, writing each body until the file system refused it; now the tier turns
 // off, and comes back when the directory is usable again.
 func TestWriter_spoolFailureTurnsTheTierOffUntilFixed(t *testing.T) {
-	stream := func(d *Disk, key string, n int) bool {
-		r := rec(key, n)
-		w, ok := d.NewWriter(Record{Key: r.Key, URL: r.URL, Head: r.Head, RequestTime: r.RequestTime,
-			ResponseTime: r.ResponseTime, Expires: r.Expires}, int64(n))
-		if !ok {
-			return false
-		}
-		for b := r.Body; len(b) > 0; b = b[min(len(b), 64<<10):] {
-			if _, err := w.Write(b[:min(len(b), 64<<10)]); err != nil {
-				return false
-			}
-		}
-		return w.Commit()
-	}
 	t.Run("directory removed", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "cache")
 		os.Mkdir(dir, 0o755)
 		d, _, probes := openRetrying(t, Config{Path: dir, Size: 64 << 20, SegmentSize: 16 << 20})
 		os.RemoveAll(dir)
-		if stream(d, "a", 1<<20) {
+		if streamRec(d, "a", 1<<20) {
 			t.Fatal("a streamed record was committed in a removed directory")
 		}
 		if !d.Disabled() {
@@ -457,7 +443,7 @@ func TestWriter_spoolFailureTurnsTheTierOffUntilFixed(t *testing.T) {
 		probeFails(t, d, probes)
 		os.Mkdir(dir, 0o755)
 		comesBack(t, d, probes)
-		if !stream(d, "b", 1<<20) {
+		if !streamRec(d, "b", 1<<20) {
 			t.Fatal("streaming refused after coming back")
 		}
 		d.Wait()
@@ -468,7 +454,7 @@ func TestWriter_spoolFailureTurnsTheTierOffUntilFixed(t *testing.T) {
 		filler := filepath.Join(dir, "filler")
 		os.WriteFile(filler, make([]byte, 3584<<10), 0o644)
 		d, _, probes := openRetrying(t, Config{Path: dir, Size: 64 << 20, SegmentSize: 1 << 20, MaxObjectSize: 8 << 20})
-		if stream(d, "a", 1<<20) {
+		if streamRec(d, "a", 1<<20) {
 			t.Fatal("a 1 MiB record was committed with 512 KiB free")
 		}
 		if !d.Disabled() {
@@ -477,7 +463,7 @@ func TestWriter_spoolFailureTurnsTheTierOffUntilFixed(t *testing.T) {
 		probeFails(t, d, probes)
 		os.Remove(filler)
 		comesBack(t, d, probes)
-		if !stream(d, "b", 1<<20) {
+		if !streamRec(d, "b", 1<<20) {
 			t.Fatal("streaming refused after coming back")
 		}
 		d.Wait()
