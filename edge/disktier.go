@@ -128,20 +128,20 @@ func (n *Node) openGate(since time.Time) {
 // the purges it asks its peers for after a crash (lastActive).
 const aliveInterval = 30 * time.Second
 
-// keepAlive touches dir every aliveInterval until Shutdown.
+// keepAlive touches dir every aliveInterval until Shutdown, except while the tier is off.
 func (n *Node) keepAlive(dir string) {
 	tick := time.NewTicker(aliveInterval)
 	defer tick.Stop()
 	for {
-		if n.disk.d.Disabled() {
-			// The tier turned itself off (ENOSPC, EIO): the purges this node sees from now on
-			// reach no ban log on disk, so its last activity must stay when it still wrote,
-			// and a restart asks its peers for everything purged since.
-			return
-		}
-		now := n.now()
-		if err := os.Chtimes(dir, now, now); err != nil {
-			n.log.Debug("disk tier: touch directory", "err", err)
+		// While a failure (ENOSPC, EIO) keeps the tier off, the purges this node sees reach no
+		// ban log on disk, so its last activity must stay when it still wrote, and a restart
+		// asks its peers for everything purged since. Once the tier is back (the segments a
+		// missed purge could concern removed: cachestore/disk), the touches go on.
+		if !n.disk.d.Disabled() {
+			now := n.now()
+			if err := os.Chtimes(dir, now, now); err != nil {
+				n.log.Debug("disk tier: touch directory", "err", err)
+			}
 		}
 		select {
 		case <-tick.C:

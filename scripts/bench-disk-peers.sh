@@ -9,7 +9,8 @@
 # nginx "listen http2"), both with 16 connections of 10 streams (h2load -m 10). ROUNDS rounds
 # (default 5), Shoal and nginx interleaved and alternating who goes first, so a noisy
 # neighbour on the shared machine hits both; prints req/s and Shoal's ratio to nginx per
-# round, then the median and range of the ratios, and at the end a summary table of the
+# round (with each server's busy share of core 0 and h2load's of core 1, in percent), then
+# the median and range of the ratios, and at the end a summary table of the
 # medians (also written to bench-results/). Beside req/s, each run's CPU time of the server
 # process (all threads' schedstat, the loopback's softirq work included) per request: a
 # neighbour's load slows both servers' req/s but hardly their CPU per request, so the ratio
@@ -59,11 +60,15 @@ rps() { # proto urls-file
 	[ "$1" = h1 ] && flags=(--h1)
 	# req/s, with "!" and the count appended when requests failed (a stall or an error, not a
 	# speed: see the h2load output kept in bench-results/disk-peers-h2load.log).
-	local out
-	out=$(taskset -c 1 h2load "${flags[@]}" -n "$requests" -c 16 -t 1 -i "$2" 2>&1) || true
+	# Then h2load's own CPU time over its wall time, in percent of its core: near 100, the
+	# client's core bounds req/s and only the servers' CPU per request can tell them apart.
+	local out times
+	times=$({ TIMEFORMAT='%U %S %R'; time taskset -c 1 h2load "${flags[@]}" -n "$requests" -c 16 -t 1 -i "$2" >"$work/h2load.out" 2>&1 || true; } 2>&1)
+	out=$(cat "$work/h2load.out")
 	printf '%s\n' "$out" >>bench-results/disk-peers-h2load.log
-	awk '/^finished in/ { gsub(/,/, ""); r = $4 } /^requests:/ { bad = $10 + $12 + $14 }
-		END { if (bad > 0) printf "%s!%d\n", r, bad; else print r }' <<<"$out"
+	awk -v t="$times" '/^finished in/ { gsub(/,/, ""); r = $4 } /^requests:/ { bad = $10 + $12 + $14 }
+		END { split(t, c, " "); u = c[3] > 0 ? 100 * (c[1] + c[2]) / c[3] : 0
+			if (bad > 0) printf "%s!%d %.0f\n", r, bad, u; else printf "%s %.0f\n", r, u }' <<<"$out"
 }
 url_base() { # proto server
 	case $1-$2 in
@@ -77,14 +82,16 @@ url_base() { # proto server
 }
 ratio() { awk -v a="${1%%!*}" -v b="${2%%!*}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 cpu_ns() { { cat /proc/"$1"/task/*/schedstat 2>/dev/null || true; } | awk '{ s += $1 } END { printf "%.0f\n", s }'; } # pid
-# measure server proto urls-file: prints "req/s cpu-us-per-request"
+# measure server proto urls-file: prints "req/s cpu-us-per-request server%/h2load%", the
+# server's busy share of its core (CPU per request times req/s) and h2load's of its own
 measure() {
 	local pid=$shoal_pid
 	[ "$1" = nginx ] && pid=$nginx_pid
-	local before r
+	local before r u
 	before=$(cpu_ns "$pid")
-	r=$(rps "$2" "$3")
-	awk -v r="$r" -v a="$before" -v b="$(cpu_ns "$pid")" -v n="$requests" 'BEGIN { printf "%s %.1f\n", r, (b - a) / 1000 / n }'
+	read -r r u < <(rps "$2" "$3")
+	awk -v r="$r" -v u="$u" -v a="$before" -v b="$(cpu_ns "$pid")" -v n="$requests" \
+		'BEGIN { us = (b - a) / 1000 / n; printf "%s %.1f %.0f/%s\n", r, us, us * r / 1e4, u }'
 }
 
 bench_on() { # base directory of the caches
@@ -111,20 +118,20 @@ bench_on() { # base directory of the caches
 					[ "$v" = 2 ] || { echo "$srv does not speak h2 on its TLS listener (HTTP/$v)" >&2; exit 1; }
 				done
 			fi
-			printf '%-6s %-4s %5s %8s %12s %12s %8s %9s %9s %9s\n' size prot round objects shoal_rps nginx_rps ratio shoal_us nginx_us cpu_ratio
+			printf '%-6s %-4s %5s %8s %12s %12s %8s %9s %9s %9s %9s %9s\n' size prot round objects shoal_rps nginx_rps ratio shoal_us nginx_us cpu_ratio shoal%/cl nginx%/cl
 			ratios=() cpus=()
 			for round in $(seq "$rounds"); do
 				if ((round % 2)); then
-					read -r s scpu < <(measure shoal "$proto" "$work/urls-$proto-shoal")
-					read -r n ncpu < <(measure nginx "$proto" "$work/urls-$proto-nginx")
+					read -r s scpu sutil < <(measure shoal "$proto" "$work/urls-$proto-shoal")
+					read -r n ncpu nutil < <(measure nginx "$proto" "$work/urls-$proto-nginx")
 				else
-					read -r n ncpu < <(measure nginx "$proto" "$work/urls-$proto-nginx")
-					read -r s scpu < <(measure shoal "$proto" "$work/urls-$proto-shoal")
+					read -r n ncpu nutil < <(measure nginx "$proto" "$work/urls-$proto-nginx")
+					read -r s scpu sutil < <(measure shoal "$proto" "$work/urls-$proto-shoal")
 				fi
 				r=$(ratio "$s" "$n")
 				c=$(ratio "$ncpu" "$scpu")
 				ratios+=("$r") cpus+=("$c")
-				printf '%-6s %-4s %5s %8s %12s %12s %8s %9s %9s %9s\n' "$size" "$proto" "$round" "$objects" "$s" "$n" "$r" "$scpu" "$ncpu" "$c"
+				printf '%-6s %-4s %5s %8s %12s %12s %8s %9s %9s %9s %9s %9s\n' "$size" "$proto" "$round" "$objects" "$s" "$n" "$r" "$scpu" "$ncpu" "$c" "$sutil" "$nutil"
 			done
 			cpu_median=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{ c[NR] = $1 } END { printf "%.2f (%.2f-%.2f)", c[int((NR + 1) / 2)], c[1], c[NR] }')
 			printf '%s\n' "${ratios[@]}" | sort -n | awk -v size="$size" -v proto="$proto" -v fs="$fs" -v sum="$summary" -v cpu="$cpu_median" '{ r[NR] = $1 }

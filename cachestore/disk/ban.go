@@ -152,11 +152,15 @@ func (d *Disk) AddBan(b Ban) int {
 	d.bans.add(&b) // from here on every record published is judged against b
 	d.banList = append(d.banList, &b)
 	d.mu.Unlock()
-	if d.lockf != nil && !d.logBan(&b) {
+	if !d.logBan(&b) {
 		// Without the ban in the log a restart would load and serve what it removes: a tier
 		// that cannot keep its bans cannot keep its objects. Only the directory's owner (the
-		// lock) does this; a tier that never got the lock leaves the owner's files alone.
-		d.dropSegments()
+		// lock) does this; a tier that never got the lock leaves the owner's files alone. A
+		// tier that comes back after the failure removes what is left first (revive.go).
+		d.missed.Store(true)
+		if d.lockf != nil {
+			d.dropSegments()
+		}
 	}
 	// The scan runs under the read lock, so Gets go on meanwhile; the write lock is held only
 	// to remove what it found. An entry replaced in between is newer than b and stays.

@@ -3,6 +3,7 @@ package disk
 import (
 	"fmt"
 	"log/slog"
+	"time"
 )
 
 // Config is the disk tier of one node. Path and Size are required; the zero value of every
@@ -25,10 +26,19 @@ type Config struct {
 	// of recent requests, about 10x the objects the tier holds. 0: 10 per 64 KiB of Size,
 	// between 4096 and 16M (80 MiB of memory at 100 GiB).
 	Counters int
-	// Logger receives the one line written when the tier turns itself off. nil: slog.Default().
+	// RetryInterval is how long after a failure turned the tier off it first probes the
+	// directory again (exists, room for a segment, a file written and synced), doubling
+	// after each failed probe up to RetryMaxInterval. 0: 1s. Negative: the tier stays off
+	// until the process restarts.
+	RetryInterval time.Duration
+	// RetryMaxInterval bounds the wait between probes. 0: 1 minute.
+	RetryMaxInterval time.Duration
+	// Logger receives the lines written when the tier turns itself off and on again. nil:
+	// slog.Default().
 	Logger *slog.Logger
 
-	fs fsys // nil: the operating system's; tests inject faults here
+	fs     fsys        // nil: the operating system's; tests inject faults here
+	probed func(error) // tests: called by the writer goroutine after each probe (nil: revived)
 }
 
 func (c *Config) withDefaults() (Config, error) {
@@ -57,6 +67,13 @@ func (c *Config) withDefaults() (Config, error) {
 	if d.Counters <= 0 {
 		d.Counters = int(min(max(10*d.Size/(64<<10), 4096), 1<<24))
 	}
+	if d.RetryInterval == 0 {
+		d.RetryInterval = time.Second
+	}
+	if d.RetryMaxInterval <= 0 {
+		d.RetryMaxInterval = time.Minute
+	}
+	d.RetryMaxInterval = max(d.RetryMaxInterval, d.RetryInterval)
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}

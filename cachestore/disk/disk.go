@@ -64,7 +64,14 @@ type Disk struct {
 	full      atomic.Bool // reclaim has begun (or the loaded index came within two segments of Size)
 	disabled  atomic.Bool
 	dropped   atomic.Bool // segments removed after a ban the log could not take (dropSegments)
-	res       residency   // what Handle.Resident knows of the directory's file system (resident.go)
+	missed    atomic.Bool // a ban did not reach the log since the directory was last (re)opened
+	opened    bool        // Open took the directory: only such a tier comes back after a failure (revive.go)
+	wake      chan struct{}
+	revived   chan struct{} // closed when the load of the last revival ends (revive.go); guarded by mu
+
+	disables, revivals atomic.Int64
+	retry              revival   // writer goroutine only (revive.go)
+	res                residency // what Handle.Resident knows of the directory's file system (resident.go)
 
 	queue    chan *pending
 	stop     chan struct{}
@@ -88,7 +95,7 @@ func Open(cfg Config, reg prometheus.Registerer) (*Disk, error) {
 	d := &Disk{
 		cfg: c, log: c.Logger, admit: newAdmission(c.Counters), index: newObjIndex(),
 		bans: newBanSet(), queue: make(chan *pending, 4096), stop: make(chan struct{}),
-		loadDone: make(chan struct{}), maxBans: maxBans, syncEvery: syncEvery,
+		loadDone: make(chan struct{}), maxBans: maxBans, syncEvery: syncEvery, wake: make(chan struct{}, 1),
 	}
 	if d.met, err = newMetrics(d, reg); err != nil {
 		return nil, err
@@ -102,10 +109,11 @@ func Open(cfg Config, reg prometheus.Registerer) (*Disk, error) {
 		go d.writeLoop()
 		return d, nil
 	}
+	d.opened = true
 	d.loading.Store(true)
 	d.wg.Add(2)
 	go d.writeLoop()
-	go d.load(ids)
+	go d.load(ids, d.loadDone)
 	return d, nil
 }
 
@@ -116,16 +124,11 @@ func (d *Disk) openDir() ([]*segment, error) {
 	if err := isDir(d.cfg.Path); err != nil {
 		return nil, err
 	}
-	lf, err := os.OpenFile(filepath.Join(d.cfg.Path, "lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	lf, err := lockDir(d.cfg.Path)
 	if err != nil {
 		return nil, err
 	}
-	if err := unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		lf.Close()
-		return nil, fmt.Errorf("locking %s (another process uses it?): %w", lf.Name(), err)
-	}
 	d.lockf = lf
-	d.res.memory = memoryBacked(d.cfg.Path)
 	bl, bans, err := openBanLog(d.cfg.fs, d.cfg.Path)
 	if err != nil {
 		return nil, err
@@ -147,40 +150,71 @@ func (d *Disk) openDir() ([]*segment, error) {
 	d.clean = readClean(d.cfg.Path)
 	// Segments join d.segs as they open, so Close releases them if a later one fails.
 	for _, id := range ids {
-		f, err := d.cfg.fs.OpenFile(segmentPath(d.cfg.Path, id), os.O_RDWR, 0)
+		s, err := d.openSegment(id)
 		if err != nil {
 			return nil, err
 		}
-		fi, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
-		s := &segment{id: id, path: segmentPath(d.cfg.Path, id), f: f, size: fi.Size(), minGen: ^uint64(0)}
-		s.refs.Store(1)
 		d.segs = append(d.segs, s)
 		d.used.Add(s.size)
 		d.nextID = id + 1
 	}
 	if len(d.segs) > 0 {
-		if d.verify, err = d.toVerify(d.segs); err != nil {
+		if d.verify, err = d.toVerify(d.segs, nil); err != nil {
 			return nil, err
 		}
 	}
 	return slices.Clone(d.segs), nil
 }
 
-// disable turns the tier off for good: the one log line of a failing directory.
+// lockDir takes the directory's lock file, so that two processes never share it.
+func lockDir(dir string) (*os.File, error) {
+	lf, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		lf.Close()
+		return nil, fmt.Errorf("locking %s (another process uses it?): %w", lf.Name(), err)
+	}
+	return lf, nil
+}
+
+// openSegment opens the segment file id of the directory, its size what the file holds.
+func (d *Disk) openSegment(id uint64) (*segment, error) {
+	f, err := d.cfg.fs.OpenFile(segmentPath(d.cfg.Path, id), os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	s := &segment{id: id, path: segmentPath(d.cfg.Path, id), f: f, size: fi.Size(), minGen: ^uint64(0),
+		memory: memoryBacked(segmentPath(d.cfg.Path, id))}
+	s.refs.Store(1)
+	return s, nil
+}
+
+// disable turns the tier off: the one log line of a failing directory. The writer
+// goroutine then probes the directory until it is usable again (revive.go).
 func (d *Disk) disable(op string, err error) {
 	if d.disabled.CompareAndSwap(false, true) {
-		d.log.Error("disk: cache tier disabled, serving from memory only", "path", d.cfg.Path, "op", op, "err", err)
+		d.disables.Add(1)
+		d.log.Error("disk: cache tier disabled, serving from memory only", "path", d.cfg.Path, "op", op, "err", err,
+			"retry", d.cfg.RetryInterval > 0 && d.opened)
+		select {
+		case d.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
-// Disabled reports whether a failure turned the tier off.
+// Disabled reports whether a failure turned the tier off (and it has not come back yet).
 func (d *Disk) Disabled() bool { return d.disabled.Load() }
 
-// Loaded is closed when the index has been loaded (or loading gave up).
+// Loaded is closed when the index Open started loading has been loaded (or loading gave
+// up). A tier that comes back after a failure loads again; Loading says so meanwhile.
 func (d *Disk) Loaded() <-chan struct{} { return d.loadDone }
 
 // Begin returns the tier's generation; read it when a fill starts and pass it in

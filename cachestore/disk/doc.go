@@ -28,5 +28,7 @@
 // them). A reclaimed segment that Handles still read keeps only their records on disk.
 // Failures of the directory (missing, read-only, full, EIO) switch the tier to disabled with
 // one log line and the disabled gauge set: Get and Put then miss and drop, they never fail a
-// request. Every method is safe for concurrent use.
+// request. The tier then probes the directory with backoff and, once it is usable again,
+// reloads its index from it as a restart would (revive.go). Every method is safe for
+// concurrent use.
 package disk

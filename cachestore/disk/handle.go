@@ -74,7 +74,7 @@ func (h *Handle) ReadHead() ([]byte, error) {
 // its segment, which stays open while h is, so any error is the disk's (io.EOF included:
 // the file is shorter than the index says).
 func (h *Handle) failed(err error) {
-	if h.d != nil {
+	if h.d != nil && !h.seg.retired.Load() { // not a file the tier let go of when it came back (revive.go)
 		h.d.disable("read", err)
 	}
 }

@@ -143,3 +143,20 @@ func (f *faultFile) WriteAt(p []byte, off int64) (int, error) {
 }
 
 func keyN(i int) string { return fmt.Sprintf("k%06d", i) }
+
+// streamRec stores rec(key, n) through a Writer, its body in 64 KiB writes, and reports
+// whether it was committed.
+func streamRec(d *Disk, key string, n int) bool {
+	r := rec(key, n)
+	w, ok := d.NewWriter(Record{Key: r.Key, URL: r.URL, Head: r.Head, RequestTime: r.RequestTime,
+		ResponseTime: r.ResponseTime, Expires: r.Expires}, int64(n))
+	if !ok {
+		return false
+	}
+	for b := r.Body; len(b) > 0; b = b[min(len(b), 64<<10):] {
+		if _, err := w.Write(b[:min(len(b), 64<<10)]); err != nil {
+			return false
+		}
+	}
+	return w.Commit()
+}

@@ -13,9 +13,9 @@ import (
 // load rebuilds the index from the segments that existed at Open, oldest first, then
 // compacts the ban log. Records a ban matches are not indexed: a purge made while the node
 // was down is applied before anything loaded is served.
-func (d *Disk) load(segs []*segment) {
+func (d *Disk) load(segs []*segment, done chan struct{}) {
 	defer d.wg.Done()
-	defer close(d.loadDone)
+	defer close(done)
 	defer d.loading.Store(false)
 	start := time.Now()
 	if !d.loadAll(segs) {

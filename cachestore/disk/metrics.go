@@ -48,6 +48,8 @@ func newMetrics(d *Disk, reg prometheus.Registerer) (*metrics, error) {
 		gauge("reserved_bytes", "Bytes of room held for spools of streamed records in flight and for the append under way; counted in size beside the segments.", func() float64 { return float64(d.reserved.Load()) }),
 		gauge("pinned_bytes", "Bytes of reclaimed (unlinked) segment files still allocated because open Handles read them; counted in size.", func() float64 { return float64(d.pinned.Load()) }),
 		gauge("queued_bytes", "Bytes of Puts waiting for the writer.", func() float64 { return float64(d.queued.Load()) }),
+		counter("disabled_total", "Times a failure of the directory turned the tier off.", func() float64 { return float64(d.disables.Load()) }),
+		counter("enabled_total", "Times the tier came back after a failure, once its directory was usable again.", func() float64 { return float64(d.revivals.Load()) }),
 		counter("hits_total", "Gets that found an object.", func() float64 { return float64(d.hits.Load()) }),
 		counter("misses_total", "Gets that found nothing (loading and disabled excluded).", func() float64 { return float64(d.misses.Load()) }),
 		counter("evictions_total", "Objects dropped when their segment was reclaimed.", func() float64 { return float64(d.evictions.Load()) }),

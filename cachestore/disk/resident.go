@@ -7,12 +7,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// residency answers Handle.Resident for one tier.
+// residency answers Handle.Resident for one tier. Whether a segment is on tmpfs or ramfs,
+// where every page of a file is in memory (or, on tmpfs, in swap), is the segment's own
+// (segment.memory: asked when it is created or opened, since the directory may be remounted
+// under a running tier). Asking cachestat(2) there costs 3.7 µs per 256 KiB range (shmem
+// looks up each page's swap entry; 0.4 µs on ext4), near a tenth of a hit.
 type residency struct {
-	// memory: the directory is on tmpfs or ramfs, where every page of a file is in memory
-	// (or, on tmpfs, in swap). Asking cachestat(2) there costs 3.7 µs per 256 KiB range
-	// (shmem looks up each page's swap entry; 0.4 µs on ext4), near a tenth of a hit.
-	memory bool
 	// unknown: cachestat(2) is missing (ENOSYS, Linux before 6.5) or refused, so nothing
 	// is known to be resident and every read may wait for the device.
 	unknown atomic.Bool
@@ -41,10 +41,10 @@ func (h *Handle) Resident(off, n int64) bool {
 	if h.d == nil {
 		return false
 	}
-	r := &h.d.res
-	if r.memory {
+	if h.seg.memory {
 		return true
 	}
+	r := &h.d.res
 	if r.unknown.Load() {
 		return false
 	}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -183,9 +184,12 @@ func TestDisk_crashChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("the child of TestDisk_sigkillMidBurstServesNothingTorn")
 	}
+	faults := os.Getenv(crashFaultsEnv) != ""
 	// Writes go out in 16 KiB syscalls, as the kernel may split a large one, so a kill
 	// lands inside a record's bytes often rather than only between records.
-	d, err := Open(Config{Path: dir, Size: 48 << 20, SegmentSize: 4 << 20, Logger: quietLogger(), fs: chunkFS{}}, nil)
+	fs := chunkFS{fail: &atomic.Bool{}}
+	d, err := Open(Config{Path: dir, Size: 48 << 20, SegmentSize: 4 << 20, Logger: quietLogger(), fs: fs,
+		RetryInterval: time.Millisecond, RetryMaxInterval: time.Millisecond}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,19 +197,43 @@ func TestDisk_crashChild(t *testing.T) {
 	<-d.Loaded()
 	start := time.Now()
 	for i := 0; time.Since(start) < time.Minute; i++ { // bounded, should the parent die first
-		d.Put(rec(keyN(i), crashSize(i)))
+		switch {
+		case faults && i%40 == 39:
+			// The device fails in the middle of a record (its first 16 KiB written), and is
+			// well again at once: the tier turns off and comes back, reloading its index,
+			// while the burst goes on.
+			fs.fail.Store(true)
+			d.Put(rec(keyN(i), crashSize(i)))
+			d.Wait()
+			fs.fail.Store(false)
+		case faults && i%3 == 0:
+			streamRec(d, keyN(i), crashSize(i))
+		default:
+			d.Put(rec(keyN(i), crashSize(i)))
+		}
 		if i%8 == 7 {
 			fmt.Println(i + 1)
 		}
 	}
 }
 
-func TestDisk_sigkillMidBurstServesNothingTorn(t *testing.T) {
+func TestDisk_sigkillMidBurstServesNothingTorn(t *testing.T) { sigkillMidBurst(t, false) }
+
+// The same with streamed records in the burst and a device that fails mid-record every 40
+// records and recovers at once: a kill lands before, during or after the tier's reload.
+func TestDisk_sigkillMidBurstWithFaultsServesNothingTorn(t *testing.T) { sigkillMidBurst(t, true) }
+
+const crashFaultsEnv = "SHOAL_DISK_CRASH_FAULTS"
+
+func sigkillMidBurst(t *testing.T, faults bool) {
 	dir := t.TempDir()
 	cfg := Config{Path: dir, Size: 48 << 20, SegmentSize: 4 << 20}
 	for round := range 3 {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestDisk_crashChild$", "-test.count=1")
 		cmd.Env = append(os.Environ(), crashEnv+"="+dir)
+		if faults {
+			cmd.Env = append(cmd.Env, crashFaultsEnv+"=1")
+		}
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -248,22 +276,29 @@ func TestDisk_sigkillMidBurstServesNothingTorn(t *testing.T) {
 	}
 }
 
-// chunkFS writes in 16 KiB pieces.
-type chunkFS struct{}
+// chunkFS writes in 16 KiB pieces; while fail is set, a write fails with EIO after its first
+// piece, as a device failing mid-record.
+type chunkFS struct{ fail *atomic.Bool }
 
-func (chunkFS) OpenFile(name string, flag int, perm os.FileMode) (file, error) {
+func (fs chunkFS) OpenFile(name string, flag int, perm os.FileMode) (file, error) {
 	f, err := os.OpenFile(name, flag, perm)
 	if err != nil {
 		return nil, err
 	}
-	return chunkFile{f}, nil
+	return chunkFile{f, fs.fail}, nil
 }
 
-type chunkFile struct{ *os.File }
+type chunkFile struct {
+	*os.File
+	fail *atomic.Bool
+}
 
 func (f chunkFile) WriteAt(p []byte, off int64) (int, error) {
 	n := 0
 	for len(p) > 0 {
+		if n > 0 && f.fail != nil && f.fail.Load() {
+			return n, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.EIO}
+		}
 		m, err := f.File.WriteAt(p[:min(len(p), 16<<10)], off)
 		n += m
 		if err != nil {

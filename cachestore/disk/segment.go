@@ -31,8 +31,10 @@ type segment struct {
 	written int64 // writer only: bytes handed to startWriteback so far
 	synced  int64 // writer only: the offset the last checkpoint made durable (synced.go)
 
-	h   holds         // records open Handles read (pin.go)
-	pin *atomic.Int64 // Disk.pinned, once reclaimed (pin.go)
+	h       holds         // records open Handles read (pin.go)
+	retired atomic.Bool   // left behind when the tier came back after a failure (revive.go)
+	memory  bool          // on tmpfs or ramfs: every page in memory (resident.go); set when opened
+	pin     *atomic.Int64 // Disk.pinned, once reclaimed (pin.go)
 }
 
 // writebackChunk is how many bytes are written before the kernel is asked to start writing

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"syscall"
 	"time"
 )
 
@@ -90,13 +91,13 @@ func (d *Disk) NewWriter(rec Record, length int64) (*Writer, bool) {
 	f, err := os.CreateTemp(d.cfg.Path, "spool-*")
 	if err != nil {
 		d.unclaim(room)
-		d.log.Warn("disk: creating a spool file", "err", err)
+		d.spoolFailed(fmt.Errorf("creating a spool file: %w", err))
 		return nil, false
 	}
 	if err := os.Remove(f.Name()); err != nil {
 		f.Close()
 		d.unclaim(room)
-		d.log.Warn("disk: unlinking a spool file", "err", err)
+		d.spoolFailed(fmt.Errorf("unlinking a spool file: %w", err))
 		return nil, false
 	}
 	gen := rec.Generation
@@ -138,9 +139,22 @@ func (w *Writer) Write(p []byte) (int, error) {
 	w.n += int64(k)
 	if err != nil {
 		w.fail(fmt.Errorf("disk: spooling: %w", err))
+		w.d.spoolFailed(w.err)
 		return k, w.err
 	}
 	return k, nil
+}
+
+// spoolFailed turns the tier off after a spool file could not be created or written: the
+// directory is full, gone, read-only or failing, as a segment write would find it (and the
+// tier comes back when it is usable again). Only the process's own limit on open files is
+// not the directory's fault.
+func (d *Disk) spoolFailed(err error) {
+	if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+		d.log.Warn("disk: spool file", "err", err)
+		return
+	}
+	d.disable("spool", err)
 }
 
 // fail abandons the record: the spool's file and its room are released.

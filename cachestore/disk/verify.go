@@ -101,8 +101,9 @@ func syncDir(dir string) error {
 // toVerify is the set of segments the loader must verify, each from an offset: those the
 // list names that still exist, plus the newest unless a clean Close vouched for it, from its
 // last sync checkpoint (synced.go). It is made durable before Open returns, so a crash from
-// here on still finds them listed.
-func (d *Disk) toVerify(segs []*segment) (map[uint64]int64, error) {
+// here on still finds them listed. extra adds segments to verify from the offsets given (a
+// tier coming back after a failure: revive.go).
+func (d *Disk) toVerify(segs []*segment, extra map[uint64]int64) (map[uint64]int64, error) {
 	listed := readVerify(d.cfg.Path)
 	synced := readSynced(d.cfg.Path)
 	want := map[uint64]int64{}
@@ -115,6 +116,11 @@ func (d *Disk) toVerify(segs []*segment) (map[uint64]int64, error) {
 				from = synced.off
 			}
 			want[s.id] = from
+		}
+		if from, ok := extra[s.id]; ok {
+			if have, ok := want[s.id]; !ok || from < have {
+				want[s.id] = from
+			}
 		}
 	}
 	if !maps.Equal(want, listed) {

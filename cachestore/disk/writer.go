@@ -9,29 +9,47 @@ import (
 
 // writeLoop is the only goroutine that appends to segments and reclaims them, so appends
 // need no lock of their own; Disk.mu guards only what Get and AddBan also see.
+// While a failure keeps the tier off, it also probes the directory (revive.go).
 func (d *Disk) writeLoop() {
 	defer d.wg.Done()
-	for p := range d.queue {
-		if p.flush != nil {
-			close(p.flush)
-			continue
-		}
-		d.queued.Add(-p.size)
-		switch {
-		case p.room > 0:
-			d.roomAsked.Store(false)
-			if !d.disabled.Load() {
-				d.reclaimUntil(func() bool { return d.used.Load()+d.reserved.Load()+d.pinned.Load()+p.room <= d.cfg.Size })
+	defer d.retry.stop()
+	for {
+		d.retry.arm(d)
+		select {
+		case p, ok := <-d.queue:
+			if !ok {
+				return
 			}
-		case p.body != nil:
-			if !d.disabled.Load() {
-				d.writeSpool(p)
-			}
-			p.body.Close()
-			d.unclaim(p.reserved)
-		case !d.disabled.Load():
-			d.write(p)
+			d.handle(p)
+		case <-d.wake: // a failure turned the tier off: arm, above
+		case <-d.retry.c:
+			d.retry.c = nil
+			d.probe()
 		}
+	}
+}
+
+// handle runs one request of the queue.
+func (d *Disk) handle(p *pending) {
+	if p.flush != nil {
+		close(p.flush)
+		return
+	}
+	d.queued.Add(-p.size)
+	switch {
+	case p.room > 0:
+		d.roomAsked.Store(false)
+		if !d.disabled.Load() {
+			d.reclaimUntil(func() bool { return d.used.Load()+d.reserved.Load()+d.pinned.Load()+p.room <= d.cfg.Size })
+		}
+	case p.body != nil:
+		if !d.disabled.Load() {
+			d.writeSpool(p)
+		}
+		p.body.Close()
+		d.unclaim(p.reserved)
+	case !d.disabled.Load():
+		d.write(p)
 	}
 }
 
@@ -145,7 +163,8 @@ func (d *Disk) rotate() (*segment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating segment: %w", err)
 	}
-	s := &segment{id: d.nextID, path: path, f: f, minGen: ^uint64(0)}
+	// Its own file system's: the directory may have been remounted since the last one.
+	s := &segment{id: d.nextID, path: path, f: f, minGen: ^uint64(0), memory: memoryBacked(path)}
 	s.refs.Store(1)
 	d.nextID++
 	d.mu.Lock()
