@@ -22,6 +22,7 @@ func (n *Node) h2Config(l conf.Limits) h2.Config {
 		WriteTimeout:      l.WriteTimeout.D(),
 		Logger:            n.log,
 		Registerer:        n.registry,
+		Turn:              n.turn(),
 	}
 }
 
