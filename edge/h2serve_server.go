@@ -22,7 +22,6 @@ func (n *Node) h2Config(l conf.Limits) h2.Config {
 		WriteTimeout:      l.WriteTimeout.D(),
 		Logger:            n.log,
 		Registerer:        n.registry,
-		Turn:              n.turn(),
 	}
 }
 

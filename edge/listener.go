@@ -54,7 +54,11 @@ func (n *Node) startServerGen(l conf.Limits) {
 		Logger:                fasthttpLogger{n.log},
 	}
 	n.gate.setLimits(l.MaxConns, l.MaxConnsPerIP)
-	n.fair.Store(n.turn() != nil)
+	// With one P, as a node pinned to one core runs, the requests that became readable
+	// together are served in the order they arrived instead of newest first (package
+	// turns); with more, Ps take work from each other and the gate would only cost a park
+	// and a wake per request.
+	n.fair.Store(runtime.GOMAXPROCS(0) == 1)
 	gen := &serverGen{srv: srv}
 	for _, old := range n.servers {
 		go old.shutdown(context.Background())
@@ -284,15 +288,4 @@ type fasthttpLogger struct{ log *slog.Logger }
 
 func (l fasthttpLogger) Printf(format string, args ...any) {
 	l.log.Debug("fasthttp", "detail", fmt.Sprintf(format, args...))
-}
-
-// turn is the gate a request waits at for its turn (package turns), or nil: with one P, as a
-// node pinned to one core runs, the requests that became readable together are served in
-// the order they arrived instead of newest first; with more, Ps take work from each other
-// and the gate would only cost a park and a wake per request.
-func (n *Node) turn() func(wake chan struct{}) {
-	if runtime.GOMAXPROCS(0) != 1 {
-		return nil
-	}
-	return n.turns.Wait
 }

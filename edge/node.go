@@ -107,8 +107,8 @@ type Node struct {
 	gate    connGate // TLS handshakes and HTTP/2 connections, which fasthttp does not count
 	stopped bool
 
-	// turns orders the requests of one scheduler pass first come first served, when fair
-	// is set: by startServerGen, with one P (package turns).
+	// turns orders the HTTP/1.1 requests of one scheduler pass first come first served,
+	// when fair is set: by startServerGen, with one P (package turns).
 	turns turns.Gate
 	fair  atomic.Bool
 }

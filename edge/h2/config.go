@@ -77,12 +77,6 @@ type Config struct {
 	// block, and must return fields and content it does not change later. Nil means a bare
 	// status.
 	Refused func(status int) (fields []Field, content []byte)
-	// Turn, when set, is called by a connection's goroutine each time bytes it waited for
-	// have arrived, before it reads their frames, and returns when it is the connection's
-	// turn to be served: edge passes turns.Gate.Wait, first come first served across the
-	// connections that became readable together. wake is the connection's own channel,
-	// capacity 1. Called with no lock held; it may block. Nil means no wait.
-	Turn func(wake chan struct{})
 
 	// Logger receives connection errors and limit hits. Nil means none.
 	Logger *slog.Logger

@@ -45,8 +45,6 @@ type conn struct {
 	controls     meter
 	// readDeadlineSet is when the read deadline was last moved.
 	readDeadlineSet time.Time
-	// wake is where the goroutine waits for its turn (Config.Turn), made at the first wait.
-	wake chan struct{}
 
 	mu             sync.Mutex
 	streams        map[uint32]*stream // streams not yet closed (RFC 9113 §5.1)
@@ -161,12 +159,6 @@ func (c *conn) serve() {
 			c.mu.Unlock()
 			if !c.waitReadable() {
 				return
-			}
-			if c.cfg.Turn != nil {
-				if c.wake == nil {
-					c.wake = make(chan struct{}, 1)
-				}
-				c.cfg.Turn(c.wake)
 			}
 		} else if !c.frameBuffered() {
 			// A peer that keeps the read buffer from emptying never lets the loop reach
