@@ -19,6 +19,7 @@ import (
 	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/edge/h2"
 	"github.com/shoal-cdn/shoal/edge/tlscert"
+	"github.com/shoal-cdn/shoal/edge/turns"
 	"github.com/shoal-cdn/shoal/gslb"
 	"github.com/shoal-cdn/shoal/ring"
 	"github.com/shoal-cdn/shoal/ring/vip"
@@ -105,6 +106,11 @@ type Node struct {
 	certs   *tlscert.Store
 	gate    connGate // TLS handshakes and HTTP/2 connections, which fasthttp does not count
 	stopped bool
+
+	// turns orders the HTTP/1.1 requests of one scheduler pass first come first served,
+	// when fair is set: by startServerGen, with one P (package turns).
+	turns turns.Gate
+	fair  atomic.Bool
 }
 
 // New assembles a node from a validated configuration. It binds nothing; Start does.
