@@ -333,3 +333,27 @@ func TestServer_resetFlood(t *testing.T) {
 	wantCalm(t, c)
 	stillServes(t, ts.Addr)
 }
+
+// TestServer_dataInFlightOnManyRefusedUploadsIsNoFlood: a client that starts more uploads
+// at once than the server remembers resets for (each refused 413 from its head, the server
+// resetting the stream NO_ERROR, RFC 9113 §8.1) has sent DATA on each before it reads the
+// answers. The server must ignore those frames (§5.1, closed after RST_STREAM), not answer
+// them STREAM_CLOSED and count them against MaxResets: a legitimate connection was closed
+// with GOAWAY ENHANCE_YOUR_CALM.
+func TestServer_dataInFlightOnManyRefusedUploadsIsNoFlood(t *testing.T) {
+	ts := startServer(t, Config{MaxBodyBytes: 10, MaxResets: 20}, &holdHandler{}, false)
+	c := dialRaw(t, ts.Addr)
+	const uploads = 60
+	for i := range uploads {
+		c.request(uint32(2*i+1), "/", false, "content-length", "100")
+	}
+	for i := range uploads {
+		c.fr.WriteData(uint32(2*i+1), false, []byte("x"))
+	}
+	last := uint32(2*uploads + 1)
+	c.request(last, "/", true)
+	c.flush()
+	if r := c.readResponse(last, 0); r.status != 200 {
+		t.Fatalf("a request after %d refused uploads: %d", uploads, r.status)
+	}
+}

@@ -233,7 +233,11 @@ func (c *conn) onData(f *http2.DataFrame) error {
 		if s == nil && c.wasResetByUs(id) {
 			return nil // in flight when we reset it (RFC 9113 §5.1, "closed")
 		}
-		c.resetID(id, http2.ErrCodeStreamClosed)
+		if s != nil {
+			c.resetStream(s, http2.ErrCodeStreamClosed)
+		} else {
+			c.sendRST(id, http2.ErrCodeStreamClosed) // closed already: nothing is in flight
+		}
 		return c.provoked()
 	}
 	if n > s.recvWindow {
