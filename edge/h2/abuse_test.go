@@ -357,3 +357,20 @@ func TestServer_dataInFlightOnManyRefusedUploadsIsNoFlood(t *testing.T) {
 		t.Fatalf("a request after %d refused uploads: %d", uploads, r.status)
 	}
 }
+
+// TestServer_trailersInFlightOnAResetStreamAreIgnored: trailers the client sent before it saw
+// the server reset its upload (refused 413 from its head) are a frame on a stream closed by
+// our RST_STREAM, which RFC 9113 §5.1 has the server ignore; treated as a connection error
+// STREAM_CLOSED, they ended every other stream of the connection.
+func TestServer_trailersInFlightOnAResetStreamAreIgnored(t *testing.T) {
+	ts := startServer(t, Config{MaxBodyBytes: 10}, &holdHandler{}, false)
+	c := dialRaw(t, ts.Addr)
+	c.request(1, "/", false, "content-length", "100")
+	c.fr.WriteData(1, false, []byte("x"))
+	c.writeBlock(1, encodeFields(c, "x-checksum", "1"), true)
+	c.request(3, "/", true)
+	c.flush()
+	if r := c.readResponse(3, 0); r.status != 200 {
+		t.Fatalf("the request after a refused upload with trailers: %d", r.status)
+	}
+}
