@@ -374,3 +374,20 @@ func TestServer_trailersInFlightOnAResetStreamAreIgnored(t *testing.T) {
 		t.Fatalf("the request after a refused upload with trailers: %d", r.status)
 	}
 }
+
+// TestServer_emptyDataFloodOnAResetStream (CVE-2019-9518): empty DATA frames without
+// END_STREAM count against MaxControlFrames on a stream the server reset too, whose frames
+// are otherwise ignored as in flight: ignored uncounted, they cost the server a frame's work
+// each for as long as the client liked.
+func TestServer_emptyDataFloodOnAResetStream(t *testing.T) {
+	ts := startServer(t, Config{MaxBodyBytes: 10}, &holdHandler{}, false)
+	c := dialRaw(t, ts.Addr)
+	c.request(1, "/", false, "content-length", "100")
+	c.flush()
+	if r := c.readResponse(1, 0); r.status != 413 {
+		t.Fatalf("refused upload: %d, want 413", r.status)
+	}
+	c.floodFrom(10000, func(int) { c.fr.WriteData(1, false, nil) })
+	wantCalm(t, c)
+	stillServes(t, ts.Addr)
+}

@@ -231,6 +231,9 @@ func (c *conn) onData(f *http2.DataFrame) error {
 	if s == nil || s.remoteEnded() {
 		c.refundConn(n)
 		if s == nil && c.wasResetByUs(id) {
+			if len(data) == 0 && !f.StreamEnded() {
+				return c.control() // an empty frame counts as on an open stream (CVE-2019-9518)
+			}
 			return nil // in flight when we reset it (RFC 9113 §5.1, "closed")
 		}
 		if s != nil {
