@@ -333,3 +333,61 @@ func TestServer_resetFlood(t *testing.T) {
 	wantCalm(t, c)
 	stillServes(t, ts.Addr)
 }
+
+// TestServer_dataInFlightOnManyRefusedUploadsIsNoFlood: a client that starts more uploads
+// at once than the server remembers resets for (each refused 413 from its head, the server
+// resetting the stream NO_ERROR, RFC 9113 §8.1) has sent DATA on each before it reads the
+// answers. The server must ignore those frames (§5.1, closed after RST_STREAM), not answer
+// them STREAM_CLOSED and count them against MaxResets: a legitimate connection was closed
+// with GOAWAY ENHANCE_YOUR_CALM.
+func TestServer_dataInFlightOnManyRefusedUploadsIsNoFlood(t *testing.T) {
+	ts := startServer(t, Config{MaxBodyBytes: 10, MaxResets: 20}, &holdHandler{}, false)
+	c := dialRaw(t, ts.Addr)
+	const uploads = 60
+	for i := range uploads {
+		c.request(uint32(2*i+1), "/", false, "content-length", "100")
+	}
+	for i := range uploads {
+		c.fr.WriteData(uint32(2*i+1), false, []byte("x"))
+	}
+	last := uint32(2*uploads + 1)
+	c.request(last, "/", true)
+	c.flush()
+	if r := c.readResponse(last, 0); r.status != 200 {
+		t.Fatalf("a request after %d refused uploads: %d", uploads, r.status)
+	}
+}
+
+// TestServer_trailersInFlightOnAResetStreamAreIgnored: trailers the client sent before it saw
+// the server reset its upload (refused 413 from its head) are a frame on a stream closed by
+// our RST_STREAM, which RFC 9113 §5.1 has the server ignore; treated as a connection error
+// STREAM_CLOSED, they ended every other stream of the connection.
+func TestServer_trailersInFlightOnAResetStreamAreIgnored(t *testing.T) {
+	ts := startServer(t, Config{MaxBodyBytes: 10}, &holdHandler{}, false)
+	c := dialRaw(t, ts.Addr)
+	c.request(1, "/", false, "content-length", "100")
+	c.fr.WriteData(1, false, []byte("x"))
+	c.writeBlock(1, encodeFields(c, "x-checksum", "1"), true)
+	c.request(3, "/", true)
+	c.flush()
+	if r := c.readResponse(3, 0); r.status != 200 {
+		t.Fatalf("the request after a refused upload with trailers: %d", r.status)
+	}
+}
+
+// TestServer_emptyDataFloodOnAResetStream (CVE-2019-9518): empty DATA frames without
+// END_STREAM count against MaxControlFrames on a stream the server reset too, whose frames
+// are otherwise ignored as in flight: ignored uncounted, they cost the server a frame's work
+// each for as long as the client liked.
+func TestServer_emptyDataFloodOnAResetStream(t *testing.T) {
+	ts := startServer(t, Config{MaxBodyBytes: 10}, &holdHandler{}, false)
+	c := dialRaw(t, ts.Addr)
+	c.request(1, "/", false, "content-length", "100")
+	c.flush()
+	if r := c.readResponse(1, 0); r.status != 413 {
+		t.Fatalf("refused upload: %d, want 413", r.status)
+	}
+	c.floodFrom(10000, func(int) { c.fr.WriteData(1, false, nil) })
+	wantCalm(t, c)
+	stillServes(t, ts.Addr)
+}

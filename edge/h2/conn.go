@@ -69,9 +69,14 @@ type conn struct {
 	lastActive     time.Time
 	stallArmed     bool
 	stallTimer     *time.Timer
-	resetByUs      [16]uint32 // recent streams we reset: their in-flight frames are ignored
-	resetByUsNext  int
-	dataHdr        [9]byte
+	// resetByUs are the streams we reset last, whose in-flight frames are ignored (RFC 9113
+	// §5.1) rather than answered STREAM_CLOSED and counted against MaxResets. A client that
+	// keeps SETTINGS_MAX_CONCURRENT_STREAMS has at most that many streams it still thinks
+	// open, so that many entries (minResetByUs at least, at most maxResetByUs) cover every
+	// frame it can have sent before it saw our reset; made at the first reset.
+	resetByUs     []uint32
+	resetByUsNext int
+	dataHdr       [9]byte
 }
 
 // goAwayDrain bounds how long a connection that sent GOAWAY keeps reading so the peer gets

@@ -231,9 +231,16 @@ func (c *conn) onData(f *http2.DataFrame) error {
 	if s == nil || s.remoteEnded() {
 		c.refundConn(n)
 		if s == nil && c.wasResetByUs(id) {
+			if len(data) == 0 && !f.StreamEnded() {
+				return c.control() // an empty frame counts as on an open stream (CVE-2019-9518)
+			}
 			return nil // in flight when we reset it (RFC 9113 §5.1, "closed")
 		}
-		c.resetID(id, http2.ErrCodeStreamClosed)
+		if s != nil {
+			c.resetStream(s, http2.ErrCodeStreamClosed)
+		} else {
+			c.sendRST(id, http2.ErrCodeStreamClosed) // closed already: nothing is in flight
+		}
 		return c.provoked()
 	}
 	if n > s.recvWindow {

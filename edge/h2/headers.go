@@ -208,7 +208,13 @@ func (c *conn) endHeaders() error {
 		return c.trailers(s)
 	}
 	if h.id <= c.lastStreamID {
+		reset := c.wasResetByUs(h.id)
 		c.mu.Unlock()
+		if reset {
+			// Trailers sent before the client saw our RST_STREAM: ignored (RFC 9113 §5.1,
+			// "closed"), the block decoded for the HPACK state only.
+			return nil
+		}
 		return connErr(http2.ErrCodeStreamClosed) // RFC 9113 §5.1, "closed"
 	}
 	c.lastStreamID = h.id

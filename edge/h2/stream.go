@@ -178,11 +178,24 @@ func (c *conn) resetID(id uint32, code http2.ErrCode) {
 }
 
 func (c *conn) writeRST(id uint32, code http2.ErrCode) {
-	c.m.rstSent.WithLabelValues(code.String()).Inc()
-	c.fr.WriteRSTStream(id, code)
+	c.sendRST(id, code)
+	if c.resetByUs == nil {
+		c.resetByUs = make([]uint32, min(max(int(c.cfg.MaxConcurrentStreams), minResetByUs), maxResetByUs))
+	}
 	c.resetByUs[c.resetByUsNext] = id
 	c.resetByUsNext = (c.resetByUsNext + 1) % len(c.resetByUs)
 }
+
+// sendRST writes RST_STREAM without remembering id in resetByUs: the answer to a frame on a
+// stream that was already closed, whose later frames are errors too, each answered and
+// counted against MaxResets (CVE-2019-9514), not ignored as in flight.
+func (c *conn) sendRST(id uint32, code http2.ErrCode) {
+	c.m.rstSent.WithLabelValues(code.String()).Inc()
+	c.fr.WriteRSTStream(id, code)
+}
+
+// The bounds of conn.resetByUs's length.
+const minResetByUs, maxResetByUs = 16, 1024
 
 func (c *conn) wasResetByUs(id uint32) bool {
 	for _, r := range c.resetByUs {
