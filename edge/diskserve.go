@@ -195,7 +195,7 @@ func (p *pipeline) serveDiskHandle(x *exchange, l *lookup, obj *cachestore.Objec
 	}
 	start := int64(0)
 	if obj.Status == http.StatusOK {
-		if r, ok := p.diskRange(x, l, resp, length); ok {
+		if r, ok := p.singleRange(x, l, resp, length); ok {
 			if r == nil {
 				h.Close()
 				return
@@ -261,30 +261,3 @@ func (b *diskFile) Read(p []byte) (int, error) {
 }
 
 func (b *diskFile) Close() error { return b.h.Close() }
-
-// diskRange applies a single Range of the request to a disk object of size bytes: it reports
-// false to send the whole body, and true with the range to send (the status and
-// Content-Range set), or with nil when the answer (416) is complete.
-func (p *pipeline) diskRange(x *exchange, l *lookup, resp httpcache.Response, size int64) (*httpcache.ByteRange, bool) {
-	rangeHeader := l.req.Header.Get("Range")
-	if rangeHeader == "" {
-		return nil, false
-	}
-	if ir := l.req.Header.Get("If-Range"); ir != "" && !httpcache.IfRangeMatches(ir, resp) {
-		return nil, false
-	}
-	ranges, err := httpcache.ParseRange(rangeHeader, size)
-	if errors.Is(err, httpcache.ErrRangeNotSatisfiable) {
-		x.resp.Head().SetStatusCode(http.StatusRequestedRangeNotSatisfiable)
-		x.resp.Head().Set("Content-Range", httpcache.ContentRangeUnsatisfied(size))
-		x.resp.SetBody(nil)
-		return nil, true
-	}
-	if err != nil || len(ranges) != 1 {
-		return nil, false
-	}
-	r := ranges[0]
-	x.resp.Head().SetStatusCode(http.StatusPartialContent)
-	x.resp.Head().Set("Content-Range", httpcache.ContentRange(r, size))
-	return &r, true
-}
