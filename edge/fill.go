@@ -418,8 +418,9 @@ func (p *pipeline) end(j *fillJob) {
 // readers. It reports whether the body is to be copied (fillBody); false means the fill
 // ended (an error, a revalidation answered by a 304) and end has run.
 func (p *pipeline) fillHead(j *fillJob) (body bool) {
+	ended := false // the job was handed to a goroutine that ends it
 	defer func() {
-		if !body {
+		if !body && !ended {
 			p.end(j)
 		}
 	}()
@@ -473,7 +474,12 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 		header.Add("Date", received.UTC().Format(http.TimeFormat))
 	}
 	if status == http.StatusNotModified && j.stale != nil {
-		j.stored = p.finishRevalidation(j, header, sent, received, generation, staleBody)
+		stored, detached := p.finishRevalidation(j, header, sent, received, generation, staleBody)
+		if detached {
+			ended = true // the body's goroutine ends the job and sets j.stored
+			return false
+		}
+		j.stored = stored
 		return false
 	}
 	h := &fillHead{status: status, header: header, length: int64(a.length), reqTime: sent,
@@ -709,7 +715,9 @@ func fillObject(j *fillJob, h *fillHead, body []byte, generation generations) (*
 //
 // onDisk, when not nil, is the body of a stale object that was left on disk: it is streamed
 // to the readers and the record is written again with the freshened head (refreshFromDisk).
-func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, sent, received time.Time, generation generations, onDisk *disk.Handle) bool {
+// It reports whether the object was stored, and detached when that copy was handed to a
+// goroutine of its own, which then sets j.stored and ends the job.
+func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, sent, received time.Time, generation generations, onDisk *disk.Handle) (stored, detached bool) {
 	old := j.stale
 	if !httpcache.NotModifiedMatches(old.Header.View(), notModified) {
 		// RFC 9111 section 4.3.4: a 304 that selects no stored response updates nothing.
@@ -717,10 +725,9 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 			onDisk.Close()
 		}
 		j.call.Finish(errNotModifiedMismatch)
-		return false
+		return false, false
 	}
-	stored := j.stale.Meta.Response(old)
-	resp := httpcache.FreshenResponse(stored, httpcache.Response{Status: http.StatusNotModified, Header: notModified, RequestTime: sent, ResponseTime: received})
+	resp := httpcache.FreshenResponse(j.stale.Meta.Response(old), httpcache.Response{Status: http.StatusNotModified, Header: notModified, RequestTime: sent, ResponseTime: received})
 	header := resp.Header
 	decision := j.rt.policy.Storable(httpcache.Request{Method: "GET", Header: j.req2cache()}, resp)
 	decision, header = storePolicy(j.rt.rulesFor(j.r), j.rt.policy, int(old.Status), header, decision)
@@ -746,7 +753,18 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 	if onDisk != nil {
 		h.length = onDisk.BodyLength()
 		j.call.SetHead(h)
-		return p.refreshFromDisk(j, h, onDisk, generation)
+		if j.client != nil && h.length > inlineBody {
+			// A leader fetching on its own goroutine reads the Call only once this returns,
+			// and the Call holds at most max_object_size: a larger disk body copied here
+			// would wait on its own reader until the fill timer ended it, as fillBody's copy
+			// would (startFill). The copy then ends the job.
+			go func() {
+				defer p.end(j)
+				j.stored = p.refreshFromDisk(j, h, onDisk, generation)
+			}()
+			return false, true
+		}
+		return p.refreshFromDisk(j, h, onDisk, generation), false
 	}
 	h.finished.Store(true) // readers see the whole body at once
 	j.call.SetHead(h)
@@ -761,10 +779,10 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 		obj.Compact()
 		if p.setObject(obj, generation.disk) {
 			p.metrics.stored.Inc()
-			return true
+			return true, false
 		}
 	}
-	return false
+	return false, false
 }
 
 var errNotModifiedMismatch = errors.New("edge: origin answered 304 for a response the cache does not hold")
