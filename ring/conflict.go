@@ -49,8 +49,8 @@ type nameConflict struct {
 	logged   atomic.Bool
 	starting atomic.Bool // Start is settling a conflict: it logs, NotifyConflict does not
 
-	self     atomic.Pointer[string] // our gossip address, once memberlist is created
-	accepted atomic.Bool            // a peer told us of our name at our address
+	self  atomic.Pointer[string] // our gossip address, once memberlist is created
+	taken atomic.Bool            // the last join's peer listed our name alive at our address
 }
 
 // NotifyConflict is memberlist's ConflictDelegate: existing is the node it knows under the
@@ -71,23 +71,29 @@ func (d delegate) NotifyConflict(existing, other *memberlist.Node) {
 	}
 }
 
-// NotifyAlive is memberlist's AliveDelegate, called for every alive message (under the same
-// lock as NotifyConflict, with the same rules). It notes a peer's word that this node's name
-// is at this node's address, which is how Start learns that a moved node was taken back.
-func (d delegate) NotifyAlive(n *memberlist.Node) error {
+// NotifyMerge is memberlist's MergeDelegate, called with a peer's member list during a join
+// (ours or the peer's), from the joining goroutine or memberlist's stream handler. It notes
+// whether the peer lists this node's name alive at this node's address, which is how Start
+// learns that a peer took a moved node back. It merges everything (nil).
+func (d delegate) NotifyMerge(peers []*memberlist.Node) error {
 	r := d.r
-	if n.Name == r.selfName {
-		if self := r.conflict.self.Load(); self != nil && *self == n.Address() {
-			r.conflict.accepted.Store(true)
+	self := r.conflict.self.Load()
+	for _, n := range peers {
+		if n.Name == r.selfName {
+			r.conflict.taken.Store(self != nil && *self == n.Address() && n.State == memberlist.StateAlive)
+			break
 		}
 	}
 	return nil
 }
 
 // settleConflict is called by Start after its first join. With no conflict it returns nil.
-// With one, it refuses at once if a process listens at the conflicting address, and
-// otherwise rejoins until a peer has taken this node at its address with no conflict, or
-// returns the conflict after reclaimWait.
+// With one, it refuses at once if a process listens at the conflicting address. Otherwise
+// it joins each member in turn, every probe interval, until every one lists this node at its
+// address (a peer that declared the old member dead takes the new address from the join's
+// push/pull and lists it at the next one), for at most reclaimWait; if only some did by then,
+// gossip and push/pull bring the rest, and it returns nil with a warning; if none did, the
+// conflict.
 func (r *Ring) settleConflict(ml *memberlist.Memberlist, cfg *memberlist.Config) error {
 	addr := r.conflict.with.Load()
 	if addr == nil {
@@ -99,22 +105,49 @@ func (r *Ring) settleConflict(ml *memberlist.Memberlist, cfg *memberlist.Config)
 	}
 	wait := reclaimWait(cfg, ml.NumMembers())
 	r.log.Info("ring: a crashed member held this node's name at another address; waiting for the cluster to declare it dead",
-		"node", r.selfName, "old", *addr, "up_to", wait)
-	deadline := time.Now().Add(wait)
-	for time.Now().Before(deadline) {
+		"node", r.selfName, "old", *addr, "up_to", wait.String())
+	start := time.Now()
+	var took []string
+	for time.Since(start) < wait {
 		time.Sleep(cfg.ProbeInterval)
-		r.conflict.with.Store(nil)
-		r.conflict.accepted.Store(false)
-		r.join(ml)
-		if r.conflict.with.Load() == nil && r.conflict.accepted.Load() {
-			r.log.Info("ring: joined at a new address", "node", r.selfName, "old", *addr)
+		peers := r.peerAddrs(ml)
+		took = took[:0]
+		for _, p := range peers {
+			r.conflict.with.Store(nil)
+			r.conflict.taken.Store(false)
+			if _, err := ml.Join([]string{p}); err == nil && r.conflict.taken.Load() && r.conflict.with.Load() == nil {
+				took = append(took, p)
+			}
+		}
+		if len(peers) > 0 && len(took) == len(peers) {
+			r.log.Info("ring: joined at a new address", "node", r.selfName, "old", *addr, "after", time.Since(start).Round(time.Millisecond).String())
 			return nil
 		}
 	}
-	if err := r.conflictError(); err != nil {
-		return fmt.Errorf("%w; still held after %v", err, wait)
+	if len(took) > 0 {
+		r.log.Warn("ring: joined at a new address; some members still list the old one, gossip will correct them",
+			"node", r.selfName, "old", *addr, "took", took)
+		r.conflict.with.Store(nil)
+		return nil
 	}
-	return fmt.Errorf("ring: node.name %q: no peer took this node at its address within %v (the member at %s kept it)", r.selfName, wait, *addr)
+	if r.conflict.with.Load() == nil {
+		r.conflict.with.Store(addr)
+	}
+	return fmt.Errorf("%w; still held after %v", r.conflictError(), wait)
+}
+
+// peerAddrs lists the gossip addresses of the other members, or cluster.join without any.
+func (r *Ring) peerAddrs(ml *memberlist.Memberlist) []string {
+	var out []string
+	for _, n := range ml.Members() {
+		if n.Name != r.selfName {
+			out = append(out, n.Address())
+		}
+	}
+	if len(out) == 0 {
+		return r.cluster.Join
+	}
+	return out
 }
 
 // reclaimWait is how long a crashed member takes to be declared dead and its name freed, as
@@ -137,5 +170,5 @@ func (r *Ring) conflictError() error {
 
 var (
 	_ memberlist.ConflictDelegate = delegate{}
-	_ memberlist.AliveDelegate    = delegate{}
+	_ memberlist.MergeDelegate    = delegate{}
 )

@@ -27,7 +27,9 @@ func TestRing_crashedNodeRejoinsAtANewAddress(t *testing.T) {
 	if moved.GossipAddr() == oldGossip {
 		t.Fatalf("the moved node got its old gossip address %s", oldGossip)
 	}
-	eventually(t, 10*time.Second, func() error {
+	// Sooner than the push/pull every pushPullInterval, which repairs views by itself: Start
+	// returned once every member listed the moved node.
+	eventually(t, pushPullInterval/4, func() error {
 		for _, r := range []*Ring{rings[0], rings[2], moved} {
 			ms := r.Members()
 			if len(ms) != 3 {
