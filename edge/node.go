@@ -103,7 +103,8 @@ type Node struct {
 	h2cLn   net.Listener
 	h2ctx   sync.Pool // *h2exchange for the HTTP/2 listener (h2serve.go)
 	certs   *tlscert.Store
-	gate    connGate // TLS handshakes and HTTP/2 connections, which fasthttp does not count
+	gate    connGate // TLS handshakes and HTTP/2 connections
+	h1gate  connGate // HTTP/1.1 connections, from the feeds (connFeed.gate)
 	stopped bool
 }
 
@@ -180,7 +181,7 @@ func (n *Node) Start() error {
 			return fmt.Errorf("edge: listen http %s: %w", cfg.Listen.HTTP, err)
 		}
 		n.httpLn = ln
-		n.feed = startFeed(ln)
+		n.feed = startGatedFeed(ln, &n.h1gate, n.refuseH1)
 	}
 	if cfg.Listen.HTTPS != "" {
 		if err := n.startHTTPS(cfg); err != nil {
