@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -192,7 +193,7 @@ func runNode(args []string, stderr io.Writer) error {
 	done := make(chan struct{})
 	defer close(done)
 	newGCSwitch(store, log).watch(func() int64 { return node.Store().Stats().Bytes }, time.Second, done)
-	return serveUntilSignal(sigs, node, log, func() (*conf.Config, error) { return conf.Load(path) }, cfg.Cache.FillTimeout.D())
+	return serveUntilSignal(sigs, node, log, path, cfg.Cache.FillTimeout.D())
 }
 
 func notifySignals() chan os.Signal {
@@ -201,16 +202,12 @@ func notifySignals() chan os.Signal {
 	return sigs
 }
 
-// serveUntilSignal reloads on SIGHUP and shuts down gracefully on SIGTERM or SIGINT.
-func serveUntilSignal(sigs chan os.Signal, node *edge.Node, log *slog.Logger, reload func() (*conf.Config, error), grace time.Duration) error {
+// serveUntilSignal reloads path on SIGHUP and shuts down gracefully on SIGTERM or SIGINT.
+func serveUntilSignal(sigs chan os.Signal, node *edge.Node, log *slog.Logger, path string, grace time.Duration) error {
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
-			cfg, err := reload()
-			if err == nil {
-				err = node.Reload(cfg)
-			}
-			if err != nil {
-				log.Error("reload refused; the running configuration stays", "err", err)
+			if err := node.ReloadWith(func() (*conf.Config, error) { return conf.Load(path) }); err != nil {
+				log.Error("reload refused; the running configuration stays", "err", locateKey(err, path))
 			}
 			continue
 		}
@@ -221,4 +218,22 @@ func serveUntilSignal(sigs chan os.Signal, node *edge.Node, log *slog.Logger, re
 		return err
 	}
 	return nil
+}
+
+// locateKey returns err with a *conf.Error in it that names a key but no file (a
+// component's refusal, such as a key read only at start) given the file and the key's line
+// in it, as conf's own errors have.
+func locateKey(err error, path string) error {
+	var ce *conf.Error
+	if !errors.As(err, &ce) || ce.File != "" || ce.Key == "" {
+		return err
+	}
+	data, rerr := os.ReadFile(path)
+	if rerr != nil {
+		return err
+	}
+	located := *ce
+	located.File, located.Line = path, conf.KeyLine(data, ce.Key)
+	// The wrappers' messages were formatted with ce's: replace its text in them.
+	return errors.New(strings.Replace(err.Error(), ce.Error(), located.Error(), 1))
 }
