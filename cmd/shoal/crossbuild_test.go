@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 )
 
@@ -24,7 +23,7 @@ func TestBuild_otherSystemsBuildAndVet(t *testing.T) {
 		{"freebsd", "vet"},
 	} {
 		t.Run(tc.goos, func(t *testing.T) {
-			cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), tc.verb, "./...")
+			cmd := exec.Command("go", tc.verb, "./...")
 			cmd.Dir = root
 			cmd.Env = append(os.Environ(), "GOOS="+tc.goos, "GOARCH=amd64", "CGO_ENABLED=0")
 			if out, err := cmd.CombinedOutput(); err != nil {
