@@ -52,6 +52,9 @@ type Options struct {
 	// cache.memory. cmd/shoal gives the store less than cache.memory when the process's
 	// memory policy needs room below it (cmd/shoal/memory.go).
 	StoreBytes int64
+	// ConfigFile is the file ReloadFile reads again (SIGHUP in cmd/shoal, POST /reload on
+	// the admin listener); "" means neither: the admin listener has no /reload.
+	ConfigFile string
 }
 
 // Node is one running edge: its lifecycle (Start, Reload, Shutdown), its listeners, the
@@ -107,6 +110,8 @@ type Node struct {
 	gate    connGate // TLS handshakes and HTTP/2 connections
 	h1gate  connGate // HTTP/1.1 connections, from the feeds (connFeed.gate)
 	stopped bool
+
+	configFile string // Options.ConfigFile (reloadfile.go)
 }
 
 // New assembles a node from a validated configuration. It binds nothing; Start does.
@@ -131,9 +136,10 @@ func New(cfg *conf.Config, opts Options) (*Node, error) {
 			now:      opts.Now,
 			metrics:  newMetrics(opts.Registry),
 		},
-		version:  opts.Version,
-		registry: opts.Registry,
-		logLevel: opts.LogLevel,
+		version:    opts.Version,
+		registry:   opts.Registry,
+		logLevel:   opts.LogLevel,
+		configFile: opts.ConfigFile,
 	}
 	n.fills.Linger = fillLinger
 	n.h2ctx.New = func() any { return &h2exchange{req: fieldList{contentLength: -2}} }

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -42,7 +41,8 @@ Usage:
 Signals (run): SIGHUP reloads the file, log.level included (an invalid file, or one that
 changes a key read only at start: listen, cache.memory, cache.disk, node, cluster but
 bounded_load, vip, log.access, gslb, is refused and the old one stays); SIGTERM or SIGINT
-finish requests in flight and exit.
+finish requests in flight and exit. POST /reload on the admin listener reloads too and
+answers 200, or 422 with the refusal.
 `
 
 func main() {
@@ -183,7 +183,7 @@ func runNode(args []string, stderr io.Writer) error {
 	}
 	store := applyMemoryPolicy(cfg, log)
 	applyTimerSlack(processSlack(), timerSlack, log)
-	node, err := edge.New(cfg, edge.Options{Logger: log, LogLevel: level, AccessLog: os.Stdout, Version: version, StoreBytes: store})
+	node, err := edge.New(cfg, edge.Options{Logger: log, LogLevel: level, AccessLog: os.Stdout, Version: version, StoreBytes: store, ConfigFile: path})
 	if err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func runNode(args []string, stderr io.Writer) error {
 	done := make(chan struct{})
 	defer close(done)
 	newGCSwitch(store, log).watch(func() int64 { return node.Store().Stats().Bytes }, time.Second, done)
-	return serveUntilSignal(sigs, node, log, path, cfg.Cache.FillTimeout.D())
+	return serveUntilSignal(sigs, node, log, cfg.Cache.FillTimeout.D())
 }
 
 func notifySignals() chan os.Signal {
@@ -202,13 +202,11 @@ func notifySignals() chan os.Signal {
 	return sigs
 }
 
-// serveUntilSignal reloads path on SIGHUP and shuts down gracefully on SIGTERM or SIGINT.
-func serveUntilSignal(sigs chan os.Signal, node *edge.Node, log *slog.Logger, path string, grace time.Duration) error {
+// serveUntilSignal reloads the configuration file on SIGHUP and shuts down gracefully on SIGTERM or SIGINT.
+func serveUntilSignal(sigs chan os.Signal, node *edge.Node, log *slog.Logger, grace time.Duration) error {
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
-			if err := node.ReloadWith(func() (*conf.Config, error) { return conf.Load(path) }); err != nil {
-				log.Error("reload refused; the running configuration stays", "err", locateKey(err, path))
-			}
+			node.ReloadFile("SIGHUP") // logs a refusal, naming file, line and key
 			continue
 		}
 		log.Info("shutting down", "signal", sig.String())
@@ -218,22 +216,4 @@ func serveUntilSignal(sigs chan os.Signal, node *edge.Node, log *slog.Logger, pa
 		return err
 	}
 	return nil
-}
-
-// locateKey returns err with a *conf.Error in it that names a key but no file (a
-// component's refusal, such as a key read only at start) given the file and the key's line
-// in it, as conf's own errors have.
-func locateKey(err error, path string) error {
-	var ce *conf.Error
-	if !errors.As(err, &ce) || ce.File != "" || ce.Key == "" {
-		return err
-	}
-	data, rerr := os.ReadFile(path)
-	if rerr != nil {
-		return err
-	}
-	located := *ce
-	located.File, located.Line = path, conf.KeyLine(data, ce.Key)
-	// The wrappers' messages were formatted with ce's: replace its text in them.
-	return errors.New(strings.Replace(err.Error(), ce.Error(), located.Error(), 1))
 }
