@@ -59,9 +59,14 @@ type nameConflict struct {
 // back into memberlist.
 func (d delegate) NotifyConflict(existing, other *memberlist.Node) {
 	r := d.r
-	r.metrics.nameConflicts.Inc()
 	if existing.Name != r.selfName {
+		r.metrics.nameConflicts.Inc()
 		return // two other members share a name; memberlist keeps the first and logs it
+	}
+	if !r.conflict.starting.Load() {
+		// While Start settles a conflict it either fails (a duplicate: the process exits)
+		// or finds a crashed predecessor, which is no duplicate to alert on.
+		r.metrics.nameConflicts.Inc()
 	}
 	addr := other.Address()
 	r.conflict.with.CompareAndSwap(nil, &addr)

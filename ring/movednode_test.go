@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/shoal-cdn/shoal/conf"
 )
 
@@ -44,6 +46,15 @@ func TestRing_crashedNodeRejoinsAtANewAddress(t *testing.T) {
 		return nil
 	})
 	t.Logf("moved node in every view %v after its start", time.Since(start).Round(time.Millisecond))
+	// The conflicts with its crashed predecessor are not the duplicate names the counter
+	// alerts on.
+	var m dto.Metric
+	if err := moved.metrics.nameConflicts.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.GetCounter().GetValue(); got != 0 {
+		t.Errorf("the moved node counted %v name conflicts, want 0", got)
+	}
 }
 
 // While the member holding the name is alive at its address, a second one is refused at
