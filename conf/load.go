@@ -65,7 +65,54 @@ var (
 	lineRe       = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 	unknownField = regexp.MustCompile(`^field (\S+) not found in type`)
 	duplicateKey = regexp.MustCompile(`^mapping key "([^"]+)" already defined`)
+	typeMismatch = regexp.MustCompile("^cannot unmarshal (!!\\w+)(?: `(.*)`)? into (\\S+)$")
 )
+
+// yamlKind is the node kind of a value of tag.
+func yamlKind(tag string) yaml.Kind {
+	switch tag {
+	case "!!seq":
+		return yaml.SequenceNode
+	case "!!map":
+		return yaml.MappingNode
+	}
+	return yaml.ScalarNode
+}
+
+// yamlValue says what a YAML value of tag (and text, for scalars) is, for an operator.
+func yamlValue(tag, text string) string {
+	switch tag {
+	case "!!seq":
+		return "a list"
+	case "!!map":
+		return "a mapping"
+	case "!!null":
+		return "nothing"
+	case "!!str":
+		return strconv.Quote(text)
+	}
+	return text
+}
+
+// goExpects says what a value of the Go type named goType is written as in YAML.
+func goExpects(goType string) string {
+	goType = strings.TrimLeft(goType, "*")
+	switch {
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case strings.HasPrefix(goType, "map["):
+		return "a mapping"
+	case goType == "bool":
+		return "true or false"
+	case goType == "string":
+		return "a string"
+	case strings.HasPrefix(goType, "float"):
+		return "a number"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+		return "a whole number (within range)"
+	}
+	return "a mapping" // a section: a struct of this package
+}
 
 func syntaxError(name string, err error) error {
 	msg := err.Error()
@@ -99,7 +146,12 @@ func decodeErrors(name string, pos *positions, err error) error {
 				e.Key = pos.keyAt(e.Line, d[1])
 			} else {
 				e.Key = pos.deepestOnLine(e.Line)
-				e.Msg = strings.Replace(e.Msg, "cannot unmarshal", "wrong type:", 1)
+				if t := typeMismatch.FindStringSubmatch(m[2]); t != nil {
+					e.Key = pos.valueOnLine(e.Line, yamlKind(t[1]), t[2])
+					e.Msg = "wrong type: " + yamlValue(t[1], t[2]) + " where " + goExpects(t[3]) + " is expected"
+				} else {
+					e.Msg = strings.Replace(e.Msg, "cannot unmarshal", "wrong type:", 1)
+				}
 			}
 		}
 		out = append(out, e)

@@ -11,7 +11,14 @@ import (
 type positions struct {
 	lines  map[string]int      // path -> line of its key (or of the item, in a sequence)
 	byNode map[[2]int][]string // line, column of a value -> paths written there
+	values map[string]valueAt  // path -> what its value is, to tell apart keys on one line
 	walked int                 // nodes visited, aliases counted each time they are followed
+}
+
+// valueAt is a value's kind and, for a scalar, its text.
+type valueAt struct {
+	kind yaml.Kind
+	text string
 }
 
 // maxWalk bounds the nodes indexed. An alias is followed into its anchor's tree, so ten
@@ -22,7 +29,7 @@ type positions struct {
 const maxWalk = 100_000
 
 func indexPositions(root *yaml.Node) *positions {
-	p := &positions{lines: map[string]int{}, byNode: map[[2]int][]string{}}
+	p := &positions{lines: map[string]int{}, byNode: map[[2]int][]string{}, values: map[string]valueAt{}}
 	if root != nil && root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 		p.walk(root.Content[0], "", root.Content[0].Line)
 	}
@@ -33,6 +40,7 @@ func (p *positions) walk(n *yaml.Node, path string, line int) {
 	p.walked++
 	if path != "" {
 		p.lines[path] = line
+		p.values[path] = valueAt{kind: n.Kind, text: n.Value}
 	}
 	at := [2]int{n.Line, n.Column}
 	p.byNode[at] = append(p.byNode[at], path)
@@ -102,6 +110,26 @@ func parent(path string) string {
 
 func hasSuffix(s, suffix string) bool {
 	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
+}
+
+// valueOnLine returns the deepest path whose key stands on line and whose value is of kind
+// (and, for a scalar, reads text), the first in order among equals; or deepestOnLine's
+// answer when none is. It tells apart the keys of a flow mapping, which share a line.
+func (p *positions) valueOnLine(line int, kind yaml.Kind, text string) string {
+	best := ""
+	for path, l := range p.lines {
+		v := p.values[path]
+		if l != line || v.kind != kind || (kind == yaml.ScalarNode && v.text != text) {
+			continue
+		}
+		if len(path) > len(best) || len(path) == len(best) && path < best {
+			best = path
+		}
+	}
+	if best == "" {
+		return p.deepestOnLine(line)
+	}
+	return best
 }
 
 // deepestOnLine returns the longest path whose key stands on line.

@@ -86,10 +86,18 @@ func (v *validator) node(n *Node) {
 	if n.Weight < 0 {
 		v.fail("node.weight", "must not be negative")
 	}
+	if n.Weight > maxNodeWeight {
+		// Every member builds cluster.vnodes ring points per unit, and refuses metadata
+		// above 65536 (the node would own nothing).
+		v.fail("node.weight", "%d is above %d (HAProxy's largest server weight): each unit is cluster.vnodes points on every member's ring", n.Weight, maxNodeWeight)
+	}
 	if n.Weight == 0 {
 		n.Weight = 1
 	}
 }
+
+// maxNodeWeight bounds node.weight.
+const maxNodeWeight = 256
 
 func (v *validator) listen(l *Listen) {
 	if l.Admin == "" {

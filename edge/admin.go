@@ -25,6 +25,9 @@ func (n *Node) adminHandler() http.Handler {
 	})
 	mux.HandleFunc("GET /stats", n.statsPage)
 	mux.HandleFunc("GET /stats.json", n.statsJSON)
+	if n.configFile != "" {
+		mux.HandleFunc("POST /reload", n.reloadHandler)
+	}
 	n.mountClusterAdmin(mux)
 	return n.adminGuard(mux)
 }

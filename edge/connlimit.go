@@ -1,9 +1,11 @@
 package edge
 
 import (
+	"io"
 	"net"
 	"net/netip"
 	"sync"
+	"time"
 )
 
 // connGate keeps limits.max_conns and limits.max_conns_per_ip for the connections fasthttp
@@ -27,7 +29,9 @@ type connGate struct {
 }
 
 // setLimits applies limits.max_conns and limits.max_conns_per_ip (a reload's too):
-// connections already in keep what they hold, new ones are counted against the new limits.
+// connections already in keep what they hold, new ones are counted against the new limits,
+// with those already in counted (each address is counted whatever the limits, so a reload
+// that sets max_conns_per_ip counts the connections opened before it).
 func (g *connGate) setLimits(max, perIP int) {
 	g.mu.Lock()
 	g.max, g.maxPerIP = max, perIP
@@ -36,23 +40,31 @@ func (g *connGate) setLimits(max, perIP int) {
 
 // enter counts a connection from ip, or reports false when either limit is reached; then
 // the caller closes it uncounted.
-func (g *connGate) enter(ip netip.Addr) bool {
+func (g *connGate) enter(ip netip.Addr) bool { return g.enterWhy(ip) == admitted }
+
+// Why enterWhy refused a connection.
+const (
+	admitted = iota
+	overMaxConns
+	overMaxConnsPerIP
+)
+
+// enterWhy is enter, saying which limit refused.
+func (g *connGate) enterWhy(ip netip.Addr) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.max > 0 && g.total >= g.max {
-		return false
+		return overMaxConns
 	}
-	if g.maxPerIP > 0 {
-		if g.perIP[ip] >= g.maxPerIP {
-			return false
-		}
-		if g.perIP == nil {
-			g.perIP = make(map[netip.Addr]int)
-		}
-		g.perIP[ip]++
+	if g.maxPerIP > 0 && g.perIP[ip] >= g.maxPerIP {
+		return overMaxConnsPerIP
 	}
+	if g.perIP == nil {
+		g.perIP = make(map[netip.Addr]int)
+	}
+	g.perIP[ip]++
 	g.total++
-	return true
+	return admitted
 }
 
 // leave uncounts a connection enter counted.
@@ -78,4 +90,24 @@ func (n *Node) admit(c net.Conn) (netip.Addr, bool) {
 	n.metrics.rejected.WithLabelValues("max_conns").Inc()
 	c.Close()
 	return ip, false
+}
+
+// refusedHeads are the answers to an HTTP/1.1 connection over a limit, as fasthttp wrote
+// them when it kept the limits (429 for one address's, 503 for the node's), sent before
+// the request is read.
+var refusedHeads = [...]string{
+	overMaxConns:      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 29\r\nConnection: close\r\n\r\ntoo many connections (node)\r\n",
+	overMaxConnsPerIP: "HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\nContent-Length: 40\r\nConnection: close\r\n\r\ntoo many connections from your address\r\n",
+}
+
+// refuseTimeout bounds the write of a refusal: a client that reads nothing holds no goroutine.
+const refuseTimeout = time.Second
+
+// refuseH1 answers an HTTP/1.1 connection the feed's gate refused and closes it (on its own
+// goroutine: a TLS write may wait for the client).
+func (n *Node) refuseH1(c net.Conn, why int) {
+	n.metrics.rejected.WithLabelValues("max_conns").Inc()
+	c.SetWriteDeadline(time.Now().Add(refuseTimeout))
+	io.WriteString(c, refusedHeads[why])
+	c.Close()
 }

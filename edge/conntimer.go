@@ -3,6 +3,7 @@ package edge
 import (
 	"crypto/tls"
 	"net"
+	"net/netip"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -52,6 +53,7 @@ const (
 type liveConn struct {
 	conn     net.Conn // what the feed handed out: the bare *net.TCPConn, or a *tls.Conn
 	accepted time.Time
+	ip       netip.Addr // counted at the feed's gate under this address (when it has one)
 	// state is seq<<phaseBits | phase. Only the connection's goroutine writes it; seq makes
 	// a connection that went round its phases between two sweeps look changed.
 	state atomic.Uint64
@@ -165,9 +167,10 @@ func (f *connFeed) sweep(now time.Time, l *connLimits) (live int) {
 		s := lc.state.Load()
 		p := connPhase(s & phaseMask)
 		if p == phaseNew && s == 0 && closedConn(lc.conn) {
-			// fasthttp closed it before any ConnState hook (max_conns_per_ip refused it):
-			// nothing else will remove it.
-			f.live.CompareAndDelete(k, v)
+			// fasthttp closed it before any ConnState hook: nothing else will remove it.
+			if f.live.CompareAndDelete(k, v) {
+				f.left(lc)
+			}
 			return true
 		}
 		live++

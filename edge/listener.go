@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -41,8 +42,9 @@ func (n *Node) startServerGen(l conf.Limits) {
 		// No ReadTimeout, WriteTimeout or IdleTimeout: the feeds' sweepers keep
 		// limits.read_timeout, write_timeout and idle_timeout (conntimer.go), without the
 		// three deadline moves per request fasthttp makes for them.
-		Concurrency:     l.MaxConns,
-		MaxConnsPerIP:   l.MaxConnsPerIP,
+		// max_conns and max_conns_per_ip are the feeds' (connFeed.gate), counted across
+		// generations; fasthttp's own counts would start at 0 with each reload.
+		Concurrency:     max(l.MaxConns, fasthttp.DefaultConcurrency),
 		ErrorHandler:    n.headError,
 		ExpectHandler:   n.expectContinue(int64(l.MaxBodyBytes)),
 		ConnState:       n.connState,
@@ -59,6 +61,7 @@ func (n *Node) startServerGen(l conf.Limits) {
 	// turns); with more, Ps take work from each other and the gate would only cost a park
 	// and a wake per request.
 	n.fair.Store(runtime.GOMAXPROCS(0) == 1)
+	n.h1gate.setLimits(l.MaxConns, l.MaxConnsPerIP)
 	gen := &serverGen{srv: srv}
 	for _, old := range n.servers {
 		go old.shutdown(context.Background())
@@ -111,6 +114,14 @@ type connFeed struct {
 	// per request (liveOf), and only accepts and closes write.
 	live sync.Map
 
+	// gate counts every connection handed out against limits.max_conns and
+	// max_conns_per_ip, from its accept until it leaves live, whichever server generation
+	// serves it: fasthttp counts per server, so a reload (a new generation) forgot the
+	// connections the one before still served. nil: not counted (the peer and admin ports).
+	// refuse answers and closes a connection the gate refused.
+	gate   *connGate
+	refuse func(c net.Conn, why int)
+
 	limits   atomic.Pointer[connLimits] // what the sweeper enforces; set by startServerGen
 	draining atomic.Bool                // drain set read deadlines the sweeper must keep
 	expired  atomic.Int64               // connections whose deadline the sweeper moved
@@ -129,10 +140,13 @@ func (f *connFeed) drain(d time.Duration) {
 	})
 }
 
-func (f *connFeed) track(c net.Conn) net.Conn {
+// track adds c to live, counted at the gate under ip (when the feed has a gate).
+func (f *connFeed) track(c net.Conn, ip netip.Addr) net.Conn {
 	if a := c.RemoteAddr(); a != nil {
-		lc := &liveConn{conn: c, accepted: time.Now(), seen: ^uint64(0)}
-		f.live.Store(a, lc)
+		lc := &liveConn{conn: c, accepted: time.Now(), seen: ^uint64(0), ip: ip}
+		if old, ok := f.live.Swap(a, lc); ok {
+			f.left(old.(*liveConn)) // its address was reused before its close was seen
+		}
 	}
 	if tc, ok := c.(*tls.Conn); ok {
 		return &trackedTLSConn{Conn: tc, feed: f}
@@ -141,10 +155,20 @@ func (f *connFeed) track(c net.Conn) net.Conn {
 }
 
 // untrack forgets c, the connection handed out or any wrapper of it; it may be called more
-// than once.
+// than once. It is called before the socket closes, so no other connection has c's address
+// yet (one refused uncounted by fasthttp is the sweeper's; track handles its address reused).
 func (f *connFeed) untrack(c net.Conn) {
 	if a := c.RemoteAddr(); a != nil {
-		f.live.Delete(a)
+		if v, ok := f.live.LoadAndDelete(a); ok {
+			f.left(v.(*liveConn))
+		}
+	}
+}
+
+// left gives lc's place at the gate back; lc has just left live.
+func (f *connFeed) left(lc *liveConn) {
+	if f.gate != nil {
+		f.gate.leave(lc.ip)
 	}
 }
 
@@ -224,8 +248,12 @@ func (f *connFeed) close() {
 	})
 }
 
-func startFeed(ln net.Listener) *connFeed {
-	f := &connFeed{ln: ln, conns: make(chan net.Conn), done: make(chan struct{}), stop: make(chan struct{}), swept: make(chan struct{}), rearm: make(chan struct{}, 1)}
+func startFeed(ln net.Listener) *connFeed { return startGatedFeed(ln, nil, nil) }
+
+// startGatedFeed starts a feed whose connections are counted at gate (see connFeed.gate).
+func startGatedFeed(ln net.Listener, gate *connGate, refuse func(net.Conn, int)) *connFeed {
+	f := &connFeed{ln: ln, conns: make(chan net.Conn), done: make(chan struct{}), stop: make(chan struct{}), swept: make(chan struct{}), rearm: make(chan struct{}, 1),
+		gate: gate, refuse: refuse}
 	f.limits.Store(limitsOf(conf.Limits{}))
 	go f.sweepLoop()
 	go func() {
@@ -239,8 +267,16 @@ func startFeed(ln net.Listener) *connFeed {
 				}
 				return
 			}
+			var ip netip.Addr
+			if f.gate != nil {
+				ip = remoteAddr(c.RemoteAddr())
+				if why := f.gate.enterWhy(ip); why != admitted {
+					go f.refuse(c, why)
+					continue
+				}
+			}
 			select {
-			case f.conns <- f.track(c):
+			case f.conns <- f.track(c, ip):
 			case <-f.stop:
 				f.untrack(c)
 				c.Close()

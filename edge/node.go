@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,9 @@ type Options struct {
 	// cache.memory. cmd/shoal gives the store less than cache.memory when the process's
 	// memory policy needs room below it (cmd/shoal/memory.go).
 	StoreBytes int64
+	// ConfigFile is the file ReloadFile reads again (SIGHUP in cmd/shoal, POST /reload on
+	// the admin listener); "" means neither: the admin listener has no /reload.
+	ConfigFile string
 }
 
 // Node is one running edge: its lifecycle (Start, Reload, Shutdown), its listeners, the
@@ -104,13 +108,16 @@ type Node struct {
 	h2cLn   net.Listener
 	h2ctx   sync.Pool // *h2exchange for the HTTP/2 listener (h2serve.go)
 	certs   *tlscert.Store
-	gate    connGate // TLS handshakes and HTTP/2 connections, which fasthttp does not count
+	gate    connGate // TLS handshakes and HTTP/2 connections
+	h1gate  connGate // HTTP/1.1 connections, from the feeds (connFeed.gate)
 	stopped bool
 
 	// turns orders the HTTP/1.1 requests of one scheduler pass first come first served,
 	// when fair is set: by startServerGen, with one P (package turns).
 	turns turns.Gate
 	fair  atomic.Bool
+
+	configFile string // Options.ConfigFile (reloadfile.go)
 }
 
 // New assembles a node from a validated configuration. It binds nothing; Start does.
@@ -135,9 +142,10 @@ func New(cfg *conf.Config, opts Options) (*Node, error) {
 			now:      opts.Now,
 			metrics:  newMetrics(opts.Registry),
 		},
-		version:  opts.Version,
-		registry: opts.Registry,
-		logLevel: opts.LogLevel,
+		version:    opts.Version,
+		registry:   opts.Registry,
+		logLevel:   opts.LogLevel,
+		configFile: opts.ConfigFile,
 	}
 	n.fills.Linger = fillLinger
 	n.h2ctx.New = func() any { return &h2exchange{req: fieldList{contentLength: -2}} }
@@ -186,7 +194,7 @@ func (n *Node) Start() error {
 			return fmt.Errorf("edge: listen http %s: %w", cfg.Listen.HTTP, err)
 		}
 		n.httpLn = ln
-		n.feed = startFeed(ln)
+		n.feed = startGatedFeed(ln, &n.h1gate, n.refuseH1)
 	}
 	if cfg.Listen.HTTPS != "" {
 		if err := n.startHTTPS(cfg); err != nil {
@@ -287,6 +295,17 @@ func (n *Node) AdminAddr() string { return n.adminLn.Addr().String() }
 // Store is the node's object store (purge and tests use it).
 func (n *Node) Store() *cachestore.Memory { return n.store }
 
+// ReloadWith reloads the configuration load returns. A load that fails is a refused reload
+// too: it is counted as one (shoal_edge_reloads_total{result="refused"}) and returned.
+func (n *Node) ReloadWith(load func() (*conf.Config, error)) error {
+	cfg, err := load()
+	if err != nil {
+		n.metrics.reloads.WithLabelValues("refused").Inc()
+		return err
+	}
+	return n.Reload(cfg)
+}
+
 // Reload swaps in a new configuration: routes, pools and limits. The listeners' addresses,
 // the cache size and the gslb section are fixed at start; a change to them, or a
 // cache.max_object_size above the store's budget, is refused so that nothing is half-applied.
@@ -378,34 +397,63 @@ func (n *Node) reloadedAt(level string, args ...any) {
 func (n *Node) fixedAtStart(old, cfg *conf.Config) error {
 	switch {
 	case old.Listen != cfg.Listen:
-		return errors.New("edge: reload: listen addresses change only with a restart")
+		return restartOnly("listen", old.Listen, cfg.Listen)
 	case old.Cache.Memory != cfg.Cache.Memory:
-		return errors.New("edge: reload: cache.memory changes only with a restart")
+		return restartOnly("cache.memory", old.Cache.Memory, cfg.Cache.Memory)
 	case old.Cache.Disk != cfg.Cache.Disk:
-		return errors.New("edge: reload: cache.disk changes only with a restart")
-	case old.Node.Name != cfg.Node.Name:
-		return errors.New("edge: reload: node.name changes only with a restart")
+		return restartOnly("cache.disk", old.Cache.Disk, cfg.Cache.Disk)
 	case old.Node != cfg.Node:
-		// The ring's member record (region, DNS address, weight) is gossiped from start.
-		return errors.New("edge: reload: node.region, node.public_addr and node.weight change only with a restart")
+		// The ring's member record (name, region, DNS address, weight) is gossiped from start.
+		return restartOnly("node", old.Node, cfg.Node)
 	case !sameClusterBarBoundedLoad(old.Cluster, cfg.Cluster):
 		// memberlist, the peer secret and the purge fan-out are built once (cluster.go);
 		// bounded_load is read per request.
-		return errors.New("edge: reload: cluster keys other than cluster.bounded_load change only with a restart")
+		a, b := old.Cluster, cfg.Cluster
+		a.BoundedLoad, b.BoundedLoad = 0, 0
+		return restartOnly("cluster", a, b)
 	case !reflect.DeepEqual(old.VIP, cfg.VIP):
-		return errors.New("edge: reload: vip changes only with a restart")
+		return restartOnly("vip", old.VIP, cfg.VIP)
 	case old.Log.Access != cfg.Log.Access:
 		// The access log is made once, before the node starts.
-		return errors.New("edge: reload: log.access changes only with a restart")
+		return restartOnly("log.access", old.Log.Access, cfg.Log.Access)
 	case old.Log.Level != cfg.Log.Level && n.logLevel == nil:
 		// The logger was handed in with a level this node cannot change (Options.LogLevel).
-		return errors.New("edge: reload: log.level changes only with a restart (this node's logger has a fixed level)")
+		return fmt.Errorf("edge: reload: %w", &conf.Error{Key: "log.level", Msg: "changes only with a restart (this node's logger has a fixed level)"})
 	case !reflect.DeepEqual(old.GSLB, cfg.GSLB):
 		// The DNS server is built once (cluster.go) and reads none of them again: an
 		// accepted change would keep the old listener, zone, names and regions.
-		return errors.New("edge: reload: gslb changes only with a restart")
+		return restartOnly("gslb", old.GSLB, cfg.GSLB)
 	}
 	return nil
+}
+
+// restartOnly is the refusal of a reload that changes a key read only at start: a
+// *conf.Error naming the deepest key of section that differs (listen.http, not listen), so
+// that the caller, who has the file, can add its line.
+func restartOnly(section string, old, cfg any) error {
+	return fmt.Errorf("edge: reload: %w", &conf.Error{Key: firstDifference(section, reflect.ValueOf(old), reflect.ValueOf(cfg)),
+		Msg: "changes only with a restart"})
+}
+
+// firstDifference returns the dotted YAML path, below path, of the first field of a struct
+// that differs between a and b (path itself when they are not structs, or differ in a way
+// not narrowed further: a list or a map).
+func firstDifference(path string, a, b reflect.Value) string {
+	if a.Kind() != reflect.Struct || a.Type() != b.Type() {
+		return path
+	}
+	t := a.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if !f.IsExported() || name == "" || name == "-" {
+			continue
+		}
+		if !reflect.DeepEqual(a.Field(i).Interface(), b.Field(i).Interface()) {
+			return firstDifference(path+"."+name, a.Field(i), b.Field(i))
+		}
+	}
+	return path
 }
 
 // sameClusterBarBoundedLoad compares two cluster sections, all but bounded_load.

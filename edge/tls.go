@@ -43,7 +43,7 @@ func (n *Node) startHTTPS(cfg *conf.Config) error {
 	n.certs, n.httpsLn = certs, ln
 	n.pipeline.certs = certs
 	h1 := newConnQueue(ln.Addr())
-	n.tlsFeed = startFeed(h1)
+	n.tlsFeed = startGatedFeed(h1, &n.h1gate, n.refuseH1)
 	n.serveTLS = func() {
 		go n.acceptTLS(ln, certs.TLSConfig(), h1)
 	}

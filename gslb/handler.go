@@ -73,8 +73,8 @@ type query struct {
 	failOpen bool
 }
 
-// answer builds the reply, in the order of checks RFC 6891 and RFC 1035 imply: the OPT record
-// first (its errors concern the whole message), then opcode, the sections a query leaves
+// answer builds the reply, in the order of checks RFC 6891, RFC 8945 and RFC 1035 imply: the
+// OPT record first (its errors concern the whole message), then a TSIG, then opcode, the sections a query leaves
 // empty, question count, class and zone.
 func (q *query) answer() *dns.Msg {
 	m := new(dns.Msg)
@@ -85,12 +85,26 @@ func (q *query) answer() *dns.Msg {
 		return m
 	}
 	q.edns = edns
-	if edns.present {
-		defer func() { m.Extra = append(m.Extra, responseOPT(edns, q.scope)) }()
-		if edns.version > 0 {
-			m.Rcode = dns.RcodeBadVers
-			return m
+	var signed *dns.TSIG // the TSIG record, which must stay the last one
+	defer func() {
+		if edns.present {
+			m.Extra = append(m.Extra, responseOPT(edns, q.scope))
 		}
+		if signed != nil {
+			m.Extra = append(m.Extra, signed)
+		}
+	}()
+	if edns.present && edns.version > 0 {
+		m.Rcode = dns.RcodeBadVers
+		return m
+	}
+	if t, placed := requestTSIG(q.r); !placed {
+		m.Rcode = dns.RcodeFormatError
+		return m
+	} else if t != nil {
+		// Signed with a key we do not hold (we hold none): RFC 8945 section 5.2.1.
+		m.Rcode, signed = dns.RcodeNotAuth, badKey(t)
+		return m
 	}
 	if q.r.Opcode != dns.OpcodeQuery {
 		m.Rcode = dns.RcodeNotImplemented

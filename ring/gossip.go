@@ -115,6 +115,8 @@ func (r *Ring) memberlistConfig() (*memberlist.Config, error) {
 	c.Delegate = delegate{r}
 	c.Events = delegate{r}
 	c.Conflict = delegate{r}
+	c.Merge = delegate{r}
+	c.DeadNodeReclaimTime = deadNodeReclaimTime
 	c.Logger = log.New(slogWriter{r.opts.Logger.With("component", "memberlist")}, "", 0)
 	return c, nil
 }

@@ -186,14 +186,16 @@ func canonicalVIPs(vips []string) []string {
 // runs alone and Start only starts change notifications. A join that reaches nobody is
 // logged, not returned: whenever the node sees no other member (peers not up yet, or a
 // partition left it alone) it retries in the background, 1 s doubling to 30 s. Start fails
-// on a bad address or a busy port, and when the join finds this node's name held by a member
-// at another address (conflict.go).
+// on a bad address or a busy port, and when the join finds this node's name held by a live
+// member at another address; a crashed one's name is waited for, a few seconds at most
+// (conflict.go).
 func (r *Ring) Start() error {
 	r.lifeMu.Lock()
 	defer r.lifeMu.Unlock()
 	if r.started || r.stopped {
 		return errors.New("ring: Start called twice or after Shutdown")
 	}
+	var mlCfg *memberlist.Config
 	if r.cluster.Bind != "" {
 		cfg, err := r.memberlistConfig()
 		if err != nil {
@@ -204,14 +206,20 @@ func (r *Ring) Start() error {
 			return fmt.Errorf("ring: start gossip on %s: %w", r.cluster.Bind, err)
 		}
 		r.ml.Store(ml)
+		self := ml.LocalNode().Address()
+		r.conflict.self.Store(&self)
+		mlCfg = cfg
 		r.log.Info("ring: gossip started", "addr", r.gossipAddr(ml), "encrypted", cfg.SecretKey != nil)
 	}
 	r.started = true
 	r.wg.Add(1)
 	go r.notifyLoop()
 	if ml := r.ml.Load(); ml != nil && len(r.cluster.Join) > 0 {
+		r.conflict.starting.Store(true)
 		r.join(ml)
-		if err := r.conflictError(); err != nil {
+		err := r.settleConflict(ml, mlCfg)
+		r.conflict.starting.Store(false)
+		if err != nil {
 			// Not a member under a name another node holds: no gossip, no keys (conflict.go).
 			return errors.Join(err, r.shutdownLocked())
 		}

@@ -3,6 +3,7 @@ package disk
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -159,4 +160,23 @@ func streamRec(d *Disk, key string, n int) bool {
 		}
 	}
 	return w.Commit()
+}
+
+// checkDisabled checks the tier is off the way the request path needs it: Get misses with
+// ErrDisabled, Put drops, the gauge says so, Close works.
+func checkDisabled(t *testing.T, d *Disk, disabledGauge float64) {
+	t.Helper()
+	if !d.Disabled() || disabledGauge != 1 {
+		t.Fatalf("tier not disabled (Disabled %v, gauge %v)", d.Disabled(), disabledGauge)
+	}
+	if _, err := d.Get("anything"); !errors.Is(err, ErrDisabled) {
+		t.Fatalf("Get on a disabled tier: %v", err)
+	}
+	if d.Put(rec("x", 10)) {
+		t.Fatal("Put on a disabled tier was queued")
+	}
+	d.AddBan(Ban{Kind: BanAll}) // must not fail or block
+	if err := d.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
 }

@@ -4,8 +4,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-
-	"golang.org/x/sys/unix"
 )
 
 // A reclaimed segment is unlinked at once, but its file lives on while a Handle reads from
@@ -87,7 +85,7 @@ func (s *segment) repin() {
 	fd, canPunch := s.f.(interface{ Fd() uintptr })
 	gap := func(lo, hi int64) {
 		if hi > lo && s.h.punch && canPunch {
-			err := unix.Fallocate(int(fd.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, lo, hi-lo)
+			err := punchHole(fd.Fd(), lo, hi-lo)
 			if err != nil {
 				s.h.punch = false // EOPNOTSUPP, or the file system failing: the file stays whole
 			}

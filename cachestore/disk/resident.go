@@ -3,8 +3,6 @@ package disk
 import (
 	"os"
 	"sync/atomic"
-
-	"golang.org/x/sys/unix"
 )
 
 // residency answers Handle.Resident for one tier. Whether a segment is on tmpfs or ramfs,
@@ -16,15 +14,6 @@ type residency struct {
 	// unknown: cachestat(2) is missing (ENOSYS, Linux before 6.5) or refused, so nothing
 	// is known to be resident and every read may wait for the device.
 	unknown atomic.Bool
-}
-
-// memoryBacked reports whether dir is on a file system that keeps its files in memory.
-func memoryBacked(dir string) bool {
-	var st unix.Statfs_t
-	if unix.Statfs(dir, &st) != nil {
-		return false
-	}
-	return st.Type == unix.TMPFS_MAGIC || st.Type == unix.RAMFS_MAGIC
 }
 
 // Resident reports whether the body bytes [off, off+n) (off from the body's start) are in
@@ -53,14 +42,14 @@ func (h *Handle) Resident(off, n int64) bool {
 		return false
 	}
 	start := h.bodyOff + off
-	var st unix.Cachestat_t
-	if err := unix.Cachestat(uint(f.Fd()), &unix.CachestatRange{Off: uint64(start), Len: uint64(n)}, &st, 0); err != nil {
-		if err == unix.ENOSYS || err == unix.EPERM {
+	cached, unsupported, err := cachedPages(f.Fd(), start, n)
+	if err != nil {
+		if unsupported {
 			r.unknown.Store(true)
 		}
 		return false
 	}
 	page := int64(os.Getpagesize()) // cachestat counts base pages, its range rounded out to them
 	pages := (start+n-1)/page - start/page + 1
-	return int64(st.Cache) >= pages
+	return cached >= pages
 }

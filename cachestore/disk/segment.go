@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-
-	"golang.org/x/sys/unix"
 )
 
 const segmentExt = ".seg"
@@ -50,7 +48,7 @@ func (s *segment) startWriteback(pos int64) {
 		return
 	}
 	if f, ok := s.f.(*os.File); ok {
-		unix.SyncFileRange(int(f.Fd()), s.written, pos-s.written, unix.SYNC_FILE_RANGE_WRITE)
+		startWritebackRange(f.Fd(), s.written, pos-s.written)
 	}
 	s.written = pos
 }

@@ -41,7 +41,8 @@ Usage:
 Signals (run): SIGHUP reloads the file, log.level included (an invalid file, or one that
 changes a key read only at start: listen, cache.memory, cache.disk, node, cluster but
 bounded_load, vip, log.access, gslb, is refused and the old one stays); SIGTERM or SIGINT
-finish requests in flight and exit.
+finish requests in flight and exit. POST /reload on the admin listener reloads too and
+answers 200, or 422 with the refusal.
 `
 
 func main() {
@@ -182,7 +183,7 @@ func runNode(args []string, stderr io.Writer) error {
 	}
 	store := applyMemoryPolicy(cfg, log)
 	applyTimerSlack(processSlack(), timerSlack, log)
-	node, err := edge.New(cfg, edge.Options{Logger: log, LogLevel: level, AccessLog: os.Stdout, Version: version, StoreBytes: store})
+	node, err := edge.New(cfg, edge.Options{Logger: log, LogLevel: level, AccessLog: os.Stdout, Version: version, StoreBytes: store, ConfigFile: path})
 	if err != nil {
 		return err
 	}
@@ -192,7 +193,7 @@ func runNode(args []string, stderr io.Writer) error {
 	done := make(chan struct{})
 	defer close(done)
 	newGCSwitch(store, log).watch(func() int64 { return node.Store().Stats().Bytes }, time.Second, done)
-	return serveUntilSignal(sigs, node, log, func() (*conf.Config, error) { return conf.Load(path) }, cfg.Cache.FillTimeout.D())
+	return serveUntilSignal(sigs, node, log, cfg.Cache.FillTimeout.D())
 }
 
 func notifySignals() chan os.Signal {
@@ -201,17 +202,11 @@ func notifySignals() chan os.Signal {
 	return sigs
 }
 
-// serveUntilSignal reloads on SIGHUP and shuts down gracefully on SIGTERM or SIGINT.
-func serveUntilSignal(sigs chan os.Signal, node *edge.Node, log *slog.Logger, reload func() (*conf.Config, error), grace time.Duration) error {
+// serveUntilSignal reloads the configuration file on SIGHUP and shuts down gracefully on SIGTERM or SIGINT.
+func serveUntilSignal(sigs chan os.Signal, node *edge.Node, log *slog.Logger, grace time.Duration) error {
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
-			cfg, err := reload()
-			if err == nil {
-				err = node.Reload(cfg)
-			}
-			if err != nil {
-				log.Error("reload refused; the running configuration stays", "err", err)
-			}
+			node.ReloadFile("SIGHUP") // logs a refusal, naming file, line and key
 			continue
 		}
 		log.Info("shutting down", "signal", sig.String())

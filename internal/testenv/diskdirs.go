@@ -3,9 +3,6 @@ package testenv
 import (
 	"os"
 	"testing"
-	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // OnEachFileSystem runs f in two subtests, each with an empty directory of its own: "tmpdir"
@@ -23,24 +20,4 @@ func OnEachFileSystem(t *testing.T, f func(t *testing.T, dir string, tmpfs bool)
 		t.Cleanup(func() { os.RemoveAll(dir) })
 		f(t, dir, true)
 	})
-}
-
-// DropPageCache writes f back and asks the kernel to drop its pages from the page cache, as
-// memory pressure would (tmpfs keeps them: its pages are the file). Pages still in another
-// CPU's LRU batch are not dropped at the first asking, so while gone (nil: asked once)
-// reports false it asks again, for up to a second; the caller checks gone itself after.
-func DropPageCache(t testing.TB, f *os.File, gone func() bool) {
-	t.Helper()
-	if err := f.Sync(); err != nil {
-		t.Fatal(err)
-	}
-	for range 100 {
-		if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
-			t.Fatal(err)
-		}
-		if gone == nil || gone() {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
