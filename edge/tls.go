@@ -85,7 +85,7 @@ func (n *Node) acceptTLS(ln net.Listener, cfg *tls.Config, h1 *connQueue) {
 				n.gate.leave(ip)
 				return
 			}
-			n.gate.leave(ip) // fasthttp counts it from here
+			n.gate.leave(ip) // the HTTP/1.1 feed counts it from here (h1gate)
 			if !h1.push(tc) {
 				tc.Close()
 			}
