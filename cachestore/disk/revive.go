@@ -101,7 +101,7 @@ func probeDir(fs fsys, dir string, need int64) error {
 	if err := unix.Statfs(dir, &st); err != nil {
 		return fmt.Errorf("statfs %s: %w", dir, err)
 	}
-	if free := int64(st.Bavail) * st.Bsize; free < need {
+	if free := int64(st.Bavail) * int64(st.Bsize); free < need {
 		return fmt.Errorf("%d bytes free in %s, a segment needs %d", free, dir, need)
 	}
 	p := filepath.Join(dir, ".probe")
