@@ -27,8 +27,6 @@ type http1Exchange struct {
 	// prefetched of it (http1content.go), kept for the exchange's next request.
 	content http1Content
 	buf     []byte
-	// turn is where the exchange's goroutine waits for its turn (Node.turns).
-	turn chan struct{}
 }
 
 var http1Exchanges = sync.Pool{New: func() any { return new(http1Exchange) }}
@@ -90,12 +88,6 @@ func (n *Node) handleHTTP1(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	e := n.getHTTP1(ctx)
-	if n.fair.Load() {
-		if e.turn == nil {
-			e.turn = make(chan struct{}, 1)
-		}
-		n.turns.Wait(e.turn)
-	}
 	e.x.expect = expectStageOf(ctx)
 	if s == nil || e.x.problem != "" {
 		lc.enter(phaseHandler) // a refused head's content is never read: the connection closes

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,11 +55,6 @@ func (n *Node) startServerGen(l conf.Limits) {
 		Logger:                fasthttpLogger{n.log},
 	}
 	n.gate.setLimits(l.MaxConns, l.MaxConnsPerIP)
-	// With one P, as a node pinned to one core runs, the requests that became readable
-	// together are served in the order they arrived instead of newest first (package
-	// turns); with more, Ps take work from each other and the gate would only cost a park
-	// and a wake per request.
-	n.fair.Store(runtime.GOMAXPROCS(0) == 1)
 	n.h1gate.setLimits(l.MaxConns, l.MaxConnsPerIP)
 	gen := &serverGen{srv: srv}
 	for _, old := range n.servers {

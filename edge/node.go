@@ -20,7 +20,6 @@ import (
 	"github.com/shoal-cdn/shoal/conf"
 	"github.com/shoal-cdn/shoal/edge/h2"
 	"github.com/shoal-cdn/shoal/edge/tlscert"
-	"github.com/shoal-cdn/shoal/edge/turns"
 	"github.com/shoal-cdn/shoal/gslb"
 	"github.com/shoal-cdn/shoal/ring"
 	"github.com/shoal-cdn/shoal/ring/vip"
@@ -111,11 +110,6 @@ type Node struct {
 	gate    connGate // TLS handshakes and HTTP/2 connections
 	h1gate  connGate // HTTP/1.1 connections, from the feeds (connFeed.gate)
 	stopped bool
-
-	// turns orders the HTTP/1.1 requests of one scheduler pass first come first served,
-	// when fair is set: by startServerGen, with one P (package turns).
-	turns turns.Gate
-	fair  atomic.Bool
 
 	configFile string // Options.ConfigFile (reloadfile.go)
 }
