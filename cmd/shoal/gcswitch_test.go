@@ -13,34 +13,13 @@ import (
 // budget, stays off while a full store evicts and refills (down to 3/4), and the percent the
 // process had comes back below that and when the switch stops.
 func TestGCSwitch_offWhileTheStoreIsFull(t *testing.T) {
-	percent := 100
-	var calls []int
-	g := &gcSwitch{budget: 1600, log: slog.New(slog.NewTextHandler(io.Discard, nil)), setPercent: func(p int) int {
-		calls = append(calls, p)
-		old := percent
-		percent = p
-		return old
-	}}
-	steps := []struct {
-		bytes int64
-		want  int
-	}{
+	calls := checkGCSteps(t, 1600, []gcStep{
 		{0, 100}, {1000, 100}, {1499, 100}, // under 15/16
 		{1500, -1}, {1600, -1}, // full
 		{1300, -1}, {1200, -1}, // a purge of a few objects, evictions: still off
 		{1199, 100},             // under 3/4: back
 		{1400, 100}, {1500, -1}, // full again
-	}
-	for _, s := range steps {
-		g.observe(s.bytes)
-		if percent != s.want {
-			t.Fatalf("at %d of 1600 bytes: GOGC %d, want %d (calls %v)", s.bytes, percent, s.want, calls)
-		}
-	}
-	g.restore()
-	if percent != 100 {
-		t.Fatalf("after restore: GOGC %d, want 100", percent)
-	}
+	})
 	if len(calls) != 4 {
 		t.Errorf("SetGCPercent called %d times (%v), want 4: only when a threshold is crossed", len(calls), calls)
 	}
@@ -99,36 +78,47 @@ func TestGCSwitch_watchRunsTheSwitchAndRestores(t *testing.T) {
 // that shrinks below 3/4 of its budget goes back to 50, not to 100.
 func TestGCSwitch_leanWhileTheStoreHoldsMostOfTheHeap(t *testing.T) {
 	const mib = 1 << 20
-	percent := 100
-	var calls []int
-	g := &gcSwitch{budget: 1024 * mib, log: slog.New(slog.NewTextHandler(io.Discard, nil)), setPercent: func(p int) int {
-		calls = append(calls, p)
-		old := percent
-		percent = p
-		return old
-	}}
-	steps := []struct {
-		bytes int64
-		want  int
-	}{
+	calls := checkGCSteps(t, 1024*mib, []gcStep{
 		{0, 100}, {16*mib - 1, 100}, // a small store: the process's own pacing
 		{16 * mib, 50}, {500 * mib, 50}, // most of the heap
 		{12 * mib, 50}, {12*mib - 1, 100}, // back only under 3/4 of gcLeanFrom
 		{100 * mib, 50}, {960 * mib, -1}, // full: off
 		{800 * mib, -1}, {768*mib - 1, 50}, // emptied below 3/4 of the budget: lean, not 100
 		{mib, 100}, {1024 * mib, -1}, // from the process's own straight to off
+	})
+	if want := []int{50, 100, 50, -1, 50, 100, -1, 100}; !slices.Equal(calls, want) {
+		t.Errorf("SetGCPercent calls %v, want %v: only when a threshold is crossed", calls, want)
 	}
+}
+
+// gcStep is a store size the switch observes and the GOGC percent it must leave set (-1 off).
+type gcStep struct {
+	bytes int64
+	want  int
+}
+
+// checkGCSteps feeds steps to a switch over a store of budget bytes, in a process whose
+// percent starts at 100, checks the percent after each and after restore, and returns every
+// percent the switch set, in order.
+func checkGCSteps(t *testing.T, budget int64, steps []gcStep) []int {
+	t.Helper()
+	percent := 100
+	var calls []int
+	g := &gcSwitch{budget: budget, log: slog.New(slog.NewTextHandler(io.Discard, nil)), setPercent: func(p int) int {
+		calls = append(calls, p)
+		old := percent
+		percent = p
+		return old
+	}}
 	for _, s := range steps {
 		g.observe(s.bytes)
 		if percent != s.want {
-			t.Fatalf("at %d bytes of 1 GiB: GOGC %d, want %d (calls %v)", s.bytes, percent, s.want, calls)
+			t.Fatalf("at %d of %d bytes: GOGC %d, want %d (calls %v)", s.bytes, budget, percent, s.want, calls)
 		}
 	}
 	g.restore()
 	if percent != 100 {
 		t.Fatalf("after restore: GOGC %d, want 100", percent)
 	}
-	if want := []int{50, 100, 50, -1, 50, 100, -1, 100}; !slices.Equal(calls, want) {
-		t.Errorf("SetGCPercent calls %v, want %v: only when a threshold is crossed", calls, want)
-	}
+	return calls
 }
