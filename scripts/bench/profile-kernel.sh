@@ -21,21 +21,8 @@ workload=${1:-pass-1k}
 secs=${SECONDS_PER_RUN:-8}
 conns=${CONNECTIONS:-64}
 objects=0 rounds=0 objects_total=0 mem_mib=${MEM_MIB:-2048}
-command -v perf >/dev/null || { apt-get update -qq && apt-get install -y -qq linux-perf >/dev/null; }
-shoal_bin=${SHOAL_BIN:-bin/shoal}
-[ -x "$shoal_bin" ] || go build -o "$shoal_bin" ./cmd/shoal
-work=$(mktemp -d /tmp/shoal-kprofile.XXXXXX)
-cache_dir=$work/cache
+. "$here/profile-setup.sh" shoal-kprofile
 out="bench-results/kernel-${TARGET:-shoal}-$workload-$(date -u +%Y%m%dT%H%M%SZ).txt"
-mkdir -p bench-results
-cleanup() {
-  kill ${pid_origin:-} ${pid_shoal:-} 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-. "$here/configs.sh"
-. "$here/measure.sh"
 # PORT_BASE=N moves every port to N + (its offset from 18300): counts per response (switches,
 # faults, EVENTS) taken without the bench lock, on a busy machine, in nobody's way. Times
 # and CPU then are not numbers to compare.

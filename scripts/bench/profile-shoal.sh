@@ -14,24 +14,11 @@ workload=${1:-hit-1k}
 secs=${SECONDS_PER_RUN:-10}
 conns=${CONNECTIONS:-64}
 objects=0 rounds=0 objects_total=0 mem_mib=2048
-command -v perf >/dev/null || { apt-get update -qq && apt-get install -y -qq linux-perf >/dev/null; }
 if [ "${SYSCALLS:-0}" = 1 ]; then
   command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace >/dev/null; }
 fi
-shoal_bin=${SHOAL_BIN:-bin/shoal} # another build (an older commit) to compare
-[ -x "$shoal_bin" ] || go build -o "$shoal_bin" ./cmd/shoal
-work=$(mktemp -d /tmp/shoal-profile.XXXXXX)
-cache_dir=$work/cache
+. "$here/profile-setup.sh" shoal-profile
 out="bench-results/profile-$workload-$(date -u +%Y%m%dT%H%M%SZ).txt"
-mkdir -p bench-results
-cleanup() {
-  kill ${pid_origin:-} ${pid_shoal:-} 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-. "$here/configs.sh"
-. "$here/measure.sh"
 write_origin
 write_shoal
 taskset -c 0 nginx -p "$work" -c "$work/origin.conf" &
