@@ -26,14 +26,22 @@ func TestPool_bareLFHeadIsReadAtItsEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	for _, path := range []string{"/length", "/mixed", "/chunked", "/interim"} {
-		got := doWithin(p, path, "X-Bare")
+	readsEachHead(t, p, []string{"/length", "/mixed", "/chunked", "/interim"}, "X-Bare", "lf")
+}
+
+// readsEachHead asks p for each path in turn: each answer must come within 2 s with field
+// want and the body hello, and the request after it (/next) must get 200 "good" (the
+// connection was framed at the response's end).
+func readsEachHead(t *testing.T, p *Pool, paths []string, field, want string) {
+	t.Helper()
+	for _, path := range paths {
+		got := doWithin(p, path, field)
 		if got == "" {
-			t.Errorf("%s: no answer after 2 s: the pool waits for a CRLF CRLF the origin never sends", path)
+			t.Errorf("%s: no answer after 2 s: the pool waits for bytes the origin never sends", path)
 			continue
 		}
-		if got != "lf hello" {
-			t.Errorf("%s: got %q, want X-Bare lf and the body hello", path, got)
+		if got != want+" hello" {
+			t.Errorf("%s: got %q, want %s %s and the body hello", path, got, field, want)
 		}
 		if status, body := poolGet(t, p, "GET", "/next"); status != 200 || body != "good" {
 			t.Errorf("after %s: the next request got %d %q", path, status, strings.TrimSpace(body))

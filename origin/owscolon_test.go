@@ -36,19 +36,7 @@ func TestPool_whitespaceBeforeTheColonIsRemoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	for _, path := range []string{"/space", "/tab", "/run", "/bare-lf", "/length-tab", "/chunked", "/interim"} {
-		got := doWithin(p, path, "X-A")
-		if got == "" {
-			t.Errorf("%s: no answer after 2 s", path)
-			continue
-		}
-		if got != "1 hello" {
-			t.Errorf("%s: got %q, want X-A 1 and the body hello", path, got)
-		}
-		if status, body := poolGet(t, p, "GET", "/next"); status != 200 || body != "good" {
-			t.Errorf("after %s: the next request got %d %q", path, status, strings.TrimSpace(body))
-		}
-	}
+	readsEachHead(t, p, []string{"/space", "/tab", "/run", "/bare-lf", "/length-tab", "/chunked", "/interim"}, "X-A", "1")
 	if n := conns.Load(); n != 1 {
 		t.Errorf("the origin saw %d connections, want 1 (each response framed at its end)", n)
 	}
