@@ -39,7 +39,7 @@ func (o *Object) Cost() int64 {
 }
 
 const (
-	// metaSize is a Meta, rounded to its size class (64 B).
+	// metaSize is a Meta, rounded to its size class (48 B).
 	metaSize = (int(unsafe.Sizeof(Meta{})) + 15) &^ 15
 	// objectOverhead is the Object struct (128 B with its size class) plus what the store
 	// holds per object beside it: its entry in the table (table.go: 16 B in a Go map, 24 B

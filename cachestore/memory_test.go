@@ -107,8 +107,8 @@ func TestObject_Cost(t *testing.T) {
 		{"header, packed", &Object{Header: httpcache.Pack(httpcache.Header{{Name: "A", Value: "bc"}})}, 16 + objectOverhead},
 		{"header of 8 fields, one allocation", &Object{Header: httpcache.Pack(nginxFields[:])}, 192 + objectOverhead}, // 181 B: names coded
 		{"tags", &Object{Tags: NewTags("ab", "c")}, 32 + 3 + 2*tagOverhead + objectOverhead},                          // the slice header by allocSize
-		{"meta", &Object{Meta: &Meta{}}, 64 + objectOverhead},
-		{"meta's field lists", &Object{Meta: NewMeta(httpcache.StoreDecision{NoCacheFields: []string{"Set-Cookie"}}, nil)}, 64 + 48 + 16 + 16 + objectOverhead},
+		{"meta", &Object{Meta: &Meta{}}, 48 + objectOverhead},
+		{"meta's field lists", &Object{Meta: NewMeta(httpcache.StoreDecision{NoCacheFields: []string{"Set-Cookie"}}, nil)}, 48 + 48 + 16 + 16 + objectOverhead},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

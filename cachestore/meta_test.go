@@ -34,10 +34,36 @@ func TestMeta_Decision(t *testing.T) {
 	}
 }
 
-// TestMeta_oneSizeClass keeps a Meta, which every stored object has, in the 64 B size class.
+// TestMeta_oneSizeClass keeps a Meta, which every stored object has, in the 48 B size class
+// (64 B before its durations and booleans were packed).
 func TestMeta_oneSizeClass(t *testing.T) {
-	if n := unsafe.Sizeof(Meta{}); n > 64 {
-		t.Fatalf("Meta is %d bytes, more than its 64 B size class", n)
+	if n := unsafe.Sizeof(Meta{}); n > 48 {
+		t.Fatalf("Meta is %d bytes, more than its 48 B size class", n)
+	}
+}
+
+// TestMeta_durationsKeepMillisecondsAndYears: a Meta's 32-bit durations give back what HTTP
+// and the configuration say to the millisecond up to 24 days, to the second beyond, a
+// negative lifetime as 0 and an absurd one as 2^31-1 s (RFC 9111 section 1.2.2).
+func TestMeta_durationsKeepMillisecondsAndYears(t *testing.T) {
+	const year = 365 * 24 * time.Hour
+	tests := []struct{ in, want time.Duration }{
+		{0, 0},
+		{-time.Second, 0},
+		{1500 * time.Microsecond, time.Millisecond},
+		{250 * time.Millisecond, 250 * time.Millisecond},
+		{(1<<31 - 1) * time.Millisecond, (1<<31 - 1) * time.Millisecond},
+		{(1 << 31) * time.Millisecond, 2147483 * time.Second},
+		{year + 1500*time.Millisecond, year + time.Second},
+		{60 * year, 60 * year},
+		{1<<63 - 1, (1<<31 - 1) * time.Second},
+	}
+	for _, tt := range tests {
+		d := httpcache.StoreDecision{Store: true, Lifetime: tt.in, StaleWhileRevalidate: tt.in, StaleIfError: tt.in}
+		got := NewMeta(d, nil).Decision()
+		if got.Lifetime != tt.want || got.StaleWhileRevalidate != tt.want || got.StaleIfError != tt.want {
+			t.Errorf("%v kept as %v, %v, %v; want %v", tt.in, got.Lifetime, got.StaleWhileRevalidate, got.StaleIfError, tt.want)
+		}
 	}
 }
 

@@ -43,6 +43,7 @@ sleep 1
 idle_rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 metric() { awk -v m="$1" '$1 == m {print $2}' <<<"$2"; }
 m0=$(curl -s http://127.0.0.1:18202/metrics)
+gc_lines0=$(grep -c '^gc ' "$work/shoal.err" || true)
 t0=$(date +%s.%N)
 # wrk runs until stopped: stop it once the node has fetched the requested objects.
 wrk -t1 -c32 -d600s -s "$work/fill.lua" http://127.0.0.1:18201 >/dev/null &
@@ -58,6 +59,13 @@ metrics=$(curl -s http://127.0.0.1:18202/metrics)
 stored=$(awk '/^shoal_cachestore_objects/ {print $2}' <<<"$metrics")
 bytes=$(awk '/^shoal_cachestore_bytes/ {print $2}' <<<"$metrics")
 heap=$(metric go_memstats_heap_inuse_bytes "$metrics")
+# The collector's own CPU in the fill, from gctrace's "a+b/c/d+e ms cpu" of each collection
+# since the fill began: the stop-the-world phases (a and e), mark assists (b) and background
+# marking (c); idle marking (d) runs only on a core nothing else wanted. What a pacing change
+# costs, without the noise of the whole fill's CPU.
+gc_cpu=$(tail -n +$((gc_lines0 + 1)) "$work/shoal.err" | awk '/^gc / {
+  for (i = 1; i <= NF; i++) if ($(i+1) == "ms" && $(i+2) == "cpu,") { split($i, p, "[+/]"); s += p[1] + p[2] + p[3] + p[5] }
+} END { printf "%.3f", s / 1000 }')
 gcs=$(( $(metric go_gc_duration_seconds_count "$metrics") - $(metric go_gc_duration_seconds_count "$m0") ))
 live_mib=$(grep -o '[0-9]*->[0-9]*->[0-9]* MB' "$work/shoal.err" | tail -1 | sed 's/.*->\([0-9]*\) MB/\1/')
 allocated=$(awk -v a="$(metric go_memstats_alloc_bytes_total "$m0")" -v b="$(metric go_memstats_alloc_bytes_total "$metrics")" 'BEGIN {print b-a}')
@@ -65,7 +73,7 @@ allocated=$(awk -v a="$(metric go_memstats_alloc_bytes_total "$m0")" -v b="$(met
 # full), or off (read as 2^64-1: a full store).
 gogc=$(metric go_gc_gogc_percent "$metrics" | awk '{print ($1 > 1e18 ? "off" : $1)}')
 cpu=$(awk -v a="$(metric process_cpu_seconds_total "$m0")" -v b="$(metric process_cpu_seconds_total "$metrics")" 'BEGIN {print b-a}')
-awk -v idle="$idle_rss" -v heap="$heap" -v gcs="$gcs" -v cpu="$cpu" -v allocated="$allocated" -v live="${live_mib:-0}" -v secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b-a}')" -v limit="${GOMEMLIMIT:-derived from cache.memory}" -v gogc="${gogc:-?}" -v rss="$rss" -v budget="$budget_mib" -v objs="$stored" -v bytes="$bytes" -v sent="$objects" 'BEGIN {
+awk -v idle="$idle_rss" -v heap="$heap" -v gcs="$gcs" -v cpu="$cpu" -v allocated="$allocated" -v live="${live_mib:-0}" -v secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b-a}')" -v limit="${GOMEMLIMIT:-derived from cache.memory}" -v gogc="${gogc:-?}" -v gccpu="${gc_cpu:-0}" -v rss="$rss" -v budget="$budget_mib" -v objs="$stored" -v bytes="$bytes" -v sent="$objects" 'BEGIN {
   printf "cache.memory budget     %d MiB\n", budget
   printf "objects requested       %d (1 KiB each)\n", sent
   printf "objects held            %d\n", objs
@@ -75,6 +83,7 @@ awk -v idle="$idle_rss" -v heap="$heap" -v gcs="$gcs" -v cpu="$cpu" -v allocated
   printf "Go heap in use          %.1f MiB (%.2fx budget); GOMEMLIMIT %s; GOGC at the end %s\n", heap/1048576, heap/1048576/budget, limit, gogc
   printf "live heap, last GC      %d MiB (%.0f bytes per held object, %.0f above the body)\n", live, live*1048576/objs, live*1048576/objs-1024
   printf "fill                    %.1f s, %d collections, %.1f s of CPU (%.0f us per object requested)\n", secs, gcs, cpu, cpu*1e6/sent
+  printf "collector CPU in fill   %.2f s (%.1f us per object requested; assists, background and STW, gctrace)\n", gccpu, gccpu*1e6/sent
   printf "allocated in the fill   %.2f GiB (%.1f KiB per object requested)\n", allocated/1073741824, allocated/1024/sent
 }'
 latest=$(grep -l '^varnish .*B/object\|^varnish  *[0-9]' bench-results/bench-2*.txt 2>/dev/null | tail -1 || true)

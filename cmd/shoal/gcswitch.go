@@ -23,14 +23,26 @@ import (
 // headroom (a share of the live heap, the whole of it at 100) is then mostly a second copy
 // of the cache's size: RSS up to twice what the store holds, 884-1,095 B above each 1 KiB
 // body for 100,000 objects where the store itself holds some 480 (cachestore README, In a
-// process). Cached objects are cheap to mark for their bytes (a 1 KiB body is one mark bit,
-// not scanned), so a collection costs per stored object and runs once per headroom
-// allocated: the collector's CPU per byte allocated (a miss's 3 KiB) is the same whatever
-// the store's size, and halving the percent doubles it, some 0.3 us more per miss (about
-// 125 ns to mark a stored object, one collection per 1,500 B of store per 3 KiB miss)
-// against 35-50 us. So above gcLeanFrom GOGC is gcLeanPercent, and under 3/4 of gcLeanFrom the process's own
-// again (100: the switch exists only when GOGC is not in the environment), as a small heap
-// is mostly connections and fills whose marking costs more per byte.
+// process); GOGC 50 still left 735-922. So above gcLeanFrom the switch aims at a headroom
+// of gcLeanHeadroom bytes, an amount and not only a share, as the full store's pacing does
+// (memory.go: the limit's reserve), but never under gcLeanMinPercent of the heap: GOGC is
+// gcLeanHeadroom over the heap (the store's bytes and gcRestOfHeap), between
+// gcLeanMinPercent and gcLeanMaxPercent, set again whenever the store's growth changes it.
+// Under 3/4 of gcLeanFrom the process's own percent comes back (100: the switch exists only
+// when GOGC is not in the environment), as a small heap is mostly connections and fills
+// whose marking costs more per byte.
+//
+// Why a floor: a collection marks every stored object (about 125 ns each for a 1 KiB
+// object: Object, Meta, key and body; the bodies are not scanned) and runs once per
+// headroom allocated, so at a fixed percent the collector's CPU per byte a miss allocates
+// is the same whatever the store's size, but with a fixed amount it grows with the store.
+// With 16 MiB and a floor of 5 (GOGC 9 to 5 over 100,000 to 220,000 objects) make
+// bench-peers' miss-1k took 65.7 us of CPU per miss against 56.6 at GOGC 50 (+16%,
+// bench-results/bench-20261201T060023Z.txt), for 651 B of RSS above each body against 922.
+// At a floor of 20 (GOGC 20 from 144 MiB), 300,000 objects held 635-668 B of RSS above each
+// body against 690-847 at 50, but miss-1k took 45.8 and 47.6 us per miss against 43.4 and
+// 42.4 (+5 and +12%); at 33, 701-715 B against 814-825, and 46.5 us against 50.0 (cachestore
+// README, A cache that is not full). A hit allocates nothing and pays nothing.
 //
 // Not when the operator set GOGC or GOMEMLIMIT: they chose the pacing (with GOGC=off and no
 // limit, turning it back on would be wrong; with their own limit, the store's budget is
@@ -44,23 +56,34 @@ const (
 	gcOnAt  = 12
 )
 
-// gcLeanFrom is the store size (bytes of Object.Cost) from which GOGC is gcLeanPercent: the
-// rest of a busy node's heap is some 16 MiB (listeners, pools, fills in flight; see
-// memory.go), so from there the store is at least half the heap. A later start leaves the
-// heap to grow at GOGC 100 up to where the fill's last collections find it: lowering the
-// percent at 64 MiB took 100,000 1 KiB objects from 914-993 B of RSS above the body to only
-// 865-879 (7 and 8 collections in the fill, against 12 with GOGC=50 from the start, 735-788).
+// gcLeanFrom is the store size (bytes of Object.Cost) from which the switch paces the
+// collector by gcLeanHeadroom: the rest of a busy node's heap is some 16 MiB (gcRestOfHeap:
+// listeners, pools, fills in flight; see memory.go), so from there the store is at least
+// half the heap. A later start leaves the heap to grow at GOGC 100 up to where the fill's
+// last collections find it: lowering the percent at 64 MiB took 100,000 1 KiB objects from
+// 914-993 B of RSS above the body to only 865-879 (7 and 8 collections in the fill, against
+// 12 with GOGC=50 from the start, 735-788).
 const (
-	gcLeanFrom    = 16 << 20
-	gcLeanPercent = 50
+	gcLeanFrom       = 16 << 20
+	gcRestOfHeap     = 16 << 20
+	gcLeanHeadroom   = 32 << 20
+	gcLeanMaxPercent = 50
+	gcLeanMinPercent = 33
 )
+
+// leanPercent is the GOGC that gives a heap of a store of bytes (and gcRestOfHeap) a
+// headroom of gcLeanHeadroom, within gcLeanMinPercent and gcLeanMaxPercent.
+func leanPercent(bytes int64) int {
+	p := gcLeanHeadroom * 100 / (max(bytes, 0) + gcRestOfHeap)
+	return int(min(max(p, gcLeanMinPercent), gcLeanMaxPercent))
+}
 
 // gcState is the pacing the switch has set.
 type gcState int
 
 const (
 	gcOwn  gcState = iota // the process's own percent
-	gcLean                // gcLeanPercent: the store is most of the heap
+	gcLean                // leanPercent: the store is most of the heap
 	gcOff                 // off: the store is full, the memory limit paces
 )
 
@@ -71,6 +94,7 @@ type gcSwitch struct {
 	setPercent func(int) int
 	log        *slog.Logger
 	state      gcState
+	percent    int // the percent the switch set last (in gcLean, leanPercent of the store then)
 	before     int // the percent in force when the switch first changed it
 }
 
@@ -86,22 +110,27 @@ func (g *gcSwitch) want(bytes int64) gcState {
 	return gcOwn
 }
 
-// observe takes the store's bytes and switches GOGC when a threshold is crossed.
+// observe takes the store's bytes and switches GOGC when a threshold is crossed, or, while
+// the store is lean, when its size changes the percent that gives it gcLeanHeadroom.
 func (g *gcSwitch) observe(bytes int64) {
 	s := g.want(bytes)
-	if s == g.state {
+	if s == g.state && (s != gcLean || leanPercent(bytes) == g.percent) {
 		return
 	}
 	percent := g.before
-	switch s {
-	case gcOff:
+	switch {
+	case s == gcOff:
 		percent = -1
 		g.log.Info("store full: the collector now runs only at the memory limit (GOGC off)",
 			"store_bytes", bytes, "budget_bytes", g.budget)
-	case gcLean:
-		percent = gcLeanPercent
+	case s == gcLean && g.state == gcLean:
+		percent = leanPercent(bytes)
+		g.log.Debug("store grew or shrank: GOGC follows to keep the collector's headroom",
+			"store_bytes", bytes, "gogc", percent, "headroom_bytes", gcLeanHeadroom)
+	case s == gcLean:
+		percent = leanPercent(bytes)
 		g.log.Info("store holds most of the heap: GOGC lowered", "store_bytes", bytes,
-			"budget_bytes", g.budget, "gogc", percent)
+			"budget_bytes", g.budget, "gogc", percent, "headroom_bytes", gcLeanHeadroom)
 	default:
 		g.log.Info("store small again: GOGC back", "store_bytes", bytes,
 			"budget_bytes", g.budget, "gogc", percent)
@@ -109,7 +138,7 @@ func (g *gcSwitch) observe(bytes int64) {
 	if old := g.setPercent(percent); g.state == gcOwn {
 		g.before = old
 	}
-	g.state = s
+	g.state, g.percent = s, percent
 }
 
 // restore gives back the percent the switch took, if it took it.

@@ -107,8 +107,9 @@ func TestGCSwitch_aFullStoreTurnsGOGCOffInTheProcess(t *testing.T) {
 }
 
 // TestGCSwitch_aLargeStoreLowersGOGCInTheProcess: a store that holds more than 16 MiB and is
-// not full runs at GOGC 50 (the collector's headroom is not a second copy of the cache), and
-// says so in its log and /metrics.
+// not full runs at a lower GOGC (the collector's headroom is not a second copy of the cache),
+// 50 for this one (32 MiB of headroom is more than half of its 40 MiB heap), and says so in
+// its log and /metrics.
 func TestGCSwitch_aLargeStoreLowersGOGCInTheProcess(t *testing.T) {
 	// cache.memory 256MiB: a store of 224 MiB, full (GOGC off) from 210 MiB.
 	n := startGCNode(t, "256MiB", 24)
