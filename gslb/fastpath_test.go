@@ -391,3 +391,46 @@ func BenchmarkAnswerFast(b *testing.B) {
 		})
 	}
 }
+
+// parseWire takes a label byte into the name in lower case when it is a letter, digit, '-' or
+// '_', and leaves the query to the general path for any other byte, whatever its position.
+func TestParseWire_labelBytes(t *testing.T) {
+	for c := range 256 {
+		b := byte(c)
+		packet := []byte{0xab, 0xcd, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'w', b, 'w', 2, 'e', 'x', 0, 0, 1, 0, 1}
+		_, lname, ok := parseWire(packet, make([]byte, 0, maxNameWire))
+		lower := b
+		if 'A' <= b && b <= 'Z' {
+			lower = b + 'a' - 'A'
+		}
+		plain := 'a' <= lower && lower <= 'z' || '0' <= lower && lower <= '9' || lower == '-' || lower == '_'
+		if ok != plain {
+			t.Fatalf("byte %#x: parsed %v, want %v", b, ok, plain)
+		}
+		if want := "w" + string(lower) + "w.ex."; ok && string(lname) != want {
+			t.Fatalf("byte %#x: name %q, want %q", b, lname, want)
+		}
+	}
+}
+
+// A name as long as the wire allows fills the name buffer exactly; one byte more is refused.
+func TestParseWire_longestName(t *testing.T) {
+	for _, wireLen := range []int{maxNameWire, maxNameWire + 1} {
+		packet := []byte{0xab, 0xcd, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0}
+		left := wireLen - 1 // the root's zero byte
+		for left > 0 {
+			l := min(63, left-1)
+			packet = append(packet, byte(l))
+			packet = append(packet, bytes.Repeat([]byte{'A'}, l)...)
+			left -= l + 1
+		}
+		packet = append(packet, 0, 0, 1, 0, 1)
+		_, lname, ok := parseWire(packet, make([]byte, 0, maxNameWire))
+		if want := wireLen <= maxNameWire; ok != want {
+			t.Fatalf("name of %d wire bytes: parsed %v, want %v", wireLen, ok, want)
+		}
+		if ok && (len(lname) != wireLen-1 || lname[0] != 'a') {
+			t.Fatalf("name of %d wire bytes: %d bytes %q", wireLen, len(lname), lname[:8])
+		}
+	}
+}
