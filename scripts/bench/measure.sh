@@ -69,6 +69,7 @@ server_pids() {
   shoal) echo "$pid_shoal" ;;
   shoal-policy) echo "$pid_shoal_policy" ;;
   shoal-base) echo "$pid_shoal_base" ;;
+  refproxy) echo "$pid_refproxy" ;;
   esac
 }
 

@@ -79,13 +79,14 @@ END {
   for (i = 1; i <= nw; i++) {
     w = wl[i]; if (!((w, "shoal") in n)) continue
     best = 0; bestt = ""; bp99 = -1
+    # refproxy is no peer: it is the stack's floor, compared on its own line below.
     for (j = 1; j <= nt; j++) {
-      t = tl[j]; if (t ~ /^shoal/ || !((w, t) in n)) continue
+      t = tl[j]; if (t ~ /^shoal/ || t == "refproxy" || !((w, t) in n)) continue
       if (w !~ /^hit/ && t != "nginx") continue
       if (mr[w, t] > best) { best = mr[w, t]; bestt = t }
     }
     for (j = 1; j <= nt; j++) {
-      t = tl[j]; if (t ~ /^shoal/ || !((w, t) in n)) continue
+      t = tl[j]; if (t ~ /^shoal/ || t == "refproxy" || !((w, t) in n)) continue
       if (bp99 < 0 || m99[w, t] < bp99) { bp99 = m99[w, t]; bp99t = t }
     }
     if (bestt == "") continue # TARGETS left out every peer
@@ -93,6 +94,12 @@ END {
       (w ~ /^hit/ ? "of best peer" : "of nginx"), bestt, m99[w, "shoal"], bp99, bp99t, \
       (best == 0 ? "n/a" : (mr[w, "shoal"] >= best && m99[w, "shoal"] <= bp99) ? "met" : "short"), \
       (cpu[w, "shoal"] > 0 && cpu[w, bestt] > 0 ? sprintf("   cpu/response %.2fx %s's", cpu[w, "shoal"] / cpu[w, bestt], bestt) : "")
+  }
+  for (i = 1; i <= nw; i++) {
+    w = wl[i]; if (!((w, "shoal") in n) || !((w, "refproxy") in n) || mr[w, "refproxy"] == 0) continue
+    printf "%-9s req/s %.2fx of refproxy (the bare fasthttp proxy)   p99 %.2f vs %.2f ms%s\n", w, mr[w, "shoal"] / mr[w, "refproxy"], \
+      m99[w, "shoal"], m99[w, "refproxy"], \
+      (cpu[w, "shoal"] > 0 && cpu[w, "refproxy"] > 0 ? sprintf("   cpu/response %.2fx refproxy's", cpu[w, "shoal"] / cpu[w, "refproxy"]) : "")
   }
   for (i = 1; i <= lnw; i++) {
     w = lwl[i]; if (!((w, "shoal") in ln) || best99[w] == 0) continue
