@@ -199,19 +199,19 @@ for round in $(seq "$rounds"); do
       t=${targets[$(((i + round - 1) % ${#targets[@]}))]}
       [ "$t" = refproxy ] && [ "$w" != pass-1k ] && continue
       url="http://127.0.0.1:$(port_of "$t")$(path_of "$w")"
-      before=$(origin_requests) cpu0=$(cpu_ticks "$t") load0=$(core_times 1)
+      before=$(origin_requests) cpu0=$(cpu_ticks "$t") load0=$(core_times 1) csw0=$(ctx_switches "$t")
       if [ "$w" = miss-1k ]; then
         m=$(run_wrk "$url" "$here/miss.lua" "$t-$round-$RANDOM")
       else
         m=$(run_wrk "$url")
       fi
-      after=$(origin_requests) cpu1=$(cpu_ticks "$t") load1=$(core_times 1)
+      after=$(origin_requests) cpu1=$(cpu_ticks "$t") load1=$(core_times 1) csw1=$(ctx_switches "$t")
       # The target's CPU ticks over the run, and how busy the load generator's core was in
       # per cent: near 100, wrk was the bottleneck and req/s says little about the target.
       loadpct=$(awk -v a="$load0" -v b="$load1" 'BEGIN {split(a, x, " "); split(b, y, " ");
         d = (y[1] - x[1]) + (y[2] - x[2]); printf "%.0f", (d > 0 ? 100 * (y[1] - x[1]) / d : 0)}')
-      printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$t" "$round" "${m// /	}" "$((after - before - 1))" \
-        "$((cpu1 - cpu0))" "$loadpct" >>"$raw"
+      printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$t" "$round" "${m// /	}" "$((after - before - 1))" \
+        "$((cpu1 - cpu0))" "$loadpct" "$((${csw1% *} - ${csw0% *}))" "$((${csw1#* } - ${csw0#* }))" >>"$raw"
     done
   done
   for w in "${lat_workloads[@]}"; do
@@ -247,7 +247,8 @@ fi
   awk -v rate="$rate" -v full="${full_mib:-0}" -f "$here/report.awk" "$raw"
   [ -n "$full_mib" ] && { echo; awk -v mib="$full_mib" -v hdr=1 -f "$here/full.awk" "$raw"; }
   echo
-  echo "raw rows (run: workload target round rps p50_ms p99_ms requests errors origin_requests cpu_ticks load_core_busy_pct;"
+  echo "raw rows (run: workload target round rps p50_ms p99_ms requests errors origin_requests cpu_ticks load_core_busy_pct"
+  echo "               voluntary_switches involuntary_switches;"
   echo "          lat: workload target round p50_ms p99_ms p999_ms success requests sent_per_s errors origin_requests;"
   echo "          mem: target rss_before_kib rss_after_kib held_before held_after extra_before extra_after;
           extra: nginx tmpfs bytes, blocks taken by haproxy cache entries;
