@@ -85,3 +85,27 @@ func dump(l *fieldList) string {
 	}
 	return b.String()
 }
+
+// BenchmarkAnswer_relayTo relays nginx's head to an HTTP/1.1 client, a pass's copy of the
+// origin's head (1.4 µs of CPU on the bench machine, 2026-12-01: a quarter of it the Date's
+// seed parse, a third fasthttp's AddBytesKV for the ten fields; rendering the head and
+// parsing it once instead cost as much, 1.4 against 1.3).
+// Run: go test -run '^$' -bench Answer_relayTo -benchmem ./edge/
+func BenchmarkAnswer_relayTo(b *testing.B) {
+	const nginx = "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Tue, 01 Dec 2026 06:00:00 GMT\r\nContent-Type: application/octet-stream\r\nContent-Length: 1024\r\nLast-Modified: Tue, 01 Dec 2026 05:00:00 GMT\r\nConnection: keep-alive\r\nETag: \"abc-400\"\r\nExpires: Tue, 01 Dec 2026 07:00:00 GMT\r\nCache-Control: max-age=3600\r\nAccept-Ranges: bytes\r\n\r\n"
+	resp := fasthttp.AcquireResponse()
+	resp.Header.DisableNormalizing()
+	if err := resp.Header.Read(bufio.NewReader(strings.NewReader(nginx))); err != nil {
+		b.Fatal(err)
+	}
+	a := answers.Get().(*answer).bare(resp)
+	defer a.free()
+	var dst fasthttp.ResponseHeader
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		dst.Reset()
+		dst.DisableNormalizing()
+		a.relayTo(http1Head{&dst}, now)
+	}
+}

@@ -16,6 +16,7 @@ port_shoal_policy=18308
 port_shoal_policy_admin=18309
 port_shoal_base=18310
 port_shoal_base_admin=18311
+port_refproxy=18312
 
 write_origin() {
   mkdir -p "$work/www/pass"

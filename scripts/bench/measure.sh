@@ -69,6 +69,7 @@ server_pids() {
   shoal) echo "$pid_shoal" ;;
   shoal-policy) echo "$pid_shoal_policy" ;;
   shoal-base) echo "$pid_shoal_base" ;;
+  refproxy) echo "$pid_refproxy" ;;
   esac
 }
 
@@ -98,6 +99,20 @@ cpu_ticks() {
     total=$((total + ${t:-0}))
   done
   echo "$total"
+}
+
+# ctx_switches prints "voluntary involuntary" context switches that a target's server
+# processes have made so far, every thread included (/proc/PID/task/*/status). Per response,
+# the involuntary ones are the target preempted on its core (by the origin it woke, say), and
+# each costs the target CPU: with the refproxy row they tell scheduling from code.
+ctx_switches() {
+  local pid v=0 n=0 a b
+  for pid in $(server_pids "$1"); do
+    read -r a b < <(cat /proc/"$pid"/task/*/status 2>/dev/null |
+      awk '/^voluntary_ctxt_switches/ {v += $2} /^nonvoluntary_ctxt_switches/ {n += $2} END {print v + 0, n + 0}')
+    v=$((v + ${a:-0})) n=$((n + ${b:-0}))
+  done
+  echo "$v $n"
 }
 
 # core_times prints "busy idle" clock ticks of one core so far (/proc/stat; iowait counts as

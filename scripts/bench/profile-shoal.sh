@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CPU profile of a Shoal node under one of run.sh's workloads, with perf (cpu-clock, call
 # graphs; Go keeps frame pointers). Same origin, pinning and wrk flags as run.sh.
-# Usage: [SECONDS_PER_RUN=10] [SYSCALLS=1] [SHOAL_BIN=bin/shoal] scripts/bench/profile-shoal.sh [hit-1k|hit-16k|hit-256k|hit-1m|pass-1k|miss-1k]
+# Usage: [SECONDS_PER_RUN=10] [SYSCALLS=1] [SHOAL_BIN=bin/shoal] [PROFILE_TARGET=refproxy] scripts/bench/profile-shoal.sh [hit-1k|hit-16k|hit-256k|hit-1m|pass-1k|miss-1k]
 # PERF_DATA=FILE keeps perf.data there for `perf report -i FILE` (call graphs of one symbol).
 # SYSCALLS=1 adds a second, shorter wrk run (SYSCALL_SECONDS, 3) under `strace -c -f` and
 # prints the syscalls per response and how many of them failed (a read that found nothing,
@@ -18,12 +18,19 @@ if [ "${SYSCALLS:-0}" = 1 ]; then
   command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace >/dev/null; }
 fi
 . "$here/profile-setup.sh" shoal-profile
-out="bench-results/profile-$workload-$(date -u +%Y%m%dT%H%M%SZ).txt"
+out="bench-results/profile-${PROFILE_TARGET:+$PROFILE_TARGET-}$workload-$(date -u +%Y%m%dT%H%M%SZ).txt"
 write_origin
 write_shoal
 taskset -c 0 nginx -p "$work" -c "$work/origin.conf" &
 pid_origin=$!
-taskset -c 0 "$shoal_bin" run -c "$work/shoal.yaml" >/dev/null 2>"$work/shoal.err" &
+# PROFILE_TARGET=refproxy profiles the bare fasthttp proxy (scripts/bench/refproxy) on Shoal's
+# port instead: the same workload, the stack's floor, to diff against Shoal's profile.
+if [ "${PROFILE_TARGET:-shoal}" = refproxy ]; then
+  go build -o "$work/refproxy" ./scripts/bench/refproxy
+  taskset -c 0 "$work/refproxy" -listen "127.0.0.1:$port_shoal" -origin "127.0.0.1:$port_origin" >/dev/null 2>"$work/shoal.err" &
+else
+  taskset -c 0 "$shoal_bin" run -c "$work/shoal.yaml" >/dev/null 2>"$work/shoal.err" &
+fi
 pid_shoal=$!
 wait_port "$port_origin"
 wait_port "$port_shoal"
@@ -41,7 +48,7 @@ if [ "$workload" = miss-1k ]; then m=$(run_wrk "http://127.0.0.1:$port_shoal" "$
 wait "$perf_pid"
 [ -n "${PERF_DATA:-}" ] && cp "$work/perf.data" "$PERF_DATA"
 {
-  echo "shoal $workload under wrk -t1 -c$conns -d${secs}s: rps p50_ms p99_ms requests errors = $m"
+  echo "${PROFILE_TARGET:-shoal} $workload under wrk -t1 -c$conns -d${secs}s: rps p50_ms p99_ms requests errors = $m"
   echo
   echo "== flat (self) =="
   perf report -i "$work/perf.data" --stdio --no-children --sort symbol -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -45 || true

@@ -15,6 +15,8 @@ $1 == "run" {
   # CPU ticks (1/100 s) the target used during the run, and the load generator's core busy %
   # (rows written before these columns existed have neither).
   if (NF >= 12) { ticks[k] += $11; nload[k]++; load[k] += $12 }
+  # Context switches of the target's threads, voluntary and involuntary (newer rows only).
+  if (NF >= 14) { ncsw[k]++; vsw[k] += $13; isw[k] += $14 }
   if ($5 < lo[k]) lo[k] = $5
   if ($5 > hi[k]) hi[k] = $5
 }
@@ -37,8 +39,8 @@ $1 == "mem" {
   if ($2 == "haproxy") blocks = $8 - $7
 }
 END {
-  printf "%-9s %-8s %10s %7s %8s %8s %7s %6s %7s %5s  %s\n", "workload", "target", "req/s", "vs vrn", "p50 ms", "p99 ms", "spread", "errors", \
-    "cpu us", "load", "note"
+  printf "%-9s %-8s %10s %7s %8s %8s %7s %6s %7s %11s %5s  %s\n", "workload", "target", "req/s", "vs vrn", "p50 ms", "p99 ms", "spread", "errors", \
+    "cpu us", "csw vol/inv", "load", "note"
   for (i = 1; i <= nw; i++) {
     w = wl[i]; base = ((w, "varnish") in n) ? rps[w, "varnish"] / n[w, "varnish"] : 0
     for (j = 1; j <= nt; j++) {
@@ -52,9 +54,11 @@ END {
       cpu[k] = (k in nload && reqs[k] > 0) ? ticks[k] * 10000 / reqs[k] : 0
       lp[k] = (k in nload) ? load[k] / nload[k] : -1
       if (lp[k] >= 95) note = note (note == "" ? "" : "; ") "load core saturated: req/s measures wrk"
-      printf "%-9s %-8s %10.0f %7s %8.2f %8.2f %6.1f%% %6d %7s %5s  %s\n", w, t, m, (base > 0 ? sprintf("%.2fx", m / base) : "-"), \
+      # Context switches per response, voluntary/involuntary, over every round.
+      csw = (k in ncsw && reqs[k] > 0) ? sprintf("%.2f/%.2f", vsw[k] / reqs[k], isw[k] / reqs[k]) : "-"
+      printf "%-9s %-8s %10.0f %7s %8.2f %8.2f %6.1f%% %6d %7s %11s %5s  %s\n", w, t, m, (base > 0 ? sprintf("%.2fx", m / base) : "-"), \
         p50[k] / n[k], m99[k], (m > 0 ? 100 * (hi[k] - lo[k]) / m : 0), errs[k], \
-        (cpu[k] > 0 ? sprintf("%.1f", cpu[k]) : "-"), (lp[k] >= 0 ? sprintf("%.0f%%", lp[k]) : "-"), note
+        (cpu[k] > 0 ? sprintf("%.1f", cpu[k]) : "-"), csw, (lp[k] >= 0 ? sprintf("%.0f%%", lp[k]) : "-"), note
     }
   }
   if (lnw > 0) latency_table()
@@ -79,13 +83,14 @@ END {
   for (i = 1; i <= nw; i++) {
     w = wl[i]; if (!((w, "shoal") in n)) continue
     best = 0; bestt = ""; bp99 = -1
+    # refproxy is no peer: it is the stack's floor, compared on its own line below.
     for (j = 1; j <= nt; j++) {
-      t = tl[j]; if (t ~ /^shoal/ || !((w, t) in n)) continue
+      t = tl[j]; if (t ~ /^shoal/ || t == "refproxy" || !((w, t) in n)) continue
       if (w !~ /^hit/ && t != "nginx") continue
       if (mr[w, t] > best) { best = mr[w, t]; bestt = t }
     }
     for (j = 1; j <= nt; j++) {
-      t = tl[j]; if (t ~ /^shoal/ || !((w, t) in n)) continue
+      t = tl[j]; if (t ~ /^shoal/ || t == "refproxy" || !((w, t) in n)) continue
       if (bp99 < 0 || m99[w, t] < bp99) { bp99 = m99[w, t]; bp99t = t }
     }
     if (bestt == "") continue # TARGETS left out every peer
@@ -93,6 +98,12 @@ END {
       (w ~ /^hit/ ? "of best peer" : "of nginx"), bestt, m99[w, "shoal"], bp99, bp99t, \
       (best == 0 ? "n/a" : (mr[w, "shoal"] >= best && m99[w, "shoal"] <= bp99) ? "met" : "short"), \
       (cpu[w, "shoal"] > 0 && cpu[w, bestt] > 0 ? sprintf("   cpu/response %.2fx %s's", cpu[w, "shoal"] / cpu[w, bestt], bestt) : "")
+  }
+  for (i = 1; i <= nw; i++) {
+    w = wl[i]; if (!((w, "shoal") in n) || !((w, "refproxy") in n) || mr[w, "refproxy"] == 0) continue
+    printf "%-9s req/s %.2fx of refproxy (the bare fasthttp proxy)   p99 %.2f vs %.2f ms%s\n", w, mr[w, "shoal"] / mr[w, "refproxy"], \
+      m99[w, "shoal"], m99[w, "refproxy"], \
+      (cpu[w, "shoal"] > 0 && cpu[w, "refproxy"] > 0 ? sprintf("   cpu/response %.2fx refproxy's", cpu[w, "shoal"] / cpu[w, "refproxy"]) : "")
   }
   for (i = 1; i <= lnw; i++) {
     w = lwl[i]; if (!((w, "shoal") in ln) || best99[w] == 0) continue

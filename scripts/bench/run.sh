@@ -17,7 +17,9 @@ rounds=${ROUNDS:-2}
 objects=${OBJECTS:-100000}
 conns=${CONNECTIONS:-64}
 rate=${RATE:-5000}
-targets=(varnish nginx haproxy shoal)
+# refproxy (scripts/bench/refproxy) is the stack's floor for pass: a bare fasthttp proxy with no
+# cache, measured on pass-1k only, so the pass row shows what Shoal's own code costs.
+targets=(varnish nginx haproxy shoal refproxy)
 workloads=(hit-1k hit-16k hit-256k hit-1m pass-1k miss-1k)
 # Fixed-rate latency: hit-1k is /1k.bin again and again, zipf-1k a Zipf(0.9) mix over the
 # OBJECTS objects the memory phase filled (/fill/<target>/<rank>), the same URLs for everyone.
@@ -79,6 +81,12 @@ work=$(mktemp -d /tmp/shoal-bench.XXXXXX)
 # nginx keeps bodies in files: a tmpfs keeps disk speed out of the comparison.
 if [ -d /dev/shm ]; then cache_dir=$(mktemp -d /dev/shm/shoal-bench-nginx.XXXXXX); else cache_dir=$work/cache; fi
 latency=$work/latency
+refproxy=$work/refproxy
+if [[ " ${targets[*]} " == *" refproxy "* ]] && ! go build -o "$refproxy" ./scripts/bench/refproxy; then
+  echo "warning: scripts/bench/refproxy does not build; no refproxy row" >&2
+  targets=("${targets[@]/refproxy/}")
+  read -r -a targets <<<"${targets[*]}"
+fi
 if [ ${#lat_workloads[@]} -gt 0 ] && ! go build -o "$latency" ./scripts/bench/latency; then
   echo "warning: scripts/bench/latency does not build; no latency table" >&2
   lat_workloads=()
@@ -93,7 +101,7 @@ mem_mib=$((objects_total * 3 / 1024 + 256))
 
 cleanup() {
   local status=$? pid
-  for pid in ${pid_origin:-} ${pid_varnish:-} ${pid_nginx:-} ${pid_haproxy:-} ${pid_shoal:-} ${pid_shoal_policy:-} ${pid_shoal_base:-}; do
+  for pid in ${pid_origin:-} ${pid_varnish:-} ${pid_nginx:-} ${pid_haproxy:-} ${pid_shoal:-} ${pid_shoal_policy:-} ${pid_shoal_base:-} ${pid_refproxy:-}; do
     kill "$pid" 2>/dev/null || true
   done
   wait 2>/dev/null || true
@@ -136,6 +144,11 @@ if [[ " ${targets[*]} " == *" shoal-policy "* ]]; then
   pid_shoal_policy=$!
   ports+=("$port_shoal_policy")
 fi
+if [[ " ${targets[*]} " == *" refproxy "* ]]; then
+  taskset -c 0 "$refproxy" -listen "127.0.0.1:$port_refproxy" -origin "127.0.0.1:$port_origin" >/dev/null 2>"$work/refproxy.err" &
+  pid_refproxy=$!
+  ports+=("$port_refproxy")
+fi
 for p in "${ports[@]}"; do wait_port "$p"; done
 
 port_of() { local v="port_${1//-/_}"; echo "${!v}"; }
@@ -148,8 +161,9 @@ path_of() {
 
 # Memory first, on fresh processes: a short hit run allocates connection buffers, then the
 # RSS before, the fill of $objects distinct 1 KiB objects, a pause for asynchronous stores,
-# and the RSS after. Targets fill one at a time while the others idle.
+# and the RSS after. Targets fill one at a time while the others idle; refproxy keeps nothing.
 for t in "${targets[@]}"; do
+  [ "$t" = refproxy ] && continue
   port=$(port_of "$t")
   curl -s -o /dev/null "http://127.0.0.1:$port/1k.bin"
   secs=1 run_wrk "http://127.0.0.1:$port/1k.bin" >/dev/null
@@ -183,25 +197,27 @@ for round in $(seq "$rounds"); do
     # Rotate the target order each round so no target always runs first or last.
     for i in "${!targets[@]}"; do
       t=${targets[$(((i + round - 1) % ${#targets[@]}))]}
+      [ "$t" = refproxy ] && [ "$w" != pass-1k ] && continue
       url="http://127.0.0.1:$(port_of "$t")$(path_of "$w")"
-      before=$(origin_requests) cpu0=$(cpu_ticks "$t") load0=$(core_times 1)
+      before=$(origin_requests) cpu0=$(cpu_ticks "$t") load0=$(core_times 1) csw0=$(ctx_switches "$t")
       if [ "$w" = miss-1k ]; then
         m=$(run_wrk "$url" "$here/miss.lua" "$t-$round-$RANDOM")
       else
         m=$(run_wrk "$url")
       fi
-      after=$(origin_requests) cpu1=$(cpu_ticks "$t") load1=$(core_times 1)
+      after=$(origin_requests) cpu1=$(cpu_ticks "$t") load1=$(core_times 1) csw1=$(ctx_switches "$t")
       # The target's CPU ticks over the run, and how busy the load generator's core was in
       # per cent: near 100, wrk was the bottleneck and req/s says little about the target.
       loadpct=$(awk -v a="$load0" -v b="$load1" 'BEGIN {split(a, x, " "); split(b, y, " ");
         d = (y[1] - x[1]) + (y[2] - x[2]); printf "%.0f", (d > 0 ? 100 * (y[1] - x[1]) / d : 0)}')
-      printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$t" "$round" "${m// /	}" "$((after - before - 1))" \
-        "$((cpu1 - cpu0))" "$loadpct" >>"$raw"
+      printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$t" "$round" "${m// /	}" "$((after - before - 1))" \
+        "$((cpu1 - cpu0))" "$loadpct" "$((${csw1% *} - ${csw0% *}))" "$((${csw1#* } - ${csw0#* }))" >>"$raw"
     done
   done
   for w in "${lat_workloads[@]}"; do
     for i in "${!targets[@]}"; do
       t=${targets[$(((i + round - 1) % ${#targets[@]}))]}
+      [ "$t" = refproxy ] && continue
       before=$(origin_requests)
       m=$(run_latency "$t" "$w" "$round")
       after=$(origin_requests)
@@ -213,6 +229,7 @@ done
 # The caches again after every run: still full, and what each process holds now.
 if [ -n "$full_mib" ]; then
   for t in "${targets[@]}"; do
+    [ "$t" = refproxy ] && continue
     printf 'full\tend\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$objects" "$(objects_held "$t")" "$(cache_state "$t")" \
       "$(rss_kib "$t")" "$(extra "$t")" >>"$raw"
   done
@@ -230,7 +247,8 @@ fi
   awk -v rate="$rate" -v full="${full_mib:-0}" -f "$here/report.awk" "$raw"
   [ -n "$full_mib" ] && { echo; awk -v mib="$full_mib" -v hdr=1 -f "$here/full.awk" "$raw"; }
   echo
-  echo "raw rows (run: workload target round rps p50_ms p99_ms requests errors origin_requests cpu_ticks load_core_busy_pct;"
+  echo "raw rows (run: workload target round rps p50_ms p99_ms requests errors origin_requests cpu_ticks load_core_busy_pct"
+  echo "               voluntary_switches involuntary_switches;"
   echo "          lat: workload target round p50_ms p99_ms p999_ms success requests sent_per_s errors origin_requests;"
   echo "          mem: target rss_before_kib rss_after_kib held_before held_after extra_before extra_after;
           extra: nginx tmpfs bytes, blocks taken by haproxy cache entries;
