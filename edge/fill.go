@@ -520,10 +520,12 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 		if spool.w = p.diskWriter(j, h, generation); spool.w == nil && h.length > int64(j.rt.cfg.Cache.MaxObjectSize) {
 			h.shareable, h.decision.Reason = false, "too large"
 			p.metrics.notStored.WithLabelValues("too_large").Inc()
+			p.markLarge(j, h, received)
 		}
 	case h.length > int64(j.rt.cfg.Cache.MaxObjectSize):
 		h.shareable, h.decision.Reason = false, "too large"
 		p.metrics.notStored.WithLabelValues("too_large").Inc()
+		p.markLarge(j, h, received)
 	}
 	if h.shareable && h.length < 0 && p.disk != nil {
 		// Unknown length: memory keeps it up to cache.max_object_size; past that, disk.

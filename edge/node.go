@@ -128,13 +128,14 @@ func New(cfg *conf.Config, opts Options) (*Node, error) {
 	}
 	n := &Node{
 		pipeline: &pipeline{
-			name:     cfg.Node.Name,
-			viaValue: "1.1 " + cfg.Node.Name,
-			via10:    "1.0 " + cfg.Node.Name,
-			via2:     "2 " + cfg.Node.Name,
-			log:      opts.Logger,
-			now:      opts.Now,
-			metrics:  newMetrics(opts.Registry),
+			name:      cfg.Node.Name,
+			viaValue:  "1.1 " + cfg.Node.Name,
+			via10:     "1.0 " + cfg.Node.Name,
+			via2:      "2 " + cfg.Node.Name,
+			log:       opts.Logger,
+			now:       opts.Now,
+			metrics:   newMetrics(opts.Registry),
+			largeMark: passMarks{ttl: largeMarkTTL},
 		},
 		version:    opts.Version,
 		registry:   opts.Registry,

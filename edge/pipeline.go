@@ -42,6 +42,9 @@ type pipeline struct {
 	disk     *diskTier // cache.disk; nil without one
 	fills    coalesce.Group[*fillHead]
 	passMark passMarks
+	// largeMark remembers URLs whose object is beyond every size limit: a ranged miss of
+	// one is passed to the origin with its Range (rangepass.go).
+	largeMark passMarks
 	// compressing makes each compressed variant once, however many clients ask at once.
 	compressing singleflight.Group
 	bg          background // fills and revalidations that outlive their request
