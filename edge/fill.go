@@ -648,6 +648,15 @@ func (p *pipeline) copyBody(j *fillJob, body io.Reader, length int64, spool *dis
 				p.metrics.fillsAborted.Inc()
 				return false
 			}
+			if spool.w == nil && spool.start == nil && j.call.Unread() {
+				// Nothing stores it and nobody reads it any more (the one client of an
+				// object too large to keep got its range, or went): fetching the rest
+				// would only spend the origin's and this node's bandwidth.
+				p.metrics.fillsAborted.Inc()
+				p.metrics.notStored.WithLabelValues("incomplete").Inc()
+				j.call.Finish(errFillUnread)
+				return false
+			}
 		}
 		if errors.Is(err, io.EOF) {
 			break
@@ -792,6 +801,7 @@ var errNotModifiedMismatch = errors.New("edge: origin answered 304 for a respons
 var (
 	errUnsolicitedNotModified = errors.New("edge: origin answered 304 to a fill request without If-None-Match or If-Modified-Since")
 	errUnsolicitedPartial     = errors.New("edge: origin answered 206 to a fill request without Range")
+	errFillUnread             = errors.New("edge: fill stopped: nobody reads or stores its body")
 )
 
 // unsolicited reports an origin answer the fill request out cannot have asked for. A fill

@@ -85,3 +85,39 @@ func TestNode_rangedMissOfAnObjectBeyondEveryLimitForwardsTheRange(t *testing.T)
 		})
 	}
 }
+
+// The fill of an object nothing stores (beyond every size limit) read it from the origin to
+// its end after its only client was gone: a player asking for the first 100 bytes of a
+// 64 MiB file made the node download the 64 MiB. The fill stops once nobody reads it.
+func TestNode_fillNobodyReadsOrStoresStops(t *testing.T) {
+	const size = 64 << 20
+	chunk := largeBody(256 << 10)
+	sent := make(chan int64, 1)
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=600")
+		w.Header().Set("Content-Length", fmt.Sprint(size))
+		var n int64
+		for n < size {
+			k, err := w.Write(chunk)
+			n += int64(k)
+			if err != nil {
+				break
+			}
+		}
+		sent <- n
+	})
+	yaml := strings.Replace(oneRoute(true, origin.URL), "max_object_size: 8MiB", "max_object_size: 1MiB", 1)
+	n := startNode(t, yaml, Options{Logger: testLogger(t)})
+	resp, body := review3DoWith(t, http.DefaultClient, "GET", "http://"+n.HTTPAddr()+"/big.iso", "Range", "bytes=0-99")
+	if resp.StatusCode != 206 || !bytes.Equal(body, chunk[:100]) {
+		t.Fatalf("%d, %d bytes", resp.StatusCode, len(body))
+	}
+	select {
+	case got := <-sent:
+		if got >= size/2 {
+			t.Fatalf("the origin sent %d of %d bytes for a client that read 100", got, size)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the origin was still sending after 20 s")
+	}
+}
