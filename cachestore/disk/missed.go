@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -119,8 +120,9 @@ func removeSegments(dir string, all bool) (int, error) {
 }
 
 // unholdSegments renames the segment files set aside back, once the ban log holds every ban
-// made while they were aside. Under banMu.
-func unholdSegments(dir string) error {
+// made while they were aside, and removes those live does not name: a segment reclaim took
+// out (and may have punched holes in) as a ban set it aside. Under banMu.
+func unholdSegments(dir string, live map[uint64]*segment) error {
 	des, err := os.ReadDir(dir)
 	if err != nil {
 		return err
@@ -130,7 +132,14 @@ func unholdSegments(dir string) error {
 		if !ok || de.IsDir() || !strings.HasSuffix(name, segmentExt) {
 			continue
 		}
-		if err := os.Rename(filepath.Join(dir, de.Name()), filepath.Join(dir, name)); err != nil {
+		from := filepath.Join(dir, de.Name())
+		if id, err := strconv.ParseUint(strings.TrimSuffix(name, segmentExt), 16, 64); err != nil || live[id] == nil {
+			if err := os.Remove(from); err != nil && !os.IsNotExist(err) {
+				return fmt.Errorf("removing a reclaimed segment set aside: %w", err)
+			}
+			continue
+		}
+		if err := os.Rename(from, filepath.Join(dir, name)); err != nil {
 			return fmt.Errorf("renaming a segment set aside back: %w", err)
 		}
 	}

@@ -220,8 +220,12 @@ func (d *Disk) revive() (err error) {
 	// The log now holds every ban this process knows: what this process set aside for the
 	// bans that missed it may be loaded again (missed.go). Segments set aside by another
 	// process (the directory was not ours a moment ago) are removed, as Open removes them.
+	old := map[uint64]*segment{}
+	for _, s := range d.segs { // only this goroutine changes d.segs
+		old[s.id] = s
+	}
 	if lf == d.lockf && d.lockf != nil {
-		err = unholdSegments(dir)
+		err = unholdSegments(dir, old)
 	} else {
 		_, err = removeSegments(dir, false)
 	}
@@ -231,10 +235,6 @@ func (d *Disk) revive() (err error) {
 	ids, err := listSegments(dir)
 	if err != nil {
 		return err
-	}
-	old := map[uint64]*segment{}
-	for _, s := range d.segs { // only this goroutine changes d.segs
-		old[s.id] = s
 	}
 	var segs []*segment
 	extra := map[uint64]int64{}

@@ -185,3 +185,24 @@ func TestDisk_probeKeepsTheDirectorysModificationTime(t *testing.T) {
 		t.Fatalf("a probe moved the directory's modification time to %v (%v)", fi.ModTime(), err)
 	}
 }
+
+// A segment reclaim took out just as a missed ban set the files aside must not come back
+// with the others: reclaim may have punched holes in it.
+func TestDisk_unholdRenamesBackOnlyLiveSegments(t *testing.T) {
+	dir := t.TempDir()
+	for _, id := range []uint64{1, 2} {
+		if err := os.WriteFile(segmentPath(dir, id)+heldExt, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := unholdSegments(dir, map[uint64]*segment{1: {id: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := listSegments(dir)
+	if len(ids) != 1 || ids[0] != 1 {
+		t.Fatalf("segments after unhold %v, want [1]", ids)
+	}
+	if n, _ := removeSegments(dir, false); n != 0 {
+		t.Fatalf("%d files still set aside", n)
+	}
+}
