@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -119,5 +121,45 @@ func TestNode_fillNobodyReadsOrStoresStops(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("the origin was still sending after 20 s")
+	}
+}
+
+// A purge of the URL forgets that its object was too large: the next ranged miss fills
+// again (the origin may now have one a tier keeps).
+func TestNode_purgeForgetsThatAnObjectWasTooLarge(t *testing.T) {
+	want := largeBody(3 << 20)
+	var mu sync.Mutex
+	var ranges []string
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ranges = append(ranges, r.Header.Get("Range"))
+		mu.Unlock()
+		w.Header().Set("Cache-Control", "max-age=600")
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(want))
+	})
+	dir := t.TempDir()
+	token := "purge-token-0123456789abcdef"
+	tokenFile := filepath.Join(dir, "purge.token")
+	os.WriteFile(tokenFile, []byte(token), 0o600)
+	yaml := strings.Replace(oneRoute(true, origin.URL), "max_object_size: 8MiB", "max_object_size: 1MiB", 1) +
+		fmt.Sprintf("purge: {token_file: %s, allow: [127.0.0.0/8]}\n", tokenFile)
+	n := startNode(t, yaml, Options{Logger: testLogger(t)})
+	url := "http://" + n.HTTPAddr() + "/movie.mp4"
+	for range 2 {
+		if resp, _ := review3DoWith(t, http.DefaultClient, "GET", url, "Range", "bytes=0-9"); resp.StatusCode != 206 {
+			t.Fatalf("%d", resp.StatusCode)
+		}
+		n.settleFills()
+	}
+	if status, _ := postPurge(t, n.AdminAddr(), token, `{"url": "http://www.example.com/movie.mp4"}`); status != http.StatusOK {
+		t.Fatalf("purge: %d", status)
+	}
+	if resp, _ := review3DoWith(t, http.DefaultClient, "GET", url, "Range", "bytes=0-9"); resp.StatusCode != 206 {
+		t.Fatalf("%d", resp.StatusCode)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ranges) != 3 || ranges[0] != "" || ranges[1] != "bytes=0-9" || ranges[2] != "" {
+		t.Fatalf("origin asked for %q: want a fill, the range passed, and a fill again after the purge", ranges)
 	}
 }
