@@ -133,6 +133,9 @@ func (p *pipeline) serveCache(x *exchange, rt *settings, r *route, key string, n
 			if onlyIfCached(l.req) {
 				return p.gatewayTimeoutOnlyIfCached(x, l)
 			}
+			if p.rangePass(x, l, now) {
+				return p.servePass(x, l.rt, l.r)
+			}
 			return p.fill(x, l, p.passMark.active(l.url, now))
 		}
 	}

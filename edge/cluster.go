@@ -281,6 +281,7 @@ type purgeTarget struct{ n *pipeline }
 
 func (p purgeTarget) PurgeURL(url string, soft bool) int {
 	defer p.n.fills.ForgetAll()
+	p.n.largeMark.clear(url) // the object may have been replaced by one a tier keeps (rangepass.go)
 	p.n.diskBan(disk.BanURL, url, soft)
 	return p.n.store.PurgeURL(url, soft)
 }

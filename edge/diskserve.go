@@ -166,9 +166,8 @@ func (p *pipeline) diskUse(l *lookup, h *disk.Handle, obj *cachestore.Object) ht
 }
 
 // serveDiskHandle answers from a large disk object without reading it into memory: the
-// client's conditionals and HEAD as for any hit, one range as a 206 from the same file; a
-// request for several ranges gets the whole body (RFC 9110 section 14.2 allows ignoring
-// Range). kept says obj is the record's kept decoding (diskmeta.go), whose Meta stays the
+// client's conditionals and HEAD as for any hit, one range as a 206 from the same file,
+// several as a multipart/byteranges 206 read part by part, as a memory hit answers them. kept says obj is the record's kept decoding (diskmeta.go), whose Meta stays the
 // same from hit to hit, so the head comes from a hit template as a memory hit's does. It
 // closes h.
 func (p *pipeline) serveDiskHandle(x *exchange, l *lookup, obj *cachestore.Object, use httpcache.Use, h *disk.Handle, kept bool) {
@@ -195,12 +194,16 @@ func (p *pipeline) serveDiskHandle(x *exchange, l *lookup, obj *cachestore.Objec
 	}
 	start := int64(0)
 	if obj.Status == http.StatusOK {
-		if r, ok := p.singleRange(x, l, resp, length); ok {
-			if r == nil {
-				h.Close()
-				return
-			}
-			start, length = r.Start, r.End-r.Start+1
+		switch a := p.rangesOf(x, l, resp, length); {
+		case a.done:
+			h.Close()
+			return
+		case len(a.ranges) == 1:
+			start, length = a.ranges[0].Start, a.ranges[0].Length()
+		case len(a.ranges) > 1:
+			// Several ranges: read through the Handle part by part, never whole.
+			x.resp.SetBodyStream(a.readAt(h), int(a.length))
+			return
 		}
 	}
 	f := h.File()

@@ -65,44 +65,32 @@ func openDisk(cfg *conf.Config, opts Options) (*diskTier, error) {
 	return &diskTier{d: d, promote: promote, detail: cfg.Node.Name + "/disk"}, nil
 }
 
-// lastActive is the latest modification time of the tier's directory (touched every
-// aliveInterval while the node runs, see keepAlive) and of the files in it: no later than
-// when the node went down, and at most aliveInterval before. Zero for an empty directory:
-// nothing to load, nothing missed.
-func lastActive(dir string) time.Time {
-	entries, err := os.ReadDir(dir)
-	if err != nil || len(entries) == 0 {
-		return time.Time{}
-	}
-	var last time.Time
-	if info, err := os.Stat(dir); err == nil {
-		last = info.ModTime()
-	}
-	for _, e := range entries {
-		if info, err := e.Info(); err == nil && info.ModTime().After(last) {
-			last = info.ModTime()
-		}
-	}
-	return last
-}
-
 // openGate makes the loaded objects servable once the index is loaded and the purges made
 // while this node was down are applied: pulled from every live peer's ban log since the
-// tier's directory last changed (purge.CatchUp), each applied to memory and disk through
-// purgeTarget. Runs once, in its own goroutine, after Start joined the ring.
-func (n *Node) openGate(since time.Time) {
+// tier's directory last changed (disk.LastActive, read before the tier wrote there), each
+// applied to memory and disk through purgeTarget. Runs once, in its own goroutine, after
+// Start joined the ring. A tier whose directory was missing, unusable or locked at start
+// comes on once it is usable (cachestore/disk probes it): the gate then runs as at start,
+// since the purges this node saw meanwhile reached its memory only.
+func (n *Node) openGate() {
 	t := n.disk
 	select {
-	case <-t.d.Loaded():
+	case <-t.d.Opened():
 	case <-time.After(diskGateTimeout):
-		n.log.Warn("disk tier: index still loading; disk hits wait for it")
-		<-t.d.Loaded()
-	}
-	if t.d.Disabled() {
-		// Open failed (logged there): the directory may be another process's (its lock),
-		// and must not be touched as if this node kept it (keepAlive).
+		if t.d.Disabled() {
+			n.log.Warn("disk tier: its directory is unusable; disk hits wait for it", "path", t.d.Stats().Path)
+		} else {
+			n.log.Warn("disk tier: index still loading; disk hits wait for it")
+		}
+		select {
+		case <-t.d.Opened():
+		case <-n.stopReadiness:
+			return
+		}
+	case <-n.stopReadiness:
 		return
 	}
+	since := t.d.Since()
 	if n.purge != nil && !since.IsZero() {
 		peers := clusterView{n.pipeline}.Peers()
 		if len(peers) > 0 && n.now().Sub(since) > diskMissedPurges {

@@ -520,10 +520,12 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 		if spool.w = p.diskWriter(j, h, generation); spool.w == nil && h.length > int64(j.rt.cfg.Cache.MaxObjectSize) {
 			h.shareable, h.decision.Reason = false, "too large"
 			p.metrics.notStored.WithLabelValues("too_large").Inc()
+			p.markLarge(j, h, received)
 		}
 	case h.length > int64(j.rt.cfg.Cache.MaxObjectSize):
 		h.shareable, h.decision.Reason = false, "too large"
 		p.metrics.notStored.WithLabelValues("too_large").Inc()
+		p.markLarge(j, h, received)
 	}
 	if h.shareable && h.length < 0 && p.disk != nil {
 		// Unknown length: memory keeps it up to cache.max_object_size; past that, disk.
@@ -644,6 +646,15 @@ func (p *pipeline) copyBody(j *fillJob, body io.Reader, length int64, spool *dis
 			p.metrics.bytesIn.Add(float64(k))
 			if _, werr := j.call.Write(buf[:k]); werr != nil {
 				p.metrics.fillsAborted.Inc()
+				return false
+			}
+			if spool.w == nil && spool.start == nil && j.call.Unread() {
+				// Nothing stores it and nobody reads it any more (the one client of an
+				// object too large to keep got its range, or went): fetching the rest
+				// would only spend the origin's and this node's bandwidth.
+				p.metrics.fillsAborted.Inc()
+				p.metrics.notStored.WithLabelValues("incomplete").Inc()
+				j.call.Finish(errFillUnread)
 				return false
 			}
 		}
@@ -790,6 +801,7 @@ var errNotModifiedMismatch = errors.New("edge: origin answered 304 for a respons
 var (
 	errUnsolicitedNotModified = errors.New("edge: origin answered 304 to a fill request without If-None-Match or If-Modified-Since")
 	errUnsolicitedPartial     = errors.New("edge: origin answered 206 to a fill request without Range")
+	errFillUnread             = errors.New("edge: fill stopped: nobody reads or stores its body")
 )
 
 // unsolicited reports an origin answer the fill request out cannot have asked for. A fill

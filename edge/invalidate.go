@@ -44,9 +44,9 @@ func (p *pipeline) invalidateAfterUnsafe(x *exchange) {
 			p.applyPurgeLocally(key, false)
 			continue
 		}
-		p.passMark.clear(key)
+		p.clearMarks(key)
 		for _, t := range p.purgeTargets(key) {
-			p.passMark.clear(t.Value)
+			p.clearMarks(t.Value)
 		}
 		// Cluster-wide, and before the answer leaves: the URL's stored response lives on its
 		// owner and hot copies on any member, and the client's next request may reach any of

@@ -128,13 +128,14 @@ func New(cfg *conf.Config, opts Options) (*Node, error) {
 	}
 	n := &Node{
 		pipeline: &pipeline{
-			name:     cfg.Node.Name,
-			viaValue: "1.1 " + cfg.Node.Name,
-			via10:    "1.0 " + cfg.Node.Name,
-			via2:     "2 " + cfg.Node.Name,
-			log:      opts.Logger,
-			now:      opts.Now,
-			metrics:  newMetrics(opts.Registry),
+			name:      cfg.Node.Name,
+			viaValue:  "1.1 " + cfg.Node.Name,
+			via10:     "1.0 " + cfg.Node.Name,
+			via2:      "2 " + cfg.Node.Name,
+			log:       opts.Logger,
+			now:       opts.Now,
+			metrics:   newMetrics(opts.Registry),
+			largeMark: passMarks{ttl: largeMarkTTL},
 		},
 		version:    opts.Version,
 		registry:   opts.Registry,
@@ -145,9 +146,6 @@ func New(cfg *conf.Config, opts Options) (*Node, error) {
 	n.h2ctx.New = func() any { return &h2exchange{req: fieldList{contentLength: -2}} }
 	n.access = newAccessLog(opts.AccessLog, cfg.Log.Access)
 	n.peerSecret, n.peerAccepted = cfg.Cluster.Secret, cfg.Cluster.AcceptSecrets
-	if cfg.Cache.Disk.Enabled() {
-		n.diskSince = lastActive(cfg.Cache.Disk.Path)
-	}
 	dt, err := openDisk(cfg, opts)
 	if err != nil {
 		return nil, fmt.Errorf("edge: %w", err)
@@ -254,7 +252,7 @@ func (n *Node) Start() error {
 	n.stopReadiness = make(chan struct{})
 	go n.watchReadiness(n.stopReadiness)
 	if n.disk != nil {
-		go n.openGate(n.diskSince)
+		go n.openGate()
 	}
 	n.log.Info("edge started", "node", n.name, "http", n.HTTPAddr(), "https", n.HTTPSAddr(), "h2c", n.H2CAddr(), "admin", adminLn.Addr().String(),
 		"peer", n.ring.Self().PeerAddr, "gossip", n.ring.GossipAddr())

@@ -384,13 +384,13 @@ func wireProblems(p wireProto, method string, a *wireAnswer) []string {
 	return out
 }
 
-// boundary is a multipart/byteranges boundary: a counter, new for every response.
+// boundary is a multipart/byteranges boundary: random, new for every response.
 var boundary = regexp.MustCompile(`shoal[0-9a-z]+`)
 
 // purgeID is the id a PURGE's answer names its purge by.
 var purgeID = regexp.MustCompile(`"id":"[0-9a-f]+"`)
 
-// sameBoundary is a with every multipart boundary (a counter, new per response) spelled
+// sameBoundary is a with every multipart boundary (random, new per response) spelled
 // "shoalN" and every purge id "N", and its Content-Length fitted to that.
 func sameBoundary(a *wireAnswer) *wireAnswer {
 	c := *a

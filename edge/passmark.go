@@ -11,6 +11,7 @@ import (
 type passMarks struct {
 	mu    sync.Mutex
 	until map[string]time.Time
+	ttl   time.Duration // how long a mark lasts; 0: passMarkTTL
 }
 
 const (
@@ -34,7 +35,11 @@ func (p *passMarks) mark(url string, now time.Time) {
 			return // full of live marks: coalescing again is the safe default
 		}
 	}
-	p.until[url] = now.Add(passMarkTTL)
+	ttl := p.ttl
+	if ttl == 0 {
+		ttl = passMarkTTL
+	}
+	p.until[url] = now.Add(ttl)
 }
 
 func (p *passMarks) active(url string, now time.Time) bool {

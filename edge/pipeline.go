@@ -38,13 +38,13 @@ type pipeline struct {
 
 	rt atomic.Pointer[settings]
 
-	store *cachestore.Memory
-	disk  *diskTier // cache.disk; nil without one
-	// diskSince is when the disk tier's directory last changed before this start: roughly
-	// when the node went down, the start of the purges it may have missed.
-	diskSince time.Time
-	fills     coalesce.Group[*fillHead]
-	passMark  passMarks
+	store    *cachestore.Memory
+	disk     *diskTier // cache.disk; nil without one
+	fills    coalesce.Group[*fillHead]
+	passMark passMarks
+	// largeMark remembers URLs whose object is beyond every size limit: a ranged miss of
+	// one is passed to the origin with its Range (rangepass.go).
+	largeMark passMarks
 	// compressing makes each compressed variant once, however many clients ask at once.
 	compressing singleflight.Group
 	bg          background // fills and revalidations that outlive their request

@@ -52,12 +52,12 @@ func (p *pipeline) purgeTargets(url string) []purge.Target {
 // applyPurgeLocally purges url and what it resolves to on this node only (a node without a
 // purge service), and clears their pass marks.
 func (p *pipeline) applyPurgeLocally(url string, soft bool) {
-	p.passMark.clear(url)
+	p.clearMarks(url)
 	purgeTarget{p}.PurgeURL(url, soft)
 	for _, t := range p.purgeTargets(url) {
 		switch t.Kind {
 		case purge.KindURL:
-			p.passMark.clear(t.Value)
+			p.clearMarks(t.Value)
 			purgeTarget{p}.PurgeURL(t.Value, soft)
 		case purge.KindPrefix:
 			purgeTarget{p}.PurgePrefix(t.Value, soft)

@@ -85,12 +85,12 @@ func (p *pipeline) serveFill(x *exchange, l *lookup, h *fillHead, body *fillRead
 		// Larger than memory keeps: the range streams by as the fill does (nginx's range
 		// filter and Varnish's on a streaming object do the same), rather than the whole
 		// object with 200 to a player seeking near its end, or read whole per client.
-		if r, ok := p.singleRange(x, l, resp, h.length); ok {
-			if r == nil {
+		if a := p.rangesOf(x, l, resp, h.length); a.ranges != nil || a.done {
+			if a.done {
 				body.Close()
 				return
 			}
-			streamBody(x, &rangeReader{r: body, skip: r.Start, n: r.Length()}, int(r.Length()))
+			streamBody(x, a.stream(body), int(a.length))
 			return
 		}
 	}
@@ -275,76 +275,11 @@ func (p *pipeline) serveRange(x *exchange, l *lookup, resp httpcache.Response, b
 		x.resp.SetBody(body[r.Start : r.End+1])
 		return true
 	}
-	boundary := "shoal" + strconv.FormatUint(fillSeq.Add(1), 36)
-	ctype, out := httpcache.MultipartByteranges(ranges, body, string(x.resp.Head().ContentType()), boundary)
+	ctype, out := httpcache.MultipartByteranges(ranges, body, string(x.resp.Head().ContentType()), newBoundary())
 	x.resp.Head().SetContentType(ctype)
 	x.resp.SetBody(out)
 	return true
 }
-
-// singleRange applies a single Range of the request to a representation of size bytes whose
-// body is not in memory (a disk hit, a fill larger than memory keeps): it reports false to
-// send the whole body, and true with the range to send (the status and Content-Range set),
-// or with nil when the answer (416) is complete. Several ranges get the whole body (RFC 9110
-// section 14.2 lets a server ignore Range).
-func (p *pipeline) singleRange(x *exchange, l *lookup, resp httpcache.Response, size int64) (*httpcache.ByteRange, bool) {
-	rangeHeader := l.req.Header.Get("Range")
-	if rangeHeader == "" {
-		return nil, false
-	}
-	if ir := l.req.Header.Get("If-Range"); ir != "" && !httpcache.IfRangeMatches(ir, resp) {
-		return nil, false
-	}
-	ranges, err := httpcache.ParseRange(rangeHeader, size)
-	if errors.Is(err, httpcache.ErrRangeNotSatisfiable) {
-		x.resp.Head().SetStatusCode(http.StatusRequestedRangeNotSatisfiable)
-		x.resp.Head().Set("Content-Range", httpcache.ContentRangeUnsatisfied(size))
-		x.resp.SetBody(nil)
-		return nil, true
-	}
-	if err != nil || len(ranges) != 1 {
-		return nil, false
-	}
-	r := ranges[0]
-	x.resp.Head().SetStatusCode(http.StatusPartialContent)
-	x.resp.Head().Set("Content-Range", httpcache.ContentRange(r, size))
-	return &r, true
-}
-
-// rangeReader is n bytes of r after its first skip bytes: a range of a body that streams by.
-// The bytes before the range are read and dropped as they arrive, so the head goes out at
-// once and the range's first byte as soon as the origin sends it.
-type rangeReader struct {
-	r       io.ReadCloser
-	skip, n int64
-}
-
-func (b *rangeReader) Read(p []byte) (int, error) {
-	for b.skip > 0 {
-		k, err := b.r.Read(p[:min(int64(len(p)), b.skip)])
-		b.skip -= int64(k)
-		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF // the body ended before the range began
-			}
-			return 0, err
-		}
-	}
-	if b.n <= 0 {
-		return 0, io.EOF
-	}
-	if int64(len(p)) > b.n {
-		p = p[:b.n]
-	}
-	k, err := b.r.Read(p)
-	b.n -= int64(k)
-	if err == io.EOF && b.n > 0 {
-		err = io.ErrUnexpectedEOF
-	}
-	return k, err
-}
-
-func (b *rangeReader) Close() error { return b.r.Close() }
 
 // setInt sets a numeric field without allocating a string for the number.
 func setInt(dst responseHead, name string, v int64) {

@@ -12,39 +12,64 @@ import (
 // deterministic. Ranges outside body are clamped or skipped, never a panic.
 func MultipartByteranges(ranges []ByteRange, body []byte, contentType string, boundary string) (ctype string, out []byte) {
 	size := int64(len(body))
-	grow := len(boundary) + 8
-	for _, r := range ranges {
-		grow += len(boundary) + len(contentType) + 80 + int(max(min(r.End, size-1)-r.Start+1, 0))
-	}
-	out = make([]byte, 0, grow)
+	kept := make([]ByteRange, 0, len(ranges))
 	for _, r := range ranges {
 		if r.Start < 0 || r.Start >= size || r.End < r.Start {
 			continue
 		}
 		r.End = min(r.End, size-1)
-		if len(out) > 0 {
-			out = append(out, "\r\n"...)
+		kept = append(kept, r)
+	}
+	ctype, heads := MultipartHeads(kept, size, contentType, boundary)
+	grow := 0
+	for i, h := range heads {
+		grow += len(h)
+		if i < len(kept) {
+			grow += int(kept[i].Length())
 		}
-		out = append(out, "--"...)
-		out = append(out, boundary...)
-		out = append(out, "\r\n"...)
-		if contentType != "" {
-			out = append(out, "Content-Type: "...)
-			out = append(out, contentType...)
-			out = append(out, "\r\n"...)
-		}
-		out = append(out, "Content-Range: "...)
-		out = append(out, ContentRange(r, size)...)
-		out = append(out, "\r\n\r\n"...)
+	}
+	out = make([]byte, 0, grow)
+	for i, r := range kept {
+		out = append(out, heads[i]...)
 		out = append(out, body[r.Start:r.End+1]...)
 	}
-	if len(out) > 0 {
-		out = append(out, "\r\n"...)
+	return ctype, append(out, heads[len(kept)]...)
+}
+
+// MultipartHeads returns the Content-Type of a multipart/byteranges body (RFC 9110 14.6)
+// for ranges of a representation of size bytes, and the bytes around its parts: heads[i]
+// goes before range i (its delimiter, Content-Type and Content-Range), heads[len(ranges)]
+// after the last (the close delimiter). The ranges must lie within size. A caller that
+// streams the ranges (a body not in memory) knows the body's length from these before
+// reading a byte.
+func MultipartHeads(ranges []ByteRange, size int64, contentType string, boundary string) (ctype string, heads [][]byte) {
+	heads = make([][]byte, 0, len(ranges)+1)
+	for i, r := range ranges {
+		var h []byte
+		if i > 0 {
+			h = append(h, "\r\n"...)
+		}
+		h = append(h, "--"...)
+		h = append(h, boundary...)
+		h = append(h, "\r\n"...)
+		if contentType != "" {
+			h = append(h, "Content-Type: "...)
+			h = append(h, contentType...)
+			h = append(h, "\r\n"...)
+		}
+		h = append(h, "Content-Range: "...)
+		h = append(h, ContentRange(r, size)...)
+		h = append(h, "\r\n\r\n"...)
+		heads = append(heads, h)
 	}
-	out = append(out, "--"...)
-	out = append(out, boundary...)
-	out = append(out, "--\r\n"...)
-	return "multipart/byteranges; boundary=" + quoteBoundaryIfNeeded(boundary), out
+	var end []byte
+	if len(ranges) > 0 {
+		end = append(end, "\r\n"...)
+	}
+	end = append(end, "--"...)
+	end = append(end, boundary...)
+	end = append(end, "--\r\n"...)
+	return "multipart/byteranges; boundary=" + quoteBoundaryIfNeeded(boundary), append(heads, end)
 }
 
 // quoteBoundaryIfNeeded quotes a boundary that is not a token (RFC 2046

@@ -19,7 +19,12 @@
 # server's. nginx runs with sendfile and without tcp_nopush (NGINX_NOPUSH=on to compare): with
 # it, its req/s here was several times lower, and its hits after a restart stalled for a
 # second at a time (bench-disk-warm.sh). SHOAL_BIN: a binary to measure instead of
-# the tree; RAM_CACHE_CUTOFF: cache.disk.ram_cache_cutoff. Nothing is asserted.
+# the tree; RAM_CACHE_CUTOFF: cache.disk.ram_cache_cutoff. DURATION (seconds, e.g. 3): each
+# run lasts that long (h2load -D) instead of a number of requests, so a 256 KiB run (4000
+# requests: 0.2 s at 20k req/s) is as long as a 1 MiB one and a neighbour's burst weighs on
+# both rows alike; CPU per request is then over the requests done. The median of an even
+# number of rounds is the mean of the middle two (it was the lower one: with ROUNDS=2, the
+# worse round). Nothing is asserted.
 # Usage: scripts/bench-disk-peers.sh [requests per run]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,13 +67,15 @@ rps() { # proto urls-file
 	# speed: see the h2load output kept in bench-results/disk-peers-h2load.log).
 	# Then h2load's own CPU time over its wall time, in percent of its core: near 100, the
 	# client's core bounds req/s and only the servers' CPU per request can tell them apart.
-	local out times
-	times=$({ TIMEFORMAT='%U %S %R'; time taskset -c 1 h2load "${flags[@]}" -n "$requests" -c 16 -t 1 -i "$2" >"$work/h2load.out" 2>&1 || true; } 2>&1)
+	local out times count=(-n "$requests")
+	[ -n "${DURATION:-}" ] && count=(-D "$DURATION")
+	times=$({ TIMEFORMAT='%U %S %R'; time taskset -c 1 h2load "${flags[@]}" "${count[@]}" -c 16 -t 1 -i "$2" >"$work/h2load.out" 2>&1 || true; } 2>&1)
 	out=$(cat "$work/h2load.out")
 	printf '%s\n' "$out" >>bench-results/disk-peers-h2load.log
-	awk -v t="$times" '/^finished in/ { gsub(/,/, ""); r = $4 } /^requests:/ { bad = $10 + $12 + $14 }
+	# Last, the requests done, for CPU per request.
+	awk -v t="$times" '/^finished in/ { gsub(/,/, ""); r = $4 } /^requests:/ { bad = $10 + $12 + $14; done = $6 }
 		END { split(t, c, " "); u = c[3] > 0 ? 100 * (c[1] + c[2]) / c[3] : 0
-			if (bad > 0) printf "%s!%d %.0f\n", r, bad, u; else printf "%s %.0f\n", r, u }' <<<"$out"
+			if (bad > 0) printf "%s!%d %.0f %d\n", r, bad, u, done; else printf "%s %.0f %d\n", r, u, done }' <<<"$out"
 }
 url_base() { # proto server
 	case $1-$2 in
@@ -87,10 +94,11 @@ cpu_ns() { { cat /proc/"$1"/task/*/schedstat 2>/dev/null || true; } | awk '{ s +
 measure() {
 	local pid=$shoal_pid
 	[ "$1" = nginx ] && pid=$nginx_pid
-	local before r u
+	local before r u n
 	before=$(cpu_ns "$pid")
-	read -r r u < <(rps "$2" "$3")
-	awk -v r="$r" -v u="$u" -v a="$before" -v b="$(cpu_ns "$pid")" -v n="$requests" \
+	read -r r u n < <(rps "$2" "$3")
+	((n > 0)) || n=$requests
+	awk -v r="$r" -v u="$u" -v a="$before" -v b="$(cpu_ns "$pid")" -v n="$n" \
 		'BEGIN { us = (b - a) / 1000 / n; printf "%s %.1f %.0f/%s\n", r, us, us * r / 1e4, u }'
 }
 
@@ -98,7 +106,9 @@ bench_on() { # base directory of the caches
 	work=$(mktemp -d "$1/shoal-bench-disk.XXXXXX")
 	start_disk_servers "$work" "$bin/shoal"
 	fs="$(df --output=fstype "$1" | tail -1)"
-	echo "## $fs ($1): cache.memory 16 MiB, working set 64 MiB, $requests requests per run"
+	per="$requests requests"
+	[ -n "${DURATION:-}" ] && per="$DURATION s"
+	echo "## $fs ($1): cache.memory 16 MiB, working set 64 MiB, $per per run"
 	for size in 256k 1m; do
 		case $size in 256k) objects=256 ;; 1m) objects=64 ;; esac
 		# Warm over HTTP/1.1: every protocol then reads the same cached objects.
@@ -133,9 +143,9 @@ bench_on() { # base directory of the caches
 				ratios+=("$r") cpus+=("$c")
 				printf '%-6s %-4s %5s %8s %12s %12s %8s %9s %9s %9s %9s %9s\n' "$size" "$proto" "$round" "$objects" "$s" "$n" "$r" "$scpu" "$ncpu" "$c" "$sutil" "$nutil"
 			done
-			cpu_median=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{ c[NR] = $1 } END { printf "%.2f (%.2f-%.2f)", c[int((NR + 1) / 2)], c[1], c[NR] }')
+			cpu_median=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{ c[NR] = $1 } END { printf "%.2f (%.2f-%.2f)", (c[int((NR + 1) / 2)] + c[int(NR / 2) + 1]) / 2, c[1], c[NR] }')
 			printf '%s\n' "${ratios[@]}" | sort -n | awk -v size="$size" -v proto="$proto" -v fs="$fs" -v sum="$summary" -v cpu="$cpu_median" '{ r[NR] = $1 }
-				END { line = sprintf("%-6s %-4s ratio median %.2f, range %.2f-%.2f over %d rounds; CPU per request nginx/shoal %s", size, proto, r[int((NR + 1) / 2)], r[1], r[NR], NR, cpu)
+				END { line = sprintf("%-6s %-4s ratio median %.2f, range %.2f-%.2f over %d rounds; CPU per request nginx/shoal %s", size, proto, (r[int((NR + 1) / 2)] + r[int(NR / 2) + 1]) / 2, r[1], r[NR], NR, cpu)
 					print line; printf "%-6s %s\n", fs, line >>sum }'
 		done
 	done

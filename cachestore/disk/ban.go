@@ -1,7 +1,6 @@
 package disk
 
 import (
-	"os"
 	"strings"
 	"time"
 )
@@ -153,14 +152,7 @@ func (d *Disk) AddBan(b Ban) int {
 	d.banList = append(d.banList, &b)
 	d.mu.Unlock()
 	if !d.logBan(&b) {
-		// Without the ban in the log a restart would load and serve what it removes: a tier
-		// that cannot keep its bans cannot keep its objects. Only the directory's owner (the
-		// lock) does this; a tier that never got the lock leaves the owner's files alone. A
-		// tier that comes back after the failure removes what is left first (revive.go).
-		d.missed.Store(true)
-		if d.lockf != nil {
-			d.dropSegments()
-		}
+		d.missedBan()
 	}
 	// The scan runs under the read lock, so Gets go on meanwhile; the write lock is held only
 	// to remove what it found. An entry replaced in between is newer than b and stays.
@@ -216,26 +208,4 @@ func (d *Disk) logBan(b *Ban) bool {
 		return false
 	}
 	return true
-}
-
-// dropSegments removes the segment files once, so that the next start loads nothing a ban
-// it never saw should have removed. Removing works on a full file system; handles still open
-// keep reading their files. The tier is disabled by then: nothing writes a new segment.
-func (d *Disk) dropSegments() {
-	if !d.dropped.CompareAndSwap(false, true) {
-		return
-	}
-	ids, err := listSegments(d.cfg.Path)
-	for _, id := range ids {
-		if rmErr := os.Remove(segmentPath(d.cfg.Path, id)); rmErr != nil && err == nil {
-			err = rmErr
-		}
-	}
-	if err != nil {
-		d.log.Error("disk: a ban could not be logged and the segments could not all be removed: remove them before the next start",
-			"path", d.cfg.Path, "err", err)
-		return
-	}
-	d.log.Warn("disk: a ban could not be logged; segments removed so a restart cannot serve what it purged",
-		"path", d.cfg.Path, "segments", len(ids))
 }

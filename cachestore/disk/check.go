@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // CheckPath tells `shoal check` whether path can hold the tier: it must be an existing
@@ -41,4 +42,26 @@ func isDir(path string) error {
 		return fmt.Errorf("cache directory %s is not a directory", path)
 	}
 	return nil
+}
+
+// LastActive is the latest modification time of dir and of the files in it: no later than
+// when the tier that used it last wrote there, or when the node running it last touched the
+// directory (the edge does every 30 s while the tier is on). Zero for an empty or missing
+// directory: nothing to load, nothing missed. A probe of an unusable directory leaves it as
+// it was (probeDir).
+func LastActive(dir string) time.Time {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		return time.Time{}
+	}
+	var last time.Time
+	if info, err := os.Stat(dir); err == nil {
+		last = info.ModTime()
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.ModTime().After(last) {
+			last = info.ModTime()
+		}
+	}
+	return last
 }

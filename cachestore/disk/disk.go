@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sys/unix"
@@ -34,7 +35,10 @@ type Disk struct {
 	closeMu sync.RWMutex // Put holds it shared while sending; Close exclusively while closing the queue
 	closed  bool
 
-	banMu sync.Mutex // serialises AddBan and ban log compaction; taken before mu
+	banMu      sync.Mutex // serialises AddBan and ban log compaction; taken before mu
+	missedBans int        // bans the log did not take since the directory was last (re)opened (missed.go); banMu
+	maxMissed  int        // maxMissedBans; tests lower it
+	overflow   bool       // more than maxMissedBans: the segments were removed (missed.go); banMu
 
 	mu        sync.RWMutex
 	index     *objIndex
@@ -63,11 +67,14 @@ type Disk struct {
 	loading   atomic.Bool
 	full      atomic.Bool // reclaim has begun (or the loaded index came within two segments of Size)
 	disabled  atomic.Bool
-	dropped   atomic.Bool // segments removed after a ban the log could not take (dropSegments)
 	missed    atomic.Bool // a ban did not reach the log since the directory was last (re)opened
-	opened    bool        // Open took the directory: only such a tier comes back after a failure (revive.go)
+	opened    atomic.Bool // the tier took its directory, at Open or later (revive.go)
 	wake      chan struct{}
 	revived   chan struct{} // closed when the load of the last revival ends (revive.go); guarded by mu
+	// since is the directory's last activity before the tier first took it (LastActive);
+	// written before firstLoad is closed.
+	since     time.Time
+	firstLoad chan struct{} // closed when the index of the tier's first directory is loaded (Opened)
 
 	disables, revivals atomic.Int64
 	retry              revival   // writer goroutine only (revive.go)
@@ -95,21 +102,27 @@ func Open(cfg Config, reg prometheus.Registerer) (*Disk, error) {
 	d := &Disk{
 		cfg: c, log: c.Logger, admit: newAdmission(c.Counters), index: newObjIndex(),
 		bans: newBanSet(), queue: make(chan *pending, 4096), stop: make(chan struct{}),
-		loadDone: make(chan struct{}), maxBans: maxBans, syncEvery: syncEvery, wake: make(chan struct{}, 1),
+		loadDone: make(chan struct{}), maxBans: maxBans, maxMissed: maxMissedBans, syncEvery: syncEvery, wake: make(chan struct{}, 1),
 	}
 	if d.met, err = newMetrics(d, reg); err != nil {
 		return nil, err
 	}
 	d.gen.Store(1)
+	d.since = LastActive(c.Path) // before the lock, the verify list or anything else is written
 	ids, err := d.openDir()
 	if err != nil {
+		// The writer goroutine probes the directory as after a later failure (revive.go):
+		// an operator who mounts or creates it, or stops the other process holding it,
+		// gets the tier without a restart.
 		d.disable("open", err)
 		close(d.loadDone)
+		d.firstLoad = make(chan struct{})
 		d.wg.Add(1)
 		go d.writeLoop()
 		return d, nil
 	}
-	d.opened = true
+	d.opened.Store(true)
+	d.firstLoad = d.loadDone
 	d.loading.Store(true)
 	d.wg.Add(2)
 	go d.writeLoop()
@@ -129,6 +142,13 @@ func (d *Disk) openDir() ([]*segment, error) {
 		return nil, err
 	}
 	d.lockf = lf
+	// Segments a process set aside for bans it could not log, and stopped before logging
+	// them (missed.go): what they hold may be purged, by bans no one kept.
+	if n, err := removeSegments(d.cfg.Path, false); err != nil {
+		return nil, fmt.Errorf("removing segments set aside by the last run: %w", err)
+	} else if n > 0 {
+		d.log.Warn("disk: removed segments the last run set aside for bans it could not log", "path", d.cfg.Path, "segments", n)
+	}
 	bl, bans, err := openBanLog(d.cfg.fs, d.cfg.Path)
 	if err != nil {
 		return nil, err
@@ -202,7 +222,7 @@ func (d *Disk) disable(op string, err error) {
 	if d.disabled.CompareAndSwap(false, true) {
 		d.disables.Add(1)
 		d.log.Error("disk: cache tier disabled, serving from memory only", "path", d.cfg.Path, "op", op, "err", err,
-			"retry", d.cfg.RetryInterval > 0 && d.opened)
+			"retry", d.cfg.RetryInterval > 0)
 		select {
 		case d.wake <- struct{}{}:
 		default:
@@ -214,8 +234,18 @@ func (d *Disk) disable(op string, err error) {
 func (d *Disk) Disabled() bool { return d.disabled.Load() }
 
 // Loaded is closed when the index Open started loading has been loaded (or loading gave
-// up). A tier that comes back after a failure loads again; Loading says so meanwhile.
+// up), at once when Open could not take the directory. A tier that comes back after a
+// failure loads again; Loading says so meanwhile.
 func (d *Disk) Loaded() <-chan struct{} { return d.loadDone }
+
+// Opened is closed once the tier has taken its directory and loaded the index it found
+// there: with Loaded when Open took it; for a directory missing, unusable or locked at Open,
+// when the tier first comes on (revive.go). Never closed if that does not happen.
+func (d *Disk) Opened() <-chan struct{} { return d.firstLoad }
+
+// Since is the last activity in the directory before the tier first took it (LastActive):
+// how far back the purges a restarted node missed may go. Read it once Opened is closed.
+func (d *Disk) Since() time.Time { return d.since }
 
 // Begin returns the tier's generation; read it when a fill starts and pass it in
 // Record.Generation, so a ban made during the fill refuses the record.

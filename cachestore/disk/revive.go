@@ -51,7 +51,7 @@ type revival struct {
 
 // arm schedules a probe when the tier is off and none is due yet.
 func (r *revival) arm(d *Disk) {
-	if r.c != nil || !d.disabled.Load() || !d.opened || d.cfg.RetryInterval < 0 {
+	if r.c != nil || !d.disabled.Load() || d.cfg.RetryInterval < 0 {
 		return
 	}
 	if r.off.IsZero() {
@@ -81,7 +81,7 @@ func (d *Disk) probe() {
 		r.wait = min(2*r.wait, d.cfg.RetryMaxInterval)
 		d.log.Debug("disk: cache directory still unusable", "path", d.cfg.Path, "err", err, "next_probe", r.wait)
 	} else {
-		d.log.Warn("disk: cache tier enabled again, loading its index", "path", d.cfg.Path, "off_for", time.Since(r.off).Round(time.Millisecond))
+		d.log.Warn("disk: cache tier enabled, loading its index", "path", d.cfg.Path, "off_for", time.Since(r.off).Round(time.Millisecond))
 		r.off, r.on = time.Time{}, time.Now()
 	}
 	if d.cfg.probed != nil {
@@ -93,9 +93,14 @@ var errStillLoading = errors.New("the index is still loading")
 
 // probeDir checks dir can take the tier's writes again: an existing directory with room for
 // a segment, where a file can be written, synced and read back through fs.
+// The directory's modification time is put back: LastActive must still say when the tier
+// last wrote there, since the purges made meanwhile reached no log.
 func probeDir(fs fsys, dir string, need int64) error {
 	if err := isDir(dir); err != nil {
 		return err
+	}
+	if fi, err := os.Stat(dir); err == nil {
+		defer func() { os.Chtimes(dir, time.Time{}, fi.ModTime()) }() // zero: the access time is left as it is
 	}
 	var st unix.Statfs_t
 	if err := unix.Statfs(dir, &st); err != nil {
@@ -144,21 +149,27 @@ func unlinked(f file) bool {
 	return ok && st.Nlink == 0
 }
 
-// revive reopens the directory of a tier a failure turned off; nil when the tier is on again
-// (its index loading). Writer goroutine only. Everything that can fail is done before the
-// tier's state is touched, so a failed attempt leaves the tier off as it was.
+// revive reopens the directory of a tier a failure turned off, or opens for the first time
+// one Open could not take; nil when the tier is on again (its index loading). Writer
+// goroutine only. Everything that can fail is done before the tier's state is touched, so a
+// failed attempt leaves the tier off as it was.
 func (d *Disk) revive() (err error) {
 	if d.loading.Load() {
 		return errStillLoading // a load failed by a writer's fault goes on: let it end first
 	}
-	if err := probeDir(d.cfg.fs, d.cfg.Path, d.cfg.SegmentSize); err != nil {
+	dir := d.cfg.Path
+	first := !d.opened.Load()
+	var since time.Time
+	if first {
+		since = LastActive(dir) // before the lock or anything else is written
+	}
+	if err := isDir(dir); err != nil {
 		return err
 	}
-	d.banMu.Lock() // no ban between the missed check and the new log
-	defer d.banMu.Unlock()
-	dir := d.cfg.Path
-	lf := d.lockf
-	if !sameFile(lf, filepath.Join(dir, "lock")) { // the directory was removed or remounted
+	lf := d.lockf // only this goroutine changes d.lockf once Open returned
+	if !sameFile(lf, filepath.Join(dir, "lock")) {
+		// Missing at Open, removed or remounted since: lock before writing anything, so a
+		// directory another process holds is left as it is.
 		if lf, err = lockDir(dir); err != nil {
 			return err
 		}
@@ -185,26 +196,45 @@ func (d *Disk) revive() (err error) {
 			lf.Close()
 		}
 	}()
-	missed := d.missed.Load()
-	ids, err := listSegments(dir)
-	if err != nil {
+	if err := probeDir(d.cfg.fs, dir, d.cfg.SegmentSize); err != nil {
 		return err
 	}
-	if missed {
-		for _, id := range ids {
-			if err := os.Remove(segmentPath(dir, id)); err != nil && !os.IsNotExist(err) {
-				return fmt.Errorf("removing a segment after a ban the log missed: %w", err)
-			}
+	d.banMu.Lock() // no ban between the missed check and the new log
+	defer d.banMu.Unlock()
+	if d.overflow {
+		// Too many bans missed the log (missed.go): nothing kept may be loaded.
+		if _, err := removeSegments(dir, true); err != nil {
+			return fmt.Errorf("removing the segments after more bans than kept missed the log: %w", err)
 		}
-		ids = nil
 	}
 	bl, logged, err := openBanLog(d.cfg.fs, dir)
 	if err != nil {
 		return err
 	}
+	bans, gen := d.mergeBans(logged)
+	if d.missed.Load() || len(bans) != len(logged) {
+		if err := bl.rewrite(bans, gen); err != nil {
+			return err
+		}
+	}
+	// The log now holds every ban this process knows: what this process set aside for the
+	// bans that missed it may be loaded again (missed.go). Segments set aside by another
+	// process (the directory was not ours a moment ago) are removed, as Open removes them.
 	old := map[uint64]*segment{}
 	for _, s := range d.segs { // only this goroutine changes d.segs
 		old[s.id] = s
+	}
+	if lf == d.lockf && d.lockf != nil {
+		err = unholdSegments(dir, old)
+	} else {
+		_, err = removeSegments(dir, false)
+	}
+	if err != nil {
+		return err
+	}
+	ids, err := listSegments(dir)
+	if err != nil {
+		return err
 	}
 	var segs []*segment
 	extra := map[uint64]int64{}
@@ -243,13 +273,10 @@ func (d *Disk) revive() (err error) {
 			return err
 		}
 	}
-	bans, gen := d.mergeBans(logged)
-	if missed || len(bans) != len(logged) {
-		if err := bl.rewrite(bans, gen); err != nil {
-			return err
-		}
+	if first {
+		d.since = since // read by Since once firstLoad is closed, after this
 	}
-	d.reopen(segs, known, nextID, lf, bl, bans, gen, verify)
+	d.reopen(segs, known, nextID, lf, bl, bans, gen, verify, first)
 	return nil
 }
 
@@ -287,7 +314,7 @@ func (d *Disk) mergeBans(logged []*Ban) ([]*Ban, uint64) {
 // here. Segments no longer in the directory are let go of: reclaimed (their bytes pinned
 // for open Handles) when unlinked, else only closed once their Handles are.
 func (d *Disk) reopen(segs []*segment, reused map[*segment]int64, nextID uint64, lf *os.File, bl *banLog,
-	bans []*Ban, gen uint64, verify map[uint64]int64) {
+	bans []*Ban, gen uint64, verify map[uint64]int64, first bool) {
 	d.mu.Lock()
 	var used int64
 	for _, s := range segs {
@@ -332,9 +359,13 @@ func (d *Disk) reopen(segs []*segment, reused map[*segment]int64, nextID uint64,
 	d.verify = verify
 	d.verified.Store(false)
 	done := make(chan struct{})
+	if first {
+		done = d.firstLoad
+	}
 	d.revived = done
 	d.missed.Store(false)
-	d.dropped.Store(false)
+	d.missedBans, d.overflow = 0, false // under banMu (revive)
+	d.opened.Store(true)
 	d.loading.Store(true) // before disabled goes: Get answers ErrLoading, not from the empty index
 	d.disabled.Store(false)
 	d.mu.Unlock()

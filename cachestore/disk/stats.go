@@ -33,3 +33,7 @@ func (d *Disk) Stats() Stats {
 	}
 	return s
 }
+
+// MaxObjectSize is the largest record the tier takes (Config.MaxObjectSize after defaults):
+// a body above it is never stored here.
+func (d *Disk) MaxObjectSize() int64 { return d.cfg.MaxObjectSize }

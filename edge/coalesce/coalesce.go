@@ -365,6 +365,16 @@ func (c *Call[H]) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Unread reports whether nobody will read what is written from now on: the Call streams its
+// body through a window (StopKeeping, or past KeepLimit), so no reader joins any more, and
+// every reader that was attached has closed. A writer with no other use for the body (not
+// storing it) may stop fetching it.
+func (c *Call[H]) Unread() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.trimming && len(c.readers) == 0
+}
+
 // slowest is the smallest read offset; c.mu held.
 func (c *Call[H]) slowest() int64 {
 	low := c.size

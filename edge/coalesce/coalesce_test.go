@@ -256,3 +256,24 @@ func TestCall_setHeadAfterAbortIsIgnored(t *testing.T) {
 		}
 	}
 }
+
+// Unread says when nothing written from now on can be read: the Call streams through a
+// window (no reader joins) and every attached reader has closed.
+func TestCall_unreadOnceStreamingAndEveryReaderClosed(t *testing.T) {
+	var g Group[string]
+	c, r, _ := g.Join("k", Options{})
+	_, r2, _ := g.Join("k", Options{})
+	if c.Unread() {
+		t.Fatal("Unread while kept and read")
+	}
+	c.StopKeeping()
+	r.Close()
+	if c.Unread() {
+		t.Fatal("Unread with a reader still attached")
+	}
+	r2.Close()
+	if !c.Unread() {
+		t.Fatal("not Unread: streaming, every reader closed")
+	}
+	c.Finish(nil)
+}
