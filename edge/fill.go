@@ -120,6 +120,11 @@ func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (string, fill
 			}
 			l.status.staleGone()
 		}
+		if unvalidated(l, err) {
+			p.log.Warn("origin request failed", "pool", l.r.pool.Name(), "err", err)
+			plainError(x, http.StatusGatewayTimeout, "gateway timeout: the stored response must be validated and origin pool "+l.r.pool.Name()+" could not be reached")
+			return "error", fillAnswered
+		}
 		p.originError(x, l.r.pool, err)
 		return "error", fillAnswered
 	}
@@ -164,6 +169,23 @@ func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (string, fill
 	l.status.filled(h.originCode, h.shareable)
 	p.serveFill(x, l, h, reader, int64(l.rt.cfg.Cache.MaxObjectSize))
 	return "miss", fillAnswered
+}
+
+// unvalidated reports a validation that failed for want of an origin to ask, of a stored
+// response whose own directives forbid serving it stale (must-revalidate, proxy-revalidate,
+// s-maxage, no-cache). RFC 9111 section 5.2.2.2 (and 4.2.4): the cache "MUST generate an error
+// response rather than reuse the stale response", and it "SHOULD be 504 (Gateway Timeout)
+// unless another error status code is more applicable": a connection refused, reset or closed
+// before any response byte is a 504 there (a miss meeting the same failure stays nginx's
+// 502). More applicable stay: 503 when the pool has no server or is saturated (the node
+// knows why), 502 when the origin answered something that is no HTTP response, and a fill
+// timeout is a 504 anyway.
+func unvalidated(l *lookup, err error) bool {
+	if l.stale == nil || !l.stale.Meta.Decision().MustRevalidate && !l.stale.Meta.NoCache() {
+		return false
+	}
+	var oe *origin.Error
+	return errors.As(err, &oe) && (oe.Kind == origin.KindConnect || oe.Kind == origin.KindReset)
 }
 
 // secondaryOf is the variant a request selects under the given Vary names ("" without Vary).
