@@ -769,6 +769,12 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 		p.metrics.notStored.WithLabelValues("policy").Inc()
 		p.dropWithdrawn(old.Key)
 	}
+	key, ok := revalidatedKey(j, vary)
+	if decision.Store && !ok {
+		decision.Store, decision.Reason = false, "vary"
+		p.metrics.notStored.WithLabelValues("policy").Inc()
+		p.dropWithdrawn(old.Key)
+	}
 	h := &fillHead{status: int(old.Status), header: header, length: int64(len(old.Body)), reqTime: resp.RequestTime, respTime: resp.ResponseTime,
 		decision: decision, shareable: decision.Store, vary: vary, originCode: http.StatusNotModified}
 	h.secondary = secondaryOf(h.vary, requestView(j.view, h.vary))
@@ -782,11 +788,11 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 			// would (startFill). The copy then ends the job.
 			go func() {
 				defer p.end(j)
-				j.stored = p.refreshFromDisk(j, h, onDisk, generation)
+				j.stored = p.refreshFromDisk(j, h, key, onDisk, generation)
 			}()
 			return false, true
 		}
-		return p.refreshFromDisk(j, h, onDisk, generation), false
+		return p.refreshFromDisk(j, h, key, onDisk, generation), false
 	}
 	h.finished.Store(true) // readers see the whole body at once
 	j.call.SetHead(h)
@@ -795,16 +801,49 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 	if decision.Store {
 		// Without the fields the 304 names in private="..." (RFC 9111 section 5.2.2.7), as
 		// fillObject stores a 200.
-		obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: httpcache.Pack(httpcache.StripUnstorable(header, decision)), Body: old.Body,
+		obj := &cachestore.Object{Key: key, URL: old.URL, Status: old.Status, Header: httpcache.Pack(httpcache.StripUnstorable(header, decision)), Body: old.Body,
 			RequestTime: cachestore.StampOf(resp.RequestTime), ResponseTime: cachestore.StampOf(resp.ResponseTime), Generation: generation.memory, Tags: cachestore.NewTags(surrogateKeys(header)...),
 			Meta: cachestore.NewMeta(decision, header)}
 		obj.Compact()
+		p.rekeyed(j, key, vary)
 		if p.setObject(obj, generation.disk) {
 			p.metrics.stored.Inc()
 			return true, false
 		}
 	}
 	return false, false
+}
+
+// revalidatedKey is the key a stored response freshened by a 304 is kept under (RFC 9111
+// sections 4.3.4 and 4.1). The 304's fields replace the stored ones, Vary included, so the
+// response is from then on selected by the fields its new Vary names, with the values of
+// the request the 304 answered: the origin has just said the stored response is its answer
+// to that request. Kept under its old key when the Vary it selected by is unchanged or the
+// 304 names none; ok is false when this request selects no variant under the new names.
+func revalidatedKey(j *fillJob, vary []string) (key string, ok bool) {
+	if len(vary) == 0 {
+		return j.stale.Key, true
+	}
+	sk, ok := httpcache.SecondaryKey(vary, requestView(j.view, vary))
+	if !ok {
+		return "", false
+	}
+	if key = j.url + "\x00" + sk; key == j.stale.Key {
+		return j.stale.Key, true
+	}
+	return key, true
+}
+
+// rekeyed records the URL's Vary names before a freshened response is stored under key, and
+// drops the stored response from its old key when the 304 moved it (revalidatedKey): left
+// there, every request the old Vary selected it for got it as a hit, in any language the
+// new Vary sets apart.
+func (p *pipeline) rekeyed(j *fillJob, key string, vary []string) {
+	if key == j.stale.Key {
+		return
+	}
+	p.store.SetVary(j.url, vary)
+	p.dropWithdrawn(j.stale.Key)
 }
 
 var errNotModifiedMismatch = errors.New("edge: origin answered 304 for a response the cache does not hold")
