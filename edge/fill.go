@@ -44,7 +44,16 @@ type fillHead struct {
 	// finished is set once the body arrived whole: a Call joined after that is one the group
 	// keeps joinable for a while (Group.Linger), not a fetch this request waited for.
 	finished atomic.Bool
+	// dropped is set when a fill that meant to store (shareable) ended with its body whole
+	// but nothing stored: larger than cache.max_object_size once its chunks were counted,
+	// refused by the store or the disk tier. Set before the Call finishes, so a reader that
+	// read to the end sees it (unstored).
+	dropped atomic.Bool
 }
+
+// unstored reports a fill whose readers' heads said "stored" (RFC 9211 section 2.5) that
+// stored nothing after all: the access record of a streamed answer says so (finish).
+func (h *fillHead) unstored() bool { return h.dropped.Load() }
 
 // conditionalFields are stripped from a fill request: the cache wants the whole object, and
 // answers the client's own conditionals and ranges from it.
@@ -578,6 +587,12 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 func (p *pipeline) fillBody(j *fillJob) {
 	defer p.end(j)
 	h := j.h
+	defer func() {
+		// Before end finishes the Call: its readers see it once they read the end.
+		if j.whole && h.shareable && !j.stored {
+			h.dropped.Store(true)
+		}
+	}()
 	complete := p.copyBody(j, j.a.body(), h.length, &j.spool, func() {
 		if !j.timer.Reset(j.timeout) {
 			j.fired = true // it expired: the Call is aborted, and the next Write says so

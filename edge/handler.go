@@ -223,6 +223,8 @@ func (p *pipeline) finish(x *exchange, start time.Time, policy, result string) {
 			res, cacheStatus := result, p.loggedCacheStatus(x)
 			if !whole {
 				res, cacheStatus = resultAborted, withoutStored(cacheStatus)
+			} else if b.fill != nil && b.fill.unstored() {
+				cacheStatus = withoutStored(cacheStatus)
 			}
 			p.record(x, start, policy, res, int(sent), cacheStatus)
 		}
