@@ -537,11 +537,13 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 	switch {
 	case !h.decision.Store:
 		p.metrics.notStored.WithLabelValues("policy").Inc()
-	case j.stale != nil && j.use.StaleIfError && staleOnError(status):
+	case j.stale != nil && (j.use.StaleIfError || j.revalidating != nil) && staleOnError(status):
 		// RFC 9111 section 4.3.3: a 5xx to a validation lets the cache "act as if the server
 		// failed to respond", and RFC 5861 section 4's stale-if-error covers exactly these.
 		// Stored, an error page with freshness of its own replaced the copy the grace serves,
-		// and every request until it expired got the error as a fresh hit. Its followers
+		// and every request until it expired got the error as a fresh hit. The same for the
+		// background revalidation of a copy stale-while-revalidate serves (revalidating): the
+		// window goes on serving the copy, and a later request tries again. Its followers
 		// share it as any unstored error (sharedError) unless it is not for sharing (a
 		// Set-Cookie); those with the stale copy serve that.
 		h.errorShared = unshared(header, h.decision, h.vary, view) == ""
