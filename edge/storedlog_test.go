@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -54,5 +55,24 @@ func TestNode_oversizedChunkedMissIsNotLoggedStored(t *testing.T) {
 	}
 	if e := loggedEntry(t, &buf, "/small.bin"); !strings.Contains(e.CacheStatus, "stored") {
 		t.Errorf("a chunked miss that fits is logged %q; want stored", e.CacheStatus)
+	}
+
+	// The same over HTTP/2 (h2c): the record waits for the stream's end there too.
+	var buf2 syncBuffer
+	buf2.Write(nil)
+	n2 := startNode(t, "log: {access: json}\nlisten: {http: \"127.0.0.1:0\", h2c: \"127.0.0.1:0\"}\n"+cfg, Options{AccessLog: &buf2})
+	c := h2cClient()
+	defer c.CloseIdleConnections()
+	resp, err := c.Get("http://" + n2.H2CAddr() + "/big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || len(body) != len(big) || !strings.Contains(resp.Header.Get("Cache-Status"), "stored") {
+		t.Fatalf("h2c: %d bytes, err %v, Cache-Status %q", len(body), err, resp.Header.Get("Cache-Status"))
+	}
+	if e := loggedEntry(t, &buf2, "/big.bin"); strings.Contains(e.CacheStatus, "stored") || e.Result != "miss" {
+		t.Errorf("h2c: logged %q %q; want a miss, not stored", e.Result, e.CacheStatus)
 	}
 }
