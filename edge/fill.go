@@ -190,7 +190,7 @@ func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (string, fill
 // knows why), 502 when the origin answered something that is no HTTP response, and a fill
 // timeout is a 504 anyway.
 func unvalidated(l *lookup, err error) bool {
-	if l.stale == nil || !l.stale.Meta.Decision().MustRevalidate && !l.stale.Meta.NoCache() {
+	if l.stale == nil || l.stale.Meta == nil || !l.stale.Meta.Decision().MustRevalidate && !l.stale.Meta.NoCache() {
 		return false
 	}
 	var oe *origin.Error
