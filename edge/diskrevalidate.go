@@ -72,7 +72,7 @@ func (p *pipeline) serveStale(x *exchange, l *lookup) bool {
 //
 // A background revalidation (stale-while-revalidate) has no readers: its Call is joined by
 // nobody else (revalidateInBackground), so the body is not read at all.
-func (p *pipeline) refreshFromDisk(j *fillJob, h *fillHead, body *disk.Handle, gen generations) bool {
+func (p *pipeline) refreshFromDisk(j *fillJob, h *fillHead, key string, body *disk.Handle, gen generations) bool {
 	bufp := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(bufp)
 	r := body.Body()
@@ -101,11 +101,12 @@ func (p *pipeline) refreshFromDisk(j *fillJob, h *fillHead, body *disk.Handle, g
 		return false
 	}
 	old := j.stale
-	obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: httpcache.Pack(httpcache.StripUnstorable(h.header, h.decision)),
+	obj := &cachestore.Object{Key: key, URL: old.URL, Status: old.Status, Header: httpcache.Pack(httpcache.StripUnstorable(h.header, h.decision)),
 		RequestTime: cachestore.StampOf(h.reqTime), ResponseTime: cachestore.StampOf(h.respTime), Tags: cachestore.NewTags(surrogateKeys(h.header)...),
 		Meta: cachestore.NewMeta(h.decision, h.header)}
 	m := obj.Meta
 	m.DiskGen = gen.disk
+	p.rekeyed(j, key, h.vary)
 	rec, ok := p.diskRecord(obj, m)
 	if !ok {
 		body.Close()

@@ -44,7 +44,16 @@ type fillHead struct {
 	// finished is set once the body arrived whole: a Call joined after that is one the group
 	// keeps joinable for a while (Group.Linger), not a fetch this request waited for.
 	finished atomic.Bool
+	// dropped is set when a fill that meant to store (shareable) ended with its body whole
+	// but nothing stored: larger than cache.max_object_size once its chunks were counted,
+	// refused by the store or the disk tier. Set before the Call finishes, so a reader that
+	// read to the end sees it (unstored).
+	dropped atomic.Bool
 }
+
+// unstored reports a fill whose readers' heads said "stored" (RFC 9211 section 2.5) that
+// stored nothing after all: the access record of a streamed answer says so (finish).
+func (h *fillHead) unstored() bool { return h.dropped.Load() }
 
 // conditionalFields are stripped from a fill request: the cache wants the whole object, and
 // answers the client's own conditionals and ranges from it.
@@ -120,6 +129,11 @@ func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (string, fill
 			}
 			l.status.staleGone()
 		}
+		if unvalidated(l, err) {
+			p.log.Warn("origin request failed", "pool", l.r.pool.Name(), "err", err)
+			plainError(x, http.StatusGatewayTimeout, "gateway timeout: the stored response must be validated and origin pool "+l.r.pool.Name()+" could not be reached")
+			return "error", fillAnswered
+		}
 		p.originError(x, l.r.pool, err)
 		return "error", fillAnswered
 	}
@@ -164,6 +178,23 @@ func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (string, fill
 	l.status.filled(h.originCode, h.shareable)
 	p.serveFill(x, l, h, reader, int64(l.rt.cfg.Cache.MaxObjectSize))
 	return "miss", fillAnswered
+}
+
+// unvalidated reports a validation that failed for want of an origin to ask, of a stored
+// response whose own directives forbid serving it stale (must-revalidate, proxy-revalidate,
+// s-maxage, no-cache). RFC 9111 section 5.2.2.2 (and 4.2.4): the cache "MUST generate an error
+// response rather than reuse the stale response", and it "SHOULD be 504 (Gateway Timeout)
+// unless another error status code is more applicable": a connection refused, reset or closed
+// before any response byte is a 504 there (a miss meeting the same failure stays nginx's
+// 502). More applicable stay: 503 when the pool has no server or is saturated (the node
+// knows why), 502 when the origin answered something that is no HTTP response, and a fill
+// timeout is a 504 anyway.
+func unvalidated(l *lookup, err error) bool {
+	if l.stale == nil || l.stale.Meta == nil || !l.stale.Meta.Decision().MustRevalidate && !l.stale.Meta.NoCache() {
+		return false
+	}
+	var oe *origin.Error
+	return errors.As(err, &oe) && (oe.Kind == origin.KindConnect || oe.Kind == origin.KindReset)
 }
 
 // secondaryOf is the variant a request selects under the given Vary names ("" without Vary).
@@ -506,6 +537,18 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 	switch {
 	case !h.decision.Store:
 		p.metrics.notStored.WithLabelValues("policy").Inc()
+	case j.stale != nil && (j.use.StaleIfError || j.revalidating != nil) && staleOnError(status):
+		// RFC 9111 section 4.3.3: a 5xx to a validation lets the cache "act as if the server
+		// failed to respond", and RFC 5861 section 4's stale-if-error covers exactly these.
+		// Stored, an error page with freshness of its own replaced the copy the grace serves,
+		// and every request until it expired got the error as a fresh hit. The same for the
+		// background revalidation of a copy stale-while-revalidate serves (revalidating): the
+		// window goes on serving the copy, and a later request tries again. Its followers
+		// share it as any unstored error (sharedError) unless it is not for sharing (a
+		// Set-Cookie); those with the stale copy serve that.
+		h.errorShared = unshared(header, h.decision, h.vary, view) == ""
+		h.shareable, h.decision.Reason = false, "error within stale-if-error"
+		p.metrics.notStored.WithLabelValues("policy").Inc()
 	case a.framedTwice:
 		// RFC 9112 section 6.3: "ought to be handled as an error". The client that asked
 		// gets it as read by its Transfer-Encoding; nobody else gets it from the store.
@@ -558,6 +601,12 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 func (p *pipeline) fillBody(j *fillJob) {
 	defer p.end(j)
 	h := j.h
+	defer func() {
+		// Before end finishes the Call: its readers see it once they read the end.
+		if j.whole && h.shareable && !j.stored {
+			h.dropped.Store(true)
+		}
+	}()
 	complete := p.copyBody(j, j.a.body(), h.length, &j.spool, func() {
 		if !j.timer.Reset(j.timeout) {
 			j.fired = true // it expired: the Call is aborted, and the next Write says so
@@ -758,6 +807,12 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 		p.metrics.notStored.WithLabelValues("policy").Inc()
 		p.dropWithdrawn(old.Key)
 	}
+	key, ok := revalidatedKey(j, vary)
+	if decision.Store && !ok {
+		decision.Store, decision.Reason = false, "vary"
+		p.metrics.notStored.WithLabelValues("policy").Inc()
+		p.dropWithdrawn(old.Key)
+	}
 	h := &fillHead{status: int(old.Status), header: header, length: int64(len(old.Body)), reqTime: resp.RequestTime, respTime: resp.ResponseTime,
 		decision: decision, shareable: decision.Store, vary: vary, originCode: http.StatusNotModified}
 	h.secondary = secondaryOf(h.vary, requestView(j.view, h.vary))
@@ -771,11 +826,11 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 			// would (startFill). The copy then ends the job.
 			go func() {
 				defer p.end(j)
-				j.stored = p.refreshFromDisk(j, h, onDisk, generation)
+				j.stored = p.refreshFromDisk(j, h, key, onDisk, generation)
 			}()
 			return false, true
 		}
-		return p.refreshFromDisk(j, h, onDisk, generation), false
+		return p.refreshFromDisk(j, h, key, onDisk, generation), false
 	}
 	h.finished.Store(true) // readers see the whole body at once
 	j.call.SetHead(h)
@@ -784,16 +839,49 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 	if decision.Store {
 		// Without the fields the 304 names in private="..." (RFC 9111 section 5.2.2.7), as
 		// fillObject stores a 200.
-		obj := &cachestore.Object{Key: old.Key, URL: old.URL, Status: old.Status, Header: httpcache.Pack(httpcache.StripUnstorable(header, decision)), Body: old.Body,
+		obj := &cachestore.Object{Key: key, URL: old.URL, Status: old.Status, Header: httpcache.Pack(httpcache.StripUnstorable(header, decision)), Body: old.Body,
 			RequestTime: cachestore.StampOf(resp.RequestTime), ResponseTime: cachestore.StampOf(resp.ResponseTime), Generation: generation.memory, Tags: cachestore.NewTags(surrogateKeys(header)...),
 			Meta: cachestore.NewMeta(decision, header)}
 		obj.Compact()
+		p.rekeyed(j, key, vary)
 		if p.setObject(obj, generation.disk) {
 			p.metrics.stored.Inc()
 			return true, false
 		}
 	}
 	return false, false
+}
+
+// revalidatedKey is the key a stored response freshened by a 304 is kept under (RFC 9111
+// sections 4.3.4 and 4.1). The 304's fields replace the stored ones, Vary included, so the
+// response is from then on selected by the fields its new Vary names, with the values of
+// the request the 304 answered: the origin has just said the stored response is its answer
+// to that request. Kept under its old key when the Vary it selected by is unchanged or the
+// 304 names none; ok is false when this request selects no variant under the new names.
+func revalidatedKey(j *fillJob, vary []string) (key string, ok bool) {
+	if len(vary) == 0 {
+		return j.stale.Key, true
+	}
+	sk, ok := httpcache.SecondaryKey(vary, requestView(j.view, vary))
+	if !ok {
+		return "", false
+	}
+	if key = j.url + "\x00" + sk; key == j.stale.Key {
+		return j.stale.Key, true
+	}
+	return key, true
+}
+
+// rekeyed records the URL's Vary names before a freshened response is stored under key, and
+// drops the stored response from its old key when the 304 moved it (revalidatedKey): left
+// there, every request the old Vary selected it for got it as a hit, in any language the
+// new Vary sets apart.
+func (p *pipeline) rekeyed(j *fillJob, key string, vary []string) {
+	if key == j.stale.Key {
+		return
+	}
+	p.store.SetVary(j.url, vary)
+	p.dropWithdrawn(j.stale.Key)
 }
 
 var errNotModifiedMismatch = errors.New("edge: origin answered 304 for a response the cache does not hold")

@@ -209,8 +209,11 @@ func (p *pipeline) handle(x *exchange) {
 	}
 	policy = "pass"
 	result = p.servePass(x, rt, r)
-	if r.cache && !safeMethod(method) {
-		p.invalidateAfterUnsafe(x)
+	if !safeMethod(method) {
+		// On a pass route too (RFC 9111 section 4.4 names no route): a form's 303 names an
+		// object a cache route stores, and a route of its own for PUT or DELETE can pass a
+		// path whose GET is cached.
+		p.invalidateAfterUnsafe(x, r.cache)
 	}
 }
 
@@ -223,6 +226,8 @@ func (p *pipeline) finish(x *exchange, start time.Time, policy, result string) {
 			res, cacheStatus := result, p.loggedCacheStatus(x)
 			if !whole {
 				res, cacheStatus = resultAborted, withoutStored(cacheStatus)
+			} else if b.fill != nil && b.fill.unstored() {
+				cacheStatus = withoutStored(cacheStatus)
 			}
 			p.record(x, start, policy, res, int(sent), cacheStatus)
 		}

@@ -16,12 +16,20 @@ import (
 // In a cluster the invalidation goes to every live member (purge.Service.Invalidate) and
 // is acknowledged before the answer is sent.
 //
-// It also labels the answer: on a cache route an unsafe method went forward because of its
-// method, which RFC 9211 section 2.2 spells fwd=method (the pass path wrote fwd=bypass).
-func (p *pipeline) invalidateAfterUnsafe(x *exchange) {
+// It runs for pass routes too, and there invalidates only URIs a cache route covers
+// (purgeTargets): nothing else can be stored, and a form post on a pass route costs no
+// cluster round trip for a Location that names another pass page.
+//
+// It also labels the answer: on a cache route (cacheRoute) an unsafe method went forward
+// because of its method, which RFC 9211 section 2.2 spells fwd=method (a pass route keeps
+// the fwd=bypass the pass path wrote).
+func (p *pipeline) invalidateAfterUnsafe(x *exchange, cacheRoute bool) {
 	status := x.resp.Head().StatusCode()
-	if len(x.resp.Head().Peek("Cache-Status")) > 0 {
+	if cacheRoute && len(x.resp.Head().Peek("Cache-Status")) > 0 {
 		x.resp.Head().Set("Cache-Status", forwarded(p.name, fwdMethod, status).String())
+	}
+	if status < 200 || status > 399 {
+		return // section 4.4: only a non-error response invalidates (InvalidationTargets)
 	}
 	target := x.scheme() + "://" + string(x.req.Host()) + string(x.req.RequestURI())
 	var resp httpcache.Header
@@ -35,7 +43,7 @@ func (p *pipeline) invalidateAfterUnsafe(x *exchange) {
 	}
 	for _, u := range httpcache.InvalidationTargets(string(x.req.Method()), status, target, resp) {
 		key, err := purge.KeyForURL(u)
-		if err != nil {
+		if err != nil || !cacheRoute && len(p.purgeTargets(key)) == 0 {
 			continue
 		}
 		// The URL goes through its route (purgeTargets): a POST to /assets/a.css on a route

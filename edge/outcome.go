@@ -20,7 +20,9 @@ const resultAborted = "aborted"
 // RFC 9211 section 2.5 says "stored" means the cache stored the response, not that it tried:
 // when the body is then cut the object is not stored (copyBody), the header the client got
 // was wrong, and only the aborted connection or stream tells the client (RFC 9112 section 8).
-// The record then says result "aborted" and logs Cache-Status without "stored".
+// The record then says result "aborted" and logs Cache-Status without "stored". A body that
+// arrives whole and is still not stored (a chunked one that outgrew cache.max_object_size, a
+// store that refused it) is recorded without "stored" too (outcomeBody.fill).
 func streamBody(x *exchange, r io.Reader, size int) {
 	b := &outcomeBody{r: r, length: int64(size)}
 	x.resp.SetBodyStream(b, size)
@@ -50,6 +52,9 @@ type outcomeBody struct {
 	// release, when set, gives the request's exchange back to its listener once done ran:
 	// the record reads the exchange after handle returned.
 	release interface{ release() }
+	// fill is the fill the body streams from, if any: one that ends whole without storing
+	// what its head announced as stored is recorded without "stored" (fillHead.unstored).
+	fill *fillHead
 }
 
 func (b *outcomeBody) Read(p []byte) (int, error) {

@@ -91,6 +91,7 @@ func (p *pipeline) serveFill(x *exchange, l *lookup, h *fillHead, body *fillRead
 				return
 			}
 			streamBody(x, a.stream(body), int(a.length))
+			x.streamed.fill = h
 			return
 		}
 	}
@@ -122,6 +123,7 @@ func (p *pipeline) serveFill(x *exchange, l *lookup, h *fillHead, body *fillRead
 		}
 	}
 	streamBody(x, stream, length)
+	x.streamed.fill = h
 }
 
 // writeHitHead is writeHead for a memory hit, from the object's template (hithead.go): it
