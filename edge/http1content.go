@@ -26,9 +26,11 @@ import (
 // limits.max_body_bytes and the route's max_body_bytes (limitBody): content that outgrows a
 // bound ends the upload and is answered 413 with the connection closed.
 //
-// limits.read_timeout still bounds a head and its whole content from the request's first
-// byte: the connection stays in its read phase (conntimer.go) until the content was read to
-// its end, and a client that stops mid-body gets 408 and the connection closes. A response
+// limits.read_timeout bounds a head from the request's first byte, and then each wait for its
+// content (phaseBody, conntimer.go), as nginx's client_header_timeout and client_body_timeout
+// do: an upload that keeps arriving is never cut however long it takes (before, read_timeout
+// bounded head and content together, so a 16 MiB upload needed 0.5 MB/s), while a client that
+// stops mid-body gets 408 and the connection closes. A response
 // the pipeline made before reading the content to its end closes the connection, so the
 // unread rest is never parsed as the next request.
 
@@ -149,6 +151,9 @@ func (c *http1Content) Read(p []byte) (int, error) {
 	case c.err != nil:
 		return 0, c.err
 	}
+	// Timed while it waits for the client only: each read starts a new read_timeout, and the
+	// time the pipeline spends between reads (sending to the origin) is not the client's.
+	c.lc.enter(phaseBody)
 	k, err := c.r.Read(p)
 	c.read += int64(k)
 	if err == nil && c.length >= 0 && c.read >= c.length {
@@ -162,11 +167,10 @@ func (c *http1Content) Read(p []byte) (int, error) {
 	switch {
 	case err == io.EOF:
 		c.ended = true
-		c.lc.enter(phaseHandler)
 	case err != nil:
 		c.err = err
-		c.lc.enter(phaseHandler)
 	}
+	c.lc.enter(phaseHandler)
 	return k, err
 }
 
