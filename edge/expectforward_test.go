@@ -1,0 +1,70 @@
+package edge
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestNode_expectIsNotForwarded: the client's Expect: 100-continue is about its own upload,
+// which the node answered (RFC 9110 section 10.1.1); the origin gets the content without
+// Expect, as nginx sends it, whatever the field's case, on HTTP/1.1 (content that ends within
+// the prefetch and content streamed to the origin) and on HTTP/2. Failed before: the origin
+// got Expect: 100-continue after the node had sent the 100 itself, so an origin that waits
+// for its own 100 to be acted on could stall the upload.
+func TestNode_expectIsNotForwarded(t *testing.T) {
+	origin := startRawLogOrigin(t)
+	listen := "listen: {http: \"127.0.0.1:0\", h2c: \"127.0.0.1:0\", admin: \"127.0.0.1:0\"}\n"
+	n := startNode(t, hostileConfig(origin.URL, listen), Options{})
+	for _, tc := range []struct {
+		path, name string
+		size       int
+	}{
+		{"/dyn/small", "Expect", 100},
+		{"/dyn/streamed", "expect", 64 << 10},
+	} {
+		c, err := net.Dial("tcp", n.HTTPAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: www.test\r\nContent-Length: %d\r\n%s: 100-continue\r\n\r\n", tc.path, tc.size, tc.name)
+		br := bufio.NewReader(c)
+		if interim, err := http.ReadResponse(br, nil); err != nil || interim.StatusCode != http.StatusContinue {
+			t.Fatalf("%s: before the content: %v %v, want 100 Continue", tc.path, interim, err)
+		}
+		io.WriteString(c, strings.Repeat("e", tc.size))
+		resp, _ := readResponse(t, br)
+		c.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: %d, want 200", tc.path, resp.StatusCode)
+		}
+	}
+	r := dialRawH2C(t, n.H2CAddr())
+	r.open(1, false, [2]string{":method", "POST"}, [2]string{":scheme", "http"}, [2]string{":authority", "www.test"},
+		[2]string{":path", "/dyn/h2"}, [2]string{"expect", "100-continue"}, [2]string{"content-length", strconv.Itoa(5)})
+	r.fr.WriteData(1, true, []byte("hello"))
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		if ended, how := readUntil(r, 1, 100*time.Millisecond); ended {
+			if how != "status 200" {
+				t.Errorf("HTTP/2: %q, want status 200", how)
+			}
+			break
+		}
+	}
+	got := origin.requests()
+	if len(got) != 3 {
+		t.Fatalf("the origin got %d requests, want 3", len(got))
+	}
+	for _, req := range got {
+		if v := req.values("Expect"); len(v) != 0 {
+			t.Errorf("%s: the origin got Expect %q", req.line, v)
+		}
+	}
+}
