@@ -68,3 +68,37 @@ func TestNode_expectIsNotForwarded(t *testing.T) {
 		}
 	}
 }
+
+// TestNode_lowercaseMethodIsRefused: methods are case-sensitive (RFC 9110 section 9.1), so a
+// request line "get / HTTP/1.1" names no GET but an unregistered method, which would miss the
+// routes and access rules written for its capital spelling and reach origins that fold case.
+// The node answers 400 without asking the origin, on HTTP/1.1 and HTTP/2, as nginx does; an
+// unknown method in capitals still goes to the origin (RFC 9110 section 9.1 leaves it to the
+// origin's 501). Failed before: every lowercase method reached the origin.
+func TestNode_lowercaseMethodIsRefused(t *testing.T) {
+	origin := startRawLogOrigin(t)
+	listen := "listen: {http: \"127.0.0.1:0\", h2c: \"127.0.0.1:0\", admin: \"127.0.0.1:0\"}\n"
+	n := startNode(t, hostileConfig(origin.URL, listen), Options{})
+	for _, m := range []string{"get", "Get", "delete", "purge", "pOST"} {
+		out, _ := converse(t, n.HTTPAddr(), m+" /dyn/lower HTTP/1.1\r\nHost: www.test\r\n\r\n", 3*time.Second)
+		if !strings.HasPrefix(out, "HTTP/1.1 400 ") {
+			t.Errorf("HTTP/1.1 %s: %.60q, want 400", m, out)
+		}
+		r := dialRawH2C(t, n.H2CAddr())
+		r.open(1, true, [2]string{":method", m}, [2]string{":scheme", "http"}, [2]string{":authority", "www.test"}, [2]string{":path", "/dyn/lower"})
+		how := ""
+		for deadline := time.Now().Add(3 * time.Second); how == "" && time.Now().Before(deadline); {
+			_, how = readUntil(r, 1, 100*time.Millisecond)
+		}
+		if how != "status 400" {
+			t.Errorf("HTTP/2 %s: %q, want status 400", m, how)
+		}
+	}
+	out, _ := converse(t, n.HTTPAddr(), "FROB /dyn/upper HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n", 3*time.Second)
+	if !strings.HasPrefix(out, "HTTP/1.1 200 ") {
+		t.Errorf("an unknown method in capitals: %.60q, want the origin's 200", out)
+	}
+	if got := origin.asked("/dyn/lower"); len(got) != 0 {
+		t.Errorf("the origin was asked %d times for a lowercase method", len(got))
+	}
+}
