@@ -102,3 +102,31 @@ func TestNode_lowercaseMethodIsRefused(t *testing.T) {
 		t.Errorf("the origin was asked %d times for a lowercase method", len(got))
 	}
 }
+
+// TestNode_http10WithoutHostIsServedForTheLocalAddress: HTTP/1.0 has no Host requirement; a
+// request in origin form without one is served for the local address and port it reached
+// (RFC 9112 section 3.3 reconstructs its target URI so), as nginx serves it from its default
+// server: the origin gets it with that Host, and it is cached under it. An HTTP/1.1 request
+// without Host still gets 400 (TestNode_hostIsValidated). Failed before: 400.
+func TestNode_http10WithoutHostIsServedForTheLocalAddress(t *testing.T) {
+	origin := startRawLogOrigin(t)
+	n := startNode(t, hostileConfig(origin.URL, ""), Options{})
+	for _, path := range []string{"/dyn/h10", "/c/h10.css", "/c/h10.css"} {
+		out, _ := converse(t, n.HTTPAddr(), "GET "+path+" HTTP/1.0\r\n\r\n", 3*time.Second)
+		if !strings.HasPrefix(out, "HTTP/1.1 200 ") {
+			t.Errorf("%s: %.80q, want 200", path, out)
+		}
+		n.settleFills()
+	}
+	for _, path := range []string{"/dyn/h10", "/c/h10.css"} {
+		got := origin.asked(path)
+		if len(got) != 1 {
+			t.Fatalf("the origin was asked for %s %d times, want once (the second a hit)", path, len(got))
+		}
+	}
+	for _, r := range origin.requests() {
+		if h := r.values("Host"); len(h) != 1 || h[0] != n.HTTPAddr() {
+			t.Errorf("%s reached the origin with Host %q, want %q", r.line, h, n.HTTPAddr())
+		}
+	}
+}
