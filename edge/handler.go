@@ -160,9 +160,10 @@ func (p *pipeline) handle(x *exchange) {
 		t.setQuery(cachestore.SortQuery(t.query))
 	}
 	useTarget(x, &t)
+	asksUpgrade := false
 	if !handed { // the probe dropped them before it keyed the request
 		dropProxyOnlyFields(hdr, rt.trusted(x.clientAddr()), rt.cfg.Limits.UnderscoresInHeaders)
-		dropConnectionListed(hdr)
+		asksUpgrade = dropConnectionListed(hdr)
 	}
 	if r.limiter != nil && x.expect != expectCounted {
 		if ok, wait := r.limiter.allow(x.clientAddr(), start); !ok {
@@ -171,6 +172,10 @@ func (p *pipeline) handle(x *exchange) {
 			x.resp.Head().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 			return
 		}
+	}
+	if up := upgradeOf(x, asksUpgrade); up != nil && x.expect == expectNone && r.pool != nil {
+		policy, result = "pass", p.serveUpgrade(x, rt, r, up)
+		return
 	}
 	method := x.req.Method()
 	cacheable := handed || r.cache && (bytes.Equal(method, []byte("GET")) || bytes.Equal(method, []byte("HEAD"))) && !x.hasBody() && !bypassCache(rules, hdr)
