@@ -101,6 +101,7 @@ type Config struct {
 type RejectedRequest struct {
 	RemoteAddr              net.Addr
 	Method, Authority, Path string // as decoded; "" when absent or past MaxHeaderListSize
+	UserAgent, Referer      string // the same, for the access record
 	Status                  int    // the answer's status; 0 for a stream reset as malformed
 }
 
