@@ -88,6 +88,7 @@ func (n *Node) handleHTTP1(ctx *fasthttp.RequestCtx) {
 	s := ctx.Request.BodyStream()
 	if s != nil && declaredTooLarge(&ctx.Request.Header) {
 		n.protocolError(ctx, fasthttp.ErrBodyTooLarge)
+		n.lingerAfter(ctx) // its content is still coming (linger.go)
 		return
 	}
 	e := n.getHTTP1(ctx)
@@ -99,8 +100,18 @@ func (n *Node) handleHTTP1(ctx *fasthttp.RequestCtx) {
 	}
 	n.handle(&e.x)
 	n.finishHTTP1Content(e)
+	// An error answer held in memory (the node's own refusals, a stored 4xx) that closes
+	// the connection, with content or pipelined requests possibly still coming, lingers
+	// (linger.go): not a streamed answer, nor one to a client that failed to send its
+	// content (a timeout, a close). A client that asked for the close closes at once.
+	linger := e.content.err == nil && ctx.Response.StatusCode() >= 400 && ctx.Response.ConnectionClose() &&
+		!ctx.Response.IsBodyStream()
 	n.releaseHTTP1(e)
 	lc.enter(phaseWrite)
+	if linger {
+		n.lingerAfter(ctx)
+		return
+	}
 	b, ok := ctx.Response.BodyStream().(*diskFile)
 	if !ok {
 		return

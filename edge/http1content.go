@@ -204,9 +204,10 @@ func (n *Node) readHTTP1Content(e *http1Exchange, s io.Reader, lc *liveConn) boo
 		n.protocolError(ctx, err)
 		return false
 	case int64(k) > limit:
-		// Chunked content past the limit within the prefetch.
+		// Chunked content past the limit within the prefetch; the rest is still coming.
 		putHTTP1(e)
 		n.protocolError(ctx, fasthttp.ErrBodyTooLarge)
+		n.lingerAfter(ctx)
 		return false
 	case c.ended:
 		x.bodyBytes, x.bodyLen = e.buf[:k], int64(k)
