@@ -76,6 +76,7 @@ func servedAsHTTP11(h *fasthttp.RequestHeader) {
 	if len(p) != len("HTTP/1.1") || p[7] <= '1' || p[7] > '9' || !bytes.HasPrefix(p, []byte("HTTP/1.")) {
 		return
 	}
+	h.Set(versionMarker, string(p)) // for the access log, which names the version sent
 	h.SetProtocol("HTTP/1.1")
 	// fasthttp closed the connection after the answer, as for HTTP/1.0 without keep-alive;
 	// only the client's own "close" does now. The raw head is read: fasthttp's All lists a
@@ -92,6 +93,27 @@ func servedAsHTTP11(h *fasthttp.RequestHeader) {
 		}
 	}
 	h.ResetConnectionClose()
+}
+
+// versionMarker is a field servedAsHTTP11 adds to fasthttp's parsed fields (never to the raw
+// head the request view is read from, so no origin sees it) holding the version the request
+// line named, for the access log (sentVersion), as nginx logs $server_protocol as sent.
+const versionMarker = "Shoal-Sent-Version"
+
+// sentVersion is the HTTP/1.2 to 1.9 a request line named, which servedAsHTTP11 served as
+// 1.1, or "". A client that sends the marker field itself is not believed: its line is in
+// the raw head, where servedAsHTTP11's is not. Only the access log asks, once per record.
+func sentVersion(h *fasthttp.RequestHeader) string {
+	v := h.Peek(versionMarker)
+	if len(v) != len("HTTP/1.2") || !bytes.HasPrefix(v, []byte("HTTP/1.")) || v[7] < '2' || v[7] > '9' {
+		return ""
+	}
+	for raw := h.RawHeaders(); len(raw) > 0; {
+		if k, _, _ := bytes.Cut(nextLine(&raw), []byte(":")); bytes.EqualFold(trimOWS(k), []byte(versionMarker)) {
+			return ""
+		}
+	}
+	return string(v)
 }
 
 // canonicalExpect adds "Expect" to fasthttp's parsed fields (never to the raw head the
