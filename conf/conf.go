@@ -52,7 +52,7 @@ type Listen struct {
 type Limits struct {
 	MaxHeaderBytes Size     `yaml:"max_header_bytes"` // default 16KiB; larger gets 431
 	MaxBodyBytes   Size     `yaml:"max_body_bytes"`   // request bodies; default 16MiB; larger gets 413
-	ReadTimeout    Duration `yaml:"read_timeout"`     // whole request, headers and body; default 30s
+	ReadTimeout    Duration `yaml:"read_timeout"`     // a head from its first byte, then each wait for its body; default 30s
 	WriteTimeout   Duration `yaml:"write_timeout"`    // default 60s; bounds a response write without progress (no byte acknowledged by the client)
 	IdleTimeout    Duration `yaml:"idle_timeout"`     // keep-alive; default 60s
 	MaxConns       int      `yaml:"max_conns"`        // concurrent client connections; default 65536

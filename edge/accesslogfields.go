@@ -14,6 +14,9 @@ func requestProtocol(x *exchange) string {
 		if p := r.ctx.Request.Header.Protocol(); !bytes.Equal(p, []byte("HTTP/1.1")) {
 			return string(p)
 		}
+		if v := sentVersion(&r.ctx.Request.Header); v != "" {
+			return v // served as 1.1 (servedAsHTTP11)
+		}
 		return "HTTP/1.1"
 	case *h2Response:
 		return "HTTP/2.0"

@@ -32,6 +32,13 @@ log: {access: %s}
 			}{
 				{"HTTP/1.0", func() { rawRequest(t, addr, "GET /ten HTTP/1.0\r\nHost: www.test\r\n\r\n") },
 					`"GET /ten HTTP/1.0" 200 5 "-" "-"`, 200, "HTTP/1.0"},
+				// Served as 1.1 (RFC 9110 section 2.5), logged as sent, as nginx logs it.
+				// Failed before: logged HTTP/1.1.
+				{"HTTP/1.2", func() { rawRequest(t, addr, "GET /twelve HTTP/1.2\r\nHost: www.test\r\nConnection: close\r\n\r\n") },
+					`"GET /twelve HTTP/1.2" 200 5 "-" "-"`, 200, "HTTP/1.2"},
+				{"HTTP/1.1 sending the node's version marker", func() {
+					rawRequest(t, addr, "GET /forged HTTP/1.1\r\nHost: www.test\r\nShoal-Sent-Version: HTTP/1.5\r\nConnection: close\r\n\r\n")
+				}, `"GET /forged HTTP/1.1" 200 5 "-" "-"`, 200, "HTTP/1.1"},
 				{"HTTP/1.1 without referer or agent", func() {
 					rawRequest(t, addr, "GET /eleven HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n")
 				}, `"GET /eleven HTTP/1.1" 200 5 "-" "-"`, 200, "HTTP/1.1"},

@@ -11,8 +11,9 @@ import "bytes"
 // variant for fr: every later fr client got it (as Varnish does, the fields go on receipt).
 // Host and the framing fields stay: the node reads them as the request's own and rebuilds
 // them for the origin. The common request, with no Connection line or only "keep-alive" or
-// "close", allocates nothing.
-func dropConnectionListed(h *fieldList) {
+// "close", allocates nothing. upgrade reports whether a Connection line lists "upgrade"
+// (a protocol upgrade: upgrade.go).
+func dropConnectionListed(h *fieldList) (upgrade bool) {
 	var names [][]byte
 	for k, v := range h.All() {
 		if len(k) != len("Connection") || !bytes.EqualFold(k, []byte("Connection")) {
@@ -21,7 +22,9 @@ func dropConnectionListed(h *fieldList) {
 		for len(v) > 0 {
 			var tok []byte
 			tok, v = cutListItem(v)
-			if tok = trimOWS(tok); len(tok) > 0 && !keptOnReceipt(tok) {
+			tok = trimOWS(tok)
+			upgrade = upgrade || bytes.EqualFold(tok, []byte("upgrade"))
+			if len(tok) > 0 && !keptOnReceipt(tok) {
 				names = append(names, append([]byte(nil), tok...))
 			}
 		}
@@ -29,6 +32,7 @@ func dropConnectionListed(h *fieldList) {
 	for _, name := range names {
 		h.DelBytes(name)
 	}
+	return upgrade
 }
 
 // keptOnReceipt: the Connection options that name no end-to-end field of the request

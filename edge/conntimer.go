@@ -35,8 +35,14 @@ const (
 	phaseReadFirst
 	// phaseIdle: a keep-alive connection waiting for its next request: idle_timeout.
 	phaseIdle
-	// phaseRead: reading a later request's head and body: read_timeout from its first byte.
+	// phaseRead: reading a later request's head (and the content fasthttp reads with it, at
+	// most 8 KiB): read_timeout from its first byte, as nginx's client_header_timeout.
 	phaseRead
+	// phaseBody: the handler waits for request content: read_timeout from the wait's start,
+	// so it bounds the time between reads, as nginx's client_body_timeout does, not the whole
+	// upload. Between its reads (the content on its way to the origin) the connection is in
+	// phaseHandler: a client is not timed while the node is not reading.
+	phaseBody
 	// phaseHandler: the pipeline has the request (a miss may wait on its origin): no limit.
 	phaseHandler
 	// phaseWrite: the response is being written: write_timeout without progress (no byte
@@ -119,7 +125,7 @@ func sweepPeriod(limits ...time.Duration) time.Duration {
 
 func (l *connLimits) of(p connPhase) time.Duration {
 	switch p {
-	case phaseNew, phaseReadFirst, phaseRead:
+	case phaseNew, phaseReadFirst, phaseRead, phaseBody:
 		return l.read
 	case phaseIdle:
 		return l.idle

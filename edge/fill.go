@@ -255,9 +255,6 @@ func (p *pipeline) startFill(x *exchange, l *lookup, call *fillCall, lead bool) 
 	for _, f := range conditionalFields {
 		out.Del(f)
 	}
-	// The client's Expect is about its own upload, which the listener answered (RFC 9110
-	// section 10.1.1); a fill has no content.
-	out.Del("Expect")
 	if l.stale != nil {
 		for _, f := range httpcache.ConditionalHeaders(l.stale.Meta.Response(l.stale)) {
 			out.Set(f.Name, f.Value)

@@ -21,6 +21,16 @@ func validToken(b []byte) bool {
 	return true
 }
 
+// hasLower reports whether b holds a lowercase ASCII letter.
+func hasLower(b []byte) bool {
+	for _, c := range b {
+		if 'a' <= c && c <= 'z' {
+			return true
+		}
+	}
+	return false
+}
+
 // tokenChars marks the bytes a token may hold: visible ASCII but the delimiters (a table:
 // a search of delimiters per byte was a tenth of a 1 KiB hit's pipeline).
 var tokenChars = func() (t [256]bool) {

@@ -55,6 +55,15 @@ func (h h2handler) rejected(r h2.RejectedRequest) {
 	} else if msg, ok := refusedMessages[status]; ok {
 		bytes = len(msg) + 1 // plainError's page, as refused sent it
 	}
+	h.logRejected(r, status, bytes)
+}
+
+// logRejected writes the access record, result "rejected", of an HTTP/2 request no pipeline
+// ran: its request line, client address, User-Agent and Referer (nginx's combined format
+// has them for every request it refuses, and an operator tells scanners and broken clients
+// apart by them), its status and the bytes of its answer.
+func (h h2handler) logRejected(r h2.RejectedRequest, status, bytes int) {
+	n := h.n
 	if !n.access.enabled() {
 		return
 	}
@@ -65,6 +74,12 @@ func (h h2handler) rejected(r h2.RejectedRequest) {
 	e.req.SetRequestURI(r.Path)
 	e.req.SetHost(r.Authority)
 	e.req.setProtocol("HTTP/2.0")
+	if r.UserAgent != "" {
+		e.req.Add("user-agent", r.UserAgent)
+	}
+	if r.Referer != "" {
+		e.req.Add("referer", r.Referer)
+	}
 	e.resp.reset(n, nil)
 	e.x.req, e.x.resp = &e.req, &e.resp
 	e.x.remote = remoteAddr(r.RemoteAddr)

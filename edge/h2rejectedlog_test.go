@@ -14,7 +14,10 @@ import (
 // 431) gets an access record, result "rejected", as the HTTP/1.1 listener's 400s, 413s and
 // 431s do and as nginx logs them: an operator reads attacks from these. A malformed one is
 // logged 400, what nginx answers and logs for it (the node sends the reset, no bytes).
-// Failed before: no record for any of them.
+// Failed before: no record for any of them. The record names the client's User-Agent, as
+// nginx's does (failed before: empty), and the node's own 400s from the head (a :scheme
+// other than http and https, a host field unlike :authority) are recorded too (failed
+// before: no record; and :scheme ftp was served, 200 from the origin).
 func TestH2Serve_malformedRequestsAreLogged(t *testing.T) {
 	origin := startRawLogOrigin(t)
 	var buf syncBuffer
@@ -41,11 +44,13 @@ limits: {max_header_bytes: 4KiB, max_body_bytes: 1KiB}
 		{"no :path", pseudo("")[:3], http2.ErrCodeProtocol, 400, ""},
 		{"content-length over the limit", append(pseudo("/dyn/big"), [2]string{"content-length", "4096"}), 0, 413, "/dyn/big"},
 		{"head over the limit", append(pseudo("/dyn/431"), [2]string{"x-big", strings.Repeat("b", 5000)}), 0, 431, "/dyn/431"},
+		{":scheme ftp", [][2]string{{":method", "GET"}, {":scheme", "ftp"}, {":authority", "www.test"}, {":path", "/dyn/ftp"}}, 0, 400, "/dyn/ftp"},
+		{"host unlike :authority", append(pseudo("/dyn/host"), [2]string{"host", "other.test"}), 0, 400, "/dyn/host"},
 	}
 	id := uint32(1)
 	for _, tc := range cases {
 		before := len(buf.String())
-		c.open(id, tc.status != 413, tc.fields...)
+		c.open(id, tc.status != 413, withUserAgent(tc.fields, "probe/1")...)
 		status, reset := c.outcome(id)
 		id += 2
 		if reset != tc.reset || (tc.reset == 0 && status != fmt.Sprint(tc.status)) {
@@ -55,16 +60,28 @@ limits: {max_header_bytes: 4KiB, max_body_bytes: 1KiB}
 		var e struct {
 			Status                                int
 			Method, URI, Protocol, Result, Client string
+			UserAgent                             string `json:"user_agent"`
 		}
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Errorf("%s: no access record (%q)", tc.name, line)
 			continue
 		}
-		if e.Status != tc.status || e.Result != "rejected" || e.Protocol != "HTTP/2.0" || e.URI != tc.path || e.Client != "127.0.0.1" {
-			t.Errorf("%s: record %+v, want status %d, uri %q, rejected, HTTP/2.0", tc.name, e, tc.status, tc.path)
+		if e.Status != tc.status || e.Result != "rejected" || e.Protocol != "HTTP/2.0" || e.URI != tc.path || e.Client != "127.0.0.1" || e.UserAgent != "probe/1" {
+			t.Errorf("%s: record %+v, want status %d, uri %q, rejected, HTTP/2.0, user agent probe/1", tc.name, e, tc.status, tc.path)
 		}
 	}
 	if got := origin.requests(); len(got) > 0 {
 		t.Errorf("the origin got %d requests", len(got))
 	}
+}
+
+// withUserAgent is fields with a user-agent field after the pseudo-fields: before any field
+// that pushes the block past the limit, whose decoding then stops.
+func withUserAgent(fields [][2]string, ua string) [][2]string {
+	i := 0
+	for i < len(fields) && strings.HasPrefix(fields[i][0], ":") {
+		i++
+	}
+	out := append(append([][2]string{}, fields[:i]...), [2]string{"user-agent", ua})
+	return append(out, fields[i:]...)
 }

@@ -49,10 +49,13 @@ func (h h2handler) ServeH2(w h2.ResponseWriter, r *h2.Request) {
 	n := h.n
 	if problem := authorityProblem(r); problem != "" {
 		n.metrics.rejected.WithLabelValues("h2_malformed").Inc()
+		body := []byte("malformed HTTP/2 request: " + problem + "\n")
 		w.Respond(http.StatusBadRequest, []h2.Field{
 			{Name: "content-type", Value: "text/plain; charset=utf-8"},
 			{Name: "cache-control", Value: "no-store"},
-		}, []byte("malformed HTTP/2 request: "+problem+"\n"))
+		}, body)
+		h.logRejected(h2.RejectedRequest{RemoteAddr: r.RemoteAddr, Method: r.Method, Authority: r.Authority, Path: r.Path,
+			UserAgent: fieldValue(r.Fields, "user-agent"), Referer: fieldValue(r.Fields, "referer")}, http.StatusBadRequest, len(body))
 		return
 	}
 	e := n.h2ctx.Get().(*h2exchange)
@@ -82,6 +85,16 @@ func (h h2handler) ServeH2(w h2.ResponseWriter, r *h2.Request) {
 		}
 		n.h2Respond(e, w, r, false)
 	}()
+}
+
+// fieldValue is the value of the first field named name (lowercase, as HTTP/2 sends names).
+func fieldValue(fields []h2.Field, name string) string {
+	for _, f := range fields {
+		if f.Name == name {
+			return f.Value
+		}
+	}
+	return ""
 }
 
 // h2Request fills e from the HTTP/2 request: the same view the HTTP/1.1 listener gives the
@@ -353,6 +366,13 @@ func (n *Node) h2Release(e *h2exchange) {
 // 8.2.2) with RST_STREAM PROTOCOL_ERROR, and taken the host field for :authority when the
 // request had none.
 func authorityProblem(r *h2.Request) string {
+	if !strings.EqualFold(r.Scheme, "http") && !strings.EqualFold(r.Scheme, "https") && r.Method != "CONNECT" {
+		// RFC 9113 section 8.3.1 lets :scheme name any scheme, for a proxy that turns such
+		// requests into others; this node serves http and https resources only, and the
+		// HTTP/1.1 listener refuses an ftp:// target with 400 too. Served, "ftp" was
+		// routed, keyed and sent on as a request for the http(s) resource of the same path.
+		return ":scheme is neither http nor https"
+	}
 	if p := r.Path; p != "*" && !strings.HasPrefix(p, "/") && !(r.Method == "CONNECT" && p == "") {
 		// A CONNECT has no :path (RFC 9113 section 8.5): handle refuses it with 405, as it
 		// refuses HTTP/1.1's.

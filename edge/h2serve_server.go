@@ -18,7 +18,7 @@ func (n *Node) h2Config(l conf.Limits) h2.Config {
 		MaxBodyBytes:      int64(l.MaxBodyBytes),
 		IdleTimeout:       l.IdleTimeout.D(),
 		HeaderTimeout:     l.ReadTimeout.D(), // as the HTTP/1.1 listener bounds a head
-		BodyTimeout:       l.ReadTimeout.D(), // and its content, from the head's end here
+		BodyTimeout:       l.ReadTimeout.D(), // and each wait for its content
 		WriteTimeout:      l.WriteTimeout.D(),
 		Logger:            n.log,
 		Registerer:        n.registry,

@@ -65,6 +65,15 @@ func (p *pipeline) handle(x *exchange) {
 		p.refuse(x, http.StatusBadRequest, "bad_method", "bad request: the method is not a token")
 		return
 	}
+	if hasLower(x.req.Method()) {
+		// RFC 9110 section 9.1: methods are case-sensitive, so "get" is no GET but a method
+		// no one registered (every registered one is in capitals). Forwarded, it would miss
+		// the routes and access rules written for its capital spelling ("methods: [DELETE]"
+		// matches DELETE alone) and reach origins that fold method case and act on it as
+		// theirs. nginx answers 400 to such a request line, on HTTP/1.1 and HTTP/2 alike.
+		p.refuse(x, http.StatusBadRequest, "bad_method", "bad request: methods are case-sensitive and in capitals")
+		return
+	}
 	if m := x.req.Method(); bytes.Equal(m, []byte("CONNECT")) || bytes.Equal(m, []byte("TRACE")) {
 		// A cache is no tunnel, and TRACE would reflect fields (cookies, credentials) that
 		// scripts must not read (cross-site tracing).
@@ -151,9 +160,10 @@ func (p *pipeline) handle(x *exchange) {
 		t.setQuery(cachestore.SortQuery(t.query))
 	}
 	useTarget(x, &t)
+	asksUpgrade := false
 	if !handed { // the probe dropped them before it keyed the request
 		dropProxyOnlyFields(hdr, rt.trusted(x.clientAddr()), rt.cfg.Limits.UnderscoresInHeaders)
-		dropConnectionListed(hdr)
+		asksUpgrade = dropConnectionListed(hdr)
 	}
 	if r.limiter != nil && x.expect != expectCounted {
 		if ok, wait := r.limiter.allow(x.clientAddr(), start); !ok {
@@ -162,6 +172,10 @@ func (p *pipeline) handle(x *exchange) {
 			x.resp.Head().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 			return
 		}
+	}
+	if up := upgradeOf(x, asksUpgrade); up != nil && x.expect == expectNone && r.pool != nil {
+		policy, result = "pass", p.serveUpgrade(x, rt, r, up)
+		return
 	}
 	method := x.req.Method()
 	cacheable := handed || r.cache && (bytes.Equal(method, []byte("GET")) || bytes.Equal(method, []byte("HEAD"))) && !x.hasBody() && !bypassCache(rules, hdr)

@@ -79,7 +79,7 @@ func TestNode_hostIsValidated(t *testing.T) {
 		"GET /dyn/h HTTP/1.1\r\nHost: www.test:99999\r\n\r\n",
 		"GET /dyn/h HTTP/1.1\r\nHost: www.test:8a\r\n\r\n",
 		"GET /dyn/h HTTP/1.1\r\nHost: \r\n\r\n",
-		"GET /dyn/h HTTP/1.0\r\n\r\n",
+		"GET /dyn/h HTTP/1.0\r\nHost: \r\n\r\n",
 	}
 	// More than the pool's passive-ejection threshold (5 errors by default): today's 502s
 	// would eject the only server and every later client would get 503.

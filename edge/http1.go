@@ -41,6 +41,9 @@ func (n *Node) getHTTP1(ctx *fasthttp.RequestCtx) *http1Exchange {
 	x.req, x.resp = &e.req, &e.w
 	var problem string
 	x.host, x.hosts, problem = readCheckedHTTP1Head(&e.req, &ctx.Request.Header)
+	if x.hosts == 0 && len(e.req.host) == 0 {
+		x.host, x.hosts = localAuthority(&e.req, ctx)
+	}
 	x.remote = remoteAddr(ctx.RemoteAddr())
 	x.tls = ctx.IsTLS()
 	if x.tls {
@@ -85,6 +88,7 @@ func (n *Node) handleHTTP1(ctx *fasthttp.RequestCtx) {
 	s := ctx.Request.BodyStream()
 	if s != nil && declaredTooLarge(&ctx.Request.Header) {
 		n.protocolError(ctx, fasthttp.ErrBodyTooLarge)
+		n.lingerAfter(ctx) // its content is still coming (linger.go)
 		return
 	}
 	e := n.getHTTP1(ctx)
@@ -96,8 +100,18 @@ func (n *Node) handleHTTP1(ctx *fasthttp.RequestCtx) {
 	}
 	n.handle(&e.x)
 	n.finishHTTP1Content(e)
+	// An error answer held in memory (the node's own refusals, a stored 4xx) that closes
+	// the connection, with content or pipelined requests possibly still coming, lingers
+	// (linger.go): not a streamed answer, nor one to a client that failed to send its
+	// content (a timeout, a close). A client that asked for the close closes at once.
+	linger := e.content.err == nil && ctx.Response.StatusCode() >= 400 && ctx.Response.ConnectionClose() &&
+		!ctx.Response.IsBodyStream()
 	n.releaseHTTP1(e)
 	lc.enter(phaseWrite)
+	if linger {
+		n.lingerAfter(ctx)
+		return
+	}
 	b, ok := ctx.Response.BodyStream().(*diskFile)
 	if !ok {
 		return
@@ -110,6 +124,25 @@ func (n *Node) handleHTTP1(ctx *fasthttp.RequestCtx) {
 		b.sock = sock
 		ctx.Response.ImmediateHeaderFlush = true
 	}
+}
+
+// localAuthority gives an HTTP/1.0 request in origin form without Host (HTTP/1.0 has no
+// Host requirement) the authority RFC 9112 section 3.3 reconstructs its target URI with: the
+// local IP address and port the connection reached. So it is routed, keyed and sent on as a
+// request for that address, as nginx serves it from its default server, instead of a 400
+// that tools speaking plain HTTP/1.0 (health checkers, embedded clients) never expect. Any
+// other request is left without one (hosts 0), for parseTarget to refuse.
+func localAuthority(l *fieldList, ctx *fasthttp.RequestCtx) (host []byte, hosts int) {
+	if !bytes.Equal(l.proto, []byte("HTTP/1.0")) || len(l.uri) == 0 || l.uri[0] != '/' {
+		return nil, 0
+	}
+	a, ok := ctx.LocalAddr().(*net.TCPAddr)
+	if !ok {
+		return nil, 0
+	}
+	ip, _ := netip.AddrFromSlice(a.IP)
+	l.host = l.putString(netip.AddrPortFrom(ip.Unmap(), uint16(a.Port)).String()).bytes(l)
+	return l.host, 1
 }
 
 // remoteAddr is a connection's peer address, or the zero Addr.

@@ -26,9 +26,11 @@ import (
 // limits.max_body_bytes and the route's max_body_bytes (limitBody): content that outgrows a
 // bound ends the upload and is answered 413 with the connection closed.
 //
-// limits.read_timeout still bounds a head and its whole content from the request's first
-// byte: the connection stays in its read phase (conntimer.go) until the content was read to
-// its end, and a client that stops mid-body gets 408 and the connection closes. A response
+// limits.read_timeout bounds a head from the request's first byte, and then each wait for its
+// content (phaseBody, conntimer.go), as nginx's client_header_timeout and client_body_timeout
+// do: an upload that keeps arriving is never cut however long it takes (before, read_timeout
+// bounded head and content together, so a 16 MiB upload needed 0.5 MB/s), while a client that
+// stops mid-body gets 408 and the connection closes. A response
 // the pipeline made before reading the content to its end closes the connection, so the
 // unread rest is never parsed as the next request.
 
@@ -74,6 +76,7 @@ func servedAsHTTP11(h *fasthttp.RequestHeader) {
 	if len(p) != len("HTTP/1.1") || p[7] <= '1' || p[7] > '9' || !bytes.HasPrefix(p, []byte("HTTP/1.")) {
 		return
 	}
+	h.Set(versionMarker, string(p)) // for the access log, which names the version sent
 	h.SetProtocol("HTTP/1.1")
 	// fasthttp closed the connection after the answer, as for HTTP/1.0 without keep-alive;
 	// only the client's own "close" does now. The raw head is read: fasthttp's All lists a
@@ -90,6 +93,27 @@ func servedAsHTTP11(h *fasthttp.RequestHeader) {
 		}
 	}
 	h.ResetConnectionClose()
+}
+
+// versionMarker is a field servedAsHTTP11 adds to fasthttp's parsed fields (never to the raw
+// head the request view is read from, so no origin sees it) holding the version the request
+// line named, for the access log (sentVersion), as nginx logs $server_protocol as sent.
+const versionMarker = "Shoal-Sent-Version"
+
+// sentVersion is the HTTP/1.2 to 1.9 a request line named, which servedAsHTTP11 served as
+// 1.1, or "". A client that sends the marker field itself is not believed: its line is in
+// the raw head, where servedAsHTTP11's is not. Only the access log asks, once per record.
+func sentVersion(h *fasthttp.RequestHeader) string {
+	v := h.Peek(versionMarker)
+	if len(v) != len("HTTP/1.2") || !bytes.HasPrefix(v, []byte("HTTP/1.")) || v[7] < '2' || v[7] > '9' {
+		return ""
+	}
+	for raw := h.RawHeaders(); len(raw) > 0; {
+		if k, _, _ := bytes.Cut(nextLine(&raw), []byte(":")); bytes.EqualFold(trimOWS(k), []byte(versionMarker)) {
+			return ""
+		}
+	}
+	return string(v)
 }
 
 // canonicalExpect adds "Expect" to fasthttp's parsed fields (never to the raw head the
@@ -149,6 +173,9 @@ func (c *http1Content) Read(p []byte) (int, error) {
 	case c.err != nil:
 		return 0, c.err
 	}
+	// Timed while it waits for the client only: each read starts a new read_timeout, and the
+	// time the pipeline spends between reads (sending to the origin) is not the client's.
+	c.lc.enter(phaseBody)
 	k, err := c.r.Read(p)
 	c.read += int64(k)
 	if err == nil && c.length >= 0 && c.read >= c.length {
@@ -162,11 +189,10 @@ func (c *http1Content) Read(p []byte) (int, error) {
 	switch {
 	case err == io.EOF:
 		c.ended = true
-		c.lc.enter(phaseHandler)
 	case err != nil:
 		c.err = err
-		c.lc.enter(phaseHandler)
 	}
+	c.lc.enter(phaseHandler)
 	return k, err
 }
 
@@ -200,9 +226,10 @@ func (n *Node) readHTTP1Content(e *http1Exchange, s io.Reader, lc *liveConn) boo
 		n.protocolError(ctx, err)
 		return false
 	case int64(k) > limit:
-		// Chunked content past the limit within the prefetch.
+		// Chunked content past the limit within the prefetch; the rest is still coming.
 		putHTTP1(e)
 		n.protocolError(ctx, fasthttp.ErrBodyTooLarge)
+		n.lingerAfter(ctx)
 		return false
 	case c.ended:
 		x.bodyBytes, x.bodyLen = e.buf[:k], int64(k)

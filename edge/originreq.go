@@ -2,6 +2,7 @@ package edge
 
 import (
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/shoal-cdn/shoal/origin"
@@ -14,8 +15,11 @@ import (
 // fields as the pipeline left them (canonical target, fields only a trusted proxy may send
 // taken out), without the client's hop-by-hop fields (RFC 9110 section 7.6.1): those of
 // hopByHop and every name a Connection line lists. The peer hop is a hop too: a client's
-// "Connection: close" must not close the connection between two nodes. Pooled: give it back
-// with putOutgoing once written.
+// "Connection: close" must not close the connection between two nodes. Nor the client's
+// Expect: its expectation is about its own upload, which the listener answered (100, or the
+// final answer; RFC 9110 section 10.1.1), so the node sends the content it has without
+// waiting for a 100 of the origin's, as nginx removes Expect; and a fill has no content.
+// Pooled: give it back with putOutgoing once written.
 func (x *exchange) outgoing() *fieldList {
 	o := outgoings.Get().(*fieldList)
 	o.Reset()
@@ -24,12 +28,16 @@ func (x *exchange) outgoing() *fieldList {
 	o.host = o.put(x.req.Host()).bytes(o)
 	drop := connectionNamed(x.req) // nil without a Connection line: nothing allocated
 	for k, v := range x.req.All() {
-		if isHopByHop(k) || containsFold(drop, k) {
+		if isHopByHop(k) || containsFold(drop, k) || isExpect(k) {
 			continue
 		}
 		o.AddBytesKV(k, v)
 	}
 	return o
+}
+
+func isExpect(name []byte) bool {
+	return len(name) == len("Expect") && strings.EqualFold(string(name), "Expect")
 }
 
 var outgoings = sync.Pool{New: func() any { return &fieldList{contentLength: -2} }}

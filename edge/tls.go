@@ -73,6 +73,7 @@ func (n *Node) acceptTLS(ln net.Listener, cfg *tls.Config, h1 *connQueue) {
 				n.gate.leave(ip)
 				if plainHTTPOnTLS(err) {
 					n.metrics.rejected.WithLabelValues("plain_http").Inc()
+					lingerClose(c, c) // the rest of its request is still coming (linger.go)
 				} else {
 					n.metrics.rejected.WithLabelValues("tls_handshake").Inc()
 				}

@@ -25,8 +25,8 @@ type Body struct {
 
 // Read reads content; io.EOF after the client's END_STREAM. It fails with ErrStreamClosed
 // when the stream was reset, ErrBodyTooLarge past Config.MaxBodyBytes, and ErrBodyTimeout
-// when no content came for Config.IdleTimeout, or the content did not end within
-// Config.BodyTimeout of its HEADERS (the stream is then reset with CANCEL).
+// when no content came for Config.IdleTimeout, or for Config.BodyTimeout while the client
+// could send (the stream is then reset with CANCEL).
 func (b *Body) Read(p []byte) (int, error) {
 	if b.s == nil {
 		return 0, io.EOF
@@ -44,8 +44,8 @@ func (b *Body) Read(p []byte) (int, error) {
 			return 0, ErrBodyNotReady
 		}
 		wait := c.cfg.IdleTimeout
-		if !b.s.opened.IsZero() {
-			wait = min(wait, c.cfg.BodyTimeout-time.Since(b.s.opened))
+		if !b.s.progress.IsZero() {
+			wait = min(wait, c.cfg.BodyTimeout-time.Since(b.s.progress))
 		}
 		if (wait <= 0 || !b.wait(wait)) && b.off == len(b.buf) && !b.eof && b.err == nil {
 			// A client that opens an upload and sends nothing, or trickles it, would

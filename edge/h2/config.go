@@ -58,11 +58,14 @@ type Config struct {
 	// short leaves the HPACK state unknown, so the stream alone cannot be reset. Zero
 	// means 10s.
 	HeaderTimeout time.Duration
-	// BodyTimeout bounds the time from a request's HEADERS to the end of its content
-	// (END_STREAM), as HTTP/1.1's read timeout bounds a head and its body: a client that
-	// trickles DATA, each frame within IdleTimeout, would otherwise hold the stream, its
-	// handler and whatever the handler streams the content to for as long as it likes.
-	// Past it Body.Read fails with ErrBodyTimeout and the stream is reset (CANCEL). Zero
+	// BodyTimeout bounds each wait for a request's content: the time from its HEADERS, its
+	// last DATA with content or the last WINDOW_UPDATE sent for it (whichever came last) to
+	// its next content, as nginx's client_body_timeout bounds the time between two reads.
+	// It is not a bound on the whole upload: a large upload on a slow link that keeps
+	// coming is never cut (before, it bounded HEADERS to END_STREAM, so an upload near
+	// MaxBodyBytes needed MaxBodyBytes/BodyTimeout per second). DATA that carries only
+	// padding is no progress. Past it Body.Read fails with ErrBodyTimeout and the stream
+	// is reset (CANCEL), also when content arrives late while no read waits for it. Zero
 	// means no bound but IdleTimeout's between frames.
 	BodyTimeout time.Duration
 	// StallTimeout resets a stream (RST_STREAM CANCEL) whose queued data could not be sent
@@ -98,6 +101,7 @@ type Config struct {
 type RejectedRequest struct {
 	RemoteAddr              net.Addr
 	Method, Authority, Path string // as decoded; "" when absent or past MaxHeaderListSize
+	UserAgent, Referer      string // the same, for the access record
 	Status                  int    // the answer's status; 0 for a stream reset as malformed
 }
 

@@ -266,10 +266,10 @@ func (c *conn) onData(f *http2.DataFrame) error {
 		c.bodyTooLarge(s)
 		return nil
 	}
-	if !s.opened.IsZero() && time.Since(s.opened) > c.cfg.BodyTimeout {
+	if !s.progress.IsZero() && len(data) > 0 && s.late() {
 		// Late content is refused here, not only when the handler next reads: a handler
-		// still waiting (for an origin connection, say) reads nothing, and the trickle
-		// would otherwise run on for as long as the client likes.
+		// still waiting (for an origin connection, say) reads nothing, and a client that
+		// stalled past BodyTimeout would otherwise be let off because no read saw it.
 		c.refundConn(n)
 		s.body.fail(ErrBodyTimeout)
 		c.resetStream(s, http2.ErrCodeCancel)
@@ -314,6 +314,9 @@ func (c *conn) refund(s *stream, n int64) {
 		c.fr.WriteWindowUpdate(s.id, uint32(s.recvUnacked))
 		s.recvWindow += s.recvUnacked
 		s.recvUnacked = 0
+		if !s.progress.IsZero() {
+			s.progress = time.Now() // the client may send again: its BodyTimeout starts anew
+		}
 	}
 }
 

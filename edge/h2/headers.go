@@ -28,6 +28,7 @@ type headerBlock struct {
 	sawPseudo  bool
 
 	method, scheme, authority, path string
+	userAgent, referer              string // for Config.Rejected's record only
 	hasMethod, hasScheme, hasAuth   bool
 	hasPath                         bool
 	host                            string
@@ -96,6 +97,12 @@ func (c *conn) onField(f hpack.HeaderField) {
 		h.tooLarge = true
 		c.hdec.SetEmitEnabled(false) // keep decoding for the HPACK state, stop collecting
 		return
+	}
+	switch f.Name { // kept even past a problem: the rejected request's record names its client
+	case "user-agent":
+		h.userAgent = f.Value
+	case "referer":
+		h.referer = f.Value
 	}
 	if h.invalid {
 		return
@@ -282,7 +289,8 @@ func (c *conn) rejected(status int) {
 	if !h.hasAuth {
 		auth = h.host
 	}
-	c.cfg.Rejected(RejectedRequest{RemoteAddr: c.nc.RemoteAddr(), Method: h.method, Authority: auth, Path: h.path, Status: status})
+	c.cfg.Rejected(RejectedRequest{RemoteAddr: c.nc.RemoteAddr(), Method: h.method, Authority: auth, Path: h.path,
+		UserAgent: h.userAgent, Referer: h.referer, Status: status})
 }
 
 // serveStream runs the handler. A panic ends its stream (RST_STREAM INTERNAL_ERROR), not

@@ -43,7 +43,10 @@ type stream struct {
 	recvUnacked int64
 	declared    int64 // content-length, -1 when absent
 	received    int64
-	opened      time.Time // when its HEADERS ended, for Config.BodyTimeout; zero without content
+	// progress is when its content last moved: its HEADERS, its last DATA with content, or the
+	// last WINDOW_UPDATE the server sent for it (a client out of window cannot send), for
+	// Config.BodyTimeout; zero without content.
+	progress time.Time
 
 	// The handler's hold on the stream.
 	sync     bool // ServeH2 is running and has not detached
@@ -98,7 +101,7 @@ func (c *conn) newStream(h *headerBlock) *stream {
 		s.state = stateHalfClosedRemote
 		s.body.eof = true
 	} else if c.cfg.BodyTimeout > 0 {
-		s.opened = time.Now() // only a request with content is timed: a GET reads no clock
+		s.progress = time.Now() // only a request with content is timed: a GET reads no clock
 	}
 	c.streams[h.id] = s
 	c.active++
@@ -322,4 +325,18 @@ func (s *stream) wait() {
 	<-s.wake
 	s.c.mu.Lock()
 	s.waiting = false
+}
+
+// late reports whether content arriving now on s comes more than Config.BodyTimeout after its
+// last progress, and otherwise notes the arrival as progress: BodyTimeout bounds each wait
+// for the client's content, as nginx's client_body_timeout bounds the time between two
+// reads, not the whole upload, so an upload that keeps coming is never cut. Called with mu
+// held for a stream whose progress is set.
+func (s *stream) late() bool {
+	now := time.Now()
+	if now.Sub(s.progress) > s.c.cfg.BodyTimeout {
+		return true
+	}
+	s.progress = now
+	return false
 }

@@ -1,0 +1,138 @@
+package edge
+
+import (
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/websocket"
+)
+
+// wsOrigin is an origin that speaks WebSocket on /ws (echoing each message until the client
+// closes, or closing itself after the message "bye") and plain HTTP elsewhere; closed
+// receives one value per WebSocket connection that ended.
+func wsOrigin(t *testing.T) (url string, closed chan struct{}) {
+	closed = make(chan struct{}, 16)
+	mux := http.NewServeMux()
+	mux.Handle("/ws", websocket.Handler(func(c *websocket.Conn) {
+		defer func() { closed <- struct{}{} }()
+		for {
+			var msg string
+			if err := websocket.Message.Receive(c, &msg); err != nil {
+				return
+			}
+			if msg == "bye" {
+				c.Close()
+				return
+			}
+			websocket.Message.Send(c, "echo "+msg)
+		}
+	}))
+	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		io.WriteString(w, "no websocket here")
+	})
+	o := startOrigin(t, mux.ServeHTTP)
+	return o.URL, closed
+}
+
+// TestNode_websocketPassesThrough: a WebSocket handshake (RFC 6455; an HTTP/1.1 upgrade,
+// RFC 9110 section 7.8) reaches the origin with its Upgrade and Connection fields, the
+// origin's 101 reaches the client, and messages then cross both ways, over plain HTTP and
+// TLS, on a cache route too; a close from either side ends the tunnel on the other, an idle
+// tunnel is closed after limits.idle_timeout while a busy one is not, and an origin that
+// does not upgrade has its answer relayed. Failed before: Upgrade was dropped as a
+// hop-by-hop field, the origin saw a plain GET, and the handshake failed ("bad status").
+func TestNode_websocketPassesThrough(t *testing.T) {
+	originURL, closed := wsOrigin(t)
+	certFile, keyFile, pool := writeCert(t, t.TempDir(), "site", "www.example.test")
+	const idle = 400 * time.Millisecond
+	n := startNode(t, fmt.Sprintf(`listen: {http: "127.0.0.1:0", https: "127.0.0.1:0", admin: "127.0.0.1:0"}
+tls: {certificates: [{cert: %s, key: %s}]}
+limits: {idle_timeout: %v}
+`, certFile, keyFile, idle)+oneRoute(true, originURL), Options{})
+	dial := func(scheme, addr string) *websocket.Conn {
+		t.Helper()
+		cfg, err := websocket.NewConfig(scheme+"://www.example.test/ws", "http://www.example.test/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.TlsConfig = &tls.Config{RootCAs: pool, ServerName: "www.example.test"}
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rwc io.ReadWriteCloser = c
+		if scheme == "wss" {
+			tc := tls.Client(c, cfg.TlsConfig)
+			rwc = tc
+		}
+		ws, err := websocket.NewClient(cfg, rwc)
+		if err != nil {
+			t.Fatalf("%s handshake: %v", scheme, err)
+		}
+		ws.SetDeadline(time.Now().Add(10 * time.Second))
+		return ws
+	}
+	echo := func(ws *websocket.Conn, msg string) {
+		t.Helper()
+		if err := websocket.Message.Send(ws, msg); err != nil {
+			t.Fatalf("send %q: %v", msg, err)
+		}
+		var got string
+		if err := websocket.Message.Receive(ws, &got); err != nil || got != "echo "+msg {
+			t.Fatalf("sent %q, got %q, %v", msg, got, err)
+		}
+	}
+	waitClosed := func(what string) {
+		t.Helper()
+		select {
+		case <-closed:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: the origin's WebSocket did not end", what)
+		}
+	}
+	for _, tc := range []struct{ scheme, addr string }{{"ws", n.HTTPAddr()}, {"wss", n.HTTPSAddr()}} {
+		// The client closes: the origin's side ends.
+		ws := dial(tc.scheme, tc.addr)
+		echo(ws, "one")
+		echo(ws, strings.Repeat("x", 100<<10))
+		ws.Close()
+		waitClosed(tc.scheme + " client close")
+
+		// The origin closes: the client reads the end.
+		ws = dial(tc.scheme, tc.addr)
+		websocket.Message.Send(ws, "bye")
+		var got string
+		if err := websocket.Message.Receive(ws, &got); err == nil {
+			t.Errorf("%s: after the origin closed, read %q, want the end", tc.scheme, got)
+		}
+		ws.Close()
+		waitClosed(tc.scheme + " origin close")
+
+		// Busy for three idle timeouts: kept. Then idle: closed on both sides.
+		ws = dial(tc.scheme, tc.addr)
+		for i := 0; i < 12; i++ {
+			echo(ws, fmt.Sprint("busy ", i))
+			time.Sleep(idle / 4)
+		}
+		start := time.Now()
+		if err := websocket.Message.Receive(ws, &got); err == nil {
+			t.Errorf("%s: an idle tunnel sent %q", tc.scheme, got)
+		} else if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("%s: the idle tunnel ended after %v, want about %v", tc.scheme, took, idle)
+		}
+		ws.Close()
+		waitClosed(tc.scheme + " idle")
+	}
+	// An origin that does not upgrade: its answer, and the connection closes after it.
+	out, closedConn := converse(t, n.HTTPAddr(), "GET /page HTTP/1.1\r\nHost: www.example.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", 3*time.Second)
+	if !strings.HasPrefix(out, "HTTP/1.1 200 ") || !strings.HasSuffix(out, "no websocket here") || !closedConn {
+		t.Errorf("an upgrade the origin declined: %q (closed %v), want its 200 and the connection closed", out, closedConn)
+	}
+}
