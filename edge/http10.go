@@ -39,8 +39,7 @@ func (p *pipeline) frameForHTTP10(ctx *fasthttp.RequestCtx, x *exchange) {
 	default:
 		head := closeDelimitedHead(resp.Header.Header())
 		timeout := p.rt.Load().cfg.Limits.WriteTimeout.D()
-		ctx.HijackSetNoResponse(true)
-		ctx.Hijack(func(c net.Conn) {
+		p.hijack(ctx, func(c net.Conn) {
 			// ctx and its response live until this returns; the connection is closed after.
 			defer resp.CloseBodyStream()
 			w := deadlineWriter{c: c, timeout: timeout}

@@ -31,8 +31,8 @@ func (n *Node) lingerAfter(ctx *fasthttp.RequestCtx) {
 	raw := ctx.Conn()
 	wt := n.rt.Load().cfg.Limits.WriteTimeout.D()
 	ctx.Response.SkipBody = ctx.Response.SkipBody || ctx.IsHead()
-	ctx.HijackSetNoResponse(true) // fasthttp would close at once after a Connection: close answer
-	ctx.Hijack(func(c net.Conn) {
+	// fasthttp would close at once after a Connection: close answer
+	n.hijack(ctx, func(c net.Conn) {
 		if wt > 0 {
 			_ = c.SetWriteDeadline(time.Now().Add(wt))
 		}

@@ -107,6 +107,12 @@ type connFeed struct {
 	// bare socket's. A sync.Map: the connection's goroutine looks its entry up three times
 	// per request (liveOf), and only accepts and closes write.
 	live sync.Map
+	// hijacked holds the entries of connections handed to a hijacker (a tunnel, a
+	// lingering close, an HTTP/1.0 download): out of the sweeper's reach, as the hijacker
+	// times them itself, but still counted at the gate until the hijacker is done
+	// (Node.hijackEnded) or the connection closes. Before, a hijack gave the place back,
+	// so WebSocket tunnels escaped max_conns and max_conns_per_ip.
+	hijacked sync.Map
 
 	// gate counts every connection handed out against limits.max_conns and
 	// max_conns_per_ip, from its accept until it leaves live, whichever server generation
@@ -156,6 +162,18 @@ func (f *connFeed) untrack(c net.Conn) {
 		if v, ok := f.live.LoadAndDelete(a); ok {
 			f.left(v.(*liveConn))
 		}
+		if v, ok := f.hijacked.LoadAndDelete(a); ok {
+			f.left(v.(*liveConn))
+		}
+	}
+}
+
+// hijack moves c's entry from live to hijacked: it stays counted at the gate.
+func (f *connFeed) hijack(c net.Conn) {
+	if a := c.RemoteAddr(); a != nil {
+		if v, ok := f.live.LoadAndDelete(a); ok {
+			f.hijacked.Store(a, v)
+		}
 	}
 }
 
@@ -204,22 +222,47 @@ func (n *Node) liveOf(c net.Conn) *liveConn {
 
 // connState is every server generation's ConnState hook: it tells the sweeper when a
 // request's first byte arrived and when its response was written (conntimer.go), and a
-// connection fasthttp closed (or handed to a hijacker, which owns it from then on and reads
-// no further request) leaves the feeds' live sets. It runs on the connection's goroutine,
-// once per state change.
+// connection fasthttp closed leaves the feeds' live sets; one handed to a hijacker (which
+// owns it from then on and reads no further request) leaves them too but stays counted
+// until hijackEnded. It runs on the connection's goroutine, once per state change.
 func (n *Node) connState(c net.Conn, s fasthttp.ConnState) {
 	switch s {
 	case fasthttp.StateActive:
 		n.liveOf(c).active()
 	case fasthttp.StateIdle:
 		n.liveOf(c).enter(phaseIdle)
-	case fasthttp.StateClosed, fasthttp.StateHijacked:
+	case fasthttp.StateClosed:
+		n.hijackEnded(c)
+	case fasthttp.StateHijacked:
 		for _, f := range []*connFeed{n.feed, n.tlsFeed} {
 			if f != nil {
-				f.untrack(c)
+				f.hijack(c)
 			}
 		}
 	}
+}
+
+// hijackEnded gives back the places at the gate of c, a connection that closed or whose
+// hijacker is done with it (it is closed next); it may be called more than once.
+func (n *Node) hijackEnded(c net.Conn) {
+	for _, f := range []*connFeed{n.feed, n.tlsFeed} {
+		if f != nil {
+			f.untrack(c)
+		}
+	}
+}
+
+// hijack has fasthttp hand ctx's connection to h once the handler returns, writing no
+// response of its own; the connection stays counted against max_conns and
+// max_conns_per_ip until h returns (fasthttp closes it then).
+func (p *pipeline) hijack(ctx *fasthttp.RequestCtx, h func(c net.Conn)) {
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(c net.Conn) {
+		if p.onHijackEnd != nil {
+			defer p.onHijackEnd(c)
+		}
+		h(c)
+	})
 }
 
 // trackedTLSConn keeps *tls.Conn's methods visible, so fasthttp still sees TLS.

@@ -142,6 +142,7 @@ func New(cfg *conf.Config, opts Options) (*Node, error) {
 		logLevel:   opts.LogLevel,
 		configFile: opts.ConfigFile,
 	}
+	n.onHijackEnd = n.hijackEnded
 	n.fills.Linger = fillLinger
 	n.h2ctx.New = func() any { return &h2exchange{req: fieldList{contentLength: -2}} }
 	n.access = newAccessLog(opts.AccessLog, cfg.Log.Access)

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"log/slog"
+	"net"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,9 @@ type pipeline struct {
 	// largeMark remembers URLs whose object is beyond every size limit: a ranged miss of
 	// one is passed to the origin with its Range (rangepass.go).
 	largeMark passMarks
+	// onHijackEnd is called once a hijacker is done with its connection (see hijack);
+	// nil in tests that build a pipeline without a node.
+	onHijackEnd func(net.Conn)
 	// compressing makes each compressed variant once, however many clients ask at once.
 	compressing singleflight.Group
 	bg          background // fills and revalidations that outlive their request

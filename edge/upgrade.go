@@ -94,8 +94,8 @@ func (p *pipeline) serveUpgrade(x *exchange, rt *settings, r *route, upgrade []b
 	x.resp.Head().SetStatusCode(http.StatusSwitchingProtocols) // for the access log only
 	idle := rt.cfg.Limits.IdleTimeout.D()
 	w := x.resp.(*http1Response)
-	w.ctx.HijackSetNoResponse(true) // the 101 goes out from the hijacker, before the bytes
-	w.ctx.Hijack(func(c net.Conn) {
+	// the 101 goes out from the hijacker, before the bytes
+	p.hijack(w.ctx, func(c net.Conn) {
 		if _, err := c.Write(head); err != nil {
 			u.Close()
 			return

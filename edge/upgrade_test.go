@@ -136,3 +136,51 @@ limits: {idle_timeout: %v}
 		t.Errorf("an upgrade the origin declined: %q (closed %v), want its 200 and the connection closed", out, closedConn)
 	}
 }
+
+// TestNode_websocketTunnelCountsAgainstConnLimits: a connection that became a tunnel still
+// holds its place under limits.max_conns and max_conns_per_ip until the tunnel ends, as it
+// does under nginx's limit_conn and HAProxy's maxconn. Failed before: a hijacked connection
+// left the gate at the hijack, so with a limit of 1 a second client was served while a
+// WebSocket was open, and any number of tunnels could be held.
+func TestNode_websocketTunnelCountsAgainstConnLimits(t *testing.T) {
+	originURL, closed := wsOrigin(t)
+	const page = "GET /page HTTP/1.1\r\nHost: www.example.test\r\nConnection: close\r\n\r\n"
+	for _, limit := range []string{"max_conns_per_ip: 1", "max_conns: 1"} {
+		n := startNode(t, fmt.Sprintf(`listen: {http: "127.0.0.1:0", admin: "127.0.0.1:0"}
+limits: {%s}
+`, limit)+oneRoute(false, originURL), Options{})
+		cfg, err := websocket.NewConfig("ws://www.example.test/ws", "http://www.example.test/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws, err := websocket.NewClient(cfg, dialTCP(t, n.HTTPAddr()))
+		if err != nil {
+			t.Fatalf("%s: handshake: %v", limit, err)
+		}
+		ws.SetDeadline(time.Now().Add(10 * time.Second))
+		if err := websocket.Message.Send(ws, "hi"); err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := websocket.Message.Receive(ws, &got); err != nil || got != "echo hi" {
+			t.Fatalf("%s: got %q, %v", limit, got, err)
+		}
+		if out, _ := converse(t, n.HTTPAddr(), page, 3*time.Second); strings.HasPrefix(out, "HTTP/1.1 200 ") {
+			t.Errorf("%s: a second connection was served while a tunnel held the only place", limit)
+		}
+		ws.Close()
+		select {
+		case <-closed:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: the tunnel did not end", limit)
+		}
+		served := false
+		for deadline := time.Now().Add(5 * time.Second); !served && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			out, _ := converse(t, n.HTTPAddr(), page, 3*time.Second)
+			served = strings.HasPrefix(out, "HTTP/1.1 200 ")
+		}
+		if !served {
+			t.Errorf("%s: no connection served after the tunnel ended", limit)
+		}
+	}
+}
