@@ -3,6 +3,7 @@ package edge
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -48,10 +49,37 @@ func upgradeOf(x *exchange, asked bool) []byte {
 			upgrade, n = v, n+1
 		}
 	}
-	if n != 1 || len(trimOWS(upgrade)) == 0 {
+	protocols := connectionTokens(upgrade)
+	if n != 1 || len(protocols) == 0 {
 		return nil
 	}
+	for _, proto := range protocols {
+		// h2c (RFC 7540 section 3.2, removed by RFC 9113): an origin that takes it speaks
+		// HTTP/2 over the tunnel, and every request on it then reaches the origin unseen by
+		// the routes, access rules and limits ("h2c smuggling"). nginx and HAProxy never
+		// pass it; the request is served as a plain GET, its Upgrade dropped.
+		if bytes.EqualFold(proto, []byte("h2c")) {
+			return nil
+		}
+	}
 	return trimOWS(upgrade)
+}
+
+// switchedToAsked reports whether the protocols the Upgrade of a 101 (got) names are all
+// among those the request asked for (asked): RFC 9110 section 7.8, a server "MUST NOT switch
+// to a protocol that was not indicated by the client", and a 101 names what it switched to.
+func switchedToAsked(got string, asked []byte) bool {
+	names := connectionTokens([]byte(got))
+	if len(names) == 0 {
+		return false
+	}
+	offered := connectionTokens(asked)
+	for _, name := range names {
+		if !containsFold(offered, name) {
+			return false
+		}
+	}
+	return true
 }
 
 // serveUpgrade sends an upgrade request (upgradeOf) to r's pool and relays the answer: on 101
@@ -81,6 +109,14 @@ func (p *pipeline) serveUpgrade(x *exchange, rt *settings, r *route, upgrade []b
 		x.resp.SetConnectionClose()
 		streamBody(x, &declinedUpgrade{r: resp.Body, u: u}, int(max(resp.ContentLength, -1)))
 		return "pass"
+	}
+	if !switchedToAsked(resp.Header.Get("Upgrade"), upgrade) {
+		// A tunnel in a protocol the client never offered (or none named) would hand it
+		// bytes it cannot read: refused as a broken answer, as a fill refuses a 206 it
+		// never asked for.
+		u.Close()
+		p.originError(x, r.pool, fmt.Errorf("origin switched to %q, asked for %q", resp.Header.Get("Upgrade"), upgrade))
+		return "error"
 	}
 	// RFC 9110 section 7.8: the 101 names the protocol switched to: the origin's own.
 	head := make([]byte, 0, 512)

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bufio"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -181,6 +182,77 @@ limits: {%s}
 		}
 		if !served {
 			t.Errorf("%s: no connection served after the tunnel ended", limit)
+		}
+	}
+}
+
+// upgradeOrigin answers every request with answer on a raw connection and sends the
+// Upgrade field of each request it read to seen.
+func upgradeOrigin(t *testing.T, answer string) (url string, seen chan string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	seen = make(chan string, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				req, err := http.ReadRequest(bufio.NewReader(c))
+				if err != nil {
+					return
+				}
+				seen <- req.Header.Get("Upgrade")
+				io.WriteString(c, answer)
+				c.SetReadDeadline(time.Now().Add(3 * time.Second))
+				io.Copy(io.Discard, c) // until the node closes the tunnel
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String(), seen
+}
+
+// TestNode_upgradeRefusesH2CAndUnaskedProtocols: an Upgrade to h2c never reaches the origin
+// (an origin that took it would serve every request on the tunnel past the routes, access
+// rules and limits: "h2c smuggling"; nginx and HAProxy never pass it): the request is served
+// as a plain GET. A 101 that switches to a protocol the client did not offer, or names
+// none, is a broken answer: 502 (RFC 9110 section 7.8). Failed before: the h2c upgrade was
+// forwarded and its 101 relayed with the origin's bytes, and so were 101s naming "foo" to a
+// WebSocket handshake and naming nothing.
+func TestNode_upgradeRefusesH2CAndUnaskedProtocols(t *testing.T) {
+	const switched = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: %s\r\n\r\ntunnel bytes"
+	for _, tc := range []struct {
+		name, upgrade, switchedTo string
+		forwarded                 bool // the origin sees the Upgrade
+	}{
+		{"h2c", "h2c", "h2c", false},
+		{"h2c in a list", "websocket, H2C", "websocket", false},
+		{"another protocol", "websocket", "foo", true},
+		{"no protocol", "websocket", "", true},
+	} {
+		for _, cache := range []bool{false, true} {
+			o, seen := upgradeOrigin(t, fmt.Sprintf(switched, tc.switchedTo))
+			n := startNode(t, `listen: {http: "127.0.0.1:0", admin: "127.0.0.1:0"}
+`+oneRoute(cache, o), Options{})
+			out, _ := converse(t, n.HTTPAddr(), "GET /x HTTP/1.1\r\nHost: www.example.test\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: "+tc.upgrade+"\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n", time.Second)
+			var got string
+			select {
+			case got = <-seen:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%s (cache %v): the origin saw no request", tc.name, cache)
+			}
+			if (got != "") != tc.forwarded {
+				t.Errorf("%s (cache %v): the origin saw Upgrade %q", tc.name, cache, got)
+			}
+			if strings.Contains(out, "101") || strings.Contains(out, "tunnel bytes") {
+				t.Errorf("%s (cache %v): the client got %q", tc.name, cache, out)
+			}
 		}
 	}
 }
