@@ -20,6 +20,7 @@ func (n *Node) h2Config(l conf.Limits) h2.Config {
 		HeaderTimeout:     l.ReadTimeout.D(), // as the HTTP/1.1 listener bounds a head
 		BodyTimeout:       l.ReadTimeout.D(), // and each wait for its content
 		WriteTimeout:      l.WriteTimeout.D(),
+		StallTimeout:      l.WriteTimeout.D(), // a shut window is a write making no progress
 		Logger:            n.log,
 		Registerer:        n.registry,
 	}
