@@ -118,7 +118,10 @@ type exchange struct {
 	// forwarded: a peer forwarded this request over the peer port (one hop only); client is
 	// the address the peer saw, and the scheme is what it received (tls).
 	forwarded bool
-	client    netip.Addr
+	// adoption: the forwarding peer is an owner asking only-if-cached for an object this
+	// node kept while it was away (forwardWith), not relaying a client's request.
+	adoption bool
+	client   netip.Addr
 	// probe is what the HTTP/2 listener's fresh-hit probe found before running the pipeline
 	// inline (freshHit), or nil: its object is served even if a purge or an eviction
 	// overtook it since, and its walk (target, route, key, lookup, verdict) is the

@@ -192,6 +192,7 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 	out.Set(schemeHeader, x.scheme())
 	if adopt {
 		out.Set("Cache-Control", "only-if-cached")
+		out.Set(adoptHeader, "1")
 	}
 	var onInterim origin.InterimFunc
 	if !adopt {
