@@ -59,7 +59,7 @@ func (n *Node) startCluster(cfg *conf.Config) error {
 			return fmt.Errorf("gslb: %w", err)
 		}
 		if err := dns.ListenAndServe(); err != nil {
-			return fmt.Errorf("gslb: %w", err)
+			return fmt.Errorf("gslb: %w", conf.At("gslb.listen", err))
 		}
 		n.dns = dns
 	}

@@ -186,7 +186,7 @@ func (n *Node) Start() error {
 	if cfg.Listen.HTTP != "" {
 		ln, err := net.Listen("tcp", cfg.Listen.HTTP)
 		if err != nil {
-			return fmt.Errorf("edge: listen http %s: %w", cfg.Listen.HTTP, err)
+			return fmt.Errorf("edge: %w", conf.At("listen.http", err))
 		}
 		n.httpLn = ln
 		n.feed = startGatedFeed(ln, &n.gate, n.refuseH1, false)
@@ -212,14 +212,14 @@ func (n *Node) Start() error {
 	adminLn, err := net.Listen("tcp", cfg.Listen.Admin)
 	if err != nil {
 		n.closeListeners()
-		return fmt.Errorf("edge: listen admin %s: %w", cfg.Listen.Admin, err)
+		return fmt.Errorf("edge: %w", conf.At("listen.admin", err))
 	}
 	n.adminLn = adminLn
 	n.adminMux = n.adminHandler()
 	if cfg.Listen.Peer != "" {
 		if n.peerLn, err = net.Listen("tcp", cfg.Listen.Peer); err != nil {
 			n.closeListeners()
-			return fmt.Errorf("edge: listen peer %s: %w", cfg.Listen.Peer, err)
+			return fmt.Errorf("edge: %w", conf.At("listen.peer", err))
 		}
 		n.peerFeed = startFeed(n.peerLn)
 	}

@@ -38,7 +38,7 @@ func (n *Node) startHTTPS(cfg *conf.Config) error {
 	}
 	ln, err := net.Listen("tcp", cfg.Listen.HTTPS)
 	if err != nil {
-		return fmt.Errorf("listen https %s: %w", cfg.Listen.HTTPS, err)
+		return conf.At("listen.https", err)
 	}
 	n.certs, n.httpsLn = certs, ln
 	n.pipeline.certs = certs

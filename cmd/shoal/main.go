@@ -185,10 +185,10 @@ func runNode(args []string, stderr io.Writer) error {
 	applyTimerSlack(processSlack(), timerSlack, log)
 	node, err := edge.New(cfg, edge.Options{Logger: log, LogLevel: level, AccessLog: os.Stdout, Version: version, StoreBytes: store, ConfigFile: path})
 	if err != nil {
-		return err
+		return conf.Locate(err, path) // names the key and its line: cache.disk.path
 	}
 	if err := node.Start(); err != nil {
-		return err
+		return conf.Locate(err, path) // listen.*, tls.certificates[i], cluster.bind, gslb.listen
 	}
 	done := make(chan struct{})
 	defer close(done)
