@@ -58,6 +58,21 @@ routes: [{match: {path_prefix: /}, origin: o, cache: true}]
 	if strings.Contains(otherLog.String(), `"status":504`) {
 		t.Errorf("%s logged the owner's adoption probe as a 504:\n%s", other.name, otherLog)
 	}
+	// The same object through the other node: its record names the owner it forwarded to
+	// (accesslog.go's upstream), the owner's names the origin it filled from.
+	if status, _, _ := do(t, "GET", "http://"+other.HTTPAddr()+path, "", "Host", "www.example.com"); status != 200 {
+		t.Fatalf("GET through %s: %d", other.name, status)
+	}
+	if e := nthEntry(t, otherLog, path, 0); e.Upstream != "peer:"+owner.name || e.UpstreamAddr != owner.PeerAddr() || e.UpstreamStatus != 200 {
+		t.Errorf("%s logged upstream %q %q %d, want peer:%s %s 200", other.name, e.Upstream, e.UpstreamAddr, e.UpstreamStatus, owner.name, owner.PeerAddr())
+	}
+	ownerLog := logs[0]
+	if owner == nodes[1] {
+		ownerLog = logs[1]
+	}
+	if e := nthEntry(t, ownerLog, path, 0); e.Upstream != "o" || e.UpstreamStatus != 200 {
+		t.Errorf("the owner logged upstream %q %d for its miss, want o 200", e.Upstream, e.UpstreamStatus)
+	}
 }
 
 // labelledValue reads one sample, named with its labels as the text exposition writes them;

@@ -131,6 +131,8 @@ type exchange struct {
 	streamed *outcomeBody
 	// requestID is the request's X-Request-Id when a route's rules ask for one.
 	requestID string
+	// upstream is who this node asked for the response, for the access log (askedUpstream).
+	upstream upstream
 	// bodyTooLarge: the streamed content outgrew a bound while the origin read it
 	// (limitBody); the listener answers 413 instead of the origin error that followed.
 	bodyTooLarge bool

@@ -203,6 +203,13 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 	wallSent := time.Now() // the purge log's clock (keepCopy)
 	a, finish, err := askPeer(client, out, peerIdle(rt), onInterim)
 	putOutgoing(out)
+	if !adopt { // an adoption that fails is filled from the origin, which names itself
+		status := 0
+		if err == nil {
+			status = a.status
+		}
+		x.askedUpstream("peer:"+owner.Name, owner.PeerAddr, status, p.now().Sub(sent))
+	}
 	if err != nil {
 		// An owner that never answered a cache request (GET or HEAD: no effects) is passed
 		// over like an unreachable one: the next candidate or this node serves it, as nginx's
