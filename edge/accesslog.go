@@ -57,7 +57,7 @@ func (a *accessLog) write(x *exchange, method, uri, proto string, start, end tim
 		slog.String("user_agent", string(x.req.Peek("User-Agent"))),
 		slog.String("referer", string(x.req.Peek("Referer"))),
 		slog.String("request_id", cmp.Or(x.requestID, string(x.req.Peek("X-Request-Id")))),
-		slog.String("upstream", x.upstream.name),
+		slog.String("upstream", x.upstream.logName()),
 		slog.String("upstream_addr", x.upstream.addr),
 		slog.Int("upstream_status", x.upstream.status),
 		slog.Float64("upstream_seconds", x.upstream.took.Seconds()),
@@ -73,6 +73,14 @@ type upstream struct {
 	name, addr string
 	status     int
 	took       time.Duration
+	peer       bool // name is a peer's, logged as "peer:NAME"
+}
+
+func (u *upstream) logName() string {
+	if u.peer {
+		return "peer:" + u.name
+	}
+	return u.name
 }
 
 // askedUpstream records the last upstream asked for x's response (a retried fill names the

@@ -208,7 +208,8 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 		if err == nil {
 			status = a.status
 		}
-		x.askedUpstream("peer:"+owner.Name, owner.PeerAddr, status, p.now().Sub(sent))
+		x.askedUpstream(owner.Name, owner.PeerAddr, status, p.now().Sub(sent))
+		x.upstream.peer = true // logged "peer:NAME", joined only when logged
 	}
 	if err != nil {
 		// An owner that never answered a cache request (GET or HEAD: no effects) is passed
