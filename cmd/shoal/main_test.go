@@ -128,7 +128,7 @@ func waitForLog(t *testing.T, logs <-chan string, want string) []string {
 		select {
 		case line, ok := <-logs:
 			if !ok {
-				t.Fatalf("process exited before logging %q", want)
+				t.Fatalf("process exited before logging %q; it logged:\n%s", want, strings.Join(seen, "\n"))
 			}
 			seen = append(seen, line)
 			if strings.Contains(line, want) {
