@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"cmp"
 	"errors"
 	"io"
 	"net/http"
@@ -603,11 +602,12 @@ func (p *pipeline) fetch(j *fillJob) (a *answer, done func(), sent, received tim
 	if j.client != nil {
 		// The leader's own goroutine (startFill): its record names the fetch (a fill on a
 		// goroutine of its own may outlive the leader's exchange, and writes nothing there).
-		status := 0
 		if err == nil {
-			status = a.status
+			j.client.askedUpstream(j.r.pool.Name(), res.Addr, a.status, received.Sub(sent))
+		} else {
+			// Only here: originAddr's errors.As costs an allocation.
+			j.client.askedUpstream(j.r.pool.Name(), originAddr(err), 0, received.Sub(sent))
 		}
-		j.client.askedUpstream(j.r.pool.Name(), cmp.Or(res.Addr, originAddr(err)), status, received.Sub(sent))
 	}
 	if err != nil {
 		return nil, nil, sent, sent, err
