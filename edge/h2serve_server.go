@@ -62,7 +62,7 @@ func (n *Node) serveH2(c net.Conn) {
 func (n *Node) startH2C(cfg *conf.Config) error {
 	ln, err := net.Listen("tcp", cfg.Listen.H2C)
 	if err != nil {
-		return fmt.Errorf("listen h2c %s: %w", cfg.Listen.H2C, err)
+		return conf.At("listen.h2c", err)
 	}
 	n.h2cLn = ln
 	return nil
