@@ -42,7 +42,7 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shoal_edge_requests_total",
-			Help: "Client requests, by route policy (cache, pass, purge, none) and result (hit, miss, stale, pass, forward, forward-error, error, aborted, rejected, forbidden, too_large, redirect, options, maintenance, purged, adopt_miss)."}, []string{"policy", "result"}),
+			Help: "Client requests, by route policy (cache, pass, purge, none) and result (hit, miss, stale, pass, forward, forward-error, error, aborted, rejected, forbidden, too_large, redirect, options, maintenance, purged, adopt_miss, upgrade)."}, []string{"policy", "result"}),
 		responses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shoal_edge_responses_total",
 			Help: "Responses sent to clients, by status class (2xx, 3xx, 4xx, 5xx)."}, []string{"class"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shoal_edge_rejected_requests_total",
