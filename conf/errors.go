@@ -11,7 +11,17 @@ type Error struct {
 	Line int    // 0 when the key is absent from the file (a missing required key)
 	Key  string // dotted path, e.g. origins.static.servers[1].url
 	Msg  string
+	Err  error // the cause Msg tells, when there is one (errors.Is and As reach it)
 }
+
+// At is err, found while acting on the value of key (a listener that would not bind, a
+// certificate that would not load), as an *Error naming key: Locate then adds the file and
+// the key's line, as this package's own errors have.
+func At(key string, err error) error {
+	return &Error{Key: key, Msg: err.Error(), Err: err}
+}
+
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	var b strings.Builder

@@ -1,12 +1,16 @@
 package edge
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/shoal-cdn/shoal/origin"
 )
 
 // accessLog writes one record per request through log/slog, to its own writer so that
@@ -52,7 +56,47 @@ func (a *accessLog) write(x *exchange, method, uri, proto string, start, end tim
 		slog.String("cache_status", cacheStatus),
 		slog.String("user_agent", string(x.req.Peek("User-Agent"))),
 		slog.String("referer", string(x.req.Peek("Referer"))),
+		slog.String("request_id", cmp.Or(x.requestID, string(x.req.Peek("X-Request-Id")))),
+		slog.String("upstream", x.upstream.logName()),
+		slog.String("upstream_addr", x.upstream.addr),
+		slog.Int("upstream_status", x.upstream.status),
+		slog.Float64("upstream_seconds", x.upstream.took.Seconds()),
 	)
+}
+
+// upstream is who a node asked for a response, as nginx logs $upstream_addr,
+// $upstream_status and $upstream_response_time and HAProxy its backend/server and Tr: the
+// origin pool or "peer:NAME" (the key's owner), the server's address, its status (0 when it
+// gave none: refused, reset, timed out) and the time from sending to its head. Empty for
+// what the node answered itself (a hit, a coalesced follower, a refusal).
+type upstream struct {
+	name, addr string
+	status     int
+	took       time.Duration
+	peer       bool // name is a peer's, logged as "peer:NAME"
+}
+
+func (u *upstream) logName() string {
+	if u.peer {
+		return "peer:" + u.name
+	}
+	return u.name
+}
+
+// askedUpstream records the last upstream asked for x's response (a retried fill names the
+// second).
+func (x *exchange) askedUpstream(name, addr string, status int, took time.Duration) {
+	x.upstream = upstream{name: name, addr: addr, status: status, took: took}
+}
+
+// originAddr is the address of the server an origin error names, "" when none was tried
+// (no healthy server, a full queue).
+func originAddr(err error) string {
+	var oe *origin.Error
+	if errors.As(err, &oe) {
+		return oe.Addr
+	}
+	return ""
 }
 
 // combinedHandler renders access records in Apache's combined format, so existing log

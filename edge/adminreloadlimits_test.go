@@ -20,7 +20,9 @@ func TestNode_adminListenerFollowsReloadedLimits(t *testing.T) {
 	if err := reloadConfig(t, n, long+oneRoute(true, "http://127.0.0.1:1")); err != nil {
 		t.Fatal(err)
 	}
-	res, err := http.Get("http://" + n.AdminAddr() + "/healthz")
+	// A new connection, not one pooled by another test's client (the reload is what is tested).
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	res, err := c.Get("http://" + n.AdminAddr() + "/healthz")
 	if err != nil {
 		t.Fatalf("admin after a second reload: %v", err)
 	}

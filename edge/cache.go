@@ -193,11 +193,19 @@ func onlyIfCached(req httpcache.Request) bool {
 
 // gatewayTimeoutOnlyIfCached is RFC 9111 section 5.2.1.7: nothing usable is stored and the
 // client forbade contacting the origin.
+//
+// An owner's adoption probe that finds nothing here is no failure of anyone's: the owner
+// fills from the origin itself. It is counted as result "adopt_miss", and kept out of the
+// access log and of shoal_edge_responses_total (as nginx keeps subrequests out of its log),
+// where its 504 read as a gateway failure to every alert on 5xx.
 func (p *pipeline) gatewayTimeoutOnlyIfCached(x *exchange, l *lookup) string {
 	plainError(x, http.StatusGatewayTimeout, "only-if-cached: no stored response")
 	// Nothing was served and nothing went forward: the member says only the node's name.
 	l.status.serve(servedUnlabelled)
 	setCacheStatus(x.resp.Head(), l.status)
+	if x.adoption {
+		return resultAdoptMiss
+	}
 	return "miss"
 }
 

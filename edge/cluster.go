@@ -53,13 +53,13 @@ func (n *Node) startCluster(cfg *conf.Config) error {
 		n.vips = m
 	}
 	if cfg.GSLB.Listen != "" {
-		dns, err := gslb.New(cfg.GSLB, gslb.Options{Logger: n.log.With("component", "gslb"), Registerer: n.registry,
+		dns, err := gslb.New(cfg.GSLB, gslb.Options{Logger: n.log.With("component", "gslb"), Registerer: n.registry, Identity: cfg.Node.Name,
 			UDPReaders: cfg.GSLB.UDPThreads, UDPNetpoll: cfg.GSLB.UDPNetpoll})
 		if err != nil {
 			return fmt.Errorf("gslb: %w", err)
 		}
 		if err := dns.ListenAndServe(); err != nil {
-			return fmt.Errorf("gslb: %w", err)
+			return fmt.Errorf("gslb: %w", conf.At("gslb.listen", err))
 		}
 		n.dns = dns
 	}

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"crypto/tls"
 	"io"
 	"net"
 	"net/netip"
@@ -8,16 +9,13 @@ import (
 	"time"
 )
 
-// connGate keeps limits.max_conns and limits.max_conns_per_ip for the connections fasthttp
-// does not count: a listen.https connection from its accept to the end of its TLS handshake
-// (one that negotiates HTTP/1.1 is then fasthttp's to count, as a plain one is from its
-// accept), and an HTTP/2 connection (listen.https with ALPN h2, listen.h2c) for its whole
-// life. Without it a client over the per-address limit, or any clients past max_conns, got
-// every HTTP/2 connection they opened, and could hold any number of connections that never
-// finish their handshake (each a goroutine and a descriptor for handshakeTimeout). So each
-// of the two kinds, HTTP/1.1 and the rest, is bounded by the same limits (HAProxy's and
-// nginx's count all connections alike; fasthttp's own count stays where it is, on the hot
-// path's connection, and the two are not summed).
+// connGate keeps limits.max_conns and limits.max_conns_per_ip, one count for every client
+// connection as HAProxy's maxconn and nginx's worker_connections count them: plain HTTP/1.1
+// from its accept (the feed's connFeed.gate), listen.https from its accept through its
+// handshake and then as HTTP/1.1 or HTTP/2 (acceptTLS), listen.h2c (acceptH2C), each until
+// it closes. Before it was one count, HTTP/1.1 and the rest were counted apart, so a node
+// held up to twice max_conns; before that, a client past the limits got every HTTP/2
+// connection and every connection that never finished its handshake.
 //
 // Concurrency: every method is safe for concurrent use.
 type connGate struct {
@@ -90,6 +88,34 @@ func (n *Node) admit(c net.Conn) (netip.Addr, bool) {
 	n.metrics.rejected.WithLabelValues("max_conns").Inc()
 	c.Close()
 	return ip, false
+}
+
+// maxTLSRefusals bounds the refused listen.https connections whose handshake runs so that
+// they can be told why (refuseTLS): past it they are closed at once, so connections over
+// the limits cost no more than this many handshakes at a time.
+const maxTLSRefusals = 64
+
+// refuseTLS answers a listen.https connection the gate refused as refuseH1 answers a plain
+// one, after its handshake: 429 or 503 to HTTP/1.1, as nginx's limit_conn answers after TLS.
+// One that negotiates h2, or past maxTLSRefusals, is closed (counted the same).
+func (n *Node) refuseTLS(c net.Conn, cfg *tls.Config, why int) {
+	if n.tlsRefusing.Add(1) > maxTLSRefusals {
+		n.tlsRefusing.Add(-1)
+		n.metrics.rejected.WithLabelValues("max_conns").Inc()
+		c.Close()
+		return
+	}
+	go func() {
+		defer n.tlsRefusing.Add(-1)
+		tc := tls.Server(c, cfg)
+		c.SetDeadline(time.Now().Add(min(n.handshakeLimit(), refuseTimeout)))
+		if tc.Handshake() != nil || tc.ConnectionState().NegotiatedProtocol == "h2" {
+			n.metrics.rejected.WithLabelValues("max_conns").Inc()
+			c.Close()
+			return
+		}
+		n.refuseH1(tc, why)
+	}()
 }
 
 // refusedHeads are the answers to an HTTP/1.1 connection over a limit, as fasthttp wrote

@@ -56,7 +56,7 @@ func openDisk(cfg *conf.Config, opts Options) (*diskTier, error) {
 		MaxObjectSize: int64(dc.MaxObjectSize), QueueBytes: int64(dc.Queue), AdmitFrequency: dc.AdmitFrequency,
 		Logger: opts.Logger.With("component", "disk")}, opts.Registry)
 	if err != nil {
-		return nil, fmt.Errorf("disk tier: %w", err)
+		return nil, fmt.Errorf("disk tier: %w", conf.At("cache.disk.path", err))
 	}
 	promote := min(int64(cfg.Cache.MaxObjectSize), diskPromoteMax)
 	if c := int64(dc.RAMCacheCutoff); c > 0 {

@@ -118,7 +118,10 @@ type exchange struct {
 	// forwarded: a peer forwarded this request over the peer port (one hop only); client is
 	// the address the peer saw, and the scheme is what it received (tls).
 	forwarded bool
-	client    netip.Addr
+	// adoption: the forwarding peer is an owner asking only-if-cached for an object this
+	// node kept while it was away (forwardWith), not relaying a client's request.
+	adoption bool
+	client   netip.Addr
 	// probe is what the HTTP/2 listener's fresh-hit probe found before running the pipeline
 	// inline (freshHit), or nil: its object is served even if a purge or an eviction
 	// overtook it since, and its walk (target, route, key, lookup, verdict) is the
@@ -128,6 +131,8 @@ type exchange struct {
 	streamed *outcomeBody
 	// requestID is the request's X-Request-Id when a route's rules ask for one.
 	requestID string
+	// upstream is who this node asked for the response, for the access log (askedUpstream).
+	upstream upstream
 	// bodyTooLarge: the streamed content outgrew a bound while the origin read it
 	// (limitBody); the listener answers 413 instead of the origin error that followed.
 	bodyTooLarge bool

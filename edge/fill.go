@@ -645,11 +645,21 @@ func (p *pipeline) fillBody(j *fillJob) {
 // and the head came.
 func (p *pipeline) fetch(j *fillJob) (a *answer, done func(), sent, received time.Time, err error) {
 	sent = p.now()
-	_, a, done, err = askPool(j.r.pool, j.out, nil, 0, nil, j.target)
+	res, a, done, err := askPool(j.r.pool, j.out, nil, 0, nil, j.target)
+	received = p.now()
+	if j.client != nil {
+		// The leader's own goroutine (startFill): its record names the fetch (a fill on a
+		// goroutine of its own may outlive the leader's exchange, and writes nothing there).
+		if err == nil {
+			j.client.askedUpstream(j.r.pool.Name(), res.Addr, a.status, received.Sub(sent))
+		} else {
+			// Only here: originAddr's errors.As costs an allocation.
+			j.client.askedUpstream(j.r.pool.Name(), originAddr(err), 0, received.Sub(sent))
+		}
+	}
 	if err != nil {
 		return nil, nil, sent, sent, err
 	}
-	received = p.now()
 	p.metrics.originTimeBy.get1(j.r.pool.Name()).Observe(received.Sub(sent).Seconds())
 	return a, done, sent, received, nil
 }

@@ -192,6 +192,7 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 	out.Set(schemeHeader, x.scheme())
 	if adopt {
 		out.Set("Cache-Control", "only-if-cached")
+		out.Set(adoptHeader, "1")
 	}
 	var onInterim origin.InterimFunc
 	if !adopt {
@@ -202,6 +203,14 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 	wallSent := time.Now() // the purge log's clock (keepCopy)
 	a, finish, err := askPeer(client, out, peerIdle(rt), onInterim)
 	putOutgoing(out)
+	if !adopt { // an adoption that fails is filled from the origin, which names itself
+		status := 0
+		if err == nil {
+			status = a.status
+		}
+		x.askedUpstream(owner.Name, owner.PeerAddr, status, p.now().Sub(sent))
+		x.upstream.peer = true // logged "peer:NAME", joined only when logged
+	}
 	if err != nil {
 		// An owner that never answered a cache request (GET or HEAD: no effects) is passed
 		// over like an unreachable one: the next candidate or this node serves it, as nginx's

@@ -35,7 +35,7 @@ var nodeOnlyFields = []string{"X-Forwarded-For", "X-Forwarded-Proto"}
 
 // internalFields are the peer hop's fields (peer.go, purge.SecretHeader): the node reads
 // them on its peer port only, and none of them may reach an origin, whoever sent it.
-var internalFields = []string{forwardedHeader, clientIPHeader, schemeHeader, peerSecretHeader}
+var internalFields = []string{forwardedHeader, clientIPHeader, schemeHeader, peerSecretHeader, adoptHeader}
 
 // trustedPrefixes parses conf's trusted_proxies, which conf has validated.
 func trustedPrefixes(list []string) []netip.Prefix {

@@ -24,3 +24,26 @@ func TestH2Serve_connectIs405AsOnHTTP1(t *testing.T) {
 		t.Errorf("the origin was asked %d times", len(got))
 	}
 }
+
+// TestH2Serve_openConnectIs405AtOnce: a CONNECT whose stream stays open (a tunnel's client
+// waits for the answer before sending DATA), and a TRACE announcing content it does not
+// send, get their 405 without waiting for content. Failed before: no answer until
+// limits.read_timeout (30 s here), then RST_STREAM CANCEL.
+func TestH2Serve_openConnectIs405AtOnce(t *testing.T) {
+	origin := startRawLogOrigin(t)
+	listen := "listen: {http: \"127.0.0.1:0\", h2c: \"127.0.0.1:0\", admin: \"127.0.0.1:0\"}\n"
+	n := startNode(t, hostileConfig(origin.URL, listen), Options{})
+	r := dialRawH2C(t, n.H2CAddr())
+	r.open(1, false, [2]string{":method", "CONNECT"}, [2]string{":authority", "www.test:443"})
+	if status, reset := r.outcome(1); status != "405" {
+		t.Errorf("open HTTP/2 CONNECT: status %q, reset %v; want 405", status, reset)
+	}
+	r.open(3, false, [2]string{":method", "TRACE"}, [2]string{":scheme", "https"}, [2]string{":authority", "www.test"},
+		[2]string{":path", "/"}, [2]string{"content-length", "5"})
+	if status, reset := r.outcome(3); status != "405" {
+		t.Errorf("TRACE with content to come: status %q, reset %v; want 405", status, reset)
+	}
+	if got := origin.requests(); len(got) != 0 {
+		t.Errorf("the origin was asked %d times", len(got))
+	}
+}

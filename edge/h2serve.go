@@ -147,8 +147,8 @@ const h2Prefetch = 64 << 10
 // already hold it. (Released twice, e sat in the pool twice, and two streams of a
 // connection shared one exchange: one client's request and answer in another's.)
 func (n *Node) h2Body(e *h2exchange, w h2.ResponseWriter, r *h2.Request) bool {
-	if e.req.contentLength == -2 || e.req.contentLength == 0 && r.Body.Drained() {
-		return true // no content
+	if e.req.contentLength == -2 || e.req.contentLength == 0 && r.Body.Drained() || h2RefusedWhateverItsContent(r.Method) {
+		return true // no content, or none that matters (h2refusedmethod.go)
 	}
 	limit := int64(n.rt.Load().cfg.Limits.MaxBodyBytes)
 	if r.ContentLength > limit {

@@ -20,6 +20,7 @@ func (n *Node) h2Config(l conf.Limits) h2.Config {
 		HeaderTimeout:     l.ReadTimeout.D(), // as the HTTP/1.1 listener bounds a head
 		BodyTimeout:       l.ReadTimeout.D(), // and each wait for its content
 		WriteTimeout:      l.WriteTimeout.D(),
+		StallTimeout:      l.WriteTimeout.D(), // a shut window is a write making no progress
 		Logger:            n.log,
 		Registerer:        n.registry,
 	}
@@ -61,7 +62,7 @@ func (n *Node) serveH2(c net.Conn) {
 func (n *Node) startH2C(cfg *conf.Config) error {
 	ln, err := net.Listen("tcp", cfg.Listen.H2C)
 	if err != nil {
-		return fmt.Errorf("listen h2c %s: %w", cfg.Listen.H2C, err)
+		return conf.At("listen.h2c", err)
 	}
 	n.h2cLn = ln
 	return nil

@@ -261,6 +261,9 @@ func (p *pipeline) loggedCacheStatus(x *exchange) string {
 
 func (p *pipeline) record(x *exchange, start time.Time, policy, result string, bytes int, cacheStatus string) {
 	p.metrics.requestsBy.get2(policy, result).Inc()
+	if result == resultAdoptMiss {
+		return // a peer's question, answered "not here" (gatewayTimeoutOnlyIfCached)
+	}
 	status := x.resp.Head().StatusCode()
 	p.metrics.responsesBy.get1(statusClass(status)).Inc()
 	if bytes > 0 {

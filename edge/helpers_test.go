@@ -34,6 +34,10 @@ func startNode(t testing.TB, yaml string, opts Options) *Node {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		// The package's tests share http.DefaultClient: its idle connections to this node
+		// must not outlive it, or a later test whose listener gets the same port is sent
+		// on a dead connection (EOF) and the shutdown waits for them.
+		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		n.Shutdown(ctx)

@@ -335,6 +335,8 @@ func (n *Node) handlePeer(ctx *fasthttp.RequestCtx) {
 		x.client = ip
 	}
 	x.tls = string(x.req.Peek(schemeHeader)) == "https"
+	x.adoption = len(x.req.Peek(adoptHeader)) > 0
+	x.req.Del(adoptHeader)
 	x.req.Del(peerSecretHeader)
 	x.req.Del(clientIPHeader)
 	x.req.Del(schemeHeader)

@@ -55,7 +55,6 @@ func (n *Node) startServerGen(l conf.Limits) {
 		Logger:                fasthttpLogger{n.log},
 	}
 	n.gate.setLimits(l.MaxConns, l.MaxConnsPerIP)
-	n.h1gate.setLimits(l.MaxConns, l.MaxConnsPerIP)
 	gen := &serverGen{srv: srv}
 	for _, old := range n.servers {
 		go old.shutdown(context.Background())
@@ -118,9 +117,11 @@ type connFeed struct {
 	// max_conns_per_ip, from its accept until it leaves live, whichever server generation
 	// serves it: fasthttp counts per server, so a reload (a new generation) forgot the
 	// connections the one before still served. nil: not counted (the peer and admin ports).
-	// refuse answers and closes a connection the gate refused.
-	gate   *connGate
-	refuse func(c net.Conn, why int)
+	// refuse answers and closes a connection the gate refused. counted: connections arrive
+	// counted already (listen.https's, from their accept: acceptTLS) and only leave here.
+	gate    *connGate
+	refuse  func(c net.Conn, why int)
+	counted bool
 
 	limits   atomic.Pointer[connLimits] // what the sweeper enforces; set by startServerGen
 	draining atomic.Bool                // drain set read deadlines the sweeper must keep
@@ -285,12 +286,13 @@ func (f *connFeed) close() {
 	})
 }
 
-func startFeed(ln net.Listener) *connFeed { return startGatedFeed(ln, nil, nil) }
+func startFeed(ln net.Listener) *connFeed { return startGatedFeed(ln, nil, nil, false) }
 
-// startGatedFeed starts a feed whose connections are counted at gate (see connFeed.gate).
-func startGatedFeed(ln net.Listener, gate *connGate, refuse func(net.Conn, int)) *connFeed {
+// startGatedFeed starts a feed whose connections are counted at gate (see connFeed.gate),
+// or, with counted, arrive counted there.
+func startGatedFeed(ln net.Listener, gate *connGate, refuse func(net.Conn, int), counted bool) *connFeed {
 	f := &connFeed{ln: ln, conns: make(chan net.Conn), done: make(chan struct{}), stop: make(chan struct{}), swept: make(chan struct{}), rearm: make(chan struct{}, 1),
-		gate: gate, refuse: refuse}
+		gate: gate, refuse: refuse, counted: counted}
 	f.limits.Store(limitsOf(conf.Limits{}))
 	go f.sweepLoop()
 	go func() {
@@ -307,9 +309,11 @@ func startGatedFeed(ln net.Listener, gate *connGate, refuse func(net.Conn, int))
 			var ip netip.Addr
 			if f.gate != nil {
 				ip = remoteAddr(c.RemoteAddr())
-				if why := f.gate.enterWhy(ip); why != admitted {
-					go f.refuse(c, why)
-					continue
+				if !f.counted {
+					if why := f.gate.enterWhy(ip); why != admitted {
+						go f.refuse(c, why)
+						continue
+					}
 				}
 			}
 			select {

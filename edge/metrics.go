@@ -42,11 +42,11 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shoal_edge_requests_total",
-			Help: "Client requests, by route policy (cache, pass, none) and result (hit, miss, stale, pass, error, rejected)."}, []string{"policy", "result"}),
+			Help: "Client requests, by route policy (cache, pass, purge, none) and result (hit, miss, stale, pass, forward, forward-error, error, aborted, rejected, forbidden, too_large, redirect, options, maintenance, purged, adopt_miss, upgrade)."}, []string{"policy", "result"}),
 		responses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shoal_edge_responses_total",
 			Help: "Responses sent to clients, by status class (2xx, 3xx, 4xx, 5xx)."}, []string{"class"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shoal_edge_rejected_requests_total",
-			Help: "Requests refused before routing, by reason (smuggling, no_route, rate_limited, ...)."}, []string{"reason"}),
+			Help: "Requests and connections refused, by reason (smuggling, version, method, bad_method, bad_target, malformed, timeout, header_too_large, uri_too_long, body_too_large, h2_malformed, no_route, rate_limited, access, loop, misdirected, purge_forbidden, admin_forbidden, max_conns, tls_handshake, plain_http)."}, []string{"reason"}),
 		hits: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_cache_hits_total",
 			Help: "Requests answered from the cache without contacting the origin (fresh, or stale while revalidating)."}),
 		misses: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_cache_misses_total",

@@ -103,13 +103,14 @@ type Node struct {
 
 	// h2srv serves HTTP/2 (listen.https with ALPN h2, listen.h2c); a reload that changes
 	// limits swaps in a new generation (h2serve_server.go).
-	h2srv   atomic.Pointer[h2.Server]
-	h2cLn   net.Listener
-	h2ctx   sync.Pool // *h2exchange for the HTTP/2 listener (h2serve.go)
-	certs   *tlscert.Store
-	gate    connGate // TLS handshakes and HTTP/2 connections
-	h1gate  connGate // HTTP/1.1 connections, from the feeds (connFeed.gate)
-	stopped bool
+	h2srv atomic.Pointer[h2.Server]
+	h2cLn net.Listener
+	h2ctx sync.Pool // *h2exchange for the HTTP/2 listener (h2serve.go)
+	certs *tlscert.Store
+	gate  connGate // every client connection: HTTP/1.1 (the feeds' connFeed.gate), TLS handshakes, HTTP/2
+	// tlsRefusing counts refused listen.https connections in their handshake (refuseTLS).
+	tlsRefusing atomic.Int32
+	stopped     bool
 
 	configFile string // Options.ConfigFile (reloadfile.go)
 }
@@ -184,10 +185,10 @@ func (n *Node) Start() error {
 	if cfg.Listen.HTTP != "" {
 		ln, err := net.Listen("tcp", cfg.Listen.HTTP)
 		if err != nil {
-			return fmt.Errorf("edge: listen http %s: %w", cfg.Listen.HTTP, err)
+			return fmt.Errorf("edge: %w", conf.At("listen.http", err))
 		}
 		n.httpLn = ln
-		n.feed = startGatedFeed(ln, &n.h1gate, n.refuseH1)
+		n.feed = startGatedFeed(ln, &n.gate, n.refuseH1, false)
 	}
 	if cfg.Listen.HTTPS != "" {
 		if err := n.startHTTPS(cfg); err != nil {
@@ -210,14 +211,14 @@ func (n *Node) Start() error {
 	adminLn, err := net.Listen("tcp", cfg.Listen.Admin)
 	if err != nil {
 		n.closeListeners()
-		return fmt.Errorf("edge: listen admin %s: %w", cfg.Listen.Admin, err)
+		return fmt.Errorf("edge: %w", conf.At("listen.admin", err))
 	}
 	n.adminLn = adminLn
 	n.adminMux = n.adminHandler()
 	if cfg.Listen.Peer != "" {
 		if n.peerLn, err = net.Listen("tcp", cfg.Listen.Peer); err != nil {
 			n.closeListeners()
-			return fmt.Errorf("edge: listen peer %s: %w", cfg.Listen.Peer, err)
+			return fmt.Errorf("edge: %w", conf.At("listen.peer", err))
 		}
 		n.peerFeed = startFeed(n.peerLn)
 	}

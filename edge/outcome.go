@@ -13,6 +13,10 @@ import (
 // whole: the origin or a peer cut it, a fill failed, or the client left.
 const resultAborted = "aborted"
 
+// resultAdoptMiss is the result of an owner's adoption probe this node had nothing for
+// (gatewayTimeoutOnlyIfCached).
+const resultAdoptMiss = "adopt_miss"
+
 // streamBody sets r as the response body, like x.SetBodyStream, and lets the request's
 // record (metrics, access log) wait for the body's end, so that it says how the body ended.
 //

@@ -16,6 +16,12 @@ type accessEntry struct {
 	Bytes       int    `json:"bytes"`
 	Result      string `json:"result"`
 	CacheStatus string `json:"cache_status"`
+	// The upstream fields (accesslog.go's upstream) and the request id.
+	RequestID       string  `json:"request_id"`
+	Upstream        string  `json:"upstream"`
+	UpstreamAddr    string  `json:"upstream_addr"`
+	UpstreamStatus  int     `json:"upstream_status"`
+	UpstreamSeconds float64 `json:"upstream_seconds"`
 }
 
 // loggedEntry waits for the access record of uri: a streamed body's record is written once

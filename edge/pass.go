@@ -26,11 +26,13 @@ func (p *pipeline) servePass(x *exchange, rt *settings, r *route) string {
 	target.OnInterim = p.interimTo(x)
 	res, a, done, err := askPool(r.pool, out, x.body, x.bodyLen, x.bodyBytes, target)
 	putOutgoing(out)
+	now := p.now()
 	if err != nil {
+		x.askedUpstream(r.pool.Name(), originAddr(err), 0, now.Sub(sent))
 		p.originError(x, r.pool, err)
 		return "error"
 	}
-	now := p.now()
+	x.askedUpstream(r.pool.Name(), res.Addr, a.status, now.Sub(sent))
 	p.metrics.originTimeBy.get1(r.pool.Name()).Observe(now.Sub(sent).Seconds())
 
 	headLength := a.relayTo(x.resp.Head(), now) // the head as parsed: a.head stays empty

@@ -13,12 +13,14 @@ import (
 )
 
 // Peer-port header fields. The secret authenticates a cluster member; Forwarded marks a
-// request already forwarded once, so the owner serves it itself and never forwards again.
+// request already forwarded once, so the owner serves it itself and never forwards again;
+// Adopt marks an owner's adoption probe (forwardWith), no client's request.
 const (
 	peerSecretHeader = purge.SecretHeader
 	forwardedHeader  = "Shoal-Forwarded"
 	clientIPHeader   = "Shoal-Client-IP"
 	schemeHeader     = "Shoal-Scheme"
+	adoptHeader      = "Shoal-Adopt"
 )
 
 // peerAuthorized admits a request carrying the cluster secret, or one accepted during a

@@ -38,12 +38,12 @@ func (n *Node) startHTTPS(cfg *conf.Config) error {
 	}
 	ln, err := net.Listen("tcp", cfg.Listen.HTTPS)
 	if err != nil {
-		return fmt.Errorf("listen https %s: %w", cfg.Listen.HTTPS, err)
+		return conf.At("listen.https", err)
 	}
 	n.certs, n.httpsLn = certs, ln
 	n.pipeline.certs = certs
 	h1 := newConnQueue(ln.Addr())
-	n.tlsFeed = startGatedFeed(h1, &n.h1gate, n.refuseH1)
+	n.tlsFeed = startGatedFeed(h1, &n.gate, nil, true) // acceptTLS counted them
 	n.serveTLS = func() {
 		go n.acceptTLS(ln, certs.TLSConfig(), h1)
 	}
@@ -62,8 +62,10 @@ func (n *Node) acceptTLS(ln net.Listener, cfg *tls.Config, h1 *connQueue) {
 			}
 			return
 		}
-		ip, ok := n.admit(c) // until the handshake ends; an h2 connection for its life
-		if !ok {
+		ip := remoteAddr(c.RemoteAddr())
+		// Counted for the connection's life, whichever protocol it negotiates.
+		if why := n.gate.enterWhy(ip); why != admitted {
+			n.refuseTLS(c, cfg, why)
 			continue
 		}
 		go func() {
@@ -86,8 +88,9 @@ func (n *Node) acceptTLS(ln net.Listener, cfg *tls.Config, h1 *connQueue) {
 				n.gate.leave(ip)
 				return
 			}
-			n.gate.leave(ip) // the HTTP/1.1 feed counts it from here (h1gate)
+			// Still counted: the HTTP/1.1 feed gives its place back when it closes.
 			if !h1.push(tc) {
+				n.gate.leave(ip)
 				tc.Close()
 			}
 		}()

@@ -72,6 +72,11 @@ type Options struct {
 	// (RFC 7766 section 6.2.3), and how long a client may take to accept an answer; 0 means
 	// 2 s.
 	TCPIdleTimeout time.Duration
+	// Identity is this server's name, answered to the CHAOS TXT queries id.server and
+	// hostname.bind (RFC 4892), which tell an operator which of several servers answered;
+	// empty means those get REFUSED. version.bind and version.server are answered "shoal",
+	// no version number, as gdnsd does.
+	Identity string
 }
 
 // Server is the authoritative DNS server for one zone. It is a dns.Handler; ListenAndServe
@@ -96,6 +101,7 @@ type Server struct {
 	udpBusyPoll     time.Duration // Options.UDPBusyPoll
 	udpBlocking     bool          // not Options.UDPNetpoll
 	tcpIdle         time.Duration // Options.TCPIdleTimeout
+	identity        string        // Options.Identity
 	tcpMaxConns     int           // 0 means maxTCPConns; tests set fewer
 }
 
@@ -116,7 +122,7 @@ func New(cfg conf.GSLB, opts Options) (*Server, error) {
 	}
 	s := &Server{zone: z, listen: cfg.Listen, log: log, metrics: m,
 		udpReaders: opts.UDPReaders, udpSharedSocket: opts.UDPSharedSocket, udpBusyPoll: opts.UDPBusyPoll,
-		udpBlocking: !opts.UDPNetpoll, tcpIdle: opts.TCPIdleTimeout}
+		udpBlocking: !opts.UDPNetpoll, tcpIdle: opts.TCPIdleTimeout, identity: opts.Identity}
 	s.edges.Store(buildSnapshot(z, nil))
 	return s, nil
 }

@@ -124,6 +124,10 @@ func (q *query) answer() *dns.Msg {
 	z, sn := q.s.zone, q.s.edges.Load()
 	q.sn = sn
 	lname := asciiLower(question.Name)
+	if question.Qclass == dns.ClassCHAOS {
+		q.chaos(m, question, lname)
+		return m
+	}
 	if question.Qclass != dns.ClassINET || !dns.IsSubDomain(z.origin, lname) ||
 		question.Qtype == dns.TypeAXFR || question.Qtype == dns.TypeIXFR {
 		m.Rcode = dns.RcodeRefused
@@ -241,4 +245,30 @@ func glue(z *zone, sn *snapshot) []dns.RR {
 		out = addrRecords(ns, dns.TypeAAAA, infraTTL, sn.nsHostIPs(i, famV6), out)
 	}
 	return out
+}
+
+// chaos answers the CHAOS class's server questions (RFC 4892) as BIND, NSD and Knot do:
+// id.server and hostname.bind with the node's name (Options.Identity), version.bind and
+// version.server with "shoal" alone (no version to look up vulnerabilities by, as gdnsd
+// answers). Any other name, or an identity left empty, is REFUSED; a type other than TXT or
+// ANY gets an empty answer (there is no CHAOS zone whose SOA could go in authority).
+func (q *query) chaos(m *dns.Msg, question dns.Question, lname string) {
+	var txt string
+	switch lname {
+	case "id.server.", "hostname.bind.":
+		txt = q.s.identity
+	case "version.bind.", "version.server.":
+		txt = "shoal"
+	}
+	if txt == "" {
+		m.Rcode = dns.RcodeRefused
+		return
+	}
+	m.Authoritative = true
+	if question.Qtype == dns.TypeTXT || question.Qtype == dns.TypeANY {
+		m.Answer = append(m.Answer, &dns.TXT{
+			Hdr: dns.RR_Header{Name: question.Name, Rrtype: dns.TypeTXT, Class: dns.ClassCHAOS},
+			Txt: []string{txt},
+		})
+	}
 }

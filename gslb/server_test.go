@@ -126,7 +126,8 @@ func TestServer_NegativeAnswers(t *testing.T) {
 		{"NODATA SOA below apex", "www." + zoneName, dns.TypeSOA, dns.ClassINET, dns.RcodeSuccess, true},
 		{"REFUSED other zone", "www.example.org.", dns.TypeA, dns.ClassINET, dns.RcodeRefused, false},
 		{"REFUSED parent", "example.com.", dns.TypeSOA, dns.ClassINET, dns.RcodeRefused, false},
-		{"REFUSED chaos", "version.bind.", dns.TypeTXT, dns.ClassCHAOS, dns.RcodeRefused, false},
+		{"REFUSED chaos other name", "authors.bind.", dns.TypeTXT, dns.ClassCHAOS, dns.RcodeRefused, false},
+		{"REFUSED chaos zone name", "www." + zoneName, dns.TypeA, dns.ClassCHAOS, dns.RcodeRefused, false},
 		{"REFUSED zone transfer", zoneName, dns.TypeAXFR, dns.ClassINET, dns.RcodeRefused, false},
 	}
 	for _, tt := range tests {

@@ -35,6 +35,7 @@ type Target struct {
 // Result says which server answered.
 type Result struct {
 	Server    string // the server's opaque id
+	Addr      string // the server's host:port, for the access log
 	SetCookie string // a full Set-Cookie value the edge must add to the response when stickiness (re)assigned this client, "" otherwise
 	// FramedTwice says the answer carried both Content-Length and Transfer-Encoding (RFC
 	// 9112 section 6.3): read by its Transfer-Encoding, and a sign of smuggling that a
@@ -88,7 +89,7 @@ func (p *Pool) do(req outbound, resp *fasthttp.Response, t Target) (res Result, 
 		}
 		done, twice, err := p.exchange(s, req, resp, &t)
 		if err == nil {
-			res = Result{Server: s.cfg.id, FramedTwice: twice}
+			res = Result{Server: s.cfg.id, Addr: s.cfg.addr, FramedTwice: twice}
 			if assigned {
 				res.SetCookie = p.stickyCookie(s)
 			}
@@ -131,7 +132,7 @@ func (p *Pool) exchange(s *server, req outbound, resp *fasthttp.Response, t *Tar
 		p.finish(s, kind, 0, elapsed, end)
 		p.release(s)
 		var se *startedError
-		return nil, false, &Error{Pool: p.cfg.name, Server: s.cfg.id, Kind: kind, Err: err, started: errors.As(err, &se)}
+		return nil, false, &Error{Pool: p.cfg.name, Server: s.cfg.id, Addr: s.cfg.addr, Kind: kind, Err: err, started: errors.As(err, &se)}
 	}
 	p.finish(s, "", resp.StatusCode(), elapsed, end)
 	twice = body.conn.framedTwice

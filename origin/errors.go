@@ -27,6 +27,7 @@ const (
 // maps it to 502 (bad gateway) or, when IsTimeout, 504.
 type Error struct {
 	Pool, Server string // the server's opaque id
+	Addr         string // the server's host:port, for the access log
 	Kind         string // KindConnect, KindTimeout, KindReset or KindProtocol
 	Err          error
 

@@ -40,15 +40,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "shoal", Subsystem: "purge", Name: "requests_total",
-			Help: "Purges applied on this node (duplicates by id not counted), by kind and by where they came from.",
+			Help: "Purges applied on this node (duplicates by id not counted), by kind (url, prefix, key, all) and source (api, method, unsafe, peer, gossip, catchup).",
 		}, []string{"kind", "source"}),
 		objects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "shoal", Subsystem: "purge", Name: "objects_total",
-			Help: "Objects this node's store removed, or marked stale for soft purges, by kind of purge.",
+			Help: "Objects this node's store removed, or marked stale for soft purges, by kind of purge (url, prefix, key, all).",
 		}, []string{"kind"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "shoal", Subsystem: "purge", Name: "refused_total",
-			Help: "Purge requests refused before anything was purged, by reason.",
+			Help: "Purge requests refused before anything was purged, by reason (no_token, address, token, secret, invalid).",
 		}, []string{"reason"}),
 		fanout: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "shoal", Subsystem: "purge", Name: "fanout_seconds",

@@ -203,7 +203,7 @@ func (r *Ring) Start() error {
 		}
 		ml, err := memberlist.Create(cfg)
 		if err != nil {
-			return fmt.Errorf("ring: start gossip on %s: %w", r.cluster.Bind, err)
+			return fmt.Errorf("ring: start gossip: %w", conf.At("cluster.bind", err))
 		}
 		r.ml.Store(ml)
 		self := ml.LocalNode().Address()

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -54,12 +55,11 @@ func partProblems(cfg *conf.Config, path string, data []byte) conf.Errors {
 	if len(cfg.TLS.Certificates) > 0 {
 		// conf only stats the files; a pair that does not load failed listen.https at start.
 		if _, err := tlscert.Load(cfg.TLS.Certificates); err != nil {
-			key := "tls.certificates"
-			var i int
-			if _, scan := fmt.Sscanf(err.Error(), "tlscert: certificate %d:", &i); scan == nil {
-				key = fmt.Sprintf("tls.certificates[%d]", i)
+			key, msg := "tls.certificates", err.Error()
+			if ce := (*conf.Error)(nil); errors.As(err, &ce) {
+				key, msg = ce.Key, ce.Msg
 			}
-			errs = append(errs, &conf.Error{File: path, Line: conf.KeyLine(data, key), Key: key, Msg: err.Error()})
+			errs = append(errs, &conf.Error{File: path, Line: conf.KeyLine(data, key), Key: key, Msg: msg})
 		} else {
 			for i, c := range cfg.TLS.Certificates {
 				if msg := certDateProblem(c.Cert, time.Now()); msg != "" {

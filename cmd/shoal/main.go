@@ -41,8 +41,9 @@ Usage:
 Signals (run): SIGHUP reloads the file, log.level included (an invalid file, or one that
 changes a key read only at start: listen, cache.memory, cache.disk, node, cluster but
 bounded_load, vip, log.access, gslb, is refused and the old one stays); SIGTERM or SIGINT
-finish requests in flight and exit. POST /reload on the admin listener reloads too and
-answers 200, or 422 with the refusal.
+finish requests in flight and exit; SIGUSR1 and SIGUSR2 are logged and ignored (no log file
+to reopen: the access log goes to stdout, the node's log to stderr). POST /reload on the
+admin listener reloads too and answers 200, or 422 with the refusal.
 `
 
 func main() {
@@ -185,10 +186,10 @@ func runNode(args []string, stderr io.Writer) error {
 	applyTimerSlack(processSlack(), timerSlack, log)
 	node, err := edge.New(cfg, edge.Options{Logger: log, LogLevel: level, AccessLog: os.Stdout, Version: version, StoreBytes: store, ConfigFile: path})
 	if err != nil {
-		return err
+		return conf.Locate(err, path) // names the key and its line: cache.disk.path
 	}
 	if err := node.Start(); err != nil {
-		return err
+		return conf.Locate(err, path) // listen.*, tls.certificates[i], cluster.bind, gslb.listen
 	}
 	done := make(chan struct{})
 	defer close(done)
@@ -198,8 +199,18 @@ func runNode(args []string, stderr io.Writer) error {
 
 func notifySignals() chan os.Signal {
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGUSR2)
 	return sigs
+}
+
+// ignoredSignals says, in the log, why SIGUSR1 and SIGUSR2 change nothing (Go ignores them
+// silently). Operators send them by habit: logrotate's postrotate sends nginx SIGUSR1 to
+// reopen its logs (HAProxy reads it as a graceful stop), and nginx's binary upgrade is
+// SIGUSR2. The node keeps no log file to reopen (both logs go to stdout and stderr) and
+// restarts to upgrade.
+var ignoredSignals = map[os.Signal]string{
+	syscall.SIGUSR1: "no log file to reopen: the access log goes to stdout and the node's log to stderr (journald, or the supervisor, rotates them); SIGTERM drains and stops",
+	syscall.SIGUSR2: "no binary upgrade in place: restart the node (SIGTERM drains it) to run a new binary; SIGHUP reloads the configuration",
 }
 
 // serveUntilSignal reloads the configuration file on SIGHUP and shuts down gracefully on SIGTERM or SIGINT.
@@ -207,6 +218,10 @@ func serveUntilSignal(sigs chan os.Signal, node *edge.Node, log *slog.Logger, gr
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
 			node.ReloadFile("SIGHUP") // logs a refusal, naming file, line and key
+			continue
+		}
+		if why, ok := ignoredSignals[sig]; ok {
+			log.Info("signal ignored", "signal", sig.String(), "why", why)
 			continue
 		}
 		log.Info("shutting down", "signal", sig.String())

@@ -104,6 +104,15 @@ func TestRun_signalsReloadAndDrain(t *testing.T) {
 	if got := body(); got != "two" {
 		t.Errorf("after a valid reload: %q", got)
 	}
+	// SIGUSR1 (logrotate's habit from nginx) and SIGUSR2 (nginx's binary upgrade) change
+	// nothing and say why in the log. Before: ignored in silence (Go's default).
+	for _, sig := range []syscall.Signal{syscall.SIGUSR1, syscall.SIGUSR2} {
+		cmd.Process.Signal(sig)
+		waitForLog(t, logs, "signal ignored")
+		if got := body(); got != "two" {
+			t.Errorf("after %v: %q", sig, got)
+		}
+	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("SIGTERM exit: %v", err)
@@ -119,7 +128,7 @@ func waitForLog(t *testing.T, logs <-chan string, want string) []string {
 		select {
 		case line, ok := <-logs:
 			if !ok {
-				t.Fatalf("process exited before logging %q", want)
+				t.Fatalf("process exited before logging %q; it logged:\n%s", want, strings.Join(seen, "\n"))
 			}
 			seen = append(seen, line)
 			if strings.Contains(line, want) {

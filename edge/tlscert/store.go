@@ -153,7 +153,7 @@ func build(certs []conf.Certificate) (*certSet, error) {
 	for i, c := range certs {
 		cert, err := loadPair(c)
 		if err != nil {
-			return nil, fmt.Errorf("tlscert: certificate %d: %w", i, err)
+			return nil, fmt.Errorf("tlscert: %w", conf.At(fmt.Sprintf("tls.certificates[%d]", i), err))
 		}
 		if set.first == nil {
 			set.first = cert

@@ -182,7 +182,7 @@ func TestStore_failedReloadKeepsTheOldSet(t *testing.T) {
 		{"missing key file", []conf.Certificate{{Cert: good.Cert, Key: missing}}, missing},
 		{"key of another certificate", []conf.Certificate{{Cert: good.Cert, Key: other.Key}}, good.Cert},
 		{"not PEM", []conf.Certificate{{Cert: garbage, Key: good.Key}}, garbage},
-		{"second of two broken", []conf.Certificate{other, {Cert: missing, Key: missing}}, "certificate 1"},
+		{"second of two broken", []conf.Certificate{other, {Cert: missing, Key: missing}}, "tls.certificates[1]"},
 		{"empty list", nil, "no certificates"},
 	}
 	for _, tt := range tests {
