@@ -47,3 +47,21 @@ func TestH2Serve_openConnectIs405AtOnce(t *testing.T) {
 		t.Errorf("the origin was asked %d times", len(got))
 	}
 }
+
+// TestH2Serve_lowercaseMethodWithContentToComeIs400AtOnce: a method with a lowercase letter
+// is refused from the head alone (handler.go), so an HTTP/2 request announcing content it
+// does not send gets its 400 at once, as CONNECT and TRACE get their 405. Failed before: no answer until limits.read_timeout, then RST_STREAM CANCEL.
+func TestH2Serve_lowercaseMethodWithContentToComeIs400AtOnce(t *testing.T) {
+	origin := startRawLogOrigin(t)
+	listen := "listen: {http: \"127.0.0.1:0\", h2c: \"127.0.0.1:0\", admin: \"127.0.0.1:0\"}\n"
+	n := startNode(t, hostileConfig(origin.URL, listen), Options{})
+	r := dialRawH2C(t, n.H2CAddr())
+	r.open(3, false, [2]string{":method", "post"}, [2]string{":scheme", "https"}, [2]string{":authority", "www.test"},
+		[2]string{":path", "/"}, [2]string{"content-length", "5"})
+	if status, reset := r.outcome(3); status != "400" {
+		t.Errorf("post with content to come: status %q, reset %v; want 400", status, reset)
+	}
+	if got := origin.requests(); len(got) != 0 {
+		t.Errorf("the origin was asked %d times", len(got))
+	}
+}
