@@ -138,23 +138,34 @@ limits: {idle_timeout: %v}
 	}
 }
 
-// TestNode_websocketTunnelCountsAgainstConnLimits: a connection that became a tunnel still
-// holds its place under limits.max_conns and max_conns_per_ip until the tunnel ends, as it
+// TestNode_websocketTunnelCountsAgainstConnLimits: a connection that became a tunnel (ws or
+// wss) still holds its place under limits.max_conns and max_conns_per_ip until the tunnel ends, as it
 // does under nginx's limit_conn and HAProxy's maxconn. Failed before: a hijacked connection
 // left the gate at the hijack, so with a limit of 1 a second client was served while a
 // WebSocket was open, and any number of tunnels could be held.
 func TestNode_websocketTunnelCountsAgainstConnLimits(t *testing.T) {
 	originURL, closed := wsOrigin(t)
 	const page = "GET /page HTTP/1.1\r\nHost: www.example.test\r\nConnection: close\r\n\r\n"
-	for _, limit := range []string{"max_conns_per_ip: 1", "max_conns: 1"} {
-		n := startNode(t, fmt.Sprintf(`listen: {http: "127.0.0.1:0", admin: "127.0.0.1:0"}
+	certFile, keyFile, pool := writeCert(t, t.TempDir(), "site", "www.example.test")
+	for _, tc := range []struct {
+		limit string
+		wss   bool
+	}{{"max_conns_per_ip: 1", false}, {"max_conns: 1", false}, {"max_conns_per_ip: 1", true}} {
+		limit, wss := tc.limit, tc.wss
+		n := startNode(t, fmt.Sprintf(`listen: {http: "127.0.0.1:0", https: "127.0.0.1:0", admin: "127.0.0.1:0"}
+tls: {certificates: [{cert: %s, key: %s}]}
 limits: {%s}
-`, limit)+oneRoute(false, originURL), Options{})
+`, certFile, keyFile, limit)+oneRoute(false, originURL), Options{})
 		cfg, err := websocket.NewConfig("ws://www.example.test/ws", "http://www.example.test/")
 		if err != nil {
 			t.Fatal(err)
 		}
-		ws, err := websocket.NewClient(cfg, dialTCP(t, n.HTTPAddr()))
+		var rwc io.ReadWriteCloser = dialTCP(t, n.HTTPAddr())
+		if wss {
+			rwc.Close()
+			rwc = tls.Client(dialTCP(t, n.HTTPSAddr()), &tls.Config{RootCAs: pool, ServerName: "www.example.test"})
+		}
+		ws, err := websocket.NewClient(cfg, rwc)
 		if err != nil {
 			t.Fatalf("%s: handshake: %v", limit, err)
 		}
