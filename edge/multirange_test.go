@@ -62,21 +62,9 @@ func TestNode_severalRangesOfALargeObjectAreMultipart(t *testing.T) {
 	}
 	for _, tier := range []string{"disk", "none"} {
 		t.Run(tier, func(t *testing.T) {
-			yaml := `listen: {http: "127.0.0.1:0", h2c: "127.0.0.1:0", admin: "127.0.0.1:0"}
-` + oneRoute(true, origin.URL)
-			yaml = strings.Replace(yaml, "max_object_size: 8MiB", "max_object_size: 1MiB", 1)
-			if tier == "disk" {
-				yaml = strings.Replace(yaml, "fill_timeout: 5s}", fmt.Sprintf("fill_timeout: 5s, disk: {path: %q, size: 128MiB, max_object_size: 32MiB}}", t.TempDir()), 1)
-			}
-			n := startNode(t, yaml, Options{Logger: testLogger(t)})
-			if tier == "disk" {
-				waitDiskReady(t, n)
-			}
+			n := startTierNode(t, origin.URL, tier, "size: 128MiB, max_object_size: 32MiB")
 			for _, proto := range []string{"HTTP/1.1", "HTTP/2"} {
-				c, addr := http.DefaultClient, n.HTTPAddr()
-				if proto == "HTTP/2" {
-					c, addr = h2cClient(), n.H2CAddr()
-				}
+				c, addr := protoClient(n, proto)
 				base := fmt.Sprintf("http://%s/%s", addr, strings.ReplaceAll(proto, "/", ""))
 				check(t, proto+" large miss", c, base+"/large.mp4", want)
 				check(t, proto+" small miss", c, base+"/small.mp4", small)

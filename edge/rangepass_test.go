@@ -41,21 +41,9 @@ func TestNode_rangedMissOfAnObjectBeyondEveryLimitForwardsTheRange(t *testing.T)
 	size := len(want)
 	for _, tier := range []string{"disk", "none"} {
 		t.Run(tier, func(t *testing.T) {
-			yaml := `listen: {http: "127.0.0.1:0", h2c: "127.0.0.1:0", admin: "127.0.0.1:0"}
-` + oneRoute(true, origin.URL)
-			yaml = strings.Replace(yaml, "max_object_size: 8MiB", "max_object_size: 1MiB", 1)
-			if tier == "disk" {
-				yaml = strings.Replace(yaml, "fill_timeout: 5s}", fmt.Sprintf("fill_timeout: 5s, disk: {path: %q, size: 16MiB, max_object_size: 2MiB}}", t.TempDir()), 1)
-			}
-			n := startNode(t, yaml, Options{Logger: testLogger(t)})
-			if tier == "disk" {
-				waitDiskReady(t, n)
-			}
+			n := startTierNode(t, origin.URL, tier, "size: 16MiB, max_object_size: 2MiB")
 			for _, proto := range []string{"HTTP/1.1", "HTTP/2"} {
-				c, addr := http.DefaultClient, n.HTTPAddr()
-				if proto == "HTTP/2" {
-					c, addr = h2cClient(), n.H2CAddr()
-				}
+				c, addr := protoClient(n, proto)
 				url := fmt.Sprintf("http://%s/%s/movie.mp4", addr, strings.ReplaceAll(proto, "/", ""))
 				ask := func(rng string, status, from, to int) {
 					t.Helper()
