@@ -20,20 +20,7 @@ import (
 // served under stale-while-revalidate: its error page replaced the copy the window serves
 // (TestNodeRFC5861_backgroundRevalidationErrorKeepsTheCopy).
 func TestNodeRFC5861_cacheableErrorDoesNotEndTheGrace(t *testing.T) {
-	clock := newTestClock()
-	var status atomic.Int64
-	origin := startRFCOrigin(t, clock, func(w http.ResponseWriter, r *http.Request) {
-		if s := int(status.Load()); s != 0 {
-			w.Header().Set("Cache-Control", "max-age=60")
-			w.WriteHeader(s)
-			fmt.Fprint(w, "error page")
-			return
-		}
-		w.Header().Set("Cache-Control", "max-age=10, stale-if-error=3600")
-		fmt.Fprint(w, "good")
-	})
-	cfg := strings.Replace(oneRoute(true, origin.URL), "    servers:\n", "    passive: {errors: -1}\n    servers:\n", 1)
-	n := startNode(t, cfg, Options{Now: clock.Now})
+	n, clock, status := startErrorPageNode(t, "max-age=10, stale-if-error=3600")
 	for _, code := range []int{500, 502, 503, 504, 404} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			status.Store(0)
@@ -64,20 +51,7 @@ func TestNodeRFC5861_cacheableErrorDoesNotEndTheGrace(t *testing.T) {
 // stale-while-revalidate that meets a 5xx with freshness of its own keeps the copy: the
 // window goes on serving it, and the next request revalidates again.
 func TestNodeRFC5861_backgroundRevalidationErrorKeepsTheCopy(t *testing.T) {
-	clock := newTestClock()
-	var status atomic.Int64
-	origin := startRFCOrigin(t, clock, func(w http.ResponseWriter, r *http.Request) {
-		if s := int(status.Load()); s != 0 {
-			w.Header().Set("Cache-Control", "max-age=60")
-			w.WriteHeader(s)
-			fmt.Fprint(w, "error page")
-			return
-		}
-		w.Header().Set("Cache-Control", "max-age=10, stale-while-revalidate=3600")
-		fmt.Fprint(w, "good")
-	})
-	cfg := strings.Replace(oneRoute(true, origin.URL), "    servers:\n", "    passive: {errors: -1}\n    servers:\n", 1)
-	n := startNode(t, cfg, Options{Now: clock.Now})
+	n, clock, status := startErrorPageNode(t, "max-age=10, stale-while-revalidate=3600")
 	for _, code := range []int{500, 503} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			status.Store(0)
@@ -92,4 +66,25 @@ func TestNodeRFC5861_backgroundRevalidationErrorKeepsTheCopy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startErrorPageNode runs a node whose origin answers "good" with cacheControl while status is
+// 0, and otherwise that status with an error page fresh for a minute (max-age=60). Passive
+// health checks are off, so the errors never take the server out.
+func startErrorPageNode(t *testing.T, cacheControl string) (*Node, *testClock, *atomic.Int64) {
+	t.Helper()
+	clock := newTestClock()
+	status := new(atomic.Int64)
+	origin := startRFCOrigin(t, clock, func(w http.ResponseWriter, r *http.Request) {
+		if s := int(status.Load()); s != 0 {
+			w.Header().Set("Cache-Control", "max-age=60")
+			w.WriteHeader(s)
+			fmt.Fprint(w, "error page")
+			return
+		}
+		w.Header().Set("Cache-Control", cacheControl)
+		fmt.Fprint(w, "good")
+	})
+	cfg := strings.Replace(oneRoute(true, origin.URL), "    servers:\n", "    passive: {errors: -1}\n    servers:\n", 1)
+	return startNode(t, cfg, Options{Now: clock.Now}), clock, status
 }
