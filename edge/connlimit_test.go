@@ -67,21 +67,7 @@ limits: {%s}
 			for deadline := time.Now().Add(5 * time.Second); gateHolds(n) < 2 && time.Now().Before(deadline); {
 				time.Sleep(5 * time.Millisecond)
 			}
-			if err := tc.serve(t); err == nil {
-				t.Errorf("%s, %s: a third connection was served while two were held", limit, tc.name)
-			}
-			for _, c := range held {
-				c.Close()
-			}
-			var err error
-			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-				if err = tc.serve(t); err == nil {
-					break
-				}
-			}
-			if err != nil {
-				t.Errorf("%s, %s: no connection served after the held ones closed: %v", limit, tc.name, err)
-			}
+			thirdWaitsForTheHeld(t, limit+", "+tc.name, held, tc.serve)
 		}
 	}
 }
@@ -116,4 +102,23 @@ func getOver(c *http.Client, url string) error {
 		return fmt.Errorf("status %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// thirdWaitsForTheHeld checks that a new connection is refused while held fill the limit,
+// and served again (within 5 s) once they are closed.
+func thirdWaitsForTheHeld(t *testing.T, what string, held []net.Conn, serve func(t *testing.T) error) {
+	t.Helper()
+	if err := serve(t); err == nil {
+		t.Errorf("%s: a third connection was served while two were held", what)
+	}
+	for _, c := range held {
+		c.Close()
+	}
+	var err error
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if err = serve(t); err == nil {
+			return
+		}
+	}
+	t.Errorf("%s: no connection served after the held ones closed: %v", what, err)
 }

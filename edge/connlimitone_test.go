@@ -59,21 +59,7 @@ limits: {%s}
 			{"HTTP/1.1 over TLS and h2c, then HTTP/1.1", [2]func(*testing.T) net.Conn{overTLS, h2c}, serveH1},
 		} {
 			held := []net.Conn{tc.hold[0](t), tc.hold[1](t)}
-			if err := tc.serve(t); err == nil {
-				t.Errorf("%s, %s: a third connection was served", limit, tc.name)
-			}
-			for _, c := range held {
-				c.Close()
-			}
-			var err error
-			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-				if err = tc.serve(t); err == nil {
-					break
-				}
-			}
-			if err != nil {
-				t.Errorf("%s, %s: nothing served once the held connections closed: %v", limit, tc.name, err)
-			}
+			thirdWaitsForTheHeld(t, limit+", "+tc.name, held, tc.serve)
 			for deadline := time.Now().Add(5 * time.Second); gateHolds(n) > 0 && time.Now().Before(deadline); {
 				time.Sleep(5 * time.Millisecond) // the served connections have ended
 			}
