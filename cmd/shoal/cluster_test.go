@@ -28,6 +28,8 @@ type proc struct {
 	name, http, admin, gossip string
 	cmd                       *exec.Cmd
 	exited                    chan error
+	done                      chan struct{} // closed when the process has exited
+	log                       *testLog
 }
 
 // startProcCluster runs size real shoal processes on loopback, all joined to the first.
@@ -63,14 +65,15 @@ func launchProcs(t *testing.T, size int, config func(i int, p *proc, join string
 		file := filepath.Join(dir, p.name+".yaml")
 		os.WriteFile(file, []byte(config(i, p, join)), 0o644)
 		p.cmd = exec.Command(bin, "run", "-c", file)
-		p.cmd.Stderr = &testLog{t: t, prefix: p.name}
+		p.log = &testLog{t: t, prefix: p.name}
+		p.cmd.Stderr = p.log
 		if err := p.cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		p.exited = make(chan error, 1)
-		go func() { p.exited <- p.cmd.Wait() }()
+		p.exited, p.done = make(chan error, 1), make(chan struct{})
+		go func() { err := p.cmd.Wait(); close(p.done); p.exited <- err }()
 		t.Cleanup(func() { p.cmd.Process.Kill(); <-p.exited })
-		waitHTTP(t, "http://"+p.admin+"/readyz")
+		waitProcReady(t, p)
 		procs = append(procs, p)
 	}
 	for _, p := range procs {
@@ -81,6 +84,26 @@ func launchProcs(t *testing.T, size int, config func(i int, p *proc, join string
 
 func waitHTTP(t *testing.T, url string) {
 	t.Helper()
+	waitReady(t, url, nil, nil)
+}
+
+// waitProcReady waits up to 30 s for p's /readyz to answer 200, and fails at once, with the
+// process's last lines of stderr, if it exits first (a start-up error is printed, not logged).
+func waitProcReady(t *testing.T, p *proc) {
+	t.Helper()
+	waitReady(t, "http://"+p.admin+"/readyz", p.done, p.log)
+}
+
+// waitReady polls url until it answers 200, for up to 30 s or until exited is closed (a nil
+// channel never is); a failure quotes log's last lines when there is a log.
+func waitReady(t *testing.T, url string, exited <-chan struct{}, log *testLog) {
+	t.Helper()
+	last := func() string {
+		if log == nil {
+			return "(not kept)"
+		}
+		return log.lastLines()
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if resp, err := http.Get(url); err == nil {
@@ -89,9 +112,13 @@ func waitHTTP(t *testing.T, url string) {
 				return
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-exited:
+			t.Fatalf("the process behind %s exited before it was ready; its last lines:\n%s", url, last())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	t.Fatalf("%s not ready within 30 s", url)
+	t.Fatalf("%s not ready within 30 s; the process's last lines:\n%s", url, last())
 }
 
 func waitMetric(t *testing.T, p *proc, name, value string) {
@@ -115,11 +142,26 @@ type testLog struct {
 	t      *testing.T
 	prefix string
 	mu     sync.Mutex
+	tail   []string // the last testLogTail lines, whatever their level, for a failure message
+}
+
+const testLogTail = 20
+
+func (l *testLog) lastLines() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.tail, "\n")
 }
 
 func (l *testLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	for _, line := range strings.Split(strings.TrimSpace(string(p)), "\n") {
+		l.tail = append(l.tail, line)
+		if len(l.tail) > testLogTail {
+			l.tail = l.tail[1:]
+		}
+	}
 	if !l.t.Failed() {
 		for _, line := range strings.Split(strings.TrimSpace(string(p)), "\n") {
 			if strings.Contains(line, `"level":"ERROR"`) {

@@ -116,16 +116,17 @@ func (d *diskNode) start() {
 	t := d.t
 	p := d.proc
 	p.cmd = exec.Command(testenv.ShoalBinary(t), "run", "-c", d.config)
-	p.cmd.Stderr = &testLog{t: t, prefix: p.name}
+	p.log = &testLog{t: t, prefix: p.name}
+	p.cmd.Stderr = p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
-	d.done = done
+	d.done, p.done = done, done
 	cmd := p.cmd
 	go func() { cmd.Wait(); close(done) }()
 	t.Cleanup(func() { cmd.Process.Kill(); <-done })
-	waitHTTP(t, "http://"+p.admin+"/readyz")
+	waitProcReady(t, p)
 }
 
 func (d *diskNode) stop(sig syscall.Signal) {
