@@ -66,6 +66,7 @@ var (
 	unknownField = regexp.MustCompile(`^field (\S+) not found in type`)
 	duplicateKey = regexp.MustCompile(`^mapping key "([^"]+)" already defined`)
 	typeMismatch = regexp.MustCompile("^cannot unmarshal (!!\\w+)(?: `(.*)`)? into (\\S+)$")
+	badValueAt   = regexp.MustCompile(`^column (\d+): (.*)$`) // badValue's form
 )
 
 // yamlKind is the node kind of a value of tag.
@@ -125,10 +126,6 @@ func syntaxError(name string, err error) error {
 
 // decodeErrors turns yaml.v3's decoding errors into Errors naming the key.
 func decodeErrors(name string, pos *positions, err error) error {
-	var ve *valueError
-	if errors.As(err, &ve) {
-		return Errors{{File: name, Line: ve.node.Line, Key: pos.pathAt(ve.node.Line, ve.node.Column), Msg: ve.msg}}
-	}
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
 		return syntaxError(name, err)
@@ -139,7 +136,10 @@ func decodeErrors(name string, pos *positions, err error) error {
 		if m := lineRe.FindStringSubmatch(msg); m != nil {
 			e.Line, _ = strconv.Atoi(m[1])
 			e.Msg = m[2]
-			if f := unknownField.FindStringSubmatch(m[2]); f != nil {
+			if v := badValueAt.FindStringSubmatch(m[2]); v != nil {
+				col, _ := strconv.Atoi(v[1])
+				e.Key, e.Msg = pos.pathAt(e.Line, col), v[2]
+			} else if f := unknownField.FindStringSubmatch(m[2]); f != nil {
 				e.Key = pos.keyAt(e.Line, f[1])
 				e.Msg = "unknown key"
 			} else if d := duplicateKey.FindStringSubmatch(m[2]); d != nil {

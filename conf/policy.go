@@ -100,7 +100,7 @@ type ErrorPages struct {
 // named key in the same mapping.
 func (e *ErrorPages) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
-		return &valueError{node: n, msg: "want a mapping of status: file and maintenance: true|false"}
+		return badValue(n, "want a mapping of status: file and maintenance: true|false")
 	}
 	e.Files, e.lines = map[int]string{}, map[int]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -108,17 +108,17 @@ func (e *ErrorPages) UnmarshalYAML(n *yaml.Node) error {
 		if k.Value == "maintenance" {
 			b, err := strconv.ParseBool(val.Value)
 			if err != nil || val.Kind != yaml.ScalarNode {
-				return &valueError{node: val, msg: fmt.Sprintf("%q: true or false", val.Value)}
+				return badValue(val, fmt.Sprintf("%q: true or false", val.Value))
 			}
 			e.Maintenance = b
 			continue
 		}
 		status, err := strconv.Atoi(k.Value)
 		if err != nil || !policy.ValidErrorPageStatus(status) {
-			return &valueError{node: val, msg: fmt.Sprintf("%q: a status the node answers itself (403, 413, 429, 502, 503, 504) or maintenance", k.Value)}
+			return badValue(val, fmt.Sprintf("%q: a status the node answers itself (403, 413, 429, 502, 503, 504) or maintenance", k.Value))
 		}
 		if val.Kind != yaml.ScalarNode || val.Value == "" {
-			return &valueError{node: val, msg: "want the file name of the page"}
+			return badValue(val, "want the file name of the page")
 		}
 		e.Files[status], e.lines[status] = val.Value, val.Line
 	}
@@ -391,30 +391,4 @@ func sortedInts[V any](m map[int]V) []int {
 		}
 	}
 	return out
-}
-
-// parseDuration is time.ParseDuration that also takes days ("1d", "7d", "1d12h"), as
-// operators write TTLs.
-func parseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	days, rest, found := strings.Cut(s, "d")
-	if !found {
-		return time.ParseDuration(s)
-	}
-	n, err := strconv.ParseInt(days, 10, 32)
-	if err != nil {
-		return time.ParseDuration(s) // its error names the text
-	}
-	d := time.Duration(n) * 24 * time.Hour
-	if rest != "" {
-		r, err := time.ParseDuration(rest)
-		if err != nil || strings.HasPrefix(rest, "-") || strings.HasPrefix(rest, "+") {
-			return 0, fmt.Errorf("invalid duration %q", s)
-		}
-		d += r
-	}
-	if n < 0 {
-		d = time.Duration(n)*24*time.Hour - (d - time.Duration(n)*24*time.Hour)
-	}
-	return d, nil
 }

@@ -1,6 +1,7 @@
 package conf
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -59,11 +60,11 @@ func ParseSize(s string) (Size, error) {
 // UnmarshalYAML accepts a scalar size.
 func (s *Size) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return &valueError{node: n, msg: "want a size such as 64MiB"}
+		return badValue(n, "want a size such as 64MiB")
 	}
 	v, err := ParseSize(n.Value)
 	if err != nil {
-		return &valueError{node: n, msg: err.Error()}
+		return badValue(n, err.Error())
 	}
 	*s = v
 	return nil
@@ -85,14 +86,17 @@ func (s Size) String() string {
 // UnmarshalYAML accepts a Go duration string.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return &valueError{node: n, msg: "want a duration such as 2s"}
+		return badValue(n, "want a duration such as 2s")
 	}
 	v, err := parseDuration(n.Value)
+	if errors.Is(err, errDurationRange) {
+		return badValue(n, fmt.Sprintf("invalid duration %q: %v", n.Value, err))
+	}
 	if err != nil {
-		return &valueError{node: n, msg: fmt.Sprintf("invalid duration %q (Go syntax: 300ms, 2s, 1h)", n.Value)}
+		return badValue(n, fmt.Sprintf("invalid duration %q (Go syntax: 300ms, 2s, 1h)", n.Value))
 	}
 	if v < 0 {
-		return &valueError{node: n, msg: fmt.Sprintf("invalid duration %q: negative", n.Value)}
+		return badValue(n, fmt.Sprintf("invalid duration %q: negative", n.Value))
 	}
 	*d = Duration(v)
 	return nil
@@ -101,10 +105,9 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // String formats the duration in Go syntax.
 func (d Duration) String() string { return time.Duration(d).String() }
 
-// valueError is a bad scalar; Load turns it into an Error naming the key.
-type valueError struct {
-	node *yaml.Node
-	msg  string
+// badValue reports the bad value at n as a *yaml.TypeError, which decodeErrors turns into an
+// Error naming the key: yaml.v3 collects those and decodes on, where any other error ends the
+// decode, and one bad size would then hide every problem after it.
+func badValue(n *yaml.Node, msg string) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: column %d: %s", n.Line, n.Column, msg)}}
 }
-
-func (e *valueError) Error() string { return fmt.Sprintf("line %d: %s", e.node.Line, e.msg) }
