@@ -41,9 +41,10 @@ Usage:
 Signals (run): SIGHUP reloads the file, log.level included (an invalid file, or one that
 changes a key read only at start: listen, cache.memory, cache.disk, node, cluster but
 bounded_load, vip, log.access, gslb, is refused and the old one stays); SIGTERM or SIGINT
-finish requests in flight and exit; SIGUSR1 and SIGUSR2 are logged and ignored (no log file
-to reopen: the access log goes to stdout, the node's log to stderr). POST /reload on the
-admin listener reloads too and answers 200, or 422 with the refusal.
+finish requests in flight (for up to cache.fill_timeout) and exit; a second SIGTERM or SIGINT
+stops at once, cutting them (exit status 1); SIGUSR1 and SIGUSR2 are logged and ignored (no
+log file to reopen: the access log goes to stdout, the node's log to stderr). POST /reload on
+the admin listener reloads too and answers 200, or 422 with the refusal.
 `
 
 func main() {
@@ -213,7 +214,11 @@ var ignoredSignals = map[os.Signal]string{
 	syscall.SIGUSR2: "no binary upgrade in place: restart the node (SIGTERM drains it) to run a new binary; SIGHUP reloads the configuration",
 }
 
-// serveUntilSignal reloads the configuration file on SIGHUP and shuts down gracefully on SIGTERM or SIGINT.
+// serveUntilSignal reloads the configuration file on SIGHUP and shuts down gracefully on
+// SIGTERM or SIGINT, waiting up to grace for requests in flight. A second SIGTERM or SIGINT
+// while draining stops at once (Ctrl-C twice, as Go's own tools do; HAProxy's hard stop):
+// the drain's context is cancelled, so the node still closes its stores (the disk tier's
+// index is written) but waits for no request.
 func serveUntilSignal(sigs chan os.Signal, node *edge.Node, log *slog.Logger, grace time.Duration) error {
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
@@ -224,11 +229,43 @@ func serveUntilSignal(sigs chan os.Signal, node *edge.Node, log *slog.Logger, gr
 			log.Info("signal ignored", "signal", sig.String(), "why", why)
 			continue
 		}
-		log.Info("shutting down", "signal", sig.String())
-		ctx, cancel := context.WithTimeout(context.Background(), grace)
-		err := node.Shutdown(ctx)
-		cancel()
-		return err
+		log.Info("shutting down", "signal", sig.String(), "grace", grace.String())
+		return drain(sigs, node, log, grace)
 	}
 	return nil
+}
+
+// errSecondSignal ends `shoal run` with status 1: requests in flight may have been cut.
+var errSecondSignal = errors.New("stopped by a second signal before the drain ended; requests in flight were cut")
+
+func drain(sigs chan os.Signal, node *edge.Node, log *slog.Logger, grace time.Duration) error {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- node.Shutdown(ctx) }()
+	forced := false
+	for {
+		select {
+		case err := <-done:
+			if forced {
+				return errSecondSignal
+			}
+			if err != nil && ctx.Err() != nil {
+				return fmt.Errorf("drain: requests still in flight after %v (cache.fill_timeout) were cut: %w", grace, err)
+			}
+			return err
+		case sig := <-sigs:
+			switch {
+			case forced:
+				return errSecondSignal // a third: the close itself hangs; leave it
+			case sig == syscall.SIGTERM || sig == syscall.SIGINT:
+				forced = true
+				log.Warn("second signal: stopping now, without waiting for requests in flight", "signal", sig.String(), "draining_for", time.Since(start).Round(time.Millisecond).String())
+				cancel()
+			default:
+				log.Info("signal ignored while draining", "signal", sig.String())
+			}
+		}
+	}
 }
