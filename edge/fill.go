@@ -79,6 +79,9 @@ const (
 // the fill it joined tries again (fillAttempt), at most fillAttempts times in all, the last
 // alone.
 func (p *pipeline) fill(x *exchange, l *lookup, alone bool) string {
+	// One miss per request, as /stats and shoal_edge_cache_misses_total promise: a follower
+	// sent on to fetch again is still the one request.
+	p.metrics.misses.Inc()
 	for attempt := 1; ; attempt++ {
 		if attempt == fillAttempts {
 			// A variant's fill that sends us on again (its Vary changed between
@@ -100,7 +103,6 @@ func (p *pipeline) fill(x *exchange, l *lookup, alone bool) string {
 // fillAttempt is one attempt of fill: it joins or starts the fetch and serves its result, or,
 // as a follower of a fill it may not use, says how to try again. It never sends a leader on.
 func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (string, fillNext) {
-	p.metrics.misses.Inc()
 	coalesceKey := l.key
 	if alone {
 		coalesceKey = "\x00alone" + strconv.FormatUint(fillSeq.Add(1), 10)

@@ -50,7 +50,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		hits: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_cache_hits_total",
 			Help: "Requests answered from the cache without contacting the origin (fresh, or stale while revalidating)."}),
 		misses: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_cache_misses_total",
-			Help: "Cache-route requests that needed the origin (miss or validation), followers included."}),
+			Help: "Cache-route requests that needed the origin (miss or validation), followers included; one per request however many fill attempts it takes."}),
 		coalesced: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_coalesced_followers_total",
 			Help: "Requests that joined another request's origin fill instead of making their own."}),
 		stored: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_objects_stored_total",
