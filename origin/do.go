@@ -152,14 +152,14 @@ func (p *Pool) exchange(s *server, req outbound, resp *fasthttp.Response, t *Tar
 // and 505 (HAProxy's layer7 rule: those say the request, not the server, is at fault). now
 // is when the attempt ended (the clock read once for both).
 func (p *Pool) finish(s *server, errKind string, status int, elapsed time.Duration, now time.Time) {
-	s.requests.Add(1)
+	s.counts.requests.Add(1)
 	failed := errKind != "" || (p.cfg.observe5xx && status >= 500 && status != 501 && status != 505)
 	if failed {
-		s.errors.Add(1)
+		s.counts.errors.Add(1)
 	}
 	if errKind == "" {
 		if !failed {
-			s.latencyNs.Add(int64(elapsed))
+			s.counts.latencyNs.Add(int64(elapsed))
 		}
 		s.metrics.response(status, elapsed)
 	} else {

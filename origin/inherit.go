@@ -10,6 +10,7 @@ type serverHealth struct {
 	lastFailed, ejectedUntil      time.Time
 	upSince                       time.Time
 	lastCheck                     CheckResult
+	counts                        *serverCounts
 }
 
 // Inherit gives p's servers the health that old's servers with the same address and scheme
@@ -17,7 +18,8 @@ type serverHealth struct {
 // passive ejection state (when p ejects at all). Call it before p.Start, while old may still
 // serve. A reload builds every pool anew, and a new pool counts its servers up until its own
 // checks say otherwise (rise and fall probes away), so without it every reload sent requests
-// to servers known to be down; servers new to the configuration still start up.
+// to servers known to be down; servers new to the configuration still start up. The /stats
+// counters (requests, errors, latency) go on too.
 func (p *Pool) Inherit(old *Pool) {
 	if old == nil || old == p {
 		return
@@ -33,6 +35,7 @@ func (p *Pool) Inherit(old *Pool) {
 			probeUp: s.probeUp, ejected: s.ejected, onProbation: s.onProbation,
 			probeStreak: s.probeStreak, consecErrors: s.consecErrors, ejections: s.ejections,
 			lastFailed: s.lastFailed, ejectedUntil: s.ejectedUntil, upSince: s.upSince, lastCheck: s.lastCheck,
+			counts: s.counts,
 		}
 	}
 	old.mu.Unlock()
@@ -42,6 +45,13 @@ func (p *Pool) Inherit(old *Pool) {
 	up := make([]bool, len(p.servers))
 	for i, s := range p.servers {
 		h, ok := known[identity{s.cfg.addr, s.cfg.tls}]
+		if ok && h.counts != nil {
+			// The counters go on where old's left off, shared, so that requests old is
+			// still finishing count too; to the first server of that identity only.
+			s.counts = h.counts
+			h.counts = nil
+			known[identity{s.cfg.addr, s.cfg.tls}] = h
+		}
 		if ok && activeBoth {
 			s.probeUp, s.probeStreak, s.lastCheck, s.upSince = h.probeUp, h.probeStreak, h.lastCheck, h.upSince
 		}

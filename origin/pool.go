@@ -78,6 +78,7 @@ func NewPool(cfg *conf.Pool, opts Options) (*Pool, error) {
 			label:   ss.addr,
 			hash:    xxhash.Sum64String(ss.id),
 			probeUp: true,
+			counts:  new(serverCounts),
 			client:  p.newClient(ss),
 			metrics: p.metrics.forServer(s.name, ss.addr),
 		}

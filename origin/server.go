@@ -36,9 +36,16 @@ type server struct {
 	active       int       // requests holding a slot, from pick to done
 	lastCheck    CheckResult
 
+	// counts are shared with this server's successor in the next pool (Inherit): a reload
+	// builds every pool anew, and /stats must not start again from 0 while /metrics goes on.
+	counts *serverCounts
+}
+
+// serverCounts are a server's /stats counters (Snapshot).
+type serverCounts struct {
 	requests  atomic.Uint64
 	errors    atomic.Uint64
-	latencyNs atomic.Int64 // sum of time to first byte over requests
+	latencyNs atomic.Int64 // sum of time to first byte over successful requests
 }
 
 // usable reports whether requests may be sent to s at now, ending an ejection whose time is up.

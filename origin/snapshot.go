@@ -67,9 +67,9 @@ func (p *Pool) Snapshot() PoolSnapshot {
 	p.mu.Unlock()
 	for i, s := range p.servers {
 		ss := &snap.Servers[i]
-		ss.Requests, ss.Errors = s.requests.Load(), s.errors.Load()
+		ss.Requests, ss.Errors = s.counts.requests.Load(), s.counts.errors.Load()
 		if ok := ss.Requests - ss.Errors; ok > 0 {
-			ss.MeanLatency = float64(s.latencyNs.Load()) / float64(ok) / 1e9
+			ss.MeanLatency = float64(s.counts.latencyNs.Load()) / float64(ok) / 1e9
 		}
 	}
 	return snap
