@@ -41,6 +41,7 @@ func (v *validator) config(c *Config) {
 		v.routePolicy(key, &c.Routes[i].RoutePolicy)
 		v.routeOwn(key, &c.Routes[i], &c.Limits)
 	}
+	v.shadowedRoutes(c.Routes)
 	v.errorPages(&c.ErrorPages)
 	v.cluster(&c.Cluster)
 	if c.Cluster.Bind != "" && c.Listen.Peer == "" {
