@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 )
 
 var (
@@ -34,8 +35,14 @@ type Error struct {
 	started bool // the server had sent part of a response
 }
 
+// Error names the server by address first, as nginx's "upstream:" does (the id is only what
+// sticky cookies carry), and says the kind once: a dial failure's own text starts with it.
 func (e *Error) Error() string {
-	return fmt.Sprintf("origin: pool %q server %s: %s: %v", e.Pool, e.Server, e.Kind, e.Err)
+	server := e.Server
+	if e.Addr != "" {
+		server = e.Addr + " (id " + e.Server + ")"
+	}
+	return fmt.Sprintf("origin: pool %q server %s: %s: %s", e.Pool, server, e.Kind, strings.TrimPrefix(e.Err.Error(), e.Kind+": "))
 }
 
 func (e *Error) Unwrap() error { return e.Err }

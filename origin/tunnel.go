@@ -64,7 +64,7 @@ func (p *Pool) Upgrade(head RequestHead, t Target) (*Upgraded, error) {
 		kind := classify(err)
 		p.finish(s, kind, 0, end.Sub(start), end)
 		p.release(s)
-		return nil, &Error{Pool: p.cfg.name, Server: s.cfg.id, Kind: kind, Err: err}
+		return nil, &Error{Pool: p.cfg.name, Server: s.cfg.id, Addr: s.cfg.addr, Kind: kind, Err: err}
 	}
 	p.finish(s, "", u.Response.StatusCode, end.Sub(start), end)
 	u.pool, u.server, u.Server = p, s, s.cfg.id
