@@ -2,7 +2,6 @@ package conf
 
 import (
 	"errors"
-	"os"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -29,7 +28,7 @@ func Locate(err error, path string) error {
 	if !errors.As(err, &ce) || ce.File != "" || ce.Key == "" {
 		return err
 	}
-	data, rerr := os.ReadFile(path)
+	data, rerr := ReadFile(path, MaxConfigBytes, "a configuration file")
 	if rerr != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -18,7 +17,7 @@ import (
 // token_file, certificates) are resolved relative to the file's directory and read here, so a
 // component never touches the file system for its configuration.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path, MaxConfigBytes, "a configuration file")
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

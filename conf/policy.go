@@ -3,7 +3,6 @@ package conf
 import (
 	"fmt"
 	"net/netip"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -371,7 +370,7 @@ func (v *validator) errorPages(e *ErrorPages) {
 	e.Pages = map[int]policy.Page{}
 	for _, status := range sortedInts(e.Files) {
 		file := v.resolve(e.Files[status])
-		data, err := os.ReadFile(file)
+		data, err := ReadFile(file, MaxPageBytes, "an error page")
 		if err != nil {
 			v.errs = append(v.errs, &Error{File: v.file, Line: e.lines[status], Key: fmt.Sprintf("error_pages.%d", status), Msg: err.Error()})
 			continue

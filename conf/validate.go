@@ -408,7 +408,7 @@ func (v *validator) readSecret(key, file string) string {
 	if file == "" {
 		return ""
 	}
-	data, err := os.ReadFile(v.resolve(file))
+	data, err := ReadFile(v.resolve(file), MaxSecretBytes, "a secret file")
 	if err != nil {
 		v.fail(key, "%v", err)
 		return ""

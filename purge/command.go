@@ -10,9 +10,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/shoal-cdn/shoal/conf"
 )
 
 const commandUsage = `usage: shoal purge [--admin URL] --token-file FILE [--soft] url|prefix|key|all [VALUE]
@@ -65,7 +66,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *tokenFile == "" {
 		return errors.New("purge: --token-file is required")
 	}
-	raw, err := os.ReadFile(*tokenFile)
+	raw, err := conf.ReadFile(*tokenFile, conf.MaxSecretBytes, "a token file")
 	if err != nil {
 		return fmt.Errorf("purge: reading the token: %w", err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/shoal-cdn/shoal/conf"
 )
@@ -23,6 +22,6 @@ func memoryError(path string, cfg *conf.Config) *conf.Error {
 	if msg == "" {
 		return nil
 	}
-	data, _ := os.ReadFile(path)
+	data, _ := conf.ReadFile(path, conf.MaxConfigBytes, "a configuration file")
 	return &conf.Error{File: path, Line: conf.KeyLine(data, "cache.memory"), Key: "cache.memory", Msg: msg}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -75,7 +74,7 @@ func partProblems(cfg *conf.Config, path string, data []byte) conf.Errors {
 // certDateProblem says why the leaf certificate in file is refused by clients at now
 // (expired, or not valid yet), or "". Loading checked the pair; only the dates are new here.
 func certDateProblem(file string, now time.Time) string {
-	data, err := os.ReadFile(file)
+	data, err := conf.ReadFile(file, conf.MaxCertBytes, "a certificate file")
 	if err != nil {
 		return ""
 	}

@@ -122,7 +122,7 @@ func check(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	data, err := os.ReadFile(path)
+	data, err := conf.ReadFile(path, conf.MaxConfigBytes, "a configuration file")
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
@@ -178,7 +178,7 @@ func runNode(args []string, stderr io.Writer) error {
 	sigs := notifySignals()
 	defer signal.Stop(sigs)
 	log, level := newLogger(cfg.Log.Level, stderr)
-	if data, err := os.ReadFile(path); err == nil {
+	if data, err := conf.ReadFile(path, conf.MaxConfigBytes, "a configuration file"); err == nil {
 		for _, w := range conf.Warnings(cfg, path, data) {
 			log.Warn("config", "warning", w.Error())
 		}

@@ -11,7 +11,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync/atomic"
 
@@ -171,11 +170,11 @@ func build(certs []conf.Certificate) (*certSet, error) {
 }
 
 func loadPair(c conf.Certificate) (*tls.Certificate, error) {
-	certPEM, err := os.ReadFile(c.Cert)
+	certPEM, err := conf.ReadFile(c.Cert, conf.MaxCertBytes, "a certificate file")
 	if err != nil {
 		return nil, fmt.Errorf("cert: %w", err)
 	}
-	keyPEM, err := os.ReadFile(c.Key)
+	keyPEM, err := conf.ReadFile(c.Key, conf.MaxCertBytes, "a key file")
 	if err != nil {
 		return nil, fmt.Errorf("key: %w", err)
 	}
