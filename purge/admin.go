@@ -32,6 +32,9 @@ func (s *Service) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	if status, reason, msg := s.authorizeAdmin(r); status != 0 {
 		s.metrics.refused.WithLabelValues(reason).Inc()
 		s.logger.Warn("purge: refused", "remote", r.RemoteAddr, "reason", reason)
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", bearerChallenge(r))
+		}
 		writeError(w, status, msg)
 		return
 	}
@@ -75,6 +78,16 @@ func (s *Service) authorizeAdmin(r *http.Request) (status int, reason, msg strin
 		return http.StatusUnauthorized, reasonToken, "missing or wrong bearer token"
 	}
 	return 0, "", ""
+}
+
+// bearerChallenge is the WWW-Authenticate a 401 must carry (RFC 9110 section 15.5.2), in
+// RFC 6750 section 3's form: invalid_token only when a bearer token was sent (a request with
+// none, or with another scheme, gets the bare challenge).
+func bearerChallenge(r *http.Request) string {
+	if _, sent := bearerToken(r.Header.Get("Authorization")); sent {
+		return `Bearer realm="shoal", error="invalid_token"`
+	}
+	return `Bearer realm="shoal"`
 }
 
 func bearerToken(h string) (string, bool) {
