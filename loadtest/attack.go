@@ -38,8 +38,9 @@ type Config struct {
 
 // Attack runs one attack and hands every result to sink, from this goroutine, in the order
 // they finish. It returns when the attack is over: Duration reached, ctx ended (requests in
-// flight still finish, bounded by their timeout), the targeter ran out of targets, or sink
-// failed, which stops the attack and is returned.
+// flight still finish, bounded by their timeout, unless ctx carries an abandon channel that
+// closes: WithAbandon), the targeter ran out of targets, or sink failed, which stops the
+// attack and is returned.
 func Attack(ctx context.Context, cfg Config, tr vegeta.Targeter, sink func(*vegeta.Result) error) error {
 	pacer, duration, sched, err := cfg.pacer()
 	if err != nil {
@@ -56,15 +57,32 @@ func Attack(ctx context.Context, cfg Config, tr vegeta.Targeter, sink func(*vege
 	defer context.AfterFunc(ctx, func() { atk.Stop() })()
 
 	var sinkErr error
-	for res := range atk.Attack(tr, pacer, duration, cfg.Name) {
-		if sinkErr != nil {
-			continue // drain, so vegeta's workers can finish
-		}
-		if sched != nil {
-			sched.rebase(res)
-		}
-		if sinkErr = sink(res); sinkErr != nil {
+	results, abandon := atk.Attack(tr, pacer, duration, cfg.Name), abandonOf(ctx)
+wait:
+	for {
+		select {
+		case res, open := <-results:
+			if !open {
+				break wait
+			}
+			if sinkErr != nil {
+				continue // drain, so vegeta's workers can finish
+			}
+			if sched != nil {
+				sched.rebase(res)
+			}
+			if sinkErr = sink(res); sinkErr != nil {
+				atk.Stop()
+			}
+		case <-abandon:
+			// A second interrupt: stop waiting for the requests in flight (WithAbandon);
+			// their workers are drained here, so none stays blocked on a send.
 			atk.Stop()
+			go func() {
+				for range results {
+				}
+			}()
+			break wait
 		}
 	}
 	if sinkErr != nil {

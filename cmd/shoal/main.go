@@ -65,7 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "demo":
 		err = runDemo(args[1:], stdout, stderr)
 	case "loadtest":
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		ctx, stop := interruptible()
 		defer stop()
 		err = loadtest.Command(ctx, args[1:], stdout, stderr)
 	case "purge":

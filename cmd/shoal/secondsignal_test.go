@@ -73,7 +73,8 @@ func startHeldNode(t *testing.T) (cmd *exec.Cmd, logs <-chan string, release cha
 	return cmd, logs, release, out
 }
 
-// waitExit waits up to limit for cmd to end and returns its exit code, or -1 if it did not.
+// waitExit waits up to limit for cmd to end and returns its exit code, or -1 if it did not
+// (then it kills cmd and reaps it, so that no Wait is left running beside a cleanup's).
 func waitExit(cmd *exec.Cmd, limit time.Duration) int {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -85,6 +86,8 @@ func waitExit(cmd *exec.Cmd, limit time.Duration) int {
 		}
 		return 0
 	case <-time.After(limit):
+		cmd.Process.Kill()
+		<-done
 		return -1
 	}
 }

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/shoal-cdn/shoal/internal/testenv"
+)
+
+// `shoal loadtest attack` is vegeta's attack, and vegeta's CLI stops sending at the first
+// Ctrl-C and exits at the second. Ours ignored the second: it waited for every request in
+// flight (up to -timeout) against a stalled server, the very case Ctrl-C twice is for. Now the
+// second SIGINT stops waiting, and the results already written stay readable.
+func TestLoadtest_secondInterruptStopsWaitingForRequestsInFlight(t *testing.T) {
+	originURL, arrived, release := heldOrigin(t)
+	defer close(release)
+	out := filepath.Join(t.TempDir(), "results.bin")
+	cmd := exec.Command(testenv.ShoalBinary(t), "loadtest", "attack", "-scenario", "hit", "-keys", "1",
+		"-base", originURL, "-rate", "20", "-duration", "30s", "-timeout", "60s", "-output", out)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for i := 0; i < 3; i++ { // three requests held at the origin
+		select {
+		case <-arrived:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the attack's requests never reached the origin")
+		}
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	cmd.Process.Signal(syscall.SIGINT)
+	if code := waitExit(cmd, 10*time.Second); code == -1 {
+		t.Fatal("still running 10 s after a second SIGINT, waiting for requests held at the origin")
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec := vegeta.NewDecoder(f)
+	for {
+		var r vegeta.Result
+		if err := dec.Decode(&r); err != nil {
+			break // the file ends where the attack was abandoned; what is there decodes
+		}
+	}
+}
