@@ -77,18 +77,9 @@ func parseTargetIn(sc *requestScratch, scheme string, raw []byte, host []byte, h
 	bad := func(msg string) (requestTarget, *targetError) {
 		return requestTarget{}, &targetError{status: http.StatusBadRequest, reason: "bad_target", msg: "bad request: " + msg}
 	}
-	if hosts > 1 {
-		return bad("more than one Host field")
-	}
-	if hosts == 0 && http11 {
-		return bad("an HTTP/1.1 request needs a Host field")
-	}
-	if hosts == 1 {
-		h, name, ok := normalAuthority(sc, scheme, host)
-		if !ok || len(host) == 0 {
-			return bad("invalid Host field")
-		}
-		t.host, t.name = h, name
+	var herr *targetError
+	if t.host, t.name, herr = hostField(sc, scheme, host, hosts, http11); herr != nil {
+		return requestTarget{}, herr
 	}
 	if bytes.IndexByte(raw, '#') >= 0 {
 		return bad("a request-target has no fragment")
@@ -152,6 +143,28 @@ func parseTargetIn(sc *requestScratch, scheme string, raw []byte, host []byte, h
 		t.target = t.path + "?" + t.query
 	}
 	return t, nil
+}
+
+// hostField checks a request's Host field lines as RFC 9112 section 3.2 asks of every
+// request, whatever its target (OPTIONS * too): 400 for an HTTP/1.1 request without one,
+// with two, or with an invalid one. host and name are its canonical form, "" without one.
+func hostField(sc *requestScratch, scheme string, raw []byte, hosts int, http11 bool) (host, name string, err *targetError) {
+	bad := func(msg string) (string, string, *targetError) {
+		return "", "", &targetError{status: http.StatusBadRequest, reason: "bad_target", msg: "bad request: " + msg}
+	}
+	switch {
+	case hosts > 1:
+		return bad("more than one Host field")
+	case hosts == 0 && http11:
+		return bad("an HTTP/1.1 request needs a Host field")
+	case hosts == 0:
+		return "", "", nil
+	}
+	host, name, ok := normalAuthority(sc, scheme, raw)
+	if !ok || len(raw) == 0 {
+		return bad("invalid Host field")
+	}
+	return host, name, nil
 }
 
 // escapePath percent-encodes the bytes a client may send raw but no URI path may hold
