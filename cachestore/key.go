@@ -11,8 +11,9 @@ import (
 // "scheme://host/path?query", folded only by the equivalences of RFC 3986 section 6.2.2 that
 // every origin must honour: the host lower-cased, its trailing dot and the scheme's default
 // port dropped (NormalHost), percent-encoded unreserved characters decoded and the hex digits
-// of the other escapes upper-cased (FoldPercent), an empty path read as "/" and an empty query
-// as none. Nothing else is folded: "//", "%2F" and the order of query parameters are kept,
+// of the other escapes upper-cased (FoldPercent), an empty path read as "/". Nothing else is
+// folded: "//", "%2F", the order of query parameters and the "?" of an empty query (RFC 3986
+// section 6.2.3; passed as the last byte of path, as an empty query writes no "?") are kept,
 // because an origin may answer each spelling differently. The edge sends origins exactly this
 // form, so a key always describes the request the origin received (a route's sort_params
 // sorts the query with SortQuery before both). The edge keys requests and purge keys URLs

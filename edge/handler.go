@@ -91,20 +91,31 @@ func (p *pipeline) handle(x *exchange) {
 	rt := p.rt.Load()
 	handed := pr.handed(rt) // a reload since the probe: walk again under the new settings
 	hdr := x.req
-	if bytes.Equal(hdr.RequestURI(), []byte("*")) && bytes.Equal(x.req.Method(), []byte("OPTIONS")) {
-		// RFC 9110 section 9.3.7: a question about the server itself, not a resource; no
-		// route or origin is involved (health checkers send it).
-		startOwnHead(x, http.StatusOK)
-		x.resp.Head().Set("Allow", allowed)
-		policy, result = "none", "options"
-		return
-	}
-	if bytes.Equal(x.req.Method(), []byte("OPTIONS")) && !x.forwarded && maxForwards(hdr) {
-		// Max-Forwards: 0 makes this node the final recipient (RFC 9110 section 7.6.2).
-		startOwnHead(x, http.StatusOK)
-		x.resp.Head().Set("Allow", allowed)
-		policy, result = "none", "options"
-		return
+	if bytes.Equal(x.req.Method(), []byte("OPTIONS")) {
+		// RFC 9110 section 9.3.7: OPTIONS * is a question about the server itself, not a
+		// resource (health checkers send it); Max-Forwards: 0 makes this node the final
+		// recipient (section 7.6.2). No route or origin is involved, but the request is
+		// checked as any other first: its Host (RFC 9112 section 3.2, whatever the target),
+		// and for Max-Forwards its target. Before, an invalid Host or target got 200 and
+		// kept the connection.
+		star := bytes.Equal(hdr.RequestURI(), []byte("*"))
+		if star || !x.forwarded && maxForwards(hdr) {
+			http11 := !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0"))
+			var bad *targetError
+			if star {
+				_, _, bad = hostField(sc, x.scheme(), x.host, x.hosts, http11)
+			} else {
+				_, bad = parseTargetIn(sc, x.scheme(), hdr.RequestURI(), x.host, x.hosts, http11)
+			}
+			if bad != nil {
+				p.refuse(x, bad.status, bad.reason, bad.msg)
+				return
+			}
+			startOwnHead(x, http.StatusOK)
+			x.resp.Head().Set("Allow", allowed)
+			policy, result = "none", "options"
+			return
+		}
 	}
 	if len(rt.pages.Pages) > 0 {
 		pages = &rt.pages

@@ -13,7 +13,7 @@ func cacheKey(scheme, host, path, query string) string {
 // folded, so cachestore.Key changes nothing but joins the parts: the key is the URL the
 // origin is sent.
 func (t *requestTarget) key(scheme string) string {
-	return cacheKey(scheme, t.host, t.path, t.query)
+	return cacheKey(scheme, t.host, t.keyPath(), t.query)
 }
 
 // key is cacheKey built in the request's scratch (see requestScratch) for a host already in

@@ -132,7 +132,7 @@ func bypassCache(rules *policy.Rules, h *fieldList) bool {
 // include_headers or include_cookies.
 func policyKeyIn(sc *requestScratch, rules *policy.Rules, t *requestTarget, scheme string, h *fieldList) string {
 	if rules == nil {
-		return sc.key(scheme, t.host, t.path, t.query) // the common route: no call more
+		return sc.key(scheme, t.host, t.keyPath(), t.query) // the common route: no call more
 	}
 	key := policyBaseKeyIn(sc, rules, t, scheme)
 	if !keyHasExtra(rules) {
@@ -149,7 +149,7 @@ func policyKeyIn(sc *requestScratch, rules *policy.Rules, t *requestTarget, sche
 // the URL resolves to (purgeTargets).
 func policyBaseKeyIn(sc *requestScratch, rules *policy.Rules, t *requestTarget, scheme string) string {
 	if rules == nil {
-		return sc.key(scheme, t.host, t.path, t.query)
+		return sc.key(scheme, t.host, t.keyPath(), t.query)
 	}
 	path, host := t.path, t.host
 	if rules.Rewrite != nil {
@@ -157,6 +157,9 @@ func policyBaseKeyIn(sc *requestScratch, rules *policy.Rules, t *requestTarget, 
 	}
 	if rules.Key.IgnoreHost() {
 		host = ignoredHost
+	}
+	if t.emptyQuery {
+		path += "?" // as keyPath
 	}
 	return sc.key(scheme, host, path, t.query)
 }

@@ -12,15 +12,29 @@ import (
 // form that matches routes, builds the cache key (cachestore.Key) and is sent to the origin,
 // so a key always describes the request the origin received. Only the equivalences of
 // RFC 3986 section 6.2.2 are folded: host case, its trailing dot, the default port, the case
-// of percent-encoding hex digits, percent-encoded unreserved characters, an empty path or
-// query. "//" and "%2F" are kept; dot-segments are refused rather than resolved, since the
-// node and the origin could resolve them differently.
+// of percent-encoding hex digits, percent-encoded unreserved characters, an empty path.
+// "//", "%2F" and the "?" of an empty query are kept (RFC 3986 section 6.2.3: "http://h/?"
+// cannot be assumed equivalent to "http://h/"); dot-segments are refused rather than
+// resolved, since the node and the origin could resolve them differently.
 type requestTarget struct {
-	host   string // the authority as sent to the origin: lower case, ":port" unless default
-	name   string // host without its port, what routes match
-	path   string // starts with "/"
-	query  string // without "?"; "" when absent or empty
-	target string // path, and "?" query unless empty: the origin-form sent to the origin
+	host  string // the authority as sent to the origin: lower case, ":port" unless default
+	name  string // host without its port, what routes match
+	path  string // starts with "/"
+	query string // without "?"; "" when absent or empty
+	// emptyQuery: the target ends in a "?" with nothing after it, kept in the target and
+	// the key (keyPath). Before, "/a?" was sent and keyed as "/a": another request than
+	// the client's, answered from the other's object.
+	emptyQuery bool
+	target     string // path, and "?" query unless absent: the origin-form sent to the origin
+}
+
+// keyPath is the path as the key writes it: with the "?" of an empty query, which
+// cachestore.Key, given no query, would not write.
+func (t *requestTarget) keyPath() string {
+	if t.emptyQuery {
+		return t.target // path + "?"
+	}
+	return t.path
 }
 
 // uri is the origin-form target sent to the origin.
@@ -31,7 +45,7 @@ func (t *requestTarget) setQuery(q string) {
 	if q == t.query {
 		return
 	}
-	t.query = q
+	t.query, t.emptyQuery = q, false // a policy that removed every parameter sends none
 	t.target = t.path
 	if q != "" {
 		t.target = t.path + "?" + q
@@ -63,18 +77,9 @@ func parseTargetIn(sc *requestScratch, scheme string, raw []byte, host []byte, h
 	bad := func(msg string) (requestTarget, *targetError) {
 		return requestTarget{}, &targetError{status: http.StatusBadRequest, reason: "bad_target", msg: "bad request: " + msg}
 	}
-	if hosts > 1 {
-		return bad("more than one Host field")
-	}
-	if hosts == 0 && http11 {
-		return bad("an HTTP/1.1 request needs a Host field")
-	}
-	if hosts == 1 {
-		h, name, ok := normalAuthority(sc, scheme, host)
-		if !ok || len(host) == 0 {
-			return bad("invalid Host field")
-		}
-		t.host, t.name = h, name
+	var herr *targetError
+	if t.host, t.name, herr = hostField(sc, scheme, host, hosts, http11); herr != nil {
+		return requestTarget{}, herr
 	}
 	if bytes.IndexByte(raw, '#') >= 0 {
 		return bad("a request-target has no fragment")
@@ -111,9 +116,9 @@ func parseTargetIn(sc *requestScratch, scheme string, raw []byte, host []byte, h
 	// One string for the whole target: path and query are slices of it, and it is the
 	// target itself whenever nothing is folded (the common request allocates once here).
 	rest := sc.str(raw)
-	path, query := rest, ""
+	path, query, hasQuery := rest, "", false
 	if i := strings.IndexByte(rest, '?'); i >= 0 {
-		path, query = rest[:i], rest[i+1:]
+		path, query, hasQuery = rest[:i], rest[i+1:], true
 	}
 	if path == "" {
 		path = "/"
@@ -126,17 +131,40 @@ func parseTargetIn(sc *requestScratch, scheme string, raw []byte, host []byte, h
 	if strings.IndexByte(t.path, '\\') >= 0 {
 		return bad("backslash in the path")
 	}
+	t.emptyQuery = hasQuery && t.query == ""
 	switch {
-	case t.query == "" && t.path == rest:
+	case !hasQuery && t.path == rest:
 		t.target = rest
-	case t.query != "" && len(rest) == len(t.path)+1+len(t.query) && rest[:len(t.path)] == t.path && rest[len(t.path)+1:] == t.query:
+	case hasQuery && len(rest) == len(t.path)+1+len(t.query) && rest[:len(t.path)] == t.path && rest[len(t.path)+1:] == t.query:
 		t.target = rest
-	case t.query == "":
+	case !hasQuery:
 		t.target = t.path
 	default:
 		t.target = t.path + "?" + t.query
 	}
 	return t, nil
+}
+
+// hostField checks a request's Host field lines as RFC 9112 section 3.2 asks of every
+// request, whatever its target (OPTIONS * too): 400 for an HTTP/1.1 request without one,
+// with two, or with an invalid one. host and name are its canonical form, "" without one.
+func hostField(sc *requestScratch, scheme string, raw []byte, hosts int, http11 bool) (host, name string, err *targetError) {
+	bad := func(msg string) (string, string, *targetError) {
+		return "", "", &targetError{status: http.StatusBadRequest, reason: "bad_target", msg: "bad request: " + msg}
+	}
+	switch {
+	case hosts > 1:
+		return bad("more than one Host field")
+	case hosts == 0 && http11:
+		return bad("an HTTP/1.1 request needs a Host field")
+	case hosts == 0:
+		return "", "", nil
+	}
+	host, name, ok := normalAuthority(sc, scheme, raw)
+	if !ok || len(raw) == 0 {
+		return bad("invalid Host field")
+	}
+	return host, name, nil
 }
 
 // escapePath percent-encodes the bytes a client may send raw but no URI path may hold

@@ -29,7 +29,9 @@ func TestParseTarget_canonicalForm(t *testing.T) {
 		{"encoded dots in a segment kept", "h", "/dyn/acct/..%2F..%2Fc/site.css", "h", "/dyn/acct/..%2F..%2Fc/site.css"},
 		{"query order kept", "h", "/q?b=2&a=1", "h", "/q?b=2&a=1"},
 		{"query folded", "h", "/q?x=%41%2b", "h", "/q?x=A%2B"},
-		{"empty query", "h", "/q?", "h", "/q"},
+		{"empty query kept (RFC 3986 6.2.3)", "h", "/q?", "h", "/q?"},
+		{"empty query of an empty path", "h", "http://h?", "h", "/?"},
+		{"empty query folded path", "h", "/%7eq?", "h", "/~q?"},
 		{"absolute-form wins", "h", "http://Other.Test:80/x?y", "other.test", "/x?y"},
 		{"absolute-form empty path", "h", "https://other.test", "other.test", "/"},
 	}

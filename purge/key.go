@@ -11,15 +11,20 @@ import (
 // KeyForURL builds the store's primary key of an absolute http or https URL:
 // "scheme://host/path?query" folded as cachestore.Key folds it (host case, trailing dot and
 // default port; percent-encoding per RFC 3986 section 6.2.2), the fragment dropped and the
-// query kept in its order: it is cachestore.Key, which the edge keys objects with, so a URL
-// purge finds every variant. What a route keys the URL as besides (cache_key, rewrite) the
-// Service adds through Options.Resolve.
+// query kept in its order, the "?" of an empty query too (as the edge keys "/a?" apart from
+// "/a": RFC 3986 section 6.2.3): it is cachestore.Key, which the edge keys objects with, so
+// a URL purge finds every variant. What a route keys the URL as besides (cache_key,
+// rewrite) the Service adds through Options.Resolve.
 func KeyForURL(raw string) (string, error) {
 	u, err := parseAbsolute(raw)
 	if err != nil {
 		return "", err
 	}
-	return cachestore.Key(u.Scheme, u.Host, pathOf(u), u.RawQuery), nil
+	path := pathOf(u)
+	if u.ForceQuery && u.RawQuery == "" {
+		path += "?" // cachestore.Key writes no "?" for an empty query
+	}
+	return cachestore.Key(u.Scheme, u.Host, path, u.RawQuery), nil
 }
 
 // prefixKey normalises the scheme and host of a prefix like KeyForURL, but keeps its path and
