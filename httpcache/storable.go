@@ -48,7 +48,9 @@ func (p Policy) Storable(req Request, resp Response) StoreDecision {
 	}
 
 	f := p.freshnessLifetime(resp, d, src)
-	if !f.explicit && !d.Public && !heuristicallyCacheable(resp.Status) {
+	// public makes a response storable (RFC 9111 3), not fresh: without explicit freshness a
+	// status outside RFC 9110 15.1's list has no lifetime to be stored for (freshnessLifetime).
+	if !f.explicit && !heuristicallyCacheable(resp.Status) {
 		return StoreDecision{Reason: "status " + strconv.Itoa(resp.Status) + " not cacheable without explicit freshness"}
 	}
 	validator := h.Has("ETag") || h.Has("Last-Modified")
