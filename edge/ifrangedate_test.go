@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -30,7 +29,7 @@ func TestNode_ifRangeDateMatchesOnlyAStrongLastModified(t *testing.T) {
 				lastModified time.Time
 				want         int
 			}{
-				{"same-second", now, http.StatusOK},          // weak: the whole body
+				{"same-second", now, http.StatusOK},           // weak: the whole body
 				{"second-before", now.Add(-time.Second), 206}, // strong
 			} {
 				path := "/" + tc.name + ".bin"
@@ -45,15 +44,7 @@ func TestNode_ifRangeDateMatchesOnlyAStrongLastModified(t *testing.T) {
 						for i := 0; i+1 < len(header); i += 2 {
 							req.Header.Set(header[i], header[i+1])
 						}
-						resp, err := client.Do(req)
-						if err != nil {
-							t.Fatalf("%s %s: %v", proto, path, err)
-						}
-						defer resp.Body.Close()
-						b, err := io.ReadAll(resp.Body)
-						if err != nil {
-							t.Fatalf("%s %s: body: %v", proto, path, err)
-						}
+						resp, b := fetchRequest(t, client, req)
 						return resp, string(b)
 					}
 					get()
