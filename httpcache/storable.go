@@ -57,7 +57,10 @@ func (p Policy) Storable(req Request, resp Response) StoreDecision {
 	if d.NoCache && !validator {
 		return StoreDecision{Reason: "no-cache without validator"}
 	}
-	if f.lifetime <= 0 && !validator && !d.HasStaleWhileRevalidate && !d.HasStaleIfError {
+	// Stale on arrival is a lifetime its age at arrival (4.2.3: an upstream Age, a Date
+	// far behind) has already used up, not only a zero one: max-age=60 with Age: 120 from
+	// a parent cache was stored and rewritten, on every request, to be fetched again.
+	if !validator && !d.HasStaleWhileRevalidate && !d.HasStaleIfError && f.lifetime <= CurrentAge(resp, resp.ResponseTime) {
 		return StoreDecision{Reason: "stale on arrival without validator"}
 	}
 
