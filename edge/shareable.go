@@ -9,8 +9,8 @@ import (
 // unshared says why a response the RFC 9111 rules let a shared cache store is still not
 // shared with other clients, or "" when it is: a Set-Cookie the origin did not mark as
 // private="Set-Cookie" or no-cache="Set-Cookie" (like Varnish's built-in rule: a response
-// that sets a cookie is someone's session), and Vary: * (RFC 9111 section 4.1: it matches no
-// later request). A fill asks it of the origin's response; a revalidation asks it of the
+// that sets a cookie is someone's session), Vary: * (RFC 9111 section 4.1: it matches no
+// later request), and a Vary naming X-Forwarded-For or Forwarded (the node's own, per client). A fill asks it of the origin's response; a revalidation asks it of the
 // stored response freshened with the 304's fields (RFC 9111 section 3.2), since those fields
 // are then the stored response's own. req is the request's view with the fields vary names.
 func unshared(header httpcache.Header, d httpcache.StoreDecision, vary []string, req httpcache.Header) string {
@@ -19,6 +19,12 @@ func unshared(header httpcache.Header, d httpcache.StoreDecision, vary []string,
 		return "set-cookie"
 	case containsStar(vary):
 		return "vary *"
+	case containsName(vary, "X-Forwarded-For") || containsName(vary, "Forwarded"):
+		// The node writes these from the client's address (setForwardingFields) after the
+		// key is made from the client's own fields: the variant the origin chose for one
+		// address would be every address's (RFC 9111 section 4.1 compares the request the
+		// response was selected for).
+		return "vary on the client address"
 	case !codingFitsBucket(header, vary, req):
 		return "content-encoding outside the accept-encoding variant"
 	}
