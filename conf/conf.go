@@ -116,7 +116,7 @@ type Health struct {
 	Timeout      Duration `yaml:"timeout"`       // default 1s; must be below interval
 	Rise         int      `yaml:"rise"`          // successes to become up; default 2
 	Fall         int      `yaml:"fall"`          // failures to become down; default 3
-	ExpectStatus int      `yaml:"expect_status"` // default 200
+	ExpectStatus int      `yaml:"expect_status"` // status a healthy server answers; default 0: any 2xx or 3xx
 	ExpectBody   string   `yaml:"expect_body"`   // substring the body must contain
 	Host         string   `yaml:"host"`          // Host header of the probe
 }

@@ -25,11 +25,11 @@ func DefaultPool() Pool {
 	return Pool{
 		Balance: "roundrobin",
 		Health: Health{
-			Interval:     Duration(2 * time.Second),
-			Timeout:      Duration(time.Second),
-			Rise:         2,
-			Fall:         3,
-			ExpectStatus: 200,
+			Interval: Duration(2 * time.Second),
+			Timeout:  Duration(time.Second),
+			Rise:     2,
+			Fall:     3,
+			// ExpectStatus 0: any 2xx or 3xx, as HAProxy's httpchk and nginx Plus's health_check.
 		},
 		Passive: Passive{
 			Errors:  5,

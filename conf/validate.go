@@ -264,9 +264,6 @@ func (v *validator) poolDefaults(key string, p *Pool) {
 	if h.Fall == 0 {
 		h.Fall = def.Health.Fall
 	}
-	if h.ExpectStatus == 0 {
-		h.ExpectStatus = def.Health.ExpectStatus
-	}
 	if h.Path != "" && !strings.HasPrefix(h.Path, "/") {
 		v.fail(key+".health.path", "%q must start with /", h.Path)
 	}
@@ -275,7 +272,7 @@ func (v *validator) poolDefaults(key string, p *Pool) {
 	}
 	v.notNegative(key+".health.rise", h.Rise)
 	v.notNegative(key+".health.fall", h.Fall)
-	if h.ExpectStatus < 100 || h.ExpectStatus > 599 {
+	if h.ExpectStatus != 0 && (h.ExpectStatus < 100 || h.ExpectStatus > 599) {
 		v.fail(key+".health.expect_status", "%d is not an HTTP status", h.ExpectStatus)
 	}
 	switch {

@@ -526,6 +526,7 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 	h.decision = j.rt.policy.Storable(httpcache.Request{Method: "GET", Header: view}, httpcache.Response{Status: status, Header: header, RequestTime: sent, ResponseTime: received})
 	// The route's ttl, stale and strip_set_cookie (routepolicy.go).
 	h.decision, header = storePolicy(j.rt.rulesFor(j.r), j.rt.policy, status, header, h.decision)
+	written := writtenFields(j.rt.rulesFor(j.r))
 	h.header = header
 	h.shareable = h.decision.Store
 	h.errorShared = sharedError(status, header, h.decision)
@@ -545,7 +546,7 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 		// window goes on serving the copy, and a later request tries again. Its followers
 		// share it as any unstored error (sharedError) unless it is not for sharing (a
 		// Set-Cookie); those with the stale copy serve that.
-		h.errorShared = unshared(header, h.decision, h.vary, view) == ""
+		h.errorShared = unshared(header, h.decision, h.vary, view, written) == ""
 		h.shareable, h.decision.Reason = false, "error within stale-if-error"
 		p.metrics.notStored.WithLabelValues("policy").Inc()
 	case a.framedTwice:
@@ -553,8 +554,8 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 		// gets it as read by its Transfer-Encoding; nobody else gets it from the store.
 		h.shareable, h.decision.Reason = false, "framed twice"
 		p.metrics.notStored.WithLabelValues("framing").Inc()
-	case unshared(header, h.decision, h.vary, view) != "":
-		h.shareable, h.decision.Reason = false, unshared(header, h.decision, h.vary, view)
+	case unshared(header, h.decision, h.vary, view, written) != "":
+		h.shareable, h.decision.Reason = false, unshared(header, h.decision, h.vary, view, written)
 		p.metrics.notStored.WithLabelValues("policy").Inc()
 	case p.diskOnly(j.rt.cfg, h.length):
 		// Too large for memory (or above cache.disk.ram_cache_cutoff): streamed to the
@@ -804,7 +805,7 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 		p.dropWithdrawn(old.Key)
 	}
 	vary := httpcache.VaryNames(header)
-	if why := unshared(header, decision, vary, requestView(j.view, vary)); decision.Store && why != "" {
+	if why := unshared(header, decision, vary, requestView(j.view, vary), writtenFields(j.rt.rulesFor(j.r))); decision.Store && why != "" {
 		// A Set-Cookie in the 304 is the session of the client whose request was
 		// revalidated: stored, every later hit would hand it out. The stored response
 		// the 304 updates (RFC 9111 section 4.3.4) is now one the node does not share, so

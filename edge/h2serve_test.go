@@ -69,14 +69,20 @@ func h1TLSClient(pool *x509.CertPool, addr string) *http.Client {
 func fetch(t *testing.T, c *http.Client, method, url string) (*http.Response, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, nil)
+	return fetchRequest(t, c, req)
+}
+
+// fetchRequest sends req with c and returns the response with its body read.
+func fetchRequest(t *testing.T, c *http.Client, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
 	resp, err := c.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%s %s: body: %v", method, url, err)
+		t.Fatalf("%s %s: body: %v", req.Method, req.URL, err)
 	}
 	return resp, body
 }

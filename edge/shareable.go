@@ -1,24 +1,33 @@
 package edge
 
 import (
+	"slices"
 	"strings"
 
+	"github.com/shoal-cdn/shoal/edge/policy"
 	"github.com/shoal-cdn/shoal/httpcache"
 )
 
 // unshared says why a response the RFC 9111 rules let a shared cache store is still not
 // shared with other clients, or "" when it is: a Set-Cookie the origin did not mark as
 // private="Set-Cookie" or no-cache="Set-Cookie" (like Varnish's built-in rule: a response
-// that sets a cookie is someone's session), and Vary: * (RFC 9111 section 4.1: it matches no
-// later request). A fill asks it of the origin's response; a revalidation asks it of the
+// that sets a cookie is someone's session), Vary: * (RFC 9111 section 4.1: it matches no
+// later request), and a Vary naming a field the node writes per request for the origin
+// (written: X-Forwarded-For, Forwarded and the route's per-request fields, see writtenFields). A fill asks it of the origin's response; a revalidation asks it of the
 // stored response freshened with the 304's fields (RFC 9111 section 3.2), since those fields
 // are then the stored response's own. req is the request's view with the fields vary names.
-func unshared(header httpcache.Header, d httpcache.StoreDecision, vary []string, req httpcache.Header) string {
+func unshared(header httpcache.Header, d httpcache.StoreDecision, vary []string, req httpcache.Header, written []string) string {
 	switch {
 	case header.Has("Set-Cookie") && !containsName(d.NoCacheFields, "Set-Cookie") && !containsName(d.PrivateFields, "Set-Cookie"):
 		return "set-cookie"
 	case containsStar(vary):
 		return "vary *"
+	case anyName(vary, written):
+		// The node writes these per request (setForwardingFields, the route's request
+		// fields) after the key is made from the client's own fields: the variant the
+		// origin chose for one client would be every client's (RFC 9111 section 4.1
+		// compares the request the response was selected for).
+		return "vary on a field the node writes per request"
 	case !codingFitsBucket(header, vary, req):
 		return "content-encoding outside the accept-encoding variant"
 	}
@@ -46,4 +55,28 @@ func codingFitsBucket(header httpcache.Header, vary []string, req httpcache.Head
 		return true
 	}
 	return httpcache.BucketAccepts(httpcache.NormalizeAcceptEncoding(strings.Join(accept, ",")), coding)
+}
+
+// forwardingFields are the request fields the node writes from the client's address
+// (setForwardingFields).
+var forwardingFields = []string{"X-Forwarded-For", "Forwarded"}
+
+// writtenFields lists the request fields the node writes per request for the origin: the
+// forwarding fields and the route's fields set or added with ${client_ip} or ${request_id}.
+// It allocates only for a route that has the latter.
+func writtenFields(rules *policy.Rules) []string {
+	if rules == nil || len(rules.Request.PerRequest()) == 0 {
+		return forwardingFields
+	}
+	return append(slices.Clip(forwardingFields), rules.Request.PerRequest()...)
+}
+
+// anyName reports whether names holds one of list (names compared without case).
+func anyName(names, list []string) bool {
+	for _, n := range list {
+		if containsName(names, n) {
+			return true
+		}
+	}
+	return false
 }

@@ -39,7 +39,17 @@ var whole = testenv.Script{Header: testenv.Fields("Cache-Control", "max-age=60")
 // client does: the body error is what tells a truncated response from a complete one.
 func strictGet(t *testing.T, addr, path string) reply {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
+	return strictGetFrom(t, "", addr, path)
+}
+
+// strictGetFrom is strictGet from the local address ip ("" lets the system choose).
+func strictGetFrom(t *testing.T, ip, addr, path string) reply {
+	t.Helper()
+	d := net.Dialer{Timeout: 10 * time.Second}
+	if ip != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(ip)}
+	}
+	c, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func replaced(policy httpcache.Policy, resp httpcache.Response, d httpcache.Stor
 	}
 	switch s := resp.Status; {
 	case s >= 200 && s < 400, s == 404, s == 410:
-		return unshared(resp.Header, d, nil, nil) == "set-cookie"
+		return unshared(resp.Header, d, nil, nil, nil) == "set-cookie"
 	}
 	return false
 }

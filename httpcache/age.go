@@ -50,8 +50,12 @@ func responseDate(resp Response) time.Time {
 	if !resp.Date.IsZero() {
 		return resp.Date
 	}
-	if t, ok := parseHTTPDate(resp.get("Date")); ok {
-		return t
+	// Without a Date line nothing is parsed: the two obsolete forms' time.Parse allocate
+	// their errors, and Storable asks for the age of every response it keeps.
+	if v, present := resp.firstLine("Date"); present {
+		if t, ok := parseHTTPDate(v); ok {
+			return t
+		}
 	}
 	return resp.ResponseTime
 }

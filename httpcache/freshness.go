@@ -16,8 +16,15 @@ type freshness struct {
 
 // freshnessLifetime computes the lifetime for a shared cache: s-maxage, then
 // max-age, then Expires - Date (RFC 9111 4.2.1), then a heuristic (4.2.2) when
-// the status is heuristically cacheable or the response is public. Expires is
-// ignored when the directives come from a targeted field (RFC 9213 2.2).
+// the status is heuristically cacheable (RFC 9110 15.1). Expires is ignored when
+// the directives come from a targeted field (RFC 9213 2.2).
+//
+// RFC 9111 4.2.2 would also let a public response of any status be fresh by
+// heuristic; this cache does not. The Last-Modified of a 503 maintenance page or
+// a 302 says how old its file is, not how long the outage or the move lasts: one
+// such answer with public (Apache's `Header always set`) was a hit for up to
+// HeuristicMax (24 h) after the origin was back. Varnish's default TTL, too,
+// goes by a list of status codes, never by public.
 func (p Policy) freshnessLifetime(resp Response, d Directives, src directiveSource) freshness {
 	switch {
 	case d.HasSMaxAge:
@@ -30,7 +37,7 @@ func (p Policy) freshnessLifetime(resp Response, d Directives, src directiveSour
 			return freshness{lifetime: expiresLifetime(exp, resp), explicit: true}
 		}
 	}
-	if !heuristicallyCacheable(resp.Status) && !d.Public {
+	if !heuristicallyCacheable(resp.Status) {
 		return freshness{}
 	}
 	return p.heuristicLifetime(resp)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ByteRange is a satisfiable byte range, both ends inclusive (RFC 9110 14.1.2
@@ -185,8 +186,11 @@ func ContentRangeUnsatisfied(size int64) string {
 
 // IfRangeMatches evaluates If-Range against the stored response (RFC 9110
 // 13.1.5): an entity tag must strongly match the stored ETag (a weak tag never
-// matches); a date must equal the stored Last-Modified exactly. When it is
-// false the caller ignores Range and serves the whole content with 200.
+// matches); a date must equal the stored Last-Modified exactly, and that
+// Last-Modified must be strong: at least one second before the stored Date
+// (8.8.2.2), for within its second the content may have changed again under the
+// same date, and a range of the new content would complete a client's part of the
+// old. When it is false the caller ignores Range and serves the whole content with 200.
 func IfRangeMatches(ifRange string, stored Response) bool {
 	v := trimOWS(ifRange)
 	if v == "" {
@@ -196,6 +200,10 @@ func IfRangeMatches(ifRange string, stored Response) bool {
 		got, ok := parseETag(v)
 		have, ok2 := parseETag(stored.get("ETag"))
 		return ok && ok2 && strongMatch(got, have)
+	}
+	lm, ok := parseHTTPDate(stored.get("Last-Modified"))
+	if !ok || responseDate(stored).Sub(lm) < time.Second {
+		return false
 	}
 	return sameDate(v, stored.get("Last-Modified"))
 }

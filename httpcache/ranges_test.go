@@ -81,6 +81,10 @@ func TestIfRangeMatches(t *testing.T) {
 		{"9110 13.1.5 stored weak ETag never matches", `"v1"`, resp(200, "ETag", `W/"v1"`), false},
 		{"9110 13.1.5 exact date match", lm, stored, true},
 		{"9110 13.1.5 other date", at(0), stored, false},
+		{"9110 8.8.2.2 date match a second before Date is strong", at(-time.Second), resp(200, "Date", at(0), "Last-Modified", at(-time.Second)), true},
+		{"9110 8.8.2.2 date match in Date's second is weak", at(0), resp(200, "Date", at(0), "Last-Modified", at(0)), false},
+		{"9110 8.8.2.2 date match after Date is weak", at(time.Minute), resp(200, "Date", at(0), "Last-Modified", at(time.Minute)), false},
+		{"9110 13.1.5 date without a stored Last-Modified", at(-time.Hour), resp(200, "Date", at(0), "ETag", `"v1"`), false},
 		{"9110 13.1.5 garbage", "yesterday", stored, false},
 		{"9110 13.1.5 empty", "", stored, false},
 	}

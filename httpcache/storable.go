@@ -48,14 +48,19 @@ func (p Policy) Storable(req Request, resp Response) StoreDecision {
 	}
 
 	f := p.freshnessLifetime(resp, d, src)
-	if !f.explicit && !d.Public && !heuristicallyCacheable(resp.Status) {
+	// public makes a response storable (RFC 9111 3), not fresh: without explicit freshness a
+	// status outside RFC 9110 15.1's list has no lifetime to be stored for (freshnessLifetime).
+	if !f.explicit && !heuristicallyCacheable(resp.Status) {
 		return StoreDecision{Reason: "status " + strconv.Itoa(resp.Status) + " not cacheable without explicit freshness"}
 	}
 	validator := h.Has("ETag") || h.Has("Last-Modified")
 	if d.NoCache && !validator {
 		return StoreDecision{Reason: "no-cache without validator"}
 	}
-	if f.lifetime <= 0 && !validator && !d.HasStaleWhileRevalidate && !d.HasStaleIfError {
+	// Stale on arrival is a lifetime its age at arrival (4.2.3: an upstream Age, a Date
+	// far behind) has already used up, not only a zero one: max-age=60 with Age: 120 from
+	// a parent cache was stored and rewritten, on every request, to be fetched again.
+	if !validator && !d.HasStaleWhileRevalidate && !d.HasStaleIfError && f.lifetime <= CurrentAge(resp, resp.ResponseTime) {
 		return StoreDecision{Reason: "stale on arrival without validator"}
 	}
 

@@ -155,9 +155,6 @@ func resolveHealth(h conf.Health) (healthSettings, error) {
 	if hs.fall == 0 {
 		hs.fall = def.Fall
 	}
-	if hs.expectStatus == 0 {
-		hs.expectStatus = def.ExpectStatus
-	}
 	if hs.path == "" {
 		return hs, nil // no active checks: the rest does not matter
 	}
@@ -168,7 +165,7 @@ func resolveHealth(h conf.Health) (healthSettings, error) {
 		return hs, fmt.Errorf("health.timeout: %s must be below health.interval %s", hs.timeout, hs.interval)
 	case hs.rise < 0 || hs.fall < 0:
 		return hs, fmt.Errorf("health.rise/fall: %d/%d must be positive", hs.rise, hs.fall)
-	case hs.expectStatus < 100 || hs.expectStatus > 599:
+	case hs.expectStatus != 0 && (hs.expectStatus < 100 || hs.expectStatus > 599):
 		return hs, fmt.Errorf("health.expect_status: %d is not an HTTP status", hs.expectStatus)
 	}
 	return hs, nil

@@ -84,7 +84,7 @@ func TestValidate_appliesDefaults(t *testing.T) {
 		{"health.timeout", s.health.timeout, time.Second},
 		{"health.rise", s.health.rise, 2},
 		{"health.fall", s.health.fall, 3},
-		{"health.expect_status", s.health.expectStatus, 200},
+		{"health.expect_status", s.health.expectStatus, 0}, // any 2xx or 3xx
 		{"passive.errors", s.passiveErrors, 5},
 		{"passive.backoff", s.passiveBackoff, 5 * time.Second},
 		{"weight", s.servers[0].weight, 1},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -94,11 +95,30 @@ func (p *Pool) probe(s *server) (ok bool, detail string) {
 	if err := s.probe.DoTimeout(req, resp, h.timeout); err != nil {
 		return false, classify(err) + ": " + err.Error()
 	}
-	if resp.StatusCode() != h.expectStatus {
-		return false, fmt.Sprintf("status %d, want %d", resp.StatusCode(), h.expectStatus)
+	if !h.healthyStatus(resp.StatusCode()) {
+		return false, fmt.Sprintf("status %d, want %s", resp.StatusCode(), h.wantStatus())
 	}
 	if h.expectBody != "" && !bytes.Contains(resp.Body(), []byte(h.expectBody)) {
 		return false, fmt.Sprintf("status %d, body lacks %q", resp.StatusCode(), h.expectBody)
 	}
 	return true, fmt.Sprintf("status %d", resp.StatusCode())
+}
+
+// healthyStatus judges a probe's status: health.expect_status exactly when set, else any 2xx
+// or 3xx, as HAProxy's `option httpchk` and nginx Plus's health_check judge it. Demanding
+// 200 by default took down every server whose health URL answers 204 (a bare liveness
+// handler) or 301 (Apache adding a directory's slash): a working pool fully down.
+func (h healthSettings) healthyStatus(status int) bool {
+	if h.expectStatus != 0 {
+		return status == h.expectStatus
+	}
+	return status >= 200 && status < 400
+}
+
+// wantStatus says what healthyStatus accepts, for the check's detail.
+func (h healthSettings) wantStatus() string {
+	if h.expectStatus != 0 {
+		return strconv.Itoa(h.expectStatus)
+	}
+	return "2xx or 3xx"
 }

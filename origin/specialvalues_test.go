@@ -106,6 +106,18 @@ var specialValues = map[string]func(t *testing.T){
 			t.Errorf(`health.expect_body: "": probe failed: %s`, detail)
 		}
 	},
+	"health.expect_status": func(t *testing.T) {
+		o := testenv.StartBadOrigin(t)
+		o.Script("/h", testenv.Script{Status: 204})
+		o.Script("/dir", testenv.Script{Status: 301, Header: testenv.Fields("Location", "/dir/")})
+		o.Script("/broken", testenv.Script{Status: 503})
+		for path, want := range map[string]bool{"/h": true, "/dir": true, "/broken": false} {
+			p := poolFromYAML(t, "    health: {path: "+path+", expect_status: 0}\n", o.URL)
+			if ok, detail := p.probe(p.servers[0]); ok != want {
+				t.Errorf("health.expect_status: 0 on %s: probe ok=%v (%s), want %v (any 2xx or 3xx)", path, ok, detail, want)
+			}
+		}
+	},
 	"health.host": func(t *testing.T) {
 		o := testenv.StartBadOrigin(t)
 		p := poolFromYAML(t, "    health: {path: /h, host: \"\"}\n", o.URL)

@@ -32,6 +32,9 @@ type FieldEdits struct {
 	add    []fieldValue
 	drop   []string        // remove, then the set names not removed already: for DelAll
 	uses   map[string]bool // variables named by any value
+	// perRequest names the set and add fields whose value holds ${client_ip} or
+	// ${request_id}: they differ between requests that share a cache key (PerRequest).
+	perRequest []string
 }
 
 type fieldValue struct {
@@ -86,6 +89,9 @@ func (e *FieldEdits) values(m map[string]string) ([]fieldValue, error) {
 		if c, ok := t.Constant(); ok {
 			f.lit, f.isLit = []byte(c), true
 		}
+		if t.Uses("client_ip") || t.Uses("request_id") {
+			e.perRequest = append(e.perRequest, f.name)
+		}
 		out = append(out, f)
 	}
 	return out, nil
@@ -106,6 +112,17 @@ func (e *FieldEdits) Names() []string {
 		out = append(out, f.name)
 	}
 	return out
+}
+
+// PerRequest lists the fields the edits set or add with a value of the request's own
+// (${client_ip}, ${request_id}); the other variables (host, path, node) are the same for
+// every request of a cache key. The cache must not share a response that varies on one: its
+// key reads the client's fields, not these. Read-only.
+func (e *FieldEdits) PerRequest() []string {
+	if e == nil {
+		return nil
+	}
+	return e.perRequest
 }
 
 // Uses reports whether a value names the variable, so the edge computes only what is used.

@@ -169,6 +169,10 @@ func TestFieldEdits_Apply(t *testing.T) {
 	if !r.Request.Uses("node") || r.Request.Uses("nothing") || r.Response.Uses("node") {
 		t.Error("Uses is wrong")
 	}
+	// ${node}, ${host} and the paths are the same for every request of a cache key.
+	if got := strings.Join(r.Request.PerRequest(), ","); got != "X-Client,X-Id" {
+		t.Errorf("PerRequest = %q, want X-Client,X-Id", got)
+	}
 }
 
 func TestFieldEdits_ConstantAllocatesNothing(t *testing.T) {
