@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,18 +23,12 @@ func BenchmarkNode_miss1KiB(b *testing.B) {
 
 func benchMiss(b *testing.B, fillTimeout string) {
 	body := []byte(strings.Repeat("x", 1024))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+	url := startFastOrigin(b, func(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.Set("Cache-Control", "max-age=3600")
 		ctx.SetContentType("application/octet-stream")
 		ctx.SetBody(body)
-	}}
-	go srv.Serve(ln)
-	b.Cleanup(func() { srv.Shutdown() })
-	n := startNode(b, strings.Replace(oneRoute(true, "http://"+ln.Addr().String()), "fill_timeout: 5s", fillTimeout, 1), Options{})
+	})
+	n := startNode(b, strings.Replace(oneRoute(true, url), "fill_timeout: 5s", fillTimeout, 1), Options{})
 	defer func(on bool) { poisonScratch = on }(poisonScratch)
 	poisonScratch = false
 	ctx := benchCtx("/miss/0")

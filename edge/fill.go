@@ -648,7 +648,7 @@ func (p *pipeline) fillBody(j *fillJob) {
 // and the head came.
 func (p *pipeline) fetch(j *fillJob) (a *answer, done func(), sent, received time.Time, err error) {
 	sent = p.now()
-	res, a, done, err := askPool(j.r.pool, j.out, nil, 0, nil, j.target)
+	res, a, done, err := askPool(j.r.pool, j.out, nil, 0, nil, j.target, nil)
 	received = p.now()
 	if j.client != nil {
 		// The leader's own goroutine (startFill): its record names the fetch (a fill on a

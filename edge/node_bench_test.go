@@ -72,20 +72,44 @@ func BenchmarkNode_hit1KiB(b *testing.B) {
 }
 
 // BenchmarkNode_pass1KiB drives a pass-through route to a local origin.
-func BenchmarkNode_pass1KiB(b *testing.B) {
+func BenchmarkNode_pass1KiB(b *testing.B) { benchPass(b, false) }
+
+// BenchmarkNode_pass1KiBKeepAlive is BenchmarkNode_pass1KiB from an origin that says
+// Connection: keep-alive and Keep-Alive, as nginx and Apache do: hop-by-hop fields the pass
+// takes out of every answer.
+func BenchmarkNode_pass1KiBKeepAlive(b *testing.B) { benchPass(b, true) }
+
+func benchPass(b *testing.B, keepAlive bool) {
+	n := startNode(b, oneRoute(false, startPassOrigin(b, keepAlive)), Options{})
+	benchDrive(b, n, "/obj", fasthttp.StatusOK)
+}
+
+// startPassOrigin serves 1 KiB of text/plain from a fasthttp server on a loopback port until
+// the test ends, with nginx's and Apache's Connection: keep-alive and Keep-Alive fields when
+// hop is set, and returns its URL.
+func startPassOrigin(tb testing.TB, hop bool) string {
 	body := []byte(strings.Repeat("x", 1024))
+	return startFastOrigin(tb, func(ctx *fasthttp.RequestCtx) {
+		ctx.SetContentType("text/plain")
+		if hop {
+			ctx.Response.Header.Set("Connection", "keep-alive")
+			ctx.Response.Header.Set("Keep-Alive", "timeout=5, max=100")
+		}
+		ctx.SetBody(body)
+	})
+}
+
+// startFastOrigin serves handler from a fasthttp server on a loopback port until the test
+// ends and returns its URL.
+func startFastOrigin(tb testing.TB, handler fasthttp.RequestHandler) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
-		ctx.SetContentType("text/plain")
-		ctx.SetBody(body)
-	}}
+	srv := &fasthttp.Server{Handler: handler}
 	go srv.Serve(ln)
-	b.Cleanup(func() { srv.Shutdown() })
-	n := startNode(b, oneRoute(false, "http://"+ln.Addr().String()), Options{})
-	benchDrive(b, n, "/obj", fasthttp.StatusOK)
+	tb.Cleanup(func() { srv.Shutdown() })
+	return "http://" + ln.Addr().String()
 }
 
 // resetResponse readies ctx for the next request as fasthttp's server does.

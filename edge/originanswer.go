@@ -29,6 +29,10 @@ type answer struct {
 	// hold is where the pool keeps resp's body stream and connection (origin.Hold): the
 	// answer's, so that an origin request allocates neither. It is resp's until free.
 	hold origin.Hold
+	// inPlace, when not nil, is the client's response head the origin client parsed the
+	// answer into (HTTP/1.1 pass: askPool), and stream its body; resp is nil then.
+	inPlace *fasthttp.ResponseHeader
+	stream  io.ReadCloser
 }
 
 var answers = sync.Pool{New: func() any { return &answer{head: fieldList{contentLength: -2}} }}
@@ -52,16 +56,21 @@ func (a *answer) of(resp *fasthttp.Response) *answer {
 func (a *answer) bare(resp *fasthttp.Response) *answer {
 	a.resp = resp
 	a.status = resp.StatusCode()
-	a.length = resp.Header.ContentLength()
-	if a.status == fasthttp.StatusNoContent {
-		// RFC 9110 sections 6.4.1 and 8.6: a 204 has no content, whatever Content-Length it
-		// carries (the origin client reads none); taken as the length, the fill found the
-		// body short and dropped the object as truncated.
-		a.length = 0
-	}
+	a.length = lengthOf(a.status, resp.Header.ContentLength())
 	a.framedTwice = false
 	a.head.Reset()
 	return a
+}
+
+// lengthOf is an answer's length from its status and its head's Content-Length.
+func lengthOf(status, contentLength int) int {
+	if status == fasthttp.StatusNoContent {
+		// RFC 9110 sections 6.4.1 and 8.6: a 204 has no content, whatever Content-Length it
+		// carries (the origin client reads none); taken as the length, the fill found the
+		// body short and dropped the object as truncated.
+		return 0
+	}
+	return contentLength
 }
 
 // maxConnectionLines bounds the Connection lines relayTo honours without allocating; a head
@@ -75,12 +84,20 @@ const maxConnectionLines = 4
 // returns the length an answer to HEAD gives for its GET, -1 for none (headAnswerLength).
 // It is copyEndToEnd over the parsed head, for a bareAnswer.
 func (a *answer) relayTo(dst responseHead, now time.Time) (headLength int64) {
+	if a.inPlace != nil {
+		return a.relayInPlace(now)
+	}
+	return relayFields(dst, &a.resp.Header, a.status, now)
+}
+
+// relayFields is relayTo from src, a head the origin client parsed.
+func relayFields(dst responseHead, src *fasthttp.ResponseHeader, status int, now time.Time) (headLength int64) {
 	var date []byte
 	var conn [maxConnectionLines][]byte
 	lines := 0
 	var more [][]byte // Connection names past maxConnectionLines lines
 	headLength = -1
-	for k, v := range a.resp.Header.All() {
+	for k, v := range src.All() {
 		switch {
 		case date == nil && len(k) == len("Date") && bytes.EqualFold(k, []byte("Date")):
 			date = v
@@ -97,8 +114,8 @@ func (a *answer) relayTo(dst responseHead, now time.Time) (headLength int64) {
 			}
 		}
 	}
-	startHead(dst, a.status, borrowString(date), now)
-	for k, v := range a.resp.Header.All() {
+	startHead(dst, status, borrowString(date), now)
+	for k, v := range src.All() {
 		if isHopByHop(k) || isContentLength(k) || listsName(conn[:lines], k) || containsFold(more, k) {
 			continue
 		}
@@ -147,6 +164,9 @@ func (a *answer) storedHeader() httpcache.Header {
 
 // body is the answer's body stream (nil without one).
 func (a *answer) body() io.Reader {
+	if a.stream != nil {
+		return a.stream
+	}
 	if s := a.resp.BodyStream(); s != nil {
 		return s
 	}
@@ -154,12 +174,19 @@ func (a *answer) body() io.Reader {
 }
 
 // closeBody closes the body stream, read to its end or not.
-func (a *answer) closeBody() error { return a.resp.CloseBodyStream() }
+func (a *answer) closeBody() error {
+	if a.stream != nil {
+		return a.stream.Close()
+	}
+	return a.resp.CloseBodyStream()
+}
 
 // free gives the answer and its response back. The head and body must not be used after.
 func (a *answer) free() {
-	fasthttp.ReleaseResponse(a.resp)
-	a.resp = nil
+	if a.resp != nil {
+		fasthttp.ReleaseResponse(a.resp)
+	}
+	a.resp, a.inPlace, a.stream = nil, nil, nil
 	a.head.Reset()
 	answers.Put(a)
 }
@@ -169,38 +196,57 @@ func (a *answer) free() {
 // head is written once, straight into the origin connection's buffer (AppendHead). The head
 // is not copied into a.head: a pass relays it as it came (relayTo), a fill reads it once,
 // into the Header it keeps (storedHeader).
-func askPool(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, bodyBytes []byte, t origin.Target) (origin.Result, *answer, func(), error) {
+//
+// client is the response head the answer is relayed to (a pass), or nil (a fill). An HTTP/1.1
+// client's is fasthttp's: the origin client parses the answer straight into it
+// (origin.Pool.SendHead, without the hop-by-hop fields), and relayTo only finishes it in
+// place, instead of parsing the answer into a response of its own and copying each field
+// across (issue 15's pass profile). On error the client's head is as it was, but for the
+// fields: the caller answers with a head of its own (originError).
+func askPool(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, bodyBytes []byte, t origin.Target, client responseHead) (origin.Result, *answer, func(), error) {
 	a := answers.Get().(*answer)
-	res, resp, done, err := sendToPool(pool, out, body, bodyLen, bodyBytes, t, &a.hold)
-	if err != nil {
-		answers.Put(a)
-		return res, nil, nil, err
-	}
-	a.bare(resp).framedTwice = res.FramedTwice
-	return res, a, done, nil
-}
-
-// sendToPool sends out (with its content) and returns the response with its head read; hold
-// keeps its body stream (the answer's, which owns the response from then on).
-func sendToPool(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, bodyBytes []byte, t origin.Target, hold *origin.Hold) (origin.Result, *fasthttp.Response, func(), error) {
 	req := originRequests.Get().(*origin.Request)
-	*req = origin.Request{Head: out, Body: body, BodyLen: bodyLen, BodyBytes: bodyBytes, Hold: hold}
-	resp := fasthttp.AcquireResponse()
-	res, done, err := pool.Send(req, resp, t)
+	*req = origin.Request{Head: out, Body: body, BodyLen: bodyLen, BodyBytes: bodyBytes, Hold: &a.hold}
+	var res origin.Result
+	var done func()
+	var err error
+	if h, ok := client.(http1Head); ok {
+		closing := h.ConnectionClose() // parsing the answer's head sets or clears it
+		res, a.stream, done, err = pool.SendHead(req, h.ResponseHeader, t)
+		if err != nil && closing {
+			h.SetConnectionClose()
+		} else if err != nil {
+			h.ResetConnectionClose()
+		}
+		if err == nil {
+			a.inPlace = h.ResponseHeader
+		}
+	} else {
+		a.resp = fasthttp.AcquireResponse()
+		res, done, err = pool.Send(req, a.resp, t)
+	}
 	*req = origin.Request{}
 	originRequests.Put(req)
 	if c, ok := body.(io.Closer); ok {
 		c.Close() // sent, or never to be: as a fasthttp request closed its stream once written
 	}
 	if err != nil {
-		fasthttp.ReleaseResponse(resp)
 		if done != nil {
 			done()
 		}
+		a.free()
 		return res, nil, nil, err
 	}
-	resp.Header.SetNoDefaultContentType(true) // see originHead
-	return res, resp, done, nil
+	if a.inPlace != nil {
+		a.status = a.inPlace.StatusCode()
+		a.length = lengthOf(a.status, a.inPlace.ContentLength())
+		a.framedTwice = res.FramedTwice
+		a.head.Reset()
+		return res, a, done, nil
+	}
+	a.resp.Header.SetNoDefaultContentType(true) // see originHead
+	a.bare(a.resp).framedTwice = res.FramedTwice
+	return res, a, done, nil
 }
 
 var originRequests = sync.Pool{New: func() any { return new(origin.Request) }}

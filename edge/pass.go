@@ -24,7 +24,7 @@ func (p *pipeline) servePass(x *exchange, rt *settings, r *route) string {
 	target := p.borrowedTarget(x, r) // it lives only as long as Do
 	// Do calls it on this goroutine, before the final head: relay as it comes.
 	target.OnInterim = p.interimTo(x)
-	res, a, done, err := askPool(r.pool, out, x.body, x.bodyLen, x.bodyBytes, target)
+	res, a, done, err := askPool(r.pool, out, x.body, x.bodyLen, x.bodyBytes, target, x.resp.Head())
 	putOutgoing(out)
 	now := p.now()
 	if err != nil {
@@ -35,7 +35,7 @@ func (p *pipeline) servePass(x *exchange, rt *settings, r *route) string {
 	x.askedUpstream(r.pool.Name(), res.Addr, a.status, now.Sub(sent))
 	p.metrics.originTimeBy.get1(r.pool.Name()).Observe(now.Sub(sent).Seconds())
 
-	headLength := a.relayTo(x.resp.Head(), now) // the head as parsed: a.head stays empty
+	headLength := a.relayTo(x.resp.Head(), now) // the head as parsed (or parsed there): a.head stays empty
 	x.resp.Head().Add("Via", p.via())
 	if res.SetCookie != "" {
 		x.resp.Head().Add("Set-Cookie", res.SetCookie)

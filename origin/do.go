@@ -58,17 +58,44 @@ type Result struct {
 // 5xx answer is a success for Do (the edge relays it) but counts against the server's passive
 // health.
 func (p *Pool) Do(req *fasthttp.Request, resp *fasthttp.Response, t Target) (res Result, done func(), err error) {
-	return p.do(fastRequest{req}, resp, t)
+	res, _, done, err = p.do(fastRequest{req}, answerInto{resp: resp}, t)
+	return res, done, err
 }
 
 // Send is Do for a request whose head renders itself (RequestHead): the head is written once,
 // straight into the connection's write buffer, with the framing of its content and the pool's
 // host rewrite. Everything else (retries, interim responses, done, the response) is Do's.
 func (p *Pool) Send(req *Request, resp *fasthttp.Response, t Target) (res Result, done func(), err error) {
-	return p.do(req, resp, t)
+	res, _, done, err = p.do(req, answerInto{resp: resp}, t)
+	return res, done, err
 }
 
-func (p *Pool) do(req outbound, resp *fasthttp.Response, t Target) (res Result, done func(), err error) {
+// SendHead is Send that reads the final response head into h, the caller's own (the edge
+// relays an HTTP/1.1 pass from the head of its client's response, parsed there once, instead
+// of copying every field across), and hands the body back as a stream instead of setting it
+// on a response. h keeps its settings (normalising, default Date and Content-Type), as
+// fasthttp's parser does; only the final head is ever parsed into it: interim heads are read
+// apart (see Target.OnInterim), so a caller that relays them through h finds none of theirs
+// there. An HTTP/1.1 head is parsed without its hop-by-hop fields (RFC 9110 section 7.6.1,
+// Connection and the names it lists; the framing and Trailer kept: relayhead.go), which the
+// pool reads itself; another version's is parsed whole. The stream's Close is done. On error,
+// h is unspecified and body and done are nil.
+func (p *Pool) SendHead(req *Request, h *fasthttp.ResponseHeader, t Target) (res Result, body io.ReadCloser, done func(), err error) {
+	res, tb, done, err := p.do(req, answerInto{head: h}, t)
+	if err != nil {
+		return res, nil, nil, err
+	}
+	return res, tb, done, nil
+}
+
+// answerInto is where an exchange reads its answer: a whole response (Do, Send: the head,
+// and the body as its stream), or a head alone (SendHead: the body is handed back).
+type answerInto struct {
+	resp *fasthttp.Response
+	head *fasthttp.ResponseHeader
+}
+
+func (p *Pool) do(req outbound, into answerInto, t Target) (res Result, body *trackedBody, done func(), err error) {
 	attempts := 1 + p.cfg.retries
 	if !t.Idempotent || req.streamed() {
 		attempts = 1
@@ -80,24 +107,24 @@ func (p *Pool) do(req outbound, resp *fasthttp.Response, t Target) (res Result, 
 		if err != nil {
 			if lastErr != nil {
 				// No other server could take the retry: the failure that caused it is the answer.
-				return Result{}, nil, lastErr
+				return Result{}, nil, nil, lastErr
 			}
-			return Result{}, nil, err
+			return Result{}, nil, nil, err
 		}
 		if attempt > 0 {
 			p.metrics.retry(p.cfg.name)
 		}
-		done, twice, err := p.exchange(s, req, resp, &t)
+		body, done, err := p.exchange(s, req, into, &t)
 		if err == nil {
-			res = Result{Server: s.cfg.id, Addr: s.cfg.addr, FramedTwice: twice}
+			res = Result{Server: s.cfg.id, Addr: s.cfg.addr, FramedTwice: body.conn.framedTwice}
 			if assigned {
 				res.SetCookie = p.stickyCookie(s)
 			}
-			return res, done, nil
+			return res, body, done, nil
 		}
 		var oe *Error
 		if !errors.As(err, &oe) || !oe.retryable() {
-			return Result{}, nil, err
+			return Result{}, nil, nil, err
 		}
 		lastErr = err
 		if tried == nil {
@@ -105,26 +132,30 @@ func (p *Pool) do(req outbound, resp *fasthttp.Response, t Target) (res Result, 
 		}
 		tried[s.index] = true
 	}
-	return Result{}, nil, lastErr
+	return Result{}, nil, nil, lastErr
 }
 
 // exchange makes one attempt on s, which holds a slot taken by acquire. On failure it releases
-// the slot; on success the returned done does. twice is Result.FramedTwice.
-func (p *Pool) exchange(s *server, req outbound, resp *fasthttp.Response, t *Target) (done func(), twice bool, err error) {
+// the slot; on success the returned done does. body.conn.framedTwice is Result.FramedTwice.
+func (p *Pool) exchange(s *server, req outbound, into answerInto, t *Target) (body *trackedBody, done func(), err error) {
 	req.prepare(s.cfg.tls, p.cfg.hostRewrite)
-	// The head is read straight into the caller's response; the body reaches it through a
-	// stream that notes whether it reached its end. Only that knowledge lets done return the
-	// connection to the keep-alive pool safely: a connection with an unread body still on it
-	// must be closed.
-	resp.Reset()
-	body, done := req.hold().take()
+	// The head is read straight into the caller's response (or head); the body reaches it
+	// through a stream that notes whether it reached its end. Only that knowledge lets done
+	// return the connection to the keep-alive pool safely: a connection with an unread body
+	// still on it must be closed.
+	h := into.head
+	if into.resp != nil {
+		into.resp.Reset()
+		h = &into.resp.Header
+	}
+	body, done = req.hold().take()
 	*body = trackedBody{pool: p, server: s}
 	start := p.now()
 	var headBy int64
 	if !t.HeadDeadline.IsZero() {
 		headBy = t.HeadDeadline.UnixNano()
 	}
-	r, err := p.roundTrip(s, req, &resp.Header, t.Idempotent, t.OnInterim, &body.length, headBy, &body.conn)
+	r, err := p.roundTrip(s, req, h, into.resp == nil, t.Idempotent, t.OnInterim, &body.length, headBy, &body.conn)
 	end := p.now()
 	elapsed := end.Sub(start)
 	if err != nil {
@@ -132,19 +163,21 @@ func (p *Pool) exchange(s *server, req outbound, resp *fasthttp.Response, t *Tar
 		p.finish(s, kind, 0, elapsed, end)
 		p.release(s)
 		var se *startedError
-		return nil, false, &Error{Pool: p.cfg.name, Server: s.cfg.id, Addr: s.cfg.addr, Kind: kind, Err: err, started: errors.As(err, &se)}
+		return nil, nil, &Error{Pool: p.cfg.name, Server: s.cfg.id, Addr: s.cfg.addr, Kind: kind, Err: err, started: errors.As(err, &se)}
 	}
-	p.finish(s, "", resp.StatusCode(), elapsed, end)
-	twice = body.conn.framedTwice
+	p.finish(s, "", h.StatusCode(), elapsed, end)
 
 	body.r = r
 	if r == nil { // no body (HEAD, 204, 304): nothing is left on the connection
 		body.r, body.eof = eofReader{}, true
 	}
-	// SetBodyStream rewrites Content-Length from its size argument: keep the origin's length,
-	// and send a body the origin delimited by closing the connection as chunked instead.
-	resp.SetBodyStream(body, max(resp.Header.ContentLength(), -1))
-	return done, twice, nil
+	if into.resp != nil {
+		// SetBodyStream rewrites Content-Length from its size argument: keep the origin's
+		// length, and send a body the origin delimited by closing the connection as chunked
+		// instead.
+		into.resp.SetBodyStream(body, max(h.ContentLength(), -1))
+	}
+	return body, done, nil
 }
 
 // finish records one attempt in the server's counters, metrics and passive health. A failure

@@ -29,19 +29,37 @@ func framedTwice(br *bufio.Reader) bool {
 // are not CRLF CRLF (a bare LF, RFC 9112 section 2.2) or a field line has whitespace before
 // its colon; else 0.
 func headFlags(br *bufio.Reader) (twice, spaced bool, cleanEnd int) {
+	s := scanHead(br)
+	return s.twice, s.spaced, s.cleanEnd
+}
+
+// headScan is what scanHead found in the head at the front of a reader (headFlags).
+type headScan struct {
+	twice, spaced bool
+	cleanEnd      int
+	// end is the head's length, 0 when it is not whole in the reader's buffer; hop: a field
+	// line names a hop-by-hop field SendHead leaves out (relayDrop).
+	end int
+	hop bool
+}
+
+// scanHead is headFlags with the head's end and its hop-by-hop lines.
+func scanHead(br *bufio.Reader) headScan {
 	for {
 		b, err := br.Peek(br.Buffered())
-		if twice, spaced, owsColon, end := scanFraming(b); end > 0 {
-			if !owsColon && bytes.HasSuffix(b[:end], crlfcrlf) {
-				end = 0
+		if s := scanFraming(b); s.end > 0 {
+			if !s.owsColon && bytes.HasSuffix(b[:s.end], crlfcrlf) {
+				s.cleanEnd = 0
+			} else {
+				s.cleanEnd = s.end
 			}
-			return twice, spaced, end
+			return s.headScan
 		}
 		if err != nil || br.Buffered() >= br.Size() {
-			return false, false, 0
+			return headScan{}
 		}
 		if _, err := br.Peek(br.Buffered() + 1); err != nil {
-			return false, false, 0
+			return headScan{}
 		}
 	}
 }
@@ -57,29 +75,39 @@ var crlfcrlf = []byte("\r\n\r\n")
 // owsColon whether a field line has whitespace before its colon (headFlags). It runs before
 // every response head is parsed, so it reads each byte once (issue 15's pass profile:
 // finding the head's end and then each name in turn took three passes).
-func scanFraming(b []byte) (twice, spaced, owsColon bool, end int) {
+func scanFraming(b []byte) (s framingScan) {
 	first := bytes.IndexByte(b, '\n')
 	if first < 0 {
-		return false, false, false, 0
+		return framingScan{}
 	}
 	var length, coding bool
 	for at := first + 1; at < len(b); {
 		lf := bytes.IndexByte(b[at:], '\n')
 		if lf < 0 {
-			return false, false, false, 0
+			return framingScan{}
 		}
 		line := b[at : at+lf]
 		if len(line) == 0 || len(line) == 1 && line[0] == '\r' {
-			return length && coding, spaced, owsColon, at + lf + 1
+			s.twice = length && coding
+			s.end = at + lf + 1
+			return s
 		}
 		length = length || isField(line, "content-length")
 		coding = coding || isField(line, "transfer-encoding")
+		s.hop = s.hop || relayDrop(line)
 		inner, before := nameGaps(line)
-		spaced = spaced || inner
-		owsColon = owsColon || before
+		s.spaced = s.spaced || inner
+		s.owsColon = s.owsColon || before
 		at += lf + 1
 	}
-	return false, false, false, 0
+	return framingScan{}
+}
+
+// framingScan is what scanFraming found: headScan's, and whether a field line has whitespace
+// before its colon.
+type framingScan struct {
+	headScan
+	owsColon bool
 }
 
 // isField reports whether line starts with name (lower case), then any spaces and tabs and

@@ -15,17 +15,16 @@ import (
 // fires, across the network and the server's clock granularity (Apache checks in seconds).
 const keepAliveMargin = time.Second
 
-// keepAliveLimit applies the Keep-Alive field of a response (RFC 2068 §19.7.1.1: timeout=N,
+// keepAliveLimit applies v, the Keep-Alive field of a response (RFC 2068 §19.7.1.1: timeout=N,
 // the seconds the server keeps an idle connection) to conn: its idle limit becomes the lower of
 // idle and N less a margin of min(1s, N/2). It reports false when the connection must not be
 // reused at all (timeout=0, or max=0: no request left).
-func keepAliveLimit(conn net.Conn, h *fasthttp.ResponseHeader, idle time.Duration) bool {
+func keepAliveLimit(conn net.Conn, v []byte, idle time.Duration) bool {
 	ic := inactivity(conn)
 	if ic == nil {
 		return true
 	}
 	ic.idleLimit = idle
-	v := peekFold(h, "Keep-Alive")
 	if len(v) == 0 {
 		return true
 	}
@@ -47,9 +46,12 @@ func keepAliveLimit(conn net.Conn, h *fasthttp.ResponseHeader, idle time.Duratio
 
 // parseKeepAlive reads the timeout and max parameters of a Keep-Alive field value, e.g.
 // "timeout=5, max=100". Unknown parameters and malformed values are ignored (the field is
-// advisory).
+// advisory). It runs on every answer of a server that sends the field (Apache, nginx with
+// keepalive_timeout's second parameter): no list is built for it.
 func parseKeepAlive(v []byte) (timeout int, hasTimeout bool, maxLeft int, hasMax bool) {
-	for _, part := range bytes.Split(v, []byte(",")) {
+	for len(v) > 0 {
+		var part []byte
+		part, v, _ = bytes.Cut(v, []byte(","))
 		name, value, ok := bytes.Cut(bytes.TrimSpace(part), []byte("="))
 		if !ok {
 			continue

@@ -2,6 +2,7 @@ package origin
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,7 @@ var (
 	errSwitchingProtocols = errors.New("origin answered 101 Switching Protocols to a request that asked for no upgrade")
 	errTooManyInterim     = fmt.Errorf("origin sent more than %d interim (1xx) responses", maxInterim)
 	errBadStatus          = errors.New("origin answered a status below 100")
+	errStatusLine         = errors.New("origin sent a status line read as two statuses")
 	errSpacedFieldName    = errors.New("origin sent a field name with a space or tab in it")
 )
 
@@ -60,8 +62,8 @@ func (e *startedError) Unwrap() error { return e.err }
 //
 // held.finish must be called once the body has been read or abandoned: reuse says the body was
 // read to its end, and the connection goes back to the pool if the response allows it.
-func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, idempotent bool, onInterim InterimFunc, lb *lengthBody, headBy int64, held *heldConn) (body io.Reader, err error) {
-	return roundTrip(s.client, req, h, idempotent, p.cfg.idleTTL, onInterim, func() { p.metrics.staleRetry(p.cfg.name, s.label) }, lb, headBy, held)
+func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, relay bool, idempotent bool, onInterim InterimFunc, lb *lengthBody, headBy int64, held *heldConn) (body io.Reader, err error) {
+	return roundTrip(s.client, req, h, relay, idempotent, p.cfg.idleTTL, onInterim, func() { p.metrics.staleRetry(p.cfg.name, s.label) }, lb, headBy, held)
 }
 
 // RoundTrip is the exchange Pool.Do makes with one server, for a client the caller keeps (the
@@ -79,7 +81,7 @@ func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Re
 	resp.Reset()
 	resp.Header.DisableNormalizing()
 	var held heldConn
-	body, err := roundTrip(hc, fastRequest{req}, &resp.Header, idempotent, idle, onInterim, nil, nil, 0, &held)
+	body, err := roundTrip(hc, fastRequest{req}, &resp.Header, false, idempotent, idle, onInterim, nil, nil, 0, &held)
 	if err != nil {
 		return nil, err
 	}
@@ -114,12 +116,13 @@ func ConnectFailed(err error) bool {
 	return errors.As(err, &de)
 }
 
-// roundTrip is RoundTrip reading into h; onStaleRetry, if not nil, counts a retry on a new
+// roundTrip is RoundTrip reading into h (without its hop-by-hop fields with relay, see
+// readRelayHead); onStaleRetry, if not nil, counts a retry on a new
 // connection; lb, if not nil, holds a length-delimited body's reader (see bodyOf); headBy, if
 // not zero, ends the wait for the head (Target.HeadDeadline, in Unix nanoseconds). On success
 // held holds the connection until held.finish: the caller's storage, not a closure, so that a
 // pool's request allocates none (issue 15's pass profile).
-func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader, idempotent bool, idle time.Duration, onInterim InterimFunc, onStaleRetry func(), lb *lengthBody, headBy int64, held *heldConn) (body io.Reader, err error) {
+func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader, relay bool, idempotent bool, idle time.Duration, onInterim InterimFunc, onStaleRetry func(), lb *lengthBody, headBy int64, held *heldConn) (body io.Reader, err error) {
 	retryStale := idempotent && !req.streamed()
 	for attempt := 0; ; attempt++ {
 		cc, reused, now, err := acquireConn(hc.AcquireConn, hc.CloseConn, attempt > 0, idle)
@@ -160,10 +163,12 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 			return nil, err
 		}
 
-		h.Reset()
+		// No h.Reset: parsing empties h and keeps its settings, which a caller's own head
+		// (SendHead's: the client's response, its default Date off) must keep.
 		h.DisableNormalizing()
 		var twice bool
-		err = readFinalHead(br, h, onInterim, &twice)
+		var rel relayed
+		err = readFinalHead(br, h, onInterim, &twice, relay, &rel)
 		if ic != nil {
 			ic.headBy = 0 // the body's reads are bounded by inactivity alone
 		}
@@ -172,7 +177,11 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 			hc.CloseConn(cc)
 			return nil, &startedError{err}
 		}
-		closeAfter := twice || req.closes() || h.ConnectionClose() || !keepAliveLimit(conn, h, idle)
+		alive := rel.alive
+		if !rel.stripped {
+			alive = peekFold(h, "Keep-Alive")
+		}
+		closeAfter := twice || req.closes() || rel.close || h.ConnectionClose() || !keepAliveLimit(conn, alive, idle)
 		body := bodyOf(br, h, req.isHead(), h.StatusCode(), lb)
 		// Only a size line that came with the head is checked: waiting for one would hold the
 		// head of a stream whose first chunk comes later (server-sent events, a page flushed
@@ -275,30 +284,61 @@ func acquireConn[C pooledConn](acquire func(time.Duration, bool) (C, error), clo
 // response to onInterim. A 1xx has no content (RFC 9112 §6.3), so the next head follows it
 // directly. *twice is set when the final head carries both framing fields; a head, interim
 // or final, with a field name that holds a space is refused (headFlags).
-func readFinalHead(br *bufio.Reader, h *fasthttp.ResponseHeader, onInterim InterimFunc, twice *bool) error {
+//
+// With relay (SendHead), the final head is parsed without its hop-by-hop fields when it is
+// an HTTP/1.1 one (readRelayHead); *rel says what they were.
+func readFinalHead(br *bufio.Reader, h *fasthttp.ResponseHeader, onInterim InterimFunc, twice *bool, relay bool, rel *relayed) error {
+	var interim *fasthttp.ResponseHeader // where 1xx heads are parsed: never h (interimHeads)
+	err := readHeads(br, h, &interim, onInterim, twice, relay, rel)
+	if interim != nil {
+		interimHeads.Put(interim)
+	}
+	return err
+}
+
+// readHeads is readFinalHead's loop; *interim is taken from interimHeads at the first 1xx.
+func readHeads(br *bufio.Reader, h *fasthttp.ResponseHeader, interim **fasthttp.ResponseHeader, onInterim InterimFunc, twice *bool, relay bool, rel *relayed) error {
 	for n := 0; ; n++ {
-		var spaced bool
-		var bareEnd int
-		*twice, spaced, bareEnd = headFlags(br)
-		if err := readHead(br, h, bareEnd); err != nil {
-			return err
+		scan := scanHead(br)
+		*twice = scan.twice
+		into := h
+		b, _ := br.Peek(br.Buffered())
+		if interimAhead(b) {
+			if *interim == nil {
+				*interim = interimHeads.Get().(*fasthttp.ResponseHeader)
+			}
+			into = *interim
 		}
-		if spaced {
+		read := false
+		if relay && into == h && scan.hop && bytes.HasPrefix(b, []byte("HTTP/1.1 ")) {
+			var err error
+			if *rel, read, err = readRelayHead(br, h, scan.end); err != nil {
+				return err
+			}
+		}
+		if !read {
+			if err := readHead(br, into, scan.cleanEnd); err != nil {
+				return err
+			}
+		}
+		if scan.spaced {
 			return errSpacedFieldName
 		}
-		status := h.StatusCode()
+		status := into.StatusCode()
 		switch {
+		case status < 100:
+			return errBadStatus
+		case (status >= 200) != (into == h):
+			return errStatusLine // interimAhead and the parser read two statuses
 		case status >= 200:
 			return nil
 		case status == fasthttp.StatusSwitchingProtocols:
 			return errSwitchingProtocols
-		case status < 100:
-			return errBadStatus
 		case n >= maxInterim:
 			return errTooManyInterim
 		}
 		if onInterim != nil {
-			onInterim(status, h)
+			onInterim(status, into)
 		}
 	}
 }
