@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -209,17 +210,32 @@ func loadUntil(t *testing.T, nodes []*proc, stop <-chan struct{}, done, failed *
 }
 
 func objectOrigin(t *testing.T) string {
+	url, _ := countedObjectOrigin(t)
+	return url
+}
+
+// countedObjectOrigin is objectOrigin that also counts the requests for each path.
+func countedObjectOrigin(t *testing.T) (url string, asked func() map[string]int) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var mu sync.Mutex
+	counts := map[string]int{}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		counts[r.URL.Path]++
+		mu.Unlock()
 		w.Header().Set("Cache-Control", "max-age=600")
 		fmt.Fprint(w, "body of "+r.URL.Path)
 	})}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String()
+	return "http://" + ln.Addr().String(), func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(counts)
+	}
 }
 
 func waitCount(counter *atomic.Int64, n int64) {

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A frozen owner (SIGSTOP: its kernel still accepts connections, the process answers
+// nothing) held every request forwarded to it for cache.fill_timeout and then answered 504,
+// though memberlist declared it dead within two seconds. A forward in flight to an owner
+// the ring drops now ends at once and the request is served by the next owner (here the
+// node asked, or the third); every client gets its object, each object from the origin once.
+func TestCluster_frozenOwnerIsPassedOverOnceTheRingDropsIt(t *testing.T) {
+	originURL, asked := countedObjectOrigin(t)
+	procs := launchProcs(t, 3, func(i int, p *proc, join string) string {
+		return fmt.Sprintf(`node: {name: %s}
+listen: {http: %q, admin: %q, peer: "127.0.0.1:0"}
+log: {access: "off", level: warn}
+cache: {memory: 64MiB, fill_timeout: 20s}
+cluster: {bind: %q, join: %s, secret_file: gossip.key}
+origins: {o: {servers: [{url: %q}]}}
+routes: [{match: {path_prefix: /}, origin: o, cache: true}]
+`, p.name, p.http, p.admin, p.gossip, join, originURL)
+	})
+	frozen := procs[2]
+	if err := frozen.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { frozen.cmd.Process.Signal(syscall.SIGCONT) })
+
+	// 30 cold objects through node-1 at once, while node-3 is frozen and still in the ring:
+	// about a third are node-3's.
+	client := &http.Client{Timeout: 40 * time.Second}
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for i := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path := fmt.Sprintf("/frozen-%d.css", i)
+			req, _ := http.NewRequest("GET", "http://"+procs[0].http+path, nil)
+			req.Host = "site.example"
+			resp, err := client.Do(req)
+			if err != nil {
+				failed.Add(1)
+				t.Errorf("%s: %v", path, err)
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || string(body) != "body of "+path {
+				failed.Add(1)
+				t.Errorf("%s: %d %q (Cache-Status %q), want 200 with its body", path, resp.StatusCode, strings.TrimSpace(string(body)), resp.Header.Get("Cache-Status"))
+			}
+		}()
+	}
+	wg.Wait()
+	counts := asked()
+	for path, n := range counts {
+		if n != 1 {
+			t.Errorf("the origin was asked %d times for %s, want 1", n, path)
+		}
+	}
+	if failed.Load() == 0 && len(counts) != 30 {
+		t.Errorf("the origin saw %d of the 30 objects", len(counts))
+	}
+}
