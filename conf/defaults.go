@@ -62,11 +62,10 @@ func DefaultCache() Cache {
 // address) with memberlist timings for a LAN.
 func DefaultCluster() Cluster {
 	return Cluster{
-		VNodes:         160,
-		ProbeInterval:  Duration(200 * time.Millisecond),
-		ProbeTimeout:   Duration(100 * time.Millisecond),
-		SuspicionMult:  3,
-		ForwardTimeout: Duration(5 * time.Second),
+		VNodes:        160,
+		ProbeInterval: Duration(200 * time.Millisecond),
+		ProbeTimeout:  Duration(100 * time.Millisecond),
+		SuspicionMult: 3,
 	}
 }
 

@@ -42,7 +42,6 @@ func (p *pipeline) forwardToOwner(x *exchange, rt *settings, r *route, key strin
 			return "", false
 		}
 		if owners := p.ring.Owners(key, 2); len(owners) > 1 && owners[0].Name == p.name {
-			p.processing(x) // a forwarding peer waits for the runner-up, and maybe the origin, through us
 			return p.forwardWith(x, rt, owners[1], strings.Clone(key), true)
 		}
 		return "", false
@@ -160,9 +159,8 @@ func (p *pipeline) freshCopy(rt *settings, key string, x *exchange, now time.Tim
 	return rt.policy.Evaluate(req, resp, meta.Decision(), now).State == httpcache.Fresh
 }
 
-// forwardTo relays the request to one peer. It reports false only when the peer sent nothing
-// (could not be connected to, reset or dropped from the ring before its first byte, silent
-// for cluster.forward_timeout), so the caller may try the next owner: a peer that answered
+// forwardTo relays the request to one peer. It reports false only when the peer could not
+// be connected to, so the caller may try the next owner: a peer that received the request
 // and then failed answers for its origin (see forwardWith).
 func (p *pipeline) forwardTo(x *exchange, rt *settings, owner ring.Member, key string) (string, bool) {
 	return p.forwardWith(x, rt, owner, key, false)
@@ -170,11 +168,10 @@ func (p *pipeline) forwardTo(x *exchange, rt *settings, owner ring.Member, key s
 
 // forwardWith relays to owner; adopt asks only for a stored copy, to be kept as our own.
 //
-// Which failures move on: one to connect (origin.ConnectFailed), where the peer never saw the
-// request, and one before the owner's first byte (a reset, the owner dropped from the ring,
-// nothing within cluster.forward_timeout). Once the owner answered, it may already be fetching
-// from the origin, so a failure after that (no final head, a head then a cut body, a
-// timeout) is this request's origin failure: asking the next owner would fetch the object again, up to once per owner. The
+// Which failures move on: only one to connect (origin.ConnectFailed), where the peer never saw
+// the request. Once it has it, the owner may already be fetching from the origin, so a
+// failure after that (no head, a head then a cut body, a timeout) is this request's origin
+// failure: asking the next owner would fetch the object again, up to once per owner. The
 // client gets 502 (504 on a timeout) when nothing was sent yet, else the body ends as cut
 // (connection closed, or the HTTP/2 stream reset). A reused connection that fails before any
 // byte is retried once on a new connection to the same peer: that is a keep-alive connection
@@ -204,7 +201,7 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 	generation := p.begin()
 	sent := p.now()
 	wallSent := time.Now() // the purge log's clock (keepCopy)
-	a, finish, err := askPeer(client, out, peerIdle(rt), max(rt.cfg.Cluster.ForwardTimeout.D(), 0), onInterim)
+	a, finish, err := askPeer(client, out, peerIdle(rt), onInterim)
 	putOutgoing(out)
 	if !adopt { // an adoption that fails is filled from the origin, which names itself
 		status := 0
@@ -218,23 +215,15 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 		// An owner that never answered a cache request (GET or HEAD: no effects) is passed
 		// over like an unreachable one: the next candidate or this node serves it, as nginx's
 		// proxy_next_upstream error does. That is an owner killed with the request in flight,
-		// reset before its first byte, or one that sent nothing within cluster.forward_timeout
-		// (proxy_next_upstream timeout): an owner that waits for its origin sends 102 at once
-		// (processing), so silence is an owner stuck, not a slow origin. Without a
-		// forward_timeout a timeout stays a 504: the owner may still be filling.
+		// reset before its first byte. A timeout stays a 504: the owner may still be filling.
 		var ne net.Error
-		timeout := errors.As(err, &ne) && ne.Timeout()
-		if adopt || origin.ConnectFailed(err) || !origin.ResponseStarted(err) && (!timeout || rt.cfg.Cluster.ForwardTimeout > 0) {
-			switch {
-			case peerLeft(err):
+		if adopt || origin.ConnectFailed(err) || !origin.ResponseStarted(err) && !(errors.As(err, &ne) && ne.Timeout()) {
+			if peerLeft(err) {
 				// prune closed the connection: the ring dropped the owner while this request
 				// waited on it (a frozen or partitioned node). Said once per request, as nginx
 				// logs each upstream it passes over.
 				p.log.Warn("owner left the ring with the request in flight; passing it over", "peer", owner.Name, "adopt", adopt)
-			case timeout && !origin.ConnectFailed(err):
-				p.log.Warn("owner sent nothing within cluster.forward_timeout; passing it over", "peer", owner.Name, "adopt", adopt,
-					"forward_timeout", rt.cfg.Cluster.ForwardTimeout.D())
-			default:
+			} else {
 				p.log.Debug("peer unreachable", "peer", owner.Name, "err", err)
 			}
 			return "", false
