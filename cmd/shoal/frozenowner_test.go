@@ -20,14 +20,7 @@ import (
 func TestCluster_frozenOwnerIsPassedOverOnceTheRingDropsIt(t *testing.T) {
 	originURL, asked := countedObjectOrigin(t)
 	procs := launchProcs(t, 3, func(i int, p *proc, join string) string {
-		return fmt.Sprintf(`node: {name: %s}
-listen: {http: %q, admin: %q, peer: "127.0.0.1:0"}
-log: {access: "off", level: warn}
-cache: {memory: 64MiB, fill_timeout: 20s}
-cluster: {bind: %q, join: %s, secret_file: gossip.key}
-origins: {o: {servers: [{url: %q}]}}
-routes: [{match: {path_prefix: /}, origin: o, cache: true}]
-`, p.name, p.http, p.admin, p.gossip, join, originURL)
+		return procYAML(p, join, originURL, "memory: 64MiB, fill_timeout: 20s", "")
 	})
 	frozen := procs[2]
 	if err := frozen.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
