@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-cdn/shoal/conf"
@@ -114,15 +115,19 @@ func (c *peerClient) dial(dial fasthttp.DialFunc) fasthttp.DialFunc {
 	}
 }
 
-// closeAll closes every connection of c, idle or carrying a forward, and dials no more: the
-// peer left the ring. A forward waiting for its answer fails at once with nothing received,
-// and forwardWith serves it from the next owner or this node.
+// closeAll closes the connections of c that are idle or wait for an answer, and dials no
+// more: the peer left the ring. A forward waiting for its answer fails at once with nothing
+// received, and forwardWith serves it from the next owner or this node. A connection whose
+// answer is arriving (a body streaming from a peer declared dead while it still sends, or
+// leaving after it) is left to finish, within its inactivity bound.
 func (c *peerClient) closeAll() {
 	c.mu.Lock()
 	c.gone = true
 	conns := make([]*peerConn, 0, len(c.conns))
 	for pc := range c.conns {
-		conns = append(conns, pc)
+		if pc.awaiting.Load() {
+			conns = append(conns, pc)
+		}
 	}
 	c.mu.Unlock()
 	for _, pc := range conns {
@@ -135,9 +140,24 @@ func (c *peerClient) closeAll() {
 type peerConn struct {
 	net.Conn
 	client *peerClient
+	// awaiting: a request was written and no byte of its answer read yet.
+	awaiting atomic.Bool
 }
 
 func (pc *peerConn) NetConn() net.Conn { return pc.Conn }
+
+func (pc *peerConn) Write(b []byte) (int, error) {
+	pc.awaiting.Store(true)
+	return pc.Conn.Write(b)
+}
+
+func (pc *peerConn) Read(b []byte) (int, error) {
+	n, err := pc.Conn.Read(b)
+	if n > 0 {
+		pc.awaiting.Store(false)
+	}
+	return n, err
+}
 
 func (pc *peerConn) Close() error {
 	pc.client.mu.Lock()
