@@ -131,6 +131,9 @@ func (p *pipeline) serveCache(x *exchange, rt *settings, r *route, key string, n
 				l.status.serve(fwdURIMiss)
 			}
 			if onlyIfCached(l.req) {
+				if res, ok := p.adoptFromFill(x, l); ok {
+					return res
+				}
 				return p.gatewayTimeoutOnlyIfCached(x, l)
 			}
 			if p.rangePass(x, l, now) {

@@ -218,7 +218,14 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 		// reset before its first byte. A timeout stays a 504: the owner may still be filling.
 		var ne net.Error
 		if adopt || origin.ConnectFailed(err) || !origin.ResponseStarted(err) && !(errors.As(err, &ne) && ne.Timeout()) {
-			p.log.Debug("peer unreachable", "peer", owner.Name, "err", err)
+			if peerLeft(err) {
+				// prune closed the connection: the ring dropped the owner while this request
+				// waited on it (a frozen or partitioned node). Said once per request, as nginx
+				// logs each upstream it passes over.
+				p.log.Warn("owner left the ring with the request in flight; passing it over", "peer", owner.Name, "adopt", adopt)
+			} else {
+				p.log.Debug("peer unreachable", "peer", owner.Name, "err", err)
+			}
 			return "", false
 		}
 		p.metrics.forwardFailures.Inc()
@@ -287,6 +294,12 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 		streamBody(x, body, max(length, -1))
 	}
 	return "forward", true
+}
+
+// peerLeft reports a forward failed by prune closing its connection, or refused a new one,
+// because its peer left the ring.
+func peerLeft(err error) bool {
+	return errors.Is(err, errPeerGone) || errors.Is(err, net.ErrClosed)
 }
 
 // peerError answers a request whose owner received it and failed before its head: an origin

@@ -1,7 +1,10 @@
 package edge
 
 import (
+	"errors"
+	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-cdn/shoal/conf"
@@ -40,19 +43,35 @@ func (n *Node) peerAuthorized(got []byte) bool {
 // origin.RoundTrip over its connections (see forwardWith), not through its Do.
 type peerClients struct {
 	mu      sync.Mutex
-	clients map[string]*fasthttp.HostClient
+	clients map[string]*peerClient
 }
+
+// peerClient is one peer port's client and every connection it dialled, idle or carrying a
+// forward, so that a peer the ring drops can have them all closed (prune).
+type peerClient struct {
+	hc    *fasthttp.HostClient
+	mu    sync.Mutex
+	conns map[*peerConn]struct{}
+	gone  bool // pruned: the client dials nothing more
+}
+
+// errPeerGone fails a forward whose peer left the ring while it waited, or a dial to it after.
+var errPeerGone = errors.New("edge: peer left the ring")
 
 func (p *peerClients) get(addr string, timeout time.Duration) *fasthttp.HostClient {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if c, ok := p.clients[addr]; ok {
-		return c
+		return c.hc
 	}
 	if p.clients == nil {
-		p.clients = map[string]*fasthttp.HostClient{}
+		p.clients = map[string]*peerClient{}
 	}
-	c := &fasthttp.HostClient{
+	c := &peerClient{conns: map[*peerConn]struct{}{}}
+	// origin.RoundTrip reads through it: its connections bound each read and write by the
+	// fill timeout, and its connect failures are the only ones that try the next owner.
+	dial := origin.Dialer(time.Second, timeout)
+	c.hc = &fasthttp.HostClient{
 		Addr:                          addr,
 		Name:                          "shoal-peer",
 		NoDefaultUserAgentHeader:      true,
@@ -61,27 +80,112 @@ func (p *peerClients) get(addr string, timeout time.Duration) *fasthttp.HostClie
 		DisablePathNormalizing:        true,
 		MaxConns:                      4096,
 		MaxIdleConnDuration:           60 * time.Second,
-		// origin.RoundTrip reads through it: its connections bound each read and write by the
-		// fill timeout, and its connect failures are the only ones that try the next owner.
-		Dial: origin.Dialer(time.Second, timeout),
+		Dial:                          c.dial(dial),
 	}
 	p.clients[addr] = c
-	return c
+	return c.hc
 }
 
-// prune closes clients of peers that left.
+// dial dials with dial and keeps the connection in c.conns until it closes.
+func (c *peerClient) dial(dial fasthttp.DialFunc) fasthttp.DialFunc {
+	return func(addr string) (net.Conn, error) {
+		c.mu.Lock()
+		gone := c.gone
+		c.mu.Unlock()
+		if gone {
+			// A forward retrying on a new connection after prune closed its own (a closed
+			// connection passes for one the peer closed while idle) must not reach a peer that
+			// answers nothing: a frozen process's kernel still accepts connections.
+			return nil, errPeerGone
+		}
+		conn, err := dial(addr)
+		if err != nil {
+			return nil, err
+		}
+		pc := &peerConn{Conn: conn, client: c}
+		c.mu.Lock()
+		if c.gone {
+			c.mu.Unlock()
+			conn.Close()
+			return nil, errPeerGone
+		}
+		c.conns[pc] = struct{}{}
+		c.mu.Unlock()
+		return pc, nil
+	}
+}
+
+// closeAll closes the connections of c that are idle or wait for an answer, and dials no
+// more: the peer left the ring. A forward waiting for its answer fails at once with nothing
+// received, and forwardWith serves it from the next owner or this node. A connection whose
+// answer is arriving (a body streaming from a peer declared dead while it still sends, or
+// leaving after it) is left to finish, within its inactivity bound.
+func (c *peerClient) closeAll() {
+	c.mu.Lock()
+	c.gone = true
+	conns := make([]*peerConn, 0, len(c.conns))
+	for pc := range c.conns {
+		if pc.awaiting.Load() {
+			conns = append(conns, pc)
+		}
+	}
+	c.mu.Unlock()
+	for _, pc := range conns {
+		pc.Close()
+	}
+	c.hc.CloseIdleConnections()
+}
+
+// peerConn is a connection of a peerClient. NetConn unwraps it for origin's inactivity bounds.
+type peerConn struct {
+	net.Conn
+	client *peerClient
+	// awaiting: a request was written and no byte of its answer read yet.
+	awaiting atomic.Bool
+}
+
+func (pc *peerConn) NetConn() net.Conn { return pc.Conn }
+
+func (pc *peerConn) Write(b []byte) (int, error) {
+	pc.awaiting.Store(true)
+	return pc.Conn.Write(b)
+}
+
+func (pc *peerConn) Read(b []byte) (int, error) {
+	n, err := pc.Conn.Read(b)
+	if n > 0 {
+		pc.awaiting.Store(false)
+	}
+	return n, err
+}
+
+func (pc *peerConn) Close() error {
+	pc.client.mu.Lock()
+	delete(pc.client.conns, pc)
+	pc.client.mu.Unlock()
+	return pc.Conn.Close()
+}
+
+// prune closes the clients of peers that left the ring, and with them the forwards still
+// waiting on those peers: a frozen owner (SIGSTOP, a hung host) accepts connections and
+// answers nothing, and held every request forwarded to it for cache.fill_timeout, long after
+// memberlist had declared it dead.
 func (p *peerClients) prune(members []ring.Member) {
 	live := map[string]bool{}
 	for _, m := range members {
 		live[m.PeerAddr] = true
 	}
+	var gone []*peerClient
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	for addr, c := range p.clients {
 		if !live[addr] {
-			c.CloseIdleConnections()
+			gone = append(gone, c)
 			delete(p.clients, addr)
 		}
+	}
+	p.mu.Unlock()
+	for _, c := range gone {
+		c.closeAll()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -26,6 +27,7 @@ import (
 // proc is one `shoal run` process of a test cluster.
 type proc struct {
 	name, http, admin, gossip string
+	file                      string // its YAML
 	cmd                       *exec.Cmd
 	exited                    chan error
 	done                      chan struct{} // closed when the process has exited
@@ -36,15 +38,21 @@ type proc struct {
 func startProcCluster(t *testing.T, size int, originURL string) []*proc {
 	t.Helper()
 	return launchProcs(t, size, func(i int, p *proc, join string) string {
-		return fmt.Sprintf(`node: {name: %s}
+		return procYAML(p, join, originURL, "memory: 64MiB", "")
+	})
+}
+
+// procYAML is a member's YAML for launchProcs: one cached route to originURL, cache keys
+// (inside cache: {...}) and extra top-level lines.
+func procYAML(p *proc, join, originURL, cache, extra string) string {
+	return fmt.Sprintf(`node: {name: %s}
 listen: {http: %q, admin: %q, peer: "127.0.0.1:0"}
 log: {access: "off", level: warn}
-cache: {memory: 64MiB}
+cache: {%s}
 cluster: {bind: %q, join: %s, secret_file: gossip.key}
 origins: {o: {servers: [{url: %q}]}}
 routes: [{match: {path_prefix: /}, origin: o, cache: true}]
-`, p.name, p.http, p.admin, p.gossip, join, originURL)
-	})
+%s`, p.name, p.http, p.admin, cache, p.gossip, join, originURL, extra)
 }
 
 // launchProcs starts size `shoal run` processes named node-1..N with free loopback ports,
@@ -62,17 +70,10 @@ func launchProcs(t *testing.T, size int, config func(i int, p *proc, join string
 		if i > 0 {
 			join = "[\"" + procs[0].gossip + "\"]"
 		}
-		file := filepath.Join(dir, p.name+".yaml")
-		os.WriteFile(file, []byte(config(i, p, join)), 0o644)
-		p.cmd = exec.Command(bin, "run", "-c", file)
-		p.log = &testLog{t: t, prefix: p.name}
-		p.cmd.Stderr = p.log
-		if err := p.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		p.exited, p.done = make(chan error, 1), make(chan struct{})
-		go func() { err := p.cmd.Wait(); close(p.done); p.exited <- err }()
-		t.Cleanup(func() { p.cmd.Process.Kill(); <-p.exited })
+		p.file = filepath.Join(dir, p.name+".yaml")
+		os.WriteFile(p.file, []byte(config(i, p, join)), 0o644)
+		p.start(t, bin)
+		t.Cleanup(func() { p.cmd.Process.Kill(); <-p.exited }) // the process running then
 		waitProcReady(t, p)
 		procs = append(procs, p)
 	}
@@ -80,6 +81,21 @@ func launchProcs(t *testing.T, size int, config func(i int, p *proc, join string
 		waitMetric(t, p, "shoal_edge_cluster_members", fmt.Sprint(size))
 	}
 	return procs
+}
+
+// start runs `shoal run -c p.file` from bin, its stderr in the test log.
+func (p *proc) start(t *testing.T, bin string) {
+	t.Helper()
+	p.cmd = exec.Command(bin, "run", "-c", p.file)
+	p.log = &testLog{t: t, prefix: p.name}
+	p.cmd.Stderr = p.log
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited, done := make(chan error, 1), make(chan struct{})
+	p.exited, p.done = exited, done
+	cmd := p.cmd
+	go func() { err := cmd.Wait(); close(done); exited <- err }()
 }
 
 func waitHTTP(t *testing.T, url string) {
@@ -209,17 +225,32 @@ func loadUntil(t *testing.T, nodes []*proc, stop <-chan struct{}, done, failed *
 }
 
 func objectOrigin(t *testing.T) string {
+	url, _ := countedObjectOrigin(t)
+	return url
+}
+
+// countedObjectOrigin is objectOrigin that also counts the requests for each path.
+func countedObjectOrigin(t *testing.T) (url string, asked func() map[string]int) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var mu sync.Mutex
+	counts := map[string]int{}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		counts[r.URL.Path]++
+		mu.Unlock()
 		w.Header().Set("Cache-Control", "max-age=600")
 		fmt.Fprint(w, "body of "+r.URL.Path)
 	})}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String()
+	return "http://" + ln.Addr().String(), func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(counts)
+	}
 }
 
 func waitCount(counter *atomic.Int64, n int64) {

@@ -77,16 +77,7 @@ func (g *Group[H]) Join(key string, opts Options) (c *Call[H], r *Reader[H], lea
 	if g.calls == nil {
 		g.calls = make(map[string]*Call[H])
 	}
-	c, ok := g.calls[key]
-	if ok {
-		// Under g.mu: a Call leaves the map before it can stop taking readers. One that
-		// stopped keeping its body a moment ago (Write, StopKeeping) may still be in it: it
-		// cannot be read from its first byte, so it makes way for a new Call.
-		if r = c.tryReader(); r == nil {
-			c.leave()
-			ok = false
-		}
-	}
+	c, r, ok := g.joinLocked(key)
 	if !ok {
 		c = newCall(g, key, opts)
 		g.calls[key] = c
@@ -96,12 +87,51 @@ func (g *Group[H]) Join(key string, opts Options) (c *Call[H], r *Reader[H], lea
 	return c, r, !ok
 }
 
+// JoinInFlight is Join for a caller that must not fetch: it joins key's Call from the first
+// byte, or reports false and starts nothing. An owner's adoption probe, which may only read
+// what the peer has or is already fetching, uses it.
+func (g *Group[H]) JoinInFlight(key string) (c *Call[H], r *Reader[H], ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.joinLocked(key)
+}
+
+// joinLocked registers a reader on key's Call; g.mu held. Under g.mu a Call leaves the map
+// before it can stop taking readers. One that stopped keeping its body a moment ago (Write,
+// StopKeeping) may still be in it: it cannot be read from its first byte, so it leaves and
+// makes way for a new Call.
+func (g *Group[H]) joinLocked(key string) (*Call[H], *Reader[H], bool) {
+	c, ok := g.calls[key]
+	if !ok {
+		return nil, nil, false
+	}
+	r := c.tryReader()
+	if r == nil {
+		c.leave()
+		delete(g.calls, key)
+		return nil, nil, false
+	}
+	return c, r, true
+}
+
 // InFlight reports whether key has a joinable Call (tests and metrics).
 func (g *Group[H]) InFlight(key string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	_, ok := g.calls[key]
 	return ok
+}
+
+// Joined is how many readers joined key's Call, the leader's included; 0 without one
+// (tests and metrics).
+func (g *Group[H]) Joined(key string) int {
+	g.mu.Lock()
+	c, ok := g.calls[key]
+	g.mu.Unlock()
+	if !ok {
+		return 0
+	}
+	return c.Joined()
 }
 
 // ForgetAll makes every call unjoinable, in flight or lingering: readers already attached
