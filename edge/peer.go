@@ -44,6 +44,9 @@ func (n *Node) peerAuthorized(got []byte) bool {
 type peerClients struct {
 	mu      sync.Mutex
 	clients map[string]*peerClient
+	// draining: the peer ports of members last seen draining (prune). A member that leaves
+	// from there is finishing what it was sent (Shutdown's drain), not frozen.
+	draining map[string]bool
 }
 
 // peerClient is one peer port's client and every connection it dialled, idle or carrying a
@@ -119,13 +122,16 @@ func (c *peerClient) dial(dial fasthttp.DialFunc) fasthttp.DialFunc {
 // more: the peer left the ring. A forward waiting for its answer fails at once with nothing
 // received, and forwardWith serves it from the next owner or this node. A connection whose
 // answer is arriving (a body streaming from a peer declared dead while it still sends, or
-// leaving after it) is left to finish, within its inactivity bound.
-func (c *peerClient) closeAll() {
+// leaving after it) is left to finish, within its inactivity bound. graceful (the peer was
+// draining before it left) closes only idle connections: the leaver answers what it was sent
+// before it exits, as HAProxy's soft stop does; cutting those forwards fetched each of them
+// from the origin a second time, in a burst, just as the leaver's keys moved here.
+func (c *peerClient) closeAll(graceful bool) {
 	c.mu.Lock()
 	c.gone = true
 	conns := make([]*peerConn, 0, len(c.conns))
 	for pc := range c.conns {
-		if pc.awaiting.Load() {
+		if !graceful && pc.awaiting.Load() {
 			conns = append(conns, pc)
 		}
 	}
@@ -171,21 +177,29 @@ func (pc *peerConn) Close() error {
 // answers nothing, and held every request forwarded to it for cache.fill_timeout, long after
 // memberlist had declared it dead.
 func (p *peerClients) prune(members []ring.Member) {
-	live := map[string]bool{}
+	live, draining := map[string]bool{}, map[string]bool{}
 	for _, m := range members {
 		live[m.PeerAddr] = true
+		if m.State == ring.StateDraining {
+			draining[m.PeerAddr] = true
+		}
 	}
-	var gone []*peerClient
+	type left struct {
+		c        *peerClient
+		graceful bool
+	}
+	var gone []left
 	p.mu.Lock()
 	for addr, c := range p.clients {
 		if !live[addr] {
-			gone = append(gone, c)
+			gone = append(gone, left{c, p.draining[addr]})
 			delete(p.clients, addr)
 		}
 	}
+	p.draining = draining
 	p.mu.Unlock()
-	for _, c := range gone {
-		c.closeAll()
+	for _, l := range gone {
+		l.c.closeAll(l.graceful)
 	}
 }
 
