@@ -259,27 +259,59 @@ func TestServer_continuationFlood(t *testing.T) {
 	stillServes(t, ts.Addr)
 }
 
-// TestServer_controlFloods (CVE-2019-9512, -9515, -9518): PING, SETTINGS, PRIORITY and empty
-// DATA frames past MaxControlFrames per window end the connection with ENHANCE_YOUR_CALM.
-func TestServer_controlFloods(t *testing.T) {
+// TestServer_floods is the flood family (CVE-2019-9512, -9514, -9515, -9517, -9518,
+// CVE-2023-44487): each kind of cheap frame, sent 100,000 times, ends the connection with
+// GOAWAY ENHANCE_YOUR_CALM, and another connection is served meanwhile. WINDOW_UPDATE is
+// one of them: increments of 1 on the connection or on an open stream cost the client
+// 13 bytes and the server a lock and a frame's work each, as a PING does. Failed before
+// for the two increment-1 cases: 100,000 frames were accepted and no GOAWAY came (a zero
+// increment is a stream error, counted with the resets already).
+func TestServer_floods(t *testing.T) {
 	ts := startServer(t, Config{}, nil, false)
-	for name, send := range map[string]func(c *rawClient, i int){
-		"ping":     func(c *rawClient, i int) { c.fr.WritePing(false, [8]byte{byte(i)}) },
-		"settings": func(c *rawClient, i int) { c.fr.WriteSettings() },
-		"priority": func(c *rawClient, i int) {
+	openUpload := func(c *rawClient, i int) {
+		if i == 0 {
+			c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true,
+				BlockFragment: c.headerBlock("POST", "/echo")})
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		send func(c *rawClient, i int)
+	}{
+		{"ping", func(c *rawClient, i int) { c.fr.WritePing(false, [8]byte{byte(i)}) }},
+		{"settings", func(c *rawClient, i int) { c.fr.WriteSettings() }},
+		{"priority", func(c *rawClient, i int) {
 			c.fr.WritePriority(uint32(2*i+1001), http2.PriorityParam{Weight: 1})
-		},
-		"empty data": func(c *rawClient, i int) {
-			if i == 0 {
-				c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true,
-					BlockFragment: c.headerBlock("POST", "/echo")})
-			}
+		}},
+		{"unknown frame type", func(c *rawClient, i int) { c.fr.WriteRawFrame(0xfa, 0, 0, nil) }},
+		{"empty data", func(c *rawClient, i int) {
+			openUpload(c, i)
 			c.fr.WriteData(1, false, nil)
-		},
+		}},
+		{"rapid reset", func(c *rawClient, i int) {
+			c.request(uint32(2*i+1), "/", true)
+			c.fr.WriteRSTStream(uint32(2*i+1), http2.ErrCodeCancel)
+		}},
+		{"continuation", func(c *rawClient, i int) {
+			if i == 0 {
+				c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: c.headerBlock("GET", "/"), EndStream: true})
+			}
+			c.fr.WriteContinuation(1, false, nil)
+		}},
+		{"window_update connection increment 1", func(c *rawClient, i int) { c.fr.WriteWindowUpdate(0, 1) }},
+		{"window_update stream increment 1", func(c *rawClient, i int) {
+			openUpload(c, i)
+			c.fr.WriteWindowUpdate(1, 1)
+		}},
+		{"window_update stream increment 0", func(c *rawClient, i int) {
+			openUpload(c, i)
+			c.fr.AllowIllegalWrites = true
+			c.fr.WriteWindowUpdate(1, 0) // a stream error each (RFC 9113 §6.9)
+		}},
 	} {
-		t.Run(name, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			c := dialRaw(t, ts.Addr)
-			c.floodFrom(5000, func(i int) { send(c, i) })
+			c.floodFrom(100000, func(i int) { tc.send(c, i) })
 			stillServes(t, ts.Addr)
 			wantCalm(t, c)
 		})

@@ -40,9 +40,10 @@ type Config struct {
 	// streams, broken windows or content-lengths), per LimitWindow, against rapid reset
 	// (CVE-2023-44487) and reset floods (CVE-2019-9514). Zero means 200.
 	MaxResets int
-	// MaxControlFrames bounds SETTINGS, PING, PRIORITY, unknown frames and empty DATA frames
-	// without END_STREAM per LimitWindow, against floods that cost the server work or queued
-	// replies (CVE-2019-9512, -9515, -9518). Zero means 1000.
+	// MaxControlFrames bounds SETTINGS, PING, PRIORITY, unknown frames, empty DATA frames
+	// without END_STREAM and WINDOW_UPDATEs beyond those the DATA frames sent and the
+	// streams accepted earn (windowupdates.go) per LimitWindow, against floods that cost the
+	// server work or queued replies (CVE-2019-9512, -9515, -9518). Zero means 1000.
 	MaxControlFrames int
 	// LimitWindow is the interval the two counters above are taken over. Zero means 10s.
 	LimitWindow time.Duration

@@ -77,6 +77,9 @@ type conn struct {
 	resetByUs     []uint32
 	resetByUsNext int
 	dataHdr       [9]byte
+	// wuCredit is how many WINDOW_UPDATEs the client may send before they count as
+	// control frames (windowupdates.go).
+	wuCredit int
 }
 
 // goAwayDrain bounds how long a connection that sent GOAWAY keeps reading so the peer gets

@@ -14,8 +14,8 @@
 //     handler holds), request body buffers bounded by Config.ConnWindowSize, one header block
 //     decoded to at most Config.MaxHeaderListSize bytes from a bounded number of frames.
 //   - Abuse ends the connection with GOAWAY ENHANCE_YOUR_CALM: rapid reset (CVE-2023-44487),
-//     CONTINUATION floods (CVE-2024-27316's kind), SETTINGS/PING/PRIORITY/empty-frame floods
-//     (CVE-2019-9512, -9515, -9518). A stream that cannot send because the peer's window stays
+//     CONTINUATION floods (CVE-2024-27316's kind), SETTINGS/PING/PRIORITY/empty-frame and
+//     WINDOW_UPDATE floods (CVE-2019-9512, -9515, -9518). A stream that cannot send because the peer's window stays
 //     shut for Config.StallTimeout is reset and its queued data freed.
 //   - Shutdown sends GOAWAY with the last stream it accepted; those streams finish, then the
 //     connection closes.

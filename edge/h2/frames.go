@@ -189,6 +189,9 @@ func (c *conn) onRSTStream(f *http2.RSTStreamFrame) error {
 func (c *conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.windowUpdate(); err != nil {
+		return err
+	}
 	inc := int64(f.Increment)
 	if f.StreamID == 0 {
 		c.sendWindow += inc

@@ -70,6 +70,7 @@ func (c *conn) newStream(h *headerBlock) *stream {
 		s = new(stream)
 	}
 	c.spare = nil
+	c.earnWindowUpdates(windowUpdatesPerData) // a client may enlarge the new stream's window
 	*s = stream{
 		c:          c,
 		id:         h.id,

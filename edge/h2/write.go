@@ -79,6 +79,9 @@ func (c *conn) writeData(id uint32, end bool, p []byte) {
 	binary.BigEndian.PutUint32(h[5:], id)
 	c.bw.Write(h)
 	c.bw.Write(p)
+	if len(p) > 0 {
+		c.earnWindowUpdates(windowUpdatesPerData)
+	}
 }
 
 // sendFrame sends at most one frame of s's queue within the windows; false when nothing
