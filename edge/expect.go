@@ -101,7 +101,7 @@ func (n *Node) routeRefusesLength(ctx *fasthttp.RequestCtx, cl int64) bool {
 	sc := getScratch()
 	defer putScratch(sc)
 	hdr := x.req
-	t, bad := parseTargetIn(sc, x.scheme(), hdr.RequestURI(), x.host, x.hosts, !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
+	t, bad := parseTargetIn(sc, x.scheme(), hdr.RequestURI(), x.host, x.hosts, hdr.Protocol())
 	if bad != nil {
 		return false
 	}

@@ -106,7 +106,7 @@ func BenchmarkParseTarget(b *testing.B) {
 	uri := []byte("/wp-content/themes/site/style.css?ver=6.4")
 	b.ReportAllocs()
 	for b.Loop() {
-		parseTarget("http", uri, host, 1, true)
+		parseTarget("http", uri, host, 1, http11)
 	}
 }
 

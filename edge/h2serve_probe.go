@@ -117,7 +117,7 @@ func (p *pipeline) probe(x *exchange, pr *probeResult, sc *requestScratch) bool 
 	}
 	hdr := x.req
 	sch := x.scheme()
-	t, bad := parseTargetIn(sc, sch, hdr.RequestURI(), x.host, x.hosts, !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
+	t, bad := parseTargetIn(sc, sch, hdr.RequestURI(), x.host, x.hosts, hdr.Protocol())
 	if bad != nil || (rt.cfg.TLS.RedirectHTTP && sch == "http") {
 		return false
 	}

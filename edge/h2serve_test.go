@@ -214,6 +214,8 @@ type rawH2 struct {
 	dec *hpack.Decoder
 	// feed, once readUntil started it, is the only reader of fr.
 	feed *frameFeed
+	// resetCode is the code of the RST_STREAM response last returned reset.
+	resetCode http2.ErrCode
 }
 
 func dialRawH2(t *testing.T, addr string) *rawH2 {
@@ -543,6 +545,7 @@ func (r *rawH2) response(id uint32) (fields map[string][]string, content []byte,
 			}
 		case *http2.RSTStreamFrame:
 			if f.StreamID == id {
+				r.resetCode = f.ErrCode
 				return fields, content, true
 			}
 		case *http2.GoAwayFrame:

@@ -100,12 +100,11 @@ func (p *pipeline) handle(x *exchange) {
 		// kept the connection.
 		star := bytes.Equal(hdr.RequestURI(), []byte("*"))
 		if star || !x.forwarded && maxForwards(hdr) {
-			http11 := !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0"))
 			var bad *targetError
 			if star {
-				_, _, bad = hostField(sc, x.scheme(), x.host, x.hosts, http11)
+				_, _, bad = hostField(sc, x.scheme(), x.host, x.hosts, hdr.Protocol())
 			} else {
-				_, bad = parseTargetIn(sc, x.scheme(), hdr.RequestURI(), x.host, x.hosts, http11)
+				_, bad = parseTargetIn(sc, x.scheme(), hdr.RequestURI(), x.host, x.hosts, hdr.Protocol())
 			}
 			if bad != nil {
 				p.refuse(x, bad.status, bad.reason, bad.msg)
@@ -130,7 +129,7 @@ func (p *pipeline) handle(x *exchange) {
 		t = pr.t
 	} else {
 		var bad *targetError
-		t, bad = parseTargetIn(sc, x.scheme(), hdr.RequestURI(), x.host, x.hosts, !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
+		t, bad = parseTargetIn(sc, x.scheme(), hdr.RequestURI(), x.host, x.hosts, hdr.Protocol())
 		if bad != nil {
 			p.refuse(x, bad.status, bad.reason, bad.msg)
 			return

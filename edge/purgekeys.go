@@ -26,7 +26,7 @@ func (p *pipeline) purgeTargets(url string) []purge.Target {
 	if i := strings.IndexByte(rest, '/'); i >= 0 {
 		host, target = rest[:i], rest[i:]
 	}
-	t, bad := parseTarget(scheme, []byte(target), []byte(host), 1, true)
+	t, bad := parseTarget(scheme, []byte(target), []byte(host), 1, []byte("HTTP/1.1"))
 	if bad != nil {
 		return nil
 	}

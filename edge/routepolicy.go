@@ -307,7 +307,7 @@ func (p *pipeline) maintenance(x *exchange, rt *settings) *policy.Rules {
 // as handle parses it, and a target handle would refuse has no route.
 func rulesBeforeRouting(x *exchange, rt *settings) *policy.Rules {
 	hdr := x.req
-	t, bad := parseTarget(x.scheme(), hdr.RequestURI(), x.host, x.hosts, !bytes.Equal(hdr.Protocol(), []byte("HTTP/1.0")))
+	t, bad := parseTarget(x.scheme(), hdr.RequestURI(), x.host, x.hosts, hdr.Protocol())
 	if bad != nil {
 		return nil
 	}

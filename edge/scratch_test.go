@@ -38,11 +38,11 @@ func TestRequestScratch_keyIsCacheKey(t *testing.T) {
 	for _, scheme := range []string{"http", "https"} {
 		for _, tt := range targets {
 			sc := getScratch()
-			got, bad := parseTargetIn(sc, scheme, []byte(tt.uri), []byte(tt.host), 1, true)
+			got, bad := parseTargetIn(sc, scheme, []byte(tt.uri), []byte(tt.host), 1, http11)
 			if bad != nil {
 				t.Fatalf("%s %q %q refused: %s", scheme, tt.host, tt.uri, bad.msg)
 			}
-			want, _ := parseTarget(scheme, []byte(tt.uri), []byte(tt.host), 1, true)
+			want, _ := parseTarget(scheme, []byte(tt.uri), []byte(tt.host), 1, http11)
 			if got != want {
 				t.Errorf("%s %q %q: borrowed target %+v, want %+v", scheme, tt.host, tt.uri, got, want)
 			}

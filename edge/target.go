@@ -65,24 +65,26 @@ type targetError struct {
 // Host fields or an invalid one, for userinfo, a fragment, a bad percent-encoding, a
 // backslash or a dot-segment in the path. The authority of an absolute-form target wins over
 // Host (RFC 9112 section 3.2.2); an HTTP/1.0 request without either is refused too. scheme
-// is the scheme the client used.
-func parseTarget(scheme string, raw []byte, host []byte, hosts int, http11 bool) (requestTarget, *targetError) {
-	return parseTargetIn(nil, scheme, raw, host, hosts, http11)
+// is the scheme the client used; proto the request's protocol as the exchange holds it
+// ("HTTP/1.0", "HTTP/1.1" or "HTTP/2.0"), which words the refusal (targetTerms).
+func parseTarget(scheme string, raw []byte, host []byte, hosts int, proto []byte) (requestTarget, *targetError) {
+	return parseTargetIn(nil, scheme, raw, host, hosts, proto)
 }
 
 // parseTargetIn is parseTarget with the target's strings borrowed from sc (see
 // requestScratch): handle's form, which allocates nothing for a target already canonical.
-func parseTargetIn(sc *requestScratch, scheme string, raw []byte, host []byte, hosts int, http11 bool) (requestTarget, *targetError) {
+func parseTargetIn(sc *requestScratch, scheme string, raw []byte, host []byte, hosts int, proto []byte) (requestTarget, *targetError) {
 	var t requestTarget
+	terms := targetTerms(proto)
 	bad := func(msg string) (requestTarget, *targetError) {
 		return requestTarget{}, &targetError{status: http.StatusBadRequest, reason: "bad_target", msg: "bad request: " + msg}
 	}
 	var herr *targetError
-	if t.host, t.name, herr = hostField(sc, scheme, host, hosts, http11); herr != nil {
+	if t.host, t.name, herr = hostField(sc, scheme, host, hosts, proto); herr != nil {
 		return requestTarget{}, herr
 	}
 	if bytes.IndexByte(raw, '#') >= 0 {
-		return bad("a request-target has no fragment")
+		return bad("a " + terms.target + " has no fragment")
 	}
 	switch {
 	case len(raw) > 0 && raw[0] == '/':
@@ -103,7 +105,7 @@ func parseTargetIn(sc *requestScratch, scheme string, raw []byte, host []byte, h
 		t.host, t.name = h, name
 		raw = raw[end:]
 	default:
-		return bad("request-target must be origin-form or absolute-form")
+		return bad(terms.target + " must be " + terms.forms)
 	}
 	if t.host == "" {
 		// HTTP/1.0 allows it, but an http URI has a host (RFC 9110 section 4.2.1): without
@@ -111,7 +113,7 @@ func parseTargetIn(sc *requestScratch, scheme string, raw []byte, host []byte, h
 		return bad("a request needs a Host field or an absolute-form target")
 	}
 	if problem := badComponent(raw); problem != "" {
-		return bad(problem + " in the target")
+		return bad(problem + " in the " + terms.target)
 	}
 	// One string for the whole target: path and query are slices of it, and it is the
 	// target itself whenever nothing is folded (the common request allocates once here).
@@ -147,22 +149,25 @@ func parseTargetIn(sc *requestScratch, scheme string, raw []byte, host []byte, h
 
 // hostField checks a request's Host field lines as RFC 9112 section 3.2 asks of every
 // request, whatever its target (OPTIONS * too): 400 for an HTTP/1.1 request without one,
-// with two, or with an invalid one. host and name are its canonical form, "" without one.
-func hostField(sc *requestScratch, scheme string, raw []byte, hosts int, http11 bool) (host, name string, err *targetError) {
+// with two, or with an invalid one; an HTTP/2 request's host is its :authority (or its host
+// field), which an http or https URI cannot do without (RFC 9113 section 8.3.1, RFC 9110
+// section 4.2.1). host and name are its canonical form, "" without one.
+func hostField(sc *requestScratch, scheme string, raw []byte, hosts int, proto []byte) (host, name string, err *targetError) {
+	terms := targetTerms(proto)
 	bad := func(msg string) (string, string, *targetError) {
 		return "", "", &targetError{status: http.StatusBadRequest, reason: "bad_target", msg: "bad request: " + msg}
 	}
 	switch {
 	case hosts > 1:
-		return bad("more than one Host field")
-	case hosts == 0 && http11:
-		return bad("an HTTP/1.1 request needs a Host field")
+		return bad("more than one " + terms.host)
+	case hosts == 0 && terms.hostRequired != "":
+		return bad(terms.hostRequired)
 	case hosts == 0:
 		return "", "", nil
 	}
 	host, name, ok := normalAuthority(sc, scheme, raw)
 	if !ok || len(raw) == 0 {
-		return bad("invalid Host field")
+		return bad("invalid " + terms.host)
 	}
 	return host, name, nil
 }

@@ -37,7 +37,7 @@ func TestParseTarget_canonicalForm(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, bad := parseTarget("http", []byte(tt.uri), []byte(tt.host), 1, true)
+			got, bad := parseTarget("http", []byte(tt.uri), []byte(tt.host), 1, http11)
 			if bad != nil {
 				t.Fatalf("refused: %s", bad.msg)
 			}
@@ -92,7 +92,7 @@ func TestParseTarget_refusesClientMistakes(t *testing.T) {
 			if len(tt.hosts) > 0 {
 				first = []byte(tt.hosts[0])
 			}
-			got, bad := parseTarget("http", []byte(tt.uri), first, len(tt.hosts), true)
+			got, bad := parseTarget("http", []byte(tt.uri), first, len(tt.hosts), http11)
 			if bad == nil {
 				t.Fatalf("accepted as %q %q", got.host, got.uri())
 			}
@@ -134,12 +134,12 @@ func FuzzParseTarget(f *testing.F) {
 	f.Add("www.test", "/p/%7e/a%2fb?x=%41")
 	f.Add("u@h", "http://h:80/..%2F")
 	f.Fuzz(func(t *testing.T, host, uri string) {
-		got, bad := parseTarget("http", []byte(uri), []byte(host), 1, true)
+		got, bad := parseTarget("http", []byte(uri), []byte(host), 1, http11)
 		if bad != nil {
 			return
 		}
 		// Canonical means a fixed point: the accepted form parses to itself.
-		again, bad := parseTarget("http", []byte(got.uri()), []byte(got.host), 1, true)
+		again, bad := parseTarget("http", []byte(got.uri()), []byte(got.host), 1, http11)
 		if bad != nil || again != got {
 			t.Errorf("%q %q -> %+v -> %+v (%v)", host, uri, got, again, bad)
 		}
@@ -157,7 +157,7 @@ func TestParseTarget_agreesWithPurgeKeys(t *testing.T) {
 		"/p/\"q\"<a>", "/p/!$&'()*+,;=:@", "/p/[x]", "/q?b=2&a=1", "/q?x=%7e&y=%2f", "/q?é=1",
 		"/dyn/acct/..%2F..%2Fc/site.css", "/%41%42c",
 	} {
-		got, bad := parseTarget("http", []byte(uri), []byte("WWW.Example.com:80"), 1, true)
+		got, bad := parseTarget("http", []byte(uri), []byte("WWW.Example.com:80"), 1, http11)
 		if bad != nil {
 			t.Errorf("%q refused: %s", uri, bad.msg)
 			continue
@@ -172,3 +172,6 @@ func TestParseTarget_agreesWithPurgeKeys(t *testing.T) {
 		}
 	}
 }
+
+// http11 is the protocol of the HTTP/1.1 requests these tests parse targets of.
+var http11 = []byte("HTTP/1.1")

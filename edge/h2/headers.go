@@ -109,7 +109,10 @@ func (c *conn) onField(f hpack.HeaderField) {
 	}
 	if strings.HasPrefix(f.Name, ":") {
 		h.sawPseudo = true
-		if h.sawRegular {
+		// RFC 9113 §8.2.1 holds for pseudo-fields too: NUL, CR or LF anywhere, or
+		// whitespace at either end, makes the request malformed (a stream error, §8.1.1),
+		// not a request the node answers 400 from what it made of the value.
+		if h.sawRegular || !httpguts.ValidHeaderFieldValue(f.Value) || edgeWhitespace(f.Value) {
 			h.invalid = true
 			return
 		}
