@@ -69,6 +69,11 @@ type liveConn struct {
 	since time.Time // when the sweeper first saw seen (the accept for the first request)
 	acted bool      // seen's deadline was already moved
 	acked uint64    // in phaseWrite: the peer's acknowledged bytes when since was set
+
+	// flushedReq is the number (fasthttp's ConnRequestNum) of the last request whose
+	// response fasthttp flushed as soon as it was written (hintorder.go); the connection's
+	// goroutine's own.
+	flushedReq uint64
 }
 
 // enter records that the connection's goroutine has moved to phase p. It may be called on a

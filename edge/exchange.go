@@ -142,6 +142,10 @@ type exchange struct {
 	problem string
 	// expect is where a request with Expect: 100-continue stands (expect.go).
 	expect expectStage
+	// fromStore: answered from the store (a hit, stale or fresh), set by finish; an
+	// HTTP/1.1 listener keeps such an answer batched behind pipelined requests
+	// (hintorder.go).
+	fromStore bool
 }
 
 // problemVersion is the problem of a request in a version the listener does not serve.

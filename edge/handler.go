@@ -245,6 +245,7 @@ func (p *pipeline) handle(x *exchange) {
 // how it ended (see streamBody). The closure is built only for a streamed body: on a hit it
 // cost three allocations per request.
 func (p *pipeline) finish(x *exchange, start time.Time, policy, result string) {
+	x.fromStore = result == "hit" || result == "stale"
 	if b := streamedBody(x); b != nil {
 		b.done = func(whole bool, sent int64) {
 			res, cacheStatus := result, p.loggedCacheStatus(x)

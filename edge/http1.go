@@ -99,6 +99,7 @@ func (n *Node) handleHTTP1(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	n.handle(&e.x)
+	flushUnlessStored(ctx, lc, &e.x)
 	n.finishHTTP1Content(e)
 	// An error answer held in memory (the node's own refusals, a stored 4xx) that closes
 	// the connection, with content or pipelined requests possibly still coming, lingers
@@ -260,15 +261,19 @@ func (r *http1Response) Interim(status int, links [][]byte) {
 	if status != fasthttp.StatusEarlyHints {
 		return // the only 1xx relayed (see hintsOf)
 	}
+	var lc *liveConn
+	if r.n != nil {
+		lc = r.n.liveOf(r.ctx.Conn())
+	}
+	if !hintsInOrder(r.ctx, lc) {
+		r.n.metrics.hintsDropped.Inc()
+		return
+	}
 	h := &r.ctx.Response.Header
 	for _, l := range links {
 		h.AddBytesV("Link", l)
 	}
 	// The 103 is written from the handler: write_timeout bounds it (conntimer.go).
-	var lc *liveConn
-	if r.n != nil {
-		lc = r.n.liveOf(r.ctx.Conn())
-	}
 	lc.enter(phaseWrite)
 	if err := r.ctx.EarlyHints(); err != nil && r.n != nil {
 		r.n.log.Debug("early hints not sent", "err", err)

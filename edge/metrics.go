@@ -32,6 +32,7 @@ type metrics struct {
 	compressed      *prometheus.CounterVec
 	compressedHits  *prometheus.CounterVec
 	compressedSaved prometheus.Counter
+	hintsDropped    prometheus.Counter
 
 	// The per-request children of the vectors above (labelCache).
 	requestsBy   *labelCache[prometheus.Counter]  // requests: policy, result
@@ -88,6 +89,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Bytes saved by compressing variants (identity size minus compressed size, once per variant)."}),
 		adopted: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_adopted_objects_total",
 			Help: "Objects a node took back from the peer that held them while it was away, instead of the origin."}),
+		hintsDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_early_hints_dropped_total",
+			Help: "103 (Early Hints) responses not relayed to an HTTP/1.1 client because an earlier pipelined response could still be held in the write buffer, where the 103 would have overtaken it."}),
 	}
 	m.requestsBy = newLabelCache(m.requests.WithLabelValues)
 	m.responsesBy = newLabelCache(m.responses.WithLabelValues)
@@ -95,7 +98,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg != nil {
 		reg.MustRegister(m.requests, m.responses, m.rejected, m.hits, m.misses, m.coalesced, m.stored,
 			m.notStored, m.originSeconds, m.bytesIn, m.bytesOut, m.fillsAborted, m.reloads, m.inFlightFills,
-			m.clusterMembers, m.forwarded, m.forwardFailures, m.peerRefused, m.hotCopies, m.adopted, m.compressed, m.compressedHits, m.compressedSaved)
+			m.clusterMembers, m.forwarded, m.forwardFailures, m.peerRefused, m.hotCopies, m.adopted, m.compressed, m.compressedHits, m.compressedSaved,
+			m.hintsDropped)
 	}
 	return m
 }
