@@ -16,6 +16,7 @@ import (
 	"github.com/shoal-cdn/shoal/httpcache"
 	"github.com/shoal-cdn/shoal/origin"
 	"github.com/shoal-cdn/shoal/ring"
+	"github.com/valyala/fasthttp"
 )
 
 // hotMaxObject bounds the objects a non-owner keeps a hot copy of.
@@ -42,6 +43,7 @@ func (p *pipeline) forwardToOwner(x *exchange, rt *settings, r *route, key strin
 			return "", false
 		}
 		if owners := p.ring.Owners(key, 2); len(owners) > 1 && owners[0].Name == p.name {
+			p.processing(x) // a forwarding peer waits for the runner-up, and maybe the origin, through us
 			return p.forwardWith(x, rt, owners[1], strings.Clone(key), true)
 		}
 		return "", false
@@ -70,6 +72,11 @@ func (p *pipeline) forwardToOwner(x *exchange, rt *settings, r *route, key strin
 			return result, true
 		}
 		p.metrics.forwardFailures.Inc()
+		if result == ownerSilent {
+			// One bounded wait per request: the next owner may be as starved as this one
+			// (one load spike), and two waits in a row outlast a client's own timeout.
+			return "", false
+		}
 	}
 	return "", false
 }
@@ -159,8 +166,9 @@ func (p *pipeline) freshCopy(rt *settings, key string, x *exchange, now time.Tim
 	return rt.policy.Evaluate(req, resp, meta.Decision(), now).State == httpcache.Fresh
 }
 
-// forwardTo relays the request to one peer. It reports false only when the peer could not
-// be connected to, so the caller may try the next owner: a peer that received the request
+// forwardTo relays the request to one peer. It reports false only when the peer sent nothing
+// (could not be connected to, reset or dropped from the ring before its first byte, silent
+// for cluster.forward_timeout), so the caller may try the next owner: a peer that answered
 // and then failed answers for its origin (see forwardWith).
 func (p *pipeline) forwardTo(x *exchange, rt *settings, owner ring.Member, key string) (string, bool) {
 	return p.forwardWith(x, rt, owner, key, false)
@@ -168,10 +176,11 @@ func (p *pipeline) forwardTo(x *exchange, rt *settings, owner ring.Member, key s
 
 // forwardWith relays to owner; adopt asks only for a stored copy, to be kept as our own.
 //
-// Which failures move on: only one to connect (origin.ConnectFailed), where the peer never saw
-// the request. Once it has it, the owner may already be fetching from the origin, so a
-// failure after that (no head, a head then a cut body, a timeout) is this request's origin
-// failure: asking the next owner would fetch the object again, up to once per owner. The
+// Which failures move on: one to connect (origin.ConnectFailed), where the peer never saw the
+// request, and one before the owner's first byte (a reset, the owner dropped from the ring,
+// nothing within cluster.forward_timeout). Once the owner answered, it may already be fetching
+// from the origin, so a failure after that (no final head, a head then a cut body, a
+// timeout) is this request's origin failure: asking the next owner would fetch the object again, up to once per owner. The
 // client gets 502 (504 on a timeout) when nothing was sent yet, else the body ends as cut
 // (connection closed, or the HTTP/2 stream reset). A reused connection that fails before any
 // byte is retried once on a new connection to the same peer: that is a keep-alive connection
@@ -195,13 +204,18 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 		out.Set(adoptHeader, "1")
 	}
 	var onInterim origin.InterimFunc
+	interim := false // the owner sent an interim answer (its 102, a 103) and no final head yet
 	if !adopt {
-		onInterim = p.interimTo(x)
+		relay := p.interimTo(x)
+		onInterim = func(status int, h *fasthttp.ResponseHeader) {
+			interim = true
+			relay(status, h)
+		}
 	}
 	generation := p.begin()
 	sent := p.now()
 	wallSent := time.Now() // the purge log's clock (keepCopy)
-	a, finish, err := askPeer(client, out, peerIdle(rt), onInterim)
+	a, finish, err := askPeer(client, out, peerIdle(rt), max(rt.cfg.Cluster.ForwardTimeout.D(), 0), onInterim)
 	putOutgoing(out)
 	if !adopt { // an adoption that fails is filled from the origin, which names itself
 		status := 0
@@ -215,15 +229,29 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 		// An owner that never answered a cache request (GET or HEAD: no effects) is passed
 		// over like an unreachable one: the next candidate or this node serves it, as nginx's
 		// proxy_next_upstream error does. That is an owner killed with the request in flight,
-		// reset before its first byte. A timeout stays a 504: the owner may still be filling.
+		// reset before its first byte or after no more than its 102 (an owner that exits or is
+		// cut by prune as it waits for its origin: passed over, as before it said 102). One
+		// that sent nothing within cluster.forward_timeout (proxy_next_upstream timeout) is
+		// stuck, not waiting for a slow origin (it would have said 102, processing): this node
+		// serves the request itself. A timeout after the owner's first byte stays a 504: the
+		// owner may still be filling, and cutting it would fetch the object twice.
 		var ne net.Error
-		if adopt || origin.ConnectFailed(err) || !origin.ResponseStarted(err) && !(errors.As(err, &ne) && ne.Timeout()) {
-			if peerLeft(err) {
+		timeout := errors.As(err, &ne) && ne.Timeout()
+		silent := timeout && !origin.ResponseStarted(err) && !origin.ConnectFailed(err) && rt.cfg.Cluster.ForwardTimeout > 0
+		unanswered := !timeout && (!origin.ResponseStarted(err) || interim)
+		if adopt || origin.ConnectFailed(err) || unanswered || silent {
+			switch {
+			case peerLeft(err):
 				// prune closed the connection: the ring dropped the owner while this request
 				// waited on it (a frozen or partitioned node). Said once per request, as nginx
 				// logs each upstream it passes over.
 				p.log.Warn("owner left the ring with the request in flight; passing it over", "peer", owner.Name, "adopt", adopt)
-			} else {
+			case silent:
+				p.metrics.forwardTimeouts.Inc()
+				p.log.Warn("owner sent nothing within cluster.forward_timeout; serving the request here", "peer", owner.Name, "adopt", adopt,
+					"forward_timeout", rt.cfg.Cluster.ForwardTimeout.D())
+				return ownerSilent, false
+			default:
 				p.log.Debug("peer unreachable", "peer", owner.Name, "err", err)
 			}
 			return "", false
@@ -295,6 +323,10 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 	}
 	return "forward", true
 }
+
+// ownerSilent is forwardWith's result for an owner that sent nothing within
+// cluster.forward_timeout: the forwarding node serves the request itself.
+const ownerSilent = "owner-silent"
 
 // peerLeft reports a forward failed by prune closing its connection, or refused a new one,
 // because its peer left the ring.
