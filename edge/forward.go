@@ -271,14 +271,12 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 	empty := bodyless(x.req.Method(), status) || a.body() == nil
 	body.eof = empty
 	var whole []byte
-	keep := !empty && length >= 0 && (adopt || p.hotCandidate(rt, key, status, length, &a.head))
+	// A hot copy (at most hotMaxObject) is read whole before the client's first byte; an
+	// adopted object (up to max_object_size) streams, and is kept once read whole.
+	keep := !empty && length >= 0 && !adopt && p.hotCandidate(rt, key, status, length, &a.head)
 	if keep {
 		whole, err = io.ReadAll(io.LimitReader(body, int64(length)+1))
 		if err != nil || len(whole) != length {
-			if adopt {
-				body.Close()
-				return "", false
-			}
 			// Relay the cut as a cut: what arrived, then the failure.
 			p.log.Debug("peer failed mid-body", "peer", owner.Name, "err", err)
 			body.Close()
@@ -303,16 +301,21 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 			setHeadLength(x.resp.Head(), headAnswerLength(&a.head))
 		}
 		body.Close()
-	case keep:
+	case keep, adopt:
 		header := responseHeader(&a.head)
-		body.Close()
 		copied := peerCopy{sent: sent, received: received, generation: generation, filled: peerFilled(rt, header, wallSent),
 			stale: staleAnswer(ownerStatus)}
 		if adopt {
-			if p.keepCopy(rt, key, status, header, whole, copied, 0) {
-				p.metrics.adopted.Inc()
-			}
-		} else if p.keepCopy(rt, key, status, header, whole, copied, rt.cfg.Cache.HotTTL.D()) {
+			// Kept when the client read it whole: a cut or abandoned body is no object.
+			streamBody(x, &adoptedBody{peerBody: body, whole: make([]byte, 0, length), keep: func(whole []byte) {
+				if p.keepCopy(rt, key, status, header, whole, copied, 0) {
+					p.metrics.adopted.Inc()
+				}
+			}}, length)
+			break
+		}
+		body.Close()
+		if p.keepCopy(rt, key, status, header, whole, copied, rt.cfg.Cache.HotTTL.D()) {
 			p.metrics.hotCopies.Inc()
 		}
 		x.resp.SetBody(whole)
@@ -512,6 +515,34 @@ func (b *peerBody) Close() error {
 	b.finish(b.eof)
 	b.a.free()
 	return nil
+}
+
+// adoptedBody streams an object adopted from the runner-up (forwardWith) to the client and
+// hands keep the whole body once its last byte was read: the client of a rejoining owner
+// gets its first byte as a forward's client does, not after the whole object (up to
+// max_object_size) crossed the peer hop.
+type adoptedBody struct {
+	*peerBody
+	whole []byte // capacity: the runner-up's Content-Length
+	keep  func(whole []byte)
+}
+
+func (b *adoptedBody) Read(p []byte) (int, error) {
+	n, err := b.peerBody.Read(p)
+	if len(b.whole)+n <= cap(b.whole) {
+		b.whole = append(b.whole, p[:n]...)
+	} else {
+		b.keep = nil // more than announced: no object to keep
+	}
+	return n, err
+}
+
+func (b *adoptedBody) Close() error {
+	if b.keep != nil && b.peerBody.eof && len(b.whole) == cap(b.whole) {
+		b.keep(b.whole)
+	}
+	b.keep = nil
+	return b.peerBody.Close()
 }
 
 // popularity counts requests per key in windows of hot_ttl, bounded in size.
