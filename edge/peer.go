@@ -58,6 +58,14 @@ type peerClient struct {
 	gone  bool // pruned: the client dials nothing more
 }
 
+// peerConnectTimeout bounds a connect to a peer port. It covers one lost SYN (Linux
+// retransmits it after the 1 s initial RTO, RFC 6298) and a busy node's scheduler, as
+// HAProxy advises for "timeout connect": at 1 s, a burst of forwards to one owner on a
+// starved machine failed to connect by the hundreds and each was filled from the origin by
+// the node asked (TestCluster_oneOriginFetchForAColdObject: 208 "i/o timeout" dials, 2
+// origin fetches). It stays below cluster.forward_timeout's default, which includes it.
+const peerConnectTimeout = 3 * time.Second
+
 // errPeerGone fails a forward whose peer left the ring while it waited, or a dial to it after.
 var errPeerGone = errors.New("edge: peer left the ring")
 
@@ -73,7 +81,7 @@ func (p *peerClients) get(addr string, timeout time.Duration) *fasthttp.HostClie
 	c := &peerClient{conns: map[*peerConn]struct{}{}}
 	// origin.RoundTrip reads through it: its connections bound each read and write by the
 	// fill timeout, and its connect failures are the only ones that try the next owner.
-	dial := origin.Dialer(time.Second, timeout)
+	dial := origin.Dialer(peerConnectTimeout, timeout)
 	c.hc = &fasthttp.HostClient{
 		Addr:                          addr,
 		Name:                          "shoal-peer",
