@@ -184,6 +184,12 @@ type Cluster struct {
 	ProbeInterval Duration `yaml:"probe_interval"` // default 200ms
 	ProbeTimeout  Duration `yaml:"probe_timeout"`  // default 100ms; below probe_interval
 	SuspicionMult int      `yaml:"suspicion_mult"` // default 3
+	// ForwardTimeout bounds a forward to a key's owner until its first response byte (connect
+	// included): an owner that sends nothing by then is given up on and this node serves the
+	// request itself, as nginx's proxy_next_upstream timeout. An owner that must wait for its origin
+	// says so at once (102 Processing), so a slow origin is still fetched once. Default 5s;
+	// negative: no bound of its own (cache.fill_timeout, then 504).
+	ForwardTimeout Duration `yaml:"forward_timeout"`
 }
 
 // GSLB is the authoritative DNS server.

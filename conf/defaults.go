@@ -62,10 +62,11 @@ func DefaultCache() Cache {
 // address) with memberlist timings for a LAN.
 func DefaultCluster() Cluster {
 	return Cluster{
-		VNodes:        160,
-		ProbeInterval: Duration(200 * time.Millisecond),
-		ProbeTimeout:  Duration(100 * time.Millisecond),
-		SuspicionMult: 3,
+		VNodes:         160,
+		ProbeInterval:  Duration(200 * time.Millisecond),
+		ProbeTimeout:   Duration(100 * time.Millisecond),
+		SuspicionMult:  3,
+		ForwardTimeout: Duration(5 * time.Second),
 	}
 }
 

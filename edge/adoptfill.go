@@ -16,6 +16,9 @@ func (p *pipeline) adoptFromFill(x *exchange, l *lookup) (string, bool) {
 	if !ok {
 		return "", false
 	}
+	if !call.HeadDone() {
+		p.processing(x) // the adopting owner waits for our origin's head through us
+	}
 	h, err := call.Head()
 	if err != nil || !h.shareable || len(h.vary) > 0 {
 		reader.Close()

@@ -137,6 +137,7 @@ func (p *pipeline) serveCache(x *exchange, rt *settings, r *route, key string, n
 				return p.gatewayTimeoutOnlyIfCached(x, l)
 			}
 			if p.rangePass(x, l, now) {
+				p.processing(x)
 				return p.servePass(x, l.rt, l.r)
 			}
 			return p.fill(x, l, p.passMark.active(l.url, now))

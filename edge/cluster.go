@@ -114,7 +114,7 @@ func (n *Node) onClusterChange() {
 	if n.vips != nil {
 		n.vips.Update(vipCandidates(members, n.name), n.quorum.Observe(len(members)))
 	}
-	n.peers.prune(members)
+	n.peers.prune(members, r.Failed())
 	n.metrics.clusterMembers.Set(float64(len(members)))
 	n.catchUpReturning(members)
 }

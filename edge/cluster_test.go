@@ -120,8 +120,10 @@ func TestCluster_oneOriginFetchForAColdObject(t *testing.T) {
 	})
 	// The origin holds its head until all 600 have joined, which under -race on a loaded
 	// machine can take longer than the usual 5 s fill timeout and than the pool's 15 s
-	// first_byte_timeout: this test is about coalescing, so both are set out of its way.
-	nodes := startClusterEdited(t, 3, origin.URL, ", probe_interval: 2s, probe_timeout: 1s", func(yaml string) string {
+	// first_byte_timeout: this test is about coalescing, so both are set out of its way, and
+	// so is the forward timeout (an owner that takes seconds to start 400 forwarded requests'
+	// handlers is starved, not stuck).
+	nodes := startClusterEdited(t, 3, origin.URL, ", probe_interval: 2s, probe_timeout: 1s, forward_timeout: 60s", func(yaml string) string {
 		yaml = strings.Replace(yaml, "origins: {o: {servers:", "origins: {o: {first_byte_timeout: 60s, servers:", 1)
 		return strings.Replace(yaml, "fill_timeout: 5s", "fill_timeout: 60s", 1)
 	})

@@ -121,7 +121,9 @@ type exchange struct {
 	// adoption: the forwarding peer is an owner asking only-if-cached for an object this
 	// node kept while it was away (forwardWith), not relaying a client's request.
 	adoption bool
-	client   netip.Addr
+	// processing: the forwarding peer was sent 102 Processing (processing.go).
+	processing bool
+	client     netip.Addr
 	// probe is what the HTTP/2 listener's fresh-hit probe found before running the pipeline
 	// inline (freshHit), or nil: its object is served even if a purge or an eviction
 	// overtook it since, and its walk (target, route, key, lookup, verdict) is the

@@ -110,6 +110,9 @@ func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (string, fill
 	maxObject := int64(l.rt.cfg.Cache.MaxObjectSize)
 	call, reader, leader := p.fills.Join(coalesceKey, coalesce.Options{KeepLimit: maxObject})
 	l.status.collapse(!leader)
+	if !call.HeadDone() {
+		p.processing(x) // the forwarding peer waits for the origin's head through us
+	}
 	lingering := false
 	if leader {
 		p.startFill(x, l, call, true)

@@ -16,6 +16,7 @@ import (
 	"github.com/shoal-cdn/shoal/httpcache"
 	"github.com/shoal-cdn/shoal/origin"
 	"github.com/shoal-cdn/shoal/ring"
+	"github.com/valyala/fasthttp"
 )
 
 // hotMaxObject bounds the objects a non-owner keeps a hot copy of.
@@ -42,6 +43,7 @@ func (p *pipeline) forwardToOwner(x *exchange, rt *settings, r *route, key strin
 			return "", false
 		}
 		if owners := p.ring.Owners(key, 2); len(owners) > 1 && owners[0].Name == p.name {
+			p.processing(x) // a forwarding peer waits for the runner-up, and maybe the origin, through us
 			return p.forwardWith(x, rt, owners[1], strings.Clone(key), true)
 		}
 		return "", false
@@ -70,6 +72,11 @@ func (p *pipeline) forwardToOwner(x *exchange, rt *settings, r *route, key strin
 			return result, true
 		}
 		p.metrics.forwardFailures.Inc()
+		if result == ownerSilent {
+			// One bounded wait per request: the next owner may be as starved as this one
+			// (one load spike), and two waits in a row outlast a client's own timeout.
+			return "", false
+		}
 	}
 	return "", false
 }
@@ -159,8 +166,9 @@ func (p *pipeline) freshCopy(rt *settings, key string, x *exchange, now time.Tim
 	return rt.policy.Evaluate(req, resp, meta.Decision(), now).State == httpcache.Fresh
 }
 
-// forwardTo relays the request to one peer. It reports false only when the peer could not
-// be connected to, so the caller may try the next owner: a peer that received the request
+// forwardTo relays the request to one peer. It reports false only when the peer sent nothing
+// (could not be connected to, reset or dropped from the ring before its first byte, silent
+// for cluster.forward_timeout), so the caller may try the next owner: a peer that answered
 // and then failed answers for its origin (see forwardWith).
 func (p *pipeline) forwardTo(x *exchange, rt *settings, owner ring.Member, key string) (string, bool) {
 	return p.forwardWith(x, rt, owner, key, false)
@@ -168,10 +176,11 @@ func (p *pipeline) forwardTo(x *exchange, rt *settings, owner ring.Member, key s
 
 // forwardWith relays to owner; adopt asks only for a stored copy, to be kept as our own.
 //
-// Which failures move on: only one to connect (origin.ConnectFailed), where the peer never saw
-// the request. Once it has it, the owner may already be fetching from the origin, so a
-// failure after that (no head, a head then a cut body, a timeout) is this request's origin
-// failure: asking the next owner would fetch the object again, up to once per owner. The
+// Which failures move on: one to connect (origin.ConnectFailed), where the peer never saw the
+// request, and one before the owner's first byte (a reset, the owner dropped from the ring,
+// nothing within cluster.forward_timeout). Once the owner answered, it may already be fetching
+// from the origin, so a failure after that (no final head, a head then a cut body, a
+// timeout) is this request's origin failure: asking the next owner would fetch the object again, up to once per owner. The
 // client gets 502 (504 on a timeout) when nothing was sent yet, else the body ends as cut
 // (connection closed, or the HTTP/2 stream reset). A reused connection that fails before any
 // byte is retried once on a new connection to the same peer: that is a keep-alive connection
@@ -195,13 +204,18 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 		out.Set(adoptHeader, "1")
 	}
 	var onInterim origin.InterimFunc
+	interim := false // the owner sent an interim answer (its 102, a 103) and no final head yet
 	if !adopt {
-		onInterim = p.interimTo(x)
+		relay := p.interimTo(x)
+		onInterim = func(status int, h *fasthttp.ResponseHeader) {
+			interim = true
+			relay(status, h)
+		}
 	}
 	generation := p.begin()
 	sent := p.now()
 	wallSent := time.Now() // the purge log's clock (keepCopy)
-	a, finish, err := askPeer(client, out, peerIdle(rt), onInterim)
+	a, finish, err := askPeer(client, out, peerIdle(rt), max(rt.cfg.Cluster.ForwardTimeout.D(), 0), onInterim)
 	putOutgoing(out)
 	if !adopt { // an adoption that fails is filled from the origin, which names itself
 		status := 0
@@ -215,15 +229,29 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 		// An owner that never answered a cache request (GET or HEAD: no effects) is passed
 		// over like an unreachable one: the next candidate or this node serves it, as nginx's
 		// proxy_next_upstream error does. That is an owner killed with the request in flight,
-		// reset before its first byte. A timeout stays a 504: the owner may still be filling.
+		// reset before its first byte or after no more than its 102 (an owner that exits or is
+		// cut by prune as it waits for its origin: passed over, as before it said 102). One
+		// that sent nothing within cluster.forward_timeout (proxy_next_upstream timeout) is
+		// stuck, not waiting for a slow origin (it would have said 102, processing): this node
+		// serves the request itself. A timeout after the owner's first byte stays a 504: the
+		// owner may still be filling, and cutting it would fetch the object twice.
 		var ne net.Error
-		if adopt || origin.ConnectFailed(err) || !origin.ResponseStarted(err) && !(errors.As(err, &ne) && ne.Timeout()) {
-			if peerLeft(err) {
+		timeout := errors.As(err, &ne) && ne.Timeout()
+		silent := timeout && !origin.ResponseStarted(err) && !origin.ConnectFailed(err) && rt.cfg.Cluster.ForwardTimeout > 0
+		unanswered := !timeout && (!origin.ResponseStarted(err) || interim)
+		if adopt || origin.ConnectFailed(err) || unanswered || silent {
+			switch {
+			case peerLeft(err):
 				// prune closed the connection: the ring dropped the owner while this request
 				// waited on it (a frozen or partitioned node). Said once per request, as nginx
 				// logs each upstream it passes over.
 				p.log.Warn("owner left the ring with the request in flight; passing it over", "peer", owner.Name, "adopt", adopt)
-			} else {
+			case silent:
+				p.metrics.forwardTimeouts.Inc()
+				p.log.Warn("owner sent nothing within cluster.forward_timeout; serving the request here", "peer", owner.Name, "adopt", adopt,
+					"forward_timeout", rt.cfg.Cluster.ForwardTimeout.D())
+				return ownerSilent, false
+			default:
 				p.log.Debug("peer unreachable", "peer", owner.Name, "err", err)
 			}
 			return "", false
@@ -243,14 +271,12 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 	empty := bodyless(x.req.Method(), status) || a.body() == nil
 	body.eof = empty
 	var whole []byte
-	keep := !empty && length >= 0 && (adopt || p.hotCandidate(rt, key, status, length, &a.head))
+	// A hot copy (at most hotMaxObject) is read whole before the client's first byte; an
+	// adopted object (up to max_object_size) streams, and is kept once read whole.
+	keep := !empty && length >= 0 && !adopt && p.hotCandidate(rt, key, status, length, &a.head)
 	if keep {
 		whole, err = io.ReadAll(io.LimitReader(body, int64(length)+1))
 		if err != nil || len(whole) != length {
-			if adopt {
-				body.Close()
-				return "", false
-			}
 			// Relay the cut as a cut: what arrived, then the failure.
 			p.log.Debug("peer failed mid-body", "peer", owner.Name, "err", err)
 			body.Close()
@@ -275,16 +301,21 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 			setHeadLength(x.resp.Head(), headAnswerLength(&a.head))
 		}
 		body.Close()
-	case keep:
+	case keep, adopt:
 		header := responseHeader(&a.head)
-		body.Close()
 		copied := peerCopy{sent: sent, received: received, generation: generation, filled: peerFilled(rt, header, wallSent),
 			stale: staleAnswer(ownerStatus)}
 		if adopt {
-			if p.keepCopy(rt, key, status, header, whole, copied, 0) {
-				p.metrics.adopted.Inc()
-			}
-		} else if p.keepCopy(rt, key, status, header, whole, copied, rt.cfg.Cache.HotTTL.D()) {
+			// Kept when the client read it whole: a cut or abandoned body is no object.
+			streamBody(x, &adoptedBody{peerBody: body, whole: make([]byte, 0, length), keep: func(whole []byte) {
+				if p.keepCopy(rt, key, status, header, whole, copied, 0) {
+					p.metrics.adopted.Inc()
+				}
+			}}, length)
+			break
+		}
+		body.Close()
+		if p.keepCopy(rt, key, status, header, whole, copied, rt.cfg.Cache.HotTTL.D()) {
 			p.metrics.hotCopies.Inc()
 		}
 		x.resp.SetBody(whole)
@@ -295,6 +326,10 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 	}
 	return "forward", true
 }
+
+// ownerSilent is forwardWith's result for an owner that sent nothing within
+// cluster.forward_timeout: the forwarding node serves the request itself.
+const ownerSilent = "owner-silent"
 
 // peerLeft reports a forward failed by prune closing its connection, or refused a new one,
 // because its peer left the ring.
@@ -480,6 +515,34 @@ func (b *peerBody) Close() error {
 	b.finish(b.eof)
 	b.a.free()
 	return nil
+}
+
+// adoptedBody streams an object adopted from the runner-up (forwardWith) to the client and
+// hands keep the whole body once its last byte was read: the client of a rejoining owner
+// gets its first byte as a forward's client does, not after the whole object (up to
+// max_object_size) crossed the peer hop.
+type adoptedBody struct {
+	*peerBody
+	whole []byte // capacity: the runner-up's Content-Length
+	keep  func(whole []byte)
+}
+
+func (b *adoptedBody) Read(p []byte) (int, error) {
+	n, err := b.peerBody.Read(p)
+	if len(b.whole)+n <= cap(b.whole) {
+		b.whole = append(b.whole, p[:n]...)
+	} else {
+		b.keep = nil // more than announced: no object to keep
+	}
+	return n, err
+}
+
+func (b *adoptedBody) Close() error {
+	if b.keep != nil && b.peerBody.eof && len(b.whole) == cap(b.whole) {
+		b.keep(b.whole)
+	}
+	b.keep = nil
+	return b.peerBody.Close()
 }
 
 // popularity counts requests per key in windows of hot_ttl, bounded in size.

@@ -26,6 +26,7 @@ type metrics struct {
 	clusterMembers  prometheus.Gauge
 	forwarded       prometheus.Counter
 	forwardFailures prometheus.Counter
+	forwardTimeouts prometheus.Counter
 	peerRefused     prometheus.Counter
 	hotCopies       prometheus.Counter
 	adopted         prometheus.Counter
@@ -77,6 +78,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Cacheable requests forwarded to the owning peer and answered by it."}),
 		forwardFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_forward_failures_total",
 			Help: "Forwards that failed: a peer that could not be connected to (the next owner or the origin served instead), or one that received the request and failed (the client got that failure)."}),
+		forwardTimeouts: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_forward_timeouts_total",
+			Help: "Forwards whose owner sent no byte within cluster.forward_timeout; this node served them itself."}),
 		peerRefused: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_peer_refused_total",
 			Help: "Requests on the peer port refused for lacking the cluster secret."}),
 		hotCopies: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_hot_copies_total",
@@ -98,7 +101,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg != nil {
 		reg.MustRegister(m.requests, m.responses, m.rejected, m.hits, m.misses, m.coalesced, m.stored,
 			m.notStored, m.originSeconds, m.bytesIn, m.bytesOut, m.fillsAborted, m.reloads, m.inFlightFills,
-			m.clusterMembers, m.forwarded, m.forwardFailures, m.peerRefused, m.hotCopies, m.adopted, m.compressed, m.compressedHits, m.compressedSaved,
+			m.clusterMembers, m.forwarded, m.forwardFailures, m.forwardTimeouts, m.peerRefused, m.hotCopies, m.adopted, m.compressed, m.compressedHits, m.compressedSaved,
 			m.hintsDropped)
 	}
 	return m

@@ -58,6 +58,14 @@ type peerClient struct {
 	gone  bool // pruned: the client dials nothing more
 }
 
+// peerConnectTimeout bounds a connect to a peer port. It covers one lost SYN (Linux
+// retransmits it after the 1 s initial RTO, RFC 6298) and a busy node's scheduler, as
+// HAProxy advises for "timeout connect": at 1 s, a burst of forwards to one owner on a
+// starved machine failed to connect by the hundreds and each was filled from the origin by
+// the node asked (TestCluster_oneOriginFetchForAColdObject: 208 "i/o timeout" dials, 2
+// origin fetches). It stays below cluster.forward_timeout's default, which includes it.
+const peerConnectTimeout = 3 * time.Second
+
 // errPeerGone fails a forward whose peer left the ring while it waited, or a dial to it after.
 var errPeerGone = errors.New("edge: peer left the ring")
 
@@ -73,7 +81,7 @@ func (p *peerClients) get(addr string, timeout time.Duration) *fasthttp.HostClie
 	c := &peerClient{conns: map[*peerConn]struct{}{}}
 	// origin.RoundTrip reads through it: its connections bound each read and write by the
 	// fill timeout, and its connect failures are the only ones that try the next owner.
-	dial := origin.Dialer(time.Second, timeout)
+	dial := origin.Dialer(peerConnectTimeout, timeout)
 	c.hc = &fasthttp.HostClient{
 		Addr:                          addr,
 		Name:                          "shoal-peer",
@@ -146,7 +154,9 @@ func (c *peerClient) closeAll(graceful bool) {
 type peerConn struct {
 	net.Conn
 	client *peerClient
-	// awaiting: a request was written and no byte of its answer read yet.
+	// awaiting: a request was written and no byte of its answer read yet but the owner's
+	// 102 Processing (processing.go): an owner that said it waits for its origin and then
+	// froze or died holds the forward as one that said nothing would.
 	awaiting atomic.Bool
 }
 
@@ -159,7 +169,10 @@ func (pc *peerConn) Write(b []byte) (int, error) {
 
 func (pc *peerConn) Read(b []byte) (int, error) {
 	n, err := pc.Conn.Read(b)
-	if n > 0 {
+	// The owner writes its 102 whole, before anything else, so it arrives as one read (one
+	// split or joined to the answer's head clears awaiting: the forward is then never cut,
+	// as before the 102).
+	if n > 0 && !(pc.awaiting.Load() && string(b[:n]) == processingLine) {
 		pc.awaiting.Store(false)
 	}
 	return n, err
@@ -176,11 +189,16 @@ func (pc *peerConn) Close() error {
 // waiting on those peers: a frozen owner (SIGSTOP, a hung host) accepts connections and
 // answers nothing, and held every request forwarded to it for cache.fill_timeout, long after
 // memberlist had declared it dead.
-func (p *peerClients) prune(members []ring.Member) {
+//
+// A member last seen draining or leaving keeps its forwards in flight (closeAll's graceful),
+// unless it is among failed (ring.Failed: it went out of the view without announcing its
+// leave): a member frozen, cut off or killed in its drain would hold them for
+// cache.fill_timeout, its 102 Processing having already answered forward_timeout.
+func (p *peerClients) prune(members, failed []ring.Member) {
 	live, draining := map[string]bool{}, map[string]bool{}
 	for _, m := range members {
 		live[m.PeerAddr] = true
-		if m.State == ring.StateDraining {
+		if m.State == ring.StateDraining || m.State == ring.StateLeaving {
 			draining[m.PeerAddr] = true
 		}
 	}
@@ -188,11 +206,15 @@ func (p *peerClients) prune(members []ring.Member) {
 		c        *peerClient
 		graceful bool
 	}
+	failedAddr := map[string]bool{}
+	for _, m := range failed {
+		failedAddr[m.PeerAddr] = true
+	}
 	var gone []left
 	p.mu.Lock()
 	for addr, c := range p.clients {
 		if !live[addr] {
-			gone = append(gone, left{c, p.draining[addr]})
+			gone = append(gone, left{c, p.draining[addr] && !failedAddr[addr]})
 			delete(p.clients, addr)
 		}
 	}

@@ -11,19 +11,23 @@ import (
 	"github.com/shoal-cdn/shoal/ring"
 )
 
-// A peer the ring drops while a forward waits on it: a frozen or dead one (never seen
-// draining) has the forward cut at once, so it can be served elsewhere; one that drained
-// first (SIGTERM: Shoal's graceful leave) is finishing what it was sent, and the forward gets
-// the leaver's answer. Before, both were cut: under load each such forward was fetched from
-// the origin a second time, in a burst, as the leaver's keys moved.
+// A peer the ring drops while a forward waits on it: a frozen or dead one has the forward cut
+// at once, so it can be served elsewhere, also when it was draining (killed or frozen in its
+// drain: before, that forward waited for cache.fill_timeout); one that drained first and left
+// (SIGTERM: Shoal's graceful leave) is finishing what it was sent, and the forward gets the
+// leaver's answer. Before 5872800 both were cut: under load each such forward was fetched
+// from the origin a second time, in a burst, as the leaver's keys moved.
 func TestPeerClients_pruneCutsForwardsOnlyToPeersThatDidNotDrain(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		before   ring.State // the peer's state in the view before the one without it
+		failed   bool       // the ring lists it in Failed: out of the view without its leave
 		answered bool
 	}{
-		{"dead without draining", ring.StateAlive, false},
-		{"left after draining", ring.StateDraining, true},
+		{"dead without draining", ring.StateAlive, true, false},
+		{"left after draining", ring.StateDraining, false, true},
+		{"left after announcing its leave", ring.StateLeaving, false, true},
+		{"dead during its drain", ring.StateDraining, true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -47,7 +51,8 @@ func TestPeerClients_pruneCutsForwardsOnlyToPeersThatDidNotDrain(t *testing.T) {
 			}()
 			addr := ln.Addr().String()
 			var peers peerClients
-			peers.prune([]ring.Member{{Name: "peer", PeerAddr: addr, State: tc.before}})
+			peer := ring.Member{Name: "peer", PeerAddr: addr, State: tc.before}
+			peers.prune([]ring.Member{peer}, nil)
 			hc := peers.get(addr, 10*time.Second)
 			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 			defer fasthttp.ReleaseRequest(req)
@@ -60,7 +65,11 @@ func TestPeerClients_pruneCutsForwardsOnlyToPeersThatDidNotDrain(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("the forward never reached the peer")
 			}
-			peers.prune(nil) // the view without the peer
+			var failed []ring.Member
+			if tc.failed {
+				failed = []ring.Member{peer}
+			}
+			peers.prune(nil, failed) // the view without the peer
 			close(answer)
 			err = <-done
 			if got := err == nil && resp.StatusCode() == 200 && string(resp.Body()) == "ok"; got != tc.answered {

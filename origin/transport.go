@@ -63,7 +63,7 @@ func (e *startedError) Unwrap() error { return e.err }
 // held.finish must be called once the body has been read or abandoned: reuse says the body was
 // read to its end, and the connection goes back to the pool if the response allows it.
 func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, relay bool, idempotent bool, onInterim InterimFunc, lb *lengthBody, headBy int64, held *heldConn) (body io.Reader, err error) {
-	return roundTrip(s.client, req, h, relay, idempotent, p.cfg.idleTTL, onInterim, func() { p.metrics.staleRetry(p.cfg.name, s.label) }, lb, headBy, held)
+	return roundTrip(s.client, req, h, relay, idempotent, p.cfg.idleTTL, onInterim, func() { p.metrics.staleRetry(p.cfg.name, s.label) }, lb, headBy, 0, held)
 }
 
 // RoundTrip is the exchange Pool.Do makes with one server, for a client the caller keeps (the
@@ -77,11 +77,20 @@ func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, re
 // so the connection itself has to bound every read and write. finish must be called once the
 // body was read to its end (reuse true: the connection may serve another request) or
 // abandoned. ConnectFailed tells an error that sent nothing from one after the request left.
-func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, idle time.Duration, onInterim InterimFunc) (finish func(reuse bool), err error) {
+//
+// firstByte, when positive, bounds the wait for the server's first response byte (an interim
+// response's counts) from the moment the request is written: a server that sent nothing by
+// then fails the exchange with a timeout that ResponseStarted reports false for. The rest of
+// the head and the body are bounded by the connection's inactivity limit alone.
+func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, idle, firstByte time.Duration, onInterim InterimFunc) (finish func(reuse bool), err error) {
 	resp.Reset()
 	resp.Header.DisableNormalizing()
 	var held heldConn
-	body, err := roundTrip(hc, fastRequest{req}, &resp.Header, false, idempotent, idle, onInterim, nil, nil, 0, &held)
+	var firstBy int64
+	if firstByte > 0 {
+		firstBy = time.Now().Add(firstByte).UnixNano()
+	}
+	body, err := roundTrip(hc, fastRequest{req}, &resp.Header, false, idempotent, idle, onInterim, nil, nil, 0, firstBy, &held)
 	if err != nil {
 		return nil, err
 	}
@@ -119,10 +128,11 @@ func ConnectFailed(err error) bool {
 // roundTrip is RoundTrip reading into h (without its hop-by-hop fields with relay, see
 // readRelayHead); onStaleRetry, if not nil, counts a retry on a new
 // connection; lb, if not nil, holds a length-delimited body's reader (see bodyOf); headBy, if
-// not zero, ends the wait for the head (Target.HeadDeadline, in Unix nanoseconds). On success
+// not zero, ends the wait for the head (Target.HeadDeadline, in Unix nanoseconds); firstBy, if
+// not zero, ends the wait for the first response byte (RoundTrip's firstByte). On success
 // held holds the connection until held.finish: the caller's storage, not a closure, so that a
 // pool's request allocates none (issue 15's pass profile).
-func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader, relay bool, idempotent bool, idle time.Duration, onInterim InterimFunc, onStaleRetry func(), lb *lengthBody, headBy int64, held *heldConn) (body io.Reader, err error) {
+func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader, relay bool, idempotent bool, idle time.Duration, onInterim InterimFunc, onStaleRetry func(), lb *lengthBody, headBy, firstBy int64, held *heldConn) (body io.Reader, err error) {
 	retryStale := idempotent && !req.streamed()
 	for attempt := 0; ; attempt++ {
 		cc, reused, now, err := acquireConn(hc.AcquireConn, hc.CloseConn, attempt > 0, idle)
@@ -134,7 +144,7 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 		if ic != nil {
 			err := ic.armRequest(now)
 			if err == nil {
-				err = ic.boundHead(headBy)
+				err = ic.boundHead(earliest(headBy, firstBy))
 			}
 			if err != nil {
 				hc.CloseConn(cc)
@@ -150,6 +160,9 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 		br := hc.AcquireReader(conn)
 		if err == nil {
 			_, err = br.Peek(1) // the first response byte, or why none came
+		}
+		if err == nil && ic != nil && firstBy != 0 {
+			ic.headBy = headBy // the first byte came: the rest of the head has headBy's bound alone
 		}
 		if err != nil {
 			hc.ReleaseReader(br)
@@ -199,6 +212,14 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 		*held = heldConn{hc: hc, cc: cc, br: br, closeAfter: closeAfter, framedTwice: twice}
 		return body, nil
 	}
+}
+
+// earliest is the sooner of two Unix-nanosecond deadlines, zero meaning none.
+func earliest(a, b int64) int64 {
+	if a == 0 || b != 0 && b < a {
+		return b
+	}
+	return a
 }
 
 // heldConn is a connection roundTrip handed over with a response whose body may still be on

@@ -17,6 +17,9 @@ const keepGone = 30 * time.Second
 type addrEntry struct {
 	node memberlist.Node // Name, Addr and Port only: what a datagram or a knock needs
 	gone time.Time
+	// failed: the member as last seen, when it went out of the view without announcing
+	// its leave (StateLeaving); nil while in the view or after a leave.
+	failed *Member
 }
 
 // rememberAddrLocked records n's address. r.mu is held.
@@ -32,9 +35,9 @@ func (r *Ring) rememberAddrLocked(n *memberlist.Node) {
 // every member in the view plus those that left since the last departure more than keepGone
 // after theirs: bounded by the names the cluster ever had, and goneMember never returns an
 // entry older than keepGone. r.mu is held.
-func (r *Ring) forgetAddrLocked(name string, now time.Time) {
+func (r *Ring) forgetAddrLocked(name string, now time.Time, failed *Member) {
 	if e, ok := r.addrs[name]; ok && e.gone.IsZero() {
-		e.gone = now
+		e.gone, e.failed = now, failed
 		r.addrs[name] = e
 	}
 	for k, e := range r.addrs {
@@ -54,4 +57,21 @@ func (r *Ring) goneMember(name string, now time.Time) (*memberlist.Node, bool) {
 	}
 	n := e.node
 	return &n, true
+}
+
+// Failed lists the members that went out of the view in the last keepGone without having
+// announced their leave (memberlist declared them dead: a crash, a freeze, a partition, or a
+// process too starved to answer its probes), as last seen; a member back in the view is not
+// listed. A member last seen draining is listed too: it did not finish its drain.
+func (r *Ring) Failed() []Member {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Member
+	for _, e := range r.addrs {
+		if e.failed != nil && !e.gone.IsZero() && now.Sub(e.gone) <= keepGone {
+			out = append(out, *e.failed)
+		}
+	}
+	return out
 }

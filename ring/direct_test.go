@@ -121,7 +121,7 @@ func TestRing_sendDirectReachesAMemberOutOfTheViewForAWhile(t *testing.T) {
 	now := time.Now()
 	r.mu.Lock()
 	r.rememberAddrLocked(gone)
-	r.forgetAddrLocked("edge-9", now)
+	r.forgetAddrLocked("edge-9", now, nil)
 	r.mu.Unlock()
 	if err := r.SendDirect("edge-9", []byte("still there?")); err != nil {
 		t.Fatalf("a member out of the view for a moment: %v", err)
@@ -138,7 +138,7 @@ func TestRing_sendDirectReachesAMemberOutOfTheViewForAWhile(t *testing.T) {
 		t.Errorf("knock on a member out of the view whose port is open: %v", err)
 	}
 	r.mu.Lock()
-	r.forgetAddrLocked("edge-1-other", now.Add(keepGone+time.Second)) // any event prunes
+	r.forgetAddrLocked("edge-1-other", now.Add(keepGone+time.Second), nil) // any event prunes
 	r.mu.Unlock()
 	if err := r.SendDirect("edge-9", []byte("x")); !errors.Is(err, ErrUnknownMember) {
 		t.Errorf("out of the view for longer than keepGone: %v, want ErrUnknownMember", err)

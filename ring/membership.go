@@ -38,13 +38,18 @@ func (r *Ring) memberDown(name string) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.forgetAddrLocked(name, time.Now())
-	if _, ok := r.members[name]; !ok {
+	m, ok := r.members[name]
+	var failed *Member
+	if ok && m.State != StateLeaving {
+		failed = &m
+	}
+	r.forgetAddrLocked(name, time.Now(), failed)
+	if !ok {
 		return
 	}
 	delete(r.members, name)
 	r.changedLocked()
-	r.log.Info("ring: member down", "member", name)
+	r.log.Info("ring: member down", "member", name, "failed", failed != nil)
 }
 
 func sameMember(a, b Member) bool {

@@ -18,7 +18,7 @@ var errMetaTooLarge = errors.New("metadata too large")
 
 // The state byte on the wire. Unknown values decode as not ready, so a state added later
 // never makes an older node route keys to a member that should own none.
-var stateCodes = []State{StateAlive, StateDraining, StateNotReady}
+var stateCodes = []State{StateAlive, StateDraining, StateNotReady, StateLeaving}
 
 // VIP encodings: a parseable prefix or address travels as raw bytes (6 or 18 bytes instead
 // of up to 43 characters), anything else as text.

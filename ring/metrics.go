@@ -18,7 +18,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		members: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: "shoal", Subsystem: "ring", Name: "members",
-			Help: "Live cluster members this node sees, including itself, by state (alive, draining, notready).",
+			Help: "Live cluster members this node sees, including itself, by state (alive, draining, notready, leaving).",
 		}, []string{"state"}),
 		changes: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "shoal", Subsystem: "ring", Name: "changes_total",

@@ -30,6 +30,10 @@ const (
 	StateAlive    State = "alive"    // serving and owning keys
 	StateDraining State = "draining" // about to leave: serves, owns no keys
 	StateNotReady State = "notready" // starting: owns no keys yet
+	// StateLeaving is announced by Leave alone, just before memberlist's leave: the member
+	// finished what it was sent and goes. A member that drops out of the view from any other
+	// state failed (Failed), whatever memberlist's reason.
+	StateLeaving State = "leaving"
 )
 
 // MaxBroadcastSize is the largest message Broadcast accepts: one gossip packet must carry it
@@ -254,7 +258,7 @@ func (r *Ring) shutdownLocked() error {
 	return err
 }
 
-// Leave announces that this node leaves, waits up to timeout for the announcement to reach
+// Leave announces that this node leaves (state leaving, then memberlist's leave), waits up to timeout for the announcement to reach
 // a peer, then shuts down. Peers drop the node as soon as the announcement arrives, without
 // waiting for failure detection. Call SetState(StateDraining) earlier to hand keys over
 // while still serving.
@@ -263,6 +267,11 @@ func (r *Ring) Leave(timeout time.Duration) error {
 	defer r.lifeMu.Unlock()
 	var err error
 	if ml := r.ml.Load(); ml != nil && !r.stopped {
+		// Said first, so that peers tell this leave from a failure (memberlist reports both
+		// alike): a peer that sees the leave before this update takes it for one (Failed).
+		if e := r.updateSelf(func(m *Member) { m.State = StateLeaving }); e != nil {
+			err = fmt.Errorf("ring: leave: %w", e)
+		}
 		if e := ml.Leave(timeout); e != nil {
 			err = fmt.Errorf("ring: leave: %w", e)
 		}

@@ -19,14 +19,7 @@ import (
 // Once the ring dropped it, its keys go to their next owner without trying it.
 func TestCluster_frozenOwnerIsPassedOverOnceTheRingDropsIt(t *testing.T) {
 	originURL, asked := countedObjectOrigin(t)
-	procs := launchProcs(t, 3, func(i int, p *proc, join string) string {
-		return procYAML(p, join, originURL, "memory: 64MiB, fill_timeout: 20s", "")
-	})
-	frozen := procs[2]
-	if err := frozen.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { frozen.cmd.Process.Signal(syscall.SIGCONT) })
+	procs := launchFrozenThird(t, originURL, "")
 
 	// 30 cold objects through node-1 at once, while node-3 is frozen and still in the ring:
 	// about a third are node-3's.
@@ -39,15 +32,37 @@ func TestCluster_frozenOwnerIsPassedOverOnceTheRingDropsIt(t *testing.T) {
 	if got := metricLine(t, procs[0], "shoal_edge_forward_failures_total"); got != failures {
 		t.Errorf("forwards failed with node-3 out of the ring: %s, then %s", failures, got)
 	}
-	counts := asked()
-	for path, n := range counts {
-		if n != 1 {
-			t.Errorf("the origin was asked %d times for %s, want 1", n, path)
+	fetchedOnceEach(t, asked(), 60)
+}
+
+// fetchedOnceEach checks that the origin saw n objects, each asked for once.
+func fetchedOnceEach(t *testing.T, counts map[string]int, n int) {
+	t.Helper()
+	for path, c := range counts {
+		if c != 1 {
+			t.Errorf("the origin was asked %d times for %s, want 1", c, path)
 		}
 	}
-	if len(counts) != 60 {
-		t.Errorf("the origin saw %d of the 60 objects", len(counts))
+	if len(counts) != n {
+		t.Errorf("the origin saw %d of the %d objects", len(counts), n)
 	}
+}
+
+// launchFrozenThird starts three processes before originURL (cache.fill_timeout 20s, the
+// cluster keys in clusterKeys, e.g. "probe_interval: 10s, ") and freezes the third (SIGSTOP,
+// SIGCONT at cleanup).
+func launchFrozenThird(t *testing.T, originURL, clusterKeys string) []*proc {
+	t.Helper()
+	procs := launchProcs(t, 3, func(i int, p *proc, join string) string {
+		yaml := procYAML(p, join, originURL, "memory: 64MiB, fill_timeout: 20s", "")
+		return strings.Replace(yaml, "cluster: {", "cluster: {"+clusterKeys, 1)
+	})
+	frozen := procs[2]
+	if err := frozen.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { frozen.cmd.Process.Signal(syscall.SIGCONT) })
+	return procs
 }
 
 // askThirty asks p for 30 cold objects prefix-N.css at once, each of which must come whole.
