@@ -97,21 +97,31 @@ func (f *fifo) len() int { return f.n }
 type s3fifo struct {
 	small, main fifo
 	smallMax    int64
-	ghosts      []uint64 // key hashes, one per slot; a newer ghost overwrites an older
-	seed        maphash.Seed
+	// ghosts holds key hashes, one per slot; a newer ghost overwrites an older. nil until
+	// the first object leaves the small queue: a store that never evicted has no ghosts,
+	// and the table, sized for the whole budget (8 MiB for a 4 GiB cache), would be heap
+	// the collector counts in its pacing while the store fills (GOGC's headroom is a share
+	// of it) and that holds nothing.
+	ghosts     []uint64
+	ghostSlots int // len(ghosts) once made: a power of 2, so a hash's low bits pick the slot
+	seed       maphash.Seed
 }
 
 func newS3FIFO(maxBytes int64) *s3fifo {
-	n := minGhosts // a power of 2, so a hash's low bits pick the slot
+	n := minGhosts
 	for int64(n) < maxBytes/ghostBytes {
 		n <<= 1
 	}
-	return &s3fifo{smallMax: maxBytes / smallShare, ghosts: make([]uint64, n), seed: maphash.MakeSeed()}
+	return &s3fifo{smallMax: maxBytes / smallShare, ghostSlots: n, seed: maphash.MakeSeed()}
 }
 
 // add queues o, which the store has just indexed.
 func (p *s3fifo) add(o *Object) {
 	o.freq.Store(0)
+	if p.ghosts == nil {
+		p.small.push(o)
+		return
+	}
 	if g, h := p.ghost(o); *g == h {
 		*g = 0
 		p.main.push(o)
@@ -148,6 +158,9 @@ func (p *s3fifo) evictSmall(live func(*Object) bool) *Object {
 			o.freq.Store(0)
 			p.main.push(o)
 			continue
+		}
+		if p.ghosts == nil {
+			p.ghosts = make([]uint64, p.ghostSlots)
 		}
 		g, h := p.ghost(o)
 		*g = h

@@ -1,6 +1,9 @@
 package cachestore
 
-import "testing"
+import (
+	"runtime"
+	"testing"
+)
 
 // TestFifo_keepsOrderAcrossBlocks pushes and pops in uneven runs across block boundaries.
 func TestFifo_keepsOrderAcrossBlocks(t *testing.T) {
@@ -82,4 +85,27 @@ func TestS3FIFO_queues(t *testing.T) {
 	if v := p.evict(func(o *Object) bool { return o != c }); v != nil {
 		t.Fatalf("evicted %q from queues holding only a removed object", v.Key)
 	}
+}
+
+// A store that has not evicted yet holds no table sized by its budget: the ghost table (one
+// slot per 4 KiB of budget) is made when the first object leaves the small queue, and the
+// ring of Vary orphans grows as orphans come. Made up front, a 4 GiB store held 9 MiB of heap
+// that nothing used while it filled, which the collector's pacing counted as live.
+func TestMemory_aStoreThatNeverEvictedHoldsNoBudgetSizedTables(t *testing.T) {
+	before := liveHeap()
+	m := newTestMemory(t, Config{MaxBytes: 4 << 30})
+	for i := range 1000 {
+		if !m.Set(edgeObject(i, 1024)) {
+			t.Fatalf("Set %d refused", i)
+		}
+	}
+	held := liveHeap() - before
+	// 1,000 objects of the edge's shape are some 1.5 MB (Object.Cost: under 1,600 B each).
+	if limit := uint64(1000*1600 + 512<<10); held > limit {
+		t.Fatalf("a 4 GiB store holding 1,000 objects holds %d B of heap, want at most %d", held, limit)
+	}
+	if m.pol.ghosts != nil {
+		t.Fatalf("ghost table made (%d slots) before any eviction", len(m.pol.ghosts))
+	}
+	runtime.KeepAlive(m)
 }

@@ -83,18 +83,23 @@ func orphanCapacity(maxBytes int64) int {
 // orphanRing remembers the URLs of the most recent orphan records, oldest first. A URL may
 // appear twice; dropping its older entry then only costs a lookup that relearns the names.
 // Not safe for concurrent use; Memory guards it with mu.
+//
+// The ring grows as orphans come, up to its capacity: made at its capacity, it was heap sized
+// by the budget (1 MiB from a 4 GiB cache) held from the start, which a store with few Vary
+// URLs never fills.
 type orphanRing struct {
-	urls []string
-	next int // where the next push goes once urls is full
+	urls     []string
+	capacity int
+	next     int // where the next push goes once urls is full
 }
 
 func newOrphanRing(capacity int) orphanRing {
-	return orphanRing{urls: make([]string, 0, capacity)}
+	return orphanRing{capacity: capacity}
 }
 
 // push adds url; when the ring is full the oldest URL is passed to evict.
 func (r *orphanRing) push(url string, evict func(string)) {
-	if len(r.urls) < cap(r.urls) {
+	if len(r.urls) < r.capacity {
 		r.urls = append(r.urls, url)
 		return
 	}

@@ -111,7 +111,8 @@ func TestGCSwitch_aFullStoreTurnsGOGCOffInTheProcess(t *testing.T) {
 // 50 for this one (32 MiB of headroom is more than half of its 40 MiB heap), and says so in
 // its log and /metrics.
 func TestGCSwitch_aLargeStoreLowersGOGCInTheProcess(t *testing.T) {
-	// cache.memory 256MiB: a store of 224 MiB, full (GOGC off) from 210 MiB.
+	// cache.memory 256MiB: a store of 208 MiB (memoryPolicyFor, the executable counted), full
+	// (GOGC off) from 195 MiB.
 	n := startGCNode(t, "256MiB", 24)
 	if v := n.gogc(); v != "100" {
 		t.Fatalf("an empty store: go_gc_gogc_percent %s, want 100", v)

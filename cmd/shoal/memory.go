@@ -33,9 +33,16 @@ import (
 // So a cache.memory of 1 GiB stores 960 MiB and a smaller one less (224 MiB of 256): the
 // collector's headroom is an amount of memory, not only a share of it, because what it must
 // absorb is the allocation between two collections.
-// Below about 102 MiB (where 1.125x less the reserve is under half) the store keeps half of
-// cache.memory and the limit goes above 1.125x, as a process needs its reserve whatever its
-// cache; and the store never gets less than cache.max_object_size (at most cache.memory).
+//
+// The limit never lets RSS pass rssCeiling of cache.memory: the limit counts only the memory
+// the Go runtime maps, and RSS also holds the executable's pages (executable.go: up to some
+// 23 MB, 17-20 MB resident), which at 1.125x of a small cache.memory go past the ceiling. A
+// full 192 MiB cache had RSS 1.153x (221.4 MiB: a 216 MiB limit and 20 MB of the executable).
+// So below some 890 MiB the limit is rssCeiling less the executable, and the store is
+// smaller with it (208 MiB of 256 instead of 224, 135 of 192 instead of 152); from there up
+// 1.125x is lower anyway. Below about 133 MiB (where that limit less the reserve is under
+// half) the store keeps half of cache.memory and the limit goes above, as a process needs its
+// reserve whatever its cache; and the store never gets less than cache.max_object_size (at most cache.memory).
 type memoryPolicy struct {
 	limit int64 // bytes: Go's soft memory limit (runtime/debug.SetMemoryLimit)
 	store int64 // bytes: the store's budget
@@ -46,9 +53,18 @@ type memoryPolicy struct {
 // the cache: cachestore/README.md has the fill's CPU at each headroom measured.
 const storeReserve = 64 << 20
 
-func memoryPolicyFor(c conf.Cache) memoryPolicy {
+// rssCeiling is the most RSS a full cache may hold, in hundredths of cache.memory (issue
+// 15's goal).
+const rssCeiling = 115
+
+// memoryPolicyFor splits c.Memory for a process whose executable keeps up to outside bytes
+// resident beside what the Go runtime maps (executableBytes).
+func memoryPolicyFor(c conf.Cache, outside int64) memoryPolicy {
 	m := int64(c.Memory)
 	p := memoryPolicy{limit: m + m/8}
+	if ceiling := m*rssCeiling/100 - outside; ceiling < p.limit {
+		p.limit = ceiling
+	}
 	p.store = min(m-m/16, p.limit-storeReserve)
 	if p.store < m/2 {
 		p.store = m / 2
@@ -77,9 +93,10 @@ func applyMemoryPolicy(cfg *conf.Config, log *slog.Logger) (storeBytes int64) {
 		}
 		return store
 	}
-	p := memoryPolicyFor(cfg.Cache)
+	outside := executableBytes()
+	p := memoryPolicyFor(cfg.Cache, outside)
 	debug.SetMemoryLimit(p.limit)
 	log.Info("memory limit and store budget set from cache.memory", "cache_memory", cfg.Cache.Memory.String(),
-		"limit_bytes", p.limit, "store_bytes", p.store)
+		"limit_bytes", p.limit, "store_bytes", p.store, "executable_bytes", outside)
 	return p.store
 }

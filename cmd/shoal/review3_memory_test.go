@@ -31,7 +31,7 @@ func TestMemoryPolicyFor_storeHoldsTheLargestObject(t *testing.T) {
 		{110 * mib, 8 * mib, 110*mib + 110*mib/8, 110*mib + 110*mib/8 - 64*mib}, // above it: 1.125x less the reserve
 		{256 * mib, 64 * mib, 288 * mib, 224 * mib},                             // nor does one the store holds anyway
 	} {
-		got := memoryPolicyFor(conf.Cache{Memory: tc.memory, MaxObjectSize: tc.maxObject})
+		got := memoryPolicyFor(conf.Cache{Memory: tc.memory, MaxObjectSize: tc.maxObject}, 0)
 		if got.limit != tc.limit || got.store != tc.store {
 			t.Errorf("cache.memory %s, max_object_size %s: limit %d MiB, store %d MiB; want %d, %d",
 				tc.memory, tc.maxObject, got.limit/mib, got.store/mib, tc.limit/mib, tc.store/mib)
