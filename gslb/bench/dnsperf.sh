@@ -33,14 +33,18 @@
 # Servers are pinned to CPU 0 and the load generators to CPU 1 when there are two cores.
 #
 # CPU_QUOTA=N (percent of one core, default 50; 0 turns it off) runs each server in a cpu
-# cgroup of its own limited to N% of a core (CFS bandwidth, 1 ms slices) during the qps table,
-# the same limit for every server; the tail part runs without it. Without a limit the load
-# generator's core was 99-100% busy in every qps cell while the server's was not, so max qps was
-# the pair's rate, not the server's. With half a core for the server and a whole one for the
-# load generator, the server is the limit (its share sits at the quota, the generator's well
-# below 100%), and its rate is N% / (its CPU per query): the qps ratio then compares the
-# servers' work per query, measured as throughput. Needs root and a writable cpu cgroup (v1
-# under /sys/fs/cgroup/cpu, or v2 with the cpu controller).
+# cgroup of its own limited to N% of a core (CFS bandwidth, N% of every CPU_PERIOD ms, default
+# 20) during the qps table, the same limit for every server; the tail part runs without it.
+# Without a limit the load generator's core was 99-100% busy in every qps cell while the
+# server's was not, so max qps was the pair's rate, not the server's. With half a core for the
+# server and a whole one for the load generator, the server is the limit (its share sits at the
+# quota, the generator's well below 100%), and its rate is N% / (its CPU per query): the qps
+# ratio then compares the servers' work per query, measured as throughput. Needs root and a
+# writable cpu cgroup (v1 under /sys/fs/cgroup/cpu, or v2 with the cpu controller).
+# RT_QPS=1 enforces the same limit with the cgroup's RT bandwidth instead (cpu.rt_runtime_us,
+# cgroup v1 with RT group scheduling) and runs each server under SCHED_FIFO during its own qps
+# cells, dnsflood too: other work on the machine then cannot take either core from them, only
+# the limit does (see cg_rt).
 set -euo pipefail
 
 SECONDS_PER_RUN=${1:-10}
@@ -69,7 +73,12 @@ CPU_QUOTA=${CPU_QUOTA:-50}
 case $CPU_QUOTA in 0 | [1-9] | [1-9][0-9] | 100) ;; *) echo "CPU_QUOTA: 0 to 100" >&2; exit 1 ;; esac
 case ${CPU_WEIGHT:-1} in [1-9] | [1-9][0-9]) ;; *) echo "CPU_WEIGHT: 1 to 99" >&2; exit 1 ;; esac
 CG_ROOT="" CG_V=""
+if [ -n "${RT_QPS:-}" ] && [ "$CPU_QUOTA" = 0 ]; then echo "RT_QPS needs CPU_QUOTA" >&2; exit 1; fi
 if [ "$CPU_QUOTA" != 0 ]; then
+	if [ -n "${RT_QPS:-}" ] && ! [ -w /sys/fs/cgroup/cpu/cpu.rt_runtime_us ]; then
+		echo "RT_QPS=1 needs root and cgroup v1 with RT group scheduling (cpu.rt_runtime_us)" >&2
+		exit 1
+	fi
 	if [ -w /sys/fs/cgroup/cpu/cgroup.procs ] && [ -e /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]; then
 		CG_ROOT=/sys/fs/cgroup/cpu CG_V=1
 	elif grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null && [ -w /sys/fs/cgroup/cgroup.procs ]; then
@@ -80,16 +89,46 @@ if [ "$CPU_QUOTA" != 0 ]; then
 		exit 1
 	fi
 fi
-# cg_limit dir percent: at most percent of one core (0: no limit), in slices of 1 ms of CPU (the
-# least quota CFS takes) every 100/percent ms, so that a throttled server holds back little of
-# the load generator's window of queries.
+# The limit's period: CPU_PERIOD ms (default 20), of which a server may use percent. It was
+# 100/percent ms with 1 ms of CPU in each (2 ms at 50%), so that a throttled server held back
+# little of the load generator's window; but the kernel notices that a group has used its quota
+# only when it accounts the group's time: at a tick (4 ms at this kernel's HZ=250) or when one
+# of its threads sleeps or wakes. Shoal's one reader, busy for the whole of its share, was
+# noticed at ticks alone: under a limit of 1 ms every 2 ms (RT bandwidth, which accounts as
+# CFS bandwidth does; `perf sched timehist` of core 0 under dnsflood's many-subnet load) it ran
+# 3.1-3.3 ms, was throttled 4.7-4.9 ms to pay the overrun back, and the quota of every period
+# that passed while it ran unaccounted was lost: 41-48% of the core where the limit was 50%.
+# gdnsd's two threads, each sleeping some 200 times a second, were accounted at every sleep
+# and got 48-50%. So the qps ratio under the limit compared how often each server
+# sleeps as much as what it spends per query. With periods of several ticks the overrun is a
+# small part of a period: at 20 ms and at 100 ms both servers got 49.6-51% of the core.
+CPU_PERIOD=${CPU_PERIOD:-20}
+case $CPU_PERIOD in [1-9] | [1-9][0-9] | [1-9][0-9][0-9]) ;; *) echo "CPU_PERIOD: 1 to 999 (ms)" >&2; exit 1 ;; esac
+# cg_limit dir percent: at most percent of one core (0: no limit) in every CPU_PERIOD ms.
 cg_limit() {
-	local period=$((100000 / ${2/#0/100}))
+	local period=$((CPU_PERIOD * 1000)) quota=$((CPU_PERIOD * 10 * $2))
 	if [ "$CG_V" = 1 ]; then
 		echo "$period" >"$1/cpu.cfs_period_us"
-		if [ "$2" = 0 ]; then echo -1; else echo 1000; fi >"$1/cpu.cfs_quota_us"
+		if [ "$2" = 0 ]; then echo -1; else echo "$quota"; fi >"$1/cpu.cfs_quota_us"
 	else
-		if [ "$2" = 0 ]; then echo "max $period"; else echo "1000 $period"; fi >"$1/cpu.max"
+		if [ "$2" = 0 ]; then echo "max $period"; else echo "$quota $period"; fi >"$1/cpu.max"
+	fi
+}
+# cg_rt dir percent pid: RT_QPS's limit. With percent, the server pid runs SCHED_FIFO (every
+# thread; threads it starts later inherit it) in its cgroup, which may run RT tasks for percent
+# of every CPU_PERIOD ms; with 0 it is back under SCHED_OTHER and its group gets no RT time.
+# Only the server being measured has RT time: the kernel refuses RT bandwidth beyond 95% of a
+# CPU in all groups together (sched_rt_runtime_us), so two servers at 50% cannot hold it at once.
+# Under CFS bandwidth at load average 7-14 (other work on both cores), the servers got 23-38% of
+# core 0 where the limit was 50%; under SCHED_FIFO with RT bandwidth, 48-51% in the same hour.
+cg_rt() {
+	if [ "$2" = 0 ]; then
+		chrt -a -o -p 0 "$3" >/dev/null
+		echo 0 >"$1/cpu.rt_runtime_us"
+	else
+		echo $((CPU_PERIOD * 1000)) >"$1/cpu.rt_period_us"
+		echo $((CPU_PERIOD * 10 * $2)) >"$1/cpu.rt_runtime_us"
+		chrt -a -f -p 10 "$3" >/dev/null
 	fi
 }
 # cg_weight dir: CPU_WEIGHT times the default CPU weight of a cgroup (v1 cpu.shares 1024, v2
@@ -117,8 +156,10 @@ serve() {
 		mkdir "$dir"
 		CGROUPS+=("$dir")
 		CG_OF[$name]=$dir
-		cg_limit "$dir" "$CPU_QUOTA"
-		cg_weight "$dir"
+		if [ -z "${RT_QPS:-}" ]; then
+			cg_limit "$dir" "$CPU_QUOTA"
+			cg_weight "$dir"
+		fi
 		"${PIN_SERVER[@]}" bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$dir" "$@" &
 	fi
 }
@@ -246,7 +287,11 @@ measure() {
 }
 # flood port args...: dnsflood on the load generator's core, WINDOW queries outstanding
 # (default 200), batches of up to 64 queries per sendmmsg.
-flood() { timeout -k 5 $((SECONDS_PER_RUN + 20)) "${PIN_CLIENT[@]}" "$WORK/dnsflood" -s 127.0.0.1 -p "$1" -l "$SECONDS_PER_RUN" -q "${WINDOW:-200}" "${@:2}" | qps_of; }
+# Under RT_QPS dnsflood runs SCHED_FIFO too (one P, so no thread of it spins waiting for
+# another, unlike dnsperf, below), so that other work on its core does not pace the server.
+FLOOD_RT=()
+[ -n "${RT_QPS:-}" ] && FLOOD_RT=(chrt -f 5)
+flood() { timeout -k 5 $((SECONDS_PER_RUN + 20)) "${PIN_CLIENT[@]}" "${FLOOD_RT[@]}" "$WORK/dnsflood" -s 127.0.0.1 -p "$1" -l "$SECONDS_PER_RUN" -q "${WINDOW:-200}" "${@:2}" | qps_of; }
 measure_qps() { # workload port
 	case $1:$GEN in
 	A:dnsperf) perf "$2" -c 4 -Q 1000000 | qps_of ;;
@@ -276,7 +321,11 @@ for s in "${SERVERS[@]}"; do wait_up "${s#*:}"; done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -n "${WORKLOADS-A}" ]; then
 	echo "load generator: $GEN"
-	[ -n "$CG_ROOT" ] && echo "servers: each limited to $CPU_QUOTA% of core 0 (cpu cgroup v$CG_V, 1 ms slices)"
+	if [ -n "${RT_QPS:-}" ]; then
+		echo "servers: each limited to $CPU_QUOTA% of core 0 every $CPU_PERIOD ms, SCHED_FIFO (RT bandwidth, cpu cgroup v1); dnsflood SCHED_FIFO"
+	elif [ -n "$CG_ROOT" ]; then
+		echo "servers: each limited to $CPU_QUOTA% of core 0 every $CPU_PERIOD ms (cpu cgroup v$CG_V)"
+	fi
 	printf '%-6s' ""
 	for s in "${SERVERS[@]}"; do printf ' %-28s' "${s%%:*}"; done
 	printf ' %5s %5s\n' qps cost
@@ -286,7 +335,9 @@ for _ in $(seq "${ROUNDS:-1}"); do
 		printf '%-6s' "$w"
 		declare -A Q=() C=()
 		for s in "${SERVERS[@]}"; do
+			[ -n "${RT_QPS:-}" ] && cg_rt "${CG_OF[${s%%:*}]}" "$CPU_QUOTA" "${PID_OF[${s#*:}]}"
 			read -r q sc gc su gu <<<"$(measure "$w" "${s#*:}")"
+			[ -n "${RT_QPS:-}" ] && cg_rt "${CG_OF[${s%%:*}]}" 0 "${PID_OF[${s#*:}]}"
 			Q[${s%%:*}]=$q C[${s%%:*}]=$sc
 			printf ' %-28s' "$q $sc/$gc $su%/$gu%"
 		done
