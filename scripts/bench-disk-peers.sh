@@ -24,7 +24,9 @@
 # requests: 0.2 s at 20k req/s) is as long as a 1 MiB one and a neighbour's burst weighs on
 # both rows alike; CPU per request is then over the requests done. The median of an even
 # number of rounds is the mean of the middle two (it was the lower one: with ROUNDS=2, the
-# worse round). Nothing is asserted.
+# worse round). Each table starts with the load average, and each summary line ends with the
+# 1-minute load at its end: on the shared 2-core machine a row measured at a load of 10 says
+# little about req/s (CPU per request holds better). Nothing is asserted.
 # Usage: scripts/bench-disk-peers.sh [requests per run]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -128,6 +130,7 @@ bench_on() { # base directory of the caches
 					[ "$v" = 2 ] || { echo "$srv does not speak h2 on its TLS listener (HTTP/$v)" >&2; exit 1; }
 				done
 			fi
+			echo "load average $(cut -d' ' -f1-3 /proc/loadavg) (2 cores, shared)"
 			printf '%-6s %-4s %5s %8s %12s %12s %8s %9s %9s %9s %9s %9s\n' size prot round objects shoal_rps nginx_rps ratio shoal_us nginx_us cpu_ratio shoal%/cl nginx%/cl
 			ratios=() cpus=()
 			for round in $(seq "$rounds"); do
@@ -144,8 +147,8 @@ bench_on() { # base directory of the caches
 				printf '%-6s %-4s %5s %8s %12s %12s %8s %9s %9s %9s %9s %9s\n' "$size" "$proto" "$round" "$objects" "$s" "$n" "$r" "$scpu" "$ncpu" "$c" "$sutil" "$nutil"
 			done
 			cpu_median=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{ c[NR] = $1 } END { printf "%.2f (%.2f-%.2f)", (c[int((NR + 1) / 2)] + c[int(NR / 2) + 1]) / 2, c[1], c[NR] }')
-			printf '%s\n' "${ratios[@]}" | sort -n | awk -v size="$size" -v proto="$proto" -v fs="$fs" -v sum="$summary" -v cpu="$cpu_median" '{ r[NR] = $1 }
-				END { line = sprintf("%-6s %-4s ratio median %.2f, range %.2f-%.2f over %d rounds; CPU per request nginx/shoal %s", size, proto, (r[int((NR + 1) / 2)] + r[int(NR / 2) + 1]) / 2, r[1], r[NR], NR, cpu)
+			printf '%s\n' "${ratios[@]}" | sort -n | awk -v load="$(cut -d' ' -f1 /proc/loadavg)" -v size="$size" -v proto="$proto" -v fs="$fs" -v sum="$summary" -v cpu="$cpu_median" '{ r[NR] = $1 }
+				END { line = sprintf("%-6s %-4s ratio median %.2f, range %.2f-%.2f over %d rounds; CPU per request nginx/shoal %s; load %s", size, proto, (r[int((NR + 1) / 2)] + r[int(NR / 2) + 1]) / 2, r[1], r[NR], NR, cpu, load)
 					print line; printf "%-6s %s\n", fs, line >>sum }'
 		done
 	done

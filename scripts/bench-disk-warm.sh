@@ -18,6 +18,8 @@
 # (requests that took over a second: a stall). Results also go to bench-results/.
 # nginx runs without tcp_nopush here: with it, its hits after a restart stalled (warm_ms
 # 11-17 s against 85 ms without it, 2000 objects of 64 KiB, measured while writing this).
+# nginx keeps open_file_cache as bench-disk-peers.sh sets it (NGINX_OPEN_FILE_CACHE; empty
+# after each restart, as in production).
 # ROUNDS rounds (default 3), the three runs interleaved. Servers on core 0, client on core 1;
 # the machine is shared: compare within a round. SHOAL_BIN: a binary to measure instead of
 # the tree's. Nothing is asserted.
@@ -206,6 +208,7 @@ cat >"$work/nginx.conf" <<CONF
 daemon off; user root; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx.err;
 events { worker_connections 4096; }
 http { access_log off; sendfile on;
+  open_file_cache ${NGINX_OPEN_FILE_CACHE:-max=10000 inactive=20s}; open_file_cache_valid 30s; open_file_cache_min_uses 2;
   proxy_cache_path $work/ngx-cache levels=1:2 keys_zone=z:64m max_size=4g inactive=1h use_temp_path=off;
   server { listen 127.0.0.1:$port_nginx;
     location / { proxy_pass http://127.0.0.1:$port_origin; proxy_cache z; proxy_cache_valid 200 1h;

@@ -3,7 +3,11 @@
 # 1 MiB file for an nginx origin, a self-signed certificate, nginx proxy_cache (HTTP/1.1, TLS
 # with h2, h2c) and Shoal (BIN, cache.memory 16 MiB, a 1 GiB disk tier under DIR) on core 0,
 # started and ready. It appends their pids to pids and sets nginx_pid and shoal_pid.
-# NGINX_NOPUSH: nginx's tcp_nopush (default off); RAM_CACHE_CUTOFF: cache.disk.ram_cache_cutoff;
+# NGINX_NOPUSH: nginx's tcp_nopush (default off); NGINX_OPEN_FILE_CACHE: nginx's open_file_cache
+# line (default max=10000 inactive=20s, with open_file_cache_valid 30s and min_uses 2, the
+# values of nginx's documentation with max above any working set here: a cache hit then
+# opens, stats and closes no file, as in production; "off" to compare);
+# RAM_CACHE_CUTOFF: cache.disk.ram_cache_cutoff;
 # SEGMENT_SIZE: cache.disk.segment_size (default size/16, 64 MiB).
 port_origin=18400 port_nginx=18401 port_shoal=18402 port_admin=18403
 port_nginx_tls=18404 port_nginx_h2c=18405 port_shoal_tls=18406 port_shoal_h2c=18407
@@ -27,6 +31,7 @@ CONF
 daemon off; master_process off; worker_processes 1; pid $dir/nginx.pid; error_log $dir/nginx.err;
 events { worker_connections 4096; }
 http { access_log off; sendfile on; tcp_nopush ${NGINX_NOPUSH:-off};
+  open_file_cache ${NGINX_OPEN_FILE_CACHE:-max=10000 inactive=20s}; open_file_cache_valid 30s; open_file_cache_min_uses 2;
   proxy_cache_path $dir/ngx-cache levels=1:2 keys_zone=z:16m max_size=1g inactive=1h use_temp_path=off;
   server { listen 127.0.0.1:$port_nginx; listen 127.0.0.1:$port_nginx_tls ssl http2;
     listen 127.0.0.1:$port_nginx_h2c http2;
