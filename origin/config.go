@@ -175,6 +175,9 @@ func resolveServers(pool string, servers []conf.Server) ([]serverSettings, error
 	if len(servers) == 0 {
 		return nil, errors.New("servers: the pool has no servers")
 	}
+	if !conf.AnyServerTakesRequests(servers) {
+		return nil, errors.New("servers: every server weighs 0 and none is a backup: the pool could take no request")
+	}
 	out := make([]serverSettings, len(servers))
 	seenURL, seenID := map[string]int{}, map[string]int{}
 	for i, cs := range servers {
@@ -225,6 +228,9 @@ func resolveServer(pool string, position int, cs conf.Server) (serverSettings, e
 	if cs.Weight != nil {
 		if *cs.Weight < 0 {
 			return s, fmt.Errorf("weight: %d is negative (0 drains the server)", *cs.Weight)
+		}
+		if *cs.Weight > conf.MaxWeight {
+			return s, fmt.Errorf("weight: %d is above %d (HAProxy's largest server weight)", *cs.Weight, conf.MaxWeight)
 		}
 		s.weight = *cs.Weight
 	}
