@@ -26,9 +26,11 @@ func DefaultPool() Pool {
 		Balance: "roundrobin",
 		Health: Health{
 			Interval: Duration(2 * time.Second),
-			Timeout:  Duration(time.Second),
-			Rise:     2,
-			Fall:     3,
+			// Timeout 0: the interval, as HAProxy's check timeout is `inter` unless `timeout
+			// check` is set. A fixed 1s took down a server whose health page answers in 1.2s
+			// under load, three probes in a row: a slow origin turned into an outage.
+			Rise: 2,
+			Fall: 3,
 			// ExpectStatus 0: any 2xx or 3xx, as HAProxy's httpchk and nginx Plus's health_check.
 		},
 		Passive: Passive{

@@ -266,7 +266,7 @@ func (v *validator) poolDefaults(key string, p *Pool) {
 	def := DefaultPool()
 	h := &p.Health
 	setDuration(&h.Interval, def.Health.Interval.D())
-	setDuration(&h.Timeout, def.Health.Timeout.D())
+	setDuration(&h.Timeout, h.Interval.D()) // HAProxy: the check timeout is `inter` unless set
 	if h.Rise == 0 {
 		h.Rise = def.Health.Rise
 	}
@@ -276,8 +276,8 @@ func (v *validator) poolDefaults(key string, p *Pool) {
 	if h.Path != "" && !strings.HasPrefix(h.Path, "/") {
 		v.fail(key+".health.path", "%q must start with /", h.Path)
 	}
-	if h.Timeout >= h.Interval {
-		v.fail(key+".health.timeout", "%s is not below the interval %s", h.Timeout, h.Interval)
+	if h.Timeout > h.Interval {
+		v.fail(key+".health.timeout", "%s is above the interval %s", h.Timeout, h.Interval)
 	}
 	v.notNegative(key+".health.rise", h.Rise)
 	v.notNegative(key+".health.fall", h.Fall)
