@@ -2,13 +2,10 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/shoal-cdn/shoal/internal/testenv"
 )
@@ -31,15 +28,8 @@ func TestCheck_serverWeightsRefusedAsRunRefusesThem(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, cmd := range []string{"check", "run"} {
-			// A process with a deadline: a `run` that accepts the file serves until killed.
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			var stderr bytes.Buffer
-			p := exec.CommandContext(ctx, bin, cmd, "-c", file)
-			p.Stderr = &stderr
-			err := p.Run()
-			cancel()
-			if code := p.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), file+c.want) {
-				t.Errorf("%s: shoal %s exited %d (%v) with %q; want 1 and %q", c.name, cmd, code, err, stderr.String(), file+c.want)
+			if code, stderr := runWithDeadline(bin, cmd, "-c", file); code != 1 || !strings.Contains(stderr, file+c.want) {
+				t.Errorf("%s: shoal %s exited %d with %q; want 1 and %q", c.name, cmd, code, stderr, file+c.want)
 			}
 		}
 	}
