@@ -67,7 +67,7 @@ type Limits struct {
 type Cache struct {
 	Memory               Size     `yaml:"memory"`                 // the node's memory for its cache: shoal run gives the store up to this (headers+body) and Go a soft limit near it (cmd/shoal/memory.go); default 256MiB
 	MaxObjectSize        Size     `yaml:"max_object_size"`        // larger objects stream through uncached; default 64MiB, or cache.memory when smaller
-	StaleIfError         Duration `yaml:"stale_if_error"`         // serve stale this long when the origin fails; default 0
+	StaleIfError         Duration `yaml:"stale_if_error"`         // serve stale this long when the origin fails; default 10m, 0 turns it off
 	StaleWhileRevalidate Duration `yaml:"stale_while_revalidate"` // default grace when the origin sends none; default 0
 	HeuristicFraction    float64  `yaml:"heuristic_fraction"`     // of (Date - Last-Modified); default 0.1
 	HeuristicMax         Duration `yaml:"heuristic_max"`          // cap on heuristic freshness; default 24h

@@ -26,9 +26,11 @@ func DefaultPool() Pool {
 		Balance: "roundrobin",
 		Health: Health{
 			Interval: Duration(2 * time.Second),
-			Timeout:  Duration(time.Second),
-			Rise:     2,
-			Fall:     3,
+			// Timeout 0: the interval, as HAProxy's check timeout is `inter` unless `timeout
+			// check` is set. A fixed 1s took down a server whose health page answers in 1.2s
+			// under load, three probes in a row: a slow origin turned into an outage.
+			Rise: 2,
+			Fall: 3,
 			// ExpectStatus 0: any 2xx or 3xx, as HAProxy's httpchk and nginx Plus's health_check.
 		},
 		Passive: Passive{
@@ -48,8 +50,16 @@ func DefaultPool() Pool {
 // DefaultCache returns the cache section with every default set.
 func DefaultCache() Cache {
 	return Cache{
-		Memory:            256 << 20,
-		MaxObjectSize:     64 << 20,
+		Memory:        256 << 20,
+		MaxObjectSize: 64 << 20,
+		// StaleIfError: a stale copy answers when its revalidation fails (500, 502, 503,
+		// 504, a timeout, a refused connection) for up to 10 minutes, so one origin error
+		// on a popular object reaches no client (Varnish ships a grace, nginx needs
+		// proxy_cache_use_stale). Only where RFC 9111 4.2.4 lets a shared cache serve
+		// stale: never past must-revalidate, proxy-revalidate, s-maxage or no-cache, and a
+		// response's own stale-if-error wins. A healthy origin is still asked once the
+		// copy expires: stale_while_revalidate stays 0.
+		StaleIfError:      Duration(10 * time.Minute),
 		HeuristicFraction: 0.1,
 		HeuristicMax:      Duration(24 * time.Hour),
 		TargetedField:     "Shoal-Cache-Control",

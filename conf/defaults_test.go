@@ -105,6 +105,7 @@ func TestDefaults_matchTheReferenceConfig(t *testing.T) {
 	pool := *cfg.Origins["web"]
 	want := DefaultPool()
 	want.Name, want.Servers = pool.Name, pool.Servers
+	want.Health.Timeout = want.Health.Interval // 0 is filled with the interval on load
 	if !reflect.DeepEqual(pool, want) {
 		t.Errorf("origins.web in examples/shoal.yaml:\n%+v\nDefaultPool:\n%+v", pool, want)
 	}

@@ -46,21 +46,30 @@ func sameHost(a, b string) bool {
 // use". Port 0 (a free port each) never clashes.
 func (v *validator) distinctSockets(c *Config) {
 	var socks []socket
-	for _, s := range []struct{ key, addr string }{
-		{"listen.http", c.Listen.HTTP}, {"listen.https", c.Listen.HTTPS}, {"listen.h2c", c.Listen.H2C},
-		{"listen.peer", c.Listen.Peer}, {"listen.admin", c.Listen.Admin},
-		{"gslb.listen", c.GSLB.Listen}, {"cluster.bind", c.Cluster.Bind},
-	} {
-		host, port, err := net.SplitHostPort(s.addr)
-		if s.addr == "" || err != nil || port == "0" || !validPort(port) {
+	for _, s := range c.Sockets() {
+		host, port, err := net.SplitHostPort(s.Addr)
+		if s.Addr == "" || err != nil || port == "0" || !validPort(port) {
 			continue // empty, or failed by hostPort already
 		}
 		for _, o := range socks {
 			if o.port == port && (sameHost(o.host, host) || wildcard(o.host) || wildcard(host)) {
-				v.fail(s.key, "%q takes the port of %s (%q): one socket each", s.addr, o.key, net.JoinHostPort(o.host, o.port))
+				v.fail(s.Key, "%q takes the port of %s (%q): one socket each", s.Addr, o.key, net.JoinHostPort(o.host, o.port))
 				break
 			}
 		}
-		socks = append(socks, socket{s.key, host, port})
+		socks = append(socks, socket{s.Key, host, port})
+	}
+}
+
+// Socket is an address the node binds and the key that names it.
+type Socket struct{ Key, Addr string }
+
+// Sockets lists every address the node binds (empty ones too, for listeners that are off):
+// listen.*, gslb.listen (UDP and TCP) and cluster.bind (memberlist's UDP and TCP).
+func (c *Config) Sockets() []Socket {
+	return []Socket{
+		{"listen.http", c.Listen.HTTP}, {"listen.https", c.Listen.HTTPS}, {"listen.h2c", c.Listen.H2C},
+		{"listen.peer", c.Listen.Peer}, {"listen.admin", c.Listen.Admin},
+		{"gslb.listen", c.GSLB.Listen}, {"cluster.bind", c.Cluster.Bind},
 	}
 }

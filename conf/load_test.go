@@ -71,7 +71,7 @@ func TestParse_errorsNameKeyAndLine(t *testing.T) {
 		{"url without scheme", "listen: {http: \":80\"}\norigins:\n  a:\n    servers:\n      - url: 10.0.0.1\n", "origins.a.servers[0].url", 5, "scheme"},
 		{"unknown balancer", "listen: {http: \":80\"}\norigins:\n  a:\n    balance: fastest\n    servers: [{url: \"http://h\"}]\n", "origins.a.balance", 4, "unknown balancer"},
 		{"negative weight", "listen: {http: \":80\"}\norigins:\n  a:\n    servers:\n      - {url: \"http://h\", weight: -1}\n", "origins.a.servers[0].weight", 5, "negative"},
-		{"probe timeout above interval", "listen: {http: \":80\"}\norigins:\n  a:\n    health:\n      path: /h\n      interval: 1s\n      timeout: 2s\n    servers: [{url: \"http://h\"}]\n", "origins.a.health.timeout", 7, "not below"},
+		{"probe timeout above interval", "listen: {http: \":80\"}\norigins:\n  a:\n    health:\n      path: /h\n      interval: 1s\n      timeout: 2s\n    servers: [{url: \"http://h\"}]\n", "origins.a.health.timeout", 7, "above the interval"},
 		{"no servers", "listen: {http: \":80\"}\norigins:\n  a:\n    balance: first\n", "origins.a.servers", 3, "at least one server"},
 		{"bad regex", "listen: {http: \":80\"}\norigins: {a: {servers: [{url: \"http://h\"}]}}\nroutes:\n  - origin: a\n    match:\n      path_regex: \"([\"\n", "routes[0].match.path_regex", 6, "missing closing"},
 		{"wrong type", "listen: {http: \":80\"}\ncluster:\n  vnodes: many\n", "cluster.vnodes", 3, "wrong type"},

@@ -87,18 +87,19 @@ func (v *validator) node(n *Node) {
 	if n.Weight < 0 {
 		v.fail("node.weight", "must not be negative")
 	}
-	if n.Weight > maxNodeWeight {
+	if n.Weight > MaxWeight {
 		// Every member builds cluster.vnodes ring points per unit, and refuses metadata
 		// above 65536 (the node would own nothing).
-		v.fail("node.weight", "%d is above %d (HAProxy's largest server weight): each unit is cluster.vnodes points on every member's ring", n.Weight, maxNodeWeight)
+		v.fail("node.weight", "%d is above %d (HAProxy's largest server weight): each unit is cluster.vnodes points on every member's ring", n.Weight, MaxWeight)
 	}
 	if n.Weight == 0 {
 		n.Weight = 1
 	}
 }
 
-// maxNodeWeight bounds node.weight.
-const maxNodeWeight = 256
+// MaxWeight bounds node.weight and a server's weight, as HAProxy bounds a server's (0-256):
+// a weight is a share, and 100000 for 100 is a typo, not a wish.
+const MaxWeight = 256
 
 func (v *validator) listen(l *Listen) {
 	if l.Admin == "" {
@@ -238,13 +239,21 @@ func (v *validator) pool(name string, p *Pool) {
 			v.fail(skey+".url", "duplicate of %s.servers[%d]", key, j)
 		}
 		seen[same] = i
-		if s.Weight != nil && *s.Weight < 0 {
+		switch {
+		case s.Weight != nil && *s.Weight < 0:
 			v.fail(skey+".weight", "must not be negative")
+		case s.Weight != nil && *s.Weight > MaxWeight:
+			v.fail(skey+".weight", "%d is above %d (HAProxy's largest server weight)", *s.Weight, MaxWeight)
 		}
 		if s.Weight == nil {
 			one := 1
 			s.Weight = &one
 		}
+	}
+	if len(p.Servers) > 0 && !AnyServerTakesRequests(p.Servers) {
+		// Weight 0 drains a server; draining all of them (no backup either) is a pool that
+		// answers every request 503, which is an outage written as a config, not a drain.
+		v.fail(key+".servers", "every server weighs 0 and none is a backup: the pool could take no request")
 	}
 	v.poolDefaults(key, p)
 }
@@ -257,7 +266,7 @@ func (v *validator) poolDefaults(key string, p *Pool) {
 	def := DefaultPool()
 	h := &p.Health
 	setDuration(&h.Interval, def.Health.Interval.D())
-	setDuration(&h.Timeout, def.Health.Timeout.D())
+	setDuration(&h.Timeout, h.Interval.D()) // HAProxy: the check timeout is `inter` unless set
 	if h.Rise == 0 {
 		h.Rise = def.Health.Rise
 	}
@@ -267,8 +276,8 @@ func (v *validator) poolDefaults(key string, p *Pool) {
 	if h.Path != "" && !strings.HasPrefix(h.Path, "/") {
 		v.fail(key+".health.path", "%q must start with /", h.Path)
 	}
-	if h.Timeout >= h.Interval {
-		v.fail(key+".health.timeout", "%s is not below the interval %s", h.Timeout, h.Interval)
+	if h.Timeout > h.Interval {
+		v.fail(key+".health.timeout", "%s is above the interval %s", h.Timeout, h.Interval)
 	}
 	v.notNegative(key+".health.rise", h.Rise)
 	v.notNegative(key+".health.fall", h.Fall)
@@ -564,4 +573,15 @@ func (v *validator) notNegative(key string, n int) {
 	if n < 0 {
 		v.fail(key, "%d is negative", n)
 	}
+}
+
+// AnyServerTakesRequests reports whether a server of the pool may be picked: one with a
+// weight above 0, or a backup (a backup takes requests whatever its weight).
+func AnyServerTakesRequests(servers []Server) bool {
+	for _, s := range servers {
+		if s.Backup || s.Weight == nil || *s.Weight > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -148,7 +148,8 @@ func TestCluster_oneOriginFetchForAColdObject(t *testing.T) {
 		}
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for counterValue(ownerNode.metrics.coalesced) < 599 && time.Now().Before(deadline) {
+	key := cacheKey("http", "www.example.com", "/cold.js", "")
+	for ownerNode.fills.Joined(key) < 600 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	close(release)

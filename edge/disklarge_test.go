@@ -208,7 +208,7 @@ func TestDiskTier_coalescedFollowersOfALargeFill(t *testing.T) {
 		}()
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for counterValue(n.metrics.coalesced) < clients-1 && time.Now().Before(deadline) {
+	for n.fills.Joined(cacheKey("http", n.HTTPAddr(), "/shared", "")) < clients && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	close(release)

@@ -88,9 +88,15 @@ func (p *pipeline) fill(x *exchange, l *lookup, alone bool) string {
 			// responses) would keep doing so: fetch alone, which always answers.
 			alone = true
 		}
-		result, next := p.fillAttempt(x, l, alone)
+		result, next, followed := p.fillAttempt(x, l, alone)
 		switch next {
 		case fillAnswered:
+			if followed {
+				// Once per request, by the attempt that answered it: a follower sent on
+				// to its variant's fill joined twice, and counted twice, and one that
+				// went on to fetch alone followed nobody.
+				p.metrics.coalesced.Inc()
+			}
 			return result
 		case fillAgainAlone:
 			alone = true
@@ -102,7 +108,8 @@ func (p *pipeline) fill(x *exchange, l *lookup, alone bool) string {
 
 // fillAttempt is one attempt of fill: it joins or starts the fetch and serves its result, or,
 // as a follower of a fill it may not use, says how to try again. It never sends a leader on.
-func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (string, fillNext) {
+// followed says the attempt joined another request's fill.
+func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (_ string, _ fillNext, followed bool) {
 	coalesceKey := l.key
 	if alone {
 		coalesceKey = "\x00alone" + strconv.FormatUint(fillSeq.Add(1), 10)
@@ -117,7 +124,7 @@ func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (string, fill
 	if leader {
 		p.startFill(x, l, call, true)
 	} else {
-		p.metrics.coalesced.Inc()
+		followed = true
 		if call.HeadDone() {
 			if h, err := call.Head(); err == nil {
 				lingering = h.finished.Load()
@@ -130,17 +137,17 @@ func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (string, fill
 		if l.stale != nil && l.use.StaleIfError {
 			l.status.staleOnError(0)
 			if p.serveStale(x, l) {
-				return "stale", fillAnswered
+				return "stale", fillAnswered, followed
 			}
 			l.status.staleGone()
 		}
 		if unvalidated(l, err) {
 			p.log.Warn("origin request failed", "pool", l.r.pool.Name(), "err", err)
 			plainError(x, http.StatusGatewayTimeout, "gateway timeout: the stored response must be validated and origin pool "+l.r.pool.Name()+" could not be reached")
-			return "error", fillAnswered
+			return "error", fillAnswered, followed
 		}
 		p.originError(x, l.r.pool, err)
-		return "error", fillAnswered
+		return "error", fillAnswered, followed
 	}
 	if lingering && h.shareable && h.secondary == secondaryOf(h.vary, requestViewFor(x, h.vary)) {
 		// A finished fill kept joinable until the store shows its object (Group.Linger):
@@ -151,20 +158,20 @@ func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (string, fill
 			// Not fresh enough for this request: ask the origin, alone (joining again would
 			// find the same lingering fill).
 			reader.Close()
-			return "", fillAgainAlone
+			return "", fillAgainAlone, followed
 		}
 		// Counted as a coalesced miss in the metrics (it did join a fill); a hit to the client.
 		l.status.collapse(false)
 		l.status.serve(servedHit)
 		p.serveFill(x, l, h, reader, int64(l.rt.cfg.Cache.MaxObjectSize))
-		return "hit", fillAnswered
+		return "hit", fillAnswered, followed
 	}
 	if staleOnError(h.status) && l.stale != nil && l.use.StaleIfError {
 		// RFC 5861 section 4: these statuses are the errors stale-if-error covers.
 		l.status.staleOnError(h.status)
 		if p.serveStale(x, l) {
 			reader.Close()
-			return "stale", fillAnswered
+			return "stale", fillAnswered, followed
 		}
 		l.status.staleGone() // the disk copy is gone: the origin's answer
 	}
@@ -175,14 +182,14 @@ func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (string, fill
 		if len(h.vary) > 0 && h.shareable {
 			if sk, ok := httpcache.SecondaryKey(h.vary, requestViewFor(x, h.vary)); ok {
 				l.key = l.url + "\x00" + sk
-				return "", fillAgainShared
+				return "", fillAgainShared, followed
 			}
 		}
-		return "", fillAgainAlone
+		return "", fillAgainAlone, followed
 	}
 	l.status.filled(h.originCode, h.shareable)
 	p.serveFill(x, l, h, reader, int64(l.rt.cfg.Cache.MaxObjectSize))
-	return "miss", fillAnswered
+	return "miss", fillAnswered, followed
 }
 
 // unvalidated reports a validation that failed for want of an origin to ask, of a stored

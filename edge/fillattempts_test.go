@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shoal-cdn/shoal/httpcache"
 )
 
 // TestFill_attemptsAreBounded: a follower sent on by the fill it joined (another variant)
@@ -77,14 +79,16 @@ func TestFill_attemptsAreBounded(t *testing.T) {
 	ask("a", "X-Lang", "en")
 	arrive("a")
 	ask("r", "X-Lang", "fr", "X-Region", "north")
-	wait("r to join a", func() bool { return counterValue(n.metrics.coalesced) == 1 })
+	// Joins are watched on the coalescer: the followers' metric counts answered requests.
+	wait("r to join a", func() bool { return n.fills.Joined(url) == 2 })
 	// Fill b, of the variant X-Lang: fr (its lookup knows the Vary a will answer with).
 	n.store.SetVary(url, []string{"X-Lang"})
 	ask("b", "X-Lang", "fr", "X-Region", "south")
 	arrive("b")
 	// a answers for X-Lang: en: r, not that variant, joins b.
 	release("a")
-	wait("r to join b", func() bool { return counterValue(n.metrics.coalesced) == 2 })
+	fr, _ := httpcache.SecondaryKey([]string{"x-lang"}, httpcache.Header{{Name: "X-Lang", Value: "fr"}})
+	wait("r to join b", func() bool { return n.fills.Joined(url+"\x00"+fr) == 2 })
 	wait("a to be stored", func() bool { return counterValue(n.metrics.stored) == 1 })
 	// Fill d, of the variant X-Region: north, which r's request selects under b's answer.
 	n.store.SetVary(url, []string{"X-Region"})

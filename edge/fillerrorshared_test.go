@@ -60,7 +60,7 @@ func TestNode_originErrorIsSharedWithTheFillsFollowers(t *testing.T) {
 		mu.Lock()
 		held[c.path] = release
 		mu.Unlock()
-		before, joined := origin.requests.Load(), counterValue(n.metrics.coalesced)
+		before, key := origin.requests.Load(), cacheKey("http", n.HTTPAddr(), c.path, "")
 		var wrong atomic.Int64
 		done := make(chan struct{})
 		go func() {
@@ -72,7 +72,7 @@ func TestNode_originErrorIsSharedWithTheFillsFollowers(t *testing.T) {
 			close(done)
 		}()
 		deadline := time.Now().Add(20 * time.Second)
-		for counterValue(n.metrics.coalesced)-joined < clients-1 && time.Now().Before(deadline) {
+		for n.fills.Joined(key) < clients && time.Now().Before(deadline) { // the leader and its followers
 			time.Sleep(time.Millisecond)
 		}
 		close(release)

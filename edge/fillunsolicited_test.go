@@ -38,7 +38,8 @@ func TestNode_fillRefusesAnswersItNeverAskedFor(t *testing.T) {
 			w.WriteHeader(http.StatusNotModified)
 		}
 	})
-	n := rfcNode(t, clock, origin.URL, "")
+	// No grace: the 502 is the answer under test (with cache.stale_if_error the stale copy is).
+	n := rfcNode(t, clock, origin.URL, "stale_if_error: 0s")
 	cases := []struct {
 		name, path string
 		header     []string

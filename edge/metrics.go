@@ -54,7 +54,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		misses: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_cache_misses_total",
 			Help: "Cache-route requests that needed the origin (miss or validation), followers included; one per request however many fill attempts it takes."}),
 		coalesced: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_coalesced_followers_total",
-			Help: "Requests that joined another request's origin fill instead of making their own."}),
+			Help: "Requests answered by another request's origin fill instead of one of their own; once per request, however many fills it joined."}),
 		stored: prometheus.NewCounter(prometheus.CounterOpts{Name: "shoal_edge_objects_stored_total",
 			Help: "Responses handed to the store after a fill."}),
 		notStored: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shoal_edge_objects_not_stored_total",

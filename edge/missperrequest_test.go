@@ -46,7 +46,7 @@ func TestNode_aMissIsCountedOncePerRequest(t *testing.T) {
 		t.Fatal("the leader's request never reached the origin")
 	}
 	ask()
-	pollUntil(t, 10*time.Second, "the second request to join the first's fill", func() bool { return counterValue(n.metrics.coalesced) == 1 })
+	pollUntil(t, 10*time.Second, "the second request to join the first's fill", func() bool { return n.fills.Joined(cacheKey("http", n.HTTPAddr(), "/p", "")) == 2 })
 	release()
 	for i := 0; i < 2; i++ {
 		if status := <-answers; status != http.StatusOK {

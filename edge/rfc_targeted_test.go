@@ -44,7 +44,7 @@ func TestNodeRFC9211_cacheStatus(t *testing.T) {
 		go func() {
 			// Release the origin once all four followers have joined the leader's fill.
 			deadline := time.Now().Add(10 * time.Second)
-			for counterValue(n.metrics.coalesced) < 4 && time.Now().Before(deadline) {
+			for n.fills.Joined(cacheKey("http", n.HTTPAddr(), "/slow", "")) < 5 && time.Now().Before(deadline) {
 				runtimeYield()
 			}
 			close(release)

@@ -13,7 +13,7 @@ import (
 // private="Set-Cookie" or no-cache="Set-Cookie" (like Varnish's built-in rule: a response
 // that sets a cookie is someone's session), Vary: * (RFC 9111 section 4.1: it matches no
 // later request), and a Vary naming a field the node writes per request for the origin
-// (written: X-Forwarded-For, Forwarded and the route's per-request fields, see writtenFields). A fill asks it of the origin's response; a revalidation asks it of the
+// (written: X-Forwarded-For, Forwarded, Via and the route's per-request fields, see writtenFields). A fill asks it of the origin's response; a revalidation asks it of the
 // stored response freshened with the 304's fields (RFC 9111 section 3.2), since those fields
 // are then the stored response's own. req is the request's view with the fields vary names.
 func unshared(header httpcache.Header, d httpcache.StoreDecision, vary []string, req httpcache.Header, written []string) string {
@@ -57,9 +57,12 @@ func codingFitsBucket(header httpcache.Header, vary []string, req httpcache.Head
 	return httpcache.BucketAccepts(httpcache.NormalizeAcceptEncoding(strings.Join(accept, ",")), coding)
 }
 
-// forwardingFields are the request fields the node writes from the client's address
-// (setForwardingFields).
-var forwardingFields = []string{"X-Forwarded-For", "Forwarded"}
+// forwardingFields are the request fields the node writes per request or per hop
+// (setForwardingFields): from the client's address, and Via, whose member the node adds
+// differs by the client's protocol ("1.0", "1.1", "2") and by the node that fills (a hot
+// copy, an object adopted on a ring change). X-Forwarded-Proto is not one: the scheme it
+// carries is part of the primary key.
+var forwardingFields = []string{"X-Forwarded-For", "Forwarded", "Via"}
 
 // writtenFields lists the request fields the node writes per request for the origin: the
 // forwarding fields and the route's fields set or added with ${client_ip} or ${request_id}.

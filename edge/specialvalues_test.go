@@ -257,6 +257,18 @@ var nodeSpecialValues = map[string]func(t *testing.T){
 			t.Errorf("policy.stale.while_revalidate: 0s: a stale object within cache.stale_while_revalidate was not served stale: got %.12q, want %.12q", body, first)
 		}
 	},
+	"cache.stale_if_error": func(t *testing.T) { // 0: off
+		clock := &svClock{}
+		o := startSVOrigin(t, "Cache-Control", "max-age=1")
+		n := svNode(t, o.URL, true, "", "cache: {memory: 128MiB, stale_if_error: 0}\n", Options{Now: clock.now})
+		get(t, "http://"+n.HTTPAddr()+"/e")
+		n.settleFills()
+		o.fail.Store(true)
+		clock.advance(10 * time.Second)
+		if code, _, _ := get(t, "http://"+n.HTTPAddr()+"/e"); code != http.StatusServiceUnavailable {
+			t.Errorf("cache.stale_if_error: 0: origin failing on a stale object gave %d, want its 503 (no grace)", code)
+		}
+	},
 	"policy.stale.if_error": func(t *testing.T) { // 0 keeps cache.stale_if_error
 		clock := &svClock{}
 		o := startSVOrigin(t, "Cache-Control", "max-age=1")

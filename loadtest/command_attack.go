@@ -8,13 +8,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/miekg/dns"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/shoal-cdn/shoal/conf"
 )
 
 const attackUsage = `usage: shoal loadtest attack [flags]
@@ -279,11 +280,15 @@ func (f *attackFlags) storm(ks KeySpace, z *Zipf, opts []func(*vegeta.Attacker))
 	}
 	var token string
 	if f.purgeTokenFile != "" {
-		raw, err := os.ReadFile(f.purgeTokenFile)
+		// Read as the node reads purge.token_file: a device, a pipe or a log named by
+		// mistake is refused, not read until memory runs out.
+		raw, err := conf.ReadFile(f.purgeTokenFile, conf.MaxSecretBytes, "a token file")
 		if err != nil {
 			return nil, fmt.Errorf("-purge-token-file: %w", err)
 		}
-		token = strings.TrimSpace(string(raw))
+		if token = strings.TrimSpace(string(raw)); token == "" {
+			return nil, fmt.Errorf("-purge-token-file: %s is empty", f.purgeTokenFile)
+		}
 	}
 	// The cache keys a purge names carry the virtual host the load presents, not the node's.
 	purgeKeys := ks

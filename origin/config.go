@@ -144,11 +144,13 @@ func resolveHealth(h conf.Health) (healthSettings, error) {
 		expectBody:   h.ExpectBody,
 		host:         h.Host,
 		interval:     orDefault(h.Interval.D(), def.Interval.D()),
-		timeout:      orDefault(h.Timeout.D(), def.Timeout.D()),
+		timeout:      h.Timeout.D(),
 		rise:         h.Rise,
 		fall:         h.Fall,
 		expectStatus: h.ExpectStatus,
 	}
+	// HAProxy: the check timeout is `inter` unless `timeout check` is set.
+	hs.timeout = orDefault(hs.timeout, hs.interval)
 	if hs.rise == 0 {
 		hs.rise = def.Rise
 	}
@@ -161,8 +163,8 @@ func resolveHealth(h conf.Health) (healthSettings, error) {
 	switch {
 	case !strings.HasPrefix(hs.path, "/"):
 		return hs, fmt.Errorf("health.path: %q must start with /", hs.path)
-	case hs.timeout >= hs.interval:
-		return hs, fmt.Errorf("health.timeout: %s must be below health.interval %s", hs.timeout, hs.interval)
+	case hs.timeout > hs.interval:
+		return hs, fmt.Errorf("health.timeout: %s must not be above health.interval %s", hs.timeout, hs.interval)
 	case hs.rise < 0 || hs.fall < 0:
 		return hs, fmt.Errorf("health.rise/fall: %d/%d must be positive", hs.rise, hs.fall)
 	case hs.expectStatus != 0 && (hs.expectStatus < 100 || hs.expectStatus > 599):
@@ -174,6 +176,9 @@ func resolveHealth(h conf.Health) (healthSettings, error) {
 func resolveServers(pool string, servers []conf.Server) ([]serverSettings, error) {
 	if len(servers) == 0 {
 		return nil, errors.New("servers: the pool has no servers")
+	}
+	if !conf.AnyServerTakesRequests(servers) {
+		return nil, errors.New("servers: every server weighs 0 and none is a backup: the pool could take no request")
 	}
 	out := make([]serverSettings, len(servers))
 	seenURL, seenID := map[string]int{}, map[string]int{}
@@ -225,6 +230,9 @@ func resolveServer(pool string, position int, cs conf.Server) (serverSettings, e
 	if cs.Weight != nil {
 		if *cs.Weight < 0 {
 			return s, fmt.Errorf("weight: %d is negative (0 drains the server)", *cs.Weight)
+		}
+		if *cs.Weight > conf.MaxWeight {
+			return s, fmt.Errorf("weight: %d is above %d (HAProxy's largest server weight)", *cs.Weight, conf.MaxWeight)
 		}
 		s.weight = *cs.Weight
 	}

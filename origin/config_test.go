@@ -20,10 +20,10 @@ func TestValidate_rejectsBadConfig(t *testing.T) {
 		{"zero weight drains", func(c *conf.Pool) { c.Servers[0].Weight = weight(0) }, ""},
 		{"probe timeout above interval", func(c *conf.Pool) {
 			c.Health = conf.Health{Path: "/h", Interval: conf.Duration(time.Second), Timeout: conf.Duration(2 * time.Second)}
-		}, "health.timeout: 2s must be below health.interval 1s"},
-		{"default probe timeout above interval", func(c *conf.Pool) {
+		}, "health.timeout: 2s must not be above health.interval 1s"},
+		{"default probe timeout is the interval", func(c *conf.Pool) {
 			c.Health = conf.Health{Path: "/h", Interval: conf.Duration(500 * time.Millisecond)}
-		}, "health.timeout: 1s must be below"},
+		}, ""},
 		{"probe timeout ignored without path", func(c *conf.Pool) { c.Health.Timeout = conf.Duration(time.Hour) }, ""},
 		{"relative probe path", func(c *conf.Pool) { c.Health.Path = "health" }, "health.path"},
 		{"no servers", func(c *conf.Pool) { c.Servers = nil }, "servers: the pool has no servers"},
@@ -81,7 +81,7 @@ func TestValidate_appliesDefaults(t *testing.T) {
 		{"max_queue", s.maxQueue, 128},
 		{"queue_timeout", s.queueTimeout, 5 * time.Second},
 		{"health.interval", s.health.interval, 2 * time.Second},
-		{"health.timeout", s.health.timeout, time.Second},
+		{"health.timeout", s.health.timeout, 2 * time.Second}, // the interval, as HAProxy
 		{"health.rise", s.health.rise, 2},
 		{"health.fall", s.health.fall, 3},
 		{"health.expect_status", s.health.expectStatus, 0}, // any 2xx or 3xx

@@ -73,6 +73,12 @@ var specialValues = map[string]func(t *testing.T){
 			}
 		}
 	},
+	"health.timeout": func(t *testing.T) { // 0 means the interval
+		p := poolFromYAML(t, "    health: {path: /h, interval: 3s, timeout: 0s}\n", "http://127.0.0.1:1")
+		if p.cfg.health.timeout != 3*time.Second {
+			t.Errorf("health.timeout: 0s: %s, want the interval 3s", p.cfg.health.timeout)
+		}
+	},
 	"servers[].weight": func(t *testing.T) {
 		drained, live := testenv.StartBadOrigin(t), testenv.StartBadOrigin(t)
 		p := poolFromYAML(t, fmt.Sprintf("    servers:\n      - {url: %q, weight: 0}\n      - {url: %q}\n", drained.URL, live.URL))

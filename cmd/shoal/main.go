@@ -127,6 +127,7 @@ func check(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("config: %w", err)
 	}
 	errs := partProblems(cfg, path, data)
+	errs = append(errs, listenProblems(cfg, path, data)...)
 	if e := memoryError(path, cfg); e != nil {
 		errs = append(errs, e)
 	}
