@@ -1,6 +1,7 @@
 package ring
 
 import (
+	"sort"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -47,16 +48,36 @@ func (r *Ring) forgetAddrLocked(name string, now time.Time, failed *Member) {
 	}
 }
 
-// goneMember returns the last address of a member out of the view for at most keepGone.
-func (r *Ring) goneMember(name string, now time.Time) (*memberlist.Node, bool) {
+// addressOf returns a copy of the last address of the member called name: one in the view,
+// or one out of it for at most keepGone. The copy is why the book exists: memberlist's
+// Members() hands out pointers to records its packet handler rewrites (Addr and Port on every
+// alive message with a newer incarnation) under a lock it does not export, so reading them
+// outside its callbacks is a data race. The book copies them inside NotifyJoin/NotifyUpdate,
+// which memberlist calls with that lock held.
+func (r *Ring) addressOf(name string, now time.Time) (*memberlist.Node, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e, ok := r.addrs[name]
-	if !ok || e.gone.IsZero() || now.Sub(e.gone) > keepGone {
+	if !ok || (!e.gone.IsZero() && now.Sub(e.gone) > keepGone) {
 		return nil, false
 	}
 	n := e.node
 	return &n, true
+}
+
+// viewAddresses lists the gossip addresses of the other members in the view, from the book
+// (see addressOf), sorted for a stable join order.
+func (r *Ring) viewAddresses() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for name, e := range r.addrs {
+		if e.gone.IsZero() && name != r.selfName {
+			out = append(out, e.node.Address())
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Failed lists the members that went out of the view in the last keepGone without having

@@ -115,7 +115,7 @@ func (r *Ring) settleConflict(ml *memberlist.Memberlist, cfg *memberlist.Config)
 	var took []string
 	for time.Since(start) < wait {
 		time.Sleep(cfg.ProbeInterval)
-		peers := r.peerAddrs(ml)
+		peers := r.peerAddrs()
 		took = took[:0]
 		for _, p := range peers {
 			r.conflict.with.Store(nil)
@@ -142,17 +142,11 @@ func (r *Ring) settleConflict(ml *memberlist.Memberlist, cfg *memberlist.Config)
 }
 
 // peerAddrs lists the gossip addresses of the other members, or cluster.join without any.
-func (r *Ring) peerAddrs(ml *memberlist.Memberlist) []string {
-	var out []string
-	for _, n := range ml.Members() {
-		if n.Name != r.selfName {
-			out = append(out, n.Address())
-		}
+func (r *Ring) peerAddrs() []string {
+	if out := r.viewAddresses(); len(out) > 0 {
+		return out
 	}
-	if len(out) == 0 {
-		return r.cluster.Join
-	}
-	return out
+	return r.cluster.Join
 }
 
 // reclaimWait is how long a crashed member takes to be declared dead and its name freed, as

@@ -37,7 +37,7 @@ func (r *Ring) SendDirect(name string, msg []byte) error {
 	if ml == nil {
 		return errors.New("ring: not started or running alone")
 	}
-	n, err := r.reachable(ml, name)
+	n, err := r.reachable(name)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (r *Ring) Knock(name string, timeout time.Duration) error {
 	if ml == nil {
 		return errors.New("ring: not started or running alone")
 	}
-	n, err := r.reachable(ml, name)
+	n, err := r.reachable(name)
 	if err != nil {
 		return err
 	}
@@ -74,13 +74,8 @@ func (r *Ring) Knock(name string, timeout time.Duration) error {
 
 // reachable finds the member called name: a live one, or one out of the view for at most
 // keepGone (memberlist may have declared a live process dead; see keepGone).
-func (r *Ring) reachable(ml *memberlist.Memberlist, name string) (*memberlist.Node, error) {
-	for _, n := range ml.Members() {
-		if n.Name == name {
-			return n, nil
-		}
-	}
-	if n, ok := r.goneMember(name, time.Now()); ok {
+func (r *Ring) reachable(name string) (*memberlist.Node, error) {
+	if n, ok := r.addressOf(name, time.Now()); ok {
 		return n, nil
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownMember, name)

@@ -147,3 +147,57 @@ func TestRing_sendDirectReachesAMemberOutOfTheViewForAWhile(t *testing.T) {
 		t.Errorf("knock after keepGone: %v, want ErrUnknownMember", err)
 	}
 }
+
+// SendDirect and Knock run on the VIP detector's goroutine while memberlist's packet handler
+// rewrites a member's record (its address, on every alive message with a newer incarnation):
+// the address they use must be the ring's own copy, not a pointer into memberlist's state.
+// Under -race this failed while they read memberlist.Members()'s records.
+func TestRing_sendDirectWhileAMemberUpdatesItselfIsRaceFree(t *testing.T) {
+	got := make(chan []byte, 64)
+	rings := startCluster(t, node{}, node{opts: Options{OnDirect: func(msg []byte) {
+		select {
+		case got <- msg:
+		default:
+		}
+	}}})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 10 {
+			s := StateAlive
+			if i%2 == 0 {
+				s = StateNotReady
+			}
+			if err := rings[1].SetState(s); err != nil {
+				t.Error(err)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	deadline := time.After(10 * time.Second)
+	for sent := 0; ; sent++ {
+		select {
+		case <-done:
+			if sent == 0 {
+				t.Fatal("no message sent while edge-2 updated itself")
+			}
+			select {
+			case <-got:
+			case <-time.After(5 * time.Second):
+				t.Fatal("edge-2 received none of the direct messages")
+			}
+			return
+		case <-deadline:
+			t.Fatal("edge-2's 10 updates took over 10 s")
+		default:
+		}
+		if err := rings[0].SendDirect("edge-2", []byte("hb")); err != nil {
+			t.Fatal(err)
+		}
+		if err := rings[0].Knock("edge-2", time.Second); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
