@@ -38,20 +38,38 @@ func adminLimitsChanged(old, cfg *conf.Config) bool {
 		old.Limits.WriteTimeout != cfg.Limits.WriteTimeout || old.Purge.Timeout != cfg.Purge.Timeout
 }
 
-// startAdminGen starts an admin server generation with cfg's limits and shuts the older ones
-// down. Called with n.mu held.
+// adminGen is one admin server generation and its view of the admin feed.
+type adminGen struct {
+	srv *http.Server
+	ln  *handoffListener
+}
+
+// startAdminGen starts an admin server generation with cfg's limits and retires the older
+// ones. Called with n.mu held.
 func (n *Node) startAdminGen(cfg *conf.Config) {
 	srv := adminServer(cfg, n.adminMux, n.adminConnState)
 	for _, old := range n.adminGens {
-		go old.Shutdown(context.Background())
+		old.retire()
 	}
-	n.adminGens = []*http.Server{srv}
 	ln := &handoffListener{feed: n.adminFeed, addr: n.adminFeed.ln.Addr(), closed: make(chan struct{})}
+	n.adminGens = append(n.adminGens[:0], adminGen{srv: srv, ln: ln})
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			n.log.Error("admin listener stopped", "err", err)
 		}
 	}()
+}
+
+// retire stops g taking connections and lets those it has finish: each current request is
+// answered and its connection closed after it, and a connection it accepted whose request has
+// not arrived yet is still answered. http.Server.Shutdown would drop that one unanswered
+// (net/http closes a connection whose request it reads once shutdown began), so a scrape or
+// a purge that met a reload got EOF. Shutdown runs once every such connection has had its
+// ReadHeaderTimeout, and closes what is left.
+func (g adminGen) retire() {
+	g.ln.Close()
+	g.srv.SetKeepAlivesEnabled(false) // closes idle keep-alive connections; others close after their answer
+	time.AfterFunc(g.srv.ReadHeaderTimeout, func() { g.srv.Shutdown(context.Background()) })
 }
 
 // adminConnState is the admin servers' ConnState hook: a connection net/http closed (or

@@ -98,7 +98,7 @@ type Node struct {
 	// adminFeed hands the admin socket's connections to adminGens, the current server
 	// generation last (adminlisten.go); adminMux is what they serve.
 	adminFeed *connFeed
-	adminGens []*http.Server
+	adminGens []adminGen
 	adminMux  http.Handler
 
 	// h2srv serves HTTP/2 (listen.https with ALPN h2, listen.h2c); a reload that changes
@@ -503,7 +503,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		n.peerFeed.close()
 	}
 	for _, g := range n.adminGens {
-		errs = append(errs, g.Shutdown(ctx))
+		errs = append(errs, g.srv.Shutdown(ctx))
 	}
 	if n.adminFeed != nil {
 		n.adminFeed.close()
