@@ -17,15 +17,8 @@ import (
 // holding the limit's worth could open as many again. Its neighbours: a limit set by the
 // reload itself (0 before: nothing was counted per address), max_conns, and HTTPS.
 func TestNode_connLimitsCountConnectionsOpenBeforeAReload(t *testing.T) {
-	arrived, release := make(chan struct{}, 16), make(chan struct{})
-	o := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/slow" {
-			arrived <- struct{}{}
-			<-release
-		}
-		w.Write([]byte("ok"))
-	})
-	defer close(release) // before the origin stops
+	o, arrived, release := startHeldOrigin(t, "/slow", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	defer release() // before the nodes stop
 	certFile, keyFile, pool := writeCert(t, t.TempDir(), "site", "www.example.test", "www.test")
 	for _, c := range []struct {
 		key    string

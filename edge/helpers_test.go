@@ -79,6 +79,25 @@ func startOrigin(t testing.TB, handler http.HandlerFunc) *countingOrigin {
 	return o
 }
 
+// startHeldOrigin is startOrigin whose requests for path wait, each announced on arrived
+// (room for 16), until release is called (once, or at the test's end, before the origin
+// stops); handler then answers them as it answers the rest.
+func startHeldOrigin(t testing.TB, path string, handler http.HandlerFunc) (o *countingOrigin, arrived <-chan struct{}, release func()) {
+	t.Helper()
+	came, gate := make(chan struct{}, 16), make(chan struct{})
+	o = startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == path {
+			came <- struct{}{}
+			<-gate
+		}
+		handler(w, r)
+	})
+	var once sync.Once
+	release = func() { once.Do(func() { close(gate) }) }
+	t.Cleanup(release)
+	return o, came, release
+}
+
 // get sends a request through a fresh client and returns status, header and body.
 func get(t testing.TB, url string, header ...string) (int, http.Header, string) {
 	t.Helper()

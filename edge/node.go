@@ -496,11 +496,15 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		errs = append(errs, g.shutdown(ctx))
 	}
 	if n.peerFeed != nil {
-		// Peers keep forwarding until they see the drain; serve them until in-flight work is done.
+		// Peers kept forwarding until now, as they may not have seen the drain yet; what they
+		// sent is served to its end. The socket closes first, as the client port's did: a
+		// generation that shuts down takes no more connections, and the feed would accept
+		// them and strand each one until the slowest forward in flight ended, while its member
+		// waited out cluster.forward_timeout. A refused connect is passed over at once.
+		n.peerFeed.close()
 		for _, g := range n.peerGens {
 			errs = append(errs, g.shutdown(ctx))
 		}
-		n.peerFeed.close()
 	}
 	for _, g := range n.adminGens {
 		errs = append(errs, g.srv.Shutdown(ctx))

@@ -1,0 +1,115 @@
+package edge
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A node shutting down answers or refuses every connection to its peer port; it never
+// accepts one it will not serve. Before, Shutdown stopped the peer port's server generations
+// (which waits for the forwards they are serving) before it closed the socket: the feed
+// kept accepting, and each connection a member opened meanwhile (a member that had not yet
+// seen the drain, or whose idle connections the shutdown had just closed) sat unanswered
+// until the slowest forward in flight finished. The member waited out
+// cluster.forward_timeout (5 s) for each before serving the request itself, half of a
+// client's 10 s timeout in TestCluster_gracefulLeaveFailsNoRequest. A refused connect is
+// passed over at once (forwardWith: the next owner or this node).
+func TestCluster_drainingNodeRefusesPeerConnectionsItWillNotServe(t *testing.T) {
+	origin, arrived, release := startHeldOrigin(t, "/held", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, "body of "+r.URL.Path)
+	})
+	defer release() // before the node stops
+	// A fill_timeout past every wait here: the held forward ends when the test releases it.
+	yaml := strings.Replace(clusterConfig(t, "node-1", writeSecret(t), "", origin.URL), "fill_timeout: 5s", "fill_timeout: 60s", 1)
+	n := startNode(t, yaml, Options{Logger: testLogger(t)})
+	peer := n.PeerAddr()
+
+	// A forward the node is serving when it starts to drain: its fill waits on the origin.
+	held := make(chan string, 1)
+	go func() {
+		status, err := peerGET(peer, "/held", 30*time.Second)
+		held <- fmt.Sprint(status, err)
+	}()
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the forwarded request never reached the origin")
+	}
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		shut <- n.Shutdown(ctx)
+	}()
+
+	// Each new connection during the drain is answered or refused, until the port refuses.
+	refused := false
+	for i, deadline := 0, time.Now().Add(20*time.Second); i < 100000 && time.Now().Before(deadline); i++ {
+		status, err := peerGET(peer, fmt.Sprintf("/new/%d", i), 10*time.Second)
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			refused = true
+			break
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatalf("request %d: a peer connection the draining node accepted got no answer in 10 s (%v)", i, err)
+		}
+		if err == nil && status != 200 {
+			t.Logf("request %d answered %d", i, status)
+		}
+	}
+	if !refused {
+		t.Fatal("the peer port still accepted connections 20 s into the drain, a forward in flight")
+	}
+
+	// The forward in flight is still answered: the drain is graceful for what was sent.
+	release()
+	select {
+	case got := <-held:
+		if got != "200 <nil>" {
+			t.Errorf("the forward in flight during the drain got %s, want 200", got)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the forward in flight was never answered")
+	}
+	select {
+	case <-shut:
+	case <-time.After(20 * time.Second):
+		t.Error("Shutdown did not return after the last forward finished")
+	}
+}
+
+// peerGET sends one forwarded GET on a new connection to a peer port and returns the
+// final status (past any 1xx), or the dial error (ECONNREFUSED when the port is closed) or
+// read error.
+func peerGET(addr, path string, wait time.Duration) (int, error) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(wait))
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: www.example.com\r\n%s: cluster-secret-for-tests-0123456789\r\n%s: node-x\r\nConnection: close\r\n\r\n",
+		path, peerSecretHeader, forwardedHeader)
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	for err == nil && resp.StatusCode < 200 { // the owner's 102 Processing, then the answer
+		resp, err = http.ReadResponse(br, nil)
+	}
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
