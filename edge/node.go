@@ -506,11 +506,11 @@ func (n *Node) Shutdown(ctx context.Context) error {
 			errs = append(errs, g.shutdown(ctx))
 		}
 	}
+	if n.adminFeed != nil {
+		n.adminFeed.close() // first, as the peer port's: a check or scrape is refused, not stranded
+	}
 	for _, g := range n.adminGens {
 		errs = append(errs, g.srv.Shutdown(ctx))
-	}
-	if n.adminFeed != nil {
-		n.adminFeed.close()
 	}
 	select {
 	case <-n.bg.idleCh():

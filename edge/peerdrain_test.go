@@ -33,11 +33,12 @@ func TestCluster_drainingNodeRefusesPeerConnectionsItWillNotServe(t *testing.T) 
 	yaml := strings.Replace(clusterConfig(t, "node-1", writeSecret(t), "", origin.URL), "fill_timeout: 5s", "fill_timeout: 60s", 1)
 	n := startNode(t, yaml, Options{Logger: testLogger(t)})
 	peer := n.PeerAddr()
+	fields := fmt.Sprintf("%s: cluster-secret-for-tests-0123456789\r\n%s: node-x\r\n", peerSecretHeader, forwardedHeader)
 
 	// A forward the node is serving when it starts to drain: its fill waits on the origin.
 	held := make(chan string, 1)
 	go func() {
-		status, err := peerGET(peer, "/held", 30*time.Second)
+		status, err := newConnGET(peer, "/held", fields, 30*time.Second)
 		held <- fmt.Sprint(status, err)
 	}()
 	select {
@@ -53,24 +54,10 @@ func TestCluster_drainingNodeRefusesPeerConnectionsItWillNotServe(t *testing.T) 
 	}()
 
 	// Each new connection during the drain is answered or refused, until the port refuses.
-	refused := false
-	for i, deadline := 0, time.Now().Add(20*time.Second); i < 100000 && time.Now().Before(deadline); i++ {
-		status, err := peerGET(peer, fmt.Sprintf("/new/%d", i), 10*time.Second)
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			refused = true
-			break
-		}
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			t.Fatalf("request %d: a peer connection the draining node accepted got no answer in 10 s (%v)", i, err)
-		}
-		if err == nil && status != 200 {
-			t.Logf("request %d answered %d", i, status)
-		}
-	}
-	if !refused {
-		t.Fatal("the peer port still accepted connections 20 s into the drain, a forward in flight")
-	}
+	answeredUntilRefused(t, "peer", func(i int) error {
+		_, err := newConnGET(peer, fmt.Sprintf("/new/%d", i), fields, 10*time.Second)
+		return err
+	})
 
 	// The forward in flight is still answered: the drain is graceful for what was sent.
 	release()
@@ -89,21 +76,38 @@ func TestCluster_drainingNodeRefusesPeerConnectionsItWillNotServe(t *testing.T) 
 	}
 }
 
-// peerGET sends one forwarded GET on a new connection to a peer port and returns the
-// final status (past any 1xx), or the dial error (ECONNREFUSED when the port is closed) or
-// read error.
-func peerGET(addr, path string, wait time.Duration) (int, error) {
+// answeredUntilRefused asks (on a new connection each time: ask's error) until a connect
+// is refused, for at most 20 s, and fails the test if a connection the port accepted got
+// no answer and was not closed within ask's wait: one it will never serve.
+func answeredUntilRefused(t *testing.T, port string, ask func(i int) error) {
+	t.Helper()
+	for i, deadline := 0, time.Now().Add(20*time.Second); i < 100000 && time.Now().Before(deadline); i++ {
+		err := ask(i)
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatalf("%s port, request %d: a connection the stopping node accepted got no answer (%v)", port, i, err)
+		}
+	}
+	t.Fatalf("the %s port still accepted connections 20 s into the shutdown", port)
+}
+
+// newConnGET sends one GET with the given header field lines on a new connection to addr and
+// returns the final status (past any 1xx), or the dial error (ECONNREFUSED when the port
+// is closed) or read error, the whole exchange bounded by wait.
+func newConnGET(addr, path, fields string, wait time.Duration) (int, error) {
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		return 0, err
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(wait))
-	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: www.example.com\r\n%s: cluster-secret-for-tests-0123456789\r\n%s: node-x\r\nConnection: close\r\n\r\n",
-		path, peerSecretHeader, forwardedHeader)
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: www.example.com\r\n%sConnection: close\r\n\r\n", path, fields)
 	br := bufio.NewReader(c)
 	resp, err := http.ReadResponse(br, nil)
-	for err == nil && resp.StatusCode < 200 { // the owner's 102 Processing, then the answer
+	for err == nil && resp.StatusCode < 200 { // an owner's 102 Processing, then the answer
 		resp, err = http.ReadResponse(br, nil)
 	}
 	if err != nil {
