@@ -4,15 +4,19 @@
 # Usage: gslb/bench/dnsperf.sh [seconds]   (from anywhere in the checkout)
 # SHOAL_BASELINE=/path/to/gslbserve also measures that build (e.g. one from before a change)
 # in the same run, on port 5302; several paths, space-separated, are "baseline", "baseline2"...
-# on ports 5302, 5303... (a path may be a script that adds flags: exec gslbserve -blocking "$@"). ROUNDS=N repeats the qps table N times (the machine's noise
+# on ports 5302, 5303... (a path may be a script that adds flags: exec gslbserve -blocking "$@";
+# a git revision of this checkout that is not a path, e.g. 6c7490a, builds its gslbserve). ROUNDS=N repeats the qps table N times (the machine's noise
 # shows as the spread). NICE=-10 runs servers and load generators at that priority (needs root),
 # which keeps other work on a shared machine from dominating the tail figures. RT=1 runs the
 # tail part (only) with every server thread under SCHED_FIFO priority 10 and dnsperf at nice -20
 # (needs root; at 10,000 qps each server uses a fraction of its core), so that on a shared machine the tail is the
 # servers' own rather than the other work's. WORKLOADS="A many" narrows the qps table to those
 # workloads (WORKLOADS= leaves only the tail part), TAIL_ROUNDS=N repeats the tail part N times
-# (default ROUNDS). WINDOW=N keeps N queries outstanding in dnsflood's rows (default 200);
-# CPU_WEIGHT=N gives each server's cgroup N times the default CPU weight (below).
+# (default ROUNDS) and ends with each server's median and range over the rounds, for dnsperf
+# and for ./dnslat (the same load, each reply's latency ending at the kernel's arrival stamp, so
+# that the client's own wake-up is left out); TAIL_KEEP=dir keeps every reply's latency of each
+# dnsperf tail round in dir/<server>.<round>. WINDOW=N keeps N queries outstanding in dnsflood's
+# rows (default 200); CPU_WEIGHT=N gives each server's cgroup N times the default CPU weight (below).
 #
 # Workloads, each against every server in turn:
 #   A       one name, type A, from one resolver address, no EDNS
@@ -198,13 +202,24 @@ for i in "${!ADDRS[@]}"; do EDGES+="${EDGES:+,}e$i:local:${ADDRS[$i]}"; done
 REGIONS="local:127.0.0.0/8,ten:10.0.0.0/8"
 
 (cd "$MODROOT" && go build ${GOFLAGS_EXTRA:-} -o "$WORK/gslbserve" ./gslb/bench/gslbserve &&
-	go build -o "$WORK/dnsflood" ./gslb/bench/dnsflood)
+	go build -o "$WORK/dnsflood" ./gslb/bench/dnsflood && go build -o "$WORK/dnslat" ./gslb/bench/dnslat)
 serve shoal "$WORK/gslbserve" -listen "127.0.0.1:$SHOAL_PORT" -answers ${#ADDRS[@]} \
 	-regions "$REGIONS" -edges "$EDGES" 2>"$WORK/gslbserve.log"
 PIDS+=($!)
 declare -A PID_OF=([$SHOAL_PORT]=$!)
 BASELINES=()
+# rev_build rev: builds gslbserve as it was at git revision rev of this checkout, prints its path.
+rev_build() {
+	local dir="$WORK/rev-$1"
+	mkdir -p "$dir"
+	git -C "$MODROOT" archive "$1" | tar -x -C "$dir"
+	(cd "$dir" && go build -o "$dir/gslbserve" ./gslb/bench/gslbserve) >&2
+	echo "$dir/gslbserve"
+}
 for b in ${SHOAL_BASELINE:-}; do
+	if [ ! -e "$b" ] && git -C "$MODROOT" rev-parse -q --verify "$b^{commit}" >/dev/null; then
+		b=$(rev_build "$b")
+	fi
 	port=$((BASELINE_PORT + ${#BASELINES[@]}))
 	name=baseline
 	[ ${#BASELINES[@]} -gt 0 ] && name=baseline$((${#BASELINES[@]} + 1))
@@ -301,12 +316,44 @@ measure_qps() { # workload port
 	many:*) flood "$2" -subnets 10000 -sources 1000 ;;
 	esac
 }
-tail_latency() { # port: p50 p99 p99.9 in ms at 10,000 qps, from dnsperf's per-query report
-	perf "$1" -c 4 -Q 10000 -v 2>/dev/null | awk '$1 == ">" {print $NF}' | sort -g |
-		awk '{v[NR] = $1} END {
+# tail_latency name port: p50 p99 p99.9 in ms at 10,000 qps, from dnsperf's per-query report; the
+# same three go to $WORK/tail for the summary, and with TAIL_KEEP=dir every reply's latency (s,
+# sorted) to dir/name.round.
+tail_latency() {
+	local keep=/dev/null
+	[ -n "${TAIL_KEEP:-}" ] && keep=$TAIL_KEEP/$1.$r
+	perf "$2" -c 4 -Q 10000 -v 2>/dev/null | awk '$1 == ">" {print $NF}' | sort -g | tee "$keep" |
+		awk -v name="$1" -v sum="$WORK/tail" '{v[NR] = $1} END {
 			if (NR == 0) { print "no replies"; exit }
-			printf "%d replies, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms\n", NR,
-				v[int(NR*0.5)+1]*1000, v[int(NR*0.99)+1]*1000, v[int(NR*0.999)+1]*1000 }'
+			p50 = v[int(NR*0.5)+1]*1000; p99 = v[int(NR*0.99)+1]*1000; p999 = v[int(NR*0.999)+1]*1000
+			printf "%s %.3f %.3f %.3f\n", name, p50, p99, p999 >>sum
+			printf "%d replies, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms\n", NR, p50, p99, p999 }'
+}
+LAT_RT=()
+# kernel_latency name port: the same load from ./dnslat, each reply's latency ending when the
+# kernel stamped its arrival (SO_TIMESTAMPNS) rather than when the client read it: dnsperf's
+# figure includes its own receiving thread's wake-up on a core that other work shares, which is
+# the same whichever server answers; this one is the server's and loopback's. To $WORK/tailk.
+kernel_latency() {
+	local out
+	out=$(timeout -k 5 $((SECONDS_PER_RUN + 20)) "${PIN_CLIENT[@]}" "${LAT_RT[@]}" "$WORK/dnslat" -s 127.0.0.1 -p "$2" \
+		-Q 10000 -l "$SECONDS_PER_RUN" 2>&1) || true
+	echo "$out"
+	awk -v name="$1" '{ for (i = 1; i < NF; i++) if ($i ~ /^p(50|99|99\.9)$/) v[$i] = $(i + 1)
+		if ("p99.9" in v) print name, v["p50"], v["p99"], v["p99.9"] }' <<<"${out//,/}" >>"$WORK/tailk"
+}
+# tail_summary file label: per server, the median of each figure over the tail rounds and its
+# range: one round's p99 moves by 2-3x on a shared machine, so only many rounds compare two servers.
+tail_summary() {
+	[ -s "$1" ] || return 0
+	echo "$2"
+	for s in "${SERVERS[@]}"; do
+		awk -v name="${s%%:*}" '$1 == name {n++; a[n] = $2; b[n] = $3; c[n] = $4}
+			function med(x, n,   i, j, t) {
+				for (i = 2; i <= n; i++) for (j = i; j > 1 && x[j-1] > x[j]; j--) { t = x[j]; x[j] = x[j-1]; x[j-1] = t }
+				return sprintf("%.3f (%.3f-%.3f)", n % 2 ? x[(n+1)/2] : (x[n/2] + x[n/2+1]) / 2, x[1], x[n]) }
+			END { if (n) printf "%-8s %d rounds, median (range) ms: p50 %s, p99 %s, p99.9 %s\n", name, n, med(a, n), med(b, n), med(c, n) }' "$1"
+	done
 }
 
 SERVERS=("shoal:$SHOAL_PORT" "gdnsd:$GDNSD_PORT")
@@ -361,6 +408,9 @@ if [ -n "${RT:-}" ]; then
 	# spun for ten minutes after its last reply. Its highest SCHED_OTHER priority keeps other
 	# work's share of its core small and lets its own threads take turns.
 	PIN_CLIENT=(nice -n -20 "${PIN_CLIENT[@]}")
+	# dnslat runs one thread that sleeps between queries, so SCHED_FIFO cannot starve a sibling
+	# of its; at nice -20 under CFS it waited for other work's slices and fell behind its rate.
+	LAT_RT=(chrt -f 5)
 fi
 # Each round starts with the next server in turn: the server measured first in a round had
 # more of the multi-ms spikes (whichever build it was), so a fixed order would blame one.
@@ -368,7 +418,10 @@ rounds=${TAIL_ROUNDS:-${ROUNDS:-1}}
 for r in $(seq 0 $((rounds - 1))); do
 	for i in "${!SERVERS[@]}"; do
 		s=${SERVERS[$(((i + r) % ${#SERVERS[@]}))]}
-		printf '%-8s at 10k qps: %s\n' "${s%%:*}" "$(tail_latency "${s#*:}")"
+		printf '%-8s at 10k qps: %s\n' "${s%%:*}" "$(tail_latency "${s%%:*}" "${s#*:}")"
+		printf '%-8s at 10k qps: %s\n' "${s%%:*}" "$(kernel_latency "${s%%:*}" "${s#*:}")"
 	done
 done
+tail_summary "$WORK/tail" "dnsperf's latency (to the read of each reply):"
+tail_summary "$WORK/tailk" "dnslat's latency (to the kernel's arrival stamp of each reply):"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
