@@ -43,13 +43,16 @@ func startProcCluster(t *testing.T, size int, originURL string) []*proc {
 }
 
 // procYAML is a member's YAML for launchProcs: one cached route to originURL, cache keys
-// (inside cache: {...}) and extra top-level lines.
+// (inside cache: {...}) and extra top-level lines. The failure detector is set as
+// conf.Cluster advises for heavily loaded hosts (probe_timeout 500ms): under -race on
+// two shared cores the LAN default's 100 ms probes fail between live members, which then
+// flap in and out of the ring during tests that are about something else.
 func procYAML(p *proc, join, originURL, cache, extra string) string {
 	return fmt.Sprintf(`node: {name: %s}
 listen: {http: %q, admin: %q, peer: "127.0.0.1:0"}
 log: {access: "off", level: warn}
 cache: {%s}
-cluster: {bind: %q, join: %s, secret_file: gossip.key}
+cluster: {bind: %q, join: %s, secret_file: gossip.key, probe_interval: 1s, probe_timeout: 500ms}
 origins: {o: {servers: [{url: %q}]}}
 routes: [{match: {path_prefix: /}, origin: o, cache: true}]
 %s`, p.name, p.http, p.admin, cache, p.gossip, join, originURL, extra)
@@ -188,9 +191,12 @@ func (l *testLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// loadUntil sends GETs for the 300 keys /obj/<n> through the given nodes in turn, 500 a second
-// with loadtest (vegeta's attacker, open loop), until stop is closed, and counts requests
-// and failures (any error, non-200 or wrong body).
+// loadUntil sends GETs for the 300 keys /obj/<n> through the given nodes in turn, 200 a second
+// with loadtest (vegeta's attacker) and at most 32 in flight, until stop is closed, and counts
+// requests and failures (any error, non-200 or wrong body). The cap is there because these
+// race-built processes share two cores with the other packages' tests in CI: an open loop
+// with no cap piles requests up on a starved machine until they time out in the client's
+// queue, which says nothing about the leave or kill under test.
 func loadUntil(t *testing.T, nodes []*proc, stop <-chan struct{}, done, failed *atomic.Int64) *sync.WaitGroup {
 	ks := loadtest.KeySpace{Header: http.Header{"Host": {"site.example"}}}
 	for _, n := range nodes {
@@ -206,7 +212,7 @@ func loadUntil(t *testing.T, nodes []*proc, stop <-chan struct{}, done, failed *
 			<-stop
 			cancel()
 		}()
-		err := loadtest.Attack(ctx, loadtest.Config{Name: "cluster", Pacer: loadtest.PerSecond(500),
+		err := loadtest.Attack(ctx, loadtest.Config{Name: "cluster", Pacer: loadtest.PerSecond(200), MaxWorkers: 32,
 			Options: []func(*vegeta.Attacker){vegeta.Timeout(10 * time.Second)}}, loadtest.HitTargeter(ks, 300),
 			func(r *vegeta.Result) error {
 				u, _ := url.Parse(r.URL)
