@@ -74,6 +74,8 @@ type liveConn struct {
 	// response fasthttp flushed as soon as it was written (hintorder.go); the connection's
 	// goroutine's own.
 	flushedReq uint64
+
+	raw syscall.RawConn // the bare socket's, made by rawConn (cork.go); the goroutine's own
 }
 
 // enter records that the connection's goroutine has moved to phase p. It may be called on a

@@ -239,7 +239,8 @@ type diskFile struct {
 	off int64
 	n   int64
 
-	sock syscall.Conn // the client's bare socket, set by handleHTTP1; nil copies instead
+	sock   syscall.Conn    // the client's bare socket, set by handleHTTP1; nil copies instead
+	corked syscall.RawConn // sock, when handleHTTP1 corked it (cork.go); uncorked once sent
 }
 
 func (b *diskFile) Read(p []byte) (int, error) {
@@ -263,4 +264,7 @@ func (b *diskFile) Read(p []byte) (int, error) {
 	return k, err
 }
 
-func (b *diskFile) Close() error { return b.h.Close() }
+func (b *diskFile) Close() error {
+	b.uncork() // a body never written (its head's write failed) leaves no cork behind
+	return b.h.Close()
+}

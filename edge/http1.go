@@ -75,8 +75,9 @@ func putHTTP1(e *http1Exchange) {
 // connection, so that fasthttp's fixed-size body writer, which calls diskFile.WriteTo, sends
 // it with sendfile(2) at an explicit offset (the segment's descriptor is shared: see
 // diskFile). The head is flushed before the body (ImmediateHeaderFlush), as the body no
-// longer passes through the connection's write buffer. Over TLS, or with no socket found,
-// the body is copied.
+// longer passes through the connection's write buffer; a body of corkMinBody or more is
+// sent corked, so the head leaves in the body's first segment (cork.go). Over TLS, or with
+// no socket found, the body is copied.
 //
 // The connection's phase (conntimer.go) is the handler's from here, or from the end of the
 // request's content when it streams (http1content.go), until it returns, when the write of
@@ -124,6 +125,9 @@ func (n *Node) handleHTTP1(ctx *fasthttp.RequestCtx) {
 	if sock != nil {
 		b.sock = sock
 		ctx.Response.ImmediateHeaderFlush = true
+		if b.n >= corkMinBody {
+			b.cork(lc.rawConn(sock))
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 // own ReadFrom would only sendfile from the descriptor's shared offset, which diskFile
 // never implements syscall.Conn to allow.
 func (b *diskFile) WriteTo(w io.Writer) (int64, error) {
+	defer b.uncork()
 	if b.sock != nil {
 		k, err := b.sendfile(b.sock, b.n)
 		if err != errNoSendfile {
@@ -66,6 +67,10 @@ func (b *diskFile) sendfile(sc syscall.Conn, limit int64) (int64, error) {
 	var serr error
 	cerr := src.Control(func(in uintptr) {
 		werr := dst.Write(func(out uintptr) bool {
+			if testHookCork != nil && sent == 0 {
+				v, _ := unix.GetsockoptInt(int(out), unix.IPPROTO_TCP, unix.TCP_CORK)
+				testHookCork("sendfile", v != 0)
+			}
 			for sent < limit && b.n > 0 {
 				off := b.off
 				count := int(min(limit-sent, b.n, 1<<30))

@@ -19,7 +19,11 @@
 # server's. nginx runs with sendfile and without tcp_nopush (NGINX_NOPUSH=on to compare): with
 # it, its req/s here was several times lower, and its hits after a restart stalled for a
 # second at a time (bench-disk-warm.sh). SHOAL_BIN: a binary to measure instead of
-# the tree; RAM_CACHE_CUTOFF: cache.disk.ram_cache_cutoff. DURATION (seconds, e.g. 3): each
+# the tree; SHOAL_BASE: a baseline binary measured in the same rounds (the three servers in
+# turn, each round starting one further): its req/s, CPU per request and share of core 0,
+# Shoal's req/s over its (new/base), and in the summary the medians of new/base and of the
+# baseline's ratio to nginx, a before/after from one run in which both builds meet the same
+# neighbours. RAM_CACHE_CUTOFF: cache.disk.ram_cache_cutoff. DURATION (seconds, e.g. 3): each
 # run lasts that long (h2load -D) instead of a number of requests, so a 256 KiB run (4000
 # requests: 0.2 s at 20k req/s) is as long as a 1 MiB one and a neighbour's burst weighs on
 # both rows alike; CPU per request is then over the requests done. The median of an even
@@ -87,6 +91,9 @@ url_base() { # proto server
 	h2-nginx) echo "https://127.0.0.1:$port_nginx_tls" ;;
 	h2c-shoal) echo "http://127.0.0.1:$port_shoal_h2c" ;;
 	h2c-nginx) echo "http://127.0.0.1:$port_nginx_h2c" ;;
+	h1-base) echo "http://127.0.0.1:$port_base" ;;
+	h2-base) echo "https://127.0.0.1:$port_base_tls" ;;
+	h2c-base) echo "http://127.0.0.1:$port_base_h2c" ;;
 	esac
 }
 ratio() { awk -v a="${1%%!*}" -v b="${2%%!*}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
@@ -96,6 +103,7 @@ cpu_ns() { { cat /proc/"$1"/task/*/schedstat 2>/dev/null || true; } | awk '{ s +
 measure() {
 	local pid=$shoal_pid
 	[ "$1" = nginx ] && pid=$nginx_pid
+	[ "$1" = base ] && pid=$base_pid
 	local before r u n
 	before=$(cpu_ns "$pid")
 	read -r r u n < <(rps "$2" "$3")
@@ -107,6 +115,8 @@ measure() {
 bench_on() { # base directory of the caches
 	work=$(mktemp -d "$1/shoal-bench-disk.XXXXXX")
 	start_disk_servers "$work" "$bin/shoal"
+	srvs="shoal nginx"
+	[ -n "${SHOAL_BASE:-}" ] && srvs="shoal nginx base"
 	fs="$(df --output=fstype "$1" | tail -1)"
 	per="$requests requests"
 	[ -n "${DURATION:-}" ] && per="$DURATION s"
@@ -114,38 +124,55 @@ bench_on() { # base directory of the caches
 	for size in 256k 1m; do
 		case $size in 256k) objects=256 ;; 1m) objects=64 ;; esac
 		# Warm over HTTP/1.1: every protocol then reads the same cached objects.
-		for srv in shoal nginx; do
+		for srv in $srvs; do
 			for _ in 1 2; do
 				for i in $(seq 0 $((objects - 1))); do echo "$(url_base h1 $srv)/$size/$i"; done | xargs -n 1 curl -s -o /dev/null
 			done
 		done
 		sleep 1 # the disk tier's writes leave its queue
 		for proto in $protos; do
-			for srv in shoal nginx; do
+			for srv in $srvs; do
 				for i in $(seq 0 $((objects - 1))); do echo "$(url_base "$proto" $srv)/$size/$i"; done >"$work/urls-$proto-$srv"
 			done
 			if [ "$proto" = h2 ]; then
-				for srv in shoal nginx; do
+				for srv in $srvs; do
 					v=$(curl -sk --http2 -o /dev/null -w '%{http_version}' "$(url_base h2 $srv)/$size/0")
 					[ "$v" = 2 ] || { echo "$srv does not speak h2 on its TLS listener (HTTP/$v)" >&2; exit 1; }
 				done
 			fi
 			echo "load average $(cut -d' ' -f1-3 /proc/loadavg) (2 cores, shared)"
-			printf '%-6s %-4s %5s %8s %12s %12s %8s %9s %9s %9s %9s %9s\n' size prot round objects shoal_rps nginx_rps ratio shoal_us nginx_us cpu_ratio shoal%/cl nginx%/cl
-			ratios=() cpus=()
+			basecols=""
+			[ -n "${SHOAL_BASE:-}" ] && basecols=$(printf ' %12s %9s %9s %9s' base_rps base_us base%/cl new/base)
+			printf '%-6s %-4s %5s %8s %12s %12s %8s %9s %9s %9s %9s %9s%s\n' size prot round objects shoal_rps nginx_rps ratio shoal_us nginx_us cpu_ratio shoal%/cl nginx%/cl "$basecols"
+			ratios=() cpus=() bases=() basen=()
 			for round in $(seq "$rounds"); do
-				if ((round % 2)); then
-					read -r s scpu sutil < <(measure shoal "$proto" "$work/urls-$proto-shoal")
-					read -r n ncpu nutil < <(measure nginx "$proto" "$work/urls-$proto-nginx")
-				else
-					read -r n ncpu nutil < <(measure nginx "$proto" "$work/urls-$proto-nginx")
-					read -r s scpu sutil < <(measure shoal "$proto" "$work/urls-$proto-shoal")
-				fi
+				# Each round starts one server further along (without a baseline: alternating).
+				order=($srvs)
+				for _ in $(seq $((round % ${#order[@]}))); do order=("${order[@]:1}" "${order[0]}"); done
+				for srv in "${order[@]}"; do
+					case $srv in
+					shoal) read -r s scpu sutil < <(measure shoal "$proto" "$work/urls-$proto-shoal") ;;
+					nginx) read -r n ncpu nutil < <(measure nginx "$proto" "$work/urls-$proto-nginx") ;;
+					base) read -r b bcpu butil < <(measure base "$proto" "$work/urls-$proto-base") ;;
+					esac
+				done
 				r=$(ratio "$s" "$n")
 				c=$(ratio "$ncpu" "$scpu")
 				ratios+=("$r") cpus+=("$c")
-				printf '%-6s %-4s %5s %8s %12s %12s %8s %9s %9s %9s %9s %9s\n' "$size" "$proto" "$round" "$objects" "$s" "$n" "$r" "$scpu" "$ncpu" "$c" "$sutil" "$nutil"
+				basecols=""
+				if [ -n "${SHOAL_BASE:-}" ]; then
+					bases+=("$(ratio "$s" "$b")") basen+=("$(ratio "$b" "$n")")
+					basecols=$(printf ' %12s %9s %9s %9s' "$b" "$bcpu" "$butil" "${bases[-1]}")
+				fi
+				printf '%-6s %-4s %5s %8s %12s %12s %8s %9s %9s %9s %9s %9s%s\n' "$size" "$proto" "$round" "$objects" "$s" "$n" "$r" "$scpu" "$ncpu" "$c" "$sutil" "$nutil" "$basecols"
 			done
+			if [ -n "${SHOAL_BASE:-}" ]; then
+				for pair in "new/base:${bases[*]}" "base/nginx:${basen[*]}"; do
+					printf '%s\n' ${pair#*:} | sort -n | awk -v size="$size" -v proto="$proto" -v fs="$fs" -v sum="$summary" -v what="${pair%%:*}" '{ r[NR] = $1 }
+						END { line = sprintf("%-6s %-4s %s median %.2f, range %.2f-%.2f over %d rounds", size, proto, what, (r[int((NR + 1) / 2)] + r[int(NR / 2) + 1]) / 2, r[1], r[NR], NR)
+							print line; printf "%-6s %s\n", fs, line >>sum }'
+				done
+			fi
 			cpu_median=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{ c[NR] = $1 } END { printf "%.2f (%.2f-%.2f)", (c[int((NR + 1) / 2)] + c[int(NR / 2) + 1]) / 2, c[1], c[NR] }')
 			printf '%s\n' "${ratios[@]}" | sort -n | awk -v load="$(cut -d' ' -f1 /proc/loadavg)" -v size="$size" -v proto="$proto" -v fs="$fs" -v sum="$summary" -v cpu="$cpu_median" '{ r[NR] = $1 }
 				END { line = sprintf("%-6s %-4s ratio median %.2f, range %.2f-%.2f over %d rounds; CPU per request nginx/shoal %s; load %s", size, proto, (r[int((NR + 1) / 2)] + r[int(NR / 2) + 1]) / 2, r[1], r[NR], NR, cpu, load)

@@ -8,9 +8,12 @@
 # values of nginx's documentation with max above any working set here: a cache hit then
 # opens, stats and closes no file, as in production; "off" to compare);
 # RAM_CACHE_CUTOFF: cache.disk.ram_cache_cutoff;
-# SEGMENT_SIZE: cache.disk.segment_size (default size/16, 64 MiB).
+# SEGMENT_SIZE: cache.disk.segment_size (default size/16, 64 MiB);
+# SHOAL_BASE: a baseline binary, started beside BIN with the same configuration on ports
+# 18412-18417 and its own disk directory (base_pid).
 port_origin=18400 port_nginx=18401 port_shoal=18402 port_admin=18403
 port_nginx_tls=18404 port_nginx_h2c=18405 port_shoal_tls=18406 port_shoal_h2c=18407
+port_base=18412 port_base_admin=18413 port_base_tls=18416 port_base_h2c=18417
 
 start_disk_servers() { # dir bin
 	local dir=$1 bin=$2
@@ -54,8 +57,21 @@ CONF
 	taskset -c 0 nginx -c "$dir/origin.conf" -p "$dir" & pids+=($!)
 	taskset -c 0 nginx -c "$dir/nginx.conf" -p "$dir" & pids+=($!)
 	nginx_pid=$!
-	GOMAXPROCS=1 taskset -c 0 "$bin" run -c "$dir/shoal.yaml" 2>"$dir/shoal.err" & pids+=($!)
+	start_shoal "$dir/shoal.yaml" "$bin" "$port_admin"
 	shoal_pid=$!
-	for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port_admin/readyz" >/dev/null && break; sleep 0.1; done
-	for _ in $(seq 100); do curl -s "http://127.0.0.1:$port_admin/stats.json" | grep -q '"state": "ready"' && break; sleep 0.1; done
+	if [ -n "${SHOAL_BASE:-}" ]; then
+		# The baseline: the same configuration on its own ports and disk directory.
+		mkdir -p "$dir/base-disk"
+		sed -e "s/:$port_shoal\"/:$port_base\"/; s/:$port_admin\"/:$port_base_admin\"/" \
+			-e "s/:$port_shoal_tls\"/:$port_base_tls\"/; s/:$port_shoal_h2c\"/:$port_base_h2c\"/" \
+			-e "s#$dir/shoal-disk#$dir/base-disk#" "$dir/shoal.yaml" >"$dir/base.yaml"
+		start_shoal "$dir/base.yaml" "$SHOAL_BASE" "$port_base_admin"
+		base_pid=$!
+	fi
+}
+
+start_shoal() { # config bin admin-port: on core 0, returns once its disk tier is ready
+	GOMAXPROCS=1 taskset -c 0 "$2" run -c "$1" 2>"${1%.yaml}.err" & pids+=($!)
+	for _ in $(seq 100); do curl -sf "http://127.0.0.1:$3/readyz" >/dev/null && break; sleep 0.1; done
+	for _ in $(seq 100); do curl -s "http://127.0.0.1:$3/stats.json" | grep -q '"state": "ready"' && break; sleep 0.1; done
 }

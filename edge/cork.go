@@ -1,0 +1,81 @@
+package edge
+
+import (
+	"net"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// corkMinBody is the smallest disk-hit body sent corked (TCP_CORK, nginx's tcp_nopush)
+// over HTTP/1.1: the head waits for the body's first bytes and the connection sends only
+// full segments until the body has been handed to the kernel.
+//
+// Why: uncorked, the head leaves alone (TCP_NODELAY) and wakes the client before the body,
+// and a send limited by the client's window ends in a sliver (on loopback, 53 bytes: a
+// 65,483-byte MSS against windows in 64 KiB steps), one more packet the client takes in and
+// acknowledges. Measured with scripts/bench-disk-peers.sh's 1 MiB HTTP/1.1 row on tmpfs,
+// where h2load's core is the limit: about 23 packets from the node per response uncorked,
+// 15.5 corked, 17.8 from nginx; h2load's CPU per response fell by about two fifths and the
+// node's rose (the loopback's receive side then runs in the sender's softirq). At 256 KiB,
+// where the node's core is the limit, a cork cost Shoal a third of its req/s (the disk
+// tier's README), so smaller bodies are sent as before; sizes between were not measured.
+const corkMinBody = 1 << 20
+
+// corkOn and corkOff are package-level so that passing them to RawConn.Control allocates
+// nothing. A failed setsockopt only changes how the response is packetized, so its error
+// is dropped.
+var (
+	corkOn  = func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_CORK, 1) }
+	corkOff = func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_CORK, 0) }
+)
+
+// rawConn is the RawConn of the connection's bare socket, made once per connection (each
+// SyscallConn call allocates one). lc may be nil (a connection no feed handed out).
+// Called on the connection's goroutine only.
+func (lc *liveConn) rawConn(sock *net.TCPConn) syscall.RawConn {
+	if lc != nil && lc.raw != nil {
+		return lc.raw
+	}
+	raw, err := sock.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	if lc != nil {
+		lc.raw = raw
+	}
+	return raw
+}
+
+// cork corks raw for b's response, before fasthttp writes the head: uncork (after the
+// body's sendfile, or at Close for a body never written: its head's write failed) sends
+// what the cork holds. Left corked, the connection's next response would wait up to
+// the kernel's 200 ms cork limit.
+func (b *diskFile) cork(raw syscall.RawConn) {
+	if raw == nil || raw.Control(corkOn) != nil {
+		return
+	}
+	b.corked = raw
+}
+
+// uncork releases b's cork, if it set one.
+func (b *diskFile) uncork() {
+	if b.corked == nil {
+		return
+	}
+	_ = b.corked.Control(corkOff)
+	if testHookCork != nil {
+		testHookCork("uncorked", corkState(b.corked))
+	}
+	b.corked = nil
+}
+
+// testHookCork, when set (by tests, before any node starts), learns whether a disk hit's
+// socket was corked: in its sendfile ("sendfile") and after uncork ("uncorked").
+var testHookCork func(where string, corked bool)
+
+func corkState(raw syscall.RawConn) bool {
+	v := 0
+	_ = raw.Control(func(fd uintptr) { v, _ = unix.GetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_CORK) })
+	return v != 0
+}
