@@ -108,4 +108,3 @@ func nextLineEnd(raw *[]byte) (line []byte, bareLF bool) {
 // two would frame the stream differently (request smuggling). Such a head is refused: 400
 // and the connection closed, as for obs-fold.
 const problemBareLF = "bare LF line ending in the head"
-
