@@ -75,7 +75,9 @@ func TestNode_truncatedBodyIsNeitherCompleteNorStored(t *testing.T) {
 				path := "/" + tc.name + ".css"
 				o.Sequence(path, truncated(tc.script), whole)
 				first := strictGet(t, n.HTTPAddr(), path)
-				if first.err == nil {
+				// A cut seen before the head went out is the node's 502 (origin.startBody):
+				// complete as a 502, never as the object.
+				if first.err == nil && first.status != http.StatusBadGateway {
 					t.Errorf("truncated response read as complete: %d, %d bytes, Cache-Status %q", first.status, len(first.body), first.header.Get("Cache-Status"))
 				}
 				n.bg.Wait()
@@ -144,7 +146,7 @@ func TestNode_truncatedFillFailsEveryFollower(t *testing.T) {
 			o.Sequence(path, s, whole)
 			var complete atomic.Int64
 			parallel(8, func(int) {
-				if r := strictGet(t, n.HTTPAddr(), path); r.err == nil {
+				if r := strictGet(t, n.HTTPAddr(), path); r.err == nil && r.status != http.StatusBadGateway {
 					complete.Add(1)
 					t.Logf("complete: %d, %d bytes, Cache-Status %q", r.status, len(r.body), r.header.Get("Cache-Status"))
 				}
