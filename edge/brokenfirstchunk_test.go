@@ -12,7 +12,8 @@ import (
 )
 
 // TestNode_originChunkBrokenAtTheFirstChunkIs502: an origin's chunked body that breaks at its
-// first chunk (a size "zz", a 20-digit size, a bare-LF chunk line) left the client with
+// first chunk (a size "zz", a 20-digit size, a bare-LF chunk line; whitespace after the
+// size or an invalid extension, RFC 9112 section 7.1.1, as nginx and HAProxy refuse) left the client with
 // nothing: no status line and a closed connection, on a fill and on a pass. With no byte of
 // the response sent yet, the node answers 502, as it does for a broken head (HAProxy does the
 // same), to HTTP/1.1 and HTTP/2 clients, to every coalesced waiter of a fill, and stores
@@ -36,6 +37,10 @@ func TestNode_originChunkBrokenAtTheFirstChunkIs502(t *testing.T) {
 		{"not-hex", head + "zz\r\nhello\r\n0\r\n\r\n", false},
 		{"20-digits", head + "99999999999999999999\r\nhello\r\n0\r\n\r\n", false},
 		{"bare-lf", head + "5\nhello\r\n0\r\n\r\n", false},
+		{"space-after-size", head + "5 \r\nhello\r\n0\r\n\r\n", false},
+		{"extension-name-not-token", head + "5;a b\r\nhello\r\n0\r\n\r\n", false},
+		{"extension-without-name", head + "5;=x\r\nhello\r\n0\r\n\r\n", false},
+		{"extension-broken-later", head + "5\r\nhello\r\n5;x=\"a\r\nworld\r\n0\r\n\r\n", true},
 		{"closed-after-head", head, true}, // nothing came with the head: it is not held for a size line
 		{"cut-after-a-chunk", head + "5\r\nhello\r\n5\r\nwo", true},
 	}

@@ -230,13 +230,7 @@ func (l *fieldList) Cookies() iter.Seq2[[]byte, []byte] {
 				continue
 			}
 			for len(v) > 0 {
-				pair := v
-				if i := bytes.IndexByte(v, ';'); i >= 0 {
-					pair, v = v[:i], v[i+1:]
-				} else {
-					v = nil
-				}
-				pair = trimOWS(pair)
+				pair := cutMember(&v, ';')
 				if len(pair) == 0 {
 					continue
 				}

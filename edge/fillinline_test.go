@@ -108,7 +108,8 @@ func TestNode_inlineTruncatedBodyIsNotStored(t *testing.T) {
 					cut.CutAt = size / 2
 				}
 				o.Sequence(path, cut, whole)
-				if first := strictGet(t, n.HTTPAddr(), path); first.err == nil {
+				// A cut seen before the head went out is the node's 502 (origin.startBody).
+				if first := strictGet(t, n.HTTPAddr(), path); first.err == nil && first.status != http.StatusBadGateway {
 					t.Errorf("truncated response read as complete: %d, %d bytes", first.status, len(first.body))
 				}
 				n.bg.Wait()

@@ -82,14 +82,29 @@ func (g *framingGuard) end() string {
 
 // nextLine cuts the first line off *raw, without its LF and the CR before it.
 func nextLine(raw *[]byte) []byte {
-	line := *raw
+	line, _ := nextLineEnd(raw)
+	return line
+}
+
+// nextLineEnd is nextLine, and whether the line ended in a LF without a CR before it.
+func nextLineEnd(raw *[]byte) (line []byte, bareLF bool) {
+	line = *raw
 	if i := bytes.IndexByte(line, '\n'); i >= 0 {
 		line, *raw = line[:i], line[i+1:]
+		bareLF = true
 	} else {
 		*raw = nil
 	}
 	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
+		line, bareLF = line[:n-1], false
 	}
-	return line
+	return line, bareLF
 }
+
+// problemBareLF: RFC 9112 section 2.2 lets a recipient take a bare LF as a line end, and
+// fasthttp does, but only when a CR LF CR LF comes somewhere after it (even in the content
+// or a pipelined request): otherwise it waits for one until read_timeout. A front proxy that
+// does not take a bare LF as a line end reads "X: a\nContent-Length: 5" as one field, so the
+// two would frame the stream differently (request smuggling). Such a head is refused: 400
+// and the connection closed, as for obs-fold.
+const problemBareLF = "bare LF line ending in the head"

@@ -88,6 +88,12 @@ func (p *pipeline) handle(x *exchange) {
 		plainError(x, http.StatusLoopDetected, "loop detected: the request has already passed through this node")
 		return
 	}
+	if unmetExpectation(x.req) {
+		// Before any route: whatever the request is for, the node cannot meet it
+		// (expectunmet.go). Its content, if any, is unread: the connection closes.
+		p.refuse(x, http.StatusExpectationFailed, "expectation", "expectation failed: only 100-continue is supported")
+		return
+	}
 	rt := p.rt.Load()
 	handed := pr.handed(rt) // a reload since the probe: walk again under the new settings
 	hdr := x.req

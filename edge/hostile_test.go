@@ -332,3 +332,34 @@ func TestCluster_canonicalTargetAcrossThePeerHop(t *testing.T) {
 		t.Errorf("a client's X-Forwarded-Host crossed the peer hop: %q", h)
 	}
 }
+
+// TestNode_bareLFHeadIsRefused: a head with a bare LF line end that fasthttp parses (a CR LF
+// CR LF comes after it, in the content or a pipelined request) is refused 400 with the
+// connection closed, and nothing after it reaches the origin: a front proxy that does not
+// take a bare LF as a line end reads those lines as one field and frames the stream
+// differently (RFC 9112 section 2.2 allows either reading; the two must not meet on one
+// stream). Before, the request and the smuggled one behind it were both forwarded.
+func TestNode_bareLFHeadIsRefused(t *testing.T) {
+	origin := startRawLogOrigin(t)
+	n := startNode(t, hostileConfig(origin.URL, ""), Options{})
+	cases := []struct{ name, raw string }{
+		{"every line bare, request behind", "GET /dyn/a HTTP/1.1\nHost: www.test\nX-A: b\n\n" + smuggled},
+		{"bare LF before Content-Length", "POST /dyn/b HTTP/1.1\r\nHost: www.test\r\nX-A: b\nContent-Length: 5\r\n\r\nhello" + smuggled},
+		{"bare blank line", "GET /dyn/c HTTP/1.1\r\nHost: www.test\r\n\n" + smuggled},
+		{"bare LF in the content's CRLFCRLF", "POST /dyn/d HTTP/1.1\nHost: www.test\nContent-Length: 4\n\n\r\n\r\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, closed := converse(t, n.HTTPAddr(), tc.raw, 3*time.Second)
+			if lines := statusLines(out); len(lines) != 1 || !strings.Contains(lines[0], " 400 ") {
+				t.Errorf("answers %q, want one 400", lines)
+			}
+			if !closed {
+				t.Error("the connection stayed open after the 400")
+			}
+		})
+	}
+	if got := origin.requests(); len(got) > 0 {
+		t.Errorf("the origin received %d requests, first %q", len(got), got[0].line)
+	}
+}

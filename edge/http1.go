@@ -188,9 +188,12 @@ func readCheckedHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) (host []byte,
 	}
 	var guard framingGuard
 	for len(raw) > 0 {
-		line := nextLine(&raw)
+		line, bareLF := nextLineEnd(&raw)
 		var name, value []byte
 		var ok bool
+		if problem == "" && bareLF {
+			problem = problemBareLF
+		}
 		if problem == "" {
 			name, value, ok, problem = guard.line(line)
 		}

@@ -2,6 +2,7 @@ package origin
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 )
 
@@ -59,4 +60,29 @@ func bodyOf(br *bufio.Reader, h interface{ ContentLength() int }, head bool, sta
 	default:
 		return closeBody{br}
 	}
+}
+
+// startBody checks the start of a body some of whose bytes came with its head, before the
+// head is handed on: a chunked body's first size line (chunkedBody.start), and a
+// length-delimited body's first buffer (up to the reader's size, 16 KiB: the whole of a
+// small body). A body that breaks there (the connection closed short of its Content-Length)
+// fails the exchange as a broken head does: the edge answers 502, or a stale copy under
+// stale-if-error, where it could otherwise only close a connection on which its client had
+// received nothing, since the head waited in the client's write buffer with the body's
+// first bytes (HTTP/1.1) or went out alone to be reset (HTTP/2). Bytes that came with the
+// head mean the origin is sending: the wait for the rest of one buffer is a wait for bytes
+// already on their way, and a body whose first bytes come later is not held for.
+func startBody(body io.Reader, br *bufio.Reader) error {
+	switch b := body.(type) {
+	case *chunkedBody:
+		return b.start()
+	case *lengthBody:
+		if _, err := br.Peek(int(min(b.left, int64(br.Size())))); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("body shorter than its Content-Length: %w", err)
+		}
+	}
+	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http/httputil"
 )
 
 // maxTrailerBytes bounds the trailer section of a chunked response, which is read and
@@ -16,8 +15,10 @@ var errTrailerTooLarge = errors.New("origin: trailer section of a chunked respon
 
 // chunkedBody reads a chunked body (RFC 9112 §7.1) from the connection's reader, as
 // net/http's client does: hex digits only in a chunk size, io.ErrUnexpectedEOF when the
-// connection ends before the last chunk. It ends with io.EOF only after the trailer section,
-// so the connection is then positioned at the next response. The trailer fields are dropped
+// connection ends before the last chunk; a size line that breaks RFC 9112 section 7.1.1
+// (whitespace after the size, an invalid extension) fails the body (chunkline.go). It ends
+// with io.EOF only after the trailer section, so the connection is then positioned at the
+// next response. The trailer fields are dropped
 // (RFC 9112 §7.1.2 lets a recipient discard them): fasthttp's own reader fails the whole
 // body on a field RFC 9110 §6.5.1 forbids there (Content-Length, Set-Cookie), which cut
 // complete responses short and kept them from the cache.
@@ -28,7 +29,7 @@ type chunkedBody struct {
 }
 
 func newChunkedBody(br *bufio.Reader) *chunkedBody {
-	return &chunkedBody{br: br, r: httputil.NewChunkedReader(br)}
+	return &chunkedBody{br: br, r: &chunkReader{br: br}}
 }
 
 func (c *chunkedBody) Read(p []byte) (int, error) {

@@ -26,6 +26,17 @@ func TestChunkedBody(t *testing.T) {
 		{"size not hex", "5g\r\nhello\r\n0\r\n\r\n", "", errors.New("any")},
 		{"size 0x5", "0x5\r\nhello\r\n0\r\n\r\n", "", errors.New("any")},
 		{"size overflows", "10000000000000005\r\nhello\r\n0\r\n\r\n", "", errors.New("any")},
+		{"extensions by the grammar", "5 ; a = b ;c;d=\"x\\\"y\"\r\nhello\r\n0;e\r\n\r\n", "hello", nil},
+		{"whitespace after the size", "5 \r\nhello\r\n0\r\n\r\n", "", errors.New("any")},
+		{"tab after the size", "5\t\r\nhello\r\n0\r\n\r\n", "", errors.New("any")},
+		{"extension name with a space", "5;a b\r\nhello\r\n0\r\n\r\n", "", errors.New("any")},
+		{"extension without a name", "5;=b\r\nhello\r\n0\r\n\r\n", "", errors.New("any")},
+		{"extension value missing", "5;a=\r\nhello\r\n0\r\n\r\n", "", errors.New("any")},
+		{"extension quoted, unterminated", "5;a=\"b\r\nhello\r\n0\r\n\r\n", "", errors.New("any")},
+		{"extension with a control", "5;a\x01\r\nhello\r\n0\r\n\r\n", "", errors.New("any")},
+		{"CR inside the line", "5\r;a\r\nhello\r\n0\r\n\r\n", "", errors.New("any")},
+		{"data not followed by CRLF", "5\r\nhelloX\r\n0\r\n\r\n", "hello", errors.New("any")},
+		{"last chunk with whitespace", "5\r\nhello\r\n0 \r\n\r\n", "hello", errors.New("any")},
 		{"endless trailer", "0\r\n" + strings.Repeat("X-T: "+strings.Repeat("a", 1000)+"\r\n", 100) + "\r\n", "", errTrailerTooLarge},
 	}
 	for _, tc := range cases {

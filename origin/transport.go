@@ -199,8 +199,8 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 		// Only a size line that came with the head is checked: waiting for one would hold the
 		// head of a stream whose first chunk comes later (server-sent events, a page flushed
 		// head first) until that chunk.
-		if cb, ok := body.(*chunkedBody); ok && br.Buffered() > 0 {
-			if err := cb.start(); err != nil {
+		if br.Buffered() > 0 {
+			if err := startBody(body, br); err != nil {
 				hc.ReleaseReader(br)
 				hc.CloseConn(cc)
 				return nil, &startedError{err}
