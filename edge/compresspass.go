@@ -50,9 +50,7 @@ func (p *pipeline) compressStream(x *exchange, rt *settings, dst responseHead, s
 		return body, length
 	}
 	varyAcceptEncoding(dst, varyName, vary)
-	// The client's spelling of the name is kept too: "accept-encoding" (every HTTP/2 client)
-	// must be found.
-	enc := compress.Negotiate(x.req.list("Accept-Encoding"), rt.encodings)
+	enc := clientEncoding(x, rt)
 	if enc == compress.Identity {
 		return body, length
 	}
@@ -63,8 +61,8 @@ func (p *pipeline) compressStream(x *exchange, rt *settings, dst responseHead, s
 		return body, length
 	}
 	dst.Set("Content-Encoding", string(enc))
-	if etag != "" && !strings.HasPrefix(etag, "W/") {
-		dst.Set(etagName, variantETag(etag, enc))
+	if etag != "" {
+		dst.Set(etagName, streamedETag(etag, enc))
 	}
 	go func() {
 		// A short or broken origin body closes the pipe with its error, so the client's
@@ -91,4 +89,42 @@ func varyAcceptEncoding(h responseHead, name, vary string) {
 	addVary(&hv, "Accept-Encoding")
 	delResponseFold(h, name) // every line: vary holds them all
 	h.Add(name, hv.Get(name))
+}
+
+// clientEncoding is the encoding the client's Accept-Encoding prefers among the node's. The
+// client's spelling of the name is kept too: "accept-encoding" (every HTTP/2 client) must be
+// found.
+func clientEncoding(x *exchange, rt *settings) compress.Encoding {
+	return compress.Negotiate(x.req.list("Accept-Encoding"), rt.encodings)
+}
+
+// streamedETag is the ETag of a response compressStream codes: a strong one names another
+// representation (RFC 9110 section 8.8.3), a weak one is kept.
+func streamedETag(etag string, enc compress.Encoding) string {
+	if strings.HasPrefix(etag, "W/") {
+		return etag
+	}
+	return variantETag(etag, enc)
+}
+
+// fillCoding is the encoding compressStream will code the answer to a fill's reader in
+// (serveFill): identity for a HEAD, a response it does not compress (l.varyEncoding, set by
+// serveFill) or a client accepting no coding, and for a Range request on a body of known
+// length, which the range paths answer from the identity bytes.
+func fillCoding(x *exchange, l *lookup, length int64) compress.Encoding {
+	if !l.varyEncoding || l.head || length >= 0 && len(l.req.Header.Get("Range")) > 0 {
+		return compress.Identity
+	}
+	return clientEncoding(x, l.rt)
+}
+
+// codedHead is h as compressStream sends it coded in enc: its Content-Encoding and ETag
+// (Vary is written with the head, l.varyEncoding). h is not modified.
+func codedHead(h httpcache.Header, enc compress.Encoding) httpcache.Header {
+	out := h.Clone()
+	out.Set("Content-Encoding", string(enc))
+	if etag := out.Get("ETag"); etag != "" {
+		out.Set("ETag", streamedETag(etag, enc))
+	}
+	return out
 }
