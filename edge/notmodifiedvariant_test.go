@@ -81,14 +81,7 @@ func TestNode_fillAnswersPreconditionsForTheCodedVariant(t *testing.T) {
 // the preconditions the non-owner passes on were evaluated there against the identity head:
 // the client holding "v1-gzip" was sent the body, the one holding "v1" a 304 naming "v1".
 func TestCluster_forwardAnswersPreconditionsForTheCodedVariant(t *testing.T) {
-	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "max-age=60")
-		w.Header().Set("ETag", `"v1"`)
-		w.Header().Set("Content-Type", "text/plain")
-		for range 50 {
-			io.WriteString(w, "compressible text, ")
-		}
-	})
+	origin := startCompressibleOrigin(t)
 	nodes := startClusterEdited(t, 2, origin.URL, "", func(y string) string { return y + "compression: {encodings: [gzip]}\n" })
 	for _, tc := range []struct {
 		name, ifNoneMatch string
@@ -113,4 +106,17 @@ func TestCluster_forwardAnswersPreconditionsForTheCodedVariant(t *testing.T) {
 				tc.ifNoneMatch, resp.StatusCode, resp.Header.Get("ETag"), resp.Header.Get("Cache-Status"), tc.status)
 		}
 	}
+}
+
+// startCompressibleOrigin answers every request with 950 bytes of text/plain, ETag "v1",
+// max-age=60: a response the node compresses.
+func startCompressibleOrigin(t *testing.T) *countingOrigin {
+	return startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header().Set("ETag", `"v1"`)
+		w.Header().Set("Content-Type", "text/plain")
+		for range 50 {
+			io.WriteString(w, "compressible text, ")
+		}
+	})
 }

@@ -85,6 +85,7 @@ func (p *pipeline) serveFill(x *exchange, l *lookup, h *fillHead, body *fillRead
 		x.resp.SkipBody()
 		if l.head {
 			setHeadLength(x.resp.Head(), h.length)
+			p.codeHeadAnswer(x, l.rt, x.resp.Head(), h.status, h.length)
 		}
 		return
 	}
