@@ -52,11 +52,19 @@ func (p *pipeline) compressStream(x *exchange, rt *settings, dst responseHead, s
 // Content-Encoding and ETag of the coded representation, and no length, which the coded body
 // would not have had either. A HEAD hit gets them from the stored variant (variantFor).
 func (p *pipeline) codeHeadAnswer(x *exchange, rt *settings, dst responseHead, status int, length int64) {
+	if !headCoded(x) {
+		return
+	}
 	if enc := streamCoding(x, rt, dst, status, int(max(length, -1))); enc != compress.Identity {
 		markCoded(dst, enc)
 		setHeadLength(dst, -1)
 	}
 }
+
+// headCoded reports whether a HEAD's answer may take the coded head without a length
+// (codeHeadAnswer): not for an HTTP/1.0 client, to whom a head without a length goes out with
+// Transfer-Encoding, which RFC 9112 section 6.1 forbids; it keeps the identity head.
+func headCoded(x *exchange) bool { return requestProtocol(x) != "HTTP/1.0" }
 
 // streamCoding is the coding compressStream gives a response whose head is in dst: identity
 // unless the node compresses its type and size, the origin did not code it or forbid
@@ -143,10 +151,11 @@ func streamedETag(etag string, enc compress.Encoding) string {
 
 // fillCoding is the encoding compressStream (codeHeadAnswer for a HEAD) will code the answer
 // to a fill's reader in (serveFill): identity for a response it does not compress
-// (l.varyEncoding, set by serveFill) or a client accepting no coding, and for a Range request
+// (l.varyEncoding, set by serveFill), a client accepting no coding, a HEAD it leaves identity
+// (headCoded), and for a Range request
 // for a body of known length, which the range paths answer from the identity bytes.
 func fillCoding(x *exchange, l *lookup, length int64) compress.Encoding {
-	if !l.varyEncoding || !l.head && length >= 0 && len(l.req.Header.Get("Range")) > 0 {
+	if !l.varyEncoding || l.head && !headCoded(x) || !l.head && length >= 0 && len(l.req.Header.Get("Range")) > 0 {
 		return compress.Identity
 	}
 	return clientEncoding(x, l.rt)

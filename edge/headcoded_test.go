@@ -3,7 +3,9 @@ package edge
 import (
 	"io"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestNode_headOfACodedAnswerIsTheGetsHead: with compression on, a GET from a client that
@@ -52,6 +54,12 @@ func TestNode_headOfACodedAnswerIsTheGetsHead(t *testing.T) {
 				if r := head("HEAD", base+"-cond", "If-None-Match", `"v1-gzip"`); r.StatusCode != http.StatusNotModified {
 					t.Errorf("%s HEAD miss, the client holding \"v1-gzip\": %d, want 304", proto, r.StatusCode)
 				}
+			}
+			// HTTP/1.0 keeps the identity head: without a length it would go out chunked.
+			out, _ := converse(t, n.HTTPAddr(), "HEAD "+base+"-http10 HTTP/1.0\r\nHost: www.example.com\r\nAccept-Encoding: gzip\r\n\r\n", 2*time.Second)
+			n.settleFills()
+			if proto == "HTTP/1.1" && (strings.Contains(strings.ToLower(out), "transfer-encoding") || !strings.Contains(out, "Content-Length: 950")) {
+				t.Errorf("%s HTTP/1.0 HEAD: %q, want the identity head with its length and no Transfer-Encoding", route, out)
 			}
 			if get.Header.Get("Content-Encoding") != "gzip" {
 				t.Errorf("%s %s: GET Content-Encoding %q, want gzip", proto, route, get.Header.Get("Content-Encoding"))
