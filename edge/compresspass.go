@@ -20,21 +20,70 @@ import (
 // the body to stream: body itself when it stays identity, or a reader of the coded body. It sets Content-Encoding, adds Vary: Accept-Encoding, and drops the length
 // (unknown once coded) and a strong ETag (another representation, RFC 9110 section 8.8.3).
 func (p *pipeline) compressStream(x *exchange, rt *settings, dst responseHead, status int, body io.ReadCloser, length int) (io.ReadCloser, int) {
-	if rt.compressor == nil || status != http.StatusOK || bytes.Equal(x.req.Method(), []byte("HEAD")) {
+	if bytes.Equal(x.req.Method(), []byte("HEAD")) {
+		return body, length // codeHeadAnswer
+	}
+	enc := streamCoding(x, rt, dst, status, length)
+	if enc == compress.Identity {
 		return body, length
+	}
+	pr, pw := io.Pipe()
+	w, err := rt.compressor.NewWriter(enc, pw)
+	if err != nil {
+		pw.Close()
+		return body, length
+	}
+	markCoded(dst, enc)
+	go func() {
+		// A short or broken origin body closes the pipe with its error, so the client's
+		// response is cut as the origin's was, never completed (RFC 9112 section 6.3).
+		_, err := io.Copy(w, body)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		body.Close()
+		pw.CloseWithError(err)
+	}()
+	return pr, -1
+}
+
+// codeHeadAnswer gives the answer to a HEAD whose head is in dst the fields compressStream
+// gives the GET's (RFC 9110 section 9.3.2: the fields a GET would have had): Vary,
+// Content-Encoding and ETag of the coded representation, and no length, which the coded body
+// would not have had either. A HEAD hit gets them from the stored variant (variantFor).
+func (p *pipeline) codeHeadAnswer(x *exchange, rt *settings, dst responseHead, status int, length int64) {
+	if !headCoded(x) {
+		return
+	}
+	if enc := streamCoding(x, rt, dst, status, int(max(length, -1))); enc != compress.Identity {
+		markCoded(dst, enc)
+		setHeadLength(dst, -1)
+	}
+}
+
+// headCoded reports whether a HEAD's answer may take the coded head without a length
+// (codeHeadAnswer): not for an HTTP/1.0 client, to whom a head without a length goes out with
+// Transfer-Encoding, which RFC 9112 section 6.1 forbids; it keeps the identity head.
+func headCoded(x *exchange) bool { return requestProtocol(x) != "HTTP/1.0" }
+
+// streamCoding is the coding compressStream gives a response whose head is in dst: identity
+// unless the node compresses its type and size, the origin did not code it or forbid
+// transformation, and the client accepts a coding. When the response varies by
+// Accept-Encoding here, dst's Vary says so.
+func streamCoding(x *exchange, rt *settings, dst responseHead, status int, length int) compress.Encoding {
+	if rt.compressor == nil || status != http.StatusOK {
+		return compress.Identity
 	}
 	c := rt.cfg.Compression
 	// Names are kept as the origin sent them (normalising is off), so look them up by fold.
 	var cacheControl []string
-	var contentEncoding, etagName, etag, varyName, vary string
+	var contentEncoding, varyName, vary string
 	for k, v := range dst.All() {
 		switch {
 		case bytes.EqualFold(k, []byte("Cache-Control")):
 			cacheControl = append(cacheControl, string(v))
 		case bytes.EqualFold(k, []byte("Content-Encoding")):
 			contentEncoding = string(v)
-		case bytes.EqualFold(k, []byte("ETag")):
-			etagName, etag = string(k), string(v)
 		case bytes.EqualFold(k, []byte("Vary")):
 			// Every line: they are one list (RFC 9110 section 5.3), which
 			// varyAcceptEncoding writes back as one line.
@@ -47,36 +96,27 @@ func (p *pipeline) compressStream(x *exchange, rt *settings, dst responseHead, s
 	}
 	noTransform := len(cacheControl) > 0 && httpcache.ParseCacheControl(cacheControl).NoTransform
 	if !compress.Compressible(string(dst.ContentType()), c.Types, contentEncoding, int64(length), int64(c.MinSize), noTransform) {
-		return body, length
+		return compress.Identity
 	}
 	varyAcceptEncoding(dst, varyName, vary)
-	// The client's spelling of the name is kept too: "accept-encoding" (every HTTP/2 client)
-	// must be found.
-	enc := compress.Negotiate(x.req.list("Accept-Encoding"), rt.encodings)
-	if enc == compress.Identity {
-		return body, length
-	}
-	pr, pw := io.Pipe()
-	w, err := rt.compressor.NewWriter(enc, pw)
-	if err != nil {
-		pw.Close()
-		return body, length
-	}
+	return clientEncoding(x, rt)
+}
+
+// markCoded labels the head in dst as that of its representation coded in enc: Content-
+// Encoding, and the ETag streamedETag makes of the origin's (under the origin's spelling of
+// the name).
+func markCoded(dst responseHead, enc compress.Encoding) {
 	dst.Set("Content-Encoding", string(enc))
-	if etag != "" && !strings.HasPrefix(etag, "W/") {
-		dst.Set(etagName, variantETag(etag, enc))
-	}
-	go func() {
-		// A short or broken origin body closes the pipe with its error, so the client's
-		// response is cut as the origin's was, never completed (RFC 9112 section 6.3).
-		_, err := io.Copy(w, body)
-		if cerr := w.Close(); err == nil {
-			err = cerr
+	var name, etag string
+	for k, v := range dst.All() {
+		if bytes.EqualFold(k, []byte("ETag")) {
+			name, etag = string(k), string(v)
+			break
 		}
-		body.Close()
-		pw.CloseWithError(err)
-	}()
-	return pr, -1
+	}
+	if etag != "" {
+		dst.Set(name, streamedETag(etag, enc))
+	}
 }
 
 // varyAcceptEncoding adds Accept-Encoding to the Vary field of a response head being written:
@@ -91,4 +131,43 @@ func varyAcceptEncoding(h responseHead, name, vary string) {
 	addVary(&hv, "Accept-Encoding")
 	delResponseFold(h, name) // every line: vary holds them all
 	h.Add(name, hv.Get(name))
+}
+
+// clientEncoding is the encoding the client's Accept-Encoding prefers among the node's. The
+// client's spelling of the name is kept too: "accept-encoding" (every HTTP/2 client) must be
+// found.
+func clientEncoding(x *exchange, rt *settings) compress.Encoding {
+	return compress.Negotiate(x.req.list("Accept-Encoding"), rt.encodings)
+}
+
+// streamedETag is the ETag of a response compressStream codes: a strong one names another
+// representation (RFC 9110 section 8.8.3), a weak one is kept.
+func streamedETag(etag string, enc compress.Encoding) string {
+	if strings.HasPrefix(etag, "W/") {
+		return etag
+	}
+	return variantETag(etag, enc)
+}
+
+// fillCoding is the encoding compressStream (codeHeadAnswer for a HEAD) will code the answer
+// to a fill's reader in (serveFill): identity for a response it does not compress
+// (l.varyEncoding, set by serveFill), a client accepting no coding, a HEAD it leaves identity
+// (headCoded), and for a Range request
+// for a body of known length, which the range paths answer from the identity bytes.
+func fillCoding(x *exchange, l *lookup, length int64) compress.Encoding {
+	if !l.varyEncoding || l.head && !headCoded(x) || !l.head && length >= 0 && len(l.req.Header.Get("Range")) > 0 {
+		return compress.Identity
+	}
+	return clientEncoding(x, l.rt)
+}
+
+// codedHead is h as compressStream sends it coded in enc: its Content-Encoding and ETag
+// (Vary is written with the head, l.varyEncoding). h is not modified.
+func codedHead(h httpcache.Header, enc compress.Encoding) httpcache.Header {
+	out := h.Clone()
+	out.Set("Content-Encoding", string(enc))
+	if etag := out.Get("ETag"); etag != "" {
+		out.Set("ETag", streamedETag(etag, enc))
+	}
+	return out
 }

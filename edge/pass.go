@@ -47,6 +47,7 @@ func (p *pipeline) servePass(x *exchange, rt *settings, r *route) string {
 			// Read before Close, which gives the answer back.
 			x.resp.SkipBody()
 			setHeadLength(x.resp.Head(), headLength)
+			p.codeHeadAnswer(x, rt, x.resp.Head(), a.status, headLength)
 		}
 		body.Close()
 		return "pass"

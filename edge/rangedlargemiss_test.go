@@ -16,13 +16,7 @@ import (
 // end (416) and a weak If-Range (the whole 200).
 func TestNode_rangedMissOfALargeObjectAnswersTheRange(t *testing.T) {
 	want := largeBody(3 << 20)
-	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "max-age=600")
-		w.Header().Set("ETag", `"big1"`)
-		w.Header().Set("Content-Type", "video/mp4")
-		w.Header().Set("Content-Length", fmt.Sprint(len(want)))
-		w.Write(want)
-	})
+	origin := startVideoOrigin(t, want)
 	size := len(want)
 	cases := []struct {
 		name, rng, ifRange string
@@ -82,4 +76,16 @@ func TestNode_rangedMissOfALargeObjectAnswersTheRange(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startVideoOrigin answers every request with body, whole and with its length, as a video
+// (ETag "big1", max-age=600); it ignores Range.
+func startVideoOrigin(t *testing.T, body []byte) *countingOrigin {
+	return startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=600")
+		w.Header().Set("ETag", `"big1"`)
+		w.Header().Set("Content-Type", "video/mp4")
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		w.Write(body)
+	})
 }

@@ -2,10 +2,12 @@ package edge
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/shoal-cdn/shoal/httpcache"
@@ -43,6 +45,11 @@ func (p *pipeline) rangesOf(x *exchange, l *lookup, resp httpcache.Response, siz
 	if err != nil || len(ranges) == 0 {
 		return rangeAnswer{}
 	}
+	// ParseRange keeps disjoint ranges in the client's order; stream reads the body once,
+	// front to back, so a part before the one already sent would skip backwards: "bytes=
+	// 100-199,0-9" sent bytes 200-209 as "bytes 0-9". Ascending, each part has its bytes,
+	// and a client cannot rely on the order it asked for (RFC 9110 section 15.3.7.2).
+	slices.SortFunc(ranges, func(a, b httpcache.ByteRange) int { return cmp.Compare(a.Start, b.Start) })
 	head := x.resp.Head()
 	head.SetStatusCode(http.StatusPartialContent)
 	a := rangeAnswer{ranges: ranges}

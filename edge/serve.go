@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shoal-cdn/shoal/cachestore"
+	"github.com/shoal-cdn/shoal/edge/compress"
 	"github.com/shoal-cdn/shoal/httpcache"
 )
 
@@ -59,9 +60,15 @@ func (p *pipeline) serveFill(x *exchange, l *lookup, h *fillHead, body *fillRead
 		l.status.setTTL(h.decision.Lifetime - age)
 	}
 	if conditional(l.req.Header) {
-		if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, resp); code != 0 && h.status == http.StatusOK {
+		// Against the representation this answer carries: the coded one when compressStream
+		// will code it, as a hit is evaluated against the variant variantFor picks.
+		sent := resp
+		if enc := fillCoding(x, l, h.length); enc != compress.Identity {
+			sent.Header = codedHead(h.header, enc)
+		}
+		if code := httpcache.EvaluateConditional(l.req.Method, l.req.Header, sent); code != 0 && h.status == http.StatusOK {
 			body.Close()
-			p.writeConditional(x, l, code, httpcache.ViewOf(h.header), age)
+			p.writeConditional(x, l, code, httpcache.ViewOf(sent.Header), age)
 			return
 		}
 	}
@@ -78,6 +85,7 @@ func (p *pipeline) serveFill(x *exchange, l *lookup, h *fillHead, body *fillRead
 		x.resp.SkipBody()
 		if l.head {
 			setHeadLength(x.resp.Head(), h.length)
+			p.codeHeadAnswer(x, l.rt, x.resp.Head(), h.status, h.length)
 		}
 		return
 	}
