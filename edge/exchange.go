@@ -131,6 +131,10 @@ type exchange struct {
 	probe *probeResult
 	// streamed is the body streamBody set, to record the request once it ended.
 	streamed *outcomeBody
+	// passed is a pass's origin body (servePass), which streamed reads: the exchange's own,
+	// not an allocation per pass. Every listener keeps the exchange until the body it set
+	// was closed (releaseHTTP1; h2Release after closeBody).
+	passed originBody
 	// requestID is the request's X-Request-Id when a route's rules ask for one.
 	requestID string
 	// upstream is who this node asked for the response, for the access log (askedUpstream).

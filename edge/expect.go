@@ -73,7 +73,7 @@ func (n *Node) expectContinue(limit int64) func(*fasthttp.RequestCtx) int {
 		e.x.expect = expectAsking
 		n.handle(&e.x)
 		admitted := e.x.expect == expectAdmitted
-		putHTTP1(e)
+		n.releaseHTTP1(e) // as handleHTTP1: an answer's streamed body may still refer to e
 		if admitted {
 			ctx.SetUserValue(expectAdmittedKey, true)
 			return fasthttp.StatusContinue

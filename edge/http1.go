@@ -361,10 +361,13 @@ func (n *Node) handlePeer(ctx *fasthttp.RequestCtx) {
 	ctx.Response.ImmediateHeaderFlush = ctx.Response.IsBodyStream()
 }
 
-// releaseHTTP1 returns e to its pool now, or, when its response streams a body whose record
-// waits for the body's end (streamBody), once fasthttp closed that body.
+// releaseHTTP1 returns e to its pool now, or, when its response streams a body streamBody
+// set, once fasthttp closed that body: the body's record waits for its end, and a pass's
+// origin body lives in e (exchange.passed). outcomeBody's close guard is on the heap, so
+// fasthttp's second close of the same body (Close, then CloseWithError) touches nothing of
+// a reused e.
 func (n *Node) releaseHTTP1(e *http1Exchange) {
-	if b := e.x.streamed; b != nil && b.done != nil && e.x.resp.BodyStream() == io.Reader(b) {
+	if b := e.x.streamed; b != nil && e.x.resp.BodyStream() == io.Reader(b) {
 		b.release = e
 		return
 	}

@@ -52,8 +52,11 @@ type outcomeBody struct {
 	eof    bool
 	failed bool
 	closed bool
-	done   func(whole bool, sent int64) // nil until the handler returned
-	// release, when set, gives the request's exchange back to its listener once done ran:
+	// rec is what recordEnd records the request with once the body ended, set by finish
+	// (rec.p is nil until the handler returned): fields, not a closure, which cost every
+	// streamed response an allocation (issue 15's pass profile).
+	rec outcomeRecord
+	// release, when set, gives the request's exchange back to its listener once recorded:
 	// the record reads the exchange after handle returned.
 	release interface{ release() }
 	// fill is the fill the body streams from, if any: one that ends whole without storing
@@ -97,8 +100,8 @@ func (b *outcomeBody) CloseWithError(err error) error {
 	} else if c, ok := b.r.(io.Closer); ok {
 		cerr = c.Close()
 	}
-	if b.done != nil {
-		b.done(b.whole(), b.n)
+	if b.rec.p != nil {
+		b.recordEnd()
 	}
 	if b.release != nil {
 		b.release.release()

@@ -41,7 +41,8 @@ func (p *pipeline) servePass(x *exchange, rt *settings, r *route) string {
 		x.resp.Head().Add("Set-Cookie", res.SetCookie)
 	}
 	setCacheStatus(x.resp.Head(), httpcache.CacheStatus{Cache: "shoal", Fwd: "bypass", FwdStatus: a.status, Detail: p.name})
-	body := &originBody{a: a, done: done, count: p.metrics.bytesIn, want: int64(max(a.length, -1))}
+	body := &x.passed // the exchange outlives the body: see exchange.passed
+	*body = originBody{a: a, done: done, count: p.metrics.bytesIn, want: int64(max(a.length, -1))}
 	if bodyless(x.req.Method(), a.status) {
 		if bytes.Equal(x.req.Method(), []byte("HEAD")) {
 			// Read before Close, which gives the answer back.
