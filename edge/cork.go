@@ -3,8 +3,6 @@ package edge
 import (
 	"net"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // corkMinBody is the smallest disk-hit body sent corked (TCP_CORK, nginx's tcp_nopush)
@@ -26,8 +24,8 @@ const corkMinBody = 1 << 20
 // nothing. A failed setsockopt only changes how the response is packetized, so its error
 // is dropped.
 var (
-	corkOn  = func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_CORK, 1) }
-	corkOff = func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_CORK, 0) }
+	corkOn  = func(fd uintptr) { setCork(fd, 1) }
+	corkOff = func(fd uintptr) { setCork(fd, 0) }
 )
 
 // rawConn is the RawConn of the connection's bare socket, made once per connection (each
@@ -75,7 +73,7 @@ func (b *diskFile) uncork() {
 var testHookCork func(where string, corked bool)
 
 func corkState(raw syscall.RawConn) bool {
-	v := 0
-	_ = raw.Control(func(fd uintptr) { v, _ = unix.GetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_CORK) })
-	return v != 0
+	v := false
+	_ = raw.Control(func(fd uintptr) { v = isCorked(fd) })
+	return v
 }

@@ -68,8 +68,7 @@ func (b *diskFile) sendfile(sc syscall.Conn, limit int64) (int64, error) {
 	cerr := src.Control(func(in uintptr) {
 		werr := dst.Write(func(out uintptr) bool {
 			if testHookCork != nil && sent == 0 {
-				v, _ := unix.GetsockoptInt(int(out), unix.IPPROTO_TCP, unix.TCP_CORK)
-				testHookCork("sendfile", v != 0)
+				testHookCork("sendfile", isCorked(out))
 			}
 			for sent < limit && b.n > 0 {
 				off := b.off

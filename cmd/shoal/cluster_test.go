@@ -52,11 +52,14 @@ func procYAML(p *proc, join, originURL, cache, extra string) string {
 listen: {http: %q, admin: %q, peer: "127.0.0.1:0"}
 log: {access: "off", level: warn}
 cache: {%s}
-cluster: {bind: %q, join: %s, secret_file: gossip.key, probe_interval: 1s, probe_timeout: 500ms}
+cluster: {bind: %q, join: %s, secret_file: gossip.key, %s}
 origins: {o: {servers: [{url: %q}]}}
 routes: [{match: {path_prefix: /}, origin: o, cache: true}]
-%s`, p.name, p.http, p.admin, cache, p.gossip, join, originURL, extra)
+%s`, p.name, p.http, p.admin, cache, p.gossip, join, loadedHostProbes, originURL, extra)
 }
+
+// loadedHostProbes are the failure detector's keys in procYAML's cluster map.
+const loadedHostProbes = "probe_interval: 1s, probe_timeout: 500ms"
 
 // launchProcs starts size `shoal run` processes named node-1..N with free loopback ports,
 // node i's YAML from config (join is the YAML list of the first node's gossip address; a

@@ -48,14 +48,18 @@ func fetchedOnceEach(t *testing.T, counts map[string]int, n int) {
 	}
 }
 
-// launchFrozenThird starts three processes before originURL (cache.fill_timeout 20s, the
-// cluster keys in clusterKeys, e.g. "probe_interval: 10s, ") and freezes the third (SIGSTOP,
-// SIGCONT at cleanup).
-func launchFrozenThird(t *testing.T, originURL, clusterKeys string) []*proc {
+// launchFrozenThird starts three processes before originURL (cache.fill_timeout 20s, and the
+// failure detector's keys probes in place of loadedHostProbes when not empty, e.g.
+// "probe_interval: 10s, probe_timeout: 5s") and freezes the third (SIGSTOP, SIGCONT at
+// cleanup).
+func launchFrozenThird(t *testing.T, originURL, probes string) []*proc {
 	t.Helper()
 	procs := launchProcs(t, 3, func(i int, p *proc, join string) string {
 		yaml := procYAML(p, join, originURL, "memory: 64MiB, fill_timeout: 20s", "")
-		return strings.Replace(yaml, "cluster: {", "cluster: {"+clusterKeys, 1)
+		if probes == "" {
+			return yaml
+		}
+		return strings.Replace(yaml, loadedHostProbes, probes, 1)
 	})
 	frozen := procs[2]
 	if err := frozen.cmd.Process.Signal(syscall.SIGSTOP); err != nil {

@@ -12,7 +12,7 @@ import (
 // object from the origin once, and the timeouts are counted.
 func TestCluster_frozenOwnerStillInTheRingIsServedAroundAfterForwardTimeout(t *testing.T) {
 	originURL, asked := countedObjectOrigin(t)
-	procs := launchFrozenThird(t, originURL, "probe_interval: 10s, probe_timeout: 5s, ")
+	procs := launchFrozenThird(t, originURL, "probe_interval: 10s, probe_timeout: 5s")
 
 	askThirty(t, procs[0], "/stuck") // about a third are node-3's
 	if got := metricLine(t, procs[0], "shoal_edge_cluster_members"); got != "3" {

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command dnslat sends A queries at a fixed rate (open loop: a query leaves when it is due,
 // whether or not earlier ones were answered) and reports the latency of the replies as the
 // kernel saw them: from just before the query's send to the reply's arrival in the client's
