@@ -94,7 +94,6 @@ func (p *pipeline) refreshFromDisk(j *fillJob, h *fillHead, key string, body *di
 			return false
 		}
 	}
-	h.finished.Store(true)
 	defer j.call.Finish(nil)
 	if !h.decision.Store {
 		body.Close()

@@ -41,9 +41,6 @@ type fillHead struct {
 	secondary   string // the secondary key it was fetched for ("" without Vary)
 	vary        []string
 	originCode  int // the status the origin answered with (304 on a revalidation)
-	// finished is set once the body arrived whole: a Call joined after that is one the group
-	// keeps joinable for a while (Group.Linger), not a fetch this request waited for.
-	finished atomic.Bool
 	// dropped is set when a fill that meant to store (shareable) ended with its body whole
 	// but nothing stored: larger than cache.max_object_size once its chunks were counted,
 	// refused by the store or the disk tier. Set before the Call finishes, so a reader that
@@ -120,16 +117,13 @@ func (p *pipeline) fillAttempt(x *exchange, l *lookup, alone bool) (_ string, _ 
 	if !call.HeadDone() {
 		p.processing(x) // the forwarding peer waits for the origin's head through us
 	}
-	lingering := false
+	// Whether the join found the fill finished is decided at the join: a follower that
+	// joined a fetch in flight and looks only after it ended still waited for it.
+	lingering := reader.JoinedLate()
 	if leader {
 		p.startFill(x, l, call, true)
 	} else {
 		followed = true
-		if call.HeadDone() {
-			if h, err := call.Head(); err == nil {
-				lingering = h.finished.Load()
-			}
-		}
 	}
 	h, err := call.Head()
 	if err != nil {
@@ -629,7 +623,6 @@ func (p *pipeline) fillBody(j *fillJob) {
 	// body and asks again then finds the object (a memory Set is visible when it returns; a
 	// disk commit is queued, and the call's linger covers it).
 	j.whole = true
-	h.finished.Store(true)
 	if w := j.spool.w; w != nil {
 		if len(h.vary) > 0 {
 			p.store.SetVary(j.url, h.vary)
@@ -852,7 +845,6 @@ func (p *pipeline) finishRevalidation(j *fillJob, notModified httpcache.Header, 
 		}
 		return p.refreshFromDisk(j, h, key, onDisk, generation), false
 	}
-	h.finished.Store(true) // readers see the whole body at once
 	j.call.SetHead(h)
 	j.call.Write(old.Body)
 	j.call.Finish(nil)

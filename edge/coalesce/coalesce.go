@@ -545,7 +545,7 @@ func (c *Call[H]) tryReader() *Reader[H] {
 		r = &c.first
 		r.call = c
 	} else {
-		r = &Reader[H]{call: c}
+		r = &Reader[H]{call: c, late: c.done}
 	}
 	c.readers = append(c.readers, r)
 	c.joined++
@@ -558,7 +558,14 @@ type Reader[H any] struct {
 	call   *Call[H]
 	off    int64
 	closed bool
+	late   bool // joined after the Call finished (JoinedLate)
 }
+
+// JoinedLate reports whether r joined the Call after it had finished: a reader of a Call
+// kept joinable for a while (Group.Linger), which waited for no fetch. Decided under the
+// Call's lock at the join, so a reader that joined a fetch in flight never reports true,
+// however late it looks afterwards.
+func (r *Reader[H]) JoinedLate() bool { return r.late }
 
 // Read blocks until bytes past the reader's offset exist or the Call ends.
 func (r *Reader[H]) Read(p []byte) (int, error) {

@@ -209,6 +209,9 @@ func TestGroup_lingerServesLateJoiners(t *testing.T) {
 	if leader || late != c {
 		t.Fatal("a late Join within Linger must join the finished call")
 	}
+	if !r.JoinedLate() {
+		t.Error("a reader that joined the finished call must say it joined late")
+	}
 	if b, _ := io.ReadAll(r); string(b) != "body" {
 		t.Fatalf("late joiner read %q", b)
 	}
@@ -216,6 +219,20 @@ func TestGroup_lingerServesLateJoiners(t *testing.T) {
 	failed.Finish(errors.New("origin down"))
 	if _, _, leader := g.Join("f", Options{}); !leader {
 		t.Error("a failed call must not linger")
+	}
+}
+
+// Whether a reader joined late is decided at its join: a follower of a fetch in flight that
+// asks only after the fetch finished still waited for it (Cache-Status collapsed, not hit).
+func TestReader_joinedLateIsDecidedAtTheJoin(t *testing.T) {
+	g := Group[string]{Linger: time.Hour}
+	c, leaderReader, _ := g.Join("k", Options{})
+	_, follower, _ := g.Join("k", Options{})
+	c.SetHead("h")
+	c.Write([]byte("body"))
+	c.Finish(nil)
+	if leaderReader.JoinedLate() || follower.JoinedLate() {
+		t.Error("readers that joined before Finish must not say they joined late")
 	}
 }
 
