@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"runtime"
 	"sync"
 	"time"
 
@@ -66,21 +65,17 @@ func (u *udpLoop) start() error {
 	}
 	for _, r := range readers {
 		u.wg.Add(1)
-		// A blocking reader is locked to its thread (runtime.LockOSThread), as each of gdnsd's
-		// threads has its socket. It never yields, so sysmon preempts it every 10 ms (a signal
-		// ends its recvmmsg with EINTR); the preempted goroutine goes to the global run queue
-		// and the runtime wakes a spinning thread for it, which took it up as often as the
-		// reader's own thread did: at 10,000 qps one reader ran on two threads in turn (20,834
-		// and 19,107 switches in 4 s), and a query that came during a hand-off waited for a
-		// thread to wake. Locked, it ran on one (38,899; the other threads 117 and 285) at the
-		// same CPU per query. The tail at 10,000 qps under SCHED_FIFO, medians of 24 rounds in
-		// four runs (bench/dnsperf.sh, README): p99 0.107 ms locked, 0.112 unlocked (gdnsd
-		// 0.107), p99.9 0.43 ms against 0.52 (gdnsd 0.40); at half a core, 7-11% more qps.
+		// A blocking reader is not locked to its thread. It never yields, so sysmon preempts it
+		// every 10-20 ms (a signal ends its recvmmsg with EINTR) and it goes to the global run
+		// queue, where its thread, looking for work, finds it again (unless a thread that wakep
+		// started takes it first). Locked (runtime.LockOSThread, until issue 20's third stop),
+		// each preemption parked the thread and handed its P to a second one, which handed it
+		// back and woke the first: 50-110 µs out of recvmmsg, the one wait in Shoal's tail at
+		// 10,000 qps that gdnsd does not have. Under bench/dnsperf.sh's SCHED_FIFO limit (half a
+		// core every 20 ms) unlocked answered 0.98-1.32x locked's rate on the many-subnet load,
+		// and its p99 at 10,000 qps was lower (README, "Readers not locked to their threads").
 		go func() {
 			defer u.wg.Done()
-			if block {
-				runtime.LockOSThread() // never unlocked: the thread ends with the reader
-			}
 			r.run(u.closing)
 		}()
 	}

@@ -38,7 +38,7 @@ func run() error {
 	flag.IntVar(&opts.UDPReaders, "readers", 0, "UDP reader goroutines; 0 is one per CPU")
 	flag.BoolVar(&opts.UDPSharedSocket, "shared-socket", false, "readers share one UDP socket instead of one SO_REUSEPORT socket each")
 	flag.DurationVar(&opts.UDPBusyPoll, "busy-poll", 0, "how long a loaded UDP reader polls its empty socket before parking, e.g. 20us; 0 never polls")
-	blocking := flag.Bool("blocking", true, "UDP readers wait in recvmmsg on blocking sockets, each on its own thread (the default); -blocking=false parks them in the netpoller (Options.UDPNetpoll)")
+	blocking := flag.Bool("blocking", true, "UDP readers wait in recvmmsg on blocking sockets (the default); -blocking=false parks them in the netpoller (Options.UDPNetpoll)")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.StringVar(&traceFile, "trace", "", "write an execution trace (runtime/trace) of the whole run to this file")
 	httpAddr := flag.String("http", "", "also serve HTTP/1.1 on this address from the same process (fasthttp, 1 KiB from memory, as an edge's hit), to measure DNS and HTTP load together (../corun.sh)")

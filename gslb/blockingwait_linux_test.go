@@ -12,14 +12,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// A blocking reader waits in recvmmsg on one thread for its whole life (runtime.LockOSThread),
-// as gdnsd's threads do. Unlocked, every preemption by sysmon (every 10 ms: the reader never
-// yields) put it on the global run queue, where a thread woken for it took it up as often as
-// its own: at 10,000 qps it ran on two threads in turn. The test answers queries for 300 ms
-// (about 30 preemptions) and looks after each answer at which threads wait in recvmmsg on the
-// reader's socket (/proc/self/task/*/syscall: the call's number and its first argument, the
-// descriptor): unlocked it found 4 or 5 threads in every run, locked it finds one.
-func TestBlockingReaders_stayOnTheirThread(t *testing.T) {
+// A blocking reader waits inside recvmmsg on its blocking socket, not in the netpoller, and is
+// not locked to a thread: sysmon preempts it every 10-20 ms (it never yields), and each
+// preemption ends its wait with EINTR and sends it through the scheduler, after which it waits
+// again, on whichever thread took it up. The test answers queries for 300 ms (many times
+// sysmon's 10 ms) and looks after each answer for a thread of the process waiting in recvmmsg on
+// the reader's socket (/proc/self/task/*/syscall: the call's number and its first argument, the
+// descriptor): every query is answered, and the reader is seen waiting in the kernel.
+func TestBlockingReaders_waitInRecvmmsgThroughPreemptions(t *testing.T) {
 	s, _ := newTestServer(t, testConfig(), testEdges())
 	s.udpBlocking, s.udpReaders = true, 1
 	serve(t, s)
@@ -29,9 +29,10 @@ func TestBlockingReaders_stayOnTheirThread(t *testing.T) {
 	}
 	waiting := fmt.Sprintf("%d 0x%x ", unix.SYS_RECVMMSG, sock.fd)
 	threads := map[string]int{}
-	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); {
+	queries := 0
+	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); queries++ {
 		if r := exchange(t, s, "udp", question("www."+zoneName, dns.TypeA)); len(r.Answer) == 0 {
-			t.Fatalf("no answer: %v", r)
+			t.Fatalf("query %d: no answer: %v", queries, r)
 		}
 		for range 100 { // the reader is back in recvmmsg within microseconds of its reply
 			if tid := threadIn(t, waiting); tid != "" {
@@ -42,11 +43,9 @@ func TestBlockingReaders_stayOnTheirThread(t *testing.T) {
 		}
 	}
 	if len(threads) == 0 {
-		t.Fatalf("no thread seen waiting in recvmmsg on descriptor %d", sock.fd)
+		t.Fatalf("no thread seen waiting in recvmmsg on descriptor %d in %d queries", sock.fd, queries)
 	}
-	if len(threads) != 1 {
-		t.Errorf("the reader waited on %d threads (thread: samples %v), want one", len(threads), threads)
-	}
+	t.Logf("%d queries; the reader waited on %d threads (thread: samples %v)", queries, len(threads), threads)
 }
 
 // threadIn returns the id of a thread of this process whose current system call line in
