@@ -192,10 +192,14 @@ nginx_body_bytes() {
   { du -sb "$cache_dir" 2>/dev/null || true; } | awk '{print $1}'
 }
 
-# wait_port blocks until a server answers HTTP on the port, or fails after ten seconds.
+# wait_port blocks until a server answers HTTP on the port, or fails after a minute. Not ten
+# seconds: HAProxy touches its whole cache before it listens (2,306 MiB with run.sh's defaults,
+# more with more ROUNDS), and a first touch measured 19-22 us of CPU per 4 KiB page on this VM,
+# so it listens only after some 12 s of a core (2026-12-02: run.sh with ROUNDS=4 and
+# profile-kernel.sh TARGET=haproxy both failed with "did not come up", haproxy.log empty).
 wait_port() {
   local i
-  for i in $(seq 100); do
+  for i in $(seq 600); do
     curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
     sleep 0.1
   done
