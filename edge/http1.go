@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -27,6 +28,8 @@ type http1Exchange struct {
 	// prefetched of it (http1content.go), kept for the exchange's next request.
 	content http1Content
 	buf     []byte
+	// chunkBR reads chunked request content for the node's decoder (http1chunked.go).
+	chunkBR *bufio.Reader
 }
 
 var http1Exchanges = sync.Pool{New: func() any { return new(http1Exchange) }}
@@ -57,7 +60,7 @@ func (n *Node) getHTTP1Max(ctx *fasthttp.RequestCtx, maxFields int) *http1Exchan
 	if !ctx.Request.IsBodyStream() {
 		x.bodyBytes = ctx.Request.Body() // a server without StreamRequestBody: the peer port
 	}
-	x.bodyLen = int64(ctx.Request.Header.ContentLength())
+	x.bodyLen = int64(requestContentLength(&ctx.Request.Header))
 	if problem != "" {
 		x.problem = problem
 	} else if !versionOne(ctx.Request.Header.Protocol()) {
@@ -78,6 +81,9 @@ func (n *Node) maxHdr() int {
 func putHTTP1(e *http1Exchange) {
 	e.x.reset()
 	e.content = http1Content{}
+	if e.chunkBR != nil {
+		e.chunkBR.Reset(nil) // holds no stream fasthttp reuses
+	}
 	e.w.ctx = nil
 	http1Exchanges.Put(e)
 }
@@ -107,12 +113,21 @@ func (n *Node) handleHTTP1(ctx *fasthttp.RequestCtx) {
 	}
 	e := n.getHTTP1(ctx)
 	e.x.expect = expectStageOf(ctx)
+	chunked := chunkedHere(&ctx.Request.Header)
+	if chunked && s != nil {
+		s = e.chunkedContent(s)
+	}
 	if s == nil || e.x.problem != "" {
 		lc.enter(phaseHandler) // a refused head's content is never read: the connection closes
 	} else if !n.readHTTP1Content(e, s, lc) {
 		return
 	}
 	n.handle(&e.x)
+	if chunked {
+		// The node decoded the content, and fasthttp cannot tell where it ended: the
+		// connection closes after the answer (http1chunked.go), which says so.
+		ctx.SetConnectionClose()
+	}
 	flushUnlessStored(ctx, lc, &e.x)
 	n.finishHTTP1Content(e)
 	// An error answer held in memory (the node's own refusals, a stored 4xx) that closes
@@ -186,7 +201,7 @@ func readCheckedHTTP1Head(l *fieldList, h *fasthttp.RequestHeader, maxFields int
 	l.method = l.put(h.Method()).bytes(l)
 	l.uri = l.put(h.RequestURI()).bytes(l)
 	l.proto = l.put(h.Protocol()).bytes(l)
-	l.contentLength = h.ContentLength()
+	l.contentLength = requestContentLength(h)
 	raw := h.RawHeaders()
 	if len(raw) == 0 {
 		l.host = l.put(h.Host()).bytes(l)
