@@ -70,8 +70,12 @@ func (n *Node) getHTTP1Max(ctx *fasthttp.RequestCtx, maxFields int) *http1Exchan
 	return e
 }
 
-// maxHdr is limits.maxhdr as last loaded (0 before the first load: a test's context).
+// maxHdr is limits.maxhdr as last loaded (0 before the first load, or for a Node a test
+// built without its pipeline).
 func (n *Node) maxHdr() int {
+	if n.pipeline == nil {
+		return 0
+	}
 	if rt := n.rt.Load(); rt != nil {
 		return rt.cfg.Limits.MaxHdr
 	}
