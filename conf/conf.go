@@ -57,6 +57,11 @@ type Limits struct {
 	IdleTimeout    Duration `yaml:"idle_timeout"`     // keep-alive; default 60s
 	MaxConns       int      `yaml:"max_conns"`        // concurrent client connections; default 65536
 	MaxConnsPerIP  int      `yaml:"max_conns_per_ip"` // 0 means unlimited
+	// MaxHdr bounds the field lines of a request head (HAProxy's tune.http.maxhdr, whose
+	// default it takes: 101); more get 431 and the connection closed, on HTTP/1.1 and
+	// HTTP/2 (where the crumbs of a split cookie count once). max_header_bytes alone
+	// admits 4,096 four-byte lines ("a:" CRLF) in a 16 KiB head.
+	MaxHdr int `yaml:"maxhdr"`
 	// UnderscoresInHeaders keeps request fields whose names hold '_' (nginx's
 	// underscores_in_headers). Default false: they are dropped on receipt, since CGI,
 	// FastCGI, WSGI and Rack origins read X_Real_IP as X-Real-IP.

@@ -131,6 +131,7 @@ func (v *validator) hostPort(key, addr string) {
 const (
 	maxHeaderBytes = 1 << 20 // Go's http.DefaultMaxHeaderBytes
 	maxBodyBytes   = 1 << 30
+	maxHdr         = 32767
 )
 
 func (v *validator) limits(l *Limits) {
@@ -142,6 +143,9 @@ func (v *validator) limits(l *Limits) {
 	if l.MaxConns == 0 {
 		l.MaxConns = 65536
 	}
+	if l.MaxHdr == 0 {
+		l.MaxHdr = 101
+	}
 	if l.MaxHeaderBytes < 1024 {
 		v.fail("limits.max_header_bytes", "%s is too small (at least 1KiB)", l.MaxHeaderBytes)
 	}
@@ -152,6 +156,10 @@ func (v *validator) limits(l *Limits) {
 		v.fail("limits.max_body_bytes", "%s is above %s: a body a cluster member forwards on the peer port is held in memory whole", l.MaxBodyBytes, Size(maxBodyBytes))
 	}
 	v.notNegative("limits.max_conns", l.MaxConns)
+	v.notNegative("limits.maxhdr", l.MaxHdr)
+	if l.MaxHdr > maxHdr {
+		v.fail("limits.maxhdr", "%d is above %d, HAProxy's bound for tune.http.maxhdr", l.MaxHdr, maxHdr)
+	}
 	v.notNegative("limits.max_conns_per_ip", l.MaxConnsPerIP)
 }
 

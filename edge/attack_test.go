@@ -1,16 +1,10 @@
 package edge
 
 import (
-	"bytes"
-	"crypto/tls"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/hpack"
 
 	"github.com/shoal-cdn/shoal/internal/testenv"
 )
@@ -211,43 +205,7 @@ func TestAttack_http2HostComesFromAuthority(t *testing.T) {
 // response's :status, or "" if the stream or connection was reset.
 func h2Status(t *testing.T, addr string, fields [][2]string) string {
 	t.Helper()
-	c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	io.WriteString(c, http2.ClientPreface)
-	fr := http2.NewFramer(c, c)
-	fr.WriteSettings()
-	var block bytes.Buffer
-	enc := hpack.NewEncoder(&block)
-	for _, f := range fields {
-		enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
-	}
-	fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: block.Bytes(), EndStream: true, EndHeaders: true})
-	c.SetReadDeadline(time.Now().Add(3 * time.Second))
-	dec := hpack.NewDecoder(4096, nil)
-	for {
-		f, err := fr.ReadFrame()
-		if err != nil {
-			return ""
-		}
-		switch f := f.(type) {
-		case *http2.SettingsFrame:
-			if !f.IsAck() {
-				fr.WriteSettingsAck()
-			}
-		case *http2.HeadersFrame:
-			hf, _ := dec.DecodeFull(f.HeaderBlockFragment())
-			for _, h := range hf {
-				if h.Name == ":status" {
-					return h.Value
-				}
-			}
-		case *http2.RSTStreamFrame, *http2.GoAwayFrame:
-			return ""
-		}
-	}
+	return h2Send(t, addr, fields, nil)
 }
 
 // TestAttack_forbiddenTrailerFieldDoesNotTruncate: an origin that sends Content-Length or

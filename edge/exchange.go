@@ -157,6 +157,10 @@ type exchange struct {
 // problemVersion is the problem of a request in a version the listener does not serve.
 const problemVersion = "version"
 
+// problemTooManyFields is the problem of a request head with more field lines than
+// limits.maxhdr (HAProxy's tune.http.maxhdr): 431, as for a head over max_header_bytes.
+const problemTooManyFields = "too many header fields"
+
 // reset makes x ready for the next request of its listener.
 func (x *exchange) reset() {
 	*x = exchange{}

@@ -64,7 +64,7 @@ func expectStageOf(ctx *fasthttp.RequestCtx) expectStage {
 // nothing. HTTP/2 has its own (h2ExpectContinue).
 func (n *Node) expectContinue(limit int64) func(*fasthttp.RequestCtx) int {
 	return func(ctx *fasthttp.RequestCtx) int {
-		cl := int64(ctx.Request.Header.ContentLength())
+		cl := int64(requestContentLength(&ctx.Request.Header))
 		if cl > limit || (cl > 0 && n.routeRefusesLength(ctx, cl)) {
 			n.protocolError(ctx, fasthttp.ErrBodyTooLarge)
 			return fasthttp.StatusRequestEntityTooLarge

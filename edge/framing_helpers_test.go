@@ -16,6 +16,6 @@ func framingProblem(raw []byte) string {
 
 // readHTTP1Head is readCheckedHTTP1Head without the framing problem, for tests of the view.
 func readHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) (host []byte, hosts int) {
-	host, hosts, _ = readCheckedHTTP1Head(l, h)
+	host, hosts, _ = readCheckedHTTP1Head(l, h, 0)
 	return host, hosts
 }

@@ -85,7 +85,7 @@ func checkOneWalk(t *testing.T, lines string) bool {
 	}
 	raw := req.Header.RawHeaders()
 	var l fieldList
-	host, hosts, problem := readCheckedHTTP1Head(&l, &req.Header)
+	host, hosts, problem := readCheckedHTTP1Head(&l, &req.Header, 0)
 	if want := referenceFramingProblem(raw); problem != want {
 		t.Errorf("%q: problem %q, the guard's own walk said %q", lines, problem, want)
 	}

@@ -15,6 +15,7 @@ import (
 func (n *Node) h2Config(l conf.Limits) h2.Config {
 	return h2.Config{
 		MaxHeaderListSize: uint32(min(int64(l.MaxHeaderBytes), 1<<31-1)),
+		MaxHeaderFields:   l.MaxHdr,
 		MaxBodyBytes:      int64(l.MaxBodyBytes),
 		IdleTimeout:       l.IdleTimeout.D(),
 		HeaderTimeout:     l.ReadTimeout.D(), // as the HTTP/1.1 listener bounds a head

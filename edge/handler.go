@@ -54,6 +54,9 @@ func (p *pipeline) handle(x *exchange) {
 		// RFC 9110 section 6.2: the listener does not speak this version.
 		p.refuse(x, http.StatusHTTPVersionNotSupported, "version", "HTTP version not supported")
 		return
+	case problemTooManyFields:
+		p.refuse(x, http.StatusRequestHeaderFieldsTooLarge, "header_too_large", "request header fields too large")
+		return
 	default:
 		p.refuse(x, http.StatusBadRequest, "smuggling", "bad request: "+x.problem)
 		return

@@ -11,7 +11,7 @@ import (
 const smuggled = "GET /dyn/SMUGGLED HTTP/1.1\r\nHost: www.test\r\n\r\n"
 
 // TestNode_refusedHeadClosesConnection: every answer to a head the node could not trust
-// (RFC 9112 sections 6.1, 11.2; 400, 431, 505) is the last thing on the connection, and
+// (RFC 9112 sections 6.1, 11.2; 400, 414, 417, 431, 505) is the last thing on the connection, and
 // nothing after the bad head reaches the origin.
 func TestNode_refusedHeadClosesConnection(t *testing.T) {
 	origin := startRawLogOrigin(t)
@@ -41,6 +41,30 @@ func TestNode_refusedHeadClosesConnection(t *testing.T) {
 		{"HTTP/2.0 request line", "GET /dyn/x HTTP/2.0\r\nHost: www.test\r\n\r\n" + smuggled, "505"},
 		{"HTTP/9.9 request line", "GET /dyn/x HTTP/9.9\r\nHost: www.test\r\n\r\n" + smuggled, "505"},
 		{"head too large", "GET /dyn/x HTTP/1.1\r\nHost: www.test\r\nX-Big: " + strings.Repeat("x", 8<<10) + "\r\n\r\n" + smuggled, "431"},
+		// Neighbours, each already refused when first tried (revproto3's review).
+		{"two equal Content-Lengths", "POST /dyn/x HTTP/1.1\r\nHost: www.test\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello" + smuggled, "400"},
+		{"Content-Length negative", "POST /dyn/x HTTP/1.1\r\nHost: www.test\r\nContent-Length: -5\r\n\r\nhello" + smuggled, "400"},
+		{"Content-Length list", "POST /dyn/x HTTP/1.1\r\nHost: www.test\r\nContent-Length: 5, 5\r\n\r\nhello" + smuggled, "400"},
+		{"Content-Length with inner space", "POST /dyn/x HTTP/1.1\r\nHost: www.test\r\nContent-Length: 5 5\r\n\r\nhello" + smuggled, "400"},
+		{"Content-Length overflows", "POST /dyn/x HTTP/1.1\r\nHost: www.test\r\nContent-Length: 99999999999999999999999\r\n\r\nhello" + smuggled, "400"},
+		{"TE chunked, identity", "POST /dyn/x HTTP/1.1\r\nHost: www.test\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n" + smuggled, "400"},
+		{"TE xchunked", "POST /dyn/x HTTP/1.1\r\nHost: www.test\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n" + smuggled, "400"},
+		{"chunk data longer than its size", "POST /dyn/x HTTP/1.1\r\nHost: www.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloEXTRA\r\n0\r\n\r\n" + smuggled, "400"},
+		{"chunk data shorter than its size", "POST /dyn/x HTTP/1.1\r\nHost: www.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel\r\n0\r\n\r\n" + smuggled, "400"},
+		{"chunk size line bare LF", "POST /dyn/x HTTP/1.1\r\nHost: www.test\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n" + smuggled, "400"},
+		{"trailer Transfer-Encoding", "POST /dyn/x HTTP/1.1\r\nHost: www.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n" + smuggled, "400"},
+		{"Host with inner space", "GET /dyn/x HTTP/1.1\r\nHost: www .test\r\n\r\n" + smuggled, "400"},
+		{"empty Host", "GET /dyn/x HTTP/1.1\r\nHost:\r\n\r\n" + smuggled, "400"},
+		{"request line too long", "GET /dyn/" + strings.Repeat("a", 8<<10) + " HTTP/1.1\r\nHost: www.test\r\n\r\n" + smuggled, "414"},
+		{"DEL in value", "GET /dyn/x HTTP/1.1\r\nHost: www.test\r\nX-A: a\x7fb\r\n\r\n" + smuggled, "400"},
+		{"empty field name", "GET /dyn/x HTTP/1.1\r\nHost: www.test\r\n: v\r\n\r\n" + smuggled, "400"},
+		{"method not a token", "G(T /dyn/x HTTP/1.1\r\nHost: www.test\r\n\r\n" + smuggled, "400"},
+		{"tab after the method", "GET\t/dyn/x HTTP/1.1\r\nHost: www.test\r\n\r\n" + smuggled, "400"},
+		{"space after the version", "GET /dyn/x HTTP/1.1 \r\nHost: www.test\r\n\r\n" + smuggled, "400"},
+		{"space in the target", "GET /dyn/x y HTTP/1.1\r\nHost: www.test\r\n\r\n" + smuggled, "400"},
+		{"HTTP/0.9 request line", "GET /dyn/x\r\n\r\n" + smuggled, "400"},
+		{"HTTP/1.10", "GET /dyn/x HTTP/1.10\r\nHost: www.test\r\n\r\n" + smuggled, "400"},
+		{"pipelined after a 417", "POST /dyn/x HTTP/1.1\r\nHost: www.test\r\nExpect: 101-bogus\r\nContent-Length: 5\r\n\r\nhello" + smuggled, "417"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -27,6 +28,8 @@ type http1Exchange struct {
 	// prefetched of it (http1content.go), kept for the exchange's next request.
 	content http1Content
 	buf     []byte
+	// chunkBR reads chunked request content for the node's decoder (http1chunked.go).
+	chunkBR *bufio.Reader
 }
 
 var http1Exchanges = sync.Pool{New: func() any { return new(http1Exchange) }}
@@ -35,12 +38,17 @@ var http1Exchanges = sync.Pool{New: func() any { return new(http1Exchange) }}
 // (framing, version) are done here, where the wire is known, and left in x.problem for handle
 // to answer, so that a refused request is recorded like every other.
 func (n *Node) getHTTP1(ctx *fasthttp.RequestCtx) *http1Exchange {
+	return n.getHTTP1Max(ctx, n.maxHdr())
+}
+
+// getHTTP1Max is getHTTP1 with a head of at most maxFields field lines (0: any number).
+func (n *Node) getHTTP1Max(ctx *fasthttp.RequestCtx, maxFields int) *http1Exchange {
 	e := http1Exchanges.Get().(*http1Exchange)
 	e.w.ctx, e.w.n = ctx, n
 	x := &e.x
 	x.req, x.resp = &e.req, &e.w
 	var problem string
-	x.host, x.hosts, problem = readCheckedHTTP1Head(&e.req, &ctx.Request.Header)
+	x.host, x.hosts, problem = readCheckedHTTP1Head(&e.req, &ctx.Request.Header, maxFields)
 	if x.hosts == 0 && len(e.req.host) == 0 {
 		x.host, x.hosts = localAuthority(&e.req, ctx)
 	}
@@ -52,7 +60,7 @@ func (n *Node) getHTTP1(ctx *fasthttp.RequestCtx) *http1Exchange {
 	if !ctx.Request.IsBodyStream() {
 		x.bodyBytes = ctx.Request.Body() // a server without StreamRequestBody: the peer port
 	}
-	x.bodyLen = int64(ctx.Request.Header.ContentLength())
+	x.bodyLen = int64(requestContentLength(&ctx.Request.Header))
 	if problem != "" {
 		x.problem = problem
 	} else if !versionOne(ctx.Request.Header.Protocol()) {
@@ -62,9 +70,24 @@ func (n *Node) getHTTP1(ctx *fasthttp.RequestCtx) *http1Exchange {
 	return e
 }
 
+// maxHdr is limits.maxhdr as last loaded (0 before the first load, or for a Node a test
+// built without its pipeline).
+func (n *Node) maxHdr() int {
+	if n.pipeline == nil {
+		return 0
+	}
+	if rt := n.rt.Load(); rt != nil {
+		return rt.cfg.Limits.MaxHdr
+	}
+	return 0
+}
+
 func putHTTP1(e *http1Exchange) {
 	e.x.reset()
 	e.content = http1Content{}
+	if e.chunkBR != nil {
+		e.chunkBR.Reset(nil) // holds no stream fasthttp reuses
+	}
 	e.w.ctx = nil
 	http1Exchanges.Put(e)
 }
@@ -94,12 +117,21 @@ func (n *Node) handleHTTP1(ctx *fasthttp.RequestCtx) {
 	}
 	e := n.getHTTP1(ctx)
 	e.x.expect = expectStageOf(ctx)
+	chunked := chunkedHere(&ctx.Request.Header)
+	if chunked && s != nil {
+		s = e.chunkedContent(s)
+	}
 	if s == nil || e.x.problem != "" {
 		lc.enter(phaseHandler) // a refused head's content is never read: the connection closes
 	} else if !n.readHTTP1Content(e, s, lc) {
 		return
 	}
 	n.handle(&e.x)
+	if chunked {
+		// The node decoded the content, and fasthttp cannot tell where it ended: the
+		// connection closes after the answer (http1chunked.go), which says so.
+		ctx.SetConnectionClose()
+	}
 	flushUnlessStored(ctx, lc, &e.x)
 	n.finishHTTP1Content(e)
 	// An error answer held in memory (the node's own refusals, a stored 4xx) that closes
@@ -166,13 +198,14 @@ func remoteAddr(a net.Addr) netip.Addr {
 // consumed them, and the content reaches the pipeline decoded. The framing guard's checks
 // are made in the same walk of the raw head: problem is the first line's problem, or the
 // guard's at the end. Once a line has a problem, the lines from it on are read as they were
-// before the guard (the request is refused, and its view is only logged).
-func readCheckedHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) (host []byte, hosts int, problem string) {
+// before the guard (the request is refused, and its view is only logged). A head of more than
+// maxFields field lines (when above 0) has problemTooManyFields.
+func readCheckedHTTP1Head(l *fieldList, h *fasthttp.RequestHeader, maxFields int) (host []byte, hosts int, problem string) {
 	l.Reset()
 	l.method = l.put(h.Method()).bytes(l)
 	l.uri = l.put(h.RequestURI()).bytes(l)
 	l.proto = l.put(h.Protocol()).bytes(l)
-	l.contentLength = h.ContentLength()
+	l.contentLength = requestContentLength(h)
 	raw := h.RawHeaders()
 	if len(raw) == 0 {
 		l.host = l.put(h.Host()).bytes(l)
@@ -187,12 +220,19 @@ func readCheckedHTTP1Head(l *fieldList, h *fasthttp.RequestHeader) (host []byte,
 		return l.host, 1, ""
 	}
 	var guard framingGuard
+	lines := 0
 	for len(raw) > 0 {
 		line, bareLF := nextLineEnd(&raw)
 		var name, value []byte
 		var ok bool
 		if problem == "" && bareLF {
 			problem = problemBareLF
+		}
+		if len(line) > 0 {
+			lines++
+			if problem == "" && lines > maxFields && maxFields > 0 {
+				problem = problemTooManyFields
+			}
 		}
 		if problem == "" {
 			name, value, ok, problem = guard.line(line)
@@ -340,7 +380,13 @@ func (n *Node) handlePeer(ctx *fasthttp.RequestCtx) {
 		n.purgePeer(ctx)
 		return
 	}
-	e := n.getHTTP1(ctx)
+	// A forwarded head is the client's with the forwarding and peer fields added, as its
+	// size limit on this port is twice the client port's (peerlisten.go).
+	maxFields := n.maxHdr()
+	if maxFields > 0 {
+		maxFields = 2*maxFields + 32
+	}
+	e := n.getHTTP1Max(ctx, maxFields)
 	x := &e.x
 	x.forwarded = true
 	if ip, err := netip.ParseAddr(string(x.req.Peek(clientIPHeader))); err == nil {

@@ -62,6 +62,9 @@ func headerReceived(limit int) func(*fasthttp.RequestHeader) fasthttp.RequestCon
 			h.SetContentLength(0)
 			h.Set(declaredMarker, "1")
 		}
+		if maxBody, ok := decodeChunkedHere(h); ok {
+			return fasthttp.RequestConfig{MaxRequestBodySize: maxBody}
+		}
 		return fasthttp.RequestConfig{}
 	}
 }

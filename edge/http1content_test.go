@@ -128,7 +128,8 @@ func chunk(content []byte, size int) string {
 // for byte around fasthttp's 8 KiB prefetch and the node's own, whole or as a stream, with a
 // Content-Length or chunked, from a client that sends it all at once or in pieces with pauses;
 // after each the connection serves a second request (an unread rest would have been parsed as
-// that request). HTTP/1.0 content too.
+// that request), or, after chunked content, which the node decodes itself (http1chunked.go),
+// closes with the answer saying so. HTTP/1.0 content too.
 func TestNode_http1UploadsReachTheOriginByteExact(t *testing.T) {
 	origin := startOrigin(t, echoDigest)
 	n := startNode(t, oneRoute(false, origin.URL), Options{})
@@ -170,6 +171,13 @@ func TestNode_http1UploadsReachTheOriginByteExact(t *testing.T) {
 					resp, got := readResponse(t, br)
 					if resp.StatusCode != 200 || got != digestOf(method, content) {
 						t.Errorf("%s: %d %q, want 200 %q", name, resp.StatusCode, got, digestOf(method, content))
+					}
+					if chunked {
+						if !resp.Close {
+							t.Errorf("%s: the answer kept the connection", name)
+						}
+						c.Close()
+						continue
 					}
 					resp, got = readResponse(t, br)
 					if resp.StatusCode != 200 || got != "GET 0 e3b0c44298fc1c14" {

@@ -26,10 +26,25 @@ type chunkedBody struct {
 	br   *bufio.Reader
 	r    io.Reader
 	done bool
+	// trailerLine, when set, checks each line of the trailer section (with its line end)
+	// before it is dropped; its error fails the body.
+	trailerLine func(line []byte) error
 }
 
 func newChunkedBody(br *bufio.Reader) *chunkedBody {
 	return &chunkedBody{br: br, r: &chunkReader{br: br}}
+}
+
+// NewChunkedReader reads chunked content (RFC 9112 section 7.1) from br, held to the grammar
+// a response's chunks are held to (chunkline.go), and ends with io.EOF after the trailer
+// section, which it drops once trailerLine (nil: none) accepted each of its lines with its
+// line end. The edge reads a client's chunked request content with it, so that a size line
+// nginx and HAProxy refuse ("5 ", "5;a b") is refused there too. br may read past the end of
+// the content: its owner must not read a next message from what br holds.
+func NewChunkedReader(br *bufio.Reader, trailerLine func(line []byte) error) io.Reader {
+	c := newChunkedBody(br)
+	c.trailerLine = trailerLine
+	return c
 }
 
 func (c *chunkedBody) Read(p []byte) (int, error) {
@@ -38,7 +53,7 @@ func (c *chunkedBody) Read(p []byte) (int, error) {
 	}
 	n, err := c.r.Read(p)
 	if err == io.EOF {
-		if terr := discardTrailer(c.br); terr != nil {
+		if terr := discardTrailer(c.br, c.trailerLine); terr != nil {
 			return n, terr
 		}
 		c.done = true
@@ -60,8 +75,9 @@ func (c *chunkedBody) start() error {
 	return nil
 }
 
-// discardTrailer reads the trailer section up to and including its empty line.
-func discardTrailer(br *bufio.Reader) error {
+// discardTrailer reads the trailer section up to and including its empty line, each line
+// (the empty one too) checked by check when it is set.
+func discardTrailer(br *bufio.Reader, check func(line []byte) error) error {
 	read := 0
 	for {
 		line, err := br.ReadSlice('\n')
@@ -74,6 +90,11 @@ func discardTrailer(br *bufio.Reader) error {
 				return io.ErrUnexpectedEOF
 			}
 			return err
+		}
+		if check != nil {
+			if err := check(line); err != nil {
+				return err
+			}
 		}
 		if len(line) == 1 || len(line) == 2 && line[0] == '\r' {
 			return nil

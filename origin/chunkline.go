@@ -53,8 +53,10 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 		case c.crlf:
 			b, err := c.br.Peek(2)
 			switch {
-			case err != nil && len(b) < 2:
+			case err == io.EOF && len(b) < 2:
 				c.err = io.ErrUnexpectedEOF
+			case err != nil && len(b) < 2:
+				c.err = err // a timeout stays one
 			case b[0] != '\r' || b[1] != '\n':
 				c.err = errChunkDataCRLF
 			default:

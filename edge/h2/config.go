@@ -30,6 +30,11 @@ type Config struct {
 	// limit at a :path whose HTTP/1.1 request line is over it too; a header block whose
 	// encoded size exceeds it ends the connection. Zero means 32 KiB.
 	MaxHeaderListSize uint32
+	// MaxHeaderFields bounds the regular fields of a request header block (the crumbs of a
+	// split cookie, RFC 9113 §8.2.3, count once), as HAProxy's tune.http.maxhdr bounds an
+	// HTTP/1.1 head's: more get 431. MaxHeaderListSize alone admits a thousand empty fields.
+	// Zero means 101 (HAProxy's default); negative means no bound.
+	MaxHeaderFields int
 	// MaxBodyBytes bounds request content per stream: a larger content-length gets 413 at
 	// once, content that grows past it gets 413 (or RST_STREAM CANCEL once the response has
 	// started). Zero means 16 MiB (limits.max_body_bytes' default); negative means no bound.
@@ -77,7 +82,8 @@ type Config struct {
 	WriteTimeout time.Duration
 
 	// Refused makes the answer to a request refused before any handler sees it (413 for a
-	// content-length over MaxBodyBytes, 414 and 431 over MaxHeaderListSize): its fields
+	// content-length over MaxBodyBytes, 414 and 431 over MaxHeaderListSize, 431 over
+	// MaxHeaderFields): its fields
 	// (content-length included, for the content) and its content, a short error page, so an
 	// HTTP/2 client gets what the server's HTTP/1.1 listener answers the same request. It is
 	// called on the connection's goroutine with the connection's lock held: it must not
@@ -126,6 +132,9 @@ func (c Config) withDefaults() (Config, error) {
 	def32(&c.ConnWindowSize, 1<<20)
 	def32(&c.MaxFrameSize, 16384)
 	def32(&c.MaxHeaderListSize, 32<<10)
+	if c.MaxHeaderFields == 0 {
+		c.MaxHeaderFields = 101
+	}
 	c.InitialWindowSize = max(c.InitialWindowSize, 65535)
 	c.ConnWindowSize = max(c.ConnWindowSize, 65535)
 	if c.MaxBodyBytes == 0 {

@@ -21,7 +21,7 @@ type headerBlock struct {
 	frames     int    // CONTINUATION frames so far
 	encoded    int    // encoded bytes so far
 	listSize   uint32 // RFC 9113 §6.5.2 size of the decoded fields
-	tooLarge   bool   // listSize passed MaxHeaderListSize: answer 431
+	tooLarge   bool   // listSize passed MaxHeaderListSize, or fields MaxHeaderFields: answer 431
 	uriTooLong bool   // ... at a :path whose HTTP/1.1 request line is over it too: 414
 	invalid    bool   // malformed (RFC 9113 §8.1.1): stream error PROTOCOL_ERROR
 	sawRegular bool
@@ -34,6 +34,7 @@ type headerBlock struct {
 	host                            string
 	contentLength                   int64
 	cookies                         int
+	count                           int     // regular fields, a split cookie's crumbs once
 	fields                          []Field // reused between blocks
 }
 
@@ -90,6 +91,14 @@ func (c *conn) headerFragment(frag []byte, end bool) error {
 func (c *conn) onField(f hpack.HeaderField) {
 	h := &c.hdr
 	h.listSize += f.Size()
+	if !f.IsPseudo() && (f.Name != "cookie" || h.cookies == 0) {
+		h.count++
+	}
+	if c.cfg.MaxHeaderFields > 0 && h.count > c.cfg.MaxHeaderFields && !h.tooLarge {
+		h.tooLarge = true
+		c.hdec.SetEmitEnabled(false)
+		return
+	}
 	if h.listSize > c.cfg.MaxHeaderListSize {
 		// The :path whose request line would not fit in HTTP/1.1's head limit either gets
 		// that listener's answer, 414 (RFC 9110 section 15.5.15), not 431.

@@ -16,7 +16,7 @@ const (
 	limitStall        = "stall"          // a stream or connection window shut for StallTimeout
 	limitIdle         = "idle"           // a connection closed after IdleTimeout
 	limitBody         = "body"           // request content above MaxBodyBytes
-	limitHeaderList   = "header_list"    // request header list above MaxHeaderListSize (431)
+	limitHeaderList   = "header_list"    // request header list above MaxHeaderListSize or MaxHeaderFields (431)
 	limitHeaderTime   = "header_timeout" // a header block not ended within HeaderTimeout
 )
 
