@@ -33,6 +33,9 @@ type answer struct {
 	// answer into (HTTP/1.1 pass: askPool), and stream its body; resp is nil then.
 	inPlace *fasthttp.ResponseHeader
 	stream  io.ReadCloser
+	// pending: the body had not all arrived with the head (origin.Result.BodyPending); its
+	// head goes to the client at once (FlushHead).
+	pending bool
 }
 
 var answers = sync.Pool{New: func() any { return &answer{head: fieldList{contentLength: -2}} }}
@@ -57,7 +60,7 @@ func (a *answer) bare(resp *fasthttp.Response) *answer {
 	a.resp = resp
 	a.status = resp.StatusCode()
 	a.length = lengthOf(a.status, resp.Header.ContentLength())
-	a.framedTwice = false
+	a.framedTwice, a.pending = false, false
 	a.head.Reset()
 	return a
 }
@@ -240,12 +243,13 @@ func askPool(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, b
 	if a.inPlace != nil {
 		a.status = a.inPlace.StatusCode()
 		a.length = lengthOf(a.status, a.inPlace.ContentLength())
-		a.framedTwice = res.FramedTwice
+		a.framedTwice, a.pending = res.FramedTwice, res.BodyPending
 		a.head.Reset()
 		return res, a, done, nil
 	}
 	a.resp.Header.SetNoDefaultContentType(true) // see originHead
 	a.bare(a.resp).framedTwice = res.FramedTwice
+	a.pending = res.BodyPending
 	return res, a, done, nil
 }
 

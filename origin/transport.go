@@ -196,20 +196,18 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 		}
 		closeAfter := twice || req.closes() || rel.close || h.ConnectionClose() || !keepAliveLimit(conn, alive, idle)
 		body := bodyOf(br, h, req.isHead(), h.StatusCode(), lb)
-		// Only a size line that came with the head is checked: waiting for one would hold the
-		// head of a stream whose first chunk comes later (server-sent events, a page flushed
-		// head first) until that chunk.
-		if br.Buffered() > 0 {
-			if err := startBody(body, br); err != nil {
-				hc.ReleaseReader(br)
-				hc.CloseConn(cc)
-				return nil, &startedError{err}
-			}
+		// Only what came with the head is checked: waiting for more would hold the head of
+		// a stream whose body comes later (server-sent events, a page flushed head first).
+		pending, err := startBody(body, br, conn)
+		if err != nil {
+			hc.ReleaseReader(br)
+			hc.CloseConn(cc)
+			return nil, &startedError{err}
 		}
 		// A body delimited by the end of the connection (RFC 9112 §6.3 item 8) leaves
 		// nothing to reuse.
 		closeAfter = closeAfter || (body != nil && h.ContentLength() == -2)
-		*held = heldConn{hc: hc, cc: cc, br: br, closeAfter: closeAfter, framedTwice: twice}
+		*held = heldConn{hc: hc, cc: cc, br: br, closeAfter: closeAfter, framedTwice: twice, pending: pending}
 		return body, nil
 	}
 }
@@ -234,6 +232,8 @@ type heldConn struct {
 	// framedTwice: the answer's head carried Content-Length and Transfer-Encoding both
 	// (framedTwice), which closeAfter includes.
 	framedTwice bool
+	// pending: the body had not all arrived with the head (startBody).
+	pending bool
 }
 
 // finish gives the connection back: to hc's keep-alive pool when reuse says the body was read
