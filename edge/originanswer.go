@@ -257,12 +257,13 @@ var originRequests = sync.Pool{New: func() any { return new(origin.Request) }}
 
 // askPeer sends out to a peer's port over client (origin.RoundTrip: a reused connection that
 // fails before any byte is retried once), relaying interim answers to onInterim; finish
-// gives the connection back, reusable when the body was read whole.
-func askPeer(client *fasthttp.HostClient, out *fieldList, idle, firstByte time.Duration, onInterim origin.InterimFunc) (*answer, func(reuse bool), error) {
+// gives the connection back, reusable when the body was read whole. firstByte and head,
+// when positive, bound the wait for the first byte and for the final head (RoundTrip).
+func askPeer(client *fasthttp.HostClient, out *fieldList, idle, firstByte, head time.Duration, onInterim origin.InterimFunc) (*answer, func(reuse bool), error) {
 	req := fasthttp.AcquireRequest()
 	writeRequest(out, req, nil, 0, nil) // a cache request: no content
 	resp := fasthttp.AcquireResponse()
-	finish, err := origin.RoundTrip(client, req, resp, true, idle, firstByte, onInterim)
+	finish, err := origin.RoundTrip(client, req, resp, true, idle, firstByte, head, onInterim)
 	fasthttp.ReleaseRequest(req)
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)

@@ -80,17 +80,25 @@ func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, re
 //
 // firstByte, when positive, bounds the wait for the server's first response byte (an interim
 // response's counts) from the moment the request is written: a server that sent nothing by
-// then fails the exchange with a timeout that ResponseStarted reports false for. The rest of
-// the head and the body are bounded by the connection's inactivity limit alone.
-func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, idle, firstByte time.Duration, onInterim InterimFunc) (finish func(reuse bool), err error) {
+// then fails the exchange with a timeout that ResponseStarted reports false for. head, when
+// positive, bounds the wait for the final head from then, however many interim responses
+// came (a server that says 102 and then stalls): a timeout that ResponseStarted reports true
+// for once a byte came. The body is bounded by the connection's inactivity limit alone.
+func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, idle, firstByte, head time.Duration, onInterim InterimFunc) (finish func(reuse bool), err error) {
 	resp.Reset()
 	resp.Header.DisableNormalizing()
 	var held heldConn
-	var firstBy int64
-	if firstByte > 0 {
-		firstBy = time.Now().Add(firstByte).UnixNano()
+	var firstBy, headBy int64
+	if firstByte > 0 || head > 0 {
+		now := time.Now()
+		if firstByte > 0 {
+			firstBy = now.Add(firstByte).UnixNano()
+		}
+		if head > 0 {
+			headBy = now.Add(head).UnixNano()
+		}
 	}
-	body, err := roundTrip(hc, fastRequest{req}, &resp.Header, false, idempotent, idle, onInterim, nil, nil, 0, firstBy, &held)
+	body, err := roundTrip(hc, fastRequest{req}, &resp.Header, false, idempotent, idle, onInterim, nil, nil, headBy, firstBy, &held)
 	if err != nil {
 		return nil, err
 	}
