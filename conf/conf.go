@@ -195,6 +195,14 @@ type Cluster struct {
 	// says so at once (102 Processing), so a slow origin is still fetched once. Default 5s;
 	// negative: no bound of its own (cache.fill_timeout, then 504).
 	ForwardTimeout Duration `yaml:"forward_timeout"`
+	// AdoptTimeout bounds an owner's adoption probe (in its first two minutes, a miss asks
+	// the key's runner-up only-if-cached) until the runner-up's final head, its 102 Processing
+	// included: a runner-up that answers nothing by then, or says 102 and then stalls, is
+	// skipped and the owner fetches the object itself. A probe is an optimisation (an object
+	// taken back without the origin), so it gets a bound shorter than forward_timeout's.
+	// Default 1s; negative: no bound of its own (forward_timeout for the first byte, then
+	// cache.fill_timeout between reads).
+	AdoptTimeout Duration `yaml:"adopt_timeout"`
 }
 
 // GSLB is the authoritative DNS server.

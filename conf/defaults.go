@@ -77,6 +77,7 @@ func DefaultCluster() Cluster {
 		ProbeTimeout:   Duration(100 * time.Millisecond),
 		SuspicionMult:  3,
 		ForwardTimeout: Duration(5 * time.Second),
+		AdoptTimeout:   Duration(time.Second),
 	}
 }
 

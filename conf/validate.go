@@ -385,6 +385,7 @@ func (v *validator) cluster(c *Cluster) {
 	setDuration(&c.ProbeInterval, def.ProbeInterval.D())
 	setDuration(&c.ProbeTimeout, def.ProbeTimeout.D())
 	setDuration(&c.ForwardTimeout, def.ForwardTimeout.D())
+	setDuration(&c.AdoptTimeout, def.AdoptTimeout.D())
 	if c.SuspicionMult == 0 {
 		c.SuspicionMult = def.SuspicionMult
 	}

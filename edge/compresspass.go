@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/shoal-cdn/shoal/edge/compress"
 	"github.com/shoal-cdn/shoal/httpcache"
@@ -103,7 +102,7 @@ func streamCoding(x *exchange, rt *settings, dst responseHead, status int, lengt
 }
 
 // markCoded labels the head in dst as that of its representation coded in enc: Content-
-// Encoding, and the ETag streamedETag makes of the origin's (under the origin's spelling of
+// Encoding, and the ETag codedETag makes of the origin's (under the origin's spelling of
 // the name).
 func markCoded(dst responseHead, enc compress.Encoding) {
 	dst.Set("Content-Encoding", string(enc))
@@ -115,7 +114,7 @@ func markCoded(dst responseHead, enc compress.Encoding) {
 		}
 	}
 	if etag != "" {
-		dst.Set(name, streamedETag(etag, enc))
+		dst.Set(name, codedETag(etag, enc))
 	}
 }
 
@@ -140,15 +139,6 @@ func clientEncoding(x *exchange, rt *settings) compress.Encoding {
 	return compress.Negotiate(x.req.list("Accept-Encoding"), rt.encodings)
 }
 
-// streamedETag is the ETag of a response compressStream codes: a strong one names another
-// representation (RFC 9110 section 8.8.3), a weak one is kept.
-func streamedETag(etag string, enc compress.Encoding) string {
-	if strings.HasPrefix(etag, "W/") {
-		return etag
-	}
-	return variantETag(etag, enc)
-}
-
 // fillCoding is the encoding compressStream (codeHeadAnswer for a HEAD) will code the answer
 // to a fill's reader in (serveFill): identity for a response it does not compress
 // (l.varyEncoding, set by serveFill), a client accepting no coding, a HEAD it leaves identity
@@ -167,7 +157,7 @@ func codedHead(h httpcache.Header, enc compress.Encoding) httpcache.Header {
 	out := h.Clone()
 	out.Set("Content-Encoding", string(enc))
 	if etag := out.Get("ETag"); etag != "" {
-		out.Set("ETag", streamedETag(etag, enc))
+		out.Set("ETag", codedETag(etag, enc))
 	}
 	return out
 }

@@ -55,12 +55,10 @@ func (p *pipeline) makeVariant(rt *settings, obj *cachestore.Object, enc compres
 	if err != nil {
 		return nil, err
 	}
-	h := obj.Header.Header()
-	h.Set("Content-Encoding", string(enc))
+	// The head a streamed coded miss sends (codedHead): the variant a hit serves must answer
+	// the validators that miss handed out.
+	h := codedHead(obj.Header.Header(), enc)
 	addVary(&h, "Accept-Encoding")
-	if etag := h.Get("ETag"); etag != "" {
-		h.Set("ETag", variantETag(etag, enc)) // another representation: another validator
-	}
 	v := &cachestore.Object{Key: key, URL: obj.URL, Status: obj.Status, Header: httpcache.Pack(h), Body: body,
 		RequestTime: obj.RequestTime, ResponseTime: obj.ResponseTime, Generation: obj.Generation,
 		Tags: obj.Tags, Meta: obj.Meta}
@@ -71,9 +69,17 @@ func (p *pipeline) makeVariant(rt *settings, obj *cachestore.Object, enc compres
 	return v, nil
 }
 
-// variantETag derives the entity tag of an encoded representation: "abc" becomes
-// "abc-gzip", W/"abc" becomes W/"abc-gzip".
-func variantETag(etag string, enc compress.Encoding) string {
+// codedETag is the ETag of the representation coded in enc of one whose ETag is etag, the
+// one answer for a streamed coded miss (markCoded, codedHead) and the stored variant a hit
+// serves (makeVariant). A strong one names another representation (RFC 9110 section 8.8.3:
+// "abc" becomes "abc-gzip"); a weak one is kept: it names content that is semantically the
+// same (section 8.8.1), which a content coding keeps, as nginx's gzip filter keeps it. With
+// one function, a client's If-None-Match (weak comparison, section 13.1.2) that matched the
+// miss matches the hit.
+func codedETag(etag string, enc compress.Encoding) string {
+	if strings.HasPrefix(etag, "W/") {
+		return etag
+	}
 	if i := strings.LastIndexByte(etag, '"'); i > 0 {
 		return etag[:i] + "-" + string(enc) + etag[i:]
 	}

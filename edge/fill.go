@@ -41,6 +41,9 @@ type fillHead struct {
 	secondary   string // the secondary key it was fetched for ("" without Vary)
 	vary        []string
 	originCode  int // the status the origin answered with (304 on a revalidation)
+	// pending: the origin's body had not all arrived with its head (answer.pending): a
+	// client streaming it gets the head at once (FlushHead), not once body bytes came.
+	pending bool
 	// dropped is set when a fill that meant to store (shareable) ended with its body whole
 	// but nothing stored: larger than cache.max_object_size once its chunks were counted,
 	// refused by the store or the disk tier. Set before the Call finishes, so a reader that
@@ -517,7 +520,7 @@ func (p *pipeline) fillHead(j *fillJob) (body bool) {
 		return false
 	}
 	h := &fillHead{status: status, header: header, length: int64(a.length), reqTime: sent,
-		respTime: received, originCode: status}
+		respTime: received, originCode: status, pending: a.pending}
 	j.h = h
 	if h.length < 0 {
 		h.length = -1

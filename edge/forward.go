@@ -215,7 +215,19 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 	generation := p.begin()
 	sent := p.now()
 	wallSent := time.Now() // the purge log's clock (keepCopy)
-	a, finish, err := askPeer(client, out, peerIdle(rt), max(rt.cfg.Cluster.ForwardTimeout.D(), 0), onInterim)
+	firstByte, head := max(rt.cfg.Cluster.ForwardTimeout.D(), 0), time.Duration(0)
+	if adopt && rt.cfg.Cluster.AdoptTimeout > 0 {
+		// A probe is an optimisation: a runner-up that has not answered within its own short
+		// bound, its 102 included (a fill it joined that waits on the origin, a peer that
+		// stalled), is skipped and this node fetches the object itself. Without the bound a
+		// 102 lifted forward_timeout and the client waited cache.fill_timeout.
+		head = rt.cfg.Cluster.AdoptTimeout.D()
+		firstByte = min(firstByte, head)
+		if firstByte == 0 {
+			firstByte = head
+		}
+	}
+	a, finish, err := askPeer(client, out, peerIdle(rt), firstByte, head, onInterim)
 	putOutgoing(out)
 	if !adopt { // an adoption that fails is filled from the origin, which names itself
 		status := 0
@@ -246,6 +258,9 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 				// waited on it (a frozen or partitioned node). Said once per request, as nginx
 				// logs each upstream it passes over.
 				p.log.Warn("owner left the ring with the request in flight; passing it over", "peer", owner.Name, "adopt", adopt)
+			case adopt && timeout:
+				p.log.Warn("runner-up sent no answer within cluster.adopt_timeout; filling here", "peer", owner.Name,
+					"adopt_timeout", rt.cfg.Cluster.AdoptTimeout.D())
 			case silent:
 				p.metrics.forwardTimeouts.Inc()
 				p.log.Warn("owner sent nothing within cluster.forward_timeout; serving the request here", "peer", owner.Name, "adopt", adopt,

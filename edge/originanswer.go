@@ -33,6 +33,9 @@ type answer struct {
 	// answer into (HTTP/1.1 pass: askPool), and stream its body; resp is nil then.
 	inPlace *fasthttp.ResponseHeader
 	stream  io.ReadCloser
+	// pending: the body had not all arrived with the head (origin.Result.BodyPending); its
+	// head goes to the client at once (FlushHead).
+	pending bool
 }
 
 var answers = sync.Pool{New: func() any { return &answer{head: fieldList{contentLength: -2}} }}
@@ -57,7 +60,7 @@ func (a *answer) bare(resp *fasthttp.Response) *answer {
 	a.resp = resp
 	a.status = resp.StatusCode()
 	a.length = lengthOf(a.status, resp.Header.ContentLength())
-	a.framedTwice = false
+	a.framedTwice, a.pending = false, false
 	a.head.Reset()
 	return a
 }
@@ -240,12 +243,13 @@ func askPool(pool *origin.Pool, out *fieldList, body io.Reader, bodyLen int64, b
 	if a.inPlace != nil {
 		a.status = a.inPlace.StatusCode()
 		a.length = lengthOf(a.status, a.inPlace.ContentLength())
-		a.framedTwice = res.FramedTwice
+		a.framedTwice, a.pending = res.FramedTwice, res.BodyPending
 		a.head.Reset()
 		return res, a, done, nil
 	}
 	a.resp.Header.SetNoDefaultContentType(true) // see originHead
 	a.bare(a.resp).framedTwice = res.FramedTwice
+	a.pending = res.BodyPending
 	return res, a, done, nil
 }
 
@@ -253,12 +257,13 @@ var originRequests = sync.Pool{New: func() any { return new(origin.Request) }}
 
 // askPeer sends out to a peer's port over client (origin.RoundTrip: a reused connection that
 // fails before any byte is retried once), relaying interim answers to onInterim; finish
-// gives the connection back, reusable when the body was read whole.
-func askPeer(client *fasthttp.HostClient, out *fieldList, idle, firstByte time.Duration, onInterim origin.InterimFunc) (*answer, func(reuse bool), error) {
+// gives the connection back, reusable when the body was read whole. firstByte and head,
+// when positive, bound the wait for the first byte and for the final head (RoundTrip).
+func askPeer(client *fasthttp.HostClient, out *fieldList, idle, firstByte, head time.Duration, onInterim origin.InterimFunc) (*answer, func(reuse bool), error) {
 	req := fasthttp.AcquireRequest()
 	writeRequest(out, req, nil, 0, nil) // a cache request: no content
 	resp := fasthttp.AcquireResponse()
-	finish, err := origin.RoundTrip(client, req, resp, true, idle, firstByte, onInterim)
+	finish, err := origin.RoundTrip(client, req, resp, true, idle, firstByte, head, onInterim)
 	fasthttp.ReleaseRequest(req)
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)

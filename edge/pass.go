@@ -56,6 +56,9 @@ func (p *pipeline) servePass(x *exchange, rt *settings, r *route) string {
 	length := max(a.length, -1)
 	stream, length := p.compressStream(x, rt, x.resp.Head(), a.status, body, length)
 	streamBody(x, stream, length)
+	if a.pending {
+		x.resp.FlushHead()
+	}
 	return "pass"
 }
 

@@ -100,6 +100,9 @@ func (p *pipeline) serveFill(x *exchange, l *lookup, h *fillHead, body *fillRead
 			}
 			streamBody(x, a.stream(body), int(a.length))
 			x.streamed.fill = h
+			if h.pending {
+				x.resp.FlushHead()
+			}
 			return
 		}
 	}
@@ -132,6 +135,9 @@ func (p *pipeline) serveFill(x *exchange, l *lookup, h *fillHead, body *fillRead
 	}
 	streamBody(x, stream, length)
 	x.streamed.fill = h
+	if h.pending {
+		x.resp.FlushHead()
+	}
 }
 
 // writeHitHead is writeHead for a memory hit, from the object's template (hithead.go): it

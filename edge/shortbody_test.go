@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,28 +19,35 @@ func shortRaw(cacheControl string, body int) []byte {
 		cacheControl, body+10, strings.Repeat("x", body)))
 }
 
+// passAndTier is a config whose pool is the origin at url, cached but for paths under /pass/,
+// with a disk tier (small objects in memory) when tier is "disk".
+func passAndTier(t *testing.T, url, tier string) string {
+	cfg := strings.Replace(oneRoute(true, url), "routes:\n",
+		"routes:\n  - {match: {path_prefix: /pass/}, origin: o, cache: false}\n", 1)
+	if tier == "disk" {
+		cfg = strings.Replace(cfg, "fill_timeout: 5s}", fmt.Sprintf("fill_timeout: 5s, disk: {path: %q, size: 16MiB, ram_cache_cutoff: 1KiB}}", t.TempDir()), 1)
+	}
+	return cfg
+}
+
 // TestNode_shortOriginBodyBeforeTheHeadIs502: an origin that sends fewer bytes than its
 // Content-Length and closes (RFC 9112 section 8: an incomplete message) left an HTTP/1.1
 // client with no response at all when the body was small (the head waited in the write
 // buffer with the body's first bytes when the read failed, and the connection closed), and
 // an HTTP/2 client with a 200 whose stream was reset. With nothing sent yet, the answer is
 // now 502, on a miss, a pass, a miss with a disk tier, over HTTP/1.1 and HTTP/2, and nothing
-// is stored (the origin is asked again). A body that breaks after the head went out (a
-// large one) is still a cut: the HTTP/1.1 body ends short, the HTTP/2 stream is reset with
+// is stored (the origin is asked again). Size 0 is an origin that closes right after its
+// head (Content-Length 10, no body byte: startBody looked only when body bytes came with the
+// head; failed before: "no response" and "200 cut" on every path). A body that breaks after
+// the head went out (a large one) is still a cut: the HTTP/1.1 body ends short, the HTTP/2 stream is reset with
 // INTERNAL_ERROR, and nothing is stored. Failed before: "no response" (HTTP/1.1) and "200
 // cut" (HTTP/2) for the small bodies.
 func TestNode_shortOriginBodyBeforeTheHeadIs502(t *testing.T) {
 	o := testenv.StartBadOrigin(t)
-	routes := strings.Replace(oneRoute(true, o.URL), "routes:\n",
-		"routes:\n  - {match: {path_prefix: /pass/}, origin: o, cache: false}\n", 1)
 	for _, tier := range []string{"memory", "disk"} {
-		cfg := routes
-		if tier == "disk" {
-			cfg = strings.Replace(cfg, "fill_timeout: 5s}", fmt.Sprintf("fill_timeout: 5s, disk: {path: %q, size: 16MiB, ram_cache_cutoff: 1KiB}}", t.TempDir()), 1)
-		}
-		n, pool := h2Node(t, cfg)
+		n, pool := h2Node(t, passAndTier(t, o.URL, tier))
 		h2 := h2Client(pool, n.HTTPSAddr())
-		for _, size := range []int{5, 3000, 200 << 10} {
+		for _, size := range []int{0, 5, 3000, 200 << 10} {
 			want := "502"
 			if size > 16<<10 {
 				want = "200 cut" // past the first buffer: the head went out before the cut
@@ -89,7 +97,8 @@ func TestNode_shortOriginBodyBeforeTheHeadIs502(t *testing.T) {
 // TestNode_shortOriginBodyOnRevalidationServesStale: RFC 5861 section 4. A revalidation whose
 // answer is cut short of its Content-Length is the origin failing to respond: under
 // stale-if-error the stored copy is served (and kept); under must-revalidate the client gets
-// the node's error. Failed before: the client got no response at all.
+// the node's error. Failed before: the client got no response at all (with size 0, an origin
+// closing right after the head, until startBody looked at what arrived with no body byte).
 func TestNode_shortOriginBodyOnRevalidationServesStale(t *testing.T) {
 	o := testenv.StartBadOrigin(t)
 	clock := newTestClock()
@@ -119,12 +128,102 @@ func TestNode_shortOriginBodyOnRevalidationServesStale(t *testing.T) {
 		}
 		n.settleFills()
 		clock.Add(20 * time.Second)
-		o.Script(path, testenv.Script{Raw: shortRaw(tc.cc, 5), Close: true})
-		for i := range 2 {
-			if got := ask(path); !strings.HasPrefix(got, tc.want) {
-				t.Errorf("%s request %d: %q, want %q...", path, i, got, tc.want)
+		for _, size := range []int{0, 5} { // 0: closed right after the head
+			o.Script(path, testenv.Script{Raw: shortRaw(tc.cc, size), Close: true})
+			for i := range 2 {
+				if got := ask(path); !strings.HasPrefix(got, tc.want) {
+					t.Errorf("%s size %d request %d: %q, want %q...", path, size, i, got, tc.want)
+				}
+				n.settleFills()
+			}
+		}
+	}
+}
+
+// TestNode_originClosingAfterTheHeadWentOutIsACut: an origin that sends its head, and closes
+// only once the client has that head (testenv.Script.Gate), cuts a response already started:
+// the HTTP/1.1 client gets the head and a body that ends short, the HTTP/2 stream is reset,
+// on a miss and a pass, and nothing is stored. Failed before: the HTTP/1.1 client got no
+// response at all (the head waited in the write buffer for body bytes, and the connection
+// closed with it) and the gate was never opened (the head came only with the close).
+func TestNode_originClosingAfterTheHeadWentOutIsACut(t *testing.T) {
+	o := testenv.StartBadOrigin(t)
+	n, pool := h2Node(t, passAndTier(t, o.URL, "memory"))
+	h2 := h2Client(pool, n.HTTPSAddr())
+	for _, route := range []string{"/", "/pass/"} {
+		for _, client := range []string{"HTTP/1.1", "HTTP/2"} {
+			path := route + "late-close-" + client[5:]
+			gate := make(chan struct{})
+			o.Script(path, testenv.Script{Header: testenv.Fields("Cache-Control", "max-age=60"),
+				Body: []byte("0123456789"), Cut: testenv.ShortLength, Gate: gate})
+			c, url := http.Client{Timeout: 5 * time.Second}, "http://"+n.HTTPAddr()+path
+			if client == "HTTP/2" {
+				c, url = *h2, "https://www.example.test"+path
+			}
+			req, _ := http.NewRequest("GET", url, nil)
+			req.Host = "www.example.test"
+			resp, err := c.Do(req)
+			close(gate)
+			if err != nil {
+				t.Errorf("%s %s: no response: %v", path, client, err)
+				continue
+			}
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || err == nil {
+				t.Errorf("%s %s: %d, body error %v; want 200 cut", path, client, resp.StatusCode, err)
 			}
 			n.settleFills()
+			before := o.Count(path)
+			outcome(http.DefaultClient, "http://"+n.HTTPAddr()+path, "www.example.test")
+			if o.Count(path) == before {
+				t.Errorf("%s %s: the cut response was stored", path, client)
+			}
+		}
+	}
+}
+
+// TestNode_slowStreamHeadGoesOutAtOnce: an origin that sends a Content-Length head and then
+// trickles its body (nothing, or a few bytes, with the head) has its head relayed at once,
+// before the rest of the body, on a miss and a pass, memory and disk tier, to HTTP/1.1 and
+// HTTP/2 clients: nginx passes a head on as it comes. The origin holds the body until the
+// client saw the head (testenv.Script.Gate), 5 s at most. Failed before: the head waited for
+// 16 KiB of body (origin.startBody's peek) or the client's write buffer.
+func TestNode_slowStreamHeadGoesOutAtOnce(t *testing.T) {
+	o := testenv.StartBadOrigin(t)
+	body := []byte(strings.Repeat("s", 64<<10))
+	for _, tier := range []string{"memory", "disk"} {
+		n, pool := h2Node(t, passAndTier(t, o.URL, tier))
+		h2 := h2Client(pool, n.HTTPSAddr())
+		for _, lead := range []int{0, 100} {
+			for _, route := range []string{"/", "/pass/"} {
+				for _, client := range []string{"HTTP/1.1", "HTTP/2"} {
+					path := fmt.Sprintf("%sslow-%s-%d-%s", route, tier, lead, client[5:])
+					gate := make(chan struct{})
+					o.Script(path, testenv.Script{Header: testenv.Fields("Cache-Control", "max-age=60"), Body: body, Gate: gate, Lead: lead})
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					c, url := http.DefaultClient, "http://"+n.HTTPAddr()+path
+					if client == "HTTP/2" {
+						c, url = h2, "https://www.example.test"+path
+					}
+					req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+					req.Host = "www.example.test"
+					resp, err := c.Do(req)
+					close(gate)
+					if err != nil {
+						t.Errorf("%s %s: no head while the origin held its body: %v", path, client, err)
+						cancel()
+						continue
+					}
+					got, err := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					cancel()
+					if err != nil || len(got) != len(body) {
+						t.Errorf("%s %s: body %d bytes, %v", path, client, len(got), err)
+					}
+					n.settleFills()
+				}
+			}
 		}
 	}
 }

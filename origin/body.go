@@ -2,8 +2,10 @@ package origin
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
+	"net"
 )
 
 // lengthBody reads a body delimited by its Content-Length (RFC 9112 §6.3 item 6) straight
@@ -62,26 +64,63 @@ func bodyOf(br *bufio.Reader, h interface{ ContentLength() int }, head bool, sta
 	}
 }
 
-// startBody checks the start of a body some of whose bytes came with its head, before the
-// head is handed on: a chunked body's first size line (chunkedBody.start), and a
-// length-delimited body's first buffer (up to the reader's size, 16 KiB: the whole of a
-// small body). A body that breaks there (the connection closed short of its Content-Length)
+// startBody checks the start of a body before its head is handed on, from what already
+// arrived and never waiting for more (arrived): a chunked body's first size line
+// (chunkedBody.start) when it came, and of a length-delimited body the bytes that came, up to
+// the reader's size (16 KiB: the whole of a small body). A body that the connection's end
+// already cut there (the origin closed right after its head, or short of its Content-Length)
 // fails the exchange as a broken head does: the edge answers 502, or a stale copy under
-// stale-if-error, where it could otherwise only close a connection on which its client had
-// received nothing, since the head waited in the client's write buffer with the body's
-// first bytes (HTTP/1.1) or went out alone to be reset (HTTP/2). Bytes that came with the
-// head mean the origin is sending: the wait for the rest of one buffer is a wait for bytes
-// already on their way, and a body whose first bytes come later is not held for.
-func startBody(body io.Reader, br *bufio.Reader) error {
+// stale-if-error, where it could otherwise only cut a response whose head its client had
+// received. What has not arrived is not waited for: an origin that sends its head and then
+// trickles its body has its head relayed at once, as nginx does, and a cut after that is a
+// cut (TestNode_slowStreamHeadGoesOutAtOnce; a wait for 16 KiB held such a head for up to
+// the read timeout).
+//
+// pending reports a body not all of which arrived with its head (chunked: its last chunk was
+// not seen; close-delimited: always): the caller sends the head on before any of it rather
+// than hold it in a write buffer for body bytes.
+func startBody(body io.Reader, br *bufio.Reader, c net.Conn) (pending bool, err error) {
 	switch b := body.(type) {
 	case *chunkedBody:
-		return b.start()
+		if err := arrived(br, c, 1); err != nil {
+			return true, fmt.Errorf("chunked body: first chunk: %w", err)
+		}
+		if br.Buffered() == 0 {
+			return true, nil
+		}
+		if err := b.start(); err != nil {
+			return true, err
+		}
+		rest, _ := br.Peek(br.Buffered())
+		return !bytes.HasSuffix(rest, lastChunk), nil
 	case *lengthBody:
-		if _, err := br.Peek(int(min(b.left, int64(br.Size())))); err != nil {
+		if err := arrived(br, c, int(min(b.left, int64(br.Size())))); err != nil {
+			return true, fmt.Errorf("body shorter than its Content-Length: %w", err)
+		}
+		return int64(br.Buffered()) < b.left, nil
+	case nil:
+		return false, nil
+	}
+	return true, nil
+}
+
+// lastChunk ends a chunked body without trailer fields (RFC 9112 section 7.1).
+var lastChunk = []byte("0\r\n\r\n")
+
+// arrived reads into br what already arrived on c, until br holds need bytes: only while
+// the socket has something waiting (bytes, or its end), so it never blocks. The connection's
+// end before need is io.ErrUnexpectedEOF. Over TLS nothing is read (a record waiting there
+// may be partial): only what br holds counts.
+func arrived(br *bufio.Reader, c net.Conn, need int) error {
+	for range 8 { // each read takes all that is waiting; a few cover bytes landing meanwhile
+		if br.Buffered() >= need || !waiting(c) {
+			return nil
+		}
+		if _, err := br.Peek(br.Buffered() + 1); err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return fmt.Errorf("body shorter than its Content-Length: %w", err)
+			return err
 		}
 	}
 	return nil

@@ -41,6 +41,10 @@ type Result struct {
 	// 9112 section 6.3): read by its Transfer-Encoding, and a sign of smuggling that a
 	// cache does not store (the connection is closed after it).
 	FramedTwice bool
+	// BodyPending says the body had not all arrived with the head: a caller relaying it sends
+	// the head on at once rather than hold it in a write buffer for body bytes that may
+	// trickle (nginx passes a head on as it comes).
+	BodyPending bool
 }
 
 // Do sends req to a server of the pool and reads the response head into resp. The body is
@@ -116,7 +120,7 @@ func (p *Pool) do(req outbound, into answerInto, t Target) (res Result, body *tr
 		}
 		body, done, err := p.exchange(s, req, into, &t)
 		if err == nil {
-			res = Result{Server: s.cfg.id, Addr: s.cfg.addr, FramedTwice: body.conn.framedTwice}
+			res = Result{Server: s.cfg.id, Addr: s.cfg.addr, FramedTwice: body.conn.framedTwice, BodyPending: body.conn.pending}
 			if assigned {
 				res.SetCookie = p.stickyCookie(s)
 			}

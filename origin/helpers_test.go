@@ -186,3 +186,19 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name string, labels ma
 	}
 	return 0
 }
+
+// beforeRelease runs f on a goroutine of its own and closes release once f returned or 2 s
+// passed, whichever comes first: early reports that f returned before release was closed,
+// so that a server holding part of its answer until release did not hold f.
+func beforeRelease[T any](release chan struct{}, f func() T) (r T, early bool) {
+	returned := make(chan T, 1)
+	go func() { returned <- f() }()
+	select {
+	case r = <-returned:
+		close(release)
+		return r, true
+	case <-time.After(2 * time.Second):
+		close(release)
+		return <-returned, false
+	}
+}

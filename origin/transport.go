@@ -80,17 +80,25 @@ func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, re
 //
 // firstByte, when positive, bounds the wait for the server's first response byte (an interim
 // response's counts) from the moment the request is written: a server that sent nothing by
-// then fails the exchange with a timeout that ResponseStarted reports false for. The rest of
-// the head and the body are bounded by the connection's inactivity limit alone.
-func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, idle, firstByte time.Duration, onInterim InterimFunc) (finish func(reuse bool), err error) {
+// then fails the exchange with a timeout that ResponseStarted reports false for. head, when
+// positive, bounds the wait for the final head from then, however many interim responses
+// came (a server that says 102 and then stalls): a timeout that ResponseStarted reports true
+// for once a byte came. The body is bounded by the connection's inactivity limit alone.
+func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, idle, firstByte, head time.Duration, onInterim InterimFunc) (finish func(reuse bool), err error) {
 	resp.Reset()
 	resp.Header.DisableNormalizing()
 	var held heldConn
-	var firstBy int64
-	if firstByte > 0 {
-		firstBy = time.Now().Add(firstByte).UnixNano()
+	var firstBy, headBy int64
+	if firstByte > 0 || head > 0 {
+		now := time.Now()
+		if firstByte > 0 {
+			firstBy = now.Add(firstByte).UnixNano()
+		}
+		if head > 0 {
+			headBy = now.Add(head).UnixNano()
+		}
 	}
-	body, err := roundTrip(hc, fastRequest{req}, &resp.Header, false, idempotent, idle, onInterim, nil, nil, 0, firstBy, &held)
+	body, err := roundTrip(hc, fastRequest{req}, &resp.Header, false, idempotent, idle, onInterim, nil, nil, headBy, firstBy, &held)
 	if err != nil {
 		return nil, err
 	}
@@ -196,20 +204,18 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 		}
 		closeAfter := twice || req.closes() || rel.close || h.ConnectionClose() || !keepAliveLimit(conn, alive, idle)
 		body := bodyOf(br, h, req.isHead(), h.StatusCode(), lb)
-		// Only a size line that came with the head is checked: waiting for one would hold the
-		// head of a stream whose first chunk comes later (server-sent events, a page flushed
-		// head first) until that chunk.
-		if br.Buffered() > 0 {
-			if err := startBody(body, br); err != nil {
-				hc.ReleaseReader(br)
-				hc.CloseConn(cc)
-				return nil, &startedError{err}
-			}
+		// Only what came with the head is checked: waiting for more would hold the head of
+		// a stream whose body comes later (server-sent events, a page flushed head first).
+		pending, err := startBody(body, br, conn)
+		if err != nil {
+			hc.ReleaseReader(br)
+			hc.CloseConn(cc)
+			return nil, &startedError{err}
 		}
 		// A body delimited by the end of the connection (RFC 9112 §6.3 item 8) leaves
 		// nothing to reuse.
 		closeAfter = closeAfter || (body != nil && h.ContentLength() == -2)
-		*held = heldConn{hc: hc, cc: cc, br: br, closeAfter: closeAfter, framedTwice: twice}
+		*held = heldConn{hc: hc, cc: cc, br: br, closeAfter: closeAfter, framedTwice: twice, pending: pending}
 		return body, nil
 	}
 }
@@ -234,6 +240,8 @@ type heldConn struct {
 	// framedTwice: the answer's head carried Content-Length and Transfer-Encoding both
 	// (framedTwice), which closeAfter includes.
 	framedTwice bool
+	// pending: the body had not all arrived with the head (startBody).
+	pending bool
 }
 
 // finish gives the connection back: to hc's keep-alive pool when reuse says the body was read

@@ -52,6 +52,14 @@ func unsolicited(c net.Conn) bool {
 	return p != nil && p.readable()
 }
 
+// waiting reports bytes or the end of the stream waiting on c's socket, which a read then
+// takes without blocking (startBody); false over TLS, where a record may be partial, and for
+// a connection that is not Dialer's.
+func waiting(c net.Conn) bool {
+	ic, ok := c.(*inactivityConn)
+	return ok && ic.peek != nil && ic.peek.readable()
+}
+
 // peeker peeks at one socket without allocating and without the runtime's syscall
 // bookkeeping: its descriptor is read once at dial time, and each peek is one raw
 // recvfrom(2) that never blocks (MSG_DONTWAIT), made only by the request holding the

@@ -106,6 +106,11 @@ type Script struct {
 	CutAt   int // body bytes sent before a cut (MidChunk, ShortLength, Reset); 0 means half the body
 	// Stall, when non-zero, pauses this long after the head and before the body.
 	Stall time.Duration
+	// Gate, when not nil, holds a Content-Length or close-delimited body after its first
+	// Lead bytes (sent with the head) until it is closed, or for 10 s at most: a slow stream
+	// a test lets go once it saw what it waits for, without a sleep.
+	Gate <-chan struct{}
+	Lead int
 	// Close closes the connection cleanly after the response (with Connection: close).
 	Close bool
 	// Hangup closes the connection without any response (after reading the request).
@@ -116,6 +121,7 @@ type Script struct {
 	// response, as a server with a keep-alive timeout does (Apache's KeepAliveTimeout). 0 keeps it.
 	IdleClose time.Duration
 	// Raw, when set, is written instead of everything else: the response bytes exactly.
+	// With Close, its last segment carries the FIN: the bytes and the close arrive together.
 	Raw []byte
 }
 
@@ -282,6 +288,10 @@ func writeScript(c net.Conn, s Script, head bool) bool {
 	}
 	time.Sleep(s.Delay)
 	w := bufio.NewWriter(c)
+	if s.Raw != nil && s.Close {
+		corkClose(c, s.Raw)
+		return false
+	}
 	if s.Raw != nil {
 		w.Write(s.Raw)
 		w.Flush()
@@ -363,6 +373,16 @@ func writeScript(c net.Conn, s Script, head bool) bool {
 		}
 		w.WriteString("0\r\n\r\n")
 	default:
+		if s.Gate != nil {
+			lead := min(s.Lead, len(body))
+			w.Write(body[:lead])
+			w.Flush()
+			select {
+			case <-s.Gate:
+			case <-time.After(10 * time.Second):
+			}
+			body, at = body[lead:], max(at-lead, 0)
+		}
 		switch cut {
 		case ShortLength, MidChunk, ChunkBoundary:
 			w.Write(body[:at])
