@@ -196,13 +196,19 @@ func (c *conn) frameBuffered() bool {
 }
 
 // frameLen is the length of the next frame as far as the read buffer tells: its header's
-// length until the header is in, then header and payload.
+// length until the header is in, then header and payload; only the header for a payload
+// over MaxFrameSize, which the framer refuses on its header (FRAME_SIZE_ERROR) without
+// waiting for bytes it will never read.
 func (c *conn) frameLen() int {
 	if c.br.Buffered() < frameHeaderLen {
 		return frameHeaderLen
 	}
 	h, _ := c.br.Peek(3) // the payload's length, 24 bits (RFC 9113 §4.1)
-	return frameHeaderLen + (int(h[0])<<16 | int(h[1])<<8 | int(h[2]))
+	n := int(h[0])<<16 | int(h[1])<<8 | int(h[2])
+	if n > int(c.cfg.MaxFrameSize) {
+		return frameHeaderLen
+	}
+	return frameHeaderLen + n
 }
 
 const frameHeaderLen = 9

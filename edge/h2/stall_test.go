@@ -82,3 +82,18 @@ func TestServer_stallInsideAFrame(t *testing.T) {
 		})
 	}
 }
+
+// TestServer_oversizedFrameHeaderIsRefusedAtOnce: a frame header announcing more than
+// MaxFrameSize ends the connection with FRAME_SIZE_ERROR (RFC 9113 §4.2) on the header
+// alone, without waiting for a payload the server will not read.
+func TestServer_oversizedFrameHeaderIsRefusedAtOnce(t *testing.T) {
+	ts := startServer(t, Config{}, nil, false)
+	c := dialRaw(t, ts.Addr)
+	// DATA on stream 1, 1 MiB announced, nothing of it sent.
+	c.wmu.Lock()
+	c.nc.Write([]byte{0x10, 0x00, 0x00, byte(http2.FrameData), 0, 0, 0, 0, 1})
+	c.wmu.Unlock()
+	if g := c.readGoAway(5 * time.Second); g.ErrCode != http2.ErrCodeFrameSize {
+		t.Fatalf("GOAWAY %v, want FRAME_SIZE_ERROR", g.ErrCode)
+	}
+}
