@@ -18,7 +18,11 @@ type banLog struct {
 	entries []logEntry // ring buffer in arrival order; entries[head] is the oldest
 	head    int
 	n       int
-	ids     map[string]struct{}
+	// ids holds, for each purge in the log, the objects its apply removed or marked here,
+	// so that every delivery acknowledges what this node purged, not only the first: the
+	// gossip copy usually wins the race with the originator's fan-out, which waits on it
+	// and then acks nothing it counted (TestService_secondDeliveryAcksWhatTheFirstPurged).
+	ids map[string]int
 	// applying holds, for each claimed id whose apply has not finished, a channel closed
 	// when it has (applied). A second delivery of that id waits on it before it reports the
 	// purge done: a peer that acked a fan-out while its gossip copy was still being applied
@@ -36,7 +40,7 @@ func newBanLog(maxEntries int, maxAge time.Duration) *banLog {
 		maxEntries: maxEntries,
 		maxAge:     maxAge,
 		entries:    make([]logEntry, maxEntries),
-		ids:        make(map[string]struct{}),
+		ids:        make(map[string]int),
 		applying:   make(map[string]chan struct{}),
 	}
 }
@@ -56,14 +60,18 @@ func (l *banLog) claim(r Request, now time.Time) bool {
 	}
 	l.entries[(l.head+l.n)%l.maxEntries] = logEntry{req: r, arrived: now}
 	l.n++
-	l.ids[r.ID] = struct{}{}
+	l.ids[r.ID] = 0
 	return true
 }
 
-// applied marks the apply of a claimed id finished and releases those waiting for it.
-func (l *banLog) applied(id string) {
+// applied marks the apply of a claimed id finished, having purged n objects, and releases
+// those waiting for it.
+func (l *banLog) applied(id string, n int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if _, ok := l.ids[id]; ok {
+		l.ids[id] = n
+	}
 	if c, ok := l.applying[id]; ok {
 		close(c)
 		delete(l.applying, id)
@@ -79,6 +87,14 @@ func (l *banLog) pending(id string) <-chan struct{} {
 		return c
 	}
 	return nil
+}
+
+// purged reports the objects the apply of id purged: 0 while it is under way or once the
+// log forgot it.
+func (l *banLog) purged(id string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ids[id]
 }
 
 // since returns the purges the originating node accepted at or after t, oldest arrival first.

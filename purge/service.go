@@ -263,19 +263,21 @@ func (s *Service) originate(ctx context.Context, r Request, source string) (Resp
 // A delivery that finds r claimed by another one still applying it (the fan-out arriving
 // while the gossip copy fsyncs the disk tier's ban) returns only once that apply is done:
 // its caller acknowledges the purge (peer) or opens the disk tier (catch-up) next, and an
-// acknowledged purge must no longer be served. Gossip does not wait: nobody waits on it,
-// and memberlist's NotifyMsg must not block.
+// acknowledged purge must no longer be served. It reports what that apply purged, so the
+// originator's sum counts this node whichever copy arrived first. Gossip does not wait:
+// nobody waits on it, and memberlist's NotifyMsg must not block.
 func (s *Service) applyOnce(r Request, source string) (int, bool) {
 	if !s.bans.claim(r, s.now()) {
-		if source != sourceGossip {
-			if done := s.bans.pending(r.ID); done != nil {
-				<-done
-			}
+		if source == sourceGossip {
+			return 0, false
 		}
-		return 0, false
+		if done := s.bans.pending(r.ID); done != nil {
+			<-done
+		}
+		return s.bans.purged(r.ID), false
 	}
-	defer s.bans.applied(r.ID)
 	var n int
+	defer func() { s.bans.applied(r.ID, n) }()
 	switch r.Kind {
 	case KindURL:
 		n = s.store.PurgeURL(r.Value, r.Soft) + s.applyTargets(r)

@@ -99,7 +99,8 @@ func newConn(s *Server, nc net.Conn) *conn {
 	if tc, ok := nc.(*tls.Conn); ok {
 		c.tls, c.serverName = true, tc.ConnectionState().ServerName
 	}
-	c.br = bufio.NewReaderSize(nc, 16<<10)
+	// A frame of the default SETTINGS_MAX_FRAME_SIZE fits whole, header included.
+	c.br = bufio.NewReaderSize(nc, 16<<10+frameHeaderLen)
 	c.bw = bufio.NewWriterSize(deadlineWriter{c}, 16<<10)
 	c.fr = http2.NewFramer(c.bw, c.br)
 	c.fr.SetMaxReadFrameSize(c.cfg.MaxFrameSize)
@@ -161,23 +162,17 @@ func (c *conn) serve() {
 			c.connError(c.calm(limitHeaderTime))
 			return
 		}
-		if c.br.Buffered() == 0 {
+		// A frame wholly in the buffer waits for nothing: no flush and no clock read for it
+		// (one per request showed in the hit profile). Any other read waits for the network,
+		// so what we owe the peer goes out first, and the wait is waitFrame's, never the
+		// framer's: a read deadline that expired inside ReadFrame would lose the bytes read
+		// so far and end the connection without GOAWAY, busy or not.
+		if !c.frameBuffered() {
 			c.mu.Lock()
 			c.flush()
 			c.mu.Unlock()
-			if !c.waitReadable() {
+			if !c.waitFrame() {
 				return
-			}
-		} else if !c.frameBuffered() {
-			// A peer that keeps the read buffer from emptying never lets the loop reach
-			// waitReadable: refresh the deadline it set before a read that waits for the
-			// network, or a long burst, or content trickling in pieces that end inside the
-			// next frame, would hit it (TestServer_trickledUploadOutlivesTheIdleTimeout).
-			// A frame wholly in the buffer waits for nothing: no clock read for it (one per
-			// request showed in the hit profile).
-			if now := time.Now(); now.Sub(c.readDeadlineSet) > c.cfg.IdleTimeout/4 {
-				c.nc.SetReadDeadline(now.Add(c.cfg.IdleTimeout))
-				c.readDeadlineSet = now
 			}
 		}
 		f, err := c.fr.ReadFrame()
@@ -197,20 +192,34 @@ func (c *conn) serve() {
 // frameBuffered reports whether the next frame, header and payload, is wholly in the read
 // buffer, so that reading it waits for nothing and no read deadline can end it.
 func (c *conn) frameBuffered() bool {
-	n := c.br.Buffered()
-	if n < frameHeaderLen {
-		return false
+	return c.br.Buffered() >= c.frameLen()
+}
+
+// frameLen is the length of the next frame as far as the read buffer tells: its header's
+// length until the header is in, then header and payload; only the header for a payload
+// over MaxFrameSize, which the framer refuses on its header (FRAME_SIZE_ERROR) without
+// waiting for bytes it will never read.
+func (c *conn) frameLen() int {
+	if c.br.Buffered() < frameHeaderLen {
+		return frameHeaderLen
 	}
 	h, _ := c.br.Peek(3) // the payload's length, 24 bits (RFC 9113 §4.1)
-	return n >= frameHeaderLen+(int(h[0])<<16|int(h[1])<<8|int(h[2]))
+	n := int(h[0])<<16 | int(h[1])<<8 | int(h[2])
+	if n > int(c.cfg.MaxFrameSize) {
+		return frameHeaderLen
+	}
+	return frameHeaderLen + n
 }
 
 const frameHeaderLen = 9
 
-// waitReadable blocks until a byte arrives at a frame boundary; false ends the connection.
-// A read timeout here means nothing arrived for IdleTimeout: the connection goes away only
-// if it also wrote nothing for that long and has no stream in progress.
-func (c *conn) waitReadable() bool {
+// waitFrame blocks until the next frame is wholly in the read buffer, or the buffer is full
+// of a frame larger than it (ReadFrame then reads the rest under the deadline set here);
+// false ends the connection. Bytes read before a read timeout stay buffered, so a timeout
+// inside a frame is judged like one between frames (TestServer_stallInsideAFrame): it
+// means nothing arrived for IdleTimeout, and the connection goes away, with GOAWAY
+// NO_ERROR, only if it also wrote nothing for that long and has no stream in progress.
+func (c *conn) waitFrame() bool {
 	for {
 		c.mu.Lock()
 		if c.draining || c.closed {
@@ -224,9 +233,12 @@ func (c *conn) waitReadable() bool {
 			deadline = minTime(deadline, c.hdrOpenSince.Add(c.cfg.HeaderTimeout))
 		}
 		c.nc.SetReadDeadline(deadline)
-		_, err := c.br.Peek(1)
+		_, err := c.br.Peek(min(c.frameLen(), c.br.Size()))
 		if err == nil {
-			return true
+			if c.frameBuffered() || c.br.Buffered() == c.br.Size() {
+				return true
+			}
+			continue // the header came in: now its payload
 		}
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
 			return false
