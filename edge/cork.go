@@ -69,8 +69,18 @@ func (b *diskFile) uncork() {
 }
 
 // testHookCork, when set (by tests, before any node starts), learns whether a disk hit's
-// socket was corked: in its sendfile ("sendfile") and after uncork ("uncorked").
+// socket was corked: in its sendfile ("sendfile"), after uncork ("uncorked") and when its
+// body is closed ("closed", the response's last event).
 var testHookCork func(where string, corked bool)
+
+// sockCorked reports whether b's socket is corked (false without one). For testHookCork.
+func (b *diskFile) sockCorked() bool {
+	if b.sock == nil {
+		return false
+	}
+	raw, err := b.sock.SyscallConn()
+	return err == nil && corkState(raw)
+}
 
 func corkState(raw syscall.RawConn) bool {
 	v := false
