@@ -17,7 +17,13 @@ import (
 // 15.5 corked, 17.8 from nginx; h2load's CPU per response fell by about two fifths and the
 // node's rose (the loopback's receive side then runs in the sender's softirq). At 256 KiB,
 // where the node's core is the limit, a cork cost Shoal a third of its req/s (the disk
-// tier's README), so smaller bodies are sent as before; sizes between were not measured.
+// tier's README), so smaller bodies are sent as before. Measured again with the 256 KiB
+// rows (bench-disk-peers.sh, PROTOS=h1 ROUNDS=3 DURATION=3, a build corking from 256 KiB
+// as SHOAL_BIN beside this one as SHOAL_BASE, load average 4.3-7.9): on ext4 corked/uncorked
+// req/s 0.53-0.89 (median 0.62), the node's CPU per request 106-167 us corked against
+// 81-103; on tmpfs 147-206 us against 114-127 (a round that stalled left out); h2load's CPU
+// per response no lower corked (ext4 105-112 us against 102-111). 512 KiB, between the
+// script's two sizes, was not measured.
 const corkMinBody = 1 << 20
 
 // corkOn and corkOff are package-level so that passing them to RawConn.Control allocates
