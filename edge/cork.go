@@ -17,7 +17,19 @@ import (
 // 15.5 corked, 17.8 from nginx; h2load's CPU per response fell by about two fifths and the
 // node's rose (the loopback's receive side then runs in the sender's softirq). At 256 KiB,
 // where the node's core is the limit, a cork cost Shoal a third of its req/s (the disk
-// tier's README), so smaller bodies are sent as before; sizes between were not measured.
+// tier's README), so smaller bodies are sent as before. Measured again with the 256 KiB
+// rows (bench-disk-peers.sh, PROTOS=h1 ROUNDS=3 DURATION=3, a build corking from 256 KiB
+// as SHOAL_BIN beside this one as SHOAL_BASE, load average 4.3-7.9): on ext4 corked/uncorked
+// req/s 0.53-0.89 (median 0.62), the node's CPU per request 106-167 us corked against
+// 81-103; on tmpfs 147-206 us against 114-127 (a round that stalled left out); h2load's CPU
+// per response no lower corked (ext4 105-112 us against 102-111). 512 KiB, between the
+// script's two sizes, was not measured.
+//
+// The cork is held until the whole body is handed to the kernel, not only over the head:
+// released after the first sendfile call instead (the packets MSG_MORE on the head would
+// give; fasthttp writes the head itself, so MSG_MORE is not reachable without taking the
+// write over), a 1 MiB hit's req/s was 0.36-0.78 of this on tmpfs and 1.07-1.41 on ext4 in
+// the same run (3 rounds each, load average 6-11): no clear gain, not kept.
 const corkMinBody = 1 << 20
 
 // corkOn and corkOff are package-level so that passing them to RawConn.Control allocates
@@ -69,8 +81,18 @@ func (b *diskFile) uncork() {
 }
 
 // testHookCork, when set (by tests, before any node starts), learns whether a disk hit's
-// socket was corked: in its sendfile ("sendfile") and after uncork ("uncorked").
+// socket was corked: in its sendfile ("sendfile"), after uncork ("uncorked") and when its
+// body is closed ("closed", the response's last event).
 var testHookCork func(where string, corked bool)
+
+// sockCorked reports whether b's socket is corked (false without one). For testHookCork.
+func (b *diskFile) sockCorked() bool {
+	if b.sock == nil {
+		return false
+	}
+	raw, err := b.sock.SyscallConn()
+	return err == nil && corkState(raw)
+}
 
 func corkState(raw syscall.RawConn) bool {
 	v := false

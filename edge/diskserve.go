@@ -266,5 +266,8 @@ func (b *diskFile) Read(p []byte) (int, error) {
 
 func (b *diskFile) Close() error {
 	b.uncork() // a body never written (its head's write failed) leaves no cork behind
+	if testHookCork != nil {
+		testHookCork("closed", b.sockCorked())
+	}
 	return b.h.Close()
 }

@@ -219,7 +219,13 @@ func compressedCopy(o *cachestore.Object) bool {
 // putDisk queues o for the disk tier (see diskRecord for what is not written).
 func (p *pipeline) putDisk(o *cachestore.Object, m *cachestore.Meta) bool {
 	rec, ok := p.diskRecord(o, m)
-	return ok && p.disk.d.Put(rec)
+	if !ok || !p.disk.d.Put(rec) {
+		return false
+	}
+	if testHookDiskQueued != nil {
+		testHookDiskQueued(rec.Key)
+	}
+	return true
 }
 
 // diskRecord is o as the disk tier stores it, body included, or false when o is not written:
@@ -317,14 +323,24 @@ func (s *diskStream) abort() {
 	}
 }
 
-// commitDisk hands a complete streamed body to the disk tier and reports whether it took it.
-func (p *pipeline) commitDisk(w *disk.Writer) bool {
+// commitDisk hands a complete streamed body, key's, to the disk tier and reports whether
+// it took it.
+func (p *pipeline) commitDisk(key string, w *disk.Writer) bool {
 	if w.Commit() {
 		p.metrics.stored.Inc()
+		if testHookDiskQueued != nil {
+			testHookDiskQueued(key)
+		}
 		return true
 	}
 	return false
 }
+
+// testHookDiskQueued, when set (by tests, before any node starts), learns the key of each
+// record queued for the disk tier's writer (a streamed fill's Commit, or memory's eviction):
+// after it, disk.Disk.Wait returns once the record is written, so a test knows its next
+// lookup is a disk hit without polling.
+var testHookDiskQueued func(key string)
 
 // touchDisk tells the disk tier's admission about a memory hit, so that a key memory serves
 // well is admitted when memory evicts it.

@@ -630,7 +630,7 @@ func (p *pipeline) fillBody(j *fillJob) {
 		if len(h.vary) > 0 {
 			p.store.SetVary(j.url, h.vary)
 		}
-		if j.stored = p.commitDisk(w); j.stored {
+		if j.stored = p.commitDisk(j.key, w); j.stored {
 			return
 		}
 		// Refused (queue full, the body outgrew the disk's limit): memory takes it if it
