@@ -16,18 +16,28 @@ origin_requests() {
   curl -s "http://127.0.0.1:$port_origin/_status" | awk 'NR == 3 {print $3}'
 }
 
-# run_wrk URL [SCRIPT [ARGS...]] prints "rps p50_ms p99_ms requests errors" for one run with
-# the load generator pinned to core 1. Every target gets exactly these flags.
+# timed CMD... runs CMD pinned to core 1 with its output in $work/client.out and prints the
+# CPU time (user + system, every thread and child) it took, in microseconds: the client's own
+# cost, to set beside how busy its core was.
+timed() {
+  local t
+  t=$({ TIMEFORMAT='%U %S'; time taskset -c 1 "$@" >"$work/client.out" 2>&1 || true; } 2>&1)
+  awk -v t="$t" 'BEGIN {split(t, c, " "); printf "%.0f", (c[1] + c[2]) * 1e6}'
+}
+
+# run_wrk URL [SCRIPT [ARGS...]] prints "rps p50_ms p99_ms requests errors client_cpu_us" for
+# one run with the load generator pinned to core 1. Every target gets exactly these flags.
 run_wrk() {
-  local url=$1 out
+  local url=$1 out cpu
   shift
   if [ $# -gt 0 ]; then
     local script=$1
     shift
-    out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$script" "$url" -- "$@" 2>&1) || true
+    cpu=$(timed wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$script" "$url" -- "$@")
   else
-    out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency "$url" 2>&1) || true
+    cpu=$(timed wrk -t1 -c"$conns" -d"${secs}s" --latency "$url")
   fi
+  out=$(cat "$work/client.out")
   printf '%s\n' "$out" >>"$work/wrk.log"
   local rps p50 p99 reqs errs
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -35,7 +45,21 @@ run_wrk() {
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
   errs=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")
-  echo "${rps:-0} $(to_ms "${p50:-nan}") $(to_ms "${p99:-nan}") ${reqs:-0} $errs"
+  echo "${rps:-0} $(to_ms "${p50:-nan}") $(to_ms "${p99:-nan}") ${reqs:-0} $errs $cpu"
+}
+
+# run_sink URL SIZE prints the same fields as run_wrk for one run of scripts/bench/sinkload
+# (the same connections and seconds, pinned to core 1), which discards bodies in the kernel
+# instead of copying them. A row it refuses (bodies not SIZE bytes, or errors) gets req/s 0
+# and at least one error, so no ratio is made of it.
+run_sink() {
+  local url=$1 size=$2 cpu out rps p50 p99 reqs errs
+  cpu=$(timed "$sinkload" -url "$url" -size "$size" -c "$conns" -d "${secs}s")
+  out=$(cat "$work/client.out")
+  printf '%s %s\n%s\n' "$url" "$size" "$out" >>"$work/sinkload.log"
+  read -r rps p50 p99 reqs errs _ < <(grep -v '^sinkload:' <<<"$out" | tail -1)
+  if grep -q '^sinkload: row refused' <<<"$out"; then rps=0 errs=$((${errs:-0} > 0 ? errs : 1)); fi
+  echo "${rps:-0} ${p50:-nan} ${p99:-nan} ${reqs:-0} ${errs:-1} $cpu"
 }
 
 # run_latency TARGET WORKLOAD ROUND prints the tab-separated line of scripts/bench/latency

@@ -113,7 +113,7 @@ per_thread() {
     END { printf "%-8s %9d %9d %7.3f %7.3f\n", "total", tv, tn, tv / reqs, tn / reqs }' "$1" "$2" | sort -k2,2nr -k3,3nr
 }
 {
-  echo "${TARGET:-shoal} $workload under wrk -t1 -c$conns -d${secs}s: rps p50_ms p99_ms requests errors = $m"
+  echo "${TARGET:-shoal} $workload under wrk -t1 -c$conns -d${secs}s: rps p50_ms p99_ms requests errors client_cpu_us = $m"
   awk -v s=$((cpu1 - cpu0)) -v o=$((ocpu1 - ocpu0)) -v r="$reqs" \
     'BEGIN {printf "CPU per response: %.1f us, origin %.1f us\n", s * 1e4 / r, o * 1e4 / r}'
   echo "minor page faults: $((flt1 - flt0)) ($(awk -v f=$((flt1 - flt0)) -v r="$reqs" 'BEGIN {printf "%.3f", f / r}') per response); RSS $rss0 -> $rss1 KiB"

@@ -48,7 +48,7 @@ if [ "$workload" = miss-1k ]; then m=$(run_wrk "http://127.0.0.1:$port_shoal" "$
 wait "$perf_pid"
 [ -n "${PERF_DATA:-}" ] && cp "$work/perf.data" "$PERF_DATA"
 {
-  echo "${PROFILE_TARGET:-shoal} $workload under wrk -t1 -c$conns -d${secs}s: rps p50_ms p99_ms requests errors = $m"
+  echo "${PROFILE_TARGET:-shoal} $workload under wrk -t1 -c$conns -d${secs}s: rps p50_ms p99_ms requests errors client_cpu_us = $m"
   echo
   echo "== flat (self) =="
   perf report -i "$work/perf.data" --stdio --no-children --sort symbol -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -45 || true
@@ -67,7 +67,7 @@ if [ "${SYSCALLS:-0}" = 1 ]; then
   reqs=$(awk '{print $4}' <<<"$m")
   {
     echo
-    echo "== syscalls under strace -c -f (wrk -d${secs}s: rps p50_ms p99_ms requests errors = $m) =="
+    echo "== syscalls under strace -c -f (wrk -d${secs}s: rps p50_ms p99_ms requests errors client_cpu_us = $m) =="
     strace_per_response "$work/strace.txt" "$reqs" request
   } >>"$out"
 fi

@@ -17,6 +17,8 @@ $1 == "run" {
   if (NF >= 12) { ticks[k] += $11; nload[k]++; load[k] += $12 }
   # Context switches of the target's threads, voluntary and involuntary (newer rows only).
   if (NF >= 14) { ncsw[k]++; vsw[k] += $13; isw[k] += $14 }
+  # Which client ran (wrk or sinkload) and its own CPU time in microseconds (newer rows only).
+  if (NF >= 16) { client[k] = $15; nclcpu[k]++; clcpu[k] += $16 }
   if ($5 < lo[k]) lo[k] = $5
   if ($5 > hi[k]) hi[k] = $5
 }
@@ -39,8 +41,8 @@ $1 == "mem" {
   if ($2 == "haproxy") blocks = $8 - $7
 }
 END {
-  printf "%-9s %-8s %10s %7s %8s %8s %7s %6s %7s %11s %5s  %s\n", "workload", "target", "req/s", "vs vrn", "p50 ms", "p99 ms", "spread", "errors", \
-    "cpu us", "csw vol/inv", "load", "note"
+  printf "%-12s %-8s %10s %7s %8s %8s %7s %6s %7s %11s %5s %6s  %s\n", "workload", "target", "req/s", "vs vrn", "p50 ms", "p99 ms", "spread", "errors", \
+    "cpu us", "csw vol/inv", "load", "cl us", "note"
   for (i = 1; i <= nw; i++) {
     w = wl[i]; base = ((w, "varnish") in n) ? rps[w, "varnish"] / n[w, "varnish"] : 0
     for (j = 1; j <= nt; j++) {
@@ -53,12 +55,16 @@ END {
       # CPU microseconds per response: ticks of 10 ms over the requests of every round.
       cpu[k] = (k in nload && reqs[k] > 0) ? ticks[k] * 10000 / reqs[k] : 0
       lp[k] = (k in nload) ? load[k] / nload[k] : -1
-      if (lp[k] >= 95) note = note (note == "" ? "" : "; ") "load core saturated: req/s measures wrk"
+      cl = (k in client) ? client[k] : "wrk"
+      if (lp[k] >= 95) note = note (note == "" ? "" : "; ") "load core saturated: req/s measures " cl
+      if (cl == "sinkload" && m == 0) note = note (note == "" ? "" : "; ") "REFUSED by sinkload: bodies not of the expected size, or errors"
+      # The client's own CPU per response, microseconds (wrk or sinkload, on the load core).
+      clus = (k in nclcpu && reqs[k] > 0) ? sprintf("%.1f", clcpu[k] / reqs[k]) : "-"
       # Context switches per response, voluntary/involuntary, over every round.
       csw = (k in ncsw && reqs[k] > 0) ? sprintf("%.2f/%.2f", vsw[k] / reqs[k], isw[k] / reqs[k]) : "-"
-      printf "%-9s %-8s %10.0f %7s %8.2f %8.2f %6.1f%% %6d %7s %11s %5s  %s\n", w, t, m, (base > 0 ? sprintf("%.2fx", m / base) : "-"), \
+      printf "%-12s %-8s %10.0f %7s %8.2f %8.2f %6.1f%% %6d %7s %11s %5s %6s  %s\n", w, t, m, (base > 0 ? sprintf("%.2fx", m / base) : "-"), \
         p50[k] / n[k], m99[k], (m > 0 ? 100 * (hi[k] - lo[k]) / m : 0), errs[k], \
-        (cpu[k] > 0 ? sprintf("%.1f", cpu[k]) : "-"), csw, (lp[k] >= 0 ? sprintf("%.0f%%", lp[k]) : "-"), note
+        (cpu[k] > 0 ? sprintf("%.1f", cpu[k]) : "-"), csw, (lp[k] >= 0 ? sprintf("%.0f%%", lp[k]) : "-"), clus, note
     }
   }
   if (lnw > 0) latency_table()
@@ -94,7 +100,7 @@ END {
       if (bp99 < 0 || m99[w, t] < bp99) { bp99 = m99[w, t]; bp99t = t }
     }
     if (bestt == "") continue # TARGETS left out every peer
-    printf "%-9s req/s %.2fx %s (%s)   p99 %.2f ms vs best peer %.2f ms (%s)   %s%s\n", w, (best > 0 ? mr[w, "shoal"] / best : 0), \
+    printf "%-12s req/s %.2fx %s (%s)   p99 %.2f ms vs best peer %.2f ms (%s)   %s%s\n", w, (best > 0 ? mr[w, "shoal"] / best : 0), \
       (w ~ /^hit/ ? "of best peer" : "of nginx"), bestt, m99[w, "shoal"], bp99, bp99t, \
       (best == 0 ? "n/a" : (mr[w, "shoal"] >= best && m99[w, "shoal"] <= bp99) ? "met" : "short"), \
       (cpu[w, "shoal"] > 0 && cpu[w, bestt] > 0 ? sprintf("   cpu/response %.2fx %s's", cpu[w, "shoal"] / cpu[w, bestt], bestt) : "")

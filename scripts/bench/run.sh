@@ -7,6 +7,7 @@
 # repeated in rounds so drift hits every target alike. Prints the tables and their file's path.
 # Usage: [SECONDS_PER_RUN=5] [ROUNDS=2] [OBJECTS=100000] [CONNECTIONS=64] [RATE=5000]
 #        [FULL_CACHE_MIB=1024]
+#        [LARGE_CLIENT=sinkload|wrk|"sinkload wrk"]
 #        [SHOAL_POLICY=example] [SHOAL_BASELINE=bin/shoal-old] [TARGETS="shoal shoal-policy"] [WORKLOADS="hit-1k hit-16k"] [LATENCY=off] [LATENCY_WORKLOADS="hit-16k"]
 #        scripts/bench/run.sh
 set -euo pipefail
@@ -24,6 +25,18 @@ workloads=(hit-1k hit-16k hit-256k hit-1m pass-1k miss-1k)
 # Fixed-rate latency: hit-1k is /1k.bin again and again, zipf-1k a Zipf(0.9) mix over the
 # OBJECTS objects the memory phase filled (/fill/<target>/<rank>), the same URLs for everyone.
 lat_workloads=(hit-1k zipf-1k)
+# The closed-loop client of the hit-256k and hit-1m rows: wrk copies every body out of its
+# sockets, and at these sizes its one core, not the target, set the pace, so these rows use
+# sinkload (scripts/bench/sinkload: the same connections and seconds, bodies discarded in the
+# kernel). LARGE_CLIENT=wrk brings wrk back; "sinkload wrk" runs both, each target's two runs
+# back to back, the second client's rows labelled hit-256k@wrk.
+read -r -a large_clients <<<"${LARGE_CLIENT:-sinkload}"
+for c in "${large_clients[@]}"; do
+  case $c in
+  sinkload | wrk) ;;
+  *) echo "LARGE_CLIENT: unknown client $c (sinkload, wrk)" >&2; exit 2 ;;
+  esac
+done
 # SHOAL_POLICY=example adds a fifth target, shoal-policy: a second Shoal process with the
 # example's policy on its routes (configs.sh), interleaved with the others, so the cost of the
 # rules is the ratio shoal-policy/shoal within one run (issue 17).
@@ -81,6 +94,11 @@ work=$(mktemp -d /tmp/shoal-bench.XXXXXX)
 # nginx keeps bodies in files: a tmpfs keeps disk speed out of the comparison.
 if [ -d /dev/shm ]; then cache_dir=$(mktemp -d /dev/shm/shoal-bench-nginx.XXXXXX); else cache_dir=$work/cache; fi
 latency=$work/latency
+sinkload=$work/sinkload
+if [[ " ${large_clients[*]} " == *" sinkload "* ]] && ! go build -o "$sinkload" ./scripts/bench/sinkload; then
+  echo "scripts/bench/sinkload does not build (LARGE_CLIENT=wrk runs without it)" >&2
+  exit 1
+fi
 refproxy=$work/refproxy
 if [[ " ${targets[*]} " == *" refproxy "* ]] && ! go build -o "$refproxy" ./scripts/bench/refproxy; then
   echo "warning: scripts/bench/refproxy does not build; no refproxy row" >&2
@@ -153,10 +171,14 @@ for p in "${ports[@]}"; do wait_port "$p"; done
 
 port_of() { local v="port_${1//-/_}"; echo "${!v}"; }
 path_of() {
-  case $1 in
+  case ${1%@*} in
   hit-1k) echo /1k.bin ;; hit-16k) echo /16k.bin ;; hit-256k) echo /256k.bin ;; hit-1m) echo /1m.bin ;;
   pass-1k) echo /pass/1k.bin ;; miss-1k) echo / ;;
   esac
+}
+# size_of is a hit workload's body in bytes: what sinkload expects of every response.
+size_of() {
+  case ${1%@*} in hit-1k) echo 1024 ;; hit-16k) echo 16384 ;; hit-256k) echo 262144 ;; hit-1m) echo 1048576 ;; esac
 }
 
 # Memory first, on fresh processes: a short hit run allocates connection buffers, then the
@@ -199,19 +221,33 @@ for round in $(seq "$rounds"); do
       t=${targets[$(((i + round - 1) % ${#targets[@]}))]}
       [ "$t" = refproxy ] && [ "$w" != pass-1k ] && continue
       url="http://127.0.0.1:$(port_of "$t")$(path_of "$w")"
-      before=$(origin_requests) cpu0=$(cpu_ticks "$t") load0=$(core_times 1) csw0=$(ctx_switches "$t")
-      if [ "$w" = miss-1k ]; then
-        m=$(run_wrk "$url" "$here/miss.lua" "$t-$round-$RANDOM")
-      else
-        m=$(run_wrk "$url")
-      fi
-      after=$(origin_requests) cpu1=$(cpu_ticks "$t") load1=$(core_times 1) csw1=$(ctx_switches "$t")
-      # The target's CPU ticks over the run, and how busy the load generator's core was in
-      # per cent: near 100, wrk was the bottleneck and req/s says little about the target.
-      loadpct=$(awk -v a="$load0" -v b="$load1" 'BEGIN {split(a, x, " "); split(b, y, " ");
-        d = (y[1] - x[1]) + (y[2] - x[2]); printf "%.0f", (d > 0 ? 100 * (y[1] - x[1]) / d : 0)}')
-      printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$t" "$round" "${m// /	}" "$((after - before - 1))" \
-        "$((cpu1 - cpu0))" "$loadpct" "$((${csw1% *} - ${csw0% *}))" "$((${csw1#* } - ${csw0#* }))" >>"$raw"
+      # The large hit rows run once per LARGE_CLIENT, each target's runs back to back, the
+      # order of the clients reversed every other round; the first client's rows keep the
+      # plain workload name.
+      clients=(wrk)
+      case $w in hit-256k | hit-1m) clients=("${large_clients[@]}") ;; esac
+      ((round % 2 == 0)) && [ ${#clients[@]} -gt 1 ] && clients=("${clients[1]}" "${clients[0]}")
+      for client in "${clients[@]}"; do
+        label=$w
+        [ ${#large_clients[@]} -gt 1 ] && [ "$client" != "${large_clients[0]}" ] && [[ $w == hit-256k || $w == hit-1m ]] && label=$w@$client
+        before=$(origin_requests) cpu0=$(cpu_ticks "$t") load0=$(core_times 1) csw0=$(ctx_switches "$t")
+        if [ "$w" = miss-1k ]; then
+          m=$(run_wrk "$url" "$here/miss.lua" "$t-$round-$RANDOM")
+        elif [ "$client" = sinkload ]; then
+          m=$(run_sink "$url" "$(size_of "$w")")
+        else
+          m=$(run_wrk "$url")
+        fi
+        after=$(origin_requests) cpu1=$(cpu_ticks "$t") load1=$(core_times 1) csw1=$(ctx_switches "$t")
+        # The target's CPU ticks over the run, and how busy the load generator's core was in
+        # per cent: near 100, the client was the bottleneck and req/s says little about the
+        # target. Last, which client ran and its own CPU time (microseconds).
+        loadpct=$(awk -v a="$load0" -v b="$load1" 'BEGIN {split(a, x, " "); split(b, y, " ");
+          d = (y[1] - x[1]) + (y[2] - x[2]); printf "%.0f", (d > 0 ? 100 * (y[1] - x[1]) / d : 0)}')
+        clcpu=${m##* } m=${m% *}
+        printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$t" "$round" "${m// /	}" "$((after - before - 1))" \
+          "$((cpu1 - cpu0))" "$loadpct" "$((${csw1% *} - ${csw0% *}))" "$((${csw1#* } - ${csw0#* }))" "$client" "$clcpu" >>"$raw"
+      done
     done
   done
   for w in "${lat_workloads[@]}"; do
@@ -238,6 +274,10 @@ fi
 {
   echo "Shoal edge benchmark, $(date -u +%FT%TZ), $(nproc) cores: servers on core 0, load (wrk, latency) on core 1"
   echo "wrk -t1 -c$conns -d${secs}s --latency, $rounds rounds interleaved; memory fill: $objects objects of 1 KiB"
+  if [[ " ${workloads[*]} " == *" hit-256k "* || " ${workloads[*]} " == *" hit-1m "* ]]; then
+    echo "hit-256k, hit-1m: LARGE_CLIENT=\"${large_clients[*]}\" (sinkload: scripts/bench/sinkload -c$conns -d${secs}s," \
+      "bodies discarded in the kernel, not copied; the rows of a second client are labelled @client)"
+  fi
   echo "latency: scripts/bench/latency (loadtest on vegeta $(go list -m -f '{{.Version}}' github.com/tsenart/vegeta/v12 2>/dev/null)):" \
     "$rate req/s open loop for ${secs}s, keep-alive, at most $conns in flight, measured from the schedule"
   echo "versions: $(varnishd -V 2>&1 | head -1 | cut -d' ' -f1-2 | tr -d '()'); $(haproxy -v | head -1 | cut -d' ' -f1-3);" \
@@ -248,7 +288,7 @@ fi
   [ -n "$full_mib" ] && { echo; awk -v mib="$full_mib" -v hdr=1 -f "$here/full.awk" "$raw"; }
   echo
   echo "raw rows (run: workload target round rps p50_ms p99_ms requests errors origin_requests cpu_ticks load_core_busy_pct"
-  echo "               voluntary_switches involuntary_switches;"
+  echo "               voluntary_switches involuntary_switches client client_cpu_us;"
   echo "          lat: workload target round p50_ms p99_ms p999_ms success requests sent_per_s errors origin_requests;"
   echo "          mem: target rss_before_kib rss_after_kib held_before held_after extra_before extra_after;
           extra: nginx tmpfs bytes, blocks taken by haproxy cache entries;
