@@ -30,7 +30,9 @@
 # number of rounds is the mean of the middle two (it was the lower one: with ROUNDS=2, the
 # worse round). Each table starts with the load average, and each summary line ends with the
 # 1-minute load at its end: on the shared 2-core machine a row measured at a load of 10 says
-# little about req/s (CPU per request holds better). Nothing is asserted.
+# little about req/s (CPU per request holds better). SIZES (default "256k 1m"; also 512k, the
+# cork threshold's neighbourhood, edge/cork.go): the object sizes, each a working set of
+# 64 MiB. Nothing is asserted.
 # Usage: scripts/bench-disk-peers.sh [requests per run]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +40,7 @@ requests="${1:-3000}"
 rounds="${ROUNDS:-5}"
 disks="${DISKS:-/dev/shm ${TMPDIR:-/tmp}}"
 protos="${PROTOS:-h1 h2 h2c}"
+sizes="${SIZES:-256k 1m}"
 missing=()
 for pair in nginx:nginx-light h2load:nghttp2-client openssl:openssl curl:curl taskset:util-linux; do
 	command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
@@ -121,8 +124,8 @@ bench_on() { # base directory of the caches
 	per="$requests requests"
 	[ -n "${DURATION:-}" ] && per="$DURATION s"
 	echo "## $fs ($1): cache.memory 16 MiB, working set 64 MiB, $per per run"
-	for size in 256k 1m; do
-		case $size in 256k) objects=256 ;; 1m) objects=64 ;; esac
+	for size in $sizes; do
+		case $size in 256k) objects=256 ;; 512k) objects=128 ;; 1m) objects=64 ;; *) echo "SIZES: 256k, 512k or 1m" >&2; exit 1 ;; esac
 		# Warm over HTTP/1.1: every protocol then reads the same cached objects.
 		for srv in $srvs; do
 			for _ in 1 2; do

@@ -1,7 +1,7 @@
 # Sourced by bench-disk-peers.sh and profile-disk-hit.sh: the disk-hit set-up they share.
-# Ports (fixed: take the bench lock), then start_disk_servers DIR BIN: in DIR, a 256 KiB and a
-# 1 MiB file for an nginx origin, a self-signed certificate, nginx proxy_cache (HTTP/1.1, TLS
-# with h2, h2c) and Shoal (BIN, cache.memory 16 MiB, a 1 GiB disk tier under DIR) on core 0,
+# Ports (fixed: take the bench lock), then start_disk_servers DIR BIN: in DIR, a 256 KiB, a
+# 512 KiB (the cork threshold's neighbourhood) and a 1 MiB file for an nginx origin, a
+# self-signed certificate, nginx proxy_cache (HTTP/1.1, TLS with h2, h2c) and Shoal (BIN, cache.memory 16 MiB, a 1 GiB disk tier under DIR) on core 0,
 # started and ready. It appends their pids to pids and sets nginx_pid and shoal_pid.
 # NGINX_NOPUSH: nginx's tcp_nopush (default off); NGINX_OPEN_FILE_CACHE: nginx's open_file_cache
 # line (default max=10000 inactive=20s, with open_file_cache_valid 30s and min_uses 2, the
@@ -19,6 +19,7 @@ start_disk_servers() { # dir bin
 	local dir=$1 bin=$2
 	mkdir -p "$dir/www" "$dir/ngx-cache" "$dir/shoal-disk"
 	head -c 262144 /dev/urandom >"$dir/www/256k.bin"
+	head -c 524288 /dev/urandom >"$dir/www/512k.bin"
 	head -c 1048576 /dev/urandom >"$dir/www/1m.bin"
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
 		-addext subjectAltName=DNS:localhost -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
@@ -28,6 +29,7 @@ events { worker_connections 4096; }
 http { access_log off; sendfile on; default_type application/octet-stream;
   server { listen 127.0.0.1:$port_origin; root $dir/www;
     location /256k/ { try_files /256k.bin =404; expires 1h; }
+    location /512k/ { try_files /512k.bin =404; expires 1h; }
     location /1m/ { try_files /1m.bin =404; expires 1h; } } }
 CONF
 	cat >"$dir/nginx.conf" <<CONF
