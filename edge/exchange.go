@@ -129,8 +129,11 @@ type exchange struct {
 	// overtook it since, and its walk (target, route, key, lookup, verdict) is the
 	// pipeline's when handed over (probeResult.handed).
 	probe *probeResult
-	// streamed is the body streamBody set, to record the request once it ended.
+	// streamed is the body streamBody set, to record the request once it ended: outcome
+	// (the exchange's own, so a streamed response allocates none for it) or, when a second
+	// body replaced the first, one of its own.
 	streamed *outcomeBody
+	outcome  outcomeBody
 	// passed is a pass's origin body (servePass), which streamed reads: the exchange's own,
 	// not an allocation per pass. Every listener keeps the exchange until the body it set
 	// was closed (releaseHTTP1; h2Release after closeBody).

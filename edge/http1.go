@@ -408,10 +408,9 @@ func (n *Node) handlePeer(ctx *fasthttp.RequestCtx) {
 }
 
 // releaseHTTP1 returns e to its pool now, or, when its response streams a body streamBody
-// set, once fasthttp closed that body: the body's record waits for its end, and a pass's
-// origin body lives in e (exchange.passed). outcomeBody's close guard is on the heap, so
-// fasthttp's second close of the same body (Close, then CloseWithError) touches nothing of
-// a reused e.
+// set, once fasthttp closed that body: the body's record waits for its end, and the body
+// (exchange.outcome) and a pass's origin body (exchange.passed) live in e. fasthttp closes
+// the body once, since outcomeBody has CloseWithError and no Close (see there).
 func (n *Node) releaseHTTP1(e *http1Exchange) {
 	if b := e.x.streamed; b != nil && e.x.resp.BodyStream() == io.Reader(b) {
 		b.release = e

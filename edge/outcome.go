@@ -27,8 +27,15 @@ const resultAdoptMiss = "adopt_miss"
 // The record then says result "aborted" and logs Cache-Status without "stored". A body that
 // arrives whole and is still not stored (a chunked one that outgrew cache.max_object_size, a
 // store that refused it) is recorded without "stored" too (outcomeBody.fill).
+//
+// The body is the exchange's own (exchange.outcome), not an allocation per streamed response,
+// unless an earlier body of this exchange took it: SetBodyStream closes that one first.
 func streamBody(x *exchange, r io.Reader, size int) {
-	b := &outcomeBody{r: r, length: int64(size)}
+	b := &x.outcome
+	if x.streamed != nil {
+		b = new(outcomeBody)
+	}
+	*b = outcomeBody{r: r, length: int64(size)}
 	x.resp.SetBodyStream(b, size)
 	x.streamed = b
 }
@@ -82,10 +89,11 @@ func (b *outcomeBody) whole() bool {
 	return !b.failed && (b.eof || b.length >= 0 && b.n >= b.length)
 }
 
-func (b *outcomeBody) Close() error { return b.CloseWithError(nil) }
-
 // CloseWithError is how a listener closes the body after writing it, err saying why the write
-// stopped early (the client went away).
+// stopped early (the client went away). It is the body's only close: fasthttp calls Close and
+// then CloseWithError on a body that has both, and the first would release the exchange
+// (release) that holds the body, so the second would read a reused exchange's body. With no
+// Close, every listener closes it once (fasthttp's closeBodyStreamReader, closeBody).
 func (b *outcomeBody) CloseWithError(err error) error {
 	if b.closed {
 		return nil
