@@ -3,9 +3,11 @@ package origin
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 )
 
 // lengthBody reads a body delimited by its Content-Length (RFC 9112 §6.3 item 6) straight
@@ -153,16 +155,27 @@ var lastChunk = []byte("0\r\n\r\n")
 
 // arrived reads into br what already arrived on c, until br holds need bytes: only while
 // the socket has something waiting (bytes, or its end), so it never blocks. The connection's
-// end before need is io.ErrUnexpectedEOF. Over TLS nothing is read (a record waiting there
-// may be partial): only what br holds counts.
+// end before need is io.ErrUnexpectedEOF. Over TLS it reads through the TLS connection with
+// the socket below it non-blocking (belowTLS): a record that came whole is decrypted, one
+// that came in part stays in TLS's buffer (a timeout is temporary to crypto/tls) for the
+// body's reads, and the end of the stream or a close_notify after the head counts as over
+// plain TCP. Where the socket cannot be peeked, only what br holds counts.
 func arrived(br *bufio.Reader, c net.Conn, need int) error {
+	ic := belowTLS(c)
+	if ic != nil {
+		ic.nonBlocking = true
+		defer func() { ic.nonBlocking = false }()
+	}
 	for range 8 { // each read takes all that is waiting; a few cover bytes landing meanwhile
-		if br.Buffered() >= need || !waiting(c) {
+		if br.Buffered() >= need || ic == nil && !waiting(c) {
 			return nil
 		}
 		if _, err := br.Peek(br.Buffered() + 1); err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
+			switch {
+			case err == io.EOF:
+				return io.ErrUnexpectedEOF
+			case ic != nil && errors.Is(err, os.ErrDeadlineExceeded):
+				return nil // nothing more waits whole below TLS
 			}
 			return err
 		}
