@@ -1,13 +1,10 @@
 package edge
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/shoal-cdn/shoal/internal/testenv"
 )
@@ -32,26 +29,11 @@ func TestCluster_slowStreamHeadCrossesThePeerHopAtOnce(t *testing.T) {
 			_, via := viaNonOwner(t, nodes, path)
 			gate := make(chan struct{})
 			o.Script(path, testenv.Script{Header: testenv.Fields("Cache-Control", "max-age=60"), Body: body, Gate: gate, Lead: lead})
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			c, url := http.DefaultClient, "http://"+via.HTTPAddr()+path
 			if client == "HTTP/2" {
 				c, url = h2c, "http://"+via.H2CAddr()+path
 			}
-			req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
-			req.Host = "www.example.com"
-			resp, err := c.Do(req)
-			close(gate)
-			if err != nil {
-				t.Errorf("%s %s: no head through %s while the origin held its body: %v", path, client, via.name, err)
-				cancel()
-				continue
-			}
-			got, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			cancel()
-			if err != nil || len(got) != len(body) {
-				t.Errorf("%s %s: body %d bytes, %v", path, client, len(got), err)
-			}
+			getWhileHeld(t, c, url, "www.example.com", gate, len(body), path+" "+client+" through "+via.name)
 			for _, n := range nodes {
 				n.settleFills()
 			}

@@ -53,21 +53,9 @@ func TestPool_chunkedStartNeverWaitsForALine(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	type result struct {
-		res  Result
-		resp *fasthttp.Response
-		done func()
-		err  error
-	}
-	do := func(path string) result {
-		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-		defer fasthttp.ReleaseRequest(req)
-		req.SetRequestURI("http://www.example.com" + path)
-		res, done, err := p.Do(req, resp, Target{Idempotent: true})
-		return result{res, resp, done, err}
-	}
+	do := func(path string) doResult { return doURL(p, "http://www.example.com"+path) }
 	for path, tc := range cases {
-		r, early := beforeRelease(releases[path], func() result { return do(path) })
+		r, early := beforeRelease(releases[path], func() doResult { return do(path) })
 		if !early {
 			t.Errorf("%s: Do returned only after the origin sent the rest of the line: the head was held for it", path)
 		}
@@ -87,7 +75,7 @@ func TestPool_chunkedStartNeverWaitsForALine(t *testing.T) {
 		fasthttp.ReleaseResponse(r.resp)
 	}
 
-	r, early := beforeRelease(releases["/too-long"], func() result { return do("/too-long") })
+	r, early := beforeRelease(releases["/too-long"], func() doResult { return do("/too-long") })
 	if !early {
 		t.Errorf("/too-long: Do waited for a line end after more than %d bytes of size line", maxChunkLine)
 	}

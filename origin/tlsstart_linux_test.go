@@ -74,19 +74,7 @@ func TestPool_bodyStartOverTLSIsCheckedOnWhatArrived(t *testing.T) {
 	}()
 	p, _ := newTestPool(t, poolConf("roundrobin", "https://"+ln.Addr().String()), nil)
 	p.servers[0].client.TLSConfig = &tls.Config{InsecureSkipVerify: true}
-	type result struct {
-		res  Result
-		resp *fasthttp.Response
-		done func()
-		err  error
-	}
-	do := func(path string) result {
-		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-		defer fasthttp.ReleaseRequest(req)
-		req.SetRequestURI("https://www.example.com" + path)
-		res, done, err := p.Do(req, resp, Target{Idempotent: true})
-		return result{res, resp, done, err}
-	}
+	do := func(path string) doResult { return doURL(p, "https://www.example.com"+path) }
 	for _, path := range []string{"/closed", "/closed-without-notify", "/short", "/chunked-closed"} {
 		before := p.Snapshot().Servers[0].Errors
 		r := do(path)
@@ -112,7 +100,7 @@ func TestPool_bodyStartOverTLSIsCheckedOnWhatArrived(t *testing.T) {
 	}
 	fasthttp.ReleaseResponse(r.resp)
 
-	r, early := beforeRelease(release, func() result { return do("/partial-record") })
+	r, early := beforeRelease(release, func() doResult { return do("/partial-record") })
 	if !early {
 		t.Errorf("/partial-record: Do returned only after the rest of the body's record came")
 	}
