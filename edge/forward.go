@@ -327,6 +327,7 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 					p.metrics.adopted.Inc()
 				}
 			}}, length)
+			flushPending(x, a)
 			break
 		}
 		body.Close()
@@ -338,8 +339,19 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 		// The owner's Content-Length, when it sent one: the client keeps the length, and a body
 		// the owner cuts short fails the write instead of ending a chunked stream cleanly.
 		streamBody(x, body, max(length, -1))
+		flushPending(x, a)
 	}
 	return "forward", true
+}
+
+// flushPending sends the head of a streamed peer answer to the client at once when its body
+// had not all arrived with it (the owner flushed its head for a slow origin body, or the
+// owner's body is large): held in the write buffer for body bytes, a slow origin behind the
+// peer hop delayed the client's first byte as the owner's own clients are no longer delayed.
+func flushPending(x *exchange, a *answer) {
+	if a.pending {
+		x.resp.FlushHead()
+	}
 }
 
 // ownerSilent is forwardWith's result for an owner that sent nothing within

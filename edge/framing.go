@@ -107,4 +107,13 @@ func nextLineEnd(raw *[]byte) (line []byte, bareLF bool) {
 // does not take a bare LF as a line end reads "X: a\nContent-Length: 5" as one field, so the
 // two would frame the stream differently (request smuggling). Such a head is refused: 400
 // and the connection closed, as for obs-fold.
+//
+// A bare LF ending the request line itself is not seen: fasthttp keeps neither the raw
+// request line nor how it ended (the method, target and version are copied out of it, and
+// RawHeaders starts after it), and no hook gets the bytes. The node reads such a head one
+// way, the line ending at its LF, and sends it on re-rendered with CRLF, so the node and its
+// origins frame it alike; only a front proxy that took the LF for part of the line would
+// frame it otherwise. Refusing it needs fasthttp to keep how the line ended, or a read
+// wrapper on every client connection, which would hide the *net.TCPConn that fasthttp's
+// writev and sendfile and the node's cork look for (the hit path).
 const problemBareLF = "bare LF line ending in the head"

@@ -376,6 +376,14 @@ func (n *Node) handlePeer(ctx *fasthttp.RequestCtx) {
 		n.refuseStranger(ctx)
 		return
 	}
+	if peerChunked(&ctx.Request.Header) {
+		n.metrics.rejected.WithLabelValues("malformed").Inc()
+		e := n.getHTTP1(ctx)
+		e.x.resp.SetConnectionClose()
+		plainError(&e.x, http.StatusBadRequest, "malformed request: the peer port reads no chunked content")
+		putHTTP1(e)
+		return
+	}
 	if bytes.HasPrefix(ctx.Path(), []byte(purge.PeerPath)) {
 		n.purgePeer(ctx)
 		return

@@ -22,6 +22,18 @@ import (
 // know where the content ends: the connection closes after the answer (fasthttp closes one
 // whose declared content was not read whole), and the bytes the node's reader took past the
 // content's end are never read as a request.
+//
+// fasthttp (v1.78) offers no way to keep the connection after content the strict reader
+// consumed exactly. Its request stream takes the framing when it is made (bodyOverflows and
+// discard decide the close from that Content-Length, "so a handler mutating the request
+// header cannot change the answer"), and nothing exported ends it early. Its own chunked
+// framing (Content-Length -1) decodes with its lenient parseChunkSize and hands the handler
+// data only, so the lines cannot be checked. ContinueReadBody and ContinueReadBodyStream
+// take the connection's reader, which a handler never sees. Hijack hands that reader over
+// only after the answer, and the connection then leaves the server for good: serving it
+// again would take Server.ServeConn over a wrapper, which hides the *net.TCPConn that
+// writev, sendfile and the cork look for. So keep-alive is given up after a chunked request,
+// and the strictness kept.
 
 // rawChunkedLength is the Content-Length fasthttp is given for chunked content the node
 // decodes: more than any limits.max_body_bytes, so no client's Content-Length is taken for it

@@ -289,9 +289,30 @@ func (n *Node) finishHTTP1Content(e *http1Exchange) {
 // larger Content-Length is refused from the head, holding nothing, with 403, as chunked
 // content past it is: peerHeadError). Members are trusted with limits.max_body_bytes, as it
 // was at the last reload (peerlisten.go).
+//
+// Chunked content is never read there: no member sends any (askPeer sends none, the purge
+// fan-out a Content-Length), and fasthttp's chunked decoding is the lenient one the client
+// port no longer uses ("5 ", "5;a b": http1chunked.go). Its head is marked (peerChunkedMarker)
+// with no content to read, and handlePeer refuses it, 400 with the connection closed, so no
+// byte after the head is read as anything.
 func (n *Node) peerHeaderReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
-	if cl := h.ContentLength(); cl != 0 && cl != -2 && !n.peerAuthorized(peekFold(h, peerSecretHeader)) {
+	cl := h.ContentLength()
+	if cl == -1 {
+		h.SetContentLength(0)
+		h.Set(peerChunkedMarker, "1")
+		return fasthttp.RequestConfig{}
+	}
+	if cl != 0 && cl != -2 && !n.peerAuthorized(peekFold(h, peerSecretHeader)) {
 		return fasthttp.RequestConfig{MaxRequestBodySize: 1}
 	}
 	return fasthttp.RequestConfig{}
+}
+
+// peerChunkedMarker is a field peerHeaderReceived adds to fasthttp's parsed fields of a peer
+// head with chunked content; a member that sends it itself only has its own request refused.
+const peerChunkedMarker = "Shoal-Peer-Chunked"
+
+// peerChunked reports a head peerHeaderReceived marked.
+func peerChunked(h *fasthttp.RequestHeader) bool {
+	return h.ContentLength() == 0 && h.Peek(peerChunkedMarker) != nil
 }

@@ -263,14 +263,16 @@ func askPeer(client *fasthttp.HostClient, out *fieldList, idle, firstByte, head 
 	req := fasthttp.AcquireRequest()
 	writeRequest(out, req, nil, 0, nil) // a cache request: no content
 	resp := fasthttp.AcquireResponse()
-	finish, err := origin.RoundTrip(client, req, resp, true, idle, firstByte, head, onInterim)
+	finish, pending, err := origin.RoundTrip(client, req, resp, true, idle, firstByte, head, onInterim)
 	fasthttp.ReleaseRequest(req)
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)
 		return nil, nil, err
 	}
 	resp.Header.SetNoDefaultContentType(true) // see originHead
-	return answerOf(resp), finish, nil
+	a := answerOf(resp)
+	a.pending = pending
+	return a, finish, nil
 }
 
 // interimTo relays the 103 Early Hints an origin or the owner sends to x's client as they

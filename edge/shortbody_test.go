@@ -201,29 +201,35 @@ func TestNode_slowStreamHeadGoesOutAtOnce(t *testing.T) {
 					path := fmt.Sprintf("%sslow-%s-%d-%s", route, tier, lead, client[5:])
 					gate := make(chan struct{})
 					o.Script(path, testenv.Script{Header: testenv.Fields("Cache-Control", "max-age=60"), Body: body, Gate: gate, Lead: lead})
-					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 					c, url := http.DefaultClient, "http://"+n.HTTPAddr()+path
 					if client == "HTTP/2" {
 						c, url = h2, "https://www.example.test"+path
 					}
-					req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
-					req.Host = "www.example.test"
-					resp, err := c.Do(req)
-					close(gate)
-					if err != nil {
-						t.Errorf("%s %s: no head while the origin held its body: %v", path, client, err)
-						cancel()
-						continue
-					}
-					got, err := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					cancel()
-					if err != nil || len(got) != len(body) {
-						t.Errorf("%s %s: body %d bytes, %v", path, client, len(got), err)
-					}
+					getWhileHeld(t, c, url, "www.example.test", gate, len(body), path+" "+client)
 					n.settleFills()
 				}
 			}
 		}
+	}
+}
+
+// getWhileHeld GETs url with c (Host host) while the origin holds its body behind gate: the
+// head must come within 5 s, before gate is closed, and then the body, want bytes.
+func getWhileHeld(t *testing.T, c *http.Client, url, host string, gate chan struct{}, want int, what string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	req.Host = host
+	resp, err := c.Do(req)
+	close(gate)
+	if err != nil {
+		t.Errorf("%s: no head while the origin held its body: %v", what, err)
+		return
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || len(got) != want {
+		t.Errorf("%s: body %d bytes, %v", what, len(got), err)
 	}
 }

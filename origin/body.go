@@ -3,9 +3,11 @@ package origin
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 )
 
 // lengthBody reads a body delimited by its Content-Length (RFC 9112 §6.3 item 6) straight
@@ -85,13 +87,16 @@ func startBody(body io.Reader, br *bufio.Reader, c net.Conn) (pending bool, err 
 		if err := arrived(br, c, 1); err != nil {
 			return true, fmt.Errorf("chunked body: first chunk: %w", err)
 		}
-		if br.Buffered() == 0 {
+		rest, _ := br.Peek(br.Buffered())
+		switch startArrived(rest) {
+		case startPartial:
 			return true, nil
+		case startTooLong:
+			return true, fmt.Errorf("chunked body: first chunk: %w", errChunkTooLong)
 		}
 		if err := b.start(); err != nil {
 			return true, err
 		}
-		rest, _ := br.Peek(br.Buffered())
 		return !bytes.HasSuffix(rest, lastChunk), nil
 	case *lengthBody:
 		if err := arrived(br, c, int(min(b.left, int64(br.Size())))); err != nil {
@@ -104,21 +109,73 @@ func startBody(body io.Reader, br *bufio.Reader, c net.Conn) (pending bool, err 
 	return true, nil
 }
 
+// What of chunkedBody.start's reading came with the head (startArrived).
+const (
+	startWhole   = iota // the first size line, and the trailer section after a last chunk
+	startPartial        // less: start would wait for the rest
+	startTooLong        // a first size line past maxChunkLine with no line end yet
+)
+
+// startArrived says whether rest, the bytes that came with a chunked head, hold all that
+// chunkedBody.start reads: the first size line and, when it is the last chunk, the trailer
+// section to its empty line. start reads with ReadSlice, which waits for a line end, so an
+// origin trickling its first size line (or a last chunk's trailer) would otherwise hold the
+// head it sent until the read timeout: the head is handed on and the body checked as it
+// comes, as for a Content-Length body whose bytes have not arrived. A line that is not the
+// grammar's is left to start, which refuses it without waiting.
+func startArrived(rest []byte) int {
+	i := bytes.IndexByte(rest, '\n')
+	if i < 0 {
+		if len(rest) > maxChunkLine {
+			return startTooLong
+		}
+		return startPartial
+	}
+	line := rest[:i+1]
+	if len(line) < 2 || line[len(line)-2] != '\r' {
+		return startWhole // start refuses a bare LF
+	}
+	if size, ok := chunkSize(line[:len(line)-2]); !ok || size != 0 {
+		return startWhole
+	}
+	for trailer := rest[i+1:]; ; {
+		j := bytes.IndexByte(trailer, '\n')
+		if j < 0 {
+			return startPartial
+		}
+		if j == 0 || j == 1 && trailer[0] == '\r' {
+			return startWhole
+		}
+		trailer = trailer[j+1:]
+	}
+}
+
 // lastChunk ends a chunked body without trailer fields (RFC 9112 section 7.1).
 var lastChunk = []byte("0\r\n\r\n")
 
 // arrived reads into br what already arrived on c, until br holds need bytes: only while
 // the socket has something waiting (bytes, or its end), so it never blocks. The connection's
-// end before need is io.ErrUnexpectedEOF. Over TLS nothing is read (a record waiting there
-// may be partial): only what br holds counts.
+// end before need is io.ErrUnexpectedEOF. Over TLS it reads through the TLS connection with
+// the socket below it non-blocking (belowTLS): a record that came whole is decrypted, one
+// that came in part stays in TLS's buffer (a timeout is temporary to crypto/tls) for the
+// body's reads, and the end of the stream or a close_notify after the head counts as over
+// plain TCP. Where the socket cannot be peeked, only what br holds counts.
 func arrived(br *bufio.Reader, c net.Conn, need int) error {
+	ic := belowTLS(c)
+	if ic != nil {
+		ic.nonBlocking = true
+		defer func() { ic.nonBlocking = false }()
+	}
 	for range 8 { // each read takes all that is waiting; a few cover bytes landing meanwhile
-		if br.Buffered() >= need || !waiting(c) {
+		if br.Buffered() >= need || ic == nil && !waiting(c) {
 			return nil
 		}
 		if _, err := br.Peek(br.Buffered() + 1); err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
+			switch {
+			case err == io.EOF:
+				return io.ErrUnexpectedEOF
+			case ic != nil && errors.Is(err, os.ErrDeadlineExceeded):
+				return nil // nothing more waits whole below TLS
 			}
 			return err
 		}

@@ -62,12 +62,13 @@ func (c *chunkedBody) Read(p []byte) (int, error) {
 }
 
 // start reads the first chunk's size line (RFC 9112 §7.1), or the whole body when it is only
-// the last chunk and trailer, before the response is handed on; the caller asks only when
-// bytes after the head came with it. A body that breaks there (a size that is not hex or
-// overflows, a bare LF line end) then fails the exchange as a broken head does: the edge
-// answers 502 and counts it against the server, where it had sent nothing at all. A body
-// broken later (or a connection closed right after the head) is the caller's to cut. It
-// waits for no chunk data, only the rest of its size line.
+// the last chunk and trailer, before the response is handed on. A body that breaks there (a
+// size that is not hex or overflows, a bare LF line end) then fails the exchange as a broken
+// head does: the edge answers 502 and counts it against the server, where it had sent
+// nothing at all. A body
+// broken later (or a connection closed right after the head) is the caller's to cut. The
+// caller asks only when all that start reads came with the head (startArrived), so it
+// never waits.
 func (c *chunkedBody) start() error {
 	if _, err := c.Read(nil); err != nil && err != io.EOF {
 		return fmt.Errorf("chunked body: first chunk: %w", err)

@@ -55,6 +55,11 @@ type inactivityConn struct {
 	// pollOnly makes Read fail at once as a timeout without reading: set by tlsBuffered
 	// while it asks the TLS connection above for what it already buffered.
 	pollOnly bool
+	// nonBlocking makes Read fail at once as a timeout when nothing waits on the socket
+	// (bytes or its end), and read what waits otherwise: set by arrived while it reads,
+	// through the TLS connection above, the records that came with a head, so that a partial
+	// record is kept in TLS's buffer instead of waited for.
+	nonBlocking bool
 	// armedWrite and armedRead: the next Write, and the next Read if no other Write comes
 	// before it, keep the deadline armRequest set (see there).
 	armedWrite, armedRead bool
@@ -108,7 +113,7 @@ func (c *inactivityConn) boundHead(headBy int64) error {
 }
 
 func (c *inactivityConn) Read(b []byte) (int, error) {
-	if c.pollOnly {
+	if c.pollOnly || c.nonBlocking && !c.peek.readable() {
 		return 0, os.ErrDeadlineExceeded
 	}
 	if c.armedRead {

@@ -13,9 +13,14 @@ const canCorkClose = true
 // reads, as from a server that wrote its answer and closed at once.
 func corkClose(c net.Conn, b []byte) {
 	tc := c.(*net.TCPConn)
+	cork(tc)
+	tc.Write(b)
+	tc.CloseWrite()
+}
+
+// cork holds what is written to tc until its shutdown or a full segment (TCP_CORK).
+func cork(tc *net.TCPConn) {
 	if rc, err := tc.SyscallConn(); err == nil {
 		rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_CORK, 1) })
 	}
-	tc.Write(b)
-	tc.CloseWrite()
 }

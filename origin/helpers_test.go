@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shoal-cdn/shoal/conf"
+	"github.com/valyala/fasthttp"
 )
 
 // fakeClock is an injected clock that moves only when told.
@@ -201,4 +202,22 @@ func beforeRelease[T any](release chan struct{}, f func() T) (r T, early bool) {
 		close(release)
 		return <-returned, false
 	}
+}
+
+// doResult is what Pool.Do handed back for one request.
+type doResult struct {
+	res  Result
+	resp *fasthttp.Response
+	done func()
+	err  error
+}
+
+// doURL sends an idempotent GET of url through p; the caller reads the body, calls done
+// when err is nil, and releases resp.
+func doURL(p *Pool, url string) doResult {
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	req.SetRequestURI(url)
+	res, done, err := p.Do(req, resp, Target{Idempotent: true})
+	return doResult{res, resp, done, err}
 }

@@ -84,7 +84,11 @@ func (p *Pool) roundTrip(s *server, req outbound, h *fasthttp.ResponseHeader, re
 // positive, bounds the wait for the final head from then, however many interim responses
 // came (a server that says 102 and then stalls): a timeout that ResponseStarted reports true
 // for once a byte came. The body is bounded by the connection's inactivity limit alone.
-func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, idle, firstByte, head time.Duration, onInterim InterimFunc) (finish func(reuse bool), err error) {
+//
+// pending says the body had not all arrived with the head (Result.BodyPending): a caller
+// relaying it sends the head on before any body byte (the edge's forwarding node, whose
+// owner flushed its head for a body still on its way).
+func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool, idle, firstByte, head time.Duration, onInterim InterimFunc) (finish func(reuse bool), pending bool, err error) {
 	resp.Reset()
 	resp.Header.DisableNormalizing()
 	var held heldConn
@@ -100,11 +104,11 @@ func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Re
 	}
 	body, err := roundTrip(hc, fastRequest{req}, &resp.Header, false, idempotent, idle, onInterim, nil, nil, headBy, firstBy, &held)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	finish = held.finisher()
 	if body == nil {
-		return finish, nil
+		return finish, false, nil
 	}
 	// SetBodyStream writes its size into the head: the same length, chunked for -1, and
 	// Connection: close for -2, which the server did not send (the body's end says it).
@@ -113,7 +117,7 @@ func RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Re
 	if !closed {
 		resp.Header.ResetConnectionClose()
 	}
-	return finish, nil
+	return finish, held.pending, nil
 }
 
 // ResponseStarted reports whether err, from RoundTrip or Pool.Do, came after the server's

@@ -53,11 +53,25 @@ func unsolicited(c net.Conn) bool {
 }
 
 // waiting reports bytes or the end of the stream waiting on c's socket, which a read then
-// takes without blocking (startBody); false over TLS, where a record may be partial, and for
-// a connection that is not Dialer's.
+// takes without blocking (startBody); false over TLS (see belowTLS) and for a connection
+// that is not Dialer's.
 func waiting(c net.Conn) bool {
 	ic, ok := c.(*inactivityConn)
 	return ok && ic.peek != nil && ic.peek.readable()
+}
+
+// belowTLS is Dialer's connection under a TLS connection c, when it can peek: its nonBlocking
+// reads let startBody read through TLS what came with a head (a record cut by the server's
+// close, a close_notify, the end of the stream) without waiting for the rest of a record.
+func belowTLS(c net.Conn) *inactivityConn {
+	tc, ok := c.(*tls.Conn)
+	if !ok {
+		return nil
+	}
+	if ic, ok := tc.NetConn().(*inactivityConn); ok && ic.peek != nil {
+		return ic
+	}
+	return nil
 }
 
 // peeker peeks at one socket without allocating and without the runtime's syscall

@@ -12,5 +12,11 @@ type peeker struct{}
 
 func newPeeker(net.Conn) *peeker { return nil }
 
+// readable is never asked: no connection has a peeker here.
+func (*peeker) readable() bool { return true }
+
 // waiting cannot peek at a socket on this platform: startBody counts only what was read.
 func waiting(net.Conn) bool { return false }
+
+// belowTLS has no peeker to make non-blocking here: startBody counts only what TLS read.
+func belowTLS(net.Conn) *inactivityConn { return nil }
