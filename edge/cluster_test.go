@@ -109,11 +109,23 @@ func TestCluster_ownersAgree(t *testing.T) {
 	}
 }
 
-// Three nodes, 200 concurrent requests each for one cold URL: one origin request, and every
-// client gets the whole body.
+// Three nodes, 200 concurrent requests each for one cold URL: every client gets the whole
+// body, and the cluster fetches the object once per owner its views named while the requests
+// were in flight. That is exactly once while membership holds still. On a starved machine
+// memberlist may declare a live member dead and see it refute a moment later; for that
+// moment the views hand its keys to the next owner, and forwards waiting on it are passed
+// over to that owner (the frozen-owner rule), which fetches too: the failures this test had
+// under load were such flaps (the ring dropped the owner, "owner left the ring" logged
+// for the forwards cut). What holds even then is one fetch per node, each node coalescing
+// its own requests, and only after some node's ring changed.
 func TestCluster_oneOriginFetchForAColdObject(t *testing.T) {
 	release := make(chan struct{})
+	var fetchedMu sync.Mutex
+	fetchedBy := map[string]int{} // the node named by each origin request's Via
 	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		fetchedMu.Lock()
+		fetchedBy[viaLastName(r.Header.Get("Via"))]++
+		fetchedMu.Unlock()
 		<-release
 		w.Header().Set("Cache-Control", "max-age=60")
 		fmt.Fprint(w, strings.Repeat("z", 4096))
@@ -130,6 +142,9 @@ func TestCluster_oneOriginFetchForAColdObject(t *testing.T) {
 		yaml = strings.Replace(yaml, "origins: {o: {servers:", "origins: {o: {first_byte_timeout: 60s, connect_timeout: 60s, servers:", 1)
 		return strings.Replace(yaml, "fill_timeout: 5s", "fill_timeout: 60s", 1)
 	})
+	key := cacheKey("http", "www.example.com", "/cold.js", "")
+	owner, _ := nodes[0].Ring().Owner(key)
+	changesBefore := clusterRingChanges(t, nodes)
 	var ok atomic.Int64
 	done := make(chan struct{})
 	go func() {
@@ -141,18 +156,17 @@ func TestCluster_oneOriginFetchForAColdObject(t *testing.T) {
 		})
 		close(done)
 	}()
-	// Every request ends on the owner (200 there, 400 forwarded): release the origin once one
-	// leads the fill and the other 599 have joined it.
-	owner, _ := nodes[0].Ring().Owner(cacheKey("http", "www.example.com", "/cold.js", ""))
-	var ownerNode *Node
-	for _, n := range nodes {
-		if n.name == owner.Name {
-			ownerNode = n
+	// Every request ends in a fill: the owner's (200 there, 400 forwarded), or, when a flap
+	// moved the key, the next owner's. Release the origin once all 600 have joined one (a
+	// forward cut by a flap may have joined two: at least 600).
+	joined := func() int {
+		sum := 0
+		for _, n := range nodes {
+			sum += n.fills.Joined(key)
 		}
+		return sum
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	key := cacheKey("http", "www.example.com", "/cold.js", "")
-	for ownerNode.fills.Joined(key) < 600 && time.Now().Before(deadline) {
+	for deadline := time.Now().Add(30 * time.Second); joined() < 600 && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
 	}
 	close(release)
@@ -160,9 +174,38 @@ func TestCluster_oneOriginFetchForAColdObject(t *testing.T) {
 	if ok.Load() != 600 {
 		t.Errorf("%d of 600 requests got the full body", ok.Load())
 	}
-	if got := origin.requests.Load(); got != 1 {
-		t.Errorf("origin saw %d requests, want 1", got)
+	fetchedMu.Lock()
+	defer fetchedMu.Unlock()
+	changed := clusterRingChanges(t, nodes) != changesBefore
+	t.Logf("origin fetches by node %v (owner %s); a ring changed: %v", fetchedBy, owner.Name, changed)
+	for name, n := range fetchedBy {
+		if n > 1 {
+			t.Errorf("%s fetched the object %d times, want once at most", name, n)
+		}
 	}
+	if !changed && (len(fetchedBy) != 1 || fetchedBy[owner.Name] != 1) {
+		t.Errorf("no ring changed, and the origin was asked by %v, want once by the owner %s", fetchedBy, owner.Name)
+	}
+}
+
+// viaLastName is the received-by name of a Via value's last member ("1.1 node-2" → node-2).
+func viaLastName(via string) string {
+	members := strings.Split(via, ",")
+	fields := strings.Fields(members[len(members)-1])
+	if len(fields) < 2 {
+		return via
+	}
+	return fields[1]
+}
+
+// clusterRingChanges is every node's ringChanges, as one comparable string.
+func clusterRingChanges(t *testing.T, nodes []*Node) string {
+	t.Helper()
+	var counts []string
+	for _, n := range nodes {
+		counts = append(counts, fmt.Sprint(ringChanges(t, n)))
+	}
+	return strings.Join(counts, " ")
 }
 
 func TestCluster_peerPortRefusesStrangers(t *testing.T) {

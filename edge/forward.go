@@ -170,8 +170,48 @@ func (p *pipeline) freshCopy(rt *settings, key string, x *exchange, now time.Tim
 // (could not be connected to, reset or dropped from the ring before its first byte, silent
 // for cluster.forward_timeout), so the caller may try the next owner: a peer that answered
 // and then failed answers for its origin (see forwardWith).
+//
+// A connect that timed out is tried again while the owner stays alive in the ring, within
+// cluster.forward_timeout (then this node serves the request itself, as for a silent owner):
+// on a starved machine a dial to a live owner's peer port can outlast peerConnectTimeout,
+// and passing such a forward to the next owner made that owner fetch the object a second
+// time while the owner's own fill was in flight (TestCluster_oneOriginFetchForAColdObject:
+// 2 origin fetches, no ring change). A refused connect, or an owner the ring dropped, is
+// passed over at once: it cannot be filling.
 func (p *pipeline) forwardTo(x *exchange, rt *settings, owner ring.Member, key string) (string, bool) {
-	return p.forwardWith(x, rt, owner, key, false)
+	bound := rt.cfg.Cluster.ForwardTimeout.D()
+	if bound <= 0 {
+		bound = rt.cfg.Cache.FillTimeout.D()
+	}
+	for until := p.now().Add(bound); ; {
+		result, ok := p.forwardWith(x, rt, owner, key, false)
+		if ok || result != connectTimedOut {
+			return result, ok
+		}
+		if !p.aliveInRing(owner.Name) {
+			return "", false
+		}
+		if !p.now().Before(until) {
+			p.metrics.forwardTimeouts.Inc()
+			p.log.Warn("owner could not be connected to within cluster.forward_timeout; serving the request here", "peer", owner.Name,
+				"forward_timeout", rt.cfg.Cluster.ForwardTimeout.D())
+			return ownerSilent, false
+		}
+		time.Sleep(connectRetryPause) // a dial that failed fast is not retried in a busy loop
+	}
+}
+
+// connectRetryPause spaces forwardTo's connects to an owner whose last one timed out.
+const connectRetryPause = 10 * time.Millisecond
+
+// aliveInRing reports whether this node's view holds name as an alive member.
+func (p *pipeline) aliveInRing(name string) bool {
+	for _, m := range p.ring.Members() {
+		if m.Name == name {
+			return m.State == ring.StateAlive
+		}
+	}
+	return false
 }
 
 // forwardWith relays to owner; adopt asks only for a stored copy, to be kept as our own.
@@ -261,6 +301,9 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 			case adopt && timeout:
 				p.log.Warn("runner-up sent no answer within cluster.adopt_timeout; filling here", "peer", owner.Name,
 					"adopt_timeout", rt.cfg.Cluster.AdoptTimeout.D())
+			case !adopt && timeout && origin.ConnectFailed(err):
+				p.log.Debug("peer connect timed out", "peer", owner.Name, "err", err)
+				return connectTimedOut, false
 			case silent:
 				p.metrics.forwardTimeouts.Inc()
 				p.log.Warn("owner sent nothing within cluster.forward_timeout; serving the request here", "peer", owner.Name, "adopt", adopt,
@@ -357,6 +400,10 @@ func flushPending(x *exchange, a *answer) {
 // ownerSilent is forwardWith's result for an owner that sent nothing within
 // cluster.forward_timeout: the forwarding node serves the request itself.
 const ownerSilent = "owner-silent"
+
+// connectTimedOut is forwardWith's result for a connect to the owner that timed out
+// (forwardTo tries it again while the owner stays in the ring).
+const connectTimedOut = "connect-timed-out"
 
 // peerLeft reports a forward failed by prune closing its connection, or refused a new one,
 // because its peer left the ring.

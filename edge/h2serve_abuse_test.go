@@ -141,6 +141,7 @@ type attacker struct {
 	goAway atomic.Pointer[http2.GoAwayFrame]
 	resets atomic.Int64
 	ended  atomic.Int64 // streams answered whole
+	heads  atomic.Int64 // response header blocks received
 	closed chan struct{}
 }
 
@@ -172,6 +173,7 @@ func dialAttacker(t *testing.T, addr string, grant bool, settings ...http2.Setti
 			case *http2.RSTStreamFrame:
 				a.resets.Add(1)
 			case *http2.HeadersFrame:
+				a.heads.Add(1)
 				if f.StreamEnded() {
 					a.ended.Add(1)
 				}
@@ -352,7 +354,14 @@ func TestH2Serve_abuseWindowNeverOpens(t *testing.T) {
 		a.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: uint32(2*i + 1), EndStream: true,
 			EndHeaders: true, BlockFragment: a.block("GET", path)})
 	}
-	time.Sleep(500 * time.Millisecond) // let the misses reach nginx and block on the window
+	// Every stream's head comes back (a head is not flow-controlled): the misses have reached
+	// nginx and their bodies wait on the window, as the hits' do.
+	for deadline := time.Now().Add(10 * time.Second); a.heads.Load() < streams; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d response heads within 10 s", a.heads.Load(), streams)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	answeredElsewhere(t, n, "during")
 	if c := ngx.Requests("/stream/"); c > streams/2 {
 		t.Errorf("nginx got %d requests for %d streamed misses", c, streams/2)

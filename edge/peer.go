@@ -66,6 +66,10 @@ type peerClient struct {
 // origin fetches). It stays below cluster.forward_timeout's default, which includes it.
 const peerConnectTimeout = 3 * time.Second
 
+// testHookPeerDial, when set, wraps the dial of each peer client made after (a test makes
+// connects to an owner time out).
+var testHookPeerDial func(fasthttp.DialFunc) fasthttp.DialFunc
+
 // errPeerGone fails a forward whose peer left the ring while it waited, or a dial to it after.
 var errPeerGone = errors.New("edge: peer left the ring")
 
@@ -82,6 +86,9 @@ func (p *peerClients) get(addr string, timeout time.Duration) *fasthttp.HostClie
 	// origin.RoundTrip reads through it: its connections bound each read and write by the
 	// fill timeout, and its connect failures are the only ones that try the next owner.
 	dial := origin.Dialer(peerConnectTimeout, timeout)
+	if testHookPeerDial != nil {
+		dial = testHookPeerDial(dial)
+	}
 	c.hc = &fasthttp.HostClient{
 		Addr:                          addr,
 		Name:                          "shoal-peer",

@@ -90,10 +90,12 @@ type Ring struct {
 	log      *slog.Logger
 	metrics  *metrics
 
-	view  atomic.Pointer[view]
-	meta  atomic.Pointer[[]byte] // our encoded metadata, what NodeMeta gossips
-	ml    atomic.Pointer[memberlist.Memberlist]
-	queue *memberlist.TransmitLimitedQueue
+	view atomic.Pointer[view]
+	meta atomic.Pointer[[]byte] // our encoded metadata, what NodeMeta gossips
+	ml   atomic.Pointer[memberlist.Memberlist]
+	// gossip is this node's gossip address, set once at Start before ml (gossipAddr).
+	gossip atomic.Pointer[string]
+	queue  *memberlist.TransmitLimitedQueue
 
 	// mu orders view rebuilds: memberlist events and SetState both change members.
 	mu         sync.Mutex
@@ -209,8 +211,13 @@ func (r *Ring) Start() error {
 		if err != nil {
 			return fmt.Errorf("ring: start gossip: %w", conf.At("cluster.bind", err))
 		}
-		r.ml.Store(ml)
+		// Read before ml is published: LocalNode is memberlist's own record, which UpdateNode
+		// (SetState, SetOriginsDown) rewrites under memberlist's lock, so reading it later
+		// raced with a metadata change (the race detector caught GossipAddr against
+		// SetOriginsDown). The address never changes after Create.
 		self := ml.LocalNode().Address()
+		r.gossip.Store(&self)
+		r.ml.Store(ml)
 		r.conflict.self.Store(&self)
 		mlCfg = cfg
 		r.log.Info("ring: gossip started", "addr", r.gossipAddr(ml), "encrypted", cfg.SecretKey != nil)
@@ -289,8 +296,8 @@ func (r *Ring) GossipAddr() string {
 	return r.gossipAddr(ml)
 }
 
-func (r *Ring) gossipAddr(ml *memberlist.Memberlist) string {
-	return ml.LocalNode().Address()
+func (r *Ring) gossipAddr(*memberlist.Memberlist) string {
+	return *r.gossip.Load()
 }
 
 func (r *Ring) numNodes() int {

@@ -141,20 +141,27 @@ func TestVIP_takeoverWithRealNodes(t *testing.T) {
 		// The only failure a graceful handover can leave is a request in flight at the instant
 		// clients switch to the new holder's MAC: the new holder's kernel does not know that
 		// connection and resets it (keepalived without conntrackd has the same). Anything
-		// else, or more than that one, is a failed handover.
-		if failed := failedA + failedB; failed > 1 {
-			t.Errorf("%d polls failed while %s left gracefully, want at most one in-flight reset", failed, leaving.name)
-		} else if failed == 1 {
-			err := polls[vipB].firstError(term, time.Now())
-			if err == nil {
-				err = polls[vipA].firstError(term, time.Now())
-			}
-			if err == nil || !strings.Contains(err.Error(), "connection reset") {
-				t.Errorf("a poll failed while %s left gracefully, and not by an in-flight reset: %v", leaving.name, err)
-			}
+		// else, or more than that one, is a failed handover. A poll that reached a node and
+		// waited longer than pollTimeout for its answer is not: that is the node's speed on a
+		// loaded machine (a failed run had one such poll, 0.4 s after the leaver exited, with
+		// every poll before and after it answered), logged and not asserted.
+		now := time.Now()
+		failedB, slowB, errB := polls[vipB].handoverFailures(term, now)
+		failedA, slowA, errA := polls[vipA].handoverFailures(term, now)
+		if slowA+slowB > 0 {
+			t.Logf("graceful: %d polls connected and were answered after more than %v", slowA+slowB, pollTimeout)
 		}
-		if err := polls[vipB].firstError(term, time.Now()); err != nil {
-			t.Logf("graceful: first failure: %v", err)
+		first := errB
+		if first == nil {
+			first = errA
+		}
+		if failed := failedA + failedB; failed > 1 {
+			t.Errorf("%d polls failed while %s left gracefully, want at most one in-flight reset: %v", failed, leaving.name, first)
+		} else if failed == 1 && !strings.Contains(first.Error(), "connection reset") {
+			t.Errorf("a poll failed while %s left gracefully, and not by an in-flight reset: %v", leaving.name, first)
+		}
+		if first != nil {
+			t.Logf("graceful: first failure: %v", first)
 		}
 
 		l.start(leaving) // back to three, so the kill below leaves a majority
@@ -181,8 +188,12 @@ func TestVIP_takeoverWithRealNodes(t *testing.T) {
 		l.waitMembers(l.others(dead), 2)
 		l.waitHolders(dead)
 		time.Sleep(time.Second) // a second of polls after recovery: the client stays served
-		if n := polls[vipA].failed(good, time.Now()); n > 0 {
-			t.Errorf("%d polls failed after %s had recovered: %v", n, vipA, polls[vipA].firstError(good, time.Now()))
+		// A poll that connected and was answered late is the node's speed on a loaded
+		// machine, not the network losing the VIP (one such poll failed a run at load 25).
+		if n, slow, err := polls[vipA].handoverFailures(good, time.Now()); n > 0 {
+			t.Errorf("%d polls failed after %s had recovered: %v", n, vipA, err)
+		} else if slow > 0 {
+			t.Logf("SIGKILL: %d polls after the recovery connected and were answered after more than %v", slow, pollTimeout)
 		}
 		// A client that resolves the VIP afresh (new, or its entry expired) must not reach the
 		// dead node: the address was added with a lease the dead process no longer renews, so
@@ -200,8 +211,8 @@ func TestVIP_takeoverWithRealNodes(t *testing.T) {
 		l.client.IP("neigh", "flush", "dev", "eth0")
 		fresh := time.Now()
 		time.Sleep(500 * time.Millisecond)
-		if n := polls[vipA].failed(fresh, time.Now()); n > 0 {
-			t.Errorf("a client resolving %s afresh failed %d polls in 500ms", vipA, n)
+		if n, _, err := polls[vipA].handoverFailures(fresh, time.Now()); n > 0 {
+			t.Errorf("a client resolving %s afresh failed %d polls in 500ms: %v", vipA, n, err)
 		}
 	})
 }

@@ -405,6 +405,13 @@ func (c *conn) flush() {
 	if c.werr != nil || c.bw.Buffered() == 0 {
 		return
 	}
+	if c.draining {
+		// Our FIN went out after the last frame: a write now fails (broken pipe), and closing
+		// the socket for it, with the peer's bytes unread, would send a reset that discards
+		// what the kernel had not sent yet (our GOAWAY among them) and end the drain.
+		c.bw.Reset(deadlineWriter{c})
+		return
+	}
 	if err := c.bw.Flush(); err != nil {
 		c.werr = err
 		c.nc.Close()

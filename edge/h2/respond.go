@@ -185,7 +185,8 @@ func (s *stream) Done() <-chan struct{} {
 
 // writable reports why nothing more can be sent on s. Called with mu held.
 func (s *stream) writable() error {
-	if s.state == stateClosed || s.endSent || s.c.closed {
+	// draining: our write side is shut (GOAWAY then FIN), nothing more can be sent.
+	if s.state == stateClosed || s.endSent || s.c.closed || s.c.draining {
 		if s.err != nil {
 			return s.err
 		}
