@@ -110,7 +110,7 @@ func (n *Node) handleHTTP1(ctx *fasthttp.RequestCtx) {
 	c := ctx.Conn()
 	lc := n.liveOf(c)
 	s := ctx.Request.BodyStream()
-	if s != nil && declaredTooLarge(&ctx.Request.Header) {
+	if s != nil && marked(&ctx.Request.Header, declaredMarker) {
 		n.protocolError(ctx, fasthttp.ErrBodyTooLarge)
 		n.lingerAfter(ctx) // its content is still coming (linger.go)
 		return
@@ -376,7 +376,7 @@ func (n *Node) handlePeer(ctx *fasthttp.RequestCtx) {
 		n.refuseStranger(ctx)
 		return
 	}
-	if peerChunked(&ctx.Request.Header) {
+	if marked(&ctx.Request.Header, peerChunkedMarker) {
 		n.metrics.rejected.WithLabelValues("malformed").Inc()
 		e := n.getHTTP1(ctx)
 		e.x.resp.SetConnectionClose()

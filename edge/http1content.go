@@ -146,9 +146,10 @@ func expects100(h *fasthttp.RequestHeader) bool {
 	return h.IsHTTP11() && bytes.EqualFold(h.Peek("Expect"), []byte("100-continue"))
 }
 
-// declaredTooLarge reports a head headerReceived marked.
-func declaredTooLarge(h *fasthttp.RequestHeader) bool {
-	return h.ContentLength() == 0 && h.Peek(declaredMarker) != nil
+// marked reports a head a HeaderReceived hook marked with marker (declaredMarker,
+// peerChunkedMarker): the hook leaves it no content to read and the field says why.
+func marked(h *fasthttp.RequestHeader, marker string) bool {
+	return h.ContentLength() == 0 && h.Peek(marker) != nil
 }
 
 // http1Content is an HTTP/1.1 request's content as the pipeline reads it: what the handler
@@ -311,8 +312,3 @@ func (n *Node) peerHeaderReceived(h *fasthttp.RequestHeader) fasthttp.RequestCon
 // peerChunkedMarker is a field peerHeaderReceived adds to fasthttp's parsed fields of a peer
 // head with chunked content; a member that sends it itself only has its own request refused.
 const peerChunkedMarker = "Shoal-Peer-Chunked"
-
-// peerChunked reports a head peerHeaderReceived marked.
-func peerChunked(h *fasthttp.RequestHeader) bool {
-	return h.ContentLength() == 0 && h.Peek(peerChunkedMarker) != nil
-}
