@@ -17,6 +17,8 @@ port_shoal_policy_admin=18309
 port_shoal_base=18310
 port_shoal_base_admin=18311
 port_refproxy=18312
+port_shoal_disk=18313
+port_shoal_disk_admin=18314
 
 write_origin() {
   mkdir -p "$work/www/pass"
@@ -120,6 +122,29 @@ node: {name: bench}
 listen: {http: "127.0.0.1:$port_shoal", admin: "127.0.0.1:$port_shoal_admin"}
 log: {access: "off", level: warn}
 cache: {memory: ${mem_mib}MiB}
+origins: {o: {servers: [{url: "http://127.0.0.1:$port_origin"}]}}
+routes:
+  - {match: {path_prefix: /pass/}, origin: o, cache: false}
+  - {match: {path_prefix: /}, origin: o, cache: true}
+CONF
+}
+
+write_shoal_disk() {
+  # The like-for-like row of nginx's: Shoal's disk tier on the same tmpfs as nginx's
+  # proxy_cache ($disk_dir beside $cache_dir) and a ram_cache_cutoff of 512 B, below every hit
+  # body, so each hit object is written to the disk tier only and, being larger than the
+  # cutoff (the most a disk hit copies back into memory), stays there: every hit is a disk hit
+  # whose body is sent from a tmpfs file with sendfile(2), as nginx's are (edge/sendfile.go).
+  # admit_frequency -1: the first fill is admitted, as nginx stores on the first miss.
+  # cache.memory holds nothing of these rows; it is small so a mistake would show as misses.
+  cat >"$work/shoal-disk.yaml" <<CONF
+node: {name: bench}
+listen: {http: "127.0.0.1:$port_shoal_disk", admin: "127.0.0.1:$port_shoal_disk_admin"}
+log: {access: "off", level: warn}
+cache:
+  memory: 64MiB
+  max_object_size: 4MiB
+  disk: {path: $disk_dir, size: 1GiB, admit_frequency: -1, ram_cache_cutoff: 512B}
 origins: {o: {servers: [{url: "http://127.0.0.1:$port_origin"}]}}
 routes:
   - {match: {path_prefix: /pass/}, origin: o, cache: false}

@@ -93,6 +93,7 @@ server_pids() {
   shoal) echo "$pid_shoal" ;;
   shoal-policy) echo "$pid_shoal_policy" ;;
   shoal-base) echo "$pid_shoal_base" ;;
+  shoal-disk) echo "$pid_shoal_disk" ;;
   refproxy) echo "$pid_refproxy" ;;
   esac
 }
@@ -157,6 +158,46 @@ objects_held() {
   esac
 }
 
+# disk_hits prints shoal-disk's disk tier hits so far (shoal_cachestore_disk_hits_total), "-"
+# for every other target. A disk hit is a memory miss the tier answered, so over a run the
+# difference against the requests tells disk hits from memory hits and misses.
+disk_hits() {
+  [ "$1" = shoal-disk ] || { echo -; return; }
+  curl -s "http://127.0.0.1:$port_shoal_disk_admin/metrics" | awk '$1 == "shoal_cachestore_disk_hits_total" {n = $2} END {printf "%d", n}'
+}
+
+# check_disk_hit TARGET PATH requests PATH once more after the warm-up and says on stderr
+# (and in the raw rows) whether it was a disk hit without reaching the origin: the rows of
+# shoal-disk mean nothing if its warm-up left the object in memory or not cached at all.
+check_disk_hit() {
+  local d0 d1 o0 o1 status i
+  # The fill's record reaches a segment through the tier's write queue: wait for it to drain.
+  for i in $(seq 50); do
+    curl -s "http://127.0.0.1:$port_shoal_disk_admin/metrics" |
+      awk '$1 ~ /^shoal_cachestore_disk_(queued|reserved)_bytes$/ {n += $2} END {exit n > 0}' && break
+    sleep 0.1
+  done
+  d0=$(disk_hits "$1") o0=$(origin_requests)
+  curl -s -o /dev/null "http://127.0.0.1:$(port_of "$1")$2"
+  d1=$(disk_hits "$1") o1=$(origin_requests)
+  status=ok
+  if [ $((o1 - o0 - 1)) -ne 0 ]; then status="miss: reached the origin"
+  elif [ $((d1 - d0)) -ne 1 ]; then status="not a disk hit (memory?)"; fi
+  [ "$status" = ok ] || echo "warning: $1 $2 after the warm-up: $status" >&2
+  printf 'warm\t%s\t%s\t%s\n' "$1" "$2" "$status" >>"$raw"
+}
+
+# wait_disk_ready waits up to 10 s for the Shoal whose admin port is $1 to report its disk
+# tier ready (/stats.json) rather than loading.
+wait_disk_ready() {
+  local i
+  for i in $(seq 100); do
+    curl -s "http://127.0.0.1:$1/stats.json" | grep -q '"state": "ready"' && return 0
+    sleep 0.1
+  done
+  echo "warning: the disk tier on admin port $1 is not ready after 10 s" >&2
+}
+
 # haproxy_cli sends one command to HAProxy's stats socket (a loopback TCP port).
 haproxy_cli() {
   local reply
@@ -214,6 +255,18 @@ wait_evicted() {
 # nginx_body_bytes is what the proxy_cache files occupy in the tmpfs (page cache, not RSS).
 nginx_body_bytes() {
   { du -sb "$cache_dir" 2>/dev/null || true; } | awk '{print $1}'
+}
+
+# ports_in_use exits with a message naming every port of its arguments that something on
+# 127.0.0.1 already accepts connections on.
+ports_in_use() {
+  local p taken=()
+  for p in "$@"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then taken+=("$p"); fi
+  done
+  [ ${#taken[@]} -eq 0 ] && return 0
+  echo "ports ${taken[*]} on 127.0.0.1 are taken by another process (ss -ltnp); run.sh needs them free" >&2
+  exit 1
 }
 
 # wait_port blocks until a server answers HTTP on the port, or fails after a minute. Not ten

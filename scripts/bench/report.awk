@@ -19,6 +19,8 @@ $1 == "run" {
   if (NF >= 14) { ncsw[k]++; vsw[k] += $13; isw[k] += $14 }
   # Which client ran (wrk or sinkload) and its own CPU time in microseconds (newer rows only).
   if (NF >= 16) { client[k] = $15; nclcpu[k]++; clcpu[k] += $16 }
+  # The disk tier's hits over the run: shoal-disk's only ("-" elsewhere and in older rows).
+  if (NF >= 17 && $17 != "-") { ndisk[k]++; disk[k] += $17 }
   if ($5 < lo[k]) lo[k] = $5
   if ($5 > hi[k]) hi[k] = $5
 }
@@ -34,6 +36,8 @@ $1 == "lat" {
   ln[k]++; l50[k] += $5; l99[k] += $6; l999[k] += $7; lreq[k] += $9; lok[k] += $8 * $9
   lsent[k] += $10; lerr[k] += $11; lorig[k] += $12
 }
+# The check after the warm-up that shoal-disk's next request is a disk hit (measure.sh).
+$1 == "warm" && $4 != "ok" { warmbad = warmbad sprintf("warm-up check: %s %s: %s\n", $2, $3, $4) }
 $1 == "mem" {
   mt[++nm] = $2; rss0[$2] = $3; rss1[$2] = $4; held[$2] = $6 - $5; tmpfs[$2] = $8 - $7
   # HAProxy touches its whole cache at start; count the blocks taken instead, each 1024 B of
@@ -52,6 +56,8 @@ END {
       note = ""
       if (w ~ /^hit/ && orig[k] > 0.01 * reqs[k]) note = sprintf("NOT CACHED: %d of %d requests reached the origin", orig[k], reqs[k])
       if (w ~ /^hit/ && t == "nginx") note = "bodies read from tmpfs files"
+      if (k in ndisk) note = (disk[k] < 0.99 * reqs[k]) ? sprintf("NOT DISK HITS: %d disk hits of %d requests", disk[k], reqs[k]) \
+        : "disk tier on tmpfs: every hit a disk hit"
       # CPU microseconds per response: ticks of 10 ms over the requests of every round.
       cpu[k] = (k in nload && reqs[k] > 0) ? ticks[k] * 10000 / reqs[k] : 0
       lp[k] = (k in nload) ? load[k] / nload[k] : -1
@@ -67,6 +73,7 @@ END {
         (cpu[k] > 0 ? sprintf("%.1f", cpu[k]) : "-"), csw, (lp[k] >= 0 ? sprintf("%.0f%%", lp[k]) : "-"), clus, note
     }
   }
+  if (warmbad != "") printf "\n%s", warmbad
   if (lnw > 0) latency_table()
   if (nm > 0) {
     printf "\nmemory per cached 1 KiB object (RSS after - RSS before) / objects held\n"
@@ -85,9 +92,10 @@ END {
         (per["varnish"] > 0 ? sprintf("%.2fx", per[t] / per["varnish"]) : "-"), note
     }
   }
-  printf "\ntracker targets for shoal (measured, not asserted)\n"
-  for (i = 1; i <= nw; i++) {
-    w = wl[i]; if (!((w, "shoal") in n)) continue
+  printf "\ntracker targets for shoal (measured, not asserted; shoal: memory tier, shoal-disk: disk tier on nginx's tmpfs)\n"
+  for (i = 1; i <= nw; i++) for (si = 1; si <= 2; si++) {
+    s = si == 1 ? "shoal" : "shoal-disk"
+    w = wl[i]; if (!((w, s) in n)) continue
     best = 0; bestt = ""; bp99 = -1
     # refproxy is no peer: it is the stack's floor, compared on its own line below.
     for (j = 1; j <= nt; j++) {
@@ -100,10 +108,10 @@ END {
       if (bp99 < 0 || m99[w, t] < bp99) { bp99 = m99[w, t]; bp99t = t }
     }
     if (bestt == "") continue # TARGETS left out every peer
-    printf "%-12s req/s %.2fx %s (%s)   p99 %.2f ms vs best peer %.2f ms (%s)   %s%s\n", w, (best > 0 ? mr[w, "shoal"] / best : 0), \
-      (w ~ /^hit/ ? "of best peer" : "of nginx"), bestt, m99[w, "shoal"], bp99, bp99t, \
-      (best == 0 ? "n/a" : (mr[w, "shoal"] >= best && m99[w, "shoal"] <= bp99) ? "met" : "short"), \
-      (cpu[w, "shoal"] > 0 && cpu[w, bestt] > 0 ? sprintf("   cpu/response %.2fx %s's", cpu[w, "shoal"] / cpu[w, bestt], bestt) : "")
+    printf "%-12s %-10s req/s %.2fx %s (%s)   p99 %.2f ms vs best peer %.2f ms (%s)   %s%s\n", w, s, (best > 0 ? mr[w, s] / best : 0), \
+      (w ~ /^hit/ ? "of best peer" : "of nginx"), bestt, m99[w, s], bp99, bp99t, \
+      (best == 0 ? "n/a" : (mr[w, s] >= best && m99[w, s] <= bp99) ? "met" : "short"), \
+      (cpu[w, s] > 0 && cpu[w, bestt] > 0 ? sprintf("   cpu/response %.2fx %s's", cpu[w, s] / cpu[w, bestt], bestt) : "")
   }
   for (i = 1; i <= nw; i++) {
     w = wl[i]; if (!((w, "shoal") in n) || !((w, "refproxy") in n) || mr[w, "refproxy"] == 0) continue

@@ -20,7 +20,11 @@ conns=${CONNECTIONS:-64}
 rate=${RATE:-5000}
 # refproxy (scripts/bench/refproxy) is the stack's floor for pass: a bare fasthttp proxy with no
 # cache, measured on pass-1k only, so the pass row shows what Shoal's own code costs.
-targets=(varnish nginx haproxy shoal refproxy)
+# shoal-disk is Shoal on nginx's medium: its disk tier on the same tmpfs as nginx's proxy_cache
+# and a ram_cache_cutoff below every hit body, so its hits are disk hits sent from tmpfs files
+# as nginx's are (configs.sh write_shoal_disk). It runs the hit rows only; the memory-only
+# shoal row stays as it was. SHOAL_DISK=off leaves it out.
+targets=(varnish nginx haproxy shoal shoal-disk refproxy)
 workloads=(hit-1k hit-16k hit-256k hit-1m pass-1k miss-1k)
 # Fixed-rate latency: hit-1k is /1k.bin again and again, zipf-1k a Zipf(0.9) mix over the
 # OBJECTS objects the memory phase filled (/fill/<target>/<rank>), the same URLs for everyone.
@@ -40,6 +44,11 @@ done
 # SHOAL_POLICY=example adds a fifth target, shoal-policy: a second Shoal process with the
 # example's policy on its routes (configs.sh), interleaved with the others, so the cost of the
 # rules is the ratio shoal-policy/shoal within one run (issue 17).
+case ${SHOAL_DISK:-on} in
+on) ;;
+off) targets=("${targets[@]/shoal-disk/}") && read -r -a targets <<<"${targets[*]}" ;;
+*) echo "SHOAL_DISK=$SHOAL_DISK: want on or off" >&2; exit 2 ;;
+esac
 case ${SHOAL_POLICY:-} in
 '') ;;
 example) targets+=(shoal-policy) ;;
@@ -92,7 +101,9 @@ fi
 
 work=$(mktemp -d /tmp/shoal-bench.XXXXXX)
 # nginx keeps bodies in files: a tmpfs keeps disk speed out of the comparison.
+# shoal-disk's disk tier lives on the same file system, so the two read their hits from one medium.
 if [ -d /dev/shm ]; then cache_dir=$(mktemp -d /dev/shm/shoal-bench-nginx.XXXXXX); else cache_dir=$work/cache; fi
+if [ -d /dev/shm ]; then disk_dir=$(mktemp -d /dev/shm/shoal-bench-disk.XXXXXX); else disk_dir=$work/disk && mkdir -p "$disk_dir"; fi
 latency=$work/latency
 sinkload=$work/sinkload
 if [[ " ${large_clients[*]} " == *" sinkload "* ]] && ! go build -o "$sinkload" ./scripts/bench/sinkload; then
@@ -119,11 +130,11 @@ mem_mib=$((objects_total * 3 / 1024 + 256))
 
 cleanup() {
   local status=$? pid
-  for pid in ${pid_origin:-} ${pid_varnish:-} ${pid_nginx:-} ${pid_haproxy:-} ${pid_shoal:-} ${pid_shoal_policy:-} ${pid_shoal_base:-} ${pid_refproxy:-}; do
+  for pid in ${pid_origin:-} ${pid_varnish:-} ${pid_nginx:-} ${pid_haproxy:-} ${pid_shoal:-} ${pid_shoal_policy:-} ${pid_shoal_base:-} ${pid_refproxy:-} ${pid_shoal_disk:-}; do
     kill "$pid" 2>/dev/null || true
   done
   wait 2>/dev/null || true
-  rm -rf "$cache_dir"
+  rm -rf "$cache_dir" "$disk_dir"
   [ -n "${SHOAL_GODEBUG:-}" ] && cp "$work/shoal.err" "${results%.txt}.shoal.err"
   if [ "$status" -eq 0 ]; then rm -rf "$work"; else echo "failed; configs and logs kept in $work" >&2; fi
 }
@@ -136,7 +147,15 @@ write_nginx
 write_haproxy
 write_shoal
 write_shoal_policy
+write_shoal_disk
 [ -n "${SHOAL_BASELINE:-}" ] && write_shoal_base
+
+# A port another process already listens on would be measured as that process (2026-12-02: a
+# test server on 18300 answered every fill with a 404 for ten minutes): refuse to start.
+# Run in a network namespace of your own (unshare -n, then ip link set lo up) to share none.
+ports_in_use "$port_origin" "$port_varnish" "$port_nginx" "$port_haproxy" "$port_shoal" "$port_shoal_admin" \
+  "$port_varnish_admin" "$port_haproxy_cli" "$port_shoal_policy" "$port_shoal_policy_admin" "$port_shoal_base" \
+  "$port_shoal_base_admin" "$port_refproxy" "$port_shoal_disk" "$port_shoal_disk_admin"
 
 taskset -c 0 nginx -p "$work" -c "$work/origin.conf" &
 pid_origin=$!
@@ -162,12 +181,20 @@ if [[ " ${targets[*]} " == *" shoal-policy "* ]]; then
   pid_shoal_policy=$!
   ports+=("$port_shoal_policy")
 fi
+if [[ " ${targets[*]} " == *" shoal-disk "* ]]; then
+  taskset -c 0 bin/shoal run -c "$work/shoal-disk.yaml" >/dev/null 2>"$work/shoal-disk.err" &
+  pid_shoal_disk=$!
+  ports+=("$port_shoal_disk")
+fi
 if [[ " ${targets[*]} " == *" refproxy "* ]]; then
   taskset -c 0 "$refproxy" -listen "127.0.0.1:$port_refproxy" -origin "127.0.0.1:$port_origin" >/dev/null 2>"$work/refproxy.err" &
   pid_refproxy=$!
   ports+=("$port_refproxy")
 fi
 for p in "${ports[@]}"; do wait_port "$p"; done
+# The disk tier loads its (empty) index in the background; a fill before it is ready would
+# be a miss it does not keep.
+[ -n "${pid_shoal_disk:-}" ] && wait_disk_ready "$port_shoal_disk_admin"
 
 port_of() { local v="port_${1//-/_}"; echo "${!v}"; }
 path_of() {
@@ -185,7 +212,7 @@ size_of() {
 # RSS before, the fill of $objects distinct 1 KiB objects, a pause for asynchronous stores,
 # and the RSS after. Targets fill one at a time while the others idle; refproxy keeps nothing.
 for t in "${targets[@]}"; do
-  [ "$t" = refproxy ] && continue
+  [ "$t" = refproxy ] || [ "$t" = shoal-disk ] && continue
   port=$(port_of "$t")
   curl -s -o /dev/null "http://127.0.0.1:$port/1k.bin"
   secs=1 run_wrk "http://127.0.0.1:$port/1k.bin" >/dev/null
@@ -211,6 +238,8 @@ for t in "${targets[@]}"; do
   for w in "${workloads[@]}"; do
     [[ $w == hit-* ]] || continue
     for _ in 1 2; do curl -s -o /dev/null "http://127.0.0.1:$(port_of "$t")$(path_of "$w")"; done
+    # One more request must be a disk hit on shoal-disk: not a memory hit, not a miss.
+    [ "$t" = shoal-disk ] && check_disk_hit "$t" "$(path_of "$w")"
   done
 done
 
@@ -220,6 +249,7 @@ for round in $(seq "$rounds"); do
     for i in "${!targets[@]}"; do
       t=${targets[$(((i + round - 1) % ${#targets[@]}))]}
       [ "$t" = refproxy ] && [ "$w" != pass-1k ] && continue
+      [ "$t" = shoal-disk ] && [[ $w != hit-* ]] && continue
       url="http://127.0.0.1:$(port_of "$t")$(path_of "$w")"
       # The large hit rows run once per LARGE_CLIENT, each target's runs back to back, the
       # order of the clients reversed every other round; the first client's rows keep the
@@ -230,7 +260,7 @@ for round in $(seq "$rounds"); do
       for client in "${clients[@]}"; do
         label=$w
         [ ${#large_clients[@]} -gt 1 ] && [ "$client" != "${large_clients[0]}" ] && [[ $w == hit-256k || $w == hit-1m ]] && label=$w@$client
-        before=$(origin_requests) cpu0=$(cpu_ticks "$t") load0=$(core_times 1) csw0=$(ctx_switches "$t")
+        before=$(origin_requests) cpu0=$(cpu_ticks "$t") load0=$(core_times 1) csw0=$(ctx_switches "$t") disk0=$(disk_hits "$t")
         if [ "$w" = miss-1k ]; then
           m=$(run_wrk "$url" "$here/miss.lua" "$t-$round-$RANDOM")
         elif [ "$client" = sinkload ]; then
@@ -238,22 +268,25 @@ for round in $(seq "$rounds"); do
         else
           m=$(run_wrk "$url")
         fi
-        after=$(origin_requests) cpu1=$(cpu_ticks "$t") load1=$(core_times 1) csw1=$(ctx_switches "$t")
+        after=$(origin_requests) cpu1=$(cpu_ticks "$t") load1=$(core_times 1) csw1=$(ctx_switches "$t") disk1=$(disk_hits "$t")
         # The target's CPU ticks over the run, and how busy the load generator's core was in
         # per cent: near 100, the client was the bottleneck and req/s says little about the
         # target. Last, which client ran and its own CPU time (microseconds).
         loadpct=$(awk -v a="$load0" -v b="$load1" 'BEGIN {split(a, x, " "); split(b, y, " ");
           d = (y[1] - x[1]) + (y[2] - x[2]); printf "%.0f", (d > 0 ? 100 * (y[1] - x[1]) / d : 0)}')
         clcpu=${m##* } m=${m% *}
-        printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$t" "$round" "${m// /	}" "$((after - before - 1))" \
-          "$((cpu1 - cpu0))" "$loadpct" "$((${csw1% *} - ${csw0% *}))" "$((${csw1#* } - ${csw0#* }))" "$client" "$clcpu" >>"$raw"
+        # Last, the disk tier's hits over the run (shoal-disk only, "-" for the others).
+        disk=-
+        [ "$disk0" != - ] && disk=$((disk1 - disk0))
+        printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$t" "$round" "${m// /	}" "$((after - before - 1))" \
+          "$((cpu1 - cpu0))" "$loadpct" "$((${csw1% *} - ${csw0% *}))" "$((${csw1#* } - ${csw0#* }))" "$client" "$clcpu" "$disk" >>"$raw"
       done
     done
   done
   for w in "${lat_workloads[@]}"; do
     for i in "${!targets[@]}"; do
       t=${targets[$(((i + round - 1) % ${#targets[@]}))]}
-      [ "$t" = refproxy ] && continue
+      [ "$t" = refproxy ] || [ "$t" = shoal-disk ] && continue
       before=$(origin_requests)
       m=$(run_latency "$t" "$w" "$round")
       after=$(origin_requests)
@@ -265,7 +298,7 @@ done
 # The caches again after every run: still full, and what each process holds now.
 if [ -n "$full_mib" ]; then
   for t in "${targets[@]}"; do
-    [ "$t" = refproxy ] && continue
+    [ "$t" = refproxy ] || [ "$t" = shoal-disk ] && continue
     printf 'full\tend\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$objects" "$(objects_held "$t")" "$(cache_state "$t")" \
       "$(rss_kib "$t")" "$(extra "$t")" >>"$raw"
   done
@@ -278,6 +311,10 @@ fi
     echo "hit-256k, hit-1m: LARGE_CLIENT=\"${large_clients[*]}\" (sinkload: scripts/bench/sinkload -c$conns -d${secs}s," \
       "bodies discarded in the kernel, not copied; the rows of a second client are labelled @client)"
   fi
+  if [[ " ${targets[*]} " == *" shoal-disk "* ]]; then
+    echo "shoal: memory tier only; shoal-disk: cache.disk on $(df --output=fstype "$disk_dir" | tail -1) ($(dirname "$disk_dir"), as nginx's" \
+      "proxy_cache), ram_cache_cutoff 512B, hit rows only: every hit a disk hit (checked per run)"
+  fi
   echo "latency: scripts/bench/latency (loadtest on vegeta $(go list -m -f '{{.Version}}' github.com/tsenart/vegeta/v12 2>/dev/null)):" \
     "$rate req/s open loop for ${secs}s, keep-alive, at most $conns in flight, measured from the schedule"
   echo "versions: $(varnishd -V 2>&1 | head -1 | cut -d' ' -f1-2 | tr -d '()'); $(haproxy -v | head -1 | cut -d' ' -f1-3);" \
@@ -288,7 +325,7 @@ fi
   [ -n "$full_mib" ] && { echo; awk -v mib="$full_mib" -v hdr=1 -f "$here/full.awk" "$raw"; }
   echo
   echo "raw rows (run: workload target round rps p50_ms p99_ms requests errors origin_requests cpu_ticks load_core_busy_pct"
-  echo "               voluntary_switches involuntary_switches client client_cpu_us;"
+  echo "               voluntary_switches involuntary_switches client client_cpu_us disk_hits;"
   echo "          lat: workload target round p50_ms p99_ms p999_ms success requests sent_per_s errors origin_requests;"
   echo "          mem: target rss_before_kib rss_after_kib held_before held_after extra_before extra_after;
           extra: nginx tmpfs bytes, blocks taken by haproxy cache entries;
