@@ -35,6 +35,16 @@ lat_workloads=(hit-1k zipf-1k)
 # kernel). LARGE_CLIENT=wrk brings wrk back; "sinkload wrk" runs both, each target's two runs
 # back to back, the second client's rows labelled hit-256k@wrk.
 read -r -a large_clients <<<"${LARGE_CLIENT:-sinkload}"
+# LARGE_ROWS: the hit rows LARGE_CLIENT drives (default "hit-256k hit-1m"); e.g. with
+# LARGE_ROWS="hit-16k" LARGE_CLIENT="sinkload wrk" one run shows what the client changes at 16 KiB.
+read -r -a large_rows <<<"${LARGE_ROWS:-hit-256k hit-1m}"
+for w in "${large_rows[@]}"; do
+  case $w in
+  hit-1k | hit-16k | hit-256k | hit-1m) ;;
+  *) echo "LARGE_ROWS: $w is not a hit row" >&2; exit 2 ;;
+  esac
+done
+is_large() { [[ " ${large_rows[*]} " == *" $1 "* ]]; }
 for c in "${large_clients[@]}"; do
   case $c in
   sinkload | wrk) ;;
@@ -255,11 +265,11 @@ for round in $(seq "$rounds"); do
       # order of the clients reversed every other round; the first client's rows keep the
       # plain workload name.
       clients=(wrk)
-      case $w in hit-256k | hit-1m) clients=("${large_clients[@]}") ;; esac
+      is_large "$w" && clients=("${large_clients[@]}")
       ((round % 2 == 0)) && [ ${#clients[@]} -gt 1 ] && clients=("${clients[1]}" "${clients[0]}")
       for client in "${clients[@]}"; do
         label=$w
-        [ ${#large_clients[@]} -gt 1 ] && [ "$client" != "${large_clients[0]}" ] && [[ $w == hit-256k || $w == hit-1m ]] && label=$w@$client
+        [ ${#large_clients[@]} -gt 1 ] && [ "$client" != "${large_clients[0]}" ] && is_large "$w" && label=$w@$client
         before=$(origin_requests) cpu0=$(cpu_ticks "$t") load0=$(core_times 1) csw0=$(ctx_switches "$t") disk0=$(disk_hits "$t")
         if [ "$w" = miss-1k ]; then
           m=$(run_wrk "$url" "$here/miss.lua" "$t-$round-$RANDOM")
@@ -307,8 +317,10 @@ fi
 {
   echo "Shoal edge benchmark, $(date -u +%FT%TZ), $(nproc) cores: servers on core 0, load (wrk, latency) on core 1"
   echo "wrk -t1 -c$conns -d${secs}s --latency, $rounds rounds interleaved; memory fill: $objects objects of 1 KiB"
-  if [[ " ${workloads[*]} " == *" hit-256k "* || " ${workloads[*]} " == *" hit-1m "* ]]; then
-    echo "hit-256k, hit-1m: LARGE_CLIENT=\"${large_clients[*]}\" (sinkload: scripts/bench/sinkload -c$conns -d${secs}s," \
+  large_run=no
+  for w in "${workloads[@]}"; do is_large "$w" && large_run=yes; done
+  if [ "$large_run" = yes ]; then
+    echo "${large_rows[*]}: LARGE_CLIENT=\"${large_clients[*]}\" (sinkload: scripts/bench/sinkload -c$conns -d${secs}s," \
       "bodies discarded in the kernel, not copied; the rows of a second client are labelled @client)"
   fi
   if [[ " ${targets[*]} " == *" shoal-disk "* ]]; then
