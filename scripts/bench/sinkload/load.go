@@ -11,8 +11,8 @@ import (
 
 type loadConfig struct {
 	addr     string
-	request  []byte
-	size     int64 // expected body bytes per response
+	requests [][]byte // walked in turn by each connection, connection i from request i
+	size     int64    // expected body bytes per response
 	conns    int
 	duration time.Duration
 	timeout  time.Duration
@@ -66,7 +66,7 @@ func load(cfg loadConfig) result {
 		wg.Add(1)
 		go func(r *result) {
 			defer wg.Done()
-			loop(cfg, r, end, &stopping, track)
+			loop(cfg, r, i, end, &stopping, track)
 		}(&parts[i])
 	}
 	time.Sleep(time.Until(end))
@@ -92,8 +92,9 @@ func load(cfg loadConfig) result {
 
 // loop is one connection's closed loop: dial, then request, response, request... A
 // connection the server closes (Connection: close, or a close between responses) is dialled
-// again; an error is counted by kind and the connection dialled again.
-func loop(cfg loadConfig, r *result, end time.Time, stopping *atomic.Bool, track func(*net.TCPConn, bool) bool) {
+// again; an error is counted by kind and the connection dialled again. next is the index of
+// its first request in cfg.requests; each response, or error, moves it on by one.
+func loop(cfg loadConfig, r *result, next int, end time.Time, stopping *atomic.Bool, track func(*net.TCPConn, bool) bool) {
 	r.errs = map[string]int64{}
 	var c *client
 	defer func() {
@@ -123,7 +124,8 @@ func loop(cfg loadConfig, r *result, end time.Time, stopping *atomic.Bool, track
 		}
 		t0 := time.Now()
 		c.tcp.SetDeadline(t0.Add(cfg.timeout))
-		resp, err := c.roundTrip(cfg.request)
+		resp, err := c.roundTrip(cfg.requests[next%len(cfg.requests)])
+		next++
 		if err != nil {
 			if stopping.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
 				return // cut by the stop: abandoned, not an error

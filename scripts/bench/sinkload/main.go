@@ -20,7 +20,13 @@
 // not responses × -size or when any error was counted: a row that measured something other
 // than -size bodies cannot be compared. Exit status 1 on a bad flag.
 //
+// With -urls FILE instead of -url, the requests walk a list of URLs (one a line, all on one
+// host and port), each connection starting one line further than the last, as h2load -i
+// assigns them: the working set of bench-disk-peers.sh's rows.
+//
 // Usage: sinkload -url http://127.0.0.1:18304/1m.bin -size 1048576 [-c 64] [-d 5s]
+//
+//	sinkload -urls FILE -size 262144 [-c 16] [-d 3s]
 package main
 
 import (
@@ -30,6 +36,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -54,7 +61,8 @@ func (r refusal) Error() string { return r.reason }
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sinkload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	target := fs.String("url", "", "http://host:port/path to GET again and again (required)")
+	target := fs.String("url", "", "http://host:port/path to GET again and again (this or -urls)")
+	list := fs.String("urls", "", "file of http://host:port/path URLs, one a line, one host: each connection walks them in turn")
 	size := fs.Int64("size", -1, "expected body bytes of every response (required)")
 	conns := fs.Int("c", 64, "keep-alive connections, each with one request in flight")
 	duration := fs.Duration("d", 5*time.Second, "length of the run")
@@ -62,23 +70,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	u, err := url.Parse(*target)
-	if err != nil || u.Scheme != "http" || u.Host == "" {
-		return fmt.Errorf("-url %q: want http://host:port/path", *target)
-	}
 	if *size < 0 || *conns <= 0 || *duration <= 0 || *timeout <= 0 {
 		return errors.New("-size is required, and -c, -d and -timeout must be above 0")
 	}
-	addr := u.Host
-	if u.Port() == "" {
-		addr += ":80"
+	targets, err := urlsOf(*target, *list)
+	if err != nil {
+		return err
 	}
-	// The same bytes wrk sends: request line and Host, nothing else (no Accept-Encoding, so
-	// every target sends its identity body).
-	req := []byte("GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host + "\r\n\r\n")
+	addr, reqs, err := requests(targets)
+	if err != nil {
+		return err
+	}
 
 	cpu0 := cpuTime()
-	res := load(loadConfig{addr: addr, request: req, size: *size, conns: *conns, duration: *duration, timeout: *timeout})
+	res := load(loadConfig{addr: addr, requests: reqs, size: *size, conns: *conns, duration: *duration, timeout: *timeout})
 	cpu := cpuTime() - cpu0
 
 	p50, p99 := percentile(res.latencies, 0.50), percentile(res.latencies, 0.99)
@@ -97,6 +102,54 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return refusal{"no response ended inside the run"}
 	}
 	return nil
+}
+
+// urlsOf returns the URLs of -url or of the -urls file: exactly one of the two.
+func urlsOf(target, list string) ([]string, error) {
+	switch {
+	case (target == "") == (list == ""):
+		return nil, errors.New("want -url or -urls, one of the two")
+	case target != "":
+		return []string{target}, nil
+	}
+	b, err := os.ReadFile(list)
+	if err != nil {
+		return nil, fmt.Errorf("-urls: %w", err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("-urls %s: no URL in the file", list)
+	}
+	return out, nil
+}
+
+// requests returns the address every URL names and each URL's request: the same bytes wrk
+// sends, request line and Host and nothing else (no Accept-Encoding, so every target sends
+// its identity body). URLs on two hosts are refused: one run measures one server.
+func requests(urls []string) (string, [][]byte, error) {
+	var addr string
+	reqs := make([][]byte, 0, len(urls))
+	for i, raw := range urls {
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme != "http" || u.Host == "" {
+			return "", nil, fmt.Errorf("URL %d, %q: want http://host:port/path", i+1, raw)
+		}
+		a := u.Host
+		if u.Port() == "" {
+			a += ":80"
+		}
+		if addr != "" && a != addr {
+			return "", nil, fmt.Errorf("URL %d, %q: on %s, not %s like the first", i+1, raw, a, addr)
+		}
+		addr = a
+		reqs = append(reqs, []byte("GET "+u.RequestURI()+" HTTP/1.1\r\nHost: "+u.Host+"\r\n\r\n"))
+	}
+	return addr, reqs, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -206,5 +208,50 @@ func TestRun_notFoundRefusesTheRow(t *testing.T) {
 	var r refusal
 	if !errors.As(err, &r) {
 		t.Fatalf("got %v, want the row refused (404s)", err)
+	}
+}
+
+// -urls walks every URL of its list: a list with a missing file in it is refused (so that
+// URL was requested), and one of good files gives a clean row.
+func TestRun_urlsWalksEveryURLOfTheList(t *testing.T) {
+	n, _ := servers(t)
+	for _, tc := range []struct {
+		name   string
+		paths  []string
+		refuse bool
+	}{
+		{"all present", []string{"/256k.bin", "/ssi/256k.bin", "/ka/256k.bin"}, false},
+		{"the second missing", []string{"/256k.bin", "/missing.bin"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			list := filepath.Join(t.TempDir(), "urls")
+			var b strings.Builder
+			for _, p := range tc.paths {
+				b.WriteString(n.URL + p + "\n")
+			}
+			if err := os.WriteFile(list, []byte(b.String()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			f, err := runRow(t, "-urls", list, "-size", strconv.Itoa(size256k), "-c", "1", "-d", "500ms")
+			var r refusal
+			if refused := errors.As(err, &r); refused != tc.refuse || (!tc.refuse && err != nil) {
+				t.Fatalf("row %q, err %v: want refused %v", f, err, tc.refuse)
+			}
+			if !tc.refuse && atoi(t, f[3]) < int64(len(tc.paths)) {
+				t.Fatalf("row %q: fewer responses than URLs", f)
+			}
+		})
+	}
+}
+
+func TestRun_urlsOnTwoHostsAreRefused(t *testing.T) {
+	list := filepath.Join(t.TempDir(), "urls")
+	if err := os.WriteFile(list, []byte("http://127.0.0.1:1/a\nhttp://127.0.0.1:2/b\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	err := run([]string{"-urls", list, "-size", "1", "-d", "10ms"}, &b, &b)
+	if err == nil || !strings.Contains(err.Error(), "URL 2") {
+		t.Fatalf("got %v, want URL 2 refused for its host", err)
 	}
 }
