@@ -32,7 +32,10 @@
 # 1-minute load at its end: on the shared 2-core machine a row measured at a load of 10 says
 # little about req/s (CPU per request holds better). SIZES (default "256k 1m"; also 512k, the
 # cork threshold's neighbourhood, edge/cork.go): the object sizes, each a working set of
-# 64 MiB. Nothing is asserted.
+# 64 MiB. CLIENT=sinkload drives the h1 rows with scripts/bench/sinkload -urls (16
+# connections, DURATION or 3 s per run; bodies dropped in the kernel, not copied, so the
+# client's core is less often the limit) instead of h2load; h2 and h2c keep h2load. Nothing
+# is asserted.
 # Usage: scripts/bench-disk-peers.sh [requests per run]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +58,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 bin=$(mktemp -d)
 if [ -n "${SHOAL_BIN:-}" ]; then cp "$SHOAL_BIN" "$bin/shoal"; else go build -o "$bin/shoal" ./cmd/shoal; fi
+case ${CLIENT:-h2load} in
+h2load) ;;
+sinkload) go build -o "$bin/sinkload" ./scripts/bench/sinkload ;;
+*) echo "CLIENT=$CLIENT: h2load or sinkload" >&2; exit 2 ;;
+esac
 pids=() work=""
 stop_all() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -69,7 +77,19 @@ mkdir -p bench-results
 . scripts/disk-servers.sh
 summary=$(mktemp)
 
+# rps_sink urls-file: rps's line for one run of sinkload (CLIENT=sinkload, h1 rows): it
+# refuses a row whose bodies are not $size's bytes or that counted errors ("!" then).
+rps_sink() {
+	local bytes out
+	case $size in 256k) bytes=262144 ;; 512k) bytes=524288 ;; 1m) bytes=1048576 ;; esac
+	out=$(taskset -c 1 "$bin/sinkload" -urls "$1" -size "$bytes" -c 16 -d "${DURATION:-3}s" 2>>bench-results/disk-peers-h2load.log || true)
+	printf '%s\n' "$out" >>bench-results/disk-peers-h2load.log
+	# rps p50 p99 responses errors body_bytes cpu_us: CPU over the run's seconds, in percent.
+	awk -v d="${DURATION:-3}" '{ u = $7 / 1e4 / d
+		if ($5 > 0 || $1 == 0) printf "%s!%d %.0f %d\n", $1, $5 + 1, u, $4; else printf "%s %.0f %d\n", $1, u, $4 }' <<<"$out"
+}
 rps() { # proto urls-file
+	[ "$1" = h1 ] && [ "${CLIENT:-h2load}" = sinkload ] && { rps_sink "$2"; return; }
 	local flags=(-m 10)
 	[ "$1" = h1 ] && flags=(--h1)
 	# req/s, with "!" and the count appended when requests failed (a stall or an error, not a
