@@ -136,7 +136,8 @@ write_shoal_disk() {
   # cutoff (the most a disk hit copies back into memory), stays there: every hit is a disk hit
   # whose body is sent from a tmpfs file with sendfile(2), as nginx's are (edge/sendfile.go).
   # admit_frequency -1: the first fill is admitted, as nginx stores on the first miss.
-  # cache.memory holds nothing of these rows; it is small so a mistake would show as misses.
+  # cache.memory should hold nothing of these rows; a memory hit would show in run.sh's
+  # per-run disk-hit count as NOT DISK HITS.
   cat >"$work/shoal-disk.yaml" <<CONF
 node: {name: bench}
 listen: {http: "127.0.0.1:$port_shoal_disk", admin: "127.0.0.1:$port_shoal_disk_admin"}
