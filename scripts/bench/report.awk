@@ -45,7 +45,7 @@ $1 == "mem" {
   if ($2 == "haproxy") blocks = $8 - $7
 }
 END {
-  printf "%-12s %-8s %10s %7s %8s %8s %7s %6s %7s %11s %5s %6s  %s\n", "workload", "target", "req/s", "vs vrn", "p50 ms", "p99 ms", "spread", "errors", \
+  printf "%-12s %-12s %10s %7s %8s %8s %7s %6s %7s %11s %5s %6s  %s\n", "workload", "target", "req/s", "vs vrn", "p50 ms", "p99 ms", "spread", "errors", \
     "cpu us", "csw vol/inv", "load", "cl us", "note"
   for (i = 1; i <= nw; i++) {
     w = wl[i]; base = ((w, "varnish") in n) ? rps[w, "varnish"] / n[w, "varnish"] : 0
@@ -68,7 +68,7 @@ END {
       clus = (k in nclcpu && reqs[k] > 0) ? sprintf("%.1f", clcpu[k] / reqs[k]) : "-"
       # Context switches per response, voluntary/involuntary, over every round.
       csw = (k in ncsw && reqs[k] > 0) ? sprintf("%.2f/%.2f", vsw[k] / reqs[k], isw[k] / reqs[k]) : "-"
-      printf "%-12s %-8s %10.0f %7s %8.2f %8.2f %6.1f%% %6d %7s %11s %5s %6s  %s\n", w, t, m, (base > 0 ? sprintf("%.2fx", m / base) : "-"), \
+      printf "%-12s %-12s %10.0f %7s %8.2f %8.2f %6.1f%% %6d %7s %11s %5s %6s  %s\n", w, t, m, (base > 0 ? sprintf("%.2fx", m / base) : "-"), \
         p50[k] / n[k], m99[k], (m > 0 ? 100 * (hi[k] - lo[k]) / m : 0), errs[k], \
         (cpu[k] > 0 ? sprintf("%.1f", cpu[k]) : "-"), csw, (lp[k] >= 0 ? sprintf("%.0f%%", lp[k]) : "-"), clus, note
     }
