@@ -29,6 +29,7 @@ var (
 	errSwitchingProtocols = errors.New("origin answered 101 Switching Protocols to a request that asked for no upgrade")
 	errTooManyInterim     = fmt.Errorf("origin sent more than %d interim (1xx) responses", maxInterim)
 	errBadStatus          = errors.New("origin answered a status below 100")
+	errCodedOldVersion    = errors.New("origin sent Transfer-Encoding in a response that is not HTTP/1.1")
 	errStatusLine         = errors.New("origin sent a status line read as two statuses")
 	errSpacedFieldName    = errors.New("origin sent a field name with a space or tab in it")
 )
@@ -357,9 +358,12 @@ func readHeads(br *bufio.Reader, h *fasthttp.ResponseHeader, interim **fasthttp.
 		if scan.spaced {
 			return errSpacedFieldName
 		}
+		if scan.codedOld {
+			return errCodedOldVersion
+		}
 		status := into.StatusCode()
 		switch {
-		case status < 100:
+		case status < 100 || scan.zeroStatus: // fasthttp reads "000" as 0 and hands 0 back as 200
 			return errBadStatus
 		case (status >= 200) != (into == h):
 			return errStatusLine // interimAhead and the parser read two statuses
