@@ -134,3 +134,34 @@ func ask(t *testing.T, n *Node, method, path string) (int, string) {
 	}
 	return resp.StatusCode, string(b)
 }
+
+// TestCluster_misbehavingOriginHeadsThroughThePeerHop: the heads the origin sweep found
+// relayed and stored as 200s (a "000" status; Transfer-Encoding in an HTTP/1.0 head, whose
+// chunk sizes were read as content) are 502 for a client that reaches the key's owner through
+// another node too, and neither node stores them: a second request asks the origin again.
+func TestCluster_misbehavingOriginHeadsThroughThePeerHop(t *testing.T) {
+	o := testenv.StartBadOrigin(t)
+	nodes := startCluster(t, 2, o.URL)
+	const cc = "Cache-Control: max-age=60\r\n"
+	for name, raw := range map[string]string{
+		"status-000":     "HTTP/1.1 000 Zero\r\n" + cc + "Content-Length: 5\r\n\r\nhello",
+		"http10-chunked": "HTTP/1.0 200 OK\r\n" + cc + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := "/peer-" + name + ".css"
+			o.Script(path, testenv.Script{Raw: []byte(raw), Close: true})
+			owner, via := viaNonOwner(t, nodes, path)
+			for i := range 2 {
+				got := responses(t, via.HTTPAddr(), "GET "+path+" HTTP/1.1\r\nHost: www.example.com\r\n\r\n")
+				if last := got[len(got)-1]; last.status != 502 {
+					t.Errorf("ask %d through %s (owner %s): %d %q, want 502", i, via.name, owner.name, last.status, last.body)
+				}
+				owner.settleFills()
+				via.settleFills()
+			}
+			if c := o.Count(path); c != 2 {
+				t.Errorf("origin asked %d times, want 2 (nothing stored)", c)
+			}
+		})
+	}
+}
