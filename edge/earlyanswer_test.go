@@ -16,36 +16,22 @@ import (
 // before: 504 after first_byte_timeout (the body's write timed out and its error was the
 // answer), charged to the server's health.
 func TestNode_passRelaysAnOriginsEarlyAnswer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	quit := make(chan struct{})
-	t.Cleanup(func() { close(quit); ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
+	t.Cleanup(func() { close(quit) })
+	url := serveEachRaw(t, func(c net.Conn, br *bufio.Reader) {
+		for { // the head only
+			l, err := br.ReadString('\n')
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for { // the head only
-					l, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if l == "\r\n" {
-						break
-					}
-				}
-				io.WriteString(c, "HTTP/1.1 413 Content Too Large\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbig")
-				<-quit // and read nothing more
-			}()
+			if l == "\r\n" {
+				break
+			}
 		}
-	}()
-	cfg := strings.Replace(passAndTier(t, "http://"+ln.Addr().String(), "memory"), "    servers:\n", "    first_byte_timeout: 500ms\n    servers:\n", 1)
+		io.WriteString(c, "HTTP/1.1 413 Content Too Large\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbig")
+		<-quit // and read nothing more
+	})
+	cfg := strings.Replace(passAndTier(t, url, "memory"), "    servers:\n", "    first_byte_timeout: 500ms\n    servers:\n", 1)
 	n := startNode(t, cfg, Options{})
 	const size = 16 << 20 // past every socket buffer on the way: the edge's write cannot finish
 	req, _ := http.NewRequest("POST", "http://"+n.HTTPAddr()+"/pass/upload", bytes.NewReader(make([]byte, size)))
