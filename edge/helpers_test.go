@@ -174,3 +174,28 @@ func parallel(n int, f func(i int)) {
 	close(start)
 	wg.Wait()
 }
+
+// serveEachRaw starts a raw origin on 127.0.0.1:0 that runs serve on each connection, on a
+// goroutine of its own, with a reader over it, and closes the connection when serve returns;
+// the listener closes when the test ends. It returns the origin's URL.
+func serveEachRaw(t testing.TB, serve func(c net.Conn, br *bufio.Reader)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				serve(c, bufio.NewReader(c))
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}

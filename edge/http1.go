@@ -138,8 +138,12 @@ func (n *Node) handleHTTP1(ctx *fasthttp.RequestCtx) {
 	// the connection, with content or pipelined requests possibly still coming, lingers
 	// (linger.go): not a streamed answer, nor one to a client that failed to send its
 	// content (a timeout, a close). A client that asked for the close closes at once.
+	// An origin's own early refusal of an upload (a 413 sent once it read the head) is a
+	// streamed answer with the client's content still coming: it lingers too, or the
+	// close's reset loses it (earlyanswer_test.go).
+	unread := e.x.body != nil && !e.content.ended
 	linger := e.content.err == nil && ctx.Response.StatusCode() >= 400 && ctx.Response.ConnectionClose() &&
-		!ctx.Response.IsBodyStream()
+		(!ctx.Response.IsBodyStream() || unread)
 	n.releaseHTTP1(e)
 	lc.enter(phaseWrite)
 	if linger {

@@ -11,7 +11,8 @@ import (
 
 // Lingering close, as nginx's lingering_close: an answer that closes the connection before
 // the request's content was read (a 400 for its framing, a 413 from its Content-Length, a
-// refusal the pipeline made before reading) was followed by close(2) with the client's
+// refusal the pipeline made before reading, an origin's 4xx to a pass sent before the
+// upload ended) was followed by close(2) with the client's
 // content still arriving. The kernel answers that with a reset, and a reset discards what
 // the node had not yet sent of its answer and, at many clients, what they had not yet read:
 // the client saw "connection reset" instead of its 400 or 413 (curl uploading a file too

@@ -20,7 +20,9 @@ import (
 // phrase or with an HTTP/1.0 status line is read, a message framed two ways or by an unknown
 // transfer coding or with two Content-Lengths is 502, as is a head past the size limit, a
 // body after a 204 or a 304 or longer than its Content-Length is dropped with its connection.
-// All held before this test (it found no fault); it keeps them together.
+// All held before this test; it keeps them together. The origin sweep added a "000" status
+// and Transfer-Encoding in a head that is not HTTP/1.1, both 502 now (they were relayed and
+// stored as 200s).
 func TestNode_misbehavingOriginAnswers(t *testing.T) {
 	o := testenv.StartBadOrigin(t)
 	n := startNode(t, passAndTier(t, o.URL, "memory"), Options{})
@@ -42,6 +44,16 @@ func TestNode_misbehavingOriginAnswers(t *testing.T) {
 		{"longer-than-length", "HTTP/1.1 200 OK\r\n" + cc + "Content-Length: 5\r\n\r\nhelloHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\npoison", "GET", 200, "hello"},
 		{"204-with-body", "HTTP/1.1 204 No Content\r\n" + cc + "Content-Length: 6\r\n\r\npoison", "GET", 204, ""},
 		{"304-with-body", "HTTP/1.1 304 Not Modified\r\n" + cc + "Content-Length: 6\r\n\r\npoison", "GET", 304, ""},
+		// Found by the origin sweep (failed before: 200 "hello", stored): fasthttp reads a
+		// "000" status as 0 and reports 0 as 200.
+		{"status-000", "HTTP/1.1 000 Zero\r\n" + cc + "Content-Length: 5\r\n\r\nhello", "GET", 502, ""},
+		// Found by the origin sweep (failed before: 200 "5\r\nhello\r\n0\r\n\r\n", stored; the
+		// kept-alive ones waited for first_byte_timeout): fasthttp ignores Transfer-Encoding in
+		// a head that is not HTTP/1.1 and read the chunked bytes to the close as content. RFC
+		// 9112 section 6.1: faulty framing, even with a Content-Length.
+		{"http10-chunked", "HTTP/1.0 200 OK\r\n" + cc + "Transfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "GET", 502, ""},
+		{"http10-chunked-and-length", "HTTP/1.0 200 OK\r\n" + cc + "Transfer-Encoding: chunked\r\nContent-Length: 15\r\nConnection: keep-alive\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "GET", 502, ""},
+		{"http12-chunked", "HTTP/1.2 200 OK\r\n" + cc + "Transfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "GET", 502, ""},
 	}
 	o.Script("/next", testenv.Script{Header: testenv.Fields("Cache-Control", "no-store"), Body: []byte("next")})
 	for _, tc := range cases {
@@ -121,4 +133,35 @@ func ask(t *testing.T, n *Node, method, path string) (int, string) {
 		return resp.StatusCode, fmt.Sprint(string(b), " cut: ", err)
 	}
 	return resp.StatusCode, string(b)
+}
+
+// TestCluster_misbehavingOriginHeadsThroughThePeerHop: the heads the origin sweep found
+// relayed and stored as 200s (a "000" status; Transfer-Encoding in an HTTP/1.0 head, whose
+// chunk sizes were read as content) are 502 for a client that reaches the key's owner through
+// another node too, and neither node stores them: a second request asks the origin again.
+func TestCluster_misbehavingOriginHeadsThroughThePeerHop(t *testing.T) {
+	o := testenv.StartBadOrigin(t)
+	nodes := startCluster(t, 2, o.URL)
+	const cc = "Cache-Control: max-age=60\r\n"
+	for name, raw := range map[string]string{
+		"status-000":     "HTTP/1.1 000 Zero\r\n" + cc + "Content-Length: 5\r\n\r\nhello",
+		"http10-chunked": "HTTP/1.0 200 OK\r\n" + cc + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := "/peer-" + name + ".css"
+			o.Script(path, testenv.Script{Raw: []byte(raw), Close: true})
+			owner, via := viaNonOwner(t, nodes, path)
+			for i := range 2 {
+				got := responses(t, via.HTTPAddr(), "GET "+path+" HTTP/1.1\r\nHost: www.example.com\r\n\r\n")
+				if last := got[len(got)-1]; last.status != 502 {
+					t.Errorf("ask %d through %s (owner %s): %d %q, want 502", i, via.name, owner.name, last.status, last.body)
+				}
+				owner.settleFills()
+				via.settleFills()
+			}
+			if c := o.Count(path); c != 2 {
+				t.Errorf("origin asked %d times, want 2 (nothing stored)", c)
+			}
+		})
+	}
 }

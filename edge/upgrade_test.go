@@ -206,32 +206,18 @@ limits: {%s}
 // Upgrade field of each request it read to seen.
 func upgradeOrigin(t *testing.T, answer string) (url string, seen chan string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	seen = make(chan string, 16)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err != nil {
-					return
-				}
-				seen <- req.Header.Get("Upgrade")
-				io.WriteString(c, answer)
-				c.SetReadDeadline(time.Now().Add(3 * time.Second))
-				io.Copy(io.Discard, c) // until the node closes the tunnel
-			}()
+	url = serveEachRaw(t, func(c net.Conn, br *bufio.Reader) {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
 		}
-	}()
-	return "http://" + ln.Addr().String(), seen
+		seen <- req.Header.Get("Upgrade")
+		io.WriteString(c, answer)
+		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		io.Copy(io.Discard, c) // until the node closes the tunnel
+	})
+	return url, seen
 }
 
 // TestNode_upgradeRefusesH2CAndUnaskedProtocols: an Upgrade to h2c never reaches the origin

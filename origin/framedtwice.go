@@ -41,6 +41,18 @@ type headScan struct {
 	// line names a hop-by-hop field SendHead leaves out (relayDrop).
 	end int
 	hop bool
+	// zeroStatus: the status code is "000", which fasthttp's parser keeps as 0 and its
+	// StatusCode reports as 200: an origin's "HTTP/1.1 000" was relayed and stored as a 200.
+	// RFC 9110 section 15: a status code is three digits from 100 to 599 (peers accept up to
+	// 999; nginx, HAProxy and Varnish refuse a code below 100).
+	zeroStatus bool
+	// codedOld: the head carries a Transfer-Encoding field and its version is not HTTP/1.1.
+	// RFC 9112 section 6.1: a recipient of an HTTP/1.0 message with Transfer-Encoding "MUST
+	// treat the message as if the framing is faulty, even if a Content-Length is present".
+	// fasthttp's parser drops the field from any head not exactly HTTP/1.1 and reads the body
+	// to the connection's close: the chunk sizes became content, relayed and stored with a
+	// Content-Length of the chunked bytes. HAProxy refuses such a response too (502).
+	codedOld bool
 }
 
 // scanHead is headFlags with the head's end and its hop-by-hop lines.
@@ -89,6 +101,8 @@ func scanFraming(b []byte) (s framingScan) {
 		line := b[at : at+lf]
 		if len(line) == 0 || len(line) == 1 && line[0] == '\r' {
 			s.twice = length && coding
+			s.codedOld = coding && !bytes.HasPrefix(b, http11)
+			s.zeroStatus = zeroStatus(b[:first])
 			s.end = at + lf + 1
 			return s
 		}
@@ -108,6 +122,19 @@ func scanFraming(b []byte) (s framingScan) {
 type framingScan struct {
 	headScan
 	owsColon bool
+}
+
+var http11 = []byte("HTTP/1.1 ")
+
+// zeroStatus reports whether a status line's code is "000" (headScan.zeroStatus): the code
+// after the version and the spaces fasthttp's parser skips.
+func zeroStatus(line []byte) bool {
+	sp := bytes.IndexByte(line, ' ')
+	if sp < 0 {
+		return false
+	}
+	code := bytes.TrimLeft(line[sp:], " ")
+	return len(code) >= 3 && code[0] == '0' && code[1] == '0' && code[2] == '0'
 }
 
 // isField reports whether line starts with name (lower case), then any spaces and tabs and

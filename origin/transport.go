@@ -29,6 +29,7 @@ var (
 	errSwitchingProtocols = errors.New("origin answered 101 Switching Protocols to a request that asked for no upgrade")
 	errTooManyInterim     = fmt.Errorf("origin sent more than %d interim (1xx) responses", maxInterim)
 	errBadStatus          = errors.New("origin answered a status below 100")
+	errCodedOldVersion    = errors.New("origin sent Transfer-Encoding in a response that is not HTTP/1.1")
 	errStatusLine         = errors.New("origin sent a status line read as two statuses")
 	errSpacedFieldName    = errors.New("origin sent a field name with a space or tab in it")
 )
@@ -169,6 +170,10 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 			err = bw.Flush()
 		}
 		hc.ReleaseWriter(bw)
+		early := err != nil && answeredEarly(conn, ic)
+		if early {
+			err = nil // read the answer; the connection closes after it (closeAfter)
+		}
 		br := hc.AcquireReader(conn)
 		if err == nil {
 			_, err = br.Peek(1) // the first response byte, or why none came
@@ -206,7 +211,7 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 		if !rel.stripped {
 			alive = peekFold(h, "Keep-Alive")
 		}
-		closeAfter := twice || req.closes() || rel.close || h.ConnectionClose() || !keepAliveLimit(conn, alive, idle)
+		closeAfter := early || twice || req.closes() || rel.close || h.ConnectionClose() || !keepAliveLimit(conn, alive, idle)
 		body := bodyOf(br, h, req.isHead(), h.StatusCode(), lb)
 		// Only what came with the head is checked: waiting for more would hold the head of
 		// a stream whose body comes later (server-sent events, a page flushed head first).
@@ -222,6 +227,27 @@ func roundTrip(hc *fasthttp.HostClient, req outbound, h *fasthttp.ResponseHeader
 		*held = heldConn{hc: hc, cc: cc, br: br, closeAfter: closeAfter, framedTwice: twice, pending: pending}
 		return body, nil
 	}
+}
+
+// answeredEarly reports, for a request whose writing failed, whether the server has sent
+// something since: a server may answer before it read the whole request (a 413 for an
+// upload, a 401, a redirect) and then close, which resets the connection under a request
+// body still being written, or stop reading, which times the write out. Its answer is
+// waiting in the socket (Linux hands queued bytes to reads before a reset's error), and it
+// is what the client should get: the write's error made it a 502, or after
+// first_byte_timeout a 504 charged to the server's health. HAProxy and nginx relay such an
+// early answer too. Bytes, a FIN or a reset waiting count (unsolicited's peek): the read
+// that follows tells them apart, and a FIN or reset alone fails it as the write did. The
+// read gets a deadline of its own (the one armed for it may have passed while the write
+// waited).
+func answeredEarly(conn net.Conn, ic *inactivityConn) bool {
+	if !unsolicited(conn) {
+		return false
+	}
+	if ic != nil {
+		ic.armedRead, ic.armedUntil = false, 0
+	}
+	return true
 }
 
 // earliest is the sooner of two Unix-nanosecond deadlines, zero meaning none.
@@ -357,9 +383,12 @@ func readHeads(br *bufio.Reader, h *fasthttp.ResponseHeader, interim **fasthttp.
 		if scan.spaced {
 			return errSpacedFieldName
 		}
+		if scan.codedOld {
+			return errCodedOldVersion
+		}
 		status := into.StatusCode()
 		switch {
-		case status < 100:
+		case status < 100 || scan.zeroStatus: // fasthttp reads "000" as 0 and hands 0 back as 200
 			return errBadStatus
 		case (status >= 200) != (into == h):
 			return errStatusLine // interimAhead and the parser read two statuses
