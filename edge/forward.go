@@ -499,7 +499,7 @@ func peerFilled(rt *settings, h httpcache.Header, wallSent time.Time) time.Time 
 // stale. An answer already stale when it arrived (the owner serving while it revalidates,
 // or after an origin error) is not kept either.
 func (p *pipeline) keepCopy(rt *settings, key string, status int, header httpcache.Header, body []byte, copied peerCopy, ttl time.Duration) bool {
-	header.Del("Cache-Status")
+	dropOwnerMember(&header)
 	resp := httpcache.Response{Status: status, Header: header, RequestTime: copied.sent, ResponseTime: copied.received}
 	d := rt.policy.Storable(httpcache.Request{Method: "GET"}, resp)
 	if !d.Store || header.Has("Set-Cookie") {
@@ -532,6 +532,19 @@ func (p *pipeline) keepCopy(rt *settings, key string, status int, header httpcac
 		return p.store.Set(obj)
 	}
 	return p.setObject(obj, copied.generation.disk)
+}
+
+// dropOwnerMember takes the owner's Cache-Status member, the last, off a copy the node
+// keeps: it described the owner's answer, and each hit on the copy writes the node's own.
+// The members before it are the origin's (the caches upstream, RFC 9211 section 2), kept
+// as the owner keeps them. Every Shoal member has parameters, so the owner's starts at the
+// last ", shoal;" (or is the whole value).
+func dropOwnerMember(h *httpcache.Header) {
+	v := storedCacheStatus(httpcache.ViewOf(*h))
+	h.Del("Cache-Status")
+	if i := strings.LastIndex(v, ", shoal;"); i > 0 {
+		h.Add("Cache-Status", v[:i])
+	}
 }
 
 func joinList(a, b string) string {

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -156,7 +157,7 @@ func (p *pipeline) writeHitHead(x *exchange, l *lookup, obj *cachestore.Object, 
 			p.writeHead(x, l, int(obj.Status), obj.Header.View(), age, skip)
 			return
 		}
-		hh = p.renderHitHead(l, meta, rules, func(dst responseHead) {
+		hh = p.renderHitHead(l, meta, rules, storedCacheStatus(obj.Header.View()), func(dst responseHead) {
 			p.writeHeadTo(dst, l, int(obj.Status), obj.Header.View(), 0, skip)
 		})
 		if hh == nil {
@@ -201,8 +202,9 @@ func (p *pipeline) writeHeadTo(dst responseHead, l *lookup, status int, h httpca
 	consumed := l.rt.consumed
 	for i := range h.Len() {
 		f := h.Field(i)
-		if strings.EqualFold(f.Name, "Age") || containsName(consumed, f.Name) || containsName(skip, f.Name) {
-			continue
+		if strings.EqualFold(f.Name, "Age") || strings.EqualFold(f.Name, "Cache-Status") ||
+			containsName(consumed, f.Name) || containsName(skip, f.Name) {
+			continue // Age and Cache-Status are written below, for this response
 		}
 		if framingOrHopByHop(f.Name) {
 			// Computed for this response by the listener, never replayed from storage: a
@@ -219,7 +221,37 @@ func (p *pipeline) writeHeadTo(dst responseHead, l *lookup, status int, h httpca
 	} else {
 		dst.Set("Via", p.via())
 	}
-	setCacheStatus(dst, l.status)
+	setCacheStatus(dst, storedCacheStatus(h), l.status)
+}
+
+// storedCacheStatus is the Cache-Status of a stored (or just filled) response: the members
+// of the caches upstream of the node (a Varnish or a CDN shield in front of the origin),
+// its lines joined as one list (RFC 9110 section 5.3). The node's member goes after it:
+// RFC 9211 section 2 asks a cache adding its member to preserve the existing value. Only
+// a response with more than one line allocates.
+func storedCacheStatus(h httpcache.HeaderView) string {
+	out := ""
+	for i := range h.Len() {
+		if f := h.Field(i); strings.EqualFold(f.Name, "Cache-Status") {
+			out = joinList(out, f.Value)
+		}
+	}
+	return out
+}
+
+// relayedCacheStatus is storedCacheStatus for a head relayed as the origin sent it (a pass):
+// empty, without walking the head, when it has no Cache-Status.
+func relayedCacheStatus(h responseHead) string {
+	if len(h.Peek("Cache-Status")) == 0 {
+		return ""
+	}
+	out := ""
+	for k, v := range h.All() {
+		if bytes.EqualFold(k, []byte("Cache-Status")) {
+			out = joinList(out, string(v))
+		}
+	}
+	return out
 }
 
 // cacheStatusMember is what setCacheStatus renders: a cacheOutcome, or an
@@ -227,11 +259,19 @@ func (p *pipeline) writeHeadTo(dst responseHead, l *lookup, status int, h httpca
 // status) is the same member).
 type cacheStatusMember interface{ AppendTo(dst []byte) []byte }
 
-// setCacheStatus sets the response's Cache-Status (RFC 9211) to m, rendered without
-// allocating (generic rather than an interface parameter, so m is not boxed).
-func setCacheStatus[M cacheStatusMember](dst responseHead, m M) {
+// setCacheStatus sets the response's Cache-Status (RFC 9211) to the upstream members
+// (prior, from storedCacheStatus or relayedCacheStatus; empty for none) followed by m,
+// rendered without allocating (generic rather than an interface parameter, so m is not
+// boxed). The one line replaces every Cache-Status line dst holds: SetBytesV alone
+// rewrote the first and left a second line of the origin's after the node's member.
+func setCacheStatus[M cacheStatusMember](dst responseHead, prior string, m M) {
 	p := headSeeds.Get().(*headSeed)
-	p.buf = m.AppendTo(p.buf[:0])
+	p.buf = p.buf[:0]
+	if prior != "" {
+		p.buf = append(append(p.buf, prior...), ", "...)
+		dst.Del("Cache-Status")
+	}
+	p.buf = m.AppendTo(p.buf)
 	dst.SetBytesV("Cache-Status", p.buf)
 	headSeeds.Put(p)
 }
