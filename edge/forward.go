@@ -345,8 +345,11 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 	p.metrics.forwarded.Inc()
 	startHead(x.resp.Head(), status, borrowString(a.head.Peek("Date")), p.now())
 	copyEndToEnd(x.resp.Head(), &a.head)
-	if via := a.head.Peek("Via"); len(via) > 0 {
-		x.resp.Head().Set("Via", string(via)+", "+p.via())
+	if via := relayedList(x.resp.Head(), "Via"); via != "" {
+		// The owner's lines as one list, the node's member last (RFC 9110 section 7.6.3):
+		// Set alone rewrote the first line and left the others after the node's member.
+		x.resp.Head().Del("Via")
+		x.resp.Head().Set("Via", via+", "+p.via())
 	}
 	ownerStatus := string(a.head.Peek("Cache-Status"))
 	mine := forwarded(p.name, fwdMiss, status).String()
@@ -540,7 +543,7 @@ func (p *pipeline) keepCopy(rt *settings, key string, status int, header httpcac
 // as the owner keeps them. Every Shoal member has parameters, so the owner's starts at the
 // last ", shoal;" (or is the whole value).
 func dropOwnerMember(h *httpcache.Header) {
-	v := storedCacheStatus(httpcache.ViewOf(*h))
+	v := storedList(httpcache.ViewOf(*h), "Cache-Status")
 	h.Del("Cache-Status")
 	if i := strings.LastIndex(v, ", shoal;"); i > 0 {
 		h.Add("Cache-Status", v[:i])

@@ -69,7 +69,7 @@ type hitHead struct {
 	// folded: rules are rendered in (constant values, no field written after the head).
 	folded bool
 	vary   bool // Vary: Accept-Encoding added
-	// prior is the stored response's Cache-Status (storedCacheStatus): each hit's member
+	// prior is the stored response's Cache-Status (storedList): each hit's member
 	// is written after it.
 	prior string
 	used  atomic.Bool

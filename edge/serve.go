@@ -157,7 +157,7 @@ func (p *pipeline) writeHitHead(x *exchange, l *lookup, obj *cachestore.Object, 
 			p.writeHead(x, l, int(obj.Status), obj.Header.View(), age, skip)
 			return
 		}
-		hh = p.renderHitHead(l, meta, rules, storedCacheStatus(obj.Header.View()), func(dst responseHead) {
+		hh = p.renderHitHead(l, meta, rules, storedList(obj.Header.View(), "Cache-Status"), func(dst responseHead) {
 			p.writeHeadTo(dst, l, int(obj.Status), obj.Header.View(), 0, skip)
 		})
 		if hh == nil {
@@ -202,9 +202,9 @@ func (p *pipeline) writeHeadTo(dst responseHead, l *lookup, status int, h httpca
 	consumed := l.rt.consumed
 	for i := range h.Len() {
 		f := h.Field(i)
-		if strings.EqualFold(f.Name, "Age") || strings.EqualFold(f.Name, "Cache-Status") ||
+		if strings.EqualFold(f.Name, "Age") || strings.EqualFold(f.Name, "Cache-Status") || strings.EqualFold(f.Name, "Via") ||
 			containsName(consumed, f.Name) || containsName(skip, f.Name) {
-			continue // Age and Cache-Status are written below, for this response
+			continue // written below, for this response
 		}
 		if framingOrHopByHop(f.Name) {
 			// Computed for this response by the listener, never replayed from storage: a
@@ -216,38 +216,40 @@ func (p *pipeline) writeHeadTo(dst responseHead, l *lookup, status int, h httpca
 		dst.Add(f.Name, f.Value)
 	}
 	setInt(dst, "Age", int64(age.Seconds()))
-	if via := h.Get("Via"); via != "" {
+	// Every line of the stored Via, then the node's member last (RFC 9110 section 7.6.3).
+	if via := storedList(h, "Via"); via != "" {
 		dst.Set("Via", via+", "+p.via())
 	} else {
 		dst.Set("Via", p.via())
 	}
-	setCacheStatus(dst, storedCacheStatus(h), l.status)
+	setCacheStatus(dst, storedList(h, "Cache-Status"), l.status)
 }
 
-// storedCacheStatus is the Cache-Status of a stored (or just filled) response: the members
-// of the caches upstream of the node (a Varnish or a CDN shield in front of the origin),
-// its lines joined as one list (RFC 9110 section 5.3). The node's member goes after it:
-// RFC 9211 section 2 asks a cache adding its member to preserve the existing value. Only
-// a response with more than one line allocates.
-func storedCacheStatus(h httpcache.HeaderView) string {
+// storedList is a list field of a stored (or just filled) response, its lines joined as
+// one list (RFC 9110 section 5.3): the Via and Cache-Status members of the proxies and
+// caches upstream of the node (a Varnish or a CDN shield in front of the origin). The
+// node's member goes after them: RFC 9110 section 7.6.3 has each intermediary append to
+// Via, and RFC 9211 section 2 asks a cache adding its member to preserve the existing value.
+// Only a response with more than one line allocates.
+func storedList(h httpcache.HeaderView, name string) string {
 	out := ""
 	for i := range h.Len() {
-		if f := h.Field(i); strings.EqualFold(f.Name, "Cache-Status") {
+		if f := h.Field(i); strings.EqualFold(f.Name, name) {
 			out = joinList(out, f.Value)
 		}
 	}
 	return out
 }
 
-// relayedCacheStatus is storedCacheStatus for a head relayed as the origin sent it (a pass):
-// empty, without walking the head, when it has no Cache-Status.
-func relayedCacheStatus(h responseHead) string {
-	if len(h.Peek("Cache-Status")) == 0 {
+// relayedList is storedList for a head relayed as the origin or the owner sent it (a pass,
+// a forward): empty, without walking the head, when it has no such field.
+func relayedList(h responseHead, name string) string {
+	if len(h.Peek(name)) == 0 {
 		return ""
 	}
 	out := ""
 	for k, v := range h.All() {
-		if bytes.EqualFold(k, []byte("Cache-Status")) {
+		if bytes.EqualFold(k, []byte(name)) {
 			out = joinList(out, string(v))
 		}
 	}
@@ -260,7 +262,7 @@ func relayedCacheStatus(h responseHead) string {
 type cacheStatusMember interface{ AppendTo(dst []byte) []byte }
 
 // setCacheStatus sets the response's Cache-Status (RFC 9211) to the upstream members
-// (prior, from storedCacheStatus or relayedCacheStatus; empty for none) followed by m,
+// (prior, from storedList or relayedList; empty for none) followed by m,
 // rendered without allocating (generic rather than an interface parameter, so m is not
 // boxed). The one line replaces every Cache-Status line dst holds: SetBytesV alone
 // rewrote the first and left a second line of the origin's after the node's member.
