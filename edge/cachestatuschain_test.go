@@ -64,23 +64,12 @@ func TestNode_cacheStatusKeepsTheUpstreamMembers(t *testing.T) {
 // forward carried the owner's member before the origin's second line, and the hot copy's
 // hits carried the node's member alone.
 func TestCluster_cacheStatusKeepsTheUpstreamMembersOverThePeerHop(t *testing.T) {
-	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Add("Cache-Status", "shoal; hit; detail=shield-1")
-		w.Header().Add("Cache-Status", "mid; fwd=miss")
-		w.Header().Set("Cache-Control", "max-age=60")
-		fmt.Fprint(w, "hot")
-	})
-	nodes := startCluster(t, 2, origin.URL)
-	owner, _ := nodes[0].Ring().Owner("http://hot.example/chain.css")
-	other := nodes[0]
-	if owner.Name == nodes[0].name {
-		other = nodes[1]
-	}
+	owner, other := upstreamChainCluster(t, "http://hot.example/chain.css", "Cache-Status", "shoal; hit; detail=shield-1", "mid; fwd=miss")
 	const upstream = "shoal; hit; detail=shield-1, mid; fwd=miss, "
 	url := "http://" + other.HTTPAddr() + "/chain.css"
 	_, h, _ := get(t, url, "Host", "hot.example") // forwarded: owner fills
 	// The cluster runs on the real clock: the ttl is not compared.
-	want := upstream + "shoal; fwd=uri-miss; fwd-status=200; stored; detail=" + owner.Name + ", shoal; fwd=miss; fwd-status=200; detail=" + other.name
+	want := upstream + "shoal; fwd=uri-miss; fwd-status=200; stored; detail=" + owner + ", shoal; fwd=miss; fwd-status=200; detail=" + other.name
 	if got := ttlParam.ReplaceAllString(strings.Join(h.Values("Cache-Status"), ", "), ""); got != want {
 		t.Errorf("forwarded miss: Cache-Status %q, want %q", got, want)
 	}
@@ -91,4 +80,23 @@ func TestCluster_cacheStatusKeepsTheUpstreamMembersOverThePeerHop(t *testing.T) 
 	if !strings.HasPrefix(got, upstream+"shoal; hit;") || !strings.HasSuffix(got, "detail="+other.name) || strings.Count(got, "shoal;") != 2 {
 		t.Errorf("hot copy hit: Cache-Status %q, want %q then the non-owner's hit", got, upstream)
 	}
+}
+
+// upstreamChainCluster starts two nodes in front of an origin that answers with two lines
+// of field (an upstream proxy's and cache's members) and a minute of freshness, and returns
+// the name of the owner of url and the other node, which forwards it.
+func upstreamChainCluster(t *testing.T, url, field, first, second string) (owner string, other *Node) {
+	t.Helper()
+	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add(field, first)
+		w.Header().Add(field, second)
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprint(w, "chain")
+	})
+	nodes := startCluster(t, 2, origin.URL)
+	m, _ := nodes[0].Ring().Owner(url)
+	if m.Name == nodes[0].name {
+		return m.Name, nodes[1]
+	}
+	return m.Name, nodes[0]
 }

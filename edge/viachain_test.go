@@ -42,20 +42,9 @@ func TestNode_viaAppendsAfterEveryUpstreamLine(t *testing.T) {
 // TestCluster_viaAppendsAfterEveryUpstreamLine: the forwarding node appends after the
 // owner's list, whatever lines it came in.
 func TestCluster_viaAppendsAfterEveryUpstreamLine(t *testing.T) {
-	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Add("Via", "1.1 varnish")
-		w.Header().Add("Via", "1.0 shield")
-		w.Header().Set("Cache-Control", "max-age=60")
-		fmt.Fprint(w, "v")
-	})
-	nodes := startCluster(t, 2, origin.URL)
-	owner, _ := nodes[0].Ring().Owner("http://via.example/v.css")
-	other := nodes[0]
-	if owner.Name == nodes[0].name {
-		other = nodes[1]
-	}
+	owner, other := upstreamChainCluster(t, "http://via.example/v.css", "Via", "1.1 varnish", "1.0 shield")
 	_, h, _ := get(t, "http://"+other.HTTPAddr()+"/v.css", "Host", "via.example")
-	want := "1.1 varnish, 1.0 shield, 1.1 " + owner.Name + ", 1.1 " + other.name
+	want := "1.1 varnish, 1.0 shield, 1.1 " + owner + ", 1.1 " + other.name
 	if got := strings.Join(h.Values("Via"), ", "); got != want {
 		t.Errorf("forwarded: Via %q, want %q", got, want)
 	}
