@@ -64,13 +64,15 @@ func TestNode_cacheStatusKeepsTheUpstreamMembers(t *testing.T) {
 // forward carried the owner's member before the origin's second line, and the hot copy's
 // hits carried the node's member alone.
 func TestCluster_cacheStatusKeepsTheUpstreamMembersOverThePeerHop(t *testing.T) {
-	owner, other := upstreamChainCluster(t, "http://hot.example/chain.css", "Cache-Status", "shoal; hit; detail=shield-1", "mid; fwd=miss")
-	const upstream = "shoal; hit; detail=shield-1, mid; fwd=miss, "
+	// The shield served stale: its ttl=-3 is not the owner's, whose answer is fresh and is
+	// kept as a hot copy (staleAnswer reads the owner's member only).
+	owner, other := upstreamChainCluster(t, "http://hot.example/chain.css", "Cache-Status", "shoal; hit; ttl=-3; detail=shield-1", "mid; fwd=miss")
+	const upstream = "shoal; hit; ttl=-3; detail=shield-1, mid; fwd=miss, "
 	url := "http://" + other.HTTPAddr() + "/chain.css"
 	_, h, _ := get(t, url, "Host", "hot.example") // forwarded: owner fills
-	// The cluster runs on the real clock: the ttl is not compared.
-	want := upstream + "shoal; fwd=uri-miss; fwd-status=200; stored; detail=" + owner + ", shoal; fwd=miss; fwd-status=200; detail=" + other.name
-	if got := ttlParam.ReplaceAllString(strings.Join(h.Values("Cache-Status"), ", "), ""); got != want {
+	// The cluster runs on the real clock: the owner's ttl is not compared.
+	want := upstream + "shoal; fwd=uri-miss; fwd-status=200; ttl=60; stored; detail=" + owner + ", shoal; fwd=miss; fwd-status=200; detail=" + other.name
+	if got := strings.Join(h.Values("Cache-Status"), ", "); ttlParam.ReplaceAllString(got, "") != ttlParam.ReplaceAllString(want, "") {
 		t.Errorf("forwarded miss: Cache-Status %q, want %q", got, want)
 	}
 	get(t, url, "Host", "hot.example") // forwarded again: popular now, copy kept
