@@ -206,7 +206,7 @@ func (p *pipeline) gatewayTimeoutOnlyIfCached(x *exchange, l *lookup) string {
 	plainError(x, http.StatusGatewayTimeout, "only-if-cached: no stored response")
 	// Nothing was served and nothing went forward: the member says only the node's name.
 	l.status.serve(servedUnlabelled)
-	setCacheStatus(x.resp.Head(), l.status)
+	setCacheStatus(x.resp.Head(), "", l.status)
 	if x.adoption {
 		return resultAdoptMiss
 	}

@@ -345,12 +345,14 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 	p.metrics.forwarded.Inc()
 	startHead(x.resp.Head(), status, borrowString(a.head.Peek("Date")), p.now())
 	copyEndToEnd(x.resp.Head(), &a.head)
-	if via := a.head.Peek("Via"); len(via) > 0 {
-		x.resp.Head().Set("Via", string(via)+", "+p.via())
+	if via := relayedList(x.resp.Head(), "Via"); via != "" {
+		// The owner's lines as one list, the node's member last (RFC 9110 section 7.6.3):
+		// Set alone rewrote the first line and left the others after the node's member.
+		x.resp.Head().Del("Via")
+		x.resp.Head().Set("Via", via+", "+p.via())
 	}
-	ownerStatus := string(a.head.Peek("Cache-Status"))
-	mine := forwarded(p.name, fwdMiss, status).String()
-	x.resp.Head().Set("Cache-Status", joinList(ownerStatus, mine))
+	ownerStatus := relayedList(x.resp.Head(), "Cache-Status")
+	setCacheStatus(x.resp.Head(), ownerStatus, forwarded(p.name, fwdMiss, status))
 	switch {
 	case empty:
 		if bytes.Equal(x.req.Method(), []byte("HEAD")) {
@@ -464,14 +466,25 @@ type peerCopy struct {
 // a negative ttl (RFC 9211 section 2.5). A key parameter quoted with ";" in it may read as
 // stale: that only costs a hot copy.
 func staleAnswer(cacheStatus string) bool {
-	for member := range strings.SplitSeq(cacheStatus, ",") {
-		for param := range strings.SplitSeq(member, ";") {
-			if strings.HasPrefix(trimOWSString(param), "ttl=-") {
-				return true
-			}
+	_, owner := splitOwnerMember(cacheStatus)
+	for param := range strings.SplitSeq(owner, ";") {
+		if strings.HasPrefix(trimOWSString(param), "ttl=-") {
+			return true
 		}
 	}
 	return false
+}
+
+// splitOwnerMember splits a peer's Cache-Status into the members of the caches upstream of
+// the origin (RFC 9211 section 2: the owner keeps them first) and the owner's own, the last:
+// only the owner's says whether its answer was stale, and only the upstream ones belong to a
+// copy of it. Every Shoal member has parameters, so the owner's starts at the last ", shoal;"
+// (or is the whole value).
+func splitOwnerMember(v string) (upstream, owner string) {
+	if i := strings.LastIndex(v, ", shoal;"); i >= 0 {
+		return v[:i], v[i+2:]
+	}
+	return "", v
 }
 
 // peerFilled bounds from below when the peer's fill of an object began, by the peer's own
@@ -499,7 +512,7 @@ func peerFilled(rt *settings, h httpcache.Header, wallSent time.Time) time.Time 
 // stale. An answer already stale when it arrived (the owner serving while it revalidates,
 // or after an origin error) is not kept either.
 func (p *pipeline) keepCopy(rt *settings, key string, status int, header httpcache.Header, body []byte, copied peerCopy, ttl time.Duration) bool {
-	header.Del("Cache-Status")
+	dropOwnerMember(&header)
 	resp := httpcache.Response{Status: status, Header: header, RequestTime: copied.sent, ResponseTime: copied.received}
 	d := rt.policy.Storable(httpcache.Request{Method: "GET"}, resp)
 	if !d.Store || header.Has("Set-Cookie") {
@@ -532,6 +545,17 @@ func (p *pipeline) keepCopy(rt *settings, key string, status int, header httpcac
 		return p.store.Set(obj)
 	}
 	return p.setObject(obj, copied.generation.disk)
+}
+
+// dropOwnerMember takes the owner's Cache-Status member off a copy the node keeps: it
+// described the owner's answer, and each hit on the copy writes the node's own. The
+// members before it are the origin's, kept as the owner keeps them (splitOwnerMember).
+func dropOwnerMember(h *httpcache.Header) {
+	upstream, _ := splitOwnerMember(storedList(httpcache.ViewOf(*h), "Cache-Status"))
+	h.Del("Cache-Status")
+	if upstream != "" {
+		h.Add("Cache-Status", upstream)
+	}
 }
 
 func joinList(a, b string) string {

@@ -69,8 +69,11 @@ type hitHead struct {
 	// folded: rules are rendered in (constant values, no field written after the head).
 	folded bool
 	vary   bool // Vary: Accept-Encoding added
-	used   atomic.Bool
-	h      fasthttp.ResponseHeader
+	// prior is the stored response's Cache-Status (storedList): each hit's member
+	// is written after it.
+	prior string
+	used  atomic.Bool
+	h     fasthttp.ResponseHeader
 	// patched is h with the Age and Cache-Status of the latest hit, for the hits after it:
 	// both change once a second at most (Age and ttl count seconds), so a hit in the same
 	// second takes one plain copy instead of a copy and two field edits, each of which
@@ -205,12 +208,12 @@ var serverHead = sync.OnceValue(func() *fasthttp.ResponseHeader {
 // renderHitHead builds the template of a hit on obj for this request: writeHeadTo's head
 // with Age 0 and this hit's Cache-Status (both patched per hit), then the rules when they
 // fold. It returns nil when there is no seed (serverHead).
-func (p *pipeline) renderHitHead(l *lookup, m *cachestore.Meta, rules *policy.Rules, write func(dst responseHead)) *hitHead {
+func (p *pipeline) renderHitHead(l *lookup, m *cachestore.Meta, rules *policy.Rules, prior string, write func(dst responseHead)) *hitHead {
 	seed := serverHead()
 	if seed == nil {
 		return nil
 	}
-	hh := &hitHead{meta: m, rules: rules, vary: l.varyEncoding}
+	hh := &hitHead{meta: m, rules: rules, vary: l.varyEncoding, prior: prior}
 	seed.CopyTo(&hh.h)
 	write(http1Head{&hh.h})
 	if rules != nil && foldable(rules.Response) {
@@ -234,7 +237,7 @@ func (p *pipeline) copyHitHead(x *exchange, l *lookup, hh *hitHead, age time.Dur
 		} else {
 			hh.h.CopyTo(h1.ResponseHeader)
 			setInt(dst, "Age", secs)
-			setCacheStatus(dst, l.status)
+			setCacheStatus(dst, hh.prior, l.status)
 			// One copy per object and second (or outcome), made by its second hit: the hits
 			// after it take it.
 			if hh.unpatched.Swap(secs+1) == secs+1 {
@@ -250,7 +253,7 @@ func (p *pipeline) copyHitHead(x *exchange, l *lookup, hh *hitHead, age time.Dur
 			dst.AddBytesKV(k, v)
 		}
 		setInt(dst, "Age", secs)
-		setCacheStatus(dst, l.status)
+		setCacheStatus(dst, hh.prior, l.status)
 	}
 	if hh.folded {
 		l.sc.rulesDone = true // writeHitHead asks for rules only with a scratch

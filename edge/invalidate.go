@@ -26,7 +26,13 @@ import (
 func (p *pipeline) invalidateAfterUnsafe(x *exchange, cacheRoute bool) {
 	status := x.resp.Head().StatusCode()
 	if cacheRoute && len(x.resp.Head().Peek("Cache-Status")) > 0 {
-		x.resp.Head().Set("Cache-Status", forwarded(p.name, fwdMethod, status).String())
+		// The pass path wrote the origin's members, then its fwd=bypass member: only that
+		// last one is relabelled (RFC 9211 section 2 keeps the upstream ones).
+		prior, ok := strings.CutSuffix(string(x.resp.Head().Peek("Cache-Status")), forwarded(p.name, fwdBypass, status).String())
+		if !ok {
+			prior = ""
+		}
+		setCacheStatus(x.resp.Head(), strings.TrimSuffix(prior, ", "), forwarded(p.name, fwdMethod, status))
 	}
 	if status < 200 || status > 399 {
 		return // section 4.4: only a non-error response invalidates (InvalidationTargets)

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -156,7 +157,7 @@ func (p *pipeline) writeHitHead(x *exchange, l *lookup, obj *cachestore.Object, 
 			p.writeHead(x, l, int(obj.Status), obj.Header.View(), age, skip)
 			return
 		}
-		hh = p.renderHitHead(l, meta, rules, func(dst responseHead) {
+		hh = p.renderHitHead(l, meta, rules, storedList(obj.Header.View(), "Cache-Status"), func(dst responseHead) {
 			p.writeHeadTo(dst, l, int(obj.Status), obj.Header.View(), 0, skip)
 		})
 		if hh == nil {
@@ -201,8 +202,9 @@ func (p *pipeline) writeHeadTo(dst responseHead, l *lookup, status int, h httpca
 	consumed := l.rt.consumed
 	for i := range h.Len() {
 		f := h.Field(i)
-		if strings.EqualFold(f.Name, "Age") || containsName(consumed, f.Name) || containsName(skip, f.Name) {
-			continue
+		if strings.EqualFold(f.Name, "Age") || strings.EqualFold(f.Name, "Cache-Status") || strings.EqualFold(f.Name, "Via") ||
+			containsName(consumed, f.Name) || containsName(skip, f.Name) {
+			continue // written below, for this response
 		}
 		if framingOrHopByHop(f.Name) {
 			// Computed for this response by the listener, never replayed from storage: a
@@ -214,12 +216,44 @@ func (p *pipeline) writeHeadTo(dst responseHead, l *lookup, status int, h httpca
 		dst.Add(f.Name, f.Value)
 	}
 	setInt(dst, "Age", int64(age.Seconds()))
-	if via := h.Get("Via"); via != "" {
+	// Every line of the stored Via, then the node's member last (RFC 9110 section 7.6.3).
+	if via := storedList(h, "Via"); via != "" {
 		dst.Set("Via", via+", "+p.via())
 	} else {
 		dst.Set("Via", p.via())
 	}
-	setCacheStatus(dst, l.status)
+	setCacheStatus(dst, storedList(h, "Cache-Status"), l.status)
+}
+
+// storedList is a list field of a stored (or just filled) response, its lines joined as
+// one list (RFC 9110 section 5.3): the Via and Cache-Status members of the proxies and
+// caches upstream of the node (a Varnish or a CDN shield in front of the origin). The
+// node's member goes after them: RFC 9110 section 7.6.3 has each intermediary append to
+// Via, and RFC 9211 section 2 asks a cache adding its member to preserve the existing value.
+// Only a response with more than one line allocates.
+func storedList(h httpcache.HeaderView, name string) string {
+	out := ""
+	for i := range h.Len() {
+		if f := h.Field(i); strings.EqualFold(f.Name, name) {
+			out = joinList(out, f.Value)
+		}
+	}
+	return out
+}
+
+// relayedList is storedList for a head relayed as the origin or the owner sent it (a pass,
+// a forward): empty, without walking the head, when it has no such field.
+func relayedList(h responseHead, name string) string {
+	if len(h.Peek(name)) == 0 {
+		return ""
+	}
+	out := ""
+	for k, v := range h.All() {
+		if bytes.EqualFold(k, []byte(name)) {
+			out = joinList(out, string(v))
+		}
+	}
+	return out
 }
 
 // cacheStatusMember is what setCacheStatus renders: a cacheOutcome, or an
@@ -227,11 +261,19 @@ func (p *pipeline) writeHeadTo(dst responseHead, l *lookup, status int, h httpca
 // status) is the same member).
 type cacheStatusMember interface{ AppendTo(dst []byte) []byte }
 
-// setCacheStatus sets the response's Cache-Status (RFC 9211) to m, rendered without
-// allocating (generic rather than an interface parameter, so m is not boxed).
-func setCacheStatus[M cacheStatusMember](dst responseHead, m M) {
+// setCacheStatus sets the response's Cache-Status (RFC 9211) to the upstream members
+// (prior, from storedList or relayedList; empty for none) followed by m,
+// rendered without allocating (generic rather than an interface parameter, so m is not
+// boxed). The one line replaces every Cache-Status line dst holds: SetBytesV alone
+// rewrote the first and left a second line of the origin's after the node's member.
+func setCacheStatus[M cacheStatusMember](dst responseHead, prior string, m M) {
 	p := headSeeds.Get().(*headSeed)
-	p.buf = m.AppendTo(p.buf[:0])
+	p.buf = p.buf[:0]
+	if prior != "" {
+		p.buf = append(append(p.buf, prior...), ", "...)
+		dst.Del("Cache-Status")
+	}
+	p.buf = m.AppendTo(p.buf)
 	dst.SetBytesV("Cache-Status", p.buf)
 	headSeeds.Put(p)
 }
