@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -38,8 +39,12 @@ func parse(data []byte, name, dir string) (*Config, error) {
 	cfg := &Config{Cache: DefaultCache(), Cluster: DefaultCluster()}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
+	cut := fractions(name, &root)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, decodeErrors(name, pos, err)
+		return nil, withFractions(decodeErrors(name, pos, err), cut)
+	}
+	if len(cut) > 0 {
+		return nil, cut
 	}
 	// A second document would be ignored whole, every key of it silently.
 	var next yaml.Node
@@ -121,6 +126,18 @@ func syntaxError(name string, err error) error {
 		return Errors{{File: name, Line: line, Msg: "invalid YAML: " + m[2]}}
 	}
 	return Errors{{File: name, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}}
+}
+
+// withFractions adds the whole-number problems to the decoder's, in file order, so that one
+// run names them all.
+func withFractions(err error, cut Errors) error {
+	var errs Errors
+	if len(cut) == 0 || !errors.As(err, &errs) {
+		return err
+	}
+	all := append(append(Errors{}, errs...), cut...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Line < all[j].Line })
+	return all
 }
 
 // decodeErrors turns yaml.v3's decoding errors into Errors naming the key.

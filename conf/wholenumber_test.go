@@ -1,0 +1,48 @@
+package conf
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// yaml.v3 truncates a float decoded into an int field without a word: `max_conns: 0.5` was
+// 0, the default of 65536; `weight: 2.5` was 2. Sizes cut a fraction of a byte the same way.
+// Each now names its key and line, as nginx -t refuses "1.5" for a number.
+func TestParse_fractionsWhereWholeNumbersGoAreErrors(t *testing.T) {
+	const rest = "listen: {http: \":80\"}\nroutes: [{origin: a}]\n"
+	const pool = "origins:\n  a: {servers: [{url: \"http://127.0.0.1:1\"}]}\n"
+	for _, tc := range []struct{ yaml, key, msg string }{
+		{pool + "limits: {max_conns: 0.5}\n", "limits.max_conns", "0.5 is not a whole number"},
+		{pool + "node: {weight: 2.5}\n", "node.weight", "2.5 is not a whole number"},
+		{"origins:\n  a: {servers: [{url: \"http://127.0.0.1:1\", weight: 1.5}]}\n", "origins.a.servers[0].weight", "1.5 is not a whole number"},
+		{"origins:\n  a: {servers: [{url: \"http://127.0.0.1:1\"}], health: {rise: 1.9}}\n", "origins.a.health.rise", "1.9 is not a whole number"},
+		{pool + "gslb: {listen: \"127.0.0.1:53\", zone: c., names: [www], ttl: -0.5}\n", "gslb.ttl", "-0.5 is not a whole number"},
+		{pool + "policy: {ttl: {status: {200.5: 1m}}}\n", "policy.ttl.status.200.5", "200.5 is not a whole number"},
+		{pool + "limits: {max_body_bytes: 2.5}\n", "limits.max_body_bytes", "not a whole number of bytes"},
+		{pool + "x: &n {max_conns: 3.5}\nlimits: *n\n", "limits.max_conns", "3.5 is not a whole number"},
+	} {
+		_, err := Parse([]byte(rest+tc.yaml), "bad.yaml", "")
+		var errs Errors
+		if !errors.As(err, &errs) {
+			t.Errorf("%q: %v; want an error at %s", tc.yaml, err, tc.key)
+			continue
+		}
+		found := false
+		for _, e := range errs {
+			found = found || e.Key == tc.key && e.Line > 2 && strings.Contains(e.Msg, tc.msg)
+		}
+		if !found {
+			t.Errorf("%q: %v; want %s on its line saying %q", tc.yaml, err, tc.key, tc.msg)
+		}
+	}
+	// Whole numbers written as floats (1e3) and fractions of a unit that are whole bytes stay.
+	ok := "listen: {http: \":80\"}\norigins:\n  a: {servers: [{url: \"http://127.0.0.1:1\"}]}\nroutes: [{origin: a}]\nlimits: {max_conns: 1e3, max_body_bytes: 1.5MiB}\n"
+	cfg, err := Parse([]byte(ok), "ok.yaml", "")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if cfg.Limits.MaxConns != 1000 || cfg.Limits.MaxBodyBytes != 3<<19 {
+		t.Errorf("max_conns %d, max_body_bytes %d; want 1000 and 1.5MiB", cfg.Limits.MaxConns, cfg.Limits.MaxBodyBytes)
+	}
+}
