@@ -477,6 +477,14 @@ func (v *validator) compression(c *Compression) {
 	if len(c.Types) == 0 {
 		c.Types = []string{"text/*", "application/json", "application/javascript", "application/xml", "image/svg+xml"}
 	}
+	for i, typ := range c.Types {
+		// The edge compares type and subtype alone: an entry that is not one ("html", "",
+		// "text/html; charset=utf-8") matched no response, so that type went uncompressed.
+		major, minor, ok := strings.Cut(typ, "/")
+		if !ok || !mediaPart(major) || !mediaPart(minor) {
+			v.fail(fmt.Sprintf("compression.types[%d]", i), "%q is not a media type such as text/html or text/* (no parameters)", typ)
+		}
+	}
 	if c.MinSize == 0 {
 		c.MinSize = 256
 	}
@@ -528,6 +536,9 @@ func validName(s string) bool {
 	}
 	return true
 }
+
+// mediaPart reports whether s is a media type's type or subtype (an RFC 9110 token) or *.
+func mediaPart(s string) bool { return s == "*" || validToken(s) }
 
 func validToken(s string) bool {
 	if s == "" {
