@@ -60,6 +60,9 @@ func parse(data []byte, name, dir string) (*Config, error) {
 	v := &validator{file: name, dir: dir, pos: pos}
 	v.config(cfg)
 	if len(v.errs) > 0 {
+		// Sections are checked in an order of their own (purge before admin, though admin
+		// may come first in the file); Errors promises file order, as nginx -t reads.
+		sort.SliceStable(v.errs, func(i, j int) bool { return v.errs[i].Line < v.errs[j].Line })
 		return nil, v.errs
 	}
 	return cfg, nil

@@ -227,7 +227,8 @@ func (v *validator) pool(name string, p *Pool) {
 			v.fail(skey+".url", "unparsable URL %q: %v", s.URL, err)
 		case u.Scheme != "http" && u.Scheme != "https":
 			v.fail(skey+".url", "%q: scheme must be http or https", s.URL)
-		case u.Host == "":
+		case u.Hostname() == "":
+			// "http://:80" has a host part but no host: dialled, ":80" reaches this machine.
 			v.fail(skey+".url", "%q: no host", s.URL)
 		case u.Path != "" && u.Path != "/" || u.RawQuery != "":
 			v.fail(skey+".url", "%q: a server URL has no path or query", s.URL)
