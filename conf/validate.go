@@ -80,8 +80,11 @@ func (v *validator) node(n *Node) {
 		v.fail("node.name", "%q: no spaces, slashes, commas, semicolons or equals signs", n.Name)
 	}
 	if n.PublicAddr != "" {
-		if _, err := netip.ParseAddr(n.PublicAddr); err != nil {
+		if a, err := netip.ParseAddr(n.PublicAddr); err != nil {
 			v.fail("node.public_addr", "%q is not an IP address", n.PublicAddr)
+		} else if a.IsUnspecified() || a.IsMulticast() {
+			// DNS hands it to clients, who cannot connect to it.
+			v.fail("node.public_addr", "%q is not an address a client can connect to", n.PublicAddr)
 		}
 	}
 	if n.Weight < 0 {
@@ -163,6 +166,23 @@ func (v *validator) limits(l *Limits) {
 	v.notNegative("limits.max_conns_per_ip", l.MaxConnsPerIP)
 }
 
+// peerAddr checks an address other nodes dial (a join target, the advertised address): a
+// listener's ":7946" or "0.0.0.0:7946" means every local address, but dialled it is this
+// machine, and advertised it sends every peer to itself; "" joined nothing. Each was ok.
+func (v *validator) peerAddr(key, addr string) {
+	host, port, err := net.SplitHostPort(addr)
+	switch {
+	case err != nil:
+		v.fail(key, "%q is not host:port, such as 192.0.2.12:7946", addr)
+	case host == "":
+		v.fail(key, "%q has no host: other nodes dial it, so it names one of them", addr)
+	case net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified():
+		v.fail(key, "%q is every address of a machine, not one a node can dial", addr)
+	case !validPort(port) || port == "0":
+		v.fail(key, "%q: the port must be a number from 1 to 65535", addr)
+	}
+}
+
 func (v *validator) cache(c *Cache) {
 	def := DefaultCache()
 	setSize(&c.Memory, def.Memory)
@@ -181,6 +201,10 @@ func (v *validator) cache(c *Cache) {
 	}
 	if c.TargetedField == "" {
 		c.TargetedField = def.TargetedField
+	} else if !validToken(c.TargetedField) {
+		// No response can carry a field named with a space or a colon: the origin's
+		// instructions would be ignored without a word.
+		v.fail("cache.targeted_field", "%q is not a header field name", c.TargetedField)
 	}
 	if !(c.HeuristicFraction >= 0 && c.HeuristicFraction <= 1) { // NaN too
 		v.fail("cache.heuristic_fraction", "%v is outside 0..1", c.HeuristicFraction)
@@ -379,9 +403,11 @@ func (v *validator) cluster(c *Cluster) {
 		v.fail("cluster.vnodes", "%d is outside 1..4096", c.VNodes)
 	}
 	v.hostPort("cluster.bind", c.Bind)
-	v.hostPort("cluster.advertise", c.Advertise)
+	if c.Advertise != "" {
+		v.peerAddr("cluster.advertise", c.Advertise)
+	}
 	for i, j := range c.Join {
-		v.hostPort(fmt.Sprintf("cluster.join[%d]", i), j)
+		v.peerAddr(fmt.Sprintf("cluster.join[%d]", i), j)
 	}
 	setDuration(&c.ProbeInterval, def.ProbeInterval.D())
 	setDuration(&c.ProbeTimeout, def.ProbeTimeout.D())
