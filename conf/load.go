@@ -70,7 +70,7 @@ func parse(data []byte, name, dir string) (*Config, error) {
 
 var (
 	lineRe       = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	unknownField = regexp.MustCompile(`^field (\S+) not found in type`)
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type (\S+)`)
 	duplicateKey = regexp.MustCompile(`^mapping key "([^"]+)" already defined`)
 	typeMismatch = regexp.MustCompile("^cannot unmarshal (!!\\w+)(?: `(.*)`)? into (\\S+)$")
 	badValueAt   = regexp.MustCompile(`^column (\d+): (.*)$`) // badValue's form
@@ -159,7 +159,7 @@ func decodeErrors(name string, pos *positions, err error) error {
 				col, _ := strconv.Atoi(v[1])
 				e.Key, e.Msg = pos.pathAt(e.Line, col), v[2]
 			} else if f := unknownField.FindStringSubmatch(m[2]); f != nil {
-				e.Key = pos.keyAt(e.Line, f[1])
+				e.Key = pos.keyIn(e.Line, f[1], f[2])
 				e.Msg = "unknown key"
 			} else if d := duplicateKey.FindStringSubmatch(m[2]); d != nil {
 				e.Key = pos.keyAt(e.Line, d[1])
