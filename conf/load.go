@@ -39,7 +39,7 @@ func parse(data []byte, name, dir string) (*Config, error) {
 	cfg := &Config{Cache: DefaultCache(), Cluster: DefaultCluster()}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	cut := fractions(name, &root)
+	cut := schemaProblems(name, &root)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
 		return nil, withFractions(decodeErrors(name, pos, err), cut)
 	}
@@ -131,7 +131,7 @@ func syntaxError(name string, err error) error {
 	return Errors{{File: name, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}}
 }
 
-// withFractions adds the whole-number problems to the decoder's, in file order, so that one
+// withFractions adds schemaProblems to the decoder's, in file order, so that one
 // run names them all.
 func withFractions(err error, cut Errors) error {
 	var errs Errors

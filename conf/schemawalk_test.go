@@ -46,3 +46,26 @@ func TestParse_fractionsWhereWholeNumbersGoAreErrors(t *testing.T) {
 		t.Errorf("max_conns %d, max_body_bytes %d; want 1000 and 1.5MiB", cfg.Limits.MaxConns, cfg.Limits.MaxBodyBytes)
 	}
 }
+
+// yaml.v3 drops a null list item: a lone "-" before two routes left two, so the problem in
+// the third written was named routes[1], on the line of the second; a null header value
+// was dropped too. Each is now refused where it stands.
+func TestParse_emptyListItemsAreErrorsWhereTheyStand(t *testing.T) {
+	const head = "listen: {http: \":80\"}\norigins: {web: {servers: [{url: \"http://127.0.0.1:1\"}]}}\n"
+	for _, tc := range []struct {
+		yaml, key string
+		line      int
+	}{
+		{"routes:\n  -\n  - {origin: web}\n", "routes[0]", 4},
+		{"routes: [{origin: web}, ~]\n", "routes[1]", 3},
+		{"routes: [{origin: web, match: {extensions: [css, null]}}]\n", "routes[0].match.extensions[1]", 3},
+		{"routes: [{origin: web}]\ntls: {certificates: [~]}\n", "tls.certificates[0]", 4},
+		{"routes: [{origin: web}]\npolicy: {headers: {request: {set: {X-A: ~}}}}\n", "policy.headers.request.set.X-A", 4},
+	} {
+		_, err := Parse([]byte(head+tc.yaml), "bad.yaml", "")
+		var errs Errors
+		if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Key != tc.key || errs[0].Line != tc.line {
+			t.Errorf("%q: %v; want one error at %s on line %d", tc.yaml, err, tc.key, tc.line)
+		}
+	}
+}

@@ -10,23 +10,28 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// fractions finds every number with a fraction written where the schema takes a whole
-// number. yaml.v3 decodes a float into an int field by truncating it, without an error:
-// `max_conns: 0.5` became 0 (the default, 65536), `weight: 2.5` became 2 and `rise: 1.9`
-// became 1, so a typo changed behaviour and `shoal check` said ok. nginx -t and haproxy -c
-// refuse "1.5" where a number is expected; so does this. It walks the YAML beside the Go
-// type Config decodes into (aliases followed, bounded as positions' walk is) and names each
-// such key with its line. Types that decode themselves (Size, Duration) are theirs to check.
-func fractions(name string, root *yaml.Node) Errors {
+// schemaProblems finds what yaml.v3 decodes without an error but not as written, walking
+// the YAML beside the Go type Config decodes into (aliases followed, bounded as positions'
+// walk is) and naming each key with its line:
+//
+//   - A number with a fraction where the schema takes a whole number: yaml.v3 truncates it,
+//     so `max_conns: 0.5` became 0 (the default, 65536), `weight: 2.5` 2 and `rise: 1.9` 1,
+//     and `shoal check` said ok. nginx -t and haproxy -c refuse "1.5" for a number.
+//   - An empty list item (a lone `-`, or `~`) or an empty value in a map of values
+//     (`set: {X-A: ~}`): yaml.v3 drops it, so the items after it moved up one index and
+//     every problem found in them was named under the item before, a line too early.
+//
+// Types that decode themselves (Size, Duration) are theirs to check.
+func schemaProblems(name string, root *yaml.Node) Errors {
 	if root == nil || root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
 		return nil
 	}
-	f := &fractionWalk{file: name}
+	f := &schemaWalk{file: name}
 	f.walk(root.Content[0], reflect.TypeFor[Config](), "")
 	return f.errs
 }
 
-type fractionWalk struct {
+type schemaWalk struct {
 	file   string
 	errs   Errors
 	walked int
@@ -34,7 +39,7 @@ type fractionWalk struct {
 
 var nodeUnmarshaler = reflect.TypeFor[yaml.Unmarshaler]()
 
-func (f *fractionWalk) walk(n *yaml.Node, t reflect.Type, path string) {
+func (f *schemaWalk) walk(n *yaml.Node, t reflect.Type, path string) {
 	if f.walked++; f.walked > maxWalk {
 		return // the decoder refuses such a file as excessive aliasing
 	}
@@ -69,6 +74,10 @@ func (f *fractionWalk) walk(n *yaml.Node, t reflect.Type, path string) {
 			key := n.Content[i]
 			child := childPath(path, key.Value)
 			f.number(key, t.Key(), child)
+			if t.Elem().Kind() != reflect.Pointer && isNull(n.Content[i+1]) {
+				f.fail(n.Content[i+1], child, "no value: write one or remove the key")
+				continue
+			}
 			f.walk(n.Content[i+1], t.Elem(), child)
 		}
 	case reflect.Slice, reflect.Array:
@@ -76,6 +85,10 @@ func (f *fractionWalk) walk(n *yaml.Node, t reflect.Type, path string) {
 			return
 		}
 		for i, item := range n.Content {
+			if isNull(item) {
+				f.fail(item, path+"["+strconv.Itoa(i)+"]", "an empty list item (a lone - or ~): write the item or remove the line")
+				continue
+			}
 			f.walk(item, t.Elem(), path+"["+strconv.Itoa(i)+"]")
 		}
 	default:
@@ -84,7 +97,7 @@ func (f *fractionWalk) walk(n *yaml.Node, t reflect.Type, path string) {
 }
 
 // number refuses n when t is an integer type and n a float with a fraction (or not finite).
-func (f *fractionWalk) number(n *yaml.Node, t reflect.Type, path string) {
+func (f *schemaWalk) number(n *yaml.Node, t reflect.Type, path string) {
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
@@ -98,8 +111,19 @@ func (f *fractionWalk) number(n *yaml.Node, t reflect.Type, path string) {
 	if err == nil && v == math.Trunc(v) {
 		return // 1e3 is 1000: whole, and yaml.v3 decodes it exactly
 	}
-	f.errs = append(f.errs, &Error{File: f.file, Line: n.Line, Key: path,
-		Msg: fmt.Sprintf("%s is not a whole number (a fraction would be cut off)", n.Value)})
+	f.fail(n, path, fmt.Sprintf("%s is not a whole number (a fraction would be cut off)", n.Value))
+}
+
+func (f *schemaWalk) fail(n *yaml.Node, path, msg string) {
+	f.errs = append(f.errs, &Error{File: f.file, Line: n.Line, Key: path, Msg: msg})
+}
+
+// isNull reports whether n is YAML's null: nothing, ~ or null (an alias to one too).
+func isNull(n *yaml.Node) bool {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
 
 // fieldByKey returns the type of t's field for the YAML key, looking into inline structs.
