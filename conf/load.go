@@ -35,6 +35,11 @@ func parse(data []byte, name, dir string) (*Config, error) {
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, syntaxError(name, err)
 	}
+	if len(root.Content) == 0 || isNull(root.Content[0]) {
+		// Said as it is: "listen: needs http or https" sent an operator whose deploy wrote
+		// an empty file looking for a typo in a key.
+		return nil, Errors{{File: name, Msg: "the file is empty (or holds only comments): no configuration"}}
+	}
 	pos := indexPositions(&root)
 	cfg := &Config{Cache: DefaultCache(), Cluster: DefaultCluster()}
 	dec := yaml.NewDecoder(bytes.NewReader(data))

@@ -69,3 +69,15 @@ func TestParse_emptyListItemsAreErrorsWhereTheyStand(t *testing.T) {
 		}
 	}
 }
+
+// An empty file (a deploy that wrote nothing, a file of comments) was refused as
+// "listen: needs http or https", which sent the operator looking for a mistyped key.
+func TestParse_anEmptyFileSaysItIsEmpty(t *testing.T) {
+	for _, file := range []string{"", "\n\n", "# all commented out\n# listen: {http: \":80\"}\n", "~\n", "---\n"} {
+		_, err := Parse([]byte(file), "empty.yaml", "")
+		var errs Errors
+		if !errors.As(err, &errs) || len(errs) != 1 || !strings.Contains(errs[0].Msg, "the file is empty") || errs[0].File != "empty.yaml" {
+			t.Errorf("%q: %v; want one error saying the file is empty", file, err)
+		}
+	}
+}
