@@ -62,7 +62,9 @@ func (f *schemaWalk) walk(n *yaml.Node, t reflect.Type, path string) {
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			key := n.Content[i]
-			if ft, ok := fieldByKey(t, key.Value); ok {
+			if key.ShortTag() == "!!merge" {
+				f.merged(n.Content[i+1], t, path)
+			} else if ft, ok := fieldByKey(t, key.Value); ok {
 				f.walk(n.Content[i+1], ft, childPath(path, key.Value))
 			}
 		}
@@ -94,6 +96,18 @@ func (f *schemaWalk) walk(n *yaml.Node, t reflect.Type, path string) {
 	default:
 		f.number(n, t, path)
 	}
+}
+
+// merged walks the mappings a merge key (<<: *base, or a list of them) brings into a
+// mapping of type t: their values decode into it as if written there.
+func (f *schemaWalk) merged(n *yaml.Node, t reflect.Type, path string) {
+	if n.Kind == yaml.SequenceNode {
+		for _, item := range n.Content {
+			f.walk(item, t, path)
+		}
+		return
+	}
+	f.walk(n, t, path)
 }
 
 // number refuses n when t is an integer type and n a float with a fraction (or not finite).

@@ -21,6 +21,8 @@ func TestParse_fractionsWhereWholeNumbersGoAreErrors(t *testing.T) {
 		{pool + "policy: {ttl: {status: {200.5: 1m}}}\n", "policy.ttl.status.200.5", "200.5 is not a whole number"},
 		{pool + "limits: {max_body_bytes: 2.5}\n", "limits.max_body_bytes", "not a whole number of bytes"},
 		{pool + "x: &n {max_conns: 3.5}\nlimits: *n\n", "limits.max_conns", "3.5 is not a whole number"},
+		// Brought in by a merge key: decoded into the pool b as if written there.
+		{"origins:\n  a: &a {servers: [{url: \"http://127.0.0.1:1\"}], max_queue: 0.5}\n  b: {<<: *a, servers: [{url: \"http://127.0.0.1:2\"}]}\n", "origins.b.max_queue", "0.5 is not a whole number"},
 	} {
 		_, err := Parse([]byte(rest+tc.yaml), "bad.yaml", "")
 		var errs Errors
