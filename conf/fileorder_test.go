@@ -17,22 +17,7 @@ origins: {a: {servers: [{url: "http://127.0.0.1:1"}]}}
 routes: [{origin: a, match: {path_prefix: x}}]
 `
 	_, err := Parse([]byte(file), "bad.yaml", "")
-	var errs Errors
-	if !errors.As(err, &errs) {
-		t.Fatalf("Parse: %v; want Errors", err)
-	}
-	want := []struct {
-		line int
-		key  string
-	}{{1, "trusted_proxies[0]"}, {2, "admin.allow[0]"}, {3, "purge.allow[0]"}, {6, "routes[0].match.path_prefix"}}
-	if len(errs) != len(want) {
-		t.Fatalf("got %d problems, want %d:\n%v", len(errs), len(want), err)
-	}
-	for i, w := range want {
-		if errs[i].Key != w.key || errs[i].Line != w.line {
-			t.Errorf("problem %d: %v; want %s on line %d", i, errs[i], w.key, w.line)
-		}
-	}
+	wantProblems(t, err, "bad.yaml", []problem{{1, "trusted_proxies[0]"}, {2, "admin.allow[0]"}, {3, "purge.allow[0]"}, {6, "routes[0].match.path_prefix"}})
 }
 
 // problemAt returns the problem at key, else the first: problems come in file order, so the
@@ -44,4 +29,27 @@ func problemAt(errs Errors, key string) *Error {
 		}
 	}
 	return errs[0]
+}
+
+// problem is where a test wants a problem: its line and key.
+type problem struct {
+	line int
+	key  string
+}
+
+// wantProblems fails unless err is Errors of file holding exactly want, in that order.
+func wantProblems(t *testing.T, err error, file string, want []problem) {
+	t.Helper()
+	var errs Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("Parse: %v; want Errors", err)
+	}
+	if len(errs) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%v", len(errs), len(want), err)
+	}
+	for i, w := range want {
+		if errs[i].Line != w.line || errs[i].Key != w.key || errs[i].File != file {
+			t.Errorf("problem %d: %v; want %s line %d key %s", i, errs[i], file, w.line, w.key)
+		}
+	}
 }
