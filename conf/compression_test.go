@@ -37,3 +37,20 @@ func TestParse_compressionEncodings(t *testing.T) {
 		}
 	}
 }
+
+// compression.types took any text: an entry that is no media type ("html", "", one with a
+// parameter) matched no response, so the type it meant went uncompressed without a word.
+func TestParse_compressionTypesAreMediaTypes(t *testing.T) {
+	for i, typ := range []string{`html`, `""`, `"text/html; charset=utf-8"`, `text/`, `/json`, `"text /html"`, `-1`} {
+		file := "listen: {http: \":80\"}\ncompression:\n  encodings: [gzip]\n  types: [text/*, " + typ + "]\n"
+		_, err := Parse([]byte(file), "bad.yaml", "")
+		var errs Errors
+		if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Key != "compression.types[1]" || errs[0].Line != 4 {
+			t.Errorf("%d: types [text/*, %s]: %v; want one error at compression.types[1] line 4", i, typ, err)
+		}
+	}
+	file := "listen: {http: \":80\"}\ncompression: {encodings: [gzip], types: [text/*, application/json, \"*/*\", image/svg+xml]}\n"
+	if _, err := Parse([]byte(file), "ok.yaml", ""); err != nil {
+		t.Errorf("media types: %v", err)
+	}
+}

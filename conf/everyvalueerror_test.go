@@ -1,9 +1,6 @@
 package conf
 
-import (
-	"errors"
-	"testing"
-)
+import "testing"
 
 // A bad size or duration ended yaml.v3's decoding (any error but its own TypeError does), so
 // `shoal check` named only the first: an operator mending `memory: 10mb` then met the bad
@@ -18,25 +15,10 @@ origins:
 routes: [{origin: a}]
 `
 	_, err := Parse([]byte(file), "bad.yaml", "")
-	var errs Errors
-	if !errors.As(err, &errs) {
-		t.Fatalf("Parse: %v; want Errors", err)
-	}
-	want := []struct {
-		line int
-		key  string
-	}{
+	wantProblems(t, err, "bad.yaml", []problem{
 		{2, "cache.memory"}, {2, "cache.fill_timeout"},
 		{3, "limits.read_timeout"}, {3, "limits.max_header_bytes"},
 		{4, "error_pages.999"},
 		{6, "origins.a.connect_timeout"}, {6, "origins.a.bogus"},
-	}
-	if len(errs) != len(want) {
-		t.Fatalf("got %d problems, want %d:\n%v", len(errs), len(want), err)
-	}
-	for i, w := range want {
-		if errs[i].Line != w.line || errs[i].Key != w.key || errs[i].File != "bad.yaml" {
-			t.Errorf("problem %d: %v; want bad.yaml line %d key %s", i, errs[i], w.line, w.key)
-		}
-	}
+	})
 }

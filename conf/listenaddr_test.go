@@ -20,7 +20,7 @@ func TestParse_listenAddressesTheNodeCannotBind(t *testing.T) {
 		{"port a name", "listen:\n  http: \":8080\"\n  admin: \"127.0.0.1:admin\"\n", "listen.admin", 3, "0 to 65535"},
 		{"negative port", "listen:\n  http: \"127.0.0.1:-1\"\n", "listen.http", 2, "0 to 65535"},
 		{"gslb port", "listen: {http: \":80\"}\ngslb:\n  listen: \":65536\"\n  zone: c.\n  names: [www]\n", "gslb.listen", 3, "0 to 65535"},
-		{"cluster join port", "listen: {http: \":80\", peer: \":81\"}\ncluster:\n  bind: \":7946\"\n  join: [\"10.0.0.2:7946x\"]\n", "cluster.join[0]", 4, "0 to 65535"},
+		{"cluster join port", "listen: {http: \":80\", peer: \":81\"}\ncluster:\n  bind: \":7946\"\n  join: [\"10.0.0.2:7946x\"]\n", "cluster.join[0]", 4, "1 to 65535"},
 		{"peer on http", "listen:\n  http: \"127.0.0.1:8080\"\n  peer: \"127.0.0.1:8080\"\n", "listen.peer", 3, "takes the port of listen.http"},
 		{"admin on http", "listen:\n  http: \"127.0.0.1:8080\"\n  admin: \"127.0.0.1:8080\"\n", "listen.admin", 3, "takes the port of listen.http"},
 		{"wildcard and specific", "listen:\n  http: \":8080\"\n  h2c: \"127.0.0.1:8080\"\n", "listen.h2c", 3, "takes the port of listen.http"},

@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -34,12 +35,21 @@ func parse(data []byte, name, dir string) (*Config, error) {
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, syntaxError(name, err)
 	}
+	if len(root.Content) == 0 || isNull(root.Content[0]) {
+		// Said as it is: "listen: needs http or https" sent an operator whose deploy wrote
+		// an empty file looking for a typo in a key.
+		return nil, Errors{{File: name, Msg: "the file is empty (or holds only comments): no configuration"}}
+	}
 	pos := indexPositions(&root)
 	cfg := &Config{Cache: DefaultCache(), Cluster: DefaultCluster()}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
+	cut := schemaProblems(name, &root)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, decodeErrors(name, pos, err)
+		return nil, withFractions(decodeErrors(name, pos, err), cut)
+	}
+	if len(cut) > 0 {
+		return nil, cut
 	}
 	// A second document would be ignored whole, every key of it silently.
 	var next yaml.Node
@@ -55,6 +65,9 @@ func parse(data []byte, name, dir string) (*Config, error) {
 	v := &validator{file: name, dir: dir, pos: pos}
 	v.config(cfg)
 	if len(v.errs) > 0 {
+		// Sections are checked in an order of their own (purge before admin, though admin
+		// may come first in the file); Errors promises file order, as nginx -t reads.
+		sort.SliceStable(v.errs, func(i, j int) bool { return v.errs[i].Line < v.errs[j].Line })
 		return nil, v.errs
 	}
 	return cfg, nil
@@ -62,7 +75,7 @@ func parse(data []byte, name, dir string) (*Config, error) {
 
 var (
 	lineRe       = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	unknownField = regexp.MustCompile(`^field (\S+) not found in type`)
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type (\S+)`)
 	duplicateKey = regexp.MustCompile(`^mapping key "([^"]+)" already defined`)
 	typeMismatch = regexp.MustCompile("^cannot unmarshal (!!\\w+)(?: `(.*)`)? into (\\S+)$")
 	badValueAt   = regexp.MustCompile(`^column (\d+): (.*)$`) // badValue's form
@@ -123,6 +136,18 @@ func syntaxError(name string, err error) error {
 	return Errors{{File: name, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}}
 }
 
+// withFractions adds schemaProblems to the decoder's, in file order, so that one
+// run names them all.
+func withFractions(err error, cut Errors) error {
+	var errs Errors
+	if len(cut) == 0 || !errors.As(err, &errs) {
+		return err
+	}
+	all := append(append(Errors{}, errs...), cut...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Line < all[j].Line })
+	return all
+}
+
 // decodeErrors turns yaml.v3's decoding errors into Errors naming the key.
 func decodeErrors(name string, pos *positions, err error) error {
 	var te *yaml.TypeError
@@ -139,7 +164,7 @@ func decodeErrors(name string, pos *positions, err error) error {
 				col, _ := strconv.Atoi(v[1])
 				e.Key, e.Msg = pos.pathAt(e.Line, col), v[2]
 			} else if f := unknownField.FindStringSubmatch(m[2]); f != nil {
-				e.Key = pos.keyAt(e.Line, f[1])
+				e.Key = pos.keyIn(e.Line, f[1], f[2])
 				e.Msg = "unknown key"
 			} else if d := duplicateKey.FindStringSubmatch(m[2]); d != nil {
 				e.Key = pos.keyAt(e.Line, d[1])

@@ -93,7 +93,7 @@ func TestParse_errorsNameKeyAndLine(t *testing.T) {
 			if !errors.As(err, &errs) || len(errs) == 0 {
 				t.Fatalf("want conf.Errors, got %v", err)
 			}
-			e := errs[0]
+			e := problemAt(errs, tc.key)
 			if e.Key != tc.key || e.Line != tc.line || !strings.Contains(e.Msg, tc.msg) {
 				t.Errorf("got key=%q line=%d msg=%q (%v); want key=%q line=%d msg~%q", e.Key, e.Line, e.Msg, err, tc.key, tc.line, tc.msg)
 			}

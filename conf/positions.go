@@ -1,7 +1,9 @@
 package conf
 
 import (
+	"reflect"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -94,6 +96,66 @@ func (p *positions) keyAt(line int, name string) string {
 		}
 	}
 	return best
+}
+
+// keyIn is keyAt for a key the decoder found in a value of the Go type named goType (such as
+// conf.RoutePolicy). A mapping anchored under one key and aliased under another stands at one
+// line under both paths: `cache: &c {...}` then `policy: *c` named cache.fill_timeout, valid,
+// for the fill_timeout that policy does not take. The path whose parent decodes into goType
+// is the one meant.
+func (p *positions) keyIn(line int, name, goType string) string {
+	best := ""
+	for path, l := range p.lines {
+		if l != line || path != name && !hasSuffix(path, "."+name) {
+			continue
+		}
+		if t, ok := typeAt(parent(path)); ok && t.String() == strings.TrimLeft(goType, "*") && (best == "" || path < best) {
+			best = path
+		}
+	}
+	if best == "" {
+		return p.keyAt(line, name)
+	}
+	return best
+}
+
+// typeAt returns the Go type a key path decodes into, from Config down.
+func typeAt(path string) (reflect.Type, bool) {
+	t := reflect.TypeFor[Config]()
+	for path != "" {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if strings.HasPrefix(path, "[") {
+			end := strings.IndexByte(path, ']')
+			if end < 0 || t.Kind() != reflect.Slice {
+				return nil, false
+			}
+			t, path = t.Elem(), strings.TrimPrefix(path[end+1:], ".")
+			continue
+		}
+		seg := path
+		if i := strings.IndexAny(path, ".["); i >= 0 {
+			seg = path[:i]
+		}
+		path = strings.TrimPrefix(path[len(seg):], ".")
+		switch t.Kind() {
+		case reflect.Struct:
+			ft, ok := fieldByKey(t, seg)
+			if !ok {
+				return nil, false
+			}
+			t = ft
+		case reflect.Map:
+			t = t.Elem()
+		default:
+			return nil, false
+		}
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t, true
 }
 
 func parent(path string) string {

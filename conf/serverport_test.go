@@ -17,6 +17,9 @@ func TestParse_serverURLsTheNodeCannotDial(t *testing.T) {
 		{"      - url: \"https://127.0.0.1:65536\"\n", "origins.a.servers[0].url"},
 		{"      - url: \"http://127.0.0.1\"\n      - url: \"http://127.0.0.1:80\"\n", "origins.a.servers[1].url"},
 		{"      - url: \"https://a.example:443\"\n      - url: \"https://A.example/\"\n", "origins.a.servers[1].url"},
+		// A port without a host: the dial of ":80" reached this machine, not an origin.
+		{"      - url: \"http://:80\"\n", "origins.a.servers[0].url"},
+		{"      - url: \"https://:8443\"\n", "origins.a.servers[0].url"},
 	} {
 		_, err := Parse([]byte(rest+tc.servers), "bad.yaml", "")
 		var errs Errors

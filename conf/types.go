@@ -54,6 +54,10 @@ func ParseSize(s string) (Size, error) {
 	if bytes > 1<<62 {
 		return 0, fmt.Errorf("invalid size %q: too large", s)
 	}
+	if bytes != math.Trunc(bytes) {
+		// Size(bytes) would cut it: "2.5" was 2 bytes and "0.1KiB" 102, without a word.
+		return 0, fmt.Errorf("invalid size %q: not a whole number of bytes", s)
+	}
 	return Size(bytes), nil
 }
 

@@ -80,8 +80,11 @@ func (v *validator) node(n *Node) {
 		v.fail("node.name", "%q: no spaces, slashes, commas, semicolons or equals signs", n.Name)
 	}
 	if n.PublicAddr != "" {
-		if _, err := netip.ParseAddr(n.PublicAddr); err != nil {
+		if a, err := netip.ParseAddr(n.PublicAddr); err != nil {
 			v.fail("node.public_addr", "%q is not an IP address", n.PublicAddr)
+		} else if a.IsUnspecified() || a.IsMulticast() {
+			// DNS hands it to clients, who cannot connect to it.
+			v.fail("node.public_addr", "%q is not an address a client can connect to", n.PublicAddr)
 		}
 	}
 	if n.Weight < 0 {
@@ -163,6 +166,23 @@ func (v *validator) limits(l *Limits) {
 	v.notNegative("limits.max_conns_per_ip", l.MaxConnsPerIP)
 }
 
+// peerAddr checks an address other nodes dial (a join target, the advertised address): a
+// listener's ":7946" or "0.0.0.0:7946" means every local address, but dialled it is this
+// machine, and advertised it sends every peer to itself; "" joined nothing. Each was ok.
+func (v *validator) peerAddr(key, addr string) {
+	host, port, err := net.SplitHostPort(addr)
+	switch {
+	case err != nil:
+		v.fail(key, "%q is not host:port, such as 192.0.2.12:7946", addr)
+	case host == "":
+		v.fail(key, "%q has no host: other nodes dial it, so it names one of them", addr)
+	case net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified():
+		v.fail(key, "%q is every address of a machine, not one a node can dial", addr)
+	case !validPort(port) || port == "0":
+		v.fail(key, "%q: the port must be a number from 1 to 65535", addr)
+	}
+}
+
 func (v *validator) cache(c *Cache) {
 	def := DefaultCache()
 	setSize(&c.Memory, def.Memory)
@@ -181,6 +201,10 @@ func (v *validator) cache(c *Cache) {
 	}
 	if c.TargetedField == "" {
 		c.TargetedField = def.TargetedField
+	} else if !validToken(c.TargetedField) {
+		// No response can carry a field named with a space or a colon: the origin's
+		// instructions would be ignored without a word.
+		v.fail("cache.targeted_field", "%q is not a header field name", c.TargetedField)
 	}
 	if !(c.HeuristicFraction >= 0 && c.HeuristicFraction <= 1) { // NaN too
 		v.fail("cache.heuristic_fraction", "%v is outside 0..1", c.HeuristicFraction)
@@ -227,7 +251,8 @@ func (v *validator) pool(name string, p *Pool) {
 			v.fail(skey+".url", "unparsable URL %q: %v", s.URL, err)
 		case u.Scheme != "http" && u.Scheme != "https":
 			v.fail(skey+".url", "%q: scheme must be http or https", s.URL)
-		case u.Host == "":
+		case u.Hostname() == "":
+			// "http://:80" has a host part but no host: dialled, ":80" reaches this machine.
 			v.fail(skey+".url", "%q: no host", s.URL)
 		case u.Path != "" && u.Path != "/" || u.RawQuery != "":
 			v.fail(skey+".url", "%q: a server URL has no path or query", s.URL)
@@ -378,9 +403,11 @@ func (v *validator) cluster(c *Cluster) {
 		v.fail("cluster.vnodes", "%d is outside 1..4096", c.VNodes)
 	}
 	v.hostPort("cluster.bind", c.Bind)
-	v.hostPort("cluster.advertise", c.Advertise)
+	if c.Advertise != "" {
+		v.peerAddr("cluster.advertise", c.Advertise)
+	}
 	for i, j := range c.Join {
-		v.hostPort(fmt.Sprintf("cluster.join[%d]", i), j)
+		v.peerAddr(fmt.Sprintf("cluster.join[%d]", i), j)
 	}
 	setDuration(&c.ProbeInterval, def.ProbeInterval.D())
 	setDuration(&c.ProbeTimeout, def.ProbeTimeout.D())
@@ -477,6 +504,14 @@ func (v *validator) compression(c *Compression) {
 	if len(c.Types) == 0 {
 		c.Types = []string{"text/*", "application/json", "application/javascript", "application/xml", "image/svg+xml"}
 	}
+	for i, typ := range c.Types {
+		// The edge compares type and subtype alone: an entry that is not one ("html", "",
+		// "text/html; charset=utf-8") matched no response, so that type went uncompressed.
+		major, minor, ok := strings.Cut(typ, "/")
+		if !ok || !mediaPart(major) || !mediaPart(minor) {
+			v.fail(fmt.Sprintf("compression.types[%d]", i), "%q is not a media type such as text/html or text/* (no parameters)", typ)
+		}
+	}
 	if c.MinSize == 0 {
 		c.MinSize = 256
 	}
@@ -528,6 +563,9 @@ func validName(s string) bool {
 	}
 	return true
 }
+
+// mediaPart reports whether s is a media type's type or subtype (an RFC 9110 token) or *.
+func mediaPart(s string) bool { return s == "*" || validToken(s) }
 
 func validToken(s string) bool {
 	if s == "" {

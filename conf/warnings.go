@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Warnings lists what a valid configuration allows but an operator rarely means, each with its
@@ -19,12 +21,16 @@ import (
 // purge.token_file, a TLS key): any local user could join the cluster, forge peer requests
 // and purges, or read the key. OpenSSH refuses such a private key; this only warns, as a
 // container's mounted secrets are often 0644 with nobody else on the host.
+//
+// A key its feature leaves unused (unusedKeys): the use is a pool or route written once and
+// switched on later.
 func Warnings(c *Config, file string, data []byte) []*Error {
 	var ws []*Error
 	if len(c.Routes) == 0 && c.GSLB.Listen == "" {
 		ws = append(ws, &Error{File: file, Line: KeyLine(data, "routes"), Key: "routes",
 			Msg: "warning: no routes: every request on listen.http and listen.https gets 404"})
 	}
+	ws = append(ws, unusedKeys(c, file, data)...)
 	for _, s := range secretFiles(c) {
 		path := s.path
 		if !filepath.IsAbs(path) && file != "" {
@@ -34,6 +40,49 @@ func Warnings(c *Config, file string, data []byte) []*Error {
 			ws = append(ws, &Error{File: file, Line: KeyLine(data, s.key), Key: s.key,
 				Msg: fmt.Sprintf("warning: %s is open to every user on this host (mode %04o): chmod o-rwx", s.path, st.Mode().Perm())})
 		}
+	}
+	return ws
+}
+
+// unusedKeys names keys written with a value that the key switching their feature on leaves
+// unused, as haproxy -c warns of "http-check expect" without "option httpchk": a pool with
+// health.expect_status but no health.path was never probed, and `shoal check` said ok.
+// Only values other than the zero (what examples/shoal.yaml writes for an unused key) count.
+func unusedKeys(c *Config, file string, data []byte) []*Error {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		return nil
+	}
+	pos := indexPositions(&root)
+	var ws []*Error
+	warn := func(key, off string) {
+		v, ok := pos.values[key]
+		if !ok || v.kind == yaml.ScalarNode && (v.text == "" || v.text == "0" || v.text == "0s" || v.text == "false") {
+			return
+		}
+		ws = append(ws, &Error{File: file, Line: pos.line(key), Key: key, Msg: "warning: not used: " + off})
+	}
+	for _, name := range sortedKeys(c.Origins) {
+		p, key := c.Origins[name], "origins."+name
+		if p == nil {
+			continue
+		}
+		if p.Health.Path == "" {
+			for _, k := range []string{"timeout", "expect_status", "expect_body", "host"} {
+				warn(key+".health."+k, "no health.path, so no active health check")
+			}
+		}
+		if p.Sticky.Cookie == "" {
+			warn(key+".sticky.max_age", "no sticky.cookie, so no cookie to give an age")
+		}
+	}
+	for i, r := range c.Routes {
+		if r.RateLimit.Rate == 0 {
+			warn(fmt.Sprintf("routes[%d].rate_limit.burst", i), "rate_limit.rate is 0, so the route has no rate limit")
+		}
+	}
+	if len(c.VIP.Addresses) == 0 {
+		warn("vip.interface", "no vip.addresses")
 	}
 	return ws
 }

@@ -37,7 +37,9 @@ func (n *Node) adminGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !n.adminAllowed(r.RemoteAddr) {
 			n.metrics.rejected.WithLabelValues("admin_forbidden").Inc()
-			http.Error(w, "forbidden: the admin listener answers local clients only", http.StatusForbidden)
+			// The reason names the key: "local clients only" was wrong once admin.allow
+			// named other networks, and sent the operator looking at the listener.
+			http.Error(w, "forbidden: the client's address is not in admin.allow", http.StatusForbidden)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -85,8 +85,8 @@ func waitStatus(t *testing.T, url string, want int) {
 func TestNode_adminRefusesOtherNetworks(t *testing.T) {
 	origin := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {})
 	n := startNode(t, "admin: {allow: [10.0.0.0/8]}\n"+oneRoute(false, origin.URL), Options{})
-	if status, _, _ := get(t, "http://"+n.AdminAddr()+"/metrics"); status != http.StatusForbidden {
-		t.Errorf("loopback client outside admin.allow got %d, want 403", status)
+	if status, _, body := get(t, "http://"+n.AdminAddr()+"/metrics"); status != http.StatusForbidden || !strings.Contains(body, "admin.allow") {
+		t.Errorf("loopback client outside admin.allow got %d %q, want 403 naming admin.allow", status, body)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
@@ -38,14 +39,10 @@ func (s *Service) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, msg)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	body, status, err := readBody(w, r)
 	if err != nil {
-		status := http.StatusBadRequest
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			status = http.StatusRequestEntityTooLarge
-		}
 		s.metrics.refused.WithLabelValues(reasonInvalid).Inc()
-		writeError(w, status, "reading the body: "+err.Error())
+		writeError(w, status, err.Error())
 		return
 	}
 	req, err := ParseAPIRequest(body)
@@ -60,6 +57,24 @@ func (s *Service) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// readBody reads a request's body of at most maxBodyBytes, or says why not with the status
+// to answer. A Content-Length above the bound is refused from the head: MaxBytesReader
+// alone waited for the declared bytes, so `Content-Length: 99999999999` with a short body
+// held the request until the client gave up, with no answer.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
+	if r.ContentLength > maxBodyBytes {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("reading the body: Content-Length %d is above %d bytes", r.ContentLength, maxBodyBytes)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("reading the body: %w", err)
+		}
+		return nil, http.StatusBadRequest, fmt.Errorf("reading the body: %w", err)
+	}
+	return body, 0, nil
 }
 
 // authorizeAdmin returns a zero status when r may purge. The address is checked before the

@@ -45,9 +45,9 @@ func (s *Service) servePeer(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) servePeerPurge(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	body, status, err := readBody(w, r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "reading the body: "+err.Error())
+		writeError(w, status, err.Error())
 		return
 	}
 	var req Request

@@ -26,8 +26,21 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
 	if *nodes < 1 || *nodes > 9 {
 		return errors.New("-nodes must be 1 to 9")
+	}
+	// Checked here, a bad port names its flag; the generated files' keys (demo-1.yaml:2:
+	// listen.http) are in files the operator never wrote.
+	for _, p := range []struct {
+		flag string
+		port int
+	}{{"-port", *httpPort}, {"-admin-port", *adminPort}, {"-dns-port", *dnsPort}} {
+		if p.port < 0 || p.port > 65535 {
+			return fmt.Errorf("%s %d: want a port from 0 to 65535", p.flag, p.port)
+		}
 	}
 	var static, dynamic []*demo.Origin
 	for i, name := range []string{"static-1", "static-2", "app-1", "app-2"} {

@@ -73,6 +73,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer stop()
 		err = purge.Command(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
+		if len(args) > 1 {
+			// `shoal version check -c f` printed the version and exited 0, as if checked.
+			fmt.Fprintf(stderr, "shoal version: unexpected argument %q (it takes none)\n", args[1])
+			return 2
+		}
 		fmt.Fprintf(stdout, "shoal %s\n", version)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

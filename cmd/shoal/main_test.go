@@ -52,6 +52,11 @@ func TestRun_versionHelpAndUnknownCommand(t *testing.T) {
 	if code := run([]string{"help"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "shoal run -c FILE") {
 		t.Errorf("help: %d", code)
 	}
+	// An argument version does not take exited 0, as if what followed had run.
+	stdout.Reset()
+	if code := run([]string{"--version", "check", "-c", "x.yaml"}, &stdout, &stderr); code != 2 || stdout.Len() != 0 || !strings.Contains(stderr.String(), `unexpected argument "check"`) {
+		t.Errorf("version with an argument: exit %d, stdout %q", code, stdout.String())
+	}
 }
 
 // A real process: SIGHUP with an invalid file keeps the old configuration, with a valid one
