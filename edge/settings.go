@@ -46,7 +46,7 @@ func (n *Node) buildRuntime(cfg *conf.Config) (*settings, error) {
 		rt.compressor = compress.New(cfg.Compression.Level)
 	}
 	for name, pc := range cfg.Origins {
-		p, err := origin.NewPool(pc, origin.Options{Logger: n.log.With("pool", name), Registerer: n.registry})
+		p, err := origin.NewPool(pc, origin.Options{Logger: n.log, Registerer: n.registry})
 		if err != nil {
 			rt.close()
 			return nil, fmt.Errorf("origin %s: %w", name, err)
