@@ -14,7 +14,7 @@ import (
 type sweepCase struct {
 	name, raw, status string
 	origin            []string // request lines the origin must receive, "{P}" replaced
-	rfc               string
+	rfc               string   // the section of RFC 9112 the shape is about, unless another RFC is named
 }
 
 // TestNode_hostileSweepHTTP1 is the sweep recorded in the README's "Hostile clients"
@@ -81,6 +81,7 @@ func TestNode_hostileSweepHTTP1(t *testing.T) {
 		{"chunk extension with a quoted CR LF", "POST {P} HTTP/1.1\r\n" + H + chunked + "\r\n5;a=\"b\r\nc\"\r\nhello\r\n0\r\n\r\n{S}", "400", nil, "7.1.1"},
 		{"chunk extension quoted", "POST {P} HTTP/1.1\r\n" + H + chunked + "\r\n5;a=\"b c\"\r\nhello\r\n0\r\n\r\n{S}", "200", ok("POST"), "7.1.1"},
 		{"chunk size with 20 leading zeros", "POST {P} HTTP/1.1\r\n" + H + chunked + "\r\n000000000000000000005\r\nhello\r\n0\r\n\r\n{S}", "200", ok("POST"), "7.1"},
+		{"BWS before a chunk extension", "POST {P} HTTP/1.1\r\n" + H + chunked + "\r\n5 ;a=b\r\nhello\r\n0\r\n\r\n{S}", "200", ok("POST"), "7.1.1"},
 		{"last chunk with an extension", "POST {P} HTTP/1.1\r\n" + H + chunked + "\r\n5\r\nhello\r\n0;x=y\r\n\r\n{S}", "200", ok("POST"), "7.1"},
 		{"Content-Length in the trailer", "POST {P} HTTP/1.1\r\n" + H + chunked + "\r\n5\r\nhello\r\n0\r\nContent-Length: 50\r\n\r\n{S}", "400", nil, "7.1.2"},
 		{"Host in the trailer", "POST {P} HTTP/1.1\r\n" + H + chunked + "\r\n5\r\nhello\r\n0\r\nHost: evil.test\r\n\r\n{S}", "200", ok("POST"), "7.1.2"},
@@ -89,6 +90,8 @@ func TestNode_hostileSweepHTTP1(t *testing.T) {
 		{"last chunk without its CR LF", "POST {P} HTTP/1.1\r\n" + H + chunked + "\r\n5\r\nhello\r\n0\r\n{S}", "400", nil, "7.1"},
 		{"chunk data without its CR LF", "POST {P} HTTP/1.1\r\n" + H + chunked + "\r\n5\r\nhelloXX0\r\n\r\n{S}", "400", nil, "7.1"},
 		{"100-continue, then a bad chunk", "POST {P} HTTP/1.1\r\n" + H + "Expect: 100-continue\r\n" + chunked + "\r\nZZ\r\nhello\r\n0\r\n\r\n{S}", "400", nil, "7.1"},
+		{"unknown expectation", "POST {P} HTTP/1.1\r\n" + H + "Expect: 100-continue, foo\r\nContent-Length: 5\r\n\r\nhello{S}", "417", nil, "RFC 9110 10.1.1"},
+		{"TRACE", "TRACE {P} HTTP/1.1\r\n" + H + "\r\n{S}", "405", nil, "RFC 9110 9.3.8"},
 		{"request too large", "POST {P} HTTP/1.1\r\n" + H + "Content-Length: 999999999\r\n\r\nhello{S}", "413", nil, "6.3"},
 		// Hop-by-hop fields (RFC 9110 section 7.6.1, RFC 9113 section 3.2 of RFC 7540).
 		{"Connection names Content-Length", "POST {P} HTTP/1.1\r\n" + H + "Connection: Content-Length\r\nContent-Length: 5\r\n\r\nhello{S}", "200", []string{"POST {P} HTTP/1.1", "GET {P}-SMUGGLED HTTP/1.1"}, "7.6.1"},
@@ -106,7 +109,7 @@ func TestNode_hostileSweepHTTP1(t *testing.T) {
 			out, closed := converse(t, n.HTTPAddr(), raw, 2*time.Second)
 			lines := statusLines(out)
 			if len(lines) == 0 || !strings.Contains(lines[len(lines)-1], " "+tc.status+" ") && !strings.Contains(lines[0], " "+tc.status+" ") {
-				t.Errorf("RFC 9112 %s: answers %q, want %s", tc.rfc, lines, tc.status)
+				t.Errorf("%s: answers %q, want %s", tc.rfc, lines, tc.status)
 			}
 			var got []rawLogged
 			for _, r := range origin.requests() {
@@ -116,15 +119,15 @@ func TestNode_hostileSweepHTTP1(t *testing.T) {
 			}
 			if tc.origin == nil {
 				if !closed || len(lines) != 1 && !strings.Contains(lines[0], " 100 ") {
-					t.Errorf("RFC 9112 %s: refused with %q, closed %v: want one answer and the connection closed", tc.rfc, lines, closed)
+					t.Errorf("%s: refused with %q, closed %v: want one answer and the connection closed", tc.rfc, lines, closed)
 				}
 				if len(got) > 0 {
-					t.Errorf("RFC 9112 %s: the origin received %q", tc.rfc, got[0].line)
+					t.Errorf("%s: the origin received %q", tc.rfc, got[0].line)
 				}
 				return
 			}
 			if len(got) != len(tc.origin) {
-				t.Fatalf("RFC 9112 %s: the origin received %d requests, want %d: %v", tc.rfc, len(got), len(tc.origin), got)
+				t.Fatalf("%s: the origin received %d requests, want %d: %v", tc.rfc, len(got), len(tc.origin), got)
 			}
 			for j, r := range got {
 				if want := strings.ReplaceAll(tc.origin[j], "{P}", path); r.line != want {
