@@ -133,12 +133,7 @@ func TestNode_hostileSweepHTTP1(t *testing.T) {
 				if want := strings.ReplaceAll(tc.origin[j], "{P}", path); r.line != want {
 					t.Errorf("origin request %d: %q, want %q", j, r.line, want)
 				}
-				var names []string
-				for _, f := range r.fields {
-					name, _, _ := strings.Cut(f, ":")
-					names = append(names, name)
-				}
-				if bad := hopFieldsIn(names); len(bad) > 0 {
+				if bad := hopFieldsIn(r.names()); len(bad) > 0 {
 					t.Errorf("origin request %d carries %v: %q", j, bad, r.fields)
 				}
 				if strings.HasPrefix(r.line, "POST") && r.body != "hello" {
@@ -156,9 +151,7 @@ func TestNode_hostileSweepHTTP1(t *testing.T) {
 func TestNode_hostileSweepHTTP2(t *testing.T) {
 	origin := startRawLogOrigin(t)
 	n, _, _ := tlsNode(t, origin.URL, "")
-	req := func(method, path string, fields ...[2]string) [][2]string {
-		return append([][2]string{{":method", method}, {":scheme", "https"}, {":authority", "www.test"}, {":path", path}}, fields...)
-	}
+	req := h2Req
 	cases := []struct {
 		name   string
 		fields [][2]string
@@ -217,12 +210,7 @@ func TestNode_hostileSweepHTTP2(t *testing.T) {
 			t.Errorf("%s: the origin received %d requests, want 1", tc.name, len(got))
 			continue
 		}
-		var names []string
-		for _, f := range got[0].fields {
-			name, _, _ := strings.Cut(f, ":")
-			names = append(names, name)
-		}
-		if bad := hopFieldsIn(names); len(bad) > 0 {
+		if bad := hopFieldsIn(got[0].names()); len(bad) > 0 {
 			t.Errorf("%s: the origin received %v: %q", tc.name, bad, got[0].fields)
 		}
 		if tc.data != nil && got[0].body != "hello" {
