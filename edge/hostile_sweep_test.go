@@ -133,6 +133,9 @@ func TestNode_hostileSweepHTTP1(t *testing.T) {
 				if want := strings.ReplaceAll(tc.origin[j], "{P}", path); r.line != want {
 					t.Errorf("origin request %d: %q, want %q", j, r.line, want)
 				}
+				if hosts := r.values("Host"); !strings.Contains(raw, "HTTP/1.0") && (len(hosts) != 1 || hosts[0] != "www.test") {
+					t.Errorf("origin request %d: Host %q, want the client's www.test (never a trailer's)", j, hosts)
+				}
 				if bad := hopFieldsIn(r.names()); len(bad) > 0 {
 					t.Errorf("origin request %d carries %v: %q", j, bad, r.fields)
 				}
