@@ -21,9 +21,7 @@ import (
 func TestAttack_http2MalformedNeverReachesTheOrigin(t *testing.T) {
 	origin := startRawLogOrigin(t)
 	n, _, _ := tlsNode(t, origin.URL, "")
-	req := func(method, path string, fields ...[2]string) [][2]string {
-		return append([][2]string{{":method", method}, {":scheme", "https"}, {":authority", "www.test"}, {":path", path}}, fields...)
-	}
+	req := h2Req
 	cases := []struct {
 		name   string
 		fields [][2]string

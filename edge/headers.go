@@ -10,8 +10,11 @@ import (
 )
 
 // hopByHop are the connection-specific fields of RFC 9110 section 7.6.1 that a proxy never
-// forwards, plus those named in Connection.
-var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade"}
+// forwards, plus those named in Connection. HTTP2-Settings is the h2c upgrade's settings for
+// the hop it came on (RFC 7540 section 3.2.1); a client that leaves it out of its Connection
+// line would otherwise have it reach the origin, which could take it for an upgrade offer
+// of the node's (the h2c smuggling shape).
+var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "HTTP2-Settings"}
 
 func isHopByHop(name []byte) bool {
 	for _, h := range hopByHop {

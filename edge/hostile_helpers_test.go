@@ -40,6 +40,21 @@ func (r rawLogged) values(name string) []string {
 	return out
 }
 
+// names lists the field names as sent, one per line.
+func (r rawLogged) names() []string {
+	out := make([]string, 0, len(r.fields))
+	for _, f := range r.fields {
+		name, _, _ := strings.Cut(f, ":")
+		out = append(out, name)
+	}
+	return out
+}
+
+// h2Req is an HTTP/2 request's fields for https://www.test with method and path, then fields.
+func h2Req(method, path string, fields ...[2]string) [][2]string {
+	return append([][2]string{{":method", method}, {":scheme", "https"}, {":authority", "www.test"}, {":path", path}}, fields...)
+}
+
 func (r rawLogged) target() string {
 	parts := strings.Split(r.line, " ")
 	if len(parts) != 3 {
