@@ -86,15 +86,16 @@ type readinessTicks struct {
 	count map[*Node]int
 }
 
-// countReadinessTicks sets the hook for the test; call it before starting nodes.
+// countReadinessTicks sets the hook for the test.
 func countReadinessTicks(t *testing.T) *readinessTicks {
 	r := &readinessTicks{count: map[*Node]int{}}
-	testHookReadinessJudged = func(n *Node) {
+	hook := func(n *Node) {
 		r.mu.Lock()
 		r.count[n]++
 		r.mu.Unlock()
 	}
-	t.Cleanup(func() { testHookReadinessJudged = nil }) // registered first: runs after the nodes stop
+	testHookReadinessJudged.Store(&hook)
+	t.Cleanup(func() { testHookReadinessJudged.Store(nil) })
 	return r
 }
 
