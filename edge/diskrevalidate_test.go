@@ -105,9 +105,11 @@ func TestDiskTier_staleDiskCopiesAreRevalidated(t *testing.T) {
 	check("stale-while-revalidate", "/swr/large.txt", "hit")
 	deadline := time.Now().Add(3 * time.Second)
 	for g := nginxStatuses(t, statusLog); g["/swr/small.txt 304"]+g["/swr/large.txt 304"] < 2 && time.Now().Before(deadline); g = nginxStatuses(t, statusLog) {
+		time.Sleep(5 * time.Millisecond) // a bounded poll of nginx's log, not a busy loop
 	}
+	// Both revalidations asked nginx from the node's background (n.bg), so settleDisk waits
+	// for them to end; memory applies a Set before it returns, so nothing else is pending.
 	n.settleDisk()
-	time.Sleep(50 * time.Millisecond) // memory applies its Set asynchronously
 	check("revalidated in the background", "/swr/small.txt", "hit; ttl=")
 	check("revalidated in the background", "/swr/large.txt", "/disk")
 	wantLog("stale-while-revalidate", map[string]int{"/swr/small.txt 304": 1, "/swr/large.txt 304": 1,

@@ -3,6 +3,7 @@ package edge
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -222,7 +223,9 @@ func (p *pipeline) aliveInRing(name string) bool {
 // from the origin, so a failure after that (no final head, a head then a cut body, a
 // timeout) is this request's origin failure: asking the next owner would fetch the object again, up to once per owner. The
 // client gets 502 (504 on a timeout) when nothing was sent yet, else the body ends as cut
-// (connection closed, or the HTTP/2 stream reset). A reused connection that fails before any
+// (connection closed, or the HTTP/2 stream reset). A hot copy's body is read whole before
+// the client's first byte, so its cut is answered too: passed over when the ring dropped the
+// owner (prune cut the forward), else 502. A reused connection that fails before any
 // byte is retried once on a new connection to the same peer: that is a keep-alive connection
 // the peer closed while idle, which the peer client's idle limit makes rare. An adoption that
 // fails returns false whatever happened: the runner-up never goes to the origin for it.
@@ -335,11 +338,22 @@ func (p *pipeline) forwardWith(x *exchange, rt *settings, owner ring.Member, key
 	if keep {
 		whole, err = io.ReadAll(io.LimitReader(body, int64(length)+1))
 		if err != nil || len(whole) != length {
-			// Relay the cut as a cut: what arrived, then the failure.
-			p.log.Debug("peer failed mid-body", "peer", owner.Name, "err", err)
+			// Nothing has reached the client yet, so it gets an answer, not a cut: relayed as
+			// a cut, fasthttp failed on the body's first read with the head still in its write
+			// buffer and closed the connection, and the client read a bare EOF. An owner the
+			// ring dropped meanwhile (prune cut the forward) is passed over as before its
+			// first byte; any other cut is this request's origin failure (502, 504).
 			body.Close()
-			keep = false
-			body = &peerBody{partial: whole, err: errPeerCut}
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			if peerLeft(err) {
+				p.log.Warn("owner left the ring with the request in flight; passing it over", "peer", owner.Name, "adopt", adopt)
+				return "", false
+			}
+			p.metrics.forwardFailures.Inc()
+			p.peerError(x, owner, fmt.Errorf("%w: %w", errPeerCut, err))
+			return "forward-error", true
 		}
 	}
 	p.metrics.forwarded.Inc()
@@ -428,7 +442,7 @@ func (p *pipeline) peerError(x *exchange, owner ring.Member, err error) {
 	x.resp.SetConnectionClose()
 }
 
-// errPeerCut ends a relayed body the owner cut short.
+// errPeerCut is a hot copy's body the owner cut short (forwardWith answers 502 for it).
 var errPeerCut = errors.New("edge: peer response body cut short")
 
 // peerIdle is how long a peer connection may wait idle before reuse: below the peer's own
@@ -566,28 +580,17 @@ func joinList(a, b string) string {
 }
 
 // peerBody streams a peer's response to the client and gives the connection back (or closes
-// it) when fasthttp closes it: reused only when the body was read to its end. With resp nil it
-// replays partial and then fails with err: a body that already failed.
+// it) when fasthttp closes it: reused only when the body was read to its end.
 type peerBody struct {
-	a       *answer // nil for a relayed cut (partial, err)
-	finish  func(reuse bool)
-	length  int64 // Content-Length, -1 without
-	read    int64
-	eof     bool
-	closed  bool
-	partial []byte
-	err     error
+	a      *answer
+	finish func(reuse bool)
+	length int64 // Content-Length, -1 without
+	read   int64
+	eof    bool
+	closed bool
 }
 
 func (b *peerBody) Read(p []byte) (int, error) {
-	if b.a == nil {
-		if len(b.partial) == 0 {
-			return 0, b.err
-		}
-		n := copy(p, b.partial)
-		b.partial = b.partial[n:]
-		return n, nil
-	}
 	if b.eof {
 		return 0, io.EOF
 	}
@@ -606,7 +609,7 @@ func (b *peerBody) Read(p []byte) (int, error) {
 }
 
 func (b *peerBody) Close() error {
-	if b.closed || b.a == nil {
+	if b.closed {
 		return nil
 	}
 	b.closed = true

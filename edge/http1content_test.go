@@ -346,6 +346,7 @@ func TestNode_smallPutKeepsItsRetryOnAStaleOriginConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
+	closed := make(chan struct{}, 8) // one per answered connection, sent once it is closed
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -353,14 +354,16 @@ func TestNode_smallPutKeepsItsRetryOnAStaleOriginConnection(t *testing.T) {
 				return
 			}
 			go func() {
-				defer c.Close()
 				req, err := http.ReadRequest(bufio.NewReader(c))
 				if err != nil {
+					c.Close()
 					return
 				}
 				b, _ := io.ReadAll(req.Body)
 				got := digestOf(req.Method, b)
 				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nCache-Control: no-store\r\nContent-Length: %d\r\n\r\n%s", len(got), got)
+				c.Close()
+				closed <- struct{}{}
 			}()
 		}
 	}()
@@ -377,6 +380,12 @@ func TestNode_smallPutKeepsItsRetryOnAStaleOriginConnection(t *testing.T) {
 		if resp.StatusCode != 200 || string(b) != digestOf("PUT", content) {
 			t.Fatalf("PUT %d after the origin closed its idle connection: %d %q", i, resp.StatusCode, b)
 		}
-		time.Sleep(50 * time.Millisecond) // the origin's close reaches the node's pool
+		// The next PUT must meet a pooled connection the origin has closed: wait for the close
+		// (on loopback its FIN is in the node's socket once Close returns).
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the origin did not close its connection after answering")
+		}
 	}
 }

@@ -107,9 +107,10 @@ func (e largeExchange) raw(host string) string {
 // readLarge reads one response per exchange from br and checks it is the stored object whole:
 // status 200, a hit, Content-Length the body's size, and the body byte for byte (none for
 // sendLarge writes exchanges' requests at once on a new connection with small socket
-// buffers (slowReader) and returns its reader. It pauses before the first read so the node
-// writes into buffers already full: partial writes are what these tests are about; the
-// answers are checked whole whatever the timing.
+// buffers (slowReader) and returns its reader. Before the first read it waits until the node
+// has stopped writing (waitWritesStalled), so the node writes into buffers already full:
+// partial writes are what these tests are about; the answers are checked whole whatever the
+// timing.
 func sendLarge(t *testing.T, addr string, pool *x509.CertPool, exchanges []largeExchange) *bufio.Reader {
 	t.Helper()
 	var raw strings.Builder
@@ -120,8 +121,30 @@ func sendLarge(t *testing.T, addr string, pool *x509.CertPool, exchanges []large
 	if _, err := io.WriteString(c, raw.String()); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(20 * time.Millisecond)
+	waitWritesStalled(t, c)
 	return bufio.NewReader(c)
+}
+
+// waitWritesStalled waits until bytes have arrived on c and stopped arriving: the node's
+// writes are blocked on c's full receive buffer, or it has written everything. Off Linux,
+// where the kernel does not say, it returns at once.
+func waitWritesStalled(t *testing.T, c net.Conn) {
+	t.Helper()
+	last, ok := bytesReceived(c)
+	if !ok {
+		return
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		time.Sleep(time.Millisecond) // a poll of the kernel's count, bounded by the deadline
+		got, _ := bytesReceived(c)
+		if got > 0 && got == last {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the node's answers still arriving (or none arrived: %d bytes) after 10 s", got)
+		}
+		last = got
+	}
 }
 
 // HEAD). A response framed by closing the connection is read to its end.

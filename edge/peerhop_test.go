@@ -67,6 +67,7 @@ func TestCluster_peerHopRelaysEarlyHints(t *testing.T) {
 			s.Interim = tc.interim
 			o.Script(path, s)
 			owner, via := viaNonOwner(t, nodes, path)
+			changes := clusterRingChanges(t, nodes)
 			got := responses(t, via.HTTPAddr(), "GET "+path+" HTTP/1.1\r\nHost: www.example.com\r\n\r\n")
 			last := got[len(got)-1]
 			if last.err != nil || last.status != 200 || last.body != "final body" {
@@ -83,11 +84,26 @@ func TestCluster_peerHopRelaysEarlyHints(t *testing.T) {
 			if len(last.header.Values("Link")) != 0 {
 				t.Errorf("the final response carries the hints' Link fields: %q", last.header.Values("Link"))
 			}
-			if c := o.Count(path); c != 1 {
-				t.Errorf("origin asked %d times, want 1", c)
-			}
+			wantOneFetch(t, nodes, changes, o.Count(path), path)
 		})
 	}
+}
+
+// wantOneFetch fails unless the origin was asked once for path, or a ring changed since
+// changes (clusterRingChanges) was read: on a starved machine memberlist may declare a live
+// owner dead for a moment, its forwards are passed over and the key's next owner fetches too.
+// That is the ring doing its job, not a second fetch by one owner (a loaded run of the
+// cluster tests saw it in three tests at load average 20).
+func wantOneFetch(t *testing.T, nodes []*Node, changes string, count int, path string) {
+	t.Helper()
+	if count == 1 {
+		return
+	}
+	if now := clusterRingChanges(t, nodes); now != changes {
+		t.Logf("%s: origin asked %d times while a ring changed (ring changes %s -> %s)", path, count, changes, now)
+		return
+	}
+	t.Errorf("%s: origin asked %d times with no ring change, want 1", path, count)
 }
 
 // An owner that received the request and then failed (here: its origin cut the body) is an

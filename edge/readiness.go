@@ -2,6 +2,7 @@ package edge
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-cdn/shoal/ring"
@@ -28,9 +29,18 @@ func (n *Node) watchReadiness(stop <-chan struct{}) {
 			return
 		case <-t.C:
 			n.judgeReadiness(&j)
+			if h := testHookReadinessJudged.Load(); h != nil {
+				(*h)(n)
+			}
 		}
 	}
 }
+
+// testHookReadinessJudged, when set, is called by each node's readiness loop after every tick
+// it judged, on that loop's goroutine: tests wait for whole ticks instead of sleeping past
+// them. Atomic: Shutdown does not wait for the loop to return, so a test's cleanup may reset
+// it while a stopped node's loop still reads it.
+var testHookReadinessJudged atomic.Pointer[func(n *Node)]
 
 // originGraceBase is part of how long a node must see more pools down than most peers before
 // it steps back; the longest active check interval of its pools is added (see originJudge).

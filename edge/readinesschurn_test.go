@@ -3,6 +3,7 @@ package edge
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,29 +29,41 @@ func TestCluster_readinessTicksMakeRingChangesOnlyOnChange(t *testing.T) {
 		fmt.Fprint(w, "ok")
 	})
 	steady := startOrigin(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	ticks := countReadinessTicks(t)
 	secret := writeSecret(t)
 	first := startNode(t, readinessConfig(1, secret, "", flaky.URL), Options{Logger: testLogger(t)})
 	second := startNode(t, readinessConfig(2, secret, first.Ring().GossipAddr(), steady.URL), Options{Logger: testLogger(t)})
 	nodes := []*Node{first, second}
 	waitMembers(t, nodes, 2)
 	pollUntil(t, 10*time.Second, "both members reporting no pool down", func() bool { return seenDown(nodes, 0, 0) })
-	time.Sleep(time.Second) // the join's own changes and first readiness ticks settle
+	// The join's own changes and first readiness ticks settle: no ring change over a whole
+	// tick of each node's own loop.
+	for settled, deadline := false, time.Now().Add(15*time.Second); !settled; {
+		if time.Now().After(deadline) {
+			t.Fatal("ring changes still coming 15 s after the join")
+		}
+		was := [2]float64{ringChanges(t, first), ringChanges(t, second)}
+		ticks.wait(t, nodes)
+		settled = was == [2]float64{ringChanges(t, first), ringChanges(t, second)}
+	}
 
 	before := [2]float64{ringChanges(t, first), ringChanges(t, second)}
 	var j originJudge
-	const ticks = 20
-	for range ticks {
+	const judged = 20
+	for range judged {
 		first.judgeReadiness(&j)
 	}
-	time.Sleep(readinessInterval + 200*time.Millisecond) // and a tick of the nodes' own loops
+	ticks.wait(t, nodes) // and a whole tick of the nodes' own loops
 	if got := [2]float64{ringChanges(t, first), ringChanges(t, second)}; got != before {
-		t.Errorf("%d readiness ticks with nothing changed: ring changes %v -> %v, want none", ticks, before, got)
+		t.Errorf("%d readiness ticks with nothing changed: ring changes %v -> %v, want none", judged, before, got)
 	}
 
 	downAt := time.Now()
 	down.Store(true) // node-1's pool fails its checks: it sees 1 pool down, node-2 none
 	pollUntil(t, 5*time.Second, "node-2 seeing node-1 report its pool down", func() bool { return seenDown(nodes, 1, 0) })
-	time.Sleep(500 * time.Millisecond) // normally well inside the grace before node-1 steps back
+	// A whole tick of node-1's own loop with its pool down (normally well inside the grace
+	// before it steps back) may add nothing more.
+	ticks.wait(t, nodes[:1])
 	want := [2]float64{before[0] + 1, before[1] + 1}
 	got := [2]float64{ringChanges(t, first), ringChanges(t, second)}
 	if got != want && time.Since(downAt) >= originGraceBase && !first.ready.Load() {
@@ -64,4 +77,46 @@ func TestCluster_readinessTicksMakeRingChangesOnlyOnChange(t *testing.T) {
 	if got != want {
 		t.Errorf("one change of pools down: ring changes %v, want %v", got, want)
 	}
+}
+
+// readinessTicks counts the ticks each node's own readiness loop has judged
+// (testHookReadinessJudged).
+type readinessTicks struct {
+	mu    sync.Mutex
+	count map[*Node]int
+}
+
+// countReadinessTicks sets the hook for the test.
+func countReadinessTicks(t *testing.T) *readinessTicks {
+	r := &readinessTicks{count: map[*Node]int{}}
+	hook := func(n *Node) {
+		r.mu.Lock()
+		r.count[n]++
+		r.mu.Unlock()
+	}
+	testHookReadinessJudged.Store(&hook)
+	t.Cleanup(func() { testHookReadinessJudged.Store(nil) })
+	return r
+}
+
+// wait returns once each of nodes has judged a whole tick that began after the call (two
+// more ends of a tick: the first may have begun before).
+func (r *readinessTicks) wait(t *testing.T, nodes []*Node) {
+	t.Helper()
+	r.mu.Lock()
+	from := map[*Node]int{}
+	for _, n := range nodes {
+		from[n] = r.count[n]
+	}
+	r.mu.Unlock()
+	pollUntil(t, 10*readinessInterval, "a whole readiness tick of every node", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for _, n := range nodes {
+			if r.count[n] < from[n]+2 {
+				return false
+			}
+		}
+		return true
+	})
 }

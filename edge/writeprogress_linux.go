@@ -12,27 +12,33 @@ import (
 // tcpi_bytes_acked, Linux 4.1+), for write_timeout's progress check; false when c is not a
 // TCP socket or the kernel does not say.
 func bytesAcked(c net.Conn) (uint64, bool) {
+	info, ok := tcpInfo(c)
+	if !ok {
+		return 0, false
+	}
+	return info.Bytes_acked, true
+}
+
+// tcpInfo is c's TCP_INFO (c's own socket under TLS); false when c is not a TCP socket or the
+// kernel does not say.
+func tcpInfo(c net.Conn) (*unix.TCPInfo, bool) {
 	if tc, ok := c.(*tls.Conn); ok {
 		c = tc.NetConn()
 	}
 	sc, ok := c.(syscall.Conn)
 	if !ok {
-		return 0, false
+		return nil, false
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return 0, false
+		return nil, false
 	}
-	var acked uint64
+	var info *unix.TCPInfo
 	var ierr error
 	if err := rc.Control(func(fd uintptr) {
-		var info *unix.TCPInfo
 		info, ierr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
-		if ierr == nil {
-			acked = info.Bytes_acked
-		}
 	}); err != nil || ierr != nil {
-		return 0, false
+		return nil, false
 	}
-	return acked, true
+	return info, true
 }

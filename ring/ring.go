@@ -148,7 +148,8 @@ func New(cluster conf.Cluster, self Member, opts Options) (*Ring, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	m, err := newMetrics(opts.Registerer)
+	queue := &memberlist.TransmitLimitedQueue{RetransmitMult: retransmitMult}
+	m, err := newMetrics(opts.Registerer, queue.NumQueued)
 	if err != nil {
 		return nil, fmt.Errorf("ring: %w", err)
 	}
@@ -164,7 +165,8 @@ func New(cluster conf.Cluster, self Member, opts Options) (*Ring, error) {
 		done:     make(chan struct{}),
 	}
 	r.meta.Store(&meta)
-	r.queue = &memberlist.TransmitLimitedQueue{NumNodes: r.numNodes, RetransmitMult: retransmitMult}
+	queue.NumNodes = r.numNodes
+	r.queue = queue
 	r.rebuildLocked()
 	return r, nil
 }

@@ -381,8 +381,11 @@ func TestDisk_purgeWhileDownIsAppliedBeforeServing(t *testing.T) {
 	}
 	o.versions[1].Add(1) // the origin changes what t1 tags
 	// The purge also travels by gossip, retransmitted a few times over some 100 ms; once
-	// that is over, only the catch-up from the peers' ban logs can tell the node about it.
-	time.Sleep(2 * time.Second)
+	// that is over (no broadcast left queued on the running nodes), only the catch-up from
+	// the peers' ban logs can tell the node about it.
+	for _, d := range []*diskNode{nodes[0], nodes[2]} {
+		waitMetric(t, d.proc, "shoal_ring_broadcasts_queued", "0")
+	}
 
 	down.start()
 	waitMetric(t, down.proc, "shoal_edge_cluster_members", "3")
