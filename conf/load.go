@@ -46,7 +46,7 @@ func parse(data []byte, name, dir string) (*Config, error) {
 	dec.KnownFields(true)
 	cut := schemaProblems(name, &root)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, withFractions(decodeErrors(name, pos, err), cut)
+		return nil, withSchemaProblems(decodeErrors(name, pos, err), cut)
 	}
 	if len(cut) > 0 {
 		return nil, cut
@@ -136,9 +136,9 @@ func syntaxError(name string, err error) error {
 	return Errors{{File: name, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}}
 }
 
-// withFractions adds schemaProblems to the decoder's, in file order, so that one
+// withSchemaProblems adds schemaProblems to the decoder's, in file order, so that one
 // run names them all.
-func withFractions(err error, cut Errors) error {
+func withSchemaProblems(err error, cut Errors) error {
 	var errs Errors
 	if len(cut) == 0 || !errors.As(err, &errs) {
 		return err

@@ -495,7 +495,7 @@ func staleAnswer(cacheStatus string) bool {
 // copy of it. Every Shoal member has parameters, so the owner's starts at the last ", shoal;"
 // (or is the whole value).
 func splitOwnerMember(v string) (upstream, owner string) {
-	if i := strings.LastIndex(v, ", shoal;"); i >= 0 {
+	if i := strings.LastIndex(v, ", "+cacheName+";"); i >= 0 {
 		return v[:i], v[i+2:]
 	}
 	return "", v

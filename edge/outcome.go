@@ -240,9 +240,13 @@ func (o *cacheOutcome) setTTL(d time.Duration) {
 	o.ttl, o.hasTTL = s, true
 }
 
+// cacheName is the node's name in Cache-Status (RFC 9211 section 2: the cache's identifier).
+// splitOwnerMember finds an owner's member by it, so every member the node writes uses it.
+const cacheName = "shoal"
+
 // member renders the outcome as httpcache.CacheStatus, which writes the field.
 func (o cacheOutcome) member() httpcache.CacheStatus {
-	return httpcache.CacheStatus{Cache: "shoal", Hit: o.served.hit(), Fwd: o.served.fwd(), FwdStatus: o.fwdStatus,
+	return httpcache.CacheStatus{Cache: cacheName, Hit: o.served.hit(), Fwd: o.served.fwd(), FwdStatus: o.fwdStatus,
 		Stored: o.stored, Collapsed: o.collapsed, TTL: o.ttl, HasTTL: o.hasTTL, Detail: o.detail}
 }
 

@@ -40,7 +40,7 @@ func (p *pipeline) servePass(x *exchange, rt *settings, r *route) string {
 	if res.SetCookie != "" {
 		x.resp.Head().Add("Set-Cookie", res.SetCookie)
 	}
-	setCacheStatus(x.resp.Head(), relayedList(x.resp.Head(), "Cache-Status"), httpcache.CacheStatus{Cache: "shoal", Fwd: "bypass", FwdStatus: a.status, Detail: p.name})
+	setCacheStatus(x.resp.Head(), relayedList(x.resp.Head(), "Cache-Status"), httpcache.CacheStatus{Cache: cacheName, Fwd: "bypass", FwdStatus: a.status, Detail: p.name})
 	body := &x.passed // the exchange outlives the body: see exchange.passed
 	*body = originBody{a: a, done: done, count: p.metrics.bytesIn, want: int64(max(a.length, -1))}
 	if bodyless(x.req.Method(), a.status) {

@@ -200,11 +200,18 @@ func (p *pipeline) writeHeadTo(dst responseHead, l *lookup, status int, h httpca
 		h = httpcache.ViewOf(varied)
 	}
 	consumed := l.rt.consumed
+	var via, prior string // the stored Via and Cache-Status lines, each joined (storedList)
 	for i := range h.Len() {
 		f := h.Field(i)
-		if strings.EqualFold(f.Name, "Age") || strings.EqualFold(f.Name, "Cache-Status") || strings.EqualFold(f.Name, "Via") ||
-			containsName(consumed, f.Name) || containsName(skip, f.Name) {
+		switch {
+		case strings.EqualFold(f.Name, "Via"):
+			via = joinList(via, f.Value)
 			continue // written below, for this response
+		case strings.EqualFold(f.Name, "Cache-Status"):
+			prior = joinList(prior, f.Value)
+			continue
+		case strings.EqualFold(f.Name, "Age") || containsName(consumed, f.Name) || containsName(skip, f.Name):
+			continue
 		}
 		if framingOrHopByHop(f.Name) {
 			// Computed for this response by the listener, never replayed from storage: a
@@ -217,12 +224,12 @@ func (p *pipeline) writeHeadTo(dst responseHead, l *lookup, status int, h httpca
 	}
 	setInt(dst, "Age", int64(age.Seconds()))
 	// Every line of the stored Via, then the node's member last (RFC 9110 section 7.6.3).
-	if via := storedList(h, "Via"); via != "" {
+	if via != "" {
 		dst.Set("Via", via+", "+p.via())
 	} else {
 		dst.Set("Via", p.via())
 	}
-	setCacheStatus(dst, storedList(h, "Cache-Status"), l.status)
+	setCacheStatus(dst, prior, l.status)
 }
 
 // storedList is a list field of a stored (or just filled) response, its lines joined as
