@@ -224,8 +224,8 @@ func (p *pipeline) aliveInRing(name string) bool {
 // timeout) is this request's origin failure: asking the next owner would fetch the object again, up to once per owner. The
 // client gets 502 (504 on a timeout) when nothing was sent yet, else the body ends as cut
 // (connection closed, or the HTTP/2 stream reset). A hot copy's body is read whole before
-// the client's first byte, so its cut is answered too: passed over when the ring dropped the
-// owner (prune cut the forward), else 502. A reused connection that fails before any
+// the client's first byte, so its cut is answered too: 502 (504 on a timeout); passed over
+// only when the cut is prune's, which closes a forward still awaiting its first byte. A reused connection that fails before any
 // byte is retried once on a new connection to the same peer: that is a keep-alive connection
 // the peer closed while idle, which the peer client's idle limit makes rare. An adoption that
 // fails returns false whatever happened: the runner-up never goes to the origin for it.

@@ -21,8 +21,10 @@ import (
 // forwards prune cut.
 //   - The owner closed mid-body: it answered, so it may be filling; this request's origin
 //     failure, a clean 502, as forwardWith's contract says of a failure after the first byte.
-//   - The ring dropped the owner mid-body (prune cut the forward): passed over like a forward
-//     cut before its first byte, and served whole by the next owner or this node.
+//   - Not asserted: the ring dropping the owner mid-body. prune closes only forwards still
+//     awaiting their first byte (peerConn.awaiting), so one whose head arrived runs to the
+//     peer timeout (504): a case here that expected 200 passed only when prune won the race
+//     with the head, and failed in CI when it did not.
 func TestCluster_hotCopyCutByTheOwnerGetsAResponse(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -30,7 +32,6 @@ func TestCluster_hotCopyCutByTheOwnerGetsAResponse(t *testing.T) {
 		status int
 	}{
 		{"owner closed mid-body", false, 502},
-		{"owner left the ring mid-body", true, 200},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := testenv.StartBadOrigin(t)
